@@ -1,0 +1,62 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// BLAS comes from OpenBLAS on Linux and from Accelerate on Apple platforms.
+let linuxOnly = TargetDependencyCondition.when(platforms: [.linux])
+
+let package = Package(
+    name: "curator",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "curator", targets: ["curator"]),
+        .library(name: "CuratorCore", targets: ["CuratorCore"]),
+        .library(name: "CuratorLua", targets: ["CuratorLua"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", exact: "0.9.20"),
+    ],
+    targets: [
+        // System libraries, found through pkg-config.
+        .systemLibrary(name: "CLua", pkgConfig: "lua5.4",
+                       providers: [.apt(["liblua5.4-dev"]), .brew(["lua"])]),
+        .systemLibrary(name: "CReadline", pkgConfig: "readline",
+                       providers: [.apt(["libreadline-dev"]), .brew(["readline"])]),
+        .systemLibrary(name: "CVips", pkgConfig: "vips",
+                       providers: [.apt(["libvips-dev"]), .brew(["vips"])]),
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+
+        // Small C layers where Swift cannot go: Lua's longjmp-based errors and
+        // libvips' variadic API.
+        .target(name: "CLuaShims", dependencies: ["CLua"]),
+        .target(name: "CVipsShims", dependencies: ["CVips"]),
+
+        .target(
+            name: "CuratorCore",
+            dependencies: [
+                "CVipsShims",
+                .target(name: "CBLAS", condition: linuxOnly),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ]
+        ),
+        .target(
+            name: "CuratorLua",
+            dependencies: ["CuratorCore", "CLuaShims", "CReadline"]
+        ),
+        .executableTarget(
+            name: "curator",
+            dependencies: [
+                "CuratorCore", "CuratorLua",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "CuratorCoreTests",
+            dependencies: ["CuratorCore"],
+            resources: [.copy("Fixtures")]
+        ),
+    ]
+)
