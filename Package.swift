@@ -54,6 +54,10 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "CuratorLuaTests",
+            dependencies: ["CuratorLua", "CuratorCore", "CLuaShims"]
+        ),
+        .testTarget(
             name: "CuratorCoreTests",
             dependencies: ["CuratorCore"],
             resources: [.copy("Fixtures")]
