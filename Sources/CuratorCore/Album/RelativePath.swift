@@ -1,0 +1,87 @@
+/// A path inside an album, relative to its root, as the file system's exact
+/// bytes ('/'-separated). Names that are not valid UTF-8 stay usable: the
+/// bytes open the file, and `string` shows them with replacement characters.
+public struct RelativePath: Hashable, Comparable, Sendable, CustomStringConvertible {
+    /// The path's bytes, exactly as the file system spells them.
+    public let bytes: [UInt8]
+
+    /// Creates a path from file-system bytes.
+    public init(bytes: [UInt8]) { self.bytes = bytes }
+
+    /// Creates a path from a string (its UTF-8 bytes).
+    public init(_ string: String) { self.bytes = Array(string.utf8) }
+
+    /// The path for display: UTF-8, invalid bytes replaced by U+FFFD.
+    public var string: String { String(decoding: bytes, as: UTF8.self) }
+
+    /// Whether the bytes are valid UTF-8, so `string` round-trips.
+    public var isValidUTF8: Bool { String(validating: bytes, as: UTF8.self) != nil }
+
+    public var description: String { string }
+
+    /// The last component's bytes.
+    public var nameBytes: ArraySlice<UInt8> {
+        if let slash = bytes.lastIndex(of: UInt8(ascii: "/")) { return bytes[(slash + 1)...] }
+        return bytes[...]
+    }
+
+    /// The last component, e.g. `img.jpg`.
+    public var name: String { String(decoding: nameBytes, as: UTF8.self) }
+
+    /// The folder holding the file, relative to the album root ("" at the root).
+    public var folder: RelativePath {
+        guard let slash = bytes.lastIndex(of: UInt8(ascii: "/")) else { return RelativePath(bytes: []) }
+        return RelativePath(bytes: Array(bytes[..<slash]))
+    }
+
+    /// The name without its extension, e.g. `img` for `img.jpg`.
+    public var stem: String {
+        let name = nameBytes
+        if let dot = name.lastIndex(of: UInt8(ascii: ".")), dot > name.startIndex {
+            return String(decoding: name[..<dot], as: UTF8.self)
+        }
+        return String(decoding: name, as: UTF8.self)
+    }
+
+    /// The extension without its dot, lower-cased ("" when none).
+    public var pathExtension: String {
+        let name = nameBytes
+        if let dot = name.lastIndex(of: UInt8(ascii: ".")), dot > name.startIndex {
+            return String(decoding: name[(dot + 1)...], as: UTF8.self).lowercased()
+        }
+        return ""
+    }
+
+    /// This path with its extension replaced by `newExtension` (given without a dot).
+    public func replacingExtension(with newExtension: String) -> RelativePath {
+        let name = nameBytes
+        var base = Array(bytes)
+        if let dot = name.lastIndex(of: UInt8(ascii: ".")), dot > name.startIndex {
+            base = Array(bytes[..<dot])
+        }
+        return RelativePath(bytes: base + [UInt8(ascii: ".")] + Array(newExtension.utf8))
+    }
+
+    /// The absolute path of this file under `root` (given as bytes, no trailing slash needed).
+    public func absolute(under root: [UInt8]) -> [UInt8] {
+        if root.isEmpty { return bytes }
+        if root.last == UInt8(ascii: "/") { return root + bytes }
+        return root + [UInt8(ascii: "/")] + bytes
+    }
+
+    public static func < (lhs: RelativePath, rhs: RelativePath) -> Bool {
+        lhs.bytes.lexicographicallyPrecedes(rhs.bytes)
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// Calls `body` with these bytes as a NUL-terminated C string (for POSIX
+    /// and libvips calls that take file names as bytes).
+    public func withCPath<R>(_ body: (UnsafePointer<CChar>) throws -> R) rethrows -> R {
+        var terminated = self
+        terminated.append(0)
+        return try terminated.withUnsafeBufferPointer { buffer in
+            try buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) { try body($0) }
+        }
+    }
+}
