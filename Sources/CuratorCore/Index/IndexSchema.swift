@@ -62,6 +62,22 @@ enum IndexSchema {
                 );
                 """)
         }
+        migrator.registerMigration("v2-embedding-generation") { db in
+            // Any change to the vectors (cascaded deletes included) bumps one
+            // counter, which tells whether a saved matrix file is still valid.
+            try db.execute(sql: """
+                INSERT OR IGNORE INTO meta(key, value) VALUES ('embedding_generation', '0');
+                CREATE TRIGGER embedding_inserted AFTER INSERT ON embedding BEGIN
+                    UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'embedding_generation';
+                END;
+                CREATE TRIGGER embedding_updated AFTER UPDATE ON embedding BEGIN
+                    UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'embedding_generation';
+                END;
+                CREATE TRIGGER embedding_deleted AFTER DELETE ON embedding BEGIN
+                    UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'embedding_generation';
+                END;
+                """)
+        }
         return migrator
     }
 }
