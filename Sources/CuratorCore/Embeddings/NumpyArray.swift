@@ -53,6 +53,17 @@ public struct NumpyArray: Sendable {
         try self.init(reordering: header, location: location, block: block, dataStart: 0)
     }
 
+    /// Reads only the header of the `.npy` file at `url`.
+    public static func header(contentsOf url: URL) throws -> NumpyHeader {
+        let file = try RawFile(url)
+        let prefix = try file.bytes(count: min(file.size, NumpyHeader.prefixLength), at: 0, what: "the .npy header")
+        let total = try NumpyHeader.totalLength(prefix: prefix, location: url.path)
+        guard total <= file.size else {
+            throw EmbeddingFileError(.corrupt, url.path, "truncated: the .npy header claims \(total) bytes but the file has \(file.size)")
+        }
+        return try NumpyHeader.parse(file.bytes(count: total, at: 0, what: "the .npy header"), location: url.path)
+    }
+
     /// Parses `.npy` bytes held in memory; `location` names them in errors.
     public init(npyBytes bytes: [UInt8], location: String) throws {
         let block = ByteBlock(count: bytes.count)
