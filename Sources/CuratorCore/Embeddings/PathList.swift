@@ -25,12 +25,9 @@ public enum PathList {
         }
     }
 
-    /// Non-empty lines, without `\r` (CRLF files) or a final newline.
+    /// Non-empty lines, split at LF, CRLF or CR (a Swift `Character` holds CRLF as one).
     static func lines(_ text: String) -> [String] {
-        text.split(separator: "\n", omittingEmptySubsequences: true).compactMap { line in
-            let s = line.hasSuffix("\r") ? String(line.dropLast()) : String(line)
-            return s.isEmpty ? nil : s
-        }
+        text.split(whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }).map(String.init)
     }
 
     static func csvPaths(_ text: String, location: String) throws -> [String] {
