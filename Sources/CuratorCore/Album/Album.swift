@@ -47,7 +47,8 @@ public final class Album: @unchecked Sendable {
     /// What the last scan found, when one ran in this session.
     public private(set) var lastScan: ScanReport?
     /// What the last embedding step did, when one ran in this session.
-    public private(set) var lastEmbed: EmbedReport?
+    public var lastEmbed: EmbedReport? { lastEmbedReport }
+    var lastEmbedReport: EmbedReport?
 
     private var indexByID: [Int64: Int] = [:]
     private var indexByPath: [RelativePath: Int]?
@@ -197,6 +198,7 @@ public final class Album: @unchecked Sendable {
     /// Makes `name` the embedder selections use ("auto" picks the first that applies).
     public func activate(embedder name: String) throws {
         let chosen = try resolveEmbedder(name)
+        if name != "auto", !isIndexOnly { try database.setMeta("embedder_choice", chosen) }
         if chosen != (try database.meta("embedder")) {
             try database.setMeta("embedder", chosen)
         }
@@ -211,8 +213,11 @@ public final class Album: @unchecked Sendable {
             }
             return name
         }
+        // A choice the user made by name sticks; otherwise the best source
+        // present now wins (PhotoMapAI may have indexed the album since).
+        if let chosen = try database.meta("embedder_choice") { return chosen }
+        if isIndexOnly, let current = try database.meta("embedder") { return current }
         if PhotoMapEmbedder.isAvailable(for: self) { return "photomap" }
-        if let current = try database.meta("embedder") { return current }
         return "pixels"
     }
 
@@ -227,7 +232,7 @@ public final class Album: @unchecked Sendable {
         if embedded + failed == images.count, !(active == "photomap" && PhotoMapEmbedder.isAvailable(for: self)) {
             var report = EmbedReport(embedder: active)
             report.alreadyEmbedded = embedded
-            lastEmbed = report
+            lastEmbedReport = report
             return report
         }
         let report: EmbedReport
@@ -237,7 +242,7 @@ public final class Album: @unchecked Sendable {
         default:
             throw IndexError.embedderUnavailable(name: active, reason: "curator cannot compute it here; import its vectors with a:import(file)")
         }
-        lastEmbed = report
+        lastEmbedReport = report
         try reload()
         return report
     }
