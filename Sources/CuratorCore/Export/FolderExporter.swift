@@ -155,7 +155,7 @@ public struct FolderExporter: Sendable {
                     try makeFolders(folder)
                 }
             } catch let error as SystemCallError {
-                return ExportFailure(path: ExportPath(bytes: folder), reason: "\(error.operation): \(error.reason)")
+                return ExportFailure(path: error.path, reason: "\(error.operation): \(error.reason)")
             } catch let error as ExportError {
                 if case let .notADirectory(path) = error { return ExportFailure(path: path, reason: "is not a folder") }
                 return ExportFailure(path: ExportPath(bytes: folder), reason: error.description)
