@@ -128,7 +128,7 @@ public struct HTMLReport {
         }
         let untiered = included.filter { $0.tier == nil }.count
         if untiered > 0 { items.append(legendItem(colour: Self.untieredColour, text: "selected, no tier", count: untiered)) }
-        items.append(legendItem(colour: CurationTier.excludedColour, text: "excluded by you: never exported", count: excluded))
+        items.append(legendItem(colour: CurationTier.excludedColour, text: "excluded by you: never exported (ringed on the map)", count: excluded))
         if !mapPoints.isEmpty {
             items.append("<li><span class=\"dot\" style=\"background:\(Self.albumColour)\"></span>other album images (map only)</li>")
         }
@@ -195,13 +195,14 @@ public struct HTMLReport {
             + [CurationTier.variable, .stable, .core].flatMap { tier in entries.filter { !$0.excluded && $0.tier == tier } }
             + entries.filter(\.excluded)
         var unplaced = 0
-        let radius = Self.number(max(dotSize * 0.85, 5))
+        // Few marks can be big; many must stay small enough not to merge.
+        let radius = Self.number(entries.count <= 100 ? 10 : entries.count <= 500 ? 7.5 : 5.5)
         for entry in order {
             guard entry.index >= 0, entry.index < mapPoints.count,
                   mapPoints[entry.index].x.isFinite, mapPoints[entry.index].y.isFinite else { unplaced += 1; continue }
             let (x, y) = place(mapPoints[entry.index])
             let detail = entry.excluded ? "excluded" : "\(CurationCSV.percentage(entry.frequency)) %"
-            svg += "<circle cx=\"\(x)\" cy=\"\(y)\" r=\"\(radius)\" fill=\"\(Self.colour(of: entry))\">"
+            svg += "<circle cx=\"\(x)\" cy=\"\(y)\" r=\"\(radius)\" fill=\"\(Self.colour(of: entry))\"\(entry.excluded ? " class=\"out\"" : "")>"
             svg += "<title>\(htmlEscape(entry.path.string)) — \(detail)</title></circle>\n"
         }
         svg += "</svg>"
@@ -251,7 +252,7 @@ public struct HTMLReport {
     h2{margin:22px 0 10px;font-size:16px;font-weight:600}
     .subtitle,.note,.empty,footer{color:var(--muted)}
     .count{color:var(--muted);font-weight:400;margin-left:6px}
-    .top{display:grid;grid-template-columns:minmax(280px,1fr) minmax(320px,560px);gap:28px;align-items:start}
+    .top{display:grid;grid-template-columns:auto minmax(320px,720px);justify-content:space-between;gap:40px;align-items:start}
     @media (max-width:900px){.top{grid-template-columns:1fr}}
     .parameters{border-collapse:collapse;background:var(--panel);border-radius:8px;overflow:hidden}
     .parameters th,.parameters td{padding:5px 14px;text-align:left;border-bottom:1px solid #2e2e36;vertical-align:top}
@@ -264,15 +265,17 @@ public struct HTMLReport {
     .map{width:100%;height:auto;display:block}
     .map-bg{fill:var(--panel)}
     .map circle{stroke:#0d0d10;stroke-width:1.5}
+    .map circle.out{stroke:#fff;stroke-width:2.5}
     .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(132px,1fr));gap:10px}
-    .grid.dense{grid-template-columns:repeat(auto-fill,minmax(100px,1fr));gap:7px}
+    .grid.dense{grid-template-columns:repeat(auto-fill,minmax(112px,1fr));gap:7px}
     .card{position:relative;margin:0;background:var(--panel);border:3px solid var(--c);border-radius:6px;overflow:hidden}
     .card img,.card .missing{display:block;width:100%;aspect-ratio:1;object-fit:contain;background:#0f0f12}
     .card .missing{display:flex;align-items:center;justify-content:center;color:var(--muted);font-size:12px}
     .rank{position:absolute;top:3px;left:3px;padding:0 5px;border-radius:4px;background:rgba(0,0,0,.65);font-size:11px}
     figcaption{padding:4px 6px 5px;display:grid;font-size:11.5px}
     figcaption .name{white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
-    figcaption .freq{color:var(--c);font-variant-numeric:tabular-nums}
+    figcaption .freq{color:var(--c);font-variant-numeric:tabular-nums;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+    .dense figcaption{font-size:10.5px;padding:3px 5px 4px}
     .excluded h2{color:\(CurationTier.excludedColour)}
     footer{margin-top:28px;font-size:12px}
     """

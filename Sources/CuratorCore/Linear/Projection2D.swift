@@ -22,7 +22,7 @@ public struct Projection2D: Sendable {
     /// Projects the rows of `matrix` onto its two principal axes. Each axis
     /// is oriented so its largest-magnitude component is positive.
     public static func principalComponents(of matrix: EmbeddingMatrix, seed: UInt64 = 0,
-                                           maxIterations: Int = 1000, tolerance: Double = 1e-7) -> Projection2D {
+                                           maxIterations: Int = 300, tolerance: Double = 1e-6) -> Projection2D {
         let n = matrix.rows, d = matrix.dimension
         guard n > 0, d > 0 else {
             return Projection2D(points: Array(repeating: .zero, count: n), variances: .zero, iterations: 0)
