@@ -39,7 +39,7 @@ final class ExportCSVTests: XCTestCase {
             .first(where: { FileManager.default.isExecutableFile(atPath: $0) })
         else { throw XCTSkip("python3 is not installed") }
 
-        let s = try ScratchFolder()
+        let s = try ExportScratchFolder()
         let awkward = [
             sample("say \"cheese\"/a, b.jpg", index: 0, votes: 30),
             sample("line\nbreak/two\r\nlines.jpg", index: 1, votes: 15),
@@ -71,19 +71,19 @@ final class ExportCSVTests: XCTestCase {
     }
 
     func testAnExistingFileIsReplacedOnlyWhenAsked() throws {
-        let s = try ScratchFolder()
+        let s = try ExportScratchFolder()
         let path = s.write("curation.csv", "precious")
         XCTAssertThrowsError(try CurationCSV.write([sample("a.jpg", index: 0, votes: 1)], to: path)) {
             XCTAssertEqual($0 as? ExportError, .fileExists(ExportPath(bytes: path)))
         }
-        XCTAssertEqual(text(path), "precious")
+        XCTAssertEqual(fileText(path), "precious")
         try CurationCSV.write([sample("a.jpg", index: 0, votes: 1)], to: path, overwrite: true)
-        XCTAssertTrue(text(path)?.hasPrefix("Filename,Subfolder,Count,Frequency(%),Index,Status") == true)
-        XCTAssertEqual(names(s.root), ["curation.csv"], "no temporary file left")
+        XCTAssertTrue(fileText(path)?.hasPrefix("Filename,Subfolder,Count,Frequency(%),Index,Status") == true)
+        XCTAssertEqual(folderNames(s.root), ["curation.csv"], "no temporary file left")
     }
 
     func testAFolderOrAMissingFolderIsAnErrorNamingThePath() throws {
-        let s = try ScratchFolder()
+        let s = try ExportScratchFolder()
         XCTAssertThrowsError(try CurationCSV.write([], to: s.root, overwrite: true)) {
             XCTAssertEqual($0 as? ExportError, .isADirectory(ExportPath(bytes: s.root)))
         }
@@ -93,13 +93,13 @@ final class ExportCSVTests: XCTestCase {
     }
 
     func testAFullDiskLeavesNeitherAPartialCSVNorATemporaryFile() throws {
-        let s = try ScratchFolder()
-        let fs = FaultyFileSystem()
+        let s = try ExportScratchFolder()
+        let fs = ExportFaultyFileSystem()
         fs.capacity = 20
         let path = s.path("curation.csv")
         XCTAssertThrowsError(try CurationCSV.write([sample("a.jpg", index: 0, votes: 1)], to: path, fileSystem: fs)) {
             XCTAssertTrue(String(describing: $0).hasSuffix("write: No space left on device"), "\($0)")
         }
-        XCTAssertEqual(names(s.root), [])
+        XCTAssertEqual(folderNames(s.root), [])
     }
 }

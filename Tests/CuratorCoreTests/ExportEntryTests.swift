@@ -24,7 +24,7 @@ final class ExportEntryTests: XCTestCase {
     }
 
     func testSidecarsAreFoundBesideTheImageIncludingBrokenOnes() throws {
-        let s = try ScratchFolder()
+        let s = try ExportScratchFolder()
         let image = s.write("album/cat.v2.jpg", "CAT")
         s.write("album/cat.v2.txt", "caption")
         s.symlink("nowhere", at: "album/cat.v2.json")   // dangling, still reported so the export can say why
@@ -36,26 +36,26 @@ final class ExportEntryTests: XCTestCase {
     }
 
     func testADanglingSymlinkInTheDestinationCountsAsTaken() throws {
-        let s = try ScratchFolder()
+        let s = try ExportScratchFolder()
         s.write("album/pets/cat.jpg", "CAT")
         s.symlink("/nonexistent/target", at: "out/cat.jpg")
         let out = s.path("out")
-        let report = try FolderExporter(destination: out).export([entry(s, "pets/cat.jpg", index: 0)])
+        let report = try FolderExporter(destination: out).export([exportEntry(s, "pets/cat.jpg", index: 0)])
         XCTAssertEqual(report.errors, [])
-        XCTAssertEqual(names(out), ["cat.jpg", "pets_cat.jpg"])
-        XCTAssertEqual(lstatKind(PathBytes.join(out, Array("cat.jpg".utf8))), .symbolicLink)
-        XCTAssertNil(contents(Array("/nonexistent/target".utf8)))
+        XCTAssertEqual(folderNames(out), ["cat.jpg", "pets_cat.jpg"])
+        XCTAssertEqual(exportEntryKind(PathBytes.join(out, Array("cat.jpg".utf8))), .symbolicLink)
+        XCTAssertNil(fileBytes(Array("/nonexistent/target".utf8)))
     }
 
     func testCallerProvidedSidecarsAreUsedAsGiven() throws {
-        let s = try ScratchFolder()
+        let s = try ExportScratchFolder()
         s.write("album/cat.jpg", "CAT")
         s.write("album/cat.txt", "on disk, but not listed")
         let elsewhere = s.write("captions/cat-caption.txt", "listed")
-        var image = entry(s, "cat.jpg", index: 0)
+        var image = exportEntry(s, "cat.jpg", index: 0)
         image.sidecars = [Sidecar(fileExtension: ".txt", absolutePath: elsewhere)]
         let out = s.path("out")
         _ = try FolderExporter(destination: out).export([image])
-        XCTAssertEqual(text(PathBytes.join(out, Array("cat.txt".utf8))), "listed")
+        XCTAssertEqual(fileText(PathBytes.join(out, Array("cat.txt".utf8))), "listed")
     }
 }

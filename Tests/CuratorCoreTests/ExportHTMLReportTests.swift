@@ -36,7 +36,7 @@ final class ExportHTMLReportTests: XCTestCase {
         let report = HTMLReport(summary: summary, entries: entries, mapPoints: points, mapSource: "PCA") { entry in
             let hue = Double(entry.index % 360) / 360
             let (r, g, b) = Self.rgb(hue: hue)
-            return TinyPNG.encode(width: 48, height: 36) { x, y in
+            return ExportTestPNG.encode(width: 48, height: 36) { x, y in
                 let shade = 0.55 + 0.45 * Double((x / 8 + y / 8) % 2)
                 return (UInt8(Double(r) * shade), UInt8(Double(g) * shade), UInt8(Double(b) * shade))
             }
@@ -113,18 +113,18 @@ final class ExportHTMLReportTests: XCTestCase {
 
     func testRenderingCanBeCancelledAndWritingNeverOverwritesUnlessAsked() throws {
         let (report, _) = Self.madeUp(selected: 10, excluded: 0, albumSize: 50)
-        let progress = RecordingProgress()
+        let progress = ExportRecordingProgress()
         progress.cancelAfter = 3
         XCTAssertThrowsError(try report.render(progress: progress)) { XCTAssertTrue($0 is CancelledError) }
 
-        let s = try ScratchFolder()
+        let s = try ExportScratchFolder()
         let path = s.write("report.html", "mine")
         XCTAssertThrowsError(try report.write(to: path)) {
             XCTAssertEqual($0 as? ExportError, .fileExists(ExportPath(bytes: path)))
         }
-        XCTAssertEqual(text(path), "mine")
+        XCTAssertEqual(fileText(path), "mine")
         try report.write(to: path, overwrite: true)
-        XCTAssertTrue(text(path)?.hasPrefix("<!DOCTYPE html>") == true)
+        XCTAssertTrue(fileText(path)?.hasPrefix("<!DOCTYPE html>") == true)
     }
 
     /// Writes previews for a person to look at (50 and 1,000 selected) when

@@ -9,7 +9,7 @@ import XCTest
 final class ExportRealFileSystemTests: XCTestCase {
     private var mounts: [String] = []
     /// Kept until the mounts are gone, so the scratch folder can be removed.
-    private var scratch: ScratchFolder?
+    private var scratch: ExportScratchFolder?
 
     override func tearDown() {
         for point in mounts.reversed() { _ = Self.run("/bin/umount", [point]) }
@@ -38,7 +38,7 @@ final class ExportRealFileSystemTests: XCTestCase {
     }
 
     func testAFullDiskOnAnotherDeviceKeepsEveryImageWholeAndLeavesNoPartialFile() throws {
-        let s = try ScratchFolder()
+        let s = try ExportScratchFolder()
         scratch = s
         let image = [UInt8](repeating: 0x5A, count: 100 * 1024)
         for name in ["a", "b", "c", "d"] {
@@ -49,7 +49,7 @@ final class ExportRealFileSystemTests: XCTestCase {
         s.makeFolders(out)
         try mountTmpfs(at: out, options: "size=256k")
 
-        let report = try FolderExporter(destination: out).export(["a", "b", "c", "d"].enumerated().map { entry(s, "\($1).jpg", index: $0) })
+        let report = try FolderExporter(destination: out).export(["a", "b", "c", "d"].enumerated().map { exportEntry(s, "\($1).jpg", index: $0) })
 
         XCTAssertGreaterThan(report.exported, 0)
         XCTAssertLessThan(report.exported, 4)
@@ -59,13 +59,13 @@ final class ExportRealFileSystemTests: XCTestCase {
         for item in report.items where item.status == .exported {
             let name = String(item.destination!.string.split(separator: "/").last!)
             expected += [name, name.replacingOccurrences(of: ".jpg", with: ".txt")]
-            XCTAssertEqual(contents(item.destination!.bytes), image)
+            XCTAssertEqual(fileBytes(item.destination!.bytes), image)
         }
-        XCTAssertEqual(names(out), expected.sorted())
+        XCTAssertEqual(folderNames(out), expected.sorted())
     }
 
     func testAReadOnlyDestinationIsReportedForEveryImage() throws {
-        let s = try ScratchFolder()
+        let s = try ExportScratchFolder()
         scratch = s
         s.write("album/a.jpg", "A")
         s.write("album/b.jpg", "B")
@@ -73,7 +73,7 @@ final class ExportRealFileSystemTests: XCTestCase {
         s.makeFolders(out)
         try mountTmpfs(at: out, options: "ro,size=64k")
 
-        let report = try FolderExporter(destination: out).export([entry(s, "a.jpg", index: 0), entry(s, "b.jpg", index: 1)])
+        let report = try FolderExporter(destination: out).export([exportEntry(s, "a.jpg", index: 0), exportEntry(s, "b.jpg", index: 1)])
 
         XCTAssertEqual(report.exported, 0)
         XCTAssertEqual(report.errors.map(\.reason), [

@@ -18,7 +18,7 @@ private let systemSymlink = Darwin.symlink
 #endif
 
 /// A scratch folder for one test, removed afterwards; paths as bytes.
-final class ScratchFolder {
+final class ExportScratchFolder {
     let root: [UInt8]
 
     init() throws {
@@ -29,7 +29,7 @@ final class ScratchFolder {
         root = Array(String(cString: made).utf8)
     }
 
-    deinit { removeTree(root) }
+    deinit { exportRemoveTree(root) }
 
     /// `root/relative`.
     func path(_ relative: String) -> [UInt8] { PathBytes.join(root, Array(relative.utf8)) }
@@ -71,7 +71,7 @@ final class ScratchFolder {
 }
 
 /// The names in a folder (bytes), sorted; empty when it does not exist.
-func listing(_ folder: [UInt8]) -> [[UInt8]] {
+func folderListing(_ folder: [UInt8]) -> [[UInt8]] {
     guard let dir = folder.withCPath({ opendir($0) }) else { return [] }
     defer { closedir(dir) }
     var names: [[UInt8]] = []
@@ -83,10 +83,10 @@ func listing(_ folder: [UInt8]) -> [[UInt8]] {
 }
 
 /// The names in a folder as display strings, sorted.
-func names(_ folder: [UInt8]) -> [String] { listing(folder).map { String(decoding: $0, as: UTF8.self) } }
+func folderNames(_ folder: [UInt8]) -> [String] { folderListing(folder).map { String(decoding: $0, as: UTF8.self) } }
 
 /// The bytes of a file, or nil when it cannot be read.
-func contents(_ path: [UInt8]) -> [UInt8]? {
+func fileBytes(_ path: [UInt8]) -> [UInt8]? {
     let fd = path.withCPath { open($0, O_RDONLY) }
     guard fd >= 0 else { return nil }
     defer { close(fd) }
@@ -100,15 +100,15 @@ func contents(_ path: [UInt8]) -> [UInt8]? {
     return out
 }
 
-func text(_ path: [UInt8]) -> String? { contents(path).map { String(decoding: $0, as: UTF8.self) } }
+func fileText(_ path: [UInt8]) -> String? { fileBytes(path).map { String(decoding: $0, as: UTF8.self) } }
 
-func lstatKind(_ path: [UInt8]) -> FileStatus.Kind? { try? POSIXFileSystem().status(of: path, followingLinks: false)?.kind }
+func exportEntryKind(_ path: [UInt8]) -> FileStatus.Kind? { try? POSIXFileSystem().status(of: path, followingLinks: false)?.kind }
 
-func removeTree(_ path: [UInt8]) {
+func exportRemoveTree(_ path: [UInt8]) {
     var info = stat()
     guard path.withCPath({ lstat($0, &info) }) == 0 else { return }
     if info.st_mode & S_IFMT == S_IFDIR {
-        for name in listing(path) { removeTree(PathBytes.join(path, name)) }
+        for name in folderListing(path) { exportRemoveTree(PathBytes.join(path, name)) }
         _ = path.withCPath { rmdir($0) }
     } else {
         _ = path.withCPath { unlink($0) }
@@ -116,7 +116,7 @@ func removeTree(_ path: [UInt8]) {
 }
 
 /// An album image entry for tests.
-func entry(_ scratch: ScratchFolder, _ relative: String, index: Int, votes: Int = 10, iterations: Int = 10,
+func exportEntry(_ scratch: ExportScratchFolder, _ relative: String, index: Int, votes: Int = 10, iterations: Int = 10,
            excluded: Bool = false) -> CurationEntry {
     CurationEntry(path: RelativePath(relative), albumRoot: scratch.path("album"), votes: votes,
                   frequency: Double(votes) / Double(iterations), index: index, excluded: excluded)
@@ -126,7 +126,7 @@ func entry(_ scratch: ScratchFolder, _ relative: String, index: Int, votes: Int 
 /// that fills up, files that cannot be opened, a folder that refuses new
 /// files, hooks that run before files are created or published. Tests are
 /// single-threaded, so plain mutable state is safe here.
-final class FaultyFileSystem: ExportFileSystem, @unchecked Sendable {
+final class ExportFaultyFileSystem: ExportFileSystem, @unchecked Sendable {
     let real = POSIXFileSystem()
     /// Bytes that may still be written before writes fail with ENOSPC (nil: unlimited).
     var capacity: Int?
@@ -188,7 +188,7 @@ final class FaultyFileSystem: ExportFileSystem, @unchecked Sendable {
 }
 
 /// A progress sink that records updates and cancels after `cancelAfter` of them.
-final class RecordingProgress: ProgressSink {
+final class ExportRecordingProgress: ProgressSink {
     var updates: [(String, Int, Int)] = []
     var finished: [String] = []
     var cancelAfter: Int?
@@ -198,7 +198,7 @@ final class RecordingProgress: ProgressSink {
 }
 
 /// True when no temporary export file is left in `folder`.
-func noTemporaryFiles(in folder: [UInt8], file: StaticString = #filePath, line: UInt = #line) {
-    let leftovers = names(folder).filter { $0.hasPrefix(".curator-") }
+func assertNoExportTemporaryFiles(in folder: [UInt8], file: StaticString = #filePath, line: UInt = #line) {
+    let leftovers = folderNames(folder).filter { $0.hasPrefix(".curator-") }
     XCTAssertEqual(leftovers, [], "temporary files left behind", file: file, line: line)
 }

@@ -92,13 +92,15 @@ public struct FolderExporter: Sendable {
 
         let label = "export"
         for (number, var plan) in plans.enumerated() {
-            if case .failed = plan.outcome {
-            } else if options.dryRun {
+            switch plan.outcome {
+            case .failed:
+                break  // already reported by planning
+            case _ where options.dryRun:
                 plan.outcome = .planned
-            } else if progress?.isCancelled == true {
+            case _ where progress?.isCancelled == true:
                 report.cancelled = true
                 plan.outcome = .notAttempted
-            } else {
+            default:
                 execute(&plan, in: target, taken: &taken)
                 progress.update(label: label, done: number + 1, total: plans.count)
             }

@@ -1,6 +1,6 @@
 /// Makes small real PNG files for report tests and previews: RGB, no
 /// compression (zlib "stored" blocks), so the encoder stays a few lines.
-enum TinyPNG {
+enum ExportTestPNG {
     static func encode(width: Int, height: Int, pixel: (Int, Int) -> (UInt8, UInt8, UInt8)) -> [UInt8] {
         var raw: [UInt8] = []
         raw.reserveCapacity(height * (1 + 3 * width))
