@@ -15,6 +15,12 @@ public struct PixelEmbedder: Sendable {
         public let statistics: ImageStatistics
         /// The thumbnail's size and the size the file's header states.
         public let size: DecodedSize
+
+        /// Creates an outcome.
+        public init(statistics: ImageStatistics, size: DecodedSize) {
+            self.statistics = statistics
+            self.size = size
+        }
     }
 
     /// One image's vector with its outcome, for callers that want arrays.
@@ -25,6 +31,13 @@ public struct PixelEmbedder: Sendable {
         public let statistics: ImageStatistics
         /// The thumbnail's size and the size the file's header states.
         public let size: DecodedSize
+
+        /// Creates an embedding record.
+        public init(vector: [Float], statistics: ImageStatistics, size: DecodedSize) {
+            self.vector = vector
+            self.statistics = statistics
+            self.size = size
+        }
     }
 
     /// The embedder's name in the album index and the Lua API.

@@ -41,6 +41,14 @@ public struct DecodedSize: Sendable, Equatable {
     public let sourceWidth: Int
     /// The height the file's header states (before EXIF rotation).
     public let sourceHeight: Int
+
+    /// Creates a size record.
+    public init(width: Int, height: Int, sourceWidth: Int, sourceHeight: Int) {
+        self.width = width
+        self.height = height
+        self.sourceWidth = sourceWidth
+        self.sourceHeight = sourceHeight
+    }
 }
 
 /// Why an image file could not be decoded: the album lists the file with
