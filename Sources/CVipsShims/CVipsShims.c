@@ -32,14 +32,27 @@ void curator_vips_thread_done(void) {
 /// libvips keeps one error buffer per process; take its text and clear it in
 /// one step (libvips holds its own lock while copying). Two threads failing at
 /// the same moment may see each other's lines: the caller's status code, not
-/// this text, says what went wrong.
+/// this text, says what went wrong. Lines are joined with "; "; NULL when
+/// libvips left no message.
 static char *take_vips_error(void) {
     char *text = vips_error_buffer_copy();
-    char *copy = strdup(text && *text ? text : "unknown libvips error");
+    if (text == NULL) return NULL;
+    size_t n = strlen(text);
+    while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == ' ')) text[--n] = 0;
+    if (n == 0) { g_free(text); return NULL; }
+    size_t lines = 0;
+    for (size_t i = 0; i < n; i++) if (text[i] == '\n') lines++;
+    char *joined = malloc(n + lines + 1);
+    if (joined != NULL) {
+        size_t j = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (text[i] == '\n') { joined[j++] = ';'; joined[j++] = ' '; }
+            else joined[j++] = text[i];
+        }
+        joined[j] = 0;
+    }
     g_free(text);
-    size_t n = strlen(copy);
-    while (n > 0 && (copy[n - 1] == '\n' || copy[n - 1] == ' ')) copy[--n] = 0;
-    return copy;
+    return joined;
 }
 
 static void set_error(char **error) {
@@ -134,33 +147,23 @@ static int to_srgb8(VipsImage **image) {
     return 0;
 }
 
-/// Evaluates `image` into `buffer` strip by strip in the calling thread:
-/// bounded memory whatever the source size, and no helper threads.
-static int render_into(VipsImage *image, unsigned char *buffer) {
-    int width = vips_image_get_width(image), height = vips_image_get_height(image);
-    size_t row_bytes = (size_t)width * 3;
-    VipsRegion *region = vips_region_new(image);
-    if (region == NULL) return -1;
-    const int strip = 16;
-    int status = 0;
-    for (int top = 0; top < height && status == 0; top += strip) {
-        VipsRect rect = { 0, top, width, VIPS_MIN(strip, height - top) };
-        if (vips_region_prepare(region, &rect)) { status = -1; break; }
-        for (int y = 0; y < rect.height; y++) {
-            memcpy(buffer + (size_t)(top + y) * row_bytes, VIPS_REGION_ADDR(region, 0, top + y), row_bytes);
-        }
-    }
-    g_object_unref(region);
+/// Evaluates `image` straight into the caller's `buffer` (wrapped as a
+/// libvips memory image): libvips' sink reuses its tile buffers across the
+/// image, where preparing regions by hand made it allocate and clear fresh
+/// ones (measured: 6% of the time in memset, against 1.5-2% this way).
+static int render_into(VipsImage *image, unsigned char *buffer, size_t buffer_size) {
+    VipsImage *target = vips_image_new_from_memory(buffer, buffer_size, vips_image_get_width(image),
+                                                   vips_image_get_height(image), 3, VIPS_FORMAT_UCHAR);
+    if (target == NULL) return -1;
+    int status = vips_image_write(image, target);
+    g_object_unref(target);
     return status;
 }
 
-curator_thumb_status curator_vips_thumbnail(const char *path, int size, int64_t max_pixels,
-                                            unsigned char *buffer, size_t buffer_size,
-                                            curator_thumb_info *info, char **error) {
+curator_thumb_status curator_vips_probe(const char *path, int64_t max_pixels,
+                                        curator_thumb_info *info, char **error) {
     memset(info, 0, sizeof *info);
     if (error) *error = NULL;
-    if (size < 1 || buffer_size < (size_t)size * (size_t)size * 3) return CURATOR_THUMB_BUFFER;
-
     curator_thumb_status status = check_file(path, info);
     if (status != CURATOR_THUMB_OK) return status;
 
@@ -183,6 +186,19 @@ curator_thumb_status curator_vips_thumbnail(const char *path, int size, int64_t 
     if (max_pixels > 0 && (int64_t)info->source_width * (int64_t)info->source_height > max_pixels) {
         return CURATOR_THUMB_TOO_LARGE;
     }
+    return CURATOR_THUMB_OK;
+}
+
+curator_thumb_status curator_vips_thumbnail(const char *path, int size, int64_t max_pixels,
+                                            unsigned char *buffer, size_t buffer_size,
+                                            curator_thumb_info *info, char **error) {
+    if (size < 1 || buffer_size < (size_t)size * (size_t)size * 3) {
+        memset(info, 0, sizeof *info);
+        if (error) *error = NULL;
+        return CURATOR_THUMB_BUFFER;
+    }
+    curator_thumb_status status = curator_vips_probe(path, max_pixels, info, error);
+    if (status != CURATOR_THUMB_OK) return status;
 
     VipsImage *image = NULL;
     if (vips_thumbnail(path, &image, size, "height", size, "size", VIPS_SIZE_DOWN,
@@ -201,7 +217,7 @@ curator_thumb_status curator_vips_thumbnail(const char *path, int size, int64_t 
         g_object_unref(image);
         return CURATOR_THUMB_BUFFER;
     }
-    if (render_into(image, buffer) != 0) {
+    if (render_into(image, buffer, (size_t)width * height * 3) != 0) {
         set_error(error);
         g_object_unref(image);
         return CURATOR_THUMB_DECODE_FAILED;

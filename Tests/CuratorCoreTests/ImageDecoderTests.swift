@@ -105,7 +105,11 @@ final class ImageDecoderTests: XCTestCase {
         XCTAssertEqual(error?.reason, .tooLarge(width: 100_000, height: 100_000, limit: 400_000_000))
         XCTAssertEqual(error?.reason.description, "too large: 100000×100000 exceeds the 400-megapixel limit")
         // The header alone reads fine: it is the limit that refuses it.
-        XCTAssertEqual(try ImageDecoder.header(path: path("huge.png")).width, 100_000)
+        XCTAssertEqual(try ImageDecoder(pixelLimit: 0).probe(path: path("huge.png")),
+                       ImageHeader(width: 100_000, height: 100_000, format: "PNG"))
+        XCTAssertThrowsError(try decoder.probe(path: path("huge.png"))) { error in
+            XCTAssertEqual((error as? ImageDecodeError)?.reason, .tooLarge(width: 100_000, height: 100_000, limit: 400_000_000))
+        }
     }
 
     func testPixelLimitIsConfigurable() throws {
@@ -185,12 +189,19 @@ final class ImageDecoderTests: XCTestCase {
         XCTAssertGreaterThan(image.pixels[bottom + 2], image.pixels[bottom], "blue at the bottom")
     }
 
-    func testHeaderReadsSizeOnly() throws {
+    func testProbeReadsTheHeaderOnlyAndGivesTheSameReasons() throws {
         let file = writeScene("photo.jpg", width: 300, height: 200)
-        let size = try ImageDecoder.header(path: file)
-        XCTAssertEqual(size.width, 300)
-        XCTAssertEqual(size.height, 200)
-        XCTAssertThrowsError(try ImageDecoder.header(path: path("nowhere.png")))
+        XCTAssertEqual(try decoder.probe(path: file), ImageHeader(width: 300, height: 200, format: "JPEG"))
+        // A truncated file's header is intact: probing passes, decoding fails.
+        let bytes = try Data(contentsOf: directory.appendingPathComponent("photo.jpg"))
+        try bytes.prefix(bytes.count / 2).write(to: directory.appendingPathComponent("cut.jpg"))
+        XCTAssertEqual(try decoder.probe(path: path("cut.jpg")).width, 300)
+        try Data("text".utf8).write(to: directory.appendingPathComponent("notes.png"))
+        for (name, reason) in [("nowhere.png", ImageDecodeError.Reason.notFound), ("notes.png", .notAnImage)] {
+            XCTAssertThrowsError(try decoder.probe(path: path(name))) { error in
+                XCTAssertEqual((error as? ImageDecodeError)?.reason, reason)
+            }
+        }
     }
 
     func testConcurrentDecodesKeepTheirOwnResultsAndErrors() throws {

@@ -47,6 +47,14 @@ typedef struct {
     char format[32];                   ///< the loader's short name ("jpeg", "png", ...), "" if none
 } curator_thumb_info;
 
+/// Checks the file at `path` without decoding pixels: that it opens, is a
+/// non-empty regular file, that a libvips loader recognises it, that its
+/// header reads, and that its width*height is within `max_pixels` (0: no
+/// limit). Fills `info` (source size, format; no thumbnail size). Returns a
+/// status as `curator_vips_thumbnail` does.
+curator_thumb_status curator_vips_probe(const char *path, int64_t max_pixels,
+                                        curator_thumb_info *info, char **error);
+
 /// Decodes the image at `path` into an 8-bit sRGB, 3-band thumbnail that fits
 /// within size x size (aspect kept, never enlarged), using shrink-on-load,
 /// EXIF auto-rotation, alpha flattened on white, and CMYK / greyscale /

@@ -51,6 +51,23 @@ public struct DecodedSize: Sendable, Equatable {
     }
 }
 
+/// What an image file's header states, read without decoding its pixels.
+public struct ImageHeader: Sendable, Equatable {
+    /// Width in pixels, as stored (before EXIF rotation).
+    public let width: Int
+    /// Height in pixels, as stored (before EXIF rotation).
+    public let height: Int
+    /// The format libvips recognised, e.g. "JPEG", "PNG", "GIF".
+    public let format: String
+
+    /// Creates a header record.
+    public init(width: Int, height: Int, format: String) {
+        self.width = width
+        self.height = height
+        self.format = format
+    }
+}
+
 /// Why an image file could not be decoded: the album lists the file with
 /// this reason and carries on.
 public struct ImageDecodeError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -169,14 +186,32 @@ public struct ImageDecoder: Sendable {
             curator_vips_thumbnail(cPath, Int32(clamping: thumbnailSize), Int64(pixelLimit),
                                    base, buffer.count, &info, &message)
         }
+        try check(status, &info, message, path: path)
+        return DecodedSize(width: Int(info.width), height: Int(info.height),
+                           sourceWidth: Int(info.source_width), sourceHeight: Int(info.source_height))
+    }
+
+    /// Checks the image at `path` without decoding its pixels — it opens, a
+    /// loader recognises it, its header reads, its size is within
+    /// `pixelLimit` — and returns what the header states.
+    public func probe(path: [UInt8]) throws(ImageDecodeError) -> ImageHeader {
+        Libvips.start()
+        var info = curator_thumb_info()
+        var message: UnsafeMutablePointer<CChar>? = nil
+        let status = path.withCPath { curator_vips_probe($0, Int64(pixelLimit), &info, &message) }
+        try check(status, &info, message, path: path)
+        return ImageHeader(width: Int(info.source_width), height: Int(info.source_height), format: Self.formatName(&info))
+    }
+
+    /// Frees libvips' message and throws the error `status` stands for.
+    private func check(_ status: curator_thumb_status, _ info: inout curator_thumb_info,
+                       _ message: UnsafeMutablePointer<CChar>?, path: [UInt8]) throws(ImageDecodeError) {
         let detail = message.map { pointer -> String in
             defer { free(pointer) }
-            return String(cString: pointer)
+            let text = String(cString: pointer)
+            return text.count > 400 ? String(text.prefix(400)) + "…" : text
         }
-        if status == CURATOR_THUMB_OK {
-            return DecodedSize(width: Int(info.width), height: Int(info.height),
-                               sourceWidth: Int(info.source_width), sourceHeight: Int(info.source_height))
-        }
+        if status == CURATOR_THUMB_OK { return }
         let format = Self.formatName(&info)
         let reason: ImageDecodeError.Reason
         switch status {
@@ -197,21 +232,6 @@ public struct ImageDecoder: Sendable {
         throw ImageDecodeError(path: path, reason: reason, detail: detail)
     }
 
-    /// Reads only the header of the image at `path` and returns the size it
-    /// states (before EXIF rotation); nothing is decoded.
-    public static func header(path: [UInt8]) throws(ImageDecodeError) -> (width: Int, height: Int) {
-        Libvips.start()
-        var width: Int32 = 0, height: Int32 = 0
-        var message: UnsafeMutablePointer<CChar>? = nil
-        let status = path.withCPath { curator_vips_header($0, &width, &height, &message) }
-        let detail = message.map { pointer -> String in
-            defer { free(pointer) }
-            return String(cString: pointer)
-        }
-        if status == 0 { return (Int(width), Int(height)) }
-        throw ImageDecodeError(path: path, reason: .unreadableHeader(format: "image"), detail: detail)
-    }
-
     /// "jpeg" → "JPEG"; loaders with unusual names keep them.
     private static func formatName(_ info: inout curator_thumb_info) -> String {
         let name = withUnsafeBytes(of: &info.format) { raw -> String in
@@ -220,8 +240,12 @@ public struct ImageDecoder: Sendable {
         }
         switch name {
         case "": return "image"
-        case "jpeg", "png", "gif", "tiff", "heif", "webp", "svg", "pdf", "bmp", "jp2k", "jxl": return name.uppercased()
-        case "magick", "magick7", "magick6": return "image (ImageMagick)"
+        case "jpeg", "png", "gif", "tiff", "heif", "webp", "svg", "pdf", "jxl", "fits": return name.uppercased()
+        case "nsgif": return "GIF"
+        case "jp2k": return "JPEG 2000"
+        case "ppm": return "PPM"
+        case "rad": return "Radiance"
+        case let other where other.hasPrefix("magick"): return "image (read by ImageMagick)"
         default: return name
         }
     }
@@ -247,6 +271,13 @@ public enum Libvips {
     /// Starts libvips if it is not running yet; returns whether it started.
     @discardableResult
     public static func start() -> Bool { started }
+
+    /// Overrides the tuning `start` applies: libvips' threads per pipeline
+    /// and the number of operations its cache keeps (for measurements).
+    public static func configure(concurrency: Int, cacheOperations: Int) {
+        start()
+        curator_vips_configure(Int32(clamping: concurrency), Int32(clamping: cacheOperations))
+    }
 
     /// Frees libvips' per-thread buffers; call at the end of a thread that decoded images.
     public static func threadDone() { curator_vips_thread_done() }
