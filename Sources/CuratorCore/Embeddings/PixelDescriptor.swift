@@ -45,6 +45,9 @@ public enum PixelDescriptor {
     public final class Workspace {
         fileprivate var luma: UnsafeMutablePointer<UInt8>
         fileprivate var lumaCapacity: Int
+        /// For each column, the offset of its texture cell within a cell row.
+        fileprivate var columnCells: UnsafeMutablePointer<Int>
+        fileprivate var columnCapacity: Int
         fileprivate let greyHistogram = UnsafeMutablePointer<Int>.allocate(capacity: 256)
         fileprivate let colourHistogram = UnsafeMutablePointer<Float>.allocate(capacity: 64)
         fileprivate let orientations = UnsafeMutablePointer<Float>.allocate(capacity: 128)
@@ -53,17 +56,26 @@ public enum PixelDescriptor {
         public init(pixels: Int = 256 * 256) {
             lumaCapacity = max(1, pixels)
             luma = .allocate(capacity: lumaCapacity)
+            columnCapacity = 1024
+            columnCells = .allocate(capacity: columnCapacity)
         }
 
-        fileprivate func reserve(_ pixels: Int) {
-            guard pixels > lumaCapacity else { return }
-            luma.deallocate()
-            lumaCapacity = pixels
-            luma = .allocate(capacity: pixels)
+        fileprivate func reserve(pixels: Int, width: Int) {
+            if pixels > lumaCapacity {
+                luma.deallocate()
+                lumaCapacity = pixels
+                luma = .allocate(capacity: pixels)
+            }
+            if width > columnCapacity {
+                columnCells.deallocate()
+                columnCapacity = width
+                columnCells = .allocate(capacity: width)
+            }
         }
 
         deinit {
             luma.deallocate()
+            columnCells.deallocate()
             greyHistogram.deallocate()
             colourHistogram.deallocate()
             orientations.deallocate()
@@ -95,7 +107,7 @@ public enum PixelDescriptor {
         let rows = width == 0 ? 0 : min(max(0, height), pixels.count / (width * 3))
         guard width > 0, rows > 0, let rgb = pixels.baseAddress else { return .zero }
         let count = width * rows
-        workspace.reserve(count)
+        workspace.reserve(pixels: count, width: width)
 
         let statistics = colourPass(rgb: rgb, count: count, workspace: workspace, histogram: out + histogramRange.lowerBound)
         colourLayout(rgb: rgb, width: width, height: rows, into: out + layoutRange.lowerBound)
@@ -119,6 +131,7 @@ public enum PixelDescriptor {
         bins.initialize(repeating: 0, count: 64)
         let luma = workspace.luma
         var sumRG = 0, sumYB = 0, sumRG2 = 0, sumYB2 = 0
+        let fraction: Float = 1 / 255
         HistogramTable.shared.table.withUnsafeBufferPointer { table in
             let table = table.baseAddress!
             for i in 0..<count {
@@ -131,11 +144,11 @@ public enum PixelDescriptor {
                 sumYB += yb2; sumYB2 += yb2 * yb2
 
                 // Trilinear soft assignment into the 4×4×4 Lab bins.
-                let entry = table + 3 * ((r >> 3) << 10 | (g >> 3) << 5 | (b >> 3))
-                let tl = entry[0], ta = entry[1], tb = entry[2]
-                let il = min(Int(tl), 2), ia = min(Int(ta), 2), ib = min(Int(tb), 2)
-                let fl = tl - Float(il), fa = ta - Float(ia), fb = tb - Float(ib)
-                let base = bins + (il * 16 + ia * 4 + ib)
+                let entry = table[(r >> 3) << 10 | (g >> 3) << 5 | (b >> 3)]
+                let fl = Float((entry >> 8) & 0xFF) * fraction
+                let fa = Float((entry >> 16) & 0xFF) * fraction
+                let fb = Float(entry >> 24) * fraction
+                let base = bins + Int(entry & 0xFF)
                 let l0 = 1 - fl, a0 = 1 - fa, b0 = 1 - fb
                 base[0] += l0 * a0 * b0
                 base[1] += l0 * a0 * fb
@@ -212,6 +225,8 @@ public enum PixelDescriptor {
         guard width >= 3, height >= 3 else { return 0 }
         var sumLap = 0, sumLap2 = 0, totalMagnitude: Float = 0
         let binsPerRadian = Float(8) / Float.pi
+        let columnCells = workspace.columnCells
+        for x in 0..<width { columnCells[x] = (x * 4 / width) * 8 }
         for y in 1..<(height - 1) {
             let row = luma + y * width, up = row - width, down = row + width
             let cellRow = (y * 4 / height) * 32
@@ -229,7 +244,7 @@ public enum PixelDescriptor {
                 if t >= 8 { t -= 8 }
                 let low = min(Int(t), 7), fraction = t - Float(low)
                 let high = low == 7 ? 0 : low + 1
-                let cell = cells + cellRow + (x * 4 / width) * 8
+                let cell = cells + cellRow + columnCells[x]
                 cell[low] += magnitude * (1 - fraction)
                 cell[high] += magnitude * fraction
             }
@@ -275,23 +290,34 @@ enum ColourSpace {
     }
 }
 
-/// For each sRGB colour quantised to 5 bits a channel, its continuous
-/// coordinates in the 4 × 4 × 4 histogram's bin space (each in 0…3).
+/// For each sRGB colour quantised to 5 bits a channel, where it falls in the
+/// 4 × 4 × 4 histogram: the index of the lower corner of its 2 × 2 × 2
+/// neighbourhood of bins (bits 0–7) and its fractional position towards the
+/// upper corner along L, a and b (bits 8–15, 16–23, 24–31, in 1/255 steps).
 final class HistogramTable: Sendable {
     static let shared = HistogramTable()
-    /// 32768 × (L, a, b) bin coordinates, indexed by `r5 << 10 | g5 << 5 | b5`.
-    let table: [Float]
+    /// 32768 packed entries, indexed by `r5 << 10 | g5 << 5 | b5`.
+    let table: [UInt32]
 
     private init() {
-        var table = [Float](repeating: 0, count: 3 * 32768)
+        var table = [UInt32](repeating: 0, count: 32768)
         let linear = ColourSpace.linearTable
         for index in 0..<32768 {
             let r = (index >> 10) & 31, g = (index >> 5) & 31, b = index & 31
             // 5-bit code k stands for the byte k·255/31 (0 → 0, 31 → 255).
             let lab = ColourSpace.lab(linearR: linear[r * 255 / 31], g: linear[g * 255 / 31], b: linear[b * 255 / 31])
-            table[3 * index] = min(3, max(0, lab.l / 100 * 3))
-            table[3 * index + 1] = 1.5 + 1.5 * tanhf(lab.a / 30)
-            table[3 * index + 2] = 1.5 + 1.5 * tanhf(lab.b / 30)
+            // Continuous bin coordinates in 0…3: L uniform, a and b companded.
+            let coordinates = [min(3, max(0, lab.l / 100 * 3)),
+                               1.5 + 1.5 * tanhf(lab.a / 30),
+                               1.5 + 1.5 * tanhf(lab.b / 30)]
+            var corner = [Int](), fractions = [UInt32]()
+            for t in coordinates {
+                let low = min(Int(t), 2)
+                corner.append(low)
+                fractions.append(UInt32(min(255, max(0, ((t - Float(low)) * 255).rounded()))))
+            }
+            let base = UInt32(corner[0] * 16 + corner[1] * 4 + corner[2])
+            table[index] = base | fractions[0] << 8 | fractions[1] << 16 | fractions[2] << 24
         }
         self.table = table
     }
