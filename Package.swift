@@ -53,6 +53,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // A hidden driver for the benchmark scripts in scripts/bench (not a product).
         .executableTarget(
             name: "curator-bench",
             dependencies: [
@@ -67,7 +68,8 @@ let package = Package(
         ),
         .testTarget(
             name: "CuratorCoreTests",
-            dependencies: ["CuratorCore"],
+            // CVipsShims: tests write their own images (PNG, JPEG, CMYK, 16-bit) with libvips.
+            dependencies: ["CuratorCore", "CVipsShims"],
             resources: [.copy("Fixtures")]
         ),
     ]
