@@ -58,6 +58,24 @@ do {
             result["picks"] = run?.picks
             result["selection"] = run?.selection
         }
+    case "kmeans":
+        var run: MonteCarloRun?
+        let elapsed = try clock.measure {
+            var sampler = KMeansSampler()
+            let env = ProcessInfo.processInfo.environment
+            if let v = env["KM_SAMPLE"].flatMap(Int.init) { sampler.samplePerCluster = v }
+            if let v = env["KM_ITER"].flatMap(Int.init) { sampler.maxIterations = v }
+            if let v = env["KM_REFINE"].flatMap(Int.init) { sampler.refinementSteps = v }
+            if let v = env["KM_TRIALS"].flatMap(Int.init) { sampler.seedingTrials = v }
+            if let v = env["KM_SEEDSAMPLE"].flatMap(Int.init) { sampler.seedingSample = v }
+            run = try MonteCarlo.run(sampler, matrix: matrix, candidates: candidates,
+                                     request: SelectionRequest(count: count, iterations: iterations, seed: seed))
+        }
+        result["seconds"] = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        result["picks"] = run?.picks
+        result["inertia"] = run?.inertia
+        result["mean_inertia"] = run?.meanInertia
+        result["selection"] = run?.selection
     case "gemm":
         // Shapes of one FPS step: m new picks against every row, both layouts.
         let out = UnsafeMutablePointer<Float>.allocate(capacity: 64 * rows)
