@@ -263,8 +263,8 @@ public struct LuaStack {
 
     // MARK: Running code
 
-    /// Loads a chunk. On success the function is pushed; on failure the
-    /// message is pushed and returned as a `LuaError`.
+    /// Loads a chunk. On success the function is pushed; on failure nothing
+    /// is pushed and the message is thrown as a `LuaError`.
     public func load(_ code: [UInt8], name: String, textOnly: Bool = true) throws(LuaError) {
         let terminated = code + [0] // never an empty buffer without a base address
         let status = terminated.withUnsafeBufferPointer { buffer in
@@ -274,6 +274,7 @@ public struct LuaStack {
         }
         if status != LUA_OK {
             let message = string(at: -1) ?? "syntax error"
+            pop()
             let kind: LuaError.Kind = status == CURATOR_LUA_INCOMPLETE ? .incomplete
                 : status == LUA_ERRMEM ? .memory : .syntax
             throw LuaError(kind, message)
