@@ -1,0 +1,237 @@
+import Foundation
+import GRDB
+
+/// A folder of images (searched recursively) and its index: the images, their
+/// embeddings and statistics, and what the user decided about them
+/// (exclusions, favorites). Opening an album rescans it incrementally.
+///
+/// An album is used from one thread at a time (the Lua host's); its heavy
+/// steps spread their own work over every core.
+public final class Album: @unchecked Sendable {
+    /// How to open an album.
+    public struct OpenOptions: Sendable {
+        /// The embedder to use: "auto", "photomap", "pixels", …
+        public var embedder = "auto"
+        /// Whether to rescan the folder on opening.
+        public var scan = true
+        /// Whether to compute missing embeddings on opening.
+        public var embed = true
+        /// The default options.
+        public init(embedder: String = "auto", scan: Bool = true, embed: Bool = true) {
+            self.embedder = embedder
+            self.scan = scan
+            self.embed = embed
+        }
+    }
+
+    /// The absolute path that was opened: the album folder, or an embeddings file.
+    public let location: String
+    /// The folder image paths are relative to, as bytes.
+    public let root: [UInt8]
+    /// Whether the album is an embeddings file's rows rather than a folder.
+    public let isIndexOnly: Bool
+    /// The index.
+    public let database: IndexDatabase
+    /// The images, ordered by path.
+    public private(set) var images: [ImageRecord] = []
+    /// The images excluded from every selection (persisted).
+    public let exclusions: ImageIDSet
+    /// The user's favorites (persisted).
+    public let favorites: ImageIDSet
+    /// The embedder selections use.
+    public private(set) var embedder: String?
+    /// The active embedder's vector length (0 when it has none yet).
+    public private(set) var dimension = 0
+    /// The active embedder's model, when it names one.
+    public private(set) var modelID: String?
+    /// What the last scan found, when one ran in this session.
+    public private(set) var lastScan: ScanReport?
+    /// What the last embedding step did, when one ran in this session.
+    public private(set) var lastEmbed: EmbedReport?
+
+    private var indexByID: [Int64: Int] = [:]
+    private var indexByPath: [RelativePath: Int] = [:]
+    private var cachedMatrix: AlbumMatrix?
+
+    var store: EmbeddingStore { EmbeddingStore(database: database) }
+
+    /// The album's name: its folder's (or embeddings file's) last component.
+    public var name: String {
+        let url = URL(fileURLWithPath: location)
+        if isIndexOnly, url.deletingLastPathComponent().lastPathComponent == "photomap_index" {
+            return url.deletingLastPathComponent().deletingLastPathComponent().lastPathComponent
+        }
+        return url.lastPathComponent
+    }
+
+    /// The album folder as a string (for display and Foundation APIs).
+    public var rootPath: String { String(decoding: root, as: UTF8.self) }
+
+    init(location: String, root: [UInt8], isIndexOnly: Bool, database: IndexDatabase) throws {
+        self.location = location
+        self.root = root
+        self.isIndexOnly = isIndexOnly
+        self.database = database
+        exclusions = try ImageIDSet(name: "exclusions", database: database)
+        favorites = try ImageIDSet(name: "favorites", database: database)
+        try reload()
+    }
+
+    /// Opens the album at `location` — a folder, or a `.npz`/`.npy` embeddings
+    /// file (an index-only album) — creating or updating its index.
+    public static func open(_ location: String, options: OpenOptions = OpenOptions(),
+                            progress: (any ProgressSink)? = nil) throws -> Album {
+        let path = Self.absolutePath(location)
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
+            throw IndexError.albumNotFound(path: location)
+        }
+        if !isFolder.boolValue {
+            return try openEmbeddingsFile(path, options: options, progress: progress)
+        }
+        let database = try IndexDatabase(path: IndexDatabase.location(besides: path))
+        try database.setMeta("root", path)
+        let album = try Album(location: path, root: Array(path.utf8), isIndexOnly: false, database: database)
+        if options.scan { _ = try album.scan(progress: progress) }
+        try album.activate(embedder: options.embedder)
+        if options.embed { _ = try album.embed(progress: progress) }
+        return album
+    }
+
+    /// `~` expanded, relative paths made absolute, `.`/`..` and trailing slashes removed.
+    static func absolutePath(_ location: String) -> String {
+        var path = (location as NSString).expandingTildeInPath
+        if !path.hasPrefix("/") {
+            path = (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(path)
+        }
+        return (path as NSString).standardizingPath
+    }
+
+    /// Re-reads the images and the active embedder from the index.
+    public func reload() throws {
+        let rows = try database.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, path, size, mtime, width, height FROM image")
+        }
+        images = rows.map {
+            ImageRecord(id: $0[0], path: RelativePath(bytes: [UInt8]($0[1] as Data)), size: $0[2], mtime: $0[3],
+                        width: $0[4], height: $0[5])
+        }.sorted { $0.path < $1.path }
+        indexByID = Dictionary(uniqueKeysWithValues: images.enumerated().map { ($0.element.id, $0.offset) })
+        indexByPath = Dictionary(uniqueKeysWithValues: images.enumerated().map { ($0.element.path, $0.offset) })
+        if let name = try database.meta("embedder") {
+            embedder = name
+            let info = try store.embedders().first { $0.name == name }
+            dimension = info?.dimension ?? 0
+            modelID = info?.modelID
+        }
+        cachedMatrix = nil
+    }
+
+    /// Rescans the folder: new files are added, changed ones re-read (their
+    /// embeddings recomputed by the next `embed`), removed ones dropped.
+    /// Index-only albums have no folder to scan; this reports no change.
+    @discardableResult
+    public func scan(progress: (any ProgressSink)? = nil) throws -> ScanReport {
+        guard !isIndexOnly else { return ScanReport() }
+        let (report, removed) = try AlbumScanner(database: database, root: root).scan(progress: progress)
+        exclusions.forget(removed)
+        favorites.forget(removed)
+        lastScan = report
+        try reload()
+        return report
+    }
+
+    /// The image with index id `id`.
+    public func image(id: Int64) -> ImageRecord? {
+        indexByID[id].map { images[$0] }
+    }
+
+    /// The position (0-based) of image `id` in `images`.
+    public func position(of id: Int64) -> Int? { indexByID[id] }
+
+    /// The image at `path`: relative to the album, or absolute under its root.
+    public func image(path bytes: [UInt8]) -> ImageRecord? {
+        var relative = bytes
+        let prefix = root + [UInt8(ascii: "/")]
+        if relative.starts(with: prefix) { relative.removeFirst(prefix.count) }
+        while relative.starts(with: [UInt8(ascii: "."), UInt8(ascii: "/")]) { relative.removeFirst(2) }
+        return indexByPath[RelativePath(bytes: relative)].map { images[$0] }
+    }
+
+    /// The image at `path` (a string).
+    public func image(path: String) -> ImageRecord? { image(path: Array(path.utf8)) }
+
+    /// The absolute path of an image's file, as bytes.
+    public func absolutePath(of image: ImageRecord) -> [UInt8] { image.path.absolute(under: root) }
+
+    /// The files the index could not use, with their reasons.
+    public func skipped() throws -> [SkippedFile] {
+        try database.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT path, reason FROM skipped ORDER BY path").map {
+                SkippedFile(path: RelativePath(bytes: [UInt8]($0[0] as Data)), reason: $0[1])
+            }
+        }
+    }
+
+    /// Whether the image is excluded.
+    public func isExcluded(_ image: ImageRecord) -> Bool { exclusions.contains(image.id) }
+
+    /// The embedders known to curator, in the order `auto` considers them.
+    public static let embedderNames = ["photomap", "clip", "pixels"]
+
+    /// Makes `name` the embedder selections use ("auto" picks the first that applies).
+    public func activate(embedder name: String) throws {
+        let chosen = try resolveEmbedder(name)
+        if chosen != embedder {
+            try database.setMeta("embedder", chosen)
+        }
+        try reload()
+        embedder = chosen
+    }
+
+    private func resolveEmbedder(_ name: String) throws -> String {
+        if name != "auto" {
+            let stored = try store.embedders().map(\.name)
+            guard Self.embedderNames.contains(name) || stored.contains(name) else {
+                throw IndexError.unknownEmbedder(name: name, known: Self.embedderNames + stored.filter { !Self.embedderNames.contains($0) })
+            }
+            return name
+        }
+        if PhotoMapEmbedder.isAvailable(for: self) { return "photomap" }
+        if let current = try database.meta("embedder") { return current }
+        return "pixels"
+    }
+
+    /// Computes (or imports) the vectors the active embedder — or `name` —
+    /// lacks. Images that fail are listed in the report and not retried until
+    /// their file changes.
+    @discardableResult
+    public func embed(_ name: String? = nil, progress: (any ProgressSink)? = nil) throws -> EmbedReport {
+        if let name { try activate(embedder: name) }
+        guard let active = embedder else { try activate(embedder: "auto"); return try embed(progress: progress) }
+        let report: EmbedReport
+        switch active {
+        case "photomap": report = try PhotoMapEmbedder().embed(album: self, progress: progress)
+        case "pixels": report = try PixelAlbumEmbedder().embed(album: self, progress: progress)
+        default:
+            throw IndexError.embedderUnavailable(name: active, reason: "curator cannot compute it here; import its vectors with a:import(file)")
+        }
+        lastEmbed = report
+        try reload()
+        return report
+    }
+
+    /// The active embedder's vectors of every embedded image, as one matrix
+    /// (loaded once, then kept until the embeddings change).
+    public func matrix() throws -> AlbumMatrix {
+        if let cachedMatrix { return cachedMatrix }
+        guard let embedder else { throw IndexError.noEmbeddings(album: name) }
+        let loaded = try store.loadMatrix(embedder: embedder)
+        guard loaded.matrix.rows > 0 else { throw IndexError.noEmbeddings(album: name) }
+        cachedMatrix = loaded
+        return loaded
+    }
+
+    /// Forgets the cached matrix after the vectors changed.
+    func invalidateMatrix() { cachedMatrix = nil }
+}

@@ -1,0 +1,161 @@
+import Dispatch
+import Foundation
+import GRDB
+
+/// Brings an album's index in line with its folder: new files are probed and
+/// added, changed ones re-probed (their embeddings dropped so they are
+/// recomputed), removed ones dropped. Work is committed in batches, so an
+/// index interrupted part-way resumes where it stopped instead of starting over.
+struct AlbumScanner {
+    let database: IndexDatabase
+    let root: [UInt8]
+    /// Files probed and committed together.
+    var batchSize = 256
+
+    private struct Known {
+        var id: Int64?
+        var size: Int64
+        var mtime: Double
+    }
+
+    private enum Probe {
+        case image(FoundFile, ImageProbe.Header, existing: Int64?)
+        case skipped(FoundFile, String, existing: Int64?)
+    }
+
+    func scan(progress: (any ProgressSink)?) throws -> (report: ScanReport, removedIDs: Set<Int64>) {
+        var report = ScanReport()
+        let (found, problems) = FolderWalker(root: root).walk()
+
+        var indexed: [RelativePath: Known] = [:]
+        var skippedBefore: [RelativePath: Known] = [:]
+        try database.pool.read { db in
+            let images = try Row.fetchCursor(db, sql: "SELECT id, path, size, mtime FROM image")
+            while let row = try images.next() {
+                indexed[RelativePath(bytes: [UInt8](row[1] as Data))] = Known(id: row[0], size: row[2], mtime: row[3])
+            }
+            let skipped = try Row.fetchCursor(db, sql: "SELECT path, size, mtime FROM skipped")
+            while let row = try skipped.next() {
+                skippedBefore[RelativePath(bytes: [UInt8](row[0] as Data))] = Known(id: nil, size: row[1], mtime: row[2])
+            }
+        }
+
+        var work: [(FoundFile, Int64?)] = []
+        var seen = Set<RelativePath>()
+        for file in found {
+            seen.insert(file.path)
+            if let known = indexed[file.path] {
+                if known.size == file.size && known.mtime == file.mtime {
+                    report.unchanged += 1
+                } else {
+                    work.append((file, known.id))
+                }
+            } else if let known = skippedBefore[file.path], known.size == file.size, known.mtime == file.mtime {
+                continue  // still unusable, as last time: not probed again
+            } else {
+                work.append((file, nil))
+            }
+        }
+
+        let removed = indexed.filter { !seen.contains($0.key) }.compactMap { $0.value.id }
+        try database.pool.write { db in
+            for chunk in removed.chunked(into: 500) {
+                try db.execute(sql: "DELETE FROM image WHERE id IN (\(chunk.map(String.init).joined(separator: ",")))")
+            }
+            for path in skippedBefore.keys where !seen.contains(path) {
+                try db.execute(sql: "DELETE FROM skipped WHERE path = ?", arguments: [Data(path.bytes)])
+            }
+            // Walk problems (unreadable folders, link loops) are facts of this scan only.
+            try db.execute(sql: "DELETE FROM skipped WHERE size = -1")
+            for (path, reason) in problems {
+                try db.execute(sql: "INSERT OR REPLACE INTO skipped(path, size, mtime, reason) VALUES (?, -1, 0, ?)",
+                               arguments: [Data(path.bytes), reason])
+            }
+        }
+        report.removed = removed.count
+
+        let total = work.count
+        var done = 0
+        progress.update(label: "scan", done: 0, total: total)
+        for batch in work.chunked(into: batchSize) {
+            try progress.checkCancellation("scan")
+            let probes = probeConcurrently(Array(batch))
+            try database.pool.write { db in
+                for probe in probes {
+                    switch probe {
+                    case .image(let file, let header, let existing):
+                        let path = Data(file.path.bytes)
+                        try db.execute(sql: "DELETE FROM skipped WHERE path = ?", arguments: [path])
+                        if let id = existing {
+                            try db.execute(
+                                sql: "UPDATE image SET size = ?, mtime = ?, width = ?, height = ? WHERE id = ?",
+                                arguments: [file.size, file.mtime, header.width, header.height, id])
+                            // The pixels changed: what was computed from them is stale.
+                            try db.execute(sql: "DELETE FROM embedding WHERE image_id = ?", arguments: [id])
+                            try db.execute(sql: "DELETE FROM stats WHERE image_id = ?", arguments: [id])
+                            try db.execute(sql: "DELETE FROM embed_failure WHERE image_id = ?", arguments: [id])
+                        } else {
+                            try db.execute(
+                                sql: "INSERT INTO image(path, size, mtime, width, height) VALUES (?, ?, ?, ?, ?)",
+                                arguments: [path, file.size, file.mtime, header.width, header.height])
+                        }
+                    case .skipped(let file, let reason, let existing):
+                        if let id = existing {
+                            try db.execute(sql: "DELETE FROM image WHERE id = ?", arguments: [id])
+                        }
+                        try db.execute(
+                            sql: "INSERT OR REPLACE INTO skipped(path, size, mtime, reason) VALUES (?, ?, ?, ?)",
+                            arguments: [Data(file.path.bytes), file.size, file.mtime, reason])
+                    }
+                }
+            }
+            for probe in probes {
+                switch probe {
+                case .image(_, _, let existing): if existing == nil { report.added += 1 } else { report.changed += 1 }
+                case .skipped(_, _, let existing): if existing != nil { report.removed += 1 }
+                }
+            }
+            done += batch.count
+            progress.update(label: "scan", done: done, total: total)
+        }
+        progress?.finish(label: "scan")
+
+        report.skipped = try database.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT path, reason FROM skipped ORDER BY path").map {
+                SkippedFile(path: RelativePath(bytes: [UInt8]($0[0] as Data)), reason: $0[1])
+            }
+        }
+        let removedIDs = Set(removed)
+        return (report, removedIDs)
+    }
+
+    /// Reads the headers of a batch on every core; results keep the batch's order.
+    private func probeConcurrently(_ batch: [(FoundFile, Int64?)]) -> [Probe] {
+        let results = UnsafeMutableBufferPointer<Probe?>.allocate(capacity: batch.count)
+        results.initialize(repeating: nil)
+        defer { results.deallocate() }
+        let slots = SendablePointer(results.baseAddress!)
+        let root = self.root
+        DispatchQueue.concurrentPerform(iterations: batch.count) { i in
+            let (file, existing) = batch[i]
+            switch ImageProbe.header(of: file.path.absolute(under: root), size: file.size) {
+            case .success(let header): slots.pointer[i] = .image(file, header, existing: existing)
+            case .failure(let failure): slots.pointer[i] = .skipped(file, failure.reason, existing: existing)
+            }
+        }
+        return results.map { $0! }
+    }
+}
+
+/// A pointer handed to concurrent workers that each write their own slots.
+struct SendablePointer<T>: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<T>
+    init(_ pointer: UnsafeMutablePointer<T>) { self.pointer = pointer }
+}
+
+extension Array {
+    /// The array cut into consecutive pieces of at most `size` elements.
+    func chunked(into size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
+    }
+}

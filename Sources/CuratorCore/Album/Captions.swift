@@ -1,0 +1,64 @@
+import Foundation
+
+/// Caption sidecar files: `<stem>.txt`, `<stem>.caption` or `<stem>.json`
+/// beside an image, as LoRA trainers expect them.
+public enum Captions {
+    /// The sidecar extensions, in the order a caption is looked for.
+    public static let extensions = ["txt", "caption", "json"]
+
+    /// The sidecar files that exist beside the image at `path` (absolute, bytes), in `extensions` order.
+    public static func sidecars(of path: RelativePath, under root: [UInt8]) -> [RelativePath] {
+        extensions.compactMap { ext in
+            let candidate = path.replacingExtension(with: ext)
+            var info = stat()
+            let exists = candidate.absolute(under: root).withCPath { stat($0, &info) } == 0
+            return exists && (info.st_mode & S_IFMT) == S_IFREG ? candidate : nil
+        }
+    }
+
+    /// The caption of the image at `path`: the first sidecar's text, trimmed.
+    /// A JSON sidecar gives its `caption`, `text` or `prompt` string (else its whole text).
+    public static func caption(of path: RelativePath, under root: [UInt8]) -> String? {
+        for sidecar in sidecars(of: path, under: root) {
+            guard let data = readFile(sidecar.absolute(under: root)) else { continue }
+            let text = String(decoding: data, as: UTF8.self)
+            if sidecar.pathExtension == "json" {
+                if let object = try? JSONSerialization.jsonObject(with: Data(data)) as? [String: Any] {
+                    for key in ["caption", "text", "prompt"] {
+                        if let value = object[key] as? String { return value.trimmingCharacters(in: .whitespacesAndNewlines) }
+                    }
+                }
+            }
+            return text.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        return nil
+    }
+
+    /// A whole small file's bytes, or nil when it cannot be read.
+    static func readFile(_ path: [UInt8], limit: Int = 1 << 20) -> [UInt8]? {
+        let fd = path.withCPath { open($0, O_RDONLY) }
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while bytes.count < limit {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 { return nil }
+            if n == 0 { break }
+            bytes += buffer[0..<n]
+        }
+        return bytes
+    }
+}
+
+extension Album {
+    /// The caption of `image` from its sidecar file, if it has one.
+    public func caption(of image: ImageRecord) -> String? {
+        Captions.caption(of: image.path, under: root)
+    }
+
+    /// The caption sidecar files beside `image`.
+    public func captionFiles(of image: ImageRecord) -> [RelativePath] {
+        Captions.sidecars(of: image.path, under: root)
+    }
+}

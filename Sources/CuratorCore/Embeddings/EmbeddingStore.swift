@@ -1,0 +1,138 @@
+import Foundation
+import GRDB
+
+/// An album's matrix of one embedder's vectors, with the image of each row.
+public struct AlbumMatrix: Sendable {
+    /// The embedder the vectors come from.
+    public let embedder: String
+    /// The vectors, one row per image, L2-normalised.
+    public let matrix: EmbeddingMatrix
+    /// The image id of each row.
+    public let imageIDs: [Int64]
+    /// The row of each image id.
+    public let rowOf: [Int64: Int]
+
+    /// Creates the pairing of rows and images.
+    public init(embedder: String, matrix: EmbeddingMatrix, imageIDs: [Int64]) {
+        self.embedder = embedder
+        self.matrix = matrix
+        self.imageIDs = imageIDs
+        var rows: [Int64: Int] = [:]
+        rows.reserveCapacity(imageIDs.count)
+        for (row, id) in imageIDs.enumerated() { rows[id] = row }
+        rowOf = rows
+    }
+}
+
+/// Reads and writes embedding vectors in the index. Vectors are stored as
+/// little-endian float32 BLOBs, one row per image and embedder.
+public struct EmbeddingStore: Sendable {
+    let database: IndexDatabase
+
+    /// The embedders with vectors in the index: name, model id and dimension.
+    public func embedders() throws -> [(name: String, modelID: String?, dimension: Int)] {
+        try database.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT name, model_id, dimension FROM embedder ORDER BY name").map {
+                (name: $0[0], modelID: $0[1], dimension: $0[2])
+            }
+        }
+    }
+
+    /// Registers `embedder` with its model and dimension, refusing to mix
+    /// dimensions or models under one name.
+    public func register(embedder: String, modelID: String?, dimension: Int, source: String) throws {
+        try database.pool.write { db in
+            if let row = try Row.fetchOne(db, sql: "SELECT model_id, dimension FROM embedder WHERE name = ?", arguments: [embedder]) {
+                let storedDimension: Int = row[1]
+                let storedModel: String? = row[0]
+                let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM embedding WHERE embedder = ?", arguments: [embedder]) ?? 0
+                if count > 0 {
+                    if storedDimension != dimension {
+                        throw IndexError.dimensionMismatch(source: source, expected: storedDimension, got: dimension)
+                    }
+                    if let stored = storedModel, let model = modelID, stored != model {
+                        throw IndexError.modelMismatch(embedder: embedder, stored: stored, got: model)
+                    }
+                }
+                try db.execute(sql: "UPDATE embedder SET model_id = COALESCE(?, model_id), dimension = ? WHERE name = ?",
+                               arguments: [modelID, dimension, embedder])
+            } else {
+                try db.execute(sql: "INSERT INTO embedder(name, model_id, dimension) VALUES (?, ?, ?)",
+                               arguments: [embedder, modelID, dimension])
+            }
+        }
+    }
+
+    /// The ids of images that have no vector (and no recorded failure) for `embedder`.
+    public func missing(embedder: String) throws -> [Int64] {
+        try database.pool.read { db in
+            try Int64.fetchAll(db, sql: """
+                SELECT id FROM image
+                WHERE id NOT IN (SELECT image_id FROM embedding WHERE embedder = ?)
+                  AND id NOT IN (SELECT image_id FROM embed_failure WHERE embedder = ?)
+                ORDER BY id
+                """, arguments: [embedder, embedder])
+        }
+    }
+
+    /// Writes vectors (each `dimension` floats) for images, replacing earlier ones, in one transaction.
+    public func write(embedder: String, vectors: [(imageID: Int64, vector: UnsafeBufferPointer<Float>)]) throws {
+        try database.pool.write { db in
+            let statement = try db.makeStatement(sql: "INSERT OR REPLACE INTO embedding(image_id, embedder, vector) VALUES (?, ?, ?)")
+            for (id, vector) in vectors {
+                let blob = Data(buffer: vector)  // float32 in memory order: little-endian on every platform we build for
+                try statement.execute(arguments: [id, embedder, blob])
+            }
+        }
+    }
+
+    /// Records images the embedder could not process, so they are not retried until they change.
+    public func recordFailures(embedder: String, failures: [(imageID: Int64, reason: String)]) throws {
+        guard !failures.isEmpty else { return }
+        try database.pool.write { db in
+            for (id, reason) in failures {
+                try db.execute(sql: "INSERT OR REPLACE INTO embed_failure(image_id, embedder, reason) VALUES (?, ?, ?)",
+                               arguments: [id, embedder, reason])
+            }
+        }
+    }
+
+    /// The recorded failures of `embedder`: image id and reason.
+    public func failures(embedder: String) throws -> [(imageID: Int64, reason: String)] {
+        try database.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT image_id, reason FROM embed_failure WHERE embedder = ? ORDER BY image_id",
+                             arguments: [embedder]).map { (imageID: $0[0], reason: $0[1]) }
+        }
+    }
+
+    /// Loads every vector of `embedder` into one matrix in a single pass,
+    /// copying each BLOB straight into its row (no per-row allocation).
+    public func loadMatrix(embedder: String) throws -> AlbumMatrix {
+        try database.pool.read { db in
+            guard let dimension = try Int.fetchOne(db, sql: "SELECT dimension FROM embedder WHERE name = ?", arguments: [embedder]) else {
+                return AlbumMatrix(embedder: embedder, matrix: EmbeddingMatrix(rows: 0, dimension: 0), imageIDs: [])
+            }
+            let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM embedding WHERE embedder = ?", arguments: [embedder]) ?? 0
+            let matrix = EmbeddingMatrix(rows: count, dimension: dimension)
+            var ids: [Int64] = []
+            ids.reserveCapacity(count)
+            let rowBytes = dimension * MemoryLayout<Float>.stride
+            let cursor = try Row.fetchCursor(db, sql: "SELECT image_id, vector FROM embedding WHERE embedder = ?", arguments: [embedder])
+            while let row = try cursor.next() {
+                guard ids.count < count else { break }
+                let target = UnsafeMutableRawPointer(matrix.row(ids.count))
+                let ok = try row.withUnsafeData(atIndex: 1) { data -> Bool in
+                    guard let data, data.count == rowBytes else { return false }
+                    data.withUnsafeBytes { target.copyMemory(from: $0.baseAddress!, byteCount: rowBytes) }
+                    return true
+                }
+                if !ok {
+                    throw IndexError.unreadableIndex(path: database.path,
+                        reason: "a '\(embedder)' vector is not \(dimension) float32 values")
+                }
+                ids.append(row[0])
+            }
+            return AlbumMatrix(embedder: embedder, matrix: matrix, imageIDs: ids)
+        }
+    }
+}

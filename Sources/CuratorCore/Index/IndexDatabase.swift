@@ -1,0 +1,82 @@
+import Foundation
+import GRDB
+
+/// The SQLite file that holds an album's index: `<album>/.curator/album.sqlite`
+/// in WAL mode, or a per-album file under the user's cache folder when the
+/// album's own folder is read-only.
+public final class IndexDatabase: @unchecked Sendable {
+    /// The open connection pool (readers run beside the writer under WAL).
+    public let pool: DatabasePool
+    /// Where the database file is.
+    public let path: String
+
+    /// Opens (creating if needed) the index at `path` and brings its schema up to date.
+    public init(path: String) throws {
+        self.path = path
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            // Larger pages keep a 768-d float32 vector (3 KB) and its row on
+            // one page; only effective when the file is created.
+            try db.execute(sql: "PRAGMA page_size = 16384")
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try IndexSchema.migrator.migrate(pool)
+        } catch let error as DatabaseError {
+            throw IndexError.unreadableIndex(path: path, reason: error.message ?? "\(error)")
+        }
+    }
+
+    /// Chooses where an album's index lives: inside the album when it can be
+    /// written there, else a stable file under `$XDG_CACHE_HOME/curator/albums`.
+    ///
+    /// - Parameters:
+    ///   - folder: the folder the index belongs beside (the album, or the folder of an embeddings file).
+    ///   - fileName: the database file's name.
+    public static func location(besides folder: String, fileName: String = "album.sqlite") throws -> String {
+        let fm = FileManager.default
+        let dir = (folder as NSString).appendingPathComponent(".curator")
+        if fm.fileExists(atPath: dir) || (try? fm.createDirectory(atPath: dir, withIntermediateDirectories: false)) != nil,
+           access(dir, W_OK) == 0 {
+            return (dir as NSString).appendingPathComponent(fileName)
+        }
+        let env = ProcessInfo.processInfo.environment
+        let cacheRoot = env["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? (NSHomeDirectory() as NSString).appendingPathComponent(".cache")
+        let cache = ((cacheRoot as NSString).appendingPathComponent("curator") as NSString).appendingPathComponent("albums")
+        do {
+            try fm.createDirectory(atPath: cache, withIntermediateDirectories: true)
+        } catch {
+            throw IndexError.cannotCreateIndex(path: cache, reason: "\(error.localizedDescription)")
+        }
+        let key = StableHash.hex(of: Array((folder + "/" + fileName).utf8))
+        return (cache as NSString).appendingPathComponent("\(key)-\(fileName)")
+    }
+
+    /// Reads a value of the `meta` table.
+    public func meta(_ key: String) throws -> String? {
+        try pool.read { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key]) }
+    }
+
+    /// Writes a value of the `meta` table.
+    public func setMeta(_ key: String, _ value: String) throws {
+        try pool.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", arguments: [key, value])
+        }
+    }
+}
+
+/// FNV-1a, 64-bit: a stable name for cache files (Swift's `Hasher` is seeded per process).
+enum StableHash {
+    static func hex(of bytes: [UInt8]) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01b3
+        }
+        return String(hash, radix: 16)
+    }
+}
