@@ -25,6 +25,9 @@ public final class CuratorHost {
     public internal(set) var pluginReports: [PluginReport] = []
     /// The plugin being loaded (extensions it registers are attributed to it).
     var loadingPlugin: String?
+    /// The Album, Image and ImageSet host types, for bindings that take or return them.
+    public private(set) var types: CuratorTypes!
+    private var albumSerial: Int64 = 0
 
     static let docNamesKey = "curator.docnames"
 
@@ -77,7 +80,21 @@ public final class CuratorHost {
         }
 
         Extensions.install(in: self)
+        types = AlbumBindings.install(in: self)
         lua.top = top
+    }
+
+    /// Wraps an opened album for Lua, giving it a serial that scopes its
+    /// images' identities.
+    public func adopt(_ album: Album) -> AlbumHandle {
+        albumSerial += 1
+        return AlbumHandle(album: album, serial: albumSerial)
+    }
+
+    /// Prints a warning on stderr (the operation went on).
+    public func warn(_ message: String) {
+        fflush(nil)
+        FileHandle.standardError.write(Data("warning: \(message)\n".utf8))
     }
 
     /// Applies safe mode (when asked for) once plugins have loaded, so that
