@@ -18,8 +18,9 @@ struct Curator: ParsableCommand {
             """,
         discussion: """
             Arguments after the script go to it untouched (also ones starting with '-'), \
-            as arg[1], arg[2], ... and as the chunk's '...'; arg[0] is the script. With -e, \
-            the arguments after the options go to the code the same way.
+            as arg[1], arg[2], ... and as the chunk's '...'; arg[0] is the script and arg[-1], \
+            arg[-2], ... the options before it, down to the program. With -e, the arguments \
+            after the options go to the code the same way (arg[0] is "-e").
 
             Plugins load at start from the shipped plugins folder ($CURATOR_HOME/plugins, or \
             the checkout's plugins/), each folder of $CURATOR_PLUGIN_PATH, and \
@@ -108,9 +109,9 @@ struct Curator: ParsableCommand {
         // Arguments reach Lua as the exact bytes of argv (file names need not be UTF-8).
         let argv = Curator.rawArguments()
         let positional = Array(argv.suffix(script.count))
-        let options = [Array("curator".utf8)] + argv.dropFirst().dropLast(script.count)
+        let options = Array(argv.dropLast(script.count)) // argv[0] and the options, as arg[-n...-1]
         if !execute.isEmpty {
-            host.setArguments(interpreter: options, script: Array("curator".utf8), arguments: positional)
+            host.setArguments(interpreter: options, script: Array("-e".utf8), arguments: positional)
             for (n, code) in execute.enumerated() {
                 let name = execute.count == 1 ? "=(command line)" : "=(command line \(n + 1))"
                 guard run(Array(code.utf8), name: name, arguments: positional, in: host) else { return 1 }

@@ -24,25 +24,27 @@ public struct LuaCall {
     /// read `image.excluded: boolean expected, got string`.
     public let isAssignment: Bool
 
+    /// How many arguments were passed (not counting `self`), fixed when the
+    /// call began: values the binding pushes later are not arguments.
+    public let count: Int
+
     /// Describes a call whose argument #1 is at stack index `base`.
     public init(_ lua: LuaStack, name: String, base: Int32, isAssignment: Bool = false) {
         self.lua = lua
         self.name = name
         self.base = base
         self.isAssignment = isAssignment
+        count = max(0, Int(lua.top - base + 1))
     }
-
-    /// How many arguments were passed (not counting `self`).
-    public var count: Int { max(0, Int(lua.top - base + 1)) }
 
     /// The stack index of argument `n`.
     public func index(_ n: Int) -> Int32 { base + Int32(n) - 1 }
 
     /// The type of argument `n` (`.none` past the end).
-    public func type(_ n: Int) -> LuaType { lua.type(at: index(n)) }
+    public func type(_ n: Int) -> LuaType { n >= 1 && n <= count ? lua.type(at: index(n)) : .none }
 
     /// Whether argument `n` is nil or absent.
-    public func isNil(_ n: Int) -> Bool { lua.isNoneOrNil(index(n)) }
+    public func isNil(_ n: Int) -> Bool { n < 1 || n > count || lua.isNoneOrNil(index(n)) }
 
     // MARK: Errors
 
@@ -65,7 +67,7 @@ public struct LuaCall {
 
     /// The value at argument `n` for messages: numbers and short strings as
     /// written, other values by type name.
-    public func shown(_ n: Int) -> String { LuaCall.shown(lua, index(n)) }
+    public func shown(_ n: Int) -> String { n >= 1 && n <= count ? LuaCall.shown(lua, index(n)) : "no value" }
 
     static func shown(_ lua: LuaStack, _ index: Int32) -> String {
         switch lua.type(at: index) {
@@ -83,13 +85,13 @@ public struct LuaCall {
 
     /// Argument `n` as a string (numbers are not accepted).
     public func string(_ n: Int) throws -> String {
-        guard let s = lua.string(at: index(n)) else { throw typeError(n, expected: "string") }
+        guard type(n) == .string, let s = lua.string(at: index(n)) else { throw typeError(n, expected: "string") }
         return s
     }
 
     /// Argument `n` as a string's exact bytes (file names pass through unchanged).
     public func bytes(_ n: Int) throws -> [UInt8] {
-        guard let b = lua.bytes(at: index(n)) else { throw typeError(n, expected: "string") }
+        guard type(n) == .string, let b = lua.bytes(at: index(n)) else { throw typeError(n, expected: "string") }
         return b
     }
 
@@ -104,7 +106,7 @@ public struct LuaCall {
     /// integer value; NaN, infinities, fractions and out-of-range floats are errors.
     public func integer(_ n: Int) throws -> Int {
         let i = index(n)
-        guard lua.type(at: i) == .number else { throw typeError(n, expected: "integer") }
+        guard type(n) == .number else { throw typeError(n, expected: "integer") }
         guard let value = lua.integer(at: i) else { throw badArgument(n, "integer expected, got \(shown(n))") }
         return Int(value)
     }
@@ -134,7 +136,7 @@ public struct LuaCall {
     /// Argument `n` as a number (integer or float); with `finite`, NaN and
     /// infinities are errors.
     public func number(_ n: Int, finite: Bool = true) throws -> Double {
-        guard let value = lua.number(at: index(n)) else { throw typeError(n, expected: "number") }
+        guard type(n) == .number, let value = lua.number(at: index(n)) else { throw typeError(n, expected: "number") }
         if finite && !value.isFinite { throw badArgument(n, "finite number expected, got \(shown(n))") }
         return value
     }
@@ -181,7 +183,7 @@ public struct LuaCall {
     /// Argument `n` as a host object of `type`; another value (including an
     /// object of another host type) is a type error naming both.
     public func object<Object>(_ n: Int, _ type: HostType<Object>) throws -> Object {
-        guard let object = type.object(at: index(n), in: lua) else {
+        guard n >= 1, n <= count, let object = type.object(at: index(n), in: lua) else {
             if type.isFinalized(at: index(n), in: lua) { throw failure("\(type.name) object was already finalized") }
             throw typeError(n, expected: type.name)
         }

@@ -79,6 +79,13 @@ public final class CuratorHost {
             return 1
         }
 
+        state.defineFunction("curator.catalog",
+                             signature: "curator.catalog() -> {functions={...}, types={...}}",
+                             summary: "Every documented function and host type, with signatures (for tools and docs)") { [unowned self] call in
+            self.pushCatalog(on: call.lua)
+            return 1
+        }
+
         Extensions.install(in: self)
         types = AlbumBindings.install(in: self)
         lua.top = top
@@ -162,6 +169,44 @@ public final class CuratorHost {
         lua.pushValue(at: index)
         lua_rawget(lua.L, -2)
         return lua.string(at: -1)
+    }
+
+    private func pushCatalog(on lua: LuaStack) {
+        let catalog = state.catalog
+        func push(_ doc: BindingDoc, member: Bool) {
+            lua.newTable(record: 6)
+            lua.push(member ? doc.member : doc.name); lua.rawSet(-2, "name")
+            lua.push(doc.name); lua.rawSet(-2, "full_name")
+            lua.push(doc.signature); lua.rawSet(-2, "signature")
+            lua.push(doc.summary); lua.rawSet(-2, "summary")
+            if let valueType = doc.valueType { lua.push(valueType); lua.rawSet(-2, "type") }
+            if case .property(let writable) = doc.kind { lua.push(writable); lua.rawSet(-2, "writable") }
+        }
+        lua.newTable(record: 2)
+        lua.newTable(array: catalog.functions.count)
+        for (i, doc) in catalog.functions.enumerated() {
+            push(doc, member: false)
+            lua.rawSet(-2, index: i + 1)
+        }
+        lua.rawSet(-2, "functions")
+        lua.newTable(array: catalog.types.count)
+        for (i, type) in catalog.types.enumerated() {
+            lua.newTable(record: 6)
+            lua.push(type.name); lua.rawSet(-2, "name")
+            lua.push(type.prefix); lua.rawSet(-2, "prefix")
+            lua.push(type.summary); lua.rawSet(-2, "summary")
+            lua.push(strings: type.operators); lua.rawSet(-2, "operators")
+            for (key, docs) in [("methods", type.methods), ("properties", type.properties)] {
+                lua.newTable(array: docs.count)
+                for (j, doc) in docs.enumerated() {
+                    push(doc, member: true)
+                    lua.rawSet(-2, index: j + 1)
+                }
+                lua.rawSet(-2, key)
+            }
+            lua.rawSet(-2, index: i + 1)
+        }
+        lua.rawSet(-2, "types")
     }
 
     // MARK: Values

@@ -84,8 +84,9 @@ enum Extensions {
             case .table:
                 let spec = call.index(2)
                 if lua.rawGet(spec, "export") != .function {
+                    let got = LuaCall.shown(lua, -1)
                     lua.pop()
-                    throw call.failure("spec.export must be a function (got \(lua.typeName(at: -1)))")
+                    throw call.failure("spec.export must be a function (got \(got))")
                 }
                 lua.pop()
                 // Keep every field of the spec (format options, extensions…).
