@@ -36,6 +36,7 @@ struct StaleBook: Error, CustomStringConvertible {
 /// A handle to one book: the library plus the book's id.
 final class BookHandle {
     nonisolated(unsafe) static var live = 0 // tests run on one thread
+    nonisolated(unsafe) static var getterRuns = 0
     let library: Library
     let id: Int
     init(library: Library, id: Int) {
@@ -77,6 +78,7 @@ struct LibraryBindings {
             lua.push(try handle.book().pages)
         }
         books.property("library", type: "Library", summary: "The library holding it") { handle, lua in
+            BookHandle.getterRuns += 1
             libraries.push(handle.library, on: lua)
         }
         books.method("read", signature: "b:read(pages) -> integer", summary: "Pages left after reading") { handle, call in

@@ -39,7 +39,8 @@ public final class LuaState {
     var bindings: [HostBinding] = []
     var hostTypes: [AnyHostType] = []
 
-    /// The main thread's stack.
+    /// The main thread's stack. A `LuaStack` does not keep the state alive:
+    /// use it only while this `LuaState` is referenced.
     public var stack: LuaStack { LuaStack(L) }
 
     /// Opens a state with Lua's standard libraries.
