@@ -188,3 +188,12 @@ T.test("progress callbacks are called, and an error in one stops the operation",
   T.contains(err, "stop here")
   T.eq(#a, 4, "the album is still usable")
 end)
+
+T.test("opening an album that is already open gives the same album (one state per index)", function()
+  local a, dir = open_fixture()
+  local b = assert(curator.open(dir .. "/", { embed = false }))
+  T.ok(rawequal(a, b))
+  b.exclusions:add("red.png")
+  T.eq(#a.exclusions, 1)
+  T.ok(a:get("red.png").excluded)
+end)

@@ -14,7 +14,7 @@ public struct CuratorTypes {
 
     /// Pushes image `id` of `owner` (the same Lua value while one is alive).
     public func push(image id: Int64, of owner: AlbumHandle, on lua: LuaStack) {
-        image.push(ImageHandle(owner: owner, id: id), on: lua)
+        image.push(LuaIdentity(scope: owner.serial, id: id), on: lua) { ImageHandle(owner: owner, id: id) }
     }
 
     /// Pushes an ImageSet showing `collection`.
@@ -114,11 +114,18 @@ enum AlbumBindings {
             let sink = LuaProgress(lua: call.lua, callback: callback)
             let handle: AlbumHandle
             do {
-                let album = try Album.open(path, options: .init(embedder: embedder, scan: scan, embed: false), progress: sink)
-                handle = host.adopt(album)
+                if let open = host.openAlbum(at: path) {
+                    // Already open: one in-memory state per index, brought up to date.
+                    handle = open
+                    if scan { try open.album.scan(progress: sink) }
+                    if embedder != "auto" || open.album.embedder == nil { try open.album.activate(embedder: embedder) }
+                } else {
+                    let album = try Album.open(path, options: .init(embedder: embedder, scan: scan, embed: false), progress: sink)
+                    handle = host.adopt(album)
+                }
                 if embed {
                     do {
-                        try album.embed(progress: sink)
+                        try handle.album.embed(progress: sink)
                     } catch let error as IndexError {
                         // The album is still usable (browse, exclude); say why selections cannot run yet.
                         host.warn("curator.open: \(error)")

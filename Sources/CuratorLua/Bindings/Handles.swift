@@ -37,12 +37,20 @@ public final class ImageHandle {
         self.id = id
     }
 
+    /// Where the image was last found in `album.images`: checked by id on
+    /// every use (ids are unique), so a rescan that moves it costs one lookup.
+    @exclusivity(unchecked) private var position = -1
+
     /// The image's current record; throws `StaleObjectError` when it left the album.
     public func record() throws -> ImageRecord {
-        guard let record = owner.album.image(id: id) else {
-            throw StaleObjectError("image #\(id) is no longer in album \"\(owner.album.name)\" (removed by a rescan)")
+        let album = owner.album
+        let images = album.images
+        if position >= 0, position < images.count, images[position].id == id { return images[position] }
+        guard let found = album.position(of: id) else {
+            throw StaleObjectError("image #\(id) is no longer in album \"\(album.name)\" (removed by a rescan)")
         }
-        return record
+        position = found
+        return images[found]
     }
 }
 

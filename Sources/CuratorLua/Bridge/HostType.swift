@@ -53,7 +53,10 @@ public final class HostType<Object: AnyObject>: AnyHostType {
     /// How binding names spell the type, e.g. `image` in `image:caption`.
     public let prefix: String
 
-    unowned let state: LuaState
+    // The state owns its host types and the bindings that capture them, so
+    // neither outlives the other; unowned(unsafe) avoids atomic reference
+    // counting on every call.
+    unowned(unsafe) let state: LuaState
     let index: Int
     /// Unique addresses used as registry keys: metatable, methods, getters,
     /// setters, identity cache.
@@ -104,7 +107,7 @@ public final class HostType<Object: AnyObject>: AnyHostType {
         }
 
         // __index: methods, then getters, then the fallback.
-        let indexFallback = state.register(name: "\(name) index") { [unowned self] lua in
+        let indexFallback = state.register(name: "\(name) index") { [unowned(unsafe) self] lua in
             try self.indexFallback(lua)
         }
         lua_rawgetp(L, curator_registryindex(), methodsKey)
@@ -113,7 +116,7 @@ public final class HostType<Object: AnyObject>: AnyHostType {
         lua.rawSet(mt, "__index")
 
         // __newindex: setters, then the fallback that explains the refusal.
-        let newIndexFallback = state.register(name: "\(name) assignment") { [unowned self] lua in
+        let newIndexFallback = state.register(name: "\(name) assignment") { [unowned(unsafe) self] lua in
             try self.assignmentFallback(lua)
         }
         lua.newTable()
@@ -124,19 +127,19 @@ public final class HostType<Object: AnyObject>: AnyHostType {
         curator_push_gc_function(L, releaseHostObject)
         lua.rawSet(mt, "__gc")
 
-        setMeta("__tostring", in: mt, dispatch: dispatch) { [unowned self] lua in
+        setMeta("__tostring", in: mt, dispatch: dispatch) { [unowned(unsafe) self] lua in
             guard let object = self.object(at: 1, in: lua) else { lua.push("\(self.name) (finalized)"); return 1 }
             lua.push(try self.describeBody?(object) ?? self.name)
             return 1
         }
-        setMeta("__eq", in: mt, dispatch: dispatch) { [unowned self] lua in
+        setMeta("__eq", in: mt, dispatch: dispatch) { [unowned(unsafe) self] lua in
             guard let a = self.object(at: 1, in: lua), let b = self.object(at: 2, in: lua) else { lua.push(false); return 1 }
             if a === b { lua.push(true); return 1 }
             if let identify = self.identify, let ia = identify(a), let ib = identify(b) { lua.push(ia == ib); return 1 }
             lua.push(false)
             return 1
         }
-        setMeta("__pairs", in: mt, dispatch: dispatch) { [unowned self] lua in
+        setMeta("__pairs", in: mt, dispatch: dispatch) { [unowned(unsafe) self] lua in
             _ = try self.selfObject(lua, "pairs")
             self.state.pushFunction(on: lua, name: "\(self.prefix) pairs iterator") { call in
                 try self.pairsStep(call.lua)
@@ -178,6 +181,20 @@ public final class HostType<Object: AnyObject>: AnyHostType {
         }
     }
 
+    /// Pushes the object with `identity`: the live Lua value when there is
+    /// one, else a new one wrapping `make()` (called only then, so pushing a
+    /// cached object allocates nothing).
+    public func push(_ identity: LuaIdentity, on lua: LuaStack, make: () -> Object) {
+        if curator_cache_get(lua.L, cacheKey, lua_Integer(identity.scope), lua_Integer(identity.id)) == LUA_TUSERDATA,
+           curator_to_object(lua.L, -1, metatableKey) != nil {
+            return
+        }
+        lua.pop()
+        let retained = Unmanaged.passRetained(make()).toOpaque()
+        curator_new_object(lua.L, retained, metatableKey)
+        curator_cache_put(lua.L, cacheKey, lua_Integer(identity.scope), lua_Integer(identity.id))
+    }
+
     /// The Swift object of the value at `index` when it is one of this type.
     public func object(at index: Int32, in lua: LuaStack) -> Object? {
         guard let pointer = curator_to_object(lua.L, index, metatableKey) else { return nil }
@@ -216,7 +233,7 @@ public final class HostType<Object: AnyObject>: AnyHostType {
         _ body: @escaping (Object, LuaCall) throws -> Int32
     ) {
         let qualified = "\(prefix):\(member)"
-        let id = state.register(name: qualified) { [unowned self] lua in
+        let id = state.register(name: qualified) { [unowned(unsafe) self] lua in
             let object = try self.selfObject(lua, member)
             return try body(object, LuaCall(lua, name: qualified, base: 2))
         }
@@ -244,7 +261,7 @@ public final class HostType<Object: AnyObject>: AnyHostType {
         getters[member] = get
         if !propertyNames.contains(member) { propertyNames.append(member) }
         let lua = state.stack
-        let getterID = state.register(name: qualified) { [unowned self] lua in
+        let getterID = state.register(name: qualified) { [unowned(unsafe) self] lua in
             let object = try self.selfObject(lua, member, separator: ".")
             try get(object, lua)
             return 1
@@ -255,7 +272,7 @@ public final class HostType<Object: AnyObject>: AnyHostType {
         lua.pop()
         if let set {
             writableNames.insert(member)
-            let setterID = state.register(name: qualified) { [unowned self] lua in
+            let setterID = state.register(name: qualified) { [unowned(unsafe) self] lua in
                 let object = try self.selfObject(lua, member, separator: ".")
                 try set(object, LuaCall(lua, name: qualified, base: 3, isAssignment: true))
                 return 0
@@ -282,7 +299,7 @@ public final class HostType<Object: AnyObject>: AnyHostType {
         lengthBody = body
         let lua = state.stack
         lua_rawgetp(lua.L, curator_registryindex(), metatableKey)
-        let id = state.register(name: "\(name).__len") { [unowned self] lua in
+        let id = state.register(name: "\(name).__len") { [unowned(unsafe) self] lua in
             let object = try self.selfObject(lua, "__len")
             lua.push(try body(object))
             return 1

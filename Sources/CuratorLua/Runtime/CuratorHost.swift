@@ -28,6 +28,11 @@ public final class CuratorHost {
     /// The Album, Image and ImageSet host types, for bindings that take or return them.
     public private(set) var types: CuratorTypes!
     private var albumSerial: Int64 = 0
+    private var openAlbums: [String: WeakAlbum] = [:]
+
+    private struct WeakAlbum {
+        weak var handle: AlbumHandle?
+    }
 
     static let docNamesKey = "curator.docnames"
 
@@ -92,10 +97,28 @@ public final class CuratorHost {
     }
 
     /// Wraps an opened album for Lua, giving it a serial that scopes its
-    /// images' identities.
+    /// images' identities, and remembers it so opening the same location again
+    /// while it is alive gives the same album (one in-memory state per index).
     public func adopt(_ album: Album) -> AlbumHandle {
         albumSerial += 1
-        return AlbumHandle(album: album, serial: albumSerial)
+        let handle = AlbumHandle(album: album, serial: albumSerial)
+        openAlbums[album.location] = WeakAlbum(handle: handle)
+        openAlbums = openAlbums.filter { $0.value.handle != nil }
+        return handle
+    }
+
+    /// The album already open at `location` (as `curator.open` was given it), if alive.
+    public func openAlbum(at location: String) -> AlbumHandle? {
+        openAlbums[CuratorHost.absolutePath(location)]?.handle
+    }
+
+    /// `~` expanded, made absolute and standardized, as `Album.open` does.
+    static func absolutePath(_ location: String) -> String {
+        var path = (location as NSString).expandingTildeInPath
+        if !path.hasPrefix("/") {
+            path = (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(path)
+        }
+        return (path as NSString).standardizingPath
     }
 
     /// Prints a warning on stderr (the operation went on).
