@@ -53,13 +53,23 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // A hidden driver for the benchmark scripts in scripts/bench (not a product).
+        .executableTarget(
+            name: "curator-bench",
+            dependencies: [
+                "CuratorCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         .testTarget(
             name: "CuratorLuaTests",
             dependencies: ["CuratorLua", "CuratorCore", "CLuaShims"]
         ),
         .testTarget(
             name: "CuratorCoreTests",
-            dependencies: ["CuratorCore"],
+            // CVipsShims: tests write their own images (PNG, JPEG, CMYK, 16-bit) with libvips.
+            dependencies: ["CuratorCore", "CVipsShims"],
             resources: [.copy("Fixtures")]
         ),
     ]

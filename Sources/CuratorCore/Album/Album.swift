@@ -47,13 +47,17 @@ public final class Album: @unchecked Sendable {
     /// What the last scan found, when one ran in this session.
     public private(set) var lastScan: ScanReport?
     /// What the last embedding step did, when one ran in this session.
-    public private(set) var lastEmbed: EmbedReport?
+    public var lastEmbed: EmbedReport? { lastEmbedReport }
+    var lastEmbedReport: EmbedReport?
 
     private var indexByID: [Int64: Int] = [:]
-    private var indexByPath: [RelativePath: Int] = [:]
+    private var indexByPath: [RelativePath: Int]?
     private var cachedMatrix: AlbumMatrix?
 
     var store: EmbeddingStore { EmbeddingStore(database: database) }
+
+    /// Reads and writes this album's vectors.
+    public var embeddingStore: EmbeddingStore { store }
 
     /// The album's name: its folder's (or embeddings file's) last component.
     public var name: String {
@@ -109,15 +113,24 @@ public final class Album: @unchecked Sendable {
 
     /// Re-reads the images and the active embedder from the index.
     public func reload() throws {
-        let rows = try database.pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, path, size, mtime, width, height FROM image")
+        images = try database.pool.read { db in
+            var records: [ImageRecord] = []
+            records.reserveCapacity(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM image") ?? 0)
+            // The path index returns BLOBs in memcmp order, which is RelativePath's order.
+            let rows = try Row.fetchCursor(db, sql: "SELECT id, path, size, mtime, width, height FROM image ORDER BY path")
+            while let row = try rows.next() {
+                let path = try row.withUnsafeData(atIndex: 1) { RelativePath(bytes: [UInt8]($0 ?? Data())) }
+                records.append(ImageRecord(id: row[0], path: path, size: row[2], mtime: row[3], width: row[4], height: row[5]))
+            }
+            return records
         }
-        images = rows.map {
-            ImageRecord(id: $0[0], path: RelativePath(bytes: [UInt8]($0[1] as Data)), size: $0[2], mtime: $0[3],
-                        width: $0[4], height: $0[5])
-        }.sorted { $0.path < $1.path }
         indexByID = Dictionary(uniqueKeysWithValues: images.enumerated().map { ($0.element.id, $0.offset) })
-        indexByPath = Dictionary(uniqueKeysWithValues: images.enumerated().map { ($0.element.path, $0.offset) })
+        indexByPath = nil
+        try reloadEmbedder()
+    }
+
+    /// Re-reads which embedder is active and its shape.
+    func reloadEmbedder() throws {
         if let name = try database.meta("embedder") {
             embedder = name
             let info = try store.embedders().first { $0.name == name }
@@ -133,11 +146,11 @@ public final class Album: @unchecked Sendable {
     @discardableResult
     public func scan(progress: (any ProgressSink)? = nil) throws -> ScanReport {
         guard !isIndexOnly else { return ScanReport() }
-        let (report, removed) = try AlbumScanner(database: database, root: root).scan(progress: progress)
+        let (report, removed) = try AlbumScanner(database: database, root: root, known: images).scan(progress: progress)
         exclusions.forget(removed)
         favorites.forget(removed)
         lastScan = report
-        try reload()
+        if report.added + report.changed + report.removed > 0 { try reload() }
         return report
     }
 
@@ -155,7 +168,10 @@ public final class Album: @unchecked Sendable {
         let prefix = root + [UInt8(ascii: "/")]
         if relative.starts(with: prefix) { relative.removeFirst(prefix.count) }
         while relative.starts(with: [UInt8(ascii: "."), UInt8(ascii: "/")]) { relative.removeFirst(2) }
-        return indexByPath[RelativePath(bytes: relative)].map { images[$0] }
+        if indexByPath == nil {
+            indexByPath = Dictionary(uniqueKeysWithValues: images.enumerated().map { ($0.element.path, $0.offset) })
+        }
+        return indexByPath?[RelativePath(bytes: relative)].map { images[$0] }
     }
 
     /// The image at `path` (a string).
@@ -182,11 +198,11 @@ public final class Album: @unchecked Sendable {
     /// Makes `name` the embedder selections use ("auto" picks the first that applies).
     public func activate(embedder name: String) throws {
         let chosen = try resolveEmbedder(name)
-        if chosen != embedder {
+        if name != "auto", !isIndexOnly { try database.setMeta("embedder_choice", chosen) }
+        if chosen != (try database.meta("embedder")) {
             try database.setMeta("embedder", chosen)
         }
-        try reload()
-        embedder = chosen
+        try reloadEmbedder()
     }
 
     private func resolveEmbedder(_ name: String) throws -> String {
@@ -197,8 +213,11 @@ public final class Album: @unchecked Sendable {
             }
             return name
         }
+        // A choice the user made by name sticks; otherwise the best source
+        // present now wins (PhotoMapAI may have indexed the album since).
+        if let chosen = try database.meta("embedder_choice") { return chosen }
+        if isIndexOnly, let current = try database.meta("embedder") { return current }
         if PhotoMapEmbedder.isAvailable(for: self) { return "photomap" }
-        if let current = try database.meta("embedder") { return current }
         return "pixels"
     }
 
@@ -209,6 +228,13 @@ public final class Album: @unchecked Sendable {
     public func embed(_ name: String? = nil, progress: (any ProgressSink)? = nil) throws -> EmbedReport {
         if let name { try activate(embedder: name) }
         guard let active = embedder else { try activate(embedder: "auto"); return try embed(progress: progress) }
+        let (embedded, failed) = try store.counts(embedder: active)
+        if embedded + failed == images.count, !(active == "photomap" && PhotoMapEmbedder.isAvailable(for: self)) {
+            var report = EmbedReport(embedder: active)
+            report.alreadyEmbedded = embedded
+            lastEmbedReport = report
+            return report
+        }
         let report: EmbedReport
         switch active {
         case "photomap": report = try PhotoMapEmbedder().embed(album: self, progress: progress)
@@ -216,7 +242,7 @@ public final class Album: @unchecked Sendable {
         default:
             throw IndexError.embedderUnavailable(name: active, reason: "curator cannot compute it here; import its vectors with a:import(file)")
         }
-        lastEmbed = report
+        lastEmbedReport = report
         try reload()
         return report
     }
@@ -226,7 +252,7 @@ public final class Album: @unchecked Sendable {
     public func matrix() throws -> AlbumMatrix {
         if let cachedMatrix { return cachedMatrix }
         guard let embedder else { throw IndexError.noEmbeddings(album: name) }
-        let loaded = try store.loadMatrix(embedder: embedder)
+        let loaded = try store.matrix(embedder: embedder)
         guard loaded.matrix.rows > 0 else { throw IndexError.noEmbeddings(album: name) }
         cachedMatrix = loaded
         return loaded

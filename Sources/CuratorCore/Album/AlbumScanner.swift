@@ -9,6 +9,8 @@ import GRDB
 struct AlbumScanner {
     let database: IndexDatabase
     let root: [UInt8]
+    /// The images the index holds, sorted by path.
+    let known: [ImageRecord]
     /// Files probed and committed together.
     var batchSize = 256
 
@@ -19,7 +21,7 @@ struct AlbumScanner {
     }
 
     private enum Probe {
-        case image(FoundFile, ImageProbe.Header, existing: Int64?)
+        case image(FoundFile, ImageHeader, existing: Int64?)
         case skipped(FoundFile, String, existing: Int64?)
     }
 
@@ -27,42 +29,47 @@ struct AlbumScanner {
         var report = ScanReport()
         let (found, problems) = FolderWalker(root: root).walk()
 
-        var indexed: [RelativePath: Known] = [:]
         var skippedBefore: [RelativePath: Known] = [:]
         try database.pool.read { db in
-            let images = try Row.fetchCursor(db, sql: "SELECT id, path, size, mtime FROM image")
-            while let row = try images.next() {
-                indexed[RelativePath(bytes: [UInt8](row[1] as Data))] = Known(id: row[0], size: row[2], mtime: row[3])
-            }
             let skipped = try Row.fetchCursor(db, sql: "SELECT path, size, mtime FROM skipped")
             while let row = try skipped.next() {
                 skippedBefore[RelativePath(bytes: [UInt8](row[0] as Data))] = Known(id: nil, size: row[1], mtime: row[2])
             }
         }
 
+        // Both lists are sorted by path bytes: one merge pass pairs them.
         var work: [(FoundFile, Int64?)] = []
+        var removed: [Int64] = []
         var seen = Set<RelativePath>()
+        var k = 0
         for file in found {
-            seen.insert(file.path)
-            if let known = indexed[file.path] {
-                if known.size == file.size && known.mtime == file.mtime {
+            while k < known.count, known[k].path < file.path {
+                removed.append(known[k].id)
+                k += 1
+            }
+            if k < known.count, known[k].path == file.path {
+                let image = known[k]
+                k += 1
+                if image.size == file.size && image.mtime == file.mtime {
                     report.unchanged += 1
                 } else {
-                    work.append((file, known.id))
+                    work.append((file, image.id))
                 }
-            } else if let known = skippedBefore[file.path], known.size == file.size, known.mtime == file.mtime {
-                continue  // still unusable, as last time: not probed again
+            } else if let before = skippedBefore[file.path] {
+                seen.insert(file.path)
+                if before.size == file.size && before.mtime == file.mtime { continue }  // still unusable: not probed again
+                work.append((file, nil))
             } else {
                 work.append((file, nil))
             }
         }
+        removed += known[k...].map(\.id)
 
-        let removed = indexed.filter { !seen.contains($0.key) }.compactMap { $0.value.id }
         try database.pool.write { db in
             for chunk in removed.chunked(into: 500) {
                 try db.execute(sql: "DELETE FROM image WHERE id IN (\(chunk.map(String.init).joined(separator: ",")))")
             }
-            for path in skippedBefore.keys where !seen.contains(path) {
+            for path in skippedBefore.keys where !seen.contains(path) && skippedBefore[path]!.size >= 0 {
                 try db.execute(sql: "DELETE FROM skipped WHERE path = ?", arguments: [Data(path.bytes)])
             }
             // Walk problems (unreadable folders, link loops) are facts of this scan only.
@@ -136,11 +143,14 @@ struct AlbumScanner {
         defer { results.deallocate() }
         let slots = SendablePointer(results.baseAddress!)
         let root = self.root
+        let decoder = ImageDecoder()
         DispatchQueue.concurrentPerform(iterations: batch.count) { i in
             let (file, existing) = batch[i]
-            switch ImageProbe.header(of: file.path.absolute(under: root), size: file.size) {
-            case .success(let header): slots.pointer[i] = .image(file, header, existing: existing)
-            case .failure(let failure): slots.pointer[i] = .skipped(file, failure.reason, existing: existing)
+            do throws(ImageDecodeError) {
+                let header = try decoder.probe(path: file.path.absolute(under: root))
+                slots.pointer[i] = .image(file, header, existing: existing)
+            } catch {
+                slots.pointer[i] = .skipped(file, error.reason.description, existing: existing)
             }
         }
         return results.map { $0! }

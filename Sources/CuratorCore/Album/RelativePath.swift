@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A path inside an album, relative to its root, as the file system's exact
 /// bytes ('/'-separated). Names that are not valid UTF-8 stay usable: the
 /// bytes open the file, and `string` shows them with replacement characters.
@@ -69,8 +75,21 @@ public struct RelativePath: Hashable, Comparable, Sendable, CustomStringConverti
         return root + [UInt8(ascii: "/")] + bytes
     }
 
+    /// Byte order (memcmp, then length): the order SQLite sorts BLOBs in,
+    /// so paths read from the index in `ORDER BY path` need no re-sorting.
     public static func < (lhs: RelativePath, rhs: RelativePath) -> Bool {
-        lhs.bytes.lexicographicallyPrecedes(rhs.bytes)
+        compare(lhs.bytes, rhs.bytes) < 0
+    }
+
+    /// -1, 0 or 1 as `a` sorts before, with or after `b` in byte order.
+    @inline(__always)
+    static func compare(_ a: [UInt8], _ b: [UInt8]) -> Int {
+        let n = Swift.min(a.count, b.count)
+        let c = a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in n == 0 ? 0 : Int(memcmp(pa.baseAddress!, pb.baseAddress!, n)) }
+        }
+        if c != 0 { return c < 0 ? -1 : 1 }
+        return a.count == b.count ? 0 : (a.count < b.count ? -1 : 1)
     }
 }
 

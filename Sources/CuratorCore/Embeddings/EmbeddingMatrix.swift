@@ -18,6 +18,15 @@ public final class EmbeddingMatrix: @unchecked Sendable {
         storage.initialize(repeating: 0)
     }
 
+    /// Creates a matrix whose values the caller is about to overwrite
+    /// entirely (skips zero-filling, which costs a pass over the memory).
+    public init(uninitializedRows rows: Int, dimension: Int) {
+        precondition(rows >= 0 && dimension >= 0, "EmbeddingMatrix: negative shape")
+        self.rows = rows
+        self.dimension = dimension
+        storage = .allocate(capacity: max(rows * dimension, 1))
+    }
+
     /// Creates a matrix holding a copy of `values` (row-major, `rows * dimension` long).
     public convenience init(rows: Int, dimension: Int, values: [Float]) {
         precondition(values.count == rows * dimension, "EmbeddingMatrix: \(values.count) values for \(rows)×\(dimension)")

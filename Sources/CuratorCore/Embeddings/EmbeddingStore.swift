@@ -63,6 +63,15 @@ public struct EmbeddingStore: Sendable {
         }
     }
 
+    /// How many images have a vector of `embedder`, and how many failed it.
+    public func counts(embedder: String) throws -> (embedded: Int, failed: Int) {
+        try database.pool.read { db in
+            let embedded = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM embedding WHERE embedder = ?", arguments: [embedder]) ?? 0
+            let failed = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM embed_failure WHERE embedder = ?", arguments: [embedder]) ?? 0
+            return (embedded, failed)
+        }
+    }
+
     /// The ids of images that have no vector (and no recorded failure) for `embedder`.
     public func missing(embedder: String) throws -> [Int64] {
         try database.pool.read { db in
@@ -86,6 +95,16 @@ public struct EmbeddingStore: Sendable {
         }
     }
 
+    /// Writes row `i` of `matrix` as the vector of image `imageIDs[i]` (rows whose id is nil are skipped).
+    public func write(embedder: String, imageIDs: [Int64?], matrix: EmbeddingMatrix) throws {
+        var vectors: [(imageID: Int64, vector: UnsafeBufferPointer<Float>)] = []
+        for (row, id) in imageIDs.enumerated() {
+            if let id { vectors.append((id, UnsafeBufferPointer(start: matrix.row(row), count: matrix.dimension))) }
+        }
+        try write(embedder: embedder, vectors: vectors)
+        withExtendedLifetime(matrix) {}
+    }
+
     /// Records images the embedder could not process, so they are not retried until they change.
     public func recordFailures(embedder: String, failures: [(imageID: Int64, reason: String)]) throws {
         guard !failures.isEmpty else { return }
@@ -105,8 +124,28 @@ public struct EmbeddingStore: Sendable {
         }
     }
 
-    /// Loads every vector of `embedder` into one matrix in a single pass,
-    /// copying each BLOB straight into its row (no per-row allocation).
+    /// The counter that every change to the stored vectors increases.
+    public func generation() throws -> Int64 {
+        try database.pool.read { db in
+            try Int64.fetchOne(db, sql: "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'embedding_generation'") ?? 0
+        }
+    }
+
+    /// Loads every vector of `embedder` into one matrix: from the saved
+    /// matrix file when it is current, else from the index (then saved).
+    public func matrix(embedder: String) throws -> AlbumMatrix {
+        let generation = try generation()
+        let dimension = try embedders().first { $0.name == embedder }?.dimension ?? 0
+        let safeName = embedder.map { $0.isLetter || $0.isNumber ? $0 : "_" }
+        let file = MatrixFile(path: (database.path as NSString).deletingLastPathComponent + "/matrix-\(String(safeName)).bin")
+        if let saved = file.load(embedder: embedder, generation: generation, dimension: dimension) { return saved }
+        let loaded = try loadMatrix(embedder: embedder)
+        if loaded.matrix.rows > 0 { file.save(loaded, generation: generation) }
+        return loaded
+    }
+
+    /// Loads every vector of `embedder` from the index into one matrix in a
+    /// single pass, copying each BLOB straight into its row.
     public func loadMatrix(embedder: String) throws -> AlbumMatrix {
         try database.pool.read { db in
             guard let dimension = try Int.fetchOne(db, sql: "SELECT dimension FROM embedder WHERE name = ?", arguments: [embedder]) else {

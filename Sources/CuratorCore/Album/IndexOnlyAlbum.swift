@@ -1,0 +1,96 @@
+import Foundation
+import GRDB
+
+extension Album {
+    /// Opens an embeddings file (`.npz`, `.npy`) or a clip-retrieval output
+    /// folder as an index-only album: its images are the file's rows, named
+    /// by the paths it records; the image files themselves may be absent.
+    /// The index sits beside the file (`.curator/<file name>.sqlite`) and is
+    /// refreshed when the file changes.
+    static func openEmbeddingsFile(_ path: String, options: OpenOptions, progress: (any ProgressSink)?) throws -> Album {
+        let url = URL(fileURLWithPath: path)
+        let folder = url.deletingLastPathComponent().path
+        let databasePath = try IndexDatabase.location(besides: folder, fileName: url.lastPathComponent + ".sqlite")
+        let signature = try FileSignature(path: path)
+        if FileManager.default.fileExists(atPath: databasePath) {
+            let database = try IndexDatabase(path: databasePath)
+            if try database.meta("source") == signature.text, let root = try database.meta("root") {
+                let album = try Album(location: path, root: Array(root.utf8), isIndexOnly: true, database: database)
+                if album.embedder != nil { return album }
+            }
+        }
+
+        // Read the file before creating anything beside it: a bad file leaves no index behind.
+        progress.update(label: "import", done: 0, total: 1)
+        let imported = try EmbeddingImport.load(url)
+        let database = try IndexDatabase(path: databasePath)
+        let root = commonFolder(of: imported.paths) ?? folder
+        let embedder = imported.source.hasPrefix("PhotoMapAI") ? PhotoMapEmbedder.name : "imported"
+        let rootBytes = Array(root.utf8)
+        let relative: [RelativePath] = imported.paths.map { path in
+            var bytes = Array(path.utf8)
+            if bytes.starts(with: rootBytes + [UInt8(ascii: "/")]) { bytes.removeFirst(rootBytes.count + 1) }
+            return RelativePath(bytes: bytes)
+        }
+
+        var rowIDs: [Int64?] = []
+        try database.pool.write { db in
+            try db.execute(sql: "DELETE FROM embedding")
+            try db.execute(sql: "DELETE FROM embed_failure")
+            var keep = Set<Int64>()
+            let existing = Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT id, path FROM image").map {
+                (RelativePath(bytes: [UInt8]($0[1] as Data)), $0[0] as Int64)
+            })
+            for path in relative {
+                let full = path.absolute(under: rootBytes)
+                var info = stat()
+                let present = full.withCPath { stat($0, &info) } == 0
+                let size = present ? Int64(info.st_size) : 0
+                let mtime = present ? FolderWalker.modificationTime(info) : 0
+                if let id = existing[path] {
+                    if keep.contains(id) { rowIDs.append(nil); continue }  // a path listed twice: first row wins
+                    try db.execute(sql: "UPDATE image SET size = ?, mtime = ? WHERE id = ?", arguments: [size, mtime, id])
+                    keep.insert(id)
+                    rowIDs.append(id)
+                } else {
+                    try db.execute(sql: "INSERT INTO image(path, size, mtime) VALUES (?, ?, ?)",
+                                   arguments: [Data(path.bytes), size, mtime])
+                    keep.insert(db.lastInsertedRowID)
+                    rowIDs.append(db.lastInsertedRowID)
+                }
+            }
+            for (_, id) in existing where !keep.contains(id) {
+                try db.execute(sql: "DELETE FROM image WHERE id = ?", arguments: [id])
+            }
+            try db.execute(sql: "DELETE FROM embedder WHERE name <> ?", arguments: [embedder])
+        }
+        let store = EmbeddingStore(database: database)
+        try store.register(embedder: embedder, modelID: imported.modelID, dimension: imported.matrix.dimension, source: path)
+        try store.write(embedder: embedder, imageIDs: rowIDs, matrix: imported.matrix)
+        try database.setMeta("root", root)
+        try database.setMeta("source", signature.text)
+        try database.setMeta("embedder", embedder)
+        progress.update(label: "import", done: 1, total: 1)
+        progress?.finish(label: "import")
+
+        let album = try Album(location: path, root: rootBytes, isIndexOnly: true, database: database)
+        var report = EmbedReport(embedder: embedder)
+        report.embedded = rowIDs.compactMap { $0 }.count
+        report.notes = imported.notes + ["imported \(imported.source)"]
+        album.lastEmbedReport = report
+        return album
+    }
+
+    /// The deepest folder holding every path (nil when the paths are relative or share nothing).
+    static func commonFolder(of paths: [String]) -> String? {
+        guard let first = paths.first, first.hasPrefix("/") else { return nil }
+        var prefix = (first as NSString).deletingLastPathComponent
+        for path in paths.dropFirst() {
+            while !(path.hasPrefix(prefix + "/") || prefix == "/") {
+                prefix = (prefix as NSString).deletingLastPathComponent
+            }
+            if prefix == "/" { return nil }
+        }
+        return prefix
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+
+/// An `.npz` file: a zip archive of `.npy` arrays, as `np.savez` (stored) and
+/// `np.savez_compressed` (deflated) write them. Arrays are read on demand, one
+/// key at a time; each goes from disk into the buffer it keeps (deflated ones
+/// through zlib), and its CRC-32 is checked.
+///
+/// `@unchecked Sendable`: immutable after opening, and members are read with
+/// positioned reads, so concurrent `array(_:)` calls do not interfere.
+public final class NumpyArchive: @unchecked Sendable {
+    /// The archive file.
+    public let url: URL
+    /// The array names, in archive order (member names without `.npy`).
+    public let keys: [String]
+    private let directory: ZipDirectory
+    private let members: [String: ZipMember]
+
+    /// Opens the archive and reads its directory (not the arrays).
+    public init(contentsOf url: URL) throws {
+        self.url = url
+        directory = try ZipDirectory(url)
+        var keys: [String] = []
+        var members: [String: ZipMember] = [:]
+        for member in directory.members where !member.name.hasSuffix("/") {
+            let key = member.name.hasSuffix(".npy") ? String(member.name.dropLast(4)) : member.name
+            if members[key] == nil { keys.append(key) }  // the first of duplicate names wins, as in numpy
+            members[key] = members[key] ?? member
+        }
+        self.keys = keys
+        self.members = members
+    }
+
+    /// Whether the archive has an array called `key`.
+    public func contains(_ key: String) -> Bool { members[key] != nil }
+
+    /// How errors name `key` of this archive: `path: key 'name'`.
+    public func location(of key: String) -> String { "\(url.path): key '\(key)'" }
+
+    /// The header of array `key`, reading only the start of its member.
+    public func header(_ key: String) throws -> NumpyHeader {
+        let member = try self.member(key)
+        var prefixLength = 4096
+        while true {
+            let block = try directory.read(member, location: location(of: key), prefix: prefixLength)
+            let bytes = Array(UnsafeRawBufferPointer(start: block.base, count: min(block.count, NumpyHeader.prefixLength)))
+            let total = try NumpyHeader.totalLength(prefix: bytes, location: location(of: key))
+            if total <= block.count || block.count < prefixLength {
+                return try NumpyArray.header(in: block, location: location(of: key))
+            }
+            prefixLength = total
+        }
+    }
+
+    /// Array `key`. Object arrays come back skipped (`isSkipped`, with a note):
+    /// only their header is read, their pickled data never.
+    public func array(_ key: String) throws -> NumpyArray {
+        let member = try self.member(key)
+        let header = try self.header(key)
+        if header.dtype == .object {
+            return NumpyArray(skipped: header, location: location(of: key))
+        }
+        let block = try directory.read(member, location: location(of: key))
+        return try NumpyArray(block: block, location: location(of: key))
+    }
+
+    private func member(_ key: String) throws -> ZipMember {
+        guard let member = members[key] else {
+            let list = keys.isEmpty ? "the archive is empty" : "keys: " + keys.joined(separator: ", ")
+            throw EmbeddingFileError(.missing, url.path, "key '\(key)' is missing (\(list))")
+        }
+        return member
+    }
+}

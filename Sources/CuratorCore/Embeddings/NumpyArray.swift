@@ -1,0 +1,346 @@
+import Foundation
+
+/// One numpy array read from `.npy` bytes (a file, or a member of an `.npz`):
+/// its header and its data, in C (row-major) order. Fortran-order 2-D arrays
+/// are transposed on reading; object arrays (`|O`, pickled Python objects) are
+/// never unpickled: they are returned *skipped*, with a header but no data.
+///
+/// Accessors convert to what curator works with and throw an
+/// `EmbeddingFileError` naming the file and key when the array is not of a
+/// type or rank that fits.
+public struct NumpyArray: Sendable {
+    /// The parsed header (shape and dtype as stored; data is always C order here).
+    public let header: NumpyHeader
+    /// Where the array came from, for messages: a path, or `path: key 'name'`.
+    public let location: String
+    /// The data bytes; nil for skipped (object) arrays.
+    let block: ByteBlock?
+    /// The offset of the first element in `block`.
+    let dataStart: Int
+
+    /// The element type.
+    public var dtype: NumpyDType { header.dtype }
+    /// The shape; empty for a 0-d array.
+    public var shape: [Int] { header.shape }
+    /// The number of elements.
+    public var count: Int { header.elementCount }
+    /// Whether the data was not loaded (object arrays: pickles are never unpickled).
+    public var isSkipped: Bool { block == nil }
+    /// Why the array was skipped, when it was.
+    public var note: String? {
+        isSkipped ? "\(location): object array (pickled Python objects) skipped; curator never unpickles" : nil
+    }
+
+    // MARK: Reading
+
+    /// Reads an `.npy` file; the data goes from the file straight to its buffer.
+    public init(contentsOf url: URL) throws {
+        let file = try RawFile(url)
+        let location = url.path
+        let prefix = try file.bytes(count: min(file.size, NumpyHeader.prefixLength), at: 0, what: "the .npy header")
+        let total = try NumpyHeader.totalLength(prefix: prefix, location: location)
+        guard total <= file.size else {
+            throw EmbeddingFileError(.corrupt, location, "truncated: the .npy header claims \(total) bytes but the file has \(file.size)")
+        }
+        let header = try NumpyHeader.parse(file.bytes(count: total, at: 0, what: "the .npy header"), location: location)
+        guard let needed = header.dataByteCount else {
+            self.init(header: header, location: location, block: nil, dataStart: 0)
+            return
+        }
+        try Self.checkDataLength(file.size - total, header: header, location: location)
+        let block = ByteBlock(count: needed)
+        try file.read(into: block.base, count: needed, at: total, what: "the array data")
+        try self.init(reordering: header, location: location, block: block, dataStart: 0)
+    }
+
+    /// Reads only the header of the `.npy` file at `url`.
+    public static func header(contentsOf url: URL) throws -> NumpyHeader {
+        let file = try RawFile(url)
+        let prefix = try file.bytes(count: min(file.size, NumpyHeader.prefixLength), at: 0, what: "the .npy header")
+        let total = try NumpyHeader.totalLength(prefix: prefix, location: url.path)
+        guard total <= file.size else {
+            throw EmbeddingFileError(.corrupt, url.path, "truncated: the .npy header claims \(total) bytes but the file has \(file.size)")
+        }
+        return try NumpyHeader.parse(file.bytes(count: total, at: 0, what: "the .npy header"), location: url.path)
+    }
+
+    /// Parses `.npy` bytes held in memory; `location` names them in errors.
+    public init(npyBytes bytes: [UInt8], location: String) throws {
+        let block = ByteBlock(count: bytes.count)
+        bytes.withUnsafeBytes { if $0.count > 0 { block.base.copyMemory(from: $0.baseAddress!, byteCount: $0.count) } }
+        try self.init(block: block, location: location)
+    }
+
+    /// Parses a whole `.npy` held in `block` (header first, then data), as read
+    /// from an `.npz` member; the data is used in place.
+    init(block: ByteBlock, location: String) throws {
+        let header = try Self.header(in: block, location: location)
+        guard header.dataByteCount != nil else {
+            self.init(header: header, location: location, block: nil, dataStart: 0)
+            return
+        }
+        try Self.checkDataLength(block.count - header.dataOffset, header: header, location: location)
+        try self.init(reordering: header, location: location, block: block, dataStart: header.dataOffset)
+    }
+
+    /// The header at the start of `block` (which may hold only a prefix of the array).
+    static func header(in block: ByteBlock, location: String) throws -> NumpyHeader {
+        let bytes = UnsafeRawBufferPointer(start: block.base, count: block.count)
+        let total = try NumpyHeader.totalLength(prefix: Array(bytes.prefix(NumpyHeader.prefixLength)), location: location)
+        guard total <= block.count else {
+            throw EmbeddingFileError(.corrupt, location, "truncated: the .npy header claims \(total) bytes but only \(block.count) are present")
+        }
+        return try NumpyHeader.parse(Array(bytes.prefix(total)), location: location)
+    }
+
+    /// An array whose data was not loaded (object arrays).
+    init(skipped header: NumpyHeader, location: String) {
+        self.init(header: header, location: location, block: nil, dataStart: 0)
+    }
+
+    private init(header: NumpyHeader, location: String, block: ByteBlock?, dataStart: Int) {
+        self.header = header
+        self.location = location
+        self.block = block
+        self.dataStart = dataStart
+    }
+
+    /// Stores the array in C order, transposing 2-D Fortran-order data.
+    private init(reordering header: NumpyHeader, location: String, block: ByteBlock, dataStart: Int) throws {
+        guard header.isFortranOrder, header.shape.count >= 2 else {
+            // 0-d and 1-D arrays are laid out the same in both orders.
+            self.init(header: header, location: location, block: block, dataStart: dataStart)
+            return
+        }
+        guard header.shape.count == 2 else {
+            throw EmbeddingFileError(.unsupported, location, "Fortran-order arrays of \(header.shape.count) dimensions are not supported; save it in C order with np.ascontiguousarray(arr)")
+        }
+        let rows = header.shape[0], columns = header.shape[1], size = header.dtype.itemSize
+        let transposed = ByteBlock(count: rows * columns * size)
+        let source = block.base + dataStart
+        // Column-major element (i, j) sits at j*rows + i; row-major at i*columns + j.
+        for j in 0..<columns {
+            for i in 0..<rows {
+                (transposed.base + (i * columns + j) * size).copyMemory(from: source + (j * rows + i) * size, byteCount: size)
+            }
+        }
+        self.init(header: header, location: location, block: transposed, dataStart: 0)
+    }
+
+    static func checkDataLength(_ actual: Int, header: NumpyHeader, location: String) throws {
+        guard let needed = header.dataByteCount, actual != needed else { return }
+        throw EmbeddingFileError(.corrupt, location, "data is \(actual) bytes but shape \(header.shapeText) of \(header.dtype) (\(header.dtype.itemSize) bytes each) needs \(needed) bytes: the file is truncated or its header does not match its data")
+    }
+
+    // MARK: Accessors
+
+    /// The 2-D float array (float16, float32 or float64) as a float32 matrix,
+    /// rows as stored (not normalised).
+    public func floatMatrix() throws -> EmbeddingMatrix {
+        try requireData()
+        guard shape.count == 2 else {
+            throw wrongType("is \(describeShape); expected a 2-D matrix (rows × dimension)")
+        }
+        guard dtype.isFloat else {
+            throw wrongType("has dtype \(dtype); expected a float matrix (float16, float32 or float64)")
+        }
+        let matrix = EmbeddingMatrix(rows: shape[0], dimension: shape[1])
+        copyFloats(into: matrix.storage.baseAddress!)
+        return matrix
+    }
+
+    /// Writes all elements of a float array, converted to Float, to `destination`.
+    func copyFloats(into destination: UnsafeMutablePointer<Float>) {
+        guard let block else { return }
+        let raw = UnsafeRawPointer(block.base + dataStart)
+        let n = count
+        switch dtype {
+        case .float32:
+            #if _endian(little)
+            UnsafeMutableRawPointer(destination).copyMemory(from: raw, byteCount: n * 4)
+            #else
+            for k in 0..<n { destination[k] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: k * 4, as: UInt32.self))) }
+            #endif
+        case .float16:
+            for k in 0..<n {
+                destination[k] = Self.float(fromHalf: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: k * 2, as: UInt16.self)))
+            }
+        case .float64:
+            for k in 0..<n {
+                destination[k] = Float(Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: k * 8, as: UInt64.self))))
+            }
+        default:
+            break
+        }
+    }
+
+    /// All elements (any rank, C order) of a float, integer or bool array as doubles.
+    public func doubles() throws -> [Double] {
+        try requireData()
+        guard dtype.isFloat || dtype.isInteger || dtype == .bool else {
+            throw wrongType("has dtype \(dtype); expected numbers")
+        }
+        return (0..<count).map { number(at: $0) }
+    }
+
+    /// All elements (any rank, C order) of an integer or bool array.
+    public func int64s() throws -> [Int64] {
+        try requireData()
+        guard dtype.isInteger || dtype == .bool else {
+            throw wrongType("has dtype \(dtype); expected integers")
+        }
+        var out: [Int64] = []
+        out.reserveCapacity(count)
+        for k in 0..<count {
+            guard let v = integer(at: k) else {
+                throw wrongType("element \(k) does not fit in a 64-bit signed integer")
+            }
+            out.append(v)
+        }
+        return out
+    }
+
+    /// All elements (any rank, C order) of a bool array.
+    public func bools() throws -> [Bool] {
+        try requireData()
+        guard dtype == .bool else { throw wrongType("has dtype \(dtype); expected booleans (|b1)") }
+        let raw = UnsafeRawPointer(block!.base + dataStart)
+        return (0..<count).map { raw.load(fromByteOffset: $0, as: UInt8.self) != 0 }
+    }
+
+    /// The strings of a 1-D or 0-d unicode (`U`) or bytes (`S`, as UTF-8)
+    /// array, with numpy's trailing NUL padding removed.
+    public func strings() throws -> [String] {
+        try requireData()
+        guard dtype.isString else {
+            throw wrongType("has dtype \(dtype); expected strings (a numpy unicode array such as <U40)")
+        }
+        guard shape.count <= 1 else {
+            throw wrongType("is \(describeShape); expected a 1-D list of strings")
+        }
+        var out: [String] = []
+        out.reserveCapacity(count)
+        for k in 0..<count { out.append(try string(at: k)) }
+        return out
+    }
+
+    /// The single string of a 0-d (or one-element) string array.
+    public func scalarString() throws -> String {
+        try requireScalar()
+        guard dtype.isString else { throw wrongType("has dtype \(dtype); expected a string") }
+        return try string(at: 0)
+    }
+
+    /// The single value of a 0-d (or one-element) integer or bool array; a
+    /// float array is accepted when its value is a whole number.
+    public func scalarInt() throws -> Int {
+        try requireScalar()
+        if dtype.isInteger || dtype == .bool, let v = integer(at: 0), let i = Int(exactly: v) { return i }
+        if dtype.isFloat, let i = Int(exactly: number(at: 0)) { return i }
+        throw wrongType("has dtype \(dtype) and value \(describeElement(0)); expected an integer")
+    }
+
+    /// The single value of a 0-d (or one-element) numeric array.
+    public func scalarDouble() throws -> Double {
+        try requireScalar()
+        guard dtype.isFloat || dtype.isInteger || dtype == .bool else {
+            throw wrongType("has dtype \(dtype); expected a number")
+        }
+        return number(at: 0)
+    }
+
+    // MARK: Element access
+
+    private var raw: UnsafeRawPointer { UnsafeRawPointer(block!.base + dataStart) }
+
+    private func number(at k: Int) -> Double {
+        switch dtype {
+        case .float16: return Double(Self.float(fromHalf: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: k * 2, as: UInt16.self))))
+        case .float32: return Double(Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: k * 4, as: UInt32.self))))
+        case .float64: return Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: k * 8, as: UInt64.self)))
+        case .uint(8): return Double(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: k * 8, as: UInt64.self)))
+        default: return integer(at: k).map(Double.init) ?? .nan
+        }
+    }
+
+    private func integer(at k: Int) -> Int64? {
+        switch dtype {
+        case .bool, .uint(1): return Int64(raw.load(fromByteOffset: k, as: UInt8.self))
+        case .int(1): return Int64(raw.load(fromByteOffset: k, as: Int8.self))
+        case .int(2): return Int64(Int16(littleEndian: raw.loadUnaligned(fromByteOffset: k * 2, as: Int16.self)))
+        case .int(4): return Int64(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: k * 4, as: Int32.self)))
+        case .int(8): return Int64(littleEndian: raw.loadUnaligned(fromByteOffset: k * 8, as: Int64.self))
+        case .uint(2): return Int64(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: k * 2, as: UInt16.self)))
+        case .uint(4): return Int64(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: k * 4, as: UInt32.self)))
+        case .uint(8): return Int64(exactly: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: k * 8, as: UInt64.self)))
+        default: return nil
+        }
+    }
+
+    private func string(at k: Int) throws -> String {
+        switch dtype {
+        case .unicode(let n):
+            let start = k * n * 4
+            var length = n
+            while length > 0, raw.loadUnaligned(fromByteOffset: start + (length - 1) * 4, as: UInt32.self) == 0 { length -= 1 }
+            var scalars = String.UnicodeScalarView()
+            for c in 0..<length {
+                let code = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: start + c * 4, as: UInt32.self))
+                guard let scalar = Unicode.Scalar(code) else {
+                    throw EmbeddingFileError(.corrupt, location, "element \(k) holds an invalid Unicode code point 0x\(String(code, radix: 16))")
+                }
+                scalars.append(scalar)
+            }
+            return String(scalars)
+        case .bytes(let n):
+            var length = n
+            while length > 0, raw.load(fromByteOffset: k * n + length - 1, as: UInt8.self) == 0 { length -= 1 }
+            let bytes = UnsafeRawBufferPointer(start: raw + k * n, count: length)
+            guard let s = String(validating: bytes, as: UTF8.self) else {
+                throw EmbeddingFileError(.corrupt, location, "element \(k) is not valid UTF-8")
+            }
+            return s
+        default:
+            throw wrongType("has dtype \(dtype); expected strings")
+        }
+    }
+
+    private func describeElement(_ k: Int) -> String {
+        dtype.isFloat ? String(number(at: k)) : integer(at: k).map(String.init) ?? "?"
+    }
+
+    private var describeShape: String {
+        shape.isEmpty ? "0-d (a scalar)" : "\(shape.count)-D with shape \(header.shapeText)"
+    }
+
+    private func requireData() throws {
+        if isSkipped {
+            throw EmbeddingFileError(.wrongType, location, "is an object array (pickled Python objects), which curator never unpickles")
+        }
+    }
+
+    private func requireScalar() throws {
+        try requireData()
+        guard count == 1 else { throw wrongType("is \(describeShape); expected a single value (a 0-d array)") }
+    }
+
+    private func wrongType(_ problem: String) -> EmbeddingFileError {
+        EmbeddingFileError(.wrongType, location, problem)
+    }
+
+    /// Converts IEEE half-precision bits to Float (exact: every half is a float).
+    @inline(__always)
+    static func float(fromHalf h: UInt16) -> Float {
+        let sign = UInt32(h & 0x8000) << 16
+        let exponent = UInt32(h >> 10) & 0x1F
+        let mantissa = UInt32(h & 0x3FF)
+        if exponent == 0x1F {  // infinity or NaN
+            return Float(bitPattern: sign | 0x7F80_0000 | mantissa << 13)
+        }
+        if exponent == 0 {  // zero or subnormal: mantissa × 2⁻²⁴
+            let magnitude = Float(mantissa) * 0x1p-24
+            return sign == 0 ? magnitude : -magnitude
+        }
+        return Float(bitPattern: sign | (exponent + 112) << 23 | mantissa << 13)
+    }
+}

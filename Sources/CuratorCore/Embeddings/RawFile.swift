@@ -1,0 +1,83 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A read-only file read with positioned reads straight into caller buffers,
+/// so large arrays reach their final memory in one copy (no `Data` in between).
+final class RawFile {
+    /// The path as the caller gave it, for messages.
+    let path: String
+    /// The file's size in bytes when it was opened.
+    let size: Int
+    private let fd: Int32
+
+    /// Opens `url` for reading; errors name the file and the system's reason.
+    init(_ url: URL) throws {
+        path = url.path
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw EmbeddingFileError(.notRecognized, path, "is a folder, not a file")
+        }
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else {
+            throw EmbeddingFileError(.unreadable, path, "cannot open: \(String(cString: strerror(errno)))")
+        }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            throw EmbeddingFileError(.unreadable, path, "cannot read its size: \(reason)")
+        }
+        self.fd = fd
+        size = Int(info.st_size)
+    }
+
+    deinit { close(fd) }
+
+    /// Reads exactly `count` bytes at `offset` into `buffer`; a short file is
+    /// reported as truncated, naming `what` (e.g. "the .npy header").
+    func read(into buffer: UnsafeMutableRawPointer, count: Int, at offset: Int, what: String) throws {
+        var done = 0
+        while done < count {
+            // Bounded chunks: some systems refuse single reads above 2 GiB.
+            let chunk = min(count - done, 1 << 30)
+            let n = pread(fd, buffer + done, chunk, off_t(offset + done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw EmbeddingFileError(.unreadable, path, "read error in \(what): \(String(cString: strerror(errno)))")
+            }
+            if n == 0 {
+                throw EmbeddingFileError(.corrupt, path, "truncated: \(what) needs \(count) bytes at offset \(offset) but the file ends at \(size)")
+            }
+            done += n
+        }
+    }
+
+    /// Reads `count` bytes at `offset` into a new array (for small structures).
+    func bytes(count: Int, at offset: Int, what: String) throws -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: count)
+        try out.withUnsafeMutableBytes { try read(into: $0.baseAddress!, count: count, at: offset, what: what) }
+        return out
+    }
+}
+
+/// An owned, immutable block of raw bytes (an array's data or a whole member).
+/// `@unchecked Sendable`: the memory is written only while it is being filled,
+/// before the block is shared, and freed once with the last reference.
+final class ByteBlock: @unchecked Sendable {
+    /// The start of the bytes (64-byte aligned; never nil, even when empty).
+    let base: UnsafeMutableRawPointer
+    /// How many bytes there are.
+    let count: Int
+
+    /// Allocates `count` uninitialised bytes.
+    init(count: Int) {
+        self.count = count
+        base = .allocate(byteCount: max(count, 1), alignment: 64)
+    }
+
+    deinit { base.deallocate() }
+}

@@ -1,0 +1,281 @@
+import Foundation
+#if canImport(CZlib)
+import CZlib  // zlib, as ZIPFoundation's Linux build exposes it
+#elseif canImport(zlib)
+import zlib  // zlib from the Apple SDKs
+#endif
+
+/// One file inside a zip archive, as its central-directory entry describes it.
+struct ZipMember: Sendable {
+    /// The member's path inside the archive.
+    let name: String
+    /// 0 = stored, 8 = deflated.
+    let method: UInt16
+    /// General-purpose flags (bit 0: encrypted).
+    let flags: UInt16
+    /// CRC-32 of the uncompressed bytes.
+    let crc32: UInt32
+    let compressedSize: Int
+    let uncompressedSize: Int
+    let localHeaderOffset: Int
+}
+
+/// The reading side of a zip archive, as `np.savez` and `np.savez_compressed`
+/// write them (stored or deflated members, ZIP64 sizes and offsets).
+///
+/// ZIPFoundation's `Archive` was the first choice, but its Linux inflate path
+/// reads past the end of a member and, on a truncated deflate stream, loops
+/// forever at end of file (seen with 0.9.20); an index file cut short must give
+/// an error, not a hang. Reading the directory here also lets each member go
+/// from disk straight into the buffer the array keeps: one copy, no chunks.
+final class ZipDirectory: @unchecked Sendable {  // immutable; reads are positioned (pread), so concurrent use is safe
+    /// The archive file.
+    let file: RawFile
+    /// The members in central-directory order.
+    let members: [ZipMember]
+
+    /// Reads the central directory of the zip archive at `url`.
+    init(_ url: URL) throws {
+        file = try RawFile(url)
+        members = try Self.readDirectory(file)
+    }
+
+    // MARK: Central directory
+
+    private static func readDirectory(_ file: RawFile) throws -> [ZipMember] {
+        let path = file.path
+        let tailLength = min(file.size, 22 + 0xFFFF)
+        let tail = try file.bytes(count: tailLength, at: file.size - tailLength, what: "the zip directory")
+        guard let eocd = findEndRecord(tail) else {
+            let head = try file.bytes(count: min(file.size, 6), at: 0, what: "the file start")
+            if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) {
+                throw EmbeddingFileError(.corrupt, path, "truncated: it starts like a zip archive but its end (the central directory) is missing")
+            }
+            if head.starts(with: NumpyHeader.magic) {
+                throw EmbeddingFileError(.notRecognized, path, "is a single .npy array, not an .npz archive")
+            }
+            throw EmbeddingFileError(.notRecognized, path, file.size == 0 ? "is empty, not an .npz (zip) archive" : "is not an .npz (zip) archive")
+        }
+        let eocdOffset = file.size - tailLength + eocd
+        var count = Int(tail.u16(eocd + 10))
+        var directorySize = Int(tail.u32(eocd + 12))
+        var directoryOffset = Int(tail.u32(eocd + 16))
+
+        if count == 0xFFFF || directorySize == 0xFFFF_FFFF || directoryOffset == 0xFFFF_FFFF {
+            // ZIP64: a locator just before the end record points at the ZIP64 end record.
+            guard eocdOffset >= 20 else { throw corrupt(path, "its ZIP64 directory locator is missing") }
+            let locator = try file.bytes(count: 20, at: eocdOffset - 20, what: "the ZIP64 locator")
+            guard locator.u32(0) == 0x0706_4B50, let recordOffset = Int(exactly: locator.u64(8)),
+                  recordOffset >= 0, recordOffset <= file.size - 56 else {
+                throw corrupt(path, "its ZIP64 directory locator is missing or damaged")
+            }
+            let record = try file.bytes(count: 56, at: recordOffset, what: "the ZIP64 end record")
+            guard record.u32(0) == 0x0606_4B50,
+                  let c = Int(exactly: record.u64(32)), let s = Int(exactly: record.u64(40)), let o = Int(exactly: record.u64(48)) else {
+                throw corrupt(path, "its ZIP64 end record is damaged")
+            }
+            (count, directorySize, directoryOffset) = (c, s, o)
+        }
+        guard directoryOffset >= 0, directorySize >= 0, directoryOffset <= file.size,
+              directorySize <= file.size - directoryOffset, count <= directorySize / 46 + 1 else {
+            throw corrupt(path, "its central directory lies outside the file (truncated or damaged)")
+        }
+
+        let directory = try file.bytes(count: directorySize, at: directoryOffset, what: "the central directory")
+        var members: [ZipMember] = []
+        var p = 0
+        for index in 0..<count {
+            guard p + 46 <= directory.count, directory.u32(p) == 0x0201_4B50 else {
+                throw corrupt(path, "central directory entry \(index + 1) of \(count) is damaged")
+            }
+            let flags = directory.u16(p + 8)
+            let method = directory.u16(p + 10)
+            let crc = directory.u32(p + 16)
+            var compressed = UInt64(directory.u32(p + 20))
+            var uncompressed = UInt64(directory.u32(p + 24))
+            let nameLength = Int(directory.u16(p + 28))
+            let extraLength = Int(directory.u16(p + 30))
+            let commentLength = Int(directory.u16(p + 32))
+            var localOffset = UInt64(directory.u32(p + 42))
+            let nameStart = p + 46, extraStart = nameStart + nameLength
+            let next = extraStart + extraLength + commentLength
+            guard next <= directory.count else {
+                throw corrupt(path, "central directory entry \(index + 1) of \(count) runs past the directory")
+            }
+            let nameBytes = directory[nameStart..<extraStart]
+            let name = String(validating: nameBytes, as: UTF8.self)
+                ?? String(String.UnicodeScalarView(nameBytes.map { Unicode.Scalar($0) }))
+
+            // ZIP64 extra field: 64-bit values for the fields saturated at 0xFFFFFFFF, in this order.
+            var e = extraStart
+            while e + 4 <= extraStart + extraLength {
+                let id = directory.u16(e), size = Int(directory.u16(e + 2))
+                if id == 0x0001 {
+                    var q = e + 4
+                    func next64() -> UInt64? {
+                        guard q + 8 <= e + 4 + size, q + 8 <= directory.count else { return nil }
+                        defer { q += 8 }
+                        return directory.u64(q)
+                    }
+                    if uncompressed == 0xFFFF_FFFF { uncompressed = next64() ?? uncompressed }
+                    if compressed == 0xFFFF_FFFF { compressed = next64() ?? compressed }
+                    if localOffset == 0xFFFF_FFFF { localOffset = next64() ?? localOffset }
+                }
+                e += 4 + size
+            }
+            guard let c = Int(exactly: compressed), let u = Int(exactly: uncompressed), let o = Int(exactly: localOffset) else {
+                throw corrupt(path, "member '\(name)' has impossible sizes in the central directory")
+            }
+            members.append(ZipMember(name: name, method: method, flags: flags, crc32: crc,
+                                     compressedSize: c, uncompressedSize: u, localHeaderOffset: o))
+            p = next
+        }
+        return members
+    }
+
+    /// The offset of the end-of-central-directory record in `tail`, searching
+    /// backwards (a comment of up to 64 KiB may follow it).
+    private static func findEndRecord(_ tail: [UInt8]) -> Int? {
+        guard tail.count >= 22 else { return nil }
+        var i = tail.count - 22
+        while i >= 0 {
+            if tail[i] == 0x50, tail[i + 1] == 0x4B, tail[i + 2] == 0x05, tail[i + 3] == 0x06,
+               i + 22 + Int(tail.u16(i + 20)) <= tail.count {
+                return i
+            }
+            i -= 1
+        }
+        return nil
+    }
+
+    private static func corrupt(_ path: String, _ problem: String) -> EmbeddingFileError {
+        EmbeddingFileError(.corrupt, path, "damaged zip archive: \(problem)")
+    }
+
+    // MARK: Members
+
+    /// Reads `member`'s uncompressed bytes into a new block, checking its CRC.
+    /// With `prefix`, reads only (up to) that many leading bytes, unchecked:
+    /// enough to see an `.npy` header without loading the data.
+    func read(_ member: ZipMember, location: String, prefix: Int? = nil) throws -> ByteBlock {
+        func corrupt(_ problem: String) -> EmbeddingFileError { EmbeddingFileError(.corrupt, location, problem) }
+        if member.flags & 1 != 0 {
+            throw EmbeddingFileError(.unsupported, location, "the member is encrypted")
+        }
+        let header = try file.bytes(count: 30, at: min(member.localHeaderOffset, max(file.size - 30, 0)), what: "the member's local header")
+        guard member.localHeaderOffset <= file.size - 30, header.u32(0) == 0x0403_4B50 else {
+            throw corrupt("the member's local header is missing or damaged (the archive is truncated or corrupt)")
+        }
+        let dataOffset = member.localHeaderOffset + 30 + Int(header.u16(26)) + Int(header.u16(28))
+        guard dataOffset <= file.size, member.compressedSize <= file.size - dataOffset else {
+            throw corrupt("truncated: the member's data needs \(member.compressedSize) bytes at offset \(dataOffset) but the file ends at \(file.size)")
+        }
+        let wanted = min(prefix ?? member.uncompressedSize, member.uncompressedSize)
+
+        let block: ByteBlock
+        switch member.method {
+        case 0:
+            guard member.compressedSize == member.uncompressedSize else {
+                throw corrupt("the stored member's sizes disagree (\(member.compressedSize) vs \(member.uncompressedSize) bytes)")
+            }
+            block = ByteBlock(count: wanted)
+            try file.read(into: block.base, count: wanted, at: dataOffset, what: "the member's data")
+        case 8:
+            // Deflate expands at most ~1032:1; a bigger claim is a damaged directory, not a reason to allocate it.
+            guard member.uncompressedSize / 1032 <= member.compressedSize + 1 else {
+                throw corrupt("the member claims \(member.uncompressedSize) bytes from \(member.compressedSize) compressed, which deflate cannot produce")
+            }
+            block = ByteBlock(count: wanted)
+            try inflateMember(member, from: dataOffset, into: block, upTo: wanted, wholeMember: prefix == nil, corrupt: corrupt)
+        default:
+            throw EmbeddingFileError(.unsupported, location, "the member uses zip compression method \(member.method); curator reads stored (0) and deflated (8) members")
+        }
+        if prefix == nil {
+            let actual = Self.checksum(block)
+            guard actual == member.crc32 else {
+                throw corrupt("damaged: CRC-32 mismatch (the archive says \(hex(member.crc32)), the data gives \(hex(actual)))")
+            }
+        }
+        return block
+    }
+
+    private func inflateMember(_ member: ZipMember, from dataOffset: Int, into block: ByteBlock, upTo wanted: Int,
+                         wholeMember: Bool, corrupt: (String) -> EmbeddingFileError) throws {
+        var stream = z_stream()
+        guard inflateInit2_(&stream, -MAX_WBITS, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+            throw corrupt("cannot start zlib")
+        }
+        defer { inflateEnd(&stream) }
+        let chunk = 1 << 20
+        let input = UnsafeMutablePointer<UInt8>.allocate(capacity: chunk)
+        defer { input.deallocate() }
+        var consumed = 0  // compressed bytes handed to zlib
+        var produced = 0
+        var ended = false
+        var scratch: UInt8 = 0
+
+        while !ended {
+            if produced == wanted && !wholeMember { return }
+            if stream.avail_in == 0 {
+                let n = min(chunk, member.compressedSize - consumed)
+                guard n > 0 else {
+                    throw corrupt("truncated: the compressed data ends before the deflate stream does (the member is cut short or damaged)")
+                }
+                try file.read(into: input, count: n, at: dataOffset + consumed, what: "the member's compressed data")
+                consumed += n
+                stream.next_in = input
+                stream.avail_in = UInt32(n)
+            }
+            let outputFull = produced == wanted
+            // Once the expected bytes are all out, give zlib one spare byte: it
+            // must then report the stream's end without using it.
+            let room = outputFull ? 1 : min(wanted - produced, 1 << 30)
+            let target = outputFull ? withUnsafeMutablePointer(to: &scratch) { $0 } : (block.base + produced).assumingMemoryBound(to: UInt8.self)
+            stream.next_out = target
+            stream.avail_out = UInt32(room)
+            let availableBefore = stream.avail_in
+            let status = inflate(&stream, Z_NO_FLUSH)
+            let written = room - Int(stream.avail_out)
+            switch status {
+            case Z_STREAM_END:
+                ended = true
+            case Z_OK, Z_BUF_ERROR:
+                if written == 0 && stream.avail_in == availableBefore && stream.avail_in > 0 {
+                    throw corrupt("damaged compressed data (zlib makes no progress)")
+                }
+            default:
+                let message = stream.msg.map { String(cString: $0) } ?? "error \(status)"
+                throw corrupt("damaged compressed data (zlib: \(message))")
+            }
+            if outputFull && written > 0 {
+                throw corrupt("damaged: the member inflates to more than the \(member.uncompressedSize) bytes its directory entry says")
+            }
+            produced += outputFull ? 0 : written
+        }
+        guard produced == wanted else {
+            if !wholeMember { return }  // a prefix longer than the member is simply the member
+            throw corrupt("damaged: the member inflates to \(produced) bytes but its directory entry says \(member.uncompressedSize)")
+        }
+    }
+
+    /// zlib's CRC-32 of the whole block, in pieces its 32-bit length allows.
+    static func checksum(_ block: ByteBlock) -> UInt32 {
+        var crc: UInt = 0
+        var done = 0
+        while done < block.count {
+            let n = min(block.count - done, 1 << 30)
+            crc = crc32(crc, (block.base + done).assumingMemoryBound(to: UInt8.self), UInt32(n))
+            done += n
+        }
+        return UInt32(truncatingIfNeeded: crc)
+    }
+}
+
+private func hex(_ v: UInt32) -> String { "0x" + String(v, radix: 16, uppercase: false) }
+
+extension Array where Element == UInt8 {
+    /// Little-endian integers at byte offset `i` (callers check the bounds).
+    func u16(_ i: Int) -> UInt16 { UInt16(self[i]) | UInt16(self[i + 1]) << 8 }
+    func u32(_ i: Int) -> UInt32 { UInt32(u16(i)) | UInt32(u16(i + 2)) << 16 }
+    func u64(_ i: Int) -> UInt64 { UInt64(u32(i)) | UInt64(u32(i + 4)) << 32 }
+}

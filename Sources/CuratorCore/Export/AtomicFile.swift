@@ -1,0 +1,50 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Writes a whole file so that readers see either the old file or the
+/// complete new one, never a part: a temporary file beside it, flushed, then
+/// renamed into place.
+public enum AtomicFile {
+    /// Writes `bytes` to `path`. Without `overwrite`, an existing file is
+    /// left alone and `ExportError.fileExists` thrown — also when one appears
+    /// while writing. The folder must exist.
+    public static func write(_ bytes: [UInt8], to path: [UInt8], overwrite: Bool = false,
+                             fileSystem: any ExportFileSystem = POSIXFileSystem()) throws {
+        let target = ExportPath(bytes: path)
+        do {
+            if let status = try fileSystem.status(of: path, followingLinks: true) {
+                if status.kind == .directory { throw ExportError.isADirectory(target) }
+                if !overwrite { throw ExportError.fileExists(target) }
+            }
+        } catch let error as SystemCallError {
+            throw ExportError.system(error)
+        }
+
+        let staged: StagedFile
+        do {
+            staged = try StagedFile.write(bytes, into: PathBytes.directory(path), fileSystem: fileSystem)
+        } catch {
+            switch error {
+            case let .destination(systemError): throw ExportError.system(systemError)
+            case let .source(_, reason): throw ExportError.system(SystemCallError(reason, path: path, code: EIO))
+            }
+        }
+        do {
+            if overwrite {
+                try staged.publishReplacing(path, fileSystem: fileSystem)
+            } else {
+                try staged.publish(as: path, fileSystem: fileSystem)
+            }
+        } catch let error as SystemCallError {
+            staged.discard(fileSystem: fileSystem)
+            throw error.code == EEXIST ? ExportError.fileExists(target) : ExportError.system(error)
+        } catch {
+            staged.discard(fileSystem: fileSystem)
+            throw error
+        }
+        fileSystem.synchronizeDirectory(PathBytes.directory(path))
+    }
+}

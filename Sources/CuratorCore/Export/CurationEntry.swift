@@ -1,0 +1,52 @@
+/// One image of a curation result, as export, CSV and reports need it: plain
+/// values, so callers build it from an album and a selection however they hold them.
+public struct CurationEntry: Hashable, Sendable {
+    /// The image's path inside the album.
+    public var path: RelativePath
+    /// The image's absolute path as file-system bytes (what is opened and copied).
+    public var absolutePath: [UInt8]
+    /// How many Monte Carlo runs picked the image (PhotoMapAI's CSV `Count`).
+    public var votes: Int
+    /// `votes / iterations`, 0…1 (the CSV shows it as a percentage).
+    public var frequency: Double
+    /// The image's position in the album's embedding index (its row in the
+    /// embedding matrix): PhotoMapAI's CSV `Index`, the number its map and
+    /// favourites use for the image.
+    public var index: Int
+    /// The frequency tier; nil for excluded images or when none applies.
+    public var tier: CurationTier?
+    /// Whether the user excluded the image: it is never exported, and is
+    /// listed in red after the selection.
+    public var excluded: Bool
+    /// The image's sidecar files, when the caller already knows them; nil
+    /// lets the exporter look beside the image (`Sidecar.discover`).
+    public var sidecars: [Sidecar]?
+
+    /// Creates an entry. Without an explicit `tier`, an included image gets
+    /// the tier of its `frequency`; excluded images get none.
+    public init(path: RelativePath, absolutePath: [UInt8], votes: Int = 0, frequency: Double = 0,
+                index: Int, tier: CurationTier? = nil, excluded: Bool = false, sidecars: [Sidecar]? = nil) {
+        self.path = path
+        self.absolutePath = absolutePath
+        self.votes = votes
+        self.frequency = frequency
+        self.index = index
+        self.tier = excluded ? nil : (tier ?? CurationTier(frequency: frequency))
+        self.excluded = excluded
+        self.sidecars = sidecars
+    }
+
+    /// Creates an entry for `path` in the album rooted at `albumRoot` (bytes).
+    public init(path: RelativePath, albumRoot: [UInt8], votes: Int = 0, frequency: Double = 0,
+                index: Int, tier: CurationTier? = nil, excluded: Bool = false, sidecars: [Sidecar]? = nil) {
+        self.init(path: path, absolutePath: path.absolute(under: albumRoot), votes: votes, frequency: frequency,
+                  index: index, tier: tier, excluded: excluded, sidecars: sidecars)
+    }
+
+    /// The image's file name, e.g. `cat.jpg` (PhotoMapAI's CSV `Filename`).
+    public var fileName: [UInt8] { PathBytes.lastComponent(absolutePath) }
+
+    /// The name of the folder holding the image on disk (PhotoMapAI's CSV
+    /// `Subfolder` and the prefix of its collision names).
+    public var parentFolderName: [UInt8] { PathBytes.parentName(absolutePath) }
+}

@@ -1,0 +1,85 @@
+/// How a folder export lays out and names what it copies.
+public struct ExportOptions: Sendable, Equatable {
+    /// Where the images go inside the destination.
+    public var layout: ExportLayout
+    /// The sidecar extensions copied with each image (flat layout), each
+    /// with its dot. Default: `.txt`, `.caption` and `.json`.
+    public var captionExtensions: [String]
+    /// Plan only: the report says what would be written, and nothing is.
+    public var dryRun: Bool
+
+    /// Creates options.
+    public init(layout: ExportLayout = .flat, captionExtensions: [String] = Sidecar.standardExtensions,
+                dryRun: Bool = false) {
+        self.layout = layout
+        self.captionExtensions = captionExtensions
+        self.dryRun = dryRun
+    }
+
+    /// Throws `ExportError.invalidOption` for values that cannot work.
+    public func validate() throws {
+        for ext in captionExtensions { try Self.validateExtension(ext, option: "captions") }
+        if case let .kohya(kohya) = layout { try kohya.validate() }
+    }
+
+    static func validateExtension(_ ext: String, option: String) throws {
+        let bytes = Array(ext.utf8)
+        guard bytes.count >= 2, bytes.first == PathBytes.dot else {
+            throw ExportError.invalidOption(name: option, reason: "'\(ext)' is not an extension like '.txt'")
+        }
+        guard !bytes.contains(PathBytes.slash), !bytes.contains(0), !bytes.dropFirst().contains(PathBytes.dot) else {
+            throw ExportError.invalidOption(name: option, reason: "'\(ext)' must be one dot and a name, e.g. '.txt'")
+        }
+    }
+}
+
+/// Where exported images go inside the destination folder.
+public enum ExportLayout: Sendable, Equatable {
+    /// Every image straight in the destination, with its sidecars.
+    case flat
+    /// kohya-ss's dataset layout: `<destination>/<repeats>_<concept>/`, one
+    /// caption file per image.
+    case kohya(KohyaLayout)
+}
+
+/// The kohya-ss dataset layout (`<repeats>_<concept>` folders read by
+/// sd-scripts' DreamBooth-style datasets).
+public struct KohyaLayout: Sendable, Equatable {
+    /// How often the trainer repeats each image per epoch (≥ 1).
+    public var repeats: Int
+    /// The concept (instance) name, e.g. `mychar`.
+    public var concept: String
+    /// The caption file extension the trainer reads: `.txt` or `.caption`.
+    public var captionExtension: String
+    /// When an image has no caption of its own, write the concept as its caption.
+    public var conceptAsMissingCaption: Bool
+
+    /// Creates the layout.
+    public init(repeats: Int, concept: String, captionExtension: String = ".txt", conceptAsMissingCaption: Bool = false) {
+        self.repeats = repeats
+        self.concept = concept
+        self.captionExtension = captionExtension
+        self.conceptAsMissingCaption = conceptAsMissingCaption
+    }
+
+    /// The folder the images go in, e.g. `10_mychar`.
+    public var folderName: String { "\(repeats)_\(concept)" }
+
+    /// The caption files an image may have, in the order they are preferred:
+    /// the chosen extension first, then the other caption extensions.
+    public var captionSources: [String] {
+        [captionExtension] + Sidecar.captionExtensions.filter { $0 != captionExtension }
+    }
+
+    /// Throws `ExportError.invalidOption` for values that cannot work.
+    public func validate() throws {
+        guard repeats >= 1 else {
+            throw ExportError.invalidOption(name: "repeats", reason: "must be at least 1, not \(repeats)")
+        }
+        let bytes = Array(concept.utf8)
+        guard !bytes.isEmpty, !bytes.contains(PathBytes.slash), !bytes.contains(0) else {
+            throw ExportError.invalidOption(name: "concept", reason: "'\(concept)' cannot be part of a folder name")
+        }
+        try ExportOptions.validateExtension(captionExtension, option: "caption_ext")
+    }
+}

@@ -1,0 +1,39 @@
+/// A file-system path held as its exact bytes, for export plans and reports.
+/// It encodes as a plain string when the bytes are UTF-8 and as
+/// `{"bytes": [...]}` otherwise, so JSON stays readable and nothing is lost.
+public struct ExportPath: Hashable, Sendable, Codable, CustomStringConvertible {
+    /// The path's bytes, exactly as the file system spells them.
+    public let bytes: [UInt8]
+
+    /// Creates a path from file-system bytes.
+    public init(bytes: [UInt8]) { self.bytes = bytes }
+
+    /// Creates a path from a string (its UTF-8 bytes).
+    public init(_ string: String) { self.bytes = Array(string.utf8) }
+
+    /// The path for display: UTF-8, invalid bytes replaced by U+FFFD.
+    public var string: String { String(decoding: bytes, as: UTF8.self) }
+
+    public var description: String { string }
+
+    private enum CodingKeys: String, CodingKey { case bytes }
+
+    public init(from decoder: any Decoder) throws {
+        if let single = try? decoder.singleValueContainer(), let text = try? single.decode(String.self) {
+            bytes = Array(text.utf8)
+            return
+        }
+        let keyed = try decoder.container(keyedBy: CodingKeys.self)
+        bytes = try keyed.decode([UInt8].self, forKey: .bytes)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        if let text = String(validating: bytes, as: UTF8.self) {
+            var single = encoder.singleValueContainer()
+            try single.encode(text)
+        } else {
+            var keyed = encoder.container(keyedBy: CodingKeys.self)
+            try keyed.encode(bytes, forKey: .bytes)
+        }
+    }
+}

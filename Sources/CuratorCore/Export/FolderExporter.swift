@@ -1,0 +1,408 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Copies a selection into a folder for a trainer to read (SPEC §5): flat,
+/// or in kohya's `<repeats>_<concept>` layout, each image with its sidecars.
+///
+/// - Excluded images are never exported.
+/// - Names follow PhotoMapAI (`CollisionNaming`), checked against what is in
+///   the folder and what this export already planned; a name is used only
+///   when the image's name and all its sidecars' names are free, so captions
+///   always share their image's final name.
+/// - Nothing is ever overwritten: each file is written under a hidden
+///   temporary name in the destination, flushed to disk, then given its name
+///   by a rename or hard link that fails rather than replace. Bytes are
+///   always copied, so the destination may be on another device.
+/// - An image and its sidecars are exported together or not at all.
+/// - Symbolic links (images or sidecars) are followed: their content is
+///   copied, never a link. Copies keep the source's modification and access
+///   times; their permissions are those of new files (umask applies).
+/// - Every failure is in the report with its path and reason; nothing is
+///   silently skipped. The export only throws for invalid options.
+public struct FolderExporter: Sendable {
+    /// The folder to export into; created when missing (not in a dry run).
+    public var destination: [UInt8]
+    /// Layout, sidecars and dry run.
+    public var options: ExportOptions
+    /// The file system (tests substitute one that fails on cue).
+    public var fileSystem: any ExportFileSystem
+
+    /// Creates an exporter into `destination` (file-system bytes).
+    public init(destination: [UInt8], options: ExportOptions = ExportOptions(),
+                fileSystem: any ExportFileSystem = POSIXFileSystem()) {
+        self.destination = destination
+        self.options = options
+        self.fileSystem = fileSystem
+    }
+
+    /// Creates an exporter into the folder at `destination`.
+    public init(destination: String, options: ExportOptions = ExportOptions(),
+                fileSystem: any ExportFileSystem = POSIXFileSystem()) {
+        self.init(destination: Array(destination.utf8), options: options, fileSystem: fileSystem)
+    }
+
+    /// The folder the images are written into: the destination, or its
+    /// `<repeats>_<concept>` folder in the kohya layout.
+    public var targetFolder: [UInt8] {
+        switch options.layout {
+        case .flat: return destination
+        case let .kohya(kohya): return PathBytes.join(destination, Array(kohya.folderName.utf8))
+        }
+    }
+
+    /// Exports the included images of `entries` in their order, or with
+    /// `options.dryRun` only plans it. `progress` sees one step per image and
+    /// can cancel between images; the report then says what was not reached.
+    ///
+    /// - Throws: `ExportError.invalidOption` only; every other problem is in the report.
+    public func export(_ entries: [CurationEntry], progress: (any ProgressSink)? = nil) throws -> ExportReport {
+        try options.validate()
+        let target = targetFolder
+        var report = ExportReport(destination: ExportPath(bytes: target), dryRun: options.dryRun)
+        report.excluded = entries.lazy.filter(\.excluded).count
+
+        var included: [CurationEntry] = []
+        var seen = Set<[UInt8]>()
+        for entry in entries where !entry.excluded {
+            if seen.insert(entry.absolutePath).inserted {
+                included.append(entry)
+            } else {
+                report.errors.append(ExportFailure(path: ExportPath(bytes: entry.absolutePath),
+                                                   reason: "listed twice in the selection; exported once"))
+            }
+        }
+
+        if let problem = prepareFolders() {
+            report.errors.append(problem)
+            report.items = included.map {
+                ExportItem(albumPath: ExportPath(bytes: $0.path.bytes), source: ExportPath(bytes: $0.absolutePath),
+                           status: .failed, reason: "not exported: \(problem.description)")
+            }
+            return report
+        }
+
+        var taken = Set<[UInt8]>()
+        var plans: [Plan] = []
+        for entry in included {
+            plans.append(plan(entry, in: target, taken: &taken))
+        }
+
+        let label = "export"
+        for (number, var plan) in plans.enumerated() {
+            switch plan.outcome {
+            case .failed:
+                break  // already reported by planning
+            case _ where options.dryRun:
+                plan.outcome = .planned
+            case _ where progress?.isCancelled == true:
+                report.cancelled = true
+                plan.outcome = .notAttempted
+            default:
+                execute(&plan, in: target, taken: &taken)
+                progress.update(label: label, done: number + 1, total: plans.count)
+            }
+            record(plan, in: target, into: &report)
+        }
+        if !options.dryRun {
+            fileSystem.synchronizeDirectory(target)
+            progress?.finish(label: label)
+        }
+        return report
+    }
+
+    // MARK: - Planning
+
+    /// One image on its way: what is copied and under which name.
+    private struct Plan {
+        var entry: CurationEntry
+        var sidecars: [PlannedSidecar] = []
+        var attempt = 0
+        var name: [UInt8] = []
+        var outcome: Outcome = .pending
+
+        enum Outcome {
+            case pending, planned, exported, notAttempted
+            /// Nothing of the image is in the destination; the failure names the file at fault.
+            case failed(ExportFailure)
+        }
+
+        var names: [[UInt8]] {
+            [name] + sidecars.map { CollisionNaming.sidecarName(forImageNamed: name, fileExtension: $0.fileExtension) }
+        }
+    }
+
+    /// A sidecar to write with its image.
+    private struct PlannedSidecar {
+        /// The file to copy, or nil for generated text.
+        var source: [UInt8]?
+        /// The content when generated (the kohya concept caption).
+        var text: [UInt8] = []
+        /// The extension it gets beside the image's final name.
+        var fileExtension: [UInt8]
+    }
+
+    /// Checks the destination (and creates it unless dry-running); returns
+    /// the problem that stops the whole export, if any.
+    private func prepareFolders() -> ExportFailure? {
+        var folders = [destination]
+        if targetFolder != destination { folders.append(targetFolder) }
+        for folder in folders {
+            do {
+                if let status = try fileSystem.status(of: folder, followingLinks: true) {
+                    if status.kind != .directory { return ExportFailure(path: ExportPath(bytes: folder), reason: "is not a folder") }
+                } else if !options.dryRun {
+                    try makeFolders(folder)
+                }
+            } catch let error as SystemCallError {
+                return ExportFailure(path: error.path, reason: "\(error.operation): \(error.reason)")
+            } catch let error as ExportError {
+                if case let .notADirectory(path) = error { return ExportFailure(path: path, reason: "is not a folder") }
+                return ExportFailure(path: ExportPath(bytes: folder), reason: error.description)
+            } catch {
+                return ExportFailure(path: ExportPath(bytes: folder), reason: String(describing: error))
+            }
+        }
+        return nil
+    }
+
+    /// `mkdir -p`: creates `folder` and any missing parents.
+    private func makeFolders(_ folder: [UInt8]) throws {
+        if let status = try fileSystem.status(of: folder, followingLinks: true) {
+            if status.kind == .directory { return }
+            throw ExportError.notADirectory(ExportPath(bytes: folder))
+        }
+        let parent = PathBytes.directory(folder)
+        if parent != folder, parent != Array(".".utf8), parent != [PathBytes.slash] { try makeFolders(parent) }
+        do {
+            try fileSystem.makeDirectory(folder)
+        } catch let error as SystemCallError where error.code == EEXIST {
+            // Created meanwhile by someone else: fine if it is a folder.
+            if try fileSystem.status(of: folder, followingLinks: true)?.kind != .directory {
+                throw ExportError.notADirectory(ExportPath(bytes: folder))
+            }
+        }
+    }
+
+    /// Plans one image: checks its source, finds its sidecars and a free name.
+    private func plan(_ entry: CurationEntry, in target: [UInt8], taken: inout Set<[UInt8]>) -> Plan {
+        var plan = Plan(entry: entry)
+        let source = ExportPath(bytes: entry.absolutePath)
+        do {
+            guard let status = try fileSystem.status(of: entry.absolutePath, followingLinks: true) else {
+                plan.outcome = .failed(ExportFailure(path: source, reason: "not on disk (no such file)"))
+                return plan
+            }
+            if status.kind != .regular {
+                plan.outcome = .failed(ExportFailure(path: source, reason: status.kind == .directory
+                                                      ? "is a folder, not an image file" : "is not a regular file"))
+                return plan
+            }
+        } catch {
+            plan.outcome = .failed(ExportFailure(path: source, reason: Self.reason(error)))
+            return plan
+        }
+
+        plan.sidecars = sidecars(of: entry)
+        if Set(plan.names).count != plan.names.count {
+            plan.outcome = .failed(ExportFailure(path: source, reason: "a sidecar has the image's own name"))
+            return plan
+        }
+        do {
+            try chooseName(&plan, from: 0, in: target, taken: &taken)
+        } catch {
+            plan.outcome = .failed(ExportFailure(path: source, reason: error.reason))
+        }
+        return plan
+    }
+
+    /// The sidecars written with `entry`, by layout.
+    private func sidecars(of entry: CurationEntry) -> [PlannedSidecar] {
+        switch options.layout {
+        case .flat:
+            let found = entry.sidecars?.filter { options.captionExtensions.contains($0.fileExtension) }
+                ?? Sidecar.discover(besideImageAt: entry.absolutePath, extensions: options.captionExtensions,
+                                    fileSystem: fileSystem)
+            return found.map { PlannedSidecar(source: $0.absolutePath, fileExtension: Array($0.fileExtension.utf8)) }
+        case let .kohya(kohya):
+            let found = entry.sidecars?.filter { kohya.captionSources.contains($0.fileExtension) }
+                ?? Sidecar.discover(besideImageAt: entry.absolutePath, extensions: kohya.captionSources,
+                                    fileSystem: fileSystem)
+            let ext = Array(kohya.captionExtension.utf8)
+            for preferred in kohya.captionSources {
+                if let caption = found.first(where: { $0.fileExtension == preferred }) {
+                    return [PlannedSidecar(source: caption.absolutePath, fileExtension: ext)]
+                }
+            }
+            if kohya.conceptAsMissingCaption {
+                return [PlannedSidecar(source: nil, text: Array(kohya.concept.utf8), fileExtension: ext)]
+            }
+            return []
+        }
+    }
+
+    /// Sets the first name from `attempt` on whose image and sidecar names
+    /// are all free: neither planned by this export nor present on disk.
+    /// Throws the reason when no name can be checked or found.
+    private func chooseName(_ plan: inout Plan, from attempt: Int, in target: [UInt8],
+                            taken: inout Set<[UInt8]>) throws(NameFailure) {
+        let name = PathBytes.lastComponent(plan.entry.absolutePath)
+        let parent = PathBytes.parentName(plan.entry.absolutePath)
+        for candidate in attempt..<(attempt + 100_000) {
+            plan.attempt = candidate
+            plan.name = CollisionNaming.candidate(candidate, name: name, parent: parent)
+            let names = plan.names
+            if names.contains(where: taken.contains) { continue }
+            var free = true
+            for n in names {
+                let path = PathBytes.join(target, n)
+                do {
+                    if try fileSystem.status(of: path, followingLinks: false) != nil { free = false; break }
+                } catch let error as SystemCallError {
+                    throw NameFailure(reason: "no usable name: \(PathBytes.display(path)): \(error.operation): \(error.reason)")
+                } catch {
+                    throw NameFailure(reason: "no usable name: \(error)")
+                }
+            }
+            if free {
+                taken.formUnion(names)
+                return
+            }
+        }
+        throw NameFailure(reason: "no free name after 100000 attempts")
+    }
+
+    private struct NameFailure: Error { let reason: String }
+
+    // MARK: - Copying
+
+    /// Copies one planned image and its sidecars, then publishes them under
+    /// their names; on failure removes everything of it.
+    private func execute(_ plan: inout Plan, in target: [UInt8], taken: inout Set<[UInt8]>) {
+        let source = ExportPath(bytes: plan.entry.absolutePath)
+        var staged: [StagedFile] = []
+        func discardStaged() { for file in staged { file.discard(fileSystem: fileSystem) } }
+
+        let imageDestination = PathBytes.join(target, plan.name)
+        do {
+            staged.append(try StagedFile.copy(from: plan.entry.absolutePath, into: target, fileSystem: fileSystem))
+            for sidecar in plan.sidecars {
+                let destination = PathBytes.join(target, CollisionNaming.sidecarName(forImageNamed: plan.name,
+                                                                                     fileExtension: sidecar.fileExtension))
+                do {
+                    if let source = sidecar.source {
+                        staged.append(try StagedFile.copy(from: source, into: target, fileSystem: fileSystem))
+                    } else {
+                        staged.append(try StagedFile.write(sidecar.text, into: target, fileSystem: fileSystem))
+                    }
+                } catch {
+                    discardStaged()
+                    var failure = error.exportFailure(source: sidecar.source ?? plan.entry.absolutePath, destination: destination)
+                    failure.reason += " (so its image was not exported)"
+                    plan.outcome = .failed(failure)
+                    return
+                }
+            }
+        } catch {
+            discardStaged()
+            plan.outcome = .failed(error.exportFailure(source: plan.entry.absolutePath, destination: imageDestination))
+            return
+        }
+
+        // Publish; a name taken since planning (another program, or a
+        // case-insensitive file system) moves the image to its next name.
+        for _ in 0..<1000 {
+            var published: [(StagedFile, [UInt8])] = []
+            var conflict = false
+            for (file, name) in zip(staged, plan.names) {
+                let path = PathBytes.join(target, name)
+                do {
+                    try file.publish(as: path, fileSystem: fileSystem)
+                    published.append((file, path))
+                } catch let error as SystemCallError where error.code == EEXIST {
+                    conflict = true
+                    break
+                } catch {
+                    let undone = unpublish(published)
+                    discardStaged()
+                    plan.outcome = .failed(ExportFailure(path: source, reason: "copying to \(PathBytes.display(path)): \(Self.reason(error))\(undone)"))
+                    return
+                }
+            }
+            if !conflict {
+                plan.outcome = .exported
+                return
+            }
+            let undone = unpublish(published)
+            if !undone.isEmpty {
+                discardStaged()
+                plan.outcome = .failed(ExportFailure(path: source, reason: "a name was taken while copying\(undone)"))
+                return
+            }
+            taken.formUnion(plan.names)
+            do {
+                try chooseName(&plan, from: plan.attempt + 1, in: target, taken: &taken)
+            } catch {
+                discardStaged()
+                plan.outcome = .failed(ExportFailure(path: source, reason: error.reason))
+                return
+            }
+        }
+        discardStaged()
+        plan.outcome = .failed(ExportFailure(path: source, reason: "names kept being taken while copying"))
+    }
+
+    /// Takes back files already published for an item that cannot be
+    /// completed, returning them to their temporary names so the item can
+    /// be retried or discarded. Returns "" or a note on what could not be undone.
+    private func unpublish(_ published: [(StagedFile, [UInt8])]) -> String {
+        var stuck: [String] = []
+        for (file, path) in published.reversed() {
+            do { try fileSystem.moveWithoutReplacing(path, to: file.temporaryPath) } catch {
+                stuck.append(PathBytes.display(path))
+            }
+        }
+        return stuck.isEmpty ? "" : "; could not remove \(stuck.joined(separator: ", "))"
+    }
+
+    private static func reason(_ error: any Error) -> String {
+        if let error = error as? SystemCallError { return "\(error.operation): \(error.reason)" }
+        return String(describing: error)
+    }
+
+    // MARK: - Reporting
+
+    private func record(_ plan: Plan, in target: [UInt8], into report: inout ExportReport) {
+        let entry = plan.entry
+        var item = ExportItem(albumPath: ExportPath(bytes: entry.path.bytes), source: ExportPath(bytes: entry.absolutePath),
+                              status: .failed)
+        if !plan.name.isEmpty {
+            item.destination = ExportPath(bytes: PathBytes.join(target, plan.name))
+            item.renamed = plan.name != PathBytes.lastComponent(entry.absolutePath)
+            item.sidecars = plan.sidecars.map { sidecar in
+                ExportedFile(source: sidecar.source.map { ExportPath(bytes: $0) },
+                             destination: ExportPath(bytes: PathBytes.join(
+                                target, CollisionNaming.sidecarName(forImageNamed: plan.name, fileExtension: sidecar.fileExtension))))
+            }
+        }
+        switch plan.outcome {
+        case .pending, .failed:
+            var failure = ExportFailure(path: item.source, reason: "not attempted")
+            if case let .failed(reported) = plan.outcome { failure = reported }
+            item.status = .failed
+            item.reason = failure.path == item.source ? failure.reason : failure.description
+            report.errors.append(failure)
+        case .notAttempted:
+            item.status = .notAttempted
+            item.reason = "export cancelled"
+        case .planned, .exported:
+            if case .planned = plan.outcome { item.status = .planned } else { item.status = .exported }
+            report.exported += 1
+            report.captions += item.sidecars.count
+            if item.renamed { report.renamed += 1 }
+        }
+        report.items.append(item)
+    }
+}

@@ -1,0 +1,300 @@
+import Foundation
+
+/// One self-contained HTML page showing a curation result to a person: the
+/// run's parameters, a legend, a 2-D map of the whole album, the selection
+/// as a grid of thumbnails framed in their tier's colour with frequency,
+/// votes and name, and the excluded images in red. Thumbnails are embedded
+/// as data URIs and the map is inline SVG, so the file needs no network and
+/// no sibling files.
+public struct HTMLReport {
+    /// How the result was made.
+    public var summary: CurationSummary
+    /// The selection in order, and the excluded images (in any position).
+    public var entries: [CurationEntry]
+    /// Map coordinates of every album image, indexed by `CurationEntry.index`;
+    /// empty for no map. Any scale: the page fits them.
+    public var mapPoints: [SIMD2<Float>]
+    /// Where the map comes from, e.g. "UMAP" or "PCA", shown with the parameters.
+    public var mapSource: String
+    /// Thumbnail bytes (JPEG, PNG, GIF or WebP) of an entry, or nil for none.
+    public var thumbnail: (CurationEntry) -> [UInt8]?
+    /// The page title; by default names the album.
+    public var title: String?
+
+    /// Creates a report.
+    public init(summary: CurationSummary, entries: [CurationEntry], mapPoints: [SIMD2<Float>] = [],
+                mapSource: String = "PCA", title: String? = nil,
+                thumbnail: @escaping (CurationEntry) -> [UInt8]?) {
+        self.summary = summary
+        self.entries = entries
+        self.mapPoints = mapPoints
+        self.mapSource = mapSource
+        self.title = title
+        self.thumbnail = thumbnail
+    }
+
+    /// The page. `progress` sees one step per image (thumbnails are the slow
+    /// part) and may cancel.
+    ///
+    /// - Throws: `CancelledError` when cancelled.
+    public func render(progress: (any ProgressSink)? = nil) throws -> String {
+        let included = entries.filter { !$0.excluded }
+        let excluded = entries.filter(\.excluded)
+        let pageTitle = title ?? (summary.album.map { "Curation of \($0)" } ?? "Curation report")
+        let label = "report"
+        let total = entries.count
+        var done = 0
+        func cards(_ list: [CurationEntry], numbered: Bool) throws -> String {
+            var html = ""
+            for (rank, entry) in list.enumerated() {
+                try progress.checkCancellation(label)
+                html += card(entry, rank: numbered ? rank + 1 : nil)
+                done += 1
+                progress.update(label: label, done: done, total: total)
+            }
+            return html
+        }
+
+        var page = """
+        <!DOCTYPE html>
+        <html lang="en">
+        <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <meta name="generator" content="curator \(CuratorVersion.string)">
+        <title>\(htmlEscape(pageTitle))</title>
+        <style>\(Self.style)</style>
+        </head>
+        <body>
+        <header><h1>\(htmlEscape(pageTitle))</h1>
+        <p class="subtitle">\(included.count) selected · \(excluded.count) excluded · \(htmlEscape(Self.timestamp(summary.created)))</p></header>
+        <div class="top">
+        <section class="about">
+        <h2>Run</h2>
+        \(parametersTable(selected: included.count, excluded: excluded.count))
+        <h2>Legend</h2>
+        \(legend(included: included, excluded: excluded.count))
+        </section>
+        \(mapSection())
+        </div>
+        <section>
+        <h2>Selection <span class="count">\(included.count)</span></h2>
+
+        """
+        let dense = included.count > 300 ? " dense" : ""
+        page += included.isEmpty
+            ? "<p class=\"empty\">No images were selected.</p>\n"
+            : "<div class=\"grid\(dense)\">\n" + (try cards(included, numbered: true)) + "</div>\n"
+        page += "</section>\n<section class=\"excluded\">\n<h2>Excluded <span class=\"count\">\(excluded.count)</span></h2>\n"
+        page += excluded.isEmpty
+            ? "<p class=\"empty\">No images were excluded.</p>\n"
+            : "<div class=\"grid\(excluded.count > 300 ? " dense" : "")\">\n" + (try cards(excluded, numbered: false)) + "</div>\n"
+        page += "</section>\n<footer>Made by curator \(CuratorVersion.string). Hover a thumbnail or a map point for its path.</footer>\n</body>\n</html>\n"
+        progress?.finish(label: label)
+        return page
+    }
+
+    /// Renders the page and writes it to `path` atomically; an existing file
+    /// is replaced only with `overwrite` (else `ExportError.fileExists`).
+    public func write(to path: [UInt8], overwrite: Bool = false, progress: (any ProgressSink)? = nil,
+                      fileSystem: any ExportFileSystem = POSIXFileSystem()) throws {
+        let page = try render(progress: progress)
+        try AtomicFile.write(Array(page.utf8), to: path, overwrite: overwrite, fileSystem: fileSystem)
+    }
+
+    // MARK: - Parts
+
+    private func parametersTable(selected: Int, excluded: Int) -> String {
+        var rows: [(String, String)] = []
+        if let album = summary.album { rows.append(("Album", album)) }
+        rows.append(("Method", summary.method))
+        rows.append(("Images asked for", String(summary.count)))
+        rows.append(("Selected", String(selected)))
+        rows.append(("Excluded", String(excluded)))
+        rows.append(("Iterations", String(summary.iterations)))
+        rows.append(("Seed", summary.seed.map { String($0) } ?? "none"))
+        rows.append(("Created", Self.timestamp(summary.created)))
+        if !mapPoints.isEmpty { rows.append(("Map", "\(mapSource), \(mapPoints.count) images")) }
+        for key in summary.parameters.keys.sorted() { rows.append((key, summary.parameters[key] ?? "")) }
+        let body = rows.map { "<tr><th>\(htmlEscape($0.0))</th><td>\(htmlEscape($0.1))</td></tr>" }.joined(separator: "\n")
+        return "<table class=\"parameters\">\n\(body)\n</table>"
+    }
+
+    private func legend(included: [CurationEntry], excluded: Int) -> String {
+        var items: [String] = []
+        for tier in CurationTier.allCases {
+            let count = included.filter { $0.tier == tier }.count
+            items.append(legendItem(colour: tier.colour, text: tier.legend, count: count))
+        }
+        let untiered = included.filter { $0.tier == nil }.count
+        if untiered > 0 { items.append(legendItem(colour: Self.untieredColour, text: "selected, no tier", count: untiered)) }
+        items.append(legendItem(colour: CurationTier.excludedColour, text: "excluded by you: never exported (ringed on the map)", count: excluded))
+        if !mapPoints.isEmpty {
+            items.append("<li><span class=\"dot\" style=\"background:\(Self.albumColour)\"></span>other album images (map only)</li>")
+        }
+        return "<ul class=\"legend\">\n\(items.joined(separator: "\n"))\n</ul>"
+    }
+
+    private func legendItem(colour: String, text: String, count: Int) -> String {
+        "<li><span class=\"swatch\" style=\"border-color:\(colour)\"></span>\(htmlEscape(text)) <b>\(count)</b></li>"
+    }
+
+    private func card(_ entry: CurationEntry, rank: Int?) -> String {
+        let colour = Self.colour(of: entry)
+        let name = PathBytes.display(entry.fileName)
+        var html = "<figure class=\"card\" style=\"--c:\(colour)\" title=\"\(htmlEscape(entry.path.string))\">"
+        if let rank { html += "<span class=\"rank\">\(rank)</span>" }
+        if let bytes = thumbnail(entry), let mime = Self.imageType(bytes) {
+            html += "<img loading=\"lazy\" decoding=\"async\" alt=\"\(htmlEscape(name))\" src=\"data:\(mime);base64,"
+            html += Data(bytes).base64EncodedString()
+            html += "\">"
+        } else {
+            html += "<div class=\"missing\">no preview</div>"
+        }
+        let detail = entry.excluded
+            ? "excluded"
+            : "\(CurationCSV.percentage(entry.frequency)) % · \(entry.votes) vote\(entry.votes == 1 ? "" : "s")"
+        html += "<figcaption><span class=\"name\">\(htmlEscape(name))</span><span class=\"freq\">\(detail)</span></figcaption></figure>\n"
+        return html
+    }
+
+    private func mapSection() -> String {
+        guard !mapPoints.isEmpty else { return "" }
+        let size = 1000.0, margin = 24.0
+        let finite = mapPoints.filter { $0.x.isFinite && $0.y.isFinite }
+        guard let first = finite.first else { return "" }
+        var low = first, high = first
+        for p in finite { low = pointwiseMin(low, p); high = pointwiseMax(high, p) }
+        let span = Double(max(high.x - low.x, high.y - low.y, 1e-12))
+        let scale = (size - 2 * margin) / span
+        let offsetX = margin + ((size - 2 * margin) - Double(high.x - low.x) * scale) / 2
+        let offsetY = margin + ((size - 2 * margin) - Double(high.y - low.y) * scale) / 2
+        func place(_ p: SIMD2<Float>) -> (String, String) {
+            // SVG's y grows downwards; flip so the map reads like a plot.
+            let x = offsetX + Double(p.x - low.x) * scale
+            let y = size - (offsetY + Double(p.y - low.y) * scale)
+            return (Self.number(x), Self.number(y))
+        }
+
+        let marked = Set(entries.map(\.index))
+        let dotSize = mapPoints.count <= 2_000 ? 7.0 : mapPoints.count <= 20_000 ? 4.5 : 3.0
+        var background = ""
+        background.reserveCapacity(mapPoints.count * 14)
+        for (index, p) in mapPoints.enumerated() where !marked.contains(index) && p.x.isFinite && p.y.isFinite {
+            let (x, y) = place(p)
+            background += "M\(x) \(y)h0"
+        }
+        var svg = "<svg class=\"map\" viewBox=\"0 0 1000 1000\" role=\"img\" aria-label=\"Map of the album\">\n"
+        svg += "<rect width=\"1000\" height=\"1000\" rx=\"12\" class=\"map-bg\"/>\n"
+        if !background.isEmpty {
+            svg += "<path d=\"\(background)\" stroke=\"\(Self.albumColour)\" stroke-width=\"\(Self.number(dotSize))\" "
+            svg += "stroke-linecap=\"round\" stroke-opacity=\"0.6\" fill=\"none\"/>\n"
+        }
+        // Variable first, core last, excluded on top: rarer, stronger marks stay visible.
+        let order: [CurationEntry] = entries.filter { !$0.excluded && $0.tier == nil }
+            + [CurationTier.variable, .stable, .core].flatMap { tier in entries.filter { !$0.excluded && $0.tier == tier } }
+            + entries.filter(\.excluded)
+        var unplaced = 0
+        // Few marks can be big; many must stay small enough not to merge.
+        let radius = Self.number(entries.count <= 100 ? 10 : entries.count <= 500 ? 7.5 : 5.5)
+        for entry in order {
+            guard entry.index >= 0, entry.index < mapPoints.count,
+                  mapPoints[entry.index].x.isFinite, mapPoints[entry.index].y.isFinite else { unplaced += 1; continue }
+            let (x, y) = place(mapPoints[entry.index])
+            let detail = entry.excluded ? "excluded" : "\(CurationCSV.percentage(entry.frequency)) %"
+            svg += "<circle cx=\"\(x)\" cy=\"\(y)\" r=\"\(radius)\" fill=\"\(Self.colour(of: entry))\"\(entry.excluded ? " class=\"out\"" : "")>"
+            svg += "<title>\(htmlEscape(entry.path.string)) — \(detail)</title></circle>\n"
+        }
+        svg += "</svg>"
+        let note = unplaced > 0 ? "<p class=\"note\">\(unplaced) listed image\(unplaced == 1 ? " has" : "s have") no map position.</p>" : ""
+        return "<section class=\"map-section\">\n<h2>Album map <span class=\"count\">\(htmlEscape(mapSource))</span></h2>\n\(svg)\n\(note)</section>"
+    }
+
+    // MARK: - Helpers
+
+    static let albumColour = "#8d8d99"
+    static let untieredColour = "#e0e0e0"
+
+    static func colour(of entry: CurationEntry) -> String {
+        if entry.excluded { return CurationTier.excludedColour }
+        return entry.tier?.colour ?? untieredColour
+    }
+
+    /// The MIME type of image bytes by their signature, or nil when unknown.
+    static func imageType(_ bytes: [UInt8]) -> String? {
+        if bytes.starts(with: [0xFF, 0xD8, 0xFF]) { return "image/jpeg" }
+        if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) { return "image/png" }
+        if bytes.starts(with: Array("GIF8".utf8)) { return "image/gif" }
+        if bytes.count >= 12, bytes.starts(with: Array("RIFF".utf8)), Array(bytes[8..<12]) == Array("WEBP".utf8) {
+            return "image/webp"
+        }
+        return nil
+    }
+
+    static func number(_ value: Double) -> String {
+        let tenths = Int((value * 10).rounded())
+        let sign = tenths < 0 ? "-" : ""
+        let magnitude = abs(tenths)
+        return magnitude % 10 == 0 ? "\(sign)\(magnitude / 10)" : "\(sign)\(magnitude / 10).\(magnitude % 10)"
+    }
+
+    static func timestamp(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: date)
+    }
+
+    static let style = """
+    :root{color-scheme:dark;--bg:#17171b;--panel:#212127;--text:#e8e8ee;--muted:#9a9aa6}
+    *{box-sizing:border-box}
+    body{margin:0;padding:24px 28px;background:var(--bg);color:var(--text);font:14px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
+    h1{margin:0 0 4px;font-size:22px;font-weight:600}
+    h2{margin:22px 0 10px;font-size:16px;font-weight:600}
+    .subtitle,.note,.empty,footer{color:var(--muted)}
+    .count{color:var(--muted);font-weight:400;margin-left:6px}
+    .top{display:grid;grid-template-columns:auto minmax(320px,720px);justify-content:space-between;gap:40px;align-items:start}
+    @media (max-width:900px){.top{grid-template-columns:1fr}}
+    .parameters{border-collapse:collapse;background:var(--panel);border-radius:8px;overflow:hidden}
+    .parameters th,.parameters td{padding:5px 14px;text-align:left;border-bottom:1px solid #2e2e36;vertical-align:top}
+    .parameters th{color:var(--muted);font-weight:500;white-space:nowrap}
+    .legend{list-style:none;margin:0;padding:0;display:grid;gap:6px}
+    .legend li{display:flex;align-items:center;gap:10px}
+    .legend b{color:var(--muted);font-weight:500}
+    .swatch{width:22px;height:16px;border:3px solid;border-radius:3px;background:#2a2a31}
+    .dot{width:10px;height:10px;border-radius:50%;margin:0 6px}
+    .map{width:100%;height:auto;display:block}
+    .map-bg{fill:var(--panel)}
+    .map circle{stroke:#0d0d10;stroke-width:1.5}
+    .map circle.out{stroke:#fff;stroke-width:2.5}
+    .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(132px,1fr));gap:10px}
+    .grid.dense{grid-template-columns:repeat(auto-fill,minmax(112px,1fr));gap:7px}
+    .card{position:relative;margin:0;background:var(--panel);border:3px solid var(--c);border-radius:6px;overflow:hidden}
+    .card img,.card .missing{display:block;width:100%;aspect-ratio:1;object-fit:contain;background:#0f0f12}
+    .card .missing{display:flex;align-items:center;justify-content:center;color:var(--muted);font-size:12px}
+    .rank{position:absolute;top:3px;left:3px;padding:0 5px;border-radius:4px;background:rgba(0,0,0,.65);font-size:11px}
+    figcaption{padding:4px 6px 5px;display:grid;font-size:11.5px}
+    figcaption .name{white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+    figcaption .freq{color:var(--c);font-variant-numeric:tabular-nums;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+    .dense figcaption{font-size:10.5px;padding:3px 5px 4px}
+    .excluded h2{color:\(CurationTier.excludedColour)}
+    footer{margin-top:28px;font-size:12px}
+    """
+}
+
+/// `text` with HTML's special characters escaped, for element content and
+/// quoted attribute values alike.
+private func htmlEscape(_ text: String) -> String {
+    var out = ""
+    out.reserveCapacity(text.utf8.count)
+    for character in text {
+        switch character {
+        case "&": out += "&amp;"
+        case "<": out += "&lt;"
+        case ">": out += "&gt;"
+        case "\"": out += "&quot;"
+        case "'": out += "&#39;"
+        default: out.append(character)
+        }
+    }
+    return out
+}

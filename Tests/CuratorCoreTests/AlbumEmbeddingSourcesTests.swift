@@ -1,0 +1,130 @@
+import Foundation
+import XCTest
+@testable import CuratorCore
+
+/// Albums whose vectors come from files other tools wrote: PhotoMapAI's
+/// index inside an album, and embeddings files opened as index-only albums.
+final class AlbumEmbeddingSourcesTests: XCTestCase {
+    private var numpy: URL {
+        Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appendingPathComponent("numpy")
+    }
+
+    private struct Expected: Decodable {
+        struct PhotoMap: Decodable {
+            let filenames: [String]
+            let dim: Int
+            let normalised_f32: [Float]
+        }
+        let photomap: PhotoMap
+    }
+
+    private func expected() throws -> Expected.PhotoMap {
+        try JSONDecoder().decode(Expected.self, from: Data(contentsOf: numpy.appendingPathComponent("expected.json"))).photomap
+    }
+
+    func testPhotoMapIndexInsideAnAlbumIsUsedAsItIsAndMatchedByPath() throws {
+        let folder = TemporaryFolder()
+        // PhotoMapAI indexed these files under /photos; the album now lives elsewhere.
+        folder.writePNG("a.jpg", seed: 1)
+        folder.writePNG("sub dir/b.png", seed: 2)
+        folder.writePNG("café/naïve 日本.jpg", seed: 3)
+        folder.writePNG("extra.png", seed: 4)
+        try FileManager.default.createDirectory(atPath: folder.path + "/photomap_index", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: numpy.appendingPathComponent("npz/photomap_f32.npz").path,
+                                         toPath: folder.path + "/photomap_index/embeddings.npz")
+
+        let album = try Album.open(folder.path)
+        XCTAssertEqual(album.embedder, "photomap")
+        XCTAssertEqual(album.modelID, "open-clip:ViT-L-14/dfn2b_s39b")
+        let report = try XCTUnwrap(album.lastEmbed)
+        XCTAssertEqual(report.embedded, 3)
+        XCTAssertEqual(report.failed.map(\.path.string), ["extra.png"])
+        XCTAssertTrue(report.notes.contains { $0.hasPrefix("2 of PhotoMapAI's 5 rows name no image") }, "\(report.notes)")
+
+        let expected = try expected()
+        let matrix = try album.matrix()
+        XCTAssertEqual(matrix.matrix.rows, 3)
+        XCTAssertEqual(matrix.matrix.dimension, expected.dim)
+        for (row, filename) in expected.filenames.enumerated() {
+            let relative = String(filename.dropFirst("/photos/".count))
+            guard let image = album.image(path: relative) else { continue }
+            let vector = matrix.matrix.vector(try XCTUnwrap(matrix.rowOf[image.id]))
+            let want = Array(expected.normalised_f32[row * expected.dim..<(row + 1) * expected.dim])
+            XCTAssertEqual(vector, want, accuracy: 1e-6)
+        }
+
+        // Reopening does not read the file again: nothing changed.
+        let again = try Album.open(folder.path)
+        XCTAssertEqual(again.lastEmbed?.embedded, 0)
+        XCTAssertEqual(again.lastEmbed?.alreadyEmbedded, 3)
+    }
+
+    func testAnEmbeddingsFileOpensAsAnIndexOnlyAlbum() throws {
+        let folder = TemporaryFolder()
+        let file = folder.path + "/embeddings.npz"
+        try FileManager.default.copyItem(atPath: numpy.appendingPathComponent("npz/photomap_f16.npz").path, toPath: file)
+
+        let album = try Album.open(file)
+        let expected = try expected()
+        XCTAssertTrue(album.isIndexOnly)
+        XCTAssertEqual(album.embedder, "photomap")
+        XCTAssertEqual(album.images.count, 5)
+        XCTAssertEqual(album.rootPath, "/photos")
+        XCTAssertEqual(Set(album.images.map(\.path.string)), Set(expected.filenames.map { String($0.dropFirst(8)) }))
+        let matrix = try album.matrix()
+        XCTAssertEqual(matrix.matrix.rows, 5)
+        let first = try XCTUnwrap(album.image(path: "a.jpg"))
+        XCTAssertEqual(matrix.matrix.vector(matrix.rowOf[first.id]!), Array(expected.normalised_f32[expected.dim..<2 * expected.dim]), accuracy: 2e-3)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: folder.path + "/.curator/embeddings.npz.sqlite"))
+
+        // Decisions persist in the index beside the file.
+        try album.exclusions.add([first.id])
+        let reopened = try Album.open(file)
+        XCTAssertEqual(reopened.exclusions.ids, [first.id])
+        XCTAssertEqual(reopened.image(path: "a.jpg")?.id, first.id)
+    }
+
+    func testABrokenEmbeddingsFileNamesTheFileAndTheProblemAndLeavesNothingBehind() throws {
+        let folder = TemporaryFolder()
+        let file = folder.path + "/broken.npz"
+        try FileManager.default.copyItem(atPath: numpy.appendingPathComponent("npz/bad_missing_key.npz").path, toPath: file)
+        XCTAssertThrowsError(try Album.open(file)) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("broken.npz"), text)
+            XCTAssertTrue(text.contains("filenames"), text)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder.path + "/.curator/broken.npz.sqlite"))
+    }
+}
+
+/// The built-in pixels embedder run through an album.
+final class AlbumPixelsTests: XCTestCase {
+    func testOpeningAFolderEmbedsEveryImageWithPixelsAndRecordsFailuresOnce() throws {
+        let folder = TemporaryFolder()
+        for i in 0..<5 { folder.writePNG("img\(i).jpg", size: 64, seed: i) }
+        // A JPEG cut in half: its header reads, its pixels do not.
+        let whole = try Data(contentsOf: URL(fileURLWithPath: folder.writePNG("broken.jpg", size: 512, seed: 9)))
+        folder.write("broken.jpg", Array(whole.prefix(whole.count / 2)))
+
+        let album = try Album.open(folder.path)
+        XCTAssertEqual(album.embedder, "pixels")
+        XCTAssertEqual(album.dimension, 384)
+        let report = try XCTUnwrap(album.lastEmbed)
+        XCTAssertEqual(report.embedded, 5)
+        let skipped = try album.skipped()
+        XCTAssertEqual(report.failed.map(\.path.string), ["broken.jpg"], "skipped: \(skipped)")
+        XCTAssertTrue(report.failed.first?.reason.contains("corrupt") ?? false, "\(report.failed)")
+        let matrix = try album.matrix()
+        XCTAssertEqual(matrix.matrix.rows, 5)
+        var norm: Float = 0
+        for j in 0..<384 { norm += matrix.matrix.row(0)[j] * matrix.matrix.row(0)[j] }
+        XCTAssertEqual(norm, 1, accuracy: 1e-4)
+        let stats = try XCTUnwrap(album.statistics(of: album.image(path: "img0.jpg")!))
+        XCTAssertGreaterThan(stats.entropy, 0)
+        XCTAssertNil(try album.statistics(of: XCTUnwrap(album.image(path: "broken.jpg"))))
+
+        let again = try Album.open(folder.path)
+        XCTAssertEqual(again.lastEmbed?.embedded, 0, "failures are not retried while the file is unchanged")
+        XCTAssertEqual(again.lastEmbed?.alreadyEmbedded, 5)
+    }
+}

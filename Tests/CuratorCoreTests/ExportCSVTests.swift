@@ -1,0 +1,105 @@
+import Foundation
+import XCTest
+@testable import CuratorCore
+
+final class ExportCSVTests: XCTestCase {
+    private func sample(_ relative: String, index: Int, votes: Int, excluded: Bool = false) -> CurationEntry {
+        CurationEntry(path: RelativePath(relative), albumRoot: Array("/photos".utf8), votes: votes,
+                      frequency: Double(votes) / 30, index: index, excluded: excluded)
+    }
+
+    func testHeaderRowsAndNumbersAsPhotoMapAIWritesThem() {
+        let csv = CurationCSV.render([
+            sample("trips/b.jpg", index: 7, votes: 30),
+            sample("x.jpg", index: 9, votes: 1, excluded: true),
+            sample("trips/2024/a.png", index: 3, votes: 22),
+            sample("c.jpg", index: 0, votes: 10),
+        ])
+        XCTAssertEqual(csv, """
+        Filename,Subfolder,Count,Frequency(%),Index,Status,Path,Tier\r
+        b.jpg,trips,30,100.0,7,Included,trips/b.jpg,core\r
+        a.png,2024,22,73.3,3,Included,trips/2024/a.png,stable\r
+        c.jpg,photos,10,33.3,0,Included,c.jpg,variable\r
+        x.jpg,photos,1,3.3,9,Excluded,x.jpg,excluded\r
+
+        """)
+    }
+
+    func testPercentagesRoundToOneDecimal() {
+        XCTAssertEqual(CurationCSV.percentage(0), "0.0")
+        XCTAssertEqual(CurationCSV.percentage(0.9), "90.0")
+        XCTAssertEqual(CurationCSV.percentage(2.0 / 3), "66.7")
+        XCTAssertEqual(CurationCSV.percentage(1), "100.0")
+        XCTAssertEqual(CurationCSV.percentage(0.0004), "0.0")
+    }
+
+    func testQuotesCommasAndNewlinesReadBackWithPythonsCSVModule() throws {
+        guard let python = ["/usr/bin/python3", "/usr/local/bin/python3"].first(where: { FileManager.default.isExecutableFile(atPath: $0) })
+            ?? ProcessInfo.processInfo.environment["PATH"]?.split(separator: ":").map({ "\($0)/python3" })
+            .first(where: { FileManager.default.isExecutableFile(atPath: $0) })
+        else { throw XCTSkip("python3 is not installed") }
+
+        let s = try ExportScratchFolder()
+        let awkward = [
+            sample("say \"cheese\"/a, b.jpg", index: 0, votes: 30),
+            sample("line\nbreak/two\r\nlines.jpg", index: 1, votes: 15),
+            sample("plain/ü ñ 日本.jpg", index: 2, votes: 3, excluded: true),
+        ]
+        let path = s.path("curation.csv")
+        try CurationCSV.write(awkward, to: path)
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = ["-c", """
+            import csv, json, sys
+            with open(sys.argv[1], newline='', encoding='utf-8') as f:
+                print(json.dumps(list(csv.reader(f))))
+            """, PathBytes.display(path)]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0)
+        let rows = try JSONDecoder().decode([[String]].self, from: output)
+        XCTAssertEqual(rows, [
+            CurationCSV.header,
+            ["a, b.jpg", "say \"cheese\"", "30", "100.0", "0", "Included", "say \"cheese\"/a, b.jpg", "core"],
+            ["two\r\nlines.jpg", "line\nbreak", "15", "50.0", "1", "Included", "line\nbreak/two\r\nlines.jpg", "variable"],
+            ["ü ñ 日本.jpg", "plain", "3", "10.0", "2", "Excluded", "plain/ü ñ 日本.jpg", "excluded"],
+        ])
+    }
+
+    func testAnExistingFileIsReplacedOnlyWhenAsked() throws {
+        let s = try ExportScratchFolder()
+        let path = s.write("curation.csv", "precious")
+        XCTAssertThrowsError(try CurationCSV.write([sample("a.jpg", index: 0, votes: 1)], to: path)) {
+            XCTAssertEqual($0 as? ExportError, .fileExists(ExportPath(bytes: path)))
+        }
+        XCTAssertEqual(fileText(path), "precious")
+        try CurationCSV.write([sample("a.jpg", index: 0, votes: 1)], to: path, overwrite: true)
+        XCTAssertTrue(fileText(path)?.hasPrefix("Filename,Subfolder,Count,Frequency(%),Index,Status") == true)
+        XCTAssertEqual(folderNames(s.root), ["curation.csv"], "no temporary file left")
+    }
+
+    func testAFolderOrAMissingFolderIsAnErrorNamingThePath() throws {
+        let s = try ExportScratchFolder()
+        XCTAssertThrowsError(try CurationCSV.write([], to: s.root, overwrite: true)) {
+            XCTAssertEqual($0 as? ExportError, .isADirectory(ExportPath(bytes: s.root)))
+        }
+        XCTAssertThrowsError(try CurationCSV.write([], to: s.path("missing/curation.csv"))) {
+            XCTAssertTrue(String(describing: $0).contains("No such file or directory"), "\($0)")
+        }
+    }
+
+    func testAFullDiskLeavesNeitherAPartialCSVNorATemporaryFile() throws {
+        let s = try ExportScratchFolder()
+        let fs = ExportFaultyFileSystem()
+        fs.capacity = 20
+        let path = s.path("curation.csv")
+        XCTAssertThrowsError(try CurationCSV.write([sample("a.jpg", index: 0, votes: 1)], to: path, fileSystem: fs)) {
+            XCTAssertTrue(String(describing: $0).hasSuffix("write: No space left on device"), "\($0)")
+        }
+        XCTAssertEqual(folderNames(s.root), [])
+    }
+}

@@ -1,0 +1,61 @@
+import XCTest
+@testable import CuratorCore
+
+final class ExportEntryTests: XCTestCase {
+    func testTiersAreInclusiveAtTheirThresholds() {
+        XCTAssertEqual(CurationTier(frequency: 27.0 / 30), .core)
+        XCTAssertEqual(CurationTier(frequency: 18.0 / 20), .core)
+        XCTAssertEqual(CurationTier(frequency: 0.8999), .stable)
+        XCTAssertEqual(CurationTier(frequency: 14.0 / 20), .stable)
+        XCTAssertEqual(CurationTier(frequency: 21.0 / 30), .stable)
+        XCTAssertEqual(CurationTier(frequency: 0.6999), .variable)
+        XCTAssertEqual(CurationTier(frequency: 0), .variable)
+    }
+
+    func testEntriesTakeTheirTierFromFrequencyUnlessExcludedOrGivenOne() {
+        let root = Array("/album".utf8)
+        XCTAssertEqual(CurationEntry(path: RelativePath("a.jpg"), albumRoot: root, votes: 19, frequency: 0.95, index: 0).tier, .core)
+        XCTAssertNil(CurationEntry(path: RelativePath("a.jpg"), albumRoot: root, frequency: 0.95, index: 0, excluded: true).tier)
+        XCTAssertEqual(CurationEntry(path: RelativePath("a.jpg"), albumRoot: root, frequency: 0.95, index: 0, tier: .variable).tier, .variable)
+        let nested = CurationEntry(path: RelativePath("trips/2024/a.jpg"), albumRoot: root, index: 0)
+        XCTAssertEqual(nested.absolutePath, Array("/album/trips/2024/a.jpg".utf8))
+        XCTAssertEqual(nested.parentFolderName, Array("2024".utf8))
+        XCTAssertEqual(CurationEntry(path: RelativePath("a.jpg"), albumRoot: root, index: 0).parentFolderName, Array("album".utf8))
+    }
+
+    func testSidecarsAreFoundBesideTheImageIncludingBrokenOnes() throws {
+        let s = try ExportScratchFolder()
+        let image = s.write("album/cat.v2.jpg", "CAT")
+        s.write("album/cat.v2.txt", "caption")
+        s.symlink("nowhere", at: "album/cat.v2.json")   // dangling, still reported so the export can say why
+        s.write("album/cat.txt", "belongs to another stem")
+        let found = Sidecar.discover(besideImageAt: image)
+        XCTAssertEqual(found.map(\.fileExtension), [".txt", ".json"])
+        XCTAssertEqual(found.first?.absolutePath, s.path("album/cat.v2.txt"))
+        XCTAssertEqual(Sidecar.discover(besideImageAt: image, extensions: [".caption"]), [])
+    }
+
+    func testADanglingSymlinkInTheDestinationCountsAsTaken() throws {
+        let s = try ExportScratchFolder()
+        s.write("album/pets/cat.jpg", "CAT")
+        s.symlink("/nonexistent/target", at: "out/cat.jpg")
+        let out = s.path("out")
+        let report = try FolderExporter(destination: out).export([exportEntry(s, "pets/cat.jpg", index: 0)])
+        XCTAssertEqual(report.errors, [])
+        XCTAssertEqual(folderNames(out), ["cat.jpg", "pets_cat.jpg"])
+        XCTAssertEqual(exportEntryKind(PathBytes.join(out, Array("cat.jpg".utf8))), .symbolicLink)
+        XCTAssertNil(fileBytes(Array("/nonexistent/target".utf8)))
+    }
+
+    func testCallerProvidedSidecarsAreUsedAsGiven() throws {
+        let s = try ExportScratchFolder()
+        s.write("album/cat.jpg", "CAT")
+        s.write("album/cat.txt", "on disk, but not listed")
+        let elsewhere = s.write("captions/cat-caption.txt", "listed")
+        var image = exportEntry(s, "cat.jpg", index: 0)
+        image.sidecars = [Sidecar(fileExtension: ".txt", absolutePath: elsewhere)]
+        let out = s.path("out")
+        _ = try FolderExporter(destination: out).export([image])
+        XCTAssertEqual(fileText(PathBytes.join(out, Array("cat.txt".utf8))), "listed")
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+import XCTest
+@testable import CuratorCore
+
+final class NumpyArchiveTests: XCTestCase {
+    private func archive(_ name: String) throws -> NumpyArchive {
+        try NumpyArchive(contentsOf: NumpyFixtures.url("npz/\(name)"))
+    }
+
+    func testKeysAndStoredMembers() throws {
+        let a = try archive("photomap_f32.npz")
+        XCTAssertEqual(a.keys, NumpyFixtures.strings("photomap", "keys"))
+        XCTAssertTrue(a.contains("filenames"))
+        XCTAssertFalse(a.contains("filenames.npy"))
+        let m = try a.array("embeddings").floatMatrix()
+        XCTAssertEqual((0..<m.rows).flatMap { m.vector($0) }, NumpyFixtures.floats("photomap", "raw_f32"))
+        XCTAssertEqual(try a.array("filenames").strings(), NumpyFixtures.strings("photomap", "filenames"))
+        XCTAssertEqual(try a.header("embeddings").shape, [5, 8])
+    }
+
+    func testDeflatedMembersGiveTheSameArrays() throws {
+        let stored = try archive("photomap_f32.npz"), deflated = try archive("photomap_deflated.npz")
+        for key in ["embeddings", "modification_times"] {
+            XCTAssertEqual(try deflated.array(key).doubles(), try stored.array(key).doubles(), key)
+        }
+        XCTAssertEqual(try deflated.array("filenames").strings(), NumpyFixtures.strings("photomap", "filenames"))
+        XCTAssertEqual(try deflated.array("embedding_dim").scalarInt(), 8)
+    }
+
+    func testPickledObjectArrayIsSkipped() throws {
+        for name in ["photomap_f32.npz", "photomap_deflated.npz"] {
+            let metadata = try archive(name).array("metadata")
+            XCTAssertTrue(metadata.isSkipped, name)
+            XCTAssertEqual(metadata.shape, [5])
+            XCTAssertTrue(metadata.note?.contains("key 'metadata'") ?? false)
+        }
+    }
+
+    func testMissingKeyListsTheKeys() {
+        XCTAssertFileError(.missing, ["bad_missing_key.npz", "key 'filenames' is missing (keys: embeddings, modification_times, metadata, model_id, embedding_dim)"]) {
+            try archive("bad_missing_key.npz").array("filenames")
+        }
+    }
+
+    func testTruncatedArchive() {
+        XCTAssertFileError(.corrupt, ["bad_truncated.npz", "truncated", "central directory"]) { try archive("bad_truncated.npz") }
+    }
+
+    func testCorruptMemberFailsItsChecksumAndOnlyIt() throws {
+        let a = try archive("bad_corrupt_member.npz")
+        XCTAssertFileError(.corrupt, ["bad_corrupt_member.npz: key 'embeddings'", "CRC-32 mismatch"]) { try a.array("embeddings") }
+        XCTAssertEqual(try a.array("filenames").strings().count, 5)
+    }
+
+    func testTruncatedDeflatedMemberErrorsInsteadOfHanging() throws {
+        let a = try archive("bad_truncated_member.npz")
+        XCTAssertFileError(.corrupt, ["bad_truncated_member.npz: key 'embeddings'"]) { try a.array("embeddings") }
+        XCTAssertEqual(try a.array("filenames").strings(), NumpyFixtures.strings("photomap", "filenames"))
+        XCTAssertFileError(.corrupt, ["bad_truncated_member_eof.npz: key 'embeddings'", "truncated"]) {
+            try archive("bad_truncated_member_eof.npz").array("embeddings")
+        }
+    }
+
+    func testMemberWhoseShapeDoesNotMatchItsData() {
+        XCTAssertFileError(.corrupt, ["bad_shape_mismatch.npz: key 'embeddings'", "data is 160 bytes", "(6, 8)", "needs 192 bytes"]) {
+            try archive("bad_shape_mismatch.npz").array("embeddings")
+        }
+    }
+
+    func testFilesThatAreNotArchives() {
+        XCTAssertFileError(.notRecognized, ["not_zip.npz", "is not an .npz (zip) archive"]) { try archive("not_zip.npz") }
+        XCTAssertFileError(.notRecognized, ["empty.npz", "is empty"]) { try archive("empty.npz") }
+        XCTAssertFileError(.notRecognized, ["v1_f4.npy", "single .npy array, not an .npz"]) {
+            try NumpyArchive(contentsOf: NumpyFixtures.url("npy/v1_f4.npy"))
+        }
+        XCTAssertFileError(.unreadable, ["missing.npz", "cannot open"]) { try archive("missing.npz") }
+    }
+
+    func testConcurrentReadsOfOneArchive() throws {
+        let a = try archive("photomap_deflated.npz")
+        let expected = try a.array("embeddings").doubles()
+        let matches = Counter()
+        DispatchQueue.concurrentPerform(iterations: 8) { _ in
+            if (try? a.array("embeddings").doubles()) == expected { matches.increment() }
+        }
+        XCTAssertEqual(matches.value, 8)
+    }
+}
+
+/// A thread-safe count, for tests that run work concurrently.
+final class Counter: @unchecked Sendable {  // guarded by `lock`
+    private let lock = NSLock()
+    private var count = 0
+    var value: Int { lock.withLock { count } }
+    func increment() { lock.withLock { count += 1 } }
+}
