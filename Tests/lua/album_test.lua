@@ -23,7 +23,7 @@ T.test("an album lists its images by path, skipping hidden folders and unreadabl
   local skipped = a:skipped()
   T.eq(#skipped, 1)
   T.eq(skipped[1].path, "broken.png")
-  T.contains(skipped[1].reason, "not a readable image")
+  T.contains(skipped[1].reason, "not an image")
   T.eq(#a:images(), 4)
   T.eq(a:images()[2], a[2])
 end)
@@ -132,7 +132,7 @@ T.test("pairs over an image lists its properties", function()
   local a = open_fixture()
   local keys = {}
   for k, v in pairs(a:get("red.png")) do keys[#keys + 1] = k end
-  T.eq(table.concat(keys, ","), "id,path,name,folder,file,caption,width,height,size,mtime,excluded,favorite,album")
+  T.eq(table.concat(keys, ","), "id,path,name,folder,file,caption,width,height,size,mtime,excluded,favorite,stats,album")
 end)
 
 T.test("a rescan drops removed files; their old handles are stale", function()
@@ -196,4 +196,23 @@ T.test("opening an album that is already open gives the same album (one state pe
   b.exclusions:add("red.png")
   T.eq(#a.exclusions, 1)
   T.ok(a:get("red.png").excluded)
+end)
+
+T.test("opening embeds with the built-in pixels embedder; images get statistics", function()
+  local dir = T.fixture_album()
+  local a = assert(curator.open(dir))
+  T.eq(a.embedder, "pixels")
+  T.ok(a.dim > 0, "vectors have a length")
+  T.eq(tostring(a), '<Album "album": 4 images, 0 excluded, embedder pixels ' .. a.dim .. '-d>')
+  local stats = a:get("red.png").stats
+  T.eq(type(stats), "table")
+  T.ok(stats.brightness > 0 and stats.brightness < 1)
+  T.eq(stats.sharpness, 0.0, "a flat image has no edges")
+  local report = a:embed()
+  T.eq(report.embedder, "pixels")
+  T.eq(report.already_embedded, 4)
+  T.eq(report.embedded, 0)
+  -- The issue's example: exclude by a statistic.
+  for _, img in ipairs(a) do if img.stats.sharpness < 0.1 then a.exclusions:add(img) end end
+  T.eq(#a.exclusions, 4)
 end)

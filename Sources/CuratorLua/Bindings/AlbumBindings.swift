@@ -356,6 +356,16 @@ enum AlbumBindings {
             let id = try handle.record().id
             if value { try handle.owner.album.favorites.add([id]) } else { try handle.owner.album.favorites.remove([id]) }
         })
+        t.property("stats", type: "table|nil",
+                   summary: "{sharpness=, brightness=, contrast=, colourfulness=, entropy=} from the pixels embedder, nil before it ran") { handle, lua in
+            guard let stats = try handle.owner.album.statistics(of: try handle.record()) else { lua.pushNil(); return }
+            lua.newTable(record: 5)
+            lua.push(stats.sharpness); lua.rawSet(-2, "sharpness")
+            lua.push(stats.brightness); lua.rawSet(-2, "brightness")
+            lua.push(stats.contrast); lua.rawSet(-2, "contrast")
+            lua.push(stats.colourfulness); lua.rawSet(-2, "colourfulness")
+            lua.push(stats.entropy); lua.rawSet(-2, "entropy")
+        }
         t.property("album", type: "Album", summary: "The album it belongs to") { handle, lua in
             types.album.push(handle.owner, on: lua)
         }
