@@ -16,6 +16,8 @@ struct Help {
             out += table(catalog.types.map { ($0.name, $0.summary) })
         }
         out += "\nhelp(x) explains an object, a function or a name such as help(\"album:select\").\n"
+        out += "Errors: a wrong argument raises (\"album:get: bad argument #1 (...)\"); an expected failure, such as\n"
+        out += "a missing file, returns nil and a message: local a, err = curator.open(path).\n"
         return out
     }
 
