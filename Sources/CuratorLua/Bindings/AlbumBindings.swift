@@ -82,11 +82,11 @@ public struct CuratorTypes {
 enum AlbumBindings {
     static func install(in host: CuratorHost) -> CuratorTypes {
         let state = host.state
-        let albumType = state.defineType(AlbumHandle.self, name: "Album", prefix: "album",
+        let albumType = state.defineType(AlbumHandle.self, name: "Album", prefix: "album", variable: "a",
                                          summary: "An image folder (or embeddings file) and its index")
-        let imageType = state.defineType(ImageHandle.self, name: "Image", prefix: "image",
+        let imageType = state.defineType(ImageHandle.self, name: "Image", prefix: "image", variable: "img",
                                          summary: "One image of an album")
-        let setType = state.defineType(ImageSetHandle.self, name: "ImageSet", prefix: "imageset",
+        let setType = state.defineType(ImageSetHandle.self, name: "ImageSet", prefix: "imageset", variable: "s",
                                        summary: "An ordered set of an album's images (exclusions, favorites, selections)")
         let types = CuratorTypes(album: albumType, image: imageType, imageSet: setType)
         defineOpen(host, types)

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The documentation of one Lua-visible binding: what `help()` prints, what
 /// tab completion offers and what the README's API reference lists.
 public struct BindingDoc: Sendable, Equatable {
@@ -121,7 +123,10 @@ public struct BindingCatalog: Sendable {
         }
         for type in types {
             out += "\n## \(type.name)\n\n\(type.summary)\n\n"
-            for op in type.operators { out += "- `\(op)`\n" }
+            for op in type.operators {
+                let parts = op.components(separatedBy: " — ")
+                out += parts.count > 1 ? "- `\(parts[0])` — \(parts.dropFirst().joined(separator: " — "))\n" : "- `\(op)`\n"
+            }
             for p in type.properties {
                 let access: String
                 if case .property(writable: true) = p.kind { access = "read/write" } else { access = "read-only" }

@@ -52,6 +52,8 @@ public final class HostType<Object: AnyObject>: AnyHostType {
     public let name: String
     /// How binding names spell the type, e.g. `image` in `image:caption`.
     public let prefix: String
+    /// How signatures name an object of the type, e.g. `img` in `img.width -> integer`.
+    public let variable: String
 
     // The state owns its host types and the bindings that capture them, so
     // neither outlives the other; unowned(unsafe) avoids atomic reference
@@ -77,10 +79,11 @@ public final class HostType<Object: AnyObject>: AnyHostType {
     private var describeBody: ((Object) throws -> String)?
     private var jsonBody: ((Object, LuaStack) throws -> Void)?
 
-    init(state: LuaState, name: String, prefix: String, index: Int) {
+    init(state: LuaState, name: String, prefix: String, variable: String, index: Int) {
         self.state = state
         self.name = name
         self.prefix = prefix
+        self.variable = variable
         self.index = index
         keys = UnsafeMutableRawPointer.allocate(byteCount: 5, alignment: 1)
     }
@@ -282,8 +285,7 @@ public final class HostType<Object: AnyObject>: AnyHostType {
             lua.rawSet(-2, member)
             lua.pop()
         }
-        var signature = "\(prefix).\(member)"
-        signature += " -> \(valueType)"
+        let signature = "\(variable).\(member) -> \(valueType)"
         state.catalog.add(member: BindingDoc(name: qualified, signature: signature, summary: summary,
                                              kind: .property(writable: set != nil), owner: name, valueType: valueType),
                           to: name)

@@ -149,11 +149,13 @@ public final class LuaState {
     /// Defines a host type: Lua userdata with a metatable named `name`,
     /// wrapping Swift objects of `Object`. Add methods and properties to the
     /// returned `HostType`. `prefix` is how binding names spell the type
-    /// (`album` in `album:get`).
+    /// (`album` in `album:get`); `variable` is how signatures name an
+    /// object of it (`a` in `a.path -> string`), by default the prefix.
     public func defineType<Object: AnyObject>(
-        _ objectType: Object.Type, name: String, prefix: String, summary: String
+        _ objectType: Object.Type, name: String, prefix: String, variable: String? = nil, summary: String
     ) -> HostType<Object> {
-        let type = HostType<Object>(state: self, name: name, prefix: prefix, index: hostTypes.count + 1)
+        let type = HostType<Object>(state: self, name: name, prefix: prefix, variable: variable ?? prefix,
+                                    index: hostTypes.count + 1)
         hostTypes.append(type)
         catalog.add(type: TypeDoc(name: name, prefix: prefix, summary: summary))
         type.install(dispatch: hostDispatch)

@@ -91,6 +91,13 @@ public final class CuratorHost {
             return 1
         }
 
+        state.defineFunction("curator.api_reference",
+                             signature: "curator.api_reference() -> string",
+                             summary: "The API reference as Markdown, from the same catalog as help() (for the README)") { [unowned self] call in
+            call.lua.push(self.state.catalog.markdownReference())
+            return 1
+        }
+
         Extensions.install(in: self)
         types = AlbumBindings.install(in: self)
         lua.top = top
