@@ -30,7 +30,7 @@ let package = Package(
 
         // Small C layers where Swift cannot go: Lua's longjmp-based errors and
         // libvips' variadic API.
-        .target(name: "CLuaShims", dependencies: ["CLua"]),
+        .target(name: "CLuaShims", dependencies: ["CLua", "CReadline"]),
         .target(name: "CVipsShims", dependencies: ["CVips"]),
 
         .target(
