@@ -120,13 +120,13 @@ final class SelectionMonteCarloTests: XCTestCase {
 
     func testCustomSamplerOutputIsChecked() {
         func message(_ body: @escaping (SamplerIteration) throws -> [Int]) -> String {
-            do {
-                _ = try MonteCarlo.run(ClosureSampler(method: "mine", body: body), matrix: matrix,
-                                       candidates: Array(0..<40), request: SelectionRequest(count: 3, iterations: 2, seed: 1))
-                return "no error"
-            } catch {
-                return "\(error)"
+            let sampler = ClosureSampler(method: "mine", body: body)
+            let result = Result {
+                try MonteCarlo.run(sampler, matrix: matrix, candidates: Array(0..<40),
+                                   request: SelectionRequest(count: 3, iterations: 2, seed: 1))
             }
+            if case let .failure(error) = result { return "\(error)" }
+            return "no error"
         }
         struct Boom: Error, CustomStringConvertible { var description: String { "boom" } }
         XCTAssertEqual(message { _ in [] }, "sampler 'mine', iteration 1: returned no images")

@@ -56,7 +56,17 @@ public struct FarthestPointSampler: Sampler, Sendable {
         matrix: EmbeddingMatrix, candidates: [Int], count: Int, include: [Int] = [],
         starts: [Int?], progress: SelectionProgress? = nil
     ) throws -> [[Int]] {
-        guard count > 0, !starts.isEmpty else { return starts.map { _ in [] } }
+        try farthestPointsWithStatistics(matrix: matrix, candidates: candidates, count: count, include: include,
+                                         starts: starts, progress: progress).picks
+    }
+
+    /// `farthestPoints`, and what the run cost.
+    public func farthestPointsWithStatistics(
+        matrix: EmbeddingMatrix, candidates: [Int], count: Int, include: [Int] = [],
+        starts: [Int?], progress: SelectionProgress? = nil
+    ) throws -> (picks: [[Int]], statistics: FarthestPointStatistics) {
+        var statistics = FarthestPointStatistics()
+        guard count > 0, !starts.isEmpty else { return (starts.map { _ in [] }, statistics) }
         let rows = CandidateRows(matrix: matrix, candidates: candidates)
         let n = rows.count
         let bytesPerRun = max(1, n * MemoryLayout<Float>.stride * 2)
@@ -76,9 +86,10 @@ public struct FarthestPointSampler: Sampler, Sendable {
                 progress.report(fraction: work / (Double(starts.count) * Double(count)))
             } }
             results.append(contentsOf: part)
+            statistics = statistics + engine.statistics
             first = last
         }
-        return results
+        return (results, statistics)
     }
 }
 

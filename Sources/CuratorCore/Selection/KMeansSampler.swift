@@ -34,9 +34,9 @@ public struct KMeansSampler: Sampler, Sendable {
     public var refinementSteps: Int
 
     /// Creates the sampler.
-    public init(samplePerCluster: Int = 40, minimumSample: Int = 4096, seedingSample: Int = 4096,
-                seedingTrials: Int? = nil, maxIterations: Int = 25, tolerance: Double = 1e-4,
-                refinementSteps: Int = 1) {
+    public init(samplePerCluster: Int = 40, minimumSample: Int = 4096, seedingSample: Int = 8192,
+                seedingTrials: Int? = nil, maxIterations: Int = 10, tolerance: Double = 1e-4,
+                refinementSteps: Int = 2) {
         self.samplePerCluster = samplePerCluster
         self.minimumSample = minimumSample
         self.seedingSample = seedingSample
@@ -186,6 +186,10 @@ public struct KMeansSampler: Sampler, Sendable {
                 for j in 0..<k where counts[j] > 1 {
                     BLAS.scale(d, alpha: 1 / Float(counts[j]), base + j * d)
                 }
+            }
+            if ProcessInfo.processInfo.environment["KM_DEBUG"] != nil {
+                let sorted = counts.sorted()
+                print("step \(steps) inertia \(inertia) tiny(<=2) \(counts.filter { $0 <= 2 }.count) smallest \(sorted.prefix(8)) largest \(sorted.suffix(3))")
             }
             if previous - inertia <= tolerance * inertia { break }
             previous = inertia

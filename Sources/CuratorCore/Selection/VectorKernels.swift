@@ -68,6 +68,23 @@ enum VectorKernels {
         return nil
     }
 
+    /// The first index holding a value ≥ `floor`, or nil.
+    static func firstIndex(atLeast floor: Float, in values: UnsafePointer<Float>, count n: Int) -> Int? {
+        let target = SIMD8<Float>(repeating: floor)
+        let raw = UnsafeRawPointer(values)
+        var i = 0
+        while i + 8 <= n {
+            let v = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            if any(v .>= target) { break }
+            i += 8
+        }
+        while i < n {
+            if values[i] >= floor { return i }
+            i += 1
+        }
+        return nil
+    }
+
     /// The first index of the largest value, ignoring −∞ entries; nil when all are −∞.
     static func firstArgmax(_ values: UnsafePointer<Float>, count n: Int) -> Int? {
         let best = maximum(values, count: n)
