@@ -187,10 +187,6 @@ public struct KMeansSampler: Sampler, Sendable {
                     BLAS.scale(d, alpha: 1 / Float(counts[j]), base + j * d)
                 }
             }
-            if ProcessInfo.processInfo.environment["KM_DEBUG"] != nil {
-                let sorted = counts.sorted()
-                print("step \(steps) inertia \(inertia) tiny(<=2) \(counts.filter { $0 <= 2 }.count) smallest \(sorted.prefix(8)) largest \(sorted.suffix(3))")
-            }
             if previous - inertia <= tolerance * inertia { break }
             previous = inertia
         }
