@@ -190,3 +190,18 @@ final class SelectionMonteCarloTests: XCTestCase {
         XCTAssertEqual(rebuilt.ranking, run.ranking)
     }
 }
+
+final class SelectionSamplerGeometryTests: XCTestCase {
+    func testDistanceNearestAndFarthest() throws {
+        let m = EmbeddingMatrix(rows: 4, dimension: 2, values: [1, 0, 0.8, 0.6, 0, 1, -1, 0])
+        let geometry = SamplerGeometry(matrix: m)
+        XCTAssertEqual(try geometry.distance(0, 1), 0.2, accuracy: 1e-6)
+        XCTAssertEqual(try geometry.nearest(to: 0, count: 2, among: [0, 1, 2, 3]), [1, 2])
+        XCTAssertEqual(try geometry.farthest(from: [0], among: [0, 1, 2, 3]), 3)
+        XCTAssertEqual(try geometry.farthest(from: [0, 3], among: [0, 1, 2, 3]), 2)
+        XCTAssertNil(try geometry.farthest(from: [], among: [1]))
+        XCTAssertThrowsError(try geometry.distance(0, 9)) { error in
+            XCTAssertEqual("\(error)", "distance: image row 9 is out of range (the album has 4 embedded images)")
+        }
+    }
+}

@@ -7,12 +7,13 @@
 /// the first pick is the candidate farthest from them, so every iteration is
 /// the same).
 ///
-/// All iterations of a Monte Carlo run advance together: each step computes
-/// the dot products of every iteration's new pick against the candidates with
-/// one GEMM, so the matrix is read once per step, not once per pick. A row
-/// picked by several iterations is computed once: its distances are kept,
-/// sparsely (only entries that can still lower some iteration's minimum), for
-/// the iterations that pick it later.
+/// All iterations of a Monte Carlo run advance together (`FarthestPointBatch`):
+/// a pass over the matrix applies the new picks of every iteration with one
+/// blocked GEMM, and most steps need no pass at all — the next pick is found
+/// lazily from the stored minima, which are upper bounds, computing exact
+/// distances only for the rows near the maximum. A row picked by several
+/// iterations is computed once: its distances are kept, sparsely (only entries
+/// that can still lower some iteration's minimum), for those picking it later.
 public struct FarthestPointSampler: Sampler, Sendable {
     public var method: String { "fps" }
 

@@ -108,11 +108,6 @@ enum VectorKernels {
             i += 1
         }
     }
-
-    /// The squared L2 length of a vector.
-    static func squaredNorm(_ v: UnsafePointer<Float>, count n: Int) -> Float {
-        BLAS.dot(n, v, v)
-    }
 }
 
 /// Runs `body(i)` for `i` in `0..<count` on the machine's cores.
@@ -125,15 +120,6 @@ func parallelFor(_ count: Int, _ body: (Int) -> Void) {
     withoutActuallyEscaping(body) { escapable in
         let box = UncheckedSendable(escapable)
         DispatchQueue.concurrentPerform(iterations: count) { box.value($0) }
-    }
-}
-
-/// Splits `0..<n` into `parts` nearly equal ranges and runs them in parallel.
-func parallelChunks(_ n: Int, parts: Int = activeCoreCount, _ body: (Range<Int>) -> Void) {
-    let parts = max(1, min(parts, n / 4096 + 1))
-    if parts == 1 { body(0..<n); return }
-    parallelFor(parts) { p in
-        body((n * p / parts)..<(n * (p + 1) / parts))
     }
 }
 
