@@ -62,6 +62,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Benchmark driver for scripts/bench/selection (not shipped).
+        .executableTarget(
+            name: "curator-selection-bench",
+            dependencies: ["CuratorCore"]
+        ),
         .testTarget(
             name: "CuratorLuaTests",
             dependencies: ["CuratorLua", "CuratorCore", "CLuaShims"]

@@ -242,6 +242,25 @@ int curator_vips_save_u8(const char *path, const unsigned char *pixels, int widt
     return status;
 }
 
+int curator_vips_encode_jpeg(const unsigned char *pixels, int width, int height, int bands, int quality,
+                             unsigned char **out, size_t *length, char **error) {
+    if (error) *error = NULL;
+    VipsImage *image = vips_image_new_from_memory(pixels, (size_t)width * height * bands,
+                                                  width, height, bands, VIPS_FORMAT_UCHAR);
+    if (image == NULL) { set_error(error); return -1; }
+    image->Type = bands >= 3 ? VIPS_INTERPRETATION_sRGB : VIPS_INTERPRETATION_B_W;
+    void *buffer = NULL;
+    size_t size = 0;
+    int status = vips_jpegsave_buffer(image, &buffer, &size, "Q", quality, "strip", TRUE, NULL);
+    g_object_unref(image);
+    if (status != 0) { set_error(error); return -1; }
+    *out = buffer;
+    *length = size;
+    return 0;
+}
+
+void curator_vips_free(void *buffer) { g_free(buffer); }
+
 int curator_vips_save_u16(const char *path, const uint16_t *pixels, int width, int height,
                           int bands, char **error) {
     if (error) *error = NULL;

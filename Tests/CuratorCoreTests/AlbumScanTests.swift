@@ -99,8 +99,7 @@ final class AlbumScanTests: XCTestCase {
     func testInterruptedScanResumesWhereItStopped() throws {
         let folder = TemporaryFolder()
         for i in 0..<600 { folder.writePNG(String(format: "img%04d.png", i), size: 4, seed: i) }
-        let stopper = RecordingProgress()
-        stopper.cancelAfterUpdates = 1  // the first batch commits, then the scan stops
+        let stopper = RecordingProgress(cancelAfter: 2)  // the first batch commits, then the scan stops
         XCTAssertThrowsError(try open(folder, progress: stopper)) { error in
             XCTAssertTrue(error is CancelledError, "\(error)")
         }

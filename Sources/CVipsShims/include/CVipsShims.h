@@ -76,6 +76,15 @@ curator_thumb_status curator_vips_thumbnail(const char *path, int size, int64_t 
 int curator_vips_save_u8(const char *path, const unsigned char *pixels, int width, int height,
                          int bands, const char *interpretation, int orientation, char **error);
 
+/// Encodes 8-bit interleaved pixels (`bands` 1 or 3) as a JPEG of `quality`
+/// (1-100) into a g_malloc'd buffer the caller frees with `curator_vips_free`.
+/// Returns 0, or -1 with a malloc'd message.
+int curator_vips_encode_jpeg(const unsigned char *pixels, int width, int height, int bands, int quality,
+                             unsigned char **out, size_t *length, char **error);
+
+/// Frees a buffer libvips allocated.
+void curator_vips_free(void *buffer);
+
 /// As `curator_vips_save_u8`, for 16-bit samples (e.g. a 16-bit PNG).
 int curator_vips_save_u16(const char *path, const uint16_t *pixels, int width, int height,
                           int bands, char **error);

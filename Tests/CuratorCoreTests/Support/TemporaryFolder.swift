@@ -28,12 +28,3 @@ final class TemporaryFolder {
         return full
     }
 }
-
-/// A progress sink that records updates and can ask to stop after some.
-final class RecordingProgress: ProgressSink, @unchecked Sendable {
-    var updates: [(String, Int, Int)] = []
-    var cancelAfterUpdates = Int.max
-    func update(label: String, done: Int, total: Int) { updates.append((label, done, total)) }
-    func finish(label: String) {}
-    var isCancelled: Bool { updates.count > cancelAfterUpdates }
-}
