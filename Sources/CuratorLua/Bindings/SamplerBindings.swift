@@ -210,6 +210,8 @@ final class SamplerBindings {
             do {
                 try lua.call(arguments: 1, results: 1, traceback: true)
             } catch {
+                // Ctrl-C while the sampler ran: a cancelled selection, not a failed sampler.
+                if curator_interrupt_requested() != 0 { throw CancelledError("select") }
                 if let pending = scores.pendingError { throw LuaBindingError(pending.message) }
                 throw LuaBindingError(LuaState.describe(error))
             }
