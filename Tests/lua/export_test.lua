@@ -130,6 +130,14 @@ T.test("custom exporters get initialize, store per item and finalize", function(
     function() r:export(dir, { exporter = "test_lst" }) end)
   T.raises('run:export: layout does not apply to a custom exporter (exporter="test_list"); pass exporter settings in params={...}',
     function() r:export(dir, { exporter = "test_list", layout = "kohya" }) end)
+  calls = {}
+  local plan = r:export(dir, { exporter = "test_list", dry_run = true, params = { x = 1 } })
+  T.eq(table.concat(calls, ","), "initialize 3", "a dry run plans only")
+  T.eq(plan.dry_run, true)
+  T.eq(plan.exported, 0)
+  T.eq(#plan.items, 2, "the plan is initialize's list")
+  curator.register_exporter("test_params", { store = function(ctx, item) T.eq(ctx.params.tag, "v1"); return item.name end })
+  T.eq(r:export(dir, { exporter = "test_params", params = { tag = "v1" } }).exported, 3)
   curator.register_exporter("test_badinit", { initialize = function() error("no setup") end, store = function() end })
   T.contains(T.raises(nil, function() r:export(dir, { exporter = "test_badinit" }) end),
     "run:export: exporter 'test_badinit' failed in initialize: ")

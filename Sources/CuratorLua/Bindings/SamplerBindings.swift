@@ -22,6 +22,7 @@ final class ScoreBook {
 
     /// Throws unless `name` is a registered score.
     func check(_ name: String) throws {
+        if cache[name] != nil { return }
         let names = host.registeredNames(.score)
         guard names.contains(name) else {
             var message = "unknown score '\(name)'"
@@ -35,6 +36,7 @@ final class ScoreBook {
     func score(_ name: String, _ id: Int64) throws -> Double {
         if let value = cache[name]?[id] { return value }
         try check(name)
+        if cache[name] == nil { cache[name] = [:] } // checked: later images skip the registry walk
         let lua = call.lua
         let top = lua.top
         defer { lua.top = top }
