@@ -216,7 +216,16 @@ T.test("a sampler's context measures distances and finds neighbours", function()
     T.eq(#near, 3)
     T.ok(ctx:distance(a[1], near[1]) <= ctx:distance(a[1], near[3]))
     local picked = { ctx.candidates[1] }
-    while #picked < ctx.count do picked[#picked + 1] = ctx:farthest_from(picked) end
+    local function gap(img)
+      local g = math.huge
+      for _, p in ipairs(picked) do g = math.min(g, ctx:distance(img, p)) end
+      return g
+    end
+    while #picked < ctx.count do
+      local far = ctx:farthest_from(picked)
+      for _, c in ipairs(ctx.candidates) do T.ok(gap(c) <= gap(far) + 1e-6, "farthest_from is the farthest") end
+      picked[#picked + 1] = far
+    end
     return picked
   end)
   local r = a:select { method = "test_far", count = 3, iterations = 1, seed = 1 }

@@ -108,6 +108,16 @@ final class SamplerContext {
     func similarity(_ a: Int, _ b: Int) -> Float {
         BLAS.dot(matrix.matrix.dimension, matrix.matrix.row(a), matrix.matrix.row(b))
     }
+
+    /// The cosine similarity of every album row to row `query` (one GEMV pass).
+    func similarities(to query: Int) -> [Float] {
+        let m = matrix.matrix
+        var out = [Float](repeating: 0, count: m.rows)
+        out.withUnsafeMutableBufferPointer { y in
+            BLAS.gemv(m: m.rows, n: m.dimension, a: m.row(0), lda: m.dimension, x: m.row(query), y: y.baseAddress!)
+        }
+        return out
+    }
 }
 
 /// Lua samplers (`curator.register_sampler`) in the Monte Carlo harness,
@@ -328,9 +338,10 @@ final class SamplerBindings {
             try ctx.checkActive(call)
             let query = try image(ctx, call, 1)
             let k = try call.positiveInteger(2, "k")
+            let similarity = ctx.similarities(to: query)
             var scored: [(Int, Float)] = []
             scored.reserveCapacity(ctx.candidateRows.count)
-            for row in ctx.candidateRows where row != query { scored.append((row, ctx.similarity(row, query))) }
+            for row in ctx.candidateRows where row != query { scored.append((row, similarity[row])) }
             scored.sort { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
             let chosen = scored.prefix(k)
             call.lua.newTable(array: chosen.count)
@@ -347,12 +358,17 @@ final class SamplerBindings {
             let ids = try types.imageIDs(call, 1, of: ctx.owner)
             let members = try ids.map { try ctx.row($0, call) }
             let taken = Set(members)
+            // Each candidate's highest similarity to the set, one GEMV per member.
+            var closest = [Float](repeating: -.infinity, count: ctx.matrix.matrix.rows)
+            for m in taken {
+                let similarity = ctx.similarities(to: m)
+                for row in ctx.candidateRows where similarity[row] > closest[row] { closest[row] = similarity[row] }
+            }
             var best: Int?
-            var bestDistance = -Float.infinity
-            for row in ctx.candidateRows where !taken.contains(row) {
-                var nearest = Float.infinity
-                for m in members { nearest = min(nearest, 1 - ctx.similarity(row, m)) }
-                if nearest > bestDistance { bestDistance = nearest; best = row }
+            var bestSimilarity = Float.infinity
+            for row in ctx.candidateRows where !taken.contains(row) && closest[row] < bestSimilarity {
+                bestSimilarity = closest[row]
+                best = row
             }
             guard let best else { call.lua.pushNil(); return 1 }
             types.push(image: ctx.matrix.imageIDs[best], of: ctx.owner, on: call.lua)
