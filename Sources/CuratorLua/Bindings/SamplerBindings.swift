@@ -274,7 +274,7 @@ final class SamplerBindings {
         let state = host.state
         let lua = state.stack
         let top = lua.top
-        state.pushFunction(on: lua, name: "ctx.random") { [t] call in
+        state.push(state.makeFunction(name: "ctx.random") { [t] call in
             let ctx = try call.object(1, t)
             try ctx.checkActive(call)
             let args = LuaCall(call.lua, name: call.name, base: call.index(2))
@@ -285,8 +285,8 @@ final class SamplerBindings {
                 call.lua.push(ctx.generator.nextInt(below: n) + 1)
             }
             return 1
-        }
-        state.pushFunction(on: lua, name: "ctx.score") { [t] call in
+        }, on: lua)
+        state.push(state.makeFunction(name: "ctx.score") { [t] call in
             let ctx = try call.object(1, t)
             try ctx.checkActive(call)
             let args = LuaCall(call.lua, name: call.name, base: call.index(2))
@@ -295,7 +295,7 @@ final class SamplerBindings {
             let id = try types.imageID(args, at: args.index(2), what: "bad argument #2", of: ctx.owner)
             call.lua.push(try ctx.scores.score(name, id))
             return 1
-        }
+        }, on: lua)
         do {
             try lua.load(Array("""
                 local random, score = ...
