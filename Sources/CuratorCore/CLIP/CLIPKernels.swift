@@ -13,7 +13,9 @@ enum CLIPKernels {
     /// inputs clamped so the result neither overflows nor becomes subnormal.
     @inline(__always)
     static func exp8(_ x: F8) -> F8 {
-        let clamped = pointwiseMin(pointwiseMax(x, F8(repeating: -87.3)), F8(repeating: 88.3))
+        // Clamp with masks: the generic pointwiseMin/Max are not inlined.
+        let low = F8(repeating: -87.3), high = F8(repeating: 88.3)
+        let clamped = x.replacing(with: low, where: x .< low).replacing(with: high, where: x .> high)
         // Adding 1.5·2²³ rounds to the nearest integer and leaves that integer
         // in the low mantissa bits: n as a float and as an int, with plain
         // vector arithmetic (the generic SIMD conversions are not vectorised).

@@ -49,6 +49,8 @@ public final class CLIPVisionEncoder: @unchecked Sendable {
     /// How many weight tensors are used in place from the mapped file (the
     /// rest were converted from Float16/BFloat16 or copied for alignment).
     public let mappedTensorCount: Int
+    /// How many weight tensors the vision tower has.
+    public let weightTensorCount: Int
 
     private let file: SafeTensorsFile
     private let transformer: CLIPVisionTransformer
@@ -98,7 +100,7 @@ public final class CLIPVisionEncoder: @unchecked Sendable {
         configuration = config
         dimension = config.projectionDimension
         layout = weights.layout.rawValue
-        mappedTensorCount = weights.mappedCount
+        (mappedTensorCount, weightTensorCount) = weights.tensorCounts
         preprocessor = CLIPPreprocessor(settings: settings, shrinkOnLoadMargin: options.shrinkOnLoadMargin)
         batchSize = max(1, min(256, options.batchSize ?? max(1, min(32, 4096 / config.tokens))))
         transformer = CLIPVisionTransformer(config: config, weights: weights, capacity: batchSize)
@@ -248,11 +250,10 @@ private final class DecodeSlot: @unchecked Sendable {
     func decode(paths: [[UInt8]], range: Range<Int>, with preprocessor: CLIPPreprocessor) {
         count = range.count
         let per = valuesPerImage
-        CLIPParallel.forEachChunk(range.count) { chunk in
-            for i in chunk {
-                let result = preprocessor.load(path: paths[range.lowerBound + i], into: self.pixels + i * per)
-                if case let .failure(failure) = result { self.failures[i] = failure } else { self.failures[i] = nil }
-            }
+        // One image per work item, so a few huge images do not hold up a core.
+        DispatchQueue.concurrentPerform(iterations: range.count) { i in
+            let result = preprocessor.load(path: paths[range.lowerBound + i], into: self.pixels + i * per)
+            if case let .failure(failure) = result { self.failures[i] = failure } else { self.failures[i] = nil }
         }
     }
 

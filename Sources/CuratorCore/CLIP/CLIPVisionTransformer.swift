@@ -25,7 +25,6 @@ final class CLIPVisionTransformer: @unchecked Sendable {
     private let mlp: UnsafeMutablePointer<Float>     // rows × intermediate
     private let pooled: UnsafeMutablePointer<Float>  // capacity × D
     private let scores: UnsafeMutablePointer<Float>  // one S×S block per worker
-    private let patchesBuffer: UnsafeMutablePointer<Float>
 
     init(config: CLIPVisionConfiguration, weights: CLIPVisionWeights, capacity: Int) {
         self.config = config
@@ -42,20 +41,21 @@ final class CLIPVisionTransformer: @unchecked Sendable {
         h = .allocate(capacity: rows * d)
         qkv = .allocate(capacity: rows * qkvWidth)
         attention = .allocate(capacity: rows * d)
-        mlp = .allocate(capacity: rows * ff)
+        // The MLP buffer also holds the im2col patches before the first block.
+        mlp = .allocate(capacity: max(rows * ff, self.capacity * patches * patchValues))
         pooled = .allocate(capacity: self.capacity * d)
         scores = .allocate(capacity: CLIPParallel.workers * s * s)
-        patchesBuffer = .allocate(capacity: self.capacity * patches * patchValues)
     }
 
     deinit {
-        for p in [x, h, qkv, attention, mlp, pooled, scores, patchesBuffer] { p.deallocate() }
+        for p in [x, h, qkv, attention, mlp, pooled, scores] { p.deallocate() }
     }
 
     /// The bytes of workspace this instance holds.
     var workspaceBytes: Int {
         let rows = capacity * s
-        return 4 * (rows * (3 * d + qkvWidth + ff) + capacity * d + CLIPParallel.workers * s * s + capacity * patches * patchValues)
+        return 4 * (rows * (3 * d + qkvWidth) + max(rows * ff, capacity * patches * patchValues)
+                    + capacity * d + CLIPParallel.workers * s * s)
     }
 
     /// Embeds `count` images (≤ `capacity`) whose normalised pixels lie at
@@ -87,7 +87,7 @@ final class CLIPVisionTransformer: @unchecked Sendable {
         let p = config.patchSize, grid = config.gridSize, side = config.imageSize
         let imageValues = 3 * side * side
         let cols = patchValues
-        let buffer = patchesBuffer
+        let buffer = mlp
         // im2col: one row per patch, its values in the conv kernel's (channel, y, x) order.
         let source = Unshared(pixels), destination = Unshared(buffer)
         CLIPParallel.forEachChunk(count * patches, minimumChunk: 64) { range in

@@ -47,8 +47,9 @@ struct CLIPVisionWeights: @unchecked Sendable {
     /// Whether `projection` is stored P×D (out×in) and so multiplies transposed.
     let projectionIsOutByIn: Bool
 
-    /// How many weights are used in place from the file rather than copied.
-    var mappedCount: Int {
+    /// How many weight tensors the tower has, and how many of them are used
+    /// in place from the file rather than converted or copied.
+    var tensorCounts: (mapped: Int, total: Int) {
         var all: [FloatTensor] = [patchWeight, classEmbedding, positionEmbedding, preNormWeight, preNormBias,
                                   postNormWeight, postNormBias, projection]
         for b in blocks {
@@ -59,7 +60,7 @@ struct CLIPVisionWeights: @unchecked Sendable {
             case let .packed(w, bias): all += [w, bias]
             }
         }
-        return all.filter(\.isMapped).count
+        return (all.filter(\.isMapped).count, all.count)
     }
 
     /// Finds and checks every tensor of the tower described by `config`.
