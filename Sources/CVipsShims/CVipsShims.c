@@ -161,8 +161,9 @@ int curator_clip_load_rgb(const char *path, int shortest_edge, int resize_width,
     int stored_height = swap ? target_width : target_height;
 
     VipsImage *x = t[0];
-    const char *loader = vips_foreign_find_load(path);
-    if (shrink_margin > 0 && loader && strstr(loader, "Jpeg")) {
+    const char *loader = NULL;
+    if (vips_image_get_typeof(t[0], "vips-loader")) vips_image_get_string(t[0], "vips-loader", &loader);
+    if (shrink_margin > 0 && loader && strncmp(loader, "jpegload", 8) == 0) {
         int shrink = 1;
         for (int s = 8; s > 1; s /= 2) {
             if ((double) ((width + s - 1) / s) >= shrink_margin * stored_width &&
@@ -173,8 +174,6 @@ int curator_clip_load_rgb(const char *path, int shortest_edge, int resize_width,
                                                   "shrink", shrink, NULL))) goto done;
             x = t[1];
         }
-    } else {
-        vips_error_clear();  // find_load leaves a message for files no loader claims
     }
 
     VipsImage *rgb;

@@ -147,6 +147,22 @@ final class CLIPEncoderTests: XCTestCase {
         XCTAssertLessThan(meanLevels, 2)
     }
 
+    func testAFileChangedOnDiskIsReadAgain() throws {
+        // libvips caches loads by file name; an edited image must not embed as its old self.
+        let folder = TemporaryFolder()
+        let encoder = try CLIPVisionEncoder(modelFolder: CLIPFixture.huggingFaceModel)
+        let first = try Data(contentsOf: CLIPFixture.images.appendingPathComponent("rgb.jpg"))
+        let second = try Data(contentsOf: CLIPFixture.images.appendingPathComponent("tall.jpg"))
+        let path = folder.write("photo.jpg", Array(first))
+        let out = EmbeddingMatrix(rows: 3, dimension: encoder.dimension)
+        _ = try encoder.embed(paths: [Array(path.utf8)], into: out, firstRow: 0)
+        try second.write(to: URL(fileURLWithPath: path))
+        _ = try encoder.embed(paths: [Array(path.utf8)], into: out, firstRow: 1)
+        _ = try encoder.embed(paths: [CLIPFixture.imagePath("tall.jpg")], into: out, firstRow: 2)
+        XCTAssertGreaterThan(clipCosine(out.row(1), out.row(2), encoder.dimension), 0.99999)
+        XCTAssertLessThan(clipCosine(out.row(0), out.row(1), encoder.dimension), 0.999)
+    }
+
     func testCancellationStopsBetweenBatches() throws {
         let encoder = try CLIPVisionEncoder(modelFolder: CLIPFixture.huggingFaceModel, options: CLIPEncoderOptions(batchSize: 2))
         let paths = Array(repeating: CLIPFixture.imagePath("rgb.jpg"), count: 10)
