@@ -116,11 +116,13 @@ function M.initialize(dir, opts, album_name)
   return st
 end
 
---- Copies one image and writes its caption; failures are recorded, never raised.
+--- Copies one image and writes its caption. Returns the entry
+--- {source=, image=, caption=}, or nil and the reason (also recorded in
+--- st.failed; an excluded image is recorded in st.skipped).
 function M.store(st, img)
   if img.excluded then
     st.skipped[#st.skipped + 1] = { path = img.path, reason = "excluded" }
-    return
+    return nil, img.path .. ": excluded"
   end
   local ext = st.opts.caption_extension
   local stem = free_name(img, st.folder, st.taken, ext)
@@ -137,10 +139,11 @@ function M.store(st, img)
     if ok then ok, err = write_atomic(entry.caption, caption .. "\n") end
     if not ok then
       st.failed[#st.failed + 1] = { path = img.path, reason = tostring(err) }
-      return
+      return nil, img.path .. ": " .. tostring(err)
     end
   end
   st.written[#st.written + 1] = entry
+  return entry
 end
 
 --- The dataset TOML for the export in `st` (sd-scripts' --dataset_config).
@@ -209,11 +212,27 @@ function M.write(source, dir, opts)
   return M.finalize(st)
 end
 
+-- As an exporter for r:export(dir, {exporter="kohya_toml", params={repeats=, concept=, ...}}):
+-- the host calls initialize(ctx, items), store(ctx, item, n, total) per
+-- image (raising marks that image failed), and finalize(ctx, results);
+-- ctx.data comes back in the export report (data.toml, data.folder).
 curator.register_exporter("kohya_toml", {
   description = M.description,
-  initialize = M.initialize,
-  store = M.store,
-  finalize = M.finalize,
+  initialize = function(ctx, items)
+    ctx.data.state = M.initialize(ctx.dir, ctx.params, ctx.album and ctx.album.name)
+    ctx.data.folder = ctx.data.state.folder
+  end,
+  store = function(ctx, item)
+    local entry, err = M.store(ctx.data.state, item.image)
+    if not entry then error(err, 0) end
+    return entry.image
+  end,
+  finalize = function(ctx)
+    local report = M.finalize(ctx.data.state)
+    ctx.data.toml = report.toml
+    ctx.data.state = nil
+  end,
+  -- The same in one call, for hosts that call export(source, dir, opts).
   export = function(source, dir, opts) return M.write(source, dir, opts) end,
 })
 

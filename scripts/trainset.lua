@@ -106,22 +106,27 @@ if opts.out then
   for _, p in ipairs(curator.plugins) do
     if p.name == "kohya" then kohya_plugin = p end
   end
-  local report
+  local failures
   if opts.kohya and kohya_plugin then
     -- The plugin also writes dataset.toml for sd-scripts.
-    report = kohya_plugin.write(r, opts.out, opts.kohya)
-    print(("exported %d image(s) to %s, dataset config %s")
+    local report = kohya_plugin.write(r, opts.out, opts.kohya)
+    print(("exported %d image(s) with captions to %s; dataset config %s")
       :format(#report.written, report.folder, report.toml))
+    failures = report.failed
   else
-    local export_opts = opts.kohya and { kohya = opts.kohya } or nil
-    report = r:export(opts.out, export_opts)
-    print(("exported to %s"):format(opts.out))
+    local export_opts
+    if opts.kohya then
+      export_opts = { layout = "kohya", repeats = opts.kohya.repeats, concept = opts.kohya.concept }
+    end
+    local report = r:export(opts.out, export_opts)
+    print(("exported %d image(s) with their captions to %s"):format(report.exported, report.destination))
+    failures = report.errors
   end
   -- Every failure is shown, none skipped silently.
-  for _, f in ipairs(report.failed or {}) do
-    io.stderr:write(("  failed: %s: %s\n"):format(f.path or f.source or "?", f.reason or f.error or "?"))
+  for _, f in ipairs(failures or {}) do
+    io.stderr:write(("  failed: %s: %s\n"):format(f.path, f.reason))
   end
-  if report.failed and #report.failed > 0 then os.exit(1) end
+  if failures and #failures > 0 then os.exit(1) end
 end
 if opts.csv then
   r:csv(opts.csv)
