@@ -42,10 +42,15 @@ do {
             let data = try Data(contentsOf: URL(fileURLWithPath: args[8]))
             guard let starts = try JSONSerialization.jsonObject(with: data) as? [Int] else { fail("bad starts file") }
             var picks: [[Int]] = []
+            var statistics = FarthestPointStatistics()
             let elapsed = try clock.measure {
-                picks = try FarthestPointSampler().farthestPoints(
+                (picks, statistics) = try FarthestPointSampler().farthestPointsWithStatistics(
                     matrix: matrix, candidates: candidates, count: count, starts: starts.map { Optional($0) })
             }
+            result["passes"] = statistics.passes
+            result["columns"] = statistics.columns
+            result["cache_hits"] = statistics.cacheHits
+            result["steps_without_pass"] = statistics.stepsWithoutPass
             result["seconds"] = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
             result["picks"] = picks
         } else {

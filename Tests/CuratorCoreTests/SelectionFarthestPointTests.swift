@@ -24,7 +24,11 @@ final class SelectionFarthestPointTests: XCTestCase {
         let m = SelectionTestData.blobs(12, perBlob: 40, dimension: 24, noise: 0.5, seed: 7)
         let candidates = Array(0..<m.rows)
         let starts: [Int?] = (0..<16).map { Optional(($0 * 37) % m.rows) }
-        let batched = try FarthestPointSampler().farthestPoints(matrix: m, candidates: candidates, count: 60, starts: starts)
+        let (batched, statistics) = try FarthestPointSampler().farthestPointsWithStatistics(
+            matrix: m, candidates: candidates, count: 60, starts: starts)
+        // Most steps are decided lazily, without a pass over the matrix.
+        XCTAssertGreaterThan(statistics.stepsWithoutPass, 30)
+        XCTAssertLessThan(statistics.passes, 30)
         let uncached = try FarthestPointSampler(cacheBudgetBytes: 0).farthestPoints(
             matrix: m, candidates: candidates, count: 60, starts: starts)
         let tinyBatches = try FarthestPointSampler(maxBatchBytes: 1).farthestPoints(

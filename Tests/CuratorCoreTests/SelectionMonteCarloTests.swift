@@ -120,13 +120,13 @@ final class SelectionMonteCarloTests: XCTestCase {
 
     func testCustomSamplerOutputIsChecked() {
         func message(_ body: @escaping (SamplerIteration) throws -> [Int]) -> String {
-            do {
-                _ = try MonteCarlo.run(ClosureSampler(method: "mine", body: body), matrix: matrix,
-                                       candidates: Array(0..<40), request: SelectionRequest(count: 3, iterations: 2, seed: 1))
-                return "no error"
-            } catch {
-                return "\(error)"
+            let sampler = ClosureSampler(method: "mine", body: body)
+            let result = Result {
+                try MonteCarlo.run(sampler, matrix: matrix, candidates: Array(0..<40),
+                                   request: SelectionRequest(count: 3, iterations: 2, seed: 1))
             }
+            if case let .failure(error) = result { return "\(error)" }
+            return "no error"
         }
         struct Boom: Error, CustomStringConvertible { var description: String { "boom" } }
         XCTAssertEqual(message { _ in [] }, "sampler 'mine', iteration 1: returned no images")
@@ -188,5 +188,20 @@ final class SelectionMonteCarloTests: XCTestCase {
         let rebuilt = MonteCarloRun(method: run.method, request: run.request, candidateCount: run.candidateCount,
                                     picks: run.picks, inertia: run.inertia)
         XCTAssertEqual(rebuilt.ranking, run.ranking)
+    }
+}
+
+final class SelectionSamplerGeometryTests: XCTestCase {
+    func testDistanceNearestAndFarthest() throws {
+        let m = EmbeddingMatrix(rows: 4, dimension: 2, values: [1, 0, 0.8, 0.6, 0, 1, -1, 0])
+        let geometry = SamplerGeometry(matrix: m)
+        XCTAssertEqual(try geometry.distance(0, 1), 0.2, accuracy: 1e-6)
+        XCTAssertEqual(try geometry.nearest(to: 0, count: 2, among: [0, 1, 2, 3]), [1, 2])
+        XCTAssertEqual(try geometry.farthest(from: [0], among: [0, 1, 2, 3]), 3)
+        XCTAssertEqual(try geometry.farthest(from: [0, 3], among: [0, 1, 2, 3]), 2)
+        XCTAssertNil(try geometry.farthest(from: [], among: [1]))
+        XCTAssertThrowsError(try geometry.distance(0, 9)) { error in
+            XCTAssertEqual("\(error)", "distance: image row 9 is out of range (the album has 4 embedded images)")
+        }
     }
 }

@@ -281,6 +281,12 @@ final class HostTypeTests: XCTestCase {
         XCTAssertEqual(BookHandle.live, before)
     }
 
+    func testUsingObjectsRegistersNothingNew() throws {
+        let before = state.bindings.count
+        try state.run("for i = 1, 100 do for k, v in pairs(lib[1]) do end for i, b in pairs(lib) do end local _ = tostring(lib) end")
+        XCTAssertEqual(state.bindings.count, before, "iterators and metamethods are registered once, not per use")
+    }
+
     func testInterruptStopsARunawayLoop() throws {
         let L = state.L
         nonisolated(unsafe) let pointer = L

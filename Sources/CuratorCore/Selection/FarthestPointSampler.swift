@@ -7,12 +7,13 @@
 /// the first pick is the candidate farthest from them, so every iteration is
 /// the same).
 ///
-/// All iterations of a Monte Carlo run advance together: each step computes
-/// the dot products of every iteration's new pick against the candidates with
-/// one GEMM, so the matrix is read once per step, not once per pick. A row
-/// picked by several iterations is computed once: its distances are kept,
-/// sparsely (only entries that can still lower some iteration's minimum), for
-/// the iterations that pick it later.
+/// All iterations of a Monte Carlo run advance together (`FarthestPointBatch`):
+/// a pass over the matrix applies the new picks of every iteration with one
+/// blocked GEMM, and most steps need no pass at all — the next pick is found
+/// lazily from the stored minima, which are upper bounds, computing exact
+/// distances only for the rows near the maximum. A row picked by several
+/// iterations is computed once: its distances are kept, sparsely (only entries
+/// that can still lower some iteration's minimum), for those picking it later.
 public struct FarthestPointSampler: Sampler, Sendable {
     public var method: String { "fps" }
 
@@ -56,7 +57,17 @@ public struct FarthestPointSampler: Sampler, Sendable {
         matrix: EmbeddingMatrix, candidates: [Int], count: Int, include: [Int] = [],
         starts: [Int?], progress: SelectionProgress? = nil
     ) throws -> [[Int]] {
-        guard count > 0, !starts.isEmpty else { return starts.map { _ in [] } }
+        try farthestPointsWithStatistics(matrix: matrix, candidates: candidates, count: count, include: include,
+                                         starts: starts, progress: progress).picks
+    }
+
+    /// `farthestPoints`, and what the run cost.
+    public func farthestPointsWithStatistics(
+        matrix: EmbeddingMatrix, candidates: [Int], count: Int, include: [Int] = [],
+        starts: [Int?], progress: SelectionProgress? = nil
+    ) throws -> (picks: [[Int]], statistics: FarthestPointStatistics) {
+        var statistics = FarthestPointStatistics()
+        guard count > 0, !starts.isEmpty else { return (starts.map { _ in [] }, statistics) }
         let rows = CandidateRows(matrix: matrix, candidates: candidates)
         let n = rows.count
         let bytesPerRun = max(1, n * MemoryLayout<Float>.stride * 2)
@@ -76,9 +87,10 @@ public struct FarthestPointSampler: Sampler, Sendable {
                 progress.report(fraction: work / (Double(starts.count) * Double(count)))
             } }
             results.append(contentsOf: part)
+            statistics = statistics + engine.statistics
             first = last
         }
-        return results
+        return (results, statistics)
     }
 }
 

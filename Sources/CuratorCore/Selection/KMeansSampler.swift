@@ -34,9 +34,9 @@ public struct KMeansSampler: Sampler, Sendable {
     public var refinementSteps: Int
 
     /// Creates the sampler.
-    public init(samplePerCluster: Int = 40, minimumSample: Int = 4096, seedingSample: Int = 4096,
-                seedingTrials: Int? = nil, maxIterations: Int = 25, tolerance: Double = 1e-4,
-                refinementSteps: Int = 1) {
+    public init(samplePerCluster: Int = 40, minimumSample: Int = 4096, seedingSample: Int = 8192,
+                seedingTrials: Int? = nil, maxIterations: Int = 10, tolerance: Double = 1e-4,
+                refinementSteps: Int = 2) {
         self.samplePerCluster = samplePerCluster
         self.minimumSample = minimumSample
         self.seedingSample = seedingSample

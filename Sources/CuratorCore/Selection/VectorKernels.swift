@@ -68,6 +68,23 @@ enum VectorKernels {
         return nil
     }
 
+    /// The first index holding a value ≥ `floor`, or nil.
+    static func firstIndex(atLeast floor: Float, in values: UnsafePointer<Float>, count n: Int) -> Int? {
+        let target = SIMD8<Float>(repeating: floor)
+        let raw = UnsafeRawPointer(values)
+        var i = 0
+        while i + 8 <= n {
+            let v = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            if any(v .>= target) { break }
+            i += 8
+        }
+        while i < n {
+            if values[i] >= floor { return i }
+            i += 1
+        }
+        return nil
+    }
+
     /// The first index of the largest value, ignoring −∞ entries; nil when all are −∞.
     static func firstArgmax(_ values: UnsafePointer<Float>, count n: Int) -> Int? {
         let best = maximum(values, count: n)
@@ -91,11 +108,6 @@ enum VectorKernels {
             i += 1
         }
     }
-
-    /// The squared L2 length of a vector.
-    static func squaredNorm(_ v: UnsafePointer<Float>, count n: Int) -> Float {
-        BLAS.dot(n, v, v)
-    }
 }
 
 /// Runs `body(i)` for `i` in `0..<count` on the machine's cores.
@@ -108,15 +120,6 @@ func parallelFor(_ count: Int, _ body: (Int) -> Void) {
     withoutActuallyEscaping(body) { escapable in
         let box = UncheckedSendable(escapable)
         DispatchQueue.concurrentPerform(iterations: count) { box.value($0) }
-    }
-}
-
-/// Splits `0..<n` into `parts` nearly equal ranges and runs them in parallel.
-func parallelChunks(_ n: Int, parts: Int = activeCoreCount, _ body: (Range<Int>) -> Void) {
-    let parts = max(1, min(parts, n / 4096 + 1))
-    if parts == 1 { body(0..<n); return }
-    parallelFor(parts) { p in
-        body((n * p / parts)..<(n * (p + 1) / parts))
     }
 }
 

@@ -102,7 +102,7 @@ enum AlbumBindings {
         host.state.defineFunction(
             "curator.open",
             signature: "curator.open(path [, {embedder=\"auto\", scan=true, embed=true, progress=fn}]) -> Album | nil, message",
-            summary: "Opens an album folder (or .npz/.npy embeddings file), indexing what changed",
+            summary: "Opens an album folder (or .npz/.npy embeddings file), indexing what changed; a missing or unreadable one gives nil, message",
             returns: "Album"
         ) { [unowned host] call in
             let path = try call.string(1)
@@ -144,6 +144,13 @@ enum AlbumBindings {
                 default:
                     throw error
                 }
+            } catch let error as EmbeddingFileError {
+                // A damaged or unrecognised embeddings file is the user's data, not a bug: nil, message.
+                try sink.rethrowCallbackError()
+                if callback != nil { call.lua.pop() }
+                call.lua.pushNil()
+                call.lua.push(error.description)
+                return 2
             } catch {
                 try sink.rethrowCallbackError()
                 throw error

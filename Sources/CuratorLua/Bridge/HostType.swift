@@ -142,11 +142,12 @@ public final class HostType<Object: AnyObject>: AnyHostType {
             lua.push(false)
             return 1
         }
+        let iterator = state.makeFunction(name: "\(prefix) pairs iterator") { [unowned(unsafe) self] call in
+            try self.pairsStep(call.lua)
+        }
         setMeta("__pairs", in: mt, dispatch: dispatch) { [unowned(unsafe) self] lua in
             _ = try self.selfObject(lua, "pairs")
-            self.state.pushFunction(on: lua, name: "\(self.prefix) pairs iterator") { call in
-                try self.pairsStep(call.lua)
-            }
+            self.state.push(iterator, on: lua)
             lua.pushValue(at: 1)
             lua.pushNil()
             return 3

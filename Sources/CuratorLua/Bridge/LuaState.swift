@@ -14,6 +14,12 @@ final class HostBinding {
     }
 }
 
+/// A registered host function, pushed with `LuaState.push(_:on:)`.
+public struct HostFunction: Sendable, Hashable {
+    /// Its binding id.
+    let id: Int
+}
+
 /// The C entry point of every host binding. Non-capturing, so it converts to
 /// the C function pointer the trampoline calls; it finds the Swift state
 /// through the Lua state's extra space (shared by all its coroutines).
@@ -108,11 +114,17 @@ public final class LuaState {
 
     // MARK: Functions
 
-    /// Pushes a host function (not documented in the catalog: iterators,
-    /// callbacks). `name` prefixes its error messages.
-    public func pushFunction(on lua: LuaStack, name: String, _ body: @escaping (LuaCall) throws -> Int32) {
-        let id = register(name: name) { lua in try body(LuaCall(lua, name: name, base: 1)) }
-        curator_push_host_function(lua.L, hostDispatch, lua_Integer(id), 0)
+    /// Registers an undocumented host function (an iterator, a callback
+    /// handed to Lua) once, to push as often as needed with `push(_:on:)`.
+    /// `name` prefixes its error messages. Registering is for set-up time:
+    /// bindings are never unregistered.
+    public func makeFunction(name: String, _ body: @escaping (LuaCall) throws -> Int32) -> HostFunction {
+        HostFunction(id: register(name: name) { lua in try body(LuaCall(lua, name: name, base: 1)) })
+    }
+
+    /// Pushes a host function made with `makeFunction`.
+    public func push(_ function: HostFunction, on lua: LuaStack) {
+        curator_push_host_function(lua.L, hostDispatch, lua_Integer(function.id), 0)
     }
 
     /// Defines a documented function reachable by its dotted name, e.g.
@@ -138,7 +150,7 @@ public final class LuaState {
             }
             lua.remove(at: -2)
         }
-        pushFunction(on: lua, name: qualifiedName, body)
+        push(makeFunction(name: qualifiedName, body), on: lua)
         lua.rawSet(-2, last)
         catalog.add(function: BindingDoc(name: qualifiedName, signature: signature, summary: summary,
                                          kind: .function, owner: nil, valueType: returns))
