@@ -128,3 +128,23 @@ final class AlbumPixelsTests: XCTestCase {
         XCTAssertEqual(again.lastEmbed?.alreadyEmbedded, 5)
     }
 }
+
+/// Vectors from another tool's file imported into a folder album.
+final class AlbumImportTests: XCTestCase {
+    func testImportedVectorsAreMatchedByPathAndBecomeTheActiveEmbedder() throws {
+        let folder = TemporaryFolder()
+        folder.writePNG("one.jpg", seed: 1)
+        folder.writePNG("twó.png", seed: 2)
+        folder.writePNG("extra.png", seed: 3)
+        let album = try Album.open(folder.path, options: .init(embed: false))
+        let fixtures = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appendingPathComponent("numpy/import")
+        let report = try album.importEmbeddings(from: fixtures.appendingPathComponent("emb_paths.npz").path, as: "mine")
+        XCTAssertEqual(report.embedded, 2, "\(report)")
+        XCTAssertEqual(report.failed.map(\.path.string), ["extra.png"])
+        XCTAssertEqual(album.embedder, "mine")
+        XCTAssertEqual(album.modelID, "my-model")
+        XCTAssertEqual(try album.matrix().matrix.rows, 2)
+        XCTAssertEqual(try Album.open(folder.path, options: .init(embed: false)).embedder, "mine", "the choice persists")
+        XCTAssertThrowsError(try album.importEmbeddings(from: fixtures.appendingPathComponent("emb_paths.npz").path, as: "pixels"))
+    }
+}

@@ -86,7 +86,7 @@ T.test("extension registration validates its arguments", function()
   T.raises("curator.register_score: unknown option 'desc' (did you mean 'description'?)",
     curator.register_score, "s", print, { desc = "x" })
   T.raises("curator.register_exporter: bad argument #2 (table or function expected, got number)", curator.register_exporter, "e", 1)
-  T.raises("curator.register_exporter: spec.export must be a function (got nil)", curator.register_exporter, "e", {})
+  T.raises("curator.register_exporter: spec.store must be a function (got nil)", curator.register_exporter, "e", {})
 end)
 
 T.test("errors inside callbacks come back with their position", function()

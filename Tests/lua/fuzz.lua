@@ -13,6 +13,17 @@ math.randomseed(seed)
 
 local a = assert(curator.open(dir, { embed = false }))
 local other = assert(curator.open(other_dir, { embed = false }))
+-- One album with vectors, a run of it, and a (finished) sampler context.
+a:embed()
+local run = a:select { count = 2, iterations = 2, seed = 1 }
+local ctx
+curator.register_sampler("fuzz_capture", function(c) ctx = c; return { c.candidates[1] } end)
+a:select { method = "fuzz_capture", count = 2, iterations = 1, seed = 1 }
+-- Methods that write files get a fresh path here instead of a random one.
+local out_dir = dir .. "/../fuzz-out"
+os.execute("mkdir -p '" .. out_dir .. "'")
+local writers = { export = true, csv = true, report = true }
+local written = 0
 
 local function rss()
   local f = io.open("/proc/self/status")
@@ -65,6 +76,8 @@ local instances = {
   Album = function() return ({ a, other })[math.random(2)] end,
   Image = function() return ({ a[1], a[2], a[3], other[1] })[math.random(4)] end,
   ImageSet = function() return ({ a.exclusions, a.favorites, a:set(a[2]), other.favorites })[math.random(4)] end,
+  Run = function() return run end,
+  SamplerContext = function() return ctx end,
 }
 local members = {}
 for _, t in ipairs(catalog.types) do
@@ -90,6 +103,11 @@ local function args_for(name)
   local n = math.random(0, 4)
   local args = {}
   for i = 1, n do args[i] = random_value() end
+  if writers[name] and (type(args[1]) == "string" or math.random() < 0.8) then
+    written = written + 1
+    args[1] = out_dir .. "/" .. written
+    if n < 1 then n = 1 end
+  end
   if name == "curator.open" then
     args[1] = safe_open_paths[math.random(1, 7)]
     if args[1] == "" then args[1] = "/nonexistent/empty" end
@@ -99,7 +117,7 @@ end
 
 -- An error must name what failed: a binding ("album:get: ..."), a field
 -- ("Image has no field ..."), or come from the fuzzer's own callbacks.
-local known = { "attempt to get length of a Image value", "has no field", "is read-only", "cannot assign to", "boom", "hostile", "progress callback failed" }
+local known = { "attempt to get length of a Image value", "attempt to get length of a SamplerContext value", "has no field", "is read-only", "cannot assign to", "boom", "hostile", "progress callback failed" }
 local names = {}
 for _, f in ipairs(catalog.functions) do names[#names + 1] = f.name .. ": " end
 for _, t in ipairs(catalog.types) do

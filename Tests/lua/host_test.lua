@@ -80,7 +80,7 @@ end)
 T.test("samplers, scores and exporters are registered and listed", function()
   curator.register_sampler("test_sampler", function() end, { description = "for tests" })
   curator.register_score("test_score", function() return 1 end)
-  curator.register_exporter("test_exporter", { export = function() end, description = "writes nothing", extension = ".x" })
+  curator.register_exporter("test_exporter", { store = function() end, description = "writes nothing", extension = ".x" })
   curator.register_exporter("test_exporter2", function() end)
   local found = {}
   for _, s in ipairs(curator.samplers()) do found[s.name] = s end

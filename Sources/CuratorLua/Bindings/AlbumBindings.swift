@@ -27,15 +27,43 @@ public struct CuratorTypes {
     /// these. Images of another album, unknown paths and ids are errors.
     public func imageIDs(_ call: LuaCall, _ n: Int, of owner: AlbumHandle) throws -> [Int64] {
         var ids: [Int64] = []
-        try collect(call, call.index(n), n, owner, depth: 0, into: &ids, element: "")
+        try collect(call, call.index(n), owner, depth: 0, into: &ids, element: "") { element, detail in
+            call.badArgument(n, element.isEmpty ? detail : "\(element): \(detail)")
+        }
         return ids
     }
 
-    private func collect(_ call: LuaCall, _ index: Int32, _ n: Int, _ owner: AlbumHandle, depth: Int,
-                         into ids: inout [Int64], element: String) throws {
+    /// The image ids the value at stack `index` names, for option `key` of
+    /// `call` (e.g. `include` of `album:select`); messages read
+    /// `album:select: include[2]: image of album "x", not "y"`.
+    public func imageIDs(_ call: LuaCall, option key: String, at index: Int32, of owner: AlbumHandle) throws -> [Int64] {
+        var ids: [Int64] = []
+        try collect(call, call.lua.absolute(index), owner, depth: 0, into: &ids, element: "") { element, detail in
+            call.failure("\(key)\(element): \(detail)")
+        }
+        return ids
+    }
+
+    /// The one image the value at stack `index` names (an Image, a path or an
+    /// id); `what` names it in messages (`start`, `bad argument #1`).
+    public func imageID(_ call: LuaCall, at index: Int32, what: String, of owner: AlbumHandle) throws -> Int64 {
+        let lua = call.lua
+        let type = lua.type(at: index)
+        guard type == .string || type == .number || image.object(at: index, in: lua) != nil else {
+            let got = type == .none ? "no value" : lua.typeName(at: index)
+            throw call.failure("\(what): Image, path or id expected, got \(got)")
+        }
+        let ids = try imageIDs(call, option: what, at: index, of: owner)
+        guard ids.count == 1 else { throw call.failure("\(what): one image expected") }
+        return ids[0]
+    }
+
+    private func collect(_ call: LuaCall, _ index: Int32, _ owner: AlbumHandle, depth: Int,
+                         into ids: inout [Int64], element: String,
+                         error: (String, String) -> LuaBindingError) throws {
         let lua = call.lua
         let album = owner.album
-        func bad(_ detail: String) -> LuaBindingError { call.badArgument(n, element.isEmpty ? detail : "\(element): \(detail)") }
+        func bad(_ detail: String) -> LuaBindingError { error(element, detail) }
         switch lua.type(at: index) {
         case .string:
             let path = lua.bytes(at: index) ?? []
@@ -69,7 +97,7 @@ public struct CuratorTypes {
             for i in 1...max(count, 1) where count > 0 {
                 lua.rawGet(index, index: i)
                 defer { lua.pop() }
-                try collect(call, lua.absolute(-1), n, owner, depth: depth + 1, into: &ids, element: "\(element)[\(i)]")
+                try collect(call, lua.absolute(-1), owner, depth: depth + 1, into: &ids, element: "\(element)[\(i)]", error: error)
             }
         default:
             let got = lua.type(at: index) == .none ? "no value" : lua.typeName(at: index)

@@ -1,3 +1,4 @@
+import Foundation
 import CuratorCore
 
 /// An open album as Lua holds it. `serial` is unique per open album in the
@@ -113,23 +114,26 @@ public final class MemoryImageSet: ImageCollection {
     private var order: [Int64]
     private var members: Set<Int64>
 
-    /// Creates a set of `ids` (duplicates dropped, order kept).
-    public init(owner: AlbumHandle, label: String, ids: [Int64], readOnly: Bool = false) {
+    /// Creates a set of `ids` (duplicates dropped, order kept). `identity`
+    /// makes every push of the same set the same Lua value (a run's selection).
+    public init(owner: AlbumHandle, label: String, ids: [Int64], readOnly: Bool = false, identity: Int64? = nil) {
         self.owner = owner
         self.label = label
         self.readOnly = readOnly
+        self.identity = identity
         var seen = Set<Int64>()
         order = ids.filter { seen.insert($0).inserted }
         members = seen
     }
 
-    public var identity: Int64? { nil }
+    public let identity: Int64?
     public var ids: [Int64] { order }
     public var count: Int { order.count }
     public func contains(_ id: Int64) -> Bool { members.contains(id) }
 
     private func checkWritable() throws {
-        if readOnly { throw LuaBindingError("imageset: the \(label) is read-only; copy it with a:set(s) to change it") }
+        // Not a LuaBindingError: the binding that called puts its name in front.
+        if readOnly { throw ReadOnlySetError(label: label) }
     }
 
     public func add(_ ids: [Int64]) throws -> Int {
@@ -164,4 +168,26 @@ public final class ImageSetHandle {
     public let collection: any ImageCollection
     /// Creates a handle.
     public init(_ collection: any ImageCollection) { self.collection = collection }
+}
+
+/// A saved selection run of an album, as Lua holds it (`Run`).
+public final class RunHandle {
+    /// The album the run selected from.
+    public let owner: AlbumHandle
+    /// The run (immutable once saved).
+    public let run: CurationRun
+
+    /// Creates a handle.
+    public init(owner: AlbumHandle, run: CurationRun) {
+        self.owner = owner
+        self.run = run
+    }
+}
+
+/// The error a read-only set (a run's selection) raises when asked to change.
+public struct ReadOnlySetError: Error, CustomStringConvertible, LocalizedError, Sendable {
+    /// What the set is, e.g. `selection of run 3`.
+    public let label: String
+    public var description: String { "the \(label) is read-only; copy it with a:set(s) to change it" }
+    public var errorDescription: String? { description }
 }

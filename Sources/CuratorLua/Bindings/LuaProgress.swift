@@ -22,6 +22,12 @@ public final class LuaProgress: ProgressSink {
     private let owner = pthread_self()
     private var lastDraw: UInt64 = 0
     private var drawn = false
+    private let started = DispatchTime.now().uptimeNanoseconds
+    /// Shown on the bar instead of the step's label, e.g. `FPS  count 20 × 20 iterations`.
+    public var title: String?
+    /// Leave the finished bar on the terminal (with the elapsed time) instead of erasing it.
+    public var keepsFinalLine = false
+    private var lastLine = ""
     /// The error the Lua callback raised, if it did.
     public private(set) var callbackError: LuaError?
 
@@ -60,13 +66,15 @@ public final class LuaProgress: ProgressSink {
         let fraction = total > 0 ? min(1, Double(done) / Double(total)) : 0
         let filled = Int(fraction * Double(width))
         let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-        write("\r\u{1B}[K\(label) \(bar) \(done)/\(total)")
+        let seconds = Double(now - started) / 1e9
+        lastLine = "\(title ?? label)  [\(bar)] \(done)/\(total)  \(String(format: "%.1f", seconds)) s"
+        write("\r\u{1B}[K" + lastLine)
         drawn = true
     }
 
     public func finish(label: String) {
         if drawn {
-            write("\r\u{1B}[K")
+            write(keepsFinalLine ? "\n" : "\r\u{1B}[K")
             drawn = false
         }
     }

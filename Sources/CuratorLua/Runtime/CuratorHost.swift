@@ -27,6 +27,8 @@ public final class CuratorHost {
     var loadingPlugin: String?
     /// The Album, Image and ImageSet host types, for bindings that take or return them.
     public private(set) var types: CuratorTypes!
+    /// The `Run` host type (a saved selection).
+    public private(set) var runType: HostType<RunHandle>!
     private var albumSerial: Int64 = 0
     private var openAlbums: [String: WeakAlbum] = [:]
 
@@ -100,6 +102,7 @@ public final class CuratorHost {
 
         Extensions.install(in: self)
         types = AlbumBindings.install(in: self)
+        runType = RunBindings.install(in: self, types: types)
         lua.top = top
     }
 

@@ -8,8 +8,9 @@ public enum ExtensionKind: String, CaseIterable, Sendable {
     case sampler
     /// `curator.register_score(name, fn [, {description=}])`: a per-image score.
     case score
-    /// `curator.register_exporter(name, spec)`: an export format;
-    /// `spec` is `{export=function(...) end, description=}` or a function.
+    /// `curator.register_exporter(name, spec)`: an export format in the style
+    /// of darktable storages; `spec` is `{initialize=, store=, finalize=,
+    /// description=}` (only `store` is required) or the `store` function.
     case exporter
 
     /// The registry key of the Lua table holding this kind's entries.
@@ -26,7 +27,7 @@ public enum ExtensionKind: String, CaseIterable, Sendable {
 
 /// The registries of samplers, scores and exporters. Entries live in Lua
 /// registry tables (`registry["curator.samplers"][name]`), each a table
-/// `{name=, fn=, description=, plugin=}` (exporters: `{name=, export=, ...}`
+/// `{name=, fn=, description=, plugin=}` (exporters: `{name=, store=, ...}`
 /// with the spec's other fields kept), so the selection and export code can
 /// call them with `pushExtension`.
 enum Extensions {
@@ -42,7 +43,7 @@ enum Extensions {
         for kind in ExtensionKind.allCases {
             let noun = kind.rawValue
             let signature = kind == .exporter
-                ? "curator.register_exporter(name, {export=fn, description=} | fn)"
+                ? "curator.register_exporter(name, {initialize=fn, store=fn, finalize=fn, description=} | store_fn)"
                 : "curator.register_\(noun)(name, fn [, {description=}])"
             let summary: String
             switch kind {
@@ -80,15 +81,21 @@ enum Extensions {
         if kind == .exporter {
             switch call.type(2) {
             case .function:
-                lua.pushValue(at: call.index(2)); lua.rawSet(entry, "export")
+                lua.pushValue(at: call.index(2)); lua.rawSet(entry, "store")
             case .table:
                 let spec = call.index(2)
-                if lua.rawGet(spec, "export") != .function {
+                if lua.rawGet(spec, "store") != .function {
                     let got = LuaCall.shown(lua, -1)
                     lua.pop()
-                    throw call.failure("spec.export must be a function (got \(got))")
+                    throw call.failure("spec.store must be a function (got \(got))")
                 }
                 lua.pop()
+                for optional in ["initialize", "finalize"] {
+                    let type = lua.rawGet(spec, optional)
+                    let got = LuaCall.shown(lua, -1)
+                    lua.pop()
+                    if type != .nil && type != .function { throw call.failure("spec.\(optional) must be a function (got \(got))") }
+                }
                 // Keep every field of the spec (format options, extensions…).
                 lua.pushNil()
                 while lua.next(spec) {
