@@ -1,7 +1,7 @@
 -- kohya: export a selection as a kohya-ss (sd-scripts) training folder,
 -- with a dataset config TOML beside it.
 --
---   r:export(dir, {format="kohya_toml", repeats=10, concept="mychar"})
+--   r:export(dir, {exporter="kohya_toml", params={repeats=10, concept="mychar"}})
 --   kohya.write(images, dir, {repeats=10, concept="mychar"})   -- any list/ImageSet
 --
 -- Writes
@@ -232,8 +232,6 @@ curator.register_exporter("kohya_toml", {
     ctx.data.toml = report.toml
     ctx.data.state = nil
   end,
-  -- The same in one call, for hosts that call export(source, dir, opts).
-  export = function(source, dir, opts) return M.write(source, dir, opts) end,
 })
 
 return M

@@ -122,6 +122,22 @@ T.test("kohya writes <repeats>_<concept>/ with a caption per image and a dataset
   T.eq(T.sh("ls " .. T.quote(dry.folder) .. " 2>/dev/null | wc -l"), "0\n")
 end)
 
+T.test("kohya_toml is an exporter runs use: r:export(dir, {exporter=, params=})", function()
+  T.plugin("kohya")
+  local a = open_sample()
+  local r = a:select { method = "fps", count = 6, iterations = 3, seed = 2 }
+  local out = T.tempdir() .. "/ds"
+  local report = r:export(out, { exporter = "kohya_toml", params = { repeats = 3, concept = "scenery" } })
+  T.eq(report.exported, 6)
+  T.eq(report.failed, 0)
+  T.eq(report.data.folder, out .. "/3_scenery")
+  T.eq(report.data.toml, out .. "/dataset.toml")
+  T.eq(T.sh("ls " .. T.quote(out .. "/3_scenery") .. " | grep -c '[.]txt$'"), "6\n")
+  T.contains(T.sh("cat " .. T.quote(out .. "/dataset.toml")), "num_repeats = 3")
+  local bad = T.raises(nil, r.export, r, T.tempdir(), { exporter = "kohya_toml", params = { repeats = -1 } })
+  T.contains(bad, "repeats must be a positive integer")
+end)
+
 T.test("dedup keeps the original of each near-duplicate pair and excludes the copy", function()
   local dedup = T.plugin("dedup")
   local a = open_sample()
