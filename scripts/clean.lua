@@ -12,7 +12,8 @@
 -- album's index, so Scenario B (scripts/trainset.lua) leaves them out.
 --
 -- `curator -i scripts/clean.lua ALBUM` leaves you at the prompt with the
--- album in `a` and the last run in `r` to look further (r:report("r.html")).
+-- album in `a`, the last run in `r` and the quality plugin in `quality` to
+-- look further (r:report("r.html"), quality.flag(a)).
 
 local usage = "usage: curator scripts/clean.lua ALBUM [--count 20] [--iterations 20] "
   .. "[--threshold 0.9] [--rounds 3] [--seed 1] [--yes]"
@@ -73,8 +74,9 @@ if not a then
 end
 print(tostring(a))
 
--- The quality plugin (when loaded) says why an outlier is odd.
-local quality
+-- The quality plugin (when loaded) says why an outlier is odd. Global, like
+-- a and r, so that it is at hand after `curator -i`.
+quality = nil
 for _, p in ipairs(curator.plugins) do
   if p.name == "quality" then quality = p end
 end
@@ -126,3 +128,18 @@ for round = 1, opts.rounds do
   excluded_now = excluded_now + a.exclusions:add(core)
 end
 print(("excluded %d image(s) now; the album excludes %d in all"):format(excluded_now, #a.exclusions))
+
+-- FPS finds what is far from everything else; a blurred or darkened copy of
+-- an ordinary picture can sit close to its neighbours. The quality checks
+-- catch those: list what they flag that is still included.
+if quality then
+  local left = {}
+  for _, f in ipairs(quality.flag(a)) do
+    if not f.image.excluded then left[#left + 1] = f end
+  end
+  if #left > 0 then
+    print(("the quality plugin also flags %d included image(s):"):format(#left))
+    print("  " .. quality.describe(left):gsub("\n", "\n  "))
+    print("  (at the prompt: a.exclusions:add(quality.images(quality.flag(a))))")
+  end
+end
