@@ -124,6 +124,7 @@ final class AlbumPixelsTests: XCTestCase {
         XCTAssertNil(try album.statistics(of: XCTUnwrap(album.image(path: "broken.jpg"))))
 
         let again = try Album.open(folder.path)
+        XCTAssertEqual(try again.skipped().map(\.path.string), ["broken.jpg"], "listed in every later session too")
         XCTAssertEqual(again.lastEmbed?.embedded, 0, "failures are not retried while the file is unchanged")
         XCTAssertEqual(again.lastEmbed?.alreadyEmbedded, 5)
     }

@@ -180,10 +180,19 @@ public final class Album: @unchecked Sendable {
     /// The absolute path of an image's file, as bytes.
     public func absolutePath(of image: ImageRecord) -> [UInt8] { image.path.absolute(under: root) }
 
-    /// The files the index could not use, with their reasons.
+    /// The files the index could not use, with their reasons: files that are
+    /// not images at all, and images whose pixels the active embedder could
+    /// not read (a truncated JPEG's header reads; its pixels do not).
     public func skipped() throws -> [SkippedFile] {
-        try database.pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT path, reason FROM skipped ORDER BY path").map {
+        let embedder = self.embedder ?? ""
+        return try database.pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT path, reason FROM skipped
+                UNION ALL
+                SELECT image.path, embed_failure.reason FROM embed_failure JOIN image ON image.id = embed_failure.image_id
+                WHERE embed_failure.embedder = ?
+                ORDER BY 1
+                """, arguments: [embedder]).map {
                 SkippedFile(path: RelativePath(bytes: [UInt8]($0[0] as Data)), reason: $0[1])
             }
         }
