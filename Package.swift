@@ -67,6 +67,11 @@ let package = Package(
             name: "curator-selection-bench",
             dependencies: ["CuratorCore"]
         ),
+        // Benchmark driver for scripts/bench/clip (not shipped).
+        .executableTarget(
+            name: "curator-clip-bench",
+            dependencies: ["CuratorCore"]
+        ),
         .testTarget(
             name: "CuratorLuaTests",
             dependencies: ["CuratorLua", "CuratorCore", "CLuaShims"]

@@ -148,3 +148,42 @@ final class AlbumImportTests: XCTestCase {
         XCTAssertThrowsError(try album.importEmbeddings(from: fixtures.appendingPathComponent("emb_paths.npz").path, as: "pixels"))
     }
 }
+
+/// The native CLIP encoder run through an album.
+final class AlbumCLIPTests: XCTestCase {
+    func testClipEmbedsAnAlbumWithTheInstalledModelAndStoresItsID() throws {
+        let models = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appendingPathComponent("clip").path
+        setenv("CURATOR_MODELS", models, 1)
+        setenv("CURATOR_CLIP_MODEL", "tiny-hf", 1)
+        defer { unsetenv("CURATOR_MODELS"); unsetenv("CURATOR_CLIP_MODEL") }
+        let folder = TemporaryFolder()
+        for i in 0..<4 { folder.writePNG("img\(i).jpg", size: 40, seed: i) }
+        folder.write("bad.png", Array("text".utf8))
+
+        let album = try Album.open(folder.path)
+        XCTAssertEqual(album.embedder, "clip", "auto takes CLIP when a model is installed")
+        XCTAssertEqual(album.lastEmbed?.embedded, 4)
+        let matrix = try album.matrix()
+        XCTAssertEqual(matrix.matrix.rows, 4)
+        XCTAssertEqual(matrix.matrix.dimension, album.dimension)
+        XCTAssertNotNil(album.modelID)
+        let run = try album.select(SelectOptions(method: "fps", count: 2, iterations: 3, seed: 1))
+        XCTAssertEqual(run.selection.count, 2)
+    }
+
+    func testClipWithoutAModelSaysWhatToDownloadAndWhere() throws {
+        let home = ProcessInfo.processInfo.environment["HOME"]
+        setenv("CURATOR_MODELS", "/nonexistent-models", 1)
+        setenv("HOME", "/nonexistent-home", 1)
+        defer {
+            unsetenv("CURATOR_MODELS")
+            if let home { setenv("HOME", home, 1) } else { unsetenv("HOME") }
+        }
+        let folder = TemporaryFolder()
+        folder.writePNG("a.jpg", size: 16)
+        let album = try Album.open(folder.path, options: .init(embed: false))
+        XCTAssertThrowsError(try album.embed("clip")) { error in
+            XCTAssertTrue("\(error)".contains("clip-vit-base-patch32"), "\(error)")
+        }
+    }
+}

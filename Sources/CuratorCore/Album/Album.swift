@@ -218,6 +218,7 @@ public final class Album: @unchecked Sendable {
         if let chosen = try database.meta("embedder_choice") { return chosen }
         if isIndexOnly, let current = try database.meta("embedder") { return current }
         if PhotoMapEmbedder.isAvailable(for: self) { return "photomap" }
+        if CLIPAlbumEmbedder.isAvailable { return "clip" }
         return "pixels"
     }
 
@@ -239,6 +240,7 @@ public final class Album: @unchecked Sendable {
         switch active {
         case "photomap": report = try PhotoMapEmbedder().embed(album: self, progress: progress)
         case "pixels": report = try PixelAlbumEmbedder().embed(album: self, progress: progress)
+        case "clip": report = try CLIPAlbumEmbedder().embed(album: self, progress: progress)
         default:
             throw IndexError.embedderUnavailable(name: active, reason: "curator cannot compute it here; import its vectors with a:import(file)")
         }

@@ -325,6 +325,23 @@ enum AlbumBindings {
             push(report, on: call.lua)
             return 1
         }
+        t.method("import", signature: "a:import(file [, {name=\"imported\", paths=list_file, progress=fn}]) -> {embedder=, embedded=, failed={...}, notes={...}} | nil, message",
+                 summary: "Imports another tool's vectors (.npz, .npy + path list, clip-retrieval folder), matched by path; they become the active embedder") { handle, call in
+            let file = try call.string(1)
+            do {
+                let report = try withProgress(call, options: 2, allowed: ["name", "paths", "progress"]) { options, sink in
+                    try handle.album.importEmbeddings(from: file, as: try options.string("name") ?? "imported",
+                                                      pathList: try options.string("paths"), progress: sink)
+                }
+                push(report, on: call.lua)
+                return 1
+            } catch let error as EmbeddingFileError {
+                // A missing or damaged file is an expected failure: nil, message.
+                call.lua.pushNil()
+                call.lua.push(error.description)
+                return 2
+            }
+        }
         t.method("skipped", signature: "a:skipped() -> {{path=, reason=}, ...}",
                  summary: "The files the index could not use, and why") { handle, call in
             let skipped = try handle.album.skipped()

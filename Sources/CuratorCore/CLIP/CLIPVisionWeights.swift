@@ -1,0 +1,167 @@
+import Foundation
+
+/// The tensors of a CLIP vision tower, found by name in a safetensors file
+/// and checked against the configuration's shapes. Two key layouts load:
+/// Hugging Face's (`vision_model.…`, `visual_projection.weight`) and
+/// open_clip's (`visual.…`, packed `in_proj_weight`, `visual.proj`).
+///
+/// Every matrix keeps the layout it has in the file, so Float32 weights are
+/// used in place from the mapping: Linear weights are out×in (multiplied
+/// with GEMM's transpose flag), open_clip's projection is in×out.
+struct CLIPVisionWeights: @unchecked Sendable {
+    /// Which naming scheme the file uses.
+    enum Layout: String, Sendable {
+        case huggingFace = "hf"
+        case openCLIP = "open-clip"
+    }
+
+    /// The query/key/value projections: three matrices, or open_clip's one
+    /// packed 3D×D matrix with queries, keys and values stacked.
+    enum QKV {
+        case separate(q: FloatTensor, qBias: FloatTensor, k: FloatTensor, kBias: FloatTensor, v: FloatTensor, vBias: FloatTensor)
+        case packed(weight: FloatTensor, bias: FloatTensor)
+    }
+
+    /// One pre-LN transformer block.
+    struct Block {
+        let norm1Weight, norm1Bias: FloatTensor
+        let qkv: QKV
+        let outWeight, outBias: FloatTensor
+        let norm2Weight, norm2Bias: FloatTensor
+        let fc1Weight, fc1Bias: FloatTensor
+        let fc2Weight, fc2Bias: FloatTensor
+    }
+
+    let layout: Layout
+    /// Patch embedding as a D × (3·p·p) matrix: the conv kernel [D, 3, p, p] read flat.
+    let patchWeight: FloatTensor
+    /// The conv's bias, when the checkpoint has one (CLIP's has none).
+    let patchBias: FloatTensor?
+    let classEmbedding: FloatTensor
+    let positionEmbedding: FloatTensor
+    let preNormWeight, preNormBias: FloatTensor
+    let blocks: [Block]
+    let postNormWeight, postNormBias: FloatTensor
+    /// The visual projection: P×D (Hugging Face) or D×P (open_clip).
+    let projection: FloatTensor
+    /// Whether `projection` is stored P×D (out×in) and so multiplies transposed.
+    let projectionIsOutByIn: Bool
+
+    /// How many weight tensors the tower has, and how many of them are used
+    /// in place from the file rather than converted or copied.
+    var tensorCounts: (mapped: Int, total: Int) {
+        var all: [FloatTensor] = [patchWeight, classEmbedding, positionEmbedding, preNormWeight, preNormBias,
+                                  postNormWeight, postNormBias, projection]
+        for b in blocks {
+            all += [b.norm1Weight, b.norm1Bias, b.outWeight, b.outBias, b.norm2Weight, b.norm2Bias,
+                    b.fc1Weight, b.fc1Bias, b.fc2Weight, b.fc2Bias]
+            switch b.qkv {
+            case let .separate(q, qb, k, kb, v, vb): all += [q, qb, k, kb, v, vb]
+            case let .packed(w, bias): all += [w, bias]
+            }
+        }
+        return (all.filter(\.isMapped).count, all.count)
+    }
+
+    /// Finds and checks every tensor of the tower described by `config`.
+    init(file: SafeTensorsFile, config: CLIPVisionConfiguration) throws {
+        let names = file.tensors
+        if names["vision_model.embeddings.patch_embedding.weight"] != nil {
+            layout = .huggingFace
+        } else if names["visual.conv1.weight"] != nil {
+            layout = .openCLIP
+        } else if names.keys.contains(where: { $0.hasPrefix("visual.trunk.") }) {
+            throw CLIPError(.unsupported, file.path, "a timm vision tower (visual.trunk.…) is not supported; only CLIP ViTs are")
+        } else {
+            throw CLIPError(.missingTensor, file.path, "no CLIP vision tower found: neither 'vision_model.embeddings.patch_embedding.weight' (Hugging Face) nor 'visual.conv1.weight' (open_clip) is present")
+        }
+        let d = config.hiddenSize, p = config.patchSize, s = config.tokens
+        let i = config.intermediateSize, out = config.projectionDimension
+
+        func take(_ name: String, _ shape: [Int]) throws -> FloatTensor {
+            guard let info = names[name] else {
+                throw CLIPError(.missingTensor, file.path, "tensor '\(name)' is missing")
+            }
+            guard info.shape == shape else {
+                throw CLIPError(.wrongShape, file.path, "tensor '\(name)' has shape \(info.shape), expected \(shape)")
+            }
+            return try file.floatTensor(name)
+        }
+        /// A vector stored as [n] or [1, n] (some exports keep a leading 1).
+        func vector(_ name: String, _ n: Int) throws -> FloatTensor {
+            if let info = names[name], info.shape == [1, n] || info.shape == [1, 1, n] {
+                return try file.floatTensor(name)
+            }
+            return try take(name, [n])
+        }
+
+        switch layout {
+        case .huggingFace:
+            let e = "vision_model.embeddings."
+            patchWeight = try take(e + "patch_embedding.weight", [d, 3, p, p])
+            patchBias = names[e + "patch_embedding.bias"] != nil ? try take(e + "patch_embedding.bias", [d]) : nil
+            classEmbedding = try vector(e + "class_embedding", d)
+            positionEmbedding = try take(e + "position_embedding.weight", [s, d])
+            preNormWeight = try take("vision_model.pre_layrnorm.weight", [d])
+            preNormBias = try take("vision_model.pre_layrnorm.bias", [d])
+            var blocks: [Block] = []
+            for n in 0..<config.layers {
+                let l = "vision_model.encoder.layers.\(n)."
+                blocks.append(Block(
+                    norm1Weight: try take(l + "layer_norm1.weight", [d]), norm1Bias: try take(l + "layer_norm1.bias", [d]),
+                    qkv: .separate(q: try take(l + "self_attn.q_proj.weight", [d, d]), qBias: try take(l + "self_attn.q_proj.bias", [d]),
+                                   k: try take(l + "self_attn.k_proj.weight", [d, d]), kBias: try take(l + "self_attn.k_proj.bias", [d]),
+                                   v: try take(l + "self_attn.v_proj.weight", [d, d]), vBias: try take(l + "self_attn.v_proj.bias", [d])),
+                    outWeight: try take(l + "self_attn.out_proj.weight", [d, d]), outBias: try take(l + "self_attn.out_proj.bias", [d]),
+                    norm2Weight: try take(l + "layer_norm2.weight", [d]), norm2Bias: try take(l + "layer_norm2.bias", [d]),
+                    fc1Weight: try take(l + "mlp.fc1.weight", [i, d]), fc1Bias: try take(l + "mlp.fc1.bias", [i]),
+                    fc2Weight: try take(l + "mlp.fc2.weight", [d, i]), fc2Bias: try take(l + "mlp.fc2.bias", [d])))
+            }
+            self.blocks = blocks
+            if names["vision_model.encoder.layers.\(config.layers).layer_norm1.weight"] != nil {
+                throw CLIPError(.wrongShape, file.path, "the file has more transformer layers than the config's num_hidden_layers (\(config.layers))")
+            }
+            postNormWeight = try take("vision_model.post_layernorm.weight", [d])
+            postNormBias = try take("vision_model.post_layernorm.bias", [d])
+            if names["visual_projection.weight"] == nil {
+                throw CLIPError(.missingTensor, file.path, "tensor 'visual_projection.weight' is missing: a CLIPModel or CLIPVisionModelWithProjection checkpoint is needed (CLIPVisionModel has no projection)")
+            }
+            projection = try take("visual_projection.weight", [out, d])
+            projectionIsOutByIn = true
+
+        case .openCLIP:
+            let v = "visual."
+            if names.keys.contains(where: { $0.hasPrefix(v) && ($0.contains(".ls_1.") || $0.contains(".ls_2.")) }) {
+                throw CLIPError(.unsupported, file.path, "layer scale (ls_1/ls_2 tensors) is not supported")
+            }
+            if names.keys.contains(where: { $0.hasPrefix("visual.attn_pool.") }) {
+                throw CLIPError(.unsupported, file.path, "attentional pooling (visual.attn_pool) is not supported")
+            }
+            patchWeight = try take(v + "conv1.weight", [d, 3, p, p])
+            patchBias = names[v + "conv1.bias"] != nil ? try take(v + "conv1.bias", [d]) : nil
+            classEmbedding = try vector(v + "class_embedding", d)
+            positionEmbedding = try take(v + "positional_embedding", [s, d])
+            preNormWeight = try take(v + "ln_pre.weight", [d])
+            preNormBias = try take(v + "ln_pre.bias", [d])
+            var blocks: [Block] = []
+            for n in 0..<config.layers {
+                let l = v + "transformer.resblocks.\(n)."
+                blocks.append(Block(
+                    norm1Weight: try take(l + "ln_1.weight", [d]), norm1Bias: try take(l + "ln_1.bias", [d]),
+                    qkv: .packed(weight: try take(l + "attn.in_proj_weight", [3 * d, d]), bias: try take(l + "attn.in_proj_bias", [3 * d])),
+                    outWeight: try take(l + "attn.out_proj.weight", [d, d]), outBias: try take(l + "attn.out_proj.bias", [d]),
+                    norm2Weight: try take(l + "ln_2.weight", [d]), norm2Bias: try take(l + "ln_2.bias", [d]),
+                    fc1Weight: try take(l + "mlp.c_fc.weight", [i, d]), fc1Bias: try take(l + "mlp.c_fc.bias", [i]),
+                    fc2Weight: try take(l + "mlp.c_proj.weight", [d, i]), fc2Bias: try take(l + "mlp.c_proj.bias", [d])))
+            }
+            self.blocks = blocks
+            if names[v + "transformer.resblocks.\(config.layers).ln_1.weight"] != nil {
+                throw CLIPError(.wrongShape, file.path, "the file has more transformer blocks than the config's layers (\(config.layers))")
+            }
+            postNormWeight = try take(v + "ln_post.weight", [d])
+            postNormBias = try take(v + "ln_post.bias", [d])
+            projection = try take(v + "proj", [d, out])
+            projectionIsOutByIn = false
+        }
+    }
+}

@@ -1,0 +1,191 @@
+import Foundation
+import XCTest
+@testable import CuratorCore
+
+/// The native encoder against embeddings `transformers` computed for the same
+/// tiny random models and images (Fixtures/clip, made by make_fixture.py).
+final class CLIPEncoderTests: XCTestCase {
+    /// Feeds transformers' own preprocessed pixels: only the network differs.
+    private func checkNetwork(model: URL, expected name: String, layout: String) throws {
+        let encoder = try CLIPVisionEncoder(modelFolder: model, options: CLIPEncoderOptions(batchSize: 3))
+        XCTAssertEqual(encoder.layout, layout)
+        let expected = try CLIPFixture.expected(name)
+        XCTAssertEqual(expected.pixels.dimension, encoder.preprocessor.valuesPerImage)
+        let out = EmbeddingMatrix(rows: expected.names.count, dimension: encoder.dimension)
+        // Batch size 3 over 7 images: full batches and a partial one.
+        encoder.embed(pixels: expected.pixels.storage.baseAddress!, count: expected.names.count, into: out.storage.baseAddress!)
+        for (i, image) in expected.names.enumerated() {
+            let cosine = clipCosine(out.row(i), expected.embeddings.row(i), encoder.dimension)
+            XCTAssertGreaterThanOrEqual(cosine, 0.9999, "\(name) \(image): cosine \(cosine)")
+            let norm = clipCosine(out.row(i), out.row(i), encoder.dimension)
+            XCTAssertEqual(norm, 1, accuracy: 1e-5)
+            var length: Float = 0
+            for j in 0..<encoder.dimension { length += out.row(i)[j] * out.row(i)[j] }
+            XCTAssertEqual(length, 1, accuracy: 1e-4, "unit length")
+        }
+    }
+
+    func testHuggingFaceModelMatchesTransformersOnItsPixels() throws {
+        try checkNetwork(model: CLIPFixture.huggingFaceModel, expected: "tiny-hf", layout: "hf")
+    }
+
+    func testOpenCLIPLayoutMatchesTransformersOnItsPixels() throws {
+        try checkNetwork(model: CLIPFixture.openCLIPModel, expected: "tiny-openclip", layout: "open-clip")
+    }
+
+    /// Decoding and preprocessing included: libvips instead of PIL.
+    private func endToEnd(model: URL, expected name: String, margin: Double) throws -> [String: Float] {
+        let encoder = try CLIPVisionEncoder(modelFolder: model, options: CLIPEncoderOptions(batchSize: 4, shrinkOnLoadMargin: margin))
+        let expected = try CLIPFixture.expected(name)
+        let out = EmbeddingMatrix(rows: expected.names.count, dimension: encoder.dimension)
+        let results = try encoder.embed(paths: expected.names.map(CLIPFixture.imagePath), into: out)
+        var cosines: [String: Float] = [:]
+        for (i, image) in expected.names.enumerated() {
+            if case let .failure(f) = results[i] { XCTFail("\(image): \(f)"); continue }
+            cosines[image] = clipCosine(out.row(i), expected.embeddings.row(i), encoder.dimension)
+        }
+        return cosines
+    }
+
+    func testEndToEndMatchesTransformersWithItsOwnPreprocessing() throws {
+        for (model, name) in [(CLIPFixture.huggingFaceModel, "tiny-hf"), (CLIPFixture.openCLIPModel, "tiny-openclip")] {
+            let exact = try endToEnd(model: model, expected: name, margin: 0)
+            let fast = try endToEnd(model: model, expected: name, margin: 2)
+            for (image, cosine) in exact.sorted(by: { $0.key < $1.key }) {
+                let shrunk = fast[image] ?? 0
+                print("clip end-to-end \(name) \(image): cosine \(cosine) full decode, \(shrunk) with shrink-on-load")
+                XCTAssertGreaterThanOrEqual(cosine, 0.999, "\(name) \(image) (full-size decode)")
+                XCTAssertGreaterThanOrEqual(shrunk, 0.999, "\(name) \(image) (shrink-on-load)")
+            }
+            // Only the large JPEG is shrunk on load; the others decode identically.
+            for image in exact.keys where image != "big.jpg" { XCTAssertEqual(exact[image], fast[image], image) }
+        }
+    }
+
+    func testPixelsMatchTransformersPreprocessing() throws {
+        // The pixels themselves: mean absolute difference in normalised units.
+        let encoder = try CLIPVisionEncoder(modelFolder: CLIPFixture.huggingFaceModel, options: CLIPEncoderOptions(shrinkOnLoadMargin: 0))
+        let expected = try CLIPFixture.expected("tiny-hf")
+        let per = encoder.preprocessor.valuesPerImage
+        let buffer = UnsafeMutablePointer<Float>.allocate(capacity: per)
+        defer { buffer.deallocate() }
+        for (i, image) in expected.names.enumerated() {
+            guard case .success = encoder.preprocessor.load(path: CLIPFixture.imagePath(image), into: buffer) else {
+                XCTFail(image); continue
+            }
+            var total: Float = 0, worst: Float = 0
+            let reference = expected.pixels.row(i)
+            for j in 0..<per { let d = abs(buffer[j] - reference[j]); total += d; worst = max(worst, d) }
+            // One 8-bit level is 1/255/std ≈ 0.0146 normalised units.
+            let meanLevels = total / Float(per) / 0.0146
+            print("clip pixels \(image): mean difference \(meanLevels) levels, worst \(worst / 0.0146) levels")
+            XCTAssertLessThan(meanLevels, 2.0, "\(image): the crop or orientation is off, not just rounding")
+        }
+    }
+
+    func testUnreadableImagesAreListedNotFatal() throws {
+        let folder = TemporaryFolder()
+        let garbage = folder.write("garbage.jpg", Array("not an image at all".utf8))
+        let empty = folder.write("empty.png", [])
+        let truncated = folder.write("truncated.png", TestImages.pngClaiming(width: 64, height: 64))
+        let big = try Data(contentsOf: CLIPFixture.images.appendingPathComponent("big.jpg"))
+        let cut = folder.write("cut.jpg", Array(big.prefix(big.count / 2)))
+        let good = CLIPFixture.imagePath("rgb.jpg")
+        let paths: [[UInt8]] = [Array(garbage.utf8), good, Array(empty.utf8), Array((folder.path + "/absent.jpg").utf8),
+                                Array(truncated.utf8), good, Array(cut.utf8)]
+        let encoder = try CLIPVisionEncoder(modelFolder: CLIPFixture.huggingFaceModel, options: CLIPEncoderOptions(batchSize: 4))
+        let matrix = EmbeddingMatrix(rows: paths.count + 1, dimension: encoder.dimension)
+        matrix.storage.update(repeating: 5)  // failed rows must be reset, not left as they were
+        for j in 0..<matrix.dimension { matrix.row(0)[j] = 7 }  // firstRow: 1 leaves row 0 alone
+        let progress = CLIPRecordingProgress()
+        let results = try encoder.embed(paths: paths, into: matrix, firstRow: 1, progress: progress)
+        XCTAssertEqual(results.count, paths.count)
+        for i in [0, 2, 3, 4, 6] {
+            guard case let .failure(failure) = results[i] else { XCTFail("image \(i) should fail"); continue }
+            XCTAssertFalse(failure.reason.isEmpty)
+            print("clip unreadable \(i): \(failure.reason)")
+            XCTAssertEqual(matrix.vector(i + 1), Array(repeating: 0, count: encoder.dimension), "failed rows are zero")
+        }
+        if case let .failure(f) = results[2] { XCTAssertEqual(f.reason, "empty file") }
+        guard case .success = results[1], case .success = results[5] else { return XCTFail("good images embed") }
+        // The same image in another batch position: equal up to the GEMM's summation order.
+        XCTAssertGreaterThan(clipCosine(matrix.row(2), matrix.row(6), encoder.dimension), 0.99999)
+        XCTAssertEqual(clipCosine(matrix.row(2), matrix.row(2), encoder.dimension), 1, accuracy: 1e-5)
+        XCTAssertEqual(matrix.row(0)[0], 7)
+        XCTAssertEqual(progress.updates.last?.done, paths.count)
+        XCTAssertEqual(progress.updates.last?.total, paths.count)
+        XCTAssertEqual(progress.finished, 1)
+    }
+
+    func testCMYKAndSixteenBitImagesDecodeToTheSamePicture() throws {
+        // cmyk.jpg and grey16.png hold rgb.jpg's picture. PIL converts CMYK
+        // naively (255 − C…) where libvips applies an ICC profile, so only
+        // closeness to the RGB original is asserted, not equality with PIL.
+        let encoder = try CLIPVisionEncoder(modelFolder: CLIPFixture.huggingFaceModel)
+        let names = ["rgb.jpg", "cmyk.jpg", "grey16.png", "tall.jpg"]
+        let out = EmbeddingMatrix(rows: names.count, dimension: encoder.dimension)
+        let results = try encoder.embed(paths: names.map(CLIPFixture.imagePath), into: out)
+        for (i, r) in results.enumerated() { if case let .failure(f) = r { XCTFail("\(names[i]): \(f)") } }
+        let cmyk = clipCosine(out.row(0), out.row(1), encoder.dimension)
+        let unrelated = clipCosine(out.row(0), out.row(3), encoder.dimension)
+        print("clip cmyk.jpg vs rgb.jpg: cosine \(cmyk); tall.jpg (another picture) vs rgb.jpg: \(unrelated)")
+        XCTAssertGreaterThan(cmyk, 0.95)
+        XCTAssertGreaterThan(cmyk, unrelated)
+
+        // 16-bit grey is scaled to 8 bits, not clipped: the picture's luma, grey in all three channels.
+        let grey = try encoder.preprocessor.rgb(path: CLIPFixture.imagePath("grey16.png")).get()
+        let colour = try encoder.preprocessor.rgb(path: CLIPFixture.imagePath("rgb.jpg")).get()
+        var coloured = 0, difference = 0
+        for i in stride(from: 0, to: grey.count, by: 3) {
+            if grey[i] != grey[i + 1] || grey[i] != grey[i + 2] { coloured += 1 }
+            let luma = (299 * Int(colour[i]) + 587 * Int(colour[i + 1]) + 114 * Int(colour[i + 2])) / 1000
+            difference += abs(Int(grey[i]) - luma)
+        }
+        XCTAssertEqual(coloured, 0, "grey stays grey")
+        let meanLevels = Double(difference) / Double(grey.count / 3)
+        print("clip grey16.png vs luma of rgb.jpg: mean difference \(meanLevels) levels")
+        XCTAssertLessThan(meanLevels, 2)
+    }
+
+    func testAFileChangedOnDiskIsReadAgain() throws {
+        // libvips caches loads by file name; an edited image must not embed as its old self.
+        let folder = TemporaryFolder()
+        let encoder = try CLIPVisionEncoder(modelFolder: CLIPFixture.huggingFaceModel)
+        let first = try Data(contentsOf: CLIPFixture.images.appendingPathComponent("rgb.jpg"))
+        let second = try Data(contentsOf: CLIPFixture.images.appendingPathComponent("tall.jpg"))
+        let path = folder.write("photo.jpg", Array(first))
+        let out = EmbeddingMatrix(rows: 3, dimension: encoder.dimension)
+        _ = try encoder.embed(paths: [Array(path.utf8)], into: out, firstRow: 0)
+        try second.write(to: URL(fileURLWithPath: path))
+        _ = try encoder.embed(paths: [Array(path.utf8)], into: out, firstRow: 1)
+        _ = try encoder.embed(paths: [CLIPFixture.imagePath("tall.jpg")], into: out, firstRow: 2)
+        XCTAssertGreaterThan(clipCosine(out.row(1), out.row(2), encoder.dimension), 0.99999)
+        XCTAssertLessThan(clipCosine(out.row(0), out.row(1), encoder.dimension), 0.999)
+    }
+
+    func testCancellationStopsBetweenBatches() throws {
+        let encoder = try CLIPVisionEncoder(modelFolder: CLIPFixture.huggingFaceModel, options: CLIPEncoderOptions(batchSize: 2))
+        let paths = Array(repeating: CLIPFixture.imagePath("rgb.jpg"), count: 10)
+        let progress = CLIPRecordingProgress()
+        progress.cancelAfter = 1  // stop once the first batch has reported
+        var seen = 0
+        XCTAssertThrowsError(try encoder.embed(paths: paths, progress: progress) { _, _ in seen += 1 }) { error in
+            XCTAssertTrue(error is CancelledError, "\(error)")
+        }
+        XCTAssertEqual(seen, 2, "one batch finished before the stop")
+        XCTAssertEqual(progress.finished, 1)
+    }
+
+    func testModelIdentityAndDimension() throws {
+        let hf = try CLIPVisionEncoder(modelFolder: CLIPFixture.huggingFaceModel)
+        XCTAssertEqual(hf.dimension, 24)
+        XCTAssertEqual(hf.modelID, "hf:tiny-hf")
+        XCTAssertEqual(hf.configuration.activation, .quickGELU)
+        XCTAssertEqual(hf.mappedTensorCount, 8 + 2 * 16, "every F32 weight is used in place")
+        let oc = try CLIPVisionEncoder(modelFolder: CLIPFixture.openCLIPModel)
+        XCTAssertEqual(oc.dimension, 16)
+        XCTAssertEqual(oc.modelID, "open-clip:tiny-openclip")
+        XCTAssertEqual(oc.configuration.activation, .gelu)
+        XCTAssertEqual(oc.preprocessor.settings.mean, [0.5, 0.45, 0.4])
+    }
+}
