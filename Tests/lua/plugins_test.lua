@@ -51,6 +51,10 @@ T.test("quality registers its scores", function()
   T.ok(quality.relative_sharpness(a:get("sunset/031.jpg")) < quality.thresholds.blurry)
   T.ok(quality.relative_sharpness(a:get("sunset/001.jpg")) > quality.thresholds.blurry)
   T.eq(quality.relative_sharpness(a:get("city/010.jpg")), nil, "flat: no contrast to relate to")
+  -- A selection can keep to the images that pass every check.
+  local r = a:select { count = 20, iterations = 3, seed = 1, filter = { score = "quality_issues", max = 0 } }
+  T.eq(#r.selection, 20)
+  for _, img in ipairs(r.selection) do T.eq(#quality.issues(img), 0, img.path) end
 end)
 
 T.test("captions finds images by keyword, length and missing captions", function()
