@@ -76,6 +76,27 @@ final class NumpyArchiveTests: XCTestCase {
         XCTAssertFileError(.unreadable, ["missing.npz", "cannot open"]) { try archive("missing.npz") }
     }
 
+    func testFloatMatrixReadStraightIntoTheMatrix() throws {
+        for name in ["photomap_f32.npz", "photomap_deflated.npz"] {
+            let m = try archive(name).floatMatrix("embeddings")
+            XCTAssertEqual((0..<m.rows).flatMap { m.vector($0) }, NumpyFixtures.floats("photomap", "raw_f32"), name)
+        }
+        let half = try archive("photomap_f16.npz").floatMatrix("embeddings")
+        XCTAssertEqual(half.rows, 5)
+        XCTAssertFileError(.corrupt, ["bad_corrupt_member.npz: key 'embeddings'", "CRC-32 mismatch"]) {
+            try archive("bad_corrupt_member.npz").floatMatrix("embeddings")
+        }
+        XCTAssertFileError(.corrupt, ["bad_truncated_member.npz: key 'embeddings'"]) {
+            try archive("bad_truncated_member.npz").floatMatrix("embeddings")
+        }
+        XCTAssertFileError(.corrupt, ["bad_shape_mismatch.npz: key 'embeddings'", "data is 160 bytes", "needs 192 bytes"]) {
+            try archive("bad_shape_mismatch.npz").floatMatrix("embeddings")
+        }
+        XCTAssertFileError(.wrongType, ["photomap_f32.npz: key 'filenames'", "expected a 2-D matrix"]) {
+            try archive("photomap_f32.npz").floatMatrix("filenames")
+        }
+    }
+
     func testConcurrentReadsOfOneArchive() throws {
         let a = try archive("photomap_deflated.npz")
         let expected = try a.array("embeddings").doubles()

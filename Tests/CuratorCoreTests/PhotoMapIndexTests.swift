@@ -71,8 +71,14 @@ final class PhotoMapIndexTests: XCTestCase {
         guard let path = ProcessInfo.processInfo.environment["CURATOR_NPZ_BENCH"] else {
             throw XCTSkip("set CURATOR_NPZ_BENCH to an embeddings.npz to time it")
         }
-        let start = Date()
-        let index = try PhotoMapIndex.read(URL(fileURLWithPath: path))
-        print("read \(index.matrix.rows)×\(index.dimension) in \(Date().timeIntervalSince(start)) s")
+        var best = Double.infinity
+        var shape = ""
+        for _ in 0..<3 {
+            let start = Date()
+            let index = try PhotoMapIndex.read(URL(fileURLWithPath: path))
+            best = min(best, Date().timeIntervalSince(start))
+            shape = "\(index.matrix.rows)×\(index.dimension)"
+        }
+        print("read \(shape) in \(best) s")
     }
 }

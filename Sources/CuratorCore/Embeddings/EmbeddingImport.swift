@@ -57,7 +57,7 @@ public enum EmbeddingImport {
         }
 
         let matrixKey = try findMatrixKey(archive)
-        let matrix = try archive.array(matrixKey).floatMatrix()
+        let matrix = try archive.floatMatrix(matrixKey)
         var notes: [String] = []
         for key in archive.keys where try archive.header(key).dtype == .object {
             notes.append("\(archive.location(of: key)): object array (pickled Python objects) skipped; curator never unpickles")
@@ -107,7 +107,7 @@ public enum EmbeddingImport {
         guard let list = pathList ?? companionPathList(of: url) else {
             throw EmbeddingFileError(.missing, url.path, "no path list: looked for \(companionNames(of: url).joined(separator: ", ")) beside it; give one explicitly (text, one path per line)")
         }
-        let matrix = try NumpyArray(contentsOf: url).floatMatrix()
+        let matrix = try NumpyArray.floatMatrix(contentsOf: url)
         let paths = try PathList.read(list)
         try checkCount(paths.count, pathSource: list.path, rows: matrix.rows, matrixSource: url.path)
         try finish(matrix, paths: paths, location: url.path)

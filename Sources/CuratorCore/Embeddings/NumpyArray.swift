@@ -36,32 +36,46 @@ public struct NumpyArray: Sendable {
     /// Reads an `.npy` file; the data goes from the file straight to its buffer.
     public init(contentsOf url: URL) throws {
         let file = try RawFile(url)
-        let location = url.path
-        let prefix = try file.bytes(count: min(file.size, NumpyHeader.prefixLength), at: 0, what: "the .npy header")
-        let total = try NumpyHeader.totalLength(prefix: prefix, location: location)
-        guard total <= file.size else {
-            throw EmbeddingFileError(.corrupt, location, "truncated: the .npy header claims \(total) bytes but the file has \(file.size)")
-        }
-        let header = try NumpyHeader.parse(file.bytes(count: total, at: 0, what: "the .npy header"), location: location)
+        let header = try Self.header(of: file)
         guard let needed = header.dataByteCount else {
-            self.init(header: header, location: location, block: nil, dataStart: 0)
+            self.init(header: header, location: url.path, block: nil, dataStart: 0)
             return
         }
-        try Self.checkDataLength(file.size - total, header: header, location: location)
+        try Self.checkDataLength(file.size - header.dataOffset, header: header, location: url.path)
         let block = ByteBlock(count: needed)
-        try file.read(into: block.base, count: needed, at: total, what: "the array data")
-        try self.init(reordering: header, location: location, block: block, dataStart: 0)
+        try file.read(into: block.base, count: needed, at: header.dataOffset, what: "the array data")
+        try self.init(reordering: header, location: url.path, block: block, dataStart: 0)
     }
 
     /// Reads only the header of the `.npy` file at `url`.
     public static func header(contentsOf url: URL) throws -> NumpyHeader {
-        let file = try RawFile(url)
+        try header(of: RawFile(url))
+    }
+
+    private static func header(of file: RawFile) throws -> NumpyHeader {
         let prefix = try file.bytes(count: min(file.size, NumpyHeader.prefixLength), at: 0, what: "the .npy header")
-        let total = try NumpyHeader.totalLength(prefix: prefix, location: url.path)
+        let total = try NumpyHeader.totalLength(prefix: prefix, location: file.path)
         guard total <= file.size else {
-            throw EmbeddingFileError(.corrupt, url.path, "truncated: the .npy header claims \(total) bytes but the file has \(file.size)")
+            throw EmbeddingFileError(.corrupt, file.path, "truncated: the .npy header claims \(total) bytes but the file has \(file.size)")
         }
-        return try NumpyHeader.parse(file.bytes(count: total, at: 0, what: "the .npy header"), location: url.path)
+        return try NumpyHeader.parse(file.bytes(count: total, at: 0, what: "the .npy header"), location: file.path)
+    }
+
+    /// The `.npy` file at `url` as a float32 matrix (see `floatMatrix()`); a
+    /// float32 matrix in C order is read straight into the matrix's memory.
+    public static func floatMatrix(contentsOf url: URL) throws -> EmbeddingMatrix {
+        let file = try RawFile(url)
+        let header = try Self.header(of: file)
+        #if _endian(little)
+        let direct = header.dtype == .float32 && !header.isFortranOrder && header.shape.count == 2
+        #else
+        let direct = false
+        #endif
+        guard direct else { return try NumpyArray(contentsOf: url).floatMatrix() }
+        try checkDataLength(file.size - header.dataOffset, header: header, location: url.path)
+        let matrix = EmbeddingMatrix(rows: header.shape[0], dimension: header.shape[1])
+        try file.read(into: matrix.storage.baseAddress!, count: matrix.byteCount, at: header.dataOffset, what: "the array data")
+        return matrix
     }
 
     /// Parses `.npy` bytes held in memory; `location` names them in errors.

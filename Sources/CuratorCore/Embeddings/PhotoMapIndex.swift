@@ -48,12 +48,12 @@ public enum PhotoMapIndex {
 
     /// Reads PhotoMapAI's keys from an open archive.
     public static func read(_ archive: NumpyArchive) throws -> PhotoMapEmbeddings {
-        let embeddings = try archive.array("embeddings")
+        let embeddings = try archive.header("embeddings")
         guard embeddings.dtype.isFloat, embeddings.shape.count == 2 else {
             throw EmbeddingFileError(.wrongType, archive.location(of: "embeddings"),
-                                     "has dtype \(embeddings.dtype) and shape \(embeddings.header.shapeText); expected an N×D float32 (or float16) matrix")
+                                     "has dtype \(embeddings.dtype) and shape \(embeddings.shapeText); expected an N×D float32 (or float16) matrix")
         }
-        let matrix = try embeddings.floatMatrix()
+        let matrix = try archive.floatMatrix("embeddings")
         let rows = matrix.rows
 
         let filenames = try archive.array("filenames").strings()
