@@ -46,6 +46,15 @@ final class PhotoMapIndexTests: XCTestCase {
         assertRows(minimal.matrix, "normalised_f32")
     }
 
+    func testFileNamesThatAreNotUTF8KeepTheirBytes() throws {
+        let index = try read("photomap_nonutf8.npz")
+        let expected = (NumpyFixtures.section("nonutf8")["bytes"] as! [[Int]]).map { $0.map(UInt8.init) }
+        XCTAssertEqual(index.filenameBytes, expected)
+        XCTAssertEqual(index.filenames, ["/photos/caf\u{FFFD}.jpg", "/photos/ok ü.jpg"])
+        let utf8 = try read("photomap_f32.npz")
+        XCTAssertEqual(utf8.filenameBytes, utf8.filenames.map { Array($0.utf8) })
+    }
+
     func testIndexLocationInAnAlbum() {
         let album = URL(fileURLWithPath: "/albums/trip")
         XCTAssertEqual(PhotoMapIndex.url(inAlbum: album).path, "/albums/trip/photomap_index/embeddings.npz")

@@ -223,7 +223,9 @@ public struct NumpyArray: Sendable {
     }
 
     /// The strings of a 1-D or 0-d unicode (`U`) or bytes (`S`, as UTF-8)
-    /// array, with numpy's trailing NUL padding removed.
+    /// array, with numpy's trailing NUL padding removed. Code points that are
+    /// not characters (Python's surrogate escapes of file names that are not
+    /// UTF-8) show as U+FFFD; `fileSystemPaths()` keeps their bytes.
     public func strings() throws -> [String] {
         try requireData()
         guard dtype.isString else {
@@ -235,6 +237,45 @@ public struct NumpyArray: Sendable {
         var out: [String] = []
         out.reserveCapacity(count)
         for k in 0..<count { out.append(try string(at: k)) }
+        return out
+    }
+
+    /// The elements of a 1-D or 0-d string array as file-system path bytes:
+    /// UTF-8, except that Python's surrogate escapes (U+DC80–U+DCFF, how
+    /// `os.fsdecode` spells bytes of a name that are not UTF-8) become the
+    /// bytes they stand for, as `os.fsencode` would write them. `S` arrays give
+    /// their bytes as stored.
+    public func fileSystemPaths() throws -> [[UInt8]] {
+        try requireData()
+        guard dtype.isString else {
+            throw wrongType("has dtype \(dtype); expected paths (a numpy unicode array such as <U40)")
+        }
+        guard shape.count <= 1 else {
+            throw wrongType("is \(describeShape); expected a 1-D list of paths")
+        }
+        var out: [[UInt8]] = []
+        out.reserveCapacity(count)
+        for k in 0..<count {
+            switch dtype {
+            case .unicode(let n):
+                var bytes: [UInt8] = []
+                bytes.reserveCapacity(n)
+                for code in codePoints(at: k, characters: n) {
+                    if (0xDC80...0xDCFF).contains(code) {
+                        bytes.append(UInt8(code - 0xDC00))
+                    } else if let scalar = Unicode.Scalar(code) {
+                        bytes.append(contentsOf: String(scalar).utf8)
+                    } else {
+                        throw EmbeddingFileError(.corrupt, location, "element \(k) holds an invalid code point 0x\(String(code, radix: 16)), which is neither a character nor an escaped file-name byte")
+                    }
+                }
+                out.append(bytes)
+            case .bytes(let n):
+                out.append(Array(byteString(at: k, length: n)))
+            default:
+                break
+            }
+        }
         return out
     }
 
@@ -294,29 +335,31 @@ public struct NumpyArray: Sendable {
     private func string(at k: Int) throws -> String {
         switch dtype {
         case .unicode(let n):
-            let start = k * n * 4
-            var length = n
-            while length > 0, raw.loadUnaligned(fromByteOffset: start + (length - 1) * 4, as: UInt32.self) == 0 { length -= 1 }
             var scalars = String.UnicodeScalarView()
-            for c in 0..<length {
-                let code = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: start + c * 4, as: UInt32.self))
-                guard let scalar = Unicode.Scalar(code) else {
-                    throw EmbeddingFileError(.corrupt, location, "element \(k) holds an invalid Unicode code point 0x\(String(code, radix: 16))")
-                }
-                scalars.append(scalar)
+            for code in codePoints(at: k, characters: n) {
+                scalars.append(Unicode.Scalar(code) ?? "\u{FFFD}")
             }
             return String(scalars)
         case .bytes(let n):
-            var length = n
-            while length > 0, raw.load(fromByteOffset: k * n + length - 1, as: UInt8.self) == 0 { length -= 1 }
-            let bytes = UnsafeRawBufferPointer(start: raw + k * n, count: length)
-            guard let s = String(validating: bytes, as: UTF8.self) else {
-                throw EmbeddingFileError(.corrupt, location, "element \(k) is not valid UTF-8")
-            }
-            return s
+            return String(decoding: byteString(at: k, length: n), as: UTF8.self)
         default:
             throw wrongType("has dtype \(dtype); expected strings")
         }
+    }
+
+    /// The UTF-32 code units of element `k` of a `U<n>` array, without trailing NULs.
+    private func codePoints(at k: Int, characters n: Int) -> [UInt32] {
+        let start = k * n * 4
+        var length = n
+        while length > 0, raw.loadUnaligned(fromByteOffset: start + (length - 1) * 4, as: UInt32.self) == 0 { length -= 1 }
+        return (0..<length).map { UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: start + $0 * 4, as: UInt32.self)) }
+    }
+
+    /// The bytes of element `k` of an `S<n>` array, without trailing NULs.
+    private func byteString(at k: Int, length n: Int) -> UnsafeRawBufferPointer {
+        var length = n
+        while length > 0, raw.load(fromByteOffset: k * n + length - 1, as: UInt8.self) == 0 { length -= 1 }
+        return UnsafeRawBufferPointer(start: raw + k * n, count: length)
     }
 
     private func describeElement(_ k: Int) -> String {

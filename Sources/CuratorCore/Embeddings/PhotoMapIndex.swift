@@ -2,8 +2,12 @@ import Foundation
 
 /// The embeddings of a PhotoMapAI album, as read from its index.
 public struct PhotoMapEmbeddings: Sendable {
-    /// The absolute image paths PhotoMapAI recorded, one per row, in its order.
+    /// The absolute image paths PhotoMapAI recorded, one per row, in its order,
+    /// for display (bytes of names that are not UTF-8 show as U+FFFD).
     public let filenames: [String]
+    /// The same paths as the file system's exact bytes (Python's surrogate
+    /// escapes decoded back to bytes): match rows to files by these.
+    public let filenameBytes: [[UInt8]]
     /// Each file's modification time (seconds since 1970) when it was embedded; nil when the key is absent.
     public let modificationTimes: [Double]?
     /// One L2-normalised float32 row per file (float16 indexes are widened).
@@ -56,7 +60,9 @@ public enum PhotoMapIndex {
         let matrix = try archive.floatMatrix("embeddings")
         let rows = matrix.rows
 
-        let filenames = try archive.array("filenames").strings()
+        let filenameArray = try archive.array("filenames")
+        let filenames = try filenameArray.strings()
+        let filenameBytes = try filenameArray.fileSystemPaths()
         guard filenames.count == rows else {
             throw EmbeddingFileError(.mismatch, archive.url.path,
                                      "key 'filenames' has \(filenames.count) entries but key 'embeddings' has \(rows) rows")
@@ -104,7 +110,7 @@ public enum PhotoMapIndex {
                                      "row \(row) (\(filenames[row])) holds NaN or infinite values")
         }
         matrix.normalizeRows()
-        return PhotoMapEmbeddings(filenames: filenames, modificationTimes: modificationTimes, matrix: matrix,
+        return PhotoMapEmbeddings(filenames: filenames, filenameBytes: filenameBytes, modificationTimes: modificationTimes, matrix: matrix,
                                   modelID: modelID, dimension: matrix.dimension, notes: notes)
     }
 }
