@@ -258,18 +258,15 @@ public struct NumpyArray: Sendable {
         for k in 0..<count {
             switch dtype {
             case .unicode(let n):
-                var bytes: [UInt8] = []
-                bytes.reserveCapacity(n)
-                for code in codePoints(at: k, characters: n) {
-                    if (0xDC80...0xDCFF).contains(code) {
-                        bytes.append(UInt8(code - 0xDC00))
-                    } else if let scalar = Unicode.Scalar(code) {
-                        bytes.append(contentsOf: String(scalar).utf8)
-                    } else {
-                        throw EmbeddingFileError(.corrupt, location, "element \(k) holds an invalid code point 0x\(String(code, radix: 16)), which is neither a character nor an escaped file-name byte")
-                    }
+                var invalid: UInt32?
+                out.append(utf8(at: k, characters: n) { code in
+                    if (0xDC80...0xDCFF).contains(code) { return [UInt8(code - 0xDC00)] }
+                    invalid = invalid ?? code
+                    return []
+                })
+                if let code = invalid {
+                    throw EmbeddingFileError(.corrupt, location, "element \(k) holds an invalid code point 0x\(String(code, radix: 16)), which is neither a character nor an escaped file-name byte")
                 }
-                out.append(bytes)
             case .bytes(let n):
                 out.append(Array(byteString(at: k, length: n)))
             default:
@@ -335,11 +332,7 @@ public struct NumpyArray: Sendable {
     private func string(at k: Int) throws -> String {
         switch dtype {
         case .unicode(let n):
-            var scalars = String.UnicodeScalarView()
-            for code in codePoints(at: k, characters: n) {
-                scalars.append(Unicode.Scalar(code) ?? "\u{FFFD}")
-            }
-            return String(scalars)
+            return String(decoding: utf8(at: k, characters: n) { _ in [0xEF, 0xBF, 0xBD] }, as: UTF8.self)  // U+FFFD
         case .bytes(let n):
             return String(decoding: byteString(at: k, length: n), as: UTF8.self)
         default:
@@ -347,12 +340,31 @@ public struct NumpyArray: Sendable {
         }
     }
 
-    /// The UTF-32 code units of element `k` of a `U<n>` array, without trailing NULs.
-    private func codePoints(at k: Int, characters n: Int) -> [UInt32] {
+    /// Element `k` of a `U<n>` array (UTF-32LE, trailing NULs dropped) as
+    /// UTF-8; code points that are not Unicode scalars are spelled by `invalid`.
+    private func utf8(at k: Int, characters n: Int, invalid: (UInt32) -> [UInt8]) -> [UInt8] {
         let start = k * n * 4
         var length = n
         while length > 0, raw.loadUnaligned(fromByteOffset: start + (length - 1) * 4, as: UInt32.self) == 0 { length -= 1 }
-        return (0..<length).map { UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: start + $0 * 4, as: UInt32.self)) }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(length)
+        for c in 0..<length {
+            let code = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: start + c * 4, as: UInt32.self))
+            switch code {
+            case 0..<0x80:
+                bytes.append(UInt8(code))
+            case 0x80..<0x800:
+                bytes.append(UInt8(0xC0 | code >> 6)); bytes.append(UInt8(0x80 | code & 0x3F))
+            case 0xD800...0xDFFF, 0x110000...:
+                bytes.append(contentsOf: invalid(code))
+            case 0x800..<0x10000:
+                bytes.append(UInt8(0xE0 | code >> 12)); bytes.append(UInt8(0x80 | code >> 6 & 0x3F)); bytes.append(UInt8(0x80 | code & 0x3F))
+            default:
+                bytes.append(UInt8(0xF0 | code >> 18)); bytes.append(UInt8(0x80 | code >> 12 & 0x3F))
+                bytes.append(UInt8(0x80 | code >> 6 & 0x3F)); bytes.append(UInt8(0x80 | code & 0x3F))
+            }
+        }
+        return bytes
     }
 
     /// The bytes of element `k` of an `S<n>` array, without trailing NULs.

@@ -168,7 +168,9 @@ final class ZipDirectory: @unchecked Sendable {  // immutable; reads are positio
     /// e.g. an `.npy` header into a small buffer and the data straight into the
     /// matrix that keeps it. With `wholeMember`, the segments must add up to the
     /// member's size and the CRC is checked; otherwise they take a prefix.
-    func read(_ member: ZipMember, location: String, into segments: [UnsafeMutableRawBufferPointer], wholeMember: Bool) throws {
+    /// `pieceSize` is how much each parallel task reads and checksums.
+    func read(_ member: ZipMember, location: String, into segments: [UnsafeMutableRawBufferPointer], wholeMember: Bool,
+              pieceSize: Int = defaultPieceSize) throws {
         func corrupt(_ problem: String) -> EmbeddingFileError { EmbeddingFileError(.corrupt, location, problem) }
         if member.flags & 1 != 0 {
             throw EmbeddingFileError(.unsupported, location, "the member is encrypted")
@@ -190,6 +192,13 @@ final class ZipDirectory: @unchecked Sendable {  // immutable; reads are positio
             guard member.compressedSize == member.uncompressedSize else {
                 throw corrupt("the stored member's sizes disagree (\(member.compressedSize) vs \(member.uncompressedSize) bytes)")
             }
+            if wholeMember {
+                // Read and checksum in parallel pieces: each core copies a piece
+                // from the page cache and checksums it while it is still in cache.
+                let actual = try Self.readChecksummed(file, segments: segments, at: dataOffset, pieceSize: pieceSize)
+                guard actual == member.crc32 else { throw crcMismatch(member.crc32, actual, corrupt) }
+                return
+            }
             var offset = dataOffset
             for segment in segments where segment.count > 0 {
                 try file.read(into: segment.baseAddress!, count: segment.count, at: offset, what: "the member's data")
@@ -205,11 +214,13 @@ final class ZipDirectory: @unchecked Sendable {  // immutable; reads are positio
             throw EmbeddingFileError(.unsupported, location, "the member uses zip compression method \(member.method); curator reads stored (0) and deflated (8) members")
         }
         if wholeMember {
-            let actual = Self.checksum(segments)
-            guard actual == member.crc32 else {
-                throw corrupt("damaged: CRC-32 mismatch (the archive says \(hex(member.crc32)), the data gives \(hex(actual)))")
-            }
+            let actual = Self.checksum(segments, pieceSize: pieceSize)
+            guard actual == member.crc32 else { throw crcMismatch(member.crc32, actual, corrupt) }
         }
+    }
+
+    private func crcMismatch(_ stored: UInt32, _ actual: UInt32, _ corrupt: (String) -> EmbeddingFileError) -> EmbeddingFileError {
+        corrupt("damaged: CRC-32 mismatch (the archive says \(hex(stored)), the data gives \(hex(actual)))")
     }
 
     private func inflateMember(_ member: ZipMember, from dataOffset: Int, into segments: [UnsafeMutableRawBufferPointer],
@@ -272,18 +283,87 @@ final class ZipDirectory: @unchecked Sendable {  // immutable; reads are positio
         }
     }
 
-    /// zlib's CRC-32 of the segments in order, in pieces its 32-bit length allows.
-    static func checksum(_ segments: [UnsafeMutableRawBufferPointer]) -> UInt32 {
-        var crc: UInt = 0
-        for segment in segments {
+    /// A stretch of destination memory and where its bytes come from.
+    /// `@unchecked Sendable`: each piece is written by exactly one worker.
+    private struct Piece: @unchecked Sendable {
+        let destination: UnsafeMutableRawPointer
+        let count: Int
+        let fileOffset: Int
+    }
+
+    /// The segments cut into pieces of at most `size` bytes, in order.
+    private static func pieces(_ segments: [UnsafeMutableRawBufferPointer], from offset: Int, size: Int) -> [Piece] {
+        var pieces: [Piece] = []
+        var fileOffset = offset
+        for segment in segments where segment.count > 0 {
             var done = 0
             while done < segment.count {
-                let n = min(segment.count - done, 1 << 30)
-                crc = crc32(crc, (segment.baseAddress! + done).assumingMemoryBound(to: UInt8.self), UInt32(n))
+                let n = min(size, segment.count - done)
+                pieces.append(Piece(destination: segment.baseAddress! + done, count: n, fileOffset: fileOffset))
                 done += n
+                fileOffset += n
             }
         }
-        return UInt32(truncatingIfNeeded: crc)
+        return pieces
+    }
+
+    /// Pieces big enough to amortise a task, small enough to stay in cache and share the cores.
+    static let defaultPieceSize = 4 << 20
+
+    /// Reads the stored bytes at `offset` into `segments` and returns their
+    /// CRC-32, both done piece by piece on all cores.
+    private static func readChecksummed(_ file: RawFile, segments: [UnsafeMutableRawBufferPointer], at offset: Int,
+                                        pieceSize: Int) throws -> UInt32 {
+        let pieces = pieces(segments, from: offset, size: pieceSize)
+        let results = PieceResults(count: pieces.count)
+        DispatchQueue.concurrentPerform(iterations: pieces.count) { k in
+            let piece = pieces[k]
+            do {
+                try file.read(into: piece.destination, count: piece.count, at: piece.fileOffset, what: "the member's data")
+                results.set(k, crc: crc(piece.destination, piece.count))
+            } catch {
+                results.fail(error)
+            }
+        }
+        return try results.combined(lengths: pieces.map(\.count))
+    }
+
+    /// zlib's CRC-32 of the segments in order, computed piece by piece on all cores.
+    static func checksum(_ segments: [UnsafeMutableRawBufferPointer], pieceSize: Int = defaultPieceSize) -> UInt32 {
+        let pieces = pieces(segments, from: 0, size: pieceSize)
+        let results = PieceResults(count: pieces.count)
+        DispatchQueue.concurrentPerform(iterations: pieces.count) { k in
+            results.set(k, crc: crc(pieces[k].destination, pieces[k].count))
+        }
+        return (try? results.combined(lengths: pieces.map(\.count))) ?? 0
+    }
+
+    private static func crc(_ bytes: UnsafeMutableRawPointer, _ count: Int) -> UInt {
+        crc32(0, bytes.assumingMemoryBound(to: UInt8.self), UInt32(count))  // pieces are far below 4 GiB
+    }
+
+    /// The per-piece CRCs (and the first error) of a parallel pass.
+    private final class PieceResults: @unchecked Sendable {  // guarded by `lock`
+        private let lock = NSLock()
+        private var crcs: [UInt]
+        private var error: (any Error)?
+
+        init(count: Int) { crcs = Array(repeating: 0, count: count) }
+
+        func set(_ k: Int, crc: UInt) { lock.withLock { crcs[k] = crc } }
+        func fail(_ e: any Error) { lock.withLock { if error == nil { error = e } } }
+
+        /// The CRC of all pieces in order (zlib combines CRCs of consecutive runs).
+        func combined(lengths: [Int]) throws -> UInt32 {
+            try lock.withLock {
+                if let error { throw error }
+                var crc: UInt = 0
+                for (k, length) in lengths.enumerated() {
+                    crc = k == 0 ? crcs[0] : crc32_combine(crc, crcs[k], off_t(length))
+                }
+                return UInt32(truncatingIfNeeded: crc)
+            }
+        }
     }
 }
 
