@@ -60,9 +60,9 @@ public enum PhotoMapIndex {
         let matrix = try archive.floatMatrix("embeddings")
         let rows = matrix.rows
 
-        let filenameArray = try archive.array("filenames")
-        let filenames = try filenameArray.strings()
-        let filenameBytes = try filenameArray.fileSystemPaths()
+        let filenameBytes = try archive.array("filenames").fileSystemPaths()
+        // Escaped bytes are never valid UTF-8 (Python would have decoded them), so they show as U+FFFD.
+        let filenames = filenameBytes.map { String(decoding: $0, as: UTF8.self) }
         guard filenames.count == rows else {
             throw EmbeddingFileError(.mismatch, archive.url.path,
                                      "key 'filenames' has \(filenames.count) entries but key 'embeddings' has \(rows) rows")
@@ -116,13 +116,46 @@ public enum PhotoMapIndex {
 }
 
 /// The index of the first row holding a NaN or infinity, if any: such a row
-/// would silently poison every distance computed against it.
+/// would silently poison every distance computed against it. Rows are
+/// checked in parallel blocks, eight values at a time.
 func firstNonFiniteRow(_ matrix: EmbeddingMatrix) -> Int? {
-    for i in 0..<matrix.rows {
-        let row = matrix.row(i)
-        var sum: Float = 0
-        for j in 0..<matrix.dimension { sum += row[j] * 0 }  // NaN and ±inf survive multiplication by 0
-        if !sum.isFinite || sum.isNaN { return i }
+    let rows = matrix.rows, dimension = matrix.dimension
+    guard rows > 0, dimension > 0 else { return nil }
+    let blockRows = max(1, (1 << 20) / dimension)  // about 4 MB per task
+    let blocks = (rows + blockRows - 1) / blockRows
+    let found = FirstRow()
+    let base = SendablePointer(matrix.row(0))
+    DispatchQueue.concurrentPerform(iterations: blocks) { b in
+        for i in b * blockRows..<min(rows, (b + 1) * blockRows) {
+            let row = base.pointer + i * dimension
+            // NaN and ±inf survive multiplication by 0; finite values give 0.
+            var acc = SIMD8<Float>(repeating: 0)
+            var j = 0
+            while j + 8 <= dimension {
+                acc += UnsafeRawPointer(row + j).loadUnaligned(as: SIMD8<Float>.self) * 0
+                j += 8
+            }
+            var tail: Float = 0
+            while j < dimension { tail += row[j] * 0; j += 1 }
+            if !(acc.sum() + tail).isFinite {
+                found.offer(i)
+                return
+            }
+        }
     }
-    return nil
+    return found.row
+}
+
+/// A pointer handed to parallel workers that only read through it.
+struct SendablePointer: @unchecked Sendable {  // the matrix outlives the parallel loop and is not written meanwhile
+    let pointer: UnsafeMutablePointer<Float>
+    init(_ pointer: UnsafeMutablePointer<Float>) { self.pointer = pointer }
+}
+
+/// The smallest row index offered by parallel workers.
+final class FirstRow: @unchecked Sendable {  // guarded by `lock`
+    private let lock = NSLock()
+    private var first: Int?
+    var row: Int? { lock.withLock { first } }
+    func offer(_ i: Int) { lock.withLock { first = min(first ?? i, i) } }
 }
