@@ -85,14 +85,10 @@ local function why(img)
   return issues and #issues > 0 and ("  [" .. table.concat(issues, ", ") .. "]") or ""
 end
 
--- Files curator could not use never reach a selection: list them first.
+-- Files curator could not use never reach a selection: list them first
+-- (a:skipped() includes images whose pixels could not be decoded).
 local unreadable = {}
 for _, s in ipairs(a:skipped()) do unreadable[#unreadable + 1] = s.path .. ": " .. s.reason end
-for _, img in ipairs(a) do
-  if img.stats == nil and a.embedder == "pixels" then
-    unreadable[#unreadable + 1] = img.path .. ": could not be decoded (no pixels)"
-  end
-end
 if #unreadable > 0 then
   print(("%d file(s) could not be read (fix or delete them):"):format(#unreadable))
   for _, line in ipairs(unreadable) do print("  " .. line) end

@@ -56,6 +56,13 @@ final class EmbeddingImportTests: XCTestCase {
         assertImport3(try load("nopaths.npz", pathList: "lists/list.csv"))
     }
 
+    func testPathsThatAreNotUTF8KeepTheirBytes() throws {
+        let expected = (NumpyFixtures.section("nonutf8")["bytes"] as! [[Int]]).map { $0.map(UInt8.init) }
+        XCTAssertEqual(try load("nonutf8/m.npy").pathBytes, expected)
+        XCTAssertEqual(try EmbeddingImport.load(NumpyFixtures.url("npz/photomap_nonutf8.npz")).pathBytes, expected)
+        XCTAssertEqual(try load("emb_paths.npz").pathBytes, NumpyFixtures.strings("import3", "paths").map { Array($0.utf8) })
+    }
+
     func testNpyWithoutAPathList() {
         XCTAssertFileError(.missing, ["lonely.npy", "no path list", "lonely.txt, lonely.paths.txt, paths.txt"]) { try load("orphan/lonely.npy") }
     }
@@ -100,7 +107,7 @@ final class EmbeddingImportTests: XCTestCase {
 
     func testPathListFormats() throws {
         XCTAssertEqual(try PathList.csvRows("a,\"b, c\"\r\n\"say \"\"hi\"\"\",d\n", location: "x"), [["a", "b, c"], ["say \"hi\"", "d"]])
-        XCTAssertEqual(PathList.lines("a\r\n\nb\n"), ["a", "b"])
+        XCTAssertEqual(PathList.lineBytes(Data("a\r\n\nb\rc\n".utf8)), [Array("a".utf8), Array("b".utf8), Array("c".utf8)])
         XCTAssertEqual(try PathList.csvPaths("one.jpg\ntwo.jpg\n", location: "x"), ["one.jpg", "two.jpg"])
         XCTAssertFileError(.missing, ["x", "no path column", "columns: a, b"]) { try PathList.csvPaths("a,b\n1,2\n", location: "x") }
         XCTAssertFileError(.corrupt, ["x", "not closed"]) { try PathList.csvRows("\"open", location: "x") }

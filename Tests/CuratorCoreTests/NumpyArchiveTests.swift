@@ -76,6 +76,51 @@ final class NumpyArchiveTests: XCTestCase {
         XCTAssertFileError(.unreadable, ["missing.npz", "cannot open"]) { try archive("missing.npz") }
     }
 
+    func testFloatMatrixReadStraightIntoTheMatrix() throws {
+        for name in ["photomap_f32.npz", "photomap_deflated.npz"] {
+            let m = try archive(name).floatMatrix("embeddings")
+            XCTAssertEqual((0..<m.rows).flatMap { m.vector($0) }, NumpyFixtures.floats("photomap", "raw_f32"), name)
+        }
+        let half = try archive("photomap_f16.npz").floatMatrix("embeddings")
+        XCTAssertEqual(half.rows, 5)
+        XCTAssertFileError(.corrupt, ["bad_corrupt_member.npz: key 'embeddings'", "CRC-32 mismatch"]) {
+            try archive("bad_corrupt_member.npz").floatMatrix("embeddings")
+        }
+        XCTAssertFileError(.corrupt, ["bad_truncated_member.npz: key 'embeddings'"]) {
+            try archive("bad_truncated_member.npz").floatMatrix("embeddings")
+        }
+        XCTAssertFileError(.corrupt, ["bad_shape_mismatch.npz: key 'embeddings'", "data is 160 bytes", "needs 192 bytes"]) {
+            try archive("bad_shape_mismatch.npz").floatMatrix("embeddings")
+        }
+        XCTAssertFileError(.wrongType, ["photomap_f32.npz: key 'filenames'", "expected a 2-D matrix"]) {
+            try archive("photomap_f32.npz").floatMatrix("filenames")
+        }
+    }
+
+    func testParallelPiecesGiveTheSameBytesAndChecksum() throws {
+        for name in ["photomap_f32.npz", "photomap_deflated.npz"] {
+            let directory = try ZipDirectory(NumpyFixtures.url("npz/\(name)"))
+            let member = directory.members.first { $0.name == "embeddings.npy" }!
+            let whole = try directory.read(member, location: name)
+            for pieceSize in [1, 7, 100, 4096] {
+                let split = ByteBlock(count: member.uncompressedSize)
+                let head = 37  // an odd split between two segments, as header and matrix
+                try directory.read(member, location: name, into: [
+                    UnsafeMutableRawBufferPointer(start: split.base, count: head),
+                    UnsafeMutableRawBufferPointer(start: split.base + head, count: split.count - head),
+                ], wholeMember: true, pieceSize: pieceSize)
+                XCTAssertEqual(memcmp(split.base, whole.base, whole.count), 0, "\(name) pieces of \(pieceSize)")
+            }
+        }
+        let damaged = try ZipDirectory(NumpyFixtures.url("npz/bad_corrupt_member.npz"))
+        let member = damaged.members.first { $0.name == "embeddings.npy" }!
+        let block = ByteBlock(count: member.uncompressedSize)
+        XCTAssertFileError(.corrupt, ["CRC-32 mismatch"]) {
+            try damaged.read(member, location: "x", into: [UnsafeMutableRawBufferPointer(start: block.base, count: block.count)],
+                             wholeMember: true, pieceSize: 13)
+        }
+    }
+
     func testConcurrentReadsOfOneArchive() throws {
         let a = try archive("photomap_deflated.npz")
         let expected = try a.array("embeddings").doubles()

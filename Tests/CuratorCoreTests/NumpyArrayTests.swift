@@ -56,6 +56,19 @@ final class NumpyArrayTests: XCTestCase {
         XCTAssertEqual(m.vector(0) + m.vector(1), NumpyFixtures.floats("v1_f4", "values"))
     }
 
+    func testFloatMatrixStraightFromAFile() throws {
+        let m = try NumpyArray.floatMatrix(contentsOf: NumpyFixtures.url("npy/v1_f4.npy"))
+        XCTAssertEqual(m.vector(0) + m.vector(1), NumpyFixtures.floats("v1_f4", "values"))
+        let f = try NumpyArray.floatMatrix(contentsOf: NumpyFixtures.url("npy/fortran_f4.npy"))
+        XCTAssertEqual((0..<3).flatMap { f.vector($0) }, NumpyFixtures.floats("fortran_f4", "values"))
+        XCTAssertFileError(.corrupt, ["shape_mismatch.npy", "needs 48 bytes"]) {
+            try NumpyArray.floatMatrix(contentsOf: NumpyFixtures.url("npy/shape_mismatch.npy"))
+        }
+        XCTAssertFileError(.wrongType, ["i4.npy", "expected a 2-D matrix"]) {
+            try NumpyArray.floatMatrix(contentsOf: NumpyFixtures.url("npy/i4.npy"))
+        }
+    }
+
     func testVersion2Float64() throws {
         let a = try array("v2_f8.npy")
         XCTAssertEqual(a.header.version.major, 2)

@@ -26,7 +26,7 @@ T.test("Scenario A lists the unreadable files and excludes the outliers FPS keep
   local out, err, code = T.run({ clean, dir, "--rounds", "1", "--yes" })
   T.eq(code, 0, err)
   T.contains(out, "3 file(s) could not be read")
-  T.contains(out, "inbox/IMG_0001.jpg: could not be decoded")
+  T.contains(out, "inbox/IMG_0001.jpg: truncated or corrupt JPEG")
   T.contains(out, "inbox/IMG_0002.jpg: empty file")
   T.contains(out, "inbox/notes.png: not an image")
   T.contains(out, "round 1:")

@@ -116,8 +116,8 @@ extension Album {
         let matcher = PathMatcher(album: self)
         var rowIDs: [Int64?] = []
         var covered = Set<Int64>()
-        for path in imported.paths {
-            if let id = matcher.imageID(for: path), covered.insert(id).inserted {
+        for path in imported.pathBytes {
+            if let id = matcher.imageID(forBytes: path), covered.insert(id).inserted {
                 rowIDs.append(id)
             } else {
                 rowIDs.append(nil)

@@ -13,8 +13,12 @@ struct PathMatcher {
     }
 
     /// The image id `path` names, if any.
-    func imageID(for path: String) -> Int64? {
-        var bytes = Array(path.utf8)
+    func imageID(for path: String) -> Int64? { imageID(forBytes: Array(path.utf8)) }
+
+    /// The image id the path `bytes` names, if any (exact file-system bytes,
+    /// so names that are not UTF-8 match too).
+    func imageID(forBytes path: [UInt8]) -> Int64? {
+        var bytes = path
         let prefix = root + [UInt8(ascii: "/")]
         if bytes.starts(with: prefix) {
             bytes.removeFirst(prefix.count)

@@ -2,8 +2,11 @@ import Foundation
 
 /// Embeddings imported from files another tool wrote, with the image path of each row.
 public struct ImportedEmbeddings: Sendable {
-    /// One path per row, as the file or path list gives it (absolute or relative).
+    /// One path per row, as the file or path list gives it (absolute or
+    /// relative), for display (bytes that are not UTF-8 show as U+FFFD).
     public let paths: [String]
+    /// The same paths as exact file-system bytes: match rows to files by these.
+    public let pathBytes: [[UInt8]]
     /// One L2-normalised float32 row per path.
     public let matrix: EmbeddingMatrix
     /// The model that made the embeddings, when the file says (`model_id`).
@@ -52,25 +55,25 @@ public enum EmbeddingImport {
         let archive = try NumpyArchive(contentsOf: url)
         if pathList == nil, PhotoMapIndex.looksLikeIndex(archive) {
             let index = try PhotoMapIndex.read(archive)
-            return ImportedEmbeddings(paths: index.filenames, matrix: index.matrix, modelID: index.modelID,
+            return ImportedEmbeddings(paths: index.filenames, pathBytes: index.filenameBytes, matrix: index.matrix, modelID: index.modelID,
                                       source: "PhotoMapAI index \(url.path)", notes: index.notes)
         }
 
         let matrixKey = try findMatrixKey(archive)
-        let matrix = try archive.array(matrixKey).floatMatrix()
+        let matrix = try archive.floatMatrix(matrixKey)
         var notes: [String] = []
         for key in archive.keys where try archive.header(key).dtype == .object {
             notes.append("\(archive.location(of: key)): object array (pickled Python objects) skipped; curator never unpickles")
         }
 
-        let paths: [String]
+        let paths: [[UInt8]]
         let pathSource: String
         if let pathList {
-            (paths, pathSource) = (try PathList.read(pathList), pathList.path)
+            (paths, pathSource) = (try PathList.readBytes(pathList), pathList.path)
         } else if let key = pathKeys.first(where: archive.contains) {
-            (paths, pathSource) = (try archive.array(key).strings(), "key '\(key)'")
+            (paths, pathSource) = (try archive.array(key).fileSystemPaths(), "key '\(key)'")
         } else if let list = companionPathList(of: url) {
-            (paths, pathSource) = (try PathList.read(list), list.path)
+            (paths, pathSource) = (try PathList.readBytes(list), list.path)
         } else {
             throw EmbeddingFileError(.missing, url.path, "no paths: expected key \(quotedList(pathKeys)) or a path list beside it (\(companionNames(of: url).joined(separator: ", "))); keys: \(archive.keys.joined(separator: ", "))")
         }
@@ -79,7 +82,7 @@ public enum EmbeddingImport {
         var modelID: String?
         if archive.contains("model_id"), let id = try? archive.array("model_id").scalarString(), !id.isEmpty { modelID = id }
         try finish(matrix, paths: paths, location: archive.location(of: matrixKey))
-        return ImportedEmbeddings(paths: paths, matrix: matrix, modelID: modelID,
+        return ImportedEmbeddings(paths: paths.map(display), pathBytes: paths, matrix: matrix, modelID: modelID,
                                   source: "\(url.path) (key '\(matrixKey)', paths from \(pathSource))", notes: notes)
     }
 
@@ -107,11 +110,11 @@ public enum EmbeddingImport {
         guard let list = pathList ?? companionPathList(of: url) else {
             throw EmbeddingFileError(.missing, url.path, "no path list: looked for \(companionNames(of: url).joined(separator: ", ")) beside it; give one explicitly (text, one path per line)")
         }
-        let matrix = try NumpyArray(contentsOf: url).floatMatrix()
-        let paths = try PathList.read(list)
+        let matrix = try NumpyArray.floatMatrix(contentsOf: url)
+        let paths = try PathList.readBytes(list)
         try checkCount(paths.count, pathSource: list.path, rows: matrix.rows, matrixSource: url.path)
         try finish(matrix, paths: paths, location: url.path)
-        return ImportedEmbeddings(paths: paths, matrix: matrix, modelID: nil,
+        return ImportedEmbeddings(paths: paths.map(display), pathBytes: paths, matrix: matrix, modelID: nil,
                                   source: "\(url.path) (paths from \(list.path))", notes: [])
     }
 
@@ -171,7 +174,7 @@ public enum EmbeddingImport {
             row += rows
         }
         try finish(matrix, paths: paths, location: embeddingsFolder.path)
-        return ImportedEmbeddings(paths: paths, matrix: matrix, modelID: nil,
+        return ImportedEmbeddings(paths: paths.map(display), pathBytes: paths, matrix: matrix, modelID: nil,
                                   source: "clip-retrieval shards \(embeddingsFolder.path) (\(shards.count) shard\(shards.count == 1 ? "" : "s")) with paths from \(pathSource)",
                                   notes: [])
     }
@@ -188,12 +191,12 @@ public enum EmbeddingImport {
         }.sorted { $0.0 < $1.0 }
     }
 
-    static func clipPaths(root: URL, shards: [(number: Int, url: URL)], rowsPerShard: [Int], pathList: URL?) throws -> ([String], String) {
+    static func clipPaths(root: URL, shards: [(number: Int, url: URL)], rowsPerShard: [Int], pathList: URL?) throws -> ([[UInt8]], String) {
         let fm = FileManager.default
         let total = rowsPerShard.reduce(0, +)
         let shardSource = shards.count == 1 ? shards[0].url.path : "the \(shards.count) shards in \(shards[0].url.deletingLastPathComponent().path)"
         for list in [pathList, root.appendingPathComponent("paths.txt")].compactMap({ $0 }) where fm.fileExists(atPath: list.path) {
-            let paths = try PathList.read(list)
+            let paths = try PathList.readBytes(list)
             try checkCount(paths.count, pathSource: list.path, rows: total, matrixSource: shardSource)
             return (paths, list.path)
         }
@@ -201,13 +204,13 @@ public enum EmbeddingImport {
 
         // Per-shard metadata, as clip-retrieval writes it (but in a format curator reads).
         let metadata = root.appendingPathComponent("metadata")
-        var paths: [String] = []
+        var paths: [[UInt8]] = []
         paths.reserveCapacity(total)
         var missing = false
         for (shard, rows) in zip(shards, rowsPerShard) {
             let candidates = ["txt", "csv", "json"].map { metadata.appendingPathComponent("metadata_\(shard.number).\($0)") }
             guard let list = candidates.first(where: { fm.fileExists(atPath: $0.path) }) else { missing = true; break }
-            let shardPaths = try PathList.read(list)
+            let shardPaths = try PathList.readBytes(list)
             try checkCount(shardPaths.count, pathSource: list.path, rows: rows, matrixSource: shard.url.path)
             paths += shardPaths
         }
@@ -236,12 +239,14 @@ public enum EmbeddingImport {
     }
 
     /// Refuses rows with NaN/infinity, then normalises.
-    static func finish(_ matrix: EmbeddingMatrix, paths: [String], location: String) throws {
+    static func finish(_ matrix: EmbeddingMatrix, paths: [[UInt8]], location: String) throws {
         if let row = firstNonFiniteRow(matrix) {
-            throw EmbeddingFileError(.corrupt, location, "row \(row) (\(paths[row])) holds NaN or infinite values")
+            throw EmbeddingFileError(.corrupt, location, "row \(row) (\(display(paths[row]))) holds NaN or infinite values")
         }
         matrix.normalizeRows()
     }
+
+    static func display(_ path: [UInt8]) -> String { String(decoding: path, as: UTF8.self) }
 
     static func quotedList(_ names: [String]) -> String {
         names.dropLast().map { "'\($0)'" }.joined(separator: ", ") + ", or '\(names.last ?? "")'"

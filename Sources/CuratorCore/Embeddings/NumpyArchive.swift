@@ -63,6 +63,33 @@ public final class NumpyArchive: @unchecked Sendable {
         return try NumpyArray(block: block, location: location(of: key))
     }
 
+    /// Array `key` as a float32 matrix, rows as stored (see `NumpyArray.floatMatrix()`).
+    /// A float32 matrix in C order is read from the archive straight into the
+    /// matrix's memory, so no second copy of a large index is ever held.
+    public func floatMatrix(_ key: String) throws -> EmbeddingMatrix {
+        let member = try self.member(key)
+        let header = try self.header(key)
+        #if _endian(little)
+        let direct = header.dtype == .float32 && !header.isFortranOrder && header.shape.count == 2
+        #else
+        let direct = false
+        #endif
+        guard direct else { return try array(key).floatMatrix() }
+        let location = location(of: key)
+        try NumpyArray.checkDataLength(member.uncompressedSize - header.dataOffset, header: header, location: location)
+        let matrix = EmbeddingMatrix(rows: header.shape[0], dimension: header.shape[1])
+        let head = ByteBlock(count: header.dataOffset)
+        try directory.read(member, location: location, into: [
+            UnsafeMutableRawBufferPointer(start: head.base, count: head.count),
+            UnsafeMutableRawBufferPointer(start: matrix.storage.baseAddress!, count: matrix.byteCount),
+        ], wholeMember: true)
+        // The CRC covered this second reading of the header too; it must be the one planned with.
+        guard try NumpyArray.header(in: head, location: location) == header else {
+            throw EmbeddingFileError(.corrupt, location, "the array header changed while it was being read")
+        }
+        return matrix
+    }
+
     private func member(_ key: String) throws -> ZipMember {
         guard let member = members[key] else {
             let list = keys.isEmpty ? "the archive is empty" : "keys: " + keys.joined(separator: ", ")

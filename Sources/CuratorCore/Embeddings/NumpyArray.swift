@@ -36,32 +36,46 @@ public struct NumpyArray: Sendable {
     /// Reads an `.npy` file; the data goes from the file straight to its buffer.
     public init(contentsOf url: URL) throws {
         let file = try RawFile(url)
-        let location = url.path
-        let prefix = try file.bytes(count: min(file.size, NumpyHeader.prefixLength), at: 0, what: "the .npy header")
-        let total = try NumpyHeader.totalLength(prefix: prefix, location: location)
-        guard total <= file.size else {
-            throw EmbeddingFileError(.corrupt, location, "truncated: the .npy header claims \(total) bytes but the file has \(file.size)")
-        }
-        let header = try NumpyHeader.parse(file.bytes(count: total, at: 0, what: "the .npy header"), location: location)
+        let header = try Self.header(of: file)
         guard let needed = header.dataByteCount else {
-            self.init(header: header, location: location, block: nil, dataStart: 0)
+            self.init(header: header, location: url.path, block: nil, dataStart: 0)
             return
         }
-        try Self.checkDataLength(file.size - total, header: header, location: location)
+        try Self.checkDataLength(file.size - header.dataOffset, header: header, location: url.path)
         let block = ByteBlock(count: needed)
-        try file.read(into: block.base, count: needed, at: total, what: "the array data")
-        try self.init(reordering: header, location: location, block: block, dataStart: 0)
+        try file.read(into: block.base, count: needed, at: header.dataOffset, what: "the array data")
+        try self.init(reordering: header, location: url.path, block: block, dataStart: 0)
     }
 
     /// Reads only the header of the `.npy` file at `url`.
     public static func header(contentsOf url: URL) throws -> NumpyHeader {
-        let file = try RawFile(url)
+        try header(of: RawFile(url))
+    }
+
+    private static func header(of file: RawFile) throws -> NumpyHeader {
         let prefix = try file.bytes(count: min(file.size, NumpyHeader.prefixLength), at: 0, what: "the .npy header")
-        let total = try NumpyHeader.totalLength(prefix: prefix, location: url.path)
+        let total = try NumpyHeader.totalLength(prefix: prefix, location: file.path)
         guard total <= file.size else {
-            throw EmbeddingFileError(.corrupt, url.path, "truncated: the .npy header claims \(total) bytes but the file has \(file.size)")
+            throw EmbeddingFileError(.corrupt, file.path, "truncated: the .npy header claims \(total) bytes but the file has \(file.size)")
         }
-        return try NumpyHeader.parse(file.bytes(count: total, at: 0, what: "the .npy header"), location: url.path)
+        return try NumpyHeader.parse(file.bytes(count: total, at: 0, what: "the .npy header"), location: file.path)
+    }
+
+    /// The `.npy` file at `url` as a float32 matrix (see `floatMatrix()`); a
+    /// float32 matrix in C order is read straight into the matrix's memory.
+    public static func floatMatrix(contentsOf url: URL) throws -> EmbeddingMatrix {
+        let file = try RawFile(url)
+        let header = try Self.header(of: file)
+        #if _endian(little)
+        let direct = header.dtype == .float32 && !header.isFortranOrder && header.shape.count == 2
+        #else
+        let direct = false
+        #endif
+        guard direct else { return try NumpyArray(contentsOf: url).floatMatrix() }
+        try checkDataLength(file.size - header.dataOffset, header: header, location: url.path)
+        let matrix = EmbeddingMatrix(rows: header.shape[0], dimension: header.shape[1])
+        try file.read(into: matrix.storage.baseAddress!, count: matrix.byteCount, at: header.dataOffset, what: "the array data")
+        return matrix
     }
 
     /// Parses `.npy` bytes held in memory; `location` names them in errors.
@@ -209,7 +223,9 @@ public struct NumpyArray: Sendable {
     }
 
     /// The strings of a 1-D or 0-d unicode (`U`) or bytes (`S`, as UTF-8)
-    /// array, with numpy's trailing NUL padding removed.
+    /// array, with numpy's trailing NUL padding removed. Code points that are
+    /// not characters (Python's surrogate escapes of file names that are not
+    /// UTF-8) show as U+FFFD; `fileSystemPaths()` keeps their bytes.
     public func strings() throws -> [String] {
         try requireData()
         guard dtype.isString else {
@@ -221,6 +237,42 @@ public struct NumpyArray: Sendable {
         var out: [String] = []
         out.reserveCapacity(count)
         for k in 0..<count { out.append(try string(at: k)) }
+        return out
+    }
+
+    /// The elements of a 1-D or 0-d string array as file-system path bytes:
+    /// UTF-8, except that Python's surrogate escapes (U+DC80–U+DCFF, how
+    /// `os.fsdecode` spells bytes of a name that are not UTF-8) become the
+    /// bytes they stand for, as `os.fsencode` would write them. `S` arrays give
+    /// their bytes as stored.
+    public func fileSystemPaths() throws -> [[UInt8]] {
+        try requireData()
+        guard dtype.isString else {
+            throw wrongType("has dtype \(dtype); expected paths (a numpy unicode array such as <U40)")
+        }
+        guard shape.count <= 1 else {
+            throw wrongType("is \(describeShape); expected a 1-D list of paths")
+        }
+        var out: [[UInt8]] = []
+        out.reserveCapacity(count)
+        for k in 0..<count {
+            switch dtype {
+            case .unicode(let n):
+                var invalid: UInt32?
+                out.append(utf8(at: k, characters: n) { code in
+                    if (0xDC80...0xDCFF).contains(code) { return [UInt8(code - 0xDC00)] }
+                    invalid = invalid ?? code
+                    return []
+                })
+                if let code = invalid {
+                    throw EmbeddingFileError(.corrupt, location, "element \(k) holds an invalid code point 0x\(String(code, radix: 16)), which is neither a character nor an escaped file-name byte")
+                }
+            case .bytes(let n):
+                out.append(Array(byteString(at: k, length: n)))
+            default:
+                break
+            }
+        }
         return out
     }
 
@@ -280,29 +332,46 @@ public struct NumpyArray: Sendable {
     private func string(at k: Int) throws -> String {
         switch dtype {
         case .unicode(let n):
-            let start = k * n * 4
-            var length = n
-            while length > 0, raw.loadUnaligned(fromByteOffset: start + (length - 1) * 4, as: UInt32.self) == 0 { length -= 1 }
-            var scalars = String.UnicodeScalarView()
-            for c in 0..<length {
-                let code = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: start + c * 4, as: UInt32.self))
-                guard let scalar = Unicode.Scalar(code) else {
-                    throw EmbeddingFileError(.corrupt, location, "element \(k) holds an invalid Unicode code point 0x\(String(code, radix: 16))")
-                }
-                scalars.append(scalar)
-            }
-            return String(scalars)
+            return String(decoding: utf8(at: k, characters: n) { _ in [0xEF, 0xBF, 0xBD] }, as: UTF8.self)  // U+FFFD
         case .bytes(let n):
-            var length = n
-            while length > 0, raw.load(fromByteOffset: k * n + length - 1, as: UInt8.self) == 0 { length -= 1 }
-            let bytes = UnsafeRawBufferPointer(start: raw + k * n, count: length)
-            guard let s = String(validating: bytes, as: UTF8.self) else {
-                throw EmbeddingFileError(.corrupt, location, "element \(k) is not valid UTF-8")
-            }
-            return s
+            return String(decoding: byteString(at: k, length: n), as: UTF8.self)
         default:
             throw wrongType("has dtype \(dtype); expected strings")
         }
+    }
+
+    /// Element `k` of a `U<n>` array (UTF-32LE, trailing NULs dropped) as
+    /// UTF-8; code points that are not Unicode scalars are spelled by `invalid`.
+    private func utf8(at k: Int, characters n: Int, invalid: (UInt32) -> [UInt8]) -> [UInt8] {
+        let start = k * n * 4
+        var length = n
+        while length > 0, raw.loadUnaligned(fromByteOffset: start + (length - 1) * 4, as: UInt32.self) == 0 { length -= 1 }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(length)
+        for c in 0..<length {
+            let code = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: start + c * 4, as: UInt32.self))
+            switch code {
+            case 0..<0x80:
+                bytes.append(UInt8(code))
+            case 0x80..<0x800:
+                bytes.append(UInt8(0xC0 | code >> 6)); bytes.append(UInt8(0x80 | code & 0x3F))
+            case 0xD800...0xDFFF, 0x110000...:
+                bytes.append(contentsOf: invalid(code))
+            case 0x800..<0x10000:
+                bytes.append(UInt8(0xE0 | code >> 12)); bytes.append(UInt8(0x80 | code >> 6 & 0x3F)); bytes.append(UInt8(0x80 | code & 0x3F))
+            default:
+                bytes.append(UInt8(0xF0 | code >> 18)); bytes.append(UInt8(0x80 | code >> 12 & 0x3F))
+                bytes.append(UInt8(0x80 | code >> 6 & 0x3F)); bytes.append(UInt8(0x80 | code & 0x3F))
+            }
+        }
+        return bytes
+    }
+
+    /// The bytes of element `k` of an `S<n>` array, without trailing NULs.
+    private func byteString(at k: Int, length n: Int) -> UnsafeRawBufferPointer {
+        var length = n
+        while length > 0, raw.load(fromByteOffset: k * n + length - 1, as: UInt8.self) == 0 { length -= 1 }
+        return UnsafeRawBufferPointer(start: raw + k * n, count: length)
     }
 
     private func describeElement(_ k: Int) -> String {

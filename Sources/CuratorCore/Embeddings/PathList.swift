@@ -9,25 +9,31 @@ public enum PathList {
     /// Column or field names that hold paths, in order of preference (case-insensitive).
     public static let pathFields = ["image_path", "path", "filepath", "file_path", "filename", "file", "url"]
 
-    /// Reads the paths in `url`, choosing the format by its extension (`.csv`, `.json`, anything else is text).
+    /// Reads the paths in `url`, choosing the format by its extension (`.csv`,
+    /// `.json`, anything else is text), for display (invalid UTF-8 shows as U+FFFD).
     public static func read(_ url: URL) throws -> [String] {
+        try readBytes(url).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Reads the paths in `url` as file-system bytes. A text list may hold
+    /// names that are not UTF-8: each line's bytes are kept exactly.
+    public static func readBytes(_ url: URL) throws -> [[UInt8]] {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
             throw EmbeddingFileError(.unreadable, url.path, "cannot read the path list: \(error.localizedDescription)")
         }
+        let format = url.pathExtension.lowercased()
+        if format != "csv" && format != "json" { return lineBytes(data) }
         guard let text = String(data: data, encoding: .utf8) else {
             throw EmbeddingFileError(.corrupt, url.path, "the path list is not UTF-8 text")
         }
-        switch url.pathExtension.lowercased() {
-        case "csv": return try csvPaths(text, location: url.path)
-        case "json": return try jsonPaths(data, location: url.path)
-        default: return lines(text)
-        }
+        let paths = format == "csv" ? try csvPaths(text, location: url.path) : try jsonPaths(data, location: url.path)
+        return paths.map { Array($0.utf8) }
     }
 
-    /// Non-empty lines, split at LF, CRLF or CR (a Swift `Character` holds CRLF as one).
-    static func lines(_ text: String) -> [String] {
-        text.split(whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }).map(String.init)
+    /// Non-empty lines' bytes, split at LF, CRLF or CR.
+    static func lineBytes(_ data: Data) -> [[UInt8]] {
+        data.split(whereSeparator: { $0 == 0x0A || $0 == 0x0D }).map { Array($0) }
     }
 
     static func csvPaths(_ text: String, location: String) throws -> [String] {

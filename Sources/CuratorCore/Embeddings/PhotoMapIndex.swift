@@ -2,8 +2,12 @@ import Foundation
 
 /// The embeddings of a PhotoMapAI album, as read from its index.
 public struct PhotoMapEmbeddings: Sendable {
-    /// The absolute image paths PhotoMapAI recorded, one per row, in its order.
+    /// The absolute image paths PhotoMapAI recorded, one per row, in its order,
+    /// for display (bytes of names that are not UTF-8 show as U+FFFD).
     public let filenames: [String]
+    /// The same paths as the file system's exact bytes (Python's surrogate
+    /// escapes decoded back to bytes): match rows to files by these.
+    public let filenameBytes: [[UInt8]]
     /// Each file's modification time (seconds since 1970) when it was embedded; nil when the key is absent.
     public let modificationTimes: [Double]?
     /// One L2-normalised float32 row per file (float16 indexes are widened).
@@ -48,15 +52,17 @@ public enum PhotoMapIndex {
 
     /// Reads PhotoMapAI's keys from an open archive.
     public static func read(_ archive: NumpyArchive) throws -> PhotoMapEmbeddings {
-        let embeddings = try archive.array("embeddings")
+        let embeddings = try archive.header("embeddings")
         guard embeddings.dtype.isFloat, embeddings.shape.count == 2 else {
             throw EmbeddingFileError(.wrongType, archive.location(of: "embeddings"),
-                                     "has dtype \(embeddings.dtype) and shape \(embeddings.header.shapeText); expected an N×D float32 (or float16) matrix")
+                                     "has dtype \(embeddings.dtype) and shape \(embeddings.shapeText); expected an N×D float32 (or float16) matrix")
         }
-        let matrix = try embeddings.floatMatrix()
+        let matrix = try archive.floatMatrix("embeddings")
         let rows = matrix.rows
 
-        let filenames = try archive.array("filenames").strings()
+        let filenameBytes = try archive.array("filenames").fileSystemPaths()
+        // Escaped bytes are never valid UTF-8 (Python would have decoded them), so they show as U+FFFD.
+        let filenames = filenameBytes.map { String(decoding: $0, as: UTF8.self) }
         guard filenames.count == rows else {
             throw EmbeddingFileError(.mismatch, archive.url.path,
                                      "key 'filenames' has \(filenames.count) entries but key 'embeddings' has \(rows) rows")
@@ -104,19 +110,46 @@ public enum PhotoMapIndex {
                                      "row \(row) (\(filenames[row])) holds NaN or infinite values")
         }
         matrix.normalizeRows()
-        return PhotoMapEmbeddings(filenames: filenames, modificationTimes: modificationTimes, matrix: matrix,
+        return PhotoMapEmbeddings(filenames: filenames, filenameBytes: filenameBytes, modificationTimes: modificationTimes, matrix: matrix,
                                   modelID: modelID, dimension: matrix.dimension, notes: notes)
     }
 }
 
 /// The index of the first row holding a NaN or infinity, if any: such a row
-/// would silently poison every distance computed against it.
+/// would silently poison every distance computed against it. Rows are
+/// checked in parallel blocks, eight values at a time.
 func firstNonFiniteRow(_ matrix: EmbeddingMatrix) -> Int? {
-    for i in 0..<matrix.rows {
-        let row = matrix.row(i)
-        var sum: Float = 0
-        for j in 0..<matrix.dimension { sum += row[j] * 0 }  // NaN and ±inf survive multiplication by 0
-        if !sum.isFinite || sum.isNaN { return i }
+    let rows = matrix.rows, dimension = matrix.dimension
+    guard rows > 0, dimension > 0 else { return nil }
+    let blockRows = max(1, (1 << 20) / dimension)  // about 4 MB per task
+    let blocks = (rows + blockRows - 1) / blockRows
+    let found = FirstRow()
+    let base = SendablePointer(matrix.row(0))
+    DispatchQueue.concurrentPerform(iterations: blocks) { b in
+        for i in b * blockRows..<min(rows, (b + 1) * blockRows) {
+            let row = base.pointer + i * dimension
+            // NaN and ±inf survive multiplication by 0; finite values give 0.
+            var acc = SIMD8<Float>(repeating: 0)
+            var j = 0
+            while j + 8 <= dimension {
+                acc += UnsafeRawPointer(row + j).loadUnaligned(as: SIMD8<Float>.self) * 0
+                j += 8
+            }
+            var tail: Float = 0
+            while j < dimension { tail += row[j] * 0; j += 1 }
+            if !(acc.sum() + tail).isFinite {
+                found.offer(i)
+                return
+            }
+        }
     }
-    return nil
+    return found.row
+}
+
+/// The smallest row index offered by parallel workers.
+final class FirstRow: @unchecked Sendable {  // guarded by `lock`
+    private let lock = NSLock()
+    private var first: Int?
+    var row: Int? { lock.withLock { first } }
+    func offer(_ i: Int) { lock.withLock { first = min(first ?? i, i) } }
 }

@@ -7,7 +7,7 @@ import Darwin
 
 /// A read-only file read with positioned reads straight into caller buffers,
 /// so large arrays reach their final memory in one copy (no `Data` in between).
-final class RawFile {
+final class RawFile: @unchecked Sendable {  // immutable; pread does not move a shared file position
     /// The path as the caller gave it, for messages.
     let path: String
     /// The file's size in bytes when it was opened.
@@ -58,6 +58,7 @@ final class RawFile {
 
     /// Reads `count` bytes at `offset` into a new array (for small structures).
     func bytes(count: Int, at offset: Int, what: String) throws -> [UInt8] {
+        guard count > 0 else { return [] }
         var out = [UInt8](repeating: 0, count: count)
         try out.withUnsafeMutableBytes { try read(into: $0.baseAddress!, count: count, at: offset, what: what) }
         return out

@@ -158,6 +158,19 @@ final class ZipDirectory: @unchecked Sendable {  // immutable; reads are positio
     /// With `prefix`, reads only (up to) that many leading bytes, unchecked:
     /// enough to see an `.npy` header without loading the data.
     func read(_ member: ZipMember, location: String, prefix: Int? = nil) throws -> ByteBlock {
+        let block = ByteBlock(count: min(prefix ?? member.uncompressedSize, member.uncompressedSize))
+        try read(member, location: location, into: [UnsafeMutableRawBufferPointer(start: block.base, count: block.count)],
+                 wholeMember: prefix == nil)
+        return block
+    }
+
+    /// Reads `member`'s uncompressed bytes into `segments`, filled in order:
+    /// e.g. an `.npy` header into a small buffer and the data straight into the
+    /// matrix that keeps it. With `wholeMember`, the segments must add up to the
+    /// member's size and the CRC is checked; otherwise they take a prefix.
+    /// `pieceSize` is how much each parallel task reads and checksums.
+    func read(_ member: ZipMember, location: String, into segments: [UnsafeMutableRawBufferPointer], wholeMember: Bool,
+              pieceSize: Int = defaultPieceSize) throws {
         func corrupt(_ problem: String) -> EmbeddingFileError { EmbeddingFileError(.corrupt, location, problem) }
         if member.flags & 1 != 0 {
             throw EmbeddingFileError(.unsupported, location, "the member is encrypted")
@@ -170,37 +183,48 @@ final class ZipDirectory: @unchecked Sendable {  // immutable; reads are positio
         guard dataOffset <= file.size, member.compressedSize <= file.size - dataOffset else {
             throw corrupt("truncated: the member's data needs \(member.compressedSize) bytes at offset \(dataOffset) but the file ends at \(file.size)")
         }
-        let wanted = min(prefix ?? member.uncompressedSize, member.uncompressedSize)
+        let wanted = segments.reduce(0) { $0 + $1.count }
+        precondition(wholeMember ? wanted == member.uncompressedSize : wanted <= member.uncompressedSize,
+                     "ZipDirectory.read: segments do not fit the member")  // a caller bug, never file data
 
-        let block: ByteBlock
         switch member.method {
         case 0:
             guard member.compressedSize == member.uncompressedSize else {
                 throw corrupt("the stored member's sizes disagree (\(member.compressedSize) vs \(member.uncompressedSize) bytes)")
             }
-            block = ByteBlock(count: wanted)
-            try file.read(into: block.base, count: wanted, at: dataOffset, what: "the member's data")
+            if wholeMember {
+                // Read and checksum in parallel pieces: each core copies a piece
+                // from the page cache and checksums it while it is still in cache.
+                let actual = try Self.readChecksummed(file, segments: segments, at: dataOffset, pieceSize: pieceSize)
+                guard actual == member.crc32 else { throw crcMismatch(member.crc32, actual, corrupt) }
+                return
+            }
+            var offset = dataOffset
+            for segment in segments where segment.count > 0 {
+                try file.read(into: segment.baseAddress!, count: segment.count, at: offset, what: "the member's data")
+                offset += segment.count
+            }
         case 8:
             // Deflate expands at most ~1032:1; a bigger claim is a damaged directory, not a reason to allocate it.
             guard member.uncompressedSize / 1032 <= member.compressedSize + 1 else {
                 throw corrupt("the member claims \(member.uncompressedSize) bytes from \(member.compressedSize) compressed, which deflate cannot produce")
             }
-            block = ByteBlock(count: wanted)
-            try inflateMember(member, from: dataOffset, into: block, upTo: wanted, wholeMember: prefix == nil, corrupt: corrupt)
+            try inflateMember(member, from: dataOffset, into: segments, wholeMember: wholeMember, corrupt: corrupt)
         default:
             throw EmbeddingFileError(.unsupported, location, "the member uses zip compression method \(member.method); curator reads stored (0) and deflated (8) members")
         }
-        if prefix == nil {
-            let actual = Self.checksum(block)
-            guard actual == member.crc32 else {
-                throw corrupt("damaged: CRC-32 mismatch (the archive says \(hex(member.crc32)), the data gives \(hex(actual)))")
-            }
+        if wholeMember {
+            let actual = Self.checksum(segments, pieceSize: pieceSize)
+            guard actual == member.crc32 else { throw crcMismatch(member.crc32, actual, corrupt) }
         }
-        return block
     }
 
-    private func inflateMember(_ member: ZipMember, from dataOffset: Int, into block: ByteBlock, upTo wanted: Int,
-                         wholeMember: Bool, corrupt: (String) -> EmbeddingFileError) throws {
+    private func crcMismatch(_ stored: UInt32, _ actual: UInt32, _ corrupt: (String) -> EmbeddingFileError) -> EmbeddingFileError {
+        corrupt("damaged: CRC-32 mismatch (the archive says \(hex(stored)), the data gives \(hex(actual)))")
+    }
+
+    private func inflateMember(_ member: ZipMember, from dataOffset: Int, into segments: [UnsafeMutableRawBufferPointer],
+                               wholeMember: Bool, corrupt: (String) -> EmbeddingFileError) throws {
         var stream = z_stream()
         guard inflateInit2_(&stream, -MAX_WBITS, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
             throw corrupt("cannot start zlib")
@@ -209,13 +233,17 @@ final class ZipDirectory: @unchecked Sendable {  // immutable; reads are positio
         let chunk = 1 << 20
         let input = UnsafeMutablePointer<UInt8>.allocate(capacity: chunk)
         defer { input.deallocate() }
+        // Once every segment is full, zlib gets one spare byte: a sound stream
+        // then reports its end without using it.
+        let spare = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
+        defer { spare.deallocate() }
         var consumed = 0  // compressed bytes handed to zlib
-        var produced = 0
-        var ended = false
-        var scratch: UInt8 = 0
+        var segment = 0, filled = 0  // output position: bytes filled in segments[segment]
 
-        while !ended {
-            if produced == wanted && !wholeMember { return }
+        while true {
+            while segment < segments.count, filled == segments[segment].count { segment += 1; filled = 0 }
+            let outputFull = segment == segments.count
+            if outputFull && !wholeMember { return }
             if stream.avail_in == 0 {
                 let n = min(chunk, member.compressedSize - consumed)
                 guard n > 0 else {
@@ -226,19 +254,24 @@ final class ZipDirectory: @unchecked Sendable {  // immutable; reads are positio
                 stream.next_in = input
                 stream.avail_in = UInt32(n)
             }
-            let outputFull = produced == wanted
-            // Once the expected bytes are all out, give zlib one spare byte: it
-            // must then report the stream's end without using it.
-            let room = outputFull ? 1 : min(wanted - produced, 1 << 30)
-            let target = outputFull ? withUnsafeMutablePointer(to: &scratch) { $0 } : (block.base + produced).assumingMemoryBound(to: UInt8.self)
-            stream.next_out = target
+            let room = outputFull ? 1 : min(segments[segment].count - filled, 1 << 30)
+            stream.next_out = outputFull ? spare : (segments[segment].baseAddress! + filled).assumingMemoryBound(to: UInt8.self)
             stream.avail_out = UInt32(room)
             let availableBefore = stream.avail_in
             let status = inflate(&stream, Z_NO_FLUSH)
             let written = room - Int(stream.avail_out)
+            if outputFull && written > 0 {
+                throw corrupt("damaged: the member inflates to more than the \(member.uncompressedSize) bytes its directory entry says")
+            }
+            if !outputFull { filled += written }
             switch status {
             case Z_STREAM_END:
-                ended = true
+                while segment < segments.count, filled == segments[segment].count { segment += 1; filled = 0 }
+                guard segment == segments.count || !wholeMember else {
+                    let produced = segments[..<segment].reduce(filled) { $0 + $1.count }
+                    throw corrupt("damaged: the member inflates to \(produced) bytes but its directory entry says \(member.uncompressedSize)")
+                }
+                return
             case Z_OK, Z_BUF_ERROR:
                 if written == 0 && stream.avail_in == availableBefore && stream.avail_in > 0 {
                     throw corrupt("damaged compressed data (zlib makes no progress)")
@@ -247,27 +280,90 @@ final class ZipDirectory: @unchecked Sendable {  // immutable; reads are positio
                 let message = stream.msg.map { String(cString: $0) } ?? "error \(status)"
                 throw corrupt("damaged compressed data (zlib: \(message))")
             }
-            if outputFull && written > 0 {
-                throw corrupt("damaged: the member inflates to more than the \(member.uncompressedSize) bytes its directory entry says")
-            }
-            produced += outputFull ? 0 : written
-        }
-        guard produced == wanted else {
-            if !wholeMember { return }  // a prefix longer than the member is simply the member
-            throw corrupt("damaged: the member inflates to \(produced) bytes but its directory entry says \(member.uncompressedSize)")
         }
     }
 
-    /// zlib's CRC-32 of the whole block, in pieces its 32-bit length allows.
-    static func checksum(_ block: ByteBlock) -> UInt32 {
-        var crc: UInt = 0
-        var done = 0
-        while done < block.count {
-            let n = min(block.count - done, 1 << 30)
-            crc = crc32(crc, (block.base + done).assumingMemoryBound(to: UInt8.self), UInt32(n))
-            done += n
+    /// A stretch of destination memory and where its bytes come from.
+    /// `@unchecked Sendable`: each piece is written by exactly one worker.
+    private struct Piece: @unchecked Sendable {
+        let destination: UnsafeMutableRawPointer
+        let count: Int
+        let fileOffset: Int
+    }
+
+    /// The segments cut into pieces of at most `size` bytes, in order.
+    private static func pieces(_ segments: [UnsafeMutableRawBufferPointer], from offset: Int, size: Int) -> [Piece] {
+        var pieces: [Piece] = []
+        var fileOffset = offset
+        for segment in segments where segment.count > 0 {
+            var done = 0
+            while done < segment.count {
+                let n = min(size, segment.count - done)
+                pieces.append(Piece(destination: segment.baseAddress! + done, count: n, fileOffset: fileOffset))
+                done += n
+                fileOffset += n
+            }
         }
-        return UInt32(truncatingIfNeeded: crc)
+        return pieces
+    }
+
+    /// Pieces big enough to amortise a task, small enough to stay in cache and share the cores.
+    static let defaultPieceSize = 4 << 20
+
+    /// Reads the stored bytes at `offset` into `segments` and returns their
+    /// CRC-32, both done piece by piece on all cores.
+    private static func readChecksummed(_ file: RawFile, segments: [UnsafeMutableRawBufferPointer], at offset: Int,
+                                        pieceSize: Int) throws -> UInt32 {
+        let pieces = pieces(segments, from: offset, size: pieceSize)
+        let results = PieceResults(count: pieces.count)
+        DispatchQueue.concurrentPerform(iterations: pieces.count) { k in
+            let piece = pieces[k]
+            do {
+                try file.read(into: piece.destination, count: piece.count, at: piece.fileOffset, what: "the member's data")
+                results.set(k, crc: crc(piece.destination, piece.count))
+            } catch {
+                results.fail(error)
+            }
+        }
+        return try results.combined(lengths: pieces.map(\.count))
+    }
+
+    /// zlib's CRC-32 of the segments in order, computed piece by piece on all cores.
+    static func checksum(_ segments: [UnsafeMutableRawBufferPointer], pieceSize: Int = defaultPieceSize) -> UInt32 {
+        let pieces = pieces(segments, from: 0, size: pieceSize)
+        let results = PieceResults(count: pieces.count)
+        DispatchQueue.concurrentPerform(iterations: pieces.count) { k in
+            results.set(k, crc: crc(pieces[k].destination, pieces[k].count))
+        }
+        return (try? results.combined(lengths: pieces.map(\.count))) ?? 0
+    }
+
+    private static func crc(_ bytes: UnsafeMutableRawPointer, _ count: Int) -> UInt {
+        crc32(0, bytes.assumingMemoryBound(to: UInt8.self), UInt32(count))  // pieces are far below 4 GiB
+    }
+
+    /// The per-piece CRCs (and the first error) of a parallel pass.
+    private final class PieceResults: @unchecked Sendable {  // guarded by `lock`
+        private let lock = NSLock()
+        private var crcs: [UInt]
+        private var error: (any Error)?
+
+        init(count: Int) { crcs = Array(repeating: 0, count: count) }
+
+        func set(_ k: Int, crc: UInt) { lock.withLock { crcs[k] = crc } }
+        func fail(_ e: any Error) { lock.withLock { if error == nil { error = e } } }
+
+        /// The CRC of all pieces in order (zlib combines CRCs of consecutive runs).
+        func combined(lengths: [Int]) throws -> UInt32 {
+            try lock.withLock {
+                if let error { throw error }
+                var crc: UInt = 0
+                for (k, length) in lengths.enumerated() {
+                    crc = k == 0 ? crcs[0] : crc32_combine(crc, crcs[k], off_t(length))
+                }
+                return UInt32(truncatingIfNeeded: crc)
+            }
+        }
     }
 }
 

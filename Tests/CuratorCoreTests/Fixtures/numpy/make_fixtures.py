@@ -174,6 +174,13 @@ nan_emb = emb.copy()
 nan_emb[2, 3] = np.nan
 photomap("bad_nan.npz", nan_emb, "m")
 
+# File names that are not UTF-8: Python (and so PhotoMapAI) holds them as
+# surrogate escapes, which numpy stores as lone UTF-32 surrogates.
+RAW_NAMES = [b"/photos/caf\xe9.jpg", "/photos/ok ü.jpg".encode()]
+np.savez(path("npz", "photomap_nonutf8.npz"), embeddings=emb[:2],
+         filenames=np.array([os.fsdecode(b) for b in RAW_NAMES]), model_id=np.array("m"), embedding_dim=np.array(D))
+expected["nonutf8"] = {"bytes": [list(b) for b in RAW_NAMES]}
+
 good = open(path("npz", "photomap_f32.npz"), "rb").read()
 # Truncated archive: cut in the middle of the embeddings member (the end record is lost).
 with zipfile.ZipFile(io.BytesIO(good)) as z:
@@ -282,6 +289,9 @@ with open(path("import", "lists", "list.csv"), "w") as f:
     f.write('"a, b",/data/one.jpg\n"say ""hi""",/data/twó.png\nplain,relative/three.webp\n')
 json.dump([{"image_path": p} for p in paths3], open(path("import", "lists", "list.json"), "w"), ensure_ascii=False)
 json.dump(paths3, open(path("import", "lists", "plain.json"), "w"), ensure_ascii=False)
+
+np.save(path("import", "nonutf8", "m.npy"), m3[:2])
+open(path("import", "nonutf8", "m.txt"), "wb").write(b"\n".join(RAW_NAMES) + b"\n")
 
 # clip-retrieval output: img_emb/img_emb_N.npy float16, normalised; paths alongside.
 c5 = normalised(rng.normal(size=(5, 4))).astype(np.float16)
