@@ -55,6 +55,13 @@ final class SelectionFarthestPointTests: XCTestCase {
         XCTAssertEqual(picks[0], [3, 0, 1, 2, 4, 5, 6, 7, 8, 9])
         XCTAssertEqual(Set(picks[1]).count, 10)
 
+        // Many exact ties (more than a lazy step looks at): still the first rows, in order.
+        let flat = EmbeddingMatrix(rows: 600, dimension: 3, values: Array(repeating: [0, 0.6, 0.8], count: 600).flatMap { $0 })
+        let many = try FarthestPointSampler().farthestPoints(matrix: flat, candidates: Array(0..<600), count: 100,
+                                                              starts: [5, 9])
+        XCTAssertEqual(many[0], [5] + Array(0..<5) + Array(6..<100))
+        XCTAssertEqual(many[1], [9] + Array(0..<9) + Array(10..<100))
+
         // Duplicate pairs: a Monte Carlo run never gives a frequency above 1.
         var values: [Float] = []
         let base = SelectionTestData.randomMatrix(rows: 30, dimension: 6, seed: 3)

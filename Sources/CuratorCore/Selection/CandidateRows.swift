@@ -47,13 +47,14 @@ final class CandidateRows {
 
     /// The working row of album row `row`, if it is a candidate.
     func localRow(_ row: Int) -> Int? {
-        if isAlbumMatrix { return row }
+        if isAlbumMatrix && candidates.count == count { return (0..<count).contains(row) ? row : nil }
         var low = 0, high = candidates.count
         while low < high {
             let mid = (low + high) / 2
             if candidates[mid] < row { low = mid + 1 } else { high = mid }
         }
-        return low < candidates.count && candidates[low] == row ? low : nil
+        guard low < candidates.count && candidates[low] == row else { return nil }
+        return isAlbumMatrix ? row : low
     }
 
     /// Sets entries of non-candidate working rows to `value` in a working-row-sized array.

@@ -227,9 +227,12 @@ final class FarthestPointBatch {
             var top = -Float.infinity
             for row in topRows[r] where dist[row] > top { top = dist[row] }
             if top < floors[r] || topRows[r].isEmpty {
-                guard !rebuilt || top == -.infinity else { return .needsPass }
-                guard rebuildTopRows(run: r) else { return .exhausted }
-                rebuilt = true
+                guard !rebuilt else { return .needsPass }
+                switch rebuildTopRows(run: r) {
+                case .built: rebuilt = true
+                case .exhausted: return .exhausted
+                case .tooMany: return .needsPass
+                }
                 continue
             }
             guard top < .infinity else { return .needsPass }   // nothing applied yet: no bounds to use
@@ -275,14 +278,16 @@ final class FarthestPointBatch {
         }
     }
 
-    /// Collects the rows within a margin of run `r`'s maximum (a few hundred,
-    /// at most `lazyLimit`) as its `topRows`, with the margin's bottom as floor.
-    /// False when every row is −∞.
-    private func rebuildTopRows(run r: Int) -> Bool {
+    enum Rebuild { case built, exhausted, tooMany }
+
+    /// Collects the rows within a margin of run `r`'s maximum (at most
+    /// `lazyLimit`) as its `topRows`, with the margin's bottom as floor.
+    private func rebuildTopRows(run r: Int) -> Rebuild {
         let dist = distances(of: r)
         let top = VectorKernels.maximum(dist, count: n)
-        guard top > -.infinity else { return false }
-        var margin = top < .infinity ? max(abs(top) * 0.05, 1e-6) : 0
+        guard top > -.infinity else { return .exhausted }
+        guard top < .infinity else { return .tooMany }
+        var margin = max(abs(top) * 0.05, 1e-6)
         var list: [Int] = []
         for _ in 0..<8 {
             let floor = top - margin
@@ -297,14 +302,13 @@ final class FarthestPointBatch {
             if !overflow {
                 topRows[r] = list
                 floors[r] = floor
-                return true
+                return .built
             }
             margin /= 8
         }
-        // Too many rows tie at the top: keep the first ones; the floor stays at the top.
-        topRows[r] = Array(list.prefix(lazyLimit))
-        floors[r] = top
-        return true
+        // Too many rows (nearly) tie at the maximum: a pass settles this step.
+        topRows[r] = []
+        return .tooMany
     }
 
     /// Whether a row with a value ≥ `floor` still misses pending picks.

@@ -86,9 +86,12 @@ public struct KMeansSampler: Sampler, Sendable {
             let last = min(seeds.count, first + group)
             var centroids: [[Float]] = []
             var steps: [Int] = []
-            for (offset, seed) in seeds[first..<last].enumerated() {
+            var generators = seeds[first..<last].map { Xoshiro256StarStar(seed: $0) }
+            try progress?.check()
+            let seeded = seedPlusPlus(rows: rows, k: k, generators: &generators, sampleSeed: seeds[first])
+            for offset in 0..<(last - first) {
                 try progress?.check()
-                let (c, s) = lloyd(rows: rows, k: k, seed: seed)
+                let (c, s) = lloyd(rows: rows, k: k, centroids: seeded[offset], random: &generators[offset])
                 centroids.append(c)
                 steps.append(s)
                 progress?.report(fraction: (Double(first + offset + 1) * 0.5) / Double(seeds.count))
@@ -108,9 +111,8 @@ public struct KMeansSampler: Sampler, Sendable {
 
     // MARK: - Sample clustering
 
-    /// k-means++ seeding and Lloyd steps on a random sample; returns the k × d centroids.
-    func lloyd(rows: CandidateRows, k: Int, seed: UInt64) -> ([Float], Int) {
-        var random = Xoshiro256StarStar(seed: seed)
+    /// Lloyd steps from `centroids` on a random sample; returns the k × d centroids and the steps run.
+    func lloyd(rows: CandidateRows, k: Int, centroids initial: [Float], random: inout Xoshiro256StarStar) -> ([Float], Int) {
         let n = rows.candidates.count
         let d = rows.dimension
         let s = min(n, max(minimumSample, samplePerCluster * k))
@@ -128,8 +130,7 @@ public struct KMeansSampler: Sampler, Sendable {
         var norms = [Float](repeating: 0, count: s)
         for i in 0..<s { norms[i] = BLAS.dot(d, sample + i * d, sample + i * d) }
 
-        var centroids = seedPlusPlus(sample: sample, norms: norms, dimension: d,
-                                     count: min(s, max(seedingSample, k)), k: k, random: &random)
+        var centroids = initial
         // Lloyd steps.
         let scores = UnsafeMutablePointer<Float>.allocate(capacity: s * k)
         defer { scores.deallocate() }
@@ -193,64 +194,103 @@ public struct KMeansSampler: Sampler, Sendable {
         return (centroids, steps)
     }
 
-    /// k-means++ on the first `count` sample rows: the first centre uniform,
-    /// each next one the best (lowest potential) of `trials` rows drawn with
-    /// probability proportional to their squared distance to the nearest centre.
-    func seedPlusPlus(sample: UnsafeMutablePointer<Float>, norms: [Float], dimension d: Int, count s: Int, k: Int,
-                      random: inout Xoshiro256StarStar) -> [Float] {
+    /// Greedy k-means++ for every run of a group at once, on one shared random
+    /// sample of `seedingSample` rows: each run's first centre is uniform, each
+    /// next one the best (lowest potential) of `trials` rows drawn with
+    /// probability proportional to their squared distance to the run's nearest
+    /// centre. One GEMM per centre covers the trials of every run, so the
+    /// sample is read once per centre for the whole group, not once per run.
+    func seedPlusPlus(rows: CandidateRows, k: Int, generators: inout [Xoshiro256StarStar],
+                      sampleSeed: UInt64) -> [[Float]] {
+        let runs = generators.count
+        let n = rows.candidates.count
+        let d = rows.dimension
+        let s = min(n, max(seedingSample, k))
         let trials = max(1, seedingTrials ?? (2 + Int(log(Double(k)))))
-        var centers = [Float](repeating: 0, count: k * d)
-        var closest = [Float](repeating: 0, count: s)
-        let dots = UnsafeMutablePointer<Float>.allocate(capacity: s * trials)
-        let trialVectors = UnsafeMutablePointer<Float>.allocate(capacity: trials * d)
-        defer { dots.deallocate(); trialVectors.deallocate() }
-        var cumulative = [Double](repeating: 0, count: s)
+        var shuffle = Xoshiro256StarStar(seed: sampleSeed ^ 0x5EED_5A3B_1E00_0001)
+        var order = Array(0..<n)
+        for i in 0..<s { order.swapAt(i, i + shuffle.nextInt(below: n - i)) }
+        let sample = UnsafeMutablePointer<Float>.allocate(capacity: s * d)
+        defer { sample.deallocate() }
+        for i in 0..<s { (sample + i * d).update(from: rows.matrix.row(rows.candidates[order[i]]), count: d) }
+        var norms = [Float](repeating: 0, count: s)
+        for i in 0..<s { norms[i] = BLAS.dot(d, sample + i * d, sample + i * d) }
 
-        let first = random.nextInt(below: s)
-        centers.withUnsafeMutableBufferPointer { c in
-            c.baseAddress!.update(from: sample + first * d, count: d)
-            BLAS.gemv(m: s, n: d, a: sample, lda: d, x: c.baseAddress!, y: dots)
-        }
-        for i in 0..<s { closest[i] = max(0, norms[i] + norms[first] - 2 * dots[i]) }
+        let width = runs * trials
+        let dots = UnsafeMutablePointer<Float>.allocate(capacity: s * width)
+        let vectors = UnsafeMutablePointer<Float>.allocate(capacity: width * d)
+        defer { dots.deallocate(); vectors.deallocate() }
+        var centers = [[Float]](repeating: [Float](repeating: 0, count: k * d), count: runs)
+        var closest = [[Float]](repeating: [Float](repeating: .infinity, count: s), count: runs)
+        var picks = [[Int]](repeating: [], count: runs)
+        for r in 0..<runs { picks[r] = [generators[r].nextInt(below: s)] }
 
-        for center in 1..<k {
-            var total = 0.0
-            for i in 0..<s { total += Double(closest[i]); cumulative[i] = total }
-            var picks: [Int] = []
-            for _ in 0..<trials {
-                if total > 0 {
-                    let target = random.nextDouble() * total
-                    var low = 0, high = s - 1
-                    while low < high {
-                        let mid = (low + high) / 2
-                        if cumulative[mid] <= target { low = mid + 1 } else { high = mid }
+        for center in 0..<k {
+            if center > 0 {
+                for r in 0..<runs { picks[r] = drawTrials(closest[r], count: trials, random: &generators[r]) }
+            }
+            let columns = picks[0].count
+            for r in 0..<runs {
+                for (t, i) in picks[r].enumerated() {
+                    (vectors + (r * columns + t) * d).update(from: sample + i * d, count: d)
+                }
+            }
+            BLAS.gemm(transposeB: true, m: s, n: runs * columns, k: d, a: sample, lda: d, b: vectors, ldb: d,
+                      c: dots, ldc: runs * columns)
+            let results = UncheckedSendable(UnsafeMutableBufferPointer<Int>.allocate(capacity: runs))
+            defer { results.value.deallocate() }
+            let dotsView = UncheckedSendable(dots)
+            parallelFor(runs) { r in
+                let stride = runs * columns
+                var bestTrial = 0
+                var bestPotential = Double.infinity
+                if columns > 1 {
+                    for t in 0..<columns {
+                        let p = picks[r][t]
+                        var potential = 0.0
+                        for i in 0..<s {
+                            let distance = max(0, norms[i] + norms[p] - 2 * dotsView.value[i * stride + r * columns + t])
+                            potential += Double(min(closest[r][i], distance))
+                        }
+                        if potential < bestPotential { bestPotential = potential; bestTrial = t }
                     }
-                    picks.append(low)
-                } else {
-                    picks.append(random.nextInt(below: s))   // every row sits on a centre (duplicates)
                 }
+                results.value[r] = bestTrial
             }
-            for (t, i) in picks.enumerated() { (trialVectors + t * d).update(from: sample + i * d, count: d) }
-            BLAS.gemm(transposeB: true, m: s, n: picks.count, k: d, a: sample, lda: d, b: trialVectors, ldb: d,
-                      c: dots, ldc: picks.count)
-            var bestTrial = 0
-            var bestPotential = Double.infinity
-            for (t, p) in picks.enumerated() {
-                var potential = 0.0
-                for i in 0..<s {
-                    potential += Double(min(closest[i], max(0, norms[i] + norms[p] - 2 * dots[i * picks.count + t])))
+            for r in 0..<runs {
+                let t = results.value[r]
+                let chosen = picks[r][t]
+                let stride = runs * columns
+                closest[r].withUnsafeMutableBufferPointer { c in
+                    for i in 0..<s {
+                        let distance = max(0, norms[i] + norms[chosen] - 2 * dots[i * stride + r * columns + t])
+                        if distance < c[i] { c[i] = distance }
+                    }
                 }
-                if potential < bestPotential { bestPotential = potential; bestTrial = t }
-            }
-            let chosen = picks[bestTrial]
-            for i in 0..<s {
-                closest[i] = min(closest[i], max(0, norms[i] + norms[chosen] - 2 * dots[i * picks.count + bestTrial]))
-            }
-            centers.withUnsafeMutableBufferPointer { c in
-                (c.baseAddress! + center * d).update(from: sample + chosen * d, count: d)
+                centers[r].withUnsafeMutableBufferPointer { c in
+                    (c.baseAddress! + center * d).update(from: sample + chosen * d, count: d)
+                }
             }
         }
         return centers
+    }
+
+    /// `count` sample rows drawn with probability proportional to `weights`
+    /// (uniformly when all are zero: every row sits on a centre).
+    private func drawTrials(_ weights: [Float], count: Int, random: inout Xoshiro256StarStar) -> [Int] {
+        var cumulative = [Double](repeating: 0, count: weights.count)
+        var total = 0.0
+        for i in 0..<weights.count { total += Double(weights[i]); cumulative[i] = total }
+        return (0..<count).map { _ in
+            guard total > 0 else { return random.nextInt(below: weights.count) }
+            let target = random.nextDouble() * total
+            var low = 0, high = weights.count - 1
+            while low < high {
+                let mid = (low + high) / 2
+                if cumulative[mid] <= target { low = mid + 1 } else { high = mid }
+            }
+            return low
+        }
     }
 
     // MARK: - Assignment of every candidate
