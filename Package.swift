@@ -61,6 +61,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .executableTarget(
+            name: "curator-umap-bench",
+            dependencies: ["CuratorCore"]
+        ),
         .testTarget(
             name: "CuratorLuaTests",
             dependencies: ["CuratorLua", "CuratorCore", "CLuaShims"]
