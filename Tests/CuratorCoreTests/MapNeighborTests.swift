@@ -15,7 +15,7 @@ final class MapNeighborTests: XCTestCase {
     }
 
     func testDescentRecallAgainstExactSearch() {
-        let (matrix, _) = MapTestData.clusters(groups: 30, perGroup: 100, dimension: 32, noise: 0.6, seed: 11)
+        let (matrix, _) = MapTestData.clusters(groups: 30, perGroup: 100, dimension: 16, noise: 0.6, seed: 11)
         let exact = NeighborGraph.exact(matrix, k: 15)
         let approximate = NeighborGraph.build(matrix, k: 15, exactLimit: 0, seed: 3)
         let recall = approximate.recall(against: exact)

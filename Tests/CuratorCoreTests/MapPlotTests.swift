@@ -11,7 +11,7 @@ final class MapPlotTests: XCTestCase {
         points += [SIMD2(12, 12), SIMD2(12, -2), SIMD2(-2, 12), SIMD2(-2, -2)]
         var categories = [MapPlot.Category](repeating: .album, count: 300)
         categories += [.excluded, .core, .stable, .variable]
-        return MapPlot(points: points, categories: categories, highlight: highlight, size: 600, caption: "test map")
+        return MapPlot(points: points, categories: categories, highlight: highlight, size: 400, caption: "test map")
     }
 
     func colour(_ raster: MapRaster, at p: SIMD2<Double>) -> SIMD3<UInt8> {
@@ -22,7 +22,7 @@ final class MapPlotTests: XCTestCase {
     func testPNGShowsEachCategoryInItsColour() throws {
         let plot = samplePlot()
         let raster = try MapRaster.decode(try plot.png())
-        XCTAssertEqual(raster.width, 600)
+        XCTAssertEqual(raster.width, 400)
         XCTAssertEqual(raster.height, plot.height)
         let positions = plot.pixelPositions()
         XCTAssertEqual(colour(raster, at: positions[300]!), MapPlot.Category.excluded.rgb, "excluded not red")

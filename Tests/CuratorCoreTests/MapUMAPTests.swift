@@ -96,6 +96,28 @@ final class MapUMAPTests: XCTestCase {
         XCTAssertNotEqual(try UMAP.layout(of: matrix, parameters: parameters), first)
     }
 
+    func testPartitionedOptimisationIsDeterministicAndKeepsClusters() {
+        // Large albums optimise in fixed point ranges side by side; forced
+        // here on a small graph.
+        let (matrix, labels) = MapTestData.clusters(groups: 3, perGroup: 60, dimension: 16, seed: 8)
+        let graph = NeighborGraph.exact(matrix, k: 10)
+        let fuzzy = FuzzySimplicialSet(graph: graph)
+        var optimizer = LayoutOptimizer(curve: UMAPCurve.fit(minDist: 0.05), epochs: 150, seed: 4)
+        optimizer.partitions = 4
+        optimizer.partitionThreshold = 0
+        let start = UMAP.initialPoints(matrix, parameters: UMAPParameters(seed: 4))
+        var first = start, second = start
+        optimizer.optimize(points: &first, count: matrix.rows, graph: fuzzy)
+        optimizer.optimize(points: &second, count: matrix.rows, graph: fuzzy)
+        XCTAssertEqual(first, second)
+        let points = (0..<matrix.rows).map { SIMD2(first[2 * $0], first[2 * $0 + 1]) }
+        let centroids = (0..<3).map { g in MapTestData.centroid(points.indices.filter { labels[$0] == g }.map { points[$0] }) }
+        for (i, p) in points.enumerated() {
+            let nearest = (0..<3).min { distance(p, centroids[$0]) < distance(p, centroids[$1]) }
+            XCTAssertEqual(nearest, labels[i], "point \(i) outside its cluster")
+        }
+    }
+
     func testEpochsFollowUmapLearn() {
         let parameters = UMAPParameters()
         XCTAssertEqual(parameters.epochs(forCount: 10_000), 500)

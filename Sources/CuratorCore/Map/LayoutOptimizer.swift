@@ -4,9 +4,13 @@
 /// its head away from `negativeSampleRate` random points; the learning rate
 /// falls linearly to zero over the epochs.
 ///
-/// Single-threaded on purpose: edges sharing a point update it in sequence,
-/// so the same seed always gives the same map (umap-learn is deterministic
-/// only single-threaded too).
+/// Parallel and still deterministic: the points are cut into `partitions`
+/// fixed ranges, each owning the edges whose head it holds. Every epoch runs
+/// in `steps` rounds; within a round a partition moves only its own points,
+/// sees other partitions' points as they were at the round's start, and
+/// queues the pulls it gives their points, which their owners apply in a
+/// fixed order at the round's end. Nothing depends on thread timing, and
+/// the partition count is fixed, so the map is the same on any machine.
 struct LayoutOptimizer {
     var curve: UMAPCurve
     var epochs: Int
@@ -14,11 +18,18 @@ struct LayoutOptimizer {
     var repulsion: Float = 1
     var initialAlpha: Float = 1
     var seed: UInt64
+    /// Point ranges optimised side by side (independent of the core count).
+    var partitions = 4
+    /// Graphs with fewer edges run as one partition: too little work per
+    /// round to pay for the synchronisation.
+    var partitionThreshold = 32_768
+    /// Synchronisation rounds per epoch.
+    var steps = 8
 
     /// Optimises `points` (x, y interleaved, `count` points) in place along
-    /// `graph`'s edges. Only points with `movable[i]` move when `movable` is
-    /// given (for placing new points into a fixed map); then edges whose head
-    /// is fixed are skipped.
+    /// `graph`'s edges (sorted by head). Only points with `movable[i]` move
+    /// when `movable` is given (for placing new points into a fixed map);
+    /// edges whose head is fixed are then skipped.
     ///
     /// `stop` is asked after every epoch with the epochs done; when it
     /// answers true the optimisation ends early and this returns false.
@@ -27,58 +38,83 @@ struct LayoutOptimizer {
                   stop: (Int) -> Bool = { _ in false }) -> Bool {
         let edges = graph.weights.count
         guard edges > 0, count > 1, epochs > 0 else { return true }
-        let a = Float(curve.a), b = Float(curve.b)
         let strongest = graph.weights.max() ?? 1
-        var epochsPerSample = [Float](repeating: -1, count: edges)
-        for e in 0..<edges where graph.weights[e] > 0 {
-            epochsPerSample[e] = strongest / graph.weights[e]
+        let perSample = SharedBuffer<Float>(repeating: -1, count: edges)
+        let perNegative = SharedBuffer<Float>(repeating: -1, count: edges)
+        let nextSample = SharedBuffer<Float>(repeating: .infinity, count: edges)
+        let nextNegative = SharedBuffer<Float>(repeating: .infinity, count: edges)
+        let rate = Float(max(negativeSampleRate, 0))
+        for e in 0..<edges where graph.weights[e] > 0 && (movable?[Int(graph.heads[e])] ?? true) {
+            perSample[e] = strongest / graph.weights[e]
+            nextSample[e] = perSample[e]
+            perNegative[e] = rate > 0 ? perSample[e] / rate : .infinity
+            nextNegative[e] = perNegative[e]
         }
-        let rate = Float(negativeSampleRate)
-        var epochsPerNegative = epochsPerSample.map { $0 / rate }
-        var nextSample = epochsPerSample
-        var nextNegative = epochsPerNegative
-        if let movable {
-            for e in 0..<edges where !movable[Int(graph.heads[e])] {
-                epochsPerSample[e] = -1
-                nextSample[e] = .infinity
-            }
+
+        // Partition p owns points [bounds[p], bounds[p+1]) and, the graph
+        // being sorted by head, the edges [edgeBounds[p], edgeBounds[p+1]).
+        let parts = edges < partitionThreshold ? 1 : max(1, min(partitions, count))
+        let bounds = (0...parts).map { $0 * count / parts }
+        var edgeBounds = [0]
+        var e = 0
+        for p in 1..<parts {
+            while e < edges && Int(graph.heads[e]) < bounds[p] { e += 1 }
+            edgeBounds.append(e)
         }
-        let random = MapRandom(seed: seed, stream: 0x7367_6400)
+        edgeBounds.append(edges)
+        var owner = [Int32](repeating: 0, count: count)
+        for p in 0..<parts { for i in bounds[p]..<bounds[p + 1] { owner[i] = Int32(p) } }
+
+        let live = SharedBuffer<Float>(repeating: 0, count: 2 * count)
+        let snapshot = SharedBuffer<Float>(repeating: 0, count: 2 * count)
+        live.pointer.update(from: points, count: 2 * count)
+        snapshot.pointer.update(from: points, count: 2 * count)
+        let queues = SharedBuffer<[Pull]>(repeating: [], count: parts * parts)
+        let moveAll = movable == nil, mask = movable ?? []
+        let heads = graph.heads, tails = graph.tails
+        let a = Float(curve.a), b = Float(curve.b)
+        let powers = PowerTable(exponent: b)
         let twoAB = 2 * a * b, twoGammaB = 2 * repulsion * b
+        let rounds = max(1, steps)
         var finished = true
 
-        points.withUnsafeMutableBufferPointer { buffer in
-            let y = buffer.baseAddress!
-            graph.heads.withUnsafeBufferPointer { heads in
-            graph.tails.withUnsafeBufferPointer { tails in
-            epochsPerNegative.withUnsafeMutableBufferPointer { perNegative in
-            nextSample.withUnsafeMutableBufferPointer { next in
-            nextNegative.withUnsafeMutableBufferPointer { nextNeg in
-            epochsPerSample.withUnsafeBufferPointer { perSample in
-                let moveAll = movable == nil, mask = movable ?? []
-                var random = random  // a local copy stays in registers
-                for epoch in 0..<epochs {
-                    let alpha = initialAlpha * (1 - Float(epoch) / Float(epochs))
-                    let now = Float(epoch)
-                    for e in 0..<edges where next[e] <= now {
+        for epoch in 0..<epochs {
+            let alpha = initialAlpha * (1 - Float(epoch) / Float(epochs))
+            let now = Float(epoch)
+            for round in 0..<rounds {
+                MapParallel.run(parts) { p in
+                    let first = edgeBounds[p], total = edgeBounds[p + 1] - first
+                    let range = (first + total * round / rounds)..<(first + total * (round + 1) / rounds)
+                    var random = MapRandom(seed: seed, stream: (UInt64(epoch) &* 1_000_003 &+ UInt64(round)) &* 64 &+ UInt64(p))
+                    let y = live.pointer, old = snapshot.pointer
+                    let next = nextSample.pointer, nextNeg = nextNegative.pointer
+                    let every = perSample.pointer, everyNeg = perNegative.pointer
+                    let mine = bounds[p]..<bounds[p + 1]
+                    var pulls: [[Pull]] = Array(repeating: [], count: parts)
+                    for e in range where next[e] <= now {
                         let j = Int(heads[e]), k = Int(tails[e])
                         // Scalar code: SIMD2 arithmetic compiles to slower code here.
                         var cx = y[2 * j], cy = y[2 * j + 1]
-                        let ox = y[2 * k], oy = y[2 * k + 1]
+                        let ownTail = mine.contains(k)
+                        let ox = ownTail ? y[2 * k] : old[2 * k], oy = ownTail ? y[2 * k + 1] : old[2 * k + 1]
                         let dx = cx - ox, dy = cy - oy
                         let d2 = dx * dx + dy * dy
                         if d2 > 0 {
-                            let power = VectorKernels.fastPow(d2, b)
+                            let power = powers.power(d2)
                             let coefficient = -twoAB * power / (d2 * (a * power + 1))
                             let gx = clip(coefficient * dx) * alpha, gy = clip(coefficient * dy) * alpha
                             cx += gx; cy += gy
                             if moveAll || mask[k] {
-                                y[2 * k] = ox - gx; y[2 * k + 1] = oy - gy
+                                if ownTail {
+                                    y[2 * k] = ox - gx; y[2 * k + 1] = oy - gy
+                                } else {
+                                    pulls[Int(owner[k])].append(Pull(point: Int32(k), dx: -gx, dy: -gy))
+                                }
                             }
                         }
-                        next[e] += perSample[e]
+                        next[e] += every[e]
 
-                        let negatives = Int((now - nextNeg[e]) / perNegative[e])
+                        let negatives = Int((now - nextNeg[e]) / everyNeg[e])
                         if negatives > 0 {
                             // All of an edge's repulsions are computed from the
                             // same position and applied together: independent
@@ -88,10 +124,12 @@ struct LayoutOptimizer {
                             for _ in 0..<negatives {
                                 let m = random.next(below: count)
                                 if m == j { continue }
-                                let nx = cx - y[2 * m], ny = cy - y[2 * m + 1]
+                                // Repelling points are read as the round began
+                                // (own ones too): no unpredictable branch.
+                                let nx = cx - old[2 * m], ny = cy - old[2 * m + 1]
                                 let n2 = nx * nx + ny * ny
                                 if n2 > 0 {
-                                    let power = VectorKernels.fastPow(n2, b)
+                                    let power = powers.power(n2)
                                     let coefficient = twoGammaB / ((0.001 + n2) * (a * power + 1))
                                     sx += clip(coefficient * nx)
                                     sy += clip(coefficient * ny)
@@ -99,23 +137,41 @@ struct LayoutOptimizer {
                             }
                             cx += sx * alpha
                             cy += sy * alpha
-                            nextNeg[e] += Float(negatives) * perNegative[e]
+                            nextNeg[e] += Float(negatives) * everyNeg[e]
                         }
                         y[2 * j] = cx; y[2 * j + 1] = cy
                     }
-                    if stop(epoch + 1) {
-                        finished = epoch + 1 == epochs
-                        break
+                    for target in 0..<parts { queues[p * parts + target] = pulls[target] }
+                }
+                // Owners apply the pulls queued for their points, by source
+                // partition order, then publish their points for the next round.
+                MapParallel.run(parts) { p in
+                    let y = live.pointer
+                    for source in 0..<parts where source != p {
+                        for pull in queues[source * parts + p] {
+                            y[2 * Int(pull.point)] += pull.dx
+                            y[2 * Int(pull.point) + 1] += pull.dy
+                        }
+                        queues[source * parts + p] = []
                     }
+                    let start = 2 * bounds[p], length = 2 * (bounds[p + 1] - bounds[p])
+                    (snapshot.pointer + start).update(from: live.pointer + start, count: length)
                 }
             }
-            }
-            }
-            }
-            }
+            if stop(epoch + 1) {
+                finished = epoch + 1 == epochs
+                break
             }
         }
+        points = live.array
         return finished
+    }
+
+    /// A pull one partition gives a point another partition owns.
+    private struct Pull {
+        var point: Int32
+        var dx: Float
+        var dy: Float
     }
 
     @inline(__always)

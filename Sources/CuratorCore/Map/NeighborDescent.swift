@@ -1,4 +1,3 @@
-import Foundation
 /// Approximate k-nearest neighbours by nearest-neighbour descent (Dong,
 /// Moses & Li 2011) started from a forest of random-projection trees, as
 /// pynndescent does for umap-learn. Trees give every point a first set of
@@ -9,7 +8,7 @@ import Foundation
 /// candidate samples from hashed priorities, and updates are applied in a
 /// fixed order, whatever the number of threads.
 struct NeighborDescent {
-    let matrix: EmbeddingMatrix
+    var matrix: EmbeddingMatrix
     /// Neighbours per point including the point itself.
     let k: Int
     let seed: UInt64
@@ -32,27 +31,63 @@ struct NeighborDescent {
         trees = min(64, 5 + Int((n.squareRoot() / 20).rounded()))
         maxIterations = max(5, Int(n.log2Rounded))
         maxCandidates = min(60, k)
-        // TUNING (temporary)
-        let env = ProcessInfo.processInfo.environment
-        if let v = env["MAP_TREES"].flatMap(Int.init) { trees = v }
-        if let v = env["MAP_LEAF"].flatMap(Int.init) { leafSize = v }
-        if let v = env["MAP_CAND"].flatMap(Int.init) { maxCandidates = v }
-        if let v = env["MAP_ITERS"].flatMap(Int.init) { maxIterations = v }
-        if let v = env["MAP_DELTA"].flatMap(Double.init) { delta = v }
     }
-    static let debug = ProcessInfo.processInfo.environment["MAP_DEBUG"] != nil
+
+    /// Whether to search a copy of the matrix whose rows are sorted by one
+    /// random projection tree's leaves: similar rows then sit close in
+    /// memory, and the search, bound by memory traffic, runs faster.
+    var sortsRows = true
 
     func run() -> NeighborGraph {
         let n = matrix.rows
         let size = k - 1  // the point itself is added at the end
         guard n > 1, size > 0 else { return ExactNeighbors.search(matrix, k: k) }
-        let heaps = NeighborHeaps(count: n, size: size)
-        let t0 = Date()
+        guard sortsRows else { return search() }
+        let order = localityOrder()
+        let sorted = Self.rows(of: matrix, in: order)
+        var inner = self
+        inner.matrix = sorted
+        inner.sortsRows = false
+        let found = inner.search()
+        // Back to the caller's row numbers.
+        var position = [Int](repeating: 0, count: n)
+        for (r, i) in order.enumerated() { position[Int(i)] = r }
+        var indices = [Int32](repeating: 0, count: n * k)
+        var distances = [Float](repeating: 0, count: n * k)
+        for i in 0..<n {
+            let r = position[i]
+            for j in 0..<k {
+                let neighbour = found.indices[r * k + j]
+                indices[i * k + j] = neighbour < 0 ? -1 : order[Int(neighbour)]
+                distances[i * k + j] = found.distances[r * k + j]
+            }
+        }
+        return NeighborGraph(count: n, k: k, indices: indices, distances: distances)
+    }
+
+    /// An order of the rows that keeps similar rows together: the leaves of
+    /// one random projection tree, in tree order.
+    func localityOrder() -> [Int32] {
+        buildTree(number: 0xA11, x: UnsafePointer(matrix.storage.baseAddress!), n: matrix.rows, d: matrix.dimension).0
+    }
+
+    /// A copy of `matrix` whose row r is row `order[r]`.
+    static func rows(of matrix: EmbeddingMatrix, in order: [Int32]) -> EmbeddingMatrix {
+        let d = matrix.dimension
+        let x = UnsafePointer(matrix.storage.baseAddress!)
+        let sorted = EmbeddingMatrix(uninitializedRows: order.count, dimension: d)
+        MapParallel.chunks(order.count, chunk: 4_096) { _, range in
+            for r in range { sorted.row(r).update(from: x + Int(order[r]) * d, count: d) }
+        }
+        return sorted
+    }
+
+    /// The search itself, in this matrix's row order.
+    private func search() -> NeighborGraph {
+        let heaps = NeighborHeaps(count: matrix.rows, size: k - 1)
         plantForest(into: heaps)
         fillEmpty(heaps)
-        if Self.debug { print("forest \(trees) trees leaf \(leafSize): \(Date().timeIntervalSince(t0))") }
         descend(heaps)
-        if Self.debug { print("descent done: \(Date().timeIntervalSince(t0))") }
         return graph(from: heaps)
     }
 
@@ -268,7 +303,6 @@ struct NeighborDescent {
                 }
                 for owner in 0..<threads { changes += counts[owner] }
             }
-            if Self.debug { print("iteration \(iteration): \(changes) changes") }
             if Double(changes) <= delta * Double(k) * Double(n) { break }
         }
     }

@@ -15,11 +15,24 @@ public struct NeighborGraph: Sendable {
     /// (fewer when the album is smaller): exact search up to `exactLimit`
     /// rows, nearest-neighbour descent seeded by `seed` beyond.
     public static func build(_ matrix: EmbeddingMatrix, k: Int, exactLimit: Int, seed: UInt64) -> NeighborGraph {
+        build(matrix, k: k, exactLimit: exactLimit, seed: seed, sortsRows: true)
+    }
+
+    /// As `build`, optionally without descent's row sorting (for callers
+    /// that sorted the rows already).
+    static func build(_ matrix: EmbeddingMatrix, k: Int, exactLimit: Int, seed: UInt64, sortsRows: Bool) -> NeighborGraph {
         let k = min(k, matrix.rows)
-        if matrix.rows <= exactLimit || k >= matrix.rows {
+        if usesExactSearch(rows: matrix.rows, k: k, exactLimit: exactLimit) {
             return ExactNeighbors.search(matrix, k: k)
         }
-        return NeighborDescent(matrix: matrix, k: k, seed: seed).run()
+        var descent = NeighborDescent(matrix: matrix, k: k, seed: seed)
+        descent.sortsRows = sortsRows
+        return descent.run()
+    }
+
+    /// Whether an album of `rows` images is searched exactly.
+    static func usesExactSearch(rows: Int, k: Int, exactLimit: Int) -> Bool {
+        rows <= exactLimit || min(k, rows) >= rows
     }
 
     /// The exact graph, by blocked matrix products.

@@ -21,9 +21,18 @@ public enum UMAP {
         if n == 0 { return [] }
         if n == 1 { return [.zero] }
 
+        // Large albums are mapped in an order that keeps similar images
+        // together in memory: neighbour search and layout both run faster,
+        // and the layout's partitions then hold whole neighbourhoods.
+        let sorted = !NeighborGraph.usesExactSearch(rows: n, k: parameters.nNeighbors, exactLimit: parameters.exactNeighborLimit)
+        let order: [Int32] = sorted
+            ? NeighborDescent(matrix: matrix, k: min(parameters.nNeighbors, n), seed: parameters.seed).localityOrder()
+            : []
+        let working = sorted ? NeighborDescent.rows(of: matrix, in: order) : matrix
+
         progress.update(label: neighborsLabel, done: 0, total: 1)
-        let graph = NeighborGraph.build(matrix, k: parameters.nNeighbors,
-                                        exactLimit: parameters.exactNeighborLimit, seed: parameters.seed)
+        let graph = NeighborGraph.build(working, k: parameters.nNeighbors, exactLimit: parameters.exactNeighborLimit,
+                                        seed: parameters.seed, sortsRows: false)
         progress?.finish(label: neighborsLabel)
         try progress.checkCancellation("map")
 
@@ -31,9 +40,11 @@ public enum UMAP {
         progress.update(label: layoutLabel, done: 0, total: epochs)
         var fuzzy = FuzzySimplicialSet(graph: graph)
         fuzzy.pruneWeak(epochs: epochs)
-        var points = initialPoints(matrix, parameters: parameters)
+        var points = initialPoints(working, parameters: parameters)
         try optimize(&points, count: n, graph: fuzzy, parameters: parameters, epochs: epochs, progress: progress)
-        return (0..<n).map { SIMD2(points[2 * $0], points[2 * $0 + 1]) }
+        var result = [SIMD2<Float>](repeating: .zero, count: n)
+        for r in 0..<n { result[sorted ? Int(order[r]) : r] = SIMD2(points[2 * r], points[2 * r + 1]) }
+        return result
     }
 
     /// The start of the optimisation: the two principal components scaled

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Small numeric kernels the map's hot loops run millions of times.
 enum VectorKernels {
     /// The dot product of two `count`-long float vectors.
@@ -69,5 +75,40 @@ enum VectorKernels {
         let q = (1 + 0.69314718 * f) + f2 * ((0.24022651 + 0.05550411 * f) + f2 * (0.0096181291 + 0.0013333558 * f))
         let scale = Float(bitPattern: UInt32(bitPattern: (Int32(whole) &+ 127) << 23))
         return q * scale
+    }
+}
+
+/// x^b for one fixed exponent b, faster than `VectorKernels.fastPow`: log2
+/// by table lookup with linear interpolation (256 intervals of the mantissa,
+/// error below 3e-6) instead of a division and a polynomial. The layout's
+/// inner loop is a chain of these, so their latency is its speed.
+///
+/// `@unchecked Sendable`: the table is written once in `init` and only read after.
+final class PowerTable: @unchecked Sendable {
+    let exponent: Float
+    /// Interleaved (log2 at the interval's start, slope per unit fraction).
+    private let table: UnsafeMutablePointer<Float>
+
+    init(exponent: Float) {
+        self.exponent = exponent
+        table = .allocate(capacity: 512)
+        for i in 0..<256 {
+            let start = log2(1 + Double(i) / 256), end = log2(1 + Double(i + 1) / 256)
+            table[2 * i] = Float(start)
+            table[2 * i + 1] = Float(end - start)
+        }
+    }
+
+    deinit { table.deallocate() }
+
+    /// x^exponent for positive normal x, to ~1e-5 relative.
+    @inline(__always)
+    func power(_ x: Float) -> Float {
+        let bits = x.bitPattern
+        let e = Float(Int32(truncatingIfNeeded: bits >> 23) &- 127)
+        let i = Int((bits >> 15) & 0xFF)
+        let fraction = Float(Int32(truncatingIfNeeded: bits & 0x7FFF)) * (1 / 32_768)
+        let log = e + (table[2 * i] + fraction * table[2 * i + 1])
+        return VectorKernels.fastExp2(exponent * log)
     }
 }
