@@ -72,6 +72,11 @@ let package = Package(
             name: "curator-clip-bench",
             dependencies: ["CuratorCore"]
         ),
+        // Benchmark driver for scripts/bench/umap (not shipped).
+        .executableTarget(
+            name: "curator-umap-bench",
+            dependencies: ["CuratorCore"]
+        ),
         .testTarget(
             name: "CuratorLuaTests",
             dependencies: ["CuratorLua", "CuratorCore", "CLuaShims"]

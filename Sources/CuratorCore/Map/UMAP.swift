@@ -1,0 +1,105 @@
+/// Uniform Manifold Approximation and Projection (McInnes, Healy &
+/// Melville 2018) of an album's embeddings to a 2-D map, written here after
+/// umap-learn's algorithm: cosine k-nearest neighbours, the fuzzy simplicial
+/// set, a PCA start scaled as umap-learn's `init="pca"`, and stochastic
+/// gradient descent with negative sampling.
+public enum UMAP {
+    /// The progress label of the neighbour search.
+    public static let neighborsLabel = "map: neighbours"
+    /// The progress label of the layout optimisation.
+    public static let layoutLabel = "map: layout"
+
+    /// One 2-D point per row of `matrix` (rows L2-normalised).
+    ///
+    /// - Throws: `MapError` for bad parameters or non-finite vectors,
+    ///   `CancelledError` when `progress` asks to stop.
+    public static func layout(of matrix: EmbeddingMatrix, parameters: UMAPParameters = UMAPParameters(),
+                              progress: (any ProgressSink)? = nil) throws -> [SIMD2<Float>] {
+        try parameters.validate()
+        try checkFinite(matrix)
+        let n = matrix.rows
+        if n == 0 { return [] }
+        if n == 1 { return [.zero] }
+
+        // Large albums are mapped in an order that keeps similar images
+        // together in memory: neighbour search and layout both run faster,
+        // and the layout's partitions then hold whole neighbourhoods.
+        let sorted = !NeighborGraph.usesExactSearch(rows: n, k: parameters.nNeighbors, exactLimit: parameters.exactNeighborLimit)
+        let order: [Int32] = sorted
+            ? NeighborDescent(matrix: matrix, k: min(parameters.nNeighbors, n), seed: parameters.seed).localityOrder()
+            : []
+        let working = sorted ? NeighborDescent.rows(of: matrix, in: order) : matrix
+
+        progress.update(label: neighborsLabel, done: 0, total: 1)
+        let graph = NeighborGraph.build(working, k: parameters.nNeighbors, exactLimit: parameters.exactNeighborLimit,
+                                        seed: parameters.seed, sortsRows: false)
+        progress?.finish(label: neighborsLabel)
+        try progress.checkCancellation("map")
+
+        let epochs = parameters.epochs(forCount: n)
+        progress.update(label: layoutLabel, done: 0, total: epochs)
+        var fuzzy = FuzzySimplicialSet(graph: graph)
+        fuzzy.pruneWeak(epochs: epochs)
+        var points = initialPoints(working, parameters: parameters)
+        try optimize(&points, count: n, graph: fuzzy, parameters: parameters, epochs: epochs, progress: progress)
+        var result = [SIMD2<Float>](repeating: .zero, count: n)
+        for r in 0..<n { result[sorted ? Int(order[r]) : r] = SIMD2(points[2 * r], points[2 * r + 1]) }
+        return result
+    }
+
+    /// The start of the optimisation: the two principal components scaled
+    /// so the largest coordinate is 10, a little seeded noise against exact
+    /// ties, then each axis stretched to [0, 10] (umap-learn's "pca" init).
+    static func initialPoints(_ matrix: EmbeddingMatrix, parameters: UMAPParameters) -> [Float] {
+        let n = matrix.rows
+        let projection = Projection2D.principalComponents(of: matrix, seed: parameters.seed)
+        var random = MapRandom(seed: parameters.seed, stream: 0x696E_6974)
+        var largest: Float = 0
+        for p in projection.points { largest = max(largest, abs(p.x), abs(p.y)) }
+        var points = [Float](repeating: 0, count: 2 * n)
+        if largest > 0, largest.isFinite {
+            let scale = 10 / largest
+            for (i, p) in projection.points.enumerated() {
+                points[2 * i] = p.x * scale + Float(random.nextGaussian() * 1e-4)
+                points[2 * i + 1] = p.y * scale + Float(random.nextGaussian() * 1e-4)
+            }
+        } else {
+            // All vectors equal: no direction to follow; start at random.
+            for i in 0..<(2 * n) { points[i] = Float(random.nextUnit() * 20 - 10) }
+        }
+        normalizeToBox(&points, count: n)
+        return points
+    }
+
+    /// Stretches each axis to [0, 10]; a flat axis is left at 0.
+    static func normalizeToBox(_ points: inout [Float], count: Int) {
+        for axis in 0..<2 {
+            var low = Float.infinity, high = -Float.infinity
+            for i in 0..<count { low = min(low, points[2 * i + axis]); high = max(high, points[2 * i + axis]) }
+            let span = high - low
+            for i in 0..<count { points[2 * i + axis] = span > 0 ? 10 * (points[2 * i + axis] - low) / span : 0 }
+        }
+    }
+
+    /// Runs the optimiser with progress and cancellation.
+    static func optimize(_ points: inout [Float], count: Int, graph: FuzzySimplicialSet, parameters: UMAPParameters,
+                         epochs: Int, initialAlpha: Float = 1, movable: [Bool]? = nil,
+                         progress: (any ProgressSink)?) throws {
+        let optimizer = LayoutOptimizer(curve: UMAPCurve.fit(minDist: parameters.minDist, spread: parameters.spread),
+                                        epochs: epochs, negativeSampleRate: parameters.negativeSampleRate,
+                                        initialAlpha: initialAlpha, seed: parameters.seed)
+        let finished = optimizer.optimize(points: &points, count: count, graph: graph, movable: movable) { done in
+            progress.update(label: layoutLabel, done: done, total: epochs)
+            return progress?.isCancelled ?? false
+        }
+        progress?.finish(label: layoutLabel)
+        if !finished { throw CancelledError("map") }
+    }
+
+    /// Refuses vectors holding NaN or infinity, which would poison every distance.
+    static func checkFinite(_ matrix: EmbeddingMatrix) throws {
+        if let row = firstNonFiniteRow(matrix) {
+            throw MapError(.invalidInput, "map: row \(row) of the embeddings holds NaN or infinite values")
+        }
+    }
+}
