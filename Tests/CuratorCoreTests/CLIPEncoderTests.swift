@@ -83,6 +83,32 @@ final class CLIPEncoderTests: XCTestCase {
         }
     }
 
+    func testExactSizeResizeAndPaddedCrop() throws {
+        // rgb.jpg is 80×60. An exact 32×64 resize shrinks one axis and grows the
+        // other; a 20-pixel shortest edge with a 32-pixel crop pads with black
+        // (zeros before normalising), as transformers' center_crop does.
+        var settings = CLIPPreprocessing.defaults(imageSize: 32)
+        settings.shortestEdge = nil
+        settings.resizeWidth = 32
+        settings.resizeHeight = 64
+        let mixed = try CLIPPreprocessor(settings: settings).rgb(path: CLIPFixture.imagePath("rgb.jpg")).get()
+        XCTAssertEqual(mixed.count, 32 * 32 * 3)
+        XCTAssertGreaterThan(Set(mixed).count, 50, "a picture, not a flat fill")
+
+        settings = CLIPPreprocessing.defaults(imageSize: 32)
+        settings.shortestEdge = 20  // → 26×20, centred in 32×32: 3 black columns left, 6 black rows top
+        let padded = try CLIPPreprocessor(settings: settings).rgb(path: CLIPFixture.imagePath("rgb.jpg")).get()
+        func pixel(_ x: Int, _ y: Int) -> [UInt8] { Array(padded[(y * 32 + x) * 3..<(y * 32 + x) * 3 + 3]) }
+        XCTAssertEqual(pixel(0, 16), [0, 0, 0])
+        XCTAssertEqual(pixel(2, 16), [0, 0, 0])
+        XCTAssertEqual(pixel(16, 5), [0, 0, 0])
+        XCTAssertEqual(pixel(16, 26), [0, 0, 0])
+        XCTAssertNotEqual(pixel(3, 16), [0, 0, 0])
+        XCTAssertNotEqual(pixel(16, 6), [0, 0, 0])
+        XCTAssertNotEqual(pixel(28, 25), [0, 0, 0])
+        XCTAssertEqual(pixel(29, 16), [0, 0, 0])
+    }
+
     func testUnreadableImagesAreListedNotFatal() throws {
         let folder = TemporaryFolder()
         let garbage = folder.write("garbage.jpg", Array("not an image at all".utf8))
