@@ -33,6 +33,19 @@ final class CLIPEncoderTests: XCTestCase {
         try checkNetwork(model: CLIPFixture.openCLIPModel, expected: "tiny-openclip", layout: "open-clip")
     }
 
+    func testSequentialAttentionPathGivesTheSameResult() throws {
+        // Large models (ViT-B/16, L/14) run attention products one at a time,
+        // threaded by the BLAS; the tiny fixture would otherwise never take that path.
+        let config = try CLIPVisionConfiguration.huggingFace(url: CLIPFixture.huggingFaceModel.appendingPathComponent("config.json"))
+        let file = try SafeTensorsFile(url: CLIPFixture.huggingFaceModel.appendingPathComponent("model.safetensors"))
+        let weights = try CLIPVisionWeights(file: file, config: config)
+        let expected = try CLIPFixture.expected("tiny-hf")
+        let out = EmbeddingMatrix(rows: 7, dimension: 24)
+        let sequential = CLIPVisionTransformer(config: config, weights: weights, capacity: 7, parallelAttentionLimit: 0)
+        sequential.run(pixels: expected.pixels.storage.baseAddress!, count: 7, output: out.storage.baseAddress!)
+        for i in 0..<7 { XCTAssertGreaterThanOrEqual(clipCosine(out.row(i), expected.embeddings.row(i), 24), 0.9999) }
+    }
+
     /// Decoding and preprocessing included: libvips instead of PIL.
     private func endToEnd(model: URL, expected name: String, margin: Double) throws -> [String: Float] {
         let encoder = try CLIPVisionEncoder(modelFolder: model, options: CLIPEncoderOptions(batchSize: 4, shrinkOnLoadMargin: margin))
