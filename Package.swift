@@ -30,7 +30,7 @@ let package = Package(
 
         // Small C layers where Swift cannot go: Lua's longjmp-based errors and
         // libvips' variadic API.
-        .target(name: "CLuaShims", dependencies: ["CLua"]),
+        .target(name: "CLuaShims", dependencies: ["CLua", "CReadline"]),
         .target(name: "CVipsShims", dependencies: ["CVips"]),
 
         .target(
@@ -53,6 +53,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // A hidden driver for the benchmark scripts in scripts/bench (not a product).
         .executableTarget(
             name: "curator-bench",
             dependencies: [
@@ -61,6 +62,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Benchmark driver for scripts/bench/selection (not shipped).
+        .executableTarget(
+            name: "curator-selection-bench",
+            dependencies: ["CuratorCore"]
+        ),
+        // Benchmark driver for scripts/bench/clip (not shipped).
         .executableTarget(
             name: "curator-clip-bench",
             dependencies: ["CuratorCore"]
@@ -71,7 +78,8 @@ let package = Package(
         ),
         .testTarget(
             name: "CuratorCoreTests",
-            dependencies: ["CuratorCore"],
+            // CVipsShims: tests write their own images (PNG, JPEG, CMYK, 16-bit) with libvips.
+            dependencies: ["CuratorCore", "CVipsShims"],
             resources: [.copy("Fixtures")]
         ),
     ]

@@ -1,32 +1,276 @@
 #include "CVipsShims.h"
 #include <vips/vips.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/// libvips reports problems that it survives (bad tiles, odd ICC profiles) as
+/// GLib warnings on stderr; a command-line tool indexing thousands of files
+/// must not spray them. Real failures reach the caller through return values.
+static void ignore_log(const gchar *domain, GLogLevelFlags level, const gchar *message, gpointer data) {
+    (void)domain; (void)level; (void)message; (void)data;
+}
 
 int curator_vips_init(const char *argv0) {
-    return vips_init(argv0 ? argv0 : "curator");
+    int status = vips_init(argv0 ? argv0 : "curator");
+    g_log_set_handler("VIPS", G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE | G_LOG_LEVEL_INFO, ignore_log, NULL);
+    return status;
 }
 
-/// libvips keeps one error buffer per process; take its text and clear it.
+void curator_vips_configure(int concurrency, int cache_operations) {
+    vips_concurrency_set(concurrency);
+    vips_cache_set_max(cache_operations);
+}
+
+void curator_vips_thread_done(void) {
+    vips_thread_shutdown();
+}
+
+/// libvips keeps one error buffer per process; take its text and clear it in
+/// one step (libvips holds its own lock while copying). Two threads failing at
+/// the same moment may see each other's lines: the caller's status code, not
+/// this text, says what went wrong. Lines are joined with "; "; NULL when
+/// libvips left no message.
 static char *take_vips_error(void) {
-    const char *buf = vips_error_buffer();
-    char *copy = strdup(buf && *buf ? buf : "unknown libvips error");
-    vips_error_clear();
-    size_t n = strlen(copy);
-    while (n > 0 && (copy[n - 1] == '\n' || copy[n - 1] == ' ')) copy[--n] = 0;
-    return copy;
+    char *text = vips_error_buffer_copy();
+    if (text == NULL) return NULL;
+    size_t n = strlen(text);
+    while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == ' ')) text[--n] = 0;
+    if (n == 0) { g_free(text); return NULL; }
+    size_t lines = 0;
+    for (size_t i = 0; i < n; i++) if (text[i] == '\n') lines++;
+    char *joined = malloc(n + lines + 1);
+    if (joined != NULL) {
+        size_t j = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (text[i] == '\n') { joined[j++] = ';'; joined[j++] = ' '; }
+            else joined[j++] = text[i];
+        }
+        joined[j] = 0;
+    }
+    g_free(text);
+    return joined;
 }
 
-int curator_vips_header(const char *path, int *width, int *height, char **error) {
-    VipsImage *image = vips_image_new_from_file(path, "access", VIPS_ACCESS_SEQUENTIAL, NULL);
-    if (image == NULL) {
-        if (error) *error = take_vips_error(); else vips_error_clear();
+static void set_error(char **error) {
+    if (error) *error = take_vips_error(); else vips_error_clear();
+}
+
+
+/// "VipsForeignLoadJpegFile" -> "jpeg".
+static void loader_short_name(const char *loader, char out[32]) {
+    const char *prefix = "VipsForeignLoad";
+    const char *name = loader;
+    if (strncmp(name, prefix, strlen(prefix)) == 0) name += strlen(prefix);
+    size_t n = strlen(name);
+    const char *suffixes[] = { "File", "Source", NULL };
+    for (int i = 0; suffixes[i]; i++) {
+        size_t m = strlen(suffixes[i]);
+        if (n > m && strcmp(name + n - m, suffixes[i]) == 0) { n -= m; break; }
+    }
+    if (n > 31) n = 31;
+    for (size_t i = 0; i < n; i++) out[i] = (char)g_ascii_tolower(name[i]);
+    out[n] = 0;
+}
+
+/// Checks the file system before libvips sees the path, so that the common
+/// failures get exact reasons rather than a loader's guess.
+static curator_thumb_status check_file(const char *path, curator_thumb_info *info) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        info->os_error = errno;
+        if (errno == ENOENT || errno == ENOTDIR) return CURATOR_THUMB_NOT_FOUND;
+        if (errno == EACCES || errno == EPERM) return CURATOR_THUMB_PERMISSION;
+        return CURATOR_THUMB_IO;
+    }
+    struct stat st;
+    curator_thumb_status status = CURATOR_THUMB_OK;
+    if (fstat(fd, &st) != 0) {
+        info->os_error = errno;
+        status = CURATOR_THUMB_IO;
+    } else if (!S_ISREG(st.st_mode)) {
+        status = CURATOR_THUMB_NOT_REGULAR;
+    } else if (st.st_size == 0) {
+        status = CURATOR_THUMB_EMPTY;
+    }
+    close(fd);
+    return status;
+}
+
+/// Brings a thumbnail to 8-bit sRGB with exactly 3 bands: colour-converts
+/// (greyscale, 16-bit, CMYK left over, Lab...), flattens alpha onto white and
+/// drops extra bands. Each step replaces *image, dropping the old reference.
+static int to_srgb8(VipsImage **image) {
+    VipsImage *in = *image, *out = NULL;
+#define STEP(call) do { if (call) return -1; g_object_unref(in); in = out; *image = in; out = NULL; } while (0)
+    VipsInterpretation interpretation = vips_image_get_interpretation(in);
+    if ((interpretation != VIPS_INTERPRETATION_sRGB || vips_image_get_format(in) != VIPS_FORMAT_UCHAR) &&
+        vips_colourspace_issupported(in)) {
+        STEP(vips_colourspace(in, &out, VIPS_INTERPRETATION_sRGB, NULL));
+    }
+    if (vips_image_get_format(in) != VIPS_FORMAT_UCHAR) {
+        // Unsupported interpretations (plain multiband data): clip to 0...255.
+        STEP(vips_cast_uchar(in, &out, NULL));
+    }
+    int bands = vips_image_get_bands(in);
+    if (bands == 2 || bands >= 4) {
+        // Greyscale + alpha, or colour + alpha (and anything wider: the band
+        // after the colour ones is taken as alpha).
+        int colour = bands == 2 ? 1 : 3;
+        if (bands > colour + 1) STEP(vips_extract_band(in, &out, 0, "n", colour + 1, NULL));
+        double white[3] = { 255, 255, 255 };
+        VipsArrayDouble *background = vips_array_double_new(white, colour);
+        int failed = vips_flatten(in, &out, "background", background, "max_alpha", 255.0, NULL);
+        vips_area_unref(VIPS_AREA(background));
+        STEP(failed);
+        bands = colour;
+    }
+    if (bands == 1) {
+        VipsImage *three[3] = { in, in, in };
+        STEP(vips_bandjoin(three, &out, 3, NULL));
+    }
+#undef STEP
+    return 0;
+}
+
+/// Evaluates `image` straight into the caller's `buffer` (wrapped as a
+/// libvips memory image): libvips' sink reuses its tile buffers across the
+/// image, where preparing regions by hand made it allocate and clear fresh
+/// ones (measured: 6% of the time in memset, against 1.5-2% this way).
+static int render_into(VipsImage *image, unsigned char *buffer, size_t buffer_size) {
+    VipsImage *target = vips_image_new_from_memory(buffer, buffer_size, vips_image_get_width(image),
+                                                   vips_image_get_height(image), 3, VIPS_FORMAT_UCHAR);
+    if (target == NULL) return -1;
+    int status = vips_image_write(image, target);
+    g_object_unref(target);
+    return status;
+}
+
+curator_thumb_status curator_vips_probe(const char *path, int64_t max_pixels,
+                                        curator_thumb_info *info, char **error) {
+    memset(info, 0, sizeof *info);
+    if (error) *error = NULL;
+    curator_thumb_status status = check_file(path, info);
+    if (status != CURATOR_THUMB_OK) return status;
+
+    const char *loader = vips_foreign_find_load(path);
+    if (loader == NULL) {
+        vips_error_clear();  // "not a known file format": the status says it
+        return CURATOR_THUMB_UNKNOWN_FORMAT;
+    }
+    loader_short_name(loader, info->format);
+
+    // The header alone: the size check happens before any pixel is decoded.
+    VipsImage *header = vips_image_new_from_file(path, "access", VIPS_ACCESS_SEQUENTIAL, NULL);
+    if (header == NULL) {
+        set_error(error);
+        return CURATOR_THUMB_HEADER_FAILED;
+    }
+    info->source_width = vips_image_get_width(header);
+    info->source_height = vips_image_get_height(header);
+    g_object_unref(header);
+    if (max_pixels > 0 && (int64_t)info->source_width * (int64_t)info->source_height > max_pixels) {
+        return CURATOR_THUMB_TOO_LARGE;
+    }
+    return CURATOR_THUMB_OK;
+}
+
+curator_thumb_status curator_vips_thumbnail(const char *path, int size, int64_t max_pixels,
+                                            unsigned char *buffer, size_t buffer_size,
+                                            curator_thumb_info *info, char **error) {
+    if (size < 1 || buffer_size < (size_t)size * (size_t)size * 3) {
+        memset(info, 0, sizeof *info);
+        if (error) *error = NULL;
+        return CURATOR_THUMB_BUFFER;
+    }
+    curator_thumb_status status = curator_vips_probe(path, max_pixels, info, error);
+    if (status != CURATOR_THUMB_OK) return status;
+
+    VipsImage *image = NULL;
+    if (vips_thumbnail(path, &image, size, "height", size, "size", VIPS_SIZE_DOWN,
+                       "fail_on", VIPS_FAIL_ON_ERROR, NULL)) {
+        set_error(error);
+        return CURATOR_THUMB_DECODE_FAILED;
+    }
+    if (to_srgb8(&image) != 0) {
+        set_error(error);
+        g_object_unref(image);
+        return CURATOR_THUMB_DECODE_FAILED;
+    }
+    int width = vips_image_get_width(image), height = vips_image_get_height(image);
+    if (width > size || height > size) {
+        // Never expected (thumbnail fits within size x size); refuse rather than overrun.
+        g_object_unref(image);
+        return CURATOR_THUMB_BUFFER;
+    }
+    if (render_into(image, buffer, (size_t)width * height * 3) != 0) {
+        set_error(error);
+        g_object_unref(image);
+        return CURATOR_THUMB_DECODE_FAILED;
+    }
+    g_object_unref(image);
+    info->width = width;
+    info->height = height;
+    return CURATOR_THUMB_OK;
+}
+
+static int save_image(VipsImage *image, const char *path, char **error) {
+    if (vips_image_write_to_file(image, path, NULL)) {
+        set_error(error);
         return -1;
     }
-    *width = vips_image_get_width(image);
-    *height = vips_image_get_height(image);
-    g_object_unref(image);
     return 0;
+}
+
+int curator_vips_save_u8(const char *path, const unsigned char *pixels, int width, int height,
+                         int bands, const char *interpretation, int orientation, char **error) {
+    if (error) *error = NULL;
+    VipsImage *image = vips_image_new_from_memory(pixels, (size_t)width * height * bands,
+                                                  width, height, bands, VIPS_FORMAT_UCHAR);
+    if (image == NULL) { set_error(error); return -1; }
+    if (interpretation != NULL) {
+        int value = vips_enum_from_nick("curator", VIPS_TYPE_INTERPRETATION, interpretation);
+        if (value < 0) { g_object_unref(image); set_error(error); return -1; }
+        image->Type = (VipsInterpretation)value;
+    }
+    if (orientation > 0) vips_image_set_int(image, VIPS_META_ORIENTATION, orientation);
+    int status = save_image(image, path, error);
+    g_object_unref(image);
+    return status;
+}
+
+int curator_vips_encode_jpeg(const unsigned char *pixels, int width, int height, int bands, int quality,
+                             unsigned char **out, size_t *length, char **error) {
+    if (error) *error = NULL;
+    VipsImage *image = vips_image_new_from_memory(pixels, (size_t)width * height * bands,
+                                                  width, height, bands, VIPS_FORMAT_UCHAR);
+    if (image == NULL) { set_error(error); return -1; }
+    image->Type = bands >= 3 ? VIPS_INTERPRETATION_sRGB : VIPS_INTERPRETATION_B_W;
+    void *buffer = NULL;
+    size_t size = 0;
+    int status = vips_jpegsave_buffer(image, &buffer, &size, "Q", quality, "strip", TRUE, NULL);
+    g_object_unref(image);
+    if (status != 0) { set_error(error); return -1; }
+    *out = buffer;
+    *length = size;
+    return 0;
+}
+
+void curator_vips_free(void *buffer) { g_free(buffer); }
+
+int curator_vips_save_u16(const char *path, const uint16_t *pixels, int width, int height,
+                          int bands, char **error) {
+    if (error) *error = NULL;
+    VipsImage *image = vips_image_new_from_memory(pixels, (size_t)width * height * bands * 2,
+                                                  width, height, bands, VIPS_FORMAT_USHORT);
+    if (image == NULL) { set_error(error); return -1; }
+    image->Type = bands >= 3 ? VIPS_INTERPRETATION_RGB16 : VIPS_INTERPRETATION_GREY16;
+    int status = save_image(image, path, error);
+    g_object_unref(image);
+    return status;
 }
 
 /* ---- CLIP preprocessing (curator_clip_*) ---- */

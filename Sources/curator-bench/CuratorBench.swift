@@ -10,8 +10,22 @@ struct CuratorBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "curator-bench",
         abstract: "Benchmark drivers for scripts/bench.",
-        subcommands: [MakeIndex.self, OpenIndex.self]
+        subcommands: [MakeIndex.self, OpenIndex.self, Pixels.self, Describe.self]
     )
+}
+
+/// `curator-bench pixels …`: see `PixelBench`.
+struct Pixels: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Embed a folder's files with the pixels embedder.")
+    @Argument(parsing: .captureForPassthrough) var arguments: [String] = []
+    func run() { PixelBench.pixels(arguments) }
+}
+
+/// `curator-bench describe …`: see `PixelBench`.
+struct Describe: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Time the pixel descriptor on one file.")
+    @Argument(parsing: .captureForPassthrough) var arguments: [String] = []
+    func run() { PixelBench.describe(arguments) }
 }
 
 /// Peak resident memory of this process so far, in bytes.

@@ -1,15 +1,190 @@
 import ArgumentParser
+import CLuaShims
 import CuratorCore
+import CuratorLua
+import Foundation
 
+/// The `curator` command: the REPL, a script, or `-e` code, in the Lua host.
 @main
 struct Curator: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "curator",
-        abstract: "Pick a diverse or representative subset of an image album.",
-        version: CuratorVersion.string
+        abstract: "Pick a diverse or representative subset of an image album, from Lua.",
+        usage: """
+            curator                        start the REPL
+            curator [options] SCRIPT.lua [args...]
+            curator [options] - [args...]  run the script on stdin
+            curator [options] -e CODE [-e CODE...] [args...]
+            """,
+        discussion: """
+            Arguments after the script go to it untouched (also ones starting with '-'), \
+            as arg[1], arg[2], ... and as the chunk's '...'; arg[0] is the script and arg[-1], \
+            arg[-2], ... the options before it, down to the program. With -e, the arguments \
+            after the options go to the code the same way (arg[0] is "-e").
+
+            Plugins load at start from the shipped plugins folder ($CURATOR_HOME/plugins, or \
+            the checkout's plugins/), each folder of $CURATOR_PLUGIN_PATH, and \
+            ~/.config/curator/plugins.
+
+            Exit status: 0 success, 1 script error (traceback on stderr), 2 usage error.
+            """,
+        version: "curator \(CuratorVersion.string) (Lua 5.4)"
     )
 
-    mutating func run() throws {
-        print("curator \(CuratorVersion.string)")
+    @Option(name: .customShort("e"), help: ArgumentHelp("Run CODE (may be repeated).", valueName: "CODE"))
+    var execute: [String] = []
+
+    @Flag(name: .customShort("i"), help: "Enter the REPL after running the script or the -e code.")
+    var interactive = false
+
+    @Flag(help: "Run untrusted code: no io, os.execute/remove/rename/exit/getenv, package.loadlib, file loading, binary chunks or debug.")
+    var safe = false
+
+    @Flag(name: .customLong("no-plugins"), help: "Start without loading plugins.")
+    var noPlugins = false
+
+    @Argument(help: ArgumentHelp("The script (or '-' for stdin) and its arguments.", valueName: "script-and-args"))
+    var script: [String] = []
+
+    /// Splits the command line as `lua` does: options up to the first word
+    /// that is not one (or `-`, or after `--`); everything from there on is the
+    /// script and its arguments, untouched even when they start with `-`.
+    static func split(_ arguments: [String]) -> (options: [String], rest: [String]) {
+        var i = 0
+        while i < arguments.count {
+            let word = arguments[i]
+            if word == "--" { return (Array(arguments[..<i]), Array(arguments[(i + 1)...])) }
+            guard word.hasPrefix("-"), word != "-" else { break }
+            i += word == "-e" ? 2 : 1
+        }
+        i = min(i, arguments.count)
+        return (Array(arguments[..<i]), Array(arguments[i...]))
     }
+
+    static func main() {
+        let command: Curator
+        do {
+            let (options, rest) = split(Array(CommandLine.arguments.dropFirst()))
+            var parsed = try parseAsRoot(options + (rest.isEmpty ? [] : ["--"] + rest))
+            guard let ours = parsed as? Curator else {
+                // `--help` parses as the built-in help command.
+                try parsed.run()
+                terminate(0)
+            }
+            command = ours
+        } catch {
+            if exitCode(for: error) == .success {
+                print(fullMessage(for: error))
+                terminate(0)
+            }
+            writeError("curator: \(fullMessage(for: error))")
+            terminate(2)
+        }
+        terminate(command.start())
+    }
+
+    static func writeError(_ text: String) {
+        fflush(nil)
+        FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+    }
+
+    /// Sets the host up, runs what was asked, and returns the exit status.
+    func start() -> Int32 {
+        let host: CuratorHost
+        do {
+            host = try CuratorHost(options: .init(safe: safe))
+            if !noPlugins {
+                for report in host.loadPlugins(from: PluginLocations.standard()) {
+                    if let error = report.error {
+                        Curator.writeError("curator: plugin '\(report.name)' failed to load: \(error)")
+                    }
+                }
+            }
+            try host.seal()
+        } catch {
+            Curator.writeError("curator: \(error.message)")
+            return 1
+        }
+
+        // Arguments reach Lua as the exact bytes of argv (file names need not be UTF-8).
+        let argv = Curator.rawArguments()
+        let positional = Array(argv.suffix(script.count))
+        let options = Array(argv.dropLast(script.count)) // argv[0] and the options, as arg[-n...-1]
+        if !execute.isEmpty {
+            host.setArguments(interpreter: options, script: Array("-e".utf8), arguments: positional)
+            for (n, code) in execute.enumerated() {
+                let name = execute.count == 1 ? "=(command line)" : "=(command line \(n + 1))"
+                guard run(Array(code.utf8), name: name, arguments: positional, in: host) else { return 1 }
+            }
+        } else if let file = script.first {
+            let arguments = Array(positional.dropFirst())
+            host.setArguments(interpreter: options, script: positional[0], arguments: arguments)
+            let source: [UInt8]
+            let name: String
+            if file == "-" {
+                source = Array(FileHandle.standardInput.readDataToEndOfFile())
+                name = "=stdin"
+            } else {
+                guard let data = FileManager.default.contents(atPath: file) else {
+                    Curator.writeError("curator: cannot open \(file)")
+                    return 1
+                }
+                source = Array(data)
+                name = "@" + file
+            }
+            guard run(Curator.skippingShebang(source), name: name, arguments: arguments, in: host) else { return 1 }
+        } else {
+            return REPL(host: host).run()
+        }
+        if interactive {
+            return REPL(host: host).run()
+        }
+        return 0
+    }
+
+    /// Runs a chunk with a traceback on error; Ctrl-C interrupts it.
+    func run(_ source: [UInt8], name: String, arguments: [[UInt8]], in host: CuratorHost) -> Bool {
+        let state = host.state
+        let lua = state.stack
+        let top = lua.top
+        defer { lua.top = top }
+        curator_install_sigint(state.L)
+        defer { curator_install_sigint(nil) }
+        do {
+            try lua.load(source, name: name)
+            guard lua.ensureSpace(Int32(clamping: arguments.count + 1)) else {
+                Curator.writeError("curator: too many arguments")
+                return false
+            }
+            for argument in arguments { lua.push(bytes: argument) }
+            try lua.call(arguments: Int32(arguments.count), results: 0, traceback: true)
+            fflush(nil)
+            return true
+        } catch {
+            Curator.writeError("curator: \(error.message)")
+            return false
+        }
+    }
+
+    /// The process arguments as bytes, exactly as the shell passed them.
+    static func rawArguments() -> [[UInt8]] {
+        (0..<Int(CommandLine.argc)).map { i in
+            guard let word = CommandLine.unsafeArgv[i] else { return [] }
+            return Array(UnsafeBufferPointer(start: UnsafeRawPointer(word).assumingMemoryBound(to: UInt8.self),
+                                             count: strlen(word)))
+        }
+    }
+
+    /// Blanks a first line starting with `#` (a shebang), keeping line numbers.
+    static func skippingShebang(_ source: [UInt8]) -> [UInt8] {
+        guard source.first == UInt8(ascii: "#") else { return source }
+        guard let newline = source.firstIndex(of: 10) else { return [] }
+        return Array(source[newline...])
+    }
+}
+
+/// Ends the process (the command's own `exit` methods shadow the C function).
+func terminate(_ status: Int32) -> Never {
+    fflush(nil)
+    exit(status)
 }

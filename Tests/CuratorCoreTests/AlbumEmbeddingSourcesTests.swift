@@ -96,3 +96,55 @@ final class AlbumEmbeddingSourcesTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder.path + "/.curator/broken.npz.sqlite"))
     }
 }
+
+/// The built-in pixels embedder run through an album.
+final class AlbumPixelsTests: XCTestCase {
+    func testOpeningAFolderEmbedsEveryImageWithPixelsAndRecordsFailuresOnce() throws {
+        let folder = TemporaryFolder()
+        for i in 0..<5 { folder.writePNG("img\(i).jpg", size: 64, seed: i) }
+        // A JPEG cut in half: its header reads, its pixels do not.
+        let whole = try Data(contentsOf: URL(fileURLWithPath: folder.writePNG("broken.jpg", size: 512, seed: 9)))
+        folder.write("broken.jpg", Array(whole.prefix(whole.count / 2)))
+
+        let album = try Album.open(folder.path)
+        XCTAssertEqual(album.embedder, "pixels")
+        XCTAssertEqual(album.dimension, 384)
+        let report = try XCTUnwrap(album.lastEmbed)
+        XCTAssertEqual(report.embedded, 5)
+        let skipped = try album.skipped()
+        XCTAssertEqual(report.failed.map(\.path.string), ["broken.jpg"], "skipped: \(skipped)")
+        XCTAssertTrue(report.failed.first?.reason.contains("corrupt") ?? false, "\(report.failed)")
+        let matrix = try album.matrix()
+        XCTAssertEqual(matrix.matrix.rows, 5)
+        var norm: Float = 0
+        for j in 0..<384 { norm += matrix.matrix.row(0)[j] * matrix.matrix.row(0)[j] }
+        XCTAssertEqual(norm, 1, accuracy: 1e-4)
+        let stats = try XCTUnwrap(album.statistics(of: album.image(path: "img0.jpg")!))
+        XCTAssertGreaterThan(stats.entropy, 0)
+        XCTAssertNil(try album.statistics(of: XCTUnwrap(album.image(path: "broken.jpg"))))
+
+        let again = try Album.open(folder.path)
+        XCTAssertEqual(again.lastEmbed?.embedded, 0, "failures are not retried while the file is unchanged")
+        XCTAssertEqual(again.lastEmbed?.alreadyEmbedded, 5)
+    }
+}
+
+/// Vectors from another tool's file imported into a folder album.
+final class AlbumImportTests: XCTestCase {
+    func testImportedVectorsAreMatchedByPathAndBecomeTheActiveEmbedder() throws {
+        let folder = TemporaryFolder()
+        folder.writePNG("one.jpg", seed: 1)
+        folder.writePNG("twó.png", seed: 2)
+        folder.writePNG("extra.png", seed: 3)
+        let album = try Album.open(folder.path, options: .init(embed: false))
+        let fixtures = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appendingPathComponent("numpy/import")
+        let report = try album.importEmbeddings(from: fixtures.appendingPathComponent("emb_paths.npz").path, as: "mine")
+        XCTAssertEqual(report.embedded, 2, "\(report)")
+        XCTAssertEqual(report.failed.map(\.path.string), ["extra.png"])
+        XCTAssertEqual(album.embedder, "mine")
+        XCTAssertEqual(album.modelID, "my-model")
+        XCTAssertEqual(try album.matrix().matrix.rows, 2)
+        XCTAssertEqual(try Album.open(folder.path, options: .init(embed: false)).embedder, "mine", "the choice persists")
+        XCTAssertThrowsError(try album.importEmbeddings(from: fixtures.appendingPathComponent("emb_paths.npz").path, as: "pixels"))
+    }
+}

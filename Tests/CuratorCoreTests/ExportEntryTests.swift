@@ -3,13 +3,13 @@ import XCTest
 
 final class ExportEntryTests: XCTestCase {
     func testTiersAreInclusiveAtTheirThresholds() {
-        XCTAssertEqual(CurationTier(frequency: 27.0 / 30), .core)
-        XCTAssertEqual(CurationTier(frequency: 18.0 / 20), .core)
-        XCTAssertEqual(CurationTier(frequency: 0.8999), .stable)
-        XCTAssertEqual(CurationTier(frequency: 14.0 / 20), .stable)
-        XCTAssertEqual(CurationTier(frequency: 21.0 / 30), .stable)
-        XCTAssertEqual(CurationTier(frequency: 0.6999), .variable)
-        XCTAssertEqual(CurationTier(frequency: 0), .variable)
+        XCTAssertEqual(SelectionTier(frequency: 27.0 / 30), .core)
+        XCTAssertEqual(SelectionTier(frequency: 18.0 / 20), .core)
+        XCTAssertEqual(SelectionTier(frequency: 0.8999), .stable)
+        XCTAssertEqual(SelectionTier(frequency: 14.0 / 20), .stable)
+        XCTAssertEqual(SelectionTier(frequency: 21.0 / 30), .stable)
+        XCTAssertEqual(SelectionTier(frequency: 0.6999), .variable)
+        XCTAssertEqual(SelectionTier(frequency: 0), .variable)
     }
 
     func testEntriesTakeTheirTierFromFrequencyUnlessExcludedOrGivenOne() {

@@ -79,15 +79,15 @@ final class ExportHTMLReportTests: XCTestCase {
         // Tier colours on cards, excluded in red in their own section.
         let excludedSection = try XCTUnwrap(html.range(of: "<section class=\"excluded\">"))
         let afterExcluded = String(html[excludedSection.upperBound...])
-        XCTAssertEqual(afterExcluded.components(separatedBy: "--c:\(CurationTier.excludedColour)").count - 1, 4)
-        XCTAssertTrue(html.contains("--c:\(CurationTier.core.colour)"))
-        XCTAssertTrue(html.contains("--c:\(CurationTier.stable.colour)"))
-        XCTAssertTrue(html.contains("--c:\(CurationTier.variable.colour)"))
+        XCTAssertEqual(afterExcluded.components(separatedBy: "--c:\(SelectionTier.excludedColour)").count - 1, 4)
+        XCTAssertTrue(html.contains("--c:\(SelectionTier.core.colour)"))
+        XCTAssertTrue(html.contains("--c:\(SelectionTier.stable.colour)"))
+        XCTAssertTrue(html.contains("--c:\(SelectionTier.variable.colour)"))
         XCTAssertTrue(html.contains("100.0 % · 20 votes"))
 
         // Parameters and legend.
         for text in ["fps", "Iterations</th><td>20", "Seed</th><td>1234", "2026-09-21T", "Holidays", "include",
-                     CurationTier.core.legend, CurationTier.stable.legend, "variable: picked in &lt; 70 % of runs"] {
+                     SelectionTier.core.legend, SelectionTier.stable.legend, "variable: picked in &lt; 70 % of runs"] {
             XCTAssertTrue(html.contains(text), "\(text) missing")
         }
 

@@ -6,22 +6,69 @@
 #include <lauxlib.h>
 
 /// A host function implemented in Swift. It never raises a Lua error itself:
-/// it returns the number of results, or CURATOR_LUA_RAISE with the error value
-/// on top of the stack, and the C trampoline raises it after the Swift frame
-/// has returned (Swift frames must never be crossed by longjmp).
-typedef int (*curator_host_fn)(lua_State *L);
+/// it returns the number of results, or CURATOR_LUA_RAISE /
+/// CURATOR_LUA_RAISE_WHERE with the error value on top of the stack, and the C
+/// trampoline raises it after the Swift frame has returned (Swift frames must
+/// never be crossed by longjmp). `id` names the Swift binding to run.
+typedef int (*curator_host_fn)(lua_State *L, lua_Integer id);
 
-/// What a host function returns to have its top-of-stack value raised.
+/// What a host function returns to have its top-of-stack value raised as is.
 #define CURATOR_LUA_RAISE (-1)
+/// What a host function returns to have its top-of-stack string raised with
+/// the calling Lua code's position ("file.lua:12: ") in front, as luaL_error does.
+#define CURATOR_LUA_RAISE_WHERE (-2)
 
-/// Pushes a C closure that calls `dispatch` through the trampoline. The
-/// closure's upvalues are: 1 = the dispatcher, 2 = `id` (an integer the
-/// dispatcher uses to find the Swift binding), then `nup` values popped from
-/// the stack.
+/// Pushes a C closure that calls `dispatch(L, id)` through the trampoline. The
+/// closure's upvalues are: 1 = the dispatcher, 2 = `id`, then `nup` values
+/// popped from the stack.
 void curator_push_host_function(lua_State *L, curator_host_fn dispatch, lua_Integer id, int nup);
 
-/// Reads the binding id of the running host closure (upvalue 2).
-lua_Integer curator_host_function_id(lua_State *L);
+/// Reads the binding id of a host closure at `idx` (0 when it is not one).
+lua_Integer curator_host_function_id_at(lua_State *L, int idx);
+
+/// Pushes a C closure for a host type's `__index` (or `__newindex`). It pops
+/// two tables from the stack: `direct` (below) and `keyed` (top). Given
+/// (self, key[, value]) it returns `direct[key]` when that is not nil (methods;
+/// pass `has_direct` = 0 to skip this for `__newindex`), else calls
+/// `dispatch(L, keyed[key])` when that is an integer (property getters or
+/// setters), else `dispatch(L, fallback)` (integer indexing, unknown fields).
+/// All lookups are raw: they run no metamethods.
+void curator_push_keyed_function(lua_State *L, curator_host_fn dispatch, lua_Integer fallback, int has_direct);
+
+/// Pushes the `__gc` function of host objects: it clears the object pointer
+/// stored in the userdata and hands it to `release` (which drops the Swift
+/// reference). `release` must not call Lua.
+void curator_push_gc_function(lua_State *L, void (*release)(void *));
+
+/// Creates a full userdata holding `object` (an opaque, retained pointer) with
+/// the metatable stored at registry[type_key], and leaves it on the stack.
+void curator_new_object(lua_State *L, void *object, const void *type_key);
+
+/// The object pointer of the host userdata at `idx` when its metatable is the
+/// one stored at registry[type_key]; NULL otherwise (wrong type, or already
+/// finalized). Raises nothing.
+void *curator_to_object(lua_State *L, int idx, const void *type_key);
+
+/// Whether the value at `idx` is a host object of any type (a userdata whose
+/// metatable carries the host marker).
+int curator_is_host_object(lua_State *L, int idx);
+
+/// Marks the metatable on top of the stack as a host type's metatable.
+void curator_mark_host_metatable(lua_State *L);
+
+/// Looks `(scope, id)` up in the two-level identity cache stored at
+/// registry[cache_key]; pushes the cached value or nil and returns its type.
+int curator_cache_get(lua_State *L, const void *cache_key, lua_Integer scope, lua_Integer id);
+
+/// Stores the value on top of the stack (without popping it) in the identity
+/// cache at registry[cache_key] under `(scope, id)`. Inner tables are
+/// weak-valued, so a cached object lives only while Lua references it.
+void curator_cache_put(lua_State *L, const void *cache_key, lua_Integer scope, lua_Integer id);
+
+/// The Swift host stored in the state's extra space (shared by its coroutines).
+void *curator_get_host(lua_State *L);
+/// Stores the Swift host pointer in the state's extra space.
+void curator_set_host(lua_State *L, void *host);
 
 /// A message handler for lua_pcall that appends a traceback (as lua.c does,
 /// using __tostring for non-string error objects).
@@ -29,6 +76,10 @@ int curator_traceback_handler(lua_State *L);
 
 /// lua_pcall with curator_traceback_handler inserted below the function.
 int curator_pcall_traceback(lua_State *L, int nargs, int nresults);
+
+/// Calls the `__tostring`-aware `tostring` of the value at `idx` in protected
+/// mode; pushes the string (or an error message) and returns the status.
+int curator_pcall_tostring(lua_State *L, int idx);
 
 /// Asks the state to stop at the next opportunity with "interrupted!". Safe to
 /// call from a signal handler (it only sets a hook, as lua.c does).
@@ -44,6 +95,33 @@ void curator_clear_interrupt(lua_State *L);
 /// Installs a SIGINT handler that requests an interrupt of `L` (NULL restores
 /// the default handler).
 void curator_install_sigint(lua_State *L);
+
+/// Like luaL_loadbufferx, but an incomplete chunk (one whose syntax error is
+/// at end of input) returns CURATOR_LUA_INCOMPLETE instead of LUA_ERRSYNTAX.
+#define CURATOR_LUA_INCOMPLETE 100
+int curator_load_chunk(lua_State *L, const char *buffer, size_t size, const char *name, const char *mode);
+
+/// Reads one line with readline's callback interface so that Ctrl-C can clear
+/// the line without killing the process. Returns a malloc'ed line (without
+/// newline), or NULL at end of input (Ctrl-D). When Ctrl-C is pressed it
+/// returns NULL and sets *interrupted to 1.
+char *curator_readline(const char *prompt, int *interrupted);
+
+/// Readline setup: word-break characters suited to Lua (so `a.b:c` is one
+/// word), no file-name completion, and the completion callback: readline calls
+/// `candidates(text)`, which calls curator_completion_add for each match.
+void curator_readline_setup(void (*candidates)(const char *text));
+
+/// Adds one completion candidate (copied) while `candidates` runs.
+void curator_completion_add(const char *candidate);
+
+/// Whether readline should append nothing (not even a space) after a
+/// completed word; set while `candidates` runs.
+void curator_completion_suppress_append(int suppress);
+
+/// Loads, appends to and trims the readline history file.
+int curator_history_load(const char *path);
+void curator_history_add(const char *line, const char *path, int max_entries);
 
 /// lua_upvalueindex is a macro Swift cannot import.
 int curator_upvalueindex(int i);
@@ -61,6 +139,10 @@ void curator_insert(lua_State *L, int idx);
 void curator_replace(lua_State *L, int idx);
 lua_Number curator_tonumber(lua_State *L, int idx, int *isnum);
 lua_Integer curator_tointeger(lua_State *L, int idx, int *isnum);
-void curator_call(lua_State *L, int nargs, int nresults);
+void curator_pushglobaltable(lua_State *L);
+void *curator_newuserdata(lua_State *L, size_t size);
+int curator_isinteger(lua_State *L, int idx);
+/// lua_gc is variadic, which Swift cannot call.
+int curator_gc(lua_State *L, int what, int arg);
 
 #endif

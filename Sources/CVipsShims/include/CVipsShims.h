@@ -2,14 +2,92 @@
 #define CURATOR_VIPS_SHIMS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
-/// Starts libvips once per process; returns 0 on success.
+/// Starts libvips once per process; returns 0 on success. Also silences
+/// libvips' warnings on stderr (failures are reported through return values).
 int curator_vips_init(const char *argv0);
 
-/// Reads an image's header only (no pixel decoding) and reports its size.
-/// Returns 0 on success; on failure returns -1 and, when `error` is not NULL,
-/// a malloc'd message the caller frees.
-int curator_vips_header(const char *path, int *width, int *height, char **error);
+/// Tunes libvips for callers that parallelise across images themselves:
+/// `concurrency` worker threads per pipeline (1 = evaluate in the calling
+/// thread's own pipeline only) and at most `cache_operations` cached
+/// operations (0 disables the operation cache, which otherwise keeps recently
+/// opened files and their decoded tiles alive).
+void curator_vips_configure(int concurrency, int cache_operations);
+
+/// Frees libvips' per-thread buffers; call from a thread that used libvips
+/// before it exits.
+void curator_vips_thread_done(void);
+
+
+/// Why `curator_vips_thumbnail` failed (0 is success).
+typedef enum {
+    CURATOR_THUMB_OK = 0,
+    CURATOR_THUMB_NOT_FOUND = 1,        ///< no such file (or a dangling symlink)
+    CURATOR_THUMB_PERMISSION = 2,       ///< open(2) said EACCES/EPERM
+    CURATOR_THUMB_NOT_REGULAR = 3,      ///< a directory, device, fifo, socket
+    CURATOR_THUMB_EMPTY = 4,            ///< zero bytes
+    CURATOR_THUMB_UNKNOWN_FORMAT = 5,   ///< no libvips loader recognises the bytes
+    CURATOR_THUMB_TOO_LARGE = 6,        ///< header's width x height exceeds the limit
+    CURATOR_THUMB_HEADER_FAILED = 7,    ///< a loader claimed the file but its header is unreadable
+    CURATOR_THUMB_DECODE_FAILED = 8,    ///< pixels truncated or corrupt
+    CURATOR_THUMB_IO = 9,               ///< another open/stat error, e.g. ELOOP (see `os_error`)
+    CURATOR_THUMB_BUFFER = 10,          ///< the caller's buffer is smaller than size*size*3
+} curator_thumb_status;
+
+/// What `curator_vips_thumbnail` reports besides the pixels.
+typedef struct {
+    int width, height;                 ///< the thumbnail's size (<= size on both sides)
+    int source_width, source_height;   ///< the file's size as its header states it (before EXIF rotation)
+    int os_error;                      ///< errno for NOT_FOUND/PERMISSION/IO, else 0
+    char format[32];                   ///< the loader's short name ("jpeg", "png", ...), "" if none
+} curator_thumb_info;
+
+/// Checks the file at `path` without decoding pixels: that it opens, is a
+/// non-empty regular file, that a libvips loader recognises it, that its
+/// header reads, and that its width*height is within `max_pixels` (0: no
+/// limit). Fills `info` (source size, format; no thumbnail size). Returns a
+/// status as `curator_vips_thumbnail` does.
+curator_thumb_status curator_vips_probe(const char *path, int64_t max_pixels,
+                                        curator_thumb_info *info, char **error);
+
+/// Decodes the image at `path` into an 8-bit sRGB, 3-band thumbnail that fits
+/// within size x size (aspect kept, never enlarged), using shrink-on-load,
+/// EXIF auto-rotation, alpha flattened on white, and CMYK / greyscale /
+/// 16-bit / float input converted to 8-bit sRGB. Pixels go row after row,
+/// RGBRGB..., into `buffer` (at least size*size*3 bytes).
+///
+/// Before decoding, the header's width*height is checked against
+/// `max_pixels` (0 means no limit), so absurd images are refused without
+/// decoding. Truncated or corrupt files fail rather than returning partly
+/// grey pixels. Safe to call from several threads at once.
+///
+/// Returns CURATOR_THUMB_OK, or another status with, when `error` is not
+/// NULL, a malloc'd libvips message the caller frees (may be NULL).
+curator_thumb_status curator_vips_thumbnail(const char *path, int size, int64_t max_pixels,
+                                            unsigned char *buffer, size_t buffer_size,
+                                            curator_thumb_info *info, char **error);
+
+/// Writes an 8-bit image given as `bands`-interleaved pixels to `path`, in the
+/// format its suffix names (libvips options may follow in brackets, e.g.
+/// "x.jpg[Q=90]"). `interpretation` is "srgb", "b-w", "cmyk" or NULL (guess);
+/// `orientation` 1...8 is stored as the EXIF orientation tag (0: none).
+/// For tests and benchmarks. Returns 0, or -1 with a malloc'd message.
+int curator_vips_save_u8(const char *path, const unsigned char *pixels, int width, int height,
+                         int bands, const char *interpretation, int orientation, char **error);
+
+/// Encodes 8-bit interleaved pixels (`bands` 1 or 3) as a JPEG of `quality`
+/// (1-100) into a g_malloc'd buffer the caller frees with `curator_vips_free`.
+/// Returns 0, or -1 with a malloc'd message.
+int curator_vips_encode_jpeg(const unsigned char *pixels, int width, int height, int bands, int quality,
+                             unsigned char **out, size_t *length, char **error);
+
+/// Frees a buffer libvips allocated.
+void curator_vips_free(void *buffer);
+
+/// As `curator_vips_save_u8`, for 16-bit samples (e.g. a 16-bit PNG).
+int curator_vips_save_u16(const char *path, const uint16_t *pixels, int width, int height,
+                          int bands, char **error);
 
 /* ---- CLIP preprocessing (curator_clip_*): decoding an image into a CLIP model's input ---- */
 

@@ -21,7 +21,7 @@ struct AlbumScanner {
     }
 
     private enum Probe {
-        case image(FoundFile, ImageProbe.Header, existing: Int64?)
+        case image(FoundFile, ImageHeader, existing: Int64?)
         case skipped(FoundFile, String, existing: Int64?)
     }
 
@@ -143,11 +143,14 @@ struct AlbumScanner {
         defer { results.deallocate() }
         let slots = SendablePointer(results.baseAddress!)
         let root = self.root
+        let decoder = ImageDecoder()
         DispatchQueue.concurrentPerform(iterations: batch.count) { i in
             let (file, existing) = batch[i]
-            switch ImageProbe.header(of: file.path.absolute(under: root), size: file.size) {
-            case .success(let header): slots.pointer[i] = .image(file, header, existing: existing)
-            case .failure(let failure): slots.pointer[i] = .skipped(file, failure.reason, existing: existing)
+            do throws(ImageDecodeError) {
+                let header = try decoder.probe(path: file.path.absolute(under: root))
+                slots.pointer[i] = .image(file, header, existing: existing)
+            } catch {
+                slots.pointer[i] = .skipped(file, error.reason.description, existing: existing)
             }
         }
         return results.map { $0! }

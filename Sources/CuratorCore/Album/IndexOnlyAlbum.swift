@@ -94,3 +94,55 @@ extension Album {
         return prefix
     }
 }
+
+extension Album {
+    /// Imports vectors another tool computed (an `.npz`, a `.npy` with a path
+    /// list, or a clip-retrieval output folder) as embedder `name`, matching
+    /// its paths to this album's images by their longest common tail, and
+    /// makes `name` the active embedder. Rows that name no image are counted
+    /// in the report's notes; images the file lacks are listed as failed.
+    @discardableResult
+    public func importEmbeddings(from file: String, as name: String = "imported", pathList: String? = nil,
+                                 progress: (any ProgressSink)? = nil) throws -> EmbedReport {
+        guard !isIndexOnly else {
+            throw IndexError.embedderUnavailable(name: name, reason: "an index-only album takes its vectors from the file it was opened from")
+        }
+        guard name != "pixels", name != "photomap" else {
+            throw IndexError.embedderUnavailable(name: name, reason: "'\(name)' is computed by curator; import under another name")
+        }
+        progress.update(label: "import", done: 0, total: 1)
+        let imported = try EmbeddingImport.load(URL(fileURLWithPath: Self.absolutePath(file)),
+                                                pathList: pathList.map { URL(fileURLWithPath: Self.absolutePath($0)) })
+        let matcher = PathMatcher(album: self)
+        var rowIDs: [Int64?] = []
+        var covered = Set<Int64>()
+        for path in imported.paths {
+            if let id = matcher.imageID(for: path), covered.insert(id).inserted {
+                rowIDs.append(id)
+            } else {
+                rowIDs.append(nil)
+            }
+        }
+        try database.pool.write { db in
+            try db.execute(sql: "DELETE FROM embedding WHERE embedder = ?", arguments: [name])
+            try db.execute(sql: "DELETE FROM embed_failure WHERE embedder = ?", arguments: [name])
+            try db.execute(sql: "DELETE FROM embedder WHERE name = ?", arguments: [name])
+        }
+        try store.register(embedder: name, modelID: imported.modelID, dimension: imported.matrix.dimension, source: file)
+        try store.write(embedder: name, imageIDs: rowIDs, matrix: imported.matrix)
+        let uncovered = images.filter { !covered.contains($0.id) }
+        try store.recordFailures(embedder: name, failures: uncovered.map { (imageID: $0.id, reason: "not in \(file)") })
+        try activate(embedder: name)
+        progress.update(label: "import", done: 1, total: 1)
+        progress?.finish(label: "import")
+
+        var report = EmbedReport(embedder: name)
+        report.embedded = covered.count
+        report.failed = uncovered.map { SkippedFile(path: $0.path, reason: "not in the imported file") }
+        report.notes = imported.notes + ["imported \(imported.source)"]
+        let unmatched = rowIDs.filter { $0 == nil }.count
+        if unmatched > 0 { report.notes.append("\(unmatched) of the file's \(imported.paths.count) rows name no image of this album") }
+        lastEmbedReport = report
+        return report
+    }
+}

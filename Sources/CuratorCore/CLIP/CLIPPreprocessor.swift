@@ -32,11 +32,15 @@ public struct CLIPPreprocessor: Sendable {
     /// JPEG shrink-on-load keeps the decoded image at least this many times
     /// the resize size; 0 decodes at full size. libvips' thumbnailer uses 2.
     public let shrinkOnLoadMargin: Double
+    /// Checks files before decoding (exists, is an image, within the pixel limit).
+    public let decoder: ImageDecoder
 
-    /// Creates a preprocessor.
-    public init(settings: CLIPPreprocessing, shrinkOnLoadMargin: Double = 2) {
+    /// Creates a preprocessor; images above `pixelLimit` pixels are refused.
+    public init(settings: CLIPPreprocessing, shrinkOnLoadMargin: Double = 2,
+                pixelLimit: Int = ImageDecoder.defaultPixelLimit) {
         self.settings = settings
         self.shrinkOnLoadMargin = shrinkOnLoadMargin
+        decoder = ImageDecoder(pixelLimit: pixelLimit)
     }
 
     /// Floats per image: 3 × crop height × crop width.
@@ -44,8 +48,10 @@ public struct CLIPPreprocessor: Sendable {
 
     /// Decodes the image at `path` (file-system bytes) into 8-bit RGB,
     /// interleaved, crop height × crop width × 3 bytes.
-    public func rgb(path: [UInt8]) -> Result<[UInt8], ImageReadFailure> {
-        guard ImageProbe.started else { return .failure(ImageReadFailure(reason: "libvips could not start")) }
+    public func rgb(path: [UInt8]) throws(ImageDecodeError) -> [UInt8] {
+        // The header check names the problem (missing, empty, not an image,
+        // too large) before the decoder is asked to allocate anything.
+        let header = try decoder.probe(path: path)
         let s = settings
         var out = [UInt8](repeating: 0, count: 3 * s.cropWidth * s.cropHeight)
         var message: UnsafeMutablePointer<CChar>?
@@ -57,24 +63,20 @@ public struct CLIPPreprocessor: Sendable {
             }
         }
         if status != 0 {
-            let text = message.map { String(cString: $0) } ?? "unknown error"
-            free(message)
-            return .failure(ImageReadFailure(reason: "cannot decode (\(ImageProbe.summarize(text)))"))
+            let detail = message.map { pointer -> String in
+                defer { free(pointer) }
+                let text = String(cString: pointer)
+                return text.count > 400 ? String(text.prefix(400)) + "…" : text
+            }
+            throw ImageDecodeError(path: path, reason: .corrupt(format: header.format), detail: detail)
         }
-        return .success(out)
+        return out
     }
 
     /// Decodes the image at `path` and writes its normalised pixels, channel
     /// by channel (3 × height × width floats), to `output`.
-    public func load(path: [UInt8], into output: UnsafeMutablePointer<Float>) -> Result<Void, ImageReadFailure> {
-        let headerCheck = headerProblem(path)
-        if let headerCheck { return .failure(headerCheck) }
-        switch rgb(path: path) {
-        case let .failure(failure): return .failure(failure)
-        case let .success(bytes):
-            normalize(rgb: bytes, into: output)
-            return .success(())
-        }
+    public func load(path: [UInt8], into output: UnsafeMutablePointer<Float>) throws(ImageDecodeError) {
+        normalize(rgb: try rgb(path: path), into: output)
     }
 
     /// Converts interleaved 8-bit RGB to normalised channel-major floats.
@@ -89,14 +91,5 @@ public struct CLIPPreprocessor: Sendable {
                 for i in 0..<plane { dst[i] = Float(src[3 * i + c]) * scale + offset }
             }
         }
-    }
-
-    /// Refuses empty files and absurd dimensions before the decoder allocates.
-    private func headerProblem(_ path: [UInt8]) -> ImageReadFailure? {
-        var info = stat()
-        let exists = path.withCPath { stat($0, &info) } == 0
-        guard exists else { return ImageReadFailure(reason: "cannot open: \(String(cString: strerror(errno)))") }
-        if case let .failure(failure) = ImageProbe.header(of: path, size: Int64(info.st_size)) { return failure }
-        return nil
     }
 }

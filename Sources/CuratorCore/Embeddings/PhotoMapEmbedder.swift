@@ -96,10 +96,3 @@ struct FileSignature: Equatable {
 
     var text: String { "\(size):\(mtime)" }
 }
-
-/// The built-in `pixels` embedder run over an album's images.
-struct PixelAlbumEmbedder {
-    func embed(album: Album, progress: (any ProgressSink)?) throws -> EmbedReport {
-        throw IndexError.embedderUnavailable(name: "pixels", reason: "not available in this build")
-    }
-}

@@ -14,7 +14,7 @@ public struct CurationEntry: Hashable, Sendable {
     /// favourites use for the image.
     public var index: Int
     /// The frequency tier; nil for excluded images or when none applies.
-    public var tier: CurationTier?
+    public var tier: SelectionTier?
     /// Whether the user excluded the image: it is never exported, and is
     /// listed in red after the selection.
     public var excluded: Bool
@@ -25,20 +25,20 @@ public struct CurationEntry: Hashable, Sendable {
     /// Creates an entry. Without an explicit `tier`, an included image gets
     /// the tier of its `frequency`; excluded images get none.
     public init(path: RelativePath, absolutePath: [UInt8], votes: Int = 0, frequency: Double = 0,
-                index: Int, tier: CurationTier? = nil, excluded: Bool = false, sidecars: [Sidecar]? = nil) {
+                index: Int, tier: SelectionTier? = nil, excluded: Bool = false, sidecars: [Sidecar]? = nil) {
         self.path = path
         self.absolutePath = absolutePath
         self.votes = votes
         self.frequency = frequency
         self.index = index
-        self.tier = excluded ? nil : (tier ?? CurationTier(frequency: frequency))
+        self.tier = excluded ? nil : (tier ?? SelectionTier(frequency: frequency))
         self.excluded = excluded
         self.sidecars = sidecars
     }
 
     /// Creates an entry for `path` in the album rooted at `albumRoot` (bytes).
     public init(path: RelativePath, albumRoot: [UInt8], votes: Int = 0, frequency: Double = 0,
-                index: Int, tier: CurationTier? = nil, excluded: Bool = false, sidecars: [Sidecar]? = nil) {
+                index: Int, tier: SelectionTier? = nil, excluded: Bool = false, sidecars: [Sidecar]? = nil) {
         self.init(path: path, absolutePath: path.absolute(under: albumRoot), votes: votes, frequency: frequency,
                   index: index, tier: tier, excluded: excluded, sidecars: sidecars)
     }

@@ -122,13 +122,13 @@ public struct HTMLReport {
 
     private func legend(included: [CurationEntry], excluded: Int) -> String {
         var items: [String] = []
-        for tier in CurationTier.allCases {
+        for tier in SelectionTier.allCases {
             let count = included.filter { $0.tier == tier }.count
             items.append(legendItem(colour: tier.colour, text: tier.legend, count: count))
         }
         let untiered = included.filter { $0.tier == nil }.count
         if untiered > 0 { items.append(legendItem(colour: Self.untieredColour, text: "selected, no tier", count: untiered)) }
-        items.append(legendItem(colour: CurationTier.excludedColour, text: "excluded by you: never exported (ringed on the map)", count: excluded))
+        items.append(legendItem(colour: SelectionTier.excludedColour, text: "excluded by you: never exported (ringed on the map)", count: excluded))
         if !mapPoints.isEmpty {
             items.append("<li><span class=\"dot\" style=\"background:\(Self.albumColour)\"></span>other album images (map only)</li>")
         }
@@ -192,7 +192,7 @@ public struct HTMLReport {
         }
         // Variable first, core last, excluded on top: rarer, stronger marks stay visible.
         let order: [CurationEntry] = entries.filter { !$0.excluded && $0.tier == nil }
-            + [CurationTier.variable, .stable, .core].flatMap { tier in entries.filter { !$0.excluded && $0.tier == tier } }
+            + [SelectionTier.variable, .stable, .core].flatMap { tier in entries.filter { !$0.excluded && $0.tier == tier } }
             + entries.filter(\.excluded)
         var unplaced = 0
         // Few marks can be big; many must stay small enough not to merge.
@@ -216,7 +216,7 @@ public struct HTMLReport {
     static let untieredColour = "#e0e0e0"
 
     static func colour(of entry: CurationEntry) -> String {
-        if entry.excluded { return CurationTier.excludedColour }
+        if entry.excluded { return SelectionTier.excludedColour }
         return entry.tier?.colour ?? untieredColour
     }
 
@@ -276,7 +276,7 @@ public struct HTMLReport {
     figcaption .name{white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
     figcaption .freq{color:var(--c);font-variant-numeric:tabular-nums;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
     .dense figcaption{font-size:10.5px;padding:3px 5px 4px}
-    .excluded h2{color:\(CurationTier.excludedColour)}
+    .excluded h2{color:\(SelectionTier.excludedColour)}
     footer{margin-top:28px;font-size:12px}
     """
 }

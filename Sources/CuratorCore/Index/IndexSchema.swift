@@ -78,6 +78,31 @@ enum IndexSchema {
                 END;
                 """)
         }
+        migrator.registerMigration("v3-runs") { db in
+            // A run keeps its parameters and every iteration's ordered picks;
+            // votes, frequencies and tiers follow from the picks.
+            try db.execute(sql: """
+                CREATE TABLE run (
+                    id INTEGER PRIMARY KEY,
+                    method TEXT NOT NULL,
+                    count INTEGER NOT NULL,
+                    iterations INTEGER NOT NULL,
+                    seed INTEGER NOT NULL,
+                    embedder TEXT NOT NULL,
+                    created REAL NOT NULL,
+                    candidates INTEGER NOT NULL,
+                    inertia REAL,
+                    parameters TEXT NOT NULL DEFAULT '{}'
+                );
+                CREATE TABLE run_pick (
+                    run_id INTEGER NOT NULL REFERENCES run(id) ON DELETE CASCADE,
+                    iteration INTEGER NOT NULL,
+                    position INTEGER NOT NULL,
+                    image_id INTEGER NOT NULL REFERENCES image(id) ON DELETE CASCADE,
+                    PRIMARY KEY (run_id, iteration, position)
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }

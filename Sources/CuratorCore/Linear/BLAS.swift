@@ -51,6 +51,34 @@ public enum BLAS {
         cblas_sdot(blasInt(n), x, 1, y, 1)
     }
 
+    /// `y = alpha * x + y` for length-`n` vectors.
+    public static func axpy(_ n: Int, alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+        guard n > 0 else { return }
+        cblas_saxpy(blasInt(n), alpha, x, 1, y, 1)
+    }
+
+    /// `x = alpha * x` for a length-`n` vector.
+    public static func scale(_ n: Int, alpha: Float, _ x: UnsafeMutablePointer<Float>) {
+        guard n > 0 else { return }
+        cblas_sscal(blasInt(n), alpha, x, 1)
+    }
+
+    /// Runs `body` with BLAS calls single-threaded, for code that spreads its
+    /// own BLAS calls over the cores (small blocks in parallel beat one big
+    /// threaded call for tall-skinny products, and nested threading thrashes).
+    /// Accelerate schedules concurrent calls itself, so there it just runs `body`.
+    public static func withSingleThreadedCalls<T>(_ body: () throws -> T) rethrows -> T {
+        #if canImport(Accelerate)
+        return try body()
+        #else
+        let previous = openblas_get_num_threads()
+        guard previous > 1 else { return try body() }
+        openblas_set_num_threads(1)
+        defer { openblas_set_num_threads(previous) }
+        return try body()
+        #endif
+    }
+
     #if canImport(Accelerate)
     @inline(__always) private static func blasInt(_ v: Int) -> Int32 { Int32(v) }
     #else

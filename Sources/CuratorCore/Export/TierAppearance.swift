@@ -1,13 +1,5 @@
-/// How often a selected image won its place across Monte Carlo runs
-/// (SPEC §4): the colour it wears in reports and maps.
-public enum CurationTier: String, Codable, Sendable, CaseIterable {
-    /// Picked in at least 90 % of the runs (magenta).
-    case core
-    /// Picked in at least 70 % of the runs (cyan).
-    case stable
-    /// Picked in fewer than 70 % of the runs (green).
-    case variable
-
+/// How tiers look and read in reports and maps.
+extension SelectionTier {
     /// The tier of an image picked in `frequency` (0…1) of the runs. The
     /// thresholds are inclusive; the small tolerance keeps 0.9 computed as
     /// 27/30 or 18/20 in the tier it reads as.

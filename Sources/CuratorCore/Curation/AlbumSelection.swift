@@ -1,0 +1,117 @@
+import Foundation
+
+/// How to select from an album (SPEC §4).
+public struct SelectOptions: @unchecked Sendable {
+    /// "fps" (diversity), "kmeans" (representative), or a custom sampler's name.
+    public var method = "fps"
+    /// How many images the selection holds.
+    public var count: Int
+    /// How many Monte Carlo iterations to run.
+    public var iterations = 20
+    /// The master seed; nil draws a random one (recorded on the run).
+    public var seed: UInt64?
+    /// Images forced into every iteration's picked set first (by id).
+    public var include: [Int64] = []
+    /// The first pick of every iteration (by id); useful with one iteration.
+    public var start: Int64?
+    /// Narrows the candidates further (after exclusions); e.g. a score threshold.
+    public var filter: ((ImageRecord) throws -> Bool)?
+    /// The sampler for a custom method (built-in methods need none).
+    public var sampler: (any Sampler)?
+    /// Extra parameters to record with the run, for display.
+    public var parameters: [String: String] = [:]
+
+    /// Options for `count` images by `method`.
+    public init(method: String = "fps", count: Int, iterations: Int = 20, seed: UInt64? = nil) {
+        self.method = method
+        self.count = count
+        self.iterations = iterations
+        self.seed = seed
+    }
+}
+
+/// Why a selection could not start, in the album's terms.
+public enum AlbumSelectionError: Error, CustomStringConvertible, LocalizedError {
+    /// An image given in `include` or `start` has no vector for the active embedder.
+    case notEmbedded(parameter: String, path: String)
+    /// An image given in `start` is excluded.
+    case excludedStart(path: String)
+    /// A method curator does not know, and no sampler was given.
+    case unknownMethod(String)
+    /// Every image is excluded or filtered out.
+    case noCandidates(excluded: Int, filtered: Int)
+
+    public var description: String {
+        switch self {
+        case .notEmbedded(let parameter, let path): return "\(parameter): \(path) has no embedding"
+        case .excludedStart(let path): return "start: \(path) is excluded"
+        case .unknownMethod(let name): return "unknown method '\(name)' (built in: fps, kmeans; or register a sampler)"
+        case .noCandidates(let excluded, let filtered):
+            return "no candidates: every image is excluded (\(excluded)) or filtered out (\(filtered)); clear some exclusions"
+        }
+    }
+
+    public var errorDescription: String? { description }
+}
+
+extension Album {
+    /// Runs a Monte Carlo selection over the album minus its exclusions, saves
+    /// it in the index and returns it.
+    public func select(_ options: SelectOptions, progress: (any ProgressSink)? = nil) throws -> CurationRun {
+        let album = try matrix()
+        let sampler: any Sampler
+        switch (options.sampler, options.method) {
+        case (let custom?, _): sampler = custom
+        case (nil, "fps"): sampler = FarthestPointSampler()
+        case (nil, "kmeans"): sampler = KMeansSampler()
+        default: throw AlbumSelectionError.unknownMethod(options.method)
+        }
+
+        var candidates: [Int] = []
+        candidates.reserveCapacity(album.imageIDs.count)
+        var excluded = 0, filtered = 0
+        for (row, id) in album.imageIDs.enumerated() {
+            if exclusions.contains(id) { excluded += 1; continue }
+            if let filter = options.filter {
+                guard let image = image(id: id) else { continue }
+                if try !filter(image) { filtered += 1; continue }
+            }
+            candidates.append(row)
+        }
+        guard !candidates.isEmpty else { throw AlbumSelectionError.noCandidates(excluded: excluded, filtered: filtered) }
+
+        func row(of id: Int64, parameter: String) throws -> Int {
+            guard let row = album.rowOf[id] else {
+                throw AlbumSelectionError.notEmbedded(parameter: parameter, path: image(id: id)?.path.string ?? "image \(id)")
+            }
+            return row
+        }
+        let include = try options.include.map { try row(of: $0, parameter: "include") }
+        var start: Int?
+        if let id = options.start {
+            if exclusions.contains(id) { throw AlbumSelectionError.excludedStart(path: image(id: id)?.path.string ?? "image \(id)") }
+            start = try row(of: id, parameter: "start")
+        }
+
+        let seed = options.seed ?? SelectionRequest.randomSeed()
+        let request = SelectionRequest(count: options.count, iterations: options.iterations, seed: seed,
+                                       include: include, start: start)
+        let result = try MonteCarlo.run(sampler, matrix: album.matrix, candidates: candidates, request: request, progress: progress)
+
+        var parameters = options.parameters
+        if !options.include.isEmpty { parameters["include"] = "\(options.include.count) images" }
+        if let id = options.start { parameters["start"] = image(id: id)?.path.string }
+        let stored = StoredRun(method: sampler.method, count: options.count, seed: seed, embedder: album.embedder,
+                               candidates: result.candidateCount, inertia: result.meanInertia, parameters: parameters,
+                               picks: result.picks.map { $0.map { album.imageIDs[$0] } })
+        return CurationRun(stored: try RunStore(database: database).save(stored))
+    }
+
+    /// The ids of the album's saved runs, oldest first.
+    public func runIDs() throws -> [Int64] { try RunStore(database: database).ids() }
+
+    /// The saved run `id`, or nil.
+    public func run(id: Int64) throws -> CurationRun? {
+        try RunStore(database: database).load(id).map(CurationRun.init(stored:))
+    }
+}

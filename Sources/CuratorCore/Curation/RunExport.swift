@@ -1,0 +1,78 @@
+import Foundation
+
+/// A run's selection leaving curator: as files in a folder (flat or kohya),
+/// as PhotoMapAI's CSV, as the album's favorites, and as an HTML report.
+extension Album {
+    /// The run's entries: the selection in rank order (minus images excluded
+    /// since the run), then the album's excluded images. `index` is the
+    /// image's 0-based position in the album (PhotoMapAI's `Index`).
+    public func curationEntries(for run: CurationRun) -> [CurationEntry] {
+        var entries: [CurationEntry] = []
+        for id in run.selection where !exclusions.contains(id) {
+            guard let image = image(id: id), let index = position(of: id) else { continue }
+            entries.append(CurationEntry(path: image.path, albumRoot: root, votes: run.votes(of: id),
+                                         frequency: run.frequency(of: id), index: index, tier: run.tier(of: id)))
+        }
+        for id in exclusions.ids {
+            guard let image = image(id: id), let index = position(of: id) else { continue }
+            entries.append(CurationEntry(path: image.path, albumRoot: root, votes: run.votes(of: id),
+                                         frequency: run.frequency(of: id), index: index, excluded: true))
+        }
+        return entries
+    }
+
+    /// The run's parameters, for reports.
+    public func summary(of run: CurationRun) -> CurationSummary {
+        var parameters = run.stored.parameters
+        parameters["embedder"] = run.stored.embedder
+        parameters["candidates"] = String(run.stored.candidates)
+        if let inertia = run.stored.inertia { parameters["inertia"] = String(format: "%.4f", inertia) }
+        return CurationSummary(method: run.method, count: run.count, iterations: run.iterations, seed: run.seed,
+                               created: run.stored.created, album: name, parameters: parameters)
+    }
+
+    /// Copies the run's selection into `destination` (never an excluded
+    /// image, never over an existing file); see `FolderExporter`.
+    public func export(_ run: CurationRun, to destination: String, options: ExportOptions = ExportOptions(),
+                       progress: (any ProgressSink)? = nil) throws -> ExportReport {
+        let path = Self.absolutePath(destination)
+        return try FolderExporter(destination: path, options: options).export(curationEntries(for: run), progress: progress)
+    }
+
+    /// Writes PhotoMapAI's CSV of the run to `file` (never over an existing file unless `overwrite`).
+    public func writeCSV(_ run: CurationRun, to file: String, overwrite: Bool = false) throws {
+        try CurationCSV.write(curationEntries(for: run), to: Array(Self.absolutePath(file).utf8), overwrite: overwrite)
+    }
+
+    /// Makes the run's selection the album's favorites (replacing them).
+    public func favorite(_ run: CurationRun) throws {
+        try favorites.replace(with: run.selection.filter { !exclusions.contains($0) })
+    }
+
+    /// Writes a self-contained HTML report of the run to `file`: thumbnails
+    /// framed in tier colours, excluded images in red, the parameters, and a
+    /// map of the whole album.
+    public func writeReport(_ run: CurationRun, to file: String, overwrite: Bool = false,
+                            progress: (any ProgressSink)? = nil) throws {
+        let decoder = ImageDecoder(thumbnailSize: 160)
+        let (points, source) = try mapPoints()
+        let report = HTMLReport(summary: summary(of: run), entries: curationEntries(for: run), mapPoints: points,
+                                mapSource: source, title: "curator — \(name), run \(run.id)") { entry in
+            guard let image = try? decoder.decode(path: entry.absolutePath) else { return nil }
+            return try? ImageEncoder.jpeg(image, quality: 78)
+        }
+        try report.write(to: Array(Self.absolutePath(file).utf8), overwrite: overwrite, progress: progress)
+    }
+
+    /// A 2-D position for every image (by album position; NaN for images
+    /// without a vector) and where it came from.
+    public func mapPoints() throws -> (points: [SIMD2<Float>], source: String) {
+        let album = try matrix()
+        let projection = Projection2D.principalComponents(of: album.matrix, seed: 1)
+        var points = [SIMD2<Float>](repeating: SIMD2(.nan, .nan), count: images.count)
+        for (row, id) in album.imageIDs.enumerated() {
+            if let index = position(of: id), row < projection.points.count { points[index] = projection.points[row] }
+        }
+        return (points, "PCA of the \(album.embedder) embeddings")
+    }
+}

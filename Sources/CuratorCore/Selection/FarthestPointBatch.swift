@@ -1,0 +1,434 @@
+/// Up to `runs` FPS iterations advancing in lockstep over the working rows.
+///
+/// A pass is one parallel sweep over the rows in blocks small enough to stay
+/// in cache: each block's dot products with the new picks of every run come
+/// from one small GEMM, and while they are hot each run's minimum distances
+/// for the block are lowered and their maxima found.
+///
+/// Most steps need no pass. A run's new pick is first kept pending; its next
+/// pick is then found lazily: the stored minima are upper bounds, so only the
+/// rows whose bound reaches the current maximum have their exact distance to
+/// the pending picks computed (a small GEMM over gathered rows), until the
+/// maximum is exact — the same argmax, ties included, as an eager update.
+/// When that would touch too many rows, or too many picks are pending, one
+/// pass applies every run's pending picks at once. Rows a run picks that some
+/// other run picked before come from `SparseColumnCache` instead.
+final class FarthestPointBatch {
+    let rows: CandidateRows
+    let runs: Int
+    let count: Int
+    let n: Int
+    let dimension: Int
+    /// Per run, per working row: an upper bound of the minimum cosine distance
+    /// (float32 `1 − dot`) to the picked set, exact once the run's pending picks
+    /// are applied; −∞ for picked, included and non-candidate rows.
+    let distances: UnsafeMutableBufferPointer<Float>
+    let blockRows = 256
+    let threads: Int
+    /// Picks a run may hold pending before a pass applies them.
+    let maxPending: Int
+    /// Rows a lazy step may evaluate before it gives up for a pass.
+    let lazyLimit: Int
+    var cache: SparseColumnCache
+    /// Per run: album rows picked but not yet applied to `distances`.
+    var pending: [[Int]]
+    /// Per run: the vectors of its pending rows, `maxPending` slots of `dimension`.
+    let pendingVectors: UnsafeMutableBufferPointer<Float>
+    /// Per run, per working row: how many of the run's pending picks its stored
+    /// distance already includes (all of them: the distance is exact).
+    let applied: UnsafeMutableBufferPointer<UInt16>
+    /// Per run: the rows that can hold its maximum — every other row's stored
+    /// distance is below `floors[r]` (distances only ever decrease, so this
+    /// stays true until the maximum itself drops below the floor).
+    var topRows: [[Int]]
+    var floors: [Float]
+    let scratch: [LazyScratch]
+    /// What the run cost, for benchmarks and tests.
+    var statistics = FarthestPointStatistics()
+
+    init(rows: CandidateRows, runs: Int, count: Int, cacheBudgetBytes: Int) {
+        self.rows = rows
+        self.runs = runs
+        self.count = count
+        n = rows.count
+        dimension = rows.dimension
+        threads = max(1, min(activeCoreCount, n / 1024))
+        lazyLimit = max(64, min(4096, n / 16))
+        maxPending = max(1, min(count, 256))
+        distances = .allocate(capacity: max(1, runs * n))
+        pendingVectors = .allocate(capacity: max(1, runs * maxPending * rows.dimension))
+        applied = .allocate(capacity: max(1, runs * n))
+        applied.initialize(repeating: 0)
+        topRows = [[Int]](repeating: [], count: runs)
+        floors = [Float](repeating: .infinity, count: runs)
+        cache = SparseColumnCache(budgetBytes: runs > 1 ? cacheBudgetBytes : 0)
+        pending = [[Int]](repeating: [], count: runs)
+        let (lazyLimit, maxPending, dimension, n) = (lazyLimit, maxPending, dimension, n)
+        scratch = (0..<max(1, min(activeCoreCount, runs))).map { _ in
+            LazyScratch(rows: lazyLimit, picks: maxPending, dimension: dimension, n: n)
+        }
+    }
+
+    deinit {
+        distances.deallocate()
+        pendingVectors.deallocate()
+        applied.deallocate()
+    }
+
+    /// Where run `r`'s pending vectors start.
+    @inline(__always) func pendingVectors(of run: Int) -> UnsafeMutablePointer<Float> {
+        pendingVectors.baseAddress! + run * maxPending * dimension
+    }
+
+    @inline(__always) func distances(of run: Int) -> UnsafeMutablePointer<Float> {
+        distances.baseAddress! + run * n
+    }
+
+    /// Per thread buffers of the lazy steps.
+    final class LazyScratch {
+        let gathered: UnsafeMutablePointer<Float>
+        let products: UnsafeMutablePointer<Float>
+        var candidates: [Int] = []
+        init(rows: Int, picks: Int, dimension: Int, n: Int) {
+            gathered = .allocate(capacity: rows * dimension)
+            products = .allocate(capacity: rows * picks)
+            candidates.reserveCapacity(rows)
+        }
+        deinit {
+            gathered.deallocate()
+            products.deallocate()
+        }
+    }
+
+    /// Per thread: its share of a pass.
+    final class ThreadPart {
+        var best: [Float]
+        var bestBlock: [Int]
+        var entries: [[Int32]]
+        var values: [[Float]]
+        var overflow: [Bool]
+        init(runs: Int, columns: Int) {
+            best = [Float](repeating: -.infinity, count: runs)
+            bestBlock = [Int](repeating: -1, count: runs)
+            entries = [[Int32]](repeating: [], count: columns)
+            values = [[Float]](repeating: [], count: columns)
+            overflow = [Bool](repeating: false, count: columns)
+        }
+    }
+
+    /// One pass applying `columnsOfRun[r]` (indices into `picks`, album rows) to
+    /// each run; returns per run the first working row holding its largest
+    /// distance (nil when all are −∞). With `collect`, keeps the columns of
+    /// `picks` in the cache for runs that pick the same rows later.
+    func pass(picks: [Int], columnsOfRun: [[Int]], collect: Bool) -> [Int?] {
+        let m = picks.count
+        let d = dimension
+        let pickVectors = UnsafeMutablePointer<Float>.allocate(capacity: max(1, m * d))
+        defer { pickVectors.deallocate() }
+        for (j, row) in picks.enumerated() { (pickVectors + j * d).update(from: rows.matrix.row(row), count: d) }
+        statistics.passes += 1
+        statistics.columns += m
+        let blocks = (n + blockRows - 1) / blockRows
+        let parts = (0..<threads).map { _ in ThreadPart(runs: runs, columns: m) }
+        let limit = n / 4
+        parallelFor(threads) { t in
+            let part = parts[t]
+            let firstBlock = blocks * t / threads, endBlock = blocks * (t + 1) / threads
+            let products = UnsafeMutablePointer<Float>.allocate(capacity: max(1, m * blockRows))
+            let thresholds = UnsafeMutablePointer<Float>.allocate(capacity: blockRows)
+            defer { products.deallocate(); thresholds.deallocate() }
+            for block in firstBlock..<endBlock {
+                let start = block * blockRows
+                let b = min(blockRows, n - start)
+                if m > 0 {
+                    BLAS.gemm(transposeB: true, m: m, n: b, k: d, a: pickVectors, lda: d,
+                              b: rows.base + start * d, ldb: d, c: products, ldc: blockRows)
+                }
+                for r in 0..<runs {
+                    let dist = distances(of: r) + start
+                    var blockBest = -Float.infinity
+                    let columns = columnsOfRun[r]
+                    if columns.isEmpty {
+                        blockBest = VectorKernels.maximum(dist, count: b)
+                    } else {
+                        for j in columns {
+                            blockBest = VectorKernels.lowerToCosineDistance(dist, dots: products + j * blockRows, count: b)
+                        }
+                    }
+                    if blockBest > part.best[r] {
+                        part.best[r] = blockBest
+                        part.bestBlock[r] = block
+                    }
+                }
+                guard collect else { continue }
+                // An entry can matter later only if it is below some run's current minimum.
+                thresholds.update(from: distances(of: 0) + start, count: b)
+                for r in 1..<runs {
+                    VectorKernels.raiseToMaximum(thresholds, distances(of: r) + start, count: b)
+                }
+                for j in 0..<m where !part.overflow[j] {
+                    let dots = products + j * blockRows
+                    for i in 0..<b {
+                        let value = 1 - dots[i]
+                        if value < thresholds[i] {
+                            part.entries[j].append(Int32(truncatingIfNeeded: start + i))
+                            part.values[j].append(value)
+                        }
+                    }
+                    if part.entries[j].count > limit {
+                        part.overflow[j] = true
+                        part.entries[j] = []
+                        part.values[j] = []
+                    }
+                }
+            }
+        }
+        if collect {
+            for (j, row) in picks.enumerated() where !parts.contains(where: { $0.overflow[j] }) {
+                var indices: [Int32] = []
+                var values: [Float] = []
+                for part in parts {
+                    indices.append(contentsOf: part.entries[j])
+                    values.append(contentsOf: part.values[j])
+                }
+                if indices.count <= limit { cache.insert(row: row, indices: indices, values: values) }
+            }
+        }
+        return (0..<runs).map { r in
+            var best: Float = -.infinity
+            var block = -1
+            for part in parts where part.best[r] > best {
+                best = part.best[r]
+                block = part.bestBlock[r]
+            }
+            guard block >= 0 else { return nil }
+            let start = block * blockRows
+            return VectorKernels.firstIndex(of: best, in: distances(of: r) + start, count: n - start).map { $0 + start }
+        }
+    }
+
+    enum LazyOutcome { case pick(Int), exhausted, needsPass }
+
+    /// The next pick of run `r` without a pass: rows whose bound reaches the
+    /// current maximum get the pending picks they miss applied (a small GEMM
+    /// over the gathered rows; applying a pick twice changes nothing), until
+    /// the maximum and every row that could tie with it are exact. Only the
+    /// run's `topRows` are looked at; they are rebuilt when the maximum falls
+    /// below their floor.
+    func lazyNext(run r: Int, scratch: LazyScratch) -> LazyOutcome {
+        let d = dimension
+        let dist = distances(of: r)
+        let done = applied.baseAddress! + r * n
+        let total = UInt16(pending[r].count)
+        var evaluations = 0
+        var slack: Float = 0
+        var rebuilt = false
+        while true {
+            var top = -Float.infinity
+            for row in topRows[r] where dist[row] > top { top = dist[row] }
+            if top < floors[r] || topRows[r].isEmpty {
+                guard !rebuilt || top == -.infinity else { return .needsPass }
+                guard rebuildTopRows(run: r) else { return .exhausted }
+                rebuilt = true
+                continue
+            }
+            guard top < .infinity else { return .needsPass }   // nothing applied yet: no bounds to use
+            // Done when every row at the maximum is exact (then the first index wins);
+            // else bring the rows within `slack` of it up to date.
+            if !topRows[r].contains(where: { dist[$0] >= top && done[$0] < total }) {
+                return topRows[r].first(where: { dist[$0] == top }).map { .pick($0) } ?? .exhausted
+            }
+            slack = slack == 0 ? abs(top) * 0.001 : slack * 2
+            let floor = top - slack
+            guard floor.isFinite else { return .needsPass }
+            scratch.candidates.removeAll(keepingCapacity: true)
+            for row in topRows[r] where dist[row] >= floor && done[row] < total { scratch.candidates.append(row) }
+            evaluations += scratch.candidates.count
+            if evaluations > lazyLimit { return .needsPass }
+            // Rows missing the same picks share one GEMM.
+            scratch.candidates.sort { done[$0] != done[$1] ? done[$0] < done[$1] : $0 < $1 }
+            var groupStart = 0
+            while groupStart < scratch.candidates.count {
+                let from = Int(done[scratch.candidates[groupStart]])
+                var groupEnd = groupStart
+                while groupEnd < scratch.candidates.count && Int(done[scratch.candidates[groupEnd]]) == from { groupEnd += 1 }
+                let g = groupEnd - groupStart
+                let m = Int(total) - from
+                for k in 0..<g {
+                    (scratch.gathered + k * d).update(from: rows.base + scratch.candidates[groupStart + k] * d, count: d)
+                }
+                // Same routine and operand roles as the pass's GEMM, so the distances are the same floats.
+                BLAS.gemm(transposeB: true, m: m, n: g, k: d, a: pendingVectors(of: r) + from * d, lda: d,
+                          b: scratch.gathered, ldb: d, c: scratch.products, ldc: g)
+                for k in 0..<g {
+                    let row = scratch.candidates[groupStart + k]
+                    var value = dist[row]
+                    for j in 0..<m {
+                        let candidate = 1 - scratch.products[j * g + k]
+                        if candidate < value { value = candidate }
+                    }
+                    dist[row] = value
+                    done[row] = total
+                }
+                groupStart = groupEnd
+            }
+        }
+    }
+
+    /// Collects the rows within a margin of run `r`'s maximum (a few hundred,
+    /// at most `lazyLimit`) as its `topRows`, with the margin's bottom as floor.
+    /// False when every row is −∞.
+    private func rebuildTopRows(run r: Int) -> Bool {
+        let dist = distances(of: r)
+        let top = VectorKernels.maximum(dist, count: n)
+        guard top > -.infinity else { return false }
+        var margin = top < .infinity ? max(abs(top) * 0.05, 1e-6) : 0
+        var list: [Int] = []
+        for _ in 0..<8 {
+            let floor = top - margin
+            list.removeAll(keepingCapacity: true)
+            var i = 0
+            var overflow = false
+            while let found = VectorKernels.firstIndex(atLeast: floor, in: dist + i, count: n - i) {
+                list.append(i + found)
+                if list.count > lazyLimit { overflow = true; break }
+                i += found + 1
+            }
+            if !overflow {
+                topRows[r] = list
+                floors[r] = floor
+                return true
+            }
+            margin /= 8
+        }
+        // Too many rows tie at the top: keep the first ones; the floor stays at the top.
+        topRows[r] = Array(list.prefix(lazyLimit))
+        floors[r] = top
+        return true
+    }
+
+    /// Whether a row with a value ≥ `floor` still misses pending picks.
+    private func hasStale(atLeast floor: Float, in dist: UnsafeMutablePointer<Float>,
+                          applied done: UnsafeMutablePointer<UInt16>, total: UInt16) -> Bool {
+        var i = 0
+        while let found = VectorKernels.firstIndex(atLeast: floor, in: dist + i, count: n - i) {
+            if done[i + found] < total { return true }
+            i += found + 1
+        }
+        return false
+    }
+
+    func run(include: [Int], starts: [Int?], onStep: (Int) throws -> Void) throws -> [[Int]] {
+        // Every run starts from the same state: the included rows picked.
+        let first = distances(of: 0)
+        distances.initialize(repeating: .infinity)
+        for chunk in stride(from: 0, to: include.count, by: 64) {
+            let rowsOfChunk = Array(include[chunk..<min(include.count, chunk + 64)])
+            var columns = [[Int]](repeating: [], count: runs)
+            columns[0] = Array(0..<rowsOfChunk.count)
+            _ = pass(picks: rowsOfChunk, columnsOfRun: columns, collect: false)
+        }
+        rows.maskNonCandidates(first, with: -.infinity)
+        for row in include { if let local = rows.localRow(row) { first[local] = -.infinity } }
+        for r in 1..<max(1, runs) { distances(of: r).update(from: first, count: n) }
+        let farthest = VectorKernels.firstArgmax(first, count: n)
+        var next = [Int?](repeating: nil, count: runs)
+        for r in 0..<runs { next[r] = starts[r].flatMap { rows.localRow($0) } ?? farthest }
+
+        var picks = [[Int]](repeating: [], count: runs)
+        for r in 0..<runs { picks[r].reserveCapacity(count) }
+        for step in 0..<count {
+            try onStep(step)
+            var cached: [(run: Int, row: Int)] = []
+            for r in 0..<runs {
+                guard let local = next[r] else { continue }
+                picks[r].append(local)
+                distances(of: r)[local] = -.infinity
+                let row = rows.albumRow(local)
+                if cache.contains(row) {
+                    cached.append((r, row))
+                } else if pending[r].count < maxPending {
+                    (pendingVectors(of: r) + pending[r].count * dimension).update(from: rows.matrix.row(row), count: dimension)
+                    pending[r].append(row)
+                } else {
+                    pending[r].append(row)   // over the limit: the pass below applies it
+                }
+            }
+            if step == count - 1 { break }   // the last picks need no distances
+            statistics.cacheHits += cached.count
+            if !cached.isEmpty {
+                let cacheView = cache
+                parallelFor(cached.count) { k in
+                    cacheView.apply(row: cached[k].row, to: self.distances(of: cached[k].run))
+                }
+            }
+            // Lazy next picks, each thread with its own scratch buffers.
+            let outcomes = UncheckedSendable(UnsafeMutableBufferPointer<LazyOutcome>.allocate(capacity: runs))
+            defer { outcomes.value.deallocate() }
+            let workers = scratch.count
+            parallelFor(workers) { t in
+                for r in stride(from: t, to: self.runs, by: workers) {
+                    let outcome: LazyOutcome
+                    if next[r] == nil {
+                        outcome = .exhausted
+                    } else if self.pending[r].isEmpty {
+                        outcome = VectorKernels.firstArgmax(self.distances(of: r), count: self.n).map { .pick($0) } ?? .exhausted
+                    } else if self.pending[r].count >= self.maxPending {
+                        outcome = .needsPass
+                    } else {
+                        outcome = self.lazyNext(run: r, scratch: self.scratch[t])
+                    }
+                    (outcomes.value.baseAddress! + r).initialize(to: outcome)
+                }
+            }
+            if (0..<runs).contains(where: { if case .needsPass = outcomes.value[$0] { return true }; return false }) {
+                // One pass applies every run's pending picks (each distinct row once).
+                var columnRows: [Int] = []
+                var columnOf: [Int: Int] = [:]
+                var columnsOfRun = [[Int]](repeating: [], count: runs)
+                for r in 0..<runs {
+                    for row in pending[r] {
+                        if columnOf[row] == nil { columnOf[row] = columnRows.count; columnRows.append(row) }
+                        columnsOfRun[r].append(columnOf[row]!)
+                    }
+                    pending[r].removeAll(keepingCapacity: true)
+                }
+                applied.update(repeating: 0)
+                next = pass(picks: columnRows, columnsOfRun: columnsOfRun, collect: runs > 1)
+            } else {
+                statistics.stepsWithoutPass += 1
+                for r in 0..<runs {
+                    if case let .pick(row) = outcomes.value[r] { next[r] = row } else { next[r] = nil }
+                }
+            }
+        }
+        return picks.map { $0.map(rows.albumRow) }
+    }
+}
+
+/// What an FPS run cost: passes over the matrix, distance columns computed,
+/// picks served from the reuse cache, steps decided without a pass.
+public struct FarthestPointStatistics: Sendable, Equatable {
+    /// Sweeps over every working row.
+    public var passes = 0
+    /// Distance columns computed in those sweeps (one per distinct picked row).
+    public var columns = 0
+    /// Picks whose distances came from another iteration's earlier pick.
+    public var cacheHits = 0
+    /// Steps whose next picks were all found lazily.
+    public var stepsWithoutPass = 0
+
+    /// Zero of everything.
+    public init(passes: Int = 0, columns: Int = 0, cacheHits: Int = 0, stepsWithoutPass: Int = 0) {
+        self.passes = passes
+        self.columns = columns
+        self.cacheHits = cacheHits
+        self.stepsWithoutPass = stepsWithoutPass
+    }
+
+    /// Adds another batch's figures.
+    public static func + (a: Self, b: Self) -> Self {
+        Self(passes: a.passes + b.passes, columns: a.columns + b.columns, cacheHits: a.cacheHits + b.cacheHits,
+             stepsWithoutPass: a.stepsWithoutPass + b.stepsWithoutPass)
+    }
+}

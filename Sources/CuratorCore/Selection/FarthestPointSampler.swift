@@ -1,0 +1,96 @@
+/// Farthest point sampling (diversity), SPEC §4: start from a candidate, then
+/// repeatedly pick the candidate whose minimum cosine distance (`1 − dot`, in
+/// float32 as PhotoMapAI computes it) to the picked set is largest, the lowest
+/// row on ties. A picked row is never picked again, even when other rows hold
+/// the same vector. `include` rows form the picked set before the first pick
+/// (they are not picks themselves, get no votes, and with them and no `start`
+/// the first pick is the candidate farthest from them, so every iteration is
+/// the same).
+///
+/// All iterations of a Monte Carlo run advance together (`FarthestPointBatch`):
+/// a pass over the matrix applies the new picks of every iteration with one
+/// blocked GEMM, and most steps need no pass at all — the next pick is found
+/// lazily from the stored minima, which are upper bounds, computing exact
+/// distances only for the rows near the maximum. A row picked by several
+/// iterations is computed once: its distances are kept, sparsely (only entries
+/// that can still lower some iteration's minimum), for those picking it later.
+public struct FarthestPointSampler: Sampler, Sendable {
+    public var method: String { "fps" }
+
+    /// The most memory the reuse cache of computed distance columns may hold.
+    public var cacheBudgetBytes: Int
+    /// The most iterations advanced together (bounds the per-iteration
+    /// distance arrays to about `maxBatchBytes`).
+    public var maxBatchBytes: Int
+
+    /// Creates the sampler.
+    public init(cacheBudgetBytes: Int = 64 << 20, maxBatchBytes: Int = 64 << 20) {
+        self.cacheBudgetBytes = cacheBudgetBytes
+        self.maxBatchBytes = maxBatchBytes
+    }
+
+    public func sample(_ task: SamplingTask, progress: SelectionProgress) throws -> SamplerOutput {
+        let starts: [Int?]
+        if let start = task.start {
+            starts = Array(repeating: start, count: task.iterations)
+        } else if !task.include.isEmpty {
+            starts = Array(repeating: nil, count: task.iterations)
+        } else {
+            starts = task.iterationSeeds.map { seed in
+                var generator = Xoshiro256StarStar(seed: seed)
+                return task.candidates[generator.nextInt(below: task.candidates.count)]
+            }
+        }
+        let picks = try farthestPoints(matrix: task.matrix, candidates: task.candidates, count: task.count,
+                                       include: task.include, starts: starts, progress: progress)
+        return SamplerOutput(picks: picks)
+    }
+
+    /// FPS for explicit starts, one run per element of `starts` (nil: start
+    /// farthest from `include`, which must then be non-empty).
+    ///
+    /// - Parameters:
+    ///   - candidates: ascending, distinct album rows, disjoint from `include`.
+    ///   - count: picks per run; at most `candidates.count`.
+    /// - Returns: per run, the picked album rows in pick order.
+    public func farthestPoints(
+        matrix: EmbeddingMatrix, candidates: [Int], count: Int, include: [Int] = [],
+        starts: [Int?], progress: SelectionProgress? = nil
+    ) throws -> [[Int]] {
+        try farthestPointsWithStatistics(matrix: matrix, candidates: candidates, count: count, include: include,
+                                         starts: starts, progress: progress).picks
+    }
+
+    /// `farthestPoints`, and what the run cost.
+    public func farthestPointsWithStatistics(
+        matrix: EmbeddingMatrix, candidates: [Int], count: Int, include: [Int] = [],
+        starts: [Int?], progress: SelectionProgress? = nil
+    ) throws -> (picks: [[Int]], statistics: FarthestPointStatistics) {
+        var statistics = FarthestPointStatistics()
+        guard count > 0, !starts.isEmpty else { return (starts.map { _ in [] }, statistics) }
+        let rows = CandidateRows(matrix: matrix, candidates: candidates)
+        let n = rows.count
+        let bytesPerRun = max(1, n * MemoryLayout<Float>.stride * 2)
+        let batch = max(1, min(starts.count, maxBatchBytes / bytesPerRun))
+        var results: [[Int]] = []
+        results.reserveCapacity(starts.count)
+        var first = 0
+        while first < starts.count {
+            let last = min(starts.count, first + batch)
+            let engine = FarthestPointBatch(rows: rows, runs: last - first, count: count,
+                                            cacheBudgetBytes: cacheBudgetBytes)
+            let done = first
+            let part = try BLAS.withSingleThreadedCalls { try engine.run(include: include, starts: Array(starts[first..<last])) { stepsDone in
+                guard let progress else { return }
+                try progress.check()
+                let work = Double(done) * Double(count) + Double(stepsDone) * Double(last - done)
+                progress.report(fraction: work / (Double(starts.count) * Double(count)))
+            } }
+            results.append(contentsOf: part)
+            statistics = statistics + engine.statistics
+            first = last
+        }
+        return (results, statistics)
+    }
+}
+

@@ -1,0 +1,161 @@
+/// A group of images whose embeddings are near-duplicates of each other
+/// (connected through pairs at or above the similarity threshold).
+public struct DuplicateGroup: Codable, Sendable, Equatable {
+    /// The album rows of the group, ascending.
+    public let rows: [Int]
+    /// The row suggested to keep: the best-scoring member when a score was
+    /// given, else the most central one (largest summed similarity to the group).
+    public let keeper: Int
+}
+
+/// Finds groups of near-duplicate images: rows whose cosine similarity is at
+/// or above `threshold`, joined transitively (union–find). Similarities come
+/// from GEMMs over blocks of rows, so memory stays at a few blocks, never N×N.
+public struct NearDuplicateFinder: Sendable {
+    /// Pairs with cosine similarity ≥ this are duplicates (−1...1).
+    public var threshold: Float
+    /// Rows per block of the blocked similarity products.
+    public var blockRows: Int
+
+    /// Creates a finder for `threshold`.
+    public init(threshold: Float, blockRows: Int = 2048) {
+        self.threshold = threshold
+        self.blockRows = max(1, blockRows)
+    }
+
+    /// The groups among `rows` (album rows; order and repeats do not matter),
+    /// largest first, then by first row.
+    ///
+    /// - Parameters:
+    ///   - score: a quality score per album row (e.g. sharpness); the
+    ///     highest-scoring member is suggested as keeper.
+    public func groups(matrix: EmbeddingMatrix, rows candidates: [Int], score: ((Int) -> Double)? = nil,
+                       progress sink: (any ProgressSink)? = nil) throws -> [DuplicateGroup] {
+        guard threshold.isFinite, threshold >= -1, threshold <= 1 else {
+            throw SelectionError.invalidParameter(name: "threshold", reason: "must be a number between -1 and 1 (got \(threshold))")
+        }
+        for row in candidates where !(0..<matrix.rows).contains(row) {
+            throw SelectionError.rowOutOfRange(parameter: "rows", row: row, rows: matrix.rows)
+        }
+        let pool = Array(Set(candidates)).sorted()
+        guard pool.count > 1 else { return [] }
+        let rows = CandidateRows(matrix: matrix, candidates: pool)
+        let wn = rows.count
+        let d = rows.dimension
+        var isCandidate = [Bool](repeating: true, count: wn)
+        if rows.isAlbumMatrix && pool.count < wn {
+            isCandidate = [Bool](repeating: false, count: wn)
+            for row in pool { isCandidate[row] = true }
+        }
+        let block = min(blockRows, wn)
+        let blocks = (wn + block - 1) / block
+        var pairs: [(Int, Int)] = []
+        for i in 0..<blocks { for j in i..<blocks { pairs.append((i, j)) } }
+
+        let progress = SelectionProgress(sink: sink, label: "duplicates", total: pairs.count)
+        defer { sink?.finish(label: "duplicates") }
+        let threads = max(1, min(activeCoreCount, pairs.count))
+        let finders = (0..<threads).map { _ in UnionFind(count: wn) }
+        let threshold = self.threshold
+        let round = threads * 4
+        try BLAS.withSingleThreadedCalls {
+            var next = 0
+            while next < pairs.count {
+                try progress.check()
+                let end = min(pairs.count, next + round)
+                let first = next
+                parallelFor(threads) { t in
+                    let union = finders[t]
+                    let products = UnsafeMutablePointer<Float>.allocate(capacity: block * block)
+                    defer { products.deallocate() }
+                    for p in stride(from: first + t, to: end, by: threads) {
+                        let (bi, bj) = pairs[p]
+                        let si = bi * block, sj = bj * block
+                        let ni = min(block, wn - si), nj = min(block, wn - sj)
+                        BLAS.gemm(transposeB: true, m: ni, n: nj, k: d, a: rows.base + si * d, lda: d,
+                                  b: rows.base + sj * d, ldb: d, c: products, ldc: block)
+                        for i in 0..<ni where isCandidate[si + i] {
+                            let row = products + i * block
+                            for j in (bi == bj ? i + 1 : 0)..<nj where row[j] >= threshold && isCandidate[sj + j] {
+                                union.union(si + i, sj + j)
+                            }
+                        }
+                    }
+                }
+                next = end
+                progress.report(done: next)
+            }
+        }
+        let union = finders[0]
+        for other in finders.dropFirst() {
+            for i in 0..<wn where other.find(i) != i { union.union(i, other.find(i)) }
+        }
+        var members: [Int: [Int]] = [:]
+        for i in 0..<wn where isCandidate[i] {
+            let root = union.find(i)
+            if root != i || union.size(root) > 1 { members[root, default: []].append(i) }
+        }
+        var groups: [DuplicateGroup] = []
+        for (_, locals) in members where locals.count > 1 {
+            let albumRows = locals.map(rows.albumRow)
+            let keeper: Int
+            if let score {
+                keeper = albumRows.max { a, b in
+                    let sa = score(a), sb = score(b)
+                    return sa != sb ? sa < sb : a > b
+                } ?? albumRows[0]
+            } else {
+                keeper = albumRows[centralMember(locals, rows: rows)]
+            }
+            groups.append(DuplicateGroup(rows: albumRows.sorted(), keeper: keeper))
+        }
+        return groups.sorted { $0.rows.count != $1.rows.count ? $0.rows.count > $1.rows.count : $0.rows[0] < $1.rows[0] }
+    }
+
+    /// The index in `locals` of the member with the largest summed similarity
+    /// to the group (its dot product with the group's vector sum); lowest on ties.
+    private func centralMember(_ locals: [Int], rows: CandidateRows) -> Int {
+        let d = rows.dimension
+        var sum = [Float](repeating: 0, count: d)
+        sum.withUnsafeMutableBufferPointer { s in
+            for i in locals { BLAS.axpy(d, alpha: 1, rows.base + i * d, s.baseAddress!) }
+        }
+        var best = 0
+        var bestValue = -Float.infinity
+        for (k, i) in locals.enumerated() {
+            let value = sum.withUnsafeBufferPointer { BLAS.dot(d, rows.base + i * d, $0.baseAddress!) }
+            if value > bestValue { bestValue = value; best = k }
+        }
+        return best
+    }
+}
+
+/// Disjoint sets over `0..<count` with path halving and union by size.
+final class UnionFind {
+    private var parent: [Int32]
+    private var sizes: [Int32]
+
+    init(count: Int) {
+        parent = (0..<count).map { Int32($0) }
+        sizes = [Int32](repeating: 1, count: count)
+    }
+
+    func find(_ x: Int) -> Int {
+        var x = x
+        while Int(parent[x]) != x {
+            parent[x] = parent[Int(parent[x])]
+            x = Int(parent[x])
+        }
+        return x
+    }
+
+    func union(_ a: Int, _ b: Int) {
+        var ra = find(a), rb = find(b)
+        guard ra != rb else { return }
+        if sizes[ra] < sizes[rb] { swap(&ra, &rb) }
+        parent[rb] = Int32(ra)
+        sizes[ra] += sizes[rb]
+    }
+
+    func size(_ root: Int) -> Int { Int(sizes[root]) }
+}

@@ -1,0 +1,73 @@
+/// SplitMix64: a tiny generator that turns one 64-bit seed into a stream of
+/// well-mixed 64-bit values. Monte Carlo runs draw their iteration seeds from
+/// it, so a master seed gives the same iterations on every platform.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    /// The generator's whole state.
+    public private(set) var state: UInt64
+
+    /// Creates a generator whose stream is fixed by `seed`.
+    public init(seed: UInt64) { state = seed }
+
+    /// The next value of the stream.
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// A uniform value in [0, 1) with 53 random bits.
+    public mutating func nextUnit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
+}
+
+/// xoshiro256**: the fast, statistically strong generator each sampler
+/// iteration uses. Its bounded and floating-point draws are defined here
+/// (not by the standard library, whose algorithms may change between Swift
+/// versions), so a seed gives the same picks everywhere.
+public struct Xoshiro256StarStar: RandomNumberGenerator, Sendable {
+    private var s0, s1, s2, s3: UInt64
+
+    /// Creates a generator seeded through SplitMix64, as the authors recommend.
+    public init(seed: UInt64) {
+        var mixer = SplitMix64(seed: seed)
+        s0 = mixer.next(); s1 = mixer.next(); s2 = mixer.next(); s3 = mixer.next()
+    }
+
+    /// The next 64 random bits.
+    public mutating func next() -> UInt64 {
+        let result = rotate(s1 &* 5, 7) &* 9
+        let t = s1 << 17
+        s2 ^= s0
+        s3 ^= s1
+        s1 ^= s2
+        s0 ^= s3
+        s2 ^= t
+        s3 = rotate(s3, 45)
+        return result
+    }
+
+    /// A uniform integer in `0..<bound` (Lemire's multiply-and-reject method);
+    /// `bound` must be positive.
+    public mutating func nextInt(below bound: Int) -> Int {
+        precondition(bound > 0, "nextInt(below:) needs a positive bound")
+        let range = UInt64(bound)
+        var product = next().multipliedFullWidth(by: range)
+        if product.low < range {
+            let threshold = (0 &- range) % range
+            while product.low < threshold {
+                product = next().multipliedFullWidth(by: range)
+            }
+        }
+        return Int(product.high)
+    }
+
+    /// A uniform `Double` in `[0, 1)` with 53 random bits.
+    public mutating func nextDouble() -> Double {
+        Double(next() >> 11) * 0x1.0p-53
+    }
+
+    @inline(__always) private func rotate(_ x: UInt64, _ k: UInt64) -> UInt64 {
+        (x << k) | (x >> (64 - k))
+    }
+}

@@ -1,0 +1,135 @@
+import Dispatch
+import Foundation
+
+/// The small element-wise loops around the BLAS calls of selection: written
+/// with explicit SIMD so they stay fast without compiler flags, and exact
+/// (min/max only move values, never round them).
+enum VectorKernels {
+    /// `distances[i] = min(distances[i], 1 - dots[i])` for every `i`; returns the
+    /// largest resulting distance (−∞ when every entry is −∞).
+    static func lowerToCosineDistance(
+        _ distances: UnsafeMutablePointer<Float>, dots: UnsafePointer<Float>, count n: Int
+    ) -> Float {
+        let one = SIMD8<Float>(repeating: 1)
+        var best = SIMD8<Float>(repeating: -.infinity)
+        var i = 0
+        let raw = UnsafeMutableRawPointer(distances)
+        let rawDots = UnsafeRawPointer(dots)
+        while i + 8 <= n {
+            let d = rawDots.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            let m = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            let v = m.replacing(with: one - d, where: (one - d) .< m)
+            raw.storeBytes(of: v, toByteOffset: i * 4, as: SIMD8<Float>.self)
+            best = best.replacing(with: v, where: v .> best)
+            i += 8
+        }
+        var tail = best.max()
+        while i < n {
+            let d = 1 - dots[i]
+            if d < distances[i] { distances[i] = d }
+            if distances[i] > tail { tail = distances[i] }
+            i += 1
+        }
+        return tail
+    }
+
+    /// The largest of `n` values (−∞ for none).
+    static func maximum(_ values: UnsafePointer<Float>, count n: Int) -> Float {
+        var best = SIMD8<Float>(repeating: -.infinity)
+        var i = 0
+        let raw = UnsafeRawPointer(values)
+        while i + 8 <= n {
+            let v = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            best = best.replacing(with: v, where: v .> best)
+            i += 8
+        }
+        var tail = best.max()
+        while i < n {
+            if values[i] > tail { tail = values[i] }
+            i += 1
+        }
+        return tail
+    }
+
+    /// The first index holding exactly `value`, or nil.
+    static func firstIndex(of value: Float, in values: UnsafePointer<Float>, count n: Int) -> Int? {
+        let target = SIMD8<Float>(repeating: value)
+        let raw = UnsafeRawPointer(values)
+        var i = 0
+        while i + 8 <= n {
+            let v = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            if any(v .== target) { break }
+            i += 8
+        }
+        while i < n {
+            if values[i] == value { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    /// The first index holding a value ≥ `floor`, or nil.
+    static func firstIndex(atLeast floor: Float, in values: UnsafePointer<Float>, count n: Int) -> Int? {
+        let target = SIMD8<Float>(repeating: floor)
+        let raw = UnsafeRawPointer(values)
+        var i = 0
+        while i + 8 <= n {
+            let v = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            if any(v .>= target) { break }
+            i += 8
+        }
+        while i < n {
+            if values[i] >= floor { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    /// The first index of the largest value, ignoring −∞ entries; nil when all are −∞.
+    static func firstArgmax(_ values: UnsafePointer<Float>, count n: Int) -> Int? {
+        let best = maximum(values, count: n)
+        guard best > -.infinity else { return nil }
+        return firstIndex(of: best, in: values, count: n)
+    }
+
+    /// `result[i] = max(result[i], values[i])`.
+    static func raiseToMaximum(_ result: UnsafeMutablePointer<Float>, _ values: UnsafePointer<Float>, count n: Int) {
+        let raw = UnsafeMutableRawPointer(result)
+        let rawValues = UnsafeRawPointer(values)
+        var i = 0
+        while i + 8 <= n {
+            let a = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            let b = rawValues.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            raw.storeBytes(of: a.replacing(with: b, where: b .> a), toByteOffset: i * 4, as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < n {
+            if values[i] > result[i] { result[i] = values[i] }
+            i += 1
+        }
+    }
+}
+
+/// Runs `body(i)` for `i` in `0..<count` on the machine's cores.
+/// `body` must touch disjoint memory for different `i`.
+func parallelFor(_ count: Int, _ body: (Int) -> Void) {
+    if count <= 1 {
+        for i in 0..<count { body(i) }
+        return
+    }
+    withoutActuallyEscaping(body) { escapable in
+        let box = UncheckedSendable(escapable)
+        DispatchQueue.concurrentPerform(iterations: count) { box.value($0) }
+    }
+}
+
+/// The number of cores worth splitting element-wise loops over.
+let activeCoreCount = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
+
+/// Carries a value into `concurrentPerform`, whose closure must be `Sendable`.
+/// Safe here because every caller gives each index disjoint memory and waits
+/// for all of them before touching the data again.
+struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}

@@ -1,0 +1,193 @@
+import Foundation
+import CuratorCore
+
+/// An open album as Lua holds it. `serial` is unique per open album in the
+/// host: it scopes the identities of the album's images and sets.
+public final class AlbumHandle {
+    /// The album.
+    public let album: Album
+    /// This album's number in the host.
+    public let serial: Int64
+
+    init(album: Album, serial: Int64) {
+        self.album = album
+        self.serial = serial
+    }
+}
+
+/// The error a handle raises when what it stands for is gone.
+public struct StaleObjectError: Error, CustomStringConvertible, Sendable {
+    /// What is gone and why, e.g. `image #42 is no longer in album "char" (removed by a rescan)`.
+    public let message: String
+    /// Creates the error.
+    public init(_ message: String) { self.message = message }
+    public var description: String { "stale object: \(message)" }
+}
+
+/// One image as Lua holds it: its album and its id, resolved on every use so
+/// an image removed by a rescan raises a clear error instead of lying.
+public final class ImageHandle {
+    /// The album the image belongs to.
+    public let owner: AlbumHandle
+    /// The image's id in the album's index.
+    public let id: Int64
+
+    /// Creates a handle.
+    public init(owner: AlbumHandle, id: Int64) {
+        self.owner = owner
+        self.id = id
+    }
+
+    /// Where the image was last found in `album.images`: checked by id on
+    /// every use (ids are unique), so a rescan that moves it costs one lookup.
+    @exclusivity(unchecked) private var position = -1
+
+    /// The image's current record; throws `StaleObjectError` when it left the album.
+    public func record() throws -> ImageRecord {
+        let album = owner.album
+        let images = album.images
+        if position >= 0, position < images.count, images[position].id == id { return images[position] }
+        guard let found = album.position(of: id) else {
+            throw StaleObjectError("image #\(id) is no longer in album \"\(album.name)\" (removed by a rescan)")
+        }
+        position = found
+        return images[found]
+    }
+}
+
+/// What an `ImageSet` object shows: an ordered set of one album's images.
+/// The album's exclusions and favorites are persisted ones; selections and
+/// `r:where` results (later work) can be in-memory ones (`MemoryImageSet`).
+public protocol ImageCollection: AnyObject {
+    /// The album whose images these are.
+    var owner: AlbumHandle { get }
+    /// What the set is, for `tostring`: "exclusions", "favorites", "selection".
+    var label: String { get }
+    /// The members' ids in order.
+    var ids: [Int64] { get }
+    /// The number of members.
+    var count: Int { get }
+    /// Whether `id` is a member.
+    func contains(_ id: Int64) -> Bool
+    /// Adds the ids not yet members (in order); returns how many were new.
+    /// Throws when the set cannot change.
+    func add(_ ids: [Int64]) throws -> Int
+    /// Removes the ids; returns how many were members. Throws when the set cannot change.
+    func remove(_ ids: [Int64]) throws -> Int
+    /// Removes every member. Throws when the set cannot change.
+    func clear() throws
+    /// A stable identity within the album (so `a.exclusions` is always the
+    /// same Lua value), nil for sets made on the fly.
+    var identity: Int64? { get }
+}
+
+/// An album's persisted set: its exclusions or favorites.
+final class PersistedImageSet: ImageCollection {
+    let owner: AlbumHandle
+    let storage: ImageIDSet
+    let identity: Int64?
+
+    init(owner: AlbumHandle, set: ImageIDSet, identity: Int64) {
+        self.owner = owner
+        self.storage = set
+        self.identity = identity
+    }
+
+    var label: String { storage.name }
+    var ids: [Int64] { storage.ids }
+    var count: Int { storage.count }
+    func contains(_ id: Int64) -> Bool { storage.contains(id) }
+    func add(_ ids: [Int64]) throws -> Int { try storage.add(ids) }
+    func remove(_ ids: [Int64]) throws -> Int { try storage.remove(ids) }
+    func clear() throws { try storage.clear() }
+}
+
+/// An in-memory ordered set of an album's images (a selection, a filter's
+/// result). `readOnly` sets refuse changes with a clear error.
+public final class MemoryImageSet: ImageCollection {
+    /// The album whose images these are.
+    public let owner: AlbumHandle
+    /// What the set is, e.g. "selection".
+    public let label: String
+    /// Whether changes are refused.
+    public let readOnly: Bool
+    private var order: [Int64]
+    private var members: Set<Int64>
+
+    /// Creates a set of `ids` (duplicates dropped, order kept). `identity`
+    /// makes every push of the same set the same Lua value (a run's selection).
+    public init(owner: AlbumHandle, label: String, ids: [Int64], readOnly: Bool = false, identity: Int64? = nil) {
+        self.owner = owner
+        self.label = label
+        self.readOnly = readOnly
+        self.identity = identity
+        var seen = Set<Int64>()
+        order = ids.filter { seen.insert($0).inserted }
+        members = seen
+    }
+
+    public let identity: Int64?
+    public var ids: [Int64] { order }
+    public var count: Int { order.count }
+    public func contains(_ id: Int64) -> Bool { members.contains(id) }
+
+    private func checkWritable() throws {
+        // Not a LuaBindingError: the binding that called puts its name in front.
+        if readOnly { throw ReadOnlySetError(label: label) }
+    }
+
+    public func add(_ ids: [Int64]) throws -> Int {
+        try checkWritable()
+        var added = 0
+        for id in ids where members.insert(id).inserted {
+            order.append(id)
+            added += 1
+        }
+        return added
+    }
+
+    public func remove(_ ids: [Int64]) throws -> Int {
+        try checkWritable()
+        let gone = Set(ids).intersection(members)
+        guard !gone.isEmpty else { return 0 }
+        order.removeAll { gone.contains($0) }
+        members.subtract(gone)
+        return gone.count
+    }
+
+    public func clear() throws {
+        try checkWritable()
+        order = []
+        members = []
+    }
+}
+
+/// An `ImageSet` object: a handle on a collection.
+public final class ImageSetHandle {
+    /// The collection it shows.
+    public let collection: any ImageCollection
+    /// Creates a handle.
+    public init(_ collection: any ImageCollection) { self.collection = collection }
+}
+
+/// A saved selection run of an album, as Lua holds it (`Run`).
+public final class RunHandle {
+    /// The album the run selected from.
+    public let owner: AlbumHandle
+    /// The run (immutable once saved).
+    public let run: CurationRun
+
+    /// Creates a handle.
+    public init(owner: AlbumHandle, run: CurationRun) {
+        self.owner = owner
+        self.run = run
+    }
+}
+
+/// The error a read-only set (a run's selection) raises when asked to change.
+public struct ReadOnlySetError: Error, CustomStringConvertible, LocalizedError, Sendable {
+    /// What the set is, e.g. `selection of run 3`.
+    public let label: String
+    public var description: String { "the \(label) is read-only; copy it with a:set(s) to change it" }
+    public var errorDescription: String? { description }
+}

@@ -1,0 +1,90 @@
+import CLuaShims
+import CuratorCore
+import Foundation
+
+/// The host's `ProgressSink`: long operations (scan, embed, selection,
+/// export) report through it.
+///
+/// - With a Lua `progress=function(done, total, label)` option, that function
+///   is called (in protected mode; an error in it stops the operation and is
+///   raised once the operation has unwound).
+/// - Otherwise, when stderr is a terminal, a one-line bar is drawn there
+///   (at most ~15 times a second) and erased when the step finishes.
+/// - `isCancelled` is true once Ctrl-C was pressed (the host's interrupt
+///   flag) or the callback failed.
+///
+/// Lua is only called on the thread that created the sink (the Lua
+/// thread); updates from other threads only move the bar.
+public final class LuaProgress: ProgressSink {
+    private let lua: LuaStack
+    private let callback: Int32?
+    private let drawsBar: Bool
+    private let owner = pthread_self()
+    private var lastDraw: UInt64 = 0
+    private var drawn = false
+    private let started = DispatchTime.now().uptimeNanoseconds
+    /// Shown on the bar instead of the step's label, e.g. `FPS  count 20 × 20 iterations`.
+    public var title: String?
+    /// Leave the finished bar on the terminal (with the elapsed time) instead of erasing it.
+    public var keepsFinalLine = false
+    private var lastLine = ""
+    /// The error the Lua callback raised, if it did.
+    public private(set) var callbackError: LuaError?
+
+    /// A sink for one binding call. `callback` is the stack index of a Lua
+    /// function to call with (done, total, label), or nil.
+    public init(lua: LuaStack, callback: Int32?, terminal: Bool = isatty(2) != 0) {
+        self.lua = lua
+        self.callback = callback.map { lua.absolute($0) }
+        drawsBar = callback == nil && terminal
+    }
+
+    public var isCancelled: Bool { curator_interrupt_requested() != 0 || callbackError != nil }
+
+    public func update(label: String, done: Int, total: Int) {
+        let onLuaThread = pthread_equal(pthread_self(), owner) != 0
+        if let callback, onLuaThread, callbackError == nil {
+            let top = lua.top
+            defer { lua.top = top }
+            guard lua.ensureSpace(5) else { return }
+            lua.pushValue(at: callback)
+            lua.push(done)
+            lua.push(total)
+            lua.push(label)
+            do {
+                try lua.call(arguments: 3, results: 0)
+            } catch {
+                callbackError = error
+            }
+            return
+        }
+        guard drawsBar else { return }
+        let now = DispatchTime.now().uptimeNanoseconds
+        guard done >= total || now - lastDraw > 66_000_000 else { return }
+        lastDraw = now
+        let width = 30
+        let fraction = total > 0 ? min(1, Double(done) / Double(total)) : 0
+        let filled = Int(fraction * Double(width))
+        let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+        let seconds = Double(now - started) / 1e9
+        lastLine = "\(title ?? label)  [\(bar)] \(done)/\(total)  \(String(format: "%.1f", seconds)) s"
+        write("\r\u{1B}[K" + lastLine)
+        drawn = true
+    }
+
+    public func finish(label: String) {
+        if drawn {
+            write(keepsFinalLine ? "\n" : "\r\u{1B}[K")
+            drawn = false
+        }
+    }
+
+    /// Throws the callback's error, if it raised one (call after the operation).
+    public func rethrowCallbackError() throws {
+        if let callbackError { throw callbackError }
+    }
+
+    private func write(_ text: String) {
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import XCTest
+@testable import CuratorCore
+
+/// Selection, persistence and export through an album, end to end.
+final class AlbumCurationTests: XCTestCase {
+    private func makeAlbum(_ count: Int = 24) throws -> (TemporaryFolder, Album) {
+        let folder = TemporaryFolder()
+        for i in 0..<count { folder.writePNG("set\(i % 3)/img\(i).jpg", size: 48, seed: i) }
+        folder.write("set0/img0.txt", Array("a caption".utf8))
+        return (folder, try Album.open(folder.path))
+    }
+
+    func testSelectionIsReproducibleSavedAndHonoursExclusions() throws {
+        let (folder, album) = try makeAlbum()
+        let excluded = album.images[0].id
+        try album.exclusions.add([excluded])
+
+        let run = try album.select(SelectOptions(method: "fps", count: 5, iterations: 8, seed: 7))
+        XCTAssertEqual(run.selection.count, 5)
+        XCTAssertEqual(Set(run.selection).count, 5)
+        XCTAssertFalse(run.selection.contains(excluded))
+        XCTAssertEqual(run.iterations, 8)
+        for k in 1...8 { XCTAssertEqual(run.picks(iteration: k)?.count, 5) }
+        let again = try album.select(SelectOptions(method: "fps", count: 5, iterations: 8, seed: 7))
+        XCTAssertEqual(again.selection, run.selection, "the same seed gives the same run")
+        XCTAssertEqual(again.id, run.id + 1)
+
+        let reopened = try Album.open(folder.path)
+        XCTAssertEqual(try reopened.runIDs(), [run.id, again.id])
+        let restored = try XCTUnwrap(reopened.run(id: run.id))
+        XCTAssertEqual(restored.selection, run.selection)
+        XCTAssertEqual(restored.seed, 7)
+        for id in run.selection { XCTAssertEqual(restored.frequency(of: id), run.frequency(of: id)) }
+
+        let kmeans = try album.select(SelectOptions(method: "kmeans", count: 4, iterations: 3, seed: 1))
+        XCTAssertEqual(kmeans.selection.count, 4)
+        XCTAssertNotNil(kmeans.stored.inertia)
+    }
+
+    func testBadSelectionsSayWhatIsWrong() throws {
+        let (_, album) = try makeAlbum(6)
+        XCTAssertThrowsError(try album.select(SelectOptions(count: -3))) { XCTAssertTrue("\($0)".contains("count must be a positive integer (got -3)"), "\($0)") }
+        XCTAssertThrowsError(try album.select(SelectOptions(method: "nope", count: 2))) { XCTAssertTrue("\($0)".contains("unknown method 'nope'"), "\($0)") }
+        try album.exclusions.add(album.images.map(\.id))
+        XCTAssertThrowsError(try album.select(SelectOptions(count: 2))) { XCTAssertTrue("\($0)".contains("every image is excluded"), "\($0)") }
+    }
+
+    func testExportCSVFavoritesAndReport() throws {
+        let (folder, album) = try makeAlbum()
+        let excluded = album.images[1].id
+        try album.exclusions.add([excluded])
+        let run = try album.select(SelectOptions(method: "fps", count: 6, iterations: 5, seed: 3))
+
+        let out = folder.path + "/out/train"
+        let report = try album.export(run, to: out)
+        XCTAssertEqual(report.exported, 6)
+        XCTAssertEqual(report.errors.count, 0)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out).filter { $0.hasSuffix(".jpg") }.count, 6)
+        // Exporting again never overwrites: six new names.
+        XCTAssertEqual(try album.export(run, to: out).renamed, 6)
+
+        let csv = folder.path + "/out/run.csv"
+        try album.writeCSV(run, to: csv)
+        let lines = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\r\n")
+        XCTAssertEqual(lines.first, "Filename,Subfolder,Count,Frequency(%),Index,Status,Path,Tier")
+        XCTAssertEqual(lines.count, 1 + 6 + 1)
+        XCTAssertTrue(lines.last!.contains(",Excluded,"))
+        XCTAssertThrowsError(try album.writeCSV(run, to: csv), "an existing file is never overwritten")
+
+        try album.favorite(run)
+        XCTAssertEqual(try Album.open(folder.path).favorites.ids, run.selection)
+
+        let html = folder.path + "/out/report.html"
+        try album.writeReport(run, to: html)
+        let page = try String(contentsOfFile: html, encoding: .utf8)
+        XCTAssertEqual(page.components(separatedBy: "data:image/jpeg;base64,").count - 1, 7, "six selected and one excluded thumbnail")
+        XCTAssertFalse(page.contains("http://") || page.contains("https://"))
+    }
+}

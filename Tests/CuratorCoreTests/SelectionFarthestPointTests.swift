@@ -1,0 +1,110 @@
+import XCTest
+@testable import CuratorCore
+
+final class SelectionFarthestPointTests: XCTestCase {
+    func testMatchesNaiveReferenceForManyMatricesAndStarts() throws {
+        for trial in 0..<12 {
+            var random = Xoshiro256StarStar(seed: UInt64(100 + trial))
+            let rows = 40 + random.nextInt(below: 140)
+            let dimension = 3 + random.nextInt(below: 24)
+            let m = SelectionTestData.randomMatrix(rows: rows, dimension: dimension, seed: UInt64(trial))
+            let candidates = Array(0..<rows)
+            let count = 1 + random.nextInt(below: 25)
+            let starts = (0..<5).map { _ in random.nextInt(below: rows) }
+            let picks = try FarthestPointSampler().farthestPoints(matrix: m, candidates: candidates, count: count,
+                                                                   starts: starts.map { Optional($0) })
+            for (r, start) in starts.enumerated() {
+                XCTAssertEqual(picks[r], SelectionTestData.naiveFPS(m, candidates: candidates, count: count, start: start),
+                               "matrix \(trial) (\(rows)×\(dimension)), start \(start)")
+            }
+        }
+    }
+
+    func testBatchedRunsEqualSingleRunsAndTheCacheChangesNothing() throws {
+        let m = SelectionTestData.blobs(12, perBlob: 40, dimension: 24, noise: 0.5, seed: 7)
+        let candidates = Array(0..<m.rows)
+        let starts: [Int?] = (0..<16).map { Optional(($0 * 37) % m.rows) }
+        let (batched, statistics) = try FarthestPointSampler().farthestPointsWithStatistics(
+            matrix: m, candidates: candidates, count: 60, starts: starts)
+        // Most steps are decided lazily, without a pass over the matrix.
+        XCTAssertGreaterThan(statistics.stepsWithoutPass, 30)
+        XCTAssertLessThan(statistics.passes, 30)
+        let uncached = try FarthestPointSampler(cacheBudgetBytes: 0).farthestPoints(
+            matrix: m, candidates: candidates, count: 60, starts: starts)
+        let tinyBatches = try FarthestPointSampler(maxBatchBytes: 1).farthestPoints(
+            matrix: m, candidates: candidates, count: 60, starts: starts)
+        for (r, start) in starts.enumerated() {
+            let single = try FarthestPointSampler().farthestPoints(matrix: m, candidates: candidates, count: 60, starts: [start])
+            XCTAssertEqual(batched[r], single[0], "run \(r)")
+            XCTAssertEqual(uncached[r], single[0], "run \(r) without cache")
+            XCTAssertEqual(tinyBatches[r], single[0], "run \(r) one at a time")
+        }
+    }
+
+    func testTiesGoToTheFirstRow() throws {
+        // From e1, rows 1, 2 and 3 are all at distance 1: row 1 wins; then row 2 (row 3 duplicates row 1).
+        let m = EmbeddingMatrix(rows: 4, dimension: 3, values: [1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 1, 0])
+        let picks = try FarthestPointSampler().farthestPoints(matrix: m, candidates: [0, 1, 2, 3], count: 4, starts: [0])
+        XCTAssertEqual(picks[0], [0, 1, 2, 3])
+    }
+
+    func testIdenticalVectorsAreNeverPickedTwice() throws {
+        let m = EmbeddingMatrix(rows: 10, dimension: 4, values: Array(repeating: [0.5, 0.5, 0.5, 0.5], count: 10).flatMap { $0 })
+        let picks = try FarthestPointSampler().farthestPoints(matrix: m, candidates: Array(0..<10), count: 10,
+                                                               starts: [3, 7])
+        XCTAssertEqual(picks[0], [3, 0, 1, 2, 4, 5, 6, 7, 8, 9])
+        XCTAssertEqual(Set(picks[1]).count, 10)
+
+        // Duplicate pairs: a Monte Carlo run never gives a frequency above 1.
+        var values: [Float] = []
+        let base = SelectionTestData.randomMatrix(rows: 30, dimension: 6, seed: 3)
+        for i in 0..<30 { values += base.vector(i) + [] ; values += base.vector(i) }
+        let doubled = EmbeddingMatrix(rows: 60, dimension: 6, values: values)
+        let run = try MonteCarlo.run(FarthestPointSampler(), matrix: doubled, candidates: Array(0..<60),
+                                     request: SelectionRequest(count: 45, iterations: 7, seed: 9))
+        for list in run.picks { XCTAssertEqual(Set(list).count, 45) }
+        XCTAssertLessThanOrEqual(run.ranking.map(\.frequency).max() ?? 0, 1.0)
+    }
+
+    func testIncludedRowsArePickedFirstAndNewPicksStayFarFromThem() throws {
+        let m = SelectionTestData.randomMatrix(rows: 120, dimension: 10, seed: 11)
+        let include = [5, 17, 90]
+        let candidates = (0..<120).filter { !include.contains($0) }
+        let picks = try FarthestPointSampler().farthestPoints(matrix: m, candidates: candidates, count: 15,
+                                                               include: include, starts: [nil])
+        XCTAssertEqual(picks[0], Array(SelectionTestData.naiveFPS(m, candidates: candidates, count: 15, start: nil,
+                                                                  include: include)))
+        // Through the harness: included rows get no votes, every iteration is the same.
+        let run = try MonteCarlo.run(FarthestPointSampler(), matrix: m, candidates: Array(0..<120),
+                                     request: SelectionRequest(count: 15, iterations: 4, seed: 1, include: include))
+        XCTAssertEqual(run.picks, Array(repeating: picks[0], count: 4))
+        XCTAssertTrue(include.allSatisfy { run.votes(of: $0) == 0 })
+    }
+
+    func testExcludedRowsAreNeverPickedInBothLayouts() throws {
+        let m = SelectionTestData.randomMatrix(rows: 200, dimension: 12, seed: 21)
+        // Most rows candidates (masked in place) and few rows candidates (compact copy).
+        for candidates in [(0..<200).filter { $0 % 7 != 0 }, (0..<200).filter { $0 % 3 == 0 }] {
+            let start = candidates[4]
+            let picks = try FarthestPointSampler().farthestPoints(matrix: m, candidates: candidates, count: 30, starts: [start])
+            XCTAssertEqual(picks[0], SelectionTestData.naiveFPS(m, candidates: candidates, count: 30, start: start))
+            XCTAssertTrue(Set(picks[0]).isSubset(of: Set(candidates)))
+        }
+    }
+
+    func testMonteCarloStartsAreRandomCandidatesAndStartFixesTheFirstPick() throws {
+        let m = SelectionTestData.randomMatrix(rows: 150, dimension: 8, seed: 5)
+        let candidates = (0..<150).filter { $0 % 2 == 0 }
+        let run = try MonteCarlo.run(FarthestPointSampler(), matrix: m, candidates: candidates,
+                                     request: SelectionRequest(count: 10, iterations: 30, seed: 42))
+        let firsts = Set(run.picks.map { $0[0] })
+        XCTAssertGreaterThan(firsts.count, 10, "starts should vary across iterations")
+        XCTAssertTrue(firsts.isSubset(of: Set(candidates)))
+        for list in run.picks {
+            XCTAssertEqual(list, SelectionTestData.naiveFPS(m, candidates: candidates, count: 10, start: list[0]))
+        }
+        let fixed = try MonteCarlo.run(FarthestPointSampler(), matrix: m, candidates: candidates,
+                                       request: SelectionRequest(count: 10, iterations: 1, seed: 42, start: 8))
+        XCTAssertEqual(fixed.picks[0][0], 8)
+    }
+}

@@ -1,0 +1,93 @@
+import XCTest
+@testable import CuratorCore
+
+final class SelectionKMeansTests: XCTestCase {
+    /// Small settings so the tests exercise sampling, seeding, Lloyd and the full passes quickly.
+    let sampler = KMeansSampler(samplePerCluster: 8, minimumSample: 64, seedingSample: 64)
+
+    func testEveryIterationGivesExactlyCountDistinctCandidates() throws {
+        let m = SelectionTestData.randomMatrix(rows: 300, dimension: 16, seed: 2)
+        let candidates = (0..<300).filter { $0 % 5 != 0 }
+        for count in [1, 7, 50, 239] {
+            let run = try MonteCarlo.run(sampler, matrix: m, candidates: candidates,
+                                         request: SelectionRequest(count: count, iterations: 3, seed: 4))
+            for list in run.picks {
+                XCTAssertEqual(list.count, count, "count \(count)")
+                XCTAssertEqual(Set(list).count, count)
+                XCTAssertTrue(Set(list).isSubset(of: Set(candidates)))
+            }
+            XCTAssertEqual(run.inertia?.count, 3)
+        }
+    }
+
+    func testCountAtLeastCandidatesGivesAllOfThemWithFrequencyOne() throws {
+        let m = SelectionTestData.randomMatrix(rows: 20, dimension: 4, seed: 1)
+        let run = try MonteCarlo.run(sampler, matrix: m, candidates: [3, 1, 2, 9],
+                                     request: SelectionRequest(count: 10, iterations: 5, seed: 1))
+        XCTAssertEqual(Set(run.selection), [1, 2, 3, 9])
+        XCTAssertTrue(run.ranking.allSatisfy { $0.frequency == 1.0 && $0.tier == .core })
+        XCTAssertEqual(run.meanInertia, 0)
+    }
+
+    func testOneRepresentativePerWellSeparatedBlobNearestItsCentre() throws {
+        let m = SelectionTestData.blobs(6, perBlob: 30, dimension: 20, noise: 0.05, seed: 8)
+        let clusterings = try sampler.cluster(matrix: m, candidates: Array(0..<m.rows), k: 6, seeds: [1, 2, 3])
+        for clustering in clusterings {
+            XCTAssertEqual(Set(clustering.representatives.map { $0 / 30 }), Set(0..<6))
+            // Each representative is the member nearest its blob's mean, and the
+            // inertia is the sum of squared distances to those means.
+            var inertia = 0.0
+            for blob in 0..<6 {
+                let members = (blob * 30)..<(blob * 30 + 30)
+                var mean = [Double](repeating: 0, count: 20)
+                for i in members { for t in 0..<20 { mean[t] += Double(m.row(i)[t]) / 30 } }
+                func sq(_ i: Int) -> Double { (0..<20).reduce(0) { $0 + pow(Double(m.row(i)[$1]) - mean[$1], 2) } }
+                let nearest = members.min { sq($0) < sq($1) }!
+                XCTAssertTrue(clustering.representatives.contains(nearest), "blob \(blob)")
+                inertia += members.reduce(0) { $0 + sq($1) }
+            }
+            XCTAssertEqual(clustering.inertia, inertia, accuracy: inertia * 1e-4)
+        }
+    }
+
+    func testClustersLeftEmptyAreReseededSoTheCountHolds() throws {
+        // Three distinct vectors repeated: at most three non-empty clusters exist,
+        // yet five distinct images come back.
+        var values: [Float] = []
+        for i in 0..<60 { values += i % 3 == 0 ? [1, 0, 0] : i % 3 == 1 ? [0, 1, 0] : [0, 0, 1] }
+        let m = EmbeddingMatrix(rows: 60, dimension: 3, values: values)
+        let run = try MonteCarlo.run(sampler, matrix: m, candidates: Array(0..<60),
+                                     request: SelectionRequest(count: 5, iterations: 4, seed: 3))
+        for list in run.picks { XCTAssertEqual(Set(list).count, 5) }
+
+        // A far-off singleton: its cluster must survive and pick it.
+        var blobs = SelectionTestData.blobs(4, perBlob: 25, dimension: 8, noise: 0.1, seed: 5).storage.map { $0 }
+        blobs += [0, 0, 0, 0, 0, 0, 0, -1]
+        let withOutlier = EmbeddingMatrix(rows: 101, dimension: 8, values: blobs)
+        let clusterings = try sampler.cluster(matrix: withOutlier, candidates: Array(0..<101), k: 5, seeds: [1, 2, 3, 4])
+        for c in clusterings {
+            XCTAssertEqual(Set(c.representatives).count, 5)
+        }
+    }
+
+    func testSameSeedSameRunDifferentSeedDifferentRun() throws {
+        let m = SelectionTestData.randomMatrix(rows: 400, dimension: 12, seed: 6)
+        let request = SelectionRequest(count: 25, iterations: 4, seed: 77)
+        let a = try MonteCarlo.run(sampler, matrix: m, candidates: Array(0..<400), request: request)
+        let b = try MonteCarlo.run(sampler, matrix: m, candidates: Array(0..<400), request: request)
+        XCTAssertEqual(a, b)
+        var other = request
+        other.seed = 78
+        let c = try MonteCarlo.run(sampler, matrix: m, candidates: Array(0..<400), request: other)
+        XCTAssertNotEqual(a.picks, c.picks)
+        XCTAssertNotEqual(a.picks[0], a.picks[1], "iterations get different seeds")
+    }
+
+    func testIncludeIsRejectedWithAClearMessage() {
+        let m = SelectionTestData.randomMatrix(rows: 30, dimension: 4, seed: 1)
+        XCTAssertThrowsError(try MonteCarlo.run(sampler, matrix: m, candidates: Array(0..<30),
+                                                request: SelectionRequest(count: 3, seed: 1, include: [2]))) { error in
+            XCTAssertEqual("\(error)", "include is not supported by kmeans (use fps to extend a set)")
+        }
+    }
+}

@@ -1,0 +1,187 @@
+-- The command line (SPEC §7): scripts with arg, -e, -, --safe, exit codes, plugins.
+local T = ...
+
+local function write(path, text)
+  local f = assert(io.open(path, "wb"))
+  f:write(text)
+  f:close()
+  return path
+end
+
+-- Runs curator without the user's or shipped plugins unless asked.
+local function run(args, input, env)
+  return T.run(args, input, "CURATOR_PLUGIN_PATH= XDG_CONFIG_HOME=/nonexistent CURATOR_HOME=/nonexistent " .. (env or ""))
+end
+
+T.test("a script gets its arguments untouched, also ones starting with a dash", function()
+  local dir = T.tempdir()
+  local script = write(dir .. "/wf.lua", [[
+print(arg[0], #arg, ...)
+for i = 1, #arg do io.write(arg[i], "|") end
+print()
+]])
+  local out, err, code = run({ script, "--count", "150", "-e", "x", "--safe" })
+  T.eq(code, 0, err)
+  T.eq(out, script .. "\t5\t--count\t150\t-e\tx\t--safe\n--count|150|-e|x|--safe|\n")
+end)
+
+T.test("arg[-n] holds the program and the options before the script", function()
+  local dir = T.tempdir()
+  local script = write(dir .. "/a.lua", "print(arg[-1], arg[-2] ~= nil)")
+  local out, _, code = run({ "--no-plugins", script })
+  T.eq(code, 0)
+  T.eq(out, "--no-plugins\ttrue\n")
+end)
+
+T.test("-e runs code; the following words are its arguments", function()
+  local out, err, code = run({ "-e", "print(#arg, arg[0], ...)", "a", "--b" })
+  T.eq(code, 0, err)
+  T.eq(out, "2\t-e\ta\t--b\n")
+  out, _, code = run({ "-e", "x = 2", "-e", "print(x * 21)" })
+  T.eq(out, "42\n")
+end)
+
+T.test("- runs the script on stdin", function()
+  local out, _, code = run({ "-", "one" }, "print('from stdin', ...)\n")
+  T.eq(code, 0)
+  T.eq(out, "from stdin\tone\n")
+end)
+
+T.test("a shebang line is skipped and line numbers stay right", function()
+  local dir = T.tempdir()
+  local script = write(dir .. "/s.lua", "#!/usr/bin/env curator\nprint('ok')\nerror('at line 3')\n")
+  local out, err, code = run({ script })
+  T.eq(out, "ok\n")
+  T.eq(code, 1)
+  T.contains(err, "s.lua:3: at line 3")
+end)
+
+T.test("a script error exits 1 with a traceback on stderr", function()
+  local dir = T.tempdir()
+  local script = write(dir .. "/bad.lua", "local function f() error('boom') end\nf()\n")
+  local out, err, code = run({ script })
+  T.eq(code, 1)
+  T.contains(err, "curator: " .. script .. ":1: boom")
+  T.contains(err, "stack traceback:")
+  T.contains(err, "in local 'f'")
+end)
+
+T.test("a syntax error exits 1 and names the line", function()
+  local dir = T.tempdir()
+  local script = write(dir .. "/syntax.lua", "x = 1\nif then\n")
+  local _, err, code = run({ script })
+  T.eq(code, 1)
+  T.contains(err, "syntax.lua:2: unexpected symbol near 'then'")
+end)
+
+T.test("a missing script exits 1; usage errors exit 2", function()
+  local _, err, code = run({ "/nonexistent/x.lua" })
+  T.eq(code, 1)
+  T.contains(err, "cannot open /nonexistent/x.lua")
+  _, err, code = run({ "--bogus" })
+  T.eq(code, 2)
+  T.contains(err, "Unknown option '--bogus'")
+  _, err, code = run({ "-e" })
+  T.eq(code, 2)
+end)
+
+T.test("--version and --help", function()
+  local out, _, code = run({ "--version" })
+  T.eq(code, 0)
+  T.eq(out, "curator 0.1.0 (Lua 5.4)\n")
+  out, _, code = run({ "--help" })
+  T.eq(code, 0)
+  T.contains(out, "--safe")
+  T.contains(out, "Exit status: 0 success, 1 script error")
+end)
+
+T.test("--safe takes away io, os.execute, loadlib, binary chunks and debug", function()
+  local code = [[
+local t = {}
+t[#t+1] = tostring(io)
+t[#t+1] = tostring(os.execute)
+t[#t+1] = tostring(os.remove)
+t[#t+1] = tostring(os.exit)
+t[#t+1] = tostring(os.getenv)
+t[#t+1] = tostring(package.loadlib)
+t[#t+1] = tostring(debug)
+t[#t+1] = tostring(dofile)
+t[#t+1] = tostring(loadfile)
+t[#t+1] = tostring(pcall(load, string.dump(function() end), "b", "b"))
+local f, err = load(string.dump(function() end))
+t[#t+1] = tostring(f) .. ":" .. tostring(err and err:match("binary") ~= nil)
+t[#t+1] = tostring(load("return 7")())
+t[#t+1] = type(os.time()) .. type(string.format) .. type(curator.open)
+t[#t+1] = tostring((pcall(require, "io")))
+print(table.concat(t, " "))
+]]
+  local out, err, status = run({ "--safe", "-e", code })
+  T.eq(status, 0, err)
+  T.eq(out, "nil nil nil nil nil nil nil nil nil false nil:true 7 numberfunctionfunction false\n")
+end)
+
+T.test("a runaway loop is interrupted by Ctrl-C (SIGINT)", function()
+  local out, err, code = T.sh("CURATOR_PLUGIN_PATH= timeout --preserve-status -s INT 0.5 " .. T.quote(T.curator) .. " --no-plugins -e 'while true do end'")
+  T.eq(code, 1)
+  T.contains(err, "interrupted!")
+end)
+
+T.test("plugins load from $CURATOR_PLUGIN_PATH; a broken one is reported and the rest load", function()
+  local dir = T.tempdir()
+  write(dir .. "/good.lua", [[
+local name, path = ...
+curator.register_sampler("from_good", function() end, { description = "good's sampler" })
+leaked_global = true
+return { name = "good", description = "a good plugin", version = "1.2", loaded_as = name }
+]])
+  write(dir .. "/broken.lua", "return {\n  name = 'broken'\n  description = 'missing comma'\n}\n")
+  write(dir .. "/throws.lua", "local x = nil\nreturn x.field\n")
+  write(dir .. "/badmeta.lua", "return 42\n")
+  os.execute("mkdir -p " .. T.quote(dir .. "/folder"))
+  write(dir .. "/folder/init.lua", "return { description = 'a folder plugin' }\n")
+  write(dir .. "/_skipped.lua", "error('must not load')\n")
+  write(dir .. "/notes.txt", "not a plugin")
+  local out, err, code = T.run({ "-e", [[
+local names = {}
+for _, p in ipairs(curator.plugins) do names[#names+1] = p.name .. "=" .. tostring(p.description) end
+print(table.concat(names, ","))
+local good
+for _, p in ipairs(curator.plugins) do if p.name == "good" then good = p end end
+print(good.version, good.loaded_as, good.path:match("good.lua$") ~= nil, tostring(leaked_global))
+for _, s in ipairs(curator.samplers()) do if s.name == "from_good" then print(s.plugin, s.description) end end
+]] }, "", "XDG_CONFIG_HOME=/nonexistent CURATOR_HOME=/nonexistent CURATOR_PLUGIN_PATH=" .. T.quote(dir))
+  T.eq(code, 0, err)
+  T.eq(out, "folder=a folder plugin,good=a good plugin\n1.2\tgood\ttrue\tnil\ngood\tgood's sampler\n")
+  T.contains(err, "curator: plugin 'broken' failed to load: " .. dir .. "/broken.lua:3: '}' expected (to close '{' at line 1) near 'description'")
+  T.contains(err, "curator: plugin 'throws' failed to load: " .. dir .. "/throws.lua:2: attempt to index a nil value (local 'x')")
+  T.contains(err, "curator: plugin 'badmeta' failed to load: " .. dir .. "/badmeta.lua: a plugin must return a table")
+  T.ok(not err:find("must not load", 1, true), "files starting with _ are skipped")
+end)
+
+T.test("a later plugin folder overrides a plugin of the same name", function()
+  local first, second = T.tempdir(), T.tempdir()
+  write(first .. "/dup.lua", "return { description = 'first' }")
+  write(second .. "/dup.lua", "return { description = 'second' }")
+  local out, err, code = T.run({ "-e", "for _, p in ipairs(curator.plugins) do print(p.name, p.description) end" }, "",
+    "XDG_CONFIG_HOME=/nonexistent CURATOR_HOME=/nonexistent CURATOR_PLUGIN_PATH=" .. T.quote(first .. ":" .. second))
+  T.eq(code, 0, err)
+  T.eq(out, "dup\tsecond\n")
+end)
+
+T.test("user plugins come from $XDG_CONFIG_HOME/curator/plugins and --no-plugins skips them", function()
+  local config = T.tempdir()
+  os.execute("mkdir -p " .. T.quote(config .. "/curator/plugins"))
+  write(config .. "/curator/plugins/mine.lua", "return { description = 'mine' }")
+  local env = "CURATOR_HOME=/nonexistent CURATOR_PLUGIN_PATH= XDG_CONFIG_HOME=" .. T.quote(config)
+  local out = T.run({ "-e", "print(#curator.plugins, curator.plugins[1] and curator.plugins[1].name)" }, "", env)
+  T.eq(out, "1\tmine\n")
+  out = T.run({ "--no-plugins", "-e", "print(#curator.plugins)" }, "", env)
+  T.eq(out, "0\n")
+end)
+
+T.test("the album of the issue's example works from the command line", function()
+  local dir = T.fixture_album()
+  local out, err, code = run({ "-e", "print(#curator.open(arg[1], {embed=false}))", dir })
+  T.eq(code, 0, err)
+  T.eq(out, "4\n")
+end)

@@ -1,0 +1,144 @@
+-- A run's selection leaving curator from Lua (SPEC §5): folder and kohya
+-- exports, CSV, report, favorites, custom exporters.
+local T = ...
+local maker = dofile(T.dir .. "/lib/album_maker.lua")
+
+local function selected(n, count)
+  local dir = maker.album(T.tempdir() .. "/album", n or 8)
+  local f = assert(io.open(dir .. "/img01.txt", "w"))
+  f:write("first image")
+  f:close()
+  local a = assert(curator.open(dir))
+  local r = a:select { count = count or 3, iterations = 3, seed = 4, include = nil }
+  return a, r, dir
+end
+
+local function exists(path)
+  local f = io.open(path, "rb")
+  if f then f:close() return true end
+  return false
+end
+
+local function read(path)
+  local f = assert(io.open(path, "rb"))
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+T.test("export copies the selection and reports what it did", function()
+  local a, r = selected(8, 3)
+  local out = T.tempdir() .. "/train"
+  local plan = r:export(out, { dry_run = true })
+  T.eq(plan.dry_run, true)
+  T.eq(plan.exported, 3)
+  T.eq(exists(out .. "/" .. r.selection[1].name), false, "a dry run writes nothing")
+  local rep = r:export(out)
+  T.eq(rep.exported, 3)
+  T.eq(rep.renamed, 0)
+  T.eq(#rep.errors, 0)
+  T.eq(#rep.items, 3)
+  for i, item in ipairs(rep.items) do
+    T.eq(item.status, "exported")
+    T.eq(item.image, r.selection[i])
+    T.ok(exists(item.destination), item.destination)
+  end
+  -- Again into the same folder: new names, nothing overwritten.
+  local again = r:export(out)
+  T.eq(again.exported, 3)
+  T.eq(again.renamed, 3)
+end)
+
+T.test("export skips excluded images and honours caption choices and the kohya layout", function()
+  local a, r = selected(8, 8)
+  a.exclusions:add(r.selection[8])
+  local out = T.tempdir() .. "/kohya"
+  local rep = r:export(out, { layout = "kohya", repeats = 10, concept = "mychar", caption_ext = ".caption" })
+  T.eq(rep.exported, 7)
+  T.ok(exists(out .. "/10_mychar/img01.png"))
+  T.eq(read(out .. "/10_mychar/img01.caption"), "first image")
+  local flat = T.tempdir() .. "/flat"
+  local none = r:export(flat, { captions = false })
+  T.eq(none.captions, 0)
+  T.eq(exists(flat .. "/img01.txt"), false)
+  T.raises('run:export: repeats only applies to layout="kohya"', function() r:export(flat, { repeats = 3 }) end)
+  T.raises('run:export: layout="kohya" needs concept="name"', function() r:export(flat, { layout = "kohya" }) end)
+  T.raises('run:export: layout must be one of "flat", "kohya" (got "kohia"); did you mean "kohya"?',
+    function() r:export(flat, { layout = "kohia" }) end)
+  T.raises("run:export: unknown option 'dryrun' (did you mean 'dry_run'?)", function() r:export(flat, { dryrun = true }) end)
+  T.contains(T.raises(nil, function() r:export(flat, { captions = { "txt" } }) end), "run:export: captions")
+  T.raises("run:export: bad argument #1 (string expected, got no value)", function() r:export() end)
+end)
+
+T.test("csv, report and favorite write what the user asked", function()
+  local a, r = selected(6, 2)
+  local dir = T.tempdir()
+  r:csv(dir .. "/curation.csv")
+  local csv = read(dir .. "/curation.csv")
+  T.eq(csv:match("^[^\r\n]*"), "Filename,Subfolder,Count,Frequency(%),Index,Status,Path,Tier")
+  T.contains(csv, r.selection[1].name)
+  T.contains(T.raises(nil, function() r:csv(dir .. "/curation.csv") end), "already exists (pass overwrite=true")
+  r:csv(dir .. "/curation.csv", { overwrite = true })
+  r:report(dir .. "/report.html")
+  T.contains(read(dir .. "/report.html"), "<html")
+  T.eq(r:favorite(), 2)
+  T.eq(#a.favorites, 2)
+  T.ok(a.favorites:contains(r.selection))
+end)
+
+T.test("custom exporters get initialize, store per item and finalize", function()
+  local a, r = selected(6, 3)
+  local calls = {}
+  curator.register_exporter("test_list", {
+    initialize = function(ctx, items)
+      calls[#calls + 1] = "initialize " .. #items
+      ctx.data.lines = {}
+      T.eq(ctx.run, r)
+      local kept = {}
+      for i = 1, 2 do kept[i] = items[i] end
+      return kept
+    end,
+    store = function(ctx, item, n, total)
+      calls[#calls + 1] = "store " .. n .. "/" .. total
+      T.eq(type(item.frequency), "number")
+      T.ok(item.tier == "core" or item.tier == "stable" or item.tier == "variable")
+      T.eq(item.path, item.image.file)
+      ctx.data.lines[#ctx.data.lines + 1] = item.name
+      if n == 2 then error("disk on fire") end
+      return n
+    end,
+    finalize = function(ctx, results)
+      calls[#calls + 1] = "finalize " .. #results
+      local f = assert(io.open(ctx.dir .. "/list.txt", "w"))
+      f:write(table.concat(ctx.data.lines, "\n"))
+      f:close()
+    end,
+  })
+  local dir = T.tempdir()
+  local rep = r:export(dir, { exporter = "test_list" })
+  T.eq(table.concat(calls, ","), "initialize 3,store 1/2,store 2/2,finalize 2")
+  T.eq(rep.exported, 1)
+  T.eq(rep.failed, 1)
+  T.eq(#rep.errors, 1)
+  T.eq(rep.errors[1].path, r.selection[2].file)
+  T.contains(rep.errors[1].reason, "disk on fire")
+  T.eq(rep.items[1].ok, true)
+  T.eq(rep.items[1].value, 1)
+  T.eq(rep.items[2].ok, false)
+  T.eq(read(dir .. "/list.txt"), r.selection[1].name .. "\n" .. r.selection[2].name)
+  T.raises("run:export: unknown exporter 'test_lst' (did you mean 'test_list'?) (registered: test_list)",
+    function() r:export(dir, { exporter = "test_lst" }) end)
+  T.raises('run:export: layout does not apply to a custom exporter (exporter="test_list"); pass exporter settings in params={...}',
+    function() r:export(dir, { exporter = "test_list", layout = "kohya" }) end)
+  calls = {}
+  local plan = r:export(dir, { exporter = "test_list", dry_run = true, params = { x = 1 } })
+  T.eq(table.concat(calls, ","), "initialize 3", "a dry run plans only")
+  T.eq(plan.dry_run, true)
+  T.eq(plan.exported, 0)
+  T.eq(#plan.items, 2, "the plan is initialize's list")
+  curator.register_exporter("test_params", { store = function(ctx, item) T.eq(ctx.params.tag, "v1"); return item.name end })
+  T.eq(r:export(dir, { exporter = "test_params", params = { tag = "v1" } }).exported, 3)
+  curator.register_exporter("test_badinit", { initialize = function() error("no setup") end, store = function() end })
+  T.contains(T.raises(nil, function() r:export(dir, { exporter = "test_badinit" }) end),
+    "run:export: exporter 'test_badinit' failed in initialize: ")
+end)

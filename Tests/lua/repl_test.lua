@@ -1,0 +1,218 @@
+-- The REPL: piped (no terminal) and on a pseudo-terminal driven through tmux.
+local T = ...
+
+local env = "CURATOR_PLUGIN_PATH= CURATOR_HOME=/nonexistent XDG_CONFIG_HOME=/nonexistent NO_COLOR=1 "
+
+T.test("piped: expressions print, statements run, _ holds the last value, no prompts", function()
+  local input = table.concat({
+    "1 + 1",
+    "_ * 10",
+    "x = {b = 2, a = {1, 2}}",
+    "x",
+    "function f(n)",
+    "  return n * 2",
+    "end",
+    "f(21)",
+    "'multi', 2",
+    "print('printed')",
+    "",
+  }, "\n")
+  local out, err, code = T.run({ "--no-plugins" }, input, env)
+  T.eq(code, 0, err)
+  T.eq(out, '2\n20\n{ a = { 1, 2 }, b = 2 }\n42\n"multi"\t2\nprinted\n')
+  T.eq(err, "")
+end)
+
+T.test("piped: an error is reported with a traceback, later lines still run, exit status 1", function()
+  local out, err, code = T.run({ "--no-plugins" }, "error('first')\nif then\n3 * 3\n", env)
+  T.eq(out, "9\n")
+  T.contains(err, "stdin:1: first")
+  T.contains(err, "stack traceback:")
+  T.contains(err, "stdin:1: unexpected symbol near 'then'")
+  T.eq(code, 1)
+end)
+
+T.test("piped: an unfinished chunk at end of input is reported", function()
+  local _, err, code = T.run({ "--no-plugins" }, "function g()\n", env)
+  T.contains(err, "'end' expected")
+  T.eq(code, 1)
+end)
+
+T.test("-i enters the REPL after the script", function()
+  local dir = T.tempdir()
+  local f = assert(io.open(dir .. "/setup.lua", "w"))
+  f:write("greeting = 'hello'\n")
+  f:close()
+  local out, err, code = T.run({ "--no-plugins", "-i", dir .. "/setup.lua" }, "greeting .. '!'\n", env)
+  T.eq(code, 0, err)
+  T.eq(out, '"hello!"\n')
+end)
+
+-- On a terminal, through tmux.
+
+local function have_tmux()
+  local ok = os.execute("command -v tmux >/dev/null 2>&1")
+  return ok
+end
+
+local Tmux = {}
+Tmux.__index = Tmux
+
+local function shell(cmd)
+  local p = io.popen(cmd .. " 2>&1")
+  local out = p:read("a")
+  p:close()
+  return out
+end
+
+function Tmux.start(command)
+  local self = setmetatable({ socket = "curator-test-" .. os.time() .. "-" .. math.random(1e6) }, Tmux)
+  self.tmux = "tmux -L " .. self.socket .. " "
+  os.execute(self.tmux .. "new-session -d -s t -x 150 -y 50 " .. T.quote(command))
+  return self
+end
+
+function Tmux:screen()
+  return shell(self.tmux .. "capture-pane -p -t t -S -200")
+end
+
+function Tmux:keys(...)
+  local words = {}
+  for i, k in ipairs({ ... }) do words[i] = T.quote(k) end
+  os.execute(self.tmux .. "send-keys -t t " .. table.concat(words, " "))
+end
+
+--- Types text literally (no key names).
+function Tmux:type(text)
+  os.execute(self.tmux .. "send-keys -t t -l " .. T.quote(text))
+end
+
+--- Waits until the screen contains `text` (plain) `count` times; fails after 5 s.
+function Tmux:wait(text, count)
+  count = count or 1
+  local screen
+  for _ = 1, 100 do
+    screen = self:screen()
+    local n, from = 0, 1
+    while true do
+      local s, e = screen:find(text, from, true)
+      if not s then break end
+      n, from = n + 1, e + 1
+    end
+    if n >= count then return screen end
+    os.execute("sleep 0.05")
+  end
+  error("timed out waiting for " .. string.format("%q", text) .. " on screen:\n" .. screen, 2)
+end
+
+function Tmux:stop()
+  os.execute(self.tmux .. "kill-server >/dev/null 2>&1")
+end
+
+T.test("terminal: banner, prompts, multi-line input, completion, Ctrl-C, history", function()
+  if not have_tmux() then
+    print("SKIP repl_test.lua terminal test: tmux is not installed")
+    return
+  end
+  local home = T.tempdir()
+  local album = T.fixture_album()
+  local tmux = Tmux.start("env HOME=" .. home .. " XDG_DATA_HOME=" .. home .. "/data " .. env .. T.quote(T.curator))
+  local ok, err = pcall(function()
+    tmux:wait("curator 0.1.0 (Lua 5.4) — help() for help")
+    tmux:wait("curator>")
+
+    -- An expression prints its value.
+    tmux:type("6 * 7"); tmux:keys("Enter")
+    tmux:wait("42")
+
+    -- Multi-line input continues with the ...> prompt.
+    tmux:type("function twice(n)"); tmux:keys("Enter")
+    tmux:wait("...>")
+    tmux:type("return n * 2"); tmux:keys("Enter")
+    tmux:type("end"); tmux:keys("Enter")
+    tmux:type("twice(50)"); tmux:keys("Enter")
+    tmux:wait("100")
+
+    -- Completion of globals, table fields and host methods (never running getters).
+    tmux:type("settings = {alpha = 1001, beta = 2}"); tmux:keys("Enter")
+    tmux:type("settings.al"); tmux:keys("Tab")
+    tmux:wait("settings.alpha")
+    tmux:keys("Enter")
+    tmux:wait("\n1001\n")
+    tmux:type("a = curator.open('" .. album .. "', {embed=false}); print('op' .. 'ened')"); tmux:keys("Enter")
+    tmux:wait("\nopened\n")
+    tmux:type("a.exclusions:ad"); tmux:keys("Tab")
+    tmux:wait("a.exclusions:add")
+    tmux:type("(a[1]) .. ' added'"); tmux:keys("Enter")
+    tmux:wait('"1 added"')
+    tmux:type("twi"); tmux:keys("Tab")
+    tmux:wait("twice")
+    tmux:keys("C-u")
+
+    -- Ctrl-C at the prompt clears the line.
+    tmux:type("this line is abandoned")
+    tmux:keys("C-c")
+    tmux:type("'after ctrl-c'"); tmux:keys("Enter")
+    tmux:wait('"after ctrl-c"')
+
+    -- Ctrl-C during execution interrupts the chunk and returns to the prompt.
+    tmux:type("while true do end"); tmux:keys("Enter")
+    os.execute("sleep 0.3")
+    tmux:keys("C-c")
+    tmux:wait("interrupted!")
+    tmux:type("'still alive'"); tmux:keys("Enter")
+    tmux:wait('"still alive"')
+
+    -- Ctrl-D exits; the history was saved.
+    tmux:keys("C-d")
+    for _ = 1, 100 do
+      if shell(tmux.tmux .. "has-session -t t 2>&1"):find("can't find") or shell(tmux.tmux .. "ls 2>&1"):find("no server") then break end
+      os.execute("sleep 0.05")
+    end
+  end)
+  local screen = ok and "" or tmux:screen()
+  tmux:stop()
+  if not ok then error(tostring(err) .. "\n--- screen ---\n" .. screen, 0) end
+  local f = assert(io.open(home .. "/data/curator/history"), "the history file exists")
+  local history = f:read("a")
+  f:close()
+  T.contains(history, "6 * 7")
+  T.contains(history, "twice(50)")
+end)
+
+T.test("terminal: a selection shows its bar, completes Run methods, and Ctrl-C cancels it", function()
+  if not have_tmux() then
+    print("SKIP repl_test.lua selection test: tmux is not installed")
+    return
+  end
+  local maker = dofile(T.dir .. "/lib/album_maker.lua")
+  local album = maker.album(T.tempdir() .. "/album", 8)
+  local home = T.tempdir()
+  local tmux = Tmux.start("env HOME=" .. home .. " XDG_DATA_HOME=" .. home .. "/data " .. env .. T.quote(T.curator))
+  local ok, err = pcall(function()
+    tmux:wait("curator>")
+    tmux:type("a = curator.open('" .. album .. "'); print('op' .. 'ened')"); tmux:keys("Enter")
+    tmux:wait("\nopened\n")
+    tmux:type("r = a:select{count=3, iterations=20, seed=7}"); tmux:keys("Enter")
+    tmux:wait("FPS  count 3 × 20 iterations")
+    tmux:wait("20/20")
+    tmux:type("r"); tmux:keys("Enter")
+    tmux:wait("<Run 1 fps count=3 iterations=20 seed=7: ")
+    tmux:type("#r:whe"); tmux:keys("Tab")
+    tmux:wait("#r:where")
+    tmux:type("(0) >= 3"); tmux:keys("Enter")
+    tmux:wait("\ntrue\n")
+    tmux:type("curator.register_sampler('slow', function(ctx) local t = os.clock() while os.clock() - t < 0.05 do end return {ctx.candidates[1]} end)")
+    tmux:keys("Enter")
+    tmux:type("s = a:select{method='slow', count=2, iterations=10000}"); tmux:keys("Enter")
+    os.execute("sleep 0.5")
+    tmux:keys("C-c")
+    tmux:wait("album:select: interrupted!")
+    tmux:type("'alive ' .. #a:runs()"); tmux:keys("Enter")
+    tmux:wait('"alive 1"')
+    tmux:keys("C-d")
+  end)
+  local screen = ok and "" or tmux:screen()
+  tmux:stop()
+  if not ok then error(tostring(err) .. "\n--- screen ---\n" .. screen, 0) end
+end)

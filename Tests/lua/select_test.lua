@@ -1,0 +1,321 @@
+-- Selections from Lua (SPEC §4, §6): a:select, Run objects, custom samplers,
+-- scores, duplicates.
+local T = ...
+local maker = dofile(T.dir .. "/lib/album_maker.lua")
+
+local function new_album(n)
+  local dir = maker.album(T.tempdir() .. "/album", n or 12)
+  return assert(curator.open(dir)), dir
+end
+
+local function paths(list)
+  local out = {}
+  for i, img in ipairs(list) do out[i] = img.path end
+  return table.concat(out, " ")
+end
+
+T.test("fps and kmeans select count images; the same seed gives the same selection", function()
+  local a = new_album(12)
+  T.eq(a.embedder, "pixels")
+  local r = a:select { method = "fps", count = 4, iterations = 5, seed = 7 }
+  T.eq(r.method, "fps")
+  T.eq(r.count, 4)
+  T.eq(r.iterations, 5)
+  T.eq(r.seed, 7)
+  T.eq(#r.selection, 4)
+  T.eq(r.inertia, nil, "fps has no inertia")
+  local again = a:select { method = "fps", count = 4, iterations = 5, seed = 7 }
+  T.eq(paths(again.selection), paths(r.selection))
+  T.ok(again.id > r.id, "runs get increasing ids")
+  local k = a:select { method = "kmeans", count = 3, iterations = 4, seed = 1 }
+  T.eq(k.method, "kmeans")
+  T.eq(#k.selection, 3)
+  T.eq(type(k.inertia), "number")
+  T.contains(tostring(r), "<Run " .. r.id .. " fps count=4 iterations=5 seed=7: ")
+  T.ok(tostring(r):match("%d+ core, %d+ stable, %d+ variable>$"), tostring(r))
+  -- A random seed is recorded.
+  local s = a:select { count = 2, iterations = 1 }
+  T.ok(s.seed ~= nil)
+  T.eq(s.method, "fps", "fps is the default")
+end)
+
+T.test("a run's votes, frequencies, tiers, picks and ranking agree", function()
+  local a = new_album(12)
+  local r = a:select { method = "fps", count = 4, iterations = 10, seed = 3 }
+  T.ok(#r >= 4, "at least count images were voted")
+  local total_votes = 0
+  for i, e in ipairs(r) do
+    T.eq(r:votes(e.image), e.votes)
+    T.eq(r:frequency(e.image), e.votes / 10)
+    T.eq(r:tier(e.image), e.tier)
+    if i > 1 then T.ok(r[i - 1].votes >= e.votes, "ranked by votes") end
+    total_votes = total_votes + e.votes
+  end
+  T.eq(total_votes, 40, "10 iterations of 4 picks")
+  for i = 1, 4 do T.eq(r.selection[i], r[i].image) end
+  for k = 1, 10 do T.eq(#r:picks(k), 4) end
+  local core = r:where(0.9)
+  for _, img in ipairs(core) do T.eq(r:tier(img), "core") end
+  for _, e in ipairs(r) do
+    if e.frequency >= 0.9 then T.ok(core:contains(e.image)) end
+  end
+  T.eq(#r:where(0), #r)
+  -- Tier boundaries are inclusive.
+  for _, e in ipairs(r) do
+    local want = e.frequency >= 0.9 and "core" or e.frequency >= 0.7 and "stable" or "variable"
+    T.eq(e.tier, want)
+  end
+  local unpicked
+  for _, img in ipairs(a) do if r:votes(img) == 0 then unpicked = img end end
+  if unpicked then
+    T.eq(r:tier(unpicked), nil)
+    T.eq(r:frequency(unpicked), 0.0)
+  end
+  T.eq(r:frequency(r.selection[1].path), r:frequency(r.selection[1]), "paths name images too")
+  T.ok(rawequal(r.selection, r.selection), "the selection is one value")
+end)
+
+T.test("exclusions are honoured and take a run's sets", function()
+  local a = new_album(10)
+  a.exclusions:add(a[1], a[2])
+  local r = a:select { count = 3, iterations = 6, seed = 5 }
+  for _, e in ipairs(r) do T.ok(not e.image.excluded, "an excluded image was picked: " .. e.image.path) end
+  a.exclusions:clear()
+  T.eq(a.exclusions:add(r.selection), 3)
+  a.exclusions:clear()
+  local n = a.exclusions:add(r:where(0.9))
+  T.eq(#a.exclusions, n)
+  T.raises("imageset:add: the selection of run " .. r.id .. " is read-only; copy it with a:set(s) to change it",
+    function() r.selection:add(a[1]) end)
+end)
+
+T.test("count >= candidates takes them all; include and start are honoured", function()
+  local a = new_album(6)
+  local r = a:select { count = 100, iterations = 3, seed = 1 }
+  T.eq(#r.selection, 6)
+  for _, e in ipairs(r) do T.eq(e.frequency, 1.0) end
+  local inc = a:select { count = 3, iterations = 2, seed = 1, include = { a[1] } }
+  for k = 1, 2 do
+    for _, img in ipairs(inc:picks(k)) do T.ok(img ~= a[1], "included images are not picked again") end
+  end
+  local st = a:select { count = 2, iterations = 1, seed = 1, start = a[3] }
+  T.eq(st:picks(1)[1], a[3])
+end)
+
+T.test("runs come back after reopening the album", function()
+  local a, dir = new_album(8)
+  local r = a:select { method = "kmeans", count = 3, iterations = 4, seed = 11 }
+  local want = paths(r.selection)
+  local id = r.id
+  r, a = nil, nil
+  collectgarbage()
+  collectgarbage()
+  local b = assert(curator.open(dir))
+  local runs = b:runs()
+  T.eq(#runs, 1)
+  T.eq(runs[1].id, id)
+  T.eq(paths(runs[1].selection), want)
+  T.eq(runs[1].seed, 11)
+  T.eq(b:run(id).method, "kmeans")
+  local none, err = b:run(999)
+  T.eq(none, nil)
+  T.eq(err, 'no run #999 in album "album"')
+end)
+
+T.test("seeds above math.maxinteger are strings", function()
+  local a = new_album(6)
+  local r = a:select { count = 2, iterations = 2, seed = "18446744073709551615" }
+  T.eq(r.seed, "18446744073709551615")
+  local again = a:select { count = 2, iterations = 2, seed = "18446744073709551615" }
+  T.eq(paths(again.selection), paths(r.selection))
+  T.eq(a:select { count = 2, iterations = 1, seed = "42" }.seed, 42)
+end)
+
+T.test("bad arguments name the API and the option", function()
+  local a = new_album(6)
+  local function sel(opts) return function() return a:select(opts) end end
+  T.raises("album:select: count must be a positive integer (got -3)", sel { count = -3 })
+  T.raises("album:select: count must be a positive integer (got 0)", sel { count = 0 })
+  T.raises("album:select: count must be a positive integer (got 1.5)", sel { count = 1.5 })
+  T.raises("album:select: count must be a positive integer (got nan)", sel { count = 0 / 0 })
+  T.raises("album:select: count must be a positive integer (got inf)", sel { count = math.huge })
+  T.raises("album:select: count must be a positive integer (got 1e+300)", sel { count = 1e300 })
+  T.raises('album:select: count must be a positive integer (got "3")', sel { count = "3" })
+  T.raises("album:select: count is required: a positive integer, e.g. a:select{count=20}", sel {})
+  T.raises("album:select: iterations must be a positive integer (got 0)", sel { count = 2, iterations = 0 })
+  T.raises("album:select: iterations must be at most 1,000,000 (got 9223372036854775807)",
+    sel { count = 2, iterations = math.maxinteger })
+  T.raises("album:select: unknown option 'cout' (did you mean 'count'?)", sel { cout = 2 })
+  T.raises("album:select: seed must be a non-negative integer or a decimal string of one up to 18446744073709551615 (got -1)",
+    sel { count = 2, seed = -1 })
+  T.contains(T.raises(nil, sel { count = 2, method = "fsp" }), "album:select: unknown method 'fsp' (did you mean 'fps'?) (built in: fps, kmeans")
+  T.raises("album:select: bad argument #1 (table expected, got number)", function() return a:select(5) end)
+  T.raises("album:select: filter must be a function or {score=name, min=, max=} (got number)", sel { count = 2, filter = 3 })
+  T.contains(T.raises(nil, sel { count = 2, filter = { score = "nope" } }), "album:select: unknown score 'nope' (")
+  T.raises("album:select: start: Image, path or id expected, got table", sel { count = 2, start = {} })
+  T.raises("album:select: no image 'nope.png' in album \"album\"", sel { count = 2, include = { "nope.png" } })
+  for _, img in ipairs(a) do a.exclusions:add(img) end
+  T.contains(T.raises(nil, sel { count = 2 }), "album:select: no candidates: every image is excluded (6)")
+  a.exclusions:clear()
+  local r = a:select { count = 2, iterations = 3, seed = 1 }
+  T.raises("run:picks: iteration must be an integer from 1 to 3 (got 4)", function() return r:picks(4) end)
+  T.raises("run:where: min_frequency must be a number from 0 to 1 (got 2)", function() return r:where(2) end)
+  T.raises("run:frequency: bad argument #1 (Image, path or id expected, got no value)", function() return r:frequency() end)
+  T.raises("run.id is read-only", function() r.id = 3 end)
+end)
+
+T.test("an album without embeddings says how to make them", function()
+  local dir = maker.album(T.tempdir() .. "/album", 3)
+  local a = assert(curator.open(dir, { embed = false }))
+  T.contains(T.raises(nil, function() return a:select { count = 1 } end), "embed first with a:embed()")
+end)
+
+T.test("progress callbacks see the iterations", function()
+  local a = new_album(6)
+  local last
+  a:select { count = 2, iterations = 4, seed = 1, progress = function(done, total, label) last = { done, total, label } end }
+  T.eq(last[1], 4)
+  T.eq(last[2], 4)
+  T.eq(last[3], "fps")
+end)
+
+T.test("custom samplers run per iteration with a seeded context", function()
+  local a = new_album(10)
+  local seen = {}
+  curator.register_sampler("test_random", function(ctx)
+    seen[#seen + 1] = { iteration = ctx.iteration, count = ctx.count, n = #ctx.candidates, seed = ctx.seed }
+    local pool = ctx.candidates:list()
+    local out = {}
+    while #out < ctx.count do
+      local i = ctx.random(#pool)
+      out[#out + 1] = table.remove(pool, i)
+    end
+    T.ok(ctx:random() < 1)
+    return out
+  end)
+  local r = a:select { method = "test_random", count = 3, iterations = 5, seed = 9 }
+  T.eq(r.method, "test_random")
+  T.eq(#seen, 5)
+  T.eq(seen[5].iteration, 5)
+  T.eq(seen[1].count, 3)
+  T.eq(seen[1].n, 10)
+  local again = a:select { method = "test_random", count = 3, iterations = 5, seed = 9 }
+  T.eq(paths(again.selection), paths(r.selection), "ctx.random is seeded")
+  for k = 1, 5 do T.eq(paths(again:picks(k)), paths(r:picks(k))) end
+end)
+
+T.test("a sampler's context measures distances and finds neighbours", function()
+  local a = new_album(8)
+  local saved
+  curator.register_sampler("test_far", function(ctx)
+    saved = ctx
+    T.eq(ctx:distance(a[1], a[1]) < 1e-6, true)
+    local d12 = ctx:distance(a[1], a[2])
+    T.ok(d12 > 0 and d12 <= 2)
+    local near = ctx:nearest(a[1], 3)
+    T.eq(#near, 3)
+    T.ok(ctx:distance(a[1], near[1]) <= ctx:distance(a[1], near[3]))
+    local picked = { ctx.candidates[1] }
+    local function gap(img)
+      local g = math.huge
+      for _, p in ipairs(picked) do g = math.min(g, ctx:distance(img, p)) end
+      return g
+    end
+    while #picked < ctx.count do
+      local far = ctx:farthest_from(picked)
+      for _, c in ipairs(ctx.candidates) do T.ok(gap(c) <= gap(far) + 1e-6, "farthest_from is the farthest") end
+      picked[#picked + 1] = far
+    end
+    return picked
+  end)
+  local r = a:select { method = "test_far", count = 3, iterations = 1, seed = 1 }
+  T.eq(#r.selection, 3)
+  T.contains(T.raises(nil, function() return saved:distance(a[1], a[2]) end), "iteration has ended")
+  T.contains(tostring(saved), "<SamplerContext iteration 1")
+end)
+
+T.test("sampler errors and bad returns are clear", function()
+  local a = new_album(6)
+  curator.register_sampler("test_boom", function() error("kaboom") end)
+  local err = T.raises(nil, function() return a:select { method = "test_boom", count = 2, iterations = 2 } end)
+  T.contains(err, "album:select: sampler 'test_boom' failed: ")
+  T.contains(err, "kaboom (iteration 1 of 2)")
+  T.contains(err, "stack traceback")
+  curator.register_sampler("test_nothing", function() end)
+  T.contains(T.raises(nil, function() return a:select { method = "test_nothing", count = 2 } end),
+    "sampler 'test_nothing' failed: returned nothing, not a list of images")
+  curator.register_sampler("test_strings", function() return { "x" } end)
+  T.contains(T.raises(nil, function() return a:select { method = "test_strings", count = 2 } end),
+    "returned \"x\" at [1], not an Image")
+  curator.register_sampler("test_many", function(ctx) return ctx.candidates:list() end)
+  T.contains(T.raises(nil, function() return a:select { method = "test_many", count = 2 } end),
+    "more than count 2")
+  curator.register_sampler("test_twice", function(ctx) return { ctx.candidates[1], ctx.candidates[1] } end)
+  T.contains(T.raises(nil, function() return a:select { method = "test_twice", count = 2 } end), "twice")
+  curator.register_sampler("test_empty", function() return {} end)
+  T.contains(T.raises(nil, function() return a:select { method = "test_empty", count = 2 } end), "returned no images")
+end)
+
+T.test("scores filter the candidates and are available to samplers", function()
+  local a = new_album(10)
+  curator.register_score("test_index", function(img) return tonumber(img.name:match("%d+")) end)
+  local r = a:select { count = 3, iterations = 3, seed = 2, filter = { score = "test_index", min = 6 } }
+  for _, e in ipairs(r) do T.ok(tonumber(e.image.name:match("%d+")) >= 6, e.image.name) end
+  local f = a:select { count = 2, iterations = 2, seed = 2, filter = function(img) return img.name < "img04" end }
+  for _, e in ipairs(f) do T.ok(e.image.name < "img04") end
+  curator.register_sampler("test_scored", function(ctx)
+    local best = {}
+    for _, img in ipairs(ctx.candidates) do best[#best + 1] = img end
+    table.sort(best, function(x, y) return ctx.score("test_index", x) > ctx.score("test_index", y) end)
+    return { best[1], best[2] }
+  end)
+  local s = a:select { method = "test_scored", count = 2, iterations = 2, seed = 1 }
+  T.eq(paths(s.selection), "img10.png img09.png")
+  curator.register_score("test_bad", function() return "high" end)
+  T.contains(T.raises(nil, function() return a:select { count = 2, filter = { score = "test_bad" } } end),
+    "album:select: score 'test_bad' returned \"high\" for \"img01.png\", not a number")
+  T.contains(T.raises(nil, function() return a:select { count = 2, filter = function() error("nope") end } end),
+    "album:select: filter failed for \"img01.png\": ")
+end)
+
+T.test("duplicates groups identical images and suggests a keeper", function()
+  local dir = maker.album(T.tempdir() .. "/album", 5)
+  assert(os.execute("cp " .. T.quote(dir .. "/img02.png") .. " " .. T.quote(dir .. "/copy.png")))
+  local a = assert(curator.open(dir))
+  local groups = a:duplicates { threshold = 0.999 }
+  T.eq(#groups, 1)
+  T.eq(paths(groups[1].images), "copy.png img02.png")
+  T.ok(groups[1].keeper == a:get("copy.png") or groups[1].keeper == a:get("img02.png"))
+  T.ok(groups[1].similarity > 0.999)
+  T.eq(groups[1].keeper_by, "sharpness")
+  T.eq(#a:duplicates(), 1, "default threshold 0.96")
+  T.raises("album:duplicates: threshold must be a number from -1 to 1 (got 2.0)", function() return a:duplicates { threshold = 2 } end)
+end)
+
+T.test("help and completion know the new bindings", function()
+  local a = new_album(4)
+  local r = a:select { count = 2, iterations = 1, seed = 1 }
+  T.contains(curator.doc(r), "Run — ")
+  T.contains(curator.doc(r), "r:where(min_frequency) -> ImageSet")
+  T.contains(curator.doc("album:select"), "a:select{method=")
+  T.contains(curator.doc("run:export"), "r:export(dir")
+  T.contains(curator.doc("SamplerContext"), "ctx:farthest_from(set)")
+end)
+
+T.test("a:import matches another tool's vectors by path and makes them active", function()
+  local dir = T.tempdir() .. "/imported"
+  os.execute("mkdir -p '" .. dir .. "'")
+  local png = maker.png(8, 8, function(x, y) return x * 30, y * 30, 90 end)
+  maker.write(dir .. "/one.jpg", png)
+  maker.write(dir .. "/twó.png", png)
+  local a = curator.open(dir)
+  local file = T.dir .. "/../CuratorCoreTests/Fixtures/numpy/import/emb_paths.npz"
+  local report = a:import(file, {name = "mine"})
+  T.eq(report.embedded, 2, "embedded")
+  T.eq(a.embedder, "mine")
+  T.eq(a.dim, 4)
+  local missing, message = a:import(dir .. "/nope.npz")
+  T.eq(missing, nil)
+  T.contains(message, "nope.npz")
+  T.raises("album:import: bad argument #1 (string expected, got number)", function() a:import(3) end)
+end)
