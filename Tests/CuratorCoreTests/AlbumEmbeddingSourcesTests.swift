@@ -124,6 +124,7 @@ final class AlbumPixelsTests: XCTestCase {
         XCTAssertNil(try album.statistics(of: XCTUnwrap(album.image(path: "broken.jpg"))))
 
         let again = try Album.open(folder.path)
+        XCTAssertEqual(try again.skipped().map(\.path.string), ["broken.jpg"], "listed in every later session too")
         XCTAssertEqual(again.lastEmbed?.embedded, 0, "failures are not retried while the file is unchanged")
         XCTAssertEqual(again.lastEmbed?.alreadyEmbedded, 5)
     }
@@ -146,5 +147,44 @@ final class AlbumImportTests: XCTestCase {
         XCTAssertEqual(try album.matrix().matrix.rows, 2)
         XCTAssertEqual(try Album.open(folder.path, options: .init(embed: false)).embedder, "mine", "the choice persists")
         XCTAssertThrowsError(try album.importEmbeddings(from: fixtures.appendingPathComponent("emb_paths.npz").path, as: "pixels"))
+    }
+}
+
+/// The native CLIP encoder run through an album.
+final class AlbumCLIPTests: XCTestCase {
+    func testClipEmbedsAnAlbumWithTheInstalledModelAndStoresItsID() throws {
+        let models = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appendingPathComponent("clip").path
+        setenv("CURATOR_MODELS", models, 1)
+        setenv("CURATOR_CLIP_MODEL", "tiny-hf", 1)
+        defer { unsetenv("CURATOR_MODELS"); unsetenv("CURATOR_CLIP_MODEL") }
+        let folder = TemporaryFolder()
+        for i in 0..<4 { folder.writePNG("img\(i).jpg", size: 40, seed: i) }
+        folder.write("bad.png", Array("text".utf8))
+
+        let album = try Album.open(folder.path)
+        XCTAssertEqual(album.embedder, "clip", "auto takes CLIP when a model is installed")
+        XCTAssertEqual(album.lastEmbed?.embedded, 4)
+        let matrix = try album.matrix()
+        XCTAssertEqual(matrix.matrix.rows, 4)
+        XCTAssertEqual(matrix.matrix.dimension, album.dimension)
+        XCTAssertNotNil(album.modelID)
+        let run = try album.select(SelectOptions(method: "fps", count: 2, iterations: 3, seed: 1))
+        XCTAssertEqual(run.selection.count, 2)
+    }
+
+    func testClipWithoutAModelSaysWhatToDownloadAndWhere() throws {
+        let home = ProcessInfo.processInfo.environment["HOME"]
+        setenv("CURATOR_MODELS", "/nonexistent-models", 1)
+        setenv("HOME", "/nonexistent-home", 1)
+        defer {
+            unsetenv("CURATOR_MODELS")
+            if let home { setenv("HOME", home, 1) } else { unsetenv("HOME") }
+        }
+        let folder = TemporaryFolder()
+        folder.writePNG("a.jpg", size: 16)
+        let album = try Album.open(folder.path, options: .init(embed: false))
+        XCTAssertThrowsError(try album.embed("clip")) { error in
+            XCTAssertTrue("\(error)".contains("clip-vit-base-patch32"), "\(error)")
+        }
     }
 }

@@ -180,10 +180,19 @@ public final class Album: @unchecked Sendable {
     /// The absolute path of an image's file, as bytes.
     public func absolutePath(of image: ImageRecord) -> [UInt8] { image.path.absolute(under: root) }
 
-    /// The files the index could not use, with their reasons.
+    /// The files the index could not use, with their reasons: files that are
+    /// not images at all, and images whose pixels the active embedder could
+    /// not read (a truncated JPEG's header reads; its pixels do not).
     public func skipped() throws -> [SkippedFile] {
-        try database.pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT path, reason FROM skipped ORDER BY path").map {
+        let embedder = self.embedder ?? ""
+        return try database.pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT path, reason FROM skipped
+                UNION ALL
+                SELECT image.path, embed_failure.reason FROM embed_failure JOIN image ON image.id = embed_failure.image_id
+                WHERE embed_failure.embedder = ?
+                ORDER BY 1
+                """, arguments: [embedder]).map {
                 SkippedFile(path: RelativePath(bytes: [UInt8]($0[0] as Data)), reason: $0[1])
             }
         }
@@ -218,6 +227,7 @@ public final class Album: @unchecked Sendable {
         if let chosen = try database.meta("embedder_choice") { return chosen }
         if isIndexOnly, let current = try database.meta("embedder") { return current }
         if PhotoMapEmbedder.isAvailable(for: self) { return "photomap" }
+        if CLIPAlbumEmbedder.isAvailable { return "clip" }
         return "pixels"
     }
 
@@ -239,6 +249,7 @@ public final class Album: @unchecked Sendable {
         switch active {
         case "photomap": report = try PhotoMapEmbedder().embed(album: self, progress: progress)
         case "pixels": report = try PixelAlbumEmbedder().embed(album: self, progress: progress)
+        case "clip": report = try CLIPAlbumEmbedder().embed(album: self, progress: progress)
         default:
             throw IndexError.embedderUnavailable(name: active, reason: "curator cannot compute it here; import its vectors with a:import(file)")
         }

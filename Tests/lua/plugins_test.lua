@@ -1,0 +1,166 @@
+-- The shipped plugins (plugins/*.lua) on the sample album.
+local T = ...
+dofile(T.dir .. "/sample_support.lua")(T)
+
+local function open_sample()
+  local dir = T.sample_album()
+  return assert(curator.open(dir)), dir
+end
+
+local function registered(kind, name)
+  for _, e in ipairs(curator[kind .. "s"]()) do
+    if e.name == name then return e end
+  end
+end
+
+T.test("quality flags exactly the sample album's blurry, dark, overexposed and blank images", function()
+  local quality = T.plugin("quality")
+  T.eq(quality.name, "quality")
+  local a = open_sample()
+  local flagged = quality.flag(a)
+  local lines = {}
+  for _, f in ipairs(flagged) do lines[#lines + 1] = f.image.path .. "=" .. table.concat(f.issues, "+") end
+  T.eq(table.concat(lines, " "),
+    "city/009.jpg=dark city/010.jpg=low_information forest/021.jpg=blurry forest/022.jpg=dark+low_information "
+    .. "inbox/IMG_0004.jpg=dark+low_information ocean/009.jpg=blurry ocean/010.jpg=overexposed "
+    .. "sunset/031.jpg=blurry sunset/032.jpg=dark sunset/033.jpg=overexposed")
+  T.eq(T.paths(quality.flag(a, { only = "blurry" })), "forest/021.jpg ocean/009.jpg sunset/031.jpg")
+  -- The truncated JPEG has no statistics: listed only when asked for.
+  local unreadable = {}
+  for _, f in ipairs(quality.flag(a, { unreadable = true })) do
+    if f.issues[1] == "unreadable" then unreadable[#unreadable + 1] = f.image.path end
+  end
+  T.eq(table.concat(unreadable, " "), "inbox/IMG_0001.jpg")
+  T.eq(quality.issues(a:get("inbox/IMG_0001.jpg")), nil)
+  T.eq(#quality.issues(a:get("sunset/001.jpg")), 0)
+  T.eq(quality.describe(quality.flag(a, { only = "overexposed" })), "ocean/010.jpg: overexposed\nsunset/033.jpg: overexposed")
+  -- Thresholds can be tightened per call, and typos are caught.
+  T.ok(#quality.flag(a, { thresholds = { dark = 0.25 } }) > #flagged)
+  T.contains(T.raises(nil, quality.flag, a, { thresholds = { drak = 0.2 } }), "unknown threshold 'drak'")
+  -- Excluding the flagged images is one line.
+  T.eq(a.exclusions:add(quality.images(flagged)), #flagged)
+  T.ok(a:get("sunset/031.jpg").excluded)
+end)
+
+T.test("quality registers its scores", function()
+  local quality = T.plugin("quality")
+  local a = open_sample()
+  for _, name in ipairs({ "sharpness", "brightness", "entropy", "relative_sharpness", "quality_issues" }) do
+    T.ok(registered("score", name), "score " .. name)
+  end
+  T.ok(quality.relative_sharpness(a:get("sunset/031.jpg")) < quality.thresholds.blurry)
+  T.ok(quality.relative_sharpness(a:get("sunset/001.jpg")) > quality.thresholds.blurry)
+  T.eq(quality.relative_sharpness(a:get("city/010.jpg")), nil, "flat: no contrast to relate to")
+  -- A selection can keep to the images that pass every check.
+  local r = a:select { count = 20, iterations = 3, seed = 1, filter = { score = "quality_issues", max = 0 } }
+  T.eq(#r.selection, 20)
+  for _, img in ipairs(r.selection) do T.eq(#quality.issues(img), 0, img.path) end
+end)
+
+T.test("captions finds images by keyword, length and missing captions", function()
+  local captions = T.plugin("captions")
+  local a = open_sample()
+  local missing = captions.missing(a)
+  T.ok(#missing >= 5 and #missing <= 20, "most images have captions (" .. #missing .. " missing)")
+  for _, img in ipairs(missing) do T.eq(img.caption, nil, img.path) end
+  T.ok(T.paths(missing):find("inbox/IMG_0003.jpg", 1, true))
+  -- Whole words, any case: "sea" is not "season"; phrases match across spacing.
+  local img = a:get("sunset/001.jpg")
+  T.ok(captions.has(img, "SUN"), img.caption)
+  T.ok(not captions.has(img, "su"))
+  T.ok(captions.has(a:get("ocean/001.jpg"), { "blue   sea", "deep blue" }))
+  local forests = captions.with(a, "forest")
+  for _, f in ipairs(forests) do T.eq(f.folder, "forest") end
+  T.ok(#forests >= 10)
+  T.eq(#captions.with(a, { "forest", "moss" }, { all = true }) <= #forests, true)
+  local not_sunsets = captions.without(a, { "sunset", "sun" })
+  for _, f in ipairs(not_sunsets) do T.ok(f.caption and not f.caption:lower():find("sun"), f.path) end
+  T.eq(#captions.without(a, "nothing-like-this", { missing = true }), #a)
+  T.eq(captions.length(a:get("city/010.jpg")), 5, "overcast sky over the city")
+  local short = captions.shorter(a, 6)
+  T.ok(#short > 0 and T.paths(short):find("city/010.jpg", 1, true))
+  for _, s in ipairs(short) do T.ok(captions.length(s) < 6, s.path) end
+  T.eq(#captions.longer(a, 100), 0)
+  T.eq(captions.vocabulary(a)[1].count >= captions.vocabulary(a)[2].count, true)
+  T.contains(T.raises(nil, captions.with, a, {}), "keywords must be a string or a non-empty list")
+  T.ok(registered("score", "caption_length"))
+  T.ok(registered("score", "has_caption"))
+end)
+
+T.test("kohya writes <repeats>_<concept>/ with a caption per image and a dataset TOML", function()
+  local kohya = T.plugin("kohya")
+  local a = open_sample()
+  T.ok(registered("exporter", "kohya_toml"))
+  local out = T.tempdir() .. "/train"
+  -- Same names in different folders, an image without caption, an excluded one.
+  a.exclusions:add("forest/002.jpg")
+  local pick = { a:get("sunset/001.jpg"), a:get("forest/001.jpg"), a:get("ocean/deep/001.jpg"),
+                 a:get("forest/002.jpg"), a:get("ocean/001.jpg") }
+  local report = kohya.write(pick, out, { repeats = 5, concept = "scenery" })
+  T.eq(#report.written, 4)
+  T.eq(#report.failed, 0)
+  T.eq(report.skipped[1].path, "forest/002.jpg")
+  local listing = T.sh("cd " .. T.quote(out) .. " && find . -type f | sort")
+  T.eq(listing, "./5_scenery/001.jpg\n./5_scenery/001.txt\n./5_scenery/deep_001.jpg\n./5_scenery/deep_001.txt\n"
+    .. "./5_scenery/forest_001.jpg\n./5_scenery/forest_001.txt\n./5_scenery/ocean_001.jpg\n./5_scenery/ocean_001.txt\n"
+    .. "./dataset.toml\n")
+  local function read(p) local f = assert(io.open(p, "rb")) local s = f:read("a") f:close() return s end
+  T.eq(read(out .. "/5_scenery/001.txt"), a:get("sunset/001.jpg").caption .. "\n")
+  T.eq(read(out .. "/5_scenery/001.jpg"), read(a:get("sunset/001.jpg").file))
+  T.eq(read(out .. "/5_scenery/deep_001.txt"), "scenery\n", "no caption of its own: the concept")
+  local toml = read(out .. "/dataset.toml")
+  T.contains(toml, "[general]")
+  T.contains(toml, "[[datasets]]")
+  T.contains(toml, "[[datasets.subsets]]")
+  T.contains(toml, 'image_dir = "' .. out .. '/5_scenery"')
+  T.contains(toml, "num_repeats = 5")
+  T.contains(toml, 'caption_extension = ".txt"')
+  -- A second export into the same folder overwrites nothing.
+  local again = kohya.write({ a:get("sunset/001.jpg") }, out, { repeats = 5, concept = "scenery" })
+  T.eq(again.written[1].image, out .. "/5_scenery/sunset_001.jpg")
+  T.eq(again.toml, out .. "/dataset_1.toml")
+  T.contains(T.raises(nil, kohya.write, pick, out, { repeats = 0 }), "repeats must be a positive integer")
+  T.contains(T.raises(nil, kohya.write, pick, out, { caption_extension = ".md" }), 'caption_extension must be ".txt" or ".caption"')
+  local dry = kohya.write(pick, T.tempdir() .. "/dry", { dry_run = true })
+  T.eq(#dry.written, 4)
+  T.eq(T.sh("ls " .. T.quote(dry.folder) .. " 2>/dev/null | wc -l"), "0\n")
+end)
+
+T.test("kohya_toml is an exporter runs use: r:export(dir, {exporter=, params=})", function()
+  T.plugin("kohya")
+  local a = open_sample()
+  local r = a:select { method = "fps", count = 6, iterations = 3, seed = 2 }
+  local out = T.tempdir() .. "/ds"
+  local report = r:export(out, { exporter = "kohya_toml", params = { repeats = 3, concept = "scenery" } })
+  T.eq(report.exported, 6)
+  T.eq(report.failed, 0)
+  T.eq(report.data.folder, out .. "/3_scenery")
+  T.eq(report.data.toml, out .. "/dataset.toml")
+  T.eq(T.sh("ls " .. T.quote(out .. "/3_scenery") .. " | grep -c '[.]txt$'"), "6\n")
+  T.contains(T.sh("cat " .. T.quote(out .. "/dataset.toml")), "num_repeats = 3")
+  local bad = T.raises(nil, r.export, r, T.tempdir(), { exporter = "kohya_toml", params = { repeats = -1 } })
+  T.contains(bad, "repeats must be a positive integer")
+end)
+
+T.test("dedup keeps the original of each near-duplicate pair and excludes the copy", function()
+  local dedup = T.plugin("dedup")
+  local a = open_sample()
+  local ok, has = pcall(function() return a.duplicates end)
+  if not (ok and type(has) == "function") then
+    T.contains(T.raises(nil, dedup.plan, a), "no album:duplicates")
+    return
+  end
+  local plan, added = dedup.exclude(a)
+  local kept = {}
+  for _, g in ipairs(plan) do kept[g.keep.path] = T.paths(g.drop) end
+  T.eq(kept["sunset/005.jpg"], "sunset/005 copy.jpg")
+  T.eq(kept["forest/004.jpg"], "forest/004-edit.jpg")
+  T.eq(kept["city/002.jpg"], "inbox/IMG_0003.jpg", "a byte-identical import: the first path stays")
+  T.eq(#plan, 3, "distinct forest textures are not duplicates")
+  T.eq(added, 3)
+  T.ok(a:get("sunset/005 copy.jpg").excluded)
+  T.ok(not a:get("sunset/005.jpg").excluded)
+  -- Excluded images are left alone the second time.
+  local _, again = dedup.exclude(a)
+  T.eq(again, 0)
+end)

@@ -1,0 +1,140 @@
+-- Scenarios A and B end to end: the shipped scripts run by curator (with the
+-- shipped plugins) on a copy of the sample album, with asserted outcomes.
+local T = ...
+dofile(T.dir .. "/sample_support.lua")(T)
+
+local clean = T.repo .. "/scripts/clean.lua"
+local trainset = T.repo .. "/scripts/trainset.lua"
+
+local function read(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+local function files(dir)
+  local out = T.sh("cd " .. T.quote(dir) .. " && find . -type f | sed 's|^./||' | sort")
+  local list = {}
+  for line in out:gmatch("[^\n]+") do list[#list + 1] = line end
+  return list
+end
+
+T.test("Scenario A lists the unreadable files and excludes the outliers FPS keeps picking", function()
+  local dir = T.sample_album()
+  local out, err, code = T.run({ clean, dir, "--rounds", "1", "--yes" })
+  T.eq(code, 0, err)
+  T.contains(out, "3 file(s) could not be read")
+  T.contains(out, "inbox/IMG_0001.jpg: could not be decoded")
+  T.contains(out, "inbox/IMG_0002.jpg: empty file")
+  T.contains(out, "inbox/notes.png: not an image")
+  T.contains(out, "round 1:")
+  local a = assert(curator.open(dir))
+  T.ok(#a.exclusions > 0, "round 1 excluded its core")
+  -- The planted faults FPS finds first: the blank and the near-black frames.
+  for _, path in ipairs({ "city/010.jpg", "inbox/IMG_0004.jpg" }) do
+    T.ok(a:get(path).excluded, path .. " excluded")
+    T.contains(out, path)
+  end
+  T.contains(out, "[low_information", "the quality plugin says why")
+  -- Blurred and darkened copies of ordinary pictures are not far from
+  -- their neighbours; the quality checks list them after the rounds.
+  for _, line in ipairs({ "sunset/031.jpg: blurry", "ocean/009.jpg: blurry", "forest/021.jpg: blurry",
+                          "sunset/032.jpg: dark", "city/009.jpg: dark" }) do
+    T.contains(out, line)
+  end
+  T.contains(out, ("the album excludes %d in all"):format(#a.exclusions))
+end)
+
+T.test("Scenario A without --yes and without a terminal excludes nothing", function()
+  local dir = T.sample_album()
+  local out, err, code = T.run({ clean, dir, "--rounds", "2" })
+  T.eq(code, 0, err)
+  T.contains(out, "run with --yes to exclude them")
+  T.eq(#assert(curator.open(dir)).exclusions, 0)
+end)
+
+T.test("Scenario A stops when no image reaches the threshold", function()
+  local dir = T.sample_album()
+  -- One pick per run from a random start: no image is picked in every run.
+  local out, err, code = T.run({ clean, dir, "--count", "1", "--threshold", "1", "--rounds", "3", "--yes" })
+  T.eq(code, 0, err)
+  T.contains(out, "round 1: no image picked in >= 100% of 20 runs: the picks look clean")
+  T.ok(not out:find("round 2", 1, true))
+  T.contains(out, "excluded 0 image(s) now")
+end)
+
+T.test("Scenario B exports the requested number of images with their captions, never an excluded one", function()
+  local dir = T.sample_album()
+  local excluded = { "sunset/031.jpg", "forest/022.jpg", "city/010.jpg", "inbox/IMG_0004.jpg", "ocean/010.jpg" }
+  -- Excluded in another process, as a user would at an earlier session's
+  -- prompt (this process opens the album only afterwards: an open album
+  -- does not see set changes other processes make).
+  local _, xerr, xcode = T.run({ "--no-plugins", "-e", "assert(curator.open(" .. string.format("%q", dir)
+    .. ")).exclusions:add(" .. curator.json.encode(excluded):gsub("^%[", "{"):gsub("%]$", "}") .. ")" })
+  T.eq(xcode, 0, xerr)
+  local work = T.tempdir()
+  local out, err, code = T.run({ trainset, dir, "--count", "15", "--iterations", "10", "--seed", "3",
+    "--out", work .. "/set", "--csv", work .. "/set.csv", "--report", work .. "/report.html", "--favorites" })
+  T.eq(code, 0, err)
+  T.contains(out, "selected 15 image(s) by fps")
+  T.contains(out, "; 5 excluded")
+  local a = assert(curator.open(dir))
+  T.eq(#a.exclusions, #excluded)
+
+  local exported = files(work .. "/set")
+  local images, captions = {}, {}
+  for _, f in ipairs(exported) do
+    if f:match("%.jpg$") then images[#images + 1] = f else captions[f] = true end
+  end
+  T.eq(#images, 15, "exported images")
+  -- Captions beside the images: every exported image whose source has a
+  -- caption has a sidecar of the same stem, with the same text.
+  local excluded_bytes = {}
+  for _, p in ipairs(excluded) do excluded_bytes[read(a:get(p).file)] = p end
+  local by_bytes = {}
+  for _, img in ipairs(a) do by_bytes[read(img.file) or ""] = img end
+  local with_caption = 0
+  for _, f in ipairs(images) do
+    local bytes = read(work .. "/set/" .. f)
+    T.eq(excluded_bytes[bytes], nil, f .. " is an excluded image")
+    local source = by_bytes[bytes]
+    T.ok(source, f .. " is an album image")
+    local sidecar = source:sidecars()[1]
+    if sidecar then
+      with_caption = with_caption + 1
+      local ext = sidecar:match("%.[^.]+$")
+      local name = f:gsub("%.jpg$", ext)
+      T.ok(captions[name], name .. " beside " .. f)
+      T.eq(read(work .. "/set/" .. name), read(dir .. "/" .. sidecar))
+    end
+  end
+  T.ok(with_caption > 0)
+
+  local csv = read(work .. "/set.csv")
+  T.contains(csv, "Filename,Subfolder,Count,Frequency(%),Index,Status")
+  local rows = select(2, csv:gsub("\n", "\n"))
+  T.eq(rows, 1 + 15 + #excluded, "header, included rows, excluded rows")
+  T.contains(read(work .. "/report.html") or "", "<html")
+  T.eq(#a.favorites, 15)
+end)
+
+T.test("Scenario B with --kohya writes <repeats>_<concept>/ and dataset.toml", function()
+  local dir = T.sample_album()
+  local work = T.tempdir()
+  local _, err, code = T.run({ trainset, dir, "--count", "12", "--method", "kmeans", "--iterations", "5",
+    "--out", work .. "/ds", "--kohya", "7_scenery" })
+  T.eq(code, 0, err)
+  local listing = files(work .. "/ds")
+  local jpgs, txts = 0, 0
+  for _, f in ipairs(listing) do
+    if f:match("^7_scenery/[^/]+%.jpg$") then jpgs = jpgs + 1 end
+    if f:match("^7_scenery/[^/]+%.txt$") then txts = txts + 1 end
+  end
+  T.eq(jpgs, 12)
+  T.eq(txts, 12, "one caption per image")
+  local toml = read(work .. "/ds/dataset.toml")
+  T.contains(toml, "num_repeats = 7")
+  T.contains(toml, "/7_scenery\"")
+end)

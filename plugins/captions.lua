@@ -1,0 +1,150 @@
+-- captions: find and score images by their caption text (the .txt,
+-- .caption or .json sidecar curator reads as img.caption).
+--
+--   local captions   -- the entry of curator.plugins whose name is "captions"
+--   captions.missing(a)                    --> images without a caption
+--   captions.with(a, {"sunset", "sea"})    --> images whose caption has any keyword
+--   captions.with(a, {"sunset", "sea"}, {all=true})   --> ... has every keyword
+--   captions.without(a, "watermark")       --> captioned images lacking the keyword
+--   captions.shorter(a, 4), captions.longer(a, 40)    --> by caption length in words
+--   a.exclusions:add(captions.missing(a))  -- e.g. keep uncaptioned images out
+--
+-- Keywords match whole words or phrases, ignoring case ("sea" does not match
+-- "season"; "golden hour" matches "Golden  hour"). Every function takes an
+-- album, an ImageSet or a list of images and returns a plain list of images,
+-- which ImageSet:add/remove accept.
+--
+-- Scores (curator.register_score): caption_length (words, 0 without a
+-- caption) and has_caption (1 or 0).
+
+local M = {
+  name = "captions",
+  description = "Filter and score images by caption text: keywords present or missing, length, images without captions",
+}
+
+--- The caption's words, lower-cased, in order ("" or nil -> {}).
+function M.words(text)
+  local words = {}
+  if type(text) ~= "string" then return words end
+  -- Letters, digits, apostrophes and hyphens make words; UTF-8 bytes >= 0x80
+  -- count as letters so accented words stay whole.
+  for word in text:lower():gmatch("[%w\128-\255'%-]+") do words[#words + 1] = word end
+  return words
+end
+
+--- Number of words in img's caption (0 when it has none).
+function M.length(img)
+  return #M.words(img.caption)
+end
+
+--- Whether img has a caption with at least one word.
+function M.has_caption(img)
+  return M.length(img) > 0
+end
+
+-- " w1 w2 ... " so a phrase matches on word boundaries with a plain find.
+local function padded(text)
+  return " " .. table.concat(M.words(text), " ") .. " "
+end
+
+local function keyword_list(keywords, who)
+  if type(keywords) == "string" then keywords = { keywords } end
+  if type(keywords) ~= "table" or #keywords == 0 then
+    error("captions." .. who .. ": keywords must be a string or a non-empty list of strings", 3)
+  end
+  local list = {}
+  for i, k in ipairs(keywords) do
+    if type(k) ~= "string" then
+      error("captions." .. who .. ": keyword " .. i .. " must be a string (got " .. type(k) .. ")", 3)
+    end
+    local p = padded(k)
+    if p == "  " then error("captions." .. who .. ": keyword " .. i .. " has no words", 3) end
+    list[#list + 1] = p
+  end
+  return list
+end
+
+-- Whether `text` contains any (or, with all, every) of the padded keywords.
+local function matches(text, list, all)
+  local hay = padded(text)
+  for _, k in ipairs(list) do
+    local found = hay:find(k, 1, true) ~= nil
+    if all and not found then return false end
+    if not all and found then return true end
+  end
+  return all
+end
+
+--- Whether img's caption contains the keyword(s): any of them, or with
+--- {all=true} every one.
+function M.has(img, keywords, opts)
+  return matches(img.caption, keyword_list(keywords, "has"), opts and opts.all)
+end
+
+-- The images of `source` (album, ImageSet or list) for which keep(img) holds.
+local function filter(source, keep)
+  local out = {}
+  for _, img in ipairs(source) do
+    if keep(img) then out[#out + 1] = img end
+  end
+  return out
+end
+
+--- Images whose caption contains any keyword (every one with {all=true}).
+function M.with(source, keywords, opts)
+  local list = keyword_list(keywords, "with")
+  local all = opts and opts.all
+  return filter(source, function(img) return matches(img.caption, list, all) end)
+end
+
+--- Captioned images whose caption contains none of the keywords (with
+--- {missing=true}, images without any caption are included too).
+function M.without(source, keywords, opts)
+  local list = keyword_list(keywords, "without")
+  local include_missing = opts and opts.missing
+  return filter(source, function(img)
+    if not M.has_caption(img) then return include_missing and true or false end
+    return not matches(img.caption, list, false)
+  end)
+end
+
+--- Images without a caption (no sidecar, or one with no words).
+function M.missing(source)
+  return filter(source, function(img) return not M.has_caption(img) end)
+end
+
+--- Captioned images with fewer than n words.
+function M.shorter(source, n)
+  return filter(source, function(img)
+    local len = M.length(img)
+    return len > 0 and len < n
+  end)
+end
+
+--- Images with more than n words of caption.
+function M.longer(source, n)
+  return filter(source, function(img) return M.length(img) > n end)
+end
+
+--- How often each word occurs across the captions of `source`, as a list of
+--- {word=, count=} sorted by count (then word): a quick look at the vocabulary.
+function M.vocabulary(source)
+  local counts = {}
+  for _, img in ipairs(source) do
+    for _, w in ipairs(M.words(img.caption)) do counts[w] = (counts[w] or 0) + 1 end
+  end
+  local list = {}
+  for w, c in pairs(counts) do list[#list + 1] = { word = w, count = c } end
+  table.sort(list, function(x, y)
+    if x.count ~= y.count then return x.count > y.count end
+    return x.word < y.word
+  end)
+  return list
+end
+
+curator.register_score("caption_length", M.length,
+  { description = "Words in the image's caption (0 without one)" })
+curator.register_score("has_caption", function(img) return M.has_caption(img) and 1 or 0 end,
+  { description = "1 when the image has a caption, else 0" })
+
+return M

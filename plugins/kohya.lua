@@ -1,0 +1,237 @@
+-- kohya: export a selection as a kohya-ss (sd-scripts) training folder,
+-- with a dataset config TOML beside it.
+--
+--   r:export(dir, {exporter="kohya_toml", params={repeats=10, concept="mychar"}})
+--   kohya.write(images, dir, {repeats=10, concept="mychar"})   -- any list/ImageSet
+--
+-- Writes
+--   dir/10_mychar/<image>             the images (never excluded ones)
+--   dir/10_mychar/<image stem>.txt    one caption per image: its own caption,
+--                                     else the concept (sd-scripts wants one)
+--   dir/dataset.toml                  [general] / [[datasets]] /
+--                                     [[datasets.subsets]] for train_network.py
+--                                     --dataset_config
+--
+-- Options: repeats (≥ 1, default 10), concept (default: the album's name),
+-- caption_extension (".txt" or ".caption", default ".txt"), resolution
+-- (default 512), batch_size (default 1), dry_run (plan only).
+-- Names that collide get `<parent>_name`, then `<parent>_<stem>_1`, ... as
+-- curator's folder export does; nothing is ever overwritten (an existing
+-- dataset.toml is kept and the new one written as dataset_1.toml, ...).
+
+local M = {
+  name = "kohya",
+  description = "Exporter kohya_toml: <repeats>_<concept>/ images + captions, and a dataset TOML for sd-scripts",
+}
+
+local function exists(path)
+  local f = io.open(path, "rb")
+  if f then f:close() return true end
+  return false
+end
+
+local function read_all(path)
+  local f, err = io.open(path, "rb")
+  if not f then return nil, err end
+  local data = f:read("a")
+  f:close()
+  return data
+end
+
+-- Writes through a temporary file and a rename, so a reader never sees half a file.
+local function write_atomic(path, data)
+  local tmp = path .. ".curator-tmp"
+  local f, err = io.open(tmp, "wb")
+  if not f then return nil, err end
+  local ok, werr = f:write(data)
+  f:close()
+  if not ok then os.remove(tmp) return nil, werr end
+  if exists(path) then os.remove(tmp) return nil, path .. ": already exists" end
+  local renamed, rerr = os.rename(tmp, path)
+  if not renamed then os.remove(tmp) return nil, rerr end
+  return true
+end
+
+local function toml_string(s)
+  return '"' .. s:gsub('[\\"]', "\\%0"):gsub("\n", "\\n") .. '"'
+end
+
+local function split_name(name)
+  local stem, ext = name:match("^(.*)(%.[^.]*)$")
+  if not stem or stem == "" then return name, "" end
+  return stem, ext
+end
+
+-- A free file name for img in `folder`, given the names taken so far:
+-- name.ext, <parent>_name.ext, <parent>_<stem>_1.ext, _2, ...
+local function free_name(img, folder, taken, caption_ext)
+  local stem, ext = split_name(img.name)
+  local parent = img.folder:match("([^/]+)$") or "root"
+  local function free(s)
+    return not taken[s .. ext] and not exists(folder .. "/" .. s .. ext)
+      and not taken[s .. caption_ext] and not exists(folder .. "/" .. s .. caption_ext)
+  end
+  if free(stem) then return stem end
+  if free(parent .. "_" .. stem) then return parent .. "_" .. stem end
+  local i = 1
+  while not free(parent .. "_" .. stem .. "_" .. i) do i = i + 1 end
+  return parent .. "_" .. stem .. "_" .. i
+end
+
+local function check_options(opts, album_name)
+  opts = opts or {}
+  local o = {
+    repeats = opts.repeats or 10,
+    concept = opts.concept or album_name or "concept",
+    caption_extension = opts.caption_extension or opts.caption_ext or ".txt",
+    resolution = opts.resolution or 512,
+    batch_size = opts.batch_size or 1,
+    dry_run = opts.dry_run and true or false,
+  }
+  if math.type(o.repeats) ~= "integer" or o.repeats < 1 then
+    error("kohya: repeats must be a positive integer (got " .. tostring(o.repeats) .. ")", 3)
+  end
+  if type(o.concept) ~= "string" or o.concept == "" or o.concept:find("[/%z]") then
+    error("kohya: concept must be a non-empty name without '/' (got " .. tostring(o.concept) .. ")", 3)
+  end
+  if o.caption_extension ~= ".txt" and o.caption_extension ~= ".caption" then
+    error("kohya: caption_extension must be \".txt\" or \".caption\" (got " .. tostring(o.caption_extension) .. ")", 3)
+  end
+  if math.type(o.resolution) ~= "integer" or o.resolution < 64 then
+    error("kohya: resolution must be an integer ≥ 64 (got " .. tostring(o.resolution) .. ")", 3)
+  end
+  return o
+end
+
+--- Starts an export into `dir`; returns the state store/finalize use.
+function M.initialize(dir, opts, album_name)
+  if type(dir) ~= "string" or dir == "" then error("kohya: a destination folder is required", 2) end
+  local o = check_options(opts, album_name)
+  local st = { dir = dir, opts = o, folder = dir .. "/" .. o.repeats .. "_" .. o.concept,
+               taken = {}, written = {}, failed = {}, skipped = {} }
+  if not o.dry_run then
+    local ok = os.execute("mkdir -p '" .. st.folder:gsub("'", "'\\''") .. "'")
+    if not ok then error("kohya: cannot create " .. st.folder, 2) end
+  end
+  return st
+end
+
+--- Copies one image and writes its caption. Returns the entry
+--- {source=, image=, caption=}, or nil and the reason (also recorded in
+--- st.failed; an excluded image is recorded in st.skipped).
+function M.store(st, img)
+  if img.excluded then
+    st.skipped[#st.skipped + 1] = { path = img.path, reason = "excluded" }
+    return nil, img.path .. ": excluded"
+  end
+  local ext = st.opts.caption_extension
+  local stem = free_name(img, st.folder, st.taken, ext)
+  local _, image_ext = split_name(img.name)
+  local image_name, caption_name = stem .. image_ext, stem .. ext
+  st.taken[image_name], st.taken[caption_name] = true, true
+  local caption = img.caption
+  if caption == nil or caption:match("^%s*$") then caption = st.opts.concept end
+  local entry = { source = img.path, image = st.folder .. "/" .. image_name, caption = st.folder .. "/" .. caption_name }
+  if not st.opts.dry_run then
+    local data, err = read_all(img.file)
+    local ok
+    if data then ok, err = write_atomic(entry.image, data) end
+    if ok then ok, err = write_atomic(entry.caption, caption .. "\n") end
+    if not ok then
+      st.failed[#st.failed + 1] = { path = img.path, reason = tostring(err) }
+      return nil, img.path .. ": " .. tostring(err)
+    end
+  end
+  st.written[#st.written + 1] = entry
+  return entry
+end
+
+--- The dataset TOML for the export in `st` (sd-scripts' --dataset_config).
+function M.toml(st)
+  local o = st.opts
+  local abs = st.folder
+  if abs:sub(1, 1) ~= "/" then
+    local pwd = os.getenv("PWD")
+    if pwd then abs = pwd .. "/" .. abs end
+  end
+  return table.concat({
+    "# Dataset config for kohya-ss sd-scripts (train_network.py --dataset_config FILE),",
+    "# written by curator's kohya plugin. Adjust resolution and batch size to your run.",
+    "[general]",
+    "shuffle_caption = false",
+    "caption_extension = " .. toml_string(o.caption_extension),
+    "keep_tokens = 0",
+    "",
+    "[[datasets]]",
+    "resolution = " .. o.resolution,
+    "batch_size = " .. o.batch_size,
+    "enable_bucket = true",
+    "",
+    "  [[datasets.subsets]]",
+    "  image_dir = " .. toml_string(abs),
+    "  num_repeats = " .. o.repeats,
+    "  caption_extension = " .. toml_string(o.caption_extension),
+    "  class_tokens = " .. toml_string(o.concept),
+    "",
+  }, "\n")
+end
+
+--- Writes the TOML (never over an existing file) and returns the report
+--- {folder=, toml=, written={{source=, image=, caption=}, ...}, failed=, skipped=}.
+function M.finalize(st)
+  local name, i = st.dir .. "/dataset.toml", 0
+  while exists(name) do
+    i = i + 1
+    name = st.dir .. "/dataset_" .. i .. ".toml"
+  end
+  if not st.opts.dry_run then
+    local ok, err = write_atomic(name, M.toml(st))
+    if not ok then st.failed[#st.failed + 1] = { path = name, reason = tostring(err) } end
+  end
+  return { folder = st.folder, toml = name, written = st.written, failed = st.failed,
+           skipped = st.skipped, dry_run = st.opts.dry_run }
+end
+
+-- A run's selection, an ImageSet or a list of images -> (list, album name).
+local function images_of(source)
+  local ok, selection = pcall(function() return source.selection end)
+  if ok and selection ~= nil then source = selection end
+  local list, album = {}, nil
+  for _, img in ipairs(source) do
+    list[#list + 1] = img
+    album = album or img.album.name
+  end
+  return list, album
+end
+
+--- Exports `source` (a run, an ImageSet or a list of images) into `dir`.
+function M.write(source, dir, opts)
+  local images, album = images_of(source)
+  local st = M.initialize(dir, opts, album)
+  for _, img in ipairs(images) do M.store(st, img) end
+  return M.finalize(st)
+end
+
+-- As an exporter for r:export(dir, {exporter="kohya_toml", params={repeats=, concept=, ...}}):
+-- the host calls initialize(ctx, items), store(ctx, item, n, total) per
+-- image (raising marks that image failed), and finalize(ctx, results);
+-- ctx.data comes back in the export report (data.toml, data.folder).
+curator.register_exporter("kohya_toml", {
+  description = M.description,
+  initialize = function(ctx, items)
+    ctx.data.state = M.initialize(ctx.dir, ctx.params, ctx.album and ctx.album.name)
+    ctx.data.folder = ctx.data.state.folder
+  end,
+  store = function(ctx, item)
+    local entry, err = M.store(ctx.data.state, item.image)
+    if not entry then error(err, 0) end
+    return entry.image
+  end,
+  finalize = function(ctx)
+    local report = M.finalize(ctx.data.state)
+    ctx.data.toml = report.toml
+    ctx.data.state = nil
+  end,
+})
+
+return M
