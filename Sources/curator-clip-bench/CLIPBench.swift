@@ -55,7 +55,7 @@ enum CLIPBench {
                 let preprocessor = encoder.preprocessor
                 let shared = UncheckedPointer(pixels)
                 DispatchQueue.concurrentPerform(iterations: paths.count) { i in
-                    _ = preprocessor.load(path: paths[i], into: shared.value + i * per)
+                    try? preprocessor.load(path: paths[i], into: shared.value + i * per)
                 }
             } else {
                 encoder.embed(pixels: pixels, count: paths.count, into: matrix.storage.baseAddress!)

@@ -33,6 +33,19 @@ final class CLIPEncoderTests: XCTestCase {
         try checkNetwork(model: CLIPFixture.openCLIPModel, expected: "tiny-openclip", layout: "open-clip")
     }
 
+    func testSequentialAttentionPathGivesTheSameResult() throws {
+        // Large models (ViT-B/16, L/14) run attention products one at a time,
+        // threaded by the BLAS; the tiny fixture would otherwise never take that path.
+        let config = try CLIPVisionConfiguration.huggingFace(url: CLIPFixture.huggingFaceModel.appendingPathComponent("config.json"))
+        let file = try SafeTensorsFile(url: CLIPFixture.huggingFaceModel.appendingPathComponent("model.safetensors"))
+        let weights = try CLIPVisionWeights(file: file, config: config)
+        let expected = try CLIPFixture.expected("tiny-hf")
+        let out = EmbeddingMatrix(rows: 7, dimension: 24)
+        let sequential = CLIPVisionTransformer(config: config, weights: weights, capacity: 7, parallelAttentionLimit: 0)
+        sequential.run(pixels: expected.pixels.storage.baseAddress!, count: 7, output: out.storage.baseAddress!)
+        for i in 0..<7 { XCTAssertGreaterThanOrEqual(clipCosine(out.row(i), expected.embeddings.row(i), 24), 0.9999) }
+    }
+
     /// Decoding and preprocessing included: libvips instead of PIL.
     private func endToEnd(model: URL, expected name: String, margin: Double) throws -> [String: Float] {
         let encoder = try CLIPVisionEncoder(modelFolder: model, options: CLIPEncoderOptions(batchSize: 4, shrinkOnLoadMargin: margin))
@@ -70,8 +83,8 @@ final class CLIPEncoderTests: XCTestCase {
         let buffer = UnsafeMutablePointer<Float>.allocate(capacity: per)
         defer { buffer.deallocate() }
         for (i, image) in expected.names.enumerated() {
-            guard case .success = encoder.preprocessor.load(path: CLIPFixture.imagePath(image), into: buffer) else {
-                XCTFail(image); continue
+            do { try encoder.preprocessor.load(path: CLIPFixture.imagePath(image), into: buffer) } catch {
+                XCTFail("\(error)"); continue
             }
             var total: Float = 0, worst: Float = 0
             let reference = expected.pixels.row(i)
@@ -83,11 +96,38 @@ final class CLIPEncoderTests: XCTestCase {
         }
     }
 
+    func testExactSizeResizeAndPaddedCrop() throws {
+        // rgb.jpg is 80×60. An exact 32×64 resize shrinks one axis and grows the
+        // other; a 20-pixel shortest edge with a 32-pixel crop pads with black
+        // (zeros before normalising), as transformers' center_crop does.
+        var settings = CLIPPreprocessing.defaults(imageSize: 32)
+        settings.shortestEdge = nil
+        settings.resizeWidth = 32
+        settings.resizeHeight = 64
+        let mixed = try CLIPPreprocessor(settings: settings).rgb(path: CLIPFixture.imagePath("rgb.jpg"))
+        XCTAssertEqual(mixed.count, 32 * 32 * 3)
+        XCTAssertGreaterThan(Set(mixed).count, 50, "a picture, not a flat fill")
+
+        settings = CLIPPreprocessing.defaults(imageSize: 32)
+        settings.shortestEdge = 20  // → 26×20, centred in 32×32: 3 black columns left, 6 black rows top
+        let padded = try CLIPPreprocessor(settings: settings).rgb(path: CLIPFixture.imagePath("rgb.jpg"))
+        func pixel(_ x: Int, _ y: Int) -> [UInt8] { Array(padded[(y * 32 + x) * 3..<(y * 32 + x) * 3 + 3]) }
+        XCTAssertEqual(pixel(0, 16), [0, 0, 0])
+        XCTAssertEqual(pixel(2, 16), [0, 0, 0])
+        XCTAssertEqual(pixel(16, 5), [0, 0, 0])
+        XCTAssertEqual(pixel(16, 26), [0, 0, 0])
+        XCTAssertNotEqual(pixel(3, 16), [0, 0, 0])
+        XCTAssertNotEqual(pixel(16, 6), [0, 0, 0])
+        XCTAssertNotEqual(pixel(28, 25), [0, 0, 0])
+        XCTAssertEqual(pixel(29, 16), [0, 0, 0])
+    }
+
     func testUnreadableImagesAreListedNotFatal() throws {
         let folder = TemporaryFolder()
         let garbage = folder.write("garbage.jpg", Array("not an image at all".utf8))
         let empty = folder.write("empty.png", [])
-        let truncated = folder.write("truncated.png", TestImages.pngClaiming(width: 64, height: 64))
+        let png = try Data(contentsOf: CLIPFixture.images.appendingPathComponent("rgba.png"))
+        let truncated = folder.write("truncated.png", Array(png.prefix(png.count / 2)))
         let big = try Data(contentsOf: CLIPFixture.images.appendingPathComponent("big.jpg"))
         let cut = folder.write("cut.jpg", Array(big.prefix(big.count / 2)))
         let good = CLIPFixture.imagePath("rgb.jpg")
@@ -102,19 +142,28 @@ final class CLIPEncoderTests: XCTestCase {
         XCTAssertEqual(results.count, paths.count)
         for i in [0, 2, 3, 4, 6] {
             guard case let .failure(failure) = results[i] else { XCTFail("image \(i) should fail"); continue }
-            XCTAssertFalse(failure.reason.isEmpty)
-            print("clip unreadable \(i): \(failure.reason)")
+            XCTAssertEqual(failure.path, paths[i])
+            print("clip unreadable \(i): \(failure)")
             XCTAssertEqual(matrix.vector(i + 1), Array(repeating: 0, count: encoder.dimension), "failed rows are zero")
         }
-        if case let .failure(f) = results[2] { XCTAssertEqual(f.reason, "empty file") }
+        if case let .failure(f) = results[0] { XCTAssertEqual(f.reason, .notAnImage) }
+        if case let .failure(f) = results[2] { XCTAssertEqual(f.reason, .emptyFile) }
+        if case let .failure(f) = results[3] { XCTAssertEqual(f.reason, .notFound) }
+        if case let .failure(f) = results[4] { XCTAssertEqual(f.reason, .corrupt(format: "PNG")) }
+        if case let .failure(f) = results[6] { XCTAssertEqual(f.reason, .corrupt(format: "JPEG")) }
         guard case .success = results[1], case .success = results[5] else { return XCTFail("good images embed") }
         // The same image in another batch position: equal up to the GEMM's summation order.
         XCTAssertGreaterThan(clipCosine(matrix.row(2), matrix.row(6), encoder.dimension), 0.99999)
         XCTAssertEqual(clipCosine(matrix.row(2), matrix.row(2), encoder.dimension), 1, accuracy: 1e-5)
         XCTAssertEqual(matrix.row(0)[0], 7)
-        XCTAssertEqual(progress.updates.last?.done, paths.count)
+        XCTAssertEqual(progress.updates.map(\.done), [4, 7], "one update per batch")
         XCTAssertEqual(progress.updates.last?.total, paths.count)
-        XCTAssertEqual(progress.finished, 1)
+        XCTAssertEqual(progress.finished, 0, "finish is the caller's")
+        // Chunked callers report one running total.
+        let chunked = CLIPRecordingProgress()
+        _ = try encoder.embed(paths: [good, good], into: matrix, firstRow: 1, progress: chunked, offset: 10, total: 30)
+        XCTAssertEqual(chunked.updates.map(\.done), [12])
+        XCTAssertEqual(chunked.updates.map(\.total), [30])
     }
 
     func testCMYKAndSixteenBitImagesDecodeToTheSamePicture() throws {
@@ -133,8 +182,8 @@ final class CLIPEncoderTests: XCTestCase {
         XCTAssertGreaterThan(cmyk, unrelated)
 
         // 16-bit grey is scaled to 8 bits, not clipped: the picture's luma, grey in all three channels.
-        let grey = try encoder.preprocessor.rgb(path: CLIPFixture.imagePath("grey16.png")).get()
-        let colour = try encoder.preprocessor.rgb(path: CLIPFixture.imagePath("rgb.jpg")).get()
+        let grey = try encoder.preprocessor.rgb(path: CLIPFixture.imagePath("grey16.png"))
+        let colour = try encoder.preprocessor.rgb(path: CLIPFixture.imagePath("rgb.jpg"))
         var coloured = 0, difference = 0
         for i in stride(from: 0, to: grey.count, by: 3) {
             if grey[i] != grey[i + 1] || grey[i] != grey[i + 2] { coloured += 1 }
@@ -173,7 +222,7 @@ final class CLIPEncoderTests: XCTestCase {
             XCTAssertTrue(error is CancelledError, "\(error)")
         }
         XCTAssertEqual(seen, 2, "one batch finished before the stop")
-        XCTAssertEqual(progress.finished, 1)
+        XCTAssertEqual(progress.updates.map(\.done), [2])
     }
 
     func testModelIdentityAndDimension() throws {

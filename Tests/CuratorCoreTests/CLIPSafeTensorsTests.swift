@@ -113,8 +113,8 @@ final class CLIPSafeTensorsTests: XCTestCase {
         try Data(bytes).write(to: url("huge.safetensors"))
         assertError(.corrupt, ["huge.safetensors", "header claims"]) { _ = try SafeTensorsFile(url: url("huge.safetensors")) }
 
-        // A PNG or other file passed as weights.
-        try Data(TestImages.pngClaiming(width: 4, height: 4)).write(to: url("image.safetensors"))
+        // An image (or any other file) passed as weights.
+        try Data(contentsOf: CLIPFixture.images.appendingPathComponent("rgba.png")).write(to: url("image.safetensors"))
         assertError(.corrupt, ["image.safetensors"]) { _ = try SafeTensorsFile(url: url("image.safetensors")) }
 
         let unknown: [String: Any] = ["w": ["dtype": "Q4", "shape": [2], "data_offsets": [0, 1]]]

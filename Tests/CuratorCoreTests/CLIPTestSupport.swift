@@ -98,11 +98,12 @@ enum SafeTensorsWriter {
 final class CLIPRecordingProgress: ProgressSink, @unchecked Sendable {
     var updates: [(done: Int, total: Int)] = []
     var finished = 0
+    /// Asks to stop once this many updates arrived.
     var cancelAfter: Int?
     func update(label: String, done: Int, total: Int) { updates.append((done, total)) }
     func finish(label: String) { finished += 1 }
     var isCancelled: Bool {
         guard let n = cancelAfter else { return false }
-        return updates.count > n
+        return updates.count >= n
     }
 }

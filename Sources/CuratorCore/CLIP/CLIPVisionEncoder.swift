@@ -25,6 +25,7 @@ public struct CLIPEncoderOptions: Sendable, Equatable {
 /// let encoder = try CLIPVisionEncoder(modelFolder: folder)
 /// let matrix = EmbeddingMatrix(rows: paths.count, dimension: encoder.dimension)
 /// let results = try encoder.embed(paths: paths, into: matrix, progress: sink)
+/// sink.finish(label: "clip")
 /// ```
 ///
 /// Images are decoded on other threads while the previous batch runs through
@@ -138,20 +139,28 @@ public final class CLIPVisionEncoder: @unchecked Sendable {
     }
 
     /// Embeds the images at `paths` (absolute, as file-system bytes), calling
-    /// `handler` once per image in order with its vector (valid only during
-    /// the call) or the reason it could not be read. Unreadable images never
-    /// stop the run.
+    /// `handler` on the calling thread once per image, in order, with its
+    /// vector (valid only during the call) or the reason it could not be
+    /// read. Unreadable images never stop the run. The next batch is decoded
+    /// on other threads while the current one runs through the model.
     ///
-    /// - Throws: `CancelledError` when `progress` asks to stop (between batches).
-    public func embed(paths: [[UInt8]], progress: (any ProgressSink)? = nil,
-                      handler: (_ index: Int, _ result: Result<UnsafeBufferPointer<Float>, ImageReadFailure>) -> Void) throws {
+    /// Progress goes to `progress` after each batch as
+    /// `update(label:, done: offset + finished, total: total ?? paths.count)`,
+    /// so a caller embedding in chunks can report one running total; `finish`
+    /// is left to the caller (as `PixelEmbedder` does).
+    ///
+    /// - Throws: `CancelledError` when `progress` says `isCancelled` (checked
+    ///   between batches; images handled before then stay handled).
+    public func embed(paths: [[UInt8]], progress: (any ProgressSink)? = nil, label: String = "clip",
+                      offset: Int = 0, total: Int? = nil,
+                      handler: (_ index: Int, _ result: Result<UnsafeBufferPointer<Float>, ImageDecodeError>) -> Void)
+        throws(CancelledError)
+    {
         lock.lock()
         defer { lock.unlock() }
-        let label = "clip"
-        let total = paths.count
-        progress.update(label: label, done: 0, total: total)
-        defer { progress?.finish(label: label) }
-        guard total > 0 else { return }
+        let count = paths.count
+        let reportTotal = total ?? count
+        guard count > 0 else { return }
 
         let per = preprocessor.valuesPerImage
         let batch = batchSize
@@ -173,11 +182,11 @@ public final class CLIPVisionEncoder: @unchecked Sendable {
 
         var ranges: [Range<Int>] = []
         var start = 0
-        while start < total { ranges.append(start..<min(total, start + batch)); start += batch }
+        while start < count { ranges.append(start..<min(count, start + batch)); start += batch }
         startDecoding(ranges[0], into: slots[0])
         for (k, range) in ranges.enumerated() {
             group.wait()
-            try progress.checkCancellation("clip embedding")
+            if let progress, progress.isCancelled { throw CancelledError(label) }
             let slot = slots[k % 2]
             if k + 1 < ranges.count { startDecoding(ranges[k + 1], into: slots[(k + 1) % 2]) }
             let decoded = slot.compact()
@@ -191,24 +200,24 @@ public final class CLIPVisionEncoder: @unchecked Sendable {
                     next += 1
                 }
             }
-            progress.update(label: label, done: range.upperBound, total: total)
+            progress?.update(label: label, done: offset + range.upperBound, total: reportTotal)
         }
     }
 
-    /// Embeds the images at `paths` into rows `firstRow…` of `matrix` (one row
-    /// per path, in order; rows of unreadable images are zero). Returns each
-    /// image's outcome.
-    ///
-    /// - Throws: `CancelledError` when `progress` asks to stop; rows written
-    ///   before then are kept.
-    public func embed(paths: [[UInt8]], into matrix: EmbeddingMatrix, firstRow: Int = 0,
-                      progress: (any ProgressSink)? = nil) throws -> [Result<Void, ImageReadFailure>] {
-        precondition(matrix.dimension == dimension, "CLIPVisionEncoder: matrix has dimension \(matrix.dimension), the model \(dimension)")
-        precondition(firstRow >= 0 && firstRow + paths.count <= matrix.rows, "CLIPVisionEncoder: rows \(firstRow)..<\(firstRow + paths.count) outside a \(matrix.rows)-row matrix")
-        var results: [Result<Void, ImageReadFailure>] = []
+    /// Embeds the images at `paths`, writing image `i`'s vector into
+    /// `vectors[i * dimension ..< (i + 1) * dimension]` (zeros when it
+    /// failed); the same shape as `PixelEmbedder`'s. Returns one result per
+    /// path, in order. Progress and cancellation as in `embed(paths:handler:)`.
+    public func embed(paths: [[UInt8]], into vectors: UnsafeMutableBufferPointer<Float>,
+                      progress: (any ProgressSink)? = nil, label: String = "clip",
+                      offset: Int = 0, total: Int? = nil) throws(CancelledError) -> [Result<Void, ImageDecodeError>] {
+        let dimension = self.dimension
+        precondition(vectors.count >= paths.count * dimension,
+                     "CLIPVisionEncoder: vector buffer holds \(vectors.count) floats, needs \(paths.count * dimension)")
+        var results: [Result<Void, ImageDecodeError>] = []
         results.reserveCapacity(paths.count)
-        try embed(paths: paths, progress: progress) { index, result in
-            let row = matrix.row(firstRow + index)
+        try embed(paths: paths, progress: progress, label: label, offset: offset, total: total) { index, result in
+            let row = vectors.baseAddress! + index * dimension
             switch result {
             case let .success(vector):
                 row.update(from: vector.baseAddress!, count: dimension)
@@ -220,6 +229,18 @@ public final class CLIPVisionEncoder: @unchecked Sendable {
         }
         return results
     }
+
+    /// Embeds the images at `paths` into rows `firstRow…` of `matrix` (one row
+    /// per path, in order; rows of unreadable images are zero).
+    public func embed(paths: [[UInt8]], into matrix: EmbeddingMatrix, firstRow: Int = 0,
+                      progress: (any ProgressSink)? = nil, label: String = "clip",
+                      offset: Int = 0, total: Int? = nil) throws(CancelledError) -> [Result<Void, ImageDecodeError>] {
+        precondition(matrix.dimension == dimension, "CLIPVisionEncoder: matrix has dimension \(matrix.dimension), the model \(dimension)")
+        precondition(firstRow >= 0 && firstRow + paths.count <= matrix.rows,
+                     "CLIPVisionEncoder: rows \(firstRow)..<\(firstRow + paths.count) outside a \(matrix.rows)-row matrix")
+        let rows = UnsafeMutableBufferPointer(start: matrix.row(firstRow), count: paths.count * dimension)
+        return try embed(paths: paths, into: rows, progress: progress, label: label, offset: offset, total: total)
+    }
 }
 
 /// One batch's decoded pixels and failures. Written by the decoding threads
@@ -227,7 +248,7 @@ public final class CLIPVisionEncoder: @unchecked Sendable {
 /// decode finished, which the caller's DispatchGroup orders.
 private final class DecodeSlot: @unchecked Sendable {
     let pixels: UnsafeMutablePointer<Float>
-    let failures: UnsafeMutableBufferPointer<ImageReadFailure?>
+    let failures: UnsafeMutableBufferPointer<ImageDecodeError?>
     let capacity: Int
     let valuesPerImage: Int
     private(set) var count = 0
@@ -252,8 +273,12 @@ private final class DecodeSlot: @unchecked Sendable {
         let per = valuesPerImage
         // One image per work item, so a few huge images do not hold up a core.
         DispatchQueue.concurrentPerform(iterations: range.count) { i in
-            let result = preprocessor.load(path: paths[range.lowerBound + i], into: self.pixels + i * per)
-            if case let .failure(failure) = result { self.failures[i] = failure } else { self.failures[i] = nil }
+            do throws(ImageDecodeError) {
+                try preprocessor.load(path: paths[range.lowerBound + i], into: self.pixels + i * per)
+                self.failures[i] = nil
+            } catch {
+                self.failures[i] = error
+            }
         }
     }
 

@@ -26,7 +26,14 @@ final class CLIPVisionTransformer: @unchecked Sendable {
     private let pooled: UnsafeMutablePointer<Float>  // capacity × D
     private let scores: UnsafeMutablePointer<Float>  // one S×S block per worker
 
-    init(config: CLIPVisionConfiguration, weights: CLIPVisionWeights, capacity: Int) {
+    /// Attention products up to this many multiply-adds run one per core on
+    /// our threads; larger ones run one at a time, threaded by the BLAS.
+    /// OpenBLAS threads products above 65,536 × 4 itself, and nesting both
+    /// kinds of threading would oversubscribe the cores.
+    let parallelAttentionLimit: Int
+
+    init(config: CLIPVisionConfiguration, weights: CLIPVisionWeights, capacity: Int, parallelAttentionLimit: Int = 262_144) {
+        self.parallelAttentionLimit = parallelAttentionLimit
         self.config = config
         self.weights = weights
         self.capacity = max(1, capacity)
@@ -172,9 +179,7 @@ final class CLIPVisionTransformer: @unchecked Sendable {
         let scale = 1 / Float(hd).squareRoot()
         let input = Unshared(qkv), output = Unshared(attention), scratch = Unshared(scores)
         let work = count * heads
-        // OpenBLAS threads products above ~262k multiply-adds itself; smaller
-        // ones run one per core here. (Nesting both would oversubscribe.)
-        let smallProducts = s * s * hd <= 262_144
+        let smallProducts = s * s * hd <= parallelAttentionLimit
         let chunks = smallProducts ? min(CLIPParallel.workers, work) : 1
         let body: @Sendable (Int) -> Void = { chunk in
             let qkv = input.value, out = output.value

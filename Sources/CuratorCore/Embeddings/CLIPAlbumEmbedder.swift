@@ -33,25 +33,29 @@ struct CLIPAlbumEmbedder {
         guard !missing.isEmpty else { return report }
 
         let vectors = EmbeddingMatrix(rows: min(chunkSize, missing.count), dimension: encoder.dimension)
+        var done = 0
+        defer { progress?.finish(label: Self.name) }
         for chunk in missing.chunked(into: chunkSize) {
-            try progress.checkCancellation("clip")
             let images = Array(chunk)
-            let outcomes = try encoder.embed(paths: images.map { album.absolutePath(of: $0) }, into: vectors, progress: progress)
+            // One running total across chunks, so the bar does not restart each chunk.
+            let outcomes = try encoder.embed(paths: images.map { album.absolutePath(of: $0) }, into: vectors,
+                                             progress: progress, label: Self.name, offset: done, total: missing.count)
             var rowIDs: [Int64?] = []
             var failures: [(imageID: Int64, reason: String)] = []
             for (image, outcome) in zip(images, outcomes) {
                 switch outcome {
                 case .success:
                     rowIDs.append(image.id)
-                case .failure(let failure):
+                case .failure(let error):
                     rowIDs.append(nil)
-                    failures.append((image.id, failure.reason))
-                    report.failed.append(SkippedFile(path: image.path, reason: failure.reason))
+                    failures.append((image.id, error.reason.description))
+                    report.failed.append(SkippedFile(path: image.path, reason: error.reason.description))
                 }
             }
             try store.write(embedder: Self.name, imageIDs: rowIDs, matrix: vectors)
             try store.recordFailures(embedder: Self.name, failures: failures)
             report.embedded += rowIDs.compactMap { $0 }.count
+            done += images.count
         }
         return report
     }
