@@ -71,7 +71,7 @@ public struct MapPlot: Sendable {
     public var highlight: Int?
     /// The picture's width in pixels (the map is square; the legend goes below).
     public var size: Int
-    /// A caption for the legend line, e.g. "UMAP · 85,491 images".
+    /// A caption in the map's top-left corner, e.g. "UMAP · 85,491 images".
     public var caption: String?
 
     /// The colour of the background.
@@ -214,9 +214,11 @@ public struct MapPlot: Sendable {
                 x += strip * 0.5
             }
         }
+        // The caption sits in the map's top-left corner, where it never
+        // collides with a long legend.
         if let caption, let text = MapText.mask(caption, pixelSize: fontSize) {
-            let left = max(Int(x), size - text.width - Int(strip * 0.5))
-            raster.blend(mask: text, at: SIMD2(left, Int(centreY) - text.height / 2), colour: SIMD3(0x9A, 0x9A, 0xA6))
+            let margin = Int(Double(size) * 0.012)
+            raster.blend(mask: text, at: SIMD2(margin, margin), colour: SIMD3(0x9A, 0x9A, 0xA6))
         }
     }
 
@@ -271,7 +273,8 @@ public struct MapPlot: Sendable {
             x += Double(label.count) * Double(fontSize) * 0.55 + strip * 0.5
         }
         if let caption {
-            out += "<text x=\"\(size - Int(strip * 0.5))\" y=\"\(n(centreY))\" text-anchor=\"end\" dominant-baseline=\"middle\" "
+            let margin = Double(size) * 0.012
+            out += "<text x=\"\(n(margin))\" y=\"\(n(margin + Double(fontSize)))\" "
             out += "font-size=\"\(fontSize)\" fill=\"#9a9aa6\">\(Self.escape(caption))</text>\n"
         }
         out += "</svg>\n"
