@@ -72,7 +72,7 @@ let arguments = Array(CommandLine.arguments.dropFirst())
 let usage = """
 usage: curator-umap-bench layout DATA.f32 ROWS DIM OUT.f32 [--seed S] [--png FILE] [--exact-limit N]
        curator-umap-bench recall DATA.f32 ROWS DIM [--sample N] [--exact-limit N]
-       curator-umap-bench plot POINTS.f32 OUT.png|svg [--caption TEXT]
+       curator-umap-bench plot POINTS.f32 OUT.png|svg [--caption TEXT] [--demo-selection PICKS]
 """
 do {
     guard let command = arguments.first else { print(usage); exit(2) }
@@ -113,7 +113,21 @@ do {
     case "plot":
         guard arguments.count >= 3 else { print(usage); exit(2) }
         let points = try readPoints(arguments[1])
-        try MapPlot(points: points, caption: option("--caption", arguments)).write(to: arguments[2])
+        var categories: [MapPlot.Category] = []
+        var highlight: Int?
+        if let picks = option("--demo-selection", arguments).flatMap(Int.init) {
+            // A made-up curation to look at the colours: every n-th image
+            // selected with a tier by position, a few excluded, one highlighted.
+            categories = Array(repeating: .album, count: points.count)
+            let step = max(1, points.count / max(picks, 1))
+            for (rank, i) in stride(from: 0, to: points.count, by: step).enumerated() {
+                categories[i] = [.core, .core, .stable, .variable][rank % 4]
+            }
+            for i in stride(from: step / 2, to: points.count, by: step * 10) { categories[i] = .excluded }
+            highlight = step
+        }
+        try MapPlot(points: points, categories: categories, highlight: highlight,
+                    caption: option("--caption", arguments)).write(to: arguments[2])
     default:
         print(usage)
         exit(2)

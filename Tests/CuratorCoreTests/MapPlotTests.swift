@@ -62,6 +62,11 @@ final class MapPlotTests: XCTestCase {
         var light = 0
         for y in plot.size..<plot.height { for x in 0..<plot.size where raster.pixel(x: x, y: y).x > 200 { light += 1 } }
         XCTAssertGreaterThan(light, 50)
+        // Every label renders, "<" and "≥" included (libvips reads Pango markup).
+        for category in MapPlot.Category.allCases {
+            XCTAssertNotNil(MapText.mask("\(category.legend) 12", pixelSize: 14), category.legend)
+        }
+        XCTAssertNotNil(MapText.mask("a & b <c>", pixelSize: 14))
     }
 
     func testPointsShrinkAsTheAlbumGrows() {

@@ -71,7 +71,7 @@ public struct MapPlot: Sendable {
     public var highlight: Int?
     /// The picture's width in pixels (the map is square; the legend goes below).
     public var size: Int
-    /// A caption for the legend line, e.g. "UMAP · 85,491 images".
+    /// A caption on a line of its own under the legend, e.g. "UMAP · 85,491 images".
     public var caption: String?
 
     /// The colour of the background.
@@ -108,8 +108,8 @@ public struct MapPlot: Sendable {
 
     /// The legend strip's height in pixels.
     var legendHeight: Int { max(36, size / 20) }
-    /// The picture's height in pixels.
-    public var height: Int { size + legendHeight }
+    /// The picture's height in pixels: the map, the legend, and the caption's line.
+    public var height: Int { size + legendHeight * (caption == nil ? 1 : 2) }
 
     /// The radius of grey points, by how many share the picture.
     var albumRadius: Double {
@@ -214,9 +214,10 @@ public struct MapPlot: Sendable {
                 x += strip * 0.5
             }
         }
+        // The caption has a line of its own: beside a long legend it would not fit.
         if let caption, let text = MapText.mask(caption, pixelSize: fontSize) {
-            let left = max(Int(x), size - text.width - Int(strip * 0.5))
-            raster.blend(mask: text, at: SIMD2(left, Int(centreY) - text.height / 2), colour: SIMD3(0x9A, 0x9A, 0xA6))
+            raster.blend(mask: text, at: SIMD2(Int(strip * 0.5), Int(centreY + strip) - text.height / 2),
+                         colour: SIMD3(0x9A, 0x9A, 0xA6))
         }
     }
 
@@ -271,7 +272,7 @@ public struct MapPlot: Sendable {
             x += Double(label.count) * Double(fontSize) * 0.55 + strip * 0.5
         }
         if let caption {
-            out += "<text x=\"\(size - Int(strip * 0.5))\" y=\"\(n(centreY))\" text-anchor=\"end\" dominant-baseline=\"middle\" "
+            out += "<text x=\"\(n(strip * 0.5))\" y=\"\(n(centreY + strip))\" dominant-baseline=\"middle\" "
             out += "font-size=\"\(fontSize)\" fill=\"#9a9aa6\">\(Self.escape(caption))</text>\n"
         }
         out += "</svg>\n"

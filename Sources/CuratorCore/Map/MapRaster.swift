@@ -145,7 +145,10 @@ enum MapText {
         var width: Int32 = 0, height: Int32 = 0
         var message: UnsafeMutablePointer<CChar>?
         // Pango sizes are points: at 72 dpi one point is one pixel.
-        let status = curator_map_text_mask(text, "sans \(pixelSize)", 72, &buffer, &width, &height, &message)
+        // vips_text reads Pango markup: escape its three special characters.
+        let markup = text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;")
+        let status = curator_map_text_mask(markup, "sans \(pixelSize)", 72, &buffer, &width, &height, &message)
         free(message)
         guard status == 0, let buffer, width > 0, height > 0 else { return nil }
         defer { curator_map_free(buffer) }

@@ -216,7 +216,7 @@ struct NeighborDescent {
         let oldCandidates = CandidateHeaps(count: n, size: maxCandidates)
         let threads = MapParallel.threads
         let bounds = SharedBuffer<Float>(repeating: 0, count: n)
-        let blockSize = 16_384, chunk = 256
+        let blockSize = 4_096, chunk = 256
 
         for iteration in 0..<maxIterations {
             // Sample candidates: each neighbour relation, both directions,
