@@ -268,7 +268,4 @@ public final class Album: @unchecked Sendable {
         cachedMatrix = loaded
         return loaded
     }
-
-    /// Forgets the cached matrix after the vectors changed.
-    func invalidateMatrix() { cachedMatrix = nil }
 }
