@@ -17,15 +17,18 @@ final class MapCurveTests: XCTestCase {
         }
     }
 
-    func testFastPowerIsAccurateOverTheRangeTheLayoutUses() {
-        var worst: Float = 0
-        for e in stride(from: -20.0, through: 20.0, by: 0.173) {
-            let x = Float(pow(2.0, e))
-            for y: Float in [0.79, 0.842, 0.895, 1.334, -0.158] {
-                let relative = abs(MapKernels.fastPow(x, y) / Float(pow(Double(x), Double(y))) - 1)
-                worst = max(worst, relative)
-            }
+    func testTabulatedCoefficientsMatchTheirFormulas() {
+        let a = 1.75, b = 0.842
+        let formula = { (d2: Double) in 2 * b / ((0.001 + d2) * (a * pow(d2, b) + 1)) }
+        let table = SquaredDistanceTable(formula)
+        var worst = 0.0
+        for e in stride(from: -20.0, through: 20.0, by: 0.0137) {
+            let d2 = pow(2.0, e)
+            worst = max(worst, abs(Double(table(Float(d2))) / formula(Double(Float(d2))) - 1))
         }
-        XCTAssertLessThan(worst, 1e-4)
+        XCTAssertLessThan(worst, 3e-4)
+        // Outside the range the ends are used.
+        XCTAssertEqual(table(0), table(Float(pow(2.0, -24))))
+        XCTAssertEqual(table(.greatestFiniteMagnitude), table(Float(pow(2.0, 24))))
     }
 }

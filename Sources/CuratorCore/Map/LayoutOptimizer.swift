@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// UMAP's stochastic gradient descent on the map (umap-learn's
 /// `optimize_layout_euclidean`): each edge is sampled in proportion to its
 /// weight, pulls its two ends together along the fitted curve, and pushes
@@ -72,9 +78,15 @@ struct LayoutOptimizer {
         let queues = SharedBuffer<[Pull]>(repeating: [], count: parts * parts)
         let moveAll = movable == nil, mask = movable ?? []
         let heads = graph.heads, tails = graph.tails
-        let a = Float(curve.a), b = Float(curve.b)
-        let powers = PowerTable(exponent: b)
-        let twoAB = 2 * a * b, twoGammaB = 2 * repulsion * b
+        // The attraction and repulsion coefficients as functions of d²,
+        // tabulated once: no power or division per sample.
+        let (ad, bd, gamma) = (curve.a, curve.b, Double(repulsion))
+        let attraction = SquaredDistanceTable { d2 in
+            -2 * ad * bd * pow(d2, bd - 1) / (ad * pow(d2, bd) + 1)
+        }
+        let repulsionCoefficient = SquaredDistanceTable { d2 in
+            2 * gamma * bd / ((0.001 + d2) * (ad * pow(d2, bd) + 1))
+        }
         let rounds = max(1, steps)
         var finished = true
 
@@ -100,8 +112,7 @@ struct LayoutOptimizer {
                         let dx = cx - ox, dy = cy - oy
                         let d2 = dx * dx + dy * dy
                         if d2 > 0 {
-                            let power = powers.power(d2)
-                            let coefficient = -twoAB * power / (d2 * (a * power + 1))
+                            let coefficient = attraction(d2)
                             let gx = clip(coefficient * dx) * alpha, gy = clip(coefficient * dy) * alpha
                             cx += gx; cy += gy
                             if moveAll || mask[k] {
@@ -129,8 +140,7 @@ struct LayoutOptimizer {
                                 let nx = cx - old[2 * m], ny = cy - old[2 * m + 1]
                                 let n2 = nx * nx + ny * ny
                                 if n2 > 0 {
-                                    let power = powers.power(n2)
-                                    let coefficient = twoGammaB / ((0.001 + n2) * (a * power + 1))
+                                    let coefficient = repulsionCoefficient(n2)
                                     sx += clip(coefficient * nx)
                                     sy += clip(coefficient * ny)
                                 }
