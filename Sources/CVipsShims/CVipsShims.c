@@ -76,6 +76,15 @@ static void loader_short_name(const char *loader, char out[32]) {
     out[n] = 0;
 }
 
+/// "jpegload" / "jpegload_source" -> "jpeg".
+static void operation_short_name(const char *nickname, char out[32]) {
+    size_t n = strcspn(nickname, "_");
+    if (n >= 4 && strncmp(nickname + n - 4, "load", 4) == 0) n -= 4;
+    if (n > 31) n = 31;
+    memcpy(out, nickname, n);
+    out[n] = 0;
+}
+
 /// Checks the file system before libvips sees the path, so that the common
 /// failures get exact reasons rather than a loader's guess.
 static curator_thumb_status check_file(const char *path, curator_thumb_info *info) {
@@ -156,18 +165,22 @@ curator_thumb_status curator_vips_probe(const char *path, int64_t max_pixels,
     curator_thumb_status status = check_file(path, info);
     if (status != CURATOR_THUMB_OK) return status;
 
-    const char *loader = vips_foreign_find_load(path);
-    if (loader == NULL) {
-        vips_error_clear();  // "not a known file format": the status says it
-        return CURATOR_THUMB_UNKNOWN_FORMAT;
-    }
-    loader_short_name(loader, info->format);
-
     // The header alone: the size check happens before any pixel is decoded.
+    // Which loader failed is only worth asking for on the error path.
     VipsImage *header = vips_image_new_from_file(path, "access", VIPS_ACCESS_SEQUENTIAL, NULL);
     if (header == NULL) {
+        const char *loader = vips_foreign_find_load(path);
+        if (loader == NULL) {
+            vips_error_clear();  // "not a known file format": the status says it
+            return CURATOR_THUMB_UNKNOWN_FORMAT;
+        }
+        loader_short_name(loader, info->format);
         set_error(error);
         return CURATOR_THUMB_HEADER_FAILED;
+    }
+    const char *nickname = NULL;
+    if (vips_image_get_typeof(header, VIPS_META_LOADER) && vips_image_get_string(header, VIPS_META_LOADER, &nickname) == 0) {
+        operation_short_name(nickname, info->format);
     }
     info->source_width = vips_image_get_width(header);
     info->source_height = vips_image_get_height(header);

@@ -6,10 +6,10 @@ final class ImageDecoderTests: XCTestCase {
     var directory: URL!
     let decoder = ImageDecoder()
 
-    override func setUpWithError() throws { directory = try TestImages.makeDirectory() }
-    override func tearDown() { TestImages.remove(directory) }
+    override func setUpWithError() throws { directory = try SyntheticImages.makeDirectory() }
+    override func tearDown() { SyntheticImages.remove(directory) }
 
-    func path(_ name: String) -> [UInt8] { directory.appendingPathComponent(name).pathBytes }
+    func path(_ name: String) -> [UInt8] { directory.appendingPathComponent(name).imagingPathBytes }
 
     /// The error `decode` throws for `path`, or a failure when it succeeds.
     func decodeError(_ path: [UInt8], decoder: ImageDecoder? = nil,
@@ -24,8 +24,8 @@ final class ImageDecoderTests: XCTestCase {
     }
 
     func writeScene(_ name: String, width: Int = 640, height: Int = 480, seed: Int = 1) -> [UInt8] {
-        let scene = TestImages.scene(seed, width: width, height: height)
-        TestImages.write(path(name), width: width, height: height, pixels: scene.pixels)
+        let scene = SyntheticImages.scene(seed, width: width, height: height)
+        SyntheticImages.write(path(name), width: width, height: height, pixels: scene.pixels)
         return path(name)
     }
 
@@ -40,8 +40,8 @@ final class ImageDecoderTests: XCTestCase {
     }
 
     func testSmallImagesAreNotEnlargedAndKeepTheirColour() throws {
-        TestImages.write(path("small.png"), width: 40, height: 30,
-                         pixels: TestImages.flat(200, 30, 60, width: 40, height: 30).pixels)
+        SyntheticImages.write(path("small.png"), width: 40, height: 30,
+                         pixels: SyntheticImages.flat(200, 30, 60, width: 40, height: 30).pixels)
         let image = try decoder.decode(path: path("small.png"))
         XCTAssertEqual(image.width, 40)
         XCTAssertEqual(image.height, 30)
@@ -49,8 +49,8 @@ final class ImageDecoderTests: XCTestCase {
     }
 
     func testTruncatedJPEGFailsInsteadOfComingBackGrey() throws {
-        let noise = TestImages.noise(3, width: 600, height: 400)
-        TestImages.write(path("full.jpg"), width: 600, height: 400, pixels: noise.pixels)
+        let noise = SyntheticImages.noise(3, width: 600, height: 400)
+        SyntheticImages.write(path("full.jpg"), width: 600, height: 400, pixels: noise.pixels)
         let bytes = try Data(contentsOf: directory.appendingPathComponent("full.jpg"))
         try bytes.prefix(bytes.count / 2).write(to: directory.appendingPathComponent("truncated.jpg"))
         let error = decodeError(path("truncated.jpg"))
@@ -97,7 +97,7 @@ final class ImageDecoderTests: XCTestCase {
     }
 
     func testAbsurdDimensionsAreRefusedFromTheHeaderWithoutDecoding() throws {
-        let png = TestImages.pngClaiming(width: 100_000, height: 100_000)
+        let png = SyntheticImages.pngClaiming(width: 100_000, height: 100_000)
         try Data(png).write(to: directory.appendingPathComponent("huge.png"))
         let start = Date()
         let error = decodeError(path("huge.png"))
@@ -122,9 +122,9 @@ final class ImageDecoderTests: XCTestCase {
 
     func testNonUTF8FileNameLoads() throws {
         let name: [UInt8] = Array("caf".utf8) + [0xFF, 0xFE] + Array(".png".utf8)
-        let file = directory.pathBytes + [UInt8(ascii: "/")] + name
+        let file = directory.imagingPathBytes + [UInt8(ascii: "/")] + name
         XCTAssertNil(String(validating: file, as: UTF8.self))
-        TestImages.write(file, width: 32, height: 16, pixels: TestImages.flat(10, 200, 30, width: 32, height: 16).pixels)
+        SyntheticImages.write(file, width: 32, height: 16, pixels: SyntheticImages.flat(10, 200, 30, width: 32, height: 16).pixels)
         let image = try decoder.decode(path: file)
         XCTAssertEqual(image.width, 32)
         XCTAssertEqual(Array(image.pixels.prefix(3)), [10, 200, 30])
@@ -132,8 +132,8 @@ final class ImageDecoderTests: XCTestCase {
 
     func testGreyscaleBecomesThreeEqualBands() throws {
         let grey = (0..<(64 * 32)).map { UInt8($0 % 64 * 4) }
-        TestImages.write(path("grey.jpg"), width: 64, height: 32, bands: 1, pixels: grey, interpretation: "b-w")
-        TestImages.write(path("grey.png"), width: 64, height: 32, bands: 1, pixels: grey, interpretation: "b-w")
+        SyntheticImages.write(path("grey.jpg"), width: 64, height: 32, bands: 1, pixels: grey, interpretation: "b-w")
+        SyntheticImages.write(path("grey.png"), width: 64, height: 32, bands: 1, pixels: grey, interpretation: "b-w")
         for name in ["grey.jpg", "grey.png"] {
             let image = try decoder.decode(path: path(name))
             XCTAssertEqual(image.pixels.count, 64 * 32 * 3, name)
@@ -149,7 +149,7 @@ final class ImageDecoderTests: XCTestCase {
         // Left half transparent, right half opaque blue.
         var rgba = [UInt8]()
         for _ in 0..<20 { for x in 0..<40 { rgba += x < 20 ? [255, 0, 0, 0] : [0, 0, 255, 255] } }
-        TestImages.write(path("alpha.png"), width: 40, height: 20, bands: 4, pixels: rgba, interpretation: "srgb")
+        SyntheticImages.write(path("alpha.png"), width: 40, height: 20, bands: 4, pixels: rgba, interpretation: "srgb")
         let image = try decoder.decode(path: path("alpha.png"))
         XCTAssertEqual(Array(image.pixels[0..<3]), [255, 255, 255], "transparent shows the white background")
         XCTAssertEqual(Array(image.pixels[(3 * 39)..<(3 * 40)]), [0, 0, 255])
@@ -157,7 +157,7 @@ final class ImageDecoderTests: XCTestCase {
 
     func testSixteenBitBecomesEightBit() throws {
         let rgb16: [UInt16] = Array((0..<(16 * 8)).map { _ in [UInt16(65535), 32896, 0] }.joined())
-        TestImages.write16(path("deep.png"), width: 16, height: 8, bands: 3, pixels: rgb16)
+        SyntheticImages.write16(path("deep.png"), width: 16, height: 8, bands: 3, pixels: rgb16)
         let image = try decoder.decode(path: path("deep.png"))
         XCTAssertEqual(Array(image.pixels.prefix(3)), [255, 128, 0])
     }
@@ -165,7 +165,7 @@ final class ImageDecoderTests: XCTestCase {
     func testCMYKBecomesSRGB() throws {
         // C 0, M 100%, Y 100%, K 0: red ink.
         let cmyk = Array((0..<(32 * 32)).map { _ in [UInt8(0), 255, 255, 0] }.joined())
-        TestImages.write(path("print.jpg"), width: 32, height: 32, bands: 4, pixels: cmyk, interpretation: "cmyk")
+        SyntheticImages.write(path("print.jpg"), width: 32, height: 32, bands: 4, pixels: cmyk, interpretation: "cmyk")
         let image = try decoder.decode(path: path("print.jpg"))
         XCTAssertEqual(image.pixels.count, 32 * 32 * 3)
         let (r, g, b) = (Int(image.pixels[0]), Int(image.pixels[1]), Int(image.pixels[2]))
@@ -179,7 +179,7 @@ final class ImageDecoderTests: XCTestCase {
         // "rotate 90° clockwise to view", so the viewer sees red on top.
         var pixels = [UInt8]()
         for _ in 0..<100 { for x in 0..<200 { pixels += x < 100 ? [220, 20, 20] : [20, 20, 220] } }
-        TestImages.write(path("rotated.jpg"), width: 200, height: 100, pixels: pixels, orientation: 6)
+        SyntheticImages.write(path("rotated.jpg"), width: 200, height: 100, pixels: pixels, orientation: 6)
         let image = try decoder.decode(path: path("rotated.jpg"))
         XCTAssertEqual(image.width, 100)
         XCTAssertEqual(image.height, 200)
@@ -208,15 +208,15 @@ final class ImageDecoderTests: XCTestCase {
         let good = writeScene("good.jpg", width: 320, height: 240)
         let expected = try decoder.decode(path: good)
         try Data("text".utf8).write(to: directory.appendingPathComponent("bad.png"))
-        let noise = TestImages.noise(4, width: 300, height: 300)
-        TestImages.write(path("whole.jpg"), width: 300, height: 300, pixels: noise.pixels)
+        let noise = SyntheticImages.noise(4, width: 300, height: 300)
+        SyntheticImages.write(path("whole.jpg"), width: 300, height: 300, pixels: noise.pixels)
         let bytes = try Data(contentsOf: directory.appendingPathComponent("whole.jpg"))
         try bytes.prefix(bytes.count / 3).write(to: directory.appendingPathComponent("cut.jpg"))
         let cases: [(path: [UInt8], expected: ImageDecodeError.Reason?)] = [
             (good, nil), (path("bad.png"), .notAnImage), (path("cut.jpg"), .corrupt(format: "JPEG")),
         ]
         let rounds = 48
-        let outcomes = Locked([String](repeating: "", count: rounds))
+        let outcomes = SyntheticImages.Locked([String](repeating: "", count: rounds))
         let decoder = self.decoder
         DispatchQueue.concurrentPerform(iterations: rounds) { i in
             let item = cases[i % cases.count]
@@ -233,6 +233,7 @@ final class ImageDecoderTests: XCTestCase {
     }
 }
 
+extension SyntheticImages {
 /// A value shared between threads in a test, behind a lock.
 final class Locked<Value>: @unchecked Sendable {
     private let lock = NSLock()
@@ -240,4 +241,5 @@ final class Locked<Value>: @unchecked Sendable {
     init(_ value: Value) { stored = value }
     var value: Value { lock.withLock { stored } }
     func update(_ body: (inout Value) -> Void) { lock.withLock { body(&stored) } }
+}
 }

@@ -5,16 +5,16 @@ import XCTest
 final class PixelEmbedderTests: XCTestCase {
     var directory: URL!
 
-    override func setUpWithError() throws { directory = try TestImages.makeDirectory() }
-    override func tearDown() { TestImages.remove(directory) }
+    override func setUpWithError() throws { directory = try SyntheticImages.makeDirectory() }
+    override func tearDown() { SyntheticImages.remove(directory) }
 
-    func path(_ name: String) -> [UInt8] { directory.appendingPathComponent(name).pathBytes }
+    func path(_ name: String) -> [UInt8] { directory.appendingPathComponent(name).imagingPathBytes }
 
     /// Writes `count` different scenes as JPEGs and returns their paths.
     func writeScenes(_ count: Int, width: Int = 320, height: Int = 240) -> [[UInt8]] {
         (0..<count).map { seed in
             let file = path("scene\(seed).jpg")
-            TestImages.write(file, width: width, height: height, pixels: TestImages.scene(seed, width: width, height: height).pixels)
+            SyntheticImages.write(file, width: width, height: height, pixels: SyntheticImages.scene(seed, width: width, height: height).pixels)
             return file
         }
     }
@@ -82,7 +82,7 @@ final class PixelEmbedderTests: XCTestCase {
 
     func testProgressIsReportedFromTheCallingThreadUpToTheTotal() throws {
         let paths = writeScenes(5)
-        let sink = RecordingSink()
+        let sink = SyntheticImages.ProgressRecorder()
         let caller = Thread.current
         sink.onUpdate = { XCTAssertEqual(Thread.current, caller, "progress is reported on the caller's thread") }
         var vectors = [Float](repeating: 0, count: paths.count * 384)
@@ -97,7 +97,7 @@ final class PixelEmbedderTests: XCTestCase {
 
     func testCancellationStopsTheBatch() throws {
         let paths = [[UInt8]](repeating: writeScenes(1, width: 800, height: 600)[0], count: 200)
-        let sink = RecordingSink()
+        let sink = SyntheticImages.ProgressRecorder()
         sink.cancelAfter = 1
         let start = Date()
         XCTAssertThrowsError(try PixelEmbedder(threads: 2).embed(paths: paths, progress: sink)) { error in
@@ -112,8 +112,9 @@ final class PixelEmbedderTests: XCTestCase {
     }
 }
 
+extension SyntheticImages {
 /// A progress sink that records what it is told and can ask to stop.
-final class RecordingSink: ProgressSink {
+final class ProgressRecorder: ProgressSink {
     struct Update: Equatable { let label: String; let done: Int; let total: Int }
     var updates: [Update] = []
     var finished: [String] = []
@@ -129,4 +130,5 @@ final class RecordingSink: ProgressSink {
         guard let cancelAfter else { return false }
         return (updates.last?.done ?? 0) >= cancelAfter
     }
+}
 }

@@ -87,6 +87,7 @@ public struct PixelEmbedder: Sendable {
         precondition(vectors.count >= count * dimension,
                      "PixelEmbedder: vector buffer holds \(vectors.count) floats, needs \(count * dimension)")
         guard count > 0 else { return [] }
+        Libvips.start()  // on the calling thread, before any worker touches libvips
         let results = UnsafeMutableBufferPointer<Result<Output, ImageDecodeError>?>.allocate(capacity: count)
         results.initialize(repeating: nil)
         defer { results.deinitialize().deallocate(); }

@@ -6,7 +6,7 @@ import XCTest
 /// Makes image files and in-memory pictures for the imaging tests: synthetic
 /// scenes drawn procedurally, so the same scene can be rendered at another
 /// size or shifted, and written with libvips in any format it saves.
-enum TestImages {
+enum SyntheticImages {
     /// A fresh empty directory for one test; removed by `remove`.
     static func makeDirectory() throws -> URL {
         let url = FileManager.default.temporaryDirectory
@@ -62,7 +62,7 @@ enum TestImages {
     /// lives in continuous coordinates (0…1 across the width), so rendering
     /// it at another size is a resize and `shift` (in pixels) is a camera pan.
     static func scene(_ seed: Int, width: Int, height: Int, shift: (x: Int, y: Int) = (0, 0)) -> RGBImage {
-        var generator = SplitMix(seed: UInt64(seed))
+        var generator = SyntheticImages.Random(seed: UInt64(seed))
         let top = (generator.unit(), generator.unit(), generator.unit())
         let bottom = (generator.unit(), generator.unit(), generator.unit())
         let discs = (0..<5).map { _ in
@@ -93,7 +93,7 @@ enum TestImages {
 
     /// Uniform noise: every pixel random.
     static func noise(_ seed: Int, width: Int, height: Int) -> RGBImage {
-        var generator = SplitMix(seed: UInt64(seed))
+        var generator = SyntheticImages.Random(seed: UInt64(seed))
         return RGBImage(width: width, height: height,
                         pixels: (0..<(width * height * 3)).map { _ in UInt8(truncatingIfNeeded: generator.next()) })
     }
@@ -167,8 +167,9 @@ enum TestImages {
     }
 }
 
+extension SyntheticImages {
 /// A small deterministic random generator (SplitMix64).
-struct SplitMix {
+struct Random {
     var state: UInt64
     init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
     mutating func next() -> UInt64 {
@@ -180,8 +181,9 @@ struct SplitMix {
     }
     mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }
+}
 
 extension URL {
     /// The path's file-system bytes.
-    var pathBytes: [UInt8] { Array(path.utf8) }
+    var imagingPathBytes: [UInt8] { Array(path.utf8) }
 }
