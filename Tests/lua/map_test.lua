@@ -6,12 +6,7 @@ local maker = dofile(T.dir .. "/lib/album_maker.lua")
 -- The error fn raises must contain part.
 local function fails(part, fn) T.contains(T.raises(nil, fn), part) end
 
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read = T.read
 
 T.test("a:map is seeded, cached and places every image", function()
   local dir = maker.album(T.tempdir() .. "/album", 12)
