@@ -120,6 +120,22 @@ enum IndexSchema {
                 CREATE INDEX map_layout_by_parameters ON map_layout(embedder, parameters);
                 """)
         }
+        migrator.registerMigration("v5-image-set-generation") { db in
+            // Another process (a script beside the REPL) may change the
+            // exclusions or favorites; one counter tells an open album so.
+            try db.execute(sql: """
+                INSERT OR IGNORE INTO meta(key, value) VALUES ('image_set_generation', '0');
+                CREATE TRIGGER image_set_inserted AFTER INSERT ON image_set BEGIN
+                    UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'image_set_generation';
+                END;
+                CREATE TRIGGER image_set_updated AFTER UPDATE ON image_set BEGIN
+                    UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'image_set_generation';
+                END;
+                CREATE TRIGGER image_set_deleted AFTER DELETE ON image_set BEGIN
+                    UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'image_set_generation';
+                END;
+                """)
+        }
         return migrator
     }
 }
