@@ -32,7 +32,7 @@ final class AlbumScanTests: XCTestCase {
         folder.writePNG("good.png")
         folder.write("empty.jpg", [])
         folder.write("text.png", Array("this is not an image\n".utf8))
-        folder.write("huge.png", TestImages.pngClaiming(width: 100_000, height: 100_000))
+        folder.write("huge.png", SyntheticImages.pngClaiming(width: 100_000, height: 100_000))
         try FileManager.default.createSymbolicLink(atPath: folder.path + "/loop", withDestinationPath: folder.path)
         try FileManager.default.createSymbolicLink(atPath: folder.path + "/self.jpg", withDestinationPath: folder.path + "/self.jpg")
 
@@ -52,7 +52,7 @@ final class AlbumScanTests: XCTestCase {
         let folder = TemporaryFolder()
         let name: [UInt8] = Array("caf".utf8) + [0xE9] + Array(".png".utf8)  // Latin-1 é
         let full = Array(folder.path.utf8) + [UInt8(ascii: "/")] + name
-        TestImages.write(full, width: 4, height: 4, pixels: TestImages.flat(10, 20, 30, width: 4, height: 4).pixels)
+        SyntheticImages.write(full, width: 4, height: 4, pixels: SyntheticImages.flat(10, 20, 30, width: 4, height: 4).pixels)
 
         let album = try open(folder)
         XCTAssertEqual(album.images.count, 1)
