@@ -29,9 +29,13 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
 
         // Small C layers where Swift cannot go: Lua's longjmp-based errors and
-        // libvips' variadic API.
+        // libvips' variadic API. CVipsShims opens libvips with dlopen on first
+        // use and declares the API it needs itself (VipsAPI.h): depending on
+        // CVips would link libvips and its ~90 libraries into curator's start.
         .target(name: "CLuaShims", dependencies: ["CLua", "CReadline"]),
-        .target(name: "CVipsShims", dependencies: ["CVips"]),
+        .target(name: "CVipsShims"),
+        // Checks VipsAPI.h against the real libvips headers; built with the tests.
+        .target(name: "CVipsAPICheck", dependencies: ["CVips"]),
 
         .target(
             name: "CuratorCore",
@@ -84,7 +88,7 @@ let package = Package(
         .testTarget(
             name: "CuratorCoreTests",
             // CVipsShims: tests write their own images (PNG, JPEG, CMYK, 16-bit) with libvips.
-            dependencies: ["CuratorCore", "CVipsShims"],
+            dependencies: ["CuratorCore", "CVipsShims", "CVipsAPICheck"],
             resources: [.copy("Fixtures")]
         ),
     ]

@@ -245,6 +245,13 @@ public final class Album: @unchecked Sendable {
             lastEmbedReport = report
             return report
         }
+        if active == "pixels" || active == "clip" {
+            // Both decode images through libvips; without it every image
+            // would be recorded as failed until its file changes.
+            do { try Libvips.require() } catch {
+                throw IndexError.embedderUnavailable(name: active, reason: error.description)
+            }
+        }
         let report: EmbedReport
         switch active {
         case "photomap": report = try PhotoMapEmbedder().embed(album: self, progress: progress)
