@@ -1,7 +1,8 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-/// BLAS comes from OpenBLAS on Linux and from Accelerate on Apple platforms.
+/// BLAS comes from OpenBLAS on Linux (opened with dlopen on first use, see
+/// Sources/CuratorCore/Linear/BLAS.swift) and from Accelerate on Apple platforms.
 let linuxOnly = TargetDependencyCondition.when(platforms: [.linux])
 
 let package = Package(
@@ -41,7 +42,6 @@ let package = Package(
             name: "CuratorCore",
             dependencies: [
                 "CVipsShims",
-                .target(name: "CBLAS", condition: linuxOnly),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]
@@ -88,7 +88,10 @@ let package = Package(
         .testTarget(
             name: "CuratorCoreTests",
             // CVipsShims: tests write their own images (PNG, JPEG, CMYK, 16-bit) with libvips.
-            dependencies: ["CuratorCore", "CVipsShims", "CVipsAPICheck"],
+            // CVipsAPICheck, CBLAS: the declarations that replace libvips' and
+            // OpenBLAS's headers are checked against the installed ones.
+            dependencies: ["CuratorCore", "CVipsShims", "CVipsAPICheck",
+                           .target(name: "CBLAS", condition: linuxOnly)],
             resources: [.copy("Fixtures")]
         ),
     ]

@@ -262,13 +262,6 @@ public struct ImageDecoder: Sendable {
     }
 }
 
-/// Why libvips cannot be used: the library is missing, too old or would
-/// not start. The message names the library and says how to install it.
-public struct LibvipsUnavailable: Error, Sendable, CustomStringConvertible {
-    /// The loader's message, e.g. "libvips (libvips.so.42) could not be loaded: …".
-    public let description: String
-}
-
 /// Loads and starts libvips once per process, tuned for callers that
 /// parallelise across images: libvips' own worker pool is set to one thread
 /// and its operation cache is off (each file is read once; a cache would only
@@ -292,8 +285,8 @@ public enum Libvips {
 
     /// Starts libvips, or throws why it cannot be used — for operations that
     /// would otherwise record every image as unreadable.
-    public static func require() throws(LibvipsUnavailable) {
-        if !start() { throw LibvipsUnavailable(description: unavailableReason ?? "libvips is unavailable") }
+    public static func require() throws(LibraryUnavailable) {
+        if !start() { throw LibraryUnavailable(description: unavailableReason ?? "libvips is unavailable") }
     }
 
     /// Why libvips cannot be used (naming the library), or nil when it runs.

@@ -163,7 +163,7 @@ enum AlbumBindings {
             } catch let error as IndexError {
                 try sink.rethrowCallbackError()
                 switch error {
-                case .albumNotFound, .unsupportedAlbum, .unreadableIndex, .cannotCreateIndex, .imagingUnavailable:
+                case .albumNotFound, .unsupportedAlbum, .unreadableIndex, .cannotCreateIndex, .libraryUnavailable:
                     // Expected failures: the caller checks for nil.
                     if callback != nil { call.lua.pop() }
                     call.lua.pushNil()
