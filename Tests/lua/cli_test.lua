@@ -185,3 +185,16 @@ T.test("the album of the issue's example works from the command line", function(
   T.eq(code, 0, err)
   T.eq(out, "4\n")
 end)
+
+T.test("the quick command-line parse and ArgumentParser's give the same command", function()
+  -- Repeating a flag takes ArgumentParser's path.
+  local probe = "print(#arg, arg[0], io ~= nil, ...)"
+  local quick = { "--safe", "-e", probe, "a", "-b" }
+  local parsed = { "--safe", "--safe", "-e", probe, "a", "-b" }
+  local out1, err1, code1 = run(quick)
+  local out2, err2, code2 = run(parsed)
+  T.eq(code1, 0, err1)
+  T.eq(code2, 0, err2)
+  T.eq(out1, "2\t-e\tfalse\ta\t-b\n")
+  T.eq(out2, out1)
+end)
