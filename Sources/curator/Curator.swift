@@ -67,7 +67,7 @@ struct Curator: ParsableCommand {
     /// help and completion tables) was about 3 ms of a 20 ms start. Returns
     /// nil for anything else (help, version, errors, unusual spellings),
     /// which ArgumentParser handles as before.
-    static func quickParse(options: [String], rest: [String]) -> Curator? {
+    static func quickParse(options: [String], rest: [String]) -> Invocation? {
         var execute: [String] = []
         var interactive = false, safe = false, noPlugins = false
         var i = 0
@@ -85,13 +85,9 @@ struct Curator: ParsableCommand {
             }
             i += 1
         }
-        var command = Curator()
-        command.execute = execute
-        command.interactive = interactive
-        command.safe = safe
-        command.noPlugins = noPlugins
-        command.script = rest
-        return command
+        // Not a `Curator`: initialising its property wrappers alone costs
+        // half a millisecond of ArgumentParser's name tables.
+        return Invocation(execute: execute, interactive: interactive, safe: safe, noPlugins: noPlugins, script: rest)
     }
 
     static func main() {
@@ -114,13 +110,39 @@ struct Curator: ParsableCommand {
             writeError("curator: \(fullMessage(for: error))")
             terminate(2)
         }
-        terminate(command.start())
+        terminate(Invocation(execute: command.execute, interactive: command.interactive, safe: command.safe,
+                             noPlugins: command.noPlugins, script: command.script).start())
     }
 
     static func writeError(_ text: String) {
         fflush(nil)
         FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
     }
+
+    /// The process arguments as bytes, exactly as the shell passed them.
+    static func rawArguments() -> [[UInt8]] {
+        (0..<Int(CommandLine.argc)).map { i in
+            guard let word = CommandLine.unsafeArgv[i] else { return [] }
+            return Array(UnsafeBufferPointer(start: UnsafeRawPointer(word).assumingMemoryBound(to: UInt8.self),
+                                             count: strlen(word)))
+        }
+    }
+
+    /// Blanks a first line starting with `#` (a shebang), keeping line numbers.
+    static func skippingShebang(_ source: [UInt8]) -> [UInt8] {
+        guard source.first == UInt8(ascii: "#") else { return source }
+        guard let newline = source.firstIndex(of: 10) else { return [] }
+        return Array(source[newline...])
+    }
+}
+
+/// What the command line asked for, however it was parsed.
+struct Invocation {
+    var execute: [String]
+    var interactive: Bool
+    var safe: Bool
+    var noPlugins: Bool
+    var script: [String]
 
     /// Sets the host up, runs what was asked, and returns the exit status.
     func start() -> Int32 {
@@ -200,21 +222,6 @@ struct Curator: ParsableCommand {
         }
     }
 
-    /// The process arguments as bytes, exactly as the shell passed them.
-    static func rawArguments() -> [[UInt8]] {
-        (0..<Int(CommandLine.argc)).map { i in
-            guard let word = CommandLine.unsafeArgv[i] else { return [] }
-            return Array(UnsafeBufferPointer(start: UnsafeRawPointer(word).assumingMemoryBound(to: UInt8.self),
-                                             count: strlen(word)))
-        }
-    }
-
-    /// Blanks a first line starting with `#` (a shebang), keeping line numbers.
-    static func skippingShebang(_ source: [UInt8]) -> [UInt8] {
-        guard source.first == UInt8(ascii: "#") else { return source }
-        guard let newline = source.firstIndex(of: 10) else { return [] }
-        return Array(source[newline...])
-    }
 }
 
 /// Ends the process (the command's own `exit` methods shadow the C function).
