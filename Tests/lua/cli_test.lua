@@ -126,6 +126,42 @@ T.test("a runaway loop is interrupted by Ctrl-C (SIGINT)", function()
   T.contains(err, "interrupted!")
 end)
 
+T.test("Ctrl-C (SIGINT) also interrupts a loop running inside a coroutine", function()
+  -- -k: a process that ignores the interrupt is killed (status 137) instead of hanging the test.
+  local function interrupted(code)
+    return T.sh("CURATOR_PLUGIN_PATH= timeout -k 5 --preserve-status -s INT 0.5 " .. T.quote(T.curator)
+      .. " --no-plugins -e " .. T.quote(code))
+  end
+  for _, code in ipairs({
+    "coroutine.wrap(function() while true do end end)()",
+    "print(coroutine.resume(coroutine.create(function() while true do end end)))",
+    -- nested, and the interrupted resume's caller keeps looping: it is interrupted too
+    "local inner = coroutine.wrap(function() while true do end end)\n"
+      .. "while true do coroutine.resume(coroutine.create(function() inner() end)) end",
+  }) do
+    local out, err, status = interrupted(code)
+    T.eq(status, 1, code .. "\n" .. err)
+    T.contains(err, "interrupted!", code)
+  end
+  -- Coroutines still work as before: values through resume/yield, errors, wrap's error position.
+  local out, err, status = run({ "-e", [[
+local co = coroutine.create(function(a, b) local c = coroutine.yield(a + b); return c * 2 end)
+print(coroutine.resume(co, 1, 2))
+print(coroutine.resume(co, 10))
+print(coroutine.resume(co))
+print(coroutine.resume(coroutine.create(function() error("boom") end)))
+print(pcall(coroutine.wrap(function() error("wrapped") end)))
+print(pcall(coroutine.resume, 42))
+local gen = coroutine.wrap(function() for i = 1, 3 do coroutine.yield(i) end end)
+print(gen(), gen(), gen())
+]] })
+  T.eq(status, 0, err)
+  T.eq(out, table.concat({
+    "true\t3", "true\t20", "false\tcannot resume dead coroutine",
+    "false\t(command line):5: boom", "false\t(command line):6: wrapped",
+    "false\tbad argument #1 to 'coroutine.resume' (thread expected, got number)", "1\t2\t3", "" }, "\n"))
+end)
+
 T.test("plugins load from $CURATOR_PLUGIN_PATH; a broken one is reported and the rest load", function()
   local dir = T.tempdir()
   write(dir .. "/good.lua", [[
