@@ -126,6 +126,34 @@ T.test("a runaway loop is interrupted by Ctrl-C (SIGINT)", function()
   T.contains(err, "interrupted!")
 end)
 
+T.test("--safe refuses the methods that write files where the script says; the album index still works", function()
+  local dir = T.fixture_album()
+  local code = [[
+local a = assert(curator.open(arg[1]))
+local r = a:select{count = 2, iterations = 2, seed = 1}
+a.exclusions:add(a[1])
+print(#r.selection, #a.exclusions, r:favorite())
+for _, call in ipairs{
+  function() return r:export(arg[1] .. "/out") end,
+  function() return r:csv(arg[1] .. "/x.csv") end,
+  function() return r:report(arg[1] .. "/x.html") end,
+} do print(select(2, pcall(call))) end
+]]
+  local out, err, status = run({ "--safe", "-e", code, dir })
+  T.eq(status, 0, err)
+  T.contains(out, "2\t1\t")
+  T.contains(out, "run:export: writes files, which safe mode (--safe) does not allow")
+  T.contains(out, "run:csv: writes files, which safe mode (--safe) does not allow")
+  T.contains(out, "run:report: writes files, which safe mode (--safe) does not allow")
+  local listing = T.sh("ls " .. T.quote(dir))
+  T.ok(not listing:find("x.csv", 1, true) and not listing:find("x.html", 1, true) and not listing:find("out", 1, true),
+    "nothing was written: " .. listing)
+  -- Without --safe the same calls write.
+  out, err, status = run({ "-e", "local a = assert(curator.open(arg[1])); a:select{count = 2, iterations = 2, seed = 1}:csv(arg[1] .. '/x.csv')", dir })
+  T.eq(status, 0, err)
+  T.ok(T.sh("ls " .. T.quote(dir)):find("x.csv", 1, true), "the CSV was written")
+end)
+
 T.test("Ctrl-C (SIGINT) also interrupts a loop running inside a coroutine", function()
   -- -k: a process that ignores the interrupt is killed (status 137) instead of hanging the test.
   local function interrupted(code)
