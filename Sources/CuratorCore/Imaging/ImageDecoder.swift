@@ -178,6 +178,9 @@ public struct ImageDecoder: Sendable {
     /// bytes; RGB rows, `width * 3` bytes each, from the start) — the form
     /// for hot loops that reuse one buffer per thread.
     public func decode(path: [UInt8], into buffer: UnsafeMutableBufferPointer<UInt8>) throws(ImageDecodeError) -> DecodedSize {
+        // Loads libvips on first use with curator's tuning; when it cannot
+        // load, the shim reports CURATOR_THUMB_UNAVAILABLE below.
+        Libvips.start()
         guard buffer.count >= bufferCapacity, let base = buffer.baseAddress else {
             // A programming error, not bad input: still reported, never a crash.
             throw ImageDecodeError(path: path, reason: .system(code: EINVAL,
@@ -198,6 +201,7 @@ public struct ImageDecoder: Sendable {
     /// loader recognises it, its header reads, its size is within
     /// `pixelLimit` — and returns what the header states.
     public func probe(path: [UInt8]) throws(ImageDecodeError) -> ImageHeader {
+        Libvips.start()
         var info = curator_thumb_info()
         var message: UnsafeMutablePointer<CChar>? = nil
         let status = path.withCPath { curator_vips_probe($0, Int64(pixelLimit), &info, &message) }
