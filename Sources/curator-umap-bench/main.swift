@@ -72,6 +72,7 @@ let arguments = Array(CommandLine.arguments.dropFirst())
 let usage = """
 usage: curator-umap-bench layout DATA.f32 ROWS DIM OUT.f32 [--seed S] [--png FILE] [--exact-limit N]
        curator-umap-bench recall DATA.f32 ROWS DIM [--sample N] [--exact-limit N]
+       curator-umap-bench update DATA.f32 ROWS DIM [--new K]   (map ROWS-K rows, then add the last K)
        curator-umap-bench plot POINTS.f32 OUT.png|svg [--caption TEXT] [--demo-selection PICKS]
 """
 do {
@@ -100,6 +101,24 @@ do {
         if let png = option("--png", arguments) {
             try MapPlot(points: points, caption: "curator UMAP · \(rows) images").write(to: png)
         }
+    case "update":
+        // What an album that gained K images costs: the cached map of the
+        // others updated, against computing the whole map again.
+        guard arguments.count >= 4, let rows = Int(arguments[2]), let dim = Int(arguments[3]) else { print(usage); exit(2) }
+        let added = option("--new", arguments).flatMap(Int.init) ?? max(1, rows / 100)
+        guard added > 0, added < rows else { print(usage); exit(2) }
+        let matrix = try readMatrix(arguments[1], rows: rows, dimension: dim)
+        let before = EmbeddingMatrix(uninitializedRows: rows - added, dimension: dim)
+        before.storage.baseAddress!.update(from: matrix.storage.baseAddress!, count: (rows - added) * dim)
+        let ids = (0..<rows).map(Int64.init)
+        let t0 = Date(), c0 = cpuSeconds()
+        let cached = try MapLayout.compute(before, imageIDs: Array(ids.prefix(rows - added)))
+        let t1 = Date(), c1 = cpuSeconds()
+        let updated = try cached.updated(for: matrix, imageIDs: ids)
+        let t2 = Date(), c2 = cpuSeconds()
+        print("new_images=\(added)\nmethod=\(updated.method.rawValue)")
+        print(String(format: "full_seconds=%.3f\nfull_cpu_seconds=%.3f", t1.timeIntervalSince(t0), c1 - c0))
+        print(String(format: "update_seconds=%.3f\nupdate_cpu_seconds=%.3f", t2.timeIntervalSince(t1), c2 - c1))
     case "recall":
         guard arguments.count >= 4, let rows = Int(arguments[2]), let dim = Int(arguments[3]) else { print(usage); exit(2) }
         let matrix = try readMatrix(arguments[1], rows: rows, dimension: dim)

@@ -37,7 +37,7 @@ struct Curator: ParsableCommand {
     @Flag(name: .customShort("i"), help: "Enter the REPL after running the script or the -e code.")
     var interactive = false
 
-    @Flag(help: "Run untrusted code: no io, os.execute/remove/rename/exit/getenv, package.loadlib, file loading, binary chunks, debug, or r:export/csv/report (they write files).")
+    @Flag(help: "Run untrusted code: no io, os.execute/remove/rename/exit/getenv, package.loadlib, file loading, binary chunks, debug, or r:export/csv/report and m:plot (they write files).")
     var safe = false
 
     @Flag(name: .customLong("no-plugins"), help: "Start without loading plugins.")

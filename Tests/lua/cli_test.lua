@@ -137,6 +137,7 @@ for _, call in ipairs{
   function() return r:export(arg[1] .. "/out") end,
   function() return r:csv(arg[1] .. "/x.csv") end,
   function() return r:report(arg[1] .. "/x.html") end,
+  function() return a:map():plot(arg[1] .. "/x.png") end,
 } do print(select(2, pcall(call))) end
 ]]
   local out, err, status = run({ "--safe", "-e", code, dir })
@@ -145,8 +146,10 @@ for _, call in ipairs{
   T.contains(out, "run:export: writes files, which safe mode (--safe) does not allow")
   T.contains(out, "run:csv: writes files, which safe mode (--safe) does not allow")
   T.contains(out, "run:report: writes files, which safe mode (--safe) does not allow")
+  T.contains(out, "map:plot: writes files, which safe mode (--safe) does not allow")
   local listing = T.sh("ls " .. T.quote(dir))
-  T.ok(not listing:find("x.csv", 1, true) and not listing:find("x.html", 1, true) and not listing:find("out", 1, true),
+  T.ok(not listing:find("x.csv", 1, true) and not listing:find("x.html", 1, true) and not listing:find("out", 1, true)
+    and not listing:find("x.png", 1, true),
     "nothing was written: " .. listing)
   -- Without --safe the same calls write.
   out, err, status = run({ "-e", "local a = assert(curator.open(arg[1])); a:select{count = 2, iterations = 2, seed = 1}:csv(arg[1] .. '/x.csv')", dir })

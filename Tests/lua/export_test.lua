@@ -19,12 +19,7 @@ local function exists(path)
   return false
 end
 
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read = T.read
 
 T.test("export copies the selection and reports what it did", function()
   local a, r = selected(8, 3)

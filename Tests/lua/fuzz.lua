@@ -16,13 +16,14 @@ local other = assert(curator.open(other_dir, { embed = false }))
 -- One album with vectors, a run of it, and a (finished) sampler context.
 a:embed()
 local run = a:select { count = 2, iterations = 2, seed = 1 }
+local map = a:map()
 local ctx
 curator.register_sampler("fuzz_capture", function(c) ctx = c; return { c.candidates[1] } end)
 a:select { method = "fuzz_capture", count = 2, iterations = 1, seed = 1 }
 -- Methods that write files get a fresh path here instead of a random one.
 local out_dir = dir .. "/../fuzz-out"
 os.execute("mkdir -p '" .. out_dir .. "'")
-local writers = { export = true, csv = true, report = true }
+local writers = { export = true, csv = true, report = true, plot = true }
 local written = 0
 
 local function rss()
@@ -77,6 +78,7 @@ local instances = {
   Image = function() return ({ a[1], a[2], a[3], other[1] })[math.random(4)] end,
   ImageSet = function() return ({ a.exclusions, a.favorites, a:set(a[2]), other.favorites })[math.random(4)] end,
   Run = function() return run end,
+  Map = function() return map end,
   SamplerContext = function() return ctx end,
 }
 local members = {}

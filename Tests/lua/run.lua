@@ -71,6 +71,14 @@ function T.tempdir()
   return path
 end
 
+--- The whole contents of a file (raises when it cannot be read).
+function T.read(path)
+  local f = assert(io.open(path, "rb"))
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
 --- Quotes a word for the shell.
 function T.quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 

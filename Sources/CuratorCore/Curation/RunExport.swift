@@ -51,28 +51,25 @@ extension Album {
 
     /// Writes a self-contained HTML report of the run to `file`: thumbnails
     /// framed in tier colours, excluded images in red, the parameters, and a
-    /// map of the whole album.
+    /// map of the whole album (PhotoMapAI's when the album has one, else
+    /// curator's cached UMAP; `map: nil` leaves it out).
     public func writeReport(_ run: CurationRun, to file: String, overwrite: Bool = false,
+                            map: AlbumMapOptions? = AlbumMapOptions(source: .auto),
                             progress: (any ProgressSink)? = nil) throws {
         let decoder = ImageDecoder(thumbnailSize: 160)
-        let (points, source) = try mapPoints()
+        let path = Array(Self.absolutePath(file).utf8)
+        // Refuse before the map's minutes are spent, not after.
+        if !overwrite, FileManager.default.fileExists(atPath: String(decoding: path, as: UTF8.self)) {
+            throw ExportError.fileExists(ExportPath(bytes: path))
+        }
+        var (points, source): ([SIMD2<Float>], String) = ([], "")
+        if let map { (points, source) = try mapPoints(map, progress: progress) }
         let report = HTMLReport(summary: summary(of: run), entries: curationEntries(for: run), mapPoints: points,
                                 mapSource: source, title: "curator — \(name), run \(run.id)") { entry in
             guard let image = try? decoder.decode(path: entry.absolutePath) else { return nil }
             return try? ImageEncoder.jpeg(image, quality: 78)
         }
-        try report.write(to: Array(Self.absolutePath(file).utf8), overwrite: overwrite, progress: progress)
+        try report.write(to: path, overwrite: overwrite, progress: progress)
     }
 
-    /// A 2-D position for every image (by album position; NaN for images
-    /// without a vector) and where it came from.
-    public func mapPoints() throws -> (points: [SIMD2<Float>], source: String) {
-        let album = try matrix()
-        let projection = Projection2D.principalComponents(of: album.matrix, seed: 1)
-        var points = [SIMD2<Float>](repeating: SIMD2(.nan, .nan), count: images.count)
-        for (row, id) in album.imageIDs.enumerated() {
-            if let index = position(of: id), row < projection.points.count { points[index] = projection.points[row] }
-        }
-        return (points, "PCA of the \(album.embedder) embeddings")
-    }
 }

@@ -77,7 +77,7 @@ public final class NumpyArchive: @unchecked Sendable {
         guard direct else { return try array(key).floatMatrix() }
         let location = location(of: key)
         try NumpyArray.checkDataLength(member.uncompressedSize - header.dataOffset, header: header, location: location)
-        let matrix = EmbeddingMatrix(rows: header.shape[0], dimension: header.shape[1])
+        let matrix = EmbeddingMatrix(uninitializedRows: header.shape[0], dimension: header.shape[1])  // the read fills every byte or throws
         let head = ByteBlock(count: header.dataOffset)
         try directory.read(member, location: location, into: [
             UnsafeMutableRawBufferPointer(start: head.base, count: head.count),

@@ -73,7 +73,7 @@ public struct NumpyArray: Sendable {
         #endif
         guard direct else { return try NumpyArray(contentsOf: url).floatMatrix() }
         try checkDataLength(file.size - header.dataOffset, header: header, location: url.path)
-        let matrix = EmbeddingMatrix(rows: header.shape[0], dimension: header.shape[1])
+        let matrix = EmbeddingMatrix(uninitializedRows: header.shape[0], dimension: header.shape[1])  // the read fills every byte or throws
         try file.read(into: matrix.storage.baseAddress!, count: matrix.byteCount, at: header.dataOffset, what: "the array data")
         return matrix
     }
@@ -158,7 +158,7 @@ public struct NumpyArray: Sendable {
         guard dtype.isFloat else {
             throw wrongType("has dtype \(dtype); expected a float matrix (float16, float32 or float64)")
         }
-        let matrix = EmbeddingMatrix(rows: shape[0], dimension: shape[1])
+        let matrix = EmbeddingMatrix(uninitializedRows: shape[0], dimension: shape[1])  // copyFloats writes every element
         copyFloats(into: matrix.storage.baseAddress!)
         return matrix
     }

@@ -114,7 +114,10 @@ public struct HTMLReport {
         rows.append(("Iterations", String(summary.iterations)))
         rows.append(("Seed", summary.seed.map { String($0) } ?? "none"))
         rows.append(("Created", Self.timestamp(summary.created)))
-        if !mapPoints.isEmpty { rows.append(("Map", "\(mapSource), \(mapPoints.count) images")) }
+        if !mapPoints.isEmpty {
+            let placed = mapPoints.filter { $0.x.isFinite && $0.y.isFinite }.count
+            rows.append(("Map", "\(mapSource), \(placed) images"))
+        }
         for key in summary.parameters.keys.sorted() { rows.append((key, summary.parameters[key] ?? "")) }
         let body = rows.map { "<tr><th>\(htmlEscape($0.0))</th><td>\(htmlEscape($0.1))</td></tr>" }.joined(separator: "\n")
         return "<table class=\"parameters\">\n\(body)\n</table>"

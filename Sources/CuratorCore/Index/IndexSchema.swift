@@ -103,6 +103,23 @@ enum IndexSchema {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v4-map-layouts") { db in
+            // One cached map per embedder and parameter set: the newest
+            // replaces older ones and seeds their incremental update.
+            // `fingerprints` hold each row's vector hash, so an image whose
+            // vector changed is placed again rather than trusted.
+            try db.execute(sql: """
+                CREATE TABLE map_layout (
+                    key TEXT PRIMARY KEY,
+                    embedder TEXT NOT NULL,
+                    parameters TEXT NOT NULL,
+                    created REAL NOT NULL,
+                    layout BLOB NOT NULL,
+                    fingerprints BLOB NOT NULL
+                );
+                CREATE INDEX map_layout_by_parameters ON map_layout(embedder, parameters);
+                """)
+        }
         return migrator
     }
 }

@@ -15,9 +15,13 @@ public struct MapRaster: Sendable {
     public init(width: Int, height: Int, fill: SIMD3<UInt8>) {
         self.width = width
         self.height = height
-        var row = [UInt8](repeating: 255, count: width * 4)
-        for x in 0..<width { row[4 * x] = fill.x; row[4 * x + 1] = fill.y; row[4 * x + 2] = fill.z }
-        pixels = Array([[UInt8]](repeating: row, count: height).joined())
+        // One pattern word per pixel: flattening rows generically costs seconds in debug builds.
+        let pattern = UInt32(fill.x) | UInt32(fill.y) << 8 | UInt32(fill.z) << 16 | 0xFF00_0000
+        pixels = [UInt8](unsafeUninitializedCapacity: width * height * 4) { buffer, count in
+            let words = UnsafeMutableRawPointer(buffer.baseAddress!).bindMemory(to: UInt32.self, capacity: width * height)
+            words.initialize(repeating: pattern.littleEndian, count: width * height)
+            count = width * height * 4
+        }
     }
 
     /// The colour at pixel (x, y) as RGBA.

@@ -204,6 +204,29 @@ enum RunBindings {
         }
     }
 
+    /// r:report's `map=`: a source name, false for none, or a:map's options.
+    private static func reportMap(_ options: LuaOptions, call: LuaCall) throws -> AlbumMapOptions? {
+        let lua = call.lua
+        let type = options.pushValue("map")
+        defer { lua.pop() }
+        switch type {
+        case .nil: return AlbumMapOptions(source: .auto)
+        case .boolean: return lua.truthy(at: -1) ? AlbumMapOptions(source: .auto) : nil
+        case .string:
+            let name = lua.string(at: -1) ?? ""
+            guard let source = MapSource(rawValue: name) else {
+                throw call.failure("map must be one of \(MapSource.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")), false or a table (got \"\(name)\")")
+            }
+            return AlbumMapOptions(source: source)
+        case .table:
+            let nested = LuaOptions(call: call, table: lua.absolute(-1))
+            try nested.checkKeys(allowed: MapBindings.optionNames)
+            return try MapBindings.mapOptions(nested, call: call, defaultSource: .auto)
+        default:
+            throw call.failure("map must be a source name, false or a table of a:map options (got \(lua.typeName(at: -1)))")
+        }
+    }
+
     // MARK: Run
 
     private static func defineRun(_ host: CuratorHost, _ types: CuratorTypes, _ t: HostType<RunHandle>) {
@@ -299,12 +322,14 @@ enum RunBindings {
             try h.owner.album.writeCSV(h.run, to: file, overwrite: try options.boolean("overwrite") ?? false)
             return 0
         }
-        t.method("report", signature: "r:report(file [, {overwrite=false, progress=fn}])",
-                 summary: "Writes a self-contained HTML page: thumbnails in tier colours, parameters, a map of the album") { h, call in
+        t.method("report", signature: "r:report(file [, {overwrite=false, map=\"auto\"|\"umap\"|\"photomap\"|\"pca\"|false|{source=, n_neighbors=, min_dist=, seed=}, progress=fn}])",
+                 summary: "Writes a self-contained HTML page: thumbnails in tier colours, parameters, a map of the album (PhotoMapAI's if present, else the cached UMAP)") { h, call in
             try host.refuseFileWritingInSafeMode(call)
             let file = try call.string(1)
-            try AlbumBindings.withProgress(call, options: 2, allowed: ["overwrite", "progress"]) { options, sink in
-                try h.owner.album.writeReport(h.run, to: file, overwrite: try options.boolean("overwrite") ?? false, progress: sink)
+            try AlbumBindings.withProgress(call, options: 2, allowed: ["overwrite", "map", "progress"]) { options, sink in
+                let map = try reportMap(options, call: call)
+                try h.owner.album.writeReport(h.run, to: file, overwrite: try options.boolean("overwrite") ?? false,
+                                              map: map, progress: sink)
             }
             return 0
         }

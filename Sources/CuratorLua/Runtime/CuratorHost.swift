@@ -103,6 +103,7 @@ public final class CuratorHost {
         Extensions.install(in: self)
         types = AlbumBindings.install(in: self)
         runType = RunBindings.install(in: self, types: types)
+        MapBindings.install(in: self, types: types, runType: runType)
         lua.top = top
     }
 

@@ -1,0 +1,147 @@
+import CuratorCore
+import Foundation
+
+/// A map of an album as Lua holds it: the points are a snapshot, so a
+/// rescan does not move them under a script's feet (`a:map()` again does).
+public final class MapHandle {
+    /// The album the map is of.
+    public let owner: AlbumHandle
+    /// The points and where they came from.
+    public let map: AlbumMap
+
+    init(owner: AlbumHandle, map: AlbumMap) {
+        self.owner = owner
+        self.map = map
+    }
+}
+
+/// Binds the album map (issue #8): `a:map{...}` and the `Map` type with
+/// `m:xy`, `m:points` and `m:plot`.
+enum MapBindings {
+    static func install(in host: CuratorHost, types: CuratorTypes, runType: HostType<RunHandle>) {
+        let mapType = host.state.defineType(MapHandle.self, name: "Map", prefix: "map", variable: "m",
+                                            summary: "A 2-D map of an album's images (seeded UMAP, PhotoMapAI's, or PCA)")
+        defineAlbumMethod(types, mapType)
+        defineMap(host, types, mapType, runType)
+    }
+
+    /// The `a:map` options besides `progress`.
+    static let optionNames = ["source", "n_neighbors", "min_dist", "seed", "cache"]
+
+    /// Reads a:map's (or r:report's `map=`) options into core options.
+    static func mapOptions(_ options: LuaOptions, call: LuaCall, defaultSource: MapSource) throws -> AlbumMapOptions {
+        let sources = MapSource.allCases.map(\.rawValue)
+        let source = try options.choice("source", sources).flatMap(MapSource.init(rawValue:)) ?? defaultSource
+        var parameters = UMAPParameters()
+        if let k = try options.integer("n_neighbors") {
+            guard k >= 2, k <= 200 else { throw call.failure("n_neighbors must be an integer from 2 to 200 (got \(k))") }
+            parameters.nNeighbors = k
+        }
+        if let d = try options.number("min_dist") {
+            guard d >= 0, d <= parameters.spread else {
+                throw call.failure("min_dist must be a number from 0 to 1 (got \(LuaStack.format(number: d)))")
+            }
+            parameters.minDist = d
+        }
+        if let seed = try RunBindings.seed(options) { parameters.seed = seed }
+        return AlbumMapOptions(source: source, parameters: parameters, useCache: try options.boolean("cache") ?? true)
+    }
+
+    private static func defineAlbumMethod(_ types: CuratorTypes, _ mapType: HostType<MapHandle>) {
+        types.album.method("map",
+                           signature: "a:map([{source=\"umap\"|\"photomap\"|\"auto\"|\"pca\", n_neighbors=15, min_dist=0.05, seed=0, cache=true, progress=fn}]) -> Map",
+                           summary: "The album's 2-D map: a seeded UMAP cached in the index (updated, not redone, when images arrive), or PhotoMapAI's umap.npz",
+                           returns: "Map") { handle, call in
+            let map = try AlbumBindings.withProgress(call, options: 1, allowed: optionNames + ["progress"]) { options, sink in
+                sink.title = "Map"
+                return try handle.album.map(try mapOptions(options, call: call, defaultSource: .umap), progress: sink)
+            }
+            mapType.push(MapHandle(owner: handle, map: map), on: call.lua)
+            return 1
+        }
+    }
+
+    private static func defineMap(_ host: CuratorHost, _ types: CuratorTypes, _ t: HostType<MapHandle>, _ runType: HostType<RunHandle>) {
+        t.describe { h in
+            "<Map \(h.map.description): \(AlbumBindings.counted(h.map.count, "image"))\(h.map.cached ? ", cached" : "")>"
+        }
+        t.length(note: "#m — how many images the map places") { $0.map.count }
+        t.property("source", type: "string", summary: "\"umap\", \"photomap\" or \"pca\": where the points came from") { h, lua in
+            lua.push(h.map.source.rawValue)
+        }
+        t.property("method", type: "string", summary: "\"umap\" (computed whole), \"incremental\" (a cached map updated), \"photomap\"") { h, lua in
+            switch (h.map.source, h.map.layout.method) {
+            case (.pca, _): lua.push("pca")
+            case (_, .photoMap): lua.push("photomap")
+            case (_, .incremental): lua.push("incremental")
+            case (_, .umap): lua.push("umap")
+            }
+        }
+        t.property("cached", type: "boolean", summary: "Whether the layout came whole from the index") { h, lua in lua.push(h.map.cached) }
+        t.property("description", type: "string", summary: "What the map is, as reports caption it") { h, lua in lua.push(h.map.description) }
+        t.property("n_neighbors", type: "integer", summary: "The UMAP setting the map was made with") { h, lua in
+            lua.push(h.map.layout.parameters.nNeighbors)
+        }
+        t.property("min_dist", type: "number", summary: "The UMAP setting the map was made with") { h, lua in
+            lua.push(h.map.layout.parameters.minDist)
+        }
+        t.property("seed", type: "integer|string", summary: "The seed the map was made with") { h, lua in
+            RunBindings.push(seed: h.map.layout.parameters.seed, on: lua)
+        }
+        t.property("album", type: "Album", summary: "The album the map is of") { h, lua in types.album.push(h.owner, on: lua) }
+
+        t.method("xy", signature: "m:xy(img) -> x, y | nil, message",
+                 summary: "The image's point on the map (nil and why when the map does not place it)") { h, call in
+            guard call.count >= 1 else { throw call.typeError(1, expected: "Image, path or id") }
+            let id = try types.imageID(call, at: call.index(1), what: "bad argument #1", of: h.owner)
+            guard let p = h.map.point(of: id) else {
+                call.lua.pushNil()
+                call.lua.push("image #\(id) is not on the map (it has no \(h.map.embedder) vector, or arrived after the map was made)")
+                return 2
+            }
+            call.lua.push(Double(p.x))
+            call.lua.push(Double(p.y))
+            return 2
+        }
+        t.method("points", signature: "m:points() -> {{image=, x=, y=}, ...}",
+                 summary: "Every placed image with its point, in matrix order (for plugins that draw their own)") { h, call in
+            let lua = call.lua
+            let layout = h.map.layout
+            lua.newTable(array: layout.points.count)
+            for (i, (id, p)) in zip(layout.imageIDs, layout.points).enumerated() {
+                lua.newTable(record: 3)
+                types.push(image: id, of: h.owner, on: lua); lua.rawSet(-2, "image")
+                lua.push(Double(p.x)); lua.rawSet(-2, "x")
+                lua.push(Double(p.y)); lua.rawSet(-2, "y")
+                lua.rawSet(-2, index: i + 1)
+            }
+            return 1
+        }
+        t.method("plot", signature: "m:plot(file [, {run=r, highlight=img, size=1100, overwrite=false}])",
+                 summary: "Draws the map (PNG, or SVG for .svg): album grey, the run's selection by tier, excluded red, a legend") { h, call in
+            try host.refuseFileWritingInSafeMode(call)
+            let file = try call.string(1)
+            let options = try call.options(2, allowed: ["run", "highlight", "size", "overwrite"])
+            let lua = call.lua
+            var run: CurationRun?
+            if options.pushValue("run") != .nil {
+                guard let handle = runType.object(at: -1, in: lua) else {
+                    throw call.failure("run must be a Run (from a:select or a:run), got \(lua.typeName(at: -1))")
+                }
+                guard handle.owner === h.owner else { throw call.failure("run: the run belongs to another album") }
+                run = handle.run
+            }
+            lua.pop()
+            var highlight: Int64?
+            if options.pushValue("highlight") != .nil {
+                highlight = try types.imageID(call, at: -1, what: "highlight", of: h.owner)
+            }
+            lua.pop()
+            let size = try options.positiveInteger("size") ?? 1100
+            guard size >= 200, size <= 8000 else { throw call.failure("size must be from 200 to 8000 pixels (got \(size))") }
+            try h.owner.album.plot(h.map, to: file, run: run, highlight: highlight, size: size,
+                                   overwrite: try options.boolean("overwrite") ?? false)
+            return 0
+        }
+    }
+}
