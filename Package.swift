@@ -1,7 +1,8 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-/// BLAS comes from OpenBLAS on Linux and from Accelerate on Apple platforms.
+/// BLAS comes from OpenBLAS on Linux (opened with dlopen on first use, see
+/// Sources/CuratorCore/Linear/BLAS.swift) and from Accelerate on Apple platforms.
 let linuxOnly = TargetDependencyCondition.when(platforms: [.linux])
 
 let package = Package(
@@ -29,15 +30,18 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
 
         // Small C layers where Swift cannot go: Lua's longjmp-based errors and
-        // libvips' variadic API.
+        // libvips' variadic API. CVipsShims opens libvips with dlopen on first
+        // use and declares the API it needs itself (VipsAPI.h): depending on
+        // CVips would link libvips and its ~90 libraries into curator's start.
         .target(name: "CLuaShims", dependencies: ["CLua", "CReadline"]),
-        .target(name: "CVipsShims", dependencies: ["CVips"]),
+        .target(name: "CVipsShims"),
+        // Checks VipsAPI.h against the real libvips headers; built with the tests.
+        .target(name: "CVipsAPICheck", dependencies: ["CVips"]),
 
         .target(
             name: "CuratorCore",
             dependencies: [
                 "CVipsShims",
-                .target(name: "CBLAS", condition: linuxOnly),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]
@@ -84,7 +88,10 @@ let package = Package(
         .testTarget(
             name: "CuratorCoreTests",
             // CVipsShims: tests write their own images (PNG, JPEG, CMYK, 16-bit) with libvips.
-            dependencies: ["CuratorCore", "CVipsShims"],
+            // CVipsAPICheck, CBLAS: the declarations that replace libvips' and
+            // OpenBLAS's headers are checked against the installed ones.
+            dependencies: ["CuratorCore", "CVipsShims", "CVipsAPICheck",
+                           .target(name: "CBLAS", condition: linuxOnly)],
             resources: [.copy("Fixtures")]
         ),
     ]

@@ -231,6 +231,16 @@ int curator_load_chunk(lua_State *L, const char *buffer, size_t size, const char
 static atomic_int interrupt_flag = 0;
 static lua_State *volatile sigint_state = NULL;
 
+// Hooks are per thread in Lua: one set on the main state while it waits in
+// coroutine.resume never fires, so Ctrl-C could not stop a loop running in
+// a coroutine. The host's resume and wrap (below) keep the chain of
+// coroutines being resumed here, and an interrupt hooks every one of them.
+// Lua runs on one OS thread in curator, so one chain suffices; resumes
+// nested deeper than this (Lua itself stops at about 200) go untracked.
+#define CURATOR_MAX_RESUMED 256
+static lua_State *volatile resumed[CURATOR_MAX_RESUMED];
+static volatile sig_atomic_t resumed_depth = 0;
+
 static void stop_hook(lua_State *L, lua_Debug *ar) {
     (void)ar;
     lua_sethook(L, NULL, 0, 0);
@@ -241,6 +251,12 @@ void curator_request_interrupt(lua_State *L) {
     atomic_store(&interrupt_flag, 1);
     if (L != NULL) {
         lua_sethook(L, stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+        int depth = resumed_depth;
+        if (depth > CURATOR_MAX_RESUMED) depth = CURATOR_MAX_RESUMED;
+        for (int i = 0; i < depth; i++) {
+            lua_State *co = resumed[i];
+            if (co != NULL) lua_sethook(co, stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+        }
     }
 }
 
@@ -251,6 +267,101 @@ int curator_interrupt_requested(void) {
 void curator_clear_interrupt(lua_State *L) {
     atomic_store(&interrupt_flag, 0);
     if (L != NULL) lua_sethook(L, NULL, 0, 0);
+}
+
+// MARK: Coroutines that can be interrupted
+//
+// coroutine.resume and coroutine.wrap as lcorolib.c (Lua 5.4) has them, with
+// the coroutine pushed on the chain `resumed` while it runs.
+
+/// lua_resume with `co` on the chain of running coroutines.
+static int tracked_resume(lua_State *co, lua_State *from, int narg, int *nres) {
+    int depth = resumed_depth;
+    if (depth < CURATOR_MAX_RESUMED) resumed[depth] = co;
+    resumed_depth = depth + 1;
+    int status = lua_resume(co, from, narg, nres);
+    resumed_depth = depth;
+    // A hook the interrupt set on a coroutine that finished or yielded
+    // before reaching it must not fire when it is resumed later.
+    if (lua_gethook(co) == stop_hook) lua_sethook(co, NULL, 0, 0);
+    return status;
+}
+
+static int aux_resume(lua_State *L, lua_State *co, int narg) {
+    int nres;
+    if (!lua_checkstack(co, narg)) {
+        lua_pushliteral(L, "too many arguments to resume");
+        return -1;
+    }
+    lua_xmove(L, co, narg);
+    int status = tracked_resume(co, L, narg, &nres);
+    if (status == LUA_OK || status == LUA_YIELD) {
+        if (!lua_checkstack(L, nres + 1)) {
+            lua_pop(co, nres);
+            lua_pushliteral(L, "too many results to resume");
+            return -1;
+        }
+        lua_xmove(co, L, nres);
+        return nres;
+    }
+    lua_xmove(co, L, 1);  // the error message
+    return -1;
+}
+
+static int co_resume(lua_State *L) {
+    luaL_checktype(L, 1, LUA_TTHREAD);  // the stock message: "thread expected, got ..."
+    lua_State *co = lua_tothread(L, 1);
+    int r = aux_resume(L, co, lua_gettop(L) - 1);
+    if (r < 0) {
+        lua_pushboolean(L, 0);
+        lua_insert(L, -2);
+        return 2;
+    }
+    lua_pushboolean(L, 1);
+    lua_insert(L, -(r + 1));
+    return r + 1;
+}
+
+static int co_wrapped(lua_State *L) {
+    lua_State *co = lua_tothread(L, lua_upvalueindex(1));
+    int r = aux_resume(L, co, lua_gettop(L));
+    if (r < 0) {
+        int status = lua_status(co);
+        if (status != LUA_OK && status != LUA_YIELD) {  // an error in the coroutine
+#if LUA_VERSION_RELEASE_NUM >= 50406
+            status = lua_closethread(co, L);
+#else
+            status = lua_resetthread(co);
+#endif
+            lua_xmove(co, L, 1);
+        }
+        if (status != LUA_ERRMEM && lua_type(L, -1) == LUA_TSTRING) {
+            luaL_where(L, 1);
+            lua_insert(L, -2);
+            lua_concat(L, 2);
+        }
+        return lua_error(L);
+    }
+    return r;
+}
+
+static int co_wrap(lua_State *L) {
+    luaL_checktype(L, 1, LUA_TFUNCTION);
+    lua_State *co = lua_newthread(L);
+    lua_pushvalue(L, 1);
+    lua_xmove(L, co, 1);
+    lua_pushcclosure(L, co_wrapped, 1);
+    return 1;
+}
+
+void curator_install_coroutines(lua_State *L) {
+    if (lua_getglobal(L, "coroutine") == LUA_TTABLE) {
+        lua_pushcfunction(L, co_resume);
+        lua_setfield(L, -2, "resume");
+        lua_pushcfunction(L, co_wrap);
+        lua_setfield(L, -2, "wrap");
+    }
+    lua_pop(L, 1);
 }
 
 static void on_sigint(int sig) {

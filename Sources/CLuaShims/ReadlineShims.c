@@ -111,8 +111,9 @@ void curator_readline_setup(void (*fn)(const char *text)) {
     candidates_fn = fn;
     rl_readline_name = "curator";
     rl_catch_signals = 0;
-    // '.' and ':' are not breaks, so "a.exclusions:ad" is completed as one word.
-    static char breaks[] = " \t\n\"\\'`@$><=;|&{}()[],+-*/%^~#";
+    // '.', ':', '[' and ']' are not breaks, so "a.exclusions:ad" and
+    // "a[2].ca" are completed as one word (the completer handles an open '[').
+    static char breaks[] = " \t\n\"\\'`@$><=;|&{}(),+-*/%^~#";
     rl_basic_word_break_characters = breaks;
     rl_completer_word_break_characters = breaks;
     rl_attempted_completion_function = attempt_completion;

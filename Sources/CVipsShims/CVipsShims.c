@@ -1,5 +1,5 @@
 #include "CVipsShims.h"
-#include <vips/vips.h>
+#include "VipsAPI.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -7,25 +7,81 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/// libvips reports problems that it survives (bad tiles, odd ICC profiles) as
-/// GLib warnings on stderr; a command-line tool indexing thousands of files
-/// must not spray them. Real failures reach the caller through return values.
-static void ignore_log(const gchar *domain, GLogLevelFlags level, const gchar *message, gpointer data) {
-    (void)domain; (void)level; (void)message; (void)data;
-}
+// Every call below goes through the pointers VipsLoader.c resolved (see
+// VipsAPI.h): each public function first makes sure libvips is loaded.
+#define vips_init (curator_vips_api.vips_init)
+#define vips_concurrency_set (curator_vips_api.vips_concurrency_set)
+#define vips_cache_set_max (curator_vips_api.vips_cache_set_max)
+#define vips_thread_shutdown (curator_vips_api.vips_thread_shutdown)
+#define vips_error (curator_vips_api.vips_error)
+#define vips_error_buffer_copy (curator_vips_api.vips_error_buffer_copy)
+#define vips_error_clear (curator_vips_api.vips_error_clear)
+#define vips_foreign_find_load (curator_vips_api.vips_foreign_find_load)
+#define vips_enum_from_nick (curator_vips_api.vips_enum_from_nick)
+#define vips_interpretation_get_type (curator_vips_api.vips_interpretation_get_type)
+#define vips_image_new (curator_vips_api.vips_image_new)
+#define vips_image_new_from_file (curator_vips_api.vips_image_new_from_file)
+#define vips_image_new_from_memory (curator_vips_api.vips_image_new_from_memory)
+#define vips_image_new_from_buffer (curator_vips_api.vips_image_new_from_buffer)
+#define vips_image_get_width (curator_vips_api.vips_image_get_width)
+#define vips_image_get_height (curator_vips_api.vips_image_get_height)
+#define vips_image_get_bands (curator_vips_api.vips_image_get_bands)
+#define vips_image_get_format (curator_vips_api.vips_image_get_format)
+#define vips_image_get_interpretation (curator_vips_api.vips_image_get_interpretation)
+#define vips_image_guess_interpretation (curator_vips_api.vips_image_guess_interpretation)
+#define vips_image_get_orientation_swap (curator_vips_api.vips_image_get_orientation_swap)
+#define vips_image_get_typeof (curator_vips_api.vips_image_get_typeof)
+#define vips_image_get_string (curator_vips_api.vips_image_get_string)
+#define vips_image_set_int (curator_vips_api.vips_image_set_int)
+#define vips_image_hasalpha (curator_vips_api.vips_image_hasalpha)
+#define vips_image_write (curator_vips_api.vips_image_write)
+#define vips_image_write_to_file (curator_vips_api.vips_image_write_to_file)
+#define vips_image_write_to_memory (curator_vips_api.vips_image_write_to_memory)
+#define vips_image_copy_memory (curator_vips_api.vips_image_copy_memory)
+#define vips_object_local_array (curator_vips_api.vips_object_local_array)
+#define vips_area_unref (curator_vips_api.vips_area_unref)
+#define vips_array_double_new (curator_vips_api.vips_array_double_new)
+#define vips_array_double_newv (curator_vips_api.vips_array_double_newv)
+#define vips_array_int_newv (curator_vips_api.vips_array_int_newv)
+#define vips_interpolate_new (curator_vips_api.vips_interpolate_new)
+#define vips_thumbnail (curator_vips_api.vips_thumbnail)
+#define vips_colourspace (curator_vips_api.vips_colourspace)
+#define vips_colourspace_issupported (curator_vips_api.vips_colourspace_issupported)
+#define vips_cast_uchar (curator_vips_api.vips_cast_uchar)
+#define vips_copy (curator_vips_api.vips_copy)
+#define vips_extract_band (curator_vips_api.vips_extract_band)
+#define vips_flatten (curator_vips_api.vips_flatten)
+#define vips_bandjoin (curator_vips_api.vips_bandjoin)
+#define vips_bandjoin_const1 (curator_vips_api.vips_bandjoin_const1)
+#define vips_resize (curator_vips_api.vips_resize)
+#define vips_affine (curator_vips_api.vips_affine)
+#define vips_embed (curator_vips_api.vips_embed)
+#define vips_autorot (curator_vips_api.vips_autorot)
+#define vips_text (curator_vips_api.vips_text)
+#define vips_jpegsave_buffer (curator_vips_api.vips_jpegsave_buffer)
+#define vips_pngsave_buffer (curator_vips_api.vips_pngsave_buffer)
+#define g_object_unref (curator_vips_api.g_object_unref)
+#define g_free (curator_vips_api.g_free)
+#define g_log_set_handler (curator_vips_api.g_log_set_handler)
 
-int curator_vips_init(const char *argv0) {
-    int status = vips_init(argv0 ? argv0 : "curator");
-    g_log_set_handler("VIPS", G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE | G_LOG_LEVEL_INFO, ignore_log, NULL);
-    return status;
+/// For the functions that report through `char **error`: -1 with the load
+/// error when libvips is unavailable, else 0.
+static int unavailable(char **error) {
+    if (curator_vips_init() == 0) return 0;
+    if (error) *error = curator_vips_copy_load_error();
+    return -1;
 }
 
 void curator_vips_configure(int concurrency, int cache_operations) {
+    if (curator_vips_init() != 0) return;
     vips_concurrency_set(concurrency);
     vips_cache_set_max(cache_operations);
 }
 
 void curator_vips_thread_done(void) {
+    // A thread that never used libvips has nothing to free; and when libvips
+    // was never loaded, this must not be what loads it.
+    if (!curator_vips_loaded()) return;
     vips_thread_shutdown();
 }
 
@@ -72,7 +128,7 @@ static void loader_short_name(const char *loader, char out[32]) {
         if (n > m && strcmp(name + n - m, suffixes[i]) == 0) { n -= m; break; }
     }
     if (n > 31) n = 31;
-    for (size_t i = 0; i < n; i++) out[i] = (char)g_ascii_tolower(name[i]);
+    for (size_t i = 0; i < n; i++) out[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] - 'A' + 'a' : name[i]);
     out[n] = 0;
 }
 
@@ -133,7 +189,7 @@ static int to_srgb8(VipsImage **image) {
         double white[3] = { 255, 255, 255 };
         VipsArrayDouble *background = vips_array_double_new(white, colour);
         int failed = vips_flatten(in, &out, "background", background, "max_alpha", 255.0, NULL);
-        vips_area_unref(VIPS_AREA(background));
+        vips_area_unref((VipsArea *)background);
         STEP(failed);
         bands = colour;
     }
@@ -162,6 +218,7 @@ curator_thumb_status curator_vips_probe(const char *path, int64_t max_pixels,
                                         curator_thumb_info *info, char **error) {
     memset(info, 0, sizeof *info);
     if (error) *error = NULL;
+    if (unavailable(error)) return CURATOR_THUMB_UNAVAILABLE;
     curator_thumb_status status = check_file(path, info);
     if (status != CURATOR_THUMB_OK) return status;
 
@@ -230,6 +287,20 @@ curator_thumb_status curator_vips_thumbnail(const char *path, int size, int64_t 
     return CURATOR_THUMB_OK;
 }
 
+/// Wraps the caller's pixels (not copied) as an image of `interpretation`
+/// (-1: the one libvips picks for the band count and format). The
+/// interpretation is set through vips_copy, the API's way, since the shims
+/// do not see VipsImage's fields (VipsAPI.h). NULL on failure.
+static VipsImage *wrap_pixels(const void *pixels, size_t size, int width, int height, int bands,
+                              VipsBandFormat format, VipsInterpretation interpretation) {
+    VipsImage *memory = vips_image_new_from_memory(pixels, size, width, height, bands, format);
+    if (memory == NULL || interpretation < 0) return memory;
+    VipsImage *image = NULL;
+    int status = vips_copy(memory, &image, "interpretation", interpretation, NULL);
+    g_object_unref(memory);  // the copy holds its own reference
+    return status == 0 ? image : NULL;
+}
+
 static int save_image(VipsImage *image, const char *path, char **error) {
     if (vips_image_write_to_file(image, path, NULL)) {
         set_error(error);
@@ -241,14 +312,15 @@ static int save_image(VipsImage *image, const char *path, char **error) {
 int curator_vips_save_u8(const char *path, const unsigned char *pixels, int width, int height,
                          int bands, const char *interpretation, int orientation, char **error) {
     if (error) *error = NULL;
-    VipsImage *image = vips_image_new_from_memory(pixels, (size_t)width * height * bands,
-                                                  width, height, bands, VIPS_FORMAT_UCHAR);
-    if (image == NULL) { set_error(error); return -1; }
+    if (unavailable(error)) return -1;
+    int value = -1;
     if (interpretation != NULL) {
-        int value = vips_enum_from_nick("curator", VIPS_TYPE_INTERPRETATION, interpretation);
-        if (value < 0) { g_object_unref(image); set_error(error); return -1; }
-        image->Type = (VipsInterpretation)value;
+        value = vips_enum_from_nick("curator", vips_interpretation_get_type(), interpretation);
+        if (value < 0) { set_error(error); return -1; }
     }
+    VipsImage *image = wrap_pixels(pixels, (size_t)width * height * bands, width, height, bands,
+                                   VIPS_FORMAT_UCHAR, value);
+    if (image == NULL) { set_error(error); return -1; }
     if (orientation > 0) vips_image_set_int(image, VIPS_META_ORIENTATION, orientation);
     int status = save_image(image, path, error);
     g_object_unref(image);
@@ -258,13 +330,13 @@ int curator_vips_save_u8(const char *path, const unsigned char *pixels, int widt
 int curator_vips_encode_jpeg(const unsigned char *pixels, int width, int height, int bands, int quality,
                              unsigned char **out, size_t *length, char **error) {
     if (error) *error = NULL;
-    VipsImage *image = vips_image_new_from_memory(pixels, (size_t)width * height * bands,
-                                                  width, height, bands, VIPS_FORMAT_UCHAR);
+    if (unavailable(error)) return -1;
+    VipsImage *image = wrap_pixels(pixels, (size_t)width * height * bands, width, height, bands, VIPS_FORMAT_UCHAR,
+                                   bands >= 3 ? VIPS_INTERPRETATION_sRGB : VIPS_INTERPRETATION_B_W);
     if (image == NULL) { set_error(error); return -1; }
-    image->Type = bands >= 3 ? VIPS_INTERPRETATION_sRGB : VIPS_INTERPRETATION_B_W;
     void *buffer = NULL;
     size_t size = 0;
-    int status = vips_jpegsave_buffer(image, &buffer, &size, "Q", quality, "strip", TRUE, NULL);
+    int status = vips_jpegsave_buffer(image, &buffer, &size, "Q", quality, "strip", 1, NULL);
     g_object_unref(image);
     if (status != 0) { set_error(error); return -1; }
     *out = buffer;
@@ -272,15 +344,18 @@ int curator_vips_encode_jpeg(const unsigned char *pixels, int width, int height,
     return 0;
 }
 
-void curator_vips_free(void *buffer) { g_free(buffer); }
+void curator_vips_free(void *buffer) {
+    // Buffers come from libvips, so it is loaded whenever one is not NULL.
+    if (buffer != NULL) g_free(buffer);
+}
 
 int curator_vips_save_u16(const char *path, const uint16_t *pixels, int width, int height,
                           int bands, char **error) {
     if (error) *error = NULL;
-    VipsImage *image = vips_image_new_from_memory(pixels, (size_t)width * height * bands * 2,
-                                                  width, height, bands, VIPS_FORMAT_USHORT);
+    if (unavailable(error)) return -1;
+    VipsImage *image = wrap_pixels(pixels, (size_t)width * height * bands * 2, width, height, bands, VIPS_FORMAT_USHORT,
+                                   bands >= 3 ? VIPS_INTERPRETATION_RGB16 : VIPS_INTERPRETATION_GREY16);
     if (image == NULL) { set_error(error); return -1; }
-    image->Type = bands >= 3 ? VIPS_INTERPRETATION_RGB16 : VIPS_INTERPRETATION_GREY16;
     int status = save_image(image, path, error);
     g_object_unref(image);
     return status;
@@ -304,7 +379,7 @@ static int curator_clip_to_rgb8(VipsObject *context, VipsImage *in, VipsImage **
     VipsImage **t = (VipsImage **) vips_object_local_array(context, 6);
     VipsImage *x = in;
     VipsInterpretation interpretation = vips_image_guess_interpretation(x);
-    if (interpretation != VIPS_INTERPRETATION_sRGB || x->BandFmt != VIPS_FORMAT_UCHAR) {
+    if (interpretation != VIPS_INTERPRETATION_sRGB || vips_image_get_format(x) != VIPS_FORMAT_UCHAR) {
         // Greyscale, 16-bit, CMYK (through an ICC profile), Lab, scRGB...
         if (vips_colourspace(x, &t[0], VIPS_INTERPRETATION_sRGB, NULL) == 0) {
             x = t[0];
@@ -313,31 +388,31 @@ static int curator_clip_to_rgb8(VipsObject *context, VipsImage *in, VipsImage **
             // numbers and treat the first bands as RGB or grey below.
             vips_error_clear();
         }
-        if (x->BandFmt != VIPS_FORMAT_UCHAR) {
+        if (vips_image_get_format(x) != VIPS_FORMAT_UCHAR) {
             if (vips_cast_uchar(x, &t[1], NULL)) return -1;
             x = t[1];
         }
     }
-    if (vips_image_hasalpha(x) || x->Bands == 2 || x->Bands == 4) {
+    if (vips_image_hasalpha(x) || vips_image_get_bands(x) == 2 || vips_image_get_bands(x) == 4) {
         VipsArrayDouble *white = vips_array_double_newv(1, 255.0);
         int status = vips_flatten(x, &t[2], "background", white, "max_alpha", 255.0, NULL);
-        vips_area_unref(VIPS_AREA(white));
+        vips_area_unref((VipsArea *)white);
         if (status) return -1;
         x = t[2];
-        if (x->BandFmt != VIPS_FORMAT_UCHAR) {
+        if (vips_image_get_format(x) != VIPS_FORMAT_UCHAR) {
             if (vips_cast_uchar(x, &t[3], NULL)) return -1;
             x = t[3];
         }
     }
-    if (x->Bands == 1) {
+    if (vips_image_get_bands(x) == 1) {
         VipsImage *copies[3] = {x, x, x};
         if (vips_bandjoin(copies, &t[4], 3, NULL)) return -1;
         x = t[4];
-    } else if (x->Bands > 3) {
+    } else if (vips_image_get_bands(x) > 3) {
         if (vips_extract_band(x, &t[5], 0, "n", 3, NULL)) return -1;
         x = t[5];
-    } else if (x->Bands != 3) {
-        vips_error("curator", "%d-band image cannot be read as RGB", x->Bands);
+    } else if (vips_image_get_bands(x) != 3) {
+        vips_error("curator", "%d-band image cannot be read as RGB", vips_image_get_bands(x));
         return -1;
     }
     *out = x;
@@ -353,17 +428,17 @@ static int curator_clip_to_rgb8(VipsObject *context, VipsImage *in, VipsImage **
 static int curator_clip_resize(VipsObject *context, VipsImage *in, VipsImage **out, int width, int height, int resample) {
     VipsImage **t = (VipsImage **) vips_object_local_array(context, 3);
     VipsImage *x = in;
-    double hscale = (double) width / x->Xsize;
-    double vscale = (double) height / x->Ysize;
+    double hscale = (double) width / vips_image_get_width(x);
+    double vscale = (double) height / vips_image_get_height(x);
     if (hscale < 1.0 || vscale < 1.0) {
         // Shrink the shrinking axes only; the others stay (scale 1 is exact).
         double hs = hscale < 1.0 ? hscale : 1.0, vs = vscale < 1.0 ? vscale : 1.0;
         if (vips_resize(x, &t[0], hs, "vscale", vs, "kernel", curator_clip_kernel(resample), "gap", 0.0, NULL)) return -1;
         x = t[0];
-        hscale = (double) width / x->Xsize;
-        vscale = (double) height / x->Ysize;
+        hscale = (double) width / vips_image_get_width(x);
+        vscale = (double) height / vips_image_get_height(x);
     }
-    if (x->Xsize != width || x->Ysize != height) {
+    if (vips_image_get_width(x) != width || vips_image_get_height(x) != height) {
         const char *name = resample == CURATOR_CLIP_NEAREST ? "nearest" : resample == CURATOR_CLIP_BILINEAR ? "bilinear" : "bicubic";
         VipsInterpolate *interpolate = vips_interpolate_new(name);
         if (!interpolate) return -1;
@@ -372,7 +447,7 @@ static int curator_clip_resize(VipsObject *context, VipsImage *in, VipsImage **o
                                  "interpolate", interpolate,
                                  "idx", 0.5 - 0.5 / hscale, "idy", 0.5 - 0.5 / vscale,
                                  "oarea", area, "extend", VIPS_EXTEND_COPY, NULL);
-        vips_area_unref(VIPS_AREA(area));
+        vips_area_unref((VipsArea *)area);
         g_object_unref(interpolate);
         if (status) return -1;
         x = t[1];
@@ -390,7 +465,9 @@ static int curator_clip_crop_offset(int size, int crop) {
 int curator_clip_load_rgb(const char *path, int shortest_edge, int resize_width, int resize_height,
                           int crop_width, int crop_height, int resample, double shrink_margin,
                           unsigned char *out, char **error) {
-    VipsObject *context = VIPS_OBJECT(vips_image_new());
+    if (error) *error = NULL;
+    if (unavailable(error)) return -1;
+    VipsObject *context = (VipsObject *)vips_image_new();
     VipsImage **t = (VipsImage **) vips_object_local_array(context, 10);
     int status = -1;
 
@@ -436,7 +513,7 @@ int curator_clip_load_rgb(const char *path, int shortest_edge, int resize_width,
     VipsImage *rgb;
     if (curator_clip_to_rgb8(context, x, &rgb)) goto done;
     if (curator_clip_resize(context, rgb, &x, stored_width, stored_height, resample)) goto done;
-    if (x->Xsize != stored_width || x->Ysize != stored_height) {
+    if (vips_image_get_width(x) != stored_width || vips_image_get_height(x) != stored_height) {
         // Rounding in the resizer: pad or trim the last row/column to the exact size.
         if (vips_embed(x, &t[3], 0, 0, stored_width, stored_height, "extend", VIPS_EXTEND_COPY, NULL)) goto done;
         x = t[3];
@@ -444,7 +521,7 @@ int curator_clip_load_rgb(const char *path, int shortest_edge, int resize_width,
     if (!(t[4] = vips_image_copy_memory(x))) goto done;
     if (vips_autorot(t[4], &t[5], NULL)) goto done;
     x = t[5];
-    if (vips_embed(x, &t[6], curator_clip_crop_offset(x->Xsize, crop_width), curator_clip_crop_offset(x->Ysize, crop_height),
+    if (vips_embed(x, &t[6], curator_clip_crop_offset(vips_image_get_width(x), crop_width), curator_clip_crop_offset(vips_image_get_height(x), crop_height),
                    crop_width, crop_height, "extend", VIPS_EXTEND_BLACK, NULL)) goto done;
     size_t size = 0;
     void *pixels = vips_image_write_to_memory(t[6], &size);
@@ -475,10 +552,10 @@ static int curator_map_fail(char **error) {
 
 int curator_map_png_encode(const unsigned char *rgba, int width, int height, int compression,
                            void **out, size_t *length, char **error) {
-    VipsImage *image = vips_image_new_from_memory(rgba, (size_t)width * (size_t)height * 4,
-                                                  width, height, 4, VIPS_FORMAT_UCHAR);
+    if (unavailable(error)) return -1;
+    VipsImage *image = wrap_pixels(rgba, (size_t)width * (size_t)height * 4, width, height, 4,
+                                   VIPS_FORMAT_UCHAR, VIPS_INTERPRETATION_sRGB);
     if (image == NULL) return curator_map_fail(error);
-    image->Type = VIPS_INTERPRETATION_sRGB;
     int status = vips_pngsave_buffer(image, out, length, "compression", compression, NULL);
     g_object_unref(image);
     return status == 0 ? 0 : curator_map_fail(error);
@@ -486,6 +563,7 @@ int curator_map_png_encode(const unsigned char *rgba, int width, int height, int
 
 int curator_map_decode_rgba(const void *data, size_t length, unsigned char **rgba,
                             int *width, int *height, char **error) {
+    if (unavailable(error)) return -1;
     VipsImage *image = vips_image_new_from_buffer(data, length, "", NULL);
     if (image == NULL) return curator_map_fail(error);
     VipsImage *srgb = NULL;
@@ -516,6 +594,7 @@ int curator_map_decode_rgba(const void *data, size_t length, unsigned char **rgb
 
 int curator_map_text_mask(const char *text, const char *font, int dpi,
                           unsigned char **mask, int *width, int *height, char **error) {
+    if (unavailable(error)) return -1;
     VipsImage *image = NULL;
     if (vips_text(&image, text, "font", font, "dpi", dpi, NULL) != 0) return curator_map_fail(error);
     size_t size = 0;
@@ -529,5 +608,5 @@ int curator_map_text_mask(const char *text, const char *font, int dpi,
 }
 
 void curator_map_free(void *buffer) {
-    g_free(buffer);
+    if (buffer != NULL) g_free(buffer);
 }

@@ -91,7 +91,7 @@ struct LibraryBindings {
         libraries.identity { LuaIdentity(id: $0.serial) }
         libraries.describe { "<Library: \($0.order.count) books>" }
         libraries.length(note: "#lib — number of books") { $0.order.count }
-        libraries.elements(note: "lib[i] — the i-th book") { library, i, lua in
+        libraries.elements(note: "lib[i] — the i-th book", elementType: "Book") { library, i, lua in
             guard i >= 1, i <= library.order.count else { return false }
             books.push(BookHandle(library: library, id: library.order[i - 1]), on: lua)
             return true

@@ -126,6 +126,73 @@ T.test("a runaway loop is interrupted by Ctrl-C (SIGINT)", function()
   T.contains(err, "interrupted!")
 end)
 
+T.test("--safe refuses the methods that write files where the script says; the album index still works", function()
+  local dir = T.fixture_album()
+  local code = [[
+local a = assert(curator.open(arg[1]))
+local r = a:select{count = 2, iterations = 2, seed = 1}
+a.exclusions:add(a[1])
+print(#r.selection, #a.exclusions, r:favorite())
+for _, call in ipairs{
+  function() return r:export(arg[1] .. "/out") end,
+  function() return r:csv(arg[1] .. "/x.csv") end,
+  function() return r:report(arg[1] .. "/x.html") end,
+  function() return a:map():plot(arg[1] .. "/x.png") end,
+} do print(select(2, pcall(call))) end
+]]
+  local out, err, status = run({ "--safe", "-e", code, dir })
+  T.eq(status, 0, err)
+  T.contains(out, "2\t1\t")
+  T.contains(out, "run:export: writes files, which safe mode (--safe) does not allow")
+  T.contains(out, "run:csv: writes files, which safe mode (--safe) does not allow")
+  T.contains(out, "run:report: writes files, which safe mode (--safe) does not allow")
+  T.contains(out, "map:plot: writes files, which safe mode (--safe) does not allow")
+  local listing = T.sh("ls " .. T.quote(dir))
+  T.ok(not listing:find("x.csv", 1, true) and not listing:find("x.html", 1, true) and not listing:find("out", 1, true)
+    and not listing:find("x.png", 1, true),
+    "nothing was written: " .. listing)
+  -- Without --safe the same calls write.
+  out, err, status = run({ "-e", "local a = assert(curator.open(arg[1])); a:select{count = 2, iterations = 2, seed = 1}:csv(arg[1] .. '/x.csv')", dir })
+  T.eq(status, 0, err)
+  T.ok(T.sh("ls " .. T.quote(dir)):find("x.csv", 1, true), "the CSV was written")
+end)
+
+T.test("Ctrl-C (SIGINT) also interrupts a loop running inside a coroutine", function()
+  -- -k: a process that ignores the interrupt is killed (status 137) instead of hanging the test.
+  local function interrupted(code)
+    return T.sh("CURATOR_PLUGIN_PATH= timeout -k 5 --preserve-status -s INT 0.5 " .. T.quote(T.curator)
+      .. " --no-plugins -e " .. T.quote(code))
+  end
+  for _, code in ipairs({
+    "coroutine.wrap(function() while true do end end)()",
+    "print(coroutine.resume(coroutine.create(function() while true do end end)))",
+    -- nested, and the interrupted resume's caller keeps looping: it is interrupted too
+    "local inner = coroutine.wrap(function() while true do end end)\n"
+      .. "while true do coroutine.resume(coroutine.create(function() inner() end)) end",
+  }) do
+    local out, err, status = interrupted(code)
+    T.eq(status, 1, code .. "\n" .. err)
+    T.contains(err, "interrupted!", code)
+  end
+  -- Coroutines still work as before: values through resume/yield, errors, wrap's error position.
+  local out, err, status = run({ "-e", [[
+local co = coroutine.create(function(a, b) local c = coroutine.yield(a + b); return c * 2 end)
+print(coroutine.resume(co, 1, 2))
+print(coroutine.resume(co, 10))
+print(coroutine.resume(co))
+print(coroutine.resume(coroutine.create(function() error("boom") end)))
+print(pcall(coroutine.wrap(function() error("wrapped") end)))
+print(pcall(coroutine.resume, 42))
+local gen = coroutine.wrap(function() for i = 1, 3 do coroutine.yield(i) end end)
+print(gen(), gen(), gen())
+]] })
+  T.eq(status, 0, err)
+  T.eq(out, table.concat({
+    "true\t3", "true\t20", "false\tcannot resume dead coroutine",
+    "false\t(command line):5: boom", "false\t(command line):6: wrapped",
+    "false\tbad argument #1 to 'coroutine.resume' (thread expected, got number)", "1\t2\t3", "" }, "\n"))
+end)
+
 T.test("plugins load from $CURATOR_PLUGIN_PATH; a broken one is reported and the rest load", function()
   local dir = T.tempdir()
   write(dir .. "/good.lua", [[
@@ -184,4 +251,17 @@ T.test("the album of the issue's example works from the command line", function(
   local out, err, code = run({ "-e", "print(#curator.open(arg[1], {embed=false}))", dir })
   T.eq(code, 0, err)
   T.eq(out, "4\n")
+end)
+
+T.test("the quick command-line parse and ArgumentParser's give the same command", function()
+  -- Repeating a flag takes ArgumentParser's path.
+  local probe = "print(#arg, arg[0], io ~= nil, ...)"
+  local quick = { "--safe", "-e", probe, "a", "-b" }
+  local parsed = { "--safe", "--safe", "-e", probe, "a", "-b" }
+  local out1, err1, code1 = run(quick)
+  local out2, err2, code2 = run(parsed)
+  T.eq(code1, 0, err1)
+  T.eq(code2, 0, err2)
+  T.eq(out1, "2\t-e\tfalse\ta\t-b\n")
+  T.eq(out2, out1)
 end)

@@ -145,6 +145,10 @@ T.test("terminal: banner, prompts, multi-line input, completion, Ctrl-C, history
     tmux:wait("a.exclusions:add")
     tmux:type("(a[1]) .. ' added'"); tmux:keys("Enter")
     tmux:wait('"1 added"')
+    -- ...also after an index expression: a[i] is an Image (from the catalog).
+    tmux:type("a[2].capt"); tmux:keys("Tab")
+    tmux:wait("a[2].caption")
+    tmux:keys("C-u")
     tmux:type("twi"); tmux:keys("Tab")
     tmux:wait("twice")
     tmux:keys("C-u")

@@ -92,6 +92,12 @@ int curator_interrupt_requested(void);
 /// Clears a pending interrupt request and removes the hook.
 void curator_clear_interrupt(lua_State *L);
 
+/// Replaces `coroutine.resume` and `coroutine.wrap` with versions that
+/// behave the same and also let an interrupt reach the coroutines being
+/// resumed (a hook on the main state alone never fires while it waits in
+/// resume), so Ctrl-C stops a loop running inside a coroutine.
+void curator_install_coroutines(lua_State *L);
+
 /// Installs a SIGINT handler that requests an interrupt of `L` (NULL restores
 /// the default handler).
 void curator_install_sigint(lua_State *L);

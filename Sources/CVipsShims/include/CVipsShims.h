@@ -4,9 +4,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/// Starts libvips once per process; returns 0 on success. Also silences
-/// libvips' warnings on stderr (failures are reported through return values).
-int curator_vips_init(const char *argv0);
+/// Loads libvips and starts it, once per process (safe from several
+/// threads). libvips is not linked into curator but opened with dlopen here
+/// (libvips.so.42, libvips.42.dylib on macOS, or the file $CURATOR_LIBVIPS
+/// names), so that programs which never touch an image do not pay for
+/// loading it. Also silences libvips' warnings on stderr (failures are
+/// reported through return values). Returns 0, or -1 when libvips cannot be
+/// loaded or started; `curator_vips_load_error` then says why.
+///
+/// Every other function here starts libvips itself when needed and fails
+/// (with that same message) when it cannot.
+int curator_vips_init(void);
+
+/// Why libvips is unavailable, naming the library and what the dynamic
+/// linker said (a static string), or NULL when it runs. Loads it first if
+/// nothing did yet.
+const char *curator_vips_load_error(void);
 
 /// Tunes libvips for callers that parallelise across images themselves:
 /// `concurrency` worker threads per pipeline (1 = evaluate in the calling
@@ -33,6 +46,7 @@ typedef enum {
     CURATOR_THUMB_DECODE_FAILED = 8,    ///< pixels truncated or corrupt
     CURATOR_THUMB_IO = 9,               ///< another open/stat error, e.g. ELOOP (see `os_error`)
     CURATOR_THUMB_BUFFER = 10,          ///< the caller's buffer is smaller than size*size*3
+    CURATOR_THUMB_UNAVAILABLE = 11,     ///< libvips cannot be loaded (see `curator_vips_load_error`)
 } curator_thumb_status;
 
 /// What `curator_vips_thumbnail` reports besides the pixels.

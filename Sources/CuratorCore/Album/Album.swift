@@ -245,6 +245,17 @@ public final class Album: @unchecked Sendable {
             lastEmbedReport = report
             return report
         }
+        if active == "pixels" || active == "clip" {
+            // Both decode images through libvips (CLIP computes with BLAS);
+            // without them every image would be recorded as failed until
+            // its file changes.
+            do {
+                try Libvips.require()
+                if active == "clip" { try BLAS.require() }
+            } catch {
+                throw IndexError.embedderUnavailable(name: active, reason: error.description)
+            }
+        }
         let report: EmbedReport
         switch active {
         case "photomap": report = try PhotoMapEmbedder().embed(album: self, progress: progress)
@@ -263,6 +274,9 @@ public final class Album: @unchecked Sendable {
     public func matrix() throws -> AlbumMatrix {
         if let cachedMatrix { return cachedMatrix }
         guard let embedder else { throw IndexError.noEmbeddings(album: name) }
+        // Everything computed from the matrix (selections, maps, duplicates)
+        // goes through BLAS: say so here if it cannot be loaded.
+        if let reason = BLAS.unavailableReason { throw IndexError.libraryUnavailable(purpose: "compute", reason: reason) }
         let loaded = try store.matrix(embedder: embedder)
         guard loaded.matrix.rows > 0 else { throw IndexError.noEmbeddings(album: name) }
         cachedMatrix = loaded

@@ -64,6 +64,10 @@ struct AlbumScanner {
             }
         }
         removed += known[k...].map(\.id)
+        // Without libvips every file would be recorded as unreadable (and
+        // images already indexed dropped): fail the scan instead, before
+        // anything is written.
+        if !work.isEmpty, let reason = Libvips.unavailableReason { throw IndexError.libraryUnavailable(purpose: "read images", reason: reason) }
 
         try database.pool.write { db in
             for chunk in removed.chunked(into: 500) {

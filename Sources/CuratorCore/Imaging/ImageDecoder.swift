@@ -91,6 +91,9 @@ public struct ImageDecodeError: Error, Sendable, Equatable, CustomStringConverti
         case corrupt(format: String)
         /// Another operating-system error (errno and its text), e.g. a symlink loop.
         case system(code: Int32, message: String)
+        /// libvips itself cannot be loaded: nothing can be decoded (the
+        /// message names the library and what the dynamic linker said).
+        case decoderUnavailable(String)
 
         public var description: String {
             switch self {
@@ -104,6 +107,7 @@ public struct ImageDecodeError: Error, Sendable, Equatable, CustomStringConverti
             case let .unreadableHeader(format): return "unreadable \(format) header"
             case let .corrupt(format): return "truncated or corrupt \(format)"
             case let .system(code, message): return "\(message) (errno \(code))"
+            case let .decoderUnavailable(message): return message
             }
         }
     }
@@ -174,6 +178,8 @@ public struct ImageDecoder: Sendable {
     /// bytes; RGB rows, `width * 3` bytes each, from the start) — the form
     /// for hot loops that reuse one buffer per thread.
     public func decode(path: [UInt8], into buffer: UnsafeMutableBufferPointer<UInt8>) throws(ImageDecodeError) -> DecodedSize {
+        // Loads libvips on first use with curator's tuning; when it cannot
+        // load, the shim reports CURATOR_THUMB_UNAVAILABLE below.
         Libvips.start()
         guard buffer.count >= bufferCapacity, let base = buffer.baseAddress else {
             // A programming error, not bad input: still reported, never a crash.
@@ -226,6 +232,9 @@ public struct ImageDecoder: Sendable {
         case CURATOR_THUMB_DECODE_FAILED: reason = .corrupt(format: format)
         case CURATOR_THUMB_BUFFER:
             reason = .system(code: EINVAL, message: "thumbnail larger than its buffer")
+        case CURATOR_THUMB_UNAVAILABLE:
+            reason = .decoderUnavailable(Libvips.unavailableReason ?? "libvips is unavailable")
+            throw ImageDecodeError(path: path, reason: reason)
         default:
             reason = .system(code: info.os_error, message: String(cString: strerror(info.os_error)))
         }
@@ -257,20 +266,38 @@ public struct ImageDecoder: Sendable {
     }
 }
 
-/// Starts libvips once per process, tuned for callers that parallelise
-/// across images: libvips' own worker pool is set to one thread and its
-/// operation cache is off (each file is read once; a cache would only hold
-/// file handles and decoded tiles).
+/// Loads and starts libvips once per process, tuned for callers that
+/// parallelise across images: libvips' own worker pool is set to one thread
+/// and its operation cache is off (each file is read once; a cache would only
+/// hold file handles and decoded tiles).
+///
+/// libvips is not linked into curator: it is opened with dlopen the first
+/// time an image is probed, decoded or encoded, because loading it and the
+/// ~90 libraries it depends on at process start was most of curator's
+/// start-up time. Every decoding path starts it through here (the C shims
+/// also start it themselves when called first).
 public enum Libvips {
     private static let started: Bool = {
-        let ok = curator_vips_init("curator") == 0
+        guard curator_vips_init() == 0 else { return false }
         curator_vips_configure(1, 0)
-        return ok
+        return true
     }()
 
-    /// Starts libvips if it is not running yet; returns whether it started.
+    /// Starts libvips if it is not running yet; returns whether it runs.
     @discardableResult
     public static func start() -> Bool { started }
+
+    /// Starts libvips, or throws why it cannot be used — for operations that
+    /// would otherwise record every image as unreadable.
+    public static func require() throws(LibraryUnavailable) {
+        if !start() { throw LibraryUnavailable(description: unavailableReason ?? "libvips is unavailable") }
+    }
+
+    /// Why libvips cannot be used (naming the library), or nil when it runs.
+    public static var unavailableReason: String? {
+        guard !start(), let message = curator_vips_load_error() else { return nil }
+        return String(cString: message)
+    }
 
     /// Overrides the tuning `start` applies: libvips' threads per pipeline
     /// and the number of operations its cache keeps (for measurements).

@@ -20,6 +20,10 @@ public enum IndexError: Error, CustomStringConvertible, Sendable {
     case modelMismatch(embedder: String, stored: String, got: String)
     /// The album has no embeddings to work with.
     case noEmbeddings(album: String)
+    /// A library curator opens on first use (libvips, OpenBLAS) cannot be
+    /// loaded, so the work (`purpose`: "read images", "compute") cannot
+    /// start; the reason names the library.
+    case libraryUnavailable(purpose: String, reason: String)
 
     public var description: String {
         switch self {
@@ -41,6 +45,8 @@ public enum IndexError: Error, CustomStringConvertible, Sendable {
             return "embedder '\(embedder)': the index holds vectors of model \(stored), not \(got); they cannot be mixed"
         case .noEmbeddings(let album):
             return "\(album): no embeddings yet; run a:embed() (built-in 'pixels'), or index it with PhotoMapAI, or a:import(file)"
+        case .libraryUnavailable(let purpose, let reason):
+            return "cannot \(purpose): \(reason)"
         }
     }
 }

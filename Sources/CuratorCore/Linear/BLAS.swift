@@ -1,12 +1,34 @@
 #if canImport(Accelerate)
 import Accelerate
 #else
-import CBLAS
+import Glibc
 #endif
 
 /// The few BLAS routines curator's matrix work is written in, over row-major
 /// single-precision buffers. OpenBLAS on Linux, Accelerate on Apple platforms.
+///
+/// On Linux OpenBLAS is opened with dlopen on the first call rather than
+/// linked: loading it binds some 12,000 symbols and starts its thread pool,
+/// about a quarter of curator's start-up time for scripts that never compute.
+/// Operations that compute call `require()` first so that a missing OpenBLAS
+/// is an error naming it; a BLAS call without it stops the process with
+/// that same message.
 public enum BLAS {
+    /// Loads the BLAS library if needed, or throws why it cannot be used.
+    public static func require() throws(LibraryUnavailable) {
+        if let reason = unavailableReason { throw LibraryUnavailable(description: reason) }
+    }
+
+    /// Why the BLAS library cannot be used (naming it), or nil when it can.
+    public static var unavailableReason: String? {
+        #if canImport(Accelerate)
+        return nil
+        #else
+        if case .failure(let error) = OpenBLAS.loaded { return error.description }
+        return nil
+        #endif
+    }
+
     /// `C = alpha * op(A) * op(B) + beta * C`, all row-major.
     ///
     /// - Parameters:
@@ -26,12 +48,21 @@ public enum BLAS {
         c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         guard m > 0, n > 0 else { return }
+        #if canImport(Accelerate)
         cblas_sgemm(
             CblasRowMajor,
             transposeA ? CblasTrans : CblasNoTrans,
             transposeB ? CblasTrans : CblasNoTrans,
             blasInt(m), blasInt(n), blasInt(k), alpha,
             a, blasInt(lda), b, blasInt(ldb), beta, c, blasInt(ldc))
+        #else
+        OpenBLAS.functions.sgemm(
+            OpenBLAS.rowMajor,
+            transposeA ? OpenBLAS.trans : OpenBLAS.noTrans,
+            transposeB ? OpenBLAS.trans : OpenBLAS.noTrans,
+            blasInt(m), blasInt(n), blasInt(k), alpha,
+            a, blasInt(lda), b, blasInt(ldb), beta, c, blasInt(ldc))
+        #endif
     }
 
     /// `y = alpha * op(A) * x + beta * y` for a row-major m×n matrix A.
@@ -41,26 +72,44 @@ public enum BLAS {
         x: UnsafePointer<Float>, beta: Float = 0, y: UnsafeMutablePointer<Float>
     ) {
         guard m > 0, n > 0 else { return }
+        #if canImport(Accelerate)
         cblas_sgemv(
             CblasRowMajor, transpose ? CblasTrans : CblasNoTrans,
             blasInt(m), blasInt(n), alpha, a, blasInt(lda), x, 1, beta, y, 1)
+        #else
+        OpenBLAS.functions.sgemv(
+            OpenBLAS.rowMajor, transpose ? OpenBLAS.trans : OpenBLAS.noTrans,
+            blasInt(m), blasInt(n), alpha, a, blasInt(lda), x, 1, beta, y, 1)
+        #endif
     }
 
     /// The dot product of two length-`n` vectors.
     public static func dot(_ n: Int, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>) -> Float {
+        #if canImport(Accelerate)
         cblas_sdot(blasInt(n), x, 1, y, 1)
+        #else
+        OpenBLAS.functions.sdot(blasInt(n), x, 1, y, 1)
+        #endif
     }
 
     /// `y = alpha * x + y` for length-`n` vectors.
     public static func axpy(_ n: Int, alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
         guard n > 0 else { return }
+        #if canImport(Accelerate)
         cblas_saxpy(blasInt(n), alpha, x, 1, y, 1)
+        #else
+        OpenBLAS.functions.saxpy(blasInt(n), alpha, x, 1, y, 1)
+        #endif
     }
 
     /// `x = alpha * x` for a length-`n` vector.
     public static func scale(_ n: Int, alpha: Float, _ x: UnsafeMutablePointer<Float>) {
         guard n > 0 else { return }
+        #if canImport(Accelerate)
         cblas_sscal(blasInt(n), alpha, x, 1)
+        #else
+        OpenBLAS.functions.sscal(blasInt(n), alpha, x, 1)
+        #endif
     }
 
     /// Runs `body` with BLAS calls single-threaded, for code that spreads its
@@ -71,10 +120,11 @@ public enum BLAS {
         #if canImport(Accelerate)
         return try body()
         #else
-        let previous = openblas_get_num_threads()
+        let blas = OpenBLAS.functions
+        let previous = blas.getThreads()
         guard previous > 1 else { return try body() }
-        openblas_set_num_threads(1)
-        defer { openblas_set_num_threads(previous) }
+        blas.setThreads(1)
+        defer { blas.setThreads(previous) }
         return try body()
         #endif
     }
@@ -82,6 +132,96 @@ public enum BLAS {
     #if canImport(Accelerate)
     @inline(__always) private static func blasInt(_ v: Int) -> Int32 { Int32(v) }
     #else
-    @inline(__always) private static func blasInt(_ v: Int) -> blasint { blasint(v) }
+    @inline(__always) private static func blasInt(_ v: Int) -> Int32 { Int32(v) }
     #endif
 }
+
+#if !canImport(Accelerate)
+/// OpenBLAS's CBLAS interface, resolved with dlopen/dlsym on first use (see
+/// `BLAS`). The prototypes are cblas.h's for a 32-bit-integer build (the
+/// one Debian ships as libopenblas.so.0; a 64-bit-integer build is refused
+/// when loading). CBLAS enums are passed as C ints. BLASDeclarationTests
+/// checks the constants and integer width against the installed cblas.h.
+enum OpenBLAS {
+    typealias Sgemm = @convention(c) (Int32, Int32, Int32, Int32, Int32, Int32, Float, UnsafePointer<Float>?, Int32,
+                                      UnsafePointer<Float>?, Int32, Float, UnsafeMutablePointer<Float>?, Int32) -> Void
+    typealias Sgemv = @convention(c) (Int32, Int32, Int32, Int32, Float, UnsafePointer<Float>?, Int32,
+                                      UnsafePointer<Float>?, Int32, Float, UnsafeMutablePointer<Float>?, Int32) -> Void
+    typealias Sdot = @convention(c) (Int32, UnsafePointer<Float>?, Int32, UnsafePointer<Float>?, Int32) -> Float
+    typealias Saxpy = @convention(c) (Int32, Float, UnsafePointer<Float>?, Int32, UnsafeMutablePointer<Float>?, Int32) -> Void
+    typealias Sscal = @convention(c) (Int32, Float, UnsafeMutablePointer<Float>?, Int32) -> Void
+    typealias GetThreads = @convention(c) () -> Int32
+    typealias SetThreads = @convention(c) (Int32) -> Void
+    typealias GetConfig = @convention(c) () -> UnsafePointer<CChar>?
+
+    /// CBLAS_ORDER.CblasRowMajor, CBLAS_TRANSPOSE.CblasNoTrans / CblasTrans.
+    static let rowMajor: Int32 = 101
+    static let noTrans: Int32 = 111
+    static let trans: Int32 = 112
+
+    /// The resolved functions.
+    struct Functions: @unchecked Sendable {
+        let sgemm: Sgemm
+        let sgemv: Sgemv
+        let sdot: Sdot
+        let saxpy: Saxpy
+        let sscal: Sscal
+        let getThreads: GetThreads
+        let setThreads: SetThreads
+    }
+
+    /// The library's file name: the soname of Debian's libopenblas0 (which
+    /// the alternatives system points at the pthread, OpenMP or serial
+    /// build); $CURATOR_LIBOPENBLAS names another file.
+    static let libraryName = "libopenblas.so.0"
+
+    /// Loaded once, on first use.
+    static let loaded: Result<Functions, LibraryUnavailable> = load()
+
+    /// The functions; a BLAS call without OpenBLAS cannot go on, so this
+    /// stops with the loader's message (callers that compute check
+    /// `BLAS.require()` first and report it as an error instead).
+    static var functions: Functions {
+        switch loaded {
+        case .success(let functions): return functions
+        case .failure(let error): fatalError(error.description)
+        }
+    }
+
+    private static func load() -> Result<Functions, LibraryUnavailable> {
+        var name = libraryName
+        if let override = getenv("CURATOR_LIBOPENBLAS"), override.pointee != 0 { name = String(cString: override) }
+        guard let handle = dlopen(name, RTLD_NOW | RTLD_LOCAL) else {
+            let reason = dlerror().map { String(cString: $0) } ?? "not found"
+            return .failure(LibraryUnavailable(description:
+                "OpenBLAS (\(name)) could not be loaded: \(reason); install it (Debian: apt-get install libopenblas0) "
+                + "or set CURATOR_LIBOPENBLAS to its path"))
+        }
+        var missing: [String] = []
+        func symbol<T>(_ symbol: String, as type: T.Type) -> T? {
+            guard let pointer = dlsym(handle, symbol) else { missing.append(symbol); return nil }
+            return unsafeBitCast(pointer, to: type)
+        }
+        let sgemm = symbol("cblas_sgemm", as: Sgemm.self)
+        let sgemv = symbol("cblas_sgemv", as: Sgemv.self)
+        let sdot = symbol("cblas_sdot", as: Sdot.self)
+        let saxpy = symbol("cblas_saxpy", as: Saxpy.self)
+        let sscal = symbol("cblas_sscal", as: Sscal.self)
+        let getThreads = symbol("openblas_get_num_threads", as: GetThreads.self)
+        let setThreads = symbol("openblas_set_num_threads", as: SetThreads.self)
+        guard let sgemm, let sgemv, let sdot, let saxpy, let sscal, let getThreads, let setThreads else {
+            return .failure(LibraryUnavailable(description:
+                "OpenBLAS (\(name)) lacks \(missing.joined(separator: ", ")); curator needs OpenBLAS's CBLAS interface"))
+        }
+        // 64-bit-integer builds take 64-bit sizes: calling them with the
+        // 32-bit prototypes above would pass garbage.
+        if let config = symbol("openblas_get_config", as: GetConfig.self)?(),
+           String(cString: config).contains("USE64BITINT") {
+            return .failure(LibraryUnavailable(description:
+                "OpenBLAS (\(name)) is a 64-bit-integer build; curator needs the 32-bit-integer one (libopenblas0)"))
+        }
+        return .success(Functions(sgemm: sgemm, sgemv: sgemv, sdot: sdot, saxpy: saxpy, sscal: sscal,
+                                  getThreads: getThreads, setThreads: setThreads))
+    }
+}
+#endif

@@ -89,7 +89,7 @@ public struct MapRaster: Sendable {
     ///
     /// - Throws: `MapError.drawing` when libvips cannot start or encode.
     public func png() throws -> [UInt8] {
-        guard MapText.vipsStarted else { throw MapError(.drawing, "map: libvips could not start") }
+        if let reason = Libvips.unavailableReason { throw MapError(.drawing, "map: \(reason)") }
         var output: UnsafeMutableRawPointer?
         var length = 0
         var message: UnsafeMutablePointer<CChar>?
@@ -109,7 +109,7 @@ public struct MapRaster: Sendable {
     ///
     /// - Throws: `MapError.drawing` when the bytes are not a readable image.
     public static func decode(_ bytes: [UInt8]) throws -> MapRaster {
-        guard MapText.vipsStarted else { throw MapError(.drawing, "map: libvips could not start") }
+        if let reason = Libvips.unavailableReason { throw MapError(.drawing, "map: \(reason)") }
         var rgba: UnsafeMutablePointer<UInt8>?
         var width: Int32 = 0, height: Int32 = 0
         var message: UnsafeMutablePointer<CChar>?
@@ -137,8 +137,8 @@ enum MapText {
         let coverage: [UInt8]
     }
 
-    /// libvips needs starting once per process.
-    static let vipsStarted: Bool = curator_vips_init("curator") == 0
+    /// Whether libvips runs (it is loaded on first use).
+    static var vipsStarted: Bool { Libvips.start() }
 
     /// `text` in a sans font about `pixelSize` pixels high, or nil when
     /// libvips cannot render text here (no fonts): the legend then shows

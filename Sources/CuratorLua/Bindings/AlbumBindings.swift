@@ -163,7 +163,7 @@ enum AlbumBindings {
             } catch let error as IndexError {
                 try sink.rethrowCallbackError()
                 switch error {
-                case .albumNotFound, .unsupportedAlbum, .unreadableIndex, .cannotCreateIndex:
+                case .albumNotFound, .unsupportedAlbum, .unreadableIndex, .cannotCreateIndex, .libraryUnavailable:
                     // Expected failures: the caller checks for nil.
                     if callback != nil { call.lua.pop() }
                     call.lua.pushNil()
@@ -226,7 +226,7 @@ enum AlbumBindings {
         }
         t.json { handle, lua in lua.push(handle.album.location) }
         t.length(note: "#a — the number of images") { $0.album.images.count }
-        t.elements(note: "a[i] — the i-th image (by path), for i = 1..#a; ipairs(a) visits them all") { handle, i, lua in
+        t.elements(note: "a[i] — the i-th image (by path), for i = 1..#a; ipairs(a) visits them all", elementType: "Image") { handle, i, lua in
             let images = handle.album.images
             guard i >= 1, i <= images.count else { return false }
             types.push(image: images[i - 1].id, of: handle, on: lua)
@@ -457,7 +457,7 @@ enum AlbumBindings {
             }
         }
         t.length(note: "#s — the number of images") { $0.collection.count }
-        t.elements(note: "s[i] — the i-th image, in the order they were added; ipairs(s) visits them all") { handle, i, lua in
+        t.elements(note: "s[i] — the i-th image, in the order they were added; ipairs(s) visits them all", elementType: "Image") { handle, i, lua in
             let ids = handle.collection.ids
             guard i >= 1, i <= ids.count else { return false }
             types.push(image: ids[i - 1], of: handle.collection.owner, on: lua)

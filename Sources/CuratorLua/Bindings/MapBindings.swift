@@ -22,7 +22,7 @@ enum MapBindings {
         let mapType = host.state.defineType(MapHandle.self, name: "Map", prefix: "map", variable: "m",
                                             summary: "A 2-D map of an album's images (seeded UMAP, PhotoMapAI's, or PCA)")
         defineAlbumMethod(types, mapType)
-        defineMap(types, mapType, runType)
+        defineMap(host, types, mapType, runType)
     }
 
     /// The `a:map` options besides `progress`.
@@ -61,7 +61,7 @@ enum MapBindings {
         }
     }
 
-    private static func defineMap(_ types: CuratorTypes, _ t: HostType<MapHandle>, _ runType: HostType<RunHandle>) {
+    private static func defineMap(_ host: CuratorHost, _ types: CuratorTypes, _ t: HostType<MapHandle>, _ runType: HostType<RunHandle>) {
         t.describe { h in
             "<Map \(h.map.description): \(AlbumBindings.counted(h.map.count, "image"))\(h.map.cached ? ", cached" : "")>"
         }
@@ -119,6 +119,7 @@ enum MapBindings {
         }
         t.method("plot", signature: "m:plot(file [, {run=r, highlight=img, size=1100, overwrite=false}])",
                  summary: "Draws the map (PNG, or SVG for .svg): album grey, the run's selection by tier, excluded red, a legend") { h, call in
+            try host.refuseFileWritingInSafeMode(call)
             let file = try call.string(1)
             let options = try call.options(2, allowed: ["run", "highlight", "size", "overwrite"])
             let lua = call.lua

@@ -50,6 +50,9 @@ public struct TypeDoc: Sendable {
     public internal(set) var properties: [BindingDoc] = []
     /// Notes on operators the type supports, e.g. `#a` and `a[i]`.
     public internal(set) var operators: [String] = []
+    /// The host type of `obj[i]` when its elements are host objects (an
+    /// Album's are `Image`s), so completion can follow `a[2].` statically.
+    public internal(set) var elementType: String?
 }
 
 /// Every binding the host registers, with its documentation. Filled as
@@ -91,6 +94,11 @@ public struct BindingCatalog: Sendable {
     mutating func add(operator note: String, to typeName: String) {
         guard let i = types.firstIndex(where: { $0.name == typeName }) else { return }
         types[i].operators.append(note)
+    }
+
+    mutating func set(elementType: String?, of typeName: String) {
+        guard let i = types.firstIndex(where: { $0.name == typeName }) else { return }
+        types[i].elementType = elementType
     }
 
     /// The type called `name` (`Album`), also found by its prefix (`album`).

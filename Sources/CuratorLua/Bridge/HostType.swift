@@ -314,10 +314,13 @@ public final class HostType<Object: AnyObject>: AnyHostType {
     }
 
     /// Makes `obj[i]` (and so `ipairs`) work: the body pushes element `i` and
-    /// returns true, or returns false for nil (past the end).
-    public func elements(note: String, _ body: @escaping (Object, Int, LuaStack) throws -> Bool) {
+    /// returns true, or returns false for nil (past the end). `elementType`
+    /// names the host type the elements are, when they are host objects.
+    public func elements(note: String, elementType: String? = nil,
+                         _ body: @escaping (Object, Int, LuaStack) throws -> Bool) {
         elementBody = body
         state.catalog.add(operator: note, to: name)
+        state.catalog.set(elementType: elementType, of: name)
     }
 
     /// Sets what `curator.json.encode` writes for objects of this type: the

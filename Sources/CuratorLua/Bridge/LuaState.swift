@@ -57,6 +57,7 @@ public final class LuaState {
         guard let L = luaL_newstate() else { throw LuaError(.memory, "cannot create a Lua state: not enough memory") }
         self.L = L
         luaL_openlibs(L)
+        curator_install_coroutines(L)
         curator_set_host(L, Unmanaged.passUnretained(self).toOpaque())
     }
 

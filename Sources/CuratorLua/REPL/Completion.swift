@@ -1,17 +1,28 @@
 import CLuaShims
 
-/// Tab completion for the REPL: globals, `t.` fields and `obj:` methods.
+/// Tab completion for the REPL: globals, `t.` fields and `obj:` methods,
+/// also after index expressions (`a[2].ca`, `t[1].x`) and inside an open
+/// bracket (`a[ima`).
 ///
 /// Tables are read raw (following `__index` tables, never functions); host
 /// objects are completed from the binding catalog, and a property whose
-/// documented type is a host type (`a.exclusions` is an `ImageSet`) is
-/// followed statically, so completing never runs a getter or any Lua code.
+/// documented type is a host type (`a.exclusions` is an `ImageSet`) or an
+/// element of a type whose elements are host objects (`a[i]` is an `Image`,
+/// whatever `i` is) is followed statically, so completing never runs a
+/// getter, an `__index` or any other Lua code. A table is indexed only by
+/// an integer literal (`t[1]`), read raw.
 struct Completer {
     let state: LuaState
 
     private static let keywords = ["and", "break", "do", "else", "elseif", "end", "false", "for", "function",
                                    "goto", "if", "in", "local", "nil", "not", "or", "repeat", "return",
                                    "then", "true", "until", "while"]
+
+    /// One step of a prefix expression: `.name` (or the first name), or `[expr]`.
+    private enum Step {
+        case field(String)
+        case index(String)
+    }
 
     /// What a prefix expression resolved to.
     private enum Target {
@@ -29,6 +40,12 @@ struct Completer {
         defer { lua.top = top }
         guard lua.ensureSpace(20) else { return [] }
 
+        // Inside an open bracket ("a[ima"): complete what follows it.
+        if let open = word.lastIndex(of: "["), !word[open...].contains("]") {
+            let prefix = String(word[...open])
+            return candidates(for: String(word[word.index(after: open)...])).map { prefix + $0 }
+        }
+
         guard let cut = word.lastIndex(where: { $0 == "." || $0 == ":" }) else {
             lua.pushGlobals()
             let names = tableKeys(at: -1, functionsOnly: false) + Completer.keywords
@@ -37,9 +54,7 @@ struct Completer {
         let base = String(word[..<cut])
         let separator = word[cut]
         let partial = String(word[word.index(after: cut)...])
-        let path = base.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-        guard !path.contains(where: { $0.isEmpty || $0.contains(":") }) else { return [] }
-        guard let target = resolve(path) else { return [] }
+        guard let path = Completer.steps(base), let target = resolve(path) else { return [] }
 
         var names: [String] = []
         switch target {
@@ -62,24 +77,67 @@ struct Completer {
         return unique(names.filter { $0.hasPrefix(partial) }.map { base + String(separator) + $0 })
     }
 
+    /// Splits a prefix expression into steps: `a.b[2][k].c` is `a`, `.b`,
+    /// `[2]`, `[k]`, `.c`. Nil for anything else (calls, nested brackets,
+    /// a method call `:` in the middle, empty names).
+    private static func steps(_ base: String) -> [Step]? {
+        var steps: [Step] = []
+        var rest = Substring(base)
+        var expectName = true
+        while !rest.isEmpty {
+            if rest.first == "[" {
+                guard let close = rest.firstIndex(of: "]") else { return nil }
+                let inner = rest[rest.index(after: rest.startIndex)..<close]
+                guard !steps.isEmpty, !inner.isEmpty, !inner.contains("[") else { return nil }
+                steps.append(.index(inner.trimmingSpaces))
+                rest = rest[rest.index(after: close)...]
+                expectName = false
+            } else if rest.first == "." && !expectName {
+                rest = rest.dropFirst()
+                expectName = true
+            } else if expectName {
+                let end = rest.firstIndex(where: { $0 == "." || $0 == "[" || $0 == "]" }) ?? rest.endIndex
+                let name = String(rest[..<end])
+                guard !name.isEmpty, !name.contains(":") else { return nil }
+                steps.append(.field(name))
+                rest = rest[end...]
+                expectName = false
+            } else {
+                return nil
+            }
+        }
+        return expectName || steps.isEmpty ? nil : steps
+    }
+
     /// Walks `path` from the globals, leaving the value pushed.
-    private func resolve(_ path: [String]) -> Target? {
+    private func resolve(_ path: [Step]) -> Target? {
         let lua = state.stack
         lua.pushGlobals()
         var target = Target.value
-        for component in path {
-            switch target {
-            case .hostType(let name):
-                guard let next = propertyType(of: name, component) else { return nil }
+        for step in path {
+            switch (target, step) {
+            case (.hostType(let name), .field(let member)):
+                guard let next = propertyType(of: name, member) else { return nil }
                 target = .hostType(next)
-            case .value:
-                switch lua.type(at: -1) {
-                case .table:
-                    guard rawLookup(component) else { return nil }
-                case .userdata:
-                    guard let type = state.hostType(at: -1, in: lua), let next = propertyType(of: type.name, component) else {
-                        return nil
+            case (.hostType(let name), .index):
+                guard let next = elementType(of: name) else { return nil }
+                target = .hostType(next)
+            case (.value, _):
+                switch (lua.type(at: -1), step) {
+                case (.table, .field(let member)):
+                    guard rawLookup(member) else { return nil }
+                case (.table, .index(let expression)):
+                    // Only a literal integer: anything else would need evaluating.
+                    guard let i = Int(expression), lua.rawGet(-1, index: i) != .nil else { return nil }
+                    lua.remove(at: -2)
+                case (.userdata, _):
+                    guard let type = state.hostType(at: -1, in: lua) else { return nil }
+                    let next: String?
+                    switch step {
+                    case .field(let member): next = propertyType(of: type.name, member)
+                    case .index: next = elementType(of: type.name)
                     }
+                    guard let next else { return nil }
                     lua.pop()
                     target = .hostType(next)
                 default:
@@ -88,6 +146,13 @@ struct Completer {
             }
         }
         return target
+    }
+
+    /// The host type of `obj[i]` for objects of type `typeName`, if registered.
+    private func elementType(of typeName: String) -> String? {
+        guard let element = state.catalog.type(named: typeName)?.elementType,
+              state.catalog.type(named: element) != nil else { return nil }
+        return element
     }
 
     /// Replaces the table on top with `table[key]`, following `__index` tables.
@@ -149,5 +214,12 @@ struct Completer {
 
     private func unique(_ names: [String]) -> [String] {
         Array(Set(names)).sorted()
+    }
+}
+
+private extension Substring {
+    /// The text without leading and trailing spaces.
+    var trimmingSpaces: String {
+        String(drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())
     }
 }

@@ -141,7 +141,19 @@ public final class CuratorHost {
     /// Applies safe mode (when asked for) once plugins have loaded, so that
     /// scripts, the REPL and the plugins' functions all run without it.
     public func seal() throws(LuaError) {
-        if options.safe { try state.run(SafeMode.source, name: "=safe mode", results: 0) }
+        if options.safe {
+            try state.run(SafeMode.source, name: "=safe mode", results: 0)
+            isSandboxed = true
+        }
+    }
+
+    /// Whether safe mode applies now (after `seal()` with `options.safe`).
+    public private(set) var isSandboxed = false
+
+    /// Raises, in safe mode, for a binding that writes files where the
+    /// script says (see `SafeMode`).
+    func refuseFileWritingInSafeMode(_ call: LuaCall) throws {
+        if isSandboxed { throw call.failure("writes files, which safe mode (--safe) does not allow") }
     }
 
     // MARK: Documentation

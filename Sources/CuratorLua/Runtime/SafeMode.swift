@@ -4,9 +4,17 @@
 /// `os.exit`, `os.tmpname`, `os.getenv`, `os.setlocale`; `debug`;
 /// `package.loadlib` and every file searcher of `require` (only modules
 /// already loaded can be required); `dofile` and `loadfile` (they read files);
-/// binary chunks (`load` only accepts text). Kept: the rest of the standard
-/// library and curator's API (which reads albums and, when asked to, writes
-/// the album index and exports).
+/// binary chunks (`load` only accepts text); and curator's methods that
+/// write files where the script says: `r:export`, `r:csv`, `r:report`,
+/// `m:plot` (they raise; `CuratorHost.refuseFileWritingInSafeMode`), which
+/// also covers exporters plugins register. Kept: the rest of the standard
+/// library and curator's API, including what writes only an album's own
+/// index (`curator.open` creates `.curator/` in the folder it opens;
+/// exclusions, favorites, runs, `a:scan`, `a:embed`, `a:import` and
+/// `a:map`'s cache update it), since recording a curation there is what
+/// curator is for. `a:import`
+/// and `curator.open` read the file or folder they are given, as an album
+/// or embeddings only, never returning its bytes.
 enum SafeMode {
     /// A chunk that strips the globals in place.
     static let source = #"""

@@ -1,0 +1,104 @@
+#include "VipsAPI.h"
+#include "CVipsShims.h"
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct curator_vips_api curator_vips_api;
+
+static pthread_once_t load_once = PTHREAD_ONCE_INIT;
+static int load_status = -1;
+static char load_error[512];
+/// Set once loading succeeded; read by code that must not trigger loading.
+static atomic_int loaded;
+
+/// Where libvips is looked for when $CURATOR_LIBVIPS does not say: the
+/// dynamic linker's own search first (ld.so.cache, LD_LIBRARY_PATH,
+/// DYLD_* on macOS), then Homebrew's prefixes, which macOS does not search.
+static const char *const candidates[] = {
+#if defined(__APPLE__)
+    "libvips.42.dylib", "/opt/homebrew/lib/libvips.42.dylib", "/usr/local/lib/libvips.42.dylib",
+#else
+    "libvips.so.42",
+#endif
+    NULL
+};
+
+static void ignore_log(const gchar *domain, GLogLevelFlags level, const gchar *message, gpointer data) {
+    (void)domain; (void)level; (void)message; (void)data;
+}
+
+static void load(void) {
+    const char *override = getenv("CURATOR_LIBVIPS");
+    void *handle = NULL;
+    const char *tried = NULL;
+    char reason[256] = "";
+    if (override != NULL && override[0] != 0) {
+        tried = override;
+        handle = dlopen(override, RTLD_NOW | RTLD_LOCAL);
+        if (handle == NULL) snprintf(reason, sizeof reason, "%s", dlerror());
+    } else {
+        for (int i = 0; candidates[i] != NULL && handle == NULL; i++) {
+            tried = candidates[i];
+            handle = dlopen(candidates[i], RTLD_NOW | RTLD_LOCAL);
+            // The first failure is the telling one: the later candidates
+            // are fallbacks that are usually absent.
+            if (handle == NULL && reason[0] == 0) snprintf(reason, sizeof reason, "%s", dlerror());
+        }
+        if (handle == NULL) tried = candidates[0];
+    }
+    if (handle == NULL) {
+        snprintf(load_error, sizeof load_error,
+                 "libvips (%s) could not be loaded: %s; install libvips 8 "
+                 "(Debian: apt-get install libvips42, macOS: brew install vips) "
+                 "or set CURATOR_LIBVIPS to its path", tried, reason);
+        return;
+    }
+    // dlsym on the library's handle also searches its own dependencies,
+    // which is where GLib's functions live.
+#define CURATOR_VIPS_RESOLVE(name) \
+    curator_vips_api.name = (__typeof__(name) *)dlsym(handle, #name); \
+    if (curator_vips_api.name == NULL) { \
+        snprintf(load_error, sizeof load_error, \
+                 "libvips (%s) lacks %s (too old a libvips?)", tried, #name); \
+        return; \
+    }
+    CURATOR_VIPS_FUNCTIONS(CURATOR_VIPS_RESOLVE)
+#undef CURATOR_VIPS_RESOLVE
+    if (curator_vips_api.vips_init("curator") != 0) {
+        char *message = curator_vips_api.vips_error_buffer_copy();
+        snprintf(load_error, sizeof load_error, "libvips (%s) could not start: %s", tried,
+                 message != NULL ? message : "no reason given");
+        curator_vips_api.g_free(message);
+        return;
+    }
+    // libvips reports problems that it survives (bad tiles, odd ICC
+    // profiles) as GLib warnings on stderr; a command-line tool indexing
+    // thousands of files must not spray them. Real failures reach the
+    // caller through return values.
+    curator_vips_api.g_log_set_handler("VIPS", G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE | G_LOG_LEVEL_INFO,
+                                       ignore_log, NULL);
+    load_status = 0;
+    atomic_store_explicit(&loaded, 1, memory_order_release);
+}
+
+int curator_vips_init(void) {
+    pthread_once(&load_once, load);
+    return load_status;
+}
+
+const char *curator_vips_load_error(void) {
+    return curator_vips_init() == 0 ? NULL : load_error;
+}
+
+int curator_vips_loaded(void) {
+    return atomic_load_explicit(&loaded, memory_order_acquire);
+}
+
+char *curator_vips_copy_load_error(void) {
+    const char *message = curator_vips_load_error();
+    return message != NULL ? strdup(message) : NULL;
+}
