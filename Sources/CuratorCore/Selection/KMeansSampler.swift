@@ -21,7 +21,8 @@ public struct KMeansSampler: Sampler, Sendable {
     public var samplePerCluster: Int
     /// The smallest sample, whatever the count.
     public var minimumSample: Int
-    /// Rows the k-means++ seeding looks at (a prefix of the sample).
+    /// Rows the k-means++ seeding looks at; its Gram matrix takes this many
+    /// squared times four bytes (64 MiB for 4096) while the seeding runs.
     public var seedingSample: Int
     /// Candidates tried per new centre in k-means++ (nil: sklearn's 2 + ln k).
     public var seedingTrials: Int?
@@ -34,7 +35,7 @@ public struct KMeansSampler: Sampler, Sendable {
     public var refinementSteps: Int
 
     /// Creates the sampler.
-    public init(samplePerCluster: Int = 40, minimumSample: Int = 4096, seedingSample: Int = 8192,
+    public init(samplePerCluster: Int = 40, minimumSample: Int = 4096, seedingSample: Int = 4096,
                 seedingTrials: Int? = nil, maxIterations: Int = 10, tolerance: Double = 1e-4,
                 refinementSteps: Int = 2) {
         self.samplePerCluster = samplePerCluster
@@ -198,8 +199,9 @@ public struct KMeansSampler: Sampler, Sendable {
     /// sample of `seedingSample` rows: each run's first centre is uniform, each
     /// next one the best (lowest potential) of `trials` rows drawn with
     /// probability proportional to their squared distance to the run's nearest
-    /// centre. One GEMM per centre covers the trials of every run, so the
-    /// sample is read once per centre for the whole group, not once per run.
+    /// centre. Centres are sample rows, so every distance the seeding needs is
+    /// in the sample's Gram matrix: one GEMM shared by every run replaces a
+    /// product of the sample with the trials of each centre of each run.
     func seedPlusPlus(rows: CandidateRows, k: Int, generators: inout [Xoshiro256StarStar],
                       sampleSeed: UInt64) -> [[Float]] {
         let runs = generators.count
@@ -211,73 +213,68 @@ public struct KMeansSampler: Sampler, Sendable {
         var order = Array(0..<n)
         for i in 0..<s { order.swapAt(i, i + shuffle.nextInt(below: n - i)) }
         let sample = UnsafeMutablePointer<Float>.allocate(capacity: s * d)
-        defer { sample.deallocate() }
+        let gram = UnsafeMutablePointer<Float>.allocate(capacity: s * s)
+        defer { sample.deallocate(); gram.deallocate() }
         for i in 0..<s { (sample + i * d).update(from: rows.matrix.row(rows.candidates[order[i]]), count: d) }
-        var norms = [Float](repeating: 0, count: s)
-        for i in 0..<s { norms[i] = BLAS.dot(d, sample + i * d, sample + i * d) }
-
-        let width = runs * trials
-        let dots = UnsafeMutablePointer<Float>.allocate(capacity: s * width)
-        let vectors = UnsafeMutablePointer<Float>.allocate(capacity: width * d)
-        defer { dots.deallocate(); vectors.deallocate() }
-        var centers = [[Float]](repeating: [Float](repeating: 0, count: k * d), count: runs)
-        var closest = [[Float]](repeating: [Float](repeating: .infinity, count: s), count: runs)
-        var picks = [[Int]](repeating: [], count: runs)
-        for r in 0..<runs { picks[r] = [generators[r].nextInt(below: s)] }
-
+        BLAS.gemm(transposeB: true, m: s, n: s, k: d, a: sample, lda: d, b: sample, ldb: d, c: gram, ldc: s)
+        let norms = (0..<s).map { gram[$0 * s + $0] }
+        // Row p of the (symmetric) Gram matrix gives every squared distance to sample row p.
+        let distances = UncheckedSendable(gram)
+        let closestStorage = UnsafeMutablePointer<Float>.allocate(capacity: runs * s)
+        defer { closestStorage.deallocate() }
+        closestStorage.initialize(repeating: .infinity, count: runs * s)
+        let closest = UncheckedSendable(closestStorage)
+        var chosen = [[Int]](repeating: [], count: runs)
+        let drawn = UncheckedSendable(UnsafeMutableBufferPointer<Int>.allocate(capacity: runs * trials))
+        let picked = UncheckedSendable(UnsafeMutableBufferPointer<Int>.allocate(capacity: runs))
+        defer { drawn.value.deallocate(); picked.value.deallocate() }
         for center in 0..<k {
-            if center > 0 {
-                for r in 0..<runs { picks[r] = drawTrials(closest[r], count: trials, random: &generators[r]) }
-            }
-            let columns = picks[0].count
-            for r in 0..<runs {
-                for (t, i) in picks[r].enumerated() {
-                    (vectors + (r * columns + t) * d).update(from: sample + i * d, count: d)
+            var columns = trials
+            if center == 0 {
+                columns = 1
+                for r in 0..<runs { drawn.value[r * trials] = generators[r].nextInt(below: s) }
+            } else {
+                for r in 0..<runs {
+                    let weights = UnsafeBufferPointer(start: closestStorage + r * s, count: s)
+                    for (t, i) in drawTrials(weights, count: trials, random: &generators[r]).enumerated() {
+                        drawn.value[r * trials + t] = i
+                    }
                 }
             }
-            BLAS.gemm(transposeB: true, m: s, n: runs * columns, k: d, a: sample, lda: d, b: vectors, ldb: d,
-                      c: dots, ldc: runs * columns)
-            let results = UncheckedSendable(UnsafeMutableBufferPointer<Int>.allocate(capacity: runs))
-            defer { results.value.deallocate() }
-            let dotsView = UncheckedSendable(dots)
             parallelFor(runs) { r in
-                let stride = runs * columns
+                let c = closest.value + r * s
                 var bestTrial = 0
-                var bestPotential = Double.infinity
                 if columns > 1 {
+                    var bestPotential = Double.infinity
                     for t in 0..<columns {
-                        let p = picks[r][t]
+                        let p = drawn.value[r * trials + t]
+                        let g = distances.value + p * s
                         var potential = 0.0
                         for i in 0..<s {
-                            let distance = max(0, norms[i] + norms[p] - 2 * dotsView.value[i * stride + r * columns + t])
-                            potential += Double(min(closest[r][i], distance))
+                            potential += Double(min(c[i], max(0, norms[i] + norms[p] - 2 * g[i])))
                         }
                         if potential < bestPotential { bestPotential = potential; bestTrial = t }
                     }
                 }
-                results.value[r] = bestTrial
+                let p = drawn.value[r * trials + bestTrial]
+                let g = distances.value + p * s
+                for i in 0..<s { c[i] = min(c[i], max(0, norms[i] + norms[p] - 2 * g[i])) }
+                picked.value[r] = p
             }
-            for r in 0..<runs {
-                let t = results.value[r]
-                let chosen = picks[r][t]
-                let stride = runs * columns
-                closest[r].withUnsafeMutableBufferPointer { c in
-                    for i in 0..<s {
-                        let distance = max(0, norms[i] + norms[chosen] - 2 * dots[i * stride + r * columns + t])
-                        if distance < c[i] { c[i] = distance }
-                    }
-                }
-                centers[r].withUnsafeMutableBufferPointer { c in
-                    (c.baseAddress! + center * d).update(from: sample + chosen * d, count: d)
-                }
-            }
+            for r in 0..<runs { chosen[r].append(picked.value[r]) }
         }
-        return centers
+        return chosen.map { picks in
+            var centers = [Float](repeating: 0, count: k * d)
+            centers.withUnsafeMutableBufferPointer { c in
+                for (j, p) in picks.enumerated() { (c.baseAddress! + j * d).update(from: sample + p * d, count: d) }
+            }
+            return centers
+        }
     }
 
     /// `count` sample rows drawn with probability proportional to `weights`
     /// (uniformly when all are zero: every row sits on a centre).
-    private func drawTrials(_ weights: [Float], count: Int, random: inout Xoshiro256StarStar) -> [Int] {
+    private func drawTrials(_ weights: UnsafeBufferPointer<Float>, count: Int, random: inout Xoshiro256StarStar) -> [Int] {
         var cumulative = [Double](repeating: 0, count: weights.count)
         var total = 0.0
         for i in 0..<weights.count { total += Double(weights[i]); cumulative[i] = total }
