@@ -73,6 +73,8 @@ do {
             if let v = env["KM_REFINE"].flatMap(Int.init) { sampler.refinementSteps = v }
             if let v = env["KM_TRIALS"].flatMap(Int.init) { sampler.seedingTrials = v }
             if let v = env["KM_SEEDSAMPLE"].flatMap(Int.init) { sampler.seedingSample = v }
+            if let v = env["KM_LIST"].flatMap(Int.init) { sampler.listLength = v }
+            if let v = env["KM_HOT"].flatMap(Int.init) { sampler.hotCount = v }
             run = try MonteCarlo.run(sampler, matrix: matrix, candidates: candidates,
                                      request: SelectionRequest(count: count, iterations: iterations, seed: seed))
         }

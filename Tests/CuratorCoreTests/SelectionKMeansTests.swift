@@ -83,6 +83,47 @@ final class SelectionKMeansTests: XCTestCase {
         XCTAssertNotEqual(a.picks[0], a.picks[1], "iterations get different seeds")
     }
 
+    /// The steps after the first pass skip distances their bounds rule out:
+    /// after each of them every label must still be the nearest centroid,
+    /// every squared distance exact, and the member sums those of the labels.
+    func testBoundedStepsKeepExactNearestCentroidsAndMemberSums() throws {
+        let m = SelectionTestData.blobs(8, perBlob: 60, dimension: 16, noise: 0.6, seed: 11)
+        let n = m.rows, d = m.dimension
+        let rows = CandidateRows(matrix: m, candidates: Array(0..<n))
+        for (k, listLength, hotCount) in [(12, 3, 2), (3, 8, 1), (12, 1, 12)] {
+            let runs = 3
+            var random = Xoshiro256StarStar(seed: UInt64(k * 100 + listLength))
+            let centroids = (0..<(runs * k)).flatMap { _ in m.vector(random.nextInt(below: n)) }
+            let state = AssignmentState(rows: rows, isCandidate: [Bool](repeating: true, count: n), runs: runs, k: k,
+                                        listLength: listLength, hotCount: hotCount, centroids: centroids)
+            _ = try state.pass(full: true) { _ in }
+            var settled = 0
+            for _ in 0..<6 {
+                state.moveCentroidsToMeans()
+                _ = try state.pass(full: false) { _ in }
+                settled += runs * n - state.recomputed
+                for r in 0..<runs {
+                    var counts = [Int](repeating: 0, count: k)
+                    var sums = [Double](repeating: 0, count: k * d)
+                    for i in 0..<n {
+                        let distances = (0..<k).map { j in
+                            (0..<d).reduce(0.0) { $0 + pow(Double(m.row(i)[$1]) - Double(state.centroids[(r * k + j) * d + $1]), 2) }
+                        }
+                        let nearest = distances.min()!
+                        let label = Int(state.labels[r * n + i])
+                        XCTAssertEqual(distances[label], nearest, accuracy: 1e-4, "k \(k) run \(r) row \(i)")
+                        XCTAssertEqual(Double(state.squared[r * n + i]), distances[label], accuracy: 1e-4)
+                        counts[label] += 1
+                        for t in 0..<d { sums[label * d + t] += Double(m.row(i)[t]) }
+                    }
+                    XCTAssertEqual(Array(state.counts[(r * k)..<(r * k + k)]), counts)
+                    for e in 0..<(k * d) { XCTAssertEqual(state.sums[r * k * d + e], sums[e], accuracy: 1e-3) }
+                }
+            }
+            if hotCount < k { XCTAssertGreaterThan(settled, 0, "the bounds settle some rows without recomputing them") }
+        }
+    }
+
     func testIncludeIsRejectedWithAClearMessage() {
         let m = SelectionTestData.randomMatrix(rows: 30, dimension: 4, seed: 1)
         XCTAssertThrowsError(try MonteCarlo.run(sampler, matrix: m, candidates: Array(0..<30),

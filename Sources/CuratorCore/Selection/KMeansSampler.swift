@@ -5,14 +5,17 @@ import Foundation
 /// exactly `count` distinct images: clusters left empty are re-seeded with the
 /// candidate farthest from its centroid, never skipped.
 ///
-/// Each iteration clusters a random sample of the candidates (k-means++
-/// seeding with `seedingTrials` candidates per centre as sklearn does, then
-/// Lloyd steps to convergence), then assigns every candidate to its nearest
-/// centroid in one pass shared by all iterations: a GEMM of each block of
-/// rows against the centroids of every iteration at once. Distances are
-/// GEMMs: with ‖x‖² known, the nearest centroid maximises `x·c − ½‖c‖²`.
+/// Each iteration seeds with greedy k-means++ (`seedingTrials` candidates per
+/// centre, as sklearn does) on a random sample shared by the iterations of a
+/// group, whose Gram matrix (one GEMM) holds every distance the seeding needs;
+/// runs a few Lloyd steps on a sample of its own; then Lloyd steps on every
+/// candidate, all iterations sharing each blocked pass over the matrix. The
+/// first of those passes is a GEMM of each block of rows against the
+/// centroids of every iteration at once; the later ones compute exact
+/// distances only where bounds (see `AssignmentState`) cannot rule a change
+/// out. With ‖x‖² known, the nearest centroid maximises `x·c − ½‖c‖²`.
 /// `inertia` is sklearn's objective on all candidates: the sum of squared
-/// Euclidean distances to the nearest centroid.
+/// Euclidean distances to the nearest centroid of the last pass.
 public struct KMeansSampler: Sampler, Sendable {
     public var method: String { "kmeans" }
     public var measuresInertia: Bool { true }
@@ -21,22 +24,32 @@ public struct KMeansSampler: Sampler, Sendable {
     public var samplePerCluster: Int
     /// The smallest sample, whatever the count.
     public var minimumSample: Int
-    /// Rows the k-means++ seeding looks at (a prefix of the sample).
+    /// Rows the k-means++ seeding looks at; its Gram matrix takes this many
+    /// squared times four bytes (64 MiB for 4096) while the seeding runs.
     public var seedingSample: Int
     /// Candidates tried per new centre in k-means++ (nil: sklearn's 2 + ln k).
     public var seedingTrials: Int?
-    /// Lloyd steps at most.
+    /// Lloyd steps on the sample at most (they make the big early moves cheaply;
+    /// the steps on all candidates refine).
     public var maxIterations: Int
     /// Stop when a Lloyd step improves the sample inertia by less than this fraction.
     public var tolerance: Double
-    /// Lloyd steps on all candidates after the sample's (each one blocked pass
-    /// shared by all iterations), before the final assignment.
+    /// Lloyd steps on all candidates after the sample's: mean updates, each
+    /// followed by a blocked pass shared by all iterations (fewer when no label
+    /// changes). The pass before the first update computes every distance.
     public var refinementSteps: Int
+    /// Nearest centroids remembered per candidate and iteration between the
+    /// steps on all candidates: a step then computes only these distances for
+    /// rows it cannot move elsewhere.
+    public var listLength: Int = 8
+    /// Centroids per iteration whose distances to every candidate a step
+    /// after the first recomputes (the ones that moved most; nil: a tenth).
+    public var hotCount: Int? = nil
 
     /// Creates the sampler.
-    public init(samplePerCluster: Int = 40, minimumSample: Int = 4096, seedingSample: Int = 8192,
-                seedingTrials: Int? = nil, maxIterations: Int = 10, tolerance: Double = 1e-4,
-                refinementSteps: Int = 2) {
+    public init(samplePerCluster: Int = 40, minimumSample: Int = 4096, seedingSample: Int = 4096,
+                seedingTrials: Int? = nil, maxIterations: Int = 5, tolerance: Double = 1e-4,
+                refinementSteps: Int = 4) {
         self.samplePerCluster = samplePerCluster
         self.minimumSample = minimumSample
         self.seedingSample = seedingSample
@@ -63,6 +76,9 @@ public struct KMeansSampler: Sampler, Sendable {
         public var inertia: Double
         /// Lloyd steps run on the sample.
         public var lloydSteps: Int
+        /// Lloyd steps run on all candidates after the sample's (mean updates
+        /// followed by a pass; fewer than `refinementSteps` when no label changed).
+        public var refinementSteps: Int = 0
         /// Clusters that were empty on all candidates and were re-seeded.
         public var reseeded: Int
     }
@@ -77,9 +93,14 @@ public struct KMeansSampler: Sampler, Sendable {
         guard k > 0, k < n else {
             return seeds.map { _ in Clustering(representatives: Array(candidates.prefix(max(0, k))), inertia: 0, lloydSteps: 0, reseeded: 0) }
         }
-        // Iterations share the final pass in groups whose centroids and per-row state stay small.
-        let perRunBytes = k * d * 4 + rows.count * 8
-        let group = max(1, min(seeds.count, (96 << 20) / max(1, perRunBytes)))
+        // Iterations share the passes in groups of equal size whose state stays
+        // under 96 MiB: per run about seven copies of its centroids (seeds,
+        // centroids, double sums, each thread's changes) and per row its label,
+        // squared distance, two bounds and list.
+        let perRunBytes = 7 * k * d * 4 + rows.count * (16 + 4 * min(listLength, k))
+        let largestGroup = max(1, min(seeds.count, (96 << 20) / max(1, perRunBytes)))
+        let groups = (seeds.count + largestGroup - 1) / largestGroup
+        let group = (seeds.count + groups - 1) / max(1, groups)
         var results: [Clustering] = []
         var first = 0
         while first < seeds.count {
@@ -198,8 +219,9 @@ public struct KMeansSampler: Sampler, Sendable {
     /// sample of `seedingSample` rows: each run's first centre is uniform, each
     /// next one the best (lowest potential) of `trials` rows drawn with
     /// probability proportional to their squared distance to the run's nearest
-    /// centre. One GEMM per centre covers the trials of every run, so the
-    /// sample is read once per centre for the whole group, not once per run.
+    /// centre. Centres are sample rows, so every distance the seeding needs is
+    /// in the sample's Gram matrix: one GEMM shared by every run replaces a
+    /// product of the sample with the trials of each centre of each run.
     func seedPlusPlus(rows: CandidateRows, k: Int, generators: inout [Xoshiro256StarStar],
                       sampleSeed: UInt64) -> [[Float]] {
         let runs = generators.count
@@ -211,73 +233,68 @@ public struct KMeansSampler: Sampler, Sendable {
         var order = Array(0..<n)
         for i in 0..<s { order.swapAt(i, i + shuffle.nextInt(below: n - i)) }
         let sample = UnsafeMutablePointer<Float>.allocate(capacity: s * d)
-        defer { sample.deallocate() }
+        let gram = UnsafeMutablePointer<Float>.allocate(capacity: s * s)
+        defer { sample.deallocate(); gram.deallocate() }
         for i in 0..<s { (sample + i * d).update(from: rows.matrix.row(rows.candidates[order[i]]), count: d) }
-        var norms = [Float](repeating: 0, count: s)
-        for i in 0..<s { norms[i] = BLAS.dot(d, sample + i * d, sample + i * d) }
-
-        let width = runs * trials
-        let dots = UnsafeMutablePointer<Float>.allocate(capacity: s * width)
-        let vectors = UnsafeMutablePointer<Float>.allocate(capacity: width * d)
-        defer { dots.deallocate(); vectors.deallocate() }
-        var centers = [[Float]](repeating: [Float](repeating: 0, count: k * d), count: runs)
-        var closest = [[Float]](repeating: [Float](repeating: .infinity, count: s), count: runs)
-        var picks = [[Int]](repeating: [], count: runs)
-        for r in 0..<runs { picks[r] = [generators[r].nextInt(below: s)] }
-
+        BLAS.gemm(transposeB: true, m: s, n: s, k: d, a: sample, lda: d, b: sample, ldb: d, c: gram, ldc: s)
+        let norms = (0..<s).map { gram[$0 * s + $0] }
+        // Row p of the (symmetric) Gram matrix gives every squared distance to sample row p.
+        let distances = UncheckedSendable(gram)
+        let closestStorage = UnsafeMutablePointer<Float>.allocate(capacity: runs * s)
+        defer { closestStorage.deallocate() }
+        closestStorage.initialize(repeating: .infinity, count: runs * s)
+        let closest = UncheckedSendable(closestStorage)
+        var chosen = [[Int]](repeating: [], count: runs)
+        let drawn = UncheckedSendable(UnsafeMutableBufferPointer<Int>.allocate(capacity: runs * trials))
+        let picked = UncheckedSendable(UnsafeMutableBufferPointer<Int>.allocate(capacity: runs))
+        defer { drawn.value.deallocate(); picked.value.deallocate() }
         for center in 0..<k {
-            if center > 0 {
-                for r in 0..<runs { picks[r] = drawTrials(closest[r], count: trials, random: &generators[r]) }
-            }
-            let columns = picks[0].count
-            for r in 0..<runs {
-                for (t, i) in picks[r].enumerated() {
-                    (vectors + (r * columns + t) * d).update(from: sample + i * d, count: d)
+            var columns = trials
+            if center == 0 {
+                columns = 1
+                for r in 0..<runs { drawn.value[r * trials] = generators[r].nextInt(below: s) }
+            } else {
+                for r in 0..<runs {
+                    let weights = UnsafeBufferPointer(start: closestStorage + r * s, count: s)
+                    for (t, i) in drawTrials(weights, count: trials, random: &generators[r]).enumerated() {
+                        drawn.value[r * trials + t] = i
+                    }
                 }
             }
-            BLAS.gemm(transposeB: true, m: s, n: runs * columns, k: d, a: sample, lda: d, b: vectors, ldb: d,
-                      c: dots, ldc: runs * columns)
-            let results = UncheckedSendable(UnsafeMutableBufferPointer<Int>.allocate(capacity: runs))
-            defer { results.value.deallocate() }
-            let dotsView = UncheckedSendable(dots)
             parallelFor(runs) { r in
-                let stride = runs * columns
+                let c = closest.value + r * s
                 var bestTrial = 0
-                var bestPotential = Double.infinity
                 if columns > 1 {
+                    var bestPotential = Double.infinity
                     for t in 0..<columns {
-                        let p = picks[r][t]
+                        let p = drawn.value[r * trials + t]
+                        let g = distances.value + p * s
                         var potential = 0.0
                         for i in 0..<s {
-                            let distance = max(0, norms[i] + norms[p] - 2 * dotsView.value[i * stride + r * columns + t])
-                            potential += Double(min(closest[r][i], distance))
+                            potential += Double(min(c[i], max(0, norms[i] + norms[p] - 2 * g[i])))
                         }
                         if potential < bestPotential { bestPotential = potential; bestTrial = t }
                     }
                 }
-                results.value[r] = bestTrial
+                let p = drawn.value[r * trials + bestTrial]
+                let g = distances.value + p * s
+                for i in 0..<s { c[i] = min(c[i], max(0, norms[i] + norms[p] - 2 * g[i])) }
+                picked.value[r] = p
             }
-            for r in 0..<runs {
-                let t = results.value[r]
-                let chosen = picks[r][t]
-                let stride = runs * columns
-                closest[r].withUnsafeMutableBufferPointer { c in
-                    for i in 0..<s {
-                        let distance = max(0, norms[i] + norms[chosen] - 2 * dots[i * stride + r * columns + t])
-                        if distance < c[i] { c[i] = distance }
-                    }
-                }
-                centers[r].withUnsafeMutableBufferPointer { c in
-                    (c.baseAddress! + center * d).update(from: sample + chosen * d, count: d)
-                }
-            }
+            for r in 0..<runs { chosen[r].append(picked.value[r]) }
         }
-        return centers
+        return chosen.map { picks in
+            var centers = [Float](repeating: 0, count: k * d)
+            centers.withUnsafeMutableBufferPointer { c in
+                for (j, p) in picks.enumerated() { (c.baseAddress! + j * d).update(from: sample + p * d, count: d) }
+            }
+            return centers
+        }
     }
 
     /// `count` sample rows drawn with probability proportional to `weights`
     /// (uniformly when all are zero: every row sits on a centre).
-    private func drawTrials(_ weights: [Float], count: Int, random: inout Xoshiro256StarStar) -> [Int] {
+    private func drawTrials(_ weights: UnsafeBufferPointer<Float>, count: Int, random: inout Xoshiro256StarStar) -> [Int] {
         var cumulative = [Double](repeating: 0, count: weights.count)
         var total = 0.0
         for i in 0..<weights.count { total += Double(weights[i]); cumulative[i] = total }
@@ -295,45 +312,43 @@ public struct KMeansSampler: Sampler, Sendable {
 
     // MARK: - Assignment of every candidate
 
-    /// Assigns every candidate to its nearest centroid for each set of
-    /// centroids in blocked passes shared by every set: a first pass whose
-    /// member means replace the sample centroids (a sample of a few dozen rows
-    /// per cluster leaves noisy means), then the final assignment, from which
-    /// the representatives are picked and empty clusters re-seeded.
+    /// Lloyd steps on every candidate for each set of centroids, all sets
+    /// sharing each blocked pass over the matrix: a first pass computing every
+    /// distance, then up to `refinementSteps` mean updates, each followed by a
+    /// pass that computes distances only where `AssignmentState`'s bounds
+    /// cannot rule out a new nearest centroid. The last pass's labels and
+    /// exact squared distances give the representatives; empty clusters are
+    /// re-seeded there.
     func assignAll(rows: CandidateRows, centroids: [[Float]], k: Int,
                    onChunk: (Double) throws -> Void) throws -> [Clustering] {
         let runs = centroids.count
-        let d = rows.dimension
         let wn = rows.count
-        var stacked = [Float](); stacked.reserveCapacity(runs * k * d)
+        var stacked = [Float](); stacked.reserveCapacity(runs * k * rows.dimension)
         for c in centroids { stacked.append(contentsOf: c) }
         var isCandidate = [Bool](repeating: true, count: wn)
         if rows.isAlbumMatrix && rows.candidates.count < wn {
             isCandidate = [Bool](repeating: false, count: wn)
             for row in rows.candidates { isCandidate[row] = true }
         }
-        let labels = UnsafeMutableBufferPointer<Int32>.allocate(capacity: max(1, runs * wn))
-        let squared = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(1, runs * wn))
-        let rowNorms = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(1, wn))
-        defer { labels.deallocate(); squared.deallocate(); rowNorms.deallocate() }
-        let state = AssignmentState(rows: rows, isCandidate: isCandidate, runs: runs, k: k,
-                                    labels: labels.baseAddress!, squared: squared.baseAddress!,
-                                    rowNorms: rowNorms.baseAddress!)
+        let state = AssignmentState(rows: rows, isCandidate: isCandidate, runs: runs, k: k, listLength: listLength,
+                                    hotCount: hotCount ?? max(1, k / 10), centroids: stacked)
+        var steps = 0
         try BLAS.withSingleThreadedCalls {
-            let passes = Double(refinementSteps + 1)
-            for step in 0..<refinementSteps {
-                let sums = try state.pass(centroids: stacked, accumulate: true) { try onChunk((Double(step) + $0) / passes) }
-                // Member means; a cluster without members keeps its centroid.
-                for c in 0..<(runs * k) where sums.counts[c] > 0 {
-                    let scale = 1 / Float(sums.counts[c])
-                    for t in 0..<d { stacked[c * d + t] = sums.values[c * d + t] * scale }
-                }
+            // Progress counts the first pass as most of the work: the later ones are cheaper.
+            let passes = Double(refinementSteps) * 0.2 + 1
+            var changed = try state.pass(full: true) { try onChunk($0 / passes) }
+            while steps < refinementSteps && changed > 0 {
+                state.moveCentroidsToMeans()
+                steps += 1
+                let done = 1 + Double(steps - 1) * 0.2
+                changed = try state.pass(full: false) { try onChunk((done + 0.2 * $0) / passes) }
             }
-            _ = try state.pass(centroids: stacked, accumulate: false) { try onChunk((passes - 1 + $0) / passes) }
         }
         return (0..<runs).map { r in
-            finish(rows: rows, isCandidate: isCandidate, labels: labels.baseAddress! + r * wn,
-                   squared: squared.baseAddress! + r * wn, rowNorms: rowNorms.baseAddress!, k: k)
+            var result = finish(rows: rows, isCandidate: isCandidate, labels: state.labels + r * wn,
+                                squared: state.squared + r * wn, rowNorms: state.rowNorms, k: k)
+            result.refinementSteps = steps
+            return result
         }
     }
 
@@ -396,112 +411,344 @@ public struct KMeansSampler: Sampler, Sendable {
     }
 }
 
-/// The per-row results of assigning every candidate to the nearest centroid
-/// of each iteration, and the blocked pass computing them.
+/// Lloyd steps on every candidate for all iterations of a group at once. The
+/// first pass computes every distance (one GEMM per block of rows against the
+/// centroids of every run) and remembers, per run and row, its `listLength`
+/// nearest centroids, a lower bound on the distance to every centroid but the
+/// nearest, and one on every unlisted centroid. After a step, each run's
+/// `hotCount` centroids that moved most get exact distances to every row (a
+/// GEMM as wide as a tenth of the first pass's); the other moves were at most
+/// `largestShift`, so the bounds drop by that (Hamerly's bound, made useful by
+/// taking out the few centroids that move far: the largest moves are 10 to 20
+/// times the typical one). Then per row: its own centroid's exact distance
+/// within the bound on all others settles it (one dot product); else the
+/// nearest listed centroid within the bound on the unlisted ones does
+/// (`listLength` dot products); else the row is gathered and multiplied
+/// against its run's centroids, which renews its list. Member sums are kept
+/// in doubles and updated only by rows that change cluster, so a step costs
+/// in proportion to what moves (about 2% of rows are recomputed after the
+/// second step on the benchmark).
 final class AssignmentState {
     let rows: CandidateRows
     let isCandidate: [Bool]
     let runs: Int
     let k: Int
-    /// Per run, per working row: the nearest centroid, and the squared distance to it.
+    let dimension: Int
+    /// Centroids remembered per run and row (all of them when `k` is smaller).
+    let listLength: Int
+    /// Every run's centroids, `runs * k` rows of `dimension`.
+    var centroids: [Float]
+    /// Per run, per working row: the nearest centroid and the exact squared distance to it.
     let labels: UnsafeMutablePointer<Int32>
     let squared: UnsafeMutablePointer<Float>
+    /// Per run, per working row: `listLength` centroids, and a lower bound on
+    /// the distance to every centroid not among them.
+    let lists: UnsafeMutablePointer<Int32>
+    let outside: UnsafeMutablePointer<Float>
+    /// Per run, per working row: a lower bound on the distance to every
+    /// centroid but its nearest.
+    let second: UnsafeMutablePointer<Float>
     /// Per working row: its squared length.
     let rowNorms: UnsafeMutablePointer<Float>
+    /// Per run: the `hotCount` centroids that moved most in the last step
+    /// (their exact distances are computed for every row, one GEMM per block),
+    /// and the largest move of any other centroid, by which the bounds drop.
+    let hotCount: Int
+    var hot: [Int]
+    var hotCentroids: [Float]
+    var largestShift: [Float]
+    /// Per centroid: the sum and number of its members.
+    var sums: [Double]
+    var counts: [Int]
+    /// Row-runs recomputed in the last pass (the rest were settled by their lists).
+    var recomputed = 0
     let blockRows = 256
 
-    init(rows: CandidateRows, isCandidate: [Bool], runs: Int, k: Int, labels: UnsafeMutablePointer<Int32>,
-         squared: UnsafeMutablePointer<Float>, rowNorms: UnsafeMutablePointer<Float>) {
+    init(rows: CandidateRows, isCandidate: [Bool], runs: Int, k: Int, listLength: Int, hotCount: Int,
+         centroids: [Float]) {
         self.rows = rows
         self.isCandidate = isCandidate
         self.runs = runs
         self.k = k
-        self.labels = labels
-        self.squared = squared
-        self.rowNorms = rowNorms
+        dimension = rows.dimension
+        self.listLength = max(1, min(listLength, k))
+        self.hotCount = min(k, max(1, hotCount))
+        hot = []
+        hotCentroids = []
+        self.centroids = centroids
+        let entries = max(1, runs * rows.count)
+        labels = .allocate(capacity: entries)
+        squared = .allocate(capacity: entries)
+        lists = .allocate(capacity: entries * self.listLength)
+        outside = .allocate(capacity: entries)
+        second = .allocate(capacity: entries)
+        rowNorms = .allocate(capacity: max(1, rows.count))
+        largestShift = [Float](repeating: 0, count: runs)
+        sums = [Double](repeating: 0, count: runs * k * rows.dimension)
+        counts = [Int](repeating: 0, count: runs * k)
     }
 
-    /// Member sums and counts per centroid (all runs' centroids in a row).
-    struct Sums {
-        var values: [Float]
+    deinit {
+        labels.deallocate(); squared.deallocate(); lists.deallocate(); outside.deallocate(); second.deallocate()
+        rowNorms.deallocate()
+    }
+
+    /// Moves every centroid with members to their mean (one without members
+    /// stays), then picks each run's hot centroids and the largest other move.
+    func moveCentroidsToMeans() {
+        let d = dimension
+        var shift = [Float](repeating: 0, count: runs * k)
+        centroids.withUnsafeMutableBufferPointer { c in
+            for j in 0..<(runs * k) where counts[j] > 0 {
+                let scale = 1 / Double(counts[j])
+                var moved: Float = 0
+                for t in 0..<d {
+                    let mean = Float(sums[j * d + t] * scale)
+                    let step = mean - c[j * d + t]
+                    moved += step * step
+                    c[j * d + t] = mean
+                }
+                shift[j] = moved.squareRoot()
+            }
+        }
+        hot = []
+        hot.reserveCapacity(runs * hotCount)
+        for r in 0..<runs {
+            let order = (0..<k).sorted { shift[r * k + $0] != shift[r * k + $1] ? shift[r * k + $0] > shift[r * k + $1] : $0 < $1 }
+            hot += order.prefix(hotCount)
+            largestShift[r] = hotCount < k ? shift[r * k + order[hotCount]] : 0
+        }
+        hotCentroids = [Float](repeating: 0, count: runs * hotCount * d)
+        centroids.withUnsafeBufferPointer { c in
+            hotCentroids.withUnsafeMutableBufferPointer { h in
+                for r in 0..<runs {
+                    for q in 0..<hotCount {
+                        (h.baseAddress! + (r * hotCount + q) * d).update(from: c.baseAddress! + (r * k + hot[r * hotCount + q]) * d, count: d)
+                    }
+                }
+            }
+        }
+    }
+
+    /// One thread's scratch buffers and its changes to the member sums.
+    final class Worker {
+        var sums: [Float]
         var counts: [Int]
+        var changed = 0
+        var recomputed = 0
+        let scores: UnsafeMutablePointer<Float>
+        let gathered: UnsafeMutablePointer<Float>
+        let pending: UnsafeMutablePointer<Int>
+        let topValues: UnsafeMutablePointer<Float>
+        let topLabels: UnsafeMutablePointer<Int32>
+
+        init(width: Int, dimension: Int, blockRows: Int, scoreColumns: Int, listLength: Int) {
+            sums = [Float](repeating: 0, count: width * dimension)
+            counts = [Int](repeating: 0, count: width)
+            scores = .allocate(capacity: blockRows * scoreColumns)
+            gathered = .allocate(capacity: blockRows * dimension)
+            pending = .allocate(capacity: blockRows)
+            topValues = .allocate(capacity: listLength + 1)
+            topLabels = .allocate(capacity: listLength + 1)
+        }
+
+        deinit {
+            scores.deallocate(); gathered.deallocate(); pending.deallocate(); topValues.deallocate(); topLabels.deallocate()
+        }
+
+        @inline(__always) func add(_ x: UnsafePointer<Float>, to centroid: Int, _ d: Int) {
+            counts[centroid] += 1
+            sums.withUnsafeMutableBufferPointer { BLAS.axpy(d, alpha: 1, x, $0.baseAddress! + centroid * d) }
+        }
+
+        @inline(__always) func move(_ x: UnsafePointer<Float>, from old: Int, to new: Int, _ d: Int) {
+            counts[old] -= 1
+            counts[new] += 1
+            sums.withUnsafeMutableBufferPointer { s in
+                BLAS.axpy(d, alpha: -1, x, s.baseAddress! + old * d)
+                BLAS.axpy(d, alpha: 1, x, s.baseAddress! + new * d)
+            }
+            changed += 1
+        }
     }
 
-    /// Assigns every working row for every run's centroids (`runs * k` rows
-    /// of `centroids`); with `accumulate`, also sums each centroid's members.
-    func pass(centroids: [Float], accumulate: Bool, onChunk: (Double) throws -> Void) throws -> Sums {
-        let d = rows.dimension
+    /// Renews the list of one row and run from its dot products `scores` with
+    /// the run's `k` centroids (halved squared lengths `half`): the nearest
+    /// maximise `x·c − ½‖c‖²`, first index on ties. Returns the nearest.
+    @inline(__always)
+    func renew(_ index: Int, norm: Float, scores: UnsafePointer<Float>, half: UnsafePointer<Float>,
+               worker: Worker) -> Int {
+        let keep = min(listLength + 1, k)
+        let values = worker.topValues, labels = worker.topLabels
+        var filled = 0
+        for j in 0..<k {
+            let v = scores[j] - half[j]
+            if filled == keep && !(v > values[keep - 1]) { continue }
+            var p = filled == keep ? keep - 1 : filled
+            if filled < keep { filled += 1 }
+            while p > 0 && values[p - 1] < v {
+                values[p] = values[p - 1]; labels[p] = labels[p - 1]; p -= 1
+            }
+            values[p] = v; labels[p] = Int32(j)
+        }
+        let list = lists + index * listLength
+        for q in 0..<listLength { list[q] = labels[q] }
+        outside[index] = keep > listLength ? max(0, norm - 2 * values[listLength]).squareRoot() : .infinity
+        second[index] = keep > 1 ? max(0, norm - 2 * values[1]).squareRoot() : .infinity
+        self.labels[index] = labels[0]
+        squared[index] = max(0, norm - 2 * values[0])
+        return Int(labels[0])
+    }
+
+    /// One pass over every candidate for every run; `full` computes every
+    /// distance (the first pass, which also starts the member sums).
+    /// Leaves every label and squared distance exact. Returns how many labels
+    /// changed over all runs (every candidate for a full pass).
+    func pass(full: Bool, onChunk: (Double) throws -> Void) throws -> Int {
+        let d = dimension
         let wn = rows.count
         let width = runs * k
-        var halfNorms = [Float](repeating: 0, count: width)
+        var half = [Float](repeating: 0, count: width)
         centroids.withUnsafeBufferPointer { c in
-            for j in 0..<width { halfNorms[j] = 0.5 * BLAS.dot(d, c.baseAddress! + j * d, c.baseAddress! + j * d) }
+            for j in 0..<width { half[j] = 0.5 * BLAS.dot(d, c.baseAddress! + j * d, c.baseAddress! + j * d) }
         }
         let threads = max(1, min(activeCoreCount, wn / blockRows))
-        let partials = (0..<threads).map { _ in
-            accumulate ? Sums(values: [Float](repeating: 0, count: width * d), counts: [Int](repeating: 0, count: width))
-                       : Sums(values: [], counts: [])
+        let workers = (0..<threads).map { _ in
+            Worker(width: width, dimension: d, blockRows: blockRows, scoreColumns: full ? width : k + runs * hotCount,
+                   listLength: listLength)
         }
-        let boxes = partials.map { SumsBox($0) }
         let chunkRows = blockRows * threads * 16
         try centroids.withUnsafeBufferPointer { cb in
-            let c = cb.baseAddress!
-            var chunkStart = 0
-            while chunkStart < wn {
-                let chunkEnd = min(wn, chunkStart + chunkRows)
-                let blocks = (chunkEnd - chunkStart + blockRows - 1) / blockRows
-                parallelFor(threads) { t in
-                    let box = boxes[t]
-                    let scores = UnsafeMutablePointer<Float>.allocate(capacity: self.blockRows * width)
-                    defer { scores.deallocate() }
-                    for block in stride(from: t, to: blocks, by: threads) {
-                        let start = chunkStart + block * self.blockRows
-                        let b = min(self.blockRows, chunkEnd - start)
-                        let x = self.rows.base + start * d
-                        BLAS.gemm(transposeB: true, m: b, n: width, k: d, a: x, lda: d, b: c, ldb: d,
-                                  c: scores, ldc: width)
-                        for i in 0..<b where self.isCandidate[start + i] {
-                            let norm = BLAS.dot(d, x + i * d, x + i * d)
-                            self.rowNorms[start + i] = norm
-                            let row = scores + i * width
-                            for j in 0..<width { row[j] -= halfNorms[j] }
-                            for r in 0..<self.runs {
-                                let segment = row + r * self.k
-                                let best = VectorKernels.maximum(segment, count: self.k)
-                                let label = VectorKernels.firstIndex(of: best, in: segment, count: self.k) ?? 0
-                                self.labels[r * wn + start + i] = Int32(label)
-                                self.squared[r * wn + start + i] = max(0, norm - 2 * best)
-                                if accumulate {
-                                    let centroid = r * self.k + label
-                                    box.sums.counts[centroid] += 1
-                                    box.sums.values.withUnsafeMutableBufferPointer { v in
-                                        BLAS.axpy(d, alpha: 1, x + i * d, v.baseAddress! + centroid * d)
-                                    }
-                                }
+            try half.withUnsafeBufferPointer { hb in
+                let c = cb.baseAddress!, h = hb.baseAddress!
+                var chunkStart = 0
+                while chunkStart < wn {
+                    let chunkEnd = min(wn, chunkStart + chunkRows)
+                    let blocks = (chunkEnd - chunkStart + blockRows - 1) / blockRows
+                    parallelFor(threads) { t in
+                        for block in stride(from: t, to: blocks, by: threads) {
+                            let start = chunkStart + block * self.blockRows
+                            let b = min(self.blockRows, chunkEnd - start)
+                            if full {
+                                self.fullBlock(start: start, rows: b, centroids: c, half: h, worker: workers[t])
+                            } else {
+                                self.listedBlock(start: start, rows: b, centroids: c, half: h, worker: workers[t])
                             }
                         }
                     }
-                }
-                chunkStart = chunkEnd
-                try onChunk(Double(chunkStart) / Double(wn))
-            }
-        }
-        guard accumulate else { return Sums(values: [], counts: []) }
-        var total = boxes[0].sums
-        for box in boxes.dropFirst() {
-            for j in 0..<width { total.counts[j] += box.sums.counts[j] }
-            total.values.withUnsafeMutableBufferPointer { v in
-                box.sums.values.withUnsafeBufferPointer { p in
-                    BLAS.axpy(width * d, alpha: 1, p.baseAddress!, v.baseAddress!)
+                    chunkStart = chunkEnd
+                    try onChunk(Double(chunkStart) / Double(wn))
                 }
             }
         }
-        return total
+        var changed = 0
+        recomputed = 0
+        for w in workers {
+            changed += w.changed
+            recomputed += w.recomputed
+            for j in 0..<width { counts[j] += w.counts[j] }
+            for e in 0..<(width * d) { sums[e] += Double(w.sums[e]) }
+        }
+        return full ? rows.candidates.count : changed
     }
 
-    /// One thread's running sums (a class so the parallel closure can mutate it).
-    final class SumsBox {
-        var sums: Sums
-        init(_ sums: Sums) { self.sums = sums }
+    /// Every distance of a block of rows to every run's centroids (one GEMM).
+    private func fullBlock(start: Int, rows b: Int, centroids c: UnsafePointer<Float>, half: UnsafePointer<Float>,
+                           worker: Worker) {
+        let d = dimension, wn = rows.count, width = runs * k
+        let x = rows.base + start * d
+        BLAS.gemm(transposeB: true, m: b, n: width, k: d, a: x, lda: d, b: c, ldb: d, c: worker.scores, ldc: width)
+        for i in 0..<b where isCandidate[start + i] {
+            let xi = x + i * d
+            let norm = BLAS.dot(d, xi, xi)
+            rowNorms[start + i] = norm
+            let row = worker.scores + i * width
+            for r in 0..<runs {
+                let label = renew(r * wn + start + i, norm: norm, scores: row + r * k, half: half + r * k, worker: worker)
+                worker.add(xi, to: r * k + label, d)
+            }
+        }
+        worker.recomputed += b * runs
+    }
+
+    /// A block of rows after a step: per run, each row's listed centroids
+    /// settle it when the nearest of them is within the bound on all others;
+    /// the rest are gathered and multiplied against that run's centroids.
+    private func listedBlock(start: Int, rows b: Int, centroids c: UnsafePointer<Float>, half: UnsafePointer<Float>,
+                             worker: Worker) {
+        let d = dimension, wn = rows.count
+        let x = rows.base + start * d
+        let hotWidth = runs * hotCount
+        // Hot scores go past the recompute scores (b × k) in the worker's buffer.
+        let hotScores = worker.scores + blockRows * k
+        hotCentroids.withUnsafeBufferPointer { h in
+            BLAS.gemm(transposeB: true, m: b, n: hotWidth, k: d, a: x, lda: d, b: h.baseAddress!, ldb: d,
+                      c: hotScores, ldc: hotWidth)
+        }
+        for r in 0..<runs {
+            let base = r * k
+            let shift = largestShift[r]
+            var m = 0
+            for i in 0..<b where isCandidate[start + i] {
+                let index = r * wn + start + i
+                let xi = x + i * d
+                let norm = rowNorms[start + i]
+                let old = Int(labels[index])
+                let list = lists + index * listLength
+                // Centroids that are not hot moved at most `shift`; a hot one's distance is exact.
+                var others = second[index] - shift
+                var unlisted = outside[index] - shift
+                let hotRow = hotScores + i * hotWidth + r * hotCount
+                for q in 0..<hotCount {
+                    let j = hot[r * hotCount + q]
+                    let distance = max(0, norm + 2 * half[base + j] - 2 * hotRow[q]).squareRoot()
+                    if j != old && distance < others { others = distance }
+                    if distance < unlisted && !(0..<listLength).contains(where: { list[$0] == j }) { unlisted = distance }
+                }
+                outside[index] = unlisted
+                // Hamerly's test: the row's own centroid, exactly, against the bound on all others.
+                let own = max(0, norm + 2 * half[base + old] - 2 * BLAS.dot(d, xi, c + (base + old) * d))
+                if own.squareRoot() <= others {
+                    squared[index] = own
+                    second[index] = others
+                    continue
+                }
+                // The listed centroids, exactly, against the bound on the unlisted ones.
+                var best = Float.infinity, next = Float.infinity, label = -1
+                for q in 0..<listLength {
+                    let j = Int(list[q])
+                    let sq = j == old ? own : max(0, norm + 2 * half[base + j] - 2 * BLAS.dot(d, xi, c + (base + j) * d))
+                    if sq < best || (sq == best && j < label) {
+                        next = best; best = sq; label = j
+                    } else if sq < next {
+                        next = sq
+                    }
+                }
+                if best.squareRoot() <= unlisted {
+                    labels[index] = Int32(label)
+                    squared[index] = best
+                    second[index] = min(next.squareRoot(), unlisted)
+                    if label != old { worker.move(xi, from: base + old, to: base + label, d) }
+                } else {
+                    worker.pending[m] = i
+                    m += 1
+                }
+            }
+            guard m > 0 else { continue }
+            worker.recomputed += m
+            for q in 0..<m {
+                (worker.gathered + q * d).update(from: x + worker.pending[q] * d, count: d)
+            }
+            BLAS.gemm(transposeB: true, m: m, n: k, k: d, a: worker.gathered, lda: d, b: c + base * d, ldb: d,
+                      c: worker.scores, ldc: k)
+            for q in 0..<m {
+                let i = worker.pending[q]
+                let index = r * wn + start + i
+                let old = Int(labels[index])
+                let label = renew(index, norm: rowNorms[start + i], scores: worker.scores + q * k, half: half + base,
+                                  worker: worker)
+                if label != old { worker.move(x + i * d, from: base + old, to: base + label, d) }
+            }
+        }
     }
 }
