@@ -65,18 +65,7 @@ enum IndexSchema {
         migrator.registerMigration("v2-embedding-generation") { db in
             // Any change to the vectors (cascaded deletes included) bumps one
             // counter, which tells whether a saved matrix file is still valid.
-            try db.execute(sql: """
-                INSERT OR IGNORE INTO meta(key, value) VALUES ('embedding_generation', '0');
-                CREATE TRIGGER embedding_inserted AFTER INSERT ON embedding BEGIN
-                    UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'embedding_generation';
-                END;
-                CREATE TRIGGER embedding_updated AFTER UPDATE ON embedding BEGIN
-                    UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'embedding_generation';
-                END;
-                CREATE TRIGGER embedding_deleted AFTER DELETE ON embedding BEGIN
-                    UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'embedding_generation';
-                END;
-                """)
+            try db.execute(sql: generationCounter("embedding_generation", countingChangesTo: "embedding"))
         }
         migrator.registerMigration("v3-runs") { db in
             // A run keeps its parameters and every iteration's ordered picks;
@@ -123,19 +112,20 @@ enum IndexSchema {
         migrator.registerMigration("v5-image-set-generation") { db in
             // Another process (a script beside the REPL) may change the
             // exclusions or favorites; one counter tells an open album so.
-            try db.execute(sql: """
-                INSERT OR IGNORE INTO meta(key, value) VALUES ('image_set_generation', '0');
-                CREATE TRIGGER image_set_inserted AFTER INSERT ON image_set BEGIN
-                    UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'image_set_generation';
-                END;
-                CREATE TRIGGER image_set_updated AFTER UPDATE ON image_set BEGIN
-                    UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'image_set_generation';
-                END;
-                CREATE TRIGGER image_set_deleted AFTER DELETE ON image_set BEGIN
-                    UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'image_set_generation';
-                END;
-                """)
+            try db.execute(sql: generationCounter("image_set_generation", countingChangesTo: "image_set"))
         }
         return migrator
+    }
+
+    /// SQL for a `meta` counter that every insert, update and delete on
+    /// `table` bumps (triggers named `<table>_inserted`, …). Kept identical
+    /// for every migration that uses it: migrations must not change.
+    static func generationCounter(_ key: String, countingChangesTo table: String) -> String {
+        let bump = "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = '\(key)';"
+        var sql = "INSERT OR IGNORE INTO meta(key, value) VALUES ('\(key)', '0');\n"
+        for (event, name) in [("INSERT", "inserted"), ("UPDATE", "updated"), ("DELETE", "deleted")] {
+            sql += "CREATE TRIGGER \(table)_\(name) AFTER \(event) ON \(table) BEGIN \(bump) END;\n"
+        }
+        return sql
     }
 }
