@@ -59,6 +59,9 @@ public struct AlbumMap: Sendable {
     /// How many images the map places.
     public var count: Int { layout.points.count }
 
+    /// The layout row of image `id`, or nil when the map does not place it.
+    public func row(of id: Int64) -> Int? { rowOf[id] }
+
     /// The point of image `id`, or nil when the map does not place it.
     public func point(of id: Int64) -> SIMD2<Float>? {
         rowOf[id].map { layout.points[$0] }
@@ -111,17 +114,15 @@ extension Album {
     public func plot(_ map: AlbumMap, to file: String, run: CurationRun? = nil, highlight: Int64? = nil,
                      size: Int = 1100, overwrite: Bool = false) throws {
         var categories = [MapPlot.Category](repeating: .album, count: map.count)
-        var rowOf: [Int64: Int] = [:]
-        for (row, id) in map.layout.imageIDs.enumerated() { rowOf[id] = row }
         if let run {
             for id in run.selection where !exclusions.contains(id) {
-                if let row = rowOf[id] { categories[row] = MapPlot.Category(tier: run.tier(of: id) ?? .variable) }
+                if let row = map.row(of: id) { categories[row] = MapPlot.Category(tier: run.tier(of: id) ?? .variable) }
             }
         }
-        for id in exclusions.ids { if let row = rowOf[id] { categories[row] = .excluded } }
+        for id in exclusions.ids { if let row = map.row(of: id) { categories[row] = .excluded } }
         var caption = "\(map.description) · \(Self.grouped(map.count)) images"
         if let run { caption += " · run \(run.id) (\(run.method), count \(run.count))" }
-        let picture = MapPlot(points: map.layout.points, categories: categories, highlight: highlight.flatMap { rowOf[$0] },
+        let picture = MapPlot(points: map.layout.points, categories: categories, highlight: highlight.flatMap(map.row(of:)),
                               size: size, caption: caption)
         let bytes: [UInt8] = file.lowercased().hasSuffix(".svg") ? Array(picture.svg().utf8) : try picture.png()
         try AtomicFile.write(bytes, to: Array(Self.absolutePath(file).utf8), overwrite: overwrite)
