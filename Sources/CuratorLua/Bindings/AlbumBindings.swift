@@ -476,20 +476,21 @@ enum AlbumBindings {
             call.lua.push(ids.allSatisfy { handle.collection.contains($0) })
             return 1
         }
+        /// The images every argument names (at least one argument), in order.
+        func everyArgument(_ call: LuaCall, _ handle: ImageSetHandle) throws -> [Int64] {
+            guard call.count >= 1 else { throw call.typeError(1, expected: "Image, path, id, list or ImageSet") }
+            var ids: [Int64] = []
+            for n in 1...call.count { ids += try types.imageIDs(call, n, of: handle.collection.owner) }
+            return ids
+        }
         t.method("add", signature: "s:add(x, ...) -> integer",
                  summary: "Adds images (images, paths, ids, lists or sets); returns how many were new") { handle, call in
-            var ids: [Int64] = []
-            guard call.count >= 1 else { throw call.typeError(1, expected: "Image, path, id, list or ImageSet") }
-            for n in 1...call.count { ids += try types.imageIDs(call, n, of: handle.collection.owner) }
-            call.lua.push(try handle.collection.add(ids))
+            call.lua.push(try handle.collection.add(try everyArgument(call, handle)))
             return 1
         }
         t.method("remove", signature: "s:remove(x, ...) -> integer",
                  summary: "Removes images (images, paths, ids, lists or sets); returns how many were members") { handle, call in
-            var ids: [Int64] = []
-            guard call.count >= 1 else { throw call.typeError(1, expected: "Image, path, id, list or ImageSet") }
-            for n in 1...call.count { ids += try types.imageIDs(call, n, of: handle.collection.owner) }
-            call.lua.push(try handle.collection.remove(ids))
+            call.lua.push(try handle.collection.remove(try everyArgument(call, handle)))
             return 1
         }
         t.method("clear", signature: "s:clear()", summary: "Removes every image from the set") { handle, _ in
