@@ -44,23 +44,24 @@ public struct MapRaster: Sendable {
     /// A filled disc centred at `centre` (pixel coordinates, pixel centres at
     /// +0.5), edges anti-aliased over one pixel.
     public mutating func disc(at centre: SIMD2<Double>, radius: Double, colour: SIMD3<UInt8>, opacity: Double) {
-        let x0 = Int((centre.x - radius - 1).rounded(.down)), x1 = Int((centre.x + radius + 1).rounded(.up))
-        let y0 = Int((centre.y - radius - 1).rounded(.down)), y1 = Int((centre.y + radius + 1).rounded(.up))
-        guard x1 >= 0, y1 >= 0, x0 < width, y0 < height else { return }
-        for y in max(y0, 0)...min(y1, height - 1) {
-            let dy = Double(y) + 0.5 - centre.y
-            for x in max(x0, 0)...min(x1, width - 1) {
-                let dx = Double(x) + 0.5 - centre.x
-                let distance = (dx * dx + dy * dy).squareRoot()
-                let coverage = min(max(radius + 0.5 - distance, 0), 1)
-                if coverage > 0 { blend(x, y, colour, coverage * opacity) }
-            }
+        paint(around: centre, within: radius, colour: colour) { distance in
+            min(max(radius + 0.5 - distance, 0), 1) * opacity
         }
     }
 
     /// A ring of `width` pixels whose outer edge is at `radius`.
     public mutating func ring(at centre: SIMD2<Double>, radius: Double, width ringWidth: Double, colour: SIMD3<UInt8>) {
         let inner = radius - ringWidth
+        paint(around: centre, within: radius, colour: colour) { distance in
+            min(max(radius + 0.5 - distance, 0), 1) * min(max(distance - inner + 0.5, 0), 1)
+        }
+    }
+
+    /// Blends `colour` into every pixel within `radius` + 1 of `centre`, at
+    /// the coverage `shape` gives for the pixel centre's distance.
+    @inline(__always)
+    private mutating func paint(around centre: SIMD2<Double>, within radius: Double, colour: SIMD3<UInt8>,
+                                _ shape: (Double) -> Double) {
         let x0 = Int((centre.x - radius - 1).rounded(.down)), x1 = Int((centre.x + radius + 1).rounded(.up))
         let y0 = Int((centre.y - radius - 1).rounded(.down)), y1 = Int((centre.y + radius + 1).rounded(.up))
         guard x1 >= 0, y1 >= 0, x0 < width, y0 < height else { return }
@@ -68,8 +69,7 @@ public struct MapRaster: Sendable {
             let dy = Double(y) + 0.5 - centre.y
             for x in max(x0, 0)...min(x1, width - 1) {
                 let dx = Double(x) + 0.5 - centre.x
-                let distance = (dx * dx + dy * dy).squareRoot()
-                let coverage = min(max(radius + 0.5 - distance, 0), 1) * min(max(distance - inner + 0.5, 0), 1)
+                let coverage = shape((dx * dx + dy * dy).squareRoot())
                 if coverage > 0 { blend(x, y, colour, coverage) }
             }
         }
