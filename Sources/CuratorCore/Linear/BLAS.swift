@@ -112,6 +112,52 @@ public enum BLAS {
         #endif
     }
 
+    /// The eigenvectors of the `count` largest eigenvalues of a symmetric
+    /// n×n matrix (LAPACK's `ssyevr`), as an n×count row-major matrix whose
+    /// columns are unit length, largest eigenvalue first; nil when the LAPACK
+    /// routine is not available or fails (callers then do without).
+    public static func leadingEigenvectors(ofSymmetric matrix: [Float], n: Int, count: Int) -> [Float]? {
+        let p = min(count, n)
+        guard n > 0, p > 0, matrix.count == n * n else { return nil }
+        var a = matrix  // overwritten by the routine
+        var jobz = CChar(UInt8(ascii: "V")), range = CChar(UInt8(ascii: "I")), uplo = CChar(UInt8(ascii: "U"))
+        var size = Int32(n), lda = Int32(n), ldz = Int32(n)
+        var lower: Float = 0, upper: Float = 0, tolerance: Float = 0
+        var first = Int32(n - p + 1), last = Int32(n)
+        var found: Int32 = 0, info: Int32 = 0
+        var values = [Float](repeating: 0, count: n)
+        var vectors = [Float](repeating: 0, count: n * p)
+        var support = [Int32](repeating: 0, count: 2 * p)
+        var workSize: Float = 0, iworkSize: Int32 = 0
+        // A first call with sizes −1 only reports the workspace it wants.
+        var queryWork: Int32 = -1, queryIntegerWork: Int32 = -1
+        func call(_ work: UnsafeMutablePointer<Float>, _ lwork: inout Int32,
+                  _ iwork: UnsafeMutablePointer<Int32>, _ liwork: inout Int32) -> Bool {
+            #if canImport(Accelerate)
+            ssyevr_(&jobz, &range, &uplo, &size, &a, &lda, &lower, &upper, &first, &last, &tolerance,
+                    &found, &values, &vectors, &ldz, &support, work, &lwork, iwork, &liwork, &info)
+            #else
+            guard let ssyevr = OpenBLAS.functions.ssyevr else { return false }
+            ssyevr(&jobz, &range, &uplo, &size, &a, &lda, &lower, &upper, &first, &last, &tolerance,
+                   &found, &values, &vectors, &ldz, &support, work, &lwork, iwork, &liwork, &info, 1, 1, 1)
+            #endif
+            return info == 0
+        }
+        guard call(&workSize, &queryWork, &iworkSize, &queryIntegerWork) else { return nil }
+        var lwork = Int32(max(Float(26 * n), workSize.rounded(.up)))
+        var liwork = max(Int32(10 * n), iworkSize)
+        var work = [Float](repeating: 0, count: Int(lwork))
+        var iwork = [Int32](repeating: 0, count: Int(liwork))
+        guard call(&work, &lwork, &iwork, &liwork), Int(found) == p else { return nil }
+        // Column-major n×p, ascending eigenvalues → row-major n×p, descending.
+        var basis = [Float](repeating: 0, count: n * p)
+        for j in 0..<p {
+            let column = p - 1 - j
+            for i in 0..<n { basis[i * p + j] = vectors[column * n + i] }
+        }
+        return basis
+    }
+
     /// Runs `body` with BLAS calls single-threaded, for code that spreads its
     /// own BLAS calls over the cores (small blocks in parallel beat one big
     /// threaded call for tall-skinny products, and nested threading thrashes).
@@ -153,6 +199,15 @@ enum OpenBLAS {
     typealias GetThreads = @convention(c) () -> Int32
     typealias SetThreads = @convention(c) (Int32) -> Void
     typealias GetConfig = @convention(c) () -> UnsafePointer<CChar>?
+    /// LAPACK's Fortran `ssyevr_`, with the three hidden lengths of its
+    /// character arguments that gfortran-built LAPACKs take last.
+    typealias Ssyevr = @convention(c) (
+        UnsafePointer<CChar>?, UnsafePointer<CChar>?, UnsafePointer<CChar>?, UnsafePointer<Int32>?,
+        UnsafeMutablePointer<Float>?, UnsafePointer<Int32>?, UnsafePointer<Float>?, UnsafePointer<Float>?,
+        UnsafePointer<Int32>?, UnsafePointer<Int32>?, UnsafePointer<Float>?, UnsafeMutablePointer<Int32>?,
+        UnsafeMutablePointer<Float>?, UnsafeMutablePointer<Float>?, UnsafePointer<Int32>?, UnsafeMutablePointer<Int32>?,
+        UnsafeMutablePointer<Float>?, UnsafePointer<Int32>?, UnsafeMutablePointer<Int32>?, UnsafePointer<Int32>?,
+        UnsafeMutablePointer<Int32>?, Int, Int, Int) -> Void
 
     /// CBLAS_ORDER.CblasRowMajor, CBLAS_TRANSPOSE.CblasNoTrans / CblasTrans.
     static let rowMajor: Int32 = 101
@@ -168,6 +223,9 @@ enum OpenBLAS {
         let sscal: Sscal
         let getThreads: GetThreads
         let setThreads: SetThreads
+        /// LAPACK's symmetric eigensolver: OpenBLAS builds usually carry
+        /// LAPACK, but curator works without it (see `leadingEigenvectors`).
+        let ssyevr: Ssyevr?
     }
 
     /// The library's file name: the soname of Debian's libopenblas0 (which
@@ -221,7 +279,8 @@ enum OpenBLAS {
                 "OpenBLAS (\(name)) is a 64-bit-integer build; curator needs the 32-bit-integer one (libopenblas0)"))
         }
         return .success(Functions(sgemm: sgemm, sgemv: sgemv, sdot: sdot, saxpy: saxpy, sscal: sscal,
-                                  getThreads: getThreads, setThreads: setThreads))
+                                  getThreads: getThreads, setThreads: setThreads,
+                                  ssyevr: dlsym(handle, "ssyevr_").map { unsafeBitCast($0, to: Ssyevr.self) }))
     }
 }
 #endif

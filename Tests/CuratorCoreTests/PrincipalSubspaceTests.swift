@@ -1,0 +1,62 @@
+import XCTest
+@testable import CuratorCore
+
+final class PrincipalSubspaceTests: XCTestCase {
+    /// LAPACK's eigensolver through the loaded BLAS library: the leading
+    /// eigenvectors of a symmetric matrix, largest eigenvalue first.
+    func testLeadingEigenvectorsComeLargestFirst() throws {
+        // diag(1, 5, 3, 2): the leading three are e1, e2, e3 (0-based), in that order.
+        var matrix = [Float](repeating: 0, count: 16)
+        for (i, v) in [Float(1), 5, 3, 2].enumerated() { matrix[i * 4 + i] = v }
+        let basis = try XCTUnwrap(BLAS.leadingEigenvectors(ofSymmetric: matrix, n: 4, count: 3))
+        XCTAssertEqual(basis.count, 12)
+        for (column, axis) in [1, 2, 3].enumerated() {
+            for row in 0..<4 {
+                XCTAssertEqual(abs(basis[row * 3 + column]), row == axis ? 1 : 0, accuracy: 1e-5, "column \(column) row \(row)")
+            }
+        }
+        XCTAssertNil(BLAS.leadingEigenvectors(ofSymmetric: matrix, n: 3, count: 2), "a matrix of the wrong size is refused")
+    }
+
+    /// Vectors spread along four known directions (not coordinate axes) and
+    /// barely along the rest: the subspace of rank 4 is theirs, keeps almost
+    /// all the variance, and projecting then lifting gives a row back.
+    func testFindsTheDirectionsOfLargestSpread() throws {
+        let n = 2000, d = 32, rank = 4
+        var random = Xoshiro256StarStar(seed: 3)
+        // Orthonormal directions, each orthogonal to the constant vector: sign patterns over 32 coordinates.
+        let directions: [[Float]] = (0..<rank).map { a in
+            (0..<d).map { j in ((j >> a) & 1 == 0 ? 1 : -1) / Float(d).squareRoot() }
+        }
+        var values = [Float](repeating: 0, count: n * d)
+        for i in 0..<n {
+            for (a, direction) in directions.enumerated() {
+                let s = Float(4 - a) * SelectionTestData.gaussian(&random)
+                for j in 0..<d { values[i * d + j] += s * direction[j] }
+            }
+            for j in 0..<d { values[i * d + j] += 2 + 0.01 * SelectionTestData.gaussian(&random) }
+        }
+        let sample = values.withUnsafeBufferPointer { v in (0..<n).map { v.baseAddress! + $0 * d } }
+        let subspace = try XCTUnwrap(PrincipalSubspace(sample: sample, dimension: d, rank: rank))
+        XCTAssertGreaterThan(subspace.retainedVariance, 0.999)
+        // Each known direction lies in the span of the basis.
+        for direction in directions {
+            var inSpan: Float = 0
+            for column in 0..<rank {
+                var dot: Float = 0
+                for j in 0..<d { dot += direction[j] * subspace.basis[j * rank + column] }
+                inSpan += dot * dot
+            }
+            XCTAssertEqual(inSpan, 1, accuracy: 1e-3)
+        }
+        // Projection then lift: a row minus its offset along the rest comes back.
+        var projected = [Float](repeating: 0, count: rank), lifted = [Float](repeating: 0, count: d)
+        values.withUnsafeBufferPointer { subspace.project($0.baseAddress!, count: 1, into: &projected) }
+        subspace.lift(projected, into: &lifted)
+        var outside: Float = 0
+        for j in 0..<d { outside += (values[j] - lifted[j]) * (values[j] - lifted[j]) }
+        // What is left is the constant offset 2 (orthogonal to the sign patterns) and the noise.
+        XCTAssertEqual(outside, 4 * Float(d), accuracy: 0.5)
+        XCTAssertNil(PrincipalSubspace(sample: Array(sample.prefix(3)), dimension: d, rank: rank), "too small a sample")
+    }
+}
