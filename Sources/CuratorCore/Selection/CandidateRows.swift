@@ -2,8 +2,11 @@
 /// (when most rows are candidates — the few others are masked, which costs
 /// less than a copy) or a compact copy of the candidate rows (when fewer than
 /// half are candidates, so the copy stays under half the matrix's bytes).
+/// A projected block (`init(projecting:onto:)`) holds the projections of
+/// another's working rows, indexed the same way.
 final class CandidateRows {
-    /// The album matrix.
+    /// The album matrix (whose rows are the full vectors even when the
+    /// working block holds projections: read working rows through `base`).
     let matrix: EmbeddingMatrix
     /// The candidates, ascending album rows.
     let candidates: [Int]
@@ -38,7 +41,54 @@ final class CandidateRows {
         }
     }
 
+    /// The projections of `source`'s working rows onto `subspace`: same
+    /// candidates and working-row indices, `subspace.rank` long. Rows are
+    /// projected in parallel blocks.
+    init(projecting source: CandidateRows, onto subspace: PrincipalSubspace) {
+        matrix = source.matrix
+        candidates = source.candidates
+        count = source.count
+        isAlbumMatrix = source.isAlbumMatrix
+        dimension = subspace.rank
+        let block = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(1, count * dimension))
+        let rowsPerBlock = 4096
+        let blocks = (count + rowsPerBlock - 1) / rowsPerBlock
+        let target = UncheckedSendable(block.baseAddress!)
+        let from = UncheckedSendable(source.base)
+        let (p, d) = (dimension, source.dimension)
+        BLAS.withSingleThreadedCalls {
+            parallelFor(blocks) { b in
+                let start = b * rowsPerBlock
+                let rows = min(rowsPerBlock, source.count - start)
+                subspace.project(from.value + start * d, count: rows, into: target.value + start * p)
+            }
+        }
+        copy = block
+        base = UnsafePointer(block.baseAddress!)
+    }
+
+    /// A compact copy of some of `source`'s candidates: the `indices`-th
+    /// (ascending positions in `source.candidates`), as working rows 0, 1, ….
+    init(sampling source: CandidateRows, indices: [Int]) {
+        matrix = source.matrix
+        candidates = indices.map { source.candidates[$0] }
+        count = indices.count
+        isAlbumMatrix = false
+        dimension = source.dimension
+        let block = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(1, count * dimension))
+        for (i, index) in indices.enumerated() {
+            (block.baseAddress! + i * dimension).update(from: source.candidateRow(index), count: dimension)
+        }
+        copy = block
+        base = UnsafePointer(block.baseAddress!)
+    }
+
     deinit { copy?.deallocate() }
+
+    /// The working row of the `index`-th candidate (`candidates[index]`).
+    @inline(__always) func candidateRow(_ index: Int) -> UnsafePointer<Float> {
+        base + (isAlbumMatrix ? candidates[index] : index) * dimension
+    }
 
     /// The album row of working row `local`.
     @inline(__always) func albumRow(_ local: Int) -> Int {

@@ -110,6 +110,63 @@ enum VectorKernels {
     }
 }
 
+extension VectorKernels {
+    /// The two largest of `scores[j] − offsets[j]` over `j` in `0..<n`, and
+    /// where they are (first index on ties; `second` is −1 when `n` < 2).
+    /// Four lanes each keep their own best two without branches, then the
+    /// eight meet: a scalar scan mispredicts on most new maxima.
+    @inline(__always)
+    static func topTwo(_ scores: UnsafePointer<Float>, minus offsets: UnsafePointer<Float>, count n: Int)
+        -> (first: Int, firstValue: Float, second: Int, secondValue: Float) {
+        let rs = UnsafeRawPointer(scores), ro = UnsafeRawPointer(offsets)
+        var b1 = SIMD4<Float>(repeating: -.infinity), b2 = b1
+        var i1 = SIMD4<Int32>(repeating: -1), i2 = i1
+        var index = SIMD4<Int32>(0, 1, 2, 3)
+        var j = 0
+        while j + 4 <= n {
+            let v = rs.loadUnaligned(fromByteOffset: j * 4, as: SIMD4<Float>.self)
+                - ro.loadUnaligned(fromByteOffset: j * 4, as: SIMD4<Float>.self)
+            let beatsFirst = v .> b1, beatsSecond = v .> b2
+            b2 = b2.replacing(with: v, where: beatsSecond)
+            i2 = i2.replacing(with: index, where: beatsSecond)
+            b2 = b2.replacing(with: b1, where: beatsFirst)
+            i2 = i2.replacing(with: i1, where: beatsFirst)
+            b1 = b1.replacing(with: v, where: beatsFirst)
+            i1 = i1.replacing(with: index, where: beatsFirst)
+            index &+= SIMD4(repeating: 4)
+            j += 4
+        }
+        var first = -1, second = -1
+        var firstValue = -Float.infinity, secondValue = -Float.infinity
+        @inline(__always) func offer(_ v: Float, _ i: Int) {
+            guard i >= 0 else { return }
+            if first < 0 || v > firstValue || (v == firstValue && i < first) {
+                second = first; secondValue = firstValue; first = i; firstValue = v
+            } else if second < 0 || v > secondValue || (v == secondValue && i < second) {
+                second = i; secondValue = v
+            }
+        }
+        for lane in 0..<4 { offer(b1[lane], Int(i1[lane])) }
+        for lane in 0..<4 { offer(b2[lane], Int(i2[lane])) }
+        while j < n { offer(scores[j] - offsets[j], j); j += 1 }
+        return (first, firstValue, second, secondValue)
+    }
+
+    /// `sum[t] += x[t]` for `t` in `0..<n`.
+    @inline(__always)
+    static func accumulate(_ x: UnsafePointer<Float>, into sum: UnsafeMutablePointer<Float>, count n: Int) {
+        let rx = UnsafeRawPointer(x), rs = UnsafeMutableRawPointer(sum)
+        var i = 0
+        while i + 8 <= n {
+            let v = rs.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+                + rx.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            rs.storeBytes(of: v, toByteOffset: i * 4, as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < n { sum[i] += x[i]; i += 1 }
+    }
+}
+
 /// Runs `body(i)` for `i` in `0..<count` on the machine's cores.
 /// `body` must touch disjoint memory for different `i`.
 func parallelFor(_ count: Int, _ body: (Int) -> Void) {
