@@ -75,6 +75,9 @@ do {
             if let v = env["KM_SEEDSAMPLE"].flatMap(Int.init) { sampler.seedingSample = v }
             if let v = env["KM_LIST"].flatMap(Int.init) { sampler.listLength = v }
             if let v = env["KM_HOT"].flatMap(Int.init) { sampler.hotCount = v }
+            if let v = env["KM_RANK"].flatMap(Int.init) { sampler.subspaceRank = v }
+            if let v = env["KM_REFSAMPLE"].flatMap(Int.init) { sampler.refinementSample = v }
+            if let v = env["KM_FINALRANK"].flatMap(Int.init) { sampler.finalRank = v }
             run = try MonteCarlo.run(sampler, matrix: matrix, candidates: candidates,
                                      request: SelectionRequest(count: count, iterations: iterations, seed: seed))
         }

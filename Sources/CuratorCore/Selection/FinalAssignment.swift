@@ -1,0 +1,215 @@
+/// The last step of the K-Means runs of a group: every candidate, in every
+/// run, is given a cluster and its exact squared distance to that cluster's
+/// centroid in the full vectors, from which come the representatives and
+/// the inertia.
+///
+/// The Lloyd steps before ran on a sample of the candidates (and, for long
+/// vectors, on their projections). Two passes over all candidates finish
+/// the runs with one more Lloyd step on all of them:
+/// 1. Per block of rows, one GEMM against the centroids of every run gives
+///    each row's two nearest (`VectorKernels.topTwo`), on the leading
+///    `rankingDimensions` principal axes when the rows are projections; the
+///    row joins the nearest's cluster. Then the full vectors are summed per
+///    cluster, run by run.
+/// 2. Each cluster's centroid becomes the full mean of its members, and each
+///    row takes whichever of its two is nearer that mean, by exact distance
+///    on the full vectors.
+/// The mean update is worth its pass: means of a quarter of the rows instead
+/// cost more inertia than the whole subspace ranking. A row whose true
+/// nearest is not among its two only counts a larger distance, so the
+/// inertia never flatters a run (see `KMeansSampler` for how often).
+final class FinalAssignment {
+    /// Per run, per working row: the cluster, and the exact squared distance
+    /// from the full vector to the cluster's centroid.
+    let labels: UnsafeMutablePointer<Int32>
+    let squared: UnsafeMutablePointer<Float>
+    /// Per working row: the squared length of its full vector.
+    let rowNorms: UnsafeMutablePointer<Float>
+    /// Every run's centroids in the full vectors, `runs * k` rows.
+    private(set) var centroids: [Float]
+
+    private let rows: CandidateRows
+    private let full: CandidateRows
+    private let isCandidate: [Bool]
+    private let runs: Int
+    private let k: Int
+    private let alternatives: UnsafeMutablePointer<Int32>
+    private let blockRows = 256
+
+    /// Assigns every candidate of `full` (`rows`, the same working rows or
+    /// their projections onto `subspace`) for each run's `centroids` (`runs`
+    /// × `k` rows of `rows.dimension`), calling `onChunk` with the fraction
+    /// done between blocks (it may throw to cancel).
+    init(rows: CandidateRows, full: CandidateRows, subspace: PrincipalSubspace?, rankingDimensions: Int,
+         isCandidate: [Bool], runs: Int, k: Int, centroids reduced: [Float], onChunk: (Double) throws -> Void) throws {
+        self.rows = rows
+        self.full = full
+        self.isCandidate = isCandidate
+        self.runs = runs
+        self.k = k
+        let entries = max(1, runs * rows.count)
+        labels = .allocate(capacity: entries)
+        squared = .allocate(capacity: entries)
+        alternatives = .allocate(capacity: entries)
+        rowNorms = .allocate(capacity: max(1, rows.count))
+        centroids = []
+        do {
+            try BLAS.withSingleThreadedCalls {
+                let (sums, counts) = try nearestTwo(reduced: reduced, ranking: rankingDimensions) { try onChunk(0.8 * $0) }
+                centroids = means(sums: sums, counts: counts, reduced: reduced, subspace: subspace)
+                try decide { try onChunk(0.8 + 0.2 * $0) }
+            }
+        } catch {
+            deallocate()
+            throw error
+        }
+        alternatives.deallocate()
+    }
+
+    private var deallocated = false
+    private func deallocate() {
+        labels.deallocate(); squared.deallocate(); rowNorms.deallocate(); alternatives.deallocate()
+        deallocated = true
+    }
+
+    deinit {
+        if !deallocated { labels.deallocate(); squared.deallocate(); rowNorms.deallocate() }
+    }
+
+    /// Calls `body(thread, block)` for every block of rows, the blocks of a
+    /// chunk spread over the cores, and `onChunk` after each chunk.
+    private func forEachBlock(threads: Int, onChunk: (Double) throws -> Void,
+                              _ body: (Int, Range<Int>) -> Void) throws {
+        let wn = rows.count
+        let chunkRows = blockRows * threads * 16
+        var chunkStart = 0
+        while chunkStart < wn {
+            let chunkEnd = min(wn, chunkStart + chunkRows)
+            let blocks = (chunkEnd - chunkStart + blockRows - 1) / blockRows
+            let rowsPerBlock = blockRows
+            parallelFor(threads) { t in
+                for block in stride(from: t, to: blocks, by: threads) {
+                    let start = chunkStart + block * rowsPerBlock
+                    body(t, start..<min(chunkEnd, start + rowsPerBlock))
+                }
+            }
+            chunkStart = chunkEnd
+            try onChunk(Double(chunkStart) / Double(wn))
+        }
+    }
+
+    /// Pass 1: each row's two nearest centroids per run, on the first
+    /// `ranking` coordinates of the rows (the leading principal axes, where
+    /// most of the variation is); the member sums (full vectors) and counts
+    /// of the nearest.
+    private func nearestTwo(reduced: [Float], ranking: Int, onChunk: (Double) throws -> Void) throws -> ([Float], [Int]) {
+        let p = rows.dimension, d = full.dimension, wn = rows.count, width = runs * k
+        var half = [Float](repeating: 0, count: width)
+        reduced.withUnsafeBufferPointer { c in
+            for j in 0..<width { half[j] = 0.5 * MapKernels.dot(c.baseAddress! + j * p, c.baseAddress! + j * p, ranking) }
+        }
+        let threads = max(1, min(activeCoreCount, (wn + blockRows - 1) / blockRows))
+        let scores = UncheckedSendable(UnsafeMutablePointer<Float>.allocate(capacity: threads * blockRows * width))
+        defer { scores.value.deallocate() }
+        let state = UncheckedSendable(self)
+        let centroids = UncheckedSendable(reduced), offsets = UncheckedSendable(half)
+        try forEachBlock(threads: threads, onChunk: onChunk) { t, block in
+            let this = state.value
+            let out = scores.value + t * this.blockRows * width
+            centroids.value.withUnsafeBufferPointer { c in
+                BLAS.gemm(transposeB: true, m: block.count, n: width, k: ranking, a: this.rows.base + block.lowerBound * p, lda: p,
+                          b: c.baseAddress!, ldb: p, c: out, ldc: width)
+            }
+            offsets.value.withUnsafeBufferPointer { h in
+                for i in block where this.isCandidate[i] {
+                    let row = out + (i - block.lowerBound) * width
+                    for r in 0..<this.runs {
+                        let two = VectorKernels.topTwo(row + r * this.k, minus: h.baseAddress! + r * this.k, count: this.k)
+                        this.labels[r * wn + i] = Int32(truncatingIfNeeded: two.first)
+                        this.alternatives[r * wn + i] = Int32(truncatingIfNeeded: two.second)
+                    }
+                }
+            }
+        }
+        // The sums run by run, each thread its own runs: streaming the rows
+        // in order into one run's sums (k full vectors, which stay in the
+        // core's cache) beats scattering each row into every run's.
+        var sums = [Float](repeating: 0, count: width * d)
+        var counts = [Int](repeating: 0, count: width)
+        sums.withUnsafeMutableBufferPointer { s in
+            counts.withUnsafeMutableBufferPointer { c in
+                let out = UncheckedSendable((s.baseAddress!, c.baseAddress!))
+                parallelFor(min(threads, runs)) { t in
+                    let this = state.value
+                    let (sums, counts) = out.value
+                    for r in stride(from: t, to: this.runs, by: min(threads, this.runs)) {
+                        for i in 0..<wn where this.isCandidate[i] {
+                            let column = r * this.k + Int(this.labels[r * wn + i])
+                            counts[column] += 1
+                            VectorKernels.accumulate(this.full.base + i * d, into: sums + column * d, count: d)
+                        }
+                    }
+                }
+            }
+        }
+        return (sums, counts)
+    }
+
+    /// The full mean of each cluster's members; a cluster without members
+    /// keeps its centroid, lifted from the subspace when there is one.
+    private func means(sums: [Float], counts: [Int], reduced: [Float], subspace: PrincipalSubspace?) -> [Float] {
+        let p = rows.dimension, d = full.dimension
+        var means = sums
+        means.withUnsafeMutableBufferPointer { m in
+            reduced.withUnsafeBufferPointer { c in
+                for j in 0..<(runs * k) {
+                    let mean = m.baseAddress! + j * d
+                    if counts[j] > 0 {
+                        BLAS.scale(d, alpha: 1 / Float(counts[j]), mean)
+                    } else if let subspace {
+                        subspace.lift(c.baseAddress! + j * p, into: mean)
+                    } else {
+                        mean.update(from: c.baseAddress! + j * d, count: d)
+                    }
+                }
+            }
+        }
+        return means
+    }
+
+    /// Pass 2: each row's nearer, by exact full distance to the means, of its two.
+    private func decide(onChunk: (Double) throws -> Void) throws {
+        let d = full.dimension, wn = rows.count, width = runs * k
+        var norms = [Float](repeating: 0, count: width)
+        centroids.withUnsafeBufferPointer { c in
+            for j in 0..<width { norms[j] = BLAS.dot(d, c.baseAddress! + j * d, c.baseAddress! + j * d) }
+        }
+        let threads = max(1, min(activeCoreCount, (wn + blockRows - 1) / blockRows))
+        let state = UncheckedSendable(self), centroidNorms = UncheckedSendable(norms)
+        try forEachBlock(threads: threads, onChunk: onChunk) { _, block in
+            let this = state.value
+            this.centroids.withUnsafeBufferPointer { cb in
+                let c = cb.baseAddress!
+                for i in block where this.isCandidate[i] {
+                    let x = this.full.base + i * d
+                    let norm = BLAS.dot(d, x, x)
+                    this.rowNorms[i] = norm
+                    for r in 0..<this.runs {
+                        let index = r * wn + i
+                        var label = Int(this.labels[index])
+                        var best = max(0, norm + centroidNorms.value[r * this.k + label]
+                                       - 2 * BLAS.dot(d, x, c + (r * this.k + label) * d))
+                        let other = Int(this.alternatives[index])
+                        if other >= 0 {
+                            let distance = max(0, norm + centroidNorms.value[r * this.k + other]
+                                               - 2 * BLAS.dot(d, x, c + (r * this.k + other) * d))
+                            if distance < best || (distance == best && other < label) { best = distance; label = other }
+                        }
+                        this.labels[index] = Int32(truncatingIfNeeded: label)
+                        this.squared[index] = best
+                    }
+                }
+            }
+        }
+    }
+}
