@@ -65,6 +65,28 @@ public enum BLAS {
         #endif
     }
 
+    /// `gemm` with the rows of C split between the cores, each part a
+    /// single-threaded call. For code that keeps OpenBLAS's own threads
+    /// asleep (`withSingleThreadedCalls`): once woken they spin for a while
+    /// after each call, taking a core from the work that follows.
+    static func gemmOnCores(
+        transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        let parts = max(1, min(activeCoreCount, m / 64))
+        let shared = UncheckedSendable((a, b, c))
+        withSingleThreadedCalls {
+            parallelFor(parts) { part in
+                let (a, b, c) = shared.value
+                let first = part * m / parts, last = (part + 1) * m / parts
+                gemm(transposeA: transposeA, transposeB: transposeB, m: last - first, n: n, k: k, alpha: alpha,
+                     a: transposeA ? a + first : a + first * lda, lda: lda, b: b, ldb: ldb,
+                     c: c + first * ldc, ldc: ldc)
+            }
+        }
+    }
+
     /// `y = alpha * op(A) * x + beta * y` for a row-major m×n matrix A.
     public static func gemv(
         transpose: Bool = false, m: Int, n: Int,

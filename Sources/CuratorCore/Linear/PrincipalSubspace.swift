@@ -36,8 +36,10 @@ struct PrincipalSubspace {
             }
         }
         var covariance = [Float](repeating: 0, count: d * d)
-        BLAS.gemm(transposeA: true, m: d, n: d, k: s, alpha: 1 / Float(s), a: centred, lda: d, b: centred, ldb: d,
-                  c: &covariance, ldc: d)
+        covariance.withUnsafeMutableBufferPointer { c in
+            BLAS.gemmOnCores(transposeA: true, m: d, n: d, k: s, alpha: 1 / Float(s), a: centred, lda: d,
+                             b: centred, ldb: d, c: c.baseAddress!, ldc: d)
+        }
         guard let basis = BLAS.leadingEigenvectors(ofSymmetric: covariance, n: d, count: p) else { return nil }
         // Variance along each axis: vᵀCv, summed; the sample's total is its trace.
         var retained = 0.0

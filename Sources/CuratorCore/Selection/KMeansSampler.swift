@@ -60,8 +60,8 @@ public struct KMeansSampler: Sampler, Sendable {
     /// Centroids per iteration whose distances to every refinement row a
     /// step after the first recomputes (the ones that moved most; nil: a tenth).
     public var hotCount: Int? = nil
-    /// Candidates the bounded Lloyd steps run on (nil: 120 per cluster, at
-    /// least 24,576; all candidates when that is three quarters of them or
+    /// Candidates the bounded Lloyd steps run on (nil: 100 per cluster, at
+    /// least 20,480; all candidates when that is three quarters of them or
     /// more). The final step covers every candidate.
     public var refinementSample: Int? = nil
     /// Principal axes the clustering runs on before it returns to the full
@@ -134,11 +134,11 @@ public struct KMeansSampler: Sampler, Sendable {
     }
 
     /// The candidates the bounded Lloyd steps run on: a uniform random
-    /// sample of `refinementSample` (automatic: 120 per cluster, at least
-    /// 24,576), or all of them when that is most.
+    /// sample of `refinementSample` (automatic: 100 per cluster, at least
+    /// 20,480), or all of them when that is most.
     func refinementSample(of rows: CandidateRows, k: Int, seed: UInt64) -> CandidateRows {
         let n = rows.candidates.count
-        let size = refinementSample ?? max(24_576, 120 * k)
+        let size = refinementSample ?? max(20_480, 100 * k)
         guard size < n * 3 / 4 else { return rows }
         var random = Xoshiro256StarStar(seed: seed ^ 0x5A3B_1E00_0002)
         var order = Array(0..<n)
@@ -156,7 +156,9 @@ public struct KMeansSampler: Sampler, Sendable {
             return seeds.map { _ in Clustering(representatives: Array(candidates.prefix(max(0, k))), inertia: 0, lloydSteps: 0, reseeded: 0) }
         }
         try progress?.check()
-        let subspace = self.subspace(of: full)
+        // Every BLAS call from here on is single-threaded, spread over the
+        // cores by this code (see `BLAS.gemmOnCores`).
+        let subspace = BLAS.withSingleThreadedCalls { self.subspace(of: full) }
         // The rows seeding, sample steps and passes work on.
         let rows = subspace.map { CandidateRows(projecting: full, onto: $0) } ?? full
         let d = rows.dimension
@@ -184,7 +186,9 @@ public struct KMeansSampler: Sampler, Sendable {
                 progress?.report(fraction: (Double(first) + Double(runs) * fraction) / Double(seeds.count))
             }
             try report(0)
-            let seeded = seedPlusPlus(rows: rows, k: k, generators: &generators, sampleSeed: seeds[first])
+            let seeded = BLAS.withSingleThreadedCalls {
+                seedPlusPlus(rows: rows, k: k, generators: &generators, sampleSeed: seeds[first])
+            }
             try report(0.05)
             // Each run's sample steps on its own core (they are independent and small).
             var centroids = [[Float]](repeating: [], count: runs)
@@ -320,7 +324,7 @@ public struct KMeansSampler: Sampler, Sendable {
         let gram = UnsafeMutablePointer<Float>.allocate(capacity: s * s)
         defer { sample.deallocate(); gram.deallocate() }
         for i in 0..<s { (sample + i * d).update(from: rows.candidateRow(order[i]), count: d) }
-        BLAS.gemm(transposeB: true, m: s, n: s, k: d, a: sample, lda: d, b: sample, ldb: d, c: gram, ldc: s)
+        BLAS.gemmOnCores(transposeB: true, m: s, n: s, k: d, a: sample, lda: d, b: sample, ldb: d, c: gram, ldc: s)
         let norms = (0..<s).map { gram[$0 * s + $0] }
         // Row p of the (symmetric) Gram matrix gives every squared distance to sample row p.
         let distances = UncheckedSendable(gram)
