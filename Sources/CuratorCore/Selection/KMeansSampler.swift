@@ -141,9 +141,7 @@ public struct KMeansSampler: Sampler, Sendable {
         let size = refinementSample ?? max(20_480, 100 * k)
         guard size < n * 3 / 4 else { return rows }
         var random = Xoshiro256StarStar(seed: seed ^ 0x5A3B_1E00_0002)
-        var order = Array(0..<n)
-        for i in 0..<size { order.swapAt(i, i + random.nextInt(below: n - i)) }
-        return CandidateRows(sampling: rows, indices: order[0..<size].sorted())
+        return CandidateRows(sampling: rows, indices: random.sample(size, from: n).sorted())
     }
 
     /// Clusters `candidates` (ascending, distinct, more than `k`) into `k`
@@ -225,12 +223,7 @@ public struct KMeansSampler: Sampler, Sendable {
         let n = rows.candidates.count
         let d = rows.dimension
         let s = min(n, max(minimumSample, samplePerCluster * k))
-        // A uniform sample without replacement, in random order (partial Fisher–Yates).
-        var order = Array(0..<n)
-        for i in 0..<s {
-            let j = i + random.nextInt(below: n - i)
-            order.swapAt(i, j)
-        }
+        let order = random.sample(s, from: n)
         let sample = UnsafeMutablePointer<Float>.allocate(capacity: s * d)
         defer { sample.deallocate() }
         for i in 0..<s {
@@ -318,8 +311,7 @@ public struct KMeansSampler: Sampler, Sendable {
         let s = min(n, max(seedingSample, k))
         let trials = max(1, seedingTrials ?? (2 + Int(log(Double(k)))))
         var shuffle = Xoshiro256StarStar(seed: sampleSeed ^ 0x5EED_5A3B_1E00_0001)
-        var order = Array(0..<n)
-        for i in 0..<s { order.swapAt(i, i + shuffle.nextInt(below: n - i)) }
+        let order = shuffle.sample(s, from: n)
         let sample = UnsafeMutablePointer<Float>.allocate(capacity: s * d)
         let gram = UnsafeMutablePointer<Float>.allocate(capacity: s * s)
         defer { sample.deallocate(); gram.deallocate() }

@@ -62,6 +62,15 @@ public struct Xoshiro256StarStar: RandomNumberGenerator, Sendable {
         return Int(product.high)
     }
 
+    /// `count` distinct integers drawn uniformly from `0..<n`, in random
+    /// order (a partial Fisher–Yates shuffle); all of them when `count` ≥ `n`.
+    public mutating func sample(_ count: Int, from n: Int) -> [Int] {
+        var order = Array(0..<n)
+        let count = min(count, n)
+        for i in 0..<count { order.swapAt(i, i + nextInt(below: n - i)) }
+        return Array(order.prefix(count))
+    }
+
     /// A uniform `Double` in `[0, 1)` with 53 random bits.
     public mutating func nextDouble() -> Double {
         Double(next() >> 11) * 0x1.0p-53
