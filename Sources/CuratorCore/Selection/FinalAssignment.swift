@@ -109,24 +109,26 @@ final class FinalAssignment {
             for j in 0..<width { half[j] = 0.5 * MapKernels.dot(c.baseAddress! + j * p, c.baseAddress! + j * p, ranking) }
         }
         let threads = max(1, min(activeCoreCount, (wn + blockRows - 1) / blockRows))
-        let scores = UncheckedSendable(UnsafeMutablePointer<Float>.allocate(capacity: threads * blockRows * width))
+        let scores = UncheckedSendable(UnsafeMutablePointer<Float>.allocate(capacity: threads * blockRows * k))
         defer { scores.value.deallocate() }
         let state = UncheckedSendable(self)
         let centroids = UncheckedSendable(reduced), offsets = UncheckedSendable(half)
         try forEachBlock(threads: threads, onChunk: onChunk) { t, block in
             let this = state.value
-            let out = scores.value + t * this.blockRows * width
+            let out = scores.value + t * this.blockRows * this.k
+            // One GEMM per run, whose block × k scores stay in the core's cache.
             centroids.value.withUnsafeBufferPointer { c in
-                BLAS.gemm(transposeB: true, m: block.count, n: width, k: ranking, a: this.rows.base + block.lowerBound * p, lda: p,
-                          b: c.baseAddress!, ldb: p, c: out, ldc: width)
-            }
-            offsets.value.withUnsafeBufferPointer { h in
-                for i in block where this.isCandidate[i] {
-                    let row = out + (i - block.lowerBound) * width
+                offsets.value.withUnsafeBufferPointer { h in
                     for r in 0..<this.runs {
-                        let two = VectorKernels.topTwo(row + r * this.k, minus: h.baseAddress! + r * this.k, count: this.k)
-                        this.labels[r * wn + i] = Int32(truncatingIfNeeded: two.first)
-                        this.alternatives[r * wn + i] = Int32(truncatingIfNeeded: two.second)
+                        BLAS.gemm(transposeB: true, m: block.count, n: this.k, k: ranking,
+                                  a: this.rows.base + block.lowerBound * p, lda: p,
+                                  b: c.baseAddress! + r * this.k * p, ldb: p, c: out, ldc: this.k)
+                        for i in block where this.isCandidate[i] {
+                            let two = VectorKernels.topTwo(out + (i - block.lowerBound) * this.k,
+                                                           minus: h.baseAddress! + r * this.k, count: this.k)
+                            this.labels[r * wn + i] = Int32(truncatingIfNeeded: two.first)
+                            this.alternatives[r * wn + i] = Int32(truncatingIfNeeded: two.second)
+                        }
                     }
                 }
             }

@@ -720,7 +720,7 @@ final class AssignmentState {
         }
         let threads = max(1, min(activeCoreCount, wn / blockRows))
         let workers = (0..<threads).map { _ in
-            Worker(width: width, dimension: d, blockRows: blockRows, scoreColumns: full ? width : k + runs * hotCount,
+            Worker(width: width, dimension: d, blockRows: blockRows, scoreColumns: full ? k : k + runs * hotCount,
                    listLength: listLength)
         }
         let chunkRows = blockRows * threads * 16
@@ -761,17 +761,18 @@ final class AssignmentState {
     /// Every distance of a block of rows to every run's centroids (one GEMM).
     private func fullBlock(start: Int, rows b: Int, centroids c: UnsafePointer<Float>, half: UnsafePointer<Float>,
                            worker: Worker) {
-        let d = dimension, wn = rows.count, width = runs * k
+        let d = dimension, wn = rows.count
         let x = rows.base + start * d
-        BLAS.gemm(transposeB: true, m: b, n: width, k: d, a: x, lda: d, b: c, ldb: d, c: worker.scores, ldc: width)
-        for i in 0..<b where isCandidate[start + i] {
-            let xi = x + i * d
-            let norm = BLAS.dot(d, xi, xi)
-            rowNorms[start + i] = norm
-            let row = worker.scores + i * width
-            for r in 0..<runs {
-                let label = renew(r * wn + start + i, norm: norm, scores: row + r * k, half: half + r * k, worker: worker)
-                worker.add(xi, to: r * k + label, d)
+        for i in 0..<b where isCandidate[start + i] { rowNorms[start + i] = BLAS.dot(d, x + i * d, x + i * d) }
+        // One GEMM per run: its block × k scores stay in the core's cache for
+        // the lists (one product against every run's centroids would write
+        // and read back megabytes).
+        for r in 0..<runs {
+            BLAS.gemm(transposeB: true, m: b, n: k, k: d, a: x, lda: d, b: c + r * k * d, ldb: d, c: worker.scores, ldc: k)
+            for i in 0..<b where isCandidate[start + i] {
+                let label = renew(r * wn + start + i, norm: rowNorms[start + i], scores: worker.scores + i * k,
+                                  half: half + r * k, worker: worker)
+                worker.add(x + i * d, to: r * k + label, d)
             }
         }
         worker.recomputed += b * runs
