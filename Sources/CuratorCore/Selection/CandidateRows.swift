@@ -32,13 +32,18 @@ final class CandidateRows {
         } else {
             isAlbumMatrix = false
             count = candidates.count
-            let block = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(1, count * dimension))
-            for (i, row) in candidates.enumerated() {
-                (block.baseAddress! + i * dimension).update(from: matrix.row(row), count: dimension)
-            }
+            let block = Self.gather(count, dimension) { UnsafePointer(matrix.row(candidates[$0])) }
             copy = block
             base = UnsafePointer(block.baseAddress!)
         }
+    }
+
+    /// A new `count × dimension` block whose row i is a copy of `row(i)`.
+    private static func gather(_ count: Int, _ dimension: Int,
+                               _ row: (Int) -> UnsafePointer<Float>) -> UnsafeMutableBufferPointer<Float> {
+        let block = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(1, count * dimension))
+        for i in 0..<count { (block.baseAddress! + i * dimension).update(from: row(i), count: dimension) }
+        return block
     }
 
     /// The projections of `source`'s working rows onto `subspace`: same
@@ -75,10 +80,7 @@ final class CandidateRows {
         count = indices.count
         isAlbumMatrix = false
         dimension = source.dimension
-        let block = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(1, count * dimension))
-        for (i, index) in indices.enumerated() {
-            (block.baseAddress! + i * dimension).update(from: source.candidateRow(index), count: dimension)
-        }
+        let block = Self.gather(count, dimension) { source.candidateRow(indices[$0]) }
         copy = block
         base = UnsafePointer(block.baseAddress!)
     }
