@@ -53,27 +53,16 @@ final class FinalAssignment {
         alternatives = .allocate(capacity: entries)
         rowNorms = .allocate(capacity: max(1, rows.count))
         centroids = []
-        do {
-            try BLAS.withSingleThreadedCalls {
-                let (sums, counts) = try nearestTwo(reduced: reduced, ranking: rankingDimensions) { try onChunk(0.8 * $0) }
-                centroids = means(sums: sums, counts: counts, reduced: reduced, subspace: subspace)
-                try decide { try onChunk(0.8 + 0.2 * $0) }
-            }
-        } catch {
-            deallocate()
-            throw error
+        // Fully initialised from here: when a pass throws (cancelled), deinit frees the buffers.
+        try BLAS.withSingleThreadedCalls {
+            let (sums, counts) = try nearestTwo(reduced: reduced, ranking: rankingDimensions) { try onChunk(0.8 * $0) }
+            centroids = means(sums: sums, counts: counts, reduced: reduced, subspace: subspace)
+            try decide { try onChunk(0.8 + 0.2 * $0) }
         }
-        alternatives.deallocate()
-    }
-
-    private var deallocated = false
-    private func deallocate() {
-        labels.deallocate(); squared.deallocate(); rowNorms.deallocate(); alternatives.deallocate()
-        deallocated = true
     }
 
     deinit {
-        if !deallocated { labels.deallocate(); squared.deallocate(); rowNorms.deallocate() }
+        labels.deallocate(); squared.deallocate(); rowNorms.deallocate(); alternatives.deallocate()
     }
 
     /// Calls `body(thread, block)` for every block of rows, the blocks of a
