@@ -65,28 +65,6 @@ final class FinalAssignment {
         labels.deallocate(); squared.deallocate(); rowNorms.deallocate(); alternatives.deallocate()
     }
 
-    /// Calls `body(thread, block)` for every block of rows, the blocks of a
-    /// chunk spread over the cores, and `onChunk` after each chunk.
-    private func forEachBlock(threads: Int, onChunk: (Double) throws -> Void,
-                              _ body: (Int, Range<Int>) -> Void) throws {
-        let wn = rows.count
-        let chunkRows = blockRows * threads * 16
-        var chunkStart = 0
-        while chunkStart < wn {
-            let chunkEnd = min(wn, chunkStart + chunkRows)
-            let blocks = (chunkEnd - chunkStart + blockRows - 1) / blockRows
-            let rowsPerBlock = blockRows
-            parallelFor(threads) { t in
-                for block in stride(from: t, to: blocks, by: threads) {
-                    let start = chunkStart + block * rowsPerBlock
-                    body(t, start..<min(chunkEnd, start + rowsPerBlock))
-                }
-            }
-            chunkStart = chunkEnd
-            try onChunk(Double(chunkStart) / Double(wn))
-        }
-    }
-
     /// Pass 1: each row's two nearest centroids per run, on the first
     /// `ranking` coordinates of the rows (the leading principal axes, where
     /// most of the variation is); the member sums (full vectors) and counts
@@ -102,7 +80,7 @@ final class FinalAssignment {
         defer { scores.value.deallocate() }
         let state = UncheckedSendable(self)
         let centroids = UncheckedSendable(reduced), offsets = UncheckedSendable(half)
-        try forEachBlock(threads: threads, onChunk: onChunk) { t, block in
+        try forEachRowBlock(count: wn, blockRows: blockRows, threads: threads, onChunk: onChunk) { t, block in
             let this = state.value
             let out = scores.value + t * this.blockRows * this.k
             // One GEMM per run, whose block × k scores stay in the core's cache.
@@ -177,7 +155,7 @@ final class FinalAssignment {
         }
         let threads = max(1, min(activeCoreCount, (wn + blockRows - 1) / blockRows))
         let state = UncheckedSendable(self), centroidNorms = UncheckedSendable(norms)
-        try forEachBlock(threads: threads, onChunk: onChunk) { _, block in
+        try forEachRowBlock(count: wn, blockRows: blockRows, threads: threads, onChunk: onChunk) { _, block in
             let this = state.value
             this.centroids.withUnsafeBufferPointer { cb in
                 let c = cb.baseAddress!

@@ -723,27 +723,15 @@ final class AssignmentState {
             Worker(width: width, dimension: d, blockRows: blockRows, scoreColumns: full ? k : k + runs * hotCount,
                    listLength: listLength)
         }
-        let chunkRows = blockRows * threads * 16
         try centroids.withUnsafeBufferPointer { cb in
             try half.withUnsafeBufferPointer { hb in
                 let c = cb.baseAddress!, h = hb.baseAddress!
-                var chunkStart = 0
-                while chunkStart < wn {
-                    let chunkEnd = min(wn, chunkStart + chunkRows)
-                    let blocks = (chunkEnd - chunkStart + blockRows - 1) / blockRows
-                    parallelFor(threads) { t in
-                        for block in stride(from: t, to: blocks, by: threads) {
-                            let start = chunkStart + block * self.blockRows
-                            let b = min(self.blockRows, chunkEnd - start)
-                            if full {
-                                self.fullBlock(start: start, rows: b, centroids: c, half: h, worker: workers[t])
-                            } else {
-                                self.listedBlock(start: start, rows: b, centroids: c, half: h, worker: workers[t])
-                            }
-                        }
+                try forEachRowBlock(count: wn, blockRows: blockRows, threads: threads, onChunk: onChunk) { t, block in
+                    if full {
+                        self.fullBlock(start: block.lowerBound, rows: block.count, centroids: c, half: h, worker: workers[t])
+                    } else {
+                        self.listedBlock(start: block.lowerBound, rows: block.count, centroids: c, half: h, worker: workers[t])
                     }
-                    chunkStart = chunkEnd
-                    try onChunk(Double(chunkStart) / Double(wn))
                 }
             }
         }

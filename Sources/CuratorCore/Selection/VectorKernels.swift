@@ -180,6 +180,29 @@ func parallelFor(_ count: Int, _ body: (Int) -> Void) {
     }
 }
 
+/// Calls `body(thread, rows)` for consecutive blocks of `blockRows` of
+/// `count` rows, in chunks of 16 blocks per thread whose blocks are spread
+/// over `threads` cores (thread t takes every t-th block), and `onChunk`
+/// with the fraction done after each chunk (it may throw to stop: a
+/// cancelled pass ends at a chunk boundary).
+func forEachRowBlock(count: Int, blockRows: Int, threads: Int, onChunk: (Double) throws -> Void,
+                     _ body: (Int, Range<Int>) -> Void) throws {
+    let chunkRows = blockRows * threads * 16
+    var chunkStart = 0
+    while chunkStart < count {
+        let chunkEnd = min(count, chunkStart + chunkRows)
+        let blocks = (chunkEnd - chunkStart + blockRows - 1) / blockRows
+        parallelFor(threads) { t in
+            for block in stride(from: t, to: blocks, by: threads) {
+                let start = chunkStart + block * blockRows
+                body(t, start..<min(chunkEnd, start + blockRows))
+            }
+        }
+        chunkStart = chunkEnd
+        try onChunk(Double(chunkStart) / Double(count))
+    }
+}
+
 /// The number of cores worth splitting element-wise loops over.
 let activeCoreCount = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
 
