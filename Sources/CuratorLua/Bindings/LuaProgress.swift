@@ -88,3 +88,24 @@ public final class LuaProgress: ProgressSink {
         FileHandle.standardError.write(Data(text.utf8))
     }
 }
+
+extension LuaProgress {
+    /// Reads an optional `{progress=fn}` table at argument `n`, runs `body`
+    /// with a sink, and leaves the stack as it found it.
+    static func withSink<R>(_ call: LuaCall, options n: Int, allowed: [String] = ["progress"],
+                            _ body: (LuaOptions, LuaProgress) throws -> R) throws -> R {
+        let options = try call.options(n, allowed: allowed)
+        let top = call.lua.top
+        defer { call.lua.top = top }
+        let callback = try options.pushFunction("progress")
+        let sink = LuaProgress(lua: call.lua, callback: callback)
+        do {
+            let result = try body(options, sink)
+            try sink.rethrowCallbackError()
+            return result
+        } catch {
+            try sink.rethrowCallbackError()
+            throw error
+        }
+    }
+}

@@ -18,7 +18,7 @@ enum RunExportBinding {
             return
         }
         if probe.has("params") { throw call.failure("params only applies with exporter=name") }
-        let report = try AlbumBindings.withProgress(call, options: 2, allowed: probe.table == nil ? [] : allKeys(probe)) { options, sink in
+        let report = try LuaProgress.withSink(call, options: 2, allowed: probe.table == nil ? [] : allKeys(probe)) { options, sink in
             var export = ExportOptions(dryRun: try options.boolean("dry_run") ?? false)
             let layout = try options.choice("layout", ["flat", "kohya"]) ?? "flat"
             if options.pushValue("captions") != .nil {

@@ -25,10 +25,8 @@ public final class CuratorHost {
     public internal(set) var pluginReports: [PluginReport] = []
     /// The plugin being loaded (extensions it registers are attributed to it).
     var loadingPlugin: String?
-    /// The Album, Image and ImageSet host types, for bindings that take or return them.
+    /// Every host type (Album, Image, ImageSet, Run, SamplerContext, Map), for bindings that take or return them.
     public private(set) var types: CuratorTypes!
-    /// The `Run` host type (a saved selection).
-    public private(set) var runType: HostType<RunHandle>!
     private var albumSerial: Int64 = 0
     private var openAlbums: [String: WeakAlbum] = [:]
 
@@ -101,9 +99,7 @@ public final class CuratorHost {
         }
 
         Extensions.install(in: self)
-        types = AlbumBindings.install(in: self)
-        runType = RunBindings.install(in: self, types: types)
-        MapBindings.install(in: self, types: types, runType: runType)
+        types = CuratorTypes.install(in: self)
         lua.top = top
     }
 

@@ -15,16 +15,9 @@ public final class MapHandle {
     }
 }
 
-/// Binds the album map (issue #8): `a:map{...}` and the `Map` type with
-/// `m:xy`, `m:points` and `m:plot`.
-enum MapBindings {
-    static func install(in host: CuratorHost, types: CuratorTypes, runType: HostType<RunHandle>) {
-        let mapType = host.state.defineType(MapHandle.self, name: "Map", prefix: "map", variable: "m",
-                                            summary: "A 2-D map of an album's images (seeded UMAP, PhotoMapAI's, or PCA)")
-        defineAlbumMethod(types, mapType)
-        defineMap(host, types, mapType, runType)
-    }
-
+/// Every member of `Map` (issue #8): `m:xy`, `m:points`, `m:plot` and the
+/// settings it was made with. `a:map` is registered with Album's members.
+enum MapType {
     /// The `a:map` options besides `progress`.
     static let optionNames = ["source", "n_neighbors", "min_dist", "seed", "cache"]
 
@@ -43,27 +36,14 @@ enum MapBindings {
             }
             parameters.minDist = d
         }
-        if let seed = try RunBindings.seed(options) { parameters.seed = seed }
+        if let seed = try LuaSeed.read(options) { parameters.seed = seed }
         return AlbumMapOptions(source: source, parameters: parameters, useCache: try options.boolean("cache") ?? true)
     }
 
-    private static func defineAlbumMethod(_ types: CuratorTypes, _ mapType: HostType<MapHandle>) {
-        types.album.method("map",
-                           signature: "a:map([{source=\"umap\"|\"photomap\"|\"auto\"|\"pca\", n_neighbors=15, min_dist=0.05, seed=0, cache=true, progress=fn}]) -> Map",
-                           summary: "The album's 2-D map: a seeded UMAP cached in the index (updated, not redone, when images arrive), or PhotoMapAI's umap.npz",
-                           returns: "Map") { handle, call in
-            let map = try AlbumBindings.withProgress(call, options: 1, allowed: optionNames + ["progress"]) { options, sink in
-                sink.title = "Map"
-                return try handle.album.map(try mapOptions(options, call: call, defaultSource: .umap), progress: sink)
-            }
-            mapType.push(MapHandle(owner: handle, map: map), on: call.lua)
-            return 1
-        }
-    }
-
-    private static func defineMap(_ host: CuratorHost, _ types: CuratorTypes, _ t: HostType<MapHandle>, _ runType: HostType<RunHandle>) {
+    static func install(_ types: CuratorTypes, host: CuratorHost) {
+        let t = types.map
         t.describe { h in
-            "<Map \(h.map.description): \(AlbumBindings.counted(h.map.count, "image"))\(h.map.cached ? ", cached" : "")>"
+            "<Map \(h.map.description): \(Wording.counted(h.map.count, "image"))\(h.map.cached ? ", cached" : "")>"
         }
         t.length(note: "#m — how many images the map places") { $0.map.count }
         t.property("source", type: "string", summary: "\"umap\", \"photomap\" or \"pca\": where the points came from") { h, lua in
@@ -86,7 +66,7 @@ enum MapBindings {
             lua.push(h.map.layout.parameters.minDist)
         }
         t.property("seed", type: "integer|string", summary: "The seed the map was made with") { h, lua in
-            RunBindings.push(seed: h.map.layout.parameters.seed, on: lua)
+            LuaSeed.push( h.map.layout.parameters.seed, on: lua)
         }
         t.property("album", type: "Album", summary: "The album the map is of") { h, lua in types.album.push(h.owner, on: lua) }
 
@@ -125,7 +105,7 @@ enum MapBindings {
             let lua = call.lua
             var run: CurationRun?
             if options.pushValue("run") != .nil {
-                guard let handle = runType.object(at: -1, in: lua) else {
+                guard let handle = types.run.object(at: -1, in: lua) else {
                     throw call.failure("run must be a Run (from a:select or a:run), got \(lua.typeName(at: -1))")
                 }
                 guard handle.owner === h.owner else { throw call.failure("run: the run belongs to another album") }

@@ -1,60 +1,6 @@
 import Foundation
 import CuratorCore
 
-/// An open album as Lua holds it. `serial` is unique per open album in the
-/// host: it scopes the identities of the album's images and sets.
-public final class AlbumHandle {
-    /// The album.
-    public let album: Album
-    /// This album's number in the host.
-    public let serial: Int64
-
-    init(album: Album, serial: Int64) {
-        self.album = album
-        self.serial = serial
-    }
-}
-
-/// The error a handle raises when what it stands for is gone.
-public struct StaleObjectError: Error, CustomStringConvertible, Sendable {
-    /// What is gone and why, e.g. `image #42 is no longer in album "char" (removed by a rescan)`.
-    public let message: String
-    /// Creates the error.
-    public init(_ message: String) { self.message = message }
-    public var description: String { "stale object: \(message)" }
-}
-
-/// One image as Lua holds it: its album and its id, resolved on every use so
-/// an image removed by a rescan raises a clear error instead of lying.
-public final class ImageHandle {
-    /// The album the image belongs to.
-    public let owner: AlbumHandle
-    /// The image's id in the album's index.
-    public let id: Int64
-
-    /// Creates a handle.
-    public init(owner: AlbumHandle, id: Int64) {
-        self.owner = owner
-        self.id = id
-    }
-
-    /// Where the image was last found in `album.images`: checked by id on
-    /// every use (ids are unique), so a rescan that moves it costs one lookup.
-    @exclusivity(unchecked) private var position = -1
-
-    /// The image's current record; throws `StaleObjectError` when it left the album.
-    public func record() throws -> ImageRecord {
-        let album = owner.album
-        let images = album.images
-        if position >= 0, position < images.count, images[position].id == id { return images[position] }
-        guard let found = album.position(of: id) else {
-            throw StaleObjectError("image #\(id) is no longer in album \"\(album.name)\" (removed by a rescan)")
-        }
-        position = found
-        return images[found]
-    }
-}
-
 /// What an `ImageSet` object shows: an ordered set of one album's images.
 /// The album's exclusions and favorites are persisted ones; selections and
 /// `r:where` results (later work) can be in-memory ones (`MemoryImageSet`).
@@ -159,28 +105,6 @@ public final class MemoryImageSet: ImageCollection {
         try checkWritable()
         order = []
         members = []
-    }
-}
-
-/// An `ImageSet` object: a handle on a collection.
-public final class ImageSetHandle {
-    /// The collection it shows.
-    public let collection: any ImageCollection
-    /// Creates a handle.
-    public init(_ collection: any ImageCollection) { self.collection = collection }
-}
-
-/// A saved selection run of an album, as Lua holds it (`Run`).
-public final class RunHandle {
-    /// The album the run selected from.
-    public let owner: AlbumHandle
-    /// The run (immutable once saved).
-    public let run: CurationRun
-
-    /// Creates a handle.
-    public init(owner: AlbumHandle, run: CurationRun) {
-        self.owner = owner
-        self.run = run
     }
 }
 

@@ -1,0 +1,434 @@
+import CLuaShims
+import CuratorCore
+import Foundation
+
+/// An open album as Lua holds it. `serial` is unique per open album in the
+/// host: it scopes the identities of the album's images and sets.
+public final class AlbumHandle {
+    /// The album.
+    public let album: Album
+    /// This album's number in the host.
+    public let serial: Int64
+
+    init(album: Album, serial: Int64) {
+        self.album = album
+        self.serial = serial
+    }
+}
+
+/// `curator.open` and every member of `Album`: its properties, browsing,
+/// scanning and embedding, selection (`a:select`, `a:runs`, `a:run`),
+/// `a:duplicates` and `a:map`.
+enum AlbumType {
+    /// The most iterations a run may have: far above any useful number
+    /// (there is no silent clamp), low enough that the per-iteration picks fit in memory.
+    static let maximumIterations = 1_000_000
+
+    static func install(_ types: CuratorTypes, host: CuratorHost) {
+        defineOpen(host, types)
+        let t = types.album
+        let samplers = LuaSamplers(host: host, types: types)
+        t.identity { LuaIdentity(id: $0.serial) }
+        t.describe { handle in
+            let album = handle.album
+            var text = "<Album \"\(album.name)\": \(Wording.counted(album.images.count, "image")), \(Wording.grouped(album.exclusions.count)) excluded"
+            if let embedder = album.embedder {
+                text += ", embedder \(embedder)"
+                if album.dimension > 0 { text += " \(album.dimension)-d" }
+            } else {
+                text += ", no embedder"
+            }
+            return text + ">"
+        }
+        t.json { handle, lua in lua.push(handle.album.location) }
+        t.length(note: "#a — the number of images") { $0.album.images.count }
+        t.elements(note: "a[i] — the i-th image (by path), for i = 1..#a; ipairs(a) visits them all", elementType: "Image") { handle, i, lua in
+            let images = handle.album.images
+            guard i >= 1, i <= images.count else { return false }
+            types.push(image: images[i - 1].id, of: handle, on: lua)
+            return true
+        }
+
+        t.property("path", type: "string", summary: "The folder (or embeddings file) that was opened") { handle, lua in
+            lua.push(handle.album.location)
+        }
+        t.property("name", type: "string", summary: "The album's name (its folder's name)") { handle, lua in
+            lua.push(handle.album.name)
+        }
+        t.property("root", type: "string", summary: "The folder image paths are relative to") { handle, lua in
+            lua.push(bytes: handle.album.root)
+        }
+        t.property("embedder", type: "string|nil", summary: "The embedder selections use (\"photomap\", \"pixels\", ...)") { handle, lua in
+            lua.push(handle.album.embedder)
+        }
+        t.property("dim", type: "integer", summary: "The embedder's vector length (0 before embedding)") { handle, lua in
+            lua.push(handle.album.dimension)
+        }
+        t.property("model", type: "string|nil", summary: "The embedding model, when the embedder names one") { handle, lua in
+            lua.push(handle.album.modelID)
+        }
+        t.property("index_only", type: "boolean", summary: "Whether the album is an embeddings file's rows rather than a folder") { handle, lua in
+            lua.push(handle.album.isIndexOnly)
+        }
+        t.property("exclusions", type: "ImageSet", summary: "Images excluded from every selection (persisted)") { handle, lua in
+            types.push(set: PersistedImageSet(owner: handle, set: handle.album.exclusions, identity: 1), on: lua)
+        }
+        t.property("favorites", type: "ImageSet", summary: "The user's favorite images (persisted)") { handle, lua in
+            types.push(set: PersistedImageSet(owner: handle, set: handle.album.favorites, identity: 2), on: lua)
+        }
+
+        t.method("images", signature: "a:images() -> {Image, ...}", summary: "A list of every image, ordered by path") { handle, call in
+            let images = handle.album.images
+            let lua = call.lua
+            lua.newTable(array: images.count)
+            for (i, record) in images.enumerated() {
+                types.push(image: record.id, of: handle, on: lua)
+                lua.rawSet(-2, index: i + 1)
+            }
+            return 1
+        }
+        t.method("get", signature: "a:get(path_or_id) -> Image | nil, message",
+                 summary: "The image at a path (relative, or absolute under the album) or with an id", returns: "Image") { handle, call in
+            let album = handle.album
+            let record: ImageRecord?
+            let wanted: String
+            switch call.type(1) {
+            case .string:
+                let path = try call.bytes(1)
+                record = album.image(path: path)
+                wanted = "'\(String(decoding: path, as: UTF8.self))'"
+            case .number:
+                let id = try call.integer(1)
+                record = album.image(id: Int64(id))
+                wanted = "#\(id)"
+            default:
+                throw call.typeError(1, expected: "string or integer")
+            }
+            guard let record else {
+                call.lua.pushNil()
+                call.lua.push("no image \(wanted) in album \"\(album.name)\"")
+                return 2
+            }
+            types.push(image: record.id, of: handle, on: call.lua)
+            return 1
+        }
+        t.method("set", signature: "a:set([x, ...]) -> ImageSet",
+                 summary: "A new in-memory ImageSet holding x... (images, paths, ids, lists or sets)", returns: "ImageSet") { handle, call in
+            var ids: [Int64] = []
+            for n in stride(from: 1, through: call.count, by: 1) { ids += try types.imageIDs(call, n, of: handle) }
+            types.push(set: MemoryImageSet(owner: handle, label: "set", ids: ids), on: call.lua)
+            return 1
+        }
+        t.method("scan", signature: "a:scan([{progress=fn}]) -> {added=, changed=, removed=, unchanged=, skipped={...}}",
+                 summary: "Rescans the folder: new files added, changed ones re-read, removed ones dropped") { handle, call in
+            let report = try LuaProgress.withSink(call, options: 1) { _, sink in try handle.album.scan(progress: sink) }
+            push(report, on: call.lua)
+            return 1
+        }
+        t.method("embed", signature: "a:embed([name] [, {progress=fn}]) -> {embedder=, embedded=, already_embedded=, failed={...}, notes={...}}",
+                 summary: "Computes the vectors the active embedder (or `name`, which becomes active) lacks") { handle, call in
+            var optionsArgument = 1
+            var name: String?
+            if call.type(1) == .string {
+                name = try call.string(1)
+                optionsArgument = 2
+            } else if call.type(1) != .table && !call.isNil(1) {
+                throw call.typeError(1, expected: "string or table")
+            }
+            let report = try LuaProgress.withSink(call, options: optionsArgument) { _, sink in
+                try handle.album.embed(name, progress: sink)
+            }
+            push(report, on: call.lua)
+            return 1
+        }
+        t.method("import", signature: "a:import(file [, {name=\"imported\", paths=list_file, progress=fn}]) -> {embedder=, embedded=, failed={...}, notes={...}} | nil, message",
+                 summary: "Imports another tool's vectors (.npz, .npy + path list, clip-retrieval folder), matched by path; they become the active embedder") { handle, call in
+            let file = try call.string(1)
+            do {
+                let report = try LuaProgress.withSink(call, options: 2, allowed: ["name", "paths", "progress"]) { options, sink in
+                    try handle.album.importEmbeddings(from: file, as: try options.string("name") ?? "imported",
+                                                      pathList: try options.string("paths"), progress: sink)
+                }
+                push(report, on: call.lua)
+                return 1
+            } catch let error as EmbeddingFileError {
+                // A missing or damaged file is an expected failure: nil, message.
+                call.lua.pushNil()
+                call.lua.push(error.description)
+                return 2
+            }
+        }
+        t.method("skipped", signature: "a:skipped() -> {{path=, reason=}, ...}",
+                 summary: "The files the index could not use, and why") { handle, call in
+            let skipped = try handle.album.skipped()
+            push(skipped, on: call.lua)
+            return 1
+        }
+
+        // MARK: Selection
+
+        t.method("select",
+                 signature: "a:select{method=\"fps\"|\"kmeans\"|name, count=, iterations=20, seed=, include={...}, start=img, filter=fn|{score=, min=, max=}, progress=fn} -> Run",
+                 summary: "Selects count diverse (fps) or representative (kmeans) images, voted over Monte Carlo iterations; saved",
+                 returns: "Run") { handle, call in
+            let lua = call.lua
+            let top = lua.top // restored before the result is pushed (errors need no cleanup)
+            let options = try call.options(1, allowed: ["method", "count", "iterations", "seed", "include", "start", "filter", "progress"])
+            guard let count = try options.positiveInteger("count") else {
+                throw call.failure("count is required: a positive integer, e.g. a:select{count=20}")
+            }
+            let iterations = try options.positiveInteger("iterations") ?? 20
+            guard iterations <= maximumIterations else {
+                throw call.failure("iterations must be at most \(Wording.grouped(maximumIterations)) (got \(iterations))")
+            }
+            let method = try options.string("method") ?? "fps"
+            var select = SelectOptions(method: method, count: count, iterations: iterations, seed: try LuaSeed.read(options))
+
+            if options.pushValue("include") != .nil {
+                select.include = try types.imageIDs(call, option: "include", at: -1, of: handle)
+            }
+            lua.pop()
+            if options.pushValue("start") != .nil {
+                select.start = try types.imageID(call, at: -1, what: "start", of: handle)
+            }
+            lua.pop()
+
+            samplers.pendingError = nil
+            let scores = ScoreBook(host: host, types: types, owner: handle, call: call)
+            select.filter = try samplers.filter(options, call: call, owner: handle, scores: scores)
+            if method != "fps" && method != "kmeans" {
+                select.sampler = try samplers.sampler(named: method, call: call, owner: handle, scores: scores)
+            }
+
+            let callback = try options.pushFunction("progress")
+            let sink = LuaProgress(lua: lua, callback: callback)
+            sink.title = "\(method == "fps" ? "FPS" : method == "kmeans" ? "K-Means" : method)  count \(count) × \(iterations) iteration\(iterations == 1 ? "" : "s")"
+            sink.keepsFinalLine = true
+            let run: CurationRun
+            do {
+                run = try handle.album.select(select, progress: sink)
+                try sink.rethrowCallbackError()
+            } catch {
+                try sink.rethrowCallbackError()
+                if let failure = samplers.pendingError ?? scores.pendingError { throw failure }
+                switch error {
+                case let SelectionError.samplerFailed(name, iteration, reason):
+                    throw call.failure(LuaSamplers.failureMessage(name, iteration: iteration, iterations: iterations, reason: reason))
+                case let SelectionError.invalidParameter(name, reason):
+                    throw call.failure("\(name) \(reason)")
+                case let error as IndexError:
+                    if case .noEmbeddings = error {
+                        throw call.failure("\(error); embed first with a:embed() (or curator.open(path) with embed=true)")
+                    }
+                    throw error
+                default:
+                    throw error
+                }
+            }
+            lua.top = top
+            types.run.push(RunHandle(owner: handle, run: run), on: lua)
+            return 1
+        }
+
+        t.method("runs", signature: "a:runs() -> {Run, ...}", summary: "The album's saved runs, oldest first (they survive restarts)") { handle, call in
+            let ids = try handle.album.runIDs()
+            call.lua.newTable(array: ids.count)
+            var n = 0
+            for id in ids {
+                guard let run = try handle.album.run(id: id) else { continue }
+                n += 1
+                types.run.push(RunHandle(owner: handle, run: run), on: call.lua)
+                call.lua.rawSet(-2, index: n)
+            }
+            return 1
+        }
+
+        t.method("run", signature: "a:run(id) -> Run | nil, message", summary: "The saved run with this id", returns: "Run") { handle, call in
+            let id = try call.integer(1)
+            guard let run = try handle.album.run(id: Int64(id)) else {
+                call.lua.pushNil()
+                call.lua.push("no run #\(id) in album \"\(handle.album.name)\"")
+                return 2
+            }
+            types.run.push(RunHandle(owner: handle, run: run), on: call.lua)
+            return 1
+        }
+
+        t.method("duplicates", signature: "a:duplicates([{threshold=0.96, progress=fn}]) -> {{images={...}, keeper=img, similarity=}, ...}",
+                 summary: "Groups of near-duplicate images (cosine similarity >= threshold), each with a suggested keeper") { handle, call in
+            let groups = try LuaProgress.withSink(call, options: 1, allowed: ["threshold", "progress"]) { options, sink in
+                let threshold = try options.number("threshold") ?? 0.96
+                guard threshold >= -1, threshold <= 1 else {
+                    throw call.failure("threshold must be a number from -1 to 1 (got \(LuaStack.format(number: threshold)))")
+                }
+                return try duplicates(of: handle, threshold: Float(threshold), progress: sink, call: call)
+            }
+            let lua = call.lua
+            lua.newTable(array: groups.count)
+            for (i, group) in groups.enumerated() {
+                lua.newTable(record: 4)
+                lua.newTable(array: group.ids.count)
+                for (j, id) in group.ids.enumerated() {
+                    types.push(image: id, of: handle, on: lua)
+                    lua.rawSet(-2, index: j + 1)
+                }
+                lua.rawSet(-2, "images")
+                types.push(image: group.keeper, of: handle, on: lua); lua.rawSet(-2, "keeper")
+                lua.push(group.similarity); lua.rawSet(-2, "similarity")
+                lua.push(group.keeperBy); lua.rawSet(-2, "keeper_by")
+                lua.rawSet(-2, index: i + 1)
+            }
+            return 1
+        }
+
+        // MARK: Map
+
+        t.method("map",
+                           signature: "a:map([{source=\"umap\"|\"photomap\"|\"auto\"|\"pca\", n_neighbors=15, min_dist=0.05, seed=0, cache=true, progress=fn}]) -> Map",
+                           summary: "The album's 2-D map: a seeded UMAP cached in the index (updated, not redone, when images arrive), or PhotoMapAI's umap.npz",
+                           returns: "Map") { handle, call in
+            let map = try LuaProgress.withSink(call, options: 1, allowed: MapType.optionNames + ["progress"]) { options, sink in
+                sink.title = "Map"
+                return try handle.album.map(try MapType.mapOptions(options, call: call, defaultSource: .umap), progress: sink)
+            }
+            types.map.push(MapHandle(owner: handle, map: map), on: call.lua)
+            return 1
+        }
+
+    }
+
+    // MARK: curator.open
+
+    private static func defineOpen(_ host: CuratorHost, _ types: CuratorTypes) {
+        host.state.defineFunction(
+            "curator.open",
+            signature: "curator.open(path [, {embedder=\"auto\", scan=true, embed=true, progress=fn}]) -> Album | nil, message",
+            summary: "Opens an album folder (or .npz/.npy embeddings file), indexing what changed; a missing or unreadable one gives nil, message",
+            returns: "Album"
+        ) { [unowned host] call in
+            let path = try call.string(1)
+            let options = try call.options(2, allowed: ["embedder", "scan", "embed", "progress"])
+            let embedder = try options.string("embedder") ?? "auto"
+            let scan = try options.boolean("scan") ?? true
+            let embed = try options.boolean("embed") ?? true
+            let callback = try options.pushFunction("progress")
+            let sink = LuaProgress(lua: call.lua, callback: callback)
+            let handle: AlbumHandle
+            do {
+                if let open = host.openAlbum(at: path) {
+                    // Already open: one in-memory state per index, brought up to date.
+                    handle = open
+                    if scan { try open.album.scan(progress: sink) }
+                    if embedder != "auto" || open.album.embedder == nil { try open.album.activate(embedder: embedder) }
+                } else {
+                    let album = try Album.open(path, options: .init(embedder: embedder, scan: scan, embed: false), progress: sink)
+                    handle = host.adopt(album)
+                }
+                if embed {
+                    do {
+                        try handle.album.embed(progress: sink)
+                    } catch let error as IndexError {
+                        // The album is still usable (browse, exclude); say why selections cannot run yet.
+                        host.warn("curator.open: \(error)")
+                    }
+                }
+                try sink.rethrowCallbackError()
+            } catch let error as IndexError {
+                try sink.rethrowCallbackError()
+                switch error {
+                case .albumNotFound, .unsupportedAlbum, .unreadableIndex, .cannotCreateIndex, .libraryUnavailable:
+                    // Expected failures: the caller checks for nil.
+                    if callback != nil { call.lua.pop() }
+                    call.lua.pushNil()
+                    call.lua.push(error.description)
+                    return 2
+                default:
+                    throw error
+                }
+            } catch let error as EmbeddingFileError {
+                // A damaged or unrecognised embeddings file is the user's data, not a bug: nil, message.
+                try sink.rethrowCallbackError()
+                if callback != nil { call.lua.pop() }
+                call.lua.pushNil()
+                call.lua.push(error.description)
+                return 2
+            } catch {
+                try sink.rethrowCallbackError()
+                throw error
+            }
+            if callback != nil { call.lua.pop() }
+            types.album.push(handle, on: call.lua)
+            return 1
+        }
+    }
+
+    /// One group of near-duplicates in album terms.
+    struct Duplicates {
+        let ids: [Int64]
+        let keeper: Int64
+        /// The lowest cosine similarity of a member to the keeper.
+        let similarity: Double
+        /// "sharpness" when every member has statistics, else "central".
+        let keeperBy: String
+    }
+
+    private static func duplicates(of handle: AlbumHandle, threshold: Float, progress: LuaProgress, call: LuaCall) throws -> [Duplicates] {
+        let album = handle.album
+        let matrix: AlbumMatrix
+        do { matrix = try album.matrix() } catch let error as IndexError {
+            throw call.failure("\(error); embed first with a:embed()")
+        }
+        let rows = matrix.imageIDs.enumerated().filter { !album.exclusions.contains($0.element) }.map(\.offset)
+        let groups = try NearDuplicateFinder(threshold: threshold).groups(matrix: matrix.matrix, rows: rows, progress: progress)
+        let d = matrix.matrix.dimension
+        return try groups.map { group in
+            var keeperRow = group.keeper
+            var keeperBy = "central"
+            var sharpness: [(row: Int, value: Double)] = []
+            for row in group.rows {
+                guard let record = album.image(id: matrix.imageIDs[row]), let stats = try album.statistics(of: record) else { break }
+                sharpness.append((row, stats.sharpness))
+            }
+            if sharpness.count == group.rows.count, let best = sharpness.max(by: { $0.value != $1.value ? $0.value < $1.value : $0.row > $1.row }) {
+                keeperRow = best.row
+                keeperBy = "sharpness"
+            }
+            var lowest: Float = 1
+            for row in group.rows where row != keeperRow {
+                lowest = min(lowest, BLAS.dot(d, matrix.matrix.row(row), matrix.matrix.row(keeperRow)))
+            }
+            return Duplicates(ids: group.rows.map { matrix.imageIDs[$0] }, keeper: matrix.imageIDs[keeperRow],
+                              similarity: Double(lowest), keeperBy: keeperBy)
+        }
+    }
+
+    // MARK: Reports
+
+    private static func push(_ skipped: [SkippedFile], on lua: LuaStack) {
+        lua.newTable(array: skipped.count)
+        for (i, file) in skipped.enumerated() {
+            lua.newTable(record: 2)
+            lua.push(bytes: file.path.bytes); lua.rawSet(-2, "path")
+            lua.push(file.reason); lua.rawSet(-2, "reason")
+            lua.rawSet(-2, index: i + 1)
+        }
+    }
+
+    private static func push(_ report: ScanReport, on lua: LuaStack) {
+        lua.newTable(record: 5)
+        lua.push(report.added); lua.rawSet(-2, "added")
+        lua.push(report.changed); lua.rawSet(-2, "changed")
+        lua.push(report.removed); lua.rawSet(-2, "removed")
+        lua.push(report.unchanged); lua.rawSet(-2, "unchanged")
+        push(report.skipped, on: lua); lua.rawSet(-2, "skipped")
+    }
+
+    private static func push(_ report: EmbedReport, on lua: LuaStack) {
+        lua.newTable(record: 5)
+        lua.push(report.embedder); lua.rawSet(-2, "embedder")
+        lua.push(report.embedded); lua.rawSet(-2, "embedded")
+        lua.push(report.alreadyEmbedded); lua.rawSet(-2, "already_embedded")
+        push(report.failed, on: lua); lua.rawSet(-2, "failed")
+        lua.push(strings: report.notes); lua.rawSet(-2, "notes")
+    }
+}

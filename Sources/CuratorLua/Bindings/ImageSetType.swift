@@ -1,0 +1,87 @@
+import CLuaShims
+import CuratorCore
+import Foundation
+
+/// An `ImageSet` object: a handle on a collection.
+public final class ImageSetHandle {
+    /// The collection it shows.
+    public let collection: any ImageCollection
+    /// Creates a handle.
+    public init(_ collection: any ImageCollection) { self.collection = collection }
+}
+
+/// Every member of `ImageSet`.
+enum ImageSetType {
+    static func install(_ types: CuratorTypes) {
+        let t = types.imageSet
+        t.identity { handle in
+            handle.collection.identity.map { LuaIdentity(scope: handle.collection.owner.serial, id: $0) }
+        }
+        t.describe { handle in
+            let c = handle.collection
+            return "<ImageSet \(c.label) of \"\(c.owner.album.name)\": \(Wording.counted(c.count, "image"))>"
+        }
+        t.json { handle, lua in
+            let album = handle.collection.owner.album
+            let ids = handle.collection.ids
+            lua.newTable(array: ids.count)
+            var n = 0
+            for id in ids {
+                guard let record = album.image(id: id) else { continue }
+                n += 1
+                lua.push(bytes: record.path.bytes)
+                lua.rawSet(-2, index: n)
+            }
+        }
+        t.length(note: "#s — the number of images") { $0.collection.count }
+        t.elements(note: "s[i] — the i-th image, in the order they were added; ipairs(s) visits them all", elementType: "Image") { handle, i, lua in
+            let ids = handle.collection.ids
+            guard i >= 1, i <= ids.count else { return false }
+            types.push(image: ids[i - 1], of: handle.collection.owner, on: lua)
+            return true
+        }
+        t.property("album", type: "Album", summary: "The album whose images these are") { handle, lua in
+            types.album.push(handle.collection.owner, on: lua)
+        }
+        t.property("name", type: "string", summary: "What the set is: \"exclusions\", \"favorites\", \"selection\", \"set\"") { handle, lua in
+            lua.push(handle.collection.label)
+        }
+        t.method("contains", signature: "s:contains(x) -> boolean",
+                 summary: "Whether x (an image, path, id, list or set) is in the set; for several, whether all are") { handle, call in
+            guard call.count >= 1 else { throw call.typeError(1, expected: "Image, path, id, list or ImageSet") }
+            let ids = try types.imageIDs(call, 1, of: handle.collection.owner)
+            call.lua.push(ids.allSatisfy { handle.collection.contains($0) })
+            return 1
+        }
+        /// The images every argument names (at least one argument), in order.
+        func everyArgument(_ call: LuaCall, _ handle: ImageSetHandle) throws -> [Int64] {
+            guard call.count >= 1 else { throw call.typeError(1, expected: "Image, path, id, list or ImageSet") }
+            var ids: [Int64] = []
+            for n in 1...call.count { ids += try types.imageIDs(call, n, of: handle.collection.owner) }
+            return ids
+        }
+        t.method("add", signature: "s:add(x, ...) -> integer",
+                 summary: "Adds images (images, paths, ids, lists or sets); returns how many were new") { handle, call in
+            call.lua.push(try handle.collection.add(try everyArgument(call, handle)))
+            return 1
+        }
+        t.method("remove", signature: "s:remove(x, ...) -> integer",
+                 summary: "Removes images (images, paths, ids, lists or sets); returns how many were members") { handle, call in
+            call.lua.push(try handle.collection.remove(try everyArgument(call, handle)))
+            return 1
+        }
+        t.method("clear", signature: "s:clear()", summary: "Removes every image from the set") { handle, _ in
+            try handle.collection.clear()
+            return 0
+        }
+        t.method("list", signature: "s:list() -> {Image, ...}", summary: "The images as a plain Lua list") { handle, call in
+            let ids = handle.collection.ids
+            call.lua.newTable(array: ids.count)
+            for (i, id) in ids.enumerated() {
+                types.push(image: id, of: handle.collection.owner, on: call.lua)
+                call.lua.rawSet(-2, index: i + 1)
+            }
+            return 1
+        }
+    }
+}

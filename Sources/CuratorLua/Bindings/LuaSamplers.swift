@@ -1,0 +1,131 @@
+import CLuaShims
+import CuratorCore
+import Foundation
+
+/// Lua samplers (`curator.register_sampler`) in the Monte Carlo harness,
+/// and the `filter=` option of `a:select` (their `ctx` is `SamplerContextType`).
+final class LuaSamplers {
+    private let host: CuratorHost
+    private let types: CuratorTypes
+    /// The first Lua error raised inside the core, re-raised once it returns.
+    var pendingError: LuaBindingError?
+
+    init(host: CuratorHost, types: CuratorTypes) {
+        self.host = host
+        self.types = types
+    }
+
+    static func failureMessage(_ name: String, iteration: Int, iterations: Int, reason: String) -> String {
+        var lines = reason.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        lines[0] += " (iteration \(iteration + 1) of \(iterations))"
+        return "sampler '\(name)' failed: " + lines.joined(separator: "\n")
+    }
+
+    // MARK: filter=
+
+    func filter(_ options: LuaOptions, call: LuaCall, owner: AlbumHandle, scores: ScoreBook) throws -> ((ImageRecord) throws -> Bool)? {
+        let lua = call.lua
+        switch options.pushValue("filter") {
+        case .nil:
+            lua.pop()
+            return nil
+        case .function:
+            let fn = lua.absolute(-1) // stays on the stack for the call
+            return { [types] record in
+                let top = lua.top
+                defer { lua.top = top }
+                lua.pushValue(at: fn)
+                types.push(image: record.id, of: owner, on: lua)
+                do {
+                    try lua.call(arguments: 1, results: 1, traceback: true)
+                } catch {
+                    let failure = call.failure("filter failed for \"\(record.path.string)\": \(LuaState.describe(error))")
+                    if self.pendingError == nil { self.pendingError = failure }
+                    throw failure
+                }
+                return lua.truthy(at: -1)
+            }
+        case .table:
+            let table = lua.absolute(-1)
+            defer { lua.pop() }
+            let spec = LuaOptions(call: call, table: table)
+            try spec.checkKeys(allowed: ["score", "min", "max"])
+            guard let name = try spec.string("score") else { throw call.failure("filter.score must name a registered score") }
+            try scores.check(name)
+            let low = try spec.number("min") ?? -.infinity
+            let high = try spec.number("max") ?? .infinity
+            return { record in
+                let value = try scores.score(name, record.id)
+                return value >= low && value <= high
+            }
+        default:
+            defer { lua.pop() }
+            throw call.failure("filter must be a function or {score=name, min=, max=} (got \(lua.typeName(at: -1)))")
+        }
+    }
+
+    // MARK: Custom samplers
+
+    func sampler(named name: String, call: LuaCall, owner: AlbumHandle, scores: ScoreBook) throws -> ClosureSampler {
+        let lua = call.lua
+        let names = host.registeredNames(.sampler)
+        guard host.pushExtension(.sampler, named: name, on: lua) else {
+            var message = "unknown method '\(name)'"
+            if let guess = DidYouMean.suggestion(for: name, among: ["fps", "kmeans"] + names) { message += " (did you mean '\(guess)'?)" }
+            message += " (built in: fps, kmeans" + (names.isEmpty ? "; register one with curator.register_sampler" : "; registered: \(names.joined(separator: ", "))") + ")"
+            throw call.failure(message)
+        }
+        lua.rawGet(-1, "fn")
+        lua.remove(at: -2)
+        let fn = lua.absolute(-1) // stays on the stack for the call
+        let matrix: AlbumMatrix
+        do { matrix = try owner.album.matrix() } catch let error as IndexError {
+            throw call.failure("\(error); embed first with a:embed()")
+        }
+        var candidatesSet: MemoryImageSet?
+        let contextType = types.samplerContext
+        return ClosureSampler(method: name) { [types] iteration in
+            let candidates = candidatesSet ?? MemoryImageSet(owner: owner, label: "candidates",
+                                                             ids: iteration.candidates.map { matrix.imageIDs[$0] }, readOnly: true)
+            candidatesSet = candidates
+            let context = SamplerContext(owner: owner, matrix: matrix, candidateRows: iteration.candidates, candidates: candidates,
+                                         count: iteration.count, seed: iteration.seed, iteration: iteration.iteration,
+                                         include: iteration.include.map { matrix.imageIDs[$0] }, scores: scores)
+            defer { context.active = false }
+            let top = lua.top
+            defer { lua.top = top }
+            guard lua.ensureSpace(6) else { throw LuaBindingError("stack overflow") }
+            lua.pushValue(at: fn)
+            contextType.push(context, on: lua)
+            do {
+                try lua.call(arguments: 1, results: 1, traceback: true)
+            } catch {
+                // Ctrl-C while the sampler ran: a cancelled selection, not a failed sampler.
+                if curator_interrupt_requested() != 0 { throw CancelledError("select") }
+                if let pending = scores.pendingError { throw LuaBindingError(pending.message) }
+                throw LuaBindingError(LuaState.describe(error))
+            }
+            guard lua.type(at: -1) == .table else {
+                throw LuaBindingError("returned \(lua.type(at: -1) == .nil ? "nothing" : lua.typeName(at: -1)), not a list of images")
+            }
+            let list = lua.absolute(-1)
+            let n = lua.rawLength(at: list)
+            var rows: [Int] = []
+            rows.reserveCapacity(n)
+            for i in stride(from: 1, through: n, by: 1) {
+                lua.rawGet(list, index: i)
+                defer { lua.pop() }
+                guard let image = types.image.object(at: -1, in: lua) else {
+                    throw LuaBindingError("returned \(LuaCall.shown(lua, -1)) at [\(i)], not an Image")
+                }
+                guard image.owner === owner else { throw LuaBindingError("returned an image of another album at [\(i)]") }
+                guard let row = matrix.rowOf[image.id] else {
+                    throw LuaBindingError("returned \(owner.album.image(id: image.id)?.path.string ?? "#\(image.id)") at [\(i)], which has no embedding")
+                }
+                rows.append(row)
+            }
+            return rows
+        }
+    }
+
+}
