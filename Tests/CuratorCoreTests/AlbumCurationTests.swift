@@ -77,4 +77,40 @@ final class AlbumCurationTests: XCTestCase {
         XCTAssertEqual(page.components(separatedBy: "data:image/jpeg;base64,").count - 1, 7, "six selected and one excluded thumbnail")
         XCTAssertFalse(page.contains("http://") || page.contains("https://"))
     }
+
+    /// The report's tile #k is `r.selection[k]` also after exclusions made
+    /// since the run: an excluded pick keeps its place and its number
+    /// (struck through in red), so `a.exclusions:add(r.selection[12])` for
+    /// the tile shown as #12 excludes the image on that tile.
+    func testReportNumbersTilesAsTheSelectionDoesAfterAnExclusion() throws {
+        let (folder, album) = try makeAlbum()
+        let excludedBefore = album.images[1].id
+        try album.exclusions.add([excludedBefore])
+        let run = try album.select(SelectOptions(method: "fps", count: 6, iterations: 5, seed: 3))
+        let struck = run.selection[1]
+        try album.exclusions.add([struck])
+
+        let html = folder.path + "/report.html"
+        try album.writeReport(run, to: html, map: nil)
+        let page = try String(contentsOfFile: html, encoding: .utf8)
+        let selection = try XCTUnwrap(page.range(of: "<h2>Selection"))
+        let excludedSection = try XCTUnwrap(page.range(of: "<section class=\"excluded\">"))
+        let grid = String(page[selection.upperBound..<excludedSection.lowerBound])
+        let cards = grid.components(separatedBy: "<figure ").dropFirst()
+        XCTAssertEqual(cards.count, 6, "every pick of the run, the excluded one in place")
+        for (k, card) in cards.enumerated() {
+            let id = run.selection[k]
+            let path = try XCTUnwrap(album.image(id: id)).path.string
+            XCTAssertTrue(card.contains("title=\"\(path)\""), "tile \(k + 1) shows \(path): \(card.prefix(200))")
+            XCTAssertTrue(card.contains("<span class=\"rank\">\(k + 1)</span>"), "tile \(k + 1) is numbered \(k + 1)")
+            XCTAssertEqual(card.contains("class=\"card out\""), id == struck, "only the excluded pick is struck through")
+        }
+        // The exclusion made before the run is listed after the selection, unnumbered.
+        let rest = String(page[excludedSection.upperBound...])
+        let before = try XCTUnwrap(album.image(id: excludedBefore)).path.string
+        XCTAssertTrue(rest.contains("title=\"\(before)\""))
+        XCTAssertFalse(rest.contains("class=\"rank\""))
+        XCTAssertFalse(rest.contains("title=\"\(try XCTUnwrap(album.image(id: struck)).path.string)\""),
+                       "an excluded pick is shown once, in its place")
+    }
 }

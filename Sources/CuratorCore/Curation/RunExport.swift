@@ -3,17 +3,22 @@ import Foundation
 /// A run's selection leaving curator: as files in a folder (flat or kohya),
 /// as PhotoMapAI's CSV, as the album's favorites, and as an HTML report.
 extension Album {
-    /// The run's entries: the selection in rank order (minus images excluded
-    /// since the run), then the album's excluded images. `index` is the
-    /// image's 0-based position in the album (PhotoMapAI's `Index`).
+    /// The run's entries: the selection in rank order, each with its
+    /// `rank` (its number in `r.selection`); picks excluded since the run
+    /// stay in their place, marked excluded; then the album's other
+    /// excluded images. `index` is the image's 0-based position in the album
+    /// (PhotoMapAI's `Index`).
     public func curationEntries(for run: CurationRun) -> [CurationEntry] {
         var entries: [CurationEntry] = []
-        for id in run.selection where !exclusions.contains(id) {
+        let selection = run.selection
+        for (offset, id) in selection.enumerated() {
             guard let image = image(id: id), let index = position(of: id) else { continue }
             entries.append(CurationEntry(path: image.path, albumRoot: root, votes: run.votes(of: id),
-                                         frequency: run.frequency(of: id), index: index, tier: run.tier(of: id)))
+                                         frequency: run.frequency(of: id), index: index, tier: run.tier(of: id),
+                                         excluded: exclusions.contains(id), rank: offset + 1))
         }
-        for id in exclusions.ids {
+        let selected = Set(selection)
+        for id in exclusions.ids where !selected.contains(id) {
             guard let image = image(id: id), let index = position(of: id) else { continue }
             entries.append(CurationEntry(path: image.path, albumRoot: root, votes: run.votes(of: id),
                                          frequency: run.frequency(of: id), index: index, excluded: true))

@@ -16,8 +16,12 @@ public struct CurationEntry: Hashable, Sendable {
     /// The frequency tier; nil for excluded images or when none applies.
     public var tier: SelectionTier?
     /// Whether the user excluded the image: it is never exported, and is
-    /// listed in red after the selection.
+    /// shown in red (struck through in its place when the run picked it).
     public var excluded: Bool
+    /// The image's number in the run's selection (`r.selection[rank]`, from
+    /// 1), also once it is excluded: reports and contact sheets show this
+    /// number so it never drifts. nil for an image the run did not select.
+    public var rank: Int?
     /// The image's sidecar files, when the caller already knows them; nil
     /// lets the exporter look beside the image (`Sidecar.discover`).
     public var sidecars: [Sidecar]?
@@ -25,7 +29,8 @@ public struct CurationEntry: Hashable, Sendable {
     /// Creates an entry. Without an explicit `tier`, an included image gets
     /// the tier of its `frequency`; excluded images get none.
     public init(path: RelativePath, absolutePath: [UInt8], votes: Int = 0, frequency: Double = 0,
-                index: Int, tier: SelectionTier? = nil, excluded: Bool = false, sidecars: [Sidecar]? = nil) {
+                index: Int, tier: SelectionTier? = nil, excluded: Bool = false, rank: Int? = nil,
+                sidecars: [Sidecar]? = nil) {
         self.path = path
         self.absolutePath = absolutePath
         self.votes = votes
@@ -33,14 +38,16 @@ public struct CurationEntry: Hashable, Sendable {
         self.index = index
         self.tier = excluded ? nil : (tier ?? SelectionTier(frequency: frequency))
         self.excluded = excluded
+        self.rank = rank
         self.sidecars = sidecars
     }
 
     /// Creates an entry for `path` in the album rooted at `albumRoot` (bytes).
     public init(path: RelativePath, albumRoot: [UInt8], votes: Int = 0, frequency: Double = 0,
-                index: Int, tier: SelectionTier? = nil, excluded: Bool = false, sidecars: [Sidecar]? = nil) {
+                index: Int, tier: SelectionTier? = nil, excluded: Bool = false, rank: Int? = nil,
+                sidecars: [Sidecar]? = nil) {
         self.init(path: path, absolutePath: path.absolute(under: albumRoot), votes: votes, frequency: frequency,
-                  index: index, tier: tier, excluded: excluded, sidecars: sidecars)
+                  index: index, tier: tier, excluded: excluded, rank: rank, sidecars: sidecars)
     }
 
     /// The image's file name, e.g. `cat.jpg` (PhotoMapAI's CSV `Filename`).

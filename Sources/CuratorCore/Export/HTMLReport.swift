@@ -3,13 +3,19 @@ import Foundation
 /// One self-contained HTML page showing a curation result to a person: the
 /// run's parameters, a legend, a 2-D map of the whole album, the selection
 /// as a grid of thumbnails framed in their tier's colour with frequency,
-/// votes and name, and the excluded images in red. Thumbnails are embedded
+/// votes and name, and the excluded images in red. Each tile carries its
+/// number in `r.selection`: a pick excluded since the run stays in its
+/// place, struck through in red, and the others keep their numbers, so the
+/// tile shown as #12 is always `r.selection[12]`. Thumbnails are embedded
 /// as data URIs and the map is inline SVG, so the file needs no network and
 /// no sibling files.
 public struct HTMLReport {
     /// How the result was made.
     public var summary: CurationSummary
-    /// The selection in order, and the excluded images (in any position).
+    /// The selection in order (excluded picks in their place, with their
+    /// `rank`), and the album's other excluded images (in any position).
+    /// A tile's number is its entry's `rank`, or its position in the grid
+    /// for entries made without one.
     public var entries: [CurationEntry]
     /// Map coordinates of every album image, indexed by `CurationEntry.index`;
     /// empty for no map. Any scale: the page fits them.
@@ -40,15 +46,18 @@ public struct HTMLReport {
     public func render(progress: (any ProgressSink)? = nil) throws -> String {
         let included = entries.filter { !$0.excluded }
         let excluded = entries.filter(\.excluded)
+        // The grid: the selection as the run numbered it, excluded picks in place.
+        let grid = entries.filter { !$0.excluded || $0.rank != nil }
+        let otherExcluded = entries.filter { $0.excluded && $0.rank == nil }
         let pageTitle = title ?? (summary.album.map { "Curation of \($0)" } ?? "Curation report")
         let label = "report"
         let total = entries.count
         var done = 0
         func cards(_ list: [CurationEntry], numbered: Bool) throws -> String {
             var html = ""
-            for (rank, entry) in list.enumerated() {
+            for (position, entry) in list.enumerated() {
                 try progress.checkCancellation(label)
-                html += card(entry, rank: numbered ? rank + 1 : nil)
+                html += card(entry, rank: numbered ? entry.rank ?? position + 1 : nil)
                 done += 1
                 progress.update(label: label, done: done, total: total)
             }
@@ -77,18 +86,21 @@ public struct HTMLReport {
         </section>
         \(mapSection())
         </div>
-        <section>
+        <section class="selection">
         <h2>Selection <span class="count">\(included.count)</span></h2>
 
         """
-        let dense = included.count > 300 ? " dense" : ""
-        page += included.isEmpty
+        if grid.count > included.count {
+            page += "<p class=\"note\">Picks excluded since the run are struck through in their place; the others keep their numbers (r.selection[n]).</p>\n"
+        }
+        let dense = grid.count > 300 ? " dense" : ""
+        page += grid.isEmpty
             ? "<p class=\"empty\">No images were selected.</p>\n"
-            : "<div class=\"grid\(dense)\">\n" + (try cards(included, numbered: true)) + "</div>\n"
-        page += "</section>\n<section class=\"excluded\">\n<h2>Excluded <span class=\"count\">\(excluded.count)</span></h2>\n"
-        page += excluded.isEmpty
-            ? "<p class=\"empty\">No images were excluded.</p>\n"
-            : "<div class=\"grid\(excluded.count > 300 ? " dense" : "")\">\n" + (try cards(excluded, numbered: false)) + "</div>\n"
+            : "<div class=\"grid\(dense)\">\n" + (try cards(grid, numbered: true)) + "</div>\n"
+        page += "</section>\n<section class=\"excluded\">\n<h2>\(grid.count > included.count ? "Other excluded images" : "Excluded") <span class=\"count\">\(otherExcluded.count)</span></h2>\n"
+        page += otherExcluded.isEmpty
+            ? "<p class=\"empty\">No \(grid.count > included.count ? "other " : "")images were excluded.</p>\n"
+            : "<div class=\"grid\(otherExcluded.count > 300 ? " dense" : "")\">\n" + (try cards(otherExcluded, numbered: false)) + "</div>\n"
         page += "</section>\n<footer>Made by curator \(CuratorVersion.string). Hover a thumbnail or a map point for its path.</footer>\n</body>\n</html>\n"
         progress?.finish(label: label)
         return page
@@ -145,7 +157,9 @@ public struct HTMLReport {
     private func card(_ entry: CurationEntry, rank: Int?) -> String {
         let colour = Self.colour(of: entry)
         let name = PathBytes.display(entry.fileName)
-        var html = "<figure class=\"card\" style=\"--c:\(colour)\" title=\"\(htmlEscape(entry.path.string))\">"
+        // An excluded pick keeps its number and place, struck through.
+        let struck = entry.excluded && rank != nil
+        var html = "<figure class=\"card\(struck ? " out" : "")\" style=\"--c:\(colour)\" title=\"\(htmlEscape(entry.path.string))\">"
         if let rank { html += "<span class=\"rank\">\(rank)</span>" }
         if let bytes = thumbnail(entry), let mime = Self.imageType(bytes) {
             html += "<img loading=\"lazy\" decoding=\"async\" alt=\"\(htmlEscape(name))\" src=\"data:\(mime);base64,"
@@ -154,9 +168,8 @@ public struct HTMLReport {
         } else {
             html += "<div class=\"missing\">no preview</div>"
         }
-        let detail = entry.excluded
-            ? "excluded"
-            : "\(CurationCSV.percentage(entry.frequency)) % · \(entry.votes) vote\(entry.votes == 1 ? "" : "s")"
+        let votes = "\(CurationCSV.percentage(entry.frequency)) % · \(entry.votes) vote\(entry.votes == 1 ? "" : "s")"
+        let detail = struck ? "excluded · \(votes)" : entry.excluded ? "excluded" : votes
         html += "<figcaption><span class=\"name\">\(htmlEscape(name))</span><span class=\"freq\">\(detail)</span></figcaption></figure>\n"
         return html
     }
@@ -279,6 +292,10 @@ public struct HTMLReport {
     figcaption .name{white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
     figcaption .freq{color:var(--c);font-variant-numeric:tabular-nums;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
     .dense figcaption{font-size:10.5px;padding:3px 5px 4px}
+    .card.out img,.card.out .missing{opacity:.4}
+    .card.out::after{content:"";position:absolute;inset:0;pointer-events:none;background:linear-gradient(to top right,transparent calc(50% - 2px),var(--c) calc(50% - 2px),var(--c) calc(50% + 2px),transparent calc(50% + 2px))}
+    .card.out .name{text-decoration:line-through;text-decoration-color:var(--c)}
+    .card.out .rank{background:var(--c);color:#fff;text-decoration:line-through}
     .excluded h2{color:\(SelectionTier.excludedColour)}
     footer{margin-top:28px;font-size:12px}
     """
