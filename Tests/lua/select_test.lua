@@ -141,7 +141,7 @@ T.test("bad arguments name the API and the option", function()
   T.raises("album:select: count must be a positive integer (got inf)", sel { count = math.huge })
   T.raises("album:select: count must be a positive integer (got 1e+300)", sel { count = 1e300 })
   T.raises('album:select: count must be a positive integer (got "3")', sel { count = "3" })
-  T.raises("album:select: count is required: a positive integer, e.g. a:select{count=20}", sel {})
+  T.raises('album:select: count is required: a positive integer (or "auto" with min_distance=), e.g. a:select{count=20}', sel {})
   T.raises("album:select: iterations must be a positive integer (got 0)", sel { count = 2, iterations = 0 })
   T.raises("album:select: iterations must be at most 1,000,000 (got 9223372036854775807)",
     sel { count = 2, iterations = math.maxinteger })
@@ -318,4 +318,46 @@ T.test("a:import matches another tool's vectors by path and makes them active", 
   T.eq(missing, nil)
   T.contains(message, "nope.npz")
   T.raises("album:import: bad argument #1 (string expected, got number)", function() a:import(3) end)
+end)
+
+T.test("count='auto' with min_distance: FPS stops once every candidate is that close; r:coverage", function()
+  local a = new_album(12)
+  T.raises('album:select: count="auto" needs min_distance= (a cosine distance, e.g. 0.15): FPS stops once every candidate is that close to a pick',
+    function() return a:select { count = "auto" } end)
+  T.raises('album:select: min_distance works with method "fps" only (got "kmeans")',
+    function() return a:select { method = "kmeans", count = "auto", min_distance = 0.1 } end)
+  T.raises("album:select: min_distance must be a cosine distance above 0 and at most 2 (got -0.5)",
+    function() return a:select { count = "auto", min_distance = -0.5 } end)
+  local full = a:select { count = 12, iterations = 1, seed = 3 }
+  local c = full:coverage()
+  T.ok(c.max < 1e-5, "every candidate picked: nothing is uncovered")
+  T.eq(c.candidates, 12)
+  local r = a:select { count = "auto", min_distance = 0.05, iterations = 5, seed = 3 }
+  T.eq(r.min_distance, 0.05)
+  T.ok(r.count >= 1 and r.count <= 12, "a count between 1 and the album")
+  T.eq(#r.selection, r.count)
+  for k = 1, r.iterations do
+    local picks = r:picks(k)
+    local cover = a:select { count = #picks, iterations = 1, start = picks[1], seed = 1 }:coverage()
+    T.ok(cover.max < 0.05, "iteration " .. k .. " covers every candidate within min_distance")
+  end
+  local few = a:select { count = 2, iterations = 1, seed = 3 }
+  local cov = few:coverage()
+  T.ok(cov.max >= cov.p95 and cov.p95 >= 0 and cov.mean <= cov.max, "max >= p95, mean <= max")
+  T.ok(not few.selection:contains(cov.farthest), "the worst covered image is not a pick")
+  T.ok(few:coverage(few.selection).max < 1e-5, "the picks cover themselves")
+  local loose = a:select { count = "auto", min_distance = 1.5, iterations = 3, seed = 3 }
+  T.ok(loose.count <= r.count, "a larger distance needs no more images")
+end)
+
+T.test("method='facility' picks exactly count representative images under the Monte Carlo harness", function()
+  local a = new_album(12)
+  local r = a:select { method = "facility", count = 4, iterations = 6, seed = 2 }
+  T.eq(r.method, "facility")
+  T.eq(#r.selection, 4)
+  for k = 1, 6 do T.eq(#r:picks(k), 4, "iteration " .. k .. " picks exactly count") end
+  local one = a:select { method = "facility", count = 4, iterations = 1, seed = 2 }
+  local other = a:select { method = "facility", count = 4, iterations = 1, seed = 99 }
+  T.eq(paths(one.selection), paths(other.selection), "one iteration is the plain greedy, whatever the seed")
+  T.raises("curator.register_sampler: 'facility' is built in and cannot be replaced", curator.register_sampler, "facility", print)
 end)

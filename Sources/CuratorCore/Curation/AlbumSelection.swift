@@ -2,10 +2,13 @@ import Foundation
 
 /// How to select from an album (SPEC §4).
 public struct SelectOptions: @unchecked Sendable {
-    /// "fps" (diversity), "kmeans" (representative), or a custom sampler's name.
+    /// "fps" (diversity), "kmeans" or "facility" (representative), or a custom sampler's name.
     public var method = "fps"
-    /// How many images the selection holds.
+    /// How many images the selection holds; with `minimumDistance`, the most it may hold.
     public var count: Int
+    /// `count="auto"` (FPS): stop once every candidate is within this cosine
+    /// distance of a pick; the run records the count it reached.
+    public var minimumDistance: Double?
     /// How many Monte Carlo iterations to run.
     public var iterations = 20
     /// The master seed; nil draws a random one (recorded on the run).
@@ -45,7 +48,7 @@ public enum AlbumSelectionError: Error, CustomStringConvertible, LocalizedError 
         switch self {
         case .notEmbedded(let parameter, let path): return "\(parameter): \(path) has no embedding"
         case .excludedStart(let path): return "start: \(path) is excluded"
-        case .unknownMethod(let name): return "unknown method '\(name)' (built in: fps, kmeans; or register a sampler)"
+        case .unknownMethod(let name): return "unknown method '\(name)' (built in: fps, kmeans, facility; or register a sampler)"
         case .noCandidates(let excluded, let filtered):
             return "no candidates: every image is excluded (\(excluded)) or filtered out (\(filtered)); clear some exclusions"
         }
@@ -64,6 +67,7 @@ extension Album {
         case (let custom?, _): sampler = custom
         case (nil, "fps"): sampler = FarthestPointSampler()
         case (nil, "kmeans"): sampler = KMeansSampler()
+        case (nil, "facility"): sampler = FacilityLocationSampler()
         default: throw AlbumSelectionError.unknownMethod(options.method)
         }
 
@@ -95,13 +99,18 @@ extension Album {
 
         let seed = options.seed ?? SelectionRequest.randomSeed()
         let request = SelectionRequest(count: options.count, iterations: options.iterations, seed: seed,
-                                       include: include, start: start)
+                                       include: include, start: start, minimumDistance: options.minimumDistance)
         let result = try MonteCarlo.run(sampler, matrix: album.matrix, candidates: candidates, request: request, progress: progress)
 
         var parameters = options.parameters
         if !options.include.isEmpty { parameters["include"] = "\(options.include.count) images" }
         if let id = options.start { parameters["start"] = image(id: id)?.path.string }
-        let stored = StoredRun(method: sampler.method, count: options.count, seed: seed, embedder: album.embedder,
+        if let minimum = options.minimumDistance {
+            parameters["min_distance"] = "\(minimum)"
+            let counts = result.picks.map(\.count)
+            parameters["count"] = "auto: \(result.request.count) (median of iterations, \(counts.min() ?? 0)–\(counts.max() ?? 0))"
+        }
+        let stored = StoredRun(method: sampler.method, count: result.request.count, seed: seed, embedder: album.embedder,
                                candidates: result.candidateCount, inertia: result.meanInertia, parameters: parameters,
                                picks: result.picks.map { $0.map { album.imageIDs[$0] } })
         return CurationRun(stored: try RunStore(database: database).save(stored))

@@ -45,9 +45,13 @@ final class FarthestPointBatch {
     let scratch: [LazyScratch]
     /// What the run cost, for benchmarks and tests.
     var statistics = FarthestPointStatistics()
+    /// A run stops before a pick whose minimum distance to the picked set is
+    /// below this (`count="auto"`): everything left is that close to a pick.
+    let stopBelow: Float
 
-    init(rows: CandidateRows, runs: Int, count: Int, cacheBudgetBytes: Int) {
+    init(rows: CandidateRows, runs: Int, count: Int, cacheBudgetBytes: Int, stopBelow: Float = -.infinity) {
         self.rows = rows
+        self.stopBelow = stopBelow
         self.runs = runs
         self.count = count
         n = rows.count
@@ -342,6 +346,9 @@ final class FarthestPointBatch {
         var picks = [[Int]](repeating: [], count: runs)
         for r in 0..<runs { picks[r].reserveCapacity(count) }
         for step in 0..<count {
+            // The next pick's stored distance is exact (lazy steps and passes make the maximum so).
+            for r in 0..<runs where next[r].map({ distances(of: r)[$0] < stopBelow }) == true { next[r] = nil }
+            if !next.contains(where: { $0 != nil }) { break }
             try onStep(step)
             var cached: [(run: Int, row: Int)] = []
             for r in 0..<runs {

@@ -16,6 +16,7 @@
 /// that can still lower some iteration's minimum), for those picking it later.
 public struct FarthestPointSampler: Sampler, Sendable {
     public var method: String { "fps" }
+    public var stopsAtMinimumDistance: Bool { true }
 
     /// The most memory the reuse cache of computed distance columns may hold.
     public var cacheBudgetBytes: Int
@@ -41,8 +42,9 @@ public struct FarthestPointSampler: Sampler, Sendable {
                 return task.candidates[generator.nextInt(below: task.candidates.count)]
             }
         }
-        let picks = try farthestPoints(matrix: task.matrix, candidates: task.candidates, count: task.count,
-                                       include: task.include, starts: starts, progress: progress)
+        let picks = try farthestPointsWithStatistics(
+            matrix: task.matrix, candidates: task.candidates, count: task.count, include: task.include, starts: starts,
+            stopBelow: task.minimumDistance.map { Float($0) } ?? -.infinity, progress: progress).picks
         return SamplerOutput(picks: picks)
     }
 
@@ -61,10 +63,11 @@ public struct FarthestPointSampler: Sampler, Sendable {
                                          starts: starts, progress: progress).picks
     }
 
-    /// `farthestPoints`, and what the run cost.
+    /// `farthestPoints`, and what the run cost. A run stops early, before
+    /// a pick whose minimum distance to the picked set is below `stopBelow`.
     public func farthestPointsWithStatistics(
         matrix: EmbeddingMatrix, candidates: [Int], count: Int, include: [Int] = [],
-        starts: [Int?], progress: SelectionProgress? = nil
+        starts: [Int?], stopBelow: Float = -.infinity, progress: SelectionProgress? = nil
     ) throws -> (picks: [[Int]], statistics: FarthestPointStatistics) {
         var statistics = FarthestPointStatistics()
         guard count > 0, !starts.isEmpty else { return (starts.map { _ in [] }, statistics) }
@@ -78,7 +81,7 @@ public struct FarthestPointSampler: Sampler, Sendable {
         while first < starts.count {
             let last = min(starts.count, first + batch)
             let engine = FarthestPointBatch(rows: rows, runs: last - first, count: count,
-                                            cacheBudgetBytes: cacheBudgetBytes)
+                                            cacheBudgetBytes: cacheBudgetBytes, stopBelow: stopBelow)
             let done = first
             let part = try BLAS.withSingleThreadedCalls { try engine.run(include: include, starts: Array(starts[first..<last])) { stepsDone in
                 guard let progress else { return }

@@ -51,26 +51,53 @@ public enum MonteCarlo {
             }
         }
 
+        if let minimum = request.minimumDistance {
+            guard minimum.isFinite, minimum > 0, minimum <= 2 else {
+                throw SelectionError.invalidParameter(
+                    name: "min_distance", reason: "must be a cosine distance above 0 and at most 2 (got \(minimum))")
+            }
+            guard sampler.stopsAtMinimumDistance else {
+                throw SelectionError.invalidParameter(
+                    name: "min_distance", reason: "works with method \"fps\" only (got \"\(method)\")")
+            }
+        }
+
         let progress = SelectionProgress(sink: sink, label: method, total: request.iterations)
         progress.report(done: 0)
         defer { sink?.finish(label: method) }
         try progress.check()
 
-        if request.count >= pool.count {
+        if request.count >= pool.count && request.minimumDistance == nil {
             let all = [[Int]](repeating: pool, count: request.iterations)
             let inertia = sampler.measuresInertia ? [Double](repeating: 0, count: request.iterations) : nil
             progress.report(done: request.iterations)
             return MonteCarloRun(method: method, request: request, candidateCount: pool.count, picks: all, inertia: inertia)
         }
 
-        let task = SamplingTask(matrix: matrix, candidates: pool, count: request.count, include: include,
+        var task = SamplingTask(matrix: matrix, candidates: pool, count: min(request.count, pool.count), include: include,
                                 start: request.start,
                                 iterationSeeds: iterationSeeds(master: request.seed, count: request.iterations))
+        task.minimumDistance = request.minimumDistance
         let output = try sampler.sample(task, progress: progress)
+        if let minimum = request.minimumDistance, output.picks.contains(where: \.isEmpty) {
+            throw SelectionError.invalidParameter(
+                name: "min_distance",
+                reason: "\(minimum): every candidate is already that close to the included images; nothing to pick")
+        }
         try validate(output, task: task, method: method)
         progress.report(done: request.iterations)
-        return MonteCarloRun(method: method, request: request, candidateCount: pool.count,
+        var settled = request
+        if request.minimumDistance != nil { settled.count = reachedCount(output.picks) }
+        return MonteCarloRun(method: method, request: settled, candidateCount: pool.count,
                              picks: output.picks, inertia: output.inertia)
+    }
+
+    /// The count a `count="auto"` run reached: the median of its iterations'
+    /// counts (the lower one for an even number of iterations), so one
+    /// iteration that started in an odd corner does not set it.
+    public static func reachedCount(_ picks: [[Int]]) -> Int {
+        let counts = picks.map(\.count).sorted()
+        return counts.isEmpty ? 0 : counts[(counts.count - 1) / 2]
     }
 
     /// Checks a sampler's output: one list per iteration, non-empty, at most

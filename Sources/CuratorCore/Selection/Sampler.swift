@@ -15,6 +15,9 @@ public struct SamplingTask: @unchecked Sendable {
     public let start: Int?
     /// One seed per iteration, drawn from the master seed.
     public let iterationSeeds: [UInt64]
+    /// `count="auto"`: an iteration stops before a pick whose minimum cosine
+    /// distance to the picked set is below this; `count` is then only a cap.
+    public var minimumDistance: Double? = nil
 
     /// The number of iterations.
     public var iterations: Int { iterationSeeds.count }
@@ -42,6 +45,8 @@ public protocol Sampler {
     var method: String { get }
     /// Whether outputs carry an inertia per iteration.
     var measuresInertia: Bool { get }
+    /// Whether the sampler honours `SamplingTask.minimumDistance` (`count="auto"`).
+    var stopsAtMinimumDistance: Bool { get }
     /// Runs every iteration of `task`. Reports progress to `progress` and throws
     /// `CancelledError` when it asks to stop.
     func sample(_ task: SamplingTask, progress: SelectionProgress) throws -> SamplerOutput
@@ -49,6 +54,7 @@ public protocol Sampler {
 
 extension Sampler {
     public var measuresInertia: Bool { false }
+    public var stopsAtMinimumDistance: Bool { false }
 }
 
 /// One iteration's view for a per-iteration sampler.

@@ -12,9 +12,15 @@ public struct SelectionRequest: Codable, Sendable, Equatable {
     public var include: [Int]
     /// An album row every iteration starts from instead of a random candidate (FPS).
     public var start: Int?
+    /// `count="auto"` (FPS): each iteration stops once every candidate left is
+    /// within this cosine distance of a pick; `count` is then the most it may pick,
+    /// and the run's count becomes the median of the iterations' counts.
+    public var minimumDistance: Double?
 
     /// Creates a request; `iterations` defaults to 20 as in PhotoMapAI.
-    public init(count: Int, iterations: Int = 20, seed: UInt64, include: [Int] = [], start: Int? = nil) {
+    public init(count: Int, iterations: Int = 20, seed: UInt64, include: [Int] = [], start: Int? = nil,
+                minimumDistance: Double? = nil) {
+        self.minimumDistance = minimumDistance
         self.count = count
         self.iterations = iterations
         self.seed = seed

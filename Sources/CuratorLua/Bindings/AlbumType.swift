@@ -168,14 +168,20 @@ enum AlbumType {
         // MARK: Selection
 
         t.method("select",
-                 signature: "a:select{method=\"fps\"|\"kmeans\"|name, count=, iterations=20, seed=, include={...}, start=img, filter=fn|{score=, min=, max=}, progress=fn} -> Run",
-                 summary: "Selects count diverse (fps) or representative (kmeans) images, voted over Monte Carlo iterations; saved",
+                 signature: "a:select{method=\"fps\"|\"kmeans\"|\"facility\"|name, count=n|\"auto\", min_distance=, iterations=20, seed=, include={...}, start=img, filter=fn|{score=, min=, max=}, progress=fn} -> Run",
+                 summary: "Selects count diverse (fps) or representative (kmeans, facility location) images, voted over Monte Carlo iterations; saved. FPS with min_distance stops once every candidate is that close to a pick (count=\"auto\", or count as a cap)",
                  returns: "Run") { handle, call in
             let lua = call.lua
             let top = lua.top // restored before the result is pushed (errors need no cleanup)
-            let options = try call.options(1, allowed: ["method", "count", "iterations", "seed", "include", "start", "filter", "progress"])
-            guard let count = try options.positiveInteger("count") else {
-                throw call.failure("count is required: a positive integer, e.g. a:select{count=20}")
+            let options = try call.options(1, allowed: ["method", "count", "min_distance", "iterations", "seed", "include", "start", "filter", "progress"])
+            let minimumDistance = try options.number("min_distance")
+            let automatic = options.pushValue("count") == .string && lua.string(at: -1) == "auto"
+            lua.pop()
+            if automatic && minimumDistance == nil {
+                throw call.failure("count=\"auto\" needs min_distance= (a cosine distance, e.g. 0.15): FPS stops once every candidate is that close to a pick")
+            }
+            guard let count = automatic ? Int.max : try options.positiveInteger("count") else {
+                throw call.failure("count is required: a positive integer (or \"auto\" with min_distance=), e.g. a:select{count=20}")
             }
             let iterations = try options.positiveInteger("iterations") ?? 20
             guard iterations <= maximumIterations else {
@@ -183,6 +189,7 @@ enum AlbumType {
             }
             let method = try options.string("method") ?? "fps"
             var select = SelectOptions(method: method, count: count, iterations: iterations, seed: try LuaSeed.read(options))
+            select.minimumDistance = minimumDistance
 
             if options.pushValue("include") != .nil {
                 select.include = try types.imageIDs(call, option: "include", at: -1, of: handle)
@@ -196,13 +203,14 @@ enum AlbumType {
             samplers.pendingError = nil
             let scores = ScoreBook(host: host, types: types, owner: handle, call: call)
             select.filter = try samplers.filter(options, call: call, owner: handle, scores: scores)
-            if method != "fps" && method != "kmeans" {
+            if !["fps", "kmeans", "facility"].contains(method) {
                 select.sampler = try samplers.sampler(named: method, call: call, owner: handle, scores: scores)
             }
 
             let callback = try options.pushFunction("progress")
             let sink = LuaProgress(lua: lua, callback: callback)
-            sink.title = "\(method == "fps" ? "FPS" : method == "kmeans" ? "K-Means" : method)  count \(count) × \(iterations) iteration\(iterations == 1 ? "" : "s")"
+            let shownCount = automatic ? "auto (min_distance \(LuaStack.format(number: minimumDistance ?? 0)))" : "\(count)"
+            sink.title = "\(["fps": "FPS", "kmeans": "K-Means", "facility": "Facility location"][method] ?? method)  count \(shownCount) × \(iterations) iteration\(iterations == 1 ? "" : "s")"
             sink.keepsFinalLine = true
             let run: CurationRun
             do {

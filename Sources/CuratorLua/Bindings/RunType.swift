@@ -43,7 +43,7 @@ enum RunType {
         }
 
         t.property("id", type: "integer", summary: "The run's number in its album") { h, lua in lua.push(h.run.id) }
-        t.property("method", type: "string", summary: "\"fps\", \"kmeans\" or a registered sampler's name") { h, lua in lua.push(h.run.method) }
+        t.property("method", type: "string", summary: "\"fps\", \"kmeans\", \"facility\" or a registered sampler's name") { h, lua in lua.push(h.run.method) }
         t.property("count", type: "integer", summary: "How many images the selection holds (at most)") { h, lua in lua.push(h.run.count) }
         t.property("iterations", type: "integer", summary: "How many Monte Carlo iterations ran") { h, lua in lua.push(h.run.iterations) }
         t.property("seed", type: "integer|string", summary: "The master seed (a string when above math.maxinteger); the same seed gives the same run") { h, lua in
@@ -123,6 +123,25 @@ enum RunType {
                                               map: map, progress: sink)
             }
             return 0
+        }
+        t.method("coverage", signature: "r:coverage([candidates]) -> {mean=, p95=, max=, farthest=img, candidates=}",
+                 summary: "Every candidate's cosine distance to its nearest selected image, summarised; candidates default to the album minus its exclusions (an ImageSet or list narrows them)") { h, call in
+            var ids: [Int64]?
+            if call.count >= 1 && !call.isNil(1) { ids = try types.imageIDs(call, 1, of: h.owner) }
+            let coverage = try h.owner.album.coverage(of: h.run, candidates: ids)
+            let lua = call.lua
+            lua.newTable(record: 5)
+            lua.push(coverage.mean); lua.rawSet(-2, "mean")
+            lua.push(coverage.p95); lua.rawSet(-2, "p95")
+            lua.push(coverage.max); lua.rawSet(-2, "max")
+            lua.push(coverage.candidates); lua.rawSet(-2, "candidates")
+            if let row = coverage.farthestRow, let matrix = try? h.owner.album.matrix() {
+                types.push(image: matrix.imageIDs[row], of: h.owner, on: lua); lua.rawSet(-2, "farthest")
+            }
+            return 1
+        }
+        t.property("min_distance", type: "number|nil", summary: "count=\"auto\": the cosine distance FPS stopped at (the run's count is the median count its iterations reached)") { h, lua in
+            lua.push(h.run.stored.parameters["min_distance"].flatMap(Double.init))
         }
         t.method("favorite", signature: "r:favorite() -> integer",
                  summary: "Makes the selection (minus excluded images) the album's favorites; returns how many") { h, call in

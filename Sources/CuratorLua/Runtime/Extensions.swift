@@ -19,7 +19,7 @@ public enum ExtensionKind: String, CaseIterable, Sendable {
     /// Names that cannot be registered (built in).
     var reserved: [String] {
         switch self {
-        case .sampler: return ["fps", "kmeans"]
+        case .sampler: return ["fps", "kmeans", "facility"]
         case .score, .exporter: return []
         }
     }

@@ -1,0 +1,235 @@
+/// Facility location (representative), `method="facility"`: picks the set S
+/// of `count` images maximising Σᵢ wᵢ · maxⱼ∈S sim(i, j) over the candidates
+/// i, where sim is the cosine similarity (clamped at 0) — every image is
+/// represented by its most similar pick, so dense regions get more picks
+/// and lone outliers few (FPS does the opposite, K-Means centroids ignore
+/// density).
+///
+/// The objective is submodular, so greedy picking is within 1 − 1/e of the
+/// optimum, and lazy greedy (Minoux) gives the same picks re-evaluating only
+/// the few candidates whose stale gain still tops the queue. Similarities
+/// are kept only between k nearest neighbours (`SparseNeighbors`, never an
+/// N × N matrix), as apricot does with its sparse `n_neighbors` option: an
+/// image beyond a pick's neighbourhood gains nothing from it.
+///
+/// What varies per Monte Carlo iteration: the weights wᵢ. With one
+/// iteration every wᵢ is 1 — the plain greedy. With more, each iteration
+/// draws Poisson(1) weights from its seed (a bootstrap resample of the
+/// album: about a third of the images count for nothing, others twice), so
+/// a pick's frequency says how much it depends on which images happened to
+/// be in the album; ties go to the lowest row. `include` rows start in S
+/// (images they represent gain nothing more); `start` is every iteration's
+/// first pick.
+public struct FacilityLocationSampler: Sampler, Sendable {
+    public var method: String { "facility" }
+    public var measuresInertia: Bool { false }
+
+    /// Neighbours per image in the similarity graph (the image itself included).
+    public var neighbors: Int
+
+    /// Creates the sampler with `neighbors` nearest neighbours per image.
+    public init(neighbors: Int = 32) {
+        self.neighbors = neighbors
+    }
+
+    public func sample(_ task: SamplingTask, progress: SelectionProgress) throws -> SamplerOutput {
+        let graph = try ReverseNeighbors(matrix: task.matrix, candidates: task.candidates, include: task.include,
+                                         k: neighbors, progress: progress)
+        try progress.check()
+        let runs = task.iterations
+        var picks = [[Int]](repeating: [], count: runs)
+        // Iterations run in parallel a core's worth at a time; progress and
+        // cancellation are handled between those rounds, on the calling thread.
+        let round = activeCoreCount
+        for first in stride(from: 0, to: runs, by: round) {
+            let last = min(runs, first + round)
+            let results = SharedBuffer<[Int]>(repeating: [], count: last - first)
+            parallelFor(last - first) { t in
+                let r = first + t
+                let weights = runs == 1 ? [Float](repeating: 1, count: graph.rows)
+                                        : Self.bootstrapWeights(count: graph.rows, seed: task.iterationSeeds[r])
+                let start = task.start.flatMap { graph.local[$0] }
+                results.pointer[t] = graph.greedy(count: task.count, weights: weights, start: start).map { graph.albumRows[$0] }
+            }
+            for t in 0..<(last - first) { picks[first + t] = results.pointer[t] }
+            try progress.check()
+            progress.report(done: last)
+        }
+        return SamplerOutput(picks: picks)
+    }
+
+    /// Poisson(1) counts, one per row, from `seed` (Knuth's method: exact for a mean of 1).
+    static func bootstrapWeights(count: Int, seed: UInt64) -> [Float] {
+        var generator = Xoshiro256StarStar(seed: seed)
+        let limit = 0.36787944117144233 // e^-1
+        return (0..<count).map { _ in
+            var k: Float = 0
+            var product = generator.nextDouble()
+            while product > limit {
+                k += 1
+                product *= generator.nextDouble()
+            }
+            return k
+        }
+    }
+
+    /// The facility-location objective of `picks` over `candidates`, dense and
+    /// exact: Σ over candidates of the similarity to the nearest pick, clamped
+    /// to 0...1 (what `r:coverage()` measures, seen as similarity).
+    public static func objective(matrix: EmbeddingMatrix, candidates: [Int], picks: [Int]) -> Double {
+        SelectionCoverage.nearestPickDistances(matrix: matrix, candidates: candidates, picks: picks)
+            .reduce(0.0) { $0 + Double(max(0, 1 - $1)) }
+    }
+}
+
+/// The sparse similarity graph facility location runs on, turned around:
+/// for each facility j, the images i that list j among their k nearest
+/// neighbours, with sim(i, j). Working rows are the candidates, then the
+/// included rows (which represent, but are never picked).
+final class ReverseNeighbors: @unchecked Sendable {
+    /// Album row of each working row.
+    let albumRows: [Int]
+    /// Working row of each album row in it.
+    let local: [Int: Int]
+    /// How many working rows are candidates (the first ones).
+    let candidates: Int
+    let rows: Int
+    /// CSR: facility j's represented images are `members[offsets[j]..<offsets[j+1]]`.
+    let offsets: [Int]
+    let members: [Int32]
+    let similarities: [Float]
+    /// Coverage every iteration starts from: the included rows' similarity.
+    let initialCover: [Float]
+
+    init(matrix: EmbeddingMatrix, candidates: [Int], include: [Int], k: Int, progress: SelectionProgress) throws {
+        albumRows = candidates + include
+        self.candidates = candidates.count
+        rows = albumRows.count
+        var local: [Int: Int] = [:]
+        for (i, row) in albumRows.enumerated() { local[row] = i }
+        self.local = local
+        let graph = SparseNeighbors.graph(matrix: matrix, rows: albumRows, k: k)
+        try progress.check()
+        let k = graph.k
+        var counts = [Int](repeating: 0, count: rows + 1)
+        for i in 0..<rows {
+            for slot in 0..<k {
+                let j = Int(graph.indices[i * k + slot])
+                if j >= 0 && j < rows { counts[j + 1] += 1 }
+            }
+        }
+        for j in 0..<rows { counts[j + 1] += counts[j] }
+        offsets = counts
+        var fill = counts
+        var members = [Int32](repeating: 0, count: counts[rows])
+        var similarities = [Float](repeating: 0, count: counts[rows])
+        var cover = [Float](repeating: 0, count: rows)
+        for i in 0..<rows {
+            for slot in 0..<k {
+                let j = Int(graph.indices[i * k + slot])
+                guard j >= 0 && j < rows else { continue }
+                let similarity = max(0, 1 - graph.distances[i * k + slot])
+                members[fill[j]] = Int32(i)
+                similarities[fill[j]] = similarity
+                fill[j] += 1
+                if j >= candidates.count { cover[i] = max(cover[i], similarity) }
+            }
+        }
+        self.members = members
+        self.similarities = similarities
+        for i in candidates.count..<rows { cover[i] = 1 }
+        initialCover = cover
+    }
+
+    /// The gain of facility `j` given the current cover.
+    @inline(__always) private func gain(_ j: Int, cover: [Float], weights: [Float]) -> Float {
+        var total: Float = 0
+        for e in offsets[j]..<offsets[j + 1] {
+            let i = Int(members[e])
+            let better = similarities[e] - cover[i]
+            if better > 0 { total += weights[i] * better }
+        }
+        return total
+    }
+
+    /// Lazy greedy: `count` candidates (working rows), in pick order.
+    func greedy(count: Int, weights: [Float], start: Int?) -> [Int] {
+        var cover = initialCover
+        var picked = [Bool](repeating: false, count: candidates)
+        var result: [Int] = []
+        result.reserveCapacity(count)
+        func take(_ j: Int) {
+            picked[j] = true
+            result.append(j)
+            for e in offsets[j]..<offsets[j + 1] {
+                let i = Int(members[e])
+                if similarities[e] > cover[i] { cover[i] = similarities[e] }
+            }
+        }
+        if let start, start < candidates { take(start) }
+        var heap = GainHeap(capacity: candidates)
+        for j in 0..<candidates where !picked[j] { heap.push(gain: gain(j, cover: cover, weights: weights), row: j) }
+        while result.count < count, let top = heap.pop() {
+            let fresh = gain(top.row, cover: cover, weights: weights)
+            if let next = heap.peek(), GainHeap.before(next.gain, next.row, fresh, top.row) {
+                heap.push(gain: fresh, row: top.row)   // stale: its true gain no longer leads
+                continue
+            }
+            take(top.row)
+        }
+        return result
+    }
+}
+
+/// A max-heap of (gain, row), larger gain first, lower row on ties.
+struct GainHeap {
+    private var gains: [Float] = []
+    private var rows: [Int] = []
+
+    init(capacity: Int) {
+        gains.reserveCapacity(capacity)
+        rows.reserveCapacity(capacity)
+    }
+
+    /// Whether (ga, ra) comes before (gb, rb).
+    @inline(__always) static func before(_ ga: Float, _ ra: Int, _ gb: Float, _ rb: Int) -> Bool {
+        ga != gb ? ga > gb : ra < rb
+    }
+
+    func peek() -> (gain: Float, row: Int)? { gains.isEmpty ? nil : (gains[0], rows[0]) }
+
+    mutating func push(gain: Float, row: Int) {
+        gains.append(gain)
+        rows.append(row)
+        var i = gains.count - 1
+        while i > 0 {
+            let parent = (i - 1) / 2
+            guard Self.before(gains[i], rows[i], gains[parent], rows[parent]) else { break }
+            gains.swapAt(i, parent)
+            rows.swapAt(i, parent)
+            i = parent
+        }
+    }
+
+    mutating func pop() -> (gain: Float, row: Int)? {
+        guard let top = peek() else { return nil }
+        let last = gains.count - 1
+        gains.swapAt(0, last)
+        rows.swapAt(0, last)
+        gains.removeLast()
+        rows.removeLast()
+        var i = 0
+        let n = gains.count
+        while true {
+            let l = 2 * i + 1, r = l + 1
+            var best = i
+            if l < n && Self.before(gains[l], rows[l], gains[best], rows[best]) { best = l }
+            if r < n && Self.before(gains[r], rows[r], gains[best], rows[best]) { best = r }
+            guard best != i else { break }
+            gains.swapAt(i, best)
+            rows.swapAt(i, best)
+            i = best
+        }
+        return top
+    }
+}

@@ -1,0 +1,86 @@
+import XCTest
+@testable import CuratorCore
+
+final class SelectionFacilityLocationTests: XCTestCase {
+    /// Plain greedy on the dense objective Σᵢ max(0, maxⱼ sim(i, j)), every
+    /// gain recomputed at every step, lowest row on ties.
+    private func naiveGreedy(_ m: EmbeddingMatrix, candidates: [Int], count: Int) -> [Int] {
+        func sim(_ a: Int, _ b: Int) -> Float {
+            max(0, 1 - (1 - BLAS.dot(m.dimension, m.row(a), m.row(b))))
+        }
+        var cover = [Float](repeating: 0, count: candidates.count)
+        var picks: [Int] = []
+        while picks.count < count {
+            var best: Float = -1
+            var bestRow = -1
+            for j in candidates where !picks.contains(j) {
+                var gain: Float = 0
+                for (i, c) in candidates.enumerated() { gain += max(0, sim(c, j) - cover[i]) }
+                if gain > best + 1e-5 { best = gain; bestRow = j }
+            }
+            picks.append(bestRow)
+            for (i, c) in candidates.enumerated() { cover[i] = max(cover[i], sim(c, bestRow)) }
+        }
+        return picks
+    }
+
+    func testLazyGreedyOnTheFullGraphEqualsPlainGreedy() throws {
+        let m = SelectionTestData.blobs(5, perBlob: 24, dimension: 12, noise: 0.5, seed: 4)
+        let candidates = Array(0..<m.rows)
+        let run = try MonteCarlo.run(FacilityLocationSampler(neighbors: m.rows), matrix: m, candidates: candidates,
+                                     request: SelectionRequest(count: 9, iterations: 1, seed: 1))
+        let naive = naiveGreedy(m, candidates: candidates, count: 9)
+        XCTAssertEqual(Set(run.picks[0]), Set(naive))
+        let objective = FacilityLocationSampler.objective(matrix: m, candidates: candidates, picks: run.picks[0])
+        let naiveObjective = FacilityLocationSampler.objective(matrix: m, candidates: candidates, picks: naive)
+        XCTAssertEqual(objective, naiveObjective, accuracy: 1e-3)
+    }
+
+    func testExactlyCountDistinctCandidatesAndBeatsFPSAndKMeansOnItsObjective() throws {
+        let m = SelectionTestData.blobs(10, perBlob: 60, dimension: 24, noise: 0.45, seed: 8)
+        let candidates = (0..<m.rows).filter { $0 % 7 != 3 }
+        let request = SelectionRequest(count: 25, iterations: 6, seed: 5)
+        let facility = try MonteCarlo.run(FacilityLocationSampler(), matrix: m, candidates: candidates, request: request)
+        for list in facility.picks {
+            XCTAssertEqual(list.count, 25)
+            XCTAssertEqual(Set(list).count, 25)
+            XCTAssertTrue(Set(list).isSubset(of: Set(candidates)))
+        }
+        XCTAssertEqual(facility.selection.count, 25)
+        // Bootstrap weights make iterations differ; one iteration is the plain greedy, the same every time.
+        XCTAssertGreaterThan(Set(facility.picks.map { Set($0) }).count, 1)
+        let one = SelectionRequest(count: 25, iterations: 1, seed: 5)
+        let single = try MonteCarlo.run(FacilityLocationSampler(), matrix: m, candidates: candidates, request: one)
+        let again = try MonteCarlo.run(FacilityLocationSampler(), matrix: m, candidates: candidates,
+                                       request: SelectionRequest(count: 25, iterations: 1, seed: 99))
+        XCTAssertEqual(single.picks, again.picks)
+        let fps = try MonteCarlo.run(FarthestPointSampler(), matrix: m, candidates: candidates, request: one)
+        let kmeans = try MonteCarlo.run(KMeansSampler(), matrix: m, candidates: candidates, request: one)
+        func objective(_ run: MonteCarloRun) -> Double {
+            FacilityLocationSampler.objective(matrix: m, candidates: candidates, picks: run.selection)
+        }
+        XCTAssertGreaterThan(objective(single), objective(fps))
+        XCTAssertGreaterThanOrEqual(objective(single), objective(kmeans))
+        XCTAssertGreaterThan(objective(facility), objective(fps), "the voted selection still represents well")
+    }
+
+    func testIncludedImagesRepresentTheirNeighboursAndStartIsTheFirstPick() throws {
+        let m = SelectionTestData.blobs(4, perBlob: 30, dimension: 10, noise: 0.2, seed: 2)
+        // Include one member of blob 0: the picks then go to the three other blobs first.
+        let run = try MonteCarlo.run(FacilityLocationSampler(), matrix: m, candidates: Array(0..<m.rows),
+                                     request: SelectionRequest(count: 3, iterations: 1, seed: 1, include: [0]))
+        XCTAssertEqual(Set(run.picks[0].map { $0 / 30 }), [1, 2, 3])
+        let started = try MonteCarlo.run(FacilityLocationSampler(), matrix: m, candidates: Array(0..<m.rows),
+                                         request: SelectionRequest(count: 4, iterations: 3, seed: 1, start: 77))
+        XCTAssertEqual(started.picks.map { $0[0] }, [77, 77, 77])
+    }
+
+    func testBootstrapWeightsArePoissonOfMeanOne() {
+        let weights = FacilityLocationSampler.bootstrapWeights(count: 20_000, seed: 3)
+        let mean = weights.reduce(0, +) / Float(weights.count)
+        XCTAssertEqual(mean, 1, accuracy: 0.03)
+        let zeros = Float(weights.filter { $0 == 0 }.count) / Float(weights.count)
+        XCTAssertEqual(zeros, 0.3679, accuracy: 0.015)
+        XCTAssertEqual(weights, FacilityLocationSampler.bootstrapWeights(count: 20_000, seed: 3))
+    }
+}
