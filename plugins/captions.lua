@@ -147,4 +147,18 @@ curator.register_score("caption_length", M.length,
 curator.register_score("has_caption", function(img) return M.has_caption(img) and 1 or 0 end,
   { description = "1 when the image has a caption, else 0" })
 
+-- For help(captions.with) and help("captions"): first line the signature, then the summary.
+M.help = {
+  words = "captions.words(text) -> {word, ...}\nThe words of a caption, lower-cased",
+  length = "captions.length(img) -> integer\nWords in the image's caption (0 without one)",
+  has_caption = "captions.has_caption(img) -> boolean\nWhether the image has a caption with at least one word",
+  has = "captions.has(img, keywords [, {all=true}]) -> boolean\nWhether its caption contains any (or every) keyword, as whole words or phrases, ignoring case",
+  with = "captions.with(source, keywords [, {all=true}]) -> {Image, ...}\nImages whose caption contains any (or every) keyword",
+  without = "captions.without(source, keywords [, {missing=true}]) -> {Image, ...}\nCaptioned images whose caption contains none of the keywords",
+  missing = "captions.missing(source) -> {Image, ...}\nImages without a caption",
+  shorter = "captions.shorter(source, n) -> {Image, ...}\nCaptioned images with fewer than n words",
+  longer = "captions.longer(source, n) -> {Image, ...}\nImages with more than n words of caption",
+  vocabulary = "captions.vocabulary(source) -> {{word=, count=}, ...}\nHow often each word occurs across the captions, most frequent first",
+}
+
 return M

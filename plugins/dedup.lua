@@ -116,4 +116,11 @@ function M.describe(plan)
   return table.concat(lines, "\n")
 end
 
+-- For help(dedup.plan) and help("dedup"): first line the signature, then the summary.
+M.help = {
+  plan = "dedup.plan(a [, {threshold=0.997}]) -> {{keep=Image, drop={Image, ...}}, ...}\nGroups of near-duplicates among the included images, with the one to keep (sharpest, then larger)",
+  exclude = "dedup.exclude(a [, {threshold=}]) -> plan, count\nLike dedup.plan, then excludes every dropped image",
+  describe = "dedup.describe(plan) -> string\nOne line per group: \"keep X, drop Y, Z\"",
+}
+
 return M

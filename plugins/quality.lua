@@ -142,4 +142,13 @@ curator.register_score("quality_issues", function(img)
   return issues and #issues
 end, { description = "How many quality checks the image fails (0 = looks fine)" })
 
+-- For help(quality.flag) and help("quality"): first line the signature, then the summary.
+M.help = {
+  issues = "quality.issues(img [, {thresholds=}]) -> {\"blurry\", ...} or nil\nThe checks img fails, in the order of quality.checks (empty when it looks fine; nil without img.stats)",
+  flag = "quality.flag(source [, {thresholds=, only=, unreadable=}]) -> {{image=, issues=}, ...}\nThe flagged images of an album, ImageSet or list, in source order",
+  images = "quality.images(flagged) -> {Image, ...}\nThe images of a flag list, for a.exclusions:add(...)",
+  describe = "quality.describe(flagged) -> string\nOne line per flagged image: \"sunset/031.jpg: blurry\"",
+  relative_sharpness = "quality.relative_sharpness(img) -> number or nil\nsharpness / (255·contrast)²: fine detail whatever the contrast; below 0.005 is blurry",
+}
+
 return M

@@ -13,6 +13,7 @@ struct Curator: ParsableCommand {
         usage: """
             curator                        start the REPL
             curator [options] SCRIPT.lua [args...]
+            curator [options] WORKFLOW [args...]   a shipped workflow by name: clean, trainset
             curator [options] - [args...]  run the script on stdin
             curator [options] -e CODE [-e CODE...] [args...]
             """,
@@ -22,9 +23,16 @@ struct Curator: ParsableCommand {
             arg[-2], ... the options before it, down to the program. With -e, the arguments \
             after the options go to the code the same way (arg[0] is "-e").
 
-            Plugins load at start from the shipped plugins folder ($CURATOR_HOME/plugins, or \
-            the checkout's plugins/), each folder of $CURATOR_PLUGIN_PATH, and \
-            ~/.config/curator/plugins.
+            A WORKFLOW is a script shipped with curator, run by its name from anywhere: \
+            'curator clean ALBUM' cleans an album round by round, 'curator trainset ALBUM --out DIR' \
+            picks and exports a training set ('curator clean --help' for their options). \
+            A file of that name in the current folder wins; ~/.config/curator/workflows/NAME.lua \
+            adds or replaces one.
+
+            Plugins load at start from the shipped plugins folder (<prefix>/share/curator/plugins \
+            beside an installed binary, plugins/ beside a copied one or in the checkout it was \
+            built from, or $CURATOR_HOME/plugins), each folder of $CURATOR_PLUGIN_PATH, and \
+            ~/.config/curator/plugins. When none loads, curator says so at start.
 
             Exit status: 0 success, 1 script error (traceback on stderr), 2 usage error.
             """,
@@ -43,8 +51,27 @@ struct Curator: ParsableCommand {
     @Flag(name: .customLong("no-plugins"), help: "Start without loading plugins.")
     var noPlugins = false
 
-    @Argument(help: ArgumentHelp("The script (or '-' for stdin) and its arguments.", valueName: "script-and-args"))
+    @Flag(name: .customLong("generate-manual"), help: .hidden)
+    var generateManual = false
+
+    @Argument(help: ArgumentHelp("The script (a file, a workflow's name, or '-' for stdin) and its arguments.",
+                                 valueName: "script-and-args"),
+              completion: .custom { _, _, prefix in Curator.scriptCompletions(prefix: prefix) })
     var script: [String] = []
+
+    /// Completions for the script word: the workflows' names and the `.lua`
+    /// files and folders of the current folder that start with `prefix`.
+    static func scriptCompletions(prefix: String) -> [String] {
+        var words = Installation.workflowNames()
+        let folder = prefix.contains("/") ? String(prefix[..<prefix.lastIndex(of: "/")!]) + "/" : ""
+        let fm = FileManager.default
+        for entry in (try? fm.contentsOfDirectory(atPath: folder.isEmpty ? "." : folder)) ?? [] where !entry.hasPrefix(".") {
+            var isFolder: ObjCBool = false
+            fm.fileExists(atPath: folder + entry, isDirectory: &isFolder)
+            if isFolder.boolValue { words.append(folder + entry + "/") } else if entry.hasSuffix(".lua") { words.append(folder + entry) }
+        }
+        return words.filter { $0.hasPrefix(prefix) }
+    }
 
     /// Splits the command line as `lua` does: options up to the first word
     /// that is not one (or `-`, or after `--`); everything from there on is the
@@ -102,6 +129,11 @@ struct Curator: ParsableCommand {
                 terminate(0)
             }
             command = ours
+            if command.generateManual {
+                // scripts/install writes this to share/man/man1/curator.1.
+                print(ManualPage.render(Curator.self), terminator: "")
+                terminate(0)
+            }
         } catch {
             if exitCode(for: error) == .success {
                 print(fullMessage(for: error))
@@ -150,10 +182,19 @@ struct Invocation {
         do {
             host = try CuratorHost(options: .init(safe: safe))
             if !noPlugins {
-                for report in host.loadPlugins(from: PluginLocations.standard()) {
+                let reports = host.loadPlugins(from: PluginLocations.standard())
+                for report in reports {
                     if let error = report.error {
                         Curator.writeError("curator: plugin '\(report.name)' failed to load: \(error)")
                     }
+                }
+                if !reports.contains(where: { $0.error == nil }) {
+                    // A copied binary without its plugins would otherwise run
+                    // workflows that quietly lose what the plugins add.
+                    let looked = Installation.candidates().map(\.path).joined(separator: ", ")
+                    Curator.writeError("curator: no plugins loaded (looked for plugins/ in \(looked), " +
+                                       "and in $CURATOR_PLUGIN_PATH and ~/.config/curator/plugins; " +
+                                       "scripts/install puts them beside the binary; --no-plugins silences this)")
                 }
             }
             try host.seal()
@@ -180,13 +221,23 @@ struct Invocation {
             if file == "-" {
                 source = Array(FileHandle.standardInput.readDataToEndOfFile())
                 name = "=stdin"
-            } else {
-                guard let data = FileManager.default.contents(atPath: file) else {
-                    Curator.writeError("curator: cannot open \(file)")
-                    return 1
-                }
+            } else if let data = FileManager.default.contents(atPath: file) {
                 source = Array(data)
                 name = "@" + file
+            } else if let workflow = Installation.workflow(named: file),
+                      let data = FileManager.default.contents(atPath: workflow.path) {
+                source = Array(data)
+                name = "@" + workflow.path
+            } else {
+                var message = "curator: cannot open \(file)"
+                if Installation.isWorkflowName(file) {
+                    let names = Installation.workflowNames()
+                    message += names.isEmpty
+                        ? " (no such file, and no workflows were found: see scripts/install)"
+                        : " (no such file or workflow; workflows: \(names.joined(separator: ", ")))"
+                }
+                Curator.writeError(message)
+                return 1
             }
             guard run(Curator.skippingShebang(source), name: name, arguments: arguments, in: host) else { return 1 }
         } else {

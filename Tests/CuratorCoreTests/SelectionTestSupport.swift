@@ -30,7 +30,7 @@ enum SelectionTestData {
         return Float((-2 * log(u)).squareRoot() * cos(2 * Double.pi * v))
     }
 
-    /// Plain-loop FPS, exactly as SPEC §4 words it: distances `1 − dot` in
+    /// Plain-loop FPS, exactly as the README's Selection section words it: distances `1 − dot` in
     /// float32, the largest minimum distance wins, the first row on ties,
     /// picked (and included) rows never again.
     static func naiveFPS(_ m: EmbeddingMatrix, candidates: [Int], count: Int, start: Int?, include: [Int] = []) -> [Int] {

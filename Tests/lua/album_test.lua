@@ -1,4 +1,4 @@
--- Albums, images and image sets as Lua objects (SPEC §6).
+-- Albums, images and image sets as Lua objects (README: Lua API reference).
 local T = ...
 
 local function open_fixture()

@@ -1,4 +1,4 @@
--- The command line (SPEC §7): scripts with arg, -e, -, --safe, exit codes, plugins.
+-- The command line (README: Command line, Plugins): scripts with arg, -e, -, --safe, exit codes, plugins.
 local T = ...
 
 local function write(path, text)

@@ -1,4 +1,4 @@
--- A run's selection leaving curator from Lua (SPEC §5): folder and kohya
+-- A run's selection leaving curator from Lua (README: Export): folder and kohya
 -- exports, CSV, report, favorites, custom exporters.
 local T = ...
 local maker = dofile(T.dir .. "/lib/album_maker.lua")

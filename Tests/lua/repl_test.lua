@@ -118,7 +118,7 @@ T.test("terminal: banner, prompts, multi-line input, completion, Ctrl-C, history
   local album = T.fixture_album()
   local tmux = Tmux.start("env HOME=" .. home .. " XDG_DATA_HOME=" .. home .. "/data " .. env .. T.quote(T.curator))
   local ok, err = pcall(function()
-    tmux:wait("curator 0.1.0 (Lua 5.4) — help() for help")
+    tmux:wait("curator 0.1.0 (Lua 5.4) — help() for help; exit, quit or Ctrl-D to leave")
     tmux:wait("curator>")
 
     -- An expression prints its value.
@@ -219,4 +219,61 @@ T.test("terminal: a selection shows its bar, completes Run methods, and Ctrl-C c
   local screen = ok and "" or tmux:screen()
   tmux:stop()
   if not ok then error(tostring(err) .. "\n--- screen ---\n" .. screen, 0) end
+end)
+
+T.test("exit and quit leave the REPL (bare or called), unless a global of that name exists", function()
+  for _, word in ipairs({ "exit", "quit", "exit()", "quit()", "  quit  " }) do
+    local out, err, code = T.run({ "--no-plugins" }, "1 + 1\n" .. word .. "\n2 + 2\n", env)
+    T.eq(code, 0, err)
+    T.eq(out, "2\n", word)
+    T.eq(err, "", word)
+  end
+  -- A script's own `exit` function is called, not taken for the command.
+  local out, err, code = T.run({ "--no-plugins" }, "function exit() print('mine') end\nexit()\n3\n", env)
+  T.eq(code, 0, err)
+  T.eq(out, "mine\n3\n")
+end)
+
+T.test("terminal: the banner says how to leave, and exit leaves", function()
+  if not have_tmux() then
+    print("SKIP repl_test.lua exit test: tmux is not installed")
+    return
+  end
+  local home = T.tempdir()
+  local tmux = Tmux.start("env HOME=" .. home .. " XDG_DATA_HOME=" .. home .. "/data " .. env .. T.quote(T.curator)
+    .. " --no-plugins; echo REPL-ENDED; sleep 5")
+  local ok, err = pcall(function()
+    tmux:wait("help() for help; exit, quit or Ctrl-D to leave")
+    tmux:wait("curator>")
+    tmux:type("exit"); tmux:keys("Enter")
+    tmux:wait("REPL-ENDED")
+  end)
+  tmux:stop()
+  assert(ok, err)
+end)
+
+T.test("plugins are reachable by name and document their functions for help()", function()
+  local out, err, code = T.run({}, table.concat({
+    "curator.plugins.quality.name",
+    "#curator.plugins == 4 and curator.plugins[1].name",
+    "help(curator.plugins.quality.flag)",
+    "help('quality')",
+    "help(curator.plugins.dedup.plan)",
+  }, "\n") .. "\n", "CURATOR_PLUGIN_PATH= XDG_CONFIG_HOME=/nonexistent NO_COLOR=1")
+  T.eq(code, 0, err)
+  T.contains(out, '"quality"\n"captions"\n')
+  T.contains(out, "quality.flag(source [, {thresholds=, only=, unreadable=}]) -> {{image=, issues=}, ...}\n"
+    .. "  The flagged images of an album, ImageSet or list, in source order\n")
+  T.contains(out, "quality.images(flagged)")
+  T.contains(out, "dedup.plan(a [, {threshold=0.997}])")
+  T.ok(not out:find("without documentation", 1, true), out)
+end)
+
+T.test("a plugin's help table must document functions it has", function()
+  local dir = T.tempdir()
+  local f = assert(io.open(dir .. "/wrong.lua", "w"))
+  f:write("return { name = 'wrong', help = { missing = 'wrong.missing()\\nnot there' } }")
+  f:close()
+  local _, err = T.run({ "-e", "return 1" }, "", "CURATOR_HOME=/nonexistent XDG_CONFIG_HOME=/nonexistent CURATOR_PLUGIN_PATH=" .. T.quote(dir))
+  T.contains(err, "plugin 'wrong' failed to load: " .. dir .. "/wrong.lua: help.missing documents a function the plugin does not have")
 end)

@@ -3,8 +3,8 @@
 local T = ...
 dofile(T.dir .. "/sample_support.lua")(T)
 
-local clean = T.repo .. "/scripts/clean.lua"
-local trainset = T.repo .. "/scripts/trainset.lua"
+local clean = T.repo .. "/workflows/clean.lua"
+local trainset = T.repo .. "/workflows/trainset.lua"
 
 local function read(path)
   local f = io.open(path, "rb")

@@ -1,4 +1,4 @@
--- Selections from Lua (SPEC §4, §6): a:select, Run objects, custom samplers,
+-- Selections from Lua (README: Selection, Lua API reference): a:select, Run objects, custom samplers,
 -- scores, duplicates.
 local T = ...
 local maker = dofile(T.dir .. "/lib/album_maker.lua")

@@ -1,6 +1,6 @@
 import Foundation
 
-/// How to select from an album (SPEC §4).
+/// How to select from an album (README: Selection).
 public struct SelectOptions: @unchecked Sendable {
     /// "fps" (diversity), "kmeans" or "facility" (representative), or a custom sampler's name.
     public var method = "fps"

@@ -4,7 +4,7 @@ import Glibc
 import Darwin
 #endif
 
-/// Copies a selection into a folder for a trainer to read (SPEC §5): flat,
+/// Copies a selection into a folder for a trainer to read (README: Export): flat,
 /// or in kohya's `<repeats>_<concept>` layout, each image with its sidecars.
 ///
 /// - Excluded images are never exported.

@@ -1,4 +1,4 @@
-/// Farthest point sampling (diversity), SPEC §4: start from a candidate, then
+/// Farthest point sampling (diversity) (README: Selection): start from a candidate, then
 /// repeatedly pick the candidate whose minimum cosine distance (`1 − dot`, in
 /// float32 as PhotoMapAI computes it) to the picked set is largest, the lowest
 /// row on ties. A picked row is never picked again, even when other rows hold

@@ -1,6 +1,6 @@
 import Foundation
 
-/// K-Means (representative images), SPEC §4: `count` clusters on the
+/// K-Means (representative images) (README: Selection): `count` clusters on the
 /// candidates; from each cluster the member nearest its centroid. Always
 /// exactly `count` distinct images: clusters left empty are re-seeded with the
 /// candidate farthest from its centroid, never skipped.

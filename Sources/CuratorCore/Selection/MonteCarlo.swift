@@ -1,4 +1,4 @@
-/// The Monte Carlo harness every sampler runs in (SPEC §4): validates the
+/// The Monte Carlo harness every sampler runs in (README: Selection): validates the
 /// parameters, draws one seed per iteration from the master seed, runs the
 /// sampler, checks what it returned and counts the votes.
 public enum MonteCarlo {

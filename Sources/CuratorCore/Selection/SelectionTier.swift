@@ -1,5 +1,5 @@
 /// How stable an image's selection is across Monte Carlo iterations
-/// (SPEC §4, boundaries inclusive).
+/// (README: Selection; boundaries inclusive).
 public enum SelectionTier: String, Codable, Sendable, CaseIterable {
     /// Picked in at least 90% of iterations (shown magenta).
     case core

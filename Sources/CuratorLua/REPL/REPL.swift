@@ -21,7 +21,8 @@ private let completionCallback: @convention(c) (UnsafePointer<CChar>?) -> Void =
 /// statement, and while the chunk is incomplete (`<eof>` in the syntax
 /// error) more lines are read with the `...> ` prompt. On a terminal it uses
 /// readline with persistent history and tab completion; Ctrl-C at the prompt
-/// clears the line, during execution it interrupts the chunk; Ctrl-D exits.
+/// clears the line, during execution it interrupts the chunk; Ctrl-D, `exit`
+/// or `quit` leave.
 /// When stdin is not a terminal there are no prompts and no colours, and the
 /// exit status is 1 when any chunk failed.
 public final class REPL {
@@ -57,7 +58,22 @@ public final class REPL {
     }
 
     /// The banner printed when the REPL starts on a terminal.
-    public static var banner: String { "curator \(CuratorVersion.string) (Lua 5.4) — help() for help" }
+    public static var banner: String {
+        "curator \(CuratorVersion.string) (Lua 5.4) — help() for help; exit, quit or Ctrl-D to leave"
+    }
+
+    /// Whether `line` asks to leave: `exit` or `quit`, bare or called, when
+    /// no global of that name says otherwise (Lua has neither; Python's
+    /// REPL taught everyone to type them).
+    func isLeaveCommand(_ line: [UInt8]) -> Bool {
+        let word = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespaces)
+        guard let name = ["exit", "quit", "exit()", "quit()"].first(where: { $0 == word }).map({ String($0.prefix(4)) })
+        else { return false }
+        let lua = host.state.stack
+        lua.pushGlobals()
+        defer { lua.pop(2) }
+        return lua.rawGet(-1, name) == .nil
+    }
 
     /// Runs until end of input; returns the exit status.
     public func run() -> Int32 {
@@ -123,6 +139,7 @@ public final class REPL {
         guard let first = readLine(prompt: "curator> ") else { return .end }
         guard var buffer = first else { return .skip }
         if buffer.allSatisfy({ $0 == 32 || $0 == 9 }) { return .skip }
+        if isLeaveCommand(buffer) { return .end }
 
         // An expression? Then print its value.
         if (try? lua.load(Array("return ".utf8) + buffer, name: "=stdin")) != nil {

@@ -170,10 +170,19 @@ public final class CuratorHost {
             lua.remove(at: -2)
         }
         guard lua.type(at: -1) == .function else { return }
+        nameDocumentedFunction(at: -1, qualifiedName)
+    }
+
+    /// Records that the function at `index` is documented under
+    /// `qualifiedName` (so `help(fn)` finds it without a global path to it).
+    func nameDocumentedFunction(at index: Int32, _ qualifiedName: String) {
+        let lua = state.stack
+        let index = lua.absolute(index)
         lua_getfield(lua.L, curator_registryindex(), CuratorHost.docNamesKey)
-        lua.pushValue(at: -2)
+        lua.pushValue(at: index)
         lua.push(qualifiedName)
         lua_rawset(lua.L, -3)
+        lua.pop()
     }
 
     /// The text `help(x)` prints for the value at `index` (nil: the overview).

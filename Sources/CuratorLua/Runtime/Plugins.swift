@@ -15,11 +15,9 @@ public struct PluginReport: Sendable, Equatable {
 ///
 /// Folders are searched in this order, and a plugin found later replaces
 /// one of the same name found earlier (so users can override shipped ones):
-/// 1. the shipped plugins: `$CURATOR_HOME/plugins` when `CURATOR_HOME` is
-///    set; otherwise the `plugins/` folder of the source checkout the
-///    executable was built in (found by walking up from the executable to
-///    the folder holding `Package.swift`); otherwise
-///    `<prefix>/share/curator/plugins` next to an installed `<prefix>/bin/curator`;
+/// 1. the shipped plugins: the `plugins/` folder of the installation (see
+///    `Installation`: `$CURATOR_HOME`, the source checkout, `<prefix>/share/curator`
+///    beside an installed binary, or the folder of a copied one);
 /// 2. each folder of `$CURATOR_PLUGIN_PATH` (colon-separated);
 /// 3. `$XDG_CONFIG_HOME/curator/plugins` (default `~/.config/curator/plugins`).
 ///
@@ -42,24 +40,9 @@ public enum PluginLocations {
 
     /// The shipped plugins folder (see the type's documentation), if one exists.
     public static func shippedFolder(environment: [String: String], executable: URL?) -> URL? {
-        let fm = FileManager.default
-        if let home = environment["CURATOR_HOME"], !home.isEmpty {
-            return URL(fileURLWithPath: expandTilde(home, environment: environment)).appendingPathComponent("plugins")
-        }
-        guard let executable else { return nil }
-        var folder = executable.resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<6 {
-            if fm.fileExists(atPath: folder.appendingPathComponent("Package.swift").path) {
-                let plugins = folder.appendingPathComponent("plugins")
-                return fm.fileExists(atPath: plugins.path) ? plugins : nil
-            }
-            let parent = folder.deletingLastPathComponent()
-            if parent.path == folder.path { break }
-            folder = parent
-        }
-        let installed = executable.resolvingSymlinksInPath().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("share/curator/plugins")
-        return fm.fileExists(atPath: installed.path) ? installed : nil
+        guard let folder = Installation.folder(environment: environment, executable: executable) else { return nil }
+        let plugins = folder.appendingPathComponent("plugins")
+        return FileManager.default.fileExists(atPath: plugins.path) ? plugins : nil
     }
 
     /// `$XDG_CONFIG_HOME/curator/plugins`, default `~/.config/curator/plugins`.
@@ -174,6 +157,10 @@ extension CuratorHost {
         }
         lua.pop()
 
+        if let problem = documentFunctions(of: result, plugin: finalName) {
+            return PluginReport(name: name, path: path, error: "\(path): \(problem)")
+        }
+
         // curator.plugins[#+1] = shallow copy of the metadata + name + path
         lua.newTable()
         let entry = lua.absolute(-1)
@@ -199,7 +186,49 @@ extension CuratorHost {
             }
             lua.pushValue(at: entry)
             lua.rawSet(plugins, index: slot)
+            // Also by name: `curator.plugins.quality`.
+            lua.pushValue(at: entry)
+            lua.rawSet(plugins, finalName)
         }
         return PluginReport(name: finalName, path: path, error: nil)
+    }
+
+    /// Documents the plugin's functions for `help()` from its `help` table:
+    /// `help = { flag = "quality.flag(album [, opts]) -> list\nWhat it does." }`,
+    /// the first line the signature, the rest the summary. Returns what is
+    /// wrong with the table, or nil.
+    private func documentFunctions(of table: Int32, plugin: String) -> String? {
+        let lua = state.stack
+        let top = lua.top
+        defer { lua.top = top }
+        switch lua.rawGet(table, "help") {
+        case .nil: return nil
+        case .table: break
+        default: return "the plugin's help must be a table {function_name = \"signature\\nsummary\", ...}"
+        }
+        let docs = lua.absolute(-1)
+        var entries: [(String, String)] = []
+        lua.pushNil()
+        while lua.next(docs) {
+            guard lua.type(at: -2) == .string, lua.type(at: -1) == .string,
+                  let key = lua.string(at: -2), let text = lua.string(at: -1) else {
+                return "the plugin's help must map function names to strings"
+            }
+            entries.append((key, text))
+            lua.pop()
+        }
+        for (key, text) in entries.sorted(by: { $0.0 < $1.0 }) {
+            guard lua.rawGet(table, key) == .function else {
+                return "help.\(key) documents a function the plugin does not have"
+            }
+            let lines = text.split(separator: "\n", maxSplits: 1).map(String.init)
+            let qualified = "\(plugin).\(key)"
+            state.catalog.add(function: BindingDoc(name: qualified, signature: lines.first ?? qualified,
+                                                   summary: lines.count > 1 ? lines[1].trimmingCharacters(in: .whitespacesAndNewlines) : "",
+                                                   kind: .function, owner: nil, valueType: nil))
+            nameDocumentedFunction(at: -1, qualified)
+            lua.pop()
+        }
+        return nil
     }
 }

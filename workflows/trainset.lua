@@ -1,10 +1,10 @@
 -- Scenario B — a training set.
 --
---   curator scripts/trainset.lua ALBUM --count 150 [--method fps|kmeans] [--iterations 20]
+--   curator trainset ALBUM --count 150 [--method fps|kmeans] [--iterations 20]
 --       [--seed N] [--out DIR] [--kohya REPEATS_CONCEPT] [--csv FILE] [--report FILE] [--favorites]
 --
 -- Picks `count` images by Monte Carlo selection (fps: diverse; kmeans:
--- representative), leaving out the album's exclusions (scripts/clean.lua,
+-- representative), leaving out the album's exclusions (curator clean,
 -- or a.exclusions:add(...) at the prompt). Then, as asked:
 --   --out DIR       copies the selection with its caption files into DIR
 --                   (flat; nothing there is ever overwritten)
@@ -15,12 +15,12 @@
 --   --report FILE   a self-contained HTML page with thumbnails and a map
 --   --favorites     makes the selection the album's favorites
 --
--- Reviewing: `curator -i scripts/trainset.lua ALBUM --count 150` leaves you
+-- Reviewing: `curator -i trainset ALBUM --count 150` leaves you
 -- at the prompt with the album in `a` and the run in `r`. Exclude what you
 -- do not want (a.exclusions:add(r.selection[3])) and run the script again:
 -- fresh alternatives fill the freed places.
 
-local usage = "usage: curator scripts/trainset.lua ALBUM --count 150 [--method fps|kmeans] [--iterations 20] "
+local usage = "usage: curator trainset ALBUM --count 150 [--method fps|kmeans] [--iterations 20] "
   .. "[--seed N] [--out DIR] [--kohya REPEATS_CONCEPT] [--csv FILE] [--report FILE] [--favorites]"
 
 local function fail(message)

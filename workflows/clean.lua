@@ -1,6 +1,6 @@
 -- Scenario A — cleaning an album.
 --
---   curator scripts/clean.lua ALBUM [--count 20] [--iterations 20] [--threshold 0.9]
+--   curator clean ALBUM [--count 20] [--iterations 20] [--threshold 0.9]
 --                                   [--rounds 3] [--seed 1] [--yes]
 --
 -- Farthest-point sampling hunts outliers: the images it picks in nearly
@@ -9,13 +9,13 @@
 -- (asking first on a terminal; --yes excludes without asking), then runs
 -- again on what is left. It stops when a round finds no core image, when
 -- you decline, or after --rounds rounds. Exclusions are stored in the
--- album's index, so Scenario B (scripts/trainset.lua) leaves them out.
+-- album's index, so Scenario B (curator trainset) leaves them out.
 --
--- `curator -i scripts/clean.lua ALBUM` leaves you at the prompt with the
+-- `curator -i clean ALBUM` leaves you at the prompt with the
 -- album in `a`, the last run in `r` and the quality plugin in `quality` to
 -- look further (r:report("r.html"), quality.flag(a)).
 
-local usage = "usage: curator scripts/clean.lua ALBUM [--count 20] [--iterations 20] "
+local usage = "usage: curator clean ALBUM [--count 20] [--iterations 20] "
   .. "[--threshold 0.9] [--rounds 3] [--seed 1] [--yes]"
 
 local function fail(message)
