@@ -43,6 +43,34 @@ final class PluginLocationsTests: XCTestCase {
                        root.appendingPathComponent("prefix/share/curator/plugins").standardizedFileURL.path)
     }
 
+    func testACopiedBinaryFindsThePluginsBesideIt() throws {
+        try write("copied/curator", "")
+        try write("copied/plugins/x.lua")
+        let executable = root.appendingPathComponent("copied/curator")
+        XCTAssertEqual(PluginLocations.shippedFolder(environment: [:], executable: executable)?.standardizedFileURL.path,
+                       root.appendingPathComponent("copied/plugins").standardizedFileURL.path)
+        try write("lonely/curator", "")
+        XCTAssertNil(PluginLocations.shippedFolder(environment: [:], executable: root.appendingPathComponent("lonely/curator")))
+    }
+
+    func testWorkflowsAreFoundByNameInTheInstallationThenTheUsersFolder() throws {
+        try write("prefix/bin/curator", "")
+        try write("prefix/share/curator/workflows/clean.lua")
+        try write("prefix/share/curator/workflows/trainset.lua")
+        try write("config/curator/workflows/trainset.lua")
+        try write("config/curator/workflows/mine.lua")
+        let executable = root.appendingPathComponent("prefix/bin/curator")
+        let env = ["XDG_CONFIG_HOME": root.appendingPathComponent("config").path, "HOME": "/nonexistent"]
+        XCTAssertEqual(Installation.workflow(named: "clean", environment: env, executable: executable)?.standardizedFileURL.path,
+                       root.appendingPathComponent("prefix/share/curator/workflows/clean.lua").standardizedFileURL.path)
+        // The user's own replaces the shipped one of the same name.
+        XCTAssertEqual(Installation.workflow(named: "trainset", environment: env, executable: executable)?.standardizedFileURL.path,
+                       root.appendingPathComponent("config/curator/workflows/trainset.lua").standardizedFileURL.path)
+        XCTAssertEqual(Installation.workflowNames(environment: env, executable: executable), ["clean", "mine", "trainset"])
+        XCTAssertNil(Installation.workflow(named: "../clean", environment: env, executable: executable))
+        XCTAssertNil(Installation.workflow(named: "missing", environment: env, executable: executable))
+    }
+
     func testPluginsAreFilesOrFoldersWithInitAndLaterFoldersWin() throws {
         try write("one/b.lua")
         try write("one/a/init.lua")

@@ -18,7 +18,11 @@ public enum Installation {
     /// The installation's folder for this process, if one exists.
     public static func folder(environment: [String: String] = ProcessInfo.processInfo.environment,
                               executable: URL? = Bundle.main.executableURL) -> URL? {
-        candidates(environment: environment, executable: executable).first { isInstallation($0) }
+        if let home = environment["CURATOR_HOME"], !home.isEmpty {
+            // Said explicitly: taken as it is, even before it holds anything.
+            return URL(fileURLWithPath: PluginLocations.expandTilde(home, environment: environment))
+        }
+        return candidates(environment: environment, executable: executable).first { isInstallation($0) }
     }
 
     /// The folders `folder` tries, in order (for messages that say where curator looked).

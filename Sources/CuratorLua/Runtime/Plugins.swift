@@ -42,6 +42,7 @@ public enum PluginLocations {
     public static func shippedFolder(environment: [String: String], executable: URL?) -> URL? {
         guard let folder = Installation.folder(environment: environment, executable: executable) else { return nil }
         let plugins = folder.appendingPathComponent("plugins")
+        if environment["CURATOR_HOME"]?.isEmpty == false { return plugins }
         return FileManager.default.fileExists(atPath: plugins.path) ? plugins : nil
     }
 
