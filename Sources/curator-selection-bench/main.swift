@@ -54,7 +54,7 @@ do {
             result["seconds"] = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
             result["picks"] = picks
         } else {
-            var run: MonteCarloRun?
+            var run: SelectionRun?
             let elapsed = try clock.measure {
                 run = try MonteCarlo.run(FarthestPointSampler(), matrix: matrix, candidates: candidates,
                                          request: SelectionRequest(count: count, iterations: iterations, seed: seed))
@@ -64,7 +64,7 @@ do {
             result["selection"] = run?.selection
         }
     case "kmeans":
-        var run: MonteCarloRun?
+        var run: SelectionRun?
         let elapsed = try clock.measure {
             var sampler = KMeansSampler()
             let env = ProcessInfo.processInfo.environment
@@ -83,8 +83,8 @@ do {
         }
         result["seconds"] = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
         result["picks"] = run?.picks
-        result["inertia"] = run?.inertia
-        result["mean_inertia"] = run?.meanInertia
+        result["inertia"] = run?.iterationInertia
+        result["mean_inertia"] = run?.inertia
         result["selection"] = run?.selection
     case "gemm":
         // Shapes of one FPS step: m new picks against every row, both layouts.

@@ -9,8 +9,8 @@ final class RunStoreTests: XCTestCase {
         let album = try Album.open(folder.path, options: .init(embed: false))
         let ids = album.images.map(\.id)
         let store = RunStore(database: album.database)
-        let run = StoredRun(method: "fps", count: 2, seed: UInt64.max - 7, embedder: "pixels", candidates: 4,
-                            inertia: 1.25, parameters: ["include": "img0.png"], picks: [[ids[2], ids[0]], [ids[3], ids[2]]])
+        let run = SelectionRun(method: "fps", count: 2, seed: UInt64.max - 7, embedder: "pixels", candidates: 4,
+                               inertia: 1.25, parameters: ["include": "img0.png"], picks: [[ids[2], ids[0]], [ids[3], ids[2]]])
         let saved = try store.save(run)
         XCTAssertEqual(saved.id, 1)
         XCTAssertEqual(try store.save(run).id, 2)

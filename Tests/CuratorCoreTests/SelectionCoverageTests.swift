@@ -37,7 +37,7 @@ final class SelectionCoverageTests: XCTestCase {
             let run = try MonteCarlo.run(FarthestPointSampler(), matrix: m, candidates: candidates,
                                          request: SelectionRequest(count: .max, iterations: 7, seed: 9,
                                                                    minimumDistance: threshold))
-            for (k, list) in run.picks.enumerated() {
+            for (k, list) in run.rowPicks.enumerated() {
                 // The same picks as plain FPS, stopped at the first pick closer than the threshold.
                 if k < 2 {
                     XCTAssertEqual(list, SelectionTestData.naiveFPS(m, candidates: candidates, count: list.count, start: list[0]))
@@ -48,7 +48,7 @@ final class SelectionCoverageTests: XCTestCase {
                 XCTAssertGreaterThanOrEqual(before.max, threshold - 1e-5, "threshold \(threshold): the last pick was needed")
             }
             let counts = run.picks.map(\.count).sorted()
-            XCTAssertEqual(run.request.count, counts[3], "the median iteration's count")
+            XCTAssertEqual(run.count, counts[3], "the median iteration's count")
             XCTAssertEqual(run.selection.count, counts[3])
         }
         // A larger distance needs fewer images.
@@ -56,7 +56,7 @@ final class SelectionCoverageTests: XCTestCase {
                                        request: SelectionRequest(count: .max, iterations: 3, seed: 9, minimumDistance: 0.6))
         let tight = try MonteCarlo.run(FarthestPointSampler(), matrix: m, candidates: candidates,
                                        request: SelectionRequest(count: .max, iterations: 3, seed: 9, minimumDistance: 0.1))
-        XCTAssertLessThan(loose.request.count, tight.request.count)
+        XCTAssertLessThan(loose.count, tight.count)
         // count caps an automatic run.
         let capped = try MonteCarlo.run(FarthestPointSampler(), matrix: m, candidates: candidates,
                                         request: SelectionRequest(count: 5, iterations: 3, seed: 9, minimumDistance: 0.01))

@@ -30,8 +30,8 @@ final class SelectionFacilityLocationTests: XCTestCase {
         let run = try MonteCarlo.run(FacilityLocationSampler(neighbors: m.rows), matrix: m, candidates: candidates,
                                      request: SelectionRequest(count: 9, iterations: 1, seed: 1))
         let naive = naiveGreedy(m, candidates: candidates, count: 9)
-        XCTAssertEqual(Set(run.picks[0]), Set(naive))
-        let objective = FacilityLocationSampler.objective(matrix: m, candidates: candidates, picks: run.picks[0])
+        XCTAssertEqual(Set(run.rowPicks[0]), Set(naive))
+        let objective = FacilityLocationSampler.objective(matrix: m, candidates: candidates, picks: run.rowPicks[0])
         let naiveObjective = FacilityLocationSampler.objective(matrix: m, candidates: candidates, picks: naive)
         XCTAssertEqual(objective, naiveObjective, accuracy: 1e-3)
     }
@@ -41,7 +41,7 @@ final class SelectionFacilityLocationTests: XCTestCase {
         let candidates = (0..<m.rows).filter { $0 % 7 != 3 }
         let request = SelectionRequest(count: 25, iterations: 6, seed: 5)
         let facility = try MonteCarlo.run(FacilityLocationSampler(), matrix: m, candidates: candidates, request: request)
-        for list in facility.picks {
+        for list in facility.rowPicks {
             XCTAssertEqual(list.count, 25)
             XCTAssertEqual(Set(list).count, 25)
             XCTAssertTrue(Set(list).isSubset(of: Set(candidates)))
@@ -56,8 +56,8 @@ final class SelectionFacilityLocationTests: XCTestCase {
         XCTAssertEqual(single.picks, again.picks)
         let fps = try MonteCarlo.run(FarthestPointSampler(), matrix: m, candidates: candidates, request: one)
         let kmeans = try MonteCarlo.run(KMeansSampler(), matrix: m, candidates: candidates, request: one)
-        func objective(_ run: MonteCarloRun) -> Double {
-            FacilityLocationSampler.objective(matrix: m, candidates: candidates, picks: run.selection)
+        func objective(_ run: SelectionRun) -> Double {
+            FacilityLocationSampler.objective(matrix: m, candidates: candidates, picks: run.rowSelection)
         }
         XCTAssertGreaterThan(objective(single), objective(fps))
         XCTAssertGreaterThanOrEqual(objective(single), objective(kmeans))

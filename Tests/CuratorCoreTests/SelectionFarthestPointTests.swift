@@ -84,8 +84,8 @@ final class SelectionFarthestPointTests: XCTestCase {
         // Through the harness: included rows get no votes, every iteration is the same.
         let run = try MonteCarlo.run(FarthestPointSampler(), matrix: m, candidates: Array(0..<120),
                                      request: SelectionRequest(count: 15, iterations: 4, seed: 1, include: include))
-        XCTAssertEqual(run.picks, Array(repeating: picks[0], count: 4))
-        XCTAssertTrue(include.allSatisfy { run.votes(of: $0) == 0 })
+        XCTAssertEqual(run.rowPicks, Array(repeating: picks[0], count: 4))
+        XCTAssertTrue(include.allSatisfy { run.votes(of: Int64($0)) == 0 })
     }
 
     func testExcludedRowsAreNeverPickedInBothLayouts() throws {
@@ -104,10 +104,10 @@ final class SelectionFarthestPointTests: XCTestCase {
         let candidates = (0..<150).filter { $0 % 2 == 0 }
         let run = try MonteCarlo.run(FarthestPointSampler(), matrix: m, candidates: candidates,
                                      request: SelectionRequest(count: 10, iterations: 30, seed: 42))
-        let firsts = Set(run.picks.map { $0[0] })
+        let firsts = Set(run.rowPicks.map { $0[0] })
         XCTAssertGreaterThan(firsts.count, 10, "starts should vary across iterations")
         XCTAssertTrue(firsts.isSubset(of: Set(candidates)))
-        for list in run.picks {
+        for list in run.rowPicks {
             XCTAssertEqual(list, SelectionTestData.naiveFPS(m, candidates: candidates, count: 10, start: list[0]))
         }
         let fixed = try MonteCarlo.run(FarthestPointSampler(), matrix: m, candidates: candidates,

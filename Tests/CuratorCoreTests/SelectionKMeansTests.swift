@@ -11,12 +11,12 @@ final class SelectionKMeansTests: XCTestCase {
         for count in [1, 7, 50, 239] {
             let run = try MonteCarlo.run(sampler, matrix: m, candidates: candidates,
                                          request: SelectionRequest(count: count, iterations: 3, seed: 4))
-            for list in run.picks {
+            for list in run.rowPicks {
                 XCTAssertEqual(list.count, count, "count \(count)")
                 XCTAssertEqual(Set(list).count, count)
                 XCTAssertTrue(Set(list).isSubset(of: Set(candidates)))
             }
-            XCTAssertEqual(run.inertia?.count, 3)
+            XCTAssertEqual(run.iterationInertia?.count, 3)
         }
     }
 
@@ -26,7 +26,7 @@ final class SelectionKMeansTests: XCTestCase {
                                      request: SelectionRequest(count: 10, iterations: 5, seed: 1))
         XCTAssertEqual(Set(run.selection), [1, 2, 3, 9])
         XCTAssertTrue(run.ranking.allSatisfy { $0.frequency == 1.0 && $0.tier == .core })
-        XCTAssertEqual(run.meanInertia, 0)
+        XCTAssertEqual(run.inertia, 0)
     }
 
     func testOneRepresentativePerWellSeparatedBlobNearestItsCentre() throws {

@@ -30,7 +30,7 @@ final class SelectionMonteCarloTests: XCTestCase {
         let picks = [[2, 4, 9], [7, 9, 4], [30, 2, 11]]
         let run = try MonteCarlo.run(scripted(picks), matrix: matrix, candidates: Array(0..<50),
                                      request: SelectionRequest(count: 3, iterations: 3, seed: 1))
-        XCTAssertEqual(run.ranking.map(\.row), [2, 4, 9, 7, 30, 11])
+        XCTAssertEqual(run.ranking.map(\.image), [2, 4, 9, 7, 30, 11])
         XCTAssertEqual(run.ranking.map(\.votes), [2, 2, 2, 1, 1, 1])
         XCTAssertEqual(run.selection, [2, 4, 9])
         XCTAssertEqual(run.entry(for: 9)?.firstIteration, 0)
@@ -54,8 +54,8 @@ final class SelectionMonteCarloTests: XCTestCase {
         XCTAssertEqual(run.tier(of: 3), .stable, "exactly 0.70 is stable")
         XCTAssertEqual(run.tier(of: 4), .variable)
         XCTAssertEqual(run.tier(of: 5), .variable)
-        XCTAssertEqual(run.rows(minimumFrequency: 0.9), [0, 1])
-        XCTAssertEqual(run.rows(minimumFrequency: 0.7), [0, 1, 2, 3])
+        XCTAssertEqual(run.images(minimumFrequency: 0.9), [0, 1])
+        XCTAssertEqual(run.images(minimumFrequency: 0.7), [0, 1, 2, 3])
         XCTAssertEqual(run.tierCounts, [.core: 2, .stable: 2, .variable: 2])
         XCTAssertEqual(SelectionTier(votes: 9, iterations: 10), .core)
         XCTAssertEqual(SelectionTier(votes: 7, iterations: 10), .stable)
@@ -91,7 +91,7 @@ final class SelectionMonteCarloTests: XCTestCase {
         let run = try MonteCarlo.run(FarthestPointSampler(), matrix: matrix, candidates: [8, 3, 3, 20],
                                      request: SelectionRequest(count: Int.max, iterations: 3, seed: 1))
         XCTAssertEqual(run.selection.sorted(), [3, 8, 20])
-        XCTAssertEqual(run.candidateCount, 3)
+        XCTAssertEqual(run.candidates, 3)
         XCTAssertTrue(run.ranking.allSatisfy { $0.frequency == 1 })
         XCTAssertNil(run.inertia)
     }
@@ -180,13 +180,13 @@ final class SelectionMonteCarloTests: XCTestCase {
         let run = try MonteCarlo.run(KMeansSampler(minimumSample: 16, seedingSample: 16), matrix: matrix,
                                      candidates: Array(0..<50), request: SelectionRequest(count: 6, iterations: 3, seed: 8))
         let data = try JSONEncoder().encode(run)
-        let back = try JSONDecoder().decode(MonteCarloRun.self, from: data)
+        let back = try JSONDecoder().decode(SelectionRun.self, from: data)
         XCTAssertEqual(back, run)
         XCTAssertEqual(back.ranking, run.ranking)
-        XCTAssertEqual(back.meanInertia, run.meanInertia)
+        XCTAssertEqual(back.inertia, run.inertia)
         // Rebuilding from stored picks alone gives the same votes.
-        let rebuilt = MonteCarloRun(method: run.method, request: run.request, candidateCount: run.candidateCount,
-                                    picks: run.picks, inertia: run.inertia)
+        let rebuilt = SelectionRun(method: run.method, count: run.count, seed: run.seed, candidates: run.candidates,
+                                   iterationInertia: run.iterationInertia, picks: run.picks)
         XCTAssertEqual(rebuilt.ranking, run.ranking)
     }
 }

@@ -80,3 +80,10 @@ final class RecordingProgress: ProgressSink {
     func finish(label: String) { finished.append(label) }
     var isCancelled: Bool { cancelAfter.map { updates.count >= $0 } ?? false }
 }
+
+extension SelectionRun {
+    /// The picks as matrix rows: a run over a bare matrix names its images by row.
+    var rowPicks: [[Int]] { picks.map { $0.map { Int($0) } } }
+    /// The selection as matrix rows.
+    var rowSelection: [Int] { selection.map { Int($0) } }
+}

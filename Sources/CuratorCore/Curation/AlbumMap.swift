@@ -111,7 +111,7 @@ extension Album {
     /// The map as a picture (PNG, or SVG when `file` ends in `.svg`): every
     /// image grey, `run`'s selection in tier colours, excluded images red,
     /// `highlight` ringed. Never replaces an existing file unless `overwrite`.
-    public func plot(_ map: AlbumMap, to file: String, run: CurationRun? = nil, highlight: Int64? = nil,
+    public func plot(_ map: AlbumMap, to file: String, run: SelectionRun? = nil, highlight: Int64? = nil,
                      size: Int = 1100, overwrite: Bool = false) throws {
         var categories = [MapPlot.Category](repeating: .album, count: map.count)
         if let run {

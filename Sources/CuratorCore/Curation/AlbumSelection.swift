@@ -60,7 +60,7 @@ public enum AlbumSelectionError: Error, CustomStringConvertible, LocalizedError 
 extension Album {
     /// Runs a Monte Carlo selection over the album minus its exclusions, saves
     /// it in the index and returns it.
-    public func select(_ options: SelectOptions, progress: (any ProgressSink)? = nil) throws -> CurationRun {
+    public func select(_ options: SelectOptions, progress: (any ProgressSink)? = nil) throws -> SelectionRun {
         let album = try matrix()
         let sampler: any Sampler
         switch (options.sampler, options.method) {
@@ -100,27 +100,26 @@ extension Album {
         let seed = options.seed ?? SelectionRequest.randomSeed()
         let request = SelectionRequest(count: options.count, iterations: options.iterations, seed: seed,
                                        include: include, start: start, minimumDistance: options.minimumDistance)
-        let result = try MonteCarlo.run(sampler, matrix: album.matrix, candidates: candidates, request: request, progress: progress)
+        var run = try MonteCarlo.run(sampler, matrix: album.matrix, candidates: candidates, request: request,
+                                     imageIDs: album.imageIDs, progress: progress)
 
-        var parameters = options.parameters
-        if !options.include.isEmpty { parameters["include"] = "\(options.include.count) images" }
-        if let id = options.start { parameters["start"] = image(id: id)?.path.string }
+        run.embedder = album.embedder
+        run.parameters = options.parameters
+        if !options.include.isEmpty { run.parameters["include"] = "\(options.include.count) images" }
+        if let id = options.start { run.parameters["start"] = image(id: id)?.path.string }
         if let minimum = options.minimumDistance {
-            parameters["min_distance"] = "\(minimum)"
-            let counts = result.picks.map(\.count)
-            parameters["count"] = "auto: \(result.request.count) (median of iterations, \(counts.min() ?? 0)–\(counts.max() ?? 0))"
+            run.parameters["min_distance"] = "\(minimum)"
+            let counts = run.picks.map(\.count)
+            run.parameters["count"] = "auto: \(run.count) (median of iterations, \(counts.min() ?? 0)–\(counts.max() ?? 0))"
         }
-        let stored = StoredRun(method: sampler.method, count: result.request.count, seed: seed, embedder: album.embedder,
-                               candidates: result.candidateCount, inertia: result.meanInertia, parameters: parameters,
-                               picks: result.picks.map { $0.map { album.imageIDs[$0] } })
-        return CurationRun(stored: try RunStore(database: database).save(stored))
+        return try RunStore(database: database).save(run)
     }
 
     /// The ids of the album's saved runs, oldest first.
     public func runIDs() throws -> [Int64] { try RunStore(database: database).ids() }
 
     /// The saved run `id`, or nil.
-    public func run(id: Int64) throws -> CurationRun? {
-        try RunStore(database: database).load(id).map(CurationRun.init(stored:))
+    public func run(id: Int64) throws -> SelectionRun? {
+        try RunStore(database: database).load(id)
     }
 }

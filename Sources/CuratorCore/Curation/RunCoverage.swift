@@ -20,10 +20,10 @@ extension Album {
     /// How well `run`'s selection covers `candidates` (image ids; nil: every
     /// embedded image not excluded now): each one's cosine distance to its
     /// nearest selected image, summarised (`r:coverage()`).
-    public func coverage(of run: CurationRun, candidates ids: [Int64]? = nil) throws -> SelectionCoverage {
+    public func coverage(of run: SelectionRun, candidates ids: [Int64]? = nil) throws -> SelectionCoverage {
         let album = try matrix()
-        guard album.embedder == run.stored.embedder else {
-            throw RunCoverageError.otherEmbedder(run: run.id, runEmbedder: run.stored.embedder, active: album.embedder)
+        guard album.embedder == run.embedder else {
+            throw RunCoverageError.otherEmbedder(run: run.id, runEmbedder: run.embedder, active: album.embedder)
         }
         let rows: [Int]
         if let ids {

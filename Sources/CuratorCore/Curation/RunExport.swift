@@ -8,7 +8,7 @@ extension Album {
     /// stay in their place, marked excluded; then the album's other
     /// excluded images. `index` is the image's 0-based position in the album
     /// (PhotoMapAI's `Index`).
-    public func curationEntries(for run: CurationRun) -> [CurationEntry] {
+    public func curationEntries(for run: SelectionRun) -> [CurationEntry] {
         var entries: [CurationEntry] = []
         let selection = run.selection
         for (offset, id) in selection.enumerated() {
@@ -27,30 +27,30 @@ extension Album {
     }
 
     /// The run's parameters, for reports.
-    public func summary(of run: CurationRun) -> CurationSummary {
-        var parameters = run.stored.parameters
-        parameters["embedder"] = run.stored.embedder
-        parameters["candidates"] = String(run.stored.candidates)
-        if let inertia = run.stored.inertia { parameters["inertia"] = String(format: "%.4f", inertia) }
+    public func summary(of run: SelectionRun) -> CurationSummary {
+        var parameters = run.parameters
+        parameters["embedder"] = run.embedder
+        parameters["candidates"] = String(run.candidates)
+        if let inertia = run.inertia { parameters["inertia"] = String(format: "%.4f", inertia) }
         return CurationSummary(method: run.method, count: run.count, iterations: run.iterations, seed: run.seed,
-                               created: run.stored.created, album: name, parameters: parameters)
+                               created: run.created, album: name, parameters: parameters)
     }
 
     /// Copies the run's selection into `destination` (never an excluded
     /// image, never over an existing file); see `FolderExporter`.
-    public func export(_ run: CurationRun, to destination: String, options: ExportOptions = ExportOptions(),
+    public func export(_ run: SelectionRun, to destination: String, options: ExportOptions = ExportOptions(),
                        progress: (any ProgressSink)? = nil) throws -> ExportReport {
         let path = Self.absolutePath(destination)
         return try FolderExporter(destination: path, options: options).export(curationEntries(for: run), progress: progress)
     }
 
     /// Writes PhotoMapAI's CSV of the run to `file` (never over an existing file unless `overwrite`).
-    public func writeCSV(_ run: CurationRun, to file: String, overwrite: Bool = false) throws {
+    public func writeCSV(_ run: SelectionRun, to file: String, overwrite: Bool = false) throws {
         try CurationCSV.write(curationEntries(for: run), to: Array(Self.absolutePath(file).utf8), overwrite: overwrite)
     }
 
     /// Makes the run's selection the album's favorites (replacing them).
-    public func favorite(_ run: CurationRun) throws {
+    public func favorite(_ run: SelectionRun) throws {
         try favorites.replace(with: run.selection.filter { !exclusions.contains($0) })
     }
 
@@ -58,7 +58,7 @@ extension Album {
     /// framed in tier colours, excluded images in red, the parameters, and a
     /// map of the whole album (PhotoMapAI's when the album has one, else
     /// curator's cached UMAP; `map: nil` leaves it out).
-    public func writeReport(_ run: CurationRun, to file: String, overwrite: Bool = false,
+    public func writeReport(_ run: SelectionRun, to file: String, overwrite: Bool = false,
                             map: AlbumMapOptions? = AlbumMapOptions(source: .auto),
                             progress: (any ProgressSink)? = nil) throws {
         let decoder = ImageDecoder(thumbnailSize: 160)

@@ -14,14 +14,16 @@ public enum MonteCarlo {
     /// - Parameters:
     ///   - candidates: album rows that may be picked (the album minus its
     ///     exclusions, by identity); order and repeats do not matter.
+    ///   - imageIDs: the id of each matrix row (an album's `imageIDs`), which the
+    ///     run names its images by; nil names them by row (a bare matrix).
     ///   - progress: receives "iteration k/n" progress; cancelling throws `CancelledError`.
     /// - Throws: `SelectionError` naming the bad parameter, or the sampler's failure.
     ///   When `count` is at least the number of candidates, every iteration
     ///   picks all of them (frequency 1.0) without running the sampler.
     public static func run(
         _ sampler: any Sampler, matrix: EmbeddingMatrix, candidates: [Int],
-        request: SelectionRequest, progress sink: (any ProgressSink)? = nil
-    ) throws -> MonteCarloRun {
+        request: SelectionRequest, imageIDs: [Int64]? = nil, progress sink: (any ProgressSink)? = nil
+    ) throws -> SelectionRun {
         let method = sampler.method
         guard request.count >= 1 else {
             throw SelectionError.invalidParameter(name: "count", reason: "must be a positive integer (got \(request.count))")
@@ -31,6 +33,9 @@ public enum MonteCarlo {
                 name: "iterations", reason: "must be a positive integer (got \(request.iterations))")
         }
         let rows = matrix.rows
+        if let imageIDs, imageIDs.count != rows {
+            throw SelectionError.invalidParameter(name: "imageIDs", reason: "must name every row (\(imageIDs.count) ids for \(rows) rows)")
+        }
         for row in candidates where !(0..<rows).contains(row) {
             throw SelectionError.rowOutOfRange(parameter: "candidates", row: row, rows: rows)
         }
@@ -41,6 +46,11 @@ public enum MonteCarlo {
         let included = Set(include)
         let pool = Array(Set(candidates).subtracting(included)).sorted()
         guard !pool.isEmpty else { throw SelectionError.noCandidates(method: method) }
+        func run(_ picks: [[Int]], inertia: [Double]?, count: Int? = nil) -> SelectionRun {
+            SelectionRun(method: method, count: count ?? request.count, seed: request.seed, candidates: pool.count,
+                         iterationInertia: inertia,
+                         picks: picks.map { $0.map { row in imageIDs.map { $0[row] } ?? Int64(row) } })
+        }
         if let start = request.start {
             guard (0..<rows).contains(start) else {
                 throw SelectionError.rowOutOfRange(parameter: "start", row: start, rows: rows)
@@ -71,7 +81,7 @@ public enum MonteCarlo {
             let all = [[Int]](repeating: pool, count: request.iterations)
             let inertia = sampler.measuresInertia ? [Double](repeating: 0, count: request.iterations) : nil
             progress.report(done: request.iterations)
-            return MonteCarloRun(method: method, request: request, candidateCount: pool.count, picks: all, inertia: inertia)
+            return run(all, inertia: inertia)
         }
 
         var task = SamplingTask(matrix: matrix, candidates: pool, count: min(request.count, pool.count), include: include,
@@ -86,10 +96,8 @@ public enum MonteCarlo {
         }
         try validate(output, task: task, method: method)
         progress.report(done: request.iterations)
-        var settled = request
-        if request.minimumDistance != nil { settled.count = reachedCount(output.picks) }
-        return MonteCarloRun(method: method, request: settled, candidateCount: pool.count,
-                             picks: output.picks, inertia: output.inertia)
+        let count = request.minimumDistance != nil ? reachedCount(output.picks) : request.count
+        return run(output.picks, inertia: output.inertia, count: count)
     }
 
     /// The count a `count="auto"` run reached: the median of its iterations'

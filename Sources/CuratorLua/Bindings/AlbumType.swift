@@ -212,7 +212,7 @@ enum AlbumType {
             let shownCount = automatic ? "auto (min_distance \(LuaStack.format(number: minimumDistance ?? 0)))" : "\(count)"
             sink.title = "\(["fps": "FPS", "kmeans": "K-Means", "facility": "Facility location"][method] ?? method)  count \(shownCount) × \(iterations) iteration\(iterations == 1 ? "" : "s")"
             sink.keepsFinalLine = true
-            let run: CurationRun
+            let run: SelectionRun
             do {
                 run = try handle.album.select(select, progress: sink)
                 try sink.rethrowCallbackError()

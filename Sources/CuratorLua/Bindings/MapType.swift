@@ -103,7 +103,7 @@ enum MapType {
             let file = try call.string(1)
             let options = try call.options(2, allowed: ["run", "highlight", "size", "overwrite"])
             let lua = call.lua
-            var run: CurationRun?
+            var run: SelectionRun?
             if options.pushValue("run") != .nil {
                 guard let handle = types.run.object(at: -1, in: lua) else {
                     throw call.failure("run must be a Run (from a:select or a:run), got \(lua.typeName(at: -1))")

@@ -2,15 +2,17 @@ import CLuaShims
 import CuratorCore
 import Foundation
 
-/// A saved selection run of an album, as Lua holds it (`Run`).
+/// A saved selection run as Lua holds it (`Run`): the run itself plus the
+/// album it belongs to, which Lua needs to turn the run's image ids into
+/// `Image` values. Not a second run model: everything a run is comes from `run`.
 public final class RunHandle {
     /// The album the run selected from.
     public let owner: AlbumHandle
     /// The run (immutable once saved).
-    public let run: CurationRun
+    public let run: SelectionRun
 
     /// Creates a handle.
-    public init(owner: AlbumHandle, run: CurationRun) {
+    public init(owner: AlbumHandle, run: SelectionRun) {
         self.owner = owner
         self.run = run
     }
@@ -24,7 +26,7 @@ enum RunType {
         t.identity { LuaIdentity(scope: $0.owner.serial, id: $0.run.id) }
         t.describe { handle in
             let run = handle.run
-            let tiers = run.tierCounts
+            let tiers = run.selectionTierCounts
             return "<Run \(run.id) \(run.method) count=\(run.count) iterations=\(run.iterations) seed=\(run.seed): "
                 + "\(tiers[.core] ?? 0) core, \(tiers[.stable] ?? 0) stable, \(tiers[.variable] ?? 0) variable>"
         }
@@ -35,7 +37,7 @@ enum RunType {
             guard i >= 1, i <= ranking.count else { return false }
             let entry = ranking[i - 1]
             lua.newTable(record: 4)
-            types.push(image: Int64(entry.row), of: handle.owner, on: lua); lua.rawSet(-2, "image")
+            types.push(image: entry.image, of: handle.owner, on: lua); lua.rawSet(-2, "image")
             lua.push(entry.votes); lua.rawSet(-2, "votes")
             lua.push(entry.frequency); lua.rawSet(-2, "frequency")
             lua.push(entry.tier.rawValue); lua.rawSet(-2, "tier")
@@ -50,12 +52,12 @@ enum RunType {
             LuaSeed.push(h.run.seed, on: lua)
         }
         t.property("inertia", type: "number|nil", summary: "K-Means: the mean over iterations of the summed squared distances to the centroids") { h, lua in
-            lua.push(h.run.stored.inertia)
+            lua.push(h.run.inertia)
         }
-        t.property("candidates", type: "integer", summary: "How many images the run chose from") { h, lua in lua.push(h.run.stored.candidates) }
-        t.property("embedder", type: "string", summary: "The embedder whose vectors the run used") { h, lua in lua.push(h.run.stored.embedder) }
+        t.property("candidates", type: "integer", summary: "How many images the run chose from") { h, lua in lua.push(h.run.candidates) }
+        t.property("embedder", type: "string", summary: "The embedder whose vectors the run used") { h, lua in lua.push(h.run.embedder) }
         t.property("created", type: "number", summary: "When the run finished (seconds since 1970)") { h, lua in
-            lua.push(h.run.stored.created.timeIntervalSince1970)
+            lua.push(h.run.created.timeIntervalSince1970)
         }
         t.property("selection", type: "ImageSet", summary: "The top count images, best first (read-only)") { h, lua in
             types.push(set: MemoryImageSet(owner: h.owner, label: "selection of run \(h.run.id)", ids: h.run.selection,
@@ -90,7 +92,7 @@ enum RunType {
         }
         t.method("picks", signature: "r:picks(k) -> {Image, ...}", summary: "The images iteration k picked, in pick order") { h, call in
             let k = try call.integer(1, "iteration", in: 1...max(1, h.run.iterations))
-            let ids = h.run.picks(iteration: k) ?? []
+            let ids = h.run.picks(iteration: k - 1) ?? []
             call.lua.newTable(array: ids.count)
             for (i, id) in ids.enumerated() {
                 types.push(image: id, of: h.owner, on: call.lua)
@@ -141,7 +143,7 @@ enum RunType {
             return 1
         }
         t.property("min_distance", type: "number|nil", summary: "count=\"auto\": the cosine distance FPS stopped at (the run's count is the median count its iterations reached)") { h, lua in
-            lua.push(h.run.stored.parameters["min_distance"].flatMap(Double.init))
+            lua.push(h.run.parameters["min_distance"].flatMap(Double.init))
         }
         t.method("favorite", signature: "r:favorite() -> integer",
                  summary: "Makes the selection (minus excluded images) the album's favorites; returns how many") { h, call in
