@@ -103,7 +103,7 @@ final class NumpyArchiveTests: XCTestCase {
             let member = directory.members.first { $0.name == "embeddings.npy" }!
             let whole = try directory.read(member, location: name)
             for pieceSize in [1, 7, 100, 4096] {
-                let split = ByteBlock(count: member.uncompressedSize)
+                let split = try ByteBlock(count: member.uncompressedSize, for: "the test", location: name)
                 let head = 37  // an odd split between two segments, as header and matrix
                 try directory.read(member, location: name, into: [
                     UnsafeMutableRawBufferPointer(start: split.base, count: head),
@@ -114,7 +114,7 @@ final class NumpyArchiveTests: XCTestCase {
         }
         let damaged = try ZipDirectory(NumpyFixtures.url("npz/bad_corrupt_member.npz"))
         let member = damaged.members.first { $0.name == "embeddings.npy" }!
-        let block = ByteBlock(count: member.uncompressedSize)
+        let block = try ByteBlock(count: member.uncompressedSize, for: "the test", location: "damaged")
         XCTAssertFileError(.corrupt, ["CRC-32 mismatch"]) {
             try damaged.read(member, location: "x", into: [UnsafeMutableRawBufferPointer(start: block.base, count: block.count)],
                              wholeMember: true, pieceSize: 13)

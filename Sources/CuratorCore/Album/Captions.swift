@@ -34,20 +34,10 @@ public enum Captions {
         return nil
     }
 
-    /// A whole small file's bytes, or nil when it cannot be read.
+    /// A whole small file's bytes (at most `limit`), or nil when it cannot be
+    /// read or is not a regular file (a FIFO named like a caption must not hang).
     static func readFile(_ path: [UInt8], limit: Int = 1 << 20) -> [UInt8]? {
-        let fd = path.withCPath { open($0, O_RDONLY) }
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while bytes.count < limit {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 { return nil }
-            if n == 0 { break }
-            bytes += buffer[0..<n]
-        }
-        return bytes
+        try? RegularFile.read(bytes: path, limit: limit, truncating: true)
     }
 }
 

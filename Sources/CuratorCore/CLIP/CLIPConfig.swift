@@ -183,11 +183,10 @@ public struct CLIPVisionConfiguration: Sendable, Equatable {
 enum JSONFile {
     static func object(at url: URL) throws -> [String: Any] {
         let data: Data
-        do {
-            data = try Data(contentsOf: url)
+        do throws(RegularFile.Failure) {
+            data = Data(try RegularFile.read(url.path, limit: 16 << 20))
         } catch {
-            let missing = !FileManager.default.fileExists(atPath: url.path)
-            throw CLIPError(missing ? .modelMissing : .unreadable, url.path, missing ? "file is missing" : "cannot be read")
+            throw CLIPError(error.isMissing ? .modelMissing : .unreadable, url.path, error.isMissing ? "file is missing" : "cannot be read: it \(error.reason)")
         }
         let root: Any
         do {

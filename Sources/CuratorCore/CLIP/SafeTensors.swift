@@ -70,19 +70,14 @@ public final class SafeTensorsFile: @unchecked Sendable {
     /// one is to blame, the tensor.
     public init(url: URL) throws {
         path = url.path
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else {
-            let kind: CLIPError.Kind = errno == ENOENT ? .modelMissing : .unreadable
-            throw CLIPError(kind, path, "cannot open: \(String(cString: strerror(errno)))")
+        let fd: Int32, info: stat
+        do throws(RegularFile.Failure) {
+            (fd, info) = try RegularFile.open(path)
+        } catch {
+            let kind: CLIPError.Kind = error.isMissing ? .modelMissing : .unreadable
+            throw CLIPError(kind, path, error.code == 0 ? "\(error.reason) (a .safetensors file is expected)" : "cannot open: \(error.reason)")
         }
         defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else {
-            throw CLIPError(.unreadable, path, "cannot read its size: \(String(cString: strerror(errno)))")
-        }
-        if (info.st_mode & S_IFMT) == S_IFDIR {
-            throw CLIPError(.unreadable, path, "is a folder, not a .safetensors file")
-        }
         let size = Int(info.st_size)
         fileSize = size
         guard size >= 8 else {

@@ -21,6 +21,9 @@ public struct EmbeddingFileError: Error, CustomStringConvertible, LocalizedError
         case wrongType
         /// Values that must agree do not (row counts, dimensions, sizes).
         case mismatch
+        /// The file asks for more memory than curator gives one array (or
+        /// than the system has): a damaged file or a zip bomb.
+        case tooLarge
     }
 
     /// The broad class of problem.

@@ -60,23 +60,30 @@ public enum EmbeddingImport {
         }
 
         let matrixKey = try findMatrixKey(archive)
-        let matrix = try archive.floatMatrix(matrixKey)
+        let matrixHeader = try archive.header(matrixKey)
         var notes: [String] = []
         for key in archive.keys where try archive.header(key).dtype == .object {
             notes.append("\(archive.location(of: key)): object array (pickled Python objects) skipped; curator never unpickles")
         }
 
+        // Paths first, counted against the matrix's header: a header that
+        // contradicts them is refused before the matrix is allocated.
         let paths: [[UInt8]]
         let pathSource: String
         if let pathList {
             (paths, pathSource) = (try PathList.readBytes(pathList), pathList.path)
         } else if let key = pathKeys.first(where: archive.contains) {
+            if matrixHeader.shape.count == 2 { try archive.requireEntries(key, rows: matrixHeader.shape[0], of: matrixKey) }
             (paths, pathSource) = (try archive.array(key).fileSystemPaths(), "key '\(key)'")
         } else if let list = companionPathList(of: url) {
             (paths, pathSource) = (try PathList.readBytes(list), list.path)
         } else {
             throw EmbeddingFileError(.missing, url.path, "no paths: expected key \(quotedList(pathKeys)) or a path list beside it (\(companionNames(of: url).joined(separator: ", "))); keys: \(archive.keys.joined(separator: ", "))")
         }
+        if matrixHeader.shape.count == 2 {
+            try checkCount(paths.count, pathSource: pathSource, rows: matrixHeader.shape[0], matrixSource: "\(url.path): key '\(matrixKey)'")
+        }
+        let matrix = try archive.floatMatrix(matrixKey)
         try checkCount(paths.count, pathSource: pathSource, rows: matrix.rows, matrixSource: "\(url.path): key '\(matrixKey)'")
 
         var modelID: String?
@@ -163,7 +170,8 @@ public enum EmbeddingImport {
         }
 
         let (paths, pathSource) = try clipPaths(root: root, shards: shards, rowsPerShard: rowsPerShard, pathList: pathList)
-        let matrix = EmbeddingMatrix(rows: rowsPerShard.reduce(0, +), dimension: dimension ?? 0)
+        let matrix = try EmbeddingMatrix(uninitializedRows: rowsPerShard.reduce(0, +), dimension: dimension ?? 0,
+                                         location: embeddingsFolder.path)  // every shard fills its rows or throws
         var row = 0
         for (shard, rows) in zip(shards, rowsPerShard) {
             let array = try NumpyArray(contentsOf: shard.url)

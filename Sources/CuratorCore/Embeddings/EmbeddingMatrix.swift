@@ -1,3 +1,5 @@
+import Foundation
+
 /// One contiguous, row-major block of float32 embedding vectors: row `i` is
 /// the vector of the album's `i`-th embedded image. Matrix work (selection,
 /// duplicates, maps) reads this block in place; nothing copies it per row.
@@ -14,7 +16,7 @@ public final class EmbeddingMatrix: @unchecked Sendable {
         precondition(rows >= 0 && dimension >= 0, "EmbeddingMatrix: negative shape")
         self.rows = rows
         self.dimension = dimension
-        storage = .allocate(capacity: max(rows * dimension, 1))
+        storage = Self.storage(count: rows * dimension)
         storage.initialize(repeating: 0)
     }
 
@@ -24,7 +26,32 @@ public final class EmbeddingMatrix: @unchecked Sendable {
         precondition(rows >= 0 && dimension >= 0, "EmbeddingMatrix: negative shape")
         self.rows = rows
         self.dimension = dimension
-        storage = .allocate(capacity: max(rows * dimension, 1))
+        storage = Self.storage(count: rows * dimension)
+    }
+
+    /// Creates a matrix of a shape a file claims, to be overwritten entirely:
+    /// a shape above `ArrayMemory`'s cap, or one the system cannot allocate,
+    /// is an `EmbeddingFileError` naming `location`, never an abort.
+    init(uninitializedRows rows: Int, dimension: Int, location: String) throws {
+        precondition(rows >= 0 && dimension >= 0, "EmbeddingMatrix: negative shape")
+        let (count, overflow) = rows.multipliedReportingOverflow(by: dimension)
+        let bytes = count.multipliedReportingOverflow(by: MemoryLayout<Float>.stride)
+        let what = "a \(rows) × \(dimension) float32 matrix"
+        guard !overflow, !bytes.overflow else { throw EmbeddingFileError(.tooLarge, location, "\(what) is impossibly large") }
+        let base = try ArrayMemory.allocate(bytes.partialValue, for: what, location: location)
+        self.rows = rows
+        self.dimension = dimension
+        storage = UnsafeMutableBufferPointer(start: base.bindMemory(to: Float.self, capacity: max(count, 1)), count: max(count, 1))
+    }
+
+    /// Storage for `count` floats from the C allocator (`deinit` frees it),
+    /// 64-byte aligned for SIMD and BLAS.
+    private static func storage(count: Int) -> UnsafeMutableBufferPointer<Float> {
+        var pointer: UnsafeMutableRawPointer?
+        guard posix_memalign(&pointer, 64, max(count, 1) * MemoryLayout<Float>.stride) == 0, let pointer else {
+            fatalError("EmbeddingMatrix: cannot allocate \(count) floats")  // sizes from files go through the throwing init
+        }
+        return UnsafeMutableBufferPointer(start: pointer.bindMemory(to: Float.self, capacity: max(count, 1)), count: max(count, 1))
     }
 
     /// Creates a matrix holding a copy of `values` (row-major, `rows * dimension` long).
@@ -34,7 +61,7 @@ public final class EmbeddingMatrix: @unchecked Sendable {
         _ = values.withUnsafeBufferPointer { storage.baseAddress!.update(from: $0.baseAddress!, count: values.count) }
     }
 
-    deinit { storage.deallocate() }
+    deinit { free(storage.baseAddress) }
 
     /// The address of row `i`.
     @inline(__always)

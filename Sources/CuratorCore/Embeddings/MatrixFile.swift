@@ -21,8 +21,7 @@ struct MatrixFile {
 
     /// Reads the matrix if the file exists and was saved at `generation` for `embedder`.
     func load(embedder: String, generation: Int64, dimension: Int) -> AlbumMatrix? {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { return nil }
+        guard let fd = try? RegularFile.open(path).descriptor else { return nil }
         defer { close(fd) }
         var header = [UInt8](repeating: 0, count: Self.headerBytes)
         guard readFully(fd, into: &header, count: Self.headerBytes), Array(header[0..<8]) == Self.magic else { return nil }

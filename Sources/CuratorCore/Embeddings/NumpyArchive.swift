@@ -77,8 +77,12 @@ public final class NumpyArchive: @unchecked Sendable {
         guard direct else { return try array(key).floatMatrix() }
         let location = location(of: key)
         try NumpyArray.checkDataLength(member.uncompressedSize - header.dataOffset, header: header, location: location)
-        let matrix = EmbeddingMatrix(uninitializedRows: header.shape[0], dimension: header.shape[1])  // the read fills every byte or throws
-        let head = ByteBlock(count: header.dataOffset)
+        // Sizes first (the matrix's, then the member's claim and ratio), so
+        // nothing of a size the file merely claims is allocated or inflated.
+        try ArrayMemory.check(header.dataByteCount ?? 0, for: "a \(header.shape[0]) × \(header.shape[1]) float32 matrix", location: location)
+        try directory.checkClaim(member, location: location)
+        let matrix = try EmbeddingMatrix(uninitializedRows: header.shape[0], dimension: header.shape[1], location: location)  // the read fills every byte or throws
+        let head = try ByteBlock(count: header.dataOffset, for: "the .npy header", location: location)
         try directory.read(member, location: location, into: [
             UnsafeMutableRawBufferPointer(start: head.base, count: head.count),
             UnsafeMutableRawBufferPointer(start: matrix.storage.baseAddress!, count: matrix.byteCount),
@@ -88,6 +92,16 @@ public final class NumpyArchive: @unchecked Sendable {
             throw EmbeddingFileError(.corrupt, location, "the array header changed while it was being read")
         }
         return matrix
+    }
+
+    /// Throws unless array `key` has `rows` entries (its first dimension; a
+    /// 0-d array has one), read from its header alone: the archive's arrays
+    /// must agree before any of them is loaded, so a header claiming ten
+    /// million rows beside three file names costs nothing.
+    public func requireEntries(_ key: String, rows: Int, of matrixKey: String) throws {
+        let entries = try header(key).shape.first ?? 1
+        guard entries != rows else { return }
+        throw EmbeddingFileError(.mismatch, url.path, "key '\(key)' has \(entries) entries but key '\(matrixKey)' has \(rows) rows")
     }
 
     private func member(_ key: String) throws -> ZipMember {

@@ -42,14 +42,19 @@ public struct NumpyArray: Sendable {
             return
         }
         try Self.checkDataLength(file.size - header.dataOffset, header: header, location: url.path)
-        let block = ByteBlock(count: needed)
+        let block = try ByteBlock(count: needed, for: "the array data", location: url.path)
         try file.read(into: block.base, count: needed, at: header.dataOffset, what: "the array data")
         try self.init(reordering: header, location: url.path, block: block, dataStart: 0)
     }
 
-    /// Reads only the header of the `.npy` file at `url`.
+    /// Reads only the header of the `.npy` file at `url`, checking that the
+    /// file holds the data the header's shape calls for (so the shape can be
+    /// trusted to size an allocation).
     public static func header(contentsOf url: URL) throws -> NumpyHeader {
-        try header(of: RawFile(url))
+        let file = try RawFile(url)
+        let header = try header(of: file)
+        try checkDataLength(file.size - header.dataOffset, header: header, location: url.path)
+        return header
     }
 
     private static func header(of file: RawFile) throws -> NumpyHeader {
@@ -73,14 +78,14 @@ public struct NumpyArray: Sendable {
         #endif
         guard direct else { return try NumpyArray(contentsOf: url).floatMatrix() }
         try checkDataLength(file.size - header.dataOffset, header: header, location: url.path)
-        let matrix = EmbeddingMatrix(uninitializedRows: header.shape[0], dimension: header.shape[1])  // the read fills every byte or throws
+        let matrix = try EmbeddingMatrix(uninitializedRows: header.shape[0], dimension: header.shape[1], location: url.path)  // the read fills every byte or throws
         try file.read(into: matrix.storage.baseAddress!, count: matrix.byteCount, at: header.dataOffset, what: "the array data")
         return matrix
     }
 
     /// Parses `.npy` bytes held in memory; `location` names them in errors.
     public init(npyBytes bytes: [UInt8], location: String) throws {
-        let block = ByteBlock(count: bytes.count)
+        let block = try ByteBlock(count: bytes.count, for: "the array", location: location)
         bytes.withUnsafeBytes { if $0.count > 0 { block.base.copyMemory(from: $0.baseAddress!, byteCount: $0.count) } }
         try self.init(block: block, location: location)
     }
@@ -130,7 +135,7 @@ public struct NumpyArray: Sendable {
             throw EmbeddingFileError(.unsupported, location, "Fortran-order arrays of \(header.shape.count) dimensions are not supported; save it in C order with np.ascontiguousarray(arr)")
         }
         let rows = header.shape[0], columns = header.shape[1], size = header.dtype.itemSize
-        let transposed = ByteBlock(count: rows * columns * size)
+        let transposed = try ByteBlock(count: rows * columns * size, for: "the transposed array", location: location)
         let source = block.base + dataStart
         // Column-major element (i, j) sits at j*rows + i; row-major at i*columns + j.
         for j in 0..<columns {
@@ -158,7 +163,7 @@ public struct NumpyArray: Sendable {
         guard dtype.isFloat else {
             throw wrongType("has dtype \(dtype); expected a float matrix (float16, float32 or float64)")
         }
-        let matrix = EmbeddingMatrix(uninitializedRows: shape[0], dimension: shape[1])  // copyFloats writes every element
+        let matrix = try EmbeddingMatrix(uninitializedRows: shape[0], dimension: shape[1], location: location)  // copyFloats writes every element
         copyFloats(into: matrix.storage.baseAddress!)
         return matrix
     }

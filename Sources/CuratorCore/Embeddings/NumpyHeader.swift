@@ -35,6 +35,8 @@ public struct NumpyHeader: Equatable, Sendable {
 
     /// The magic string every `.npy` starts with.
     static let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]  // \x93NUMPY
+    /// The longest header read (numpy's own default limit is 10,000 bytes).
+    static let maximumLength = 1 << 20
     /// Bytes needed to learn the header's total length.
     static let prefixLength = 12
 
@@ -52,7 +54,12 @@ public struct NumpyHeader: Equatable, Sendable {
             guard prefix.count >= 12 else {
                 throw EmbeddingFileError(.corrupt, location, "truncated .npy header")
             }
-            return 12 + (Int(prefix[8]) | Int(prefix[9]) << 8 | Int(prefix[10]) << 16 | Int(prefix[11]) << 24)
+            let total = 12 + (Int(prefix[8]) | Int(prefix[9]) << 8 | Int(prefix[10]) << 16 | Int(prefix[11]) << 24)
+            // numpy itself refuses headers above 10,000 bytes unless told otherwise.
+            guard total <= maximumLength else {
+                throw EmbeddingFileError(.corrupt, location, "the .npy header claims \(total) bytes; real headers are a few hundred (curator reads up to \(maximumLength))")
+            }
+            return total
         default:
             throw EmbeddingFileError(.unsupported, location, ".npy format version \(major).\(minor) is not supported (curator reads 1.0, 2.0 and 3.0)")
         }

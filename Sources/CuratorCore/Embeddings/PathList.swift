@@ -9,6 +9,9 @@ public enum PathList {
     /// Column or field names that hold paths, in order of preference (case-insensitive).
     public static let pathFields = ["image_path", "path", "filepath", "file_path", "filename", "file", "url"]
 
+    /// The largest path list read (a million long paths fit many times over).
+    static let maximumBytes = 4 << 30
+
     /// Reads the paths in `url`, choosing the format by its extension (`.csv`,
     /// `.json`, anything else is text), for display (invalid UTF-8 shows as U+FFFD).
     public static func read(_ url: URL) throws -> [String] {
@@ -19,8 +22,8 @@ public enum PathList {
     /// names that are not UTF-8: each line's bytes are kept exactly.
     public static func readBytes(_ url: URL) throws -> [[UInt8]] {
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw EmbeddingFileError(.unreadable, url.path, "cannot read the path list: \(error.localizedDescription)")
+        do throws(RegularFile.Failure) { data = Data(try RegularFile.read(url.path, limit: maximumBytes)) } catch {
+            throw EmbeddingFileError(.unreadable, url.path, "cannot read the path list: it \(error.reason)")
         }
         let format = url.pathExtension.lowercased()
         if format != "csv" && format != "json" { return lineBytes(data) }

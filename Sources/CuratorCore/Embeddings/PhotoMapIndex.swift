@@ -57,6 +57,10 @@ public enum PhotoMapIndex {
             throw EmbeddingFileError(.wrongType, archive.location(of: "embeddings"),
                                      "has dtype \(embeddings.dtype) and shape \(embeddings.shapeText); expected an N×D float32 (or float16) matrix")
         }
+        // Every array must agree with the matrix's header before anything is allocated or inflated.
+        for key in ["filenames", "modification_times"] where archive.contains(key) {
+            try archive.requireEntries(key, rows: embeddings.shape[0], of: "embeddings")
+        }
         let matrix = try archive.floatMatrix("embeddings")
         let rows = matrix.rows
 

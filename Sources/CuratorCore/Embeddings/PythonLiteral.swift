@@ -43,10 +43,19 @@ enum PythonLiteral: Equatable, Sendable {
     private struct Parser {
         let scalars: [Unicode.Scalar]
         var i = 0
+        /// How many containers enclose the current position. Real headers
+        /// nest two deep; a file of a million '[' must not exhaust the stack.
+        var depth = 0
+        static let maximumDepth = 32
 
         var atEnd: Bool { i >= scalars.count }
 
         func error(_ message: String) -> SyntaxError { SyntaxError(message: message, offset: i) }
+
+        mutating func enter() throws {
+            guard depth < Self.maximumDepth else { throw error("nested more than \(Self.maximumDepth) deep") }
+            depth += 1
+        }
 
         mutating func skipSpace() {
             while i < scalars.count, scalars[i].properties.isWhitespace { i += 1 }
@@ -146,6 +155,8 @@ enum PythonLiteral: Equatable, Sendable {
 
         /// Items up to `close`, for tuples and lists; trailing commas allowed.
         mutating func sequence(close: Unicode.Scalar) throws -> [PythonLiteral] {
+            try enter()
+            defer { depth -= 1 }
             i += 1
             var items: [PythonLiteral] = []
             while true {
@@ -160,6 +171,8 @@ enum PythonLiteral: Equatable, Sendable {
         }
 
         mutating func dict() throws -> PythonLiteral {
+            try enter()
+            defer { depth -= 1 }
             i += 1
             var result: [String: PythonLiteral] = [:]
             while true {

@@ -17,22 +17,16 @@ final class RawFile: @unchecked Sendable {  // immutable; pread does not move a 
     /// Opens `url` for reading; errors name the file and the system's reason.
     init(_ url: URL) throws {
         path = url.path
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-            throw EmbeddingFileError(.notRecognized, path, "is a folder, not a file")
+        do throws(RegularFile.Failure) {
+            let (fd, info) = try RegularFile.open(path)
+            self.fd = fd
+            size = Int(info.st_size)
+        } catch {
+            if error.code == 0 {
+                throw EmbeddingFileError(.notRecognized, path, error.reason)
+            }
+            throw EmbeddingFileError(.unreadable, path, "cannot open: \(error.reason)")
         }
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else {
-            throw EmbeddingFileError(.unreadable, path, "cannot open: \(String(cString: strerror(errno)))")
-        }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else {
-            let reason = String(cString: strerror(errno))
-            close(fd)
-            throw EmbeddingFileError(.unreadable, path, "cannot read its size: \(reason)")
-        }
-        self.fd = fd
-        size = Int(info.st_size)
     }
 
     deinit { close(fd) }
@@ -74,11 +68,13 @@ final class ByteBlock: @unchecked Sendable {
     /// How many bytes there are.
     let count: Int
 
-    /// Allocates `count` uninitialised bytes.
-    init(count: Int) {
+    /// Allocates `count` uninitialised bytes for `what` of `location` (a
+    /// size a file claims): refused above `ArrayMemory`'s cap, and a system
+    /// that cannot allocate gives an error, not an abort.
+    init(count: Int, for what: String, location: String) throws {
         self.count = count
-        base = .allocate(byteCount: max(count, 1), alignment: 64)
+        base = try ArrayMemory.allocate(count, for: what, location: location)
     }
 
-    deinit { base.deallocate() }
+    deinit { free(base) }
 }

@@ -158,10 +158,26 @@ final class ZipDirectory: @unchecked Sendable {  // immutable; reads are positio
     /// With `prefix`, reads only (up to) that many leading bytes, unchecked:
     /// enough to see an `.npy` header without loading the data.
     func read(_ member: ZipMember, location: String, prefix: Int? = nil) throws -> ByteBlock {
-        let block = ByteBlock(count: min(prefix ?? member.uncompressedSize, member.uncompressedSize))
+        if prefix == nil { try checkClaim(member, location: location) }
+        let block = try ByteBlock(count: min(prefix ?? member.uncompressedSize, member.uncompressedSize),
+                                  for: prefix == nil ? "the member" : "the member's header", location: location)
         try read(member, location: location, into: [UnsafeMutableRawBufferPointer(start: block.base, count: block.count)],
                  wholeMember: prefix == nil)
         return block
+    }
+
+    /// Throws unless reading all of `member` is plausible: its claimed size
+    /// within `ArrayMemory`'s cap and, when deflated, within what deflate
+    /// produces from its compressed size and below the zip-bomb ratio. Call it
+    /// before allocating anything of the member's claimed size.
+    func checkClaim(_ member: ZipMember, location: String) throws {
+        try ArrayMemory.check(member.uncompressedSize, for: "the member", location: location)
+        guard member.method == 8 else { return }
+        // Deflate expands at most ~1032:1; a bigger claim is a damaged directory, not a reason to allocate it.
+        guard member.uncompressedSize / 1032 <= member.compressedSize + 1 else {
+            throw EmbeddingFileError(.corrupt, location, "the member claims \(member.uncompressedSize) bytes from \(member.compressedSize) compressed, which deflate cannot produce")
+        }
+        try ArrayMemory.checkRatio(uncompressed: member.uncompressedSize, compressed: member.compressedSize, location: location)
     }
 
     /// Reads `member`'s uncompressed bytes into `segments`, filled in order:
@@ -205,10 +221,7 @@ final class ZipDirectory: @unchecked Sendable {  // immutable; reads are positio
                 offset += segment.count
             }
         case 8:
-            // Deflate expands at most ~1032:1; a bigger claim is a damaged directory, not a reason to allocate it.
-            guard member.uncompressedSize / 1032 <= member.compressedSize + 1 else {
-                throw corrupt("the member claims \(member.uncompressedSize) bytes from \(member.compressedSize) compressed, which deflate cannot produce")
-            }
+            if wholeMember { try checkClaim(member, location: location) }
             try inflateMember(member, from: dataOffset, into: segments, wholeMember: wholeMember, corrupt: corrupt)
         default:
             throw EmbeddingFileError(.unsupported, location, "the member uses zip compression method \(member.method); curator reads stored (0) and deflated (8) members")
@@ -254,7 +267,7 @@ final class ZipDirectory: @unchecked Sendable {  // immutable; reads are positio
                 stream.next_in = input
                 stream.avail_in = UInt32(n)
             }
-            let room = outputFull ? 1 : min(segments[segment].count - filled, 1 << 30)
+            let room = outputFull ? 1 : min(segments[segment].count - filled, 16 << 20)
             stream.next_out = outputFull ? spare : (segments[segment].baseAddress! + filled).assumingMemoryBound(to: UInt8.self)
             stream.avail_out = UInt32(room)
             let availableBefore = stream.avail_in
