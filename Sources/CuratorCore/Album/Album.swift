@@ -97,8 +97,12 @@ public final class Album: @unchecked Sendable {
         try database.setMeta("root", path)
         let album = try Album(location: path, root: Array(path.utf8), isIndexOnly: false, database: database)
         if options.scan { _ = try album.scan(progress: progress) }
-        try album.activate(embedder: options.embedder)
-        if options.embed { _ = try album.embed(progress: progress) }
+        if options.embed {
+            // The embedder switches only once its vectors are in place.
+            _ = try album.embed(options.embedder, progress: progress)
+        } else {
+            try album.activate(embedder: options.embedder)
+        }
         return album
     }
 
@@ -207,11 +211,20 @@ public final class Album: @unchecked Sendable {
     /// Makes `name` the embedder selections use ("auto" picks the first that applies).
     public func activate(embedder name: String) throws {
         let chosen = try resolveEmbedder(name)
-        if name != "auto", !isIndexOnly { try database.setMeta("embedder_choice", chosen) }
-        if chosen != (try database.meta("embedder")) {
-            try database.setMeta("embedder", chosen)
-        }
+        try database.pool.write { db in try record(db, activeEmbedder: chosen, chosenByName: name != "auto") }
         try reloadEmbedder()
+    }
+
+    /// Stores `name` as the active embedder (and, when the user named it, as
+    /// their choice) inside the caller's transaction: callers put it in the
+    /// one that writes the new vectors, so a switch never outlives a failure.
+    func record(_ db: Database, activeEmbedder name: String, chosenByName: Bool) throws {
+        if chosenByName, !isIndexOnly {
+            try db.execute(sql: "INSERT OR REPLACE INTO meta(key, value) VALUES ('embedder_choice', ?)", arguments: [name])
+        }
+        if try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'embedder'") != name {
+            try db.execute(sql: "INSERT OR REPLACE INTO meta(key, value) VALUES ('embedder', ?)", arguments: [name])
+        }
     }
 
     private func resolveEmbedder(_ name: String) throws -> String {
@@ -233,40 +246,57 @@ public final class Album: @unchecked Sendable {
 
     /// Computes (or imports) the vectors the active embedder — or `name` —
     /// lacks. Images that fail are listed in the report and not retried until
-    /// their file changes.
+    /// their file changes. `name` becomes the active embedder only once its
+    /// vectors are in place: when it cannot run, or no image gets a vector,
+    /// this throws and the album keeps the embedder it had.
     @discardableResult
     public func embed(_ name: String? = nil, progress: (any ProgressSink)? = nil) throws -> EmbedReport {
-        if let name { try activate(embedder: name) }
-        guard let active = embedder else { try activate(embedder: "auto"); return try embed(progress: progress) }
-        let (embedded, failed) = try store.counts(embedder: active)
-        if embedded + failed == images.count, !(active == "photomap" && PhotoMapEmbedder.isAvailable(for: self)) {
-            var report = EmbedReport(embedder: active)
+        let target = try name.map(resolveEmbedder) ?? embedder ?? resolveEmbedder("auto")
+        let switching = name != nil || target != embedder
+        let (embedded, failed) = try store.counts(embedder: target)
+        var report: EmbedReport
+        if embedded + failed == images.count, !(target == "photomap" && PhotoMapEmbedder.isAvailable(for: self)) {
+            report = EmbedReport(embedder: target)
             report.alreadyEmbedded = embedded
-            lastEmbedReport = report
-            return report
+            report.notes.append("nothing to compute: each of the \(images.count) images has a '\(target)' vector (\(embedded)) or a recorded failure (\(failed))")
+        } else {
+            report = try compute(target, progress: progress)
         }
-        if active == "pixels" || active == "clip" {
+        if switching {
+            // Leaving one embedder for another that has no vector at all would
+            // make every selection fail; a first embedder is taken as it is.
+            let now = try store.counts(embedder: target).embedded
+            guard now > 0 || images.isEmpty || embedder == nil || embedder == target else {
+                let first = report.failed.first.map { " (\($0.path.string): \($0.reason))" } ?? ""
+                throw IndexError.embedderUnavailable(name: target, reason: "no image got a vector\(first); the album keeps embedder '\(embedder ?? "none")'")
+            }
+            try activate(embedder: name ?? "auto")
+        }
+        lastEmbedReport = report
+        try reload()
+        return report
+    }
+
+    /// Runs the embedder `name` over the images that lack its vectors.
+    private func compute(_ name: String, progress: (any ProgressSink)?) throws -> EmbedReport {
+        if name == "pixels" || name == "clip" {
             // Both decode images through libvips (CLIP computes with BLAS);
             // without them every image would be recorded as failed until
             // its file changes.
             do {
                 try Libvips.require()
-                if active == "clip" { try BLAS.require() }
+                if name == "clip" { try BLAS.require() }
             } catch {
-                throw IndexError.embedderUnavailable(name: active, reason: error.description)
+                throw IndexError.embedderUnavailable(name: name, reason: error.description)
             }
         }
-        let report: EmbedReport
-        switch active {
-        case "photomap": report = try PhotoMapEmbedder().embed(album: self, progress: progress)
-        case "pixels": report = try PixelAlbumEmbedder().embed(album: self, progress: progress)
-        case "clip": report = try CLIPAlbumEmbedder().embed(album: self, progress: progress)
+        switch name {
+        case "photomap": return try PhotoMapEmbedder().embed(album: self, progress: progress)
+        case "pixels": return try PixelAlbumEmbedder().embed(album: self, progress: progress)
+        case "clip": return try CLIPAlbumEmbedder().embed(album: self, progress: progress)
         default:
-            throw IndexError.embedderUnavailable(name: active, reason: "curator cannot compute it here; import its vectors with a:import(file)")
+            throw IndexError.embedderUnavailable(name: name, reason: "curator cannot compute it here; import its vectors with a:import(file)")
         }
-        lastEmbedReport = report
-        try reload()
-        return report
     }
 
     /// The active embedder's vectors of every embedded image, as one matrix

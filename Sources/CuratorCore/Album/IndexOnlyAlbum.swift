@@ -123,16 +123,24 @@ extension Album {
                 rowIDs.append(nil)
             }
         }
+        guard !covered.isEmpty || imported.paths.isEmpty && images.isEmpty else {
+            let example = imported.paths.first.map { " (the first is \($0))" } ?? ""
+            throw IndexError.embedderUnavailable(name: name, reason: "none of the \(imported.paths.count) rows of \(file) names an image of this album\(example); nothing was imported and the album keeps embedder '\(embedder ?? "none")'")
+        }
+        let uncovered = images.filter { !covered.contains($0.id) }
+        // One transaction: the old vectors of `name` go, the new ones come and
+        // `name` becomes active together, or nothing changes.
+        let store = self.store
         try database.pool.write { db in
             try db.execute(sql: "DELETE FROM embedding WHERE embedder = ?", arguments: [name])
             try db.execute(sql: "DELETE FROM embed_failure WHERE embedder = ?", arguments: [name])
             try db.execute(sql: "DELETE FROM embedder WHERE name = ?", arguments: [name])
+            try store.register(db, embedder: name, modelID: imported.modelID, dimension: imported.matrix.dimension, source: file)
+            try store.write(db, embedder: name, imageIDs: rowIDs, matrix: imported.matrix)
+            try store.recordFailures(db, embedder: name, failures: uncovered.map { (imageID: $0.id, reason: "not in \(file)") })
+            try record(db, activeEmbedder: name, chosenByName: true)
         }
-        try store.register(embedder: name, modelID: imported.modelID, dimension: imported.matrix.dimension, source: file)
-        try store.write(embedder: name, imageIDs: rowIDs, matrix: imported.matrix)
-        let uncovered = images.filter { !covered.contains($0.id) }
-        try store.recordFailures(embedder: name, failures: uncovered.map { (imageID: $0.id, reason: "not in \(file)") })
-        try activate(embedder: name)
+        try reloadEmbedder()
         progress.update(label: "import", done: 1, total: 1)
         progress?.finish(label: "import")
 

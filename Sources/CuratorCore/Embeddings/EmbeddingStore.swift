@@ -41,7 +41,12 @@ public struct EmbeddingStore: Sendable {
     /// Registers `embedder` with its model and dimension, refusing to mix
     /// dimensions or models under one name.
     public func register(embedder: String, modelID: String?, dimension: Int, source: String) throws {
-        try database.pool.write { db in
+        try database.pool.write { db in try register(db, embedder: embedder, modelID: modelID, dimension: dimension, source: source) }
+    }
+
+    /// `register` inside the caller's transaction.
+    func register(_ db: Database, embedder: String, modelID: String?, dimension: Int, source: String) throws {
+        do {
             if let row = try Row.fetchOne(db, sql: "SELECT model_id, dimension FROM embedder WHERE name = ?", arguments: [embedder]) {
                 let storedDimension: Int = row[1]
                 let storedModel: String? = row[0]
@@ -86,7 +91,12 @@ public struct EmbeddingStore: Sendable {
 
     /// Writes vectors (each `dimension` floats) for images, replacing earlier ones, in one transaction.
     public func write(embedder: String, vectors: [(imageID: Int64, vector: UnsafeBufferPointer<Float>)]) throws {
-        try database.pool.write { db in
+        try database.pool.write { db in try write(db, embedder: embedder, vectors: vectors) }
+    }
+
+    /// `write(embedder:vectors:)` inside the caller's transaction.
+    func write(_ db: Database, embedder: String, vectors: [(imageID: Int64, vector: UnsafeBufferPointer<Float>)]) throws {
+        do {
             let statement = try db.makeStatement(sql: "INSERT OR REPLACE INTO embedding(image_id, embedder, vector) VALUES (?, ?, ?)")
             for (id, vector) in vectors {
                 let blob = Data(buffer: vector)  // float32 in memory order: little-endian on every platform we build for
@@ -97,18 +107,28 @@ public struct EmbeddingStore: Sendable {
 
     /// Writes row `i` of `matrix` as the vector of image `imageIDs[i]` (rows whose id is nil are skipped).
     public func write(embedder: String, imageIDs: [Int64?], matrix: EmbeddingMatrix) throws {
+        try database.pool.write { db in try write(db, embedder: embedder, imageIDs: imageIDs, matrix: matrix) }
+    }
+
+    /// `write(embedder:imageIDs:matrix:)` inside the caller's transaction.
+    func write(_ db: Database, embedder: String, imageIDs: [Int64?], matrix: EmbeddingMatrix) throws {
         var vectors: [(imageID: Int64, vector: UnsafeBufferPointer<Float>)] = []
         for (row, id) in imageIDs.enumerated() {
             if let id { vectors.append((id, UnsafeBufferPointer(start: matrix.row(row), count: matrix.dimension))) }
         }
-        try write(embedder: embedder, vectors: vectors)
+        try write(db, embedder: embedder, vectors: vectors)
         withExtendedLifetime(matrix) {}
     }
 
     /// Records images the embedder could not process, so they are not retried until they change.
     public func recordFailures(embedder: String, failures: [(imageID: Int64, reason: String)]) throws {
         guard !failures.isEmpty else { return }
-        try database.pool.write { db in
+        try database.pool.write { db in try recordFailures(db, embedder: embedder, failures: failures) }
+    }
+
+    /// `recordFailures` inside the caller's transaction.
+    func recordFailures(_ db: Database, embedder: String, failures: [(imageID: Int64, reason: String)]) throws {
+        do {
             for (id, reason) in failures {
                 try db.execute(sql: "INSERT OR REPLACE INTO embed_failure(image_id, embedder, reason) VALUES (?, ?, ?)",
                                arguments: [id, embedder, reason])
