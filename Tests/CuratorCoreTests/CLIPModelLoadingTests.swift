@@ -171,6 +171,26 @@ final class CLIPModelLoadingTests: XCTestCase {
         }
     }
 
+    func testNaNWeightsAreRefusedNamingTheTensor() throws {
+        // One NaN weight makes every vector NaN; they must never be stored.
+        let model = root.appendingPathComponent("nan")
+        try SafeTensorsWriter.copyModel(CLIPFixture.huggingFaceModel, to: model) { tensors in
+            let i = tensors.firstIndex { $0.name == "vision_model.encoder.layers.1.mlp.fc1.weight" }!
+            tensors[i].values[7] = .nan
+        }
+        assertError(.corrupt, ["vision_model.encoder.layers.1.mlp.fc1.weight", "NaN", "index 7"]) {
+            _ = try CLIPVisionEncoder(modelFolder: model)
+        }
+        let infinite = root.appendingPathComponent("inf")
+        try SafeTensorsWriter.copyModel(CLIPFixture.huggingFaceModel, to: infinite) { tensors in
+            let i = tensors.firstIndex { $0.name == "vision_model.post_layernorm.bias" }!
+            tensors[i].values[0] = -.infinity
+        }
+        assertError(.corrupt, ["vision_model.post_layernorm.bias", "infinite"]) {
+            _ = try CLIPVisionEncoder(modelFolder: infinite)
+        }
+    }
+
     func testMissingTensorAndForeignCheckpointsAreNamed() throws {
         let missing = root.appendingPathComponent("missing")
         try SafeTensorsWriter.copyModel(CLIPFixture.huggingFaceModel, to: missing) { tensors in

@@ -68,9 +68,10 @@ final class HostileEmbeddingFileTests: XCTestCase {
         // The embeddings' compressed data stops after its first MiB: inflating
         // it would fail as damaged, so a mismatch error proves nothing was inflated.
         let header = ZipFixture.npyHeader(descr: "<f4", shape: [800_000, 768])
-        var bomb = ZipFixture.zeroBomb("embeddings.npy", prefix: header, size: 64 << 20)
-        bomb.data = ZipFixture.compress(header + [UInt8](repeating: 0, count: (1 << 20) - header.count), finish: false)
-        bomb.data += [UInt8](repeating: 0, count: bomb.uncompressedSize / 1000 - bomb.data.count)
+        var data = ZipFixture.compress(header + [UInt8](repeating: 0, count: (1 << 20) - header.count), finish: false)
+        let claimed = header.count + 800_000 * 768 * 4
+        data += [UInt8](repeating: 0, count: claimed / 1000 - data.count)
+        let bomb = ZipFixture.Member(name: "embeddings.npy", data: data, method: 8, crc: 0, uncompressedSize: claimed)
         let names = ZipFixture.stored("filenames.npy", ZipFixture.npy(strings: ["/x/a.jpg", "/x/b.jpg", "/x/c.jpg"]))
         let times = ZipFixture.stored("modification_times.npy", ZipFixture.npyHeader(descr: "<f8", shape: [3]) + [UInt8](repeating: 0, count: 24))
         let url = write("contradicting.npz", [bomb, names, times])

@@ -10,6 +10,19 @@ extension Album {
     static func openEmbeddingsFile(_ path: String, options: OpenOptions, progress: (any ProgressSink)?) throws -> Album {
         let url = URL(fileURLWithPath: path)
         let folder = url.deletingLastPathComponent().path
+        let indexFolder = (folder as NSString).appendingPathComponent(".curator")
+        let hadIndexFolder = FileManager.default.fileExists(atPath: indexFolder)
+        do {
+            return try openEmbeddingsFile(url, folder: folder, options: options, progress: progress)
+        } catch {
+            // A file that cannot be opened leaves nothing behind: not even the folder made for its index.
+            if !hadIndexFolder { rmdir(indexFolder) }
+            throw error
+        }
+    }
+
+    private static func openEmbeddingsFile(_ url: URL, folder: String, options: OpenOptions, progress: (any ProgressSink)?) throws -> Album {
+        let path = url.path
         let databasePath = try IndexDatabase.location(besides: folder, fileName: url.lastPathComponent + ".sqlite")
         let signature = try FileSignature(path: path)
         if FileManager.default.fileExists(atPath: databasePath) {
@@ -23,7 +36,6 @@ extension Album {
         // Read the file before creating anything beside it: a bad file leaves no index behind.
         progress.update(label: "import", done: 0, total: 1)
         let imported = try EmbeddingImport.load(url)
-        let database = try IndexDatabase(path: databasePath)
         let root = commonFolder(of: imported.paths) ?? folder
         let embedder = imported.source.hasPrefix("PhotoMapAI") ? PhotoMapEmbedder.name : "imported"
         let rootBytes = Array(root.utf8)
@@ -32,6 +44,8 @@ extension Album {
             if bytes.starts(with: rootBytes + [UInt8(ascii: "/")]) { bytes.removeFirst(rootBytes.count + 1) }
             return RelativePath(bytes: bytes)
         }
+        try refuseDuplicates(relative, in: path)
+        let database = try IndexDatabase(path: databasePath)
 
         var rowIDs: [Int64?] = []
         try database.pool.write { db in
@@ -48,7 +62,6 @@ extension Album {
                 let size = present ? Int64(info.st_size) : 0
                 let mtime = present ? FolderWalker.modificationTime(info) : 0
                 if let id = existing[path] {
-                    if keep.contains(id) { rowIDs.append(nil); continue }  // a path listed twice: first row wins
                     try db.execute(sql: "UPDATE image SET size = ?, mtime = ? WHERE id = ?", arguments: [size, mtime, id])
                     keep.insert(id)
                     rowIDs.append(id)
@@ -79,6 +92,19 @@ extension Album {
         report.notes = imported.notes + ["imported \(imported.source)"]
         album.lastEmbedReport = report
         return album
+    }
+
+    /// Throws, naming them, when rows name the same file: each row of an
+    /// index-only album is one image, and a file listed twice is a damaged
+    /// or concatenated index, not two images.
+    static func refuseDuplicates(_ paths: [RelativePath], in file: String) throws {
+        var rows: [RelativePath: [Int]] = [:]
+        for (row, path) in paths.enumerated() { rows[path, default: []].append(row) }
+        let repeated = rows.filter { $0.value.count > 1 }.sorted { $0.value[0] < $1.value[0] }
+        guard !repeated.isEmpty else { return }
+        let listed = repeated.prefix(5).map { "\($0.key.string) (rows \($0.value.map(String.init).joined(separator: ", ")))" }
+        let more = repeated.count > 5 ? " and \(repeated.count - 5) more" : ""
+        throw EmbeddingFileError(.mismatch, file, "\(repeated.count) file name\(repeated.count == 1 ? " is" : "s are") listed more than once: \(listed.joined(separator: "; "))\(more); each row must name a different image")
     }
 
     /// The deepest folder holding every path (nil when the paths are relative or share nothing).

@@ -246,12 +246,9 @@ public enum EmbeddingImport {
         throw EmbeddingFileError(.mismatch, pathSource, "has \(count) path\(count == 1 ? "" : "s") but \(matrixSource) has \(rows) row\(rows == 1 ? "" : "s")")
     }
 
-    /// Refuses rows with NaN/infinity, then normalises.
+    /// Refuses rows that cannot be compared, then normalises (see `normalizeImportedRows`).
     static func finish(_ matrix: EmbeddingMatrix, paths: [[UInt8]], location: String) throws {
-        if let row = firstNonFiniteRow(matrix) {
-            throw EmbeddingFileError(.corrupt, location, "row \(row) (\(display(paths[row]))) holds NaN or infinite values")
-        }
-        matrix.normalizeRows()
+        try normalizeImportedRows(matrix, location: location) { display(paths[$0]) }
     }
 
     static func display(_ path: [UInt8]) -> String { String(decoding: path, as: UTF8.self) }

@@ -83,10 +83,19 @@ public final class EmbeddingMatrix: @unchecked Sendable {
     }
 
     /// Scales `count` floats at `v` to unit L2 length (zero vectors stay zero).
+    /// Values so large that their squares overflow (3e38) or so small that
+    /// they underflow are divided by the largest first, so they too come out
+    /// of unit length instead of unchanged.
     public static func normalize(_ v: UnsafeMutablePointer<Float>, count: Int) {
         var sum: Float = 0
         for j in 0..<count { sum += v[j] * v[j] }
-        guard sum > 0, sum.isFinite else { return }
+        if !(sum.isNormal && sum.isFinite) {
+            var largest: Float = 0
+            for j in 0..<count { largest = max(largest, abs(v[j])) }
+            guard largest > 0, largest.isFinite else { return }
+            sum = 0
+            for j in 0..<count { v[j] /= largest; sum += v[j] * v[j] }
+        }
         let scale = 1 / sum.squareRoot()
         for j in 0..<count { v[j] *= scale }
     }

@@ -45,7 +45,10 @@ public final class NumpyArchive: @unchecked Sendable {
             let bytes = Array(UnsafeRawBufferPointer(start: block.base, count: min(block.count, NumpyHeader.prefixLength)))
             let total = try NumpyHeader.totalLength(prefix: bytes, location: location(of: key))
             if total <= block.count || block.count < prefixLength {
-                return try NumpyArray.header(in: block, location: location(of: key))
+                let header = try NumpyArray.header(in: block, location: location(of: key))
+                // The shape must fit the member's size before it sizes anything.
+                try NumpyArray.checkDataLength(member.uncompressedSize - header.dataOffset, header: header, location: location(of: key))
+                return header
             }
             prefixLength = total
         }

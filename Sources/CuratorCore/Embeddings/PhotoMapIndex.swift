@@ -109,13 +109,34 @@ public enum PhotoMapIndex {
             }
         }
 
-        if let row = firstNonFiniteRow(matrix) {
-            throw EmbeddingFileError(.corrupt, archive.location(of: "embeddings"),
-                                     "row \(row) (\(filenames[row])) holds NaN or infinite values")
-        }
-        matrix.normalizeRows()
+        try normalizeImportedRows(matrix, location: archive.location(of: "embeddings")) { filenames[$0] }
         return PhotoMapEmbeddings(filenames: filenames, filenameBytes: filenameBytes, modificationTimes: modificationTimes, matrix: matrix,
                                   modelID: modelID, dimension: matrix.dimension, notes: notes)
+    }
+}
+
+/// Checks the rows of a matrix read from someone else's file and scales them
+/// to unit length. Refused, naming the row and its image (`name`): rows with
+/// no values (0 columns), NaN or infinity, and all-zero rows (a zero vector has
+/// no direction: every distance to it is the same, and farthest-point
+/// sampling would pick it first). Huge or tiny values are normalised.
+func normalizeImportedRows(_ matrix: EmbeddingMatrix, location: String, name: (Int) -> String) throws {
+    guard matrix.dimension > 0 || matrix.rows == 0 else {
+        throw EmbeddingFileError(.wrongType, location, "the rows have no values (shape (\(matrix.rows), 0)); embeddings need at least one column")
+    }
+    if let row = firstNonFiniteRow(matrix) {
+        throw EmbeddingFileError(.corrupt, location, "row \(row) (\(name(row))) holds NaN or infinite values")
+    }
+    matrix.normalizeRows()
+    var zero: [Int] = []
+    for i in 0..<matrix.rows {
+        let row = matrix.row(i)
+        var any = false
+        for j in 0..<matrix.dimension where row[j] != 0 { any = true; break }
+        if !any { zero.append(i) }
+    }
+    guard zero.isEmpty else {
+        throw EmbeddingFileError(.corrupt, location, "\(zero.count) of the \(matrix.rows) rows are all zeros (the first is row \(zero[0]), \(name(zero[0]))); a zero vector has no direction to compare, so the file is refused")
     }
 }
 

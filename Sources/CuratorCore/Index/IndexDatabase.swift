@@ -25,6 +25,8 @@ public final class IndexDatabase: @unchecked Sendable {
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
             try IndexSchema.migrator.migrate(pool)
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_FULL {
+            throw IndexError.diskFull(path: path)
         } catch let error as DatabaseError {
             throw IndexError.unreadableIndex(path: path, reason: error.message ?? "\(error)")
         }

@@ -24,6 +24,8 @@ public enum IndexError: Error, CustomStringConvertible, Sendable {
     /// loaded, so the work (`purpose`: "read images", "compute") cannot
     /// start; the reason names the library.
     case libraryUnavailable(purpose: String, reason: String)
+    /// The disk (or the index's size limit) is full: nothing is wrong with the index.
+    case diskFull(path: String)
 
     public var description: String {
         switch self {
@@ -47,6 +49,8 @@ public enum IndexError: Error, CustomStringConvertible, Sendable {
             return "\(album): no embeddings yet; run a:embed() (built-in 'pixels'), or index it with PhotoMapAI, or a:import(file)"
         case .libraryUnavailable(let purpose, let reason):
             return "cannot \(purpose): \(reason)"
+        case .diskFull(let path):
+            return "disk full: the index \(path) cannot grow; free some space and run again (the index keeps what was written before)"
         }
     }
 }
