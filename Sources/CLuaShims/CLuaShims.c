@@ -1,7 +1,81 @@
 #include "CLuaShims.h"
+#include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+// MARK: Memory
+
+// Lua runs on one thread per state; a thread-local suffices for the flag.
+//
+// Whether the innermost frame that may receive a Lua error is Swift's. A
+// failed allocation raises LUA_ERRMEM by longjmp, which must never cross a
+// Swift frame: while a binding runs (and at the top level, where Swift pushes
+// values before any protected call) the limit is not enforced, and the next
+// allocation Lua code makes meets it. Protected calls made from Swift (below)
+// and bindings (the trampolines) switch it.
+static _Thread_local int in_swift = 1;
+
+struct curator_memory {
+    size_t used;
+    size_t limit;
+};
+
+static void *limited_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+    struct curator_memory *memory = (struct curator_memory *)ud;
+    size_t old = ptr != NULL ? osize : 0;  // without a block, osize is a type tag
+    if (nsize == 0) {
+        free(ptr);
+        memory->used -= old;
+        return NULL;
+    }
+    if (nsize > old && memory->limit != 0 && !in_swift && memory->used + (nsize - old) > memory->limit)
+        return NULL;  // Lua collects garbage and retries once, then raises "not enough memory"
+    void *block = realloc(ptr, nsize);
+    if (block != NULL) memory->used = memory->used - old + nsize;
+    return block;
+}
+
+void curator_install_allocator(lua_State *L) {
+    void *ud = NULL;
+    if (lua_getallocf(L, &ud) == limited_alloc) return;
+    struct curator_memory *memory = malloc(sizeof *memory);
+    if (memory == NULL) return;
+    memory->used = (size_t)lua_gc(L, LUA_GCCOUNT, 0) * 1024 + (size_t)lua_gc(L, LUA_GCCOUNTB, 0);
+    memory->limit = 0;
+    lua_setallocf(L, limited_alloc, memory);
+}
+
+static struct curator_memory *memory_of(lua_State *L) {
+    void *ud = NULL;
+    return lua_getallocf(L, &ud) == limited_alloc ? (struct curator_memory *)ud : NULL;
+}
+
+void curator_set_memory_limit(lua_State *L, size_t bytes) {
+    struct curator_memory *memory = memory_of(L);
+    if (memory != NULL) memory->limit = bytes;
+}
+
+size_t curator_memory_limit(lua_State *L) {
+    struct curator_memory *memory = memory_of(L);
+    return memory != NULL ? memory->limit : 0;
+}
+
+size_t curator_memory_used(lua_State *L) {
+    struct curator_memory *memory = memory_of(L);
+    return memory != NULL ? memory->used : 0;
+}
+
+void curator_close_state(lua_State *L) {
+    struct curator_memory *memory = memory_of(L);
+    lua_close(L);  // frees through limited_alloc, so `memory` outlives it
+    free(memory);
+}
 
 // MARK: Host functions
 
@@ -19,10 +93,19 @@ static int finish_host_call(lua_State *L, int n) {
     return n;
 }
 
+/// Calls a Swift binding with the memory limit relaxed (see `in_swift`).
+static int call_swift(curator_host_fn fn, lua_State *L, lua_Integer id) {
+    int saved = in_swift;
+    in_swift = 1;
+    int n = fn(L, id);
+    in_swift = saved;
+    return n;
+}
+
 static int trampoline(lua_State *L) {
     curator_host_fn fn = (curator_host_fn)lua_touserdata(L, lua_upvalueindex(1));
     lua_Integer id = lua_tointeger(L, lua_upvalueindex(2));
-    return finish_host_call(L, fn(L, id));
+    return finish_host_call(L, call_swift(fn, L, id));
 }
 
 void curator_push_host_function(lua_State *L, curator_host_fn dispatch, lua_Integer id, int nup) {
@@ -58,7 +141,7 @@ static int keyed_trampoline(lua_State *L) {
         id = lua_tointeger(L, lua_upvalueindex(2));
     }
     lua_pop(L, 1);
-    return finish_host_call(L, fn(L, id));
+    return finish_host_call(L, call_swift(fn, L, id));
 }
 
 void curator_push_keyed_function(lua_State *L, curator_host_fn dispatch, lua_Integer fallback, int has_direct) {
@@ -184,11 +267,20 @@ int curator_traceback_handler(lua_State *L) {
     return 1;
 }
 
+/// lua_pcall from Swift: the Lua code it runs meets the memory limit.
+static int pcall_from_swift(lua_State *L, int nargs, int nresults, int msgh) {
+    int saved = in_swift;
+    in_swift = 0;
+    int status = lua_pcall(L, nargs, nresults, msgh);
+    in_swift = saved;
+    return status;
+}
+
 int curator_pcall_traceback(lua_State *L, int nargs, int nresults) {
     int base = lua_gettop(L) - nargs;
     lua_pushcfunction(L, curator_traceback_handler);
     lua_insert(L, base);
-    int status = lua_pcall(L, nargs, nresults, base);
+    int status = pcall_from_swift(L, nargs, nresults, base);
     lua_remove(L, base);
     return status;
 }
@@ -202,7 +294,7 @@ int curator_pcall_tostring(lua_State *L, int idx) {
     idx = lua_absindex(L, idx);
     lua_pushcfunction(L, tostring_body);
     lua_pushvalue(L, idx);
-    int status = lua_pcall(L, 1, 1, 0);
+    int status = pcall_from_swift(L, 1, 1, 0);
     if (status == LUA_OK && lua_type(L, -1) != LUA_TSTRING) {
         lua_pop(L, 1);
         lua_pushliteral(L, "?");
@@ -214,7 +306,10 @@ int curator_pcall_tostring(lua_State *L, int idx) {
 }
 
 int curator_load_chunk(lua_State *L, const char *buffer, size_t size, const char *name, const char *mode) {
+    int saved = in_swift;
+    in_swift = 0;  // the parser runs protected
     int status = luaL_loadbufferx(L, buffer, size, name, mode);
+    in_swift = saved;
     if (status == LUA_ERRSYNTAX) {
         size_t len;
         const char *msg = lua_tolstring(L, -1, &len);
@@ -228,8 +323,10 @@ int curator_load_chunk(lua_State *L, const char *buffer, size_t size, const char
 
 // MARK: Interrupts
 
+// Why the running code must stop: 0 (it need not), or a CURATOR_INTERRUPT_* reason.
 static atomic_int interrupt_flag = 0;
 static lua_State *volatile sigint_state = NULL;
+static volatile double deadline_seconds = 0;
 
 // Hooks are per thread in Lua: one set on the main state while it waits in
 // coroutine.resume never fires, so Ctrl-C could not stop a loop running in
@@ -241,23 +338,45 @@ static lua_State *volatile sigint_state = NULL;
 static lua_State *volatile resumed[CURATOR_MAX_RESUMED];
 static volatile sig_atomic_t resumed_depth = 0;
 
+const char *curator_interrupt_message(void) {
+    static char timeout_message[96];
+    if (atomic_load(&interrupt_flag) == CURATOR_INTERRUPT_TIMEOUT) {
+        snprintf(timeout_message, sizeof timeout_message,
+                 "timeout: still running after %g s (--timeout)", deadline_seconds);
+        return timeout_message;
+    }
+    return "interrupted!";
+}
+
+// The hook stays set: it raises again at every instruction until the host
+// clears the interrupt, so a pcall in the script that catches the error
+// only gets as far as its next instruction. Count events only fire in Lua
+// functions, so the host's C message handler (the traceback) still runs.
 static void stop_hook(lua_State *L, lua_Debug *ar) {
     (void)ar;
-    lua_sethook(L, NULL, 0, 0);
-    luaL_error(L, "interrupted!");
+    luaL_error(L, "%s", curator_interrupt_message());
+}
+
+static void hook_everything(lua_State *L) {
+    lua_sethook(L, stop_hook, LUA_MASKCOUNT, 1);
+    int depth = resumed_depth;
+    if (depth > CURATOR_MAX_RESUMED) depth = CURATOR_MAX_RESUMED;
+    for (int i = 0; i < depth; i++) {
+        lua_State *co = resumed[i];
+        if (co != NULL) lua_sethook(co, stop_hook, LUA_MASKCOUNT, 1);
+    }
+}
+
+/// Asks `L` to stop for `reason`; returns the reason already pending (0 if none).
+static int request(lua_State *L, int reason) {
+    int expected = 0;
+    if (!atomic_compare_exchange_strong(&interrupt_flag, &expected, reason)) return expected;
+    if (L != NULL) hook_everything(L);
+    return 0;
 }
 
 void curator_request_interrupt(lua_State *L) {
-    atomic_store(&interrupt_flag, 1);
-    if (L != NULL) {
-        lua_sethook(L, stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
-        int depth = resumed_depth;
-        if (depth > CURATOR_MAX_RESUMED) depth = CURATOR_MAX_RESUMED;
-        for (int i = 0; i < depth; i++) {
-            lua_State *co = resumed[i];
-            if (co != NULL) lua_sethook(co, stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
-        }
-    }
+    request(L, CURATOR_INTERRUPT_SIGINT);
 }
 
 int curator_interrupt_requested(void) {
@@ -282,8 +401,9 @@ static int tracked_resume(lua_State *co, lua_State *from, int narg, int *nres) {
     int status = lua_resume(co, from, narg, nres);
     resumed_depth = depth;
     // A hook the interrupt set on a coroutine that finished or yielded
-    // before reaching it must not fire when it is resumed later.
-    if (lua_gethook(co) == stop_hook) lua_sethook(co, NULL, 0, 0);
+    // before reaching it must not fire when it is resumed later, once the
+    // host has cleared the interrupt.
+    if (lua_gethook(co) == stop_hook && atomic_load(&interrupt_flag) == 0) lua_sethook(co, NULL, 0, 0);
     return status;
 }
 
@@ -364,9 +484,14 @@ void curator_install_coroutines(lua_State *L) {
     lua_pop(L, 1);
 }
 
+// A second Ctrl-C while the first is still pending ends the process, as
+// lua.c does: the code did not stop (a long C loop, host work that does not
+// look), and the user asked twice.
 static void on_sigint(int sig) {
-    (void)sig;
-    curator_request_interrupt(sigint_state);
+    if (request(sigint_state, CURATOR_INTERRUPT_SIGINT) != 0) {
+        signal(sig, SIG_DFL);
+        raise(sig);  // delivered when this handler returns
+    }
 }
 
 void curator_install_sigint(lua_State *L) {
@@ -378,6 +503,101 @@ void curator_install_sigint(lua_State *L) {
     sigaction(SIGINT, &sa, NULL);
 }
 
+// MARK: Deadlines
+//
+// A watchdog thread sleeps until the deadline, then signals the Lua thread
+// (SIGALRM, with SA_RESTART), whose handler sets the hook as Ctrl-C does: a
+// hook set from the Lua thread itself, never from another one. If the code
+// still has not returned to the host after a grace period (a C loop, host
+// work that does not poll), the watchdog ends the process.
+
+#define CURATOR_DEADLINE_GRACE 5.0
+
+static pthread_mutex_t deadline_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t deadline_changed = PTHREAD_COND_INITIALIZER;
+static int watchdog_started = 0;
+static struct timespec deadline_at;       // when armed: the time to interrupt
+static int deadline_armed = 0;
+static unsigned long deadline_generation = 0;
+static pthread_t lua_thread;
+static lua_State *volatile deadline_state = NULL;
+
+static void on_sigalrm(int sig) {
+    (void)sig;
+    request(deadline_state, CURATOR_INTERRUPT_TIMEOUT);
+}
+
+static void add_seconds(struct timespec *t, double seconds) {
+    double whole = (double)(long)seconds;
+    t->tv_sec += (time_t)whole;
+    t->tv_nsec += (long)((seconds - whole) * 1e9);
+    if (t->tv_nsec >= 1000000000L) { t->tv_sec += 1; t->tv_nsec -= 1000000000L; }
+}
+
+static void *watchdog(void *unused) {
+    (void)unused;
+    pthread_mutex_lock(&deadline_lock);
+    for (;;) {
+        while (!deadline_armed) pthread_cond_wait(&deadline_changed, &deadline_lock);
+        unsigned long generation = deadline_generation;
+        struct timespec at = deadline_at;
+        int status = 0;
+        while (deadline_armed && generation == deadline_generation && status != ETIMEDOUT)
+            status = pthread_cond_timedwait(&deadline_changed, &deadline_lock, &at);
+        if (!deadline_armed || generation != deadline_generation) continue;
+        pthread_kill(lua_thread, SIGALRM);
+        add_seconds(&at, CURATOR_DEADLINE_GRACE);
+        status = 0;
+        while (deadline_armed && generation == deadline_generation && status != ETIMEDOUT)
+            status = pthread_cond_timedwait(&deadline_changed, &deadline_lock, &at);
+        if (deadline_armed && generation == deadline_generation) {
+            char message[160];
+            int n = snprintf(message, sizeof message,
+                             "curator: timeout: still running %g s after --timeout %g s; ending the process\n",
+                             CURATOR_DEADLINE_GRACE, deadline_seconds);
+            if (n > 0) write(2, message, (size_t)n < sizeof message ? (size_t)n : sizeof message - 1);
+            _exit(1);
+        }
+    }
+    return NULL;
+}
+
+int curator_arm_deadline(lua_State *L, double seconds) {
+    pthread_mutex_lock(&deadline_lock);
+    if (!watchdog_started) {
+        struct sigaction sa;
+        sa.sa_flags = SA_RESTART;
+        sigemptyset(&sa.sa_mask);
+        sa.sa_handler = on_sigalrm;
+        sigaction(SIGALRM, &sa, NULL);
+        pthread_t thread;
+        if (pthread_create(&thread, NULL, watchdog, NULL) != 0) {
+            pthread_mutex_unlock(&deadline_lock);
+            return -1;
+        }
+        pthread_detach(thread);
+        watchdog_started = 1;
+    }
+    lua_thread = pthread_self();
+    deadline_state = L;
+    deadline_seconds = seconds;
+    clock_gettime(CLOCK_REALTIME, &deadline_at);  // pthread_cond_timedwait's clock
+    add_seconds(&deadline_at, seconds);
+    deadline_armed = 1;
+    deadline_generation++;
+    pthread_cond_signal(&deadline_changed);
+    pthread_mutex_unlock(&deadline_lock);
+    return 0;
+}
+
+void curator_disarm_deadline(void) {
+    pthread_mutex_lock(&deadline_lock);
+    deadline_armed = 0;
+    deadline_generation++;
+    pthread_cond_signal(&deadline_changed);
+    pthread_mutex_unlock(&deadline_lock);
+}
+
 // MARK: Macro mirrors
 
 int curator_upvalueindex(int i) { return lua_upvalueindex(i); }
@@ -385,7 +605,7 @@ void curator_pop(lua_State *L, int n) { lua_pop(L, n); }
 void curator_newtable(lua_State *L) { lua_newtable(L); }
 const char *curator_tolstring(lua_State *L, int idx, size_t *len) { return lua_tolstring(L, idx, len); }
 int curator_isnoneornil(lua_State *L, int idx) { return lua_isnoneornil(L, idx); }
-int curator_pcall(lua_State *L, int nargs, int nresults, int msgh) { return lua_pcall(L, nargs, nresults, msgh); }
+int curator_pcall(lua_State *L, int nargs, int nresults, int msgh) { return pcall_from_swift(L, nargs, nresults, msgh); }
 int curator_registryindex(void) { return LUA_REGISTRYINDEX; }
 void curator_remove(lua_State *L, int idx) { lua_remove(L, idx); }
 void curator_insert(lua_State *L, int idx) { lua_insert(L, idx); }

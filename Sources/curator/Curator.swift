@@ -45,8 +45,21 @@ struct Curator: ParsableCommand {
     @Flag(name: .customShort("i"), help: "Enter the REPL after running the script or the -e code.")
     var interactive = false
 
-    @Flag(help: "Run untrusted code: no io, os.execute/remove/rename/exit/getenv, package.loadlib, file loading, binary chunks, debug, or r:export/csv/report and m:plot (they write files).")
+    @Flag(help: "Run untrusted code: no io, os.execute/remove/rename/exit/getenv, package.loadlib, file loading, binary chunks, debug, or r:export/csv/report and m:plot (they write files); albums open read-only (runs stay in memory); --timeout 300 unless given.")
     var safe = false
+
+    @Option(name: .customLong("max-memory"),
+            help: ArgumentHelp("The most memory Lua may hold, e.g. 512M or 2G (default: a quarter of RAM; 0: no limit).", valueName: "SIZE"),
+            transform: { text in
+                guard let bytes = ByteCount.parse(text) else {
+                    throw ValidationError("'\(text)' is not a size (e.g. 512M, 2G, or a number of bytes)")
+                }
+                return bytes
+            })
+    var maxMemory: Int?
+
+    @Option(help: ArgumentHelp("Interrupt each script, -e code or REPL line after SECONDS of wall-clock time (default: 300 with --safe, else none; 0: none).", valueName: "SECONDS"))
+    var timeout: Double?
 
     @Flag(name: .customLong("no-plugins"), help: "Start without loading plugins.")
     var noPlugins = false
@@ -73,6 +86,9 @@ struct Curator: ParsableCommand {
         return words.filter { $0.hasPrefix(prefix) }
     }
 
+    /// The options whose value is the next word.
+    static let optionsTakingValues: Set<String> = ["-e", "--max-memory", "--timeout"]
+
     /// Splits the command line as `lua` does: options up to the first word
     /// that is not one (or `-`, or after `--`); everything from there on is the
     /// script and its arguments, untouched even when they start with `-`.
@@ -82,7 +98,7 @@ struct Curator: ParsableCommand {
             let word = arguments[i]
             if word == "--" { return (Array(arguments[..<i]), Array(arguments[(i + 1)...])) }
             guard word.hasPrefix("-"), word != "-" else { break }
-            i += word == "-e" ? 2 : 1
+            i += optionsTakingValues.contains(word) ? 2 : 1
         }
         i = min(i, arguments.count)
         return (Array(arguments[..<i]), Array(arguments[i...]))
@@ -143,7 +159,14 @@ struct Curator: ParsableCommand {
             terminate(2)
         }
         terminate(Invocation(execute: command.execute, interactive: command.interactive, safe: command.safe,
-                             noPlugins: command.noPlugins, script: command.script).start())
+                             noPlugins: command.noPlugins, script: command.script,
+                             maxMemory: command.maxMemory, timeout: command.timeout).start())
+    }
+
+    mutating func validate() throws {
+        if let timeout, !(timeout >= 0 && timeout.isFinite) {
+            throw ValidationError("--timeout: '\(timeout)' is not a number of seconds (0 for no limit)")
+        }
     }
 
     static func writeError(_ text: String) {
@@ -175,12 +198,14 @@ struct Invocation {
     var safe: Bool
     var noPlugins: Bool
     var script: [String]
+    var maxMemory: Int? = nil
+    var timeout: Double? = nil
 
     /// Sets the host up, runs what was asked, and returns the exit status.
     func start() -> Int32 {
         let host: CuratorHost
         do {
-            host = try CuratorHost(options: .init(safe: safe))
+            host = try CuratorHost(options: .init(safe: safe, memoryLimit: maxMemory, timeout: timeout))
             if !noPlugins {
                 let reports = host.loadPlugins(from: PluginLocations.standard())
                 for report in reports {
@@ -264,7 +289,9 @@ struct Invocation {
                 return false
             }
             for argument in arguments { lua.push(bytes: argument) }
-            try lua.call(arguments: Int32(arguments.count), results: 0, traceback: true)
+            try host.runChunk { () throws(LuaError) in
+                try lua.call(arguments: Int32(arguments.count), results: 0, traceback: true)
+            }
             fflush(nil)
             return true
         } catch {

@@ -119,3 +119,47 @@ final class LuaStateTests: XCTestCase {
         XCTAssertEqual(DidYouMean.distance("ab", "ba"), 1)
     }
 }
+
+/// The memory limit (`--max-memory`) and the size words that set it.
+final class LuaMemoryLimitTests: XCTestCase {
+    func testLuaCodeOverTheLimitGetsNotEnoughMemoryAndTheStateGoesOn() throws {
+        let state = try LuaState()
+        state.memoryLimit = 32 << 20
+        XCTAssertEqual(try state.evaluate("""
+            local ok, e = pcall(function() local t = {} for i = 1, 1e9 do t[i] = ("x"):rep(64) .. i end end)
+            return tostring(ok) .. " " .. e
+            """), "false not enough memory")
+        state.collectGarbage()
+        XCTAssertEqual(try state.evaluate("return #('y'):rep(1e6)"), "1000000")
+        XCTAssertThrowsError(try state.run("local s = ('z'):rep(64 << 20)")) { error in
+            XCTAssertEqual((error as? LuaError)?.kind, .memory)
+        }
+    }
+
+    func testAHostFunctionMayGoOverTheLimitWithoutUnwindingThroughSwift() throws {
+        let state = try LuaState()
+        state.memoryLimit = 8 << 20
+        // A binding pushing 16 MB: no longjmp may cross its Swift frame, so it succeeds;
+        // the Lua code that goes on allocating meets the limit.
+        state.defineFunction("big", signature: "big()", summary: "a large string") { call in
+            call.lua.push(String(repeating: "b", count: 16 << 20))
+            return 1
+        }
+        XCTAssertEqual(try state.evaluate("return #big()"), String(16 << 20))
+        XCTAssertThrowsError(try state.run("local s = big() .. big()"))
+    }
+
+    func testSizesAreReadAsPeopleWriteThem() {
+        XCTAssertEqual(ByteCount.parse("1048576"), 1 << 20)
+        XCTAssertEqual(ByteCount.parse("512K"), 512 << 10)
+        XCTAssertEqual(ByteCount.parse("512m"), 512 << 20)
+        XCTAssertEqual(ByteCount.parse("1.5G"), 3 << 29)
+        XCTAssertEqual(ByteCount.parse("2GB"), 2 << 30)
+        XCTAssertEqual(ByteCount.parse("1GiB"), 1 << 30)
+        XCTAssertEqual(ByteCount.parse("0"), 0)
+        for bad in ["", "lots", "-1G", "1X", "G", "1e3", "99999999999T"] { XCTAssertNil(ByteCount.parse(bad), bad) }
+        XCTAssertEqual(ByteCount.describe(64 << 20), "64 MB")
+        XCTAssertEqual(ByteCount.describe(3 << 29), "1.5 GB")
+        XCTAssertEqual(ByteCount.describe(900), "900 bytes")
+    }
+}

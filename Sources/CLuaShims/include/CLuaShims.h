@@ -81,16 +81,51 @@ int curator_pcall_traceback(lua_State *L, int nargs, int nresults);
 /// mode; pushes the string (or an error message) and returns the status.
 int curator_pcall_tostring(lua_State *L, int idx);
 
-/// Asks the state to stop at the next opportunity with "interrupted!". Safe to
-/// call from a signal handler (it only sets a hook, as lua.c does).
+/// Why an interrupt was requested: Ctrl-C, or the --timeout deadline.
+#define CURATOR_INTERRUPT_SIGINT 1
+#define CURATOR_INTERRUPT_TIMEOUT 2
+
+/// Asks the state to stop with "interrupted!" (unless an interrupt is
+/// already pending). Safe to call from a signal handler (it only sets a
+/// hook, as lua.c does). The hook raises at every instruction until
+/// `curator_clear_interrupt`, so `pcall` in the script cannot swallow it.
 void curator_request_interrupt(lua_State *L);
 
-/// Whether an interrupt was requested since the last clear; long-running host
-/// work polls this to stop early.
+/// The reason an interrupt is pending (a CURATOR_INTERRUPT_* value), or 0;
+/// long-running host work polls this to stop early.
 int curator_interrupt_requested(void);
 
-/// Clears a pending interrupt request and removes the hook.
+/// What the pending interrupt says: "interrupted!", or the timeout's message.
+const char *curator_interrupt_message(void);
+
+/// Clears a pending interrupt request and removes the hook (the host calls
+/// it once the interrupted code has returned to it).
 void curator_clear_interrupt(lua_State *L);
+
+/// Interrupts `L` (with the timeout's message) `seconds` from now, unless
+/// `curator_disarm_deadline` comes first; when the code has still not
+/// returned 5 s after that, the process ends with status 1. Call from the
+/// thread that runs Lua. Returns -1 when the watchdog thread cannot start.
+int curator_arm_deadline(lua_State *L, double seconds);
+
+/// Cancels the deadline armed last.
+void curator_disarm_deadline(void);
+
+/// Replaces the state's allocator with one that counts the bytes Lua holds
+/// and refuses to go over the limit (`curator_set_memory_limit`; none at
+/// first): Lua then collects garbage, retries, and raises "not enough memory".
+/// The limit is not enforced while a host binding (Swift) runs, since a
+/// memory error must never unwind through a Swift frame; the next allocation
+/// made by Lua code meets it.
+void curator_install_allocator(lua_State *L);
+/// Sets the limit in bytes (0: none).
+void curator_set_memory_limit(lua_State *L, size_t bytes);
+/// The limit in bytes (0: none).
+size_t curator_memory_limit(lua_State *L);
+/// The bytes Lua holds now.
+size_t curator_memory_used(lua_State *L);
+/// lua_close, then frees the allocator's counters.
+void curator_close_state(lua_State *L);
 
 /// Replaces `coroutine.resume` and `coroutine.wrap` with versions that
 /// behave the same and also let an interrupt reach the coroutines being

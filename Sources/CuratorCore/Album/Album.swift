@@ -16,11 +16,17 @@ public final class Album: @unchecked Sendable {
         public var scan = true
         /// Whether to compute missing embeddings on opening.
         public var embed = true
+        /// Set to open the index read-only: the album must have been indexed
+        /// before, nothing is scanned, embedded or written (runs and maps
+        /// stay in memory), and every change is refused with a message
+        /// ending in this reason, e.g. "which safe mode (--safe) does not allow".
+        public var readOnlyReason: String?
         /// The default options.
-        public init(embedder: String = "auto", scan: Bool = true, embed: Bool = true) {
+        public init(embedder: String = "auto", scan: Bool = true, embed: Bool = true, readOnlyReason: String? = nil) {
             self.embedder = embedder
             self.scan = scan
             self.embed = embed
+            self.readOnlyReason = readOnlyReason
         }
     }
 
@@ -49,6 +55,14 @@ public final class Album: @unchecked Sendable {
     /// What the last embedding step did, when one ran in this session.
     public var lastEmbed: EmbedReport? { lastEmbedReport }
     var lastEmbedReport: EmbedReport?
+
+    /// Runs made in this session and kept in memory (the index is read-only).
+    var unsavedRuns: [SelectionRun] = []
+    /// The embedder chosen in this session when the index is read-only.
+    private var unsavedEmbedder: String?
+
+    /// Whether the index was opened read-only.
+    public var isReadOnly: Bool { database.isReadOnly }
 
     private var indexByID: [Int64: Int] = [:]
     private var indexByPath: [RelativePath: Int]?
@@ -93,6 +107,15 @@ public final class Album: @unchecked Sendable {
         if !isFolder.boolValue {
             return try openEmbeddingsFile(path, options: options, progress: progress)
         }
+        if let reason = options.readOnlyReason {
+            guard let existing = IndexDatabase.existingLocation(besides: path) else {
+                throw IndexError.noIndex(path: path, reason: reason)
+            }
+            let database = try IndexDatabase(path: existing, readOnlyReason: reason)
+            let album = try Album(location: path, root: Array(path.utf8), isIndexOnly: false, database: database)
+            if options.embedder != "auto" { try album.activate(embedder: options.embedder) }
+            return album
+        }
         let database = try IndexDatabase(path: IndexDatabase.location(besides: path))
         try database.setMeta("root", path)
         let album = try Album(location: path, root: Array(path.utf8), isIndexOnly: false, database: database)
@@ -135,7 +158,7 @@ public final class Album: @unchecked Sendable {
 
     /// Re-reads which embedder is active and its shape.
     func reloadEmbedder() throws {
-        if let name = try database.meta("embedder") {
+        if let name = try unsavedEmbedder ?? database.meta("embedder") {
             embedder = name
             let info = try store.embedders().first { $0.name == name }
             dimension = info?.dimension ?? 0
@@ -150,6 +173,7 @@ public final class Album: @unchecked Sendable {
     @discardableResult
     public func scan(progress: (any ProgressSink)? = nil) throws -> ScanReport {
         guard !isIndexOnly else { return ScanReport() }
+        try database.checkWritable("rescanning the folder")
         let (report, removed) = try AlbumScanner(database: database, root: root, known: images).scan(progress: progress)
         exclusions.forget(removed)
         favorites.forget(removed)
@@ -211,6 +235,16 @@ public final class Album: @unchecked Sendable {
     /// Makes `name` the embedder selections use ("auto" picks the first that applies).
     public func activate(embedder name: String) throws {
         let chosen = try resolveEmbedder(name)
+        if isReadOnly {
+            // Switching embedders only changes what this session reads.
+            guard try store.embedders().contains(where: { $0.name == chosen }) else {
+                try database.checkWritable("computing '\(chosen)' embeddings")
+                return
+            }
+            unsavedEmbedder = chosen
+            try reloadEmbedder()
+            return
+        }
         try database.pool.write { db in try record(db, activeEmbedder: chosen, chosenByName: name != "auto") }
         try reloadEmbedder()
     }
@@ -251,6 +285,7 @@ public final class Album: @unchecked Sendable {
     /// this throws and the album keeps the embedder it had.
     @discardableResult
     public func embed(_ name: String? = nil, progress: (any ProgressSink)? = nil) throws -> EmbedReport {
+        try database.checkWritable("computing embeddings")
         let target = try name.map(resolveEmbedder) ?? embedder ?? resolveEmbedder("auto")
         let switching = name != nil || target != embedder
         let (embedded, failed) = try store.counts(embedder: target)

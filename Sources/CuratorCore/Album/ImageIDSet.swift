@@ -68,6 +68,7 @@ public final class ImageIDSet: @unchecked Sendable {
     /// Runs a change in one write transaction that first catches up with
     /// other processes' changes, and records the generation it leaves.
     private func change(_ body: (Database) throws -> Void) throws {
+        try database.checkWritable("changing the \(name)")
         try database.pool.write { db in
             try reloadIfChanged(db)
             try body(db)

@@ -10,6 +10,18 @@ extension Album {
     static func openEmbeddingsFile(_ path: String, options: OpenOptions, progress: (any ProgressSink)?) throws -> Album {
         let url = URL(fileURLWithPath: path)
         let folder = url.deletingLastPathComponent().path
+        if let reason = options.readOnlyReason {
+            // Only an index made from this very file will do: re-importing writes.
+            let signature = try FileSignature(path: path)
+            guard let existing = IndexDatabase.existingLocation(besides: folder, fileName: url.lastPathComponent + ".sqlite") else {
+                throw IndexError.noIndex(path: path, reason: reason)
+            }
+            let database = try IndexDatabase(path: existing, readOnlyReason: reason)
+            guard try database.meta("source") == signature.text, let root = try database.meta("root") else {
+                throw IndexError.readOnly(change: "re-importing \(path) (changed since it was indexed)", reason: reason)
+            }
+            return try Album(location: path, root: Array(root.utf8), isIndexOnly: true, database: database)
+        }
         let indexFolder = (folder as NSString).appendingPathComponent(".curator")
         let hadIndexFolder = FileManager.default.fileExists(atPath: indexFolder)
         do {
@@ -133,6 +145,7 @@ extension Album {
         guard !isIndexOnly else {
             throw IndexError.embedderUnavailable(name: name, reason: "an index-only album takes its vectors from the file it was opened from")
         }
+        try database.checkWritable("importing embeddings")
         guard name != "pixels", name != "photomap" else {
             throw IndexError.embedderUnavailable(name: name, reason: "'\(name)' is computed by curator; import under another name")
         }

@@ -158,7 +158,8 @@ extension Album {
         } else {
             layout = try MapLayout.compute(album.matrix, imageIDs: album.imageIDs, parameters: parameters, progress: progress)
         }
-        try cache.store(layout, fingerprints: fingerprints, key: key, embedder: album.embedder)
+        // A read-only index keeps its cache as it was: the map is this call's alone.
+        if !database.isReadOnly { try cache.store(layout, fingerprints: fingerprints, key: key, embedder: album.embedder) }
         let how = layout.method == .incremental ? "\(description), updated" : description
         return AlbumMap(layout: layout, source: .umap, embedder: album.embedder, cached: false, description: how)
     }

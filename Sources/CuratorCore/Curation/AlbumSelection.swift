@@ -112,14 +112,20 @@ extension Album {
             let counts = run.picks.map(\.count)
             run.parameters["count"] = "auto: \(run.count) (median of iterations, \(counts.min() ?? 0)–\(counts.max() ?? 0))"
         }
-        return try RunStore(database: database).save(run)
+        guard isReadOnly else { return try RunStore(database: database).save(run) }
+        // A read-only index: the run lives in this session only, numbered after the saved ones.
+        run.id = max(try RunStore(database: database).ids().last ?? 0, unsavedRuns.last?.id ?? 0) + 1
+        unsavedRuns.append(run)
+        return run
     }
 
-    /// The ids of the album's saved runs, oldest first.
-    public func runIDs() throws -> [Int64] { try RunStore(database: database).ids() }
+    /// The ids of the album's runs, oldest first: the saved ones, then those
+    /// of this session that a read-only index could not save.
+    public func runIDs() throws -> [Int64] { try RunStore(database: database).ids() + unsavedRuns.map(\.id) }
 
-    /// The saved run `id`, or nil.
+    /// The run `id` (saved, or kept in memory by a read-only album), or nil.
     public func run(id: Int64) throws -> SelectionRun? {
-        try RunStore(database: database).load(id)
+        if let kept = unsavedRuns.first(where: { $0.id == id }) { return kept }
+        return try RunStore(database: database).load(id)
     }
 }

@@ -160,7 +160,8 @@ public struct EmbeddingStore: Sendable {
         let file = MatrixFile(path: (database.path as NSString).deletingLastPathComponent + "/matrix-\(String(safeName)).bin")
         if let saved = file.load(embedder: embedder, generation: generation, dimension: dimension) { return saved }
         let loaded = try loadMatrix(embedder: embedder)
-        if loaded.matrix.rows > 0 { file.save(loaded, generation: generation) }
+        // A read-only index gets nothing written beside it, not even this cache.
+        if loaded.matrix.rows > 0, !database.isReadOnly { file.save(loaded, generation: generation) }
         return loaded
     }
 

@@ -26,6 +26,12 @@ public enum IndexError: Error, CustomStringConvertible, Sendable {
     case libraryUnavailable(purpose: String, reason: String)
     /// The disk (or the index's size limit) is full: nothing is wrong with the index.
     case diskFull(path: String)
+    /// A change to an index opened read-only; `reason` says why it is
+    /// read-only (e.g. "which safe mode (--safe) does not allow").
+    case readOnly(change: String, reason: String)
+    /// A folder or embeddings file without an index, opened read-only:
+    /// indexing it would write beside it.
+    case noIndex(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -51,6 +57,10 @@ public enum IndexError: Error, CustomStringConvertible, Sendable {
             return "cannot \(purpose): \(reason)"
         case .diskFull(let path):
             return "disk full: the index \(path) cannot grow; free some space and run again (the index keeps what was written before)"
+        case .readOnly(let change, let reason):
+            return "\(change) would write to the album's index, \(reason)"
+        case .noIndex(let path, let reason):
+            return "\(path) has no index yet, and making one would write beside it, \(reason)"
         }
     }
 }

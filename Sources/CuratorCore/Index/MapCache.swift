@@ -60,6 +60,7 @@ public struct MapCache: Sendable {
         fingerprintBytes.reserveCapacity(fingerprints.count * 8)
         for value in fingerprints { withUnsafeBytes(of: value.littleEndian) { fingerprintBytes += $0 } }
         let parameters = layout.parameters.canonicalDescription
+        try database.checkWritable("caching the map")
         try database.pool.write { db in
             try db.execute(sql: "DELETE FROM map_layout WHERE embedder = ? AND parameters = ?", arguments: [embedder, parameters])
             try db.execute(sql: """
@@ -72,6 +73,7 @@ public struct MapCache: Sendable {
 
     /// Forgets every cached map.
     public func clear() throws {
+        try database.checkWritable("clearing the map cache")
         try database.pool.write { db in try db.execute(sql: "DELETE FROM map_layout") }
     }
 

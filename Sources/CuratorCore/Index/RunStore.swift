@@ -9,6 +9,7 @@ public struct RunStore: Sendable {
     public func save(_ run: SelectionRun) throws -> SelectionRun {
         var saved = run
         let parameters = String(decoding: try JSONEncoder().encode(run.parameters), as: UTF8.self)
+        try database.checkWritable("saving the run")
         try database.pool.write { db in
             try db.execute(sql: """
                 INSERT INTO run(method, count, iterations, seed, embedder, created, candidates, inertia, parameters)
@@ -53,7 +54,8 @@ public struct RunStore: Sendable {
     /// Deletes the run with `id`; returns whether it existed.
     @discardableResult
     public func delete(_ id: Int64) throws -> Bool {
-        try database.pool.write { db in
+        try database.checkWritable("deleting run \(id)")
+        return try database.pool.write { db in
             try db.execute(sql: "DELETE FROM run WHERE id = ?", arguments: [id])
             return db.changesCount > 0
         }

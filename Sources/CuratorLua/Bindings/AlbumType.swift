@@ -317,19 +317,25 @@ enum AlbumType {
             let path = try call.string(1)
             let options = try call.options(2, allowed: ["embedder", "scan", "embed", "progress"])
             let embedder = try options.string("embedder") ?? "auto"
-            let scan = try options.boolean("scan") ?? true
-            let embed = try options.boolean("embed") ?? true
+            // Without the right to change indexes (safe mode) the index is
+            // opened read-only: it must exist, and is neither scanned nor embedded.
+            let readOnlyReason = host.allows(.changingIndex) ? nil : CuratorHost.safeModeRefusal
+            let scan = try options.boolean("scan") ?? (readOnlyReason == nil)
+            let embed = try options.boolean("embed") ?? (readOnlyReason == nil)
             let callback = try options.pushFunction("progress")
             let sink = LuaProgress(lua: call.lua, callback: callback)
             let handle: AlbumHandle
             do {
-                if let open = host.openAlbum(at: path) {
+                if let open = host.openAlbum(at: path), open.album.isReadOnly == (readOnlyReason != nil) {
                     // Already open: one in-memory state per index, brought up to date.
                     handle = open
                     if scan { try open.album.scan(progress: sink) }
-                    if embedder != "auto" || open.album.embedder == nil { try open.album.activate(embedder: embedder) }
+                    if embedder != "auto" || (open.album.embedder == nil && !open.album.isReadOnly) {
+                        try open.album.activate(embedder: embedder)
+                    }
                 } else {
-                    let album = try Album.open(path, options: .init(embedder: embedder, scan: scan, embed: false), progress: sink)
+                    let album = try Album.open(path, options: .init(embedder: embedder, scan: scan, embed: false,
+                                                                    readOnlyReason: readOnlyReason), progress: sink)
                     handle = host.adopt(album)
                 }
                 if embed {
@@ -344,11 +350,15 @@ enum AlbumType {
             } catch let error as IndexError {
                 try sink.rethrowCallbackError()
                 switch error {
-                case .albumNotFound, .unsupportedAlbum, .unreadableIndex, .cannotCreateIndex, .libraryUnavailable:
+                case .albumNotFound, .unsupportedAlbum, .unreadableIndex, .cannotCreateIndex, .libraryUnavailable, .noIndex:
                     // Expected failures: the caller checks for nil.
                     if callback != nil { call.lua.pop() }
                     call.lua.pushNil()
-                    call.lua.push(error.description)
+                    if case .noIndex = error {
+                        call.lua.push("\(error); index it first by opening it without --safe")
+                    } else {
+                        call.lua.push(error.description)
+                    }
                     return 2
                 default:
                     throw error

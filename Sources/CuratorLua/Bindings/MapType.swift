@@ -99,7 +99,7 @@ enum MapType {
         }
         t.method("plot", signature: "m:plot(file [, {run=r, highlight=img, size=1100, overwrite=false}])",
                  summary: "Draws the map (PNG, or SVG for .svg): album grey, the run's selection by tier, excluded red, a legend") { h, call in
-            try host.refuseFileWritingInSafeMode(call)
+            try host.require(.writingFiles, call)
             let file = try call.string(1)
             let options = try call.options(2, allowed: ["run", "highlight", "size", "overwrite"])
             let lua = call.lua

@@ -103,13 +103,13 @@ enum RunType {
         t.method("export",
                  signature: "r:export(dir [, {layout=\"flat\"|\"kohya\", repeats=, concept=, caption_ext=\".txt\", concept_caption=false, captions={\".txt\", ...}, dry_run=false, exporter=name, params=, progress=fn}]) -> report",
                  summary: "Copies the selection (never excluded images, never over a file) into dir; returns {exported=, renamed=, captions=, errors=, items=}") { h, call in
-            try host.refuseFileWritingInSafeMode(call)
+            try host.require(.writingFiles, call)
             try RunExportBinding.export(h, call, host: host, types: types, runType: t)
             return 1
         }
         t.method("csv", signature: "r:csv(file [, {overwrite=false}])",
                  summary: "Writes PhotoMapAI's curation CSV (Filename,Subfolder,Count,Frequency(%),Index,Status,Path,Tier)") { h, call in
-            try host.refuseFileWritingInSafeMode(call)
+            try host.require(.writingFiles, call)
             let file = try call.string(1)
             let options = try call.options(2, allowed: ["overwrite"])
             try h.owner.album.writeCSV(h.run, to: file, overwrite: try options.boolean("overwrite") ?? false)
@@ -117,7 +117,7 @@ enum RunType {
         }
         t.method("report", signature: "r:report(file [, {overwrite=false, map=\"auto\"|\"umap\"|\"photomap\"|\"pca\"|false|{source=, n_neighbors=, min_dist=, seed=}, progress=fn}])",
                  summary: "Writes a self-contained HTML page: thumbnails in tier colours, parameters, a map of the album (PhotoMapAI's if present, else the cached UMAP)") { h, call in
-            try host.refuseFileWritingInSafeMode(call)
+            try host.require(.writingFiles, call)
             let file = try call.string(1)
             try LuaProgress.withSink(call, options: 2, allowed: ["overwrite", "map", "progress"]) { options, sink in
                 let map = try reportMap(options, call: call)

@@ -56,6 +56,7 @@ public final class LuaState {
     public init() throws(LuaError) {
         guard let L = luaL_newstate() else { throw LuaError(.memory, "cannot create a Lua state: not enough memory") }
         self.L = L
+        curator_install_allocator(L)
         luaL_openlibs(L)
         curator_install_coroutines(L)
         curator_set_host(L, Unmanaged.passUnretained(self).toOpaque())
@@ -63,7 +64,7 @@ public final class LuaState {
 
     deinit {
         // Host objects' finalizers only release Swift references; no binding runs.
-        lua_close(L)
+        curator_close_state(L)
     }
 
     // MARK: Dispatch
@@ -85,7 +86,8 @@ public final class LuaState {
             lua.push(error.message)
             return CURATOR_LUA_RAISE
         } catch is CancelledError {
-            lua.push("\(binding.name): interrupted!")
+            // Ctrl-C or --timeout: say which.
+            lua.push("\(binding.name): \(String(cString: curator_interrupt_message()))")
             return CURATOR_LUA_RAISE_WHERE
         } catch {
             lua.push("\(binding.name): \(LuaState.describe(error))")
@@ -214,4 +216,12 @@ public final class LuaState {
 
     /// Kilobytes of memory Lua is using.
     public var memoryInUse: Int { Int(curator_gc(L, LUA_GCCOUNT, 0)) }
+
+    /// The most bytes Lua code may hold (0: no limit). Past it, allocations
+    /// fail: Lua collects garbage, retries, then raises "not enough memory",
+    /// which unwinds to the nearest `pcall` like any error.
+    public var memoryLimit: Int {
+        get { Int(curator_memory_limit(L)) }
+        set { curator_set_memory_limit(L, max(0, newValue)) }
+    }
 }

@@ -182,16 +182,15 @@ public final class REPL {
         let state = host.state
         let lua = state.stack
         let base = lua.top - 1
-        curator_clear_interrupt(state.L)
         do {
-            try lua.call(arguments: 0, results: LUA_MULTRET, traceback: true)
+            try host.runChunk { () throws(LuaError) in
+                try lua.call(arguments: 0, results: LUA_MULTRET, traceback: true)
+            }
         } catch {
-            curator_clear_interrupt(state.L)
             report(error.message)
             lua.top = base
             return
         }
-        curator_clear_interrupt(state.L)
         let count = lua.top - base
         guard count > 0 else { return }
         var shown: [String] = []

@@ -11,10 +11,30 @@ public final class CuratorHost {
     /// How the host is set up.
     public struct Options: Sendable {
         /// Run untrusted code: no io, os.execute/remove/rename/exit/getenv,
-        /// package.loadlib, file loading, binary chunks or debug (see `SafeMode`).
+        /// package.loadlib, file loading, binary chunks or debug, and albums
+        /// open read-only (see `SafeMode`).
         public var safe: Bool
+        /// The most bytes Lua may hold; nil for `defaultMemoryLimit`, 0 for no limit.
+        public var memoryLimit: Int?
+        /// How many seconds each chunk (a script, an -e code, a REPL line)
+        /// may run before it is interrupted; nil for `defaultTimeout`, 0 for none.
+        public var timeout: Double?
         /// Creates options.
-        public init(safe: Bool = false) { self.safe = safe }
+        public init(safe: Bool = false, memoryLimit: Int? = nil, timeout: Double? = nil) {
+            self.safe = safe
+            self.memoryLimit = memoryLimit
+            self.timeout = timeout
+        }
+
+        /// A quarter of the machine's memory: a runaway script stops long
+        /// before the machine starts swapping.
+        public static var defaultMemoryLimit: Int { Int(clamping: ProcessInfo.processInfo.physicalMemory / 4) }
+
+        /// Safe mode's deadline when none is given: 300 s (no deadline otherwise).
+        public static let defaultSafeTimeout: Double = 300
+
+        /// The deadline that applies: the given one, else 300 s in safe mode, else none (0).
+        public var effectiveTimeout: Double { timeout ?? (safe ? Self.defaultSafeTimeout : 0) }
     }
 
     /// The Lua state everything is registered in.
@@ -42,7 +62,29 @@ public final class CuratorHost {
     public init(options: Options = Options()) throws(LuaError) {
         self.options = options
         state = try LuaState()
+        state.memoryLimit = options.memoryLimit ?? Options.defaultMemoryLimit
         try install()
+    }
+
+    /// Runs a top-level chunk (`body` loads and calls it) under the host's
+    /// limits: the deadline armed while it runs, and any interrupt cleared
+    /// before and after, so an interrupt stops exactly the code it hit (its
+    /// hook keeps raising until here, so no `pcall` in the script swallows
+    /// it). A memory error says what the limit is.
+    public func runChunk<T>(_ body: () throws(LuaError) -> T) throws(LuaError) -> T {
+        let L = state.L
+        curator_clear_interrupt(L)
+        let timeout = options.effectiveTimeout
+        if timeout > 0 { _ = curator_arm_deadline(L, timeout) }
+        defer {
+            if timeout > 0 { curator_disarm_deadline() }
+            curator_clear_interrupt(L)
+        }
+        do {
+            return try body()
+        } catch where error.kind == .memory && state.memoryLimit > 0 {
+            throw LuaError(.memory, "\(error.message) (Lua may hold at most \(ByteCount.describe(state.memoryLimit)); raise it with --max-memory)")
+        }
     }
 
     private func install() throws(LuaError) {
@@ -146,10 +188,39 @@ public final class CuratorHost {
     /// Whether safe mode applies now (after `seal()` with `options.safe`).
     public private(set) var isSandboxed = false
 
-    /// Raises, in safe mode, for a binding that writes files where the
-    /// script says (see `SafeMode`).
-    func refuseFileWritingInSafeMode(_ call: LuaCall) throws {
-        if isSandboxed { throw call.failure("writes files, which safe mode (--safe) does not allow") }
+    /// What a binding may need beyond computing in memory. Every binding that
+    /// reaches outside the Lua state asks the host (`allows`, `require`),
+    /// so what safe mode forbids is decided here, in one place.
+    public enum Capability: Sendable, CaseIterable {
+        /// Writing files where the script says (exports, CSV, reports, plots).
+        case writingFiles
+        /// Changing an album's index: creating it, scanning, embedding,
+        /// importing, exclusions, favorites, saved runs, the map cache.
+        case changingIndex
+        /// Listening on a network port (a review server).
+        case serving
+
+        /// What the capability does, as a refusal says it.
+        var action: String {
+            switch self {
+            case .writingFiles: return "writes files"
+            case .changingIndex: return "changes the album's index"
+            case .serving: return "starts a server"
+            }
+        }
+    }
+
+    /// The end of every refusal safe mode makes.
+    public static let safeModeRefusal = "which safe mode (--safe) does not allow"
+
+    /// Whether scripts may do what `capability` stands for now: all of it,
+    /// unless safe mode applies.
+    public func allows(_ capability: Capability) -> Bool { !isSandboxed }
+
+    /// Raises, when `capability` is not allowed, an error naming the binding
+    /// of `call`, e.g. "run:csv: writes files, which safe mode (--safe) does not allow".
+    public func require(_ capability: Capability, _ call: LuaCall) throws {
+        if !allows(capability) { throw call.failure("\(capability.action), \(Self.safeModeRefusal)") }
     }
 
     // MARK: Documentation

@@ -4,17 +4,15 @@
 /// `os.exit`, `os.tmpname`, `os.getenv`, `os.setlocale`; `debug`;
 /// `package.loadlib` and every file searcher of `require` (only modules
 /// already loaded can be required); `dofile` and `loadfile` (they read files);
-/// binary chunks (`load` only accepts text); and curator's methods that
-/// write files where the script says: `r:export`, `r:csv`, `r:report`,
-/// `m:plot` (they raise; `CuratorHost.refuseFileWritingInSafeMode`), which
-/// also covers exporters plugins register. Kept: the rest of the standard
-/// library and curator's API, including what writes only an album's own
-/// index (`curator.open` creates `.curator/` in the folder it opens;
-/// exclusions, favorites, runs, `a:scan`, `a:embed`, `a:import` and
-/// `a:map`'s cache update it), since recording a curation there is what
-/// curator is for. `a:import`
-/// and `curator.open` read the file or folder they are given, as an album
-/// or embeddings only, never returning its bytes.
+/// binary chunks (`load` only accepts text). What curator's bindings may do
+/// is asked of the host (`CuratorHost.allows`, `require`), which in safe mode
+/// refuses writing files (`r:export`, `r:csv`, `r:report`, `m:plot`, and the
+/// exporters plugins register), changing an album's index, and serving.
+/// `curator.open` opens an existing index read-only (SQLite read-only; an
+/// album without one is refused): nothing is scanned or embedded, every
+/// change (exclusions, favorites, `a:scan`, `a:embed`, `a:import`,
+/// `r:favorite`) raises, and runs and maps stay in memory. Limits: the
+/// `--timeout` deadline (300 s by default here) and the memory limit.
 enum SafeMode {
     /// A chunk that strips the globals in place.
     static let source = #"""
