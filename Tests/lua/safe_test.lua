@@ -5,13 +5,6 @@ local function run(args, input, env)
   return T.run(args, input, "CURATOR_PLUGIN_PATH= XDG_CONFIG_HOME=/nonexistent CURATOR_HOME=/nonexistent " .. (env or ""))
 end
 
-local function write(path, text)
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-  return path
-end
-
 -- The files of a folder (names, sorted, hidden ones too), as one string.
 local function listing(dir)
   return (T.sh("cd " .. T.quote(dir) .. " && find . | sort"))
