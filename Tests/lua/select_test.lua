@@ -361,3 +361,123 @@ T.test("method='facility' picks exactly count representative images under the Mo
   T.eq(paths(one.selection), paths(other.selection), "one iteration is the plain greedy, whatever the seed")
   T.raises("curator.register_sampler: 'facility' is built in and cannot be replaced", curator.register_sampler, "facility", print)
 end)
+
+-- 12 images: (top)/img12, a/img01-08, b/img09-11; captions on img01-06.
+local function strata_album()
+  local dir = maker.album(T.tempdir() .. "/album", 12)
+  os.execute("mkdir -p " .. T.quote(dir .. "/a") .. " " .. T.quote(dir .. "/b"))
+  for i = 1, 11 do
+    local name = string.format("img%02d", i)
+    assert(os.rename(dir .. "/" .. name .. ".png", dir .. (i <= 8 and "/a/" or "/b/") .. name .. ".png"))
+    if i <= 6 then
+      local f = assert(io.open(dir .. "/a/" .. name .. ".txt", "w"))
+      f:write(i <= 4 and "a red Sunset over water" or "a forest, no sunsets here")
+      f:close()
+    end
+  end
+  return assert(curator.open(dir))
+end
+
+local function per_stratum(r)
+  local out = {}
+  for _, s in ipairs(r.strata) do out[s.name] = s end
+  return out
+end
+
+local function folder_counts(list)
+  local out = {}
+  for _, img in ipairs(list) do
+    local f = img.folder == "" and "(top)" or img.folder
+    out[f] = (out[f] or 0) + 1
+  end
+  return out
+end
+
+T.test("balance={by='folder'}: equal and proportional shares, every iteration and the selection keep them", function()
+  local a = strata_album()
+  for _, method in ipairs { "fps", "kmeans", "facility" } do
+    local r = a:select { method = method, count = 6, iterations = 5, seed = 4, balance = { by = "folder" } }
+    local s = per_stratum(r)
+    T.eq(s["(top)"].quota, 1)
+    T.eq(s["(top)"].candidates, 1)
+    T.contains(s["(top)"].note, "fewer than an equal share: all of them")
+    T.eq(s.a.quota, 3, method .. ": the larger stratum takes the remainder")
+    T.eq(s.b.quota, 2)
+    local got = folder_counts(r.selection)
+    T.eq(got.a, 3); T.eq(got.b, 2); T.eq(got["(top)"], 1)
+    T.eq(s.a.selected, 3)
+    for k = 1, r.iterations do
+      local c = folder_counts(r:picks(k))
+      T.eq(c.a, 3, method .. " iteration " .. k); T.eq(c.b, 2); T.eq(c["(top)"], 1)
+    end
+    for _, e in ipairs(r) do T.ok(e.frequency > 0 and e.frequency <= 1) end
+  end
+  local p = a:select { count = 6, iterations = 3, seed = 4, balance = { by = "folder", mode = "proportional" } }
+  local s = per_stratum(p)
+  T.eq(s.a.quota, 4); T.eq(s.b.quota, 1); T.eq(s["(top)"].quota, 1)
+  T.eq(#p.selection, 6)
+  -- The same seed gives the same balanced run.
+  local again = a:select { count = 6, iterations = 3, seed = 4, balance = { by = "folder", mode = "proportional" } }
+  T.eq(paths(again.selection), paths(p.selection))
+end)
+
+T.test("balance quotas: a quota larger than its stratum takes all of it, with a note; count defaults to the total", function()
+  local a = strata_album()
+  local r = a:select { iterations = 4, seed = 1, balance = { by = "folder", mode = { a = 2, b = 5 } } }
+  local s = per_stratum(r)
+  T.eq(s.a.quota, 2)
+  T.eq(s.b.quota, 3)
+  T.eq(s.b.note, "quota 5 is more than its 3 candidates: all of them")
+  T.eq(s["(top)"].quota, 0)
+  T.eq(#r.selection, 5)
+  local c = folder_counts(r.selection)
+  T.eq(c.a, 2); T.eq(c.b, 3); T.eq(c["(top)"], nil)
+  local missing = a:select { iterations = 2, seed = 1, balance = { by = "folder", mode = { a = 1, nowhere = 2 } } }
+  T.eq(per_stratum(missing).nowhere.candidates, 0)
+  T.eq(per_stratum(missing).nowhere.note, "quota 2 is more than its 0 candidates: all of them")
+  T.raises("album:select: balance gives no stratum any image (strata: (top), a, b, nowhere)",
+    function() return a:select { balance = { by = "folder", mode = { nowhere = 3 } } } end)
+end)
+
+T.test("balance by caption tag: images without a caption form an 'unknown' stratum, counted and reported", function()
+  local a = strata_album()
+  local r = a:select { count = 6, iterations = 3, seed = 2, balance = { by = "caption:sunset" } }
+  local s = per_stratum(r)
+  T.eq(s.sunset.candidates, 4, "whole words, any case: 'sunsets' does not count")
+  T.eq(s["not sunset"].candidates, 2)
+  T.eq(s.unknown.candidates, 6)
+  T.eq(s.unknown.note, "images with no caption:sunset value")
+  T.eq(r.strata[#r.strata].name, "unknown", "the unknown stratum comes last")
+  T.eq(s.sunset.quota + s["not sunset"].quota + s.unknown.quota, 6)
+  T.eq(s.sunset.quota, 2); T.eq(s.unknown.quota, 2)
+end)
+
+T.test("balance by a function, and with a custom Lua sampler (each stratum its own candidates)", function()
+  local a = strata_album()
+  local r = a:select { count = 4, iterations = 2, seed = 1,
+    balance = { by = function(img) return tonumber(img.name:match("%d+")) % 2 == 0 end } }
+  local s = per_stratum(r)
+  T.eq(s["true"].quota, 2); T.eq(s["false"].quota, 2)
+  local seen = {}
+  curator.register_sampler("first_few", function(ctx)
+    seen[#seen + 1] = #ctx.candidates
+    local out = {}
+    for i = 1, ctx.count do out[i] = ctx.candidates[i] end
+    return out
+  end)
+  local c = a:select { method = "first_few", count = 6, iterations = 2, seed = 1, balance = { by = "folder" } }
+  -- (top) has one candidate for a quota of one: taken whole, without calling the sampler.
+  T.eq(table.concat(seen, ","), "8,8,3,3", "strata in name order, each with its candidates")
+  local got = folder_counts(c.selection)
+  T.eq(got.a, 3); T.eq(got.b, 2); T.eq(got["(top)"], 1)
+  T.raises("album:select: balance.by must be \"folder\", \"aspect\", \"caption:<tag>\" or a function img -> stratum name (got \"foldr\") (did you mean 'folder'?)",
+    function() return a:select { count = 2, balance = { by = "foldr" } } end)
+  T.raises("album:select: balance.mode must be \"equal\", \"proportional\" or a table of quotas {name=n, ...} (got \"even\")",
+    function() return a:select { count = 2, balance = { by = "folder", mode = "even" } } end)
+  T.raises("album:select: balance.mode quota for 'a' must be a non-negative integer (got -1)",
+    function() return a:select { balance = { by = "folder", mode = { a = -1 } } } end)
+  T.raises("album:select: balance.by is required: \"folder\", \"aspect\", \"caption:<tag>\" or a function img -> stratum name",
+    function() return a:select { count = 2, balance = {} } end)
+  T.raises("album:select: balance cannot be combined with count=\"auto\" (give a count)",
+    function() return a:select { count = "auto", min_distance = 0.1, balance = { by = "folder" } } end)
+end)

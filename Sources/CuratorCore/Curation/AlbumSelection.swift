@@ -23,6 +23,8 @@ public struct SelectOptions: @unchecked Sendable {
     public var sampler: (any Sampler)?
     /// Extra parameters to record with the run, for display.
     public var parameters: [String: String] = [:]
+    /// Balanced or quota selection: each stratum runs the sampler for its share.
+    public var balance: SelectBalance?
 
     /// Options for `count` images by `method`.
     public init(method: String = "fps", count: Int, iterations: Int = 20, seed: UInt64? = nil) {
@@ -30,6 +32,23 @@ public struct SelectOptions: @unchecked Sendable {
         self.count = count
         self.iterations = iterations
         self.seed = seed
+    }
+}
+
+/// How to stratify a selection (`balance={by=, mode=}`).
+public struct SelectBalance {
+    /// What the strata are, for the run's parameters: "folder", "caption:sunset", "function".
+    public var by: String
+    /// The stratum of an image; nil puts it in the "unknown" stratum.
+    public var stratum: (ImageRecord) throws -> String?
+    /// How the count is shared.
+    public var mode: BalanceMode
+
+    /// Creates a balance.
+    public init(by: String, mode: BalanceMode, stratum: @escaping (ImageRecord) throws -> String?) {
+        self.by = by
+        self.mode = mode
+        self.stratum = stratum
     }
 }
 
@@ -100,11 +119,55 @@ extension Album {
         let seed = options.seed ?? SelectionRequest.randomSeed()
         let request = SelectionRequest(count: options.count, iterations: options.iterations, seed: seed,
                                        include: include, start: start, minimumDistance: options.minimumDistance)
-        var run = try MonteCarlo.run(sampler, matrix: album.matrix, candidates: candidates, request: request,
+        var run: SelectionRun
+        var strataParameter: String?
+        if let balance = options.balance {
+            if options.minimumDistance != nil {
+                throw SelectionError.invalidParameter(name: "balance", reason: "cannot be combined with count=\"auto\" (give a count)")
+            }
+            var rowsOf: [String: [Int]] = [:]
+            for row in candidates {
+                guard let record = image(id: album.imageIDs[row]) else { continue }
+                rowsOf[try balance.stratum(record) ?? SelectionStratum.unknown, default: []].append(row)
+            }
+            if case .quotas(let asked) = balance.mode {
+                for name in asked.keys where rowsOf[name] == nil { rowsOf[name] = [] }
+            }
+            // Strata by name, the unknown one last.
+            let names = rowsOf.keys.sorted { a, b in
+                (a == SelectionStratum.unknown) != (b == SelectionStratum.unknown) ? b == SelectionStratum.unknown : a < b
+            }
+            let groups = names.map { rowsOf[$0]! }
+            let (quotas, notes) = SelectionBalance.quotas(names: names, sizes: groups.map(\.count), count: options.count,
+                                                          mode: balance.mode)
+            guard quotas.contains(where: { $0 > 0 }) else {
+                throw SelectionError.invalidParameter(
+                    name: "balance", reason: "gives no stratum any image (strata: \(names.joined(separator: ", ")))")
+            }
+            let balanced = try SelectionBalance.run(sampler, matrix: album.matrix, strata: groups, quotas: quotas,
+                                                    request: request, imageIDs: album.imageIDs, progress: progress)
+            run = balanced.run
+            let strata = names.indices.map { s in
+                var note = notes[s]
+                if names[s] == SelectionStratum.unknown {
+                    note = [note, "images with no \(balance.by) value"].compactMap { $0 }.joined(separator: "; ")
+                }
+                return SelectionStratum(name: names[s], candidates: groups[s].count, quota: quotas[s], note: note,
+                                        voted: balanced.voted[s])
+            }
+            strataParameter = String(decoding: try JSONEncoder().encode(strata), as: UTF8.self)
+        } else {
+            run = try MonteCarlo.run(sampler, matrix: album.matrix, candidates: candidates, request: request,
                                      imageIDs: album.imageIDs, progress: progress)
+        }
 
         run.embedder = album.embedder
-        run.parameters = options.parameters
+        var parameters = options.parameters
+        if let balance = options.balance, let strataParameter {
+            parameters["balance"] = "by \(balance.by), \(balance.mode.description)"
+            parameters[SelectionRun.strataParameter] = strataParameter
+        }
+        run.parameters = parameters
         if !options.include.isEmpty { run.parameters["include"] = "\(options.include.count) images" }
         if let id = options.start { run.parameters["start"] = image(id: id)?.path.string }
         if let minimum = options.minimumDistance {

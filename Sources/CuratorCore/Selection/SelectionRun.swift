@@ -58,7 +58,15 @@ public struct SelectionRun: Codable, Sendable, Equatable {
     /// candidates to their nearest centroid). Only a fresh run has it: the index keeps the mean.
     public let iterationInertia: [Double]?
     /// Other parameters worth showing (include, filter, start, …), as text.
-    public var parameters: [String: String]
+    /// A balanced run's strata are kept here too, as JSON under `strataParameter`.
+    public var parameters: [String: String] {
+        didSet { (strata, selection) = Self.balance(parameters, ranking: ranking, count: count) }
+    }
+    /// A balanced run's strata (`balance=`); nil for other runs.
+    public private(set) var strata: [SelectionStratum]?
+    /// The selection, best first: the top `count` of the ranking, or for a
+    /// balanced run each stratum's best `quota` by votes, in ranking order.
+    public private(set) var selection: [Int64]
     /// Per iteration, the images picked, in pick order.
     public let picks: [[Int64]]
 
@@ -89,6 +97,7 @@ public struct SelectionRun: Codable, Sendable, Equatable {
         self.parameters = parameters
         self.picks = picks
         (ranking, rankOfImage) = Self.tally(picks)
+        (strata, selection) = Self.balance(parameters, ranking: ranking, count: count)
     }
 
     /// Votes, frequencies and tiers of every picked image, ranked.
@@ -121,8 +130,18 @@ public struct SelectionRun: Codable, Sendable, Equatable {
     /// The number of iterations.
     public var iterations: Int { picks.count }
 
-    /// The selection: the top `count` of the ranking, best first.
-    public var selection: [Int64] { ranking.prefix(count).map(\.image) }
+    /// The `parameters` key of a balanced run's strata (JSON of `[SelectionStratum]`).
+    public static let strataParameter = "strata"
+
+    /// The strata recorded in `parameters`, and the selection they make.
+    private static func balance(_ parameters: [String: String], ranking: [RankedImage],
+                                count: Int) -> ([SelectionStratum]?, [Int64]) {
+        if let text = parameters[strataParameter],
+           let strata = try? JSONDecoder().decode([SelectionStratum].self, from: Data(text.utf8)) {
+            return (strata, SelectionBalance.selection(ranking: ranking.map(\.image), strata: strata))
+        }
+        return (nil, ranking.prefix(count).map(\.image))
+    }
 
     /// The ranked entry of `image`, if any iteration picked it.
     public func entry(for image: Int64) -> RankedImage? {
@@ -156,10 +175,10 @@ public struct SelectionRun: Codable, Sendable, Equatable {
         return counts
     }
 
-    /// How many images of the selection (the top `count`) fall in each tier.
+    /// How many images of the selection fall in each tier.
     public var selectionTierCounts: [SelectionTier: Int] {
         var counts: [SelectionTier: Int] = [:]
-        for image in ranking.prefix(count) { counts[image.tier, default: 0] += 1 }
+        for image in selection { if let tier = tier(of: image) { counts[tier, default: 0] += 1 } }
         return counts
     }
 

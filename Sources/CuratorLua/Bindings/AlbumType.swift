@@ -168,19 +168,23 @@ enum AlbumType {
         // MARK: Selection
 
         t.method("select",
-                 signature: "a:select{method=\"fps\"|\"kmeans\"|\"facility\"|name, count=n|\"auto\", min_distance=, iterations=20, seed=, include={...}, start=img, filter=fn|{score=, min=, max=}, progress=fn} -> Run",
-                 summary: "Selects count diverse (fps) or representative (kmeans, facility location) images, voted over Monte Carlo iterations; saved. FPS with min_distance stops once every candidate is that close to a pick (count=\"auto\", or count as a cap)",
+                 signature: "a:select{method=\"fps\"|\"kmeans\"|\"facility\"|name, count=n|\"auto\", min_distance=, balance={by=\"folder\"|\"aspect\"|\"caption:<tag>\"|fn, mode=\"equal\"|\"proportional\"|{name=quota, ...}}, iterations=20, seed=, include={...}, start=img, filter=fn|{score=, min=, max=}, progress=fn} -> Run",
+                 summary: "Selects count diverse (fps) or representative (kmeans, facility location) images, voted over Monte Carlo iterations; saved. FPS with min_distance stops once every candidate is that close to a pick (count=\"auto\", or count as a cap); balance= shares count between strata, each run through the same harness",
                  returns: "Run") { handle, call in
             let lua = call.lua
             let top = lua.top // restored before the result is pushed (errors need no cleanup)
-            let options = try call.options(1, allowed: ["method", "count", "min_distance", "iterations", "seed", "include", "start", "filter", "progress"])
+            let options = try call.options(1, allowed: ["method", "count", "min_distance", "balance", "iterations", "seed", "include", "start", "filter", "progress"])
+            samplers.pendingError = nil
+            let balance = try samplers.balance(options, call: call, owner: handle)
             let minimumDistance = try options.number("min_distance")
             let automatic = options.pushValue("count") == .string && lua.string(at: -1) == "auto"
             lua.pop()
             if automatic && minimumDistance == nil {
                 throw call.failure("count=\"auto\" needs min_distance= (a cosine distance, e.g. 0.15): FPS stops once every candidate is that close to a pick")
             }
-            guard let count = automatic ? Int.max : try options.positiveInteger("count") else {
+            var quotaTotal: Int?
+            if case .quotas(let quotas)? = balance?.mode, !options.has("count") { quotaTotal = quotas.values.reduce(0, +) }
+            guard let count = automatic ? Int.max : try quotaTotal ?? options.positiveInteger("count") else {
                 throw call.failure("count is required: a positive integer (or \"auto\" with min_distance=), e.g. a:select{count=20}")
             }
             let iterations = try options.positiveInteger("iterations") ?? 20
@@ -190,6 +194,7 @@ enum AlbumType {
             let method = try options.string("method") ?? "fps"
             var select = SelectOptions(method: method, count: count, iterations: iterations, seed: try LuaSeed.read(options))
             select.minimumDistance = minimumDistance
+            select.balance = balance
 
             if options.pushValue("include") != .nil {
                 select.include = try types.imageIDs(call, option: "include", at: -1, of: handle)
@@ -200,7 +205,6 @@ enum AlbumType {
             }
             lua.pop()
 
-            samplers.pendingError = nil
             let scores = ScoreBook(host: host, types: types, owner: handle, call: call)
             select.filter = try samplers.filter(options, call: call, owner: handle, scores: scores)
             if !["fps", "kmeans", "facility"].contains(method) {

@@ -21,6 +21,115 @@ final class LuaSamplers {
         return "sampler '\(name)' failed: " + lines.joined(separator: "\n")
     }
 
+    // MARK: balance=
+
+    /// Reads `balance={by=, mode=}`; the function (if `by` is one) stays on
+    /// the stack for the selection's duration, like `filter`'s.
+    func balance(_ options: LuaOptions, call: LuaCall, owner: AlbumHandle) throws -> SelectBalance? {
+        let lua = call.lua
+        let type = options.pushValue("balance")
+        guard type != .nil else { lua.pop(); return nil }
+        guard type == .table else {
+            defer { lua.pop() }
+            throw call.failure("balance must be a table {by=\"folder\"|\"aspect\"|\"caption:<tag>\"|fn, mode=\"equal\"|\"proportional\"|{name=quota, ...}} (got \(lua.typeName(at: -1)))")
+        }
+        let spec = LuaOptions(call: call, table: lua.absolute(-1))
+        defer { lua.pop() }
+        try spec.checkKeys(allowed: ["by", "mode"])
+        var mode = BalanceMode.equal
+        switch spec.pushValue("mode") {
+        case .nil: lua.pop()
+        case .string:
+            let name = lua.string(at: -1) ?? ""
+            lua.pop()
+            switch name {
+            case "equal": mode = .equal
+            case "proportional": mode = .proportional
+            default: throw call.failure("balance.mode must be \"equal\", \"proportional\" or a table of quotas {name=n, ...} (got \"\(name)\")")
+            }
+        case .table:
+            let table = lua.absolute(-1)
+            defer { lua.pop() }
+            var quotas: [String: Int] = [:]
+            lua.pushNil()
+            while lua.next(table) {
+                defer { lua.pop() }
+                // Copy the key before reading it as a string: lua_tostring on a number key would confuse lua_next.
+                lua.pushValue(at: -2)
+                let name: String
+                switch lua.type(at: -1) {
+                case .string: name = lua.string(at: -1) ?? ""
+                case .number: name = lua.integer(at: -1).map { String($0) } ?? LuaStack.format(number: lua.number(at: -1) ?? 0)
+                default:
+                    throw call.failure("balance.mode quotas must be {name=n, ...} with stratum names as keys (got a \(lua.typeName(at: -1)) key)")
+                }
+                lua.pop()
+                guard let value = lua.integer(at: -1), value >= 0 else {
+                    throw call.failure("balance.mode quota for '\(name)' must be a non-negative integer (got \(LuaCall.shown(lua, -1)))")
+                }
+                quotas[name] = Int(value)
+            }
+            guard !quotas.isEmpty else { throw call.failure("balance.mode quotas are empty: give {name=n, ...}") }
+            mode = .quotas(quotas)
+        default:
+            defer { lua.pop() }
+            throw call.failure("balance.mode must be \"equal\", \"proportional\" or a table of quotas {name=n, ...} (got \(lua.typeName(at: -1)))")
+        }
+
+        let album = owner.album
+        switch spec.pushValue("by") {
+        case .string:
+            let by = lua.string(at: -1) ?? ""
+            lua.pop()
+            let key: BalanceKey
+            switch by {
+            case "folder": key = .folder
+            case "aspect": key = .aspect
+            case let text where text.hasPrefix("caption:"):
+                let tag = String(text.dropFirst("caption:".count))
+                guard !CaptionWords.words(tag).isEmpty else { throw call.failure("balance.by \"caption:<tag>\" needs a tag with words (got \"\(by)\")") }
+                key = .caption(tag)
+            default:
+                var message = "balance.by must be \"folder\", \"aspect\", \"caption:<tag>\" or a function img -> stratum name (got \"\(by)\")"
+                if let guess = DidYouMean.suggestion(for: by, among: ["folder", "aspect"]) { message += " (did you mean '\(guess)'?)" }
+                throw call.failure(message)
+            }
+            return SelectBalance(by: by, mode: mode) { key.stratum(of: $0, in: album) }
+        case .function:
+            lua.insert(at: -2)          // below the balance table, which the defer pops
+            let fn = lua.absolute(-2)   // stays on the stack for the calls
+            return SelectBalance(by: "function", mode: mode) { [types] record in
+                let top = lua.top
+                defer { lua.top = top }
+                lua.pushValue(at: fn)
+                types.push(image: record.id, of: owner, on: lua)
+                do {
+                    try lua.call(arguments: 1, results: 1, traceback: true)
+                } catch {
+                    let failure = call.failure("balance.by failed for \"\(record.path.string)\": \(LuaState.describe(error))")
+                    if self.pendingError == nil { self.pendingError = failure }
+                    throw failure
+                }
+                switch lua.type(at: -1) {
+                case .nil: return nil
+                case .string: return lua.string(at: -1)
+                case .number: return lua.integer(at: -1).map { String($0) } ?? LuaStack.format(number: lua.number(at: -1) ?? 0)
+                case .boolean: return lua.truthy(at: -1) ? "true" : "false"
+                default:
+                    let failure = call.failure("balance.by returned \(LuaCall.shown(lua, -1)) for \"\(record.path.string)\": a stratum is a string, number, boolean or nil")
+                    if self.pendingError == nil { self.pendingError = failure }
+                    throw failure
+                }
+            }
+        case .nil:
+            lua.pop()
+            throw call.failure("balance.by is required: \"folder\", \"aspect\", \"caption:<tag>\" or a function img -> stratum name")
+        default:
+            defer { lua.pop() }
+            throw call.failure("balance.by must be \"folder\", \"aspect\", \"caption:<tag>\" or a function (got \(lua.typeName(at: -1)))")
+        }
+    }
+
     // MARK: filter=
 
     func filter(_ options: LuaOptions, call: LuaCall, owner: AlbumHandle, scores: ScoreBook) throws -> ((ImageRecord) throws -> Bool)? {
@@ -82,12 +191,19 @@ final class LuaSamplers {
         do { matrix = try owner.album.matrix() } catch let error as IndexError {
             throw call.failure("\(error); embed first with a:embed()")
         }
-        var candidatesSet: MemoryImageSet?
+        // One set per candidate list: the iterations of a run share it, and a
+        // balanced run's strata each have their own.
+        var candidatesSet: (rows: [Int], set: MemoryImageSet)?
         let contextType = types.samplerContext
         return ClosureSampler(method: name) { [types] iteration in
-            let candidates = candidatesSet ?? MemoryImageSet(owner: owner, label: "candidates",
-                                                             ids: iteration.candidates.map { matrix.imageIDs[$0] }, readOnly: true)
-            candidatesSet = candidates
+            let candidates: MemoryImageSet
+            if let cached = candidatesSet, cached.rows == iteration.candidates {
+                candidates = cached.set
+            } else {
+                candidates = MemoryImageSet(owner: owner, label: "candidates",
+                                            ids: iteration.candidates.map { matrix.imageIDs[$0] }, readOnly: true)
+                candidatesSet = (iteration.candidates, candidates)
+            }
             let context = SamplerContext(owner: owner, matrix: matrix, candidateRows: iteration.candidates, candidates: candidates,
                                          count: iteration.count, seed: iteration.seed, iteration: iteration.iteration,
                                          include: iteration.include.map { matrix.imageIDs[$0] }, scores: scores)

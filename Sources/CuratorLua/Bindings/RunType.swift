@@ -145,6 +145,20 @@ enum RunType {
         t.property("min_distance", type: "number|nil", summary: "count=\"auto\": the cosine distance FPS stopped at (the run's count is the median count its iterations reached)") { h, lua in
             lua.push(h.run.parameters["min_distance"].flatMap(Double.init))
         }
+        t.property("strata", type: "table|nil", summary: "A balanced run's strata: {{name=, candidates=, quota=, selected=, note=}, ...} (nil without balance=); \"unknown\" holds images the key had no value for") { h, lua in
+            guard let strata = h.run.strata else { lua.pushNil(); return }
+            let selected = Set(h.run.selection)
+            lua.newTable(array: strata.count)
+            for (i, stratum) in strata.enumerated() {
+                lua.newTable(record: 5)
+                lua.push(stratum.name); lua.rawSet(-2, "name")
+                lua.push(stratum.candidates); lua.rawSet(-2, "candidates")
+                lua.push(stratum.quota); lua.rawSet(-2, "quota")
+                lua.push(stratum.voted.filter(selected.contains).count); lua.rawSet(-2, "selected")
+                if let note = stratum.note { lua.push(note); lua.rawSet(-2, "note") }
+                lua.rawSet(-2, index: i + 1)
+            }
+        }
         t.method("favorite", signature: "r:favorite() -> integer",
                  summary: "Makes the selection (minus excluded images) the album's favorites; returns how many") { h, call in
             try h.owner.album.favorite(h.run)
