@@ -430,6 +430,9 @@ T.test("balance quotas: a quota larger than its stratum takes all of it, with a 
   T.eq(s.b.note, "quota 5 is more than its 3 candidates: all of them")
   T.eq(s["(top)"].quota, 0)
   T.eq(#r.selection, 5)
+  local loaded = a:run(r.id)
+  T.eq(paths(loaded.selection), paths(r.selection), "the strata are saved with the run")
+  T.eq(per_stratum(loaded).b.note, s.b.note)
   local c = folder_counts(r.selection)
   T.eq(c.a, 2); T.eq(c.b, 3); T.eq(c["(top)"], nil)
   local missing = a:select { iterations = 2, seed = 1, balance = { by = "folder", mode = { a = 1, nowhere = 2 } } }
