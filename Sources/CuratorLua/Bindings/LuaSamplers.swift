@@ -21,6 +21,22 @@ final class LuaSamplers {
         return "sampler '\(name)' failed: " + lines.joined(separator: "\n")
     }
 
+    /// Calls the function at stack index `fn` with the image of `record`,
+    /// leaving its one result on the stack; a failure names `what` and the
+    /// image, and is remembered to be re-raised once the core returns.
+    private func callPerImage(_ fn: Int32, _ record: ImageRecord, owner: AlbumHandle, call: LuaCall, what: String) throws {
+        let lua = call.lua
+        lua.pushValue(at: fn)
+        types.push(image: record.id, of: owner, on: lua)
+        do {
+            try lua.call(arguments: 1, results: 1, traceback: true)
+        } catch {
+            let failure = call.failure("\(what) failed for \"\(record.path.string)\": \(LuaState.describe(error))")
+            if pendingError == nil { pendingError = failure }
+            throw failure
+        }
+    }
+
     // MARK: balance=
 
     /// Reads `balance={by=, mode=}`; the function (if `by` is one) stays on
@@ -98,18 +114,10 @@ final class LuaSamplers {
         case .function:
             lua.insert(at: -2)          // below the balance table, which the defer pops
             let fn = lua.absolute(-2)   // stays on the stack for the calls
-            return SelectBalance(by: "function", mode: mode) { [types] record in
+            return SelectBalance(by: "function", mode: mode) { record in
                 let top = lua.top
                 defer { lua.top = top }
-                lua.pushValue(at: fn)
-                types.push(image: record.id, of: owner, on: lua)
-                do {
-                    try lua.call(arguments: 1, results: 1, traceback: true)
-                } catch {
-                    let failure = call.failure("balance.by failed for \"\(record.path.string)\": \(LuaState.describe(error))")
-                    if self.pendingError == nil { self.pendingError = failure }
-                    throw failure
-                }
+                try self.callPerImage(fn, record, owner: owner, call: call, what: "balance.by")
                 switch lua.type(at: -1) {
                 case .nil: return nil
                 case .string: return lua.string(at: -1)
@@ -140,18 +148,10 @@ final class LuaSamplers {
             return nil
         case .function:
             let fn = lua.absolute(-1) // stays on the stack for the call
-            return { [types] record in
+            return { record in
                 let top = lua.top
                 defer { lua.top = top }
-                lua.pushValue(at: fn)
-                types.push(image: record.id, of: owner, on: lua)
-                do {
-                    try lua.call(arguments: 1, results: 1, traceback: true)
-                } catch {
-                    let failure = call.failure("filter failed for \"\(record.path.string)\": \(LuaState.describe(error))")
-                    if self.pendingError == nil { self.pendingError = failure }
-                    throw failure
-                }
+                try self.callPerImage(fn, record, owner: owner, call: call, what: "filter")
                 return lua.truthy(at: -1)
             }
         case .table:
