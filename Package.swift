@@ -28,6 +28,8 @@ let package = Package(
                        providers: [.apt(["libvips-dev"]), .brew(["vips"])]),
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CChafa", pkgConfig: "chafa",
+                       providers: [.apt(["libchafa-dev"]), .brew(["chafa"])]),
 
         // Small C layers where Swift cannot go: Lua's longjmp-based errors and
         // libvips' variadic API. CVipsShims opens libvips with dlopen on first
@@ -37,11 +39,15 @@ let package = Package(
         .target(name: "CVipsShims"),
         // Checks VipsAPI.h against the real libvips headers; built with the tests.
         .target(name: "CVipsAPICheck", dependencies: ["CVips"]),
+        // libchafa (terminal pictures) is opened the same way, on the first
+        // contact sheet (ChafaAPI.h), and checked the same way.
+        .target(name: "CChafaShims"),
+        .target(name: "CChafaAPICheck", dependencies: ["CChafa"]),
 
         .target(
             name: "CuratorCore",
             dependencies: [
-                "CVipsShims",
+                "CVipsShims", "CChafaShims",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]
@@ -88,9 +94,9 @@ let package = Package(
         .testTarget(
             name: "CuratorCoreTests",
             // CVipsShims: tests write their own images (PNG, JPEG, CMYK, 16-bit) with libvips.
-            // CVipsAPICheck, CBLAS: the declarations that replace libvips' and
-            // OpenBLAS's headers are checked against the installed ones.
-            dependencies: ["CuratorCore", "CVipsShims", "CVipsAPICheck",
+            // CVipsAPICheck, CChafaAPICheck, CBLAS: the declarations that replace
+            // libvips', libchafa's and OpenBLAS's headers are checked against the installed ones.
+            dependencies: ["CuratorCore", "CVipsShims", "CVipsAPICheck", "CChafaAPICheck",
                            .target(name: "CBLAS", condition: linuxOnly)],
             resources: [.copy("Fixtures")]
         ),
