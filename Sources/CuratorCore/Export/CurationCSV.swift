@@ -46,8 +46,9 @@ public enum CurationCSV {
         try AtomicFile.write(Array(render(entries).utf8), to: path, overwrite: overwrite, fileSystem: fileSystem)
     }
 
-    /// `fraction` (0…1) as a percentage with one decimal, independent of locale.
-    static func percentage(_ fraction: Double) -> String {
+    /// `fraction` (0…1) as a percentage with one decimal, independent of
+    /// locale: 0.95 → "95.0" (as the CSV, the report and contact sheets show it).
+    public static func percentage(_ fraction: Double) -> String {
         guard fraction.isFinite else { return "0.0" }
         let tenths = Int((fraction * 1000).rounded())
         let sign = tenths < 0 ? "-" : ""

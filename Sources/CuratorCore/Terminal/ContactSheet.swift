@@ -192,8 +192,9 @@ public struct ContactSheet {
         let (side, edge) = frameThickness(g)
         if tile.excluded {
             let red = Self.rgb(SelectionTier.excludedColour)
+            canvas.dim(x: x, y: y, width: picture.width, height: picture.height, factor: 0.5)
             canvas.frame(x: x, y: y, width: picture.width, height: picture.height, thickness: side, height: edge, colour: red)
-            canvas.cross(x: x, y: y, width: picture.width, height: picture.height, thickness: side, colour: red)
+            canvas.cross(x: x, y: y, width: picture.width, height: picture.height, thickness: strokeWidth(g), colour: red)
         } else if let tier = tile.tier {
             canvas.frame(x: x, y: y, width: picture.width, height: picture.height, thickness: side, height: edge,
                          colour: Self.rgb(tier.colour))
@@ -208,7 +209,7 @@ public struct ContactSheet {
         let (side, edge) = frameThickness(g)
         let colour = tile.excluded ? Self.rgb(SelectionTier.excludedColour) : SIMD3<UInt8>(110, 110, 120)
         canvas.frame(x: left, y: y, width: g.boxWidth, height: height, thickness: side, height: edge, colour: colour)
-        if tile.excluded { canvas.cross(x: left, y: y, width: g.boxWidth, height: height, thickness: side, colour: colour) }
+        if tile.excluded { canvas.cross(x: left, y: y, width: g.boxWidth, height: height, thickness: strokeWidth(g), colour: colour) }
     }
 
     /// Frame widths (sides, top and bottom) in pixels: half a cell wide and
@@ -218,6 +219,13 @@ public struct ContactSheet {
         if display.format == .symbols { return (g.cellWidth / 2, g.cellHeight / 4) }
         let t = max(2, g.boxWidth / 64)
         return (t, t)
+    }
+
+    /// The width of the strokes crossing out an excluded picture: a whole
+    /// cell in symbols (thinner ones blend into the picture's colours), a
+    /// fortieth of the tile in graphics.
+    private func strokeWidth(_ g: Geometry) -> Int {
+        display.format == .symbols ? g.cellWidth : max(3, g.boxWidth / 40)
     }
 
     /// The canvas as terminal output through libchafa.

@@ -65,6 +65,23 @@ struct TileCanvas {
         fill(x: x + w - side, y: y, width: side, height: h, colour: colour)
     }
 
+    /// Darkens the rectangle's colours to `factor` (0…1) of their value.
+    mutating func dim(x: Int, y: Int, width w: Int, height h: Int, factor: Double) {
+        let x0 = max(0, x), x1 = min(width, x + w), y0 = max(0, y), y1 = min(height, y + h)
+        guard x0 < x1, y0 < y1 else { return }
+        let stride = width
+        let scale = UInt16(max(0, min(1, factor)) * 256)
+        pixels.withUnsafeMutableBufferPointer { p in
+            for row in y0..<y1 {
+                var o = (row * stride + x0) * 4
+                for _ in x0..<x1 {
+                    for c in 0..<3 { p[o + c] = UInt8((UInt16(p[o + c]) * scale) >> 8) }
+                    o += 4
+                }
+            }
+        }
+    }
+
     /// Both diagonals of the rectangle, `thickness` pixels wide
     /// (horizontally): the mark of an excluded image.
     mutating func cross(x: Int, y: Int, width w: Int, height h: Int, thickness: Int, colour: SIMD3<UInt8>) {

@@ -132,8 +132,8 @@ public struct CuratorTypes {
         let types = CuratorTypes(album: album, image: image, imageSet: imageSet, run: run,
                                  samplerContext: samplerContext, map: map)
         AlbumType.install(types, host: host)
-        ImageType.install(types)
-        ImageSetType.install(types)
+        ImageType.install(types, host: host)
+        ImageSetType.install(types, host: host)
         RunType.install(types, host: host)
         SamplerContextType.install(types, host: host)
         MapType.install(types, host: host)

@@ -12,7 +12,7 @@ public final class ImageSetHandle {
 
 /// Every member of `ImageSet`.
 enum ImageSetType {
-    static func install(_ types: CuratorTypes) {
+    static func install(_ types: CuratorTypes, host: CuratorHost) {
         let t = types.imageSet
         t.identity { handle in
             handle.collection.identity.map { LuaIdentity(scope: handle.collection.owner.serial, id: $0) }
@@ -82,6 +82,20 @@ enum ImageSetType {
                 call.lua.rawSet(-2, index: i + 1)
             }
             return 1
+        }
+        t.method("show", signature: "s:show([{\(ContactSheetBinding.optionsSignature)}])",
+                 summary: "Draws the images in the terminal as a contact sheet numbered like s[i], as many a row as its width holds; excluded ones stay in place, crossed out in red") { handle, call in
+            let (request, _) = try ContactSheetBinding.request(call, options: 1)
+            let c = handle.collection
+            let album = c.owner.album
+            // In the exclusions themselves every image is excluded: crossing all out says nothing.
+            let isExclusions = (c as? PersistedImageSet)?.storage === album.exclusions
+            let tiles = c.ids.enumerated().compactMap { offset, id in
+                ContactSheetBinding.tile(id, of: c.owner, number: offset + 1, markExcluded: !isExclusions)
+            }
+            try ContactSheetBinding.show(tiles, request, title: "ImageSet \(c.label) of \"\(album.name)\": \(Wording.counted(c.count, "image"))",
+                                         again: "s:show{", host: host)
+            return 0
         }
     }
 }

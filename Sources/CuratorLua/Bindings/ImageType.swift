@@ -44,7 +44,7 @@ public final class ImageHandle {
 
 /// Every member of `Image`.
 enum ImageType {
-    static func install(_ types: CuratorTypes) {
+    static func install(_ types: CuratorTypes, host: CuratorHost) {
         let t = types.image
         t.identity { LuaIdentity(scope: $0.owner.serial, id: $0.id) }
         t.describe { handle in
@@ -122,6 +122,17 @@ enum ImageType {
                 call.lua.rawSet(-2, index: i + 1)
             }
             return 1
+        }
+        t.method("show", signature: "img:show([{size=60, format=\"auto\"|\"symbols\"|\"sixel\"|\"kitty\"|\"iterm\", colors=, width=}])",
+                 summary: "Draws the image in the terminal (kitty, iTerm2 or sixel graphics where supported, else Unicode blocks), framed red and crossed out when excluded") { handle, call in
+            let (request, _) = try ContactSheetBinding.request(call, options: 1)
+            let record = try handle.record()
+            guard let tile = ContactSheetBinding.tile(record.id, of: handle.owner, number: nil) else { return 0 }
+            var one = request
+            one.size = request.size ?? min(60, request.display.columns)
+            one.columns = 1
+            try ContactSheetBinding.show([tile], one, title: record.path.string, again: "img:show{", host: host)
+            return 0
         }
     }
 }

@@ -126,6 +126,27 @@ enum RunType {
             }
             return 0
         }
+        t.method("show", signature: "r:show([{tier=\"core\"|\"stable\"|\"variable\"|\"excluded\", \(ContactSheetBinding.optionsSignature)}])",
+                 summary: "Draws the selection in the terminal as a contact sheet numbered like r.selection, framed in tier colours; picks excluded since the run stay in place, crossed out in red") { h, call in
+            let (request, options) = try ContactSheetBinding.request(call, options: 1, extra: ["tier"])
+            let tier = try options.choice("tier", SelectionTier.allCases.map(\.rawValue) + ["excluded"])
+            let album = h.owner.album
+            var tiles: [ContactSheet.Tile] = []
+            for entry in album.curationEntries(for: h.run) {
+                guard let rank = entry.rank else { continue }
+                let entryTier = entry.tier ?? SelectionTier(frequency: entry.frequency)
+                if let tier, tier == "excluded" ? !entry.excluded : entryTier.rawValue != tier { continue }
+                tiles.append(ContactSheet.Tile(number: rank, path: entry.path.string, label: entry.path.name,
+                                               file: entry.absolutePath, tier: entryTier, excluded: entry.excluded,
+                                               detail: "\(entryTier.rawValue) \(CurationCSV.percentage(entry.frequency)) %"))
+            }
+            let run = h.run
+            let what = tier.map { "\($0): \(Wording.counted(tiles.count, "image")) of \(run.selection.count)" }
+                ?? Wording.counted(tiles.count, "image")
+            try ContactSheetBinding.show(tiles, request, title: "run \(run.id) (\(run.method), count \(run.count) × \(run.iterations)): \(what)",
+                                         again: tier.map { "r:show{tier=\"\($0)\", " } ?? "r:show{", host: host)
+            return 0
+        }
         t.method("coverage", signature: "r:coverage([candidates]) -> {mean=, p95=, max=, farthest=img, candidates=}",
                  summary: "Every candidate's cosine distance to its nearest selected image, summarised; candidates default to the album minus its exclusions (an ImageSet or list narrows them)") { h, call in
             var ids: [Int64]?
