@@ -36,12 +36,14 @@ let package = Package(
         // use and declares the API it needs itself (VipsAPI.h): depending on
         // CVips would link libvips and its ~90 libraries into curator's start.
         .target(name: "CLuaShims", dependencies: ["CLua", "CReadline"]),
-        .target(name: "CVipsShims"),
+        // Opening a library on first use (the file $CURATOR_LIB... names, or the usual places).
+        .target(name: "CLibraryLoader"),
+        .target(name: "CVipsShims", dependencies: ["CLibraryLoader"]),
         // Checks VipsAPI.h against the real libvips headers; built with the tests.
         .target(name: "CVipsAPICheck", dependencies: ["CVips"]),
         // libchafa (terminal pictures) is opened the same way, on the first
         // contact sheet (ChafaAPI.h), and checked the same way.
-        .target(name: "CChafaShims"),
+        .target(name: "CChafaShims", dependencies: ["CLibraryLoader"]),
         .target(name: "CChafaAPICheck", dependencies: ["CChafa"]),
 
         .target(

@@ -1,5 +1,6 @@
 #include "ChafaAPI.h"
 #include "CChafaShims.h"
+#include "CLibraryLoader.h"
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -11,9 +12,7 @@ static pthread_once_t load_once = PTHREAD_ONCE_INIT;
 static int load_status = -1;
 static char load_error[512];
 
-/// Where libchafa is looked for when $CURATOR_LIBCHAFA does not say: the
-/// dynamic linker's own search first, then Homebrew's prefixes, which macOS
-/// does not search.
+/// Where libchafa is looked for when $CURATOR_LIBCHAFA does not say.
 static const char *const candidates[] = {
 #if defined(__APPLE__)
     "libchafa.0.dylib", "/opt/homebrew/lib/libchafa.0.dylib", "/usr/local/lib/libchafa.0.dylib",
@@ -24,24 +23,9 @@ static const char *const candidates[] = {
 };
 
 static void load(void) {
-    const char *override = getenv("CURATOR_LIBCHAFA");
-    void *handle = NULL;
     const char *tried = NULL;
-    char reason[256] = "";
-    if (override != NULL && override[0] != 0) {
-        tried = override;
-        handle = dlopen(override, RTLD_NOW | RTLD_LOCAL);
-        if (handle == NULL) snprintf(reason, sizeof reason, "%s", dlerror());
-    } else {
-        for (int i = 0; candidates[i] != NULL && handle == NULL; i++) {
-            tried = candidates[i];
-            handle = dlopen(candidates[i], RTLD_NOW | RTLD_LOCAL);
-            // The first failure is the telling one: the later candidates
-            // are fallbacks that are usually absent.
-            if (handle == NULL && reason[0] == 0) snprintf(reason, sizeof reason, "%s", dlerror());
-        }
-        if (handle == NULL) tried = candidates[0];
-    }
+    char reason[256];
+    void *handle = curator_library_open("CURATOR_LIBCHAFA", candidates, &tried, reason, sizeof reason);
     if (handle == NULL) {
         snprintf(load_error, sizeof load_error,
                  "libchafa (%s) could not be loaded: %s; install libchafa "

@@ -1,5 +1,6 @@
 #include "VipsAPI.h"
 #include "CVipsShims.h"
+#include "CLibraryLoader.h"
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -17,7 +18,7 @@ static atomic_int loaded;
 
 /// Where libvips is looked for when $CURATOR_LIBVIPS does not say: the
 /// dynamic linker's own search first (ld.so.cache, LD_LIBRARY_PATH,
-/// DYLD_* on macOS), then Homebrew's prefixes, which macOS does not search.
+/// DYLD_* on macOS), then Homebrew's prefixes (see curator_library_open).
 static const char *const candidates[] = {
 #if defined(__APPLE__)
     "libvips.42.dylib", "/opt/homebrew/lib/libvips.42.dylib", "/usr/local/lib/libvips.42.dylib",
@@ -32,24 +33,9 @@ static void ignore_log(const gchar *domain, GLogLevelFlags level, const gchar *m
 }
 
 static void load(void) {
-    const char *override = getenv("CURATOR_LIBVIPS");
-    void *handle = NULL;
     const char *tried = NULL;
-    char reason[256] = "";
-    if (override != NULL && override[0] != 0) {
-        tried = override;
-        handle = dlopen(override, RTLD_NOW | RTLD_LOCAL);
-        if (handle == NULL) snprintf(reason, sizeof reason, "%s", dlerror());
-    } else {
-        for (int i = 0; candidates[i] != NULL && handle == NULL; i++) {
-            tried = candidates[i];
-            handle = dlopen(candidates[i], RTLD_NOW | RTLD_LOCAL);
-            // The first failure is the telling one: the later candidates
-            // are fallbacks that are usually absent.
-            if (handle == NULL && reason[0] == 0) snprintf(reason, sizeof reason, "%s", dlerror());
-        }
-        if (handle == NULL) tried = candidates[0];
-    }
+    char reason[256];
+    void *handle = curator_library_open("CURATOR_LIBVIPS", candidates, &tried, reason, sizeof reason);
     if (handle == NULL) {
         snprintf(load_error, sizeof load_error,
                  "libvips (%s) could not be loaded: %s; install libvips 8 "
