@@ -70,6 +70,33 @@ final class ExportCSVTests: XCTestCase {
         ])
     }
 
+    func testFormulaLikeNamesAreEscapedUnlessTurnedOff() {
+        // OWASP's CSV-injection rule: =, +, -, @, tab and CR start a formula in a spreadsheet.
+        let entries = [sample("=HYPERLINK(\"x\").jpg", index: 0, votes: 30), sample("@sum/+1.jpg", index: 1, votes: 30),
+                       sample("-2.jpg", index: 2, votes: 30), sample("\tx.jpg", index: 3, votes: 30), sample("a=b.jpg", index: 4, votes: 30)]
+        let lines = CurationCSV.render(entries).components(separatedBy: "\r\n")
+        XCTAssertEqual(lines[1], #""'=HYPERLINK(""x"").jpg",photos,30,100.0,0,Included,"'=HYPERLINK(""x"").jpg",core"#)
+        XCTAssertEqual(lines[2], "'+1.jpg,'@sum,30,100.0,1,Included,'@sum/+1.jpg,core")
+        XCTAssertEqual(lines[3], "'-2.jpg,photos,30,100.0,2,Included,'-2.jpg,core")
+        XCTAssertEqual(lines[4], "'\tx.jpg,photos,30,100.0,3,Included,'\tx.jpg,core")
+        XCTAssertEqual(lines[5], "a=b.jpg,photos,30,100.0,4,Included,a=b.jpg,core", "only a leading character counts")
+        let raw = CurationCSV.render(entries, escapeFormulas: false).components(separatedBy: "\r\n")
+        XCTAssertEqual(raw[3], "-2.jpg,photos,30,100.0,2,Included,-2.jpg,core")
+    }
+
+    func testOverwritingASymbolicLinkReplacesTheLinkNotItsTarget() throws {
+        let s = try ExportScratchFolder()
+        let outside = s.write("outside.txt", "someone else's file")
+        let root = String(decoding: s.root, as: UTF8.self)
+        try FileManager.default.createDirectory(atPath: root + "/out", withIntermediateDirectories: true)
+        let link = Array((root + "/out/curation.csv").utf8)
+        XCTAssertEqual(symlink(String(decoding: outside, as: UTF8.self), String(decoding: link, as: UTF8.self)), 0)
+        try CurationCSV.write([sample("a.jpg", index: 0, votes: 1)], to: link, overwrite: true)
+        XCTAssertEqual(fileText(outside), "someone else's file", "the link's target is untouched")
+        XCTAssertTrue(fileText(link)?.hasPrefix("Filename,") == true)
+        XCTAssertNil(try? FileManager.default.destinationOfSymbolicLink(atPath: String(decoding: link, as: UTF8.self)), "the link was replaced by the file")
+    }
+
     func testAnExistingFileIsReplacedOnlyWhenAsked() throws {
         let s = try ExportScratchFolder()
         let path = s.write("curation.csv", "precious")

@@ -104,3 +104,14 @@ T.test("a host error raised from Lua code carries the caller's position", functi
   T.contains(err, "errors_test.lua:")
   T.contains(err, ": album:get: bad argument #1")
 end)
+
+T.test("an object whose __gc was called by hand says so when used", function()
+  local a = open_fixture("finalized")
+  local img = a[1]
+  getmetatable(img).__gc(img)
+  local message = T.raises(nil, img.sidecars, img)
+  T.contains(message, "image:sidecars: bad self (Image expected, got Image finalized by a call to its __gc")
+  T.eq(tostring(img), "Image (finalized)")
+  getmetatable(a).__gc(a)
+  T.contains(T.raises(nil, a.get, a, 1), "got Album finalized by a call to its __gc (it can no longer be used)")
+end)

@@ -44,9 +44,11 @@ extension Album {
         return try FolderExporter(destination: path, options: options).export(curationEntries(for: run), progress: progress)
     }
 
-    /// Writes PhotoMapAI's CSV of the run to `file` (never over an existing file unless `overwrite`).
-    public func writeCSV(_ run: SelectionRun, to file: String, overwrite: Bool = false) throws {
-        try CurationCSV.write(curationEntries(for: run), to: Array(Self.absolutePath(file).utf8), overwrite: overwrite)
+    /// Writes PhotoMapAI's CSV of the run to `file` (never over an existing file unless `overwrite`;
+    /// formula-like fields escaped unless `escapeFormulas` is false, see `CurationCSV`).
+    public func writeCSV(_ run: SelectionRun, to file: String, overwrite: Bool = false, escapeFormulas: Bool = true) throws {
+        try CurationCSV.write(curationEntries(for: run), to: Array(Self.absolutePath(file).utf8), overwrite: overwrite,
+                              escapeFormulas: escapeFormulas)
     }
 
     /// Makes the run's selection the album's favorites (replacing them).

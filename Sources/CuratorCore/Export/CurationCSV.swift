@@ -10,6 +10,12 @@
 /// - `Status`: `Included` or `Excluded`; `Path`: the path inside the album;
 ///   `Tier`: `core`, `stable`, `variable`, or `excluded`.
 ///
+/// With `escapeFormulas` (the default), a field starting with `=`, `+`, `-`,
+/// `@`, a tab or a carriage return gets a leading `'`, as OWASP's rule
+/// against CSV injection asks: a spreadsheet would otherwise run a file
+/// named `=HYPERLINK(…).jpg` as a formula. Without it, names are written as
+/// they are (for tools that read the names back, such as PhotoMapAI).
+///
 /// Lines end in CRLF, as RFC 4180 asks and Python's `csv` writer does by
 /// default (PhotoMapAI's browser export uses LF; both read back the same).
 /// Fields are quoted only when they hold a comma, quote, CR or LF, with
@@ -20,7 +26,8 @@ public enum CurationCSV {
     public static let header = ["Filename", "Subfolder", "Count", "Frequency(%)", "Index", "Status", "Path", "Tier"]
 
     /// The CSV text for `entries` (their order is the selection order).
-    public static func render(_ entries: [CurationEntry], lineEnding: String = "\r\n") -> String {
+    public static func render(_ entries: [CurationEntry], lineEnding: String = "\r\n", escapeFormulas: Bool = true) -> String {
+        let field = { (text: String) in Self.field(escapeFormulas ? Self.formulaEscaped(text) : text) }
         var lines = [header.map(field).joined(separator: ",")]
         let ordered = entries.filter { !$0.excluded } + entries.filter(\.excluded)
         for entry in ordered {
@@ -41,9 +48,18 @@ public enum CurationCSV {
 
     /// Writes the CSV for `entries` to `path` atomically. An existing file is
     /// replaced only with `overwrite`; otherwise `ExportError.fileExists`.
-    public static func write(_ entries: [CurationEntry], to path: [UInt8], overwrite: Bool = false,
+    public static func write(_ entries: [CurationEntry], to path: [UInt8], overwrite: Bool = false, escapeFormulas: Bool = true,
                              fileSystem: any ExportFileSystem = POSIXFileSystem()) throws {
-        try AtomicFile.write(Array(render(entries).utf8), to: path, overwrite: overwrite, fileSystem: fileSystem)
+        try AtomicFile.write(Array(render(entries, escapeFormulas: escapeFormulas).utf8), to: path, overwrite: overwrite, fileSystem: fileSystem)
+    }
+
+    /// The characters that make a spreadsheet read a cell as a formula (OWASP).
+    static let formulaStarts: Set<Character> = ["=", "+", "-", "@", "\t", "\r"]
+
+    /// `text` with a leading `'` when a spreadsheet would take it for a formula.
+    static func formulaEscaped(_ text: String) -> String {
+        guard let first = text.first, formulaStarts.contains(first) else { return text }
+        return "'" + text
     }
 
     /// `fraction` (0…1) as a percentage with one decimal, independent of

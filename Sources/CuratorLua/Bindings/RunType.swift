@@ -107,12 +107,13 @@ enum RunType {
             try RunExportBinding.export(h, call, host: host, types: types, runType: t)
             return 1
         }
-        t.method("csv", signature: "r:csv(file [, {overwrite=false}])",
-                 summary: "Writes PhotoMapAI's curation CSV (Filename,Subfolder,Count,Frequency(%),Index,Status,Path,Tier)") { h, call in
+        t.method("csv", signature: "r:csv(file [, {overwrite=false, escape_formulas=true}])",
+                 summary: "Writes PhotoMapAI's curation CSV (Filename,Subfolder,Count,Frequency(%),Index,Status,Path,Tier); names starting with = + - @ get a leading ' unless escape_formulas=false") { h, call in
             try host.require(.writingFiles, call)
             let file = try call.string(1)
-            let options = try call.options(2, allowed: ["overwrite"])
-            try h.owner.album.writeCSV(h.run, to: file, overwrite: try options.boolean("overwrite") ?? false)
+            let options = try call.options(2, allowed: ["overwrite", "escape_formulas"])
+            try h.owner.album.writeCSV(h.run, to: file, overwrite: try options.boolean("overwrite") ?? false,
+                                       escapeFormulas: try options.boolean("escape_formulas") ?? true)
             return 0
         }
         t.method("report", signature: "r:report(file [, {overwrite=false, map=\"auto\"|\"umap\"|\"photomap\"|\"pca\"|false|{source=, n_neighbors=, min_dist=, seed=}, progress=fn}])",

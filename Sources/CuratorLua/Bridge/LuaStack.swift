@@ -73,12 +73,21 @@ public struct LuaStack {
     /// The value's type name for messages: a host object's type (`__name` of its
     /// metatable, e.g. "Album"), otherwise Lua's type name.
     public func typeName(at index: Int32) -> String {
+        let index = lua_absindex(L, index)
         let type = self.type(at: index)
         if type == .userdata || type == .table, lua_getmetatable(L, index) != 0 {
             defer { pop() }
             push("__name")
             defer { pop() }
-            if lua_rawget(L, -2) == LUA_TSTRING, let name = string(at: -1) { return name }
+            if lua_rawget(L, -2) == LUA_TSTRING, let name = string(at: -1) {
+                // A host object whose __gc a script called by hand has let go
+                // of its Swift object: say so, not "Album expected, got Album".
+                if type == .userdata, curator_is_host_object(L, index) != 0,
+                   let slot = lua_touserdata(L, index), slot.load(as: UnsafeRawPointer?.self) == nil {
+                    return "\(name) finalized by a call to its __gc (it can no longer be used)"
+                }
+                return name
+            }
         }
         return type.name
     }
