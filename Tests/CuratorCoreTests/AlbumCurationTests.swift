@@ -52,13 +52,15 @@ final class AlbumCurationTests: XCTestCase {
         try album.exclusions.add([excluded])
         let run = try album.select(SelectOptions(method: "fps", count: 6, iterations: 5, seed: 3))
 
+        // Into the album only when asked: the copies would join it at its next scan.
         let out = folder.path + "/out/train"
-        let report = try album.export(run, to: out)
+        XCTAssertThrowsError(try album.export(run, to: out)) { XCTAssertTrue("\($0)".contains("inside the album"), "\($0)") }
+        let report = try album.export(run, to: out, options: ExportOptions(intoAlbum: true))
         XCTAssertEqual(report.exported, 6)
         XCTAssertEqual(report.errors.count, 0)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out).filter { $0.hasSuffix(".jpg") }.count, 6)
         // Exporting again never overwrites: six new names.
-        XCTAssertEqual(try album.export(run, to: out).renamed, 6)
+        XCTAssertEqual(try album.export(run, to: out, options: ExportOptions(intoAlbum: true)).renamed, 6)
 
         let csv = folder.path + "/out/run.csv"
         try album.writeCSV(run, to: csv)

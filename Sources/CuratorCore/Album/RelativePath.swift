@@ -20,6 +20,13 @@ public struct RelativePath: Hashable, Comparable, Sendable, CustomStringConverti
     /// The path for display: UTF-8, invalid bytes replaced by U+FFFD.
     public var string: String { String(decoding: bytes, as: UTF8.self) }
 
+    /// Whether the path could lead out of the folder it is relative to: it is
+    /// absolute or has a `..` component. Index-only albums take their paths
+    /// from someone else's file, which may name `../../etc/hostname`.
+    public var leavesRoot: Bool {
+        bytes.first == UInt8(ascii: "/") || bytes.split(separator: UInt8(ascii: "/")).contains { $0.elementsEqual([0x2E, 0x2E]) }
+    }
+
     /// Whether the bytes are valid UTF-8, so `string` round-trips.
     public var isValidUTF8: Bool { String(validating: bytes, as: UTF8.self) != nil }
 

@@ -37,11 +37,20 @@ extension Album {
     }
 
     /// Copies the run's selection into `destination` (never an excluded
-    /// image, never over an existing file); see `FolderExporter`.
+    /// image, never over an existing file); see `FolderExporter`. Only image
+    /// files under the album's root are read (see `ExportScreening`): the
+    /// rest are listed in the report's errors. An empty destination, or one
+    /// inside the album without `options.intoAlbum`, is an error.
     public func export(_ run: SelectionRun, to destination: String, options: ExportOptions = ExportOptions(),
                        progress: (any ProgressSink)? = nil) throws -> ExportReport {
-        let path = Self.absolutePath(destination)
-        return try FolderExporter(destination: path, options: options).export(curationEntries(for: run), progress: progress)
+        let path = try checkExportDestination(destination, intoAlbum: options.intoAlbum)
+        let (entries, refused) = try screenForExport(curationEntries(for: run))
+        var report = try FolderExporter(destination: path, options: options).export(entries, progress: progress)
+        report.errors = refused + report.errors
+        report.items += refused.map {
+            ExportItem(albumPath: $0.path, source: $0.path, status: .failed, reason: $0.reason)
+        }
+        return report
     }
 
     /// Writes PhotoMapAI's CSV of the run to `file` (never over an existing file unless `overwrite`;
@@ -73,7 +82,8 @@ extension Album {
         if let map { (points, source) = try mapPoints(map, progress: progress) }
         let report = HTMLReport(summary: summary(of: run), entries: curationEntries(for: run), mapPoints: points,
                                 mapSource: source, title: "curator — \(name), run \(run.id)") { entry in
-            guard let image = try? decoder.decode(path: entry.absolutePath) else { return nil }
+            // Thumbnails of files under the root only, and never of a FIFO (libvips would block on it).
+            guard self.exportRefusal(entry, probe: nil) == nil, let image = try? decoder.decode(path: entry.absolutePath) else { return nil }
             return try? ImageEncoder.jpeg(image, quality: 78)
         }
         try report.write(to: path, overwrite: overwrite, progress: progress)

@@ -7,13 +7,17 @@ public struct ExportOptions: Sendable, Equatable {
     public var captionExtensions: [String]
     /// Plan only: the report says what would be written, and nothing is.
     public var dryRun: Bool
+    /// Allow a destination inside the album's own folder (refused by
+    /// default: the copies would join the album at its next scan).
+    public var intoAlbum: Bool
 
     /// Creates options.
     public init(layout: ExportLayout = .flat, captionExtensions: [String] = Sidecar.standardExtensions,
-                dryRun: Bool = false) {
+                dryRun: Bool = false, intoAlbum: Bool = false) {
         self.layout = layout
         self.captionExtensions = captionExtensions
         self.dryRun = dryRun
+        self.intoAlbum = intoAlbum
     }
 
     /// Throws `ExportError.invalidOption` for values that cannot work.

@@ -9,7 +9,7 @@ enum RunExportBinding {
     static func export(_ h: RunHandle, _ call: LuaCall, host: CuratorHost, types: CuratorTypes, runType: HostType<RunHandle>) throws {
         let dir = try call.string(1)
         let probe = try call.options(2, allowed: ["layout", "repeats", "concept", "caption_ext", "concept_caption", "captions",
-                                                  "dry_run", "exporter", "params", "progress"])
+                                                  "dry_run", "into_album", "exporter", "params", "progress"])
         if let exporter = try probe.string("exporter") {
             for key in ["layout", "repeats", "concept", "caption_ext", "concept_caption", "captions"] where probe.has(key) {
                 throw call.failure("\(key) does not apply to a custom exporter (exporter=\"\(exporter)\"); pass exporter settings in params={...}")
@@ -19,7 +19,8 @@ enum RunExportBinding {
         }
         if probe.has("params") { throw call.failure("params only applies with exporter=name") }
         let report = try LuaProgress.withSink(call, options: 2, allowed: probe.table == nil ? [] : allKeys(probe)) { options, sink in
-            var export = ExportOptions(dryRun: try options.boolean("dry_run") ?? false)
+            var export = ExportOptions(dryRun: try options.boolean("dry_run") ?? false,
+                                       intoAlbum: try options.boolean("into_album") ?? false)
             let layout = try options.choice("layout", ["flat", "kohya"]) ?? "flat"
             if options.pushValue("captions") != .nil {
                 let lua = call.lua
@@ -63,7 +64,7 @@ enum RunExportBinding {
     }
 
     private static func allKeys(_ options: LuaOptions) -> [String] {
-        ["layout", "repeats", "concept", "caption_ext", "concept_caption", "captions", "dry_run", "exporter", "params", "progress"]
+        ["layout", "repeats", "concept", "caption_ext", "concept_caption", "captions", "dry_run", "into_album", "exporter", "params", "progress"]
     }
 
     private static func push(_ report: ExportReport, owner: AlbumHandle, types: CuratorTypes, on lua: LuaStack) {

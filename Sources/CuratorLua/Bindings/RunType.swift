@@ -101,8 +101,8 @@ enum RunType {
             return 1
         }
         t.method("export",
-                 signature: "r:export(dir [, {layout=\"flat\"|\"kohya\", repeats=, concept=, caption_ext=\".txt\", concept_caption=false, captions={\".txt\", ...}, dry_run=false, exporter=name, params=, progress=fn}]) -> report",
-                 summary: "Copies the selection (never excluded images, never over a file) into dir; returns {exported=, renamed=, captions=, errors=, items=}") { h, call in
+                 signature: "r:export(dir [, {layout=\"flat\"|\"kohya\", repeats=, concept=, caption_ext=\".txt\", concept_caption=false, captions={\".txt\", ...}, dry_run=false, into_album=false, exporter=name, params=, progress=fn}]) -> report",
+                 summary: "Copies the selection's image files under the album (never excluded images, never over a file, never into the album unless into_album=true) into dir; returns {exported=, renamed=, captions=, errors=, items=}") { h, call in
             try host.require(.writingFiles, call)
             try RunExportBinding.export(h, call, host: host, types: types, runType: t)
             return 1
