@@ -17,6 +17,13 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", exact: "0.9.20"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
+        // Hummingbird's own; named for NIOCore's Channel (the bound port).
+        .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
+        // Hummingbird's own; its Application logs through it (kept quiet in the REPL).
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        // Hummingbird's own; named for HTTPField (header names the page's script sends).
+        .package(url: "https://github.com/apple/swift-http-types", exact: "1.8.0"),
     ],
     targets: [
         // System libraries, found through pkg-config.
@@ -54,14 +61,26 @@ let package = Package(
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]
         ),
+        // The review page's HTTP server (issue 16): its own target so that
+        // CuratorCore stays free of SwiftNIO; nothing in it runs until a review starts.
+        .target(
+            name: "CuratorReview",
+            dependencies: [
+                "CuratorCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
         .target(
             name: "CuratorLua",
-            dependencies: ["CuratorCore", "CLuaShims", "CReadline"]
+            dependencies: ["CuratorCore", "CuratorReview", "CLuaShims", "CReadline"]
         ),
         .executableTarget(
             name: "curator",
             dependencies: [
-                "CuratorCore", "CuratorLua",
+                "CuratorCore", "CuratorLua", "CuratorReview",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -88,6 +107,10 @@ let package = Package(
         .executableTarget(
             name: "curator-umap-bench",
             dependencies: ["CuratorCore"]
+        ),
+        .testTarget(
+            name: "CuratorReviewTests",
+            dependencies: ["CuratorReview", "CuratorCore", "CVipsShims"]
         ),
         .testTarget(
             name: "CuratorLuaTests",

@@ -16,6 +16,7 @@ struct Curator: ParsableCommand {
             curator [options] WORKFLOW [args...]   a shipped workflow by name: clean, trainset
             curator [options] - [args...]  run the script on stdin
             curator [options] -e CODE [-e CODE...] [args...]
+            curator review ALBUM [--run ID] [--port N] [--host H]   serve the live review page
             """,
         discussion: """
             Arguments after the script go to it untouched (also ones starting with '-'), \
@@ -135,6 +136,25 @@ struct Curator: ParsableCommand {
 
     static func main() {
         let command: Curator
+        // `curator review ...` is a command of its own (a script called
+        // "review" still runs as ./review or after --).
+        if CommandLine.arguments.count > 1, CommandLine.arguments[1] == "review" {
+            do {
+                var review = try ReviewCommand.parseAsRoot(Array(CommandLine.arguments.dropFirst(2)))
+                try review.run()
+                terminate(0)
+            } catch let failure as ReviewFailure {
+                writeError(failure.description)
+                terminate(1)
+            } catch {
+                if ReviewCommand.exitCode(for: error) == .success {
+                    print(ReviewCommand.fullMessage(for: error))
+                    terminate(0)
+                }
+                writeError(ReviewCommand.fullMessage(for: error))
+                terminate(2)
+            }
+        }
         do {
             let (options, rest) = split(Array(CommandLine.arguments.dropFirst()))
             if let quick = quickParse(options: options, rest: rest) { terminate(quick.start()) }

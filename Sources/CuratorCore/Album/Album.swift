@@ -95,6 +95,14 @@ public final class Album: @unchecked Sendable {
         try reload()
     }
 
+    /// A second `Album` on this album's index, with its own connection pool
+    /// and its own copy of the image list, for another thread (the review
+    /// server) that must never share this one. It does not rescan the folder;
+    /// `reload()` catches up with changes made through other connections.
+    public func reopened() throws -> Album {
+        try Album(location: location, root: root, isIndexOnly: isIndexOnly, database: IndexDatabase(path: database.path))
+    }
+
     /// Opens the album at `location` — a folder, or a `.npz`/`.npy` embeddings
     /// file (an index-only album) — creating or updating its index.
     public static func open(_ location: String, options: OpenOptions = OpenOptions(),

@@ -293,6 +293,17 @@ enum AlbumType {
             return 1
         }
 
+        // MARK: Review
+
+        t.method("review",
+                 signature: "a:review([{run=r|id, port=8765, host=\"127.0.0.1\", wait=false}]) -> Review",
+                 summary: "Serves a live page of the album (or run): click to exclude, map with lasso; returns at once unless wait=true",
+                 returns: "Review") { handle, call in
+            let options = try call.options(1, allowed: ReviewType.optionNames + ["run"])
+            let run = try ReviewType.run(options, of: handle, types: types, call: call)
+            return try ReviewType.start(host, handle, run: run, options, call, types)
+        }
+
         // MARK: Map
 
         t.method("map",

@@ -19,6 +19,8 @@ public struct CuratorTypes {
     let samplerContext: HostType<SamplerContext>
     /// `Map`: a 2-D map of an album.
     public let map: HostType<MapHandle>
+    /// `Review`: a live review page's server.
+    public let review: HostType<ReviewHandle>
 
     /// Pushes image `id` of `owner` (the same Lua value while one is alive).
     public func push(image id: Int64, of owner: AlbumHandle, on lua: LuaStack) {
@@ -129,14 +131,17 @@ public struct CuratorTypes {
                                               summary: "What a custom sampler's function gets for one iteration")
         let map = state.defineType(MapHandle.self, name: "Map", prefix: "map", variable: "m",
                                    summary: "A 2-D map of an album's images (seeded UMAP, PhotoMapAI's, or PCA)")
+        let review = state.defineType(ReviewHandle.self, name: "Review", prefix: "review", variable: "v",
+                                      summary: "A live review page of an album or run, served on 127.0.0.1 (the REPL and the page stay in sync)")
         let types = CuratorTypes(album: album, image: image, imageSet: imageSet, run: run,
-                                 samplerContext: samplerContext, map: map)
+                                 samplerContext: samplerContext, map: map, review: review)
         AlbumType.install(types, host: host)
         ImageType.install(types, host: host)
         ImageSetType.install(types, host: host)
         RunType.install(types, host: host)
         SamplerContextType.install(types, host: host)
         MapType.install(types, host: host)
+        ReviewType.install(types)
         return types
     }
 }

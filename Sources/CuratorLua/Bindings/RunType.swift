@@ -181,6 +181,13 @@ enum RunType {
                 lua.rawSet(-2, index: i + 1)
             }
         }
+        t.method("review",
+                 signature: "r:review([{port=8765, host=\"127.0.0.1\", wait=false}]) -> Review",
+                 summary: "Serves a live page of the run by tier, numbered as r.selection: click to exclude, Exclude >= N %, map with lasso",
+                 returns: "Review") { h, call in
+            let options = try call.options(1, allowed: ReviewType.optionNames)
+            return try ReviewType.start(host, h.owner, run: h.run.id, options, call, types)
+        }
         t.method("favorite", signature: "r:favorite() -> integer",
                  summary: "Makes the selection (minus excluded images) the album's favorites; returns how many") { h, call in
             try h.owner.album.favorite(h.run)

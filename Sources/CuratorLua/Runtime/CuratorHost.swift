@@ -1,5 +1,6 @@
 import CLuaShims
 import CuratorCore
+import CuratorReview
 import Foundation
 
 /// curator's Lua environment: a `LuaState` with the `curator` table
@@ -187,6 +188,11 @@ public final class CuratorHost {
 
     /// Whether safe mode applies now (after `seal()` with `options.safe`).
     public private(set) var isSandboxed = false
+
+    /// The review pages this host started and has not closed (kept alive
+    /// even when Lua drops their `Review` objects: `v:close()` or the end of
+    /// the process stops them).
+    public internal(set) var openReviews: [ReviewServer] = []
 
     /// What a binding may need beyond computing in memory. Every binding that
     /// reaches outside the Lua state asks the host (`allows`, `require`),

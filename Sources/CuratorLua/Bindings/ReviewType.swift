@@ -1,0 +1,110 @@
+import CLuaShims
+import CuratorCore
+import CuratorReview
+import Foundation
+
+/// A review page's server as Lua holds it.
+public final class ReviewHandle {
+    /// The album reviewed.
+    public let owner: AlbumHandle
+    /// The server (closed by `v:close()`, the end of the process, or the page's Done with `wait`).
+    public let server: ReviewServer
+
+    init(owner: AlbumHandle, server: ReviewServer) {
+        self.owner = owner
+        self.server = server
+    }
+}
+
+/// Every member of `Review` (SPEC §9, issue 16), and the start shared by
+/// `a:review` (registered with Album's members) and `r:review` (with Run's).
+/// The server runs on its own threads with its own connection to the index;
+/// Lua only starts, waits for and stops it.
+enum ReviewType {
+    /// The options of `a:review` and `r:review` (`a:review` also takes `run`).
+    static let optionNames = ["port", "host", "wait"]
+
+    /// `a:review{run=}`: a Run of this album or a run id, else nil.
+    static func run(_ options: LuaOptions, of handle: AlbumHandle, types: CuratorTypes, call: LuaCall) throws -> Int64? {
+        defer { call.lua.pop() }
+        guard options.pushValue("run") != .nil else { return nil }
+        if let r = types.run.object(at: -1, in: call.lua) {
+            guard r.owner === handle else { throw call.failure("run: the run belongs to another album") }
+            return r.run.id
+        }
+        if let id = call.lua.integer(at: -1) {
+            guard try handle.album.run(id: id) != nil else { throw call.failure("run: no run #\(id) in album \"\(handle.album.name)\"") }
+            return id
+        }
+        throw call.failure("run must be a Run or a run id (got \(LuaCall.shown(call.lua, -1)))")
+    }
+
+    /// Starts a server on `handle`'s album (opening on `run`), prints its
+    /// address, waits when `wait=true`, and pushes the `Review`.
+    static func start(_ host: CuratorHost, _ handle: AlbumHandle, run: Int64?, _ options: LuaOptions,
+                      _ call: LuaCall, _ types: CuratorTypes) throws -> Int32 {
+        try host.require(.serving, call)
+        var serve = ReviewServer.Options(run: run)
+        if let port = try options.integer("port") {
+            guard (1...65535).contains(port) else { throw call.failure("port must be an integer from 1 to 65535 (got \(port))") }
+            serve.port = port
+        }
+        if let address = try options.string("host") {
+            guard !address.isEmpty else { throw call.failure("host must be an address such as \"127.0.0.1\"") }
+            serve.host = address
+        }
+        let wait = try options.boolean("wait") ?? false
+        let server: ReviewServer
+        do {
+            server = try ReviewServer.start(album: handle.album, options: serve)
+        } catch let error as ReviewServerError {
+            throw call.failure(error.description)
+        }
+        host.openReviews.append(server)
+        announce(server, waiting: wait)
+        let review = ReviewHandle(owner: handle, server: server)
+        if wait {
+            waitForPage(server)
+            server.close()
+        }
+        types.review.push(review, on: call.lua)
+        return 1
+    }
+
+    /// Prints where the page is (as `curator review` does).
+    static func announce(_ server: ReviewServer, waiting: Bool) {
+        if server.isExposed {
+            FileHandle.standardError.write(Data(("review: warning: serving on \(server.host), not only this machine: anyone who can reach "
+                + "port \(server.port) and has the link can see the album and change its exclusions\n").utf8))
+        }
+        let how = waiting ? "press Done on the page (or Ctrl-C) to go on" : "v:close() stops it; so does leaving curator"
+        print("review: \(server.url)   (\(how))")
+        fflush(nil)
+    }
+
+    /// Blocks until the page says it is done, the server closes, or Ctrl-C.
+    static func waitForPage(_ server: ReviewServer) {
+        while !server.isClosed, !server.session.waitUntilDone(timeout: 0.1) {
+            if curator_interrupt_requested() != 0 { break }
+        }
+    }
+
+    static func install(_ types: CuratorTypes) {
+        let t = types.review
+        t.describe { h in "<Review \(h.server.url)\(h.server.isClosed ? " (closed)" : "")>" }
+        t.property("url", type: "string", summary: "The page's address, token included (open it in a browser)") { h, lua in lua.push(h.server.url) }
+        t.property("port", type: "integer", summary: "The port the page is served on") { h, lua in lua.push(h.server.port) }
+        t.property("closed", type: "boolean", summary: "Whether the server has stopped") { h, lua in lua.push(h.server.isClosed) }
+        t.property("done", type: "boolean", summary: "Whether the page's Done button was pressed") { h, lua in lua.push(h.server.session.isDone) }
+        t.method("close", signature: "v:close()", summary: "Stops the server (the open page says the review ended)") { h, _ in
+            h.server.close()
+            return 0
+        }
+        t.method("wait", signature: "v:wait() -> boolean",
+                 summary: "Blocks until the page's Done button (true) or Ctrl-C / the server closing (false)") { h, call in
+            waitForPage(h.server)
+            call.lua.push(h.server.session.isDone)
+            return 1
+        }
+    }
+}

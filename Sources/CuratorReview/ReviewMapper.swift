@@ -1,0 +1,111 @@
+import CuratorCore
+import Dispatch
+import Foundation
+
+/// The album's map for the review page, made once in the background on an
+/// album connection of its own (a UMAP that is not cached yet takes minutes
+/// on a large album, and the page must stay usable meanwhile). The page asks
+/// again until it is ready; its progress is in the session's state.
+final class ReviewMapper: @unchecked Sendable {
+    private enum Phase {
+        case idle
+        case computing(label: String, done: Int, total: Int)
+        case ready(AlbumMap)
+        case failed(String)
+    }
+
+    private let album: Album
+    private let lock = NSLock()
+    private var phase = Phase.idle
+    private var stopped = false
+    private var started = false
+
+    init(album: Album) { self.album = album }
+
+    /// `{"state": "idle"|"computing"|"ready"|"failed", ...}` for the page's status line.
+    var status: [String: Any] {
+        lock.lock(); defer { lock.unlock() }
+        switch phase {
+        case .idle: return ["state": "idle"]
+        case let .computing(label, done, total): return ["state": "computing", "label": label, "done": done, "total": total]
+        case let .ready(map): return ["state": "ready", "description": map.description, "points": map.count]
+        case let .failed(message): return ["state": "failed", "error": message]
+        }
+    }
+
+    /// The points in `order` (the page's album order), or 202 with progress while computing.
+    func reply(order: [Int64]) -> ReviewReply {
+        lock.lock()
+        let current = phase
+        if case .idle = phase { startLocked() }
+        lock.unlock()
+        switch current {
+        case let .ready(map):
+            var bytes = [UInt8]()
+            bytes.reserveCapacity(order.count * 8)
+            for id in order {
+                let point = map.point(of: id) ?? SIMD2(.nan, .nan)
+                withUnsafeBytes(of: point.x.bitPattern.littleEndian) { bytes += $0 }
+                withUnsafeBytes(of: point.y.bitPattern.littleEndian) { bytes += $0 }
+            }
+            return ReviewReply(contentType: "application/octet-stream", body: bytes,
+                               headers: [("X-Curator-Map", map.description.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")])
+        case let .failed(message):
+            return .error(409, message)
+        default:
+            return .json(["state": "computing"], status: 202)
+        }
+    }
+
+    /// Forgets the map (the image list changed); the next request makes it again.
+    func invalidate() {
+        lock.lock(); defer { lock.unlock() }
+        if case .computing = phase { return }  // the running computation reloads the album itself
+        phase = .idle
+    }
+
+    func stop() {
+        lock.lock(); defer { lock.unlock() }
+        stopped = true
+    }
+
+    private func startLocked() {
+        phase = .computing(label: "map", done: 0, total: 1)
+        let progress = Progress(mapper: self)
+        DispatchQueue.global(qos: .utility).async { [album] in
+            let result: Phase
+            do {
+                try album.reload()
+                result = .ready(try album.map(AlbumMapOptions(source: .auto), progress: progress))
+            } catch let error as IndexError {
+                result = .failed("no map: \(error)")
+            } catch is CancelledError {
+                result = .idle
+            } catch {
+                result = .failed("the map could not be made: \(error)")
+            }
+            self.lock.lock()
+            self.phase = result
+            self.lock.unlock()
+        }
+    }
+
+    fileprivate func report(label: String, done: Int, total: Int) {
+        lock.lock(); defer { lock.unlock() }
+        if case .computing = phase { phase = .computing(label: label, done: done, total: total) }
+    }
+
+    fileprivate var isStopped: Bool {
+        lock.lock(); defer { lock.unlock() }
+        return stopped
+    }
+
+    /// Relays the map's progress to the page, and stops it when the server closes.
+    private final class Progress: ProgressSink, @unchecked Sendable {
+        weak var mapper: ReviewMapper?
+        init(mapper: ReviewMapper) { self.mapper = mapper }
+        func update(label: String, done: Int, total: Int) { mapper?.report(label: label, done: done, total: total) }
+        func finish(label: String) {}
+        var isCancelled: Bool { mapper?.isStopped ?? true }
+    }
+}

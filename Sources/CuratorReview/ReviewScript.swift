@@ -1,0 +1,554 @@
+/// The review page's script (plain JavaScript, no library): a virtualised
+/// grid, the map on a canvas, the side panel, keyboard, and polling of the
+/// index's generation counters so the page follows the REPL.
+///
+/// Numbering never drifts: a tile's number is its place in the list the view
+/// shows — `r.selection`, `r[i]`, `a[i]` or `a.exclusions` — and filters,
+/// exclusions and favourites never renumber it.
+enum ReviewScript {
+    static let source = #"""
+    "use strict";
+    const TILE_W = 158, TILE_H = 186, POLL_MS = 500;
+    const token = new URLSearchParams(location.search).get("token") || "";
+    if (token && history.replaceState) history.replaceState(null, "", location.pathname);
+    const $ = (id) => document.getElementById(id);
+    const css = getComputedStyle(document.documentElement);
+    const COLOURS = { core: css.getPropertyValue("--core").trim(), stable: css.getPropertyValue("--stable").trim(),
+                      variable: css.getPropertyValue("--variable").trim(), excluded: css.getPropertyValue("--excluded").trim() };
+    const TIER = { c: "core", s: "stable", v: "variable" };
+
+    const S = {
+      album: null, ids: [], paths: [], position: new Map(), folders: [],
+      run: null, runs: [], latestRun: 0, follow: true, rank: new Map(),
+      excluded: new Set(), favorites: new Set(), exclusionOrder: [], setsGeneration: -1, imagesGeneration: "",
+      view: "selection", tiers: new Set(), folder: "", text: "", textIds: null,
+      list: [], shown: [], focus: -1, lasso: null, ended: false,
+      map: null, mapNote: "",
+    };
+    window.curatorReview = S;   // for tests and the curious
+
+    async function api(path, options = {}) {
+      const headers = Object.assign({ "X-Curator-Token": token }, options.headers || {});
+      const init = Object.assign({}, options, { headers, credentials: "same-origin" });
+      if (options.json !== undefined) { init.method = "POST"; init.body = JSON.stringify(options.json); headers["Content-Type"] = "application/json"; }
+      const response = await fetch(path, init);
+      if (response.status === 503 || response.status === 403) {
+        const body = await response.json().catch(() => ({}));
+        banner(body.error || ("the server answered " + response.status));
+        throw new Error(body.error || String(response.status));
+      }
+      return response;
+    }
+    async function apiJSON(path, options) {
+      const response = await api(path, options);
+      const body = await response.json();
+      if (!response.ok) throw new Error(body.error || String(response.status));
+      return body;
+    }
+    function banner(text) { const b = $("banner"); if (text) { b.textContent = text; b.hidden = false; } else b.hidden = true; }
+    function status(text) { $("status").textContent = text; }
+
+    // ---- data ----
+    async function loadImages() {
+      const body = await apiJSON("api/images");
+      S.ids = body.ids; S.paths = body.paths;
+      S.position = new Map(); const folders = new Set();
+      for (let i = 0; i < S.ids.length; i++) {
+        S.position.set(S.ids[i], i);
+        const p = S.paths[i], slash = p.lastIndexOf("/");
+        folders.add(slash < 0 ? "" : p.slice(0, slash));
+      }
+      S.folders = [...folders].sort();
+      const select = $("folder-filter"), keep = select.value;
+      select.innerHTML = '<option value="">all folders</option>';
+      for (const f of S.folders) { const o = document.createElement("option"); o.value = f; o.textContent = f || "(top folder)"; select.appendChild(o); }
+      select.value = S.folders.includes(keep) ? keep : "";
+    }
+    async function loadSets() {
+      const body = await apiJSON("api/sets");
+      S.excluded = new Set(body.exclusions); S.exclusionOrder = body.exclusions;
+      S.favorites = new Set(body.favorites); S.setsGeneration = body.generation;
+    }
+    async function loadRun(id) {
+      if (!id) { S.run = null; S.rank = new Map(); return; }
+      const run = await apiJSON("api/run/" + id);
+      run.tierOf = new Map(); S.rank = new Map();
+      for (let i = 0; i < run.ids.length; i++) { S.rank.set(run.ids[i], i); run.tierOf.set(run.ids[i], TIER[run.tiers[i]]); }
+      S.run = run;
+      $("csv-link").href = "api/run/" + id + "/csv";
+    }
+    async function loadMap() {
+      const response = await api("api/map");
+      if (response.status === 202) { S.map = null; setTimeout(loadMap, 700); return; }
+      if (!response.ok) { const body = await response.json().catch(() => ({})); S.mapNote = body.error || "no map"; S.map = null; drawMap(); return; }
+      const points = new Float32Array(await response.arrayBuffer());
+      S.mapNote = decodeURIComponent(response.headers.get("X-Curator-Map") || "");
+      buildMap(points);
+      drawMap();
+    }
+
+    // ---- the list a view shows, and its numbers ----
+    function baseList() {
+      const run = S.run;
+      switch (S.view) {
+        case "selection": return run ? run.ids.slice(0, run.selection) : S.ids;
+        case "voted": return run ? run.ids : [];
+        case "exclusions": return S.exclusionOrder.filter((id) => S.position.has(id));
+        case "lasso": return S.lasso || [];
+        default: return S.ids;
+      }
+    }
+    function tierOf(id) { return S.run ? S.run.tierOf.get(id) : undefined; }
+    function folderOf(id) { const p = S.paths[S.position.get(id)] || "", s = p.lastIndexOf("/"); return s < 0 ? "" : p.slice(0, s); }
+    function rebuild(keepFocusId) {
+      const focusId = keepFocusId !== undefined ? keepFocusId : S.shown[S.focus];
+      S.list = baseList();
+      S.shown = []; S.numbers = [];
+      for (let i = 0; i < S.list.length; i++) {
+        const id = S.list[i];
+        if (S.tiers.size && !S.tiers.has(tierOf(id))) continue;
+        if (S.folder && folderOf(id) !== S.folder) continue;
+        if (S.textIds && !S.textIds.has(id)) continue;
+        S.shown.push(id); S.numbers.push(i + 1);
+      }
+      S.focus = focusId === undefined ? -1 : S.shown.indexOf(focusId);
+      $("spacer").style.height = (Math.ceil(S.shown.length / columns()) * TILE_H + 8) + "px";
+      $("empty").hidden = S.shown.length > 0;
+      for (const b of document.querySelectorAll("#views button")) b.classList.toggle("on", b.dataset.view === S.view);
+      for (const b of document.querySelectorAll("#tier-filters button")) b.classList.toggle("on", S.tiers.has(b.dataset.tier));
+      const run = S.run;
+      let text = S.shown.length.toLocaleString() + " shown · " + S.excluded.size.toLocaleString() + " excluded · " + S.ids.length.toLocaleString() + " in album";
+      if (run) text = "run " + run.id + " (" + run.method + ", " + run.count + " × " + run.iterations + ") · " + text;
+      $("counts").textContent = text;
+      for (const tile of tiles.values()) tile.dataset.key = "";
+      render(true);
+      drawMap();
+    }
+
+    // ---- the virtualised grid ----
+    const grid = $("grid"), spacer = $("spacer");
+    const tiles = new Map();
+    const pool = [];
+    function columns() { return Math.max(1, Math.floor((grid.clientWidth - 8) / TILE_W)); }
+    function render(force) {
+      const cols = columns(), top = grid.scrollTop, height = grid.clientHeight;
+      const first = Math.max(0, Math.floor(top / TILE_H) - 2) * cols;
+      const last = Math.min(S.shown.length, (Math.ceil((top + height) / TILE_H) + 2) * cols);
+      const wanted = new Set();
+      for (let i = first; i < last; i++) wanted.add(i);
+      for (const [i, tile] of tiles) if (!wanted.has(i)) { tiles.delete(i); tile.hidden = true; pool.push(tile); }
+      for (let i = first; i < last; i++) {
+        let tile = tiles.get(i);
+        if (!tile) { tile = pool.pop() || newTile(); tile.hidden = false; tile.dataset.key = ""; tiles.set(i, tile); }
+        fillTile(tile, i, cols);
+      }
+    }
+    function newTile() {
+      const tile = document.createElement("div");
+      tile.className = "tile";
+      tile.innerHTML = '<div class="frame"><img alt="" loading="lazy" decoding="async"><span class="missing" hidden></span><span class="fav" hidden>★</span></div>'
+        + '<div class="caption"><span class="number"></span><span class="freq"></span></div><div class="name"></div>';
+      const img = tile.querySelector("img");
+      img.addEventListener("error", () => {
+        const m = tile.querySelector(".missing");
+        m.hidden = false; m.textContent = "missing";
+        fetch(img.src, { credentials: "same-origin" }).then((r) => r.json()).then((b) => { if (b.error) { m.textContent = b.error.startsWith("missing") ? "missing" : "unreadable"; m.title = b.error; } }).catch(() => {});
+      });
+      tile.addEventListener("click", () => { const i = Number(tile.dataset.index); setFocus(i, false); toggleExcluded([S.shown[i]]); });
+      spacer.appendChild(tile);
+      return tile;
+    }
+    function fillTile(tile, i, cols) {
+      const id = S.shown[i];
+      const tier = tierOf(id), excluded = S.excluded.has(id), fav = S.favorites.has(id);
+      const key = id + ":" + tier + ":" + excluded + ":" + fav + ":" + (i === S.focus) + ":" + cols + ":" + i;
+      if (tile.dataset.key === key) return;
+      tile.dataset.key = key; tile.dataset.index = i; tile.dataset.id = id;
+      tile.style.transform = "translate(" + ((i % cols) * TILE_W + 6) + "px," + (Math.floor(i / cols) * TILE_H + 6) + "px)";
+      tile.className = "tile" + (tier ? " " + tier : "") + (excluded ? " excluded" : "") + (i === S.focus ? " focus" : "");
+      const img = tile.querySelector("img"), src = "api/thumb/" + id;
+      if (img.dataset.id !== String(id)) { img.dataset.id = id; tile.querySelector(".missing").hidden = true; img.src = src; }
+      tile.querySelector(".fav").hidden = !fav;
+      tile.querySelector(".number").textContent = "#" + S.numbers[i];
+      const votes = S.run && S.rank.has(id) ? S.run.votes[S.rank.get(id)] : 0;
+      tile.querySelector(".freq").textContent = S.run ? Math.round(100 * votes / S.run.iterations) + " %" : "";
+      const path = S.paths[S.position.get(id)] || ("image " + id);
+      tile.querySelector(".name").textContent = path;
+      tile.title = path + (excluded ? " (excluded: click to include)" : " (click to exclude)");
+    }
+    grid.addEventListener("scroll", () => render(false), { passive: true });
+    window.addEventListener("resize", () => { rebuild(); resizeMap(); });
+
+    // ---- focus and the side panel ----
+    function setFocus(i, scroll) {
+      if (i < 0 || i >= S.shown.length) return;
+      S.focus = i;
+      for (const tile of tiles.values()) tile.dataset.key = "";
+      if (scroll) {
+        const row = Math.floor(i / columns()), y = row * TILE_H;
+        if (y < grid.scrollTop) grid.scrollTop = y;
+        else if (y + TILE_H > grid.scrollTop + grid.clientHeight) grid.scrollTop = y + TILE_H - grid.clientHeight;
+      }
+      render(true);
+      showPanel(S.shown[i]);
+      drawMap();
+    }
+    let panelFor = 0;
+    async function showPanel(id) {
+      panelFor = id;
+      const info = await apiJSON("api/image/" + id).catch((e) => ({ error: String(e.message || e) }));
+      if (panelFor !== id) return;
+      const panel = $("panel");
+      panel.innerHTML = "";
+      if (info.error) { panel.textContent = info.error; return; }
+      const img = document.createElement("img"); img.src = "api/thumb/" + id + "?size=large"; img.alt = info.name;
+      img.addEventListener("error", () => { img.replaceWith(Object.assign(document.createElement("p"), { className: "hint", textContent: info.present ? "the file cannot be read" : "missing: the file is no longer on disk" })); });
+      panel.appendChild(img);
+      const rows = [["path", info.absolutePath], ["folder", info.folder || "(top)"], ["album #", "a[" + info.position + "]"],
+                    ["size", info.width && info.height ? info.width + " × " + info.height : "unknown"]];
+      if (S.run && S.rank.has(id)) {
+        const r = S.rank.get(id), votes = S.run.votes[r];
+        rows.push(["run " + S.run.id, "r[" + (r + 1) + "]" + (r < S.run.selection ? ", r.selection[" + (r + 1) + "]" : "")]);
+        rows.push(["frequency", (100 * votes / S.run.iterations).toFixed(1) + " % (" + votes + " of " + S.run.iterations + ")"]);
+        rows.push(["tier", S.run.tierOf.get(id)]);
+      }
+      rows.push(["status", (S.excluded.has(id) ? "excluded" : "included") + (S.favorites.has(id) ? ", favourite" : "") + (info.present ? "" : ", file missing")]);
+      if (info.caption) rows.push(["caption", info.caption]);
+      if (info.stats) for (const k of Object.keys(info.stats)) rows.push([k, Number(info.stats[k]).toFixed(3)]);
+      const table = document.createElement("table");
+      for (const [k, v] of rows) { const tr = table.insertRow(); tr.insertCell().textContent = k; tr.insertCell().textContent = v; }
+      panel.appendChild(table);
+    }
+
+    // ---- actions ----
+    async function post(action, json) {
+      try { return await apiJSON("api/" + action, { json }); }
+      catch (e) { status(action + ": " + (e.message || e)); throw e; }
+    }
+    async function toggleExcluded(ids) {
+      const add = ids.filter((id) => !S.excluded.has(id)), remove = ids.filter((id) => S.excluded.has(id));
+      for (const id of add) { S.excluded.add(id); S.exclusionOrder.push(id); }
+      for (const id of remove) S.excluded.delete(id);
+      refreshMarks();
+      try { await post("exclusions", { add, remove }); } catch (e) { await loadSets(); refreshMarks(); }
+      await loadSets(); refreshMarks();
+    }
+    async function setExcluded(ids, excluded) {
+      await post("exclusions", excluded ? { add: ids } : { remove: ids }).catch(() => {});
+      await loadSets(); refreshMarks();
+    }
+    async function toggleFavorite(id) {
+      await post("favorites", S.favorites.has(id) ? { remove: [id] } : { add: [id] }).catch(() => {});
+      await loadSets(); refreshMarks();
+    }
+    function refreshMarks() {
+      if (S.view === "exclusions") { rebuild(); return; }
+      for (const tile of tiles.values()) tile.dataset.key = "";
+      render(true); drawMap();
+      if (S.focus >= 0) showPanel(S.shown[S.focus]);
+      rebuildCounts();
+    }
+    function rebuildCounts() {
+      const run = S.run;
+      let text = S.shown.length.toLocaleString() + " shown · " + S.excluded.size.toLocaleString() + " excluded · " + S.ids.length.toLocaleString() + " in album";
+      if (run) text = "run " + run.id + " (" + run.method + ", " + run.count + " × " + run.iterations + ") · " + text;
+      $("counts").textContent = text;
+    }
+    $("threshold").addEventListener("input", () => { $("exclude-threshold").textContent = "Exclude ≥ " + $("threshold").value + " %"; });
+    $("exclude-threshold").addEventListener("click", async () => {
+      if (!S.run) { status("no run: Exclude ≥ N % needs a run"); return; }
+      const body = await post("exclude-threshold", { run: S.run.id, min: Number($("threshold").value) / 100 }).catch(() => null);
+      if (body) status("excluded " + body.changed + " more image" + (body.changed === 1 ? "" : "s"));
+      await loadSets(); refreshMarks();
+    });
+    $("clear-exclusions").addEventListener("click", async () => {
+      if (!confirm("Clear all " + S.excluded.size + " exclusions of this album?")) return;
+      await post("clear-exclusions", {}).catch(() => {}); await loadSets(); refreshMarks();
+    });
+    $("favorite-selection").addEventListener("click", async () => {
+      if (!S.run) { status("no run"); return; }
+      const body = await post("favorite-selection", { run: S.run.id }).catch(() => null);
+      if (body) status(body.changed + " favourites (the selection minus exclusions)");
+      await loadSets(); refreshMarks();
+    });
+    $("done").addEventListener("click", async () => {
+      await post("done", {}).catch(() => {});
+      banner("Done: the REPL or script goes on; you can close this tab.");
+    });
+    $("export-open").addEventListener("click", () => { if (!S.run) { status("no run to export"); return; } $("export-result").textContent = ""; $("export-dialog").showModal(); });
+    $("export-form").addEventListener("submit", async (event) => {
+      if (event.submitter && event.submitter.value !== "go") return;
+      event.preventDefault();
+      const f = new FormData($("export-form"));
+      const json = { run: S.run.id, folder: f.get("folder"), layout: f.get("layout"), concept: f.get("concept"), repeats: Number(f.get("repeats") || 1), dryRun: f.get("dryRun") === "on" };
+      try {
+        const r = await apiJSON("api/export", { json });
+        $("export-result").textContent = (r.dryRun ? "Dry run: would export " : "Exported ") + r.exported + " images to " + r.destination
+          + " (" + r.renamed + " renamed, " + r.captions + " captions, " + r.excluded + " excluded left out)"
+          + (r.errors.length ? "\nErrors:\n" + r.errors.join("\n") : "");
+      } catch (e) { $("export-result").textContent = String(e.message || e); }
+    });
+
+    // ---- controls ----
+    $("views").addEventListener("click", (e) => { const v = e.target.dataset && e.target.dataset.view; if (v) { S.view = v; grid.scrollTop = 0; rebuild(); } });
+    $("tier-filters").addEventListener("click", (e) => { const t = e.target.dataset && e.target.dataset.tier; if (t) toggleTier(t); });
+    function toggleTier(t) { if (S.tiers.has(t)) S.tiers.delete(t); else S.tiers.add(t); rebuild(); }
+    $("folder-filter").addEventListener("change", () => { S.folder = $("folder-filter").value; rebuild(); });
+    let textTimer = 0;
+    $("text-filter").addEventListener("input", () => {
+      clearTimeout(textTimer);
+      textTimer = setTimeout(async () => {
+        const q = $("text-filter").value.trim();
+        if (!q) { S.textIds = null; rebuild(); return; }
+        const body = await apiJSON("api/search?q=" + encodeURIComponent(q)).catch(() => ({ ids: [] }));
+        if ($("text-filter").value.trim() === q) { S.textIds = new Set(body.ids); rebuild(); }
+      }, 200);
+    });
+    $("run-select").addEventListener("change", async () => {
+      const id = Number($("run-select").value);
+      S.follow = id === S.latestRun;
+      await loadRun(id);
+      if (!id && (S.view === "selection" || S.view === "voted")) S.view = "album";
+      if (id && S.view === "album") S.view = "selection";
+      rebuild();
+    });
+    function fillRuns() {
+      const select = $("run-select");
+      select.innerHTML = "";
+      const all = document.createElement("option"); all.value = "0"; all.textContent = "album (no run)"; select.appendChild(all);
+      for (const r of S.runs.slice().reverse()) {
+        const o = document.createElement("option"); o.value = r.id;
+        o.textContent = "run " + r.id + ": " + r.method + " " + r.count + " × " + r.iterations + (r.id === S.latestRun ? " (newest)" : "");
+        select.appendChild(o);
+      }
+      select.value = S.run ? String(S.run.id) : "0";
+    }
+    document.addEventListener("keydown", (e) => {
+      if (e.target.matches("input, select, textarea") || $("export-dialog").open) return;
+      const cols = columns();
+      const moves = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: cols, ArrowUp: -cols };
+      if (moves[e.key] !== undefined) { e.preventDefault(); setFocus(Math.min(S.shown.length - 1, Math.max(0, (S.focus < 0 ? 0 : S.focus + moves[e.key]))), true); return; }
+      if (e.key === "Escape") { $("preview").hidden = true; return; }
+      if (e.key === "1" || e.key === "2" || e.key === "3") { toggleTier(["core", "stable", "variable"][Number(e.key) - 1]); return; }
+      if (S.focus < 0) return;
+      const id = S.shown[S.focus];
+      if (e.key === "x") toggleExcluded([id]);
+      else if (e.key === "f") toggleFavorite(id);
+      else if (e.key === " ") { e.preventDefault(); togglePreview(id); }
+    });
+    function togglePreview(id) {
+      const p = $("preview");
+      if (!p.hidden) { p.hidden = true; return; }
+      p.querySelector("img").src = "api/thumb/" + id + "?size=large";
+      p.querySelector("p").textContent = S.paths[S.position.get(id)] || "";
+      p.hidden = false;
+    }
+    $("preview").addEventListener("click", () => { $("preview").hidden = true; });
+
+    // ---- the map ----
+    const canvas = $("map"), ctx = canvas.getContext("2d");
+    const M = { x: null, y: null, n: 0, minX: 0, maxX: 1, minY: 0, maxY: 1, scale: 1, ox: 0, oy: 0, cells: null, cell: 1, gw: 0, lassoMode: false, drawing: null, drawMs: 0 };
+    function buildMap(points) {
+      const n = points.length / 2;
+      M.x = new Float32Array(n); M.y = new Float32Array(n); M.n = n;
+      let minX = Infinity, maxX = -Infinity, minY = Infinity, maxY = -Infinity;
+      for (let i = 0; i < n; i++) {
+        const x = points[2 * i], y = points[2 * i + 1];
+        M.x[i] = x; M.y[i] = y;
+        if (x === x && y === y) { if (x < minX) minX = x; if (x > maxX) maxX = x; if (y < minY) minY = y; if (y > maxY) maxY = y; }
+      }
+      if (minX === Infinity) { minX = 0; maxX = 1; minY = 0; maxY = 1; }
+      Object.assign(M, { minX, maxX, minY, maxY });
+      // A uniform grid over the data for hover look-ups.
+      const gw = 128; M.gw = gw; M.cells = new Map();
+      M.cell = Math.max((maxX - minX) / gw, (maxY - minY) / gw) || 1;
+      for (let i = 0; i < n; i++) {
+        if (M.x[i] !== M.x[i]) continue;
+        const k = Math.floor((M.x[i] - minX) / M.cell) * 4096 + Math.floor((M.y[i] - minY) / M.cell);
+        let list = M.cells.get(k); if (!list) M.cells.set(k, list = []); list.push(i);
+      }
+      S.map = true;
+      fitMap();
+    }
+    function resizeMap() {
+      const r = canvas.getBoundingClientRect(), dpr = window.devicePixelRatio || 1;
+      canvas.width = Math.max(1, Math.round(r.width * dpr)); canvas.height = Math.max(1, Math.round(r.height * dpr));
+      fitMap();
+    }
+    function fitMap() {
+      const w = canvas.width, h = canvas.height, pad = 12 * (window.devicePixelRatio || 1);
+      const sx = (w - 2 * pad) / ((M.maxX - M.minX) || 1), sy = (h - 2 * pad) / ((M.maxY - M.minY) || 1);
+      M.scale = Math.min(sx, sy);
+      M.ox = (w - M.scale * (M.maxX - M.minX)) / 2 - M.scale * M.minX;
+      M.oy = (h - M.scale * (M.maxY - M.minY)) / 2 + M.scale * M.maxY;
+      drawMap();
+    }
+    const sx = (x) => M.ox + M.scale * x, sy = (y) => M.oy - M.scale * y;
+    function hex(c) { const v = parseInt(c.slice(1), 16); return [(v >> 16) & 255, (v >> 8) & 255, v & 255]; }
+    let drawQueued = false;
+    function drawMap() { if (!drawQueued) { drawQueued = true; requestAnimationFrame(() => { drawQueued = false; drawMapNow(); }); } }
+    function drawMapNow() {
+      const t0 = performance.now();
+      const w = canvas.width, h = canvas.height;
+      $("map-note").textContent = S.mapNote + (M.drawMs ? " · drawn in " + M.drawMs.toFixed(0) + " ms" : "");
+      if (!M.x) { ctx.fillStyle = "#0f1114"; ctx.fillRect(0, 0, w, h); ctx.fillStyle = "#8d969f"; ctx.font = "13px sans-serif"; ctx.fillText(S.mapNote || "map: computing…", 12, 22); return; }
+      const image = ctx.createImageData(w, h), px = new Uint32Array(image.data.buffer);
+      px.fill(0xff14110f);
+      const stamp = (i, colour, r) => {
+        const cx = Math.round(sx(M.x[i])), cy = Math.round(sy(M.y[i]));
+        for (let yy = cy - r; yy <= cy + r; yy++) { if (yy < 0 || yy >= h) continue; const row = yy * w;
+          for (let xx = cx - r; xx <= cx + r; xx++) if (xx >= 0 && xx < w) px[row + xx] = colour; }
+      };
+      const abgr = (c) => { const [r, g, b] = hex(c); return (0xff000000 | (b << 16) | (g << 8) | r) >>> 0; };
+      const grey = abgr("#59616b");
+      const dpr = window.devicePixelRatio || 1, small = dpr > 1.5 ? 1 : 0, big = Math.round(2 * dpr);
+      for (let i = 0; i < M.n; i++) { if (M.x[i] === M.x[i]) stamp(i, grey, small); }
+      const colours = { core: abgr(COLOURS.core), stable: abgr(COLOURS.stable), variable: abgr(COLOURS.variable) }, red = abgr(COLOURS.excluded);
+      const inView = S.view === "lasso" && S.lasso ? null : null;
+      if (S.run) {
+        const sel = S.view === "voted" ? S.run.ids.length : S.run.selection;
+        for (let k = sel - 1; k >= 0; k--) { const id = S.run.ids[k], i = S.position.get(id); if (i !== undefined && M.x[i] === M.x[i] && !S.excluded.has(id)) stamp(i, colours[TIER[S.run.tiers[k]]], big); }
+      }
+      if (S.lasso) { const white = abgr("#ffffff"); for (const id of S.lasso) { const i = S.position.get(id); if (i !== undefined && !S.excluded.has(id)) stamp(i, white, Math.max(1, big - 1)); } }
+      for (const id of S.excluded) { const i = S.position.get(id); if (i !== undefined && M.x[i] === M.x[i]) stamp(i, red, big); }
+      ctx.putImageData(image, 0, 0);
+      if (S.focus >= 0) {
+        const i = S.position.get(S.shown[S.focus]);
+        if (i !== undefined && M.x[i] === M.x[i]) { ctx.strokeStyle = "#fff"; ctx.lineWidth = 2 * dpr; ctx.beginPath(); ctx.arc(sx(M.x[i]), sy(M.y[i]), 7 * dpr, 0, 7); ctx.stroke(); }
+      }
+      if (M.drawing && M.drawing.length > 1) {
+        ctx.strokeStyle = "#fff"; ctx.setLineDash([4, 3]); ctx.lineWidth = dpr; ctx.beginPath();
+        ctx.moveTo(M.drawing[0][0], M.drawing[0][1]); for (const [x, y] of M.drawing) ctx.lineTo(x, y); ctx.closePath(); ctx.stroke(); ctx.setLineDash([]);
+      }
+      M.drawMs = performance.now() - t0;
+      window.curatorMapDrawMs = M.drawMs;
+    }
+    function nearest(px, py, radius) {
+      if (!M.cells) return -1;
+      const x = (px - M.ox) / M.scale, y = (M.oy - py) / M.scale, r = radius / M.scale;
+      const c0 = Math.floor((x - r - M.minX) / M.cell), c1 = Math.floor((x + r - M.minX) / M.cell);
+      const d0 = Math.floor((y - r - M.minY) / M.cell), d1 = Math.floor((y + r - M.minY) / M.cell);
+      let best = -1, bestD = r * r;
+      if ((c1 - c0) * (d1 - d0) > 4096) return -1;
+      for (let c = c0; c <= c1; c++) for (let d = d0; d <= d1; d++) {
+        const list = M.cells.get(c * 4096 + d); if (!list) continue;
+        for (const i of list) { const dx = M.x[i] - x, dy = M.y[i] - y, dd = dx * dx + dy * dy; if (dd <= bestD) { bestD = dd; best = i; } }
+      }
+      return best;
+    }
+    function canvasPoint(e) { const r = canvas.getBoundingClientRect(), dpr = canvas.width / r.width; return [(e.clientX - r.left) * dpr, (e.clientY - r.top) * dpr]; }
+    let drag = null;
+    canvas.addEventListener("wheel", (e) => {
+      e.preventDefault();
+      const [x, y] = canvasPoint(e), f = Math.exp(-e.deltaY * 0.0015);
+      M.ox = x - (x - M.ox) * f; M.oy = y - (y - M.oy) * f; M.scale *= f; drawMap();
+    }, { passive: false });
+    canvas.addEventListener("mousedown", (e) => {
+      const p = canvasPoint(e);
+      if (M.lassoMode || e.shiftKey) { M.drawing = [p]; return; }
+      drag = { x: p[0], y: p[1], ox: M.ox, oy: M.oy, moved: false };
+    });
+    window.addEventListener("mousemove", (e) => {
+      if (M.drawing) { M.drawing.push(canvasPoint(e)); drawMap(); return; }
+      if (drag) { const [x, y] = canvasPoint(e); if (Math.abs(x - drag.x) + Math.abs(y - drag.y) > 3) drag.moved = true; M.ox = drag.ox + x - drag.x; M.oy = drag.oy + y - drag.y; drawMap(); return; }
+      if (e.target !== canvas) return;
+      const [x, y] = canvasPoint(e), dpr = window.devicePixelRatio || 1, i = nearest(x, y, 6 * dpr), hover = $("hover");
+      if (i < 0) { hover.hidden = true; return; }
+      const id = S.ids[i];
+      hover.hidden = false;
+      const r = canvas.getBoundingClientRect();
+      hover.style.left = Math.min(r.width - 190, e.clientX - r.left + 12) + "px"; hover.style.top = Math.max(0, e.clientY - r.top - 100) + "px";
+      const img = hover.querySelector("img"); if (img.dataset.id !== String(id)) { img.dataset.id = id; img.src = "api/thumb/" + id; }
+      hover.querySelector("span").textContent = S.paths[i] + (S.excluded.has(id) ? " (excluded)" : "");
+    });
+    canvas.addEventListener("mouseleave", () => { $("hover").hidden = true; });
+    window.addEventListener("mouseup", (e) => {
+      if (M.drawing) { finishLasso(M.drawing); M.drawing = null; drawMap(); return; }
+      if (drag && !drag.moved && e.target === canvas) {
+        const [x, y] = canvasPoint(e), i = nearest(x, y, 8 * (window.devicePixelRatio || 1));
+        if (i >= 0) focusImage(S.ids[i]);
+      }
+      drag = null;
+    });
+    function focusImage(id) {
+      let k = S.shown.indexOf(id);
+      if (k < 0) { S.view = "album"; S.tiers.clear(); S.folder = ""; $("folder-filter").value = ""; S.textIds = null; $("text-filter").value = ""; rebuild(id); k = S.shown.indexOf(id); }
+      setFocus(k, true);
+    }
+    function finishLasso(poly) {
+      if (poly.length < 3) return;
+      const inside = [];
+      for (let i = 0; i < M.n; i++) {
+        if (M.x[i] !== M.x[i]) continue;
+        const x = sx(M.x[i]), y = sy(M.y[i]);
+        let c = false;
+        for (let a = 0, b = poly.length - 1; a < poly.length; b = a++) {
+          const [xa, ya] = poly[a], [xb, yb] = poly[b];
+          if ((ya > y) !== (yb > y) && x < (xb - xa) * (y - ya) / (yb - ya) + xa) c = !c;
+        }
+        if (c) inside.push(S.ids[i]);
+      }
+      S.lasso = inside;
+      $("lasso-view").hidden = false; $("lasso-view").textContent = "Lasso (" + inside.length + ")";
+      $("lasso-bar").hidden = false; $("lasso-bar").querySelector("span").textContent = inside.length + " images in the lasso";
+      S.view = "lasso"; grid.scrollTop = 0; rebuild();
+    }
+    $("lasso-mode").addEventListener("click", () => { M.lassoMode = !M.lassoMode; $("lasso-mode").classList.toggle("on", M.lassoMode); });
+    $("lasso-exclude").addEventListener("click", () => { if (S.lasso) setExcluded(S.lasso, true); });
+    $("lasso-include").addEventListener("click", () => { if (S.lasso) setExcluded(S.lasso, false); });
+    $("lasso-clear").addEventListener("click", () => { S.lasso = null; $("lasso-bar").hidden = true; $("lasso-view").hidden = true; if (S.view === "lasso") S.view = "selection"; rebuild(); });
+
+    // ---- following the index ----
+    async function poll() {
+      if (S.ended) return;
+      let state;
+      try { state = await apiJSON("api/state"); }
+      catch (e) {
+        if (String(e.message).includes("Failed to fetch") || e instanceof TypeError) { S.ended = true; banner("The review ended: curator closed this page's server (v:close(), Ctrl-C or the end of the script)."); }
+        setTimeout(poll, 2000); return;
+      }
+      banner(null);
+      await follow(state).catch((e) => status(String(e.message || e)));
+      setTimeout(poll, POLL_MS);
+    }
+    async function follow(state) {
+      const g = state.generation;
+      let changed = false;
+      if (g.images !== S.imagesGeneration) { S.imagesGeneration = g.images; await loadImages(); loadMap(); changed = true; }
+      S.runs = state.runs;
+      if (g.runs !== S.latestRun) {
+        const previous = S.latestRun; S.latestRun = g.runs;
+        if (S.follow && g.runs && (!S.run || S.run.id === previous)) {
+          await loadRun(g.runs); if (S.view === "album" && previous) S.view = "selection"; changed = true;
+          if (previous) status("run " + g.runs + " arrived from the REPL");
+        }
+        fillRuns();
+      }
+      if (g.sets !== S.setsGeneration) { await loadSets(); if (!changed) refreshMarks(); }
+      if (changed) rebuild();
+      const t = state.thumbnails, m = state.map;
+      let text = t.queued && t.made < t.queued ? "thumbnails " + t.made + "/" + t.queued : "";
+      if (m.state === "computing") text += (text ? " · " : "") + "map: " + m.label + " " + m.done + "/" + m.total;
+      if (!$("status").dataset.sticky) status(text);
+    }
+    async function start() {
+      resizeMap();
+      const state = await apiJSON("api/state");
+      S.album = state.album;
+      $("album-name").textContent = state.album.name + " (" + state.album.images.toLocaleString() + " images)";
+      document.title = "curator review — " + state.album.name;
+      S.runs = state.runs; S.latestRun = state.generation.runs;
+      S.imagesGeneration = state.generation.images;
+      const first = state.initialRun || state.generation.runs || 0;
+      S.follow = first === S.latestRun;
+      await Promise.all([loadImages(), loadSets(), loadRun(first)]);
+      S.view = first ? "selection" : "album";
+      fillRuns();
+      rebuild();
+      window.curatorReady = performance.now();
+      loadMap();
+      setTimeout(poll, POLL_MS);
+    }
+    start().catch((e) => banner("The page could not start: " + (e.message || e)));
+    """#
+}

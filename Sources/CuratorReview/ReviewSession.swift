@@ -1,0 +1,420 @@
+import CuratorCore
+import Dispatch
+import Foundation
+
+/// What the review page reads and changes, through CuratorCore: an album of
+/// its own on the index (its own connection pool, never the REPL's `Album`),
+/// the runs it shows, thumbnails and the map. Every reply is built here, so
+/// the HTTP layer (`ReviewServer`) only routes and guards.
+///
+/// The album is not thread-safe, so one lock serialises its use; decoding
+/// thumbnails and computing the map happen outside it.
+public final class ReviewSession: @unchecked Sendable {
+    /// The album the page shows (this session's own connection).
+    let album: Album
+    /// The index file; the page says so when it disappears.
+    let indexPath: String
+    /// The run the page opens with (nil: the album, or the newest run when there is one).
+    public let initialRun: Int64?
+    private let lock = NSLock()
+    private let grid: ThumbnailCache
+    private let preview: ThumbnailCache
+    private var runs: [Int64: CurationRun] = [:]
+    private var seen: IndexGenerations?
+    private var imagesJSON: [UInt8]?
+    private var captions: [Int64: String]?
+    private let mapper: ReviewMapper
+    private let warmer: ThumbnailWarmer
+    private let finished = DispatchSemaphore(value: 0)
+    private var isFinished = false
+    private var donePressed = false
+
+    /// A session on `album`'s index (opened again: the caller's album stays
+    /// the caller's), starting on run `run` when given.
+    public init(album source: Album, run: Int64? = nil) throws {
+        album = try source.reopened()
+        indexPath = album.database.path
+        initialRun = run
+        grid = ThumbnailCache(indexPath: indexPath, size: 256)
+        preview = ThumbnailCache(indexPath: indexPath, size: 1024, quality: 85)
+        mapper = ReviewMapper(album: try source.reopened())
+        warmer = ThumbnailWarmer(cache: grid)
+        seen = try album.database.generations()
+    }
+
+    private func locked<T>(_ body: () throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
+
+    // MARK: Index health
+
+    /// Why the index cannot be used any more, or nil while it can.
+    func indexProblem() -> String? {
+        guard access(indexPath, F_OK) == 0 else {
+            return "the index \(indexPath) was deleted while the page was open: nothing can be read or saved; "
+                + "open the album again (curator.open or curator review) to index it anew"
+        }
+        return nil
+    }
+
+    /// Catches up with other connections' changes to the image list (a rescan in the REPL).
+    private func refreshImages() throws -> IndexGenerations {
+        let now = try album.database.generations()
+        if let seen, now.imagesDiffer(from: seen) {
+            try album.reload()
+            imagesJSON = nil
+            captions = nil
+            mapper.invalidate()
+        }
+        seen = now
+        return now
+    }
+
+    /// Reads the exclusions and favorites again if another connection
+    /// changed them: an export or CSV must never work from a stale set.
+    private func catchUpWithSets() throws {
+        try album.exclusions.refresh()
+        try album.favorites.refresh()
+    }
+
+    // MARK: Reads
+
+    /// `GET /api/state`: the album, its runs, and the counters the page polls.
+    func state() -> ReviewReply {
+        if let problem = indexProblem() { return .error(503, problem) }
+        do {
+            return try locked {
+                let generations = try refreshImages()
+                var runList: [[String: Any]] = []
+                for id in try album.runIDs() {
+                    guard let run = try loadRun(id) else { continue }
+                    runList.append(["id": run.id, "method": run.method, "count": run.count, "iterations": run.iterations,
+                                    "seed": String(run.seed), "created": run.stored.created.timeIntervalSince1970])
+                }
+                let thumbs = warmer.progress
+                var album: [String: Any] = ["name": self.album.name, "images": self.album.images.count,
+                                            "indexOnly": self.album.isIndexOnly, "root": self.album.rootPath]
+                album["embedder"] = self.album.embedder ?? NSNull()
+                return .json(["album": album, "runs": runList, "initialRun": initialRun ?? NSNull(),
+                              "generation": ["sets": generations.imageSets, "runs": generations.latestRun,
+                                             "images": "\(generations.imageCount)-\(generations.maximumImageID)-\(generations.embeddings)"],
+                              "thumbnails": ["made": thumbs.done, "queued": thumbs.total],
+                              "map": mapper.status, "finished": isFinished])
+            }
+        } catch {
+            return .error(500, "reading the index failed: \(error)")
+        }
+    }
+
+    /// `GET /api/images`: every image, in the album's order (`a[i]` is `ids[i-1]`).
+    func images() -> ReviewReply {
+        if let problem = indexProblem() { return .error(503, problem) }
+        do {
+            return try locked {
+                _ = try refreshImages()
+                if let imagesJSON { return .json(bytes: imagesJSON) }
+                var out: [UInt8] = []
+                out.reserveCapacity(album.images.count * 48)
+                out += Array("{\"ids\":".utf8)
+                ReviewJSON.appendIntegers(album.images.lazy.map(\.id), to: &out)
+                out += Array(",\"paths\":[".utf8)
+                for (i, image) in album.images.enumerated() {
+                    if i > 0 { out.append(UInt8(ascii: ",")) }
+                    ReviewJSON.appendString(image.path.string, to: &out)
+                }
+                out += Array("]}".utf8)
+                imagesJSON = out
+                return .json(bytes: out)
+            }
+        } catch {
+            return .error(500, "reading the index failed: \(error)")
+        }
+    }
+
+    private func loadRun(_ id: Int64) throws -> CurationRun? {
+        if let run = runs[id] { return run }
+        guard let run = try album.run(id: id) else { return nil }
+        runs[id] = run
+        return run
+    }
+
+    /// `GET /api/run/ID`: the run's parameters and its ranking; the first
+    /// `count` ranked images are `r.selection`, in its order.
+    func run(_ id: Int64) -> ReviewReply {
+        if let problem = indexProblem() { return .error(503, problem) }
+        do {
+            return try locked {
+                guard let run = try loadRun(id) else { return .error(404, "no run #\(id) in album \"\(album.name)\"") }
+                let ranking = run.ranking
+                warmer.enqueue(ranking.prefix(2000).compactMap { entry in
+                    album.image(id: Int64(entry.row)).map { ($0, album.absolutePath(of: $0)) }
+                })
+                var out: [UInt8] = []
+                out += Array("{\"id\":\(run.id),\"count\":\(run.count),\"iterations\":\(run.iterations),\"selection\":\(run.selection.count),".utf8)
+                out += Array("\"method\":".utf8); ReviewJSON.appendString(run.method, to: &out)
+                out += Array(",\"seed\":".utf8); ReviewJSON.appendString(String(run.seed), to: &out)
+                out += Array(",\"embedder\":".utf8); ReviewJSON.appendString(run.stored.embedder, to: &out)
+                out += Array(",\"candidates\":\(run.stored.candidates),\"created\":\(run.stored.created.timeIntervalSince1970)".utf8)
+                out += Array(",\"ids\":".utf8); ReviewJSON.appendIntegers(ranking.lazy.map(\.row), to: &out)
+                out += Array(",\"votes\":".utf8); ReviewJSON.appendIntegers(ranking.lazy.map(\.votes), to: &out)
+                // One letter per ranked image: c(ore), s(table), v(ariable), as the core's tiers say.
+                let letters = String(ranking.map { $0.tier.rawValue.first ?? "v" })
+                out += Array(",\"tiers\":".utf8); ReviewJSON.appendString(letters, to: &out)
+                out += Array("}".utf8)
+                return .json(bytes: out)
+            }
+        } catch {
+            return .error(500, "reading run #\(id) failed: \(error)")
+        }
+    }
+
+    /// `GET /api/sets`: the exclusions and favorites, in the order they were added.
+    func sets() -> ReviewReply {
+        if let problem = indexProblem() { return .error(503, problem) }
+        return locked {
+            do {
+                try catchUpWithSets()
+                let generation = try album.database.generations().imageSets
+                var out: [UInt8] = Array("{\"generation\":\(generation),\"exclusions\":".utf8)
+                ReviewJSON.appendIntegers(album.exclusions.ids, to: &out)
+                out += Array(",\"favorites\":".utf8)
+                ReviewJSON.appendIntegers(album.favorites.ids, to: &out)
+                out += Array("}".utf8)
+                return .json(bytes: out)
+            } catch {
+                return .error(500, "reading the exclusions failed: \(error)")
+            }
+        }
+    }
+
+    /// `GET /api/map`: the points (little-endian float32 x, y per image, in
+    /// the album's order; NaN for images the map does not place), or its progress (202).
+    func map() -> ReviewReply {
+        if let problem = indexProblem() { return .error(503, problem) }
+        let order: [Int64] = locked { album.images.map(\.id) }
+        return mapper.reply(order: order)
+    }
+
+    /// `GET /api/image/ID`: what the side panel shows.
+    func info(_ id: Int64) -> ReviewReply {
+        if let problem = indexProblem() { return .error(503, problem) }
+        return locked {
+            guard let image = album.image(id: id) else { return .error(404, "no image #\(id) in album \"\(album.name)\"") }
+            try? catchUpWithSets()
+            let absolute = String(decoding: album.absolutePath(of: image), as: UTF8.self)
+            var reply: [String: Any] = [
+                "id": id, "path": image.path.string, "name": image.path.name, "folder": image.path.folder.string,
+                "absolutePath": absolute, "width": image.width, "height": image.height, "size": image.size,
+                "position": (album.position(of: id) ?? 0) + 1,
+                "excluded": album.exclusions.contains(id), "favorite": album.favorites.contains(id),
+                "present": access(absolute, F_OK) == 0,
+            ]
+            reply["caption"] = album.caption(of: image) ?? NSNull()
+            if let stats = try? album.statistics(of: image) {
+                reply["stats"] = ["sharpness": stats.sharpness, "brightness": stats.brightness, "contrast": stats.contrast,
+                                  "colourfulness": stats.colourfulness, "entropy": stats.entropy]
+            }
+            return .json(reply)
+        }
+    }
+
+    /// `GET /api/thumb/ID` (`large`: the side panel's preview): a JPEG, or
+    /// 404 with the reason when the image is unknown or its file unreadable.
+    func thumbnail(_ id: Int64, large: Bool = false) -> ReviewReply {
+        let found: (ImageRecord, [UInt8])? = locked {
+            album.image(id: id).map { ($0, album.absolutePath(of: $0)) }
+        }
+        guard let (image, source) = found else { return .error(404, "no image #\(id) in the album") }
+        do {
+            let bytes = try (large ? preview : grid).thumbnail(of: image, source: source)
+            return ReviewReply(contentType: "image/jpeg", body: bytes, headers: [("Cache-Control", "private, max-age=3600")])
+        } catch let error as ImageDecodeError {
+            if case .notFound = error.reason { return .error(404, "missing: \(image.path.string) is no longer on disk") }
+            return .error(404, "unreadable: \(error.description)")
+        } catch {
+            return .error(500, "thumbnail of \(image.path.string) failed: \(error)")
+        }
+    }
+
+    /// `GET /api/search?q=`: the ids whose path or caption contains `q` (case-insensitive).
+    func search(_ query: String) -> ReviewReply {
+        if let problem = indexProblem() { return .error(503, problem) }
+        return locked {
+            let needle = query.lowercased()
+            if captions == nil {
+                var found: [Int64: String] = [:]
+                for image in album.images { if let caption = album.caption(of: image) { found[image.id] = caption.lowercased() } }
+                captions = found
+            }
+            var ids: [Int64] = []
+            for image in album.images where image.path.string.lowercased().contains(needle)
+                || (captions?[image.id]?.contains(needle) ?? false) {
+                ids.append(image.id)
+            }
+            var out: [UInt8] = Array("{\"ids\":".utf8)
+            ReviewJSON.appendIntegers(ids, to: &out)
+            out += Array("}".utf8)
+            return .json(bytes: out)
+        }
+    }
+
+    /// `GET /api/run/ID/csv`: PhotoMapAI's CSV of the run, as `r:csv` writes it.
+    func csv(_ id: Int64) -> ReviewReply {
+        if let problem = indexProblem() { return .error(503, problem) }
+        return locked {
+            do {
+                guard let run = try loadRun(id) else { return .error(404, "no run #\(id) in album \"\(album.name)\"") }
+                try catchUpWithSets()
+                let text = CurationCSV.render(album.curationEntries(for: run))
+                let name = "\(album.name)-run\(id).csv".replacingOccurrences(of: "\"", with: "")
+                return ReviewReply(contentType: "text/csv; charset=utf-8", body: Array(text.utf8),
+                                   headers: [("Content-Disposition", "attachment; filename=\"\(name)\"")])
+            } catch {
+                return .error(500, "reading run #\(id) failed: \(error)")
+            }
+        }
+    }
+
+    // MARK: Actions
+
+    /// `POST /api/ACTION` with a JSON body: every change goes through the
+    /// album's sets and exporter, each in its own transaction.
+    func perform(_ action: String, body: [UInt8]) -> ReviewReply {
+        if let problem = indexProblem() { return .error(503, problem) }
+        guard let request = ReviewJSON.object(body) else { return .error(400, "\(action): the body must be a JSON object") }
+        return locked {
+            do {
+                try catchUpWithSets()
+                return try performLocked(action, request)
+            } catch let error as ReviewRequestError {
+                return .error(error.status, error.message)
+            } catch {
+                return .error(500, "\(action) failed: \(error)")
+            }
+        }
+    }
+
+    private func performLocked(_ action: String, _ request: [String: Any]) throws -> ReviewReply {
+        func ids(_ key: String) throws -> [Int64]? {
+            guard let value = request[key] else { return nil }
+            guard let ids = ReviewJSON.ids(value) else {
+                throw ReviewRequestError(400, "\(action): \(key) must be a list of image ids")
+            }
+            if let unknown = ids.first(where: { album.image(id: $0) == nil }) {
+                throw ReviewRequestError(404, "\(action): no image #\(unknown) in album \"\(album.name)\"")
+            }
+            return ids
+        }
+        func run() throws -> CurationRun {
+            guard let number = request["run"] as? NSNumber, let id = Int64(exactly: number.doubleValue) else {
+                throw ReviewRequestError(400, "\(action): run must be a run id")
+            }
+            guard let run = try loadRun(id) else { throw ReviewRequestError(404, "\(action): no run #\(id) in album \"\(album.name)\"") }
+            return run
+        }
+        func set(_ target: ImageIDSet) throws -> ReviewReply {
+            let add = try ids("add") ?? [], remove = try ids("remove") ?? []
+            guard !add.isEmpty || !remove.isEmpty || request["add"] != nil || request["remove"] != nil else {
+                throw ReviewRequestError(400, "\(action): give add=[ids] or remove=[ids]")
+            }
+            let added = try target.add(add)
+            let removed = try target.remove(remove)
+            return try changed(added + removed)
+        }
+        switch action {
+        case "exclusions":
+            return try set(album.exclusions)
+        case "favorites":
+            return try set(album.favorites)
+        case "exclude-threshold":
+            guard let minimum = (request["min"] as? NSNumber)?.doubleValue, minimum >= 0, minimum <= 1 else {
+                throw ReviewRequestError(400, "\(action): min must be a number from 0 to 1")
+            }
+            return try changed(album.exclusions.add(try run().images(minimumFrequency: minimum)))
+        case "clear-exclusions":
+            let count = album.exclusions.count
+            try album.exclusions.clear()
+            return try changed(count)
+        case "favorite-selection":
+            try album.favorite(try run())
+            return try changed(album.favorites.count)
+        case "export":
+            return try export(try run(), request)
+        case "done":
+            donePressed = true
+            if !isFinished {
+                isFinished = true
+                finished.signal()
+            }
+            return .json(["done": true])
+        default:
+            throw ReviewRequestError(404, "no action \"\(action)\"")
+        }
+    }
+
+    private func changed(_ count: Int) throws -> ReviewReply {
+        .json(["changed": count, "generation": try album.database.generations().imageSets])
+    }
+
+    private func export(_ run: CurationRun, _ request: [String: Any]) throws -> ReviewReply {
+        guard let folder = request["folder"] as? String, !folder.isEmpty else {
+            throw ReviewRequestError(400, "export: folder must be the path of the folder to export into")
+        }
+        var options = ExportOptions(dryRun: (request["dryRun"] as? Bool) ?? false)
+        if (request["layout"] as? String) == "kohya" {
+            guard let concept = request["concept"] as? String, !concept.isEmpty else {
+                throw ReviewRequestError(400, "export: the kohya layout needs a concept name")
+            }
+            let repeats = (request["repeats"] as? NSNumber)?.intValue ?? 1
+            options.layout = .kohya(KohyaLayout(repeats: repeats, concept: concept,
+                                                captionExtension: (request["captionExt"] as? String) ?? ".txt",
+                                                conceptAsMissingCaption: false))
+        }
+        do { try options.validate() } catch let ExportError.invalidOption(name, reason) {
+            throw ReviewRequestError(400, "export: \(name) \(reason)")
+        }
+        // Relative folders would depend on where curator was started: the page asks for absolute ones.
+        guard folder.hasPrefix("/") || folder.hasPrefix("~") else {
+            throw ReviewRequestError(400, "export: give an absolute folder (starting with / or ~), got \"\(folder)\"")
+        }
+        let report = try album.export(run, to: folder, options: options)
+        return .json(["exported": report.exported, "renamed": report.renamed, "captions": report.captions,
+                      "excluded": report.excluded, "dryRun": report.dryRun, "destination": report.destination.string,
+                      "errors": report.errors.map(\.description)])
+    }
+
+    // MARK: Ending
+
+    /// Whether the page's Done button was pressed.
+    public var isDone: Bool { locked { donePressed } }
+
+    /// Blocks until the page says it is done or the server stops, or
+    /// `timeout` seconds pass; returns whether one of the two happened.
+    public func waitUntilDone(timeout: Double) -> Bool {
+        if locked({ isFinished }) { return true }
+        guard finished.wait(timeout: .now() + timeout) == .success else { return false }
+        finished.signal()  // later waiters see it too
+        return true
+    }
+
+    /// Ends background work (thumbnails, the map).
+    func stop() {
+        warmer.stop()
+        mapper.stop()
+        locked {
+            if !isFinished { isFinished = true; finished.signal() }
+        }
+    }
+}
+
+/// A request the page made wrongly: its status and what was wrong.
+struct ReviewRequestError: Error {
+    let status: Int
+    let message: String
+    init(_ status: Int, _ message: String) {
+        self.status = status
+        self.message = message
+    }
+}

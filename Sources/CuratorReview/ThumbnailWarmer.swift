@@ -1,0 +1,49 @@
+import CuratorCore
+import Dispatch
+import Foundation
+
+/// Makes the thumbnails the page will ask for next (a run's ranked images)
+/// in the background, one at a time, so scrolling finds them made. Requests
+/// from the page do not wait for it: they make their own thumbnail at once.
+final class ThumbnailWarmer: @unchecked Sendable {
+    private let cache: ThumbnailCache
+    private let queue = DispatchQueue(label: "curator.review.thumbnails", qos: .utility)
+    private let lock = NSLock()
+    private var queued = Set<Int64>()
+    private var done = 0
+    private var total = 0
+    private var stopped = false
+
+    init(cache: ThumbnailCache) { self.cache = cache }
+
+    /// How many of the queued thumbnails are made.
+    var progress: (done: Int, total: Int) {
+        lock.lock(); defer { lock.unlock() }
+        return (done, total)
+    }
+
+    /// Queues `images` (with their absolute paths) not queued before.
+    func enqueue(_ images: [(ImageRecord, [UInt8])]) {
+        lock.lock()
+        let fresh = images.filter { queued.insert($0.0.id).inserted }
+        total += fresh.count
+        lock.unlock()
+        for (image, source) in fresh {
+            queue.async { [self] in
+                lock.lock()
+                let skip = stopped
+                lock.unlock()
+                if !skip, !cache.contains(image) { _ = try? cache.thumbnail(of: image, source: source) }
+                lock.lock()
+                done += 1
+                lock.unlock()
+            }
+        }
+    }
+
+    /// Drops what is still queued.
+    func stop() {
+        lock.lock(); defer { lock.unlock() }
+        stopped = true
+    }
+}

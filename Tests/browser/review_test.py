@@ -1,0 +1,220 @@
+#!/usr/bin/env python3
+"""The review page in a real browser (headless Chromium through WebDriver).
+
+Starts curator on an album with Tests/browser/review_driver.lua (the REPL
+side), opens the page of a run, and checks what a user relies on:
+  1. clicking a tile excludes its image: the index holds the exclusion and the
+     REPL's album sees it;
+  2. an exclusion made in the REPL turns that tile red within 2 s;
+  3. "Exclude >= 90 %" excludes exactly r:where(0.9);
+  4. the screenshot is not blank.
+With --bench it times, on the album given (e.g. an 85,491-image index-only
+album), the first usable page and the map's drawing, and reports the
+server's memory. Exit status 0 on success, 1 on a failed check.
+"""
+import argparse, io, os, re, sqlite3, subprocess, sys, time
+
+from selenium import webdriver
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+failures = []
+
+
+def check(condition, what):
+    print(("ok   " if condition else "FAIL ") + what, flush=True)
+    if not condition:
+        failures.append(what)
+
+
+class Curator:
+    """curator running the driver script; `lua(code)` runs a line on the REPL side."""
+
+    def __init__(self, binary, album, count, iterations, reuse):
+        args = [binary, "--no-plugins", os.path.join(HERE, "review_driver.lua"), album, str(count), str(iterations)]
+        if reuse:
+            args.append("reuse")
+        self.started = time.perf_counter()
+        self.process = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+        self.url = None
+        self.url_at = None
+        while True:
+            line = self.process.stdout.readline()
+            if not line:
+                raise SystemExit("curator ended before serving the page (see its error above)")
+            if line.startswith("review: http"):
+                self.url = line.split()[1]
+                self.url_at = time.perf_counter()
+            if line.startswith("RUN "):
+                self.run = int(line.split()[1])
+                break
+
+    def lua(self, code):
+        self.process.stdin.write(code.replace("\n", " ") + "\n")
+        self.process.stdin.flush()
+        reply = self.process.stdout.readline().rstrip("\n")
+        if not reply.startswith("OK "):
+            raise RuntimeError("lua: %s -> %s" % (code, reply))
+        return reply[3:]
+
+    def rss_kb(self):
+        with open("/proc/%d/status" % self.process.pid) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        return 0
+
+    def close(self):
+        try:
+            self.process.stdin.close()
+            self.process.wait(timeout=20)
+        except Exception:
+            self.process.kill()
+
+
+def browser(width, height):
+    options = Options()
+    for flag in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--window-size=%d,%d" % (width, height), "--hide-scrollbars"]:
+        options.add_argument(flag)
+    options.binary_location = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    service = Service(executable_path=os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"))
+    return webdriver.Chrome(options=options, service=service)
+
+
+def wait_for(predicate, timeout, step=0.05):
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(step)
+    return predicate()
+
+
+def index_exclusions(album_index):
+    db = sqlite3.connect("file:%s?mode=ro" % album_index, uri=True)
+    try:
+        return [row[0] for row in db.execute("SELECT image_id FROM image_set WHERE name = 'exclusions' ORDER BY position")]
+    finally:
+        db.close()
+
+
+def screenshot_not_blank(driver, path):
+    png = driver.get_screenshot_as_png()
+    with open(path, "wb") as f:
+        f.write(png)
+    from PIL import Image
+    image = Image.open(io.BytesIO(png)).convert("RGB").resize((200, 120))
+    colours = len(set(image.getdata()))
+    return colours, image.size
+
+
+def tile_classes(driver, image_id):
+    return driver.execute_script(
+        "const t = document.querySelector('.tile[data-id=\"' + arguments[0] + '\"]:not([hidden])'); return t ? t.className : null;", image_id)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--curator", required=True)
+    ap.add_argument("--album", required=True)
+    ap.add_argument("--index", help="the album's index file (default <album>/.curator/album.sqlite)")
+    ap.add_argument("--count", type=int, default=20)
+    ap.add_argument("--iterations", type=int, default=20)
+    ap.add_argument("--reuse", action="store_true", help="review the album's newest run instead of selecting")
+    ap.add_argument("--bench", action="store_true", help="time the first page and the map; no checks that change the index")
+    ap.add_argument("--screenshot", default="review.png")
+    ap.add_argument("--size", default="1600x1000")
+    args = ap.parse_args()
+    width, height = (int(x) for x in args.size.split("x"))
+    index = args.index or os.path.join(args.album, ".curator", "album.sqlite")
+
+    curator = Curator(args.curator, args.album, args.count, args.iterations, args.reuse)
+    driver = browser(width, height)
+    try:
+        print("page: %s (run %d)" % (re.sub(r"token=\w+", "token=…", curator.url), curator.run), flush=True)
+        start = time.perf_counter()
+        driver.get(curator.url)
+        ready = wait_for(lambda: driver.execute_script("return window.curatorReady ? performance.now() : 0"), 60)
+        loaded = time.perf_counter()
+        tiles = driver.execute_script("return document.querySelectorAll('.tile:not([hidden])').length")
+        first_img = wait_for(lambda: driver.execute_script(
+            "const i = document.querySelector('.tile:not([hidden]) img'); return i && i.complete && i.naturalWidth > 0"), 30)
+        check(ready and tiles > 0, "the page is usable: %d tiles drawn %.0f ms after the request" % (tiles, (loaded - start) * 1000))
+        check(bool(first_img), "the first thumbnail arrived")
+        draw_ms = wait_for(lambda: driver.execute_script("return window.curatorMapDrawMs || 0"), 300, 0.2)
+        points = driver.execute_script("return window.curatorReview.ids.length")
+        if args.bench:
+            # Redraw a few times (zoom in and out) and take the median: the first draw includes warming up.
+            samples = []
+            for k in range(7):
+                samples.append(driver.execute_script(
+                    "const t0 = performance.now(); drawMapNow(); return performance.now() - t0;"))
+            samples.sort()
+            print("bench: review start to usable page (request sent to first tiles drawn): %.0f ms; page's own ready mark %.0f ms"
+                  % ((loaded - start) * 1000, ready))
+            print("bench: curator start to page served: %.2f s (includes opening the album and the run)"
+                  % (curator.url_at - curator.started))
+            print("bench: map of %d points: first draw %.1f ms, median redraw %.1f ms (of 7)" % (points, draw_ms, samples[3]))
+            print("bench: curator process memory (REPL + server) %.0f MB RSS" % (curator.rss_kb() / 1024))
+        check(draw_ms > 0, "the map was drawn (%d points, %.1f ms)" % (points, draw_ms))
+        colours, _ = screenshot_not_blank(driver, args.screenshot)
+        check(colours > 50, "the screenshot %s is not blank (%d colours)" % (args.screenshot, colours))
+        if args.bench:
+            return
+
+        # 1. Click a tile: the index holds the exclusion.
+        first = driver.execute_script("return Number(document.querySelector('.tile[data-index=\"0\"]').dataset.id)")
+        number = driver.execute_script("return document.querySelector('.tile[data-index=\"0\"] .number').textContent")
+        check(number == "#1", "the first tile is numbered #1 as r.selection[1] (%s)" % number)
+        selection_first = int(curator.lua("return r.selection[1].id"))
+        check(first == selection_first, "the first tile is r.selection[1] (image %d)" % first)
+        driver.find_element(By.CSS_SELECTOR, '.tile[data-index="0"]').click()
+        held = wait_for(lambda: first in index_exclusions(index), 2)
+        check(held, "clicking tile #1 stored its exclusion in the index")
+        seen = wait_for(lambda: curator.lua("return a.exclusions:contains(a:get(%d))" % first) == "true", 2, 0.1)
+        check(seen, "the REPL's album sees the click")
+        check("excluded" in (tile_classes(driver, first) or ""), "the clicked tile is red")
+        check(driver.execute_script("return document.querySelector('.tile[data-index=\"0\"] .number').textContent") == "#1",
+              "an excluded tile keeps its number")
+
+        # 2. Exclude in the REPL: the tile turns red within 2 s.
+        second = driver.execute_script("return Number(document.querySelector('.tile[data-index=\"1\"]').dataset.id)")
+        curator.lua("a.exclusions:add(a:get(%d))" % second)
+        t0 = time.perf_counter()
+        red = wait_for(lambda: "excluded" in (tile_classes(driver, second) or ""), 2)
+        check(red, "the REPL's exclusion turned the tile red in %.0f ms" % ((time.perf_counter() - t0) * 1000))
+
+        # 3. Exclude >= 90 %: exactly r:where(0.9) is added.
+        core = [int(x) for x in curator.lua(
+            "local t = {} for _, x in ipairs(r:where(0.9)) do t[#t+1] = x.id end return table.concat(t, ',')").split(",") if x]
+        driver.find_element(By.ID, "exclude-threshold").click()
+        expected = set(core) | {first, second}
+        done = wait_for(lambda: set(index_exclusions(index)) == expected, 3)
+        check(done, "Exclude ≥ 90 %% excluded the %d images of r:where(0.9)" % len(core))
+        reds = wait_for(lambda: driver.execute_script(
+            "return [...document.querySelectorAll('.tile.excluded:not([hidden])')].map(t => Number(t.dataset.id))"), 2)
+        visible = set(driver.execute_script("return [...document.querySelectorAll('.tile:not([hidden])')].map(t => Number(t.dataset.id))"))
+        check(set(reds) == expected & visible, "every excluded tile on screen is red (%d)" % len(reds))
+
+        # 4. A new run from the REPL: the page follows it.
+        new_run = int(curator.lua("r2 = a:select{method='fps', count=%d, iterations=%d, seed=2} return r2.id" % (args.count, args.iterations)))
+        followed = wait_for(lambda: driver.execute_script("return window.curatorReview.run && window.curatorReview.run.id") == new_run, 3)
+        check(followed, "the page shows run %d, made in the REPL, by itself" % new_run)
+        colours, _ = screenshot_not_blank(driver, args.screenshot)
+        check(colours > 50, "the final screenshot is not blank (%d colours)" % colours)
+        curator.lua("a.exclusions:clear()")
+    finally:
+        driver.quit()
+        curator.close()
+    if failures:
+        print("%d check(s) failed" % len(failures))
+        sys.exit(1)
+    print("review browser test: all checks passed")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+-- The review page from Lua and the shell (issue 16): r:review, a:review, the
+-- Review object, v:close, --safe, and `curator review`.
+local T = ...
+local maker = dofile(T.dir .. "/lib/album_maker.lua")
+
+-- A GET of the page's state with the server's token (curl is not needed: Lua's io.popen on a tiny shell client).
+local function http_get(port, path, token)
+  local cmd = string.format("exec 3<>/dev/tcp/127.0.0.1/%d; printf 'GET %s HTTP/1.1\\r\\nHost: 127.0.0.1:%d\\r\\nX-Curator-Token: %s\\r\\nConnection: close\\r\\n\\r\\n' >&3; cat <&3",
+    port, path, port, token or "")
+  local out = T.sh("bash -c " .. T.quote(cmd))
+  return out
+end
+
+T.test("r:review serves the run on loopback with a token; v:close stops it", function()
+  local dir = maker.album(T.tempdir() .. "/album", 12)
+  local a = assert(curator.open(dir))
+  local r = a:select{count = 4, iterations = 5, seed = 1}
+  local v = r:review()
+  T.contains(tostring(v), "<Review http://127.0.0.1:")
+  T.ok(v.url:match("^http://127%.0%.0%.1:%d+/%?token=%x+$"), v.url)
+  T.eq(v.port, tonumber(v.url:match(":(%d+)/")))
+  T.eq(v.closed, false)
+  T.eq(v.done, false)
+  local token = v.url:match("token=(%x+)")
+  local reply = http_get(v.port, "/api/state", token)
+  T.contains(reply, "HTTP/1.1 200")
+  T.contains(reply, '"initialRun":' .. r.id)
+  T.contains(http_get(v.port, "/api/state", "nope"), "HTTP/1.1 403")
+  -- A second page on the same album takes the next free port.
+  local w = a:review{run = r.id}
+  T.ok(w.port ~= v.port, "another port")
+  w:close()
+  v:close()
+  T.eq(v.closed, true)
+  T.contains(tostring(v), "(closed)")
+  T.eq(http_get(v.port, "/api/state", token), "", "nothing answers once closed")
+end)
+
+T.test("review options are checked and a taken port is a clear error", function()
+  local dir = maker.album(T.tempdir() .. "/album", 6)
+  local a = assert(curator.open(dir))
+  T.contains(T.raises(nil, function() a:review{port = 0} end), "port must be an integer from 1 to 65535 (got 0)")
+  T.contains(T.raises(nil, function() a:review{run = 42} end), "run: no run #42 in album")
+  T.contains(T.raises(nil, function() a:review{colour = 1} end), "colour")
+  local v = a:review()
+  T.contains(T.raises(nil, function() a:review{port = v.port} end), "port " .. v.port .. " on 127.0.0.1 is in use")
+  v:close()
+end)
+
+T.test("--safe scripts cannot start a server", function()
+  local dir = T.fixture_album()
+  local code = [[
+local a = assert(curator.open(arg[1]))
+local r = a:select{count = 2, iterations = 2, seed = 1}
+print(select(2, pcall(function() return r:review() end)))
+print(select(2, pcall(function() return a:review() end)))
+]]
+  local out, err, status = T.run({ "--safe", "-e", code, dir })
+  T.eq(status, 0, err)
+  T.contains(out, "run:review: starts a server, which safe mode (--safe) does not allow")
+  T.contains(out, "album:review: starts a server, which safe mode (--safe) does not allow")
+end)
+
+T.test("curator review checks its arguments", function()
+  local dir = maker.album(T.tempdir() .. "/album", 6)
+  local out, err, status = T.run({ "review", dir, "--run", "7" })
+  T.eq(status, 1, out)
+  T.contains(err, "no run #7 in album")
+  out, err, status = T.run({ "review", dir, "--port", "70000" })
+  T.eq(status, 2)
+  T.contains(err, "--port must be from 1 to 65535")
+  out, err, status = T.run({ "review", T.tempdir() .. "/nothing-here" })
+  T.eq(status, 1)
+  T.contains(err, "cannot open")
+  out, err, status = T.run({ "review", "--help" })
+  T.eq(status, 0)
+  T.contains(out, "--port")
+end)
