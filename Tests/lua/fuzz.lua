@@ -17,6 +17,10 @@ local other = assert(curator.open(other_dir, { embed = false }))
 a:embed()
 local run = a:select { count = 2, iterations = 2, seed = 1 }
 local map = a:map()
+-- A review page, closed at once: its members are fuzzed without a server
+-- (v:wait on an open one would block); pages the fuzzer opens are closed below.
+local review = run:review()
+review:close()
 local ctx
 curator.register_sampler("fuzz_capture", function(c) ctx = c; return { c.candidates[1] } end)
 a:select { method = "fuzz_capture", count = 2, iterations = 1, seed = 1 }
@@ -80,6 +84,7 @@ local instances = {
   Run = function() return run end,
   Map = function() return map end,
   SamplerContext = function() return ctx end,
+  Review = function() return review end,
 }
 local members = {}
 for _, t in ipairs(catalog.types) do
@@ -119,7 +124,7 @@ end
 
 -- An error must name what failed: a binding ("album:get: ..."), a field
 -- ("Image has no field ..."), or come from the fuzzer's own callbacks.
-local known = { "attempt to get length of a Image value", "attempt to get length of a SamplerContext value", "has no field", "is read-only", "cannot assign to", "boom", "hostile", "progress callback failed" }
+local known = { "attempt to get length of a Image value", "attempt to get length of a SamplerContext value", "attempt to get length of a Review value", "has no field", "is read-only", "cannot assign to", "boom", "hostile", "progress callback failed" }
 local names = {}
 for _, f in ipairs(catalog.functions) do names[#names + 1] = f.name .. ": " end
 for _, t in ipairs(catalog.types) do
@@ -171,6 +176,8 @@ for i = 1, calls do
       else
         ok, err = pcall(fn, obj, table.unpack(args, 1, n))
       end
+      -- a:review and r:review start a server: stop it, as a user would.
+      if ok and m.name == "review" and tostring(err):find("^<Review") then err:close() end
     elseif m.kind == "get" then
       ok, err = pcall(function() return obj[m.name] end)
     elseif m.kind == "set" then

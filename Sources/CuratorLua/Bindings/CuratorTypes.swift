@@ -141,7 +141,7 @@ public struct CuratorTypes {
         RunType.install(types, host: host)
         SamplerContextType.install(types, host: host)
         MapType.install(types, host: host)
-        ReviewType.install(types)
+        ReviewType.install(types, host: host)
         return types
     }
 }

@@ -60,6 +60,7 @@ enum ReviewType {
         } catch let error as ReviewServerError {
             throw call.failure(error.description)
         }
+        host.openReviews.removeAll { $0.isClosed }
         host.openReviews.append(server)
         announce(server, waiting: wait)
         let review = ReviewHandle(owner: handle, server: server)
@@ -89,7 +90,7 @@ enum ReviewType {
         }
     }
 
-    static func install(_ types: CuratorTypes) {
+    static func install(_ types: CuratorTypes, host: CuratorHost) {
         let t = types.review
         t.describe { h in "<Review \(h.server.url)\(h.server.isClosed ? " (closed)" : "")>" }
         t.property("url", type: "string", summary: "The page's address, token included (open it in a browser)") { h, lua in lua.push(h.server.url) }
@@ -98,6 +99,7 @@ enum ReviewType {
         t.property("done", type: "boolean", summary: "Whether the page's Done button was pressed") { h, lua in lua.push(h.server.session.isDone) }
         t.method("close", signature: "v:close()", summary: "Stops the server (the open page says the review ended)") { h, _ in
             h.server.close()
+            host.openReviews.removeAll { $0 === h.server }
             return 0
         }
         t.method("wait", signature: "v:wait() -> boolean",
