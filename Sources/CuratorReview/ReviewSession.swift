@@ -19,7 +19,7 @@ public final class ReviewSession: @unchecked Sendable {
     private let lock = NSLock()
     private let grid: ThumbnailCache
     private let preview: ThumbnailCache
-    private var runs: [Int64: CurationRun] = [:]
+    private var runs: [Int64: SelectionRun] = [:]
     private var seen: IndexGenerations?
     private var imagesJSON: [UInt8]?
     private var captions: [Int64: String]?
@@ -91,7 +91,7 @@ public final class ReviewSession: @unchecked Sendable {
                 for id in try album.runIDs() {
                     guard let run = try loadRun(id) else { continue }
                     runList.append(["id": run.id, "method": run.method, "count": run.count, "iterations": run.iterations,
-                                    "seed": String(run.seed), "created": run.stored.created.timeIntervalSince1970])
+                                    "seed": String(run.seed), "created": run.created.timeIntervalSince1970])
                 }
                 let thumbs = warmer.progress
                 var album: [String: Any] = ["name": self.album.name, "images": self.album.images.count,
@@ -133,7 +133,7 @@ public final class ReviewSession: @unchecked Sendable {
         }
     }
 
-    private func loadRun(_ id: Int64) throws -> CurationRun? {
+    private func loadRun(_ id: Int64) throws -> SelectionRun? {
         if let run = runs[id] { return run }
         guard let run = try album.run(id: id) else { return nil }
         runs[id] = run
@@ -149,15 +149,15 @@ public final class ReviewSession: @unchecked Sendable {
                 guard let run = try loadRun(id) else { return .error(404, "no run #\(id) in album \"\(album.name)\"") }
                 let ranking = run.ranking
                 warmer.enqueue(ranking.prefix(2000).compactMap { entry in
-                    album.image(id: Int64(entry.row)).map { ($0, album.absolutePath(of: $0)) }
+                    album.image(id: entry.image).map { ($0, album.absolutePath(of: $0)) }
                 })
                 var out: [UInt8] = []
                 out += Array("{\"id\":\(run.id),\"count\":\(run.count),\"iterations\":\(run.iterations),\"selection\":\(run.selection.count),".utf8)
                 out += Array("\"method\":".utf8); ReviewJSON.appendString(run.method, to: &out)
                 out += Array(",\"seed\":".utf8); ReviewJSON.appendString(String(run.seed), to: &out)
-                out += Array(",\"embedder\":".utf8); ReviewJSON.appendString(run.stored.embedder, to: &out)
-                out += Array(",\"candidates\":\(run.stored.candidates),\"created\":\(run.stored.created.timeIntervalSince1970)".utf8)
-                out += Array(",\"ids\":".utf8); ReviewJSON.appendIntegers(ranking.lazy.map(\.row), to: &out)
+                out += Array(",\"embedder\":".utf8); ReviewJSON.appendString(run.embedder, to: &out)
+                out += Array(",\"candidates\":\(run.candidates),\"created\":\(run.created.timeIntervalSince1970)".utf8)
+                out += Array(",\"ids\":".utf8); ReviewJSON.appendIntegers(ranking.lazy.map(\.image), to: &out)
                 out += Array(",\"votes\":".utf8); ReviewJSON.appendIntegers(ranking.lazy.map(\.votes), to: &out)
                 // One letter per ranked image: c(ore), s(table), v(ariable), as the core's tiers say.
                 let letters = String(ranking.map { $0.tier.rawValue.first ?? "v" })
@@ -307,7 +307,7 @@ public final class ReviewSession: @unchecked Sendable {
             }
             return ids
         }
-        func run() throws -> CurationRun {
+        func run() throws -> SelectionRun {
             guard let number = request["run"] as? NSNumber, let id = Int64(exactly: number.doubleValue) else {
                 throw ReviewRequestError(400, "\(action): run must be a run id")
             }
@@ -358,7 +358,7 @@ public final class ReviewSession: @unchecked Sendable {
         .json(["changed": count, "generation": try album.database.generations().imageSets])
     }
 
-    private func export(_ run: CurationRun, _ request: [String: Any]) throws -> ReviewReply {
+    private func export(_ run: SelectionRun, _ request: [String: Any]) throws -> ReviewReply {
         guard let folder = request["folder"] as? String, !folder.isEmpty else {
             throw ReviewRequestError(400, "export: folder must be the path of the folder to export into")
         }

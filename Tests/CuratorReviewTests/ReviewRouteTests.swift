@@ -9,7 +9,7 @@ import XCTest
 final class ReviewRouteTests: XCTestCase {
     private var folder: ReviewFolder!
     private var album: Album!
-    private var run: CurationRun!
+    private var run: SelectionRun!
     private var server: ReviewServer!
 
     override func setUpWithError() throws {
@@ -116,7 +116,7 @@ final class ReviewRouteTests: XCTestCase {
         XCTAssertEqual(shown["selection"] as? Int, run.selection.count)
         let ids = try XCTUnwrap(shown["ids"] as? [Int])
         XCTAssertEqual(Array(ids.prefix(run.selection.count)), run.selection.map(Int.init), "the page numbers tiles as r.selection")
-        XCTAssertEqual(ids, run.ranking.map(\.row))
+        XCTAssertEqual(ids, run.ranking.map { Int($0.image) })
         XCTAssertEqual(shown["votes"] as? [Int], run.ranking.map(\.votes))
         let tiers = try XCTUnwrap(shown["tiers"] as? String)
         XCTAssertEqual(Array(tiers), run.ranking.map { $0.tier.rawValue.first! })

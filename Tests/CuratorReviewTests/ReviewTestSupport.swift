@@ -43,7 +43,7 @@ final class ReviewFolder {
 }
 
 /// A small album with a run: 18 JPEGs in three folders, one caption.
-func makeReviewAlbum() throws -> (ReviewFolder, Album, CurationRun) {
+func makeReviewAlbum() throws -> (ReviewFolder, Album, SelectionRun) {
     let folder = ReviewFolder()
     for i in 0..<18 { folder.writeJPEG(["sunset", "forest", "city"][i % 3] + "/\(String(format: "%03d", i)).jpg", seed: i) }
     folder.write("sunset/000.txt", "a red sky over the sea")
