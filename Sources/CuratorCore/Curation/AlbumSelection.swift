@@ -67,7 +67,7 @@ public enum AlbumSelectionError: Error, CustomStringConvertible, LocalizedError 
         switch self {
         case .notEmbedded(let parameter, let path): return "\(parameter): \(path) has no embedding"
         case .excludedStart(let path): return "start: \(path) is excluded"
-        case .unknownMethod(let name): return "unknown method '\(name)' (built in: fps, kmeans, facility; or register a sampler)"
+        case .unknownMethod(let name): return "unknown method '\(name)' (built in: \(BuiltInSampler.names.joined(separator: ", ")); or register a sampler)"
         case .noCandidates(let excluded, let filtered):
             return "no candidates: every image is excluded (\(excluded)) or filtered out (\(filtered)); clear some exclusions"
         }
@@ -82,12 +82,12 @@ extension Album {
     public func select(_ options: SelectOptions, progress: (any ProgressSink)? = nil) throws -> SelectionRun {
         let album = try matrix()
         let sampler: any Sampler
-        switch (options.sampler, options.method) {
-        case (let custom?, _): sampler = custom
-        case (nil, "fps"): sampler = FarthestPointSampler()
-        case (nil, "kmeans"): sampler = KMeansSampler()
-        case (nil, "facility"): sampler = FacilityLocationSampler()
-        default: throw AlbumSelectionError.unknownMethod(options.method)
+        if let custom = options.sampler {
+            sampler = custom
+        } else if let builtIn = BuiltInSampler(rawValue: options.method) {
+            sampler = builtIn.makeSampler()
+        } else {
+            throw AlbumSelectionError.unknownMethod(options.method)
         }
 
         var candidates: [Int] = []

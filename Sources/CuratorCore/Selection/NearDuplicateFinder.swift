@@ -3,9 +3,34 @@
 public struct DuplicateGroup: Codable, Sendable, Equatable {
     /// The album rows of the group, ascending.
     public let rows: [Int]
-    /// The row suggested to keep: the best-scoring member when a score was
-    /// given, else the most central one (largest summed similarity to the group).
+    /// The row suggested to keep: the best-scoring member when every member
+    /// has a score, else the most central one (largest summed similarity to the group).
     public let keeper: Int
+    /// Which rule chose the keeper.
+    public let keptBy: KeeperRule
+    /// The lowest cosine similarity of a member to the keeper.
+    public let similarity: Float
+
+    /// How a group's keeper was chosen.
+    public enum KeeperRule: String, Codable, Sendable {
+        /// The best score (e.g. the sharpest image).
+        case score
+        /// The member nearest the group's centre.
+        case central
+    }
+
+    /// Creates a group; `similarity` is the lowest similarity of a member to the keeper.
+    public init(rows: [Int], keeper: Int, keptBy: KeeperRule = .central, similarity: Float = 1) {
+        self.rows = rows
+        self.keeper = keeper
+        self.keptBy = keptBy
+        self.similarity = similarity
+    }
+
+    /// Groups are equal when their rows and keeper (and so their similarity) are.
+    public static func == (a: DuplicateGroup, b: DuplicateGroup) -> Bool {
+        a.rows == b.rows && a.keeper == b.keeper && a.keptBy == b.keptBy
+    }
 }
 
 /// Finds groups of near-duplicate images: rows whose cosine similarity is at
@@ -27,9 +52,11 @@ public struct NearDuplicateFinder: Sendable {
     /// largest first, then by first row.
     ///
     /// - Parameters:
-    ///   - score: a quality score per album row (e.g. sharpness); the
-    ///     highest-scoring member is suggested as keeper.
-    public func groups(matrix: EmbeddingMatrix, rows candidates: [Int], score: ((Int) -> Double)? = nil,
+    ///   - score: a quality score per album row (e.g. sharpness), nil for a row
+    ///     that has none; the highest-scoring member (the lowest row on ties) is
+    ///     suggested as keeper of a group where every member has a score, the
+    ///     most central member elsewhere.
+    public func groups(matrix: EmbeddingMatrix, rows candidates: [Int], score: ((Int) throws -> Double?)? = nil,
                        progress sink: (any ProgressSink)? = nil) throws -> [DuplicateGroup] {
         guard threshold.isFinite, threshold >= -1, threshold <= 1 else {
             throw SelectionError.invalidParameter(name: "threshold", reason: "must be a number between -1 and 1 (got \(threshold))")
@@ -98,16 +125,25 @@ public struct NearDuplicateFinder: Sendable {
         var groups: [DuplicateGroup] = []
         for (_, locals) in members where locals.count > 1 {
             let albumRows = locals.map(rows.albumRow)
-            let keeper: Int
+            var keeper = albumRows[centralMember(locals, rows: rows)]
+            var keptBy = DuplicateGroup.KeeperRule.central
             if let score {
-                keeper = albumRows.max { a, b in
-                    let sa = score(a), sb = score(b)
-                    return sa != sb ? sa < sb : a > b
-                } ?? albumRows[0]
-            } else {
-                keeper = albumRows[centralMember(locals, rows: rows)]
+                var scored: [(row: Int, value: Double)] = []
+                for row in albumRows {
+                    guard let value = try score(row) else { break }
+                    scored.append((row, value))
+                }
+                if scored.count == albumRows.count,
+                   let best = scored.max(by: { $0.value != $1.value ? $0.value < $1.value : $0.row > $1.row }) {
+                    keeper = best.row
+                    keptBy = .score
+                }
             }
-            groups.append(DuplicateGroup(rows: albumRows.sorted(), keeper: keeper))
+            var lowest: Float = 1
+            for row in albumRows where row != keeper {
+                lowest = min(lowest, BLAS.dot(d, matrix.row(row), matrix.row(keeper)))
+            }
+            groups.append(DuplicateGroup(rows: albumRows.sorted(), keeper: keeper, keptBy: keptBy, similarity: lowest))
         }
         return groups.sorted { $0.rows.count != $1.rows.count ? $0.rows.count > $1.rows.count : $0.rows[0] < $1.rows[0] }
     }

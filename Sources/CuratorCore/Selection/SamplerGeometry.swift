@@ -1,8 +1,9 @@
 /// Distance queries custom samplers use (Lua's `ctx:distance`, `ctx:nearest`,
 /// `ctx:farthest_from`): cosine distance `1 − dot` over the album's
-/// normalised embeddings, ties always to the lowest row.
+/// normalised embeddings, ties always to the lowest row. A query against many
+/// rows is one GEMV over the matrix, not a dot product per pair.
 public struct SamplerGeometry: @unchecked Sendable {
-    // @unchecked: EmbeddingMatrix is only read here.
+    // @unchecked: EmbeddingMatrix is a class, but nothing here writes to it.
     /// The album's embeddings.
     public let matrix: EmbeddingMatrix
 
@@ -20,13 +21,12 @@ public struct SamplerGeometry: @unchecked Sendable {
     public func nearest(to row: Int, count k: Int, among rows: [Int]) throws -> [Int] {
         try check(row, "nearest")
         guard k > 0 else { return [] }
-        var scored: [(distance: Float, row: Int)] = []
+        for other in rows { try check(other, "nearest") }
+        let similarity = similarities(to: row)
+        var scored: [(row: Int, similarity: Float)] = []
         scored.reserveCapacity(rows.count)
-        for other in Set(rows) where other != row {
-            try check(other, "nearest")
-            scored.append((1 - BLAS.dot(matrix.dimension, matrix.row(row), matrix.row(other)), other))
-        }
-        scored.sort { $0.distance != $1.distance ? $0.distance < $1.distance : $0.row < $1.row }
+        for other in Set(rows) where other != row { scored.append((other, similarity[other])) }
+        scored.sort { $0.similarity != $1.similarity ? $0.similarity > $1.similarity : $0.row < $1.row }
         return scored.prefix(k).map(\.row)
     }
 
@@ -35,17 +35,32 @@ public struct SamplerGeometry: @unchecked Sendable {
     public func farthest(from set: [Int], among rows: [Int]) throws -> Int? {
         guard !set.isEmpty else { return nil }
         for row in set { try check(row, "farthest_from") }
+        for row in rows { try check(row, "farthest_from") }
         let picked = Set(set)
-        var best: (distance: Float, row: Int)?
-        for row in Set(rows).subtracting(picked).sorted() {
-            try check(row, "farthest_from")
-            var minimum = Float.infinity
-            for other in set {
-                minimum = min(minimum, 1 - BLAS.dot(matrix.dimension, matrix.row(row), matrix.row(other)))
-            }
-            if best == nil || minimum > best!.distance { best = (minimum, row) }
+        // Each row's highest similarity to the set, one GEMV per member.
+        var closest = [Float](repeating: -.infinity, count: matrix.rows)
+        let pool = Set(rows).subtracting(picked).sorted()
+        for member in picked {
+            let similarity = similarities(to: member)
+            for row in pool where similarity[row] > closest[row] { closest[row] = similarity[row] }
         }
-        return best?.row
+        var best: Int?
+        var bestSimilarity = Float.infinity
+        for row in pool where closest[row] < bestSimilarity {
+            bestSimilarity = closest[row]
+            best = row
+        }
+        return best
+    }
+
+    /// The cosine similarity of every row to row `query` (one GEMV pass).
+    public func similarities(to query: Int) -> [Float] {
+        var out = [Float](repeating: 0, count: matrix.rows)
+        out.withUnsafeMutableBufferPointer { y in
+            BLAS.gemv(m: matrix.rows, n: matrix.dimension, a: matrix.row(0), lda: matrix.dimension,
+                      x: matrix.row(query), y: y.baseAddress!)
+        }
+        return out
     }
 
     private func check(_ row: Int, _ parameter: String) throws {

@@ -207,14 +207,15 @@ enum AlbumType {
 
             let scores = ScoreBook(host: host, types: types, owner: handle, call: call)
             select.filter = try samplers.filter(options, call: call, owner: handle, scores: scores)
-            if !["fps", "kmeans", "facility"].contains(method) {
+            let builtIn = BuiltInSampler(rawValue: method)
+            if builtIn == nil {
                 select.sampler = try samplers.sampler(named: method, call: call, owner: handle, scores: scores)
             }
 
             let callback = try options.pushFunction("progress")
             let sink = LuaProgress(lua: lua, callback: callback)
             let shownCount = automatic ? "auto (min_distance \(LuaStack.format(number: minimumDistance ?? 0)))" : "\(count)"
-            sink.title = "\(["fps": "FPS", "kmeans": "K-Means", "facility": "Facility location"][method] ?? method)  count \(shownCount) × \(iterations) iteration\(iterations == 1 ? "" : "s")"
+            sink.title = "\(builtIn?.title ?? method)  count \(shownCount) × \(iterations) iteration\(iterations == 1 ? "" : "s")"
             sink.keepsFinalLine = true
             let run: SelectionRun
             do {
@@ -273,7 +274,11 @@ enum AlbumType {
                 guard threshold >= -1, threshold <= 1 else {
                     throw call.failure("threshold must be a number from -1 to 1 (got \(LuaStack.format(number: threshold)))")
                 }
-                return try duplicates(of: handle, threshold: Float(threshold), progress: sink, call: call)
+                do {
+                    return try handle.album.duplicates(threshold: Float(threshold), progress: sink)
+                } catch let error as IndexError {
+                    throw call.failure("\(error); embed first with a:embed()")
+                }
             }
             let lua = call.lua
             lua.newTable(array: groups.count)
@@ -287,7 +292,7 @@ enum AlbumType {
                 lua.rawSet(-2, "images")
                 types.push(image: group.keeper, of: handle, on: lua); lua.rawSet(-2, "keeper")
                 lua.push(group.similarity); lua.rawSet(-2, "similarity")
-                lua.push(group.keeperBy); lua.rawSet(-2, "keeper_by")
+                lua.push(group.keptBy == .score ? "sharpness" : "central"); lua.rawSet(-2, "keeper_by")
                 lua.rawSet(-2, index: i + 1)
             }
             return 1
@@ -392,46 +397,6 @@ enum AlbumType {
             if callback != nil { call.lua.pop() }
             types.album.push(handle, on: call.lua)
             return 1
-        }
-    }
-
-    /// One group of near-duplicates in album terms.
-    struct Duplicates {
-        let ids: [Int64]
-        let keeper: Int64
-        /// The lowest cosine similarity of a member to the keeper.
-        let similarity: Double
-        /// "sharpness" when every member has statistics, else "central".
-        let keeperBy: String
-    }
-
-    private static func duplicates(of handle: AlbumHandle, threshold: Float, progress: LuaProgress, call: LuaCall) throws -> [Duplicates] {
-        let album = handle.album
-        let matrix: AlbumMatrix
-        do { matrix = try album.matrix() } catch let error as IndexError {
-            throw call.failure("\(error); embed first with a:embed()")
-        }
-        let rows = matrix.imageIDs.enumerated().filter { !album.exclusions.contains($0.element) }.map(\.offset)
-        let groups = try NearDuplicateFinder(threshold: threshold).groups(matrix: matrix.matrix, rows: rows, progress: progress)
-        let d = matrix.matrix.dimension
-        return try groups.map { group in
-            var keeperRow = group.keeper
-            var keeperBy = "central"
-            var sharpness: [(row: Int, value: Double)] = []
-            for row in group.rows {
-                guard let record = album.image(id: matrix.imageIDs[row]), let stats = try album.statistics(of: record) else { break }
-                sharpness.append((row, stats.sharpness))
-            }
-            if sharpness.count == group.rows.count, let best = sharpness.max(by: { $0.value != $1.value ? $0.value < $1.value : $0.row > $1.row }) {
-                keeperRow = best.row
-                keeperBy = "sharpness"
-            }
-            var lowest: Float = 1
-            for row in group.rows where row != keeperRow {
-                lowest = min(lowest, BLAS.dot(d, matrix.matrix.row(row), matrix.matrix.row(keeperRow)))
-            }
-            return Duplicates(ids: group.rows.map { matrix.imageIDs[$0] }, keeper: matrix.imageIDs[keeperRow],
-                              similarity: Double(lowest), keeperBy: keeperBy)
         }
     }
 

@@ -180,8 +180,8 @@ final class LuaSamplers {
         let names = host.registeredNames(.sampler)
         guard host.pushExtension(.sampler, named: name, on: lua) else {
             var message = "unknown method '\(name)'"
-            if let guess = DidYouMean.suggestion(for: name, among: ["fps", "kmeans", "facility"] + names) { message += " (did you mean '\(guess)'?)" }
-            message += " (built in: fps, kmeans, facility" + (names.isEmpty ? "; register one with curator.register_sampler" : "; registered: \(names.joined(separator: ", "))") + ")"
+            if let guess = DidYouMean.suggestion(for: name, among: BuiltInSampler.names + names) { message += " (did you mean '\(guess)'?)" }
+            message += " (built in: \(BuiltInSampler.names.joined(separator: ", "))" + (names.isEmpty ? "; register one with curator.register_sampler" : "; registered: \(names.joined(separator: ", "))") + ")"
             throw call.failure(message)
         }
         lua.rawGet(-1, "fn")

@@ -7,6 +7,8 @@ import Foundation
 final class SamplerContext {
     let owner: AlbumHandle
     let matrix: AlbumMatrix
+    /// Distance queries over the album's vectors (`ctx:distance`, `ctx:nearest`, `ctx:farthest_from`).
+    let geometry: SamplerGeometry
     /// Album rows of the candidates (ascending).
     let candidateRows: [Int]
     let count: Int
@@ -23,6 +25,7 @@ final class SamplerContext {
          seed: UInt64, iteration: Int, include: [Int64], scores: ScoreBook) {
         self.owner = owner
         self.matrix = matrix
+        geometry = SamplerGeometry(matrix: matrix.matrix)
         self.candidateRows = candidateRows
         self.candidates = candidates
         self.count = count
@@ -45,19 +48,6 @@ final class SamplerContext {
         return row
     }
 
-    func similarity(_ a: Int, _ b: Int) -> Float {
-        BLAS.dot(matrix.matrix.dimension, matrix.matrix.row(a), matrix.matrix.row(b))
-    }
-
-    /// The cosine similarity of every album row to row `query` (one GEMV pass).
-    func similarities(to query: Int) -> [Float] {
-        let m = matrix.matrix
-        var out = [Float](repeating: 0, count: m.rows)
-        out.withUnsafeMutableBufferPointer { y in
-            BLAS.gemv(m: m.rows, n: m.dimension, a: m.row(0), lda: m.dimension, x: m.row(query), y: y.baseAddress!)
-        }
-        return out
-    }
 }
 
 /// Every member of `SamplerContext` (`ctx`): what a Lua sampler gets for one
@@ -141,22 +131,17 @@ enum SamplerContextType {
         t.method("distance", signature: "ctx:distance(a, b) -> number", summary: "The cosine distance (1 - similarity) of two images' embeddings") { ctx, call in
             try ctx.checkActive(call)
             let a = try image(ctx, call, 1), b = try image(ctx, call, 2)
-            call.lua.push(Double(1 - ctx.similarity(a, b)))
+            call.lua.push(Double(try ctx.geometry.distance(a, b)))
             return 1
         }
         t.method("nearest", signature: "ctx:nearest(img, k) -> {Image, ...}", summary: "The k candidates nearest img (img itself left out), nearest first") { ctx, call in
             try ctx.checkActive(call)
             let query = try image(ctx, call, 1)
             let k = try call.positiveInteger(2, "k")
-            let similarity = ctx.similarities(to: query)
-            var scored: [(Int, Float)] = []
-            scored.reserveCapacity(ctx.candidateRows.count)
-            for row in ctx.candidateRows where row != query { scored.append((row, similarity[row])) }
-            scored.sort { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
-            let chosen = scored.prefix(k)
+            let chosen = try ctx.geometry.nearest(to: query, count: k, among: ctx.candidateRows)
             call.lua.newTable(array: chosen.count)
-            for (i, entry) in chosen.enumerated() {
-                types.push(image: ctx.matrix.imageIDs[entry.0], of: ctx.owner, on: call.lua)
+            for (i, row) in chosen.enumerated() {
+                types.push(image: ctx.matrix.imageIDs[row], of: ctx.owner, on: call.lua)
                 call.lua.rawSet(-2, index: i + 1)
             }
             return 1
@@ -165,21 +150,10 @@ enum SamplerContextType {
                  summary: "The candidate whose nearest member of set (images, a list or an ImageSet) is farthest; nil when none is left") { ctx, call in
             try ctx.checkActive(call)
             guard call.count >= 1 else { throw call.typeError(1, expected: "Image, list or ImageSet") }
-            let ids = try types.imageIDs(call, 1, of: ctx.owner)
-            let members = try ids.map { try ctx.row($0, call) }
-            let taken = Set(members)
-            // Each candidate's highest similarity to the set, one GEMV per member.
-            var closest = [Float](repeating: -.infinity, count: ctx.matrix.matrix.rows)
-            for m in taken {
-                let similarity = ctx.similarities(to: m)
-                for row in ctx.candidateRows where similarity[row] > closest[row] { closest[row] = similarity[row] }
-            }
-            var best: Int?
-            var bestSimilarity = Float.infinity
-            for row in ctx.candidateRows where !taken.contains(row) && closest[row] < bestSimilarity {
-                bestSimilarity = closest[row]
-                best = row
-            }
+            let members = try types.imageIDs(call, 1, of: ctx.owner).map { try ctx.row($0, call) }
+            // An empty set leaves every candidate equally far: the first one, as an FPS start.
+            let best = members.isEmpty ? ctx.candidateRows.first
+                                       : try ctx.geometry.farthest(from: members, among: ctx.candidateRows)
             guard let best else { call.lua.pushNil(); return 1 }
             types.push(image: ctx.matrix.imageIDs[best], of: ctx.owner, on: call.lua)
             return 1

@@ -1,4 +1,5 @@
 import CLuaShims
+import CuratorCore
 import Foundation
 
 /// A kind of Lua extension plugins and scripts register by name.
@@ -19,7 +20,7 @@ public enum ExtensionKind: String, CaseIterable, Sendable {
     /// Names that cannot be registered (built in).
     var reserved: [String] {
         switch self {
-        case .sampler: return ["fps", "kmeans", "facility"]
+        case .sampler: return BuiltInSampler.names
         case .score, .exporter: return []
         }
     }
