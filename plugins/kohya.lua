@@ -87,7 +87,11 @@ local function check_options(opts, album_name)
     resolution = opts.resolution or 512,
     batch_size = opts.batch_size or 1,
     dry_run = opts.dry_run and true or false,
+    mode = opts.mode or "add",
   }
+  if o.mode ~= "add" and o.mode ~= "update" and o.mode ~= "replace" then
+    error("kohya: mode must be \"add\", \"update\" or \"replace\" (got " .. tostring(o.mode) .. ")", 3)
+  end
   if math.type(o.repeats) ~= "integer" or o.repeats < 1 then
     error("kohya: repeats must be a positive integer (got " .. tostring(o.repeats) .. ")", 3)
   end
@@ -204,8 +208,63 @@ local function images_of(source)
   return list, album
 end
 
+-- Replaces `path` with `data` through a temporary file and one rename.
+local function replace_file(path, data)
+  local tmp = path .. ".curator-tmp"
+  local f, err = io.open(tmp, "wb")
+  if not f then return nil, err end
+  local ok, werr = f:write(data)
+  f:close()
+  if not ok then os.remove(tmp) return nil, werr end
+  local renamed, rerr = os.rename(tmp, path)
+  if not renamed then os.remove(tmp) return nil, rerr end
+  return true
+end
+
+-- Whether `x` is a Run (a:select's result) rather than a list or ImageSet.
+local function is_run(x)
+  local ok, yes = pcall(function() return x.selection ~= nil and x.export ~= nil end)
+  return ok and yes
+end
+
 --- Exports `source` (a run, an ImageSet or a list of images) into `dir`.
+--- A run goes through curator's own kohya export (r:export with
+--- layout="kohya": its collision naming, atomic copies, images already
+--- there not copied again, and mode="update"/"replace"); the TOML is then
+--- written beside it, replacing the old one in those two modes. A plain
+--- list or ImageSet has no run for r:export, so it is copied here, with the
+--- same naming scheme (mode "add" only).
 function M.write(source, dir, opts)
+  if is_run(source) then
+    local o = check_options(opts, source.album and source.album.name)
+    local export = source:export(dir, { layout = "kohya", repeats = o.repeats, concept = o.concept,
+                                        caption_ext = o.caption_extension, concept_caption = true,
+                                        dry_run = o.dry_run, mode = o.mode })
+    local st = { dir = dir, opts = o, folder = export.destination, written = {}, failed = {}, skipped = {} }
+    for _, item in ipairs(export.items) do
+      if item.status == "exported" or item.status == "planned" or item.status == "unchanged" then
+        st.written[#st.written + 1] = { source = item.path, image = item.destination,
+                                        caption = item.sidecars[1], unchanged = item.status == "unchanged" }
+      end
+    end
+    for _, e in ipairs(export.errors) do st.failed[#st.failed + 1] = e end
+    local report
+    if o.mode == "add" then
+      report = M.finalize(st)
+    else
+      report = { folder = st.folder, toml = dir .. "/dataset.toml", written = st.written, failed = st.failed,
+                 skipped = st.skipped, dry_run = o.dry_run }
+      if not o.dry_run and #st.failed == 0 then
+        local ok, err = replace_file(report.toml, M.toml(st))
+        if not ok then st.failed[#st.failed + 1] = { path = report.toml, reason = tostring(err) } end
+      end
+    end
+    report.export = export
+    return report
+  end
+  if opts and opts.mode and opts.mode ~= "add" then
+    error("kohya: mode=\"" .. tostring(opts.mode) .. "\" needs a run (r), not a list of images", 2)
+  end
   local images, album = images_of(source)
   local st = M.initialize(dir, opts, album)
   for _, img in ipairs(images) do M.store(st, img) end

@@ -1,27 +1,38 @@
 -- Scenario B — a training set.
 --
 --   curator trainset ALBUM --count 150 [--method fps|kmeans] [--iterations 20]
---       [--seed N] [--out DIR] [--kohya REPEATS_CONCEPT] [--csv FILE] [--report FILE] [--favorites]
+--       [--seed N] [--out DIR [--update|--replace]] [--kohya REPEATS_CONCEPT]
+--       [--csv FILE] [--report FILE] [--overwrite] [--favorites]
 --
 -- Picks `count` images by Monte Carlo selection (fps: diverse; kmeans:
 -- representative), leaving out the album's exclusions (curator clean,
 -- or a.exclusions:add(...) at the prompt). Then, as asked:
 --   --out DIR       copies the selection with its caption files into DIR
---                   (flat; nothing there is ever overwritten)
+--                   (flat; nothing there is ever overwritten). DIR must be
+--                   new or empty, unless:
+--   --update        DIR becomes the new selection: what is new is added,
+--                   images already there are not copied again, and what is
+--                   no longer selected moves to DIR.trash/<date-time>/
+--   --replace       the selection goes into a new folder that is swapped in
+--                   for DIR in one step; the old DIR moves to DIR.trash/
 --   --kohya 10_name lays DIR out for kohya-ss: DIR/10_name/ (10 repeats of
 --                   concept "name") plus DIR/dataset.toml when the kohya
 --                   plugin is loaded
 --   --csv FILE      PhotoMapAI's CSV (Filename,Subfolder,Count,Frequency(%),...)
 --   --report FILE   a self-contained HTML page with thumbnails and a map
+--   --overwrite     lets --csv and --report replace existing files
 --   --favorites     makes the selection the album's favorites
 --
 -- Reviewing: `curator -i trainset ALBUM --count 150` leaves you
 -- at the prompt with the album in `a` and the run in `r`. Exclude what you
 -- do not want (a.exclusions:add(r.selection[3])) and run the script again:
--- fresh alternatives fill the freed places.
+-- fresh alternatives fill the freed places (with --update, the same --out).
+--
+-- Every file the script will write is checked before anything is written:
+-- a problem stops it with a message and nothing changed.
 
 local usage = "usage: curator trainset ALBUM --count 150 [--method fps|kmeans] [--iterations 20] "
-  .. "[--seed N] [--out DIR] [--kohya REPEATS_CONCEPT] [--csv FILE] [--report FILE] [--favorites]"
+  .. "[--seed N] [--out DIR [--update|--replace]] [--kohya REPEATS_CONCEPT] [--csv FILE] [--report FILE] [--overwrite] [--favorites]"
 
 local function fail(message)
   io.stderr:write("trainset.lua: ", message, "\n", usage, "\n")
@@ -29,8 +40,10 @@ local function fail(message)
 end
 
 local kinds = { count = "integer", iterations = "integer", seed = "integer", method = "method",
-                out = "path", kohya = "kohya", csv = "path", report = "path", favorites = "flag" }
-local opts = { count = 150, iterations = 20, seed = 1, method = "fps", favorites = false }
+                out = "path", kohya = "kohya", csv = "path", report = "path", favorites = "flag",
+                update = "flag", replace = "flag", overwrite = "flag" }
+local opts = { count = 150, iterations = 20, seed = 1, method = "fps", favorites = false,
+               update = false, replace = false, overwrite = false }
 local album_path
 local i = 1
 while i <= #arg do
@@ -82,6 +95,49 @@ while i <= #arg do
 end
 if not album_path then fail("the album folder is missing") end
 if opts.kohya and not opts.out then fail("--kohya needs --out DIR") end
+if opts.update and opts.replace then fail("--update and --replace exclude each other") end
+if (opts.update or opts.replace) and not opts.out then fail("--" .. (opts.update and "update" or "replace") .. " needs --out DIR") end
+
+-- Every file this run will write is checked now, before anything is
+-- written: a re-run must not die half-way with the export already done.
+local function stop(message)
+  io.stderr:write("trainset.lua: ", message, "\n")
+  os.exit(1)
+end
+local function quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
+local function kind_of(path)
+  local p = io.popen("if [ -d " .. quote(path) .. " ]; then echo dir; elif [ -e " .. quote(path) .. " ] || [ -L "
+    .. quote(path) .. " ]; then echo file; else echo none; fi")
+  local kind = p:read("l")
+  p:close()
+  return kind
+end
+local function parent_of(path) return path:match("^(.*)/[^/]*$") or "." end
+for _, name in ipairs({ "csv", "report" }) do
+  local file = opts[name]
+  if file then
+    local kind = kind_of(file)
+    if kind == "dir" then stop("--" .. name .. " " .. file .. " is a folder, not a file") end
+    if kind == "file" and not opts.overwrite then
+      stop("--" .. name .. " " .. file .. " already exists (add --overwrite to replace it)")
+    end
+    if kind_of(parent_of(file)) ~= "dir" then stop("--" .. name .. " " .. file .. ": the folder " .. parent_of(file) .. " does not exist") end
+  end
+end
+if opts.csv and opts.report and opts.csv == opts.report then stop("--csv and --report name the same file") end
+if opts.out then
+  local kind = kind_of(opts.out)
+  if kind == "file" then stop("--out " .. opts.out .. " is a file, not a folder") end
+  if kind == "dir" and not (opts.update or opts.replace) then
+    local p = io.popen("ls -A " .. quote(opts.out) .. " | head -1")
+    local first = p:read("l")
+    p:close()
+    if first then
+      stop("--out " .. opts.out .. " is not empty: add --update to add what is new and move what is no longer selected "
+        .. "to " .. opts.out .. ".trash/, or --replace to swap in a new folder (the old one goes to the trash)")
+    end
+  end
+end
 
 local err
 a, err = curator.open(album_path)   -- globals on purpose: `curator -i` keeps a and r
@@ -102,25 +158,34 @@ print(("selected %d image(s) by %s, %d runs (seed %d): %d core, %d stable, %d va
     #a.exclusions))
 
 if opts.out then
-  local kohya_plugin
-  for _, p in ipairs(curator.plugins) do
-    if p.name == "kohya" then kohya_plugin = p end
-  end
-  local failures
+  local kohya_plugin = curator.plugins.kohya
+  local mode = opts.update and "update" or opts.replace and "replace" or "add"
+  local failures, export
   if opts.kohya and kohya_plugin then
-    -- The plugin also writes dataset.toml for sd-scripts.
-    local report = kohya_plugin.write(r, opts.out, opts.kohya)
+    -- curator's kohya export, plus dataset.toml for sd-scripts from the plugin.
+    local report = kohya_plugin.write(r, opts.out, { repeats = opts.kohya.repeats, concept = opts.kohya.concept, mode = mode })
+    export = report.export
     print(("exported %d image(s) with captions to %s; dataset config %s")
-      :format(#report.written, report.folder, report.toml))
+      :format(export.exported, export.destination, report.toml))
     failures = report.failed
   else
-    local export_opts
     if opts.kohya then
-      export_opts = { layout = "kohya", repeats = opts.kohya.repeats, concept = opts.kohya.concept }
+      io.stderr:write("trainset.lua: the kohya plugin is not loaded: no dataset.toml is written\n")
     end
-    local report = r:export(opts.out, export_opts)
-    print(("exported %d image(s) with their captions to %s"):format(report.exported, report.destination))
-    failures = report.errors
+    local export_opts = { mode = mode }
+    if opts.kohya then
+      export_opts = { layout = "kohya", repeats = opts.kohya.repeats, concept = opts.kohya.concept, mode = mode }
+    end
+    export = r:export(opts.out, export_opts)
+    print(("exported %d image(s) with their captions to %s"):format(export.exported, export.destination))
+    failures = export.errors
+  end
+  if export.unchanged > 0 then
+    print(("  %d image(s) were there already (same bytes): not copied again"):format(export.unchanged))
+  end
+  if #export.trashed > 0 then
+    print(("  %s moved to %s (nothing is deleted)")
+      :format(mode == "replace" and "the previous folder" or (#export.trashed .. " file(s) no longer selected"), export.trash))
   end
   -- Every failure is shown, none skipped silently.
   for _, f in ipairs(failures or {}) do
@@ -129,12 +194,10 @@ if opts.out then
   if failures and #failures > 0 then os.exit(1) end
 end
 if opts.csv then
-  r:csv(opts.csv)
-  print("CSV: " .. opts.csv)
+  print("CSV: " .. r:csv(opts.csv, { overwrite = opts.overwrite }))
 end
 if opts.report then
-  r:report(opts.report)
-  print("report: " .. opts.report)
+  print("report: " .. r:report(opts.report, { overwrite = opts.overwrite }))
 end
 if opts.favorites then
   r:favorite()

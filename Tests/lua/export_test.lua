@@ -38,10 +38,65 @@ T.test("export copies the selection and reports what it did", function()
     T.eq(item.image, r.selection[i])
     T.ok(exists(item.destination), item.destination)
   end
-  -- Again into the same folder: new names, nothing overwritten.
+  -- Again into the same folder: the images are there already (same
+  -- bytes), so nothing is copied a second time under another name.
   local again = r:export(out)
-  T.eq(again.exported, 3)
-  T.eq(again.renamed, 3)
+  T.eq(again.exported, 0)
+  T.eq(again.unchanged, 3)
+  T.eq(#again.errors, 0)
+  for i, item in ipairs(again.items) do
+    T.eq(item.status, "unchanged")
+    T.eq(item.destination, rep.items[i].destination)
+  end
+  local p = io.popen("ls " .. T.quote(out) .. " | wc -l")
+  local files = tonumber(p:read("l"))
+  p:close()
+  T.eq(files, 4, "three images and one caption, no second copies")
+end)
+
+T.test("mode=update adds what is new and moves what is no longer selected to a trash folder", function()
+  local a, r = selected(8, 3)
+  local out = T.tempdir() .. "/train"
+  T.eq(r:export(out).exported, 3)
+  local gone = r.selection[1]
+  a.exclusions:add(gone)
+  local r2 = a:select { count = 3, iterations = 3, seed = 4 }
+  local plan = r2:export(out, { mode = "update", dry_run = true })
+  T.ok(#plan.trashed >= 1, "a dry run lists what would move")
+  T.ok(exists(out .. "/" .. gone.name), "a dry run moves nothing")
+  local rep = r2:export(out, { mode = "update" })
+  T.eq(#rep.errors, 0)
+  T.eq(rep.exported + rep.unchanged, 3)
+  T.ok(rep.unchanged >= 1, "kept images are not copied again")
+  T.eq(exists(out .. "/" .. gone.name), false, "the image no longer selected left the folder")
+  T.ok(rep.trash and rep.trash:find(out .. ".trash/", 1, true) == 1, tostring(rep.trash))
+  local moved = false
+  for _, path in ipairs(rep.trashed) do
+    if path == rep.trash .. "/" .. gone.name then moved = exists(path) end
+  end
+  T.ok(moved, "it is in the trash, not deleted")
+  for _, img in ipairs(r2.selection) do T.ok(exists(out .. "/" .. img.name), img.name) end
+end)
+
+T.test("mode=replace swaps a new folder in and keeps the old one in the trash", function()
+  local a, r = selected(8, 3)
+  local out = T.tempdir() .. "/train"
+  T.eq(r:export(out).exported, 3)
+  local f = assert(io.open(out .. "/notes.md", "w"))
+  f:write("mine")
+  f:close()
+  local rep = r:export(out, { mode = "replace" })
+  T.eq(#rep.errors, 0)
+  T.eq(rep.exported, 3, "a fresh folder: every image copied")
+  T.eq(rep.destination, out)
+  for _, item in ipairs(rep.items) do T.ok(exists(item.destination), item.destination) end
+  T.eq(exists(out .. "/notes.md"), false)
+  T.ok(exists(rep.trash .. "/notes.md"), "the old folder is in the trash, whole")
+  -- Into a folder that does not exist yet: simply created.
+  local fresh = T.tempdir() .. "/new/train"
+  T.eq(r:export(fresh, { mode = "replace" }).exported, 3)
+  T.raises('run:export: mode must be one of "add", "update", "replace" (got "swap")',
+    function() r:export(out, { mode = "swap" }) end)
 end)
 
 T.test("export skips excluded images and honours caption choices and the kohya layout", function()

@@ -138,3 +138,67 @@ T.test("Scenario B with --kohya writes <repeats>_<concept>/ and dataset.toml", f
   T.contains(toml, "num_repeats = 7")
   T.contains(toml, "/7_scenery\"")
 end)
+
+T.test("Scenario B re-run: a non-empty --out is refused, --update adds and trashes, --replace swaps, files checked first", function()
+  local dir = T.sample_album()
+  local work = T.tempdir()
+  local out = work .. "/trainset"
+  local base = { trainset, dir, "--count", "10", "--iterations", "5", "--seed", "1", "--out", out,
+                 "--kohya", "10_scenery", "--csv", work .. "/sel.csv", "--report", work .. "/sel.html" }
+  local function with(extra)
+    local args = {}
+    for _, w in ipairs(base) do args[#args + 1] = w end
+    for _, w in ipairs(extra or {}) do args[#args + 1] = w end
+    return args
+  end
+  local stdout, err, code = T.run(with())
+  T.eq(code, 0, err)
+  local first = files(out)
+  T.eq(#first, 21, "10 images, 10 captions and dataset.toml")
+  T.contains(stdout, "CSV: " .. work .. "/sel.csv")
+
+  -- The same command again: refused before anything is written.
+  local csv_before = read(work .. "/sel.csv")
+  stdout, err, code = T.run(with())
+  T.eq(code, 1)
+  T.contains(err, "--csv " .. work .. "/sel.csv already exists (add --overwrite to replace it)")
+  T.ok(not err:find("traceback", 1, true), err)
+  stdout, err, code = T.run(with({ "--overwrite" }))
+  T.eq(code, 1)
+  T.contains(err, "--out " .. out .. " is not empty: add --update")
+  T.eq(table.concat(files(out), " "), table.concat(first, " "), "nothing was written")
+  T.eq(read(work .. "/sel.csv"), csv_before)
+
+  -- Exclude two picks, then --update: they leave for the trash with
+  -- whatever else the new run no longer picks, alternatives come in, and
+  -- the images still picked are not copied again.
+  local a = assert(curator.open(dir))
+  local r = a:run(a:runs()[#a:runs()].id)
+  a.exclusions:add({ r.selection[1], r.selection[2] })
+  stdout, err, code = T.run(with({ "--update", "--overwrite" }))
+  T.eq(code, 0, err)
+  local copied = tonumber(stdout:match("exported (%d+) image"))
+  local kept = tonumber(stdout:match("(%d+) image%(s%) were there already %(same bytes%): not copied again"))
+  T.ok(copied and kept, stdout)
+  T.eq(copied + kept, 10)
+  T.ok(copied >= 2 and kept >= 1, stdout)
+  T.contains(stdout, (2 * copied) .. " file(s) no longer selected moved to " .. out .. ".trash/")
+  local now = files(out)
+  T.eq(#now, 21, "still 10 images, 10 captions and one dataset.toml: " .. table.concat(now, " "))
+  for _, f in ipairs(now) do T.ok(not f:find("dataset_1", 1, true), "no second dataset config") end
+  local trashed = T.sh("cd " .. T.quote(out .. ".trash") .. " && find . -type f | wc -l")
+  T.eq(trashed, (2 * copied) .. "\n", "the images no longer picked and their captions, in the trash")
+  for _, img in ipairs({ r.selection[1], r.selection[2] }) do
+    T.ok(not read(out .. "/10_scenery/" .. img.name) or read(out .. "/10_scenery/" .. img.name) ~= read(img.file),
+      img.path .. " left the folder")
+  end
+
+  -- --replace: a fresh folder swapped in; the previous one kept in the trash.
+  stdout, err, code = T.run(with({ "--replace", "--overwrite" }))
+  T.eq(code, 0, err)
+  T.contains(stdout, "the previous folder moved to " .. out .. ".trash/")
+  T.eq(#files(out), 21)
+  _, err, code = T.run(with({ "--replace", "--update" }))
+  T.eq(code, 2)
+  T.contains(err, "--update and --replace exclude each other")
+end)

@@ -10,14 +10,17 @@ public struct ExportOptions: Sendable, Equatable {
     /// Allow a destination inside the album's own folder (refused by
     /// default: the copies would join the album at its next scan).
     public var intoAlbum: Bool
+    /// What happens to what is already in the destination.
+    public var mode: ExportMode
 
     /// Creates options.
     public init(layout: ExportLayout = .flat, captionExtensions: [String] = Sidecar.standardExtensions,
-                dryRun: Bool = false, intoAlbum: Bool = false) {
+                dryRun: Bool = false, intoAlbum: Bool = false, mode: ExportMode = .add) {
         self.layout = layout
         self.captionExtensions = captionExtensions
         self.dryRun = dryRun
         self.intoAlbum = intoAlbum
+        self.mode = mode
     }
 
     /// Throws `ExportError.invalidOption` for values that cannot work.
@@ -35,6 +38,21 @@ public struct ExportOptions: Sendable, Equatable {
             throw ExportError.invalidOption(name: option, reason: "'\(ext)' must be one dot and a name, e.g. '.txt'")
         }
     }
+}
+
+/// What an export does with what is already in its destination. Nothing is
+/// ever deleted: what an update or a replacement takes out goes into a trash
+/// folder beside the destination, `<destination>.trash/<date-time>/`.
+public enum ExportMode: String, Sendable, Equatable, CaseIterable {
+    /// Add the selection beside what is there (an image whose bytes are
+    /// already there is not copied again).
+    case add
+    /// Make the folder hold the selection: add what is new, keep what is
+    /// there already, move every other file of the image folder to the trash.
+    case update
+    /// Export into a new folder, then swap it in for the destination in
+    /// one atomic rename; the old folder goes to the trash.
+    case replace
 }
 
 /// Where exported images go inside the destination folder.

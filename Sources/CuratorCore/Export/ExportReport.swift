@@ -9,12 +9,20 @@ public struct ExportReport: Codable, Sendable, Equatable {
     public var cancelled: Bool
     /// Images copied (in a dry run: images that would be copied).
     public var exported: Int
+    /// Images not copied because their exact bytes were already in the
+    /// destination (an earlier export into the same folder); see `ExportItem.Status.unchanged`.
+    public var unchanged: Int
     /// Of those, images that got a new name because theirs was taken.
     public var renamed: Int
     /// Sidecar and caption files written with them (or that would be).
     public var captions: Int
     /// Excluded images in the input; they are never exported.
     public var excluded: Int
+    /// Files an update or a replacement moved out of the destination, where
+    /// they are now (under `trash`).
+    public var trashed: [ExportPath]
+    /// The trash folder they went to, when anything did.
+    public var trash: ExportPath?
     /// Every failure: the path concerned and why.
     public var errors: [ExportFailure]
     /// Every image of the selection, in order, with its planned destination and outcome.
@@ -26,6 +34,8 @@ public struct ExportReport: Codable, Sendable, Equatable {
         self.dryRun = dryRun
         cancelled = false
         exported = 0
+        unchanged = 0
+        trashed = []
         renamed = 0
         captions = 0
         excluded = 0
@@ -62,6 +72,9 @@ public struct ExportItem: Codable, Sendable, Equatable {
         case failed
         /// The export was cancelled before reaching it.
         case notAttempted
+        /// A file with its exact bytes was already in the destination
+        /// (`destination`); nothing was copied.
+        case unchanged
     }
 
     /// The image's path inside the album.

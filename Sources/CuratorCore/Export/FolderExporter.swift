@@ -12,6 +12,9 @@ import Darwin
 ///   the folder and what this export already planned; a name is used only
 ///   when the image's name and all its sidecars' names are free, so captions
 ///   always share their image's final name.
+/// - An image whose exact bytes are already in the target folder (an
+///   earlier export into the same folder) is not copied again: its item is
+///   `unchanged`, pointing at the file that is there.
 /// - Nothing is ever overwritten: each file is written under a hidden
 ///   temporary name in the destination, flushed to disk, then given its name
 ///   by a rename or hard link that fails rather than replace. Bytes are
@@ -60,6 +63,15 @@ public struct FolderExporter: Sendable {
     /// - Throws: `ExportError.invalidOption` only; every other problem is in the report.
     public func export(_ entries: [CurationEntry], progress: (any ProgressSink)? = nil) throws -> ExportReport {
         try options.validate()
+        switch options.mode {
+        case .add: return try exportAdding(entries, progress: progress)
+        case .update: return try exportUpdating(entries, progress: progress)
+        case .replace: return try exportReplacing(entries, progress: progress)
+        }
+    }
+
+    /// The `add` export, which the other modes build on.
+    func exportAdding(_ entries: [CurationEntry], progress: (any ProgressSink)?) throws -> ExportReport {
         let target = targetFolder
         var report = ExportReport(destination: ExportPath(bytes: target), dryRun: options.dryRun)
         report.excluded = entries.lazy.filter(\.excluded).count
@@ -86,15 +98,16 @@ public struct FolderExporter: Sendable {
 
         var taken = Set<[UInt8]>()
         var plans: [Plan] = []
+        var alreadyThere = SameBytesFinder(folder: target, fileSystem: fileSystem)
         for entry in included {
-            plans.append(plan(entry, in: target, taken: &taken))
+            plans.append(plan(entry, in: target, taken: &taken, alreadyThere: &alreadyThere))
         }
 
         let label = "export"
         for (number, var plan) in plans.enumerated() {
             switch plan.outcome {
-            case .failed:
-                break  // already reported by planning
+            case .failed, .alreadyThere:
+                break  // already reported by planning, or nothing to copy
             case _ where options.dryRun:
                 plan.outcome = .planned
             case _ where progress?.isCancelled == true:
@@ -125,6 +138,8 @@ public struct FolderExporter: Sendable {
 
         enum Outcome {
             case pending, planned, exported, notAttempted
+            /// The same bytes are already in the target folder under `name`.
+            case alreadyThere
             /// Nothing of the image is in the destination; the failure names the file at fault.
             case failed(ExportFailure)
         }
@@ -169,7 +184,7 @@ public struct FolderExporter: Sendable {
     }
 
     /// `mkdir -p`: creates `folder` and any missing parents.
-    private func makeFolders(_ folder: [UInt8]) throws {
+    func makeFolders(_ folder: [UInt8]) throws {
         if let status = try fileSystem.status(of: folder, followingLinks: true) {
             if status.kind == .directory { return }
             throw ExportError.notADirectory(ExportPath(bytes: folder))
@@ -187,7 +202,8 @@ public struct FolderExporter: Sendable {
     }
 
     /// Plans one image: checks its source, finds its sidecars and a free name.
-    private func plan(_ entry: CurationEntry, in target: [UInt8], taken: inout Set<[UInt8]>) -> Plan {
+    private func plan(_ entry: CurationEntry, in target: [UInt8], taken: inout Set<[UInt8]>,
+                      alreadyThere: inout SameBytesFinder) -> Plan {
         var plan = Plan(entry: entry)
         let source = ExportPath(bytes: entry.absolutePath)
         do {
@@ -198,6 +214,12 @@ public struct FolderExporter: Sendable {
             if status.kind != .regular {
                 plan.outcome = .failed(ExportFailure(path: source, reason: status.kind == .directory
                                                       ? "is a folder, not an image file" : "is not a regular file"))
+                return plan
+            }
+            if let existing = alreadyThere.match(source: entry.absolutePath, size: status.size) {
+                plan.name = existing
+                plan.outcome = .alreadyThere
+                taken.insert(existing)
                 return plan
             }
         } catch {
@@ -397,6 +419,10 @@ public struct FolderExporter: Sendable {
         case .notAttempted:
             item.status = .notAttempted
             item.reason = "export cancelled"
+        case .alreadyThere:
+            item.status = .unchanged
+            item.reason = "already in the destination with the same bytes: not copied again"
+            report.unchanged += 1
         case .planned, .exported:
             if case .planned = plan.outcome { item.status = .planned } else { item.status = .exported }
             report.exported += 1

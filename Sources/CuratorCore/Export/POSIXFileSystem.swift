@@ -164,7 +164,12 @@ public struct POSIXFileSystem: ExportFileSystem {
 }
 
 #if canImport(Glibc)
-private typealias Renameat2 = @convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32
+typealias Renameat2 = @convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32
+
+extension POSIXFileSystem {
+    /// glibc's `renameat2`, when the running C library has it (`ExportModes` swaps folders with it).
+    static var renameat2: Renameat2? { renameat2Function }
+}
 
 /// glibc's `renameat2`, when the running C library has it.
 private let renameat2Function: Renameat2? = {

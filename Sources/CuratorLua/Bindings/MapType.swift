@@ -97,8 +97,8 @@ enum MapType {
             }
             return 1
         }
-        t.method("plot", signature: "m:plot(file [, {run=r, highlight=img, size=1100, overwrite=false}])",
-                 summary: "Draws the map (PNG, or SVG for .svg): album grey, the run's selection by tier, excluded red, a legend") { h, call in
+        t.method("plot", signature: "m:plot(file [, {run=r, highlight=img, size=1100, overwrite=false}]) -> path",
+                 summary: "Draws the map (PNG, or SVG for .svg): album grey, the run's selection by tier, excluded red, a legend; returns the file's absolute path") { h, call in
             try host.require(.writingFiles, call)
             let file = try call.string(1)
             let options = try call.options(2, allowed: ["run", "highlight", "size", "overwrite"])
@@ -121,7 +121,8 @@ enum MapType {
             guard size >= 200, size <= 8000 else { throw call.failure("size must be from 200 to 8000 pixels (got \(size))") }
             try h.owner.album.plot(h.map, to: file, run: run, highlight: highlight, size: size,
                                    overwrite: try options.boolean("overwrite") ?? false)
-            return 0
+            call.lua.push(CuratorHost.absolutePath(file))
+            return 1
         }
     }
 }

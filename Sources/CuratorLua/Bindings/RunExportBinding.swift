@@ -9,9 +9,9 @@ enum RunExportBinding {
     static func export(_ h: RunHandle, _ call: LuaCall, host: CuratorHost, types: CuratorTypes, runType: HostType<RunHandle>) throws {
         let dir = try call.string(1)
         let probe = try call.options(2, allowed: ["layout", "repeats", "concept", "caption_ext", "concept_caption", "captions",
-                                                  "dry_run", "into_album", "exporter", "params", "progress"])
+                                                  "dry_run", "into_album", "mode", "exporter", "params", "progress"])
         if let exporter = try probe.string("exporter") {
-            for key in ["layout", "repeats", "concept", "caption_ext", "concept_caption", "captions"] where probe.has(key) {
+            for key in ["layout", "repeats", "concept", "caption_ext", "concept_caption", "captions", "mode"] where probe.has(key) {
                 throw call.failure("\(key) does not apply to a custom exporter (exporter=\"\(exporter)\"); pass exporter settings in params={...}")
             }
             try custom(exporter, h, call, dir: dir, host: host, types: types, runType: runType)
@@ -21,6 +21,7 @@ enum RunExportBinding {
         let report = try LuaProgress.withSink(call, options: 2, allowed: probe.table == nil ? [] : allKeys(probe)) { options, sink in
             var export = ExportOptions(dryRun: try options.boolean("dry_run") ?? false,
                                        intoAlbum: try options.boolean("into_album") ?? false)
+            export.mode = ExportMode(rawValue: try options.choice("mode", ExportMode.allCases.map(\.rawValue)) ?? "add") ?? .add
             let layout = try options.choice("layout", ["flat", "kohya"]) ?? "flat"
             if options.pushValue("captions") != .nil {
                 let lua = call.lua
@@ -64,13 +65,18 @@ enum RunExportBinding {
     }
 
     private static func allKeys(_ options: LuaOptions) -> [String] {
-        ["layout", "repeats", "concept", "caption_ext", "concept_caption", "captions", "dry_run", "into_album", "exporter", "params", "progress"]
+        ["layout", "repeats", "concept", "caption_ext", "concept_caption", "captions", "dry_run", "into_album", "mode", "exporter", "params", "progress"]
     }
 
     private static func push(_ report: ExportReport, owner: AlbumHandle, types: CuratorTypes, on lua: LuaStack) {
-        lua.newTable(record: 9)
+        lua.newTable(record: 12)
         lua.push(report.exported); lua.rawSet(-2, "exported")
         lua.push(report.renamed); lua.rawSet(-2, "renamed")
+        lua.push(report.unchanged); lua.rawSet(-2, "unchanged")
+        if let trash = report.trash { lua.push(bytes: trash.bytes); lua.rawSet(-2, "trash") }
+        lua.newTable(array: report.trashed.count)
+        for (i, path) in report.trashed.enumerated() { lua.push(bytes: path.bytes); lua.rawSet(-2, index: i + 1) }
+        lua.rawSet(-2, "trashed")
         lua.push(report.captions); lua.rawSet(-2, "captions")
         lua.push(report.excluded); lua.rawSet(-2, "excluded")
         lua.push(report.dryRun); lua.rawSet(-2, "dry_run")

@@ -101,23 +101,24 @@ enum RunType {
             return 1
         }
         t.method("export",
-                 signature: "r:export(dir [, {layout=\"flat\"|\"kohya\", repeats=, concept=, caption_ext=\".txt\", concept_caption=false, captions={\".txt\", ...}, dry_run=false, into_album=false, exporter=name, params=, progress=fn}]) -> report",
-                 summary: "Copies the selection's image files under the album (never excluded images, never over a file, never into the album unless into_album=true) into dir; returns {exported=, renamed=, captions=, errors=, items=}") { h, call in
+                 signature: "r:export(dir [, {layout=\"flat\"|\"kohya\", repeats=, concept=, caption_ext=\".txt\", concept_caption=false, captions={\".txt\", ...}, mode=\"add\"|\"update\"|\"replace\", dry_run=false, into_album=false, exporter=name, params=, progress=fn}]) -> report",
+                 summary: "Copies the selection's image files under the album (never excluded images, never over a file, never an image already there, never into the album unless into_album=true) into dir; mode=\"update\" moves what is no longer selected to dir.trash/, \"replace\" swaps in a new folder; returns {exported=, unchanged=, renamed=, captions=, trashed=, errors=, items=}") { h, call in
             try host.require(.writingFiles, call)
             try RunExportBinding.export(h, call, host: host, types: types, runType: t)
             return 1
         }
-        t.method("csv", signature: "r:csv(file [, {overwrite=false, escape_formulas=true}])",
-                 summary: "Writes PhotoMapAI's curation CSV (Filename,Subfolder,Count,Frequency(%),Index,Status,Path,Tier); names starting with = + - @ get a leading ' unless escape_formulas=false") { h, call in
+        t.method("csv", signature: "r:csv(file [, {overwrite=false, escape_formulas=true}]) -> path",
+                 summary: "Writes PhotoMapAI's curation CSV (Filename,Subfolder,Count,Frequency(%),Index,Status,Path,Tier); names starting with = + - @ get a leading ' unless escape_formulas=false; returns the file's absolute path") { h, call in
             try host.require(.writingFiles, call)
             let file = try call.string(1)
             let options = try call.options(2, allowed: ["overwrite", "escape_formulas"])
             try h.owner.album.writeCSV(h.run, to: file, overwrite: try options.boolean("overwrite") ?? false,
                                        escapeFormulas: try options.boolean("escape_formulas") ?? true)
-            return 0
+            call.lua.push(CuratorHost.absolutePath(file))  // the REPL shows what was written
+            return 1
         }
-        t.method("report", signature: "r:report(file [, {overwrite=false, map=\"auto\"|\"umap\"|\"photomap\"|\"pca\"|false|{source=, n_neighbors=, min_dist=, seed=}, progress=fn}])",
-                 summary: "Writes a self-contained HTML page: thumbnails in tier colours, parameters, a map of the album (PhotoMapAI's if present, else the cached UMAP)") { h, call in
+        t.method("report", signature: "r:report(file [, {overwrite=false, map=\"auto\"|\"umap\"|\"photomap\"|\"pca\"|false|{source=, n_neighbors=, min_dist=, seed=}, progress=fn}]) -> path",
+                 summary: "Writes a self-contained HTML page: thumbnails in tier colours, parameters, a map of the album (PhotoMapAI's if present, else the cached UMAP); returns the file's absolute path") { h, call in
             try host.require(.writingFiles, call)
             let file = try call.string(1)
             try LuaProgress.withSink(call, options: 2, allowed: ["overwrite", "map", "progress"]) { options, sink in
@@ -125,7 +126,8 @@ enum RunType {
                 try h.owner.album.writeReport(h.run, to: file, overwrite: try options.boolean("overwrite") ?? false,
                                               map: map, progress: sink)
             }
-            return 0
+            call.lua.push(CuratorHost.absolutePath(file))
+            return 1
         }
         t.method("show", signature: "r:show([{tier=\"core\"|\"stable\"|\"variable\"|\"excluded\", \(ContactSheetBinding.optionsSignature)}])",
                  summary: "Draws the selection in the terminal as a contact sheet numbered like r.selection, framed in tier colours; picks excluded since the run stay in place, crossed out in red") { h, call in

@@ -1,0 +1,168 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The `update` and `replace` modes of a folder export (see `ExportMode`):
+/// re-running a workflow into the same folder leaves exactly the new
+/// selection there, and never deletes a file.
+extension FolderExporter {
+    /// Adds what is new, then moves every file of the image folder that is
+    /// not part of this export (an image no longer selected, its captions)
+    /// into the trash. A dry run lists them without moving anything.
+    func exportUpdating(_ entries: [CurationEntry], progress: (any ProgressSink)?) throws -> ExportReport {
+        var report = try exportAdding(entries, progress: progress)
+        guard !report.cancelled, report.errors.isEmpty else { return report }  // never trash after a partial export
+        let target = targetFolder
+        var keep = Set<[UInt8]>()
+        var keptStems = Set<[UInt8]>()
+        for item in report.items {
+            guard let destination = item.destination?.bytes else { continue }
+            keep.insert(PathBytes.lastComponent(destination))
+            keep.formUnion(item.sidecars.map { PathBytes.lastComponent($0.destination.bytes) })
+            // An image found already there keeps its own captions.
+            if item.status == .unchanged { keptStems.insert(PathBytes.splitExtension(PathBytes.lastComponent(destination)).stem) }
+        }
+        var leaving: [[UInt8]] = []
+        for name in SameBytesFinder.names(in: target) where name.first != PathBytes.dot && !keep.contains(name) {
+            if keptStems.contains(PathBytes.splitExtension(name).stem) { continue }
+            guard let status = try? fileSystem.status(of: PathBytes.join(target, name), followingLinks: false),
+                  status.kind == .regular || status.kind == .symbolicLink else { continue }
+            leaving.append(name)
+        }
+        guard !leaving.isEmpty else { return report }
+        let trash = trashFolder()
+        report.trash = ExportPath(bytes: trash)
+        if options.dryRun {
+            report.trashed = leaving.map { ExportPath(bytes: PathBytes.join(trash, $0)) }
+            return report
+        }
+        do {
+            try makeFolders(trash)
+        } catch {
+            report.errors.append(ExportFailure(path: ExportPath(bytes: trash), reason: "cannot create the trash folder: \(error)"))
+            return report
+        }
+        for name in leaving {
+            let to = PathBytes.join(trash, name)
+            do {
+                try Self.moveAside(PathBytes.join(target, name), to: to)
+                report.trashed.append(ExportPath(bytes: to))
+            } catch {
+                report.errors.append(ExportFailure(path: ExportPath(bytes: PathBytes.join(target, name)),
+                                                   reason: "could not move it to the trash: \(error)"))
+            }
+        }
+        fileSystem.synchronizeDirectory(target)
+        return report
+    }
+
+    /// Exports into a new hidden folder beside the destination, then swaps
+    /// it in with one atomic exchange (`renameat2(RENAME_EXCHANGE)`); the old
+    /// folder goes to the trash. Readers see the old folder or the new one,
+    /// never a mix; a failed export leaves the destination as it was.
+    func exportReplacing(_ entries: [CurationEntry], progress: (any ProgressSink)?) throws -> ExportReport {
+        var staging = self
+        staging.options.mode = .add
+        if options.dryRun {
+            // Planned as into an empty folder, which is what the swap gives.
+            staging.destination = PathBytes.join(PathBytes.directory(destination),
+                                                 Array(".\(PathBytes.display(PathBytes.lastComponent(destination))).curator-plan-\(getpid())".utf8))
+            var report = try staging.exportAdding(entries, progress: progress)
+            report = report.movingPaths(from: staging.destination, to: destination)
+            if (try? fileSystem.status(of: destination, followingLinks: true)) != nil {
+                report.trash = ExportPath(bytes: trashFolder())
+            }
+            return report
+        }
+        let parent = PathBytes.directory(destination)
+        try? makeFolders(parent)
+        let stagingFolder = PathBytes.join(parent, Array(".\(PathBytes.display(PathBytes.lastComponent(destination))).curator-new-\(getpid())-\(time(nil))".utf8))
+        staging.destination = stagingFolder
+        var report = try staging.exportAdding(entries, progress: progress)
+        report = report.movingPaths(from: stagingFolder, to: destination)
+        guard !report.cancelled, report.errors.isEmpty else {
+            report.errors.append(ExportFailure(path: ExportPath(bytes: destination),
+                                               reason: "left as it was; the incomplete new folder is \(PathBytes.display(stagingFolder))"))
+            return report
+        }
+        do {
+            if (try fileSystem.status(of: destination, followingLinks: false)) != nil {
+                try Self.exchange(stagingFolder, destination)
+                // The staging name now holds the old folder: off to the trash.
+                let trash = trashFolder()
+                try makeFolders(PathBytes.directory(trash))
+                try Self.moveAside(stagingFolder, to: trash)
+                report.trash = ExportPath(bytes: trash)
+                report.trashed = [ExportPath(bytes: trash)]
+            } else {
+                try Self.moveAside(stagingFolder, to: destination)
+            }
+        } catch {
+            report.errors.append(ExportFailure(path: ExportPath(bytes: destination),
+                                               reason: "could not swap in the new folder \(PathBytes.display(stagingFolder)): \(error)"))
+        }
+        fileSystem.synchronizeDirectory(parent)
+        return report
+    }
+
+    /// `<destination>.trash/<date-time>` (with `-1`, `-2`… when taken).
+    func trashFolder() -> [UInt8] {
+        var now = time(nil)
+        var parts = tm()
+        localtime_r(&now, &parts)
+        let stamp = String(format: "%04d%02d%02d-%02d%02d%02d", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
+                           Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
+        let root = destination + Array(".trash".utf8)
+        var folder = PathBytes.join(root, Array(stamp.utf8))
+        var n = 0
+        while (try? fileSystem.status(of: folder, followingLinks: false)) != nil {
+            n += 1
+            folder = PathBytes.join(root, Array("\(stamp)-\(n)".utf8))
+        }
+        return folder
+    }
+
+    /// rename(2) to a fresh name (the trash and the destination of a first replacement): refuses to replace.
+    static func moveAside(_ from: [UInt8], to: [UInt8]) throws {
+        if (try? POSIXFileSystem().status(of: to, followingLinks: false)) != nil {
+            throw SystemCallError("rename", path: to, code: EEXIST)
+        }
+        let result = from.withCPath { f in to.withCPath { t in rename(f, t) } }
+        if result != 0 { throw SystemCallError("rename", path: from, code: errno) }
+    }
+
+    /// Swaps two paths atomically (Linux `renameat2` with `RENAME_EXCHANGE`).
+    static func exchange(_ a: [UInt8], _ b: [UInt8]) throws {
+        guard let call = POSIXFileSystem.renameat2 else {
+            throw SystemCallError("renameat2", path: b, code: ENOSYS)
+        }
+        let exchange: UInt32 = 2  // RENAME_EXCHANGE
+        let result = a.withCPath { x in b.withCPath { y in call(AT_FDCWD, x, AT_FDCWD, y, exchange) } }
+        if result != 0 { throw SystemCallError("renameat2", path: b, code: errno) }
+    }
+}
+
+extension ExportReport {
+    /// The report with every path under `old` moved under `new` (the
+    /// staging folder of a replacement becomes the destination).
+    func movingPaths(from old: [UInt8], to new: [UInt8]) -> ExportReport {
+        func move(_ path: ExportPath) -> ExportPath {
+            let bytes = path.bytes
+            guard bytes.starts(with: old), bytes.count == old.count || bytes[old.count] == PathBytes.slash else { return path }
+            return ExportPath(bytes: new + bytes[old.count...])
+        }
+        var report = self
+        report.destination = move(destination)
+        report.items = items.map { item in
+            var item = item
+            item.destination = item.destination.map(move)
+            item.sidecars = item.sidecars.map { var f = $0; f.destination = move(f.destination); return f }
+            if let reason = item.reason { item.reason = reason }
+            return item
+        }
+        report.errors = errors.map { ExportFailure(path: move($0.path), reason: $0.reason) }
+        return report
+    }
+}
