@@ -59,8 +59,13 @@ final class AlbumCurationTests: XCTestCase {
         XCTAssertEqual(report.exported, 6)
         XCTAssertEqual(report.errors.count, 0)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out).filter { $0.hasSuffix(".jpg") }.count, 6)
-        // Exporting again never overwrites: six new names.
-        XCTAssertEqual(try album.export(run, to: out, options: ExportOptions(intoAlbum: true)).renamed, 6)
+        // Exporting again never overwrites, and never copies an image that
+        // is there already with the same bytes.
+        let again = try album.export(run, to: out, options: ExportOptions(intoAlbum: true))
+        XCTAssertEqual(again.exported, 0)
+        XCTAssertEqual(again.unchanged, 6)
+        XCTAssertEqual(again.items.map(\.destination), report.items.map(\.destination))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out).filter { $0.hasSuffix(".jpg") }.count, 6)
 
         let csv = folder.path + "/out/run.csv"
         try album.writeCSV(run, to: csv)

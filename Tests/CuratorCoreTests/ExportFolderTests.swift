@@ -111,22 +111,30 @@ final class ExportFolderTests: XCTestCase {
         XCTAssertEqual(folderNames(out), ["a_x.png", "a_x.txt", "x.jpg", "x.txt"])
     }
 
-    func testReexportIntoTheSameFolderMakesNewNamesAndOverwritesNothing() throws {
+    func testReexportIntoTheSameFolderCopiesNothingTwiceAndOverwritesNothing() throws {
         let s = try ExportScratchFolder()
         s.write("album/pets/cat.jpg", "CAT")
         s.write("album/pets/cat.txt", "a cat")
+        s.write("album/wild/cat.jpg", "LYNX")
         let out = s.path("out")
         let exporter = FolderExporter(destination: out)
         _ = try exporter.export([exportEntry(s, "pets/cat.jpg", index: 0)])
         s.write("out/cat.txt", "edited by hand")
 
+        // The same image again: already there with the same bytes.
         let second = try exporter.export([exportEntry(s, "pets/cat.jpg", index: 0)])
-        let third = try exporter.export([exportEntry(s, "pets/cat.jpg", index: 0)])
+        // Another image of the same name: new names, nothing overwritten.
+        let third = try exporter.export([exportEntry(s, "pets/cat.jpg", index: 0), exportEntry(s, "wild/cat.jpg", index: 1)])
 
         XCTAssertEqual(second.errors + third.errors, [])
-        XCTAssertEqual(folderNames(out), ["cat.jpg", "cat.txt", "pets_cat.jpg", "pets_cat.txt", "pets_cat_1.jpg", "pets_cat_1.txt"])
+        XCTAssertEqual(second.exported, 0)
+        XCTAssertEqual(second.unchanged, 1)
+        XCTAssertEqual(second.items.map(\.status), [.unchanged])
+        XCTAssertEqual(second.items.first?.destination, ExportPath(bytes: PathBytes.join(out, Array("cat.jpg".utf8))))
+        XCTAssertEqual(third.items.map(\.status), [.unchanged, .exported])
+        XCTAssertEqual(folderNames(out), ["cat.jpg", "cat.txt", "wild_cat.jpg"])
         XCTAssertEqual(fileText(PathBytes.join(out, Array("cat.txt".utf8))), "edited by hand")
-        XCTAssertEqual(second.renamed, 1)
+        XCTAssertEqual(third.renamed, 1)
         assertNoExportTemporaryFiles(in: out)
     }
 
