@@ -76,10 +76,11 @@ final class ContactSheetTests: XCTestCase {
         for line in lines[..<listStart] {
             XCTAssertLessThanOrEqual(ContactSheet.displayWidth(visible(line)), 40, "\(visible(line))")
         }
-        XCTAssertEqual(visible(lines[7]), "1 img0.png   2 img1.png   3 ✗ img2.png")
-        XCTAssertEqual(visible(lines[14]), "4 img3.png   5 img4.png   6 ? mi…g.jpg")
+        // Labels are paths cut by their folders first: "…/img0.png".
+        XCTAssertEqual(visible(lines[7]), "1 …/img0.png 2 …/img1.png 3 ✗ img2.png")
+        XCTAssertEqual(visible(lines[14]), "4 …/img3.png 5 …/img4.png 6 ? miss…jpg")
         XCTAssertTrue(text.contains("\u{1B}[38;2;255;59;48m\u{1B}[9m3 ✗ img2.png\u{1B}[0m"), "the excluded label is red and struck through")
-        XCTAssertTrue(text.contains("\u{1B}[38;2;255;0;255m1 img0.png\u{1B}[0m"), "a core label is magenta")
+        XCTAssertTrue(text.contains("\u{1B}[38;2;255;0;255m1 …/img0.png\u{1B}[0m"), "a core label is magenta")
         XCTAssertTrue(text.contains("▀") || text.contains("▄") || text.contains("█"), "a mosaic of block symbols")
         // Not a terminal: the numbers with their paths follow the sheet.
         XCTAssertTrue(text.contains("\n1  beach/img0.png  100 %\n"), text)
@@ -92,8 +93,9 @@ final class ContactSheetTests: XCTestCase {
         let display = TerminalDisplay(isTerminal: true, columns: 60, format: .symbols, colors: .none)
         let text = try ContactSheet(tiles: tiles(in: folder), display: display).render()
         XCTAssertFalse(text.contains("\u{1B}"), "no escape sequence at all")
-        XCTAssertTrue(text.contains("3 ✗ img2.png"))
-        XCTAssertFalse(text.contains("beach/img0.png"), "a terminal gets no path list unless asked")
+        XCTAssertTrue(text.contains("1 beach/img0.png"), "16-cell tiles: the whole path")
+        XCTAssertTrue(text.contains("3 ✗ …/img2.png"))
+        XCTAssertFalse(text.contains("1  beach/img0.png"), "a terminal gets no path list unless asked")
     }
 
     func testGraphicsFormatsDrawOnePictureARowOfTheTerminalsCellSize() throws {
@@ -110,12 +112,16 @@ final class ContactSheetTests: XCTestCase {
             } else {
                 XCTAssertEqual(pictures, 2, "\(format)")
             }
-            XCTAssertTrue(text.contains("1 img0.png"))
+            XCTAssertTrue(text.contains("1 beach/img0.png"))
             XCTAssertEqual(try ContactSheet(tiles: tiles, display: display, size: 16).render(), text, "\(format) is deterministic")
         }
     }
 
     func testLabelsAreCutInTheMiddleByDisplayWidth() {
+        XCTAssertEqual(ContactSheet.fitPath("ocean/deep/003.jpg", width: 14), "…/deep/003.jpg")
+        XCTAssertEqual(ContactSheet.fitPath("ocean/deep/003.jpg", width: 10), "…/003.jpg")
+        XCTAssertEqual(ContactSheet.fitPath("ocean/deep/003.jpg", width: 20), "ocean/deep/003.jpg")
+        XCTAssertEqual(ContactSheet.fitPath("a/sunset-over-the-sea.jpg", width: 10), "sunse….jpg")
         XCTAssertEqual(ContactSheet.fit("12 sunset-over-the-sea.jpg", width: 12), "12 sun…a.jpg")
         XCTAssertEqual(ContactSheet.fit("short.jpg", width: 12), "short.jpg")
         XCTAssertEqual(ContactSheet.displayWidth("写真.jpg"), 8)

@@ -65,6 +65,31 @@ T.test("get finds images by relative path, absolute path or id; a miss returns n
   T.eq(err, 'no image #99999 in album "album"')
 end)
 
+T.test("a file name only one image has finds it everywhere an image is taken; one several have is an error listing them", function()
+  local a, dir = open_fixture()
+  T.eq(a:get("gray.png"), a:get("sub/deeper/gray.png"))
+  T.eq(a:set("gray.png", "blue.png")[2].path, "sub/blue.png")
+  T.eq(a.exclusions:add("gray.png"), 1)
+  T.ok(a.exclusions:contains("sub/deeper/gray.png"))
+  local img, err = a:get("deeper/gray.png")
+  T.eq(img, nil, "a partial path is not a name")
+  T.eq(err, 'no image \'deeper/gray.png\' in album "album"')
+
+  -- A path wins over a name; a second blue.png makes that name ambiguous:
+  -- an error naming both, wherever an image is taken.
+  local maker = dofile(T.dir .. "/lib/album_maker.lua")
+  local pixel = function() return 200, 10, 10 end
+  maker.write(dir .. "/sub/red.png", maker.png(8, 8, pixel))
+  maker.write(dir .. "/sub/deeper/blue.png", maker.png(8, 8, pixel))
+  a:scan()
+  T.eq(a:get("red.png").path, "red.png", "a path still finds its image")
+  T.raises("album:get: 2 images have the name 'blue.png': sub/blue.png, sub/deeper/blue.png; give one's path", a.get, a, "blue.png")
+  local message = T.raises(nil, a.exclusions.add, a.exclusions, { "gray.png", "blue.png" })
+  T.contains(message, "imageset:add: bad argument #1")
+  T.contains(message, "[2]: 2 images have the name 'blue.png': sub/blue.png, sub/deeper/blue.png; give one's path")
+  T.eq(#a.exclusions, 1, "nothing was added")
+end)
+
 T.test("the same image is the same Lua value", function()
   local a = open_fixture()
   T.ok(rawequal(a[1], a[1]))
@@ -96,7 +121,7 @@ T.test("exclusions and favorites are persisted ImageSets", function()
   T.eq(#ex, 2)
   a:get("sub/deeper/gray.png").favorite = true
   T.eq(#a.favorites, 1)
-  T.eq(tostring(ex), '<ImageSet exclusions of "album": 2 images>')
+  T.eq(tostring(ex), '<ImageSet exclusions of "album": 2 images: green.jpg, sub/blue.png>')
   T.eq(tostring(a), '<Album "album": 4 images, 2 excluded, embedder ' .. tostring(a.embedder) .. '>')
   T.eq(curator.json.encode(ex), '["green.jpg","sub/blue.png"]')
 

@@ -484,3 +484,32 @@ T.test("balance by a function, and with a custom Lua sampler (each stratum its o
   T.raises("album:select: balance cannot be combined with count=\"auto\" (give a count)",
     function() return a:select { count = "auto", min_distance = 0.1, balance = { by = "folder" } } end)
 end)
+
+T.test("printing a run's sets shows their first paths with frequencies, numbered as s[i] at the prompt", function()
+  local a = new_album(12)
+  local r = a:select { method = "fps", count = 4, iterations = 5, seed = 7 }
+  local where = r:where(0)
+  local first = where[1]
+  T.ok(tostring(where):find('^<ImageSet frequency >= 0 in run ' .. r.id .. ' of "album": %d+ images: '), tostring(where))
+  T.contains(tostring(where), first.path .. " " .. string.format("%.1f", 100 * r:frequency(first)) .. " % " .. r:tier(first) .. ", ")
+  a.exclusions:add(r.selection[2])
+  local long = curator.pretty(r.selection)
+  local lines = {}
+  for line in long:gmatch("[^\n]+") do lines[#lines + 1] = line end
+  T.eq(lines[1], '<ImageSet selection of run ' .. r.id .. ' of "album": 4 images>')
+  for i = 1, 4 do
+    local img = r.selection[i]
+    T.ok(lines[i + 1]:find("^  " .. i .. "  " .. img.path:gsub("%p", "%%%0") .. " +" .. string.format("%5.1f", 100 * r:frequency(img)) .. " %%  " .. r:tier(img)),
+      lines[i + 1])
+  end
+  T.contains(lines[3], "excluded", "an image excluded since the run says so")
+  T.ok(not lines[2]:find("excluded"))
+  -- Inside a table, a set keeps its one-line form.
+  local nested = curator.pretty({ r.selection })
+  T.contains(nested, "<ImageSet selection of run " .. r.id .. ' of "album": 4 images: ')
+  T.ok(not nested:find("\n%s+1  "), nested)
+  -- Long sets end with how many are left.
+  local all = a:set(a:images())
+  T.contains(curator.pretty(all), "\n  … 2 more images (s:list(), s:show())")
+  T.eq(select(2, curator.pretty(all):gsub("\n", "")), 11)
+end)

@@ -66,6 +66,8 @@ public final class Album: @unchecked Sendable {
 
     private var indexByID: [Int64: Int] = [:]
     private var indexByPath: [RelativePath: Int]?
+    /// Positions of the images with each file name, built on the first bare-name lookup.
+    private var indexByName: [ArraySlice<UInt8>: [Int]]?
     private var cachedMatrix: AlbumMatrix?
 
     var store: EmbeddingStore { EmbeddingStore(database: database) }
@@ -161,6 +163,7 @@ public final class Album: @unchecked Sendable {
         }
         indexByID = Dictionary(uniqueKeysWithValues: images.enumerated().map { ($0.element.id, $0.offset) })
         indexByPath = nil
+        indexByName = nil
         try reloadEmbedder()
     }
 
@@ -212,6 +215,26 @@ public final class Album: @unchecked Sendable {
 
     /// The image at `path` (a string).
     public func image(path: String) -> ImageRecord? { image(path: Array(path.utf8)) }
+
+    /// What a user's words name: the image at `path` (as `image(path:)`
+    /// finds it), or, for a bare file name that is no path in the album
+    /// (e.g. `note_025_b.png`), the one image with that name anywhere —
+    /// or every image with it, when several folders hold one.
+    public func lookup(_ path: [UInt8]) -> ImageLookup {
+        if let record = image(path: path) { return .found(record) }
+        guard !path.isEmpty, !path.contains(UInt8(ascii: "/")) else { return .missing }
+        if indexByName == nil {
+            var byName: [ArraySlice<UInt8>: [Int]] = [:]
+            for (position, record) in images.enumerated() { byName[record.path.nameBytes, default: []].append(position) }
+            indexByName = byName
+        }
+        let positions = indexByName?[path[...]] ?? []
+        switch positions.count {
+        case 0: return .missing
+        case 1: return .found(images[positions[0]])
+        default: return .ambiguous(positions.map { images[$0] })
+        }
+    }
 
     /// The absolute path of an image's file, as bytes.
     public func absolutePath(of image: ImageRecord) -> [UInt8] { image.path.absolute(under: root) }

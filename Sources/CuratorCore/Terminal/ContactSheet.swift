@@ -20,7 +20,8 @@ public struct ContactSheet {
         public var number: Int?
         /// The image's path inside its album (the list shows it).
         public var path: String
-        /// The text under the picture, e.g. the file name.
+        /// The text under the picture after its number: the path, cut by its
+        /// folders first where the tile is narrow.
         public var label: String
         /// The file decoded, as file-system bytes.
         public var file: [UInt8]
@@ -31,12 +32,12 @@ public struct ContactSheet {
         /// What the list says after the path, e.g. "core 95 %".
         public var detail: String?
 
-        /// Creates a tile; the label defaults to the path's last component.
+        /// Creates a tile; the label defaults to the path.
         public init(number: Int?, path: String, label: String? = nil, file: [UInt8], tier: SelectionTier? = nil,
                     excluded: Bool = false, detail: String? = nil) {
             self.number = number
             self.path = path
-            self.label = label ?? String(path.split(separator: "/").last ?? Substring(path))
+            self.label = label ?? path
             self.file = file
             self.tier = tier
             self.excluded = excluded
@@ -268,10 +269,11 @@ public struct ContactSheet {
         var line = ""
         for (k, i) in row.enumerated() {
             let tile = tiles[i]
-            var text = tile.number.map { "\($0) " } ?? ""
-            if tile.excluded { text += "✗ " }
-            text += unreadable[i] != nil ? "? \(tile.label)" : tile.label
-            let cut = Self.fit(text, width: g.tileCells)
+            var marks = tile.number.map { "\($0) " } ?? ""
+            if tile.excluded { marks += "✗ " }
+            if unreadable[i] != nil { marks += "? " }
+            let room = g.tileCells - Self.displayWidth(marks)
+            let cut = room > 0 ? marks + Self.fitPath(tile.label, width: room) : Self.fit(marks, width: g.tileCells)
             let padding = String(repeating: " ", count: g.tileCells - Self.displayWidth(cut))
             if k > 0 { line += " " }
             line += style(tile) + cut + (style(tile).isEmpty ? "" : "\u{1B}[0m") + (k == row.count - 1 ? "" : padding)
@@ -294,6 +296,20 @@ public struct ContactSheet {
         }
         if tile.excluded { sequence += "\u{1B}[9m" }
         return sequence
+    }
+
+    /// A path cut to `width` cells by its folders first ("…/deep/003.jpg"),
+    /// since the file name tells most; a name too long itself is cut in the
+    /// middle.
+    static func fitPath(_ path: String, width: Int) -> String {
+        guard displayWidth(path) > width else { return path }
+        var components = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        while components.count > 1 {
+            components.removeFirst()
+            let shorter = "…/" + components.joined(separator: "/")
+            if displayWidth(shorter) <= width { return shorter }
+        }
+        return fit(components.last ?? path, width: width)
     }
 
     /// `text` cut to `width` cells, an ellipsis in the middle so the start

@@ -88,15 +88,17 @@ enum AlbumType {
             return 1
         }
         t.method("get", signature: "a:get(path_or_id) -> Image | nil, message",
-                 summary: "The image at a path (relative, or absolute under the album) or with an id", returns: "Image") { handle, call in
+                 summary: "The image at a path (relative, or absolute under the album), with a file name no other image has (\"note_025_b.png\"), or with an id; a name several images have is an error listing them", returns: "Image") { handle, call in
             let album = handle.album
             let record: ImageRecord?
             let wanted: String
             switch call.type(1) {
             case .string:
                 let path = try call.bytes(1)
-                record = album.image(path: path)
                 wanted = "'\(String(decoding: path, as: UTF8.self))'"
+                let lookup = album.lookup(path)
+                if let ambiguity = lookup.ambiguity(of: wanted) { throw call.failure(ambiguity) }
+                if case let .found(image) = lookup { record = image } else { record = nil }
             case .number:
                 let id = try call.integer(1)
                 record = album.image(id: Int64(id))

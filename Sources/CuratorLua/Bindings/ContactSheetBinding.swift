@@ -77,7 +77,7 @@ enum ContactSheetBinding {
                      detail: String? = nil, markExcluded: Bool = true) -> ContactSheet.Tile? {
         let album = owner.album
         guard let record = album.image(id: id) else { return nil }
-        return ContactSheet.Tile(number: number, path: record.path.string, label: record.path.name,
+        return ContactSheet.Tile(number: number, path: record.path.string,
                                  file: album.absolutePath(of: record), tier: tier,
                                  excluded: markExcluded && album.exclusions.contains(id), detail: detail)
     }

@@ -33,8 +33,9 @@ public struct CuratorTypes {
     }
 
     /// The image ids that argument `n` of `call` names, for `owner`: an
-    /// Image, a path (string), an id (integer), an ImageSet, or a list of
-    /// these. Images of another album, unknown paths and ids are errors.
+    /// Image, a path or a unique bare file name (string), an id (integer), an
+    /// ImageSet, or a list of these. Images of another album, unknown paths
+    /// and ids, and names several images have are errors.
     public func imageIDs(_ call: LuaCall, _ n: Int, of owner: AlbumHandle) throws -> [Int64] {
         var ids: [Int64] = []
         try collect(call, call.index(n), owner, depth: 0, into: &ids, element: "") { element, detail in
@@ -77,10 +78,12 @@ public struct CuratorTypes {
         switch lua.type(at: index) {
         case .string:
             let path = lua.bytes(at: index) ?? []
-            guard let record = album.image(path: path) else {
-                throw call.failure("no image '\(String(decoding: path, as: UTF8.self))' in album \"\(album.name)\"")
+            let text = String(decoding: path, as: UTF8.self)
+            switch album.lookup(path) {
+            case let .found(record): ids.append(record.id)
+            case .missing: throw call.failure("no image '\(text)' in album \"\(album.name)\"")
+            case let lookup: throw bad(lookup.ambiguity(of: "'\(text)'") ?? text)
             }
-            ids.append(record.id)
         case .number:
             guard let id = lua.integer(at: index) else { throw bad("image id expected, got \(LuaCall.shown(lua, index))") }
             guard album.image(id: id) != nil else { throw call.failure("no image #\(id) in album \"\(album.name)\"") }

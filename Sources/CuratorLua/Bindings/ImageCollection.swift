@@ -25,6 +25,14 @@ public protocol ImageCollection: AnyObject {
     /// A stable identity within the album (so `a.exclusions` is always the
     /// same Lua value), nil for sets made on the fly.
     var identity: Int64? { get }
+    /// The run whose frequencies the members have (a run's selection, an
+    /// `r:where` result): printing the set shows them. nil for other sets.
+    var run: SelectionRun? { get }
+}
+
+extension ImageCollection {
+    /// No run, unless the set says.
+    public var run: SelectionRun? { nil }
 }
 
 /// An album's persisted set: its exclusions or favorites.
@@ -62,7 +70,9 @@ public final class MemoryImageSet: ImageCollection {
 
     /// Creates a set of `ids` (duplicates dropped, order kept). `identity`
     /// makes every push of the same set the same Lua value (a run's selection).
-    public init(owner: AlbumHandle, label: String, ids: [Int64], readOnly: Bool = false, identity: Int64? = nil) {
+    public init(owner: AlbumHandle, label: String, ids: [Int64], readOnly: Bool = false, identity: Int64? = nil,
+                run: SelectionRun? = nil) {
+        self.run = run
         self.owner = owner
         self.label = label
         self.readOnly = readOnly
@@ -73,6 +83,8 @@ public final class MemoryImageSet: ImageCollection {
     }
 
     public let identity: Int64?
+    /// The run whose frequencies the members have, if any.
+    public let run: SelectionRun?
     public var ids: [Int64] { order }
     public var count: Int { order.count }
     public func contains(_ id: Int64) -> Bool { members.contains(id) }

@@ -12,14 +12,63 @@ public final class ImageSetHandle {
 
 /// Every member of `ImageSet`.
 enum ImageSetType {
+    /// How many members the REPL lists under a set.
+    static let prettyMembers = 10
+
+    /// Whether `c` is its album's exclusions (where marking members excluded says nothing).
+    static func isExclusionsSet(_ c: any ImageCollection) -> Bool {
+        (c as? PersistedImageSet)?.storage === c.owner.album.exclusions
+    }
+
+    /// How a member is printed: its path and, for a run's set, its
+    /// frequency and tier; "excluded" when it is (outside the exclusions).
+    static func member(_ id: Int64, of c: any ImageCollection) -> (path: String, notes: String, text: String)? {
+        let album = c.owner.album
+        guard let record = album.image(id: id) else { return nil }
+        var notes: [String] = []
+        if let run = c.run {
+            // Right-aligned, so a column of them lines up (100.0 % over 95.0 %).
+            let percentage = CurationCSV.percentage(run.frequency(of: id))
+            notes.append(String(repeating: " ", count: max(0, 5 - percentage.count)) + percentage + " %")
+            if let tier = run.tier(of: id) { notes.append(tier.rawValue) }
+        }
+        if !isExclusionsSet(c), album.exclusions.contains(id) { notes.append("excluded") }
+        let path = record.path.string
+        let joined = notes.joined(separator: "  ")
+        let compact = notes.map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
+        return (path, joined, notes.isEmpty ? path : "\(path) \(compact)")
+    }
+
     static func install(_ types: CuratorTypes, host: CuratorHost) {
         let t = types.imageSet
         t.identity { handle in
             handle.collection.identity.map { LuaIdentity(scope: handle.collection.owner.serial, id: $0) }
         }
         t.describe { handle in
+            // One line: the count, then the first members (with the run's frequencies).
             let c = handle.collection
-            return "<ImageSet \(c.label) of \"\(c.owner.album.name)\": \(Wording.counted(c.count, "image"))>"
+            let head = "<ImageSet \(c.label) of \"\(c.owner.album.name)\": \(Wording.counted(c.count, "image"))"
+            let first = c.ids.prefix(3).compactMap { member($0, of: c)?.text }
+            guard !first.isEmpty else { return head + ">" }
+            return head + ": " + first.joined(separator: ", ") + (c.count > first.count ? ", …>" : ">")
+        }
+        t.pretty { handle in
+            // At the prompt: the first members numbered as s[i], a line each.
+            let c = handle.collection
+            var text = "<ImageSet \(c.label) of \"\(c.owner.album.name)\": \(Wording.counted(c.count, "image"))>"
+            let shown = c.ids.prefix(prettyMembers).compactMap { member($0, of: c) }
+            let numbers = String(shown.count).count
+            let width = min(60, shown.map { $0.path.count }.max() ?? 0)
+            for (i, m) in shown.enumerated() {
+                let number = String(i + 1)
+                var line = "\n  " + String(repeating: " ", count: numbers - number.count) + number + "  " + m.path
+                if !m.notes.isEmpty { line += String(repeating: " ", count: max(0, width - m.path.count)) + "  " + m.notes }
+                text += line
+            }
+            if c.count > shown.count {
+                text += "\n  … \(Wording.counted(c.count - shown.count, "more image")) (s:list(), s:show())"
+            }
+            return text
         }
         t.json { handle, lua in
             let album = handle.collection.owner.album
@@ -89,7 +138,7 @@ enum ImageSetType {
             let c = handle.collection
             let album = c.owner.album
             // In the exclusions themselves every image is excluded: crossing all out says nothing.
-            let isExclusions = (c as? PersistedImageSet)?.storage === album.exclusions
+            let isExclusions = isExclusionsSet(c)
             let tiles = c.ids.enumerated().compactMap { offset, id in
                 ContactSheetBinding.tile(id, of: c.owner, number: offset + 1, markExcluded: !isExclusions)
             }

@@ -61,7 +61,7 @@ enum RunType {
         }
         t.property("selection", type: "ImageSet", summary: "The top count images, best first (read-only)") { h, lua in
             types.push(set: MemoryImageSet(owner: h.owner, label: "selection of run \(h.run.id)", ids: h.run.selection,
-                                           readOnly: true, identity: -h.run.id), on: lua)
+                                           readOnly: true, identity: -h.run.id, run: h.run), on: lua)
         }
         t.property("album", type: "Album", summary: "The album the run selected from") { h, lua in types.album.push(h.owner, on: lua) }
 
@@ -86,7 +86,8 @@ enum RunType {
                  summary: "The images picked in at least min_frequency (0..1) of the iterations, best first", returns: "ImageSet") { h, call in
             let f = try call.number(1)
             guard f >= 0, f <= 1 else { throw call.failure("min_frequency must be a number from 0 to 1 (got \(call.shown(1)))") }
-            types.push(set: MemoryImageSet(owner: h.owner, label: "frequency >= \(call.shown(1))", ids: h.run.images(minimumFrequency: f)),
+            types.push(set: MemoryImageSet(owner: h.owner, label: "frequency >= \(call.shown(1)) in run \(h.run.id)",
+                                           ids: h.run.images(minimumFrequency: f), run: h.run),
                        on: call.lua)
             return 1
         }
@@ -139,7 +140,7 @@ enum RunType {
                 guard let rank = entry.rank else { continue }
                 let entryTier = entry.tier ?? SelectionTier(frequency: entry.frequency)
                 if let tier, tier == "excluded" ? !entry.excluded : entryTier.rawValue != tier { continue }
-                tiles.append(ContactSheet.Tile(number: rank, path: entry.path.string, label: entry.path.name,
+                tiles.append(ContactSheet.Tile(number: rank, path: entry.path.string,
                                                file: entry.absolutePath, tier: entryTier, excluded: entry.excluded,
                                                detail: "\(entryTier.rawValue) \(CurationCSV.percentage(entry.frequency)) %"))
             }

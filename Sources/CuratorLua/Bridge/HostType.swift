@@ -77,6 +77,7 @@ public final class HostType<Object: AnyObject>: AnyHostType {
     private var lengthBody: ((Object) throws -> Int)?
     private var elementBody: ((Object, Int, LuaStack) throws -> Bool)?
     private var describeBody: ((Object) throws -> String)?
+    private var prettyBody: ((Object) throws -> String)?
     private var jsonBody: ((Object, LuaStack) throws -> Void)?
 
     init(state: LuaState, name: String, prefix: String, variable: String, index: Int) {
@@ -133,6 +134,13 @@ public final class HostType<Object: AnyObject>: AnyHostType {
         setMeta("__tostring", in: mt, dispatch: dispatch) { [unowned(unsafe) self] lua in
             guard let object = self.object(at: 1, in: lua) else { lua.push("\(self.name) (finalized)"); return 1 }
             lua.push(try self.describeBody?(object) ?? self.name)
+            return 1
+        }
+        // The REPL's longer form (curator.pretty calls it for a value shown
+        // on its own); tostring's one line when a type gives none.
+        setMeta("__pretty", in: mt, dispatch: dispatch) { [unowned(unsafe) self] lua in
+            guard let object = self.object(at: 1, in: lua) else { lua.push("\(self.name) (finalized)"); return 1 }
+            lua.push(try self.prettyBody?(object) ?? self.describeBody?(object) ?? self.name)
             return 1
         }
         setMeta("__eq", in: mt, dispatch: dispatch) { [unowned(unsafe) self] lua in
@@ -295,6 +303,14 @@ public final class HostType<Object: AnyObject>: AnyHostType {
     /// Sets what `tostring(obj)` (and the REPL) shows, e.g. `<Album "char": 1,204 images>`.
     public func describe(_ body: @escaping (Object) throws -> String) {
         describeBody = body
+    }
+
+    /// Sets what the REPL shows for an object that is the value of an
+    /// expression on its own (`curator.pretty`): a longer form than
+    /// `describe`'s one line, e.g. a set's first members. Inside tables and
+    /// in `tostring` the `describe` form stays.
+    public func pretty(_ body: @escaping (Object) throws -> String) {
+        prettyBody = body
     }
 
     /// Makes `#obj` work; `note` documents it (e.g. `#a — number of images`).

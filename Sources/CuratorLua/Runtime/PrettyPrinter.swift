@@ -1,6 +1,8 @@
 /// `curator.pretty(value [, opts])`: how the REPL shows values. Written in Lua
 /// because it only walks Lua values (raw access, so it never runs a getter or
-/// `__index`); host objects and tables with `__tostring` show their `tostring`.
+/// `__index`); host objects and tables with `__tostring` show their
+/// `tostring`, except that a host object shown on its own shows its
+/// `__pretty` form (`HostType.pretty`, e.g. a set's first members).
 enum PrettyPrinter {
     /// A chunk returning the `pretty` function.
     static let source = #"""
@@ -71,6 +73,14 @@ enum PrettyPrinter {
       local active = {}
 
       local function render(v, depth, indent)
+        if depth == 0 and type(v) == "userdata" then
+          local mt = getmetatable(v)
+          local long = type(mt) == "table" and rawget(mt, "__pretty")
+          if long then
+            local ok, s = pcall(long, v)
+            if ok and type(s) == "string" then return s end
+          end
+        end
         if type(v) ~= "table" then return scalar(v) end
         local mt = getmetatable(v)
         if type(mt) == "table" and rawget(mt, "__tostring") then return safe_tostring(v) end
