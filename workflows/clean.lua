@@ -1,13 +1,16 @@
 -- Scenario A — cleaning an album.
 --
 --   curator clean ALBUM [--count 20] [--iterations 20] [--threshold 0.9]
---                                   [--rounds 3] [--seed 1] [--yes]
+--                       [--rounds 3] [--seed 1] [--yes [--all]]
 --
 -- Farthest-point sampling hunts outliers: the images it picks in nearly
 -- every run (the "core", frequency >= threshold) are the album's oddest,
--- often blurry, dark or broken. Each round shows them and excludes them
--- (asking first on a terminal; --yes excludes without asking), then runs
--- again on what is left. It stops when a round finds no core image, when
+-- often blurry, dark or broken — or merely unusual. Each round lists them,
+-- numbered, those the quality plugin flags first, and asks which to
+-- exclude: `all`, `none` (the default), `flagged`, numbers such as
+-- `1,3-5`, or `view` to see them as a contact sheet in the terminal. Then
+-- it runs again on what is left. --yes answers without asking: the flagged
+-- ones (or, without the quality plugin, all of them), every one with --all. It stops when a round finds no core image, when
 -- you decline, or after --rounds rounds. Exclusions are stored in the
 -- album's index, so Scenario B (curator trainset) leaves them out.
 --
@@ -16,7 +19,7 @@
 -- look further (r:report("r.html"), quality.flag(a)).
 
 local usage = "usage: curator clean ALBUM [--count 20] [--iterations 20] "
-  .. "[--threshold 0.9] [--rounds 3] [--seed 1] [--yes]"
+  .. "[--threshold 0.9] [--rounds 3] [--seed 1] [--yes [--all]]"
 
 local function fail(message)
   io.stderr:write("clean.lua: ", message, "\n", usage, "\n")
@@ -25,8 +28,8 @@ end
 
 -- Options: name -> kind; values start at their defaults.
 local kinds = { count = "integer", iterations = "integer", threshold = "fraction", rounds = "integer",
-                seed = "integer", yes = "flag" }
-local opts = { count = 20, iterations = 20, threshold = 0.9, rounds = 3, seed = 1, yes = false }
+                seed = "integer", yes = "flag", all = "flag" }
+local opts = { count = 20, iterations = 20, threshold = 0.9, rounds = 3, seed = 1, yes = false, all = false }
 local album_path
 local i = 1
 while i <= #arg do
@@ -65,6 +68,7 @@ while i <= #arg do
   i = i + 1
 end
 if not album_path then fail("the album folder is missing") end
+if opts.all and not opts.yes then fail("--all only goes with --yes (at the prompt, answer all)") end
 
 local err
 a, err = curator.open(album_path)   -- global on purpose: `curator -i` keeps it
@@ -76,10 +80,7 @@ print(tostring(a))
 
 -- The quality plugin (when loaded) says why an outlier is odd. Global, like
 -- a and r, so that it is at hand after `curator -i`.
-quality = nil
-for _, p in ipairs(curator.plugins) do
-  if p.name == "quality" then quality = p end
-end
+quality = curator.plugins.quality
 local function why(img)
   local issues = quality and quality.issues(img)
   return issues and #issues > 0 and ("  [" .. table.concat(issues, ", ") .. "]") or ""
@@ -107,21 +108,66 @@ for round = 1, opts.rounds do
       :format(round, math.floor(opts.threshold * 100 + 0.5), opts.iterations))
     break
   end
-  print(("round %d: %d image(s) picked in >= %d%% of %d runs:")
-    :format(round, #core, math.floor(opts.threshold * 100 + 0.5), opts.iterations))
-  for _, img in ipairs(core) do
-    print(("  %-40s %5.1f%%%s"):format(img.path, 100 * r:frequency(img), why(img)))
+  -- Flagged images first (they are the likely faults), then the rest, each in FPS's order.
+  local candidates, flagged = {}, {}
+  for _, img in ipairs(core) do if why(img) ~= "" then candidates[#candidates + 1] = img; flagged[#candidates] = true end end
+  for _, img in ipairs(core) do if why(img) == "" then candidates[#candidates + 1] = img end end
+  local nflagged = 0
+  for _ in pairs(flagged) do nflagged = nflagged + 1 end
+  print(("round %d: %d image(s) picked in >= %d%% of %d runs%s:")
+    :format(round, #core, math.floor(opts.threshold * 100 + 0.5), opts.iterations,
+      quality and (", %d flagged by the quality plugin (listed first)"):format(nflagged) or ""))
+  for n, img in ipairs(candidates) do
+    print(("  %3d  %-40s %5.1f%%%s"):format(n, img.path, 100 * r:frequency(img), why(img)))
   end
-  local go = opts.yes
-  if not go and interactive then
-    io.write(("exclude these %d image(s)? [y/N] "):format(#core))
-    io.flush()
-    go = (io.read("l") or ""):lower():match("^y") ~= nil
-  elseif not go then
-    print("(not a terminal: run with --yes to exclude them)")
+  local function flagged_ones()
+    local list = {}
+    for n, img in ipairs(candidates) do if flagged[n] then list[#list + 1] = img end end
+    return list
   end
-  if not go then break end
-  excluded_now = excluded_now + a.exclusions:add(core)
+  local chosen
+  if opts.yes then
+    chosen = (opts.all or not quality) and candidates or flagged_ones()
+  elseif interactive then
+    while not chosen do
+      io.write(("exclude which? all, none, %snumbers like 1,3-5, or view [none] ")
+        :format(nflagged > 0 and "flagged, " or ""))
+      io.flush()
+      local answer = (io.read("l") or "none"):lower():gsub("^%s+", ""):gsub("%s+$", "")
+      if answer == "" or answer == "none" or answer == "n" or answer == "no" then
+        chosen = {}
+      elseif answer == "all" then
+        chosen = candidates
+      elseif answer == "flagged" then
+        chosen = flagged_ones()
+      elseif answer == "view" then
+        a:set(candidates):show()   -- numbered like the list above
+      else
+        local picked, bad = {}, nil
+        for part in answer:gmatch("[^,%s]+") do
+          local from, to = part:match("^(%d+)%-(%d+)$")
+          from, to = tonumber(from or part:match("^(%d+)$")), tonumber(to or part:match("^(%d+)$"))
+          if not from or from < 1 or to > #candidates or from > to then bad = part break end
+          for n = from, to do picked[n] = true end
+        end
+        if bad then
+          print(("  '%s' is not a number or range from 1 to %d"):format(bad, #candidates))
+        else
+          chosen = {}
+          for n, img in ipairs(candidates) do if picked[n] then chosen[#chosen + 1] = img end end
+        end
+      end
+    end
+  else
+    print("(not a terminal: run with --yes to exclude the flagged ones, --yes --all for every one)")
+  end
+  if not chosen or #chosen == 0 then break end
+  excluded_now = excluded_now + a.exclusions:add(chosen)
+  if #chosen < #candidates then
+    print(("excluded %d of the %d; the others stay in the album"):format(#chosen, #candidates))
+    -- The ones kept would be picked again next round: stop here.
+    break
+  end
 end
 print(("excluded %d image(s) now; the album excludes %d in all"):format(excluded_now, #a.exclusions))
 
@@ -134,8 +180,15 @@ if quality then
     if not f.image.excluded then left[#left + 1] = f end
   end
   if #left > 0 then
-    print(("the quality plugin also flags %d included image(s):"):format(#left))
-    print("  " .. quality.describe(left):gsub("\n", "\n  "))
-    print("  (at the prompt: a.exclusions:add(quality.images(quality.flag(a))))")
+    -- Counts by flag first: on a large album the list can be long.
+    print(("the quality plugin also flags %d included image(s): %s")
+      :format(#left, quality.summary(left):gsub("^.-: ", "")))
+    local shown = math.min(#left, 20)
+    local lines = {}
+    for n = 1, shown do lines[n] = left[n] end
+    print("  " .. quality.describe(lines):gsub("\n", "\n  "))
+    if #left > shown then print(("  ... and %d more (quality.flag(a) at the prompt)"):format(#left - shown)) end
+    print("  (to exclude them: curator -e 'local a = curator.open(arg[1]); local q = curator.plugins.quality; "
+      .. "a.exclusions:add(q.images(q.flag(a)))' ALBUM, or a.exclusions:add(quality.images(quality.flag(a))) after -i)")
   end
 end

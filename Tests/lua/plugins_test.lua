@@ -35,7 +35,9 @@ T.test("quality flags exactly the sample album's blurry, dark, overexposed and b
   T.eq(#quality.issues(a:get("sunset/001.jpg")), 0)
   T.eq(quality.describe(quality.flag(a, { only = "overexposed" })), "ocean/010.jpg: overexposed\nsunset/033.jpg: overexposed")
   -- Thresholds can be tightened per call, and typos are caught.
-  T.ok(#quality.flag(a, { thresholds = { dark = 0.25 } }) > #flagged)
+  T.ok(#quality.flag(a, { thresholds = { dark = 0.25, robust_z = 0 } }) > #flagged)
+  -- Counts by check come before any list.
+  T.eq(quality.summary(flagged, #a), "10 of 84 images flagged: 3 blurry, 4 dark, 2 overexposed, 3 low_information")
   T.contains(T.raises(nil, quality.flag, a, { thresholds = { drak = 0.2 } }), "unknown threshold 'drak'")
   -- Excluding the flagged images is one line.
   T.eq(a.exclusions:add(quality.images(flagged)), #flagged)
@@ -163,4 +165,30 @@ T.test("dedup keeps the original of each near-duplicate pair and excludes the co
   -- Excluded images are left alone the second time.
   local _, again = dedup.exclude(a)
   T.eq(again, 0)
+end)
+
+T.test("quality on real clip art: under 5 % flagged (transparent, white and flat is normal there), planted blurs still caught", function()
+  local source = "/usr/share/openclipart/png/animals"
+  if not io.open(source .. "/../README", "r") and not os.execute("test -d " .. T.quote(source)) then
+    print("SKIP plugins_test.lua clip-art test: openclipart-png is not installed (scripts/setup installs it)")
+    return
+  end
+  local quality = T.plugin("quality")
+  local dir = T.tempdir() .. "/clipart"
+  local _, err, code = T.sh("mkdir -p " .. T.quote(dir .. "/planted") .. " && find " .. T.quote(source)
+    .. " -name '*.png' | sort | head -120 | xargs -I{} cp {} " .. T.quote(dir) .. "/"
+    .. " && n=0; for f in $(find " .. T.quote(source) .. " -name '*.png' | sort | sed -n '200,260p'); do"
+    .. " n=$((n+1)); [ $n -le 3 ] || break; vips gaussblur \"$f\" " .. T.quote(dir) .. "/planted/blur_$n.png 8; done")
+  T.eq(code, 0, err)
+  local a = assert(curator.open(dir))
+  local flagged = quality.flag(a)
+  local ordinary, planted = 0, 0
+  for _, f in ipairs(flagged) do
+    if f.image.path:find("^planted/") then planted = planted + 1 else ordinary = ordinary + 1 end
+  end
+  local summary = quality.summary(flagged, #a)
+  T.ok(ordinary < 0.05 * (#a - 3), summary .. "\n" .. quality.describe(flagged))
+  -- The absolute rules alone would flag a large part of it.
+  T.ok(#quality.flag(a, { thresholds = { robust_z = 0, blurry_outlier = 0 } }) > 0.3 * #a, "the absolute rules misfire here")
+  T.ok(planted >= 2, "planted blurs flagged: " .. summary .. "\n" .. quality.describe(flagged))
 end)

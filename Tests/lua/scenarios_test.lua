@@ -51,7 +51,7 @@ T.test("Scenario A without --yes and without a terminal excludes nothing", funct
   local dir = T.sample_album()
   local out, err, code = T.run({ clean, dir, "--rounds", "2" })
   T.eq(code, 0, err)
-  T.contains(out, "run with --yes to exclude them")
+  T.contains(out, "run with --yes to exclude the flagged ones")
   T.eq(#assert(curator.open(dir)).exclusions, 0)
 end)
 
@@ -201,4 +201,82 @@ T.test("Scenario B re-run: a non-empty --out is refused, --update adds and trash
   _, err, code = T.run(with({ "--replace", "--update" }))
   T.eq(code, 2)
   T.contains(err, "--update and --replace exclude each other")
+end)
+
+T.test("Scenario A decides image by image: flagged ones first, all/none/flagged/1,3-5, view, bad input asked again", function()
+  local dir = T.sample_album()
+  local script = T.tempdir() .. "/answers.lua"
+  -- A terminal is needed for the prompt: run the workflow in tmux.
+  if not os.execute("command -v tmux >/dev/null 2>&1") then
+    print("SKIP scenarios_test.lua prompt test: tmux is not installed")
+    return
+  end
+  local socket = "curator-clean-" .. os.time() .. "-" .. math.random(1e6)
+  local tmux = "tmux -L " .. socket .. " "
+  local log = T.tempdir() .. "/screen"
+  os.execute(tmux .. "new-session -d -s t -x 160 -y 60 " .. T.quote("NO_COLOR=1 " .. T.quote(T.curator) .. " " .. T.quote(clean)
+    .. " " .. T.quote(dir) .. " --rounds 2; echo CLEAN-EXIT=$?; sleep 30"))
+  local function screen()
+    local p = io.popen(tmux .. "capture-pane -p -t t -S -300")
+    local s = p:read("a")
+    p:close()
+    return s
+  end
+  local function wait(text, count)
+    for _ = 1, 600 do
+      local s = screen()
+      local n = select(2, s:gsub(text:gsub("%p", "%%%0"), ""))
+      if n >= (count or 1) then return s end
+      os.execute("sleep 0.1")
+    end
+    error("timed out waiting for " .. text .. " on screen:\n" .. screen(), 2)
+  end
+  local function answer(text)
+    os.execute(tmux .. "send-keys -t t -l " .. T.quote(text))
+    os.execute(tmux .. "send-keys -t t Enter")
+  end
+  local ok, err = pcall(function()
+    local s = wait("exclude which? all, none, flagged, numbers like 1,3-5, or view [none]")
+    -- Flagged ones first: the four planted faults FPS finds, with their diagnosis.
+    T.contains(s, "4 flagged by the quality plugin (listed first)")
+    local first_four = {}
+    for n, path, rest in s:gmatch("\n +(%d+)  (%S+) +[%d.]+%%([^\n]*)") do
+      if tonumber(n) <= 4 then first_four[#first_four + 1] = path; T.contains(rest, "[", path) end
+    end
+    T.eq(#first_four, 4, s)
+    answer("3-9")
+    wait("'3-9' is not a number or range from 1 to 8")
+    answer("view")
+    wait('ImageSet set of "sample-album": 8 images')
+    answer("2,4")
+    wait("CLEAN-EXIT=0")
+    s = screen()
+    T.contains(s, "excluded 2 of the 8; the others stay in the album")
+    local a = assert(curator.open(dir))
+    T.eq(#a.exclusions, 2)
+    T.ok(a:get(first_four[2]).excluded and a:get(first_four[4]).excluded, "the two chosen")
+    T.ok(not a:get(first_four[1]).excluded, "the others stay")
+  end)
+  os.execute(tmux .. "kill-server >/dev/null 2>&1")
+  assert(ok, err)
+end)
+
+T.test("Scenario A --yes excludes only what the quality plugin flags; --yes --all the whole core", function()
+  local dir = T.sample_album()
+  local out, err, code = T.run({ clean, dir, "--rounds", "1", "--yes" })
+  T.eq(code, 0, err)
+  local a = assert(curator.open(dir))
+  local quality = T.plugin("quality")
+  for _, img in ipairs(a.exclusions:list()) do
+    T.ok(#quality.issues(img) > 0, img.path .. " was excluded without a quality flag")
+  end
+  T.eq(#a.exclusions, 4)
+  T.contains(out, "excluded 4 of the 8; the others stay in the album")
+  dir = T.sample_album()
+  out, err, code = T.run({ clean, dir, "--rounds", "1", "--yes", "--all" })
+  T.eq(code, 0, err)
+  T.eq(#assert(curator.open(dir)).exclusions, 8)
+  _, err, code = T.run({ clean, dir, "--all" })
+  T.eq(code, 2)
+  T.contains(err, "--all only goes with --yes")
 end)
