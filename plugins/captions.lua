@@ -16,6 +16,11 @@
 --
 -- Scores (curator.register_score): caption_length (words, 0 without a
 -- caption) and has_caption (1 or 0).
+--
+-- Cleaning captions on export (the album's caption files are never touched):
+--   captions.clean(text, {first_line=true, language="en", max_words=40, prefix="sks"})
+--   captions.clean_export(r:export(dir), {first_line=true, max_words=40})
+--     --> {changed=, kept=, files={...}}: rewrites the exported caption files in dir
 
 local M = {
   name = "captions",
@@ -142,6 +147,116 @@ function M.vocabulary(source)
   return list
 end
 
+local function check_clean_options(opts)
+  opts = opts or {}
+  for k in pairs(opts) do
+    if k ~= "first_line" and k ~= "language" and k ~= "max_words" and k ~= "prefix" then
+      error("captions: unknown cleaning option '" .. tostring(k) .. "' (known: first_line, language, max_words, prefix)", 3)
+    end
+  end
+  if opts.max_words ~= nil and (math.type(opts.max_words) ~= "integer" or opts.max_words < 1) then
+    error("captions: max_words must be a positive integer (got " .. tostring(opts.max_words) .. ")", 3)
+  end
+  if opts.prefix ~= nil and (type(opts.prefix) ~= "string" or opts.prefix:match("^%s*$")) then
+    error("captions: prefix must be a non-empty string (got " .. tostring(opts.prefix) .. ")", 3)
+  end
+  if opts.language ~= nil and (type(opts.language) ~= "string" or not opts.language:match("^%a%a%a?$")) then
+    error("captions: language must be a code like \"en\" (got " .. tostring(opts.language) .. ")", 3)
+  end
+  return opts
+end
+
+local function trim(s) return (s:gsub("^%s+", ""):gsub("%s+$", "")) end
+
+--- A caption cleaned for training: with {language="en"} the line written
+--- for that language ("en: ...", "[en] ...", "en - ..."; the first line when
+--- none is marked), with {first_line=true} the first non-empty line; then
+--- whitespace collapsed, at most max_words words (punctuation after the last
+--- kept word dropped), and prefix (a trigger word) put first unless the
+--- caption already starts with it.
+function M.clean(text, opts)
+  opts = check_clean_options(opts)
+  if type(text) ~= "string" then text = "" end
+  local lines = {}
+  for line in text:gmatch("[^\r\n]+") do if not line:match("^%s*$") then lines[#lines + 1] = trim(line) end end
+  local chosen
+  if opts.language then
+    local code = opts.language:lower()
+    for _, line in ipairs(lines) do
+      local lower = line:lower()
+      local rest = lower:match("^" .. code .. "%s*[:%-]%s*()") or lower:match("^%[" .. code .. "%]%s*()")
+      if rest then chosen = line:sub(rest) break end
+    end
+  end
+  if not chosen and (opts.first_line or opts.language) then chosen = lines[1] or "" end
+  chosen = (chosen or table.concat(lines, " ")):gsub("%s+", " ")
+  chosen = trim(chosen)
+  if opts.max_words then
+    local count, cut = 0, nil
+    for finish in chosen:gmatch("[%w\128-\255'%-]+()") do
+      count = count + 1
+      if count == opts.max_words then cut = finish break end
+    end
+    if cut and cut <= #chosen then chosen = chosen:sub(1, cut - 1) end
+  end
+  if opts.prefix then
+    local p = trim(opts.prefix)
+    if chosen:sub(1, #p):lower() ~= p:lower() then chosen = chosen == "" and p or (p .. ", " .. chosen) end
+  end
+  return chosen
+end
+
+local function read_file(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+--- Cleans the caption files an export wrote (the `sidecars` of its items
+--- with extension .txt or .caption; `report` is what r:export or
+--- kohya.write returned), rewriting each through a temporary file and a
+--- rename. Only files in the export's destination are written, never the
+--- album's own. Returns {changed=, kept=, files={changed paths}, errors={}}.
+function M.clean_export(report, opts)
+  opts = check_clean_options(opts)
+  local export = report.export or report
+  if type(export) ~= "table" or type(export.items) ~= "table" then
+    error("captions: clean_export needs the report of r:export or kohya.write", 2)
+  end
+  local result = { changed = 0, kept = 0, files = {}, errors = {} }
+  for _, item in ipairs(export.items) do
+    if item.status == "exported" then
+      for _, path in ipairs(item.sidecars or {}) do
+        if (path:match("%.txt$") or path:match("%.caption$")) and path ~= item.source then
+          local old = read_file(path)
+          if old then
+            local new = M.clean(old, opts) .. "\n"
+            if new == old then
+              result.kept = result.kept + 1
+            else
+              local tmp = path .. ".curator-tmp"
+              local f, err = io.open(tmp, "wb")
+              local ok = f and f:write(new)
+              if f then f:close() end
+              local renamed, rerr = ok and os.rename(tmp, path)
+              if renamed then
+                result.changed = result.changed + 1
+                result.files[#result.files + 1] = path
+              else
+                os.remove(tmp)
+                result.errors[#result.errors + 1] = { path = path, reason = tostring(err or rerr) }
+              end
+            end
+          end
+        end
+      end
+    end
+  end
+  return result
+end
+
 curator.register_score("caption_length", M.length,
   { description = "Words in the image's caption (0 without one)" })
 curator.register_score("has_caption", function(img) return M.has_caption(img) and 1 or 0 end,
@@ -158,6 +273,8 @@ M.help = {
   missing = "captions.missing(source) -> {Image, ...}\nImages without a caption",
   shorter = "captions.shorter(source, n) -> {Image, ...}\nCaptioned images with fewer than n words",
   longer = "captions.longer(source, n) -> {Image, ...}\nImages with more than n words of caption",
+  clean = "captions.clean(text [, {first_line=, language=, max_words=, prefix=}]) -> string\nA caption cleaned for training: one line (or one language's), a word limit, a trigger-word prefix",
+  clean_export = "captions.clean_export(report [, {first_line=, language=, max_words=, prefix=}]) -> {changed=, kept=, files=, errors=}\nRewrites the caption files an export wrote (never the album's own) with captions.clean",
   vocabulary = "captions.vocabulary(source) -> {{word=, count=}, ...}\nHow often each word occurs across the captions, most frequent first",
 }
 

@@ -21,6 +21,12 @@
 --   --csv FILE      PhotoMapAI's CSV (Filename,Subfolder,Count,Frequency(%),...)
 --   --report FILE   a self-contained HTML page with thumbnails and a map
 --   --overwrite     lets --csv and --report replace existing files
+--   --caption-first-line, --caption-language CODE, --caption-words N,
+--   --caption-prefix WORD
+--                   clean the exported captions (the captions plugin): the
+--                   first line, or the line for one language ("de: ..."),
+--                   at most N words, a trigger word first. The album's own
+--                   caption files are never changed.
 --   --favorites     makes the selection the album's favorites
 --
 -- Reviewing: `curator -i trainset ALBUM --count 150` leaves you
@@ -32,7 +38,8 @@
 -- a problem stops it with a message and nothing changed.
 
 local usage = "usage: curator trainset ALBUM --count 150 [--method fps|kmeans] [--iterations 20] "
-  .. "[--seed N] [--out DIR [--update|--replace]] [--kohya REPEATS_CONCEPT] [--csv FILE] [--report FILE] [--overwrite] [--favorites]"
+  .. "[--seed N] [--out DIR [--update|--replace]] [--kohya REPEATS_CONCEPT] [--csv FILE] [--report FILE] [--overwrite] [--favorites] "
+  .. "[--caption-first-line] [--caption-language CODE] [--caption-words N] [--caption-prefix WORD]"
 
 local function fail(message)
   io.stderr:write("trainset.lua: ", message, "\n", usage, "\n")
@@ -41,7 +48,9 @@ end
 
 local kinds = { count = "integer", iterations = "integer", seed = "integer", method = "method",
                 out = "path", kohya = "kohya", csv = "path", report = "path", favorites = "flag",
-                update = "flag", replace = "flag", overwrite = "flag" }
+                update = "flag", replace = "flag", overwrite = "flag",
+                ["caption-first-line"] = "flag", ["caption-language"] = "text", ["caption-words"] = "integer",
+                ["caption-prefix"] = "text" }
 local opts = { count = 150, iterations = 20, seed = 1, method = "fps", favorites = false,
                update = false, replace = false, overwrite = false }
 local album_path
@@ -96,6 +105,18 @@ end
 if not album_path then fail("the album folder is missing") end
 if opts.kohya and not opts.out then fail("--kohya needs --out DIR") end
 if opts.update and opts.replace then fail("--update and --replace exclude each other") end
+local clean_opts
+if opts["caption-first-line"] or opts["caption-language"] or opts["caption-words"] or opts["caption-prefix"] then
+  if not opts.out then fail("--caption-... options need --out DIR") end
+  if not curator.plugins.captions then
+    io.stderr:write("trainset.lua: --caption-... options need the captions plugin, which is not loaded\n")
+    os.exit(1)
+  end
+  clean_opts = { first_line = opts["caption-first-line"] or nil, language = opts["caption-language"],
+                 max_words = opts["caption-words"], prefix = opts["caption-prefix"] }
+  local ok, err = pcall(curator.plugins.captions.clean, "", clean_opts)
+  if not ok then fail(tostring(err):gsub("^[^:]*:%d+: ", "")) end
+end
 if (opts.update or opts.replace) and not opts.out then fail("--" .. (opts.update and "update" or "replace") .. " needs --out DIR") end
 
 -- Every file this run will write is checked now, before anything is
@@ -182,6 +203,12 @@ if opts.out then
   end
   if export.unchanged > 0 then
     print(("  %d image(s) were there already (same bytes): not copied again"):format(export.unchanged))
+  end
+  if clean_opts and not (failures and #failures > 0) then
+    local cleaned = curator.plugins.captions.clean_export(export, clean_opts)
+    print(("  captions cleaned: %d changed, %d already clean (the album's caption files are untouched)")
+      :format(cleaned.changed, cleaned.kept))
+    for _, e in ipairs(cleaned.errors) do failures[#failures + 1] = e end
   end
   if #export.trashed > 0 then
     print(("  %s moved to %s (nothing is deleted)")

@@ -280,3 +280,41 @@ T.test("Scenario A --yes excludes only what the quality plugin flags; --yes --al
   T.eq(code, 2)
   T.contains(err, "--all only goes with --yes")
 end)
+
+T.test("Scenario B cleans exported captions (first line, a language, a word limit, a trigger word); the album's files stay as they were", function()
+  local dir = T.sample_album()
+  -- Captions as real albums have them: several lines, several languages.
+  local originals = {}
+  local p = io.popen("cd " .. T.quote(dir) .. " && ls sunset/*.txt forest/*.txt")
+  for file in p:lines() do
+    local text = read(dir .. "/" .. file):gsub("\n$", "")
+    local long = text .. " with many more words about the light and the colours of the evening\n"
+      .. "de: ein Sonnenuntergang\nfr: un coucher de soleil\n"
+    local f = assert(io.open(dir .. "/" .. file, "wb"))
+    f:write(long)
+    f:close()
+    originals[file] = long
+  end
+  p:close()
+  local out = T.tempdir() .. "/train"
+  local stdout, err, code = T.run({ trainset, dir, "--count", "10", "--iterations", "5", "--out", out,
+    "--caption-language", "fr", "--caption-words", "3", "--caption-prefix", "sks" })
+  T.eq(code, 0, err)
+  T.contains(stdout, "captions cleaned: ")
+  local changed = tonumber(stdout:match("captions cleaned: (%d+) changed"))
+  T.ok(changed and changed > 0, stdout)
+  local seen = 0
+  for _, file in ipairs(files(out)) do
+    if file:match("%.txt$") then
+      local text = read(out .. "/" .. file)
+      T.ok(text:match("^sks, "), file .. ": " .. text)
+      T.ok(not text:find("\n.", 1), file .. " is one line")
+      if text == "sks, un coucher de\n" then seen = seen + 1 end
+    end
+  end
+  T.ok(seen > 0, "the French line, three words, the prefix")
+  for file, long in pairs(originals) do T.eq(read(dir .. "/" .. file), long, file .. " in the album is untouched") end
+  local _, err2, code2 = T.run({ trainset, dir, "--caption-words", "0", "--out", T.tempdir() .. "/x" })
+  T.eq(code2, 2)
+  T.contains(err2, "--caption-words must be a positive integer (got 0)")
+end)
