@@ -157,7 +157,7 @@ T.test("pairs over an image lists its properties", function()
   local a = open_fixture()
   local keys = {}
   for k, v in pairs(a:get("red.png")) do keys[#keys + 1] = k end
-  T.eq(table.concat(keys, ","), "id,path,name,folder,file,caption,width,height,size,mtime,excluded,favorite,stats,album")
+  T.eq(table.concat(keys, ","), "id,path,name,folder,file,caption,width,height,size,mtime,excluded,favorite,stats,uniqueness,typicality,album")
 end)
 
 T.test("a rescan drops removed files; their old handles are stale", function()

@@ -513,3 +513,19 @@ T.test("printing a run's sets shows their first paths with frequencies, numbered
   T.contains(curator.pretty(all), "\n  … 2 more images (s:list(), s:show())")
   T.eq(select(2, curator.pretty(all):gsub("\n", "")), 11)
 end)
+
+T.test("uniqueness and typicality: image properties and built-in scores for filter=", function()
+  local a = new_album(12)
+  local top, most = -1, nil
+  for _, img in ipairs(a) do
+    T.ok(img.uniqueness >= 0 and img.uniqueness <= 1, img.path)
+    T.ok(img.typicality > 0, img.path)
+    if img.uniqueness > top then top, most = img.uniqueness, img end
+  end
+  T.eq(top, 1, "the most isolated image scores 1")
+  local r = a:select { count = 3, iterations = 2, seed = 1, filter = { score = "uniqueness", max = 0.999 } }
+  T.ok(not r.selection:contains(most), "the filter leaves out the most unique image")
+  local t = a:select { count = 3, iterations = 2, seed = 1, filter = { score = "typicality", min = most.typicality + 1e-9 } }
+  T.ok(#t.selection == 3)
+  T.raises("curator.register_score: 'uniqueness' is built in and cannot be replaced", curator.register_score, "uniqueness", print)
+end)

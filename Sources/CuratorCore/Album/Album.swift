@@ -69,6 +69,8 @@ public final class Album: @unchecked Sendable {
     /// Positions of the images with each file name, built on the first bare-name lookup.
     private var indexByName: [ArraySlice<UInt8>: [Int]]?
     private var cachedMatrix: AlbumMatrix?
+    /// Uniqueness and typicality, for the matrix they were computed from.
+    var cachedNeighborScores: (matrix: EmbeddingMatrix, scores: NeighborScores)?
 
     var store: EmbeddingStore { EmbeddingStore(database: database) }
 

@@ -110,6 +110,14 @@ enum ImageType {
             lua.push(stats.colourfulness); lua.rawSet(-2, "colourfulness")
             lua.push(stats.entropy); lua.rawSet(-2, "entropy")
         }
+        for (score, summary) in [(NeighborScore.uniqueness, "FiftyOne's uniqueness: weighted mean cosine distance to its 3 nearest images, over the album's largest (0 a near-duplicate, 1 the most isolated); also a score for filter=; nil without vectors"),
+                                 (NeighborScore.typicality, "Lightly's typicality: 1 / mean Euclidean distance to its 20 nearest images (high in dense regions); also a score for filter=; nil without vectors")] {
+            t.property(score.rawValue, type: "number|nil", summary: summary) { handle, lua in
+                // nil, not an error, before the album has vectors (pairs(img) reads every property).
+                let id = try handle.record().id
+                lua.push((try? handle.owner.album.matrix()) == nil ? nil : try handle.owner.album.neighborScore(score, of: id))
+            }
+        }
         t.property("album", type: "Album", summary: "The album it belongs to") { handle, lua in
             types.album.push(handle.owner, on: lua)
         }

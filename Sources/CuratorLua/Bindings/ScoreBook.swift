@@ -20,10 +20,10 @@ final class ScoreBook {
         self.call = call
     }
 
-    /// Throws unless `name` is a registered score.
+    /// Throws unless `name` is a registered or built-in score.
     func check(_ name: String) throws {
-        if cache[name] != nil { return }
-        let names = host.registeredNames(.score)
+        if cache[name] != nil || NeighborScore(rawValue: name) != nil { return }
+        let names = host.registeredNames(.score) + NeighborScore.allCases.map(\.rawValue)
         guard names.contains(name) else {
             var message = "unknown score '\(name)'"
             if let guess = DidYouMean.suggestion(for: name, among: names) { message += " (did you mean '\(guess)'?)" }
@@ -35,6 +35,13 @@ final class ScoreBook {
     /// Score `name` of image `id`: `fn(img)`, which must return a number.
     func score(_ name: String, _ id: Int64) throws -> Double {
         if let value = cache[name]?[id] { return value }
+        if let builtIn = NeighborScore(rawValue: name) {
+            guard let value = try owner.album.neighborScore(builtIn, of: id) else {
+                throw call.failure("score '\(name)': \(owner.album.image(id: id)?.path.string ?? "#\(id)") has no embedding")
+            }
+            cache[name, default: [:]][id] = value
+            return value
+        }
         try check(name)
         if cache[name] == nil { cache[name] = [:] } // checked: later images skip the registry walk
         let lua = call.lua

@@ -21,7 +21,8 @@ public enum ExtensionKind: String, CaseIterable, Sendable {
     var reserved: [String] {
         switch self {
         case .sampler: return BuiltInSampler.names
-        case .score, .exporter: return []
+        case .score: return NeighborScore.allCases.map(\.rawValue)
+        case .exporter: return []
         }
     }
 }

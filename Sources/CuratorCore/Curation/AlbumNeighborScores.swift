@@ -1,0 +1,27 @@
+/// The neighbour scores curator computes itself, usable wherever a
+/// registered score is (`filter={score=...}`, `ctx.score`).
+public enum NeighborScore: String, CaseIterable, Sendable {
+    /// FiftyOne's uniqueness: 0 (a near-duplicate) to 1 (the most isolated image).
+    case uniqueness
+    /// Lightly's typicality: 1 / mean distance to the 20 nearest images.
+    case typicality
+}
+
+extension Album {
+    /// Uniqueness and typicality of every embedded image (matrix rows),
+    /// computed once per matrix (they change when the embeddings do).
+    public func neighborScores() throws -> NeighborScores {
+        let album = try matrix()
+        if let cached = cachedNeighborScores, cached.matrix === album.matrix { return cached.scores }
+        let scores = NeighborScores(matrix: album.matrix)
+        cachedNeighborScores = (album.matrix, scores)
+        return scores
+    }
+
+    /// Score `score` of image `id`; nil when the image has no vector.
+    public func neighborScore(_ score: NeighborScore, of id: Int64) throws -> Double? {
+        guard let row = try matrix().rowOf[id] else { return nil }
+        let scores = try neighborScores()
+        return score == .uniqueness ? scores.uniqueness[row] : scores.typicality[row]
+    }
+}
