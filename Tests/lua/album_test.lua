@@ -257,3 +257,26 @@ T.test("an embeddings file opens as an index-only album; a damaged one gives nil
   T.eq(bad, nil)
   T.contains(err, "bad_nan.npz: key 'embeddings': row 2")
 end)
+
+T.test("a:buckets: kohya's aspect buckets, the images each upscales, small buckets marked dropped", function()
+  local a = curator.open(T.fixture_album())
+  local buckets, unsized = a:buckets { resolution = 512 }
+  local total = 0
+  for _, b in ipairs(buckets) do
+    total = total + b.count
+    T.eq(#b.images, b.count)
+    T.ok(b.width % 64 == 0 and b.height % 64 == 0, b.width .. "x" .. b.height)
+    for _, u in ipairs(b.upscaled) do T.ok(u.scale > 1, u.image.path) end
+    T.eq(b.dropped, false)
+  end
+  T.eq(total + #unsized, #a - #a.exclusions)
+  local big = a:buckets { resolution = 512, min_bucket = 1000 }
+  for _, b in ipairs(big) do T.eq(b.dropped, true) end
+  T.raises("album:buckets: resolution is required, e.g. a:buckets{resolution=1024} (kohya's resolution)", function() return a:buckets {} end)
+  T.raises("album:buckets: resolution, min_reso and max_reso must be multiples of steps 64", function() return a:buckets { resolution = 1000 } end)
+  T.raises("album:buckets: max_reso 1024 is smaller than the resolution 1280 (kohya refuses this too)",
+    function() return a:buckets { resolution = 1280, max_reso = 1024 } end)
+  local only = a:buckets { resolution = 512, images = { a[1] } }
+  T.eq(#only, 1)
+  T.eq(only[1].images[1].path, a[1].path)
+end)

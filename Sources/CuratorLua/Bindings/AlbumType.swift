@@ -167,6 +167,77 @@ enum AlbumType {
             return 1
         }
 
+        t.method("buckets", signature: "a:buckets{resolution=1024|{w, h}, min_reso=256, max_reso=1024, steps=64, no_upscale=false, min_bucket=1, images=set} -> {{width=, height=, count=, images={...}, upscaled={{image=, scale=}, ...}, cropped=, dropped=}, ...}, unsized",
+                 summary: "kohya sd-scripts' aspect-ratio buckets for the images (default: the album minus exclusions), largest first: which images each holds, which it upscales, the most it crops, and whether it holds fewer than min_bucket (dropped); then the images without known size") { handle, call in
+            let options = try call.options(1, allowed: ["resolution", "min_reso", "max_reso", "steps", "no_upscale", "min_bucket", "images"])
+            let lua = call.lua
+            var width = 0, height = 0
+            switch options.pushValue("resolution") {
+            case .number:
+                guard let side = lua.integer(at: -1), side > 0 else {
+                    defer { lua.pop() }
+                    throw call.failure("resolution must be a positive integer or {width, height} (got \(LuaCall.shown(lua, -1)))")
+                }
+                (width, height) = (Int(side), Int(side))
+                lua.pop()
+            case .table:
+                let table = lua.absolute(-1)
+                defer { lua.pop() }
+                lua.rawGet(table, index: 1); let w = lua.integer(at: -1); lua.pop()
+                lua.rawGet(table, index: 2); let h = lua.integer(at: -1); lua.pop()
+                guard let w, let h, w > 0, h > 0 else { throw call.failure("resolution must be a positive integer or {width, height} of positive integers") }
+                (width, height) = (Int(w), Int(h))
+            case .nil:
+                lua.pop()
+                throw call.failure("resolution is required, e.g. a:buckets{resolution=1024} (kohya's resolution)")
+            default:
+                defer { lua.pop() }
+                throw call.failure("resolution must be a positive integer or {width, height} (got \(lua.typeName(at: -1)))")
+            }
+            // kohya's defaults; max_reso rises to the resolution when only that is given.
+            let maximum = try options.positiveInteger("max_reso") ?? max(1024, width, height)
+            let buckets = AspectBuckets(width: width, height: height, minimum: try options.positiveInteger("min_reso") ?? 256,
+                                        maximum: maximum, steps: try options.positiveInteger("steps") ?? 64,
+                                        noUpscale: try options.boolean("no_upscale") ?? false)
+            if let problem = buckets.problem { throw call.failure(problem) }
+            let minimumImages = try options.positiveInteger("min_bucket") ?? 1
+            var ids: [Int64]?
+            if options.pushValue("images") != .nil { ids = try types.imageIDs(call, option: "images", at: -1, of: handle) }
+            lua.pop()
+            let (found, unsized) = handle.album.aspectBuckets(buckets, ids: ids, minimumImages: minimumImages)
+            lua.newTable(array: found.count)
+            for (i, bucket) in found.enumerated() {
+                lua.newTable(record: 7)
+                lua.push(bucket.size.width); lua.rawSet(-2, "width")
+                lua.push(bucket.size.height); lua.rawSet(-2, "height")
+                lua.push(bucket.images.count); lua.rawSet(-2, "count")
+                lua.newTable(array: bucket.images.count)
+                for (j, member) in bucket.images.enumerated() {
+                    types.push(image: member.id, of: handle, on: lua)
+                    lua.rawSet(-2, index: j + 1)
+                }
+                lua.rawSet(-2, "images")
+                let upscaled = bucket.images.filter { $0.placement.scale > 1 }
+                lua.newTable(array: upscaled.count)
+                for (j, member) in upscaled.enumerated() {
+                    lua.newTable(record: 2)
+                    types.push(image: member.id, of: handle, on: lua); lua.rawSet(-2, "image")
+                    lua.push(member.placement.scale); lua.rawSet(-2, "scale")
+                    lua.rawSet(-2, index: j + 1)
+                }
+                lua.rawSet(-2, "upscaled")
+                lua.push(bucket.images.map(\.placement.cropped).max() ?? 0); lua.rawSet(-2, "cropped")
+                lua.push(bucket.dropped); lua.rawSet(-2, "dropped")
+                lua.rawSet(-2, index: i + 1)
+            }
+            lua.newTable(array: unsized.count)
+            for (j, id) in unsized.enumerated() {
+                types.push(image: id, of: handle, on: lua)
+                lua.rawSet(-2, index: j + 1)
+            }
+            return 2
+        }
+
         // MARK: Selection
 
         t.method("select",
