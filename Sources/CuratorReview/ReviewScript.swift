@@ -284,7 +284,7 @@ enum ReviewScript {
       try {
         const r = await apiJSON("api/export", { json });
         $("export-result").textContent = (r.dryRun ? "Dry run: would export " : "Exported ") + r.exported + " images to " + r.destination
-          + " (" + r.renamed + " renamed, " + r.captions + " captions, " + r.excluded + " excluded left out)"
+          + " (" + r.unchanged + " already there with the same bytes, " + r.renamed + " renamed, " + r.captions + " captions, " + r.excluded + " excluded left out)"
           + (r.errors.length ? "\nErrors:\n" + r.errors.join("\n") : "");
       } catch (e) { $("export-result").textContent = String(e.message || e); }
     });

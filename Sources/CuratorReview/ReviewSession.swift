@@ -379,8 +379,13 @@ public final class ReviewSession: @unchecked Sendable {
         guard folder.hasPrefix("/") || folder.hasPrefix("~") else {
             throw ReviewRequestError(400, "export: give an absolute folder (starting with / or ~), got \"\(folder)\"")
         }
-        let report = try album.export(run, to: folder, options: options)
-        return .json(["exported": report.exported, "renamed": report.renamed, "captions": report.captions,
+        let report: ExportReport
+        do { report = try album.export(run, to: folder, options: options) } catch let error as ExportError {
+            // The user's folder is wrong (inside the album, not a folder, ...): say so as a bad request.
+            throw ReviewRequestError(400, "export: \(error.description)")
+        }
+        return .json(["exported": report.exported, "unchanged": report.unchanged, "renamed": report.renamed,
+                      "captions": report.captions,
                       "excluded": report.excluded, "dryRun": report.dryRun, "destination": report.destination.string,
                       "errors": report.errors.map(\.description)])
     }

@@ -247,14 +247,19 @@ final class ReviewRouteTests: XCTestCase {
         XCTAssertTrue(csv.headers["content-disposition"]?.contains("attachment") == true)
         XCTAssertEqual(csv.text, CurationCSV.render(album.curationEntries(for: run)), "the same CSV as r:csv")
 
-        let out = folder.path + "/export"
+        // Outside the album: an export into the album itself is refused (it would grow the album).
+        let out = folder.path + "-export"
+        defer { try? FileManager.default.removeItem(atPath: out); try? FileManager.default.removeItem(atPath: out + "-k") }
+        XCTAssertEqual(try server.post("export", ["run": run.id, "folder": folder.path + "/export"]).status, 400,
+                       "never into the album")
         let first = try server.post("export", ["run": run.id, "folder": out])
         XCTAssertEqual(first.status, 200, first.text)
         XCTAssertEqual(first.json["exported"] as? Int, run.selection.count - 1, "never an excluded image")
         let again = try server.post("export", ["run": run.id, "folder": out])
-        XCTAssertEqual(again.json["renamed"] as? Int, run.selection.count - 1, "never over an existing file")
+        XCTAssertEqual(again.json["unchanged"] as? Int, run.selection.count - 1, "the same bytes are not copied twice")
+        XCTAssertEqual(again.json["exported"] as? Int, 0)
         let files = try FileManager.default.contentsOfDirectory(atPath: out).filter { $0.hasSuffix(".jpg") }
-        XCTAssertEqual(files.count, 2 * (run.selection.count - 1))
+        XCTAssertEqual(files.count, run.selection.count - 1)
         XCTAssertEqual(try server.post("export", ["run": run.id, "folder": "relative/dir"]).status, 400)
         XCTAssertEqual(try server.post("export", ["run": run.id, "folder": out, "layout": "kohya"]).status, 400, "kohya needs a concept")
         let kohya = try server.post("export", ["run": run.id, "folder": out + "-k", "layout": "kohya", "concept": "sky", "repeats": 3])
