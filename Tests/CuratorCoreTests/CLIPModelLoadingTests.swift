@@ -127,10 +127,10 @@ final class CLIPModelLoadingTests: XCTestCase {
         XCTAssertEqual(large.projectionDimension, 768)
         XCTAssertEqual(large.activation, .gelu)
         XCTAssertEqual(large.layerNormEpsilon, 1e-6)
-        XCTAssertEqual(CLIPVisionEncoder.identifier(layout: .huggingFace, config: large, folder: root), "hf:openai/clip-vit-large-patch14")
+        XCTAssertEqual(CLIPVisionEncoder.identifier(layout: .huggingFace, nameOrPath: large.nameOrPath, folder: root), "hf:openai/clip-vit-large-patch14")
         var local = large
         local.nameOrPath = "/tmp/somewhere/model"
-        XCTAssertEqual(CLIPVisionEncoder.identifier(layout: .huggingFace, config: local, folder: root.appendingPathComponent("clip-l")), "hf:clip-l")
+        XCTAssertEqual(CLIPVisionEncoder.identifier(layout: .huggingFace, nameOrPath: local.nameOrPath, folder: root.appendingPathComponent("clip-l")), "hf:clip-l")
 
         let defaults = CLIPPreprocessing.defaults(imageSize: 224)
         XCTAssertEqual(defaults.shortestEdge, 224)

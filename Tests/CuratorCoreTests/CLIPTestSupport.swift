@@ -11,6 +11,18 @@ enum CLIPFixture {
     static var huggingFaceModel: URL { root.appendingPathComponent("tiny-hf") }
     static var openCLIPModel: URL { root.appendingPathComponent("tiny-openclip") }
     static var images: URL { root.appendingPathComponent("images") }
+    /// open_clip's ViT-L-14 DFN-2B layout (text and vision), tiny, made by open_clip.
+    static var dfn2bModel: URL { root.appendingPathComponent("tiny-dfn2b") }
+    /// The exactness corpus and open_clip's real vocabulary file.
+    static var tokenizer: URL { root.appendingPathComponent("tokenizer") }
+
+    /// The prompts of `expected/<name>/texts.json`, their ids and embeddings.
+    static func expectedTexts(_ name: String) throws -> (texts: [String], ids: [[Int]], embeddings: EmbeddingMatrix) {
+        let folder = root.appendingPathComponent("expected").appendingPathComponent(name)
+        let rows = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("texts.json"))) as! [[String: Any]]
+        return (rows.map { $0["text"] as! String }, rows.map { $0["ids"] as! [Int] },
+                try NumpyArray(contentsOf: folder.appendingPathComponent("text_embeddings.npy")).floatMatrix())
+    }
 
     /// What transformers computed for model `name` (`tiny-hf`, `tiny-openclip`).
     struct Expected {

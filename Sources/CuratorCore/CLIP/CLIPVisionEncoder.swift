@@ -105,13 +105,13 @@ public final class CLIPVisionEncoder: @unchecked Sendable {
         preprocessor = CLIPPreprocessor(settings: settings, shrinkOnLoadMargin: options.shrinkOnLoadMargin)
         batchSize = max(1, min(256, options.batchSize ?? max(1, min(32, 4096 / config.tokens))))
         transformer = CLIPVisionTransformer(config: config, weights: weights, capacity: batchSize)
-        modelID = Self.identifier(layout: weights.layout, config: config, folder: modelFolder)
+        modelID = Self.identifier(layout: weights.layout, nameOrPath: config.nameOrPath, folder: modelFolder)
     }
 
     /// `hf:<org/name>` from the config's `_name_or_path` when it is a hub
     /// name, else the layout and the folder's name.
-    static func identifier(layout: CLIPVisionWeights.Layout, config: CLIPVisionConfiguration, folder: URL) -> String {
-        if layout == .huggingFace, let name = config.nameOrPath {
+    static func identifier(layout: CLIPVisionWeights.Layout, nameOrPath: String?, folder: URL) -> String {
+        if layout == .huggingFace, let name = nameOrPath {
             let parts = name.split(separator: "/", omittingEmptySubsequences: false)
             let hubLike = parts.count == 2 && parts.allSatisfy { part in
                 !part.isEmpty && !part.hasPrefix(".") && part.allSatisfy { $0.isLetter || $0.isNumber || "-_.".contains($0) }

@@ -15,23 +15,6 @@ struct CLIPVisionWeights: @unchecked Sendable {
         case openCLIP = "open-clip"
     }
 
-    /// The query/key/value projections: three matrices, or open_clip's one
-    /// packed 3D×D matrix with queries, keys and values stacked.
-    enum QKV {
-        case separate(q: FloatTensor, qBias: FloatTensor, k: FloatTensor, kBias: FloatTensor, v: FloatTensor, vBias: FloatTensor)
-        case packed(weight: FloatTensor, bias: FloatTensor)
-    }
-
-    /// One pre-LN transformer block.
-    struct Block {
-        let norm1Weight, norm1Bias: FloatTensor
-        let qkv: QKV
-        let outWeight, outBias: FloatTensor
-        let norm2Weight, norm2Bias: FloatTensor
-        let fc1Weight, fc1Bias: FloatTensor
-        let fc2Weight, fc2Bias: FloatTensor
-    }
-
     let layout: Layout
     /// Patch embedding as a D × (3·p·p) matrix: the conv kernel [D, 3, p, p] read flat.
     let patchWeight: FloatTensor
@@ -40,7 +23,7 @@ struct CLIPVisionWeights: @unchecked Sendable {
     let classEmbedding: FloatTensor
     let positionEmbedding: FloatTensor
     let preNormWeight, preNormBias: FloatTensor
-    let blocks: [Block]
+    let blocks: [CLIPTransformerBlock]
     let postNormWeight, postNormBias: FloatTensor
     /// The visual projection: P×D (Hugging Face) or D×P (open_clip).
     let projection: FloatTensor
@@ -52,14 +35,7 @@ struct CLIPVisionWeights: @unchecked Sendable {
     var tensorCounts: (mapped: Int, total: Int) {
         var all: [FloatTensor] = [patchWeight, classEmbedding, positionEmbedding, preNormWeight, preNormBias,
                                   postNormWeight, postNormBias, projection]
-        for b in blocks {
-            all += [b.norm1Weight, b.norm1Bias, b.outWeight, b.outBias, b.norm2Weight, b.norm2Bias,
-                    b.fc1Weight, b.fc1Bias, b.fc2Weight, b.fc2Bias]
-            switch b.qkv {
-            case let .separate(q, qb, k, kb, v, vb): all += [q, qb, k, kb, v, vb]
-            case let .packed(w, bias): all += [w, bias]
-            }
-        }
+        for b in blocks { all += b.tensors }
         return (all.filter(\.isMapped).count, all.count)
     }
 
@@ -114,18 +90,9 @@ struct CLIPVisionWeights: @unchecked Sendable {
             positionEmbedding = try take(e + "position_embedding.weight", [s, d])
             preNormWeight = try take("vision_model.pre_layrnorm.weight", [d])
             preNormBias = try take("vision_model.pre_layrnorm.bias", [d])
-            var blocks: [Block] = []
+            var blocks: [CLIPTransformerBlock] = []
             for n in 0..<config.layers {
-                let l = "vision_model.encoder.layers.\(n)."
-                blocks.append(Block(
-                    norm1Weight: try take(l + "layer_norm1.weight", [d]), norm1Bias: try take(l + "layer_norm1.bias", [d]),
-                    qkv: .separate(q: try take(l + "self_attn.q_proj.weight", [d, d]), qBias: try take(l + "self_attn.q_proj.bias", [d]),
-                                   k: try take(l + "self_attn.k_proj.weight", [d, d]), kBias: try take(l + "self_attn.k_proj.bias", [d]),
-                                   v: try take(l + "self_attn.v_proj.weight", [d, d]), vBias: try take(l + "self_attn.v_proj.bias", [d])),
-                    outWeight: try take(l + "self_attn.out_proj.weight", [d, d]), outBias: try take(l + "self_attn.out_proj.bias", [d]),
-                    norm2Weight: try take(l + "layer_norm2.weight", [d]), norm2Bias: try take(l + "layer_norm2.bias", [d]),
-                    fc1Weight: try take(l + "mlp.fc1.weight", [i, d]), fc1Bias: try take(l + "mlp.fc1.bias", [i]),
-                    fc2Weight: try take(l + "mlp.fc2.weight", [d, i]), fc2Bias: try take(l + "mlp.fc2.bias", [d])))
+                blocks.append(try .huggingFace("vision_model.encoder.layers.\(n).", width: d, intermediate: i, take: take))
             }
             self.blocks = blocks
             if names["vision_model.encoder.layers.\(config.layers).layer_norm1.weight"] != nil {
@@ -153,16 +120,9 @@ struct CLIPVisionWeights: @unchecked Sendable {
             positionEmbedding = try take(v + "positional_embedding", [s, d])
             preNormWeight = try take(v + "ln_pre.weight", [d])
             preNormBias = try take(v + "ln_pre.bias", [d])
-            var blocks: [Block] = []
+            var blocks: [CLIPTransformerBlock] = []
             for n in 0..<config.layers {
-                let l = v + "transformer.resblocks.\(n)."
-                blocks.append(Block(
-                    norm1Weight: try take(l + "ln_1.weight", [d]), norm1Bias: try take(l + "ln_1.bias", [d]),
-                    qkv: .packed(weight: try take(l + "attn.in_proj_weight", [3 * d, d]), bias: try take(l + "attn.in_proj_bias", [3 * d])),
-                    outWeight: try take(l + "attn.out_proj.weight", [d, d]), outBias: try take(l + "attn.out_proj.bias", [d]),
-                    norm2Weight: try take(l + "ln_2.weight", [d]), norm2Bias: try take(l + "ln_2.bias", [d]),
-                    fc1Weight: try take(l + "mlp.c_fc.weight", [i, d]), fc1Bias: try take(l + "mlp.c_fc.bias", [i]),
-                    fc2Weight: try take(l + "mlp.c_proj.weight", [d, i]), fc2Bias: try take(l + "mlp.c_proj.bias", [d])))
+                blocks.append(try .openCLIP(v + "transformer.resblocks.\(n).", width: d, intermediate: i, take: take))
             }
             self.blocks = blocks
             if names[v + "transformer.resblocks.\(config.layers).ln_1.weight"] != nil {

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Makes the CLIP fixture the Swift tests compare against (CI does not run this).
 
-Needs: pip install torch transformers safetensors pillow numpy
+Needs: pip install torch transformers open_clip_torch safetensors pillow numpy
+(scripts/make-clip-fixture makes the virtualenv and runs this)
 
 Writes, next to this script:
   tiny-hf/        a tiny random CLIPModel (2 layers, width 48, patch 8, 32 px,
@@ -132,8 +133,10 @@ def tiny_hf(names):
     shutil.rmtree(folder, ignore_errors=True)
     vision = dict(hidden_size=48, intermediate_size=96, num_hidden_layers=2, num_attention_heads=3,
                   image_size=32, patch_size=8, hidden_act="quick_gelu", projection_dim=24)
-    text = dict(vocab_size=64, bos_token_id=0, eos_token_id=1, pad_token_id=1, hidden_size=16, intermediate_size=32, num_hidden_layers=1,
-                num_attention_heads=2, max_position_embeddings=16, projection_dim=24)
+    vocab = tiny_vocabulary()
+    text = dict(vocab_size=len(vocab), bos_token_id=vocab["<|startoftext|>"], eos_token_id=vocab["<|endoftext|>"],
+                pad_token_id=vocab["<|endoftext|>"], hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                num_attention_heads=4, max_position_embeddings=77, projection_dim=24, hidden_act="quick_gelu")
     config = CLIPConfig(text_config=text, vision_config=vision, projection_dim=24)
     model = CLIPModel(config).eval()
     randomize(model)
@@ -141,6 +144,15 @@ def tiny_hf(names):
     processor = Processor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
     processor.save_pretrained(folder)
     reference(processor, model.vision_model, model.visual_projection, names, "tiny-hf")
+    tokenizer = save_tiny_tokenizer(folder)
+
+    def encode(texts):
+        batch = tokenizer(texts, padding=True, truncation=True, max_length=77, return_tensors="pt")
+        with torch.no_grad():
+            emb = model.get_text_features(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])
+        emb = getattr(emb, "pooler_output", emb)
+        return [list(map(int, row[row_mask.bool()])) for row, row_mask in zip(batch["input_ids"], batch["attention_mask"])], emb
+    text_reference(encode, "tiny-hf")
 
 
 def tiny_openclip(names):
@@ -191,10 +203,240 @@ def tiny_openclip(names):
     reference(processor, model.vision_model, model.visual_projection, names, "tiny-openclip")
 
 
+# ---------------------------------------------------------------------------
+# Text: the tokenizer corpus (real vocabulary) and the tiny vocabulary.
+
+import gzip
+import random
+import unicodedata
+
+import open_clip
+from open_clip.tokenizer import SimpleTokenizer, bytes_to_unicode
+
+OPENCLIP_BPE = os.path.join(os.path.dirname(open_clip.__file__), "bpe_simple_vocab_16e6.txt.gz")
+TOKENIZER_DIR = os.path.join(HERE, "tokenizer")
+# The tiny models keep the first merges of the real vocabulary: every text
+# still tokenizes (byte-level), into more and shorter tokens.
+TINY_MERGES = 1000
+
+
+def real_merges():
+    lines = gzip.open(OPENCLIP_BPE).read().decode("utf-8").split("\n")
+    return [tuple(m.split()) for m in lines[1:49152 - 256 - 2 + 1]]
+
+
+def vocabulary(merges):
+    """The vocabulary open_clip builds (and Hugging Face's vocab.json holds) for these merges."""
+    base = list(bytes_to_unicode().values())
+    tokens = base + [b + "</w>" for b in base] + ["".join(m) for m in merges] + ["<|startoftext|>", "<|endoftext|>"]
+    return {t: i for i, t in enumerate(tokens)}
+
+
+def tiny_vocabulary():
+    return vocabulary(real_merges()[:TINY_MERGES])
+
+
+def hf_tokenizer(vocab, merges):
+    from transformers import CLIPTokenizer
+    return CLIPTokenizer(vocab=vocab, merges=[tuple(m) for m in merges])
+
+
+def save_tiny_tokenizer(folder):
+    """tokenizer.json (saved by transformers), vocab.json and merges.txt of the tiny vocabulary."""
+    merges = real_merges()[:TINY_MERGES]
+    vocab = vocabulary(merges)
+    tok = hf_tokenizer(vocab, merges)
+    tok.model_max_length = 77
+    tok.save_pretrained(folder)
+    for extra in ("special_tokens_map.json", "chat_template.jinja"):
+        if os.path.exists(os.path.join(folder, extra)):
+            os.remove(os.path.join(folder, extra))
+    with open(os.path.join(folder, "vocab.json"), "w", encoding="utf-8") as f:
+        json.dump(vocab, f, ensure_ascii=False)
+    with open(os.path.join(folder, "merges.txt"), "w", encoding="utf-8") as f:
+        f.write("#version: 0.2\n" + "".join(" ".join(m) + "\n" for m in merges))
+    return tok
+
+
+def save_tiny_openclip_bpe(folder):
+    """open_clip's vocabulary file format with the tiny merges (header line, one merge a line)."""
+    merges = real_merges()[:TINY_MERGES]
+    with gzip.GzipFile(os.path.join(folder, "bpe_simple_vocab_16e6.txt.gz"), "wb", mtime=0) as f:
+        # No newline after the last merge: open_clip would read the empty line as a merge.
+        f.write(("#version: tiny\n" + "\n".join(" ".join(m) for m in merges)).encode("utf-8"))
+    return SimpleTokenizer(bpe_path=os.path.join(folder, "bpe_simple_vocab_16e6.txt.gz"))
+
+
+PROMPTS = [
+    "a photo of a dog", "A PHOTO OF A CAT!", "woman in a red dress", "a dog on a beach, sunset",
+    "text, watermark", "blurry photo", "café crème brûlée", "東京の夜景", "🐶🐱 pets 🎉",
+    "x", "the the the", "portrait", "a very long prompt " + " ".join(f"word{i}" for i in range(90)),
+]
+
+
+def text_reference(encode, out_name):
+    """Token ids and L2-normalised text embeddings of PROMPTS."""
+    ids, emb = encode(PROMPTS)
+    emb = emb / emb.norm(dim=-1, keepdim=True)
+    folder = os.path.join(HERE, "expected", out_name)
+    os.makedirs(folder, exist_ok=True)
+    np.save(os.path.join(folder, "text_embeddings.npy"), emb.detach().numpy().astype(np.float32))
+    with open(os.path.join(folder, "texts.json"), "w", encoding="utf-8") as f:
+        json.dump([{"text": t, "ids": i} for t, i in zip(PROMPTS, ids)], f, ensure_ascii=False, indent=0)
+    cos = emb @ emb.T
+    off = cos[~torch.eye(len(PROMPTS), dtype=bool)]
+    print(f"{out_name}: {len(PROMPTS)} prompts, pairwise cosine min {off.min():.3f} max {off.max():.3f}")
+
+
+def corpus_strings():
+    """At least 1,000 strings: captions, unicode, emoji, accents, punctuation, numbers, long ones."""
+    r = random.Random(4321)
+    words = ("a photo of the dog cat woman man child red blue green dress beach sunset forest city night portrait "
+             "close-up landscape watermark blurry sharp painting drawing anime 3d render sky sea mountain river car "
+             "bicycle street food coffee flower tree snow rain light dark old new small big happy smiling").split()
+    fixed = [
+        "", " ", "   \t\n ", "a", "A", "hello world", "Hello, World!", "don't", "DON'T", "it's", "IT'S", "we're", "they've",
+        "I'm", "you'll", "he'd", "'s", "''s", "'S", "rock'n'roll", "o'clock", "'quoted'", "\"double\"", "“curly” ‘quotes’",
+        "naïve café", "Ångström", "crème brûlée", "façade", "jalapeño", "São Paulo", "Zürich", "Œuvre", "æsir", "Łódź",
+        "e\u0301", "cafe\u0301", "A\u030a", "ﬁne ﬂower", "Ｆｕｌｌｗｉｄｔｈ ＡＢＣ １２３", "ǅungla", "İstanbul", "ISTANBUL", "straße", "STRASSE",
+        "ΟΔΟΣ", "Σίσυφος", "Москва", "Привет, мир!", "東京", "日本語のテキスト", "中文字符", "한국어", "ภาษาไทย", "हिन्दी",
+        "العربية", "עברית", "🐶", "🐶🐱🐭", "👍🏽", "👨‍👩‍👧‍👦", "🇫🇷🇯🇵", "❤️", "✨ sparkle ✨", "emoji😀in😀text",
+        "1", "12", "123", "1,234.56", "3.14159", "2026-12-04", "10:30pm", "$100", "€50", "100%", "3rd", "21st century",
+        "4k 8k 1080p", "#hashtag", "@user", "email@example.com", "https://example.com/a?b=c", "C:\\path\\file.jpg",
+        "!!!", "???", "...", "…", "—", "–", "a—b", "(parenthesised)", "[bracketed]", "{braced}", "<angle>", "a/b/c",
+        "&amp;", "&lt;b&gt;bold&lt;/b&gt;", "&#39;", "AT&T", "fish & chips", "<|startoftext|>", "<|endoftext|>",
+        "<start_of_text>", "<end_of_text>", "a <|endoftext|> b", "tab\tseparated", "new\nline", "cr\rlf\r\n",
+        "nbsp\u00a0space", "ideographic\u3000space", "line\u2028sep", "zero\u200bwidth", "zwj\u200djoin", "bom\ufeffmark",
+        "soft\u00adhyphen", "ctrl\u0007bell", "ctrl\u001b[0m", "cafÃ©", "â€œmojibakeâ€\x9d", "Ã¼ber", "\u0000nul",
+        "x" * 200, "ab" * 100, "😀" * 40, "a " * 100, "supercalifragilisticexpialidocious", "pneumonoultramicroscopicsilicovolcanoconiosis",
+        "ALL CAPS SENTENCE WITH SHOUTING", "MiXeD cAsE", "snake_case_words", "kebab-case-words", "CamelCaseWords",
+        "a,b,c", "a;b:c", "x^2+y^2=z^2", "½ ¼ ¾", "²³¹", "①②③", "ⅠⅡⅢ", "٣٤٥", "०१२", "𝔉𝔯𝔞𝔨𝔱𝔲𝔯", "𝐛𝐨𝐥𝐝",
+        "ᚠᛇᚻ", "ꙮ", "\U0001F9D1\u200d\U0001F4BB coder", "flag 🏴‍☠️", "keycap 1️⃣", "©®™", "°C 25°", "±×÷",
+    ]
+    out = list(fixed)
+    # Captions.
+    for _ in range(400):
+        n = r.randint(1, 25)
+        s = " ".join(r.choice(words) for _ in range(n))
+        if r.random() < 0.3: s = s.capitalize()
+        if r.random() < 0.2: s = s.upper()
+        if r.random() < 0.3: s += r.choice([".", "!", "?", ",", "...", " :)", " #1", " 2024"])
+        out.append(s)
+    # Long captions (> 77 tokens).
+    for _ in range(60):
+        out.append(", ".join(" ".join(r.choice(words) for _ in range(r.randint(2, 6))) for _ in range(r.randint(20, 40))))
+    # Random code points from many blocks.
+    blocks = [(0x20, 0x7e), (0xa0, 0x24f), (0x370, 0x3ff), (0x400, 0x4ff), (0x590, 0x6ff), (0x900, 0x97f), (0xe00, 0xe7f),
+              (0x1e00, 0x1eff), (0x2000, 0x206f), (0x2100, 0x22ff), (0x3040, 0x30ff), (0x4e00, 0x4fff), (0xac00, 0xad00),
+              (0xff00, 0xffef), (0x1f300, 0x1f6ff), (0x1f900, 0x1f9ff), (0x300, 0x36f)]
+    for _ in range(400):
+        parts = []
+        for _ in range(r.randint(1, 12)):
+            lo, hi = r.choice(blocks)
+            cp = r.randint(lo, hi)
+            ch = chr(cp)
+            if unicodedata.category(ch) in ("Cs", "Co", "Cn"):
+                continue
+            parts.append(ch * r.randint(1, 3))
+            if r.random() < 0.3: parts.append(" ")
+        out.append("".join(parts))
+    # Mixed words with accents and numbers.
+    accented = "àáâãäåèéêëìíîïòóôõöùúûüýÿñçßøæœ"
+    for _ in range(150):
+        w = "".join(r.choice("abcdefghijklmnopqrstuvwxyz" + accented + "0123456789'-") for _ in range(r.randint(1, 15)))
+        out.append(w if r.random() < 0.5 else w.upper())
+    return out
+
+
+def tokenizer_corpus():
+    """The exactness corpus: every string's ids from transformers' CLIPTokenizer (the
+    tokenizers-backed CLIPTokenizerFast pipeline, saved as tokenizer.json) and from
+    open_clip's SimpleTokenizer, both with the real vocabulary; plus the open_clip
+    vocabulary file itself (MIT, shipped in the open_clip_torch wheel)."""
+    os.makedirs(TOKENIZER_DIR, exist_ok=True)
+    shutil.copyfile(OPENCLIP_BPE, os.path.join(TOKENIZER_DIR, "bpe_simple_vocab_16e6.txt.gz"))
+    merges = real_merges()
+    hf = hf_tokenizer(vocabulary(merges), merges)
+    oc = SimpleTokenizer()
+    strings = corpus_strings()
+    rows, differ = [], 0
+    for s in strings:
+        ids = hf(s)["input_ids"]
+        ids77 = hf(s, truncation=True, max_length=77)["input_ids"]
+        oc_ids = [oc.sot_token_id] + oc.encode(s) + [oc.eot_token_id]
+        oc77 = [int(x) for x in oc([s], context_length=77)[0] if x != 0]
+        row = {"text": s, "hf": ids, "open_clip": oc_ids}
+        if ids77 != ids:
+            row["hf77"] = ids77
+        if oc77 != oc_ids:
+            row["open_clip77"] = oc77
+        if oc_ids != ids:
+            differ += 1
+        rows.append(row)
+    with open(os.path.join(TOKENIZER_DIR, "corpus.json"), "w", encoding="utf-8") as f:
+        f.write("[\n" + ",\n".join(json.dumps(row, ensure_ascii=True) for row in rows) + "\n]\n")
+    import transformers
+    with open(os.path.join(TOKENIZER_DIR, "VERSIONS.txt"), "w") as f:
+        f.write(f"transformers {transformers.__version__}, tokenizers {__import__('tokenizers').__version__}, "
+                f"open_clip_torch {open_clip.__version__}, ftfy {__import__('ftfy').__version__}\n")
+    print(f"tokenizer corpus: {len(rows)} strings, {differ} where open_clip and transformers differ")
+
+
+def tiny_dfn2b(names):
+    """open_clip's ViT-L-14 DFN-2B layout (model 'ViT-L-14-quickgelu', pretrained 'dfn2b'):
+    the same config keys and tensor names, tiny sizes, made by open_clip itself."""
+    folder = os.path.join(HERE, "tiny-dfn2b")
+    shutil.rmtree(folder, ignore_errors=True)
+    os.makedirs(folder)
+    tok = save_tiny_openclip_bpe(folder)
+    cfg = {"embed_dim": 16, "quick_gelu": True,
+           "vision_cfg": {"image_size": 48, "layers": 2, "width": 32, "patch_size": 8, "head_width": 8},
+           "text_cfg": {"context_length": 77, "vocab_size": tok.vocab_size, "width": 32, "heads": 4, "layers": 2}}
+    model = open_clip.model.CLIP(**cfg).eval()
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if name == "logit_scale":
+                continue
+            if name.endswith("ln_1.weight") or name.endswith("ln_2.weight") or "ln_pre.weight" in name \
+                    or "ln_post.weight" in name or "ln_final.weight" in name:
+                p.copy_(1 + 0.2 * torch.randn_like(p))
+            elif p.dim() == 1:
+                p.copy_(0.2 * torch.randn_like(p))
+            elif "positional_embedding" in name or "class_embedding" in name or "token_embedding" in name:
+                p.copy_(0.3 * torch.randn_like(p))
+            else:
+                fan_in = p.shape[0] if name.endswith("proj") and "." not in name[len("visual."):] or name == "text_projection" else p[0].numel()
+                p.copy_(torch.randn_like(p) / fan_in ** 0.5)
+    save_file({k: v.detach().contiguous() for k, v in model.state_dict().items()},
+              os.path.join(folder, "open_clip_model.safetensors"))
+    mean, std = [0.48145466, 0.4578275, 0.40821073], [0.26862954, 0.26130258, 0.27577711]
+    with open(os.path.join(folder, "open_clip_config.json"), "w") as f:
+        json.dump({"model_cfg": cfg, "preprocess_cfg": {"mean": mean, "std": std, "interpolation": "bicubic",
+                                                        "resize_mode": "shortest"}}, f, indent=2)
+    processor = Processor(size={"shortest_edge": 48}, crop_size={"height": 48, "width": 48}, image_mean=mean, image_std=std)
+
+    class Vision:
+        def __call__(self, pixel_values):
+            class Out: pass
+            out = Out()
+            out.pooler_output = model.encode_image(pixel_values)
+            return out
+    reference(processor, Vision(), lambda x: x, names, "tiny-dfn2b")
+
+    def encode(texts):
+        tokens = tok(texts, context_length=77)
+        with torch.no_grad():
+            emb = model.encode_text(tokens)
+        return [[int(x) for x in row if x != 0] for row in tokens], emb
+    text_reference(encode, "tiny-dfn2b")
+
+
 if __name__ == "__main__":
     names = make_images()
     tiny_hf(names)
     tiny_openclip(names)
+    tiny_dfn2b(names)
+    tokenizer_corpus()
     for root, _, files in os.walk(HERE):
         for f in sorted(files):
             p = os.path.join(root, f)

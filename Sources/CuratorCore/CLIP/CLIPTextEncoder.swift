@@ -1,0 +1,120 @@
+import Foundation
+
+/// Why a text cannot be embedded.
+public enum CLIPTextError: Error, CustomStringConvertible, LocalizedError, Equatable, Sendable {
+    /// The text is empty or only white space.
+    case emptyText
+
+    public var description: String {
+        switch self {
+        case .emptyText: return "the prompt is empty (give a few words describing the images)"
+        }
+    }
+
+    public var errorDescription: String? { description }
+}
+
+/// CLIP's text tower run natively from a model folder: the same folder as
+/// the vision tower (`model.safetensors` + `config.json`, or open_clip's
+/// files) plus its tokenizer. Produces L2-normalised embeddings in the same
+/// space as `CLIPVisionEncoder`'s, matching transformers (or open_clip) for
+/// the same weights.
+///
+/// ```swift
+/// let text = try CLIPTextEncoder(modelFolder: folder)
+/// let phrases = try text.embed(["a dog on a beach", "a watermark"])   // 2 × dimension, unit rows
+/// ```
+///
+/// Calls on one encoder are serialised; it may be shared.
+public final class CLIPTextEncoder: @unchecked Sendable {
+    /// The folder the model was loaded from.
+    public let modelFolder: URL
+    /// The model's id, the same `CLIPVisionEncoder` gives for this folder.
+    public let modelID: String
+    /// The length of each embedding.
+    public let dimension: Int
+    /// The text tower's shape.
+    public let configuration: CLIPTextConfiguration
+    /// How texts become token ids.
+    public let tokenizer: CLIPTokenizer
+    /// The key layout of the weights file: `hf` or `open-clip`.
+    public let layout: String
+
+    private let file: SafeTensorsFile
+    private let transformer: CLIPTextTransformer
+    private let lock = NSLock()
+    /// Texts per forward pass.
+    static let batchSize = 32
+
+    /// Loads the text tower and tokenizer in `modelFolder`.
+    public init(modelFolder: URL) throws {
+        let fm = FileManager.default
+        var isDirectory: ObjCBool = false
+        guard fm.fileExists(atPath: modelFolder.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw CLIPError(.modelMissing, modelFolder.path, "model folder does not exist")
+        }
+        self.modelFolder = modelFolder
+        let hfConfig = modelFolder.appendingPathComponent("config.json")
+        let openCLIPConfig = modelFolder.appendingPathComponent("open_clip_config.json")
+        var weightsURL = modelFolder.appendingPathComponent("model.safetensors")
+        let config: CLIPTextConfiguration
+        var nameOrPath: String?
+        if !fm.fileExists(atPath: hfConfig.path) && fm.fileExists(atPath: openCLIPConfig.path) {
+            config = try CLIPTextConfiguration.openCLIP(url: openCLIPConfig)
+            if !fm.fileExists(atPath: weightsURL.path) {
+                weightsURL = modelFolder.appendingPathComponent("open_clip_model.safetensors")
+            }
+        } else {
+            guard fm.fileExists(atPath: hfConfig.path) else {
+                throw CLIPError(.modelMissing, hfConfig.path, "file is missing; the model folder needs config.json beside model.safetensors (both from the model's Hugging Face page)")
+            }
+            config = try CLIPTextConfiguration.huggingFace(url: hfConfig)
+            nameOrPath = try JSONFields(try JSONFile.object(at: hfConfig), file: hfConfig.path, prefix: "").string("_name_or_path")
+        }
+        guard fm.fileExists(atPath: weightsURL.path) else {
+            throw CLIPError(.modelMissing, weightsURL.path, "file is missing; download the model's weights (model.safetensors) into \(modelFolder.path)/")
+        }
+        file = try SafeTensorsFile(url: weightsURL)
+        let weights = try CLIPTextWeights(file: file, config: config)
+        tokenizer = try CLIPTokenizer.load(folder: modelFolder)
+        let largest = max(tokenizer.vocabulary.values.max() ?? 0, tokenizer.startID, tokenizer.endID)
+        guard largest < config.vocabularySize else {
+            throw CLIPError(.wrongShape, tokenizer.source, "the tokenizer has ids up to \(largest) but the text tower only \(config.vocabularySize) token embeddings: the tokenizer belongs to another model")
+        }
+        configuration = config
+        dimension = config.projectionDimension
+        layout = weights.layout.rawValue
+        transformer = CLIPTextTransformer(config: config, weights: weights, capacity: Self.batchSize)
+        modelID = CLIPVisionEncoder.identifier(layout: weights.layout, nameOrPath: nameOrPath, folder: modelFolder)
+    }
+
+    /// The token ids of `text`, cut at the context length.
+    public func tokenize(_ text: String) -> CLIPTokenizer.Encoding {
+        tokenizer.encode(text, contextLength: configuration.contextLength)
+    }
+
+    /// Embeds `texts` into `output` (one unit vector of `dimension` floats per text, in order).
+    /// - Throws: `CLIPTextError.emptyText` for a text that is empty or only white space.
+    public func embed(_ texts: [String], into output: UnsafeMutablePointer<Float>) throws {
+        let encoded = try texts.map { text -> [Int] in
+            guard text.unicodeScalars.contains(where: { !$0.properties.isWhitespace }) else { throw CLIPTextError.emptyText }
+            return tokenize(text).ids
+        }
+        lock.lock()
+        defer { lock.unlock() }
+        var start = 0
+        while start < encoded.count {
+            let batch = Array(encoded[start..<min(encoded.count, start + Self.batchSize)])
+            transformer.run(batch, output: output + start * dimension)
+            start += batch.count
+        }
+    }
+
+    /// The unit embeddings of `texts`, one row each: what zero-shot labels
+    /// and cluster names compare image vectors with.
+    public func embed(_ texts: [String]) throws -> EmbeddingMatrix {
+        let matrix = EmbeddingMatrix(uninitializedRows: texts.count, dimension: dimension)
+        try embed(texts, into: matrix.storage.baseAddress!)
+        return matrix
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+
+/// The tensors of a CLIP text tower, found by name in a safetensors file and
+/// checked against the configuration's shapes. Two key layouts load:
+/// Hugging Face's (`text_model.…`, `text_projection.weight` out×in) and
+/// open_clip's (`token_embedding.weight`, `transformer.resblocks.…`,
+/// `ln_final`, `text_projection` in×out).
+struct CLIPTextWeights: @unchecked Sendable {
+    let layout: CLIPVisionWeights.Layout
+    /// V × D token embeddings.
+    let tokenEmbedding: FloatTensor
+    /// context × D position embeddings.
+    let positionEmbedding: FloatTensor
+    let blocks: [CLIPTransformerBlock]
+    let finalNormWeight, finalNormBias: FloatTensor
+    /// The text projection: P×D (Hugging Face) or D×P (open_clip).
+    let projection: FloatTensor
+    /// Whether `projection` is stored P×D (out×in) and so multiplies transposed.
+    let projectionIsOutByIn: Bool
+
+    /// The text tower's tensor names a layout needs before anything else, for
+    /// the message when a folder holds only a vision tower.
+    static func essentialNames(_ layout: CLIPVisionWeights.Layout) -> [String] {
+        switch layout {
+        case .huggingFace: return ["text_model.embeddings.token_embedding.weight", "text_model.final_layer_norm.weight", "text_projection.weight"]
+        case .openCLIP: return ["token_embedding.weight", "ln_final.weight", "text_projection"]
+        }
+    }
+
+    /// Finds and checks every tensor of the text tower described by `config`.
+    init(file: SafeTensorsFile, config: CLIPTextConfiguration) throws {
+        let names = file.tensors
+        if names["text_model.embeddings.token_embedding.weight"] != nil || names["vision_model.embeddings.patch_embedding.weight"] != nil {
+            layout = .huggingFace
+        } else {
+            layout = .openCLIP
+        }
+        let missing = Self.essentialNames(layout).filter { names[$0] == nil }
+        if !missing.isEmpty {
+            throw CLIPError(.missingTensor, file.path, "no text tower: tensor\(missing.count == 1 ? "" : "s") \(missing.map { "'\($0)'" }.joined(separator: ", ")) \(missing.count == 1 ? "is" : "are") missing (a vision-only checkpoint such as CLIPVisionModelWithProjection); download the full model's weights (CLIPModel, or open_clip's whole model) into \(URL(fileURLWithPath: file.path).deletingLastPathComponent().path)/")
+        }
+        let d = config.hiddenSize, i = config.intermediateSize, out = config.projectionDimension
+        func take(_ name: String, _ shape: [Int]) throws -> FloatTensor {
+            guard let info = names[name] else { throw CLIPError(.missingTensor, file.path, "tensor '\(name)' is missing") }
+            guard info.shape == shape else {
+                throw CLIPError(.wrongShape, file.path, "tensor '\(name)' has shape \(info.shape), expected \(shape)")
+            }
+            return try file.floatTensor(name)
+        }
+        switch layout {
+        case .huggingFace:
+            let e = "text_model.embeddings."
+            tokenEmbedding = try take(e + "token_embedding.weight", [config.vocabularySize, d])
+            positionEmbedding = try take(e + "position_embedding.weight", [config.contextLength, d])
+            blocks = try (0..<config.layers).map {
+                try .huggingFace("text_model.encoder.layers.\($0).", width: d, intermediate: i, take: take)
+            }
+            if names["text_model.encoder.layers.\(config.layers).layer_norm1.weight"] != nil {
+                throw CLIPError(.wrongShape, file.path, "the file has more text transformer layers than the config's num_hidden_layers (\(config.layers))")
+            }
+            finalNormWeight = try take("text_model.final_layer_norm.weight", [d])
+            finalNormBias = try take("text_model.final_layer_norm.bias", [d])
+            projection = try take("text_projection.weight", [out, d])
+            projectionIsOutByIn = true
+        case .openCLIP:
+            tokenEmbedding = try take("token_embedding.weight", [config.vocabularySize, d])
+            positionEmbedding = try take("positional_embedding", [config.contextLength, d])
+            blocks = try (0..<config.layers).map {
+                try .openCLIP("transformer.resblocks.\($0).", width: d, intermediate: i, take: take)
+            }
+            if names["transformer.resblocks.\(config.layers).ln_1.weight"] != nil {
+                throw CLIPError(.wrongShape, file.path, "the file has more text transformer blocks than the config's layers (\(config.layers))")
+            }
+            finalNormWeight = try take("ln_final.weight", [d])
+            finalNormBias = try take("ln_final.bias", [d])
+            projection = try take("text_projection", [d, out])
+            projectionIsOutByIn = false
+        }
+    }
+}
