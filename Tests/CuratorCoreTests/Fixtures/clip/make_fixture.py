@@ -14,9 +14,17 @@ Writes, next to this script:
                   open_clip_config.json: open_clip_model.safetensors
   images/         input images of different sizes and modes (plus cmyk.jpg and
                   grey16.png, decoded by the tests but not compared with PIL)
+  tiny-hf/        also its tokenizer: tokenizer.json (saved by transformers), vocab.json,
+                  merges.txt: the first 1,000 merges of the real vocabulary (1,514 ids)
+  tiny-dfn2b/     open_clip's ViT-L-14 DFN-2B layout (ViT-L-14-quickgelu config keys and
+                  tensor names, tiny sizes), text and vision, made by open_clip: the same
+                  1,000 merges as bpe_simple_vocab_16e6.txt.gz
+  tokenizer/      the exactness corpus (corpus.json: 1,160 strings with transformers' and
+                  open_clip's ids) and open_clip's real vocabulary file (MIT, from its wheel)
   expected/       per model: pixels.npy (N × 3·H·W, transformers' own
                   preprocessing), embeddings.npy (N × P, L2-normalised),
-                  names.txt (image order)
+                  names.txt (image order); texts.json (prompts and their ids) and
+                  text_embeddings.npy for the text towers
 
 The reference preprocessing is transformers' PIL image processor (the classic
 CLIPImageProcessor); EXIF orientation is applied first (ImageOps.exif_transpose),
