@@ -21,12 +21,17 @@ public final class Album: @unchecked Sendable {
         /// stay in memory), and every change is refused with a message
         /// ending in this reason, e.g. "which safe mode (--safe) does not allow".
         public var readOnlyReason: String?
+        /// The CLIP model folder (vision and text towers) for this session;
+        /// nil uses `$CURATOR_CLIP_MODEL` or the installed models.
+        public var model: URL?
         /// The default options.
-        public init(embedder: String = "auto", scan: Bool = true, embed: Bool = true, readOnlyReason: String? = nil) {
+        public init(embedder: String = "auto", scan: Bool = true, embed: Bool = true, readOnlyReason: String? = nil,
+                    model: URL? = nil) {
             self.embedder = embedder
             self.scan = scan
             self.embed = embed
             self.readOnlyReason = readOnlyReason
+            self.model = model
         }
     }
 
@@ -50,6 +55,13 @@ public final class Album: @unchecked Sendable {
     public private(set) var dimension = 0
     /// The active embedder's model, when it names one.
     public private(set) var modelID: String?
+    /// The CLIP model folder chosen for this session (`curator.open`'s
+    /// `model=`), used by the `clip` embedder and the text tower.
+    public var modelFolder: URL? {
+        didSet { textTower = nil }
+    }
+    /// The text tower paired with the active vectors, once loaded.
+    var textTower: CLIPTextEncoder?
     /// What the last scan found, when one ran in this session.
     public private(set) var lastScan: ScanReport?
     /// What the last embedding step did, when one ran in this session.
@@ -117,7 +129,9 @@ public final class Album: @unchecked Sendable {
             throw IndexError.albumNotFound(path: location)
         }
         if !isFolder.boolValue {
-            return try openEmbeddingsFile(path, options: options, progress: progress)
+            let album = try openEmbeddingsFile(path, options: options, progress: progress)
+            album.modelFolder = options.model
+            return album
         }
         if let reason = options.readOnlyReason {
             guard let existing = IndexDatabase.existingLocation(besides: path) else {
@@ -125,12 +139,14 @@ public final class Album: @unchecked Sendable {
             }
             let database = try IndexDatabase(path: existing, readOnlyReason: reason)
             let album = try Album(location: path, root: Array(path.utf8), isIndexOnly: false, database: database)
+            album.modelFolder = options.model
             if options.embedder != "auto" { try album.activate(embedder: options.embedder) }
             return album
         }
         let database = try IndexDatabase(path: IndexDatabase.location(besides: path))
         try database.setMeta("root", path)
         let album = try Album(location: path, root: Array(path.utf8), isIndexOnly: false, database: database)
+        album.modelFolder = options.model
         if options.scan { _ = try album.scan(progress: progress) }
         if options.embed {
             // The embedder switches only once its vectors are in place.
@@ -178,6 +194,7 @@ public final class Album: @unchecked Sendable {
             modelID = info?.modelID
         }
         cachedMatrix = nil
+        textTower = nil
     }
 
     /// Rescans the folder: new files are added, changed ones re-read (their
@@ -307,7 +324,7 @@ public final class Album: @unchecked Sendable {
         if let chosen = try database.meta("embedder_choice") { return chosen }
         if isIndexOnly, let current = try database.meta("embedder") { return current }
         if PhotoMapEmbedder.isAvailable(for: self) { return "photomap" }
-        if CLIPAlbumEmbedder.isAvailable { return "clip" }
+        if CLIPAlbumEmbedder.isAvailable(chosen: modelFolder) { return "clip" }
         return "pixels"
     }
 
@@ -361,7 +378,7 @@ public final class Album: @unchecked Sendable {
         switch name {
         case "photomap": return try PhotoMapEmbedder().embed(album: self, progress: progress)
         case "pixels": return try PixelAlbumEmbedder().embed(album: self, progress: progress)
-        case "clip": return try CLIPAlbumEmbedder().embed(album: self, progress: progress)
+        case "clip": return try CLIPAlbumEmbedder(chosen: modelFolder).embed(album: self, progress: progress)
         default:
             throw IndexError.embedderUnavailable(name: name, reason: "curator cannot compute it here; import its vectors with a:import(file)")
         }

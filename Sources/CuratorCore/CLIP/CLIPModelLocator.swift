@@ -10,12 +10,9 @@ public struct CLIPModelLocator: Sendable {
 
     /// Hugging Face repositories of models known by their folder name, for
     /// the download hint.
-    public static let knownRepositories: [String: String] = [
-        "clip-vit-base-patch32": "openai/clip-vit-base-patch32",
-        "clip-vit-base-patch16": "openai/clip-vit-base-patch16",
-        "clip-vit-large-patch14": "openai/clip-vit-large-patch14",
-        "clip-vit-large-patch14-336": "openai/clip-vit-large-patch14-336",
-    ]
+    public static var knownRepositories: [String: String] {
+        Dictionary(uniqueKeysWithValues: CLIPKnownModel.all.map { ($0.folder, $0.repository) })
+    }
 
     /// The folders searched, in order.
     public let roots: [URL]
@@ -70,8 +67,8 @@ public struct CLIPModelLocator: Sendable {
     func missingMessage(_ name: String) -> String {
         let destination = roots.last.map { $0.appendingPathComponent(name).path } ?? name
         var text = "CLIP model '\(name)' not found (looked in \(roots.map { $0.appendingPathComponent(name).path }.joined(separator: ", ")))."
-        if let repo = Self.knownRepositories[name] {
-            text += " Download model.safetensors and config.json (and preprocessor_config.json) from the Hugging Face page of \(repo) into \(destination)/"
+        if let known = CLIPKnownModel.all.first(where: { $0.folder == name }) {
+            text += " Download \(known.files) from the Hugging Face page of \(known.repository) into \(destination)/"
         } else {
             text += " Put a Hugging Face CLIP model's model.safetensors and config.json (and preprocessor_config.json), or open_clip's open_clip_model.safetensors and open_clip_config.json, into \(destination)/"
         }
@@ -81,5 +78,60 @@ public struct CLIPModelLocator: Sendable {
             text += " (or into the folder named by CURATOR_MODELS)."
         }
         return text
+    }
+
+    /// The id `CLIPVisionEncoder` and `CLIPTextEncoder` give the model in
+    /// `folder`, read from its config and its weights' key names without
+    /// loading any tensor.
+    public static func modelID(ofFolder folder: URL) throws -> String {
+        let fm = FileManager.default
+        let hfConfig = folder.appendingPathComponent("config.json")
+        var weights = folder.appendingPathComponent("model.safetensors")
+        if !fm.fileExists(atPath: weights.path) { weights = folder.appendingPathComponent("open_clip_model.safetensors") }
+        let file = try SafeTensorsFile(url: weights)
+        let huggingFace = file.tensors.keys.contains { $0.hasPrefix("vision_model.") || $0.hasPrefix("text_model.") }
+        var nameOrPath: String?
+        if huggingFace, fm.fileExists(atPath: hfConfig.path) {
+            nameOrPath = try JSONFields(try JSONFile.object(at: hfConfig), file: hfConfig.path, prefix: "").string("_name_or_path")
+        }
+        return CLIPVisionEncoder.identifier(layout: huggingFace ? .huggingFace : .openCLIP, nameOrPath: nameOrPath, folder: folder)
+    }
+
+    /// The installed model folder whose towers made vectors of model `id`:
+    /// `chosen` when given (it must be that model), else the known model's
+    /// folder, else the folder the id names, else any installed folder with
+    /// that id. The error says which folder to download and where to put it.
+    public func folder(forModelID id: String, chosen: URL? = nil) throws -> URL {
+        if let chosen {
+            guard Self.isModelFolder(chosen) else {
+                throw CLIPError(.modelMissing, chosen.path, "is not a model folder (it needs model.safetensors and config.json, or open_clip_model.safetensors and open_clip_config.json)")
+            }
+            let chosenID = try Self.modelID(ofFolder: chosen)
+            guard CLIPKnownModel.sameModel(id, chosenID) else {
+                throw CLIPError(.unsupported, chosen.path, "holds model \(chosenID), but the album's vectors were made by \(id); a text tower is never paired with another model's vectors. \(downloadHint(id))")
+            }
+            return chosen
+        }
+        if let known = CLIPKnownModel.matching(id: id) { return try folder(named: known.folder) }
+        for prefix in ["hf:", "open-clip:"] where id.hasPrefix(prefix) {
+            let name = String(id.dropFirst(prefix.count)).split(separator: "/").last.map(String.init) ?? ""
+            if !name.isEmpty, let found = try? folder(named: name), (try? Self.modelID(ofFolder: found)) == id { return found }
+        }
+        for name in availableModels() {
+            if let found = try? folder(named: name), let foundID = try? Self.modelID(ofFolder: found), CLIPKnownModel.sameModel(id, foundID) {
+                return found
+            }
+        }
+        let installed = availableModels()
+        throw CLIPError(.modelMissing, "", "no installed model made these vectors (model \(id); installed: \(installed.isEmpty ? "none" : installed.joined(separator: ", "))). \(downloadHint(id))")
+    }
+
+    /// What to download, and where, for vectors of model `id`.
+    func downloadHint(_ id: String) -> String {
+        let destination = roots.last?.path ?? "~/.cache/curator/models"
+        if let known = CLIPKnownModel.matching(id: id) {
+            return "Download \(known.files) from the Hugging Face page of \(known.repository) into \(destination)/\(known.folder)/"
+        }
+        return "Put the model that made them (its weights, config and tokenizer.json) into a folder under \(destination)/, or name it with curator.open(path, {model=FOLDER})"
     }
 }

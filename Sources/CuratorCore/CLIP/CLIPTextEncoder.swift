@@ -4,10 +4,16 @@ import Foundation
 public enum CLIPTextError: Error, CustomStringConvertible, LocalizedError, Equatable, Sendable {
     /// The text is empty or only white space.
     case emptyText
+    /// A list of phrases (labels) is empty.
+    case noPhrases
+    /// A prompt template lacks the `{}` the phrase goes into.
+    case templateWithoutPlace(String)
 
     public var description: String {
         switch self {
         case .emptyText: return "the prompt is empty (give a few words describing the images)"
+        case .noPhrases: return "the list of labels is empty"
+        case .templateWithoutPlace(let t): return "the template \"\(t)\" has no {} for the label"
         }
     }
 
@@ -57,24 +63,27 @@ public final class CLIPTextEncoder: @unchecked Sendable {
         let hfConfig = modelFolder.appendingPathComponent("config.json")
         let openCLIPConfig = modelFolder.appendingPathComponent("open_clip_config.json")
         var weightsURL = modelFolder.appendingPathComponent("model.safetensors")
-        let config: CLIPTextConfiguration
-        var nameOrPath: String?
-        if !fm.fileExists(atPath: hfConfig.path) && fm.fileExists(atPath: openCLIPConfig.path) {
-            config = try CLIPTextConfiguration.openCLIP(url: openCLIPConfig)
-            if !fm.fileExists(atPath: weightsURL.path) {
-                weightsURL = modelFolder.appendingPathComponent("open_clip_model.safetensors")
-            }
-        } else {
-            guard fm.fileExists(atPath: hfConfig.path) else {
-                throw CLIPError(.modelMissing, hfConfig.path, "file is missing; the model folder needs config.json beside model.safetensors (both from the model's Hugging Face page)")
-            }
-            config = try CLIPTextConfiguration.huggingFace(url: hfConfig)
-            nameOrPath = try JSONFields(try JSONFile.object(at: hfConfig), file: hfConfig.path, prefix: "").string("_name_or_path")
+        let isOpenCLIP = !fm.fileExists(atPath: hfConfig.path) && fm.fileExists(atPath: openCLIPConfig.path)
+        if isOpenCLIP, !fm.fileExists(atPath: weightsURL.path) {
+            weightsURL = modelFolder.appendingPathComponent("open_clip_model.safetensors")
+        }
+        guard isOpenCLIP || fm.fileExists(atPath: hfConfig.path) else {
+            throw CLIPError(.modelMissing, hfConfig.path, "file is missing; the model folder needs config.json beside model.safetensors (both from the model's Hugging Face page)")
         }
         guard fm.fileExists(atPath: weightsURL.path) else {
             throw CLIPError(.modelMissing, weightsURL.path, "file is missing; download the model's weights (model.safetensors) into \(modelFolder.path)/")
         }
+        // The weights first: a vision-only checkpoint is named by the tensors it lacks.
         file = try SafeTensorsFile(url: weightsURL)
+        try CLIPTextWeights.checkPresent(in: file)
+        let config: CLIPTextConfiguration
+        var nameOrPath: String?
+        if isOpenCLIP {
+            config = try CLIPTextConfiguration.openCLIP(url: openCLIPConfig)
+        } else {
+            config = try CLIPTextConfiguration.huggingFace(url: hfConfig)
+            nameOrPath = try JSONFields(try JSONFile.object(at: hfConfig), file: hfConfig.path, prefix: "").string("_name_or_path")
+        }
         let weights = try CLIPTextWeights(file: file, config: config)
         tokenizer = try CLIPTokenizer.load(folder: modelFolder)
         let largest = max(tokenizer.vocabulary.values.max() ?? 0, tokenizer.startID, tokenizer.endID)
@@ -116,5 +125,23 @@ public final class CLIPTextEncoder: @unchecked Sendable {
         let matrix = EmbeddingMatrix(uninitializedRows: texts.count, dimension: dimension)
         try embed(texts, into: matrix.storage.baseAddress!)
         return matrix
+    }
+
+    /// The unit text vectors of `phrases` (one row each). With `templates`
+    /// (each holding `{}`, e.g. "a photo of {}."), a phrase's vector is the
+    /// normalised mean of its templates' vectors, CLIP's zero-shot recipe:
+    /// what labels, cluster names and prompts compare image vectors with.
+    public func embed(phrases: [String], templates: [String]) throws -> EmbeddingMatrix {
+        guard !phrases.isEmpty else { throw CLIPTextError.noPhrases }
+        if templates.isEmpty { return try embed(phrases) }
+        for template in templates where !template.contains("{}") { throw CLIPTextError.templateWithoutPlace(template) }
+        let out = EmbeddingMatrix(rows: phrases.count, dimension: dimension)
+        for (i, phrase) in phrases.enumerated() {
+            guard phrase.unicodeScalars.contains(where: { !$0.properties.isWhitespace }) else { throw CLIPTextError.emptyText }
+            let variants = try embed(templates.map { $0.replacingOccurrences(of: "{}", with: phrase) })
+            for t in 0..<variants.rows { BLAS.axpy(dimension, alpha: 1, variants.row(t), out.row(i)) }
+            EmbeddingMatrix.normalize(out.row(i), count: dimension)
+        }
+        return out
     }
 }

@@ -27,26 +27,26 @@ struct CLIPTextWeights: @unchecked Sendable {
         }
     }
 
+    /// The layout of the tensors in `file`.
+    static func layout(of file: SafeTensorsFile) -> CLIPVisionWeights.Layout {
+        file.tensors.keys.contains { $0.hasPrefix("text_model.") || $0.hasPrefix("vision_model.") } ? .huggingFace : .openCLIP
+    }
+
+    /// Throws, naming the missing tensors, unless `file` holds a text tower.
+    static func checkPresent(in file: SafeTensorsFile) throws {
+        let missing = essentialNames(layout(of: file)).filter { file.tensors[$0] == nil }
+        guard missing.isEmpty else {
+            throw CLIPError(.missingTensor, file.path, "no text tower: tensor\(missing.count == 1 ? "" : "s") \(missing.map { "'\($0)'" }.joined(separator: ", ")) \(missing.count == 1 ? "is" : "are") missing (a vision-only checkpoint such as CLIPVisionModelWithProjection); download the full model's weights (CLIPModel, or open_clip's whole model) into \(URL(fileURLWithPath: file.path).deletingLastPathComponent().path)/")
+        }
+    }
+
     /// Finds and checks every tensor of the text tower described by `config`.
     init(file: SafeTensorsFile, config: CLIPTextConfiguration) throws {
         let names = file.tensors
-        if names["text_model.embeddings.token_embedding.weight"] != nil || names["vision_model.embeddings.patch_embedding.weight"] != nil {
-            layout = .huggingFace
-        } else {
-            layout = .openCLIP
-        }
-        let missing = Self.essentialNames(layout).filter { names[$0] == nil }
-        if !missing.isEmpty {
-            throw CLIPError(.missingTensor, file.path, "no text tower: tensor\(missing.count == 1 ? "" : "s") \(missing.map { "'\($0)'" }.joined(separator: ", ")) \(missing.count == 1 ? "is" : "are") missing (a vision-only checkpoint such as CLIPVisionModelWithProjection); download the full model's weights (CLIPModel, or open_clip's whole model) into \(URL(fileURLWithPath: file.path).deletingLastPathComponent().path)/")
-        }
+        layout = Self.layout(of: file)
+        try Self.checkPresent(in: file)
         let d = config.hiddenSize, i = config.intermediateSize, out = config.projectionDimension
-        func take(_ name: String, _ shape: [Int]) throws -> FloatTensor {
-            guard let info = names[name] else { throw CLIPError(.missingTensor, file.path, "tensor '\(name)' is missing") }
-            guard info.shape == shape else {
-                throw CLIPError(.wrongShape, file.path, "tensor '\(name)' has shape \(info.shape), expected \(shape)")
-            }
-            return try file.floatTensor(name)
-        }
+        func take(_ name: String, _ shape: [Int]) throws -> FloatTensor { try file.floatTensor(name, shape: shape) }
         switch layout {
         case .huggingFace:
             let e = "text_model.embeddings."

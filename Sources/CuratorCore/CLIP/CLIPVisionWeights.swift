@@ -54,29 +54,11 @@ struct CLIPVisionWeights: @unchecked Sendable {
         let d = config.hiddenSize, p = config.patchSize, s = config.tokens
         let i = config.intermediateSize, out = config.projectionDimension
 
-        func take(_ name: String, _ shape: [Int]) throws -> FloatTensor {
-            guard let info = names[name] else {
-                throw CLIPError(.missingTensor, file.path, "tensor '\(name)' is missing")
-            }
-            guard info.shape == shape else {
-                throw CLIPError(.wrongShape, file.path, "tensor '\(name)' has shape \(info.shape), expected \(shape)")
-            }
-            return try finite(file.floatTensor(name))
-        }
-        /// `tensor`, unless it holds a NaN or infinity: one such weight makes
-        /// every vector NaN, which would be stored and poison every selection.
-        func finite(_ tensor: FloatTensor) throws -> FloatTensor {
-            let values = UnsafeBufferPointer(start: tensor.pointer, count: tensor.shape.reduce(1, *))
-            // NaN and ±inf survive multiplication by 0; finite values give 0.
-            var acc: Float = 0
-            for v in values { acc += v * 0 }
-            guard !acc.isFinite, let k = values.firstIndex(where: { !$0.isFinite }) else { return tensor }
-            throw CLIPError(.corrupt, file.path, "tensor '\(tensor.name)' holds \(values[k].isNaN ? "NaN" : "infinite") values (the first at index \(k)); the weights are damaged, download the model again")
-        }
+        func take(_ name: String, _ shape: [Int]) throws -> FloatTensor { try file.floatTensor(name, shape: shape) }
         /// A vector stored as [n] or [1, n] (some exports keep a leading 1).
         func vector(_ name: String, _ n: Int) throws -> FloatTensor {
             if let info = names[name], info.shape == [1, n] || info.shape == [1, 1, n] {
-                return try finite(file.floatTensor(name))
+                return try file.finite(file.floatTensor(name))
             }
             return try take(name, [n])
         }

@@ -149,6 +149,28 @@ public final class SafeTensorsFile: @unchecked Sendable {
         }
     }
 
+    /// Reads tensor `name` as Float32 after checking it has `shape` and
+    /// only finite values; the errors name the tensor, the shape found and
+    /// the shape expected.
+    public func floatTensor(_ name: String, shape: [Int]) throws -> FloatTensor {
+        guard let info = tensors[name] else { throw CLIPError(.missingTensor, path, "tensor '\(name)' is missing") }
+        guard info.shape == shape else {
+            throw CLIPError(.wrongShape, path, "tensor '\(name)' has shape \(info.shape), expected \(shape)")
+        }
+        return try finite(floatTensor(name))
+    }
+
+    /// `tensor`, unless it holds a NaN or infinity: one such weight makes
+    /// every vector NaN, which would be stored and poison every selection.
+    func finite(_ tensor: FloatTensor) throws -> FloatTensor {
+        let values = UnsafeBufferPointer(start: tensor.pointer, count: tensor.shape.reduce(1, *))
+        // NaN and ±inf survive multiplication by 0; finite values give 0.
+        var acc: Float = 0
+        for v in values { acc += v * 0 }
+        guard !acc.isFinite, let k = values.firstIndex(where: { !$0.isFinite }) else { return tensor }
+        throw CLIPError(.corrupt, path, "tensor '\(tensor.name)' holds \(values[k].isNaN ? "NaN" : "infinite") values (the first at index \(k)); the weights are damaged, download the model again")
+    }
+
     /// IEEE 754 half-precision bits to Float (exact: every half is a float).
     static func halfToFloat(_ h: UInt16) -> Float {
         let sign = UInt32(h & 0x8000) << 16

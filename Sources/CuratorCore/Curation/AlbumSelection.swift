@@ -19,6 +19,11 @@ public struct SelectOptions: @unchecked Sendable {
     public var start: Int64?
     /// Narrows the candidates further (after exclusions); e.g. a score threshold.
     public var filter: ((ImageRecord) throws -> Bool)?
+    /// Narrows the candidates to the images this query scores at least
+    /// `promptMinimum` for, before any sampler runs (custom ones too).
+    public var prompt: SearchQuery?
+    /// The lowest score an image may have for `prompt` (PhotoMapAI's default search minimum).
+    public var promptMinimum: Float = 0.2
     /// The sampler for a custom method (built-in methods need none).
     public var sampler: (any Sampler)?
     /// Extra parameters to record with the run, for display.
@@ -62,6 +67,8 @@ public enum AlbumSelectionError: Error, CustomStringConvertible, LocalizedError 
     case unknownMethod(String)
     /// Every image is excluded or filtered out.
     case noCandidates(excluded: Int, filtered: Int)
+    /// No candidate scores high enough for the prompt.
+    case noPromptMatches(query: String, minimum: Float, best: Float)
 
     public var description: String {
         switch self {
@@ -70,6 +77,8 @@ public enum AlbumSelectionError: Error, CustomStringConvertible, LocalizedError 
         case .unknownMethod(let name): return "unknown method '\(name)' (built in: \(BuiltInSampler.names.joined(separator: ", ")); or register a sampler)"
         case .noCandidates(let excluded, let filtered):
             return "no candidates: every image is excluded (\(excluded)) or filtered out (\(filtered)); clear some exclusions"
+        case .noPromptMatches(let query, let minimum, let best):
+            return "no candidate scores \(minimum) or more for \(query) (the best scores \(String(format: "%.3f", best))); lower min_score"
         }
     }
 
@@ -90,16 +99,26 @@ extension Album {
             throw AlbumSelectionError.unknownMethod(options.method)
         }
 
+        // The prompt's scores, one GEMV over the matrix, narrow the candidates first.
+        let promptScores = try options.prompt.map { try scores($0) }
         var candidates: [Int] = []
         candidates.reserveCapacity(album.imageIDs.count)
-        var excluded = 0, filtered = 0
+        var excluded = 0, filtered = 0, belowPrompt = 0
+        var bestPromptScore = -Float.infinity
         for (row, id) in album.imageIDs.enumerated() {
             if exclusions.contains(id) { excluded += 1; continue }
+            if let promptScores {
+                bestPromptScore = max(bestPromptScore, promptScores[row])
+                if !(promptScores[row] >= options.promptMinimum) { belowPrompt += 1; continue }
+            }
             if let filter = options.filter {
                 guard let image = image(id: id) else { continue }
                 if try !filter(image) { filtered += 1; continue }
             }
             candidates.append(row)
+        }
+        if candidates.isEmpty, let prompt = options.prompt, belowPrompt > 0 {
+            throw AlbumSelectionError.noPromptMatches(query: prompt.summary, minimum: options.promptMinimum, best: bestPromptScore)
         }
         guard !candidates.isEmpty else { throw AlbumSelectionError.noCandidates(excluded: excluded, filtered: filtered) }
 
@@ -174,6 +193,10 @@ extension Album {
             run.parameters["min_distance"] = "\(minimum)"
             let counts = run.picks.map(\.count)
             run.parameters["count"] = "auto: \(run.count) (median of iterations, \(counts.min() ?? 0)–\(counts.max() ?? 0))"
+        }
+        if let prompt = options.prompt {
+            run.parameters["prompt"] = prompt.summary
+            run.parameters["min_score"] = String(options.promptMinimum)
         }
         guard isReadOnly else { return try RunStore(database: database).save(run) }
         // A read-only index: the run lives in this session only, numbered after the saved ones.

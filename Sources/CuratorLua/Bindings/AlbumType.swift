@@ -26,6 +26,7 @@ enum AlbumType {
 
     static func install(_ types: CuratorTypes, host: CuratorHost) {
         defineOpen(host, types)
+        defineTextScore(host, types)
         let t = types.album
         let samplers = LuaSamplers(host: host, types: types)
         t.identity { LuaIdentity(id: $0.serial) }
@@ -241,12 +242,13 @@ enum AlbumType {
         // MARK: Selection
 
         t.method("select",
-                 signature: "a:select{method=\"fps\"|\"kmeans\"|\"facility\"|name, count=n|\"auto\", min_distance=, balance={by=\"folder\"|\"aspect\"|\"caption:<tag>\"|fn, mode=\"equal\"|\"proportional\"|{name=quota, ...}}, iterations=20, seed=, include={...}, start=img, filter=fn|{score=, min=, max=}, progress=fn} -> Run",
-                 summary: "Selects count diverse (fps) or representative (kmeans, facility location) images, voted over Monte Carlo iterations; saved. FPS with min_distance stops once every candidate is that close to a pick (count=\"auto\", or count as a cap); balance= shares count between strata, each run through the same harness",
+                 signature: "a:select{method=\"fps\"|\"kmeans\"|\"facility\"|name, count=n|\"auto\", min_distance=, balance={by=\"folder\"|\"aspect\"|\"caption:<tag>\"|fn, mode=\"equal\"|\"proportional\"|{name=quota, ...}}, iterations=20, seed=, include={...}, start=img, filter=fn|{score=|text=, min=, max=}, prompt=, negative=, min_score=0.2, progress=fn} -> Run",
+                 summary: "Selects count diverse (fps) or representative (kmeans, facility location) images, voted over Monte Carlo iterations; saved. FPS with min_distance stops once every candidate is that close to a pick (count=\"auto\", or count as a cap); balance= shares count between strata, each run through the same harness; prompt= first keeps only the images that match it",
                  returns: "Run") { handle, call in
             let lua = call.lua
             let top = lua.top // restored before the result is pushed (errors need no cleanup)
-            let options = try call.options(1, allowed: ["method", "count", "min_distance", "balance", "iterations", "seed", "include", "start", "filter", "progress"])
+            let options = try call.options(1, allowed: ["method", "count", "min_distance", "balance", "iterations", "seed", "include", "start", "filter",
+                                                        "prompt", "negative", "min_score", "progress"])
             samplers.pendingError = nil
             let balance = try samplers.balance(options, call: call, owner: handle)
             let minimumDistance = try options.number("min_distance")
@@ -278,6 +280,12 @@ enum AlbumType {
             }
             lua.pop()
 
+            select.prompt = try LuaQueries.prompt(options, types: types, owner: handle)
+            if let minimum = try options.number("min_score") {
+                guard select.prompt != nil else { throw call.failure("min_score needs a prompt (prompt=\"...\")") }
+                select.promptMinimum = Float(minimum)
+            }
+
             let scores = ScoreBook(host: host, types: types, owner: handle, call: call)
             select.filter = try samplers.filter(options, call: call, owner: handle, scores: scores)
             let builtIn = BuiltInSampler(rawValue: method)
@@ -293,6 +301,7 @@ enum AlbumType {
             let run: SelectionRun
             do {
                 run = try handle.album.select(select, progress: sink)
+                if let prompt = select.prompt { LuaQueries.noteTruncation(host, call, handle.album, LuaQueries.texts(of: prompt)) }
                 try sink.rethrowCallbackError()
             } catch {
                 try sink.rethrowCallbackError()
@@ -396,6 +405,104 @@ enum AlbumType {
             return 1
         }
 
+        // MARK: Words
+
+        t.method("search", signature: "a:search(query [, {negative=, k=20, min_score=, negative_weight=0.5}]) -> {{image=, score=}, ...}",
+                 summary: "Images that look like query (a text, an Image or a list of both; scores averaged) minus negative texts, best first; min_score alone keeps every image above it") { handle, call in
+            guard call.count >= 1, !call.isNil(1) else { throw call.typeError(1, expected: "text, Image or list") }
+            let positives = try LuaQueries.positives(call, at: call.index(1), what: "bad argument #1", types: types, owner: handle)
+            let options = try call.options(2, allowed: ["negative", "k", "min_score", "negative_weight"])
+            var query = SearchQuery(positives: positives, negatives: try LuaQueries.texts(options, "negative"))
+            if let weight = try options.number("negative_weight") { query.negativeWeight = Float(weight) }
+            let minScore = try options.number("min_score").map(Float.init)
+            let k = try options.positiveInteger("k") ?? (minScore == nil ? 20 : nil)
+            let hits = try handle.album.search(query, k: k, minScore: minScore)
+            LuaQueries.noteTruncation(host, call, handle.album, LuaQueries.texts(of: query))
+            let lua = call.lua
+            lua.newTable(array: hits.count)
+            for (i, hit) in hits.enumerated() {
+                lua.newTable(record: 2)
+                types.push(image: hit.imageID, of: handle, on: lua); lua.rawSet(-2, "image")
+                lua.push(Double(hit.score)); lua.rawSet(-2, "score")
+                lua.rawSet(-2, index: i + 1)
+            }
+            return 1
+        }
+        t.property("text_model", type: "string|nil",
+                   summary: "The model folder whose text tower pairs with the album's vectors (nil when none is installed; a:search says why)") { handle, lua in
+            if let encoder = try? handle.album.textEncoder() { lua.push(encoder.modelFolder.path) } else { lua.pushNil() }
+        }
+        t.method("labels", signature: "a:labels(list [, {templates=true|{\"a photo of {}.\", ...}}]) -> {{image=, label=, score=}, ...}",
+                           summary: "Every embedded image's best label from list (zero-shot); templates average each label's prompts") { handle, call in
+            guard call.type(1) == .table else { throw call.typeError(1, expected: "list of labels") }
+            let lua = call.lua
+            var labels: [String] = []
+            for i in stride(from: 1, through: lua.rawLength(at: call.index(1)), by: 1) {
+                lua.rawGet(call.index(1), index: i)
+                defer { lua.pop() }
+                guard lua.type(at: -1) == .string, let s = lua.string(at: -1) else {
+                    throw call.badArgument(1, "label [\(i)] must be a string, got \(LuaCall.shown(lua, -1))")
+                }
+                labels.append(s)
+            }
+            guard !labels.isEmpty else { throw call.badArgument(1, "the list of labels is empty") }
+            let options = try call.options(2, allowed: ["templates"])
+            var templates: [String] = []
+            if options.pushValue("templates") == .boolean {
+                templates = lua.truthy(at: -1) ? LuaQueries.defaultTemplates : []
+                lua.pop()
+            } else {
+                lua.pop()
+                templates = try LuaQueries.texts(options, "templates")
+            }
+            let results = try handle.album.labels(labels, templates: templates)
+            LuaQueries.noteTruncation(host, call, handle.album, labels)
+            lua.newTable(array: results.count)
+            for (i, result) in results.enumerated() {
+                lua.newTable(record: 3)
+                types.push(image: result.imageID, of: handle, on: lua); lua.rawSet(-2, "image")
+                lua.push(labels[result.label]); lua.rawSet(-2, "label")
+                lua.push(Double(result.score)); lua.rawSet(-2, "score")
+                lua.rawSet(-2, index: i + 1)
+            }
+            return 1
+        }
+
+    }
+
+    // MARK: curator.text_score
+
+    private static func defineTextScore(_ host: CuratorHost, _ types: CuratorTypes) {
+        host.state.defineFunction(
+            "curator.text_score",
+            signature: "curator.text_score(a, prompt [, {negative=}]) -> fn(img) -> number|nil",
+            summary: "A score function for plugins: how well each image of album a matches prompt (nil for an image without a vector)"
+        ) { call in
+            let handle = try call.object(1, types.album)
+            guard call.count >= 2, !call.isNil(2) else { throw call.typeError(2, expected: "text, Image or list") }
+            let positives = try LuaQueries.positives(call, at: call.index(2), what: "bad argument #2", types: types, owner: handle)
+            let options = try call.options(3, allowed: ["negative"])
+            let query = SearchQuery(positives: positives, negatives: try LuaQueries.texts(options, "negative"))
+            let scores = try handle.album.scores(query)
+            LuaQueries.noteTruncation(host, call, handle.album, LuaQueries.texts(of: query))
+            let ids = try handle.album.matrix().imageIDs
+            let lua = call.lua
+            lua.newTable(record: scores.count)
+            for (row, score) in scores.enumerated() {
+                lua.push(Double(score))
+                lua.rawSet(-2, index: Int(ids[row]))
+            }
+            try lua.load(Array("""
+                local scores = ...
+                return function(img)
+                  local id = type(img) == "number" and img or img.id
+                  return scores[id]
+                end
+                """.utf8), name: "=curator.text_score")
+            lua.insert(at: -2)
+            try lua.call(arguments: 1, results: 1)
+            return 1
+        }
     }
 
     // MARK: curator.open
@@ -403,16 +510,25 @@ enum AlbumType {
     private static func defineOpen(_ host: CuratorHost, _ types: CuratorTypes) {
         host.state.defineFunction(
             "curator.open",
-            signature: "curator.open(path [, {embedder=\"auto\", scan=true, embed=true, progress=fn}]) -> Album | nil, message",
+            signature: "curator.open(path [, {embedder=\"auto\", model=folder, scan=true, embed=true, progress=fn}]) -> Album | nil, message",
             summary: "Opens an album folder (or .npz/.npy embeddings file), indexing what changed; a missing or unreadable one gives nil, message",
             returns: "Album"
         ) { [unowned host] call in
             let path = try call.string(1)
-            let options = try call.options(2, allowed: ["embedder", "scan", "embed", "progress"])
+            let options = try call.options(2, allowed: ["embedder", "model", "scan", "embed", "progress"])
             let embedder = try options.string("embedder") ?? "auto"
             // Without the right to change indexes (safe mode) the index is
             // opened read-only: it must exist, and is neither scanned nor embedded.
             let readOnlyReason = host.allows(.changingIndex) ? nil : CuratorHost.safeModeRefusal
+            // A CLIP model folder by path (vision and text towers), for this session.
+            var model: URL?
+            if let folder = try options.string("model") {
+                let url = URL(fileURLWithPath: (folder as NSString).expandingTildeInPath, isDirectory: true).standardizedFileURL
+                guard CLIPModelLocator.isModelFolder(url) else {
+                    throw call.failure("model: \(url.path) is not a model folder (it needs model.safetensors and config.json, or open_clip_model.safetensors and open_clip_config.json)")
+                }
+                model = url
+            }
             let scan = try options.boolean("scan") ?? (readOnlyReason == nil)
             let embed = try options.boolean("embed") ?? (readOnlyReason == nil)
             let callback = try options.pushFunction("progress")
@@ -422,13 +538,14 @@ enum AlbumType {
                 if let open = host.openAlbum(at: path), open.album.isReadOnly == (readOnlyReason != nil) {
                     // Already open: one in-memory state per index, brought up to date.
                     handle = open
+                    if let model { open.album.modelFolder = model }
                     if scan { try open.album.scan(progress: sink) }
                     if embedder != "auto" || (open.album.embedder == nil && !open.album.isReadOnly) {
                         try open.album.activate(embedder: embedder)
                     }
                 } else {
                     let album = try Album.open(path, options: .init(embedder: embedder, scan: scan, embed: false,
-                                                                    readOnlyReason: readOnlyReason), progress: sink)
+                                                                    readOnlyReason: readOnlyReason, model: model), progress: sink)
                     handle = host.adopt(album)
                 }
                 if embed {

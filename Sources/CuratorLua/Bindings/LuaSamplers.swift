@@ -158,18 +158,32 @@ final class LuaSamplers {
             let table = lua.absolute(-1)
             defer { lua.pop() }
             let spec = LuaOptions(call: call, table: table)
-            try spec.checkKeys(allowed: ["score", "min", "max"])
-            guard let name = try spec.string("score") else { throw call.failure("filter.score must name a registered score") }
-            try scores.check(name)
+            try spec.checkKeys(allowed: ["score", "text", "negative", "min", "max"])
             let low = try spec.number("min") ?? -.infinity
             let high = try spec.number("max") ?? .infinity
+            if spec.has("text") {
+                guard !spec.has("score") else { throw call.failure("filter takes score= or text=, not both") }
+                // Text scores come from one GEMV over the album's vectors, read by row.
+                guard let query = try LuaQueries.prompt(spec, key: "text", types: types, owner: owner) else {
+                    throw call.failure("filter.text must be a text, an Image or a list of them")
+                }
+                let scores = try owner.album.scores(query)
+                let rows = try owner.album.matrix().rowOf
+                return { record in
+                    guard let row = rows[record.id] else { return false }
+                    let value = Double(scores[row])
+                    return value >= low && value <= high
+                }
+            }
+            guard let name = try spec.string("score") else { throw call.failure("filter.score must name a registered score (or filter.text a prompt)") }
+            try scores.check(name)
             return { record in
                 let value = try scores.score(name, record.id)
                 return value >= low && value <= high
             }
         default:
             defer { lua.pop() }
-            throw call.failure("filter must be a function or {score=name, min=, max=} (got \(lua.typeName(at: -1)))")
+            throw call.failure("filter must be a function or {score=name|text=prompt, min=, max=} (got \(lua.typeName(at: -1)))")
         }
     }
 

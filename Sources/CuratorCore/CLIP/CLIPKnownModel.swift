@@ -1,0 +1,51 @@
+import Foundation
+
+/// A CLIP model curator knows by name: the folder it expects under the model
+/// roots, the Hugging Face repository to download it from, and the ids other
+/// tools (PhotoMapAI's encoder specs, transformers' hub names) record with
+/// vectors the model made. An album's vectors find their text tower here.
+public struct CLIPKnownModel: Sendable, Equatable {
+    /// The folder name under `~/.cache/curator/models/` (or `$CURATOR_MODELS`).
+    public let folder: String
+    /// The Hugging Face repository holding its files.
+    public let repository: String
+    /// Which files to download from it.
+    public let files: String
+    /// Ids of vectors this model made: PhotoMapAI's (`openai-clip:ViT-B/32`,
+    /// `open-clip:ViT-L-14/dfn2b_s39b`) and curator's own (`hf:openai/…`).
+    public let ids: [String]
+
+    static let huggingFaceFiles = "model.safetensors, config.json, preprocessor_config.json and tokenizer.json"
+    static let openCLIPFiles = "open_clip_model.safetensors, open_clip_config.json and tokenizer.json"
+
+    /// The models curator can pair with PhotoMapAI's and its own vectors.
+    public static let all: [CLIPKnownModel] = [
+        CLIPKnownModel(folder: "clip-vit-base-patch32", repository: "openai/clip-vit-base-patch32", files: huggingFaceFiles,
+                       ids: ["openai-clip:ViT-B/32", "hf:openai/clip-vit-base-patch32", "open-clip:ViT-B-32/openai", "open-clip:ViT-B-32-quickgelu/openai"]),
+        CLIPKnownModel(folder: "clip-vit-base-patch16", repository: "openai/clip-vit-base-patch16", files: huggingFaceFiles,
+                       ids: ["openai-clip:ViT-B/16", "hf:openai/clip-vit-base-patch16", "open-clip:ViT-B-16/openai", "open-clip:ViT-B-16-quickgelu/openai"]),
+        CLIPKnownModel(folder: "clip-vit-large-patch14", repository: "openai/clip-vit-large-patch14", files: huggingFaceFiles,
+                       ids: ["openai-clip:ViT-L/14", "hf:openai/clip-vit-large-patch14", "open-clip:ViT-L-14/openai", "open-clip:ViT-L-14-quickgelu/openai"]),
+        CLIPKnownModel(folder: "clip-vit-large-patch14-336", repository: "openai/clip-vit-large-patch14-336", files: huggingFaceFiles,
+                       ids: ["openai-clip:ViT-L/14@336px", "hf:openai/clip-vit-large-patch14-336", "open-clip:ViT-L-14-336/openai"]),
+        // PhotoMapAI's default since 1.3: open_clip's ViT-L-14 trained on DFN-2B.
+        CLIPKnownModel(folder: "DFN2B-CLIP-ViT-L-14", repository: "apple/DFN2B-CLIP-ViT-L-14", files: openCLIPFiles,
+                       ids: ["open-clip:ViT-L-14/dfn2b", "open-clip:ViT-L-14/dfn2b_s39b", "open-clip:ViT-L-14-quickgelu/dfn2b",
+                             "open-clip:ViT-L-14-quickgelu/dfn2b_s39b", "hf:apple/DFN2B-CLIP-ViT-L-14"]),
+    ]
+
+    /// The known model that made vectors with `id`: one of its ids, or curator's
+    /// `<layout>:<folder>` id of a folder with the known name.
+    public static func matching(id: String) -> CLIPKnownModel? {
+        all.first { model in
+            model.ids.contains(id) || id == "hf:\(model.folder)" || id == "open-clip:\(model.folder)"
+        }
+    }
+
+    /// Whether vectors with ids `a` and `b` come from the same model.
+    public static func sameModel(_ a: String, _ b: String) -> Bool {
+        if a == b { return true }
+        guard let known = matching(id: a) else { return false }
+        return matching(id: b) == known
+    }
+}

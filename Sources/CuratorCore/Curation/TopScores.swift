@@ -1,0 +1,30 @@
+/// The best-scoring rows of a score vector: the `k` highest (ties to the
+/// lower row), or every row at or above a minimum, in one pass that keeps
+/// only the current best `k`.
+enum TopScores {
+    /// Rows and scores, best first. `k` nil keeps every row that passes `minimum`.
+    static func select(_ scores: UnsafeBufferPointer<Float>, k: Int?, minimum: Float?) -> [(row: Int, score: Float)] {
+        let floor = minimum ?? -.infinity
+        guard let k else {
+            var all: [(row: Int, score: Float)] = []
+            for (row, score) in scores.enumerated() where score >= floor { all.append((row, score)) }
+            return all.sorted { $0.score != $1.score ? $0.score > $1.score : $0.row < $1.row }
+        }
+        guard k > 0 else { return [] }
+        // A sorted list of at most k (best first); a row enters only when it beats the last.
+        var best: [(row: Int, score: Float)] = []
+        best.reserveCapacity(k + 1)
+        var threshold = floor
+        for row in 0..<scores.count {
+            let score = scores[row]
+            guard score >= threshold, score.isFinite else { continue }
+            if best.count == k && !(score > best[k - 1].score) { continue }
+            var at = best.count
+            while at > 0 && best[at - 1].score < score { at -= 1 }
+            best.insert((row, score), at: at)
+            if best.count > k { best.removeLast() }
+            if best.count == k { threshold = max(floor, best[k - 1].score) }
+        }
+        return best
+    }
+}

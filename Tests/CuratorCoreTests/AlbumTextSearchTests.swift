@@ -1,0 +1,106 @@
+import Foundation
+import XCTest
+@testable import CuratorCore
+
+/// Text search over an album: the paired text tower, scores, top-k, labels,
+/// prompt-narrowed selections; and which model folder pairs with which vectors.
+final class AlbumTextSearchTests: XCTestCase {
+    func testTopScoresEqualsAFullSort() {
+        var generator = Xoshiro256StarStar(seed: 5)
+        var scores = (0..<5000).map { _ in Float(generator.nextDouble()) }
+        for i in stride(from: 0, to: 5000, by: 97) { scores[i] = 0.5 }  // ties
+        let sorted = scores.enumerated().sorted { $0.element != $1.element ? $0.element > $1.element : $0.offset < $1.offset }
+        scores.withUnsafeBufferPointer { buffer in
+            for k in [1, 7, 100, 5000, 6000] {
+                let top = TopScores.select(buffer, k: k, minimum: nil)
+                XCTAssertEqual(top.map(\.row), sorted.prefix(k).map(\.offset), "k=\(k)")
+            }
+            let above = TopScores.select(buffer, k: nil, minimum: 0.9)
+            XCTAssertEqual(above.map(\.row), sorted.filter { $0.element >= 0.9 }.map(\.offset))
+            let both = TopScores.select(buffer, k: 10, minimum: 0.9999)
+            XCTAssertEqual(both.map(\.row), Array(sorted.filter { $0.element >= 0.9999 }.prefix(10).map(\.offset)))
+        }
+    }
+
+    private func clipAlbum(_ n: Int = 6) throws -> (Album, TemporaryFolder) {
+        let folder = TemporaryFolder()
+        for i in 0..<n { folder.writePNG("img\(i).png", size: 40, seed: i) }
+        let album = try Album.open(folder.path, options: .init(embedder: "clip", model: CLIPFixture.huggingFaceModel))
+        return (album, folder)
+    }
+
+    func testSearchScoresAreCosinesWithThePromptsVector() throws {
+        let (album, _) = try clipAlbum()
+        XCTAssertEqual(album.embedder, "clip")
+        let encoder = try album.textEncoder()
+        XCTAssertEqual(encoder.modelFolder.standardizedFileURL.path, CLIPFixture.huggingFaceModel.standardizedFileURL.path)
+        let text = try encoder.embed(["a dog on a beach"])
+        let matrix = try album.matrix()
+        let hits = try album.search(SearchQuery(text: "a dog on a beach"), k: 3)
+        XCTAssertEqual(hits.count, 3)
+        for hit in hits {
+            let row = matrix.rowOf[hit.imageID]!
+            XCTAssertEqual(hit.score, BLAS.dot(encoder.dimension, text.row(0), matrix.matrix.row(row)), accuracy: 1e-5)
+        }
+        // Labels: each image's best label, scored as its search would score it.
+        let labels = try album.labels(["portrait", "landscape", "a dog"])
+        XCTAssertEqual(labels.count, matrix.matrix.rows)
+        let phrases = try encoder.embed(["portrait", "landscape", "a dog"])
+        for label in labels {
+            let row = matrix.rowOf[label.imageID]!
+            let all = (0..<3).map { BLAS.dot(encoder.dimension, phrases.row($0), matrix.matrix.row(row)) }
+            XCTAssertEqual(label.score, all.max()!, accuracy: 1e-5)
+            XCTAssertEqual(label.label, all.firstIndex(of: all.max()!))
+        }
+    }
+
+    func testPromptNarrowsTheCandidatesBeforeTheSampler() throws {
+        let (album, _) = try clipAlbum(8)
+        let scores = try album.scores(SearchQuery(text: "woman in a red dress"))
+        let cut = scores.sorted()[4]
+        var options = SelectOptions(method: "fps", count: 2, iterations: 3, seed: 1)
+        options.prompt = SearchQuery(text: "woman in a red dress")
+        options.promptMinimum = cut
+        let run = try album.select(options)
+        XCTAssertEqual(run.candidates, scores.filter { $0 >= cut }.count)
+        XCTAssertEqual(run.parameters["prompt"], "\"woman in a red dress\"")
+        options.promptMinimum = 5
+        XCTAssertThrowsError(try album.select(options)) { error in
+            XCTAssertTrue("\(error)".contains("lower min_score"), "\(error)")
+        }
+    }
+
+    func testModelIDsFindTheirFolder() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("curator-models-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        let locator = CLIPModelLocator(roots: [root])
+        // PhotoMapAI's default model, not installed: what to download and where.
+        XCTAssertThrowsError(try locator.folder(forModelID: "open-clip:ViT-L-14/dfn2b_s39b")) { error in
+            XCTAssertTrue("\(error)".contains("apple/DFN2B-CLIP-ViT-L-14"), "\(error)")
+            XCTAssertTrue("\(error)".contains(root.appendingPathComponent("DFN2B-CLIP-ViT-L-14").path + "/"), "\(error)")
+        }
+        XCTAssertThrowsError(try locator.folder(forModelID: "openai-clip:ViT-B/32")) { error in
+            XCTAssertTrue("\(error)".contains("openai/clip-vit-base-patch32"), "\(error)")
+        }
+        // Installed under its known name (the DFN-2B layout fixture stands in for it).
+        let dfn = root.appendingPathComponent("DFN2B-CLIP-ViT-L-14")
+        try FileManager.default.copyItem(at: CLIPFixture.dfn2bModel, to: dfn)
+        XCTAssertEqual(try locator.folder(forModelID: "open-clip:ViT-L-14/dfn2b_s39b").path, dfn.path)
+        XCTAssertEqual(try locator.folder(forModelID: "open-clip:ViT-L-14/dfn2b").path, dfn.path)
+        XCTAssertTrue(CLIPKnownModel.sameModel("openai-clip:ViT-B/32", "hf:openai/clip-vit-base-patch32"))
+        XCTAssertFalse(CLIPKnownModel.sameModel("openai-clip:ViT-B/32", "open-clip:ViT-L-14/dfn2b_s39b"))
+        // curator's own ids name the folder; an unknown id lists what is installed.
+        let tiny = root.appendingPathComponent("tiny-hf")
+        try FileManager.default.copyItem(at: CLIPFixture.huggingFaceModel, to: tiny)
+        XCTAssertEqual(try locator.folder(forModelID: "hf:tiny-hf").path, tiny.path)
+        XCTAssertThrowsError(try locator.folder(forModelID: "my-model")) { error in
+            XCTAssertTrue("\(error)".contains("no installed model made these vectors (model my-model; installed: DFN2B-CLIP-ViT-L-14, tiny-hf)"), "\(error)")
+        }
+        // A chosen folder must be the model that made the vectors.
+        XCTAssertThrowsError(try locator.folder(forModelID: "openai-clip:ViT-B/32", chosen: tiny)) { error in
+            XCTAssertTrue("\(error)".contains("holds model hf:tiny-hf, but the album's vectors were made by openai-clip:ViT-B/32"), "\(error)")
+        }
+        XCTAssertEqual(try locator.folder(forModelID: "hf:tiny-hf", chosen: tiny).path, tiny.path)
+    }
+}
