@@ -223,17 +223,13 @@ public struct CLIPTokenizer: Sendable {
             switch classify(c) {
             case .space:
                 i += 1
-            case .letter:
-                var j = i + 1
-                while j < n, classify(text[j]) == .letter { j += 1 }
-                words.append(text[i..<j])
-                i = j
             case .number:
                 words.append(text[i..<(i + 1)])
                 i += 1
-            case .other:
+            case let kind:
+                // A run of letters, or of other non-space characters.
                 var j = i + 1
-                while j < n, classify(text[j]) == .other { j += 1 }
+                while j < n, classify(text[j]) == kind { j += 1 }
                 words.append(text[i..<j])
                 i = j
             }
