@@ -179,3 +179,21 @@ print(#("y"):rep(1e6), collectgarbage("count") < 4096)
   T.eq(status, 2)
   T.contains(err, "'lots' is not a size")
 end)
+
+T.test("a backtracking string pattern is stopped by --timeout and by Ctrl-C, also inside pcall", function()
+  local code = "while true do pcall(string.find, ('a'):rep(40), ('a*'):rep(40) .. 'b') end"
+  local t0 = seconds()
+  local _, err, status = run({ "--timeout", "1", "-e", code })
+  T.eq(status, 1, err)
+  T.contains(err, "timeout: still running after 1 s (--timeout)")
+  T.ok(seconds() - t0 < 4, "stopped within the grace period, not ended by the watchdog")
+  T.ok(not err:find("ending the process", 1, true), err)
+  for _, call in ipairs{ "string.match", "string.gsub", "string.gmatch" } do
+    local loop = "local s, p = ('a'):rep(40), ('a*'):rep(40) .. 'b'; local r = " .. call .. "(s, p" .. (call == "string.gsub" and ", ''" or "") .. ")"
+      .. (call == "string.gmatch" and "; r()" or "")
+    local _, err2, status2 = T.sh("CURATOR_PLUGIN_PATH= timeout -k 5 --preserve-status -s INT 0.5 " .. T.quote(T.curator)
+      .. " --no-plugins -e " .. T.quote(loop))
+    T.eq(status2, 1, call .. ": " .. err2)
+    T.contains(err2, "interrupted!", call)
+  end
+end)

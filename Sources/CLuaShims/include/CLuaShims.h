@@ -133,6 +133,11 @@ void curator_close_state(lua_State *L);
 /// resume), so Ctrl-C stops a loop running inside a coroutine.
 void curator_install_coroutines(lua_State *L);
 
+/// Replaces string.find, match, gmatch and gsub with versions that behave
+/// the same and check for an interrupt (Ctrl-C, --timeout) while they
+/// backtrack, which the standard library's C matcher never does.
+void curator_install_patterns(lua_State *L);
+
 /// Installs a SIGINT handler that requests an interrupt of `L` (NULL restores
 /// the default handler).
 void curator_install_sigint(lua_State *L);

@@ -59,6 +59,7 @@ public final class LuaState {
         curator_install_allocator(L)
         luaL_openlibs(L)
         curator_install_coroutines(L)
+        curator_install_patterns(L)
         curator_set_host(L, Unmanaged.passUnretained(self).toOpaque())
     }
 
