@@ -354,6 +354,12 @@ const char *curator_interrupt_message(void) {
 // functions, so the host's C message handler (the traceback) still runs.
 static void stop_hook(lua_State *L, lua_Debug *ar) {
     (void)ar;
+    if (atomic_load(&interrupt_flag) == 0) {
+        // A coroutine made while the interrupt was pending inherited the
+        // hook; resumed after the host cleared it, it runs undisturbed.
+        lua_sethook(L, NULL, 0, 0);
+        return;
+    }
     luaL_error(L, "%s", curator_interrupt_message());
 }
 

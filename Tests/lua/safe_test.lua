@@ -197,3 +197,13 @@ T.test("a backtracking string pattern is stopped by --timeout and by Ctrl-C, als
     T.contains(err2, "interrupted!", call)
   end
 end)
+
+T.test("once an interrupt is over, a coroutine made while it was pending runs undisturbed", function()
+  -- The message handler runs without hooks (the error came from one), so it
+  -- can make a coroutine; that coroutine inherits the interrupt's hook.
+  local input = "xpcall(function() while true do end end, function(e) co = coroutine.create(function() return 'fine' end) return e end) x = 1\n"
+    .. "print(coroutine.resume(co))\n"
+  local out, err = run({ "--timeout", "0.5" }, input)
+  T.contains(err, "timeout: still running after 0.5 s")
+  T.eq(out, "true\tfine\n")
+end)
