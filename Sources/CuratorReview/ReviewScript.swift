@@ -401,7 +401,9 @@ enum ReviewScript {
       };
       const abgr = (c) => { const [r, g, b] = hex(c); return (0xff000000 | (b << 16) | (g << 8) | r) >>> 0; };
       const grey = abgr("#59616b");
-      const dpr = window.devicePixelRatio || 1, small = dpr > 1.5 ? 1 : 0, big = Math.round(2 * dpr);
+      // Points grow when there are few of them: 84 images must not be specks, 85,000 must not be a blot.
+      const dpr = window.devicePixelRatio || 1, few = M.n < 2000, some = M.n < 20000;
+      const small = Math.round((few ? 2 : some ? 1 : 0) * dpr), big = Math.round((few ? 4 : 2) * dpr);
       for (let i = 0; i < M.n; i++) { if (M.x[i] === M.x[i]) stamp(i, grey, small); }
       const colours = { core: abgr(COLOURS.core), stable: abgr(COLOURS.stable), variable: abgr(COLOURS.variable) }, red = abgr(COLOURS.excluded);
       const inView = S.view === "lasso" && S.lasso ? null : null;

@@ -1,0 +1,38 @@
+import ArgumentParser
+import CuratorCore
+import Dispatch
+import Foundation
+
+/// `curator-bench thumbnails DIR`: fills the review page's thumbnail cache
+/// (`ThumbnailCache`, as the server makes them) for every image of a folder,
+/// from empty, with one thread per core as the server decodes; prints
+/// "images=… failed=… seconds=… images_per_second=…". The folder is scanned
+/// (not embedded) before the clock starts.
+struct Thumbnails: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Time making the review page's thumbnail cache of a folder.")
+    @Argument var folder: String
+    @Option(help: "The thumbnails' box, in pixels.") var size = 256
+    @Option(help: "Threads (default: one per core).") var threads = ProcessInfo.processInfo.activeProcessorCount
+
+    func run() throws {
+        let album = try Album.open(folder, options: Album.OpenOptions(scan: true, embed: false))
+        let cache = ThumbnailCache(indexPath: album.database.path, size: size)
+        try? FileManager.default.removeItem(atPath: cache.folder)
+        let images = album.images
+        let sources = images.map { album.absolutePath(of: $0) }
+        let workers = max(1, threads)
+        let failures = UnsafeMutableBufferPointer<Int>.allocate(capacity: workers)
+        failures.initialize(repeating: 0)
+        defer { failures.deallocate() }
+        let start = DispatchTime.now().uptimeNanoseconds
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            for i in stride(from: worker, to: images.count, by: workers) {
+                if (try? cache.thumbnail(of: images[i], source: sources[i])) == nil { failures[worker] += 1 }
+            }
+            Libvips.threadDone()
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        print(String(format: "images=%d failed=%d seconds=%.3f images_per_second=%.1f",
+                     images.count, failures.reduce(0, +), seconds, Double(images.count) / seconds))
+    }
+}
