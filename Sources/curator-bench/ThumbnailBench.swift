@@ -21,18 +21,24 @@ struct Thumbnails: ParsableCommand {
         let images = album.images
         let sources = images.map { album.absolutePath(of: $0) }
         let workers = max(1, threads)
-        let failures = UnsafeMutableBufferPointer<Int>.allocate(capacity: workers)
-        failures.initialize(repeating: 0)
-        defer { failures.deallocate() }
+        let failures = FailureCount()
         let start = DispatchTime.now().uptimeNanoseconds
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             for i in stride(from: worker, to: images.count, by: workers) {
-                if (try? cache.thumbnail(of: images[i], source: sources[i])) == nil { failures[worker] += 1 }
+                if (try? cache.thumbnail(of: images[i], source: sources[i])) == nil { failures.add() }
             }
             Libvips.threadDone()
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         print(String(format: "images=%d failed=%d seconds=%.3f images_per_second=%.1f",
-                     images.count, failures.reduce(0, +), seconds, Double(images.count) / seconds))
+                     images.count, failures.value, seconds, Double(images.count) / seconds))
     }
+}
+
+/// Failed thumbnails, counted from every worker.
+private final class FailureCount: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func add() { lock.lock(); count += 1; lock.unlock() }
+    var value: Int { lock.lock(); defer { lock.unlock() }; return count }
 }
