@@ -113,7 +113,7 @@ T.test("export skips excluded images and honours caption choices and the kohya l
   T.eq(exists(flat .. "/img01.txt"), false)
   T.raises('run:export: repeats only applies to layout="kohya"', function() r:export(flat, { repeats = 3 }) end)
   T.raises('run:export: layout="kohya" needs concept="name"', function() r:export(flat, { layout = "kohya" }) end)
-  T.raises('run:export: layout must be one of "flat", "kohya" (got "kohia"); did you mean "kohya"?',
+  T.raises('run:export: layout must be one of "flat", "kohya", "imagefolder" (got "kohia"); did you mean "kohya"?',
     function() r:export(flat, { layout = "kohia" }) end)
   T.raises("run:export: unknown option 'dryrun' (did you mean 'dry_run'?)", function() r:export(flat, { dryrun = true }) end)
   T.contains(T.raises(nil, function() r:export(flat, { captions = { "txt" } }) end), "run:export: captions")
@@ -191,4 +191,35 @@ T.test("custom exporters get initialize, store per item and finalize", function(
   curator.register_exporter("test_badinit", { initialize = function() error("no setup") end, store = function() end })
   T.contains(T.raises(nil, function() r:export(dir, { exporter = "test_badinit" }) end),
     "run:export: exporter 'test_badinit' failed in initialize: ")
+end)
+
+T.test("layout=imagefolder: images flat, captions in metadata.jsonl as Hugging Face datasets reads them", function()
+  local a, r, dir = selected(8, 4)
+  local out = T.tempdir() .. "/hf"
+  local rep = r:export(out, { layout = "imagefolder" })
+  T.eq(#rep.errors, 0)
+  T.eq(rep.exported, 4)
+  T.eq(rep.captions, 0, "no caption files beside the images")
+  local lines = {}
+  for line in T.read(out .. "/metadata.jsonl"):gmatch("[^\n]+") do lines[#lines + 1] = curator.json.decode(line) end
+  T.eq(#lines, 4)
+  for i, img in ipairs(r.selection) do
+    T.eq(lines[i].file_name, img.name)
+    T.eq(lines[i].text, img.caption or "")
+    T.ok(exists(out .. "/" .. img.name))
+    T.eq(exists(out .. "/" .. img.name:gsub("%.%w+$", ".txt")), false)
+  end
+  -- An update keeps one line per image in the folder, the metadata itself included in what stays.
+  a.exclusions:add(r.selection[1])
+  local r2 = a:select { count = 4, iterations = 3, seed = 4 }
+  local up = r2:export(out, { layout = "imagefolder", mode = "update" })
+  T.eq(#up.errors, 0)
+  local names = {}
+  for line in T.read(out .. "/metadata.jsonl"):gmatch("[^\n]+") do names[#names + 1] = curator.json.decode(line).file_name end
+  table.sort(names)
+  local want = {}
+  for _, img in ipairs(r2.selection) do want[#want + 1] = img.name end
+  table.sort(want)
+  T.eq(table.concat(names, " "), table.concat(want, " "))
+  T.ok(exists(out .. "/metadata.jsonl"))
 end)

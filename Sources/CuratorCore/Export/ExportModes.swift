@@ -24,6 +24,7 @@ extension FolderExporter {
             // An image found already there keeps its own captions.
             if item.status == .unchanged { keptStems.insert(PathBytes.splitExtension(PathBytes.lastComponent(destination)).stem) }
         }
+        if options.layout == .imagefolder { keep.insert(ImageFolderMetadata.fileName) }
         var leaving: [[UInt8]] = []
         for name in SameBytesFinder.names(in: target) where name.first != PathBytes.dot && !keep.contains(name) {
             if keptStems.contains(PathBytes.splitExtension(name).stem) { continue }

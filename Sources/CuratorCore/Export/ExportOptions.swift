@@ -62,6 +62,11 @@ public enum ExportLayout: Sendable, Equatable {
     /// kohya-ss's dataset layout: `<destination>/<repeats>_<concept>/`, one
     /// caption file per image.
     case kohya(KohyaLayout)
+    /// Hugging Face `imagefolder` (what diffusers' LoRA scripts and
+    /// `datasets.load_dataset("imagefolder", data_dir=...)` read): the images
+    /// flat in the destination and their captions in `metadata.jsonl`, one
+    /// `{"file_name": ..., "text": ...}` per line (see `ImageFolderMetadata`).
+    case imagefolder
 }
 
 /// The kohya-ss dataset layout (`<repeats>_<concept>` folders read by

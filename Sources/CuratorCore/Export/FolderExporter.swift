@@ -51,7 +51,7 @@ public struct FolderExporter: Sendable {
     /// `<repeats>_<concept>` folder in the kohya layout.
     public var targetFolder: [UInt8] {
         switch options.layout {
-        case .flat: return destination
+        case .flat, .imagefolder: return destination
         case let .kohya(kohya): return PathBytes.join(destination, Array(kohya.folderName.utf8))
         }
     }
@@ -118,6 +118,10 @@ public struct FolderExporter: Sendable {
                 progress.update(label: label, done: number + 1, total: plans.count)
             }
             record(plan, in: target, into: &report)
+        }
+        if options.layout == .imagefolder, !options.dryRun, !report.cancelled {
+            ImageFolderMetadata.write(for: plans.map(\.entry), report: &report, in: target,
+                                      keepingEarlier: options.mode == .add, fileSystem: fileSystem)
         }
         if !options.dryRun {
             fileSystem.synchronizeDirectory(target)
@@ -243,6 +247,8 @@ public struct FolderExporter: Sendable {
     /// The sidecars written with `entry`, by layout.
     private func sidecars(of entry: CurationEntry) -> [PlannedSidecar] {
         switch options.layout {
+        case .imagefolder:
+            return []  // the captions go into metadata.jsonl
         case .flat:
             let found = entry.sidecars?.filter { options.captionExtensions.contains($0.fileExtension) }
                 ?? Sidecar.discover(besideImageAt: entry.absolutePath, extensions: options.captionExtensions,

@@ -22,7 +22,7 @@ enum RunExportBinding {
             var export = ExportOptions(dryRun: try options.boolean("dry_run") ?? false,
                                        intoAlbum: try options.boolean("into_album") ?? false)
             export.mode = ExportMode(rawValue: try options.choice("mode", ExportMode.allCases.map(\.rawValue)) ?? "add") ?? .add
-            let layout = try options.choice("layout", ["flat", "kohya"]) ?? "flat"
+            let layout = try options.choice("layout", ["flat", "kohya", "imagefolder"]) ?? "flat"
             if options.pushValue("captions") != .nil {
                 let lua = call.lua
                 if lua.type(at: -1) == .boolean, !lua.truthy(at: -1) {
@@ -50,6 +50,7 @@ enum RunExportBinding {
                                                    captionExtension: try options.string("caption_ext") ?? ".txt",
                                                    conceptAsMissingCaption: try options.boolean("concept_caption") ?? false))
             } else {
+                if layout == "imagefolder" { export.layout = .imagefolder }
                 for key in ["repeats", "concept", "caption_ext", "concept_caption"] where options.has(key) {
                     throw call.failure("\(key) only applies to layout=\"kohya\"")
                 }
