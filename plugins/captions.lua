@@ -227,8 +227,18 @@ function M.clean_export(report, opts)
   end
   local result = { changed = 0, kept = 0, files = {}, errors = {} }
   for _, item in ipairs(export.items) do
-    if item.status == "exported" then
-      for _, path in ipairs(item.sidecars or {}) do
+    local sidecars = item.sidecars or {}
+    if item.status == "unchanged" and item.destination then
+      -- Copied by an earlier export (a re-run with --update): its caption
+      -- files sit beside it under its stem.
+      sidecars = {}
+      local stem = item.destination:match("^(.*)%.[^./]*$") or item.destination
+      for _, ext in ipairs({ ".txt", ".caption" }) do
+        if read_file(stem .. ext) then sidecars[#sidecars + 1] = stem .. ext end
+      end
+    end
+    if item.status == "exported" or item.status == "unchanged" then
+      for _, path in ipairs(sidecars) do
         if (path:match("%.txt$") or path:match("%.caption$")) and path ~= item.source then
           local old = read_file(path)
           if old then

@@ -318,3 +318,26 @@ T.test("Scenario B cleans exported captions (first line, a language, a word limi
   T.eq(code2, 2)
   T.contains(err2, "--caption-words must be a positive integer (got 0)")
 end)
+
+T.test("Scenario B --update with --caption-words cleans the captions of images already in the folder too", function()
+  local dir = T.sample_album()
+  local out = T.tempdir() .. "/train"
+  local base = { trainset, dir, "--count", "6", "--iterations", "5", "--out", out, "--kohya", "10_scenery" }
+  local _, err, code = T.run(base)
+  T.eq(code, 0, err)
+  local again = {}
+  for i, w in ipairs(base) do again[i] = w end
+  for _, w in ipairs({ "--update", "--caption-words", "2", "--caption-prefix", "sks" }) do again[#again + 1] = w end
+  local stdout
+  stdout, err, code = T.run(again)
+  T.eq(code, 0, err)
+  T.contains(stdout, "6 image(s) were there already")
+  T.contains(stdout, "captions cleaned: 6 changed")
+  for _, file in ipairs(files(out .. "/10_scenery")) do
+    if file:match("%.txt$") then
+      local text = read(out .. "/10_scenery/" .. file)
+      local rest = text:match("^sks, ([^\n]*)\n$")
+      T.ok(rest and select(2, rest:gsub("%S+", "")) <= 2, file .. ": " .. tostring(text))
+    end
+  end
+end)
