@@ -141,10 +141,12 @@ def main():
         ready = wait_for(lambda: driver.execute_script("return window.curatorReady ? performance.now() : 0"), 60)
         loaded = time.perf_counter()
         tiles = driver.execute_script("return document.querySelectorAll('.tile:not([hidden])').length")
+        # A thumbnail, or "missing" for an index-only album whose files are elsewhere.
         first_img = wait_for(lambda: driver.execute_script(
-            "const i = document.querySelector('.tile:not([hidden]) img'); return i && i.complete && i.naturalWidth > 0"), 30)
+            "const t = document.querySelector('.tile:not([hidden])'), i = t && t.querySelector('img'), m = t && t.querySelector('.missing');"
+            "return (i && i.complete && i.naturalWidth > 0) || (m && !m.hidden)"), 30)
         check(ready and tiles > 0, "the page is usable: %d tiles drawn %.0f ms after the request" % (tiles, (loaded - start) * 1000))
-        check(bool(first_img), "the first thumbnail arrived")
+        check(bool(first_img), "the first tile shows its thumbnail (or says missing)")
         draw_ms = wait_for(lambda: driver.execute_script("return window.curatorMapDrawMs || 0"), 300, 0.2)
         points = driver.execute_script("return window.curatorReview.ids.length")
         if args.bench:
