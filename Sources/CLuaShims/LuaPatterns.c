@@ -203,42 +203,48 @@ static const char *match(Matcher *m, const char *s, const char *p) {
     count_step(m);
     for (;;) {
         if (p == m->pattern_end) break;
-        if (*p == '(') {
+        switch (*p) {
+        case '(':
             s = p[1] == ')' ? open_capture(m, s, p + 2, CAPTURE_POSITION) : open_capture(m, s, p + 1, CAPTURE_OPEN);
-            break;
-        }
-        if (*p == ')') {
+            goto done;
+        case ')':
             s = close_capture(m, s, p + 1);
-            break;
-        }
-        if (*p == '$' && p + 1 == m->pattern_end) {
+            goto done;
+        case '$':
+            if (p + 1 != m->pattern_end) break;
             if (s != m->subject_end) s = NULL;
-            break;
-        }
-        if (*p == ESCAPE && p[1] == 'b') {
-            s = match_balance(m, s, p + 2);
-            if (s == NULL) break;
-            p += 4;
-            continue;
-        }
-        if (*p == ESCAPE && p[1] == 'f') {
-            p += 2;
-            if (*p != '[') luaL_error(m->L, "missing '[' after '%%f' in pattern");
-            const char *end = item_end(m, p);
-            int before = s == m->subject ? 0 : (unsigned char)s[-1];
-            int here = (unsigned char)*s;  // the string's terminating NUL at its end
-            if (!in_set(before, p, end - 1) && in_set(here, p, end - 1)) {
-                p = end;
+            goto done;
+        case ESCAPE:
+            switch (p[1]) {
+            case 'b':
+                s = match_balance(m, s, p + 2);
+                if (s == NULL) goto done;
+                p += 4;
                 continue;
+            case 'f': {
+                p += 2;
+                if (*p != '[') luaL_error(m->L, "missing '[' after '%%f' in pattern");
+                const char *end = item_end(m, p);
+                int before = s == m->subject ? 0 : (unsigned char)s[-1];
+                int here = (unsigned char)*s;  // the string's terminating NUL at its end
+                if (!in_set(before, p, end - 1) && in_set(here, p, end - 1)) {
+                    p = end;
+                    continue;
+                }
+                s = NULL;
+                goto done;
             }
-            s = NULL;
+            case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7': case '8': case '9':
+                s = match_back_reference(m, s, (unsigned char)p[1]);
+                if (s == NULL) goto done;
+                p += 2;
+                continue;
+            default:
+                break;
+            }
             break;
-        }
-        if (*p == ESCAPE && isdigit((unsigned char)p[1])) {
-            s = match_back_reference(m, s, (unsigned char)p[1]);
-            if (s == NULL) break;
-            p += 2;
-            continue;
+        default:
+            break;
         }
         // A single item, perhaps followed by a repetition.
         const char *end = item_end(m, p);
@@ -249,23 +255,24 @@ static const char *match(Matcher *m, const char *s, const char *p) {
                 continue;
             }
             s = NULL;
-            break;
+            goto done;
         }
         if (suffix == '?') {
             const char *rest = match(m, s + 1, end + 1);
             if (rest != NULL) {
                 s = rest;
-                break;
+                goto done;
             }
             p = end + 1;
             continue;
         }
-        if (suffix == '+') { s = longest_first(m, s + 1, p, end); break; }
-        if (suffix == '*') { s = longest_first(m, s, p, end); break; }
-        if (suffix == '-') { s = shortest_first(m, s, p, end); break; }
+        if (suffix == '+') { s = longest_first(m, s + 1, p, end); goto done; }
+        if (suffix == '*') { s = longest_first(m, s, p, end); goto done; }
+        if (suffix == '-') { s = shortest_first(m, s, p, end); goto done; }
         s++;
         p = end;
     }
+done:
     m->depth_left++;
     return s;
 }
