@@ -5,8 +5,8 @@ final class MapPlotTests: XCTestCase {
     /// A grey album with one image of each kind in separate places.
     func samplePlot(highlight: Int? = nil) -> MapPlot {
         var points: [SIMD2<Float>] = []
-        var random = MapRandom(seed: 1)
-        for _ in 0..<300 { points.append(SIMD2(Float(random.nextUnit()) * 10, Float(random.nextUnit()) * 10)) }
+        var random = Xoshiro256StarStar(seed: 1, stream: 0)
+        for _ in 0..<300 { points.append(SIMD2(Float(random.nextDouble()) * 10, Float(random.nextDouble()) * 10)) }
         // Marks far from each other and from the grey cloud's corners.
         points += [SIMD2(12, 12), SIMD2(12, -2), SIMD2(-2, 12), SIMD2(-2, -2)]
         var categories = [MapPlot.Category](repeating: .album, count: 300)

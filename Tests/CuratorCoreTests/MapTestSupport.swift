@@ -8,7 +8,7 @@ enum MapTestData {
     /// Returns the matrix and each row's cluster.
     static func clusters(groups: Int, perGroup: Int, dimension: Int, noise: Float = 0.25,
                          seed: UInt64 = 1) -> (EmbeddingMatrix, [Int]) {
-        var random = MapRandom(seed: seed)
+        var random = Xoshiro256StarStar(seed: seed, stream: 0)
         func gaussian() -> Float { Float(random.nextGaussian()) }
         let centres = (0..<groups).map { _ in (0..<dimension).map { _ in gaussian() } }
         var values: [Float] = []

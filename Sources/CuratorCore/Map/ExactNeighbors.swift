@@ -31,7 +31,7 @@ enum ExactNeighbors {
             } else {
                 scores.pointer.update(repeating: 0, count: rows * n)
             }
-            MapParallel.chunks(rows, chunk: 64) { _, range in
+            parallelChunks(rows, chunk: 64) { _, range in
                 for r in range {
                     var best = SmallestK(k: k)
                     let query = start + r

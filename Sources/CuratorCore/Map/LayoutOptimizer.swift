@@ -94,10 +94,10 @@ struct LayoutOptimizer {
             let alpha = initialAlpha * (1 - Float(epoch) / Float(epochs))
             let now = Float(epoch)
             for round in 0..<rounds {
-                MapParallel.run(parts) { p in
+                parallelFor(parts) { p in
                     let first = edgeBounds[p], total = edgeBounds[p + 1] - first
                     let range = (first + total * round / rounds)..<(first + total * (round + 1) / rounds)
-                    var random = MapRandom(seed: seed, stream: (UInt64(epoch) &* 1_000_003 &+ UInt64(round)) &* 64 &+ UInt64(p))
+                    var random = Xoshiro256StarStar(seed: seed, stream: (UInt64(epoch) &* 1_000_003 &+ UInt64(round)) &* 64 &+ UInt64(p))
                     let y = live.pointer, old = snapshot.pointer
                     let next = nextSample.pointer, nextNeg = nextNegative.pointer
                     let every = perSample.pointer, everyNeg = perNegative.pointer
@@ -133,7 +133,7 @@ struct LayoutOptimizer {
                             // each other's power function.
                             var sx: Float = 0, sy: Float = 0
                             for _ in 0..<negatives {
-                                let m = random.next(below: count)
+                                let m = random.nextIntFast(below: count)
                                 if m == j { continue }
                                 // Repelling points are read as the round began
                                 // (own ones too): no unpredictable branch.
@@ -155,7 +155,7 @@ struct LayoutOptimizer {
                 }
                 // Owners apply the pulls queued for their points, by source
                 // partition order, then publish their points for the next round.
-                MapParallel.run(parts) { p in
+                parallelFor(parts) { p in
                     let y = live.pointer
                     for source in 0..<parts where source != p {
                         for pull in queues[source * parts + p] {

@@ -78,7 +78,7 @@ struct NeighborDescent {
         let d = matrix.dimension
         let x = UnsafePointer(matrix.storage.baseAddress!)
         let sorted = EmbeddingMatrix(uninitializedRows: order.count, dimension: d)
-        MapParallel.chunks(order.count, chunk: 4_096) { _, range in
+        parallelChunks(order.count, chunk: 4_096) { _, range in
             for r in range { sorted.row(r).update(from: x + Int(order[r]) * d, count: d) }
         }
         return sorted
@@ -104,16 +104,16 @@ struct NeighborDescent {
         var built: [Int: ([Int32], [Int])] = [:]
         var next = 0
         while next < trees {
-            let batch = min(MapParallel.threads, trees - next)
+            let batch = min(mapThreadCount, trees - next)
             let results = SharedBuffer<([Int32], [Int])?>(repeating: nil, count: batch)
-            MapParallel.run(batch) { task in
+            parallelFor(batch) { task in
                 results[task] = buildTree(number: next + task, x: x, n: n, d: d)
             }
             for task in 0..<batch { built[next + task] = results[task] }
             for task in 0..<batch {
                 guard let (order, leafStarts) = built.removeValue(forKey: next + task) else { continue }
                 let leaves = leafStarts.count - 1
-                MapParallel.chunks(leaves, chunk: 64) { _, range in
+                parallelChunks(leaves, chunk: 64) { _, range in
                     for leaf in range {
                         let members = leafStarts[leaf]..<leafStarts[leaf + 1]
                         for a in members {
@@ -134,7 +134,7 @@ struct NeighborDescent {
 
     /// One tree: a permutation of the points and the start of each leaf in it.
     private func buildTree(number: Int, x: UnsafePointer<Float>, n: Int, d: Int) -> ([Int32], [Int]) {
-        var random = MapRandom(seed: seed, stream: 0x7265_6500 + UInt64(number))
+        var random = Xoshiro256StarStar(seed: seed, stream: 0x7265_6500 + UInt64(number))
         var order = (0..<n).map { Int32($0) }
         var leafStarts: [Int] = []
         var normal = [Float](repeating: 0, count: d)
@@ -147,8 +147,8 @@ struct NeighborDescent {
                 leaves.append((start, end))
                 continue
             }
-            let a = Int(order[start + random.next(below: count)])
-            var b = Int(order[start + random.next(below: count - 1)])
+            let a = Int(order[start + random.nextIntFast(below: count)])
+            var b = Int(order[start + random.nextIntFast(below: count - 1)])
             if b == a { b = Int(order[end - 1]) }
             var norm: Float = 0
             for j in 0..<d {
@@ -191,11 +191,11 @@ struct NeighborDescent {
     private func fillEmpty(_ heaps: NeighborHeaps) {
         let n = matrix.rows, d = matrix.dimension
         let x = UnsafePointer(matrix.storage.baseAddress!)
-        var random = MapRandom(seed: seed, stream: 0x6669_6C6C)
+        var random = Xoshiro256StarStar(seed: seed, stream: 0x6669_6C6C)
         for p in 0..<n where heaps.indices[p * heaps.size] < 0 {
             var tries = 0
             while heaps.indices[p * heaps.size] < 0 && tries < 4 * heaps.size {
-                let q = random.next(below: n)
+                let q = random.nextIntFast(below: n)
                 tries += 1
                 if q == p { continue }
                 heaps.push(p, Int32(q), MapKernels.cosineDistance(x + p * d, x + q * d, d))
@@ -216,7 +216,7 @@ struct NeighborDescent {
         let x = UnsafePointer(matrix.storage.baseAddress!)
         let newCandidates = CandidateHeaps(count: n, size: maxCandidates)
         let oldCandidates = CandidateHeaps(count: n, size: maxCandidates)
-        let threads = MapParallel.threads
+        let threads = mapThreadCount
         let bounds = SharedBuffer<Float>(repeating: 0, count: n)
         let blockSize = 4_096, chunk = 256
 
@@ -225,13 +225,13 @@ struct NeighborDescent {
             // with one hashed priority per pair.
             newCandidates.reset()
             oldCandidates.reset()
-            let round = MapRandom.mix(seed, 0x6E6E_6400 + UInt64(iteration))
+            let round = Xoshiro256StarStar.mix(seed, 0x6E6E_6400 + UInt64(iteration))
             for p in 0..<n {
                 for j in 0..<size {
                     let q = heaps.indices[p * size + j]
                     if q < 0 { continue }
                     let low = UInt64(min(p, Int(q))), high = UInt64(max(p, Int(q)))
-                    let priority = MapRandom.mix(round, low << 32 | high)
+                    let priority = Xoshiro256StarStar.mix(round, low << 32 | high)
                     let target = heaps.flags[p * size + j] != 0 ? newCandidates : oldCandidates
                     target.push(p, q, priority)
                     target.push(Int(q), Int32(p), priority)
@@ -255,7 +255,7 @@ struct NeighborDescent {
                 for p in 0..<n { bounds[p] = heaps.bound(p) }
                 let chunks = (blockEnd - blockStart + chunk - 1) / chunk
                 let updates = SharedBuffer<[Update]>(repeating: [], count: chunks)
-                MapParallel.chunks(blockEnd - blockStart, chunk: chunk) { task, range in
+                parallelChunks(blockEnd - blockStart, chunk: chunk) { task, range in
                     var found: [Update] = []
                     for offset in range {
                         let p = blockStart + offset
@@ -289,7 +289,7 @@ struct NeighborDescent {
                 // Each thread applies the updates of the points it owns, in
                 // chunk order: heaps never race and the order is fixed.
                 let counts = SharedBuffer<Int>(repeating: 0, count: threads)
-                MapParallel.run(threads) { owner in
+                parallelFor(threads) { owner in
                     var applied = 0
                     for task in 0..<chunks {
                         for update in updates[task] {

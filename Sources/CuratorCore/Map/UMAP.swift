@@ -53,7 +53,7 @@ public enum UMAP {
     static func initialPoints(_ matrix: EmbeddingMatrix, parameters: UMAPParameters) -> [Float] {
         let n = matrix.rows
         let projection = Projection2D.principalComponents(of: matrix, seed: parameters.seed)
-        var random = MapRandom(seed: parameters.seed, stream: 0x696E_6974)
+        var random = Xoshiro256StarStar(seed: parameters.seed, stream: 0x696E_6974)
         var largest: Float = 0
         for p in projection.points { largest = max(largest, abs(p.x), abs(p.y)) }
         var points = [Float](repeating: 0, count: 2 * n)
@@ -65,7 +65,7 @@ public enum UMAP {
             }
         } else {
             // All vectors equal: no direction to follow; start at random.
-            for i in 0..<(2 * n) { points[i] = Float(random.nextUnit() * 20 - 10) }
+            for i in 0..<(2 * n) { points[i] = Float(random.nextDouble() * 20 - 10) }
         }
         normalizeToBox(&points, count: n)
         return points

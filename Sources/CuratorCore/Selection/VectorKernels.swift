@@ -167,19 +167,6 @@ extension VectorKernels {
     }
 }
 
-/// Runs `body(i)` for `i` in `0..<count` on the machine's cores.
-/// `body` must touch disjoint memory for different `i`.
-func parallelFor(_ count: Int, _ body: (Int) -> Void) {
-    if count <= 1 {
-        for i in 0..<count { body(i) }
-        return
-    }
-    withoutActuallyEscaping(body) { escapable in
-        let box = UncheckedSendable(escapable)
-        DispatchQueue.concurrentPerform(iterations: count) { box.value($0) }
-    }
-}
-
 /// Calls `body(thread, rows)` for consecutive blocks of `blockRows` of
 /// `count` rows, in chunks of 16 blocks per thread whose blocks are spread
 /// over `threads` cores (thread t takes every t-th block), and `onChunk`
@@ -201,15 +188,4 @@ func forEachRowBlock(count: Int, blockRows: Int, threads: Int, onChunk: (Double)
         chunkStart = chunkEnd
         try onChunk(Double(chunkStart) / Double(count))
     }
-}
-
-/// The number of cores worth splitting element-wise loops over.
-let activeCoreCount = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
-
-/// Carries a value into `concurrentPerform`, whose closure must be `Sendable`.
-/// Safe here because every caller gives each index disjoint memory and waits
-/// for all of them before touching the data again.
-struct UncheckedSendable<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
 }

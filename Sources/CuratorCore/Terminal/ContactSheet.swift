@@ -174,7 +174,7 @@ public struct ContactSheet {
         let decoder = ImageDecoder(thumbnailSize: size)
         let results = SharedBuffer<Result<RGBImage, ImageDecodeError>?>(repeating: nil, count: tiles.count)
         let files = tiles.map(\.file)
-        MapParallel.run(files.count) { i in
+        parallelFor(files.count) { i in
             do throws(ImageDecodeError) {
                 results[i] = .success(try decoder.decode(path: files[i]).enlarged(toFit: size, size))
             } catch {

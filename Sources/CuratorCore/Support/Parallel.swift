@@ -1,0 +1,74 @@
+import Dispatch
+import Foundation
+
+/// Runs `body(i)` for each `i` in `0..<count` on all cores and waits: the
+/// project's one parallel loop (BLAS splits, selection blocks, the map's
+/// chunks, previews). Callers give each index disjoint memory.
+func parallelFor(_ count: Int, _ body: (Int) -> Void) {
+    if count <= 0 { return }
+    if count == 1 {
+        body(0)
+        return
+    }
+    // The loops that call this write disjoint memory (see SharedBuffer),
+    // which the compiler cannot see through their raw pointers.
+    withoutActuallyEscaping(body) { escapable in
+        let box = UncheckedSendable(escapable)
+        DispatchQueue.concurrentPerform(iterations: count) { box.value($0) }
+    }
+}
+
+/// Runs `body(task, range)` over `0..<total` cut into fixed chunks of `chunk`
+/// items, in parallel. Results kept per chunk and combined in chunk order
+/// never depend on how many threads ran or which finished first.
+func parallelChunks(_ total: Int, chunk: Int, _ body: (Int, Range<Int>) -> Void) {
+    let size = max(1, chunk)
+    let count = (total + size - 1) / size
+    parallelFor(count) { task in
+        let start = task * size
+        body(task, start..<min(start + size, total))
+    }
+}
+
+/// The number of cores worth splitting element-wise loops over (at most 8).
+let activeCoreCount = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
+
+/// The number of worker threads the map's batches use: every core, at most 16.
+let mapThreadCount = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 16))
+
+/// Carries a value into `concurrentPerform`, whose closure must be `Sendable`.
+/// `@unchecked Sendable` holds because every caller gives each index disjoint
+/// memory and waits for all of them before touching the data again.
+struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}
+
+/// A fixed-size buffer that several threads write at disjoint positions.
+/// `@unchecked Sendable`: callers guarantee no two threads touch the same
+/// element, which the chunked loops above ensure by construction.
+final class SharedBuffer<Element>: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<Element>
+    let count: Int
+
+    init(repeating value: Element, count: Int) {
+        self.count = count
+        pointer = .allocate(capacity: max(count, 1))
+        pointer.initialize(repeating: value, count: count)
+    }
+
+    deinit {
+        pointer.deinitialize(count: count)
+        pointer.deallocate()
+    }
+
+    subscript(index: Int) -> Element {
+        @inline(__always) get { pointer[index] }
+        @inline(__always) set { pointer[index] = newValue }
+    }
+
+    /// A copy as an array.
+    var array: [Element] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
+}
+
+
