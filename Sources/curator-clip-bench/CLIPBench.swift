@@ -7,12 +7,19 @@ import Foundation
 ///
 ///     curator-clip-bench MODEL_FOLDER IMAGE_FOLDER [--batch N] [--margin M] [--out FILE.f32]
 ///                        [--part all|decode|model]
+///     curator-clip-bench text|search|prompt-select ...   (see WordsBench)
 ///
 /// `--part decode` only decodes and preprocesses (every core); `--part model`
 /// only runs the network, on as many random pixel tensors as there are images.
 @main
 enum CLIPBench {
     static func main() throws {
+        switch CommandLine.arguments.dropFirst().first {
+        case "text": try WordsBench.text(Array(CommandLine.arguments.dropFirst(2))); return
+        case "search": try WordsBench.search(Array(CommandLine.arguments.dropFirst(2))); return
+        case "prompt-select": try WordsBench.promptSelect(Array(CommandLine.arguments.dropFirst(2))); return
+        default: break
+        }
         var arguments = Array(CommandLine.arguments.dropFirst())
         func option(_ name: String) -> String? {
             guard let i = arguments.firstIndex(of: name), i + 1 < arguments.count else { return nil }

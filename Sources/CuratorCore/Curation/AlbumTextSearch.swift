@@ -117,25 +117,16 @@ extension Album {
 
     /// The query's score for every row of `matrix()` (one GEMV).
     public func scores(_ query: SearchQuery) throws -> [Float] {
-        let direction = try queryVector(query)
-        let album = try matrix()
-        let m = album.matrix
-        var out = [Float](repeating: 0, count: m.rows)
-        out.withUnsafeMutableBufferPointer { y in
-            BLAS.gemv(m: m.rows, n: m.dimension, a: m.row(0), lda: m.dimension, x: direction, y: y.baseAddress!)
-        }
-        return out
+        try matrix().matrix.scores(along: try queryVector(query))
     }
 
     /// The images that best match `query`, best first: the `k` best (with
     /// `minScore`, only those at or above it; `k` nil keeps all of those).
     /// Excluded images are included: search finds, selections leave out.
     public func search(_ query: SearchQuery, k: Int?, minScore: Float? = nil) throws -> [SearchHit] {
-        let scores = try self.scores(query)
+        let direction = try queryVector(query)
         let album = try matrix()
-        return scores.withUnsafeBufferPointer { buffer in
-            TopScores.select(buffer, k: k, minimum: minScore).map { SearchHit(imageID: album.imageIDs[$0.row], score: $0.score) }
-        }
+        return album.matrix.best(along: direction, k: k, minimum: minScore).map { SearchHit(imageID: album.imageIDs[$0.row], score: $0.score) }
     }
 
     /// Every embedded image's best label among `phrases` (zero-shot

@@ -28,3 +28,23 @@ enum TopScores {
         return best
     }
 }
+
+extension EmbeddingMatrix {
+    /// Every row's dot product with `direction` (one GEMV): for unit rows
+    /// and a unit direction, their cosine similarities — a search's scores.
+    public func scores(along direction: [Float]) -> [Float] {
+        precondition(direction.count == dimension, "EmbeddingMatrix: a \(direction.count)-d direction for \(dimension)-d rows")
+        var out = [Float](repeating: 0, count: rows)
+        guard rows > 0 else { return out }
+        out.withUnsafeMutableBufferPointer { y in
+            BLAS.gemv(m: rows, n: dimension, a: row(0), lda: dimension, x: direction, y: y.baseAddress!)
+        }
+        return out
+    }
+
+    /// The rows scoring best along `direction`, best first: the `k` best
+    /// (with `minimum`, only those at or above it; `k` nil keeps all of those).
+    public func best(along direction: [Float], k: Int?, minimum: Float? = nil) -> [(row: Int, score: Float)] {
+        scores(along: direction).withUnsafeBufferPointer { TopScores.select($0, k: k, minimum: minimum) }
+    }
+}
