@@ -211,6 +211,28 @@ final class ExportFolderTests: XCTestCase {
         XCTAssertTrue(String(decoding: json, as: UTF8.self).contains("\"bytes\""))
     }
 
+    func testLeftoversOfAKilledExportAreRemovedByTheNextAndListed() throws {
+        let s = try ExportScratchFolder()
+        s.write("album/cat.jpg", "CAT")
+        // A kill -9 mid-copy leaves the hidden temporary file: one of a dead
+        // process, one of the older form (no process id, hours old), and one
+        // of a process still running (another export writing it now).
+        let dead = s.write("out/.curator-999999999-k3x.partial", "half a copy")
+        let old = s.write("out/.curator-q1w2e3.partial", "half a copy", modified: 1_000_000)
+        let running = s.write("out/.curator-\(getpid())-z9.partial", "being written")
+        let report = try FolderExporter(destination: s.path("out")).export([exportEntry(s, "cat.jpg", index: 0)])
+        XCTAssertEqual(report.exported, 1)
+        XCTAssertEqual(report.removedLeftovers.map(\.bytes), [old, dead].sorted { $0.lexicographicallyPrecedes($1) })
+        XCTAssertNil(fileBytes(dead))
+        XCTAssertNil(fileBytes(old))
+        XCTAssertEqual(fileBytes(running), Array("being written".utf8), "a live process's file is kept")
+        // A dry run removes nothing.
+        let again = s.write("out/.curator-999999998-a.partial", "x")
+        XCTAssertEqual(try FolderExporter(destination: s.path("out"), options: ExportOptions(dryRun: true))
+            .export([exportEntry(s, "cat.jpg", index: 0)]).removedLeftovers, [])
+        XCTAssertNotNil(fileBytes(again))
+    }
+
     func testReportEncodesAsReadableJSON() throws {
         let s = try ExportScratchFolder()
         s.write("album/cat.jpg", "CAT")

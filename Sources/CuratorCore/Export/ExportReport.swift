@@ -27,6 +27,9 @@ public struct ExportReport: Codable, Sendable, Equatable {
     public var errors: [ExportFailure]
     /// Every image of the selection, in order, with its planned destination and outcome.
     public var items: [ExportItem]
+    /// Hidden temporary files an interrupted export (kill -9, a crash) left
+    /// in the destination, removed by this one.
+    public var removedLeftovers: [ExportPath]
 
     /// Creates an empty report for `destination`.
     public init(destination: ExportPath, dryRun: Bool) {
@@ -41,6 +44,7 @@ public struct ExportReport: Codable, Sendable, Equatable {
         excluded = 0
         errors = []
         items = []
+        removedLeftovers = []
     }
 }
 

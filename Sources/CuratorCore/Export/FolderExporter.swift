@@ -96,6 +96,12 @@ public struct FolderExporter: Sendable {
             return report
         }
 
+        if !options.dryRun {
+            // What an export killed mid-copy left behind goes now, and is listed.
+            let folders = targetFolder == destination ? [destination] : [destination, targetFolder]
+            report.removedLeftovers = folders.flatMap { StagedFile.removeLeftovers(in: $0) }.map { ExportPath(bytes: $0) }
+        }
+
         var taken = Set<[UInt8]>()
         var plans: [Plan] = []
         var alreadyThere = SameBytesFinder(folder: target, fileSystem: fileSystem)

@@ -96,6 +96,34 @@ struct StagedFile {
         try? fileSystem.remove(temporaryPath)
     }
 
+    static let temporaryPrefix = ".curator-"
+    static let temporarySuffix = ".partial"
+
+    /// Removes the temporary files that exports interrupted by a crash or
+    /// kill -9 left in `directory`, and returns their paths. A file of a
+    /// process still running is kept (another export may be writing it); one
+    /// of the older form without a process id only when it is over an hour old.
+    static func removeLeftovers(in directory: [UInt8]) -> [[UInt8]] {
+        guard let dir = directory.withCPath({ opendir($0) }) else { return [] }
+        defer { closedir(dir) }
+        var removed: [[UInt8]] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in Array(raw.prefix { $0 != 0 }) }
+            guard let text = String(validating: name, as: UTF8.self), text.hasPrefix(temporaryPrefix), text.hasSuffix(temporarySuffix) else { continue }
+            let middle = text.dropFirst(temporaryPrefix.count).dropLast(temporarySuffix.count)
+            let path = PathBytes.join(directory, name)
+            var info = stat()
+            guard path.withCPath({ lstat($0, &info) }) == 0, (info.st_mode & S_IFMT) == S_IFREG else { continue }
+            if let dash = middle.firstIndex(of: "-"), let pid = Int32(middle[..<dash]) {
+                if pid == getpid() || kill(pid, 0) == 0 || errno == EPERM { continue }  // its writer still runs
+            } else if time(nil) - info.st_mtim.tv_sec < 3600 {
+                continue
+            }
+            if path.withCPath({ unlink($0) }) == 0 { removed.append(path) }
+        }
+        return removed.sorted { $0.lexicographicallyPrecedes($1) }
+    }
+
     // MARK: - Helpers
 
     private static func stage(in directory: [UInt8], fileSystem: any ExportFileSystem,
@@ -124,10 +152,12 @@ struct StagedFile {
     }
 
     private static func createTemporary(in directory: [UInt8], fileSystem: any ExportFileSystem) throws(Failure) -> (Int32, [UInt8]) {
-        // A hidden name no album file plausibly has; O_EXCL makes it ours.
+        // A hidden name no album file plausibly has; O_EXCL makes it ours. The
+        // process id lets a later export tell a leftover of a process that
+        // died (kill -9) from a file another export is still writing.
         for _ in 0..<64 {
             let token = String(UInt64.random(in: 0...UInt64.max), radix: 36)
-            let name = Array(".curator-\(token).partial".utf8)
+            let name = Array("\(Self.temporaryPrefix)\(getpid())-\(token)\(Self.temporarySuffix)".utf8)
             let path = PathBytes.join(directory, name)
             do {
                 return (try fileSystem.createNew(path), path)

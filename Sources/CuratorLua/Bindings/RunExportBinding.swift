@@ -70,7 +70,7 @@ enum RunExportBinding {
     }
 
     private static func push(_ report: ExportReport, owner: AlbumHandle, types: CuratorTypes, on lua: LuaStack) {
-        lua.newTable(record: 12)
+        lua.newTable(record: 13)
         lua.push(report.exported); lua.rawSet(-2, "exported")
         lua.push(report.renamed); lua.rawSet(-2, "renamed")
         lua.push(report.unchanged); lua.rawSet(-2, "unchanged")
@@ -112,6 +112,12 @@ enum RunExportBinding {
             lua.rawSet(-2, index: i + 1)
         }
         lua.rawSet(-2, "items")
+        lua.newTable(array: report.removedLeftovers.count)
+        for (i, path) in report.removedLeftovers.enumerated() {
+            lua.push(bytes: path.bytes)
+            lua.rawSet(-2, index: i + 1)
+        }
+        lua.rawSet(-2, "removed_leftovers")
     }
 
     // MARK: Custom exporters
