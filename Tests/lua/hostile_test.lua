@@ -74,6 +74,17 @@ T.test("an export reads only image files under the album's root; the rest are li
   T.eq(thumbnails, 2, "thumbnails of a.png and b.png only")
 end)
 
+T.test("a custom exporter is given only the image files under the album's root", function()
+  local _, r, root = stranger_album()
+  local seen = {}
+  curator.register_exporter("test_hostile_paths", { store = function(ctx, item) seen[#seen + 1] = item.album_path end })
+  local rep = r:export(root .. "/custom", { exporter = "test_hostile_paths" })
+  table.sort(seen)
+  T.eq(table.concat(seen, " "), "a.png b.png")
+  T.eq(rep.exported, 2)
+  T.eq(#rep.errors, 4)
+end)
+
 T.test("an empty destination is an error; the album itself only when asked", function()
   local dir = maker.album(T.tempdir() .. "/album", 6)
   local a = assert(curator.open(dir))

@@ -19,7 +19,7 @@ extension Album {
     /// Why the image of `entry` must not be read for an export, or nil when it
     /// may (or when it is simply missing: the exporter reports that itself).
     /// With `probe`, the file must also be one libvips reads as an image.
-    func exportRefusal(_ entry: CurationEntry, probe decoder: ImageDecoder?) -> String? {
+    public func exportRefusal(_ entry: CurationEntry, probe decoder: ImageDecoder?) -> String? {
         if entry.path.leavesRoot {
             return "its path leads out of the album (it is absolute or has '..'), so it is not read"
         }
@@ -36,7 +36,7 @@ extension Album {
 
     /// Splits `entries` into those whose files may be exported and failures
     /// for the rest (excluded entries are kept: the exporter counts them).
-    func screenForExport(_ entries: [CurationEntry]) throws -> (kept: [CurationEntry], refused: [ExportFailure]) {
+    public func screenForExport(_ entries: [CurationEntry]) throws -> (kept: [CurationEntry], refused: [ExportFailure]) {
         if let reason = Libvips.unavailableReason {
             throw IndexError.libraryUnavailable(purpose: "check that the files are images before copying them", reason: reason)
         }

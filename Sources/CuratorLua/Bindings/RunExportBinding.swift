@@ -151,13 +151,18 @@ enum RunExportBinding {
         lua.push(name); lua.rawSet(ctx, "exporter")
         _ = options.pushValue("params"); lua.rawSet(ctx, "params")
 
-        // items: the selection minus excluded images.
+        // items: the selection minus excluded images, and minus files that are
+        // not images under the album's root (listed in the report's errors):
+        // a custom exporter reads the files too.
         let album = h.owner.album
         let ids = h.run.selection.filter { !album.exclusions.contains($0) }
-        lua.newTable(array: ids.count)
+        let records = ids.compactMap { album.image(id: $0) }
+        let (allowed, refused) = try album.screenForExport(records.map { CurationEntry(path: $0.path, albumRoot: album.root, index: 0) })
+        let allowedPaths = Set(allowed.map(\.path))
+        lua.newTable(array: allowed.count)
         var items = lua.absolute(-1)
-        for (i, id) in ids.enumerated() {
-            guard let record = album.image(id: id) else { continue }
+        for (i, record) in records.filter({ allowedPaths.contains($0.path) }).enumerated() {
+            let id = record.id
             lua.newTable(record: 8)
             types.push(image: id, of: h.owner, on: lua); lua.rawSet(-2, "image")
             lua.push(bytes: album.absolutePath(of: record)); lua.rawSet(-2, "path")
@@ -195,6 +200,12 @@ enum RunExportBinding {
         let results = lua.absolute(-1)
         lua.newTable() // errors
         let errors = lua.absolute(-1)
+        for (i, failure) in refused.enumerated() {
+            lua.newTable(record: 2)
+            lua.push(bytes: failure.path.bytes); lua.rawSet(-2, "path")
+            lua.push(failure.reason); lua.rawSet(-2, "reason")
+            lua.rawSet(errors, index: i + 1)
+        }
         var exported = 0, failed = 0
         var cancelled = false
         if !dryRun {
