@@ -161,12 +161,6 @@ struct AlbumScanner {
     }
 }
 
-/// A pointer handed to concurrent workers that each write their own slots.
-struct SendablePointer<T>: @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<T>
-    init(_ pointer: UnsafeMutablePointer<T>) { self.pointer = pointer }
-}
-
 extension Array {
     /// The array cut into consecutive pieces of at most `size` elements.
     func chunked(into size: Int) -> [ArraySlice<Element>] {
