@@ -1,7 +1,12 @@
 // Drives the selection samplers on a raw float32 matrix for
 // scripts/bench/selection, printing one JSON object with timings and picks.
 //
-//   curator-selection-bench MATRIX.f32 ROWS DIM fps|kmeans|duplicates COUNT ITERATIONS SEED [STARTS.json]
+//   curator-selection-bench MATRIX.f32 ROWS DIM fps|kmeans|facility|coverage|duplicates COUNT ITERATIONS SEED [STARTS.json]
+//
+// Every method that selects also prints "objective": the facility-location
+// objective of its selection (Σ over rows of the similarity to the nearest
+// pick, clamped to 0...1), so methods compare on one scale. coverage runs FPS
+// and times r:coverage()'s kernel on its selection.
 //
 // With STARTS.json (a JSON array of row numbers), fps runs one iteration per
 // start instead of drawing starts from SEED (to compare picks with the reference).
@@ -86,6 +91,23 @@ do {
         result["inertia"] = run?.iterationInertia
         result["mean_inertia"] = run?.inertia
         result["selection"] = run?.selection
+    case "facility":
+        var run: SelectionRun?
+        let elapsed = try clock.measure {
+            run = try MonteCarlo.run(FacilityLocationSampler(), matrix: matrix, candidates: candidates,
+                                     request: SelectionRequest(count: count, iterations: iterations, seed: seed))
+        }
+        result["seconds"] = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        result["selection"] = run?.selection
+    case "coverage":
+        let run = try MonteCarlo.run(FarthestPointSampler(), matrix: matrix, candidates: candidates,
+                                     request: SelectionRequest(count: count, iterations: iterations, seed: seed))
+        var coverage: SelectionCoverage?
+        let elapsed = clock.measure {
+            coverage = SelectionCoverage.measure(matrix: matrix, candidates: candidates, picks: run.selection.map { Int($0) })
+        }
+        result["coverage_seconds"] = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        result["coverage"] = ["mean": coverage?.mean ?? 0, "p95": coverage?.p95 ?? 0, "max": coverage?.max ?? 0]
     case "gemm":
         // Shapes of one FPS step: m new picks against every row, both layouts.
         let out = UnsafeMutablePointer<Float>.allocate(capacity: 64 * rows)
@@ -150,6 +172,10 @@ do {
     }
 } catch {
     fail("\(error)")
+}
+if let selection = result["selection"] as? [Int64] {
+    result["objective"] = FacilityLocationSampler.objective(matrix: matrix, candidates: candidates,
+                                                            picks: selection.map { Int($0) })
 }
 let json = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
 FileHandle.standardOutput.write(json)
