@@ -87,19 +87,25 @@ function Tmux:type(text)
   os.execute(self.tmux .. "send-keys -t t -l " .. T.quote(text))
 end
 
---- Waits until the screen contains `text` (plain) `count` times; fails after 5 s.
+--- How many times the screen contains `text` (plain).
+function Tmux:count(text, screen)
+  screen = screen or self:screen()
+  local n, from = 0, 1
+  while true do
+    local s, e = screen:find(text, from, true)
+    if not s then return n end
+    n, from = n + 1, e + 1
+  end
+end
+
+--- Waits until the screen contains `text` (plain) `count` times; fails after
+--- 15 s (a loaded machine can take seconds to echo a key).
 function Tmux:wait(text, count)
   count = count or 1
   local screen
-  for _ = 1, 100 do
+  for _ = 1, 300 do
     screen = self:screen()
-    local n, from = 0, 1
-    while true do
-      local s, e = screen:find(text, from, true)
-      if not s then break end
-      n, from = n + 1, e + 1
-    end
-    if n >= count then return screen end
+    if self:count(text, screen) >= count then return screen end
     os.execute("sleep 0.05")
   end
   error("timed out waiting for " .. string.format("%q", text) .. " on screen:\n" .. screen, 2)
@@ -149,8 +155,10 @@ T.test("terminal: banner, prompts, multi-line input, completion, Ctrl-C, history
     tmux:type("a[2].capt"); tmux:keys("Tab")
     tmux:wait("a[2].caption")
     tmux:keys("C-u")
+    -- "twice" is on the screen already (its definition): wait for one more.
+    local seen = tmux:count("twice")
     tmux:type("twi"); tmux:keys("Tab")
-    tmux:wait("twice")
+    tmux:wait("twice", seen + 1)
     tmux:keys("C-u")
 
     -- Ctrl-C at the prompt clears the line.
