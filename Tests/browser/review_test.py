@@ -197,10 +197,17 @@ def main():
         expected = set(core) | {first, second}
         done = wait_for(lambda: set(index_exclusions(index)) == expected, 3)
         check(done, "Exclude ≥ 90 %% excluded the %d images of r:where(0.9)" % len(core))
-        reds = wait_for(lambda: driver.execute_script(
-            "return [...document.querySelectorAll('.tile.excluded:not([hidden])')].map(t => Number(t.dataset.id))"), 2)
-        visible = set(driver.execute_script("return [...document.querySelectorAll('.tile:not([hidden])')].map(t => Number(t.dataset.id))"))
-        check(set(reds) == expected & visible, "every excluded tile on screen is red (%d)" % len(reds))
+        def red_tiles():
+            return set(driver.execute_script(
+                "return [...document.querySelectorAll('.tile.excluded:not([hidden])')].map(t => Number(t.dataset.id))"))
+
+        def visible_tiles():
+            return set(driver.execute_script(
+                "return [...document.querySelectorAll('.tile:not([hidden])')].map(t => Number(t.dataset.id))"))
+        # Wait for the whole set: the two tiles excluded before are red already,
+        # and the page learns of the others at its next poll.
+        all_red = wait_for(lambda: red_tiles() == expected & visible_tiles(), 3)
+        check(all_red, "every excluded tile on screen is red (%d of %d)" % (len(red_tiles()), len(expected & visible_tiles())))
 
         # 4. A new run from the REPL: the page follows it.
         new_run = int(curator.lua("r2 = a:select{method='fps', count=%d, iterations=%d, seed=2} return r2.id" % (args.count, args.iterations)))
