@@ -121,7 +121,7 @@ print(table.concat(t, " "))
 end)
 
 T.test("a runaway loop is interrupted by Ctrl-C (SIGINT)", function()
-  local out, err, code = T.sh("CURATOR_PLUGIN_PATH= timeout --preserve-status -s INT 0.5 " .. T.quote(T.curator) .. " --no-plugins -e 'while true do end'")
+  local out, err, code = T.sh("CURATOR_PLUGIN_PATH= timeout --foreground --preserve-status -s INT 0.5 " .. T.quote(T.curator) .. " --no-plugins -e 'while true do end'")
   T.eq(code, 1)
   T.contains(err, "interrupted!")
 end)
@@ -161,7 +161,7 @@ end)
 T.test("Ctrl-C (SIGINT) also interrupts a loop running inside a coroutine", function()
   -- -k: a process that ignores the interrupt is killed (status 137) instead of hanging the test.
   local function interrupted(code)
-    return T.sh("CURATOR_PLUGIN_PATH= timeout -k 5 --preserve-status -s INT 0.5 " .. T.quote(T.curator)
+    return T.sh("CURATOR_PLUGIN_PATH= timeout --foreground -k 5 --preserve-status -s INT 0.5 " .. T.quote(T.curator)
       .. " --no-plugins -e " .. T.quote(code))
   end
   for _, code in ipairs({
