@@ -38,15 +38,16 @@ local function read_all(path)
   return data
 end
 
--- Writes through a temporary file and a rename, so a reader never sees half a file.
-local function write_atomic(path, data)
+-- Writes through a temporary file and a rename, so a reader never sees half a
+-- file. An existing `path` is an error unless `replace` is true.
+local function write_atomic(path, data, replace)
   local tmp = path .. ".curator-tmp"
   local f, err = io.open(tmp, "wb")
   if not f then return nil, err end
   local ok, werr = f:write(data)
   f:close()
   if not ok then os.remove(tmp) return nil, werr end
-  if exists(path) then os.remove(tmp) return nil, path .. ": already exists" end
+  if not replace and exists(path) then os.remove(tmp) return nil, path .. ": already exists" end
   local renamed, rerr = os.rename(tmp, path)
   if not renamed then os.remove(tmp) return nil, rerr end
   return true
@@ -208,19 +209,6 @@ local function images_of(source)
   return list, album
 end
 
--- Replaces `path` with `data` through a temporary file and one rename.
-local function replace_file(path, data)
-  local tmp = path .. ".curator-tmp"
-  local f, err = io.open(tmp, "wb")
-  if not f then return nil, err end
-  local ok, werr = f:write(data)
-  f:close()
-  if not ok then os.remove(tmp) return nil, werr end
-  local renamed, rerr = os.rename(tmp, path)
-  if not renamed then os.remove(tmp) return nil, rerr end
-  return true
-end
-
 -- Whether `x` is a Run (a:select's result) rather than a list or ImageSet.
 local function is_run(x)
   local ok, yes = pcall(function() return x.selection ~= nil and x.export ~= nil end)
@@ -255,7 +243,7 @@ function M.write(source, dir, opts)
       report = { folder = st.folder, toml = dir .. "/dataset.toml", written = st.written, failed = st.failed,
                  skipped = st.skipped, dry_run = o.dry_run }
       if not o.dry_run and #st.failed == 0 then
-        local ok, err = replace_file(report.toml, M.toml(st))
+        local ok, err = write_atomic(report.toml, M.toml(st), true)
         if not ok then st.failed[#st.failed + 1] = { path = report.toml, reason = tostring(err) } end
       end
     end
