@@ -280,7 +280,7 @@ public final class Album: @unchecked Sendable {
     public func isExcluded(_ image: ImageRecord) -> Bool { exclusions.contains(image.id) }
 
     /// The embedders known to curator, in the order `auto` considers them.
-    public static let embedderNames = ["photomap", "clip", "pixels"]
+    public static var embedderNames: [String] { BuiltInEmbedder.names }
 
     /// Makes `name` the embedder selections use ("auto" picks the first that applies).
     public func activate(embedder name: String) throws {
@@ -323,9 +323,8 @@ public final class Album: @unchecked Sendable {
         // present now wins (PhotoMapAI may have indexed the album since).
         if let chosen = try database.meta("embedder_choice") { return chosen }
         if isIndexOnly, let current = try database.meta("embedder") { return current }
-        if PhotoMapEmbedder.isAvailable(for: self) { return "photomap" }
-        if CLIPAlbumEmbedder.isAvailable(chosen: modelFolder) { return "clip" }
-        return "pixels"
+        let available = BuiltInEmbedder.allCases.first { $0.isAvailable(for: self) } ?? .pixels
+        return available.rawValue
     }
 
     /// Computes (or imports) the vectors the active embedder — or `name` —
@@ -340,7 +339,7 @@ public final class Album: @unchecked Sendable {
         let switching = name != nil || target != embedder
         let (embedded, failed) = try store.counts(embedder: target)
         var report: EmbedReport
-        if embedded + failed == images.count, !(target == "photomap" && PhotoMapEmbedder.isAvailable(for: self)) {
+        if embedded + failed == images.count, !(BuiltInEmbedder(rawValue: target)?.mayHaveChanged(for: self) ?? false) {
             report = EmbedReport(embedder: target)
             report.alreadyEmbedded = embedded
             report.notes.append("nothing to compute: each of the \(images.count) images has a '\(target)' vector (\(embedded)) or a recorded failure (\(failed))")
@@ -364,24 +363,10 @@ public final class Album: @unchecked Sendable {
 
     /// Runs the embedder `name` over the images that lack its vectors.
     private func compute(_ name: String, progress: (any ProgressSink)?) throws -> EmbedReport {
-        if name == "pixels" || name == "clip" {
-            // Both decode images through libvips (CLIP computes with BLAS);
-            // without them every image would be recorded as failed until
-            // its file changes.
-            do {
-                try Libvips.require()
-                if name == "clip" { try BLAS.require() }
-            } catch {
-                throw IndexError.embedderUnavailable(name: name, reason: error.description)
-            }
-        }
-        switch name {
-        case "photomap": return try PhotoMapEmbedder().embed(album: self, progress: progress)
-        case "pixels": return try PixelAlbumEmbedder().embed(album: self, progress: progress)
-        case "clip": return try CLIPAlbumEmbedder(chosen: modelFolder).embed(album: self, progress: progress)
-        default:
+        guard let builtIn = BuiltInEmbedder(rawValue: name) else {
             throw IndexError.embedderUnavailable(name: name, reason: "curator cannot compute it here; import its vectors with a:import(file)")
         }
+        return try builtIn.compute(for: self, progress: progress)
     }
 
     /// The active embedder's vectors of every embedded image, as one matrix

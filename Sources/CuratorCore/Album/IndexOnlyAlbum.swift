@@ -146,7 +146,7 @@ extension Album {
             throw IndexError.embedderUnavailable(name: name, reason: "an index-only album takes its vectors from the file it was opened from")
         }
         try database.checkWritable("importing embeddings")
-        guard name != "pixels", name != "photomap" else {
+        guard name != BuiltInEmbedder.pixels.rawValue, name != BuiltInEmbedder.photomap.rawValue else {
             throw IndexError.embedderUnavailable(name: name, reason: "'\(name)' is computed by curator; import under another name")
         }
         progress.update(label: "import", done: 0, total: 1)

@@ -42,6 +42,33 @@ public struct CLIPModelLocator: Sendable {
         return hf || openCLIP
     }
 
+    /// The model folder the `clip` embedder uses in a session: the folder the
+    /// album was opened with (`model=`), else `$CURATOR_CLIP_MODEL` (an
+    /// absolute path taken as it is, or a folder name under the roots), else
+    /// the first model present, preferring ViT-B/32.
+    static func sessionFolder(chosen: URL? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> URL {
+        if let chosen { return try checked(chosen) }
+        let locator = CLIPModelLocator(environment: environment)
+        if let name = environment["CURATOR_CLIP_MODEL"], !name.isEmpty {
+            if name.hasPrefix("/") { return try checked(URL(fileURLWithPath: name, isDirectory: true)) }
+            return try locator.folder(named: name)
+        }
+        let available = locator.availableModels()
+        let name = available.contains(defaultModelName) ? defaultModelName : (available.first ?? defaultModelName)
+        return try locator.folder(named: name)
+    }
+
+    /// The model folder named by path, once it is known to hold a model.
+    static func checked(_ folder: URL) throws -> URL {
+        guard isModelFolder(folder) else {
+            throw CLIPError(.modelMissing, folder.path, "is not a model folder (it needs model.safetensors and config.json, or open_clip_model.safetensors and open_clip_config.json)")
+        }
+        return folder
+    }
+
+    /// Whether a CLIP model is installed (or `chosen` holds one).
+    static func isAvailable(chosen: URL? = nil) -> Bool { (try? sessionFolder(chosen: chosen)) != nil }
+
     /// The folder of model `name`, or an error saying what to download and where.
     public func folder(named name: String = CLIPModelLocator.defaultModelName) throws -> URL {
         for root in roots {

@@ -151,7 +151,7 @@ public final class CLIPVisionEncoder: @unchecked Sendable {
     ///
     /// - Throws: `CancelledError` when `progress` says `isCancelled` (checked
     ///   between batches; images handled before then stay handled).
-    public func embed(paths: [[UInt8]], progress: (any ProgressSink)? = nil, label: String = "clip",
+    public func embed(paths: [[UInt8]], progress: (any ProgressSink)? = nil, label: String = BuiltInEmbedder.clip.rawValue,
                       offset: Int = 0, total: Int? = nil,
                       handler: (_ index: Int, _ result: Result<UnsafeBufferPointer<Float>, ImageDecodeError>) -> Void)
         throws(CancelledError)
@@ -209,7 +209,7 @@ public final class CLIPVisionEncoder: @unchecked Sendable {
     /// failed); the same shape as `PixelEmbedder`'s. Returns one result per
     /// path, in order. Progress and cancellation as in `embed(paths:handler:)`.
     public func embed(paths: [[UInt8]], into vectors: UnsafeMutableBufferPointer<Float>,
-                      progress: (any ProgressSink)? = nil, label: String = "clip",
+                      progress: (any ProgressSink)? = nil, label: String = BuiltInEmbedder.clip.rawValue,
                       offset: Int = 0, total: Int? = nil) throws(CancelledError) -> [Result<Void, ImageDecodeError>] {
         let dimension = self.dimension
         precondition(vectors.count >= paths.count * dimension,
@@ -233,7 +233,7 @@ public final class CLIPVisionEncoder: @unchecked Sendable {
     /// Embeds the images at `paths` into rows `firstRow…` of `matrix` (one row
     /// per path, in order; rows of unreadable images are zero).
     public func embed(paths: [[UInt8]], into matrix: EmbeddingMatrix, firstRow: Int = 0,
-                      progress: (any ProgressSink)? = nil, label: String = "clip",
+                      progress: (any ProgressSink)? = nil, label: String = BuiltInEmbedder.clip.rawValue,
                       offset: Int = 0, total: Int? = nil) throws(CancelledError) -> [Result<Void, ImageDecodeError>] {
         precondition(matrix.dimension == dimension, "CLIPVisionEncoder: matrix has dimension \(matrix.dimension), the model \(dimension)")
         precondition(firstRow >= 0 && firstRow + paths.count <= matrix.rows,
@@ -241,6 +241,11 @@ public final class CLIPVisionEncoder: @unchecked Sendable {
         let rows = UnsafeMutableBufferPointer(start: matrix.row(firstRow), count: paths.count * dimension)
         return try embed(paths: paths, into: rows, progress: progress, label: label, offset: offset, total: total)
     }
+}
+
+extension CLIPVisionEncoder: ImageEmbedder {
+    /// The name its vectors are stored under, `clip`.
+    public var name: String { BuiltInEmbedder.clip.rawValue }
 }
 
 /// One batch's decoded pixels and failures. Written by the decoding threads

@@ -65,7 +65,7 @@ extension Album {
     public func textEncoder() throws -> CLIPTextEncoder {
         if let textTower { return textTower }
         guard let embedder else { throw IndexError.noEmbeddings(album: name) }
-        if embedder == "pixels" { throw TextSearchError.noTextSide(embedder: embedder) }
+        if embedder == BuiltInEmbedder.pixels.rawValue { throw TextSearchError.noTextSide(embedder: embedder) }
         guard let id = modelID, !id.isEmpty else { throw TextSearchError.noModel(embedder: embedder) }
         if id.hasPrefix("siglip:") { throw TextSearchError.unsupportedModel(id) }
         var chosen = modelFolder

@@ -6,7 +6,7 @@ import GRDB
 /// The file is read again only when it changes; images it does not cover are
 /// recorded as such, so opening the album does not re-read it for them.
 struct PhotoMapEmbedder {
-    static let name = "photomap"
+    static let name = BuiltInEmbedder.photomap.rawValue
 
     /// Where PhotoMapAI keeps its index inside an album.
     static func indexFile(of album: Album) -> String {
@@ -35,7 +35,7 @@ struct PhotoMapEmbedder {
             }
         }
 
-        progress.update(label: "photomap", done: 0, total: 1)
+        progress.update(label: Self.name, done: 0, total: 1)
         let index = try PhotoMapIndex.read(URL(fileURLWithPath: file))
         report.notes += index.notes
         try album.database.pool.write { db in
@@ -76,8 +76,8 @@ struct PhotoMapEmbedder {
         if stale > 0 {
             report.notes.append("\(stale) images changed after PhotoMapAI embedded them; re-index with PhotoMapAI to refresh their vectors")
         }
-        progress.update(label: "photomap", done: 1, total: 1)
-        progress?.finish(label: "photomap")
+        progress.update(label: Self.name, done: 1, total: 1)
+        progress?.finish(label: Self.name)
         return report
     }
 }

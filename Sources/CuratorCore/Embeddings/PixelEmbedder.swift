@@ -41,7 +41,7 @@ public struct PixelEmbedder: Sendable {
     }
 
     /// The embedder's name in the album index and the Lua API.
-    public static let name = "pixels"
+    public static let name = BuiltInEmbedder.pixels.rawValue
     /// The thumbnail size used unless told otherwise: large enough for the
     /// sharpness statistic to see fine detail, small enough that JPEG
     /// shrink-on-load decodes typical photos at 1/4 or 1/8 scale.
@@ -49,6 +49,8 @@ public struct PixelEmbedder: Sendable {
 
     /// The embedder's name, "pixels".
     public var name: String { Self.name }
+    /// The version of the descriptor, stored beside the vectors.
+    public var modelID: String { "pixels-v1" }
     /// The vector length, 384.
     public var dimension: Int { PixelDescriptor.dimension }
     /// The decoder making the thumbnails (its size and pixel limit).
@@ -80,7 +82,7 @@ public struct PixelEmbedder: Sendable {
     /// is left to the caller. When `progress` says `isCancelled`, workers stop
     /// taking new images and this throws `CancelledError` once they are idle.
     public func embed(paths: [[UInt8]], into vectors: UnsafeMutableBufferPointer<Float>,
-                      progress: (any ProgressSink)? = nil, label: String = "pixels",
+                      progress: (any ProgressSink)? = nil, label: String = PixelEmbedder.name,
                       offset: Int = 0, total: Int? = nil) throws(CancelledError) -> [Result<Output, ImageDecodeError>] {
         let count = paths.count
         let dimension = self.dimension
@@ -138,7 +140,7 @@ public struct PixelEmbedder: Sendable {
     /// Embeds the images at `paths` and returns each one's vector, statistics
     /// and size (or why it failed), in order. See `embed(paths:into:...)`.
     public func embed(paths: [[UInt8]], progress: (any ProgressSink)? = nil,
-                      label: String = "pixels") throws(CancelledError) -> [Result<Embedding, ImageDecodeError>] {
+                      label: String = PixelEmbedder.name) throws(CancelledError) -> [Result<Embedding, ImageDecodeError>] {
         var vectors = [Float](repeating: 0, count: paths.count * dimension)
         let dimension = self.dimension
         let outputs = try vectors.withUnsafeMutableBufferPointer { buffer throws(CancelledError) in
@@ -193,6 +195,14 @@ public struct PixelEmbedder: Sendable {
             state.condition.signal()
             state.condition.unlock()
         }
+    }
+}
+
+extension PixelEmbedder: ImageEmbedder {
+    /// Keeps each embedded image's statistics (sharpness, brightness, …) for
+    /// the quality checks.
+    public func store(extras: [(imageID: Int64, extra: Output)], in album: Album) throws {
+        try StatisticsStore(database: album.database).write(extras.map { ($0.imageID, $0.extra.statistics) })
     }
 }
 
