@@ -1,0 +1,197 @@
+import Foundation
+
+/// Lloyd steps: a few on each iteration's own random sample (the big early
+/// moves), then on the shared refinement sample through `AssignmentState`'s
+/// bounds, then `FinalAssignment` over every candidate.
+extension KMeansSampler {
+    /// Lloyd steps from `centroids` on a random sample; returns the k × d centroids and the steps run.
+    func lloyd(rows: CandidateRows, k: Int, centroids initial: [Float], random: inout Xoshiro256StarStar) -> ([Float], Int) {
+        let n = rows.candidates.count
+        let d = rows.dimension
+        let s = min(n, max(minimumSample, samplePerCluster * k))
+        let order = random.sample(s, from: n)
+        let sample = UnsafeMutablePointer<Float>.allocate(capacity: s * d)
+        defer { sample.deallocate() }
+        for i in 0..<s {
+            (sample + i * d).update(from: rows.candidateRow(order[i]), count: d)
+        }
+        var norms = [Float](repeating: 0, count: s)
+        for i in 0..<s { norms[i] = BLAS.dot(d, sample + i * d, sample + i * d) }
+
+        var centroids = initial
+        // Lloyd steps.
+        let scores = UnsafeMutablePointer<Float>.allocate(capacity: s * k)
+        defer { scores.deallocate() }
+        var labels = [Int](repeating: 0, count: s)
+        var distances = [Float](repeating: 0, count: s)
+        var previous = Double.infinity
+        var steps = 0
+        var centroidNorms = [Float](repeating: 0, count: k)
+        while steps < maxIterations {
+            steps += 1
+            centroids.withUnsafeBufferPointer { c in
+                for j in 0..<k { centroidNorms[j] = BLAS.dot(d, c.baseAddress! + j * d, c.baseAddress! + j * d) }
+                BLAS.gemm(transposeB: true, m: s, n: k, k: d, a: sample, lda: d, b: c.baseAddress!, ldb: d,
+                          c: scores, ldc: k)
+            }
+            var inertia = 0.0
+            for i in 0..<s {
+                let row = scores + i * k
+                var best = -Float.infinity, label = 0
+                for j in 0..<k {
+                    let v = row[j] - 0.5 * centroidNorms[j]
+                    if v > best { best = v; label = j }
+                }
+                labels[i] = label
+                distances[i] = max(0, norms[i] - 2 * best)
+                inertia += Double(distances[i])
+            }
+            // New centroids: the means of their members.
+            var counts = [Int](repeating: 0, count: k)
+            centroids.withUnsafeMutableBufferPointer { c in
+                let base = c.baseAddress!
+                base.update(repeating: 0, count: k * d)
+                for i in 0..<s {
+                    counts[labels[i]] += 1
+                    BLAS.axpy(d, alpha: 1, sample + i * d, base + labels[i] * d)
+                }
+                // Empty clusters take the sample rows farthest from their centroids.
+                let empty = (0..<k).filter { counts[$0] == 0 }
+                if !empty.isEmpty {
+                    let farthest = (0..<s).sorted { distances[$0] != distances[$1] ? distances[$0] > distances[$1] : $0 < $1 }
+                    var next = 0
+                    for j in empty {
+                        while next < s && counts[labels[farthest[next]]] <= 1 { next += 1 }
+                        guard next < s else { break }
+                        let i = farthest[next]
+                        next += 1
+                        BLAS.axpy(d, alpha: -1, sample + i * d, base + labels[i] * d)
+                        counts[labels[i]] -= 1
+                        labels[i] = j
+                        (base + j * d).update(from: sample + i * d, count: d)
+                        counts[j] = 1
+                    }
+                }
+                for j in 0..<k where counts[j] > 1 {
+                    BLAS.scale(d, alpha: 1 / Float(counts[j]), base + j * d)
+                }
+            }
+            if previous - inertia <= tolerance * inertia { break }
+            previous = inertia
+        }
+        return (centroids, steps)
+    }
+
+    // MARK: - Assignment of every candidate
+
+    /// Lloyd steps for each set of centroids on `refinementRows` (all
+    /// candidates or a sample of them), all sets sharing each blocked pass: a
+    /// first pass computing every distance, then up to `refinementSteps` mean
+    /// updates, each followed by a pass that computes distances only where
+    /// `AssignmentState`'s bounds cannot rule out a new nearest centroid.
+    /// Then `FinalAssignment` gives every candidate its cluster and exact
+    /// full distance for the means of the last step; its labels give the
+    /// representatives, and empty clusters are re-seeded there.
+    func assignAll(rows: CandidateRows, refinementRows: CandidateRows, full: CandidateRows, subspace: PrincipalSubspace?,
+                   centroids: [[Float]], k: Int, onChunk: (Double) throws -> Void) throws -> [Clustering] {
+        let runs = centroids.count
+        let wn = rows.count
+        var stacked = [Float](); stacked.reserveCapacity(runs * k * rows.dimension)
+        for c in centroids { stacked.append(contentsOf: c) }
+        func candidateMask(_ rows: CandidateRows) -> [Bool] {
+            guard rows.isAlbumMatrix && rows.candidates.count < rows.count else {
+                return [Bool](repeating: true, count: rows.count)
+            }
+            var mask = [Bool](repeating: false, count: rows.count)
+            for row in rows.candidates { mask[row] = true }
+            return mask
+        }
+        let state = AssignmentState(rows: refinementRows, isCandidate: candidateMask(refinementRows), runs: runs, k: k,
+                                    listLength: listLength, hotCount: hotCount ?? max(1, k / 10), centroids: stacked)
+        var steps = 0
+        // Progress counts the first pass as much as four later ones, and the
+        // final passes as much as the first, in proportion to their rows.
+        let share = Double(refinementRows.count) / Double(max(1, wn))
+        let total = share * (1 + 0.25 * Double(refinementSteps)) + 1
+        try BLAS.withSingleThreadedCalls {
+            var changed = try state.pass(full: true) { try onChunk(share * $0 / total) }
+            while steps < refinementSteps && changed > 0 {
+                state.moveCentroidsToMeans()
+                steps += 1
+                let done = share * (1 + 0.25 * Double(steps - 1))
+                changed = try state.pass(full: false) { try onChunk((done + 0.25 * share * $0) / total) }
+            }
+        }
+        let isCandidate = candidateMask(rows)
+        let ranking = subspace == nil ? rows.dimension : min(rows.dimension, finalRank ?? max(64, rows.dimension / 2))
+        let final = try FinalAssignment(rows: rows, full: full, subspace: subspace, rankingDimensions: ranking,
+                                        isCandidate: isCandidate, runs: runs, k: k,
+                                        centroids: state.memberMeans()) { try onChunk((total - 1 + $0) / total) }
+        return (0..<runs).map { r in
+            var result = finish(rows: full, isCandidate: isCandidate, labels: final.labels + r * wn,
+                                squared: final.squared + r * wn, rowNorms: final.rowNorms, k: k)
+            result.refinementSteps = steps
+            result.subspaceRank = subspace?.rank
+            return result
+        }
+    }
+
+    /// Representatives of one iteration from its assignment; clusters no
+    /// candidate is nearest to are re-seeded with the candidate farthest from
+    /// its centroid (which then takes the rows nearer to it), so the result
+    /// always has `k` distinct rows.
+    func finish(rows: CandidateRows, isCandidate: [Bool], labels: UnsafeMutablePointer<Int32>,
+                squared: UnsafeMutablePointer<Float>, rowNorms: UnsafeMutablePointer<Float>, k: Int) -> Clustering {
+        let wn = rows.count
+        let d = rows.dimension
+        var reseeded = 0
+        var representative = [Int](repeating: -1, count: k)
+        var usedSeeds = Set<Int>()
+        let dots = UnsafeMutablePointer<Float>.allocate(capacity: wn)
+        defer { dots.deallocate() }
+        for _ in 0...k {
+            representative = [Int](repeating: -1, count: k)
+            var bestDistance = [Float](repeating: .infinity, count: k)
+            for i in 0..<wn where isCandidate[i] {
+                let j = Int(labels[i])
+                if squared[i] < bestDistance[j] { bestDistance[j] = squared[i]; representative[j] = i }
+            }
+            let empty = (0..<k).filter { representative[$0] < 0 }
+            if empty.isEmpty { break }
+            // Farthest first; a row on its centroid (distance 0) cannot found a new cluster.
+            let farthest = (0..<wn).filter { isCandidate[$0] && squared[$0] > 0 && !usedSeeds.contains($0) }
+                .sorted { squared[$0] != squared[$1] ? squared[$0] > squared[$1] : $0 < $1 }
+            guard !farthest.isEmpty else { break }
+            for (j, seed) in zip(empty, farthest) {
+                usedSeeds.insert(seed)
+                reseeded += 1
+                let seedNorm = rowNorms[seed]
+                BLAS.gemv(m: wn, n: d, a: rows.base, lda: d, x: rows.base + seed * d, y: dots)
+                for i in 0..<wn where isCandidate[i] {
+                    let distance = max(0, rowNorms[i] + seedNorm - 2 * dots[i])
+                    if distance < squared[i] || i == seed {
+                        squared[i] = i == seed ? 0 : distance
+                        labels[i] = Int32(j)
+                    }
+                }
+            }
+        }
+        // Degenerate inputs (fewer distinct vectors than clusters): fill with the farthest unused rows.
+        var taken = Set(representative.filter { $0 >= 0 })
+        if taken.count < k {
+            let spare = (0..<wn).filter { isCandidate[$0] && !taken.contains($0) }
+                .sorted { squared[$0] != squared[$1] ? squared[$0] > squared[$1] : $0 < $1 }
+            var next = 0
+            for j in 0..<k where representative[j] < 0 && next < spare.count {
+                representative[j] = spare[next]
+                taken.insert(spare[next])
+                next += 1
+            }
+        }
+        var inertia = 0.0
+        for i in 0..<wn where isCandidate[i] { inertia += Double(squared[i]) }
+        return Clustering(representatives: representative.filter { $0 >= 0 }.map(rows.albumRow),
+                          inertia: inertia, lloydSteps: 0, reseeded: reseeded)
+    }
+}
+

@@ -1,0 +1,98 @@
+import Foundation
+
+/// Seeding: greedy k-means++ for every iteration of a group on one shared sample.
+extension KMeansSampler {
+    /// Greedy k-means++ for every run of a group at once, on one shared random
+    /// sample of `seedingSample` rows: each run's first centre is uniform, each
+    /// next one the best (lowest potential) of `trials` rows drawn with
+    /// probability proportional to their squared distance to the run's nearest
+    /// centre. Centres are sample rows, so every distance the seeding needs is
+    /// in the sample's Gram matrix: one GEMM shared by every run replaces a
+    /// product of the sample with the trials of each centre of each run.
+    func seedPlusPlus(rows: CandidateRows, k: Int, generators: inout [Xoshiro256StarStar],
+                      sampleSeed: UInt64) -> [[Float]] {
+        let runs = generators.count
+        let n = rows.candidates.count
+        let d = rows.dimension
+        let s = min(n, max(seedingSample, k))
+        let trials = max(1, seedingTrials ?? (2 + Int(log(Double(k)))))
+        var shuffle = Xoshiro256StarStar(seed: sampleSeed ^ 0x5EED_5A3B_1E00_0001)
+        let order = shuffle.sample(s, from: n)
+        let sample = UnsafeMutablePointer<Float>.allocate(capacity: s * d)
+        let gram = UnsafeMutablePointer<Float>.allocate(capacity: s * s)
+        defer { sample.deallocate(); gram.deallocate() }
+        for i in 0..<s { (sample + i * d).update(from: rows.candidateRow(order[i]), count: d) }
+        BLAS.gemmOnCores(transposeB: true, m: s, n: s, k: d, a: sample, lda: d, b: sample, ldb: d, c: gram, ldc: s)
+        let norms = (0..<s).map { gram[$0 * s + $0] }
+        // Row p of the (symmetric) Gram matrix gives every squared distance to sample row p.
+        let distances = UncheckedSendable(gram)
+        let closestStorage = UnsafeMutablePointer<Float>.allocate(capacity: runs * s)
+        defer { closestStorage.deallocate() }
+        closestStorage.initialize(repeating: .infinity, count: runs * s)
+        let closest = UncheckedSendable(closestStorage)
+        var chosen = [[Int]](repeating: [], count: runs)
+        let drawn = UncheckedSendable(UnsafeMutableBufferPointer<Int>.allocate(capacity: runs * trials))
+        let picked = UncheckedSendable(UnsafeMutableBufferPointer<Int>.allocate(capacity: runs))
+        defer { drawn.value.deallocate(); picked.value.deallocate() }
+        for center in 0..<k {
+            var columns = trials
+            if center == 0 {
+                columns = 1
+                for r in 0..<runs { drawn.value[r * trials] = generators[r].nextInt(below: s) }
+            } else {
+                for r in 0..<runs {
+                    let weights = UnsafeBufferPointer(start: closestStorage + r * s, count: s)
+                    for (t, i) in drawTrials(weights, count: trials, random: &generators[r]).enumerated() {
+                        drawn.value[r * trials + t] = i
+                    }
+                }
+            }
+            parallelFor(runs) { r in
+                let c = closest.value + r * s
+                var bestTrial = 0
+                if columns > 1 {
+                    var bestPotential = Double.infinity
+                    for t in 0..<columns {
+                        let p = drawn.value[r * trials + t]
+                        let g = distances.value + p * s
+                        var potential = 0.0
+                        for i in 0..<s {
+                            potential += Double(min(c[i], max(0, norms[i] + norms[p] - 2 * g[i])))
+                        }
+                        if potential < bestPotential { bestPotential = potential; bestTrial = t }
+                    }
+                }
+                let p = drawn.value[r * trials + bestTrial]
+                let g = distances.value + p * s
+                for i in 0..<s { c[i] = min(c[i], max(0, norms[i] + norms[p] - 2 * g[i])) }
+                picked.value[r] = p
+            }
+            for r in 0..<runs { chosen[r].append(picked.value[r]) }
+        }
+        return chosen.map { picks in
+            var centers = [Float](repeating: 0, count: k * d)
+            centers.withUnsafeMutableBufferPointer { c in
+                for (j, p) in picks.enumerated() { (c.baseAddress! + j * d).update(from: sample + p * d, count: d) }
+            }
+            return centers
+        }
+    }
+
+    /// `count` sample rows drawn with probability proportional to `weights`
+    /// (uniformly when all are zero: every row sits on a centre).
+    private func drawTrials(_ weights: UnsafeBufferPointer<Float>, count: Int, random: inout Xoshiro256StarStar) -> [Int] {
+        var cumulative = [Double](repeating: 0, count: weights.count)
+        var total = 0.0
+        for i in 0..<weights.count { total += Double(weights[i]); cumulative[i] = total }
+        return (0..<count).map { _ in
+            guard total > 0 else { return random.nextInt(below: weights.count) }
+            let target = random.nextDouble() * total
+            var low = 0, high = weights.count - 1
+            while low < high {
+                let mid = (low + high) / 2
+                if cumulative[mid] <= target { low = mid + 1 } else { high = mid }
+            }
+            return low
+        }
+    }
+}
