@@ -87,13 +87,6 @@ final class EmbeddingImportTests: XCTestCase {
         XCTAssertEqual((0..<11).flatMap { e.matrix.vector($0) }, NumpyFixtures.floats("clip_many", "normalised"), accuracy: 1e-6)
     }
 
-    func testClipRetrievalParquetMetadataExplainsTheConversion() {
-        XCTAssertFileError(.unsupported, ["clip_parquet/metadata", "Parquet", "metadata_0.parquet",
-                                          "python -c \"import pandas as pd", "read_parquet", "'image_path'", "paths.txt"]) {
-            try load("clip_parquet")
-        }
-    }
-
     func testClipRetrievalMismatches() {
         XCTAssertFileError(.mismatch, ["clip_mismatch/paths.txt", "has 4 paths but", "has 5 rows"]) { try load("clip_mismatch") }
         XCTAssertFileError(.mismatch, ["img_emb_1.npy", "rows have 6 values but img_emb_0.npy has 4"]) { try load("clip_dims") }

@@ -120,7 +120,8 @@ public final class Album: @unchecked Sendable {
     }
 
     /// Opens the album at `location` — a folder, or a `.npz`/`.npy` embeddings
-    /// file (an index-only album) — creating or updating its index.
+    /// file or a clip-retrieval output folder (an index-only album) — creating
+    /// or updating its index.
     public static func open(_ location: String, options: OpenOptions = OpenOptions(),
                             progress: (any ProgressSink)? = nil) throws -> Album {
         let path = Self.absolutePath(location)
@@ -128,7 +129,7 @@ public final class Album: @unchecked Sendable {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
             throw IndexError.albumNotFound(path: location)
         }
-        if !isFolder.boolValue {
+        if !isFolder.boolValue || EmbeddingImport.isClipRetrievalOutput(path) {
             let album = try openEmbeddingsFile(path, options: options, progress: progress)
             album.modelFolder = options.model
             return album

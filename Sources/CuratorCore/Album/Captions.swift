@@ -42,9 +42,11 @@ public enum Captions {
 }
 
 extension Album {
-    /// The caption of `image` from its sidecar file, if it has one.
+    /// The caption of `image`: its sidecar file's, else (in an index-only
+    /// album) the one imported with its embedding, if any.
     public func caption(of image: ImageRecord) -> String? {
-        Captions.caption(of: image.path, under: root)
+        if let sidecar = Captions.caption(of: image.path, under: root) { return sidecar }
+        return isIndexOnly ? ImportedCaptions.caption(of: image.id, in: database) : nil
     }
 
     /// The caption sidecar files beside `image`.

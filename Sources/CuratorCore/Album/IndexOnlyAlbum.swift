@@ -4,7 +4,8 @@ import GRDB
 extension Album {
     /// Opens an embeddings file (`.npz`, `.npy`) or a clip-retrieval output
     /// folder as an index-only album: its images are the file's rows, named
-    /// by the paths it records; the image files themselves may be absent.
+    /// by the paths it records (with the captions it records, if any); the
+    /// image files themselves may be absent.
     /// The index sits beside the file (`.curator/<file name>.sqlite`) and is
     /// refreshed when the file changes.
     static func openEmbeddingsFile(_ path: String, options: OpenOptions, progress: (any ProgressSink)?) throws -> Album {
@@ -95,6 +96,7 @@ extension Album {
         try database.setMeta("root", root)
         try database.setMeta("source", signature.text)
         try database.setMeta("embedder", embedder)
+        try ImportedCaptions.replace(with: imported.captions, imageIDs: rowIDs, in: database)
         progress.update(label: "import", done: 1, total: 1)
         progress?.finish(label: "import")
 

@@ -15,6 +15,9 @@ public struct ImportedEmbeddings: Sendable {
     public let source: String
     /// Things worth telling the user that are not errors (skipped keys and the like).
     public let notes: [String]
+    /// One caption per row (nil where a row has none) when the file has
+    /// them: clip-retrieval's `caption` column. Nil when it has none at all.
+    public var captions: [String?]? = nil
 }
 
 /// Imports embedding matrices with their paths, for index-only albums and
@@ -25,8 +28,10 @@ public struct ImportedEmbeddings: Sendable {
 /// - an `.npy` matrix with a path list beside it (`<stem>.txt`,
 ///   `<stem>.paths.txt` or `paths.txt`), or given explicitly;
 /// - a clip-retrieval output folder: `img_emb/img_emb_N.npy` shards in shard
-///   order, with paths from `paths.txt`, from per-shard
-///   `metadata/metadata_N.{txt,csv,json}`, or given explicitly.
+///   order, with paths (and captions) from per-shard
+///   `metadata/metadata_N.parquet` as clip-retrieval writes them, from
+///   `paths.txt`, from per-shard `metadata/metadata_N.{txt,csv,json}`, or
+///   given explicitly (see `ClipRetrievalImport.swift`).
 /// A path list given explicitly (text, CSV or JSON, see `PathList`) always wins.
 public enum EmbeddingImport {
     /// Keys tried, in order, for the matrix of an `.npz`.
@@ -137,108 +142,6 @@ public enum EmbeddingImport {
             .first { FileManager.default.fileExists(atPath: $0.path) }
     }
 
-    // MARK: clip-retrieval
-
-    /// Imports a clip-retrieval output folder (or its `img_emb` folder).
-    public static func clipRetrieval(_ folder: URL, pathList: URL? = nil) throws -> ImportedEmbeddings {
-        let fm = FileManager.default
-        var embeddingsFolder = folder.appendingPathComponent("img_emb")
-        var root = folder
-        var isDirectory: ObjCBool = false
-        if !(fm.fileExists(atPath: embeddingsFolder.path, isDirectory: &isDirectory) && isDirectory.boolValue) {
-            embeddingsFolder = folder
-            root = folder.deletingLastPathComponent()
-        }
-        let shards = try shardFiles(in: embeddingsFolder)
-        guard !shards.isEmpty else {
-            throw EmbeddingFileError(.missing, folder.path, "no embeddings found: expected clip-retrieval shards img_emb/img_emb_0.npy, img_emb_1.npy, …")
-        }
-
-        // Headers first: check every shard and size the matrix once.
-        var dimension: Int?
-        var rowsPerShard: [Int] = []
-        for shard in shards {
-            let header = try NumpyArray.header(contentsOf: shard.url)
-            guard header.dtype.isFloat, header.shape.count == 2 else {
-                throw EmbeddingFileError(.wrongType, shard.url.path, "has dtype \(header.dtype) and shape \(header.shapeText); expected a 2-D float matrix")
-            }
-            if let d = dimension, d != header.shape[1] {
-                throw EmbeddingFileError(.mismatch, shard.url.path, "rows have \(header.shape[1]) values but \(shards[0].url.lastPathComponent) has \(d)")
-            }
-            dimension = header.shape[1]
-            rowsPerShard.append(header.shape[0])
-        }
-
-        let (paths, pathSource) = try clipPaths(root: root, shards: shards, rowsPerShard: rowsPerShard, pathList: pathList)
-        let matrix = try EmbeddingMatrix(uninitializedRows: rowsPerShard.reduce(0, +), dimension: dimension ?? 0,
-                                         location: embeddingsFolder.path)  // every shard fills its rows or throws
-        var row = 0
-        for (shard, rows) in zip(shards, rowsPerShard) {
-            let array = try NumpyArray(contentsOf: shard.url)
-            guard array.shape == [rows, matrix.dimension] else {
-                throw EmbeddingFileError(.mismatch, shard.url.path, "changed while it was being read")
-            }
-            array.copyFloats(into: matrix.row(row))
-            row += rows
-        }
-        try finish(matrix, paths: paths, location: embeddingsFolder.path)
-        return ImportedEmbeddings(paths: paths.map(display), pathBytes: paths, matrix: matrix, modelID: nil,
-                                  source: "clip-retrieval shards \(embeddingsFolder.path) (\(shards.count) shard\(shards.count == 1 ? "" : "s")) with paths from \(pathSource)",
-                                  notes: [])
-    }
-
-    /// `img_emb_N.npy` files in shard-number order (10 after 9, not after 1).
-    static func shardFiles(in folder: URL) throws -> [(number: Int, url: URL)] {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else {
-            throw EmbeddingFileError(.unreadable, folder.path, "cannot list the folder")
-        }
-        return names.compactMap { name -> (Int, URL)? in
-            guard name.hasPrefix("img_emb_"), name.hasSuffix(".npy"),
-                  let n = Int(name.dropFirst(8).dropLast(4)) else { return nil }
-            return (n, folder.appendingPathComponent(name))
-        }.sorted { $0.0 < $1.0 }
-    }
-
-    static func clipPaths(root: URL, shards: [(number: Int, url: URL)], rowsPerShard: [Int], pathList: URL?) throws -> ([[UInt8]], String) {
-        let fm = FileManager.default
-        let total = rowsPerShard.reduce(0, +)
-        let shardSource = shards.count == 1 ? shards[0].url.path : "the \(shards.count) shards in \(shards[0].url.deletingLastPathComponent().path)"
-        for list in [pathList, root.appendingPathComponent("paths.txt")].compactMap({ $0 }) where fm.fileExists(atPath: list.path) {
-            let paths = try PathList.readBytes(list)
-            try checkCount(paths.count, pathSource: list.path, rows: total, matrixSource: shardSource)
-            return (paths, list.path)
-        }
-        if let pathList { throw EmbeddingFileError(.unreadable, pathList.path, "no such path list") }
-
-        // Per-shard metadata, as clip-retrieval writes it (but in a format curator reads).
-        let metadata = root.appendingPathComponent("metadata")
-        var paths: [[UInt8]] = []
-        paths.reserveCapacity(total)
-        var missing = false
-        for (shard, rows) in zip(shards, rowsPerShard) {
-            let candidates = ["txt", "csv", "json"].map { metadata.appendingPathComponent("metadata_\(shard.number).\($0)") }
-            guard let list = candidates.first(where: { fm.fileExists(atPath: $0.path) }) else { missing = true; break }
-            let shardPaths = try PathList.readBytes(list)
-            try checkCount(shardPaths.count, pathSource: list.path, rows: rows, matrixSource: shard.url.path)
-            paths += shardPaths
-        }
-        if !missing { return (paths, metadata.path + "/metadata_N") }
-
-        let parquet = (try? fm.contentsOfDirectory(atPath: metadata.path))?.filter { $0.hasSuffix(".parquet") } ?? []
-        if !parquet.isEmpty {
-            throw EmbeddingFileError(.unsupported, metadata.path, """
-                clip-retrieval's paths are in Parquet files (\(parquet.sorted().prefix(3).joined(separator: ", "))\(parquet.count > 3 ? ", …" : "")), \
-                which curator does not read. Convert them once to a text list, then import again:
-                  cd \(shellQuoted(root.path)) && \(parquetCommand)
-                (use the 'url' column instead of 'image_path' if the embeddings were made from URLs)
-                """)
-        }
-        throw EmbeddingFileError(.missing, root.path, "no paths for the shards: expected paths.txt here, metadata/metadata_N.txt (.csv, .json) for each shard, or a path list given explicitly")
-    }
-
-    /// The one-line conversion of clip-retrieval's Parquet metadata to `paths.txt`, in shard order.
-    public static let parquetCommand = #"python -c "import pandas as pd, glob, re; fs = sorted(glob.glob('metadata/metadata_*.parquet'), key=lambda f: int(re.findall(r'\d+', f)[-1])); open('paths.txt', 'w').write(''.join(p + '\n' for f in fs for p in pd.read_parquet(f)['image_path']))""#
-
     // MARK: Shared checks
 
     static func checkCount(_ count: Int, pathSource: String, rows: Int, matrixSource: String) throws {
@@ -255,9 +158,5 @@ public enum EmbeddingImport {
 
     static func quotedList(_ names: [String]) -> String {
         names.dropLast().map { "'\($0)'" }.joined(separator: ", ") + ", or '\(names.last ?? "")'"
-    }
-
-    static func shellQuoted(_ s: String) -> String {
-        "'" + s.replacingOccurrences(of: "'", with: #"'\''"#) + "'"
     }
 }

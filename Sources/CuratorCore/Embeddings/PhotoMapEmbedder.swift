@@ -82,17 +82,28 @@ struct PhotoMapEmbedder {
     }
 }
 
-/// A file's size and modification time, to notice when it changes.
+/// A file's size and modification time, to notice when it changes. For a
+/// clip-retrieval output folder: the files an import reads, their sizes
+/// summed, the newest time and how many there are.
 struct FileSignature: Equatable {
     let size: Int64
     let mtime: Double
+    /// How many files were summed (nil for a single file).
+    let files: Int?
 
     init(path: String) throws {
         var info = stat()
         guard stat(path, &info) == 0 else { throw IndexError.albumNotFound(path: path) }
-        size = Int64(info.st_size)
-        mtime = FolderWalker.modificationTime(info)
+        guard info.st_mode & S_IFMT == S_IFDIR else {
+            (size, mtime, files) = (Int64(info.st_size), FolderWalker.modificationTime(info), nil)
+            return
+        }
+        var (total, newest, count) = (Int64(0), 0.0, 0)
+        for file in EmbeddingImport.clipRetrievalFiles(path) where stat(file, &info) == 0 {
+            (total, newest, count) = (total + Int64(info.st_size), max(newest, FolderWalker.modificationTime(info)), count + 1)
+        }
+        (size, mtime, files) = (total, newest, count)
     }
 
-    var text: String { "\(size):\(mtime)" }
+    var text: String { "\(size):\(mtime)" + (files.map { ":\($0) files" } ?? "") }
 }

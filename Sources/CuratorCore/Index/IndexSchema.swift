@@ -114,6 +114,16 @@ enum IndexSchema {
             // exclusions or favorites; one counter tells an open album so.
             try db.execute(sql: generationCounter("image_set_generation", countingChangesTo: "image_set"))
         }
+        migrator.registerMigration("v6-imported-captions") { db in
+            // Captions that came with imported embeddings (clip-retrieval's
+            // `caption` column), for images that may have no sidecar file.
+            try db.execute(sql: """
+                CREATE TABLE imported_caption (
+                    image_id INTEGER PRIMARY KEY REFERENCES image(id) ON DELETE CASCADE,
+                    text TEXT NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 

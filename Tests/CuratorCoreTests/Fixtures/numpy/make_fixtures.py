@@ -311,9 +311,6 @@ for i in range(11):
 expected["clip_many"] = {"paths": [f"/many/{i}.jpg" for i in range(11)],
                          "normalised": floats(normalised(c11.astype(np.float32)))}
 
-np.save(path("import", "clip_parquet", "img_emb", "img_emb_0.npy"), c5[:3])
-with open(path("import", "clip_parquet", "metadata", "metadata_0.parquet"), "wb") as f:
-    f.write(b"PAR1 (stand-in: curator detects parquet metadata by name) PAR1")
 np.save(path("import", "clip_mismatch", "img_emb", "img_emb_0.npy"), c5)
 open(path("import", "clip_mismatch", "paths.txt"), "w").write("\n".join(paths5[:4]) + "\n")
 np.save(path("import", "clip_dims", "img_emb", "img_emb_0.npy"), c5[:2])

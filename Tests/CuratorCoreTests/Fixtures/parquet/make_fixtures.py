@@ -126,6 +126,7 @@ clip_folder("clip_three_shards", [(4, 4), (3, 3), (6, 6)], codecs=["snappy", "zs
 clip_folder("clip_no_captions", [(3, 3), (2, 2)], captions=False, extra=False)
 clip_folder("clip_count_mismatch", [(4, 4), (3, 5)])
 clip_folder("clip_missing_metadata", [(4, 4), (3, None)])
+clip_folder("clip_gzip", [(2, 2), (2, 2)], codecs=["snappy", "gzip"])
 
 with open(os.path.join(HERE, "expected.json"), "w") as f:
     json.dump(expected, f, indent=1, ensure_ascii=False)
