@@ -220,8 +220,11 @@ end
 --- layout="kohya": its collision naming, atomic copies, images already
 --- there not copied again, and mode="update"/"replace"); the TOML is then
 --- written beside it, replacing the old one in those two modes. A plain
---- list or ImageSet has no run for r:export, so it is copied here, with the
---- same naming scheme (mode "add" only).
+--- list or ImageSet is copied here (initialize/store/finalize below), with
+--- the host's naming scheme redone in Lua, because the host exports runs
+--- only (its export reads a run's entries), and a list's re-export behaves
+--- differently today, as its tests pin: a second copy under the next free
+--- name where the host reports "unchanged" (mode "add" only).
 function M.write(source, dir, opts)
   if is_run(source) then
     local o = check_options(opts, source.album and source.album.name)
@@ -260,24 +263,24 @@ function M.write(source, dir, opts)
 end
 
 -- As an exporter for r:export(dir, {exporter="kohya_toml", params={repeats=, concept=, ...}}):
--- the host calls initialize(ctx, items), store(ctx, item, n, total) per
--- image (raising marks that image failed), and finalize(ctx, results);
--- ctx.data comes back in the export report (data.toml, data.folder).
+-- initialize exports the run exactly as kohya.write(run) does (curator's own
+-- kohya layout and naming, the TOML beside it), and store then reports each
+-- image's outcome to the host's export loop (a failed image raises, so it is
+-- counted and listed as failed). ctx.data comes back in the export report
+-- (data.toml, data.folder).
 curator.register_exporter("kohya_toml", {
   description = M.description,
-  initialize = function(ctx, items)
-    ctx.data.state = M.initialize(ctx.dir, ctx.params, ctx.album and ctx.album.name)
-    ctx.data.folder = ctx.data.state.folder
+  initialize = function(ctx)
+    local opts = {}
+    for k, v in pairs(ctx.params or {}) do opts[k] = v end
+    opts.dry_run = ctx.dry_run
+    local report = M.write(ctx.run, ctx.dir, opts)
+    ctx.data.folder, ctx.data.toml = report.folder, report.toml
+    return report.export.items
   end,
   store = function(ctx, item)
-    local entry, err = M.store(ctx.data.state, item.image)
-    if not entry then error(err, 0) end
-    return entry.image
-  end,
-  finalize = function(ctx)
-    local report = M.finalize(ctx.data.state)
-    ctx.data.toml = report.toml
-    ctx.data.state = nil
+    if item.status == "failed" then error(item.path .. ": " .. tostring(item.reason), 0) end
+    return item.destination
   end,
 })
 

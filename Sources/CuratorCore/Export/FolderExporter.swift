@@ -109,19 +109,16 @@ public struct FolderExporter: Sendable {
             plans.append(plan(entry, in: target, taken: &taken, alreadyThere: &alreadyThere))
         }
 
-        let label = "export"
-        for (number, var plan) in plans.enumerated() {
-            switch plan.outcome {
-            case .failed, .alreadyThere:
-                break  // already reported by planning, or nothing to copy
-            case _ where options.dryRun:
-                plan.outcome = .planned
-            case _ where progress?.isCancelled == true:
-                report.cancelled = true
-                plan.outcome = .notAttempted
-            default:
-                execute(&plan, in: target, taken: &taken)
-                progress.update(label: label, done: number + 1, total: plans.count)
+        var copying = Copying(exporter: self, target: target, taken: taken)
+        let (steps, cancelled) = ExportLoop.run(&copying, items: plans, dryRun: options.dryRun, progress: progress)
+        report.cancelled = cancelled
+        for (var plan, step) in zip(plans, steps) {
+            switch step {
+            case .stored(let copied): plan = copied
+            case .planned: plan.outcome = .planned
+            case .notAttempted: plan.outcome = .notAttempted
+            case .settled: break  // already reported by planning, or nothing to copy
+            case .failed(let error): plan.outcome = .failed(ExportFailure(path: ExportPath(bytes: plan.entry.absolutePath), reason: Self.reason(error)))
             }
             record(plan, in: target, into: &report)
         }
@@ -129,11 +126,31 @@ public struct FolderExporter: Sendable {
             ImageFolderMetadata.write(for: plans.map(\.entry), report: &report, in: target,
                                       keepingEarlier: options.mode == .add, fileSystem: fileSystem)
         }
-        if !options.dryRun {
-            fileSystem.synchronizeDirectory(target)
-            progress?.finish(label: label)
-        }
+        if !options.dryRun { fileSystem.synchronizeDirectory(target) }
         return report
+    }
+
+    /// The copying half of the export, for `ExportLoop`: a planned image is
+    /// stored by copying it and its sidecars under their planned names.
+    private struct Copying: Exporter {
+        let exporter: FolderExporter
+        let target: [UInt8]
+        /// The names planned or written so far (a name taken while copying moves the image on).
+        var taken: Set<[UInt8]>
+
+        func needsStoring(_ plan: Plan) -> Bool {
+            switch plan.outcome {
+            case .failed, .alreadyThere: return false
+            default: return true
+            }
+        }
+
+        /// Copies the image; its failures are in the returned plan's outcome.
+        mutating func store(_ plan: Plan, number: Int, total: Int) -> Plan {
+            var plan = plan
+            exporter.execute(&plan, in: target, taken: &taken)
+            return plan
+        }
     }
 
     // MARK: - Planning

@@ -94,7 +94,12 @@ extension LuaProgress {
     /// with a sink, and leaves the stack as it found it.
     static func withSink<R>(_ call: LuaCall, options n: Int, allowed: [String] = ["progress"],
                             _ body: (LuaOptions, LuaProgress) throws -> R) throws -> R {
-        let options = try call.options(n, allowed: allowed)
+        try withSink(call, options: try call.options(n, allowed: allowed), body)
+    }
+
+    /// `withSink` for options the caller has already read.
+    static func withSink<R>(_ call: LuaCall, options: LuaOptions,
+                            _ body: (LuaOptions, LuaProgress) throws -> R) throws -> R {
         let top = call.lua.top
         defer { call.lua.top = top }
         let callback = try options.pushFunction("progress")
