@@ -24,6 +24,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
         // Hummingbird's own; named for HTTPField (header names the page's script sends).
         .package(url: "https://github.com/apple/swift-http-types", exact: "1.8.0"),
+        // Hummingbird's own; named for ServiceGroup, whose graceful shutdown stops the server
+        // (cancelling its task instead traps in SwiftNIO when a connection is still queued).
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
     ],
     targets: [
         // System libraries, found through pkg-config.
@@ -71,6 +74,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .target(

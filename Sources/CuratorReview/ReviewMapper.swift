@@ -18,7 +18,8 @@ final class ReviewMapper: @unchecked Sendable {
     private let lock = NSLock()
     private var phase = Phase.idle
     private var stopped = false
-    private var started = false
+    /// Whether the image list changed since the album was read (the next map reads it again).
+    private var stale = false
 
     init(album: Album) { self.album = album }
 
@@ -57,10 +58,18 @@ final class ReviewMapper: @unchecked Sendable {
         }
     }
 
+    /// Starts making the map now, so that it is ready when the page asks for it.
+    func prepare() {
+        lock.lock(); defer { lock.unlock() }
+        if case .idle = phase { startLocked() }
+    }
+
     /// Forgets the map (the image list changed); the next request makes it again.
     func invalidate() {
         lock.lock(); defer { lock.unlock() }
-        if case .computing = phase { return }  // the running computation reloads the album itself
+        stale = true
+        // A computation under way finishes on the old list; it is then dropped (see startLocked).
+        if case .computing = phase { return }
         phase = .idle
     }
 
@@ -72,10 +81,13 @@ final class ReviewMapper: @unchecked Sendable {
     private func startLocked() {
         phase = .computing(label: "map", done: 0, total: 1)
         let progress = Progress(mapper: self)
+        // The album was copied from the caller's when the session started: read it again only after a change.
+        let reload = stale
+        stale = false
         DispatchQueue.global(qos: .utility).async { [album] in
-            let result: Phase
+            var result: Phase
             do {
-                try album.reload()
+                if reload { try album.reload() }
                 result = .ready(try album.map(AlbumMapOptions(source: .auto), progress: progress))
             } catch let error as IndexError {
                 result = .failed("no map: \(error)")
@@ -85,6 +97,8 @@ final class ReviewMapper: @unchecked Sendable {
                 result = .failed("the map could not be made: \(error)")
             }
             self.lock.lock()
+            // The list changed while the map was made: the next request makes it again.
+            if self.stale, case .ready = result { result = .idle }
             self.phase = result
             self.lock.unlock()
         }

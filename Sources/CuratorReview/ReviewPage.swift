@@ -12,6 +12,7 @@ enum ReviewPage {
     <meta name="viewport" content="width=device-width, initial-scale=1">
     <title>curator review</title>
     <link rel="stylesheet" href="app.css">
+    <link rel="icon" href="data:,">
     </head>
     <body>
     <header>

@@ -19,7 +19,7 @@ enum ReviewScript {
 
     const S = {
       album: null, ids: [], paths: [], position: new Map(), folders: [],
-      run: null, runs: [], latestRun: 0, follow: true, rank: new Map(),
+      run: null, runs: [], latestRun: 0, follow: true, rank: new Map(), runPaths: new Map(),
       excluded: new Set(), favorites: new Set(), exclusionOrder: [], setsGeneration: -1, imagesGeneration: "",
       view: "selection", tiers: new Set(), folder: "", text: "", textIds: null,
       list: [], shown: [], focus: -1, lasso: null, ended: false,
@@ -70,10 +70,14 @@ enum ReviewScript {
       S.favorites = new Set(body.favorites); S.setsGeneration = body.generation;
     }
     async function loadRun(id) {
-      if (!id) { S.run = null; S.rank = new Map(); return; }
+      if (!id) { S.run = null; S.rank = new Map(); S.runPaths = new Map(); return; }
       const run = await apiJSON("api/run/" + id);
       run.tierOf = new Map(); S.rank = new Map();
-      for (let i = 0; i < run.ids.length; i++) { S.rank.set(run.ids[i], i); run.tierOf.set(run.ids[i], TIER[run.tiers[i]]); }
+      // The run brings its images' paths, so its first page needs no album list (85,000 paths at once).
+      S.runPaths = new Map();
+      for (let i = 0; i < run.ids.length; i++) {
+        S.rank.set(run.ids[i], i); run.tierOf.set(run.ids[i], TIER[run.tiers[i]]); S.runPaths.set(run.ids[i], run.paths[i]);
+      }
       S.run = run;
       $("csv-link").href = "api/run/" + id + "/csv";
     }
@@ -93,13 +97,15 @@ enum ReviewScript {
       switch (S.view) {
         case "selection": return run ? run.ids.slice(0, run.selection) : S.ids;
         case "voted": return run ? run.ids : [];
-        case "exclusions": return S.exclusionOrder.filter((id) => S.position.has(id));
+        case "exclusions": return S.ids.length ? S.exclusionOrder.filter((id) => S.position.has(id)) : S.exclusionOrder;
         case "lasso": return S.lasso || [];
         default: return S.ids;
       }
     }
     function tierOf(id) { return S.run ? S.run.tierOf.get(id) : undefined; }
-    function folderOf(id) { const p = S.paths[S.position.get(id)] || "", s = p.lastIndexOf("/"); return s < 0 ? "" : p.slice(0, s); }
+    // The image's path in the album: from the album list once it is loaded, from the run's before.
+    function pathOf(id) { const k = S.position.get(id); return k !== undefined ? S.paths[k] : (S.runPaths.get(id) || ""); }
+    function folderOf(id) { const p = pathOf(id), s = p.lastIndexOf("/"); return s < 0 ? "" : p.slice(0, s); }
     function rebuild(keepFocusId) {
       const focusId = keepFocusId !== undefined ? keepFocusId : S.shown[S.focus];
       S.list = baseList();
@@ -116,10 +122,7 @@ enum ReviewScript {
       $("empty").hidden = S.shown.length > 0;
       for (const b of document.querySelectorAll("#views button")) b.classList.toggle("on", b.dataset.view === S.view);
       for (const b of document.querySelectorAll("#tier-filters button")) b.classList.toggle("on", S.tiers.has(b.dataset.tier));
-      const run = S.run;
-      let text = S.shown.length.toLocaleString() + " shown · " + S.excluded.size.toLocaleString() + " excluded · " + S.ids.length.toLocaleString() + " in album";
-      if (run) text = "run " + run.id + " (" + run.method + ", " + run.count + " × " + run.iterations + ") · " + text;
-      $("counts").textContent = text;
+      rebuildCounts();
       for (const tile of tiles.values()) tile.dataset.key = "";
       render(true);
       drawMap();
@@ -172,7 +175,7 @@ enum ReviewScript {
       tile.querySelector(".number").textContent = "#" + S.numbers[i];
       const votes = S.run && S.rank.has(id) ? S.run.votes[S.rank.get(id)] : 0;
       tile.querySelector(".freq").textContent = S.run ? Math.round(100 * votes / S.run.iterations) + " %" : "";
-      const path = S.paths[S.position.get(id)] || ("image " + id);
+      const path = pathOf(id) || ("image " + id);
       tile.querySelector(".name").textContent = path;
       tile.title = path + (excluded ? " (excluded: click to include)" : " (click to exclude)");
     }
@@ -250,7 +253,8 @@ enum ReviewScript {
     }
     function rebuildCounts() {
       const run = S.run;
-      let text = S.shown.length.toLocaleString() + " shown · " + S.excluded.size.toLocaleString() + " excluded · " + S.ids.length.toLocaleString() + " in album";
+      const inAlbum = S.ids.length || (S.album ? S.album.images : 0);
+      let text = S.shown.length.toLocaleString() + " shown · " + S.excluded.size.toLocaleString() + " excluded · " + inAlbum.toLocaleString() + " in album";
       if (run) text = "run " + run.id + " (" + run.method + ", " + run.count + " × " + run.iterations + ") · " + text;
       $("counts").textContent = text;
     }
@@ -340,7 +344,7 @@ enum ReviewScript {
       const p = $("preview");
       if (!p.hidden) { p.hidden = true; return; }
       p.querySelector("img").src = "api/thumb/" + id + "?size=large";
-      p.querySelector("p").textContent = S.paths[S.position.get(id)] || "";
+      p.querySelector("p").textContent = pathOf(id);
       p.hidden = false;
     }
     $("preview").addEventListener("click", () => { $("preview").hidden = true; });
@@ -543,11 +547,18 @@ enum ReviewScript {
       S.imagesGeneration = state.generation.images;
       const first = state.initialRun || state.generation.runs || 0;
       S.follow = first === S.latestRun;
-      await Promise.all([loadImages(), loadSets(), loadRun(first)]);
+      // A run's first page needs only the run (it brings its paths) and the
+      // sets; the album's list (85,000 paths) and the map follow it.
+      // Asked for only after the run: the server builds one reply at a time, and 85,000 paths take a while.
+      const images = first ? null : loadImages();
+      await Promise.all([loadSets(), loadRun(first), images]);
       S.view = first ? "selection" : "album";
       fillRuns();
       rebuild();
-      window.curatorReady = performance.now();
+      // Marked once the first page is painted (the frame after the tiles were placed).
+      requestAnimationFrame(() => setTimeout(() => { window.curatorReady = performance.now(); }, 0));
+      await (images || loadImages());
+      rebuild();
       loadMap();
       setTimeout(poll, POLL_MS);
     }

@@ -5,6 +5,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 
 /// Why a review server could not start.
 public enum ReviewServerError: Error, CustomStringConvertible, LocalizedError {
@@ -70,15 +71,18 @@ public final class ReviewServer: @unchecked Sendable {
     public var isExposed: Bool { !["127.0.0.1", "localhost", "::1"].contains(host) }
 
     private let access: ReviewAccess
+    private let services: ServiceGroup
     private let task: Task<Void, Never>
     private let lock = NSLock()
     private var closed = false
 
-    private init(session: ReviewSession, host: String, port: Int, access: ReviewAccess, task: Task<Void, Never>) {
+    private init(session: ReviewSession, host: String, port: Int, access: ReviewAccess, services: ServiceGroup,
+                 task: Task<Void, Never>) {
         self.session = session
         self.host = host
         self.port = port
         self.access = access
+        self.services = services
         self.task = task
         let shown = host.contains(":") ? "[\(host)]" : host
         url = "http://\(shown):\(port)/?token=\(access.token)"
@@ -128,9 +132,13 @@ public final class ReviewServer: @unchecked Sendable {
                                   bound.succeed(actual)
                               },
                               logger: logger)
+        // Stopped by a graceful shutdown, never by cancelling the task: cancelling
+        // drops the connections the server accepted but has not started on, and
+        // SwiftNIO traps on those ("Deinited NIOAsyncWriter without calling finish()").
+        let services = ServiceGroup(configuration: .init(services: [app], logger: logger))
         let task = Task {
             do {
-                try await app.run()
+                try await services.run()
             } catch {
                 bound.fail(error)
             }
@@ -140,10 +148,10 @@ public final class ReviewServer: @unchecked Sendable {
         do {
             actual = try bound.wait()
         } catch {
-            task.cancel()
+            Task { await services.triggerGracefulShutdown() }
             throw error
         }
-        return ReviewServer(session: session, host: host, port: actual, access: access.value!, task: task)
+        return ReviewServer(session: session, host: host, port: actual, access: access.value!, services: services, task: task)
     }
 
     /// Whether `close` ran.
@@ -160,9 +168,10 @@ public final class ReviewServer: @unchecked Sendable {
         lock.unlock()
         guard !already else { return }
         session.stop()
-        task.cancel()
+        // The server stops listening, closes idle connections and finishes the requests under way.
         let finished = DispatchSemaphore(value: 0)
-        Task { [task] in
+        Task { [services, task] in
+            await services.triggerGracefulShutdown()
             await task.value
             finished.signal()
         }

@@ -40,6 +40,8 @@ public final class ReviewSession: @unchecked Sendable {
         mapper = ReviewMapper(album: try source.reopened())
         warmer = ThumbnailWarmer(cache: grid)
         seen = try album.database.generations()
+        // The page asks for the map right after its first page: start reading (or computing) it now.
+        mapper.prepare()
     }
 
     private func locked<T>(_ body: () throws -> T) rethrows -> T {
@@ -162,6 +164,13 @@ public final class ReviewSession: @unchecked Sendable {
                 // One letter per ranked image: c(ore), s(table), v(ariable), as the core's tiers say.
                 let letters = String(ranking.map { $0.tier.rawValue.first ?? "v" })
                 out += Array(",\"tiers\":".utf8); ReviewJSON.appendString(letters, to: &out)
+                // The ranked images' paths: the page draws the run before it has the album's list.
+                out += Array(",\"paths\":[".utf8)
+                for (i, entry) in ranking.enumerated() {
+                    if i > 0 { out.append(UInt8(ascii: ",")) }
+                    ReviewJSON.appendString(album.image(id: entry.image)?.path.string ?? "", to: &out)
+                }
+                out += Array("]".utf8)
                 out += Array("}".utf8)
                 return .json(bytes: out)
             }

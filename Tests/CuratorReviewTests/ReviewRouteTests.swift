@@ -20,6 +20,10 @@ final class ReviewRouteTests: XCTestCase {
     override func tearDown() {
         server?.close()
         server = nil
+        // XCTest keeps every test case alive until the run ends: drop the folder now, or it is never removed.
+        album = nil
+        run = nil
+        folder = nil
     }
 
     // MARK: The page and the guard
@@ -121,6 +125,8 @@ final class ReviewRouteTests: XCTestCase {
         let tiers = try XCTUnwrap(shown["tiers"] as? String)
         XCTAssertEqual(Array(tiers), run.ranking.map { $0.tier.rawValue.first! })
         XCTAssertEqual(shown["seed"] as? String, "1")
+        XCTAssertEqual(shown["paths"] as? [String], run.ranking.map { album.image(id: $0.image)!.path.string },
+                       "the run brings its images' paths (its first page needs no album list)")
 
         let sets = try server.get("/api/sets").json
         XCTAssertEqual(sets["exclusions"] as? [Int], [])
@@ -319,6 +325,36 @@ final class ReviewRouteTests: XCTestCase {
         XCTAssertEqual(try server.post("exclusions", ["add": [album.images[0].id]]).status, 503)
         XCTAssertEqual(try server.get("/api/sets").status, 503)
         XCTAssertEqual(try server.get("/?token=\(server.token)").status, 200, "the page still loads, to show the error")
+    }
+
+    func testClosingWithConnectionsOpenNeitherCrashesNorHangs() throws {
+        // A browser keeps idle connections open, opens spare ones before it needs
+        // them, and may be half-way through a request when the REPL says v:close().
+        var sockets: [Int32] = []
+        defer { for fd in sockets { close(fd) } }
+        for i in 0..<24 {
+            let fd = try HTTPExchange.connect(port: server.port)
+            sockets.append(fd)
+            if i % 3 == 1 { _ = "GET /api/state HTTP/1.1\r\nHost: 127.0.0.1".withCString { send(fd, $0, strlen($0), 0) } }
+        }
+        XCTAssertEqual(try server.get("/api/state").status, 200)
+        // And thumbnails asked for while it closes, as a page scrolling at that moment does.
+        let port = server.port, token = server.token, ids = album.images.map(\.id)
+        let askers = DispatchGroup()
+        for k in 0..<8 {
+            DispatchQueue.global().async(group: askers) {
+                for id in ids.shuffled() {
+                    guard (try? HTTPExchange.send(port: port, "/api/thumb/\(id)?k=\(k)", headers: [("X-Curator-Token", token)])) != nil else { return }
+                }
+            }
+        }
+        Thread.sleep(forTimeInterval: 0.05)
+        let start = Date()
+        server.close()
+        XCTAssertLessThan(Date().timeIntervalSince(start), 10, "close() returns once the server stopped")
+        XCTAssertTrue(server.isClosed)
+        XCTAssertThrowsError(try HTTPExchange.send(port: server.port, "/api/state"), "nothing listens any more")
+        askers.wait()
     }
 
     func testClosingFreesThePort() throws {

@@ -65,17 +65,8 @@ struct HTTPExchange {
     /// Sends the request to 127.0.0.1:`port`. `host` nil sends the server's own; "" sends none.
     static func send(port: Int, _ target: String, method: String = "GET", host: String? = nil,
                      headers: [(String, String)] = [], body: [UInt8]? = nil) throws -> HTTPExchange {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw NSError(domain: "socket", code: Int(errno)) }
+        let fd = try connect(port: port)
         defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { throw NSError(domain: "connect", code: Int(errno)) }
         var request = "\(method) \(target) HTTP/1.1\r\n"
         let hostValue = host ?? "127.0.0.1:\(port)"
         if !hostValue.isEmpty { request += "Host: \(hostValue)\r\n" }
@@ -109,6 +100,25 @@ struct HTTPExchange {
         var payload = Array(reply[split.upperBound...])
         if fields["transfer-encoding"]?.contains("chunked") == true { payload = dechunk(payload) }
         return HTTPExchange(status: status, headers: fields, body: payload)
+    }
+
+    /// A socket connected to 127.0.0.1:`port` (the caller closes it).
+    static func connect(port: Int) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw NSError(domain: "socket", code: Int(errno)) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else {
+            let code = errno
+            close(fd)
+            throw NSError(domain: "connect", code: Int(code))
+        }
+        return fd
     }
 
     private static func dechunk(_ bytes: [UInt8]) -> [UInt8] {
