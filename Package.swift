@@ -55,11 +55,15 @@ let package = Package(
         // contact sheet (ChafaAPI.h), and checked the same way.
         .target(name: "CChafaShims", dependencies: ["CLibraryLoader"]),
         .target(name: "CChafaAPICheck", dependencies: ["CChafa"]),
+        // C functions over libsentencepiece's C++ SentencePieceProcessor, for
+        // SigLIP's tokenizers (Debian: libsentencepiece-dev). Linked, not
+        // opened on first use: its API is C++ classes, which dlsym cannot reach.
+        .target(name: "CSentencePieceShims", linkerSettings: [.linkedLibrary("sentencepiece")]),
 
         .target(
             name: "CuratorCore",
             dependencies: [
-                "CVipsShims", "CChafaShims",
+                "CVipsShims", "CChafaShims", "CSentencePieceShims",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]

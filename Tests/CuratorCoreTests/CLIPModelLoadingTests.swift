@@ -90,7 +90,7 @@ final class CLIPModelLoadingTests: XCTestCase {
             ("channels", editVision("num_channels", 4), ["vision_config.num_channels"]),
             ("heads", editVision("num_attention_heads", 5), ["vision_config.num_attention_heads"]),
             ("type", editVision("hidden_size", "wide"), ["vision_config.hidden_size", "positive integer"]),
-            ("model", { $0["model_type"] = "siglip" }, ["model_type", "siglip"]),
+            ("model", { $0["model_type"] = "blip" }, ["model_type", "blip"]),
         ]
         for (label, edit, fragments) in cases {
             let model = try modelWithConfig(edit)

@@ -20,6 +20,17 @@ public enum CLIPActivation: String, Sendable, CaseIterable {
     }
 }
 
+/// Which family of image–text model a tower belongs to.
+public enum ModelFamily: String, Sendable, Equatable {
+    /// CLIP: a class token, a projection, softmax-trained cosines; the text tower is causal.
+    case clip
+    /// SigLIP and SigLIP 2 (transformers' `SiglipModel` layout): no class
+    /// token, an attention-pooling head, a text head with a bias, a
+    /// bidirectional text tower read at its last (padded) position, and
+    /// sigmoid scores with the model's logit scale and bias.
+    case siglip
+}
+
 /// The shape of a CLIP vision tower, read from the model folder's
 /// `config.json` (Hugging Face `CLIPModel` with a `vision_config`, or
 /// `CLIPVisionModelWithProjection`) or, failing that, open_clip's
@@ -46,6 +57,8 @@ public struct CLIPVisionConfiguration: Sendable, Equatable {
     public var layerNormEpsilon: Float
     /// The model's name as its config states it (`_name_or_path`), if any.
     public var nameOrPath: String?
+    /// CLIP or SigLIP.
+    public var family = ModelFamily.clip
 
     /// Creates a configuration from its values.
     public init(hiddenSize: Int = 768, intermediateSize: Int = 3072, layers: Int = 12, heads: Int = 12,
@@ -65,8 +78,8 @@ public struct CLIPVisionConfiguration: Sendable, Equatable {
 
     /// Patches along one side of the image.
     public var gridSize: Int { imageSize / patchSize }
-    /// Tokens per image: one per patch plus the class token.
-    public var tokens: Int { gridSize * gridSize + 1 }
+    /// Tokens per image: one per patch, plus CLIP's class token.
+    public var tokens: Int { gridSize * gridSize + (family == .clip ? 1 : 0) }
     /// Width of one attention head.
     public var headSize: Int { hiddenSize / heads }
 
@@ -77,17 +90,30 @@ public struct CLIPVisionConfiguration: Sendable, Equatable {
         let fields = JSONFields(root, file: file, prefix: "")
         let modelType = try fields.string("model_type")
         let vision: JSONFields
-        if modelType == "clip" || (modelType == nil && root["vision_config"] != nil) {
+        let family: ModelFamily = modelType == "siglip" || modelType == "siglip_vision_model" ? .siglip : .clip
+        if modelType == "clip" || modelType == "siglip" || (modelType == nil && root["vision_config"] != nil) {
             guard let nested = root["vision_config"] as? [String: Any] else {
-                throw CLIPError(.unsupported, file, "field 'vision_config' is missing: not a CLIP model config")
+                throw CLIPError(.unsupported, file, "field 'vision_config' is missing: not a CLIP or SigLIP model config")
             }
             vision = JSONFields(nested, file: file, prefix: "vision_config.")
-        } else if modelType == "clip_vision_model" || modelType == nil {
+        } else if modelType == "clip_vision_model" || modelType == "siglip_vision_model" || modelType == nil {
             vision = fields
+        } else if modelType == "siglip2" {
+            throw CLIPError(.unsupported, file, "field 'model_type' is 'siglip2': SigLIP 2's NaFlex variant (variable resolution, Siglip2Model) is not supported; use a fixed-resolution SigLIP 2 checkpoint such as google/siglip2-large-patch16-256 (model_type 'siglip')")
         } else {
-            throw CLIPError(.unsupported, file, "field 'model_type' is '\(modelType ?? "")'; only 'clip' and 'clip_vision_model' (CLIP vision transformers) are supported")
+            throw CLIPError(.unsupported, file, "field 'model_type' is '\(modelType ?? "")'; supported: 'clip', 'clip_vision_model', 'siglip' and 'siglip_vision_model'")
         }
         var config = CLIPVisionConfiguration()
+        config.family = family
+        if family == .siglip {
+            // SiglipVisionConfig's defaults.
+            config.patchSize = 16
+            config.activation = .geluTanh
+            config.layerNormEpsilon = 1e-6
+            if try vision.bool("vision_use_head") == false {
+                throw CLIPError(.unsupported, file, "field '\(vision.prefix)vision_use_head' is false: the model has no attention-pooling head, so it gives no image embedding")
+            }
+        }
         config.hiddenSize = try vision.positiveInt("hidden_size") ?? config.hiddenSize
         config.intermediateSize = try vision.positiveInt("intermediate_size") ?? config.intermediateSize
         config.layers = try vision.positiveInt("num_hidden_layers") ?? config.layers
@@ -95,8 +121,9 @@ public struct CLIPVisionConfiguration: Sendable, Equatable {
         config.patchSize = try vision.positiveInt("patch_size") ?? config.patchSize
         config.imageSize = try vision.positiveInt("image_size") ?? config.imageSize
         // CLIPModel keeps projection_dim at the top; the vision-only model in its own config.
-        config.projectionDimension = try fields.positiveInt("projection_dim")
-            ?? vision.positiveInt("projection_dim") ?? config.projectionDimension
+        // SigLIP has no projection: the pooled vector is the embedding.
+        config.projectionDimension = family == .siglip ? config.hiddenSize
+            : try fields.positiveInt("projection_dim") ?? vision.positiveInt("projection_dim") ?? config.projectionDimension
         if let channels = try vision.positiveInt("num_channels"), channels != 3 {
             throw CLIPError(.unsupported, file, "field '\(vision.prefix)num_channels' is \(channels); only 3-channel (RGB) models are supported")
         }
@@ -181,10 +208,11 @@ public struct CLIPVisionConfiguration: Sendable, Equatable {
 
 /// Reads a small JSON file into a dictionary, with errors naming the file.
 enum JSONFile {
-    static func object(at url: URL) throws -> [String: Any] {
+    /// Reads the JSON object in the file at `url`, refusing files over `limit` bytes.
+    static func object(at url: URL, limit: Int = 16 << 20) throws -> [String: Any] {
         let data: Data
         do throws(RegularFile.Failure) {
-            data = Data(try RegularFile.read(url.path, limit: 16 << 20))
+            data = Data(try RegularFile.read(url.path, limit: limit))
         } catch {
             throw CLIPError(error.isMissing ? .modelMissing : .unreadable, url.path, error.isMissing ? "file is missing" : "cannot be read: it \(error.reason)")
         }

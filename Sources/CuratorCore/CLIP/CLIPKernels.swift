@@ -40,6 +40,38 @@ enum CLIPKernels {
     @inline(__always)
     static func exp1(_ x: Float) -> Float { exp8(F8(repeating: x))[0] }
 
+    // MARK: - Patches
+
+    /// The patch embedding of `count` images (each 3 × imageSize ×
+    /// imageSize, channel-major) without bias: im2col into `scratch` (one
+    /// row per patch, its values in the conv kernel's (channel, y, x) order;
+    /// count · patches × 3·p·p floats), then one GEMM with the conv weight
+    /// [D, 3, p, p] read as D × 3·p·p, into `output` (count · patches × D).
+    static func embedPatches(pixels: UnsafePointer<Float>, count: Int, imageSize side: Int, patchSize p: Int,
+                             weight: UnsafePointer<Float>, width d: Int,
+                             scratch: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>) {
+        let grid = side / p, patches = grid * grid, cols = 3 * p * p
+        let imageValues = 3 * side * side
+        let source = Unshared(pixels), destination = Unshared(scratch)
+        CLIPParallel.forEachChunk(count * patches, minimumChunk: 64) { range in
+            let pixels = source.value, buffer = destination.value
+            for row in range {
+                let image = row / patches, patch = row % patches
+                let py = patch / grid, px = patch % grid
+                var dst = buffer + row * cols
+                for c in 0..<3 {
+                    for ky in 0..<p {
+                        let src = pixels + image * imageValues + c * side * side + (py * p + ky) * side + px * p
+                        dst.update(from: src, count: p)
+                        dst += p
+                    }
+                }
+            }
+        }
+        BLAS.gemm(transposeB: true, m: count * patches, n: d, k: cols,
+                  a: scratch, lda: cols, b: weight, ldb: cols, c: output, ldc: d)
+    }
+
     // MARK: - Activations
 
     /// Applies `activation` in place to `count` values.

@@ -116,12 +116,12 @@ public struct CLIPModelLocator: Sendable {
         var weights = folder.appendingPathComponent("model.safetensors")
         if !fm.fileExists(atPath: weights.path) { weights = folder.appendingPathComponent("open_clip_model.safetensors") }
         let file = try SafeTensorsFile(url: weights)
-        let huggingFace = file.tensors.keys.contains { $0.hasPrefix("vision_model.") || $0.hasPrefix("text_model.") }
+        let layout = CLIPTextWeights.layout(of: file)
         var nameOrPath: String?
-        if huggingFace, fm.fileExists(atPath: hfConfig.path) {
+        if layout != .openCLIP, fm.fileExists(atPath: hfConfig.path) {
             nameOrPath = try JSONFields(try JSONFile.object(at: hfConfig), file: hfConfig.path, prefix: "").string("_name_or_path")
         }
-        return CLIPVisionEncoder.identifier(layout: huggingFace ? .huggingFace : .openCLIP, nameOrPath: nameOrPath, folder: folder)
+        return CLIPVisionEncoder.identifier(layout: layout, nameOrPath: nameOrPath, folder: folder)
     }
 
     /// The installed model folder whose towers made vectors of model `id`:
@@ -140,7 +140,7 @@ public struct CLIPModelLocator: Sendable {
             return chosen
         }
         if let known = CLIPKnownModel.matching(id: id) { return try folder(named: known.folder) }
-        for prefix in ["hf:", "open-clip:"] where id.hasPrefix(prefix) {
+        for prefix in ["hf:", "open-clip:", "siglip:"] where id.hasPrefix(prefix) {
             let name = String(id.dropFirst(prefix.count)).split(separator: "/").last.map(String.init) ?? ""
             if !name.isEmpty, let found = try? folder(named: name), (try? Self.modelID(ofFolder: found)) == id { return found }
         }

@@ -50,13 +50,21 @@ public struct CLIPPreprocessing: Sendable, Equatable {
                           resample: .bicubic, rescaleFactor: 1 / 255)
     }
 
+    /// `SiglipImageProcessor`'s defaults: the whole image squeezed to
+    /// `imageSize`×`imageSize` (no crop), bicubic, mean and std 0.5.
+    public static func siglipDefaults(imageSize: Int) -> CLIPPreprocessing {
+        CLIPPreprocessing(shortestEdge: nil, resizeWidth: imageSize, resizeHeight: imageSize,
+                          cropWidth: imageSize, cropHeight: imageSize, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5],
+                          resample: .bicubic, rescaleFactor: 1 / 255)
+    }
+
     /// Reads `preprocessor_config.json`, filling what it leaves out with
-    /// CLIP's defaults for `imageSize`, and checks the crop matches the model.
-    public static func read(url: URL, imageSize: Int) throws -> CLIPPreprocessing {
+    /// `defaults` (CLIP's for `imageSize` unless given), and checks the crop matches the model.
+    public static func read(url: URL, imageSize: Int, defaults given: CLIPPreprocessing? = nil) throws -> CLIPPreprocessing {
         let file = url.path
         let root = try JSONFile.object(at: url)
         let fields = JSONFields(root, file: file, prefix: "")
-        var p = defaults(imageSize: imageSize)
+        var p = given ?? defaults(imageSize: imageSize)
 
         if let doResize = try fields.bool("do_resize"), !doResize {
             throw CLIPError(.unsupported, file, "field 'do_resize' is false; the encoder always resizes")

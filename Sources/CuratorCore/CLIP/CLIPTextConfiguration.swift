@@ -12,6 +12,8 @@ public struct CLIPTextConfiguration: Sendable, Equatable {
         case argmax
         /// At the first occurrence of this token id (newer Hugging Face configs, open_clip's `pool_type: eos`).
         case firstToken(Int)
+        /// At the last position of the padded sequence (SigLIP).
+        case last
     }
 
     /// Width of the token vectors (512 for ViT-B/32's text tower).
@@ -34,6 +36,10 @@ public struct CLIPTextConfiguration: Sendable, Equatable {
     public var layerNormEpsilon: Float = 1e-5
     /// Where the text is pooled.
     public var pooling = Pooling.argmax
+    /// CLIP or SigLIP.
+    public var family = ModelFamily.clip
+    /// Whether a token sees only the tokens before it (CLIP); SigLIP's text tower is bidirectional.
+    public var causal: Bool { family == .clip }
 
     /// Creates the configuration of OpenAI's ViT-B/32 text tower; change fields as needed.
     public init() {}
@@ -48,25 +54,41 @@ public struct CLIPTextConfiguration: Sendable, Equatable {
         let fields = JSONFields(root, file: file, prefix: "")
         let modelType = try fields.string("model_type")
         let text: JSONFields
-        if modelType == "clip_text_model" {
+        let family: ModelFamily = modelType == "siglip" || modelType == "siglip_text_model" ? .siglip : .clip
+        if modelType == "clip_text_model" || modelType == "siglip_text_model" {
             text = fields
-        } else if modelType == "clip" || modelType == nil {
+        } else if modelType == "clip" || modelType == "siglip" || modelType == nil {
             guard let nested = root["text_config"] as? [String: Any] else {
-                throw CLIPError(.missingTensor, file, "field 'text_config' is missing: the model has no text tower (a vision-only CLIP checkpoint); download the full CLIPModel's config.json and model.safetensors")
+                throw CLIPError(.missingTensor, file, "field 'text_config' is missing: the model has no text tower (a vision-only checkpoint); download the full model's config.json and model.safetensors")
             }
             text = JSONFields(nested, file: file, prefix: "text_config.")
+        } else if modelType == "siglip2" {
+            throw CLIPError(.unsupported, file, "field 'model_type' is 'siglip2': SigLIP 2's NaFlex variant (Siglip2Model) is not supported; use a fixed-resolution SigLIP 2 checkpoint such as google/siglip2-large-patch16-256 (model_type 'siglip')")
         } else {
-            throw CLIPError(.unsupported, file, "field 'model_type' is '\(modelType ?? "")'; only 'clip' and 'clip_text_model' text towers are supported")
+            throw CLIPError(.unsupported, file, "field 'model_type' is '\(modelType ?? "")'; supported: 'clip', 'clip_text_model', 'siglip' and 'siglip_text_model'")
         }
         var config = CLIPTextConfiguration()
+        config.family = family
+        if family == .siglip {
+            // SiglipTextConfig's defaults.
+            config.hiddenSize = 768
+            config.intermediateSize = 3072
+            config.heads = 12
+            config.vocabularySize = 32000
+            config.contextLength = 64
+            config.activation = .geluTanh
+            config.layerNormEpsilon = 1e-6
+            config.pooling = .last
+        }
         config.hiddenSize = try text.positiveInt("hidden_size") ?? config.hiddenSize
         config.intermediateSize = try text.positiveInt("intermediate_size") ?? config.intermediateSize
         config.layers = try text.positiveInt("num_hidden_layers") ?? config.layers
         config.heads = try text.positiveInt("num_attention_heads") ?? config.heads
         config.vocabularySize = try text.positiveInt("vocab_size") ?? config.vocabularySize
         config.contextLength = try text.positiveInt("max_position_embeddings") ?? config.contextLength
-        config.projectionDimension = try fields.positiveInt("projection_dim")
-            ?? text.positiveInt("projection_dim") ?? config.projectionDimension
+        config.projectionDimension = family == .siglip
+            ? try text.positiveInt("projection_size") ?? config.hiddenSize
+            : try fields.positiveInt("projection_dim") ?? text.positiveInt("projection_dim") ?? config.projectionDimension
         if let act = try text.string("hidden_act") {
             guard let activation = CLIPActivation(huggingFaceName: act) else {
                 throw CLIPError(.unsupported, file, "field '\(text.prefix)hidden_act' is '\(act)'; supported: quick_gelu, gelu, gelu_new, gelu_pytorch_tanh")
@@ -74,10 +96,12 @@ public struct CLIPTextConfiguration: Sendable, Equatable {
             config.activation = activation
         }
         if let eps = try text.number("layer_norm_eps") { config.layerNormEpsilon = Float(eps) }
-        // transformers pools at the highest id when eos_token_id is 2 (the
-        // value configs had before the fix), else at the first eos token.
-        let eos = try text.number("eos_token_id").map { Int($0) } ?? 49407
-        config.pooling = eos == 2 ? .argmax : .firstToken(eos)
+        if family == .clip {
+            // transformers pools at the highest id when eos_token_id is 2 (the
+            // value configs had before the fix), else at the first eos token.
+            let eos = try text.number("eos_token_id").map { Int($0) } ?? 49407
+            config.pooling = eos == 2 ? .argmax : .firstToken(eos)
+        }
         try config.validate(file: file, prefix: text.prefix)
         return config
     }
@@ -147,6 +171,8 @@ public struct CLIPTextConfiguration: Sendable, Equatable {
             return best
         case .firstToken(let eos):
             return ids.firstIndex(of: eos) ?? (ids.count - 1)
+        case .last:
+            return ids.count - 1
         }
     }
 }

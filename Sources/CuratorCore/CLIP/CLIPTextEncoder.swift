@@ -41,10 +41,14 @@ public final class CLIPTextEncoder: @unchecked Sendable {
     public let dimension: Int
     /// The text tower's shape.
     public let configuration: CLIPTextConfiguration
-    /// How texts become token ids.
-    public let tokenizer: CLIPTokenizer
-    /// The key layout of the weights file: `hf` or `open-clip`.
+    /// How texts become token ids: CLIP's BPE or SigLIP's SentencePiece.
+    public let tokenizer: any TextTokenizer
+    /// The key layout of the weights file: `hf`, `open-clip` or `siglip`.
     public let layout: String
+    /// SigLIP's calibration of a cosine into a match probability,
+    /// `sigmoid(cos · exp(scale) + bias)` with the model's `logit_scale` and
+    /// `logit_bias`; nil for CLIP, whose scores are the cosines.
+    public let calibration: (scale: Float, bias: Float)?
 
     private let file: SafeTensorsFile
     private let transformer: CLIPTextTransformer
@@ -85,8 +89,20 @@ public final class CLIPTextEncoder: @unchecked Sendable {
             nameOrPath = try JSONFields(try JSONFile.object(at: hfConfig), file: hfConfig.path, prefix: "").string("_name_or_path")
         }
         let weights = try CLIPTextWeights(file: file, config: config)
-        tokenizer = try CLIPTokenizer.load(folder: modelFolder)
-        let largest = max(tokenizer.vocabulary.values.max() ?? 0, tokenizer.startID, tokenizer.endID)
+        if config.family == .siglip {
+            let sentencePiece = try SentencePieceTokenizer.load(folder: modelFolder)
+            masksPadding = sentencePiece.masksPadding
+            tokenizer = sentencePiece
+            guard let scale = weights.logitScale, let bias = weights.logitBias else {
+                throw CLIPError(.missingTensor, weightsURL.path, "tensors 'logit_scale' and 'logit_bias' are missing: SigLIP's scores need them (download the full SiglipModel weights)")
+            }
+            calibration = (scale, bias)
+        } else {
+            tokenizer = try CLIPTokenizer.load(folder: modelFolder)
+            masksPadding = false
+            calibration = nil
+        }
+        let largest = tokenizer.largestID
         guard largest < config.vocabularySize else {
             throw CLIPError(.wrongShape, tokenizer.source, "the tokenizer has ids up to \(largest) but the text tower only \(config.vocabularySize) token embeddings: the tokenizer belongs to another model")
         }
@@ -97,24 +113,36 @@ public final class CLIPTextEncoder: @unchecked Sendable {
         modelID = CLIPVisionEncoder.identifier(layout: weights.layout, nameOrPath: nameOrPath, folder: modelFolder)
     }
 
+    /// Whether the padding is masked (SigLIP tokenizers whose `model_input_names` include `attention_mask`).
+    private let masksPadding: Bool
+
+    /// What a text–image cosine means as a score: the cosine itself for
+    /// CLIP, SigLIP's calibrated match probability otherwise (as PhotoMapAI
+    /// scores SigLIP albums).
+    public func score(cosine: Float) -> Float {
+        guard let calibration else { return cosine }
+        let logit = cosine * Foundation.exp(calibration.scale) + calibration.bias
+        return logit >= 0 ? 1 / (1 + Foundation.exp(-logit)) : Foundation.exp(logit) / (1 + Foundation.exp(logit))
+    }
+
     /// The token ids of `text`, cut at the context length.
-    public func tokenize(_ text: String) -> CLIPTokenizer.Encoding {
+    public func tokenize(_ text: String) -> TokenEncoding {
         tokenizer.encode(text, contextLength: configuration.contextLength)
     }
 
     /// Embeds `texts` into `output` (one unit vector of `dimension` floats per text, in order).
     /// - Throws: `CLIPTextError.emptyText` for a text that is empty or only white space.
     public func embed(_ texts: [String], into output: UnsafeMutablePointer<Float>) throws {
-        let encoded = try texts.map { text -> [Int] in
+        let encoded = try texts.map { text -> TokenEncoding in
             guard text.unicodeScalars.contains(where: { !$0.properties.isWhitespace }) else { throw CLIPTextError.emptyText }
-            return tokenize(text).ids
+            return tokenize(text)
         }
         lock.lock()
         defer { lock.unlock() }
         var start = 0
         while start < encoded.count {
-            let batch = Array(encoded[start..<min(encoded.count, start + Self.batchSize)])
-            transformer.run(batch, output: output + start * dimension)
+            let batch = encoded[start..<min(encoded.count, start + Self.batchSize)]
+            transformer.run(batch.map(\.ids), lengths: masksPadding ? batch.map(\.length) : nil, output: output + start * dimension)
             start += batch.count
         }
     }

@@ -1,13 +1,16 @@
 import Foundation
 
-/// The CLIP text transformer's forward pass over a batch of tokenized texts:
-/// token and position embeddings, the transformer blocks with the causal
-/// mask (`CLIPTransformerStack`), the final layer norm at each text's
-/// pooling position, the text projection, L2 normalisation.
+/// The text transformer's forward pass over a batch of tokenized texts:
+/// token and position embeddings, the transformer blocks
+/// (`CLIPTransformerStack`; CLIP's with the causal mask, SigLIP's
+/// bidirectional), the final layer norm at each text's pooling position,
+/// the text projection (SigLIP's head adds a bias), L2 normalisation.
 ///
-/// A batch runs at the length of its longest text, not the full context:
-/// with the causal mask, tokens after a text's end cannot change what comes
-/// before it, so the padding CLIP's reference code computes is skipped.
+/// A CLIP batch runs at the length of its longest text, not the full
+/// context: with the causal mask, tokens after a text's end cannot change
+/// what comes before it, so the padding CLIP's reference code computes is
+/// skipped. SigLIP reads the padding (its texts arrive padded to the
+/// context, and it pools at the last position), so it runs at full length.
 final class CLIPTextTransformer: @unchecked Sendable {
     let config: CLIPTextConfiguration
     let weights: CLIPTextWeights
@@ -37,8 +40,10 @@ final class CLIPTextTransformer: @unchecked Sendable {
 
     /// Embeds `texts` (token ids, each at most the context length, ≤
     /// `capacity` of them) and writes one unit vector of
-    /// `projectionDimension` values per text to `output`.
-    func run(_ texts: [[Int]], output: UnsafeMutablePointer<Float>) {
+    /// `projectionDimension` values per text to `output`. With `lengths`,
+    /// text `n` attends only to its first `lengths[n]` tokens (the padding
+    /// is masked, for tokenizers that give the model an attention mask).
+    func run(_ texts: [[Int]], lengths: [Int]? = nil, output: UnsafeMutablePointer<Float>) {
         precondition(texts.count <= capacity, "CLIPTextTransformer: batch of \(texts.count) exceeds capacity \(capacity)")
         guard !texts.isEmpty else { return }
         let d = config.hiddenSize
@@ -53,7 +58,7 @@ final class CLIPTextTransformer: @unchecked Sendable {
                 for j in 0..<d { row[j] = embedding[j] + pe[j] }
             }
         }
-        stack.run(weights.blocks, x: x, sequences: texts.count, length: length, causal: true)
+        stack.run(weights.blocks, x: x, sequences: texts.count, length: length, causal: config.causal, keyLengths: lengths)
         for (n, ids) in texts.enumerated() {
             let at = config.poolingPosition(ids)
             CLIPKernels.layerNorm(rows: 1, width: d, input: x + (n * length + at) * d, inputStride: d,
@@ -65,6 +70,7 @@ final class CLIPTextTransformer: @unchecked Sendable {
         BLAS.gemm(transposeB: weights.projectionIsOutByIn, m: texts.count, n: out, k: d,
                   a: pooled, lda: d, b: weights.projection.pointer, ldb: weights.projectionIsOutByIn ? d : out,
                   c: output, ldc: out)
+        if let bias = weights.projectionBias?.pointer { CLIPKernels.addRows(output, rows: texts.count, width: out, stride: out, bias: bias) }
         for n in 0..<texts.count { EmbeddingMatrix.normalize(output + n * out, count: out) }
     }
 }

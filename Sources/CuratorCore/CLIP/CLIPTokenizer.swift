@@ -14,7 +14,7 @@ import Foundation
 /// on about one string in eight of the exactness corpus — curly quotes,
 /// ligatures, full-width letters, entities, mojibake — the two disagree;
 /// curator follows `tokenizer.json`, whichever vocabulary file it read.
-public struct CLIPTokenizer: Sendable {
+public struct CLIPTokenizer: TextTokenizer {
     /// The vocabulary: token string (in the byte alphabet) to id.
     let vocabulary: [String: Int]
     /// Merge ranks by the pair's two symbols.
@@ -34,14 +34,7 @@ public struct CLIPTokenizer: Sendable {
     }
 
     /// The result of tokenizing one text.
-    public struct Encoding: Sendable, Equatable {
-        /// The ids, start and end tokens included, at most the context length.
-        public var ids: [Int]
-        /// How many ids the text had before the cut (start and end included).
-        public var fullLength: Int
-        /// Whether the text was longer than the context and was cut.
-        public var truncated: Bool { fullLength > ids.count }
-    }
+    public typealias Encoding = TokenEncoding
 
     init(vocabulary: [String: Int], merges: [(String, String)], startToken: String, endToken: String, source: String) throws {
         self.vocabulary = vocabulary
@@ -88,6 +81,9 @@ public struct CLIPTokenizer: Sendable {
         }
         return Encoding(ids: ids, fullLength: full)
     }
+
+    /// The largest id: the vocabulary's or a special token's.
+    public var largestID: Int { max(vocabulary.values.max() ?? 0, startID, endID) }
 
     /// The token strings of ids (in the byte alphabet, `</w>` included), for messages and tests.
     public func tokens(_ ids: [Int]) -> [String] {

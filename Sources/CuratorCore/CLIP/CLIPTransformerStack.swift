@@ -121,14 +121,20 @@ final class CLIPTransformerStack: @unchecked Sendable {
 
     /// Runs `blocks` over `sequences` sequences of `length` tokens held in
     /// `x` (rows × width, the residual stream), in place. With `causal`, a
-    /// token attends only to itself and the tokens before it.
-    func run(_ blocks: [CLIPTransformerBlock], x: UnsafeMutablePointer<Float>, sequences: Int, length: Int, causal: Bool) {
+    /// token attends only to itself and the tokens before it; with
+    /// `keyLengths`, every token of sequence `n` attends only to its first
+    /// `keyLengths[n]` tokens (an attention mask hiding padding).
+    func run(_ blocks: [CLIPTransformerBlock], x: UnsafeMutablePointer<Float>, sequences: Int, length: Int, causal: Bool,
+             keyLengths: [Int]? = nil) {
         precondition(sequences * length <= maxRows && length <= maxLength,
                      "CLIPTransformerStack: \(sequences) × \(length) exceeds the workspace (\(maxRows) rows, length \(maxLength))")
-        for block in blocks { runBlock(block, x: x, sequences: sequences, length: length, causal: causal) }
+        precondition(keyLengths.map { $0.count == sequences && $0.allSatisfy { (1...length).contains($0) } } ?? true,
+                     "CLIPTransformerStack: one key length in 1...\(length) per sequence")
+        for block in blocks { runBlock(block, x: x, sequences: sequences, length: length, causal: causal, keyLengths: keyLengths) }
     }
 
-    private func runBlock(_ block: CLIPTransformerBlock, x: UnsafeMutablePointer<Float>, sequences: Int, length: Int, causal: Bool) {
+    private func runBlock(_ block: CLIPTransformerBlock, x: UnsafeMutablePointer<Float>, sequences: Int, length: Int, causal: Bool,
+                          keyLengths: [Int]?) {
         let rows = sequences * length, d = width, ff = intermediate
         let eps = epsilon
 
@@ -147,7 +153,7 @@ final class CLIPTransformerStack: @unchecked Sendable {
                           b: w.pointer, ldb: d, beta: 1, c: qkv + part * d, ldc: qkvWidth)
             }
         }
-        selfAttention(sequences: sequences, length: length, causal: causal)
+        selfAttention(sequences: sequences, length: length, causal: causal, keyLengths: keyLengths)
         CLIPKernels.addRows(x, rows: rows, width: d, stride: d, bias: block.outBias.pointer)
         BLAS.gemm(transposeB: true, m: rows, n: d, k: d, a: attention, lda: d,
                   b: block.outWeight.pointer, ldb: d, beta: 1, c: x, ldc: d)
@@ -170,7 +176,7 @@ final class CLIPTransformerStack: @unchecked Sendable {
 
     /// softmax(Q Kᵀ / √head [+ causal mask]) V for every sequence and head,
     /// read from `qkv` into `attention`.
-    private func selfAttention(sequences: Int, length s: Int, causal: Bool) {
+    private func selfAttention(sequences: Int, length s: Int, causal: Bool, keyLengths: [Int]?) {
         let heads = self.heads, hd = width / heads, d = width, qkvWidth = self.qkvWidth
         let scale = 1 / Float(hd).squareRoot()
         let input = Unshared(qkv), output = Unshared(attention), scratch = Unshared(scores)
@@ -193,6 +199,10 @@ final class CLIPTransformerStack: @unchecked Sendable {
                         CLIPKernels.softmaxRows(row, rows: 1, width: i + 1, stride: s)
                         if i + 1 < s { (row + i + 1).update(repeating: 0, count: s - i - 1) }
                     }
+                } else if let keys = keyLengths?[sequence], keys < s {
+                    // Masked keys weigh nothing.
+                    CLIPKernels.softmaxRows(block, rows: s, width: keys, stride: s)
+                    for i in 0..<s { (block + i * s + keys).update(repeating: 0, count: s - keys) }
                 } else {
                     CLIPKernels.softmaxRows(block, rows: s, width: s, stride: s)
                 }

@@ -33,9 +33,9 @@ public struct CLIPEncoderOptions: Sendable, Equatable {
 public final class CLIPVisionEncoder: @unchecked Sendable {
     /// The folder the model was loaded from.
     public let modelFolder: URL
-    /// Which model made the vectors, e.g. `hf:openai/clip-vit-base-patch32`
-    /// or `open-clip:ViT-L-14`: stored beside the vectors so an index never
-    /// mixes models.
+    /// Which model made the vectors, e.g. `hf:openai/clip-vit-base-patch32`,
+    /// `open-clip:ViT-L-14` or `siglip:google/siglip2-large-patch16-256`:
+    /// stored beside the vectors so an index never mixes models.
     public let modelID: String
     /// The length of each embedding.
     public let dimension: Int
@@ -45,7 +45,7 @@ public final class CLIPVisionEncoder: @unchecked Sendable {
     public let preprocessor: CLIPPreprocessor
     /// Images per forward pass.
     public let batchSize: Int
-    /// The key layout of the weights file: `hf` or `open-clip`.
+    /// The key layout of the weights file: `hf`, `open-clip` or `siglip`.
     public let layout: String
     /// How many weight tensors are used in place from the mapped file (the
     /// rest were converted from Float16/BFloat16 or copied for alignment).
@@ -54,7 +54,7 @@ public final class CLIPVisionEncoder: @unchecked Sendable {
     public let weightTensorCount: Int
 
     private let file: SafeTensorsFile
-    private let transformer: CLIPVisionTransformer
+    private let transformer: any ImageTower
     private let lock = NSLock()
 
     /// Loads the model in `modelFolder`: `model.safetensors` + `config.json`
@@ -89,34 +89,46 @@ public final class CLIPVisionEncoder: @unchecked Sendable {
             }
             config = try CLIPVisionConfiguration.huggingFace(url: hfConfig)
             let preprocessorURL = modelFolder.appendingPathComponent("preprocessor_config.json")
-            settings = fm.fileExists(atPath: preprocessorURL.path)
-                ? try CLIPPreprocessing.read(url: preprocessorURL, imageSize: config.imageSize)
+            let defaults = config.family == .siglip ? CLIPPreprocessing.siglipDefaults(imageSize: config.imageSize)
                 : CLIPPreprocessing.defaults(imageSize: config.imageSize)
+            settings = fm.fileExists(atPath: preprocessorURL.path)
+                ? try CLIPPreprocessing.read(url: preprocessorURL, imageSize: config.imageSize, defaults: defaults)
+                : defaults
         }
         guard fm.fileExists(atPath: weightsURL.path) else {
             throw CLIPError(.modelMissing, weightsURL.path, "file is missing; download model.safetensors from the model's Hugging Face page into \(modelFolder.path)/")
         }
         file = try SafeTensorsFile(url: weightsURL)
-        let weights = try CLIPVisionWeights(file: file, config: config)
         configuration = config
         dimension = config.projectionDimension
-        layout = weights.layout.rawValue
-        (mappedTensorCount, weightTensorCount) = weights.tensorCounts
         preprocessor = CLIPPreprocessor(settings: settings, shrinkOnLoadMargin: options.shrinkOnLoadMargin)
         batchSize = max(1, min(256, options.batchSize ?? max(1, min(32, 4096 / config.tokens))))
-        transformer = CLIPVisionTransformer(config: config, weights: weights, capacity: batchSize)
-        modelID = Self.identifier(layout: weights.layout, nameOrPath: config.nameOrPath, folder: modelFolder)
+        let weightsLayout: CLIPVisionWeights.Layout
+        if config.family == .siglip {
+            let weights = try SigLIPVisionWeights(file: file, config: config)
+            weightsLayout = .siglip
+            (mappedTensorCount, weightTensorCount) = weights.tensorCounts
+            transformer = SigLIPVisionTransformer(config: config, weights: weights, capacity: batchSize)
+        } else {
+            let weights = try CLIPVisionWeights(file: file, config: config)
+            weightsLayout = weights.layout
+            (mappedTensorCount, weightTensorCount) = weights.tensorCounts
+            transformer = CLIPVisionTransformer(config: config, weights: weights, capacity: batchSize)
+        }
+        layout = weightsLayout.rawValue
+        modelID = Self.identifier(layout: weightsLayout, nameOrPath: config.nameOrPath, folder: modelFolder)
     }
 
-    /// `hf:<org/name>` from the config's `_name_or_path` when it is a hub
-    /// name, else the layout and the folder's name.
+    /// `hf:<org/name>` (`siglip:<org/name>`, as PhotoMapAI names SigLIP
+    /// models) from the config's `_name_or_path` when it is a hub name, else
+    /// the layout and the folder's name.
     static func identifier(layout: CLIPVisionWeights.Layout, nameOrPath: String?, folder: URL) -> String {
-        if layout == .huggingFace, let name = nameOrPath {
+        if layout != .openCLIP, let name = nameOrPath {
             let parts = name.split(separator: "/", omittingEmptySubsequences: false)
             let hubLike = parts.count == 2 && parts.allSatisfy { part in
                 !part.isEmpty && !part.hasPrefix(".") && part.allSatisfy { $0.isLetter || $0.isNumber || "-_.".contains($0) }
             }
-            if hubLike { return "hf:\(name)" }
+            if hubLike { return "\(layout.rawValue):\(name)" }
         }
         return "\(layout.rawValue):\(folder.standardizedFileURL.lastPathComponent)"
     }

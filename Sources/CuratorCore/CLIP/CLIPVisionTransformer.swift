@@ -71,31 +71,9 @@ final class CLIPVisionTransformer: @unchecked Sendable {
 
     /// Patch embedding, class token and position embeddings into `x`.
     private func embedPatches(pixels: UnsafePointer<Float>, count: Int) {
-        let p = config.patchSize, grid = config.gridSize, side = config.imageSize
-        let imageValues = 3 * side * side
-        let cols = patchValues
-        let buffer = stack.mlp
-        // im2col: one row per patch, its values in the conv kernel's (channel, y, x) order.
-        let source = Unshared(pixels), destination = Unshared(buffer)
-        CLIPParallel.forEachChunk(count * patches, minimumChunk: 64) { range in
-            let pixels = source.value, buffer = destination.value
-            for row in range {
-                let image = row / (grid * grid), patch = row % (grid * grid)
-                let py = patch / grid, px = patch % grid
-                var dst = buffer + row * cols
-                for c in 0..<3 {
-                    for ky in 0..<p {
-                        let src = pixels + image * imageValues + c * side * side + (py * p + ky) * side + px * p
-                        dst.update(from: src, count: p)
-                        dst += p
-                    }
-                }
-            }
-        }
-        // All patches of the batch in one GEMM (conv weight [D, 3·p·p], used transposed).
         let embedded = stack.qkv  // scratch: count·patches×D fits in rows×3D
-        BLAS.gemm(transposeB: true, m: count * patches, n: d, k: cols,
-                  a: buffer, lda: cols, b: weights.patchWeight.pointer, ldb: cols, c: embedded, ldc: d)
+        CLIPKernels.embedPatches(pixels: pixels, count: count, imageSize: config.imageSize, patchSize: config.patchSize,
+                                 weight: weights.patchWeight.pointer, width: d, scratch: stack.mlp, output: embedded)
         let cls = weights.classEmbedding.pointer, pos = weights.positionEmbedding.pointer
         let bias = weights.patchBias?.pointer
         for image in 0..<count {

@@ -13,6 +13,8 @@ struct CLIPVisionWeights: @unchecked Sendable {
     enum Layout: String, Sendable {
         case huggingFace = "hf"
         case openCLIP = "open-clip"
+        /// transformers' `SiglipModel` (read by `SigLIPVisionWeights` and `CLIPTextWeights`).
+        case siglip = "siglip"
     }
 
     let layout: Layout
@@ -64,6 +66,8 @@ struct CLIPVisionWeights: @unchecked Sendable {
         }
 
         switch layout {
+        case .siglip:
+            throw CLIPError(.unsupported, file.path, "a SigLIP tower is read by SigLIPVisionWeights")
         case .huggingFace:
             let e = "vision_model.embeddings."
             patchWeight = try take(e + "patch_embedding.weight", [d, 3, p, p])
