@@ -103,4 +103,101 @@ final class AlbumTextSearchTests: XCTestCase {
         }
         XCTAssertEqual(try locator.folder(forModelID: "hf:tiny-hf", chosen: tiny).path, tiny.path)
     }
+
+    // MARK: SigLIP
+
+    private func siglipAlbum(_ n: Int = 6) throws -> (Album, TemporaryFolder) {
+        let folder = TemporaryFolder()
+        for i in 0..<n { folder.writePNG("img\(i).png", size: 40, seed: i) }
+        let album = try Album.open(folder.path, options: .init(embedder: "clip", model: SigLIPFixture.siglip2Model))
+        return (album, folder)
+    }
+
+    func testSigLIPScoresAreCalibratedProbabilitiesCombinedPerImage() throws {
+        let (album, _) = try siglipAlbum()
+        XCTAssertEqual(album.embedder, "clip")
+        XCTAssertEqual(album.modelID, "siglip:tiny-siglip2")
+        let encoder = try album.textEncoder()
+        let (scale, bias) = try XCTUnwrap(encoder.calibration)
+        let texts = try encoder.embed(["a dog on a beach", "blurry photo"])
+        let matrix = try album.matrix()
+        func cosine(_ t: Int, _ row: Int) -> Float { BLAS.dot(encoder.dimension, texts.row(t), matrix.matrix.row(row)) }
+        func probability(_ c: Float) -> Float { 1 / (1 + exp(-(c * exp(scale) + bias))) }
+
+        // One prompt: its probability; a negative is subtracted in score space, at weight 0.5.
+        let plain = try album.search(SearchQuery(text: "a dog on a beach"), k: nil)
+        XCTAssertEqual(plain.count, 6)
+        for hit in plain {
+            let p = probability(cosine(0, matrix.rowOf[hit.imageID]!))
+            XCTAssertEqual(hit.score, p, accuracy: 1e-6)
+            XCTAssert(hit.score > 0 && hit.score < 1)
+        }
+        let hits = try album.search(SearchQuery(text: "a dog on a beach", negatives: ["blurry photo"]), k: 6)
+        for hit in hits {
+            let row = matrix.rowOf[hit.imageID]!
+            XCTAssertEqual(hit.score, probability(cosine(0, row)) - 0.5 * probability(cosine(1, row)), accuracy: 1e-6)
+        }
+        XCTAssertEqual(hits.map(\.score), hits.map(\.score).sorted(by: >))
+        // An image among the positives counts with its cosine, the text with its probability.
+        let first = matrix.imageIDs[0]
+        let mixed = try album.scores(SearchQuery(positives: [.text("a dog on a beach"), .image(first)]))
+        for row in 0..<matrix.matrix.rows {
+            let imageCosine = BLAS.dot(encoder.dimension, matrix.matrix.row(0), matrix.matrix.row(row))
+            XCTAssertEqual(mixed[row], 0.5 * probability(cosine(0, row)) + 0.5 * imageCosine, accuracy: 1e-5)
+        }
+        // Labels: the best label's probability.
+        let labels = try album.labels(["a dog on a beach", "blurry photo"])
+        for label in labels {
+            let row = matrix.rowOf[label.imageID]!
+            let best = max(cosine(0, row), cosine(1, row))
+            XCTAssertEqual(label.score, probability(best), accuracy: 1e-6)
+            XCTAssertEqual(label.label, cosine(0, row) >= cosine(1, row) ? 0 : 1)
+        }
+    }
+
+    func testPhotoMapSigLIP2VectorsPairWithTheModelThatMadeThem() throws {
+        let models = TemporaryFolder()
+        // PhotoMapAI's SigLIP 2 model, installed under its known folder name (the tiny fixture stands in for it).
+        let installed = URL(fileURLWithPath: models.path).appendingPathComponent("siglip2-large-patch16-256")
+        try FileManager.default.copyItem(at: SigLIPFixture.siglip2Model, to: installed)
+        let albumFolder = TemporaryFolder()
+        let names = ["a.png", "b.png", "c.png", "d.png"]
+        for (i, name) in names.enumerated() { albumFolder.writePNG(name, size: 48, seed: 10 + i) }
+        // PhotoMapAI's index of the album, its vectors made by that model.
+        let vision = try CLIPVisionEncoder(modelFolder: installed)
+        let paths = names.map { albumFolder.path + "/" + $0 }
+        let vectors = EmbeddingMatrix(rows: names.count, dimension: vision.dimension)
+        _ = try vision.embed(paths: paths.map { Array($0.utf8) }, into: vectors)
+        let id = "siglip:google/siglip2-large-patch16-256"
+        _ = albumFolder.write("photomap_index/embeddings.npz", ZipFixture.archive([
+            ZipFixture.stored("embeddings.npy", ZipFixture.npy(rows: (0..<names.count).map { vectors.vector($0) })),
+            ZipFixture.stored("filenames.npy", ZipFixture.npy(strings: paths)),
+            ZipFixture.stored("model_id.npy", ZipFixture.npy(strings: [id])),
+        ]))
+        let album = try Album.open(albumFolder.path, options: .init(model: installed))
+        XCTAssertEqual(album.embedder, "photomap")
+        XCTAssertEqual(album.modelID, id)
+        let encoder = try album.textEncoder()
+        XCTAssertEqual(encoder.modelFolder.path, installed.path)
+        let hits = try album.search(SearchQuery(text: "a dog on a beach"), k: 2)
+        XCTAssertEqual(hits.count, 2)
+        let text = try encoder.embed(["a dog on a beach"])
+        let matrix = try album.matrix()
+        for hit in hits {
+            let row = matrix.rowOf[hit.imageID]!
+            XCTAssertEqual(hit.score, encoder.score(cosine: BLAS.dot(encoder.dimension, text.row(0), matrix.matrix.row(row))), accuracy: 1e-6)
+        }
+        // Found by its id under the model roots; missing, it is named with what to download and where.
+        XCTAssertEqual(try CLIPModelLocator(roots: [URL(fileURLWithPath: models.path)]).folder(forModelID: id).path, installed.path)
+        let empty = TemporaryFolder()
+        XCTAssertThrowsError(try CLIPModelLocator(roots: [URL(fileURLWithPath: empty.path)]).folder(forModelID: id)) { error in
+            XCTAssertTrue("\(error)".contains("google/siglip2-large-patch16-256"), "\(error)")
+            XCTAssertTrue("\(error)".contains("tokenizer.model"), "\(error)")
+            XCTAssertTrue("\(error)".contains(empty.path + "/siglip2-large-patch16-256/"), "\(error)")
+        }
+        // A CLIP text tower is never paired with SigLIP vectors.
+        XCTAssertThrowsError(try CLIPModelLocator(roots: []).folder(forModelID: id, chosen: CLIPFixture.huggingFaceModel)) { error in
+            XCTAssertTrue("\(error)".contains("but the album's vectors were made by \(id)"), "\(error)")
+        }
+    }
 }

@@ -203,3 +203,31 @@ T.test("a model folder without a text tower or tokenizer says what is missing", 
   local c = assert(curator.open(dir, { model = broken }))
   T.contains(T.raises(nil, function() c:search("a dog") end), "tokenizer.json: is not valid JSON")
 end)
+
+T.test("a SigLIP 2 album: native embedding, sigmoid scores, labels and prompts", function()
+  local siglip2 = T.dir .. "/../CuratorCoreTests/Fixtures/siglip/tiny-siglip2"
+  local dir = maker.album(T.tempdir() .. "/album", 8)
+  local a = assert(curator.open(dir, { embedder = "clip", model = siglip2 }))
+  T.eq(a.embedder, "clip")
+  T.eq(a.model, "siglip:tiny-siglip2")
+  T.contains(a.text_model, "tiny-siglip2")
+  local score = curator.text_score(a, "a dog on a beach")
+  local hits = a:search("a dog on a beach", { k = 8 })
+  T.eq(#hits, 8)
+  for i, h in ipairs(hits) do
+    close(h.score, score(h.image), "the hit's score is its text score")
+    T.ok(h.score > 0 and h.score < 1, "a probability: " .. h.score)
+    if i > 1 then T.ok(hits[i - 1].score >= h.score, "best first") end
+  end
+  -- The negative is subtracted in score space, probabilities and all.
+  local mark = curator.text_score(a, "text, watermark")
+  for _, h in ipairs(a:search("a dog on a beach", { negative = "text, watermark", k = 8 })) do
+    close(h.score, score(h.image) - 0.5 * mark(h.image), "minus half the negative's probability")
+  end
+  local labels = a:labels { "a dog", "a watermark" }
+  T.eq(#labels, 8)
+  for _, l in ipairs(labels) do T.ok(l.score > 0 and l.score < 1, "a label's probability") end
+  local floor = hits[4].score
+  local r = a:select { method = "fps", count = 2, iterations = 2, seed = 1, prompt = "a dog on a beach", min_score = floor }
+  T.eq(r.candidates, 4)
+end)

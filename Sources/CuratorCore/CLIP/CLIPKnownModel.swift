@@ -1,6 +1,6 @@
 import Foundation
 
-/// A CLIP model curator knows by name: the folder it expects under the model
+/// A CLIP or SigLIP model curator knows by name: the folder it expects under the model
 /// roots, the Hugging Face repository to download it from, and the ids other
 /// tools (PhotoMapAI's encoder specs, transformers' hub names) record with
 /// vectors the model made. An album's vectors find their text tower here.
@@ -17,6 +17,14 @@ public struct CLIPKnownModel: Sendable, Equatable {
 
     static let huggingFaceFiles = "model.safetensors, config.json, preprocessor_config.json and tokenizer.json"
     static let openCLIPFiles = "open_clip_model.safetensors, open_clip_config.json and tokenizer.json"
+    static let siglipFiles = "model.safetensors, config.json, preprocessor_config.json, spiece.model and tokenizer_config.json"
+    static let siglip2Files = "model.safetensors, config.json, preprocessor_config.json, tokenizer.model and tokenizer_config.json"
+
+    /// A SigLIP model on the Hub under `google/<folder>`, by PhotoMapAI's id and curator's.
+    private static func siglip(_ folder: String) -> CLIPKnownModel {
+        CLIPKnownModel(folder: folder, repository: "google/\(folder)", files: folder.hasPrefix("siglip2") ? siglip2Files : siglipFiles,
+                       ids: ["siglip:google/\(folder)", "hf:google/\(folder)"])
+    }
 
     /// The models curator can pair with PhotoMapAI's and its own vectors.
     public static let all: [CLIPKnownModel] = [
@@ -32,13 +40,19 @@ public struct CLIPKnownModel: Sendable, Equatable {
         CLIPKnownModel(folder: "DFN2B-CLIP-ViT-L-14", repository: "apple/DFN2B-CLIP-ViT-L-14", files: openCLIPFiles,
                        ids: ["open-clip:ViT-L-14/dfn2b", "open-clip:ViT-L-14/dfn2b_s39b", "open-clip:ViT-L-14-quickgelu/dfn2b",
                              "open-clip:ViT-L-14-quickgelu/dfn2b_s39b", "hf:apple/DFN2B-CLIP-ViT-L-14"]),
+        // PhotoMapAI's SigLIP 2 (its "siglip:" encoder, 1,024-d), the other
+        // fixed-resolution SigLIP 2 sizes, and SigLIP.
+        siglip("siglip2-large-patch16-256"),
+        siglip("siglip2-base-patch16-224"), siglip("siglip2-base-patch16-256"), siglip("siglip2-base-patch16-384"),
+        siglip("siglip2-large-patch16-384"), siglip("siglip2-so400m-patch14-384"), siglip("siglip2-so400m-patch16-384"),
+        siglip("siglip-base-patch16-224"), siglip("siglip-large-patch16-256"), siglip("siglip-so400m-patch14-384"),
     ]
 
     /// The known model that made vectors with `id`: one of its ids, or curator's
     /// `<layout>:<folder>` id of a folder with the known name.
     public static func matching(id: String) -> CLIPKnownModel? {
         all.first { model in
-            model.ids.contains(id) || id == "hf:\(model.folder)" || id == "open-clip:\(model.folder)"
+            model.ids.contains(id) || id == "hf:\(model.folder)" || id == "open-clip:\(model.folder)" || id == "siglip:\(model.folder)"
         }
     }
 

@@ -44,7 +44,8 @@ public struct SearchQuery: Sendable, Equatable {
 public struct SearchHit: Sendable, Equatable {
     /// The image's id.
     public let imageID: Int64
-    /// Its score: a cosine similarity for a single prompt.
+    /// Its score: for a single prompt, a cosine similarity (CLIP) or SigLIP's
+    /// calibrated match probability.
     public let score: Float
 }
 
@@ -54,7 +55,7 @@ public struct ImageLabel: Sendable, Equatable {
     public let imageID: Int64
     /// The index of the best label in the list given.
     public let label: Int
-    /// The cosine similarity with that label's text.
+    /// The score of that label's text: a cosine (CLIP) or SigLIP's match probability.
     public let score: Float
 }
 
@@ -67,7 +68,6 @@ extension Album {
         guard let embedder else { throw IndexError.noEmbeddings(album: name) }
         if embedder == BuiltInEmbedder.pixels.rawValue { throw TextSearchError.noTextSide(embedder: embedder) }
         guard let id = modelID, !id.isEmpty else { throw TextSearchError.noModel(embedder: embedder) }
-        if id.hasPrefix("siglip:") { throw TextSearchError.unsupportedModel(id) }
         var chosen = modelFolder
         if chosen == nil, let path = ProcessInfo.processInfo.environment["CURATOR_CLIP_MODEL"], path.hasPrefix("/") {
             chosen = URL(fileURLWithPath: path, isDirectory: true)
@@ -81,52 +81,87 @@ extension Album {
         return encoder
     }
 
-    /// The direction the query scores along: the mean of the positives'
-    /// unit vectors minus `negativeWeight` times the mean of the negatives'.
-    /// Because CLIP's scores are plain cosines, this is PhotoMapAI's
-    /// score-space combination (weighted mean of the positive cosines minus
-    /// the weighted negative cosine) done once on the query, not per image.
-    public func queryVector(_ query: SearchQuery) throws -> [Float] {
+    /// The query's vectors with their weights: positives share +1, the
+    /// negatives −`negativeWeight`; `text` marks the text vectors (the ones a
+    /// SigLIP score calibrates).
+    private func queryParts(_ query: SearchQuery) throws -> (terms: [(vector: [Float], weight: Float, text: Bool)], dimension: Int, calibrated: Bool) {
         guard !query.positives.isEmpty || !query.negatives.isEmpty else { throw TextSearchError.emptyQuery }
         let album = try matrix()
         let d = album.matrix.dimension
-        var direction = [Float](repeating: 0, count: d)
         let texts = query.positives.compactMap { p -> String? in if case .text(let t) = p { return t }; return nil }
         let needsText = !texts.isEmpty || !query.negatives.isEmpty
         let encoder = needsText ? try textEncoder() : nil
+        var terms: [(vector: [Float], weight: Float, text: Bool)] = []
         if !query.positives.isEmpty {
             let share = 1 / Float(query.positives.count)
             if let encoder, !texts.isEmpty {
                 let embedded = try encoder.embed(texts)
-                for i in 0..<embedded.rows { BLAS.axpy(d, alpha: share, embedded.row(i), &direction) }
+                for i in 0..<embedded.rows { terms.append((Array(UnsafeBufferPointer(start: embedded.row(i), count: d)), share, true)) }
             }
             for case .image(let id) in query.positives {
                 guard let row = album.rowOf[id] else {
                     throw TextSearchError.notEmbedded(path: image(id: id)?.path.string ?? "image #\(id)")
                 }
-                BLAS.axpy(d, alpha: share, album.matrix.row(row), &direction)
+                terms.append((Array(UnsafeBufferPointer(start: album.matrix.row(row), count: d)), share, false))
             }
         }
         if let encoder, !query.negatives.isEmpty {
             let embedded = try encoder.embed(query.negatives)
             let share = -query.negativeWeight / Float(query.negatives.count)
-            for i in 0..<embedded.rows { BLAS.axpy(d, alpha: share, embedded.row(i), &direction) }
+            for i in 0..<embedded.rows { terms.append((Array(UnsafeBufferPointer(start: embedded.row(i), count: d)), share, true)) }
         }
-        return direction
+        return (terms, d, encoder?.calibration != nil)
     }
 
-    /// The query's score for every row of `matrix()` (one GEMV).
+    /// The query's score for every row of `matrix()`, combined as PhotoMapAI
+    /// combines them: the mean of the positives' scores minus
+    /// `negativeWeight` times the mean of the negatives'. For CLIP, whose
+    /// scores are plain cosines, that folds into one query vector and one
+    /// GEMV. For SigLIP each text cosine first becomes the model's match
+    /// probability (image cosines stay cosines), so it is one GEMM against
+    /// the query's vectors and the combination per image.
     public func scores(_ query: SearchQuery) throws -> [Float] {
-        try matrix().matrix.scores(along: try queryVector(query))
+        let parts = try queryParts(query)
+        let m = try matrix().matrix
+        guard parts.calibrated, let encoder = textTower else {
+            var direction = [Float](repeating: 0, count: parts.dimension)
+            for (vector, weight, _) in parts.terms { BLAS.axpy(parts.dimension, alpha: weight, vector, &direction) }
+            return m.scores(along: direction)
+        }
+        let k = parts.terms.count, d = parts.dimension
+        var out = [Float](repeating: 0, count: m.rows)
+        guard m.rows > 0 else { return out }
+        let queries = parts.terms.flatMap(\.vector)
+        // Blocks of rows keep the cosine matrix small on large albums.
+        let block = 65_536
+        var cosines = [Float](repeating: 0, count: min(block, m.rows) * k)
+        var start = 0
+        while start < m.rows {
+            let rows = min(block, m.rows - start)
+            cosines.withUnsafeMutableBufferPointer { c in
+                BLAS.gemm(transposeB: true, m: rows, n: k, k: d, a: m.row(start), lda: d, b: queries, ldb: d, c: c.baseAddress!, ldc: k)
+            }
+            for r in 0..<rows {
+                var total: Float = 0
+                for (j, term) in parts.terms.enumerated() {
+                    let cosine = cosines[r * k + j]
+                    total += term.weight * (term.text ? encoder.score(cosine: cosine) : cosine)
+                }
+                out[start + r] = total
+            }
+            start += rows
+        }
+        return out
     }
 
     /// The images that best match `query`, best first: the `k` best (with
     /// `minScore`, only those at or above it; `k` nil keeps all of those).
     /// Excluded images are included: search finds, selections leave out.
     public func search(_ query: SearchQuery, k: Int?, minScore: Float? = nil) throws -> [SearchHit] {
-        let direction = try queryVector(query)
+        let all = try scores(query)
         let album = try matrix()
-        return album.matrix.best(along: direction, k: k, minimum: minScore).map { SearchHit(imageID: album.imageIDs[$0.row], score: $0.score) }
+        return all.withUnsafeBufferPointer { TopScores.select($0, k: k, minimum: minScore) }
+            .map { SearchHit(imageID: album.imageIDs[$0.row], score: $0.score) }
     }
 
     /// Every embedded image's best label among `phrases` (zero-shot
@@ -152,7 +187,8 @@ extension Album {
             for r in 0..<rows {
                 var best = 0
                 for j in 1..<max(n, 1) where scores[r * n + j] > scores[r * n + best] { best = j }
-                out.append(ImageLabel(imageID: album.imageIDs[start + r], label: best, score: scores[r * n + best]))
+                // SigLIP's calibration is monotonic: the best cosine is the best probability.
+                out.append(ImageLabel(imageID: album.imageIDs[start + r], label: best, score: encoder.score(cosine: scores[r * n + best])))
             }
             start += rows
         }

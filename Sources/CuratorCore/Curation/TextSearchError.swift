@@ -6,8 +6,6 @@ public enum TextSearchError: Error, CustomStringConvertible, LocalizedError, Equ
     case noTextSide(embedder: String)
     /// The active vectors name no model, so no text tower can be paired with them.
     case noModel(embedder: String)
-    /// The vectors come from a model family curator has no text tower for.
-    case unsupportedModel(String)
     /// The text tower's embeddings are not as long as the album's vectors.
     case dimensionMismatch(folder: String, text: Int, vectors: Int)
     /// An image given as a query has no vector.
@@ -21,8 +19,6 @@ public enum TextSearchError: Error, CustomStringConvertible, LocalizedError, Equ
             return "the album's vectors come from the '\(embedder)' embedder, a visual descriptor with no text side: words cannot be compared with them. Install a CLIP model (model.safetensors, config.json, preprocessor_config.json and tokenizer.json of openai/clip-vit-base-patch32 from Hugging Face into ~/.cache/curator/models/clip-vit-base-patch32/) and embed with a:embed(\"clip\"), or open an album PhotoMapAI indexed"
         case .noModel(let embedder):
             return "the album's vectors (embedder '\(embedder)') do not say which model made them, so no text tower can be paired with them; import them with their model id, or embed with a:embed(\"clip\")"
-        case .unsupportedModel(let id):
-            return "the album's vectors were made by \(id); curator has no text tower for that model family yet (CLIP and open_clip models only)"
         case .dimensionMismatch(let folder, let text, let vectors):
             return "\(folder): its text tower gives \(text)-d vectors but the album's are \(vectors)-d; it is not the model that made them"
         case .notEmbedded(let path):
