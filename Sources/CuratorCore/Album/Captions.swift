@@ -1,15 +1,19 @@
 import Foundation
 
-/// Caption sidecar files: `<stem>.txt`, `<stem>.caption` or `<stem>.json`
-/// beside an image, as LoRA trainers expect them.
+/// Reading captions from their sidecar files, `<stem>.txt`, `<stem>.caption`
+/// or `<stem>.json` beside an image, as LoRA trainers expect them. Which
+/// files are sidecars, their order and their names are `Sidecar`'s one rule,
+/// the one the export copies by; here only regular files count, since they
+/// are read (the export also lists broken ones, to report them).
 public enum Captions {
-    /// The sidecar extensions, in the order a caption is looked for.
-    public static let extensions = ["txt", "caption", "json"]
+    /// The sidecar extensions (with their dots), in the order a caption is looked for.
+    public static var extensions: [String] { Sidecar.standardExtensions }
 
-    /// The sidecar files that exist beside the image at `path` (absolute, bytes), in `extensions` order.
+    /// The sidecar files that exist beside the image at `path` (relative to `root`), in `extensions` order.
     public static func sidecars(of path: RelativePath, under root: [UInt8]) -> [RelativePath] {
         extensions.compactMap { ext in
-            let candidate = path.replacingExtension(with: ext)
+            let candidate = RelativePath(bytes: Sidecar.path(besideImageAt: path.bytes, fileExtension: ext))
+            guard candidate != path else { return nil }
             var info = stat()
             let exists = candidate.absolute(under: root).withCPath { stat($0, &info) } == 0
             return exists && (info.st_mode & S_IFMT) == S_IFREG ? candidate : nil

@@ -65,16 +65,6 @@ public struct RelativePath: Hashable, Comparable, Sendable, CustomStringConverti
         return ""
     }
 
-    /// This path with its extension replaced by `newExtension` (given without a dot).
-    public func replacingExtension(with newExtension: String) -> RelativePath {
-        let name = nameBytes
-        var base = Array(bytes)
-        if let dot = name.lastIndex(of: UInt8(ascii: ".")), dot > name.startIndex {
-            base = Array(bytes[..<dot])
-        }
-        return RelativePath(bytes: base + [UInt8(ascii: ".")] + Array(newExtension.utf8))
-    }
-
     /// The absolute path of this file under `root` (given as bytes, no trailing slash needed).
     public func absolute(under root: [UInt8]) -> [UInt8] {
         if root.isEmpty { return bytes }

@@ -65,8 +65,6 @@ public enum AlbumSelectionError: Error, CustomStringConvertible, LocalizedError 
     case excludedStart(path: String)
     /// A method curator does not know, and no sampler was given.
     case unknownMethod(String)
-    /// Every image is excluded or filtered out.
-    case noCandidates(excluded: Int, filtered: Int)
     /// No candidate scores high enough for the prompt.
     case noPromptMatches(query: String, minimum: Float, best: Float)
 
@@ -75,8 +73,6 @@ public enum AlbumSelectionError: Error, CustomStringConvertible, LocalizedError 
         case .notEmbedded(let parameter, let path): return "\(parameter): \(path) has no embedding"
         case .excludedStart(let path): return "start: \(path) is excluded"
         case .unknownMethod(let name): return "unknown method '\(name)' (built in: \(BuiltInSampler.names.joined(separator: ", ")); or register a sampler)"
-        case .noCandidates(let excluded, let filtered):
-            return "no candidates: every image is excluded (\(excluded)) or filtered out (\(filtered)); clear some exclusions"
         case .noPromptMatches(let query, let minimum, let best):
             return "no candidate scores \(minimum) or more for \(query) (the best scores \(String(format: "%.3f", best))); lower min_score"
         }
@@ -120,7 +116,7 @@ extension Album {
         if candidates.isEmpty, let prompt = options.prompt, belowPrompt > 0 {
             throw AlbumSelectionError.noPromptMatches(query: prompt.summary, minimum: options.promptMinimum, best: bestPromptScore)
         }
-        guard !candidates.isEmpty else { throw AlbumSelectionError.noCandidates(excluded: excluded, filtered: filtered) }
+        guard !candidates.isEmpty else { throw SelectionError.noCandidates(method: options.method, excluded: excluded, filtered: filtered) }
 
         func row(of id: Int64, parameter: String) throws -> Int {
             guard let row = album.rowOf[id] else {
