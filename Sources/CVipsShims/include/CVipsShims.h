@@ -55,6 +55,7 @@ typedef struct {
     int source_width, source_height;   ///< the file's size as its header states it (before EXIF rotation)
     int os_error;                      ///< errno for NOT_FOUND/PERMISSION/IO, else 0
     char format[32];                   ///< the loader's short name ("jpeg", "png", ...), "" if none
+    int has_alpha;                     ///< 1 when the image had an alpha band and `alpha` received it
 } curator_thumb_info;
 
 /// Checks the file at `path` without decoding pixels: that it opens, is a
@@ -71,6 +72,12 @@ curator_thumb_status curator_vips_probe(const char *path, int64_t max_pixels,
 /// 16-bit / float input converted to 8-bit sRGB. Pixels go row after row,
 /// RGBRGB..., into `buffer` (at least size*size*3 bytes).
 ///
+/// When `alpha` is not NULL (at least size*size bytes) and the image has an
+/// alpha band, its opacity (0 transparent ... 255 opaque) goes there, one byte
+/// a pixel in the same order, and `info->has_alpha` is 1: the statistics
+/// weigh pixels by it, so a transparent background counts as nothing rather
+/// than as the white it is flattened on.
+///
 /// Before decoding, the header's width*height is checked against
 /// `max_pixels` (0 means no limit), so absurd images are refused without
 /// decoding. Truncated or corrupt files fail rather than returning partly
@@ -80,6 +87,7 @@ curator_thumb_status curator_vips_probe(const char *path, int64_t max_pixels,
 /// NULL, a malloc'd libvips message the caller frees (may be NULL).
 curator_thumb_status curator_vips_thumbnail(const char *path, int size, int64_t max_pixels,
                                             unsigned char *buffer, size_t buffer_size,
+                                            unsigned char *alpha,
                                             curator_thumb_info *info, char **error);
 
 /// Writes an 8-bit image given as `bands`-interleaved pixels to `path`, in the

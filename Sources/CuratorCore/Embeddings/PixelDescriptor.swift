@@ -29,6 +29,13 @@ import Darwin
 ///   textures compare by shape and near-flat images (noise-level gradients)
 ///   get a short block instead of amplified noise.
 ///
+/// The vector is computed from the colour as shown on white. For an image
+/// with transparency the statistics' tone (brightness, colourfulness) is the
+/// drawing's own, each pixel weighed by its opacity: a transparent
+/// background is neither white nor black, so a white owl on nothing is not
+/// "overexposed". Its structure (contrast, entropy, sharpness) is measured
+/// against a page that contrasts with the drawing (see `weightedStatistics`).
+///
 /// The computation is deterministic and pure (same pixels, same bits out).
 public enum PixelDescriptor {
     /// The vector length.
@@ -44,6 +51,8 @@ public enum PixelDescriptor {
     /// allocates nothing once it has seen its largest image.
     public final class Workspace {
         fileprivate var luma: UnsafeMutablePointer<UInt8>
+        /// Luma of an image with transparency, the drawing's own and then as shown on its page (see `weightedStatistics`).
+        fileprivate var opaqueLuma: UnsafeMutablePointer<UInt8>
         fileprivate var lumaCapacity: Int
         /// For each column, the offset of its texture cell within a cell row.
         fileprivate var columnCells: UnsafeMutablePointer<Int>
@@ -56,6 +65,7 @@ public enum PixelDescriptor {
         public init(pixels: Int = 256 * 256) {
             lumaCapacity = max(1, pixels)
             luma = .allocate(capacity: lumaCapacity)
+            opaqueLuma = .allocate(capacity: lumaCapacity)
             columnCapacity = 1024
             columnCells = .allocate(capacity: columnCapacity)
         }
@@ -63,8 +73,10 @@ public enum PixelDescriptor {
         fileprivate func reserve(pixels: Int, width: Int) {
             if pixels > lumaCapacity {
                 luma.deallocate()
+                opaqueLuma.deallocate()
                 lumaCapacity = pixels
                 luma = .allocate(capacity: pixels)
+                opaqueLuma = .allocate(capacity: pixels)
             }
             if width > columnCapacity {
                 columnCells.deallocate()
@@ -75,6 +87,7 @@ public enum PixelDescriptor {
 
         deinit {
             luma.deallocate()
+            opaqueLuma.deallocate()
             columnCells.deallocate()
             greyHistogram.deallocate()
             colourHistogram.deallocate()
@@ -82,13 +95,19 @@ public enum PixelDescriptor {
         }
     }
 
-    /// Computes the descriptor and statistics of `image`.
+    /// Computes the descriptor and statistics of `image` (weighing its
+    /// pixels by their opacity when it has an alpha band).
     public static func compute(_ image: RGBImage) -> (vector: [Float], statistics: ImageStatistics) {
         var vector = [Float](repeating: 0, count: dimension)
         let workspace = Workspace(pixels: image.width * image.height)
         let statistics = image.pixels.withUnsafeBufferPointer { pixels in
             vector.withUnsafeMutableBufferPointer { out in
-                compute(pixels: pixels, width: image.width, height: image.height, into: out, workspace: workspace)
+                if let alpha = image.alpha {
+                    return alpha.withUnsafeBufferPointer { alpha in
+                        compute(pixels: pixels, width: image.width, height: image.height, alpha: alpha, into: out, workspace: workspace)
+                    }
+                }
+                return compute(pixels: pixels, width: image.width, height: image.height, into: out, workspace: workspace)
             }
         }
         return (vector, statistics)
@@ -97,8 +116,12 @@ public enum PixelDescriptor {
     /// Computes the descriptor of the `width × height` RGB image in `pixels`
     /// into `vector` (its first `dimension` floats) and returns its
     /// statistics. Rows past the end of `pixels` are ignored; an empty image
-    /// gives a zero vector and zero statistics.
+    /// gives a zero vector and zero statistics. `alpha`, when given, holds
+    /// each pixel's opacity (`pixels` being the colour flattened on white):
+    /// the statistics then weigh pixels by it; an image without any opaque
+    /// pixel measures as the white it is shown on.
     public static func compute(pixels: UnsafeBufferPointer<UInt8>, width: Int, height: Int,
+                               alpha: UnsafeBufferPointer<UInt8>? = nil,
                                into vector: UnsafeMutableBufferPointer<Float>,
                                workspace: Workspace) -> ImageStatistics {
         guard let out = vector.baseAddress, vector.count >= dimension else { return .zero }
@@ -114,8 +137,92 @@ public enum PixelDescriptor {
         let sharpness = texturePass(luma: workspace.luma, width: width, height: rows, workspace: workspace,
                                     into: out + textureRange.lowerBound)
         EmbeddingMatrix.normalize(out, count: dimension)
+        if let alpha, alpha.count >= count, let opacity = alpha.baseAddress,
+           let weighted = weightedStatistics(rgb: rgb, opacity: opacity, width: width, height: rows, workspace: workspace) {
+            return weighted
+        }
         return ImageStatistics(sharpness: sharpness, brightness: statistics.brightness, contrast: statistics.contrast,
                                colourfulness: statistics.colourfulness, entropy: statistics.entropy)
+    }
+
+    /// The statistics of an image with transparency. Its tone (brightness,
+    /// colourfulness) is that of the drawing alone: each pixel weighed by its
+    /// opacity and taken in its own colour (recovered from the white it was
+    /// flattened on), so a transparent background adds neither white nor
+    /// black. Its structure (contrast, entropy, sharpness) is measured on the
+    /// drawing shown on a page that contrasts with it — white under a dark
+    /// drawing, black under a light one: the outline of a one-tone
+    /// silhouette or line drawing is all its information, and measured on
+    /// the drawing alone it would read as flat. nil when every pixel is
+    /// opaque (the plain statistics are the same) or none is (the white it is
+    /// shown on is all there is).
+    private static func weightedStatistics(rgb: UnsafePointer<UInt8>, opacity: UnsafePointer<UInt8>,
+                                           width: Int, height: Int, workspace: Workspace) -> ImageStatistics? {
+        let count = width * height
+        var opaque = true
+        for i in 0..<count where opacity[i] != 255 { opaque = false; break }
+        if opaque { return nil }
+        let luma = workspace.opaqueLuma
+        var weight = 0, sumY = 0, sumRG = 0, sumYB = 0, sumRG2 = 0, sumYB2 = 0
+        for i in 0..<count {
+            let a = Int(opacity[i])
+            guard a > 0 else { luma[i] = 0; continue }
+            // Flattened f = (a·c + (255 − a)·255) / 255, so c = 255·(f − 255 + a) / a.
+            @inline(__always) func own(_ f: UInt8) -> Int {
+                a == 255 ? Int(f) : min(255, max(0, (510 * (Int(f) - 255 + a) + a) / (2 * a)))
+            }
+            let r = own(rgb[3 * i]), g = own(rgb[3 * i + 1]), b = own(rgb[3 * i + 2])
+            let y = (54 * r + 183 * g + 19 * b + 128) >> 8
+            luma[i] = UInt8(truncatingIfNeeded: y)
+            weight += a
+            sumY += a * y
+            let rg = r - g, yb2 = r + g - 2 * b
+            sumRG += a * rg; sumRG2 += a * rg * rg
+            sumYB += a * yb2; sumYB2 += a * yb2 * yb2
+        }
+        guard weight > 0 else { return nil }
+        let total = Double(weight)
+        let meanY = Double(sumY) / total
+        let meanRG = Double(sumRG) / total, meanYB = Double(sumYB) / total / 2
+        let varRG = max(0, Double(sumRG2) / total - meanRG * meanRG)
+        let varYB = max(0, Double(sumYB2) / total / 4 - meanYB * meanYB)
+        let colourfulness = (varRG + varYB).squareRoot() + 0.3 * (meanRG * meanRG + meanYB * meanYB).squareRoot()
+
+        // The drawing on its contrasting page.
+        let page = meanY < 127.5 ? 255 : 0
+        let grey = workspace.greyHistogram
+        grey.initialize(repeating: 0, count: 256)
+        for i in 0..<count {
+            let a = Int(opacity[i])
+            if a != 255 { luma[i] = UInt8(truncatingIfNeeded: (a * Int(luma[i]) + (255 - a) * page + 127) / 255) }
+            grey[Int(luma[i])] += 1
+        }
+        var shownY = 0, shownY2 = 0
+        var entropy = 0.0
+        for level in 0..<256 where grey[level] > 0 {
+            shownY += level * grey[level]
+            shownY2 += level * level * grey[level]
+            let p = Double(grey[level]) / Double(count)
+            entropy -= p * log2(p)
+        }
+        let shownMean = Double(shownY) / Double(count)
+        let contrast = max(0, Double(shownY2) / Double(count) - shownMean * shownMean).squareRoot() / 255
+        var sharpness = 0.0
+        if width >= 3, height >= 3 {
+            var sumLap = 0, sumLap2 = 0
+            for y in 1..<(height - 1) {
+                let row = luma + y * width, up = row - width, down = row + width
+                for x in 1..<(width - 1) {
+                    let lap = Int(row[x - 1]) + Int(row[x + 1]) + Int(up[x]) + Int(down[x]) - 4 * Int(row[x])
+                    sumLap += lap; sumLap2 += lap * lap
+                }
+            }
+            let n = Double((width - 2) * (height - 2))
+            let mean = Double(sumLap) / n
+            sharpness = max(0, Double(sumLap2) / n - mean * mean)
+        }
+        return ImageStatistics(sharpness: sharpness, brightness: meanY / 255, contrast: contrast,
+                               colourfulness: colourfulness, entropy: max(0, entropy))
     }
 
     private static let blockWeight: Float = 1 / Float(3).squareRoot()

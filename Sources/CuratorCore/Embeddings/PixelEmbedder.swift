@@ -160,9 +160,11 @@ public struct PixelEmbedder: Sendable {
     private static func work(paths: [[UInt8]], decoder: ImageDecoder, dimension: Int,
                              state: BatchState, shared: SharedBuffers) {
         let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: decoder.bufferCapacity)
+        let alpha = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: decoder.alphaCapacity)
         let workspace = PixelDescriptor.Workspace(pixels: decoder.thumbnailSize * decoder.thumbnailSize)
         defer {
             buffer.deallocate()
+            alpha.deallocate()
             Libvips.threadDone()
         }
         while true {
@@ -180,9 +182,10 @@ public struct PixelEmbedder: Sendable {
             let row = UnsafeMutableBufferPointer(rebasing: shared.vectors[(index * dimension)..<((index + 1) * dimension)])
             let outcome: Result<Output, ImageDecodeError>
             do {
-                let size = try decoder.decode(path: paths[index], into: buffer)
+                let size = try decoder.decode(path: paths[index], into: buffer, alpha: alpha)
                 let statistics = PixelDescriptor.compute(pixels: UnsafeBufferPointer(buffer), width: size.width,
-                                                         height: size.height, into: row, workspace: workspace)
+                                                         height: size.height, alpha: size.hasAlpha ? UnsafeBufferPointer(alpha) : nil,
+                                                         into: row, workspace: workspace)
                 outcome = .success(Output(statistics: statistics, size: size))
             } catch {
                 row.initialize(repeating: 0)

@@ -18,15 +18,21 @@ public struct RGBImage: Sendable, Equatable {
     public let sourceWidth: Int
     /// The height the file's header states (before EXIF rotation).
     public let sourceHeight: Int
+    /// The opacity of each pixel (0 transparent … 255 opaque), `width * height`
+    /// bytes, when the file had an alpha band; nil for an opaque image. The
+    /// colour in `pixels` is already flattened on white.
+    public let alpha: [UInt8]?
 
     /// Creates an image from interleaved RGB samples; the source size
     /// defaults to the image's own.
-    public init(width: Int, height: Int, pixels: [UInt8], sourceWidth: Int? = nil, sourceHeight: Int? = nil) {
+    public init(width: Int, height: Int, pixels: [UInt8], sourceWidth: Int? = nil, sourceHeight: Int? = nil,
+                alpha: [UInt8]? = nil) {
         self.width = width
         self.height = height
         self.pixels = pixels
         self.sourceWidth = sourceWidth ?? width
         self.sourceHeight = sourceHeight ?? height
+        self.alpha = alpha
     }
 }
 
@@ -41,13 +47,16 @@ public struct DecodedSize: Sendable, Equatable {
     public let sourceWidth: Int
     /// The height the file's header states (before EXIF rotation).
     public let sourceHeight: Int
+    /// Whether the caller's alpha buffer received the image's opacity.
+    public let hasAlpha: Bool
 
     /// Creates a size record.
-    public init(width: Int, height: Int, sourceWidth: Int, sourceHeight: Int) {
+    public init(width: Int, height: Int, sourceWidth: Int, sourceHeight: Int, hasAlpha: Bool = false) {
         self.width = width
         self.height = height
         self.sourceWidth = sourceWidth
         self.sourceHeight = sourceHeight
+        self.hasAlpha = hasAlpha
     }
 }
 
@@ -141,7 +150,8 @@ extension ImageDecodeError: LocalizedError {
 
 /// Decodes image files into small 8-bit sRGB thumbnails through libvips:
 /// shrink-on-load (a 24-megapixel JPEG is decoded at 1/8 scale, not in full),
-/// EXIF auto-rotation, alpha flattened on white, greyscale / CMYK / 16-bit
+/// EXIF auto-rotation, alpha flattened on white (and, when asked for, kept
+/// apart so statistics can weigh pixels by it), greyscale / CMYK / 16-bit
 /// converted. Files whose header states more than `pixelLimit` pixels are
 /// refused before any decoding; truncated or corrupt files fail instead of
 /// coming back partly grey. Safe to use from several threads at once.
@@ -162,22 +172,33 @@ public struct ImageDecoder: Sendable {
 
     /// The bytes a buffer passed to `decode(path:into:)` must hold.
     public var bufferCapacity: Int { thumbnailSize * thumbnailSize * 3 }
+    /// The bytes an alpha buffer passed to `decode(path:into:alpha:)` must hold.
+    public var alphaCapacity: Int { thumbnailSize * thumbnailSize }
 
-    /// Decodes the image at `path` (file-system bytes) into a new thumbnail.
+    /// Decodes the image at `path` (file-system bytes) into a new thumbnail,
+    /// with its opacity when it has an alpha band.
     public func decode(path: [UInt8]) throws(ImageDecodeError) -> RGBImage {
         var pixels = [UInt8](repeating: 0, count: bufferCapacity)
+        var alpha = [UInt8](repeating: 0, count: alphaCapacity)
         let size = try pixels.withUnsafeMutableBufferPointer { buffer throws(ImageDecodeError) in
-            try decode(path: path, into: buffer)
+            try alpha.withUnsafeMutableBufferPointer { alphaBuffer throws(ImageDecodeError) in
+                try decode(path: path, into: buffer, alpha: alphaBuffer)
+            }
         }
         pixels.removeSubrange((size.width * size.height * 3)...)
+        alpha.removeSubrange((size.width * size.height)...)
         return RGBImage(width: size.width, height: size.height, pixels: pixels,
-                        sourceWidth: size.sourceWidth, sourceHeight: size.sourceHeight)
+                        sourceWidth: size.sourceWidth, sourceHeight: size.sourceHeight,
+                        alpha: size.hasAlpha ? alpha : nil)
     }
 
     /// Decodes the image at `path` into `buffer` (at least `bufferCapacity`
     /// bytes; RGB rows, `width * 3` bytes each, from the start) — the form
-    /// for hot loops that reuse one buffer per thread.
-    public func decode(path: [UInt8], into buffer: UnsafeMutableBufferPointer<UInt8>) throws(ImageDecodeError) -> DecodedSize {
+    /// for hot loops that reuse one buffer per thread. When `alpha` is given
+    /// (at least `alphaCapacity` bytes) and the image has an alpha band, its
+    /// opacity goes there, a byte a pixel, and the result's `hasAlpha` says so.
+    public func decode(path: [UInt8], into buffer: UnsafeMutableBufferPointer<UInt8>,
+                       alpha: UnsafeMutableBufferPointer<UInt8>? = nil) throws(ImageDecodeError) -> DecodedSize {
         // Loads libvips on first use with curator's tuning; when it cannot
         // load, the shim reports CURATOR_THUMB_UNAVAILABLE below.
         Libvips.start()
@@ -186,15 +207,20 @@ public struct ImageDecoder: Sendable {
             throw ImageDecodeError(path: path, reason: .system(code: EINVAL,
                 message: "decode buffer holds \(buffer.count) bytes, needs \(bufferCapacity)"))
         }
+        if let alpha, alpha.count < alphaCapacity {
+            throw ImageDecodeError(path: path, reason: .system(code: EINVAL,
+                message: "alpha buffer holds \(alpha.count) bytes, needs \(alphaCapacity)"))
+        }
         var info = curator_thumb_info()
         var message: UnsafeMutablePointer<CChar>? = nil
         let status = path.withCPath { cPath in
             curator_vips_thumbnail(cPath, Int32(clamping: thumbnailSize), Int64(pixelLimit),
-                                   base, buffer.count, &info, &message)
+                                   base, buffer.count, alpha?.baseAddress, &info, &message)
         }
         try check(status, &info, message, path: path)
         return DecodedSize(width: Int(info.width), height: Int(info.height),
-                           sourceWidth: Int(info.source_width), sourceHeight: Int(info.source_height))
+                           sourceWidth: Int(info.source_width), sourceHeight: Int(info.source_height),
+                           hasAlpha: info.has_alpha != 0)
     }
 
     /// Checks the image at `path` without decoding its pixels — it opens, a

@@ -124,6 +124,17 @@ enum IndexSchema {
                 );
                 """)
         }
+        migrator.registerMigration("v7-opacity-weighted-statistics") { db in
+            // Statistics now weigh pixels by their opacity (issue 14: clip art
+            // on a transparent background measured as a white page). Images
+            // measured before may have had transparency: their pixels vectors
+            // (unchanged by this) and statistics are dropped so the next embed
+            // measures them again. JPEG cannot carry alpha, so photos stay.
+            let mayHaveAlpha = "SELECT id FROM image WHERE lower(CAST(path AS TEXT)) NOT LIKE '%.jpg'"
+                + " AND lower(CAST(path AS TEXT)) NOT LIKE '%.jpeg'"
+            try db.execute(sql: "DELETE FROM stats WHERE image_id IN (\(mayHaveAlpha))")
+            try db.execute(sql: "DELETE FROM embedding WHERE embedder = 'pixels' AND image_id IN (\(mayHaveAlpha))")
+        }
         return migrator
     }
 
