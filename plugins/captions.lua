@@ -20,6 +20,7 @@
 -- Cleaning captions on export (the album's caption files are never touched):
 --   captions.clean(text, {first_line=true, language="en", max_words=40, prefix="sks"})
 --   captions.clean_export(r:export(dir), {first_line=true, max_words=40})
+--   captions.clean(text, {max_tokens=75, vocabulary="~/models/clip/tokenizer.json"})
 --     --> {changed=, kept=, files={...}}: rewrites the exported caption files in dir
 
 local M = {
@@ -150,12 +151,21 @@ end
 local function check_clean_options(opts)
   opts = opts or {}
   for k in pairs(opts) do
-    if k ~= "first_line" and k ~= "language" and k ~= "max_words" and k ~= "prefix" then
-      error("captions: unknown cleaning option '" .. tostring(k) .. "' (known: first_line, language, max_words, prefix)", 3)
+    if k ~= "first_line" and k ~= "language" and k ~= "max_words" and k ~= "max_tokens" and k ~= "vocabulary" and k ~= "prefix" then
+      error("captions: unknown cleaning option '" .. tostring(k) .. "' (known: first_line, language, max_words, max_tokens, vocabulary, prefix)", 3)
     end
   end
-  if opts.max_words ~= nil and (math.type(opts.max_words) ~= "integer" or opts.max_words < 1) then
-    error("captions: max_words must be a positive integer (got " .. tostring(opts.max_words) .. ")", 3)
+  for _, k in ipairs({ "max_words", "max_tokens" }) do
+    if opts[k] ~= nil and (math.type(opts[k]) ~= "integer" or opts[k] < 1) then
+      error("captions: " .. k .. " must be a positive integer (got " .. tostring(opts[k]) .. ")", 3)
+    end
+  end
+  if opts.vocabulary ~= nil and type(opts.vocabulary) ~= "string" then
+    error("captions: vocabulary must be a path (got " .. tostring(opts.vocabulary) .. ")", 3)
+  end
+  if opts.max_tokens then
+    -- Fail here, once, rather than on the first caption of an export.
+    curator.count_tokens("", { vocabulary = opts.vocabulary })
   end
   if opts.prefix ~= nil and (type(opts.prefix) ~= "string" or opts.prefix:match("^%s*$")) then
     error("captions: prefix must be a non-empty string (got " .. tostring(opts.prefix) .. ")", 3)
@@ -173,7 +183,10 @@ local function trim(s) return (s:gsub("^%s+", ""):gsub("%s+$", "")) end
 --- none is marked), with {first_line=true} the first non-empty line; then
 --- whitespace collapsed, at most max_words words (punctuation after the last
 --- kept word dropped), and prefix (a trigger word) put first unless the
---- caption already starts with it.
+--- caption already starts with it. With max_tokens the whole caption, prefix
+--- included, is cut after its last whole word that keeps it within that many
+--- CLIP tokens (curator.count_tokens with `vocabulary`, default the installed
+--- CLIP model's): trainers read the first 75 and silently drop the rest.
 function M.clean(text, opts)
   opts = check_clean_options(opts)
   if type(text) ~= "string" then text = "" end
@@ -199,11 +212,28 @@ function M.clean(text, opts)
     end
     if cut and cut <= #chosen then chosen = chosen:sub(1, cut - 1) end
   end
-  if opts.prefix then
+  local function prefixed(body)
+    if not opts.prefix then return body end
     local p = trim(opts.prefix)
-    if chosen:sub(1, #p):lower() ~= p:lower() then chosen = chosen == "" and p or (p .. ", " .. chosen) end
+    if body:sub(1, #p):lower() == p:lower() then return body end
+    return body == "" and p or (p .. ", " .. body)
   end
-  return chosen
+  if opts.max_tokens then
+    local function tokens(s) return curator.count_tokens(s, { vocabulary = opts.vocabulary }) end
+    if tokens(prefixed(chosen)) > opts.max_tokens then
+      -- The ends of its words; keep the most that fit (binary search: the
+      -- count grows with every word).
+      local ends = {}
+      for finish in chosen:gmatch("[%w\128-\255'%-]+()") do ends[#ends + 1] = finish end
+      local low, high = 0, #ends
+      while low < high do
+        local mid = (low + high + 1) // 2
+        if tokens(prefixed(chosen:sub(1, ends[mid] - 1))) <= opts.max_tokens then low = mid else high = mid - 1 end
+      end
+      chosen = low == 0 and "" or chosen:sub(1, ends[low] - 1)
+    end
+  end
+  return prefixed(chosen)
 end
 
 local function read_file(path)
@@ -283,8 +313,8 @@ M.help = {
   missing = "captions.missing(source) -> {Image, ...}\nImages without a caption",
   shorter = "captions.shorter(source, n) -> {Image, ...}\nCaptioned images with fewer than n words",
   longer = "captions.longer(source, n) -> {Image, ...}\nImages with more than n words of caption",
-  clean = "captions.clean(text [, {first_line=, language=, max_words=, prefix=}]) -> string\nA caption cleaned for training: one line (or one language's), a word limit, a trigger-word prefix",
-  clean_export = "captions.clean_export(report [, {first_line=, language=, max_words=, prefix=}]) -> {changed=, kept=, files=, errors=}\nRewrites the caption files an export wrote (never the album's own) with captions.clean",
+  clean = "captions.clean(text [, {first_line=, language=, max_words=, max_tokens=, vocabulary=, prefix=}]) -> string\nA caption cleaned for training: one line (or one language's), a word or CLIP-token limit, a trigger-word prefix",
+  clean_export = "captions.clean_export(report [, {first_line=, language=, max_words=, max_tokens=, vocabulary=, prefix=}]) -> {changed=, kept=, files=, errors=}\nRewrites the caption files an export wrote (never the album's own) with captions.clean",
   vocabulary = "captions.vocabulary(source) -> {{word=, count=}, ...}\nHow often each word occurs across the captions, most frequent first",
 }
 

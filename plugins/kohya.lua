@@ -39,15 +39,15 @@ local function read_all(path)
 end
 
 -- Writes through a temporary file and a rename, so a reader never sees half a
--- file. An existing `path` is an error unless `replace` is true.
-local function write_atomic(path, data, replace)
+-- file. An existing `path` is an error (it is never replaced).
+local function write_atomic(path, data)
   local tmp = path .. ".curator-tmp"
   local f, err = io.open(tmp, "wb")
   if not f then return nil, err end
   local ok, werr = f:write(data)
   f:close()
   if not ok then os.remove(tmp) return nil, werr end
-  if not replace and exists(path) then os.remove(tmp) return nil, path .. ": already exists" end
+  if exists(path) then os.remove(tmp) return nil, path .. ": already exists" end
   local renamed, rerr = os.rename(tmp, path)
   if not renamed then os.remove(tmp) return nil, rerr end
   return true
@@ -228,10 +228,17 @@ end
 function M.write(source, dir, opts)
   if is_run(source) then
     local o = check_options(opts, source.album and source.album.name)
+    local st = { dir = dir, opts = o, folder = dir .. "/" .. o.repeats .. "_" .. o.concept, written = {}, failed = {}, skipped = {} }
+    local files
+    if o.mode ~= "add" then
+      -- Written by the export itself: in replace mode inside the new folder
+      -- before the swap, so the trainer never sees images without their config.
+      files = { ["dataset.toml"] = M.toml(st) }
+    end
     local export = source:export(dir, { layout = "kohya", repeats = o.repeats, concept = o.concept,
                                         caption_ext = o.caption_extension, concept_caption = true,
-                                        dry_run = o.dry_run, mode = o.mode })
-    local st = { dir = dir, opts = o, folder = export.destination, written = {}, failed = {}, skipped = {} }
+                                        dry_run = o.dry_run, mode = o.mode, files = files })
+    st.folder = export.destination
     for _, item in ipairs(export.items) do
       if item.status == "exported" or item.status == "planned" or item.status == "unchanged" then
         st.written[#st.written + 1] = { source = item.path, image = item.destination,
@@ -243,12 +250,8 @@ function M.write(source, dir, opts)
     if o.mode == "add" then
       report = M.finalize(st)
     else
-      report = { folder = st.folder, toml = dir .. "/dataset.toml", written = st.written, failed = st.failed,
-                 skipped = st.skipped, dry_run = o.dry_run }
-      if not o.dry_run and #st.failed == 0 then
-        local ok, err = write_atomic(report.toml, M.toml(st), true)
-        if not ok then st.failed[#st.failed + 1] = { path = report.toml, reason = tostring(err) } end
-      end
+      report = { folder = st.folder, toml = export.files[1] or (dir .. "/dataset.toml"), written = st.written,
+                 failed = st.failed, skipped = st.skipped, dry_run = o.dry_run }
     end
     report.export = export
     return report

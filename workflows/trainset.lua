@@ -11,10 +11,12 @@
 --                   (flat; nothing there is ever overwritten). DIR must be
 --                   new or empty, unless:
 --   --update        DIR becomes the new selection: what is new is added,
---                   images already there are not copied again, and what is
---                   no longer selected moves to DIR.trash/<date-time>/
+--                   images already there are not copied again (their
+--                   captions are brought up to date), and what is no
+--                   longer selected moves to DIR.trash/<date-time>/
 --   --replace       the selection goes into a new folder that is swapped in
 --                   for DIR in one step; the old DIR moves to DIR.trash/
+--                   (curator never empties DIR.trash: it says what it keeps)
 --   --kohya 10_name lays DIR out for kohya-ss: DIR/10_name/ (10 repeats of
 --                   concept "name") plus DIR/dataset.toml when the kohya
 --                   plugin is loaded
@@ -22,11 +24,14 @@
 --   --report FILE   a self-contained HTML page with thumbnails and a map
 --   --overwrite     lets --csv and --report replace existing files
 --   --caption-first-line, --caption-language CODE, --caption-words N,
---   --caption-prefix WORD
+--   --caption-tokens N [--caption-vocabulary PATH], --caption-prefix WORD
 --                   clean the exported captions (the captions plugin): the
 --                   first line, or the line for one language ("de: ..."),
---                   at most N words, a trigger word first. The album's own
---                   caption files are never changed.
+--                   at most N words, at most N CLIP tokens (prefix included;
+--                   counted with the vocabulary of PATH — a CLIP model
+--                   folder, tokenizer.json or bpe_simple_vocab_16e6.txt.gz —
+--                   or of the installed CLIP model), a trigger word first.
+--                   The album's own caption files are never changed.
 --   --favorites     makes the selection the album's favorites
 --
 -- Reviewing: `curator -i trainset ALBUM --count 150` leaves you
@@ -39,7 +44,7 @@
 
 local usage = "usage: curator trainset ALBUM --count 150 [--method fps|kmeans] [--iterations 20] "
   .. "[--seed N] [--out DIR [--update|--replace]] [--kohya REPEATS_CONCEPT] [--csv FILE] [--report FILE] [--overwrite] [--favorites] "
-  .. "[--caption-first-line] [--caption-language CODE] [--caption-words N] [--caption-prefix WORD]"
+  .. "[--caption-first-line] [--caption-language CODE] [--caption-words N] [--caption-tokens N [--caption-vocabulary PATH]] [--caption-prefix WORD]"
 
 local function fail(message)
   io.stderr:write("trainset.lua: ", message, "\n", usage, "\n")
@@ -50,7 +55,7 @@ local kinds = { count = "integer", iterations = "integer", seed = "integer", met
                 out = "path", kohya = "kohya", csv = "path", report = "path", favorites = "flag",
                 update = "flag", replace = "flag", overwrite = "flag",
                 ["caption-first-line"] = "flag", ["caption-language"] = "text", ["caption-words"] = "integer",
-                ["caption-prefix"] = "text" }
+                ["caption-tokens"] = "integer", ["caption-vocabulary"] = "path", ["caption-prefix"] = "text" }
 local opts = { count = 150, iterations = 20, seed = 1, method = "fps", favorites = false,
                update = false, replace = false, overwrite = false }
 local album_path
@@ -106,14 +111,16 @@ if not album_path then fail("the album folder is missing") end
 if opts.kohya and not opts.out then fail("--kohya needs --out DIR") end
 if opts.update and opts.replace then fail("--update and --replace exclude each other") end
 local clean_opts
-if opts["caption-first-line"] or opts["caption-language"] or opts["caption-words"] or opts["caption-prefix"] then
+if opts["caption-vocabulary"] and not opts["caption-tokens"] then fail("--caption-vocabulary needs --caption-tokens N") end
+if opts["caption-first-line"] or opts["caption-language"] or opts["caption-words"] or opts["caption-tokens"] or opts["caption-prefix"] then
   if not opts.out then fail("--caption-... options need --out DIR") end
   if not curator.plugins.captions then
     io.stderr:write("trainset.lua: --caption-... options need the captions plugin, which is not loaded\n")
     os.exit(1)
   end
   clean_opts = { first_line = opts["caption-first-line"] or nil, language = opts["caption-language"],
-                 max_words = opts["caption-words"], prefix = opts["caption-prefix"] }
+                 max_words = opts["caption-words"], max_tokens = opts["caption-tokens"],
+                 vocabulary = opts["caption-vocabulary"], prefix = opts["caption-prefix"] }
   local ok, err = pcall(curator.plugins.captions.clean, "", clean_opts)
   if not ok then fail(tostring(err):gsub("^[^:]*:%d+: ", "")) end
 end
@@ -125,13 +132,9 @@ local function stop(message)
   io.stderr:write("trainset.lua: ", message, "\n")
   os.exit(1)
 end
-local function quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
 local function kind_of(path)
-  local p = io.popen("if [ -d " .. quote(path) .. " ]; then echo dir; elif [ -e " .. quote(path) .. " ] || [ -L "
-    .. quote(path) .. " ]; then echo file; else echo none; fi")
-  local kind = p:read("l")
-  p:close()
-  return kind
+  local info = curator.stat(path)
+  return info and (info.kind == "folder" and "dir" or "file") or "none"
 end
 local function parent_of(path) return path:match("^(.*)/[^/]*$") or "." end
 for _, name in ipairs({ "csv", "report" }) do
@@ -150,10 +153,9 @@ if opts.out then
   local kind = kind_of(opts.out)
   if kind == "file" then stop("--out " .. opts.out .. " is a file, not a folder") end
   if kind == "dir" and not (opts.update or opts.replace) then
-    local p = io.popen("ls -A " .. quote(opts.out) .. " | head -1")
-    local first = p:read("l")
-    p:close()
-    if first then
+    local info, why = curator.stat(opts.out)
+    if not info then stop("--out " .. why) end
+    if info.entries > 0 then
       stop("--out " .. opts.out .. " is not empty: add --update to add what is new and move what is no longer selected "
         .. "to " .. opts.out .. ".trash/, or --replace to swap in a new folder (the old one goes to the trash)")
     end
@@ -204,6 +206,9 @@ if opts.out then
   if export.unchanged > 0 then
     print(("  %d image(s) were there already (same bytes): not copied again"):format(export.unchanged))
   end
+  if (export.refreshed_captions or 0) > 0 and not clean_opts then  -- (cleaning rewrites them anyway)
+    print(("  %d caption file(s) of those brought up to date with the album's"):format(export.refreshed_captions))
+  end
   if clean_opts and not (failures and #failures > 0) then
     local cleaned = curator.plugins.captions.clean_export(export, clean_opts)
     print(("  captions cleaned: %d changed, %d already clean (the album's caption files are untouched)")
@@ -213,6 +218,13 @@ if opts.out then
   if #export.trashed > 0 then
     print(("  %s moved to %s (nothing is deleted)")
       :format(mode == "replace" and "the previous folder" or (#export.trashed .. " file(s) no longer selected"), export.trash))
+    -- curator never empties the trash: say where it is and how much it keeps.
+    local root = export.trash:match("^(.*)/[^/]*$")
+    local info = root and curator.stat(root)
+    if info and info.entries then
+      print(("  %s keeps %d earlier version(s); remove it (rm -r %s) once you no longer need them")
+        :format(root, info.entries, root))
+    end
   end
   -- Every failure is shown, none skipped silently.
   for _, f in ipairs(failures or {}) do

@@ -89,6 +89,32 @@ T.test("captions finds images by keyword, length and missing captions", function
   T.ok(registered("score", "has_caption"))
 end)
 
+T.test("captions.clean cuts to a CLIP token limit, prefix included, after a whole word", function()
+  local captions = T.plugin("captions")
+  -- The vocabulary of OpenAI's CLIP (and of Stable Diffusion's text encoder).
+  local vocab = T.dir .. "/../CuratorCoreTests/Fixtures/clip/tokenizer/bpe_simple_vocab_16e6.txt.gz"
+  local function tokens(s) return curator.count_tokens(s, { vocabulary = vocab }) end
+  T.eq(tokens("a photo of a cat"), 5)
+  T.eq(tokens("sks, a photo"), 4, "the comma is a token")
+  T.eq(tokens(""), 0)
+  local text = ("a watercolour illustration of a snowy owl perched on a birch branch, "):rep(8)
+  T.ok(tokens(text) > 100)
+  local cut = captions.clean(text, { max_tokens = 75, vocabulary = vocab, prefix = "sks" })
+  T.ok(cut:match("^sks, a watercolour illustration"), cut)
+  local n = tokens(cut)
+  T.ok(n <= 75 and n >= 70, n .. " tokens: " .. cut)
+  -- The next word would not have fitted.
+  local body = cut:sub(#"sks, " + 1)
+  local next_word = text:sub(#body + 1):match("^[^%w]*([%w']+)")
+  T.ok(tokens(cut .. " " .. next_word) > 75, next_word)
+  T.ok(#captions.words(cut) < 75, "fewer words than tokens: a word limit would let it overflow")
+  T.eq(captions.clean("a photo of a cat", { max_tokens = 75, vocabulary = vocab }), "a photo of a cat", "short captions stay")
+  T.eq(captions.clean("a photo of a cat", { max_tokens = 2, vocabulary = vocab, prefix = "sks" }), "sks",
+    "'sks, a' is 3 tokens: the prefix stays even when nothing else fits")
+  T.contains(T.raises(nil, captions.clean, "x", { max_tokens = 5, vocabulary = "/nowhere" }), "/nowhere: no such file or folder")
+  T.contains(T.raises(nil, captions.clean, "x", { max_tokens = 0 }), "max_tokens must be a positive integer")
+end)
+
 T.test("kohya writes <repeats>_<concept>/ with a caption per image and a dataset TOML", function()
   local kohya = T.plugin("kohya")
   local a = open_sample()

@@ -341,3 +341,56 @@ T.test("Scenario B --update with --caption-words cleans the captions of images a
     end
   end
 end)
+
+T.test("Scenario B --update refreshes a changed caption; --caption-tokens keeps each caption within a CLIP token limit", function()
+  local dir = T.sample_album()
+  local out = T.tempdir() .. "/train"
+  local base = { trainset, dir, "--count", "6", "--iterations", "5", "--out", out }
+  local _, err, code = T.run(base)
+  T.eq(code, 0, err)
+  local captioned
+  for _, file in ipairs(files(out)) do
+    if file:match("%.txt$") then captioned = file break end
+  end
+  T.ok(captioned, "a caption was exported")
+  -- The album's caption of that image changes: --update brings it over.
+  local a = assert(curator.open(dir))
+  local source
+  for _, img in ipairs(a) do
+    if img.name:gsub("%.[^.]*$", "") == captioned:gsub("%.txt$", "") and read(out .. "/" .. img.name) == read(img.file) then
+      source = dir .. "/" .. img.path:gsub("%.[^.]*$", ".txt")
+    end
+  end
+  T.ok(source, "found the album's caption of " .. captioned)
+  local f = assert(io.open(source, "wb"))
+  f:write("a changed caption\n")
+  f:close()
+  local again = { table.unpack(base) }
+  again[#again + 1] = "--update"
+  local stdout
+  stdout, err, code = T.run(again)
+  T.eq(code, 0, err)
+  T.contains(stdout, "1 caption file(s) of those brought up to date with the album's")
+  T.eq(read(out .. "/" .. captioned), "a changed caption\n")
+
+  -- A token limit, counted with CLIP's vocabulary, prefix included.
+  local vocab = T.dir .. "/../CuratorCoreTests/Fixtures/clip/tokenizer/bpe_simple_vocab_16e6.txt.gz"
+  local limited = { table.unpack(again) }
+  for _, w in ipairs({ "--caption-tokens", "4", "--caption-vocabulary", vocab, "--caption-prefix", "sks" }) do limited[#limited + 1] = w end
+  stdout, err, code = T.run(limited)
+  T.eq(code, 0, err)
+  T.contains(stdout, "captions cleaned: ")
+  local checked = 0
+  for _, file in ipairs(files(out)) do
+    if file:match("%.txt$") then
+      local text = read(out .. "/" .. file):gsub("\n$", "")
+      T.ok(text:match("^sks"), text)
+      T.ok(curator.count_tokens(text, { vocabulary = vocab }) <= 4, file .. ": " .. text)
+      checked = checked + 1
+    end
+  end
+  T.ok(checked > 0)
+  _, err, code = T.run({ trainset, dir, "--out", T.tempdir() .. "/x", "--caption-tokens", "10", "--caption-vocabulary", "/nowhere" })
+  T.eq(code, 2)
+  T.contains(err, "/nowhere: no such file or folder")
+end)

@@ -85,6 +85,13 @@ public struct CLIPTokenizer: TextTokenizer {
     /// The largest id: the vocabulary's or a special token's.
     public var largestID: Int { max(vocabulary.values.max() ?? 0, startID, endID) }
 
+    /// How many tokens `text` is, without the start and end tokens: what a
+    /// trainer reading captions with this vocabulary counts against its
+    /// limit (75 for Stable Diffusion's 77-token context).
+    public func count(_ text: String) -> Int {
+        encode(text, contextLength: Int.max).fullLength - 2
+    }
+
     /// The token strings of ids (in the byte alphabet, `</w>` included), for messages and tests.
     public func tokens(_ ids: [Int]) -> [String] {
         let inverse = Dictionary(vocabulary.map { ($0.value, $0.key) }, uniquingKeysWith: { a, _ in a })

@@ -36,6 +36,22 @@ extension CLIPTokenizer {
                         "no tokenizer: the text tower needs tokenizer.json (or vocab.json and merges.txt) from the model's Hugging Face page, or open_clip's bpe_simple_vocab_16e6.txt.gz (in the open_clip_torch package), in this folder")
     }
 
+    /// Loads the tokenizer at `url`: a model folder (see `load(folder:)`), a
+    /// `tokenizer.json`, a `vocab.json` with `merges.txt` beside it, or
+    /// open_clip's `bpe_simple_vocab_16e6.txt.gz`.
+    public static func load(path url: URL) throws -> CLIPTokenizer {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) else {
+            throw CLIPError(.modelMissing, url.path, "no such file or folder")
+        }
+        if isFolder.boolValue { return try load(folder: url) }
+        let name = url.lastPathComponent
+        if name.hasSuffix(".gz") { return try load(openCLIPVocabulary: url) }
+        if name == "vocab.json" { return try load(vocabJSON: url, merges: url.deletingLastPathComponent().appendingPathComponent("merges.txt")) }
+        if name.hasSuffix(".json") { return try load(tokenizerJSON: url) }
+        throw CLIPError(.unsupported, url.path, "not a CLIP vocabulary: expected a model folder, tokenizer.json, vocab.json (with merges.txt) or bpe_simple_vocab_16e6.txt.gz")
+    }
+
     /// transformers' `tokenizer.json`: a byte-level BPE model with CLIP's
     /// normaliser and pre-tokenizer (anything else is refused, not guessed).
     public static func load(tokenizerJSON url: URL) throws -> CLIPTokenizer {

@@ -82,6 +82,8 @@ extension FolderExporter {
         let stagingFolder = PathBytes.join(parent, Array(".\(PathBytes.display(PathBytes.lastComponent(destination))).curator-new-\(getpid())-\(time(nil))".utf8))
         staging.destination = stagingFolder
         var report = try staging.exportAdding(entries, progress: progress)
+        // Into the new folder, so the swap brings the images and their config at once.
+        staging.writeCompanionFiles(into: stagingFolder, replacing: false, report: &report)
         report = report.movingPaths(from: stagingFolder, to: destination)
         guard !report.cancelled, report.errors.isEmpty else {
             report.errors.append(ExportFailure(path: ExportPath(bytes: destination),
@@ -106,6 +108,23 @@ extension FolderExporter {
         }
         fileSystem.synchronizeDirectory(parent)
         return report
+    }
+
+    /// Writes `options.companionFiles` into `folder` (each in one step:
+    /// temporary file, then rename), when the export wrote every image and
+    /// is not a dry run; what was written goes into `report.companionFiles`,
+    /// what could not into its errors.
+    func writeCompanionFiles(into folder: [UInt8], replacing: Bool, report: inout ExportReport) {
+        guard !options.companionFiles.isEmpty, !options.dryRun, !report.cancelled, report.errors.isEmpty else { return }
+        for file in options.companionFiles {
+            let path = PathBytes.join(folder, Array(file.name.utf8))
+            do {
+                try AtomicFile.write(file.contents, to: path, overwrite: replacing, fileSystem: fileSystem)
+                report.companionFiles.append(ExportPath(bytes: path))
+            } catch {
+                report.errors.append(ExportFailure(path: ExportPath(bytes: path), reason: "\(error)"))
+            }
+        }
     }
 
     /// `<destination>.trash/<date-time>` (with `-1`, `-2`… when taken).
@@ -164,6 +183,7 @@ extension ExportReport {
             return item
         }
         report.errors = errors.map { ExportFailure(path: move($0.path), reason: $0.reason) }
+        report.companionFiles = companionFiles.map(move)
         return report
     }
 }

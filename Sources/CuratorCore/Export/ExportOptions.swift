@@ -12,6 +12,11 @@ public struct ExportOptions: Sendable, Equatable {
     public var intoAlbum: Bool
     /// What happens to what is already in the destination.
     public var mode: ExportMode
+    /// Files written at the destination's top level with the export (a
+    /// trainer's config such as kohya's `dataset.toml`), by name: only when
+    /// every image made it; `add` refuses to replace one, `update` replaces
+    /// it in one step, `replace` puts it into the new folder before the swap.
+    public var companionFiles: [CompanionFile] = []
 
     /// Creates options.
     public init(layout: ExportLayout = .flat, captionExtensions: [String] = Sidecar.standardExtensions,
@@ -27,6 +32,15 @@ public struct ExportOptions: Sendable, Equatable {
     public func validate() throws {
         for ext in captionExtensions { try Self.validateExtension(ext, option: "captions") }
         if case let .kohya(kohya) = layout { try kohya.validate() }
+        for file in companionFiles {
+            let bytes = Array(file.name.utf8)
+            guard !bytes.isEmpty, !bytes.contains(PathBytes.slash), !bytes.contains(0), file.name != ".", file.name != ".." else {
+                throw ExportError.invalidOption(name: "files", reason: "'\(file.name)' must be a plain file name, e.g. 'dataset.toml'")
+            }
+        }
+        if Set(companionFiles.map(\.name)).count != companionFiles.count {
+            throw ExportError.invalidOption(name: "files", reason: "a file name is given twice")
+        }
     }
 
     static func validateExtension(_ ext: String, option: String) throws {
@@ -37,6 +51,20 @@ public struct ExportOptions: Sendable, Equatable {
         guard !bytes.contains(PathBytes.slash), !bytes.contains(0), !bytes.dropFirst().contains(PathBytes.dot) else {
             throw ExportError.invalidOption(name: option, reason: "'\(ext)' must be one dot and a name, e.g. '.txt'")
         }
+    }
+}
+
+/// A file written beside an export's images (see `ExportOptions.companionFiles`).
+public struct CompanionFile: Sendable, Equatable {
+    /// Its name at the destination's top level.
+    public var name: String
+    /// Its bytes.
+    public var contents: [UInt8]
+
+    /// Creates a companion file.
+    public init(name: String, contents: [UInt8]) {
+        self.name = name
+        self.contents = contents
     }
 }
 

@@ -12,6 +12,9 @@ public struct ExportReport: Codable, Sendable, Equatable {
     /// Images not copied because their exact bytes were already in the
     /// destination (an earlier export into the same folder); see `ExportItem.Status.unchanged`.
     public var unchanged: Int
+    /// Caption files beside unchanged images that an update rewrote because
+    /// the album's caption had changed since they were copied.
+    public var refreshedCaptions: Int
     /// Of those, images that got a new name because theirs was taken.
     public var renamed: Int
     /// Sidecar and caption files written with them (or that would be).
@@ -27,6 +30,8 @@ public struct ExportReport: Codable, Sendable, Equatable {
     public var errors: [ExportFailure]
     /// Every image of the selection, in order, with its planned destination and outcome.
     public var items: [ExportItem]
+    /// The companion files written (`ExportOptions.companionFiles`), where they are.
+    public var companionFiles: [ExportPath]
     /// Hidden temporary files an interrupted export (kill -9, a crash) left
     /// in the destination, removed by this one.
     public var removedLeftovers: [ExportPath]
@@ -38,6 +43,7 @@ public struct ExportReport: Codable, Sendable, Equatable {
         cancelled = false
         exported = 0
         unchanged = 0
+        refreshedCaptions = 0
         trashed = []
         renamed = 0
         captions = 0
@@ -45,6 +51,7 @@ public struct ExportReport: Codable, Sendable, Equatable {
         errors = []
         items = []
         removedLeftovers = []
+        companionFiles = []
     }
 }
 

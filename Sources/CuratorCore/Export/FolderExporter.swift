@@ -64,8 +64,11 @@ public struct FolderExporter: Sendable {
     public func export(_ entries: [CurationEntry], progress: (any ProgressSink)? = nil) throws -> ExportReport {
         try options.validate()
         switch options.mode {
-        case .add: return try exportAdding(entries, progress: progress)
-        case .update: return try exportUpdating(entries, progress: progress)
+        case .add, .update:
+            var report = options.mode == .add ? try exportAdding(entries, progress: progress)
+                                              : try exportUpdating(entries, progress: progress)
+            writeCompanionFiles(into: destination, replacing: options.mode == .update, report: &report)
+            return report
         case .replace: return try exportReplacing(entries, progress: progress)
         }
     }
@@ -117,7 +120,12 @@ public struct FolderExporter: Sendable {
             case .stored(let copied): plan = copied
             case .planned: plan.outcome = .planned
             case .notAttempted: plan.outcome = .notAttempted
-            case .settled: break  // already reported by planning, or nothing to copy
+            case .settled:
+                // Already reported by planning, or nothing to copy; an image
+                // already there may have had its caption changed since.
+                if case .alreadyThere = plan.outcome, options.mode == .update, !options.dryRun {
+                    refreshSidecars(of: plan, in: target, into: &report)
+                }
             case .failed(let error): plan.outcome = .failed(ExportFailure(path: ExportPath(bytes: plan.entry.absolutePath), reason: Self.reason(error)))
             }
             record(plan, in: target, into: &report)
@@ -247,6 +255,8 @@ public struct FolderExporter: Sendable {
                 plan.name = existing
                 plan.outcome = .alreadyThere
                 taken.insert(existing)
+                // Its captions, as they are in the album now, beside the copy there.
+                if options.mode == .update { plan.sidecars = sidecars(of: entry) }
                 return plan
             }
         } catch {
@@ -403,6 +413,43 @@ public struct FolderExporter: Sendable {
         }
         discardStaged()
         plan.outcome = .failed(ExportFailure(path: source, reason: "names kept being taken while copying"))
+    }
+
+    /// Brings the caption files beside an image that was already in the
+    /// destination up to date with the album's: each one whose bytes differ
+    /// (or that is missing) is rewritten in one step (temporary file and
+    /// rename). Counted in `report.refreshedCaptions`; a failure is reported
+    /// against the caption.
+    private func refreshSidecars(of plan: Plan, in target: [UInt8], into report: inout ExportReport) {
+        for sidecar in plan.sidecars {
+            let destination = PathBytes.join(target, CollisionNaming.sidecarName(forImageNamed: plan.name,
+                                                                               fileExtension: sidecar.fileExtension))
+            do {
+                let wanted = try sidecar.source.map { try readSmallFile($0) } ?? sidecar.text
+                if let there = try? readSmallFile(destination), there == wanted { continue }
+                try AtomicFile.write(wanted, to: destination, overwrite: true, fileSystem: fileSystem)
+                report.refreshedCaptions += 1
+            } catch {
+                report.errors.append(ExportFailure(path: ExportPath(bytes: destination),
+                                                   reason: "could not bring the caption up to date: \(Self.reason(error))"))
+            }
+        }
+    }
+
+    /// The bytes of a caption-sized file (at most 16 MiB: a caption larger
+    /// than that is not one).
+    private func readSmallFile(_ path: [UInt8]) throws -> [UInt8] {
+        let descriptor = try fileSystem.openForReading(path)
+        defer { fileSystem.close(descriptor) }
+        let limit = 16 << 20
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = try chunk.withUnsafeMutableBytes { try fileSystem.read(descriptor, into: $0, path: path) }
+            if count == 0 { return bytes }
+            bytes += chunk[0..<count]
+            if bytes.count > limit { throw SystemCallError("read", path: path, code: EFBIG) }
+        }
     }
 
     /// Takes back files already published for an item that cannot be

@@ -145,6 +145,8 @@ public struct CuratorTypes {
         SamplerContextType.install(types, host: host)
         MapType.install(types, host: host)
         ReviewType.install(types, host: host)
+        TokenCountBinding.install(host: host)
+        FileStatusBinding.install(host: host)
         return types
     }
 }

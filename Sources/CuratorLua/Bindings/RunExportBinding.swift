@@ -8,9 +8,9 @@ import Foundation
 enum RunExportBinding {
     /// Every option `r:export` takes.
     private static let keys = ["layout", "repeats", "concept", "caption_ext", "concept_caption", "captions",
-                               "dry_run", "into_album", "mode", "exporter", "params", "progress"]
+                               "dry_run", "into_album", "mode", "files", "exporter", "params", "progress"]
     /// The options of the folder layouts, which a custom exporter does not take.
-    private static let folderKeys = ["layout", "repeats", "concept", "caption_ext", "concept_caption", "captions", "mode"]
+    private static let folderKeys = ["layout", "repeats", "concept", "caption_ext", "concept_caption", "captions", "mode", "files"]
     /// The options of the kohya layout only.
     private static let kohyaKeys = ["repeats", "concept", "caption_ext", "concept_caption"]
 
@@ -62,6 +62,25 @@ enum RunExportBinding {
         } else {
             lua.pop()
         }
+        if options.pushValue("files") != .nil {
+            defer { lua.pop() }
+            guard lua.type(at: -1) == .table else {
+                throw call.failure("files must be a table of name = text (got \(LuaCall.shown(lua, -1)))")
+            }
+            var files: [CompanionFile] = []
+            lua.pushNil()
+            while lua.next(-2) {
+                defer { lua.pop() }
+                guard lua.type(at: -2) == .string, lua.type(at: -1) == .string,
+                      let name = lua.string(at: -2), let text = lua.bytes(at: -1) else {
+                    throw call.failure("files must map file names to their text (got \(LuaCall.shown(lua, -2)) = \(LuaCall.shown(lua, -1)))")
+                }
+                files.append(CompanionFile(name: name, contents: text))
+            }
+            export.companionFiles = files.sorted { $0.name < $1.name }
+        } else {
+            lua.pop()
+        }
         if layout == "kohya" {
             guard let concept = try options.string("concept") else { throw call.failure("layout=\"kohya\" needs concept=\"name\"") }
             export.layout = .kohya(KohyaLayout(repeats: try options.positiveInteger("repeats") ?? 1, concept: concept,
@@ -82,10 +101,14 @@ enum RunExportBinding {
     }
 
     private static func push(_ report: ExportReport, owner: AlbumHandle, types: CuratorTypes, on lua: LuaStack) {
-        lua.newTable(record: 13)
+        lua.newTable(record: 15)
         lua.push(report.exported); lua.rawSet(-2, "exported")
         lua.push(report.renamed); lua.rawSet(-2, "renamed")
         lua.push(report.unchanged); lua.rawSet(-2, "unchanged")
+        lua.push(report.refreshedCaptions); lua.rawSet(-2, "refreshed_captions")
+        lua.newTable(array: report.companionFiles.count)
+        for (i, path) in report.companionFiles.enumerated() { lua.push(bytes: path.bytes); lua.rawSet(-2, index: i + 1) }
+        lua.rawSet(-2, "files")
         if let trash = report.trash { lua.push(bytes: trash.bytes); lua.rawSet(-2, "trash") }
         lua.newTable(array: report.trashed.count)
         for (i, path) in report.trashed.enumerated() { lua.push(bytes: path.bytes); lua.rawSet(-2, index: i + 1) }

@@ -102,8 +102,8 @@ enum RunType {
             return 1
         }
         t.method("export",
-                 signature: "r:export(dir [, {layout=\"flat\"|\"kohya\"|\"imagefolder\", repeats=, concept=, caption_ext=\".txt\", concept_caption=false, captions={\".txt\", ...}, mode=\"add\"|\"update\"|\"replace\", dry_run=false, into_album=false, exporter=name, params=, progress=fn}]) -> report",
-                 summary: "Copies the selection's image files under the album (never excluded images, never over a file, never an image already there, never into the album unless into_album=true) into dir; mode=\"update\" moves what is no longer selected to dir.trash/, \"replace\" swaps in a new folder; returns {exported=, unchanged=, renamed=, captions=, trashed=, errors=, items=}") { h, call in
+                 signature: "r:export(dir [, {layout=\"flat\"|\"kohya\"|\"imagefolder\", repeats=, concept=, caption_ext=\".txt\", concept_caption=false, captions={\".txt\", ...}, mode=\"add\"|\"update\"|\"replace\", files={[name]=text}, dry_run=false, into_album=false, exporter=name, params=, progress=fn}]) -> report",
+                 summary: "Copies the selection's image files under the album (never excluded images, never over a file, never an image already there, never into the album unless into_album=true) into dir; mode=\"update\" moves what is no longer selected to dir.trash/, \"replace\" swaps in a new folder; returns {exported=, unchanged=, refreshed_captions=, renamed=, captions=, trashed=, errors=, items=}; an update also rewrites the captions of images already there when the album's changed") { h, call in
             try host.require(.writingFiles, call)
             try RunExportBinding.export(h, call, host: host, types: types, runType: t)
             return 1
