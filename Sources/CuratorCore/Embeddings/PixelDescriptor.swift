@@ -181,12 +181,8 @@ public enum PixelDescriptor {
             sumYB += a * yb2; sumYB2 += a * yb2 * yb2
         }
         guard weight > 0 else { return nil }
-        let total = Double(weight)
-        let meanY = Double(sumY) / total
-        let meanRG = Double(sumRG) / total, meanYB = Double(sumYB) / total / 2
-        let varRG = max(0, Double(sumRG2) / total - meanRG * meanRG)
-        let varYB = max(0, Double(sumYB2) / total / 4 - meanYB * meanYB)
-        let colourfulness = (varRG + varYB).squareRoot() + 0.3 * (meanRG * meanRG + meanYB * meanYB).squareRoot()
+        let meanY = Double(sumY) / Double(weight)
+        let colourfulness = opponentColourfulness(sumRG: sumRG, sumRG2: sumRG2, sumYB: sumYB, sumYB2: sumYB2, weight: weight)
 
         // The drawing on its contrasting page.
         let page = meanY < 127.5 ? 255 : 0
@@ -197,16 +193,7 @@ public enum PixelDescriptor {
             if a != 255 { luma[i] = UInt8(truncatingIfNeeded: (a * Int(luma[i]) + (255 - a) * page + 127) / 255) }
             grey[Int(luma[i])] += 1
         }
-        var shownY = 0, shownY2 = 0
-        var entropy = 0.0
-        for level in 0..<256 where grey[level] > 0 {
-            shownY += level * grey[level]
-            shownY2 += level * level * grey[level]
-            let p = Double(grey[level]) / Double(count)
-            entropy -= p * log2(p)
-        }
-        let shownMean = Double(shownY) / Double(count)
-        let contrast = max(0, Double(shownY2) / Double(count) - shownMean * shownMean).squareRoot() / 255
+        let shown = lumaMoments(grey)
         var sharpness = 0.0
         if width >= 3, height >= 3 {
             var sumLap = 0, sumLap2 = 0
@@ -221,8 +208,8 @@ public enum PixelDescriptor {
             let mean = Double(sumLap) / n
             sharpness = max(0, Double(sumLap2) / n - mean * mean)
         }
-        return ImageStatistics(sharpness: sharpness, brightness: meanY / 255, contrast: contrast,
-                               colourfulness: colourfulness, entropy: max(0, entropy))
+        return ImageStatistics(sharpness: sharpness, brightness: meanY / 255, contrast: shown.variance.squareRoot() / 255,
+                               colourfulness: colourfulness, entropy: shown.entropy)
     }
 
     private static let blockWeight: Float = 1 / Float(3).squareRoot()
@@ -270,22 +257,38 @@ public enum PixelDescriptor {
         let n = Float(count)
         for k in 0..<64 { out[k] = (bins[k] / n).squareRoot() * blockWeight }
 
-        var sumY = 0, sumY2 = 0
-        var entropy = 0.0
-        let total = Double(count)
-        for level in 0..<256 where grey[level] > 0 {
+        let moments = lumaMoments(grey)
+        let colourfulness = opponentColourfulness(sumRG: sumRG, sumRG2: sumRG2, sumYB: sumYB, sumYB2: sumYB2, weight: count)
+        return (moments.mean / 255, moments.variance.squareRoot() / 255, colourfulness, moments.entropy)
+    }
+
+    /// Mean, variance (in 0…255 units) and entropy (bits) of a 256-bin luma histogram.
+    private static func lumaMoments(_ grey: UnsafeMutablePointer<Int>) -> (mean: Double, variance: Double, entropy: Double) {
+        var count = 0, sumY = 0, sumY2 = 0
+        for level in 0..<256 {
+            count += grey[level]
             sumY += level * grey[level]
             sumY2 += level * level * grey[level]
+        }
+        guard count > 0 else { return (0, 0, 0) }
+        let total = Double(count)
+        var entropy = 0.0
+        for level in 0..<256 where grey[level] > 0 {
             let p = Double(grey[level]) / total
             entropy -= p * log2(p)
         }
-        let meanY = Double(sumY) / total
-        let varY = max(0, Double(sumY2) / total - meanY * meanY)
+        let mean = Double(sumY) / total
+        return (mean, max(0, Double(sumY2) / total - mean * mean), max(0, entropy))
+    }
+
+    /// Hasler and Süsstrunk's colourfulness from the (weighted) sums of
+    /// rg = R − G and yb2 = R + G − 2B and of their squares over `weight`.
+    private static func opponentColourfulness(sumRG: Int, sumRG2: Int, sumYB: Int, sumYB2: Int, weight: Int) -> Double {
+        let total = Double(weight)
         let meanRG = Double(sumRG) / total, meanYB = Double(sumYB) / total / 2
         let varRG = max(0, Double(sumRG2) / total - meanRG * meanRG)
         let varYB = max(0, Double(sumYB2) / total / 4 - meanYB * meanYB)
-        let colourfulness = (varRG + varYB).squareRoot() + 0.3 * (meanRG * meanRG + meanYB * meanYB).squareRoot()
-        return (meanY / 255, varY.squareRoot() / 255, colourfulness, max(0, entropy))
+        return (varRG + varYB).squareRoot() + 0.3 * (meanRG * meanRG + meanYB * meanYB).squareRoot()
     }
 
     /// The 8 × 8 grid of mean colours in CIELAB. Cell boundaries are
