@@ -10,7 +10,7 @@ struct CuratorBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "curator-bench",
         abstract: "Benchmark drivers for scripts/bench.",
-        subcommands: [MakeIndex.self, OpenIndex.self, Pixels.self, Describe.self, Thumbnails.self]
+        subcommands: [MakeIndex.self, OpenIndex.self, Pixels.self, Describe.self, Thumbnails.self, ParquetRead.self]
     )
 }
 

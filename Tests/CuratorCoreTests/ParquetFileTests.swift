@@ -141,6 +141,60 @@ final class ParquetFileTests: XCTestCase {
         XCTAssertFileError(.corrupt, ["column 'caption'", "ZSTD data is damaged", "zstd says"]) { try readAll(zstd) }
     }
 
+    /// A file made by hand: a footer claiming `rows` rows of one optional
+    /// string column, and one data page claiming a billion values.
+    private func handMadeFile(rows: Int64) throws -> URL {
+        var page = CompactWriter()
+        page.field(1, i32: 0); page.field(2, i32: 4); page.field(3, i32: 4)
+        page.field(5) { w in w.field(1, i32: 1 << 30); w.field(2, i32: 0) }
+        page.stop()
+        let chunkLength = Int64(page.bytes.count + 4)  // the header and 4 bytes of levels
+        var footer = CompactWriter()
+        footer.field(2, list: 12, count: 2) { w in
+            w.structure { w in w.field(4, string: "schema"); w.field(5, i32: 1) }
+            w.structure { w in w.field(1, i32: 6); w.field(3, i32: 1); w.field(4, string: "image_path") }
+        }
+        footer.field(3, i64: rows)
+        footer.field(4, list: 12, count: 1) { w in
+            w.structure { w in
+                w.field(1, list: 12, count: 1) { w in
+                    w.structure { w in
+                        w.field(2, i64: 4)
+                        w.field(3) { w in
+                            w.field(1, i32: 6); w.field(4, i32: 0); w.field(5, i64: rows); w.field(7, i64: chunkLength); w.field(9, i64: 4)
+                        }
+                    }
+                }
+                w.field(3, i64: rows)
+            }
+        }
+        footer.stop()
+        var bytes = Array("PAR1".utf8) + page.bytes + [0, 0, 0, 0]
+        let length = UInt32(footer.bytes.count)
+        bytes += footer.bytes + [UInt8(length & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length >> 16 & 0xFF), UInt8(length >> 24)] + Array("PAR1".utf8)
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("curator-parquet-\(UUID().uuidString).parquet")
+        try Data(bytes).write(to: url)
+        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+        return url
+    }
+
+    /// A few dozen bytes claiming terabytes are refused from the footer and
+    /// page header, before any allocation.
+    func testHandMadeFilesClaimingHugeCountsAreRefusedUpFront() throws {
+        let huge = try ParquetFile(contentsOf: try handMadeFile(rows: 1 << 40))
+        XCTAssertEqual(huge.rowCount, 1 << 40)
+        XCTAssertFileError(.tooLarge, ["holds 1099511627776 rows, more than the 1000000 expected"]) {
+            try huge.strings("image_path", maximumRows: 1_000_000)
+        }
+        XCTAssertFileError(.tooLarge, ["the row offsets of column 'image_path' would need"]) {
+            try huge.strings("image_path", maximumRows: .max)
+        }
+        let small = try ParquetFile(contentsOf: try handMadeFile(rows: 100))
+        XCTAssertFileError(.corrupt, ["column 'image_path'", "the pages hold more values than the row group's 100 rows"]) {
+            try small.strings("image_path", maximumRows: 100)
+        }
+    }
+
     /// A little fuzzing in every test run: seeded byte edits and cuts of
     /// each kind of file must end in a value or an `EmbeddingFileError`,
     /// never a crash (scripts/fuzz goes further, with libFuzzer).
@@ -166,4 +220,38 @@ final class ParquetFileTests: XCTestCase {
         }
         XCTAssertGreaterThan(outcomes[1], 50, "most damage is noticed: \(outcomes)")
     }
+}
+
+/// Writes Thrift's compact protocol, for files made by hand in tests.
+struct CompactWriter {
+    private(set) var bytes: [UInt8] = []
+    private var lastID = [0]
+
+    mutating func varint(_ value: UInt64) {
+        var v = value
+        while v >= 0x80 { bytes.append(UInt8(v & 0x7F) | 0x80); v >>= 7 }
+        bytes.append(UInt8(v))
+    }
+    mutating func zigzag(_ value: Int64) { varint(UInt64(bitPattern: (value << 1) ^ (value >> 63))) }
+    private mutating func header(_ id: Int, _ type: UInt8) {
+        bytes.append(UInt8(id - lastID[lastID.count - 1]) << 4 | type)
+        lastID[lastID.count - 1] = id
+    }
+    mutating func field(_ id: Int, i32 value: Int32) { header(id, 5); zigzag(Int64(value)) }
+    mutating func field(_ id: Int, i64 value: Int64) { header(id, 6); zigzag(value) }
+    mutating func field(_ id: Int, string: String) { header(id, 8); varint(UInt64(string.utf8.count)); bytes += string.utf8 }
+    mutating func field(_ id: Int, _ body: (inout CompactWriter) -> Void) { header(id, 12); structureBody(body) }
+    mutating func field(_ id: Int, list type: UInt8, count: Int, _ body: (inout CompactWriter) -> Void) {
+        header(id, 9)
+        bytes.append(UInt8(count) << 4 | type)
+        body(&self)
+    }
+    mutating func structure(_ body: (inout CompactWriter) -> Void) { structureBody(body) }
+    private mutating func structureBody(_ body: (inout CompactWriter) -> Void) {
+        lastID.append(0)
+        body(&self)
+        bytes.append(0)
+        lastID.removeLast()
+    }
+    mutating func stop() { bytes.append(0) }
 }

@@ -1,5 +1,5 @@
 // libFuzzer entry point for the readers of files other people make: `.npy`,
-// `.npz` (zip) and `.safetensors`. Built by scripts/fuzz together with the
+// `.npz` (zip), `.safetensors` and `.parquet`. Built by scripts/fuzz together with the
 // reader sources of CuratorCore (not the package: only the files it lists),
 // with -sanitize=fuzzer,address. $CURATOR_FUZZ_FORMAT picks the reader.
 //
@@ -33,6 +33,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     switch format {
     case "npy": readNpy()
     case "safetensors": readSafeTensors()
+    case "parquet": readParquet()
     default: readNpz()
     }
     return 0
@@ -71,6 +72,18 @@ private func readSafeTensors() {
             var sum: Float = 0
             for i in 0..<tensor.shape.reduce(1, *) { sum += tensor.pointer[i] }
             if sum.isNaN { _ = sum }
+        }
+    }
+}
+
+private func readParquet() {
+    guard let file = try? ParquetFile(contentsOf: scratch) else { return }
+    for column in file.columnNames {
+        // At most a million rows: what a caller with a shard of that size accepts.
+        if let values = try? file.strings(column, maximumRows: 1 << 20) {
+            var bytes = 0
+            for row in 0..<values.count { bytes += values[row]?.count ?? 0 }
+            if bytes < 0 { print(bytes) }
         }
     }
 }

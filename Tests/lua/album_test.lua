@@ -258,6 +258,26 @@ T.test("an embeddings file opens as an index-only album; a damaged one gives nil
   T.contains(err, "bad_nan.npz: key 'embeddings': row 2")
 end)
 
+T.test("a clip-retrieval output folder opens as it is: shards, Parquet paths and captions", function()
+  local dir = T.tempdir()
+  local parquet = T.dir .. "/../CuratorCoreTests/Fixtures/parquet"
+  assert(os.execute("cp -R " .. T.quote(parquet .. "/clip_three_shards") .. " " .. T.quote(dir .. "/laion-subset")))
+  assert(os.execute("cp -R " .. T.quote(parquet .. "/clip_count_mismatch") .. " " .. T.quote(dir .. "/mismatch")))
+  local a = assert(curator.open(dir .. "/laion-subset"))
+  T.eq(a.index_only, true)
+  T.eq(#a, 13)
+  T.eq(a.dim, 4)
+  T.eq(a.root, "/data/laion")
+  T.eq(a[1].path, "00000/000000000.jpg")
+  T.eq(a[1].caption, "caption 0.0")
+  T.eq(a[2].caption, nil, "a null caption")
+  T.eq(a[13].caption, "caption 2.5")
+  local bad, err = curator.open(dir .. "/mismatch")
+  T.eq(bad, nil)
+  T.contains(err, "mismatch/metadata/metadata_1.parquet: has 5 rows but its shard")
+  T.contains(err, "img_emb_1.npy has 3")
+end)
+
 T.test("a:buckets: kohya's aspect buckets, the images each upscales, small buckets marked dropped", function()
   local a = curator.open(T.fixture_album())
   local buckets, unsized = a:buckets { resolution = 512 }

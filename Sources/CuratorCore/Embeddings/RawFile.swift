@@ -53,9 +53,10 @@ final class RawFile: @unchecked Sendable {  // immutable; pread does not move a 
     /// Reads `count` bytes at `offset` into a new array (for small structures).
     func bytes(count: Int, at offset: Int, what: String) throws -> [UInt8] {
         guard count > 0 else { return [] }
-        var out = [UInt8](repeating: 0, count: count)
-        try out.withUnsafeMutableBytes { try read(into: $0.baseAddress!, count: count, at: offset, what: what) }
-        return out
+        return try [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            try read(into: buffer.baseAddress!, count: count, at: offset, what: what)
+            initialized = count  // read fills every byte or throws
+        }
     }
 }
 

@@ -61,14 +61,16 @@ struct ParquetColumnReader {
                 guard header.encoding == ParquetEncoding.plain || header.encoding == ParquetEncoding.plainDictionary else {
                     throw unsupported("\(page): a dictionary encoded as \(ParquetEncoding.name(header.encoding)); curator reads PLAIN dictionaries")
                 }
-                let values = try decompress(bytes, body, to: header.uncompressedSize, codec: chunk.codec, page: page)
+                let (values, range) = try decompress(bytes, body, to: header.uncompressedSize, codec: chunk.codec, page: page)
                 // Each value takes at least its four-byte length.
-                guard header.valueCount <= values.count / 4 else {
-                    throw corrupt("\(page): the dictionary claims \(header.valueCount) values in \(values.count) bytes")
+                guard header.valueCount <= range.count / 4 else {
+                    throw corrupt("\(page): the dictionary claims \(header.valueCount) values in \(range.count) bytes")
                 }
                 var entries = ParquetStrings(byteLimit: out.byteLimit)
                 entries.reserve(rows: header.valueCount)
-                try values.withUnsafeBytes { try decodePlain($0, count: header.valueCount, levels: nil, into: &entries, page: page) }
+                try values.withUnsafeBytes {
+                    try decodePlain(UnsafeRawBufferPointer(rebasing: $0[range]), count: header.valueCount, levels: nil, into: &entries, page: page)
+                }
                 dictionary = entries
             case ParquetPageType.dataPage, ParquetPageType.dataPageV2:
                 guard header.hasTypeHeader else { throw corrupt("\(page): a data page without its data page header") }
@@ -91,22 +93,25 @@ struct ParquetColumnReader {
         let maxDefinition = leaf.maxDefinitionLevel
         let bitWidth = maxDefinition == 0 ? 0 : Int.bitWidth - maxDefinition.leadingZeroBitCount
         var levels: [UInt32]?
+        // The values' bytes: the chunk itself when uncompressed, else a decompressed copy.
         let values: [UInt8]
+        var valueRange: Range<Int>
 
         if header.type == ParquetPageType.dataPage {
-            let data = try decompress(bytes, body, to: header.uncompressedSize, codec: codec, page: page)
-            var offset = 0
+            let (data, range) = try decompress(bytes, body, to: header.uncompressedSize, codec: codec, page: page)
+            values = data
+            valueRange = range
             if maxDefinition > 0 {
                 guard header.definitionLevelEncoding == ParquetEncoding.rle else {
                     throw unsupported("\(page): definition levels encoded as \(ParquetEncoding.name(header.definitionLevelEncoding)); curator reads RLE levels")
                 }
-                guard data.count >= 4 else { throw corrupt("\(page): the definition levels are cut off") }
-                let levelBytes = Int(UInt32(data[0]) | UInt32(data[1]) << 8 | UInt32(data[2]) << 16 | UInt32(data[3]) << 24)
-                guard levelBytes <= data.count - 4 else { throw corrupt("\(page): the definition levels claim \(levelBytes) bytes of \(data.count - 4)") }
-                levels = try decodeLevels(data, 4..<4 + levelBytes, bitWidth: bitWidth, count: count, page: page)
-                offset = 4 + levelBytes
+                let at = range.lowerBound
+                guard range.count >= 4 else { throw corrupt("\(page): the definition levels are cut off") }
+                let levelBytes = Int(UInt32(data[at]) | UInt32(data[at + 1]) << 8 | UInt32(data[at + 2]) << 16 | UInt32(data[at + 3]) << 24)
+                guard levelBytes <= range.count - 4 else { throw corrupt("\(page): the definition levels claim \(levelBytes) bytes of \(range.count - 4)") }
+                levels = try decodeLevels(data, at + 4..<at + 4 + levelBytes, bitWidth: bitWidth, count: count, page: page)
+                valueRange = at + 4 + levelBytes..<range.upperBound
             }
-            values = offset == 0 ? data : Array(data[offset...])
         } else {
             let levelBytes = header.definitionLevelsLength, repetitionBytes = header.repetitionLevelsLength
             guard repetitionBytes == 0 || leaf.maxRepetitionLevel > 0 else {
@@ -119,9 +124,9 @@ struct ParquetColumnReader {
             if maxDefinition > 0 {
                 levels = try decodeLevels(bytes, levelRange, bitWidth: bitWidth, count: count, page: page)
             }
-            let valueRange = levelRange.upperBound..<body.upperBound
             let size = header.uncompressedSize - levelBytes - repetitionBytes
-            values = try decompress(bytes, valueRange, to: size, codec: header.isCompressed ? codec : ParquetCodec.uncompressed, page: page)
+            (values, valueRange) = try decompress(bytes, levelRange.upperBound..<body.upperBound, to: size,
+                                                  codec: header.isCompressed ? codec : ParquetCodec.uncompressed, page: page)
         }
 
         var present = count
@@ -133,7 +138,8 @@ struct ParquetColumnReader {
                 }
             }
         }
-        try values.withUnsafeBytes { raw in
+        try values.withUnsafeBytes { whole in
+            let raw = UnsafeRawBufferPointer(rebasing: whole[valueRange])
             switch header.encoding {
             case ParquetEncoding.plain:
                 try decodePlain(raw, count: present, levels: levels.map { ($0, UInt32(maxDefinition)) }, into: &out, page: page)
@@ -170,6 +176,8 @@ struct ParquetColumnReader {
                              into out: inout ParquetStrings, page: String) throws {
         var position = 0
         var read = 0
+        // The values take at most the page's bytes.
+        out.reserve(bytes: raw.count)
         func next() throws -> UnsafeRawBufferPointer {
             guard raw.count - position >= 4 else { throw corrupt("\(page): value \(read) of \(count) is cut off") }
             let length = Int(raw.loadUnaligned(fromByteOffset: position, as: UInt32.self).littleEndian)
@@ -201,13 +209,14 @@ struct ParquetColumnReader {
         return levels
     }
 
-    /// The page's bytes in `range` decompressed to `size` bytes with `codec`.
-    private func decompress(_ bytes: [UInt8], _ range: Range<Int>, to size: Int, codec: Int, page: String) throws -> [UInt8] {
-        if codec == ParquetCodec.uncompressed { return Array(bytes[range]) }
+    /// The page's bytes in `range` decompressed to `size` bytes with `codec`,
+    /// and the range they occupy (uncompressed: the chunk and `range` themselves, uncopied).
+    private func decompress(_ bytes: [UInt8], _ range: Range<Int>, to size: Int, codec: Int, page: String) throws -> ([UInt8], Range<Int>) {
+        if codec == ParquetCodec.uncompressed { return (bytes, range) }
         guard size >= 0 else { throw corrupt("\(page): a negative uncompressed size") }
         try ArrayMemory.check(size, for: "\(page) (decompressed)", location: location)
         try ArrayMemory.checkRatio(uncompressed: size, compressed: range.count, location: "\(location), \(page)")
-        return try [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+        let output = try [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
             let output = UnsafeMutableRawBufferPointer(buffer)
             try bytes.withUnsafeBytes { raw in
                 let input = UnsafeRawBufferPointer(rebasing: raw[range])
@@ -226,5 +235,6 @@ struct ParquetColumnReader {
             }
             initialized = size
         }
+        return (output, 0..<size)
     }
 }

@@ -122,7 +122,8 @@ public final class ParquetFile {
             throw EmbeddingFileError(.tooLarge, url.path, "holds \(rowCount) rows, more than the \(maximumRows) expected")
         }
         // Eight bytes of end offset and one of null flag per row.
-        try ArrayMemory.check(rowCount * 9, for: "the row offsets of column '\(name)'", location: url.path)
+        let bookkeeping = rowCount.multipliedReportingOverflow(by: 9)
+        try ArrayMemory.check(bookkeeping.overflow ? Int.max : bookkeeping.partialValue, for: "the row offsets of column '\(name)'", location: url.path)
         var out = ParquetStrings(byteLimit: decodedBytesLimit)
         out.reserve(rows: rowCount)
         let reader = ParquetColumnReader(file: self, leaf: leaf, location: location)

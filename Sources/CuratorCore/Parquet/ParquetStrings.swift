@@ -35,10 +35,17 @@ public struct ParquetStrings: Sendable {
         ends.reserveCapacity(ends.count + rows)
     }
 
+    /// Reserves room for up to `count` more bytes (within `byteLimit`),
+    /// growing geometrically so that page after page does not copy anew.
+    mutating func reserve(bytes count: Int) {
+        let needed = min(byteLimit, bytes.count + count)
+        if needed > bytes.capacity { bytes.reserveCapacity(min(byteLimit, max(needed, bytes.capacity * 2))) }
+    }
+
     /// Appends a value, refusing to grow past `byteLimit`.
     mutating func append(_ value: UnsafeRawBufferPointer) throws(ParquetFile.Overflow) {
         guard value.count <= byteLimit - bytes.count else { throw ParquetFile.Overflow(limit: byteLimit) }
-        bytes.append(contentsOf: value)
+        bytes.append(contentsOf: UnsafeBufferPointer(start: value.baseAddress?.assumingMemoryBound(to: UInt8.self), count: value.count))
         ends.append(bytes.count)
         if !nulls.isEmpty { nulls.append(false) }
     }
