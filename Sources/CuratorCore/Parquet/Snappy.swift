@@ -47,7 +47,13 @@ enum Snappy {
                 literal += 1
                 guard literal <= inEnd - position else { throw Malformed(problem: "a literal runs past the end of the input") }
                 guard literal <= length - produced else { throw Malformed(problem: "a literal runs past the stated length") }
-                (dst + produced).copyMemory(from: src + position, byteCount: literal)
+                if literal <= 16, inEnd - position >= 16, length - produced >= 16 {
+                    // Short literals (most of them): two 8-byte moves, past the end while there is room.
+                    (dst + produced).storeBytes(of: src.loadUnaligned(fromByteOffset: position, as: UInt64.self), as: UInt64.self)
+                    (dst + produced + 8).storeBytes(of: src.loadUnaligned(fromByteOffset: position + 8, as: UInt64.self), as: UInt64.self)
+                } else {
+                    (dst + produced).copyMemory(from: src + position, byteCount: literal)
+                }
                 position += literal
                 produced += literal
                 continue
@@ -73,7 +79,16 @@ enum Snappy {
             }
             guard copyLength <= length - produced else { throw Malformed(problem: "a copy runs past the stated length") }
             let from = dst + produced - offset
-            if offset >= copyLength {
+            if offset >= 8, length - produced >= copyLength + 8 {
+                // Eight bytes at a time: each move reads only bytes already
+                // written (offset ≥ 8), and may write up to 7 past the copy
+                // while the output has room (later bytes overwrite them).
+                var i = 0
+                while i < copyLength {
+                    (dst + produced + i).storeBytes(of: (from + i).loadUnaligned(as: UInt64.self), as: UInt64.self)
+                    i += 8
+                }
+            } else if offset >= copyLength {
                 (dst + produced).copyMemory(from: from, byteCount: copyLength)
             } else {
                 // Overlapping: the run repeats the last `offset` bytes.
