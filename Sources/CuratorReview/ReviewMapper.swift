@@ -6,6 +6,7 @@ import Foundation
 /// album connection of its own (a UMAP that is not cached yet takes minutes
 /// on a large album, and the page must stay usable meanwhile). The page asks
 /// again until it is ready; its progress is in the session's state.
+/// `@unchecked Sendable`: its phase and flags are read and written only under `lock`; the album it owns is used only by its one background task.
 final class ReviewMapper: @unchecked Sendable {
     private enum Phase {
         case idle
@@ -115,6 +116,7 @@ final class ReviewMapper: @unchecked Sendable {
     }
 
     /// Relays the map's progress to the page, and stops it when the server closes.
+    /// `@unchecked Sendable`: it only holds a weak reference to the mapper, whose state is locked.
     private final class Progress: ProgressSink, @unchecked Sendable {
         weak var mapper: ReviewMapper?
         init(mapper: ReviewMapper) { self.mapper = mapper }

@@ -34,6 +34,7 @@ public enum ReviewServerError: Error, CustomStringConvertible, LocalizedError {
 /// `ReviewSession`, which works on its own connection to the index.
 ///
 /// Nothing of SwiftNIO starts before `start`: curator's start-up does not pay for it.
+/// `@unchecked Sendable`: its properties are set in `start` and never changed, except `closed`, read and written under `lock`; the session locks itself.
 public final class ReviewServer: @unchecked Sendable {
     /// How to serve.
     public struct Options: Sendable {
@@ -194,6 +195,7 @@ public final class ReviewServer: @unchecked Sendable {
 }
 
 /// A value set once by another thread before it is read (the bound port's access rules).
+/// `@unchecked Sendable`: the value is read and written only under `lock`.
 final class Box<Value: Sendable>: @unchecked Sendable {
     private let lock = NSLock()
     private var stored: Value?
@@ -213,6 +215,7 @@ struct DeferredGuard<Context: RequestContext>: RouterMiddleware {
 }
 
 /// Hands the bound port (or the error) from the server's task to the thread that started it.
+/// `@unchecked Sendable`: the result is set and read under `lock`, and the semaphore orders the hand-over.
 private final class Rendezvous: @unchecked Sendable {
     private let semaphore = DispatchSemaphore(value: 0)
     private let lock = NSLock()

@@ -9,6 +9,7 @@ import Foundation
 ///
 /// The album is not thread-safe, so one lock serialises its use; decoding
 /// thumbnails and computing the map happen outside it.
+/// `@unchecked Sendable`: the album and the runs are used only under the session's one lock; what runs outside it (thumbnails, the map) has its own connection.
 public final class ReviewSession: @unchecked Sendable {
     /// The album the page shows (this session's own connection).
     let album: Album

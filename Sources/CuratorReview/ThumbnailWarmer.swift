@@ -5,6 +5,7 @@ import Foundation
 /// Makes the thumbnails the page will ask for next (a run's ranked images)
 /// in the background, one at a time, so scrolling finds them made. Requests
 /// from the page do not wait for it: they make their own thumbnail at once.
+/// `@unchecked Sendable`: its queue state is read and written only under `lock`, and the work runs on its own serial queue.
 final class ThumbnailWarmer: @unchecked Sendable {
     private let cache: ThumbnailCache
     private let queue = DispatchQueue(label: "curator.review.thumbnails", qos: .utility)

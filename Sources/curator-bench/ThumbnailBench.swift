@@ -36,6 +36,7 @@ struct Thumbnails: ParsableCommand {
 }
 
 /// Failed thumbnails, counted from every worker.
+/// `@unchecked Sendable`: its count is changed and read only under its lock.
 private final class FailureCount: @unchecked Sendable {
     private let lock = NSLock()
     private var count = 0

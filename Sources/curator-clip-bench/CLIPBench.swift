@@ -114,6 +114,7 @@ enum CLIPBench {
 }
 
 /// A pointer shared by the decode threads, each writing its own image's slot.
+/// `@unchecked Sendable`: each thread writes only its own image's slot, and the results are read after every thread joined.
 struct UncheckedPointer: @unchecked Sendable {
     let value: UnsafeMutablePointer<Float>
     init(_ value: UnsafeMutablePointer<Float>) { self.value = value }

@@ -181,4 +181,5 @@ let json = try JSONSerialization.data(withJSONObject: result, options: [.sortedK
 FileHandle.standardOutput.write(json)
 FileHandle.standardOutput.write(Data("\n".utf8))
 
+/// `@unchecked Sendable`: each box is handed to one worker and read after it finished.
 struct UncheckedBox<T>: @unchecked Sendable { let value: T; init(_ v: T) { value = v } }

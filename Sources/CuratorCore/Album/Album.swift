@@ -7,6 +7,7 @@ import GRDB
 ///
 /// An album is used from one thread at a time (the Lua host's); its heavy
 /// steps spread their own work over every core.
+/// `@unchecked Sendable`: an album is used from one thread at a time (the Lua host's, or the review session's under its lock); its parallel steps share only read-only matrices.
 public final class Album: @unchecked Sendable {
     /// How to open an album.
     public struct OpenOptions: Sendable {

@@ -8,6 +8,7 @@ import GRDB
 /// Changes another process makes (a script run beside the REPL) are seen
 /// within `staleness` on reading, and always before a change is made here,
 /// so a change never works from an outdated set.
+/// `@unchecked Sendable`: like its album it is used from one thread at a time; the index (SQLite, WAL) orders what other processes do.
 public final class ImageIDSet: @unchecked Sendable {
     /// The set's name in the index ("exclusions", "favorites").
     public let name: String

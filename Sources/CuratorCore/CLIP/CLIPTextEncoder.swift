@@ -32,6 +32,7 @@ public enum CLIPTextError: Error, CustomStringConvertible, LocalizedError, Equat
 /// ```
 ///
 /// Calls on one encoder are serialised; it may be shared.
+/// `@unchecked Sendable`: every call that uses the transformer's workspace holds `lock`; the rest is set in `init` and never changed.
 public final class CLIPTextEncoder: @unchecked Sendable {
     /// The folder the model was loaded from.
     public let modelFolder: URL

@@ -11,6 +11,7 @@ import Foundation
 /// what comes before it, so the padding CLIP's reference code computes is
 /// skipped. SigLIP reads the padding (its texts arrive padded to the
 /// context, and it pools at the last position), so it runs at full length.
+/// `@unchecked Sendable`: its workspace is used by one batch at a time, which the owning encoder's lock ensures; the weights are read-only.
 final class CLIPTextTransformer: @unchecked Sendable {
     let config: CLIPTextConfiguration
     let weights: CLIPTextWeights

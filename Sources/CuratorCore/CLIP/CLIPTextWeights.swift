@@ -5,6 +5,7 @@ import Foundation
 /// Hugging Face's (`text_model.…`, `text_projection.weight` out×in) and
 /// open_clip's (`token_embedding.weight`, `transformer.resblocks.…`,
 /// `ln_final`, `text_projection` in×out).
+/// `@unchecked Sendable`: read-only views into the mapped weights file, which outlives them.
 struct CLIPTextWeights: @unchecked Sendable {
     let layout: CLIPVisionWeights.Layout
     /// V × D token embeddings.

@@ -65,6 +65,7 @@ struct CLIPTransformerBlock {
 /// matrix. The vision tower runs it bidirectionally, the text tower with
 /// the causal mask. The workspace is allocated once for `maxRows` rows and
 /// reused; one instance runs one batch at a time.
+/// `@unchecked Sendable`: its workspace is used by one batch at a time, which the owning encoder's lock ensures; the weights are read-only.
 final class CLIPTransformerStack: @unchecked Sendable {
     let width: Int, heads: Int, intermediate: Int
     let activation: CLIPActivation

@@ -30,6 +30,7 @@ public struct CLIPEncoderOptions: Sendable, Equatable {
 ///
 /// Images are decoded on other threads while the previous batch runs through
 /// the model. Calls on one encoder are serialised; it may be shared.
+/// `@unchecked Sendable`: every call that uses the transformer's workspace holds `lock`; the rest is set in `init` and never changed.
 public final class CLIPVisionEncoder: @unchecked Sendable {
     /// The folder the model was loaded from.
     public let modelFolder: URL
@@ -263,6 +264,7 @@ extension CLIPVisionEncoder: ImageEmbedder {
 /// One batch's decoded pixels and failures. Written by the decoding threads
 /// (each image its own slot) and read by the inference thread only after the
 /// decode finished, which the caller's DispatchGroup orders.
+/// `@unchecked Sendable`: see above; the DispatchGroup orders the decoding threads' writes before the inference thread's reads.
 private final class DecodeSlot: @unchecked Sendable {
     let pixels: UnsafeMutablePointer<Float>
     let failures: UnsafeMutableBufferPointer<ImageDecodeError?>

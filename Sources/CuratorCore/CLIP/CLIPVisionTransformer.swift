@@ -6,6 +6,7 @@ import Foundation
 /// mask), post-layernorm of the class token, visual projection, L2
 /// normalisation. The workspace is allocated once for `capacity` images and
 /// reused; one instance runs one batch at a time.
+/// `@unchecked Sendable`: its workspace is used by one batch at a time, which the owning encoder's lock ensures; the weights are read-only.
 final class CLIPVisionTransformer: @unchecked Sendable {
     let config: CLIPVisionConfiguration
     let weights: CLIPVisionWeights

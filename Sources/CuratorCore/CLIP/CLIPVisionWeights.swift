@@ -8,6 +8,7 @@ import Foundation
 /// Every matrix keeps the layout it has in the file, so Float32 weights are
 /// used in place from the mapping: Linear weights are out×in (multiplied
 /// with GEMM's transpose flag), open_clip's projection is in×out.
+/// `@unchecked Sendable`: read-only views into the mapped weights file, which outlives them.
 struct CLIPVisionWeights: @unchecked Sendable {
     /// Which naming scheme the file uses.
     enum Layout: String, Sendable {

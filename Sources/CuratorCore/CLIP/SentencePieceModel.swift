@@ -6,6 +6,7 @@ import Foundation
 /// `sentencepiece` package the models were made with: its normaliser, its
 /// unigram or BPE segmentation, byte fallback, user-defined symbols.
 /// Encoding only reads the model, so one instance may be shared by threads.
+/// `@unchecked Sendable`: encoding only reads the loaded model (see above); it is freed in `deinit`, when no thread holds it.
 final class SentencePieceModel: @unchecked Sendable {
     private let handle: OpaquePointer
     /// The file the model came from, for messages.

@@ -8,6 +8,7 @@ import Foundation
 /// each image's tokens (keys and values of the whole batch in one GEMM),
 /// the output projection, and the head's MLP added back; L2 normalisation.
 /// The workspace is allocated once for `capacity` images and reused.
+/// `@unchecked Sendable`: its workspace is used by one batch at a time, which the owning encoder's lock ensures; the weights are read-only.
 final class SigLIPVisionTransformer: @unchecked Sendable, ImageTower {
     let config: CLIPVisionConfiguration
     let weights: SigLIPVisionWeights

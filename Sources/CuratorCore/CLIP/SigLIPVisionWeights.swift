@@ -6,6 +6,7 @@ import Foundation
 /// attention-pooling head (a learned probe attending over every token with
 /// `nn.MultiheadAttention`'s packed projections, then a layer norm and an
 /// MLP added back). Float32 tensors are used in place from the mapping.
+/// `@unchecked Sendable`: read-only views into the mapped weights file, which outlives them.
 struct SigLIPVisionWeights: @unchecked Sendable {
     /// Patch embedding as a D × (3·p·p) matrix and its bias.
     let patchWeight, patchBias: FloatTensor

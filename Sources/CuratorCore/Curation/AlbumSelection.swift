@@ -1,6 +1,7 @@
 import Foundation
 
 /// How to select from an album (README: Selection).
+/// `@unchecked Sendable`: `filter` is not `@Sendable`; it is only ever called on the thread that runs the selection (the album's).
 public struct SelectOptions: @unchecked Sendable {
     /// "fps" (diversity), "kmeans" or "facility" (representative), or a custom sampler's name.
     public var method = "fps"

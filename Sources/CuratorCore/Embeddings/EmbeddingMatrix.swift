@@ -3,6 +3,7 @@ import Foundation
 /// One contiguous, row-major block of float32 embedding vectors: row `i` is
 /// the vector of the album's `i`-th embedded image. Matrix work (selection,
 /// duplicates, maps) reads this block in place; nothing copies it per row.
+/// `@unchecked Sendable`: the block is written while a matrix is filled (by one owner, or by workers at disjoint rows) and only read once it is shared.
 public final class EmbeddingMatrix: @unchecked Sendable {
     /// The number of vectors.
     public let rows: Int

@@ -172,7 +172,8 @@ func firstNonFiniteRow(_ matrix: EmbeddingMatrix) -> Int? {
 }
 
 /// The smallest row index offered by parallel workers.
-final class FirstRow: @unchecked Sendable {  // guarded by `lock`
+/// `@unchecked Sendable`: the row is read and written under `lock`.
+final class FirstRow: @unchecked Sendable {
     private let lock = NSLock()
     private var first: Int?
     var row: Int? { lock.withLock { first } }

@@ -7,7 +7,8 @@ import Darwin
 
 /// A read-only file read with positioned reads straight into caller buffers,
 /// so large arrays reach their final memory in one copy (no `Data` in between).
-final class RawFile: @unchecked Sendable {  // immutable; pread does not move a shared file position
+/// `@unchecked Sendable`: immutable after opening, and `pread` does not move a shared file offset.
+final class RawFile: @unchecked Sendable {
     /// The path as the caller gave it, for messages.
     let path: String
     /// The file's size in bytes when it was opened.

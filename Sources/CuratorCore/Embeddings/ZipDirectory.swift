@@ -28,7 +28,8 @@ struct ZipMember: Sendable {
 /// forever at end of file (seen with 0.9.20); an index file cut short must give
 /// an error, not a hang. Reading the directory here also lets each member go
 /// from disk straight into the buffer the array keeps: one copy, no chunks.
-final class ZipDirectory: @unchecked Sendable {  // immutable; reads are positioned (pread), so concurrent use is safe
+/// `@unchecked Sendable`: immutable after reading the directory, and reads are positioned (`pread`).
+final class ZipDirectory: @unchecked Sendable {
     /// The archive file.
     let file: RawFile
     /// The members in central-directory order.
@@ -356,7 +357,8 @@ final class ZipDirectory: @unchecked Sendable {  // immutable; reads are positio
     }
 
     /// The per-piece CRCs (and the first error) of a parallel pass.
-    private final class PieceResults: @unchecked Sendable {  // guarded by `lock`
+    /// `@unchecked Sendable`: every field is read and written under `lock`.
+    private final class PieceResults: @unchecked Sendable {
         private let lock = NSLock()
         private var crcs: [UInt]
         private var error: (any Error)?

@@ -4,7 +4,7 @@ import GRDB
 /// The SQLite file that holds an album's index: `<album>/.curator/album.sqlite`
 /// in WAL mode, or a per-album file under the user's cache folder when the
 /// album's own folder is read-only.
-public final class IndexDatabase: @unchecked Sendable {
+public final class IndexDatabase: Sendable {
     /// The open connection pool (readers run beside the writer under WAL).
     public let pool: DatabasePool
     /// Where the database file is.

@@ -237,6 +237,7 @@ enum OpenBLAS {
     static let trans: Int32 = 112
 
     /// The resolved functions.
+    /// `@unchecked Sendable`: C function pointers, resolved once and never changed.
     struct Functions: @unchecked Sendable {
         let sgemm: Sgemm
         let sgemv: Sgemv

@@ -72,6 +72,7 @@ final class NeighborHeaps: @unchecked Sendable {
 
 /// Bounded heaps keyed by a random priority: nearest-neighbour descent's
 /// sample of "new" and "old" candidates of each point.
+/// `@unchecked Sendable`: threads only ever touch disjoint points' heaps.
 final class CandidateHeaps: @unchecked Sendable {
     let count: Int
     let size: Int

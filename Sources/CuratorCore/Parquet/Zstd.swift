@@ -13,7 +13,8 @@ enum Zstd {
     typealias IsError = @convention(c) (Int) -> UInt32
     typealias ErrorName = @convention(c) (Int) -> UnsafePointer<CChar>?
 
-    struct Functions: @unchecked Sendable {  // C function pointers, immutable
+    /// `@unchecked Sendable`: C function pointers, resolved once and never changed.
+    struct Functions: @unchecked Sendable {
         let decompress: Decompress
         let isError: IsError
         let errorName: ErrorName

@@ -86,7 +86,7 @@ public struct FacilityLocationSampler: Sampler, Sendable {
 /// for each facility j, the images i that list j among their k nearest
 /// neighbours, with sim(i, j). Working rows are the candidates, then the
 /// included rows (which represent, but are never picked).
-final class ReverseNeighbors: @unchecked Sendable {
+final class ReverseNeighbors: Sendable {
     /// Album row of each working row.
     let albumRows: [Int]
     /// Working row of each album row in it.

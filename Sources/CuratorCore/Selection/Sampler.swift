@@ -1,7 +1,6 @@
 /// Everything a sampler needs for one Monte Carlo run: the validated
 /// candidates and one seed per iteration. Built by `MonteCarlo.run`.
-public struct SamplingTask: @unchecked Sendable {
-    // @unchecked: EmbeddingMatrix is a reference to immutable-while-sampling storage.
+public struct SamplingTask: Sendable {
     /// The album's embeddings (rows L2-normalised).
     public let matrix: EmbeddingMatrix
     /// Album rows the sampler may pick: ascending, distinct, none included or excluded.

@@ -2,8 +2,7 @@
 /// `ctx:farthest_from`): cosine distance `1 − dot` over the album's
 /// normalised embeddings, ties always to the lowest row. A query against many
 /// rows is one GEMV over the matrix, not a dot product per pair.
-public struct SamplerGeometry: @unchecked Sendable {
-    // @unchecked: EmbeddingMatrix is a class, but nothing here writes to it.
+public struct SamplerGeometry: Sendable {
     /// The album's embeddings.
     public let matrix: EmbeddingMatrix
 

@@ -4,8 +4,7 @@
 /// distance are kept (a minimum only ever decreases, so an entry at or above
 /// every iteration's current minimum can never matter again); that makes
 /// later columns tiny. Oldest columns are dropped beyond the byte budget.
-struct SparseColumnCache: @unchecked Sendable {
-    // @unchecked: entries are immutable once inserted; readers run only while no insert happens.
+struct SparseColumnCache: Sendable {
     struct Entry {
         var indices: [Int32]
         var values: [Float]
