@@ -1,7 +1,10 @@
 // Drives the selection samplers on a raw float32 matrix for
 // scripts/bench/selection, printing one JSON object with timings and picks.
 //
-//   curator-selection-bench MATRIX.f32 ROWS DIM fps|kmeans|facility|coverage|duplicates COUNT ITERATIONS SEED [STARTS.json]
+//   curator-selection-bench MATRIX.f32 ROWS DIM fps|kmeans|facility|coverage|duplicates|hdbscan COUNT ITERATIONS SEED [STARTS.json]
+//
+// hdbscan clusters a map (MATRIX holds ROWS points, DIM 2) with min_cluster_size COUNT
+// and prints the labels (−1 for noise).
 //
 // Every method that selects also prints "objective": the facility-location
 // objective of its selection (Σ over rows of the similarity to the nearest
@@ -99,6 +102,15 @@ do {
         }
         result["seconds"] = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
         result["selection"] = run?.selection
+    case "hdbscan":
+        // MATRIX is a map (DIM 2, the points of curator-umap-bench layout); COUNT is min_cluster_size.
+        guard dim == 2 else { fail("hdbscan clusters map points: DIM must be 2") }
+        let points = (0..<rows).map { SIMD2(Double(matrix.row($0)[0]), Double(matrix.row($0)[1])) }
+        var clustering: HDBSCAN.Result?
+        let elapsed = clock.measure { clustering = HDBSCAN(minClusterSize: count).cluster(points) }
+        result["seconds"] = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        result["labels"] = clustering?.labels.map(Int.init)
+        result["clusters"] = clustering?.clusterCount
     case "coverage":
         let run = try MonteCarlo.run(FarthestPointSampler(), matrix: matrix, candidates: candidates,
                                      request: SelectionRequest(count: count, iterations: iterations, seed: seed))

@@ -77,7 +77,8 @@ T.test("scripts/install lays out the binary, plugins, workflows, man page and co
   T.eq(code, 0, err)
   T.contains(out, "installed curator into " .. prefix)
   for _, file in ipairs({ "bin/curator", "share/curator/plugins/quality.lua", "share/curator/plugins/kohya.lua",
-                          "share/curator/workflows/clean.lua", "share/curator/workflows/trainset.lua" }) do
+                          "share/curator/workflows/clean.lua", "share/curator/workflows/trainset.lua",
+                          "share/curator/data/vocabulary.txt" }) do
     T.ok(io.open(prefix .. "/" .. file), file .. " is installed")
   end
   -- The man page and the completions come from the same --help text.

@@ -14,6 +14,8 @@ Outputs (default prefix /tmp/curator_synthetic):
                  (object array of empty dicts), model_id, embedding_dim
   <prefix>.f32   the same matrix as raw little-endian float32, row-major
   <prefix>.shape "N D" on one line
+  <prefix>.labels the hidden cluster of each row (int32, -1 for the outliers),
+                 for scoring clusterings (scripts/bench/clusters)
 """
 import argparse
 import numpy as np
@@ -62,7 +64,9 @@ def main():
     outliers = 0.5 * common + directions(n_out, 1.6) + rng.standard_normal((n_out, d)).astype(np.float32) * 0.03
 
     emb = np.concatenate([members, outliers]).astype(np.float32)
-    emb = emb[rng.permutation(n)]                       # rows in processing order
+    truth = np.concatenate([labels, np.full(n_out, -1)]).astype(np.int32)
+    order = rng.permutation(n)                          # rows in processing order
+    emb, truth = emb[order], truth[order]
     emb /= np.linalg.norm(emb, axis=1, keepdims=True)
     emb = np.ascontiguousarray(emb, dtype=np.float32)
 
@@ -76,6 +80,7 @@ def main():
              modification_times=mtimes, metadata=metadata,
              model_id=np.array("open-clip:ViT-L-14/dfn2b_s39b"), embedding_dim=np.array(d))
     emb.astype("<f4").tofile(args.prefix + ".f32")
+    truth.astype("<i4").tofile(args.prefix + ".labels")
     with open(args.prefix + ".shape", "w") as f:
         f.write(f"{n} {d}\n")
 

@@ -62,7 +62,11 @@ public final class Album: @unchecked Sendable {
         didSet { textTower = nil }
     }
     /// The text tower paired with the active vectors, once loaded.
-    var textTower: CLIPTextEncoder?
+    var textTower: CLIPTextEncoder? {
+        didSet { phraseVectors = nil }
+    }
+    /// The text vectors of the last cluster vocabulary (see `clusterLabels`), by its key.
+    var phraseVectors: (key: String, vectors: EmbeddingMatrix)?
     /// What the last scan found, when one ran in this session.
     public private(set) var lastScan: ScanReport?
     /// What the last embedding step did, when one ran in this session.

@@ -135,6 +135,17 @@ enum IndexSchema {
             try db.execute(sql: "DELETE FROM stats WHERE image_id IN (\(mayHaveAlpha))")
             try db.execute(sql: "DELETE FROM embedding WHERE embedder = 'pixels' AND image_id IN (\(mayHaveAlpha))")
         }
+        migrator.registerMigration("v8-clusters") { db in
+            // Clusterings of the album (`a:clusters()`), keyed by what they
+            // were made from: the map's points or the vectors, and the settings.
+            try db.execute(sql: """
+                CREATE TABLE cluster_set (
+                    key TEXT PRIMARY KEY,
+                    created REAL NOT NULL,
+                    clusters BLOB NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 

@@ -44,20 +44,31 @@ public struct SelectionCoverage: Sendable, Equatable {
     /// Per candidate (in `candidates` order), the cosine distance `1 − dot`
     /// to its nearest pick, clamped at 0; empty when there are no picks.
     static func nearestPickDistances(matrix: EmbeddingMatrix, candidates: [Int], picks: [Int]) -> [Float] {
+        nearestPicks(matrix: matrix, candidates: candidates, picks: picks, withIndex: false).distance
+    }
+
+    /// Per candidate (in `candidates` order), the index in `picks` of its
+    /// nearest pick (by cosine; the first of equals) and the cosine distance
+    /// to it, clamped at 0; empty when there are no picks. `withIndex` false
+    /// leaves `nearest` empty and skips finding it.
+    static func nearestPicks(matrix: EmbeddingMatrix, candidates: [Int], picks: [Int],
+                             withIndex: Bool = true) -> (nearest: [Int32], distance: [Float]) {
         let n = candidates.count, m = picks.count, d = matrix.dimension
-        guard n > 0, m > 0 else { return [] }
+        guard n > 0, m > 0 else { return ([], []) }
         let pickVectors = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(1, m * d))
         defer { pickVectors.deallocate() }
         for (j, row) in picks.enumerated() { (pickVectors + j * d).update(from: matrix.row(row), count: d) }
         var result = [Float](repeating: 0, count: n)
+        var nearest = [Int32](repeating: 0, count: withIndex ? n : 0)
         let blockRows = 256
         let blocks = (n + blockRows - 1) / blockRows
         let threads = Swift.max(1, Swift.min(activeCoreCount, blocks))
         result.withUnsafeMutableBufferPointer { out in
-            let shared = UncheckedSendable((out.baseAddress!, UnsafePointer(pickVectors)))
+        nearest.withUnsafeMutableBufferPointer { which in
+            let shared = UncheckedSendable((out.baseAddress!, which.baseAddress, UnsafePointer(pickVectors)))
             BLAS.withSingleThreadedCalls {
                 parallelFor(threads) { t in
-                    let (output, picked) = shared.value
+                    let (output, index, picked) = shared.value
                     let gathered = UnsafeMutablePointer<Float>.allocate(capacity: blockRows * d)
                     let products = UnsafeMutablePointer<Float>.allocate(capacity: blockRows * m)
                     defer { gathered.deallocate(); products.deallocate() }
@@ -69,14 +80,22 @@ public struct SelectionCoverage: Sendable, Equatable {
                         BLAS.gemm(transposeB: true, m: b, n: m, k: d, a: gathered, lda: d, b: picked, ldb: d,
                                   c: products, ldc: m)
                         for i in 0..<b {
-                            let nearest = VectorKernels.maximum(products + i * m, count: m)
-                            output[start + i] = Swift.max(0, 1 - nearest)
+                            let row = products + i * m
+                            if let index {
+                                var best = 0
+                                for j in 1..<m where row[j] > row[best] { best = j }
+                                index[start + i] = Int32(best)
+                                output[start + i] = Swift.max(0, 1 - row[best])
+                            } else {
+                                output[start + i] = Swift.max(0, 1 - VectorKernels.maximum(row, count: m))
+                            }
                         }
                     }
                 }
             }
         }
-        return result
+        }
+        return (nearest, result)
     }
 }
 

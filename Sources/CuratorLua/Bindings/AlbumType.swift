@@ -242,7 +242,7 @@ enum AlbumType {
         // MARK: Selection
 
         t.method("select",
-                 signature: "a:select{method=\"fps\"|\"kmeans\"|\"facility\"|name, count=n|\"auto\", min_distance=, balance={by=\"folder\"|\"aspect\"|\"caption:<tag>\"|fn, mode=\"equal\"|\"proportional\"|{name=quota, ...}}, iterations=20, seed=, include={...}, start=img, filter=fn|{score=|text=, min=, max=}, prompt=, negative=, min_score=0.2, progress=fn} -> Run",
+                 signature: "a:select{method=\"fps\"|\"kmeans\"|\"facility\"|name, count=n|\"auto\", min_distance=, balance={by=\"folder\"|\"aspect\"|\"cluster\"|\"caption:<tag>\"|Clusters|fn, mode=\"equal\"|\"proportional\"|{name=quota, ...}}, iterations=20, seed=, include={...}, start=img, filter=fn|{score=|text=, min=, max=}, prompt=, negative=, min_score=0.2, progress=fn} -> Run",
                  summary: "Selects count diverse (fps) or representative (kmeans, facility location) images, voted over Monte Carlo iterations; saved. FPS with min_distance stops once every candidate is that close to a pick (count=\"auto\", or count as a cap); balance= shares count between strata, each run through the same harness; prompt= first keeps only the images that match it",
                  returns: "Run") { handle, call in
             let lua = call.lua
@@ -402,6 +402,19 @@ enum AlbumType {
                 return try handle.album.map(try MapType.mapOptions(options, call: call, defaultSource: .umap), progress: sink)
             }
             types.map.push(MapHandle(owner: handle, map: map), on: call.lua)
+            return 1
+        }
+
+        // MARK: Clusters
+
+        t.method("clusters",
+                 signature: "a:clusters([{method=\"hdbscan\"|\"kmeans\", min_size=, k=, seed=0, labels=true, vocabulary=file|{phrases}, progress=fn}]) -> Clusters",
+                 summary: "Groups the images: HDBSCAN on the map (min_size: 5, or n/1000; noise left out) or K-Means on the vectors (k: √(n/2)); deterministic, cached in the index; a medoid per cluster, and labels from the vocabulary through the text tower",
+                 returns: "Clusters") { handle, call in
+            let clusters = try LuaProgress.withSink(call, options: 1, allowed: ClustersType.optionNames + ["progress"]) { options, sink in
+                try ClustersType.make(handle, options, call: call, sink: sink)
+            }
+            types.clusters.push(clusters, on: call.lua)
             return 1
         }
 

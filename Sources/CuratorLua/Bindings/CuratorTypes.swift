@@ -21,6 +21,8 @@ public struct CuratorTypes {
     public let map: HostType<MapHandle>
     /// `Review`: a live review page's server.
     public let review: HostType<ReviewHandle>
+    /// `Clusters`: an album's clusters (`a:clusters()`).
+    public let clusters: HostType<ClustersHandle>
 
     /// Pushes image `id` of `owner` (the same Lua value while one is alive).
     public func push(image id: Int64, of owner: AlbumHandle, on lua: LuaStack) {
@@ -136,8 +138,10 @@ public struct CuratorTypes {
                                    summary: "A 2-D map of an album's images (seeded UMAP, PhotoMapAI's, or PCA)")
         let review = state.defineType(ReviewHandle.self, name: "Review", prefix: "review", variable: "v",
                                       summary: "A live review page of an album or run, served on 127.0.0.1 (the REPL and the page stay in sync)")
+        let clusters = state.defineType(ClustersHandle.self, name: "Clusters", prefix: "clusters", variable: "c",
+                                        summary: "An album's clusters (HDBSCAN on the map, or K-Means), with labels from a vocabulary")
         let types = CuratorTypes(album: album, image: image, imageSet: imageSet, run: run,
-                                 samplerContext: samplerContext, map: map, review: review)
+                                 samplerContext: samplerContext, map: map, review: review, clusters: clusters)
         AlbumType.install(types, host: host)
         ImageType.install(types, host: host)
         ImageSetType.install(types, host: host)
@@ -145,6 +149,7 @@ public struct CuratorTypes {
         SamplerContextType.install(types, host: host)
         MapType.install(types, host: host)
         ReviewType.install(types, host: host)
+        ClustersType.install(types, host: host)
         TokenCountBinding.install(host: host)
         FileStatusBinding.install(host: host)
         return types

@@ -101,13 +101,17 @@ final class LuaSamplers {
             switch by {
             case "folder": key = .folder
             case "aspect": key = .aspect
+            case "cluster":
+                // The default clusters (cached after the first time); noise images form their own stratum.
+                let clusters = try album.clusters()
+                return SelectBalance(by: by, mode: mode) { Self.clusterStratum(clusters, $0.id) }
             case let text where text.hasPrefix("caption:"):
                 let tag = String(text.dropFirst("caption:".count))
                 guard !CaptionWords.words(tag).isEmpty else { throw call.failure("balance.by \"caption:<tag>\" needs a tag with words (got \"\(by)\")") }
                 key = .caption(tag)
             default:
-                var message = "balance.by must be \"folder\", \"aspect\", \"caption:<tag>\" or a function img -> stratum name (got \"\(by)\")"
-                if let guess = DidYouMean.suggestion(for: by, among: ["folder", "aspect"]) { message += " (did you mean '\(guess)'?)" }
+                var message = "balance.by must be \"folder\", \"aspect\", \"cluster\", \"caption:<tag>\", a Clusters or a function img -> stratum name (got \"\(by)\")"
+                if let guess = DidYouMean.suggestion(for: by, among: ["folder", "aspect", "cluster"]) { message += " (did you mean '\(guess)'?)" }
                 throw call.failure(message)
             }
             return SelectBalance(by: by, mode: mode) { key.stratum(of: $0, in: album) }
@@ -129,6 +133,11 @@ final class LuaSamplers {
                     throw failure
                 }
             }
+        case .userdata where types.clusters.object(at: -1, in: lua) != nil:
+            let handle = types.clusters.object(at: -1, in: lua)!
+            lua.pop()
+            guard handle.owner === owner else { throw call.failure("balance.by: the clusters belong to another album") }
+            return SelectBalance(by: "cluster", mode: mode) { Self.clusterStratum(handle.clusters, $0.id) }
         case .nil:
             lua.pop()
             throw call.failure("balance.by is required: \"folder\", \"aspect\", \"caption:<tag>\" or a function img -> stratum name")
@@ -136,6 +145,11 @@ final class LuaSamplers {
             defer { lua.pop() }
             throw call.failure("balance.by must be \"folder\", \"aspect\", \"caption:<tag>\" or a function (got \(lua.typeName(at: -1)))")
         }
+    }
+
+    /// A balance stratum by cluster: "cluster N" (as `c[N]`), "noise" for HDBSCAN's noise.
+    static func clusterStratum(_ clusters: AlbumClusters, _ id: Int64) -> String {
+        clusters.cluster(of: id).map { "cluster \($0.id)" } ?? "noise"
     }
 
     // MARK: filter=

@@ -1,0 +1,70 @@
+import Foundation
+import GRDB
+
+/// The clusterings the index keeps (`a:clusters()`), under a key naming
+/// everything they were made from, so the same album and settings give the
+/// stored clusters at once. Only the newest few are kept.
+public struct ClusterCache: Sendable {
+    let database: IndexDatabase
+
+    /// How many clusterings are kept (each is about 8 bytes per image).
+    static let kept = 6
+
+    /// The clusters stored under `key`: per cluster its medoid and members
+    /// (image ids), or nil when there are none.
+    ///
+    /// - Throws: `MapError.corrupt` when the stored bytes are damaged.
+    func entry(key: String) throws -> [(medoid: Int64, members: [Int64])]? {
+        guard let data = try database.pool.read({ db in
+            try Data.fetchOne(db, sql: "SELECT clusters FROM cluster_set WHERE key = ?", arguments: [key])
+        }) else { return nil }
+        return try Self.decode([UInt8](data))
+    }
+
+    /// Stores `clusters` under `key`, dropping all but the newest few others.
+    func store(_ clusters: [(medoid: Int64, members: [Int64])], key: String) throws {
+        try database.checkWritable("caching the clusters")
+        let bytes = Self.encode(clusters)
+        try database.pool.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO cluster_set(key, created, clusters) VALUES (?, ?, ?)",
+                           arguments: [key, Date().timeIntervalSince1970, Data(bytes)])
+            try db.execute(sql: """
+                DELETE FROM cluster_set WHERE key NOT IN (SELECT key FROM cluster_set ORDER BY created DESC LIMIT ?)
+                """, arguments: [Self.kept])
+        }
+    }
+
+    /// Little-endian 64-bit words: the cluster count, then per cluster its medoid, size and members.
+    static func encode(_ clusters: [(medoid: Int64, members: [Int64])]) -> [UInt8] {
+        var words: [Int64] = [Int64(clusters.count)]
+        for c in clusters { words.append(c.medoid); words.append(Int64(c.members.count)); words += c.members }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(words.count * 8)
+        for w in words { withUnsafeBytes(of: w.littleEndian) { bytes += $0 } }
+        return bytes
+    }
+
+    static func decode(_ bytes: [UInt8]) throws -> [(medoid: Int64, members: [Int64])] {
+        let corrupt = MapError(.corrupt, "cluster cache: damaged entry")
+        guard bytes.count % 8 == 0 else { throw corrupt }
+        var words = [Int64](repeating: 0, count: bytes.count / 8)
+        for i in words.indices {
+            var v: UInt64 = 0
+            for b in 0..<8 { v |= UInt64(bytes[i * 8 + b]) << (8 * UInt64(b)) }
+            words[i] = Int64(bitPattern: v)
+        }
+        guard let count = words.first, count >= 0 else { throw corrupt }
+        var out: [(medoid: Int64, members: [Int64])] = []
+        var at = 1
+        for _ in 0..<count {
+            guard at + 2 <= words.count else { throw corrupt }
+            let medoid = words[at], size = Int(words[at + 1])
+            at += 2
+            guard size > 0, at + size <= words.count else { throw corrupt }
+            out.append((medoid, Array(words[at..<(at + size)])))
+            at += size
+        }
+        guard at == words.count else { throw corrupt }
+        return out
+    }
+}
