@@ -13,7 +13,7 @@ final class ClusteringHDBSCANTests: XCTestCase {
         for (n, k) in [(700, 5), (300, 2), (64, 15)] {
             let points = randomPoints(n, seed: UInt64(n))
             let tree = PlaneTree(points: points)
-            let core = (0..<n).map { tree.kthNeighborDistanceSquared($0, k: k) }
+            let core = tree.kthNeighborDistancesSquared(k: k)
             let edges = HDBSCAN.spanningTree(tree, coreSquared: core)
             XCTAssertEqual(edges.count, n - 1)
             let fast = edges.reduce(0) { $0 + $1.w }
@@ -44,10 +44,24 @@ final class ClusteringHDBSCANTests: XCTestCase {
         let points: [SIMD2<Double>] = [[0, 0], [1, 0], [3, 0], [7, 0]]
         let tree = PlaneTree(points: points)
         let row = tree.original.firstIndex(of: 0)!
-        XCTAssertEqual(tree.kthNeighborDistanceSquared(row, k: 1), 0)
-        XCTAssertEqual(tree.kthNeighborDistanceSquared(row, k: 2), 1)
-        XCTAssertEqual(tree.kthNeighborDistanceSquared(row, k: 3), 9)
-        XCTAssertEqual(tree.kthNeighborDistanceSquared(row, k: 9), 49, "more than there are: the farthest")
+        XCTAssertEqual(tree.kthNeighborDistancesSquared(k: 1)[row], 0)
+        XCTAssertEqual(tree.kthNeighborDistancesSquared(k: 2)[row], 1)
+        XCTAssertEqual(tree.kthNeighborDistancesSquared(k: 3)[row], 9)
+        XCTAssertEqual(tree.kthNeighborDistancesSquared(k: 9)[row], 49, "more than there are: the farthest")
+        // Against every pair, for many points and several k.
+        var random = Xoshiro256StarStar(seed: 11)
+        let many = (0..<500).map { _ in SIMD2(random.nextUnit() * 3, random.nextUnit()) }
+        let big = PlaneTree(points: many)
+        for k in [1, 2, 7, 40] {
+            let fast = big.kthNeighborDistancesSquared(k: k)
+            for t in stride(from: 0, to: 500, by: 7) {
+                let all = (0..<500).map { q -> Double in
+                    let dx = big.x[q] - big.x[t], dy = big.y[q] - big.y[t]
+                    return dx * dx + dy * dy
+                }.sorted()
+                XCTAssertEqual(fast[t], all[k - 1], "point \(t), k \(k)")
+            }
+        }
     }
 
     /// Three dense blobs of different sizes and spreads are three clusters,

@@ -41,14 +41,7 @@ public struct HDBSCAN: Sendable, Equatable {
         let n = points.count
         guard n >= 2 else { return Result(labels: [Int32](repeating: -1, count: n), clusterCount: 0) }
         let tree = PlaneTree(points: points)
-        var coreSquared = [Double](repeating: 0, count: n)
-        let k = minSamples
-        coreSquared.withUnsafeMutableBufferPointer { out in
-            let shared = UncheckedSendable(out)
-            parallelChunks(n, chunk: 1024) { _, range in
-                for t in range { shared.value[t] = tree.kthNeighborDistanceSquared(t, k: k) }
-            }
-        }
+        let coreSquared = tree.kthNeighborDistancesSquared(k: minSamples)
         let edges = Self.spanningTree(tree, coreSquared: coreSquared)
         // Back to the caller's indices; ties in weight ordered by index, so the hierarchy is one.
         var linkageEdges = edges.map { e -> (a: Int, b: Int, w: Double) in
@@ -154,7 +147,9 @@ private struct BoruvkaSearch: @unchecked Sendable {
         var best: (a: Int32, b: Int32, w: Double) = (-1, -1, .infinity)
         guard let first = members.first else { return best }
         let own = component[Int(first)]
-        var stack = [Int32](repeating: 0, count: 128)
+        // The tree is balanced (median splits): its depth is about log2(n / 16), far below 128.
+        let stack = UnsafeMutablePointer<Int32>.allocate(capacity: 256)
+        defer { stack.deallocate() }
         tree.x.withUnsafeBufferPointer { xs in
         tree.y.withUnsafeBufferPointer { ys in
         tree.nodes.withUnsafeBufferPointer { nodes in
@@ -194,7 +189,6 @@ private struct BoruvkaSearch: @unchecked Sendable {
                     let lc = (nodes[l].minX + nodes[l].maxX - 2 * px, nodes[l].minY + nodes[l].maxY - 2 * py)
                     let rc = (nodes[r].minX + nodes[r].maxX - 2 * px, nodes[r].minY + nodes[r].maxY - 2 * py)
                     let leftNearer = lc.0 * lc.0 + lc.1 * lc.1 <= rc.0 * rc.0 + rc.1 * rc.1
-                    if depth + 2 > stack.count { stack += [Int32](repeating: 0, count: stack.count) }
                     stack[depth] = Int32(leftNearer ? r : l)
                     stack[depth + 1] = Int32(leftNearer ? l : r)
                     depth += 2

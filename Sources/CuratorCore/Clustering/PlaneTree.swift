@@ -74,33 +74,77 @@ struct PlaneTree {
         return dx * dx + dy * dy
     }
 
-    /// The squared distance from tree-order point `t` to its `k`-th nearest
-    /// point, itself counted first (scikit-learn's core distance with
-    /// `min_samples = k`); `k` larger than the tree gives the farthest.
-    func kthNeighborDistanceSquared(_ t: Int, k: Int) -> Double {
-        let k = max(1, min(k, count))
-        // The k smallest squared distances so far, ascending.
-        var best = [Double](repeating: .infinity, count: k)
-        let px = x[t], py = y[t]
-        func visit(_ n: Int) {
-            guard boxDistanceSquared(n, px, py) < best[k - 1] else { return }
-            let node = nodes[n]
-            if node.left < 0 {
-                for q in Int(node.start)..<Int(node.end) {
-                    let dx = x[q] - px, dy = y[q] - py
-                    let d = dx * dx + dy * dy
-                    if d < best[k - 1] {
-                        var i = k - 1
-                        while i > 0 && best[i - 1] > d { best[i] = best[i - 1]; i -= 1 }
-                        best[i] = d
+    /// For every tree-order point, the squared distance to its `k`-th
+    /// nearest point, itself counted first (scikit-learn's core distance
+    /// with `min_samples = k`); `k` larger than the tree gives the farthest.
+    /// A bounded max-heap per query and an explicit stack, on every core.
+    func kthNeighborDistancesSquared(k: Int) -> [Double] {
+        let n = count, k = max(1, min(k, n))
+        var result = [Double](repeating: 0, count: n)
+        guard n > 0 else { return result }
+        result.withUnsafeMutableBufferPointer { out in
+        x.withUnsafeBufferPointer { xs in
+        y.withUnsafeBufferPointer { ys in
+        nodes.withUnsafeBufferPointer { nodes in
+            let shared = UncheckedSendable((out, xs, ys, nodes))
+            parallelChunks(n, chunk: 512) { _, range in
+                let (out, xs, ys, nodes) = shared.value
+                let heap = UnsafeMutablePointer<Double>.allocate(capacity: k)
+                let stack = UnsafeMutablePointer<Int32>.allocate(capacity: 256)
+                defer { heap.deallocate(); stack.deallocate() }
+                for t in range {
+                    let px = xs[t], py = ys[t]
+                    var filled = 0
+                    var depth = 1
+                    stack[0] = 0
+                    while depth > 0 {
+                        depth -= 1
+                        let node = nodes[Int(stack[depth])]
+                        let dx = px < node.minX ? node.minX - px : (px > node.maxX ? px - node.maxX : 0)
+                        let dy = py < node.minY ? node.minY - py : (py > node.maxY ? py - node.maxY : 0)
+                        if filled == k && dx * dx + dy * dy >= heap[0] { continue }
+                        if node.left < 0 {
+                            for q in Int(node.start)..<Int(node.end) {
+                                let ex = xs[q] - px, ey = ys[q] - py
+                                let d = ex * ex + ey * ey
+                                if filled < k {
+                                    // Sift up into the max-heap.
+                                    var i = filled
+                                    filled += 1
+                                    while i > 0 {
+                                        let parent = (i - 1) / 2
+                                        if heap[parent] >= d { break }
+                                        heap[i] = heap[parent]; i = parent
+                                    }
+                                    heap[i] = d
+                                } else if d < heap[0] {
+                                    // Replace the largest and sift down.
+                                    var i = 0
+                                    while true {
+                                        let l = 2 * i + 1
+                                        if l >= k { break }
+                                        let c = l + 1 < k && heap[l + 1] > heap[l] ? l + 1 : l
+                                        if heap[c] <= d { break }
+                                        heap[i] = heap[c]; i = c
+                                    }
+                                    heap[i] = d
+                                }
+                            }
+                            continue
+                        }
+                        // The nearer child is pushed last, so it is searched first.
+                        let l = nodes[Int(node.left)], r = nodes[Int(node.right)]
+                        let lc = (l.minX + l.maxX - 2 * px, l.minY + l.maxY - 2 * py)
+                        let rc = (r.minX + r.maxX - 2 * px, r.minY + r.maxY - 2 * py)
+                        let leftNearer = lc.0 * lc.0 + lc.1 * lc.1 <= rc.0 * rc.0 + rc.1 * rc.1
+                        stack[depth] = leftNearer ? node.right : node.left
+                        stack[depth + 1] = leftNearer ? node.left : node.right
+                        depth += 2
                     }
+                    out[t] = heap[0]
                 }
-                return
             }
-            let l = Int(node.left), r = Int(node.right)
-            if boxDistanceSquared(l, px, py) <= boxDistanceSquared(r, px, py) { visit(l); visit(r) } else { visit(r); visit(l) }
-        }
-        visit(0)
-        return best[k - 1]
+        }}}}
+        return result
     }
 }
