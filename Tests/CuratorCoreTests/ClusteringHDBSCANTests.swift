@@ -50,7 +50,7 @@ final class ClusteringHDBSCANTests: XCTestCase {
         XCTAssertEqual(tree.kthNeighborDistancesSquared(k: 9)[row], 49, "more than there are: the farthest")
         // Against every pair, for many points and several k.
         var random = Xoshiro256StarStar(seed: 11)
-        let many = (0..<500).map { _ in SIMD2(random.nextUnit() * 3, random.nextUnit()) }
+        let many = (0..<500).map { _ in SIMD2(random.nextDouble() * 3, random.nextDouble()) }
         let big = PlaneTree(points: many)
         for k in [1, 2, 7, 40] {
             let fast = big.kthNeighborDistancesSquared(k: k)

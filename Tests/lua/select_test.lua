@@ -473,7 +473,7 @@ T.test("balance by a function, and with a custom Lua sampler (each stratum its o
   T.eq(table.concat(seen, ","), "8,8,3,3", "strata in name order, each with its candidates")
   local got = folder_counts(c.selection)
   T.eq(got.a, 3); T.eq(got.b, 2); T.eq(got["(top)"], 1)
-  T.raises("album:select: balance.by must be \"folder\", \"aspect\", \"caption:<tag>\" or a function img -> stratum name (got \"foldr\") (did you mean 'folder'?)",
+  T.raises("album:select: balance.by must be \"folder\", \"aspect\", \"cluster\", \"caption:<tag>\", a Clusters or a function img -> stratum name (got \"foldr\") (did you mean 'folder'?)",
     function() return a:select { count = 2, balance = { by = "foldr" } } end)
   T.raises("album:select: balance.mode must be \"equal\", \"proportional\" or a table of quotas {name=n, ...} (got \"even\")",
     function() return a:select { count = 2, balance = { by = "folder", mode = "even" } } end)

@@ -65,7 +65,8 @@ public struct SelectionCoverage: Sendable, Equatable {
         let threads = Swift.max(1, Swift.min(activeCoreCount, blocks))
         result.withUnsafeMutableBufferPointer { out in
         nearest.withUnsafeMutableBufferPointer { which in
-            let shared = UncheckedSendable((out.baseAddress!, which.baseAddress, UnsafePointer(pickVectors)))
+            // An empty array's buffer may still have an address: only `withIndex` says whether to write it.
+            let shared = UncheckedSendable((out.baseAddress!, withIndex ? which.baseAddress : nil, UnsafePointer(pickVectors)))
             BLAS.withSingleThreadedCalls {
                 parallelFor(threads) { t in
                     let (output, index, picked) = shared.value
