@@ -174,3 +174,24 @@ T.test("labels from the vocabulary through the text tower, with runners-up", fun
   T.eq(type(listed[1].label), "string")
   T.eq(listed.note, nil)
 end)
+
+T.test("m:plot{clusters=} colours the album by cluster and names each cluster", function()
+  local a = assert(curator.open(families(10)))
+  local c = a:clusters()
+  local out = T.tempdir()
+  local svg = a:map():plot(out .. "/map.svg", { clusters = c })
+  local text = T.read(svg)
+  for i = 1, #c do T.contains(text, ">" .. i .. "</text>", "cluster " .. i .. " is named") end
+  T.contains(text, "3 clusters (hdbscan)")
+  -- Three cluster colours, no grey album points left.
+  local colours = {}
+  for colour in text:gmatch('<path d="[^"]*" stroke="(#%x+)"') do colours[colour] = true end
+  local n = 0
+  for _ in pairs(colours) do n = n + 1 end
+  T.eq(n, 3)
+  T.eq(colours["#8d8d99"], nil, "no point is left grey")
+  -- clusters=true clusters with the defaults; a PNG is drawn too.
+  local png = a:map():plot(out .. "/map.png", { clusters = true })
+  T.eq(T.read(png):sub(2, 4), "PNG")
+  fails("clusters must be a Clusters", function() a:map():plot(out .. "/x.svg", { clusters = 3 }) end)
+end)

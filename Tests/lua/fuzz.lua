@@ -17,6 +17,7 @@ local other = assert(curator.open(other_dir, { embed = false }))
 a:embed()
 local run = a:select { count = 2, iterations = 2, seed = 1 }
 local map = a:map()
+local clusters = a:clusters { min_size = 2 }
 -- A review page, closed at once: its members are fuzzed without a server
 -- (v:wait on an open one would block); pages the fuzzer opens are closed below.
 local review = run:review()
@@ -53,7 +54,7 @@ local function pool()
     setmetatable({}, { __tostring = function() error("hostile __tostring") end }),
     print, function() error("boom") end, function() return 1 end, function(...) return ... end,
     coroutine.create(function() end),
-    a, a[1], a[2], a[#a], a.exclusions, a.favorites, a:set(a[1]),
+    a, a[1], a[2], a[#a], a.exclusions, a.favorites, a:set(a[1]), clusters,
     other, other[1], other.exclusions,
     curator.json.null, io.stdout,
   }
@@ -85,6 +86,7 @@ local instances = {
   Map = function() return map end,
   SamplerContext = function() return ctx end,
   Review = function() return review end,
+  Clusters = function() return clusters end,
 }
 local members = {}
 for _, t in ipairs(catalog.types) do

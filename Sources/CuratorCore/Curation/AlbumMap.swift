@@ -109,9 +109,12 @@ extension Album {
     }
 
     /// The map as a picture (PNG, or SVG when `file` ends in `.svg`): every
-    /// image grey, `run`'s selection in tier colours, excluded images red,
-    /// `highlight` ringed. Never replaces an existing file unless `overwrite`.
+    /// image grey (or in its cluster's colour, each cluster named by
+    /// `clusterNames` or its number), `run`'s selection in tier colours,
+    /// excluded images red, `highlight` ringed. Never replaces an existing
+    /// file unless `overwrite`.
     public func plot(_ map: AlbumMap, to file: String, run: SelectionRun? = nil, highlight: Int64? = nil,
+                     clusters: AlbumClusters? = nil, clusterNames: [String]? = nil,
                      size: Int = 1100, overwrite: Bool = false) throws {
         var categories = [MapPlot.Category](repeating: .album, count: map.count)
         if let run {
@@ -122,8 +125,12 @@ extension Album {
         for id in exclusions.ids { if let row = map.row(of: id) { categories[row] = .excluded } }
         var caption = "\(map.description) · \(Self.grouped(map.count)) images"
         if let run { caption += " · run \(run.id) (\(run.method), count \(run.count))" }
-        let picture = MapPlot(points: map.layout.points, categories: categories, highlight: highlight.flatMap(map.row(of:)),
+        var picture = MapPlot(points: map.layout.points, categories: categories, highlight: highlight.flatMap(map.row(of:)),
                               size: size, caption: caption)
+        if let clusters {
+            picture.clusters = MapPlot.Clusters(clusters, imageIDs: map.layout.imageIDs, names: clusterNames)
+            picture.caption = (picture.caption ?? "") + " · \(clusters.clusters.count) clusters (\(clusters.options.method.rawValue))"
+        }
         let bytes: [UInt8] = file.lowercased().hasSuffix(".svg") ? Array(picture.svg().utf8) : try picture.png()
         try AtomicFile.write(bytes, to: Array(Self.absolutePath(file).utf8), overwrite: overwrite)
     }
@@ -204,6 +211,18 @@ extension Album {
         formatter.numberStyle = .decimal
         formatter.groupingSeparator = ","
         return formatter.string(from: NSNumber(value: value)) ?? String(value)
+    }
+}
+
+extension MapPlot.Clusters {
+    /// The clusters of the points of `imageIDs` (in that order), named
+    /// "N label" with `names` (one per cluster, in order) or "N".
+    public init(_ clusters: AlbumClusters, imageIDs: [Int64], names: [String]? = nil) {
+        self.init(of: imageIDs.map { id in clusters.cluster(of: id).map { Int32($0.id - 1) } ?? -1 },
+                  names: clusters.clusters.indices.map { c in
+                      let label = names.flatMap { c < $0.count ? $0[c] : nil }
+                      return label.map { "\(c + 1) \($0)" } ?? "\(c + 1)"
+                  })
     }
 }
 

@@ -73,6 +73,44 @@ public struct MapPlot: Sendable {
     public var size: Int
     /// A caption on a line of its own under the legend, e.g. "UMAP · 85,491 images".
     public var caption: String?
+    /// Clusters to colour the album's points by and to name on the map, if any.
+    public var clusters: Clusters?
+
+    /// The clusters a plot shows: album points take their cluster's colour
+    /// (noise stays grey; selected and excluded marks keep theirs, on top),
+    /// and each cluster's name is written at the middle of its points.
+    public struct Clusters: Sendable {
+        /// Per point, its cluster (from 0), or −1 for none.
+        public var of: [Int32]
+        /// Per cluster, what is written on the map: "1 beach", or "1".
+        public var names: [String]
+        /// Only the largest clusters are named, so names do not cover the map.
+        public static let namedLimit = 40
+
+        /// Creates the clusters of a plot.
+        public init(of: [Int32], names: [String]) {
+            self.of = of
+            self.names = names
+        }
+
+        /// The colour of cluster `c`: twelve well-separated hues, repeated.
+        public static func rgb(_ c: Int) -> SIMD3<UInt8> { palette[c % palette.count] }
+
+        static let palette: [SIMD3<UInt8>] = [
+            SIMD3(0x4E, 0x79, 0xA7), SIMD3(0xF2, 0x8E, 0x2B), SIMD3(0x59, 0xA1, 0x4F), SIMD3(0xB0, 0x7A, 0xA1),
+            SIMD3(0xED, 0xC9, 0x48), SIMD3(0x76, 0xB7, 0xB2), SIMD3(0xFF, 0x9D, 0xA7), SIMD3(0x9C, 0x75, 0x5F),
+            SIMD3(0xBA, 0xB0, 0xAC), SIMD3(0x86, 0xBC, 0xB6), SIMD3(0xD3, 0x72, 0x95), SIMD3(0xA0, 0xCB, 0xE8),
+        ]
+
+        /// Per named cluster, the mean position of its points (of `positions`).
+        func centres(_ positions: [SIMD2<Double>?]) -> [(Int, SIMD2<Double>)] {
+            var sums = [SIMD2<Double>](repeating: .zero, count: names.count), counts = [Int](repeating: 0, count: names.count)
+            for (i, c) in of.enumerated() where c >= 0 && Int(c) < names.count && i < positions.count {
+                if let p = positions[i] { sums[Int(c)] += p; counts[Int(c)] += 1 }
+            }
+            return names.indices.prefix(Self.namedLimit).compactMap { c in counts[c] > 0 ? (c, sums[c] / Double(counts[c])) : nil }
+        }
+    }
 
     /// The colour of the background.
     public static let background = SIMD3<UInt8>(0x17, 0x17, 0x1B)
@@ -179,7 +217,7 @@ public struct MapPlot: Sendable {
             let category = category(i)
             switch category {
             case .album:
-                raster.disc(at: p, radius: album, colour: category.rgb, opacity: 0.6)
+                raster.disc(at: p, radius: album, colour: albumColour(i), opacity: 0.6)
             case .excluded:
                 raster.disc(at: p, radius: mark + 1.5, colour: SIMD3(255, 255, 255), opacity: 1)
                 raster.disc(at: p, radius: mark, colour: category.rgb, opacity: 1)
@@ -193,8 +231,26 @@ public struct MapPlot: Sendable {
             raster.ring(at: p, radius: ring, width: max(2, mark * 0.6), colour: Self.highlightColour)
             raster.disc(at: p, radius: mark, colour: category(highlight).rgb, opacity: 1)
         }
+        if let clusters {
+            let fontSize = max(10, Int(Double(legendHeight) * 0.34))
+            for (c, centre) in clusters.centres(positions) {
+                guard let text = MapText.mask(clusters.names[c], pixelSize: fontSize) else { continue }
+                let at = SIMD2(Int(centre.x) - text.width / 2, Int(centre.y) - text.height / 2)
+                // A dark outline keeps the name readable over any colour.
+                for offset in [SIMD2(-1, 0), SIMD2(1, 0), SIMD2(0, -1), SIMD2(0, 1)] {
+                    raster.blend(mask: text, at: at &+ offset, colour: Self.background)
+                }
+                raster.blend(mask: text, at: at, colour: SIMD3(0xF4, 0xF4, 0xF8))
+            }
+        }
         drawLegend(on: &raster)
         return raster
+    }
+
+    /// The colour of album point `i`: its cluster's, or grey.
+    func albumColour(_ i: Int) -> SIMD3<UInt8> {
+        guard let clusters, i < clusters.of.count, clusters.of[i] >= 0 else { return Category.album.rgb }
+        return Clusters.rgb(Int(clusters.of[i]))
     }
 
     private func drawLegend(on raster: inout MapRaster) {
@@ -239,14 +295,16 @@ public struct MapPlot: Sendable {
         out += "viewBox=\"0 0 \(size) \(height)\" font-family=\"sans-serif\">\n"
         out += "<rect width=\"\(size)\" height=\"\(height)\" fill=\"\(Self.hex(Self.background))\"/>\n"
         let order = drawingOrder()
-        var grey = ""
-        grey.reserveCapacity(points.count * 16)
+        // Album points as one path per colour (grey, or each cluster's).
+        var paths: [SIMD3<UInt8>: String] = [:], colours: [SIMD3<UInt8>] = []
         for i in order where category(i) == .album {
             guard let p = positions[i] else { continue }
-            grey += "M\(n(p.x)) \(n(p.y))h0"
+            let colour = albumColour(i)
+            if paths[colour] == nil { colours.append(colour) }
+            paths[colour, default: ""] += "M\(n(p.x)) \(n(p.y))h0"
         }
-        if !grey.isEmpty {
-            out += "<path d=\"\(grey)\" stroke=\"\(Category.album.colour)\" stroke-width=\"\(n(2 * album))\" "
+        for colour in colours {
+            out += "<path d=\"\(paths[colour]!)\" stroke=\"\(Self.hex(colour))\" stroke-width=\"\(n(2 * album))\" "
             out += "stroke-linecap=\"round\" stroke-opacity=\"0.6\" fill=\"none\"/>\n"
         }
         for i in order where category(i) != .album {
@@ -259,6 +317,14 @@ public struct MapPlot: Sendable {
         if let highlight, highlight >= 0, highlight < positions.count, let p = positions[highlight] {
             out += "<circle cx=\"\(n(p.x))\" cy=\"\(n(p.y))\" r=\"\(n(mark * 2.2 + 4))\" fill=\"none\" "
             out += "stroke=\"\(Self.hex(Self.highlightColour))\" stroke-width=\"\(n(max(2, mark * 0.6)))\" class=\"highlight\"/>\n"
+        }
+        if let clusters {
+            let fontSize = max(10, Int(Double(legendHeight) * 0.34))
+            for (c, centre) in clusters.centres(positions) {
+                out += "<text x=\"\(n(centre.x))\" y=\"\(n(centre.y))\" text-anchor=\"middle\" dominant-baseline=\"middle\" "
+                out += "font-size=\"\(fontSize)\" fill=\"#f4f4f8\" stroke=\"\(Self.hex(Self.background))\" stroke-width=\"3\" "
+                out += "paint-order=\"stroke\" class=\"cluster\">\(Self.escape(clusters.names[c]))</text>\n"
+            }
         }
         let strip = Double(legendHeight), swatch = strip * 0.22, centreY = Double(size) + strip / 2
         let fontSize = max(8, Int(strip * 0.34))

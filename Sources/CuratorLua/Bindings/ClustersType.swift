@@ -108,6 +108,26 @@ enum ClustersType {
         return ClustersHandle(owner: handle, clusters: clusters, labels: labels, labelNote: note)
     }
 
+    /// The `clusters=` option of `m:plot` and `r:report`: a Clusters of the
+    /// album, or true for `a:clusters()` with its defaults (nil when absent or false).
+    static func option(_ options: LuaOptions, owner: AlbumHandle, types: CuratorTypes, call: LuaCall) throws -> ClustersHandle? {
+        let lua = call.lua
+        defer { lua.pop() }
+        switch options.pushValue("clusters") {
+        case .nil: return nil
+        case .boolean:
+            guard lua.truthy(at: -1) else { return nil }
+            let sink = LuaProgress(lua: lua, callback: nil)
+            return try make(owner, LuaOptions(call: call, table: nil), call: call, sink: sink)
+        default:
+            guard let handle = types.clusters.object(at: -1, in: lua) else {
+                throw call.failure("clusters must be a Clusters (from a:clusters()) or true (got \(lua.typeName(at: -1)))")
+            }
+            guard handle.owner === owner else { throw call.failure("clusters: the clusters belong to another album") }
+            return handle
+        }
+    }
+
     /// Pushes cluster `index` (0-based) as a plain table.
     static func pushCluster(_ h: ClustersHandle, _ index: Int, types: CuratorTypes, on lua: LuaStack) {
         let cluster = h.clusters.clusters[index]

@@ -97,11 +97,11 @@ enum MapType {
             }
             return 1
         }
-        t.method("plot", signature: "m:plot(file [, {run=r, highlight=img, size=1100, overwrite=false}]) -> path",
-                 summary: "Draws the map (PNG, or SVG for .svg): album grey, the run's selection by tier, excluded red, a legend; returns the file's absolute path") { h, call in
+        t.method("plot", signature: "m:plot(file [, {run=r, highlight=img, clusters=c|true, size=1100, overwrite=false}]) -> path",
+                 summary: "Draws the map (PNG, or SVG for .svg): album grey (or by cluster, each named, with clusters=), the run's selection by tier, excluded red, a legend; returns the file's absolute path") { h, call in
             try host.require(.writingFiles, call)
             let file = try call.string(1)
-            let options = try call.options(2, allowed: ["run", "highlight", "size", "overwrite"])
+            let options = try call.options(2, allowed: ["run", "highlight", "clusters", "size", "overwrite"])
             let lua = call.lua
             var run: SelectionRun?
             if options.pushValue("run") != .nil {
@@ -117,9 +117,11 @@ enum MapType {
                 highlight = try types.imageID(call, at: -1, what: "highlight", of: h.owner)
             }
             lua.pop()
+            let clusters = try ClustersType.option(options, owner: h.owner, types: types, call: call)
             let size = try options.positiveInteger("size") ?? 1100
             guard size >= 200, size <= 8000 else { throw call.failure("size must be from 200 to 8000 pixels (got \(size))") }
-            try h.owner.album.plot(h.map, to: file, run: run, highlight: highlight, size: size,
+            try h.owner.album.plot(h.map, to: file, run: run, highlight: highlight, clusters: clusters?.clusters,
+                                   clusterNames: clusters?.labels?.map(\.label), size: size,
                                    overwrite: try options.boolean("overwrite") ?? false)
             call.lua.push(CuratorHost.absolutePath(file))
             return 1
