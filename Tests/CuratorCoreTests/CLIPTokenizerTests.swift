@@ -131,4 +131,25 @@ final class CLIPTokenizerTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("lacks the start and end tokens"), "\(error)")
         }
     }
+
+    func testANormaliserOtherThanCLIPsIsRefused() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("curator-tokenizer-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let original = try JSONSerialization.jsonObject(with: Data(contentsOf: CLIPFixture.huggingFaceModel.appendingPathComponent("tokenizer.json"))) as! [String: Any]
+        XCTAssertNoThrow(try CLIPTokenizer.load(tokenizerJSON: CLIPFixture.huggingFaceModel.appendingPathComponent("tokenizer.json")))
+        let json = folder.appendingPathComponent("tokenizer.json")
+        // Without lower-casing (a cased CLIP variant would need it), and with none at all.
+        var edited = original
+        edited["normalizer"] = ["type": "Sequence", "normalizers": [["type": "NFC"], ["type": "Replace", "pattern": ["Regex": "\\s+"], "content": " "]]]
+        try JSONSerialization.data(withJSONObject: edited).write(to: json)
+        XCTAssertThrowsError(try CLIPTokenizer.load(folder: folder)) { error in
+            XCTAssertTrue("\(error)".contains("field 'normalizer' is NFC, Replace;"), "\(error)")
+        }
+        edited["normalizer"] = NSNull()
+        try JSONSerialization.data(withJSONObject: edited).write(to: json)
+        XCTAssertThrowsError(try CLIPTokenizer.load(folder: folder)) { error in
+            XCTAssertTrue("\(error)".contains("field 'normalizer' is none"), "\(error)")
+        }
+    }
 }

@@ -69,6 +69,7 @@ extension CLIPTokenizer {
         guard let pre = root["pre_tokenizer"], mentions(pre, splitPattern) else {
             throw CLIPError(.unsupported, file, "field 'pre_tokenizer' does not split by CLIP's pattern; this tokenizer belongs to another kind of model")
         }
+        try checkNormalizer(root["normalizer"], file: file)
         guard let vocab = model["vocab"] as? [String: Any] else {
             throw CLIPError(.corrupt, file, "field 'model.vocab' is missing or not an object")
         }
@@ -157,6 +158,21 @@ extension CLIPTokenizer {
     }
 
     // MARK: Helpers
+
+    /// Refuses a `normalizer` other than CLIPTokenizerFast's (NFC, every run
+    /// of white space to one space, lower case, in that order): the one
+    /// `CLIPTokenizer.normalize` implements. Another would tokenize
+    /// differently without a word of warning.
+    static func checkNormalizer(_ value: Any?, file: String) throws {
+        let object = value as? [String: Any]
+        let steps = object?["type"] as? String == "Sequence" ? (object?["normalizers"] as? [Any] ?? []) : [value as Any]
+        let types = steps.map { ($0 as? [String: Any])?["type"] as? String ?? "none" }
+        let replace = steps.count == 3 ? steps[1] as? [String: Any] : nil
+        let pattern = (replace?["pattern"] as? [String: Any])?["Regex"] as? String
+        guard types == ["NFC", "Replace", "Lowercase"], pattern == #"\s+"#, replace?["content"] as? String == " " else {
+            throw CLIPError(.unsupported, file, "field 'normalizer' is \(types.joined(separator: ", ")); curator tokenizes with CLIP's (NFC, white space runs to one space, Lowercase), so this tokenizer.json is not CLIP's")
+        }
+    }
 
     /// CLIP's pre-split pattern, as `tokenizer.json` spells it (after the special tokens).
     static let splitPattern = #"'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+"#
