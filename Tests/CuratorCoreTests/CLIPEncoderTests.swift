@@ -178,10 +178,27 @@ final class CLIPEncoderTests: XCTestCase {
         let cmyk = clipCosine(out.row(0), out.row(1), encoder.dimension)
         let unrelated = clipCosine(out.row(0), out.row(3), encoder.dimension)
         print("clip cmyk.jpg vs rgb.jpg: cosine \(cmyk); tall.jpg (another picture) vs rgb.jpg: \(unrelated)")
-        // The tiny model is random: with the fixture make_fixture.py writes
-        // now (torch 2.15), the CMYK copy scores 0.934 and another picture 0.832.
-        XCTAssertGreaterThan(cmyk, 0.92)
         XCTAssertGreaterThan(cmyk, unrelated)
+        // How close the CMYK copy comes is a matter of pixels, not of the
+        // tiny random model (its cosine moved from above 0.95 to 0.934 when
+        // torch 2.15 drew other weights). PIL wrote cmyk.jpg with its naive
+        // conversion (C = 255 − R, no black); libvips reads it through a
+        // press CMYK profile, which shifts green darkest: mean differences of
+        // about 10, 34 and 14 levels (R, G, B), against 77, 68 and 42 for
+        // another picture.
+        let rgbPixels = try encoder.preprocessor.rgb(path: CLIPFixture.imagePath("rgb.jpg"))
+        let cmykPixels = try encoder.preprocessor.rgb(path: CLIPFixture.imagePath("cmyk.jpg"))
+        let otherPixels = try encoder.preprocessor.rgb(path: CLIPFixture.imagePath("tall.jpg"))
+        var near = [0, 0, 0], far = [0, 0, 0]
+        for i in 0..<rgbPixels.count {
+            near[i % 3] += abs(Int(cmykPixels[i]) - Int(rgbPixels[i]))
+            far[i % 3] += abs(Int(otherPixels[i]) - Int(rgbPixels[i]))
+        }
+        let pixels = Double(rgbPixels.count / 3)
+        for c in 0..<3 {
+            XCTAssertLessThan(Double(near[c]) / pixels, 40, "channel \(c): the CMYK copy is the same picture")
+            XCTAssertLessThan(4 * near[c], 3 * far[c], "channel \(c): well closer than another picture")
+        }
 
         // 16-bit grey is scaled to 8 bits, not clipped: the picture's luma, grey in all three channels.
         let grey = try encoder.preprocessor.rgb(path: CLIPFixture.imagePath("grey16.png"))
