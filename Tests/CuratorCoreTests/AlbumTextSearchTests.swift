@@ -76,18 +76,21 @@ final class AlbumTextSearchTests: XCTestCase {
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         let locator = CLIPModelLocator(roots: [root])
         // PhotoMapAI's default model, not installed: what to download and where.
+        // (open_clip's 'dfn2b_s39b' is apple/DFN2B-CLIP-ViT-L-14-39B, not the quick-GELU 'dfn2b' checkpoint.)
         XCTAssertThrowsError(try locator.folder(forModelID: "open-clip:ViT-L-14/dfn2b_s39b")) { error in
-            XCTAssertTrue("\(error)".contains("apple/DFN2B-CLIP-ViT-L-14"), "\(error)")
-            XCTAssertTrue("\(error)".contains(root.appendingPathComponent("DFN2B-CLIP-ViT-L-14").path + "/"), "\(error)")
+            XCTAssertTrue("\(error)".contains("the Hugging Face page of apple/DFN2B-CLIP-ViT-L-14-39B"), "\(error)")
+            XCTAssertTrue("\(error)".contains(root.appendingPathComponent("DFN2B-CLIP-ViT-L-14-39B").path + "/"), "\(error)")
+            XCTAssertTrue("\(error)".contains("bpe_simple_vocab_16e6.txt.gz"), "\(error)")
         }
         XCTAssertThrowsError(try locator.folder(forModelID: "openai-clip:ViT-B/32")) { error in
             XCTAssertTrue("\(error)".contains("openai/clip-vit-base-patch32"), "\(error)")
         }
         // Installed under its known name (the DFN-2B layout fixture stands in for it).
-        let dfn = root.appendingPathComponent("DFN2B-CLIP-ViT-L-14")
+        let dfn = root.appendingPathComponent("DFN2B-CLIP-ViT-L-14-39B")
         try FileManager.default.copyItem(at: CLIPFixture.dfn2bModel, to: dfn)
         XCTAssertEqual(try locator.folder(forModelID: "open-clip:ViT-L-14/dfn2b_s39b").path, dfn.path)
-        XCTAssertEqual(try locator.folder(forModelID: "open-clip:ViT-L-14/dfn2b").path, dfn.path)
+        XCTAssertThrowsError(try locator.folder(forModelID: "open-clip:ViT-L-14/dfn2b"), "the 12.8B-sample checkpoint is another model")
+        XCTAssertFalse(CLIPKnownModel.sameModel("open-clip:ViT-L-14/dfn2b", "open-clip:ViT-L-14/dfn2b_s39b"))
         XCTAssertTrue(CLIPKnownModel.sameModel("openai-clip:ViT-B/32", "hf:openai/clip-vit-base-patch32"))
         XCTAssertFalse(CLIPKnownModel.sameModel("openai-clip:ViT-B/32", "open-clip:ViT-L-14/dfn2b_s39b"))
         // curator's own ids name the folder; an unknown id lists what is installed.
@@ -95,7 +98,7 @@ final class AlbumTextSearchTests: XCTestCase {
         try FileManager.default.copyItem(at: CLIPFixture.huggingFaceModel, to: tiny)
         XCTAssertEqual(try locator.folder(forModelID: "hf:tiny-hf").path, tiny.path)
         XCTAssertThrowsError(try locator.folder(forModelID: "my-model")) { error in
-            XCTAssertTrue("\(error)".contains("no installed model made these vectors (model my-model; installed: DFN2B-CLIP-ViT-L-14, tiny-hf)"), "\(error)")
+            XCTAssertTrue("\(error)".contains("no installed model made these vectors (model my-model; installed: DFN2B-CLIP-ViT-L-14-39B, tiny-hf)"), "\(error)")
         }
         // A chosen folder must be the model that made the vectors.
         XCTAssertThrowsError(try locator.folder(forModelID: "openai-clip:ViT-B/32", chosen: tiny)) { error in
@@ -145,6 +148,13 @@ final class AlbumTextSearchTests: XCTestCase {
             let imageCosine = BLAS.dot(encoder.dimension, matrix.matrix.row(0), matrix.matrix.row(row))
             XCTAssertEqual(mixed[row], 0.5 * probability(cosine(0, row)) + 0.5 * imageCosine, accuracy: 1e-5)
         }
+        // prompt= without min_score keeps what PhotoMapAI's SigLIP floor keeps (0.005, not CLIP's 0.2).
+        XCTAssertEqual(album.defaultPromptMinimum, 0.005)
+        var options = SelectOptions(method: "fps", count: 1, iterations: 1, seed: 1)
+        options.prompt = SearchQuery(text: "a dog on a beach")
+        let run = try album.select(options)
+        XCTAssertEqual(run.candidates, plain.filter { $0.score >= 0.005 }.count)
+        XCTAssertEqual(run.parameters["min_score"], "0.005")
         // Labels: the best label's probability.
         let labels = try album.labels(["a dog on a beach", "blurry photo"])
         for label in labels {

@@ -169,9 +169,8 @@ T.test("text needs a text side: pixels albums, vectors of unknown or uninstalled
     nil, "CURATOR_MODELS=" .. T.quote(models) .. " HOME=" .. T.quote(models))
   T.eq(code, 1)
   T.contains(out, "open-clip:ViT-L-14/dfn2b_s39b")
-  T.contains(err2, "DFN2B-CLIP-ViT-L-14")
-  T.contains(err2, "apple/DFN2B-CLIP-ViT-L-14")
-  T.contains(err2, models .. "/.cache/curator/models/DFN2B-CLIP-ViT-L-14/")
+  T.contains(err2, "apple/DFN2B-CLIP-ViT-L-14-39B")
+  T.contains(err2, models .. "/.cache/curator/models/DFN2B-CLIP-ViT-L-14-39B/")
   -- A model folder of another model is never paired with them.
   local _, err3, code3 = T.run({ "--no-plugins", "-e", "local a = curator.open(" .. string.format("%q", npz) .. ", {model="
     .. string.format("%q", clip .. "/tiny-dfn2b") .. "}); print(a:search('a dog'))" }, nil, "CURATOR_MODELS=" .. T.quote(models))

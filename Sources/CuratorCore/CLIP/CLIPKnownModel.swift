@@ -16,7 +16,9 @@ public struct CLIPKnownModel: Sendable, Equatable {
     public let ids: [String]
 
     static let huggingFaceFiles = "model.safetensors, config.json, preprocessor_config.json and tokenizer.json"
-    static let openCLIPFiles = "open_clip_model.safetensors, open_clip_config.json and tokenizer.json"
+    /// open_clip reads its vocabulary from its own package, so a hub
+    /// repository need not carry a tokenizer file.
+    static let openCLIPFiles = "open_clip_model.safetensors and open_clip_config.json (and tokenizer.json, or else bpe_simple_vocab_16e6.txt.gz from the open_clip_torch package's open_clip/ folder)"
     static let siglipFiles = "model.safetensors, config.json, preprocessor_config.json, spiece.model and tokenizer_config.json"
     static let siglip2Files = "model.safetensors, config.json, preprocessor_config.json, tokenizer.model and tokenizer_config.json"
 
@@ -36,10 +38,14 @@ public struct CLIPKnownModel: Sendable, Equatable {
                        ids: ["openai-clip:ViT-L/14", "hf:openai/clip-vit-large-patch14", "open-clip:ViT-L-14/openai", "open-clip:ViT-L-14-quickgelu/openai"]),
         CLIPKnownModel(folder: "clip-vit-large-patch14-336", repository: "openai/clip-vit-large-patch14-336", files: huggingFaceFiles,
                        ids: ["openai-clip:ViT-L/14@336px", "hf:openai/clip-vit-large-patch14-336", "open-clip:ViT-L-14-336/openai"]),
-        // PhotoMapAI's default since 1.3: open_clip's ViT-L-14 trained on DFN-2B.
+        // open_clip's two DFN-2B ViT-L/14 checkpoints (its pretrained table):
+        // 'dfn2b' (quick GELU) is apple/DFN2B-CLIP-ViT-L-14; 'dfn2b_s39b',
+        // PhotoMapAI's default since 1.3, is apple/DFN2B-CLIP-ViT-L-14-39B,
+        // other weights with plain GELU: their vectors never pair.
         CLIPKnownModel(folder: "DFN2B-CLIP-ViT-L-14", repository: "apple/DFN2B-CLIP-ViT-L-14", files: openCLIPFiles,
-                       ids: ["open-clip:ViT-L-14/dfn2b", "open-clip:ViT-L-14/dfn2b_s39b", "open-clip:ViT-L-14-quickgelu/dfn2b",
-                             "open-clip:ViT-L-14-quickgelu/dfn2b_s39b", "hf:apple/DFN2B-CLIP-ViT-L-14"]),
+                       ids: ["open-clip:ViT-L-14/dfn2b", "open-clip:ViT-L-14-quickgelu/dfn2b", "hf:apple/DFN2B-CLIP-ViT-L-14"]),
+        CLIPKnownModel(folder: "DFN2B-CLIP-ViT-L-14-39B", repository: "apple/DFN2B-CLIP-ViT-L-14-39B", files: openCLIPFiles,
+                       ids: ["open-clip:ViT-L-14/dfn2b_s39b", "hf:apple/DFN2B-CLIP-ViT-L-14-39B"]),
         // PhotoMapAI's SigLIP 2 (its "siglip:" encoder, 1,024-d), the other
         // fixed-resolution SigLIP 2 sizes, and SigLIP.
         siglip("siglip2-large-patch16-256"),

@@ -23,8 +23,9 @@ public struct SelectOptions: @unchecked Sendable {
     /// Narrows the candidates to the images this query scores at least
     /// `promptMinimum` for, before any sampler runs (custom ones too).
     public var prompt: SearchQuery?
-    /// The lowest score an image may have for `prompt` (PhotoMapAI's default search minimum).
-    public var promptMinimum: Float = 0.2
+    /// The lowest score an image may have for `prompt`; nil takes the
+    /// album's model's default (`Album.defaultPromptMinimum`).
+    public var promptMinimum: Float?
     /// The sampler for a custom method (built-in methods need none).
     public var sampler: (any Sampler)?
     /// Extra parameters to record with the run, for display.
@@ -98,6 +99,7 @@ extension Album {
 
         // The prompt's scores, one GEMV over the matrix, narrow the candidates first.
         let promptScores = try options.prompt.map { try scores($0) }
+        let promptMinimum = options.promptMinimum ?? defaultPromptMinimum
         var candidates: [Int] = []
         candidates.reserveCapacity(album.imageIDs.count)
         var excluded = 0, filtered = 0, belowPrompt = 0
@@ -106,7 +108,7 @@ extension Album {
             if exclusions.contains(id) { excluded += 1; continue }
             if let promptScores {
                 bestPromptScore = max(bestPromptScore, promptScores[row])
-                if !(promptScores[row] >= options.promptMinimum) { belowPrompt += 1; continue }
+                if !(promptScores[row] >= promptMinimum) { belowPrompt += 1; continue }
             }
             if let filter = options.filter {
                 guard let image = image(id: id) else { continue }
@@ -115,7 +117,7 @@ extension Album {
             candidates.append(row)
         }
         if candidates.isEmpty, let prompt = options.prompt, belowPrompt > 0 {
-            throw AlbumSelectionError.noPromptMatches(query: prompt.summary, minimum: options.promptMinimum, best: bestPromptScore)
+            throw AlbumSelectionError.noPromptMatches(query: prompt.summary, minimum: promptMinimum, best: bestPromptScore)
         }
         guard !candidates.isEmpty else { throw SelectionError.noCandidates(method: options.method, excluded: excluded, filtered: filtered) }
 
@@ -193,7 +195,7 @@ extension Album {
         }
         if let prompt = options.prompt {
             run.parameters["prompt"] = prompt.summary
-            run.parameters["min_score"] = String(options.promptMinimum)
+            run.parameters["min_score"] = String(promptMinimum)
         }
         guard isReadOnly else { return try RunStore(database: database).save(run) }
         // A read-only index: the run lives in this session only, numbered after the saved ones.

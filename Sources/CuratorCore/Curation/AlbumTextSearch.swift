@@ -81,6 +81,18 @@ extension Album {
         return encoder
     }
 
+    /// The score a prompt's images need when `min_score` is not given: the
+    /// floor PhotoMapAI sets for the model's family, just under the band
+    /// where real matches lie (its scores do not share one scale): 0.005 for
+    /// SigLIP's probabilities, 0.1 for open_clip models such as DFN-2B, 0.2
+    /// for OpenAI's CLIP (and curator's own CLIP ids).
+    public var defaultPromptMinimum: Float {
+        let id = modelID ?? ""
+        if id.hasPrefix("siglip:") { return 0.005 }
+        if id.hasPrefix("open-clip:") { return 0.1 }
+        return 0.2
+    }
+
     /// The query's vectors with their weights: positives share +1, the
     /// negatives −`negativeWeight`; `text` marks the text vectors (the ones a
     /// SigLIP score calibrates).

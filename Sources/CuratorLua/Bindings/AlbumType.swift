@@ -242,7 +242,7 @@ enum AlbumType {
         // MARK: Selection
 
         t.method("select",
-                 signature: "a:select{method=\"fps\"|\"kmeans\"|\"facility\"|name, count=n|\"auto\", min_distance=, balance={by=\"folder\"|\"aspect\"|\"cluster\"|\"caption:<tag>\"|Clusters|fn, mode=\"equal\"|\"proportional\"|{name=quota, ...}}, iterations=20, seed=, include={...}, start=img, filter=fn|{score=|text=, min=, max=}, prompt=, negative=, min_score=0.2, progress=fn} -> Run",
+                 signature: "a:select{method=\"fps\"|\"kmeans\"|\"facility\"|name, count=n|\"auto\", min_distance=, balance={by=\"folder\"|\"aspect\"|\"cluster\"|\"caption:<tag>\"|Clusters|fn, mode=\"equal\"|\"proportional\"|{name=quota, ...}}, iterations=20, seed=, include={...}, start=img, filter=fn|{score=|text=, min=, max=}, prompt=, negative=, min_score=, progress=fn} -> Run",
                  summary: "Selects count diverse (fps) or representative (kmeans, facility location) images, voted over Monte Carlo iterations; saved. FPS with min_distance stops once every candidate is that close to a pick (count=\"auto\", or count as a cap); balance= shares count between strata, each run through the same harness; prompt= first keeps only the images that match it",
                  returns: "Run") { handle, call in
             let lua = call.lua
