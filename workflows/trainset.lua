@@ -122,7 +122,15 @@ if opts["caption-first-line"] or opts["caption-language"] or opts["caption-words
                  max_words = opts["caption-words"], max_tokens = opts["caption-tokens"],
                  vocabulary = opts["caption-vocabulary"], prefix = opts["caption-prefix"] }
   local ok, err = pcall(curator.plugins.captions.clean, "", clean_opts)
-  if not ok then fail(tostring(err):gsub("^[^:]*:%d+: ", "")) end
+  if not ok then
+    err = tostring(err):gsub("^[^:]*:%d+: ", "")
+    local why = err:match("no CLIP vocabulary to count tokens with: .- — (.*)$")
+    if why then
+      err = "--caption-tokens needs a CLIP vocabulary: give --caption-vocabulary PATH (a CLIP model folder, "
+        .. "tokenizer.json or bpe_simple_vocab_16e6.txt.gz) or install a CLIP model (" .. why .. ")"
+    end
+    fail(err)
+  end
 end
 if (opts.update or opts.replace) and not opts.out then fail("--" .. (opts.update and "update" or "replace") .. " needs --out DIR") end
 

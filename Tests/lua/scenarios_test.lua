@@ -393,4 +393,9 @@ T.test("Scenario B --update refreshes a changed caption; --caption-tokens keeps 
   _, err, code = T.run({ trainset, dir, "--out", T.tempdir() .. "/x", "--caption-tokens", "10", "--caption-vocabulary", "/nowhere" })
   T.eq(code, 2)
   T.contains(err, "/nowhere: no such file or folder")
+  -- No vocabulary given and no CLIP model installed: the workflow's own option is named.
+  _, err, code = T.run({ trainset, dir, "--out", T.tempdir() .. "/y", "--caption-tokens", "10" }, nil,
+    "HOME=" .. T.quote(T.tempdir()) .. " CURATOR_MODELS=" .. T.quote(T.tempdir()))
+  T.eq(code, 2)
+  T.contains(err, "--caption-tokens needs a CLIP vocabulary: give --caption-vocabulary PATH")
 end)
