@@ -493,7 +493,18 @@ void curator_install_coroutines(lua_State *L) {
 // A second Ctrl-C while the first is still pending ends the process, as
 // lua.c does: the code did not stop (a long C loop, host work that does not
 // look), and the user asked twice.
+static pthread_t sigint_thread;
+static volatile int sigint_thread_known = 0;
+
 static void on_sigint(int sig) {
+    // Ctrl-C goes to the process, and the kernel hands it to any thread that
+    // does not block it (GRDB's, libdispatch's, libvips' workers...). The
+    // prompt clears its line only when its own select() is interrupted, so a
+    // Ctrl-C landing elsewhere is passed on to the thread that runs Lua.
+    if (sigint_thread_known && !pthread_equal(pthread_self(), sigint_thread)) {
+        pthread_kill(sigint_thread, sig);
+        return;
+    }
     if (request(sigint_state, CURATOR_INTERRUPT_SIGINT) != 0) {
         signal(sig, SIG_DFL);
         raise(sig);  // delivered when this handler returns
@@ -502,6 +513,8 @@ static void on_sigint(int sig) {
 
 void curator_install_sigint(lua_State *L) {
     sigint_state = L;
+    sigint_thread = pthread_self();
+    sigint_thread_known = L != NULL;
     struct sigaction sa;
     sa.sa_flags = 0;
     sigemptyset(&sa.sa_mask);
