@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// A folder of images (searched recursively) and its index: the images, their
 /// embeddings and statistics, and what the user decided about them
@@ -81,7 +82,7 @@ public final class Album: @unchecked Sendable {
     /// Whether the index was opened read-only.
     public var isReadOnly: Bool { database.isReadOnly }
 
-    private var indexByID: [Int64: Int] = [:]
+    private var indexByID = IDPositions(ids: [])
     private var indexByPath: [RelativePath: Int]?
     /// Positions of the images with each file name, built on the first bare-name lookup.
     private var indexByName: [ArraySlice<UInt8>: [Int]]?
@@ -199,14 +200,25 @@ public final class Album: @unchecked Sendable {
             var records: [ImageRecord] = []
             records.reserveCapacity(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM image") ?? 0)
             // The path index returns BLOBs in memcmp order, which is RelativePath's order.
-            let rows = try Row.fetchCursor(db, sql: "SELECT id, path, size, mtime, width, height FROM image ORDER BY path")
-            while let row = try rows.next() {
-                let path = try row.withUnsafeData(atIndex: 1) { RelativePath(bytes: [UInt8]($0 ?? Data())) }
-                records.append(ImageRecord(id: row[0], path: path, size: row[2], mtime: row[3], width: row[4], height: row[5]))
+            // SQLite's column calls directly: a million images are read in well under a second.
+            let statement = try db.makeStatement(sql: "SELECT id, path, size, mtime, width, height FROM image ORDER BY path")
+            let raw = statement.sqliteStatement
+            defer { sqlite3_reset(raw) }
+            while true {
+                let code = sqlite3_step(raw)
+                if code == SQLITE_DONE { break }
+                guard code == SQLITE_ROW else {
+                    throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+                }
+                let count = Int(sqlite3_column_bytes(raw, 1))
+                let path = count == 0 ? [] : [UInt8](UnsafeRawBufferPointer(start: sqlite3_column_blob(raw, 1), count: count))
+                records.append(ImageRecord(id: sqlite3_column_int64(raw, 0), path: RelativePath(bytes: path),
+                                           size: sqlite3_column_int64(raw, 2), mtime: sqlite3_column_double(raw, 3),
+                                           width: Int(sqlite3_column_int64(raw, 4)), height: Int(sqlite3_column_int64(raw, 5))))
             }
             return records
         }
-        indexByID = Dictionary(uniqueKeysWithValues: images.enumerated().map { ($0.element.id, $0.offset) })
+        indexByID = IDPositions(ids: images.map(\.id))
         indexByPath = nil
         indexByName = nil
         try reloadEmbedder()

@@ -42,7 +42,8 @@ extension Album {
             let database = try IndexDatabase(path: databasePath)
             if try database.meta("source") == signature.text, let root = try database.meta("root") {
                 let album = try Album(location: path, root: Array(root.utf8), isIndexOnly: true, database: database)
-                if album.embedder != nil { return album }
+                // The vectors' only copy is the matrix file: without a current one, import again.
+                if let embedder = album.embedder, try album.store.hasCurrentMatrixFile(embedder: embedder) { return album }
             }
         }
 
@@ -52,66 +53,104 @@ extension Album {
         let root = commonFolder(of: imported.paths) ?? folder
         let embedder = imported.source.hasPrefix("PhotoMapAI") ? PhotoMapEmbedder.name : "imported"
         let rootBytes = Array(root.utf8)
-        let relative: [RelativePath] = imported.paths.map { path in
-            var bytes = Array(path.utf8)
-            if bytes.starts(with: rootBytes + [UInt8(ascii: "/")]) { bytes.removeFirst(rootBytes.count + 1) }
-            return RelativePath(bytes: bytes)
+        let prefix = rootBytes + [UInt8(ascii: "/")]
+        let relative: [RelativePath] = imported.pathBytes.map { bytes in
+            bytes.starts(with: prefix) ? RelativePath(bytes: Array(bytes[prefix.count...])) : RelativePath(bytes: bytes)
         }
         try refuseDuplicates(relative, in: path)
         let database = try IndexDatabase(path: databasePath)
+        let store = EmbeddingStore(database: database)
+        // The rows go to the matrix file on another thread while the images
+        // go into the index: the disk writes the one as the CPU does the other.
+        let matrix = imported.matrix
+        let writing = DispatchGroup()
+        let begun = WriterOutcome()
+        DispatchQueue.global().async(group: writing) {
+            begun.result = Result { try store.beginFileHomed(embedder: embedder, matrix: matrix) }
+        }
 
-        var rowIDs: [Int64?] = []
-        try database.pool.write { db in
-            try db.execute(sql: "DELETE FROM embedding")
-            try db.execute(sql: "DELETE FROM embed_failure")
-            var keep = Set<Int64>()
-            let existing = Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT id, path FROM image").map {
-                (RelativePath(bytes: [UInt8]($0[1] as Data)), $0[0] as Int64)
-            })
-            for path in relative {
-                let full = path.absolute(under: rootBytes)
-                var info = stat()
-                let present = full.withCPath { stat($0, &info) } == 0
-                let size = present ? Int64(info.st_size) : 0
-                let mtime = present ? FolderWalker.modificationTime(info) : 0
-                if let id = existing[path] {
-                    try db.execute(sql: "UPDATE image SET size = ?, mtime = ? WHERE id = ?", arguments: [size, mtime, id])
-                    keep.insert(id)
-                    rowIDs.append(id)
-                } else {
-                    try db.execute(sql: "INSERT INTO image(path, size, mtime) VALUES (?, ?, ?)",
-                                   arguments: [Data(path.bytes), size, mtime])
-                    keep.insert(db.lastInsertedRowID)
-                    rowIDs.append(db.lastInsertedRowID)
+        // One transaction and one prepared statement for the images; the
+        // vectors are written once, to the matrix file, below.
+        var rowIDs: [Int64] = []
+        rowIDs.reserveCapacity(relative.count)
+        // When the images' folder is not there (embeddings copied from another
+        // machine), no file is: skip a million failing stat calls.
+        var rootInfo = stat()
+        let rootExists = stat(root, &rootInfo) == 0
+        let transaction = Result {
+            try database.pool.write { db in
+                try db.execute(sql: "DELETE FROM embedding")
+                try db.execute(sql: "DELETE FROM embed_failure")
+                var existing: [RelativePath: Int64] = [:]
+                let rows = try Row.fetchCursor(db, sql: "SELECT id, path FROM image")
+                while let row = try rows.next() {
+                    existing[RelativePath(bytes: [UInt8](row[1] as Data))] = row[0]
+                }
+                var keep = Set<Int64>()
+                try BulkInsert.run(db, sql: "UPDATE image SET size = ?, mtime = ? WHERE id = ?") { update in
+                    try BulkInsert.run(db, sql: "INSERT INTO image(path, size, mtime) VALUES (?, ?, ?)") { insert in
+                        for path in relative {
+                            var info = stat()
+                            let present = rootExists && path.absolute(under: rootBytes).withCPath { stat($0, &info) } == 0
+                            let size = present ? Int64(info.st_size) : 0
+                            let mtime = present ? FolderWalker.modificationTime(info) : 0
+                            if let id = existing[path] {
+                                try update.insert { bind in
+                                    bind.int64(size, at: 1); bind.double(mtime, at: 2); bind.int64(id, at: 3)
+                                }
+                                keep.insert(id)
+                                rowIDs.append(id)
+                            } else {
+                                rowIDs.append(try insert.insert { bind in
+                                    bind.blob(path.bytes, at: 1); bind.int64(size, at: 2); bind.double(mtime, at: 3)
+                                })
+                            }
+                        }
+                    }
+                }
+                for (_, id) in existing where !keep.contains(id) {
+                    try db.execute(sql: "DELETE FROM image WHERE id = ?", arguments: [id])
+                }
+                try db.execute(sql: "DELETE FROM embedder WHERE name <> ?", arguments: [embedder])
+                try store.register(db, embedder: embedder, modelID: imported.modelID, dimension: imported.matrix.dimension, source: path)
+                try store.recordFileHomed(db, embedder: embedder)
+                for (key, value) in [("root", root), ("source", signature.text), ("embedder", embedder)] {
+                    try db.execute(sql: "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", arguments: [key, value])
                 }
             }
-            for (_, id) in existing where !keep.contains(id) {
-                try db.execute(sql: "DELETE FROM image WHERE id = ?", arguments: [id])
-            }
-            try db.execute(sql: "DELETE FROM embedder WHERE name <> ?", arguments: [embedder])
         }
-        let store = EmbeddingStore(database: database)
-        try store.register(embedder: embedder, modelID: imported.modelID, dimension: imported.matrix.dimension, source: path)
-        try store.write(embedder: embedder, imageIDs: rowIDs, matrix: imported.matrix)
-        try database.setMeta("root", root)
-        try database.setMeta("source", signature.text)
-        try database.setMeta("embedder", embedder)
+        writing.wait()
+        if case .failure(let error) = transaction {
+            if case .success(let unfinished) = begun.result { unfinished.abandon() }
+            throw error
+        }
+        try store.finishFileHomed(try begun.result!.get(), embedder: embedder, imageIDs: rowIDs)
         try ImportedCaptions.replace(with: imported.captions, imageIDs: rowIDs, in: database)
+        // The log held every inserted page; fold it into the database so the
+        // index is one file of its size, not that plus a log as large.
+        try database.checkpoint()
         progress.update(label: "import", done: 1, total: 1)
         progress?.finish(label: "import")
 
         let album = try Album(location: path, root: rootBytes, isIndexOnly: true, database: database)
         var report = EmbedReport(embedder: embedder)
-        report.embedded = rowIDs.compactMap { $0 }.count
+        report.embedded = rowIDs.count
         report.notes = imported.notes + ["imported \(imported.source)"]
         album.lastEmbedReport = report
         return album
+    }
+
+    /// The matrix file writer begun on another thread (read after the group's wait).
+    private final class WriterOutcome: @unchecked Sendable {
+        var result: Result<MatrixFile.Writer, Error>?
     }
 
     /// Throws, naming them, when rows name the same file: each row of an
     /// index-only album is one image, and a file listed twice is a damaged
     /// or concatenated index, not two images.
     static func refuseDuplicates(_ paths: [RelativePath], in file: String) throws {
+        var seen = Set<RelativePath>(minimumCapacity: paths.count)
+        guard paths.contains(where: { !seen.insert($0).inserted }) else { return }
         var rows: [RelativePath: [Int]] = [:]
         for (row, path) in paths.enumerated() { rows[path, default: []].append(row) }
         let repeated = rows.filter { $0.value.count > 1 }.sorted { $0.value[0] < $1.value[0] }

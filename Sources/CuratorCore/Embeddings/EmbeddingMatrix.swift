@@ -11,6 +11,9 @@ public final class EmbeddingMatrix: @unchecked Sendable {
     public let dimension: Int
     /// The values, `rows * dimension` of them, row after row.
     public let storage: UnsafeMutableBufferPointer<Float>
+    /// The file mapping the values live in (`storage` points inside it), or
+    /// nil when they were allocated: a mapped matrix is unmapped, not freed.
+    private let mapping: (base: UnsafeMutableRawPointer, length: Int)?
 
     /// Creates a zero-filled matrix.
     public init(rows: Int, dimension: Int) {
@@ -18,6 +21,7 @@ public final class EmbeddingMatrix: @unchecked Sendable {
         self.rows = rows
         self.dimension = dimension
         storage = Self.storage(count: rows * dimension)
+        mapping = nil
         storage.initialize(repeating: 0)
     }
 
@@ -28,6 +32,7 @@ public final class EmbeddingMatrix: @unchecked Sendable {
         self.rows = rows
         self.dimension = dimension
         storage = Self.storage(count: rows * dimension)
+        mapping = nil
     }
 
     /// Creates a matrix of a shape a file claims, to be overwritten entirely:
@@ -43,6 +48,21 @@ public final class EmbeddingMatrix: @unchecked Sendable {
         self.rows = rows
         self.dimension = dimension
         storage = UnsafeMutableBufferPointer(start: base.bindMemory(to: Float.self, capacity: max(count, 1)), count: max(count, 1))
+        mapping = nil
+    }
+
+    /// Takes over a private file mapping of `length` bytes at `base` whose
+    /// values start `offset` bytes in (a multiple of 4): the matrix is read
+    /// from the page cache as it is used, never copied, and unmapped in
+    /// `deinit`. Writes stay in this process (copy-on-write).
+    init(mapping base: UnsafeMutableRawPointer, length: Int, offset: Int, rows: Int, dimension: Int) {
+        precondition(offset % MemoryLayout<Float>.alignment == 0 && offset + rows * dimension * 4 <= length,
+                     "EmbeddingMatrix: mapping too short")
+        self.rows = rows
+        self.dimension = dimension
+        let count = max(rows * dimension, 1)
+        storage = UnsafeMutableBufferPointer(start: (base + offset).bindMemory(to: Float.self, capacity: count), count: count)
+        mapping = (base, length)
     }
 
     /// Storage for `count` floats from the C allocator (`deinit` frees it),
@@ -62,7 +82,13 @@ public final class EmbeddingMatrix: @unchecked Sendable {
         _ = values.withUnsafeBufferPointer { storage.baseAddress!.update(from: $0.baseAddress!, count: values.count) }
     }
 
-    deinit { free(storage.baseAddress) }
+    deinit {
+        if let mapping { munmap(mapping.base, mapping.length) } else { free(storage.baseAddress) }
+    }
+
+    /// Whether the values are a mapping of a file (read from the page cache
+    /// as they are used) rather than memory of their own.
+    public var isMapped: Bool { mapping != nil }
 
     /// The address of row `i`.
     @inline(__always)

@@ -9,18 +9,15 @@ public struct AlbumMatrix: Sendable {
     public let matrix: EmbeddingMatrix
     /// The image id of each row.
     public let imageIDs: [Int64]
-    /// The row of each image id.
-    public let rowOf: [Int64: Int]
+    /// The row of each image id (`rowOf[id]`, nil for an image without a vector).
+    public let rowOf: IDPositions
 
     /// Creates the pairing of rows and images.
     public init(embedder: String, matrix: EmbeddingMatrix, imageIDs: [Int64]) {
         self.embedder = embedder
         self.matrix = matrix
         self.imageIDs = imageIDs
-        var rows: [Int64: Int] = [:]
-        rows.reserveCapacity(imageIDs.count)
-        for (row, id) in imageIDs.enumerated() { rows[id] = row }
-        rowOf = rows
+        rowOf = IDPositions(ids: imageIDs)
     }
 }
 
@@ -71,6 +68,9 @@ public struct EmbeddingStore: Sendable {
     /// How many images have a vector of `embedder`, and how many failed it.
     public func counts(embedder: String) throws -> (embedded: Int, failed: Int) {
         try database.pool.read { db in
+            if try isFileHomed(db, embedder: embedder) {
+                return (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM image") ?? 0, 0)
+            }
             let embedded = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM embedding WHERE embedder = ?", arguments: [embedder]) ?? 0
             let failed = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM embed_failure WHERE embedder = ?", arguments: [embedder]) ?? 0
             return (embedded, failed)
@@ -80,7 +80,8 @@ public struct EmbeddingStore: Sendable {
     /// The ids of images that have no vector (and no recorded failure) for `embedder`.
     public func missing(embedder: String) throws -> [Int64] {
         try database.pool.read { db in
-            try Int64.fetchAll(db, sql: """
+            if try isFileHomed(db, embedder: embedder) { return [] }
+            return try Int64.fetchAll(db, sql: """
                 SELECT id FROM image
                 WHERE id NOT IN (SELECT image_id FROM embedding WHERE embedder = ?)
                   AND id NOT IN (SELECT image_id FROM embed_failure WHERE embedder = ?)
@@ -151,18 +152,88 @@ public struct EmbeddingStore: Sendable {
         }
     }
 
-    /// Loads every vector of `embedder` into one matrix: from the saved
-    /// matrix file when it is current, else from the index (then saved).
+    /// The file beside the index that holds (or caches) `embedder`'s matrix.
+    func matrixFile(embedder: String) -> MatrixFile {
+        let safeName = embedder.map { $0.isLetter || $0.isNumber ? $0 : "_" }
+        return MatrixFile(path: (database.path as NSString).deletingLastPathComponent + "/matrix-\(String(safeName)).bin")
+    }
+
+    /// Whether `embedder`'s vectors live only in its matrix file: an
+    /// index-only album's, where every image is a row of the file it was
+    /// opened from, so the index records no vector at all (a million rows
+    /// saying "this image has one" would only slow the first open).
+    public func isFileHomed(embedder: String) throws -> Bool {
+        try database.pool.read { try isFileHomed($0, embedder: embedder) }
+    }
+
+    func isFileHomed(_ db: Database, embedder: String) throws -> Bool {
+        try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [Self.fileHomedKey]) == embedder
+    }
+
+    static let fileHomedKey = "vectors_in_matrix_file"
+
+    /// Loads every vector of `embedder` into one matrix: mapped from the
+    /// matrix file when it is current, else read from the index (and saved
+    /// to the file for the next time). Vectors whose only copy is the file
+    /// (an index-only album's) must find it current.
     public func matrix(embedder: String) throws -> AlbumMatrix {
         let generation = try generation()
         let dimension = try embedders().first { $0.name == embedder }?.dimension ?? 0
-        let safeName = embedder.map { $0.isLetter || $0.isNumber ? $0 : "_" }
-        let file = MatrixFile(path: (database.path as NSString).deletingLastPathComponent + "/matrix-\(String(safeName)).bin")
-        if let saved = file.load(embedder: embedder, generation: generation, dimension: dimension) { return saved }
+        let file = matrixFile(embedder: embedder)
+        let token = try matrixToken()
+        if let saved = file.load(embedder: embedder, generation: generation, token: token, dimension: dimension) { return saved }
+        if try isFileHomed(embedder: embedder) {
+            throw IndexError.unreadableIndex(path: file.path, reason: "the vectors file is missing, damaged or older than the index; open the embeddings file again to re-import it")
+        }
         let loaded = try loadMatrix(embedder: embedder)
         // A read-only index gets nothing written beside it, not even this cache.
-        if loaded.matrix.rows > 0, !database.isReadOnly { file.save(loaded, generation: generation) }
+        if loaded.matrix.rows > 0, !database.isReadOnly { file.save(loaded, generation: generation, token: token) }
         return loaded
+    }
+
+    /// The token of this index's matrix files (0 until an import sets one).
+    func matrixToken() throws -> Int64 {
+        try database.meta(Self.matrixTokenKey).flatMap { Int64($0) } ?? 0
+    }
+
+    static let matrixTokenKey = "matrix_token"
+
+    /// Whether `matrix(embedder:)` would map a current file (checks its header only).
+    func hasCurrentMatrixFile(embedder: String) throws -> Bool {
+        let dimension = try embedders().first { $0.name == embedder }?.dimension ?? 0
+        return matrixFile(embedder: embedder).isCurrent(generation: try generation(), token: try matrixToken(), dimension: dimension)
+    }
+
+    /// Records, inside the caller's transaction, that every image has a
+    /// vector of `embedder` whose only copy will be its matrix file (the
+    /// index keeps none of them). Call `saveFileHomed` after the transaction
+    /// commits: the file carries the generation and token it leaves.
+    func recordFileHomed(_ db: Database, embedder: String) throws {
+        try db.execute(sql: "DELETE FROM embedding WHERE embedder = ?", arguments: [embedder])
+        try db.execute(sql: "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", arguments: [Self.fileHomedKey, embedder])
+        // A fresh token per import: no file from another index or import matches it.
+        try db.execute(sql: "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
+                       arguments: [Self.matrixTokenKey, String(Int64.random(in: 1...Int64.max))])
+    }
+
+    /// Starts writing the matrix file of vectors `recordFileHomed` will
+    /// record (the rows, while the caller's transaction runs); hand the
+    /// writer to `finishFileHomed` after the transaction commits.
+    func beginFileHomed(embedder: String, matrix: EmbeddingMatrix) throws -> MatrixFile.Writer {
+        let file = matrixFile(embedder: embedder)
+        guard let writer = MatrixFile.Writer(path: file.path, matrix: matrix) else {
+            throw IndexError.cannotCreateIndex(path: file.path, reason: "the vectors file could not be written (\(String(cString: strerror(errno))))")
+        }
+        return writer
+    }
+
+    /// Completes the matrix file begun by `beginFileHomed` with the image
+    /// of each row, stamped with the generation and token the transaction left.
+    func finishFileHomed(_ writer: MatrixFile.Writer, embedder: String, imageIDs: [Int64]) throws {
+        guard writer.finish(imageIDs: imageIDs, generation: try generation(), token: try matrixToken()) else {
+            throw IndexError.cannotCreateIndex(path: matrixFile(embedder: embedder).path,
+                                               reason: "the vectors file could not be written (\(String(cString: strerror(errno))))")
+        }
     }
 
     /// Loads every vector of `embedder` from the index into one matrix in a

@@ -5,77 +5,155 @@ import Darwin
 #endif
 import Foundation
 
-/// A saved copy of one embedder's matrix beside the index, so re-opening a
-/// large album reads one contiguous file instead of one SQLite row per image.
-/// It is only a cache: the vectors' home is the index, and the file is used
-/// only while the index's embedding generation is the one it was saved at.
+/// One embedder's matrix in a file beside the index, mapped into memory when
+/// read: re-opening a large album costs a header read, not a copy of every
+/// vector, and rows come from the page cache as they are used.
 ///
-/// Layout: the magic `CURMTX01`, then generation, rows and dimension as
-/// little-endian UInt64, the rows' image ids as Int64, then the float32 rows.
+/// For an album opened from a folder it is a cache: the vectors' home is the
+/// index, and the file is used only while the index's embedding generation is
+/// the one it was saved at. For an index-only album (an embeddings file) it is
+/// the vectors' only copy (see `EmbeddingStore.fileHomed`).
+///
+/// Layout: the magic `CURMTX02`, then generation, rows, dimension, bytes per
+/// value, the values' offset and the index's token as little-endian UInt64, the rows' image ids
+/// as Int64, zero padding to a multiple of the page size, then the rows.
 struct MatrixFile {
     /// The file's path.
     let path: String
 
-    private static let magic = Array("CURMTX01".utf8)
-    private static let headerBytes = 32
+    fileprivate static let magic = Array("CURMTX02".utf8)
+    fileprivate static let headerBytes = 56
+    /// Values start at a multiple of this, so the mapping of the rows is page-aligned.
+    private static let alignment = 16384
 
-    /// Reads the matrix if the file exists and was saved at `generation` for `embedder`.
-    func load(embedder: String, generation: Int64, dimension: Int) -> AlbumMatrix? {
+    /// Where the rows start in a file of `rows` image ids.
+    static func valuesOffset(rows: Int) -> Int {
+        (headerBytes + rows * 8 + alignment - 1) / alignment * alignment
+    }
+
+    /// Whether `load` would map the file, from its header and size alone.
+    func isCurrent(generation: Int64, token: Int64, dimension: Int) -> Bool {
+        guard let fd = try? RegularFile.open(path).descriptor else { return false }
+        defer { close(fd) }
+        return header(fd, generation: generation, token: token, dimension: dimension) != nil
+    }
+
+    /// The rows and values' offset of the open file when its header and size
+    /// match what the index expects; nil otherwise.
+    private func header(_ fd: Int32, generation: Int64, token: Int64, dimension: Int) -> (rows: Int, offset: Int, length: Int)? {
+        var header = [UInt8](repeating: 0, count: Self.headerBytes)
+        guard pread(fd, &header, Self.headerBytes, 0) == Self.headerBytes, Array(header[0..<8]) == Self.magic else { return nil }
+        let fields = header.withUnsafeBytes { raw in
+            (0..<6).map { Int64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 + 8 * $0, as: Int64.self)) }
+        }
+        guard fields[0] == generation, fields[5] == token, fields[2] == Int64(dimension), fields[3] == 4,
+              fields[1] >= 0, fields[1] < Int64(Int32.max) else { return nil }
+        let rows = Int(fields[1])
+        let offset = Self.valuesOffset(rows: rows)
+        let length = offset + rows * dimension * 4
+        var info = stat()
+        guard fields[4] == Int64(offset), fstat(fd, &info) == 0, Int(info.st_size) == length else { return nil }
+        return (rows, offset, length)
+    }
+
+    /// Maps the matrix if the file exists, is whole and was saved at
+    /// `generation` by the index whose token is `token`, for `embedder` with
+    /// `dimension` float32 columns; nil otherwise. (Generations count changes
+    /// from zero in every index: the token tells one index's file from another's.)
+    func load(embedder: String, generation: Int64, token: Int64, dimension: Int) -> AlbumMatrix? {
         guard let fd = try? RegularFile.open(path).descriptor else { return nil }
         defer { close(fd) }
-        var header = [UInt8](repeating: 0, count: Self.headerBytes)
-        guard readFully(fd, into: &header, count: Self.headerBytes), Array(header[0..<8]) == Self.magic else { return nil }
-        let fields = header.withUnsafeBytes { raw in
-            (0..<3).map { Int64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 + 8 * $0, as: Int64.self)) }
-        }
-        guard fields[0] == generation, fields[2] == Int64(dimension), fields[1] >= 0 else { return nil }
-        let rows = Int(fields[1])
-        var info = stat()
-        guard fstat(fd, &info) == 0, Int(info.st_size) == Self.headerBytes + rows * 8 + rows * dimension * 4 else { return nil }
+        guard let (rows, offset, length) = header(fd, generation: generation, token: token, dimension: dimension) else { return nil }
+        guard let base = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0), base != MAP_FAILED else { return nil }
         var ids = [Int64](repeating: 0, count: rows)
-        let idsOK = ids.withUnsafeMutableBytes { readFully(fd, into: $0.baseAddress!, count: rows * 8) }
-        guard idsOK || rows == 0 else { return nil }
-        let matrix = EmbeddingMatrix(uninitializedRows: rows, dimension: dimension)
-        guard rows == 0 || readFully(fd, into: UnsafeMutableRawPointer(matrix.storage.baseAddress!), count: matrix.byteCount) else { return nil }
-        return AlbumMatrix(embedder: embedder, matrix: matrix, imageIDs: ids.map { Int64(littleEndian: $0) })
+        ids.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(start: base + Self.headerBytes, count: rows * 8)) }
+        #if !_endian(little)
+        ids = ids.map { Int64(littleEndian: $0) }
+        #endif
+        // The ids' pages are not needed again; the rows are read front to back by most work.
+        madvise(base, offset, MADV_DONTNEED)
+        let matrix = EmbeddingMatrix(mapping: base, length: length, offset: offset, rows: rows, dimension: dimension)
+        return AlbumMatrix(embedder: embedder, matrix: matrix, imageIDs: ids)
     }
 
-    /// Saves the matrix atomically (temporary file, then rename); a failure
-    /// (say, a read-only folder) only means the next open reads the index.
-    func save(_ matrix: AlbumMatrix, generation: Int64) {
-        let temporary = path + ".tmp-\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { return }
-        var header = Self.magic
-        for field in [generation, Int64(matrix.matrix.rows), Int64(matrix.matrix.dimension)] {
-            withUnsafeBytes(of: field.littleEndian) { header += $0 }
+    /// Saves the matrix atomically (temporary file, flushed, then renamed).
+    /// Returns false when it could not (say, a read-only folder or a full disk),
+    /// leaving no temporary file behind.
+    @discardableResult
+    func save(_ matrix: AlbumMatrix, generation: Int64, token: Int64) -> Bool {
+        guard let writer = Writer(path: path, matrix: matrix.matrix) else { return false }
+        return writer.finish(imageIDs: matrix.imageIDs, generation: generation, token: token)
+    }
+
+    /// Writes a matrix file in two steps, so the rows (the bulk) can be
+    /// written while the caller is still deciding the header: `init` writes
+    /// the rows to a temporary file; `finish` adds the header and the image
+    /// ids, flushes and renames it into place.
+    final class Writer: @unchecked Sendable {  // used by one thread at a time
+        private let path: String
+        private let temporary: String
+        private let rows: Int
+        private let dimension: Int
+        private var fd: Int32
+
+        /// Writes the rows of `matrix` to a temporary file beside `path`; nil when that fails.
+        init?(path: String, matrix: EmbeddingMatrix) {
+            self.path = path
+            temporary = path + ".tmp-\(getpid())"
+            rows = matrix.rows
+            dimension = matrix.dimension
+            fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            guard fd >= 0 else { return nil }
+            let offset = MatrixFile.valuesOffset(rows: rows)
+            guard rows == 0 || MatrixFile.writeFully(fd, matrix.storage.baseAddress!, count: matrix.byteCount, at: offset) else {
+                abandon()
+                return nil
+            }
         }
-        let ids = matrix.imageIDs.map(\.littleEndian)
-        let ok = writeFully(fd, header, count: header.count)
-            && ids.withUnsafeBytes { writeFully(fd, $0.baseAddress!, count: $0.count) || ids.isEmpty }
-            && (matrix.matrix.rows == 0 || writeFully(fd, matrix.matrix.storage.baseAddress!, count: matrix.matrix.byteCount))
-        close(fd)
-        if !ok || rename(temporary, path) != 0 { unlink(temporary) }
+
+        /// Writes the header and `imageIDs` (one per row), flushes the file and
+        /// renames it into place; false (and no temporary file left) on failure.
+        func finish(imageIDs: [Int64], generation: Int64, token: Int64) -> Bool {
+            guard fd >= 0, imageIDs.count == rows else { abandon(); return false }
+            let offset = MatrixFile.valuesOffset(rows: rows)
+            var header = MatrixFile.magic
+            for field in [generation, Int64(rows), Int64(dimension), 4, Int64(offset), token] {
+                withUnsafeBytes(of: field.littleEndian) { header += $0 }
+            }
+            var prefix = [UInt8](repeating: 0, count: offset)
+            prefix.replaceSubrange(0..<header.count, with: header)
+            prefix.withUnsafeMutableBytes { raw in
+                for (i, id) in imageIDs.enumerated() { raw.storeBytes(of: id.littleEndian, toByteOffset: MatrixFile.headerBytes + 8 * i, as: Int64.self) }
+            }
+            // An empty matrix still needs its file to be exactly header-long.
+            guard MatrixFile.writeFully(fd, prefix, count: prefix.count, at: 0), fsync(fd) == 0 else { abandon(); return false }
+            close(fd)
+            fd = -1
+            guard rename(temporary, path) == 0 else { unlink(temporary); return false }
+            return true
+        }
+
+        /// Removes the temporary file (a failure, or a writer not finished).
+        func abandon() {
+            if fd >= 0 { close(fd) }
+            fd = -1
+            unlink(temporary)
+        }
+
+        deinit { if fd >= 0 { abandon() } }
     }
 
-    private func readFully(_ fd: Int32, into buffer: UnsafeMutableRawPointer, count: Int) -> Bool {
+    /// Removes the file (nothing happens when there is none).
+    func remove() { unlink(path) }
+
+    /// Writes all `count` bytes at `offset`, retrying short writes.
+    fileprivate static func writeFully(_ fd: Int32, _ buffer: UnsafeRawPointer, count: Int, at offset: Int) -> Bool {
         var done = 0
         while done < count {
-            let n = read(fd, buffer + done, min(count - done, 1 << 30))
-            if n <= 0 { return false }
-            done += n
-        }
-        return true
-    }
-
-    private func writeFully(_ fd: Int32, _ buffer: UnsafeRawPointer, count: Int) -> Bool {
-        var done = 0
-        while done < count {
-            let n = write(fd, buffer + done, min(count - done, 1 << 30))
+            let n = pwrite(fd, buffer + done, min(count - done, 1 << 30), off_t(offset + done))
             if n <= 0 { return false }
             done += n
         }
         return true
     }
 }
-

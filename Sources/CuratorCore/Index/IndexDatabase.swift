@@ -101,6 +101,14 @@ public final class IndexDatabase: Sendable {
         return (cache as NSString).appendingPathComponent("\(key)-\(fileName)")
     }
 
+    /// Copies the write-ahead log into the database and empties it. After a
+    /// large write (an index-only album's first open) the log is as large as
+    /// what was written, and SQLite would only reuse it, never shrink it.
+    public func checkpoint() throws {
+        try checkWritable("checkpointing the index")
+        try pool.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+    }
+
     /// Reads a value of the `meta` table.
     public func meta(_ key: String) throws -> String? {
         try pool.read { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key]) }

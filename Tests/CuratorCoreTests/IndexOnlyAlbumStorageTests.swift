@@ -1,0 +1,103 @@
+import Foundation
+import GRDB
+import XCTest
+@testable import CuratorCore
+
+/// How an index-only album (an embeddings file opened as an album) keeps its
+/// vectors: once, in a matrix file beside the index that later opens map
+/// rather than copy, with the index's write-ahead log folded in.
+final class IndexOnlyAlbumStorageTests: XCTestCase {
+    private let folder = TemporaryFolder()
+
+    private func npz(_ name: String, rows: [[Float]], paths: [String]) -> String {
+        folder.write(name, ZipFixture.archive([
+            ZipFixture.stored("embeddings.npy", ZipFixture.npy(rows: rows)),
+            ZipFixture.stored("filenames.npy", ZipFixture.npy(strings: paths)),
+        ]))
+    }
+
+    private func rows(_ count: Int, dimension: Int) -> [[Float]] {
+        (0..<count).map { i in (0..<dimension).map { j in Float((i * 7 + j * 3) % 11) - 5 + (j == i % dimension ? 9 : 0) } }
+    }
+
+    private func normalised(_ v: [Float]) -> [Float] {
+        let n = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        return v.map { $0 / n }
+    }
+
+    func testVectorsAreKeptOnceAndTheLogIsCheckpointed() throws {
+        let vectors = rows(300, dimension: 16)
+        let file = npz("set/index.npz", rows: vectors, paths: (0..<300).map { "/data/img\($0).jpg" })
+        let album = try Album.open(file)
+        XCTAssertEqual(album.images.count, 300)
+
+        let index = folder.path + "/set/.curator/index.npz.sqlite"
+        // None of the vectors is in the index; each image counts as embedded.
+        let stored = try album.database.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM embedding") }
+        XCTAssertEqual(stored, 0)
+        XCTAssertEqual(try album.embeddingStore.counts(embedder: "photomap").embedded, 300)
+        XCTAssertEqual(try album.embeddingStore.missing(embedder: "photomap"), [])
+        let matrixFile = folder.path + "/set/.curator/matrix-photomap.bin"
+        let matrixBytes = try XCTUnwrap(FileManager.default.attributesOfItem(atPath: matrixFile)[.size] as? Int)
+        XCTAssertGreaterThanOrEqual(matrixBytes, 300 * 16 * 4)
+        // The log was folded into the database and emptied.
+        let log = (try? FileManager.default.attributesOfItem(atPath: index + "-wal")[.size] as? Int) ?? 0
+        XCTAssertEqual(log, 0)
+
+        let matrix = try album.matrix()
+        XCTAssertTrue(matrix.matrix.isMapped)
+        for i in [0, 151, 299] {
+            let id = try XCTUnwrap(album.image(path: "img\(i).jpg")).id
+            XCTAssertEqual(matrix.matrix.vector(matrix.rowOf[id]!), normalised(vectors[i]), accuracy: 1e-6)
+        }
+    }
+
+    func testReopeningMapsTheMatrixAndKeepsDecisions() throws {
+        let vectors = rows(50, dimension: 8)
+        let file = npz("r/index.npz", rows: vectors, paths: (0..<50).map { "/p/\($0).jpg" })
+        let first = try Album.open(file)
+        let excluded = try XCTUnwrap(first.image(path: "7.jpg")).id
+        try first.exclusions.add([excluded])
+
+        let again = try Album.open(file)
+        XCTAssertNil(again.lastEmbed, "a current index is opened as it is, not imported again")
+        XCTAssertEqual(again.exclusions.ids, [excluded])
+        let matrix = try again.matrix()
+        XCTAssertTrue(matrix.matrix.isMapped)
+        XCTAssertEqual(matrix.matrix.vector(matrix.rowOf[excluded]!), normalised(vectors[7]), accuracy: 1e-6)
+    }
+
+    func testAMissingOrForeignMatrixFileIsNeverTrustedAndTheFileIsImportedAgain() throws {
+        let vectors = rows(40, dimension: 8)
+        let file = npz("m/index.npz", rows: vectors, paths: (0..<40).map { "/q/\($0).jpg" })
+        let other = npz("o/index.npz", rows: rows(40, dimension: 8).map { $0.reversed() }, paths: (0..<40).map { "/q/\($0).jpg" })
+        let mine = try Album.open(file)
+        XCTAssertEqual(try Album.open(other).embeddingStore.generation(), try mine.embeddingStore.generation())
+        let matrixFile = folder.path + "/m/.curator/matrix-photomap.bin"
+
+        // Replaced by another album's matrix of the same shape and generation: imported again.
+        try FileManager.default.removeItem(atPath: matrixFile)
+        try FileManager.default.copyItem(atPath: folder.path + "/o/.curator/matrix-photomap.bin", toPath: matrixFile)
+        var album = try Album.open(file)
+        XCTAssertEqual(album.lastEmbed?.embedded, 40, "another index's matrix is imported over")
+        let id = try XCTUnwrap(album.image(path: "3.jpg")).id
+        var matrix = try album.matrix()
+        XCTAssertEqual(matrix.matrix.vector(matrix.rowOf[id]!), normalised(vectors[3]), accuracy: 1e-6)
+
+        // Deleted: imported again too.
+        try FileManager.default.removeItem(atPath: matrixFile)
+        album = try Album.open(file)
+        XCTAssertEqual(album.lastEmbed?.embedded, 40)
+        matrix = try album.matrix()
+        XCTAssertEqual(matrix.matrix.vector(matrix.rowOf[id]!), normalised(vectors[3]), accuracy: 1e-6)
+
+        // Truncated while the album is open: a clear error, never garbage rows.
+        let fresh = try Album.open(file)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: matrixFile))
+        try handle.truncate(atOffset: 100)
+        try handle.close()
+        XCTAssertThrowsError(try fresh.matrix()) { error in
+            XCTAssertTrue("\(error)".contains("open the embeddings file again"), "\(error)")
+        }
+    }
+}
