@@ -60,10 +60,12 @@ let package = Package(
         // opened on first use: its API is C++ classes, which dlsym cannot reach.
         .target(name: "CSentencePieceShims", linkerSettings: [.linkedLibrary("sentencepiece")]),
 
+        // The int8 scan of large searches, with an AVX2 body chosen at run time.
+        .target(name: "CKernels"),
         .target(
             name: "CuratorCore",
             dependencies: [
-                "CVipsShims", "CChafaShims", "CSentencePieceShims",
+                "CVipsShims", "CChafaShims", "CSentencePieceShims", "CKernels",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]

@@ -89,6 +89,8 @@ public final class Album: @unchecked Sendable {
     private var cachedMatrix: AlbumMatrix?
     /// Uniqueness and typicality, for the matrix they were computed from.
     var cachedNeighborScores: (matrix: EmbeddingMatrix, scores: NeighborScores)?
+    /// The int8 copy large albums' searches scan, for the matrix it was made from.
+    var cachedQuantizedRows: QuantizedRows?
 
     var store: EmbeddingStore { EmbeddingStore(database: database) }
 

@@ -93,10 +93,13 @@ extension Album {
         return 0.2
     }
 
+    /// A query's vectors with their weights, their length, and whether text scores are calibrated.
+    private typealias QueryParts = (terms: [(vector: [Float], weight: Float, text: Bool)], dimension: Int, calibrated: Bool)
+
     /// The query's vectors with their weights: positives share +1, the
     /// negatives −`negativeWeight`; `text` marks the text vectors (the ones a
     /// SigLIP score calibrates).
-    private func queryParts(_ query: SearchQuery) throws -> (terms: [(vector: [Float], weight: Float, text: Bool)], dimension: Int, calibrated: Bool) {
+    private func queryParts(_ query: SearchQuery) throws -> QueryParts {
         guard !query.positives.isEmpty || !query.negatives.isEmpty else { throw TextSearchError.emptyQuery }
         let album = try matrix()
         let d = album.matrix.dimension
@@ -133,13 +136,23 @@ extension Album {
     /// probability (image cosines stay cosines), so it is one GEMM against
     /// the query's vectors and the combination per image.
     public func scores(_ query: SearchQuery) throws -> [Float] {
-        let parts = try queryParts(query)
+        try scores(queryParts(query))
+    }
+
+    /// The one direction a query's scores run along when they are plain
+    /// cosines (CLIP; `isLinear`): the weighted sum of its vectors.
+    private func folded(_ parts: QueryParts) -> [Float] {
+        var direction = [Float](repeating: 0, count: parts.dimension)
+        for (vector, weight, _) in parts.terms { BLAS.axpy(parts.dimension, alpha: weight, vector, &direction) }
+        return direction
+    }
+
+    /// Whether the query's scores are one GEMV's (not calibrated per text, as SigLIP's are).
+    private func isLinear(_ parts: QueryParts) -> Bool { !(parts.calibrated && textTower != nil) }
+
+    private func scores(_ parts: QueryParts) throws -> [Float] {
         let m = try matrix().matrix
-        guard parts.calibrated, let encoder = textTower else {
-            var direction = [Float](repeating: 0, count: parts.dimension)
-            for (vector, weight, _) in parts.terms { BLAS.axpy(parts.dimension, alpha: weight, vector, &direction) }
-            return m.scores(along: direction)
-        }
+        guard parts.calibrated, let encoder = textTower else { return m.scores(along: folded(parts)) }
         let k = parts.terms.count, d = parts.dimension
         var out = [Float](repeating: 0, count: m.rows)
         guard m.rows > 0 else { return out }
@@ -170,8 +183,16 @@ extension Album {
     /// `minScore`, only those at or above it; `k` nil keeps all of those).
     /// Excluded images are included: search finds, selections leave out.
     public func search(_ query: SearchQuery, k: Int?, minScore: Float? = nil) throws -> [SearchHit] {
-        let all = try scores(query)
         let album = try matrix()
+        let parts = try queryParts(query)
+        if album.matrix.rows >= QuantizedRows.worthwhileRows, isLinear(parts) {
+            let direction = folded(parts)
+            // Large albums scan an int8 copy (made on the first search) and re-score exactly the few rows that could win.
+            if cachedQuantizedRows?.matrix !== album.matrix { cachedQuantizedRows = QuantizedRows(album.matrix) }
+            return cachedQuantizedRows!.best(along: direction, k: k, minimum: minScore)
+                .map { SearchHit(imageID: album.imageIDs[$0.row], score: $0.score) }
+        }
+        let all = try scores(parts)
         return all.withUnsafeBufferPointer { TopScores.select($0, k: k, minimum: minScore) }
             .map { SearchHit(imageID: album.imageIDs[$0.row], score: $0.score) }
     }
