@@ -100,4 +100,17 @@ final class IndexOnlyAlbumStorageTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("open the embeddings file again"), "\(error)")
         }
     }
+
+    func testImagePositionsAnswerEveryIDDenseOrSparse() {
+        let dense = IDPositions(ids: [3, 1, 2, 5])
+        XCTAssertEqual([1, 2, 3, 4, 5].map { dense[$0] }, [1, 2, 0, nil, 3])
+        let sparse = IDPositions(ids: [10, 1_000_000, 7])
+        XCTAssertEqual([7, 10, 1_000_000, 8].map { sparse[$0] }, [2, 0, 1, nil])
+        for positions in [dense, sparse, IDPositions(ids: [])] {
+            for id in [Int64.min, -1, 0, Int64.max] { XCTAssertNil(positions[id]) }
+        }
+        XCTAssertEqual(dense.maximum, 5)
+        XCTAssertEqual(sparse.maximum, 1_000_000)
+        XCTAssertNil(IDPositions(ids: []).maximum)
+    }
 }

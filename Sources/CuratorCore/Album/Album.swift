@@ -135,7 +135,7 @@ public final class Album: @unchecked Sendable {
         let copy = try Album(location: location, root: root, isIndexOnly: isIndexOnly,
                              database: IndexDatabase(path: database.path), load: false)
         let now = try copy.database.generations()
-        if unsavedEmbedder == nil, now.imageCount == images.count, now.maximumImageID == (indexByID.keys.max() ?? 0) {
+        if unsavedEmbedder == nil, now.imageCount == images.count, now.maximumImageID == (indexByID.maximum ?? 0) {
             copy.images = images
             copy.indexByID = indexByID
             copy.embedder = embedder

@@ -24,11 +24,17 @@ public struct IDPositions: Sendable {
         }
     }
 
+    /// The largest id in the list (nil for an empty list).
+    public var maximum: Int64? {
+        dense.isEmpty ? sparse.keys.max() : offset + Int64(dense.count) - 1
+    }
+
     /// The position of `id`, or nil when the list lacks it.
     public subscript(id: Int64) -> Int? {
         if dense.isEmpty { return sparse[id] }
-        let slot = id - offset
-        guard slot >= 0, slot < Int64(dense.count) else { return nil }
+        // Any id may be asked for (a user's number from Lua): no overflow.
+        let (slot, overflow) = id.subtractingReportingOverflow(offset)
+        guard !overflow, slot >= 0, slot < Int64(dense.count) else { return nil }
         let position = dense[Int(slot)]
         return position < 0 ? nil : Int(position)
     }
