@@ -259,30 +259,73 @@ curator_thumb_status curator_vips_probe(const char *path, int64_t max_pixels,
     return CURATOR_THUMB_OK;
 }
 
-curator_thumb_status curator_vips_thumbnail(const char *path, int size, int64_t max_pixels,
-                                            unsigned char *buffer, size_t buffer_size,
-                                            unsigned char *alpha,
-                                            curator_thumb_info *info, char **error) {
-    if (size < 1 || buffer_size < (size_t)size * (size_t)size * 3) {
+/// Checks the file (`curator_vips_probe`) and builds the pipeline of its
+/// thumbnail in 8-bit sRGB; nothing is decoded yet (libvips evaluates lazily).
+/// `buffer_size` is the caller's pixel buffer (SIZE_MAX when the pixels go
+/// elsewhere); a size it cannot hold is refused first. With `alpha`, an image
+/// that has an alpha band also gives its opacity there (see `to_srgb8`).
+static curator_thumb_status thumbnail_pipeline(const char *path, int size, int64_t max_pixels, size_t buffer_size,
+                                               VipsImage **image, VipsImage **alpha,
+                                               curator_thumb_info *info, char **error) {
+    *image = NULL;
+    if (alpha != NULL) *alpha = NULL;
+    if (size < 1 || (size_t)size * (size_t)size * 3 > buffer_size) {
         memset(info, 0, sizeof *info);
         if (error) *error = NULL;
         return CURATOR_THUMB_BUFFER;
     }
     curator_thumb_status status = curator_vips_probe(path, max_pixels, info, error);
     if (status != CURATOR_THUMB_OK) return status;
-
-    VipsImage *image = NULL, *opacity = NULL;
-    if (vips_thumbnail(path, &image, size, "height", size, "size", VIPS_SIZE_DOWN,
+    if (vips_thumbnail(path, image, size, "height", size, "size", VIPS_SIZE_DOWN,
                        "fail_on", VIPS_FAIL_ON_ERROR, NULL)) {
         set_error(error);
         return CURATOR_THUMB_DECODE_FAILED;
     }
-    status = CURATOR_THUMB_OK;
-    if (to_srgb8(&image, alpha != NULL ? &opacity : NULL) != 0) {
+    if (to_srgb8(image, alpha) != 0) {
         set_error(error);
-        status = CURATOR_THUMB_DECODE_FAILED;
-        goto done;
+        g_object_unref(*image);
+        *image = NULL;
+        if (alpha != NULL && *alpha != NULL) {
+            g_object_unref(*alpha);
+            *alpha = NULL;
+        }
+        return CURATOR_THUMB_DECODE_FAILED;
     }
+    return CURATOR_THUMB_OK;
+}
+
+curator_thumb_status curator_vips_thumbnail_jpeg(const char *path, int size, int64_t max_pixels, int quality,
+                                                 unsigned char **out, size_t *length,
+                                                 curator_thumb_info *info, char **error) {
+    *out = NULL;
+    *length = 0;
+    VipsImage *image = NULL;
+    curator_thumb_status status = thumbnail_pipeline(path, size, max_pixels, SIZE_MAX, &image, NULL, info, error);
+    if (status != CURATOR_THUMB_OK) return status;
+    void *buffer = NULL;
+    size_t bytes = 0;
+    // Decoding happens here: a truncated or corrupt file fails the save.
+    if (vips_jpegsave_buffer(image, &buffer, &bytes, "Q", quality, "strip", 1, NULL)) {
+        set_error(error);
+        g_object_unref(image);
+        return CURATOR_THUMB_DECODE_FAILED;
+    }
+    info->width = vips_image_get_width(image);
+    info->height = vips_image_get_height(image);
+    g_object_unref(image);
+    *out = buffer;
+    *length = bytes;
+    return CURATOR_THUMB_OK;
+}
+
+curator_thumb_status curator_vips_thumbnail(const char *path, int size, int64_t max_pixels,
+                                            unsigned char *buffer, size_t buffer_size,
+                                            unsigned char *alpha,
+                                            curator_thumb_info *info, char **error) {
+    VipsImage *image = NULL, *opacity = NULL;
+    curator_thumb_status status = thumbnail_pipeline(path, size, max_pixels, buffer_size, &image,
+                                                     alpha != NULL ? &opacity : NULL, info, error);
+    if (status != CURATOR_THUMB_OK) return status;
     int width = vips_image_get_width(image), height = vips_image_get_height(image);
     if (width > size || height > size) {
         // Never expected (thumbnail fits within size x size); refuse rather than overrun.
@@ -342,23 +385,6 @@ int curator_vips_save_u8(const char *path, const unsigned char *pixels, int widt
     int status = save_image(image, path, error);
     g_object_unref(image);
     return status;
-}
-
-int curator_vips_encode_jpeg(const unsigned char *pixels, int width, int height, int bands, int quality,
-                             unsigned char **out, size_t *length, char **error) {
-    if (error) *error = NULL;
-    if (unavailable(error)) return -1;
-    VipsImage *image = wrap_pixels(pixels, (size_t)width * height * bands, width, height, bands, VIPS_FORMAT_UCHAR,
-                                   bands >= 3 ? VIPS_INTERPRETATION_sRGB : VIPS_INTERPRETATION_B_W);
-    if (image == NULL) { set_error(error); return -1; }
-    void *buffer = NULL;
-    size_t size = 0;
-    int status = vips_jpegsave_buffer(image, &buffer, &size, "Q", quality, "strip", 1, NULL);
-    g_object_unref(image);
-    if (status != 0) { set_error(error); return -1; }
-    *out = buffer;
-    *length = size;
-    return 0;
 }
 
 void curator_vips_free(void *buffer) {

@@ -43,6 +43,18 @@ public final class ReviewSession: @unchecked Sendable {
         seen = try album.database.generations()
         // The page asks for the map right after its first page: start reading (or computing) it now.
         mapper.prepare()
+        sweepThumbnails()
+    }
+
+    /// Deletes, in the background, the cached thumbnails of images gone from
+    /// the album or changed since (see `ThumbnailCache.removeStale`). Called
+    /// with the album's image list current (at the start, and under the lock).
+    private func sweepThumbnails() {
+        let images = album.images
+        DispatchQueue.global(qos: .background).async { [grid, preview] in
+            grid.removeStale(keeping: images)
+            preview.removeStale(keeping: images)
+        }
     }
 
     private func locked<T>(_ body: () throws -> T) rethrows -> T {
@@ -70,6 +82,7 @@ public final class ReviewSession: @unchecked Sendable {
             imagesJSON = nil
             captions = nil
             mapper.invalidate()
+            sweepThumbnails()
         }
         seen = now
         return now

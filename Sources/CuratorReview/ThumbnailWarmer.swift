@@ -3,12 +3,15 @@ import Dispatch
 import Foundation
 
 /// Makes the thumbnails the page will ask for next (a run's ranked images)
-/// in the background, one at a time, so scrolling finds them made. Requests
-/// from the page do not wait for it: they make their own thumbnail at once.
-/// `@unchecked Sendable`: its queue state is read and written only under `lock`, and the work runs on its own serial queue.
+/// in the background, one per core at a time, so scrolling finds them made.
+/// Requests from the page do not wait for it: they make their own thumbnail at once.
+/// `@unchecked Sendable`: its queue state is read and written only under `lock`, and the work runs on its own serial queues.
 final class ThumbnailWarmer: @unchecked Sendable {
     private let cache: ThumbnailCache
-    private let queue = DispatchQueue(label: "curator.review.thumbnails", qos: .utility)
+    /// One serial queue per core: as many thumbnails at once as there are cores, never more threads.
+    private let queues = (0..<max(1, ProcessInfo.processInfo.activeProcessorCount)).map {
+        DispatchQueue(label: "curator.review.thumbnails.\($0)", qos: .utility)
+    }
     private let lock = NSLock()
     private var queued = Set<Int64>()
     private var done = 0
@@ -29,8 +32,8 @@ final class ThumbnailWarmer: @unchecked Sendable {
         let fresh = images.filter { queued.insert($0.0.id).inserted }
         total += fresh.count
         lock.unlock()
-        for (image, source) in fresh {
-            queue.async { [self] in
+        for (k, (image, source)) in fresh.enumerated() {
+            queues[k % queues.count].async { [self] in
                 lock.lock()
                 let skip = stopped
                 lock.unlock()

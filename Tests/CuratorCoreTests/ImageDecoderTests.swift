@@ -39,6 +39,36 @@ final class ImageDecoderTests: XCTestCase {
         XCTAssertEqual(image.sourceHeight, 480)
     }
 
+    func testJPEGThumbnailIsTheDecodedThumbnailEncodedWithTheSameChecks() throws {
+        let file = writeScene("photo.jpg", width: 640, height: 480)
+        let bytes = try decoder.jpeg(path: file, quality: 82)
+        XCTAssertEqual(Array(bytes.prefix(3)), [0xFF, 0xD8, 0xFF], "a JPEG")
+        XCTAssertEqual(Array(bytes.suffix(2)), [0xFF, 0xD9], "written to its end")
+        // Read back, it is the thumbnail decode makes (256×192), with its colours up to JPEG's loss.
+        try Data(bytes).write(to: directory.appendingPathComponent("thumb.jpg"))
+        let again = try ImageDecoder(thumbnailSize: 1024).decode(path: path("thumb.jpg"))
+        let direct = try decoder.decode(path: file)
+        XCTAssertEqual([again.width, again.height], [256, 192])
+        let difference = zip(again.pixels, direct.pixels).map { abs(Int($0) - Int($1)) }.reduce(0, +)
+        XCTAssertLessThan(Double(difference) / Double(direct.pixels.count), 6, "the same picture")
+        XCTAssertGreaterThan(try decoder.jpeg(path: file, quality: 95).count, try decoder.jpeg(path: file, quality: 30).count,
+                             "the quality is applied")
+
+        // The same refusals as decode: a truncated file, a missing one, absurd dimensions.
+        let full = try Data(contentsOf: directory.appendingPathComponent("photo.jpg"))
+        try full.prefix(full.count / 2).write(to: directory.appendingPathComponent("truncated.jpg"))
+        XCTAssertThrowsError(try decoder.jpeg(path: path("truncated.jpg"), quality: 82)) { error in
+            XCTAssertEqual((error as? ImageDecodeError)?.reason, .corrupt(format: "JPEG"))
+        }
+        XCTAssertThrowsError(try decoder.jpeg(path: path("nothing.jpg"), quality: 82)) { error in
+            XCTAssertEqual((error as? ImageDecodeError)?.reason, .notFound)
+        }
+        try Data(SyntheticImages.pngClaiming(width: 100_000, height: 100_000)).write(to: directory.appendingPathComponent("huge.png"))
+        XCTAssertThrowsError(try decoder.jpeg(path: path("huge.png"), quality: 82)) { error in
+            XCTAssertEqual((error as? ImageDecodeError)?.reason, .tooLarge(width: 100_000, height: 100_000, limit: 400_000_000))
+        }
+    }
+
     func testSmallImagesAreNotEnlargedAndKeepTheirColour() throws {
         SyntheticImages.write(path("small.png"), width: 40, height: 30,
                          pixels: SyntheticImages.flat(200, 30, 60, width: 40, height: 30).pixels)

@@ -90,6 +90,16 @@ curator_thumb_status curator_vips_thumbnail(const char *path, int size, int64_t 
                                             unsigned char *alpha,
                                             curator_thumb_info *info, char **error);
 
+/// The thumbnail of the image at `path` as a JPEG of `quality` (1-100), made
+/// as `curator_vips_thumbnail` makes its pixels (same checks, shrink-on-load,
+/// rotation, sRGB) and encoded from libvips' pipeline straight into a
+/// g_malloc'd buffer the caller frees with `curator_vips_free` — no copy of
+/// the pixels in between. Metadata is not kept. Fills `info` (with the
+/// thumbnail's size) and returns a status as `curator_vips_thumbnail` does.
+curator_thumb_status curator_vips_thumbnail_jpeg(const char *path, int size, int64_t max_pixels, int quality,
+                                                 unsigned char **out, size_t *length,
+                                                 curator_thumb_info *info, char **error);
+
 /// Writes an 8-bit image given as `bands`-interleaved pixels to `path`, in the
 /// format its suffix names (libvips options may follow in brackets, e.g.
 /// "x.jpg[Q=90]"). `interpretation` is "srgb", "b-w", "cmyk" or NULL (guess);
@@ -97,12 +107,6 @@ curator_thumb_status curator_vips_thumbnail(const char *path, int size, int64_t 
 /// For tests and benchmarks. Returns 0, or -1 with a malloc'd message.
 int curator_vips_save_u8(const char *path, const unsigned char *pixels, int width, int height,
                          int bands, const char *interpretation, int orientation, char **error);
-
-/// Encodes 8-bit interleaved pixels (`bands` 1 or 3) as a JPEG of `quality`
-/// (1-100) into a g_malloc'd buffer the caller frees with `curator_vips_free`.
-/// Returns 0, or -1 with a malloc'd message.
-int curator_vips_encode_jpeg(const unsigned char *pixels, int width, int height, int bands, int quality,
-                             unsigned char **out, size_t *length, char **error);
 
 /// Frees a buffer libvips allocated.
 void curator_vips_free(void *buffer);

@@ -83,8 +83,8 @@ extension Album {
         let report = HTMLReport(summary: summary(of: run), entries: curationEntries(for: run), mapPoints: points,
                                 mapSource: source, title: "curator — \(name), run \(run.id)") { entry in
             // Thumbnails of files under the root only, and never of a FIFO (libvips would block on it).
-            guard self.exportRefusal(entry, probe: nil) == nil, let image = try? decoder.decode(path: entry.absolutePath) else { return nil }
-            return try? ImageEncoder.jpeg(image, quality: 78)
+            guard self.exportRefusal(entry, probe: nil) == nil else { return nil }
+            return try? decoder.jpeg(path: entry.absolutePath, quality: 78)
         }
         try report.write(to: path, overwrite: overwrite, progress: progress)
     }

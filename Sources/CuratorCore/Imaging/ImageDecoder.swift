@@ -223,6 +223,26 @@ public struct ImageDecoder: Sendable {
                            hasAlpha: info.has_alpha != 0)
     }
 
+    /// The thumbnail of the image at `path` as the bytes of a JPEG of
+    /// `quality` (1–100), made as `decode` makes its pixels and encoded by
+    /// libvips straight from its pipeline: for pages and reports, which
+    /// store or send the JPEG and never need the pixels.
+    public func jpeg(path: [UInt8], quality: Int) throws(ImageDecodeError) -> [UInt8] {
+        Libvips.start()
+        var info = curator_thumb_info()
+        var message: UnsafeMutablePointer<CChar>? = nil
+        var out: UnsafeMutablePointer<UInt8>? = nil
+        var length = 0
+        let status = path.withCPath { cPath in
+            curator_vips_thumbnail_jpeg(cPath, Int32(clamping: thumbnailSize), Int64(pixelLimit),
+                                        Int32(clamping: min(100, max(1, quality))), &out, &length, &info, &message)
+        }
+        defer { curator_vips_free(out) }
+        try check(status, &info, message, path: path)
+        guard let out else { return [] }
+        return Array(UnsafeBufferPointer(start: out, count: length))
+    }
+
     /// Checks the image at `path` without decoding its pixels — it opens, a
     /// loader recognises it, its header reads, its size is within
     /// `pixelLimit` — and returns what the header states.

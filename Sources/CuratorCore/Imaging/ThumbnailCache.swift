@@ -37,9 +37,48 @@ public struct ThumbnailCache: Sendable {
 
     /// Where the thumbnail of `image` is (or will be) kept.
     public func file(for image: ImageRecord) -> String {
-        // The indexed size and time name the file's version (bit patterns: exact, no formatting).
-        let version = String(UInt64(bitPattern: image.size) ^ image.mtime.bitPattern.byteSwapped, radix: 36)
-        return folder + "/\(image.id)-\(version).jpg"
+        folder + "/" + Self.name(for: image)
+    }
+
+    /// The file name of `image`'s thumbnail: its id, and the indexed size and
+    /// time that name the file's version (bit patterns: exact, no formatting).
+    static func name(for image: ImageRecord) -> String {
+        "\(image.id)-\(String(UInt64(bitPattern: image.size) ^ image.mtime.bitPattern.byteSwapped, radix: 36)).jpg"
+    }
+
+    /// Deletes the thumbnails no image of `images` (the album as it is now)
+    /// would be shown with — of images gone from the album, or of an older
+    /// version of a file changed and rescanned since — and the temporary
+    /// files of writes that never finished (older than an hour). Only files
+    /// named as this cache names them are touched. Returns how many it deleted.
+    @discardableResult
+    public func removeStale(keeping images: [ImageRecord]) -> Int {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return 0 }
+        var current = Set<String>(minimumCapacity: images.count)
+        for image in images { current.insert(Self.name(for: image)) }
+        let abandoned = Date().addingTimeInterval(-3600)
+        var removed = 0
+        for name in names where !current.contains(name) {
+            let path = folder + "/" + name
+            if name.hasSuffix(".tmp") {
+                // "<thumbnail>.<pid>.<random>.tmp", written by `store`: only when no writer can still be at it.
+                guard Self.isThumbnailName(String(name.prefix { $0 != "." }) + ".jpg"),
+                      let modified = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date,
+                      modified < abandoned else { continue }
+            } else if !Self.isThumbnailName(name) {
+                continue
+            }
+            if unlink(path) == 0 { removed += 1 }
+        }
+        return removed
+    }
+
+    /// Whether `name` is "<digits>-<base 36>.jpg", as `name(for:)` makes them.
+    static func isThumbnailName(_ name: String) -> Bool {
+        guard name.hasSuffix(".jpg") else { return false }
+        let parts = name.dropLast(4).split(separator: "-", omittingEmptySubsequences: false)
+        return parts.count == 2 && !parts[0].isEmpty && parts[0].allSatisfy { $0.isASCII && $0.isNumber }
+            && !parts[1].isEmpty && parts[1].allSatisfy { $0.isASCII && ($0.isNumber || $0.isLowercase) }
     }
 
     /// Whether the thumbnail of `image` is already made.
@@ -51,8 +90,7 @@ public struct ThumbnailCache: Sendable {
     /// from the file at `source` (its absolute path) and stored.
     ///
     /// - Throws: `ImageDecodeError` when the file is gone or cannot be read
-    ///   (nothing is cached then, so a file put back is read again);
-    ///   `ImageEncoder.Failure`.
+    ///   (nothing is cached then, so a file put back is read again).
     public func thumbnail(of image: ImageRecord, source: [UInt8]) throws -> [UInt8] {
         let path = file(for: image)
         if let cached = FileManager.default.contents(atPath: path), !cached.isEmpty {
@@ -65,8 +103,7 @@ public struct ThumbnailCache: Sendable {
 
     /// Makes a thumbnail without caching it (for images too big to keep, or a page's preview).
     public func make(source: [UInt8]) throws -> [UInt8] {
-        let decoded = try ImageDecoder(thumbnailSize: size).decode(path: source)
-        return try ImageEncoder.jpeg(decoded, quality: quality)
+        try ImageDecoder(thumbnailSize: size).jpeg(path: source, quality: quality)
     }
 
     /// Writes `bytes` at `path` through a temporary file and a rename. A
