@@ -35,12 +35,13 @@ char *curator_readline(const char *prompt, int *interrupted) {
         if (ready < 0) {
             if (errno == EINTR) {
                 if (curator_interrupt_requested()) {
+                    int typed = rl_end > 0;
                     rl_free_line_state();
                     rl_callback_sigcleanup();
                     rl_callback_handler_remove();
                     fputs("\n", rl_outstream ? rl_outstream : stdout);
                     fflush(rl_outstream ? rl_outstream : stdout);
-                    *interrupted = 1;
+                    *interrupted = typed ? 2 : 1;
                     return NULL;
                 }
                 continue;

@@ -232,6 +232,49 @@ T.test("terminal: a selection shows its bar, completes Run methods, and Ctrl-C c
   if not ok then error(tostring(err) .. "\n--- screen ---\n" .. screen, 0) end
 end)
 
+T.test("terminal: Ctrl-C on an empty prompt stops the review page; on a typed line it only clears the line", function()
+  if not have_tmux() then
+    print("SKIP repl_test.lua review Ctrl-C test: tmux is not installed")
+    return
+  end
+  local maker = dofile(T.dir .. "/lib/album_maker.lua")
+  local album = maker.album(T.tempdir() .. "/album", 6)
+  local home = T.tempdir()
+  local tmux = Tmux.start("env HOME=" .. home .. " XDG_DATA_HOME=" .. home .. "/data " .. env .. T.quote(T.curator) .. " --no-plugins")
+  local listening = function(port)
+    return os.execute("bash -c 'exec 3<>/dev/tcp/127.0.0.1/" .. port .. "' 2>/dev/null")
+  end
+  local ok, err = pcall(function()
+    tmux:wait("curator>")
+    tmux:type("a = curator.open('" .. album .. "', {embed=false}); v = a:review(); print('port=' .. v.port .. '=')"); tmux:keys("Enter")
+    local screen = tmux:wait("review: http")
+    local port = tmux:wait("\nport="):match("\nport=(%d+)=")
+    T.ok(port and listening(port), "the page is served on port " .. tostring(port) .. "\n" .. screen)
+
+    -- A line being typed: Ctrl-C clears it, the page stays.
+    tmux:type("this line is abandoned"); tmux:keys("C-c")
+    tmux:type("'closed: ' .. tostring(v.closed)"); tmux:keys("Enter")
+    tmux:wait('"closed: false"')
+    T.ok(listening(port), "Ctrl-C on a typed line leaves the page served")
+
+    -- An empty prompt: Ctrl-C stops the page and says so.
+    tmux:keys("C-c")
+    tmux:wait("review: stopped the page on port " .. port .. " (Ctrl-C)")
+    tmux:type("'closed: ' .. tostring(v.closed)"); tmux:keys("Enter")
+    tmux:wait('"closed: true"')
+    T.ok(not listening(port), "nothing listens on port " .. port .. " any more")
+    -- Ctrl-C again with nothing served: only a new prompt.
+    tmux:keys("C-c")
+    tmux:type("'still ' .. 'here'"); tmux:keys("Enter")
+    tmux:wait('"still here"')
+    T.eq(tmux:count("review: stopped"), 1, "one page, stopped once")
+    tmux:keys("C-d")
+  end)
+  local screen = ok and "" or tmux:screen()
+  tmux:stop()
+  if not ok then error(tostring(err) .. "\n--- screen ---\n" .. screen, 0) end
+end)
+
 T.test("exit and quit leave the REPL (bare or called), unless a global of that name exists", function()
   for _, word in ipairs({ "exit", "quit", "exit()", "quit()", "  quit  " }) do
     local out, err, code = T.run({ "--no-plugins" }, "1 + 1\n" .. word .. "\n2 + 2\n", env)

@@ -150,7 +150,8 @@ int curator_load_chunk(lua_State *L, const char *buffer, size_t size, const char
 /// Reads one line with readline's callback interface so that Ctrl-C can clear
 /// the line without killing the process. Returns a malloc'ed line (without
 /// newline), or NULL at end of input (Ctrl-D). When Ctrl-C is pressed it
-/// returns NULL and sets *interrupted to 1.
+/// returns NULL and sets *interrupted to 1 when the line was empty, 2 when
+/// something was typed on it (the REPL stops review servers on the first only).
 char *curator_readline(const char *prompt, int *interrupted);
 
 /// Readline setup: word-break characters suited to Lua (so `a.b:c` is one

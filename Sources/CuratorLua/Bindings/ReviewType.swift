@@ -78,7 +78,8 @@ enum ReviewType {
             FileHandle.standardError.write(Data(("review: warning: serving on \(server.host), not only this machine: anyone who can reach "
                 + "port \(server.port) and has the link can see the album and change its exclusions\n").utf8))
         }
-        let how = waiting ? "press Done on the page (or Ctrl-C) to go on" : "v:close() stops it; so does leaving curator"
+        let how = waiting ? "press Done on the page (or Ctrl-C) to go on"
+            : "v:close() or Ctrl-C at the prompt stops it; so does leaving curator"
         print("review: \(server.url)   (\(how))")
         fflush(nil)
     }

@@ -21,7 +21,8 @@ private let completionCallback: @convention(c) (UnsafePointer<CChar>?) -> Void =
 /// statement, and while the chunk is incomplete (`<eof>` in the syntax
 /// error) more lines are read with the `...> ` prompt. On a terminal it uses
 /// readline with persistent history and tab completion; Ctrl-C at the prompt
-/// clears the line, during execution it interrupts the chunk; Ctrl-D, `exit`
+/// clears the line (on an empty line it stops the review pages this session
+/// serves), during execution it interrupts the chunk; Ctrl-D, `exit`
 /// or `quit` leave.
 /// When stdin is not a terminal there are no prompts and no colours, and the
 /// exit status is 1 when any chunk failed.
@@ -105,13 +106,16 @@ public final class REPL {
     // MARK: Reading
 
     /// One line, or nil at end of input; `.some(nil)` when Ctrl-C cleared it.
-    private func readLine(prompt: String) -> [UInt8]?? {
+    /// Ctrl-C on an empty line of the first prompt (`stopsReviews`) also stops
+    /// the review pages this session serves, as their address line says.
+    private func readLine(prompt: String, stopsReviews: Bool = false) -> [UInt8]?? {
         if interactive {
             fflush(nil)
             var interrupted: Int32 = 0
             guard let line = curator_readline(prompt, &interrupted) else {
                 if interrupted != 0 {
                     curator_clear_interrupt(host.state.L)
+                    if interrupted == 1, stopsReviews { stopReviews() }
                     return .some(nil)
                 }
                 return nil
@@ -136,7 +140,7 @@ public final class REPL {
     /// Reads lines until they form a complete chunk and compiles it.
     private func readChunk() -> ChunkRead {
         let lua = host.state.stack
-        guard let first = readLine(prompt: "curator> ") else { return .end }
+        guard let first = readLine(prompt: "curator> ", stopsReviews: true) else { return .end }
         guard var buffer = first else { return .skip }
         if buffer.allSatisfy({ $0 == 32 || $0 == 9 }) { return .skip }
         if isLeaveCommand(buffer) { return .end }
@@ -163,6 +167,13 @@ public final class REPL {
                 report(error.message)
                 return .skip
             }
+        }
+    }
+
+    /// Stops every review page this session serves, saying which.
+    private func stopReviews() {
+        for port in host.closeReviews() {
+            print("review: stopped the page on port \(port) (Ctrl-C)")
         }
     }
 

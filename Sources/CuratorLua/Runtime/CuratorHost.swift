@@ -194,6 +194,16 @@ public final class CuratorHost {
     /// the process stops them).
     public internal(set) var openReviews: [ReviewServer] = []
 
+    /// Stops every review page still served (Ctrl-C at the REPL's prompt);
+    /// returns their ports, in the order they were started.
+    @discardableResult
+    public func closeReviews() -> [Int] {
+        let open = openReviews.filter { !$0.isClosed }
+        openReviews.removeAll()
+        for server in open { server.close() }
+        return open.map(\.port)
+    }
+
     /// What a binding may need beyond computing in memory. Every binding that
     /// reaches outside the Lua state asks the host (`allows`, `require`),
     /// so what safe mode forbids is decided here, in one place.
