@@ -12,8 +12,10 @@ struct ReviewCommand: ParsableCommand {
         commandName: "curator review",
         abstract: "Serve the live review page of an album or run (click to exclude, map with lasso).",
         discussion: """
-            The album is rescanned (new and changed files), not embedded: the map needs the \
-            embeddings curator.open(path) or a:embed() made. The page opens on the run given, \
+            The album is rescanned (new and changed files). It is not embedded unless --embed \
+            says so: the grid needs no embeddings, the map does, and curator says when images \
+            lack them (curator.open(path) or a:embed() in the REPL computes them too). \
+            The page opens on the run given, \
             else the newest run, else the whole album, and follows new runs made meanwhile \
             in a REPL on the same album. Ctrl-C or the page's Done button stops the server.
             """
@@ -31,6 +33,9 @@ struct ReviewCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The address to bind (default 127.0.0.1; anything else is reachable from other machines).", valueName: "address"))
     var host: String = "127.0.0.1"
 
+    @Flag(help: "Compute the embeddings images lack before serving (as curator.open does), so the map shows every image.")
+    var embed = false
+
     func validate() throws {
         if let port, !(1...65535).contains(port) { throw ValidationError("--port must be from 1 to 65535 (got \(port))") }
         if let runID, runID < 1 { throw ValidationError("--run must be a run id (1, 2, ...; got \(runID))") }
@@ -42,6 +47,19 @@ struct ReviewCommand: ParsableCommand {
             opened = try Album.open(album, options: Album.OpenOptions(scan: true, embed: false))
         } catch {
             throw ReviewFailure("curator review: cannot open \(album): \(error)")
+        }
+        if embed, !opened.isIndexOnly {
+            Curator.writeError("curator review: computing the embeddings the album lacks (for the map)…")
+            do {
+                let report = try opened.embed()
+                if !report.failed.isEmpty {
+                    Curator.writeError("curator review: \(report.failed.count) images could not be embedded (first: \(report.failed[0].path.string): \(report.failed[0].reason))")
+                }
+            } catch {
+                throw ReviewFailure("curator review: cannot embed \(album): \(error)")
+            }
+        } else if let note = try Self.missingEmbeddings(opened, location: album) {
+            Curator.writeError(note)
         }
         if let runID, try opened.run(id: runID) == nil {
             let known = try opened.runIDs()
@@ -72,6 +90,22 @@ struct ReviewCommand: ParsableCommand {
         }
         server.close()
         print("review: stopped")
+    }
+}
+
+extension ReviewCommand {
+    /// What to say when images have no vector of the album's embedder (the
+    /// map leaves them out), or nil when every image has one or failed it.
+    static func missingEmbeddings(_ album: Album, location: String) throws -> String? {
+        guard !album.isIndexOnly, !album.images.isEmpty else { return nil }
+        let how = "`curator review --embed \(location)` computes them first, as curator.open does in the REPL"
+        let none = "curator review: the album has no embeddings yet, so the page shows the images but no map; \(how)"
+        guard let embedder = album.embedder else { return none }
+        let (embedded, failed) = try album.embeddingStore.counts(embedder: embedder)
+        if embedded == 0 { return none }
+        let missing = album.images.count - embedded - failed
+        guard missing > 0 else { return nil }
+        return "curator review: \(missing) of \(album.images.count) images have no '\(embedder)' embedding yet, so the map leaves them out; \(how)"
     }
 }
 

@@ -17,6 +17,7 @@ import argparse, io, os, re, sqlite3, subprocess, sys, time
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -118,6 +119,83 @@ def screenshot_not_blank(driver, path):
 def tile_classes(driver, image_id):
     return driver.execute_script(
         "const t = document.querySelector('.tile[data-id=\"' + arguments[0] + '\"]:not([hidden])'); return t ? t.className : null;", image_id)
+
+
+def map_points(driver):
+    """Every placed point of the map: [image id, x, y] in CSS pixels from the canvas' top left."""
+    return driver.execute_script("""
+        const c = document.getElementById('map'), r = c.getBoundingClientRect(), k = c.width / r.width, out = [];
+        for (let i = 0; i < M.n; i++) if (M.x[i] === M.x[i]) out.push([window.curatorReview.ids[i], sx(M.x[i]) / k, sy(M.y[i]) / k]);
+        return {points: out, width: r.width, height: r.height};""")
+
+
+def at(canvas_size, x, y):
+    """Selenium's offsets are from the element's centre."""
+    return x - canvas_size[0] / 2, y - canvas_size[1] / 2
+
+
+def check_hover(driver):
+    found = map_points(driver)
+    points, size = found["points"], (found["width"], found["height"])
+    # The point inside the canvas farthest from any other: the pointer on it is nearest to it alone.
+    def gap(p):
+        return min([((q[1] - p[1]) ** 2 + (q[2] - p[2]) ** 2) ** 0.5 for q in points if q is not p] or [99])
+    inner = [p for p in points if 10 < p[1] < size[0] - 10 and 10 < p[2] < size[1] - 10]
+    best = max(inner, key=gap) if inner else None
+    check(best is not None and gap(best) >= 3, "the map has a point apart from the others to hover (%d points, %.1f px apart)"
+          % (len(points), gap(best) if best else 0))
+    if best is None:
+        return
+    image, x, y = best
+    canvas = driver.find_element(By.ID, "map")
+    ActionChains(driver).move_to_element_with_offset(canvas, *at(size, x, y)).perform()
+    shown = wait_for(lambda: driver.execute_script("""
+        const h = document.getElementById('hover'), img = h.querySelector('img');
+        return !h.hidden && img.dataset.id === String(arguments[0]) && img.complete && img.naturalWidth > 0
+               ? h.querySelector('span').textContent : null;""", image), 5)
+    path = driver.execute_script("return window.curatorReview.paths[window.curatorReview.ids.indexOf(arguments[0])]", image)
+    check(bool(shown) and shown.startswith(path), "hovering image %d's point shows its thumbnail and path (%s)" % (image, shown))
+    ActionChains(driver).move_to_element_with_offset(canvas, *at(size, size[0] - 5, 5)).perform()
+
+
+def check_lasso(driver, curator, index):
+    found = map_points(driver)
+    points, size = found["points"], (found["width"], found["height"])
+    xs, ys = [p[1] for p in points], [p[2] for p in points]
+    x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
+    # A rectangle over part of the map that encloses some points; those within 4 px of its
+    # edges may fall either way (the lasso is the pointer's path), the others must not.
+    for fx, fy in [(0.2, 0.2), (0.5, 0.2), (0.2, 0.5), (0.5, 0.5), (0.1, 0.1)]:
+        left, top = x0 + fx * (x1 - x0), y0 + fy * (y1 - y0)
+        right, bottom = left + 0.4 * (x1 - x0) + 1, top + 0.4 * (y1 - y0) + 1
+        inside = {p[0] for p in points if left + 4 < p[1] < right - 4 and top + 4 < p[2] < bottom - 4}
+        near = {p[0] for p in points if left - 4 < p[1] < right + 4 and top - 4 < p[2] < bottom + 4}
+        if len(inside) >= 2 and len(near) < len(points):
+            break
+    check(len(inside) >= 2, "a region of the map with points to lasso (%d inside)" % len(inside))
+    canvas = driver.find_element(By.ID, "map")
+    driver.find_element(By.ID, "lasso-mode").click()
+    chain = ActionChains(driver).move_to_element_with_offset(canvas, *at(size, left, top)).click_and_hold()
+    for x, y in [(right, top), (right, bottom), (left, bottom), (left, top + 1)]:
+        chain = chain.move_to_element_with_offset(canvas, *at(size, x, y))
+    chain.release().perform()
+    driver.find_element(By.ID, "lasso-mode").click()
+    lasso = wait_for(lambda: driver.execute_script("return window.curatorReview.lasso"), 5)
+    lasso = set(lasso or [])
+    check(inside <= lasso <= near, "the lasso holds the %d images it encloses (%d; %d near its edges)"
+          % (len(inside), len(lasso), len(near - inside)))
+    check(driver.execute_script("return window.curatorReview.view") == "lasso"
+          and set(driver.execute_script("return window.curatorReview.shown")) == lasso,
+          "the grid shows the lasso's images")
+    driver.find_element(By.ID, "lasso-exclude").click()
+    stored = wait_for(lambda: set(index_exclusions(index)) == lasso, 3)
+    check(stored, "\"Exclude these\" stored the lasso's %d images as exclusions in the index" % len(lasso))
+    def tiles(selector):
+        return set(driver.execute_script(
+            "return [...document.querySelectorAll(arguments[0])].map(t => Number(t.dataset.id))", selector))
+    red = wait_for(lambda: tiles(".tile:not([hidden])") and tiles(".tile.excluded:not([hidden])") == tiles(".tile:not([hidden])"), 3)
+    check(red, "the lasso's tiles on screen are all red")
+    check(curator.lua("return #a.exclusions") == str(len(lasso)), "the REPL sees the lasso's exclusions")
 
 
 def main():
@@ -224,6 +302,12 @@ def main():
         new_run = int(curator.lua("r2 = a:select{method='fps', count=%d, iterations=%d, seed=2} return r2.id" % (args.count, args.iterations)))
         followed = wait_for(lambda: driver.execute_script("return window.curatorReview.run && window.curatorReview.run.id") == new_run, 3)
         check(followed, "the page shows run %d, made in the REPL, by itself" % new_run)
+        # 5. The map: hovering a point shows its thumbnail; a lasso selects what it encloses, and excludes it.
+        curator.lua("a.exclusions:clear()")
+        check(wait_for(lambda: driver.execute_script("return window.curatorReview.excluded.size") == 0, 3),
+              "the page saw the exclusions cleared")
+        check_hover(driver)
+        check_lasso(driver, curator, index)
         colours, _ = screenshot_not_blank(driver, args.screenshot)
         check(colours > 50, "the final screenshot is not blank (%d colours)" % colours)
         curator.lua("a.exclusions:clear()")

@@ -79,3 +79,24 @@ T.test("curator review checks its arguments", function()
   T.eq(status, 0)
   T.contains(out, "--port")
 end)
+
+T.test("curator review on an album without embeddings says what to do; --embed computes them first", function()
+  local dir = maker.album(T.tempdir() .. "/album", 6)
+  -- --run 99 ends it after the checks (no such run), before serving.
+  local _, err, status = T.run({ "review", dir, "--run", "99" })
+  T.eq(status, 1, err)
+  T.contains(err, "curator review: the album has no embeddings yet, so the page shows the images but no map; "
+    .. "`curator review --embed " .. dir .. "` computes them first")
+  T.contains(err, "no run #99")
+  local out
+  out, err, status = T.run({ "review", "--embed", dir, "--run", "99" })
+  T.eq(status, 1, err)
+  T.contains(err, "computing the embeddings the album lacks")
+  T.ok(not err:find("no embeddings yet", 1, true), err)
+  out, err, status = T.run({ "--no-plugins", "-e", "print('embedder=' .. tostring(curator.open(arg[1], {embed=false}).embedder))", dir })
+  T.eq(status, 0, err)
+  T.ok(out:find("embedder=%a") and not out:find("embedder=nil"), out)
+  -- Embedded: nothing to say any more.
+  _, err = T.run({ "review", dir, "--run", "99" })
+  T.ok(not err:find("embedding", 1, true), err)
+end)
