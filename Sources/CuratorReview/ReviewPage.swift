@@ -126,11 +126,12 @@ enum ReviewPage {
     .tile.excluded .number { color: var(--excluded); text-decoration: line-through; text-decoration-thickness: 2px; }
     .tile .freq { color: #c9d1d9; }
     .tile .fav { color: #ffd54a; position: absolute; top: 2px; right: 4px; text-shadow: 0 0 3px #000; }
+    .tile .flag { color: #ffb74d; position: absolute; top: 2px; left: 4px; text-shadow: 0 0 3px #000; }
     .tile .name { color: #8d969f; font-size: 11px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
     aside { width: 42%; max-width: 720px; min-width: 320px; display: flex; flex-direction: column; border-left: 1px solid #333; }
     #map-box { position: relative; flex: 1.2; min-height: 200px; background: #0f1114; }
     #map { width: 100%; height: 100%; display: block; cursor: crosshair; }
-    #map-note { position: absolute; left: 8px; bottom: 6px; color: #8d969f; font-size: 11px; pointer-events: none; }
+    #map-note { position: absolute; left: 8px; bottom: 6px; color: #8d969f; font-size: 11px; pointer-events: none; background: #0f1114d0; padding: 1px 4px; border-radius: 3px; }
     #hover { position: absolute; pointer-events: none; background: #000c; border: 1px solid #555; padding: 4px; border-radius: 4px; max-width: 180px; }
     #hover img { max-width: 170px; max-height: 170px; display: block; }
     #hover span { font-size: 11px; word-break: break-all; }

@@ -23,7 +23,7 @@ enum ReviewScript {
       excluded: new Set(), favorites: new Set(), exclusionOrder: [], setsGeneration: -1, imagesGeneration: "",
       view: "selection", tiers: new Set(), folder: "", text: "", textIds: null,
       list: [], shown: [], focus: -1, lasso: null, ended: false,
-      map: null, mapNote: "",
+      map: null, mapNote: "", flags: new Map(), flagsGeneration: 0,
     };
     window.curatorReview = S;   // for tests and the curious
 
@@ -80,6 +80,11 @@ enum ReviewScript {
       }
       S.run = run;
       $("csv-link").href = "api/run/" + id + "/csv";
+    }
+    async function loadFlags() {
+      const body = await apiJSON("api/flags");
+      S.flags = new Map(Object.entries(body.flags).map(([id, issues]) => [Number(id), issues]));
+      S.flagsGeneration = body.generation;
     }
     async function loadMap() {
       const response = await api("api/map");
@@ -149,7 +154,7 @@ enum ReviewScript {
     function newTile() {
       const tile = document.createElement("div");
       tile.className = "tile";
-      tile.innerHTML = '<div class="frame"><img alt="" loading="lazy" decoding="async"><span class="missing" hidden></span><span class="fav" hidden>★</span></div>'
+      tile.innerHTML = '<div class="frame"><img alt="" loading="lazy" decoding="async"><span class="missing" hidden></span><span class="fav" hidden>★</span><span class="flag" hidden>⚠</span></div>'
         + '<div class="caption"><span class="number"></span><span class="freq"></span></div><div class="name"></div>';
       const img = tile.querySelector("img");
       img.addEventListener("error", () => {
@@ -163,8 +168,8 @@ enum ReviewScript {
     }
     function fillTile(tile, i, cols) {
       const id = S.shown[i];
-      const tier = tierOf(id), excluded = S.excluded.has(id), fav = S.favorites.has(id);
-      const key = id + ":" + tier + ":" + excluded + ":" + fav + ":" + (i === S.focus) + ":" + cols + ":" + i;
+      const tier = tierOf(id), excluded = S.excluded.has(id), fav = S.favorites.has(id), issues = S.flags.get(id);
+      const key = id + ":" + tier + ":" + excluded + ":" + fav + ":" + (issues || "") + ":" + (i === S.focus) + ":" + cols + ":" + i;
       if (tile.dataset.key === key) return;
       tile.dataset.key = key; tile.dataset.index = i; tile.dataset.id = id;
       tile.style.transform = "translate(" + ((i % cols) * TILE_W + 6) + "px," + (Math.floor(i / cols) * TILE_H + 6) + "px)";
@@ -172,12 +177,14 @@ enum ReviewScript {
       const img = tile.querySelector("img"), src = "api/thumb/" + id;
       if (img.dataset.id !== String(id)) { img.dataset.id = id; tile.querySelector(".missing").hidden = true; img.src = src; }
       tile.querySelector(".fav").hidden = !fav;
+      const flag = tile.querySelector(".flag");
+      flag.hidden = !issues; flag.title = issues ? "quality: " + issues.join(", ") : "";
       tile.querySelector(".number").textContent = "#" + S.numbers[i];
       const votes = S.run && S.rank.has(id) ? S.run.votes[S.rank.get(id)] : 0;
       tile.querySelector(".freq").textContent = S.run ? Math.round(100 * votes / S.run.iterations) + " %" : "";
       const path = pathOf(id) || ("image " + id);
       tile.querySelector(".name").textContent = path;
-      tile.title = path + (excluded ? " (excluded: click to include)" : " (click to exclude)");
+      tile.title = path + (issues ? " [" + issues.join(", ") + "]" : "") + (excluded ? " (excluded: click to include)" : " (click to exclude)");
     }
     grid.addEventListener("scroll", () => render(false), { passive: true });
     window.addEventListener("resize", () => { rebuild(); resizeMap(); });
@@ -216,6 +223,8 @@ enum ReviewScript {
         rows.push(["tier", S.run.tierOf.get(id)]);
       }
       rows.push(["status", (S.excluded.has(id) ? "excluded" : "included") + (S.favorites.has(id) ? ", favourite" : "") + (info.present ? "" : ", file missing")]);
+      rows.push(["quality", info.flags.length ? info.flags.join(", ")
+        : S.flagsGeneration ? "no flag" : "not checked: v:flags(curator.plugins.quality.flag(a)) in the REPL shows its flags"]);
       if (info.caption) rows.push(["caption", info.caption]);
       if (info.stats) for (const k of Object.keys(info.stats)) rows.push([k, Number(info.stats[k]).toFixed(3)]);
       const table = document.createElement("table");
@@ -531,6 +540,7 @@ enum ReviewScript {
         fillRuns();
       }
       if (g.sets !== S.setsGeneration) { await loadSets(); if (!changed) refreshMarks(); }
+      if (state.flags !== S.flagsGeneration) { await loadFlags(); if (!changed) refreshMarks(); }
       if (changed) rebuild();
       const t = state.thumbnails, m = state.map;
       let text = t.queued && t.made < t.queued ? "thumbnails " + t.made + "/" + t.queued : "";

@@ -29,6 +29,10 @@ public final class ReviewSession: @unchecked Sendable {
     private let finished = DispatchSemaphore(value: 0)
     private var isFinished = false
     private var donePressed = false
+    /// Quality flags the REPL gave the page (`v:flags(quality.flag(a))`): issues by image id.
+    private var flags: [Int64: [String]] = [:]
+    /// Moves with every `setFlags`, so the page knows to fetch them again.
+    private var flagsGeneration = 0
 
     /// A session on `album`'s index (opened again: the caller's album stays
     /// the caller's), starting on run `run` when given.
@@ -117,7 +121,7 @@ public final class ReviewSession: @unchecked Sendable {
                               "generation": ["sets": generations.imageSets, "runs": generations.latestRun,
                                              "images": "\(generations.imageCount)-\(generations.maximumImageID)-\(generations.embeddings)"],
                               "thumbnails": ["made": thumbs.done, "queued": thumbs.total],
-                              "map": mapper.status, "finished": isFinished])
+                              "map": mapper.status, "finished": isFinished, "flags": flagsGeneration])
             }
         } catch {
             return .error(500, "reading the index failed: \(error)")
@@ -232,7 +236,7 @@ public final class ReviewSession: @unchecked Sendable {
                 "absolutePath": absolute, "width": image.width, "height": image.height, "size": image.size,
                 "position": (album.position(of: id) ?? 0) + 1,
                 "excluded": album.exclusions.contains(id), "favorite": album.favorites.contains(id),
-                "present": access(absolute, F_OK) == 0,
+                "present": access(absolute, F_OK) == 0, "flags": flags[id] ?? [],
             ]
             reply["caption"] = album.caption(of: image) ?? NSNull()
             if let stats = try? album.statistics(of: image) {
@@ -297,6 +301,26 @@ public final class ReviewSession: @unchecked Sendable {
             } catch {
                 return .error(500, "reading run #\(id) failed: \(error)")
             }
+        }
+    }
+
+    /// Replaces the quality flags the page shows (issues by image id; an
+    /// empty list drops an image's). They come from the REPL — the quality
+    /// plugin runs in Lua, which the server never calls — and live as long
+    /// as the session.
+    public func setFlags(_ issues: [Int64: [String]]) {
+        locked {
+            flags = issues.filter { !$0.value.isEmpty }
+            flagsGeneration += 1
+        }
+    }
+
+    /// `GET /api/flags`: `{"generation": N, "flags": {"id": ["blurry", ...], ...}}`.
+    func flagList() -> ReviewReply {
+        locked {
+            var out: [String: Any] = [:]
+            for (id, issues) in flags { out[String(id)] = issues }
+            return .json(["generation": flagsGeneration, "flags": out])
         }
     }
 

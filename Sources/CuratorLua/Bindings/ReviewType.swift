@@ -91,6 +91,49 @@ enum ReviewType {
         }
     }
 
+    /// Argument `n`: a list of `{image=, issues={"blurry", ...}}` (the
+    /// quality plugin's `flag` result) as issues by image id.
+    static func flagList(_ call: LuaCall, _ n: Int, of owner: AlbumHandle, types: CuratorTypes) throws -> [Int64: [String]] {
+        let lua = call.lua
+        let list = call.index(n)
+        guard lua.type(at: list) == .table else {
+            throw call.badArgument(n, "a list of {image=, issues={...}} expected (curator.plugins.quality.flag(a)), got \(lua.typeName(at: list))")
+        }
+        guard lua.ensureSpace(4) else { throw call.badArgument(n, "stack overflow") }
+        var flags: [Int64: [String]] = [:]
+        for i in 1...max(1, lua.rawLength(at: list)) where lua.rawLength(at: list) > 0 {
+            guard lua.rawGet(list, index: i) == .table else {
+                defer { lua.pop() }
+                throw call.badArgument(n, "[\(i)]: {image=, issues={...}} expected, got \(lua.typeName(at: -1))")
+            }
+            defer { lua.pop() }
+            let entry = lua.absolute(-1)
+            lua.rawGet(entry, "image")
+            let id: Int64
+            do {
+                defer { lua.pop() }
+                id = try types.imageID(call, at: -1, what: "flagged[\(i)].image", of: owner)
+            }
+            guard lua.rawGet(entry, "issues") == .table else {
+                defer { lua.pop() }
+                throw call.badArgument(n, "[\(i)].issues: a list of strings expected, got \(lua.typeName(at: -1))")
+            }
+            defer { lua.pop() }
+            let issuesIndex = lua.absolute(-1)
+            var issues: [String] = []
+            for k in 1...max(1, lua.rawLength(at: issuesIndex)) where lua.rawLength(at: issuesIndex) > 0 {
+                lua.rawGet(issuesIndex, index: k)
+                defer { lua.pop() }
+                guard lua.type(at: -1) == .string, let issue = lua.string(at: -1) else {
+                    throw call.badArgument(n, "[\(i)].issues[\(k)]: string expected, got \(lua.typeName(at: -1))")
+                }
+                issues.append(issue)
+            }
+            flags[id, default: []] += issues
+        }
+        return flags
+    }
+
     static func install(_ types: CuratorTypes, host: CuratorHost) {
         let t = types.review
         t.describe { h in "<Review \(h.server.url)\(h.server.isClosed ? " (closed)" : "")>" }
@@ -102,6 +145,15 @@ enum ReviewType {
             h.server.close()
             host.openReviews.removeAll { $0 === h.server }
             return 0
+        }
+        t.method("flags", signature: "v:flags(flagged) -> integer",
+                 summary: "Shows quality flags on the page (a mark on each flagged tile, the issues in the side panel): "
+                    + "flagged is what curator.plugins.quality.flag(a) returns, {{image=, issues={...}}, ...}; {} clears them. "
+                    + "Returns how many images are flagged") { h, call in
+            let flags = try flagList(call, 1, of: h.owner, types: types)
+            h.server.session.setFlags(flags)
+            call.lua.push(flags.count)
+            return 1
         }
         t.method("wait", signature: "v:wait() -> boolean",
                  summary: "Blocks until the page's Done button (true) or Ctrl-C / the server closing (false)") { h, call in
