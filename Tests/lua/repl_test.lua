@@ -251,8 +251,11 @@ T.test("terminal: Ctrl-C on an empty prompt stops the review page; on a typed li
     local port = tmux:wait("\nport="):match("\nport=(%d+)=")
     T.ok(port and listening(port), "the page is served on port " .. tostring(port) .. "\n" .. screen)
 
-    -- A line being typed: Ctrl-C clears it, the page stays.
-    tmux:type("this line is abandoned"); tmux:keys("C-c")
+    -- A line being typed: Ctrl-C clears it, the page stays (sent once readline shows the
+    -- line: a Ctrl-C that overtook the typing would land on an empty prompt).
+    tmux:type("this line is abandoned")
+    tmux:wait("this line is abandoned")
+    tmux:keys("C-c")
     tmux:type("'closed: ' .. tostring(v.closed)"); tmux:keys("Enter")
     tmux:wait('"closed: false"')
     T.ok(listening(port), "Ctrl-C on a typed line leaves the page served")
