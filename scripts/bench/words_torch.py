@@ -71,17 +71,26 @@ def run(model_folder, prompt_file, out):
     tok = CLIPTokenizer.from_pretrained(model_folder)
     model = CLIPTextModelWithProjection.from_pretrained(model_folder).eval()
     texts = open(prompt_file).read().split("\n")[:-1]
+
+    def embed(batch):
+        e = model(**tok(batch, padding=True, return_tensors="pt")).text_embeds
+        return e / e.norm(dim=-1, keepdim=True)
+    time_prompts(torch, embed, texts, out)
+
+
+def time_prompts(torch, embed, texts, out):
+    """Times `embed` on each prompt alone, then on all of them in one call;
+    writes the one-at-a-time rows to `out` (float32) and prints both timings."""
     with torch.no_grad():
-        model(**tok([texts[0]], return_tensors="pt"))  # warm
+        embed([texts[0]])  # warm
         each, rows = [], []
         for t in texts:
             start = time.perf_counter()
-            e = model(**tok([t], return_tensors="pt")).text_embeds
-            e = e / e.norm(dim=-1, keepdim=True)
+            e = embed([t])
             each.append(time.perf_counter() - start)
             rows.append(e[0].numpy())
         start = time.perf_counter()
-        model(**tok(texts, padding=True, return_tensors="pt"))
+        embed(texts)
         batch = time.perf_counter() - start
     if out:
         np.asarray(rows, dtype=np.float32).tofile(out)
@@ -157,22 +166,7 @@ def siglip_text(model_folder, prompt_file, out):
         features = model.get_text_features(**tok(batch, padding="max_length", max_length=64, truncation=True, return_tensors="pt"))
         features = getattr(features, "pooler_output", features)
         return features / features.norm(dim=-1, keepdim=True)
-    with torch.no_grad():
-        embed([texts[0]])  # warm
-        each, rows = [], []
-        for t in texts:
-            start = time.perf_counter()
-            e = embed([t])
-            each.append(time.perf_counter() - start)
-            rows.append(e[0].numpy())
-        start = time.perf_counter()
-        embed(texts)
-        batch = time.perf_counter() - start
-    if out:
-        np.asarray(rows, dtype=np.float32).tofile(out)
-    each.sort()
-    print(f"pytorch (2 threads): {len(texts)} prompts one at a time: median {each[len(each) // 2] * 1000:.2f} ms, "
-          f"mean {sum(each) / len(each) * 1000:.2f} ms per prompt; all {len(texts)} in one call {batch / len(texts) * 1000:.2f} ms per prompt")
+    time_prompts(torch, embed, texts, out)
 
 
 def siglip_images(model_folder, image_folder, out):
