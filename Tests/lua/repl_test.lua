@@ -72,6 +72,12 @@ function Tmux.start(command)
   return self
 end
 
+-- Starts curator (then `rest` of the shell line, if any) in tmux with HOME and
+-- XDG_DATA_HOME inside `home`, so its history and config never touch the user's.
+function Tmux.curator(home, rest)
+  return Tmux.start("env HOME=" .. home .. " XDG_DATA_HOME=" .. home .. "/data " .. env .. T.quote(T.curator) .. (rest or ""))
+end
+
 function Tmux:screen()
   return shell(self.tmux .. "capture-pane -p -t t -S -200")
 end
@@ -122,7 +128,7 @@ T.test("terminal: banner, prompts, multi-line input, completion, Ctrl-C, history
   end
   local home = T.tempdir()
   local album = T.fixture_album()
-  local tmux = Tmux.start("env HOME=" .. home .. " XDG_DATA_HOME=" .. home .. "/data " .. env .. T.quote(T.curator))
+  local tmux = Tmux.curator(home)
   local ok, err = pcall(function()
     tmux:wait("curator 0.1.0 (Lua 5.4) — help() for help; exit, quit or Ctrl-D to leave")
     tmux:wait("curator>")
@@ -203,7 +209,7 @@ T.test("terminal: a selection shows its bar, completes Run methods, and Ctrl-C c
   local maker = dofile(T.dir .. "/lib/album_maker.lua")
   local album = maker.album(T.tempdir() .. "/album", 8)
   local home = T.tempdir()
-  local tmux = Tmux.start("env HOME=" .. home .. " XDG_DATA_HOME=" .. home .. "/data " .. env .. T.quote(T.curator))
+  local tmux = Tmux.curator(home)
   local ok, err = pcall(function()
     tmux:wait("curator>")
     tmux:type("a = curator.open('" .. album .. "'); print('op' .. 'ened')"); tmux:keys("Enter")
@@ -240,7 +246,7 @@ T.test("terminal: Ctrl-C on an empty prompt stops the review page; on a typed li
   local maker = dofile(T.dir .. "/lib/album_maker.lua")
   local album = maker.album(T.tempdir() .. "/album", 6)
   local home = T.tempdir()
-  local tmux = Tmux.start("env HOME=" .. home .. " XDG_DATA_HOME=" .. home .. "/data " .. env .. T.quote(T.curator) .. " --no-plugins")
+  local tmux = Tmux.curator(home, " --no-plugins")
   local listening = function(port)
     return os.execute("bash -c 'exec 3<>/dev/tcp/127.0.0.1/" .. port .. "' 2>/dev/null")
   end
@@ -297,8 +303,7 @@ T.test("terminal: the banner says how to leave, and exit leaves", function()
     return
   end
   local home = T.tempdir()
-  local tmux = Tmux.start("env HOME=" .. home .. " XDG_DATA_HOME=" .. home .. "/data " .. env .. T.quote(T.curator)
-    .. " --no-plugins; echo REPL-ENDED; sleep 5")
+  local tmux = Tmux.curator(home, " --no-plugins; echo REPL-ENDED; sleep 5")
   local ok, err = pcall(function()
     tmux:wait("help() for help; exit, quit or Ctrl-D to leave")
     tmux:wait("curator>")
