@@ -94,7 +94,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        // A hidden driver for the benchmark scripts in scripts/bench (not a product).
+        // The benchmark driver of scripts/bench (not a product): one subcommand per benchmark.
         .executableTarget(
             name: "curator-bench",
             dependencies: [
@@ -102,21 +102,6 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
-        ),
-        // Benchmark driver for scripts/bench/selection (not shipped).
-        .executableTarget(
-            name: "curator-selection-bench",
-            dependencies: ["CuratorCore"]
-        ),
-        // Benchmark driver for scripts/bench/clip (not shipped).
-        .executableTarget(
-            name: "curator-clip-bench",
-            dependencies: ["CuratorCore"]
-        ),
-        // Benchmark driver for scripts/bench/umap (not shipped).
-        .executableTarget(
-            name: "curator-umap-bench",
-            dependencies: ["CuratorCore"]
         ),
         .testTarget(
             name: "CuratorReviewTests",

@@ -5,6 +5,7 @@ state). The numba JIT is warmed up on a small array first and not timed.
 
 usage: umap_learn_run.py DATA.f32 ROWS DIM OUT.f32
 """
+import json
 import sys
 import time
 
@@ -26,9 +27,7 @@ def main():
     cpu = time.process_time() - cpu
     embedding.astype('<f4').tofile(out)
     blas = [f"{i.get('internal_api')}:{i.get('architecture')}" for i in threadpool_info()]
-    print(f"umap_seconds={seconds:.3f}")
-    print(f"umap_cpu_seconds={cpu:.3f}")
-    print(f"blas={','.join(blas)}")
+    print(json.dumps({"umap_seconds": seconds, "umap_cpu_seconds": cpu, "blas": blas}))
 
 
 if __name__ == '__main__':

@@ -4,6 +4,7 @@ on the same random sample of points.
 
 usage: umap_trust.py DATA.f32 ROWS DIM OURS.f32 THEIRS.f32 [SAMPLE]
 """
+import json
 import sys
 
 import numpy as np
@@ -15,10 +16,12 @@ def main():
     sample = int(sys.argv[6]) if len(sys.argv) > 6 else 5000
     data = np.fromfile(path, dtype='<f4').reshape(rows, dim)
     pick = np.sort(np.random.default_rng(1).choice(rows, size=min(sample, rows), replace=False))
+    result = {}
     for name, file in (("ours", sys.argv[4]), ("umap_learn", sys.argv[5])):
         points = np.fromfile(file, dtype='<f4').reshape(rows, 2)
         t = trustworthiness(data[pick], points[pick], n_neighbors=15, metric="cosine")
-        print(f"{name}_trustworthiness={t:.4f}")
+        result[f"{name}_trustworthiness"] = round(float(t), 4)
+    print(json.dumps(result))
 
 
 if __name__ == '__main__':

@@ -8,11 +8,11 @@ import Foundation
 struct ParquetRead: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "parquet-read",
-        abstract: "Read string columns of a Parquet file; print the best wall and CPU seconds.")
+        abstract: "Read string columns of a Parquet file; report the best wall and CPU seconds.")
 
     @Argument var file: String
     @Option(name: .customLong("column"), help: "A column to read (repeatable).") var columns: [String] = ["image_path"]
-    @Option(help: "Rounds; the best is printed.") var rounds = 3
+    @Option(help: "Rounds; the best is reported.") var rounds = 3
 
     func run() throws {
         var wall = Double.infinity, cpu = Double.infinity
@@ -29,7 +29,7 @@ struct ParquetRead: ParsableCommand {
             wall = min(wall, Date().timeIntervalSince(t))
             cpu = min(cpu, Double(clock() - c) / Double(CLOCKS_PER_SEC))
         }
-        print(String(format: "curator %d rows, columns %@: wall %.4f s cpu %.4f s (sampled bytes %d)",
-                     rows, columns.joined(separator: ","), wall, cpu, bytes))
+        BenchOutput.emit(["reader": "curator", "rows": rows, "columns": columns, "wall_seconds": wall,
+                          "cpu_seconds": cpu, "sampled_bytes": bytes])
     }
 }

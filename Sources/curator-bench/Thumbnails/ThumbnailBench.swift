@@ -5,8 +5,8 @@ import Foundation
 
 /// `curator-bench thumbnails DIR`: fills the review page's thumbnail cache
 /// (`ThumbnailCache`, as the server makes them) for every image of a folder,
-/// from empty, with one thread per core as the server decodes; prints
-/// "images=… failed=… seconds=… images_per_second=…". The folder is scanned
+/// from empty, with one thread per core as the server decodes; reports
+/// images, failed, seconds and images_per_second. The folder is scanned
 /// (not embedded) before the clock starts.
 struct Thumbnails: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Time making the review page's thumbnail cache of a folder.")
@@ -30,8 +30,8 @@ struct Thumbnails: ParsableCommand {
             Libvips.threadDone()
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        print(String(format: "images=%d failed=%d seconds=%.3f images_per_second=%.1f",
-                     images.count, failures.value, seconds, Double(images.count) / seconds))
+        BenchOutput.emit(["images": images.count, "failed": failures.value, "seconds": seconds,
+                          "images_per_second": Double(images.count) / seconds])
     }
 }
 

@@ -1,0 +1,90 @@
+import ArgumentParser
+import CuratorCore
+import Foundation
+
+/// `curator-bench encode-images MODEL_FOLDER IMAGE_FOLDER`, for
+/// `scripts/bench/clip` and `words`: embeds every image in a folder with the
+/// native image encoder (CLIP or SigLIP, as the model folder says) and
+/// reports the throughput, decode included.
+///
+/// `--part decode` only decodes and preprocesses (every core); `--part model`
+/// only runs the network, on as many random pixel tensors as there are images.
+struct EncodeImages: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "encode-images",
+        abstract: "Embed a folder's JPEG and PNG files with the native image encoder; report images per second.")
+
+    enum Part: String, ExpressibleByArgument, CaseIterable { case all, decode, model }
+
+    @Argument(help: "The model's folder (config.json, model.safetensors).") var model: String
+    @Argument(help: "The images (*.jpg, *.jpeg, *.png; not recursive).") var images: String
+    @Option(help: "Images per forward pass (default: the encoder's).") var batch: Int?
+    @Option(help: "JPEG shrink-on-load margin.") var margin: Double = 2
+    @Option(help: "Write the vectors here, raw float32.") var out: String?
+    @Option(help: "all, or only decode, or only the model.") var part: Part = .all
+
+    func run() throws {
+        let folder = URL(fileURLWithPath: images)
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder.path)
+            .filter { ["jpg", "jpeg", "png"].contains(($0 as NSString).pathExtension.lowercased()) }
+            .sorted()
+        let paths = names.map { Array(folder.appendingPathComponent($0).path.utf8) }
+
+        let loadStart = Date()
+        let encoder = try CLIPVisionEncoder(modelFolder: URL(fileURLWithPath: model),
+                                            options: CLIPEncoderOptions(batchSize: batch, shrinkOnLoadMargin: margin))
+        let loadSeconds = Date().timeIntervalSince(loadStart)
+
+        let matrix = EmbeddingMatrix(rows: paths.count, dimension: encoder.dimension)
+        if part != .all {
+            let per = encoder.preprocessor.valuesPerImage
+            let pixels = UnsafeMutablePointer<Float>.allocate(capacity: paths.count * per)
+            // Cheap pseudo-random pixels (a linear congruential sequence), set before timing.
+            var state: UInt32 = 12345
+            for i in 0..<(paths.count * per) {
+                state = state &* 1_664_525 &+ 1_013_904_223
+                pixels[i] = Float(state >> 8) / Float(1 << 24) * 4 - 2
+            }
+            let cpuStart = cpuSeconds()
+            let start = Date()
+            if part == .decode {
+                let preprocessor = encoder.preprocessor
+                let shared = UncheckedPointer(pixels)
+                DispatchQueue.concurrentPerform(iterations: paths.count) { i in
+                    try? preprocessor.load(path: paths[i], into: shared.value + i * per)
+                }
+            } else {
+                encoder.embed(pixels: pixels, count: paths.count, into: matrix.storage.baseAddress!)
+            }
+            let seconds = Date().timeIntervalSince(start)
+            BenchOutput.emit(["part": part.rawValue, "images": paths.count, "seconds": seconds,
+                              "images_per_second": Double(paths.count) / seconds,
+                              "cpu_seconds_per_image": (cpuSeconds() - cpuStart) / Double(paths.count)])
+            return
+        }
+        let cpuStart = cpuSeconds()
+        let start = Date()
+        let results = try encoder.embed(paths: paths, into: matrix)
+        let seconds = Date().timeIntervalSince(start)
+        let failed = results.filter { if case .failure = $0 { return true } else { return false } }.count
+        if let out {
+            try Data(buffer: UnsafeBufferPointer(start: matrix.storage.baseAddress, count: matrix.rows * matrix.dimension))
+                .write(to: URL(fileURLWithPath: out))
+        }
+        BenchOutput.emit([
+            "part": part.rawValue, "images": paths.count, "failed": failed, "seconds": seconds,
+            "images_per_second": Double(paths.count) / seconds,
+            "cpu_seconds_per_image": (cpuSeconds() - cpuStart) / Double(paths.count),
+            "model_load_seconds": loadSeconds, "batch": encoder.batchSize,
+            "mapped_tensors": encoder.mappedTensorCount, "weight_tensors": encoder.weightTensorCount,
+            "peak_rss_bytes": peakResidentBytes(),
+        ])
+    }
+}
+
+/// A pointer shared by the decode threads, each writing its own image's slot.
+/// `@unchecked Sendable`: each thread writes only its own image's slot, and the results are read after every thread joined.
+struct UncheckedPointer: @unchecked Sendable {
+    let value: UnsafeMutablePointer<Float>
+    init(_ value: UnsafeMutablePointer<Float>) { self.value = value }
+}

@@ -1,0 +1,241 @@
+// The selection benchmarks of scripts/bench/selection, structure and
+// clusters: the samplers on a raw float32 matrix (`MatrixFile`), each
+// reporting one JSON line with its timings and picks.
+import ArgumentParser
+import CuratorCore
+import Foundation
+
+/// `curator-bench select MATRIX ROWS DIM --method fps|kmeans|facility`.
+///
+/// Reports "objective": the facility-location objective of the selection
+/// (Σ over rows of the similarity to the nearest pick, clamped to 0...1), so
+/// methods compare on one scale. With `--starts FILE` (a JSON array of row
+/// numbers), fps runs one iteration per start instead of drawing starts
+/// from the seed (to compare picks with the reference).
+struct Select: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a sampler's Monte Carlo selection on a raw float32 matrix; report time, picks and objective.")
+
+    enum Method: String, ExpressibleByArgument, CaseIterable { case fps, kmeans, facility }
+
+    @OptionGroup var matrix: MatrixFile
+    @Option var method: Method
+    @Option var count: Int
+    @Option var iterations = 1
+    @Option var seed: UInt64 = 1
+    @Option(help: "fps only: a JSON array of start rows, one iteration each.") var starts: String?
+    @OptionGroup var tuning: KMeansTuning
+
+    func run() throws {
+        let loadStart = Date()
+        let matrix = try self.matrix.read(normalized: false)
+        var result: [String: Any] = ["method": method.rawValue, "rows": matrix.rows, "dim": matrix.dimension, "count": count,
+                                     "iterations": iterations, "seed": seed, "load_seconds": Date().timeIntervalSince(loadStart)]
+        let candidates = Array(0..<matrix.rows)
+        let clock = ContinuousClock()
+        let request = SelectionRequest(count: count, iterations: iterations, seed: seed)
+        switch method {
+        case .fps:
+            if let starts {
+                let data = try Data(contentsOf: URL(fileURLWithPath: starts))
+                guard let starts = try JSONSerialization.jsonObject(with: data) as? [Int] else {
+                    throw BenchError("\(self.starts!): not a JSON array of row numbers")
+                }
+                var picks: [[Int]] = []
+                var statistics = FarthestPointStatistics()
+                let elapsed = try clock.measure {
+                    (picks, statistics) = try FarthestPointSampler().farthestPointsWithStatistics(
+                        matrix: matrix, candidates: candidates, count: count, starts: starts.map { Optional($0) })
+                }
+                result["passes"] = statistics.passes
+                result["columns"] = statistics.columns
+                result["cache_hits"] = statistics.cacheHits
+                result["steps_without_pass"] = statistics.stepsWithoutPass
+                result["seconds"] = elapsed.seconds
+                result["picks"] = picks
+            } else {
+                var run: SelectionRun?
+                let elapsed = try clock.measure {
+                    run = try MonteCarlo.run(FarthestPointSampler(), matrix: matrix, candidates: candidates, request: request)
+                }
+                result["seconds"] = elapsed.seconds
+                result["picks"] = run?.picks
+                result["selection"] = run?.selection
+            }
+        case .kmeans:
+            var run: SelectionRun?
+            let sampler = tuning.sampler
+            let elapsed = try clock.measure {
+                run = try MonteCarlo.run(sampler, matrix: matrix, candidates: candidates, request: request)
+            }
+            result["seconds"] = elapsed.seconds
+            result["picks"] = run?.picks
+            result["inertia"] = run?.iterationInertia
+            result["mean_inertia"] = run?.inertia
+            result["selection"] = run?.selection
+        case .facility:
+            var run: SelectionRun?
+            let elapsed = try clock.measure {
+                run = try MonteCarlo.run(FacilityLocationSampler(), matrix: matrix, candidates: candidates, request: request)
+            }
+            result["seconds"] = elapsed.seconds
+            result["selection"] = run?.selection
+        }
+        if let selection = result["selection"] as? [Int64] {
+            result["objective"] = FacilityLocationSampler.objective(matrix: matrix, candidates: candidates,
+                                                                    picks: selection.map { Int($0) })
+        }
+        BenchOutput.emit(result)
+    }
+}
+
+/// K-Means' tuning knobs, for trying settings without a rebuild (each
+/// defaults to `KMeansSampler`'s own).
+struct KMeansTuning: ParsableArguments {
+    @Option(help: "kmeans: rows sampled per cluster.") var samplePerCluster: Int?
+    @Option(help: "kmeans: Lloyd iterations at most.") var maxIterations: Int?
+    @Option(help: "kmeans: refinement steps.") var refinementSteps: Int?
+    @Option(help: "kmeans: seeding trials.") var seedingTrials: Int?
+    @Option(help: "kmeans: rows sampled for seeding.") var seedingSample: Int?
+    @Option(help: "kmeans: candidate list length.") var listLength: Int?
+    @Option(help: "kmeans: hot centroids.") var hotCount: Int?
+    @Option(help: "kmeans: subspace rank.") var subspaceRank: Int?
+    @Option(help: "kmeans: rows sampled for refinement.") var refinementSample: Int?
+    @Option(help: "kmeans: final rank.") var finalRank: Int?
+
+    var sampler: KMeansSampler {
+        var sampler = KMeansSampler()
+        if let v = samplePerCluster { sampler.samplePerCluster = v }
+        if let v = maxIterations { sampler.maxIterations = v }
+        if let v = refinementSteps { sampler.refinementSteps = v }
+        if let v = seedingTrials { sampler.seedingTrials = v }
+        if let v = seedingSample { sampler.seedingSample = v }
+        if let v = listLength { sampler.listLength = v }
+        if let v = hotCount { sampler.hotCount = v }
+        if let v = subspaceRank { sampler.subspaceRank = v }
+        if let v = refinementSample { sampler.refinementSample = v }
+        if let v = finalRank { sampler.finalRank = v }
+        return sampler
+    }
+}
+
+/// `curator-bench coverage MATRIX ROWS DIM --count N`: runs FPS and times
+/// r:coverage()'s kernel on its selection.
+struct Coverage: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Time r:coverage()'s kernel on an FPS selection.")
+
+    @OptionGroup var matrix: MatrixFile
+    @Option var count: Int
+    @Option var iterations = 1
+    @Option var seed: UInt64 = 1
+
+    func run() throws {
+        let matrix = try self.matrix.read(normalized: false)
+        let candidates = Array(0..<matrix.rows)
+        let run = try MonteCarlo.run(FarthestPointSampler(), matrix: matrix, candidates: candidates,
+                                     request: SelectionRequest(count: count, iterations: iterations, seed: seed))
+        var coverage: SelectionCoverage?
+        let elapsed = ContinuousClock().measure {
+            coverage = SelectionCoverage.measure(matrix: matrix, candidates: candidates, picks: run.selection.map { Int($0) })
+        }
+        BenchOutput.emit(["rows": matrix.rows, "dim": matrix.dimension, "count": count,
+                          "coverage_seconds": elapsed.seconds,
+                          "coverage": ["mean": coverage?.mean ?? 0, "p95": coverage?.p95 ?? 0, "max": coverage?.max ?? 0]])
+    }
+}
+
+/// `curator-bench hdbscan MAP ROWS --min-cluster-size N`: clusters a map's
+/// points (ROWS × 2 float32, as `umap-layout` writes them); reports the
+/// labels (−1 for noise).
+struct HDBSCANBench: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "hdbscan", abstract: "Cluster a map's points with HDBSCAN.")
+
+    @Argument(help: "The map's points: ROWS × 2 float32.") var path: String
+    @Argument var rows: Int
+    @Option var minClusterSize: Int
+
+    func run() throws {
+        let map = try MatrixFile.read(path, rows: rows, dimension: 2, normalized: false)
+        let points = (0..<rows).map { SIMD2(Double(map.row($0)[0]), Double(map.row($0)[1])) }
+        var clustering: HDBSCAN.Result?
+        let elapsed = ContinuousClock().measure { clustering = HDBSCAN(minClusterSize: minClusterSize).cluster(points) }
+        BenchOutput.emit(["rows": rows, "min_cluster_size": minClusterSize, "seconds": elapsed.seconds,
+                          "labels": clustering?.labels.map(Int.init) ?? [], "clusters": clustering?.clusterCount ?? 0])
+    }
+}
+
+/// `curator-bench gemm MATRIX ROWS DIM`: the GEMM shapes of one FPS step
+/// (m new picks against every row), in both layouts, blocked and in
+/// parallel, and the GEMV; seconds per call.
+struct GEMMBench: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "gemm", abstract: "Time the GEMM shapes of an FPS step.")
+
+    @OptionGroup var matrix: MatrixFile
+
+    func run() throws {
+        let matrix = try self.matrix.read(normalized: false)
+        let rows = matrix.rows, dim = matrix.dimension
+        let clock = ContinuousClock()
+        let out = UnsafeMutablePointer<Float>.allocate(capacity: 64 * rows)
+        defer { out.deallocate() }
+        var timings: [String: Double] = [:]
+        for m in [1, 2, 4, 8, 20, 40] {
+            let picks = matrix.row(0)
+            let t1 = clock.measure {
+                for _ in 0..<5 {
+                    BLAS.gemm(transposeB: true, m: m, n: rows, k: dim, a: picks, lda: dim, b: matrix.row(0), ldb: dim, c: out, ldc: rows)
+                }
+            }
+            let t2 = clock.measure {
+                for _ in 0..<5 {
+                    BLAS.gemm(transposeB: true, m: rows, n: m, k: dim, a: matrix.row(0), lda: dim, b: picks, ldb: dim, c: out, ldc: m)
+                }
+            }
+            timings["picks_x_rows_m\(m)"] = t1.seconds / 5
+            timings["rows_x_picks_m\(m)"] = t2.seconds / 5
+        }
+        for block in [256, 1024, 4096] {
+            for m in [1, 4, 20] {
+                let picks = matrix.row(0)
+                let t = clock.measure {
+                    for _ in 0..<5 {
+                        var start = 0
+                        while start < rows {
+                            let b = min(block, rows - start)
+                            BLAS.gemm(transposeB: true, m: m, n: b, k: dim, a: picks, lda: dim, b: matrix.row(start), ldb: dim, c: out + start, ldc: rows)
+                            start += b
+                        }
+                    }
+                }
+                timings["blocked\(block)_m\(m)"] = t.seconds / 5
+            }
+        }
+        for block in [128, 256, 512] {
+            for m in [1, 4, 20] {
+                let picks = UncheckedBox(matrix.row(0))
+                let o = UncheckedBox(out)
+                let blocks = (rows + block - 1) / block
+                let t = clock.measure {
+                    for _ in 0..<5 {
+                        DispatchQueue.concurrentPerform(iterations: 2) { part in
+                            for bi in stride(from: part, to: blocks, by: 2) {
+                                let start = bi * block
+                                let b = min(block, rows - start)
+                                BLAS.gemm(transposeB: true, m: m, n: b, k: dim, a: picks.value, lda: dim, b: matrix.row(start), ldb: dim, c: o.value + start, ldc: rows)
+                            }
+                        }
+                    }
+                }
+                timings["par\(block)_m\(m)"] = t.seconds / 5
+            }
+        }
+        let t3 = clock.measure {
+            for _ in 0..<5 { BLAS.gemv(m: rows, n: dim, a: matrix.row(0), lda: dim, x: matrix.row(0), y: out) }
+        }
+        timings["gemv"] = t3.seconds / 5
+        BenchOutput.emit(["rows": rows, "dim": dim, "timings": timings])
+    }
+}
+
+/// `@unchecked Sendable`: each box is handed to one worker and read after it finished.
+struct UncheckedBox<T>: @unchecked Sendable { let value: T; init(_ v: T) { value = v } }

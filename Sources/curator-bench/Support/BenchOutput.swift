@@ -1,0 +1,62 @@
+import Foundation
+
+/// The one output format of every `curator-bench` subcommand: JSON lines.
+/// Each result is one JSON object on one line of standard output, keys
+/// sorted, so the scripts of `scripts/bench` read every subcommand the same
+/// way (`scripts/bench/json_field KEY FILE`, or `json.loads` per line) and a
+/// result can carry arrays (picks, labels) as well as figures. Progress and
+/// errors go to standard error, never between the lines.
+enum BenchOutput {
+    /// Writes `fields` as one JSON line.
+    static func emit(_ fields: [String: Any]) {
+        do {
+            var line = try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
+            line.append(UInt8(ascii: "\n"))
+            FileHandle.standardOutput.write(line)
+        } catch {
+            // Only a non-JSON value (a bug in a subcommand) gets here.
+            fail("cannot write \(fields) as JSON: \(error)")
+        }
+    }
+
+    /// Writes `message` to standard error and exits with status 2.
+    static func fail(_ message: String) -> Never {
+        FileHandle.standardError.write(Data("curator-bench: \(message)\n".utf8))
+        exit(2)
+    }
+}
+
+/// A failure the benchmark reports as `curator-bench: …` (bad input, mostly).
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Peak resident memory of this process so far, in bytes.
+func peakResidentBytes() -> Int {
+    var usage = rusage()
+    #if canImport(Darwin)
+    getrusage(RUSAGE_SELF, &usage)
+    return Int(usage.ru_maxrss)
+    #else
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Int(usage.ru_maxrss) * 1024
+    #endif
+}
+
+/// User + system CPU time of this process (all threads) so far, in seconds.
+func cpuSeconds() -> Double {
+    var usage = rusage()
+    #if canImport(Darwin)
+    getrusage(RUSAGE_SELF, &usage)
+    #else
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    #endif
+    func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}
+
+extension Duration {
+    /// This duration in seconds, as the JSON lines report every time.
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
+}
