@@ -7,15 +7,26 @@ import Foundation
 /// result can carry arrays (picks, labels) as well as figures. Progress and
 /// errors go to standard error, never between the lines.
 enum BenchOutput {
-    /// Writes `fields` as one JSON line.
+    /// Writes `fields` as one JSON line, each figure to 6 significant
+    /// digits (more is noise on a shared machine, and less text to read).
     static func emit(_ fields: [String: Any]) {
         do {
-            var line = try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
+            var line = try JSONSerialization.data(withJSONObject: rounded(fields), options: [.sortedKeys])
             line.append(UInt8(ascii: "\n"))
             FileHandle.standardOutput.write(line)
         } catch {
             // Only a non-JSON value (a bug in a subcommand) gets here.
             fail("cannot write \(fields) as JSON: \(error)")
+        }
+    }
+
+    private static func rounded(_ value: Any) -> Any {
+        switch value {
+        case let x as Double: return x.isFinite ? Double(String(format: "%.6g", x))! : x
+        case let x as Float: return rounded(Double(x))
+        case let d as [String: Any]: return d.mapValues(rounded)
+        case let a as [Any]: return a.map(rounded)
+        default: return value
         }
     }
 
