@@ -103,8 +103,14 @@ public struct ThumbnailCache: Sendable {
 
     /// Makes a thumbnail without caching it (for images too big to keep, or a page's preview).
     public func make(source: [UInt8]) throws -> [UInt8] {
-        try ImageDecoder(thumbnailSize: size).jpeg(path: source, quality: quality)
+        try ImageDecoder(thumbnailSize: size).jpeg(path: source, quality: quality, threads: Self.threadsPerImage)
     }
+
+    /// libvips' thread pool for each thumbnail: one thread per core, as
+    /// `vipsthumbnail` runs (the process-wide pool stays at one thread for
+    /// the embedding pipeline, which decodes an image per core instead).
+    /// Decoding a JPEG is sequential, but resizing and encoding overlap with it.
+    static let threadsPerImage = ProcessInfo.processInfo.activeProcessorCount
 
     /// Writes `bytes` at `path` through a temporary file and a rename. A
     /// cache that cannot be written (read-only album, full disk) only costs
