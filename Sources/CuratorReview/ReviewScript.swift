@@ -84,7 +84,7 @@ enum ReviewScript {
     async function loadFlags() {
       const body = await apiJSON("api/flags");
       S.flags = new Map(Object.entries(body.flags).map(([id, issues]) => [Number(id), issues]));
-      S.flagsGeneration = body.generation;
+      S.flagsGeneration = body.generation; S.flagsSource = body.source;
     }
     async function loadMap() {
       const response = await api("api/map");
@@ -224,7 +224,7 @@ enum ReviewScript {
       }
       rows.push(["status", (S.excluded.has(id) ? "excluded" : "included") + (S.favorites.has(id) ? ", favourite" : "") + (info.present ? "" : ", file missing")]);
       rows.push(["quality", info.flags.length ? info.flags.join(", ")
-        : S.flagsGeneration ? "no flag" : "not checked: v:flags(curator.plugins.quality.flag(a)) in the REPL shows its flags"]);
+        : info.stats || S.flagsSource === "repl" ? "no flag" : "not checked: no statistics (the pixels embedder records them)"]);
       if (info.caption) rows.push(["caption", info.caption]);
       if (info.stats) for (const k of Object.keys(info.stats)) rows.push([k, Number(info.stats[k]).toFixed(3)]);
       const table = document.createElement("table");

@@ -29,10 +29,16 @@ public final class ReviewSession: @unchecked Sendable {
     private let finished = DispatchSemaphore(value: 0)
     private var isFinished = false
     private var donePressed = false
-    /// Quality flags the REPL gave the page (`v:flags(quality.flag(a))`): issues by image id.
-    private var flags: [Int64: [String]] = [:]
-    /// Moves with every `setFlags`, so the page knows to fetch them again.
-    private var flagsGeneration = 0
+    /// Quality flags the REPL gave the page (`v:flags(quality.flag(a))`,
+    /// e.g. with its own thresholds): issues by image id; nil until then.
+    private var givenFlags: [Int64: [String]]?
+    /// The quality checks' flags from the index's statistics (`QualityChecks`),
+    /// computed when first asked for and again after the images change.
+    private var computedFlags: [Int64: [String]]?
+    /// How many images the computed flags had statistics for.
+    private var checkedImages = 0
+    /// Moves with every change of the flags, so the page knows to fetch them again.
+    private var flagsGeneration = 1
 
     /// A session on `album`'s index (opened again: the caller's album stays
     /// the caller's), starting on run `run` when given.
@@ -85,6 +91,7 @@ public final class ReviewSession: @unchecked Sendable {
             try album.reload()
             imagesJSON = nil
             captions = nil
+            if computedFlags != nil { computedFlags = nil; flagsGeneration += 1 }
             mapper.invalidate()
             sweepThumbnails()
         }
@@ -236,7 +243,7 @@ public final class ReviewSession: @unchecked Sendable {
                 "absolutePath": absolute, "width": image.width, "height": image.height, "size": image.size,
                 "position": (album.position(of: id) ?? 0) + 1,
                 "excluded": album.exclusions.contains(id), "favorite": album.favorites.contains(id),
-                "present": access(absolute, F_OK) == 0, "flags": flags[id] ?? [],
+                "present": access(absolute, F_OK) == 0, "flags": currentFlags()[id] ?? [],
             ]
             reply["caption"] = album.caption(of: image) ?? NSNull()
             if let stats = try? album.statistics(of: image) {
@@ -305,22 +312,37 @@ public final class ReviewSession: @unchecked Sendable {
     }
 
     /// Replaces the quality flags the page shows (issues by image id; an
-    /// empty list drops an image's). They come from the REPL — the quality
-    /// plugin runs in Lua, which the server never calls — and live as long
-    /// as the session.
+    /// empty list drops an image's) with the REPL's — the quality plugin
+    /// with its own thresholds, say — for as long as the session lasts.
+    /// Until then the page shows the quality checks' own (`QualityChecks`).
     public func setFlags(_ issues: [Int64: [String]]) {
         locked {
-            flags = issues.filter { !$0.value.isEmpty }
+            givenFlags = issues.filter { !$0.value.isEmpty }
             flagsGeneration += 1
         }
     }
 
-    /// `GET /api/flags`: `{"generation": N, "flags": {"id": ["blurry", ...], ...}}`.
+    /// The flags the page shows (under the lock): the REPL's when it gave
+    /// some, else the quality checks' on the index's statistics.
+    private func currentFlags() -> [Int64: [String]] {
+        if let givenFlags { return givenFlags }
+        if let computedFlags { return computedFlags }
+        let checks = try? album.qualityChecks()
+        computedFlags = checks?.flagged() ?? [:]
+        checkedImages = checks?.checkedCount ?? 0
+        return computedFlags!
+    }
+
+    /// `GET /api/flags`: `{"generation": N, "source": "checks"|"repl",
+    /// "checked": images with statistics, "flags": {"id": ["blurry", ...], ...}}`.
     func flagList() -> ReviewReply {
-        locked {
+        if let problem = indexProblem() { return .error(503, problem) }
+        return locked {
+            _ = try? refreshImages()
             var out: [String: Any] = [:]
-            for (id, issues) in flags { out[String(id)] = issues }
-            return .json(["generation": flagsGeneration, "flags": out])
+            for (id, issues) in currentFlags() { out[String(id)] = issues }
+            return .json(["generation": flagsGeneration, "source": givenFlags == nil ? "checks" : "repl",
+                          "checked": givenFlags == nil ? checkedImages as Any : NSNull(), "flags": out])
         }
     }
 

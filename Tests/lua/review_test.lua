@@ -106,17 +106,44 @@ T.test("v:flags shows quality flags on the page: the side panel's info, and the 
   local a = assert(curator.open(dir))
   local v = a:review()
   local token = v.url:match("token=(%x+)")
-  T.contains(http_get(v.port, "/api/image/" .. a[2].id, token), '"flags":[]')
-  T.contains(http_get(v.port, "/api/state", token), '"flags":0')
+  T.contains(http_get(v.port, "/api/state", token), '"flags":1')
   -- What curator.plugins.quality.flag(a) returns.
   T.eq(v:flags({ { image = a[2], issues = { "blurry", "dark" } }, { image = a[5], issues = { "overexposed" } } }), 2)
   T.contains(http_get(v.port, "/api/image/" .. a[2].id, token), '"flags":["blurry","dark"]')
-  T.contains(http_get(v.port, "/api/state", token), '"flags":1')
+  T.contains(http_get(v.port, "/api/state", token), '"flags":2')
+  T.contains(http_get(v.port, "/api/flags", token), '"source":"repl"')
   T.contains(http_get(v.port, "/api/flags", token), '"' .. a[5].id .. '":["overexposed"]')
   T.contains(T.raises(nil, function() v:flags({ { image = 999, issues = {} } }) end), "no image #999")
   T.contains(T.raises(nil, function() v:flags({ { image = a[1], issues = "blurry" } }) end), "[1].issues: a list of strings expected, got string")
   T.contains(T.raises(nil, function() v:flags("blurry") end), "a list of {image=, issues={...}} expected")
   T.eq(v:flags({}), 0)
   T.contains(http_get(v.port, "/api/image/" .. a[2].id, token), '"flags":[]')
+  v:close()
+end)
+
+T.test("the page shows the quality plugin's flags without v:flags: the same images and issues as quality.flag(a)", function()
+  dofile(T.dir .. "/sample_support.lua")(T)
+  local a = assert(curator.open(T.sample_album()))
+  local quality = T.plugin("quality")
+  local v = a:review()
+  local token = v.url:match("token=(%x+)")
+  local reply = http_get(v.port, "/api/flags", token)
+  T.contains(reply, "HTTP/1.1 200")
+  local body = curator.json.decode(reply:match("\r\n\r\n(.*)$"))
+  T.eq(body.source, "checks")
+  T.eq(body.checked, 83, "every image but the truncated JPEG has statistics")
+  local want, got = {}, {}
+  for _, f in ipairs(quality.flag(a)) do want[#want + 1] = f.image.path .. "=" .. table.concat(f.issues, "+") end
+  for _, img in ipairs(a) do
+    local issues = body.flags[tostring(img.id)]
+    if issues then got[#got + 1] = img.path .. "=" .. table.concat(issues, "+") end
+  end
+  T.eq(table.concat(got, " "), table.concat(want, " "))
+  T.eq(#got, 10)
+  -- The side panel's info carries them too; an image without statistics has none and no stats.
+  T.contains(http_get(v.port, "/api/image/" .. a:get("sunset/031.jpg").id, token), '"flags":["blurry"]')
+  local unreadable = http_get(v.port, "/api/image/" .. a:get("inbox/IMG_0001.jpg").id, token)
+  T.contains(unreadable, '"flags":[]')
+  T.ok(not unreadable:find('"stats"', 1, true), unreadable)
   v:close()
 end)

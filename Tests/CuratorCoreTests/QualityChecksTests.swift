@@ -1,0 +1,45 @@
+import XCTest
+@testable import CuratorCore
+
+final class QualityChecksTests: XCTestCase {
+    private func stats(brightness: Double = 0.45, contrast: Double = 0.2, sharpness: Double = 2000, entropy: Double = 6.5) -> ImageStatistics {
+        ImageStatistics(sharpness: sharpness, brightness: brightness, contrast: contrast, colourfulness: 20, entropy: entropy)
+    }
+
+    /// Twenty ordinary images with a little spread, so the album's baselines are real.
+    private func ordinary() -> [Int64: ImageStatistics] {
+        var out: [Int64: ImageStatistics] = [:]
+        for i in 0..<20 {
+            let k = Double(i % 5)
+            out[Int64(i + 1)] = stats(brightness: 0.4 + 0.02 * k, contrast: 0.18 + 0.01 * k, sharpness: 1800 + 100 * k, entropy: 6 + 0.2 * k)
+        }
+        return out
+    }
+
+    func testFlagsWhatStandsOutAndFailsTheRule() {
+        var all = ordinary()
+        all[100] = stats(brightness: 0.05, entropy: 6)            // dark
+        all[101] = stats(brightness: 0.93)                       // overexposed
+        all[102] = stats(contrast: 0.2, sharpness: 20)           // blurry: 20 / (51)^2 ≈ 0.0077... below the album's by far
+        all[103] = stats(brightness: 0.5, contrast: 0.001, sharpness: 0, entropy: 0.1)  // blank frame
+        let checks = QualityChecks(statistics: all)
+        XCTAssertEqual(checks.issues(of: 100), ["dark"])
+        XCTAssertEqual(checks.issues(of: 101), ["overexposed"])
+        XCTAssertEqual(checks.issues(of: 102), ["blurry"])
+        XCTAssertEqual(checks.issues(of: 103), ["low_information"])
+        XCTAssertEqual(checks.issues(of: 1), [])
+        XCTAssertNil(checks.issues(of: 999), "no statistics: not checked")
+        XCTAssertEqual(Set(checks.flagged().keys), [100, 101, 102, 103])
+        XCTAssertEqual(checks.checkedCount, 24)
+    }
+
+    func testAnAlbumThatIsDarkThroughoutIsNotAllFlagged() {
+        // Night photos: every one under the absolute rule, none standing out from the album.
+        var all: [Int64: ImageStatistics] = [:]
+        for i in 0..<20 { all[Int64(i + 1)] = stats(brightness: 0.08 + 0.002 * Double(i)) }
+        XCTAssertTrue(QualityChecks(statistics: all).flagged().isEmpty)
+        var absolute = QualityChecks.Thresholds()
+        absolute.robustZ = 0
+        XCTAssertEqual(QualityChecks(statistics: all, thresholds: absolute).flagged().count, 20, "the absolute rule alone flags them all")
+    }
+}
