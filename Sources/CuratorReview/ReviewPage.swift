@@ -33,6 +33,7 @@ enum ReviewPage {
           <button data-tier="variable" title="key 3">variable</button>
         </span>
         <select id="folder-filter" title="filter by folder"><option value="">all folders</option></select>
+        <select id="cluster-filter" title="filter by cluster (a:clusters())" hidden><option value="">all clusters</option></select>
         <input id="text-filter" type="search" placeholder="filter: path or caption" size="18">
       </div>
       <div class="row">
@@ -45,6 +46,7 @@ enum ReviewPage {
         <button id="export-open">Export…</button>
         <a id="csv-link" class="button" href="#" download>CSV</a>
         <button id="lasso-mode" title="draw on the map to pick a region (or Shift+drag)">Lasso</button>
+        <button id="cluster-colour" title="colour the map by cluster (a:clusters())" hidden>Colour by cluster</button>
         <button id="done">Done</button>
         <span id="counts"></span>
         <span id="status"></span>
@@ -142,7 +144,8 @@ enum ReviewPage {
     #panel td:first-child { color: #8d969f; white-space: nowrap; width: 1%; }
     .hint { color: #8d969f; }
     #lasso-bar { position: fixed; bottom: 12px; left: 50%; transform: translateX(-50%); background: #262a30; border: 1px solid #555; padding: 6px 10px; border-radius: 6px; display: flex; gap: 6px; align-items: center; }
-    #lasso-bar[hidden], #preview[hidden], #banner[hidden], #hover[hidden] { display: none; }
+    #lasso-bar[hidden], #preview[hidden], #banner[hidden], #hover[hidden], #cluster-filter[hidden], #cluster-colour[hidden] { display: none; }
+    .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 4px; vertical-align: -1px; }
     #preview { position: fixed; inset: 0; background: #000d; display: flex; flex-direction: column; align-items: center; justify-content: center; z-index: 10; }
     #preview img { max-width: 92vw; max-height: 86vh; }
     dialog { background: #1f2226; color: #e6e6e6; border: 1px solid #555; border-radius: 6px; }

@@ -28,6 +28,7 @@ enum ReviewRoutes {
         router.get("/api/sets") { _, _ in await offload { session.sets() } }
         router.get("/api/map") { _, _ in await offload { session.map() } }
         router.get("/api/flags") { _, _ in await offload { session.flagList() } }
+        router.get("/api/clusters") { _, _ in await offload { session.clusterList() } }
         router.get("/api/search") { request, _ in
             let query = request.uri.queryParameters.get("q") ?? ""
             return await offload { session.search(query) }

@@ -24,7 +24,12 @@ enum ReviewScript {
       view: "selection", tiers: new Set(), folder: "", text: "", textIds: null,
       list: [], shown: [], focus: -1, lasso: null, ended: false,
       map: null, mapNote: "", flags: new Map(), flagsGeneration: 0,
+      clusters: null, clusterOf: new Map(), clustersGeneration: 0, cluster: "", colourClusters: false,
     };
+    // Cluster colours (cluster k takes PALETTE[(k - 1) % 12]); noise stays grey.
+    const PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#edc948", "#76b7b2", "#ff9da7", "#9c755f",
+                     "#86bcb6", "#d4a6c8", "#a0cbe8", "#ffbe7d"];
+    const clusterColour = (k) => PALETTE[(k - 1) % PALETTE.length];
     window.curatorReview = S;   // for tests and the curious
 
     async function api(path, options = {}) {
@@ -86,6 +91,25 @@ enum ReviewScript {
       S.flags = new Map(Object.entries(body.flags).map(([id, issues]) => [Number(id), issues]));
       S.flagsGeneration = body.generation; S.flagsSource = body.source;
     }
+    async function loadClusters() {
+      const body = await apiJSON("api/clusters");
+      S.clustersGeneration = body.generation;
+      S.clusterOf = new Map();
+      S.clusters = body.clusters.length ? body : null;
+      for (const c of body.clusters) for (const id of c.members) S.clusterOf.set(id, c.id);
+      const select = $("cluster-filter"), keep = select.value;
+      select.innerHTML = '<option value="">all clusters</option>';
+      for (const c of body.clusters) {
+        const o = document.createElement("option"); o.value = String(c.id);
+        o.textContent = c.id + (c.label ? ": " + c.label : "") + " (" + c.size + ")"; select.appendChild(o);
+      }
+      if (body.clusters.length) { const o = document.createElement("option"); o.value = "none"; o.textContent = "in no cluster"; select.appendChild(o); }
+      select.hidden = !S.clusters; $("cluster-colour").hidden = !S.clusters;
+      select.title = body.description;
+      select.value = [...select.options].some((o) => o.value === keep) ? keep : "";
+      S.cluster = select.value;
+      if (!S.clusters) S.colourClusters = false;
+    }
     async function loadMap() {
       const response = await api("api/map");
       if (response.status === 202) { S.map = null; setTimeout(loadMap, 700); return; }
@@ -120,6 +144,7 @@ enum ReviewScript {
         if (S.tiers.size && !S.tiers.has(tierOf(id))) continue;
         if (S.folder && folderOf(id) !== S.folder) continue;
         if (S.textIds && !S.textIds.has(id)) continue;
+        if (S.cluster && String(S.clusterOf.get(id) || "none") !== S.cluster) continue;
         S.shown.push(id); S.numbers.push(i + 1);
       }
       S.focus = focusId === undefined ? -1 : S.shown.indexOf(focusId);
@@ -225,6 +250,9 @@ enum ReviewScript {
       rows.push(["status", (S.excluded.has(id) ? "excluded" : "included") + (S.favorites.has(id) ? ", favourite" : "") + (info.present ? "" : ", file missing")]);
       rows.push(["quality", info.flags.length ? info.flags.join(", ")
         : info.stats || S.flagsSource === "repl" ? "no flag" : "not checked: no statistics (the pixels embedder records them)"]);
+      if (info.cluster) rows.push(["cluster", info.cluster.id + (info.cluster.label ? ": " + info.cluster.label : "") + " (" + info.cluster.size + " images)"]);
+      else rows.push(["cluster", S.clusters ? "in no cluster (noise)" : "no clusters: a:clusters() in the REPL makes them"]);
+      if (info.uniqueness !== null && info.uniqueness !== undefined) rows.push(["uniqueness", Number(info.uniqueness).toFixed(3) + " (0 a near-duplicate … 1 the most isolated)"]);
       if (info.caption) rows.push(["caption", info.caption]);
       if (info.stats) for (const k of Object.keys(info.stats)) rows.push([k, Number(info.stats[k]).toFixed(3)]);
       const table = document.createElement("table");
@@ -389,7 +417,9 @@ enum ReviewScript {
       fitMap();
     }
     function fitMap() {
-      const w = canvas.width, h = canvas.height, pad = 12 * (window.devicePixelRatio || 1);
+      // The bottom keeps room for the note (what the map is, how long it took), which would hide points.
+      const dpr = window.devicePixelRatio || 1, pad = 12 * dpr, note = 34 * dpr;
+      const w = canvas.width, h = Math.max(2 * pad + 1, canvas.height - note);
       const sx = (w - 2 * pad) / ((M.maxX - M.minX) || 1), sy = (h - 2 * pad) / ((M.maxY - M.minY) || 1);
       M.scale = Math.min(sx, sy);
       M.ox = (w - M.scale * (M.maxX - M.minX)) / 2 - M.scale * M.minX;
@@ -403,7 +433,8 @@ enum ReviewScript {
     function drawMapNow() {
       const t0 = performance.now();
       const w = canvas.width, h = canvas.height;
-      $("map-note").textContent = S.mapNote + (M.drawMs ? " · drawn in " + M.drawMs.toFixed(0) + " ms" : "");
+      $("map-note").textContent = S.mapNote + (S.colourClusters && S.clusters ? " · coloured by cluster: " + S.clusters.description : "")
+        + (M.drawMs ? " · drawn in " + M.drawMs.toFixed(0) + " ms" : "");
       if (!M.x) { ctx.fillStyle = "#0f1114"; ctx.fillRect(0, 0, w, h); ctx.fillStyle = "#8d969f"; ctx.font = "13px sans-serif"; ctx.fillText(S.mapNote || "map: computing…", 12, 22); return; }
       const image = ctx.createImageData(w, h), px = new Uint32Array(image.data.buffer);
       px.fill(0xff14110f);
@@ -417,12 +448,19 @@ enum ReviewScript {
       // Points grow when there are few of them: 84 images must not be specks, 85,000 must not be a blot.
       const dpr = window.devicePixelRatio || 1, few = M.n < 2000, some = M.n < 20000;
       const small = Math.round((few ? 2 : some ? 1 : 0) * dpr), big = Math.round((few ? 4 : 2) * dpr);
-      for (let i = 0; i < M.n; i++) { if (M.x[i] === M.x[i]) stamp(i, grey, small); }
+      const byCluster = S.colourClusters && S.clusters, palette = PALETTE.map(abgr);
+      const clusterAbgr = (id) => { const k = S.clusterOf.get(id); return k ? palette[(k - 1) % palette.length] : grey; };
+      if (byCluster) {
+        // Every point in its cluster's colour; the run's picks (below) keep theirs, only larger.
+        for (let i = 0; i < M.n; i++) { if (M.x[i] === M.x[i]) stamp(i, clusterAbgr(S.ids[i]), Math.max(small, Math.round(dpr))); }
+      } else {
+        for (let i = 0; i < M.n; i++) { if (M.x[i] === M.x[i]) stamp(i, grey, small); }
+      }
       const colours = { core: abgr(COLOURS.core), stable: abgr(COLOURS.stable), variable: abgr(COLOURS.variable) }, red = abgr(COLOURS.excluded);
       const inView = S.view === "lasso" && S.lasso ? null : null;
       if (S.run) {
         const sel = S.view === "voted" ? S.run.ids.length : S.run.selection;
-        for (let k = sel - 1; k >= 0; k--) { const id = S.run.ids[k], i = S.position.get(id); if (i !== undefined && M.x[i] === M.x[i] && !S.excluded.has(id)) stamp(i, colours[TIER[S.run.tiers[k]]], big); }
+        for (let k = sel - 1; k >= 0; k--) { const id = S.run.ids[k], i = S.position.get(id); if (i !== undefined && M.x[i] === M.x[i] && !S.excluded.has(id)) stamp(i, byCluster ? clusterAbgr(id) : colours[TIER[S.run.tiers[k]]], big); }
       }
       if (S.lasso) { const white = abgr("#ffffff"); for (const id of S.lasso) { const i = S.position.get(id); if (i !== undefined && !S.excluded.has(id)) stamp(i, white, Math.max(1, big - 1)); } }
       for (const id of S.excluded) { const i = S.position.get(id); if (i !== undefined && M.x[i] === M.x[i]) stamp(i, red, big); }
@@ -487,7 +525,7 @@ enum ReviewScript {
     });
     function focusImage(id) {
       let k = S.shown.indexOf(id);
-      if (k < 0) { S.view = "album"; S.tiers.clear(); S.folder = ""; $("folder-filter").value = ""; S.textIds = null; $("text-filter").value = ""; rebuild(id); k = S.shown.indexOf(id); }
+      if (k < 0) { S.view = "album"; S.tiers.clear(); S.folder = ""; $("folder-filter").value = ""; S.textIds = null; $("text-filter").value = ""; S.cluster = ""; $("cluster-filter").value = ""; rebuild(id); k = S.shown.indexOf(id); }
       setFocus(k, true);
     }
     function finishLasso(poly) {
@@ -508,6 +546,8 @@ enum ReviewScript {
       $("lasso-bar").hidden = false; $("lasso-bar").querySelector("span").textContent = inside.length + " images in the lasso";
       S.view = "lasso"; grid.scrollTop = 0; rebuild();
     }
+    $("cluster-colour").addEventListener("click", () => { S.colourClusters = !S.colourClusters; $("cluster-colour").classList.toggle("on", S.colourClusters); drawMap(); });
+    $("cluster-filter").addEventListener("change", (e) => { S.cluster = e.target.value; grid.scrollTop = 0; rebuild(); });
     $("lasso-mode").addEventListener("click", () => { M.lassoMode = !M.lassoMode; $("lasso-mode").classList.toggle("on", M.lassoMode); });
     $("lasso-exclude").addEventListener("click", () => { if (S.lasso) setExcluded(S.lasso, true); });
     $("lasso-include").addEventListener("click", () => { if (S.lasso) setExcluded(S.lasso, false); });
@@ -541,6 +581,7 @@ enum ReviewScript {
       }
       if (g.sets !== S.setsGeneration) { await loadSets(); if (!changed) refreshMarks(); }
       if (state.flags !== S.flagsGeneration) { await loadFlags(); if (!changed) refreshMarks(); }
+      if (state.clusters !== S.clustersGeneration) { await loadClusters(); changed = true; }
       if (changed) rebuild();
       const t = state.thumbnails, m = state.map;
       let text = t.queued && t.made < t.queued ? "thumbnails " + t.made + "/" + t.queued : "";

@@ -39,6 +39,14 @@ public final class ReviewSession: @unchecked Sendable {
     private var checkedImages = 0
     /// Moves with every change of the flags, so the page knows to fetch them again.
     private var flagsGeneration = 1
+    /// Clusters the REPL gave the page (`v:clusters(c)`, with their labels); nil until then.
+    private var givenClusters: (clusters: AlbumClusters, labels: [String?])?
+    /// The creation time of the index's newest clustering the page was last told of.
+    private var seenClustering: Date?
+    /// Moves when the clusters the page shows change (`v:clusters`, a new `a:clusters()` in the index).
+    private var clustersGeneration = 1
+    /// Uniqueness by image id (`Album.neighborScores`), computed in the background for small albums.
+    private let uniqueness = ReviewUniqueness()
 
     /// A session on `album`'s index (opened again: the caller's album stays
     /// the caller's), starting on run `run` when given.
@@ -54,6 +62,8 @@ public final class ReviewSession: @unchecked Sendable {
         // The page asks for the map right after its first page: start reading (or computing) it now.
         mapper.prepare()
         sweepThumbnails()
+        uniqueness.prepare(try source.reopened())
+        seenClustering = try? album.newestClusteringDate()
     }
 
     /// Deletes, in the background, the cached thumbnails of images gone from
@@ -128,7 +138,8 @@ public final class ReviewSession: @unchecked Sendable {
                               "generation": ["sets": generations.imageSets, "runs": generations.latestRun,
                                              "images": "\(generations.imageCount)-\(generations.maximumImageID)-\(generations.embeddings)"],
                               "thumbnails": ["made": thumbs.done, "queued": thumbs.total],
-                              "map": mapper.status, "finished": isFinished, "flags": flagsGeneration])
+                              "map": mapper.status, "finished": isFinished, "flags": flagsGeneration,
+                              "clusters": clustersGenerationNow()])
             }
         } catch {
             return .error(500, "reading the index failed: \(error)")
@@ -246,6 +257,12 @@ public final class ReviewSession: @unchecked Sendable {
                 "present": access(absolute, F_OK) == 0, "flags": currentFlags()[id] ?? [],
             ]
             reply["caption"] = album.caption(of: image) ?? NSNull()
+            reply["uniqueness"] = uniqueness.value(of: id) ?? NSNull()
+            if let (clusters, labels) = currentClusters(), let cluster = clusters.cluster(of: id) {
+                reply["cluster"] = ["id": cluster.id, "label": labels[cluster.id - 1].map { $0 as Any } ?? NSNull(), "size": cluster.members.count]
+            } else {
+                reply["cluster"] = NSNull()
+            }
             if let stats = try? album.statistics(of: image) {
                 reply["stats"] = ["sharpness": stats.sharpness, "brightness": stats.brightness, "contrast": stats.contrast,
                                   "colourfulness": stats.colourfulness, "entropy": stats.entropy]
@@ -343,6 +360,59 @@ public final class ReviewSession: @unchecked Sendable {
             for (id, issues) in currentFlags() { out[String(id)] = issues }
             return .json(["generation": flagsGeneration, "source": givenFlags == nil ? "checks" : "repl",
                           "checked": givenFlags == nil ? checkedImages as Any : NSNull(), "flags": out])
+        }
+    }
+
+    /// Shows `clusters` (with a label per cluster, nil where there is
+    /// none) on the page instead of the index's newest clustering.
+    public func setClusters(_ clusters: AlbumClusters, labels: [String?]) {
+        locked {
+            givenClusters = (clusters, labels)
+            clustersGeneration += 1
+        }
+    }
+
+    /// The clusters generation, moved on when the index holds a newer clustering (under the lock).
+    private func clustersGenerationNow() -> Int {
+        if givenClusters == nil, let newest = try? album.newestClusteringDate(), newest != seenClustering {
+            seenClustering = newest
+            clustersGeneration += 1
+        }
+        return clustersGeneration
+    }
+
+    /// The clusters the page shows (under the lock): the REPL's, else the
+    /// index's newest; their labels (nil: none); nil when there are none.
+    private func currentClusters() -> (AlbumClusters, [String?])? {
+        if let givenClusters { return givenClusters }
+        guard let (clusters, _) = (try? album.newestCachedClusters()) ?? nil else { return nil }
+        return (clusters, [String?](repeating: nil, count: clusters.clusters.count))
+    }
+
+    /// `GET /api/clusters`: `{"source": "repl"|"index"|"none", "generation": N,
+    /// "description": "...", "clusters": [{"id", "label", "size", "medoid", "members": [ids]}]}`.
+    func clusterList() -> ReviewReply {
+        if let problem = indexProblem() { return .error(503, problem) }
+        return locked {
+            _ = try? refreshImages()
+            let generation = clustersGenerationNow()
+            guard let (clusters, labels) = currentClusters() else {
+                return .json(["source": "none", "generation": generation, "clusters": [Any](),
+                              "description": "no clusters: a:clusters() in the REPL makes them (cached in the index), v:clusters(c) shows them with labels"])
+            }
+            var out: [UInt8] = Array("{\"source\":\"\(givenClusters == nil ? "index" : "repl")\",\"generation\":\(generation),\"description\":".utf8)
+            ReviewJSON.appendString(clusters.description, to: &out)
+            out += Array(",\"clusters\":[".utf8)
+            for (k, cluster) in clusters.clusters.enumerated() {
+                if k > 0 { out.append(UInt8(ascii: ",")) }
+                out += Array("{\"id\":\(cluster.id),\"size\":\(cluster.members.count),\"medoid\":\(cluster.medoid),\"label\":".utf8)
+                if let label = labels[k] { ReviewJSON.appendString(label, to: &out) } else { out += Array("null".utf8) }
+                out += Array(",\"members\":".utf8)
+                ReviewJSON.appendIntegers(cluster.members, to: &out)
+                out.append(UInt8(ascii: "}"))
+            }
+            out += Array("]}".utf8)
+            return .json(bytes: out)
         }
     }
 
@@ -477,6 +547,7 @@ public final class ReviewSession: @unchecked Sendable {
     func stop() {
         warmer.stop()
         mapper.stop()
+        uniqueness.stop()
         locked {
             if !isFinished { isFinished = true; finished.signal() }
         }

@@ -147,3 +147,55 @@ T.test("the page shows the quality plugin's flags without v:flags: the same imag
   T.ok(not unreadable:find('"stats"', 1, true), unreadable)
   v:close()
 end)
+
+T.test("clusters on the page: the index's newest a:clusters(), an image's cluster and uniqueness, v:clusters(c)", function()
+  local dir = maker.album(T.tempdir() .. "/album", 12)
+  local a = assert(curator.open(dir))
+  local v = a:review()
+  local token = v.url:match("token=(%x+)")
+  local function json(path)
+    local reply = http_get(v.port, path, token)
+    T.contains(reply, "HTTP/1.1 200", path)
+    return curator.json.decode(reply:match("\r\n\r\n(.*)$"))
+  end
+  local none = json("/api/clusters")
+  T.eq(none.source, "none")
+  T.contains(none.description, "a:clusters()")
+  T.eq(json("/api/image/" .. a[1].id).cluster, curator.json.null)
+  local before = json("/api/state").clusters
+  local c = a:clusters{ method = "kmeans", k = 3 }
+  -- The page sees the new clustering in the index at its next poll: the counter moves.
+  T.ok(json("/api/state").clusters > before, "the clusters generation moved")
+  local body = json("/api/clusters")
+  T.eq(body.source, "index")
+  T.eq(#body.clusters, #c)
+  for k = 1, #c do
+    T.eq(body.clusters[k].id, k)
+    T.eq(body.clusters[k].size, c[k].size)
+    T.eq(#body.clusters[k].members, c[k].size)
+  end
+  local img = c[2].images[1]
+  local info = json("/api/image/" .. img.id)
+  T.eq(info.cluster.id, 2)
+  T.eq(info.cluster.size, c[2].size)
+  T.eq(info.cluster.label, curator.json.null, "no labels from the index")
+  -- Uniqueness is computed in the background for small albums.
+  local u
+  for _ = 1, 100 do
+    u = json("/api/image/" .. img.id).uniqueness
+    if type(u) == "number" then break end
+    os.execute("sleep 0.05")
+  end
+  T.eq(type(u), "number", "uniqueness in the side panel's info")
+  T.ok(u >= 0 and u <= 1, tostring(u))
+  -- The REPL's own clusters replace the index's.
+  local c2 = a:clusters{ method = "kmeans", k = 2 }
+  T.eq(v:clusters(c2), 2)
+  body = json("/api/clusters")
+  T.eq(body.source, "repl")
+  T.eq(#body.clusters, 2)
+  T.contains(T.raises(nil, function() v:clusters("x") end), "Clusters expected (a:clusters()), got string")
+  local other = assert(curator.open(maker.album(T.tempdir() .. "/other", 12)))
+  T.contains(T.raises(nil, function() v:clusters(other:clusters{ method = "kmeans", k = 2 }) end), "not of the album this page shows")
+  v:close()
+end)

@@ -178,16 +178,23 @@ extension Album {
             }
             if !database.isReadOnly { try? cache.store(stored!, key: key) }
         }
-        var groups = stored!
-        groups.sort { $0.members.count > $1.members.count || ($0.members.count == $1.members.count && $0.members[0] < $1.members[0]) }
-        let clusters = groups.enumerated().map { ImageCluster(id: $0.offset + 1, members: $0.element.members, medoid: $0.element.medoid) }
-        var inCluster = Set<Int64>()
-        for c in clusters { inCluster.formUnion(c.members) }
-        let noise = album.imageIDs.filter { !inCluster.contains($0) }.sorted()
+        let (clusters, noise) = Self.numbered(stored!, embedded: album.imageIDs)
         let summary = "\(what): \(clusters.count) cluster\(clusters.count == 1 ? "" : "s"), \(noise.count) noise image\(noise.count == 1 ? "" : "s")"
         let note = clusters.isEmpty ? "no group of images is dense enough to be a cluster: every image is noise (a smaller min_size finds smaller groups)" : nil
         return AlbumClusters(clusters: clusters, noise: noise, options: options, embedder: album.embedder, cached: cached,
                              description: summary, note: note)
+    }
+
+    /// Stored groups as `ImageCluster`s numbered as `a:clusters()` numbers
+    /// them (largest first; ties: the smallest member id first), and the
+    /// images of `embedded` in none (noise), ascending.
+    static func numbered(_ stored: [(medoid: Int64, members: [Int64])], embedded: [Int64]) -> (clusters: [ImageCluster], noise: [Int64]) {
+        var groups = stored
+        groups.sort { $0.members.count > $1.members.count || ($0.members.count == $1.members.count && $0.members[0] < $1.members[0]) }
+        let clusters = groups.enumerated().map { ImageCluster(id: $0.offset + 1, members: $0.element.members, medoid: $0.element.medoid) }
+        var inCluster = Set<Int64>()
+        for c in clusters { inCluster.formUnion(c.members) }
+        return (clusters, embedded.filter { !inCluster.contains($0) }.sorted())
     }
 
     /// The row of `rows` whose vector has the largest dot product with their

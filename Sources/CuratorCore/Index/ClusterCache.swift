@@ -21,6 +21,26 @@ public struct ClusterCache: Sendable {
         return try Self.decode([UInt8](data))
     }
 
+    /// The clustering stored last (the newest `a:clusters()` made or read
+    /// from here is not told apart: the cache keeps its creation time): its
+    /// key and clusters, or nil when the index holds none.
+    ///
+    /// - Throws: `MapError.corrupt` when the stored bytes are damaged.
+    func newest() throws -> (key: String, created: Date, clusters: [(medoid: Int64, members: [Int64])])? {
+        guard let row = try database.pool.read({ db in
+            try Row.fetchOne(db, sql: "SELECT key, created, clusters FROM cluster_set ORDER BY created DESC LIMIT 1")
+        }) else { return nil }
+        let key: String = row[0], created: Double = row[1], data: Data = row[2]
+        return (key, Date(timeIntervalSince1970: created), try Self.decode([UInt8](data)))
+    }
+
+    /// When the newest clustering was stored, or nil when there is none.
+    func newestDate() throws -> Date? {
+        try database.pool.read { db in
+            try Double.fetchOne(db, sql: "SELECT MAX(created) FROM cluster_set").map(Date.init(timeIntervalSince1970:))
+        }
+    }
+
     /// Stores `clusters` under `key`, dropping all but the newest few others.
     func store(_ clusters: [(medoid: Int64, members: [Int64])], key: String) throws {
         try database.checkWritable("caching the clusters")

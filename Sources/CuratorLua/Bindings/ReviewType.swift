@@ -147,12 +147,28 @@ enum ReviewType {
             return 0
         }
         t.method("flags", signature: "v:flags(flagged) -> integer",
-                 summary: "Shows quality flags on the page (a mark on each flagged tile, the issues in the side panel): "
-                    + "flagged is what curator.plugins.quality.flag(a) returns, {{image=, issues={...}}, ...}; {} clears them. "
-                    + "Returns how many images are flagged") { h, call in
+                 summary: "Shows these quality flags on the page instead of its own (the quality plugin's checks at their "
+                    + "default thresholds): flagged is what curator.plugins.quality.flag(a, opts) returns, "
+                    + "{{image=, issues={...}}, ...}; {} clears them. Returns how many images are flagged") { h, call in
             let flags = try flagList(call, 1, of: h.owner, types: types)
             h.server.session.setFlags(flags)
             call.lua.push(flags.count)
+            return 1
+        }
+        t.method("clusters", signature: "v:clusters(c) -> integer",
+                 summary: "Shows clusters c (a:clusters()) on the page with their labels, instead of the index's newest "
+                    + "clustering (shown without labels): the map coloured by cluster, a filter, each image's cluster in the "
+                    + "side panel. Returns the number of clusters") { h, call in
+            let lua = call.lua
+            guard let handle = types.clusters.object(at: call.index(1), in: lua) else {
+                throw call.badArgument(1, "Clusters expected (a:clusters()), got \(lua.typeName(at: call.index(1)))")
+            }
+            guard handle.owner === h.owner else {
+                throw call.badArgument(1, "these clusters are of album \"\(handle.owner.album.name)\", not of the album this page shows")
+            }
+            let clusters = handle.clusters
+            h.server.session.setClusters(clusters, labels: clusters.clusters.indices.map { handle.labels?[$0].label })
+            lua.push(clusters.clusters.count)
             return 1
         }
         t.method("wait", signature: "v:wait() -> boolean",
