@@ -29,6 +29,14 @@ enum ReviewRoutes {
         router.get("/api/map") { _, _ in await offload { session.map() } }
         router.get("/api/flags") { _, _ in await offload { session.flagList() } }
         router.get("/api/clusters") { _, _ in await offload { session.clusterList() } }
+        router.get("/api/paths") { request, _ in
+            let from = request.uri.queryParameters.get("from").flatMap { Int($0) }
+            let count = request.uri.queryParameters.get("count").flatMap { Int($0) }
+            guard let from, let count else {
+                return ReviewServer.response(.error(400, "paths: give from=N&count=M (integers)"))
+            }
+            return await offload { session.paths(from: from, count: count) }
+        }
         router.get("/api/search") { request, _ in
             let query = request.uri.queryParameters.get("q") ?? ""
             return await offload { session.search(query) }

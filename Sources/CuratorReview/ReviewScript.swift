@@ -18,7 +18,8 @@ enum ReviewScript {
     const TIER = { c: "core", s: "stable", v: "variable" };
 
     const S = {
-      album: null, ids: [], paths: [], position: new Map(), folders: [],
+      album: null, ids: [], position: new Map(), folders: [], folderNames: [], folderOf: [],
+      pathPage: 1000, pathPages: new Map(), pathWanted: new Set(),
       run: null, runs: [], latestRun: 0, follow: true, rank: new Map(), runPaths: new Map(),
       excluded: new Set(), favorites: new Set(), exclusionOrder: [], setsGeneration: -1, imagesGeneration: "",
       view: "selection", tiers: new Set(), folder: "", text: "", textIds: null,
@@ -54,20 +55,32 @@ enum ReviewScript {
     function status(text) { $("status").textContent = text; }
 
     // ---- data ----
+    // The album's ids and folders come whole (the map and the filters need
+    // them); its paths a page at a time, when a tile, the hover or a filter shows them.
     async function loadImages() {
       const body = await apiJSON("api/images");
-      S.ids = body.ids; S.paths = body.paths;
-      S.position = new Map(); const folders = new Set();
-      for (let i = 0; i < S.ids.length; i++) {
-        S.position.set(S.ids[i], i);
-        const p = S.paths[i], slash = p.lastIndexOf("/");
-        folders.add(slash < 0 ? "" : p.slice(0, slash));
-      }
-      S.folders = [...folders].sort();
+      S.ids = body.ids; S.folderNames = body.folders; S.folderOf = body.folderOf; S.pathPage = body.page;
+      S.pathPages = new Map(); S.pathWanted = new Set();
+      S.position = new Map();
+      for (let i = 0; i < S.ids.length; i++) S.position.set(S.ids[i], i);
+      S.folders = body.folders;
       const select = $("folder-filter"), keep = select.value;
       select.innerHTML = '<option value="">all folders</option>';
       for (const f of S.folders) { const o = document.createElement("option"); o.value = f; o.textContent = f || "(top folder)"; select.appendChild(o); }
       select.value = S.folders.includes(keep) ? keep : "";
+    }
+    // Asks for the page of paths holding album position k once; tiles are drawn again when it comes.
+    function wantPath(k) {
+      const page = Math.floor(k / S.pathPage);
+      if (S.pathPages.has(page) || S.pathWanted.has(page)) return;
+      S.pathWanted.add(page);
+      const generation = S.imagesGeneration;
+      apiJSON("api/paths?from=" + page * S.pathPage + "&count=" + S.pathPage).then((body) => {
+        if (generation !== S.imagesGeneration) return;
+        S.pathPages.set(page, body.paths); S.pathWanted.delete(page);
+        for (const tile of tiles.values()) tile.dataset.key = "";
+        render(true);
+      }).catch(() => S.pathWanted.delete(page));
     }
     async function loadSets() {
       const body = await apiJSON("api/sets");
@@ -133,8 +146,20 @@ enum ReviewScript {
     }
     function tierOf(id) { return S.run ? S.run.tierOf.get(id) : undefined; }
     // The image's path in the album: from the album list once it is loaded, from the run's before.
-    function pathOf(id) { const k = S.position.get(id); return k !== undefined ? S.paths[k] : (S.runPaths.get(id) || ""); }
-    function folderOf(id) { const p = pathOf(id), s = p.lastIndexOf("/"); return s < 0 ? "" : p.slice(0, s); }
+    function pathOf(id) {
+      if (S.runPaths.has(id)) return S.runPaths.get(id);
+      const k = S.position.get(id);
+      if (k === undefined) return "";
+      const page = S.pathPages.get(Math.floor(k / S.pathPage));
+      if (page) return page[k % S.pathPage];
+      wantPath(k);
+      return "";
+    }
+    function folderOf(id) {
+      const k = S.position.get(id);
+      if (k !== undefined) return S.folderNames[S.folderOf[k]];
+      const p = pathOf(id), s = p.lastIndexOf("/"); return s < 0 ? "" : p.slice(0, s);
+    }
     function rebuild(keepFocusId) {
       const focusId = keepFocusId !== undefined ? keepFocusId : S.shown[S.focus];
       S.list = baseList();
@@ -512,7 +537,7 @@ enum ReviewScript {
       const r = canvas.getBoundingClientRect();
       hover.style.left = Math.min(r.width - 190, e.clientX - r.left + 12) + "px"; hover.style.top = Math.max(0, e.clientY - r.top - 100) + "px";
       const img = hover.querySelector("img"); if (img.dataset.id !== String(id)) { img.dataset.id = id; img.src = "api/thumb/" + id; }
-      hover.querySelector("span").textContent = S.paths[i] + (S.excluded.has(id) ? " (excluded)" : "");
+      hover.querySelector("span").textContent = (pathOf(id) || "image " + id) + (S.excluded.has(id) ? " (excluded)" : "");
     });
     canvas.addEventListener("mouseleave", () => { $("hover").hidden = true; });
     window.addEventListener("mouseup", (e) => {
@@ -599,8 +624,8 @@ enum ReviewScript {
       const first = state.initialRun || state.generation.runs || 0;
       S.follow = first === S.latestRun;
       // A run's first page needs only the run (it brings its paths) and the
-      // sets; the album's list (85,000 paths) and the map follow it.
-      // Asked for only after the run: the server builds one reply at a time, and 85,000 paths take a while.
+      // sets; the album's ids and folders, and the map, follow it.
+      // Asked for only after the run: the server builds one reply at a time.
       const images = first ? null : loadImages();
       await Promise.all([loadSets(), loadRun(first), images]);
       S.view = first ? "selection" : "album";

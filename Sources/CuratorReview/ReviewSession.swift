@@ -146,24 +146,62 @@ public final class ReviewSession: @unchecked Sendable {
         }
     }
 
-    /// `GET /api/images`: every image, in the album's order (`a[i]` is `ids[i-1]`).
+    /// `GET /api/images`: every image's id, in the album's order (`a[i]` is
+    /// `ids[i-1]`), and its folder (an index into `folders`, sorted). The
+    /// paths come a page at a time (`paths(from:count:)`): at 85,000 images
+    /// they are most of the list, and the page needs only those it shows.
     func images() -> ReviewReply {
         if let problem = indexProblem() { return .error(503, problem) }
         do {
             return try locked {
                 _ = try refreshImages()
                 if let imagesJSON { return .json(bytes: imagesJSON) }
+                var names = Set<String>()
+                for image in album.images { names.insert(image.path.folder.string) }
+                let folders = names.sorted()
+                var number: [String: Int] = [:]
+                for (k, name) in folders.enumerated() { number[name] = k }
                 var out: [UInt8] = []
-                out.reserveCapacity(album.images.count * 48)
-                out += Array("{\"ids\":".utf8)
+                out.reserveCapacity(album.images.count * 12)
+                out += Array("{\"count\":\(album.images.count),\"page\":\(Self.pathPage),\"ids\":".utf8)
                 ReviewJSON.appendIntegers(album.images.lazy.map(\.id), to: &out)
-                out += Array(",\"paths\":[".utf8)
-                for (i, image) in album.images.enumerated() {
-                    if i > 0 { out.append(UInt8(ascii: ",")) }
+                out += Array(",\"folders\":[".utf8)
+                for (k, name) in folders.enumerated() {
+                    if k > 0 { out.append(UInt8(ascii: ",")) }
+                    ReviewJSON.appendString(name, to: &out)
+                }
+                out += Array("],\"folderOf\":".utf8)
+                ReviewJSON.appendIntegers(album.images.lazy.map { Int64(number[$0.path.folder.string]!) }, to: &out)
+                out += Array("}".utf8)
+                imagesJSON = out
+                return .json(bytes: out)
+            }
+        } catch {
+            return .error(500, "reading the index failed: \(error)")
+        }
+    }
+
+    /// How many paths a page asks for at once (`GET /api/paths`).
+    static let pathPage = 1000
+
+    /// `GET /api/paths?from=N&count=M`: the paths of images `N ..< N+M` in
+    /// the album's order (0-based; at most 10,000 at once), `{"from": N, "paths": [...]}`.
+    func paths(from: Int, count: Int) -> ReviewReply {
+        if let problem = indexProblem() { return .error(503, problem) }
+        guard from >= 0, count >= 0, count <= 10 * Self.pathPage else {
+            return .error(400, "paths: from must be 0 or more and count from 0 to \(10 * Self.pathPage)")
+        }
+        do {
+            return try locked {
+                _ = try refreshImages()
+                let images = album.images
+                let range = min(from, images.count)..<min(from + count, images.count)
+                var out: [UInt8] = Array("{\"from\":\(from),\"paths\":[".utf8)
+                for (k, image) in images[range].enumerated() {
+                    if k > 0 { out.append(UInt8(ascii: ",")) }
                     ReviewJSON.appendString(image.path.string, to: &out)
                 }
                 out += Array("]}".utf8)
-                imagesJSON = out
                 return .json(bytes: out)
             }
         } catch {

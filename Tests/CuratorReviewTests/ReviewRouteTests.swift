@@ -112,7 +112,18 @@ final class ReviewRouteTests: XCTestCase {
 
         let images = try server.get("/api/images").json
         XCTAssertEqual(images["ids"] as? [Int], album.images.map { Int($0.id) }, "the album's order: a[i] is ids[i-1]")
-        XCTAssertEqual(images["paths"] as? [String], album.images.map(\.path.string))
+        XCTAssertNil(images["paths"], "paths come a page at a time")
+        let folders = try XCTUnwrap(images["folders"] as? [String])
+        XCTAssertEqual(folders, Set(album.images.map(\.path.folder.string)).sorted())
+        XCTAssertEqual((images["folderOf"] as? [Int])?.map { folders[$0] }, album.images.map(\.path.folder.string))
+        let page = try server.get("/api/paths?from=1&count=3").json
+        XCTAssertEqual(page["from"] as? Int, 1)
+        XCTAssertEqual(page["paths"] as? [String], album.images[1..<4].map(\.path.string))
+        XCTAssertEqual(try server.get("/api/paths?from=\(album.images.count - 1)&count=1000").json["paths"] as? [String],
+                       [album.images.last!.path.string], "a page past the end is cut short")
+        XCTAssertEqual(try server.get("/api/paths?from=-1&count=3").status, 400)
+        XCTAssertEqual(try server.get("/api/paths?from=0&count=100000").status, 400)
+        XCTAssertEqual(try server.get("/api/paths?from=x").status, 400)
 
         let shown = try server.get("/api/run/\(run.id)").json
         XCTAssertEqual(shown["count"] as? Int, 6)

@@ -98,6 +98,14 @@ def wait_for(predicate, timeout, step=0.05):
     return predicate()
 
 
+def index_path(album_index, image_id):
+    db = sqlite3.connect("file:%s?mode=ro" % album_index, uri=True)
+    try:
+        return bytes(db.execute("SELECT path FROM image WHERE id = ?", (image_id,)).fetchone()[0]).decode()
+    finally:
+        db.close()
+
+
 def index_exclusions(album_index):
     db = sqlite3.connect("file:%s?mode=ro" % album_index, uri=True)
     try:
@@ -134,7 +142,7 @@ def at(canvas_size, x, y):
     return x - canvas_size[0] / 2, y - canvas_size[1] / 2
 
 
-def check_hover(driver):
+def check_hover(driver, index):
     found = map_points(driver)
     points, size = found["points"], (found["width"], found["height"])
     # The point inside the canvas farthest from any other: the pointer on it is nearest to it alone.
@@ -153,7 +161,15 @@ def check_hover(driver):
         const h = document.getElementById('hover'), img = h.querySelector('img');
         return !h.hidden && img.dataset.id === String(arguments[0]) && img.complete && img.naturalWidth > 0
                ? h.querySelector('span').textContent : null;""", image), 5)
-    path = driver.execute_script("return window.curatorReview.paths[window.curatorReview.ids.indexOf(arguments[0])]", image)
+    # The path as the index holds it. The page fetches paths a page at a time, and the
+    # hover's text is set on pointer moves: once the path is in, a 1-px move shows it.
+    path = index_path(index, image)
+    if not (shown or "").startswith(path):
+        wait_for(lambda: driver.execute_script("return pathOf(arguments[0])", image), 5)
+        ActionChains(driver).move_by_offset(1, 0).perform()
+        shown = wait_for(lambda: driver.execute_script(
+            "const t = document.getElementById('hover').querySelector('span').textContent; return t.startsWith(arguments[0]) ? t : null;",
+            path), 2) or shown
     check(bool(shown) and shown.startswith(path), "hovering image %d's point shows its thumbnail and path (%s)" % (image, shown))
     ActionChains(driver).move_to_element_with_offset(canvas, *at(size, size[0] - 5, 5)).perform()
 
@@ -306,7 +322,7 @@ def main():
         curator.lua("a.exclusions:clear()")
         check(wait_for(lambda: driver.execute_script("return window.curatorReview.excluded.size") == 0, 3),
               "the page saw the exclusions cleared")
-        check_hover(driver)
+        check_hover(driver, index)
         check_lasso(driver, curator, index)
         colours, _ = screenshot_not_blank(driver, args.screenshot)
         check(colours > 50, "the final screenshot is not blank (%d colours)" % colours)
