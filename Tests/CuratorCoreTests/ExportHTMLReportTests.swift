@@ -99,6 +99,67 @@ final class ExportHTMLReportTests: XCTestCase {
         XCTAssertEqual(pathData.components(separatedBy: "M").count - 1, 2_000 - listed)
     }
 
+    func testClustersColourTheMapAndListEachClusterWithItsPicks() throws {
+        // 60 picks over an album of 2,000 in five clusters by index % 5, except
+        // every tenth image, which is in none; cluster 0 is labelled.
+        var (report, entries) = Self.madeUp(selected: 60, excluded: 4, albumSize: 2_000)
+        let of = (0..<2_000).map { $0 % 10 == 9 ? Int32(-1) : Int32($0 % 5) }
+        let medoids = (0..<5).map { c in
+            CurationEntry(path: RelativePath("medoids/<m\(c)>.jpg"), albumRoot: Array("/photos".utf8), index: c)
+        }
+        let clusters = (0..<5).map { c in
+            ReportClusters.Cluster(id: c + 1, label: c == 0 ? "beach & sea" : nil, score: c == 0 ? 0.41 : nil,
+                                   alternates: c == 0 ? ["coast", "sand"] : [],
+                                   size: of.filter { $0 == Int32(c) }.count, medoid: medoids[c])
+        }
+        report.clusters = ReportClusters(clusters: clusters, of: of, noise: 200, description: "HDBSCAN (min_size 5) on a map")
+        report.uniqueness = [entries[0].index: 0.25]
+        report.typicality = [entries[0].index: .infinity]
+        let progress = ExportRecordingProgress()
+        let html = try report.render(progress: progress)
+
+        // The table: a row per cluster with its medoid's thumbnail and path, its
+        // size, and the picks in it (those not excluded) beside its share of the album.
+        let picks = entries.filter { !$0.excluded }
+        for c in 0..<5 {
+            let inside = picks.filter { of[$0.index] == Int32(c) }.count
+            let size = clusters[c].size
+            let row = "</td><td>\(size)</td><td>\(inside)</td><td>"
+            XCTAssertTrue(html.contains(row), "cluster \(c + 1): \(row)")
+            XCTAssertTrue(html.contains(String(format: "%.1f %% / %.1f %%", 100 * Double(inside) / 60, 100 * Double(size) / 2_000)))
+            XCTAssertTrue(html.contains("<span class=\"medoid\">medoids/&lt;m\(c)&gt;.jpg</span>"))
+        }
+        let none = picks.filter { of[$0.index] < 0 }.count
+        XCTAssertTrue(html.contains("<td><span class=\"muted\">in no cluster</span></td><td>200</td><td>\(none)</td>"))
+        XCTAssertTrue(html.contains("<b>beach &amp; sea</b> <span class=\"muted\">0.41</span><br><span class=\"muted\">coast, sand</span>"))
+        XCTAssertEqual(html.components(separatedBy: "<span class=\"muted\">no label</span>").count - 1, 4)
+        XCTAssertTrue(html.contains("HDBSCAN (min_size 5) on a map"))
+        // Medoid thumbnails count as progress steps.
+        XCTAssertEqual(progress.updates.last?.1, entries.count + 5)
+        XCTAssertEqual(progress.updates.last?.2, entries.count + 5)
+
+        // The map: the album's other points in the five cluster colours and grey.
+        var colours = Set<String>()
+        for part in html.components(separatedBy: "<path d=\"").dropFirst() {
+            if let stroke = part.components(separatedBy: "stroke=\"").dropFirst().first { colours.insert(String(stroke.prefix(7))) }
+        }
+        XCTAssertEqual(colours, Set((0..<5).map(HTMLReport.clusterColour) + [HTMLReport.albumColour]))
+        XCTAssertTrue(html.contains("class=\"cluster-name\">1 beach &amp; sea</text>"))
+        for c in 2...5 { XCTAssertTrue(html.contains("class=\"cluster-name\">\(c)</text>")) }
+
+        // Every tile names its image's cluster (or none); the first shows its scores.
+        XCTAssertEqual(html.components(separatedBy: "<span class=\"cluster\" style=").count
+                       + html.components(separatedBy: "<span class=\"cluster none\">no cluster</span>").count - 2, entries.count)
+        XCTAssertTrue(html.contains("title=\"uniqueness 0.25 · typicality ∞\">uniq 0.25 · typ ∞</span>"))
+        XCTAssertEqual(html.components(separatedBy: "class=\"scores\"").count - 1, 1)
+
+        // Without clusters, none of it.
+        report.clusters = nil
+        let plain = try report.render()
+        XCTAssertFalse(plain.contains("<table class=\"cluster-table\""))
+        XCTAssertFalse(plain.contains("class=\"cluster"))
+    }
+
     func testNamesAreEscapedAndMissingThumbnailsSaySo() throws {
         let odd = CurationEntry(path: RelativePath("a/<b>&\"c\".jpg"), albumRoot: Array("/x".utf8), votes: 1, frequency: 1, index: 0)
         let report = HTMLReport(summary: CurationSummary(method: "kmeans", count: 1, iterations: 1), entries: [odd]) { _ in

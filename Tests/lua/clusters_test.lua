@@ -25,6 +25,17 @@ end
 
 local function family(img) return img.path:match("^f(%d)_") end
 
+-- Fails unless the SVG in `text` draws its album points in exactly `n` colours, none of them the grey of no cluster.
+local function expect_cluster_colours(text, n)
+  local colours, count = {}, 0
+  for colour in text:gmatch('<path d="[^"]*" stroke="(#%x+)"') do
+    if not colours[colour] then count = count + 1 end
+    colours[colour] = true
+  end
+  T.eq(count, n, "cluster colours")
+  T.eq(colours["#8d8d99"], nil, "no point is left grey")
+end
+
 T.test("a:clusters finds the families, is cached, and names each image's cluster", function()
   local a = assert(curator.open(families(10)))
   local c = a:clusters()
@@ -184,14 +195,60 @@ T.test("m:plot{clusters=} colours the album by cluster and names each cluster", 
   for i = 1, #c do T.contains(text, ">" .. i .. "</text>", "cluster " .. i .. " is named") end
   T.contains(text, "3 clusters (hdbscan)")
   -- Three cluster colours, no grey album points left.
-  local colours = {}
-  for colour in text:gmatch('<path d="[^"]*" stroke="(#%x+)"') do colours[colour] = true end
-  local n = 0
-  for _ in pairs(colours) do n = n + 1 end
-  T.eq(n, 3)
-  T.eq(colours["#8d8d99"], nil, "no point is left grey")
+  expect_cluster_colours(text, 3)
   -- clusters=true clusters with the defaults; a PNG is drawn too.
   local png = a:map():plot(out .. "/map.png", { clusters = true })
   T.eq(T.read(png):sub(2, 4), "PNG")
   fails("clusters must be a Clusters", function() a:map():plot(out .. "/x.svg", { clusters = 3 }) end)
+end)
+
+T.test("r:report{clusters=} lists each cluster with its medoid and picks, colours the map, names each tile's cluster", function()
+  local a = assert(curator.open(families(10)))
+  local c = a:clusters()
+  local r = a:select { method = "fps", count = 6, seed = 1, balance = { by = c } }
+  local html = T.read(r:report(T.tempdir() .. "/report.html", { clusters = c }))
+  T.contains(html, "<h2>Clusters <span class=\"count\">3</span></h2>")
+  T.contains(html, "HDBSCAN (min_size 5)")
+  -- One row per cluster: its medoid (a thumbnail and its path), 10 images, 2 of the 6 picks.
+  local rows = 0
+  for id, medoid, size, picks, shares in html:gmatch('</span>(%d+)</td><td><img [^>]*><span class="medoid">([^<]+)</span></td><td><span class="muted">no label</span></td><td>(%d+)</td><td>(%d+)</td><td><span class="bar"[^>]*></span>([^<]+)</td></tr>') do
+    rows = rows + 1
+    T.eq(medoid, c[tonumber(id)].medoid.path)
+    T.eq(tonumber(size), 10)
+    T.eq(tonumber(picks), 2)
+    T.eq(shares, "33.3 % / 33.3 %")
+  end
+  T.eq(rows, 3)
+  T.contains(html, '<td><span class="muted">in no cluster</span></td><td>0</td><td>0</td>')
+  -- The map: album points in three cluster colours (none grey), each cluster named.
+  expect_cluster_colours(html, 3)
+  for i = 1, 3 do T.contains(html, 'class="cluster-name">' .. i .. "</text>") end
+  -- Every tile names its pick's cluster, and shows its uniqueness and typicality.
+  local chips = 0
+  for id in html:gmatch('<span class="cluster" style="[^"]*" title="cluster (%d+)">') do chips = chips + 1 end
+  T.eq(chips, 6)
+  for _, img in ipairs(r.selection) do
+    T.contains(html, string.format("uniqueness %.2f · typicality %.2f", img.uniqueness, img.typicality))
+  end
+  -- clusters=true clusters with the defaults; without clusters= the report has none.
+  T.contains(T.read(r:report(T.tempdir() .. "/auto.html", { clusters = true })), "<h2>Clusters")
+  local plain = T.read(r:report(T.tempdir() .. "/plain.html"))
+  T.eq(plain:find("<h2>Clusters", 1, true), nil)
+  T.eq(plain:find('class="cluster"', 1, true), nil)
+  fails("clusters must be a Clusters", function() r:report(T.tempdir() .. "/x.html", { clusters = "yes" }) end)
+  local other = assert(curator.open(families(10)))
+  fails("the clusters belong to another album", function() r:report(T.tempdir() .. "/y.html", { clusters = other:clusters() }) end)
+end)
+
+T.test("r:report{clusters=} shows each cluster's label and runners-up from the text tower", function()
+  local a = assert(curator.open(families(10), { embedder = "clip", model = clip .. "/tiny-hf" }))
+  local c = a:clusters { min_size = 5, vocabulary = { "red paint", "green grass", "blue sky" } }
+  T.ok(#c >= 1)
+  local r = a:select { method = "fps", count = 4, seed = 2 }
+  local html = T.read(r:report(T.tempdir() .. "/report.html", { clusters = c }))
+  for i = 1, #c do
+    T.contains(html, string.format("<b>%s</b> <span class=\"muted\">%.2f</span><br><span class=\"muted\">%s</span>",
+      c[i].label, c[i].score, table.concat(c[i].alternates, ", ")))
+    T.contains(html, 'class="cluster-name">' .. i .. " " .. c[i].label .. "</text>")
+  end
 end)

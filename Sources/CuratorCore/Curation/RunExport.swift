@@ -68,9 +68,15 @@ extension Album {
     /// Writes a self-contained HTML report of the run to `file`: thumbnails
     /// framed in tier colours, excluded images in red, the parameters, and a
     /// map of the whole album (PhotoMapAI's when the album has one, else
-    /// curator's cached UMAP; `map: nil` leaves it out).
+    /// curator's cached UMAP; `map: nil` leaves it out). With `clusters`
+    /// (and their `labels`, in the same order), the map is coloured by
+    /// cluster and a table lists each cluster with its medoid and how many
+    /// picks it got. Each tile shows its image's uniqueness and typicality
+    /// when they are cheap: already computed this session, or an album
+    /// small enough for the exact neighbour search.
     public func writeReport(_ run: SelectionRun, to file: String, overwrite: Bool = false,
                             map: AlbumMapOptions? = AlbumMapOptions(source: .auto),
+                            clusters: AlbumClusters? = nil, labels: [ClusterLabel]? = nil, labelNote: String? = nil,
                             progress: (any ProgressSink)? = nil) throws {
         let decoder = ImageDecoder(thumbnailSize: 160)
         let path = Array(Self.absolutePath(file).utf8)
@@ -80,13 +86,43 @@ extension Album {
         }
         var (points, source): ([SIMD2<Float>], String) = ([], "")
         if let map { (points, source) = try mapPoints(map, progress: progress) }
-        let report = HTMLReport(summary: summary(of: run), entries: curationEntries(for: run), mapPoints: points,
-                                mapSource: source, title: "curator — \(name), run \(run.id)") { entry in
+        let entries = curationEntries(for: run)
+        var report = HTMLReport(summary: summary(of: run), entries: entries, mapPoints: points,
+                                mapSource: source, title: "curator — \(name), run \(run.id)",
+                                clusters: clusters.map { reportClusters($0, labels: labels, labelNote: labelNote) }) { entry in
             // Thumbnails of files under the root only, and never of a FIFO (libvips would block on it).
             guard self.exportRefusal(entry, probe: nil) == nil else { return nil }
             return try? decoder.jpeg(path: entry.absolutePath, quality: 78)
         }
+        if let album = try? matrix(), cachedNeighborScores?.matrix === album.matrix || album.imageIDs.count <= SparseNeighbors.exactLimit,
+           let scores = try? neighborScores() {
+            for entry in entries {
+                guard entry.index >= 0, entry.index < images.count, let row = album.rowOf[images[entry.index].id] else { continue }
+                report.uniqueness[entry.index] = scores.uniqueness[row]
+                report.typicality[entry.index] = scores.typicality[row]
+            }
+        }
         try report.write(to: path, overwrite: overwrite, progress: progress)
+    }
+
+    /// `clusters` as a report shows them: per cluster its label (from
+    /// `labels`, in the same order), size and medoid, and each album
+    /// position's cluster.
+    public func reportClusters(_ clusters: AlbumClusters, labels: [ClusterLabel]? = nil, labelNote: String? = nil) -> ReportClusters {
+        var of = [Int32](repeating: -1, count: images.count)
+        var rows: [ReportClusters.Cluster] = []
+        for (c, cluster) in clusters.clusters.enumerated() {
+            // A cluster whose medoid has left the album since is left out (its images show as in none).
+            guard let medoid = image(id: cluster.medoid), let index = position(of: cluster.medoid) else { continue }
+            for id in cluster.members { if let index = position(of: id) { of[index] = Int32(rows.count) } }
+            let label = labels.flatMap { c < $0.count ? $0[c] : nil }
+            rows.append(ReportClusters.Cluster(id: cluster.id, label: label?.label, score: label?.score,
+                                               alternates: label?.alternates.map(\.label) ?? [], size: cluster.members.count,
+                                               medoid: CurationEntry(path: medoid.path, albumRoot: root, index: index)))
+        }
+        let note = [clusters.note, labelNote].compactMap { $0 }.joined(separator: "; ")
+        return ReportClusters(clusters: rows, of: of, noise: clusters.noise.count, description: clusters.description,
+                              note: note.isEmpty ? nil : note)
     }
 
 }

@@ -6,9 +6,11 @@ import Foundation
 /// votes and name, and the excluded images in red. Each tile carries its
 /// number in `r.selection`: a pick excluded since the run stays in its
 /// place, struck through in red, and the others keep their numbers, so the
-/// tile shown as #12 is always `r.selection[12]`. Thumbnails are embedded
-/// as data URIs and the map is inline SVG, so the file needs no network and
-/// no sibling files.
+/// tile shown as #12 is always `r.selection[12]`. With clusters, the map
+/// colours the album by cluster and names them, a table lists each cluster
+/// (label, size, medoid) with how many picks it got, and each tile names its
+/// pick's cluster. Thumbnails are embedded as data URIs and the map is
+/// inline SVG, so the file needs no network and no sibling files.
 public struct HTMLReport {
     /// How the result was made.
     public var summary: CurationSummary
@@ -26,16 +28,24 @@ public struct HTMLReport {
     public var thumbnail: (CurationEntry) -> [UInt8]?
     /// The page title; by default names the album.
     public var title: String?
+    /// The album's clusters, when the report shows them.
+    public var clusters: ReportClusters?
+    /// Per album position (`CurationEntry.index`), the image's uniqueness
+    /// (FiftyOne's, 0...1), shown on its tile; empty to leave it out.
+    public var uniqueness: [Int: Double] = [:]
+    /// Per album position, the image's typicality (Lightly's), shown beside its uniqueness.
+    public var typicality: [Int: Double] = [:]
 
     /// Creates a report.
     public init(summary: CurationSummary, entries: [CurationEntry], mapPoints: [SIMD2<Float>] = [],
-                mapSource: String = "PCA", title: String? = nil,
+                mapSource: String = "PCA", title: String? = nil, clusters: ReportClusters? = nil,
                 thumbnail: @escaping (CurationEntry) -> [UInt8]?) {
         self.summary = summary
         self.entries = entries
         self.mapPoints = mapPoints
         self.mapSource = mapSource
         self.title = title
+        self.clusters = clusters
         self.thumbnail = thumbnail
     }
 
@@ -51,7 +61,7 @@ public struct HTMLReport {
         let otherExcluded = entries.filter { $0.excluded && $0.rank == nil }
         let pageTitle = title ?? (summary.album.map { "Curation of \($0)" } ?? "Curation report")
         let label = "report"
-        let total = entries.count
+        let total = entries.count + (clusters?.clusters.count ?? 0)
         var done = 0
         func cards(_ list: [CurationEntry], numbered: Bool) throws -> String {
             var html = ""
@@ -86,6 +96,7 @@ public struct HTMLReport {
         </section>
         \(mapSection())
         </div>
+        \(try clusterSection(included: grid.filter { !$0.excluded }, done: &done, total: total, progress: progress))
         <section class="selection">
         <h2>Selection <span class="count">\(included.count)</span></h2>
 
@@ -145,7 +156,9 @@ public struct HTMLReport {
         if untiered > 0 { items.append(legendItem(colour: Self.untieredColour, text: "selected, no tier", count: untiered)) }
         items.append(legendItem(colour: SelectionTier.excludedColour, text: "excluded by you: never exported (ringed on the map)", count: excluded))
         if !mapPoints.isEmpty {
-            items.append("<li><span class=\"dot\" style=\"background:\(Self.albumColour)\"></span>other album images (map only)</li>")
+            let what = clusters == nil ? "other album images (map only)"
+                : "other album images, in their cluster's colour (grey: in no cluster)"
+            items.append("<li><span class=\"dot\" style=\"background:\(Self.albumColour)\"></span>\(what)</li>")
         }
         return "<ul class=\"legend\">\n\(items.joined(separator: "\n"))\n</ul>"
     }
@@ -170,7 +183,27 @@ public struct HTMLReport {
         }
         let votes = "\(CurationCSV.percentage(entry.frequency)) % · \(entry.votes) vote\(entry.votes == 1 ? "" : "s")"
         let detail = struck ? "excluded · \(votes)" : entry.excluded ? "excluded" : votes
-        html += "<figcaption><span class=\"name\">\(htmlEscape(name))</span><span class=\"freq\">\(detail)</span></figcaption></figure>\n"
+        html += "<figcaption><span class=\"name\">\(htmlEscape(name))</span><span class=\"freq\">\(detail)</span>"
+        if let clusters {
+            if let c = clusters.cluster(atIndex: entry.index) {
+                let cluster = clusters.clusters[c]
+                html += "<span class=\"cluster\" style=\"--k:\(Self.clusterColour(c))\" title=\"cluster \(cluster.id)\">"
+                html += "\(htmlEscape(cluster.name))</span>"
+            } else {
+                html += "<span class=\"cluster none\">no cluster</span>"
+            }
+        }
+        if let unique = uniqueness[entry.index] {
+            // Short on the tile (it is narrow), in full on hover.
+            var short = "uniq \(String(format: "%.2f", unique))", full = "uniqueness \(String(format: "%.2f", unique))"
+            if let typical = typicality[entry.index] {
+                let value = typical.isFinite ? String(format: "%.2f", typical) : "∞"
+                short += " · typ \(value)"
+                full += " · typicality \(value)"
+            }
+            html += "<span class=\"scores\" title=\"\(full)\">\(short)</span>"
+        }
+        html += "</figcaption></figure>\n"
         return html
     }
 
@@ -194,16 +227,18 @@ public struct HTMLReport {
 
         let marked = Set(entries.map(\.index))
         let dotSize = mapPoints.count <= 2_000 ? 7.0 : mapPoints.count <= 20_000 ? 4.5 : 3.0
-        var background = ""
-        background.reserveCapacity(mapPoints.count * 14)
+        // The album's points as one path per colour: grey, or each cluster's.
+        var paths: [String: String] = [:], colours: [String] = []
         for (index, p) in mapPoints.enumerated() where !marked.contains(index) && p.x.isFinite && p.y.isFinite {
             let (x, y) = place(p)
-            background += "M\(x) \(y)h0"
+            let colour = clusters?.cluster(atIndex: index).map(Self.clusterColour) ?? Self.albumColour
+            if paths[colour] == nil { colours.append(colour) }
+            paths[colour, default: ""] += "M\(x) \(y)h0"
         }
         var svg = "<svg class=\"map\" viewBox=\"0 0 1000 1000\" role=\"img\" aria-label=\"Map of the album\">\n"
         svg += "<rect width=\"1000\" height=\"1000\" rx=\"12\" class=\"map-bg\"/>\n"
-        if !background.isEmpty {
-            svg += "<path d=\"\(background)\" stroke=\"\(Self.albumColour)\" stroke-width=\"\(Self.number(dotSize))\" "
+        for colour in colours {
+            svg += "<path d=\"\(paths[colour]!)\" stroke=\"\(colour)\" stroke-width=\"\(Self.number(dotSize))\" "
             svg += "stroke-linecap=\"round\" stroke-opacity=\"0.6\" fill=\"none\"/>\n"
         }
         // Variable first, core last, excluded on top: rarer, stronger marks stay visible.
@@ -221,12 +256,78 @@ public struct HTMLReport {
             svg += "<circle cx=\"\(x)\" cy=\"\(y)\" r=\"\(radius)\" fill=\"\(Self.colour(of: entry))\"\(entry.excluded ? " class=\"out\"" : "")>"
             svg += "<title>\(htmlEscape(entry.path.string)) — \(detail)</title></circle>\n"
         }
+        if let clusters {
+            // Each of the largest clusters named at the middle of its points, over the marks.
+            var sums = [SIMD2<Double>](repeating: .zero, count: clusters.clusters.count)
+            var counts = [Int](repeating: 0, count: clusters.clusters.count)
+            for (index, p) in mapPoints.enumerated() where p.x.isFinite && p.y.isFinite {
+                guard let c = clusters.cluster(atIndex: index) else { continue }
+                sums[c] += SIMD2(Double(p.x), Double(p.y))
+                counts[c] += 1
+            }
+            for c in clusters.clusters.indices.prefix(MapPlot.Clusters.namedLimit) where counts[c] > 0 {
+                let (x, y) = place(SIMD2<Float>(sums[c] / Double(counts[c])))
+                svg += "<text x=\"\(x)\" y=\"\(y)\" class=\"cluster-name\">\(htmlEscape(clusters.clusters[c].name))</text>\n"
+            }
+        }
         svg += "</svg>"
         let note = unplaced > 0 ? "<p class=\"note\">\(unplaced) listed image\(unplaced == 1 ? " has" : "s have") no map position.</p>" : ""
         return "<section class=\"map-section\">\n<h2>Album map <span class=\"count\">\(htmlEscape(mapSource))</span></h2>\n\(svg)\n\(note)</section>"
     }
 
+    /// The clusters' table: colour, number, label (runners-up and score),
+    /// size, medoid, and how many of the selection's `included` picks fell
+    /// in each beside its share of the album.
+    private func clusterSection(included: [CurationEntry], done: inout Int, total: Int,
+                                progress: (any ProgressSink)?) throws -> String {
+        guard let clusters else { return "" }
+        let label = "report"
+        let (picks, unclustered) = clusters.spread(of: included)
+        let albumTotal = clusters.clusters.reduce(clusters.noise) { $0 + $1.size }
+        func share(_ part: Int, of whole: Int) -> String {
+            whole == 0 ? "–" : String(format: "%.1f %%", 100 * Double(part) / Double(whole))
+        }
+        var html = "<section class=\"clusters\">\n<h2>Clusters <span class=\"count\">\(clusters.clusters.count)</span></h2>\n"
+        html += "<p class=\"note\">\(htmlEscape(clusters.description))</p>\n"
+        if let note = clusters.note { html += "<p class=\"note\">\(htmlEscape(note))</p>\n" }
+        guard !clusters.clusters.isEmpty else { return html + "</section>" }
+        html += "<table class=\"cluster-table\">\n<thead><tr><th>#</th><th>medoid</th><th>label</th><th>images</th>"
+        html += "<th>picks</th><th>share of picks / of album</th></tr></thead>\n<tbody>\n"
+        let widest = max(1, picks.max() ?? 1)
+        for (c, cluster) in clusters.clusters.enumerated() {
+            try progress.checkCancellation(label)
+            html += "<tr><td><span class=\"dot\" style=\"background:\(Self.clusterColour(c))\"></span>\(cluster.id)</td><td>"
+            let medoidName = PathBytes.display(cluster.medoid.fileName)
+            if let bytes = thumbnail(cluster.medoid), let mime = Self.imageType(bytes) {
+                html += "<img loading=\"lazy\" decoding=\"async\" title=\"\(htmlEscape(cluster.medoid.path.string))\" "
+                html += "alt=\"\(htmlEscape(medoidName))\" src=\"data:\(mime);base64,\(Data(bytes).base64EncodedString())\">"
+            }
+            html += "<span class=\"medoid\">\(htmlEscape(cluster.medoid.path.string))</span></td><td>"
+            if let name = cluster.label {
+                html += "<b>\(htmlEscape(name))</b>"
+                if let score = cluster.score { html += " <span class=\"muted\">\(String(format: "%.2f", score))</span>" }
+                if !cluster.alternates.isEmpty {
+                    html += "<br><span class=\"muted\">\(htmlEscape(cluster.alternates.joined(separator: ", ")))</span>"
+                }
+            } else {
+                html += "<span class=\"muted\">no label</span>"
+            }
+            html += "</td><td>\(cluster.size)</td><td>\(picks[c])</td><td>"
+            html += "<span class=\"bar\" style=\"width:\(Self.number(60 * Double(picks[c]) / Double(widest)))px;background:\(Self.clusterColour(c))\"></span>"
+            html += "\(share(picks[c], of: included.count)) / \(share(cluster.size, of: albumTotal))</td></tr>\n"
+            done += 1
+            progress.update(label: label, done: done, total: total)
+        }
+        html += "<tr class=\"noise\"><td></td><td></td><td><span class=\"muted\">in no cluster</span></td><td>\(clusters.noise)</td>"
+        html += "<td>\(unclustered)</td><td>\(share(unclustered, of: included.count)) / \(share(clusters.noise, of: albumTotal))</td></tr>\n"
+        html += "</tbody>\n</table>\n</section>"
+        return html
+    }
+
     // MARK: - Helpers
+
+    /// The colour of cluster `c` (by position), the same as on `m:plot`.
+    static func clusterColour(_ c: Int) -> String { MapPlot.hex(MapPlot.Clusters.rgb(c)) }
 
     static let albumColour = "#8d8d99"
     static let untieredColour = "#e0e0e0"
@@ -296,6 +397,17 @@ public struct HTMLReport {
     .card.out::after{content:"";position:absolute;inset:0;pointer-events:none;background:linear-gradient(to top right,transparent calc(50% - 2px),var(--c) calc(50% - 2px),var(--c) calc(50% + 2px),transparent calc(50% + 2px))}
     .card.out .name{text-decoration:line-through;text-decoration-color:var(--c)}
     .card.out .rank{background:var(--c);color:#fff;text-decoration:line-through}
+    figcaption .cluster{color:var(--k);white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+    figcaption .cluster::before{content:"";display:inline-block;width:8px;height:8px;border-radius:50%;background:var(--k);margin-right:4px}
+    figcaption .cluster.none,figcaption .scores,.muted{color:var(--muted)}
+    figcaption .scores{white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+    .cluster-name{font-size:22px;font-weight:600;fill:#f4f4f8;stroke:#17171b;stroke-width:3;paint-order:stroke;text-anchor:middle;dominant-baseline:middle;pointer-events:none}
+    .cluster-table{border-collapse:collapse;background:var(--panel);border-radius:8px;overflow:hidden}
+    .cluster-table th,.cluster-table td{padding:4px 12px;text-align:left;border-bottom:1px solid #2e2e36;vertical-align:middle;font-variant-numeric:tabular-nums}
+    .cluster-table th{color:var(--muted);font-weight:500}
+    .cluster-table img{width:56px;height:56px;object-fit:cover;border-radius:4px;vertical-align:middle;margin-right:8px;background:#0f0f12}
+    .cluster-table .medoid{color:var(--muted);font-size:12px}
+    .cluster-table .bar{display:inline-block;height:10px;border-radius:2px;margin-right:8px;vertical-align:middle}
     .excluded h2{color:\(SelectionTier.excludedColour)}
     footer{margin-top:28px;font-size:12px}
     """

@@ -118,14 +118,16 @@ enum RunType {
             call.lua.push(CuratorHost.absolutePath(file))  // the REPL shows what was written
             return 1
         }
-        t.method("report", signature: "r:report(file [, {overwrite=false, map=\"auto\"|\"umap\"|\"photomap\"|\"pca\"|false|{source=, n_neighbors=, min_dist=, seed=}, progress=fn}]) -> path",
-                 summary: "Writes a self-contained HTML page: thumbnails in tier colours, parameters, a map of the album (PhotoMapAI's if present, else the cached UMAP); returns the file's absolute path") { h, call in
+        t.method("report", signature: "r:report(file [, {overwrite=false, map=\"auto\"|\"umap\"|\"photomap\"|\"pca\"|false|{source=, n_neighbors=, min_dist=, seed=}, clusters=c|true, progress=fn}]) -> path",
+                 summary: "Writes a self-contained HTML page: thumbnails in tier colours, parameters, a map of the album (PhotoMapAI's if present, else the cached UMAP); with clusters=, the map coloured by cluster, a table of clusters (label, size, medoid, picks in each) and each tile's cluster; returns the file's absolute path") { h, call in
             try host.require(.writingFiles, call)
             let file = try call.string(1)
-            try LuaProgress.withSink(call, options: 2, allowed: ["overwrite", "map", "progress"]) { options, sink in
+            try LuaProgress.withSink(call, options: 2, allowed: ["overwrite", "map", "clusters", "progress"]) { options, sink in
                 let map = try reportMap(options, call: call)
+                let clusters = try ClustersType.option(options, owner: h.owner, types: types, call: call)
                 try h.owner.album.writeReport(h.run, to: file, overwrite: try options.boolean("overwrite") ?? false,
-                                              map: map, progress: sink)
+                                              map: map, clusters: clusters?.clusters, labels: clusters?.labels,
+                                              labelNote: clusters?.labelNote, progress: sink)
             }
             call.lua.push(CuratorHost.absolutePath(file))
             return 1
