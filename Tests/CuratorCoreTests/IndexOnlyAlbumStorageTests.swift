@@ -113,4 +113,36 @@ final class IndexOnlyAlbumStorageTests: XCTestCase {
         XCTAssertEqual(sparse.maximum, 1_000_000)
         XCTAssertNil(IDPositions(ids: []).maximum)
     }
+
+    func testTheFirstOpenListsTheImagesAsAReopenReadsThem() throws {
+        // Rows out of byte order ("9.jpg" before "10.jpg" in the file), under one folder.
+        let paths = (0..<30).map { "/lib/photos/\(29 - $0).jpg" }
+        let file = npz("order/index.npz", rows: rows(30, dimension: 8), paths: paths)
+        let first = try Album.open(file)
+        let again = try Album.open(file)
+        XCTAssertNil(again.lastEmbed, "a current index is opened as it is")
+        XCTAssertEqual(first.rootPath, "/lib/photos")
+        XCTAssertEqual(first.images, again.images)
+        let names = paths.map { RelativePath(String($0.dropFirst("/lib/photos/".count))) }
+        XCTAssertEqual(first.images.map(\.path), names.sorted())
+        // Each image keeps its row's vector.
+        let matrix = try first.matrix()
+        for (row, name) in names.enumerated() {
+            XCTAssertEqual(matrix.imageIDs[row], try XCTUnwrap(first.image(path: name.string)).id)
+        }
+    }
+
+    func testTheCommonFolderOfPathsIsFoundOnTheirBytes() {
+        func folder(_ paths: [String]) -> String? {
+            Album.commonFolder(of: paths.map { Array($0.utf8) }).map { String(decoding: $0, as: UTF8.self) }
+        }
+        XCTAssertEqual(folder(["/a/b/x.jpg", "/a/bc/y.jpg"]), "/a")
+        XCTAssertEqual(folder(["/a/b/x.jpg", "/a/b/c/y.jpg"]), "/a/b")
+        XCTAssertEqual(folder(["/a/b/x.jpg"]), "/a/b")
+        XCTAssertNil(folder(["/a/x.jpg", "/b/y.jpg"]), "only / in common")
+        XCTAssertNil(folder(["a/x.jpg", "a/y.jpg"]), "relative paths")
+        XCTAssertNil(folder([]))
+        // A folder whose name is not UTF-8 could not be recorded as the index's root.
+        XCTAssertNil(Album.commonFolder(of: [[0x2F, 0xFF, 0x2F, 0x78], [0x2F, 0xFF, 0x2F, 0x79]]))
+    }
 }

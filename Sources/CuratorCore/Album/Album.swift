@@ -198,28 +198,48 @@ public final class Album: @unchecked Sendable {
 
     /// Re-reads the images and the active embedder from the index.
     public func reload() throws {
-        images = try database.pool.read { db in
-            var records: [ImageRecord] = []
-            records.reserveCapacity(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM image") ?? 0)
-            // The path index returns BLOBs in memcmp order, which is RelativePath's order.
-            // SQLite's column calls directly: a million images are read in well under a second.
-            let statement = try db.makeStatement(sql: "SELECT id, path, size, mtime, width, height FROM image ORDER BY path")
-            let raw = statement.sqliteStatement
-            defer { sqlite3_reset(raw) }
-            while true {
-                let code = sqlite3_step(raw)
-                if code == SQLITE_DONE { break }
-                guard code == SQLITE_ROW else {
-                    throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
-                }
-                let count = Int(sqlite3_column_bytes(raw, 1))
-                let path = count == 0 ? [] : [UInt8](UnsafeRawBufferPointer(start: sqlite3_column_blob(raw, 1), count: count))
-                records.append(ImageRecord(id: sqlite3_column_int64(raw, 0), path: RelativePath(bytes: path),
-                                           size: sqlite3_column_int64(raw, 2), mtime: sqlite3_column_double(raw, 3),
-                                           width: Int(sqlite3_column_int64(raw, 4)), height: Int(sqlite3_column_int64(raw, 5))))
-            }
-            return records
+        // Rows are usually stored in path order (imports insert them sorted,
+        // scans walk folders sorted): then a plain table scan reads them, a
+        // sequential pass. Only rows out of order pay for the path index's
+        // lookups, read again in its order.
+        let records = try database.pool.read { db in
+            try readImages(db, orderedByPath: false) ?? readImages(db, orderedByPath: true)!
         }
+        try adopt(images: records)
+    }
+
+    /// The images of the index with SQLite's column calls (a million are read
+    /// in well under a second): in the path index's order, or in rowid order
+    /// when that is path order too (nil when it is not).
+    private func readImages(_ db: Database, orderedByPath: Bool) throws -> [ImageRecord]? {
+        var records: [ImageRecord] = []
+        records.reserveCapacity(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM image") ?? 0)
+        // The path index returns BLOBs in memcmp order, which is RelativePath's order.
+        let order = orderedByPath ? "ORDER BY path" : ""
+        let statement = try db.makeStatement(sql: "SELECT id, path, size, mtime, width, height FROM image \(order)")
+        let raw = statement.sqliteStatement
+        defer { sqlite3_reset(raw) }
+        while true {
+            let code = sqlite3_step(raw)
+            if code == SQLITE_DONE { break }
+            guard code == SQLITE_ROW else {
+                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+            }
+            let count = Int(sqlite3_column_bytes(raw, 1))
+            let path = count == 0 ? [] : [UInt8](UnsafeRawBufferPointer(start: sqlite3_column_blob(raw, 1), count: count))
+            if !orderedByPath, let last = records.last, RelativePath.compare(last.path.bytes, path) >= 0 { return nil }
+            records.append(ImageRecord(id: sqlite3_column_int64(raw, 0), path: RelativePath(bytes: path),
+                                       size: sqlite3_column_int64(raw, 2), mtime: sqlite3_column_double(raw, 3),
+                                       width: Int(sqlite3_column_int64(raw, 4)), height: Int(sqlite3_column_int64(raw, 5))))
+        }
+        return records
+    }
+
+    /// Takes `images` (ordered by path, as the index has them) as the
+    /// album's list, and re-reads the active embedder: an import that has
+    /// just written the images need not read them back.
+    func adopt(images: [ImageRecord]) throws {
+        self.images = images
         indexByID = IDPositions(ids: images.map(\.id))
         indexByPath = nil
         indexByName = nil

@@ -50,14 +50,15 @@ extension Album {
         // Read the file before creating anything beside it: a bad file leaves no index behind.
         progress.update(label: "import", done: 0, total: 1)
         let imported = try EmbeddingImport.load(url)
-        let root = commonFolder(of: imported.paths) ?? folder
+        let rootBytes = commonFolder(of: imported.pathBytes) ?? Array(folder.utf8)
+        let root = String(decoding: rootBytes, as: UTF8.self)
         let embedder = imported.source.hasPrefix("PhotoMapAI") ? PhotoMapEmbedder.name : "imported"
-        let rootBytes = Array(root.utf8)
         let prefix = rootBytes + [UInt8(ascii: "/")]
         let relative: [RelativePath] = imported.pathBytes.map { bytes in
             bytes.starts(with: prefix) ? RelativePath(bytes: Array(bytes[prefix.count...])) : RelativePath(bytes: bytes)
         }
-        try refuseDuplicates(relative, in: path)
+        let ascending = zip(relative, relative.dropFirst()).allSatisfy { RelativePath.compare($0.bytes, $1.bytes) < 0 }
+        if !ascending { try refuseDuplicates(relative, in: path) }
         let database = try IndexDatabase(path: databasePath)
         let store = EmbeddingStore(database: database)
         // The rows go to the matrix file on another thread while the images
@@ -73,6 +74,10 @@ extension Album {
         // vectors are written once, to the matrix file, below.
         var rowIDs: [Int64] = []
         rowIDs.reserveCapacity(relative.count)
+        var sizes: [Int64] = [], mtimes: [Double] = []
+        sizes.reserveCapacity(relative.count)
+        mtimes.reserveCapacity(relative.count)
+        var reimported = false
         // When the images' folder is not there (embeddings copied from another
         // machine), no file is: skip a million failing stat calls.
         var rootInfo = stat()
@@ -86,6 +91,7 @@ extension Album {
                 while let row = try rows.next() {
                     existing[RelativePath(bytes: [UInt8](row[1] as Data))] = row[0]
                 }
+                reimported = !existing.isEmpty
                 var keep = Set<Int64>()
                 try BulkInsert.run(db, sql: "UPDATE image SET size = ?, mtime = ? WHERE id = ?") { update in
                     try BulkInsert.run(db, sql: "INSERT INTO image(path, size, mtime) VALUES (?, ?, ?)") { insert in
@@ -94,6 +100,8 @@ extension Album {
                             let present = rootExists && path.absolute(under: rootBytes).withCPath { stat($0, &info) } == 0
                             let size = present ? Int64(info.st_size) : 0
                             let mtime = present ? FolderWalker.modificationTime(info) : 0
+                            sizes.append(size)
+                            mtimes.append(mtime)
                             if let id = existing[path] {
                                 try update.insert { bind in
                                     bind.int64(size, at: 1); bind.double(mtime, at: 2); bind.int64(id, at: 3)
@@ -132,7 +140,15 @@ extension Album {
         progress.update(label: "import", done: 1, total: 1)
         progress?.finish(label: "import")
 
-        let album = try Album(location: path, root: rootBytes, isIndexOnly: true, database: database)
+        // A first import knows its images already (a re-import kept some rows' sizes): no need to read them back.
+        let album = try Album(location: path, root: rootBytes, isIndexOnly: true, database: database, load: reimported)
+        if !reimported {
+            var order = Array(relative.indices)
+            if !ascending { order.sort { RelativePath.compare(relative[$0].bytes, relative[$1].bytes) < 0 } }
+            try album.adopt(images: order.map {
+                ImageRecord(id: rowIDs[$0], path: relative[$0], size: sizes[$0], mtime: mtimes[$0], width: 0, height: 0)
+            })
+        }
         var report = EmbedReport(embedder: embedder)
         report.embedded = rowIDs.count
         report.notes = imported.notes + ["imported \(imported.source)"]
@@ -147,7 +163,8 @@ extension Album {
 
     /// Throws, naming them, when rows name the same file: each row of an
     /// index-only album is one image, and a file listed twice is a damaged
-    /// or concatenated index, not two images.
+    /// or concatenated index, not two images. (Paths in strictly ascending
+    /// order, as PhotoMapAI writes them, have none: callers skip this.)
     static func refuseDuplicates(_ paths: [RelativePath], in file: String) throws {
         var seen = Set<RelativePath>(minimumCapacity: paths.count)
         guard paths.contains(where: { !seen.insert($0).inserted }) else { return }
@@ -160,17 +177,25 @@ extension Album {
         throw EmbeddingFileError(.mismatch, file, "\(repeated.count) file name\(repeated.count == 1 ? " is" : "s are") listed more than once: \(listed.joined(separator: "; "))\(more); each row must name a different image")
     }
 
-    /// The deepest folder holding every path (nil when the paths are relative or share nothing).
-    static func commonFolder(of paths: [String]) -> String? {
-        guard let first = paths.first, first.hasPrefix("/") else { return nil }
-        var prefix = (first as NSString).deletingLastPathComponent
+    /// The deepest folder holding every path, as bytes (nil when the paths
+    /// are relative or share nothing but `/`, or when the folder's name is
+    /// not UTF-8, which the index's `root` could not record exactly).
+    static func commonFolder(of paths: [[UInt8]]) -> [UInt8]? {
+        let slash = UInt8(ascii: "/")
+        guard let first = paths.first, first.first == slash else { return nil }
+        // The folder is first[..<end]; end 0 stands for "/".
+        func parent(_ end: Int) -> Int { first[..<end].lastIndex(of: slash) ?? 0 }
+        var end = parent(first.count)
         for path in paths.dropFirst() {
-            while !(path.hasPrefix(prefix + "/") || prefix == "/") {
-                prefix = (prefix as NSString).deletingLastPathComponent
+            while end > 0, !(path.count > end && path[end] == slash && path.withUnsafeBytes({ p in
+                first.withUnsafeBytes { f in memcmp(p.baseAddress!, f.baseAddress!, end) == 0 }
+            })) {
+                end = parent(end)
             }
-            if prefix == "/" { return nil }
+            if end == 0 { return nil }
         }
-        return prefix
+        let folder = end == 0 ? [slash] : Array(first[..<end])
+        return String(validating: folder, as: UTF8.self) == nil ? nil : folder
     }
 }
 

@@ -74,7 +74,7 @@ extension EmbeddingImport {
         }
         try finish(matrix, paths: metadata.paths, location: embeddingsFolder.path)
         var imported = ImportedEmbeddings(
-            paths: metadata.paths.map(display), pathBytes: metadata.paths, matrix: matrix, modelID: nil,
+            pathBytes: metadata.paths, matrix: matrix, modelID: nil,
             source: "clip-retrieval shards \(embeddingsFolder.path) (\(shards.count) shard\(shards.count == 1 ? "" : "s")) with paths from \(metadata.source)",
             notes: [])
         imported.captions = metadata.captions

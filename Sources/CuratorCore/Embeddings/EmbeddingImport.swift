@@ -3,8 +3,9 @@ import Foundation
 /// Embeddings imported from files another tool wrote, with the image path of each row.
 public struct ImportedEmbeddings: Sendable {
     /// One path per row, as the file or path list gives it (absolute or
-    /// relative), for display (bytes that are not UTF-8 show as U+FFFD).
-    public let paths: [String]
+    /// relative), for display (bytes that are not UTF-8 show as U+FFFD);
+    /// made when asked for.
+    public var paths: [String] { pathBytes.map(EmbeddingImport.display) }
     /// The same paths as exact file-system bytes: match rows to files by these.
     public let pathBytes: [[UInt8]]
     /// One L2-normalised float32 row per path.
@@ -60,7 +61,7 @@ public enum EmbeddingImport {
         let archive = try NumpyArchive(contentsOf: url)
         if pathList == nil, PhotoMapIndex.looksLikeIndex(archive) {
             let index = try PhotoMapIndex.read(archive)
-            return ImportedEmbeddings(paths: index.filenames, pathBytes: index.filenameBytes, matrix: index.matrix, modelID: index.modelID,
+            return ImportedEmbeddings(pathBytes: index.filenameBytes, matrix: index.matrix, modelID: index.modelID,
                                       source: "PhotoMapAI index \(url.path)", notes: index.notes)
         }
 
@@ -94,7 +95,7 @@ public enum EmbeddingImport {
         var modelID: String?
         if archive.contains("model_id"), let id = try? archive.array("model_id").scalarString(), !id.isEmpty { modelID = id }
         try finish(matrix, paths: paths, location: archive.location(of: matrixKey))
-        return ImportedEmbeddings(paths: paths.map(display), pathBytes: paths, matrix: matrix, modelID: modelID,
+        return ImportedEmbeddings(pathBytes: paths, matrix: matrix, modelID: modelID,
                                   source: "\(url.path) (key '\(matrixKey)', paths from \(pathSource))", notes: notes)
     }
 
@@ -126,7 +127,7 @@ public enum EmbeddingImport {
         let paths = try PathList.readBytes(list)
         try checkCount(paths.count, pathSource: list.path, rows: matrix.rows, matrixSource: url.path)
         try finish(matrix, paths: paths, location: url.path)
-        return ImportedEmbeddings(paths: paths.map(display), pathBytes: paths, matrix: matrix, modelID: nil,
+        return ImportedEmbeddings(pathBytes: paths, matrix: matrix, modelID: nil,
                                   source: "\(url.path) (paths from \(list.path))", notes: [])
     }
 

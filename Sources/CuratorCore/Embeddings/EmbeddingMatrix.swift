@@ -104,9 +104,41 @@ public final class EmbeddingMatrix: @unchecked Sendable {
     /// The size of the values in bytes.
     public var byteCount: Int { rows * dimension * MemoryLayout<Float>.stride }
 
-    /// Scales every row to unit L2 length; all-zero rows stay zero.
-    public func normalizeRows() {
-        for i in 0..<rows { Self.normalize(row(i), count: dimension) }
+    /// Scales every row to unit L2 length, in parallel blocks; all-zero rows
+    /// stay zero, and a row holding NaN or infinity is left as it is.
+    /// Returns what it found, so a caller checking someone else's file needs
+    /// no second pass over the matrix.
+    @discardableResult
+    public func normalizeRows() -> RowCheck {
+        let rows = self.rows, dimension = self.dimension
+        guard rows > 0, dimension > 0 else { return RowCheck(firstNonFinite: nil, zeroRows: []) }
+        let blockRows = max(1, (1 << 20) / dimension)  // about 4 MB per task
+        let blocks = (rows + blockRows - 1) / blockRows
+        let found = SharedBuffer<RowCheck?>(repeating: nil, count: blocks)
+        let base = SendablePointer(row(0))
+        DispatchQueue.concurrentPerform(iterations: blocks) { b in
+            var firstNonFinite: Int?
+            var zeroRows: [Int] = []
+            for i in b * blockRows..<min(rows, (b + 1) * blockRows) {
+                switch Self.normalizeChecking(base.pointer + i * dimension, count: dimension) {
+                case .normalized: break
+                case .zero: zeroRows.append(i)
+                case .nonFinite: if firstNonFinite == nil { firstNonFinite = i }
+                }
+            }
+            if firstNonFinite != nil || !zeroRows.isEmpty { found[b] = RowCheck(firstNonFinite: firstNonFinite, zeroRows: zeroRows) }
+        }
+        let parts = found.array.compactMap { $0 }
+        return RowCheck(firstNonFinite: parts.lazy.compactMap(\.firstNonFinite).first, zeroRows: parts.flatMap(\.zeroRows))
+    }
+
+    /// What `normalizeRows` found: the first row holding NaN or infinity
+    /// (nil when none does) and the all-zero rows, ascending.
+    public struct RowCheck: Sendable {
+        /// The first row with a NaN or infinite value, left unscaled.
+        public let firstNonFinite: Int?
+        /// The rows whose values are all zero.
+        public let zeroRows: [Int]
     }
 
     /// Scales `count` floats at `v` to unit L2 length (zero vectors stay zero).
@@ -114,16 +146,42 @@ public final class EmbeddingMatrix: @unchecked Sendable {
     /// they underflow are divided by the largest first, so they too come out
     /// of unit length instead of unchanged.
     public static func normalize(_ v: UnsafeMutablePointer<Float>, count: Int) {
-        var sum: Float = 0
-        for j in 0..<count { sum += v[j] * v[j] }
+        _ = normalizeChecking(v, count: count)
+    }
+
+    private enum RowOutcome { case normalized, zero, nonFinite }
+
+    /// `normalize`, saying whether the row was all zeros or held NaN or
+    /// infinity (left unchanged). The squares are summed eight lanes at a time.
+    @inline(__always)
+    private static func normalizeChecking(_ v: UnsafeMutablePointer<Float>, count: Int) -> RowOutcome {
+        var lanes = SIMD8<Float>(repeating: 0)
+        var j = 0
+        while j + 8 <= count {
+            let x = UnsafeRawPointer(v + j).loadUnaligned(as: SIMD8<Float>.self)
+            lanes += x * x
+            j += 8
+        }
+        var sum = lanes.sum()
+        while j < count { sum += v[j] * v[j]; j += 1 }
         if !(sum.isNormal && sum.isFinite) {
             var largest: Float = 0
-            for j in 0..<count { largest = max(largest, abs(v[j])) }
-            guard largest > 0, largest.isFinite else { return }
+            for k in 0..<count {
+                guard v[k].isFinite else { return .nonFinite }
+                largest = max(largest, abs(v[k]))
+            }
+            guard largest > 0 else { return .zero }
             sum = 0
-            for j in 0..<count { v[j] /= largest; sum += v[j] * v[j] }
+            for k in 0..<count { v[k] /= largest; sum += v[k] * v[k] }
         }
-        let scale = 1 / sum.squareRoot()
-        for j in 0..<count { v[j] *= scale }
+        let scale = SIMD8<Float>(repeating: 1 / sum.squareRoot())
+        j = 0
+        while j + 8 <= count {
+            let x = UnsafeRawPointer(v + j).loadUnaligned(as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(v + j).storeBytes(of: x * scale, as: SIMD8<Float>.self)
+            j += 8
+        }
+        while j < count { v[j] *= scale[0]; j += 1 }
+        return .normalized
     }
 }

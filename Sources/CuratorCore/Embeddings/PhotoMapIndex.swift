@@ -3,8 +3,9 @@ import Foundation
 /// The embeddings of a PhotoMapAI album, as read from its index.
 public struct PhotoMapEmbeddings: Sendable {
     /// The absolute image paths PhotoMapAI recorded, one per row, in its order,
-    /// for display (bytes of names that are not UTF-8 show as U+FFFD).
-    public let filenames: [String]
+    /// for display (bytes of names that are not UTF-8 show as U+FFFD); made
+    /// when asked for (a million strings are not free).
+    public var filenames: [String] { filenameBytes.map { String(decoding: $0, as: UTF8.self) } }
     /// The same paths as the file system's exact bytes (Python's surrogate
     /// escapes decoded back to bytes): match rows to files by these.
     public let filenameBytes: [[UInt8]]
@@ -66,10 +67,10 @@ public enum PhotoMapIndex {
 
         let filenameBytes = try archive.array("filenames").fileSystemPaths()
         // Escaped bytes are never valid UTF-8 (Python would have decoded them), so they show as U+FFFD.
-        let filenames = filenameBytes.map { String(decoding: $0, as: UTF8.self) }
-        guard filenames.count == rows else {
+        func filename(_ row: Int) -> String { String(decoding: filenameBytes[row], as: UTF8.self) }
+        guard filenameBytes.count == rows else {
             throw EmbeddingFileError(.mismatch, archive.url.path,
-                                     "key 'filenames' has \(filenames.count) entries but key 'embeddings' has \(rows) rows")
+                                     "key 'filenames' has \(filenameBytes.count) entries but key 'embeddings' has \(rows) rows")
         }
 
         var modificationTimes: [Double]?
@@ -109,32 +110,27 @@ public enum PhotoMapIndex {
             }
         }
 
-        try normalizeImportedRows(matrix, location: archive.location(of: "embeddings")) { filenames[$0] }
-        return PhotoMapEmbeddings(filenames: filenames, filenameBytes: filenameBytes, modificationTimes: modificationTimes, matrix: matrix,
+        try normalizeImportedRows(matrix, location: archive.location(of: "embeddings"), name: filename)
+        return PhotoMapEmbeddings(filenameBytes: filenameBytes, modificationTimes: modificationTimes, matrix: matrix,
                                   modelID: modelID, dimension: matrix.dimension, notes: notes)
     }
 }
 
 /// Checks the rows of a matrix read from someone else's file and scales them
-/// to unit length. Refused, naming the row and its image (`name`): rows with
-/// no values (0 columns), NaN or infinity, and all-zero rows (a zero vector has
-/// no direction: every distance to it is the same, and farthest-point
-/// sampling would pick it first). Huge or tiny values are normalised.
+/// to unit length, in one parallel pass. Refused, naming the row and its
+/// image (`name`): rows with no values (0 columns), NaN or infinity, and
+/// all-zero rows (a zero vector has no direction: every distance to it is the
+/// same, and farthest-point sampling would pick it first). Huge or tiny
+/// values are normalised.
 func normalizeImportedRows(_ matrix: EmbeddingMatrix, location: String, name: (Int) -> String) throws {
     guard matrix.dimension > 0 || matrix.rows == 0 else {
         throw EmbeddingFileError(.wrongType, location, "the rows have no values (shape (\(matrix.rows), 0)); embeddings need at least one column")
     }
-    if let row = firstNonFiniteRow(matrix) {
+    let check = matrix.normalizeRows()
+    if let row = check.firstNonFinite {
         throw EmbeddingFileError(.corrupt, location, "row \(row) (\(name(row))) holds NaN or infinite values")
     }
-    matrix.normalizeRows()
-    var zero: [Int] = []
-    for i in 0..<matrix.rows {
-        let row = matrix.row(i)
-        var any = false
-        for j in 0..<matrix.dimension where row[j] != 0 { any = true; break }
-        if !any { zero.append(i) }
-    }
+    let zero = check.zeroRows
     guard zero.isEmpty else {
         throw EmbeddingFileError(.corrupt, location, "\(zero.count) of the \(matrix.rows) rows are all zeros (the first is row \(zero[0]), \(name(zero[0]))); a zero vector has no direction to compare, so the file is refused")
     }
