@@ -7,15 +7,19 @@
 /// Quantises rows [first, last) of a row-major float32 matrix (`d` columns)
 /// to int8 with one scale per row (largest magnitude / 127, rounded to
 /// nearest): out[r·d + j] = round(x[r·d + j] / scales[r]). residuals[r] gets
-/// the L2 norm of what the quantisation lost, x_r − scales[r]·q_r, so a
-/// caller can bound the error of any dot product with the quantised row.
+/// the L2 norm of what the quantisation lost, x_r − scales[r]·q_r, and
+/// norms[r] (unless NULL) the L2 norm of scales[r]·q_r, so a caller can bound
+/// the error of any dot product with the quantised row, even against a
+/// quantised query.
 void curator_quantize_rows_i8(const float *x, size_t first, size_t last, size_t d,
-                              int8_t *out, float *scales, float *residuals);
+                              int8_t *out, float *scales, float *residuals, float *norms);
 
 /// out[r − first] = scales[r] · Σ_j query[j] · q[r·d + j] for rows [first,
-/// last) of an int8 matrix: the approximate scores of a scan. Uses AVX2 when
-/// the processor has it (checked once), plain C otherwise.
+/// last) of an int8 matrix and an int8 query (the sum exact, in integers):
+/// the approximate scores of a scan, still to be multiplied by the query's
+/// own scale. Uses AVX2 when the processor has it (checked once), plain C
+/// otherwise.
 void curator_scores_i8(const int8_t *q, const float *scales, size_t first, size_t last, size_t d,
-                       const float *query, float *out);
+                       const int8_t *query, float *out);
 
 #endif

@@ -2,17 +2,22 @@ import CKernels
 import Foundation
 
 /// An int8 copy of a matrix's rows (one scale per row) for searches over
-/// large albums: a scan reads a quarter of the float32 bytes, and the rows
-/// that could be among the best are then scored exactly in float32, so the
-/// results are those of the exact scan. A row's error is bounded, not
-/// guessed: the quantisation leaves a residual r with x = s·q + r, so the
-/// scan's score of a query v is off by at most |v·r| ≤ ‖v‖·‖r‖.
+/// large albums: a scan reads a quarter of the float32 bytes, multiplies in
+/// integers against an int8 copy of the query, and the rows that could be
+/// among the best are then scored exactly in float32, so the results are
+/// those of the exact scan. A row's error is bounded, not guessed: the
+/// quantisation leaves residuals, x = s·q + r for the row and v = t·p + e
+/// for the query, so the scan's score s·t·(q·p) is off from x·v by
+/// r·v + s·q·e, at most ‖r‖·‖v‖ + ‖s·q‖·‖e‖.
 final class QuantizedRows: @unchecked Sendable {  // immutable after init
     /// The float32 matrix this copies (exact scores come from it).
     let matrix: EmbeddingMatrix
     private let values: UnsafeMutablePointer<Int8>
     private let scales: UnsafeMutablePointer<Float>
+    /// ‖r‖ of each row: the length of what quantisation lost.
     private let residuals: UnsafeMutablePointer<Float>
+    /// ‖s·q‖ of each row: the length of what it kept.
+    private let norms: UnsafeMutablePointer<Float>
 
     /// Below this many rows a search scans the float32 matrix directly:
     /// one GEMV is already a few milliseconds, and the copy would cost memory.
@@ -28,9 +33,11 @@ final class QuantizedRows: @unchecked Sendable {  // immutable after init
         values = .allocate(capacity: max(rows * d, 1))
         scales = .allocate(capacity: max(rows, 1))
         residuals = .allocate(capacity: max(rows, 1))
-        let (x, q, s, e) = (SendablePointer(matrix.row(0)), SendablePointer(values), SendablePointer(scales), SendablePointer(residuals))
+        norms = .allocate(capacity: max(rows, 1))
+        let (x, q, s) = (SendablePointer(matrix.row(0)), SendablePointer(values), SendablePointer(scales))
+        let (e, n) = (SendablePointer(residuals), SendablePointer(norms))
         parallelChunks(rows, chunk: Self.chunkRows) { _, range in
-            curator_quantize_rows_i8(x.pointer, range.lowerBound, range.upperBound, d, q.pointer, s.pointer, e.pointer)
+            curator_quantize_rows_i8(x.pointer, range.lowerBound, range.upperBound, d, q.pointer, s.pointer, e.pointer, n.pointer)
         }
     }
 
@@ -38,10 +45,11 @@ final class QuantizedRows: @unchecked Sendable {  // immutable after init
         values.deallocate()
         scales.deallocate()
         residuals.deallocate()
+        norms.deallocate()
     }
 
     /// The bytes this copy holds.
-    var byteCount: Int { matrix.rows * (matrix.dimension + 8) }
+    var byteCount: Int { matrix.rows * (matrix.dimension + 12) }
 
     /// The rows scoring best along `direction`, best first, exactly as
     /// `EmbeddingMatrix.best(along:k:minimum:)` finds them: the `k` best
@@ -52,32 +60,62 @@ final class QuantizedRows: @unchecked Sendable {  // immutable after init
         guard rows > 0, k.map({ $0 > 0 }) ?? true else { return [] }
         // Every row passes: nothing to narrow down.
         if k == nil && minimum == nil { return matrix.best(along: direction, k: nil, minimum: nil) }
-        var approximate = [Float](repeating: 0, count: rows)
-        approximate.withUnsafeMutableBufferPointer { out in
-            let (q, s, y) = (SendablePointer(values), SendablePointer(scales), SendablePointer(out.baseAddress!))
-            direction.withUnsafeBufferPointer { v in
-                let query = SendablePointer(UnsafeMutablePointer(mutating: v.baseAddress!))
-                parallelChunks(rows, chunk: Self.chunkRows) { _, range in
-                    curator_scores_i8(q.pointer, s.pointer, range.lowerBound, range.upperBound, d, query.pointer,
-                                      y.pointer + range.lowerBound)
-                }
+        // So many wanted that the gather below would cost more than the full scan.
+        if let k, k > rows / 8 { return matrix.best(along: direction, k: k, minimum: minimum) }
+        // The query in int8 too, with its own scale and residual.
+        var query = [Int8](repeating: 0, count: d)
+        var queryScale: Float = 0, queryResidual: Float = 0, queryKept: Float = 0
+        direction.withUnsafeBufferPointer { v in
+            query.withUnsafeMutableBufferPointer { p in
+                curator_quantize_rows_i8(v.baseAddress!, 0, 1, d, p.baseAddress!, &queryScale, &queryResidual, &queryKept)
             }
         }
-        // Each row's score lies within bound[r] of its approximation; the
-        // slack covers float32 rounding of both sums (d ulps of ‖v‖ each).
         let norm = direction.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
+        // The slack covers float32 rounding of both sums (d ulps of ‖v‖ each).
         let slack = 4 * Float(d) * Float.ulpOfOne * max(norm, 1)
-        let bound = { (r: Int) in norm * self.residuals[r] + slack }
-        // The k-th best exact score is at least the k-th best lower bound.
-        var floor = minimum ?? -.infinity
-        if let k, k < rows {
-            var lower = [Float](repeating: 0, count: rows)
-            for r in 0..<rows { lower[r] = approximate[r] - bound(r) }
-            let kth = lower.withUnsafeBufferPointer { TopScores.select($0, k: k, minimum: nil) }.last?.score ?? -.infinity
-            floor = max(floor, kth)
+        let (errorPerResidual, errorPerNorm) = (norm, queryResidual)
+        let chunk = Self.chunkRows
+        let tasks = (rows + chunk - 1) / chunk
+        // Each task scans its rows, then keeps its k best lower bounds: the
+        // k-th best exact score is at least the k-th best of those.
+        let approximate = SharedBuffer<Float>(repeating: 0, count: rows)
+        let kept = min(k ?? 0, chunk)  // a task adds at most this many to the k best
+        let lowest = SharedBuffer<Float>(repeating: -.infinity, count: tasks * kept)
+        let (q, s, e, n) = (SendablePointer(values), SendablePointer(scales), SendablePointer(residuals), SendablePointer(norms))
+        query.withUnsafeBufferPointer { p in
+            let p = SendablePointer(UnsafeMutablePointer(mutating: p.baseAddress!))
+            parallelChunks(rows, chunk: chunk) { task, range in
+                let out = approximate.pointer + range.lowerBound
+                curator_scores_i8(q.pointer, s.pointer, range.lowerBound, range.upperBound, d, p.pointer, out)
+                for i in 0..<range.count { out[i] *= queryScale }
+                guard let k else { return }
+                let lower = UnsafeMutablePointer<Float>.allocate(capacity: range.count)
+                defer { lower.deallocate() }
+                for (i, r) in range.enumerated() {
+                    lower[i] = out[i] - (errorPerResidual * e.pointer[r] + errorPerNorm * n.pointer[r] + slack)
+                }
+                let best = TopScores.select(UnsafeBufferPointer(start: lower, count: range.count), k: kept, minimum: nil)
+                for (i, b) in best.enumerated() { lowest.pointer[task * kept + i] = b.score }
+            }
         }
-        var candidates: [Int] = []
-        for r in 0..<rows where approximate[r] + bound(r) >= floor { candidates.append(r) }
+        var floor = minimum ?? -.infinity
+        if let k {
+            let best = TopScores.select(UnsafeBufferPointer(start: lowest.pointer, count: lowest.count), k: k, minimum: nil)
+            if best.count == k { floor = max(floor, best[k - 1].score) }
+        }
+        // The candidates: rows whose upper bound reaches the floor, per task, in row order.
+        var found = [[Int]](repeating: [], count: tasks)
+        found.withUnsafeMutableBufferPointer { lists in
+            let lists = SendablePointer(lists.baseAddress!)
+            parallelChunks(rows, chunk: chunk) { task, range in
+                var mine: [Int] = []
+                for r in range where approximate.pointer[r] + (errorPerResidual * e.pointer[r] + errorPerNorm * n.pointer[r] + slack) >= floor {
+                    mine.append(r)
+                }
+                lists.pointer[task] = mine
+            }
+        }
+        let candidates = found.flatMap { $0 }
         // A bound too loose to narrow much (a minimum below most scores): the full scan is cheaper than a gather.
         if candidates.count > rows / 8 { return matrix.best(along: direction, k: k, minimum: minimum) }
         // Exact float32 scores of the candidates, in row order (so ties go to the lower row, as in the full scan).
