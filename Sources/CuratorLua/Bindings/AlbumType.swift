@@ -442,8 +442,18 @@ enum AlbumType {
             return 1
         }
         t.property("text_model", type: "string|nil",
-                   summary: "The model folder whose text tower pairs with the album's vectors (nil when none is installed; a:search says why)") { handle, lua in
+                   summary: "The model folder whose text tower pairs with the album's vectors; nil when none does, and a.text_model_note says why") { handle, lua in
             if let encoder = try? handle.album.textEncoder() { lua.push(encoder.modelFolder.path) } else { lua.pushNil() }
+        }
+        // A property cannot return nil, message: the reason is its own property, as a run's or clusters' note is.
+        t.property("text_model_note", type: "string|nil",
+                   summary: "Why a.text_model is nil (no text side, no model id, the model folder missing or without a text tower: what to download and where); nil when a text tower pairs") { handle, lua in
+            do {
+                _ = try handle.album.textEncoder()
+                lua.pushNil()
+            } catch {
+                lua.push(LuaState.describe(error))
+            }
         }
         t.method("labels", signature: "a:labels(list [, {templates=true|{\"a photo of {}.\", ...}}]) -> {{image=, label=, score=}, ...}",
                            summary: "Every embedded image's best label from list (zero-shot); templates average each label's prompts") { handle, call in
