@@ -99,6 +99,11 @@ final class AlbumTextSearchTests: XCTestCase {
         XCTAssertEqual(try locator.folder(forModelID: "hf:tiny-hf").path, tiny.path)
         XCTAssertThrowsError(try locator.folder(forModelID: "my-model")) { error in
             XCTAssertTrue("\(error)".contains("no installed model made these vectors (model my-model; installed: DFN2B-CLIP-ViT-L-14-39B, tiny-hf)"), "\(error)")
+            XCTAssertTrue("\(error)".contains("into a folder under \(root.path)/, or name it with curator.open(path, {model=FOLDER})"), "\(error)")
+        }
+        // An unknown id that names a Hugging Face repository: that repository, into the folder it would be found in.
+        XCTAssertThrowsError(try locator.folder(forModelID: "hf:someone/clip-vit-huge-14")) { error in
+            XCTAssertTrue("\(error)".contains("from the Hugging Face page of someone/clip-vit-huge-14 into \(root.path)/clip-vit-huge-14/"), "\(error)")
         }
         // A chosen folder must be the model that made the vectors.
         XCTAssertThrowsError(try locator.folder(forModelID: "openai-clip:ViT-B/32", chosen: tiny)) { error in

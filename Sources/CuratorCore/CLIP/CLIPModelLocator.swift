@@ -159,6 +159,14 @@ public struct CLIPModelLocator: Sendable {
         if let known = CLIPKnownModel.matching(id: id) {
             return "Download \(known.files) from the Hugging Face page of \(known.repository) into \(destination)/\(known.folder)/"
         }
+        // An id that names a Hugging Face repository (hf:org/name, siglip:org/name) is found in a folder of its last name.
+        for prefix in ["hf:", "siglip:"] where id.hasPrefix(prefix) {
+            let repository = String(id.dropFirst(prefix.count))
+            let parts = repository.split(separator: "/")
+            if parts.count == 2, let name = parts.last {
+                return "Download the model's weights, config and tokenizer from the Hugging Face page of \(repository) into \(destination)/\(name)/, or name its folder with curator.open(path, {model=FOLDER})"
+            }
+        }
         return "Put the model that made them (its weights, config and tokenizer.json) into a folder under \(destination)/, or name it with curator.open(path, {model=FOLDER})"
     }
 }
