@@ -51,9 +51,15 @@ struct ReviewCommand: ParsableCommand {
         if embed, !opened.isIndexOnly {
             Curator.writeError("curator review: computing the embeddings the album lacks (for the map)…")
             do {
-                let report = try opened.embed()
+                // The REPL's bar on a terminal; elsewhere a line at the end says what was done.
+                let bar = TerminalProgressBar()
+                bar.keepsFinalLine = true
+                let started = DispatchTime.now().uptimeNanoseconds
+                let report = try opened.embed(progress: bar)
+                let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+                Curator.writeError("curator review: \(report) (\(String(format: "%.1f", seconds)) s)")
                 if !report.failed.isEmpty {
-                    Curator.writeError("curator review: \(report.failed.count) images could not be embedded (first: \(report.failed[0].path.string): \(report.failed[0].reason))")
+                    Curator.writeError("curator review: \(report.failed.count) image\(report.failed.count == 1 ? "" : "s") could not be embedded (first: \(report.failed[0].path.string): \(report.failed[0].reason))")
                 }
             } catch {
                 throw ReviewFailure("curator review: cannot embed \(album): \(error)")

@@ -314,6 +314,25 @@ T.test("terminal: the banner says how to leave, and exit leaves", function()
   assert(ok, err)
 end)
 
+T.test("terminal: curator review --embed draws the REPL's progress bar while it embeds", function()
+  if not have_tmux() then
+    print("SKIP repl_test.lua review --embed test: tmux is not installed")
+    return
+  end
+  local home = T.tempdir()
+  local album = T.fixture_album()
+  -- --run 99 ends it after embedding (no such run), before serving.
+  local tmux = Tmux.curator(home, " review --embed " .. T.quote(album) .. " --run 99; echo REVIEW-ENDED; sleep 5")
+  local ok, err = pcall(function()
+    local screen = tmux:wait("REVIEW-ENDED")
+    T.ok(screen:find("%a+  %[[^%]]+%] (%d+)/%1  %d+%.%d s"), screen)
+    T.contains(screen, "█")
+    T.contains(screen, "embedded, 0 already embedded")
+  end)
+  tmux:stop()
+  assert(ok, err)
+end)
+
 T.test("plugins are reachable by name and document their functions for help()", function()
   local out, err, code = T.run({}, table.concat({
     "curator.plugins.quality.name",

@@ -92,6 +92,9 @@ T.test("curator review on an album without embeddings says what to do; --embed c
   out, err, status = T.run({ "review", "--embed", dir, "--run", "99" })
   T.eq(status, 1, err)
   T.contains(err, "computing the embeddings the album lacks")
+  -- Without a terminal no bar is drawn, and a line says what was done.
+  T.ok(err:find("curator review: %a+: 6 embedded, 0 already embedded, 0 failed %(%d+%.%d s%)"), err)
+  T.ok(not err:find("[", 1, true), err)
   T.ok(not err:find("no embeddings yet", 1, true), err)
   out, err, status = T.run({ "--no-plugins", "-e", "print('embedder=' .. tostring(curator.open(arg[1], {embed=false}).embedder))", dir })
   T.eq(status, 0, err)

@@ -18,16 +18,19 @@ import Foundation
 public final class LuaProgress: ProgressSink {
     private let lua: LuaStack
     private let callback: Int32?
-    private let drawsBar: Bool
     private let owner = pthread_self()
-    private var lastDraw: UInt64 = 0
-    private var drawn = false
-    private let started = DispatchTime.now().uptimeNanoseconds
+    /// The terminal's bar when there is no callback (`TerminalProgressBar`).
+    private let bar: TerminalProgressBar?
     /// Shown on the bar instead of the step's label, e.g. `FPS  count 20 × 20 iterations`.
-    public var title: String?
+    public var title: String? {
+        get { bar?.title }
+        set { bar?.title = newValue }
+    }
     /// Leave the finished bar on the terminal (with the elapsed time) instead of erasing it.
-    public var keepsFinalLine = false
-    private var lastLine = ""
+    public var keepsFinalLine: Bool {
+        get { bar?.keepsFinalLine ?? false }
+        set { bar?.keepsFinalLine = newValue }
+    }
     /// The error the Lua callback raised, if it did.
     public private(set) var callbackError: LuaError?
 
@@ -36,7 +39,7 @@ public final class LuaProgress: ProgressSink {
     public init(lua: LuaStack, callback: Int32?, terminal: Bool = isatty(2) != 0) {
         self.lua = lua
         self.callback = callback.map { lua.absolute($0) }
-        drawsBar = callback == nil && terminal
+        bar = callback == nil && terminal ? TerminalProgressBar(terminal: true) : nil
     }
 
     public var isCancelled: Bool { curator_interrupt_requested() != 0 || callbackError != nil }
@@ -58,34 +61,16 @@ public final class LuaProgress: ProgressSink {
             }
             return
         }
-        guard drawsBar else { return }
-        let now = DispatchTime.now().uptimeNanoseconds
-        guard done >= total || now - lastDraw > 66_000_000 else { return }
-        lastDraw = now
-        let width = 30
-        let fraction = total > 0 ? min(1, Double(done) / Double(total)) : 0
-        let filled = Int(fraction * Double(width))
-        let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-        let seconds = Double(now - started) / 1e9
-        lastLine = "\(title ?? label)  [\(bar)] \(done)/\(total)  \(String(format: "%.1f", seconds)) s"
-        write("\r\u{1B}[K" + lastLine)
-        drawn = true
+        bar?.update(label: label, done: done, total: total)
     }
 
     public func finish(label: String) {
-        if drawn {
-            write(keepsFinalLine ? "\n" : "\r\u{1B}[K")
-            drawn = false
-        }
+        bar?.finish(label: label)
     }
 
     /// Throws the callback's error, if it raised one (call after the operation).
     public func rethrowCallbackError() throws {
         if let callbackError { throw callbackError }
-    }
-
-    private func write(_ text: String) {
-        FileHandle.standardError.write(Data(text.utf8))
     }
 }
 
