@@ -145,16 +145,16 @@ struct AlbumScanner {
         let results = UnsafeMutableBufferPointer<Probe?>.allocate(capacity: batch.count)
         results.initialize(repeating: nil)
         defer { results.deallocate() }
-        let slots = SendablePointer(results.baseAddress!)
+        let slots = UncheckedSendable(results.baseAddress!)
         let root = self.root
         let decoder = ImageDecoder()
         DispatchQueue.concurrentPerform(iterations: batch.count) { i in
             let (file, existing) = batch[i]
             do throws(ImageDecodeError) {
                 let header = try decoder.probe(path: file.path.absolute(under: root))
-                slots.pointer[i] = .image(file, header, existing: existing)
+                slots.value[i] = .image(file, header, existing: existing)
             } catch {
-                slots.pointer[i] = .skipped(file, error.reason.description, existing: existing)
+                slots.value[i] = .skipped(file, error.reason.description, existing: existing)
             }
         }
         return results.map { $0! }

@@ -52,7 +52,7 @@ enum CLIPKernels {
                              scratch: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>) {
         let grid = side / p, patches = grid * grid, cols = 3 * p * p
         let imageValues = 3 * side * side
-        let source = Unshared(pixels), destination = Unshared(scratch)
+        let source = UncheckedSendable(pixels), destination = UncheckedSendable(scratch)
         CLIPParallel.forEachChunk(count * patches, minimumChunk: 64) { range in
             let pixels = source.value, buffer = destination.value
             for row in range {
@@ -130,7 +130,7 @@ enum CLIPKernels {
     static func layerNorm(rows: Int, width: Int, input: UnsafePointer<Float>, inputStride: Int,
                           output: UnsafeMutablePointer<Float>, outputStride: Int,
                           weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, epsilon: Float) {
-        let input = Unshared(input), output = Unshared(output), weight = Unshared(weight), bias = Unshared(bias)
+        let input = UncheckedSendable(input), output = UncheckedSendable(output), weight = UncheckedSendable(weight), bias = UncheckedSendable(bias)
         CLIPParallel.forEachChunk(rows, minimumChunk: 16) { range in
             for r in range {
                 normalizeRow(input.value + r * inputStride, output.value + r * outputStride, width,
@@ -209,16 +209,8 @@ enum CLIPKernels {
     }
 }
 
-/// A pointer handed to the threads of one parallel loop. `@unchecked
-/// Sendable`: each loop gives every thread its own rows to write, and the
-/// loop returns only when all threads are done.
-struct Unshared<Pointer>: @unchecked Sendable {
-    let value: Pointer
-    init(_ value: Pointer) { self.value = value }
-}
-
 /// Splits loops over the cores. Work items share no writes; buffers travel
-/// as `Unshared` pointers.
+/// as `UncheckedSendable` pointers.
 enum CLIPParallel {
     /// How many chunks to split work into: the cores this process may use.
     static let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 16))

@@ -166,7 +166,7 @@ final class CLIPTransformerStack: @unchecked Sendable {
         BLAS.gemm(transposeB: true, m: rows, n: ff, k: d, a: h, lda: d,
                   b: block.fc1Weight.pointer, ldb: d, beta: 1, c: mlp, ldc: ff)
         let activation = self.activation
-        let hidden = Unshared(mlp)
+        let hidden = UncheckedSendable(mlp)
         CLIPParallel.forEachChunk(rows, minimumChunk: 8) { range in
             CLIPKernels.activate(activation, hidden.value + range.lowerBound * ff, count: range.count * ff)
         }
@@ -180,7 +180,7 @@ final class CLIPTransformerStack: @unchecked Sendable {
     private func selfAttention(sequences: Int, length s: Int, causal: Bool, keyLengths: [Int]?) {
         let heads = self.heads, hd = width / heads, d = width, qkvWidth = self.qkvWidth
         let scale = 1 / Float(hd).squareRoot()
-        let input = Unshared(qkv), output = Unshared(attention), scratch = Unshared(scores)
+        let input = UncheckedSendable(qkv), output = UncheckedSendable(attention), scratch = UncheckedSendable(scores)
         let work = sequences * heads
         let smallProducts = s * s * hd <= parallelAttentionLimit
         let chunks = smallProducts ? min(CLIPParallel.workers, work) : 1

@@ -133,7 +133,7 @@ public struct HDBSCAN: Sendable, Equatable {
 
 /// One Borůvka round's search: for a component, the lightest mutual
 /// reachability edge to a point of another component.
-private struct BoruvkaSearch: @unchecked Sendable {
+private struct BoruvkaSearch: Sendable {
     let tree: PlaneTree
     let coreSquared: [Double]
     let nodeMinCore: [Double]

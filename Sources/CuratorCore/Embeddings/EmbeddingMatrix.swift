@@ -115,12 +115,12 @@ public final class EmbeddingMatrix: @unchecked Sendable {
         let blockRows = max(1, (1 << 20) / dimension)  // about 4 MB per task
         let blocks = (rows + blockRows - 1) / blockRows
         let found = SharedBuffer<RowCheck?>(repeating: nil, count: blocks)
-        let base = SendablePointer(row(0))
+        let base = UncheckedSendable(row(0))
         DispatchQueue.concurrentPerform(iterations: blocks) { b in
             var firstNonFinite: Int?
             var zeroRows: [Int] = []
             for i in b * blockRows..<min(rows, (b + 1) * blockRows) {
-                switch Self.normalizeChecking(base.pointer + i * dimension, count: dimension) {
+                switch Self.normalizeChecking(base.value + i * dimension, count: dimension) {
                 case .normalized: break
                 case .zero: zeroRows.append(i)
                 case .nonFinite: if firstNonFinite == nil { firstNonFinite = i }

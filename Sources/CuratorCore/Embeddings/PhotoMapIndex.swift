@@ -145,10 +145,10 @@ func firstNonFiniteRow(_ matrix: EmbeddingMatrix) -> Int? {
     let blockRows = max(1, (1 << 20) / dimension)  // about 4 MB per task
     let blocks = (rows + blockRows - 1) / blockRows
     let found = FirstRow()
-    let base = SendablePointer(matrix.row(0))
+    let base = UncheckedSendable(matrix.row(0))
     DispatchQueue.concurrentPerform(iterations: blocks) { b in
         for i in b * blockRows..<min(rows, (b + 1) * blockRows) {
-            let row = base.pointer + i * dimension
+            let row = base.value + i * dimension
             // NaN and ±inf survive multiplication by 0; finite values give 0.
             var acc = SIMD8<Float>(repeating: 0)
             var j = 0

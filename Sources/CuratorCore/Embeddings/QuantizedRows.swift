@@ -34,10 +34,10 @@ final class QuantizedRows: @unchecked Sendable {  // immutable after init
         scales = .allocate(capacity: max(rows, 1))
         residuals = .allocate(capacity: max(rows, 1))
         norms = .allocate(capacity: max(rows, 1))
-        let (x, q, s) = (SendablePointer(matrix.row(0)), SendablePointer(values), SendablePointer(scales))
-        let (e, n) = (SendablePointer(residuals), SendablePointer(norms))
+        let (x, q, s) = (UncheckedSendable(matrix.row(0)), UncheckedSendable(values), UncheckedSendable(scales))
+        let (e, n) = (UncheckedSendable(residuals), UncheckedSendable(norms))
         parallelChunks(rows, chunk: Self.chunkRows) { _, range in
-            curator_quantize_rows_i8(x.pointer, range.lowerBound, range.upperBound, d, q.pointer, s.pointer, e.pointer, n.pointer)
+            curator_quantize_rows_i8(x.value, range.lowerBound, range.upperBound, d, q.value, s.value, e.value, n.value)
         }
     }
 
@@ -81,18 +81,18 @@ final class QuantizedRows: @unchecked Sendable {  // immutable after init
         let approximate = SharedBuffer<Float>(repeating: 0, count: rows)
         let kept = min(k ?? 0, chunk)  // a task adds at most this many to the k best
         let lowest = SharedBuffer<Float>(repeating: -.infinity, count: tasks * kept)
-        let (q, s, e, n) = (SendablePointer(values), SendablePointer(scales), SendablePointer(residuals), SendablePointer(norms))
+        let (q, s, e, n) = (UncheckedSendable(values), UncheckedSendable(scales), UncheckedSendable(residuals), UncheckedSendable(norms))
         query.withUnsafeBufferPointer { p in
-            let p = SendablePointer(UnsafeMutablePointer(mutating: p.baseAddress!))
+            let p = UncheckedSendable(UnsafeMutablePointer(mutating: p.baseAddress!))
             parallelChunks(rows, chunk: chunk) { task, range in
                 let out = approximate.pointer + range.lowerBound
-                curator_scores_i8(q.pointer, s.pointer, range.lowerBound, range.upperBound, d, p.pointer, out)
+                curator_scores_i8(q.value, s.value, range.lowerBound, range.upperBound, d, p.value, out)
                 for i in 0..<range.count { out[i] *= queryScale }
                 guard let k else { return }
                 let lower = UnsafeMutablePointer<Float>.allocate(capacity: range.count)
                 defer { lower.deallocate() }
                 for (i, r) in range.enumerated() {
-                    lower[i] = out[i] - (errorPerResidual * e.pointer[r] + errorPerNorm * n.pointer[r] + slack)
+                    lower[i] = out[i] - (errorPerResidual * e.value[r] + errorPerNorm * n.value[r] + slack)
                 }
                 let best = TopScores.select(UnsafeBufferPointer(start: lower, count: range.count), k: kept, minimum: nil)
                 for (i, b) in best.enumerated() { lowest.pointer[task * kept + i] = b.score }
@@ -106,13 +106,13 @@ final class QuantizedRows: @unchecked Sendable {  // immutable after init
         // The candidates: rows whose upper bound reaches the floor, per task, in row order.
         var found = [[Int]](repeating: [], count: tasks)
         found.withUnsafeMutableBufferPointer { lists in
-            let lists = SendablePointer(lists.baseAddress!)
+            let lists = UncheckedSendable(lists.baseAddress!)
             parallelChunks(rows, chunk: chunk) { task, range in
                 var mine: [Int] = []
-                for r in range where approximate.pointer[r] + (errorPerResidual * e.pointer[r] + errorPerNorm * n.pointer[r] + slack) >= floor {
+                for r in range where approximate.pointer[r] + (errorPerResidual * e.value[r] + errorPerNorm * n.value[r] + slack) >= floor {
                     mine.append(r)
                 }
-                lists.pointer[task] = mine
+                lists.value[task] = mine
             }
         }
         let candidates = found.flatMap { $0 }

@@ -104,17 +104,17 @@ extension EmbeddingMatrix {
         let blockRows = max(1, (1 << 18) / max(dimension, 1))
         let blocks = (rows + blockRows - 1) / blockRows
         result.withUnsafeMutableBufferPointer { out in
-            let output = SendablePointer(out.baseAddress!)
-            let base = SendablePointer(row(0))
+            let output = UncheckedSendable(out.baseAddress!)
+            let base = UncheckedSendable(row(0))
             DispatchQueue.concurrentPerform(iterations: blocks) { b in
                 for i in b * blockRows..<min(rows, (b + 1) * blockRows) {
-                    let words = UnsafeRawPointer(base.pointer + i * dimension).assumingMemoryBound(to: UInt32.self)
+                    let words = UnsafeRawPointer(base.value + i * dimension).assumingMemoryBound(to: UInt32.self)
                     var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(dimension)
                     for j in 0..<dimension {
                         h = (h ^ UInt64(words[j])) &* 0xFF51_AFD7_ED55_8CCD
                         h ^= h >> 29
                     }
-                    output.pointer[i] = h
+                    output.value[i] = h
                 }
             }
         }

@@ -36,14 +36,6 @@ let activeCoreCount = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8
 /// The number of worker threads the map's batches use: every core, at most 16.
 let mapThreadCount = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 16))
 
-/// Carries a value into `concurrentPerform`, whose closure must be `Sendable`.
-/// `@unchecked Sendable` holds because every caller gives each index disjoint
-/// memory and waits for all of them before touching the data again.
-struct UncheckedSendable<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
-}
-
 /// A fixed-size buffer that several threads write at disjoint positions.
 /// `@unchecked Sendable`: callers guarantee no two threads touch the same
 /// element, which the chunked loops above ensure by construction.

@@ -49,7 +49,7 @@ struct EncodeImages: ParsableCommand {
             let start = Date()
             if part == .decode {
                 let preprocessor = encoder.preprocessor
-                let shared = UncheckedPointer(pixels)
+                let shared = UncheckedBox(pixels)
                 DispatchQueue.concurrentPerform(iterations: paths.count) { i in
                     try? preprocessor.load(path: paths[i], into: shared.value + i * per)
                 }
@@ -80,11 +80,4 @@ struct EncodeImages: ParsableCommand {
             "peak_rss_bytes": peakResidentBytes(),
         ])
     }
-}
-
-/// A pointer shared by the decode threads, each writing its own image's slot.
-/// `@unchecked Sendable`: each thread writes only its own image's slot, and the results are read after every thread joined.
-struct UncheckedPointer: @unchecked Sendable {
-    let value: UnsafeMutablePointer<Float>
-    init(_ value: UnsafeMutablePointer<Float>) { self.value = value }
 }

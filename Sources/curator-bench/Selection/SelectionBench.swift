@@ -236,6 +236,3 @@ struct GEMMBench: ParsableCommand {
         BenchOutput.emit(["rows": rows, "dim": dim, "timings": timings])
     }
 }
-
-/// `@unchecked Sendable`: each box is handed to one worker and read after it finished.
-struct UncheckedBox<T>: @unchecked Sendable { let value: T; init(_ v: T) { value = v } }
