@@ -6,7 +6,7 @@ final class Projection2DTests: XCTestCase {
     /// Points spread widely along one direction, less along a second, and
     /// barely along the rest, with a large offset: the map must recover the
     /// two directions (up to sign) and centre the points.
-    func testRecoversTheTwoDirectionsOfLargestSpread() {
+    func testRecoversTheTwoDirectionsOfLargestSpread() throws {
         let n = 600, d = 48
         var state: UInt64 = 7
         func gaussian() -> Float {
@@ -30,7 +30,7 @@ final class Projection2DTests: XCTestCase {
         }
         let matrix = EmbeddingMatrix(rows: n, dimension: d, values: values)
 
-        let map = Projection2D.principalComponents(of: matrix, seed: 1)
+        let map = try Projection2D.principalComponents(of: matrix)
 
         XCTAssertEqual(map.points.count, n)
         XCTAssertGreaterThan(abs(correlation(map.points.map(\.x), a)), 0.999)
@@ -38,22 +38,21 @@ final class Projection2DTests: XCTestCase {
         XCTAssertEqual(map.points.map(\.x).reduce(0, +) / Float(n), 0, accuracy: 1e-2)
         XCTAssertEqual(map.variances.x, variance(a), accuracy: variance(a) * 0.02)
         XCTAssertEqual(map.variances.y, variance(b), accuracy: variance(b) * 0.05)
-        XCTAssertLessThan(map.iterations, 300, "well separated spreads converge quickly")
     }
 
-    func testTheSameSeedGivesTheSameMapAndDegenerateInputsDoNotFail() {
+    func testTheSameMatrixGivesTheSameMapAndDegenerateInputsDoNotFail() throws {
         let values = (0..<(50 * 8)).map { Float(sin(Double($0) * 0.37)) }
         let matrix = EmbeddingMatrix(rows: 50, dimension: 8, values: values)
-        XCTAssertEqual(Projection2D.principalComponents(of: matrix, seed: 3).points,
-                       Projection2D.principalComponents(of: matrix, seed: 3).points)
+        XCTAssertEqual(try Projection2D.principalComponents(of: matrix).points,
+                       try Projection2D.principalComponents(of: matrix).points)
 
         let same = EmbeddingMatrix(rows: 5, dimension: 4, values: Array(repeating: 0.5, count: 20))
-        XCTAssertEqual(Projection2D.principalComponents(of: same).points, Array(repeating: .zero, count: 5))
+        XCTAssertEqual(try Projection2D.principalComponents(of: same).points, Array(repeating: .zero, count: 5))
         let line = EmbeddingMatrix(rows: 3, dimension: 2, values: [0, 0, 1, 0, 2, 0])
-        let onLine = Projection2D.principalComponents(of: line).points
+        let onLine = try Projection2D.principalComponents(of: line).points
         XCTAssertEqual(onLine.map(\.x), [-1, 0, 1], accuracy: 1e-5)
         XCTAssertEqual(onLine.map(\.y), [0, 0, 0], accuracy: 1e-5)
-        XCTAssertEqual(Projection2D.principalComponents(of: EmbeddingMatrix(rows: 0, dimension: 4)).points, [])
+        XCTAssertEqual(try Projection2D.principalComponents(of: EmbeddingMatrix(rows: 0, dimension: 4)).points, [])
     }
 
     private func correlation(_ x: [Float], _ y: [Float]) -> Float {

@@ -89,7 +89,7 @@ extension Album {
             return try umapMap(options, progress: progress)
         case .pca:
             let album = try matrix()
-            let projection = Projection2D.principalComponents(of: album.matrix, seed: 1)
+            let projection = try Projection2D.principalComponents(of: album.matrix)
             let layout = MapLayout(points: projection.points, imageIDs: album.imageIDs)
             return AlbumMap(layout: layout, source: .pca, embedder: album.embedder, cached: false,
                             description: "PCA of the \(album.embedder) embeddings")

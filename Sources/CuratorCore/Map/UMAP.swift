@@ -50,21 +50,23 @@ public enum UMAP {
     /// The start of the optimisation: the two principal components scaled
     /// so the largest coordinate is 10, a little seeded noise against exact
     /// ties, then each axis stretched to [0, 10] (umap-learn's "pca" init).
+    /// Without LAPACK (a BLAS library lacking it), a seeded random start, as
+    /// umap-learn's "random" init.
     static func initialPoints(_ matrix: EmbeddingMatrix, parameters: UMAPParameters) -> [Float] {
         let n = matrix.rows
-        let projection = Projection2D.principalComponents(of: matrix, seed: parameters.seed)
+        let projection = try? Projection2D.principalComponents(of: matrix)
         var random = Xoshiro256StarStar(seed: parameters.seed, stream: 0x696E_6974)
         var largest: Float = 0
-        for p in projection.points { largest = max(largest, abs(p.x), abs(p.y)) }
+        for p in projection?.points ?? [] { largest = max(largest, abs(p.x), abs(p.y)) }
         var points = [Float](repeating: 0, count: 2 * n)
-        if largest > 0, largest.isFinite {
+        if let projection, largest > 0, largest.isFinite {
             let scale = 10 / largest
             for (i, p) in projection.points.enumerated() {
                 points[2 * i] = p.x * scale + Float(random.nextGaussian() * 1e-4)
                 points[2 * i + 1] = p.y * scale + Float(random.nextGaussian() * 1e-4)
             }
         } else {
-            // All vectors equal: no direction to follow; start at random.
+            // All vectors equal (no direction to follow), or no LAPACK: start at random.
             for i in 0..<(2 * n) { points[i] = Float(random.nextDouble() * 20 - 10) }
         }
         normalizeToBox(&points, count: n)
