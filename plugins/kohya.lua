@@ -16,8 +16,13 @@
 -- caption_extension (".txt" or ".caption", default ".txt"), resolution
 -- (default 512), batch_size (default 1), dry_run (plan only).
 -- Names that collide get `<parent>_name`, then `<parent>_<stem>_1`, ... as
--- curator's folder export does; nothing is ever overwritten (an existing
--- dataset.toml is kept and the new one written as dataset_1.toml, ...).
+-- curator's folder export does; nothing is ever overwritten. One
+-- dataset.toml per folder: an export whose subset it already lists leaves it
+-- as it is, edits included ("unchanged"); another
+-- concept or repeats exported into the same folder is added to curator's
+-- dataset.toml as one more [[datasets]] entry ("added"); a dataset.toml
+-- curator did not write is never touched, and the export stops before
+-- copying anything. The report's toml_status says which.
 
 local M = {
   name = "kohya",
@@ -52,6 +57,9 @@ local function write_atomic(path, data)
   if not renamed then os.remove(tmp) return nil, rerr end
   return true
 end
+
+-- The first line of every dataset.toml this plugin writes: how it knows its own.
+local TOML_HEADER = "# Dataset config for kohya-ss sd-scripts (train_network.py --dataset_config FILE),"
 
 local function toml_string(s)
   return '"' .. s:gsub('[\\"]', "\\%0"):gsub("\n", "\\n") .. '"'
@@ -89,6 +97,7 @@ local function check_options(opts, album_name)
     batch_size = opts.batch_size or 1,
     dry_run = opts.dry_run and true or false,
     mode = opts.mode or "add",
+    progress = opts.progress,
   }
   if o.mode ~= "add" and o.mode ~= "update" and o.mode ~= "replace" then
     error("kohya: mode must be \"add\", \"update\" or \"replace\" (got " .. tostring(o.mode) .. ")", 3)
@@ -105,13 +114,29 @@ local function check_options(opts, album_name)
   if math.type(o.resolution) ~= "integer" or o.resolution < 64 then
     error("kohya: resolution must be an integer ≥ 64 (got " .. tostring(o.resolution) .. ")", 3)
   end
+  if o.progress ~= nil and type(o.progress) ~= "function" then
+    error("kohya: progress must be a function(done, total, label) (got " .. type(o.progress) .. ")", 3)
+  end
   return o
+end
+
+-- Stops an "add" export into a folder whose dataset.toml curator did not
+-- write, before anything is copied: that file is the user's and is never
+-- touched, and images without their config would train wrongly.
+local function check_toml(dir, mode)
+  if mode ~= "add" then return end
+  local existing = read_all(dir .. "/dataset.toml")
+  if existing and existing:sub(1, #TOML_HEADER) ~= TOML_HEADER then
+    error("kohya: " .. dir .. "/dataset.toml exists and was not written by curator (it is never changed); "
+      .. "export into another folder, or move that file away", 0)
+  end
 end
 
 --- Starts an export into `dir`; returns the state store/finalize use.
 function M.initialize(dir, opts, album_name)
   if type(dir) ~= "string" or dir == "" then error("kohya: a destination folder is required", 2) end
   local o = check_options(opts, album_name)
+  check_toml(dir, o.mode)
   local st = { dir = dir, opts = o, folder = dir .. "/" .. o.repeats .. "_" .. o.concept,
                taken = {}, written = {}, failed = {}, skipped = {} }
   if not o.dry_run then
@@ -151,29 +176,27 @@ function M.store(st, img)
   return entry
 end
 
---- The dataset TOML for the export in `st` (sd-scripts' --dataset_config).
-function M.toml(st)
-  local o = st.opts
+-- The subset folder as the TOML names it (absolute).
+local function image_dir(st)
   local abs = st.folder
   if abs:sub(1, 1) ~= "/" then
     local pwd = os.getenv("PWD")
     if pwd then abs = pwd .. "/" .. abs end
   end
+  return abs
+end
+
+-- The [[datasets]] entry of the export in `st`, with its one subset.
+local function dataset_entry(st)
+  local o = st.opts
   return table.concat({
-    "# Dataset config for kohya-ss sd-scripts (train_network.py --dataset_config FILE),",
-    "# written by curator's kohya plugin. Adjust resolution and batch size to your run.",
-    "[general]",
-    "shuffle_caption = false",
-    "caption_extension = " .. toml_string(o.caption_extension),
-    "keep_tokens = 0",
-    "",
     "[[datasets]]",
     "resolution = " .. o.resolution,
     "batch_size = " .. o.batch_size,
     "enable_bucket = true",
     "",
     "  [[datasets.subsets]]",
-    "  image_dir = " .. toml_string(abs),
+    "  image_dir = " .. toml_string(image_dir(st)),
     "  num_repeats = " .. o.repeats,
     "  caption_extension = " .. toml_string(o.caption_extension),
     "  class_tokens = " .. toml_string(o.concept),
@@ -181,19 +204,56 @@ function M.toml(st)
   }, "\n")
 end
 
---- Writes the TOML (never over an existing file) and returns the report
---- {folder=, toml=, written={{source=, image=, caption=}, ...}, failed=, skipped=}.
+--- The dataset TOML for the export in `st` (sd-scripts' --dataset_config).
+function M.toml(st)
+  local o = st.opts
+  return table.concat({
+    TOML_HEADER,
+    "# written by curator's kohya plugin. Adjust resolution and batch size to your run.",
+    "[general]",
+    "shuffle_caption = false",
+    "caption_extension = " .. toml_string(o.caption_extension),
+    "keep_tokens = 0",
+    "",
+    dataset_entry(st),
+  }, "\n")
+end
+
+--- Writes dir/dataset.toml for an "add" export and returns the report
+--- {folder=, toml=, toml_status=, written={{source=, image=, caption=}, ...},
+--- failed=, skipped=}. toml_status: "written" (there was none), "unchanged"
+--- (it lists this subset already: left as it is, edits included), "added"
+--- (curator's, for other subsets: this one appended as one more
+--- [[datasets]] entry). A dry run says what it would do.
 function M.finalize(st)
-  local name, i = st.dir .. "/dataset.toml", 0
-  while exists(name) do
-    i = i + 1
-    name = st.dir .. "/dataset_" .. i .. ".toml"
+  local name = st.dir .. "/dataset.toml"
+  local wanted = M.toml(st)
+  local existing = read_all(name)
+  local status, data
+  if not existing then
+    status, data = "written", wanted
+  elseif existing:find("image_dir = " .. toml_string(image_dir(st)), 1, true) then
+    status = "unchanged"
+  elseif existing:sub(1, #TOML_HEADER) == TOML_HEADER then
+    status, data = "added", existing:gsub("\n*$", "\n\n") .. dataset_entry(st)
+  else
+    -- check_toml stops such an export first; a file that appeared since is left alone too.
+    st.failed[#st.failed + 1] = { path = name, reason = "exists and was not written by curator: left as it is" }
+    status = "unchanged"
   end
-  if not st.opts.dry_run then
-    local ok, err = write_atomic(name, M.toml(st))
-    if not ok then st.failed[#st.failed + 1] = { path = name, reason = tostring(err) } end
+  if data and not st.opts.dry_run then
+    -- Through a temporary file and a rename: a reader sees the old or the new file, never half.
+    local tmp = name .. ".curator-tmp"
+    local f, err = io.open(tmp, "wb")
+    local ok = f and f:write(data)
+    if f then f:close() end
+    if ok then ok, err = os.rename(tmp, name) end
+    if not ok then
+      os.remove(tmp)
+      st.failed[#st.failed + 1] = { path = name, reason = tostring(err) }
+    end
   end
-  return { folder = st.folder, toml = name, written = st.written, failed = st.failed,
+  return { folder = st.folder, toml = name, toml_status = status, written = st.written, failed = st.failed,
            skipped = st.skipped, dry_run = st.opts.dry_run }
 end
 
@@ -228,6 +288,7 @@ end
 function M.write(source, dir, opts)
   if is_run(source) then
     local o = check_options(opts, source.album and source.album.name)
+    check_toml(dir, o.mode)
     local st = { dir = dir, opts = o, folder = dir .. "/" .. o.repeats .. "_" .. o.concept, written = {}, failed = {}, skipped = {} }
     local files
     if o.mode ~= "add" then
@@ -237,7 +298,8 @@ function M.write(source, dir, opts)
     end
     local export = source:export(dir, { layout = "kohya", repeats = o.repeats, concept = o.concept,
                                         caption_ext = o.caption_extension, concept_caption = true,
-                                        dry_run = o.dry_run, mode = o.mode, files = files })
+                                        dry_run = o.dry_run, mode = o.mode, files = files,
+                                        progress = o.progress })
     st.folder = export.destination
     for _, item in ipairs(export.items) do
       if item.status == "exported" or item.status == "planned" or item.status == "unchanged" then
@@ -250,8 +312,8 @@ function M.write(source, dir, opts)
     if o.mode == "add" then
       report = M.finalize(st)
     else
-      report = { folder = st.folder, toml = export.files[1] or (dir .. "/dataset.toml"), written = st.written,
-                 failed = st.failed, skipped = st.skipped, dry_run = o.dry_run }
+      report = { folder = st.folder, toml = export.files[1] or (dir .. "/dataset.toml"), toml_status = "written",
+                 written = st.written, failed = st.failed, skipped = st.skipped, dry_run = o.dry_run }
     end
     report.export = export
     return report
@@ -261,25 +323,41 @@ function M.write(source, dir, opts)
   end
   local images, album = images_of(source)
   local st = M.initialize(dir, opts, album)
-  for _, img in ipairs(images) do M.store(st, img) end
+  for i, img in ipairs(images) do
+    M.store(st, img)
+    if st.opts.progress then st.opts.progress(i, #images, "kohya: copying") end
+  end
   return M.finalize(st)
 end
 
--- As an exporter for r:export(dir, {exporter="kohya_toml", params={repeats=, concept=, ...}}):
+-- As an exporter for r:export(dir, {exporter="kohya_toml", params={repeats=, concept=, ...}, progress=}):
 -- initialize exports the run exactly as kohya.write(run) does (curator's own
--- kohya layout and naming, the TOML beside it), and store then reports each
--- image's outcome to the host's export loop (a failed image raises, so it is
--- counted and listed as failed). ctx.data comes back in the export report
--- (data.toml, data.folder).
+-- kohya layout and naming, the TOML beside it), the copies reporting to
+-- r:export's progress (its progress= function, or the terminal's bar), and
+-- hands the host's export loop the images it copied (or plans to), so the
+-- report's `exported` counts copies; store then reports each one's outcome
+-- (a failed image raises, so it is counted and listed as failed). Images
+-- already there count in data.unchanged. ctx.data comes back in the export
+-- report (data.folder, data.toml, data.toml_status, data.unchanged).
 curator.register_exporter("kohya_toml", {
   description = M.description,
   initialize = function(ctx)
     local opts = {}
     for k, v in pairs(ctx.params or {}) do opts[k] = v end
     opts.dry_run = ctx.dry_run
+    opts.progress = ctx.progress
     local report = M.write(ctx.run, ctx.dir, opts)
-    ctx.data.folder, ctx.data.toml = report.folder, report.toml
-    return report.export.items
+    ctx.data.folder, ctx.data.toml, ctx.data.toml_status = report.folder, report.toml, report.toml_status
+    local items, unchanged = {}, 0
+    for _, item in ipairs(report.export.items) do
+      if item.status == "unchanged" then
+        unchanged = unchanged + 1
+      else
+        items[#items + 1] = item
+      end
+    end
+    ctx.data.unchanged = unchanged
+    return items
   end,
   store = function(ctx, item)
     if item.status == "failed" then error(item.path .. ": " .. tostring(item.reason), 0) end

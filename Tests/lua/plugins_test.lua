@@ -143,10 +143,19 @@ T.test("kohya writes <repeats>_<concept>/ with a caption per image and a dataset
   T.contains(toml, 'image_dir = "' .. out .. '/5_scenery"')
   T.contains(toml, "num_repeats = 5")
   T.contains(toml, 'caption_extension = ".txt"')
-  -- A second export into the same folder overwrites nothing.
+  -- A second export into the same folder overwrites nothing, and its
+  -- dataset.toml already describes it: no dataset_1.toml beside it.
   local again = kohya.write({ a:get("sunset/001.jpg") }, out, { repeats = 5, concept = "scenery" })
   T.eq(again.written[1].image, out .. "/5_scenery/sunset_001.jpg")
-  T.eq(again.toml, out .. "/dataset_1.toml")
+  T.eq(again.toml, out .. "/dataset.toml")
+  T.eq(again.toml_status, "unchanged")
+  T.eq(read(out .. "/dataset.toml"), toml, "the config is left as it was")
+  T.eq(T.sh("cd " .. T.quote(out) .. " && ls *.toml"), "dataset.toml\n")
+  -- Progress for a list's copies, when asked.
+  local seen = {}
+  kohya.write({ a:get("sunset/001.jpg"), a:get("forest/001.jpg") }, T.tempdir() .. "/p",
+    { progress = function(done, total) seen[#seen + 1] = done .. "/" .. total end })
+  T.eq(table.concat(seen, " "), "1/2 2/2")
   T.contains(T.raises(nil, kohya.write, pick, out, { repeats = 0 }), "repeats must be a positive integer")
   T.contains(T.raises(nil, kohya.write, pick, out, { caption_extension = ".md" }), 'caption_extension must be ".txt" or ".caption"')
   local dry = kohya.write(pick, T.tempdir() .. "/dry", { dry_run = true })
@@ -168,6 +177,48 @@ T.test("kohya_toml is an exporter runs use: r:export(dir, {exporter=, params=})"
   T.contains(T.sh("cat " .. T.quote(out .. "/dataset.toml")), "num_repeats = 3")
   local bad = T.raises(nil, r.export, r, T.tempdir(), { exporter = "kohya_toml", params = { repeats = -1 } })
   T.contains(bad, "repeats must be a positive integer")
+end)
+
+T.test("kohya_toml reports what it copied, with copy progress, and keeps one dataset.toml per folder", function()
+  T.plugin("kohya")
+  local a = open_sample()
+  local r = a:select { method = "fps", count = 6, iterations = 3, seed = 2 }
+  local out = T.tempdir() .. "/ds"
+  -- The copies report progress while they happen: each call finds the image it counts already there.
+  local copied_when_told = {}
+  local first = r:export(out, { exporter = "kohya_toml", params = { repeats = 3, concept = "scenery" },
+    progress = function(done, total)
+      copied_when_told[#copied_when_told + 1] = tonumber((T.sh("ls " .. T.quote(out .. "/3_scenery") .. " 2>/dev/null | grep -vc '[.]txt$'")))
+    end })
+  T.eq(first.exported, 6)
+  T.eq(first.data.toml_status, "written")
+  T.ok(#copied_when_told >= 12, "progress during the copies and during the report loop: " .. #copied_when_told)
+  T.ok(copied_when_told[1] < 6, "the first call comes before the last copy, not after: " .. copied_when_told[1])
+  local toml = T.sh("cat " .. T.quote(out .. "/dataset.toml"))
+  -- The same export again copies nothing, says so, and writes no second TOML.
+  local again = r:export(out, { exporter = "kohya_toml", params = { repeats = 3, concept = "scenery" } })
+  T.eq(again.exported, 0)
+  T.eq(again.data.unchanged, 6)
+  T.eq(#again.items, 0)
+  T.eq(again.data.toml, out .. "/dataset.toml")
+  T.eq(again.data.toml_status, "unchanged")
+  T.eq(T.sh("cat " .. T.quote(out .. "/dataset.toml")), toml)
+  -- Another concept in the same folder: one more [[datasets]] entry in the same file.
+  local other = r:export(out, { exporter = "kohya_toml", params = { repeats = 2, concept = "night" } })
+  T.eq(other.exported, 6)
+  T.eq(other.data.toml_status, "added")
+  local both = T.sh("cat " .. T.quote(out .. "/dataset.toml"))
+  T.eq(both:sub(1, #toml), toml, "the first subset's lines stay as they were")
+  T.contains(both, 'image_dir = "' .. out .. '/2_night"')
+  T.eq(select(2, both:gsub("%[%[datasets%]%]", "")), 2)
+  T.eq(T.sh("cd " .. T.quote(out) .. " && ls"), "2_night\n3_scenery\ndataset.toml\n")
+  -- A dataset.toml curator did not write is never touched, and nothing is copied next to it.
+  local mine = T.tempdir() .. "/mine"
+  os.execute("mkdir -p " .. T.quote(mine) .. " && printf '# my own config\\n' > " .. T.quote(mine .. "/dataset.toml"))
+  local refused = T.raises(nil, r.export, r, mine, { exporter = "kohya_toml", params = { repeats = 2, concept = "night" } })
+  T.contains(refused, mine .. "/dataset.toml exists and was not written by curator")
+  T.eq(T.sh("ls " .. T.quote(mine)), "dataset.toml\n")
+  T.eq(T.sh("cat " .. T.quote(mine .. "/dataset.toml")), "# my own config\n")
 end)
 
 T.test("dedup keeps the original of each near-duplicate pair and excludes the copy", function()

@@ -55,8 +55,10 @@ struct LuaExporter: Exporter {
         let callback = try options.pushFunction("progress")
         let sink = LuaProgress(lua: lua, callback: callback)
 
-        // ctx = {dir=, data={}, run=, album=, dry_run=, params=, exporter=}
-        lua.newTable(record: 7)
+        // ctx = {dir=, data={}, run=, album=, dry_run=, params=, exporter=, progress=}:
+        // progress is r:export's progress= function (nil without one), for an
+        // exporter whose initialize does the long work itself (kohya_toml's copies).
+        lua.newTable(record: 8)
         let ctx = lua.absolute(-1)
         lua.push(CuratorHost.absolutePath(dir)); lua.rawSet(ctx, "dir")
         lua.newTable(); lua.rawSet(ctx, "data")
@@ -65,6 +67,7 @@ struct LuaExporter: Exporter {
         lua.push(dryRun); lua.rawSet(ctx, "dry_run")
         lua.push(name); lua.rawSet(ctx, "exporter")
         _ = options.pushValue("params"); lua.rawSet(ctx, "params")
+        if let callback { lua.pushValue(at: callback); lua.rawSet(ctx, "progress") }
 
         // items: the selection minus excluded images, and minus files that are
         // not images under the album's root (listed in the report's errors):
