@@ -290,6 +290,19 @@ T.test("duplicates groups identical images and suggests a keeper", function()
   T.eq(groups[1].keeper_by, "sharpness")
   T.eq(#a:duplicates(), 1, "default threshold 0.96")
   T.raises("album:duplicates: threshold must be a number from -1 to 1 (got 2.0)", function() return a:duplicates { threshold = 2 } end)
+  -- A small album compares every pair; the index gives the same groups here, and is kept.
+  local _, how = a:duplicates { threshold = 0.999 }
+  T.eq(how.method, "exact")
+  T.eq(how.index, nil)
+  local indexed, via = a:duplicates { threshold = 0.999, method = "index" }
+  T.eq(via.method, "index")
+  T.eq(via.index, "built")
+  T.eq(via.lists, 1)
+  T.eq(#indexed, 1)
+  T.eq(paths(indexed[1].images), "copy.png img02.png")
+  local _, again = assert(curator.open(dir)):duplicates { threshold = 0.999, method = "index" }
+  T.eq(again.index, "stored")
+  T.raises('album:duplicates: method must be "auto", "exact", "index" (got "ivf")', function() return a:duplicates { method = "ivf" } end)
 end)
 
 T.test("help and completion know the new bindings", function()

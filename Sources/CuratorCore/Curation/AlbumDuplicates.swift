@@ -12,21 +12,133 @@ public struct AlbumDuplicates: Sendable, Equatable {
     public let keptBy: DuplicateGroup.KeeperRule
 }
 
+/// How `Album.duplicates` compares images.
+public enum DuplicateMethod: String, Sendable, CaseIterable {
+    /// `exact` below `Album.duplicateIndexRows` embedded images (or when the
+    /// index would compare nearly every pair anyway, at low thresholds), else `index`.
+    case auto
+    /// Every pair, by blocked GEMMs: cost grows with the square of the album.
+    case exact
+    /// The album's `DuplicateIndex`: only pairs in the same or neighbouring lists.
+    case index
+}
+
+/// What `Album.duplicates` found, and how.
+public struct DuplicateSearch: Sendable {
+    /// The groups, largest first.
+    public var groups: [AlbumDuplicates]
+    /// `.exact` or `.index`: how pairs were compared.
+    public var method: DuplicateMethod
+    /// With `.index`: where the index came from.
+    public var index: IndexSource?
+    /// With `.index`: its number of lists.
+    public var lists: Int?
+
+    /// Where the duplicate index of a search came from.
+    public enum IndexSource: Sendable, Equatable {
+        /// The album's stored index, every image's vector unchanged.
+        case stored
+        /// The stored index, with `assigned` images that arrived or whose vector changed assigned to it.
+        case updated(assigned: Int)
+        /// Built now: there was none, or it was for other vectors (another
+        /// embedder or dimension, or most vectors changed), or damaged.
+        case built
+    }
+}
+
 extension Album {
+    /// The number of embedded images from which `.auto` searches through the
+    /// duplicate index rather than every pair. Measured on the benchmark's
+    /// vectors (scripts/bench/scale with ROWS=…, release build): below it
+    /// the exact search is as fast or faster, and its result is exact by
+    /// construction.
+    public static let duplicateIndexRows = 50_000
+
     /// Groups of near-duplicate images among the album minus its exclusions
     /// (cosine similarity ≥ `threshold`, joined transitively), each with a
     /// suggested keeper: the sharpest member when the pixels embedder measured
     /// them all, else the most central one.
     public func duplicates(threshold: Float, progress: (any ProgressSink)? = nil) throws -> [AlbumDuplicates] {
+        try duplicateSearch(threshold: threshold, progress: progress).groups
+    }
+
+    /// `duplicates`, with the method to use and a report of how it went.
+    ///
+    /// With `.index` (and `.auto` on large albums) the album's duplicate
+    /// index is used: read from the index file when it was built for these
+    /// vectors, updated when images arrived or changed (their vectors are
+    /// reassigned, never trusted), built when there is none or it was built
+    /// for other vectors; then stored again unless the index is read-only.
+    public func duplicateSearch(threshold: Float, method: DuplicateMethod = .auto,
+                                progress: (any ProgressSink)? = nil) throws -> DuplicateSearch {
         let album = try matrix()
         let rows = album.imageIDs.enumerated().filter { !exclusions.contains($0.element) }.map(\.offset)
-        let groups = try NearDuplicateFinder(threshold: threshold).groups(matrix: album.matrix, rows: rows, score: { row in
+        let finder = NearDuplicateFinder(threshold: threshold)
+        let score: (Int) throws -> Double? = { row in
             guard let record = self.image(id: album.imageIDs[row]) else { return nil }
             return try self.statistics(of: record)?.sharpness
-        }, progress: progress)
-        return groups.map { group in
-            AlbumDuplicates(ids: group.rows.map { album.imageIDs[$0] }, keeper: album.imageIDs[group.keeper],
-                            similarity: Double(group.similarity), keptBy: group.keptBy)
         }
+        func result(_ groups: [DuplicateGroup], _ method: DuplicateMethod, _ source: DuplicateSearch.IndexSource? = nil,
+                    lists: Int? = nil) -> DuplicateSearch {
+            DuplicateSearch(groups: groups.map { group in
+                AlbumDuplicates(ids: group.rows.map { album.imageIDs[$0] }, keeper: album.imageIDs[group.keeper],
+                                similarity: Double(group.similarity), keptBy: group.keptBy)
+            }, method: method, index: source, lists: lists)
+        }
+        // Validate before building anything.
+        try finder.validate(matrix: album.matrix, candidates: [])
+        if method == .exact || (method == .auto && album.matrix.rows < Self.duplicateIndexRows) {
+            return result(try finder.groups(matrix: album.matrix, rows: rows, score: score, progress: progress), .exact)
+        }
+        let (index, source) = try duplicateIndex(album, threshold: threshold, progress: progress)
+        if method == .auto {
+            var isCandidate = [Bool](repeating: false, count: album.matrix.rows)
+            for row in rows { isCandidate[row] = true }
+            let work = index.work(threshold: threshold, isCandidate: isCandidate)
+            if work.index * 2 > work.allPairs {
+                return result(try finder.groups(matrix: album.matrix, rows: rows, score: score, progress: progress), .exact)
+            }
+        }
+        let groups = try finder.groups(matrix: album.matrix, rows: rows, index: index, score: score, progress: progress)
+        return result(groups, .index, source, lists: index.listCount)
+    }
+
+    /// The album's duplicate index for the active embedder's vectors, with a
+    /// horizon reaching `threshold`: the stored one, updated, or built (see
+    /// `duplicateSearch`).
+    func duplicateIndex(_ album: AlbumMatrix, threshold: Float,
+                        progress: (any ProgressSink)?) throws -> (DuplicateIndex, DuplicateSearch.IndexSource) {
+        let cache = DuplicateIndexCache(database: database)
+        let matrix = album.matrix
+        let fingerprints = matrix.rowFingerprints()
+        let horizon = DuplicateIndex.horizon(for: threshold)
+        var index: DuplicateIndex?
+        var source = DuplicateSearch.IndexSource.built
+        // A damaged entry is rebuilt like a missing one.
+        if let stored = try? cache.entry(embedder: album.embedder), stored.index.dimension == matrix.dimension {
+            let rowOf = Dictionary(zip(stored.imageIDs, stored.imageIDs.indices), uniquingKeysWith: { a, _ in a })
+            var known = [DuplicateIndex.RowAssignment?](repeating: nil, count: matrix.rows)
+            var reused = 0
+            for (row, id) in album.imageIDs.enumerated() {
+                if let old = rowOf[id], stored.fingerprints[old] == fingerprints[row] {
+                    known[row] = stored.index.assignment(of: old)
+                    reused += 1
+                }
+            }
+            // Centres fitted to other vectors (most of them gone or changed) would make poor lists: rebuild then.
+            if reused * 2 >= matrix.rows {
+                let wider = horizon > stored.index.horizon
+                index = try DuplicateIndex(centres: stored.index.centres, matrix: matrix,
+                                           horizon: max(horizon, stored.index.horizon),
+                                           known: wider ? nil : known, progress: progress)
+                let assigned = wider ? matrix.rows : matrix.rows - reused
+                source = assigned == 0 && stored.imageIDs.count == matrix.rows ? .stored : .updated(assigned: assigned)
+            }
+        }
+        let built = try index ?? DuplicateIndex.build(matrix: matrix, horizon: horizon, progress: progress)
+        if source != .stored && !database.isReadOnly {
+            try cache.store(built, imageIDs: album.imageIDs, fingerprints: fingerprints, embedder: album.embedder)
+        }
+        return (built, source)
     }
 }

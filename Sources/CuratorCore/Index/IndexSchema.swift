@@ -146,6 +146,22 @@ enum IndexSchema {
                 );
                 """)
         }
+        migrator.registerMigration("v9-duplicate-index") { db in
+            // The inverted-file index `a:duplicates` searches at scale, one
+            // per embedder: its centres, and per image its vector's
+            // fingerprint (a changed vector is reassigned, never trusted),
+            // list and neighbouring lists (see `DuplicateIndexCache`).
+            try db.execute(sql: """
+                CREATE TABLE duplicate_index (
+                    embedder TEXT PRIMARY KEY,
+                    dimension INTEGER NOT NULL,
+                    created REAL NOT NULL,
+                    horizon REAL NOT NULL,
+                    centres BLOB NOT NULL,
+                    rows BLOB NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 

@@ -58,12 +58,7 @@ public struct NearDuplicateFinder: Sendable {
     ///     most central member elsewhere.
     public func groups(matrix: EmbeddingMatrix, rows candidates: [Int], score: ((Int) throws -> Double?)? = nil,
                        progress sink: (any ProgressSink)? = nil) throws -> [DuplicateGroup] {
-        guard threshold.isFinite, threshold >= -1, threshold <= 1 else {
-            throw SelectionError.invalidParameter(name: "threshold", reason: "must be a number between -1 and 1 (got \(threshold))")
-        }
-        for row in candidates where !(0..<matrix.rows).contains(row) {
-            throw SelectionError.rowOutOfRange(parameter: "rows", row: row, rows: matrix.rows)
-        }
+        try validate(matrix: matrix, candidates: candidates)
         let pool = Array(Set(candidates)).sorted()
         guard pool.count > 1 else { return [] }
         let rows = CandidateRows(matrix: matrix, candidates: pool)
@@ -114,9 +109,48 @@ public struct NearDuplicateFinder: Sendable {
             }
         }
         let union = finders[0]
-        for other in finders.dropFirst() {
-            for i in 0..<wn where other.find(i) != i { union.union(i, other.find(i)) }
+        for other in finders.dropFirst() { union.merge(other) }
+        return try groups(union: union, isCandidate: isCandidate, rows: rows, matrix: matrix, score: score)
+    }
+
+    /// The groups among `rows` (album rows) found through `index` (which
+    /// must index every row of `matrix`, with a horizon reaching
+    /// `DuplicateIndex.reach(threshold:)`): only pairs in the same or
+    /// neighbouring lists are compared, each by its exact dot product, so
+    /// a pair across lists is missed only when both rows lie far from the
+    /// boundary between them (see `DuplicateIndex`). Same order and keepers
+    /// as `groups(matrix:rows:score:progress:)`.
+    public func groups(matrix: EmbeddingMatrix, rows candidates: [Int], index: DuplicateIndex,
+                       score: ((Int) throws -> Double?)? = nil,
+                       progress sink: (any ProgressSink)? = nil) throws -> [DuplicateGroup] {
+        try validate(matrix: matrix, candidates: candidates)
+        guard index.rows == matrix.rows, index.dimension == matrix.dimension else {
+            throw SelectionError.invalidParameter(name: "index", reason: "indexes \(index.rows) rows of \(index.dimension), not this matrix's \(matrix.rows) of \(matrix.dimension)")
         }
+        let n = matrix.rows
+        var isCandidate = [Bool](repeating: false, count: n)
+        for row in candidates { isCandidate[row] = true }
+        guard Set(candidates).count > 1 else { return [] }
+        let union = try index.pairs(matrix: matrix, threshold: threshold, isCandidate: isCandidate, progress: sink)
+        let rows = CandidateRows(matrix: matrix, candidates: Array(0..<n))
+        return try groups(union: union, isCandidate: isCandidate, rows: rows, matrix: matrix, score: score)
+    }
+
+    func validate(matrix: EmbeddingMatrix, candidates: [Int]) throws {
+        guard threshold.isFinite, threshold >= -1, threshold <= 1 else {
+            throw SelectionError.invalidParameter(name: "threshold", reason: "must be a number between -1 and 1 (got \(threshold))")
+        }
+        for row in candidates where !(0..<matrix.rows).contains(row) {
+            throw SelectionError.rowOutOfRange(parameter: "rows", row: row, rows: matrix.rows)
+        }
+    }
+
+    /// The groups of `union`'s sets of candidates (working rows of `rows`),
+    /// largest first, then by first row, each with its keeper.
+    private func groups(union: UnionFind, isCandidate: [Bool], rows: CandidateRows, matrix: EmbeddingMatrix,
+                        score: ((Int) throws -> Double?)?) throws -> [DuplicateGroup] {
+        let wn = rows.count
+        let d = rows.dimension
         var members: [Int: [Int]] = [:]
         for i in 0..<wn where isCandidate[i] {
             let root = union.find(i)
@@ -194,4 +228,9 @@ final class UnionFind {
     }
 
     func size(_ root: Int) -> Int { Int(sizes[root]) }
+
+    /// Joins every set of `other` (over the same elements) into this one.
+    func merge(_ other: UnionFind) {
+        for i in 0..<parent.count where other.find(i) != i { union(i, other.find(i)) }
+    }
 }

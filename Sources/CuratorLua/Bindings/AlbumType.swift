@@ -349,19 +349,24 @@ enum AlbumType {
             return 1
         }
 
-        t.method("duplicates", signature: "a:duplicates([{threshold=0.96, progress=fn}]) -> {{images={...}, keeper=img, similarity=}, ...}",
-                 summary: "Groups of near-duplicate images (cosine similarity >= threshold), each with a suggested keeper") { handle, call in
-            let groups = try LuaProgress.withSink(call, options: 1, allowed: ["threshold", "progress"]) { options, sink in
+        t.method("duplicates", signature: "a:duplicates([{threshold=0.96, method=\"auto\"|\"exact\"|\"index\", progress=fn}]) -> {{images={...}, keeper=img, similarity=}, ...}, how",
+                 summary: "Groups of near-duplicate images (cosine similarity >= threshold), each with a suggested keeper; large albums search an index kept in the album's index (how = {method=, index=, lists=})") { handle, call in
+            let search = try LuaProgress.withSink(call, options: 1, allowed: ["threshold", "method", "progress"]) { options, sink in
                 let threshold = try options.number("threshold") ?? 0.96
                 guard threshold >= -1, threshold <= 1 else {
                     throw call.failure("threshold must be a number from -1 to 1 (got \(LuaStack.format(number: threshold)))")
                 }
+                let name = try options.string("method") ?? "auto"
+                guard let method = DuplicateMethod(rawValue: name) else {
+                    throw call.failure("method must be \(DuplicateMethod.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")) (got \"\(name)\")")
+                }
                 do {
-                    return try handle.album.duplicates(threshold: Float(threshold), progress: sink)
+                    return try handle.album.duplicateSearch(threshold: Float(threshold), method: method, progress: sink)
                 } catch let error as IndexError {
                     throw call.failure("\(error); embed first with a:embed()")
                 }
             }
+            let groups = search.groups
             let lua = call.lua
             lua.newTable(array: groups.count)
             for (i, group) in groups.enumerated() {
@@ -377,7 +382,20 @@ enum AlbumType {
                 lua.push(group.keptBy == .score ? "sharpness" : "central"); lua.rawSet(-2, "keeper_by")
                 lua.rawSet(-2, index: i + 1)
             }
-            return 1
+            // How: "exact" or "index", and for the index where it came from.
+            lua.newTable(record: 4)
+            lua.push(search.method.rawValue); lua.rawSet(-2, "method")
+            if let source = search.index {
+                switch source {
+                case .stored: lua.push("stored")
+                case .updated: lua.push("updated")
+                case .built: lua.push("built")
+                }
+                lua.rawSet(-2, "index")
+                if case .updated(let assigned) = source { lua.push(assigned); lua.rawSet(-2, "assigned") }
+            }
+            if let lists = search.lists { lua.push(lists); lua.rawSet(-2, "lists") }
+            return 2
         }
 
         // MARK: Review
