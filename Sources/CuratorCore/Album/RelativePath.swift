@@ -7,6 +7,13 @@ import Darwin
 /// A path inside an album, relative to its root, as the file system's exact
 /// bytes ('/'-separated). Names that are not valid UTF-8 stay usable: the
 /// bytes open the file, and `string` shows them with replacement characters.
+///
+/// Not `ExportPath`, though both hold bytes: this is the album's key for an
+/// image (the index stores it, and sorts it in byte order, `<`), always
+/// relative, checked against leading out of its root (`leavesRoot`) and made
+/// absolute only under the album's root (`absolute(under:)`); an
+/// `ExportPath` is any place a file is written, absolute, and encodable in a
+/// JSON report. The splitting of both is `PathBytes`'.
 public struct RelativePath: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// The path's bytes, exactly as the file system spells them.
     public let bytes: [UInt8]
@@ -47,22 +54,15 @@ public struct RelativePath: Hashable, Comparable, Sendable, CustomStringConverti
         return RelativePath(bytes: Array(bytes[..<slash]))
     }
 
-    /// The name without its extension, e.g. `img` for `img.jpg`.
+    /// The name without its extension, e.g. `img` for `img.jpg` (the
+    /// extension as `PathBytes.splitExtension` finds it, as export does).
     public var stem: String {
-        let name = nameBytes
-        if let dot = name.lastIndex(of: UInt8(ascii: ".")), dot > name.startIndex {
-            return String(decoding: name[..<dot], as: UTF8.self)
-        }
-        return String(decoding: name, as: UTF8.self)
+        String(decoding: PathBytes.splitExtension(Array(nameBytes)).stem, as: UTF8.self)
     }
 
     /// The extension without its dot, lower-cased ("" when none).
     public var pathExtension: String {
-        let name = nameBytes
-        if let dot = name.lastIndex(of: UInt8(ascii: ".")), dot > name.startIndex {
-            return String(decoding: name[(dot + 1)...], as: UTF8.self).lowercased()
-        }
-        return ""
+        String(decoding: PathBytes.splitExtension(Array(nameBytes)).ext.dropFirst(), as: UTF8.self).lowercased()
     }
 
     /// The absolute path of this file under `root` (given as bytes, no trailing slash needed).

@@ -1,6 +1,12 @@
 /// A file-system path held as its exact bytes, for export plans and reports.
 /// It encodes as a plain string when the bytes are UTF-8 and as
 /// `{"bytes": [...]}` otherwise, so JSON stays readable and nothing is lost.
+///
+/// Not `RelativePath`, though both hold bytes: this is any place export
+/// writes or reads (a destination, a sidecar, the trash), usually absolute,
+/// and Codable for the report; a `RelativePath` is an image's key inside an
+/// album, always relative to its root and ordered as the index orders it.
+/// Their splitting is one implementation, `PathBytes`.
 public struct ExportPath: Hashable, Sendable, Codable, CustomStringConvertible {
     /// The path's bytes, exactly as the file system spells them.
     public let bytes: [UInt8]

@@ -1,5 +1,11 @@
-/// Byte-level path arithmetic for export: names are split and joined as the
-/// file system's bytes so names that are not UTF-8 survive unchanged.
+/// Byte-level path arithmetic, the one implementation of splitting and
+/// joining paths (component, folder, stem and extension): names are split and
+/// joined as the file system's bytes so names that are not UTF-8 survive
+/// unchanged. Not a path type but the operations the two path types share:
+/// `RelativePath` (a place inside an album, the index's key) and
+/// `ExportPath` (a destination in an export's plan and report) hold their
+/// bytes and ask these functions, and the export code that builds
+/// destinations applies them to bytes directly.
 enum PathBytes {
     static let slash = UInt8(ascii: "/")
     static let dot = UInt8(ascii: ".")
