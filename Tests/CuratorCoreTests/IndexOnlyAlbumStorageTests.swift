@@ -101,6 +101,30 @@ final class IndexOnlyAlbumStorageTests: XCTestCase {
         }
     }
 
+    func testAMatrixFileOfTheWrongSizeIsImportedAgainAtOpen() throws {
+        let vectors = rows(64, dimension: 8)
+        let file = npz("t/index.npz", rows: vectors, paths: (0..<64).map { "/t/\($0).jpg" })
+        let first = try Album.open(file)
+        XCTAssertEqual(first.lastEmbed?.embedded, 64)
+        let matrixFile = folder.path + "/t/.curator/matrix-photomap.bin"
+        let whole = try XCTUnwrap(FileManager.default.attributesOfItem(atPath: matrixFile)[.size] as? Int)
+        // Cut inside the header, by one row, and grown by a row: never mapped, imported again.
+        for length in [100, whole - 8 * 4, whole + 8 * 4] {
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: matrixFile))
+            try handle.truncate(atOffset: UInt64(length))
+            try handle.close()
+            let album = try Album.open(file)
+            XCTAssertEqual(album.lastEmbed?.embedded, 64, "a matrix file of \(length) bytes is imported over")
+            XCTAssertEqual(try XCTUnwrap(FileManager.default.attributesOfItem(atPath: matrixFile)[.size] as? Int), whole)
+            let matrix = try album.matrix()
+            let id = try XCTUnwrap(album.image(path: "63.jpg")).id
+            XCTAssertEqual(matrix.matrix.vector(matrix.rowOf[id]!), normalised(vectors[63]), accuracy: 1e-6)
+        }
+        // Nothing of the import is left beside the index.
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: folder.path + "/t/.curator").filter { $0.contains(".tmp-") }
+        XCTAssertEqual(leftovers, [])
+    }
+
     func testImagePositionsAnswerEveryIDDenseOrSparse() {
         let dense = IDPositions(ids: [3, 1, 2, 5])
         XCTAssertEqual([1, 2, 3, 4, 5].map { dense[$0] }, [1, 2, 0, nil, 3])

@@ -49,7 +49,18 @@ extension Album {
 
         // Read the file before creating anything beside it: a bad file leaves no index behind.
         progress.update(label: "import", done: 0, total: 1)
-        let imported = try EmbeddingImport.load(url)
+        // The rows are read straight into the file that will keep them (see
+        // `MatrixFile.Writer(filling:…)`), named for its embedder once that is known.
+        var filled: MatrixFile.Writer?
+        let imported = try EmbeddingImport.load(url) { rows, dimension, location in
+            let file = EmbeddingStore.matrixFile(embedder: "import", besides: databasePath)
+            guard filled == nil, let writer = MatrixFile.Writer(filling: file.path, rows: rows, dimension: dimension),
+                  let matrix = writer.matrix else {
+                return try EmbeddingMatrix.allocate(rows: rows, dimension: dimension, location: location)
+            }
+            filled = writer
+            return matrix
+        }
         let rootBytes = commonFolder(of: imported.pathBytes) ?? Array(folder.utf8)
         let root = String(decoding: rootBytes, as: UTF8.self)
         let embedder = imported.source.hasPrefix("PhotoMapAI") ? PhotoMapEmbedder.name : "imported"
@@ -66,8 +77,9 @@ extension Album {
         let matrix = imported.matrix
         let writing = DispatchGroup()
         let begun = WriterOutcome()
+        let filledWriter = filled
         DispatchQueue.global().async(group: writing) {
-            begun.result = Result { try store.beginFileHomed(embedder: embedder, matrix: matrix) }
+            begun.result = Result { try store.beginFileHomed(embedder: embedder, matrix: matrix, filled: filledWriter) }
         }
 
         // One transaction and one prepared statement for the images; the

@@ -32,6 +32,11 @@ extension EmbeddingImport {
 
     /// Imports a clip-retrieval output folder (or its `img_emb` folder).
     public static func clipRetrieval(_ folder: URL, pathList: URL? = nil) throws -> ImportedEmbeddings {
+        try clipRetrieval(folder, pathList: pathList, allocate: EmbeddingMatrix.allocate)
+    }
+
+    /// `clipRetrieval(_:pathList:)` with the matrix in the memory `allocate` makes.
+    static func clipRetrieval(_ folder: URL, pathList: URL?, allocate: MatrixAllocator) throws -> ImportedEmbeddings {
         let fm = FileManager.default
         var embeddingsFolder = folder.appendingPathComponent(clipEmbeddingsFolder)
         var root = folder
@@ -61,8 +66,7 @@ extension EmbeddingImport {
         }
 
         let metadata = try clipMetadata(root: root, shards: shards, rowsPerShard: rowsPerShard, pathList: pathList)
-        let matrix = try EmbeddingMatrix(uninitializedRows: rowsPerShard.reduce(0, +), dimension: dimension ?? 0,
-                                         location: embeddingsFolder.path)  // every shard fills its rows or throws
+        let matrix = try allocate(rowsPerShard.reduce(0, +), dimension ?? 0, embeddingsFolder.path)  // every shard fills its rows or throws
         var row = 0
         for (shard, rows) in zip(shards, rowsPerShard) {
             let array = try NumpyArray(contentsOf: shard.url)

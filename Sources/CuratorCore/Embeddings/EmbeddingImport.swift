@@ -43,14 +43,19 @@ public enum EmbeddingImport {
     /// Imports `url` (an `.npz`, an `.npy` or a clip-retrieval folder), with
     /// paths from `pathList` when given.
     public static func load(_ url: URL, pathList: URL? = nil) throws -> ImportedEmbeddings {
+        try load(url, pathList: pathList, allocate: EmbeddingMatrix.allocate)
+    }
+
+    /// `load(_:pathList:)` with the matrix in the memory `allocate` makes.
+    static func load(_ url: URL, pathList: URL? = nil, allocate: MatrixAllocator) throws -> ImportedEmbeddings {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
             throw EmbeddingFileError(.unreadable, url.path, "no such file or folder")
         }
-        if isDirectory.boolValue { return try clipRetrieval(url, pathList: pathList) }
+        if isDirectory.boolValue { return try clipRetrieval(url, pathList: pathList, allocate: allocate) }
         switch url.pathExtension.lowercased() {
-        case "npy": return try npy(url, pathList: pathList)
-        default: return try npz(url, pathList: pathList)
+        case "npy": return try npy(url, pathList: pathList, allocate: allocate)
+        default: return try npz(url, pathList: pathList, allocate: allocate)
         }
     }
 
@@ -58,9 +63,14 @@ public enum EmbeddingImport {
 
     /// Imports an `.npz` archive.
     public static func npz(_ url: URL, pathList: URL? = nil) throws -> ImportedEmbeddings {
+        try npz(url, pathList: pathList, allocate: EmbeddingMatrix.allocate)
+    }
+
+    /// `npz(_:pathList:)` with the matrix in the memory `allocate` makes.
+    static func npz(_ url: URL, pathList: URL?, allocate: MatrixAllocator) throws -> ImportedEmbeddings {
         let archive = try NumpyArchive(contentsOf: url)
         if pathList == nil, PhotoMapIndex.looksLikeIndex(archive) {
-            let index = try PhotoMapIndex.read(archive)
+            let index = try PhotoMapIndex.read(archive, allocate: allocate)
             return ImportedEmbeddings(pathBytes: index.filenameBytes, matrix: index.matrix, modelID: index.modelID,
                                       source: "PhotoMapAI index \(url.path)", notes: index.notes)
         }
@@ -89,7 +99,7 @@ public enum EmbeddingImport {
         if matrixHeader.shape.count == 2 {
             try checkCount(paths.count, pathSource: pathSource, rows: matrixHeader.shape[0], matrixSource: "\(url.path): key '\(matrixKey)'")
         }
-        let matrix = try archive.floatMatrix(matrixKey)
+        let matrix = try archive.floatMatrix(matrixKey, allocate: allocate)
         try checkCount(paths.count, pathSource: pathSource, rows: matrix.rows, matrixSource: "\(url.path): key '\(matrixKey)'")
 
         var modelID: String?
@@ -120,10 +130,15 @@ public enum EmbeddingImport {
 
     /// Imports an `.npy` matrix with its path list.
     public static func npy(_ url: URL, pathList: URL? = nil) throws -> ImportedEmbeddings {
+        try npy(url, pathList: pathList, allocate: EmbeddingMatrix.allocate)
+    }
+
+    /// `npy(_:pathList:)` with the matrix in the memory `allocate` makes.
+    static func npy(_ url: URL, pathList: URL?, allocate: MatrixAllocator) throws -> ImportedEmbeddings {
         guard let list = pathList ?? companionPathList(of: url) else {
             throw EmbeddingFileError(.missing, url.path, "no path list: looked for \(companionNames(of: url).joined(separator: ", ")) beside it; give one explicitly (text, one path per line)")
         }
-        let matrix = try NumpyArray.floatMatrix(contentsOf: url)
+        let matrix = try NumpyArray.floatMatrix(contentsOf: url, allocate: allocate)
         let paths = try PathList.readBytes(list)
         try checkCount(paths.count, pathSource: list.path, rows: matrix.rows, matrixSource: url.path)
         try finish(matrix, paths: paths, location: url.path)

@@ -1,5 +1,11 @@
 import Foundation
 
+/// Makes the matrix an import fills entirely with `rows` × `dimension`
+/// values read from `location` (named in errors): memory of its own
+/// (`EmbeddingMatrix.allocate`), or the mapped rows of the file that will
+/// keep them (`MatrixFile.Writer(filling:rows:dimension:)`).
+typealias MatrixAllocator = (_ rows: Int, _ dimension: Int, _ location: String) throws -> EmbeddingMatrix
+
 /// One contiguous, row-major block of float32 embedding vectors: row `i` is
 /// the vector of the album's `i`-th embedded image. Matrix work (selection,
 /// duplicates, maps) reads this block in place; nothing copies it per row.
@@ -49,6 +55,12 @@ public final class EmbeddingMatrix: @unchecked Sendable {
         self.dimension = dimension
         storage = UnsafeMutableBufferPointer(start: base.bindMemory(to: Float.self, capacity: max(count, 1)), count: max(count, 1))
         mapping = nil
+    }
+
+    /// Memory of its own for a matrix a file claims (`init(uninitializedRows:dimension:location:)`):
+    /// the `MatrixAllocator` imports use unless told otherwise.
+    static func allocate(rows: Int, dimension: Int, location: String) throws -> EmbeddingMatrix {
+        try EmbeddingMatrix(uninitializedRows: rows, dimension: dimension, location: location)
     }
 
     /// Takes over a private file mapping of `length` bytes at `base` whose

@@ -154,8 +154,13 @@ public struct EmbeddingStore: Sendable {
 
     /// The file beside the index that holds (or caches) `embedder`'s matrix.
     func matrixFile(embedder: String) -> MatrixFile {
+        Self.matrixFile(embedder: embedder, besides: database.path)
+    }
+
+    /// The matrix file of `embedder` for the index at `databasePath` (which need not exist yet).
+    static func matrixFile(embedder: String, besides databasePath: String) -> MatrixFile {
         let safeName = embedder.map { $0.isLetter || $0.isNumber ? $0 : "_" }
-        return MatrixFile(path: (database.path as NSString).deletingLastPathComponent + "/matrix-\(String(safeName)).bin")
+        return MatrixFile(path: (databasePath as NSString).deletingLastPathComponent + "/matrix-\(String(safeName)).bin")
     }
 
     /// Whether `embedder`'s vectors live only in its matrix file: an
@@ -218,9 +223,15 @@ public struct EmbeddingStore: Sendable {
 
     /// Starts writing the matrix file of vectors `recordFileHomed` will
     /// record (the rows, while the caller's transaction runs); hand the
-    /// writer to `finishFileHomed` after the transaction commits.
-    func beginFileHomed(embedder: String, matrix: EmbeddingMatrix) throws -> MatrixFile.Writer {
+    /// writer to `finishFileHomed` after the transaction commits. A writer
+    /// whose mapped rows `matrix` is (`MatrixFile.Writer(filling:…)`) is
+    /// taken as it is, renamed for `embedder`.
+    func beginFileHomed(embedder: String, matrix: EmbeddingMatrix, filled: MatrixFile.Writer? = nil) throws -> MatrixFile.Writer {
         let file = matrixFile(embedder: embedder)
+        if let filled, filled.matrix === matrix {
+            filled.path = file.path  // its rows are in place already
+            return filled
+        }
         guard let writer = MatrixFile.Writer(path: file.path, matrix: matrix) else {
             throw IndexError.cannotCreateIndex(path: file.path, reason: "the vectors file could not be written (\(String(cString: strerror(errno))))")
         }

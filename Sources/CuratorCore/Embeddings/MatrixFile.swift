@@ -87,14 +87,18 @@ struct MatrixFile {
 
     /// Writes a matrix file in two steps, so the rows (the bulk) can be
     /// written while the caller is still deciding the header: `init` writes
-    /// the rows to a temporary file; `finish` adds the header and the image
-    /// ids, flushes and renames it into place.
+    /// the rows to a temporary file (or maps it for the caller to fill);
+    /// `finish` adds the header and the image ids, flushes and renames it into place.
     final class Writer: @unchecked Sendable {  // used by one thread at a time
-        private let path: String
+        /// Where `finish` puts the file.
+        var path: String
         private let temporary: String
         private let rows: Int
         private let dimension: Int
         private var fd: Int32
+        /// The rows to fill, when made by `init(filling:)`: a shared mapping
+        /// of the temporary file, so what is written to it is the file.
+        private(set) var matrix: EmbeddingMatrix?
 
         /// Writes the rows of `matrix` to a temporary file beside `path`; nil when that fails.
         init?(path: String, matrix: EmbeddingMatrix) {
@@ -109,6 +113,30 @@ struct MatrixFile {
                 abandon()
                 return nil
             }
+        }
+
+        /// Makes a temporary file beside `path` for `rows` × `dimension`
+        /// float32 values and maps its rows (`matrix`) for the caller to fill
+        /// in place: the rows reach the page cache once, and no copy of them
+        /// is allocated (a first touch of fresh memory is what a large import
+        /// mostly waits for). The file's blocks are reserved first, so a full
+        /// disk is a nil here rather than a fault while filling. Nil when the
+        /// file system cannot do this (the caller allocates instead).
+        init?(filling path: String, rows: Int, dimension: Int) {
+            self.path = path
+            temporary = path + ".tmp-\(getpid())"
+            self.rows = rows
+            self.dimension = dimension
+            let offset = MatrixFile.valuesOffset(rows: rows)
+            let (count, overflow) = rows.multipliedReportingOverflow(by: dimension * 4)
+            guard rows > 0, dimension > 0, !overflow else { return nil }
+            fd = open(temporary, O_RDWR | O_CREAT | O_TRUNC, 0o644)
+            guard fd >= 0 else { return nil }
+            guard posix_fallocate(fd, 0, off_t(offset + count)) == 0, let base = mmap(nil, count, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off_t(offset)), base != MAP_FAILED else {
+                abandon()
+                return nil
+            }
+            matrix = EmbeddingMatrix(mapping: base, length: count, offset: 0, rows: rows, dimension: dimension)
         }
 
         /// Writes the header and `imageIDs` (one per row), flushes the file and

@@ -70,6 +70,11 @@ public final class NumpyArchive: @unchecked Sendable {
     /// A float32 matrix in C order is read from the archive straight into the
     /// matrix's memory, so no second copy of a large index is ever held.
     public func floatMatrix(_ key: String) throws -> EmbeddingMatrix {
+        try floatMatrix(key, allocate: EmbeddingMatrix.allocate)
+    }
+
+    /// `floatMatrix(_:)` into the matrix `allocate` makes.
+    func floatMatrix(_ key: String, allocate: MatrixAllocator) throws -> EmbeddingMatrix {
         let member = try self.member(key)
         let header = try self.header(key)
         #if _endian(little)
@@ -77,14 +82,14 @@ public final class NumpyArchive: @unchecked Sendable {
         #else
         let direct = false
         #endif
-        guard direct else { return try array(key).floatMatrix() }
+        guard direct else { return try array(key).floatMatrix(allocate: allocate) }
         let location = location(of: key)
         try NumpyArray.checkDataLength(member.uncompressedSize - header.dataOffset, header: header, location: location)
         // Sizes first (the matrix's, then the member's claim and ratio), so
         // nothing of a size the file merely claims is allocated or inflated.
         try ArrayMemory.check(header.dataByteCount ?? 0, for: "a \(header.shape[0]) × \(header.shape[1]) float32 matrix", location: location)
         try directory.checkClaim(member, location: location)
-        let matrix = try EmbeddingMatrix(uninitializedRows: header.shape[0], dimension: header.shape[1], location: location)  // the read fills every byte or throws
+        let matrix = try allocate(header.shape[0], header.shape[1], location)  // the read fills every byte or throws
         let head = try ByteBlock(count: header.dataOffset, for: "the .npy header", location: location)
         try directory.read(member, location: location, into: [
             UnsafeMutableRawBufferPointer(start: head.base, count: head.count),

@@ -69,6 +69,11 @@ public struct NumpyArray: Sendable {
     /// The `.npy` file at `url` as a float32 matrix (see `floatMatrix()`); a
     /// float32 matrix in C order is read straight into the matrix's memory.
     public static func floatMatrix(contentsOf url: URL) throws -> EmbeddingMatrix {
+        try floatMatrix(contentsOf: url, allocate: EmbeddingMatrix.allocate)
+    }
+
+    /// `floatMatrix(contentsOf:)` into the matrix `allocate` makes.
+    static func floatMatrix(contentsOf url: URL, allocate: MatrixAllocator) throws -> EmbeddingMatrix {
         let file = try RawFile(url)
         let header = try Self.header(of: file)
         #if _endian(little)
@@ -76,9 +81,9 @@ public struct NumpyArray: Sendable {
         #else
         let direct = false
         #endif
-        guard direct else { return try NumpyArray(contentsOf: url).floatMatrix() }
+        guard direct else { return try NumpyArray(contentsOf: url).floatMatrix(allocate: allocate) }
         try checkDataLength(file.size - header.dataOffset, header: header, location: url.path)
-        let matrix = try EmbeddingMatrix(uninitializedRows: header.shape[0], dimension: header.shape[1], location: url.path)  // the read fills every byte or throws
+        let matrix = try allocate(header.shape[0], header.shape[1], url.path)  // the read fills every byte or throws
         try file.read(into: matrix.storage.baseAddress!, count: matrix.byteCount, at: header.dataOffset, what: "the array data")
         return matrix
     }
@@ -156,6 +161,11 @@ public struct NumpyArray: Sendable {
     /// The 2-D float array (float16, float32 or float64) as a float32 matrix,
     /// rows as stored (not normalised).
     public func floatMatrix() throws -> EmbeddingMatrix {
+        try floatMatrix(allocate: EmbeddingMatrix.allocate)
+    }
+
+    /// `floatMatrix()` into the matrix `allocate` makes.
+    func floatMatrix(allocate: MatrixAllocator) throws -> EmbeddingMatrix {
         try requireData()
         guard shape.count == 2 else {
             throw wrongType("is \(describeShape); expected a 2-D matrix (rows × dimension)")
@@ -163,7 +173,7 @@ public struct NumpyArray: Sendable {
         guard dtype.isFloat else {
             throw wrongType("has dtype \(dtype); expected a float matrix (float16, float32 or float64)")
         }
-        let matrix = try EmbeddingMatrix(uninitializedRows: shape[0], dimension: shape[1], location: location)  // copyFloats writes every element
+        let matrix = try allocate(shape[0], shape[1], location)  // copyFloats writes every element
         copyFloats(into: matrix.storage.baseAddress!)
         return matrix
     }

@@ -53,6 +53,11 @@ public enum PhotoMapIndex {
 
     /// Reads PhotoMapAI's keys from an open archive.
     public static func read(_ archive: NumpyArchive) throws -> PhotoMapEmbeddings {
+        try read(archive, allocate: EmbeddingMatrix.allocate)
+    }
+
+    /// `read(_:)` with the matrix in the memory `allocate` makes.
+    static func read(_ archive: NumpyArchive, allocate: MatrixAllocator) throws -> PhotoMapEmbeddings {
         let embeddings = try archive.header("embeddings")
         guard embeddings.dtype.isFloat, embeddings.shape.count == 2 else {
             throw EmbeddingFileError(.wrongType, archive.location(of: "embeddings"),
@@ -62,7 +67,7 @@ public enum PhotoMapIndex {
         for key in ["filenames", "modification_times"] where archive.contains(key) {
             try archive.requireEntries(key, rows: embeddings.shape[0], of: "embeddings")
         }
-        let matrix = try archive.floatMatrix("embeddings")
+        let matrix = try archive.floatMatrix("embeddings", allocate: allocate)
         let rows = matrix.rows
 
         let filenameBytes = try archive.array("filenames").fileSystemPaths()
