@@ -316,6 +316,11 @@ public final class ReviewSession: @unchecked Sendable {
             album.image(id: id).map { ($0, album.absolutePath(of: $0)) }
         }
         guard let (image, source) = found else { return .error(404, "no image #\(id) in the album") }
+        // A file gone since it was indexed says so, even with its thumbnail cached: the user must
+        // see that it is missing (one stat per tile).
+        if access(String(decoding: source, as: UTF8.self), F_OK) != 0, errno == ENOENT || errno == ENOTDIR {
+            return .error(404, "missing: \(image.path.string) is no longer on disk")
+        }
         do {
             let bytes = try (large ? preview : grid).thumbnail(of: image, source: source)
             return ReviewReply(contentType: "image/jpeg", body: bytes, headers: [("Cache-Control", "private, max-age=3600")])

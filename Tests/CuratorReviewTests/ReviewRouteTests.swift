@@ -176,6 +176,12 @@ final class ReviewRouteTests: XCTestCase {
         XCTAssertTrue((missing.json["error"] as? String)?.hasPrefix("missing") == true, missing.text)
         XCTAssertEqual(try server.get("/api/image/\(gone.id)").json["present"] as? Bool, false)
         XCTAssertEqual(try server.get("/api/state").status, 200)
+        // Gone with its thumbnail cached: missing all the same (the cache does not hide it).
+        try FileManager.default.removeItem(atPath: String(decoding: album.absolutePath(of: image), as: UTF8.self))
+        XCTAssertTrue(cache.contains(image))
+        let cachedButGone = try server.get("/api/thumb/\(image.id)")
+        XCTAssertEqual(cachedButGone.status, 404)
+        XCTAssertTrue((cachedButGone.json["error"] as? String)?.hasPrefix("missing") == true, cachedButGone.text)
     }
 
     func testUnknownIdsAre404AndChangeNothing() throws {

@@ -327,6 +327,47 @@ def main():
         colours, _ = screenshot_not_blank(driver, args.screenshot)
         check(colours > 50, "the final screenshot is not blank (%d colours)" % colours)
         curator.lua("a.exclusions:clear()")
+
+        # 6. Two pages at once: a click on one turns the tile red on the other.
+        first_window = driver.current_window_handle
+        driver.switch_to.new_window("tab")
+        driver.get(curator.url)
+        wait_for(lambda: driver.execute_script("return window.curatorReady && document.querySelector('.tile[data-index=\"0\"]')"), 30)
+        clicked = driver.execute_script("return Number(document.querySelector('.tile[data-index=\"0\"]').dataset.id)")
+        driver.find_element(By.CSS_SELECTOR, '.tile[data-index="0"]').click()
+        check(wait_for(lambda: clicked in index_exclusions(index), 2), "the second page's click is in the index")
+        driver.switch_to.window(first_window)
+        check(wait_for(lambda: "excluded" in (tile_classes(driver, clicked) or ""), 3),
+              "the first page shows the second page's exclusion (tile red)")
+        curator.lua("a.exclusions:clear()")
+
+        # 7. A file removed from disk after indexing: its tile says missing (nothing crashes).
+        # One this page has not shown yet (in neither run's selection), whose thumbnail the
+        # server may have cached already: the page must say missing all the same.
+        gone = int(curator.lua(
+            "local shown = {} for _, run in ipairs({r, r2}) do for _, x in ipairs(run.selection) do shown[x.id] = true end end "
+            "for i = #a, 1, -1 do if not shown[a[i].id] and a[i].path:find('%.jpg$') then return a[i].id end end"))
+        gone_path = os.path.join(args.album, index_path(index, gone))
+        os.rename(gone_path, gone_path + ".moved")
+        driver.execute_script("focusImage(arguments[0])", gone)
+        said = wait_for(lambda: driver.execute_script(
+            "const t = document.querySelector('.tile[data-id=\"' + arguments[0] + '\"]:not([hidden]) .missing');"
+            "return t && !t.hidden ? t.textContent : null", gone), 5)
+        check(said == "missing", "the tile of a file removed from disk says missing (%s)" % said)
+        panel = wait_for(lambda: (lambda text: text if "file missing" in text else None)(
+            driver.execute_script("return document.getElementById('panel').innerText")), 3)
+        check(bool(panel), "its side panel says the file is missing")
+        os.rename(gone_path + ".moved", gone_path)
+
+        # 8. The index deleted under the running server: the page says so in its banner.
+        for suffix in ["", "-wal", "-shm"]:
+            if os.path.exists(index + suffix):
+                os.remove(index + suffix)
+        banner = wait_for(lambda: driver.execute_script(
+            "const b = document.getElementById('banner'); return b.hidden ? null : b.textContent"), 3)
+        check(bool(banner) and "was deleted" in banner, "deleting the index shows a clear error on the page (%s)" % banner)
+        shot = args.screenshot.replace(".png", "-index-deleted.png")
+        screenshot_not_blank(driver, shot)
     finally:
         driver.quit()
         curator.close()
