@@ -64,6 +64,28 @@ T.test("positives average, the negative is subtracted at half weight (PhotoMapAI
   close(fn(img.id), fn(img), "by id")
 end)
 
+T.test("curator.text_score takes an Image or its id; nil where there is no vector", function()
+  local a, dir = clip_album(6)
+  local fn = curator.text_score(a, "dog")
+  local img = a[3]
+  T.eq(type(fn(img)), "number")
+  T.eq(fn(img.id + 0.0), fn(img), "an integral float id")
+  T.eq(fn(img.id + 0.5), nil)
+  T.eq(fn(0), nil)
+  T.eq(fn(-1), nil)
+  T.eq(fn(2 ^ 40), nil)
+  T.eq(fn(math.maxinteger), nil)
+  T.eq(fn(math.mininteger), nil)
+  -- A removed image leaves a hole among the ids: no score there, its neighbours keep theirs.
+  local gone, neighbour, before = a[3].id, a[4].path, fn(a[4])
+  os.remove(a[3].file)
+  local b = assert(curator.open(dir, { model = clip .. "/tiny-hf" }))
+  T.eq(#b, 5)
+  local again = curator.text_score(b, "dog")
+  T.eq(again(gone), nil)
+  T.eq(again(b:get(neighbour)), before, "a neighbour's score")
+end)
+
 T.test("a:select{prompt=} narrows the candidates before any sampler, custom ones too", function()
   local a = clip_album(12)
   local score = curator.text_score(a, "woman in a red dress")

@@ -528,6 +528,40 @@ enum AlbumType {
             LuaQueries.noteTruncation(host, call, handle.album, LuaQueries.texts(of: query))
             let ids = try handle.album.matrix().imageIDs
             let lua = call.lua
+            // The scores as one Lua string of float32s indexed by id − low
+            // (NaN where an id has no vector), read with string.unpack: a
+            // million-image album costs one 4 MB string, not a million-entry
+            // table (about 0.3 s to build and 24 MB of Lua heap).
+            let low = ids.min() ?? 1, high = ids.max() ?? 0
+            let span = ids.isEmpty ? 0 : Int(high - low) + 1
+            if span <= 16 * ids.count + (1 << 20) {
+                var byID = [Float](repeating: .nan, count: span)
+                for (row, id) in ids.enumerated() { byID[Int(id - low)] = scores[row] }
+                byID.withUnsafeBytes { lua.push(bytes: $0) }
+                lua.push(low)
+                lua.push(span)
+                try lua.load(Array("""
+                    local bytes, low, span = ...
+                    local unpack, numbertype, tointeger = string.unpack, math.type, math.tointeger
+                    return function(img)
+                      local id = img
+                      if numbertype(id) ~= "integer" then
+                        if not numbertype(id) then id = img.id end
+                        id = tointeger(id)
+                        if not id then return nil end
+                      end
+                      local slot = id - low
+                      if slot < 0 or slot >= span then return nil end
+                      local score = unpack("<f", bytes, 4 * slot + 1)
+                      if score ~= score then return nil end
+                      return score
+                    end
+                    """.utf8), name: "=curator.text_score")
+                lua.insert(at: -4)
+                try lua.call(arguments: 3, results: 1)
+                return 1
+            }
+            // Ids spread too thinly for that (rare: SQLite numbers rows in turn): a table by id.
             lua.newTable(record: scores.count)
             for (row, score) in scores.enumerated() {
                 lua.push(Double(score))
