@@ -14,7 +14,7 @@ struct CuratorBench: ParsableCommand {
             MakeIndex.self, OpenIndex.self,
             Select.self, Coverage.self, HDBSCANBench.self, GEMMBench.self,
             UMAPLayout.self, UMAPRecall.self, UMAPUpdate.self, Plot.self,
-            EncodeImages.self, EncodeText.self, Search.self, PromptSelect.self,
+            EncodeImages.self, EncodePixels.self, EncodeText.self, Search.self, PromptSelect.self,
             Pixels.self, Describe.self, Thumbnails.self, ParquetRead.self,
         ]
     )

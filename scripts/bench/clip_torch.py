@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
 """The Python side of scripts/bench/clip (needs torch, transformers, pillow, numpy).
 
-  clip_torch.py make-model FOLDER     full-size ViT-B/32 vision tower with random
+  clip_torch.py make-model FOLDER [--large]
+                                      full-size ViT-B/32 vision tower with random
                                       weights of the real shape (CLIPVisionConfig()
-                                      defaults, projection 512) + preprocessor config
+                                      defaults, projection 512) + preprocessor config;
+                                      --large: ViT-L/14's shape (24 × 1024, 16 heads,
+                                      patch 14, projection 768)
   clip_torch.py make-images FOLDER N  N JPEGs of camera-like sizes and complexity
   clip_torch.py run MODEL IMAGES [--batch B] [--out FILE.f32]
                                       PyTorch CPU with 2 threads: decode (PIL),
@@ -17,7 +20,7 @@ import time
 import numpy as np
 
 
-def make_model(folder):
+def make_model(folder, large=False):
     import torch
     from transformers import CLIPVisionConfig, CLIPVisionModelWithProjection
     try:
@@ -26,6 +29,9 @@ def make_model(folder):
         from transformers import CLIPImageProcessor as Processor
     torch.manual_seed(0)
     config = CLIPVisionConfig(projection_dim=512)
+    if large:
+        config = CLIPVisionConfig(hidden_size=1024, intermediate_size=4096, num_hidden_layers=24,
+                                  num_attention_heads=16, patch_size=14, image_size=224, projection_dim=768)
     model = CLIPVisionModelWithProjection(config).eval()
     # CLIP's own init is tiny (std 0.02 and scaled-down projections), which makes every
     # image embed alike; weights of realistic magnitude make the agreement check meaningful.
@@ -106,7 +112,7 @@ def compare(a, b, dim):
 if __name__ == "__main__":
     args = sys.argv[1:]
     if args[:1] == ["make-model"]:
-        make_model(args[1])
+        make_model(args[1], "--large" in args)
     elif args[:1] == ["make-images"]:
         make_images(args[1], int(args[2]))
     elif args[:1] == ["run"]:

@@ -81,3 +81,46 @@ struct EncodeImages: ParsableCommand {
         ])
     }
 }
+
+/// `curator-bench encode-pixels MODEL_FOLDER PIXELS.f32 COUNT`, for
+/// `scripts/bench/clip --inference`: the network alone on preprocessed
+/// images read from a file that ONNX Runtime's side reads too (3 × size ×
+/// size float32 each), so both run the same tensors and their vectors can be
+/// compared. One warm-up batch first (the weights' first touch), then all
+/// COUNT timed.
+struct EncodePixels: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "encode-pixels",
+        abstract: "Run the native image encoder alone on preprocessed tensors from a file; report images per second.")
+
+    @Argument(help: "The model's folder (config.json, model.safetensors).") var model: String
+    @Argument(help: "Raw float32 tensors, 3 × size × size per image.") var pixels: String
+    @Argument(help: "How many images to embed.") var count: Int
+    @Option(help: "Images per forward pass (default: the encoder's).") var batch: Int?
+    @Option(help: "Write the vectors here, raw float32.") var out: String?
+
+    func run() throws {
+        let encoder = try CLIPVisionEncoder(modelFolder: URL(fileURLWithPath: model), options: CLIPEncoderOptions(batchSize: batch))
+        let per = encoder.preprocessor.valuesPerImage
+        let data = try Data(contentsOf: URL(fileURLWithPath: pixels), options: .alwaysMapped)
+        guard count > 0, data.count >= count * per * 4 else {
+            BenchOutput.fail("\(pixels) holds \(data.count / (per * 4)) images of \(per) values; \(count) asked for")
+        }
+        let input = UnsafeMutablePointer<Float>.allocate(capacity: count * per)
+        defer { input.deallocate() }
+        data.withUnsafeBytes { UnsafeMutableRawPointer(input).copyMemory(from: $0.baseAddress!, byteCount: count * per * 4) }
+        let matrix = EmbeddingMatrix(rows: count, dimension: encoder.dimension)
+        let output = matrix.storage.baseAddress!
+        encoder.embed(pixels: input, count: min(count, encoder.batchSize), into: output)
+        let cpuStart = cpuSeconds()
+        let start = Date()
+        encoder.embed(pixels: input, count: count, into: output)
+        let seconds = Date().timeIntervalSince(start)
+        if let out {
+            try Data(buffer: UnsafeBufferPointer(start: output, count: count * encoder.dimension)).write(to: URL(fileURLWithPath: out))
+        }
+        BenchOutput.emit(["images": count, "seconds": seconds, "images_per_second": Double(count) / seconds,
+                          "cpu_seconds_per_image": (cpuSeconds() - cpuStart) / Double(count), "batch": encoder.batchSize,
+                          "peak_rss_bytes": peakResidentBytes()])
+    }
+}
