@@ -59,4 +59,43 @@ final class PrincipalSubspaceTests: XCTestCase {
         XCTAssertEqual(outside, 4 * Float(d), accuracy: 0.5)
         XCTAssertNil(PrincipalSubspace(sample: Array(sample.prefix(3)), dimension: d, rank: rank), "too small a sample")
     }
+
+    /// Randomized subspace iteration (used when the rank is well under the
+    /// dimension, as for CLIP's 512 and 768) finds LAPACK's leading axes of a
+    /// covariance whose eigenvalues decay slowly, as embeddings' do, and
+    /// returns them orthonormal, largest first.
+    func testSubspaceIterationFindsTheLeadingAxes() throws {
+        let d = 192, rank = 24, width = 40
+        var random = Xoshiro256StarStar(seed: 11)
+        // A random orthonormal basis (Gram–Schmidt), eigenvalues 1 / (i + 1).
+        var axes: [[Double]] = []
+        while axes.count < d {
+            var v = (0..<d).map { _ in random.nextGaussian() }
+            for a in axes { let dot = zip(a, v).reduce(0) { $0 + $1.0 * $1.1 }; for j in 0..<d { v[j] -= dot * a[j] } }
+            let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            axes.append(v.map { $0 / norm })
+        }
+        var covariance = [Float](repeating: 0, count: d * d)
+        for (i, a) in axes.enumerated() {
+            let value = 1 / Double(i + 1)
+            for r in 0..<d { for c in 0..<d { covariance[r * d + c] += Float(value * a[r] * a[c]) } }
+        }
+        let found = try XCTUnwrap(PrincipalSubspace.subspaceIteration(covariance, dimension: d, rank: rank, width: width))
+        let exact = try XCTUnwrap(BLAS.leadingEigenvectors(ofSymmetric: covariance, n: d, count: rank))
+        for column in 0..<rank {
+            var norm: Float = 0, agreement: Float = 0
+            for j in 0..<d {
+                norm += found[j * rank + column] * found[j * rank + column]
+                agreement += found[j * rank + column] * exact[j * rank + column]
+            }
+            XCTAssertEqual(norm, 1, accuracy: 1e-4, "axis \(column) has unit length")
+            // The last few axes, whose eigenvalues lie within a few % of the next, may mix a little.
+            XCTAssertGreaterThan(abs(agreement), column < rank / 2 ? 0.999 : 0.9, "axis \(column) is LAPACK's")
+            for other in 0..<column {
+                var dot: Float = 0
+                for j in 0..<d { dot += found[j * rank + column] * found[j * rank + other] }
+                XCTAssertEqual(dot, 0, accuracy: 1e-4, "axes \(other) and \(column) are orthogonal")
+            }
+        }
+    }
 }

@@ -26,28 +26,38 @@ struct PrincipalSubspace {
     /// The leading `rank` axes of the covariance of `sample` (pointers to
     /// `dimension`-long vectors); nil when the eigensolver is unavailable or
     /// the sample is too small to tell `rank` directions apart.
+    ///
+    /// When `rank` is well under the dimension (K-Means on CLIP's 512 or
+    /// 768) the axes come from randomized subspace iteration on the
+    /// covariance (`subspaceIteration`) rather than from LAPACK's eigensolver
+    /// on all of it, which on 768 dimensions cost more than the Lloyd steps
+    /// of a 10,000-row clustering.
     init?(sample: [UnsafePointer<Float>], dimension d: Int, rank p: Int) {
         let s = sample.count
         guard p > 0, p < d, s > p else { return nil }
-        var mean = [Double](repeating: 0, count: d)
-        for row in sample { for t in 0..<d { mean[t] += Double(row[t]) } }
+        var sum = [Double](repeating: 0, count: d)
+        for row in sample { for t in 0..<d { sum[t] += Double(row[t]) } }
+        let mean = sum.map { Float($0 / Double(s)) }
         let centred = UnsafeMutablePointer<Float>.allocate(capacity: s * d)
         defer { centred.deallocate() }
         var total = 0.0
         for (i, row) in sample.enumerated() {
+            let out = centred + i * d
+            var rowTotal: Float = 0
             for t in 0..<d {
-                let v = row[t] - Float(mean[t] / Double(s))
-                centred[i * d + t] = v
-                total += Double(v * v)
+                let v = row[t] - mean[t]
+                out[t] = v
+                rowTotal += v * v
             }
+            total += Double(rowTotal)
         }
         var covariance = [Float](repeating: 0, count: d * d)
         covariance.withUnsafeMutableBufferPointer { c in
             BLAS.gemmOnCores(transposeA: true, m: d, n: d, k: s, alpha: 1 / Float(s), a: centred, lda: d,
                              b: centred, ldb: d, c: c.baseAddress!, ldc: d)
         }
-        self.init(covariance: covariance, totalVariance: total / Double(s),
-                  mean: mean.map { Float($0 / Double(s)) }, dimension: d, rank: p)
+        self.init(covariance: covariance, totalVariance: total / Double(s), mean: mean, dimension: d, rank: p,
+                  iterative: true)
     }
 
     /// The leading `rank` axes (at most `dimension`) of all the rows of
@@ -70,13 +80,20 @@ struct PrincipalSubspace {
             for j in 0..<d { covariance[i * d + j] -= mean[i] * mean[j] }
             total += Double(covariance[i * d + i])
         }
-        self.init(covariance: covariance, totalVariance: total, mean: mean, dimension: d, rank: min(rank, d))
+        self.init(covariance: covariance, totalVariance: total, mean: mean, dimension: d, rank: min(rank, d),
+                  iterative: false)
     }
 
     /// The leading `p` eigenvectors of the `d × d` covariance and the
     /// variance along each (both ways of computing the covariance end here).
-    private init?(covariance: [Float], totalVariance: Double, mean: [Float], dimension d: Int, rank p: Int) {
-        guard let basis = BLAS.leadingEigenvectors(ofSymmetric: covariance, n: d, count: p) else { return nil }
+    /// With `iterative`, by subspace iteration when the rank leaves room for
+    /// its spare columns (LAPACK otherwise, and should the iteration fail).
+    private init?(covariance: [Float], totalVariance: Double, mean: [Float], dimension d: Int, rank p: Int,
+                  iterative: Bool) {
+        let width = min(d, p + max(16, p / 4))
+        let found = (iterative && 2 * width <= d ? Self.subspaceIteration(covariance, dimension: d, rank: p, width: width) : nil)
+            ?? BLAS.leadingEigenvectors(ofSymmetric: covariance, n: d, count: p)
+        guard let basis = found else { return nil }
         // Variance along each axis: vᵀCv; the total is the covariance's trace.
         var product = [Float](repeating: 0, count: d * p)
         BLAS.gemm(m: d, n: p, k: d, a: covariance, lda: d, b: basis, ldb: p, c: &product, ldc: p)
@@ -89,6 +106,67 @@ struct PrincipalSubspace {
         dimension = d
         rank = p
         retainedVariance = totalVariance > 0 ? min(1, retained / totalVariance) : 1
+    }
+
+    /// The leading `rank` eigenvectors of the symmetric `d × d` matrix `c`
+    /// (row-major `d × rank`, largest first), from `width` seeded random
+    /// columns multiplied by `c` and re-orthonormalised four times, then the
+    /// Rayleigh–Ritz vectors of the subspace they span. The spare columns make
+    /// the leading `rank` converge where eigenvalues decay slowly, as they do
+    /// for embeddings.
+    static func subspaceIteration(_ c: [Float], dimension d: Int, rank p: Int, width q: Int) -> [Float]? {
+        var random = Xoshiro256StarStar(seed: 0x5CA_1AB1E, stream: UInt64(d) << 16 | UInt64(q))
+        var y = (0..<(d * q)).map { _ in Float(random.nextGaussian()) }
+        guard var basis = orthonormalColumns(y, rows: d, columns: q, rounds: 1) else { return nil }
+        for step in 0..<4 {
+            c.withUnsafeBufferPointer { cb in
+                basis.withUnsafeBufferPointer { b in
+                    y.withUnsafeMutableBufferPointer { out in
+                        BLAS.gemmOnCores(m: d, n: q, k: d, a: cb.baseAddress!, lda: d, b: b.baseAddress!, ldb: q,
+                                         c: out.baseAddress!, ldc: q)
+                    }
+                }
+            }
+            guard let next = orthonormalColumns(y, rows: d, columns: q, rounds: step == 3 ? 2 : 1) else { return nil }
+            basis = next
+        }
+        // Rayleigh–Ritz: the eigenvectors of Qᵀ C Q, taken back through Q.
+        var cq = [Float](repeating: 0, count: d * q)
+        BLAS.gemm(m: d, n: q, k: d, a: c, lda: d, b: basis, ldb: q, c: &cq, ldc: q)
+        var small = [Float](repeating: 0, count: q * q)
+        BLAS.gemm(transposeA: true, m: q, n: q, k: d, a: basis, lda: q, b: cq, ldb: q, c: &small, ldc: q)
+        for i in 0..<q { for j in 0..<i { let v = 0.5 * (small[i * q + j] + small[j * q + i]); small[i * q + j] = v; small[j * q + i] = v } }
+        guard let ritz = BLAS.leadingEigenvectors(ofSymmetric: small, n: q, count: p) else { return nil }
+        var axes = [Float](repeating: 0, count: d * p)
+        BLAS.gemm(m: d, n: p, k: q, a: basis, lda: q, b: ritz, ldb: p, c: &axes, ldc: p)
+        return axes
+    }
+
+    /// An orthonormal basis (row-major `rows × columns`) of the span of the
+    /// columns of `y`: rotated by the eigenvectors of YᵀY, whose columns are
+    /// then orthogonal, and each scaled to unit length. One round in single
+    /// precision leaves the columns only roughly orthogonal when their lengths
+    /// differ widely, which the power steps tolerate; the basis the axes come
+    /// from gets a second. Nil when the columns are dependent.
+    static func orthonormalColumns(_ y: [Float], rows d: Int, columns q: Int, rounds: Int) -> [Float]? {
+        var current = y
+        for _ in 0..<rounds {
+            var gram = [Float](repeating: 0, count: q * q)
+            BLAS.gemm(transposeA: true, m: q, n: q, k: d, a: current, lda: q, b: current, ldb: q, c: &gram, ldc: q)
+            for i in 0..<q { for j in 0..<i { let v = 0.5 * (gram[i * q + j] + gram[j * q + i]); gram[i * q + j] = v; gram[j * q + i] = v } }
+            guard let rotation = BLAS.leadingEigenvectors(ofSymmetric: gram, n: q, count: q) else { return nil }
+            var rotated = [Float](repeating: 0, count: d * q)
+            BLAS.gemm(m: d, n: q, k: q, a: current, lda: q, b: rotation, ldb: q, c: &rotated, ldc: q)
+            for j in 0..<q {
+                var norm: Float = 0
+                for i in 0..<d { norm += rotated[i * q + j] * rotated[i * q + j] }
+                guard norm > 1e-30, norm.isFinite else { return nil }
+                let scale = 1 / norm.squareRoot()
+                for i in 0..<d { rotated[i * q + j] *= scale }
+            }
+            current = rotated
+        }
+        return current
     }
 
     /// Writes the projections of `count` row-major vectors at `x` to `y`
