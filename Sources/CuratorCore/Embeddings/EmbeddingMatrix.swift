@@ -94,6 +94,19 @@ public final class EmbeddingMatrix: @unchecked Sendable {
         _ = values.withUnsafeBufferPointer { storage.baseAddress!.update(from: $0.baseAddress!, count: values.count) }
     }
 
+    /// Tells the kernel the rows will not be read for a while. The clean
+    /// pages of a file mapping then leave this process's memory (they are
+    /// read from the file again when next used); values held in memory of
+    /// the matrix's own, and rows this process changed, stay as they are.
+    /// Only a hint: nothing is lost either way.
+    public func releaseResidentPages() {
+        #if os(Linux)
+        guard let mapping else { return }
+        let pageOut: Int32 = 21  // MADV_PAGEOUT (Linux 5.4); older kernels refuse it, which is harmless
+        _ = madvise(mapping.base, mapping.length, pageOut)
+        #endif
+    }
+
     deinit {
         if let mapping { munmap(mapping.base, mapping.length) } else { free(storage.baseAddress) }
     }

@@ -222,37 +222,50 @@ struct NeighborDescent {
 
         for iteration in 0..<maxIterations {
             // Sample candidates: each neighbour relation, both directions,
-            // with one hashed priority per pair.
+            // with one hashed priority per pair. Each thread fills the
+            // candidate heaps of the points it owns, in the order one thread
+            // would: the heaps come out the same whatever the thread count.
             newCandidates.reset()
             oldCandidates.reset()
             let round = Xoshiro256StarStar.mix(seed, 0x6E6E_6400 + UInt64(iteration))
-            for p in 0..<n {
-                for j in 0..<size {
-                    let q = heaps.indices[p * size + j]
-                    if q < 0 { continue }
-                    let low = UInt64(min(p, Int(q))), high = UInt64(max(p, Int(q)))
-                    let priority = Xoshiro256StarStar.mix(round, low << 32 | high)
-                    let target = heaps.flags[p * size + j] != 0 ? newCandidates : oldCandidates
-                    target.push(p, q, priority)
-                    target.push(Int(q), Int32(p), priority)
+            parallelFor(threads) { owner in
+                for p in 0..<n {
+                    let ownsP = p % threads == owner
+                    for j in 0..<size {
+                        let q = heaps.indices[p * size + j]
+                        if q < 0 { continue }
+                        let ownsQ = Int(q) % threads == owner
+                        guard ownsP || ownsQ else { continue }
+                        let low = UInt64(min(p, Int(q))), high = UInt64(max(p, Int(q)))
+                        let priority = Xoshiro256StarStar.mix(round, low << 32 | high)
+                        let target = heaps.flags[p * size + j] != 0 ? newCandidates : oldCandidates
+                        if ownsP { target.push(p, q, priority) }
+                        if ownsQ { target.push(Int(q), Int32(p), priority) }
+                    }
                 }
             }
             // Sampled new neighbours become old.
-            for p in 0..<n {
-                for j in 0..<size where heaps.flags[p * size + j] != 0 {
-                    let q = heaps.indices[p * size + j]
-                    let base = p * maxCandidates
-                    for c in 0..<maxCandidates where newCandidates.indices[base + c] == q {
-                        heaps.flags[p * size + j] = 0
-                        break
+            parallelChunks(n, chunk: 4_096) { _, range in
+                for p in range {
+                    for j in 0..<size where heaps.flags[p * size + j] != 0 {
+                        let q = heaps.indices[p * size + j]
+                        let base = p * maxCandidates
+                        for c in 0..<maxCandidates where newCandidates.indices[base + c] == q {
+                            heaps.flags[p * size + j] = 0
+                            break
+                        }
                     }
                 }
             }
 
+            // Each point's current bound; only the points whose heaps took
+            // an update change it, and their owners refresh it after each block.
+            parallelChunks(n, chunk: 65_536) { _, range in
+                for p in range { bounds[p] = heaps.bound(p) }
+            }
             var changes = 0
             for blockStart in stride(from: 0, to: n, by: blockSize) {
                 let blockEnd = min(blockStart + blockSize, n)
-                for p in 0..<n { bounds[p] = heaps.bound(p) }
                 let chunks = (blockEnd - blockStart + chunk - 1) / chunk
                 let updates = SharedBuffer<[Update]>(repeating: [], count: chunks)
                 parallelChunks(blockEnd - blockStart, chunk: chunk) { task, range in
@@ -295,9 +308,11 @@ struct NeighborDescent {
                         for update in updates[task] {
                             if Int(update.a) % threads == owner, heaps.push(Int(update.a), update.b, update.distance) {
                                 applied += 1
+                                bounds[Int(update.a)] = heaps.bound(Int(update.a))
                             }
                             if Int(update.b) % threads == owner, heaps.push(Int(update.b), update.a, update.distance) {
                                 applied += 1
+                                bounds[Int(update.b)] = heaps.bound(Int(update.b))
                             }
                         }
                     }

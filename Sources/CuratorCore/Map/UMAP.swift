@@ -28,11 +28,9 @@ public enum UMAP {
         let order: [Int32] = sorted
             ? NeighborDescent(matrix: matrix, k: min(parameters.nNeighbors, n), seed: parameters.seed).localityOrder()
             : []
-        let working = sorted ? NeighborDescent.rows(of: matrix, in: order) : matrix
 
         progress.update(label: neighborsLabel, done: 0, total: 1)
-        let graph = NeighborGraph.build(working, k: parameters.nNeighbors, exactLimit: parameters.exactNeighborLimit,
-                                        seed: parameters.seed, sortsRows: false)
+        let graph = neighbors(of: matrix, order: order, parameters: parameters)
         progress?.finish(label: neighborsLabel)
         try progress.checkCancellation("map")
 
@@ -40,19 +38,37 @@ public enum UMAP {
         progress.update(label: layoutLabel, done: 0, total: epochs)
         var fuzzy = FuzzySimplicialSet(graph: graph)
         fuzzy.pruneWeak(epochs: epochs)
-        var points = initialPoints(working, parameters: parameters)
+        var points = initialPoints(matrix, order: order, parameters: parameters)
         try optimize(&points, count: n, graph: fuzzy, parameters: parameters, epochs: epochs, progress: progress)
         var result = [SIMD2<Float>](repeating: .zero, count: n)
         for r in 0..<n { result[sorted ? Int(order[r]) : r] = SIMD2(points[2 * r], points[2 * r + 1]) }
         return result
     }
 
-    /// The start of the optimisation: the two principal components scaled
+    /// The neighbour graph of the rows of `matrix` taken in `order` (all
+    /// of them in their own order when it is empty). The sorted copy the
+    /// search runs on lives only during the search, and meanwhile the
+    /// matrix's own rows are not read: a file-mapped matrix gives its pages
+    /// back (`releaseResidentPages`), so a million-row map holds the rows
+    /// about once, not twice.
+    static func neighbors(of matrix: EmbeddingMatrix, order: [Int32], parameters: UMAPParameters) -> NeighborGraph {
+        guard !order.isEmpty else {
+            return NeighborGraph.build(matrix, k: parameters.nNeighbors, exactLimit: parameters.exactNeighborLimit,
+                                       seed: parameters.seed, sortsRows: false)
+        }
+        let working = NeighborDescent.rows(of: matrix, in: order)
+        matrix.releaseResidentPages()
+        return NeighborGraph.build(working, k: parameters.nNeighbors, exactLimit: parameters.exactNeighborLimit,
+                                   seed: parameters.seed, sortsRows: false)
+    }
+
+    /// The start of the optimisation, point r for row `order[r]` of `matrix`
+    /// (row r when `order` is empty): the two principal components scaled
     /// so the largest coordinate is 10, a little seeded noise against exact
     /// ties, then each axis stretched to [0, 10] (umap-learn's "pca" init).
     /// Without LAPACK (a BLAS library lacking it), a seeded random start, as
     /// umap-learn's "random" init.
-    static func initialPoints(_ matrix: EmbeddingMatrix, parameters: UMAPParameters) -> [Float] {
+    static func initialPoints(_ matrix: EmbeddingMatrix, order: [Int32] = [], parameters: UMAPParameters) -> [Float] {
         let n = matrix.rows
         let projection = try? Projection2D.principalComponents(of: matrix)
         var random = Xoshiro256StarStar(seed: parameters.seed, stream: 0x696E_6974)
@@ -61,9 +77,10 @@ public enum UMAP {
         var points = [Float](repeating: 0, count: 2 * n)
         if let projection, largest > 0, largest.isFinite {
             let scale = 10 / largest
-            for (i, p) in projection.points.enumerated() {
-                points[2 * i] = p.x * scale + Float(random.nextGaussian() * 1e-4)
-                points[2 * i + 1] = p.y * scale + Float(random.nextGaussian() * 1e-4)
+            for r in 0..<n {
+                let p = projection.points[order.isEmpty ? r : Int(order[r])]
+                points[2 * r] = p.x * scale + Float(random.nextGaussian() * 1e-4)
+                points[2 * r + 1] = p.y * scale + Float(random.nextGaussian() * 1e-4)
             }
         } else {
             // All vectors equal (no direction to follow), or no LAPACK: start at random.
