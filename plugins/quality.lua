@@ -7,8 +7,10 @@
 --   quality.flag(a)             --> {{image=img, issues={...}}, ...}  in album order
 --   a.exclusions:add(quality.images(quality.flag(a)))   -- exclude every flagged image
 --
--- The checks and their thresholds (quality.thresholds; change them there or
--- pass {thresholds={...}} to issues/flag). They were chosen on the sample
+-- The checks run in the host (curator.quality_issues: QualityChecks in the
+-- core, which the review page uses too); their thresholds are this plugin's
+-- (quality.thresholds; change them there or pass {thresholds={...}} to
+-- issues/flag), passed to the host on every call. They were chosen on the sample
 -- album (scripts/make-sample-album) by printing img.stats for every image
 -- (README: "Choosing thresholds"); the statistics are measured on a 256 px
 -- thumbnail, see ImageStatistics in the core:
@@ -69,8 +71,11 @@ function M.relative_sharpness(img)
   return s.sharpness / (255 * s.contrast) ^ 2
 end
 
+-- The full thresholds the host's checks get: quality.thresholds as it is
+-- now (a script may change it), overridden by opts.thresholds.
 local function thresholds_of(opts)
-  local t = setmetatable({}, { __index = M.thresholds })
+  local t = {}
+  for k, v in pairs(M.thresholds) do t[k] = v end
   if opts and opts.thresholds then
     for k, v in pairs(opts.thresholds) do
       if M.thresholds[k] == nil then
@@ -83,72 +88,28 @@ local function thresholds_of(opts)
   return t
 end
 
--- The album's own distribution of each measure: median and a robust
--- spread (1.4826 × the median absolute deviation, at least a floor so that
--- an album of near-identical images does not make every small difference
--- an outlier). An album of white-background clip art is bright and simple
--- throughout: there "bright" and "few grey levels" are normal, and only
--- what stands out from the album (as well as failing the absolute rule)
--- is flagged.
-local measures = {
-  brightness = { floor = 0.03, of = function(s) return s.brightness end },
-  entropy = { floor = 0.25, of = function(s) return s.entropy end },
-  contrast = { floor = 0.01, of = function(s) return s.contrast end },
-  log_relative_sharpness = { floor = 0.25, of = function(s, img)
-    local rel = M.relative_sharpness(img)
-    return rel and rel > 0 and math.log(rel) or nil
-  end },
-}
+-- The rules themselves (absolute thresholds, the album's median and robust
+-- spread of each measure, the z test) are the host's: QualityChecks in the
+-- core, the one implementation the review page uses too. An album of
+-- white-background clip art is bright and simple throughout: there "bright"
+-- and "few grey levels" are normal, and only what stands out from the album
+-- (as well as failing the absolute rule) is flagged.
+local measures = { brightness = true, entropy = true, contrast = true, log_relative_sharpness = true }
 
-local function median(list)
-  table.sort(list)
-  local n = #list
-  if n == 0 then return nil end
-  if n % 2 == 1 then return list[(n + 1) // 2] end
-  return (list[n // 2] + list[n // 2 + 1]) / 2
-end
-
-local baselines = {}  -- by album path (img.album gives a new handle each time)
-
---- The album's baseline: for each measure {median=, spread=}, computed
---- over its images with statistics (kept until the album's image count changes).
+--- The album's baseline: for each measure {median=, spread=, n=}, computed
+--- over its images with statistics (the host keeps it until the album's
+--- images or vectors change).
 function M.baseline(album)
-  local cached = baselines[album.path]
-  if cached and cached.count == #album then return cached end
-  local values = {}
-  for name in pairs(measures) do values[name] = {} end
-  for _, img in ipairs(album) do
-    local s = img.stats
-    if s then
-      for name, m in pairs(measures) do
-        local v = m.of(s, img)
-        if v then local list = values[name]; list[#list + 1] = v end
-      end
-    end
-  end
-  local b = { count = #album }
-  for name, m in pairs(measures) do
-    local med = median(values[name])
-    if med then
-      local deviations = {}
-      for i, v in ipairs(values[name]) do deviations[i] = math.abs(v - med) end
-      b[name] = { median = med, spread = math.max(1.4826 * median(deviations), m.floor), n = #values[name] }
-    end
-  end
-  baselines[album.path] = b
+  local b = curator.quality_baseline(album)
+  b.count = #album
   return b
 end
 
 --- How far img's `measure` lies from its album's median, in robust spreads
 --- (negative below); nil without statistics.
 function M.z(img, measure)
-  local s = img.stats
-  local m = measures[measure] or error("quality: unknown measure '" .. tostring(measure) .. "'", 2)
-  if not s then return nil end
-  local v = m.of(s, img)
-  local b = M.baseline(img.album)[measure]
-  if not v or not b then return nil end
-  return (v - b.median) / b.spread
+  if not measures[measure] then error("quality: unknown measure '" .. tostring(measure) .. "'", 2) end
+  return curator.quality_z(img, measure)
 end
 
 --- The issues of img, a list of check names in the order of quality.checks
@@ -157,32 +118,7 @@ end
 --- rule fails and the image also stands out from its album by more than
 --- thresholds.robust_z robust spreads in that direction.
 function M.issues(img, opts)
-  local s = img.stats
-  if not s then return nil end
-  local t = thresholds_of(opts)
-  local k = t.robust_z
-  local function beyond(measure, sign)
-    if k <= 0 then return true end
-    local z = M.z(img, measure)
-    return z == nil or sign * z > k
-  end
-  local issues = {}
-  local rel = M.relative_sharpness(img)
-  if rel and s.contrast >= t.blurry_min_contrast then
-    -- The absolute blur threshold depends on the content's scale (a
-    -- blurred clip-art stamp keeps crisp outlines at 256 px): an image whose
-    -- detail is far below its album's is blurry even above it.
-    local z = t.blurry_outlier > 0 and M.z(img, "log_relative_sharpness")
-    if (rel < t.blurry and beyond("log_relative_sharpness", -1)) or (z and z < -t.blurry_outlier) then
-      issues[#issues + 1] = "blurry"
-    end
-  end
-  if s.brightness < t.dark and beyond("brightness", -1) then issues[#issues + 1] = "dark" end
-  if s.brightness > t.overexposed and beyond("brightness", 1) then issues[#issues + 1] = "overexposed" end
-  if (s.entropy < t.low_entropy and beyond("entropy", -1)) or (s.contrast < t.low_contrast and beyond("contrast", -1)) then
-    issues[#issues + 1] = "low_information"
-  end
-  return issues
+  return curator.quality_issues(img, thresholds_of(opts))
 end
 
 --- The flagged images of `source` (an album, ImageSet or list of images):

@@ -42,4 +42,23 @@ final class QualityChecksTests: XCTestCase {
         absolute.robustZ = 0
         XCTAssertEqual(QualityChecks(statistics: all, thresholds: absolute).flagged().count, 20, "the absolute rule alone flags them all")
     }
+
+    func testBaselinesAndZ() {
+        var all = ordinary()
+        all[100] = stats(brightness: 0.05, entropy: 6)
+        let checks = QualityChecks(statistics: all)
+        let brightness = checks.baseline(.brightness)
+        XCTAssertEqual(brightness?.count, 21)
+        XCTAssertEqual(brightness?.median ?? 0, 0.44, accuracy: 1e-12)
+        XCTAssertEqual(brightness?.spread ?? 0, 0.03, accuracy: 1e-12, "1.4826 × MAD 0.02 is below the floor 0.03")
+        XCTAssertEqual(checks.z(of: 100, .brightness) ?? 0, (0.05 - 0.44) / 0.03, accuracy: 1e-9)
+        XCTAssertNil(checks.z(of: 999, .brightness))
+        // Other thresholds keep the baselines and change the verdicts.
+        var lenient = QualityChecks.Thresholds()
+        lenient.dark = 0.01
+        XCTAssertEqual(checks.with(lenient).issues(of: 100), [])
+        XCTAssertEqual(checks.with(lenient).baseline(.brightness), brightness)
+        // A flat image has no relative sharpness, so no log measure either.
+        XCTAssertNil(QualityChecks.Measure.logRelativeSharpness.value(stats(contrast: 0)))
+    }
 }

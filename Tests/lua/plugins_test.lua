@@ -44,6 +44,37 @@ T.test("quality flags exactly the sample album's blurry, dark, overexposed and b
   T.ok(a:get("sunset/031.jpg").excluded)
 end)
 
+T.test("the host's quality checks (curator.quality_*): the plugin's thresholds, baselines and z, following the album when it changes", function()
+  local quality = T.plugin("quality")
+  local dir = T.sample_album()
+  local a = assert(curator.open(dir))
+  -- The host's defaults are the plugin's thresholds.
+  T.eq(table.concat(curator.quality_issues(a:get("city/009.jpg")), "+"), "dark")
+  T.eq(curator.quality_issues(a:get("inbox/IMG_0001.jpg")), nil, "no statistics")
+  T.eq(#curator.quality_issues(a:get("sunset/001.jpg"), { dark = 0.99, robust_z = 0 }), 1, "thresholds reach the host")
+  T.contains(T.raises(nil, curator.quality_issues, a:get("sunset/001.jpg"), { drak = 0.2 }), "drak")
+  T.contains(T.raises(nil, curator.quality_z, a:get("sunset/001.jpg"), "brightnes"), "unknown measure 'brightnes'")
+  T.contains(T.raises(nil, quality.z, a:get("sunset/001.jpg"), "brightnes"), "quality: unknown measure 'brightnes'")
+  -- quality.thresholds changed at run time is what the host checks with.
+  local before = #quality.flag(a)
+  quality.thresholds.dark, quality.thresholds.robust_z = 0.25, 0
+  local absolute = #quality.flag(a)
+  quality.thresholds.dark, quality.thresholds.robust_z = 0.12, 2
+  T.ok(absolute > before, absolute .. " flagged by the looser absolute rules, " .. before .. " by the defaults")
+  T.eq(#quality.flag(a), before)
+  -- The baseline: every image with statistics, the median's own z is 0.
+  local b = quality.baseline(a)
+  T.eq(b.count, 84)
+  T.eq(b.brightness.n, 83)
+  T.ok(b.brightness.spread >= 0.03 and b.entropy.spread >= 0.25, "spreads keep their floors")
+  T.ok(quality.z(a:get("city/009.jpg"), "brightness") < -2, "the dark image stands out below")
+  T.eq(quality.z(a:get("inbox/IMG_0001.jpg"), "brightness"), nil)
+  -- A rescan that removes images moves the baseline (the host does not keep a stale one).
+  T.ok(os.execute("rm " .. T.quote(dir) .. "/sunset/0[0-2]*.jpg"))
+  a:scan()
+  T.ok(quality.baseline(a).brightness.n < 83, "baseline after the rescan: " .. quality.baseline(a).brightness.n)
+end)
+
 T.test("quality registers its scores", function()
   local quality = T.plugin("quality")
   local a = open_sample()

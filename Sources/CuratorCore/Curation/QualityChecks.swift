@@ -1,12 +1,12 @@
 import Foundation
 
-/// The quality plugin's checks (`plugins/quality.lua`: blurry, dark,
-/// overexposed, low information) with its default thresholds, on the
-/// statistics the `pixels` embedder stores: so the review page can show
-/// every image's flags without the REPL (the server never runs Lua). The
-/// plugin stays the place to tune thresholds per call (`v:flags(...)` then
-/// shows those); the two are kept equal by a test on the sample album
-/// (Tests/lua/review_test.lua), so change them together.
+/// The quality checks (blurry, dark, overexposed, low information) on the
+/// statistics the `pixels` embedder stores: the one implementation of their
+/// rules. The review page shows every image's flags with the default
+/// thresholds (the server never runs Lua); the quality plugin
+/// (`plugins/quality.lua`) asks for them through `curator.quality_issues`,
+/// `curator.quality_baseline` and `curator.quality_z`, passing its own
+/// `quality.thresholds` (`v:flags(...)` then shows those on the page).
 ///
 /// A check fails when its absolute rule fails and the image also stands out
 /// from its own album by more than `robustZ` robust spreads (1.4826 × the
@@ -38,11 +38,49 @@ public struct QualityChecks: Sendable {
         public init() {}
     }
 
+    /// A measure the relative checks compare with the album's own distribution.
+    public enum Measure: String, CaseIterable, Sendable {
+        /// Mean luma 0...1 (dark, overexposed).
+        case brightness
+        /// Luma entropy in bits (low information).
+        case entropy
+        /// Luma standard deviation 0...1 (low information).
+        case contrast
+        /// The logarithm of the relative sharpness (blurry): blur scales it by a factor, not an offset.
+        case logRelativeSharpness = "log_relative_sharpness"
+
+        /// The least robust spread: an album of near-identical images must
+        /// not make every small difference an outlier.
+        var floor: Double {
+            switch self {
+            case .brightness: 0.03
+            case .entropy: 0.25
+            case .contrast: 0.01
+            case .logRelativeSharpness: 0.25
+            }
+        }
+
+        /// The measure of `s`; nil when it has none (a flat or detail-free image's log relative sharpness).
+        public func value(_ s: ImageStatistics) -> Double? {
+            switch self {
+            case .brightness: s.brightness
+            case .entropy: s.entropy
+            case .contrast: s.contrast
+            case .logRelativeSharpness: QualityChecks.relativeSharpness(s).flatMap { $0 > 0 ? log($0) : nil }
+            }
+        }
+    }
+
     /// Median and robust spread of one measure over an album.
-    struct Baseline {
-        let median: Double
-        let spread: Double
-        func z(_ value: Double) -> Double { (value - median) / spread }
+    public struct Baseline: Sendable, Equatable {
+        /// The album's median.
+        public let median: Double
+        /// 1.4826 × the median absolute deviation, at least the measure's floor.
+        public let spread: Double
+        /// How many images it was measured on.
+        public let count: Int
+        /// How many spreads `value` lies from the median (negative below).
+        public func z(_ value: Double) -> Double { (value - median) / spread }
     }
 
     /// The thresholds used.
@@ -50,10 +88,7 @@ public struct QualityChecks: Sendable {
     /// How many images have statistics (the others cannot be checked).
     public var checkedCount: Int { statistics.count }
     private let statistics: [Int64: ImageStatistics]
-    private let brightness: Baseline?
-    private let entropy: Baseline?
-    private let contrast: Baseline?
-    private let logRelativeSharpness: Baseline?
+    private let baselines: [Measure: Baseline]
 
     /// The checks over `statistics` (an album's images that have them, by
     /// id): the album's baselines come from exactly these.
@@ -61,11 +96,22 @@ public struct QualityChecks: Sendable {
         self.thresholds = thresholds
         self.statistics = statistics
         let all = Array(statistics.values)
-        brightness = Self.baseline(all.map(\.brightness), floor: 0.03)
-        entropy = Self.baseline(all.map(\.entropy), floor: 0.25)
-        contrast = Self.baseline(all.map(\.contrast), floor: 0.01)
-        logRelativeSharpness = Self.baseline(all.compactMap { Self.relativeSharpness($0).flatMap { $0 > 0 ? log($0) : nil } },
-                                             floor: 0.25)
+        var baselines: [Measure: Baseline] = [:]
+        for measure in Measure.allCases {
+            baselines[measure] = Self.baseline(all.compactMap(measure.value), floor: measure.floor)
+        }
+        self.baselines = baselines
+    }
+
+    private init(statistics: [Int64: ImageStatistics], baselines: [Measure: Baseline], thresholds: Thresholds) {
+        self.statistics = statistics
+        self.baselines = baselines
+        self.thresholds = thresholds
+    }
+
+    /// The same album's checks with other thresholds (the baselines do not depend on them).
+    public func with(_ thresholds: Thresholds) -> QualityChecks {
+        QualityChecks(statistics: statistics, baselines: baselines, thresholds: thresholds)
     }
 
     /// Detail relative to tonal range, sharpness / (255·contrast)²; nil for a flat image.
@@ -82,7 +128,20 @@ public struct QualityChecks: Sendable {
     private static func baseline(_ values: [Double], floor: Double) -> Baseline? {
         guard let median = median(values) else { return nil }
         let deviation = Self.median(values.map { abs($0 - median) }) ?? 0
-        return Baseline(median: median, spread: max(1.4826 * deviation, floor))
+        return Baseline(median: median, spread: max(1.4826 * deviation, floor), count: values.count)
+    }
+
+    /// The album's distribution of `measure`; nil when no image has it.
+    public func baseline(_ measure: Measure) -> Baseline? { baselines[measure] }
+
+    /// The statistics of image `id`, if it has them.
+    public func statistics(of id: Int64) -> ImageStatistics? { statistics[id] }
+
+    /// How many robust spreads image `id`'s `measure` lies from the album's
+    /// median (negative below); nil without statistics or that measure.
+    public func z(of id: Int64, _ measure: Measure) -> Double? {
+        guard let s = statistics[id], let value = measure.value(s), let baseline = baselines[measure] else { return nil }
+        return baseline.z(value)
     }
 
     /// The issues of image `id` in the order of `names` (empty when it looks
@@ -98,12 +157,16 @@ public struct QualityChecks: Sendable {
         }
         var issues: [String] = []
         if let relative = Self.relativeSharpness(s), s.contrast >= t.blurryMinContrast {
-            let logValue = relative > 0 ? log(relative) : nil
-            let outlier = t.blurryOutlier > 0 ? logValue.flatMap { v in logRelativeSharpness.map { $0.z(v) } } : nil
-            if (relative < t.blurry && beyond(logRelativeSharpness, logValue, -1)) || (outlier.map { $0 < -t.blurryOutlier } ?? false) {
+            // The absolute blur threshold depends on the content's scale (a
+            // blurred clip-art stamp keeps crisp outlines at 256 px): an image
+            // whose detail is far below its album's is blurry even above it.
+            let logSharpness = baselines[.logRelativeSharpness], logValue = Measure.logRelativeSharpness.value(s)
+            let outlier = t.blurryOutlier > 0 ? logValue.flatMap { v in logSharpness.map { $0.z(v) } } : nil
+            if (relative < t.blurry && beyond(logSharpness, logValue, -1)) || (outlier.map { $0 < -t.blurryOutlier } ?? false) {
                 issues.append("blurry")
             }
         }
+        let brightness = baselines[.brightness], entropy = baselines[.entropy], contrast = baselines[.contrast]
         if s.brightness < t.dark && beyond(brightness, s.brightness, -1) { issues.append("dark") }
         if s.brightness > t.overexposed && beyond(brightness, s.brightness, 1) { issues.append("overexposed") }
         if (s.entropy < t.lowEntropy && beyond(entropy, s.entropy, -1)) || (s.contrast < t.lowContrast && beyond(contrast, s.contrast, -1)) {
