@@ -51,6 +51,12 @@ public struct SelectionCoverage: Sendable, Equatable {
     /// nearest pick (by cosine; the first of equals) and the cosine distance
     /// to it, clamped at 0; empty when there are no picks. `withIndex` false
     /// leaves `nearest` empty and skips finding it.
+    ///
+    /// One GEMM per block of candidates against every pick, each block's
+    /// similarities reduced to a maximum per row at once, the blocks spread
+    /// over the cores (each call single-threaded). A block of consecutive
+    /// album rows (the usual case: every image, or all but a few excluded)
+    /// is read in place; only scattered candidates are copied together.
     static func nearestPicks(matrix: EmbeddingMatrix, candidates: [Int], picks: [Int],
                              withIndex: Bool = true) -> (nearest: [Int32], distance: [Float]) {
         let n = candidates.count, m = picks.count, d = matrix.dimension
@@ -60,44 +66,60 @@ public struct SelectionCoverage: Sendable, Equatable {
         for (j, row) in picks.enumerated() { (pickVectors + j * d).update(from: matrix.row(row), count: d) }
         var result = [Float](repeating: 0, count: n)
         var nearest = [Int32](repeating: 0, count: withIndex ? n : 0)
-        let blockRows = 256
+        let blockRows = coverageBlockRows
         let blocks = (n + blockRows - 1) / blockRows
         let threads = Swift.max(1, Swift.min(activeCoreCount, blocks))
         result.withUnsafeMutableBufferPointer { out in
         nearest.withUnsafeMutableBufferPointer { which in
+        candidates.withUnsafeBufferPointer { rows in
             // An empty array's buffer may still have an address: only `withIndex` says whether to write it.
-            let shared = UncheckedSendable((out.baseAddress!, withIndex ? which.baseAddress : nil, UnsafePointer(pickVectors)))
+            let shared = UncheckedSendable((out.baseAddress!, withIndex ? which.baseAddress : nil, UnsafePointer(pickVectors),
+                                            rows.baseAddress!))
             BLAS.withSingleThreadedCalls {
                 parallelFor(threads) { t in
-                    let (output, index, picked) = shared.value
-                    let gathered = UnsafeMutablePointer<Float>.allocate(capacity: blockRows * d)
+                    let (output, index, picked, rows) = shared.value
+                    var gathered: UnsafeMutablePointer<Float>?
                     let products = UnsafeMutablePointer<Float>.allocate(capacity: blockRows * m)
-                    defer { gathered.deallocate(); products.deallocate() }
+                    defer { gathered?.deallocate(); products.deallocate() }
                     for block in stride(from: t, to: blocks, by: threads) {
                         let start = block * blockRows
                         let b = Swift.min(blockRows, n - start)
-                        for i in 0..<b { (gathered + i * d).update(from: matrix.row(candidates[start + i]), count: d) }
+                        let first = rows[start]
+                        var consecutive = first + b <= matrix.rows
+                        var i = 1
+                        while consecutive && i < b { consecutive = rows[start + i] == first + i; i += 1 }
+                        let a: UnsafePointer<Float>
+                        if consecutive {
+                            a = UnsafePointer(matrix.row(first))
+                        } else {
+                            let buffer = gathered ?? UnsafeMutablePointer<Float>.allocate(capacity: blockRows * d)
+                            gathered = buffer
+                            for i in 0..<b { (buffer + i * d).update(from: matrix.row(rows[start + i]), count: d) }
+                            a = UnsafePointer(buffer)
+                        }
                         // b × m: each candidate's similarities to every pick, in a row.
-                        BLAS.gemm(transposeB: true, m: b, n: m, k: d, a: gathered, lda: d, b: picked, ldb: d,
+                        BLAS.gemm(transposeB: true, m: b, n: m, k: d, a: a, lda: d, b: picked, ldb: d,
                                   c: products, ldc: m)
                         for i in 0..<b {
                             let row = products + i * m
-                            if let index {
-                                var best = 0
-                                for j in 1..<m where row[j] > row[best] { best = j }
-                                index[start + i] = Int32(best)
-                                output[start + i] = Swift.max(0, 1 - row[best])
-                            } else {
-                                output[start + i] = Swift.max(0, 1 - VectorKernels.maximum(row, count: m))
-                            }
+                            let best = VectorKernels.maximum(row, count: m)
+                            output[start + i] = Swift.max(0, 1 - best)
+                            if let index { index[start + i] = Int32(VectorKernels.firstIndex(of: best, in: row, count: m) ?? 0) }
                         }
                     }
                 }
             }
         }
         }
+        }
         return (nearest, result)
     }
+
+    /// Candidates per GEMM: large enough that OpenBLAS's packing of the picks
+    /// is paid once per many rows, small enough that a block's similarities
+    /// (rows × picks) stay in a core's cache. 1,024 and 4,096 time alike on
+    /// 85,491 × 768 with 200 picks; 16,384 is slower.
+    static let coverageBlockRows = 1_024
 }
 
 /// Hoare's selection: the `k`-th smallest value (from 0) of `values`, which
