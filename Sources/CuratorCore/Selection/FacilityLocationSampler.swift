@@ -7,10 +7,14 @@
 ///
 /// The objective is submodular, so greedy picking is within 1 − 1/e of the
 /// optimum, and lazy greedy (Minoux) gives the same picks re-evaluating only
-/// the few candidates whose stale gain still tops the queue. Similarities
-/// are kept only between k nearest neighbours (`SparseNeighbors`, never an
-/// N × N matrix), as apricot does with its sparse `n_neighbors` option: an
-/// image beyond a pick's neighbourhood gains nothing from it.
+/// the few candidates whose stale gain still tops the queue. A candidate's
+/// gain is summed over the images that list it among their k nearest
+/// neighbours (`SparseNeighbors`, never an N × N matrix), as apricot does
+/// with its sparse `n_neighbors` option; but what each image already has —
+/// its cover, the similarity to its nearest pick — is exact, one GEMV per
+/// pick, so an image a distant pick already represents is not counted as
+/// gain again. With cover known only through the graph, the picks crowd
+/// dense regions: 1.5 % less objective on the benchmark's 10,000 rows.
 ///
 /// What varies per Monte Carlo iteration: the weights wᵢ. With one
 /// iteration every wᵢ is 1 — the plain greedy. With more, each iteration
@@ -26,10 +30,15 @@ public struct FacilityLocationSampler: Sampler, Sendable {
 
     /// Neighbours per image in the similarity graph (the image itself included).
     public var neighbors: Int
+    /// Whether every image's cover (its similarity to the nearest pick) is
+    /// exact, one matrix-vector product per pick, rather than known only
+    /// through the graph.
+    public var exactCover: Bool
 
     /// Creates the sampler with `neighbors` nearest neighbours per image.
-    public init(neighbors: Int = 32) {
+    public init(neighbors: Int = 32, exactCover: Bool = true) {
         self.neighbors = neighbors
+        self.exactCover = exactCover
     }
 
     public func sample(_ task: SamplingTask, progress: SelectionProgress) throws -> SamplerOutput {
@@ -44,12 +53,16 @@ public struct FacilityLocationSampler: Sampler, Sendable {
         for first in stride(from: 0, to: runs, by: round) {
             let last = min(runs, first + round)
             let results = SharedBuffer<[Int]>(repeating: [], count: last - first)
+            // Each iteration's GEMVs on one core: the iterations share the cores between them.
+            BLAS.withSingleThreadedCalls {
             parallelFor(last - first) { t in
                 let r = first + t
                 let weights = runs == 1 ? [Float](repeating: 1, count: graph.rows)
                                         : Self.bootstrapWeights(count: graph.rows, seed: task.iterationSeeds[r])
                 let start = task.start.flatMap { graph.local[$0] }
-                results.pointer[t] = graph.greedy(count: task.count, weights: weights, start: start).map { graph.albumRows[$0] }
+                results.pointer[t] = graph.greedy(count: task.count, weights: weights, start: start, exactCover: exactCover)
+                    .map { graph.albumRows[$0] }
+            }
             }
             for t in 0..<(last - first) { picks[first + t] = results.pointer[t] }
             try progress.check()
@@ -100,6 +113,8 @@ final class ReverseNeighbors: Sendable {
     let similarities: [Float]
     /// Coverage every iteration starts from: the included rows' similarity.
     let initialCover: [Float]
+    /// The working rows' vectors, in working order.
+    let vectors: EmbeddingMatrix
 
     init(matrix: EmbeddingMatrix, candidates: [Int], include: [Int], k: Int, progress: SelectionProgress) throws {
         albumRows = candidates + include
@@ -108,7 +123,8 @@ final class ReverseNeighbors: Sendable {
         var local: [Int: Int] = [:]
         for (i, row) in albumRows.enumerated() { local[row] = i }
         self.local = local
-        let graph = SparseNeighbors.graph(matrix: matrix, rows: albumRows, k: k)
+        vectors = SparseNeighbors.working(matrix: matrix, rows: albumRows)
+        let graph = SparseNeighbors.graph(of: vectors, k: k)
         try progress.check()
         let k = graph.k
         var counts = [Int](repeating: 0, count: rows + 1)
@@ -138,6 +154,12 @@ final class ReverseNeighbors: Sendable {
         self.members = members
         self.similarities = similarities
         for i in candidates.count..<rows { cover[i] = 1 }
+        // Every image's exact similarity to its nearest included row, not only its neighbours'.
+        if !include.isEmpty {
+            let nearest = SelectionCoverage.nearestPickDistances(matrix: vectors, candidates: Array(0..<candidates.count),
+                                                                 picks: Array(candidates.count..<rows))
+            for i in 0..<candidates.count { cover[i] = max(cover[i], 1 - nearest[i]) }
+        }
         initialCover = cover
     }
 
@@ -152,18 +174,31 @@ final class ReverseNeighbors: Sendable {
         return total
     }
 
-    /// Lazy greedy: `count` candidates (working rows), in pick order.
-    func greedy(count: Int, weights: [Float], start: Int?) -> [Int] {
+    /// Lazy greedy: `count` candidates (working rows), in pick order. With
+    /// `exactCover` each pick raises every row's cover to its exact
+    /// similarity (one GEMV over the working rows), so a row already
+    /// represented by a distant pick does not count as gain again; gains
+    /// are still summed over the graph's edges.
+    func greedy(count: Int, weights: [Float], start: Int?, exactCover: Bool = true) -> [Int] {
         var cover = initialCover
         var picked = [Bool](repeating: false, count: candidates)
         var result: [Int] = []
         result.reserveCapacity(count)
+        var similarity = [Float](repeating: 0, count: exactCover ? rows : 0)
         func take(_ j: Int) {
             picked[j] = true
             result.append(j)
-            for e in offsets[j]..<offsets[j + 1] {
-                let i = Int(members[e])
-                if similarities[e] > cover[i] { cover[i] = similarities[e] }
+            if exactCover {
+                similarity.withUnsafeMutableBufferPointer { y in
+                    BLAS.gemv(m: rows, n: vectors.dimension, a: vectors.row(0), lda: vectors.dimension, x: vectors.row(j),
+                              y: y.baseAddress!)
+                }
+                VectorKernels.raiseToMaximum(&cover, similarity, count: rows)
+            } else {
+                for e in offsets[j]..<offsets[j + 1] {
+                    let i = Int(members[e])
+                    if similarities[e] > cover[i] { cover[i] = similarities[e] }
+                }
             }
         }
         if let start, start < candidates { take(start) }

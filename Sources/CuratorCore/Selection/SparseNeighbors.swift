@@ -1,9 +1,9 @@
 /// The k nearest neighbours among some of an album's rows, for the
 /// selection and scoring code that needs a sparse similarity graph
 /// (facility location, uniqueness): exact by blocked GEMMs (one block of
-/// rows against all, never an N × N matrix) up to `exactLimit` rows,
-/// nearest-neighbour descent beyond, seeded so the graph is the same on
-/// every run.
+/// rows against all, never an N × N matrix) up to `exactLimit` rows, an
+/// inverted file of cells beyond (`CellNeighbors`: GEMMs between nearby
+/// cells only), seeded so the graph is the same on every run.
 enum SparseNeighbors {
     /// Rows up to which the search is exact.
     static let exactLimit = 4_096
@@ -11,13 +11,22 @@ enum SparseNeighbors {
     /// The graph of `rows` (album rows of `matrix`): working row i is
     /// `rows[i]`; each lists min(k, rows.count) neighbours, itself first.
     static func graph(matrix: EmbeddingMatrix, rows: [Int], k: Int, seed: UInt64 = 0) -> NeighborGraph {
-        let working: EmbeddingMatrix
-        if rows.count == matrix.rows && rows.elementsEqual(0..<matrix.rows) {
-            working = matrix
-        } else {
-            working = EmbeddingMatrix(uninitializedRows: rows.count, dimension: matrix.dimension)
-            for (i, row) in rows.enumerated() { working.row(i).update(from: matrix.row(row), count: matrix.dimension) }
+        graph(of: working(matrix: matrix, rows: rows), k: k, seed: seed)
+    }
+
+    /// `rows` of `matrix` as a matrix of their own (`matrix` itself when they are all its rows in order).
+    static func working(matrix: EmbeddingMatrix, rows: [Int]) -> EmbeddingMatrix {
+        if rows.count == matrix.rows && rows.elementsEqual(0..<matrix.rows) { return matrix }
+        let working = EmbeddingMatrix(uninitializedRows: rows.count, dimension: matrix.dimension)
+        for (i, row) in rows.enumerated() { working.row(i).update(from: matrix.row(row), count: matrix.dimension) }
+        return working
+    }
+
+    /// The graph of every row of `working`.
+    static func graph(of working: EmbeddingMatrix, k: Int, seed: UInt64 = 0) -> NeighborGraph {
+        if NeighborGraph.usesExactSearch(rows: working.rows, k: k, exactLimit: exactLimit) {
+            return ExactNeighbors.search(working, k: k)
         }
-        return NeighborGraph.build(working, k: k, exactLimit: exactLimit, seed: seed)
+        return CellNeighbors.search(working, k: k, seed: seed)
     }
 }

@@ -24,6 +24,8 @@ struct Select: ParsableCommand {
     @Option var iterations = 1
     @Option var seed: UInt64 = 1
     @Option(help: "fps only: a JSON array of start rows, one iteration each.") var starts: String?
+    @Option(help: "facility only: neighbours per image in the similarity graph.") var neighbors: Int?
+    @Flag(help: "facility only: cover known through the graph only (not exact).") var sparseCover = false
     @OptionGroup var tuning: KMeansTuning
 
     func run() throws {
@@ -76,7 +78,10 @@ struct Select: ParsableCommand {
         case .facility:
             var run: SelectionRun?
             let elapsed = try clock.measure {
-                run = try MonteCarlo.run(FacilityLocationSampler(), matrix: matrix, candidates: candidates, request: request)
+                var sampler = FacilityLocationSampler()
+                if let neighbors { sampler.neighbors = neighbors }
+                if sparseCover { sampler.exactCover = false }
+                run = try MonteCarlo.run(sampler, matrix: matrix, candidates: candidates, request: request)
             }
             result["seconds"] = elapsed.seconds
             result["selection"] = run?.selection
@@ -120,9 +125,11 @@ struct KMeansTuning: ParsableArguments {
 }
 
 /// `curator-bench coverage MATRIX ROWS DIM --count N`: runs FPS and times
-/// r:coverage()'s kernel on its selection.
+/// r:coverage()'s kernel on its selection three times, and beside it the
+/// floor: the same product as one OpenBLAS call on every core into an
+/// N × picks matrix, with no reduction at all (three times too).
 struct Coverage: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Time r:coverage()'s kernel on an FPS selection.")
+    static let configuration = CommandConfiguration(abstract: "Time r:coverage()'s kernel on an FPS selection, and its GEMM alone.")
 
     @OptionGroup var matrix: MatrixFile
     @Option var count: Int
@@ -131,16 +138,73 @@ struct Coverage: ParsableCommand {
 
     func run() throws {
         let matrix = try self.matrix.read(normalized: false)
-        let candidates = Array(0..<matrix.rows)
+        let rows = matrix.rows, dim = matrix.dimension
+        let candidates = Array(0..<rows)
         let run = try MonteCarlo.run(FarthestPointSampler(), matrix: matrix, candidates: candidates,
                                      request: SelectionRequest(count: count, iterations: iterations, seed: seed))
+        let picks = run.selection.map { Int($0) }
+        let clock = ContinuousClock()
         var coverage: SelectionCoverage?
-        let elapsed = ContinuousClock().measure {
-            coverage = SelectionCoverage.measure(matrix: matrix, candidates: candidates, picks: run.selection.map { Int($0) })
+        // Wall and CPU seconds of each call: on a loaded machine the wall time says more about the others' work.
+        var cpu: [Double] = []
+        let timings = (0..<3).map { _ in
+            let before = cpuSeconds()
+            defer { cpu.append(cpuSeconds() - before) }
+            return clock.measure { coverage = SelectionCoverage.measure(matrix: matrix, candidates: candidates, picks: picks) }.seconds
         }
-        BenchOutput.emit(["rows": matrix.rows, "dim": matrix.dimension, "count": count,
-                          "coverage_seconds": elapsed.seconds,
+        let packed = UnsafeMutablePointer<Float>.allocate(capacity: picks.count * dim)
+        let products = UnsafeMutablePointer<Float>.allocate(capacity: rows * picks.count)
+        defer { packed.deallocate(); products.deallocate() }
+        for (j, row) in picks.enumerated() { (packed + j * dim).update(from: matrix.row(row), count: dim) }
+        var floorCPU: [Double] = []
+        let floor = (0..<3).map { _ in
+            let before = cpuSeconds()
+            defer { floorCPU.append(cpuSeconds() - before) }
+            return clock.measure {
+                BLAS.gemm(transposeB: true, m: rows, n: picks.count, k: dim, a: matrix.row(0), lda: dim, b: packed, ldb: dim,
+                          c: products, ldc: picks.count)
+            }.seconds
+        }
+        BenchOutput.emit(["rows": rows, "dim": dim, "count": count,
+                          "coverage_seconds": timings[0], "coverage_timings": timings, "gemm_timings": floor,
+                          "coverage_cpu": cpu, "gemm_cpu": floorCPU,
                           "coverage": ["mean": coverage?.mean ?? 0, "p95": coverage?.p95 ?? 0, "max": coverage?.max ?? 0]])
+    }
+}
+
+/// `curator-bench neighbors MATRIX ROWS DIM --k 32`: the sparse
+/// neighbour graph facility location and uniqueness use (`CellNeighbors`),
+/// timed, against the exact graph: recall, and the mean similarity of the
+/// neighbours found over that of the true ones.
+struct NeighborsBench: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "neighbors",
+                                                    abstract: "Time the cell neighbour search and score it against the exact graph.")
+
+    @OptionGroup var matrix: MatrixFile
+    @Option var k = 32
+    @Option var probes = 3
+    @Option var searchedCells = 6
+    @Option var cells: Int?
+    @Option var passes = 2
+    @Option var seed: UInt64 = 0
+    @Flag(help: "Skip the exact graph (no recall).") var noExact = false
+
+    func run() throws {
+        let matrix = try self.matrix.read(normalized: false)
+        let clock = ContinuousClock()
+        var graph: NeighborGraph?
+        let seconds = clock.measure { graph = CellNeighbors.search(matrix, k: k, seed: seed, probes: probes, searchedCells: searchedCells,
+                                                                      cells: cells, passes: passes) }.seconds
+        var result: [String: Any] = ["rows": matrix.rows, "dim": matrix.dimension, "k": k, "probes": probes, "seconds": seconds]
+        if !noExact, let graph {
+            var exact: NeighborGraph?
+            result["exact_seconds"] = clock.measure { exact = NeighborGraph.exact(matrix, k: k) }.seconds
+            result["recall"] = graph.recall(against: exact!)
+            let found = graph.distances.reduce(0.0) { $0 + Double(1 - $1) }
+            let truth = exact!.distances.reduce(0.0) { $0 + Double(1 - $1) }
+            result["similarity_ratio"] = found / truth
+        }
+        BenchOutput.emit(result)
     }
 }
 
