@@ -48,11 +48,12 @@ public struct DuplicateSearch: Sendable {
 
 extension Album {
     /// The number of embedded images from which `.auto` searches through the
-    /// duplicate index rather than every pair. Measured on the benchmark's
-    /// vectors (scripts/bench/scale with ROWS=…, release build): below it
-    /// the exact search is as fast or faster, and its result is exact by
-    /// construction.
-    public static let duplicateIndexRows = 50_000
+    /// duplicate index rather than every pair. Where building the index and
+    /// searching it overtakes comparing every pair was measured with
+    /// scripts/bench/duplicates (crossover part: 512-d, threshold 0.97):
+    /// between 5,000 and 10,000 rows. Below this size the search is exact
+    /// by construction, and its result the same as before the index existed.
+    public static let duplicateIndexRows = 8_000
 
     /// Groups of near-duplicate images among the album minus its exclusions
     /// (cosine similarity ≥ `threshold`, joined transitively), each with a
