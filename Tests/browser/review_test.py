@@ -327,12 +327,24 @@ def main():
         colours, _ = screenshot_not_blank(driver, args.screenshot)
         check(colours > 50, "the final screenshot is not blank (%d colours)" % colours)
         curator.lua("a.exclusions:clear()")
+        # Back from the lasso's images to the run, so both pages below show the
+        # same tiles (the lasso's region depends on the map's layout).
+        driver.find_element(By.ID, "lasso-clear").click()
+        check(wait_for(lambda: driver.execute_script("return window.curatorReview.view") == "selection", 3),
+              "clearing the lasso shows the run again")
 
         # 6. Two pages at once: a click on one turns the tile red on the other.
         first_window = driver.current_window_handle
+        shown_run = driver.execute_script("return window.curatorReview.run && window.curatorReview.run.id")
         driver.switch_to.new_window("tab")
         driver.get(curator.url)
         wait_for(lambda: driver.execute_script("return window.curatorReady && document.querySelector('.tile[data-index=\"0\"]')"), 30)
+        # The URL opens the run it was made for; the first page has followed the
+        # REPL's newer run, so show that one here too before comparing tiles.
+        driver.execute_script("const s = document.getElementById('run-select'); s.value = String(arguments[0]); s.dispatchEvent(new Event('change'));", shown_run)
+        check(wait_for(lambda: driver.execute_script("return window.curatorReview.run && window.curatorReview.run.id") == shown_run
+                       and driver.execute_script("return document.querySelector('.tile[data-index=\"0\"]')"), 5),
+              "the second page shows the first page's run (%s)" % shown_run)
         clicked = driver.execute_script("return Number(document.querySelector('.tile[data-index=\"0\"]').dataset.id)")
         driver.find_element(By.CSS_SELECTOR, '.tile[data-index="0"]').click()
         check(wait_for(lambda: clicked in index_exclusions(index), 2), "the second page's click is in the index")
