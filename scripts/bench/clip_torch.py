@@ -13,6 +13,7 @@
                                       transformers' preprocessing, inference
   clip_torch.py compare A.f32 B.f32 DIM   per-image cosine between two runs
 """
+import json
 import os
 import sys
 import time
@@ -97,6 +98,12 @@ def run(model_folder, image_folder, batch, out):
           f"{cpu / len(names):.3f} CPU s per image; "
           f"model load {load:.2f} s; batch {batch}; torch {torch.__version__}, {torch.get_num_threads()} threads; "
           f"peak RSS {peak:.0f} MB")
+    # The same figures as one JSON line, the shape every benchmark here prints
+    # (scripts/bench/json_field reads it).
+    print(json.dumps({"bench": "clip-torch", "images": len(names), "seconds": round(seconds, 4),
+                      "images_per_second": round(len(names) / seconds, 4),
+                      "cpu_seconds_per_image": round(cpu / len(names), 4),
+                      "peak_rss_mb": round(peak), "threads": torch.get_num_threads()}))
 
 
 def compare(a, b, dim):
