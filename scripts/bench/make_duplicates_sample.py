@@ -11,10 +11,18 @@ drawn uniformly from [0.95, 0.995]. Such a copy leans into the list of z's
 neighbours, which is where an inverted file misses pairs (burst shots and
 crops differ along directions other photos differ along, not at random).
 
+--rows equal to the index's rows (1,000,000) keeps every row in place and
+only plants the directed pairs: comparing every pair is out of reach there
+(5·10^14 flops), so truth.npz then holds the planted pairs alone, those of
+make_scale_index.py and the directed ones, each with its exact cosine; the
+default --out is then dup_hard_<rows>x<dim>, never the index itself.
+
 Outputs, under --out (default /tmp/curator-scale/dup_sample_<rows>x<dim>):
   embeddings.npz  PhotoMapAI layout (embeddings, filenames /sample/IMG_<row>.jpg)
   truth.npz       pairs (P x 2, sample rows, i < j) and cosine (P, float32):
-                  every pair with cosine >= --min-threshold (float32 GEMM)
+                  every pair with cosine >= --min-threshold (float32 GEMM),
+                  or with every row, the planted pairs; directed (D x 2):
+                  the directed pairs
 """
 import argparse
 import os
@@ -55,13 +63,19 @@ def main():
     source = mapped_embeddings(os.path.join(args.index, "embeddings.npz"))
     truth = np.load(os.path.join(args.index, "truth.npz"))
     n, d = source.shape
-    out = args.out or f"/tmp/curator-scale/dup_sample_{args.rows}x{d}"
+    every_row = args.rows >= n
+    out = args.out or f"/tmp/curator-scale/dup_{'hard' if every_row else 'sample'}_{min(args.rows, n)}x{d}"
+    assert os.path.realpath(out) != os.path.realpath(args.index), "--out must not be the index read"
     os.makedirs(out, exist_ok=True)
     rng = np.random.default_rng(args.seed)
 
     planted = np.unique(truth["pairs"].ravel())
-    rest = np.setdiff1d(np.arange(n), planted)
-    rows = np.sort(np.concatenate([planted, rng.choice(rest, args.rows - len(planted), replace=False)]))
+    if every_row:
+        args.rows = n
+        rows = np.arange(n)
+    else:
+        rest = np.setdiff1d(np.arange(n), planted)
+        rows = np.sort(np.concatenate([planted, rng.choice(rest, args.rows - len(planted), replace=False)]))
     x = np.ascontiguousarray(source[rows])
 
     # Directed pairs over rows that are in no planted pair.
@@ -79,24 +93,31 @@ def main():
         low, high = np.where(above, step, low), np.where(above, high, step)
     x[second] = y.astype(np.float32)
 
-    # Every pair at or above the lowest threshold: upper-triangle blocks of one GEMM each.
-    found_i, found_j, found_c = [], [], []
-    block = 4096
-    for s in range(0, args.rows, block):
-        products = x[s:s + block] @ x[s:].T
-        i, j = np.nonzero(products >= args.min_threshold)
-        keep = s + i < s + j
-        found_i.append(s + i[keep]); found_j.append(s + j[keep]); found_c.append(products[i[keep], j[keep]])
-    pairs = np.stack([np.concatenate(found_i), np.concatenate(found_j)], axis=1).astype(np.int64)
-    cosine = np.concatenate(found_c).astype(np.float32)
+    directed = np.stack([np.minimum(first, second), np.maximum(first, second)], axis=1).astype(np.int64)
+    if every_row:
+        # The planted pairs alone (rows kept in place), each with its exact float32 cosine.
+        pairs = np.concatenate([truth["pairs"].astype(np.int64), directed])
+        cosine = (x[pairs[:, 0]] * x[pairs[:, 1]]).sum(axis=1, dtype=np.float32)
+    else:
+        # Every pair at or above the lowest threshold: upper-triangle blocks of one GEMM each.
+        found_i, found_j, found_c = [], [], []
+        block = 4096
+        for s in range(0, args.rows, block):
+            products = x[s:s + block] @ x[s:].T
+            i, j = np.nonzero(products >= args.min_threshold)
+            keep = s + i < s + j
+            found_i.append(s + i[keep]); found_j.append(s + j[keep]); found_c.append(products[i[keep], j[keep]])
+        pairs = np.stack([np.concatenate(found_i), np.concatenate(found_j)], axis=1).astype(np.int64)
+        cosine = np.concatenate(found_c).astype(np.float32)
 
     np.savez(os.path.join(out, "embeddings.npz"), embeddings=x,
              filenames=np.array([f"/sample/IMG_{i:07d}.jpg" for i in range(args.rows)]),
              modification_times=np.full(args.rows, 1.6e9), metadata=np.array([{}] * args.rows, dtype=object),
              model_id=np.array("open-clip:ViT-B-32/laion2b_s34b_b79k"), embedding_dim=np.array(d))
-    np.savez(os.path.join(out, "truth.npz"), pairs=pairs, cosine=cosine, source_rows=rows)
+    np.savez(os.path.join(out, "truth.npz"), pairs=pairs, cosine=cosine, source_rows=rows, directed=directed)
+    what = "planted pairs" if every_row else f"pairs >= {args.min_threshold}"
     print(f"wrote {out}: {args.rows} x {d} ({len(planted)} rows of planted pairs, {args.directed} directed pairs); "
-          f"{len(pairs)} pairs >= {args.min_threshold}, {(cosine >= 0.97).sum()} >= 0.97; {time.time() - started:.0f} s")
+          f"{len(pairs)} {what}, {(cosine >= 0.97).sum()} >= 0.97; {time.time() - started:.0f} s")
 
 
 if __name__ == "__main__":
