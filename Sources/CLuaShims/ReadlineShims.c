@@ -7,6 +7,8 @@
 #include <string.h>
 #include <errno.h>
 #include <sys/select.h>
+#include <signal.h>
+#include <pthread.h>
 #include <unistd.h>
 #include <readline/readline.h>
 #include <readline/history.h>
@@ -26,12 +28,23 @@ char *curator_readline(const char *prompt, int *interrupted) {
     line_done = 0;
     FILE *in = rl_instream ? rl_instream : stdin;
     int fd = fileno(in);
+    // SIGINT stays blocked on this thread except inside pselect(): a Ctrl-C
+    // that arrives while readline is echoing a key is then held until the
+    // wait, which it interrupts, instead of being spent while no wait is
+    // under way and letting the next keys join the line it should clear.
+    sigset_t sigint_only, outside;
+    sigemptyset(&sigint_only);
+    sigaddset(&sigint_only, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigint_only, &outside);
+    sigset_t during_wait = outside;
+    sigdelset(&during_wait, SIGINT);
+    char *result = NULL;
     rl_callback_handler_install(prompt, on_line);
     while (!line_done) {
         fd_set fds;
         FD_ZERO(&fds);
         FD_SET(fd, &fds);
-        int ready = select(fd + 1, &fds, NULL, NULL, NULL);
+        int ready = pselect(fd + 1, &fds, NULL, NULL, NULL, &during_wait);
         if (ready < 0) {
             if (errno == EINTR) {
                 if (curator_interrupt_requested()) {
@@ -42,16 +55,19 @@ char *curator_readline(const char *prompt, int *interrupted) {
                     fputs("\n", rl_outstream ? rl_outstream : stdout);
                     fflush(rl_outstream ? rl_outstream : stdout);
                     *interrupted = typed ? 2 : 1;
-                    return NULL;
+                    goto done;
                 }
                 continue;
             }
             rl_callback_handler_remove();
-            return NULL;
+            goto done;
         }
         rl_callback_read_char();
     }
-    return pending_line;
+    result = pending_line;
+done:
+    pthread_sigmask(SIG_SETMASK, &outside, NULL);
+    return result;
 }
 
 // MARK: Completion
