@@ -188,6 +188,8 @@ enum ReviewScript {
     const tiles = new Map();
     const pool = [];
     function columns() { return Math.max(1, Math.floor((grid.clientWidth - 8) / TILE_W)); }
+    // The columns are centred: the width left over after the last whole tile is shared on both sides.
+    function gridLeft(cols) { return Math.max(6, Math.floor((grid.clientWidth - cols * TILE_W) / 2)); }
     function render(force) {
       const cols = columns(), top = grid.scrollTop, height = grid.clientHeight;
       const first = Math.max(0, Math.floor(top / TILE_H) - 2) * cols;
@@ -219,10 +221,11 @@ enum ReviewScript {
     function fillTile(tile, i, cols) {
       const id = S.shown[i];
       const tier = tierOf(id), excluded = S.excluded.has(id), fav = S.favorites.has(id), issues = S.flags.get(id);
-      const key = id + ":" + tier + ":" + excluded + ":" + fav + ":" + (issues || "") + ":" + (i === S.focus) + ":" + cols + ":" + i;
+      const left = gridLeft(cols);
+      const key = id + ":" + tier + ":" + excluded + ":" + fav + ":" + (issues || "") + ":" + (i === S.focus) + ":" + cols + ":" + left + ":" + i;
       if (tile.dataset.key === key) return;
       tile.dataset.key = key; tile.dataset.index = i; tile.dataset.id = id;
-      tile.style.transform = "translate(" + ((i % cols) * TILE_W + 6) + "px," + (Math.floor(i / cols) * TILE_H + 6) + "px)";
+      tile.style.transform = "translate(" + ((i % cols) * TILE_W + left) + "px," + (Math.floor(i / cols) * TILE_H + 6) + "px)";
       tile.className = "tile" + (tier ? " " + tier : "") + (excluded ? " excluded" : "") + (i === S.focus ? " focus" : "");
       const img = tile.querySelector("img"), src = "api/thumb/" + id;
       if (img.dataset.id !== String(id)) { img.dataset.id = id; tile.querySelector(".missing").hidden = true; img.src = src; }
