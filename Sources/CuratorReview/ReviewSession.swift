@@ -428,8 +428,8 @@ public final class ReviewSession: @unchecked Sendable {
     /// index's newest; their labels (nil: none); nil when there are none.
     private func currentClusters() -> (AlbumClusters, [String?])? {
         if let givenClusters { return givenClusters }
-        guard let (clusters, _) = (try? album.newestCachedClusters()) ?? nil else { return nil }
-        return (clusters, [String?](repeating: nil, count: clusters.clusters.count))
+        guard let (clusters, labels, _) = (try? album.newestCachedClusters()) ?? nil else { return nil }
+        return (clusters, labels)
     }
 
     /// `GET /api/clusters`: `{"source": "repl"|"index"|"none", "generation": N,

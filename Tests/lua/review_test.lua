@@ -151,6 +151,35 @@ T.test("the page shows the quality plugin's flags without v:flags: the same imag
   v:close()
 end)
 
+T.test("the page names the index's newest clusters with the labels a:clusters() gave them", function()
+  local clip = T.dir .. "/../CuratorCoreTests/Fixtures/clip"
+  local dir = maker.album(T.tempdir() .. "/album", 12)
+  local a = assert(curator.open(dir, { embedder = "clip", model = clip .. "/tiny-hf" }))
+  local c = a:clusters { method = "kmeans", k = 2, vocabulary = { "a red square", "a green square", "a blue square" } }
+  T.eq(c.note, nil)
+  T.eq(type(c[1].label), "string")
+  -- A page opened afterwards, by a REPL that never passed the clusters on.
+  local again = assert(curator.open(dir, { embedder = "clip", model = clip .. "/tiny-hf" }))
+  local v = again:review()
+  local token = v.url:match("token=(%x+)")
+  local function json(path)
+    local reply = http_get(v.port, path, token)
+    T.contains(reply, "HTTP/1.1 200", path)
+    return curator.json.decode(reply:match("\r\n\r\n(.*)$"))
+  end
+  local body = json("/api/clusters")
+  T.eq(body.source, "index")
+  T.eq(#body.clusters, 2)
+  for k = 1, 2 do T.eq(body.clusters[k].label, c[k].label, "cluster " .. k .. "'s label") end
+  T.eq(json("/api/image/" .. c[2].images[1].id).cluster.label, c[2].label)
+  -- A newer clustering without labels is shown without them, not with the older one's.
+  a:clusters { method = "kmeans", k = 3, labels = false }
+  body = json("/api/clusters")
+  T.eq(#body.clusters, 3)
+  for k = 1, 3 do T.eq(body.clusters[k].label, curator.json.null) end
+  v:close()
+end)
+
 T.test("clusters on the page: the index's newest a:clusters(), an image's cluster and uniqueness, v:clusters(c)", function()
   local dir = maker.album(T.tempdir() .. "/album", 12)
   local a = assert(curator.open(dir))

@@ -70,10 +70,13 @@ public struct AlbumClusters: Sendable {
     public let description: String
     /// Why there are no clusters, when there are none.
     public let note: String?
+    /// The key the index keeps these clusters under (nil when they were not stored).
+    let cacheKey: String?
     private let clusterOfID: [Int64: Int]
 
     init(clusters: [ImageCluster], noise: [Int64], options: ClusterOptions, embedder: String, cached: Bool,
-         description: String, note: String? = nil) {
+         description: String, note: String? = nil, cacheKey: String? = nil) {
+        self.cacheKey = cacheKey
         self.clusters = clusters
         self.noise = noise
         self.options = options
@@ -182,7 +185,7 @@ extension Album {
         let summary = "\(what): \(clusters.count) cluster\(clusters.count == 1 ? "" : "s"), \(noise.count) noise image\(noise.count == 1 ? "" : "s")"
         let note = clusters.isEmpty ? "no group of images is dense enough to be a cluster: every image is noise (a smaller min_size finds smaller groups)" : nil
         return AlbumClusters(clusters: clusters, noise: noise, options: options, embedder: album.embedder, cached: cached,
-                             description: summary, note: note)
+                             description: summary, note: note, cacheKey: key)
     }
 
     /// Stored groups as `ImageCluster`s numbered as `a:clusters()` numbers

@@ -26,12 +26,35 @@ public struct ClusterCache: Sendable {
     /// key and clusters, or nil when the index holds none.
     ///
     /// - Throws: `MapError.corrupt` when the stored bytes are damaged.
-    func newest() throws -> (key: String, created: Date, clusters: [(medoid: Int64, members: [Int64])])? {
+    func newest() throws -> (key: String, created: Date, clusters: [(medoid: Int64, members: [Int64])], labels: [Int64: String])? {
         guard let row = try database.pool.read({ db in
-            try Row.fetchOne(db, sql: "SELECT key, created, clusters FROM cluster_set ORDER BY created DESC LIMIT 1")
+            try Row.fetchOne(db, sql: "SELECT key, created, clusters, labels FROM cluster_set ORDER BY created DESC LIMIT 1")
         }) else { return nil }
-        let key: String = row[0], created: Double = row[1], data: Data = row[2]
-        return (key, Date(timeIntervalSince1970: created), try Self.decode([UInt8](data)))
+        let key: String = row[0], created: Double = row[1], data: Data = row[2], labels: String? = row[3]
+        return (key, Date(timeIntervalSince1970: created), try Self.decode([UInt8](data)), Self.decodeLabels(labels))
+    }
+
+    /// Keeps `labels` (a label by the stored medoid's image id) with the
+    /// clustering stored under `key`, replacing earlier ones; nothing when
+    /// that clustering is no longer kept.
+    func storeLabels(_ labels: [Int64: String], key: String) throws {
+        try database.checkWritable("caching the cluster labels")
+        var object: [String: String] = [:]
+        for (medoid, label) in labels { object[String(medoid)] = label }
+        let json = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+        try database.pool.write { db in
+            try db.execute(sql: "UPDATE cluster_set SET labels = ? WHERE key = ?",
+                           arguments: [String(decoding: json, as: UTF8.self), key])
+        }
+    }
+
+    /// The labels column read back; labels that cannot be read are no labels
+    /// (the clusters stand without them, and the next `a:clusters()` writes them anew).
+    static func decodeLabels(_ text: String?) -> [Int64: String] {
+        guard let text, let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { return [:] }
+        var labels: [Int64: String] = [:]
+        for (key, value) in object { if let medoid = Int64(key), let label = value as? String { labels[medoid] = label } }
+        return labels
     }
 
     /// When the newest clustering was stored, or nil when there is none.

@@ -162,6 +162,12 @@ enum IndexSchema {
                 );
                 """)
         }
+        migrator.registerMigration("v10-cluster-labels") { db in
+            // The labels `a:clusters()` gave a stored clustering (a JSON
+            // object: the stored medoid's image id to its label), so a page
+            // that reads the index's newest clusters names them too.
+            try db.execute(sql: "ALTER TABLE cluster_set ADD COLUMN labels TEXT")
+        }
         return migrator
     }
 

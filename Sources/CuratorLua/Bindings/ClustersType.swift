@@ -101,6 +101,8 @@ enum ClustersType {
         } else {
             do {
                 labels = try album.clusterLabels(clusters, phrases: phrases)
+                // The review page reads the index's newest clusters: it names them too.
+                try? album.storeLabels(labels ?? [], of: clusters)
             } catch let error as TextSearchError {
                 note = "no labels: \(error)"
             }

@@ -157,7 +157,7 @@ enum ReviewType {
         }
         t.method("clusters", signature: "v:clusters(c) -> integer",
                  summary: "Shows clusters c (a:clusters()) on the page with their labels, instead of the index's newest "
-                    + "clustering (shown without labels): the map coloured by cluster, a filter, each image's cluster in the "
+                    + "clustering (shown with the labels a:clusters() last gave it): the map coloured by cluster, a filter, each image's cluster in the "
                     + "side panel. Returns the number of clusters") { h, call in
             let lua = call.lua
             guard let handle = types.clusters.object(at: call.index(1), in: lua) else {
