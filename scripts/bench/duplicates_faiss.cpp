@@ -7,11 +7,12 @@
 // IndexFlatIP, range_search), which is what the C API wraps.
 //
 //   duplicates_faiss EMBEDDINGS.npz TRUTH.npz --threshold 0.97 --nlist 548
-//       [--nprobe 1 2 4 8 16] [--threads 2] [--stop-at-recall 0.99]
+//       [--nprobe 1 2 4 8 16] [--threads 2] [--stop-at-recall 0.99] [--train-per-list 256]
 //
 // The npz is read in place (np.savez stores its members uncompressed): the
 // `embeddings` member is memory-mapped, never copied. Train on the rows
-// (faiss samples 256 per list itself), add every row, then a range search of
+// (faiss samples --train-per-list rows per list itself: 256 by default,
+// curator's index 32), add every row, then a range search of
 // every row at the threshold (inner product = cosine on the unit rows), in
 // blocks of 65,536 queries, for each nprobe until the recall reaches
 // --stop-at-recall. Range search, not k-NN then filter: it returns every
@@ -176,6 +177,7 @@ int main(int argc, char** argv) {
     float threshold = 0.97f;
     long nlist = 0;
     int threads = 2;
+    int trainPerList = 256;   // faiss's default sample: at most 256 rows per list
     double stopAt = 0.99;
     std::vector<int> nprobes;
     for (int i = 1; i < argc; ++i) {
@@ -187,6 +189,7 @@ int main(int argc, char** argv) {
         if (a == "--threshold") threshold = std::stof(value());
         else if (a == "--nlist") nlist = std::stol(value());
         else if (a == "--threads") threads = std::stoi(value());
+        else if (a == "--train-per-list") trainPerList = std::stoi(value());
         else if (a == "--stop-at-recall") stopAt = std::stod(value());
         else if (a == "--nprobe") { while (i + 1 < argc && argv[i + 1][0] != '-') nprobes.push_back(std::atoi(argv[++i])); }
         else positional.push_back(a);
@@ -235,17 +238,18 @@ int main(int argc, char** argv) {
         double t0 = now(), c0 = cpu();
         faiss::IndexFlatIP quantiser(d);
         faiss::IndexIVFFlat index(&quantiser, d, nlist, faiss::METRIC_INNER_PRODUCT);
+        index.cp.max_points_per_centroid = trainPerList;
         index.train(n, rows);
         double trained = now() - t0;
         t0 = now();
         index.add(n, rows);
         double added = now() - t0, buildCPU = cpu() - c0;
         std::printf("{\"part\":\"faiss_debian\",\"phase\":\"build\",\"library\":\"libfaiss-dev %d.%d.%d C++ API\","
-                    "\"index\":\"IndexIVFFlat\",\"rows\":%lld,\"dim\":%lld,\"nlist\":%ld,\"threads\":%d,"
+                    "\"index\":\"IndexIVFFlat\",\"rows\":%lld,\"dim\":%lld,\"nlist\":%ld,\"train_per_list\":%d,\"threads\":%d,"
                     "\"threshold\":%.4f,\"wanted_pairs\":%zu,\"load_seconds\":%.3f,\"train_seconds\":%.3f,"
                     "\"add_seconds\":%.3f,\"build_cpu_seconds\":%.3f,\"peak_gb\":%.3f}\n",
                     FAISS_VERSION_MAJOR, FAISS_VERSION_MINOR, FAISS_VERSION_PATCH, (long long)n, (long long)d, nlist,
-                    threads, threshold, wanted.size(), loaded, trained, added, buildCPU, peakGB());
+                    trainPerList, threads, threshold, wanted.size(), loaded, trained, added, buildCPU, peakGB());
         std::fflush(stdout);
 
         const int64_t block = 65536;
