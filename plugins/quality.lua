@@ -64,11 +64,10 @@ local M = {
 }
 
 --- Detail relative to tonal range: sharpness / (255·contrast)²; nil for a
---- flat image (contrast 0) or without statistics.
+--- flat image (contrast 0) or without statistics. The host's formula, the
+--- one its blurry check reads.
 function M.relative_sharpness(img)
-  local s = img.stats
-  if not s or s.contrast <= 0 then return nil end
-  return s.sharpness / (255 * s.contrast) ^ 2
+  return curator.quality_relative_sharpness(img)
 end
 
 -- The full thresholds the host's checks get: quality.thresholds as it is

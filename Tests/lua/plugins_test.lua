@@ -84,6 +84,11 @@ T.test("quality registers its scores", function()
   T.ok(quality.relative_sharpness(a:get("sunset/031.jpg")) < quality.thresholds.blurry)
   T.ok(quality.relative_sharpness(a:get("sunset/001.jpg")) > quality.thresholds.blurry)
   T.eq(quality.relative_sharpness(a:get("city/010.jpg")), nil, "flat: no contrast to relate to")
+  T.eq(quality.relative_sharpness(a:get("inbox/IMG_0001.jpg")), nil, "no statistics")
+  local s = a:get("forest/005.jpg").stats
+  T.ok(math.abs(quality.relative_sharpness(a:get("forest/005.jpg")) - s.sharpness / (255 * s.contrast) ^ 2) < 1e-12,
+    "the host's formula: sharpness / (255·contrast)²")
+  T.contains(T.raises(nil, curator.quality_relative_sharpness, { stats = s }), "Image")
   -- A selection can keep to the images that pass every check.
   local r = a:select { count = 20, iterations = 3, seed = 1, filter = { score = "quality_issues", max = 0 } }
   T.eq(#r.selection, 20)

@@ -1,10 +1,10 @@
 import CuratorCore
 import Foundation
 
-/// `curator.quality_issues`, `curator.quality_baseline` and
-/// `curator.quality_z`: the core's `QualityChecks` for the quality plugin, so
-/// that the plugin, the review page and anything else flag images by one
-/// implementation of the rules.
+/// `curator.quality_issues`, `curator.quality_baseline`, `curator.quality_z`
+/// and `curator.quality_relative_sharpness`: the core's `QualityChecks` for
+/// the quality plugin, so that the plugin, the review page and anything else
+/// flag and score images by one implementation of the rules.
 enum QualityBinding {
     /// The threshold keys, as the plugin's `quality.thresholds` names them.
     static let thresholdKeys = ["blurry", "blurry_min_contrast", "dark", "overexposed",
@@ -56,6 +56,17 @@ enum QualityBinding {
             }
             let checks = try cache.checks(of: image.owner, QualityChecks.Thresholds())
             call.lua.push(checks.z(of: try image.record().id, measure))
+            return 1
+        }
+        host.state.defineFunction(
+            "curator.quality_relative_sharpness",
+            signature: "curator.quality_relative_sharpness(img) -> number | nil",
+            summary: "Detail relative to tonal range, sharpness / (255·contrast)², the measure the blurry check reads; nil for a flat image (contrast 0) or without img.stats"
+        ) { call in
+            let image = try call.object(1, types.image)
+            // One image's statistics, not the album's checks: a score asks this of every image in turn.
+            let statistics = try image.owner.album.statistics(of: try image.record())
+            call.lua.push(statistics.flatMap(QualityChecks.relativeSharpness))
             return 1
         }
     }
