@@ -49,7 +49,7 @@ struct EncodeImages: ParsableCommand {
             let start = Date()
             if part == .decode {
                 let preprocessor = encoder.preprocessor
-                let shared = UncheckedBox(pixels)
+                let shared = UncheckedSendable(pixels)
                 DispatchQueue.concurrentPerform(iterations: paths.count) { i in
                     try? preprocessor.load(path: paths[i], into: shared.value + i * per)
                 }

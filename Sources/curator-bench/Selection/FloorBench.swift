@@ -21,7 +21,7 @@ struct FloorBench: ParsableCommand {
         defer { x.deallocate(); c.deallocate(); s.deallocate() }
         for i in 0..<(cores * blockRows * depth) { x[i] = Float(i % 7) * 0.1 }
         for i in 0..<(centroids * depth) { c[i] = Float(i % 5) * 0.1 }
-        let shared = UncheckedBox((x, c, s))
+        let shared = UncheckedSendable((x, c, s))
         var best = Double.infinity
         for _ in 0..<3 {
             let t = BLAS.withSingleThreadedCalls {
@@ -43,7 +43,7 @@ struct FloorBench: ParsableCommand {
         let totals = UnsafeMutablePointer<Float>.allocate(capacity: cores)
         defer { big.deallocate(); totals.deallocate() }
         big.initialize(repeating: 1, count: floats)
-        let memory = UncheckedBox((big, totals))
+        let memory = UncheckedSendable((big, totals))
         var bestRead = Double.infinity
         for _ in 0..<3 {
             let t = clock.measure {

@@ -276,8 +276,8 @@ struct GEMMBench: ParsableCommand {
         }
         for block in [128, 256, 512] {
             for m in [1, 4, 20] {
-                let picks = UncheckedBox(matrix.row(0))
-                let o = UncheckedBox(out)
+                let picks = UncheckedSendable(matrix.row(0))
+                let o = UncheckedSendable(out)
                 let blocks = (rows + block - 1) / block
                 let t = clock.measure {
                     for _ in 0..<5 {
