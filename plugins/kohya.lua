@@ -333,14 +333,16 @@ end
 -- As an exporter for r:export(dir, {exporter="kohya_toml", params={repeats=, concept=, ...}, progress=}):
 -- initialize exports the run exactly as kohya.write(run) does (curator's own
 -- kohya layout and naming, the TOML beside it), the copies reporting to
--- r:export's progress (its progress= function, or the terminal's bar), and
--- hands the host's export loop the images it copied (or plans to), so the
+-- r:export's progress (its progress= function, or the terminal's bar; the
+-- spec's progress = "initialize" keeps the host's loop over the copied
+-- images from showing a second one), and hands the host's export loop the images it copied (or plans to), so the
 -- report's `exported` counts copies; store then reports each one's outcome
 -- (a failed image raises, so it is counted and listed as failed). Images
 -- already there count in data.unchanged. ctx.data comes back in the export
 -- report (data.folder, data.toml, data.toml_status, data.unchanged).
 curator.register_exporter("kohya_toml", {
   description = M.description,
+  progress = "initialize",
   initialize = function(ctx)
     local opts = {}
     for k, v in pairs(ctx.params or {}) do opts[k] = v end

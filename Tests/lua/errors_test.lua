@@ -87,6 +87,8 @@ T.test("extension registration validates its arguments", function()
     curator.register_score, "s", print, { desc = "x" })
   T.raises("curator.register_exporter: bad argument #2 (table or function expected, got number)", curator.register_exporter, "e", 1)
   T.raises("curator.register_exporter: spec.store must be a function (got nil)", curator.register_exporter, "e", {})
+  T.raises('curator.register_exporter: spec.progress must be "store" or "initialize" (got "both")',
+    curator.register_exporter, "e", { store = print, progress = "both" })
 end)
 
 T.test("errors inside callbacks come back with their position", function()

@@ -4,7 +4,8 @@ import CuratorCore
 /// An exporter registered with `curator.register_exporter` (darktable-storage
 /// style: `initialize(ctx, items)`, `store(ctx, item, n, total)`,
 /// `finalize(ctx, results)`), run by the core's `ExportLoop` like the folder
-/// layouts: the loop decides progress, cancellation and dry runs; this type
+/// layouts: the loop decides progress (one step per stored item, unless
+/// `spec.progress` is `"initialize"`), cancellation and dry runs; this type
 /// only calls `store` and keeps its answer in the `results` table.
 struct LuaExporter: Exporter {
     let lua: LuaStack
@@ -127,6 +128,11 @@ struct LuaExporter: Exporter {
         for failure in refused { appendError(path: { lua.push(bytes: failure.path.bytes) }, reason: failure.reason) }
 
         var exporter = LuaExporter(lua: lua, spec: spec, ctx: ctx, items: items, results: results)
+        // An exporter whose initialize did the long work and reported it
+        // (spec.progress = "initialize", like kohya_toml's copies) would show
+        // a second bar for its quick store loop: the loop stays quiet.
+        if lua.rawGet(spec, "progress") == .string, lua.string(at: -1) == "initialize" { sink.isQuiet = true }
+        lua.pop()
         let (steps, cancelled) = ExportLoop.run(&exporter, items: Array(stride(from: 1, through: total, by: 1)),
                                                 dryRun: dryRun, progress: sink)
         var exported = 0, failed = 0

@@ -33,6 +33,9 @@ public final class LuaProgress: ProgressSink {
     }
     /// The error the Lua callback raised, if it did.
     public private(set) var callbackError: LuaError?
+    /// Drop updates (no callback call, no bar) while still answering
+    /// `isCancelled`: for a phase whose progress another step already showed.
+    public var isQuiet = false
 
     /// A sink for one binding call. `callback` is the stack index of a Lua
     /// function to call with (done, total, label), or nil.
@@ -45,6 +48,7 @@ public final class LuaProgress: ProgressSink {
     public var isCancelled: Bool { curator_interrupt_requested() != 0 || callbackError != nil }
 
     public func update(label: String, done: Int, total: Int) {
+        if isQuiet { return }
         let onLuaThread = pthread_equal(pthread_self(), owner) != 0
         if let callback, onLuaThread, callbackError == nil {
             let top = lua.top
@@ -65,6 +69,7 @@ public final class LuaProgress: ProgressSink {
     }
 
     public func finish(label: String) {
+        if isQuiet { return }
         bar?.finish(label: label)
     }
 

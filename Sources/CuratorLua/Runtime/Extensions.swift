@@ -11,7 +11,10 @@ public enum ExtensionKind: String, CaseIterable, Sendable {
     case score
     /// `curator.register_exporter(name, spec)`: an export format in the style
     /// of darktable storages; `spec` is `{initialize=, store=, finalize=,
-    /// description=}` (only `store` is required) or the `store` function.
+    /// description=, progress=}` (only `store` is required) or the `store`
+    /// function. `progress` says which phase reports progress: `"store"`
+    /// (default: the host's loop, one step per item) or `"initialize"` (the
+    /// exporter reports its own long work through `ctx.progress`).
     case exporter
 
     /// The registry key of the Lua table holding this kind's entries.
@@ -45,7 +48,7 @@ enum Extensions {
         for kind in ExtensionKind.allCases {
             let noun = kind.rawValue
             let signature = kind == .exporter
-                ? "curator.register_exporter(name, {initialize=fn, store=fn, finalize=fn, description=} | store_fn)"
+                ? "curator.register_exporter(name, {initialize=fn, store=fn, finalize=fn, description=, progress=\"store\"|\"initialize\"} | store_fn)"
                 : "curator.register_\(noun)(name, fn [, {description=}])"
             let summary: String
             switch kind {
@@ -114,6 +117,13 @@ enum Extensions {
                     let got = LuaCall.shown(lua, -1)
                     lua.pop()
                     if type != .nil && type != .function { throw call.failure("spec.\(optional) must be a function (got \(got))") }
+                }
+                let progress = lua.rawGet(spec, "progress")
+                let phase = progress == .string ? lua.string(at: -1) : nil
+                let shownProgress = LuaCall.shown(lua, -1)
+                lua.pop()
+                if progress != .nil && phase != "store" && phase != "initialize" {
+                    throw call.failure("spec.progress must be \"store\" or \"initialize\" (got \(shownProgress))")
                 }
                 // Keep every field of the spec (format options, extensions…).
                 lua.pushNil()
