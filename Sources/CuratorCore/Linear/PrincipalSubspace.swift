@@ -143,7 +143,7 @@ struct PrincipalSubspace {
         BLAS.gemm(m: d, n: q, k: d, a: c, lda: d, b: basis, ldb: q, c: &cq, ldc: q)
         var small = [Float](repeating: 0, count: q * q)
         BLAS.gemm(transposeA: true, m: q, n: q, k: d, a: basis, lda: q, b: cq, ldb: q, c: &small, ldc: q)
-        for i in 0..<q { for j in 0..<i { let v = 0.5 * (small[i * q + j] + small[j * q + i]); small[i * q + j] = v; small[j * q + i] = v } }
+        symmetrize(&small, n: q)
         guard let ritz = BLAS.leadingEigenvectors(ofSymmetric: small, n: q, count: p) else { return nil }
         var axes = [Float](repeating: 0, count: d * p)
         BLAS.gemm(m: d, n: p, k: q, a: basis, lda: q, b: ritz, ldb: p, c: &axes, ldc: p)
@@ -161,7 +161,7 @@ struct PrincipalSubspace {
         for _ in 0..<rounds {
             var gram = [Float](repeating: 0, count: q * q)
             BLAS.gemm(transposeA: true, m: q, n: q, k: d, a: current, lda: q, b: current, ldb: q, c: &gram, ldc: q)
-            for i in 0..<q { for j in 0..<i { let v = 0.5 * (gram[i * q + j] + gram[j * q + i]); gram[i * q + j] = v; gram[j * q + i] = v } }
+            symmetrize(&gram, n: q)
             guard let rotation = BLAS.leadingEigenvectors(ofSymmetric: gram, n: q, count: q) else { return nil }
             var rotated = [Float](repeating: 0, count: d * q)
             BLAS.gemm(m: d, n: q, k: q, a: current, lda: q, b: rotation, ldb: q, c: &rotated, ldc: q)
@@ -175,6 +175,20 @@ struct PrincipalSubspace {
             current = rotated
         }
         return current
+    }
+
+    /// Makes the `n × n` matrix `m` exactly symmetric by averaging each pair
+    /// of mirrored entries. A product like QᵀCQ or YᵀY is symmetric only up to
+    /// the GEMM's rounding, and the eigensolver reads one triangle: averaging
+    /// keeps what both triangles carry instead of dropping one.
+    static func symmetrize(_ m: inout [Float], n: Int) {
+        for i in 0..<n {
+            for j in 0..<i {
+                let v = 0.5 * (m[i * n + j] + m[j * n + i])
+                m[i * n + j] = v
+                m[j * n + i] = v
+            }
+        }
     }
 
     /// Writes the projections of `count` row-major vectors at `x` to `y`
