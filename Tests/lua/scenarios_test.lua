@@ -207,36 +207,15 @@ T.test("Scenario A decides image by image: flagged ones first, all/none/flagged/
   local dir = T.sample_album()
   local script = T.tempdir() .. "/answers.lua"
   -- A terminal is needed for the prompt: run the workflow in tmux.
-  if not os.execute("command -v tmux >/dev/null 2>&1") then
+  local terminal = dofile(T.dir .. "/lib/terminal.lua")(T)
+  if not terminal.available() then
     print("SKIP scenarios_test.lua prompt test: tmux is not installed")
     return
   end
-  local socket = "curator-clean-" .. os.time() .. "-" .. math.random(1e6)
-  local tmux = "tmux -L " .. socket .. " "
-  local log = T.tempdir() .. "/screen"
-  os.execute(tmux .. "new-session -d -s t -x 160 -y 60 " .. T.quote("NO_COLOR=1 " .. T.quote(T.curator) .. " " .. T.quote(clean)
-    .. " " .. T.quote(dir) .. " --rounds 2; echo CLEAN-EXIT=$?; sleep 30"))
-  local function screen()
-    local p = io.popen(tmux .. "capture-pane -p -t t -S -300")
-    local s = p:read("a")
-    p:close()
-    return s
-  end
-  local function wait(text, count)
-    for _ = 1, 600 do
-      local s = screen()
-      local n = select(2, s:gsub(text:gsub("%p", "%%%0"), ""))
-      if n >= (count or 1) then return s end
-      os.execute("sleep 0.1")
-    end
-    error("timed out waiting for " .. text .. " on screen:\n" .. screen(), 2)
-  end
-  local function answer(text)
-    os.execute(tmux .. "send-keys -t t -l " .. T.quote(text))
-    os.execute(tmux .. "send-keys -t t Enter")
-  end
+  local tmux = terminal.Tmux.start("NO_COLOR=1 " .. T.quote(T.curator) .. " " .. T.quote(clean)
+    .. " " .. T.quote(dir) .. " --rounds 2; echo CLEAN-EXIT=$?; sleep 30", { 160, 60 })
   local ok, err = pcall(function()
-    local s = wait("exclude which? all, none, flagged, numbers like 1,3-5, or view [none]")
+    local s = tmux:wait("exclude which? all, none, flagged, numbers like 1,3-5, or view [none]")
     -- Flagged ones first: the four planted faults FPS finds, with their diagnosis.
     T.contains(s, "4 flagged by the quality plugin (listed first)")
     local first_four = {}
@@ -244,21 +223,21 @@ T.test("Scenario A decides image by image: flagged ones first, all/none/flagged/
       if tonumber(n) <= 4 then first_four[#first_four + 1] = path; T.contains(rest, "[", path) end
     end
     T.eq(#first_four, 4, s)
-    answer("3-9")
-    wait("'3-9' is not a number or range from 1 to 8")
-    answer("view")
-    wait('ImageSet set of "sample-album": 8 images')
-    answer("2,4")
-    wait("CLEAN-EXIT=0")
-    s = screen()
+    tmux:line("3-9")
+    tmux:wait("'3-9' is not a number or range from 1 to 8")
+    tmux:line("view")
+    tmux:wait('ImageSet set of "sample-album": 8 images')
+    tmux:line("2,4")
+    s = tmux:wait("CLEAN-EXIT=0")
     T.contains(s, "excluded 2 of the 8; the others stay in the album")
     local a = assert(curator.open(dir))
     T.eq(#a.exclusions, 2)
     T.ok(a:get(first_four[2]).excluded and a:get(first_four[4]).excluded, "the two chosen")
     T.ok(not a:get(first_four[1]).excluded, "the others stay")
   end)
-  os.execute(tmux .. "kill-server >/dev/null 2>&1")
-  assert(ok, err)
+  local screen = ok and "" or tmux:screen()
+  tmux:stop()
+  if not ok then error(tostring(err) .. "\n--- screen ---\n" .. screen, 0) end
 end)
 
 T.test("Scenario A --yes excludes only what the quality plugin flags; --yes --all the whole core", function()
