@@ -39,9 +39,8 @@ final class RawFile: @unchecked Sendable {
         while done < count {
             // Bounded chunks: some systems refuse single reads above 2 GiB.
             let chunk = min(count - done, 1 << 30)
-            let n = pread(fd, buffer + done, chunk, off_t(offset + done))
+            let n = retryingInterrupted { pread(fd, buffer + done, chunk, off_t(offset + done)) }
             if n < 0 {
-                if errno == EINTR { continue }
                 throw EmbeddingFileError(.unreadable, path, "read error in \(what): \(String(cString: strerror(errno)))")
             }
             if n == 0 {

@@ -45,29 +45,27 @@ public struct POSIXFileSystem: ExportFileSystem {
     }
 
     public func read(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, path: [UInt8]) throws -> Int {
-        while true {
+        let n = retryingInterrupted {
             #if canImport(Glibc)
-            let n = Glibc.read(descriptor, buffer.baseAddress, buffer.count)
+            return Glibc.read(descriptor, buffer.baseAddress, buffer.count)
             #else
-            let n = Darwin.read(descriptor, buffer.baseAddress, buffer.count)
+            return Darwin.read(descriptor, buffer.baseAddress, buffer.count)
             #endif
-            if n >= 0 { return n }
-            if errno == EINTR { continue }
-            throw SystemCallError("read", path: path, code: errno)
         }
+        if n < 0 { throw SystemCallError("read", path: path, code: errno) }
+        return n
     }
 
     public func write(_ descriptor: Int32, from buffer: UnsafeRawBufferPointer, path: [UInt8]) throws -> Int {
-        while true {
+        let n = retryingInterrupted {
             #if canImport(Glibc)
-            let n = Glibc.write(descriptor, buffer.baseAddress, buffer.count)
+            return Glibc.write(descriptor, buffer.baseAddress, buffer.count)
             #else
-            let n = Darwin.write(descriptor, buffer.baseAddress, buffer.count)
+            return Darwin.write(descriptor, buffer.baseAddress, buffer.count)
             #endif
-            if n >= 0 { return n }
-            if errno == EINTR { continue }
-            throw SystemCallError("write", path: path, code: errno)
         }
+        if n < 0 { throw SystemCallError("write", path: path, code: errno) }
+        return n
     }
 
     public func setTimes(_ descriptor: Int32, access: (seconds: Int, nanoseconds: Int),

@@ -70,9 +70,8 @@ public enum RegularFile {
         bytes.reserveCapacity(min(size, limit))
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
-            let n = buffer.withUnsafeMutableBytes { systemRead(fd, $0.baseAddress, $0.count) }
+            let n = retryingInterrupted { buffer.withUnsafeMutableBytes { systemRead(fd, $0.baseAddress, $0.count) } }
             if n < 0 {
-                if errno == EINTR { continue }
                 let code = errno
                 throw Failure(reason: "read error: \(String(cString: strerror(code)))", code: code)
             }
