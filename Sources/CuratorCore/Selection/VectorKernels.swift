@@ -54,32 +54,30 @@ enum VectorKernels {
     /// The first index holding exactly `value`, or nil.
     static func firstIndex(of value: Float, in values: UnsafePointer<Float>, count n: Int) -> Int? {
         let target = SIMD8<Float>(repeating: value)
-        let raw = UnsafeRawPointer(values)
-        var i = 0
-        while i + 8 <= n {
-            let v = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-            if any(v .== target) { break }
-            i += 8
-        }
-        while i < n {
-            if values[i] == value { return i }
-            i += 1
-        }
-        return nil
+        return firstIndex(in: values, count: n, lanes: { $0 .== target }, where: { $0 == value })
     }
 
     /// The first index holding a value ≥ `floor`, or nil.
     static func firstIndex(atLeast floor: Float, in values: UnsafePointer<Float>, count n: Int) -> Int? {
         let target = SIMD8<Float>(repeating: floor)
+        return firstIndex(in: values, count: n, lanes: { $0 .>= target }, where: { $0 >= floor })
+    }
+
+    /// The first index whose value satisfies `test`: eight values at a time
+    /// until `lanes` (the same test on a vector) finds one, then one by one.
+    /// Inlined into each caller so both tests compile to plain SIMD compares.
+    @inline(__always)
+    private static func firstIndex(in values: UnsafePointer<Float>, count n: Int,
+                                   lanes: (SIMD8<Float>) -> SIMDMask<SIMD8<Int32>>,
+                                   where test: (Float) -> Bool) -> Int? {
         let raw = UnsafeRawPointer(values)
         var i = 0
         while i + 8 <= n {
-            let v = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-            if any(v .>= target) { break }
+            if any(lanes(raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self))) { break }
             i += 8
         }
         while i < n {
-            if values[i] >= floor { return i }
+            if test(values[i]) { return i }
             i += 1
         }
         return nil
