@@ -5,9 +5,15 @@ enum ParquetPhysicalType {
 
     /// The type's name as parquet.thrift spells it.
     static func name(_ value: Int) -> String {
-        let names = ["BOOLEAN", "INT32", "INT64", "INT96", "FLOAT", "DOUBLE", "BYTE_ARRAY", "FIXED_LEN_BYTE_ARRAY"]
-        return names.indices.contains(value) ? names[value] : "type \(value) (unknown)"
+        parquetName(value, ["BOOLEAN", "INT32", "INT64", "INT96", "FLOAT", "DOUBLE", "BYTE_ARRAY", "FIXED_LEN_BYTE_ARRAY"],
+                    unknown: "type")
     }
+}
+
+/// `names[value]`, as parquet.thrift numbers them, or "`unknown` N (unknown)"
+/// for a number it has no name for (nil: a number the format retired).
+private func parquetName(_ value: Int, _ names: [String?], unknown: String) -> String {
+    (names.indices.contains(value) ? names[value] : nil) ?? "\(unknown) \(value) (unknown)"
 }
 
 /// How a column's values or levels are encoded.
@@ -20,18 +26,9 @@ enum ParquetEncoding {
 
     /// The encoding's name as parquet.thrift spells it.
     static func name(_ value: Int) -> String {
-        switch value {
-        case 0: "PLAIN"
-        case 2: "PLAIN_DICTIONARY"
-        case 3: "RLE"
-        case 4: "BIT_PACKED"
-        case 5: "DELTA_BINARY_PACKED"
-        case 6: "DELTA_LENGTH_BYTE_ARRAY"
-        case 7: "DELTA_BYTE_ARRAY"
-        case 8: "RLE_DICTIONARY"
-        case 9: "BYTE_STREAM_SPLIT"
-        default: "encoding \(value) (unknown)"
-        }
+        parquetName(value, ["PLAIN", nil, "PLAIN_DICTIONARY", "RLE", "BIT_PACKED", "DELTA_BINARY_PACKED",
+                            "DELTA_LENGTH_BYTE_ARRAY", "DELTA_BYTE_ARRAY", "RLE_DICTIONARY", "BYTE_STREAM_SPLIT"],
+                    unknown: "encoding")
     }
 }
 
@@ -46,8 +43,7 @@ enum ParquetCodec {
 
     /// The codec's name as parquet.thrift spells it.
     static func name(_ value: Int) -> String {
-        let names = ["UNCOMPRESSED", "SNAPPY", "GZIP", "LZO", "BROTLI", "LZ4", "ZSTD", "LZ4_RAW"]
-        return names.indices.contains(value) ? names[value] : "codec \(value) (unknown)"
+        parquetName(value, ["UNCOMPRESSED", "SNAPPY", "GZIP", "LZO", "BROTLI", "LZ4", "ZSTD", "LZ4_RAW"], unknown: "codec")
     }
 }
 
