@@ -86,20 +86,8 @@ enum ImageType {
         t.property("mtime", type: "number", summary: "Modification time when last scanned (seconds since 1970)") { handle, lua in
             lua.push(try handle.record().mtime)
         }
-        t.property("excluded", type: "boolean", summary: "Whether it is excluded from selections", get: { handle, lua in
-            lua.push(handle.owner.album.exclusions.contains(try handle.record().id))
-        }, set: { handle, call in
-            let value = try call.boolean(1)
-            let id = try handle.record().id
-            if value { try handle.owner.album.exclusions.add([id]) } else { try handle.owner.album.exclusions.remove([id]) }
-        })
-        t.property("favorite", type: "boolean", summary: "Whether it is a favorite", get: { handle, lua in
-            lua.push(handle.owner.album.favorites.contains(try handle.record().id))
-        }, set: { handle, call in
-            let value = try call.boolean(1)
-            let id = try handle.record().id
-            if value { try handle.owner.album.favorites.add([id]) } else { try handle.owner.album.favorites.remove([id]) }
-        })
+        membership(t, "excluded", summary: "Whether it is excluded from selections", set: \.exclusions)
+        membership(t, "favorite", summary: "Whether it is a favorite", set: \.favorites)
         t.property("stats", type: "table|nil",
                    summary: "{sharpness=, brightness=, contrast=, colourfulness=, entropy=} from the pixels embedder, nil before it ran") { handle, lua in
             guard let stats = try handle.owner.album.statistics(of: try handle.record()) else { lua.pushNil(); return }
@@ -142,5 +130,20 @@ enum ImageType {
             try ContactSheetBinding.show([tile], one, title: record.path.string, again: "img:show{", host: host)
             return 0
         }
+    }
+
+    /// A writable boolean property saying whether the image is in one of its
+    /// album's stored sets (`img.excluded`, `img.favorite`); assigning adds
+    /// it to the set or removes it.
+    private static func membership(_ t: HostType<ImageHandle>, _ member: String, summary: String,
+                                   set: KeyPath<Album, ImageIDSet>) {
+        t.property(member, type: "boolean", summary: summary, get: { handle, lua in
+            lua.push(handle.owner.album[keyPath: set].contains(try handle.record().id))
+        }, set: { handle, call in
+            let value = try call.boolean(1)
+            let id = try handle.record().id
+            let members = handle.owner.album[keyPath: set]
+            if value { try members.add([id]) } else { try members.remove([id]) }
+        })
     }
 }
