@@ -70,25 +70,24 @@ public struct LuaOptions {
 
     /// The option as an integer (exact-valued floats accepted), nil when absent.
     public func integer(_ key: String) throws -> Int? {
-        defer { lua.pop() }
-        switch push(key) {
-        case .nil: return nil
-        case .number:
-            guard let value = lua.integer(at: -1) else { throw mismatch(key, "an integer") }
-            return Int(value)
-        default: throw mismatch(key, "an integer")
-        }
+        try integer(key, "an integer") { _ in true }
     }
 
     /// The option as an integer ≥ 1, nil when absent.
     public func positiveInteger(_ key: String) throws -> Int? {
+        try integer(key, "a positive integer") { $0 >= 1 }
+    }
+
+    /// The option as an integer that passes `valid`, nil when absent; any
+    /// other value is refused as not being `expected`.
+    private func integer(_ key: String, _ expected: String, _ valid: (Int) -> Bool) throws -> Int? {
         defer { lua.pop() }
         switch push(key) {
         case .nil: return nil
         case .number:
-            guard let value = lua.integer(at: -1), value >= 1 else { throw mismatch(key, "a positive integer") }
-            return Int(value)
-        default: throw mismatch(key, "a positive integer")
+            guard let value = lua.integer(at: -1).map({ Int($0) }), valid(value) else { throw mismatch(key, expected) }
+            return value
+        default: throw mismatch(key, expected)
         }
     }
 
