@@ -41,23 +41,12 @@ enum ReviewRoutes {
             let query = request.uri.queryParameters.get("q") ?? ""
             return await offload { session.search(query) }
         }
-        router.get("/api/run/:id") { _, context in
-            guard let id = identifier(context) else { return ReviewServer.response(.error(404, "no such run")) }
-            return await offload { session.run(id) }
-        }
-        router.get("/api/run/:id/csv") { _, context in
-            guard let id = identifier(context) else { return ReviewServer.response(.error(404, "no such run")) }
-            return await offload { session.csv(id) }
-        }
-        router.get("/api/image/:id") { _, context in
-            guard let id = identifier(context) else { return ReviewServer.response(.error(404, "no such image")) }
-            return await offload { session.info(id) }
-        }
-        router.get("/api/thumb/:id") { request, context in
-            guard let id = identifier(context) else { return ReviewServer.response(.error(404, "no such image")) }
-            let large = request.uri.queryParameters.get("size") == "large"
-            return await offload(decoding: true) { session.thumbnail(id, large: large) }
-        }
+        router.get("/api/run/:id", use: byIdentifier("no such run") { id, _ in session.run(id) })
+        router.get("/api/run/:id/csv", use: byIdentifier("no such run") { id, _ in session.csv(id) })
+        router.get("/api/image/:id", use: byIdentifier("no such image") { id, _ in session.info(id) })
+        router.get("/api/thumb/:id", use: byIdentifier("no such image", decoding: true) { id, large in
+            session.thumbnail(id, large: large)
+        })
         router.post("/api/:action") { request, context in
             let action = context.parameters.get("action") ?? ""
             var request = request
@@ -69,6 +58,19 @@ enum ReviewRoutes {
             }
             let bytes = Array(body.readableBytesView)
             return await offload { session.perform(action, body: bytes) }
+        }
+    }
+
+    /// The handler of a route ending in `:id`: a path whose id is no id (see
+    /// `identifier`) gets 404 with `missing`; otherwise `reply(id, large)`
+    /// runs offloaded, `large` saying whether the query asked `size=large`.
+    static func byIdentifier(_ missing: String, decoding: Bool = false,
+                             _ reply: @escaping @Sendable (Int64, Bool) -> ReviewReply)
+        -> @Sendable (Request, BasicRequestContext) async -> Response {
+        { request, context in
+            guard let id = identifier(context) else { return ReviewServer.response(.error(404, missing)) }
+            let large = request.uri.queryParameters.get("size") == "large"
+            return await offload(decoding: decoding) { reply(id, large) }
         }
     }
 
