@@ -45,26 +45,18 @@ public struct POSIXFileSystem: ExportFileSystem {
     }
 
     public func read(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, path: [UInt8]) throws -> Int {
-        let n = retryingInterrupted {
-            #if canImport(Glibc)
-            return Glibc.read(descriptor, buffer.baseAddress, buffer.count)
-            #else
-            return Darwin.read(descriptor, buffer.baseAddress, buffer.count)
-            #endif
-        }
-        if n < 0 { throw SystemCallError("read", path: path, code: errno) }
-        return n
+        try Self.transfer("read", path: path) { systemRead(descriptor, buffer.baseAddress, buffer.count) }
     }
 
     public func write(_ descriptor: Int32, from buffer: UnsafeRawBufferPointer, path: [UInt8]) throws -> Int {
-        let n = retryingInterrupted {
-            #if canImport(Glibc)
-            return Glibc.write(descriptor, buffer.baseAddress, buffer.count)
-            #else
-            return Darwin.write(descriptor, buffer.baseAddress, buffer.count)
-            #endif
-        }
-        if n < 0 { throw SystemCallError("write", path: path, code: errno) }
+        try Self.transfer("write", path: path) { systemWrite(descriptor, buffer.baseAddress, buffer.count) }
+    }
+
+    /// The bytes `call` (a read or write) moved, retried on EINTR; a failure
+    /// becomes `SystemCallError` naming `operation` and `path`.
+    private static func transfer(_ operation: String, path: [UInt8], _ call: () -> Int) throws -> Int {
+        let n = retryingInterrupted(call)
+        if n < 0 { throw SystemCallError(operation, path: path, code: errno) }
         return n
     }
 

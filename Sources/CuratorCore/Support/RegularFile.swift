@@ -99,10 +99,5 @@ public enum RegularFile {
     }
 }
 
-// The C calls under names that the enum's own `open`/`read` do not shadow.
+// The C call under a name that the enum's own `open` does not shadow (read: `systemRead`).
 private func systemOpen(_ path: UnsafePointer<CChar>, _ flags: Int32) -> Int32 { open(path, flags) }
-#if canImport(Glibc)
-private func systemRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int { Glibc.read(fd, buffer, count) }
-#else
-private func systemRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int { Darwin.read(fd, buffer, count) }
-#endif

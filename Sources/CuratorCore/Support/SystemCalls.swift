@@ -17,3 +17,13 @@ func retryingInterrupted(_ call: () -> Int) -> Int {
         if n >= 0 || errno != EINTR { return n }
     }
 }
+
+/// read(2) and write(2) under names that types with their own `read` and
+/// `write` methods (`POSIXFileSystem`, `RegularFile`) do not shadow.
+#if canImport(Glibc)
+func systemRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int { Glibc.read(fd, buffer, count) }
+func systemWrite(_ fd: Int32, _ buffer: UnsafeRawPointer?, _ count: Int) -> Int { Glibc.write(fd, buffer, count) }
+#else
+func systemRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int { Darwin.read(fd, buffer, count) }
+func systemWrite(_ fd: Int32, _ buffer: UnsafeRawPointer?, _ count: Int) -> Int { Darwin.write(fd, buffer, count) }
+#endif
