@@ -1,7 +1,6 @@
 #include "ChafaAPI.h"
 #include "CChafaShims.h"
 #include "CLibraryLoader.h"
-#include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,28 +21,26 @@ static const char *const candidates[] = {
     NULL
 };
 
+static const struct curator_library library = {
+    "libchafa", "CURATOR_LIBCHAFA", candidates,
+    "install libchafa (Debian: apt-get install libchafa0, macOS: brew install chafa)",
+    "libchafa 1.8 or later is needed",
+};
+
+// The functions by name, and where each goes: the loader fills the struct
+// through these (dlsym's void * stored in its function-pointer fields, as
+// POSIX allows).
+#define CURATOR_CHAFA_NAME(name) #name,
+#define CURATOR_CHAFA_SLOT(name) (void **)&curator_chafa_api.name,
+static const char *const names[] = { CURATOR_CHAFA_FUNCTIONS(CURATOR_CHAFA_NAME) };
+static void **const slots[] = { CURATOR_CHAFA_FUNCTIONS(CURATOR_CHAFA_SLOT) };
+#undef CURATOR_CHAFA_NAME
+#undef CURATOR_CHAFA_SLOT
+
 static void load(void) {
     const char *tried = NULL;
-    char reason[256];
-    void *handle = curator_library_open("CURATOR_LIBCHAFA", candidates, &tried, reason, sizeof reason);
-    if (handle == NULL) {
-        snprintf(load_error, sizeof load_error,
-                 "libchafa (%s) could not be loaded: %s; install libchafa "
-                 "(Debian: apt-get install libchafa0, macOS: brew install chafa) "
-                 "or set CURATOR_LIBCHAFA to its path", tried, reason);
-        return;
-    }
-    // dlsym on the library's handle also searches its own dependencies,
-    // which is where GLib's functions live.
-#define CURATOR_CHAFA_RESOLVE(name) \
-    curator_chafa_api.name = (__typeof__(name) *)dlsym(handle, #name); \
-    if (curator_chafa_api.name == NULL) { \
-        snprintf(load_error, sizeof load_error, \
-                 "libchafa (%s) lacks %s (libchafa 1.8 or later is needed)", tried, #name); \
-        return; \
-    }
-    CURATOR_CHAFA_FUNCTIONS(CURATOR_CHAFA_RESOLVE)
-#undef CURATOR_CHAFA_RESOLVE
+    if (curator_library_load(&library, names, slots, sizeof names / sizeof names[0], &tried,
+                             load_error, sizeof load_error) == NULL) return;
     load_status = 0;
 }
 

@@ -1,7 +1,6 @@
 #include "VipsAPI.h"
 #include "CVipsShims.h"
 #include "CLibraryLoader.h"
-#include <dlfcn.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -32,28 +31,26 @@ static void ignore_log(const gchar *domain, GLogLevelFlags level, const gchar *m
     (void)domain; (void)level; (void)message; (void)data;
 }
 
+static const struct curator_library library = {
+    "libvips", "CURATOR_LIBVIPS", candidates,
+    "install libvips 8 (Debian: apt-get install libvips42, macOS: brew install vips)",
+    "too old a libvips?",
+};
+
+// The functions by name, and where each goes: the loader fills the struct
+// through these (dlsym's void * stored in its function-pointer fields, as
+// POSIX allows).
+#define CURATOR_VIPS_NAME(name) #name,
+#define CURATOR_VIPS_SLOT(name) (void **)&curator_vips_api.name,
+static const char *const names[] = { CURATOR_VIPS_FUNCTIONS(CURATOR_VIPS_NAME) };
+static void **const slots[] = { CURATOR_VIPS_FUNCTIONS(CURATOR_VIPS_SLOT) };
+#undef CURATOR_VIPS_NAME
+#undef CURATOR_VIPS_SLOT
+
 static void load(void) {
     const char *tried = NULL;
-    char reason[256];
-    void *handle = curator_library_open("CURATOR_LIBVIPS", candidates, &tried, reason, sizeof reason);
-    if (handle == NULL) {
-        snprintf(load_error, sizeof load_error,
-                 "libvips (%s) could not be loaded: %s; install libvips 8 "
-                 "(Debian: apt-get install libvips42, macOS: brew install vips) "
-                 "or set CURATOR_LIBVIPS to its path", tried, reason);
-        return;
-    }
-    // dlsym on the library's handle also searches its own dependencies,
-    // which is where GLib's functions live.
-#define CURATOR_VIPS_RESOLVE(name) \
-    curator_vips_api.name = (__typeof__(name) *)dlsym(handle, #name); \
-    if (curator_vips_api.name == NULL) { \
-        snprintf(load_error, sizeof load_error, \
-                 "libvips (%s) lacks %s (too old a libvips?)", tried, #name); \
-        return; \
-    }
-    CURATOR_VIPS_FUNCTIONS(CURATOR_VIPS_RESOLVE)
-#undef CURATOR_VIPS_RESOLVE
+    if (curator_library_load(&library, names, slots, sizeof names / sizeof names[0], &tried,
+                             load_error, sizeof load_error) == NULL) return;
     if (curator_vips_api.vips_init("curator") != 0) {
         char *message = curator_vips_api.vips_error_buffer_copy();
         snprintf(load_error, sizeof load_error, "libvips (%s) could not start: %s", tried,

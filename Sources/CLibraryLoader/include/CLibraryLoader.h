@@ -19,4 +19,30 @@
 void *curator_library_open(const char *override_env, const char *const *candidates,
                            const char **tried, char *reason, size_t reason_size);
 
+/// A library curator loads on first use, as its messages name it.
+struct curator_library {
+    /// Its name in messages, e.g. "libchafa".
+    const char *name;
+    /// The environment variable naming another file, e.g. "CURATOR_LIBCHAFA".
+    const char *override_env;
+    /// The NULL-ended file names tried (see curator_library_open).
+    const char *const *candidates;
+    /// How to get it, e.g. "install libchafa (Debian: apt-get install libchafa0, macOS: brew install chafa)".
+    const char *install;
+    /// Why a function may be missing, e.g. "libchafa 1.8 or later is needed".
+    const char *too_old;
+};
+
+/// Opens `library` (curator_library_open) and resolves the `count`
+/// functions `names[i]` into `*slots[i]` with dlsym, which also searches
+/// the library's own dependencies (where GLib's functions live). The one
+/// loader libvips and libchafa share.
+///
+/// Returns the handle, or NULL with `error` (`error_size` bytes) saying why:
+/// "NAME (FILE) could not be loaded: REASON; INSTALL or set ENV to its path",
+/// or "NAME (FILE) lacks FUNCTION (TOO_OLD)". `*tried` is FILE.
+void *curator_library_load(const struct curator_library *library, const char *const *names,
+                           void **const *slots, size_t count, const char **tried,
+                           char *error, size_t error_size);
+
 #endif
