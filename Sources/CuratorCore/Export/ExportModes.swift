@@ -14,48 +14,47 @@ extension FolderExporter {
     func exportUpdating(_ entries: [CurationEntry], progress: (any ProgressSink)?) throws -> ExportReport {
         var report = try exportAdding(entries, progress: progress)
         guard !report.cancelled, report.errors.isEmpty else { return report }  // never trash after a partial export
-        let target = targetFolder
+        let target = ExportPath(bytes: targetFolder)
         var keep = Set<[UInt8]>()
         var keptStems = Set<[UInt8]>()
         for item in report.items {
-            guard let destination = item.destination?.bytes else { continue }
-            keep.insert(PathBytes.lastComponent(destination))
-            keep.formUnion(item.sidecars.map { PathBytes.lastComponent($0.destination.bytes) })
+            guard let destination = item.destination else { continue }
+            keep.insert(destination.name)
+            keep.formUnion(item.sidecars.map(\.destination.name))
             // An image found already there keeps its own captions.
-            if item.status == .unchanged { keptStems.insert(PathBytes.splitExtension(PathBytes.lastComponent(destination)).stem) }
+            if item.status == .unchanged { keptStems.insert(PathBytes.splitExtension(destination.name).stem) }
         }
         if options.layout == .imagefolder { keep.insert(ImageFolderMetadata.fileName) }
         var leaving: [[UInt8]] = []
-        for name in SameBytesFinder.names(in: target) where name.first != PathBytes.dot && !keep.contains(name) {
+        for name in SameBytesFinder.names(in: target.bytes) where name.first != PathBytes.dot && !keep.contains(name) {
             if keptStems.contains(PathBytes.splitExtension(name).stem) { continue }
-            guard let status = try? fileSystem.status(of: PathBytes.join(target, name), followingLinks: false),
+            guard let status = try? fileSystem.status(of: target.appending(name).bytes, followingLinks: false),
                   status.kind == .regular || status.kind == .symbolicLink else { continue }
             leaving.append(name)
         }
         guard !leaving.isEmpty else { return report }
         let trash = trashFolder()
-        report.trash = ExportPath(bytes: trash)
+        report.trash = trash
         if options.dryRun {
-            report.trashed = leaving.map { ExportPath(bytes: PathBytes.join(trash, $0)) }
+            report.trashed = leaving.map { trash.appending($0) }
             return report
         }
         do {
-            try makeFolders(trash)
+            try makeFolders(trash.bytes)
         } catch {
-            report.errors.append(ExportFailure(path: ExportPath(bytes: trash), reason: "cannot create the trash folder: \(error)"))
+            report.errors.append(ExportFailure(path: trash, reason: "cannot create the trash folder: \(error)"))
             return report
         }
         for name in leaving {
-            let to = PathBytes.join(trash, name)
+            let from = target.appending(name), to = trash.appending(name)
             do {
-                try Self.moveAside(PathBytes.join(target, name), to: to)
-                report.trashed.append(ExportPath(bytes: to))
+                try Self.moveAside(from, to: to)
+                report.trashed.append(to)
             } catch {
-                report.errors.append(ExportFailure(path: ExportPath(bytes: PathBytes.join(target, name)),
-                                                   reason: "could not move it to the trash: \(error)"))
+                report.errors.append(ExportFailure(path: from, reason: "could not move it to the trash: \(error)"))
             }
         }
-        fileSystem.synchronizeDirectory(target)
+        fileSystem.synchronizeDirectory(target.bytes)
         return report
     }
 
@@ -66,47 +65,48 @@ extension FolderExporter {
     func exportReplacing(_ entries: [CurationEntry], progress: (any ProgressSink)?) throws -> ExportReport {
         var staging = self
         staging.options.mode = .add
+        let destination = ExportPath(bytes: self.destination)
         if options.dryRun {
             // Planned as into an empty folder, which is what the swap gives.
-            staging.destination = PathBytes.join(PathBytes.directory(destination),
-                                                 Array(".\(PathBytes.display(PathBytes.lastComponent(destination))).curator-plan-\(getpid())".utf8))
+            let plan = destination.hiddenSibling(".curator-plan-\(getpid())")
+            staging.destination = plan.bytes
             var report = try staging.exportAdding(entries, progress: progress)
-            report = report.movingPaths(from: staging.destination, to: destination)
-            if (try? fileSystem.status(of: destination, followingLinks: true)) != nil {
-                report.trash = ExportPath(bytes: trashFolder())
+            report = report.movingPaths(from: plan, to: destination)
+            if (try? fileSystem.status(of: destination.bytes, followingLinks: true)) != nil {
+                report.trash = trashFolder()
             }
             return report
         }
-        let parent = PathBytes.directory(destination)
-        try? makeFolders(parent)
-        let stagingFolder = PathBytes.join(parent, Array(".\(PathBytes.display(PathBytes.lastComponent(destination))).curator-new-\(getpid())-\(time(nil))".utf8))
-        staging.destination = stagingFolder
+        let parent = destination.parent
+        try? makeFolders(parent.bytes)
+        let stagingFolder = destination.hiddenSibling(".curator-new-\(getpid())-\(time(nil))")
+        staging.destination = stagingFolder.bytes
         var report = try staging.exportAdding(entries, progress: progress)
         // Into the new folder, so the swap brings the images and their config at once.
-        staging.writeCompanionFiles(into: stagingFolder, replacing: false, report: &report)
+        staging.writeCompanionFiles(into: stagingFolder.bytes, replacing: false, report: &report)
         report = report.movingPaths(from: stagingFolder, to: destination)
         guard !report.cancelled, report.errors.isEmpty else {
-            report.errors.append(ExportFailure(path: ExportPath(bytes: destination),
-                                               reason: "left as it was; the incomplete new folder is \(PathBytes.display(stagingFolder))"))
+            report.errors.append(ExportFailure(path: destination,
+                                               reason: "left as it was; the incomplete new folder is \(stagingFolder)"))
             return report
         }
         do {
-            if (try fileSystem.status(of: destination, followingLinks: false)) != nil {
+            if (try fileSystem.status(of: destination.bytes, followingLinks: false)) != nil {
                 try Self.exchange(stagingFolder, destination)
                 // The staging name now holds the old folder: off to the trash.
                 let trash = trashFolder()
-                try makeFolders(PathBytes.directory(trash))
+                try makeFolders(trash.parent.bytes)
                 try Self.moveAside(stagingFolder, to: trash)
-                report.trash = ExportPath(bytes: trash)
-                report.trashed = [ExportPath(bytes: trash)]
+                report.trash = trash
+                report.trashed = [trash]
             } else {
                 try Self.moveAside(stagingFolder, to: destination)
             }
         } catch {
-            report.errors.append(ExportFailure(path: ExportPath(bytes: destination),
-                                               reason: "could not swap in the new folder \(PathBytes.display(stagingFolder)): \(error)"))
+            report.errors.append(ExportFailure(path: destination,
+                                               reason: "could not swap in the new folder \(stagingFolder): \(error)"))
         }
-        fileSystem.synchronizeDirectory(parent)
+        fileSystem.synchronizeDirectory(parent.bytes)
         return report
     }
 
@@ -117,62 +117,58 @@ extension FolderExporter {
     func writeCompanionFiles(into folder: [UInt8], replacing: Bool, report: inout ExportReport) {
         guard !options.companionFiles.isEmpty, !options.dryRun, !report.cancelled, report.errors.isEmpty else { return }
         for file in options.companionFiles {
-            let path = PathBytes.join(folder, Array(file.name.utf8))
+            let path = ExportPath(bytes: folder).appending(file.name)
             do {
-                try AtomicFile.write(file.contents, to: path, overwrite: replacing, fileSystem: fileSystem)
-                report.companionFiles.append(ExportPath(bytes: path))
+                try AtomicFile.write(file.contents, to: path.bytes, overwrite: replacing, fileSystem: fileSystem)
+                report.companionFiles.append(path)
             } catch {
-                report.errors.append(ExportFailure(path: ExportPath(bytes: path), reason: "\(error)"))
+                report.errors.append(ExportFailure(path: path, reason: "\(error)"))
             }
         }
     }
 
     /// `<destination>.trash/<date-time>` (with `-1`, `-2`… when taken).
-    func trashFolder() -> [UInt8] {
+    func trashFolder() -> ExportPath {
         var now = time(nil)
         var parts = tm()
         localtime_r(&now, &parts)
         let stamp = String(format: "%04d%02d%02d-%02d%02d%02d", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
                            Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
-        let root = destination + Array(".trash".utf8)
-        var folder = PathBytes.join(root, Array(stamp.utf8))
+        let root = ExportPath(bytes: destination + Array(".trash".utf8))
+        var folder = root.appending(stamp)
         var n = 0
-        while (try? fileSystem.status(of: folder, followingLinks: false)) != nil {
+        while (try? fileSystem.status(of: folder.bytes, followingLinks: false)) != nil {
             n += 1
-            folder = PathBytes.join(root, Array("\(stamp)-\(n)".utf8))
+            folder = root.appending("\(stamp)-\(n)")
         }
         return folder
     }
 
     /// rename(2) to a fresh name (the trash and the destination of a first replacement): refuses to replace.
-    static func moveAside(_ from: [UInt8], to: [UInt8]) throws {
-        if (try? POSIXFileSystem().status(of: to, followingLinks: false)) != nil {
-            throw SystemCallError("rename", path: to, code: EEXIST)
+    static func moveAside(_ from: ExportPath, to: ExportPath) throws {
+        if (try? POSIXFileSystem().status(of: to.bytes, followingLinks: false)) != nil {
+            throw SystemCallError("rename", path: to.bytes, code: EEXIST)
         }
-        let result = from.withCPath { f in to.withCPath { t in rename(f, t) } }
-        if result != 0 { throw SystemCallError("rename", path: from, code: errno) }
+        let result = from.bytes.withCPath { f in to.bytes.withCPath { t in rename(f, t) } }
+        if result != 0 { throw SystemCallError("rename", path: from.bytes, code: errno) }
     }
 
     /// Swaps two paths atomically (Linux `renameat2` with `RENAME_EXCHANGE`).
-    static func exchange(_ a: [UInt8], _ b: [UInt8]) throws {
+    static func exchange(_ a: ExportPath, _ b: ExportPath) throws {
         guard let call = POSIXFileSystem.renameat2 else {
-            throw SystemCallError("renameat2", path: b, code: ENOSYS)
+            throw SystemCallError("renameat2", path: b.bytes, code: ENOSYS)
         }
         let exchange: UInt32 = 2  // RENAME_EXCHANGE
-        let result = a.withCPath { x in b.withCPath { y in call(AT_FDCWD, x, AT_FDCWD, y, exchange) } }
-        if result != 0 { throw SystemCallError("renameat2", path: b, code: errno) }
+        let result = a.bytes.withCPath { x in b.bytes.withCPath { y in call(AT_FDCWD, x, AT_FDCWD, y, exchange) } }
+        if result != 0 { throw SystemCallError("renameat2", path: b.bytes, code: errno) }
     }
 }
 
 extension ExportReport {
     /// The report with every path under `old` moved under `new` (the
     /// staging folder of a replacement becomes the destination).
-    func movingPaths(from old: [UInt8], to new: [UInt8]) -> ExportReport {
-        func move(_ path: ExportPath) -> ExportPath {
-            let bytes = path.bytes
-            guard bytes.starts(with: old), bytes.count == old.count || bytes[old.count] == PathBytes.slash else { return path }
-            return ExportPath(bytes: new + bytes[old.count...])
-        }
+    func movingPaths(from old: ExportPath, to new: ExportPath) -> ExportReport {
+        func move(_ path: ExportPath) -> ExportPath { path.moved(from: old, to: new) }
         var report = self
         report.destination = move(destination)
         report.items = items.map { item in

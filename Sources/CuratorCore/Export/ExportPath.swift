@@ -22,6 +22,33 @@ public struct ExportPath: Hashable, Sendable, Codable, CustomStringConvertible {
 
     public var description: String { string }
 
+    /// `self/name`.
+    public func appending(_ name: [UInt8]) -> ExportPath { ExportPath(bytes: PathBytes.join(bytes, name)) }
+
+    /// `self/name`, the name given as text.
+    public func appending(_ name: String) -> ExportPath { appending(Array(name.utf8)) }
+
+    /// The last component (trailing slashes ignored).
+    public var name: [UInt8] { PathBytes.lastComponent(bytes) }
+
+    /// Everything before the last component ("." when there is none, "/" for the root).
+    public var parent: ExportPath { ExportPath(bytes: PathBytes.directory(bytes)) }
+
+    /// A hidden sibling named after this path: `parent/.<name><suffix>` (an
+    /// export's staging folder beside its destination).
+    public func hiddenSibling(_ suffix: String) -> ExportPath {
+        parent.appending([PathBytes.dot] + name + Array(suffix.utf8))
+    }
+
+    /// This path with `old` replaced by `new` when it is `old` or lies
+    /// under it, else unchanged (a staging folder's paths, once it has been
+    /// swapped in as the destination).
+    public func moved(from old: ExportPath, to new: ExportPath) -> ExportPath {
+        guard bytes.starts(with: old.bytes),
+              bytes.count == old.bytes.count || bytes[old.bytes.count] == PathBytes.slash else { return self }
+        return ExportPath(bytes: new.bytes + bytes[old.bytes.count...])
+    }
+
     private enum CodingKeys: String, CodingKey { case bytes }
 
     public init(from decoder: any Decoder) throws {
