@@ -21,6 +21,19 @@ import time
 import numpy as np
 
 
+def realistic_weights(model, skip):
+    """Redraws every weight matrix of `model` whose name does not contain
+    `skip` from N(0, 1 / fan-in). CLIP's own init is tiny (std 0.02 and
+    scaled-down projections), which makes every input embed alike; weights of
+    realistic magnitude make the agreement checks meaningful. Shared with
+    words_torch.py."""
+    import torch
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if p.dim() >= 2 and skip not in name:
+                p.normal_(0, 1 / p[0].numel() ** 0.5)
+
+
 def make_model(folder, large=False):
     import torch
     from transformers import CLIPVisionConfig, CLIPVisionModelWithProjection
@@ -34,12 +47,7 @@ def make_model(folder, large=False):
         config = CLIPVisionConfig(hidden_size=1024, intermediate_size=4096, num_hidden_layers=24,
                                   num_attention_heads=16, patch_size=14, image_size=224, projection_dim=768)
     model = CLIPVisionModelWithProjection(config).eval()
-    # CLIP's own init is tiny (std 0.02 and scaled-down projections), which makes every
-    # image embed alike; weights of realistic magnitude make the agreement check meaningful.
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if p.dim() >= 2 and "position_embedding" not in name:
-                p.normal_(0, 1 / p[0].numel() ** 0.5)
+    realistic_weights(model, skip="position_embedding")
     model.save_pretrained(folder, safe_serialization=True)
     Processor().save_pretrained(folder)
 

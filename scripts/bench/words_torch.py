@@ -24,6 +24,9 @@ import time
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from clip_torch import realistic_weights  # noqa: E402
+
 
 def tokenizer():
     import gzip
@@ -47,10 +50,7 @@ def make_model(folder, large):
         dict(hidden_size=512, intermediate_size=2048, num_attention_heads=8, projection_dim=512)
     config = CLIPTextConfig(eos_token_id=49407, bos_token_id=49406, pad_token_id=49407, **shape)
     model = CLIPTextModelWithProjection(config).eval()
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if p.dim() >= 2 and "embedding" not in name:
-                p.normal_(0, 1 / p[0].numel() ** 0.5)
+    realistic_weights(model, skip="embedding")
     model.save_pretrained(folder, safe_serialization=True)
     tokenizer().save_pretrained(folder)
 
@@ -146,10 +146,7 @@ def make_siglip(folder):
     shape = dict(hidden_size=768, intermediate_size=3072, num_hidden_layers=12, num_attention_heads=12)
     model = SiglipModel(SiglipConfig(text_config=dict(vocab_size=1600, max_position_embeddings=64, pad_token_id=0, eos_token_id=1, bos_token_id=2, **shape),
                                      vision_config=dict(image_size=224, patch_size=16, **shape))).eval()
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if p.dim() >= 2 and "embedding" not in name:
-                p.normal_(0, 1 / p[0].numel() ** 0.5)
+    realistic_weights(model, skip="embedding")
     model.save_pretrained(folder, safe_serialization=True)
     Processor(size={"height": 224, "width": 224}, resample=2).save_pretrained(folder)
 
