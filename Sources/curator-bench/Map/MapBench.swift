@@ -3,7 +3,7 @@ import CuratorCore
 import Foundation
 
 // The map benchmarks of scripts/bench/umap and clusters: the input is a raw
-// float32 matrix (`MatrixFile`, rows scaled to unit length as the album's
+// float32 matrix (`RawMatrixInput`, rows scaled to unit length as the album's
 // are), maps are written as raw float32 x, y pairs.
 
 func readPoints(_ path: String) throws -> [SIMD2<Float>] {
@@ -41,7 +41,7 @@ final class Stopwatch: ProgressSink {
 struct UMAPLayout: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "umap-layout", abstract: "Lay out a matrix's rows in 2-d with UMAP.")
 
-    @OptionGroup var matrix: MatrixFile
+    @OptionGroup var matrix: RawMatrixInput
     @Argument(help: "The map: ROWS × 2 float32.") var out: String
     @Option var seed: UInt64?
     @Option(help: "Also draw the map here (PNG or SVG).") var png: String?
@@ -80,7 +80,7 @@ struct UMAPUpdate: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "umap-update", abstract: "Map ROWS-K rows, then add the last K; against the whole map afresh.")
 
-    @OptionGroup var matrix: MatrixFile
+    @OptionGroup var matrix: RawMatrixInput
     @Option(name: .customLong("new"), help: "Rows added (default: 1 %).") var added: Int?
 
     func run() throws {
@@ -108,7 +108,7 @@ struct UMAPRecall: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "umap-recall", abstract: "Recall of the approximate neighbour graph against the exact one.")
 
-    @OptionGroup var matrix: MatrixFile
+    @OptionGroup var matrix: RawMatrixInput
     @Option(help: "Exact neighbours up to this many rows.") var exactLimit = 0
 
     func run() throws {

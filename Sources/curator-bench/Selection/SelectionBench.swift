@@ -1,5 +1,5 @@
 // The selection benchmarks of scripts/bench/selection, structure and
-// clusters: the samplers on a raw float32 matrix (`MatrixFile`), each
+// clusters: the samplers on a raw float32 matrix (`RawMatrixInput`), each
 // reporting one JSON line with its timings and picks.
 import ArgumentParser
 import CuratorCore
@@ -18,7 +18,7 @@ struct Select: ParsableCommand {
 
     enum Method: String, ExpressibleByArgument, CaseIterable { case fps, kmeans, facility }
 
-    @OptionGroup var matrix: MatrixFile
+    @OptionGroup var matrix: RawMatrixInput
     @Option var method: Method
     @Option var count: Int
     @Option var iterations = 1
@@ -131,7 +131,7 @@ struct KMeansTuning: ParsableArguments {
 struct Coverage: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Time r:coverage()'s kernel on an FPS selection, and its GEMM alone.")
 
-    @OptionGroup var matrix: MatrixFile
+    @OptionGroup var matrix: RawMatrixInput
     @Option var count: Int
     @Option var iterations = 1
     @Option var seed: UInt64 = 1
@@ -180,7 +180,7 @@ struct NeighborsBench: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "neighbors",
                                                     abstract: "Time the cell neighbour search and score it against the exact graph.")
 
-    @OptionGroup var matrix: MatrixFile
+    @OptionGroup var matrix: RawMatrixInput
     @Option var k = 32
     @Option var probes = 3
     @Option var searchedCells = 6
@@ -219,7 +219,7 @@ struct HDBSCANBench: ParsableCommand {
     @Option var minClusterSize: Int
 
     func run() throws {
-        let map = try MatrixFile.read(path, rows: rows, dimension: 2, normalized: false)
+        let map = try RawMatrixInput.read(path, rows: rows, dimension: 2, normalized: false)
         let points = (0..<rows).map { SIMD2(Double(map.row($0)[0]), Double(map.row($0)[1])) }
         var clustering: HDBSCAN.Result?
         let elapsed = ContinuousClock().measure { clustering = HDBSCAN(minClusterSize: minClusterSize).cluster(points) }
@@ -234,7 +234,7 @@ struct HDBSCANBench: ParsableCommand {
 struct GEMMBench: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "gemm", abstract: "Time the GEMM shapes of an FPS step.")
 
-    @OptionGroup var matrix: MatrixFile
+    @OptionGroup var matrix: RawMatrixInput
 
     func run() throws {
         let matrix = try self.matrix.read(normalized: false)

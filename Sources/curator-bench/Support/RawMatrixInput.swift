@@ -5,8 +5,9 @@ import Foundation
 /// The input of the matrix benchmarks (`select`, `coverage`, `hdbscan`,
 /// `gemm`, `umap-*`): `MATRIX ROWS DIM`, a file of exactly ROWS × DIM
 /// little-endian float32 values, row after row, with no header (what
-/// scripts/bench/make_synthetic_index.py and umap_make_data.py write).
-struct MatrixFile: ParsableArguments {
+/// scripts/bench/make_synthetic_index.py and umap_make_data.py write). Not
+/// CuratorCore's `MatrixFile` (the album index's stored matrix): hence its name.
+struct RawMatrixInput: ParsableArguments {
     @Argument(help: "Raw little-endian float32 values, ROWS × DIM of them, no header.") var path: String
     @Argument(help: "Rows in the file.") var rows: Int
     @Argument(help: "Values per row.") var dimension: Int
