@@ -22,11 +22,16 @@ final class AlbumTextSearchTests: XCTestCase {
         }
     }
 
-    private func clipAlbum(_ n: Int = 6) throws -> (Album, TemporaryFolder) {
+    /// An album of `n` small PNGs embedded by `model` (the "clip" embedder runs SigLIP models too).
+    private func album(embeddedBy model: URL, _ n: Int = 6) throws -> (Album, TemporaryFolder) {
         let folder = TemporaryFolder()
         for i in 0..<n { folder.writePNG("img\(i).png", size: 40, seed: i) }
-        let album = try Album.open(folder.path, options: .init(embedder: "clip", model: CLIPFixture.huggingFaceModel))
+        let album = try Album.open(folder.path, options: .init(embedder: "clip", model: model))
         return (album, folder)
+    }
+
+    private func clipAlbum(_ n: Int = 6) throws -> (Album, TemporaryFolder) {
+        try album(embeddedBy: CLIPFixture.huggingFaceModel, n)
     }
 
     func testSearchScoresAreCosinesWithThePromptsVector() throws {
@@ -115,10 +120,7 @@ final class AlbumTextSearchTests: XCTestCase {
     // MARK: SigLIP
 
     private func siglipAlbum(_ n: Int = 6) throws -> (Album, TemporaryFolder) {
-        let folder = TemporaryFolder()
-        for i in 0..<n { folder.writePNG("img\(i).png", size: 40, seed: i) }
-        let album = try Album.open(folder.path, options: .init(embedder: "clip", model: SigLIPFixture.siglip2Model))
-        return (album, folder)
+        try album(embeddedBy: SigLIPFixture.siglip2Model, n)
     }
 
     func testSigLIPScoresAreCalibratedProbabilitiesCombinedPerImage() throws {
