@@ -98,4 +98,27 @@ final class PrincipalSubspaceTests: XCTestCase {
             }
         }
     }
+
+    /// A subspace cut to its leading axes projects onto the first
+    /// coordinates of the whole one's projections, keeps their variances,
+    /// and a share of the variance no larger than the whole one's.
+    func testLeadingAxesProjectOntoTheFirstCoordinates() throws {
+        let n = 600, d = 40
+        var random = Xoshiro256StarStar(seed: 7)
+        let data = (0..<(n * d)).map { i in Float(random.nextGaussian()) * Float(1 + (i % d)) }
+        let whole = try data.withUnsafeBufferPointer { x in
+            try XCTUnwrap(PrincipalSubspace(sample: (0..<n).map { x.baseAddress! + $0 * d }, dimension: d, rank: 12))
+        }
+        let cut = whole.leading(5)
+        XCTAssertEqual(cut.rank, 5)
+        XCTAssertEqual(cut.variances, Array(whole.variances.prefix(5)))
+        XCTAssertLessThanOrEqual(cut.retainedVariance, whole.retainedVariance)
+        var a = [Float](repeating: 0, count: 10 * 12), b = [Float](repeating: 0, count: 10 * 5)
+        data.withUnsafeBufferPointer { x in
+            whole.project(x.baseAddress!, count: 10, into: &a)
+            cut.project(x.baseAddress!, count: 10, into: &b)
+        }
+        for i in 0..<10 { for j in 0..<5 { XCTAssertEqual(b[i * 5 + j], a[i * 12 + j], accuracy: 1e-3 * max(1, abs(a[i * 12 + j]))) } }
+        XCTAssertEqual(whole.leading(12).rank, 12)
+    }
 }

@@ -191,6 +191,36 @@ final class SelectionKMeansTests: XCTestCase {
         XCTAssertEqual(try projected.cluster(matrix: m, candidates: candidates, k: 8, seeds: seeds), a)
     }
 
+    /// With many more candidates than the sampling pool, the steps before
+    /// the final pass draw from a pool projected onto the whole subspace and
+    /// the final pass ranks every candidate on the leading axes alone: the
+    /// blobs are found as often and the mean inertia (exact, every
+    /// candidate) is as good within 2 % as without a pool; candidates that
+    /// are not all rows stay the only picks; the same seeds, the same result.
+    func testSamplingPoolAtScaleKeepsTheClusteringAndItsInertia() throws {
+        let m = SelectionTestData.blobs(8, perBlob: 300, dimension: 288, noise: 0.8, seed: 31)
+        let candidates = (0..<m.rows).filter { $0 % 11 != 5 }
+        var whole = KMeansSampler(samplePerCluster: 40, minimumSample: 512, seedingSample: 512)
+        whole.refinementSample = 1200
+        var pooled = whole
+        pooled.samplingPool = 800
+        let seeds: [UInt64] = [1, 2, 3, 4]
+        let a = try pooled.cluster(matrix: m, candidates: candidates, k: 8, seeds: seeds)
+        let b = try whole.cluster(matrix: m, candidates: candidates, k: 8, seeds: seeds)
+        XCTAssertEqual(a.map(\.subspaceRank), [128, 128, 128, 128])
+        func everyBlob(_ c: [KMeansSampler.Clustering]) -> Int {
+            c.filter { Set($0.representatives.map { $0 / 300 }) == Set(0..<8) }.count
+        }
+        XCTAssertGreaterThanOrEqual(everyBlob(a), everyBlob(b))
+        for c in a {
+            XCTAssertEqual(Set(c.representatives).count, 8)
+            XCTAssertTrue(Set(c.representatives).isSubset(of: Set(candidates)))
+        }
+        let mean = { (c: [KMeansSampler.Clustering]) in c.map(\.inertia).reduce(0, +) / Double(c.count) }
+        XCTAssertLessThan(mean(a), mean(b) * 1.02)
+        XCTAssertEqual(try pooled.cluster(matrix: m, candidates: candidates, k: 8, seeds: seeds), a)
+    }
+
     /// With more candidates than the refinement sample, the bounded steps run
     /// on the sample and the final step still covers every candidate: the
     /// representatives are distinct candidates, one per blob.

@@ -53,8 +53,8 @@ struct PrincipalSubspace {
         }
         var covariance = [Float](repeating: 0, count: d * d)
         covariance.withUnsafeMutableBufferPointer { c in
-            BLAS.gemmOnCores(transposeA: true, m: d, n: d, k: s, alpha: 1 / Float(s), a: centred, lda: d,
-                             b: centred, ldb: d, c: c.baseAddress!, ldc: d)
+            BLAS.gramOnCores(transposed: true, rows: s, depth: d, alpha: 1 / Float(s), a: centred, lda: d,
+                             c: c.baseAddress!, ldc: d)
         }
         self.init(covariance: covariance, totalVariance: total / Double(s), mean: mean, dimension: d, rank: p,
                   iterative: true)
@@ -189,6 +189,29 @@ struct PrincipalSubspace {
                 m[j * n + i] = v
             }
         }
+    }
+
+    /// The same subspace cut to its leading `count` axes (all of them when
+    /// `count` is not smaller): projections onto it are the first `count`
+    /// coordinates of projections onto this one (up to rounding).
+    func leading(_ count: Int) -> PrincipalSubspace {
+        guard count < rank, count > 0 else { return self }
+        var cut = [Float](repeating: 0, count: dimension * count)
+        for i in 0..<dimension { for j in 0..<count { cut[i * count + j] = basis[i * rank + j] } }
+        let kept = variances.prefix(count).reduce(0) { $0 + Double($1) }
+        let all = variances.reduce(0) { $0 + Double($1) }
+        return PrincipalSubspace(basis: cut, dimension: dimension, rank: count, mean: mean,
+                                 variances: Array(variances.prefix(count)),
+                                 retainedVariance: all > 0 ? retainedVariance * kept / all : retainedVariance)
+    }
+
+    private init(basis: [Float], dimension: Int, rank: Int, mean: [Float], variances: [Float], retainedVariance: Double) {
+        self.basis = basis
+        self.dimension = dimension
+        self.rank = rank
+        self.mean = mean
+        self.variances = variances
+        self.retainedVariance = retainedVariance
     }
 
     /// Writes the projections of `count` row-major vectors at `x` to `y`

@@ -72,6 +72,35 @@ final class CandidateRows {
         base = UnsafePointer(block.baseAddress!)
     }
 
+    /// The projections onto `subspace` of some of `source`'s candidates,
+    /// the `indices`-th (ascending positions in `source.candidates`), as
+    /// working rows 0, 1, …: gathered and projected block by block, so the
+    /// full vectors are never copied whole.
+    init(projecting source: CandidateRows, indices: [Int], onto subspace: PrincipalSubspace) {
+        matrix = source.matrix
+        candidates = indices.map { source.candidates[$0] }
+        count = indices.count
+        isAlbumMatrix = false
+        dimension = subspace.rank
+        let block = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(1, count * dimension))
+        let rowsPerBlock = 1024
+        let blocks = (count + rowsPerBlock - 1) / rowsPerBlock
+        let target = UncheckedSendable(block.baseAddress!)
+        let (p, d) = (dimension, source.dimension)
+        BLAS.withSingleThreadedCalls {
+            parallelFor(blocks) { b in
+                let start = b * rowsPerBlock
+                let rows = min(rowsPerBlock, indices.count - start)
+                let gathered = UnsafeMutablePointer<Float>.allocate(capacity: rows * d)
+                defer { gathered.deallocate() }
+                for i in 0..<rows { (gathered + i * d).update(from: source.candidateRow(indices[start + i]), count: d) }
+                subspace.project(gathered, count: rows, into: target.value + start * p)
+            }
+        }
+        copy = block
+        base = UnsafePointer(block.baseAddress!)
+    }
+
     /// A compact copy of some of `source`'s candidates: the `indices`-th
     /// (ascending positions in `source.candidates`), as working rows 0, 1, ….
     init(sampling source: CandidateRows, indices: [Int]) {

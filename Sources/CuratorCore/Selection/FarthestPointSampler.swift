@@ -21,7 +21,10 @@ public struct FarthestPointSampler: Sampler, Sendable {
     /// The most memory the reuse cache of computed distance columns may hold.
     public var cacheBudgetBytes: Int
     /// The most iterations advanced together (bounds the per-iteration
-    /// distance arrays to about `maxBatchBytes`).
+    /// distance arrays to about `maxBatchBytes`, or an eighth of the
+    /// candidates' vectors when that is more: on a big album every pass over
+    /// the matrix should serve as many iterations as it can, and an eighth
+    /// keeps the whole run under the 1.5 × the matrix its memory may take).
     public var maxBatchBytes: Int
 
     /// Creates the sampler.
@@ -74,7 +77,8 @@ public struct FarthestPointSampler: Sampler, Sendable {
         let rows = CandidateRows(matrix: matrix, candidates: candidates)
         let n = rows.count
         let bytesPerRun = max(1, n * MemoryLayout<Float>.stride * 2)
-        let batch = max(1, min(starts.count, maxBatchBytes / bytesPerRun))
+        let budget = max(maxBatchBytes, n * rows.dimension * MemoryLayout<Float>.stride / 8)
+        let batch = max(1, min(starts.count, budget / bytesPerRun))
         var results: [[Int]] = []
         results.reserveCapacity(starts.count)
         var first = 0

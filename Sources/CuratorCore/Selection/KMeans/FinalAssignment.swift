@@ -34,14 +34,23 @@ final class FinalAssignment {
     private let runs: Int
     private let k: Int
     private let alternatives: UnsafeMutablePointer<Int32>
+    /// The length of the centroids the runs hand in (the subspace's rank,
+    /// or the full dimension): at least `rows.dimension`, which may hold
+    /// only the leading axes the ranking needs.
+    private let reducedDimension: Int
     private let blockRows = 256
 
     /// Assigns every candidate of `full` (`rows`, the same working rows or
-    /// their projections onto `subspace`) for each run's `centroids` (`runs`
-    /// × `k` rows of `rows.dimension`), calling `onChunk` with the fraction
-    /// done between blocks (it may throw to cancel).
+    /// their projections onto `subspace` or onto its leading axes) for each
+    /// run's `centroids` (`runs` × `k` rows of `reducedDimension`, the
+    /// subspace's rank or the full dimension; nil: `rows.dimension`),
+    /// calling `onChunk` with the fraction done between blocks (it may throw
+    /// to cancel).
     init(rows: CandidateRows, full: CandidateRows, subspace: PrincipalSubspace?, rankingDimensions: Int,
-         isCandidate: [Bool], runs: Int, k: Int, centroids reduced: [Float], onChunk: (Double) throws -> Void) throws {
+         isCandidate: [Bool], runs: Int, k: Int, centroids reduced: [Float], reducedDimension: Int? = nil,
+         onChunk: (Double) throws -> Void) throws {
+        self.reducedDimension = reducedDimension ?? rows.dimension
+        precondition(rankingDimensions <= rows.dimension && rows.dimension <= self.reducedDimension)
         self.rows = rows
         self.full = full
         self.isCandidate = isCandidate
@@ -70,10 +79,10 @@ final class FinalAssignment {
     /// most of the variation is); the member sums (full vectors) and counts
     /// of the nearest.
     private func nearestTwo(reduced: [Float], ranking: Int, onChunk: (Double) throws -> Void) throws -> ([Float], [Int]) {
-        let p = rows.dimension, d = full.dimension, wn = rows.count, width = runs * k
+        let p = rows.dimension, q = reducedDimension, d = full.dimension, wn = rows.count, width = runs * k
         var half = [Float](repeating: 0, count: width)
         reduced.withUnsafeBufferPointer { c in
-            for j in 0..<width { half[j] = 0.5 * MapKernels.dot(c.baseAddress! + j * p, c.baseAddress! + j * p, ranking) }
+            for j in 0..<width { half[j] = 0.5 * MapKernels.dot(c.baseAddress! + j * q, c.baseAddress! + j * q, ranking) }
         }
         let threads = max(1, min(activeCoreCount, (wn + blockRows - 1) / blockRows))
         let scores = UncheckedSendable(UnsafeMutablePointer<Float>.allocate(capacity: threads * blockRows * k))
@@ -89,7 +98,7 @@ final class FinalAssignment {
                     for r in 0..<this.runs {
                         BLAS.gemm(transposeB: true, m: block.count, n: this.k, k: ranking,
                                   a: this.rows.base + block.lowerBound * p, lda: p,
-                                  b: c.baseAddress! + r * this.k * p, ldb: p, c: out, ldc: this.k)
+                                  b: c.baseAddress! + r * this.k * q, ldb: q, c: out, ldc: this.k)
                         for i in block where this.isCandidate[i] {
                             let two = VectorKernels.topTwo(out + (i - block.lowerBound) * this.k,
                                                            minus: h.baseAddress! + r * this.k, count: this.k)
@@ -100,22 +109,29 @@ final class FinalAssignment {
                 }
             }
         }
-        // The sums run by run, each thread its own runs: streaming the rows
-        // in order into one run's sums (k full vectors, which stay in the
-        // core's cache) beats scattering each row into every run's.
+        // The sums, each thread its own runs, every run's rows in order. The
+        // rows go by in blocks that stay in the core's cache while each of
+        // the thread's runs adds them into its k sums (which stay there too):
+        // one read of the matrix per thread, not one per run (at 1M rows
+        // the matrix is far larger than any cache).
         var sums = [Float](repeating: 0, count: width * d)
         var counts = [Int](repeating: 0, count: width)
+        let sumRows = max(16, (64 << 10) / max(1, d * 4))
         sums.withUnsafeMutableBufferPointer { s in
             counts.withUnsafeMutableBufferPointer { c in
                 let out = UncheckedSendable((s.baseAddress!, c.baseAddress!))
                 parallelFor(min(threads, runs)) { t in
                     let this = state.value
                     let (sums, counts) = out.value
-                    for r in stride(from: t, to: this.runs, by: min(threads, this.runs)) {
-                        for i in 0..<wn where this.isCandidate[i] {
-                            let column = r * this.k + Int(this.labels[r * wn + i])
-                            counts[column] += 1
-                            VectorKernels.accumulate(this.full.base + i * d, into: sums + column * d, count: d)
+                    let stride = min(threads, this.runs)
+                    for blockStart in Swift.stride(from: 0, to: wn, by: sumRows) {
+                        let block = blockStart..<min(wn, blockStart + sumRows)
+                        for r in Swift.stride(from: t, to: this.runs, by: stride) {
+                            for i in block where this.isCandidate[i] {
+                                let column = r * this.k + Int(this.labels[r * wn + i])
+                                counts[column] += 1
+                                VectorKernels.accumulate(this.full.base + i * d, into: sums + column * d, count: d)
+                            }
                         }
                     }
                 }
@@ -127,7 +143,7 @@ final class FinalAssignment {
     /// The full mean of each cluster's members; a cluster without members
     /// keeps its centroid, lifted from the subspace when there is one.
     private func means(sums: [Float], counts: [Int], reduced: [Float], subspace: PrincipalSubspace?) -> [Float] {
-        let p = rows.dimension, d = full.dimension
+        let p = reducedDimension, d = full.dimension
         var means = sums
         means.withUnsafeMutableBufferPointer { m in
             reduced.withUnsafeBufferPointer { c in
@@ -161,9 +177,14 @@ final class FinalAssignment {
                 let c = cb.baseAddress!
                 for i in block where this.isCandidate[i] {
                     let x = this.full.base + i * d
-                    let norm = BLAS.dot(d, x, x)
-                    this.rowNorms[i] = norm
-                    for r in 0..<this.runs {
+                    this.rowNorms[i] = BLAS.dot(d, x, x)
+                }
+                // Run by run over the block (which stays in the core's cache):
+                // one run's centroids at a time, not every run's for each row.
+                for r in 0..<this.runs {
+                    for i in block where this.isCandidate[i] {
+                        let x = this.full.base + i * d
+                        let norm = this.rowNorms[i]
                         let index = r * wn + i
                         var label = Int(this.labels[index])
                         var best = max(0, norm + centroidNorms.value[r * this.k + label]

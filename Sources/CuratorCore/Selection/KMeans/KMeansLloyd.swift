@@ -89,6 +89,8 @@ extension KMeansSampler {
     /// first pass computing every distance, then up to `refinementSteps` mean
     /// updates, each followed by a pass that computes distances only where
     /// `AssignmentState`'s bounds cannot rule out a new nearest centroid.
+    /// `rows` are the rows of the final pass: the candidates, their
+    /// projections onto the subspace, or onto its leading ranking axes.
     /// Then `FinalAssignment` gives every candidate its cluster and exact
     /// full distance for the means of the last step; its labels give the
     /// representatives, and empty clusters are re-seeded there.
@@ -96,7 +98,8 @@ extension KMeansSampler {
                    centroids: [[Float]], k: Int, onChunk: (Double) throws -> Void) throws -> [Clustering] {
         let runs = centroids.count
         let wn = rows.count
-        var stacked = [Float](); stacked.reserveCapacity(runs * k * rows.dimension)
+        let reduced = refinementRows.dimension
+        var stacked = [Float](); stacked.reserveCapacity(runs * k * reduced)
         for c in centroids { stacked.append(contentsOf: c) }
         func candidateMask(_ rows: CandidateRows) -> [Bool] {
             guard rows.isAlbumMatrix && rows.candidates.count < rows.count else {
@@ -123,10 +126,10 @@ extension KMeansSampler {
             }
         }
         let isCandidate = candidateMask(rows)
-        let ranking = subspace == nil ? rows.dimension : min(rows.dimension, finalRank ?? max(64, rows.dimension / 2))
+        let ranking = subspace.map { min(rows.dimension, rankingDimensions($0.rank)) } ?? rows.dimension
         let final = try FinalAssignment(rows: rows, full: full, subspace: subspace, rankingDimensions: ranking,
-                                        isCandidate: isCandidate, runs: runs, k: k,
-                                        centroids: state.memberMeans()) { try onChunk((total - 1 + $0) / total) }
+                                        isCandidate: isCandidate, runs: runs, k: k, centroids: state.memberMeans(),
+                                        reducedDimension: reduced) { try onChunk((total - 1 + $0) / total) }
         return (0..<runs).map { r in
             var result = finish(rows: full, isCandidate: isCandidate, labels: final.labels + r * wn,
                                 squared: final.squared + r * wn, rowNorms: final.rowNorms, k: k)

@@ -9,8 +9,12 @@ extension KMeansSampler {
     /// centre. Centres are sample rows, so every distance the seeding needs is
     /// in the sample's Gram matrix: one GEMM shared by every run replaces a
     /// product of the sample with the trials of each centre of each run.
+    /// With `leadingAxes`, the distances are taken on the rows' first that
+    /// many coordinates (projections onto principal axes, largest first:
+    /// the seeding only draws by them, and the Gram matrix costs in
+    /// proportion); the centres are the sample rows, whole.
     func seedPlusPlus(rows: CandidateRows, k: Int, generators: inout [Xoshiro256StarStar],
-                      sampleSeed: UInt64) -> [[Float]] {
+                      sampleSeed: UInt64, leadingAxes: Int? = nil) -> [[Float]] {
         let runs = generators.count
         let n = rows.candidates.count
         let d = rows.dimension
@@ -22,7 +26,7 @@ extension KMeansSampler {
         let gram = UnsafeMutablePointer<Float>.allocate(capacity: s * s)
         defer { sample.deallocate(); gram.deallocate() }
         for i in 0..<s { (sample + i * d).update(from: rows.candidateRow(order[i]), count: d) }
-        BLAS.gemmOnCores(transposeB: true, m: s, n: s, k: d, a: sample, lda: d, b: sample, ldb: d, c: gram, ldc: s)
+        BLAS.gramOnCores(rows: s, depth: min(d, leadingAxes ?? d), a: sample, lda: d, c: gram, ldc: s)
         let norms = (0..<s).map { gram[$0 * s + $0] }
         // Row p of the (symmetric) Gram matrix gives every squared distance to sample row p.
         let distances = UncheckedSendable(gram)
