@@ -33,7 +33,7 @@ final class AlbumDuplicateIndexTests: XCTestCase {
         let first = try album.duplicateSearch(threshold: 0.95, method: .index)
         XCTAssertEqual(first.method, .index)
         XCTAssertEqual(first.index, .built)
-        XCTAssertEqual(first.lists, DuplicateIndex.listCount(rows: 1400))
+        XCTAssertEqual(first.lists, InvertedFile.duplicateListCount(rows: 1400))
         XCTAssertEqual(groups(first), groups(exact))
         for group in first.groups {
             XCTAssertGreaterThanOrEqual(group.similarity, 0.95 - 1e-6)

@@ -2,9 +2,9 @@ import XCTest
 @testable import CuratorCore
 
 final class SelectionCellNeighborsTests: XCTestCase {
-    func testFindsNearlyEveryTrueNeighbourWithExactDistancesSelfFirst() {
+    func testFindsNearlyEveryTrueNeighbourWithExactDistancesSelfFirst() throws {
         let m = SelectionTestData.blobs(40, perBlob: 60, dimension: 48, noise: 0.6, seed: 3)
-        let graph = CellNeighbors.search(m, k: 16, seed: 7)
+        let graph = try InvertedFile.neighborGraph(m, k: 16, seed: 7)
         let exact = NeighborGraph.exact(m, k: 16)
         XCTAssertEqual(graph.count, m.rows)
         XCTAssertEqual(graph.k, 16)
@@ -20,16 +20,16 @@ final class SelectionCellNeighborsTests: XCTestCase {
             }
         }
         XCTAssertGreaterThan(graph.recall(against: exact), 0.9)
-        // The same seed gives the same graph; the search is split over cells, not threads.
-        let again = CellNeighbors.search(m, k: 16, seed: 7)
+        // The same seed gives the same graph; the search is split over lists, not threads.
+        let again = try InvertedFile.neighborGraph(m, k: 16, seed: 7)
         XCTAssertEqual(again.indices, graph.indices)
         XCTAssertEqual(again.distances, graph.distances)
     }
 
-    func testTinyCellsStillListKNeighbours() {
-        // 200 cells for 300 rows: most cells hold one or two rows, fewer than k.
+    func testTinyListsStillListKNeighbours() throws {
+        // 200 lists for 300 rows: most lists hold one or two rows, fewer than k.
         let m = SelectionTestData.randomMatrix(rows: 300, dimension: 16, seed: 2)
-        let graph = CellNeighbors.search(m, k: 12, seed: 1, probes: 1, searchedCells: 1, cells: 200)
+        let graph = try InvertedFile.neighborGraph(m, k: 12, seed: 1, probes: 1, searchedLists: 1, lists: 200)
         for i in 0..<m.rows {
             for slot in 0..<12 {
                 XCTAssertGreaterThanOrEqual(graph.indices[i * 12 + slot], 0, "row \(i) slot \(slot) is filled")
@@ -38,11 +38,11 @@ final class SelectionCellNeighborsTests: XCTestCase {
         }
     }
 
-    func testSparseNeighborsSearchesCellsBeyondTheExactLimit() {
+    func testSparseNeighborsSearchesTheInvertedFileBeyondTheExactLimit() throws {
         let m = SelectionTestData.blobs(30, perBlob: 150, dimension: 24, noise: 0.5, seed: 9)
         XCTAssertGreaterThan(m.rows, SparseNeighbors.exactLimit)
-        let graph = SparseNeighbors.graph(matrix: m, rows: Array(0..<m.rows), k: 8)
-        let cells = CellNeighbors.search(m, k: 8, seed: 0)
+        let graph = try SparseNeighbors.graph(matrix: m, rows: Array(0..<m.rows), k: 8)
+        let cells = try InvertedFile.neighborGraph(m, k: 8, seed: 0)
         XCTAssertEqual(graph.indices, cells.indices)
     }
 }

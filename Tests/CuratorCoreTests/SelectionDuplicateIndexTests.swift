@@ -47,8 +47,8 @@ final class SelectionDuplicateIndexTests: XCTestCase {
     func testIndexFindsThePairsOfBruteForceAndOnlyThem() throws {
         let m = Self.plantedMatrix()
         for threshold: Float in [0.97, 0.93] {
-            let index = try DuplicateIndex.build(matrix: m, horizon: DuplicateIndex.horizon(for: threshold))
-            XCTAssertEqual(index.listCount, DuplicateIndex.listCount(rows: m.rows))
+            let index = try InvertedFile.duplicateIndex(matrix: m, horizon: InvertedFile.horizon(for: threshold))
+            XCTAssertEqual(index.listCount, InvertedFile.duplicateListCount(rows: m.rows))
             for rows in [Array(0..<m.rows), (0..<m.rows).filter { $0 % 5 != 2 }] {
                 let finder = NearDuplicateFinder(threshold: threshold)
                 let exact = try finder.groups(matrix: m, rows: rows)
@@ -76,26 +76,26 @@ final class SelectionDuplicateIndexTests: XCTestCase {
 
     func testKnownRowsAreReusedAndNewRowsAssignedAlike() throws {
         let m = Self.plantedMatrix(rows: 1200)
-        let horizon = DuplicateIndex.horizon(for: 0.95)
-        let full = try DuplicateIndex.build(matrix: m, horizon: horizon)
+        let horizon = InvertedFile.horizon(for: 0.95)
+        let full = try InvertedFile.duplicateIndex(matrix: m, horizon: horizon)
         // Half the rows known from the full index, the rest assigned afresh: the same index.
-        let known: [DuplicateIndex.RowAssignment?] = (0..<m.rows).map { $0 % 2 == 0 ? full.assignment(of: $0) : nil }
-        let updated = try DuplicateIndex(centres: full.centres, matrix: m, horizon: horizon, known: known)
+        let known: [InvertedFile.RowAssignment?] = (0..<m.rows).map { $0 % 2 == 0 ? full.assignment(of: $0) : nil }
+        let updated = try InvertedFile(centres: full.centres, matrix: m, horizon: horizon, known: known)
         XCTAssertEqual(updated.lists, full.lists)
         XCTAssertEqual(updated.neighbourStart, full.neighbourStart)
         XCTAssertEqual(updated.neighbourLists, full.neighbourLists)
         // A wider horizon keeps more neighbours; a narrower one fewer.
-        let wide = try DuplicateIndex(centres: full.centres, matrix: m, horizon: horizon * 2)
+        let wide = try InvertedFile(centres: full.centres, matrix: m, horizon: horizon * 2)
         XCTAssertGreaterThan(wide.neighbourLists.count, full.neighbourLists.count)
         XCTAssertTrue(full.neighbourDistances.allSatisfy { $0 >= 0 && $0 <= horizon })
     }
 
     func testDamagedPartsAreRejected() {
-        XCTAssertThrowsError(try DuplicateIndex(dimension: 2, centres: [1, 0], horizon: 0.1, lists: [0, 1],
+        XCTAssertThrowsError(try InvertedFile(dimension: 2, centres: [1, 0], horizon: 0.1, lists: [0, 1],
                                                 neighbourStart: [0, 0, 0], neighbourLists: [], neighbourDistances: []))
-        XCTAssertThrowsError(try DuplicateIndex(dimension: 2, centres: [1, 0, 0, 1], horizon: 0.1, lists: [0, 1],
+        XCTAssertThrowsError(try InvertedFile(dimension: 2, centres: [1, 0, 0, 1], horizon: 0.1, lists: [0, 1],
                                                 neighbourStart: [0, 1, 0], neighbourLists: [1], neighbourDistances: [0.01]))
-        XCTAssertNoThrow(try DuplicateIndex(dimension: 2, centres: [1, 0, 0, 1], horizon: 0.1, lists: [0, 1],
+        XCTAssertNoThrow(try InvertedFile(dimension: 2, centres: [1, 0, 0, 1], horizon: 0.1, lists: [0, 1],
                                             neighbourStart: [0, 1, 1], neighbourLists: [1], neighbourDistances: [0.01]))
     }
 }

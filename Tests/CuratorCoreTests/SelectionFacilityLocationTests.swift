@@ -75,6 +75,26 @@ final class SelectionFacilityLocationTests: XCTestCase {
         XCTAssertEqual(started.picks.map { $0[0] }, [77, 77, 77])
     }
 
+    func testCoverThroughTheInt8CopyPicksAsTheFloatProductDoes() throws {
+        // 5,000 rows: past the exact limit, where a single run raises its covers through QuantizedRows.
+        let m = SelectionTestData.blobs(50, perBlob: 100, dimension: 64, noise: 0.5, seed: 6)
+        XCTAssertGreaterThan(m.rows, SparseNeighbors.exactLimit)
+        let graph = try ReverseNeighbors(matrix: m, candidates: Array(0..<m.rows), include: [], k: 16,
+                                         progress: SelectionProgress(sink: nil, label: "facility", total: 1))
+        let ones = [[Float](repeating: 1, count: graph.rows)]
+        let quantized = try graph.greedy(count: 40, weights: ones, start: nil, quantizedCover: true)
+        let float = try graph.greedy(count: 40, weights: ones, start: nil, quantizedCover: false)
+        XCTAssertEqual(quantized[0].count, 40)
+        XCTAssertEqual(quantized, float)
+        // Runs advanced in lockstep (one product per step) pick what each picks alone.
+        let weights = (0..<3).map { FacilityLocationSampler.bootstrapWeights(count: graph.rows, seed: UInt64($0)) }
+        let together = try graph.greedy(count: 20, weights: weights, start: 7)
+        for r in 0..<3 {
+            XCTAssertEqual(together[r], try graph.greedy(count: 20, weights: [weights[r]], start: 7, quantizedCover: false)[0])
+            XCTAssertEqual(together[r][0], 7)
+        }
+    }
+
     func testBootstrapWeightsArePoissonOfMeanOne() {
         let weights = FacilityLocationSampler.bootstrapWeights(count: 20_000, seed: 3)
         let mean = weights.reduce(0, +) / Float(weights.count)

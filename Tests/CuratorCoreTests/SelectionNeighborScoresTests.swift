@@ -2,9 +2,9 @@ import XCTest
 @testable import CuratorCore
 
 final class SelectionNeighborScoresTests: XCTestCase {
-    func testScoresFollowTheirDefinitionsOnExactNeighbours() {
+    func testScoresFollowTheirDefinitionsOnExactNeighbours() throws {
         let m = SelectionTestData.blobs(4, perBlob: 15, dimension: 10, noise: 0.4, seed: 6)
-        let scores = NeighborScores(matrix: m)
+        let scores = try NeighborScores(matrix: m)
         var raw = [Double](repeating: 0, count: m.rows)
         for i in 0..<m.rows {
             let distances = (0..<m.rows).filter { $0 != i }.map { j -> Double in
@@ -21,7 +21,7 @@ final class SelectionNeighborScoresTests: XCTestCase {
         XCTAssertEqual(scores.uniqueness.max()!, 1, accuracy: 1e-9)
     }
 
-    func testAnOutlierIsUniqueAndAtypical() {
+    func testAnOutlierIsUniqueAndAtypical() throws {
         var values = SelectionTestData.blobs(1, perBlob: 40, dimension: 8, noise: 0.1, seed: 1).vector(0)
         let blob = SelectionTestData.blobs(1, perBlob: 40, dimension: 8, noise: 0.1, seed: 1)
         values = []
@@ -29,9 +29,9 @@ final class SelectionNeighborScoresTests: XCTestCase {
         values += [0, 0, 0, 0, 0, 0, 0, 1]
         let m = EmbeddingMatrix(rows: 41, dimension: 8, values: values)
         m.normalizeRows()
-        let scores = NeighborScores(matrix: m)
+        let scores = try NeighborScores(matrix: m)
         XCTAssertEqual(scores.uniqueness[40], 1)
         XCTAssertEqual(scores.typicality.firstIndex(of: scores.typicality.min()!), 40)
-        XCTAssertEqual(NeighborScores(matrix: EmbeddingMatrix(rows: 1, dimension: 3, values: [1, 0, 0])).uniqueness, [0])
+        XCTAssertEqual(try NeighborScores(matrix: EmbeddingMatrix(rows: 1, dimension: 3, values: [1, 0, 0])).uniqueness, [0])
     }
 }

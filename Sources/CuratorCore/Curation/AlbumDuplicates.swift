@@ -19,7 +19,7 @@ public enum DuplicateMethod: String, Sendable, CaseIterable {
     case auto
     /// Every pair, by blocked GEMMs: cost grows with the square of the album.
     case exact
-    /// The album's `DuplicateIndex`: only pairs in the same or neighbouring lists.
+    /// The album's duplicate index (`InvertedFile`): only pairs in the same or neighbouring lists.
     case index
 }
 
@@ -108,17 +108,17 @@ extension Album {
     /// horizon reaching `threshold`: the stored one, updated, or built (see
     /// `duplicateSearch`).
     func duplicateIndex(_ album: AlbumMatrix, threshold: Float,
-                        progress: (any ProgressSink)?) throws -> (DuplicateIndex, DuplicateSearch.IndexSource) {
+                        progress: (any ProgressSink)?) throws -> (InvertedFile, DuplicateSearch.IndexSource) {
         let cache = DuplicateIndexCache(database: database)
         let matrix = album.matrix
         let fingerprints = matrix.rowFingerprints()
-        let horizon = DuplicateIndex.horizon(for: threshold)
-        var index: DuplicateIndex?
+        let horizon = InvertedFile.horizon(for: threshold)
+        var index: InvertedFile?
         var source = DuplicateSearch.IndexSource.built
         // A damaged entry is rebuilt like a missing one.
         if let stored = try? cache.entry(embedder: album.embedder), stored.index.dimension == matrix.dimension {
             let rowOf = Dictionary(zip(stored.imageIDs, stored.imageIDs.indices), uniquingKeysWith: { a, _ in a })
-            var known = [DuplicateIndex.RowAssignment?](repeating: nil, count: matrix.rows)
+            var known = [InvertedFile.RowAssignment?](repeating: nil, count: matrix.rows)
             var reused = 0
             for (row, id) in album.imageIDs.enumerated() {
                 if let old = rowOf[id], stored.fingerprints[old] == fingerprints[row] {
@@ -129,14 +129,14 @@ extension Album {
             // Centres fitted to other vectors (most of them gone or changed) would make poor lists: rebuild then.
             if reused * 2 >= matrix.rows {
                 let wider = horizon > stored.index.horizon
-                index = try DuplicateIndex(centres: stored.index.centres, matrix: matrix,
+                index = try InvertedFile(centres: stored.index.centres, matrix: matrix,
                                            horizon: max(horizon, stored.index.horizon),
                                            known: wider ? nil : known, progress: progress)
                 let assigned = wider ? matrix.rows : matrix.rows - reused
                 source = assigned == 0 && stored.imageIDs.count == matrix.rows ? .stored : .updated(assigned: assigned)
             }
         }
-        let built = try index ?? DuplicateIndex.build(matrix: matrix, horizon: horizon, progress: progress)
+        let built = try index ?? InvertedFile.duplicateIndex(matrix: matrix, horizon: horizon, progress: progress)
         if source != .stored && !database.isReadOnly {
             try cache.store(built, imageIDs: album.imageIDs, fingerprints: fingerprints, embedder: album.embedder)
         }

@@ -13,7 +13,7 @@ extension Album {
     public func neighborScores() throws -> NeighborScores {
         let album = try matrix()
         if let cached = cachedNeighborScores, cached.matrix === album.matrix { return cached.scores }
-        let scores = NeighborScores(matrix: album.matrix)
+        let scores = try NeighborScores(matrix: album.matrix)
         cachedNeighborScores = (album.matrix, scores)
         return scores
     }

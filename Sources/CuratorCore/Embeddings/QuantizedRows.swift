@@ -62,18 +62,7 @@ final class QuantizedRows: @unchecked Sendable {  // immutable after init
         if k == nil && minimum == nil { return matrix.best(along: direction, k: nil, minimum: nil) }
         // So many wanted that the gather below would cost more than the full scan.
         if let k, k > rows / 8 { return matrix.best(along: direction, k: k, minimum: minimum) }
-        // The query in int8 too, with its own scale and residual.
-        var query = [Int8](repeating: 0, count: d)
-        var queryScale: Float = 0, queryResidual: Float = 0, queryKept: Float = 0
-        direction.withUnsafeBufferPointer { v in
-            query.withUnsafeMutableBufferPointer { p in
-                curator_quantize_rows_i8(v.baseAddress!, 0, 1, d, p.baseAddress!, &queryScale, &queryResidual, &queryKept)
-            }
-        }
-        let norm = direction.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
-        // The slack covers float32 rounding of both sums (d ulps of ‖v‖ each).
-        let slack = 4 * Float(d) * Float.ulpOfOne * max(norm, 1)
-        let (errorPerResidual, errorPerNorm) = (norm, queryResidual)
+        let query = Query(direction, dimension: d)
         let chunk = Self.chunkRows
         let tasks = (rows + chunk - 1) / chunk
         // Each task scans its rows, then keeps its k best lower bounds: the
@@ -82,17 +71,17 @@ final class QuantizedRows: @unchecked Sendable {  // immutable after init
         let kept = min(k ?? 0, chunk)  // a task adds at most this many to the k best
         let lowest = SharedBuffer<Float>(repeating: -.infinity, count: tasks * kept)
         let (q, s, e, n) = (UncheckedSendable(values), UncheckedSendable(scales), UncheckedSendable(residuals), UncheckedSendable(norms))
-        query.withUnsafeBufferPointer { p in
+        query.values.withUnsafeBufferPointer { p in
             let p = UncheckedSendable(UnsafeMutablePointer(mutating: p.baseAddress!))
             parallelChunks(rows, chunk: chunk) { task, range in
                 let out = approximate.pointer + range.lowerBound
                 curator_scores_i8(q.value, s.value, range.lowerBound, range.upperBound, d, p.value, out)
-                for i in 0..<range.count { out[i] *= queryScale }
+                for i in 0..<range.count { out[i] *= query.scale }
                 guard let k else { return }
                 let lower = UnsafeMutablePointer<Float>.allocate(capacity: range.count)
                 defer { lower.deallocate() }
                 for (i, r) in range.enumerated() {
-                    lower[i] = out[i] - (errorPerResidual * e.value[r] + errorPerNorm * n.value[r] + slack)
+                    lower[i] = out[i] - query.bound(residual: e.value[r], norm: n.value[r])
                 }
                 let best = TopScores.select(UnsafeBufferPointer(start: lower, count: range.count), k: kept, minimum: nil)
                 for (i, b) in best.enumerated() { lowest.pointer[task * kept + i] = b.score }
@@ -109,7 +98,7 @@ final class QuantizedRows: @unchecked Sendable {  // immutable after init
             let lists = UncheckedSendable(lists.baseAddress!)
             parallelChunks(rows, chunk: chunk) { task, range in
                 var mine: [Int] = []
-                for r in range where approximate.pointer[r] + (errorPerResidual * e.value[r] + errorPerNorm * n.value[r] + slack) >= floor {
+                for r in range where approximate.pointer[r] + query.bound(residual: e.value[r], norm: n.value[r]) >= floor {
                     mine.append(r)
                 }
                 lists.value[task] = mine
@@ -123,5 +112,65 @@ final class QuantizedRows: @unchecked Sendable {  // immutable after init
         for (i, r) in candidates.enumerated() { gathered.row(i).update(from: matrix.row(r), count: d) }
         let exact = gathered.scores(along: direction)
         return exact.withUnsafeBufferPointer { TopScores.select($0, k: k, minimum: minimum) }.map { (candidates[$0.row], $0.score) }
+    }
+
+    /// Raises `cover[r]` to row r's exact score along `direction` wherever
+    /// that is higher — what a float32 GEMV and an element-wise maximum
+    /// would leave — reading the int8 copy: only the rows whose score's upper
+    /// bound passes their cover are scored exactly (facility location raises
+    /// every image's cover so once per pick; after the first few picks most
+    /// rows are far below their cover).
+    func raise(_ cover: UnsafeMutablePointer<Float>, along direction: UnsafePointer<Float>) {
+        let rows = matrix.rows, d = matrix.dimension
+        guard rows > 0 else { return }
+        let query = Query(direction, dimension: d)
+        let (q, s, e, n) = (UncheckedSendable(values), UncheckedSendable(scales), UncheckedSendable(residuals), UncheckedSendable(norms))
+        let shared = UncheckedSendable((cover, direction))
+        query.values.withUnsafeBufferPointer { p in
+            let p = UncheckedSendable(p.baseAddress!)
+            parallelChunks(rows, chunk: Self.chunkRows) { _, range in
+                let (cover, direction) = shared.value
+                let scores = UnsafeMutablePointer<Float>.allocate(capacity: range.count)
+                defer { scores.deallocate() }
+                curator_scores_i8(q.value, s.value, range.lowerBound, range.upperBound, d, p.value, scores)
+                for (i, r) in range.enumerated()
+                where scores[i] * query.scale + query.bound(residual: e.value[r], norm: n.value[r]) > cover[r] {
+                    let exact = BLAS.dot(d, matrix.row(r), direction)
+                    if exact > cover[r] { cover[r] = exact }
+                }
+            }
+        }
+    }
+
+    /// A direction quantised like the rows, and the error terms of its scores.
+    private struct Query: Sendable {
+        /// The direction in int8; its scores are `scale` times the integer sums.
+        var values: [Int8]
+        var scale: Float = 0
+        /// The bound's factors of a row's ‖r‖ and ‖s·q‖ (see the type's comment).
+        var errorPerResidual: Float
+        var errorPerNorm: Float = 0
+        /// Covers float32 rounding of both sums (d ulps of ‖v‖ each).
+        var slack: Float
+
+        init(_ direction: UnsafePointer<Float>, dimension d: Int) {
+            values = [Int8](repeating: 0, count: d)
+            var scale: Float = 0, residual: Float = 0, kept: Float = 0
+            values.withUnsafeMutableBufferPointer { p in
+                curator_quantize_rows_i8(direction, 0, 1, d, p.baseAddress!, &scale, &residual, &kept)
+            }
+            var squared: Float = 0
+            for j in 0..<d { squared += direction[j] * direction[j] }
+            let norm = squared.squareRoot()
+            self.scale = scale
+            errorPerResidual = norm
+            errorPerNorm = residual
+            slack = 4 * Float(d) * Float.ulpOfOne * max(norm, 1)
+        }
+
+        /// How far a row's scan score can be from its exact score.
+        @inline(__always) func bound(residual: Float, norm: Float) -> Float {
+            errorPerResidual * residual + errorPerNorm * norm + slack
+        }
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 
-/// The duplicate index the album keeps per embedder (`DuplicateIndex`),
+/// The duplicate index the album keeps per embedder (an `InvertedFile`),
 /// with the image and vector fingerprint of every row it assigned, so the
 /// next search reuses the rows whose vectors are unchanged and assigns only
 /// the others.
@@ -11,7 +11,7 @@ public struct DuplicateIndexCache: Sendable {
     /// A stored index: its parts, and the image and fingerprint of each row.
     public struct Entry: Sendable {
         /// The index, its rows in the order of `imageIDs`.
-        public var index: DuplicateIndex
+        public var index: InvertedFile
         /// The image of each row.
         public var imageIDs: [Int64]
         /// The vector fingerprint of each row (`EmbeddingMatrix.rowFingerprints`).
@@ -43,14 +43,14 @@ public struct DuplicateIndexCache: Sendable {
         let neighbourLists: [Int32] = try reader.values(start[n])
         let neighbourDistances: [Float] = try reader.values(start[n])
         guard reader.atEnd else { throw Self.corrupt }
-        let index = try DuplicateIndex(dimension: dimension, centres: centres, horizon: Float(horizon), lists: lists,
+        let index = try InvertedFile(dimension: dimension, centres: centres, horizon: Float(horizon), lists: lists,
                                        neighbourStart: start, neighbourLists: neighbourLists,
                                        neighbourDistances: neighbourDistances)
         return Entry(index: index, imageIDs: ids, fingerprints: fingerprints)
     }
 
     /// Stores `index` (rows in the order of `imageIDs`) for `embedder`, replacing the one before.
-    public func store(_ index: DuplicateIndex, imageIDs: [Int64], fingerprints: [UInt64], embedder: String) throws {
+    public func store(_ index: InvertedFile, imageIDs: [Int64], fingerprints: [UInt64], embedder: String) throws {
         precondition(imageIDs.count == index.rows && fingerprints.count == index.rows)
         try database.checkWritable("caching the duplicate index")
         var rows = Data()

@@ -46,29 +46,12 @@ public struct FacilityLocationSampler: Sampler, Sendable {
                                          k: neighbors, progress: progress)
         try progress.check()
         let runs = task.iterations
-        var picks = [[Int]](repeating: [], count: runs)
-        // Iterations run in parallel a core's worth at a time; progress and
-        // cancellation are handled between those rounds, on the calling thread.
-        let round = activeCoreCount
-        for first in stride(from: 0, to: runs, by: round) {
-            let last = min(runs, first + round)
-            let results = SharedBuffer<[Int]>(repeating: [], count: last - first)
-            // Each iteration's GEMVs on one core: the iterations share the cores between them.
-            BLAS.withSingleThreadedCalls {
-            parallelFor(last - first) { t in
-                let r = first + t
-                let weights = runs == 1 ? [Float](repeating: 1, count: graph.rows)
-                                        : Self.bootstrapWeights(count: graph.rows, seed: task.iterationSeeds[r])
-                let start = task.start.flatMap { graph.local[$0] }
-                results.pointer[t] = graph.greedy(count: task.count, weights: weights, start: start, exactCover: exactCover)
-                    .map { graph.albumRows[$0] }
-            }
-            }
-            for t in 0..<(last - first) { picks[first + t] = results.pointer[t] }
-            try progress.check()
-            progress.report(done: last)
-        }
-        return SamplerOutput(picks: picks)
+        let weights = runs == 1 ? [[Float](repeating: 1, count: graph.rows)]
+                                : (0..<runs).map { Self.bootstrapWeights(count: graph.rows, seed: task.iterationSeeds[$0]) }
+        let start = task.start.flatMap { graph.local[$0] }
+        let picks = try graph.greedy(count: task.count, weights: weights, start: start, exactCover: exactCover,
+                                     progress: progress)
+        return SamplerOutput(picks: picks.map { $0.map { graph.albumRows[$0] } })
     }
 
     /// Poisson(1) counts, one per row, from `seed` (Knuth's method: exact for a mean of 1).
@@ -124,7 +107,7 @@ final class ReverseNeighbors: Sendable {
         for (i, row) in albumRows.enumerated() { local[row] = i }
         self.local = local
         vectors = SparseNeighbors.working(matrix: matrix, rows: albumRows)
-        let graph = SparseNeighbors.graph(of: vectors, k: k)
+        let graph = try SparseNeighbors.graph(of: vectors, k: k)
         try progress.check()
         let k = graph.k
         var counts = [Int](repeating: 0, count: rows + 1)
@@ -164,7 +147,7 @@ final class ReverseNeighbors: Sendable {
     }
 
     /// The gain of facility `j` given the current cover.
-    @inline(__always) private func gain(_ j: Int, cover: [Float], weights: [Float]) -> Float {
+    @inline(__always) func gain(_ j: Int, cover: UnsafePointer<Float>, weights: [Float]) -> Float {
         var total: Float = 0
         for e in offsets[j]..<offsets[j + 1] {
             let i = Int(members[e])
@@ -174,45 +157,154 @@ final class ReverseNeighbors: Sendable {
         return total
     }
 
-    /// Lazy greedy: `count` candidates (working rows), in pick order. With
-    /// `exactCover` each pick raises every row's cover to its exact
-    /// similarity (one GEMV over the working rows), so a row already
-    /// represented by a distant pick does not count as gain again; gains
-    /// are still summed over the graph's edges.
-    func greedy(count: Int, weights: [Float], start: Int?, exactCover: Bool = true) -> [Int] {
-        var cover = initialCover
-        var picked = [Bool](repeating: false, count: candidates)
-        var result: [Int] = []
-        result.reserveCapacity(count)
-        var similarity = [Float](repeating: 0, count: exactCover ? rows : 0)
-        func take(_ j: Int) {
-            picked[j] = true
-            result.append(j)
-            if exactCover {
-                similarity.withUnsafeMutableBufferPointer { y in
-                    BLAS.gemv(m: rows, n: vectors.dimension, a: vectors.row(0), lda: vectors.dimension, x: vectors.row(j),
-                              y: y.baseAddress!)
+    /// Lazy greedy, once per weighting in `weights` (one per iteration):
+    /// `count` candidates (working rows) each, in pick order. The runs
+    /// advance in lockstep, one pick each per step, so that with
+    /// `exactCover` one matrix product of the step's picks against the
+    /// working rows raises every run's cover to its exact similarities (the
+    /// rows are read once per step, not once per run, and on every core; a
+    /// single run reads an int8 copy and scores exactly only the rows it
+    /// can raise, `QuantizedRows.raise`); a row already represented by a
+    /// distant pick does not count as gain again. Gains are still summed over the graph's edges. Without
+    /// `exactCover` a pick raises only its graph neighbours' cover.
+    ///
+    /// `quantizedCover` says whether a single run's cover goes through the
+    /// int8 copy (nil: beyond `SparseNeighbors.exactLimit` rows); the picks
+    /// are the same either way.
+    func greedy(count: Int, weights: [[Float]], start: Int?, exactCover: Bool = true, quantizedCover: Bool? = nil,
+                progress: SelectionProgress? = nil) throws -> [[Int]] {
+        let runs = weights.count
+        guard runs > 0 else { return [] }
+        let covers = SharedBuffer<Float>(repeating: 0, count: runs * rows)
+        for r in 0..<runs { (covers.pointer + r * rows).update(from: initialCover, count: rows) }
+        var states = [LazyGreedyRun](repeating: LazyGreedyRun(candidates: candidates, count: count), count: runs)
+        var step = [Int](repeating: -1, count: runs)
+        var first = 0
+        if let start, start < candidates, count > 0 {
+            first = 1
+            for r in 0..<runs { states[r].take(start) }
+            raiseCovers(covers, runs: runs, picks: [Int](repeating: start, count: runs), exactCover: exactCover)
+        }
+        let threads = max(1, min(activeCoreCount, runs))
+        // One run's cover is raised through an int8 copy of the rows (a quarter of the bytes a GEMV reads per pick,
+        // and exact scores only where they can raise a cover); several runs share one GEMM per step instead.
+        let quantize = exactCover && runs == 1 && (quantizedCover ?? (rows > SparseNeighbors.exactLimit))
+        let quantized = quantize ? QuantizedRows(vectors) : nil
+        let shared = UncheckedSendable(self)
+        try states.withUnsafeMutableBufferPointer { statePointer in
+            try step.withUnsafeMutableBufferPointer { stepPointer in
+                let pointers = UncheckedSendable((statePointer.baseAddress!, stepPointer.baseAddress!))
+                parallelFor(threads) { t in
+                    let (states, _) = pointers.value
+                    for r in stride(from: t, to: runs, by: threads) {
+                        states[r].fillHeap(graph: shared.value, cover: covers.pointer + r * shared.value.rows, weights: weights[r])
+                    }
                 }
-                VectorKernels.raiseToMaximum(&cover, similarity, count: rows)
-            } else {
+                for done in first..<count {
+                    parallelFor(threads) { t in
+                        let (states, step) = pointers.value
+                        for r in stride(from: t, to: runs, by: threads) {
+                            step[r] = states[r].next(graph: shared.value, cover: covers.pointer + r * shared.value.rows,
+                                                     weights: weights[r]) ?? -1
+                        }
+                    }
+                    let picks = Array(stepPointer)
+                    guard picks.contains(where: { $0 >= 0 }) else { break }
+                    if let quantized, picks[0] >= 0 {
+                        quantized.raise(covers.pointer, along: vectors.row(picks[0]))
+                    } else {
+                        raiseCovers(covers, runs: runs, picks: picks, exactCover: exactCover)
+                    }
+                    if let progress {
+                        try progress.check()
+                        progress.report(fraction: Double(done + 1) / Double(count))
+                    }
+                }
+            }
+        }
+        return states.map(\.result)
+    }
+
+    /// Raises run r's cover (`covers[r * rows...]`) by `picks[r]` (none when negative).
+    private func raiseCovers(_ covers: SharedBuffer<Float>, runs: Int, picks: [Int], exactCover: Bool) {
+        guard exactCover else {
+            for (r, j) in picks.enumerated() where j >= 0 {
+                let cover = covers.pointer + r * rows
                 for e in offsets[j]..<offsets[j + 1] {
                     let i = Int(members[e])
                     if similarities[e] > cover[i] { cover[i] = similarities[e] }
                 }
             }
+            return
         }
-        if let start, start < candidates { take(start) }
-        var heap = GainHeap(capacity: candidates)
-        for j in 0..<candidates where !picked[j] { heap.push(gain: gain(j, cover: cover, weights: weights), row: j) }
-        while result.count < count, let top = heap.pop() {
-            let fresh = gain(top.row, cover: cover, weights: weights)
+        let active = picks.enumerated().filter { $0.element >= 0 }
+        let d = vectors.dimension, m = active.count
+        // The picks' vectors side by side, then per block of rows their similarities, m × block, into `products`.
+        let packed = UnsafeMutablePointer<Float>.allocate(capacity: m * d)
+        defer { packed.deallocate() }
+        for (p, pick) in active.enumerated() { (packed + p * d).update(from: vectors.row(pick.element), count: d) }
+        let parts = max(1, min(activeCoreCount, rows / 1024))
+        let shared = UncheckedSendable((self, packed, active))
+        BLAS.withSingleThreadedCalls {
+            parallelFor(parts) { part in
+                let (graph, packed, active) = shared.value
+                let rows = graph.rows
+                let first = part * rows / parts, last = (part + 1) * rows / parts, width = last - first
+                guard width > 0 else { return }
+                let products = UnsafeMutablePointer<Float>.allocate(capacity: m * width)
+                defer { products.deallocate() }
+                if m == 1 {
+                    BLAS.gemv(m: width, n: d, a: graph.vectors.row(first), lda: d, x: packed, y: products)
+                } else {
+                    BLAS.gemm(transposeB: true, m: m, n: width, k: d, a: packed, lda: d, b: graph.vectors.row(first), ldb: d,
+                              c: products, ldc: width)
+                }
+                for (p, pick) in active.enumerated() {
+                    VectorKernels.raiseToMaximum(covers.pointer + pick.offset * rows + first, products + p * width, count: width)
+                }
+            }
+        }
+    }
+}
+
+/// One run of the lazy greedy (Minoux): the picks so far and a max-heap of
+/// stale gains; the next pick is the top whose fresh gain still leads.
+struct LazyGreedyRun {
+    private(set) var result: [Int] = []
+    private var picked: [Bool]
+    private var heap: GainHeap
+    private let candidates: Int
+
+    init(candidates: Int, count: Int) {
+        self.candidates = candidates
+        picked = [Bool](repeating: false, count: candidates)
+        heap = GainHeap(capacity: candidates)
+        result.reserveCapacity(count)
+    }
+
+    /// Records `j` as picked.
+    mutating func take(_ j: Int) {
+        picked[j] = true
+        result.append(j)
+    }
+
+    /// Every candidate not picked yet, with its gain under `cover`.
+    mutating func fillHeap(graph: ReverseNeighbors, cover: UnsafePointer<Float>, weights: [Float]) {
+        for j in 0..<candidates where !picked[j] { heap.push(gain: graph.gain(j, cover: cover, weights: weights), row: j) }
+    }
+
+    /// The next pick under `cover` (taken), or nil when every candidate is.
+    mutating func next(graph: ReverseNeighbors, cover: UnsafePointer<Float>, weights: [Float]) -> Int? {
+        while let top = heap.pop() {
+            let fresh = graph.gain(top.row, cover: cover, weights: weights)
             if let next = heap.peek(), GainHeap.before(next.gain, next.row, fresh, top.row) {
                 heap.push(gain: fresh, row: top.row)   // stale: its true gain no longer leads
                 continue
             }
             take(top.row)
+            return top.row
         }
-        return result
+        return nil
     }
 }
 

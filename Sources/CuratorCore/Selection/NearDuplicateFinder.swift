@@ -115,12 +115,12 @@ public struct NearDuplicateFinder: Sendable {
 
     /// The groups among `rows` (album rows) found through `index` (which
     /// must index every row of `matrix`, with a horizon reaching
-    /// `DuplicateIndex.reach(threshold:)`): only pairs in the same or
+    /// `InvertedFile.reach(threshold:)`): only pairs in the same or
     /// neighbouring lists are compared, each by its exact dot product, so
     /// a pair across lists is missed only when both rows lie far from the
-    /// boundary between them (see `DuplicateIndex`). Same order and keepers
+    /// boundary between them (see `InvertedFile+Duplicates`). Same order and keepers
     /// as `groups(matrix:rows:score:progress:)`.
-    public func groups(matrix: EmbeddingMatrix, rows candidates: [Int], index: DuplicateIndex,
+    public func groups(matrix: EmbeddingMatrix, rows candidates: [Int], index: InvertedFile,
                        score: ((Int) throws -> Double?)? = nil,
                        progress sink: (any ProgressSink)? = nil) throws -> [DuplicateGroup] {
         try validate(matrix: matrix, candidates: candidates)

@@ -24,14 +24,14 @@ public struct NeighborScores: Sendable {
     static let typicalityNeighbors = 20
 
     /// The scores of every row of `matrix`. With one row both are 0 (it has no neighbours).
-    public init(matrix: EmbeddingMatrix) {
+    public init(matrix: EmbeddingMatrix) throws {
         let n = matrix.rows
         guard n > 1 else {
             uniqueness = [Double](repeating: 0, count: n)
             typicality = [Double](repeating: 0, count: n)
             return
         }
-        let graph = SparseNeighbors.graph(matrix: matrix, rows: Array(0..<n), k: Self.typicalityNeighbors + 1)
+        let graph = try SparseNeighbors.graph(matrix: matrix, rows: Array(0..<n), k: Self.typicalityNeighbors + 1)
         let k = graph.k
         var unique = [Double](repeating: 0, count: n)
         var typical = [Double](repeating: 0, count: n)

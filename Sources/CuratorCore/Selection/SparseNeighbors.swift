@@ -2,16 +2,16 @@
 /// selection and scoring code that needs a sparse similarity graph
 /// (facility location, uniqueness): exact by blocked GEMMs (one block of
 /// rows against all, never an N × N matrix) up to `exactLimit` rows, an
-/// inverted file of cells beyond (`CellNeighbors`: GEMMs between nearby
-/// cells only), seeded so the graph is the same on every run.
+/// inverted file beyond (`InvertedFile.neighborGraph`: GEMMs between
+/// nearby lists only), seeded so the graph is the same on every run.
 enum SparseNeighbors {
     /// Rows up to which the search is exact.
     static let exactLimit = 4_096
 
     /// The graph of `rows` (album rows of `matrix`): working row i is
     /// `rows[i]`; each lists min(k, rows.count) neighbours, itself first.
-    static func graph(matrix: EmbeddingMatrix, rows: [Int], k: Int, seed: UInt64 = 0) -> NeighborGraph {
-        graph(of: working(matrix: matrix, rows: rows), k: k, seed: seed)
+    static func graph(matrix: EmbeddingMatrix, rows: [Int], k: Int, seed: UInt64 = 0) throws -> NeighborGraph {
+        try graph(of: working(matrix: matrix, rows: rows), k: k, seed: seed)
     }
 
     /// `rows` of `matrix` as a matrix of their own (`matrix` itself when they are all its rows in order).
@@ -23,10 +23,10 @@ enum SparseNeighbors {
     }
 
     /// The graph of every row of `working`.
-    static func graph(of working: EmbeddingMatrix, k: Int, seed: UInt64 = 0) -> NeighborGraph {
+    static func graph(of working: EmbeddingMatrix, k: Int, seed: UInt64 = 0) throws -> NeighborGraph {
         if NeighborGraph.usesExactSearch(rows: working.rows, k: k, exactLimit: exactLimit) {
             return ExactNeighbors.search(working, k: k)
         }
-        return CellNeighbors.search(working, k: k, seed: seed)
+        return try InvertedFile.neighborGraph(working, k: k, seed: seed)
     }
 }

@@ -181,19 +181,19 @@ struct Coverage: ParsableCommand {
 }
 
 /// `curator-bench neighbors MATRIX ROWS DIM --k 32`: the sparse
-/// neighbour graph facility location and uniqueness use (`CellNeighbors`),
+/// neighbour graph facility location and uniqueness use (`InvertedFile.neighborGraph`),
 /// timed, against the exact graph: recall, and the mean similarity of the
 /// neighbours found over that of the true ones.
 struct NeighborsBench: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "neighbors",
-                                                    abstract: "Time the cell neighbour search and score it against the exact graph.")
+                                                    abstract: "Time the inverted-file neighbour search and score it against the exact graph.")
 
     @OptionGroup var matrix: RawMatrixInput
     @Option var k = 32
     @Option var probes = 3
-    @Option var searchedCells = 6
-    @Option var cells: Int?
-    @Option var passes = 2
+    @Option var searchedLists = 6
+    @Option var lists: Int?
+    @Option var samplePerList = 8
     @Option var seed: UInt64 = 0
     @Flag(help: "Skip the exact graph (no recall).") var noExact = false
 
@@ -201,8 +201,10 @@ struct NeighborsBench: ParsableCommand {
         let matrix = try self.matrix.read(normalized: false)
         let clock = ContinuousClock()
         var graph: NeighborGraph?
-        let seconds = clock.measure { graph = CellNeighbors.search(matrix, k: k, seed: seed, probes: probes, searchedCells: searchedCells,
-                                                                      cells: cells, passes: passes) }.seconds
+        let seconds = try clock.measure {
+            graph = try InvertedFile.neighborGraph(matrix, k: k, seed: seed, probes: probes, searchedLists: searchedLists,
+                                                   lists: lists, samplePerList: samplePerList)
+        }.seconds
         var result: [String: Any] = ["rows": matrix.rows, "dim": matrix.dimension, "k": k, "probes": probes, "seconds": seconds]
         if !noExact, let graph {
             var exact: NeighborGraph?

@@ -1,36 +1,33 @@
 import Foundation
 
-/// An inverted-file index of an album's vectors, so near-duplicates are found
-/// without comparing every pair: the rows are split into lists by their
-/// nearest centre (K-Means, the coarse quantiser), and a row is compared only
-/// with the rows of its own list and of the neighbouring lists whose
-/// boundary with its own lies close to it.
+/// An inverted file of an album's vectors, the one index behind both
+/// near-duplicates (`InvertedFile+Duplicates`) and the sparse neighbour graph
+/// of facility location and the neighbour scores (`InvertedFile+Neighbors`):
+/// the rows are split into lists by their nearest centre (the K-Means
+/// representatives of a sample, the coarse quantiser), and a row is compared
+/// only with the rows of its own list and of the neighbouring lists it
+/// probes, by GEMMs of the lists' rows gathered into blocks.
 ///
-/// Why the boundary: a row `x` of list A and a row `y` of list B lie on either
-/// side of the hyperplane halfway between the centres a and b, so if they are
-/// within distance `r` of each other, `x` lies within `r` of that hyperplane.
-/// Its distance to the hyperplane is `(‖x−b‖² − ‖x−a‖²) / (2‖a−b‖)`, which
-/// costs nothing once the distances to every centre are known. For unit
-/// vectors, cosine ≥ t is distance ≤ √(2 − 2t). Probing every list within
-/// that distance would miss nothing but probes about 20 lists per row on
-/// CLIP-like vectors, because a pair almost never sits across the boundary
-/// head-on; probing lists within `probeFraction` of it (and looking from both
-/// rows of a pair) finds every pair of the benchmark's (scripts/bench/scale)
-/// while probing one or two. Every similarity reported is then an exact
-/// float32 dot product of the two full vectors (a GEMM of the list's rows),
-/// never an estimate.
+/// A row's neighbouring lists are ordered by the distance of their boundary
+/// with its own list. A row `x` of list A and a row `y` of list B lie on
+/// either side of the hyperplane halfway between the centres a and b, so if
+/// they are within distance `r` of each other, `x` lies within `r` of that
+/// hyperplane. Its distance to the hyperplane is
+/// `(‖x−b‖² − ‖x−a‖²) / (2‖a−b‖)`, which costs nothing once the distances to
+/// every centre are known: the lists whose boundary lies nearest are where a
+/// row's near neighbours across lists can be.
 ///
-/// Per row the index keeps its list and the other lists whose boundary lies
-/// within `horizon` of it, nearest first; a search with a smaller reach reads
-/// a prefix. The index depends only on the vectors, not on the threshold or
-/// the exclusions, so the album keeps it (`DuplicateIndexCache`) and adds
-/// rows to it as images arrive.
-public struct DuplicateIndex: Sendable {
+/// Per row the file keeps its list and the other lists whose boundary lies
+/// within `horizon` of it (at most `limit` of them when one is given),
+/// nearest first; a search with a smaller reach reads a prefix. The file
+/// depends only on the vectors, so the album keeps the duplicates' one
+/// (`DuplicateIndexCache`) and adds rows to it as images arrive.
+public struct InvertedFile: Sendable {
     /// The vector length.
     public let dimension: Int
     /// The centres, `listCount × dimension`, row-major.
     public let centres: [Float]
-    /// Boundary distances kept per row reach this far (see `reach(threshold:)`).
+    /// Boundary distances kept per row reach this far.
     public let horizon: Float
     /// The list of each row.
     public private(set) var lists: [Int32]
@@ -45,34 +42,7 @@ public struct DuplicateIndex: Sendable {
     /// The number of rows indexed.
     public var rows: Int { lists.count }
 
-    /// The fraction of the pair distance within which a row probes a
-    /// neighbouring list's boundary. On the benchmark's 100,000-row sample,
-    /// with pairs planted towards other images (the hardest direction for an
-    /// inverted file), 0.2 finds 99.6 % of the pairs at cosine ≥ 0.97 and
-    /// 0.3 all of them; random (isotropic) near-copies are all found at 0.1.
-    public static let probeFraction: Float = 0.3
-    /// The lowest threshold the default horizon covers; lower thresholds
-    /// reassign the rows with a wider horizon.
-    public static let lowestCachedThreshold: Float = 0.9
-
-    /// How far from a list boundary a row probes the list across it, for `threshold`.
-    public static func reach(threshold: Float) -> Float {
-        probeFraction * (max(0, 2 - 2 * threshold)).squareRoot()
-    }
-
-    /// The horizon an index needs for `threshold`: at least the default's.
-    public static func horizon(for threshold: Float) -> Float {
-        max(reach(threshold: lowestCachedThreshold), reach(threshold: threshold))
-    }
-
-    /// The number of lists for `rows` rows: about √(3n), which balances the
-    /// assignment (n·k products) against the search within lists (about
-    /// 6n²/k on CLIP-like vectors).
-    public static func listCount(rows: Int) -> Int {
-        max(1, min(rows / 8, Int((3 * Double(rows)).squareRoot())))
-    }
-
-    /// Creates an index from its parts (as the cache stores them).
+    /// Creates a file from its parts (as the cache stores them).
     ///
     /// - Throws: `MapError.corrupt` when the parts do not fit together.
     public init(dimension: Int, centres: [Float], horizon: Float, lists: [Int32], neighbourStart: [Int],
@@ -93,23 +63,14 @@ public struct DuplicateIndex: Sendable {
         self.neighbourDistances = neighbourDistances
     }
 
-    /// Builds the index of every row of `matrix`: centres from K-Means on a
-    /// sample of the rows (`KMeansSampler`), then every row assigned.
-    public static func build(matrix: EmbeddingMatrix, horizon: Float, seed: UInt64 = 1,
-                             progress: (any ProgressSink)? = nil) throws -> DuplicateIndex {
-        let n = matrix.rows
-        let k = listCount(rows: n)
-        let centres = try trainCentres(matrix: matrix, lists: k, seed: seed)
-        return try DuplicateIndex(centres: centres, matrix: matrix, horizon: horizon, progress: progress)
-    }
-
     /// `lists` centres for `matrix`'s rows: the K-Means representatives of a
-    /// random sample of 32 rows per list (the rows themselves, so each list
-    /// holds at least its centre's row).
-    static func trainCentres(matrix: EmbeddingMatrix, lists k: Int, seed: UInt64) throws -> [Float] {
+    /// random sample of `samplePerList` rows per list (the rows themselves,
+    /// so each list holds at least its centre's row, and every centre is a
+    /// unit vector when the rows are).
+    static func trainCentres(matrix: EmbeddingMatrix, lists k: Int, samplePerList: Int = 32, seed: UInt64) throws -> [Float] {
         let n = matrix.rows, d = matrix.dimension
         var random = Xoshiro256StarStar(seed: seed ^ 0xD0B1_1CA7_E5ED_0001)
-        let sample = random.sample(min(n, max(32 * k, 2 * k)), from: n).sorted()
+        let sample = random.sample(min(n, max(samplePerList * k, 2 * k)), from: n).sorted()
         let picks: [Int]
         if k >= sample.count {
             picks = Array(sample.prefix(k))
@@ -123,14 +84,15 @@ public struct DuplicateIndex: Sendable {
         return centres
     }
 
-    /// Assigns every row of `matrix` to `centres`, reusing `known[row]` (a
-    /// list and its neighbours, from an index of the same centres and a
-    /// horizon at least this one) where given.
-    public init(centres: [Float], matrix: EmbeddingMatrix, horizon: Float,
+    /// Assigns every row of `matrix` to `centres`, keeping per row the
+    /// neighbouring lists within `horizon` (the `limit` nearest of them when
+    /// given), and reusing `known[row]` (a list and its neighbours, from a
+    /// file of the same centres and a horizon at least this one) where given.
+    public init(centres: [Float], matrix: EmbeddingMatrix, horizon: Float, limit: Int? = nil,
                 known: [RowAssignment?]? = nil, progress: (any ProgressSink)? = nil) throws {
         let n = matrix.rows, d = matrix.dimension
         let toAssign = known.map { k in (0..<n).filter { k[$0] == nil } } ?? Array(0..<n)
-        let fresh = try Self.assign(toAssign, of: matrix, centres: centres, horizon: horizon, progress: progress)
+        let fresh = try Self.assign(toAssign, of: matrix, centres: centres, horizon: horizon, limit: limit, progress: progress)
         var lists = [Int32](repeating: 0, count: n)
         var start = [Int](repeating: 0, count: n + 1)
         var neighbourLists: [Int32] = [], neighbourDistances: [Float] = []
@@ -146,8 +108,11 @@ public struct DuplicateIndex: Sendable {
                 next += 1
             } else if let entry = known?[row] {
                 lists[row] = entry.list
+                var kept = 0
                 for (list, distance) in zip(entry.neighbourLists, entry.neighbourDistances) where distance <= horizon {
+                    if let limit, kept >= limit { break }
                     neighbourLists.append(list); neighbourDistances.append(distance)
+                    kept += 1
                 }
             }
             start[row + 1] = neighbourLists.count
@@ -156,7 +121,7 @@ public struct DuplicateIndex: Sendable {
                       neighbourLists: neighbourLists, neighbourDistances: neighbourDistances)
     }
 
-    /// One row's place in the index: its list and neighbouring lists.
+    /// One row's place in the file: its list and neighbouring lists.
     public struct RowAssignment: Sendable, Equatable {
         /// The row's list.
         public var list: Int32
@@ -173,16 +138,59 @@ public struct DuplicateIndex: Sendable {
         }
     }
 
-    /// Row `row`'s place in the index.
+    /// Row `row`'s place in the file.
     public func assignment(of row: Int) -> RowAssignment {
         let range = neighbourStart[row]..<neighbourStart[row + 1]
         return RowAssignment(list: lists[row], neighbourLists: Array(neighbourLists[range]),
                              neighbourDistances: Array(neighbourDistances[range]))
     }
 
+    /// The rows of every list, ascending within each (only the rows where
+    /// `isCandidate` holds, when given): list `l`'s are `rows[start[l]..<start[l + 1]]`.
+    func members(isCandidate: [Bool]? = nil) -> (start: [Int], rows: [Int32]) {
+        let k = listCount
+        var start = [Int](repeating: 0, count: k + 1)
+        for row in 0..<rows where isCandidate?[row] ?? true { start[Int(lists[row]) + 1] += 1 }
+        for l in 0..<k { start[l + 1] += start[l] }
+        var members = [Int32](repeating: 0, count: start[k])
+        var next = start
+        for row in 0..<rows where isCandidate?[row] ?? true {
+            let own = Int(lists[row])
+            members[next[own]] = Int32(row)
+            next[own] += 1
+        }
+        return (start, members)
+    }
+
+    /// The rows of other lists that probe each list, those whose boundary
+    /// with it lies within `reach` (only the rows where `isCandidate` holds,
+    /// when given), ascending: list `l`'s are `rows[start[l]..<start[l + 1]]`.
+    func probingRows(within reach: Float, isCandidate: [Bool]? = nil) -> (start: [Int], rows: [Int32]) {
+        let k = listCount
+        var start = [Int](repeating: 0, count: k + 1)
+        for row in 0..<rows where isCandidate?[row] ?? true {
+            for e in neighbourStart[row]..<neighbourStart[row + 1] {
+                guard neighbourDistances[e] <= reach else { break }
+                start[Int(neighbourLists[e]) + 1] += 1
+            }
+        }
+        for l in 0..<k { start[l + 1] += start[l] }
+        var probing = [Int32](repeating: 0, count: start[k])
+        var next = start
+        for row in 0..<rows where isCandidate?[row] ?? true {
+            for e in neighbourStart[row]..<neighbourStart[row + 1] {
+                guard neighbourDistances[e] <= reach else { break }
+                let list = Int(neighbourLists[e])
+                probing[next[list]] = Int32(row)
+                next[list] += 1
+            }
+        }
+        return (start, probing)
+    }
+
     /// Lists and neighbours of `rows` (album rows of `matrix`), in their
     /// order: one GEMM per block of rows against every centre, on every core.
-    static func assign(_ rows: [Int], of matrix: EmbeddingMatrix, centres: [Float], horizon: Float,
+    static func assign(_ rows: [Int], of matrix: EmbeddingMatrix, centres: [Float], horizon: Float, limit: Int?,
                        progress sink: (any ProgressSink)?) throws
         -> (lists: [Int32], neighbourStart: [Int], neighbourLists: [Int32], neighbourDistances: [Float]) {
         let d = matrix.dimension
@@ -213,8 +221,9 @@ public struct DuplicateIndex: Sendable {
         var perRowCount = [Int32](repeating: 0, count: count)
         let threads = max(1, min(activeCoreCount, blocks))
         let scheduler = WorkQueue(count: blocks)
-        let progress = SelectionProgress(sink: sink, label: "duplicates: index", total: blocks)
-        defer { sink?.finish(label: "duplicates: index") }
+        let label = "duplicates: index"
+        let progress = SelectionProgress(sink: sink, label: label, total: blocks)
+        defer { sink?.finish(label: label) }
         try BLAS.withSingleThreadedCalls {
             try centres.withUnsafeBufferPointer { c in
                 try lists.withUnsafeMutableBufferPointer { outLists in
@@ -227,8 +236,8 @@ public struct DuplicateIndex: Sendable {
                                     let (centreBase, outLists, outCounts, bl, bd) = shared.value
                                     Self.assignBlock(b, block: block, rows: rows, matrix: matrix, centres: centreBase, k: k,
                                                      halfNorms: halfNorms, inverseGaps: inverseGaps, horizon: horizon,
-                                                     lists: outLists, counts: outCounts, neighbourLists: &bl[b],
-                                                     neighbourDistances: &bd[b])
+                                                     limit: limit, lists: outLists, counts: outCounts,
+                                                     neighbourLists: &bl[b], neighbourDistances: &bd[b])
                                 }
                             }
                         }
@@ -243,7 +252,7 @@ public struct DuplicateIndex: Sendable {
 
     /// The lists and neighbours of block `b` of `rows`.
     private static func assignBlock(_ b: Int, block: Int, rows: [Int], matrix: EmbeddingMatrix, centres: UnsafePointer<Float>,
-                                    k: Int, halfNorms: [Float], inverseGaps: [Float], horizon: Float,
+                                    k: Int, halfNorms: [Float], inverseGaps: [Float], horizon: Float, limit: Int?,
                                     lists: UnsafeMutablePointer<Int32>, counts: UnsafeMutablePointer<Int32>,
                                     neighbourLists: inout [Int32], neighbourDistances: inout [Float]) {
         let d = matrix.dimension
@@ -266,59 +275,29 @@ public struct DuplicateIndex: Sendable {
                     if s[j] > best { best = s[j]; own = j }
                 }
                 let inverse = gaps.baseAddress! + own * k
-                found.removeAll(keepingCapacity: true)
-                for j in 0..<k where j != own {
-                    let distance = (best - s[j]) * inverse[j]
-                    if distance <= horizon { found.append((distance, Int32(j))) }
+                if let limit {
+                    // The `limit` nearest boundaries only: a bounded insertion, not a sort of every list.
+                    var nearest = SmallestK(k: max(1, min(limit, k - 1)))
+                    for j in 0..<k where j != own {
+                        let distance = (best - s[j]) * inverse[j]
+                        if distance <= horizon && distance <= nearest.bound { nearest.offer(Int32(j), distance) }
+                    }
+                    found.removeAll(keepingCapacity: true)
+                    for (list, distance) in zip(nearest.indices, nearest.distances) where list >= 0 && limit > 0 {
+                        found.append((distance, list))
+                    }
+                } else {
+                    found.removeAll(keepingCapacity: true)
+                    for j in 0..<k where j != own {
+                        let distance = (best - s[j]) * inverse[j]
+                        if distance <= horizon { found.append((distance, Int32(j))) }
+                    }
+                    found.sort { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
                 }
-                found.sort { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
                 lists[first + i] = Int32(own)
                 counts[first + i] = Int32(found.count)
                 for (distance, list) in found { neighbourLists.append(list); neighbourDistances.append(distance) }
             }
         }
-    }
-}
-
-/// Hands out task numbers `0..<count` to threads as they finish the last,
-/// so tasks of unequal cost (lists of very different sizes) keep every core
-/// busy; stops handing out when the progress sink asks to cancel.
-final class WorkQueue: @unchecked Sendable {
-    private let lock = NSLock()
-    private var next = 0
-    private var done = 0
-    private var cancelled: Error?
-    let count: Int
-
-    init(count: Int) { self.count = count }
-
-    private func take() -> Int? {
-        lock.lock(); defer { lock.unlock() }
-        guard cancelled == nil, next < count else { return nil }
-        next += 1
-        return next - 1
-    }
-
-    /// Runs `body(thread, task)` for every task on `threads` threads
-    /// (`thread` in `0..<threads`, so each may own scratch state); reports
-    /// finished tasks to `progress` (from thread 0) and throws
-    /// `CancelledError` when it asked to stop.
-    func run(threads: Int, progress: SelectionProgress?, _ body: (Int, Int) -> Void) throws {
-        parallelFor(threads) { t in
-            while let task = self.take() {
-                body(t, task)
-                self.lock.lock()
-                self.done += 1
-                let finished = self.done
-                self.lock.unlock()
-                if t == 0, let progress {
-                    progress.report(done: finished)
-                    do { try progress.check() } catch {
-                        self.lock.lock(); self.cancelled = error; self.lock.unlock()
-                    }
-                }
-            }
-        }
-        if let cancelled { throw cancelled }
     }
 }

@@ -1,10 +1,54 @@
 import Foundation
 
-/// The search of a `DuplicateIndex`: per list, the rows of the list against
-/// each other and against the rows of other lists that probe it, each a GEMM
-/// of gathered rows, so every similarity compared with the threshold is the
-/// exact dot product of two full vectors.
-extension DuplicateIndex {
+/// Near-duplicates through an `InvertedFile`: per list, the rows of the list
+/// against each other and against the rows of other lists that probe it,
+/// each a GEMM of gathered rows, so every similarity compared with the
+/// threshold is the exact dot product of two full vectors.
+///
+/// Which lists a row probes: for unit vectors, cosine ≥ t is distance
+/// ≤ √(2 − 2t), and a pair across a boundary has both rows within that
+/// distance of it. Probing every list within that distance would miss
+/// nothing but probes about 20 lists per row on CLIP-like vectors, because a
+/// pair almost never sits across the boundary head-on; probing lists within
+/// `probeFraction` of it (and looking from both rows of a pair) finds every
+/// pair of the benchmark's (scripts/bench/scale) while probing one or two.
+extension InvertedFile {
+    /// The fraction of the pair distance within which a row probes a
+    /// neighbouring list's boundary. On the benchmark's 100,000-row sample,
+    /// with pairs planted towards other images (the hardest direction for an
+    /// inverted file), 0.2 finds 99.6 % of the pairs at cosine ≥ 0.97 and
+    /// 0.3 all of them; random (isotropic) near-copies are all found at 0.1.
+    public static let probeFraction: Float = 0.3
+    /// The lowest threshold the default horizon covers; lower thresholds
+    /// reassign the rows with a wider horizon.
+    public static let lowestCachedThreshold: Float = 0.9
+
+    /// How far from a list boundary a row probes the list across it, for `threshold`.
+    public static func reach(threshold: Float) -> Float {
+        probeFraction * (max(0, 2 - 2 * threshold)).squareRoot()
+    }
+
+    /// The horizon a duplicate index needs for `threshold`: at least the default's.
+    public static func horizon(for threshold: Float) -> Float {
+        max(reach(threshold: lowestCachedThreshold), reach(threshold: threshold))
+    }
+
+    /// The number of lists of a duplicate index of `rows` rows: about √(3n),
+    /// which balances the assignment (n·k products) against the search
+    /// within lists (about 6n²/k on CLIP-like vectors).
+    public static func duplicateListCount(rows: Int) -> Int {
+        max(1, min(rows / 8, Int((3 * Double(rows)).squareRoot())))
+    }
+
+    /// The duplicate index of every row of `matrix`: centres from K-Means on
+    /// a sample of 32 rows per list, then every row assigned with the
+    /// neighbouring lists within `horizon`.
+    public static func duplicateIndex(matrix: EmbeddingMatrix, horizon: Float, seed: UInt64 = 1,
+                                      progress: (any ProgressSink)? = nil) throws -> InvertedFile {
+        let centres = try trainCentres(matrix: matrix, lists: duplicateListCount(rows: matrix.rows), seed: seed)
+        return try InvertedFile(centres: centres, matrix: matrix, horizon: horizon, progress: progress)
+    }
+
     /// The rows each list holds and the rows that probe it from other lists,
     /// for `threshold` (candidates only).
     struct Probes {
@@ -27,31 +71,9 @@ extension DuplicateIndex {
 
     /// The members and probing rows of every list, for `threshold`.
     func probes(threshold: Float, isCandidate: [Bool]) -> Probes {
-        let k = listCount
-        let reach = Self.reach(threshold: threshold)
-        var memberCounts = [Int](repeating: 0, count: k + 1)
-        var queryCounts = [Int](repeating: 0, count: k + 1)
-        for row in 0..<rows where isCandidate[row] {
-            memberCounts[Int(lists[row]) + 1] += 1
-            for e in neighbourStart[row]..<neighbourStart[row + 1] {
-                guard neighbourDistances[e] <= reach else { break }
-                queryCounts[Int(neighbourLists[e]) + 1] += 1
-            }
-        }
-        for l in 0..<k { memberCounts[l + 1] += memberCounts[l]; queryCounts[l + 1] += queryCounts[l] }
-        var members = [Int32](repeating: 0, count: memberCounts[k])
-        var queries = [Int32](repeating: 0, count: queryCounts[k])
-        var memberNext = memberCounts, queryNext = queryCounts
-        for row in 0..<rows where isCandidate[row] {
-            let own = Int(lists[row])
-            members[memberNext[own]] = Int32(row); memberNext[own] += 1
-            for e in neighbourStart[row]..<neighbourStart[row + 1] {
-                guard neighbourDistances[e] <= reach else { break }
-                let list = Int(neighbourLists[e])
-                queries[queryNext[list]] = Int32(row); queryNext[list] += 1
-            }
-        }
-        return Probes(memberStart: memberCounts, members: members, queryStart: queryCounts, queries: queries)
+        let members = self.members(isCandidate: isCandidate)
+        let queries = probingRows(within: Self.reach(threshold: threshold), isCandidate: isCandidate)
+        return Probes(memberStart: members.start, members: members.rows, queryStart: queries.start, queries: queries.rows)
     }
 
     /// Dot products a search at `threshold` computes, and those of comparing every pair of candidates.
@@ -62,7 +84,7 @@ extension DuplicateIndex {
     }
 
     /// Sets of candidate rows joined by every pair found at or above
-    /// `threshold` (see `DuplicateIndex` for which pairs are compared).
+    /// `threshold` (see above for which pairs are compared).
     ///
     /// - Precondition: `reach(threshold:)` is within `horizon`.
     func pairs(matrix: EmbeddingMatrix, threshold: Float, isCandidate: [Bool],
