@@ -27,10 +27,8 @@ enum ReviewScript {
       map: null, mapNote: "", flags: new Map(), flagsGeneration: 0,
       clusters: null, clusterOf: new Map(), clustersGeneration: 0, cluster: "", colourClusters: false,
     };
-    // Cluster colours (cluster k takes PALETTE[(k - 1) % 12]); noise stays grey.
-    const PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#edc948", "#76b7b2", "#ff9da7", "#9c755f",
-                     "#86bcb6", "#d4a6c8", "#a0cbe8", "#ffbe7d"];
-    const clusterColour = (k) => PALETTE[(k - 1) % PALETTE.length];
+    // Cluster colours come with the clusters (api/clusters: the map plot's and the report's, distinct for any
+    // number of clusters); noise stays grey.
     window.curatorReview = S;   // for tests and the curious
 
     async function api(path, options = {}) {
@@ -476,8 +474,9 @@ enum ReviewScript {
       // Points grow when there are few of them: 84 images must not be specks, 85,000 must not be a blot.
       const dpr = window.devicePixelRatio || 1, few = M.n < 2000, some = M.n < 20000;
       const small = Math.round((few ? 2 : some ? 1 : 0) * dpr), big = Math.round((few ? 4 : 2) * dpr);
-      const byCluster = S.colourClusters && S.clusters, palette = PALETTE.map(abgr);
-      const clusterAbgr = (id) => { const k = S.clusterOf.get(id); return k ? palette[(k - 1) % palette.length] : grey; };
+      const byCluster = S.colourClusters && S.clusters;
+      const palette = new Map(byCluster ? S.clusters.clusters.map((c) => [c.id, abgr(c.colour)]) : []);
+      const clusterAbgr = (id) => { const k = S.clusterOf.get(id); return (k && palette.get(k)) || grey; };
       if (byCluster) {
         // Every point in its cluster's colour; the run's picks (below) keep theirs, only larger.
         for (let i = 0; i < M.n; i++) { if (M.x[i] === M.x[i]) stamp(i, clusterAbgr(S.ids[i]), Math.max(small, Math.round(dpr))); }

@@ -433,7 +433,8 @@ public final class ReviewSession: @unchecked Sendable {
     }
 
     /// `GET /api/clusters`: `{"source": "repl"|"index"|"none", "generation": N,
-    /// "description": "...", "clusters": [{"id", "label", "size", "medoid", "members": [ids]}]}`.
+    /// "description": "...", "clusters": [{"id", "label", "size", "medoid", "colour", "members": [ids]}]}`
+    /// (`colour`: the map plot's and the report's for that cluster, "#rrggbb").
     func clusterList() -> ReviewReply {
         if let problem = indexProblem() { return .error(503, problem) }
         return locked {
@@ -448,7 +449,8 @@ public final class ReviewSession: @unchecked Sendable {
             out += Array(",\"clusters\":[".utf8)
             for (k, cluster) in clusters.clusters.enumerated() {
                 if k > 0 { out.append(UInt8(ascii: ",")) }
-                out += Array("{\"id\":\(cluster.id),\"size\":\(cluster.members.count),\"medoid\":\(cluster.medoid),\"label\":".utf8)
+                out += Array("{\"id\":\(cluster.id),\"size\":\(cluster.members.count),\"medoid\":\(cluster.medoid),".utf8)
+                out += Array("\"colour\":\"\(MapPlot.Clusters.hex(k))\",\"label\":".utf8)
                 if let label = labels[k] { ReviewJSON.appendString(label, to: &out) } else { out += Array("null".utf8) }
                 out += Array(",\"members\":".utf8)
                 ReviewJSON.appendIntegers(cluster.members, to: &out)

@@ -52,6 +52,19 @@ final class MapPlotTests: XCTestCase {
         XCTAssertEqual(colour(raster, at: positions[301]!), MapPlot.Category.core.rgb)
     }
 
+    func testClusterColoursStayDistinctForHundredsOfClusters() {
+        // The first twelve are the fixed palette; past it no colour comes back (it used to repeat every 12).
+        let colours = (0..<600).map { MapPlot.Clusters.rgb($0) }
+        XCTAssertEqual(colours[0], SIMD3(0x4E, 0x79, 0xA7))
+        XCTAssertEqual(Set(colours.map { [$0.x, $0.y, $0.z] }).count, 600)
+        // Each differs clearly from the album's grey and the background.
+        for c in colours {
+            let spread = Int(max(c.x, c.y, c.z)) - Int(min(c.x, c.y, c.z))
+            XCTAssertGreaterThan(spread, 30, "\(c) is nearly grey")
+        }
+        XCTAssertEqual(MapPlot.Clusters.hex(12), MapPlot.hex(MapPlot.Clusters.rgb(12)))
+    }
+
     func testLegendCountsAndOrder() {
         let plot = samplePlot()
         XCTAssertEqual(plot.legendEntries().map(\.0), [.excluded, .core, .stable, .variable, .album])

@@ -205,6 +205,9 @@ T.test("clusters on the page: the index's newest a:clusters(), an image's cluste
     T.eq(body.clusters[k].id, k)
     T.eq(body.clusters[k].size, c[k].size)
     T.eq(#body.clusters[k].members, c[k].size)
+    -- Each cluster's colour comes with it (the map plot's and the report's), one per cluster.
+    T.ok(body.clusters[k].colour:match("^#%x%x%x%x%x%x$"), body.clusters[k].colour)
+    for j = 1, k - 1 do T.ok(body.clusters[j].colour ~= body.clusters[k].colour, "distinct colours") end
   end
   local img = c[2].images[1]
   local info = json("/api/image/" .. img.id)

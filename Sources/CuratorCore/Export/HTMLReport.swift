@@ -327,7 +327,7 @@ public struct HTMLReport {
     // MARK: - Helpers
 
     /// The colour of cluster `c` (by position), the same as on `m:plot`.
-    static func clusterColour(_ c: Int) -> String { MapPlot.hex(MapPlot.Clusters.rgb(c)) }
+    static func clusterColour(_ c: Int) -> String { MapPlot.Clusters.hex(c) }
 
     static let albumColour = "#8d8d99"
     static let untieredColour = "#e0e0e0"

@@ -93,13 +93,49 @@ public struct MapPlot: Sendable {
             self.names = names
         }
 
-        /// The colour of cluster `c`: twelve well-separated hues, repeated.
-        public static func rgb(_ c: Int) -> SIMD3<UInt8> { palette[c % palette.count] }
+        /// The colour of cluster `c` (0-based): twelve well-separated hues
+        /// first (none of them grey, the album's and the noise's colour),
+        /// then hues a golden angle apart at three lightnesses and two
+        /// saturations, so an album with hundreds of clusters never shows two
+        /// clusters in one colour (the review page and the HTML report take
+        /// theirs from here).
+        public static func rgb(_ c: Int) -> SIMD3<UInt8> {
+            let c = max(0, c)
+            if c < palette.count { return palette[c] }
+            let k = c - palette.count
+            // The golden angle spreads any number of hues evenly; lightness and saturation change on cycles of 3 and 2
+            // (coprime), so hues that come close again differ in the other two.
+            let hue = (Double(k) * 137.507_764_05).truncatingRemainder(dividingBy: 360)
+            let lightness = [0.55, 0.68, 0.42][k % 3]
+            let saturation = [0.62, 0.48][(k / 3) % 2]
+            return hsl(hue: hue, saturation: saturation, lightness: lightness)
+        }
+
+        /// The colour of cluster `c` (0-based) as CSS: "#rrggbb".
+        public static func hex(_ c: Int) -> String { MapPlot.hex(rgb(c)) }
+
+        /// HSL (hue in degrees, the rest 0...1) as 8-bit RGB.
+        static func hsl(hue: Double, saturation: Double, lightness: Double) -> SIMD3<UInt8> {
+            let chroma = (1 - abs(2 * lightness - 1)) * saturation
+            let h = hue / 60
+            let x = chroma * (1 - abs(h.truncatingRemainder(dividingBy: 2) - 1))
+            let (r, g, b): (Double, Double, Double) = switch Int(h) % 6 {
+            case 0: (chroma, x, 0)
+            case 1: (x, chroma, 0)
+            case 2: (0, chroma, x)
+            case 3: (0, x, chroma)
+            case 4: (x, 0, chroma)
+            default: (chroma, 0, x)
+            }
+            let m = lightness - chroma / 2
+            func byte(_ v: Double) -> UInt8 { UInt8(max(0, min(255, ((v + m) * 255).rounded()))) }
+            return SIMD3(byte(r), byte(g), byte(b))
+        }
 
         static let palette: [SIMD3<UInt8>] = [
             SIMD3(0x4E, 0x79, 0xA7), SIMD3(0xF2, 0x8E, 0x2B), SIMD3(0x59, 0xA1, 0x4F), SIMD3(0xB0, 0x7A, 0xA1),
             SIMD3(0xED, 0xC9, 0x48), SIMD3(0x76, 0xB7, 0xB2), SIMD3(0xFF, 0x9D, 0xA7), SIMD3(0x9C, 0x75, 0x5F),
-            SIMD3(0xBA, 0xB0, 0xAC), SIMD3(0x86, 0xBC, 0xB6), SIMD3(0xD3, 0x72, 0x95), SIMD3(0xA0, 0xCB, 0xE8),
+            SIMD3(0xD4, 0xA6, 0xC8), SIMD3(0x86, 0xBC, 0xB6), SIMD3(0xD3, 0x72, 0x95), SIMD3(0xA0, 0xCB, 0xE8),
         ]
 
         /// Per named cluster, the mean position of its points (of `positions`).

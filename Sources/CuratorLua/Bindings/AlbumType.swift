@@ -427,7 +427,7 @@ enum AlbumType {
 
         t.method("clusters",
                  signature: "a:clusters([{method=\"hdbscan\"|\"kmeans\", min_size=, k=, seed=0, labels=true, vocabulary=file|{phrases}, progress=fn}]) -> Clusters",
-                 summary: "Groups the images: HDBSCAN on the map (min_size: 5, or n/1000; noise left out) or K-Means on the vectors (k: √(n/2)); deterministic, cached in the index; a medoid per cluster, and labels from the vocabulary through the text tower",
+                 summary: "Groups the images: HDBSCAN on the map (min_size: 5, or n/1000; noise left out) or K-Means on the vectors (k: √(n/2); each image joins the cluster of its nearest representative, the image nearest a centroid); deterministic, cached in the index; a medoid per cluster, and labels from the vocabulary through the text tower",
                  returns: "Clusters") { handle, call in
             let clusters = try LuaProgress.withSink(call, options: 1, allowed: ClustersType.optionNames + ["progress"]) { options, sink in
                 try ClustersType.make(handle, options, call: call, sink: sink)
