@@ -12,7 +12,7 @@ struct CuratorBench: ParsableCommand {
         abstract: "Benchmark drivers for scripts/bench; every result is one JSON line on standard output.",
         subcommands: [
             MakeIndex.self, OpenIndex.self,
-            Select.self, Coverage.self, NeighborsBench.self, HDBSCANBench.self, GEMMBench.self, FloorBench.self,
+            Select.self, Coverage.self, BalanceBench.self, NeighborsBench.self, HDBSCANBench.self, GEMMBench.self, FloorBench.self,
             UMAPLayout.self, UMAPRecall.self, UMAPUpdate.self, Plot.self,
             EncodeImages.self, EncodePixels.self, EncodeText.self, Search.self, PromptSelect.self,
             Pixels.self, Describe.self, Thumbnails.self, ParquetRead.self,
