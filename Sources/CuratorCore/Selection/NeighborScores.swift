@@ -9,7 +9,7 @@
 ///   (between unit vectors, √(2 · cosine distance)); high in dense regions.
 ///
 /// Both come from one k-nearest-neighbour graph of the whole matrix
-/// (`SparseNeighbors`: blocked GEMMs, or an inverted file of cells for large
+/// (`SparseNeighbors`: blocked GEMMs, or the inverted file for large
 /// albums), so scores do not change with exclusions or filters.
 public struct NeighborScores: Sendable {
     /// Uniqueness per matrix row, 0...1.

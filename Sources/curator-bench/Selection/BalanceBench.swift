@@ -13,7 +13,7 @@ struct BalanceBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "balance", abstract: "Balanced selection with hidden labels as strata: quota against selected per stratum.")
 
-    @OptionGroup var matrix: MatrixFile
+    @OptionGroup var matrix: RawMatrixInput
     @Option(help: "One int32 label per row (-1: no label).") var labels: String
     @Option var count: Int
     @Option var method: Select.Method = .fps
