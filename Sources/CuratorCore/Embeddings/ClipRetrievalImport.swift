@@ -67,13 +67,16 @@ extension EmbeddingImport {
 
         let metadata = try clipMetadata(root: root, shards: shards, rowsPerShard: rowsPerShard, pathList: pathList)
         let matrix = try allocate(rowsPerShard.reduce(0, +), dimension ?? 0, embeddingsFolder.path)  // every shard fills its rows or throws
+        // Each shard goes from its file into its rows of the matrix a block at
+        // a time, never whole: peak memory stays the matrix plus one block.
         var row = 0
         for (shard, rows) in zip(shards, rowsPerShard) {
-            let array = try NumpyArray(contentsOf: shard.url)
-            guard array.shape == [rows, matrix.dimension] else {
+            let file = try RawFile(shard.url)
+            let header = try NumpyArray.header(of: file)
+            guard header.shape == [rows, matrix.dimension], header.dtype.isFloat else {
                 throw EmbeddingFileError(.mismatch, shard.url.path, "changed while it was being read")
             }
-            array.copyFloats(into: matrix.row(row))
+            try NumpyArray.streamFloats(from: file, header: header, into: matrix.row(row))
             row += rows
         }
         try finish(matrix, paths: metadata.paths, location: embeddingsFolder.path)

@@ -57,7 +57,7 @@ public struct NumpyArray: Sendable {
         return header
     }
 
-    private static func header(of file: RawFile) throws -> NumpyHeader {
+    static func header(of file: RawFile) throws -> NumpyHeader {
         let prefix = try file.bytes(count: min(file.size, NumpyHeader.prefixLength), at: 0, what: "the .npy header")
         let total = try NumpyHeader.totalLength(prefix: prefix, location: file.path)
         guard total <= file.size else {
@@ -181,8 +181,12 @@ public struct NumpyArray: Sendable {
     /// Writes all elements of a float array, converted to Float, to `destination`.
     func copyFloats(into destination: UnsafeMutablePointer<Float>) {
         guard let block else { return }
-        let raw = UnsafeRawPointer(block.base + dataStart)
-        let n = count
+        Self.convertFloats(UnsafeRawPointer(block.base + dataStart), dtype: dtype, count: count, into: destination)
+    }
+
+    /// Converts `n` little-endian elements of the float type `dtype` at `raw`
+    /// to Float at `destination` (other types write nothing).
+    static func convertFloats(_ raw: UnsafeRawPointer, dtype: NumpyDType, count n: Int, into destination: UnsafeMutablePointer<Float>) {
         switch dtype {
         case .float32:
             #if _endian(little)
