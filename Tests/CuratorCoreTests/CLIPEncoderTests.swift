@@ -46,6 +46,33 @@ final class CLIPEncoderTests: XCTestCase {
         for i in 0..<7 { XCTAssertGreaterThanOrEqual(clipCosine(out.row(i), expected.embeddings.row(i), 24), 0.9999) }
     }
 
+    func testBatchSplitBetweenTowersGivesEachImageItsOwnVector() throws {
+        // The encoder runs one single-threaded tower per core over groups of
+        // the batch; every image must get the vector one tower alone gives it,
+        // in its own row, whatever the batch's size (one image takes the
+        // threaded path, the others uneven groups).
+        let config = try CLIPVisionConfiguration.huggingFace(url: CLIPFixture.huggingFaceModel.appendingPathComponent("config.json"))
+        let file = try SafeTensorsFile(url: CLIPFixture.huggingFaceModel.appendingPathComponent("model.safetensors"))
+        let weights = try CLIPVisionWeights(file: file, config: config)
+        let expected = try CLIPFixture.expected("tiny-hf")
+        let pixels = expected.pixels.storage.baseAddress!
+        let single = CLIPVisionTransformer(config: config, weights: weights, capacity: 7)
+        let reference = EmbeddingMatrix(rows: 7, dimension: 24)
+        single.run(pixels: pixels, count: 7, output: reference.storage.baseAddress!)
+        let split = ParallelImageTower(capacity: 7, groupSize: 2, workers: 2, valuesPerImage: expected.pixels.dimension,
+                                       dimension: 24) { CLIPVisionTransformer(config: config, weights: weights, capacity: $0, workers: 1) }
+        XCTAssertEqual(split.workers, 2)
+        for count in [1, 2, 3, 5, 7] {
+            let out = EmbeddingMatrix(rows: 7, dimension: 24)
+            split.run(pixels: pixels, count: count, output: out.storage.baseAddress!)
+            for i in 0..<count {
+                for j in 0..<24 { XCTAssertEqual(out.row(i)[j], reference.row(i)[j], accuracy: 1e-5, "\(count) images: image \(i)") }
+            }
+            // Rows past the batch are left alone.
+            for i in count..<7 { XCTAssertTrue((0..<24).allSatisfy { out.row(i)[$0] == 0 }, "\(count) images: row \(i) written") }
+        }
+    }
+
     /// Decoding and preprocessing included: libvips instead of PIL.
     private func endToEnd(model: URL, expected name: String, margin: Double) throws -> [String: Float] {
         let encoder = try CLIPVisionEncoder(modelFolder: model, options: CLIPEncoderOptions(batchSize: 4, shrinkOnLoadMargin: margin))

@@ -49,11 +49,12 @@ enum CLIPKernels {
     /// [D, 3, p, p] read as D × 3·p·p, into `output` (count · patches × D).
     static func embedPatches(pixels: UnsafePointer<Float>, count: Int, imageSize side: Int, patchSize p: Int,
                              weight: UnsafePointer<Float>, width d: Int,
-                             scratch: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>) {
+                             scratch: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>,
+                             workers: Int = CLIPParallel.workers) {
         let grid = side / p, patches = grid * grid, cols = 3 * p * p
         let imageValues = 3 * side * side
         let source = UncheckedSendable(pixels), destination = UncheckedSendable(scratch)
-        CLIPParallel.forEachChunk(count * patches, minimumChunk: 64) { range in
+        CLIPParallel.forEachChunk(count * patches, minimumChunk: 64, workers: workers) { range in
             let pixels = source.value, buffer = destination.value
             for row in range {
                 let image = row / patches, patch = row % patches
@@ -126,12 +127,13 @@ enum CLIPKernels {
 
     /// Layer norm of `rows` rows of `width` values read from `input` (row
     /// stride `inputStride`), written to `output` (row stride `outputStride`);
-    /// `input` and `output` may be the same memory.
+    /// `input` and `output` may be the same memory. Split over at most `workers` threads.
     static func layerNorm(rows: Int, width: Int, input: UnsafePointer<Float>, inputStride: Int,
                           output: UnsafeMutablePointer<Float>, outputStride: Int,
-                          weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, epsilon: Float) {
+                          weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, epsilon: Float,
+                          workers: Int = CLIPParallel.workers) {
         let input = UncheckedSendable(input), output = UncheckedSendable(output), weight = UncheckedSendable(weight), bias = UncheckedSendable(bias)
-        CLIPParallel.forEachChunk(rows, minimumChunk: 16) { range in
+        CLIPParallel.forEachChunk(rows, minimumChunk: 16, workers: workers) { range in
             for r in range {
                 normalizeRow(input.value + r * inputStride, output.value + r * outputStride, width,
                              weight.value, bias.value, epsilon)
@@ -216,10 +218,13 @@ enum CLIPParallel {
     static let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 16))
 
     /// Calls `body` on disjoint sub-ranges covering `0..<count`, concurrently
-    /// when there is enough work (at least `minimumChunk` items per chunk).
-    static func forEachChunk(_ count: Int, minimumChunk: Int = 1, _ body: @Sendable (Range<Int>) -> Void) {
+    /// on up to `workers` threads when there is enough work (at least
+    /// `minimumChunk` items per chunk). A tower that is itself one of several
+    /// running side by side passes 1: the cores are already busy.
+    static func forEachChunk(_ count: Int, minimumChunk: Int = 1, workers: Int = CLIPParallel.workers,
+                             _ body: @Sendable (Range<Int>) -> Void) {
         guard count > 0 else { return }
-        let chunks = min(workers, max(1, count / max(1, minimumChunk)))
+        let chunks = min(max(1, workers), max(1, count / max(1, minimumChunk)))
         if chunks == 1 { body(0..<count); return }
         DispatchQueue.concurrentPerform(iterations: chunks) { c in
             let start = count * c / chunks

@@ -91,9 +91,13 @@ final class CLIPTransformerStack: @unchecked Sendable {
     /// OpenBLAS threads products above 65,536 × 4 itself, and nesting both
     /// kinds of threading would oversubscribe the cores.
     let parallelAttentionLimit: Int
+    /// The threads its own loops (layer norms, activations, attention) use:
+    /// every core, or 1 for a stack that is one of several running side by side.
+    let workers: Int
 
     init(width: Int, heads: Int, intermediate: Int, activation: CLIPActivation, epsilon: Float,
-         maxRows: Int, maxLength: Int, scratchFloats: Int = 0, parallelAttentionLimit: Int = 262_144) {
+         maxRows: Int, maxLength: Int, scratchFloats: Int = 0, parallelAttentionLimit: Int = 262_144,
+         workers: Int = CLIPParallel.workers) {
         self.width = width
         self.heads = heads
         self.intermediate = intermediate
@@ -102,13 +106,14 @@ final class CLIPTransformerStack: @unchecked Sendable {
         self.maxRows = max(1, maxRows)
         self.maxLength = max(1, maxLength)
         self.parallelAttentionLimit = parallelAttentionLimit
+        self.workers = max(1, workers)
         qkvWidth = 3 * width
         h = .allocate(capacity: self.maxRows * width)
         qkv = .allocate(capacity: self.maxRows * qkvWidth)
         attention = .allocate(capacity: self.maxRows * width)
         mlpCount = max(self.maxRows * intermediate, scratchFloats)
         mlp = .allocate(capacity: mlpCount)
-        scores = .allocate(capacity: CLIPParallel.workers * self.maxLength * self.maxLength)
+        scores = .allocate(capacity: self.workers * self.maxLength * self.maxLength)
     }
 
     deinit {
@@ -117,7 +122,7 @@ final class CLIPTransformerStack: @unchecked Sendable {
 
     /// The bytes of workspace this instance holds.
     var workspaceBytes: Int {
-        4 * (maxRows * (2 * width + qkvWidth) + mlpCount + CLIPParallel.workers * maxLength * maxLength)
+        4 * (maxRows * (2 * width + qkvWidth) + mlpCount + workers * maxLength * maxLength)
     }
 
     /// Runs `blocks` over `sequences` sequences of `length` tokens held in
@@ -141,7 +146,7 @@ final class CLIPTransformerStack: @unchecked Sendable {
 
         // Attention sub-layer: x += out_proj(attention(ln_1(x))).
         CLIPKernels.layerNorm(rows: rows, width: d, input: x, inputStride: d, output: h, outputStride: d,
-                              weight: block.norm1Weight.pointer, bias: block.norm1Bias.pointer, epsilon: eps)
+                              weight: block.norm1Weight.pointer, bias: block.norm1Bias.pointer, epsilon: eps, workers: workers)
         switch block.qkv {
         case let .packed(weight, bias):
             CLIPKernels.fillRows(qkv, rows: rows, width: qkvWidth, stride: qkvWidth, with: bias.pointer)
@@ -161,13 +166,13 @@ final class CLIPTransformerStack: @unchecked Sendable {
 
         // MLP sub-layer: x += fc2(act(fc1(ln_2(x)))).
         CLIPKernels.layerNorm(rows: rows, width: d, input: x, inputStride: d, output: h, outputStride: d,
-                              weight: block.norm2Weight.pointer, bias: block.norm2Bias.pointer, epsilon: eps)
+                              weight: block.norm2Weight.pointer, bias: block.norm2Bias.pointer, epsilon: eps, workers: workers)
         CLIPKernels.fillRows(mlp, rows: rows, width: ff, stride: ff, with: block.fc1Bias.pointer)
         BLAS.gemm(transposeB: true, m: rows, n: ff, k: d, a: h, lda: d,
                   b: block.fc1Weight.pointer, ldb: d, beta: 1, c: mlp, ldc: ff)
         let activation = self.activation
         let hidden = UncheckedSendable(mlp)
-        CLIPParallel.forEachChunk(rows, minimumChunk: 8) { range in
+        CLIPParallel.forEachChunk(rows, minimumChunk: 8, workers: workers) { range in
             CLIPKernels.activate(activation, hidden.value + range.lowerBound * ff, count: range.count * ff)
         }
         CLIPKernels.addRows(x, rows: rows, width: d, stride: d, bias: block.fc2Bias.pointer)
@@ -183,7 +188,7 @@ final class CLIPTransformerStack: @unchecked Sendable {
         let input = UncheckedSendable(qkv), output = UncheckedSendable(attention), scratch = UncheckedSendable(scores)
         let work = sequences * heads
         let smallProducts = s * s * hd <= parallelAttentionLimit
-        let chunks = smallProducts ? min(CLIPParallel.workers, work) : 1
+        let chunks = smallProducts ? min(workers, work) : 1
         let stride = maxLength * maxLength
         let body: @Sendable (Int) -> Void = { chunk in
             let qkv = input.value, out = output.value

@@ -105,19 +105,37 @@ public final class CLIPVisionEncoder: @unchecked Sendable {
         preprocessor = CLIPPreprocessor(settings: settings, shrinkOnLoadMargin: options.shrinkOnLoadMargin)
         batchSize = max(1, min(256, options.batchSize ?? max(1, min(32, 4096 / config.tokens))))
         let weightsLayout: CLIPVisionWeights.Layout
+        let make: (_ capacity: Int, _ workers: Int) -> any ImageTower
         if config.family == .siglip {
             let weights = try SigLIPVisionWeights(file: file, config: config)
             weightsLayout = .siglip
             (mappedTensorCount, weightTensorCount) = weights.tensorCounts
-            transformer = SigLIPVisionTransformer(config: config, weights: weights, capacity: batchSize)
+            make = { SigLIPVisionTransformer(config: config, weights: weights, capacity: $0, workers: $1) }
         } else {
             let weights = try CLIPVisionWeights(file: file, config: config)
             weightsLayout = weights.layout
             (mappedTensorCount, weightTensorCount) = weights.tensorCounts
-            transformer = CLIPVisionTransformer(config: config, weights: weights, capacity: batchSize)
+            make = { CLIPVisionTransformer(config: config, weights: weights, capacity: $0, workers: $1) }
         }
+        transformer = Self.tower(batchSize: batchSize, tokens: config.tokens, valuesPerImage: preprocessor.valuesPerImage,
+                                 dimension: dimension, make: make)
         layout = weightsLayout.rawValue
         modelID = Self.identifier(layout: weightsLayout, nameOrPath: config.nameOrPath, folder: modelFolder)
+    }
+
+    /// The tower that runs batches of `batchSize`: with several cores, one
+    /// single-threaded tower per core (`ParallelImageTower`) over groups of
+    /// batchSize / (2 × cores) images, two groups per core so that a core
+    /// slowed by other work takes fewer, but at least 512 tokens a group so
+    /// each GEMM stays large enough to amortise packing the weights; with
+    /// one core, one tower.
+    static func tower(batchSize: Int, tokens: Int, valuesPerImage: Int, dimension: Int,
+                      make: (_ capacity: Int, _ workers: Int) -> any ImageTower) -> any ImageTower {
+        let workers = CLIPParallel.workers
+        guard workers > 1, batchSize > 1 else { return make(batchSize, workers) }
+        let groupSize = max((batchSize + 2 * workers - 1) / (2 * workers), (512 + tokens - 1) / max(1, tokens))
+        return ParallelImageTower(capacity: batchSize, groupSize: groupSize, workers: workers,
+                                  valuesPerImage: valuesPerImage, dimension: dimension) { make($0, 1) }
     }
 
     /// `hf:<org/name>` (`siglip:<org/name>`, as PhotoMapAI names SigLIP

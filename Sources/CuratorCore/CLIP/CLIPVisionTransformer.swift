@@ -21,7 +21,8 @@ final class CLIPVisionTransformer: @unchecked Sendable {
     private let x: UnsafeMutablePointer<Float>       // residual stream, rows × D
     private let pooled: UnsafeMutablePointer<Float>  // capacity × D
 
-    init(config: CLIPVisionConfiguration, weights: CLIPVisionWeights, capacity: Int, parallelAttentionLimit: Int = 262_144) {
+    init(config: CLIPVisionConfiguration, weights: CLIPVisionWeights, capacity: Int, parallelAttentionLimit: Int = 262_144,
+         workers: Int = CLIPParallel.workers) {
         self.config = config
         self.weights = weights
         self.capacity = max(1, capacity)
@@ -33,7 +34,7 @@ final class CLIPVisionTransformer: @unchecked Sendable {
         stack = CLIPTransformerStack(width: d, heads: config.heads, intermediate: config.intermediateSize,
                                      activation: config.activation, epsilon: config.layerNormEpsilon,
                                      maxRows: rows, maxLength: s, scratchFloats: self.capacity * patches * patchValues,
-                                     parallelAttentionLimit: parallelAttentionLimit)
+                                     parallelAttentionLimit: parallelAttentionLimit, workers: workers)
         x = .allocate(capacity: rows * d)
         pooled = .allocate(capacity: self.capacity * d)
     }
@@ -56,13 +57,13 @@ final class CLIPVisionTransformer: @unchecked Sendable {
         embedPatches(pixels: pixels, count: count)
         CLIPKernels.layerNorm(rows: rows, width: d, input: x, inputStride: d, output: x, outputStride: d,
                               weight: weights.preNormWeight.pointer, bias: weights.preNormBias.pointer,
-                              epsilon: config.layerNormEpsilon)
+                              epsilon: config.layerNormEpsilon, workers: stack.workers)
         stack.run(weights.blocks, x: x, sequences: count, length: s, causal: false)
 
         // Class token of each image → post-layernorm → projection → unit length.
         CLIPKernels.layerNorm(rows: count, width: d, input: x, inputStride: s * d, output: pooled, outputStride: d,
                               weight: weights.postNormWeight.pointer, bias: weights.postNormBias.pointer,
-                              epsilon: config.layerNormEpsilon)
+                              epsilon: config.layerNormEpsilon, workers: stack.workers)
         let out = config.projectionDimension
         BLAS.gemm(transposeB: weights.projectionIsOutByIn, m: count, n: out, k: d,
                   a: pooled, lda: d, b: weights.projection.pointer, ldb: weights.projectionIsOutByIn ? d : out,
@@ -74,7 +75,8 @@ final class CLIPVisionTransformer: @unchecked Sendable {
     private func embedPatches(pixels: UnsafePointer<Float>, count: Int) {
         let embedded = stack.qkv  // scratch: count·patches×D fits in rows×3D
         CLIPKernels.embedPatches(pixels: pixels, count: count, imageSize: config.imageSize, patchSize: config.patchSize,
-                                 weight: weights.patchWeight.pointer, width: d, scratch: stack.mlp, output: embedded)
+                                 weight: weights.patchWeight.pointer, width: d, scratch: stack.mlp, output: embedded,
+                                 workers: stack.workers)
         let cls = weights.classEmbedding.pointer, pos = weights.positionEmbedding.pointer
         let bias = weights.patchBias?.pointer
         for image in 0..<count {

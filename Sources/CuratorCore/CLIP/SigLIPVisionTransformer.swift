@@ -25,7 +25,8 @@ final class SigLIPVisionTransformer: @unchecked Sendable, ImageTower {
     private let hidden: UnsafeMutablePointer<Float>   // the head MLP's hidden layer, capacity × intermediate
     private let weightsRow: UnsafeMutablePointer<Float>  // one image's attention weights over its tokens, s
 
-    init(config: CLIPVisionConfiguration, weights: SigLIPVisionWeights, capacity: Int, parallelAttentionLimit: Int = 262_144) {
+    init(config: CLIPVisionConfiguration, weights: SigLIPVisionWeights, capacity: Int, parallelAttentionLimit: Int = 262_144,
+         workers: Int = CLIPParallel.workers) {
         self.config = config
         self.weights = weights
         self.capacity = max(1, capacity)
@@ -36,7 +37,7 @@ final class SigLIPVisionTransformer: @unchecked Sendable, ImageTower {
         stack = CLIPTransformerStack(width: d, heads: config.heads, intermediate: config.intermediateSize,
                                      activation: config.activation, epsilon: config.layerNormEpsilon,
                                      maxRows: rows, maxLength: s, scratchFloats: rows * patchValues,
-                                     parallelAttentionLimit: parallelAttentionLimit)
+                                     parallelAttentionLimit: parallelAttentionLimit, workers: workers)
         x = .allocate(capacity: rows * d)
         query = .allocate(capacity: d)
         pooled = .allocate(capacity: self.capacity * d)
@@ -66,7 +67,8 @@ final class SigLIPVisionTransformer: @unchecked Sendable, ImageTower {
         guard count > 0 else { return }
         let rows = count * s, eps = config.layerNormEpsilon
         CLIPKernels.embedPatches(pixels: pixels, count: count, imageSize: config.imageSize, patchSize: config.patchSize,
-                                 weight: weights.patchWeight.pointer, width: d, scratch: stack.mlp, output: x)
+                                 weight: weights.patchWeight.pointer, width: d, scratch: stack.mlp, output: x,
+                                 workers: stack.workers)
         let bias = weights.patchBias.pointer, position = weights.positionEmbedding.pointer
         for image in 0..<count {
             let tokens = x + image * s * d
@@ -77,7 +79,8 @@ final class SigLIPVisionTransformer: @unchecked Sendable, ImageTower {
         }
         stack.run(weights.blocks, x: x, sequences: count, length: s, causal: false)
         CLIPKernels.layerNorm(rows: rows, width: d, input: x, inputStride: d, output: x, outputStride: d,
-                              weight: weights.postNormWeight.pointer, bias: weights.postNormBias.pointer, epsilon: eps)
+                              weight: weights.postNormWeight.pointer, bias: weights.postNormBias.pointer, epsilon: eps,
+                              workers: stack.workers)
         pool(count: count, output: output)
     }
 
@@ -106,7 +109,7 @@ final class SigLIPVisionTransformer: @unchecked Sendable, ImageTower {
                   b: weights.headOutWeight.pointer, ldb: d, beta: 1, c: head, ldc: d)
         CLIPKernels.layerNorm(rows: count, width: d, input: head, inputStride: d, output: normed, outputStride: d,
                               weight: weights.headNormWeight.pointer, bias: weights.headNormBias.pointer,
-                              epsilon: config.layerNormEpsilon)
+                              epsilon: config.layerNormEpsilon, workers: stack.workers)
         let ff = config.intermediateSize
         CLIPKernels.fillRows(hidden, rows: count, width: ff, stride: ff, with: weights.headFC1Bias.pointer)
         BLAS.gemm(transposeB: true, m: count, n: ff, k: d, a: normed, lda: d,

@@ -121,6 +121,20 @@ struct EncodePixels: ParsableCommand {
         }
         BenchOutput.emit(["images": count, "seconds": seconds, "images_per_second": Double(count) / seconds,
                           "cpu_seconds_per_image": (cpuSeconds() - cpuStart) / Double(count), "batch": encoder.batchSize,
+                          "flops_per_image": Self.flopsPerImage(encoder.configuration),
                           "peak_rss_bytes": peakResidentBytes()])
+    }
+
+    /// The floating-point operations (2 per multiply-add) of one image's
+    /// matrix products: the patch embedding, each block's four attention
+    /// projections, its two attention products and its MLP; SigLIP's pooling
+    /// head is left out (under 1 % of the tower). The work any implementation
+    /// must do, so images per second times this over the cores' FMA rate is
+    /// how close a run comes to the machine's bound.
+    static func flopsPerImage(_ c: CLIPVisionConfiguration) -> Double {
+        let d = Double(c.hiddenSize), ff = Double(c.intermediateSize), s = Double(c.tokens)
+        let patches = Double(c.gridSize * c.gridSize), patchValues = Double(3 * c.patchSize * c.patchSize)
+        let perBlock = s * (4 * d * d + 2 * d * ff) + 2 * s * s * d
+        return 2 * (patches * patchValues * d + Double(c.layers) * perBlock)
     }
 }
