@@ -37,7 +37,7 @@ final class IndexOnlyAlbumStorageTests: XCTestCase {
         XCTAssertEqual(stored, 0)
         XCTAssertEqual(try album.embeddingStore.counts(embedder: "photomap").embedded, 300)
         XCTAssertEqual(try album.embeddingStore.missing(embedder: "photomap"), [])
-        let matrixFile = folder.path + "/set/.curator/matrix-photomap.bin"
+        let matrixFile = folder.path + "/set/.curator/index.npz.matrix-photomap.bin"
         let matrixBytes = try XCTUnwrap(FileManager.default.attributesOfItem(atPath: matrixFile)[.size] as? Int)
         XCTAssertGreaterThanOrEqual(matrixBytes, 300 * 16 * 4)
         // The log was folded into the database and emptied.
@@ -73,11 +73,11 @@ final class IndexOnlyAlbumStorageTests: XCTestCase {
         let other = npz("o/index.npz", rows: rows(40, dimension: 8).map { $0.reversed() }, paths: (0..<40).map { "/q/\($0).jpg" })
         let mine = try Album.open(file)
         XCTAssertEqual(try Album.open(other).embeddingStore.generation(), try mine.embeddingStore.generation())
-        let matrixFile = folder.path + "/m/.curator/matrix-photomap.bin"
+        let matrixFile = folder.path + "/m/.curator/index.npz.matrix-photomap.bin"
 
         // Replaced by another album's matrix of the same shape and generation: imported again.
         try FileManager.default.removeItem(atPath: matrixFile)
-        try FileManager.default.copyItem(atPath: folder.path + "/o/.curator/matrix-photomap.bin", toPath: matrixFile)
+        try FileManager.default.copyItem(atPath: folder.path + "/o/.curator/index.npz.matrix-photomap.bin", toPath: matrixFile)
         var album = try Album.open(file)
         XCTAssertEqual(album.lastEmbed?.embedded, 40, "another index's matrix is imported over")
         let id = try XCTUnwrap(album.image(path: "3.jpg")).id
@@ -106,7 +106,7 @@ final class IndexOnlyAlbumStorageTests: XCTestCase {
         let file = npz("t/index.npz", rows: vectors, paths: (0..<64).map { "/t/\($0).jpg" })
         let first = try Album.open(file)
         XCTAssertEqual(first.lastEmbed?.embedded, 64)
-        let matrixFile = folder.path + "/t/.curator/matrix-photomap.bin"
+        let matrixFile = folder.path + "/t/.curator/index.npz.matrix-photomap.bin"
         let whole = try XCTUnwrap(FileManager.default.attributesOfItem(atPath: matrixFile)[.size] as? Int)
         // Cut inside the header, by one row, and grown by a row: never mapped, imported again.
         for length in [100, whole - 8 * 4, whole + 8 * 4] {

@@ -258,6 +258,30 @@ T.test("an embeddings file opens as an index-only album; a damaged one gives nil
   T.contains(err, "bad_nan.npz: key 'embeddings': row 2")
 end)
 
+T.test("precision=\"f16\" keeps an album's vectors as float16, remembered; f32 goes back; other values are errors", function()
+  local dir = T.tempdir()
+  assert(os.execute("cp " .. T.quote(T.fixtures .. "/embeddings/photomap_f32.npz") .. " " .. T.quote(dir)))
+  local path = dir .. "/photomap_f32.npz"
+  local a = assert(curator.open(path))
+  T.eq(a.precision, "f32")
+  local before = a:select{method = "fps", count = 3, iterations = 2, seed = 1}
+  a = assert(curator.open(path, { precision = "f16" }))
+  T.eq(a.precision, "f16")
+  local after = a:select{method = "fps", count = 3, iterations = 2, seed = 1}
+  for k = 1, 2 do
+    for i, img in ipairs(before:picks(k)) do T.eq(after:picks(k)[i].path, img.path) end
+  end
+  T.eq(a:search(a[1], { k = 1 })[1].image.path, a[1].path)
+  T.eq(a.precision_note, nil)
+  a:map{ source = "pca" }
+  T.contains(a.precision_note, "float32 copy")
+  T.eq(assert(curator.open(path)).precision, "f16", "kept without saying")
+  T.eq(assert(curator.open(path, { precision = "f32" })).precision, "f32")
+  T.raises('curator.open: precision must be "f32" (float32, the default) or "f16" (float16, half the memory), not "half"',
+           curator.open, path, { precision = "half" })
+  T.eq(assert(curator.open(path)).precision, "f32", "a bad value changes nothing")
+end)
+
 T.test("a clip-retrieval output folder opens as it is: shards, Parquet paths and captions", function()
   local dir = T.tempdir()
   local parquet = T.dir .. "/../CuratorCoreTests/Fixtures/parquet"

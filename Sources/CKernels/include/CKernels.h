@@ -22,4 +22,16 @@ void curator_quantize_rows_i8(const float *x, size_t first, size_t last, size_t 
 void curator_scores_i8(const int8_t *q, const float *scales, size_t first, size_t last, size_t d,
                        const int8_t *query, float *out);
 
+/// Widens `count` IEEE float16 values (as their bit patterns) to float32,
+/// exactly; F16C when the processor has it (checked once), plain C otherwise.
+void curator_f16_to_f32(const uint16_t *in, float *out, size_t count);
+
+/// Rounds `count` float32 values to float16 (nearest, ties to even; beyond
+/// 65504 becomes infinity); F16C when the processor has it.
+void curator_f32_to_f16(const float *in, uint16_t *out, size_t count);
+
+/// The plain C bodies of the two conversions, for tests that compare them with F16C's.
+void curator_f16_to_f32_portable(const uint16_t *in, float *out, size_t count);
+void curator_f32_to_f16_portable(const float *in, uint16_t *out, size_t count);
+
 #endif

@@ -26,14 +26,18 @@ public final class Album: @unchecked Sendable {
         /// The CLIP model folder (vision and text towers) for this session;
         /// nil uses `$CURATOR_CLIP_MODEL` or the installed models.
         public var model: URL?
+        /// How to keep the matrix from now on (`setPrecision`); nil keeps
+        /// what the album has (float32 unless chosen before).
+        public var precision: MatrixPrecision?
         /// The default options.
         public init(embedder: String = "auto", scan: Bool = true, embed: Bool = true, readOnlyReason: String? = nil,
-                    model: URL? = nil) {
+                    model: URL? = nil, precision: MatrixPrecision? = nil) {
             self.embedder = embedder
             self.scan = scan
             self.embed = embed
             self.readOnlyReason = readOnlyReason
             self.model = model
+            self.precision = precision
         }
     }
 
@@ -87,6 +91,8 @@ public final class Album: @unchecked Sendable {
     /// Positions of the images with each file name, built on the first bare-name lookup.
     private var indexByName: [ArraySlice<UInt8>: [Int]]?
     private var cachedMatrix: AlbumMatrix?
+    /// What needed a float32 copy of the float16 matrix this session (`precisionNote`).
+    private var float32Purposes: [String] = []
     /// Uniqueness and typicality, for the matrix they were computed from.
     var cachedNeighborScores: (matrix: EmbeddingMatrix, scores: NeighborScores)?
     /// The int8 copy large albums' searches scan, for the matrix it was made from.
@@ -161,6 +167,7 @@ public final class Album: @unchecked Sendable {
         if !isFolder.boolValue || EmbeddingImport.isClipRetrievalOutput(path) {
             let album = try openEmbeddingsFile(path, options: options, progress: progress)
             album.modelFolder = options.model
+            if let precision = options.precision { try album.setPrecision(precision) }
             return album
         }
         if let reason = options.readOnlyReason {
@@ -171,6 +178,7 @@ public final class Album: @unchecked Sendable {
             let album = try Album(location: path, root: Array(path.utf8), isIndexOnly: false, database: database)
             album.modelFolder = options.model
             if options.embedder != "auto" { try album.activate(embedder: options.embedder) }
+            if let precision = options.precision { try album.setPrecision(precision) }
             return album
         }
         let database = try IndexDatabase(path: IndexDatabase.location(besides: path))
@@ -184,6 +192,7 @@ public final class Album: @unchecked Sendable {
         } else {
             try album.activate(embedder: options.embedder)
         }
+        if let precision = options.precision { try album.setPrecision(precision) }
         return album
     }
 
@@ -432,8 +441,20 @@ public final class Album: @unchecked Sendable {
 
     /// The active embedder's vectors of every embedded image, as one matrix
     /// (loaded once, then kept until the embeddings change).
+    ///
+    /// A matrix mapped from its file is checked first (one `fstat`): when
+    /// another program cut the file short, reading it would end the process
+    /// (SIGBUS), so the album loads its vectors again instead (a folder
+    /// album from its index; an index-only album's error says to re-import).
     public func matrix() throws -> AlbumMatrix {
-        if let cachedMatrix { return cachedMatrix }
+        if let cachedMatrix {
+            do {
+                try cachedMatrix.matrix.checkFile()
+                return cachedMatrix
+            } catch {
+                self.cachedMatrix = nil
+            }
+        }
         guard let embedder else { throw IndexError.noEmbeddings(album: name) }
         // Everything computed from the matrix (selections, maps, duplicates)
         // goes through BLAS: say so here if it cannot be loaded.
@@ -442,5 +463,58 @@ public final class Album: @unchecked Sendable {
         guard loaded.matrix.rows > 0 else { throw IndexError.noEmbeddings(album: name) }
         cachedMatrix = loaded
         return loaded
+    }
+
+    /// How the album keeps its matrix: float32, or float16 (half the memory).
+    public var precision: MatrixPrecision { (try? store.precision()) ?? .float32 }
+
+    /// Keeps the album's matrix at `precision` from now on (persisted in the
+    /// index): the matrix file is converted now, atomically (see
+    /// `EmbeddingStore.matrix(embedder:)`); going back to float32 reads the
+    /// exact float32 vectors again (from the index, or by re-importing an
+    /// index-only album's embeddings file). When the conversion fails the
+    /// album keeps its old precision and file, and the error says why.
+    public func setPrecision(_ precision: MatrixPrecision) throws {
+        let before = try store.precision()
+        guard before != precision else { return }
+        try database.checkWritable("keeping the vectors as \(precision.rawValue)")
+        if isIndexOnly, precision == .float32, let embedder, try store.currentMatrixPrecision(embedder: embedder) == .float16 {
+            // The float16 file is the only copy here: the exact values are in the embeddings file.
+            try store.setPrecision(precision)
+            _ = try Self.openEmbeddingsFile(location, options: OpenOptions(precision: .float32), progress: nil, forceImport: true)
+            try reload()
+            return
+        }
+        try store.setPrecision(precision)
+        cachedMatrix = nil
+        do {
+            _ = try matrix()
+        } catch IndexError.noEmbeddings {
+            // Nothing to convert yet: vectors embedded later are kept at the new precision.
+        } catch {
+            try? store.setPrecision(before)
+            cachedMatrix = nil
+            throw error
+        }
+    }
+
+    /// The album's vectors as float32, for work that reads rows in place
+    /// (the map's neighbour search and layout): the matrix itself, or for a
+    /// float16 album a float32 copy made now and freed when the work ends,
+    /// which `precisionNote` then mentions (selection, search, coverage and
+    /// duplicates read a float16 matrix a block at a time instead).
+    func float32(_ album: AlbumMatrix, for purpose: String) -> EmbeddingMatrix {
+        guard album.matrix.precision != .float32 else { return album.matrix }
+        if !float32Purposes.contains(purpose) { float32Purposes.append(purpose) }
+        return album.matrix.float32()
+    }
+
+    /// What ran on a temporary float32 copy of this float16 album's vectors
+    /// in this session (nil when nothing did): each such step briefly needs
+    /// the float32 matrix's memory as well as the float16 one.
+    public var precisionNote: String? {
+        guard !float32Purposes.isEmpty, let album = cachedMatrix else { return nil }
+        let megabytes = Double(album.matrix.rows * album.matrix.dimension * 4) / 1e6
+        return "the float16 vectors were widened to a float32 copy (\(String(format: "%.1f", megabytes)) MB while in use) for \(float32Purposes.joined(separator: ", "))"
     }
 }

@@ -8,7 +8,9 @@ extension Album {
     /// image files themselves may be absent.
     /// The index sits beside the file (`.curator/<file name>.sqlite`) and is
     /// refreshed when the file changes.
-    static func openEmbeddingsFile(_ path: String, options: OpenOptions, progress: (any ProgressSink)?) throws -> Album {
+    /// With `forceImport`, the file is imported again even when the index is current.
+    static func openEmbeddingsFile(_ path: String, options: OpenOptions, progress: (any ProgressSink)?,
+                                   forceImport: Bool = false) throws -> Album {
         let url = URL(fileURLWithPath: path)
         let folder = url.deletingLastPathComponent().path
         if let reason = options.readOnlyReason {
@@ -26,7 +28,7 @@ extension Album {
         let indexFolder = (folder as NSString).appendingPathComponent(".curator")
         let hadIndexFolder = FileManager.default.fileExists(atPath: indexFolder)
         do {
-            return try openEmbeddingsFile(url, folder: folder, options: options, progress: progress)
+            return try openEmbeddingsFile(url, folder: folder, options: options, progress: progress, forceImport: forceImport)
         } catch {
             // A file that cannot be opened leaves nothing behind: not even the folder made for its index.
             if !hadIndexFolder { rmdir(indexFolder) }
@@ -34,16 +36,21 @@ extension Album {
         }
     }
 
-    private static func openEmbeddingsFile(_ url: URL, folder: String, options: OpenOptions, progress: (any ProgressSink)?) throws -> Album {
+    private static func openEmbeddingsFile(_ url: URL, folder: String, options: OpenOptions, progress: (any ProgressSink)?,
+                                           forceImport: Bool) throws -> Album {
         let path = url.path
         let databasePath = try IndexDatabase.location(besides: folder, fileName: url.lastPathComponent + ".sqlite")
         let signature = try FileSignature(path: path)
-        if FileManager.default.fileExists(atPath: databasePath) {
+        if !forceImport, FileManager.default.fileExists(atPath: databasePath) {
             let database = try IndexDatabase(path: databasePath)
             if try database.meta("source") == signature.text, let root = try database.meta("root") {
                 let album = try Album(location: path, root: Array(root.utf8), isIndexOnly: true, database: database)
                 // The vectors' only copy is the matrix file: without a current one, import again.
-                if let embedder = album.embedder, try album.store.hasCurrentMatrixFile(embedder: embedder) { return album }
+                // A float16 file asked back to float32 is imported again too: its exact values are in the embeddings file.
+                if let embedder = album.embedder, let kept = try album.store.currentMatrixPrecision(embedder: embedder),
+                   !(kept == .float16 && options.precision == .float32) {
+                    return album
+                }
             }
         }
 

@@ -205,10 +205,15 @@ extension Album {
     static func medoidRow(of rows: [Int], in matrix: EmbeddingMatrix) -> Int {
         let d = matrix.dimension
         var sum = [Float](repeating: 0, count: d)
-        for row in rows { BLAS.axpy(d, alpha: 1, matrix.row(row), &sum) }
+        var vector = [Float](repeating: 0, count: d)
+        for row in rows {
+            vector.withUnsafeMutableBufferPointer { matrix.copyRow(row, into: $0.baseAddress!) }
+            BLAS.axpy(d, alpha: 1, vector, &sum)
+        }
         var best = rows[0], bestScore = -Float.infinity
         for row in rows {
-            let score = BLAS.dot(d, matrix.row(row), sum)
+            vector.withUnsafeMutableBufferPointer { matrix.copyRow(row, into: $0.baseAddress!) }
+            let score = BLAS.dot(d, vector, sum)
             if score > bestScore { best = row; bestScore = score }
         }
         return best

@@ -89,7 +89,7 @@ extension Album {
             return try umapMap(options, progress: progress)
         case .pca:
             let album = try matrix()
-            let projection = try Projection2D.principalComponents(of: album.matrix)
+            let projection = try Projection2D.principalComponents(of: float32(album, for: "the PCA map"))
             let layout = MapLayout(points: projection.points, imageIDs: album.imageIDs)
             return AlbumMap(layout: layout, source: .pca, embedder: album.embedder, cached: false,
                             description: "PCA of the \(album.embedder) embeddings")
@@ -144,7 +144,7 @@ extension Album {
         let description = "UMAP of the \(album.embedder) embeddings (n_neighbors \(parameters.nNeighbors), "
             + "min_dist \(parameters.minDist), seed \(parameters.seed))"
         guard options.useCache else {
-            let layout = try MapLayout.compute(album.matrix, imageIDs: album.imageIDs, parameters: parameters, progress: progress)
+            let layout = try MapLayout.compute(float32(album, for: "the map"), imageIDs: album.imageIDs, parameters: parameters, progress: progress)
             return AlbumMap(layout: layout, source: .umap, embedder: album.embedder, cached: false, description: description)
         }
         let cache = MapCache(database: database)
@@ -161,9 +161,9 @@ extension Album {
             let kept = previous.layout.imageIDs.indices.filter { current[previous.layout.imageIDs[$0]] == previous.fingerprints[$0] }
             let reusable = MapLayout(points: kept.map { previous.layout.points[$0] }, imageIDs: kept.map { previous.layout.imageIDs[$0] },
                                      parameters: previous.layout.parameters, method: previous.layout.method)
-            layout = try reusable.updated(for: album.matrix, imageIDs: album.imageIDs, parameters: parameters, progress: progress)
+            layout = try reusable.updated(for: float32(album, for: "the map"), imageIDs: album.imageIDs, parameters: parameters, progress: progress)
         } else {
-            layout = try MapLayout.compute(album.matrix, imageIDs: album.imageIDs, parameters: parameters, progress: progress)
+            layout = try MapLayout.compute(float32(album, for: "the map"), imageIDs: album.imageIDs, parameters: parameters, progress: progress)
         }
         // A read-only index keeps its cache as it was: the map is this call's alone.
         if !database.isReadOnly { try cache.store(layout, fingerprints: fingerprints, key: key, embedder: album.embedder) }

@@ -117,7 +117,7 @@ extension Album {
                 guard let row = album.rowOf[id] else {
                     throw TextSearchError.notEmbedded(path: image(id: id)?.path.string ?? "image #\(id)")
                 }
-                terms.append((Array(UnsafeBufferPointer(start: album.matrix.row(row), count: d)), share, false))
+                terms.append((album.matrix.vector(row), share, false))
             }
         }
         if let encoder, !query.negatives.isEmpty {
@@ -157,14 +157,16 @@ extension Album {
         var out = [Float](repeating: 0, count: m.rows)
         guard m.rows > 0 else { return out }
         let queries = parts.terms.flatMap(\.vector)
-        // Blocks of rows keep the cosine matrix small on large albums.
-        let block = 65_536
+        // Blocks of rows keep the cosine matrix small on large albums (and a float16 block's float32 copy).
+        let block = m.precision == .float32 ? 65_536 : 8192
         var cosines = [Float](repeating: 0, count: min(block, m.rows) * k)
         var start = 0
         while start < m.rows {
             let rows = min(block, m.rows - start)
             cosines.withUnsafeMutableBufferPointer { c in
-                BLAS.gemm(transposeB: true, m: rows, n: k, k: d, a: m.row(start), lda: d, b: queries, ldb: d, c: c.baseAddress!, ldc: k)
+                m.withRows(start..<start + rows) { a in
+                    BLAS.gemm(transposeB: true, m: rows, n: k, k: d, a: a, lda: d, b: queries, ldb: d, c: c.baseAddress!, ldc: k)
+                }
             }
             for r in 0..<rows {
                 var total: Float = 0
@@ -208,14 +210,16 @@ extension Album {
         var out: [ImageLabel] = []
         out.reserveCapacity(m.rows)
         // Blocks of rows keep the score matrix small for large albums.
-        let block = 16_384
+        let block = m.precision == .float32 ? 16_384 : 8192
         var scores = [Float](repeating: 0, count: block * n)
         var start = 0
         while start < m.rows {
             let rows = min(block, m.rows - start)
             scores.withUnsafeMutableBufferPointer { s in
-                BLAS.gemm(transposeB: true, m: rows, n: n, k: d, a: m.row(start), lda: d,
-                          b: labels.row(0), ldb: d, c: s.baseAddress!, ldc: n)
+                m.withRows(start..<start + rows) { a in
+                    BLAS.gemm(transposeB: true, m: rows, n: n, k: d, a: a, lda: d,
+                              b: labels.row(0), ldb: d, c: s.baseAddress!, ldc: n)
+                }
             }
             for r in 0..<rows {
                 var best = 0

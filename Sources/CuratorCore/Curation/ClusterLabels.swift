@@ -80,7 +80,7 @@ extension Album {
             while start < rows.count {
                 let b = min(block, rows.count - start)
                 gathered.withUnsafeMutableBufferPointer { g in
-                    for i in 0..<b { (g.baseAddress! + i * d).update(from: album.matrix.row(rows[start + i]), count: d) }
+                    for i in 0..<b { album.matrix.copyRow(rows[start + i], into: g.baseAddress! + i * d) }
                     scores.withUnsafeMutableBufferPointer { s in
                         BLAS.gemm(transposeB: true, m: b, n: v, k: d, a: g.baseAddress!, lda: d, b: vectors.row(0), ldb: d,
                                   c: s.baseAddress!, ldc: v)

@@ -36,8 +36,15 @@ extension EmbeddingMatrix {
         precondition(direction.count == dimension, "EmbeddingMatrix: a \(direction.count)-d direction for \(dimension)-d rows")
         var out = [Float](repeating: 0, count: rows)
         guard rows > 0 else { return out }
+        // A float16 matrix is widened 4,096 rows (8 MB at 512-d) at a time.
+        let blockRows = precision == .float32 ? rows : 4096
         out.withUnsafeMutableBufferPointer { y in
-            BLAS.gemv(m: rows, n: dimension, a: row(0), lda: dimension, x: direction, y: y.baseAddress!)
+            for start in stride(from: 0, to: rows, by: blockRows) {
+                let end = Swift.min(rows, start + blockRows)
+                withRows(start..<end) { a in
+                    BLAS.gemv(m: end - start, n: dimension, a: a, lda: dimension, x: direction, y: y.baseAddress! + start)
+                }
+            }
         }
         return out
     }

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// Makes the matrix an import fills entirely with `rows` × `dimension`
@@ -6,42 +7,66 @@ import Foundation
 /// keep them (`MatrixFile.Writer(filling:rows:dimension:)`).
 typealias MatrixAllocator = (_ rows: Int, _ dimension: Int, _ location: String) throws -> EmbeddingMatrix
 
-/// One contiguous, row-major block of float32 embedding vectors: row `i` is
-/// the vector of the album's `i`-th embedded image. Matrix work (selection,
+/// One contiguous, row-major block of embedding vectors: row `i` is the
+/// vector of the album's `i`-th embedded image. Matrix work (selection,
 /// duplicates, maps) reads this block in place; nothing copies it per row.
+///
+/// The values are float32, or float16 for an album kept at half precision
+/// (`precision`). Row pointers (`row`, `storage`) exist for float32 only;
+/// `rows(_:into:)` is the one way every consumer reads rows of either kind
+/// as float32 (a float16 block is widened into the caller's scratch, F16C
+/// when the processor has it), so algorithms stay float32 and go through BLAS.
 /// `@unchecked Sendable`: the block is written while a matrix is filled (by one owner, or by workers at disjoint rows) and only read once it is shared.
 public final class EmbeddingMatrix: @unchecked Sendable {
     /// The number of vectors.
     public let rows: Int
     /// The length of each vector.
     public let dimension: Int
-    /// The values, `rows * dimension` of them, row after row.
-    public let storage: UnsafeMutableBufferPointer<Float>
-    /// The file mapping the values live in (`storage` points inside it), or
+    /// How the values are kept.
+    public let precision: MatrixPrecision
+    /// The values, `rows * dimension` of `precision` (at least one value's room).
+    private let values: UnsafeMutableRawPointer
+    /// The file mapping the values live in (`values` points inside it), or
     /// nil when they were allocated: a mapped matrix is unmapped, not freed.
     private let mapping: (base: UnsafeMutableRawPointer, length: Int)?
+    /// For a file mapping, the file's descriptor and the size it had when
+    /// mapped: `checkFile()` compares them before the rows are read.
+    private let mappedFile: (descriptor: Int32, path: String, size: Int)?
 
-    /// Creates a zero-filled matrix.
+    /// The values as float32, row after row. A float16 matrix has none:
+    /// read its rows with `rows(_:into:)` or `float32()`.
+    public var storage: UnsafeMutableBufferPointer<Float> {
+        precondition(precision == .float32, Self.float16Misuse)
+        return UnsafeMutableBufferPointer(start: values.assumingMemoryBound(to: Float.self), count: max(rows * dimension, 1))
+    }
+
+    private static let float16Misuse = "EmbeddingMatrix: a float16 matrix has no float32 row pointers; read it with rows(_:into:) or float32()"
+
+    /// Creates a zero-filled float32 matrix.
     public init(rows: Int, dimension: Int) {
         precondition(rows >= 0 && dimension >= 0, "EmbeddingMatrix: negative shape")
         self.rows = rows
         self.dimension = dimension
-        storage = Self.storage(count: rows * dimension)
+        precision = .float32
+        values = Self.allocate(bytes: max(rows * dimension, 1) * 4)
         mapping = nil
+        mappedFile = nil
         storage.initialize(repeating: 0)
     }
 
     /// Creates a matrix whose values the caller is about to overwrite
     /// entirely (skips zero-filling, which costs a pass over the memory).
-    public init(uninitializedRows rows: Int, dimension: Int) {
+    public init(uninitializedRows rows: Int, dimension: Int, precision: MatrixPrecision = .float32) {
         precondition(rows >= 0 && dimension >= 0, "EmbeddingMatrix: negative shape")
         self.rows = rows
         self.dimension = dimension
-        storage = Self.storage(count: rows * dimension)
+        self.precision = precision
+        values = Self.allocate(bytes: max(rows * dimension, 1) * precision.bytesPerValue)
         mapping = nil
+        mappedFile = nil
     }
 
-    /// Creates a matrix of a shape a file claims, to be overwritten entirely:
+    /// Creates a float32 matrix of a shape a file claims, to be overwritten entirely:
     /// a shape above `ArrayMemory`'s cap, or one the system cannot allocate,
     /// is an `EmbeddingFileError` naming `location`, never an abort.
     init(uninitializedRows rows: Int, dimension: Int, location: String) throws {
@@ -50,11 +75,13 @@ public final class EmbeddingMatrix: @unchecked Sendable {
         let bytes = count.multipliedReportingOverflow(by: MemoryLayout<Float>.stride)
         let what = "a \(rows) × \(dimension) float32 matrix"
         guard !overflow, !bytes.overflow else { throw EmbeddingFileError(.tooLarge, location, "\(what) is impossibly large") }
-        let base = try ArrayMemory.allocate(bytes.partialValue, for: what, location: location)
+        let base = try ArrayMemory.allocate(max(bytes.partialValue, 4), for: what, location: location)
         self.rows = rows
         self.dimension = dimension
-        storage = UnsafeMutableBufferPointer(start: base.bindMemory(to: Float.self, capacity: max(count, 1)), count: max(count, 1))
+        precision = .float32
+        values = base
         mapping = nil
+        mappedFile = nil
     }
 
     /// Memory of its own for a matrix a file claims (`init(uninitializedRows:dimension:location:)`):
@@ -63,28 +90,31 @@ public final class EmbeddingMatrix: @unchecked Sendable {
         try EmbeddingMatrix(uninitializedRows: rows, dimension: dimension, location: location)
     }
 
-    /// Takes over a private file mapping of `length` bytes at `base` whose
-    /// values start `offset` bytes in (a multiple of 4): the matrix is read
-    /// from the page cache as it is used, never copied, and unmapped in
-    /// `deinit`. Writes stay in this process (copy-on-write).
-    init(mapping base: UnsafeMutableRawPointer, length: Int, offset: Int, rows: Int, dimension: Int) {
-        precondition(offset % MemoryLayout<Float>.alignment == 0 && offset + rows * dimension * 4 <= length,
+    /// Takes over a file mapping of `length` bytes at `base` whose values
+    /// (of `precision`) start `offset` bytes in: the matrix is read from the
+    /// page cache as it is used, never copied, and unmapped in `deinit`.
+    /// With `file` (a descriptor this matrix then owns, the file's path and
+    /// its size when mapped), `checkFile()` can tell that the file was cut
+    /// short before a read of the mapping would fault.
+    init(mapping base: UnsafeMutableRawPointer, length: Int, offset: Int, rows: Int, dimension: Int,
+         precision: MatrixPrecision = .float32, file: (descriptor: Int32, path: String, size: Int)? = nil) {
+        precondition(offset % precision.bytesPerValue == 0 && offset + rows * dimension * precision.bytesPerValue <= length,
                      "EmbeddingMatrix: mapping too short")
         self.rows = rows
         self.dimension = dimension
-        let count = max(rows * dimension, 1)
-        storage = UnsafeMutableBufferPointer(start: (base + offset).bindMemory(to: Float.self, capacity: count), count: count)
+        self.precision = precision
+        values = base + offset
         mapping = (base, length)
+        mappedFile = file
     }
 
-    /// Storage for `count` floats from the C allocator (`deinit` frees it),
-    /// 64-byte aligned for SIMD and BLAS.
-    private static func storage(count: Int) -> UnsafeMutableBufferPointer<Float> {
+    /// Storage from the C allocator (`deinit` frees it), 64-byte aligned for SIMD and BLAS.
+    private static func allocate(bytes: Int) -> UnsafeMutableRawPointer {
         var pointer: UnsafeMutableRawPointer?
-        guard posix_memalign(&pointer, 64, max(count, 1) * MemoryLayout<Float>.stride) == 0, let pointer else {
-            fatalError("EmbeddingMatrix: cannot allocate \(count) floats")  // sizes from files go through the throwing init
+        guard posix_memalign(&pointer, 64, max(bytes, 4)) == 0, let pointer else {
+            fatalError("EmbeddingMatrix: cannot allocate \(bytes) bytes")  // sizes from files go through the throwing init
         }
-        return UnsafeMutableBufferPointer(start: pointer.bindMemory(to: Float.self, capacity: max(count, 1)), count: max(count, 1))
+        return pointer
     }
 
     /// Creates a matrix holding a copy of `values` (row-major, `rows * dimension` long).
@@ -108,26 +138,124 @@ public final class EmbeddingMatrix: @unchecked Sendable {
     }
 
     deinit {
-        if let mapping { munmap(mapping.base, mapping.length) } else { free(storage.baseAddress) }
+        if let mapping { munmap(mapping.base, mapping.length) } else { free(values) }
+        if let mappedFile { close(mappedFile.descriptor) }
     }
 
     /// Whether the values are a mapping of a file (read from the page cache
     /// as they are used) rather than memory of their own.
     public var isMapped: Bool { mapping != nil }
 
-    /// The address of row `i`.
+    /// The address of row `i` (float32 matrices only).
     @inline(__always)
     public func row(_ i: Int) -> UnsafeMutablePointer<Float> {
-        storage.baseAddress! + i * dimension
+        precondition(precision == .float32, Self.float16Misuse)
+        return values.assumingMemoryBound(to: Float.self) + i * dimension
+    }
+
+    /// The address of row `i` of a float16 matrix, as float16 bit patterns.
+    @inline(__always)
+    func halfRow(_ i: Int) -> UnsafeMutablePointer<UInt16> {
+        precondition(precision == .float16, "EmbeddingMatrix: not a float16 matrix")
+        return values.assumingMemoryBound(to: UInt16.self) + i * dimension
+    }
+
+    /// Rows `range` as float32, row-major: for a float32 matrix the rows
+    /// themselves (`scratch` untouched), for a float16 one `scratch` (room
+    /// for `range.count × dimension` floats) filled with them, widened. The
+    /// one way consumers read rows of either precision; safe from many
+    /// threads with scratch of their own.
+    @inline(__always)
+    public func rows(_ range: Range<Int>, into scratch: UnsafeMutablePointer<Float>) -> UnsafePointer<Float> {
+        switch precision {
+        case .float32:
+            return UnsafePointer(values.assumingMemoryBound(to: Float.self) + range.lowerBound * dimension)
+        case .float16:
+            curator_f16_to_f32(values.assumingMemoryBound(to: UInt16.self) + range.lowerBound * dimension, scratch, range.count * dimension)
+            return UnsafePointer(scratch)
+        }
+    }
+
+    /// Calls `body` with rows `range` as float32 (`rows(_:into:)`, with
+    /// scratch of its own for a float16 matrix).
+    public func withRows<R>(_ range: Range<Int>, _ body: (UnsafePointer<Float>) throws -> R) rethrows -> R {
+        guard precision == .float16 else { return try body(UnsafePointer(row(range.lowerBound))) }
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(1, range.count * dimension))
+        defer { scratch.deallocate() }
+        return try body(rows(range, into: scratch))
+    }
+
+    /// Copies row `i` as float32 to `target` (`dimension` floats).
+    @inline(__always)
+    public func copyRow(_ i: Int, into target: UnsafeMutablePointer<Float>) {
+        switch precision {
+        case .float32: target.update(from: row(i), count: dimension)
+        case .float16: curator_f16_to_f32(halfRow(i), target, dimension)
+        }
     }
 
     /// A copy of row `i`, for callers outside hot paths.
     public func vector(_ i: Int) -> [Float] {
-        Array(UnsafeBufferPointer(start: row(i), count: dimension))
+        [Float](unsafeUninitializedCapacity: dimension) { buffer, count in
+            if dimension > 0 { copyRow(i, into: buffer.baseAddress!) }
+            count = dimension
+        }
     }
 
     /// The size of the values in bytes.
-    public var byteCount: Int { rows * dimension * MemoryLayout<Float>.stride }
+    public var byteCount: Int { rows * dimension * precision.bytesPerValue }
+
+    /// The raw values, `byteCount` bytes (for writing them to a file).
+    var rawValues: UnsafeRawPointer { UnsafeRawPointer(values) }
+
+    /// This matrix at `target` precision: itself when it already is, else a
+    /// converted copy (float16 rounds to nearest, ties to even), made in
+    /// parallel blocks of about 4 MB.
+    public func converted(to target: MatrixPrecision) -> EmbeddingMatrix {
+        guard target != precision else { return self }
+        let copy = EmbeddingMatrix(uninitializedRows: rows, dimension: dimension, precision: target)
+        convert(into: copy)
+        return copy
+    }
+
+    /// Writes these values at `target`'s precision into `target` (same
+    /// shape), in parallel blocks of about 4 MB.
+    func convert(into target: EmbeddingMatrix) {
+        precondition(target.rows == rows && target.dimension == dimension, "EmbeddingMatrix: converting to another shape")
+        let count = rows * dimension
+        guard count > 0 else { return }
+        let chunk = 1 << 20
+        let from = UncheckedSendable(values), to = UncheckedSendable(target.values)
+        let (source, destination) = (precision, target.precision)
+        parallelFor((count + chunk - 1) / chunk) { c in
+            let start = c * chunk, n = min(chunk, count - start)
+            switch (source, destination) {
+            case (.float16, .float32):
+                curator_f16_to_f32(from.value.assumingMemoryBound(to: UInt16.self) + start, to.value.assumingMemoryBound(to: Float.self) + start, n)
+            case (.float32, .float16):
+                curator_f32_to_f16(from.value.assumingMemoryBound(to: Float.self) + start, to.value.assumingMemoryBound(to: UInt16.self) + start, n)
+            default:
+                (to.value + start * source.bytesPerValue).copyMemory(from: from.value + start * source.bytesPerValue, byteCount: n * source.bytesPerValue)
+            }
+        }
+    }
+
+    /// The float32 matrix of these values: itself, or a widened copy of a float16 one.
+    public func float32() -> EmbeddingMatrix { converted(to: .float32) }
+
+    /// Throws when the file this matrix maps has changed size since it was
+    /// mapped (truncated or rewritten in place by another program), where
+    /// reading a row would end the process with SIGBUS. A stat of an open
+    /// descriptor: cheap enough for the start of every operation. Matrices
+    /// in memory of their own always pass.
+    public func checkFile() throws {
+        guard let mappedFile else { return }
+        var info = stat()
+        let size = fstat(mappedFile.descriptor, &info) == 0 ? Int(info.st_size) : -1
+        guard size == mappedFile.size else {
+            throw IndexError.matrixFileChanged(path: mappedFile.path, expected: mappedFile.size, found: size)
+        }
+    }
 
     /// Scales every row to unit L2 length, in parallel blocks; all-zero rows
     /// stay zero, and a row holding NaN or infinity is left as it is.
@@ -135,6 +263,7 @@ public final class EmbeddingMatrix: @unchecked Sendable {
     /// no second pass over the matrix.
     @discardableResult
     public func normalizeRows() -> RowCheck {
+        precondition(precision == .float32, Self.float16Misuse)
         let rows = self.rows, dimension = self.dimension
         guard rows > 0, dimension > 0 else { return RowCheck(firstNonFinite: nil, zeroRows: []) }
         let blockRows = max(1, (1 << 20) / dimension)  // about 4 MB per task

@@ -157,11 +157,56 @@ public struct EmbeddingStore: Sendable {
         Self.matrixFile(embedder: embedder, besides: database.path)
     }
 
-    /// The matrix file of `embedder` for the index at `databasePath` (which need not exist yet).
+    /// The matrix file of `embedder` for the index at `databasePath` (which
+    /// need not exist yet), named after the index: `matrix-<embedder>.bin`
+    /// beside an album folder's `album.sqlite`, `<index>.matrix-<embedder>.bin`
+    /// beside any other index. Indexes that share a folder (every read-only
+    /// album's in the cache folder, or the indexes of several embeddings files
+    /// in one folder's `.curator/`) so never share a matrix file.
     static func matrixFile(embedder: String, besides databasePath: String) -> MatrixFile {
-        let safeName = embedder.map { $0.isLetter || $0.isNumber ? $0 : "_" }
-        return MatrixFile(path: (databasePath as NSString).deletingLastPathComponent + "/matrix-\(String(safeName)).bin")
+        let folder = (databasePath as NSString).deletingLastPathComponent
+        let index = (databasePath as NSString).lastPathComponent
+        let prefix = index == "album.sqlite" ? "" : ((index as NSString).deletingPathExtension + ".")
+        return MatrixFile(path: folder + "/\(prefix)matrix-\(safeName(embedder)).bin")
     }
+
+    /// Where releases before the file was named after its index kept it:
+    /// `matrix-<embedder>.bin` beside any index, shared by every index in the folder.
+    static func sharedMatrixFile(embedder: String, besides databasePath: String) -> MatrixFile {
+        MatrixFile(path: (databasePath as NSString).deletingLastPathComponent + "/matrix-\(safeName(embedder)).bin")
+    }
+
+    private static func safeName(_ embedder: String) -> String {
+        String(embedder.map { $0.isLetter || $0.isNumber ? $0 : "_" })
+    }
+
+    /// `embedder`'s matrix file, after moving an older release's shared file
+    /// to its own name when that file is this index's: its token (fresh per
+    /// index and import, never 0 once set) must match, so a file another
+    /// album wrote under the shared name is never taken. A file without a
+    /// token (a folder album's cache) cannot be told apart; it is left, and
+    /// the cache is rebuilt from the index under the new name.
+    private func migratedMatrixFile(embedder: String, generation: Int64, token: Int64, dimension: Int) -> MatrixFile {
+        let file = matrixFile(embedder: embedder)
+        let shared = Self.sharedMatrixFile(embedder: embedder, besides: database.path)
+        guard shared.path != file.path, token != 0, !database.isReadOnly,
+              !file.isCurrent(generation: generation, token: token, dimension: dimension),
+              shared.isCurrent(generation: generation, token: token, dimension: dimension) else { return file }
+        rename(shared.path, file.path)
+        return file
+    }
+
+    /// How this index keeps its matrix files (float32 unless a user chose float16).
+    public func precision() throws -> MatrixPrecision {
+        try database.meta(Self.precisionKey).flatMap { MatrixPrecision(rawValue: $0) } ?? .float32
+    }
+
+    /// Records how to keep the matrix from now on; the next `matrix(embedder:)` converts the file.
+    func setPrecision(_ precision: MatrixPrecision) throws {
+        try database.setMeta(Self.precisionKey, precision.rawValue)
+    }
+
+    static let precisionKey = "matrix_precision"
 
     /// Whether `embedder`'s vectors live only in its matrix file: an
     /// index-only album's, where every image is a row of the file it was
@@ -180,20 +225,50 @@ public struct EmbeddingStore: Sendable {
     /// Loads every vector of `embedder` into one matrix: mapped from the
     /// matrix file when it is current, else read from the index (and saved
     /// to the file for the next time). Vectors whose only copy is the file
-    /// (an index-only album's) must find it current.
+    /// (an index-only album's) must find it current. The matrix comes at the
+    /// index's `precision()`: a file of the other precision is converted
+    /// (atomically: the old file stays whole and usable until the new one
+    /// replaces it), except that a folder album going back to float32 reads
+    /// its exact float32 vectors from the index again.
     public func matrix(embedder: String) throws -> AlbumMatrix {
         let generation = try generation()
         let dimension = try embedders().first { $0.name == embedder }?.dimension ?? 0
-        let file = matrixFile(embedder: embedder)
-        let token = try matrixToken()
-        if let saved = file.load(embedder: embedder, generation: generation, token: token, dimension: dimension) { return saved }
-        if try isFileHomed(embedder: embedder) {
+        let token = try ensureMatrixToken()
+        let wanted = try precision()
+        let file = migratedMatrixFile(embedder: embedder, generation: generation, token: token, dimension: dimension)
+        let homed = try isFileHomed(embedder: embedder)
+        if let saved = file.load(embedder: embedder, generation: generation, token: token, dimension: dimension) {
+            if saved.matrix.precision == wanted { return saved }
+            if homed || wanted == .float16 {
+                return try converted(saved, to: wanted, file: file, generation: generation, token: token)
+            }
+        } else if homed {
             throw IndexError.unreadableIndex(path: file.path, reason: "the vectors file is missing, damaged or older than the index; open the embeddings file again to re-import it")
         }
         let loaded = try loadMatrix(embedder: embedder)
         // A read-only index gets nothing written beside it, not even this cache.
-        if loaded.matrix.rows > 0, !database.isReadOnly { file.save(loaded, generation: generation, token: token) }
-        return loaded
+        guard loaded.matrix.rows > 0, !database.isReadOnly else { return Self.inMemory(loaded, at: wanted) }
+        if wanted == .float32 {
+            file.save(loaded, generation: generation, token: token)
+            return loaded
+        }
+        return try converted(loaded, to: wanted, file: file, generation: generation, token: token)
+    }
+
+    /// `source` at `precision`, its file rewritten to match (mapped back
+    /// from it), or converted in memory when the index is read-only.
+    private func converted(_ source: AlbumMatrix, to precision: MatrixPrecision, file: MatrixFile,
+                           generation: Int64, token: Int64) throws -> AlbumMatrix {
+        guard !database.isReadOnly else { return Self.inMemory(source, at: precision) }
+        guard file.saveConverted(source, to: precision, generation: generation, token: token),
+              let mapped = file.load(embedder: source.embedder, generation: generation, token: token, dimension: source.matrix.dimension) else {
+            throw IndexError.cannotCreateIndex(path: file.path, reason: "the \(precision == .float16 ? "float16" : "float32") vectors file could not be written (\(String(cString: strerror(errno)))); the old one is unchanged")
+        }
+        return mapped
+    }
+
+    private static func inMemory(_ source: AlbumMatrix, at precision: MatrixPrecision) -> AlbumMatrix {
+        AlbumMatrix(embedder: source.embedder, matrix: source.matrix.converted(to: precision), imageIDs: source.imageIDs)
     }
 
     /// The token of this index's matrix files (0 until an import sets one).
@@ -201,12 +276,31 @@ public struct EmbeddingStore: Sendable {
         try database.meta(Self.matrixTokenKey).flatMap { Int64($0) } ?? 0
     }
 
+    /// The matrix token, made now for an index that has none yet (a folder
+    /// album's, whose file is a cache): with it, no other index's file is
+    /// ever taken for this one's, even under the same name.
+    private func ensureMatrixToken() throws -> Int64 {
+        let token = try matrixToken()
+        guard token == 0, !database.isReadOnly else { return token }
+        let fresh = Int64.random(in: 1...Int64.max)
+        try database.setMeta(Self.matrixTokenKey, String(fresh))
+        return fresh
+    }
+
     static let matrixTokenKey = "matrix_token"
+
+    /// The precision of `embedder`'s matrix file when `matrix(embedder:)`
+    /// would map it (checks its header only), nil when it would not.
+    func currentMatrixPrecision(embedder: String) throws -> MatrixPrecision? {
+        let dimension = try embedders().first { $0.name == embedder }?.dimension ?? 0
+        let (generation, token) = (try generation(), try matrixToken())
+        return migratedMatrixFile(embedder: embedder, generation: generation, token: token, dimension: dimension)
+            .currentPrecision(generation: generation, token: token, dimension: dimension)
+    }
 
     /// Whether `matrix(embedder:)` would map a current file (checks its header only).
     func hasCurrentMatrixFile(embedder: String) throws -> Bool {
-        let dimension = try embedders().first { $0.name == embedder }?.dimension ?? 0
-        return matrixFile(embedder: embedder).isCurrent(generation: try generation(), token: try matrixToken(), dimension: dimension)
+        try currentMatrixPrecision(embedder: embedder) != nil
     }
 
     /// Records, inside the caller's transaction, that every image has a

@@ -15,7 +15,8 @@ import Foundation
 /// the vectors' only copy (see `EmbeddingStore.fileHomed`).
 ///
 /// Layout: the magic `CURMTX02`, then generation, rows, dimension, bytes per
-/// value, the values' offset and the index's token as little-endian UInt64, the rows' image ids
+/// value (4: float32, 2: float16, see `MatrixPrecision`), the values' offset
+/// and the index's token as little-endian UInt64, the rows' image ids
 /// as Int64, zero padding to a multiple of the page size, then the rows.
 struct MatrixFile {
     /// The file's path.
@@ -31,40 +32,53 @@ struct MatrixFile {
         (headerBytes + rows * 8 + alignment - 1) / alignment * alignment
     }
 
-    /// Whether `load` would map the file, from its header and size alone.
-    func isCurrent(generation: Int64, token: Int64, dimension: Int) -> Bool {
-        guard let fd = try? RegularFile.open(path).descriptor else { return false }
+    /// The precision of the file if `load` would map it, from its header and
+    /// size alone; nil when it would not.
+    func currentPrecision(generation: Int64, token: Int64, dimension: Int) -> MatrixPrecision? {
+        guard let fd = try? RegularFile.open(path).descriptor else { return nil }
         defer { close(fd) }
-        return header(fd, generation: generation, token: token, dimension: dimension) != nil
+        return header(fd, generation: generation, token: token, dimension: dimension)?.precision
     }
 
-    /// The rows and values' offset of the open file when its header and size
-    /// match what the index expects; nil otherwise.
-    private func header(_ fd: Int32, generation: Int64, token: Int64, dimension: Int) -> (rows: Int, offset: Int, length: Int)? {
+    /// Whether `load` would map the file, from its header and size alone.
+    func isCurrent(generation: Int64, token: Int64, dimension: Int) -> Bool {
+        currentPrecision(generation: generation, token: token, dimension: dimension) != nil
+    }
+
+    /// The rows, precision and values' offset of the open file when its
+    /// header and size match what the index expects; nil otherwise.
+    private func header(_ fd: Int32, generation: Int64, token: Int64, dimension: Int)
+        -> (rows: Int, precision: MatrixPrecision, offset: Int, length: Int)? {
         var header = [UInt8](repeating: 0, count: Self.headerBytes)
         guard pread(fd, &header, Self.headerBytes, 0) == Self.headerBytes, Array(header[0..<8]) == Self.magic else { return nil }
         let fields = header.withUnsafeBytes { raw in
             (0..<6).map { Int64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 + 8 * $0, as: Int64.self)) }
         }
-        guard fields[0] == generation, fields[5] == token, fields[2] == Int64(dimension), fields[3] == 4,
+        guard fields[0] == generation, fields[5] == token, fields[2] == Int64(dimension),
+              let precision = MatrixPrecision(bytesPerValue: Int(clamping: fields[3])),
               fields[1] >= 0, fields[1] < Int64(Int32.max) else { return nil }
         let rows = Int(fields[1])
         let offset = Self.valuesOffset(rows: rows)
-        let length = offset + rows * dimension * 4
+        let length = offset + rows * dimension * precision.bytesPerValue
         var info = stat()
         guard fields[4] == Int64(offset), fstat(fd, &info) == 0, Int(info.st_size) == length else { return nil }
-        return (rows, offset, length)
+        return (rows, precision, offset, length)
     }
 
     /// Maps the matrix if the file exists, is whole and was saved at
     /// `generation` by the index whose token is `token`, for `embedder` with
-    /// `dimension` float32 columns; nil otherwise. (Generations count changes
-    /// from zero in every index: the token tells one index's file from another's.)
+    /// `dimension` columns (float32 or float16, as the file says); nil
+    /// otherwise. (Generations count changes from zero in every index: the
+    /// token tells one index's file from another's.) The matrix keeps the
+    /// file open, so it can tell when the file is cut short under it
+    /// (`EmbeddingMatrix.checkFile`).
     func load(embedder: String, generation: Int64, token: Int64, dimension: Int) -> AlbumMatrix? {
         guard let fd = try? RegularFile.open(path).descriptor else { return nil }
-        defer { close(fd) }
-        guard let (rows, offset, length) = header(fd, generation: generation, token: token, dimension: dimension) else { return nil }
-        guard let base = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0), base != MAP_FAILED else { return nil }
+        guard let (rows, precision, offset, length) = header(fd, generation: generation, token: token, dimension: dimension),
+              let base = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0), base != MAP_FAILED else {
+            close(fd)
+            return nil
+        }
         var ids = [Int64](repeating: 0, count: rows)
         ids.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(start: base + Self.headerBytes, count: rows * 8)) }
         #if !_endian(little)
@@ -72,8 +86,28 @@ struct MatrixFile {
         #endif
         // The ids' pages are not needed again; the rows are read front to back by most work.
         madvise(base, offset, MADV_DONTNEED)
-        let matrix = EmbeddingMatrix(mapping: base, length: length, offset: offset, rows: rows, dimension: dimension)
+        let matrix = EmbeddingMatrix(mapping: base, length: length, offset: offset, rows: rows, dimension: dimension,
+                                     precision: precision, file: (fd, path, length))
         return AlbumMatrix(embedder: embedder, matrix: matrix, imageIDs: ids)
+    }
+
+    /// Writes `source` at `precision` in place of this file, atomically:
+    /// the converted rows go to a temporary file (filled through a mapping
+    /// in parallel blocks, so no converted copy is allocated when the file
+    /// system allows it), which is flushed and renamed over the old file only
+    /// when whole. Until then, and whenever it fails (false), the old file
+    /// stays as it was and usable.
+    @discardableResult
+    func saveConverted(_ source: AlbumMatrix, to precision: MatrixPrecision, generation: Int64, token: Int64) -> Bool {
+        let matrix = source.matrix
+        guard matrix.precision != precision else { return save(source, generation: generation, token: token) }
+        if let writer = Writer(filling: path, rows: matrix.rows, dimension: matrix.dimension, precision: precision),
+           let target = writer.matrix {
+            matrix.convert(into: target)
+            return writer.finish(imageIDs: source.imageIDs, generation: generation, token: token)
+        }
+        let converted = AlbumMatrix(embedder: source.embedder, matrix: matrix.converted(to: precision), imageIDs: source.imageIDs)
+        return save(converted, generation: generation, token: token)
     }
 
     /// Saves the matrix atomically (temporary file, flushed, then renamed).
@@ -95,6 +129,7 @@ struct MatrixFile {
         private let temporary: String
         private let rows: Int
         private let dimension: Int
+        private let precision: MatrixPrecision
         private var fd: Int32
         /// The rows to fill, when made by `init(filling:)`: a shared mapping
         /// of the temporary file, so what is written to it is the file.
@@ -106,29 +141,31 @@ struct MatrixFile {
             temporary = path + ".tmp-\(getpid())"
             rows = matrix.rows
             dimension = matrix.dimension
+            precision = matrix.precision
             fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
             guard fd >= 0 else { return nil }
             let offset = MatrixFile.valuesOffset(rows: rows)
-            guard rows == 0 || MatrixFile.writeFully(fd, matrix.storage.baseAddress!, count: matrix.byteCount, at: offset) else {
+            guard rows == 0 || MatrixFile.writeFully(fd, matrix.rawValues, count: matrix.byteCount, at: offset) else {
                 abandon()
                 return nil
             }
         }
 
         /// Makes a temporary file beside `path` for `rows` × `dimension`
-        /// float32 values and maps its rows (`matrix`) for the caller to fill
+        /// values of `precision` and maps its rows (`matrix`) for the caller to fill
         /// in place: the rows reach the page cache once, and no copy of them
         /// is allocated (a first touch of fresh memory is what a large import
         /// mostly waits for). The file's blocks are reserved first, so a full
         /// disk is a nil here rather than a fault while filling. Nil when the
         /// file system cannot do this (the caller allocates instead).
-        init?(filling path: String, rows: Int, dimension: Int) {
+        init?(filling path: String, rows: Int, dimension: Int, precision: MatrixPrecision = .float32) {
             self.path = path
             temporary = path + ".tmp-\(getpid())"
             self.rows = rows
             self.dimension = dimension
+            self.precision = precision
             let offset = MatrixFile.valuesOffset(rows: rows)
-            let (count, overflow) = rows.multipliedReportingOverflow(by: dimension * 4)
+            let (count, overflow) = rows.multipliedReportingOverflow(by: dimension * precision.bytesPerValue)
             guard rows > 0, dimension > 0, !overflow else { return nil }
             fd = open(temporary, O_RDWR | O_CREAT | O_TRUNC, 0o644)
             guard fd >= 0 else { return nil }
@@ -136,7 +173,7 @@ struct MatrixFile {
                 abandon()
                 return nil
             }
-            matrix = EmbeddingMatrix(mapping: base, length: count, offset: 0, rows: rows, dimension: dimension)
+            matrix = EmbeddingMatrix(mapping: base, length: count, offset: 0, rows: rows, dimension: dimension, precision: precision)
         }
 
         /// Writes the header and `imageIDs` (one per row), flushes the file and
@@ -145,7 +182,7 @@ struct MatrixFile {
             guard fd >= 0, imageIDs.count == rows else { abandon(); return false }
             let offset = MatrixFile.valuesOffset(rows: rows)
             var header = MatrixFile.magic
-            for field in [generation, Int64(rows), Int64(dimension), 4, Int64(offset), token] {
+            for field in [generation, Int64(rows), Int64(dimension), Int64(precision.bytesPerValue), Int64(offset), token] {
                 withUnsafeBytes(of: field.littleEndian) { header += $0 }
             }
             var prefix = [UInt8](repeating: 0, count: offset)

@@ -34,10 +34,14 @@ final class QuantizedRows: @unchecked Sendable {  // immutable after init
         scales = .allocate(capacity: max(rows, 1))
         residuals = .allocate(capacity: max(rows, 1))
         norms = .allocate(capacity: max(rows, 1))
-        let (x, q, s) = (UncheckedSendable(matrix.row(0)), UncheckedSendable(values), UncheckedSendable(scales))
+        let (q, s) = (UncheckedSendable(values), UncheckedSendable(scales))
         let (e, n) = (UncheckedSendable(residuals), UncheckedSendable(norms))
         parallelChunks(rows, chunk: Self.chunkRows) { _, range in
-            curator_quantize_rows_i8(x.value, range.lowerBound, range.upperBound, d, q.value, s.value, e.value, n.value)
+            // Offsets from the chunk's start, so a float16 chunk widened into scratch quantises as in place.
+            let first = range.lowerBound
+            matrix.withRows(range) { x in
+                curator_quantize_rows_i8(x, 0, range.count, d, q.value + first * d, s.value + first, e.value + first, n.value + first)
+            }
         }
     }
 
@@ -109,7 +113,7 @@ final class QuantizedRows: @unchecked Sendable {  // immutable after init
         if candidates.count > rows / 8 { return matrix.best(along: direction, k: k, minimum: minimum) }
         // Exact float32 scores of the candidates, in row order (so ties go to the lower row, as in the full scan).
         let gathered = EmbeddingMatrix(uninitializedRows: candidates.count, dimension: d)
-        for (i, r) in candidates.enumerated() { gathered.row(i).update(from: matrix.row(r), count: d) }
+        for (i, r) in candidates.enumerated() { matrix.copyRow(r, into: gathered.row(i)) }
         let exact = gathered.scores(along: direction)
         return exact.withUnsafeBufferPointer { TopScores.select($0, k: k, minimum: minimum) }.map { (candidates[$0.row], $0.score) }
     }

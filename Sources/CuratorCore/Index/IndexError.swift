@@ -32,6 +32,12 @@ public enum IndexError: Error, CustomStringConvertible, Sendable {
     /// A folder or embeddings file without an index, opened read-only:
     /// indexing it would write beside it.
     case noIndex(path: String, reason: String)
+    /// A precision for the album's matrix other than "f32" or "f16".
+    case unknownPrecision(value: String)
+    /// The album's mapped matrix file changed size (truncated or replaced in
+    /// place by another program) while the album had it open: reading its
+    /// rows now would fault, so the work stops instead.
+    case matrixFileChanged(path: String, expected: Int, found: Int)
 
     public var description: String {
         switch self {
@@ -59,6 +65,10 @@ public enum IndexError: Error, CustomStringConvertible, Sendable {
             return "disk full: the index \(path) cannot grow; free some space and run again (the index keeps what was written before)"
         case .readOnly(let change, let reason):
             return "\(change) would write to the album's index, \(reason)"
+        case .unknownPrecision(let value):
+            return "precision must be \"f32\" (float32, the default) or \"f16\" (float16, half the memory), not \"\(value)\""
+        case .matrixFileChanged(let path, let expected, let found):
+            return "\(path): the album's vectors file changed while it was open (\(found) bytes, was \(expected)); open the album again"
         case .noIndex(let path, let reason):
             return "\(path) has no index yet, and making one would write beside it, \(reason)"
         }

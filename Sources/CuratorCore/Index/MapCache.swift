@@ -105,16 +105,19 @@ extension EmbeddingMatrix {
         let blocks = (rows + blockRows - 1) / blockRows
         result.withUnsafeMutableBufferPointer { out in
             let output = UncheckedSendable(out.baseAddress!)
-            let base = UncheckedSendable(row(0))
             DispatchQueue.concurrentPerform(iterations: blocks) { b in
-                for i in b * blockRows..<min(rows, (b + 1) * blockRows) {
-                    let words = UnsafeRawPointer(base.value + i * dimension).assumingMemoryBound(to: UInt32.self)
+                // As float32 (a float16 matrix's rows widened): the same fingerprints as its float32 copy's.
+                let range = b * blockRows..<min(rows, (b + 1) * blockRows)
+                withRows(range) { block in
+                for i in range {
+                    let words = UnsafeRawPointer(block + (i - range.lowerBound) * dimension).assumingMemoryBound(to: UInt32.self)
                     var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(dimension)
                     for j in 0..<dimension {
                         h = (h ^ UInt64(words[j])) &* 0xFF51_AFD7_ED55_8CCD
                         h ^= h >> 29
                     }
                     output.value[i] = h
+                }
                 }
             }
         }

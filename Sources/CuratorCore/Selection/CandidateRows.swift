@@ -4,6 +4,11 @@
 /// half are candidates, so the copy stays under half the matrix's bytes).
 /// A projected block (`init(projecting:onto:)`) holds the projections of
 /// another's working rows, indexed the same way.
+///
+/// A float16 album matrix is read through `rows(_:_:into:)`, which widens
+/// each block into the caller's scratch (the matrix stays float16; only
+/// candidates copied out are float32, and only when they take at most half
+/// the float16 matrix's bytes).
 final class CandidateRows {
     /// The album matrix (whose rows are the full vectors even when the
     /// working block holds projections: read working rows through `base`).
@@ -16,34 +21,90 @@ final class CandidateRows {
     let dimension: Int
     /// Whether the working block is the album matrix (local index = album row).
     let isAlbumMatrix: Bool
-    /// The start of the working block, row-major `count × dimension`.
-    let base: UnsafePointer<Float>
+    /// The start of the working block, row-major `count × dimension`, when
+    /// it is float32 (nil for a float16 album matrix: read `rows(_:_:into:)`).
+    private let float32Base: UnsafePointer<Float>?
     private let copy: UnsafeMutableBufferPointer<Float>?
 
     init(matrix: EmbeddingMatrix, candidates: [Int]) {
         self.matrix = matrix
         self.candidates = candidates
         dimension = matrix.dimension
-        if candidates.count * 2 >= matrix.rows {
+        // A float32 copy of a float16 matrix's rows takes twice their bytes.
+        let copyShare = matrix.precision == .float32 ? 2 : 4
+        if candidates.count * copyShare >= matrix.rows {
             isAlbumMatrix = true
             count = matrix.rows
-            base = UnsafePointer(matrix.row(0))
+            float32Base = matrix.precision == .float32 ? UnsafePointer(matrix.row(0)) : nil
             copy = nil
         } else {
             isAlbumMatrix = false
             count = candidates.count
-            let block = Self.gather(count, dimension) { UnsafePointer(matrix.row(candidates[$0])) }
+            let block = Self.gather(count, dimension) { matrix.copyRow(candidates[$0], into: $1) }
             copy = block
-            base = UnsafePointer(block.baseAddress!)
+            float32Base = UnsafePointer(block.baseAddress!)
         }
     }
 
-    /// A new `count × dimension` block whose row i is a copy of `row(i)`.
+    /// A new `count × dimension` block whose row i `fill(i, row)` writes.
     private static func gather(_ count: Int, _ dimension: Int,
-                               _ row: (Int) -> UnsafePointer<Float>) -> UnsafeMutableBufferPointer<Float> {
+                               _ fill: (Int, UnsafeMutablePointer<Float>) -> Void) -> UnsafeMutableBufferPointer<Float> {
         let block = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(1, count * dimension))
-        for i in 0..<count { (block.baseAddress! + i * dimension).update(from: row(i), count: dimension) }
+        for i in 0..<count { fill(i, block.baseAddress! + i * dimension) }
         return block
+    }
+
+    /// Whether reading working rows needs scratch (a float16 album matrix).
+    var needsScratch: Bool { float32Base == nil }
+
+    /// Scratch for `rows(_:_:into:)` of up to `rows` working rows: room for
+    /// them when reading needs it, else a token allocation. Deallocate it.
+    func makeScratch(rows: Int) -> UnsafeMutablePointer<Float> {
+        .allocate(capacity: needsScratch ? max(1, rows * dimension) : 1)
+    }
+
+    /// Working rows `start..<start + rows` as float32, row-major: in place
+    /// when the working block is float32, else widened into `scratch` (from
+    /// `makeScratch`). Safe from many threads, each with its own scratch.
+    @inline(__always)
+    func rows(_ start: Int, _ rows: Int, into scratch: UnsafeMutablePointer<Float>) -> UnsafePointer<Float> {
+        if let float32Base { return float32Base + start * dimension }
+        return matrix.rows(start..<start + rows, into: scratch)
+    }
+
+    /// Copies the working row of the `index`-th candidate to `target` as float32.
+    @inline(__always)
+    func copyCandidateRow(_ index: Int, into target: UnsafeMutablePointer<Float>) {
+        copyWorkingRow(isAlbumMatrix ? candidates[index] : index, into: target)
+    }
+
+    /// Copies working row `local` to `target` as float32.
+    @inline(__always)
+    func copyWorkingRow(_ local: Int, into target: UnsafeMutablePointer<Float>) {
+        if let float32Base { target.update(from: float32Base + local * dimension, count: dimension) } else { matrix.copyRow(local, into: target) }
+    }
+
+    /// `out[i]` = working row i · `vector`, for every working row: one GEMV
+    /// over a float32 block, or GEMVs over blocks widened one at a time.
+    func products(with vector: [Float], into out: UnsafeMutablePointer<Float>) {
+        vector.withUnsafeBufferPointer { x in
+            guard needsScratch else {
+                BLAS.gemv(m: count, n: dimension, a: float32Base!, lda: dimension, x: x.baseAddress!, y: out)
+                return
+            }
+            let blockRows = 4096
+            let scratch = makeScratch(rows: blockRows)
+            defer { scratch.deallocate() }
+            for start in stride(from: 0, to: count, by: blockRows) {
+                let b = min(blockRows, count - start)
+                BLAS.gemv(m: b, n: dimension, a: rows(start, b, into: scratch), lda: dimension, x: x.baseAddress!, y: out + start)
+            }
+        }
+    }
+
+    /// A new contiguous float32 copy of the `indices`-th candidates' working rows.
+    func gatherCandidates(_ indices: [Int]) -> UnsafeMutableBufferPointer<Float> {
+        Self.gather(indices.count, dimension) { copyCandidateRow(indices[$0], into: $1) }
     }
 
     /// The projections of `source`'s working rows onto `subspace`: same
@@ -59,17 +120,18 @@ final class CandidateRows {
         let rowsPerBlock = 4096
         let blocks = (count + rowsPerBlock - 1) / rowsPerBlock
         let target = UncheckedSendable(block.baseAddress!)
-        let from = UncheckedSendable(source.base)
-        let (p, d) = (dimension, source.dimension)
+        let p = dimension
         BLAS.withSingleThreadedCalls {
             parallelFor(blocks) { b in
                 let start = b * rowsPerBlock
                 let rows = min(rowsPerBlock, source.count - start)
-                subspace.project(from.value + start * d, count: rows, into: target.value + start * p)
+                let scratch = source.makeScratch(rows: rows)
+                defer { scratch.deallocate() }
+                subspace.project(source.rows(start, rows, into: scratch), count: rows, into: target.value + start * p)
             }
         }
         copy = block
-        base = UnsafePointer(block.baseAddress!)
+        float32Base = UnsafePointer(block.baseAddress!)
     }
 
     /// The projections onto `subspace` of some of `source`'s candidates,
@@ -93,12 +155,12 @@ final class CandidateRows {
                 let rows = min(rowsPerBlock, indices.count - start)
                 let gathered = UnsafeMutablePointer<Float>.allocate(capacity: rows * d)
                 defer { gathered.deallocate() }
-                for i in 0..<rows { (gathered + i * d).update(from: source.candidateRow(indices[start + i]), count: d) }
+                for i in 0..<rows { source.copyCandidateRow(indices[start + i], into: gathered + i * d) }
                 subspace.project(gathered, count: rows, into: target.value + start * p)
             }
         }
         copy = block
-        base = UnsafePointer(block.baseAddress!)
+        float32Base = UnsafePointer(block.baseAddress!)
     }
 
     /// A compact copy of some of `source`'s candidates: the `indices`-th
@@ -109,17 +171,12 @@ final class CandidateRows {
         count = indices.count
         isAlbumMatrix = false
         dimension = source.dimension
-        let block = Self.gather(count, dimension) { source.candidateRow(indices[$0]) }
+        let block = source.gatherCandidates(indices)
         copy = block
-        base = UnsafePointer(block.baseAddress!)
+        float32Base = UnsafePointer(block.baseAddress!)
     }
 
     deinit { copy?.deallocate() }
-
-    /// The working row of the `index`-th candidate (`candidates[index]`).
-    @inline(__always) func candidateRow(_ index: Int) -> UnsafePointer<Float> {
-        base + (isAlbumMatrix ? candidates[index] : index) * dimension
-    }
 
     /// The album row of working row `local`.
     @inline(__always) func albumRow(_ local: Int) -> Int {

@@ -129,7 +129,7 @@ final class FarthestPointBatch {
         let d = dimension
         let pickVectors = UnsafeMutablePointer<Float>.allocate(capacity: max(1, m * d))
         defer { pickVectors.deallocate() }
-        for (j, row) in picks.enumerated() { (pickVectors + j * d).update(from: rows.matrix.row(row), count: d) }
+        for (j, row) in picks.enumerated() { rows.matrix.copyRow(row, into: pickVectors + j * d) }
         statistics.passes += 1
         statistics.columns += m
         let blocks = (n + blockRows - 1) / blockRows
@@ -140,13 +140,14 @@ final class FarthestPointBatch {
             let firstBlock = blocks * t / threads, endBlock = blocks * (t + 1) / threads
             let products = UnsafeMutablePointer<Float>.allocate(capacity: max(1, m * blockRows))
             let thresholds = UnsafeMutablePointer<Float>.allocate(capacity: blockRows)
-            defer { products.deallocate(); thresholds.deallocate() }
+            let rowScratch = rows.makeScratch(rows: blockRows)
+            defer { products.deallocate(); thresholds.deallocate(); rowScratch.deallocate() }
             for block in firstBlock..<endBlock {
                 let start = block * blockRows
                 let b = min(blockRows, n - start)
                 if m > 0 {
                     BLAS.gemm(transposeB: true, m: m, n: b, k: d, a: pickVectors, lda: d,
-                              b: rows.base + start * d, ldb: d, c: products, ldc: blockRows)
+                              b: rows.rows(start, b, into: rowScratch), ldb: d, c: products, ldc: blockRows)
                 }
                 for r in 0..<runs {
                     let dist = distances(of: r) + start
@@ -262,7 +263,7 @@ final class FarthestPointBatch {
                 let g = groupEnd - groupStart
                 let m = Int(total) - from
                 for k in 0..<g {
-                    (scratch.gathered + k * d).update(from: rows.base + scratch.candidates[groupStart + k] * d, count: d)
+                    rows.copyWorkingRow(scratch.candidates[groupStart + k], into: scratch.gathered + k * d)
                 }
                 // Same routine and operand roles as the pass's GEMM, so the distances are the same floats.
                 BLAS.gemm(transposeB: true, m: m, n: g, k: d, a: pendingVectors(of: r) + from * d, lda: d,
@@ -359,7 +360,7 @@ final class FarthestPointBatch {
                 if cache.contains(row) {
                     cached.append((r, row))
                 } else if pending[r].count < maxPending {
-                    (pendingVectors(of: r) + pending[r].count * dimension).update(from: rows.matrix.row(row), count: dimension)
+                    rows.matrix.copyRow(row, into: pendingVectors(of: r) + pending[r].count * dimension)
                     pending[r].append(row)
                 } else {
                     pending[r].append(row)   // over the limit: the pass below applies it

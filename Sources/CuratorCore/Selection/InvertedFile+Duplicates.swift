@@ -121,7 +121,7 @@ extension InvertedFile {
         let products = UnsafeMutablePointer<Float>.allocate(capacity: block * block)
         defer { members.deallocate(); queries.deallocate(); products.deallocate() }
         let memberRows = probes.members[probes.memberStart[list]..<probes.memberStart[list + 1]].map(Int.init)
-        for (i, row) in memberRows.enumerated() { (members + i * d).update(from: matrix.row(row), count: d) }
+        for (i, row) in memberRows.enumerated() { matrix.copyRow(row, into: members + i * d) }
         // The list against itself, upper triangle of blocks.
         for si in stride(from: 0, to: m, by: block) {
             let ni = min(block, m - si)
@@ -141,7 +141,7 @@ extension InvertedFile {
         let queryRows = probes.queries[probes.queryStart[list]..<probes.queryStart[list + 1]].map(Int.init)
         for sq in stride(from: 0, to: q, by: block) {
             let nq = min(block, q - sq)
-            for i in 0..<nq { (queries + i * d).update(from: matrix.row(queryRows[sq + i]), count: d) }
+            for i in 0..<nq { matrix.copyRow(queryRows[sq + i], into: queries + i * d) }
             for sj in stride(from: 0, to: m, by: block) {
                 let nj = min(block, m - sj)
                 BLAS.gemm(transposeB: true, m: nq, n: nj, k: d, a: queries, lda: d, b: members + sj * d, ldb: d,

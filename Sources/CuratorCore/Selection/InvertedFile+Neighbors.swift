@@ -43,7 +43,7 @@ extension InvertedFile {
         // Rows grouped by their list, copied in that order so that a list is one block.
         let (offsets, order) = members()
         let grouped = EmbeddingMatrix(uninitializedRows: n, dimension: d)
-        for (position, row) in order.enumerated() { grouped.row(position).update(from: matrix.row(Int(row)), count: d) }
+        for (position, row) in order.enumerated() { matrix.copyRow(Int(row), into: grouped.row(position)) }
 
         let indices = SharedBuffer<Int32>(repeating: -1, count: n * k)
         let distances = SharedBuffer<Float>(repeating: .infinity, count: n * k)

@@ -79,7 +79,7 @@ public struct InvertedFile: Sendable {
         }
         var centres = [Float](repeating: 0, count: picks.count * d)
         centres.withUnsafeMutableBufferPointer { c in
-            for (j, row) in picks.enumerated() { (c.baseAddress! + j * d).update(from: matrix.row(row), count: d) }
+            for (j, row) in picks.enumerated() { matrix.copyRow(row, into: c.baseAddress! + j * d) }
         }
         return centres
     }
@@ -261,7 +261,7 @@ public struct InvertedFile: Sendable {
         let gathered = UnsafeMutablePointer<Float>.allocate(capacity: m * d)
         let scores = UnsafeMutablePointer<Float>.allocate(capacity: m * k)
         defer { gathered.deallocate(); scores.deallocate() }
-        for i in 0..<m { (gathered + i * d).update(from: matrix.row(rows[first + i]), count: d) }
+        for i in 0..<m { matrix.copyRow(rows[first + i], into: gathered + i * d) }
         BLAS.gemm(transposeB: true, m: m, n: k, k: d, a: gathered, lda: d, b: centres, ldb: d, c: scores, ldc: k)
         var found: [(Float, Int32)] = []
         inverseGaps.withUnsafeBufferPointer { gaps in

@@ -89,13 +89,14 @@ public struct NearDuplicateFinder: Sendable {
                 parallelFor(threads) { t in
                     let union = finders[t]
                     let products = UnsafeMutablePointer<Float>.allocate(capacity: block * block)
-                    defer { products.deallocate() }
+                    let scratchI = rows.makeScratch(rows: block), scratchJ = rows.makeScratch(rows: block)
+                    defer { products.deallocate(); scratchI.deallocate(); scratchJ.deallocate() }
                     for p in stride(from: first + t, to: end, by: threads) {
                         let (bi, bj) = pairs[p]
                         let si = bi * block, sj = bj * block
                         let ni = min(block, wn - si), nj = min(block, wn - sj)
-                        BLAS.gemm(transposeB: true, m: ni, n: nj, k: d, a: rows.base + si * d, lda: d,
-                                  b: rows.base + sj * d, ldb: d, c: products, ldc: block)
+                        BLAS.gemm(transposeB: true, m: ni, n: nj, k: d, a: rows.rows(si, ni, into: scratchI), lda: d,
+                                  b: rows.rows(sj, nj, into: scratchJ), ldb: d, c: products, ldc: block)
                         for i in 0..<ni where isCandidate[si + i] {
                             let row = products + i * block
                             for j in (bi == bj ? i + 1 : 0)..<nj where row[j] >= threshold && isCandidate[sj + j] {
@@ -174,8 +175,9 @@ public struct NearDuplicateFinder: Sendable {
                 }
             }
             var lowest: Float = 1
+            let keeperVector = matrix.vector(keeper)
             for row in albumRows where row != keeper {
-                lowest = min(lowest, BLAS.dot(d, matrix.row(row), matrix.row(keeper)))
+                lowest = min(lowest, BLAS.dot(d, matrix.vector(row), keeperVector))
             }
             groups.append(DuplicateGroup(rows: albumRows.sorted(), keeper: keeper, keptBy: keptBy, similarity: lowest))
         }
@@ -187,13 +189,15 @@ public struct NearDuplicateFinder: Sendable {
     private func centralMember(_ locals: [Int], rows: CandidateRows) -> Int {
         let d = rows.dimension
         var sum = [Float](repeating: 0, count: d)
+        let scratch = rows.makeScratch(rows: 1)
+        defer { scratch.deallocate() }
         sum.withUnsafeMutableBufferPointer { s in
-            for i in locals { BLAS.axpy(d, alpha: 1, rows.base + i * d, s.baseAddress!) }
+            for i in locals { BLAS.axpy(d, alpha: 1, rows.rows(i, 1, into: scratch), s.baseAddress!) }
         }
         var best = 0
         var bestValue = -Float.infinity
         for (k, i) in locals.enumerated() {
-            let value = sum.withUnsafeBufferPointer { BLAS.dot(d, rows.base + i * d, $0.baseAddress!) }
+            let value = sum.withUnsafeBufferPointer { BLAS.dot(d, rows.rows(i, 1, into: scratch), $0.baseAddress!) }
             if value > bestValue { bestValue = value; best = k }
         }
         return best

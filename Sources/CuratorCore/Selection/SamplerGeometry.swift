@@ -13,7 +13,7 @@ public struct SamplerGeometry: Sendable {
     public func distance(_ a: Int, _ b: Int) throws -> Float {
         try check(a, "distance")
         try check(b, "distance")
-        return 1 - BLAS.dot(matrix.dimension, matrix.row(a), matrix.row(b))
+        return 1 - BLAS.dot(matrix.dimension, matrix.vector(a), matrix.vector(b))
     }
 
     /// The `k` rows of `among` nearest to `row` (itself excluded), nearest first.
@@ -52,14 +52,10 @@ public struct SamplerGeometry: Sendable {
         return best
     }
 
-    /// The cosine similarity of every row to row `query` (one GEMV pass).
+    /// The cosine similarity of every row to row `query` (one GEMV pass;
+    /// a float16 matrix's rows are widened a block at a time).
     public func similarities(to query: Int) -> [Float] {
-        var out = [Float](repeating: 0, count: matrix.rows)
-        out.withUnsafeMutableBufferPointer { y in
-            BLAS.gemv(m: matrix.rows, n: matrix.dimension, a: matrix.row(0), lda: matrix.dimension,
-                      x: matrix.row(query), y: y.baseAddress!)
-        }
-        return out
+        matrix.scores(along: matrix.vector(query))
     }
 
     private func check(_ row: Int, _ parameter: String) throws {

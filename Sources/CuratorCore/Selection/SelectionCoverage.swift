@@ -63,7 +63,7 @@ public struct SelectionCoverage: Sendable, Equatable {
         guard n > 0, m > 0 else { return ([], []) }
         let pickVectors = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(1, m * d))
         defer { pickVectors.deallocate() }
-        for (j, row) in picks.enumerated() { (pickVectors + j * d).update(from: matrix.row(row), count: d) }
+        for (j, row) in picks.enumerated() { matrix.copyRow(row, into: pickVectors + j * d) }
         var result = [Float](repeating: 0, count: n)
         var nearest = [Int32](repeating: 0, count: withIndex ? n : 0)
         let blockRows = coverageBlockRows
@@ -89,12 +89,12 @@ public struct SelectionCoverage: Sendable, Equatable {
                         var i = 1
                         while consecutive && i < b { consecutive = rows[start + i] == first + i; i += 1 }
                         let a: UnsafePointer<Float>
+                        let buffer = gathered ?? UnsafeMutablePointer<Float>.allocate(capacity: blockRows * d)
+                        gathered = buffer
                         if consecutive {
-                            a = UnsafePointer(matrix.row(first))
+                            a = matrix.rows(first..<first + b, into: buffer)  // in place unless float16
                         } else {
-                            let buffer = gathered ?? UnsafeMutablePointer<Float>.allocate(capacity: blockRows * d)
-                            gathered = buffer
-                            for i in 0..<b { (buffer + i * d).update(from: matrix.row(rows[start + i]), count: d) }
+                            for i in 0..<b { matrix.copyRow(rows[start + i], into: buffer + i * d) }
                             a = UnsafePointer(buffer)
                         }
                         // b × m: each candidate's similarities to every pick, in a row.

@@ -14,11 +14,14 @@ enum SparseNeighbors {
         try graph(of: working(matrix: matrix, rows: rows), k: k, seed: seed)
     }
 
-    /// `rows` of `matrix` as a matrix of their own (`matrix` itself when they are all its rows in order).
+    /// `rows` of `matrix` as a float32 matrix of their own (`matrix` itself
+    /// when they are all its rows in order and it is float32). The graph
+    /// searches read rows in place, so a float16 album's rows are widened
+    /// here, once: a float32 copy for as long as the graph is built.
     static func working(matrix: EmbeddingMatrix, rows: [Int]) -> EmbeddingMatrix {
-        if rows.count == matrix.rows && rows.elementsEqual(0..<matrix.rows) { return matrix }
+        if rows.count == matrix.rows && rows.elementsEqual(0..<matrix.rows) { return matrix.float32() }
         let working = EmbeddingMatrix(uninitializedRows: rows.count, dimension: matrix.dimension)
-        for (i, row) in rows.enumerated() { working.row(i).update(from: matrix.row(row), count: matrix.dimension) }
+        for (i, row) in rows.enumerated() { matrix.copyRow(row, into: working.row(i)) }
         return working
     }
 

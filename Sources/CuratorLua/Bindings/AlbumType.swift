@@ -68,6 +68,12 @@ enum AlbumType {
         t.property("model", type: "string|nil", summary: "The embedding model, when the embedder names one") { handle, lua in
             lua.push(handle.album.modelID)
         }
+        t.property("precision", type: "string", summary: "How the album keeps its vectors: \"f32\" (float32) or \"f16\" (float16, half the memory; work reads them as float32 a block at a time); set with curator.open(path, {precision=})") { handle, lua in
+            lua.push(handle.album.precision.rawValue)
+        }
+        t.property("precision_note", type: "string|nil", summary: "For a float16 album: which steps of this session (the map) needed a temporary float32 copy of its vectors, and its size; nil when none did") { handle, lua in
+            lua.push(handle.album.precisionNote)
+        }
         t.property("index_only", type: "boolean", summary: "Whether the album is an embeddings file's rows rather than a folder") { handle, lua in
             lua.push(handle.album.isIndexOnly)
         }
@@ -585,13 +591,16 @@ enum AlbumType {
     private static func defineOpen(_ host: CuratorHost, _ types: CuratorTypes) {
         host.state.defineFunction(
             "curator.open",
-            signature: "curator.open(path [, {embedder=\"auto\", model=folder, scan=true, embed=true, progress=fn}]) -> Album | nil, message",
-            summary: "Opens an album folder (or .npz/.npy embeddings file), indexing what changed; a missing or unreadable one gives nil, message",
+            signature: "curator.open(path [, {embedder=\"auto\", model=folder, scan=true, embed=true, precision=\"f32\"|\"f16\", progress=fn}]) -> Album | nil, message",
+            summary: "Opens an album folder (or .npz/.npy embeddings file), indexing what changed; precision=\"f16\" keeps its vectors as float16 from now on (half the memory; \"f32\" goes back); a missing or unreadable one gives nil, message",
             returns: "Album"
         ) { [unowned host] call in
             let path = try call.string(1)
-            let options = try call.options(2, allowed: ["embedder", "model", "scan", "embed", "progress"])
+            let options = try call.options(2, allowed: ["embedder", "model", "scan", "embed", "precision", "progress"])
             let embedder = try options.string("embedder") ?? "auto"
+            let precision = try options.string("precision").map { value in
+                do { return try MatrixPrecision(parsing: value) } catch { throw call.failure("\(error)") }
+            }
             // Without the right to change indexes (safe mode) the index is
             // opened read-only: it must exist, and is neither scanned nor embedded.
             let readOnlyReason = host.allows(.changingIndex) ? nil : CuratorHost.safeModeRefusal
@@ -620,9 +629,10 @@ enum AlbumType {
                     }
                 } else {
                     let album = try Album.open(path, options: .init(embedder: embedder, scan: scan, embed: false,
-                                                                    readOnlyReason: readOnlyReason, model: model), progress: sink)
+                                                                    readOnlyReason: readOnlyReason, model: model, precision: precision), progress: sink)
                     handle = host.adopt(album)
                 }
+                if let precision { try handle.album.setPrecision(precision) }
                 if embed {
                     do {
                         try handle.album.embed(progress: sink)

@@ -144,6 +144,8 @@ final class AssignmentState {
         let pending: UnsafeMutablePointer<Int>
         let topValues: UnsafeMutablePointer<Float>
         let topLabels: UnsafeMutablePointer<Int32>
+        /// A block of rows widened to float32, when the rows are a float16 matrix's.
+        let rowScratch: UnsafeMutablePointer<Float>
 
         init(width: Int, dimension: Int, blockRows: Int, scoreColumns: Int, listLength: Int) {
             sums = [Float](repeating: 0, count: width * dimension)
@@ -153,10 +155,12 @@ final class AssignmentState {
             pending = .allocate(capacity: blockRows)
             topValues = .allocate(capacity: listLength + 1)
             topLabels = .allocate(capacity: listLength + 1)
+            rowScratch = .allocate(capacity: blockRows * dimension)
         }
 
         deinit {
             scores.deallocate(); gathered.deallocate(); pending.deallocate(); topValues.deallocate(); topLabels.deallocate()
+            rowScratch.deallocate()
         }
 
         @inline(__always) func add(_ x: UnsafePointer<Float>, to centroid: Int, _ d: Int) {
@@ -247,7 +251,7 @@ final class AssignmentState {
     private func fullBlock(start: Int, rows b: Int, centroids c: UnsafePointer<Float>, half: UnsafePointer<Float>,
                            worker: Worker) {
         let d = dimension, wn = rows.count
-        let x = rows.base + start * d
+        let x = rows.rows(start, b, into: worker.rowScratch)
         for i in 0..<b where isCandidate[start + i] { rowNorms[start + i] = BLAS.dot(d, x + i * d, x + i * d) }
         // One GEMM per run: its block × k scores stay in the core's cache for
         // the lists (one product against every run's centroids would write
@@ -269,7 +273,7 @@ final class AssignmentState {
     private func listedBlock(start: Int, rows b: Int, centroids c: UnsafePointer<Float>, half: UnsafePointer<Float>,
                              worker: Worker) {
         let d = dimension, wn = rows.count
-        let x = rows.base + start * d
+        let x = rows.rows(start, b, into: worker.rowScratch)
         let hotWidth = runs * hotCount
         // Hot scores go past the recompute scores (b × k) in the worker's buffer.
         let hotScores = worker.scores + blockRows * k

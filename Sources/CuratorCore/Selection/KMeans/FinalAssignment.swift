@@ -92,12 +92,15 @@ final class FinalAssignment {
         try forEachRowBlock(count: wn, blockRows: blockRows, threads: threads, onChunk: onChunk) { t, block in
             let this = state.value
             let out = scores.value + t * this.blockRows * this.k
+            let scratch = this.rows.makeScratch(rows: block.count)
+            defer { scratch.deallocate() }
+            let x = this.rows.rows(block.lowerBound, block.count, into: scratch)
             // One GEMM per run, whose block × k scores stay in the core's cache.
             centroids.value.withUnsafeBufferPointer { c in
                 offsets.value.withUnsafeBufferPointer { h in
                     for r in 0..<this.runs {
                         BLAS.gemm(transposeB: true, m: block.count, n: this.k, k: ranking,
-                                  a: this.rows.base + block.lowerBound * p, lda: p,
+                                  a: x, lda: p,
                                   b: c.baseAddress! + r * this.k * q, ldb: q, c: out, ldc: this.k)
                         for i in block where this.isCandidate[i] {
                             let two = VectorKernels.topTwo(out + (i - block.lowerBound) * this.k,
@@ -124,13 +127,17 @@ final class FinalAssignment {
                     let this = state.value
                     let (sums, counts) = out.value
                     let stride = min(threads, this.runs)
+                    let scratch = this.full.makeScratch(rows: sumRows)
+                    defer { scratch.deallocate() }
                     for blockStart in Swift.stride(from: 0, to: wn, by: sumRows) {
                         let block = blockStart..<min(wn, blockStart + sumRows)
+                        // A float16 block is widened once here, for all of the thread's runs.
+                        let x = this.full.rows(blockStart, block.count, into: scratch) - blockStart * d
                         for r in Swift.stride(from: t, to: this.runs, by: stride) {
                             for i in block where this.isCandidate[i] {
                                 let column = r * this.k + Int(this.labels[r * wn + i])
                                 counts[column] += 1
-                                VectorKernels.accumulate(this.full.base + i * d, into: sums + column * d, count: d)
+                                VectorKernels.accumulate(x + i * d, into: sums + column * d, count: d)
                             }
                         }
                     }
@@ -173,17 +180,21 @@ final class FinalAssignment {
         let state = UncheckedSendable(self), centroidNorms = UncheckedSendable(norms)
         try forEachRowBlock(count: wn, blockRows: blockRows, threads: threads, onChunk: onChunk) { _, block in
             let this = state.value
+            let scratch = this.full.makeScratch(rows: block.count)
+            defer { scratch.deallocate() }
+            // The block's rows as float32 (widened once when the matrix is float16), indexed by row.
+            let rows = this.full.rows(block.lowerBound, block.count, into: scratch) - block.lowerBound * d
             this.centroids.withUnsafeBufferPointer { cb in
                 let c = cb.baseAddress!
                 for i in block where this.isCandidate[i] {
-                    let x = this.full.base + i * d
+                    let x = rows + i * d
                     this.rowNorms[i] = BLAS.dot(d, x, x)
                 }
                 // Run by run over the block (which stays in the core's cache):
                 // one run's centroids at a time, not every run's for each row.
                 for r in 0..<this.runs {
                     for i in block where this.isCandidate[i] {
-                        let x = this.full.base + i * d
+                        let x = rows + i * d
                         let norm = this.rowNorms[i]
                         let index = r * wn + i
                         var label = Int(this.labels[index])

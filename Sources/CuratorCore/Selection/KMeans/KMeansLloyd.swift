@@ -13,7 +13,7 @@ extension KMeansSampler {
         let sample = UnsafeMutablePointer<Float>.allocate(capacity: s * d)
         defer { sample.deallocate() }
         for i in 0..<s {
-            (sample + i * d).update(from: rows.candidateRow(order[i]), count: d)
+            rows.copyCandidateRow(order[i], into: sample + i * d)
         }
         var norms = [Float](repeating: 0, count: s)
         for i in 0..<s { norms[i] = BLAS.dot(d, sample + i * d, sample + i * d) }
@@ -169,7 +169,9 @@ extension KMeansSampler {
                 usedSeeds.insert(seed)
                 reseeded += 1
                 let seedNorm = rowNorms[seed]
-                BLAS.gemv(m: wn, n: d, a: rows.base, lda: d, x: rows.base + seed * d, y: dots)
+                var seedRow = [Float](repeating: 0, count: d)
+                seedRow.withUnsafeMutableBufferPointer { rows.copyWorkingRow(seed, into: $0.baseAddress!) }
+                rows.products(with: seedRow, into: dots)
                 for i in 0..<wn where isCandidate[i] {
                     let distance = max(0, rowNorms[i] + seedNorm - 2 * dots[i])
                     if distance < squared[i] || i == seed {

@@ -151,7 +151,9 @@ public struct KMeansSampler: Sampler, Sendable {
         let n = rows.candidates.count
         guard let rank = effectiveSubspaceRank(rows: n, dimension: rows.dimension) else { return nil }
         let size = min(n, max(seedingSample, 8 * rank))
-        let sample = (0..<size).map { rows.candidateRow($0 * n / size) }
+        let copies = rows.gatherCandidates((0..<size).map { $0 * n / size })
+        defer { copies.deallocate() }
+        let sample = (0..<size).map { UnsafePointer(copies.baseAddress! + $0 * rows.dimension) }
         return PrincipalSubspace(sample: sample, dimension: rows.dimension, rank: rank)
     }
 

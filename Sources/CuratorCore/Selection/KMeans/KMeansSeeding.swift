@@ -25,7 +25,7 @@ extension KMeansSampler {
         let sample = UnsafeMutablePointer<Float>.allocate(capacity: s * d)
         let gram = UnsafeMutablePointer<Float>.allocate(capacity: s * s)
         defer { sample.deallocate(); gram.deallocate() }
-        for i in 0..<s { (sample + i * d).update(from: rows.candidateRow(order[i]), count: d) }
+        for i in 0..<s { rows.copyCandidateRow(order[i], into: sample + i * d) }
         BLAS.gramOnCores(rows: s, depth: min(d, leadingAxes ?? d), a: sample, lda: d, c: gram, ldc: s)
         let norms = (0..<s).map { gram[$0 * s + $0] }
         // Row p of the (symmetric) Gram matrix gives every squared distance to sample row p.
