@@ -27,14 +27,8 @@ static const struct curator_library library = {
     "libchafa 1.8 or later is needed",
 };
 
-// The functions by name, and where each goes: the loader fills the struct
-// through these (dlsym's void * stored in its function-pointer fields, as
-// POSIX allows).
-#define CURATOR_CHAFA_NAME(name) #name,
 #define CURATOR_CHAFA_SLOT(name) (void **)&curator_chafa_api.name,
-static const char *const names[] = { CURATOR_CHAFA_FUNCTIONS(CURATOR_CHAFA_NAME) };
-static void **const slots[] = { CURATOR_CHAFA_FUNCTIONS(CURATOR_CHAFA_SLOT) };
-#undef CURATOR_CHAFA_NAME
+CURATOR_LIBRARY_FUNCTIONS(CURATOR_CHAFA_FUNCTIONS, CURATOR_CHAFA_SLOT)
 #undef CURATOR_CHAFA_SLOT
 
 static void load(void) {

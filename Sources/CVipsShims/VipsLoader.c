@@ -37,14 +37,8 @@ static const struct curator_library library = {
     "too old a libvips?",
 };
 
-// The functions by name, and where each goes: the loader fills the struct
-// through these (dlsym's void * stored in its function-pointer fields, as
-// POSIX allows).
-#define CURATOR_VIPS_NAME(name) #name,
 #define CURATOR_VIPS_SLOT(name) (void **)&curator_vips_api.name,
-static const char *const names[] = { CURATOR_VIPS_FUNCTIONS(CURATOR_VIPS_NAME) };
-static void **const slots[] = { CURATOR_VIPS_FUNCTIONS(CURATOR_VIPS_SLOT) };
-#undef CURATOR_VIPS_NAME
+CURATOR_LIBRARY_FUNCTIONS(CURATOR_VIPS_FUNCTIONS, CURATOR_VIPS_SLOT)
 #undef CURATOR_VIPS_SLOT
 
 static void load(void) {

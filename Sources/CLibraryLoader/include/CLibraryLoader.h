@@ -45,4 +45,14 @@ void *curator_library_load(const struct curator_library *library, const char *co
                            void **const *slots, size_t count, const char **tried,
                            char *error, size_t error_size);
 
+/// Declares, for an X-macro list of function names `FUNCTIONS`, the arrays
+/// `names` (each name as a string) and `slots` (where each pointer goes,
+/// given by the loader's `SLOT(name)` macro, e.g. `(void **)&api.name,`),
+/// for curator_library_load, which stores dlsym's `void *` in those
+/// function-pointer fields (as POSIX allows).
+#define CURATOR_LIBRARY_NAME(name) #name,
+#define CURATOR_LIBRARY_FUNCTIONS(FUNCTIONS, SLOT) \
+    static const char *const names[] = { FUNCTIONS(CURATOR_LIBRARY_NAME) }; \
+    static void **const slots[] = { FUNCTIONS(SLOT) };
+
 #endif
