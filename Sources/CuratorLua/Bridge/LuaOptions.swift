@@ -50,22 +50,12 @@ public struct LuaOptions {
 
     /// The option as a string, nil when absent.
     public func string(_ key: String) throws -> String? {
-        defer { lua.pop() }
-        switch push(key) {
-        case .nil: return nil
-        case .string: return lua.string(at: -1)
-        default: throw mismatch(key, "a string")
-        }
+        try read(key, as: .string, "a string") { lua.string(at: -1) }
     }
 
     /// The option as exact bytes (paths), nil when absent.
     public func bytes(_ key: String) throws -> [UInt8]? {
-        defer { lua.pop() }
-        switch push(key) {
-        case .nil: return nil
-        case .string: return lua.bytes(at: -1)
-        default: throw mismatch(key, "a string")
-        }
+        try read(key, as: .string, "a string") { lua.bytes(at: -1) }
     }
 
     /// The option as an integer (exact-valued floats accepted), nil when absent.
@@ -81,36 +71,35 @@ public struct LuaOptions {
     /// The option as an integer that passes `valid`, nil when absent; any
     /// other value is refused as not being `expected`.
     private func integer(_ key: String, _ expected: String, _ valid: (Int) -> Bool) throws -> Int? {
-        defer { lua.pop() }
-        switch push(key) {
-        case .nil: return nil
-        case .number:
+        try read(key, as: .number, expected) {
             guard let value = lua.integer(at: -1).map({ Int($0) }), valid(value) else { throw mismatch(key, expected) }
             return value
-        default: throw mismatch(key, expected)
         }
     }
 
     /// The option as a finite number, nil when absent.
     public func number(_ key: String) throws -> Double? {
-        defer { lua.pop() }
-        switch push(key) {
-        case .nil: return nil
-        case .number:
+        try read(key, as: .number, "a number") {
             guard let value = lua.number(at: -1), value.isFinite else { throw mismatch(key, "a finite number") }
             return value
-        default: throw mismatch(key, "a number")
         }
     }
 
     /// The option as a boolean, nil when absent.
     public func boolean(_ key: String) throws -> Bool? {
+        try read(key, as: .boolean, "a boolean") { lua.truthy(at: -1) }
+    }
+
+    /// The one reading of a typed option: nil when absent; a value of
+    /// another Lua type than `type` is refused as not being `expected`;
+    /// otherwise what `value` makes of it (it may refuse it too). The value
+    /// is on the stack while `value` runs and popped after.
+    private func read<T>(_ key: String, as type: LuaType, _ expected: String, _ value: () throws -> T?) throws -> T? {
         defer { lua.pop() }
-        switch push(key) {
-        case .nil: return nil
-        case .boolean: return lua.truthy(at: -1)
-        default: throw mismatch(key, "a boolean")
-        }
+        let found = push(key)
+        if found == .nil { return nil }
+        guard found == type else { throw mismatch(key, expected) }
+        return try value()
     }
 
     /// The option as one of `choices`, nil when absent.
