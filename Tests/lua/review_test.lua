@@ -11,6 +11,16 @@ local function http_get(port, path, token)
   return out
 end
 
+-- A reader of page v's JSON routes: each GET must answer 200, and its body is decoded.
+local function page_json(v)
+  local token = v.url:match("token=(%x+)")
+  return function(path)
+    local reply = http_get(v.port, path, token)
+    T.contains(reply, "HTTP/1.1 200", path)
+    return curator.json.decode(reply:match("\r\n\r\n(.*)$"))
+  end
+end
+
 T.test("r:review serves the run on loopback with a token; v:close stops it", function()
   local dir = maker.album(T.tempdir() .. "/album", 12)
   local a = assert(curator.open(dir))
@@ -161,12 +171,7 @@ T.test("the page names the index's newest clusters with the labels a:clusters() 
   -- A page opened afterwards, by a REPL that never passed the clusters on.
   local again = assert(curator.open(dir, { embedder = "clip", model = clip .. "/tiny-hf" }))
   local v = again:review()
-  local token = v.url:match("token=(%x+)")
-  local function json(path)
-    local reply = http_get(v.port, path, token)
-    T.contains(reply, "HTTP/1.1 200", path)
-    return curator.json.decode(reply:match("\r\n\r\n(.*)$"))
-  end
+  local json = page_json(v)
   local body = json("/api/clusters")
   T.eq(body.source, "index")
   T.eq(#body.clusters, 2)
@@ -184,12 +189,7 @@ T.test("clusters on the page: the index's newest a:clusters(), an image's cluste
   local dir = maker.album(T.tempdir() .. "/album", 12)
   local a = assert(curator.open(dir))
   local v = a:review()
-  local token = v.url:match("token=(%x+)")
-  local function json(path)
-    local reply = http_get(v.port, path, token)
-    T.contains(reply, "HTTP/1.1 200", path)
-    return curator.json.decode(reply:match("\r\n\r\n(.*)$"))
-  end
+  local json = page_json(v)
   local none = json("/api/clusters")
   T.eq(none.source, "none")
   T.contains(none.description, "a:clusters()")
