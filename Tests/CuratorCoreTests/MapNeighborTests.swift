@@ -26,4 +26,32 @@ final class MapNeighborTests: XCTestCase {
         XCTAssertEqual(again.distances, approximate.distances)
         for i in 0..<matrix.rows { XCTAssertEqual(Int(approximate.indices[i * 15]), i) }
     }
+
+    func testCellSearchRecallAndDeterminism() throws {
+        // The inverted file (rows gathered per list, no grouped copy) then a round of descent.
+        let (matrix, _) = MapTestData.clusters(groups: 30, perGroup: 100, dimension: 16, noise: 0.6, seed: 11)
+        let exact = NeighborGraph.exact(matrix, k: 15)
+        let found = try NeighborGraph.cellSearch(matrix, k: 15, seed: 3)
+        XCTAssertGreaterThanOrEqual(found.graph.recall(against: exact), 0.9)
+        for i in 0..<matrix.rows { XCTAssertEqual(Int(found.graph.indices[i * 15]), i) }
+        XCTAssertEqual(found.order.sorted(), (0..<Int32(matrix.rows)).map { $0 }, "the list order is not a permutation")
+        let again = try NeighborGraph.cellSearch(matrix, k: 15, seed: 3)
+        XCTAssertEqual(again.graph.indices, found.graph.indices)
+        XCTAssertEqual(again.graph.distances, found.graph.distances)
+        // Gathering rows per list finds what the grouped copy finds.
+        let copied = try InvertedFile.neighborGraph(matrix, k: 15, seed: 3)
+        let gathered = try InvertedFile.neighborGraph(matrix, k: 15, seed: 3, gathersRows: true)
+        XCTAssertGreaterThanOrEqual(gathered.recall(against: copied), 0.99)
+    }
+
+    func testRenumberedGraphFollowsTheOrder() {
+        let matrix = MapTestData.matrix([[1, 0], [0.9, 0.1], [0, 1], [0.1, 0.9]])
+        let graph = NeighborGraph.exact(matrix, k: 2)
+        let order: [Int32] = [2, 0, 3, 1]
+        let renumbered = graph.renumbered(by: order)
+        // Point 0 of the result is row 2, whose nearest other row (3) is point 2 of the result.
+        XCTAssertEqual(Array(renumbered.indices[0..<2]), [0, 2])
+        XCTAssertEqual(Array(renumbered.indices[2..<4]), [1, 3])
+        XCTAssertEqual(renumbered.distances[1], graph.distances[2 * 2 + 1])
+    }
 }

@@ -118,6 +118,28 @@ final class MapUMAPTests: XCTestCase {
         }
     }
 
+    func testLargeAlbumPathIsDeterministicAndKeepsClusters() throws {
+        // Past NeighborGraph.cellSearchLimit the graph comes from the inverted
+        // file and the start from its centroids' map; forced here on 600 rows.
+        let (matrix, labels) = MapTestData.clusters(groups: 4, perGroup: 150, dimension: 24, seed: 3)
+        var parameters = quick
+        parameters.exactNeighborLimit = 0
+        let points = try UMAP.layout(of: matrix, parameters: parameters, cellSearchFrom: 100)
+        XCTAssertEqual(try UMAP.layout(of: matrix, parameters: parameters, cellSearchFrom: 100), points)
+        XCTAssertTrue(points.allSatisfy { $0.x.isFinite && $0.y.isFinite })
+        var agree = 0
+        for i in points.indices {
+            var best = -1
+            var bestDistance = Float.infinity
+            for j in points.indices where j != i && distance(points[i], points[j]) < bestDistance {
+                best = j
+                bestDistance = distance(points[i], points[j])
+            }
+            if labels[best] == labels[i] { agree += 1 }
+        }
+        XCTAssertGreaterThan(Double(agree) / Double(points.count), 0.97)
+    }
+
     func testEpochsFollowUmapLearn() {
         let parameters = UMAPParameters()
         XCTAssertEqual(parameters.epochs(forCount: 10_000), 500)

@@ -25,9 +25,7 @@ struct FuzzySimplicialSet: Sendable {
     /// Each point's distance to its nearest neighbour (ρ) and its bandwidth (σ).
     static func smoothDistances(_ graph: NeighborGraph) -> (rho: [Double], sigma: [Double]) {
         let n = graph.count, k = graph.k
-        var rho = [Double](repeating: 0, count: n)
-        var sigma = [Double](repeating: 0, count: n)
-        guard n > 0, k > 0 else { return (rho, sigma) }
+        guard n > 0, k > 0 else { return ([Double](repeating: 0, count: n), [Double](repeating: 0, count: n)) }
         let target = log2(Double(k))
         var total = 0.0, listed = 0
         for (value, index) in zip(graph.distances, graph.indices) where index >= 0 && value.isFinite {
@@ -35,7 +33,12 @@ struct FuzzySimplicialSet: Sendable {
             listed += 1
         }
         let meanDistance = total / Double(max(listed, 1))
-        for i in 0..<n {
+        // Each point's bisection is its own: chunks of points run on every core.
+        let rhoOut = SharedBuffer<Double>(repeating: 0, count: n)
+        let sigmaOut = SharedBuffer<Double>(repeating: 0, count: n)
+        parallelChunks(n, chunk: 8_192) { _, range in
+        let rho = rhoOut.pointer, sigma = sigmaOut.pointer
+        for i in range {
             let row = graph.distances[(i * k)..<(i * k + k)].map(Double.init)
             let valid = (0..<k).map { graph.indices[i * k + $0] >= 0 && row[$0].isFinite }
             // ρ: the smallest positive distance (local connectivity 1).
@@ -68,7 +71,8 @@ struct FuzzySimplicialSet: Sendable {
             }
             sigma[i] = mid
         }
-        return (rho, sigma)
+        }
+        return (rhoOut.array, sigmaOut.array)
     }
 
     /// A graph from its edge lists.
@@ -112,27 +116,42 @@ struct FuzzySimplicialSet: Sendable {
             let b = fill[Int(t)]; fill[Int(t)] += 1
             columns[b] = i; backward[b] = w
         }
+        // Each chunk of rows is joined on its own core; the chunks' edges
+        // are then laid end to end in row order.
+        let chunk = 16_384
+        let (starts, targets, outgoing, incoming) = (degree, columns, forward, backward)
+        let parts = SharedBuffer<([Int32], [Int32], [Float])>(repeating: ([], [], []), count: (n + chunk - 1) / chunk)
+        parallelChunks(n, chunk: chunk) { task, range in
+            var heads: [Int32] = [], tails: [Int32] = [], weights: [Float] = []
+            let expected = starts[range.upperBound] - starts[range.lowerBound]
+            heads.reserveCapacity(expected); tails.reserveCapacity(expected); weights.reserveCapacity(expected)
+            var row: [(Int32, Float, Float)] = []
+            for i in range {
+                row.removeAll(keepingCapacity: true)
+                for e in starts[i]..<starts[i + 1] { row.append((targets[e], outgoing[e], incoming[e])) }
+                row.sort { $0.0 < $1.0 }
+                var e = 0
+                while e < row.count {
+                    var f = row[e].1, b = row[e].2
+                    var next = e + 1
+                    while next < row.count && row[next].0 == row[e].0 {
+                        f = max(f, row[next].1); b = max(b, row[next].2)
+                        next += 1
+                    }
+                    let w = f + b - f * b
+                    if w > 0 {
+                        heads.append(Int32(i)); tails.append(row[e].0); weights.append(w)
+                    }
+                    e = next
+                }
+            }
+            parts[task] = (heads, tails, weights)
+        }
         var heads: [Int32] = [], tails: [Int32] = [], weights: [Float] = []
         heads.reserveCapacity(degree[n]); tails.reserveCapacity(degree[n]); weights.reserveCapacity(degree[n])
-        var row: [(Int32, Float, Float)] = []
-        for i in 0..<n {
-            row.removeAll(keepingCapacity: true)
-            for e in degree[i]..<degree[i + 1] { row.append((columns[e], forward[e], backward[e])) }
-            row.sort { $0.0 < $1.0 }
-            var e = 0
-            while e < row.count {
-                var f = row[e].1, b = row[e].2
-                var next = e + 1
-                while next < row.count && row[next].0 == row[e].0 {
-                    f = max(f, row[next].1); b = max(b, row[next].2)
-                    next += 1
-                }
-                let w = f + b - f * b
-                if w > 0 {
-                    heads.append(Int32(i)); tails.append(row[e].0); weights.append(w)
-                }
-                e = next
-            }
+        for task in 0..<parts.count {
+            heads += parts[task].0; tails += parts[task].1; weights += parts[task].2
+            parts[task] = ([], [], [])
         }
         self.heads = heads
         self.tails = tails

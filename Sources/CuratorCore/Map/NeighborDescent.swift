@@ -93,6 +93,28 @@ struct NeighborDescent {
         return graph(from: heaps)
     }
 
+    /// Descent started from `start` (a graph of this matrix's rows with k
+    /// neighbours each, e.g. an inverted file's) instead of a forest: its
+    /// neighbours of neighbours are compared until few improvements remain
+    /// or `maxIterations` rounds have run.
+    func refine(_ start: NeighborGraph) -> NeighborGraph {
+        let n = matrix.rows, size = k - 1
+        precondition(start.count == n && start.k == k, "NeighborDescent.refine: the start graph has another shape")
+        guard n > 1, size > 0 else { return start }
+        let heaps = NeighborHeaps(count: n, size: size)
+        parallelChunks(n, chunk: 4_096) { _, range in
+            for p in range {
+                for j in 0..<k {
+                    let q = start.indices[p * k + j]
+                    if q >= 0 && Int(q) != p { heaps.push(p, q, start.distances[p * k + j]) }
+                }
+            }
+        }
+        fillEmpty(heaps)
+        descend(heaps)
+        return graph(from: heaps)
+    }
+
     // MARK: - Random projection forest
 
     /// Builds each tree and joins the points of each of its leaves.

@@ -30,6 +30,56 @@ public struct NeighborGraph: Sendable {
         return descent.run()
     }
 
+    /// Past this many rows, the map's graph comes from an inverted file
+    /// (`cellSearch`) rather than from a random projection forest: the
+    /// candidates are scored by GEMMs, and no sorted copy of the rows is made.
+    public static let cellSearchLimit = 200_000
+
+    /// The approximate graph of a large album: an inverted file
+    /// (`InvertedFile.neighborGraph`, rows gathered per list, `probes` lists
+    /// per row, `searchedLists` lists per list), then at most `refinements`
+    /// rounds of nearest-neighbour descent from it. Also returns the rows in
+    /// list order, which keeps similar rows together. Deterministic for a seed.
+    public static func cellSearch(_ matrix: EmbeddingMatrix, k: Int, seed: UInt64, probes: Int = 3, searchedLists: Int = 6,
+                                  refinements: Int = 1) throws -> (graph: NeighborGraph, order: [Int32]) {
+        let found = try cellSearchWithLists(matrix, k: k, seed: seed, probes: probes, searchedLists: searchedLists,
+                                            refinements: refinements)
+        return (found.graph, found.order)
+    }
+
+    /// `cellSearch`, with the lists (centres, each row's list) it used.
+    static func cellSearchWithLists(_ matrix: EmbeddingMatrix, k: Int, seed: UInt64, probes: Int = 3, searchedLists: Int = 6,
+                                    refinements: Int = 1) throws -> InvertedFile.NeighborSearch {
+        let k = min(k, matrix.rows)
+        var found = try InvertedFile.neighborSearch(matrix, k: k, seed: seed, probes: probes, searchedLists: searchedLists,
+                                                    gathersRows: true)
+        guard refinements > 0, k > 1 else { return found }
+        var descent = NeighborDescent(matrix: matrix, k: k, seed: seed)
+        descent.maxIterations = refinements
+        found.graph = descent.refine(found.graph)
+        return found
+    }
+
+    /// This graph with its points renumbered: point r of the result is point
+    /// `order[r]` of this one (`order` a permutation of every point).
+    func renumbered(by order: [Int32]) -> NeighborGraph {
+        var position = [Int32](repeating: 0, count: count)
+        for (r, i) in order.enumerated() { position[Int(i)] = Int32(r) }
+        let result = SharedBuffer<Int32>(repeating: -1, count: count * k)
+        let near = SharedBuffer<Float>(repeating: .infinity, count: count * k)
+        parallelChunks(count, chunk: 16_384) { _, range in
+            for r in range {
+                let from = Int(order[r]) * k
+                for j in 0..<k {
+                    let q = indices[from + j]
+                    result[r * k + j] = q < 0 ? -1 : position[Int(q)]
+                    near[r * k + j] = distances[from + j]
+                }
+            }
+        }
+        return NeighborGraph(count: count, k: k, indices: result.array, distances: near.array)
+    }
+
     /// Whether an album of `rows` images is searched exactly.
     static func usesExactSearch(rows: Int, k: Int, exactLimit: Int) -> Bool {
         rows <= exactLimit || min(k, rows) >= rows
@@ -40,15 +90,29 @@ public struct NeighborGraph: Sendable {
         ExactNeighbors.search(matrix, k: k)
     }
 
+    /// The exact neighbours in `matrix` of each row of `queries`, query `r`
+    /// being row `selfRows[r]` of `matrix` (for scoring a sample of a graph
+    /// too large to search exactly).
+    public static func exact(queries: EmbeddingMatrix, selfRows: [Int], in matrix: EmbeddingMatrix, k: Int) -> NeighborGraph {
+        ExactNeighbors.search(queries: queries, selfRows: selfRows, in: matrix, k: k)
+    }
+
     /// The fraction of true neighbours (self excluded) that `self` found.
     public func recall(against truth: NeighborGraph) -> Double {
-        guard count == truth.count, k == truth.k, k > 1 else { return 1 }
+        guard count == truth.count else { return 1 }
+        return recall(of: Array(0..<count), against: truth)
+    }
+
+    /// The fraction of true neighbours (self excluded) that `self` found for
+    /// `rows`, whose true neighbours are `truth`'s rows 0, 1, … in that order.
+    public func recall(of rows: [Int], against truth: NeighborGraph) -> Double {
+        guard rows.count == truth.count, k == truth.k, k > 1, !rows.isEmpty else { return 1 }
         var found = 0
-        for i in 0..<count {
+        for (r, i) in rows.enumerated() {
             let mine = Set(indices[(i * k + 1)..<(i * k + k)])
-            for j in 1..<k where mine.contains(truth.indices[i * k + j]) { found += 1 }
+            for j in 1..<k where mine.contains(truth.indices[r * k + j]) { found += 1 }
         }
-        return Double(found) / Double(count * (k - 1))
+        return Double(found) / Double(rows.count * (k - 1))
     }
 }
 

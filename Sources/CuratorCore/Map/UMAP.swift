@@ -13,8 +13,15 @@ public enum UMAP {
     ///
     /// - Throws: `MapError` for bad parameters or non-finite vectors,
     ///   `CancelledError` when `progress` asks to stop.
+    ///
+    /// Albums past `cellSearchFrom` rows (`NeighborGraph.cellSearchLimit`
+    /// unless a benchmark says otherwise) get their neighbours from an
+    /// inverted file (`NeighborGraph.cellSearch`), smaller ones from a forest
+    /// and descent.
     public static func layout(of matrix: EmbeddingMatrix, parameters: UMAPParameters = UMAPParameters(),
-                              progress: (any ProgressSink)? = nil) throws -> [SIMD2<Float>] {
+                              progress: (any ProgressSink)? = nil,
+                              cellSearchFrom: Int = NeighborGraph.cellSearchLimit,
+                              startsFromCells: Bool = true) throws -> [SIMD2<Float>] {
         try parameters.validate()
         try checkFinite(matrix)
         let n = matrix.rows
@@ -25,12 +32,24 @@ public enum UMAP {
         // together in memory: neighbour search and layout both run faster,
         // and the layout's partitions then hold whole neighbourhoods.
         let sorted = !NeighborGraph.usesExactSearch(rows: n, k: parameters.nNeighbors, exactLimit: parameters.exactNeighborLimit)
-        let order: [Int32] = sorted
-            ? NeighborDescent(matrix: matrix, k: min(parameters.nNeighbors, n), seed: parameters.seed).localityOrder()
-            : []
-
+        let order: [Int32]
+        let graph: NeighborGraph
+        var cells: InvertedFile.NeighborSearch?
         progress.update(label: neighborsLabel, done: 0, total: 1)
-        let graph = neighbors(of: matrix, order: order, parameters: parameters)
+        if sorted && n > cellSearchFrom {
+            // The inverted file's list order is the locality order, and its
+            // rows are gathered per list: no copy of the matrix.
+            var found = try NeighborGraph.cellSearchWithLists(matrix, k: parameters.nNeighbors, seed: parameters.seed)
+            order = found.order
+            graph = found.graph.renumbered(by: order)
+            found.graph = NeighborGraph(count: 0, k: graph.k, indices: [], distances: [])
+            cells = found
+        } else {
+            order = sorted
+                ? NeighborDescent(matrix: matrix, k: min(parameters.nNeighbors, n), seed: parameters.seed).localityOrder()
+                : []
+            graph = neighbors(of: matrix, order: order, parameters: parameters)
+        }
         progress?.finish(label: neighborsLabel)
         try progress.checkCancellation("map")
 
@@ -38,7 +57,9 @@ public enum UMAP {
         progress.update(label: layoutLabel, done: 0, total: epochs)
         var fuzzy = FuzzySimplicialSet(graph: graph)
         fuzzy.pruneWeak(epochs: epochs)
-        var points = initialPoints(matrix, order: order, parameters: parameters)
+        let cellStart = try startsFromCells ? cells.map { try initialPoints(fromCells: $0, parameters: parameters) } : nil
+        cells = nil
+        var points = cellStart ?? initialPoints(matrix, order: order, parameters: parameters)
         try optimize(&points, count: n, graph: fuzzy, parameters: parameters, epochs: epochs, progress: progress)
         var result = [SIMD2<Float>](repeating: .zero, count: n)
         for r in 0..<n { result[sorted ? Int(order[r]) : r] = SIMD2(points[2 * r], points[2 * r + 1]) }
@@ -85,6 +106,36 @@ public enum UMAP {
         } else {
             // All vectors equal (no direction to follow), or no LAPACK: start at random.
             for i in 0..<(2 * n) { points[i] = Float(random.nextDouble() * 20 - 10) }
+        }
+        normalizeToBox(&points, count: n)
+        return points
+    }
+
+    /// The start of a large album's optimisation, point r for row
+    /// `cells.order[r]`: the UMAP of the inverted file's centres (a few
+    /// thousand points, exact neighbours), each row placed at its list's
+    /// point with a little seeded noise, stretched to [0, 10]. A million
+    /// rows' neighbour graph falls apart into islands (a cluster of
+    /// hundreds of images holds all its members' 15 neighbours), so where
+    /// the islands lie comes from the start alone; the centres' map puts
+    /// similar lists side by side as a map of a sample of the album would,
+    /// where two principal axes of 512 dimensions cannot.
+    static func initialPoints(fromCells cells: InvertedFile.NeighborSearch, parameters: UMAPParameters) throws -> [Float] {
+        let n = cells.order.count, d = cells.centres.count / max(cells.listCount, 1)
+        let centres = EmbeddingMatrix(rows: cells.listCount, dimension: d, values: cells.centres)
+        var small = parameters
+        small.exactNeighborLimit = max(parameters.exactNeighborLimit, cells.listCount)
+        small.epochs = nil
+        var cellPoints = try layout(of: centres, parameters: small).flatMap { [$0.x, $0.y] }
+        normalizeToBox(&cellPoints, count: cells.listCount)
+        // Noise about a tenth of the spacing between lists.
+        let spread = Float(1.0 / Double(max(cells.listCount, 1)).squareRoot())
+        var random = Xoshiro256StarStar(seed: parameters.seed, stream: 0x6365_6C6C)
+        var points = [Float](repeating: 0, count: 2 * n)
+        for r in 0..<n {
+            let c = Int(cells.listOfRow[Int(cells.order[r])])
+            points[2 * r] = cellPoints[2 * c] + spread * Float(random.nextGaussian())
+            points[2 * r + 1] = cellPoints[2 * c + 1] + spread * Float(random.nextGaussian())
         }
         normalizeToBox(&points, count: n)
         return points

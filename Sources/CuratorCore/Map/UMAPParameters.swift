@@ -14,7 +14,8 @@ public struct UMAPParameters: Sendable, Hashable, Codable {
     public var epochs: Int?
     /// Repulsive samples per attractive one.
     public var negativeSampleRate: Int
-    /// Albums up to this size get exact neighbours; larger ones nearest-neighbour descent.
+    /// Albums up to this size get exact neighbours; larger ones nearest-neighbour
+    /// descent, and past `NeighborGraph.cellSearchLimit` an inverted file refined by descent.
     public var exactNeighborLimit: Int
 
     /// Creates parameters; every argument has PhotoMapAI's default.

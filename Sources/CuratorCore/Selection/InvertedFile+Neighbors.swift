@@ -22,28 +22,68 @@ extension InvertedFile {
     /// around centres trained on `samplePerList` rows each, each row probing
     /// its own and the `probes − 1` lists whose boundary lies nearest, each
     /// list searching its own and the `searchedLists − 1` lists its rows probe most.
+    ///
+    /// With `gathersRows`, no grouped copy of the matrix is made: each list's
+    /// rows and those of the lists it searches are gathered into a small
+    /// per-thread block instead (about `searchedLists` reads of the matrix in
+    /// all, for one copy of it less in memory: what a million-row map needs).
     public static func neighborGraph(_ matrix: EmbeddingMatrix, k: Int, seed: UInt64, probes: Int = 3,
                                      searchedLists: Int = 6, lists requestedLists: Int? = nil,
-                                     samplePerList: Int = 8) throws -> NeighborGraph {
+                                     samplePerList: Int = 8, gathersRows: Bool = false) throws -> NeighborGraph {
+        try neighborSearch(matrix, k: k, seed: seed, probes: probes, searchedLists: searchedLists, lists: requestedLists,
+                           samplePerList: samplePerList, gathersRows: gathersRows).graph
+    }
+
+    /// What a neighbour search finds besides the graph: the lists it used,
+    /// which the map takes as its locality order and its start.
+    struct NeighborSearch {
+        /// The graph, in the matrix's row numbering.
+        var graph: NeighborGraph
+        /// The rows list by list (ascending within each): an order that keeps
+        /// similar rows close in memory.
+        var order: [Int32]
+        /// The unit centres, `listCount × dimension`.
+        var centres: [Float]
+        /// The number of lists.
+        var listCount: Int
+        /// Each row's list.
+        var listOfRow: [Int32]
+    }
+
+    /// `neighborGraph`, with the lists it used.
+    static func neighborSearch(_ matrix: EmbeddingMatrix, k: Int, seed: UInt64, probes: Int = 3, searchedLists: Int = 6,
+                               lists requestedLists: Int? = nil, samplePerList: Int = 8,
+                               gathersRows: Bool = false) throws -> NeighborSearch {
         let n = matrix.rows, d = matrix.dimension
         let k = min(k, n)
-        guard n > 0, k > 0, d > 0 else { return NeighborGraph(count: n, k: k, indices: [], distances: []) }
+        guard n > 0, k > 0, d > 0 else {
+            return NeighborSearch(graph: NeighborGraph(count: n, k: k, indices: [], distances: []),
+                                  order: (0..<n).map(Int32.init), centres: [], listCount: 0,
+                                  listOfRow: [Int32](repeating: 0, count: n))
+        }
         let listCount = min(n, max(1, requestedLists ?? neighborListCount(rows: n)))
         let centres = try trainCentres(matrix: matrix, lists: listCount, samplePerList: samplePerList, seed: seed)
         let file = try InvertedFile(centres: centres, matrix: matrix, horizon: .infinity, limit: max(0, probes - 1))
-        return file.neighborGraph(matrix, k: k, searchedLists: searchedLists)
+        let (graph, order) = file.neighborGraph(matrix, k: k, searchedLists: searchedLists, gathersRows: gathersRows)
+        return NeighborSearch(graph: graph, order: order, centres: file.centres, listCount: file.listCount,
+                              listOfRow: file.lists)
     }
 
     /// The graph of this file's rows (`matrix`'s), each list searched with its
-    /// own and the `searchedLists − 1` others its rows probe most.
-    func neighborGraph(_ matrix: EmbeddingMatrix, k: Int, searchedLists: Int) -> NeighborGraph {
+    /// own and the `searchedLists − 1` others its rows probe most (their rows
+    /// gathered per list with `gathersRows`, else from a grouped copy of the
+    /// matrix); also the rows in list order.
+    func neighborGraph(_ matrix: EmbeddingMatrix, k: Int, searchedLists: Int,
+                       gathersRows: Bool = false) -> (graph: NeighborGraph, order: [Int32]) {
         let n = matrix.rows, d = matrix.dimension
         let listCount = self.listCount
         let searchedLists = min(max(1, searchedLists), listCount)
         // Rows grouped by their list, copied in that order so that a list is one block.
         let (offsets, order) = members()
-        let grouped = EmbeddingMatrix(uninitializedRows: n, dimension: d)
-        for (position, row) in order.enumerated() { matrix.copyRow(Int(row), into: grouped.row(position)) }
+        let grouped = gathersRows ? nil : EmbeddingMatrix(uninitializedRows: n, dimension: d)
+        if let grouped {
+            for (position, row) in order.enumerated() { matrix.copyRow(Int(row), into: grouped.row(position)) }
+        }
 
         let indices = SharedBuffer<Int32>(repeating: -1, count: n * k)
         let distances = SharedBuffer<Float>(repeating: .infinity, count: n * k)
@@ -55,6 +95,7 @@ extension InvertedFile {
                 var marked = [Bool](repeating: false, count: listCount)
                 var tally = [Int](repeating: 0, count: listCount)
                 var scores: [Float] = []
+                var gathered: [Float] = []
                 for a in stride(from: t, to: listCount, by: threads) {
                     let first = offsets[a], rows = offsets[a + 1] - first
                     guard rows > 0 else { continue }
@@ -91,33 +132,56 @@ extension InvertedFile {
                     // A crowded list (thousands of near-duplicates) is taken a chunk of rows at a time.
                     let chunk = min(rows, 512)
                     if scores.count < chunk * width { scores = [Float](repeating: 0, count: chunk * width) }
+                    // Without the grouped copy: this list's rows, then the searched lists' rows, one block.
+                    if grouped == nil {
+                        let needed = (rows + width) * d
+                        if gathered.count < needed { gathered = [Float](repeating: 0, count: needed) }
+                        gathered.withUnsafeMutableBufferPointer { g in
+                            var position = 0
+                            for c in [a] + searched {
+                                for i in offsets[c]..<offsets[c + 1] {
+                                    matrix.copyRow(Int(order[i]), into: g.baseAddress! + position * d)
+                                    position += 1
+                                }
+                            }
+                        }
+                    }
                     for chunkStart in stride(from: first, to: first + rows, by: chunk) {
                         scores.withUnsafeMutableBufferPointer { s in
-                            Self.nearest(rows: chunkStart..<min(first + rows, chunkStart + chunk), lists: searched,
-                                         width: width, grouped: grouped, offsets: offsets, order: order, k: k,
-                                         scores: s.baseAddress!, indices: indices, distances: distances)
+                            gathered.withUnsafeBufferPointer { g in
+                                let block = grouped.map { RowBlock(grouped: $0) }
+                                    ?? RowBlock(gathered: g.baseAddress!, list: a, offsets: offsets, dimension: d)
+                                Self.nearest(rows: chunkStart..<min(first + rows, chunkStart + chunk), lists: searched,
+                                             width: width, block: block, offsets: offsets, order: order, k: k, d: d,
+                                             scores: s.baseAddress!, indices: indices, distances: distances)
+                            }
                         }
                     }
                 }
             }
         }
-        return NeighborGraph(count: n, k: k, indices: indices.array, distances: distances.array)
+        return (NeighborGraph(count: n, k: k, indices: indices.array, distances: distances.array), order)
     }
 
-    /// The neighbours of `rows` (positions in `grouped`, one list's) among
+    /// The neighbours of `rows` (positions in the list order, one list's) among
     /// the rows of `lists` (`width` of them): one GEMM per list into
     /// `scores`, then each row's k best, itself first.
-    private static func nearest(rows: Range<Int>, lists: [Int], width: Int, grouped: EmbeddingMatrix, offsets: [Int],
-                                order: [Int32], k: Int, scores: UnsafeMutablePointer<Float>,
+    private static func nearest(rows: Range<Int>, lists: [Int], width: Int, block: RowBlock, offsets: [Int],
+                                order: [Int32], k: Int, d: Int, scores: UnsafeMutablePointer<Float>,
                                 indices: SharedBuffer<Int32>, distances: SharedBuffer<Float>) {
-        let d = grouped.dimension
-        var column = 0
-        for c in lists {
-            let size = offsets[c + 1] - offsets[c]
-            guard size > 0 else { continue }
-            BLAS.gemm(transposeB: true, m: rows.count, n: size, k: d, a: grouped.row(rows.lowerBound), lda: d,
-                      b: grouped.row(offsets[c]), ldb: d, c: scores + column, ldc: width)
-            column += size
+        if let gathered = block.searched {
+            // The searched rows are one block: one GEMM.
+            BLAS.gemm(transposeB: true, m: rows.count, n: width, k: d, a: block.row(rows.lowerBound), lda: d,
+                      b: gathered, ldb: d, c: scores, ldc: width)
+        } else {
+            var column = 0
+            for c in lists {
+                let size = offsets[c + 1] - offsets[c]
+                guard size > 0 else { continue }
+                BLAS.gemm(transposeB: true, m: rows.count, n: size, k: d, a: block.row(rows.lowerBound), lda: d,
+                          b: block.row(offsets[c]), ldb: d, c: scores + column, ldc: width)
+                column += size
+            }
         }
         for (r, position) in rows.enumerated() {
             let me = order[position]
@@ -140,5 +204,33 @@ extension InvertedFile {
                 distances[out + j] = j == 0 ? 0 : best.distances[j]
             }
         }
+    }
+
+    /// Where a list's search reads rows (positions in the list order): the
+    /// grouped copy of the whole matrix, or one list's rows followed by its
+    /// searched lists' rows, gathered.
+    private struct RowBlock {
+        let base: UnsafePointer<Float>
+        /// The position of `base`'s first row.
+        let first: Int
+        let dimension: Int
+        /// The searched lists' rows in one block, when gathered.
+        let searched: UnsafePointer<Float>?
+
+        init(grouped: EmbeddingMatrix) {
+            base = UnsafePointer(grouped.row(0))
+            first = 0
+            dimension = grouped.dimension
+            searched = nil
+        }
+
+        init(gathered: UnsafePointer<Float>, list: Int, offsets: [Int], dimension: Int) {
+            base = gathered
+            first = offsets[list]
+            self.dimension = dimension
+            searched = gathered + (offsets[list + 1] - offsets[list]) * dimension
+        }
+
+        func row(_ position: Int) -> UnsafePointer<Float> { base + (position - first) * dimension }
     }
 }
