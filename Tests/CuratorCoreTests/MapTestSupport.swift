@@ -35,6 +35,21 @@ enum MapTestData {
     static func centroid(_ points: [SIMD2<Float>]) -> SIMD2<Float> {
         points.reduce(.zero, +) / Float(max(points.count, 1))
     }
+
+    /// The fraction of points whose nearest other point on the map has their label.
+    static func nearestAgreement(_ points: [SIMD2<Float>], labels: [Int]) -> Double {
+        var agree = 0
+        for i in points.indices {
+            var best = -1
+            var bestDistance = Float.infinity
+            for j in points.indices where j != i && distance(points[i], points[j]) < bestDistance {
+                best = j
+                bestDistance = distance(points[i], points[j])
+            }
+            if labels[best] == labels[i] { agree += 1 }
+        }
+        return Double(agree) / Double(max(points.count, 1))
+    }
 }
 
 func distance(_ a: SIMD2<Float>, _ b: SIMD2<Float>) -> Float {

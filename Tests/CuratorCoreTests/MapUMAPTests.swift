@@ -74,17 +74,7 @@ final class MapUMAPTests: XCTestCase {
         let (matrix, labels) = MapTestData.clusters(groups: 4, perGroup: 50, dimension: 24, seed: 3)
         let points = try UMAP.layout(of: matrix, parameters: quick)
         // Each point's nearest map neighbour is in its own cluster.
-        var agree = 0
-        for i in points.indices {
-            var best = -1
-            var bestDistance = Float.infinity
-            for j in points.indices where j != i && distance(points[i], points[j]) < bestDistance {
-                best = j
-                bestDistance = distance(points[i], points[j])
-            }
-            if labels[best] == labels[i] { agree += 1 }
-        }
-        XCTAssertGreaterThan(Double(agree) / Double(points.count), 0.97)
+        XCTAssertGreaterThan(MapTestData.nearestAgreement(points, labels: labels), 0.97)
     }
 
     func testSameSeedSameMapAndAnotherSeedAnotherMap() throws {
@@ -127,17 +117,7 @@ final class MapUMAPTests: XCTestCase {
         let points = try UMAP.layout(of: matrix, parameters: parameters, cellSearchFrom: 100)
         XCTAssertEqual(try UMAP.layout(of: matrix, parameters: parameters, cellSearchFrom: 100), points)
         XCTAssertTrue(points.allSatisfy { $0.x.isFinite && $0.y.isFinite })
-        var agree = 0
-        for i in points.indices {
-            var best = -1
-            var bestDistance = Float.infinity
-            for j in points.indices where j != i && distance(points[i], points[j]) < bestDistance {
-                best = j
-                bestDistance = distance(points[i], points[j])
-            }
-            if labels[best] == labels[i] { agree += 1 }
-        }
-        XCTAssertGreaterThan(Double(agree) / Double(points.count), 0.97)
+        XCTAssertGreaterThan(MapTestData.nearestAgreement(points, labels: labels), 0.97)
     }
 
     func testEpochsFollowUmapLearn() {
