@@ -35,8 +35,7 @@ final class SelectionCoverageTests: XCTestCase {
         let candidates = Array(0..<m.rows)
         for threshold in [0.1, 0.2, 0.4] {
             let run = try MonteCarlo.run(FarthestPointSampler(), matrix: m, candidates: candidates,
-                                         request: SelectionRequest(count: .max, iterations: 7, seed: 9,
-                                                                   minimumDistance: threshold))
+                                         count: .max, iterations: 7, seed: 9, minimumDistance: threshold)
             for (k, list) in run.rowPicks.enumerated() {
                 // The same picks as plain FPS, stopped at the first pick closer than the threshold.
                 if k < 2 {
@@ -53,13 +52,13 @@ final class SelectionCoverageTests: XCTestCase {
         }
         // A larger distance needs fewer images.
         let loose = try MonteCarlo.run(FarthestPointSampler(), matrix: m, candidates: candidates,
-                                       request: SelectionRequest(count: .max, iterations: 3, seed: 9, minimumDistance: 0.6))
+                                       count: .max, iterations: 3, seed: 9, minimumDistance: 0.6)
         let tight = try MonteCarlo.run(FarthestPointSampler(), matrix: m, candidates: candidates,
-                                       request: SelectionRequest(count: .max, iterations: 3, seed: 9, minimumDistance: 0.1))
+                                       count: .max, iterations: 3, seed: 9, minimumDistance: 0.1)
         XCTAssertLessThan(loose.count, tight.count)
         // count caps an automatic run.
         let capped = try MonteCarlo.run(FarthestPointSampler(), matrix: m, candidates: candidates,
-                                        request: SelectionRequest(count: 5, iterations: 3, seed: 9, minimumDistance: 0.01))
+                                        count: 5, iterations: 3, seed: 9, minimumDistance: 0.01)
         XCTAssertEqual(capped.picks.map(\.count), [5, 5, 5])
     }
 
@@ -67,18 +66,18 @@ final class SelectionCoverageTests: XCTestCase {
         let m = SelectionTestData.randomMatrix(rows: 40, dimension: 6, seed: 1)
         for bad in [0.0, -1, 3, .nan] {
             XCTAssertThrowsError(try MonteCarlo.run(FarthestPointSampler(), matrix: m, candidates: Array(0..<40),
-                                                    request: SelectionRequest(count: 10, seed: 1, minimumDistance: bad))) {
+                                                    count: 10, seed: 1, minimumDistance: bad)) {
                 XCTAssertTrue("\($0)".contains("min_distance"), "\($0)")
             }
         }
         XCTAssertThrowsError(try MonteCarlo.run(KMeansSampler(), matrix: m, candidates: Array(0..<40),
-                                                request: SelectionRequest(count: 10, seed: 1, minimumDistance: 0.2))) {
+                                                count: 10, seed: 1, minimumDistance: 0.2)) {
             XCTAssertTrue("\($0)".contains("fps"), "\($0)")
         }
         // Included images already covering everything: nothing to pick, said plainly.
         XCTAssertThrowsError(try MonteCarlo.run(FarthestPointSampler(), matrix: m, candidates: Array(0..<40),
-                                                request: SelectionRequest(count: .max, seed: 1, include: Array(0..<20),
-                                                                          minimumDistance: 1.99))) {
+                                                count: .max, seed: 1, include: Array(0..<20),
+                                                minimumDistance: 1.99)) {
             XCTAssertTrue("\($0)".contains("nothing to pick"), "\($0)")
         }
     }

@@ -28,7 +28,7 @@ final class SelectionFacilityLocationTests: XCTestCase {
         let m = SelectionTestData.blobs(5, perBlob: 24, dimension: 12, noise: 0.5, seed: 4)
         let candidates = Array(0..<m.rows)
         let run = try MonteCarlo.run(FacilityLocationSampler(neighbors: m.rows), matrix: m, candidates: candidates,
-                                     request: SelectionRequest(count: 9, iterations: 1, seed: 1))
+                                     count: 9, iterations: 1, seed: 1)
         let naive = naiveGreedy(m, candidates: candidates, count: 9)
         XCTAssertEqual(Set(run.rowPicks[0]), Set(naive))
         let objective = FacilityLocationSampler.objective(matrix: m, candidates: candidates, picks: run.rowPicks[0])
@@ -39,8 +39,8 @@ final class SelectionFacilityLocationTests: XCTestCase {
     func testExactlyCountDistinctCandidatesAndBeatsFPSAndKMeansOnItsObjective() throws {
         let m = SelectionTestData.blobs(10, perBlob: 60, dimension: 24, noise: 0.45, seed: 8)
         let candidates = (0..<m.rows).filter { $0 % 7 != 3 }
-        let request = SelectionRequest(count: 25, iterations: 6, seed: 5)
-        let facility = try MonteCarlo.run(FacilityLocationSampler(), matrix: m, candidates: candidates, request: request)
+        let facility = try MonteCarlo.run(FacilityLocationSampler(), matrix: m, candidates: candidates,
+                                          count: 25, iterations: 6, seed: 5)
         for list in facility.rowPicks {
             XCTAssertEqual(list.count, 25)
             XCTAssertEqual(Set(list).count, 25)
@@ -49,13 +49,15 @@ final class SelectionFacilityLocationTests: XCTestCase {
         XCTAssertEqual(facility.selection.count, 25)
         // Bootstrap weights make iterations differ; one iteration is the plain greedy, the same every time.
         XCTAssertGreaterThan(Set(facility.picks.map { Set($0) }).count, 1)
-        let one = SelectionRequest(count: 25, iterations: 1, seed: 5)
-        let single = try MonteCarlo.run(FacilityLocationSampler(), matrix: m, candidates: candidates, request: one)
+        func one(_ sampler: any Sampler) throws -> SelectionRun {
+            try MonteCarlo.run(sampler, matrix: m, candidates: candidates, count: 25, iterations: 1, seed: 5)
+        }
+        let single = try one(FacilityLocationSampler())
         let again = try MonteCarlo.run(FacilityLocationSampler(), matrix: m, candidates: candidates,
-                                       request: SelectionRequest(count: 25, iterations: 1, seed: 99))
+                                       count: 25, iterations: 1, seed: 99)
         XCTAssertEqual(single.picks, again.picks)
-        let fps = try MonteCarlo.run(FarthestPointSampler(), matrix: m, candidates: candidates, request: one)
-        let kmeans = try MonteCarlo.run(KMeansSampler(), matrix: m, candidates: candidates, request: one)
+        let fps = try one(FarthestPointSampler())
+        let kmeans = try one(KMeansSampler())
         func objective(_ run: SelectionRun) -> Double {
             FacilityLocationSampler.objective(matrix: m, candidates: candidates, picks: run.rowSelection)
         }
@@ -68,10 +70,10 @@ final class SelectionFacilityLocationTests: XCTestCase {
         let m = SelectionTestData.blobs(4, perBlob: 30, dimension: 10, noise: 0.2, seed: 2)
         // Include one member of blob 0: the picks then go to the three other blobs first.
         let run = try MonteCarlo.run(FacilityLocationSampler(), matrix: m, candidates: Array(0..<m.rows),
-                                     request: SelectionRequest(count: 3, iterations: 1, seed: 1, include: [0]))
+                                     count: 3, iterations: 1, seed: 1, include: [0])
         XCTAssertEqual(Set(run.picks[0].map { $0 / 30 }), [1, 2, 3])
         let started = try MonteCarlo.run(FacilityLocationSampler(), matrix: m, candidates: Array(0..<m.rows),
-                                         request: SelectionRequest(count: 4, iterations: 3, seed: 1, start: 77))
+                                         count: 4, iterations: 3, seed: 1, start: 77)
         XCTAssertEqual(started.picks.map { $0[0] }, [77, 77, 77])
     }
 

@@ -68,7 +68,7 @@ final class SelectionFarthestPointTests: XCTestCase {
         for i in 0..<30 { values += base.vector(i) + [] ; values += base.vector(i) }
         let doubled = EmbeddingMatrix(rows: 60, dimension: 6, values: values)
         let run = try MonteCarlo.run(FarthestPointSampler(), matrix: doubled, candidates: Array(0..<60),
-                                     request: SelectionRequest(count: 45, iterations: 7, seed: 9))
+                                     count: 45, iterations: 7, seed: 9)
         for list in run.picks { XCTAssertEqual(Set(list).count, 45) }
         XCTAssertLessThanOrEqual(run.ranking.map(\.frequency).max() ?? 0, 1.0)
     }
@@ -83,7 +83,7 @@ final class SelectionFarthestPointTests: XCTestCase {
                                                                   include: include)))
         // Through the harness: included rows get no votes, every iteration is the same.
         let run = try MonteCarlo.run(FarthestPointSampler(), matrix: m, candidates: Array(0..<120),
-                                     request: SelectionRequest(count: 15, iterations: 4, seed: 1, include: include))
+                                     count: 15, iterations: 4, seed: 1, include: include)
         XCTAssertEqual(run.rowPicks, Array(repeating: picks[0], count: 4))
         XCTAssertTrue(include.allSatisfy { run.votes(of: Int64($0)) == 0 })
     }
@@ -103,7 +103,7 @@ final class SelectionFarthestPointTests: XCTestCase {
         let m = SelectionTestData.randomMatrix(rows: 150, dimension: 8, seed: 5)
         let candidates = (0..<150).filter { $0 % 2 == 0 }
         let run = try MonteCarlo.run(FarthestPointSampler(), matrix: m, candidates: candidates,
-                                     request: SelectionRequest(count: 10, iterations: 30, seed: 42))
+                                     count: 10, iterations: 30, seed: 42)
         let firsts = Set(run.rowPicks.map { $0[0] })
         XCTAssertGreaterThan(firsts.count, 10, "starts should vary across iterations")
         XCTAssertTrue(firsts.isSubset(of: Set(candidates)))
@@ -111,7 +111,7 @@ final class SelectionFarthestPointTests: XCTestCase {
             XCTAssertEqual(list, SelectionTestData.naiveFPS(m, candidates: candidates, count: 10, start: list[0]))
         }
         let fixed = try MonteCarlo.run(FarthestPointSampler(), matrix: m, candidates: candidates,
-                                       request: SelectionRequest(count: 10, iterations: 1, seed: 42, start: 8))
+                                       count: 10, iterations: 1, seed: 42, start: 8)
         XCTAssertEqual(fixed.picks[0][0], 8)
     }
 }

@@ -10,7 +10,7 @@ final class SelectionKMeansTests: XCTestCase {
         let candidates = (0..<300).filter { $0 % 5 != 0 }
         for count in [1, 7, 50, 239] {
             let run = try MonteCarlo.run(sampler, matrix: m, candidates: candidates,
-                                         request: SelectionRequest(count: count, iterations: 3, seed: 4))
+                                         count: count, iterations: 3, seed: 4)
             for list in run.rowPicks {
                 XCTAssertEqual(list.count, count, "count \(count)")
                 XCTAssertEqual(Set(list).count, count)
@@ -23,7 +23,7 @@ final class SelectionKMeansTests: XCTestCase {
     func testCountAtLeastCandidatesGivesAllOfThemWithFrequencyOne() throws {
         let m = SelectionTestData.randomMatrix(rows: 20, dimension: 4, seed: 1)
         let run = try MonteCarlo.run(sampler, matrix: m, candidates: [3, 1, 2, 9],
-                                     request: SelectionRequest(count: 10, iterations: 5, seed: 1))
+                                     count: 10, iterations: 5, seed: 1)
         XCTAssertEqual(Set(run.selection), [1, 2, 3, 9])
         XCTAssertTrue(run.ranking.allSatisfy { $0.frequency == 1.0 && $0.tier == .core })
         XCTAssertEqual(run.inertia, 0)
@@ -57,7 +57,7 @@ final class SelectionKMeansTests: XCTestCase {
         for i in 0..<60 { values += i % 3 == 0 ? [1, 0, 0] : i % 3 == 1 ? [0, 1, 0] : [0, 0, 1] }
         let m = EmbeddingMatrix(rows: 60, dimension: 3, values: values)
         let run = try MonteCarlo.run(sampler, matrix: m, candidates: Array(0..<60),
-                                     request: SelectionRequest(count: 5, iterations: 4, seed: 3))
+                                     count: 5, iterations: 4, seed: 3)
         for list in run.picks { XCTAssertEqual(Set(list).count, 5) }
 
         // A far-off singleton: its cluster must survive and pick it.
@@ -72,13 +72,13 @@ final class SelectionKMeansTests: XCTestCase {
 
     func testSameSeedSameRunDifferentSeedDifferentRun() throws {
         let m = SelectionTestData.randomMatrix(rows: 400, dimension: 12, seed: 6)
-        let request = SelectionRequest(count: 25, iterations: 4, seed: 77)
-        let a = try MonteCarlo.run(sampler, matrix: m, candidates: Array(0..<400), request: request)
-        let b = try MonteCarlo.run(sampler, matrix: m, candidates: Array(0..<400), request: request)
+        func run(seed: UInt64) throws -> SelectionRun {
+            try MonteCarlo.run(sampler, matrix: m, candidates: Array(0..<400), count: 25, iterations: 4, seed: seed)
+        }
+        let a = try run(seed: 77)
+        let b = try run(seed: 77)
         XCTAssertEqual(a, b)
-        var other = request
-        other.seed = 78
-        let c = try MonteCarlo.run(sampler, matrix: m, candidates: Array(0..<400), request: other)
+        let c = try run(seed: 78)
         XCTAssertNotEqual(a.picks, c.picks)
         XCTAssertNotEqual(a.picks[0], a.picks[1], "iterations get different seeds")
     }
@@ -240,7 +240,7 @@ final class SelectionKMeansTests: XCTestCase {
     func testIncludeIsRejectedWithAClearMessage() {
         let m = SelectionTestData.randomMatrix(rows: 30, dimension: 4, seed: 1)
         XCTAssertThrowsError(try MonteCarlo.run(sampler, matrix: m, candidates: Array(0..<30),
-                                                request: SelectionRequest(count: 3, seed: 1, include: [2]))) { error in
+                                                count: 3, seed: 1, include: [2])) { error in
             XCTAssertEqual("\(error)", "include is not supported by kmeans (use fps to extend a set)")
         }
     }

@@ -29,7 +29,7 @@ final class SelectionMonteCarloTests: XCTestCase {
         // Row 30 and row 7: 1 vote each; 7 at (1, 0) before 30 at (2, 0).
         let picks = [[2, 4, 9], [7, 9, 4], [30, 2, 11]]
         let run = try MonteCarlo.run(scripted(picks), matrix: matrix, candidates: Array(0..<50),
-                                     request: SelectionRequest(count: 3, iterations: 3, seed: 1))
+                                     count: 3, iterations: 3, seed: 1)
         XCTAssertEqual(run.ranking.map(\.image), [2, 4, 9, 7, 30, 11])
         XCTAssertEqual(run.ranking.map(\.votes), [2, 2, 2, 1, 1, 1])
         XCTAssertEqual(run.selection, [2, 4, 9])
@@ -47,7 +47,7 @@ final class SelectionMonteCarloTests: XCTestCase {
         let votes = [0: 20, 1: 18, 2: 17, 3: 14, 4: 13, 5: 1]
         let picks = (0..<20).map { it in votes.keys.sorted().filter { votes[$0]! > it } }
         let run = try MonteCarlo.run(scripted(picks), matrix: matrix, candidates: Array(0..<50),
-                                     request: SelectionRequest(count: 6, iterations: 20, seed: 1))
+                                     count: 6, iterations: 20, seed: 1)
         XCTAssertEqual(run.tier(of: 0), .core)
         XCTAssertEqual(run.tier(of: 1), .core, "exactly 0.90 is core")
         XCTAssertEqual(run.tier(of: 2), .stable)
@@ -64,32 +64,34 @@ final class SelectionMonteCarloTests: XCTestCase {
     }
 
     func testParametersAreValidatedWithMessagesNamingThem() {
-        func message(_ request: SelectionRequest, candidates: [Int] = Array(0..<50)) -> String {
+        func message(count: Int, iterations: Int = 20, include: [Int] = [], start: Int? = nil,
+                     candidates: [Int] = Array(0..<50)) -> String {
             do {
-                _ = try MonteCarlo.run(FarthestPointSampler(), matrix: matrix, candidates: candidates, request: request)
+                _ = try MonteCarlo.run(FarthestPointSampler(), matrix: matrix, candidates: candidates, count: count,
+                                       iterations: iterations, seed: 1, include: include, start: start)
                 return "no error"
             } catch {
                 return "\(error)"
             }
         }
-        XCTAssertEqual(message(SelectionRequest(count: -3, seed: 1)), "count must be a positive integer (got -3)")
-        XCTAssertEqual(message(SelectionRequest(count: 0, seed: 1)), "count must be a positive integer (got 0)")
-        XCTAssertEqual(message(SelectionRequest(count: 5, iterations: 0, seed: 1)),
+        XCTAssertEqual(message(count: -3), "count must be a positive integer (got -3)")
+        XCTAssertEqual(message(count: 0), "count must be a positive integer (got 0)")
+        XCTAssertEqual(message(count: 5, iterations: 0),
                        "iterations must be a positive integer (got 0)")
-        XCTAssertEqual(message(SelectionRequest(count: 5, seed: 1), candidates: []),
+        XCTAssertEqual(message(count: 5, candidates: []),
                        "fps: nothing to select from: every image is excluded (or none was given)")
-        XCTAssertEqual(message(SelectionRequest(count: 5, seed: 1, include: [1, 2]), candidates: [1, 2]),
+        XCTAssertEqual(message(count: 5, include: [1, 2], candidates: [1, 2]),
                        "fps: nothing to select from: every image is excluded (or none was given)")
-        XCTAssertEqual(message(SelectionRequest(count: 5, seed: 1), candidates: [1, 50]),
+        XCTAssertEqual(message(count: 5, candidates: [1, 50]),
                        "candidates: image row 50 is out of range (the album has 50 embedded images)")
-        XCTAssertEqual(message(SelectionRequest(count: 5, seed: 1, start: 3), candidates: [1, 2, 4, 5, 6, 7]),
+        XCTAssertEqual(message(count: 5, start: 3, candidates: [1, 2, 4, 5, 6, 7]),
                        "start must be a candidate (row 3 is excluded or included)")
         XCTAssertEqual(SelectionError.invalidParameter(name: "count", reason: "x").errorDescription, "count x")
     }
 
     func testHugeCountGivesEveryCandidateWithFrequencyOne() throws {
         let run = try MonteCarlo.run(FarthestPointSampler(), matrix: matrix, candidates: [8, 3, 3, 20],
-                                     request: SelectionRequest(count: Int.max, iterations: 3, seed: 1))
+                                     count: Int.max, iterations: 3, seed: 1)
         XCTAssertEqual(run.selection.sorted(), [3, 8, 20])
         XCTAssertEqual(run.candidates, 3)
         XCTAssertTrue(run.ranking.allSatisfy { $0.frequency == 1 })
@@ -98,23 +100,24 @@ final class SelectionMonteCarloTests: XCTestCase {
 
     func testOneIterationAndManyIterations() throws {
         let one = try MonteCarlo.run(FarthestPointSampler(), matrix: matrix, candidates: Array(0..<50),
-                                     request: SelectionRequest(count: 5, iterations: 1, seed: 3))
+                                     count: 5, iterations: 1, seed: 3)
         XCTAssertEqual(one.picks.count, 1)
         XCTAssertTrue(one.ranking.allSatisfy { $0.tier == .core })
         let many = try MonteCarlo.run(FarthestPointSampler(), matrix: matrix, candidates: Array(0..<50),
-                                      request: SelectionRequest(count: 5, iterations: 250, seed: 3))
+                                      count: 5, iterations: 250, seed: 3)
         XCTAssertEqual(many.picks.count, 250)
         XCTAssertEqual(many.selection.count, 5)
     }
 
     func testSameSeedSameRunAndDifferentSeedDifferentRun() throws {
-        let request = SelectionRequest(count: 8, iterations: 10, seed: 99)
-        let a = try MonteCarlo.run(FarthestPointSampler(), matrix: matrix, candidates: Array(0..<50), request: request)
-        let b = try MonteCarlo.run(FarthestPointSampler(), matrix: matrix, candidates: Array(0..<50), request: request)
+        func run(seed: UInt64) throws -> SelectionRun {
+            try MonteCarlo.run(FarthestPointSampler(), matrix: matrix, candidates: Array(0..<50), count: 8,
+                               iterations: 10, seed: seed)
+        }
+        let a = try run(seed: 99)
+        let b = try run(seed: 99)
         XCTAssertEqual(a, b)
-        var other = request
-        other.seed = 100
-        let c = try MonteCarlo.run(FarthestPointSampler(), matrix: matrix, candidates: Array(0..<50), request: other)
+        let c = try run(seed: 100)
         XCTAssertNotEqual(a.picks, c.picks)
     }
 
@@ -123,7 +126,7 @@ final class SelectionMonteCarloTests: XCTestCase {
             let sampler = ClosureSampler(method: "mine", body: body)
             let result = Result {
                 try MonteCarlo.run(sampler, matrix: matrix, candidates: Array(0..<40),
-                                   request: SelectionRequest(count: 3, iterations: 2, seed: 1))
+                                   count: 3, iterations: 2, seed: 1)
             }
             if case let .failure(error) = result { return "\(error)" }
             return "no error"
@@ -147,7 +150,7 @@ final class SelectionMonteCarloTests: XCTestCase {
             return [ctx.candidates[random.nextInt(below: ctx.candidates.count)]]
         }
         let run = try MonteCarlo.run(sampler, matrix: matrix, candidates: [9, 1, 5, 7],
-                                     request: SelectionRequest(count: 2, iterations: 3, seed: 5, include: [7]))
+                                     count: 2, iterations: 3, seed: 5, include: [7])
         XCTAssertEqual(seen.map(\.iteration), [0, 1, 2])
         XCTAssertEqual(seen.map(\.seed), MonteCarlo.iterationSeeds(master: 5, count: 3))
         XCTAssertEqual(seen[0].candidates, [1, 5, 9])
@@ -159,7 +162,7 @@ final class SelectionMonteCarloTests: XCTestCase {
     func testProgressIsReportedAndCancellationStops() throws {
         let progress = RecordingProgress()
         _ = try MonteCarlo.run(FarthestPointSampler(), matrix: matrix, candidates: Array(0..<50),
-                               request: SelectionRequest(count: 10, iterations: 4, seed: 1), progress: progress)
+                               count: 10, iterations: 4, seed: 1, progress: progress)
         XCTAssertEqual(progress.updates.first?.1, 0)
         XCTAssertEqual(progress.updates.last?.1, 4)
         XCTAssertTrue(progress.updates.allSatisfy { $0.0 == "fps" && $0.2 == 4 })
@@ -169,7 +172,7 @@ final class SelectionMonteCarloTests: XCTestCase {
                         ClosureSampler(method: "c") { [$0.candidates[0]] }] {
             let cancelling = RecordingProgress(cancelAfter: 1)
             XCTAssertThrowsError(try MonteCarlo.run(sampler, matrix: matrix, candidates: Array(0..<50),
-                                                    request: SelectionRequest(count: 10, iterations: 4, seed: 1),
+                                                    count: 10, iterations: 4, seed: 1,
                                                     progress: cancelling)) { error in
                 XCTAssertTrue(error is CancelledError, "\(sampler.method): \(error)")
             }
@@ -178,7 +181,7 @@ final class SelectionMonteCarloTests: XCTestCase {
 
     func testRunRoundTripsThroughCodable() throws {
         let run = try MonteCarlo.run(KMeansSampler(minimumSample: 16, seedingSample: 16), matrix: matrix,
-                                     candidates: Array(0..<50), request: SelectionRequest(count: 6, iterations: 3, seed: 8))
+                                     candidates: Array(0..<50), count: 6, iterations: 3, seed: 8)
         let data = try JSONEncoder().encode(run)
         let back = try JSONDecoder().decode(SelectionRun.self, from: data)
         XCTAssertEqual(back, run)

@@ -134,9 +134,7 @@ extension Album {
             start = try row(of: id, parameter: "start")
         }
 
-        let seed = options.seed ?? SelectionRequest.randomSeed()
-        let request = SelectionRequest(count: options.count, iterations: options.iterations, seed: seed,
-                                       include: include, start: start, minimumDistance: options.minimumDistance)
+        let seed = options.seed ?? MonteCarlo.randomSeed()
         var run: SelectionRun
         var strataParameter: String?
         if let balance = options.balance {
@@ -163,7 +161,8 @@ extension Album {
                     name: "balance", reason: "gives no stratum any image (strata: \(names.joined(separator: ", ")))")
             }
             let balanced = try SelectionBalance.run(sampler, matrix: album.matrix, strata: groups, quotas: quotas,
-                                                    request: request, imageIDs: album.imageIDs, progress: progress)
+                                                    iterations: options.iterations, seed: seed, include: include,
+                                                    start: start, imageIDs: album.imageIDs, progress: progress)
             run = balanced.run
             let strata = names.indices.map { s in
                 var note = notes[s]
@@ -175,8 +174,10 @@ extension Album {
             }
             strataParameter = String(decoding: try JSONEncoder().encode(strata), as: UTF8.self)
         } else {
-            run = try MonteCarlo.run(sampler, matrix: album.matrix, candidates: candidates, request: request,
-                                     imageIDs: album.imageIDs, progress: progress)
+            run = try MonteCarlo.run(sampler, matrix: album.matrix, candidates: candidates, count: options.count,
+                                     iterations: options.iterations, seed: seed, include: include, start: start,
+                                     minimumDistance: options.minimumDistance, imageIDs: album.imageIDs,
+                                     progress: progress)
         }
 
         run.embedder = album.embedder

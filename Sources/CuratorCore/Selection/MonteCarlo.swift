@@ -9,11 +9,32 @@ public enum MonteCarlo {
         return (0..<max(0, count)).map { _ in generator.next() }
     }
 
-    /// Runs `sampler` for `request.iterations` iterations over `candidates`.
+    /// A master seed from the system's random source, for runs the user gave
+    /// none (the run records it, so it can still be repeated).
+    public static func randomSeed() -> UInt64 {
+        var generator = SystemRandomNumberGenerator()
+        return generator.next()
+    }
+
+    /// Runs `sampler` for `iterations` iterations over `candidates`, each picking
+    /// `count` images. The parameters are the user's, in album rows; the run
+    /// records `seed`, so the same parameters give the same run.
     ///
     /// - Parameters:
     ///   - candidates: album rows that may be picked (the album minus its
     ///     exclusions, by identity); order and repeats do not matter.
+    ///   - count: how many images each iteration picks (≥ 1); with
+    ///     `minimumDistance`, the most it may pick.
+    ///   - iterations: how many sampler iterations vote (≥ 1, no upper limit;
+    ///     20 as in PhotoMapAI).
+    ///   - seed: the master seed every iteration's seed is drawn from.
+    ///   - include: album rows forced into the picked set before sampling (FPS:
+    ///     new picks stay far from them). They are not candidates and get no votes.
+    ///   - start: an album row every iteration starts from instead of a random
+    ///     candidate (FPS).
+    ///   - minimumDistance: `count="auto"` (FPS): each iteration stops once every
+    ///     candidate left is within this cosine distance of a pick, and the run's
+    ///     count becomes the median of the iterations' counts.
     ///   - imageIDs: the id of each matrix row (an album's `imageIDs`), which the
     ///     run names its images by; nil names them by row (a bare matrix).
     ///   - progress: receives "iteration k/n" progress; cancelling throws `CancelledError`.
@@ -22,15 +43,16 @@ public enum MonteCarlo {
     ///   picks all of them (frequency 1.0) without running the sampler.
     public static func run(
         _ sampler: any Sampler, matrix: EmbeddingMatrix, candidates: [Int],
-        request: SelectionRequest, imageIDs: [Int64]? = nil, progress sink: (any ProgressSink)? = nil
+        count: Int, iterations: Int = 20, seed: UInt64, include: [Int] = [], start: Int? = nil,
+        minimumDistance: Double? = nil, imageIDs: [Int64]? = nil, progress sink: (any ProgressSink)? = nil
     ) throws -> SelectionRun {
         let method = sampler.method
-        guard request.count >= 1 else {
-            throw SelectionError.invalidParameter(name: "count", reason: "must be a positive integer (got \(request.count))")
+        guard count >= 1 else {
+            throw SelectionError.invalidParameter(name: "count", reason: "must be a positive integer (got \(count))")
         }
-        guard request.iterations >= 1 else {
+        guard iterations >= 1 else {
             throw SelectionError.invalidParameter(
-                name: "iterations", reason: "must be a positive integer (got \(request.iterations))")
+                name: "iterations", reason: "must be a positive integer (got \(iterations))")
         }
         let rows = matrix.rows
         if let imageIDs, imageIDs.count != rows {
@@ -39,19 +61,18 @@ public enum MonteCarlo {
         for row in candidates where !(0..<rows).contains(row) {
             throw SelectionError.rowOutOfRange(parameter: "candidates", row: row, rows: rows)
         }
-        for row in request.include where !(0..<rows).contains(row) {
+        for row in include where !(0..<rows).contains(row) {
             throw SelectionError.rowOutOfRange(parameter: "include", row: row, rows: rows)
         }
-        let include = Array(Set(request.include)).sorted()
-        let included = Set(include)
+        let included = Array(Set(include)).sorted()
         let pool = Array(Set(candidates).subtracting(included)).sorted()
         guard !pool.isEmpty else { throw SelectionError.noCandidates(method: method) }
-        func run(_ picks: [[Int]], inertia: [Double]?, count: Int? = nil) -> SelectionRun {
-            SelectionRun(method: method, count: count ?? request.count, seed: request.seed, candidates: pool.count,
+        func run(_ picks: [[Int]], inertia: [Double]?, reached: Int? = nil) -> SelectionRun {
+            SelectionRun(method: method, count: reached ?? count, seed: seed, candidates: pool.count,
                          iterationInertia: inertia,
                          picks: picks.map { $0.map { row in imageIDs.map { $0[row] } ?? Int64(row) } })
         }
-        if let start = request.start {
+        if let start {
             guard (0..<rows).contains(start) else {
                 throw SelectionError.rowOutOfRange(parameter: "start", row: start, rows: rows)
             }
@@ -61,7 +82,7 @@ public enum MonteCarlo {
             }
         }
 
-        if let minimum = request.minimumDistance {
+        if let minimum = minimumDistance {
             guard minimum.isFinite, minimum > 0, minimum <= 2 else {
                 throw SelectionError.invalidParameter(
                     name: "min_distance", reason: "must be a cosine distance above 0 and at most 2 (got \(minimum))")
@@ -72,32 +93,31 @@ public enum MonteCarlo {
             }
         }
 
-        let progress = SelectionProgress(sink: sink, label: method, total: request.iterations)
+        let progress = SelectionProgress(sink: sink, label: method, total: iterations)
         progress.report(done: 0)
         defer { sink?.finish(label: method) }
         try progress.check()
 
-        if request.count >= pool.count && request.minimumDistance == nil {
-            let all = [[Int]](repeating: pool, count: request.iterations)
-            let inertia = sampler.measuresInertia ? [Double](repeating: 0, count: request.iterations) : nil
-            progress.report(done: request.iterations)
+        if count >= pool.count && minimumDistance == nil {
+            let all = [[Int]](repeating: pool, count: iterations)
+            let inertia = sampler.measuresInertia ? [Double](repeating: 0, count: iterations) : nil
+            progress.report(done: iterations)
             return run(all, inertia: inertia)
         }
 
-        var task = SamplingTask(matrix: matrix, candidates: pool, count: min(request.count, pool.count), include: include,
-                                start: request.start,
-                                iterationSeeds: iterationSeeds(master: request.seed, count: request.iterations))
-        task.minimumDistance = request.minimumDistance
+        let task = SamplingTask(matrix: matrix, candidates: pool, count: min(count, pool.count), include: included,
+                                start: start, iterationSeeds: iterationSeeds(master: seed, count: iterations),
+                                minimumDistance: minimumDistance)
         let output = try sampler.sample(task, progress: progress)
-        if let minimum = request.minimumDistance, output.picks.contains(where: \.isEmpty) {
+        if let minimum = minimumDistance, output.picks.contains(where: \.isEmpty) {
             throw SelectionError.invalidParameter(
                 name: "min_distance",
                 reason: "\(minimum): every candidate is already that close to the included images; nothing to pick")
         }
         try validate(output, task: task, method: method)
-        progress.report(done: request.iterations)
-        let count = request.minimumDistance != nil ? reachedCount(output.picks) : request.count
-        return run(output.picks, inertia: output.inertia, count: count)
+        progress.report(done: iterations)
+        let reached = minimumDistance != nil ? reachedCount(output.picks) : nil
+        return run(output.picks, inertia: output.inertia, reached: reached)
     }
 
     /// The count a `count="auto"` run reached: the median of its iterations'

@@ -8,7 +8,7 @@ public struct SamplingTask: Sendable {
     public let candidates: [Int]
     /// How many images each iteration picks.
     public let count: Int
-    /// Album rows already in the picked set (see `SelectionRequest.include`).
+    /// Album rows already in the picked set (see `MonteCarlo.run`'s `include`).
     public let include: [Int]
     /// A candidate every iteration starts from, if the user fixed one.
     public let start: Int?
@@ -16,7 +16,7 @@ public struct SamplingTask: Sendable {
     public let iterationSeeds: [UInt64]
     /// `count="auto"`: an iteration stops before a pick whose minimum cosine
     /// distance to the picked set is below this; `count` is then only a cap.
-    public var minimumDistance: Double? = nil
+    public let minimumDistance: Double?
 
     /// The number of iterations.
     public var iterations: Int { iterationSeeds.count }

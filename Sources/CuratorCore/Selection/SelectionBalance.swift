@@ -109,37 +109,36 @@ public enum SelectionBalance {
     }
 
     /// Runs `sampler` on each stratum (`strata` lists album rows per stratum,
-    /// names in the same order) for its quota, with the request's iterations,
-    /// and joins the runs: iteration k holds every stratum's iteration k.
-    /// Each stratum's master seed is drawn from the request's, so the whole
-    /// is reproducible; `start` applies in the stratum holding it, `include`
-    /// in every one. Returns the run and, per stratum, the images any
-    /// iteration picked in it.
+    /// names in the same order) for its quota, with `iterations` iterations
+    /// (see `MonteCarlo.run` for the parameters), and joins the runs: iteration k
+    /// holds every stratum's iteration k. Each stratum's master seed is drawn
+    /// from `seed`, so the whole is reproducible; `start` applies in the stratum
+    /// holding it, `include` in every one. Returns the run and, per stratum, the
+    /// images any iteration picked in it.
     public static func run(
         _ sampler: any Sampler, matrix: EmbeddingMatrix, strata: [[Int]], quotas: [Int],
-        request: SelectionRequest, imageIDs: [Int64]? = nil, progress: (any ProgressSink)? = nil
+        iterations: Int = 20, seed: UInt64, include: [Int] = [], start: Int? = nil,
+        imageIDs: [Int64]? = nil, progress: (any ProgressSink)? = nil
     ) throws -> (run: SelectionRun, voted: [[Int64]]) {
-        let seeds = MonteCarlo.iterationSeeds(master: request.seed, count: strata.count)
-        var picks = [[Int64]](repeating: [], count: request.iterations)
-        var inertia: [Double]? = sampler.measuresInertia ? [Double](repeating: 0, count: request.iterations) : nil
+        let seeds = MonteCarlo.iterationSeeds(master: seed, count: strata.count)
+        var picks = [[Int64]](repeating: [], count: iterations)
+        var inertia: [Double]? = sampler.measuresInertia ? [Double](repeating: 0, count: iterations) : nil
         var voted = [[Int64]](repeating: [], count: strata.count)
         var candidates = 0
         for (s, rows) in strata.enumerated() {
             candidates += rows.count
             guard quotas[s] > 0 else { continue }
-            var part = request
-            part.count = quotas[s]
-            part.seed = seeds[s]
-            if let start = request.start, !rows.contains(start) { part.start = nil }
-            let result = try MonteCarlo.run(sampler, matrix: matrix, candidates: rows, request: part,
+            let result = try MonteCarlo.run(sampler, matrix: matrix, candidates: rows, count: quotas[s],
+                                            iterations: iterations, seed: seeds[s], include: include,
+                                            start: start.flatMap { rows.contains($0) ? $0 : nil },
                                             imageIDs: imageIDs, progress: progress)
-            for k in 0..<request.iterations { picks[k] += result.picks[k] }
+            for k in 0..<iterations { picks[k] += result.picks[k] }
             if let partInertia = result.iterationInertia {
-                for k in 0..<request.iterations { inertia?[k] += partInertia[k] }
+                for k in 0..<iterations { inertia?[k] += partInertia[k] }
             }
             voted[s] = result.ranking.map(\.image)
         }
-        let run = SelectionRun(method: sampler.method, count: quotas.reduce(0, +), seed: request.seed,
+        let run = SelectionRun(method: sampler.method, count: quotas.reduce(0, +), seed: seed,
                                candidates: candidates, iterationInertia: inertia, picks: picks)
         return (run, voted)
     }

@@ -40,10 +40,10 @@ struct BalanceBench: ParsableCommand {
         case .kmeans: KMeansSampler()
         case .facility: FacilityLocationSampler()
         }
-        let request = SelectionRequest(count: count, iterations: iterations, seed: seed)
         var balanced: (run: SelectionRun, voted: [[Int64]])?
         let seconds = try ContinuousClock().measure {
-            balanced = try SelectionBalance.run(sampler, matrix: matrix, strata: strata, quotas: quotas, request: request)
+            balanced = try SelectionBalance.run(sampler, matrix: matrix, strata: strata, quotas: quotas,
+                                                iterations: iterations, seed: seed)
         }.seconds
         let records = strata.indices.map { s in
             SelectionStratum(name: names[s], candidates: strata[s].count, quota: quotas[s], note: notes[s], voted: balanced!.voted[s])

@@ -35,7 +35,6 @@ struct Select: ParsableCommand {
                                      "iterations": iterations, "seed": seed, "load_seconds": Date().timeIntervalSince(loadStart)]
         let candidates = Array(0..<matrix.rows)
         let clock = ContinuousClock()
-        let request = SelectionRequest(count: count, iterations: iterations, seed: seed)
         // CPU seconds of the timed part too: on a loaded machine the wall time
         // says as much about the others' work as about this one's.
         let cpuStart = cpuSeconds()
@@ -61,7 +60,8 @@ struct Select: ParsableCommand {
             } else {
                 var run: SelectionRun?
                 let elapsed = try clock.measure {
-                    run = try MonteCarlo.run(FarthestPointSampler(), matrix: matrix, candidates: candidates, request: request)
+                    run = try MonteCarlo.run(FarthestPointSampler(), matrix: matrix, candidates: candidates,
+                                             count: count, iterations: iterations, seed: seed)
                 }
                 result["seconds"] = elapsed.seconds
                 result["picks"] = run?.picks
@@ -71,7 +71,8 @@ struct Select: ParsableCommand {
             var run: SelectionRun?
             let sampler = tuning.sampler
             let elapsed = try clock.measure {
-                run = try MonteCarlo.run(sampler, matrix: matrix, candidates: candidates, request: request)
+                run = try MonteCarlo.run(sampler, matrix: matrix, candidates: candidates, count: count,
+                                         iterations: iterations, seed: seed)
             }
             result["seconds"] = elapsed.seconds
             result["picks"] = run?.picks
@@ -84,7 +85,8 @@ struct Select: ParsableCommand {
                 var sampler = FacilityLocationSampler()
                 if let neighbors { sampler.neighbors = neighbors }
                 if sparseCover { sampler.exactCover = false }
-                run = try MonteCarlo.run(sampler, matrix: matrix, candidates: candidates, request: request)
+                run = try MonteCarlo.run(sampler, matrix: matrix, candidates: candidates, count: count,
+                                         iterations: iterations, seed: seed)
             }
             result["seconds"] = elapsed.seconds
             result["selection"] = run?.selection
@@ -149,7 +151,7 @@ struct Coverage: ParsableCommand {
         let rows = matrix.rows, dim = matrix.dimension
         let candidates = Array(0..<rows)
         let run = try MonteCarlo.run(FarthestPointSampler(), matrix: matrix, candidates: candidates,
-                                     request: SelectionRequest(count: count, iterations: iterations, seed: seed))
+                                     count: count, iterations: iterations, seed: seed)
         let picks = run.selection.map { Int($0) }
         let clock = ContinuousClock()
         var coverage: SelectionCoverage?

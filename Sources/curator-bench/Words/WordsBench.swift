@@ -86,7 +86,6 @@ struct PromptSelect: ParsableCommand {
 
     func run() throws {
         let matrix = randomUnitRows(rows, dimension, seed: 7)
-        let request = SelectionRequest(count: count, iterations: iterations, seed: 1)
         let imageIDs = (0..<rows).map { Int64($0 + 1) }
         func run(prompt: Bool) throws -> Double {
             let start = Date()
@@ -97,7 +96,8 @@ struct PromptSelect: ParsableCommand {
                 let scores = matrix.scores(along: direction)
                 candidates = candidates.filter { scores[$0] >= -1 }
             }
-            _ = try MonteCarlo.run(FarthestPointSampler(), matrix: matrix, candidates: candidates, request: request, imageIDs: imageIDs)
+            _ = try MonteCarlo.run(FarthestPointSampler(), matrix: matrix, candidates: candidates, count: count,
+                                   iterations: iterations, seed: 1, imageIDs: imageIDs)
             return Date().timeIntervalSince(start)
         }
         var plain: [Double] = [], prompted: [Double] = []
