@@ -57,33 +57,14 @@ final class ParallelImageTower: ImageTower, @unchecked Sendable {
         let groups = workers * ((count + workers * groupSize - 1) / (workers * groupSize))
         let size = (count + groups - 1) / groups
         let per = valuesPerImage, dimension = self.dimension
-        let next = GroupCounter()
         let shared = UncheckedSendable((pixels, output, towers))
         BLAS.withSingleThreadedCalls {
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            // Cannot throw: only a report stops a queue, and this one has none.
+            try! WorkQueue(count: groups).run(threads: workers) { worker, group in
                 let (pixels, output, towers) = shared.value
-                let tower = towers[worker]
-                while let group = next.take(below: groups) {
-                    let first = group * size, n = min(size, count - first)
-                    if n > 0 { tower.run(pixels: pixels + first * per, count: n, output: output + first * dimension) }
-                }
+                let first = group * size, n = min(size, count - first)
+                if n > 0 { towers[worker].run(pixels: pixels + first * per, count: n, output: output + first * dimension) }
             }
         }
-    }
-}
-
-/// Hands out 0, 1, 2, … to whichever worker asks next.
-/// `@unchecked Sendable`: its one value is read and changed under `lock`.
-private final class GroupCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = 0
-
-    /// The next number below `limit`, or nil once they are all taken.
-    func take(below limit: Int) -> Int? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard value < limit else { return nil }
-        value += 1
-        return value - 1
     }
 }

@@ -101,7 +101,7 @@ extension InvertedFile {
         defer { sink?.finish(label: "duplicates") }
         let shared = UncheckedSendable((finders, probes, order))
         try BLAS.withSingleThreadedCalls {
-            try queue.run(threads: threads, progress: progress) { thread, task in
+            try queue.run(threads: threads, report: progress.reportAndCheck) { thread, task in
                 let (finders, probes, order) = shared.value
                 Self.searchList(order[task], probes: probes, matrix: matrix, threshold: threshold, union: finders[thread])
             }

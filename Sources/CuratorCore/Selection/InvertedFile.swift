@@ -232,7 +232,7 @@ public struct InvertedFile: Sendable {
                             try perBlockDistances.withUnsafeMutableBufferPointer { bd in
                                 let shared = UncheckedSendable((c.baseAddress!, outLists.baseAddress!, outCounts.baseAddress!,
                                                                 bl.baseAddress!, bd.baseAddress!))
-                                try scheduler.run(threads: threads, progress: progress) { _, b in
+                                try scheduler.run(threads: threads, report: progress.reportAndCheck) { _, b in
                                     let (centreBase, outLists, outCounts, bl, bd) = shared.value
                                     Self.assignBlock(b, block: block, rows: rows, matrix: matrix, centres: centreBase, k: k,
                                                      halfNorms: halfNorms, inverseGaps: inverseGaps, horizon: horizon,

@@ -140,4 +140,11 @@ public final class SelectionProgress {
     public func check() throws {
         if let sink, sink.isCancelled { throw CancelledError("select") }
     }
+
+    /// Reports `done` and then checks for a stop: a `WorkQueue`'s report
+    /// when each task counts as one step.
+    func reportAndCheck(done: Int) throws {
+        report(done: done)
+        try check()
+    }
 }
