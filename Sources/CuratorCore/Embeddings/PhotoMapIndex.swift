@@ -27,19 +27,9 @@ public struct PhotoMapEmbeddings: Sendable {
 /// (float64), `metadata` (object array: pickled, so never read), `model_id`
 /// (0-d unicode) and `embedding_dim` (0-d int). Only `embeddings` and
 /// `filenames` are required; every key that is present is checked.
-public enum PhotoMapIndex {
+public enum PhotoMapIndex: PhotoMapAIFile {
     /// Where the index lives inside an album folder.
     public static let relativePath = "photomap_index/embeddings.npz"
-
-    /// The index file of the album at `album`.
-    public static func url(inAlbum album: URL) -> URL {
-        album.appendingPathComponent(relativePath)
-    }
-
-    /// Whether the album at `album` has a PhotoMapAI index file.
-    public static func exists(inAlbum album: URL) -> Bool {
-        FileManager.default.fileExists(atPath: url(inAlbum: album).path)
-    }
 
     /// Whether an open archive has PhotoMapAI's two required keys.
     public static func looksLikeIndex(_ archive: NumpyArchive) -> Bool {

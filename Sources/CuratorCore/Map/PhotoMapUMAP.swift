@@ -2,19 +2,9 @@ import Foundation
 
 /// PhotoMapAI's cached map, `<album>/photomap_index/umap.npz`: key `umap`,
 /// an N×2 float array whose rows follow the order of `embeddings.npz`.
-public enum PhotoMapUMAP {
+public enum PhotoMapUMAP: PhotoMapAIFile {
     /// Where the map lives inside an album folder.
     public static let relativePath = "photomap_index/umap.npz"
-
-    /// The map file of the album at `album`.
-    public static func url(inAlbum album: URL) -> URL {
-        album.appendingPathComponent(relativePath)
-    }
-
-    /// Whether the album at `album` has a PhotoMapAI map file.
-    public static func exists(inAlbum album: URL) -> Bool {
-        FileManager.default.fileExists(atPath: url(inAlbum: album).path)
-    }
 
     /// Reads the points of the map file at `url`. With `expectedRows` (the
     /// row count of the matching `embeddings.npz`) a map of another size is
