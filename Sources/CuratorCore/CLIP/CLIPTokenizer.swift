@@ -67,9 +67,11 @@ public struct CLIPTokenizer: TextTokenizer {
     /// `contextLength` (the last kept id replaced by the end token).
     public func encode(_ text: String, contextLength: Int = 77) -> Encoding {
         var ids = [startID]
-        for piece in splitSpecials(Array(text.unicodeScalars)) {
+        // The special tokens are matched exactly in the raw text (before
+        // normalisation, as `tokenizers` does for tokens with `normalized=false`).
+        for piece in cutVerbatim(Array(text.unicodeScalars), tokens: specials, text: { $0.text }) {
             switch piece {
-            case .special(let id): ids.append(id)
+            case .token(let special): ids.append(special.id)
             case .text(let scalars): appendTokens(of: scalars, to: &ids)
             }
         }
@@ -96,33 +98,6 @@ public struct CLIPTokenizer: TextTokenizer {
     public func tokens(_ ids: [Int]) -> [String] {
         let inverse = Dictionary(vocabulary.map { ($0.value, $0.key) }, uniquingKeysWith: { a, _ in a })
         return ids.map { inverse[$0] ?? "#\($0)" }
-    }
-
-    private enum Piece {
-        case text([Unicode.Scalar])
-        case special(Int)
-    }
-
-    /// Cuts the special tokens, matched exactly in the raw text (before
-    /// normalisation, as `tokenizers` does for tokens with `normalized=false`).
-    private func splitSpecials(_ scalars: [Unicode.Scalar]) -> [Piece] {
-        var pieces: [Piece] = []
-        var start = 0, i = 0
-        outer: while i < scalars.count {
-            if scalars[i] == "<" {
-                for special in specials where i + special.text.count <= scalars.count
-                    && scalars[i..<(i + special.text.count)].elementsEqual(special.text) {
-                    if start < i { pieces.append(.text(Array(scalars[start..<i]))) }
-                    pieces.append(.special(special.id))
-                    i += special.text.count
-                    start = i
-                    continue outer
-                }
-            }
-            i += 1
-        }
-        if start < scalars.count { pieces.append(.text(Array(scalars[start...]))) }
-        return pieces
     }
 
     private func appendTokens(of raw: [Unicode.Scalar], to ids: inout [Int]) {

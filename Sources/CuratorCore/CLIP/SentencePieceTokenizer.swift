@@ -245,30 +245,12 @@ public struct SentencePieceTokenizer: TextTokenizer {
         return TokenEncoding(ids: out, fullLength: fullLength, length: ids.count)
     }
 
-    private enum Part {
-        case text([Unicode.Scalar])
-        case added(AddedToken)
-    }
-
     /// Cuts the added tokens out of the raw text (the leftmost, then the
     /// longest match), applying their strip flags to the neighbouring text.
-    private func split(_ scalars: [Unicode.Scalar]) -> [Part] {
-        var parts: [Part] = []
-        var start = 0, i = 0
-        outer: while i < scalars.count {
-            for token in added where i + token.text.count <= scalars.count
-                && scalars[i] == token.text[0] && scalars[i..<(i + token.text.count)].elementsEqual(token.text) {
-                if start < i { parts.append(.text(Array(scalars[start..<i]))) }
-                parts.append(.added(token))
-                i += token.text.count
-                start = i
-                continue outer
-            }
-            i += 1
-        }
-        if start < scalars.count { parts.append(.text(Array(scalars[start...]))) }
+    private func split(_ scalars: [Unicode.Scalar]) -> [VerbatimPiece<AddedToken>] {
+        var parts = cutVerbatim(scalars, tokens: added, text: { $0.text })
         for (k, part) in parts.enumerated() {
-            guard case .added(let token) = part else { continue }
+            guard case .token(let token) = part else { continue }
             if token.stripRight, k + 1 < parts.count, case .text(let right) = parts[k + 1] {
                 parts[k + 1] = .text(Array(right.drop(while: Self.isPythonSpace)))
             }
@@ -289,7 +271,7 @@ public struct SentencePieceTokenizer: TextTokenizer {
         var specialAt: Set<Int> = []
         for part in split(Array(prefixed.unicodeScalars)) {
             switch part {
-            case .added(let token):
+            case .token(let token):
                 if token.special { specialAt.insert(ids.count) }
                 ids.append(token.id)
             case .text(let scalars):
@@ -309,7 +291,7 @@ public struct SentencePieceTokenizer: TextTokenizer {
         var ids: [Int] = []
         for part in split(Array(text.unicodeScalars)) {
             switch part {
-            case .added(let token):
+            case .token(let token):
                 ids.append(token.id)
             case .text(let scalars):
                 var string = String(String.UnicodeScalarView(scalars))

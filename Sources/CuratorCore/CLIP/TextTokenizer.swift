@@ -30,3 +30,38 @@ public struct TokenEncoding: Sendable, Equatable {
     /// Whether the text was longer than the context and was cut.
     public var truncated: Bool { fullLength > length }
 }
+
+/// A stretch of raw text as a tokenizer cuts it before its model sees it:
+/// plain text, or a token matched verbatim (CLIP's start and end tokens,
+/// SentencePiece's added tokens), as `tokenizers` cuts tokens marked
+/// `normalized=false` out of the text first.
+enum VerbatimPiece<Token> {
+    /// Text between verbatim tokens.
+    case text([Unicode.Scalar])
+    /// A token found in the text.
+    case token(Token)
+}
+
+/// `scalars` cut around every verbatim occurrence of a token's text, left to
+/// right; where several tokens start at one place the first in `tokens` wins
+/// (both tokenizers sort them longest first). Tokens with an empty text never match.
+func cutVerbatim<Token>(_ scalars: [Unicode.Scalar], tokens: [Token],
+                        text: (Token) -> [Unicode.Scalar]) -> [VerbatimPiece<Token>] {
+    var pieces: [VerbatimPiece<Token>] = []
+    var start = 0, i = 0
+    outer: while i < scalars.count {
+        for token in tokens {
+            let t = text(token)
+            guard !t.isEmpty, i + t.count <= scalars.count, scalars[i] == t[0],
+                  scalars[i..<(i + t.count)].elementsEqual(t) else { continue }
+            if start < i { pieces.append(.text(Array(scalars[start..<i]))) }
+            pieces.append(.token(token))
+            i += t.count
+            start = i
+            continue outer
+        }
+        i += 1
+    }
+    if start < scalars.count { pieces.append(.text(Array(scalars[start...]))) }
+    return pieces
+}
