@@ -86,23 +86,10 @@ public struct CLIPVisionConfiguration: Sendable, Equatable {
     /// Reads a Hugging Face `config.json`.
     public static func huggingFace(url: URL) throws -> CLIPVisionConfiguration {
         let file = url.path
-        let root = try JSONFile.object(at: url)
-        let fields = JSONFields(root, file: file, prefix: "")
-        let modelType = try fields.string("model_type")
-        let vision: JSONFields
-        let family: ModelFamily = modelType == "siglip" || modelType == "siglip_vision_model" ? .siglip : .clip
-        if modelType == "clip" || modelType == "siglip" || (modelType == nil && root["vision_config"] != nil) {
-            guard let nested = root["vision_config"] as? [String: Any] else {
-                throw CLIPError(.unsupported, file, "field 'vision_config' is missing: not a CLIP or SigLIP model config")
-            }
-            vision = JSONFields(nested, file: file, prefix: "vision_config.")
-        } else if modelType == "clip_vision_model" || modelType == "siglip_vision_model" || modelType == nil {
-            vision = fields
-        } else if modelType == "siglip2" {
-            throw CLIPError(.unsupported, file, "field 'model_type' is 'siglip2': SigLIP 2's NaFlex variant (variable resolution, Siglip2Model) is not supported; use a fixed-resolution SigLIP 2 checkpoint such as google/siglip2-large-patch16-256 (model_type 'siglip')")
-        } else {
-            throw CLIPError(.unsupported, file, "field 'model_type' is '\(modelType ?? "")'; supported: 'clip', 'clip_vision_model', 'siglip' and 'siglip_vision_model'")
+        let tower = try HuggingFaceTower(url: url, tower: "vision", untypedMayBeTowerOnly: true) { file in
+            CLIPError(.unsupported, file, "field 'vision_config' is missing: not a CLIP or SigLIP model config")
         }
+        let fields = tower.top, vision = tower.fields, family = tower.family
         var config = CLIPVisionConfiguration()
         config.family = family
         if family == .siglip {

@@ -50,23 +50,10 @@ public struct CLIPTextConfiguration: Sendable, Equatable {
     /// Reads the text tower of a Hugging Face `config.json`.
     public static func huggingFace(url: URL) throws -> CLIPTextConfiguration {
         let file = url.path
-        let root = try JSONFile.object(at: url)
-        let fields = JSONFields(root, file: file, prefix: "")
-        let modelType = try fields.string("model_type")
-        let text: JSONFields
-        let family: ModelFamily = modelType == "siglip" || modelType == "siglip_text_model" ? .siglip : .clip
-        if modelType == "clip_text_model" || modelType == "siglip_text_model" {
-            text = fields
-        } else if modelType == "clip" || modelType == "siglip" || modelType == nil {
-            guard let nested = root["text_config"] as? [String: Any] else {
-                throw CLIPError(.missingTensor, file, "field 'text_config' is missing: the model has no text tower (a vision-only checkpoint); download the full model's config.json and model.safetensors")
-            }
-            text = JSONFields(nested, file: file, prefix: "text_config.")
-        } else if modelType == "siglip2" {
-            throw CLIPError(.unsupported, file, "field 'model_type' is 'siglip2': SigLIP 2's NaFlex variant (Siglip2Model) is not supported; use a fixed-resolution SigLIP 2 checkpoint such as google/siglip2-large-patch16-256 (model_type 'siglip')")
-        } else {
-            throw CLIPError(.unsupported, file, "field 'model_type' is '\(modelType ?? "")'; supported: 'clip', 'clip_text_model', 'siglip' and 'siglip_text_model'")
+        let tower = try HuggingFaceTower(url: url, tower: "text", untypedMayBeTowerOnly: false) { file in
+            CLIPError(.missingTensor, file, "field 'text_config' is missing: the model has no text tower (a vision-only checkpoint); download the full model's config.json and model.safetensors")
         }
+        let fields = tower.top, text = tower.fields, family = tower.family
         var config = CLIPTextConfiguration()
         config.family = family
         if family == .siglip {
