@@ -114,12 +114,7 @@ public struct CLIPVisionConfiguration: Sendable, Equatable {
         if let channels = try vision.positiveInt("num_channels"), channels != 3 {
             throw CLIPError(.unsupported, file, "field '\(vision.prefix)num_channels' is \(channels); only 3-channel (RGB) models are supported")
         }
-        if let act = try vision.string("hidden_act") {
-            guard let activation = CLIPActivation(huggingFaceName: act) else {
-                throw CLIPError(.unsupported, file, "field '\(vision.prefix)hidden_act' is '\(act)'; supported: quick_gelu, gelu, gelu_new, gelu_pytorch_tanh")
-            }
-            config.activation = activation
-        }
+        config.activation = try vision.activation("hidden_act") ?? config.activation
         if let eps = try vision.number("layer_norm_eps") { config.layerNormEpsilon = Float(eps) }
         config.nameOrPath = try fields.string("_name_or_path")
         try config.validate(file: file, prefix: vision.prefix)
@@ -257,6 +252,16 @@ struct JSONFields {
         guard let n = try? number(key) else { throw wrong(key, "a positive integer") }
         guard n.rounded() == n, n >= 1, n < 1e9 else { throw wrong(key, "a positive integer") }
         return Int(n)
+    }
+
+    /// The activation a Hugging Face `hidden_act` field names; a name curator
+    /// does not run is refused.
+    func activation(_ key: String) throws -> CLIPActivation? {
+        guard let name = try string(key) else { return nil }
+        guard let activation = CLIPActivation(huggingFaceName: name) else {
+            throw CLIPError(.unsupported, file, "field '\(prefix)\(key)' is '\(name)'; supported: quick_gelu, gelu, gelu_new, gelu_pytorch_tanh")
+        }
+        return activation
     }
 
     func bool(_ key: String) throws -> Bool? {

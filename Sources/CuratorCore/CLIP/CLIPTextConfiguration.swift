@@ -76,12 +76,7 @@ public struct CLIPTextConfiguration: Sendable, Equatable {
         config.projectionDimension = family == .siglip
             ? try text.positiveInt("projection_size") ?? config.hiddenSize
             : try fields.positiveInt("projection_dim") ?? text.positiveInt("projection_dim") ?? config.projectionDimension
-        if let act = try text.string("hidden_act") {
-            guard let activation = CLIPActivation(huggingFaceName: act) else {
-                throw CLIPError(.unsupported, file, "field '\(text.prefix)hidden_act' is '\(act)'; supported: quick_gelu, gelu, gelu_new, gelu_pytorch_tanh")
-            }
-            config.activation = activation
-        }
+        config.activation = try text.activation("hidden_act") ?? config.activation
         if let eps = try text.number("layer_norm_eps") { config.layerNormEpsilon = Float(eps) }
         if family == .clip {
             // transformers pools at the highest id when eos_token_id is 2 (the
