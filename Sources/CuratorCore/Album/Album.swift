@@ -1,6 +1,5 @@
 import Foundation
 import GRDB
-import GRDBSQLite
 
 /// A folder of images (searched recursively) and its index: the images, their
 /// embeddings and statistics, and what the user decided about them
@@ -212,36 +211,9 @@ public final class Album: @unchecked Sendable {
         // sequential pass. Only rows out of order pay for the path index's
         // lookups, read again in its order.
         let records = try database.pool.read { db in
-            try readImages(db, orderedByPath: false) ?? readImages(db, orderedByPath: true)!
+            try ImageListReader.read(db, orderedByPath: false) ?? ImageListReader.read(db, orderedByPath: true)!
         }
         try adopt(images: records)
-    }
-
-    /// The images of the index with SQLite's column calls (a million are read
-    /// in well under a second): in the path index's order, or in rowid order
-    /// when that is path order too (nil when it is not).
-    private func readImages(_ db: Database, orderedByPath: Bool) throws -> [ImageRecord]? {
-        var records: [ImageRecord] = []
-        records.reserveCapacity(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM image") ?? 0)
-        // The path index returns BLOBs in memcmp order, which is RelativePath's order.
-        let order = orderedByPath ? "ORDER BY path" : ""
-        let statement = try db.makeStatement(sql: "SELECT id, path, size, mtime, width, height FROM image \(order)")
-        let raw = statement.sqliteStatement
-        defer { sqlite3_reset(raw) }
-        while true {
-            let code = sqlite3_step(raw)
-            if code == SQLITE_DONE { break }
-            guard code == SQLITE_ROW else {
-                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
-            }
-            let count = Int(sqlite3_column_bytes(raw, 1))
-            let path = count == 0 ? [] : [UInt8](UnsafeRawBufferPointer(start: sqlite3_column_blob(raw, 1), count: count))
-            if !orderedByPath, let last = records.last, RelativePath.compare(last.path.bytes, path) >= 0 { return nil }
-            records.append(ImageRecord(id: sqlite3_column_int64(raw, 0), path: RelativePath(bytes: path),
-                                       size: sqlite3_column_int64(raw, 2), mtime: sqlite3_column_double(raw, 3),
-                                       width: Int(sqlite3_column_int64(raw, 4)), height: Int(sqlite3_column_int64(raw, 5))))
-        }
-        return records
     }
 
     /// Takes `images` (ordered by path, as the index has them) as the
@@ -409,7 +381,8 @@ public final class Album: @unchecked Sendable {
         let switching = name != nil || target != embedder
         let (embedded, failed) = try store.counts(embedder: target)
         var report: EmbedReport
-        if embedded + failed == images.count, !(BuiltInEmbedder(rawValue: target)?.mayHaveChanged(for: self) ?? false) {
+        let upToDate = embedded + failed == images.count && !(BuiltInEmbedder(rawValue: target)?.mayHaveChanged(for: self) ?? false)
+        if upToDate {
             report = EmbedReport(embedder: target)
             report.alreadyEmbedded = embedded
             report.notes.append("nothing to compute: each of the \(images.count) images has a '\(target)' vector (\(embedded)) or a recorded failure (\(failed))")
@@ -427,7 +400,9 @@ public final class Album: @unchecked Sendable {
             try activate(embedder: name ?? "auto")
         }
         lastEmbedReport = report
-        try reload()
+        // Nothing computed and nothing switched leaves the image list as it
+        // was read: reading it again cost a million-image reopen a second pass.
+        if !upToDate || switching { try reload() }
         return report
     }
 

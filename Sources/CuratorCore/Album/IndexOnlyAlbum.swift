@@ -75,7 +75,7 @@ extension Album {
         let relative: [RelativePath] = imported.pathBytes.map { bytes in
             bytes.starts(with: prefix) ? RelativePath(bytes: Array(bytes[prefix.count...])) : RelativePath(bytes: bytes)
         }
-        let ascending = zip(relative, relative.dropFirst()).allSatisfy { RelativePath.compare($0.bytes, $1.bytes) < 0 }
+        let ascending = zip(relative, relative.dropFirst()).allSatisfy { RelativePath.compare($0, $1) < 0 }
         if !ascending { try refuseDuplicates(relative, in: path) }
         let database = try IndexDatabase(path: databasePath)
         let store = EmbeddingStore(database: database)
@@ -163,7 +163,7 @@ extension Album {
         let album = try Album(location: path, root: rootBytes, isIndexOnly: true, database: database, load: reimported)
         if !reimported {
             var order = Array(relative.indices)
-            if !ascending { order.sort { RelativePath.compare(relative[$0].bytes, relative[$1].bytes) < 0 } }
+            if !ascending { order.sort { RelativePath.compare(relative[$0], relative[$1]) < 0 } }
             try album.adopt(images: order.map {
                 ImageRecord(id: rowIDs[$0], path: relative[$0], size: sizes[$0], mtime: mtimes[$0], width: 0, height: 0)
             })

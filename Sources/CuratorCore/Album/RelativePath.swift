@@ -15,34 +15,48 @@ import Darwin
 /// `ExportPath` is any place a file is written, absolute, and encodable in a
 /// JSON report. The splitting of both is `PathBytes`'.
 public struct RelativePath: Hashable, Comparable, Sendable, CustomStringConvertible {
-    /// The path's bytes, exactly as the file system spells them.
-    public let bytes: [UInt8]
+    /// Where the bytes are kept: an array of their own, or their part of one
+    /// buffer that holds every path an album read from its index
+    /// (`ImageListReader`), so that a million paths are one allocation
+    /// rather than a million. Read them through `bytes`, or in place here.
+    let storage: ArraySlice<UInt8>
+
+    /// The path's bytes, exactly as the file system spells them (a copy when
+    /// the path lives in a shared buffer; its own array is returned as is).
+    public var bytes: [UInt8] { Array(storage) }
 
     /// Creates a path from file-system bytes.
-    public init(bytes: [UInt8]) { self.bytes = bytes }
+    public init(bytes: [UInt8]) { storage = bytes[...] }
+
+    /// A path whose bytes are `slice` of a buffer shared with other paths
+    /// (kept alive by the slice).
+    init(shared slice: ArraySlice<UInt8>) { storage = slice }
 
     /// Creates a path from a string (its UTF-8 bytes).
-    public init(_ string: String) { self.bytes = Array(string.utf8) }
+    public init(_ string: String) { storage = Array(string.utf8)[...] }
+
+    /// The number of bytes.
+    public var byteCount: Int { storage.count }
 
     /// The path for display: UTF-8, invalid bytes replaced by U+FFFD.
-    public var string: String { String(decoding: bytes, as: UTF8.self) }
+    public var string: String { String(decoding: storage, as: UTF8.self) }
 
     /// Whether the path could lead out of the folder it is relative to: it is
     /// absolute or has a `..` component. Index-only albums take their paths
     /// from someone else's file, which may name `../../etc/hostname`.
     public var leavesRoot: Bool {
-        bytes.first == UInt8(ascii: "/") || bytes.split(separator: UInt8(ascii: "/")).contains { $0.elementsEqual([0x2E, 0x2E]) }
+        storage.first == UInt8(ascii: "/") || storage.split(separator: UInt8(ascii: "/")).contains { $0.elementsEqual([0x2E, 0x2E]) }
     }
 
     /// Whether the bytes are valid UTF-8, so `string` round-trips.
-    public var isValidUTF8: Bool { String(validating: bytes, as: UTF8.self) != nil }
+    public var isValidUTF8: Bool { String(validating: storage, as: UTF8.self) != nil }
 
     public var description: String { string }
 
     /// The last component's bytes.
     public var nameBytes: ArraySlice<UInt8> {
-        if let slash = bytes.lastIndex(of: UInt8(ascii: "/")) { return bytes[(slash + 1)...] }
-        return bytes[...]
+        if let slash = storage.lastIndex(of: UInt8(ascii: "/")) { return storage[(slash + 1)...] }
+        return storage
     }
 
     /// The last component, e.g. `img.jpg`.
@@ -50,8 +64,8 @@ public struct RelativePath: Hashable, Comparable, Sendable, CustomStringConverti
 
     /// The folder holding the file, relative to the album root ("" at the root).
     public var folder: RelativePath {
-        guard let slash = bytes.lastIndex(of: UInt8(ascii: "/")) else { return RelativePath(bytes: []) }
-        return RelativePath(bytes: Array(bytes[..<slash]))
+        guard let slash = storage.lastIndex(of: UInt8(ascii: "/")) else { return RelativePath(bytes: []) }
+        return RelativePath(bytes: Array(storage[..<slash]))
     }
 
     /// The name without its extension, e.g. `img` for `img.jpg` (the
@@ -68,29 +82,41 @@ public struct RelativePath: Hashable, Comparable, Sendable, CustomStringConverti
     /// The absolute path of this file under `root` (given as bytes, no trailing slash needed).
     public func absolute(under root: [UInt8]) -> [UInt8] {
         if root.isEmpty { return bytes }
-        if root.last == UInt8(ascii: "/") { return root + bytes }
-        return root + [UInt8(ascii: "/")] + bytes
+        var path = root
+        path.reserveCapacity(root.count + 1 + storage.count)
+        if root.last != UInt8(ascii: "/") { path.append(UInt8(ascii: "/")) }
+        path.append(contentsOf: storage)
+        return path
     }
 
     /// Hashes the bytes as one block (the synthesized hash feeds the hasher
     /// byte by byte: a tenth of a million-image import went there).
     public func hash(into hasher: inout Hasher) {
-        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+        storage.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
+
+    /// Equal bytes, wherever each path keeps them.
+    public static func == (lhs: RelativePath, rhs: RelativePath) -> Bool {
+        lhs.storage.count == rhs.storage.count && compare(lhs, rhs) == 0
     }
 
     /// Byte order (memcmp, then length): the order SQLite sorts BLOBs in,
     /// so paths read from the index in `ORDER BY path` need no re-sorting.
     public static func < (lhs: RelativePath, rhs: RelativePath) -> Bool {
-        compare(lhs.bytes, rhs.bytes) < 0
+        compare(lhs, rhs) < 0
     }
 
     /// -1, 0 or 1 as `a` sorts before, with or after `b` in byte order.
     @inline(__always)
-    static func compare(_ a: [UInt8], _ b: [UInt8]) -> Int {
+    static func compare(_ a: RelativePath, _ b: RelativePath) -> Int {
+        a.storage.withUnsafeBytes { pa in b.storage.withUnsafeBytes { pb in compare(pa, pb) } }
+    }
+
+    /// `compare` on bytes in place (SQLite's column buffers, a packed table).
+    @inline(__always)
+    static func compare(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
         let n = Swift.min(a.count, b.count)
-        let c = a.withUnsafeBufferPointer { pa in
-            b.withUnsafeBufferPointer { pb in n == 0 ? 0 : Int(memcmp(pa.baseAddress!, pb.baseAddress!, n)) }
-        }
+        let c = n == 0 ? 0 : Int(memcmp(a.baseAddress!, b.baseAddress!, n))
         if c != 0 { return c < 0 ? -1 : 1 }
         return a.count == b.count ? 0 : (a.count < b.count ? -1 : 1)
     }
