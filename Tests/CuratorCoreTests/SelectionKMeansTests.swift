@@ -221,6 +221,34 @@ final class SelectionKMeansTests: XCTestCase {
         XCTAssertEqual(try pooled.cluster(matrix: m, candidates: candidates, k: 8, seeds: seeds), a)
     }
 
+    /// When the refinement runs on every candidate, the sample steps stop at
+    /// `coveredSampleSteps` and the seeding reads `coveredSeedingSample`
+    /// rows at most, and the clusterings are as good within 2 % of mean
+    /// inertia as without the caps; a refinement on a sample keeps every
+    /// step. (Tolerance −1: no step stops early, so the counts are the caps.)
+    func testRefinementOnEveryCandidateCapsTheSampleStepsAndKeepsTheInertia() throws {
+        let m = SelectionTestData.blobs(8, perBlob: 300, dimension: 288, noise: 0.8, seed: 31)
+        let candidates = Array(0..<m.rows)
+        var capped = KMeansSampler(samplePerCluster: 40, minimumSample: 512, seedingSample: 1024, tolerance: -1)
+        capped.coveredSeedingSample = 256
+        capped.coveredSampleSteps = 2
+        var uncapped = capped
+        uncapped.coveredSeedingSample = 1024
+        uncapped.coveredSampleSteps = 5
+        let seeds: [UInt64] = [1, 2, 3, 4]
+        let a = try capped.cluster(matrix: m, candidates: candidates, k: 8, seeds: seeds)
+        let b = try uncapped.cluster(matrix: m, candidates: candidates, k: 8, seeds: seeds)
+        XCTAssertEqual(a.map(\.lloydSteps), [2, 2, 2, 2])
+        XCTAssertEqual(b.map(\.lloydSteps), [5, 5, 5, 5])
+        for c in a { XCTAssertEqual(Set(c.representatives).count, 8) }
+        let mean = { (c: [KMeansSampler.Clustering]) in c.map(\.inertia).reduce(0, +) / Double(c.count) }
+        XCTAssertLessThan(mean(a), mean(b) * 1.02)
+        var sampled = capped
+        sampled.refinementSample = 600
+        XCTAssertEqual(try sampled.cluster(matrix: m, candidates: candidates, k: 8, seeds: seeds).map(\.lloydSteps),
+                       [5, 5, 5, 5])
+    }
+
     /// With more candidates than the refinement sample, the bounded steps run
     /// on the sample and the final step still covers every candidate: the
     /// representatives are distinct candidates, one per blob.

@@ -47,17 +47,18 @@ def main():
 
     random.seed(args.seed)
     picks = []
-    began = time.perf_counter()
+    began, began_cpu = time.perf_counter(), time.process_time()
     for _ in range(args.iterations):
         run_seed = random.randint(0, 1000000)
         picks.append(select(args.npz, args.count, run_seed, []))
     seconds = time.perf_counter() - began
+    cpu_seconds = time.process_time() - began_cpu
     try:
         from threadpoolctl import threadpool_info
         blas = [(i.get("internal_api"), i.get("architecture"), i.get("num_threads")) for i in threadpool_info()]
     except ImportError:
         blas = None
-    print(json.dumps({"method": args.method, "seconds": seconds, "load_seconds": load, "iterations": args.iterations, "count": args.count,
+    print(json.dumps({"method": args.method, "seconds": seconds, "cpu_seconds": cpu_seconds, "load_seconds": load, "iterations": args.iterations, "count": args.count,
                       "inertia": inertias, "mean_inertia": sum(inertias) / len(inertias) if inertias else None,
                       "picked": [len(p) for p in picks], "blas": blas}))
 

@@ -115,6 +115,9 @@ struct KMeansTuning: ParsableArguments {
     @Option(help: "kmeans: final rank.") var finalRank: Int?
     @Option(help: "kmeans: leading axes the seeding's distances use.") var seedingRank: Int?
     @Option(help: "kmeans: candidates pooled for the sampled steps.") var samplingPool: Int?
+    @Option(help: "kmeans: rows the principal axes' covariance reads.") var principalSample: Int?
+    @Option(help: "kmeans: rows sampled for seeding when the refinement covers every row.") var coveredSeedingSample: Int?
+    @Option(help: "kmeans: sample Lloyd steps when the refinement covers every row.") var coveredSampleSteps: Int?
 
     var sampler: KMeansSampler {
         var sampler = KMeansSampler()
@@ -130,6 +133,9 @@ struct KMeansTuning: ParsableArguments {
         if let v = finalRank { sampler.finalRank = v }
         if let v = seedingRank { sampler.seedingRank = v }
         if let v = samplingPool { sampler.samplingPool = v }
+        if let v = principalSample { sampler.principalSample = v }
+        if let v = coveredSeedingSample { sampler.coveredSeedingSample = v }
+        if let v = coveredSampleSteps { sampler.coveredSampleSteps = v }
         return sampler
     }
 }

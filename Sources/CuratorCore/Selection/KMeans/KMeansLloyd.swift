@@ -10,6 +10,7 @@ extension KMeansSampler {
         let d = rows.dimension
         let s = min(n, max(minimumSample, samplePerCluster * k))
         let order = random.sample(s, from: n)
+        let maxIterations = refinesSample(candidates: n, k: k) ? self.maxIterations : min(self.maxIterations, coveredSampleSteps)
         let sample = UnsafeMutablePointer<Float>.allocate(capacity: s * d)
         defer { sample.deallocate() }
         for i in 0..<s {

@@ -3,7 +3,8 @@ import Foundation
 /// Seeding: greedy k-means++ for every iteration of a group on one shared sample.
 extension KMeansSampler {
     /// Greedy k-means++ for every run of a group at once, on one shared random
-    /// sample of `seedingSample` rows: each run's first centre is uniform, each
+    /// sample of `seedingSample` rows (`coveredSeedingSample` at most when the
+    /// refinement covers every candidate): each run's first centre is uniform, each
     /// next one the best (lowest potential) of `trials` rows drawn with
     /// probability proportional to their squared distance to the run's nearest
     /// centre. Centres are sample rows, so every distance the seeding needs is
@@ -18,7 +19,8 @@ extension KMeansSampler {
         let runs = generators.count
         let n = rows.candidates.count
         let d = rows.dimension
-        let s = min(n, max(seedingSample, k))
+        let sampleSize = refinesSample(candidates: n, k: k) ? seedingSample : min(seedingSample, coveredSeedingSample)
+        let s = min(n, max(sampleSize, k))
         let trials = max(1, seedingTrials ?? (2 + Int(log(Double(k)))))
         var shuffle = Xoshiro256StarStar(seed: sampleSeed ^ 0x5EED_5A3B_1E00_0001)
         let order = shuffle.sample(s, from: n)
