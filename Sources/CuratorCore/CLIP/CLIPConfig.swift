@@ -101,10 +101,7 @@ public struct CLIPVisionConfiguration: Sendable, Equatable {
                 throw CLIPError(.unsupported, file, "field '\(vision.prefix)vision_use_head' is false: the model has no attention-pooling head, so it gives no image embedding")
             }
         }
-        config.hiddenSize = try vision.positiveInt("hidden_size") ?? config.hiddenSize
-        config.intermediateSize = try vision.positiveInt("intermediate_size") ?? config.intermediateSize
-        config.layers = try vision.positiveInt("num_hidden_layers") ?? config.layers
-        config.heads = try vision.positiveInt("num_attention_heads") ?? config.heads
+        try tower.readShape(into: &config)
         config.patchSize = try vision.positiveInt("patch_size") ?? config.patchSize
         config.imageSize = try vision.positiveInt("image_size") ?? config.imageSize
         // CLIPModel keeps projection_dim at the top; the vision-only model in its own config.
@@ -114,8 +111,6 @@ public struct CLIPVisionConfiguration: Sendable, Equatable {
         if let channels = try vision.positiveInt("num_channels"), channels != 3 {
             throw CLIPError(.unsupported, file, "field '\(vision.prefix)num_channels' is \(channels); only 3-channel (RGB) models are supported")
         }
-        config.activation = try vision.activation("hidden_act") ?? config.activation
-        if let eps = try vision.number("layer_norm_eps") { config.layerNormEpsilon = Float(eps) }
         config.nameOrPath = try fields.string("_name_or_path")
         try config.validate(file: file, prefix: vision.prefix)
         return config

@@ -67,17 +67,12 @@ public struct CLIPTextConfiguration: Sendable, Equatable {
             config.layerNormEpsilon = 1e-6
             config.pooling = .last
         }
-        config.hiddenSize = try text.positiveInt("hidden_size") ?? config.hiddenSize
-        config.intermediateSize = try text.positiveInt("intermediate_size") ?? config.intermediateSize
-        config.layers = try text.positiveInt("num_hidden_layers") ?? config.layers
-        config.heads = try text.positiveInt("num_attention_heads") ?? config.heads
+        try tower.readShape(into: &config)
         config.vocabularySize = try text.positiveInt("vocab_size") ?? config.vocabularySize
         config.contextLength = try text.positiveInt("max_position_embeddings") ?? config.contextLength
         config.projectionDimension = family == .siglip
             ? try text.positiveInt("projection_size") ?? config.hiddenSize
             : try fields.positiveInt("projection_dim") ?? text.positiveInt("projection_dim") ?? config.projectionDimension
-        config.activation = try text.activation("hidden_act") ?? config.activation
-        if let eps = try text.number("layer_norm_eps") { config.layerNormEpsilon = Float(eps) }
         if family == .clip {
             // transformers pools at the highest id when eos_token_id is 2 (the
             // value configs had before the fix), else at the first eos token.

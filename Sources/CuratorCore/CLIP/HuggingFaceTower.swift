@@ -39,3 +39,32 @@ struct HuggingFaceTower {
         }
     }
 }
+
+/// The fields every transformer tower has, which a Hugging Face config names
+/// alike for the vision and the text tower.
+protocol TransformerShape {
+    var hiddenSize: Int { get set }
+    var intermediateSize: Int { get set }
+    var layers: Int { get set }
+    var heads: Int { get set }
+    var activation: CLIPActivation { get set }
+    var layerNormEpsilon: Float { get set }
+}
+
+extension CLIPVisionConfiguration: TransformerShape {}
+extension CLIPTextConfiguration: TransformerShape {}
+
+extension HuggingFaceTower {
+    /// Overrides `config`'s transformer shape with what the tower's fields
+    /// state (`hidden_size`, `intermediate_size`, `num_hidden_layers`,
+    /// `num_attention_heads`, `hidden_act`, `layer_norm_eps`); what they
+    /// leave out keeps the defaults already in `config`.
+    func readShape<Configuration: TransformerShape>(into config: inout Configuration) throws {
+        config.hiddenSize = try fields.positiveInt("hidden_size") ?? config.hiddenSize
+        config.intermediateSize = try fields.positiveInt("intermediate_size") ?? config.intermediateSize
+        config.layers = try fields.positiveInt("num_hidden_layers") ?? config.layers
+        config.heads = try fields.positiveInt("num_attention_heads") ?? config.heads
+        config.activation = try fields.activation("hidden_act") ?? config.activation
+        if let eps = try fields.number("layer_norm_eps") { config.layerNormEpsilon = Float(eps) }
+    }
+}
