@@ -67,6 +67,9 @@ int vips_init(const char *argv0);
 void vips_concurrency_set(int concurrency);
 void vips_cache_set_max(int max);
 void vips_thread_shutdown(void);
+int vips_version(int flag);
+gboolean vips_vector_isenabled(void);
+void vips_vector_set_enabled(gboolean enabled);
 void vips_error(const char *domain, const char *fmt, ...);
 char *vips_error_buffer_copy(void);
 void vips_error_clear(void);
@@ -124,6 +127,7 @@ guint g_log_set_handler(const gchar *log_domain, GLogLevelFlags log_levels, GLog
 /// link time, so nothing slips past the loader.
 #define CURATOR_VIPS_FUNCTIONS(X) \
     X(vips_init) X(vips_concurrency_set) X(vips_cache_set_max) X(vips_thread_shutdown) \
+    X(vips_version) X(vips_vector_isenabled) X(vips_vector_set_enabled) \
     X(vips_error) X(vips_error_buffer_copy) X(vips_error_clear) \
     X(vips_foreign_find_load) X(vips_enum_from_nick) X(vips_interpretation_get_type) \
     X(vips_image_new) X(vips_image_new_from_file) X(vips_image_new_from_memory) X(vips_image_new_from_buffer) \

@@ -16,4 +16,14 @@ final class LibvipsLoadingTests: XCTestCase {
         XCTAssertNil(Libvips.unavailableReason)
         XCTAssertNoThrow(try Libvips.require())
     }
+
+    func testVectorPathsAreOffWhereOrcIsNotThreadSafe() throws {
+        let version = try XCTUnwrap(Libvips.version, Libvips.unavailableReason ?? "")
+        XCTAssertEqual(version.major, 8)
+        if version.minor < 15 {
+            // Orc's code allocator races when pipelines are built and freed
+            // on several threads at once, which every batch embedder does.
+            XCTAssertFalse(Libvips.isVectorised, "libvips \(version) compiles Orc code per pipeline")
+        }
+    }
 }

@@ -28,6 +28,14 @@ const char *curator_vips_load_error(void);
 /// opened files and their decoded tiles alive).
 void curator_vips_configure(int concurrency, int cache_operations);
 
+/// Whether libvips runs its vectorised (Orc or Highway) paths: off before
+/// libvips 8.15, whose Orc code allocator is not thread-safe (VipsLoader.c).
+int curator_vips_vectorised(void);
+
+/// libvips' major (`flag` 0), minor (1) or micro (2) version; 0 when it
+/// cannot be loaded.
+int curator_vips_version(int flag);
+
 /// Frees libvips' per-thread buffers; call from a thread that used libvips
 /// before it exits.
 void curator_vips_thread_done(void);

@@ -347,6 +347,17 @@ public enum Libvips {
         return String(cString: message)
     }
 
+    /// libvips' version as (major, minor, micro), or nil when it cannot be loaded.
+    public static var version: (major: Int, minor: Int, micro: Int)? {
+        guard start() else { return nil }
+        return (Int(curator_vips_version(0)), Int(curator_vips_version(1)), Int(curator_vips_version(2)))
+    }
+
+    /// Whether libvips runs its vectorised paths. Off before libvips 8.15,
+    /// whose Orc code allocator corrupts the heap when several threads build
+    /// or free pipelines at once (see VipsLoader.c).
+    public static var isVectorised: Bool { start() && curator_vips_vectorised() != 0 }
+
     /// Overrides the tuning `start` applies: libvips' threads per pipeline
     /// and the number of operations its cache keeps (for measurements).
     public static func configure(concurrency: Int, cacheOperations: Int) {
