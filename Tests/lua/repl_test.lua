@@ -109,7 +109,7 @@ terminal.test("terminal: banner, prompts, multi-line input, completion, Ctrl-C, 
   -- Only once readline shows it: a Ctrl-C that overtakes the typing on a
   -- loaded machine clears nothing and the test would see the next line glued on.
   tmux:wait("this line is abandoned")
-  tmux:keys("C-c")
+  tmux:interrupt("curator>")
   tmux:line("'after ctrl-c'")
   tmux:wait('"after ctrl-c"')
 
@@ -175,7 +175,7 @@ terminal.test("terminal: Ctrl-C on an empty prompt stops the review page; on a t
   -- line: a Ctrl-C that overtook the typing would land on an empty prompt).
   tmux:type("this line is abandoned")
   tmux:wait("this line is abandoned")
-  tmux:keys("C-c")
+  tmux:interrupt("curator>")
   tmux:line("'closed: ' .. tostring(v.closed)")
   tmux:wait('"closed: false"')
   T.ok(listening(port), "Ctrl-C on a typed line leaves the page served")
@@ -187,7 +187,7 @@ terminal.test("terminal: Ctrl-C on an empty prompt stops the review page; on a t
   tmux:wait('"closed: true"')
   T.ok(not listening(port), "nothing listens on port " .. port .. " any more")
   -- Ctrl-C again with nothing served: only a new prompt.
-  tmux:keys("C-c")
+  tmux:interrupt("curator>")
   tmux:line("'still ' .. 'here'")
   tmux:wait('"still here"')
   T.eq(tmux:count("review: stopped"), 1, "one page, stopped once")

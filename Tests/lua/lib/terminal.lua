@@ -55,6 +55,15 @@ return function(T)
     os.execute(self.tmux .. "send-keys -t t " .. table.concat(words, " "))
   end
 
+  --- Sends Ctrl-C at a prompt and waits for the fresh `prompt` it leaves,
+  --- so keys typed next cannot reach readline before the Ctrl-C does (they
+  --- would be cleared with the abandoned line on a loaded machine).
+  function Tmux:interrupt(prompt)
+    local prompts = self:count(prompt)
+    self:keys("C-c")
+    return self:wait(prompt, prompts + 1)
+  end
+
   --- Types text literally (no key names).
   function Tmux:type(text)
     os.execute(self.tmux .. "send-keys -t t -l " .. T.quote(text))
