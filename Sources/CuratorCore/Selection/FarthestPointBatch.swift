@@ -37,11 +37,13 @@ final class FarthestPointBatch {
     /// Per run, per working row: how many of the run's pending picks its stored
     /// distance already includes (all of them: the distance is exact).
     let applied: UnsafeMutableBufferPointer<UInt16>
-    /// Per run: the rows that can hold its maximum — every other row's stored
-    /// distance is below `floors[r]` (distances only ever decrease, so this
-    /// stays true until the maximum itself drops below the floor).
-    var topRows: [[Int]]
-    var floors: [Float]
+    /// Per run: the rows that can hold its maximum (see `LazyRun`). One
+    /// object per run in an array never mutated after `init`, because the
+    /// lazy steps of different runs update them on different threads at
+    /// once: a shared `[[Int]]` written by element from two threads races on
+    /// the outer buffer (copy-on-write, release of the old one), which
+    /// ThreadSanitizer reported here.
+    let lazyRuns: [LazyRun]
     let scratch: [LazyScratch]
     /// What the run cost, for benchmarks and tests.
     var statistics = FarthestPointStatistics()
@@ -63,8 +65,7 @@ final class FarthestPointBatch {
         pendingVectors = .allocate(capacity: max(1, runs * maxPending * rows.dimension))
         applied = .allocate(capacity: max(1, runs * n))
         applied.initialize(repeating: 0)
-        topRows = [[Int]](repeating: [], count: runs)
-        floors = [Float](repeating: .infinity, count: runs)
+        lazyRuns = (0..<runs).map { _ in LazyRun() }
         cache = SparseColumnCache(budgetBytes: runs > 1 ? cacheBudgetBytes : 0)
         pending = [[Int]](repeating: [], count: runs)
         let (lazyLimit, maxPending, dimension, n) = (lazyLimit, maxPending, dimension, n)
@@ -86,6 +87,15 @@ final class FarthestPointBatch {
 
     @inline(__always) func distances(of run: Int) -> UnsafeMutablePointer<Float> {
         distances.baseAddress! + run * n
+    }
+
+    /// One run's lazy-step state: the rows that can hold its maximum — every
+    /// other row's stored distance is below `floor` (distances only ever
+    /// decrease, so this stays true until the maximum itself drops below the
+    /// floor). Touched only by the thread stepping that run.
+    final class LazyRun {
+        var topRows: [Int] = []
+        var floor: Float = .infinity
     }
 
     /// Per thread buffers of the lazy steps.
@@ -218,7 +228,7 @@ final class FarthestPointBatch {
     /// current maximum get the pending picks they miss applied (a small GEMM
     /// over the gathered rows; applying a pick twice changes nothing), until
     /// the maximum and every row that could tie with it are exact. Only the
-    /// run's `topRows` are looked at; they are rebuilt when the maximum falls
+    /// run's top rows are looked at; they are rebuilt when the maximum falls
     /// below their floor.
     func lazyNext(run r: Int, scratch: LazyScratch) -> LazyOutcome {
         let d = dimension
@@ -228,10 +238,11 @@ final class FarthestPointBatch {
         var evaluations = 0
         var slack: Float = 0
         var rebuilt = false
+        let state = lazyRuns[r]
         while true {
             var top = -Float.infinity
-            for row in topRows[r] where dist[row] > top { top = dist[row] }
-            if top < floors[r] || topRows[r].isEmpty {
+            for row in state.topRows where dist[row] > top { top = dist[row] }
+            if top < state.floor || state.topRows.isEmpty {
                 guard !rebuilt else { return .needsPass }
                 switch rebuildTopRows(run: r) {
                 case .built: rebuilt = true
@@ -243,14 +254,14 @@ final class FarthestPointBatch {
             guard top < .infinity else { return .needsPass }   // nothing applied yet: no bounds to use
             // Done when every row at the maximum is exact (then the first index wins);
             // else bring the rows within `slack` of it up to date.
-            if !topRows[r].contains(where: { dist[$0] >= top && done[$0] < total }) {
-                return topRows[r].first(where: { dist[$0] == top }).map { .pick($0) } ?? .exhausted
+            if !state.topRows.contains(where: { dist[$0] >= top && done[$0] < total }) {
+                return state.topRows.first(where: { dist[$0] == top }).map { .pick($0) } ?? .exhausted
             }
             slack = slack == 0 ? abs(top) * 0.001 : slack * 2
             let floor = top - slack
             guard floor.isFinite else { return .needsPass }
             scratch.candidates.removeAll(keepingCapacity: true)
-            for row in topRows[r] where dist[row] >= floor && done[row] < total { scratch.candidates.append(row) }
+            for row in state.topRows where dist[row] >= floor && done[row] < total { scratch.candidates.append(row) }
             evaluations += scratch.candidates.count
             if evaluations > lazyLimit { return .needsPass }
             // Rows missing the same picks share one GEMM.
@@ -286,9 +297,10 @@ final class FarthestPointBatch {
     enum Rebuild { case built, exhausted, tooMany }
 
     /// Collects the rows within a margin of run `r`'s maximum (at most
-    /// `lazyLimit`) as its `topRows`, with the margin's bottom as floor.
+    /// `lazyLimit`) as its top rows, with the margin's bottom as floor.
     private func rebuildTopRows(run r: Int) -> Rebuild {
         let dist = distances(of: r)
+        let state = lazyRuns[r]
         let top = VectorKernels.maximum(dist, count: n)
         guard top > -.infinity else { return .exhausted }
         guard top < .infinity else { return .tooMany }
@@ -305,14 +317,14 @@ final class FarthestPointBatch {
                 i += found + 1
             }
             if !overflow {
-                topRows[r] = list
-                floors[r] = floor
+                state.topRows = list
+                state.floor = floor
                 return .built
             }
             margin /= 8
         }
         // Too many rows (nearly) tie at the maximum: a pass settles this step.
-        topRows[r] = []
+        state.topRows = []
         return .tooMany
     }
 
