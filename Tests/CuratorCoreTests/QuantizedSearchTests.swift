@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import XCTest
 @testable import CuratorCore
@@ -27,6 +28,32 @@ final class QuantizedSearchTests: XCTestCase {
             EmbeddingMatrix.normalize(row, count: d)
         }
         return matrix
+    }
+
+    func testQuantisationKeepsEveryValueToTheNearestStepAndMeasuresWhatItLost() {
+        // Lengths past, at and short of the vector kernel's 32-value steps.
+        for d in [5, 37, 64, 768] {
+            let x = matrix(rows: 40, dimension: d, seed: UInt64(d))
+            x.row(3).update(repeating: 0, count: d)  // an all-zero row: scale 1, nothing lost
+            var q = [Int8](repeating: 0, count: 40 * d)
+            var scales = [Float](repeating: 0, count: 40), residuals = scales, norms = scales
+            curator_quantize_rows_i8(x.row(0), 0, 40, d, &q, &scales, &residuals, &norms)
+            for r in 0..<40 {
+                let row = x.row(r)
+                let largest = (0..<d).map { abs(row[$0]) }.max()!
+                let scale = largest > 0 ? largest / 127 : 1
+                XCTAssertEqual(scales[r], scale, "d \(d) row \(r)")
+                var lost = 0.0, kept = 0.0
+                for j in 0..<d {
+                    let v = min(127, max(-127, (row[j] * (1 / scale)).rounded(.toNearestOrEven)))
+                    XCTAssertEqual(q[r * d + j], Int8(v), "d \(d) row \(r) value \(j)")
+                    lost += pow(Double(row[j]) - Double(scale) * Double(v), 2)
+                    kept += Double(v) * Double(v)
+                }
+                XCTAssertEqual(Double(residuals[r]), lost.squareRoot(), accuracy: 1e-6 * max(1, lost.squareRoot()), "d \(d) row \(r)")
+                XCTAssertEqual(Double(norms[r]), Double(scale) * kept.squareRoot(), accuracy: 1e-5, "d \(d) row \(r)")
+            }
+        }
     }
 
     func testTheScanFindsWhatTheExactScanFinds() {

@@ -130,17 +130,36 @@ final class QuantizedRows: @unchecked Sendable {  // immutable after init
         let query = Query(direction, dimension: d)
         let (q, s, e, n) = (UncheckedSendable(values), UncheckedSendable(scales), UncheckedSendable(residuals), UncheckedSendable(norms))
         let shared = UncheckedSendable((cover, direction))
+        // Two equal chunks per core: the scan is the same work for every row.
+        let chunk = max(256, (rows + 2 * activeCoreCount - 1) / (2 * activeCoreCount))
         query.values.withUnsafeBufferPointer { p in
             let p = UncheckedSendable(p.baseAddress!)
-            parallelChunks(rows, chunk: Self.chunkRows) { _, range in
-                let (cover, direction) = shared.value
-                let scores = UnsafeMutablePointer<Float>.allocate(capacity: range.count)
-                defer { scores.deallocate() }
-                curator_scores_i8(q.value, s.value, range.lowerBound, range.upperBound, d, p.value, scores)
-                for (i, r) in range.enumerated()
-                where scores[i] * query.scale + query.bound(residual: e.value[r], norm: n.value[r]) > cover[r] {
-                    let exact = BLAS.dot(d, matrix.row(r), direction)
-                    if exact > cover[r] { cover[r] = exact }
+            BLAS.withSingleThreadedCalls {
+                parallelChunks(rows, chunk: chunk) { _, range in
+                    let (cover, direction) = shared.value
+                    let scores = UnsafeMutablePointer<Float>.allocate(capacity: range.count)
+                    defer { scores.deallocate() }
+                    curator_scores_i8(q.value, s.value, range.lowerBound, range.upperBound, d, p.value, scores)
+                    // The rows whose bound passes their cover, marked by a score of +∞.
+                    var passing = 0
+                    for (i, r) in range.enumerated() {
+                        if scores[i] * query.scale + query.bound(residual: e.value[r], norm: n.value[r]) > cover[r] {
+                            scores[i] = .infinity
+                            passing += 1
+                        }
+                    }
+                    guard passing > 0 else { return }
+                    if passing > range.count / 4 {
+                        // While covers are low (the first picks) most rows pass: one GEMV of the chunk beats a
+                        // dot per row (a row that did not pass cannot raise its cover, so all may take part).
+                        BLAS.gemv(m: range.count, n: d, a: matrix.row(range.lowerBound), lda: d, x: direction, y: scores)
+                        VectorKernels.raiseToMaximum(cover + range.lowerBound, scores, count: range.count)
+                    } else {
+                        for (i, r) in range.enumerated() where scores[i] == .infinity {
+                            let exact = BLAS.dot(d, matrix.row(r), direction)
+                            if exact > cover[r] { cover[r] = exact }
+                        }
+                    }
                 }
             }
         }

@@ -34,16 +34,24 @@ public struct FacilityLocationSampler: Sampler, Sendable {
     /// exact, one matrix-vector product per pick, rather than known only
     /// through the graph.
     public var exactCover: Bool
+    /// Inverted-file lists each list's rows are compared with when the graph
+    /// is approximate (beyond `SparseNeighbors.exactLimit` rows), its own
+    /// included. Fewer than the neighbour scores' 6: with the cover exact the
+    /// graph only ranks gains, and on the benchmark's 10,000 rows 3 lists
+    /// (half the GEMMs, recall 0.82 against 0.86) moved the objective by
+    /// 0.03 % (7,810.02 against 7,812.18).
+    public var searchedLists: Int
 
     /// Creates the sampler with `neighbors` nearest neighbours per image.
-    public init(neighbors: Int = 32, exactCover: Bool = true) {
+    public init(neighbors: Int = 32, exactCover: Bool = true, searchedLists: Int = 3) {
         self.neighbors = neighbors
         self.exactCover = exactCover
+        self.searchedLists = searchedLists
     }
 
     public func sample(_ task: SamplingTask, progress: SelectionProgress) throws -> SamplerOutput {
         let graph = try ReverseNeighbors(matrix: task.matrix, candidates: task.candidates, include: task.include,
-                                         k: neighbors, progress: progress)
+                                         k: neighbors, searchedLists: searchedLists, progress: progress)
         try progress.check()
         let runs = task.iterations
         let weights = runs == 1 ? [[Float](repeating: 1, count: graph.rows)]
@@ -99,7 +107,8 @@ final class ReverseNeighbors: Sendable {
     /// The working rows' vectors, in working order.
     let vectors: EmbeddingMatrix
 
-    init(matrix: EmbeddingMatrix, candidates: [Int], include: [Int], k: Int, progress: SelectionProgress) throws {
+    init(matrix: EmbeddingMatrix, candidates: [Int], include: [Int], k: Int, searchedLists: Int = 3,
+         progress: SelectionProgress) throws {
         albumRows = candidates + include
         self.candidates = candidates.count
         rows = albumRows.count
@@ -107,7 +116,7 @@ final class ReverseNeighbors: Sendable {
         for (i, row) in albumRows.enumerated() { local[row] = i }
         self.local = local
         vectors = SparseNeighbors.working(matrix: matrix, rows: albumRows)
-        let graph = try SparseNeighbors.graph(of: vectors, k: k)
+        let graph = try SparseNeighbors.graph(of: vectors, k: k, searchedLists: searchedLists)
         try progress.check()
         let k = graph.k
         var counts = [Int](repeating: 0, count: rows + 1)

@@ -82,7 +82,9 @@ extension InvertedFile {
         let (offsets, order) = members()
         let grouped = gathersRows ? nil : EmbeddingMatrix(uninitializedRows: n, dimension: d)
         if let grouped {
-            for (position, row) in order.enumerated() { matrix.copyRow(Int(row), into: grouped.row(position)) }
+            parallelChunks(n, chunk: max(1024, (n + 2 * activeCoreCount - 1) / (2 * activeCoreCount))) { _, range in
+                for position in range { matrix.copyRow(Int(order[position]), into: grouped.row(position)) }
+            }
         }
 
         let indices = SharedBuffer<Int32>(repeating: -1, count: n * k)
@@ -96,6 +98,8 @@ extension InvertedFile {
                 var tally = [Int](repeating: 0, count: listCount)
                 var scores: [Float] = []
                 var gathered: [Float] = []
+                var best = SmallestKSelection(k: k)
+                defer { best.deallocate() }
                 for a in stride(from: t, to: listCount, by: threads) {
                     let first = offsets[a], rows = offsets[a + 1] - first
                     guard rows > 0 else { continue }
@@ -153,7 +157,7 @@ extension InvertedFile {
                                     ?? RowBlock(gathered: g.baseAddress!, list: a, offsets: offsets, dimension: d)
                                 Self.nearest(rows: chunkStart..<min(first + rows, chunkStart + chunk), lists: searched,
                                              width: width, block: block, offsets: offsets, order: order, k: k, d: d,
-                                             scores: s.baseAddress!, indices: indices, distances: distances)
+                                             scores: s.baseAddress!, best: &best, indices: indices, distances: distances)
                             }
                         }
                     }
@@ -167,7 +171,7 @@ extension InvertedFile {
     /// the rows of `lists` (`width` of them): one GEMM per list into
     /// `scores`, then each row's k best, itself first.
     private static func nearest(rows: Range<Int>, lists: [Int], width: Int, block: RowBlock, offsets: [Int],
-                                order: [Int32], k: Int, d: Int, scores: UnsafeMutablePointer<Float>,
+                                order: [Int32], k: Int, d: Int, scores: UnsafeMutablePointer<Float>, best: inout SmallestKSelection,
                                 indices: SharedBuffer<Int32>, distances: SharedBuffer<Float>) {
         if let gathered = block.searched {
             // The searched rows are one block: one GEMM.
@@ -185,24 +189,30 @@ extension InvertedFile {
         }
         for (r, position) in rows.enumerated() {
             let me = order[position]
-            var best = SmallestK(k: k)
             // The row itself always comes first, even among duplicates.
             best.offer(me, -1)
             let line = scores + r * width
+            // Most candidates fall short of the k-th best so far: that test comes before anything else is read.
+            var bound = best.bound
             var column = 0
-            for c in lists {
-                for candidate in offsets[c]..<offsets[c + 1] {
-                    let other = order[candidate]
-                    let distance = max(1 - line[column], 0)
-                    column += 1
-                    if other != me && distance <= best.bound { best.offer(other, distance) }
+            order.withUnsafeBufferPointer { order in
+                for c in lists {
+                    let first = offsets[c], size = offsets[c + 1] - first
+                    for t in 0..<size {
+                        let distance = max(1 - line[column + t], 0)
+                        guard distance <= bound else { continue }
+                        let other = order[first + t]
+                        if other != me {
+                            best.offer(other, distance)
+                            bound = best.bound
+                        }
+                    }
+                    column += size
                 }
             }
             let out = Int(me) * k
-            for j in 0..<k {
-                indices[out + j] = best.indices[j]
-                distances[out + j] = j == 0 ? 0 : best.distances[j]
-            }
+            best.take(indices: indices.pointer + out, distances: distances.pointer + out)
+            distances[out] = 0
         }
     }
 

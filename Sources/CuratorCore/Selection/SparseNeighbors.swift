@@ -25,11 +25,12 @@ enum SparseNeighbors {
         return working
     }
 
-    /// The graph of every row of `working`.
-    static func graph(of working: EmbeddingMatrix, k: Int, seed: UInt64 = 0) throws -> NeighborGraph {
+    /// The graph of every row of `working`; beyond the exact limit each
+    /// inverted-file list is compared with `searchedLists` lists, its own included.
+    static func graph(of working: EmbeddingMatrix, k: Int, seed: UInt64 = 0, searchedLists: Int = 6) throws -> NeighborGraph {
         if NeighborGraph.usesExactSearch(rows: working.rows, k: k, exactLimit: exactLimit) {
             return ExactNeighbors.search(working, k: k)
         }
-        return try InvertedFile.neighborGraph(working, k: k, seed: seed)
+        return try InvertedFile.neighborGraph(working, k: k, seed: seed, searchedLists: searchedLists)
     }
 }
