@@ -4,6 +4,7 @@
 // one chosen once at run time.
 #include "CKernels.h"
 #include <math.h>
+#include <stdatomic.h>
 
 static void quantize_rows_i8_portable(const float *x, size_t first, size_t last, size_t d,
                                       int8_t *out, float *scales, float *residuals, float *norms) {
@@ -141,9 +142,15 @@ static void quantize_rows_i8_avx2(const float *x, size_t first, size_t last, siz
 
 void curator_scores_i8(const int8_t *q, const float *scales, size_t first, size_t last, size_t d,
                        const int8_t *query, float *out) {
-    static int avx2 = -1;
-    if (avx2 < 0) avx2 = __builtin_cpu_supports("avx2");
-    if (avx2) scores_i8_avx2(q, scales, first, last, d, query, out);
+    // Worker threads call this at once: the cached answer is atomic so that
+    // their first calls do not race (ThreadSanitizer reported the plain int).
+    static atomic_int avx2 = -1;
+    int supported = atomic_load_explicit(&avx2, memory_order_relaxed);
+    if (supported < 0) {
+        supported = __builtin_cpu_supports("avx2") ? 1 : 0;
+        atomic_store_explicit(&avx2, supported, memory_order_relaxed);
+    }
+    if (supported) scores_i8_avx2(q, scales, first, last, d, query, out);
     else scores_i8_portable(q, scales, first, last, d, query, out);
 }
 
