@@ -108,6 +108,29 @@ final class MapUMAPTests: XCTestCase {
         }
     }
 
+    func testNegativesFromAPoolAreDeterministicAndKeepClusters() {
+        // Large maps draw their repelling points from a per-round pool;
+        // forced here with a pool of 32 points for 180.
+        let (matrix, labels) = MapTestData.clusters(groups: 3, perGroup: 60, dimension: 16, seed: 8)
+        let fuzzy = FuzzySimplicialSet(graph: NeighborGraph.exact(matrix, k: 10))
+        var optimizer = LayoutOptimizer(curve: UMAPCurve.fit(minDist: 0.05), epochs: 150, seed: 4)
+        optimizer.partitions = 4
+        optimizer.partitionThreshold = 0
+        let start = UMAP.initialPoints(matrix, parameters: UMAPParameters(seed: 4))
+        var direct = start
+        optimizer.optimize(points: &direct, count: matrix.rows, graph: fuzzy)
+        optimizer.negativePoolAbove = 0
+        optimizer.negativePoolSize = 32
+        var first = start, second = start
+        optimizer.optimize(points: &first, count: matrix.rows, graph: fuzzy)
+        optimizer.optimize(points: &second, count: matrix.rows, graph: fuzzy)
+        XCTAssertEqual(first, second)
+        XCTAssertNotEqual(first, direct, "the pool was not used")
+        XCTAssertTrue(first.allSatisfy(\.isFinite))
+        let points = (0..<matrix.rows).map { SIMD2(first[2 * $0], first[2 * $0 + 1]) }
+        XCTAssertGreaterThan(MapTestData.nearestAgreement(points, labels: labels), 0.97)
+    }
+
     func testLargeAlbumPathIsDeterministicAndKeepsClusters() throws {
         // Past NeighborGraph.cellSearchLimit the graph comes from the inverted
         // file and the start from its centroids' map; forced here on 600 rows.

@@ -17,11 +17,13 @@ public enum UMAP {
     /// Albums past `cellSearchFrom` rows (`NeighborGraph.cellSearchLimit`
     /// unless a benchmark says otherwise) get their neighbours from an
     /// inverted file (`NeighborGraph.cellSearch`), smaller ones from a forest
-    /// and descent.
+    /// and descent. Maps of more than `negativePoolFrom` rows
+    /// (`negativePoolLimit`) draw their negative samples from a pool.
     public static func layout(of matrix: EmbeddingMatrix, parameters: UMAPParameters = UMAPParameters(),
                               progress: (any ProgressSink)? = nil,
                               cellSearchFrom: Int = NeighborGraph.cellSearchLimit,
-                              startsFromCells: Bool = true) throws -> [SIMD2<Float>] {
+                              startsFromCells: Bool = true,
+                              negativePoolFrom: Int = negativePoolLimit) throws -> [SIMD2<Float>] {
         try parameters.validate()
         try checkFinite(matrix)
         let n = matrix.rows
@@ -60,7 +62,8 @@ public enum UMAP {
         let cellStart = try startsFromCells ? cells.map { try initialPoints(fromCells: $0, parameters: parameters) } : nil
         cells = nil
         var points = cellStart ?? initialPoints(matrix, order: order, parameters: parameters)
-        try optimize(&points, count: n, graph: fuzzy, parameters: parameters, epochs: epochs, progress: progress)
+        try optimize(&points, count: n, graph: fuzzy, parameters: parameters, epochs: epochs,
+                     negativePoolFrom: negativePoolFrom, progress: progress)
         var result = [SIMD2<Float>](repeating: .zero, count: n)
         for r in 0..<n { result[sorted ? Int(order[r]) : r] = SIMD2(points[2 * r], points[2 * r + 1]) }
         return result
@@ -151,13 +154,18 @@ public enum UMAP {
         }
     }
 
+    /// Past this many points the layout draws its negative samples from a
+    /// pool that stays in cache (`LayoutOptimizer`).
+    public static let negativePoolLimit = 131_072
+
     /// Runs the optimiser with progress and cancellation.
     static func optimize(_ points: inout [Float], count: Int, graph: FuzzySimplicialSet, parameters: UMAPParameters,
                          epochs: Int, initialAlpha: Float = 1, movable: [Bool]? = nil,
-                         progress: (any ProgressSink)?) throws {
-        let optimizer = LayoutOptimizer(curve: UMAPCurve.fit(minDist: parameters.minDist, spread: parameters.spread),
+                         negativePoolFrom: Int = negativePoolLimit, progress: (any ProgressSink)?) throws {
+        var optimizer = LayoutOptimizer(curve: UMAPCurve.fit(minDist: parameters.minDist, spread: parameters.spread),
                                         epochs: epochs, negativeSampleRate: parameters.negativeSampleRate,
                                         initialAlpha: initialAlpha, seed: parameters.seed)
+        optimizer.negativePoolAbove = negativePoolFrom
         let finished = optimizer.optimize(points: &points, count: count, graph: graph, movable: movable) { done in
             progress.update(label: layoutLabel, done: done, total: epochs)
             return progress?.isCancelled ?? false

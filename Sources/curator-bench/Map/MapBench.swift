@@ -49,6 +49,7 @@ struct UMAPLayout: ParsableCommand {
     @Option(help: "The inverted file's neighbour search past this many rows.") var cellSearchFrom = NeighborGraph.cellSearchLimit
     @Option(help: "Optimisation epochs (default: umap-learn's choice).") var epochs: Int?
     @Flag(help: "With the inverted file, start from the principal axes instead of the centroids' map.") var pcaStart = false
+    @Option(help: "Negative samples from a pool past this many rows.") var negativePoolFrom = UMAP.negativePoolLimit
 
     func run() throws {
         var parameters = UMAPParameters()
@@ -60,7 +61,7 @@ struct UMAPLayout: ParsableCommand {
         let t1 = Date()
         let watch = Stopwatch()
         let points = try UMAP.layout(of: matrix, parameters: parameters, progress: watch, cellSearchFrom: cellSearchFrom,
-                                    startsFromCells: !pcaStart)
+                                    startsFromCells: !pcaStart, negativePoolFrom: negativePoolFrom)
         let t2 = Date()
         try writePoints(points, to: out)
         var result: [String: Any] = ["rows": matrix.rows, "read_seconds": t1.timeIntervalSince(t0)]
