@@ -130,10 +130,20 @@ public final class EmbeddingMatrix: @unchecked Sendable {
     /// the matrix's own, and rows this process changed, stay as they are.
     /// Only a hint: nothing is lost either way.
     public func releaseResidentPages() {
+        releaseResidentPages(bytes: 0, count: byteCount)
+    }
+
+    /// `releaseResidentPages()` for the whole pages inside `count` bytes of
+    /// values from byte `offset` (pages shared with a neighbouring range stay).
+    func releaseResidentPages(bytes offset: Int, count: Int) {
         #if os(Linux)
-        guard let mapping else { return }
+        guard mapping != nil, count > 0 else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let first = Int(bitPattern: values + offset), last = first + count
+        let start = (first + page - 1) / page * page, end = last / page * page
+        guard end > start, let base = UnsafeMutableRawPointer(bitPattern: start) else { return }
         let pageOut: Int32 = 21  // MADV_PAGEOUT (Linux 5.4); older kernels refuse it, which is harmless
-        _ = madvise(mapping.base, mapping.length, pageOut)
+        _ = madvise(base, end - start, pageOut)
         #endif
     }
 
@@ -219,16 +229,22 @@ public final class EmbeddingMatrix: @unchecked Sendable {
     }
 
     /// Writes these values at `target`'s precision into `target` (same
-    /// shape), in parallel blocks of about 4 MB.
-    func convert(into target: EmbeddingMatrix) {
+    /// shape), in parallel blocks of about 4 MB. With `releasingSource`, each
+    /// block of a mapped source leaves this process's memory once converted
+    /// (`releaseResidentPages(bytes:count:)`): a file converted for storage is then
+    /// never resident whole beside its converted copy (a million 512-d rows
+    /// made float16 peaked at both, 3.4 GB).
+    func convert(into target: EmbeddingMatrix, releasingSource: Bool = false) {
         precondition(target.rows == rows && target.dimension == dimension, "EmbeddingMatrix: converting to another shape")
         let count = rows * dimension
         guard count > 0 else { return }
         let chunk = 1 << 20
         let from = UncheckedSendable(values), to = UncheckedSendable(target.values)
         let (source, destination) = (precision, target.precision)
+        let release = releasingSource && isMapped
         parallelFor((count + chunk - 1) / chunk) { c in
             let start = c * chunk, n = min(chunk, count - start)
+            defer { if release { self.releaseResidentPages(bytes: start * source.bytesPerValue, count: n * source.bytesPerValue) } }
             switch (source, destination) {
             case (.float16, .float32):
                 curator_f16_to_f32(from.value.assumingMemoryBound(to: UInt16.self) + start, to.value.assumingMemoryBound(to: Float.self) + start, n)

@@ -103,7 +103,8 @@ struct MatrixFile {
         guard matrix.precision != precision else { return save(source, generation: generation, token: token) }
         if let writer = Writer(filling: path, rows: matrix.rows, dimension: matrix.dimension, precision: precision),
            let target = writer.matrix {
-            matrix.convert(into: target)
+            // The source is replaced by the converted file: its pages need not stay resident.
+            matrix.convert(into: target, releasingSource: true)
             return writer.finish(imageIDs: source.imageIDs, generation: generation, token: token)
         }
         let converted = AlbumMatrix(embedder: source.embedder, matrix: matrix.converted(to: precision), imageIDs: source.imageIDs)
