@@ -9,16 +9,23 @@ return function(T)
   if T.sample_album then return end
   T.repo = T.dir .. "/../.."
 
-  -- The album is made once per script version and kept under .build (it is
-  -- deterministic), then indexed once; each test gets a `cp -a` copy, whose
-  -- unchanged mtimes let curator reuse the index instead of re-embedding.
+  -- The album is made once per script version and curator build and kept
+  -- under .build (it is deterministic), then indexed once; each test gets a
+  -- `cp -a` copy, whose unchanged mtimes let curator reuse the index instead
+  -- of re-embedding. The build is part of the key because the index holds
+  -- vectors: a change in how images are decoded moves their last bits, and
+  -- an index made by an older build would test that build's vectors, not
+  -- this one's (a fresh clone, as CI runs, always embeds anew).
   local master
   function T.sample_album()
     if not master then
       local p = io.popen("md5sum " .. T.quote(T.repo .. "/scripts/make-sample-album") .. " | cut -c1-12")
       local hash = p:read("l")
       p:close()
-      master = T.repo .. "/.build/test-sample-album/" .. hash
+      p = io.popen("stat -L -c %s-%Y " .. T.quote(T.curator))
+      local build = p:read("l") or "unknown"
+      p:close()
+      master = T.repo .. "/.build/test-sample-album/" .. hash .. "-" .. build
       local _, err, code = T.sh(T.quote(T.repo .. "/scripts/make-sample-album") .. " " .. T.quote(master))
       assert(code == 0, "make-sample-album failed: " .. err)
       local a = assert(curator.open(master))
