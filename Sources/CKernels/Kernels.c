@@ -6,6 +6,24 @@
 #include <math.h>
 #include <stdatomic.h>
 
+/// Quantises row `r`'s values from `j` on (the AVX2 body's tail, or all of
+/// them) onto the running sums, then stores its scale, residual and norm.
+static inline void quantize_rest(const float *row, size_t j, size_t d, float scale, float inverse, int8_t *q,
+                                 double lost, double kept, size_t r, float *scales, float *residuals, float *norms) {
+    for (; j < d; j++) {
+        float v = nearbyintf(row[j] * inverse);
+        if (v > 127) v = 127;
+        if (v < -127) v = -127;
+        q[j] = (int8_t)v;
+        double e = (double)row[j] - (double)scale * (double)v;
+        lost += e * e;
+        kept += (double)v * (double)v;
+    }
+    scales[r] = scale;
+    residuals[r] = (float)sqrt(lost);
+    if (norms) norms[r] = (float)((double)scale * sqrt(kept));
+}
+
 static void quantize_rows_i8_portable(const float *x, size_t first, size_t last, size_t d,
                                       int8_t *out, float *scales, float *residuals, float *norms) {
     for (size_t r = first; r < last; r++) {
@@ -17,20 +35,7 @@ static void quantize_rows_i8_portable(const float *x, size_t first, size_t last,
         }
         float scale = largest > 0 ? largest / 127.0f : 1.0f;
         float inverse = 1.0f / scale;
-        double lost = 0, kept = 0;
-        int8_t *q = out + r * d;
-        for (size_t j = 0; j < d; j++) {
-            float v = nearbyintf(row[j] * inverse);
-            if (v > 127) v = 127;
-            if (v < -127) v = -127;
-            q[j] = (int8_t)v;
-            double e = (double)row[j] - (double)scale * (double)v;
-            lost += e * e;
-            kept += (double)v * (double)v;
-        }
-        scales[r] = scale;
-        residuals[r] = (float)sqrt(lost);
-        if (norms) norms[r] = (float)((double)scale * sqrt(kept));
+        quantize_rest(row, 0, d, scale, inverse, out + r * d, 0, 0, r, scales, residuals, norms);
     }
 }
 
@@ -125,18 +130,7 @@ static void quantize_rows_i8_avx2(const float *x, size_t first, size_t last, siz
         _mm256_storeu_pd(keptSums, kept4);
         double lost = (sums[0] + sums[1]) + (sums[2] + sums[3]);
         double kept = (keptSums[0] + keptSums[1]) + (keptSums[2] + keptSums[3]);
-        for (; j < d; j++) {
-            float v = nearbyintf(row[j] * inverse);
-            if (v > 127) v = 127;
-            if (v < -127) v = -127;
-            q[j] = (int8_t)v;
-            double e = (double)row[j] - (double)scale * (double)v;
-            lost += e * e;
-            kept += (double)v * (double)v;
-        }
-        scales[r] = scale;
-        residuals[r] = (float)sqrt(lost);
-        if (norms) norms[r] = (float)((double)scale * sqrt(kept));
+        quantize_rest(row, j, d, scale, inverse, q, lost, kept, r, scales, residuals, norms);
     }
 }
 
