@@ -354,10 +354,17 @@ def main():
         curator.lua("a.exclusions:clear()")
 
         # 7. A file removed from disk after indexing: its tile says missing (nothing crashes).
-        # One this page has not shown yet (in neither run's selection), whose thumbnail the
-        # server may have cached already: the page must say missing all the same.
+        # One this page has not shown yet (in neither run's selection, and no thumbnail of
+        # it fetched: the lasso above showed images wherever the map put them), whose
+        # thumbnail the server may have cached already: the page must say missing all the
+        # same. A thumbnail the browser already holds stays on screen; the panel says missing.
+        fetched = driver.execute_script(
+            "return performance.getEntriesByType('resource').map(e => e.name)"
+            ".filter(n => n.indexOf('/api/thumb/') >= 0).map(n => Number(n.split('/api/thumb/')[1].split(/[?#]/)[0]))")
+        fetched_lua = "".join("shown[%d] = true " % int(i) for i in fetched if isinstance(i, (int, float)) and i == i)
         gone = int(curator.lua(
             "local shown = {} for _, run in ipairs({r, r2}) do for _, x in ipairs(run.selection) do shown[x.id] = true end end "
+            + fetched_lua +
             "for i = #a, 1, -1 do if not shown[a[i].id] and a[i].path:find('%.jpg$') then return a[i].id end end"))
         gone_path = os.path.join(args.album, index_path(index, gone))
         os.rename(gone_path, gone_path + ".moved")
