@@ -5,6 +5,11 @@ final class SelectionKMeansTests: XCTestCase {
     /// Small settings so the tests exercise sampling, seeding, Lloyd and the full passes quickly.
     let sampler = KMeansSampler(samplePerCluster: 8, minimumSample: 64, seedingSample: 64)
 
+    /// The mean of the clusterings' inertias, as the pooled and capped runs compare them.
+    func meanInertia(_ clusterings: [KMeansSampler.Clustering]) -> Double {
+        clusterings.map(\.inertia).reduce(0, +) / Double(clusterings.count)
+    }
+
     func testEveryIterationGivesExactlyCountDistinctCandidates() throws {
         let m = SelectionTestData.randomMatrix(rows: 300, dimension: 16, seed: 2)
         let candidates = (0..<300).filter { $0 % 5 != 0 }
@@ -186,8 +191,7 @@ final class SelectionKMeansTests: XCTestCase {
         }
         XCTAssertGreaterThanOrEqual(everyBlob(a), 3)
         XCTAssertGreaterThanOrEqual(everyBlob(a), everyBlob(b))
-        let mean = { (c: [KMeansSampler.Clustering]) in c.map(\.inertia).reduce(0, +) / Double(c.count) }
-        XCTAssertLessThan(mean(a), mean(b) * 1.02)
+        XCTAssertLessThan(meanInertia(a), meanInertia(b) * 1.02)
         XCTAssertEqual(try projected.cluster(matrix: m, candidates: candidates, k: 8, seeds: seeds), a)
     }
 
@@ -216,8 +220,7 @@ final class SelectionKMeansTests: XCTestCase {
             XCTAssertEqual(Set(c.representatives).count, 8)
             XCTAssertTrue(Set(c.representatives).isSubset(of: Set(candidates)))
         }
-        let mean = { (c: [KMeansSampler.Clustering]) in c.map(\.inertia).reduce(0, +) / Double(c.count) }
-        XCTAssertLessThan(mean(a), mean(b) * 1.02)
+        XCTAssertLessThan(meanInertia(a), meanInertia(b) * 1.02)
         XCTAssertEqual(try pooled.cluster(matrix: m, candidates: candidates, k: 8, seeds: seeds), a)
     }
 
@@ -241,8 +244,7 @@ final class SelectionKMeansTests: XCTestCase {
         XCTAssertEqual(a.map(\.lloydSteps), [2, 2, 2, 2])
         XCTAssertEqual(b.map(\.lloydSteps), [5, 5, 5, 5])
         for c in a { XCTAssertEqual(Set(c.representatives).count, 8) }
-        let mean = { (c: [KMeansSampler.Clustering]) in c.map(\.inertia).reduce(0, +) / Double(c.count) }
-        XCTAssertLessThan(mean(a), mean(b) * 1.02)
+        XCTAssertLessThan(meanInertia(a), meanInertia(b) * 1.02)
         var sampled = capped
         sampled.refinementSample = 600
         XCTAssertEqual(try sampled.cluster(matrix: m, candidates: candidates, k: 8, seeds: seeds).map(\.lloydSteps),
