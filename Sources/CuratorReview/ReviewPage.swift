@@ -133,7 +133,18 @@ enum ReviewPage {
     aside { width: 42%; max-width: 720px; min-width: 320px; display: flex; flex-direction: column; border-left: 1px solid #333; }
     #map-box { position: relative; flex: 1.2; min-height: 200px; background: #0f1114; }
     #map { width: 100%; height: 100%; display: block; cursor: crosshair; }
-    #map-note { position: absolute; left: 8px; bottom: 6px; color: #8d969f; font-size: 11px; pointer-events: none; background: #0f1114d0; padding: 1px 4px; border-radius: 3px; }
+    #map-note { position: absolute; left: 8px; bottom: 6px; max-width: calc(100% - 16px); overflow-wrap: anywhere; color: #8d969f; font-size: 11px; pointer-events: none; background: #0f1114d0; padding: 1px 4px; border-radius: 3px; }
+    /* Without a map the box only carries its note, so the side panel gets the room. */
+    #map-box.empty { flex: 0 0 auto; min-height: 0; }
+    #map-box.empty #map { height: 0; }
+    #map-box.empty #map-note { position: static; max-width: none; margin: 8px; font-size: 13px; }
+    /* Narrow screens: the side pane goes under the grid instead of squeezing it. */
+    @media (max-width: 760px) {
+      main { flex-direction: column; }
+      #grid { flex: 1 1 55%; min-height: 240px; }
+      aside { width: auto; max-width: none; min-width: 0; flex: 1 1 45%; min-height: 200px; border-left: 0; border-top: 1px solid #333; }
+      #map-box { min-height: 160px; }
+    }
     #hover { position: absolute; pointer-events: none; background: #000c; border: 1px solid #555; padding: 4px; border-radius: 4px; max-width: 180px; }
     #hover img { max-width: 170px; max-height: 170px; display: block; }
     #hover span { font-size: 11px; word-break: break-all; }

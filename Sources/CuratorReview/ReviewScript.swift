@@ -124,7 +124,7 @@ enum ReviewScript {
     async function loadMap() {
       const response = await api("api/map");
       if (response.status === 202) { S.map = null; setTimeout(loadMap, 700); return; }
-      if (!response.ok) { const body = await response.json().catch(() => ({})); S.mapNote = body.error || "no map"; S.map = null; drawMap(); return; }
+      if (!response.ok) { const body = await response.json().catch(() => ({})); S.mapNote = body.error || "no map"; S.map = false; drawMap(); return; }
       const points = new Float32Array(await response.arrayBuffer());
       S.mapNote = decodeURIComponent(response.headers.get("X-Curator-Map") || "");
       buildMap(points);
@@ -461,7 +461,11 @@ enum ReviewScript {
       const w = canvas.width, h = canvas.height;
       $("map-note").textContent = S.mapNote + (S.colourClusters && S.clusters ? " · coloured by cluster: " + S.clusters.description : "")
         + (M.drawMs ? " · drawn in " + M.drawMs.toFixed(0) + " ms" : "");
-      if (!M.x) { ctx.fillStyle = "#0f1114"; ctx.fillRect(0, 0, w, h); ctx.fillStyle = "#8d969f"; ctx.font = "13px sans-serif"; ctx.fillText(S.mapNote || "map: computing…", 12, 22); return; }
+      // When there is no map (S.map false) the note is the box's only content, said once and wrapped, and the
+      // box shrinks to it so the side panel gets the room; while the map is computing the box keeps its size.
+      const none = S.map === false;
+      if ($("map-box").classList.contains("empty") !== none) { $("map-box").classList.toggle("empty", none); if (!none) { resizeMap(); return; } }
+      if (!M.x) { ctx.fillStyle = "#0f1114"; ctx.fillRect(0, 0, w, h); $("map-note").textContent = S.mapNote || "map: computing…"; return; }
       const image = ctx.createImageData(w, h), px = new Uint32Array(image.data.buffer);
       px.fill(0xff14110f);
       const stamp = (i, colour, r) => {

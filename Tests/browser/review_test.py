@@ -7,7 +7,9 @@ side), opens the page of a run, and checks what a user relies on:
      REPL's album sees it;
   2. an exclusion made in the REPL turns that tile red within 2 s;
   3. "Exclude >= 90 %" excludes exactly r:where(0.9);
-  4. the screenshot is not blank.
+  4. the screenshot is not blank;
+  5. on a 420 px window the map and panel stack under the grid;
+  6. an album without embeddings says once, inside the window, why there is no map.
 With --bench it times, on the album given (e.g. an 85,491-image index-only
 album), the first usable page and the map's drawing, and reports the
 server's memory. Exit status 0 on success, 1 on a failed check.
@@ -214,6 +216,71 @@ def check_lasso(driver, curator, index):
     check(curator.lua("return #a.exclusions") == str(len(lasso)), "the REPL sees the lasso's exclusions")
 
 
+def check_narrow_screen(driver):
+    """On a phone-sized window the side pane goes under the grid, and the grid keeps its width."""
+    size = driver.get_window_size()
+    driver.set_window_size(420, 800)
+    try:
+        layout = wait_for(lambda: driver.execute_script("""
+            const g = document.getElementById('grid').getBoundingClientRect(), a = document.querySelector('aside').getBoundingClientRect();
+            const t0 = document.querySelector('.tile[data-index="0"]'), t1 = document.querySelector('.tile[data-index="1"]');
+            if (!t0 || !t1 || window.innerWidth > 500) return null;
+            return {gridWidth: g.width, gridBottom: g.bottom, asideTop: a.top, asideWidth: a.width, width: window.innerWidth,
+                    overflow: document.documentElement.scrollWidth - window.innerWidth,
+                    sameRow: t0.getBoundingClientRect().top === t1.getBoundingClientRect().top};"""), 5)
+        check(bool(layout) and layout["asideTop"] >= layout["gridBottom"] - 1 and layout["gridWidth"] >= 0.9 * layout["width"]
+              and layout["asideWidth"] >= 0.9 * layout["width"] and layout["overflow"] <= 0 and layout["sameRow"],
+              "at 420 px the map and panel stack under the grid, which keeps two tiles a row (%s)" % layout)
+    finally:
+        driver.set_window_size(size["width"], size["height"])
+
+
+def check_no_map(binary, album):
+    """An album without embeddings: the page says once why there is no map, and the panel gets the room."""
+    import shutil, signal, tempfile
+    folder = tempfile.mkdtemp(prefix="curator-review-nomap-")
+    images = []
+    for root, _, names in os.walk(album):
+        if ".curator" in root:
+            continue
+        images += [os.path.join(root, n) for n in names if n.endswith(".jpg")]
+    for k, path in enumerate(sorted(images)[:3]):
+        shutil.copy(path, os.path.join(folder, "%d.jpg" % k))
+    process = subprocess.Popen([binary, "review", folder], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, bufsize=1)
+    driver = None
+    try:
+        url = None
+        for line in process.stdout:
+            if line.startswith("review: http"):
+                url = line.split()[1]
+                break
+        check(bool(url), "curator review serves an album without embeddings")
+        if not url:
+            return
+        driver = browser(1300, 800)
+        driver.get(url)
+        state = wait_for(lambda: driver.execute_script("""
+            const box = document.getElementById('map-box');
+            if (!box.classList.contains('empty')) return null;
+            const text = document.body.innerText;
+            return {said: text.split('no embeddings').length - 1, note: document.getElementById('map-note').textContent,
+                    canvas: document.getElementById('map').getBoundingClientRect().height,
+                    noteRight: document.getElementById('map-note').getBoundingClientRect().right, width: window.innerWidth};"""), 10)
+        check(bool(state) and state["said"] == 1 and "no map" in state["note"] and state["canvas"] == 0
+              and state["noteRight"] <= state["width"],
+              "without embeddings the page says once, within the window, why there is no map (%s)" % state)
+    finally:
+        if driver:
+            driver.quit()
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--curator", required=True)
@@ -352,6 +419,7 @@ def main():
         check(wait_for(lambda: "excluded" in (tile_classes(driver, clicked) or ""), 3),
               "the first page shows the second page's exclusion (tile red)")
         curator.lua("a.exclusions:clear()")
+        check_narrow_screen(driver)
 
         # 7. A file removed from disk after indexing: its tile says missing (nothing crashes).
         # One this page has not shown yet (in neither run's selection, and no thumbnail of
@@ -390,6 +458,8 @@ def main():
     finally:
         driver.quit()
         curator.close()
+    if not args.bench:
+        check_no_map(args.curator, args.album)
     if failures:
         print("%d check(s) failed" % len(failures))
         sys.exit(1)
