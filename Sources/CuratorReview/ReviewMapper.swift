@@ -21,6 +21,8 @@ final class ReviewMapper: @unchecked Sendable {
     private var stopped = false
     /// Whether the image list changed since the album was read (the next map reads it again).
     private var stale = false
+    /// The computation under way, which `stop` waits for (see there).
+    private let work = DispatchGroup()
 
     init(album: Album) { self.album = album }
 
@@ -74,10 +76,19 @@ final class ReviewMapper: @unchecked Sendable {
         phase = .idle
     }
 
-    func stop() {
-        lock.lock(); defer { lock.unlock() }
+    /// Cancels the computation under way and waits (at most `timeout`
+    /// seconds) until it has ended: a map left computing when the process
+    /// exits can hang it, because OpenBLAS's exit handler joins a worker
+    /// thread that misses its wake-up while it still runs a call.
+    func stop(timeout: Double = 60) {
+        lock.lock()
         stopped = true
+        lock.unlock()
+        _ = work.wait(timeout: .now() + timeout)
     }
+
+    /// Whether a computation is under way.
+    var isWorking: Bool { work.wait(timeout: .now()) == .timedOut }
 
     private func startLocked() {
         phase = .computing(label: "map", done: 0, total: 1)
@@ -85,7 +96,7 @@ final class ReviewMapper: @unchecked Sendable {
         // The album was copied from the caller's when the session started: read it again only after a change.
         let reload = stale
         stale = false
-        DispatchQueue.global(qos: .utility).async { [album] in
+        DispatchQueue.global(qos: .utility).async(group: work) { [album] in
             var result: Phase
             do {
                 if reload { try album.reload() }

@@ -588,7 +588,11 @@ public final class ReviewSession: @unchecked Sendable {
         return true
     }
 
-    /// Ends background work (thumbnails, the map).
+    /// Whether the map or the uniqueness scores are still being computed.
+    var hasBackgroundWork: Bool { mapper.isWorking || uniqueness.isWorking }
+
+    /// Ends background work (thumbnails, the map, the scores), and waits for
+    /// the map and the scores: their BLAS calls must not outlive the review.
     func stop() {
         warmer.stop()
         mapper.stop()

@@ -14,12 +14,14 @@ final class ReviewUniqueness: @unchecked Sendable {
     private let lock = NSLock()
     private var scores: [Int64: Double] = [:]
     private var stopped = false
+    /// The computation under way, which `stop` waits for.
+    private let work = DispatchGroup()
 
     /// Starts computing the scores of `album` (an album of the caller's
     /// own, used only here) when it is small enough and has embeddings.
     func prepare(_ album: Album) {
         guard album.images.count <= Self.limit, album.embedder != nil else { return }
-        DispatchQueue.global(qos: .utility).async { [self] in
+        DispatchQueue.global(qos: .utility).async(group: work) { [self] in
             guard !isStopped, let matrix = try? album.matrix(), let all = try? album.neighborScores() else { return }
             var out: [Int64: Double] = [:]
             out.reserveCapacity(matrix.imageIDs.count)
@@ -36,6 +38,15 @@ final class ReviewUniqueness: @unchecked Sendable {
         return scores[id]
     }
 
-    /// Drops the computation's result if it has not started.
-    func stop() { lock.lock(); stopped = true; lock.unlock() }
+    /// Skips the computation if it has not started, or waits (at most
+    /// `timeout` seconds; it is bounded by `limit`) until it has ended, for
+    /// the reason `ReviewMapper.stop` gives: BLAS work left running at exit
+    /// can hang the process.
+    func stop(timeout: Double = 60) {
+        lock.lock(); stopped = true; lock.unlock()
+        _ = work.wait(timeout: .now() + timeout)
+    }
+
+    /// Whether a computation is under way.
+    var isWorking: Bool { work.wait(timeout: .now()) == .timedOut }
 }

@@ -374,6 +374,16 @@ final class ReviewRouteTests: XCTestCase {
         askers.wait()
     }
 
+    func testClosingWaitsForTheMapAndScoresComputedInTheBackground() throws {
+        // The session starts the map and the uniqueness scores at once; closing
+        // right away must leave no BLAS call running (one running when the
+        // process exits can hang it in OpenBLAS's exit handler).
+        let start = Date()
+        server.close()
+        XCTAssertFalse(server.session.hasBackgroundWork, "the map and the scores ended with the review")
+        XCTAssertLessThan(Date().timeIntervalSince(start), 20, "the map stops when the review closes, it does not run to its end")
+    }
+
     func testClosingFreesThePort() throws {
         let port = server.port
         server.close()
