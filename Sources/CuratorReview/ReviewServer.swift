@@ -96,11 +96,16 @@ public final class ReviewServer: @unchecked Sendable {
     ///   nothing could be bound); the index's errors.
     public static func start(album: Album, options: Options = Options()) throws -> ReviewServer {
         let session = try ReviewSession(album: album, run: options.run)
+        var served = false
+        // Without a server the session's map and scores have no one to serve: end them now.
+        defer { if !served { session.stop() } }
         let ports: [Int] = options.port.map { [$0] } ?? Array(firstPort..<(firstPort + portsTried)) + [0]
         var lastError: Error?
         for port in ports {
             do {
-                return try bind(session: session, host: options.host, port: port)
+                let server = try bind(session: session, host: options.host, port: port)
+                served = true
+                return server
             } catch let error as IOError where error.errnoCode == EADDRINUSE {
                 if options.port != nil { throw ReviewServerError.portInUse(host: options.host, port: port) }
                 lastError = error

@@ -64,6 +64,7 @@ public final class ReviewSession: @unchecked Sendable {
         sweepThumbnails()
         uniqueness.prepare(try source.reopened())
         seenClustering = try? album.newestClusteringDate()
+        ReviewSessionRegistry.shared.add(self)
     }
 
     /// Deletes, in the background, the cached thumbnails of images gone from
@@ -594,6 +595,7 @@ public final class ReviewSession: @unchecked Sendable {
     /// Ends background work (thumbnails, the map, the scores), and waits for
     /// the map and the scores: their BLAS calls must not outlive the review.
     func stop() {
+        ReviewSessionRegistry.shared.remove(self)
         warmer.stop()
         mapper.stop()
         uniqueness.stop()

@@ -384,6 +384,17 @@ final class ReviewRouteTests: XCTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(start), 20, "the map stops when the review closes, it does not run to its end")
     }
 
+    func testLeavingTheProcessEndsTheBackgroundWorkOfPagesLeftOpen() throws {
+        // os.exit() in a script, or a script ending with a page open: the exit
+        // hook stops every live session's map and scores before OpenBLAS's own
+        // exit handler runs.
+        let other = try ReviewServer.start(album: album)
+        ReviewSessionRegistry.shared.stopAll()
+        XCTAssertFalse(other.session.hasBackgroundWork)
+        XCTAssertFalse(server.session.hasBackgroundWork)
+        other.close()
+    }
+
     func testClosingFreesThePort() throws {
         let port = server.port
         server.close()
