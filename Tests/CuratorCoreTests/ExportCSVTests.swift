@@ -46,7 +46,7 @@ final class ExportCSVTests: XCTestCase {
             sample("plain/ü ñ 日本.jpg", index: 2, votes: 3, excluded: true),
         ]
         let path = s.path("curation.csv")
-        try CurationCSV.write(awkward, to: path)
+        try CurationCSV.write(awkward, to: path.bytes)
 
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
@@ -54,7 +54,7 @@ final class ExportCSVTests: XCTestCase {
             import csv, json, sys
             with open(sys.argv[1], newline='', encoding='utf-8') as f:
                 print(json.dumps(list(csv.reader(f))))
-            """, PathBytes.display(path)]
+            """, path.string]
         let pipe = Pipe()
         process.standardOutput = pipe
         try process.run()
@@ -87,34 +87,34 @@ final class ExportCSVTests: XCTestCase {
     func testOverwritingASymbolicLinkReplacesTheLinkNotItsTarget() throws {
         let s = try ExportScratchFolder()
         let outside = s.write("outside.txt", "someone else's file")
-        let root = String(decoding: s.root, as: UTF8.self)
+        let root = s.root.string
         try FileManager.default.createDirectory(atPath: root + "/out", withIntermediateDirectories: true)
-        let link = Array((root + "/out/curation.csv").utf8)
-        XCTAssertEqual(symlink(String(decoding: outside, as: UTF8.self), String(decoding: link, as: UTF8.self)), 0)
-        try CurationCSV.write([sample("a.jpg", index: 0, votes: 1)], to: link, overwrite: true)
+        let link = ExportPath(root + "/out/curation.csv")
+        XCTAssertEqual(symlink(outside.string, link.string), 0)
+        try CurationCSV.write([sample("a.jpg", index: 0, votes: 1)], to: link.bytes, overwrite: true)
         XCTAssertEqual(fileText(outside), "someone else's file", "the link's target is untouched")
         XCTAssertTrue(fileText(link)?.hasPrefix("Filename,") == true)
-        XCTAssertNil(try? FileManager.default.destinationOfSymbolicLink(atPath: String(decoding: link, as: UTF8.self)), "the link was replaced by the file")
+        XCTAssertNil(try? FileManager.default.destinationOfSymbolicLink(atPath: link.string), "the link was replaced by the file")
     }
 
     func testAnExistingFileIsReplacedOnlyWhenAsked() throws {
         let s = try ExportScratchFolder()
         let path = s.write("curation.csv", "precious")
-        XCTAssertThrowsError(try CurationCSV.write([sample("a.jpg", index: 0, votes: 1)], to: path)) {
-            XCTAssertEqual($0 as? ExportError, .fileExists(ExportPath(bytes: path)))
+        XCTAssertThrowsError(try CurationCSV.write([sample("a.jpg", index: 0, votes: 1)], to: path.bytes)) {
+            XCTAssertEqual($0 as? ExportError, .fileExists(path))
         }
         XCTAssertEqual(fileText(path), "precious")
-        try CurationCSV.write([sample("a.jpg", index: 0, votes: 1)], to: path, overwrite: true)
+        try CurationCSV.write([sample("a.jpg", index: 0, votes: 1)], to: path.bytes, overwrite: true)
         XCTAssertTrue(fileText(path)?.hasPrefix("Filename,Subfolder,Count,Frequency(%),Index,Status") == true)
         XCTAssertEqual(folderNames(s.root), ["curation.csv"], "no temporary file left")
     }
 
     func testAFolderOrAMissingFolderIsAnErrorNamingThePath() throws {
         let s = try ExportScratchFolder()
-        XCTAssertThrowsError(try CurationCSV.write([], to: s.root, overwrite: true)) {
-            XCTAssertEqual($0 as? ExportError, .isADirectory(ExportPath(bytes: s.root)))
+        XCTAssertThrowsError(try CurationCSV.write([], to: s.root.bytes, overwrite: true)) {
+            XCTAssertEqual($0 as? ExportError, .isADirectory(s.root))
         }
-        XCTAssertThrowsError(try CurationCSV.write([], to: s.path("missing/curation.csv"))) {
+        XCTAssertThrowsError(try CurationCSV.write([], to: s.path("missing/curation.csv").bytes)) {
             XCTAssertTrue(String(describing: $0).contains("No such file or directory"), "\($0)")
         }
     }
@@ -124,7 +124,7 @@ final class ExportCSVTests: XCTestCase {
         let fs = ExportFaultyFileSystem()
         fs.capacity = 20
         let path = s.path("curation.csv")
-        XCTAssertThrowsError(try CurationCSV.write([sample("a.jpg", index: 0, votes: 1)], to: path, fileSystem: fs)) {
+        XCTAssertThrowsError(try CurationCSV.write([sample("a.jpg", index: 0, votes: 1)], to: path.bytes, fileSystem: fs)) {
             XCTAssertTrue(String(describing: $0).hasSuffix("write: No space left on device"), "\($0)")
         }
         XCTAssertEqual(folderNames(s.root), [])

@@ -18,7 +18,7 @@ final class ExportEntryTests: XCTestCase {
         XCTAssertNil(CurationEntry(path: RelativePath("a.jpg"), albumRoot: root, frequency: 0.95, index: 0, excluded: true).tier)
         XCTAssertEqual(CurationEntry(path: RelativePath("a.jpg"), albumRoot: root, frequency: 0.95, index: 0, tier: .variable).tier, .variable)
         let nested = CurationEntry(path: RelativePath("trips/2024/a.jpg"), albumRoot: root, index: 0)
-        XCTAssertEqual(nested.absolutePath, Array("/album/trips/2024/a.jpg".utf8))
+        XCTAssertEqual(nested.absolutePath, ExportPath("/album/trips/2024/a.jpg"))
         XCTAssertEqual(nested.parentFolderName, Array("2024".utf8))
         XCTAssertEqual(CurationEntry(path: RelativePath("a.jpg"), albumRoot: root, index: 0).parentFolderName, Array("album".utf8))
     }
@@ -43,8 +43,8 @@ final class ExportEntryTests: XCTestCase {
         let report = try FolderExporter(destination: out).export([exportEntry(s, "pets/cat.jpg", index: 0)])
         XCTAssertEqual(report.errors, [])
         XCTAssertEqual(folderNames(out), ["cat.jpg", "pets_cat.jpg"])
-        XCTAssertEqual(exportEntryKind(PathBytes.join(out, Array("cat.jpg".utf8))), .symbolicLink)
-        XCTAssertNil(fileBytes(Array("/nonexistent/target".utf8)))
+        XCTAssertEqual(exportEntryKind(out.appending("cat.jpg")), .symbolicLink)
+        XCTAssertNil(fileBytes(ExportPath("/nonexistent/target")))
     }
 
     func testCallerProvidedSidecarsAreUsedAsGiven() throws {
@@ -56,6 +56,6 @@ final class ExportEntryTests: XCTestCase {
         image.sidecars = [Sidecar(fileExtension: ".txt", absolutePath: elsewhere)]
         let out = s.path("out")
         _ = try FolderExporter(destination: out).export([image])
-        XCTAssertEqual(fileText(PathBytes.join(out, Array("cat.txt".utf8))), "listed")
+        XCTAssertEqual(fileText(out.appending("cat.txt")), "listed")
     }
 }

@@ -32,14 +32,14 @@ final class ExportFolderTests: XCTestCase {
         XCTAssertEqual(report.renamed, 0)
         XCTAssertEqual(report.excluded, 1)
         XCTAssertEqual(folderNames(out), ["cat.caption", "cat.jpg", "cat.json", "cat.txt", "dog.png"])
-        XCTAssertEqual(fileText(PathBytes.join(out, Array("cat.txt".utf8))), "a cat")
-        XCTAssertEqual(fileText(PathBytes.join(out, Array("cat.caption".utf8))), "cat, sitting")
-        XCTAssertEqual(fileText(PathBytes.join(out, Array("dog.png".utf8))), "DOG")
-        let copied = try XCTUnwrap(POSIXFileSystem().status(of: PathBytes.join(out, Array("cat.jpg".utf8)), followingLinks: false))
+        XCTAssertEqual(fileText(out.appending("cat.txt")), "a cat")
+        XCTAssertEqual(fileText(out.appending("cat.caption")), "cat, sitting")
+        XCTAssertEqual(fileText(out.appending("dog.png")), "DOG")
+        let copied = try XCTUnwrap(POSIXFileSystem().status(of: out.appending("cat.jpg"), followingLinks: false))
         XCTAssertEqual(copied.modificationTime.seconds, 1_500_000_000)
         XCTAssertEqual(copied.modificationTime.nanoseconds, 123_456_789)
         XCTAssertEqual(report.items.map(\.status), [.exported, .exported])
-        XCTAssertEqual(report.items[0].destination?.string, PathBytes.display(out) + "/cat.jpg")
+        XCTAssertEqual(report.items[0].destination?.string, out.string + "/cat.jpg")
         XCTAssertEqual(report.items[0].sidecars.map(\.destination.string).map { String($0.split(separator: "/").last!) },
                        ["cat.txt", "cat.caption", "cat.json"])
         assertNoExportTemporaryFiles(in: out)
@@ -77,8 +77,8 @@ final class ExportFolderTests: XCTestCase {
         let finalNames = report.items.compactMap { $0.destination.map { String($0.string.split(separator: "/").last!) } }
         XCTAssertEqual(finalNames, ["cat.jpg", "one_cat.jpg", "one_cat_1.jpg", "one_cat_2.jpg"])
         for (i, name) in ["cat", "one_cat", "one_cat_1", "one_cat_2"].enumerated() {
-            XCTAssertEqual(fileText(PathBytes.join(out, Array("\(name).jpg".utf8))), "CAT\(i)")
-            XCTAssertEqual(fileText(PathBytes.join(out, Array("\(name).txt".utf8))), "caption \(i)")
+            XCTAssertEqual(fileText(out.appending("\(name).jpg")), "CAT\(i)")
+            XCTAssertEqual(fileText(out.appending("\(name).txt")), "caption \(i)")
         }
     }
 
@@ -95,8 +95,8 @@ final class ExportFolderTests: XCTestCase {
 
         XCTAssertEqual(report.errors, [])
         XCTAssertEqual(folderNames(out), ["cat.txt", "dog.jpg", "dog.txt", "pets_cat.jpg", "pets_cat.txt"])
-        XCTAssertEqual(fileText(PathBytes.join(out, Array("cat.txt".utf8))), "someone else's caption")
-        XCTAssertEqual(fileText(PathBytes.join(out, Array("pets_cat.txt".utf8))), "new caption")
+        XCTAssertEqual(fileText(out.appending("cat.txt")), "someone else's caption")
+        XCTAssertEqual(fileText(out.appending("pets_cat.txt")), "new caption")
         XCTAssertEqual(report.renamed, 1, "dog.jpg has no sidecar, so dog.txt does not stand in its way")
     }
 
@@ -130,10 +130,10 @@ final class ExportFolderTests: XCTestCase {
         XCTAssertEqual(second.exported, 0)
         XCTAssertEqual(second.unchanged, 1)
         XCTAssertEqual(second.items.map(\.status), [.unchanged])
-        XCTAssertEqual(second.items.first?.destination, ExportPath(bytes: PathBytes.join(out, Array("cat.jpg".utf8))))
+        XCTAssertEqual(second.items.first?.destination, out.appending("cat.jpg"))
         XCTAssertEqual(third.items.map(\.status), [.unchanged, .exported])
         XCTAssertEqual(folderNames(out), ["cat.jpg", "cat.txt", "wild_cat.jpg"])
-        XCTAssertEqual(fileText(PathBytes.join(out, Array("cat.txt".utf8))), "edited by hand")
+        XCTAssertEqual(fileText(out.appending("cat.txt")), "edited by hand")
         XCTAssertEqual(third.renamed, 1)
         assertNoExportTemporaryFiles(in: out)
     }
@@ -150,8 +150,8 @@ final class ExportFolderTests: XCTestCase {
         XCTAssertTrue(report.dryRun)
         XCTAssertEqual(folderNames(s.path("")), ["album"], "nothing at all was created")
         XCTAssertEqual(report.items.map(\.status), [.planned, .planned, .failed])
-        XCTAssertEqual(report.items[1].destination?.string, PathBytes.display(out) + "/b_cat.jpg")
-        XCTAssertEqual(report.items[0].sidecars.map(\.destination.string), [PathBytes.display(out) + "/cat.txt"])
+        XCTAssertEqual(report.items[1].destination?.string, out.string + "/b_cat.jpg")
+        XCTAssertEqual(report.items[0].sidecars.map(\.destination.string), [out.string + "/cat.txt"])
         XCTAssertEqual(report.exported, 2)
         XCTAssertEqual(report.renamed, 1)
         XCTAssertEqual(report.errors.map(\.reason), ["not on disk (no such file)"])
@@ -170,7 +170,7 @@ final class ExportFolderTests: XCTestCase {
         let out = s.path("out")
         let report = try FolderExporter(destination: out).export([exportEntry(s, "missing.jpg", index: 0), exportEntry(s, "here.jpg", index: 1)])
         XCTAssertEqual(report.exported, 1)
-        XCTAssertEqual(report.errors, [ExportFailure(path: ExportPath(bytes: s.path("album/missing.jpg")),
+        XCTAssertEqual(report.errors, [ExportFailure(path: s.path("album/missing.jpg"),
                                                      reason: "not on disk (no such file)")])
         XCTAssertEqual(report.items.map(\.status), [.failed, .exported])
         XCTAssertEqual(folderNames(out), ["here.jpg"])
@@ -194,16 +194,16 @@ final class ExportFolderTests: XCTestCase {
         s.write(Array("album/".utf8) + folder + [0x2F, 0x63, 0xFF, 0x2E, 0x74, 0x78, 0x74], Array("caption".utf8))
         s.write(Array("out/".utf8) + name, Array("OLD".utf8))
         let relative = RelativePath(bytes: folder + [0x2F] + name)
-        let image = CurationEntry(path: relative, albumRoot: s.path("album"), votes: 1, frequency: 1, index: 0)
+        let image = CurationEntry(path: relative, albumRoot: s.path("album").bytes, votes: 1, frequency: 1, index: 0)
         let out = s.path("out")
 
         let report = try FolderExporter(destination: out).export([image])
 
         XCTAssertEqual(report.errors, [])
         let expected = folder + [0x5F] + name                      // "d\xFE_c\xFF.jpg"
-        XCTAssertEqual(report.items.first?.destination?.bytes, PathBytes.join(out, expected))
-        XCTAssertEqual(fileBytes(PathBytes.join(out, expected)), Array("X".utf8))
-        XCTAssertEqual(fileBytes(PathBytes.join(out, folder + [0x5F, 0x63, 0xFF, 0x2E, 0x74, 0x78, 0x74])), Array("caption".utf8))
+        XCTAssertEqual(report.items.first?.destination, out.appending(expected))
+        XCTAssertEqual(fileBytes(out.appending(expected)), Array("X".utf8))
+        XCTAssertEqual(fileBytes(out.appending(folder + [0x5F, 0x63, 0xFF, 0x2E, 0x74, 0x78, 0x74])), Array("caption".utf8))
         // The report still encodes to JSON without losing the bytes.
         let json = try JSONEncoder().encode(report)
         let decoded = try JSONDecoder().decode(ExportReport.self, from: json)
@@ -222,7 +222,7 @@ final class ExportFolderTests: XCTestCase {
         let running = s.write("out/.curator-\(getpid())-z9.partial", "being written")
         let report = try FolderExporter(destination: s.path("out")).export([exportEntry(s, "cat.jpg", index: 0)])
         XCTAssertEqual(report.exported, 1)
-        XCTAssertEqual(report.removedLeftovers.map(\.bytes), [old, dead].sorted { $0.lexicographicallyPrecedes($1) })
+        XCTAssertEqual(report.removedLeftovers.map(\.bytes), [old.bytes, dead.bytes].sorted { $0.lexicographicallyPrecedes($1) })
         XCTAssertNil(fileBytes(dead))
         XCTAssertNil(fileBytes(old))
         XCTAssertEqual(fileBytes(running), Array("being written".utf8), "a live process's file is kept")
@@ -251,13 +251,13 @@ final class ExportFolderTests: XCTestCase {
         let out = s.write("out", "I am a file")
         let report = try FolderExporter(destination: out).export([exportEntry(s, "cat.jpg", index: 0)])
         XCTAssertEqual(report.exported, 0)
-        XCTAssertEqual(report.errors, [ExportFailure(path: ExportPath(bytes: out), reason: "is not a folder")])
+        XCTAssertEqual(report.errors, [ExportFailure(path: out, reason: "is not a folder")])
         XCTAssertEqual(report.items.map(\.status), [.failed])
-        XCTAssertEqual(report.items.first?.reason, "not exported: \(PathBytes.display(out)): is not a folder")
+        XCTAssertEqual(report.items.first?.reason, "not exported: \(out.string): is not a folder")
         XCTAssertEqual(fileText(out), "I am a file")
 
         // A destination below a file fails the same way, without throwing.
-        let below = try FolderExporter(destination: PathBytes.join(out, Array("sub".utf8))).export([exportEntry(s, "cat.jpg", index: 0)])
+        let below = try FolderExporter(destination: out.appending("sub")).export([exportEntry(s, "cat.jpg", index: 0)])
         XCTAssertEqual(below.exported, 0)
         XCTAssertEqual(below.errors.count, 1)
     }
@@ -274,14 +274,14 @@ final class ExportFolderTests: XCTestCase {
         let report = try FolderExporter(destination: out, fileSystem: fs).export([exportEntry(s, "a.jpg", index: 0), exportEntry(s, "b.jpg", index: 1)])
         XCTAssertEqual(report.exported, 0)
         XCTAssertEqual(report.errors.count, 2)
-        XCTAssertEqual(report.errors.first?.path, ExportPath(bytes: s.path("album/a.jpg")))
-        XCTAssertEqual(report.errors.first?.reason, "copying to \(PathBytes.display(out))/a.jpg: create: Read-only file system")
+        XCTAssertEqual(report.errors.first?.path, s.path("album/a.jpg"))
+        XCTAssertEqual(report.errors.first?.reason, "copying to \(out.string)/a.jpg: create: Read-only file system")
         XCTAssertEqual(folderNames(out), [])
 
         // And a destination that does not exist and cannot be created.
         let missing = FolderExporter(destination: s.path("nowhere/out"), fileSystem: fs)
         let report2 = try missing.export([exportEntry(s, "a.jpg", index: 0)])
-        XCTAssertEqual(report2.errors.map(\.description), ["\(PathBytes.display(s.path("nowhere"))): mkdir: Read-only file system"])
+        XCTAssertEqual(report2.errors.map(\.description), ["\(s.path("nowhere").string): mkdir: Read-only file system"])
     }
 
     func testADestinationThatVanishesMidExportIsReportedPerImage() throws {
@@ -323,12 +323,12 @@ final class ExportFolderTests: XCTestCase {
 
         XCTAssertEqual(report.exported, 1)
         XCTAssertEqual(report.items.map(\.status), [.exported, .failed, .failed])
-        XCTAssertEqual(report.errors.map(\.path), [ExportPath(bytes: s.path("album/b.txt")), ExportPath(bytes: s.path("album/c.jpg"))])
+        XCTAssertEqual(report.errors.map(\.path), [s.path("album/b.txt"), s.path("album/c.jpg")])
         XCTAssertTrue(report.errors[0].reason.contains("write: No space left on device"), report.errors[0].reason)
         XCTAssertTrue(report.errors[0].reason.hasSuffix("(so its image was not exported)"), report.errors[0].reason)
-        XCTAssertEqual(report.errors[1].reason, "copying to \(PathBytes.display(out))/c.jpg: write: No space left on device")
+        XCTAssertEqual(report.errors[1].reason, "copying to \(out.string)/c.jpg: write: No space left on device")
         XCTAssertEqual(folderNames(out), ["a.jpg", "a.txt"], "b's image is not left without its caption, and no partial file remains")
-        XCTAssertEqual(fileBytes(PathBytes.join(out, Array("a.jpg".utf8))), big)
+        XCTAssertEqual(fileBytes(out.appending("a.jpg")), big)
     }
 
     // MARK: - Bad sidecars
@@ -341,7 +341,7 @@ final class ExportFolderTests: XCTestCase {
         let out = s.path("out")
         let report = try FolderExporter(destination: out).export([exportEntry(s, "cat.jpg", index: 0)])
         XCTAssertEqual(report.errors, [])
-        let copied = PathBytes.join(out, Array("cat.txt".utf8))
+        let copied = out.appending("cat.txt")
         XCTAssertEqual(exportEntryKind(copied), .regular, "a file, never a link")
         XCTAssertEqual(fileText(copied), "linked caption")
     }
@@ -354,10 +354,10 @@ final class ExportFolderTests: XCTestCase {
         let out = s.path("out")
         let report = try FolderExporter(destination: out).export([exportEntry(s, "cat.jpg", index: 0), exportEntry(s, "dog.jpg", index: 1)])
         XCTAssertEqual(report.exported, 1)
-        XCTAssertEqual(report.errors, [ExportFailure(path: ExportPath(bytes: s.path("album/cat.txt")),
+        XCTAssertEqual(report.errors, [ExportFailure(path: s.path("album/cat.txt"),
                                                      reason: "open: No such file or directory (so its image was not exported)")])
         XCTAssertEqual(report.items.first?.reason,
-                       "\(PathBytes.display(s.path("album/cat.txt"))): open: No such file or directory (so its image was not exported)")
+                       "\(s.path("album/cat.txt").string): open: No such file or directory (so its image was not exported)")
         XCTAssertEqual(folderNames(out), ["dog.jpg"])
     }
 
@@ -372,7 +372,7 @@ final class ExportFolderTests: XCTestCase {
         let out = s.path("out")
         let report = try FolderExporter(destination: out, fileSystem: fs).export([exportEntry(s, "cat.jpg", index: 0), exportEntry(s, "dog.jpg", index: 1)])
         XCTAssertEqual(report.exported, 0)
-        XCTAssertEqual(report.errors.map(\.path), [ExportPath(bytes: caption), ExportPath(bytes: s.path("album/dog.txt"))])
+        XCTAssertEqual(report.errors.map(\.path), [caption, s.path("album/dog.txt")])
         XCTAssertEqual(report.errors.map(\.reason), ["open: Permission denied (so its image was not exported)",
                                                      "is a folder, not a file (so its image was not exported)"])
         XCTAssertEqual(folderNames(out), [])
@@ -389,17 +389,17 @@ final class ExportFolderTests: XCTestCase {
         var raced = false
         fs.beforePublish = { destination in
             // Another program creates cat.txt between planning and publishing.
-            if !raced, PathBytes.lastComponent(destination) == Array("cat.jpg".utf8) {
+            if !raced, destination.name == Array("cat.jpg".utf8) {
                 raced = true
                 s.write("out/cat.txt", "theirs")
             }
         }
         let report = try FolderExporter(destination: out, fileSystem: fs).export([exportEntry(s, "pets/cat.jpg", index: 0)])
         XCTAssertEqual(report.errors, [])
-        XCTAssertEqual(report.items.first?.destination?.string, PathBytes.display(out) + "/pets_cat.jpg")
+        XCTAssertEqual(report.items.first?.destination?.string, out.string + "/pets_cat.jpg")
         XCTAssertEqual(folderNames(out), ["cat.txt", "pets_cat.jpg", "pets_cat.txt"])
-        XCTAssertEqual(fileText(PathBytes.join(out, Array("cat.txt".utf8))), "theirs")
-        XCTAssertEqual(fileText(PathBytes.join(out, Array("pets_cat.txt".utf8))), "caption")
+        XCTAssertEqual(fileText(out.appending("cat.txt")), "theirs")
+        XCTAssertEqual(fileText(out.appending("pets_cat.txt")), "caption")
     }
 
     func testCancellingStopsBetweenImagesAndReportsWhatWasNotReached() throws {

@@ -180,11 +180,11 @@ final class ExportHTMLReportTests: XCTestCase {
 
         let s = try ExportScratchFolder()
         let path = s.write("report.html", "mine")
-        XCTAssertThrowsError(try report.write(to: path)) {
-            XCTAssertEqual($0 as? ExportError, .fileExists(ExportPath(bytes: path)))
+        XCTAssertThrowsError(try report.write(to: path.bytes)) {
+            XCTAssertEqual($0 as? ExportError, .fileExists(path))
         }
         XCTAssertEqual(fileText(path), "mine")
-        try report.write(to: path, overwrite: true)
+        try report.write(to: path.bytes, overwrite: true)
         XCTAssertTrue(fileText(path)?.hasPrefix("<!DOCTYPE html>") == true)
     }
 

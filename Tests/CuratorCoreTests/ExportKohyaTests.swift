@@ -21,11 +21,11 @@ final class ExportKohyaTests: XCTestCase {
 
         let folder = s.path("lora/img/10_mychar")
         XCTAssertEqual(report.errors, [])
-        XCTAssertEqual(report.destination.bytes, folder)
+        XCTAssertEqual(report.destination, folder)
         XCTAssertEqual(folderNames(out), ["10_mychar"])
         XCTAssertEqual(folderNames(folder), ["one.jpg", "one.txt", "three.jpg", "two.jpg", "two.txt"])
-        XCTAssertEqual(fileText(PathBytes.join(folder, Array("one.txt".utf8))), "from .caption")
-        XCTAssertEqual(fileText(PathBytes.join(folder, Array("two.txt".utf8))), "from .txt")
+        XCTAssertEqual(fileText(folder.appending("one.txt")), "from .caption")
+        XCTAssertEqual(fileText(folder.appending("two.txt")), "from .txt")
         XCTAssertEqual(report.captions, 2)
     }
 
@@ -43,8 +43,8 @@ final class ExportKohyaTests: XCTestCase {
         let folder = s.path("img/3_my char")
         XCTAssertEqual(report.errors, [])
         XCTAssertEqual(folderNames(folder), ["four.caption", "four.jpg", "three.caption", "three.jpg"])
-        XCTAssertEqual(fileText(PathBytes.join(folder, Array("three.caption".utf8))), "my char")
-        XCTAssertEqual(fileText(PathBytes.join(folder, Array("four.caption".utf8))), "own caption")
+        XCTAssertEqual(fileText(folder.appending("three.caption")), "my char")
+        XCTAssertEqual(fileText(folder.appending("four.caption")), "own caption")
         XCTAssertNil(report.items[0].sidecars.first?.source, "the concept caption is generated, not copied")
     }
 

@@ -18,9 +18,9 @@ final class ExportRealFileSystemTests: XCTestCase {
         super.tearDown()
     }
 
-    private func mountTmpfs(at point: [UInt8], options: String) throws {
+    private func mountTmpfs(at point: ExportPath, options: String) throws {
         guard getuid() == 0 else { throw XCTSkip("mounting a tmpfs needs root") }
-        let path = PathBytes.display(point)
+        let path = point.string
         guard Self.run("/bin/mount", ["-t", "tmpfs", "-o", options, "tmpfs", path]) else {
             throw XCTSkip("cannot mount a tmpfs here")
         }
@@ -59,7 +59,7 @@ final class ExportRealFileSystemTests: XCTestCase {
         for item in report.items where item.status == .exported {
             let name = String(item.destination!.string.split(separator: "/").last!)
             expected += [name, name.replacingOccurrences(of: ".jpg", with: ".txt")]
-            XCTAssertEqual(fileBytes(item.destination!.bytes), image)
+            XCTAssertEqual(fileBytes(item.destination!), image)
         }
         XCTAssertEqual(folderNames(out), expected.sorted())
     }
@@ -77,10 +77,10 @@ final class ExportRealFileSystemTests: XCTestCase {
 
         XCTAssertEqual(report.exported, 0)
         XCTAssertEqual(report.errors.map(\.reason), [
-            "copying to \(PathBytes.display(out))/a.jpg: create: Read-only file system",
-            "copying to \(PathBytes.display(out))/b.jpg: create: Read-only file system",
+            "copying to \(out.string)/a.jpg: create: Read-only file system",
+            "copying to \(out.string)/b.jpg: create: Read-only file system",
         ])
-        XCTAssertThrowsError(try CurationCSV.write([], to: PathBytes.join(out, Array("c.csv".utf8)))) {
+        XCTAssertThrowsError(try CurationCSV.write([], to: out.appending("c.csv").bytes)) {
             XCTAssertTrue("\($0)".hasSuffix("create: Read-only file system"), "\($0)")
         }
     }

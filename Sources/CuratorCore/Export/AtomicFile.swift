@@ -15,7 +15,7 @@ public enum AtomicFile {
                              fileSystem: any ExportFileSystem = POSIXFileSystem()) throws {
         let target = ExportPath(bytes: path)
         do {
-            if let status = try fileSystem.status(of: path, followingLinks: true) {
+            if let status = try fileSystem.status(of: target, followingLinks: true) {
                 if status.kind == .directory { throw ExportError.isADirectory(target) }
                 if !overwrite { throw ExportError.fileExists(target) }
             }
@@ -25,18 +25,18 @@ public enum AtomicFile {
 
         let staged: StagedFile
         do {
-            staged = try StagedFile.write(bytes, into: PathBytes.directory(path), fileSystem: fileSystem)
+            staged = try StagedFile.write(bytes, into: target.parent, fileSystem: fileSystem)
         } catch {
             switch error {
             case let .destination(systemError): throw ExportError.system(systemError)
-            case let .source(_, reason): throw ExportError.system(SystemCallError(reason, path: path, code: EIO))
+            case let .source(_, reason): throw ExportError.system(SystemCallError(reason, path: target, code: EIO))
             }
         }
         do {
             if overwrite {
-                try staged.publishReplacing(path, fileSystem: fileSystem)
+                try staged.publishReplacing(target, fileSystem: fileSystem)
             } else {
-                try staged.publish(as: path, fileSystem: fileSystem)
+                try staged.publish(as: target, fileSystem: fileSystem)
             }
         } catch let error as SystemCallError {
             staged.discard(fileSystem: fileSystem)
@@ -45,6 +45,6 @@ public enum AtomicFile {
             staged.discard(fileSystem: fileSystem)
             throw error
         }
-        fileSystem.synchronizeDirectory(PathBytes.directory(path))
+        fileSystem.synchronizeDirectory(target.parent)
     }
 }

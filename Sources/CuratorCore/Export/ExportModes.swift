@@ -14,7 +14,7 @@ extension FolderExporter {
     func exportUpdating(_ entries: [CurationEntry], progress: (any ProgressSink)?) throws -> ExportReport {
         var report = try exportAdding(entries, progress: progress)
         guard !report.cancelled, report.errors.isEmpty else { return report }  // never trash after a partial export
-        let target = ExportPath(bytes: targetFolder)
+        let target = targetFolder
         var keep = Set<[UInt8]>()
         var keptStems = Set<[UInt8]>()
         for item in report.items {
@@ -26,9 +26,9 @@ extension FolderExporter {
         }
         if options.layout == .imagefolder { keep.insert(ImageFolderMetadata.fileName) }
         var leaving: [[UInt8]] = []
-        for name in SameBytesFinder.names(in: target.bytes) where name.first != PathBytes.dot && !keep.contains(name) {
+        for name in SameBytesFinder.names(in: target) where name.first != PathBytes.dot && !keep.contains(name) {
             if keptStems.contains(PathBytes.splitExtension(name).stem) { continue }
-            guard let status = try? fileSystem.status(of: target.appending(name).bytes, followingLinks: false),
+            guard let status = try? fileSystem.status(of: target.appending(name), followingLinks: false),
                   status.kind == .regular || status.kind == .symbolicLink else { continue }
             leaving.append(name)
         }
@@ -40,7 +40,7 @@ extension FolderExporter {
             return report
         }
         do {
-            try makeFolders(trash.bytes)
+            try makeFolders(trash)
         } catch {
             report.errors.append(ExportFailure(path: trash, reason: "cannot create the trash folder: \(error)"))
             return report
@@ -54,7 +54,7 @@ extension FolderExporter {
                 report.errors.append(ExportFailure(path: from, reason: "could not move it to the trash: \(error)"))
             }
         }
-        fileSystem.synchronizeDirectory(target.bytes)
+        fileSystem.synchronizeDirectory(target)
         return report
     }
 
@@ -65,25 +65,25 @@ extension FolderExporter {
     func exportReplacing(_ entries: [CurationEntry], progress: (any ProgressSink)?) throws -> ExportReport {
         var staging = self
         staging.options.mode = .add
-        let destination = ExportPath(bytes: self.destination)
+        let destination = self.destination
         if options.dryRun {
             // Planned as into an empty folder, which is what the swap gives.
             let plan = destination.hiddenSibling(".curator-plan-\(getpid())")
-            staging.destination = plan.bytes
+            staging.destination = plan
             var report = try staging.exportAdding(entries, progress: progress)
             report = report.movingPaths(from: plan, to: destination)
-            if (try? fileSystem.status(of: destination.bytes, followingLinks: true)) != nil {
+            if (try? fileSystem.status(of: destination, followingLinks: true)) != nil {
                 report.trash = trashFolder()
             }
             return report
         }
         let parent = destination.parent
-        try? makeFolders(parent.bytes)
+        try? makeFolders(parent)
         let stagingFolder = destination.hiddenSibling(".curator-new-\(getpid())-\(time(nil))")
-        staging.destination = stagingFolder.bytes
+        staging.destination = stagingFolder
         var report = try staging.exportAdding(entries, progress: progress)
         // Into the new folder, so the swap brings the images and their config at once.
-        staging.writeCompanionFiles(into: stagingFolder.bytes, replacing: false, report: &report)
+        staging.writeCompanionFiles(into: stagingFolder, replacing: false, report: &report)
         report = report.movingPaths(from: stagingFolder, to: destination)
         guard !report.cancelled, report.errors.isEmpty else {
             report.errors.append(ExportFailure(path: destination,
@@ -91,11 +91,11 @@ extension FolderExporter {
             return report
         }
         do {
-            if (try fileSystem.status(of: destination.bytes, followingLinks: false)) != nil {
+            if (try fileSystem.status(of: destination, followingLinks: false)) != nil {
                 try Self.exchange(stagingFolder, destination)
                 // The staging name now holds the old folder: off to the trash.
                 let trash = trashFolder()
-                try makeFolders(trash.parent.bytes)
+                try makeFolders(trash.parent)
                 try Self.moveAside(stagingFolder, to: trash)
                 report.trash = trash
                 report.trashed = [trash]
@@ -106,7 +106,7 @@ extension FolderExporter {
             report.errors.append(ExportFailure(path: destination,
                                                reason: "could not swap in the new folder \(stagingFolder): \(error)"))
         }
-        fileSystem.synchronizeDirectory(parent.bytes)
+        fileSystem.synchronizeDirectory(parent)
         return report
     }
 
@@ -114,10 +114,10 @@ extension FolderExporter {
     /// temporary file, then rename), when the export wrote every image and
     /// is not a dry run; what was written goes into `report.companionFiles`,
     /// what could not into its errors.
-    func writeCompanionFiles(into folder: [UInt8], replacing: Bool, report: inout ExportReport) {
+    func writeCompanionFiles(into folder: ExportPath, replacing: Bool, report: inout ExportReport) {
         guard !options.companionFiles.isEmpty, !options.dryRun, !report.cancelled, report.errors.isEmpty else { return }
         for file in options.companionFiles {
-            let path = ExportPath(bytes: folder).appending(file.name)
+            let path = folder.appending(file.name)
             do {
                 try AtomicFile.write(file.contents, to: path.bytes, overwrite: replacing, fileSystem: fileSystem)
                 report.companionFiles.append(path)
@@ -134,10 +134,10 @@ extension FolderExporter {
         localtime_r(&now, &parts)
         let stamp = String(format: "%04d%02d%02d-%02d%02d%02d", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
                            Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
-        let root = ExportPath(bytes: destination + Array(".trash".utf8))
+        let root = ExportPath(bytes: destination.bytes + Array(".trash".utf8))
         var folder = root.appending(stamp)
         var n = 0
-        while (try? fileSystem.status(of: folder.bytes, followingLinks: false)) != nil {
+        while (try? fileSystem.status(of: folder, followingLinks: false)) != nil {
             n += 1
             folder = root.appending("\(stamp)-\(n)")
         }
@@ -146,21 +146,21 @@ extension FolderExporter {
 
     /// rename(2) to a fresh name (the trash and the destination of a first replacement): refuses to replace.
     static func moveAside(_ from: ExportPath, to: ExportPath) throws {
-        if (try? POSIXFileSystem().status(of: to.bytes, followingLinks: false)) != nil {
-            throw SystemCallError("rename", path: to.bytes, code: EEXIST)
+        if (try? POSIXFileSystem().status(of: to, followingLinks: false)) != nil {
+            throw SystemCallError("rename", path: to, code: EEXIST)
         }
-        let result = from.bytes.withCPath { f in to.bytes.withCPath { t in rename(f, t) } }
-        if result != 0 { throw SystemCallError("rename", path: from.bytes, code: errno) }
+        let result = from.withCPath { f in to.withCPath { t in rename(f, t) } }
+        if result != 0 { throw SystemCallError("rename", path: from, code: errno) }
     }
 
     /// Swaps two paths atomically (Linux `renameat2` with `RENAME_EXCHANGE`).
     static func exchange(_ a: ExportPath, _ b: ExportPath) throws {
         guard let call = POSIXFileSystem.renameat2 else {
-            throw SystemCallError("renameat2", path: b.bytes, code: ENOSYS)
+            throw SystemCallError("renameat2", path: b, code: ENOSYS)
         }
         let exchange: UInt32 = 2  // RENAME_EXCHANGE
-        let result = a.bytes.withCPath { x in b.bytes.withCPath { y in call(AT_FDCWD, x, AT_FDCWD, y, exchange) } }
-        if result != 0 { throw SystemCallError("renameat2", path: b.bytes, code: errno) }
+        let result = a.withCPath { x in b.withCPath { y in call(AT_FDCWD, x, AT_FDCWD, y, exchange) } }
+        if result != 0 { throw SystemCallError("renameat2", path: b, code: errno) }
     }
 }
 

@@ -1,4 +1,6 @@
-/// A file-system path held as its exact bytes, for export plans and reports.
+/// A file-system path held as its exact bytes: export's one path type, from
+/// the sources and destinations it plans to the POSIX calls it makes
+/// (`ExportFileSystem`) and the report it returns.
 /// It encodes as a plain string when the bytes are UTF-8 and as
 /// `{"bytes": [...]}` otherwise, so JSON stays readable and nothing is lost.
 ///
@@ -30,6 +32,18 @@ public struct ExportPath: Hashable, Sendable, Codable, CustomStringConvertible {
 
     /// The last component (trailing slashes ignored).
     public var name: [UInt8] { PathBytes.lastComponent(bytes) }
+
+    /// The name of the folder holding this path ("" when the path has no folder part).
+    public var parentName: [UInt8] { PathBytes.parentName(bytes) }
+
+    /// Calls `body` with the bytes as a NUL-terminated C string (for the
+    /// POSIX calls, which take the bytes as they are, UTF-8 or not).
+    public func withCPath<R>(_ body: (UnsafePointer<CChar>) throws -> R) rethrows -> R {
+        try bytes.withCPath(body)
+    }
+
+    /// Byte order, as `ls` in the C locale lists names.
+    static func byteOrder(_ a: ExportPath, _ b: ExportPath) -> Bool { a.bytes.lexicographicallyPrecedes(b.bytes) }
 
     /// Everything before the last component ("." when there is none, "/" for the root).
     public var parent: ExportPath { ExportPath(bytes: PathBytes.directory(bytes)) }

@@ -27,14 +27,14 @@ import Darwin
 ///   silently skipped. The export only throws for invalid options.
 public struct FolderExporter: Sendable {
     /// The folder to export into; created when missing (not in a dry run).
-    public var destination: [UInt8]
+    public var destination: ExportPath
     /// Layout, sidecars and dry run.
     public var options: ExportOptions
     /// The file system (tests substitute one that fails on cue).
     public var fileSystem: any ExportFileSystem
 
-    /// Creates an exporter into `destination` (file-system bytes).
-    public init(destination: [UInt8], options: ExportOptions = ExportOptions(),
+    /// Creates an exporter into `destination`.
+    public init(destination: ExportPath, options: ExportOptions = ExportOptions(),
                 fileSystem: any ExportFileSystem = POSIXFileSystem()) {
         self.destination = destination
         self.options = options
@@ -44,15 +44,15 @@ public struct FolderExporter: Sendable {
     /// Creates an exporter into the folder at `destination`.
     public init(destination: String, options: ExportOptions = ExportOptions(),
                 fileSystem: any ExportFileSystem = POSIXFileSystem()) {
-        self.init(destination: Array(destination.utf8), options: options, fileSystem: fileSystem)
+        self.init(destination: ExportPath(destination), options: options, fileSystem: fileSystem)
     }
 
     /// The folder the images are written into: the destination, or its
     /// `<repeats>_<concept>` folder in the kohya layout.
-    public var targetFolder: [UInt8] {
+    public var targetFolder: ExportPath {
         switch options.layout {
         case .flat, .imagefolder: return destination
-        case let .kohya(kohya): return PathBytes.join(destination, Array(kohya.folderName.utf8))
+        case let .kohya(kohya): return destination.appending(kohya.folderName)
         }
     }
 
@@ -76,16 +76,16 @@ public struct FolderExporter: Sendable {
     /// The `add` export, which the other modes build on.
     func exportAdding(_ entries: [CurationEntry], progress: (any ProgressSink)?) throws -> ExportReport {
         let target = targetFolder
-        var report = ExportReport(destination: ExportPath(bytes: target), dryRun: options.dryRun)
+        var report = ExportReport(destination: target, dryRun: options.dryRun)
         report.excluded = entries.lazy.filter(\.excluded).count
 
         var included: [CurationEntry] = []
-        var seen = Set<[UInt8]>()
+        var seen = Set<ExportPath>()
         for entry in entries where !entry.excluded {
             if seen.insert(entry.absolutePath).inserted {
                 included.append(entry)
             } else {
-                report.errors.append(ExportFailure(path: ExportPath(bytes: entry.absolutePath),
+                report.errors.append(ExportFailure(path: entry.absolutePath,
                                                    reason: "listed twice in the selection; exported once"))
             }
         }
@@ -93,7 +93,7 @@ public struct FolderExporter: Sendable {
         if let problem = prepareFolders() {
             report.errors.append(problem)
             report.items = included.map {
-                ExportItem(albumPath: ExportPath(bytes: $0.path.bytes), source: ExportPath(bytes: $0.absolutePath),
+                ExportItem(albumPath: ExportPath(bytes: $0.path.bytes), source: $0.absolutePath,
                            status: .failed, reason: "not exported: \(problem.description)")
             }
             return report
@@ -102,7 +102,7 @@ public struct FolderExporter: Sendable {
         if !options.dryRun {
             // What an export killed mid-copy left behind goes now, and is listed.
             let folders = targetFolder == destination ? [destination] : [destination, targetFolder]
-            report.removedLeftovers = folders.flatMap { StagedFile.removeLeftovers(in: $0) }.map { ExportPath(bytes: $0) }
+            report.removedLeftovers = folders.flatMap { StagedFile.removeLeftovers(in: $0) }
         }
 
         var taken = Set<[UInt8]>()
@@ -126,7 +126,7 @@ public struct FolderExporter: Sendable {
                 if case .alreadyThere = plan.outcome, options.mode == .update, !options.dryRun {
                     refreshSidecars(of: plan, in: target, into: &report)
                 }
-            case .failed(let error): plan.outcome = .failed(ExportFailure(path: ExportPath(bytes: plan.entry.absolutePath), reason: Self.reason(error)))
+            case .failed(let error): plan.outcome = .failed(ExportFailure(path: plan.entry.absolutePath, reason: Self.reason(error)))
             }
             record(plan, in: target, into: &report)
         }
@@ -142,7 +142,7 @@ public struct FolderExporter: Sendable {
     /// stored by copying it and its sidecars under their planned names.
     private struct Copying: Exporter {
         let exporter: FolderExporter
-        let target: [UInt8]
+        let target: ExportPath
         /// The names planned or written so far (a name taken while copying moves the image on).
         var taken: Set<[UInt8]>
 
@@ -187,7 +187,7 @@ public struct FolderExporter: Sendable {
     /// A sidecar to write with its image.
     private struct PlannedSidecar {
         /// The file to copy, or nil for generated text.
-        var source: [UInt8]?
+        var source: ExportPath?
         /// The content when generated (the kohya concept caption).
         var text: [UInt8] = []
         /// The extension it gets beside the image's final name.
@@ -202,7 +202,7 @@ public struct FolderExporter: Sendable {
         for folder in folders {
             do {
                 if let status = try fileSystem.status(of: folder, followingLinks: true) {
-                    if status.kind != .directory { return ExportFailure(path: ExportPath(bytes: folder), reason: "is not a folder") }
+                    if status.kind != .directory { return ExportFailure(path: folder, reason: "is not a folder") }
                 } else if !options.dryRun {
                     try makeFolders(folder)
                 }
@@ -210,39 +210,39 @@ public struct FolderExporter: Sendable {
                 return ExportFailure(path: error.path, reason: "\(error.operation): \(error.reason)")
             } catch let error as ExportError {
                 if case let .notADirectory(path) = error { return ExportFailure(path: path, reason: "is not a folder") }
-                return ExportFailure(path: ExportPath(bytes: folder), reason: error.description)
+                return ExportFailure(path: folder, reason: error.description)
             } catch {
-                return ExportFailure(path: ExportPath(bytes: folder), reason: String(describing: error))
+                return ExportFailure(path: folder, reason: String(describing: error))
             }
         }
         return nil
     }
 
     /// `mkdir -p`: creates `folder` and any missing parents.
-    func makeFolders(_ folder: [UInt8]) throws {
+    func makeFolders(_ folder: ExportPath) throws {
         if let status = try fileSystem.status(of: folder, followingLinks: true) {
             if status.kind == .directory { return }
-            throw ExportError.notADirectory(ExportPath(bytes: folder))
+            throw ExportError.notADirectory(folder)
         }
-        let parent = PathBytes.directory(folder)
-        if parent != folder, parent != Array(".".utf8), parent != [PathBytes.slash] { try makeFolders(parent) }
+        let parent = folder.parent
+        if parent != folder, parent.bytes != Array(".".utf8), parent.bytes != [PathBytes.slash] { try makeFolders(parent) }
         do {
             try fileSystem.makeDirectory(folder)
         } catch let error as SystemCallError where error.code == EEXIST {
             // Created meanwhile by someone else: fine if it is a folder.
             if try fileSystem.status(of: folder, followingLinks: true)?.kind != .directory {
-                throw ExportError.notADirectory(ExportPath(bytes: folder))
+                throw ExportError.notADirectory(folder)
             }
         }
     }
 
     /// Plans one image: checks its source, finds its sidecars and a free name.
-    private func plan(_ entry: CurationEntry, in target: [UInt8], taken: inout Set<[UInt8]>,
+    private func plan(_ entry: CurationEntry, in target: ExportPath, taken: inout Set<[UInt8]>,
                       alreadyThere: inout SameBytesFinder) -> Plan {
         var plan = Plan(entry: entry)
-        let source = ExportPath(bytes: entry.absolutePath)
+        let source = entry.absolutePath
         do {
-            guard let status = try fileSystem.status(of: entry.absolutePath, followingLinks: true) else {
+            guard let status = try fileSystem.status(of: source, followingLinks: true) else {
                 plan.outcome = .failed(ExportFailure(path: source, reason: "not on disk (no such file)"))
                 return plan
             }
@@ -251,7 +251,7 @@ public struct FolderExporter: Sendable {
                                                       ? "is a folder, not an image file" : "is not a regular file"))
                 return plan
             }
-            if let existing = alreadyThere.match(source: entry.absolutePath, size: status.size) {
+            if let existing = alreadyThere.match(source: source, size: status.size) {
                 plan.name = existing
                 plan.outcome = .alreadyThere
                 taken.insert(existing)
@@ -307,10 +307,10 @@ public struct FolderExporter: Sendable {
     /// Sets the first name from `attempt` on whose image and sidecar names
     /// are all free: neither planned by this export nor present on disk.
     /// Throws the reason when no name can be checked or found.
-    private func chooseName(_ plan: inout Plan, from attempt: Int, in target: [UInt8],
+    private func chooseName(_ plan: inout Plan, from attempt: Int, in target: ExportPath,
                             taken: inout Set<[UInt8]>) throws(NameFailure) {
-        let name = PathBytes.lastComponent(plan.entry.absolutePath)
-        let parent = PathBytes.parentName(plan.entry.absolutePath)
+        let name = plan.entry.absolutePath.name
+        let parent = plan.entry.absolutePath.parentName
         for candidate in attempt..<(attempt + 100_000) {
             plan.attempt = candidate
             plan.name = CollisionNaming.candidate(candidate, name: name, parent: parent)
@@ -318,11 +318,11 @@ public struct FolderExporter: Sendable {
             if names.contains(where: taken.contains) { continue }
             var free = true
             for n in names {
-                let path = PathBytes.join(target, n)
+                let path = target.appending(n)
                 do {
                     if try fileSystem.status(of: path, followingLinks: false) != nil { free = false; break }
                 } catch let error as SystemCallError {
-                    throw NameFailure(reason: "no usable name: \(PathBytes.display(path)): \(error.operation): \(error.reason)")
+                    throw NameFailure(reason: "no usable name: \(path): \(error.operation): \(error.reason)")
                 } catch {
                     throw NameFailure(reason: "no usable name: \(error)")
                 }
@@ -341,17 +341,17 @@ public struct FolderExporter: Sendable {
 
     /// Copies one planned image and its sidecars, then publishes them under
     /// their names; on failure removes everything of it.
-    private func execute(_ plan: inout Plan, in target: [UInt8], taken: inout Set<[UInt8]>) {
-        let source = ExportPath(bytes: plan.entry.absolutePath)
+    private func execute(_ plan: inout Plan, in target: ExportPath, taken: inout Set<[UInt8]>) {
+        let source = plan.entry.absolutePath
         var staged: [StagedFile] = []
         func discardStaged() { for file in staged { file.discard(fileSystem: fileSystem) } }
 
-        let imageDestination = PathBytes.join(target, plan.name)
+        let imageDestination = target.appending(plan.name)
         do {
-            staged.append(try StagedFile.copy(from: plan.entry.absolutePath, into: target, fileSystem: fileSystem))
+            staged.append(try StagedFile.copy(from: source, into: target, fileSystem: fileSystem))
             for sidecar in plan.sidecars {
-                let destination = PathBytes.join(target, CollisionNaming.sidecarName(forImageNamed: plan.name,
-                                                                                     fileExtension: sidecar.fileExtension))
+                let destination = target.appending(CollisionNaming.sidecarName(forImageNamed: plan.name,
+                                                                               fileExtension: sidecar.fileExtension))
                 do {
                     if let source = sidecar.source {
                         staged.append(try StagedFile.copy(from: source, into: target, fileSystem: fileSystem))
@@ -360,7 +360,7 @@ public struct FolderExporter: Sendable {
                     }
                 } catch {
                     discardStaged()
-                    var failure = error.exportFailure(source: sidecar.source ?? plan.entry.absolutePath, destination: destination)
+                    var failure = error.exportFailure(source: sidecar.source ?? source, destination: destination)
                     failure.reason += " (so its image was not exported)"
                     plan.outcome = .failed(failure)
                     return
@@ -368,17 +368,17 @@ public struct FolderExporter: Sendable {
             }
         } catch {
             discardStaged()
-            plan.outcome = .failed(error.exportFailure(source: plan.entry.absolutePath, destination: imageDestination))
+            plan.outcome = .failed(error.exportFailure(source: source, destination: imageDestination))
             return
         }
 
         // Publish; a name taken since planning (another program, or a
         // case-insensitive file system) moves the image to its next name.
         for _ in 0..<1000 {
-            var published: [(StagedFile, [UInt8])] = []
+            var published: [(StagedFile, ExportPath)] = []
             var conflict = false
             for (file, name) in zip(staged, plan.names) {
-                let path = PathBytes.join(target, name)
+                let path = target.appending(name)
                 do {
                     try file.publish(as: path, fileSystem: fileSystem)
                     published.append((file, path))
@@ -388,7 +388,7 @@ public struct FolderExporter: Sendable {
                 } catch {
                     let undone = unpublish(published)
                     discardStaged()
-                    plan.outcome = .failed(ExportFailure(path: source, reason: "copying to \(PathBytes.display(path)): \(Self.reason(error))\(undone)"))
+                    plan.outcome = .failed(ExportFailure(path: source, reason: "copying to \(path): \(Self.reason(error))\(undone)"))
                     return
                 }
             }
@@ -420,17 +420,17 @@ public struct FolderExporter: Sendable {
     /// (or that is missing) is rewritten in one step (temporary file and
     /// rename). Counted in `report.refreshedCaptions`; a failure is reported
     /// against the caption.
-    private func refreshSidecars(of plan: Plan, in target: [UInt8], into report: inout ExportReport) {
+    private func refreshSidecars(of plan: Plan, in target: ExportPath, into report: inout ExportReport) {
         for sidecar in plan.sidecars {
-            let destination = PathBytes.join(target, CollisionNaming.sidecarName(forImageNamed: plan.name,
-                                                                               fileExtension: sidecar.fileExtension))
+            let destination = target.appending(CollisionNaming.sidecarName(forImageNamed: plan.name,
+                                                                           fileExtension: sidecar.fileExtension))
             do {
                 let wanted = try sidecar.source.map { try readSmallFile($0) } ?? sidecar.text
                 if let there = try? readSmallFile(destination), there == wanted { continue }
-                try AtomicFile.write(wanted, to: destination, overwrite: true, fileSystem: fileSystem)
+                try AtomicFile.write(wanted, to: destination.bytes, overwrite: true, fileSystem: fileSystem)
                 report.refreshedCaptions += 1
             } catch {
-                report.errors.append(ExportFailure(path: ExportPath(bytes: destination),
+                report.errors.append(ExportFailure(path: destination,
                                                    reason: "could not bring the caption up to date: \(Self.reason(error))"))
             }
         }
@@ -438,7 +438,7 @@ public struct FolderExporter: Sendable {
 
     /// The bytes of a caption-sized file (at most 16 MiB: a caption larger
     /// than that is not one).
-    private func readSmallFile(_ path: [UInt8]) throws -> [UInt8] {
+    private func readSmallFile(_ path: ExportPath) throws -> [UInt8] {
         let descriptor = try fileSystem.openForReading(path)
         defer { fileSystem.close(descriptor) }
         let limit = 16 << 20
@@ -455,11 +455,11 @@ public struct FolderExporter: Sendable {
     /// Takes back files already published for an item that cannot be
     /// completed, returning them to their temporary names so the item can
     /// be retried or discarded. Returns "" or a note on what could not be undone.
-    private func unpublish(_ published: [(StagedFile, [UInt8])]) -> String {
+    private func unpublish(_ published: [(StagedFile, ExportPath)]) -> String {
         var stuck: [String] = []
         for (file, path) in published.reversed() {
             do { try fileSystem.moveWithoutReplacing(path, to: file.temporaryPath) } catch {
-                stuck.append(PathBytes.display(path))
+                stuck.append(path.string)
             }
         }
         return stuck.isEmpty ? "" : "; could not remove \(stuck.joined(separator: ", "))"
@@ -472,17 +472,16 @@ public struct FolderExporter: Sendable {
 
     // MARK: - Reporting
 
-    private func record(_ plan: Plan, in target: [UInt8], into report: inout ExportReport) {
+    private func record(_ plan: Plan, in target: ExportPath, into report: inout ExportReport) {
         let entry = plan.entry
-        var item = ExportItem(albumPath: ExportPath(bytes: entry.path.bytes), source: ExportPath(bytes: entry.absolutePath),
-                              status: .failed)
+        var item = ExportItem(albumPath: ExportPath(bytes: entry.path.bytes), source: entry.absolutePath, status: .failed)
         if !plan.name.isEmpty {
-            item.destination = ExportPath(bytes: PathBytes.join(target, plan.name))
-            item.renamed = plan.name != PathBytes.lastComponent(entry.absolutePath)
+            item.destination = target.appending(plan.name)
+            item.renamed = plan.name != entry.absolutePath.name
             item.sidecars = plan.sidecars.map { sidecar in
-                ExportedFile(source: sidecar.source.map { ExportPath(bytes: $0) },
-                             destination: ExportPath(bytes: PathBytes.join(
-                                target, CollisionNaming.sidecarName(forImageNamed: plan.name, fileExtension: sidecar.fileExtension))))
+                ExportedFile(source: sidecar.source,
+                             destination: target.appending(
+                                CollisionNaming.sidecarName(forImageNamed: plan.name, fileExtension: sidecar.fileExtension)))
             }
         }
         switch plan.outcome {

@@ -15,25 +15,25 @@ enum ImageFolderMetadata {
 
     /// Writes the metadata for the report's items (the images of `entries`,
     /// in order); a failure is added to the report's errors.
-    static func write(for entries: [CurationEntry], report: inout ExportReport, in folder: [UInt8],
+    static func write(for entries: [CurationEntry], report: inout ExportReport, in folder: ExportPath,
                       keepingEarlier: Bool, fileSystem: any ExportFileSystem) {
-        let path = PathBytes.join(folder, fileName)
+        let path = folder.appending(fileName)
         var lines: [(name: String, text: String)] = []
         var named = Set<String>()
         for (entry, item) in zip(entries, report.items) where item.status == .exported || item.status == .unchanged {
-            guard let destination = item.destination?.bytes else { continue }
-            let name = String(decoding: PathBytes.lastComponent(destination), as: UTF8.self)
+            guard let destination = item.destination else { continue }
+            let name = String(decoding: destination.name, as: UTF8.self)
             guard named.insert(name).inserted else { continue }
             lines.append((name, caption(of: entry) ?? ""))
         }
         // Keep what an earlier export described for files still in the
         // folder (not in an update, after which the folder holds this export only).
         var kept: [(name: String, text: String)] = []
-        if keepingEarlier, let data = Captions.readFile(path, limit: 256 << 20) {
+        if keepingEarlier, let data = Captions.readFile(path.bytes, limit: 256 << 20) {
             for line in data.split(separator: 10) {
                 guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
                       let name = object["file_name"] as? String, !named.contains(name),
-                      (try? fileSystem.status(of: PathBytes.join(folder, Array(name.utf8)), followingLinks: false)) != nil
+                      (try? fileSystem.status(of: folder.appending(name), followingLinks: false)) != nil
                 else { continue }
                 named.insert(name)
                 kept.append((name, object["text"] as? String ?? ""))
@@ -48,19 +48,19 @@ enum ImageFolderMetadata {
             bytes.append(10)
         }
         do {
-            try AtomicFile.write(bytes, to: path, overwrite: true, fileSystem: fileSystem)
+            try AtomicFile.write(bytes, to: path.bytes, overwrite: true, fileSystem: fileSystem)
         } catch {
-            report.errors.append(ExportFailure(path: ExportPath(bytes: path), reason: "could not write the metadata: \(error)"))
+            report.errors.append(ExportFailure(path: path, reason: "could not write the metadata: \(error)"))
         }
     }
 
     /// The caption of the image of `entry`, from its sidecar (as the album reads it).
     private static func caption(of entry: CurationEntry) -> String? {
-        let relative = entry.path.bytes
-        guard entry.absolutePath.count > relative.count, entry.absolutePath.suffix(relative.count).elementsEqual(relative) else {
+        let relative = entry.path.bytes, absolute = entry.absolutePath.bytes
+        guard absolute.count > relative.count, absolute.suffix(relative.count).elementsEqual(relative) else {
             return nil
         }
-        let root = Array(entry.absolutePath.dropLast(relative.count + 1))
+        let root = Array(absolute.dropLast(relative.count + 1))
         return Captions.caption(of: entry.path, under: root)
     }
 }

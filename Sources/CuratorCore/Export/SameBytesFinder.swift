@@ -13,18 +13,18 @@ import Darwin
 /// the same size are compared, byte for byte. Hidden files (the exporter's
 /// temporary files among them) are not candidates.
 struct SameBytesFinder {
-    private let folder: [UInt8]
+    private let folder: ExportPath
     private let fileSystem: any ExportFileSystem
     private var bySize: [Int64: [[UInt8]]] = [:]
     /// Names already matched to an image of this export (one file serves one image).
     private var used = Set<[UInt8]>()
 
     /// Reads the names and sizes of the regular files in `folder` (none when it does not exist yet).
-    init(folder: [UInt8], fileSystem: any ExportFileSystem) {
+    init(folder: ExportPath, fileSystem: any ExportFileSystem) {
         self.folder = folder
         self.fileSystem = fileSystem
         for name in Self.names(in: folder) where name.first != PathBytes.dot {
-            let path = PathBytes.join(folder, name)
+            let path = folder.appending(name)
             guard let status = try? fileSystem.status(of: path, followingLinks: false), status.kind == .regular else { continue }
             bySize[status.size, default: []].append(name)
         }
@@ -32,9 +32,9 @@ struct SameBytesFinder {
 
     /// The name of a file in the folder with the same bytes as `source`
     /// (whose size is `size`), not matched before; nil when there is none.
-    mutating func match(source: [UInt8], size: Int64) -> [UInt8]? {
+    mutating func match(source: ExportPath, size: Int64) -> [UInt8]? {
         for name in bySize[size] ?? [] where !used.contains(name) {
-            if sameBytes(source, PathBytes.join(folder, name)) {
+            if sameBytes(source, folder.appending(name)) {
                 used.insert(name)
                 return name
             }
@@ -42,7 +42,7 @@ struct SameBytesFinder {
         return nil
     }
 
-    private func sameBytes(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    private func sameBytes(_ a: ExportPath, _ b: ExportPath) -> Bool {
         guard let fa = try? fileSystem.openForReading(a) else { return false }
         defer { fileSystem.close(fa) }
         guard let fb = try? fileSystem.openForReading(b) else { return false }
@@ -59,7 +59,7 @@ struct SameBytesFinder {
     }
 
     /// Reads until the buffer is full or the file ends.
-    private func readFully(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, _ path: [UInt8]) throws -> Int {
+    private func readFully(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, _ path: ExportPath) throws -> Int {
         var filled = 0
         while filled < buffer.count {
             let n = try fileSystem.read(fd, into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]), path: path)
@@ -70,10 +70,8 @@ struct SameBytesFinder {
     }
 
     /// The entry names of `folder` (empty when it cannot be read).
-    static func names(in folder: [UInt8]) -> [[UInt8]] {
-        guard let dir = (folder + [0]).withUnsafeBufferPointer({ buffer in
-            buffer.withMemoryRebound(to: CChar.self) { opendir($0.baseAddress!) }
-        }) else { return [] }
+    static func names(in folder: ExportPath) -> [[UInt8]] {
+        guard let dir = folder.withCPath({ opendir($0) }) else { return [] }
         defer { closedir(dir) }
         var names: [[UInt8]] = []
         while let entry = readdir(dir) {

@@ -3,9 +3,8 @@
 /// joined as the file system's bytes so names that are not UTF-8 survive
 /// unchanged. Not a path type but the operations the two path types share:
 /// `RelativePath` (a place inside an album, the index's key) and
-/// `ExportPath` (a destination in an export's plan and report) hold their
-/// bytes and ask these functions, and the export code that builds
-/// destinations applies them to bytes directly.
+/// `ExportPath` (any file export reads or writes) hold their bytes and ask
+/// these functions; export builds its paths through `ExportPath` only.
 enum PathBytes {
     static let slash = UInt8(ascii: "/")
     static let dot = UInt8(ascii: ".")
