@@ -46,7 +46,7 @@ final class ExportCSVTests: XCTestCase {
             sample("plain/ü ñ 日本.jpg", index: 2, votes: 3, excluded: true),
         ]
         let path = s.path("curation.csv")
-        try CurationCSV.write(awkward, to: path.bytes)
+        try CurationCSV.write(awkward, to: path)
 
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
@@ -91,7 +91,7 @@ final class ExportCSVTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: root + "/out", withIntermediateDirectories: true)
         let link = ExportPath(root + "/out/curation.csv")
         XCTAssertEqual(symlink(outside.string, link.string), 0)
-        try CurationCSV.write([sample("a.jpg", index: 0, votes: 1)], to: link.bytes, overwrite: true)
+        try CurationCSV.write([sample("a.jpg", index: 0, votes: 1)], to: link, overwrite: true)
         XCTAssertEqual(fileText(outside), "someone else's file", "the link's target is untouched")
         XCTAssertTrue(fileText(link)?.hasPrefix("Filename,") == true)
         XCTAssertNil(try? FileManager.default.destinationOfSymbolicLink(atPath: link.string), "the link was replaced by the file")
@@ -100,21 +100,21 @@ final class ExportCSVTests: XCTestCase {
     func testAnExistingFileIsReplacedOnlyWhenAsked() throws {
         let s = try ExportScratchFolder()
         let path = s.write("curation.csv", "precious")
-        XCTAssertThrowsError(try CurationCSV.write([sample("a.jpg", index: 0, votes: 1)], to: path.bytes)) {
+        XCTAssertThrowsError(try CurationCSV.write([sample("a.jpg", index: 0, votes: 1)], to: path)) {
             XCTAssertEqual($0 as? ExportError, .fileExists(path))
         }
         XCTAssertEqual(fileText(path), "precious")
-        try CurationCSV.write([sample("a.jpg", index: 0, votes: 1)], to: path.bytes, overwrite: true)
+        try CurationCSV.write([sample("a.jpg", index: 0, votes: 1)], to: path, overwrite: true)
         XCTAssertTrue(fileText(path)?.hasPrefix("Filename,Subfolder,Count,Frequency(%),Index,Status") == true)
         XCTAssertEqual(folderNames(s.root), ["curation.csv"], "no temporary file left")
     }
 
     func testAFolderOrAMissingFolderIsAnErrorNamingThePath() throws {
         let s = try ExportScratchFolder()
-        XCTAssertThrowsError(try CurationCSV.write([], to: s.root.bytes, overwrite: true)) {
+        XCTAssertThrowsError(try CurationCSV.write([], to: s.root, overwrite: true)) {
             XCTAssertEqual($0 as? ExportError, .isADirectory(s.root))
         }
-        XCTAssertThrowsError(try CurationCSV.write([], to: s.path("missing/curation.csv").bytes)) {
+        XCTAssertThrowsError(try CurationCSV.write([], to: s.path("missing/curation.csv"))) {
             XCTAssertTrue(String(describing: $0).contains("No such file or directory"), "\($0)")
         }
     }
@@ -124,7 +124,7 @@ final class ExportCSVTests: XCTestCase {
         let fs = ExportFaultyFileSystem()
         fs.capacity = 20
         let path = s.path("curation.csv")
-        XCTAssertThrowsError(try CurationCSV.write([sample("a.jpg", index: 0, votes: 1)], to: path.bytes, fileSystem: fs)) {
+        XCTAssertThrowsError(try CurationCSV.write([sample("a.jpg", index: 0, votes: 1)], to: path, fileSystem: fs)) {
             XCTAssertTrue(String(describing: $0).hasSuffix("write: No space left on device"), "\($0)")
         }
         XCTAssertEqual(folderNames(s.root), [])

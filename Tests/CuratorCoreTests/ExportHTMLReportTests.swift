@@ -180,11 +180,11 @@ final class ExportHTMLReportTests: XCTestCase {
 
         let s = try ExportScratchFolder()
         let path = s.write("report.html", "mine")
-        XCTAssertThrowsError(try report.write(to: path.bytes)) {
+        XCTAssertThrowsError(try report.write(to: path)) {
             XCTAssertEqual($0 as? ExportError, .fileExists(path))
         }
         XCTAssertEqual(fileText(path), "mine")
-        try report.write(to: path.bytes, overwrite: true)
+        try report.write(to: path, overwrite: true)
         XCTAssertTrue(fileText(path)?.hasPrefix("<!DOCTYPE html>") == true)
     }
 
@@ -198,7 +198,7 @@ final class ExportHTMLReportTests: XCTestCase {
         }
         for (selected, excluded, album) in [(50, 6, 3_000), (1_000, 40, 30_000)] {
             let (report, _) = Self.madeUp(selected: selected, excluded: excluded, albumSize: album)
-            try report.write(to: Array("\(folder)/report-\(selected).html".utf8), overwrite: true)
+            try report.write(to: ExportPath("\(folder)/report-\(selected).html"), overwrite: true)
         }
     }
 }

@@ -80,7 +80,7 @@ final class ExportRealFileSystemTests: XCTestCase {
             "copying to \(out.string)/a.jpg: create: Read-only file system",
             "copying to \(out.string)/b.jpg: create: Read-only file system",
         ])
-        XCTAssertThrowsError(try CurationCSV.write([], to: out.appending("c.csv").bytes)) {
+        XCTAssertThrowsError(try CurationCSV.write([], to: out.appending("c.csv"))) {
             XCTAssertTrue("\($0)".hasSuffix("create: Read-only file system"), "\($0)")
         }
     }

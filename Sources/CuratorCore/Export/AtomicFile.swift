@@ -11,13 +11,12 @@ public enum AtomicFile {
     /// Writes `bytes` to `path`. Without `overwrite`, an existing file is
     /// left alone and `ExportError.fileExists` thrown — also when one appears
     /// while writing. The folder must exist.
-    public static func write(_ bytes: [UInt8], to path: [UInt8], overwrite: Bool = false,
+    public static func write(_ bytes: [UInt8], to path: ExportPath, overwrite: Bool = false,
                              fileSystem: any ExportFileSystem = POSIXFileSystem()) throws {
-        let target = ExportPath(bytes: path)
         do {
-            if let status = try fileSystem.status(of: target, followingLinks: true) {
-                if status.kind == .directory { throw ExportError.isADirectory(target) }
-                if !overwrite { throw ExportError.fileExists(target) }
+            if let status = try fileSystem.status(of: path, followingLinks: true) {
+                if status.kind == .directory { throw ExportError.isADirectory(path) }
+                if !overwrite { throw ExportError.fileExists(path) }
             }
         } catch let error as SystemCallError {
             throw ExportError.system(error)
@@ -25,26 +24,26 @@ public enum AtomicFile {
 
         let staged: StagedFile
         do {
-            staged = try StagedFile.write(bytes, into: target.parent, fileSystem: fileSystem)
+            staged = try StagedFile.write(bytes, into: path.parent, fileSystem: fileSystem)
         } catch {
             switch error {
             case let .destination(systemError): throw ExportError.system(systemError)
-            case let .source(_, reason): throw ExportError.system(SystemCallError(reason, path: target, code: EIO))
+            case let .source(_, reason): throw ExportError.system(SystemCallError(reason, path: path, code: EIO))
             }
         }
         do {
             if overwrite {
-                try staged.publishReplacing(target, fileSystem: fileSystem)
+                try staged.publishReplacing(path, fileSystem: fileSystem)
             } else {
-                try staged.publish(as: target, fileSystem: fileSystem)
+                try staged.publish(as: path, fileSystem: fileSystem)
             }
         } catch let error as SystemCallError {
             staged.discard(fileSystem: fileSystem)
-            throw error.code == EEXIST ? ExportError.fileExists(target) : ExportError.system(error)
+            throw error.code == EEXIST ? ExportError.fileExists(path) : ExportError.system(error)
         } catch {
             staged.discard(fileSystem: fileSystem)
             throw error
         }
-        fileSystem.synchronizeDirectory(target.parent)
+        fileSystem.synchronizeDirectory(path.parent)
     }
 }

@@ -119,7 +119,7 @@ extension FolderExporter {
         for file in options.companionFiles {
             let path = folder.appending(file.name)
             do {
-                try AtomicFile.write(file.contents, to: path.bytes, overwrite: replacing, fileSystem: fileSystem)
+                try AtomicFile.write(file.contents, to: path, overwrite: replacing, fileSystem: fileSystem)
                 report.companionFiles.append(path)
             } catch {
                 report.errors.append(ExportFailure(path: path, reason: "\(error)"))

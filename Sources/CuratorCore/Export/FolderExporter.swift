@@ -427,7 +427,7 @@ public struct FolderExporter: Sendable {
             do {
                 let wanted = try sidecar.source.map { try readSmallFile($0) } ?? sidecar.text
                 if let there = try? readSmallFile(destination), there == wanted { continue }
-                try AtomicFile.write(wanted, to: destination.bytes, overwrite: true, fileSystem: fileSystem)
+                try AtomicFile.write(wanted, to: destination, overwrite: true, fileSystem: fileSystem)
                 report.refreshedCaptions += 1
             } catch {
                 report.errors.append(ExportFailure(path: destination,

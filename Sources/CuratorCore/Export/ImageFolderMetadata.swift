@@ -48,7 +48,7 @@ enum ImageFolderMetadata {
             bytes.append(10)
         }
         do {
-            try AtomicFile.write(bytes, to: path.bytes, overwrite: true, fileSystem: fileSystem)
+            try AtomicFile.write(bytes, to: path, overwrite: true, fileSystem: fileSystem)
         } catch {
             report.errors.append(ExportFailure(path: path, reason: "could not write the metadata: \(error)"))
         }
