@@ -32,8 +32,9 @@ enum ExactNeighbors {
                 scores.pointer.update(repeating: 0, count: rows * n)
             }
             parallelChunks(rows, chunk: 64) { _, range in
+                var best = SmallestK(k: k)
+                defer { best.deallocate() }
                 for r in range {
-                    var best = SmallestK(k: k)
                     let query = start + r
                     let me = selfRows[query]
                     let line = scores.pointer + r * n
@@ -43,10 +44,8 @@ enum ExactNeighbors {
                         let distance = max(1 - line[j], 0)
                         if distance <= best.bound { best.offer(Int32(j), distance) }
                     }
-                    for j in 0..<k {
-                        indices[query * k + j] = best.indices[j]
-                        distances[query * k + j] = j == 0 ? 0 : best.distances[j]
-                    }
+                    best.take(indices: indices.pointer + query * k, distances: distances.pointer + query * k)
+                    distances[query * k] = 0
                 }
             }
         }

@@ -115,36 +115,3 @@ public struct NeighborGraph: Sendable {
         return Double(found) / Double(rows.count * (k - 1))
     }
 }
-
-/// Keeps the `k` smallest (distance, index) pairs seen: a sorted array with
-/// insertion, fast for the small k a map uses.
-struct SmallestK {
-    private(set) var indices: [Int32]
-    private(set) var distances: [Float]
-    let k: Int
-
-    init(k: Int) {
-        self.k = k
-        indices = Array(repeating: -1, count: k)
-        distances = Array(repeating: .infinity, count: k)
-    }
-
-    /// The distance a candidate must beat.
-    var bound: Float { distances[k - 1] }
-
-    /// Offers a candidate; ties are broken by the smaller index.
-    @inline(__always)
-    mutating func offer(_ index: Int32, _ distance: Float) {
-        let last = k - 1
-        if distance > distances[last] || (distance == distances[last] && index >= indices[last]) { return }
-        var position = last
-        while position > 0 && (distances[position - 1] > distance
-                               || (distances[position - 1] == distance && indices[position - 1] > index)) {
-            distances[position] = distances[position - 1]
-            indices[position] = indices[position - 1]
-            position -= 1
-        }
-        distances[position] = distance
-        indices[position] = index
-    }
-}

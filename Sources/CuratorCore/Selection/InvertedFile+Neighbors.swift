@@ -98,7 +98,7 @@ extension InvertedFile {
                 var tally = [Int](repeating: 0, count: listCount)
                 var scores: [Float] = []
                 var gathered: [Float] = []
-                var best = SmallestKSelection(k: k)
+                var best = SmallestK(k: k)
                 defer { best.deallocate() }
                 for a in stride(from: t, to: listCount, by: threads) {
                     let first = offsets[a], rows = offsets[a + 1] - first
@@ -171,7 +171,7 @@ extension InvertedFile {
     /// the rows of `lists` (`width` of them): one GEMM per list into
     /// `scores`, then each row's k best, itself first.
     private static func nearest(rows: Range<Int>, lists: [Int], width: Int, block: RowBlock, offsets: [Int],
-                                order: [Int32], k: Int, d: Int, scores: UnsafeMutablePointer<Float>, best: inout SmallestKSelection,
+                                order: [Int32], k: Int, d: Int, scores: UnsafeMutablePointer<Float>, best: inout SmallestK,
                                 indices: SharedBuffer<Int32>, distances: SharedBuffer<Float>) {
         if let gathered = block.searched {
             // The searched rows are one block: one GEMM.

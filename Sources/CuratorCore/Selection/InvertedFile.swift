@@ -264,6 +264,9 @@ public struct InvertedFile: Sendable {
         for i in 0..<m { matrix.copyRow(rows[first + i], into: gathered + i * d) }
         BLAS.gemm(transposeB: true, m: m, n: k, k: d, a: gathered, lda: d, b: centres, ldb: d, c: scores, ldc: k)
         var found: [(Float, Int32)] = []
+        // The `limit` nearest boundaries of each row (one selection for the block's rows).
+        var nearest = SmallestK(k: max(1, min(limit ?? 1, k - 1)))
+        defer { nearest.deallocate() }
         inverseGaps.withUnsafeBufferPointer { gaps in
             for i in 0..<m {
                 // With ‖x‖ fixed, ‖x−c‖² = ‖x‖² − 2(x·c − ½‖c‖²): the nearest centre maximises s = x·c − ½‖c‖²,
@@ -277,14 +280,14 @@ public struct InvertedFile: Sendable {
                 let inverse = gaps.baseAddress! + own * k
                 if let limit {
                     // The `limit` nearest boundaries only: a bounded insertion, not a sort of every list.
-                    var nearest = SmallestK(k: max(1, min(limit, k - 1)))
+                    nearest.reset()
                     for j in 0..<k where j != own {
                         let distance = (best - s[j]) * inverse[j]
                         if distance <= horizon && distance <= nearest.bound { nearest.offer(Int32(j), distance) }
                     }
                     found.removeAll(keepingCapacity: true)
-                    for (list, distance) in zip(nearest.indices, nearest.distances) where list >= 0 && limit > 0 {
-                        found.append((distance, list))
+                    if limit > 0 {
+                        for (list, distance) in zip(nearest.indices, nearest.distances) { found.append((distance, list)) }
                     }
                 } else {
                     found.removeAll(keepingCapacity: true)
