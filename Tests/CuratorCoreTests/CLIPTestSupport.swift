@@ -107,6 +107,9 @@ enum SafeTensorsWriter {
 }
 
 /// A progress sink that records updates and can ask to stop after some.
+/// `@unchecked Sendable`: the encoders report and ask `isCancelled` on the
+/// thread that called `embed` (decoding threads never see the sink), and
+/// the test reads it after that call returned.
 final class CLIPRecordingProgress: ProgressSink, @unchecked Sendable {
     var updates: [(done: Int, total: Int)] = []
     var finished = 0

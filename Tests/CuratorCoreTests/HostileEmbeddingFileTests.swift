@@ -150,6 +150,8 @@ final class HostileEmbeddingFileTests: XCTestCase {
     }
 }
 
+/// The error `returnsPromptly`'s background call threw. `@unchecked Sendable`: the
+/// message is read and written only under `lock`.
 private final class ErrorBox: @unchecked Sendable {
     private let lock = NSLock()
     private var message: String?
