@@ -171,6 +171,35 @@ final class CLIPModelLoadingTests: XCTestCase {
         }
     }
 
+    func testWeightsWithMoreLayersThanTheConfigAreRefused() throws {
+        // The last block copied as one more: the config and the weights disagree, so nothing runs as a shallower model.
+        func oneMoreBlock(_ source: URL, named prefix: String, in folder: String, weights: String = "model.safetensors") throws -> URL {
+            let model = root.appendingPathComponent(folder)
+            try SafeTensorsWriter.copyModel(source, to: model, weightsName: weights) { tensors in
+                let blocks = tensors.filter { $0.name.hasPrefix(prefix) }
+                let last = blocks.compactMap { Int($0.name.dropFirst(prefix.count).prefix { $0 != "." }) }.max()!
+                for var tensor in blocks where tensor.name.hasPrefix("\(prefix)\(last).") {
+                    tensor.name = "\(prefix)\(last + 1)." + tensor.name.dropFirst("\(prefix)\(last).".count)
+                    tensors.append(tensor)
+                }
+            }
+            return model
+        }
+        let vision = try oneMoreBlock(CLIPFixture.huggingFaceModel, named: "vision_model.encoder.layers.", in: "more-vision")
+        assertError(.wrongShape, ["more transformer layers than the config's num_hidden_layers"]) {
+            _ = try CLIPVisionEncoder(modelFolder: vision)
+        }
+        let text = try oneMoreBlock(CLIPFixture.huggingFaceModel, named: "text_model.encoder.layers.", in: "more-text")
+        assertError(.wrongShape, ["more text transformer layers than the config's num_hidden_layers"]) {
+            _ = try CLIPTextEncoder(modelFolder: text)
+        }
+        let openCLIP = try oneMoreBlock(CLIPFixture.openCLIPModel, named: "visual.transformer.resblocks.", in: "more-openclip",
+                                        weights: "open_clip_model.safetensors")
+        assertError(.wrongShape, ["more transformer blocks than the config's layers"]) {
+            _ = try CLIPVisionEncoder(modelFolder: openCLIP)
+        }
+    }
+
     func testNaNWeightsAreRefusedNamingTheTensor() throws {
         // One NaN weight makes every vector NaN; they must never be stored.
         let model = root.appendingPathComponent("nan")

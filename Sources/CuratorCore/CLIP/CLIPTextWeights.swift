@@ -72,12 +72,8 @@ struct CLIPTextWeights: @unchecked Sendable {
             let e = "text_model.embeddings."
             tokenEmbedding = try take(e + "token_embedding.weight", [config.vocabularySize, d])
             positionEmbedding = try take(e + "position_embedding.weight", [config.contextLength, d])
-            blocks = try (0..<config.layers).map {
-                try .huggingFace("text_model.encoder.layers.\($0).", width: d, intermediate: i, take: take)
-            }
-            if names["text_model.encoder.layers.\(config.layers).layer_norm1.weight"] != nil {
-                throw CLIPError(.wrongShape, file.path, "the file has more text transformer layers than the config's num_hidden_layers (\(config.layers))")
-            }
+            blocks = try CLIPTransformerBlock.stack(.huggingFace, prefix: "text_model.encoder.layers.", layers: config.layers, tower: "text ",
+                                                    width: d, intermediate: i, file: file.path, has: { names[$0] != nil }, take: take)
             finalNormWeight = try take("text_model.final_layer_norm.weight", [d])
             finalNormBias = try take("text_model.final_layer_norm.bias", [d])
             projection = try take(layout == .siglip ? "text_model.head.weight" : "text_projection.weight", [out, d])
@@ -85,12 +81,8 @@ struct CLIPTextWeights: @unchecked Sendable {
         case .openCLIP:
             tokenEmbedding = try take("token_embedding.weight", [config.vocabularySize, d])
             positionEmbedding = try take("positional_embedding", [config.contextLength, d])
-            blocks = try (0..<config.layers).map {
-                try .openCLIP("transformer.resblocks.\($0).", width: d, intermediate: i, take: take)
-            }
-            if names["transformer.resblocks.\(config.layers).ln_1.weight"] != nil {
-                throw CLIPError(.wrongShape, file.path, "the file has more text transformer blocks than the config's layers (\(config.layers))")
-            }
+            blocks = try CLIPTransformerBlock.stack(.openCLIP, prefix: "transformer.resblocks.", layers: config.layers, tower: "text ",
+                                                    width: d, intermediate: i, file: file.path, has: { names[$0] != nil }, take: take)
             finalNormWeight = try take("ln_final.weight", [d])
             finalNormBias = try take("ln_final.bias", [d])
             projection = try take("text_projection", [d, out])

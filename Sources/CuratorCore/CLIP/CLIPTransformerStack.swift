@@ -44,6 +44,35 @@ struct CLIPTransformerBlock {
             fc2Weight: try take(l + "mlp.fc2.weight", [d, i]), fc2Bias: try take(l + "mlp.fc2.bias", [d]))
     }
 
+    /// How a checkpoint names its blocks: Hugging Face's `…layers.N.`
+    /// (`huggingFace(_:width:intermediate:take:)`) or open_clip's
+    /// `…resblocks.N.` (`openCLIP(_:width:intermediate:take:)`).
+    enum Naming { case huggingFace, openCLIP }
+
+    /// A tower's `layers` blocks, named `prefix` + `N.` for N from 0. A block
+    /// `layers` in the file means the config says fewer layers than the
+    /// weights hold: refused (`wrongShape`, naming the config's field) rather
+    /// than run as a shallower model. `tower` starts the message ("text ", or
+    /// "" for a vision tower).
+    static func stack(_ naming: Naming, prefix: String, layers: Int, tower: String, width d: Int, intermediate i: Int,
+                      file: String, has: (String) -> Bool,
+                      take: (String, [Int]) throws -> FloatTensor) throws -> [CLIPTransformerBlock] {
+        let blocks = try (0..<layers).map { n in
+            switch naming {
+            case .huggingFace: return try huggingFace("\(prefix)\(n).", width: d, intermediate: i, take: take)
+            case .openCLIP: return try openCLIP("\(prefix)\(n).", width: d, intermediate: i, take: take)
+            }
+        }
+        switch naming {
+        case .huggingFace where has("\(prefix)\(layers).layer_norm1.weight"):
+            throw CLIPError(.wrongShape, file, "the file has more \(tower)transformer layers than the config's num_hidden_layers (\(layers))")
+        case .openCLIP where has("\(prefix)\(layers).ln_1.weight"):
+            throw CLIPError(.wrongShape, file, "the file has more \(tower)transformer blocks than the config's layers (\(layers))")
+        default:
+            return blocks
+        }
+    }
+
     /// The open_clip block under `prefix` (e.g. `transformer.resblocks.3.`).
     static func openCLIP(_ prefix: String, width d: Int, intermediate i: Int,
                          take: (String, [Int]) throws -> FloatTensor) throws -> CLIPTransformerBlock {

@@ -77,14 +77,8 @@ struct CLIPVisionWeights: @unchecked Sendable {
             positionEmbedding = try take(e + "position_embedding.weight", [s, d])
             preNormWeight = try take("vision_model.pre_layrnorm.weight", [d])
             preNormBias = try take("vision_model.pre_layrnorm.bias", [d])
-            var blocks: [CLIPTransformerBlock] = []
-            for n in 0..<config.layers {
-                blocks.append(try .huggingFace("vision_model.encoder.layers.\(n).", width: d, intermediate: i, take: take))
-            }
-            self.blocks = blocks
-            if names["vision_model.encoder.layers.\(config.layers).layer_norm1.weight"] != nil {
-                throw CLIPError(.wrongShape, file.path, "the file has more transformer layers than the config's num_hidden_layers (\(config.layers))")
-            }
+            blocks = try CLIPTransformerBlock.stack(.huggingFace, prefix: "vision_model.encoder.layers.", layers: config.layers, tower: "",
+                                                    width: d, intermediate: i, file: file.path, has: { names[$0] != nil }, take: take)
             postNormWeight = try take("vision_model.post_layernorm.weight", [d])
             postNormBias = try take("vision_model.post_layernorm.bias", [d])
             if names["visual_projection.weight"] == nil {
@@ -107,14 +101,8 @@ struct CLIPVisionWeights: @unchecked Sendable {
             positionEmbedding = try take(v + "positional_embedding", [s, d])
             preNormWeight = try take(v + "ln_pre.weight", [d])
             preNormBias = try take(v + "ln_pre.bias", [d])
-            var blocks: [CLIPTransformerBlock] = []
-            for n in 0..<config.layers {
-                blocks.append(try .openCLIP(v + "transformer.resblocks.\(n).", width: d, intermediate: i, take: take))
-            }
-            self.blocks = blocks
-            if names[v + "transformer.resblocks.\(config.layers).ln_1.weight"] != nil {
-                throw CLIPError(.wrongShape, file.path, "the file has more transformer blocks than the config's layers (\(config.layers))")
-            }
+            blocks = try CLIPTransformerBlock.stack(.openCLIP, prefix: v + "transformer.resblocks.", layers: config.layers, tower: "",
+                                                    width: d, intermediate: i, file: file.path, has: { names[$0] != nil }, take: take)
             postNormWeight = try take(v + "ln_post.weight", [d])
             postNormBias = try take(v + "ln_post.bias", [d])
             projection = try take(v + "proj", [d, out])

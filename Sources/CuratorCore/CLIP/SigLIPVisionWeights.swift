@@ -43,12 +43,8 @@ struct SigLIPVisionWeights: @unchecked Sendable {
         patchWeight = try take(e + "patch_embedding.weight", [d, 3, p, p])
         patchBias = try take(e + "patch_embedding.bias", [d])
         positionEmbedding = try take(e + "position_embedding.weight", [config.tokens, d])
-        blocks = try (0..<config.layers).map {
-            try .huggingFace("vision_model.encoder.layers.\($0).", width: d, intermediate: i, take: take)
-        }
-        if names["vision_model.encoder.layers.\(config.layers).layer_norm1.weight"] != nil {
-            throw CLIPError(.wrongShape, file.path, "the file has more transformer layers than the config's num_hidden_layers (\(config.layers))")
-        }
+        blocks = try CLIPTransformerBlock.stack(.huggingFace, prefix: "vision_model.encoder.layers.", layers: config.layers, tower: "",
+                                                width: d, intermediate: i, file: file.path, has: { names[$0] != nil }, take: take)
         postNormWeight = try take("vision_model.post_layernorm.weight", [d])
         postNormBias = try take("vision_model.post_layernorm.bias", [d])
         let h = "vision_model.head."
