@@ -211,6 +211,26 @@ final class ExportFolderTests: XCTestCase {
         XCTAssertTrue(String(decoding: json, as: UTF8.self).contains("\"bytes\""))
     }
 
+    func testADestinationAndAFileNameThatAreNotUTF8KeepTheirBytes() throws {
+        // Every path export writes is an ExportPath; none goes through a String on its way to the system.
+        let s = try ExportScratchFolder()
+        s.write("album/pets/cat.jpg", "CAT")
+        s.write("album/pets/cat.txt", "a cat")
+        let out = s.root.appending([0x6F, 0xFE, 0x75, 0x74])             // "o\xFEut", created by the export
+        let report = try FolderExporter(destination: out, options: ExportOptions(layout: .kohya(KohyaLayout(repeats: 2, concept: "cat"))))
+            .export([exportEntry(s, "pets/cat.jpg", index: 0)])
+        XCTAssertEqual(report.errors, [])
+        XCTAssertEqual(report.exported, 1)
+        XCTAssertEqual(folderListing(s.root).filter { $0.first == 0x6F }, [[0x6F, 0xFE, 0x75, 0x74]], "one folder, its name byte for byte")
+        XCTAssertEqual(fileText(out.appending("2_cat").appending("cat.jpg")), "CAT")
+        XCTAssertEqual(fileText(out.appending("2_cat").appending("cat.txt")), "a cat")
+        // A whole-file writer (the CSV) under a name that is not UTF-8.
+        let csv = out.appending([0x72, 0xFF, 0x2E, 0x63, 0x73, 0x76])     // "r\xFF.csv"
+        try CurationCSV.write([exportEntry(s, "pets/cat.jpg", index: 0)], to: csv)
+        XCTAssertTrue(fileText(csv)?.hasPrefix("Filename,") == true)
+        XCTAssertEqual(folderListing(out), [Array("2_cat".utf8), [0x72, 0xFF, 0x2E, 0x63, 0x73, 0x76]])
+    }
+
     func testLeftoversOfAKilledExportAreRemovedByTheNextAndListed() throws {
         let s = try ExportScratchFolder()
         s.write("album/cat.jpg", "CAT")
