@@ -89,7 +89,7 @@ final class ExportCSVTests: XCTestCase {
         let outside = s.write("outside.txt", "someone else's file")
         let root = s.root.string
         try FileManager.default.createDirectory(atPath: root + "/out", withIntermediateDirectories: true)
-        let link = ExportPath(root + "/out/curation.csv")
+        let link = FileSystemPath(root + "/out/curation.csv")
         XCTAssertEqual(symlink(outside.string, link.string), 0)
         try CurationCSV.write([sample("a.jpg", index: 0, votes: 1)], to: link, overwrite: true)
         XCTAssertEqual(fileText(outside), "someone else's file", "the link's target is untouched")

@@ -18,7 +18,7 @@ final class ExportEntryTests: XCTestCase {
         XCTAssertNil(CurationEntry(path: RelativePath("a.jpg"), albumRoot: root, frequency: 0.95, index: 0, excluded: true).tier)
         XCTAssertEqual(CurationEntry(path: RelativePath("a.jpg"), albumRoot: root, frequency: 0.95, index: 0, tier: .variable).tier, .variable)
         let nested = CurationEntry(path: RelativePath("trips/2024/a.jpg"), albumRoot: root, index: 0)
-        XCTAssertEqual(nested.absolutePath, ExportPath("/album/trips/2024/a.jpg"))
+        XCTAssertEqual(nested.absolutePath, FileSystemPath("/album/trips/2024/a.jpg"))
         XCTAssertEqual(nested.parentFolderName, Array("2024".utf8))
         XCTAssertEqual(CurationEntry(path: RelativePath("a.jpg"), albumRoot: root, index: 0).parentFolderName, Array("album".utf8))
     }
@@ -44,7 +44,7 @@ final class ExportEntryTests: XCTestCase {
         XCTAssertEqual(report.errors, [])
         XCTAssertEqual(folderNames(out), ["cat.jpg", "pets_cat.jpg"])
         XCTAssertEqual(exportEntryKind(out.appending("cat.jpg")), .symbolicLink)
-        XCTAssertNil(fileBytes(ExportPath("/nonexistent/target")))
+        XCTAssertNil(fileBytes(FileSystemPath("/nonexistent/target")))
     }
 
     func testCallerProvidedSidecarsAreUsedAsGiven() throws {

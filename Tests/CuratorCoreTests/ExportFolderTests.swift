@@ -212,7 +212,7 @@ final class ExportFolderTests: XCTestCase {
     }
 
     func testADestinationAndAFileNameThatAreNotUTF8KeepTheirBytes() throws {
-        // Every path export writes is an ExportPath; none goes through a String on its way to the system.
+        // Every path export writes is an FileSystemPath; none goes through a String on its way to the system.
         let s = try ExportScratchFolder()
         s.write("album/pets/cat.jpg", "CAT")
         s.write("album/pets/cat.txt", "a cat")

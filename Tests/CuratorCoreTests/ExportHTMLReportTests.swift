@@ -198,7 +198,7 @@ final class ExportHTMLReportTests: XCTestCase {
         }
         for (selected, excluded, album) in [(50, 6, 3_000), (1_000, 40, 30_000)] {
             let (report, _) = Self.madeUp(selected: selected, excluded: excluded, albumSize: album)
-            try report.write(to: ExportPath("\(folder)/report-\(selected).html"), overwrite: true)
+            try report.write(to: FileSystemPath("\(folder)/report-\(selected).html"), overwrite: true)
         }
     }
 }

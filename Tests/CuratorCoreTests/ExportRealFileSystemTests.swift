@@ -18,7 +18,7 @@ final class ExportRealFileSystemTests: XCTestCase {
         super.tearDown()
     }
 
-    private func mountTmpfs(at point: ExportPath, options: String) throws {
+    private func mountTmpfs(at point: FileSystemPath, options: String) throws {
         guard getuid() == 0 else { throw XCTSkip("mounting a tmpfs needs root") }
         let path = point.string
         guard Self.run("/bin/mount", ["-t", "tmpfs", "-o", options, "tmpfs", path]) else {

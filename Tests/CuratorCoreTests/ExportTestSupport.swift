@@ -17,26 +17,26 @@ private let systemRead = Darwin.read
 private let systemSymlink = Darwin.symlink
 #endif
 
-/// A scratch folder for one test, removed afterwards; paths as `ExportPath`s.
+/// A scratch folder for one test, removed afterwards; paths as `FileSystemPath`s.
 final class ExportScratchFolder {
-    let root: ExportPath
+    let root: FileSystemPath
 
     init() throws {
         var template = Array("/tmp/curator-export-XXXXXX".utf8CString)
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-            throw SystemCallError("mkdtemp", path: ExportPath("/tmp"), code: errno)
+            throw SystemCallError("mkdtemp", path: FileSystemPath("/tmp"), code: errno)
         }
-        root = ExportPath(String(cString: made))
+        root = FileSystemPath(String(cString: made))
     }
 
     deinit { exportRemoveTree(root) }
 
     /// `root/relative`.
-    func path(_ relative: String) -> ExportPath { root.appending(relative) }
+    func path(_ relative: String) -> FileSystemPath { root.appending(relative) }
 
     /// Writes `content` at `relative` (bytes), creating folders.
     @discardableResult
-    func write(_ relative: [UInt8], _ content: [UInt8], modified: Int? = nil) -> ExportPath {
+    func write(_ relative: [UInt8], _ content: [UInt8], modified: Int? = nil) -> FileSystemPath {
         let full = root.appending(relative)
         makeFolders(full.parent)
         let fd = full.withCPath { open($0, O_WRONLY | O_CREAT | O_TRUNC, 0o644) }
@@ -51,11 +51,11 @@ final class ExportScratchFolder {
     }
 
     @discardableResult
-    func write(_ relative: String, _ content: String, modified: Int? = nil) -> ExportPath {
+    func write(_ relative: String, _ content: String, modified: Int? = nil) -> FileSystemPath {
         write(Array(relative.utf8), Array(content.utf8), modified: modified)
     }
 
-    func makeFolders(_ path: ExportPath) {
+    func makeFolders(_ path: FileSystemPath) {
         if path.bytes.isEmpty || path.bytes == [PathBytes.slash] { return }
         var info = stat()
         if path.withCPath({ stat($0, &info) }) == 0 { return }
@@ -71,7 +71,7 @@ final class ExportScratchFolder {
 }
 
 /// The names in a folder (bytes), sorted; empty when it does not exist.
-func folderListing(_ folder: ExportPath) -> [[UInt8]] {
+func folderListing(_ folder: FileSystemPath) -> [[UInt8]] {
     guard let dir = folder.withCPath({ opendir($0) }) else { return [] }
     defer { closedir(dir) }
     var names: [[UInt8]] = []
@@ -83,10 +83,10 @@ func folderListing(_ folder: ExportPath) -> [[UInt8]] {
 }
 
 /// The names in a folder as display strings, sorted.
-func folderNames(_ folder: ExportPath) -> [String] { folderListing(folder).map { String(decoding: $0, as: UTF8.self) } }
+func folderNames(_ folder: FileSystemPath) -> [String] { folderListing(folder).map { String(decoding: $0, as: UTF8.self) } }
 
 /// The bytes of a file, or nil when it cannot be read.
-func fileBytes(_ path: ExportPath) -> [UInt8]? {
+func fileBytes(_ path: FileSystemPath) -> [UInt8]? {
     let fd = path.withCPath { open($0, O_RDONLY) }
     guard fd >= 0 else { return nil }
     defer { close(fd) }
@@ -100,11 +100,11 @@ func fileBytes(_ path: ExportPath) -> [UInt8]? {
     return out
 }
 
-func fileText(_ path: ExportPath) -> String? { fileBytes(path).map { String(decoding: $0, as: UTF8.self) } }
+func fileText(_ path: FileSystemPath) -> String? { fileBytes(path).map { String(decoding: $0, as: UTF8.self) } }
 
-func exportEntryKind(_ path: ExportPath) -> FileStatus.Kind? { try? POSIXFileSystem().status(of: path, followingLinks: false)?.kind }
+func exportEntryKind(_ path: FileSystemPath) -> FileStatus.Kind? { try? POSIXFileSystem().status(of: path, followingLinks: false)?.kind }
 
-func exportRemoveTree(_ path: ExportPath) {
+func exportRemoveTree(_ path: FileSystemPath) {
     var info = stat()
     guard path.withCPath({ lstat($0, &info) }) == 0 else { return }
     if info.st_mode & S_IFMT == S_IFDIR {
@@ -131,39 +131,39 @@ final class ExportFaultyFileSystem: ExportFileSystem, @unchecked Sendable {
     /// Bytes that may still be written before writes fail with ENOSPC (nil: unlimited).
     var capacity: Int?
     /// Paths whose opening for reading fails with this errno.
-    var unreadable: [ExportPath: Int32] = [:]
+    var unreadable: [FileSystemPath: Int32] = [:]
     /// When set, creating files fails with this errno.
     var createFailure: Int32?
     /// Runs before each file is created (with its path).
-    var beforeCreate: (ExportPath) -> Void = { _ in }
+    var beforeCreate: (FileSystemPath) -> Void = { _ in }
     /// Runs before each publish (with the final path).
-    var beforePublish: (ExportPath) -> Void = { _ in }
+    var beforePublish: (FileSystemPath) -> Void = { _ in }
     /// Every final path published, in order.
-    var published: [ExportPath] = []
+    var published: [FileSystemPath] = []
 
-    func status(of path: ExportPath, followingLinks: Bool) throws -> FileStatus? {
+    func status(of path: FileSystemPath, followingLinks: Bool) throws -> FileStatus? {
         try real.status(of: path, followingLinks: followingLinks)
     }
-    func makeDirectory(_ path: ExportPath) throws {
+    func makeDirectory(_ path: FileSystemPath) throws {
         if let code = createFailure { throw SystemCallError("mkdir", path: path, code: code) }
         try real.makeDirectory(path)
     }
-    func openForReading(_ path: ExportPath) throws -> Int32 {
+    func openForReading(_ path: FileSystemPath) throws -> Int32 {
         if let code = unreadable[path] { throw SystemCallError("open", path: path, code: code) }
         return try real.openForReading(path)
     }
-    func status(ofDescriptor descriptor: Int32, path: ExportPath) throws -> FileStatus {
+    func status(ofDescriptor descriptor: Int32, path: FileSystemPath) throws -> FileStatus {
         try real.status(ofDescriptor: descriptor, path: path)
     }
-    func createNew(_ path: ExportPath) throws -> Int32 {
+    func createNew(_ path: FileSystemPath) throws -> Int32 {
         beforeCreate(path)
         if let code = createFailure { throw SystemCallError("create", path: path, code: code) }
         return try real.createNew(path)
     }
-    func read(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, path: ExportPath) throws -> Int {
+    func read(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, path: FileSystemPath) throws -> Int {
         try real.read(descriptor, into: buffer, path: path)
     }
-    func write(_ descriptor: Int32, from buffer: UnsafeRawBufferPointer, path: ExportPath) throws -> Int {
+    func write(_ descriptor: Int32, from buffer: UnsafeRawBufferPointer, path: FileSystemPath) throws -> Int {
         guard let left = capacity else { return try real.write(descriptor, from: buffer, path: path) }
         if left == 0 { throw SystemCallError("write", path: path, code: ENOSPC) }
         let count = min(left, buffer.count)
@@ -172,19 +172,19 @@ final class ExportFaultyFileSystem: ExportFileSystem, @unchecked Sendable {
         return written
     }
     func setTimes(_ descriptor: Int32, access: (seconds: Int, nanoseconds: Int),
-                  modification: (seconds: Int, nanoseconds: Int), path: ExportPath) throws {
+                  modification: (seconds: Int, nanoseconds: Int), path: FileSystemPath) throws {
         try real.setTimes(descriptor, access: access, modification: modification, path: path)
     }
-    func synchronize(_ descriptor: Int32, path: ExportPath) throws { try real.synchronize(descriptor, path: path) }
+    func synchronize(_ descriptor: Int32, path: FileSystemPath) throws { try real.synchronize(descriptor, path: path) }
     func close(_ descriptor: Int32) { real.close(descriptor) }
-    func moveWithoutReplacing(_ source: ExportPath, to destination: ExportPath) throws {
+    func moveWithoutReplacing(_ source: FileSystemPath, to destination: FileSystemPath) throws {
         if !destination.name.starts(with: Array(".curator-".utf8)) { beforePublish(destination) }
         try real.moveWithoutReplacing(source, to: destination)
         published.append(destination)
     }
-    func moveReplacing(_ source: ExportPath, to destination: ExportPath) throws { try real.moveReplacing(source, to: destination) }
-    func remove(_ path: ExportPath) throws { try real.remove(path) }
-    func synchronizeDirectory(_ path: ExportPath) { real.synchronizeDirectory(path) }
+    func moveReplacing(_ source: FileSystemPath, to destination: FileSystemPath) throws { try real.moveReplacing(source, to: destination) }
+    func remove(_ path: FileSystemPath) throws { try real.remove(path) }
+    func synchronizeDirectory(_ path: FileSystemPath) { real.synchronizeDirectory(path) }
 }
 
 /// A progress sink that records updates and cancels after `cancelAfter` of them.
@@ -198,7 +198,7 @@ final class ExportRecordingProgress: ProgressSink {
 }
 
 /// True when no temporary export file is left in `folder`.
-func assertNoExportTemporaryFiles(in folder: ExportPath, file: StaticString = #filePath, line: UInt = #line) {
+func assertNoExportTemporaryFiles(in folder: FileSystemPath, file: StaticString = #filePath, line: UInt = #line) {
     let leftovers = folderNames(folder).filter { $0.hasPrefix(".curator-") }
     XCTAssertEqual(leftovers, [], "temporary files left behind", file: file, line: line)
 }

@@ -8,12 +8,12 @@ import Darwin
 /// bytes ('/'-separated). Names that are not valid UTF-8 stay usable: the
 /// bytes open the file, and `string` shows them with replacement characters.
 ///
-/// Not `ExportPath`, though both hold bytes: this is the album's key for an
+/// Not `FileSystemPath`, though both hold bytes: this is the album's key for an
 /// image (the index stores it, and sorts it in byte order, `<`), always
 /// relative, checked against leading out of its root (`leavesRoot`) and made
-/// absolute only under the album's root (`absolute(under:)`); an
-/// `ExportPath` is any place a file is written, absolute, and encodable in a
-/// JSON report. The splitting of both is `PathBytes`'.
+/// a `FileSystemPath` only under the album's root (`absolute(under:)`); a
+/// `FileSystemPath` is any place on the file system (usually absolute) and
+/// encodable in a JSON report. The splitting of both is `PathBytes`'.
 public struct RelativePath: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// Where the bytes are kept: an array of their own, or their part of one
     /// buffer that holds every path an album read from its index

@@ -132,7 +132,7 @@ extension Album {
             picture.caption = (picture.caption ?? "") + " · \(clusters.clusters.count) clusters (\(clusters.options.method.rawValue))"
         }
         let bytes: [UInt8] = file.lowercased().hasSuffix(".svg") ? Array(picture.svg().utf8) : try picture.png()
-        try AtomicFile.write(bytes, to: ExportPath(Self.absolutePath(file)), overwrite: overwrite)
+        try AtomicFile.write(bytes, to: FileSystemPath(Self.absolutePath(file)), overwrite: overwrite)
     }
 
     // MARK: - Sources

@@ -56,7 +56,7 @@ extension Album {
     /// Writes PhotoMapAI's CSV of the run to `file` (never over an existing file unless `overwrite`;
     /// formula-like fields escaped unless `escapeFormulas` is false, see `CurationCSV`).
     public func writeCSV(_ run: SelectionRun, to file: String, overwrite: Bool = false, escapeFormulas: Bool = true) throws {
-        try CurationCSV.write(curationEntries(for: run), to: ExportPath(Self.absolutePath(file)), overwrite: overwrite,
+        try CurationCSV.write(curationEntries(for: run), to: FileSystemPath(Self.absolutePath(file)), overwrite: overwrite,
                               escapeFormulas: escapeFormulas)
     }
 
@@ -79,7 +79,7 @@ extension Album {
                             clusters: AlbumClusters? = nil, labels: [ClusterLabel]? = nil, labelNote: String? = nil,
                             progress: (any ProgressSink)? = nil) throws {
         let decoder = ImageDecoder(thumbnailSize: 160)
-        let path = ExportPath(Self.absolutePath(file))
+        let path = FileSystemPath(Self.absolutePath(file))
         // Refuse before the map's minutes are spent, not after.
         if !overwrite, FileManager.default.fileExists(atPath: path.string) {
             throw ExportError.fileExists(path)

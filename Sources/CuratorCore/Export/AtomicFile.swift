@@ -11,7 +11,7 @@ public enum AtomicFile {
     /// Writes `bytes` to `path`. Without `overwrite`, an existing file is
     /// left alone and `ExportError.fileExists` thrown — also when one appears
     /// while writing. The folder must exist.
-    public static func write(_ bytes: [UInt8], to path: ExportPath, overwrite: Bool = false,
+    public static func write(_ bytes: [UInt8], to path: FileSystemPath, overwrite: Bool = false,
                              fileSystem: any ExportFileSystem = POSIXFileSystem()) throws {
         do {
             if let status = try fileSystem.status(of: path, followingLinks: true) {

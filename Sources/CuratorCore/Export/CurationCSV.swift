@@ -48,7 +48,7 @@ public enum CurationCSV {
 
     /// Writes the CSV for `entries` to `path` atomically. An existing file is
     /// replaced only with `overwrite`; otherwise `ExportError.fileExists`.
-    public static func write(_ entries: [CurationEntry], to path: ExportPath, overwrite: Bool = false, escapeFormulas: Bool = true,
+    public static func write(_ entries: [CurationEntry], to path: FileSystemPath, overwrite: Bool = false, escapeFormulas: Bool = true,
                              fileSystem: any ExportFileSystem = POSIXFileSystem()) throws {
         try AtomicFile.write(Array(render(entries, escapeFormulas: escapeFormulas).utf8), to: path, overwrite: overwrite, fileSystem: fileSystem)
     }

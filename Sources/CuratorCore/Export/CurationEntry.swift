@@ -4,7 +4,7 @@ public struct CurationEntry: Hashable, Sendable {
     /// The image's path inside the album.
     public var path: RelativePath
     /// The image's absolute path (what is opened and copied).
-    public var absolutePath: ExportPath
+    public var absolutePath: FileSystemPath
     /// How many Monte Carlo runs picked the image (PhotoMapAI's CSV `Count`).
     public var votes: Int
     /// `votes / iterations`, 0…1 (the CSV shows it as a percentage).
@@ -28,7 +28,7 @@ public struct CurationEntry: Hashable, Sendable {
 
     /// Creates an entry. Without an explicit `tier`, an included image gets
     /// the tier of its `frequency`; excluded images get none.
-    public init(path: RelativePath, absolutePath: ExportPath, votes: Int = 0, frequency: Double = 0,
+    public init(path: RelativePath, absolutePath: FileSystemPath, votes: Int = 0, frequency: Double = 0,
                 index: Int, tier: SelectionTier? = nil, excluded: Bool = false, rank: Int? = nil,
                 sidecars: [Sidecar]? = nil) {
         self.path = path
@@ -46,7 +46,7 @@ public struct CurationEntry: Hashable, Sendable {
     public init(path: RelativePath, albumRoot: [UInt8], votes: Int = 0, frequency: Double = 0,
                 index: Int, tier: SelectionTier? = nil, excluded: Bool = false, rank: Int? = nil,
                 sidecars: [Sidecar]? = nil) {
-        self.init(path: path, absolutePath: ExportPath(bytes: path.absolute(under: albumRoot)), votes: votes, frequency: frequency,
+        self.init(path: path, absolutePath: FileSystemPath(bytes: path.absolute(under: albumRoot)), votes: votes, frequency: frequency,
                   index: index, tier: tier, excluded: excluded, rank: rank, sidecars: sidecars)
     }
 

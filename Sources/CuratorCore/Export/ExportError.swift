@@ -6,11 +6,11 @@ public enum ExportError: Error, CustomStringConvertible, LocalizedError, Sendabl
     /// An option has a value that cannot work, e.g. `repeats=0`.
     case invalidOption(name: String, reason: String)
     /// The file to write exists and overwriting was not asked for.
-    case fileExists(ExportPath)
+    case fileExists(FileSystemPath)
     /// The path given as a folder is something else.
-    case notADirectory(ExportPath)
+    case notADirectory(FileSystemPath)
     /// The path given as a file is a folder.
-    case isADirectory(ExportPath)
+    case isADirectory(FileSystemPath)
     /// A system call failed.
     case system(SystemCallError)
 

@@ -48,12 +48,12 @@ public struct SystemCallError: Error, CustomStringConvertible, LocalizedError, S
     /// The call that failed, e.g. `open` or `write`.
     public let operation: String
     /// The path it was working on.
-    public let path: ExportPath
+    public let path: FileSystemPath
     /// The `errno` value.
     public let code: Int32
 
     /// Creates the error for `operation` on `path` with `errno` `code`.
-    public init(_ operation: String, path: ExportPath, code: Int32) {
+    public init(_ operation: String, path: FileSystemPath, code: Int32) {
         self.operation = operation
         self.path = path
         self.code = code
@@ -66,7 +66,7 @@ public struct SystemCallError: Error, CustomStringConvertible, LocalizedError, S
     public var errorDescription: String? { description }
 }
 
-/// The file-system calls export goes through: POSIX on `ExportPath`s, whose
+/// The file-system calls export goes through: POSIX on `FileSystemPath`s, whose
 /// bytes go to the system as they are, so names that are not UTF-8 work. `POSIXFileSystem` is the real one; tests put a
 /// wrapper in between to make a disk fill up or a folder vanish.
 ///
@@ -75,34 +75,34 @@ public struct SystemCallError: Error, CustomStringConvertible, LocalizedError, S
 public protocol ExportFileSystem: Sendable {
     /// The status of `path`, or nil when nothing is there (`ENOENT`).
     /// With `followingLinks` false a symbolic link is reported as itself.
-    func status(of path: ExportPath, followingLinks: Bool) throws -> FileStatus?
+    func status(of path: FileSystemPath, followingLinks: Bool) throws -> FileStatus?
     /// Creates the directory `path` (it must not exist).
-    func makeDirectory(_ path: ExportPath) throws
+    func makeDirectory(_ path: FileSystemPath) throws
     /// Opens `path` for reading, following symbolic links.
-    func openForReading(_ path: ExportPath) throws -> Int32
+    func openForReading(_ path: FileSystemPath) throws -> Int32
     /// The status of an open descriptor (`path` names it in errors).
-    func status(ofDescriptor descriptor: Int32, path: ExportPath) throws -> FileStatus
+    func status(ofDescriptor descriptor: Int32, path: FileSystemPath) throws -> FileStatus
     /// Creates `path` for writing; fails with `EEXIST` when anything is there.
-    func createNew(_ path: ExportPath) throws -> Int32
+    func createNew(_ path: FileSystemPath) throws -> Int32
     /// Reads up to `buffer.count` bytes; 0 at the end of the file.
-    func read(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, path: ExportPath) throws -> Int
+    func read(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, path: FileSystemPath) throws -> Int
     /// Writes some of `buffer`, returning how many bytes were written.
-    func write(_ descriptor: Int32, from buffer: UnsafeRawBufferPointer, path: ExportPath) throws -> Int
+    func write(_ descriptor: Int32, from buffer: UnsafeRawBufferPointer, path: FileSystemPath) throws -> Int
     /// Sets the access and modification times of an open file.
     func setTimes(_ descriptor: Int32, access: (seconds: Int, nanoseconds: Int),
-                  modification: (seconds: Int, nanoseconds: Int), path: ExportPath) throws
+                  modification: (seconds: Int, nanoseconds: Int), path: FileSystemPath) throws
     /// Flushes an open file to stable storage.
-    func synchronize(_ descriptor: Int32, path: ExportPath) throws
+    func synchronize(_ descriptor: Int32, path: FileSystemPath) throws
     /// Closes a descriptor.
     func close(_ descriptor: Int32)
     /// Gives the file at `source` the name `destination` without ever
     /// replacing an existing `destination` (fails with `EEXIST`); afterwards
     /// `source` is gone. Both are in the same directory.
-    func moveWithoutReplacing(_ source: ExportPath, to destination: ExportPath) throws
+    func moveWithoutReplacing(_ source: FileSystemPath, to destination: FileSystemPath) throws
     /// Renames `source` to `destination`, atomically replacing what is there.
-    func moveReplacing(_ source: ExportPath, to destination: ExportPath) throws
+    func moveReplacing(_ source: FileSystemPath, to destination: FileSystemPath) throws
     /// Removes the file `path`.
-    func remove(_ path: ExportPath) throws
+    func remove(_ path: FileSystemPath) throws
     /// Flushes the directory `path` so finished renames survive a crash (best effort).
-    func synchronizeDirectory(_ path: ExportPath)
+    func synchronizeDirectory(_ path: FileSystemPath)
 }

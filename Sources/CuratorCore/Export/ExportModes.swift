@@ -114,7 +114,7 @@ extension FolderExporter {
     /// temporary file, then rename), when the export wrote every image and
     /// is not a dry run; what was written goes into `report.companionFiles`,
     /// what could not into its errors.
-    func writeCompanionFiles(into folder: ExportPath, replacing: Bool, report: inout ExportReport) {
+    func writeCompanionFiles(into folder: FileSystemPath, replacing: Bool, report: inout ExportReport) {
         guard !options.companionFiles.isEmpty, !options.dryRun, !report.cancelled, report.errors.isEmpty else { return }
         for file in options.companionFiles {
             let path = folder.appending(file.name)
@@ -128,13 +128,13 @@ extension FolderExporter {
     }
 
     /// `<destination>.trash/<date-time>` (with `-1`, `-2`… when taken).
-    func trashFolder() -> ExportPath {
+    func trashFolder() -> FileSystemPath {
         var now = time(nil)
         var parts = tm()
         localtime_r(&now, &parts)
         let stamp = String(format: "%04d%02d%02d-%02d%02d%02d", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
                            Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
-        let root = ExportPath(bytes: destination.bytes + Array(".trash".utf8))
+        let root = FileSystemPath(bytes: destination.bytes + Array(".trash".utf8))
         var folder = root.appending(stamp)
         var n = 0
         while (try? fileSystem.status(of: folder, followingLinks: false)) != nil {
@@ -145,7 +145,7 @@ extension FolderExporter {
     }
 
     /// rename(2) to a fresh name (the trash and the destination of a first replacement): refuses to replace.
-    static func moveAside(_ from: ExportPath, to: ExportPath) throws {
+    static func moveAside(_ from: FileSystemPath, to: FileSystemPath) throws {
         if (try? POSIXFileSystem().status(of: to, followingLinks: false)) != nil {
             throw SystemCallError("rename", path: to, code: EEXIST)
         }
@@ -154,7 +154,7 @@ extension FolderExporter {
     }
 
     /// Swaps two paths atomically (Linux `renameat2` with `RENAME_EXCHANGE`).
-    static func exchange(_ a: ExportPath, _ b: ExportPath) throws {
+    static func exchange(_ a: FileSystemPath, _ b: FileSystemPath) throws {
         guard let call = POSIXFileSystem.renameat2 else {
             throw SystemCallError("renameat2", path: b, code: ENOSYS)
         }
@@ -167,8 +167,8 @@ extension FolderExporter {
 extension ExportReport {
     /// The report with every path under `old` moved under `new` (the
     /// staging folder of a replacement becomes the destination).
-    func movingPaths(from old: ExportPath, to new: ExportPath) -> ExportReport {
-        func move(_ path: ExportPath) -> ExportPath { path.moved(from: old, to: new) }
+    func movingPaths(from old: FileSystemPath, to new: FileSystemPath) -> ExportReport {
+        func move(_ path: FileSystemPath) -> FileSystemPath { path.moved(from: old, to: new) }
         var report = self
         report.destination = move(destination)
         report.items = items.map { item in

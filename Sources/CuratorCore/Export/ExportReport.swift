@@ -2,7 +2,7 @@
 /// where it went, and every failure with its path and reason.
 public struct ExportReport: Codable, Sendable, Equatable {
     /// The folder the images go into (for kohya, the `<repeats>_<concept>` folder).
-    public var destination: ExportPath
+    public var destination: FileSystemPath
     /// Whether this is a plan only (nothing was written).
     public var dryRun: Bool
     /// Whether the user stopped the export; items not reached are `notAttempted`.
@@ -23,21 +23,21 @@ public struct ExportReport: Codable, Sendable, Equatable {
     public var excluded: Int
     /// Files an update or a replacement moved out of the destination, where
     /// they are now (under `trash`).
-    public var trashed: [ExportPath]
+    public var trashed: [FileSystemPath]
     /// The trash folder they went to, when anything did.
-    public var trash: ExportPath?
+    public var trash: FileSystemPath?
     /// Every failure: the path concerned and why.
     public var errors: [ExportFailure]
     /// Every image of the selection, in order, with its planned destination and outcome.
     public var items: [ExportItem]
     /// The companion files written (`ExportOptions.companionFiles`), where they are.
-    public var companionFiles: [ExportPath]
+    public var companionFiles: [FileSystemPath]
     /// Hidden temporary files an interrupted export (kill -9, a crash) left
     /// in the destination, removed by this one.
-    public var removedLeftovers: [ExportPath]
+    public var removedLeftovers: [FileSystemPath]
 
     /// Creates an empty report for `destination`.
-    public init(destination: ExportPath, dryRun: Bool) {
+    public init(destination: FileSystemPath, dryRun: Bool) {
         self.destination = destination
         self.dryRun = dryRun
         cancelled = false
@@ -58,12 +58,12 @@ public struct ExportReport: Codable, Sendable, Equatable {
 /// One failure during an export.
 public struct ExportFailure: Codable, Sendable, Equatable, CustomStringConvertible {
     /// The file concerned (the image, a sidecar, or the destination).
-    public var path: ExportPath
+    public var path: FileSystemPath
     /// Why it failed, e.g. "write: No space left on device".
     public var reason: String
 
     /// Creates a failure record.
-    public init(path: ExportPath, reason: String) {
+    public init(path: FileSystemPath, reason: String) {
         self.path = path
         self.reason = reason
     }
@@ -89,11 +89,11 @@ public struct ExportItem: Codable, Sendable, Equatable {
     }
 
     /// The image's path inside the album.
-    public var albumPath: ExportPath
+    public var albumPath: FileSystemPath
     /// The image's absolute path.
-    public var source: ExportPath
+    public var source: FileSystemPath
     /// Where it goes (absolute); nil when it failed before a name was chosen.
-    public var destination: ExportPath?
+    public var destination: FileSystemPath?
     /// Whether the destination name differs from the image's own name.
     public var renamed: Bool
     /// Its sidecars and captions, each source → destination.
@@ -104,7 +104,7 @@ public struct ExportItem: Codable, Sendable, Equatable {
     public var reason: String?
 
     /// Creates an item record.
-    public init(albumPath: ExportPath, source: ExportPath, destination: ExportPath? = nil, renamed: Bool = false,
+    public init(albumPath: FileSystemPath, source: FileSystemPath, destination: FileSystemPath? = nil, renamed: Bool = false,
                 sidecars: [ExportedFile] = [], status: Status, reason: String? = nil) {
         self.albumPath = albumPath
         self.source = source
@@ -119,12 +119,12 @@ public struct ExportItem: Codable, Sendable, Equatable {
 /// A sidecar or caption file of an export item.
 public struct ExportedFile: Codable, Sendable, Equatable {
     /// The file copied; nil when the content was generated (the kohya concept caption).
-    public var source: ExportPath?
+    public var source: FileSystemPath?
     /// Where it goes (absolute).
-    public var destination: ExportPath
+    public var destination: FileSystemPath
 
     /// Creates a record.
-    public init(source: ExportPath?, destination: ExportPath) {
+    public init(source: FileSystemPath?, destination: FileSystemPath) {
         self.source = source
         self.destination = destination
     }

@@ -27,14 +27,14 @@ import Darwin
 ///   silently skipped. The export only throws for invalid options.
 public struct FolderExporter: Sendable {
     /// The folder to export into; created when missing (not in a dry run).
-    public var destination: ExportPath
+    public var destination: FileSystemPath
     /// Layout, sidecars and dry run.
     public var options: ExportOptions
     /// The file system (tests substitute one that fails on cue).
     public var fileSystem: any ExportFileSystem
 
     /// Creates an exporter into `destination`.
-    public init(destination: ExportPath, options: ExportOptions = ExportOptions(),
+    public init(destination: FileSystemPath, options: ExportOptions = ExportOptions(),
                 fileSystem: any ExportFileSystem = POSIXFileSystem()) {
         self.destination = destination
         self.options = options
@@ -44,12 +44,12 @@ public struct FolderExporter: Sendable {
     /// Creates an exporter into the folder at `destination`.
     public init(destination: String, options: ExportOptions = ExportOptions(),
                 fileSystem: any ExportFileSystem = POSIXFileSystem()) {
-        self.init(destination: ExportPath(destination), options: options, fileSystem: fileSystem)
+        self.init(destination: FileSystemPath(destination), options: options, fileSystem: fileSystem)
     }
 
     /// The folder the images are written into: the destination, or its
     /// `<repeats>_<concept>` folder in the kohya layout.
-    public var targetFolder: ExportPath {
+    public var targetFolder: FileSystemPath {
         switch options.layout {
         case .flat, .imagefolder: return destination
         case let .kohya(kohya): return destination.appending(kohya.folderName)
@@ -80,7 +80,7 @@ public struct FolderExporter: Sendable {
         report.excluded = entries.lazy.filter(\.excluded).count
 
         var included: [CurationEntry] = []
-        var seen = Set<ExportPath>()
+        var seen = Set<FileSystemPath>()
         for entry in entries where !entry.excluded {
             if seen.insert(entry.absolutePath).inserted {
                 included.append(entry)
@@ -93,7 +93,7 @@ public struct FolderExporter: Sendable {
         if let problem = prepareFolders() {
             report.errors.append(problem)
             report.items = included.map {
-                ExportItem(albumPath: ExportPath(bytes: $0.path.bytes), source: $0.absolutePath,
+                ExportItem(albumPath: FileSystemPath(bytes: $0.path.bytes), source: $0.absolutePath,
                            status: .failed, reason: "not exported: \(problem.description)")
             }
             return report
@@ -142,7 +142,7 @@ public struct FolderExporter: Sendable {
     /// stored by copying it and its sidecars under their planned names.
     private struct Copying: Exporter {
         let exporter: FolderExporter
-        let target: ExportPath
+        let target: FileSystemPath
         /// The names planned or written so far (a name taken while copying moves the image on).
         var taken: Set<[UInt8]>
 
@@ -187,7 +187,7 @@ public struct FolderExporter: Sendable {
     /// A sidecar to write with its image.
     private struct PlannedSidecar {
         /// The file to copy, or nil for generated text.
-        var source: ExportPath?
+        var source: FileSystemPath?
         /// The content when generated (the kohya concept caption).
         var text: [UInt8] = []
         /// The extension it gets beside the image's final name.
@@ -219,7 +219,7 @@ public struct FolderExporter: Sendable {
     }
 
     /// `mkdir -p`: creates `folder` and any missing parents.
-    func makeFolders(_ folder: ExportPath) throws {
+    func makeFolders(_ folder: FileSystemPath) throws {
         if let status = try fileSystem.status(of: folder, followingLinks: true) {
             if status.kind == .directory { return }
             throw ExportError.notADirectory(folder)
@@ -237,7 +237,7 @@ public struct FolderExporter: Sendable {
     }
 
     /// Plans one image: checks its source, finds its sidecars and a free name.
-    private func plan(_ entry: CurationEntry, in target: ExportPath, taken: inout Set<[UInt8]>,
+    private func plan(_ entry: CurationEntry, in target: FileSystemPath, taken: inout Set<[UInt8]>,
                       alreadyThere: inout SameBytesFinder) -> Plan {
         var plan = Plan(entry: entry)
         let source = entry.absolutePath
@@ -307,7 +307,7 @@ public struct FolderExporter: Sendable {
     /// Sets the first name from `attempt` on whose image and sidecar names
     /// are all free: neither planned by this export nor present on disk.
     /// Throws the reason when no name can be checked or found.
-    private func chooseName(_ plan: inout Plan, from attempt: Int, in target: ExportPath,
+    private func chooseName(_ plan: inout Plan, from attempt: Int, in target: FileSystemPath,
                             taken: inout Set<[UInt8]>) throws(NameFailure) {
         let name = plan.entry.absolutePath.name
         let parent = plan.entry.absolutePath.parentName
@@ -341,7 +341,7 @@ public struct FolderExporter: Sendable {
 
     /// Copies one planned image and its sidecars, then publishes them under
     /// their names; on failure removes everything of it.
-    private func execute(_ plan: inout Plan, in target: ExportPath, taken: inout Set<[UInt8]>) {
+    private func execute(_ plan: inout Plan, in target: FileSystemPath, taken: inout Set<[UInt8]>) {
         let source = plan.entry.absolutePath
         var staged: [StagedFile] = []
         func discardStaged() { for file in staged { file.discard(fileSystem: fileSystem) } }
@@ -375,7 +375,7 @@ public struct FolderExporter: Sendable {
         // Publish; a name taken since planning (another program, or a
         // case-insensitive file system) moves the image to its next name.
         for _ in 0..<1000 {
-            var published: [(StagedFile, ExportPath)] = []
+            var published: [(StagedFile, FileSystemPath)] = []
             var conflict = false
             for (file, name) in zip(staged, plan.names) {
                 let path = target.appending(name)
@@ -420,7 +420,7 @@ public struct FolderExporter: Sendable {
     /// (or that is missing) is rewritten in one step (temporary file and
     /// rename). Counted in `report.refreshedCaptions`; a failure is reported
     /// against the caption.
-    private func refreshSidecars(of plan: Plan, in target: ExportPath, into report: inout ExportReport) {
+    private func refreshSidecars(of plan: Plan, in target: FileSystemPath, into report: inout ExportReport) {
         for sidecar in plan.sidecars {
             let destination = target.appending(CollisionNaming.sidecarName(forImageNamed: plan.name,
                                                                            fileExtension: sidecar.fileExtension))
@@ -438,7 +438,7 @@ public struct FolderExporter: Sendable {
 
     /// The bytes of a caption-sized file (at most 16 MiB: a caption larger
     /// than that is not one).
-    private func readSmallFile(_ path: ExportPath) throws -> [UInt8] {
+    private func readSmallFile(_ path: FileSystemPath) throws -> [UInt8] {
         let descriptor = try fileSystem.openForReading(path)
         defer { fileSystem.close(descriptor) }
         let limit = 16 << 20
@@ -455,7 +455,7 @@ public struct FolderExporter: Sendable {
     /// Takes back files already published for an item that cannot be
     /// completed, returning them to their temporary names so the item can
     /// be retried or discarded. Returns "" or a note on what could not be undone.
-    private func unpublish(_ published: [(StagedFile, ExportPath)]) -> String {
+    private func unpublish(_ published: [(StagedFile, FileSystemPath)]) -> String {
         var stuck: [String] = []
         for (file, path) in published.reversed() {
             do { try fileSystem.moveWithoutReplacing(path, to: file.temporaryPath) } catch {
@@ -472,9 +472,9 @@ public struct FolderExporter: Sendable {
 
     // MARK: - Reporting
 
-    private func record(_ plan: Plan, in target: ExportPath, into report: inout ExportReport) {
+    private func record(_ plan: Plan, in target: FileSystemPath, into report: inout ExportReport) {
         let entry = plan.entry
-        var item = ExportItem(albumPath: ExportPath(bytes: entry.path.bytes), source: entry.absolutePath, status: .failed)
+        var item = ExportItem(albumPath: FileSystemPath(bytes: entry.path.bytes), source: entry.absolutePath, status: .failed)
         if !plan.name.isEmpty {
             item.destination = target.appending(plan.name)
             item.renamed = plan.name != entry.absolutePath.name

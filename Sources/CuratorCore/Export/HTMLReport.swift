@@ -119,7 +119,7 @@ public struct HTMLReport {
 
     /// Renders the page and writes it to `path` atomically; an existing file
     /// is replaced only with `overwrite` (else `ExportError.fileExists`).
-    public func write(to path: ExportPath, overwrite: Bool = false, progress: (any ProgressSink)? = nil,
+    public func write(to path: FileSystemPath, overwrite: Bool = false, progress: (any ProgressSink)? = nil,
                       fileSystem: any ExportFileSystem = POSIXFileSystem()) throws {
         let page = try render(progress: progress)
         try AtomicFile.write(Array(page.utf8), to: path, overwrite: overwrite, fileSystem: fileSystem)

@@ -15,7 +15,7 @@ enum ImageFolderMetadata {
 
     /// Writes the metadata for the report's items (the images of `entries`,
     /// in order); a failure is added to the report's errors.
-    static func write(for entries: [CurationEntry], report: inout ExportReport, in folder: ExportPath,
+    static func write(for entries: [CurationEntry], report: inout ExportReport, in folder: FileSystemPath,
                       keepingEarlier: Bool, fileSystem: any ExportFileSystem) {
         let path = folder.appending(fileName)
         var lines: [(name: String, text: String)] = []

@@ -9,7 +9,7 @@ public struct POSIXFileSystem: ExportFileSystem {
     /// Creates the file system.
     public init() {}
 
-    public func status(of path: ExportPath, followingLinks: Bool) throws -> FileStatus? {
+    public func status(of path: FileSystemPath, followingLinks: Bool) throws -> FileStatus? {
         var info = stat()
         let result = path.withCPath { followingLinks ? stat($0, &info) : lstat($0, &info) }
         if result != 0 {
@@ -20,11 +20,11 @@ public struct POSIXFileSystem: ExportFileSystem {
         return Self.fileStatus(info)
     }
 
-    public func makeDirectory(_ path: ExportPath) throws {
+    public func makeDirectory(_ path: FileSystemPath) throws {
         if path.withCPath({ mkdir($0, 0o777) }) != 0 { throw SystemCallError("mkdir", path: path, code: errno) }
     }
 
-    public func openForReading(_ path: ExportPath) throws -> Int32 {
+    public func openForReading(_ path: FileSystemPath) throws -> Int32 {
         // O_NONBLOCK so a FIFO named like an image cannot hang the export;
         // it changes nothing for regular files.
         let fd = path.withCPath { open($0, O_RDONLY | O_CLOEXEC | O_NONBLOCK) }
@@ -32,36 +32,36 @@ public struct POSIXFileSystem: ExportFileSystem {
         return fd
     }
 
-    public func status(ofDescriptor descriptor: Int32, path: ExportPath) throws -> FileStatus {
+    public func status(ofDescriptor descriptor: Int32, path: FileSystemPath) throws -> FileStatus {
         var info = stat()
         if fstat(descriptor, &info) != 0 { throw SystemCallError("fstat", path: path, code: errno) }
         return Self.fileStatus(info)
     }
 
-    public func createNew(_ path: ExportPath) throws -> Int32 {
+    public func createNew(_ path: FileSystemPath) throws -> Int32 {
         let fd = path.withCPath { open($0, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o666) }
         if fd < 0 { throw SystemCallError("create", path: path, code: errno) }
         return fd
     }
 
-    public func read(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, path: ExportPath) throws -> Int {
+    public func read(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, path: FileSystemPath) throws -> Int {
         try Self.transfer("read", path: path) { systemRead(descriptor, buffer.baseAddress, buffer.count) }
     }
 
-    public func write(_ descriptor: Int32, from buffer: UnsafeRawBufferPointer, path: ExportPath) throws -> Int {
+    public func write(_ descriptor: Int32, from buffer: UnsafeRawBufferPointer, path: FileSystemPath) throws -> Int {
         try Self.transfer("write", path: path) { systemWrite(descriptor, buffer.baseAddress, buffer.count) }
     }
 
     /// The bytes `call` (a read or write) moved, retried on EINTR; a failure
     /// becomes `SystemCallError` naming `operation` and `path`.
-    private static func transfer(_ operation: String, path: ExportPath, _ call: () -> Int) throws -> Int {
+    private static func transfer(_ operation: String, path: FileSystemPath, _ call: () -> Int) throws -> Int {
         let n = retryingInterrupted(call)
         if n < 0 { throw SystemCallError(operation, path: path, code: errno) }
         return n
     }
 
     public func setTimes(_ descriptor: Int32, access: (seconds: Int, nanoseconds: Int),
-                         modification: (seconds: Int, nanoseconds: Int), path: ExportPath) throws {
+                         modification: (seconds: Int, nanoseconds: Int), path: FileSystemPath) throws {
         var times = [
             timespec(tv_sec: access.seconds, tv_nsec: access.nanoseconds),
             timespec(tv_sec: modification.seconds, tv_nsec: modification.nanoseconds),
@@ -69,7 +69,7 @@ public struct POSIXFileSystem: ExportFileSystem {
         if futimens(descriptor, &times) != 0 { throw SystemCallError("futimens", path: path, code: errno) }
     }
 
-    public func synchronize(_ descriptor: Int32, path: ExportPath) throws {
+    public func synchronize(_ descriptor: Int32, path: FileSystemPath) throws {
         if fsync(descriptor) != 0 { throw SystemCallError("fsync", path: path, code: errno) }
     }
 
@@ -81,7 +81,7 @@ public struct POSIXFileSystem: ExportFileSystem {
         #endif
     }
 
-    public func moveWithoutReplacing(_ source: ExportPath, to destination: ExportPath) throws {
+    public func moveWithoutReplacing(_ source: FileSystemPath, to destination: FileSystemPath) throws {
         // One atomic no-replace rename where the system has it; otherwise a
         // hard link (which never replaces) and removing the old name. A plain
         // "check, then rename" could clobber a file created in between.
@@ -94,16 +94,16 @@ public struct POSIXFileSystem: ExportFileSystem {
         _ = source.withCPath { unlink($0) }
     }
 
-    public func moveReplacing(_ source: ExportPath, to destination: ExportPath) throws {
+    public func moveReplacing(_ source: FileSystemPath, to destination: FileSystemPath) throws {
         let result = source.withCPath { s in destination.withCPath { d in rename(s, d) } }
         if result != 0 { throw SystemCallError("rename", path: destination, code: errno) }
     }
 
-    public func remove(_ path: ExportPath) throws {
+    public func remove(_ path: FileSystemPath) throws {
         if path.withCPath({ unlink($0) }) != 0 { throw SystemCallError("unlink", path: path, code: errno) }
     }
 
-    public func synchronizeDirectory(_ path: ExportPath) {
+    public func synchronizeDirectory(_ path: FileSystemPath) {
         let fd = path.withCPath { open($0, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
         guard fd >= 0 else { return }
         _ = fsync(fd)
@@ -138,7 +138,7 @@ public struct POSIXFileSystem: ExportFileSystem {
 
     /// Renames without replacing; nil when the system has no such call,
     /// otherwise 0 or the `errno` value.
-    private static func renameNoReplace(_ source: ExportPath, _ destination: ExportPath) -> Int32? {
+    private static func renameNoReplace(_ source: FileSystemPath, _ destination: FileSystemPath) -> Int32? {
         #if canImport(Glibc)
         // glibc declares renameat2 only under _GNU_SOURCE, which Swift's
         // Glibc module does not define: look it up at run time.

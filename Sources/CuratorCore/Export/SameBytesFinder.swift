@@ -13,14 +13,14 @@ import Darwin
 /// the same size are compared, byte for byte. Hidden files (the exporter's
 /// temporary files among them) are not candidates.
 struct SameBytesFinder {
-    private let folder: ExportPath
+    private let folder: FileSystemPath
     private let fileSystem: any ExportFileSystem
     private var bySize: [Int64: [[UInt8]]] = [:]
     /// Names already matched to an image of this export (one file serves one image).
     private var used = Set<[UInt8]>()
 
     /// Reads the names and sizes of the regular files in `folder` (none when it does not exist yet).
-    init(folder: ExportPath, fileSystem: any ExportFileSystem) {
+    init(folder: FileSystemPath, fileSystem: any ExportFileSystem) {
         self.folder = folder
         self.fileSystem = fileSystem
         for name in Self.names(in: folder) where name.first != PathBytes.dot {
@@ -32,7 +32,7 @@ struct SameBytesFinder {
 
     /// The name of a file in the folder with the same bytes as `source`
     /// (whose size is `size`), not matched before; nil when there is none.
-    mutating func match(source: ExportPath, size: Int64) -> [UInt8]? {
+    mutating func match(source: FileSystemPath, size: Int64) -> [UInt8]? {
         for name in bySize[size] ?? [] where !used.contains(name) {
             if sameBytes(source, folder.appending(name)) {
                 used.insert(name)
@@ -42,7 +42,7 @@ struct SameBytesFinder {
         return nil
     }
 
-    private func sameBytes(_ a: ExportPath, _ b: ExportPath) -> Bool {
+    private func sameBytes(_ a: FileSystemPath, _ b: FileSystemPath) -> Bool {
         guard let fa = try? fileSystem.openForReading(a) else { return false }
         defer { fileSystem.close(fa) }
         guard let fb = try? fileSystem.openForReading(b) else { return false }
@@ -59,7 +59,7 @@ struct SameBytesFinder {
     }
 
     /// Reads until the buffer is full or the file ends.
-    private func readFully(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, _ path: ExportPath) throws -> Int {
+    private func readFully(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, _ path: FileSystemPath) throws -> Int {
         var filled = 0
         while filled < buffer.count {
             let n = try fileSystem.read(fd, into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]), path: path)
@@ -70,7 +70,7 @@ struct SameBytesFinder {
     }
 
     /// The entry names of `folder` (empty when it cannot be read).
-    static func names(in folder: ExportPath) -> [[UInt8]] {
+    static func names(in folder: FileSystemPath) -> [[UInt8]] {
         guard let dir = folder.withCPath({ opendir($0) }) else { return [] }
         defer { closedir(dir) }
         var names: [[UInt8]] = []

@@ -5,10 +5,10 @@ public struct Sidecar: Hashable, Sendable {
     /// The extension with its dot, e.g. `.txt`.
     public var fileExtension: String
     /// The sidecar's absolute path.
-    public var absolutePath: ExportPath
+    public var absolutePath: FileSystemPath
 
     /// Creates a sidecar record.
-    public init(fileExtension: String, absolutePath: ExportPath) {
+    public init(fileExtension: String, absolutePath: FileSystemPath) {
         self.fileExtension = fileExtension
         self.absolutePath = absolutePath
     }
@@ -22,7 +22,7 @@ public struct Sidecar: Hashable, Sendable {
     /// The path of the `fileExtension` sidecar of the image at `imagePath`:
     /// the image's extension replaced (`a/cat.jpg` → `a/cat.txt`). On bytes,
     /// so that the album's captions (`RelativePath`) and export's sidecars
-    /// (`ExportPath`) follow this one rule.
+    /// (`FileSystemPath`) follow this one rule.
     public static func path(besideImageAt imagePath: [UInt8], fileExtension: String) -> [UInt8] {
         PathBytes.replacingExtension(imagePath, with: Array(fileExtension.utf8))
     }
@@ -33,11 +33,11 @@ public struct Sidecar: Hashable, Sendable {
     /// An entry counts as present when anything at all has that name — also
     /// a dangling symbolic link or one that cannot be inspected — so that a
     /// broken caption is reported by the export instead of silently missing.
-    public static func discover(besideImageAt imagePath: ExportPath,
+    public static func discover(besideImageAt imagePath: FileSystemPath,
                                 extensions: [String] = standardExtensions,
                                 fileSystem: any ExportFileSystem = POSIXFileSystem()) -> [Sidecar] {
         extensions.compactMap { ext in
-            let candidate = ExportPath(bytes: path(besideImageAt: imagePath.bytes, fileExtension: ext))
+            let candidate = FileSystemPath(bytes: path(besideImageAt: imagePath.bytes, fileExtension: ext))
             if candidate == imagePath { return nil }
             let present: Bool
             do { present = try fileSystem.status(of: candidate, followingLinks: false) != nil } catch { present = true }

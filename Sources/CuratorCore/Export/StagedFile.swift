@@ -10,17 +10,17 @@ import Darwin
 /// real name; failures remove the temporary file.
 struct StagedFile {
     /// The temporary file's path.
-    let temporaryPath: ExportPath
+    let temporaryPath: FileSystemPath
 
     /// Why staging failed: reading the source, or writing the destination.
     enum Failure: Error {
         /// The source could not be read (`path` is the source).
-        case source(path: ExportPath, reason: String)
+        case source(path: FileSystemPath, reason: String)
         /// The destination folder could not take the file.
         case destination(SystemCallError)
 
         /// The failure as a report entry for copying `source` to `destination`.
-        func exportFailure(source: ExportPath, destination: ExportPath) -> ExportFailure {
+        func exportFailure(source: FileSystemPath, destination: FileSystemPath) -> ExportFailure {
             switch self {
             case let .source(path, reason):
                 return ExportFailure(path: path, reason: reason)
@@ -34,7 +34,7 @@ struct StagedFile {
     /// Copies the file at `source` (following symbolic links: the content is
     /// copied, never a link) into `directory`, keeping its access and
     /// modification times.
-    static func copy(from source: ExportPath, into directory: ExportPath, fileSystem: any ExportFileSystem) throws(Failure) -> StagedFile {
+    static func copy(from source: FileSystemPath, into directory: FileSystemPath, fileSystem: any ExportFileSystem) throws(Failure) -> StagedFile {
         let input: Int32
         do { input = try fileSystem.openForReading(source) } catch {
             throw .source(path: source, reason: Self.reason(error))
@@ -50,7 +50,7 @@ struct StagedFile {
         default: throw .source(path: source, reason: "is not a regular file")
         }
 
-        return try stage(in: directory, fileSystem: fileSystem, times: (status.accessTime, status.modificationTime)) { (output: Int32, temporary: ExportPath) throws(Failure) in
+        return try stage(in: directory, fileSystem: fileSystem, times: (status.accessTime, status.modificationTime)) { (output: Int32, temporary: FileSystemPath) throws(Failure) in
             let chunk = 1 << 20
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 16)
             defer { buffer.deallocate() }
@@ -66,8 +66,8 @@ struct StagedFile {
     }
 
     /// Writes `bytes` as a new file in `directory`.
-    static func write(_ bytes: [UInt8], into directory: ExportPath, fileSystem: any ExportFileSystem) throws(Failure) -> StagedFile {
-        try stage(in: directory, fileSystem: fileSystem, times: nil) { (output: Int32, temporary: ExportPath) throws(Failure) in
+    static func write(_ bytes: [UInt8], into directory: FileSystemPath, fileSystem: any ExportFileSystem) throws(Failure) -> StagedFile {
+        try stage(in: directory, fileSystem: fileSystem, times: nil) { (output: Int32, temporary: FileSystemPath) throws(Failure) in
             do {
                 try bytes.withUnsafeBytes { buffer in
                     try writeAll(buffer, to: output, path: temporary, fileSystem: fileSystem)
@@ -82,12 +82,12 @@ struct StagedFile {
 
     /// Publishes the file as `destination` without replacing anything there.
     /// Throws the system error (`EEXIST` when the name is taken).
-    func publish(as destination: ExportPath, fileSystem: any ExportFileSystem) throws {
+    func publish(as destination: FileSystemPath, fileSystem: any ExportFileSystem) throws {
         try fileSystem.moveWithoutReplacing(temporaryPath, to: destination)
     }
 
     /// Publishes the file as `destination`, replacing what is there.
-    func publishReplacing(_ destination: ExportPath, fileSystem: any ExportFileSystem) throws {
+    func publishReplacing(_ destination: FileSystemPath, fileSystem: any ExportFileSystem) throws {
         try fileSystem.moveReplacing(temporaryPath, to: destination)
     }
 
@@ -103,10 +103,10 @@ struct StagedFile {
     /// kill -9 left in `directory`, and returns their paths. A file of a
     /// process still running is kept (another export may be writing it); one
     /// of the older form without a process id only when it is over an hour old.
-    static func removeLeftovers(in directory: ExportPath) -> [ExportPath] {
+    static func removeLeftovers(in directory: FileSystemPath) -> [FileSystemPath] {
         guard let dir = directory.withCPath({ opendir($0) }) else { return [] }
         defer { closedir(dir) }
-        var removed: [ExportPath] = []
+        var removed: [FileSystemPath] = []
         while let entry = readdir(dir) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in Array(raw.prefix { $0 != 0 }) }
             guard let text = String(validating: name, as: UTF8.self), text.hasPrefix(temporaryPrefix), text.hasSuffix(temporarySuffix) else { continue }
@@ -121,14 +121,14 @@ struct StagedFile {
             }
             if path.withCPath({ unlink($0) }) == 0 { removed.append(path) }
         }
-        return removed.sorted(by: ExportPath.byteOrder)
+        return removed.sorted(by: FileSystemPath.byteOrder)
     }
 
     // MARK: - Helpers
 
-    private static func stage(in directory: ExportPath, fileSystem: any ExportFileSystem,
+    private static func stage(in directory: FileSystemPath, fileSystem: any ExportFileSystem,
                               times: ((seconds: Int, nanoseconds: Int), (seconds: Int, nanoseconds: Int))?,
-                              fill: (Int32, ExportPath) throws(Failure) -> Void) throws(Failure) -> StagedFile {
+                              fill: (Int32, FileSystemPath) throws(Failure) -> Void) throws(Failure) -> StagedFile {
         let (output, temporary) = try createTemporary(in: directory, fileSystem: fileSystem)
         var closed = false
         do throws(Failure) {
@@ -151,7 +151,7 @@ struct StagedFile {
         }
     }
 
-    private static func createTemporary(in directory: ExportPath, fileSystem: any ExportFileSystem) throws(Failure) -> (Int32, ExportPath) {
+    private static func createTemporary(in directory: FileSystemPath, fileSystem: any ExportFileSystem) throws(Failure) -> (Int32, FileSystemPath) {
         // A hidden name no album file plausibly has; O_EXCL makes it ours. The
         // process id lets a later export tell a leftover of a process that
         // died (kill -9) from a file another export is still writing.
@@ -169,7 +169,7 @@ struct StagedFile {
         throw .destination(SystemCallError("create", path: directory, code: EEXIST))
     }
 
-    private static func writeAll(_ buffer: UnsafeRawBufferPointer, to output: Int32, path: ExportPath,
+    private static func writeAll(_ buffer: UnsafeRawBufferPointer, to output: Int32, path: FileSystemPath,
                                  fileSystem: any ExportFileSystem) throws(Failure) {
         var offset = 0
         while offset < buffer.count {
@@ -185,7 +185,7 @@ struct StagedFile {
         }
     }
 
-    private static func systemError(_ error: any Error, _ operation: String, _ path: ExportPath) -> SystemCallError {
+    private static func systemError(_ error: any Error, _ operation: String, _ path: FileSystemPath) -> SystemCallError {
         if let error = error as? SystemCallError { return error }
         return SystemCallError(operation, path: path, code: EIO)
     }

@@ -3,8 +3,9 @@
 /// joined as the file system's bytes so names that are not UTF-8 survive
 /// unchanged. Not a path type but the operations the two path types share:
 /// `RelativePath` (a place inside an album, the index's key) and
-/// `ExportPath` (any file export reads or writes) hold their bytes and ask
-/// these functions; export builds its paths through `ExportPath` only.
+/// `FileSystemPath` (any file the core opens, reads or writes) hold their
+/// bytes and ask these functions; code outside the two types builds paths
+/// through them, not through these.
 enum PathBytes {
     static let slash = UInt8(ascii: "/")
     static let dot = UInt8(ascii: ".")

@@ -1,15 +1,19 @@
-/// A file-system path held as its exact bytes: export's one path type, from
-/// the sources and destinations it plans to the POSIX calls it makes
-/// (`ExportFileSystem`) and the report it returns.
+/// A path as the file system takes it, held as its exact bytes: the core's
+/// one path type for every file it opens, decodes, walks or writes (an
+/// album's root and its images' files, the decoder's and embedders' inputs,
+/// export's sources, destinations and system calls, the files an import
+/// reads). Names that are not valid UTF-8 keep working: the bytes go to the
+/// system calls as they are (`withCPath`), and `string` only shows them.
 /// It encodes as a plain string when the bytes are UTF-8 and as
-/// `{"bytes": [...]}` otherwise, so JSON stays readable and nothing is lost.
+/// `{"bytes": [...]}` otherwise, so JSON reports stay readable and nothing is lost.
 ///
-/// Not `RelativePath`, though both hold bytes: this is any place export
-/// writes or reads (a destination, a sidecar, the trash), usually absolute,
-/// and Codable for the report; a `RelativePath` is an image's key inside an
-/// album, always relative to its root and ordered as the index orders it.
+/// Not `RelativePath`, though both hold bytes: this is any place on the file
+/// system, usually absolute (relative ones are taken from the working
+/// folder, as a user typed them), and Codable for reports; a `RelativePath`
+/// is an image's key inside an album, always relative to its root, ordered as
+/// the index orders it, and made a `FileSystemPath` by `absolute(under:)`.
 /// Their splitting is one implementation, `PathBytes`.
-public struct ExportPath: Hashable, Sendable, Codable, CustomStringConvertible {
+public struct FileSystemPath: Hashable, Sendable, Codable, CustomStringConvertible {
     /// The path's bytes, exactly as the file system spells them.
     public let bytes: [UInt8]
 
@@ -25,10 +29,10 @@ public struct ExportPath: Hashable, Sendable, Codable, CustomStringConvertible {
     public var description: String { string }
 
     /// `self/name`.
-    public func appending(_ name: [UInt8]) -> ExportPath { ExportPath(bytes: PathBytes.join(bytes, name)) }
+    public func appending(_ name: [UInt8]) -> FileSystemPath { FileSystemPath(bytes: PathBytes.join(bytes, name)) }
 
     /// `self/name`, the name given as text.
-    public func appending(_ name: String) -> ExportPath { appending(Array(name.utf8)) }
+    public func appending(_ name: String) -> FileSystemPath { appending(Array(name.utf8)) }
 
     /// The last component (trailing slashes ignored).
     public var name: [UInt8] { PathBytes.lastComponent(bytes) }
@@ -43,24 +47,24 @@ public struct ExportPath: Hashable, Sendable, Codable, CustomStringConvertible {
     }
 
     /// Byte order, as `ls` in the C locale lists names.
-    static func byteOrder(_ a: ExportPath, _ b: ExportPath) -> Bool { a.bytes.lexicographicallyPrecedes(b.bytes) }
+    static func byteOrder(_ a: FileSystemPath, _ b: FileSystemPath) -> Bool { a.bytes.lexicographicallyPrecedes(b.bytes) }
 
     /// Everything before the last component ("." when there is none, "/" for the root).
-    public var parent: ExportPath { ExportPath(bytes: PathBytes.directory(bytes)) }
+    public var parent: FileSystemPath { FileSystemPath(bytes: PathBytes.directory(bytes)) }
 
     /// A hidden sibling named after this path: `parent/.<name><suffix>` (an
     /// export's staging folder beside its destination).
-    public func hiddenSibling(_ suffix: String) -> ExportPath {
+    public func hiddenSibling(_ suffix: String) -> FileSystemPath {
         parent.appending([PathBytes.dot] + name + Array(suffix.utf8))
     }
 
     /// This path with `old` replaced by `new` when it is `old` or lies
     /// under it, else unchanged (a staging folder's paths, once it has been
     /// swapped in as the destination).
-    public func moved(from old: ExportPath, to new: ExportPath) -> ExportPath {
+    public func moved(from old: FileSystemPath, to new: FileSystemPath) -> FileSystemPath {
         guard bytes.starts(with: old.bytes),
               bytes.count == old.bytes.count || bytes[old.bytes.count] == PathBytes.slash else { return self }
-        return ExportPath(bytes: new.bytes + bytes[old.bytes.count...])
+        return FileSystemPath(bytes: new.bytes + bytes[old.bytes.count...])
     }
 
     private enum CodingKeys: String, CodingKey { case bytes }
