@@ -44,6 +44,33 @@ final class MapNeighborTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(gathered.recall(against: copied), 0.99)
     }
 
+    func testDescentAfterTheInvertedFileSkipsOnlyPairsAlreadyCompared() throws {
+        // A narrow search (2 lists per list) leaves the descent round work to do.
+        let (matrix, _) = MapTestData.clusters(groups: 30, perGroup: 100, dimension: 16, noise: 0.6, seed: 11)
+        let exact = NeighborGraph.exact(matrix, k: 15)
+        let found = try InvertedFile.neighborSearch(matrix, k: 15, seed: 3, probes: 2, searchedLists: 2, gathersRows: true)
+        for a in 0..<found.listCount { XCTAssertTrue(found.searched.searched(a, a), "list \(a) did not search itself") }
+        // Most of the graph's pairs were compared both ways by the search: those the descent skips.
+        var compared = 0, edges = 0
+        for p in 0..<matrix.rows {
+            for j in 1..<15 {
+                let q = found.graph.indices[p * 15 + j]
+                guard q >= 0 else { continue }
+                edges += 1
+                if found.searched.compared(Int32(p), q) { compared += 1 }
+            }
+        }
+        XCTAssertGreaterThan(Double(compared), 0.5 * Double(edges))
+        XCTAssertLessThan(compared, edges, "no pair is left for the descent")
+        var descent = NeighborDescent(matrix: matrix, k: 15, seed: 3)
+        descent.maxIterations = 1
+        let full = descent.refine(found.graph)
+        let skipping = descent.refine(found.graph, skipping: found.searched)
+        // Skipping changes nothing found, and the round still finds what the search missed.
+        XCTAssertEqual(skipping.indices, full.indices)
+        XCTAssertGreaterThan(skipping.recall(against: exact), found.graph.recall(against: exact) + 0.01)
+    }
+
     func testRenumberedGraphFollowsTheOrder() {
         let matrix = MapTestData.matrix([[1, 0], [0.9, 0.1], [0, 1], [0.1, 0.9]])
         let graph = NeighborGraph.exact(matrix, k: 2)

@@ -96,8 +96,10 @@ struct NeighborDescent {
     /// Descent started from `start` (a graph of this matrix's rows with k
     /// neighbours each, e.g. an inverted file's) instead of a forest: its
     /// neighbours of neighbours are compared until few improvements remain
-    /// or `maxIterations` rounds have run.
-    func refine(_ start: NeighborGraph) -> NeighborGraph {
+    /// or `maxIterations` rounds have run. Pairs `known` says were already
+    /// compared both ways (by the search that made `start`) are not compared
+    /// again: neither can enter the other's neighbours.
+    func refine(_ start: NeighborGraph, skipping known: SearchedListPairs? = nil) -> NeighborGraph {
         let n = matrix.rows, size = k - 1
         precondition(start.count == n && start.k == k, "NeighborDescent.refine: the start graph has another shape")
         guard n > 1, size > 0 else { return start }
@@ -111,7 +113,7 @@ struct NeighborDescent {
             }
         }
         fillEmpty(heaps)
-        descend(heaps)
+        descend(heaps, skipping: known)
         return graph(from: heaps)
     }
 
@@ -233,7 +235,7 @@ struct NeighborDescent {
         var distance: Float
     }
 
-    private func descend(_ heaps: NeighborHeaps) {
+    private func descend(_ heaps: NeighborHeaps, skipping known: SearchedListPairs? = nil) {
         let n = matrix.rows, d = matrix.dimension, size = heaps.size
         let x = UnsafePointer(matrix.storage.baseAddress!)
         let newCandidates = CandidateHeaps(count: n, size: maxCandidates)
@@ -304,6 +306,7 @@ struct NeighborDescent {
                             for j in (i + 1)..<maxCandidates {
                                 let b = newList[j]
                                 if b < 0 { continue }
+                                if let known, known.compared(a, b) { continue }
                                 let distance = MapKernels.cosineDistance(rowA, x + Int(b) * d, d)
                                 if distance < boundA || distance < bounds[Int(b)] {
                                     found.append(Update(a: a, b: b, distance: distance))
@@ -312,6 +315,7 @@ struct NeighborDescent {
                             for j in 0..<maxCandidates {
                                 let b = oldList[j]
                                 if b < 0 || b == a { continue }
+                                if let known, known.compared(a, b) { continue }
                                 let distance = MapKernels.cosineDistance(rowA, x + Int(b) * d, d)
                                 if distance < boundA || distance < bounds[Int(b)] {
                                     found.append(Update(a: a, b: b, distance: distance))

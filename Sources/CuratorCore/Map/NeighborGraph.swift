@@ -56,7 +56,7 @@ public struct NeighborGraph: Sendable {
         guard refinements > 0, k > 1 else { return found }
         var descent = NeighborDescent(matrix: matrix, k: k, seed: seed)
         descent.maxIterations = refinements
-        found.graph = descent.refine(found.graph)
+        found.graph = descent.refine(found.graph, skipping: found.searched)
         return found
     }
 

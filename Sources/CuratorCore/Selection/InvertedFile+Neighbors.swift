@@ -48,6 +48,8 @@ extension InvertedFile {
         var listCount: Int
         /// Each row's list.
         var listOfRow: [Int32]
+        /// Which lists each list searched: the pairs of rows already compared.
+        var searched: SearchedListPairs
     }
 
     /// `neighborGraph`, with the lists it used.
@@ -59,22 +61,24 @@ extension InvertedFile {
         guard n > 0, k > 0, d > 0 else {
             return NeighborSearch(graph: NeighborGraph(count: n, k: k, indices: [], distances: []),
                                   order: (0..<n).map(Int32.init), centres: [], listCount: 0,
-                                  listOfRow: [Int32](repeating: 0, count: n))
+                                  listOfRow: [Int32](repeating: 0, count: n),
+                                  searched: SearchedListPairs(listOfRow: [Int32](repeating: 0, count: n), listCount: 0))
         }
         let listCount = min(n, max(1, requestedLists ?? neighborListCount(rows: n)))
         let centres = try trainCentres(matrix: matrix, lists: listCount, samplePerList: samplePerList, seed: seed)
         let file = try InvertedFile(centres: centres, matrix: matrix, horizon: .infinity, limit: max(0, probes - 1))
-        let (graph, order) = file.neighborGraph(matrix, k: k, searchedLists: searchedLists, gathersRows: gathersRows)
+        let (graph, order, searched) = file.neighborGraph(matrix, k: k, searchedLists: searchedLists,
+                                                          gathersRows: gathersRows)
         return NeighborSearch(graph: graph, order: order, centres: file.centres, listCount: file.listCount,
-                              listOfRow: file.lists)
+                              listOfRow: file.lists, searched: searched)
     }
 
     /// The graph of this file's rows (`matrix`'s), each list searched with its
     /// own and the `searchedLists − 1` others its rows probe most (their rows
     /// gathered per list with `gathersRows`, else from a grouped copy of the
-    /// matrix); also the rows in list order.
-    func neighborGraph(_ matrix: EmbeddingMatrix, k: Int, searchedLists: Int,
-                       gathersRows: Bool = false) -> (graph: NeighborGraph, order: [Int32]) {
+    /// matrix); also the rows in list order and which lists each list searched.
+    func neighborGraph(_ matrix: EmbeddingMatrix, k: Int, searchedLists: Int, gathersRows: Bool = false)
+        -> (graph: NeighborGraph, order: [Int32], searched: SearchedListPairs) {
         let n = matrix.rows, d = matrix.dimension
         let listCount = self.listCount
         let searchedLists = min(max(1, searchedLists), listCount)
@@ -90,6 +94,7 @@ extension InvertedFile {
         let indices = SharedBuffer<Int32>(repeating: -1, count: n * k)
         let distances = SharedBuffer<Float>(repeating: .infinity, count: n * k)
         let threads = max(1, min(activeCoreCount, listCount))
+        let pairs = SearchedListPairs(listOfRow: lists, listCount: listCount)
         let shared = UncheckedSendable((offsets, order, self))
         BLAS.withSingleThreadedCalls {
             parallelFor(threads) { t in
@@ -133,6 +138,7 @@ extension InvertedFile {
                         }
                     }
                     for c in searched { marked[c] = false }
+                    pairs.note(a, searched: searched)
                     // A crowded list (thousands of near-duplicates) is taken a chunk of rows at a time.
                     let chunk = min(rows, 512)
                     if scores.count < chunk * width { scores = [Float](repeating: 0, count: chunk * width) }
@@ -164,7 +170,7 @@ extension InvertedFile {
                 }
             }
         }
-        return (NeighborGraph(count: n, k: k, indices: indices.array, distances: distances.array), order)
+        return (NeighborGraph(count: n, k: k, indices: indices.array, distances: distances.array), order, pairs)
     }
 
     /// The neighbours of `rows` (positions in the list order, one list's) among
