@@ -34,4 +34,36 @@ void curator_f32_to_f16(const float *in, uint16_t *out, size_t count);
 void curator_f16_to_f32_portable(const uint16_t *in, float *out, size_t count);
 void curator_f32_to_f16_portable(const float *in, uint16_t *out, size_t count);
 
+/// int8 similarities for the map's neighbour search (Int8Products.c): each
+/// row rounded to int8 at its own scale (largest magnitude / 127), products
+/// summed exactly in integers, then scaled back. Approximate: they choose
+/// candidates to score again in float32.
+///
+/// Rows are padded with zeros to `curator_i8_padded_dimension(d)` bytes, and
+/// candidates to `curator_i8_padded_count(count)` (whole pairs of 16-row panels).
+size_t curator_i8_padded_dimension(size_t d);
+size_t curator_i8_padded_count(size_t count);
+
+/// Quantises `count` float32 rows (`d` columns) to `out` (count × padded
+/// dimension bytes), with each row's scale and 128 × its byte sum (what the
+/// products take off again for the candidates' unsigned bytes).
+void curator_i8_quantize_queries(const float *x, size_t count, size_t d, int8_t *out, float *scales, int32_t *offsets);
+
+/// Quantises `count` float32 rows into panels (padded count × padded
+/// dimension bytes, 64-byte aligned) and their scales (padded count; 0 for padding).
+void curator_i8_pack_candidates(const float *x, size_t count, size_t d, uint8_t *panels, float *scales);
+
+/// out[i·ldo + j] ≈ query i · candidate j for m queries and n candidates
+/// (n a multiple of 32): AVX-512 VNNI when the processor has it, plain C otherwise.
+void curator_i8_products(const int8_t *queries, const float *qscales, const int32_t *qoffsets, size_t m, size_t d,
+                         const uint8_t *panels, const float *cscales, size_t n, float *out, size_t ldo);
+
+/// The plain C body of `curator_i8_products`, for tests that compare the two.
+void curator_i8_products_portable(const int8_t *queries, const float *qscales, const int32_t *qoffsets, size_t m, size_t d,
+                                  const uint8_t *panels, const float *cscales, size_t n, float *out, size_t ldo);
+
+/// Whether the processor has AVX-512 VNNI (checked once): without it the
+/// products are slower than float32's GEMM, and the search uses that instead.
+int curator_i8_has_vnni(void);
+
 #endif

@@ -40,19 +40,22 @@ public struct NeighborGraph: Sendable {
     /// per row, `searchedLists` lists per list), then at most `refinements`
     /// rounds of nearest-neighbour descent from it. Also returns the rows in
     /// list order, which keeps similar rows together. Deterministic for a seed.
+    /// Candidates are shortlisted in int8 with `scoresInInt8` where the
+    /// processor has AVX-512 VNNI (`Int8CandidateScores`).
     public static func cellSearch(_ matrix: EmbeddingMatrix, k: Int, seed: UInt64, probes: Int = 3, searchedLists: Int = 6,
-                                  refinements: Int = 1) throws -> (graph: NeighborGraph, order: [Int32]) {
+                                  refinements: Int = 1,
+                                  scoresInInt8: Bool = true) throws -> (graph: NeighborGraph, order: [Int32]) {
         let found = try cellSearchWithLists(matrix, k: k, seed: seed, probes: probes, searchedLists: searchedLists,
-                                            refinements: refinements)
+                                            refinements: refinements, scoresInInt8: scoresInInt8)
         return (found.graph, found.order)
     }
 
     /// `cellSearch`, with the lists (centres, each row's list) it used.
     static func cellSearchWithLists(_ matrix: EmbeddingMatrix, k: Int, seed: UInt64, probes: Int = 3, searchedLists: Int = 6,
-                                    refinements: Int = 1) throws -> InvertedFile.NeighborSearch {
+                                    refinements: Int = 1, scoresInInt8: Bool = true) throws -> InvertedFile.NeighborSearch {
         let k = min(k, matrix.rows)
         var found = try InvertedFile.neighborSearch(matrix, k: k, seed: seed, probes: probes, searchedLists: searchedLists,
-                                                    gathersRows: true)
+                                                    gathersRows: true, scoresInInt8: scoresInInt8)
         guard refinements > 0, k > 1 else { return found }
         var descent = NeighborDescent(matrix: matrix, k: k, seed: seed)
         descent.maxIterations = refinements

@@ -18,12 +18,15 @@ public enum UMAP {
     /// unless a benchmark says otherwise) get their neighbours from an
     /// inverted file (`NeighborGraph.cellSearch`), smaller ones from a forest
     /// and descent. Maps of more than `negativePoolFrom` rows
-    /// (`negativePoolLimit`) draw their negative samples from a pool.
+    /// (`negativePoolLimit`) draw their negative samples from a pool. The
+    /// inverted file shortlists candidates in int8 unless `scoresInInt8` is
+    /// false (a benchmark's comparison).
     public static func layout(of matrix: EmbeddingMatrix, parameters: UMAPParameters = UMAPParameters(),
                               progress: (any ProgressSink)? = nil,
                               cellSearchFrom: Int = NeighborGraph.cellSearchLimit,
                               startsFromCells: Bool = true,
-                              negativePoolFrom: Int = negativePoolLimit) throws -> [SIMD2<Float>] {
+                              negativePoolFrom: Int = negativePoolLimit,
+                              scoresInInt8: Bool = true) throws -> [SIMD2<Float>] {
         try parameters.validate()
         try checkFinite(matrix)
         let n = matrix.rows
@@ -41,7 +44,8 @@ public enum UMAP {
         if sorted && n > cellSearchFrom {
             // The inverted file's list order is the locality order, and its
             // rows are gathered per list: no copy of the matrix.
-            var found = try NeighborGraph.cellSearchWithLists(matrix, k: parameters.nNeighbors, seed: parameters.seed)
+            var found = try NeighborGraph.cellSearchWithLists(matrix, k: parameters.nNeighbors, seed: parameters.seed,
+                                                              scoresInInt8: scoresInInt8)
             order = found.order
             graph = found.graph.renumbered(by: order)
             found.graph = NeighborGraph(count: 0, k: graph.k, indices: [], distances: [])

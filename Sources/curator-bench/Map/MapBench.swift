@@ -50,6 +50,7 @@ struct UMAPLayout: ParsableCommand {
     @Option(help: "Optimisation epochs (default: umap-learn's choice).") var epochs: Int?
     @Flag(help: "With the inverted file, start from the principal axes instead of the centroids' map.") var pcaStart = false
     @Option(help: "Negative samples from a pool past this many rows.") var negativePoolFrom = UMAP.negativePoolLimit
+    @Flag(help: "With the inverted file, score every candidate in float32 (no int8 shortlist).") var float32Scores = false
 
     func run() throws {
         var parameters = UMAPParameters()
@@ -61,7 +62,8 @@ struct UMAPLayout: ParsableCommand {
         let t1 = Date()
         let watch = Stopwatch()
         let points = try UMAP.layout(of: matrix, parameters: parameters, progress: watch, cellSearchFrom: cellSearchFrom,
-                                    startsFromCells: !pcaStart, negativePoolFrom: negativePoolFrom)
+                                    startsFromCells: !pcaStart, negativePoolFrom: negativePoolFrom,
+                                    scoresInInt8: !float32Scores)
         let t2 = Date()
         try writePoints(points, to: out)
         var result: [String: Any] = ["rows": matrix.rows, "read_seconds": t1.timeIntervalSince(t0)]
@@ -121,13 +123,14 @@ struct UMAPRecall: ParsableCommand {
     @Option var probes = 3
     @Option var searchedLists = 6
     @Option var refinements = 1
+    @Flag(help: "With cells, score every candidate in float32 (no int8 shortlist).") var float32Scores = false
 
     func run() throws {
         let matrix = try self.matrix.read(normalized: true)
         let t0 = Date(), c0 = cpuSeconds()
         let graph = method == "cells"
             ? try NeighborGraph.cellSearch(matrix, k: 15, seed: 0, probes: probes, searchedLists: searchedLists,
-                                          refinements: refinements).graph
+                                          refinements: refinements, scoresInInt8: !float32Scores).graph
             : NeighborGraph.build(matrix, k: 15, exactLimit: exactLimit, seed: 0)
         let t1 = Date(), c1 = cpuSeconds()
         let n = matrix.rows, m = min(queries ?? n, n)
