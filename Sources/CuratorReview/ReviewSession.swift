@@ -287,7 +287,7 @@ public final class ReviewSession: @unchecked Sendable {
         return locked {
             guard let image = album.image(id: id) else { return .error(404, "no image #\(id) in album \"\(album.name)\"") }
             try? catchUpWithSets()
-            let absolute = String(decoding: album.absolutePath(of: image), as: UTF8.self)
+            let absolute = album.absolutePath(of: image).string
             var reply: [String: Any] = [
                 "id": id, "path": image.path.string, "name": image.path.name, "folder": image.path.folder.string,
                 "absolutePath": absolute, "width": image.width, "height": image.height, "size": image.size,
@@ -313,13 +313,13 @@ public final class ReviewSession: @unchecked Sendable {
     /// `GET /api/thumb/ID` (`large`: the side panel's preview): a JPEG, or
     /// 404 with the reason when the image is unknown or its file unreadable.
     func thumbnail(_ id: Int64, large: Bool = false) -> ReviewReply {
-        let found: (ImageRecord, [UInt8])? = locked {
+        let found: (ImageRecord, FileSystemPath)? = locked {
             album.image(id: id).map { ($0, album.absolutePath(of: $0)) }
         }
         guard let (image, source) = found else { return .error(404, "no image #\(id) in the album") }
         // A file gone since it was indexed says so, even with its thumbnail cached: the user must
         // see that it is missing (one stat per tile).
-        if access(String(decoding: source, as: UTF8.self), F_OK) != 0, errno == ENOENT || errno == ENOTDIR {
+        if source.withCPath({ access($0, F_OK) }) != 0, errno == ENOENT || errno == ENOTDIR {
             return .error(404, "missing: \(image.path.string) is no longer on disk")
         }
         do {

@@ -27,7 +27,7 @@ final class ThumbnailWarmer: @unchecked Sendable {
     }
 
     /// Queues `images` (with their absolute paths) not queued before.
-    func enqueue(_ images: [(ImageRecord, [UInt8])]) {
+    func enqueue(_ images: [(ImageRecord, FileSystemPath)]) {
         lock.lock()
         let fresh = images.filter { queued.insert($0.0.id).inserted }
         total += fresh.count

@@ -45,7 +45,7 @@ final class AlbumMapTests: XCTestCase {
 
     /// Writes image `i` of scene `group`, slightly shifted so the group is a cluster.
     private func writeScene(_ folder: TemporaryFolder, _ relative: String, group: Int, shift: Int) {
-        let full = Array((folder.path + "/" + relative).utf8)
+        let full = FileSystemPath(folder.path + "/" + relative)
         try! FileManager.default.createDirectory(atPath: (folder.path + "/" + relative as NSString).deletingLastPathComponent,
                                                  withIntermediateDirectories: true)
         SyntheticImages.write(full, width: 48, height: 48,

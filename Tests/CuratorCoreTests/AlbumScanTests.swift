@@ -51,7 +51,7 @@ final class AlbumScanTests: XCTestCase {
     func testNonUTF8FileNamesAreIndexedByTheirBytes() throws {
         let folder = TemporaryFolder()
         let name: [UInt8] = Array("caf".utf8) + [0xE9] + Array(".png".utf8)  // Latin-1 é
-        let full = Array(folder.path.utf8) + [UInt8(ascii: "/")] + name
+        let full = FileSystemPath(folder.path).appending(name)
         SyntheticImages.write(full, width: 4, height: 4, pixels: SyntheticImages.flat(10, 20, 30, width: 4, height: 4).pixels)
 
         let album = try open(folder)

@@ -184,7 +184,7 @@ final class AlbumTextSearchTests: XCTestCase {
         let vision = try CLIPVisionEncoder(modelFolder: installed)
         let paths = names.map { albumFolder.path + "/" + $0 }
         let vectors = EmbeddingMatrix(rows: names.count, dimension: vision.dimension)
-        _ = try vision.embed(paths: paths.map { Array($0.utf8) }, into: vectors)
+        _ = try vision.embed(paths: paths.map { FileSystemPath($0) }, into: vectors)
         let id = "siglip:google/siglip2-large-patch16-256"
         _ = albumFolder.write("photomap_index/embeddings.npz", ZipFixture.archive([
             ZipFixture.stored("embeddings.npy", ZipFixture.npy(rows: (0..<names.count).map { vectors.vector($0) })),

@@ -158,8 +158,8 @@ final class CLIPEncoderTests: XCTestCase {
         let big = try Data(contentsOf: CLIPFixture.images.appendingPathComponent("big.jpg"))
         let cut = folder.write("cut.jpg", Array(big.prefix(big.count / 2)))
         let good = CLIPFixture.imagePath("rgb.jpg")
-        let paths: [[UInt8]] = [Array(garbage.utf8), good, Array(empty.utf8), Array((folder.path + "/absent.jpg").utf8),
-                                Array(truncated.utf8), good, Array(cut.utf8)]
+        let paths: [FileSystemPath] = [FileSystemPath(garbage), good, FileSystemPath(empty), FileSystemPath(folder.path + "/absent.jpg"),
+                                       FileSystemPath(truncated), good, FileSystemPath(cut)]
         let encoder = try CLIPVisionEncoder(modelFolder: CLIPFixture.huggingFaceModel, options: CLIPEncoderOptions(batchSize: 4))
         let matrix = EmbeddingMatrix(rows: paths.count + 1, dimension: encoder.dimension)
         matrix.storage.update(repeating: 5)  // failed rows must be reset, not left as they were
@@ -250,9 +250,9 @@ final class CLIPEncoderTests: XCTestCase {
         let second = try Data(contentsOf: CLIPFixture.images.appendingPathComponent("tall.jpg"))
         let path = folder.write("photo.jpg", Array(first))
         let out = EmbeddingMatrix(rows: 3, dimension: encoder.dimension)
-        _ = try encoder.embed(paths: [Array(path.utf8)], into: out, firstRow: 0)
+        _ = try encoder.embed(paths: [FileSystemPath(path)], into: out, firstRow: 0)
         try second.write(to: URL(fileURLWithPath: path))
-        _ = try encoder.embed(paths: [Array(path.utf8)], into: out, firstRow: 1)
+        _ = try encoder.embed(paths: [FileSystemPath(path)], into: out, firstRow: 1)
         _ = try encoder.embed(paths: [CLIPFixture.imagePath("tall.jpg")], into: out, firstRow: 2)
         XCTAssertGreaterThan(clipCosine(out.row(1), out.row(2), encoder.dimension), 0.99999)
         XCTAssertLessThan(clipCosine(out.row(0), out.row(1), encoder.dimension), 0.999)

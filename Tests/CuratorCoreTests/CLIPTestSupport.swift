@@ -40,7 +40,7 @@ enum CLIPFixture {
                         embeddings: try NumpyArray(contentsOf: folder.appendingPathComponent("embeddings.npy")).floatMatrix())
     }
 
-    static func imagePath(_ name: String) -> [UInt8] { Array(images.appendingPathComponent(name).path.utf8) }
+    static func imagePath(_ name: String) -> FileSystemPath { FileSystemPath(images.appendingPathComponent(name).path) }
 }
 
 /// Cosine similarity of two equally long vectors.

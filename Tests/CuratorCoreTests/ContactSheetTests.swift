@@ -18,11 +18,11 @@ final class ContactSheetTests: XCTestCase {
         for i in 0..<5 {
             let relative = "\(i < 3 ? "beach" : "forest")/img\(i).png"
             let file = folder.writePNG(relative, size: 64, seed: i)
-            tiles.append(ContactSheet.Tile(number: i + 1, path: relative, file: Array(file.utf8),
+            tiles.append(ContactSheet.Tile(number: i + 1, path: relative, file: FileSystemPath(file),
                                            tier: [.core, .stable, .variable, .core, nil][i], excluded: i == 2,
                                            detail: "\(100 - i * 10) %"))
         }
-        tiles.append(ContactSheet.Tile(number: 6, path: "gone/missing.jpg", file: Array((folder.path + "/gone/missing.jpg").utf8)))
+        tiles.append(ContactSheet.Tile(number: 6, path: "gone/missing.jpg", file: FileSystemPath(folder.path + "/gone/missing.jpg")))
         return tiles
     }
 

@@ -9,10 +9,10 @@ final class ImageDecoderTests: XCTestCase {
     override func setUpWithError() throws { directory = try SyntheticImages.makeDirectory() }
     override func tearDown() { SyntheticImages.remove(directory) }
 
-    func path(_ name: String) -> [UInt8] { directory.appendingPathComponent(name).imagingPathBytes }
+    func path(_ name: String) -> FileSystemPath { directory.appendingPathComponent(name).imagingPath }
 
     /// The error `decode` throws for `path`, or a failure when it succeeds.
-    func decodeError(_ path: [UInt8], decoder: ImageDecoder? = nil,
+    func decodeError(_ path: FileSystemPath, decoder: ImageDecoder? = nil,
                      file: StaticString = #filePath, line: UInt = #line) -> ImageDecodeError? {
         do {
             let image = try (decoder ?? self.decoder).decode(path: path)
@@ -23,7 +23,7 @@ final class ImageDecoderTests: XCTestCase {
         }
     }
 
-    func writeScene(_ name: String, width: Int = 640, height: Int = 480, seed: Int = 1) -> [UInt8] {
+    func writeScene(_ name: String, width: Int = 640, height: Int = 480, seed: Int = 1) -> FileSystemPath {
         let scene = SyntheticImages.scene(seed, width: width, height: height)
         SyntheticImages.write(path(name), width: width, height: height, pixels: scene.pixels)
         return path(name)
@@ -152,8 +152,8 @@ final class ImageDecoderTests: XCTestCase {
 
     func testNonUTF8FileNameLoads() throws {
         let name: [UInt8] = Array("caf".utf8) + [0xFF, 0xFE] + Array(".png".utf8)
-        let file = directory.imagingPathBytes + [UInt8(ascii: "/")] + name
-        XCTAssertNil(String(validating: file, as: UTF8.self))
+        let file = directory.imagingPath.appending(name)
+        XCTAssertNil(String(validating: file.bytes, as: UTF8.self))
         SyntheticImages.write(file, width: 32, height: 16, pixels: SyntheticImages.flat(10, 200, 30, width: 32, height: 16).pixels)
         let image = try decoder.decode(path: file)
         XCTAssertEqual(image.width, 32)
@@ -242,7 +242,7 @@ final class ImageDecoderTests: XCTestCase {
         SyntheticImages.write(path("whole.jpg"), width: 300, height: 300, pixels: noise.pixels)
         let bytes = try Data(contentsOf: directory.appendingPathComponent("whole.jpg"))
         try bytes.prefix(bytes.count / 3).write(to: directory.appendingPathComponent("cut.jpg"))
-        let cases: [(path: [UInt8], expected: ImageDecodeError.Reason?)] = [
+        let cases: [(path: FileSystemPath, expected: ImageDecodeError.Reason?)] = [
             (good, nil), (path("bad.png"), .notAnImage), (path("cut.jpg"), .corrupt(format: "JPEG")),
         ]
         let rounds = 48

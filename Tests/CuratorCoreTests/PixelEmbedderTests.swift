@@ -8,10 +8,10 @@ final class PixelEmbedderTests: XCTestCase {
     override func setUpWithError() throws { directory = try SyntheticImages.makeDirectory() }
     override func tearDown() { SyntheticImages.remove(directory) }
 
-    func path(_ name: String) -> [UInt8] { directory.appendingPathComponent(name).imagingPathBytes }
+    func path(_ name: String) -> FileSystemPath { directory.appendingPathComponent(name).imagingPath }
 
     /// Writes `count` different scenes as JPEGs and returns their paths.
-    func writeScenes(_ count: Int, width: Int = 320, height: Int = 240) -> [[UInt8]] {
+    func writeScenes(_ count: Int, width: Int = 320, height: Int = 240) -> [FileSystemPath] {
         (0..<count).map { seed in
             let file = path("scene\(seed).jpg")
             SyntheticImages.write(file, width: width, height: height, pixels: SyntheticImages.scene(seed, width: width, height: height).pixels)
@@ -101,7 +101,7 @@ final class PixelEmbedderTests: XCTestCase {
     }
 
     func testCancellationStopsTheBatch() throws {
-        let paths = [[UInt8]](repeating: writeScenes(1, width: 800, height: 600)[0], count: 200)
+        let paths = [FileSystemPath](repeating: writeScenes(1, width: 800, height: 600)[0], count: 200)
         let sink = SyntheticImages.ProgressRecorder()
         sink.cancelAfter = 1
         let start = Date()

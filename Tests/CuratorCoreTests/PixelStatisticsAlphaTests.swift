@@ -14,7 +14,7 @@ final class PixelStatisticsAlphaTests: XCTestCase {
     override func setUpWithError() throws { directory = try SyntheticImages.makeDirectory() }
     override func tearDown() { SyntheticImages.remove(directory) }
 
-    func path(_ name: String) -> [UInt8] { directory.appendingPathComponent(name).imagingPathBytes }
+    func path(_ name: String) -> FileSystemPath { directory.appendingPathComponent(name).imagingPath }
 
     /// A `drawing` (opaque) in the middle of a `size × size` transparent
     /// canvas whose hidden colour is `hidden` (black and white both occur in

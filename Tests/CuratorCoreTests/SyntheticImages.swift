@@ -24,7 +24,7 @@ enum SyntheticImages {
     }
 
     /// Writes 8-bit pixels (`bands` per pixel) to `path` in the format its suffix names.
-    static func write(_ path: [UInt8], width: Int, height: Int, bands: Int = 3, pixels: [UInt8],
+    static func write(_ path: FileSystemPath, width: Int, height: Int, bands: Int = 3, pixels: [UInt8],
                       interpretation: String? = nil, orientation: Int = 0,
                       file: StaticString = #filePath, line: UInt = #line) {
         precondition(pixels.count == width * height * bands)
@@ -36,13 +36,13 @@ enum SyntheticImages {
             }
         }
         if status != 0 {
-            XCTFail("writing \(String(decoding: path, as: UTF8.self)): \(message.map { String(cString: $0) } ?? "?")", file: file, line: line)
+            XCTFail("writing \(path): \(message.map { String(cString: $0) } ?? "?")", file: file, line: line)
         }
         free(message)
     }
 
     /// Writes 16-bit pixels (`bands` per pixel) to `path`.
-    static func write16(_ path: [UInt8], width: Int, height: Int, bands: Int, pixels: [UInt16],
+    static func write16(_ path: FileSystemPath, width: Int, height: Int, bands: Int, pixels: [UInt16],
                         file: StaticString = #filePath, line: UInt = #line) {
         precondition(pixels.count == width * height * bands)
         var message: UnsafeMutablePointer<CChar>? = nil
@@ -52,7 +52,7 @@ enum SyntheticImages {
             }
         }
         if status != 0 {
-            XCTFail("writing \(String(decoding: path, as: UTF8.self)): \(message.map { String(cString: $0) } ?? "?")", file: file, line: line)
+            XCTFail("writing \(path): \(message.map { String(cString: $0) } ?? "?")", file: file, line: line)
         }
         free(message)
     }
@@ -184,6 +184,6 @@ struct Random {
 }
 
 extension URL {
-    /// The path's file-system bytes.
-    var imagingPathBytes: [UInt8] { Array(path.utf8) }
+    /// The path as the core takes it.
+    var imagingPath: FileSystemPath { FileSystemPath(path) }
 }

@@ -14,8 +14,8 @@ final class ThumbnailCacheTests: XCTestCase {
     override func tearDown() { SyntheticImages.remove(directory) }
 
     /// A 320×240 JPEG at `name` and its record as the index would hold it.
-    func image(_ id: Int64, _ name: String, seed: Int, size: Int64 = 1000, mtime: Double = 1) -> (ImageRecord, [UInt8]) {
-        let path = directory.appendingPathComponent(name).imagingPathBytes
+    func image(_ id: Int64, _ name: String, seed: Int, size: Int64 = 1000, mtime: Double = 1) -> (ImageRecord, FileSystemPath) {
+        let path = directory.appendingPathComponent(name).imagingPath
         SyntheticImages.write(path, width: 320, height: 240, pixels: SyntheticImages.scene(seed, width: 320, height: 240).pixels)
         return (ImageRecord(id: id, path: RelativePath(name), size: size, mtime: mtime, width: 320, height: 240), path)
     }
@@ -29,11 +29,11 @@ final class ThumbnailCacheTests: XCTestCase {
         let first = try cache.thumbnail(of: a, source: source)
         XCTAssertEqual(Array(first.prefix(2)), [0xFF, 0xD8], "a JPEG")
         XCTAssertTrue(cache.contains(a))
-        try FileManager.default.removeItem(atPath: String(decoding: source, as: UTF8.self))
+        try FileManager.default.removeItem(atPath: source.string)
         XCTAssertEqual(try cache.thumbnail(of: a, source: source), first, "read from the cache, not the (gone) file")
 
         let gone = ImageRecord(id: 2, path: RelativePath("gone.jpg"), size: 5, mtime: 5, width: 1, height: 1)
-        XCTAssertThrowsError(try cache.thumbnail(of: gone, source: directory.appendingPathComponent("gone.jpg").imagingPathBytes)) {
+        XCTAssertThrowsError(try cache.thumbnail(of: gone, source: directory.appendingPathComponent("gone.jpg").imagingPath)) {
             XCTAssertEqual(($0 as? ImageDecodeError)?.reason, .notFound)
         }
         XCTAssertFalse(cache.contains(gone), "nothing cached for a file that is not there")

@@ -170,14 +170,14 @@ final class ReviewRouteTests: XCTestCase {
 
         // A file removed after indexing: its tile says missing; nothing crashes.
         let gone = album.images[4]
-        try FileManager.default.removeItem(atPath: String(decoding: album.absolutePath(of: gone), as: UTF8.self))
+        try FileManager.default.removeItem(atPath: album.absolutePath(of: gone).string)
         let missing = try server.get("/api/thumb/\(gone.id)")
         XCTAssertEqual(missing.status, 404)
         XCTAssertTrue((missing.json["error"] as? String)?.hasPrefix("missing") == true, missing.text)
         XCTAssertEqual(try server.get("/api/image/\(gone.id)").json["present"] as? Bool, false)
         XCTAssertEqual(try server.get("/api/state").status, 200)
         // Gone with its thumbnail cached: missing all the same (the cache does not hide it).
-        try FileManager.default.removeItem(atPath: String(decoding: album.absolutePath(of: image), as: UTF8.self))
+        try FileManager.default.removeItem(atPath: album.absolutePath(of: image).string)
         XCTAssertTrue(cache.contains(image))
         let cachedButGone = try server.get("/api/thumb/\(image.id)")
         XCTAssertEqual(cachedButGone.status, 404)

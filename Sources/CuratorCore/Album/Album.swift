@@ -297,8 +297,8 @@ public final class Album: @unchecked Sendable {
         }
     }
 
-    /// The absolute path of an image's file, as bytes.
-    public func absolutePath(of image: ImageRecord) -> [UInt8] { image.path.absolute(under: root) }
+    /// The absolute path of an image's file.
+    public func absolutePath(of image: ImageRecord) -> FileSystemPath { FileSystemPath(bytes: image.path.absolute(under: root)) }
 
     /// The files the index could not use, with their reasons: files that are
     /// not images at all, and images whose pixels the active embedder could

@@ -151,7 +151,7 @@ struct AlbumScanner {
         DispatchQueue.concurrentPerform(iterations: batch.count) { i in
             let (file, existing) = batch[i]
             do throws(ImageDecodeError) {
-                let header = try decoder.probe(path: file.path.absolute(under: root))
+                let header = try decoder.probe(path: FileSystemPath(bytes: file.path.absolute(under: root)))
                 slots.value[i] = .image(file, header, existing: existing)
             } catch {
                 slots.value[i] = .skipped(file, error.reason.description, existing: existing)

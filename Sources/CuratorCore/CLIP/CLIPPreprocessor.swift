@@ -46,9 +46,9 @@ public struct CLIPPreprocessor: Sendable {
     /// Floats per image: 3 × crop height × crop width.
     public var valuesPerImage: Int { 3 * settings.cropWidth * settings.cropHeight }
 
-    /// Decodes the image at `path` (file-system bytes) into 8-bit RGB,
+    /// Decodes the image at `path` into 8-bit RGB,
     /// interleaved, crop height × crop width × 3 bytes.
-    public func rgb(path: [UInt8]) throws(ImageDecodeError) -> [UInt8] {
+    public func rgb(path: FileSystemPath) throws(ImageDecodeError) -> [UInt8] {
         // The header check names the problem (missing, empty, not an image,
         // too large) before the decoder is asked to allocate anything.
         let header = try decoder.probe(path: path)
@@ -75,7 +75,7 @@ public struct CLIPPreprocessor: Sendable {
 
     /// Decodes the image at `path` and writes its normalised pixels, channel
     /// by channel (3 × height × width floats), to `output`.
-    public func load(path: [UInt8], into output: UnsafeMutablePointer<Float>) throws(ImageDecodeError) {
+    public func load(path: FileSystemPath, into output: UnsafeMutablePointer<Float>) throws(ImageDecodeError) {
         normalize(rgb: try rgb(path: path), into: output)
     }
 

@@ -182,7 +182,7 @@ public final class CLIPVisionEncoder: @unchecked Sendable {
     ///
     /// - Throws: `CancelledError` when `progress` says `isCancelled` (checked
     ///   between batches; images handled before then stay handled).
-    public func embed(paths: [[UInt8]], progress: (any ProgressSink)? = nil, label: String = BuiltInEmbedder.clip.rawValue,
+    public func embed(paths: [FileSystemPath], progress: (any ProgressSink)? = nil, label: String = BuiltInEmbedder.clip.rawValue,
                       offset: Int = 0, total: Int? = nil,
                       handler: (_ index: Int, _ result: Result<UnsafeBufferPointer<Float>, ImageDecodeError>) -> Void)
         throws(CancelledError)
@@ -239,7 +239,7 @@ public final class CLIPVisionEncoder: @unchecked Sendable {
     /// `vectors[i * dimension ..< (i + 1) * dimension]` (zeros when it
     /// failed); the same shape as `PixelEmbedder`'s. Returns one result per
     /// path, in order. Progress and cancellation as in `embed(paths:handler:)`.
-    public func embed(paths: [[UInt8]], into vectors: UnsafeMutableBufferPointer<Float>,
+    public func embed(paths: [FileSystemPath], into vectors: UnsafeMutableBufferPointer<Float>,
                       progress: (any ProgressSink)? = nil, label: String = BuiltInEmbedder.clip.rawValue,
                       offset: Int = 0, total: Int? = nil) throws(CancelledError) -> [Result<Void, ImageDecodeError>] {
         let dimension = self.dimension
@@ -263,7 +263,7 @@ public final class CLIPVisionEncoder: @unchecked Sendable {
 
     /// Embeds the images at `paths` into rows `firstRow…` of `matrix` (one row
     /// per path, in order; rows of unreadable images are zero).
-    public func embed(paths: [[UInt8]], into matrix: EmbeddingMatrix, firstRow: Int = 0,
+    public func embed(paths: [FileSystemPath], into matrix: EmbeddingMatrix, firstRow: Int = 0,
                       progress: (any ProgressSink)? = nil, label: String = BuiltInEmbedder.clip.rawValue,
                       offset: Int = 0, total: Int? = nil) throws(CancelledError) -> [Result<Void, ImageDecodeError>] {
         precondition(matrix.dimension == dimension, "CLIPVisionEncoder: matrix has dimension \(matrix.dimension), the model \(dimension)")
@@ -305,7 +305,7 @@ private final class DecodeSlot: @unchecked Sendable {
     }
 
     /// Decodes `paths[range]` into the slot, using every core.
-    func decode(paths: [[UInt8]], range: Range<Int>, with preprocessor: CLIPPreprocessor) {
+    func decode(paths: [FileSystemPath], range: Range<Int>, with preprocessor: CLIPPreprocessor) {
         count = range.count
         let per = valuesPerImage
         // One image per work item, so a few huge images do not hold up a core.

@@ -27,7 +27,7 @@ extension Album {
         guard entry.absolutePath.withCPath({ stat($0, &info) }) == 0 else { return nil }
         if let kind = RegularFile.kindName(info.st_mode) { return "is \(kind), not an image file, so it is not read" }
         if let decoder {
-            do { _ = try decoder.probe(path: entry.absolutePath.bytes) } catch {
+            do { _ = try decoder.probe(path: entry.absolutePath) } catch {
                 return "is not an image libvips can read (\(error)), so it is not copied"
             }
         }

@@ -92,7 +92,7 @@ extension Album {
                                 clusters: clusters.map { reportClusters($0, labels: labels, labelNote: labelNote) }) { entry in
             // Thumbnails of files under the root only, and never of a FIFO (libvips would block on it).
             guard self.exportRefusal(entry, probe: nil) == nil else { return nil }
-            return try? decoder.jpeg(path: entry.absolutePath.bytes, quality: 78)
+            return try? decoder.jpeg(path: entry.absolutePath, quality: 78)
         }
         if let album = try? matrix(), cachedNeighborScores?.matrix === album.matrix || album.imageIDs.count <= SparseNeighbors.exactLimit,
            let scores = try? neighborScores() {

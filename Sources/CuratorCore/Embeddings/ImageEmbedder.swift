@@ -21,7 +21,7 @@ public protocol ImageEmbedder {
     /// The length of each vector.
     var dimension: Int { get }
 
-    /// Embeds the images at `paths` (absolute, as file-system bytes), writing
+    /// Embeds the images at `paths` (absolute), writing
     /// image `i`'s unit vector into `vectors[i * dimension ..< (i + 1) * dimension]`
     /// (zeros when it failed), and returns one result per path, in order. One
     /// unreadable image never fails the batch.
@@ -30,7 +30,7 @@ public protocol ImageEmbedder {
     /// `update(label:, done: offset + finished, total: total ?? paths.count)`,
     /// so that chunks add up to one running total; `finish` is the caller's.
     /// When `progress` says `isCancelled` this throws `CancelledError`.
-    func embed(paths: [[UInt8]], into vectors: UnsafeMutableBufferPointer<Float>,
+    func embed(paths: [FileSystemPath], into vectors: UnsafeMutableBufferPointer<Float>,
                progress: (any ProgressSink)?, label: String,
                offset: Int, total: Int?) throws(CancelledError) -> [Result<Extra, ImageDecodeError>]
 

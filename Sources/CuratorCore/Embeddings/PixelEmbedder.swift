@@ -67,7 +67,7 @@ public struct PixelEmbedder: Sendable {
     }
 
     /// Embeds one image.
-    public func embed(path: [UInt8]) throws(ImageDecodeError) -> (vector: [Float], statistics: ImageStatistics) {
+    public func embed(path: FileSystemPath) throws(ImageDecodeError) -> (vector: [Float], statistics: ImageStatistics) {
         let image = try decoder.decode(path: path)
         return PixelDescriptor.compute(image)
     }
@@ -81,7 +81,7 @@ public struct PixelEmbedder: Sendable {
     /// so a caller embedding in chunks can report one running total; `finish`
     /// is left to the caller. When `progress` says `isCancelled`, workers stop
     /// taking new images and this throws `CancelledError` once they are idle.
-    public func embed(paths: [[UInt8]], into vectors: UnsafeMutableBufferPointer<Float>,
+    public func embed(paths: [FileSystemPath], into vectors: UnsafeMutableBufferPointer<Float>,
                       progress: (any ProgressSink)? = nil, label: String = PixelEmbedder.name,
                       offset: Int = 0, total: Int? = nil) throws(CancelledError) -> [Result<Output, ImageDecodeError>] {
         let count = paths.count
@@ -133,13 +133,13 @@ public struct PixelEmbedder: Sendable {
         if cancelled && finished < count { throw CancelledError(label) }
 
         return results.map { result in
-            result ?? .failure(ImageDecodeError(path: [], reason: .system(code: 0, message: "not processed")))
+            result ?? .failure(ImageDecodeError(path: FileSystemPath(bytes: []), reason: .system(code: 0, message: "not processed")))
         }
     }
 
     /// Embeds the images at `paths` and returns each one's vector, statistics
     /// and size (or why it failed), in order. See `embed(paths:into:...)`.
-    public func embed(paths: [[UInt8]], progress: (any ProgressSink)? = nil,
+    public func embed(paths: [FileSystemPath], progress: (any ProgressSink)? = nil,
                       label: String = PixelEmbedder.name) throws(CancelledError) -> [Result<Embedding, ImageDecodeError>] {
         var vectors = [Float](repeating: 0, count: paths.count * dimension)
         let dimension = self.dimension
@@ -157,7 +157,7 @@ public struct PixelEmbedder: Sendable {
     /// One worker: takes the next unclaimed image until none are left or the
     /// batch is cancelled, decoding into its own buffer and writing straight
     /// into the caller's vector rows.
-    private static func work(paths: [[UInt8]], decoder: ImageDecoder, dimension: Int,
+    private static func work(paths: [FileSystemPath], decoder: ImageDecoder, dimension: Int,
                              state: BatchState, shared: SharedBuffers) {
         let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: decoder.bufferCapacity)
         let alpha = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: decoder.alphaCapacity)

@@ -122,7 +122,7 @@ public struct ImageDecodeError: Error, Sendable, Equatable, CustomStringConverti
     }
 
     /// The file, as the bytes it was opened with.
-    public let path: [UInt8]
+    public let path: FileSystemPath
     /// What was wrong.
     public let reason: Reason
     /// libvips' own message, when it gave one (may mention other files that
@@ -130,7 +130,7 @@ public struct ImageDecodeError: Error, Sendable, Equatable, CustomStringConverti
     public let detail: String?
 
     /// Creates an error for `path`.
-    public init(path: [UInt8], reason: Reason, detail: String? = nil) {
+    public init(path: FileSystemPath, reason: Reason, detail: String? = nil) {
         self.path = path
         self.reason = reason
         self.detail = detail
@@ -138,7 +138,7 @@ public struct ImageDecodeError: Error, Sendable, Equatable, CustomStringConverti
 
     /// "<path>: <reason>", with libvips' message in parentheses when there is one.
     public var description: String {
-        let file = String(decoding: path, as: UTF8.self)
+        let file = path.string
         if let detail, !detail.isEmpty { return "\(file): \(reason) (\(detail))" }
         return "\(file): \(reason)"
     }
@@ -175,9 +175,9 @@ public struct ImageDecoder: Sendable {
     /// The bytes an alpha buffer passed to `decode(path:into:alpha:)` must hold.
     public var alphaCapacity: Int { thumbnailSize * thumbnailSize }
 
-    /// Decodes the image at `path` (file-system bytes) into a new thumbnail,
+    /// Decodes the image at `path` into a new thumbnail,
     /// with its opacity when it has an alpha band.
-    public func decode(path: [UInt8]) throws(ImageDecodeError) -> RGBImage {
+    public func decode(path: FileSystemPath) throws(ImageDecodeError) -> RGBImage {
         var pixels = [UInt8](repeating: 0, count: bufferCapacity)
         var alpha = [UInt8](repeating: 0, count: alphaCapacity)
         let size = try pixels.withUnsafeMutableBufferPointer { buffer throws(ImageDecodeError) in
@@ -197,7 +197,7 @@ public struct ImageDecoder: Sendable {
     /// for hot loops that reuse one buffer per thread. When `alpha` is given
     /// (at least `alphaCapacity` bytes) and the image has an alpha band, its
     /// opacity goes there, a byte a pixel, and the result's `hasAlpha` says so.
-    public func decode(path: [UInt8], into buffer: UnsafeMutableBufferPointer<UInt8>,
+    public func decode(path: FileSystemPath, into buffer: UnsafeMutableBufferPointer<UInt8>,
                        alpha: UnsafeMutableBufferPointer<UInt8>? = nil) throws(ImageDecodeError) -> DecodedSize {
         // Loads libvips on first use with curator's tuning; when it cannot
         // load, the shim reports CURATOR_THUMB_UNAVAILABLE below.
@@ -229,7 +229,7 @@ public struct ImageDecoder: Sendable {
     /// store or send the JPEG and never need the pixels. `threads` > 0 gives
     /// this one image a libvips thread pool of that size (0: the
     /// process-wide setting, one thread as `Libvips.start` sets it).
-    public func jpeg(path: [UInt8], quality: Int, threads: Int = 0) throws(ImageDecodeError) -> [UInt8] {
+    public func jpeg(path: FileSystemPath, quality: Int, threads: Int = 0) throws(ImageDecodeError) -> [UInt8] {
         Libvips.start()
         var info = curator_thumb_info()
         var message: UnsafeMutablePointer<CChar>? = nil
@@ -248,7 +248,7 @@ public struct ImageDecoder: Sendable {
     /// Checks the image at `path` without decoding its pixels — it opens, a
     /// loader recognises it, its header reads, its size is within
     /// `pixelLimit` — and returns what the header states.
-    public func probe(path: [UInt8]) throws(ImageDecodeError) -> ImageHeader {
+    public func probe(path: FileSystemPath) throws(ImageDecodeError) -> ImageHeader {
         Libvips.start()
         var info = curator_thumb_info()
         var message: UnsafeMutablePointer<CChar>? = nil
@@ -259,7 +259,7 @@ public struct ImageDecoder: Sendable {
 
     /// Frees libvips' message and throws the error `status` stands for.
     private func check(_ status: curator_thumb_status, _ info: inout curator_thumb_info,
-                       _ message: UnsafeMutablePointer<CChar>?, path: [UInt8]) throws(ImageDecodeError) {
+                       _ message: UnsafeMutablePointer<CChar>?, path: FileSystemPath) throws(ImageDecodeError) {
         let detail = message.map { pointer -> String in
             defer { free(pointer) }
             let text = String(cString: pointer)

@@ -91,7 +91,7 @@ public struct ThumbnailCache: Sendable {
     ///
     /// - Throws: `ImageDecodeError` when the file is gone or cannot be read
     ///   (nothing is cached then, so a file put back is read again).
-    public func thumbnail(of image: ImageRecord, source: [UInt8]) throws -> [UInt8] {
+    public func thumbnail(of image: ImageRecord, source: FileSystemPath) throws -> [UInt8] {
         let path = file(for: image)
         if let cached = FileManager.default.contents(atPath: path), !cached.isEmpty {
             return [UInt8](cached)
@@ -102,7 +102,7 @@ public struct ThumbnailCache: Sendable {
     }
 
     /// Makes a thumbnail without caching it (for images too big to keep, or a page's preview).
-    public func make(source: [UInt8]) throws -> [UInt8] {
+    public func make(source: FileSystemPath) throws -> [UInt8] {
         try ImageDecoder(thumbnailSize: size).jpeg(path: source, quality: quality, threads: Self.threadsPerImage)
     }
 

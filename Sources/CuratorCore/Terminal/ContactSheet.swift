@@ -23,8 +23,8 @@ public struct ContactSheet {
         /// The text under the picture after its number: the path, cut by its
         /// folders first where the tile is narrow.
         public var label: String
-        /// The file decoded, as file-system bytes.
-        public var file: [UInt8]
+        /// The file decoded.
+        public var file: FileSystemPath
         /// The tier whose colour frames the picture; nil for no frame.
         public var tier: SelectionTier?
         /// Whether the image is excluded: framed and crossed out in red, its label struck through.
@@ -33,7 +33,7 @@ public struct ContactSheet {
         public var detail: String?
 
         /// Creates a tile; the label defaults to the path.
-        public init(number: Int?, path: String, label: String? = nil, file: [UInt8], tier: SelectionTier? = nil,
+        public init(number: Int?, path: String, label: String? = nil, file: FileSystemPath, tier: SelectionTier? = nil,
                     excluded: Bool = false, detail: String? = nil) {
             self.number = number
             self.path = path

@@ -69,7 +69,7 @@ enum ImageType {
             lua.push(bytes: try handle.record().path.folder.bytes)
         }
         t.property("file", type: "string", summary: "Its absolute path") { handle, lua in
-            lua.push(bytes: handle.owner.album.absolutePath(of: try handle.record()))
+            lua.push(bytes: handle.owner.album.absolutePath(of: try handle.record()).bytes)
         }
         t.property("caption", type: "string|nil", summary: "Its caption from a .txt/.caption/.json sidecar, nil when none") { handle, lua in
             lua.push(handle.owner.album.caption(of: try handle.record()))

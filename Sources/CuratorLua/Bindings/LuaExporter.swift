@@ -84,7 +84,7 @@ struct LuaExporter: Exporter {
             let id = record.id
             lua.newTable(record: 8)
             types.push(image: id, of: h.owner, on: lua); lua.rawSet(-2, "image")
-            lua.push(bytes: album.absolutePath(of: record)); lua.rawSet(-2, "path")
+            lua.push(bytes: album.absolutePath(of: record).bytes); lua.rawSet(-2, "path")
             lua.push(bytes: record.path.bytes); lua.rawSet(-2, "album_path")
             lua.push(bytes: record.path.nameBytes); lua.rawSet(-2, "name")
             lua.push(album.caption(of: record)); lua.rawSet(-2, "caption")

@@ -143,7 +143,7 @@ enum RunType {
                 let entryTier = entry.tier ?? SelectionTier(frequency: entry.frequency)
                 if let tier, tier == "excluded" ? !entry.excluded : entryTier.rawValue != tier { continue }
                 tiles.append(ContactSheet.Tile(number: rank, path: entry.path.string,
-                                               file: entry.absolutePath.bytes, tier: entryTier, excluded: entry.excluded,
+                                               file: entry.absolutePath, tier: entryTier, excluded: entry.excluded,
                                                detail: "\(entryTier.rawValue) \(CurationCSV.percentage(entry.frequency)) %"))
             }
             let run = h.run

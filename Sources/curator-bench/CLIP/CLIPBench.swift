@@ -28,7 +28,7 @@ struct EncodeImages: ParsableCommand {
         let names = try FileManager.default.contentsOfDirectory(atPath: folder.path)
             .filter { ["jpg", "jpeg", "png"].contains(($0 as NSString).pathExtension.lowercased()) }
             .sorted()
-        let paths = names.map { Array(folder.appendingPathComponent($0).path.utf8) }
+        let paths = names.map { FileSystemPath(folder.appendingPathComponent($0).path) }
 
         let loadStart = Date()
         let encoder = try CLIPVisionEncoder(modelFolder: URL(fileURLWithPath: model),

@@ -26,7 +26,7 @@ struct Pixels: ParsableCommand {
 
     func run() throws {
         let names = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
-        let paths = names.map { Array((folder + "/" + $0).utf8) }
+        let paths = names.map { FileSystemPath(folder + "/" + $0) }
         Libvips.configure(concurrency: vipsConcurrency, cacheOperations: vipsCache)
         if profile { return profilePixels(paths) }
         let embedder = PixelEmbedder(thumbnailSize: size, threads: threads)
@@ -52,7 +52,7 @@ struct Pixels: ParsableCommand {
     }
 
     /// Decodes then describes each image on this thread, timing each part.
-    private func profilePixels(_ paths: [[UInt8]]) {
+    private func profilePixels(_ paths: [FileSystemPath]) {
         let decoder = ImageDecoder(thumbnailSize: size)
         let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: decoder.bufferCapacity)
         defer { buffer.deallocate() }
@@ -89,7 +89,7 @@ struct Describe: ParsableCommand {
     }
 
     func run() throws {
-        let image = try ImageDecoder().decode(path: Array(file.utf8))
+        let image = try ImageDecoder().decode(path: FileSystemPath(file))
         let workspace = PixelDescriptor.Workspace()
         var vector = [Float](repeating: 0, count: PixelDescriptor.dimension)
         let start = Date()

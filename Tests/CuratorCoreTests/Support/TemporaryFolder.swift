@@ -24,7 +24,7 @@ final class TemporaryFolder {
     func writePNG(_ relative: String, size: Int = 8, seed: Int = 0) -> String {
         let full = (path as NSString).appendingPathComponent(relative)
         try! FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        SyntheticImages.write(Array(full.utf8), width: size, height: size, pixels: SyntheticImages.scene(seed, width: size, height: size).pixels)
+        SyntheticImages.write(FileSystemPath(full), width: size, height: size, pixels: SyntheticImages.scene(seed, width: size, height: size).pixels)
         return full
     }
 }
