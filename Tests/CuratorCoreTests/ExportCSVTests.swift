@@ -4,7 +4,7 @@ import XCTest
 
 final class ExportCSVTests: XCTestCase {
     private func sample(_ relative: String, index: Int, votes: Int, excluded: Bool = false) -> CurationEntry {
-        CurationEntry(path: RelativePath(relative), albumRoot: Array("/photos".utf8), votes: votes,
+        CurationEntry(path: RelativePath(relative), albumRoot: FileSystemPath("/photos"), votes: votes,
                       frequency: Double(votes) / 30, index: index, excluded: excluded)
     }
 

@@ -13,7 +13,7 @@ final class ExportEntryTests: XCTestCase {
     }
 
     func testEntriesTakeTheirTierFromFrequencyUnlessExcludedOrGivenOne() {
-        let root = Array("/album".utf8)
+        let root = FileSystemPath("/album")
         XCTAssertEqual(CurationEntry(path: RelativePath("a.jpg"), albumRoot: root, votes: 19, frequency: 0.95, index: 0).tier, .core)
         XCTAssertNil(CurationEntry(path: RelativePath("a.jpg"), albumRoot: root, frequency: 0.95, index: 0, excluded: true).tier)
         XCTAssertEqual(CurationEntry(path: RelativePath("a.jpg"), albumRoot: root, frequency: 0.95, index: 0, tier: .variable).tier, .variable)

@@ -194,7 +194,7 @@ final class ExportFolderTests: XCTestCase {
         s.write(Array("album/".utf8) + folder + [0x2F, 0x63, 0xFF, 0x2E, 0x74, 0x78, 0x74], Array("caption".utf8))
         s.write(Array("out/".utf8) + name, Array("OLD".utf8))
         let relative = RelativePath(bytes: folder + [0x2F] + name)
-        let image = CurationEntry(path: relative, albumRoot: s.path("album").bytes, votes: 1, frequency: 1, index: 0)
+        let image = CurationEntry(path: relative, albumRoot: s.path("album"), votes: 1, frequency: 1, index: 0)
         let out = s.path("out")
 
         let report = try FolderExporter(destination: out).export([image])

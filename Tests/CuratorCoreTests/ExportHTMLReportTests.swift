@@ -14,7 +14,7 @@ final class ExportHTMLReportTests: XCTestCase {
             let votes = isExcluded ? 0 : max(1, iterations - (i * iterations) / max(selected, 1) + (i % 3))
             let folder = ["beach", "city", "forest", "portraits", "night"][i % 5]
             let path = RelativePath("\(folder)/IMG_\(String(1000 + i)).jpg")
-            entries.append(CurationEntry(path: path, albumRoot: Array("/photos".utf8), votes: min(votes, iterations),
+            entries.append(CurationEntry(path: path, albumRoot: FileSystemPath("/photos"), votes: min(votes, iterations),
                                          frequency: Double(min(votes, iterations)) / Double(iterations),
                                          index: (i * 7919) % albumSize, excluded: isExcluded))
         }
@@ -105,7 +105,7 @@ final class ExportHTMLReportTests: XCTestCase {
         var (report, entries) = Self.madeUp(selected: 60, excluded: 4, albumSize: 2_000)
         let of = (0..<2_000).map { $0 % 10 == 9 ? Int32(-1) : Int32($0 % 5) }
         let medoids = (0..<5).map { c in
-            CurationEntry(path: RelativePath("medoids/<m\(c)>.jpg"), albumRoot: Array("/photos".utf8), index: c)
+            CurationEntry(path: RelativePath("medoids/<m\(c)>.jpg"), albumRoot: FileSystemPath("/photos"), index: c)
         }
         let clusters = (0..<5).map { c in
             ReportClusters.Cluster(id: c + 1, label: c == 0 ? "beach & sea" : nil, score: c == 0 ? 0.41 : nil,
@@ -161,7 +161,7 @@ final class ExportHTMLReportTests: XCTestCase {
     }
 
     func testNamesAreEscapedAndMissingThumbnailsSaySo() throws {
-        let odd = CurationEntry(path: RelativePath("a/<b>&\"c\".jpg"), albumRoot: Array("/x".utf8), votes: 1, frequency: 1, index: 0)
+        let odd = CurationEntry(path: RelativePath("a/<b>&\"c\".jpg"), albumRoot: FileSystemPath("/x"), votes: 1, frequency: 1, index: 0)
         let report = HTMLReport(summary: CurationSummary(method: "kmeans", count: 1, iterations: 1), entries: [odd]) { _ in
             Array("not an image".utf8)
         }

@@ -118,7 +118,7 @@ func exportRemoveTree(_ path: FileSystemPath) {
 /// An album image entry for tests.
 func exportEntry(_ scratch: ExportScratchFolder, _ relative: String, index: Int, votes: Int = 10, iterations: Int = 10,
            excluded: Bool = false) -> CurationEntry {
-    CurationEntry(path: RelativePath(relative), albumRoot: scratch.path("album").bytes, votes: votes,
+    CurationEntry(path: RelativePath(relative), albumRoot: scratch.path("album"), votes: votes,
                   frequency: Double(votes) / Double(iterations), index: index, excluded: excluded)
 }
 

@@ -144,7 +144,7 @@ final class HostileEmbeddingFileTests: XCTestCase {
         // A caption that is a FIFO is simply not a caption.
         XCTAssertEqual(mkfifo(p + "/a.txt", 0o600), 0)
         let caption = returnsPromptly("caption", fifo: p + "/a.txt") {
-            if Captions.readFile(Array((p + "/a.txt").utf8)) != nil { throw EmbeddingFileError(.corrupt, "a.txt", "read a FIFO") }
+            if Captions.readFile(FileSystemPath(p + "/a.txt")) != nil { throw EmbeddingFileError(.corrupt, "a.txt", "read a FIFO") }
         }
         XCTAssertNil(caption)
     }

@@ -61,9 +61,9 @@ final class ImageListReaderTests: XCTestCase {
             XCTAssertEqual(record.path.pathExtension, mine.pathExtension)
             XCTAssertEqual(record.path.leavesRoot, mine.leavesRoot)
             XCTAssertEqual(record.path.isValidUTF8, mine.isValidUTF8)
-            XCTAssertEqual(record.path.absolute(under: Array("/root".utf8)), Array("/root/".utf8) + paths[row])
-            XCTAssertEqual(record.path.absolute(under: Array("/root/".utf8)), Array("/root/".utf8) + paths[row])
-            XCTAssertEqual(record.path.absolute(under: []), paths[row])
+            XCTAssertEqual(record.path.absolute(under: FileSystemPath("/root")).bytes, Array("/root/".utf8) + paths[row])
+            XCTAssertEqual(record.path.absolute(under: FileSystemPath("/root/")).bytes, Array("/root/".utf8) + paths[row])
+            XCTAssertEqual(record.path.absolute(under: FileSystemPath(bytes: [])).bytes, paths[row])
         }
         let names = records.map(\.path.name)
         XCTAssertEqual(names, ["a", "a.png", ".hidden", "x.JPG", "x.JPG.tar.gz", "n.jpg"])

@@ -42,8 +42,8 @@ public final class Album: @unchecked Sendable {
 
     /// The absolute path that was opened: the album folder, or an embeddings file.
     public let location: String
-    /// The folder image paths are relative to, as bytes.
-    public let root: [UInt8]
+    /// The folder image paths are relative to.
+    public let root: FileSystemPath
     /// Whether the album is an embeddings file's rows rather than a folder.
     public let isIndexOnly: Bool
     /// The index.
@@ -112,11 +112,11 @@ public final class Album: @unchecked Sendable {
     }
 
     /// The album folder as a string (for display and Foundation APIs).
-    public var rootPath: String { String(decoding: root, as: UTF8.self) }
+    public var rootPath: String { root.string }
 
     /// An album on `database`, its images read from the index (`load`), or
     /// left for the caller to fill in (`reopened`, which copies them).
-    init(location: String, root: [UInt8], isIndexOnly: Bool, database: IndexDatabase, load: Bool = true) throws {
+    init(location: String, root: FileSystemPath, isIndexOnly: Bool, database: IndexDatabase, load: Bool = true) throws {
         self.location = location
         self.root = root
         self.isIndexOnly = isIndexOnly
@@ -174,7 +174,7 @@ public final class Album: @unchecked Sendable {
                 throw IndexError.noIndex(path: path, reason: reason)
             }
             let database = try IndexDatabase(path: existing, readOnlyReason: reason)
-            let album = try Album(location: path, root: Array(path.utf8), isIndexOnly: false, database: database)
+            let album = try Album(location: path, root: FileSystemPath(path), isIndexOnly: false, database: database)
             album.modelFolder = options.model
             if options.embedder != "auto" { try album.activate(embedder: options.embedder) }
             if let precision = options.precision { try album.setPrecision(precision) }
@@ -182,7 +182,7 @@ public final class Album: @unchecked Sendable {
         }
         let database = try IndexDatabase(path: IndexDatabase.location(besides: path))
         try database.setMeta("root", path)
-        let album = try Album(location: path, root: Array(path.utf8), isIndexOnly: false, database: database)
+        let album = try Album(location: path, root: FileSystemPath(path), isIndexOnly: false, database: database)
         album.modelFolder = options.model
         if options.scan { _ = try album.scan(progress: progress) }
         if options.embed {
@@ -265,7 +265,7 @@ public final class Album: @unchecked Sendable {
     /// The image at `path`: relative to the album, or absolute under its root.
     public func image(path bytes: [UInt8]) -> ImageRecord? {
         var relative = bytes
-        let prefix = root + [UInt8(ascii: "/")]
+        let prefix = root.bytes + [UInt8(ascii: "/")]
         if relative.starts(with: prefix) { relative.removeFirst(prefix.count) }
         while relative.starts(with: [UInt8(ascii: "."), UInt8(ascii: "/")]) { relative.removeFirst(2) }
         if indexByPath == nil {
@@ -298,7 +298,7 @@ public final class Album: @unchecked Sendable {
     }
 
     /// The absolute path of an image's file.
-    public func absolutePath(of image: ImageRecord) -> FileSystemPath { FileSystemPath(bytes: image.path.absolute(under: root)) }
+    public func absolutePath(of image: ImageRecord) -> FileSystemPath { image.path.absolute(under: root) }
 
     /// The files the index could not use, with their reasons: files that are
     /// not images at all, and images whose pixels the active embedder could

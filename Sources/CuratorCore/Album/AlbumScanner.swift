@@ -8,7 +8,7 @@ import GRDB
 /// index interrupted part-way resumes where it stopped instead of starting over.
 struct AlbumScanner {
     let database: IndexDatabase
-    let root: [UInt8]
+    let root: FileSystemPath
     /// The images the index holds, sorted by path.
     let known: [ImageRecord]
     /// Files probed and committed together.
@@ -151,7 +151,7 @@ struct AlbumScanner {
         DispatchQueue.concurrentPerform(iterations: batch.count) { i in
             let (file, existing) = batch[i]
             do throws(ImageDecodeError) {
-                let header = try decoder.probe(path: FileSystemPath(bytes: file.path.absolute(under: root)))
+                let header = try decoder.probe(path: file.path.absolute(under: root))
                 slots.value[i] = .image(file, header, existing: existing)
             } catch {
                 slots.value[i] = .skipped(file, error.reason.description, existing: existing)

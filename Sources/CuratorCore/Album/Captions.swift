@@ -10,7 +10,7 @@ public enum Captions {
     public static var extensions: [String] { Sidecar.standardExtensions }
 
     /// The sidecar files that exist beside the image at `path` (relative to `root`), in `extensions` order.
-    public static func sidecars(of path: RelativePath, under root: [UInt8]) -> [RelativePath] {
+    public static func sidecars(of path: RelativePath, under root: FileSystemPath) -> [RelativePath] {
         extensions.compactMap { ext in
             let candidate = RelativePath(bytes: Sidecar.path(besideImageAt: path.bytes, fileExtension: ext))
             guard candidate != path else { return nil }
@@ -22,7 +22,7 @@ public enum Captions {
 
     /// The caption of the image at `path`: the first sidecar's text, trimmed.
     /// A JSON sidecar gives its `caption`, `text` or `prompt` string (else its whole text).
-    public static func caption(of path: RelativePath, under root: [UInt8]) -> String? {
+    public static func caption(of path: RelativePath, under root: FileSystemPath) -> String? {
         for sidecar in sidecars(of: path, under: root) {
             guard let data = readFile(sidecar.absolute(under: root)) else { continue }
             let text = String(decoding: data, as: UTF8.self)
@@ -40,8 +40,8 @@ public enum Captions {
 
     /// A whole small file's bytes (at most `limit`), or nil when it cannot be
     /// read or is not a regular file (a FIFO named like a caption must not hang).
-    static func readFile(_ path: [UInt8], limit: Int = 1 << 20) -> [UInt8]? {
-        try? RegularFile.read(bytes: path, limit: limit, truncating: true)
+    static func readFile(_ path: FileSystemPath, limit: Int = 1 << 20) -> [UInt8]? {
+        try? RegularFile.read(path, limit: limit, truncating: true)
     }
 }
 

@@ -34,11 +34,11 @@ public struct FolderWalker {
     /// `imageExtensions` packed into integers, so that testing a name allocates nothing.
     private static let packedExtensions: Set<UInt64> = Set(imageExtensions.map { pack(Array($0.utf8)[...])! })
 
-    /// The album root, as bytes.
-    public let root: [UInt8]
+    /// The album root.
+    public let root: FileSystemPath
 
     /// Creates a walker of the folder at `root`.
-    public init(root: [UInt8]) { self.root = root }
+    public init(root: FileSystemPath) { self.root = root }
 
     /// Whether a file name ends in an image extension (any case).
     public static func isImageName<C: BidirectionalCollection>(_ name: C) -> Bool where C.Element == UInt8 {
@@ -149,7 +149,7 @@ struct DirectoryIdentity: Hashable {
         self.inode = inode
     }
 
-    init?(path: [UInt8]) {
+    init?(path: FileSystemPath) {
         var info = stat()
         guard path.withCPath({ stat($0, &info) }) == 0 else { return nil }
         self.init(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))

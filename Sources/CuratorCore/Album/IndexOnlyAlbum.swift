@@ -23,7 +23,7 @@ extension Album {
             guard try database.meta("source") == signature.text, let root = try database.meta("root") else {
                 throw IndexError.readOnly(change: "re-importing \(path) (changed since it was indexed)", reason: reason)
             }
-            return try Album(location: path, root: Array(root.utf8), isIndexOnly: true, database: database)
+            return try Album(location: path, root: FileSystemPath(root), isIndexOnly: true, database: database)
         }
         let indexFolder = (folder as NSString).appendingPathComponent(".curator")
         let hadIndexFolder = FileManager.default.fileExists(atPath: indexFolder)
@@ -44,7 +44,7 @@ extension Album {
         if !forceImport, FileManager.default.fileExists(atPath: databasePath) {
             let database = try IndexDatabase(path: databasePath)
             if try database.meta("source") == signature.text, let root = try database.meta("root") {
-                let album = try Album(location: path, root: Array(root.utf8), isIndexOnly: true, database: database)
+                let album = try Album(location: path, root: FileSystemPath(root), isIndexOnly: true, database: database)
                 // The vectors' only copy is the matrix file: without a current one, import again.
                 // A float16 file asked back to float32 is imported again too: its exact values are in the embeddings file.
                 if let embedder = album.embedder, let kept = try album.store.currentMatrixPrecision(embedder: embedder),
@@ -116,7 +116,7 @@ extension Album {
                     try BulkInsert.run(db, sql: "INSERT INTO image(path, size, mtime) VALUES (?, ?, ?)") { insert in
                         for path in relative {
                             var info = stat()
-                            let present = rootExists && path.absolute(under: rootBytes).withCPath { stat($0, &info) } == 0
+                            let present = rootExists && path.absolute(under: FileSystemPath(bytes: rootBytes)).withCPath { stat($0, &info) } == 0
                             let size = present ? Int64(info.st_size) : 0
                             let mtime = present ? FolderWalker.modificationTime(info) : 0
                             sizes.append(size)
@@ -160,7 +160,7 @@ extension Album {
         progress?.finish(label: "import")
 
         // A first import knows its images already (a re-import kept some rows' sizes): no need to read them back.
-        let album = try Album(location: path, root: rootBytes, isIndexOnly: true, database: database, load: reimported)
+        let album = try Album(location: path, root: FileSystemPath(bytes: rootBytes), isIndexOnly: true, database: database, load: reimported)
         if !reimported {
             var order = Array(relative.indices)
             if !ascending { order.sort { RelativePath.compare(relative[$0], relative[$1]) < 0 } }
@@ -241,7 +241,7 @@ extension Album {
         var rowIDs: [Int64?] = []
         var covered = Set<Int64>()
         for path in imported.pathBytes {
-            if let id = matcher.imageID(forBytes: path), covered.insert(id).inserted {
+            if let id = matcher.imageID(for: FileSystemPath(bytes: path)), covered.insert(id).inserted {
                 rowIDs.append(id)
             } else {
                 rowIDs.append(nil)

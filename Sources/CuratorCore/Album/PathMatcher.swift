@@ -4,7 +4,7 @@
 /// so `/old/mount/photos/trip/a.jpg` finds `trip/a.jpg` in an album moved
 /// to `/new/photos`.
 struct PathMatcher {
-    private let root: [UInt8]
+    private let root: FileSystemPath
     private let byPath: [RelativePath: Int64]
 
     init(album: Album) {
@@ -12,14 +12,11 @@ struct PathMatcher {
         byPath = Dictionary(album.images.map { ($0.path, $0.id) }, uniquingKeysWith: { first, _ in first })
     }
 
-    /// The image id `path` names, if any.
-    func imageID(for path: String) -> Int64? { imageID(forBytes: Array(path.utf8)) }
-
-    /// The image id the path `bytes` names, if any (exact file-system bytes,
-    /// so names that are not UTF-8 match too).
-    func imageID(forBytes path: [UInt8]) -> Int64? {
-        var bytes = path
-        let prefix = root + [UInt8(ascii: "/")]
+    /// The image id `path` names, if any (by its exact bytes, so names that
+    /// are not UTF-8 match too).
+    func imageID(for path: FileSystemPath) -> Int64? {
+        var bytes = path.bytes
+        let prefix = root.bytes + [UInt8(ascii: "/")]
         if bytes.starts(with: prefix) {
             bytes.removeFirst(prefix.count)
             return byPath[RelativePath(bytes: bytes)]

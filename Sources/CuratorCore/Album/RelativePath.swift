@@ -79,14 +79,15 @@ public struct RelativePath: Hashable, Comparable, Sendable, CustomStringConverti
         String(decoding: PathBytes.splitExtension(Array(nameBytes)).ext.dropFirst(), as: UTF8.self).lowercased()
     }
 
-    /// The absolute path of this file under `root` (given as bytes, no trailing slash needed).
-    public func absolute(under root: [UInt8]) -> [UInt8] {
-        if root.isEmpty { return bytes }
-        var path = root
-        path.reserveCapacity(root.count + 1 + storage.count)
-        if root.last != UInt8(ascii: "/") { path.append(UInt8(ascii: "/")) }
+    /// The path of this file under `root` (no trailing slash needed): this
+    /// path's bytes appended, unchanged, to the root's.
+    public func absolute(under root: FileSystemPath) -> FileSystemPath {
+        if root.bytes.isEmpty { return FileSystemPath(bytes: bytes) }
+        var path = root.bytes
+        path.reserveCapacity(path.count + 1 + storage.count)
+        if path.last != UInt8(ascii: "/") { path.append(UInt8(ascii: "/")) }
         path.append(contentsOf: storage)
-        return path
+        return FileSystemPath(bytes: path)
     }
 
     /// Hashes the bytes as one block (the synthesized hash feeds the hasher

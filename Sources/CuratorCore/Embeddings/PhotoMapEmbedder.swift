@@ -51,7 +51,7 @@ struct PhotoMapEmbedder {
         var covered = Set<Int64>()
         var unmatched = 0, stale = 0
         for (row, filename) in index.filenameBytes.enumerated() {
-            guard let id = matcher.imageID(forBytes: filename), covered.insert(id).inserted else {
+            guard let id = matcher.imageID(for: FileSystemPath(bytes: filename)), covered.insert(id).inserted else {
                 unmatched += 1
                 rowIDs.append(nil)
                 continue

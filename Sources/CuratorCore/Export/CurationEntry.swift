@@ -42,11 +42,11 @@ public struct CurationEntry: Hashable, Sendable {
         self.sidecars = sidecars
     }
 
-    /// Creates an entry for `path` in the album rooted at `albumRoot` (bytes).
-    public init(path: RelativePath, albumRoot: [UInt8], votes: Int = 0, frequency: Double = 0,
+    /// Creates an entry for `path` in the album rooted at `albumRoot`.
+    public init(path: RelativePath, albumRoot: FileSystemPath, votes: Int = 0, frequency: Double = 0,
                 index: Int, tier: SelectionTier? = nil, excluded: Bool = false, rank: Int? = nil,
                 sidecars: [Sidecar]? = nil) {
-        self.init(path: path, absolutePath: FileSystemPath(bytes: path.absolute(under: albumRoot)), votes: votes, frequency: frequency,
+        self.init(path: path, absolutePath: path.absolute(under: albumRoot), votes: votes, frequency: frequency,
                   index: index, tier: tier, excluded: excluded, rank: rank, sidecars: sidecars)
     }
 

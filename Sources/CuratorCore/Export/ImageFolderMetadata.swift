@@ -29,7 +29,7 @@ enum ImageFolderMetadata {
         // Keep what an earlier export described for files still in the
         // folder (not in an update, after which the folder holds this export only).
         var kept: [(name: String, text: String)] = []
-        if keepingEarlier, let data = Captions.readFile(path.bytes, limit: 256 << 20) {
+        if keepingEarlier, let data = Captions.readFile(path, limit: 256 << 20) {
             for line in data.split(separator: 10) {
                 guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
                       let name = object["file_name"] as? String, !named.contains(name),
@@ -60,7 +60,7 @@ enum ImageFolderMetadata {
         guard absolute.count > relative.count, absolute.suffix(relative.count).elementsEqual(relative) else {
             return nil
         }
-        let root = Array(absolute.dropLast(relative.count + 1))
+        let root = FileSystemPath(bytes: Array(absolute.dropLast(relative.count + 1)))
         return Captions.caption(of: entry.path, under: root)
     }
 }

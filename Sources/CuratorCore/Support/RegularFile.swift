@@ -28,11 +28,11 @@ public enum RegularFile {
     /// regular file. Reads on the descriptor block as usual (the flag only
     /// matters for FIFOs and devices, which are refused).
     public static func open(_ path: String) throws(Failure) -> (descriptor: Int32, status: stat) {
-        try open(bytes: Array(path.utf8))
+        try open(FileSystemPath(path))
     }
 
-    /// `open(_:)` for a path given as file-system bytes (names need not be UTF-8).
-    public static func open(bytes path: [UInt8]) throws(Failure) -> (descriptor: Int32, status: stat) {
+    /// `open(_:)` for a path given by its exact bytes (names need not be UTF-8).
+    public static func open(_ path: FileSystemPath) throws(Failure) -> (descriptor: Int32, status: stat) {
         let fd = path.withCPath { systemOpen($0, O_RDONLY | O_NONBLOCK | O_CLOEXEC) }
         guard fd >= 0 else { let code = errno; throw Failure(reason: String(cString: strerror(code)), code: code) }
         var info = stat()
@@ -54,13 +54,13 @@ public enum RegularFile {
     /// Reads the whole regular file at `path`, at most `limit` bytes (a larger
     /// file is an error, not a reason to allocate its size).
     public static func read(_ path: String, limit: Int) throws(Failure) -> [UInt8] {
-        try read(bytes: Array(path.utf8), limit: limit, truncating: false)
+        try read(FileSystemPath(path), limit: limit, truncating: false)
     }
 
-    /// Reads the regular file at `path` (bytes); with `truncating`, a longer
-    /// file gives its first `limit` bytes instead of an error.
-    public static func read(bytes path: [UInt8], limit: Int, truncating: Bool) throws(Failure) -> [UInt8] {
-        let (fd, info) = try open(bytes: path)
+    /// Reads the regular file at `path`; with `truncating`, a longer file
+    /// gives its first `limit` bytes instead of an error.
+    public static func read(_ path: FileSystemPath, limit: Int, truncating: Bool) throws(Failure) -> [UInt8] {
+        let (fd, info) = try open(path)
         defer { close(fd) }
         let size = Int(info.st_size)
         guard size <= limit || truncating else {

@@ -57,7 +57,7 @@ enum AlbumType {
             lua.push(handle.album.name)
         }
         t.property("root", type: "string", summary: "The folder image paths are relative to") { handle, lua in
-            lua.push(bytes: handle.album.root)
+            lua.push(bytes: handle.album.root.bytes)
         }
         t.property("embedder", type: "string|nil", summary: "The embedder selections use (\"photomap\", \"pixels\", ...)") { handle, lua in
             lua.push(handle.album.embedder)
