@@ -97,6 +97,56 @@ final class SelectionFacilityLocationTests: XCTestCase {
         }
     }
 
+    func testLloydCentresAreUnitDeterministicAndEachStepRepresentsTheSampleBetter() {
+        let m = SelectionTestData.blobs(8, perBlob: 50, dimension: 16, noise: 0.6, seed: 12)
+        let d = m.dimension
+        // 100 sample rows per list of 8: the sample is every row, so each step's sum over the rows of the
+        // similarity to the nearest centre is the sum spherical k-means never lowers.
+        func represented(_ centres: [Float]) -> Double {
+            (0..<m.rows).reduce(0.0) { total, i in
+                total + Double((0..<(centres.count / d)).map { j in
+                    centres.withUnsafeBufferPointer { BLAS.dot(d, m.row(i), $0.baseAddress! + j * d) }
+                }.max()!)
+            }
+        }
+        var previous = -Double.infinity
+        for steps in 0...4 {
+            let centres = InvertedFile.lloydCentres(matrix: m, lists: 8, samplePerList: 100, steps: steps, seed: 3)
+            XCTAssertEqual(centres.count, 8 * d)
+            for j in 0..<8 {
+                let length = centres.withUnsafeBufferPointer { BLAS.dot(d, $0.baseAddress! + j * d, $0.baseAddress! + j * d) }
+                XCTAssertEqual(length, 1, accuracy: 1e-4, "steps \(steps), centre \(j)")
+            }
+            XCTAssertEqual(centres, InvertedFile.lloydCentres(matrix: m, lists: 8, samplePerList: 100, steps: steps, seed: 3))
+            let sum = represented(centres)
+            XCTAssertGreaterThanOrEqual(sum, previous - 1e-3, "step \(steps) lowered the sum")
+            previous = sum
+        }
+        XCTAssertNotEqual(InvertedFile.lloydCentres(matrix: m, lists: 8, samplePerList: 100, steps: 0, seed: 3),
+                          InvertedFile.lloydCentres(matrix: m, lists: 8, samplePerList: 100, steps: 0, seed: 4))
+    }
+
+    func testLloydCentresAndTwoSearchedListsKeepTheObjectivePastTheExactLimit() throws {
+        // 5,000 rows: past the exact limit, where the graph comes from the inverted file.
+        let m = SelectionTestData.blobs(50, perBlob: 100, dimension: 64, noise: 0.5, seed: 6)
+        XCTAssertGreaterThan(m.rows, SparseNeighbors.exactLimit)
+        let candidates = Array(0..<m.rows)
+        func run(_ sampler: any Sampler) throws -> SelectionRun {
+            try MonteCarlo.run(sampler, matrix: m, candidates: candidates, count: 40, iterations: 1, seed: 2)
+        }
+        func objective(_ run: SelectionRun) -> Double {
+            FacilityLocationSampler.objective(matrix: m, candidates: candidates, picks: run.rowSelection)
+        }
+        let facility = try run(FacilityLocationSampler())
+        XCTAssertEqual(facility.rowSelection.count, 40)
+        XCTAssertEqual(try run(FacilityLocationSampler()).picks, facility.picks)
+        // Session 8's graph: the K-Means sampler's centres of 8 rows per list, 3 searched lists.
+        let before = try run(FacilityLocationSampler(searchedLists: 3, centreSteps: nil, samplePerList: 8))
+        XCTAssertEqual(objective(facility), objective(before), accuracy: 0.005 * objective(before),
+                       "now \(objective(facility)), before \(objective(before))")
+        XCTAssertGreaterThan(objective(facility), objective(try run(FarthestPointSampler())))
+    }
+
     func testBootstrapWeightsArePoissonOfMeanOne() {
         let weights = FacilityLocationSampler.bootstrapWeights(count: 20_000, seed: 3)
         let mean = weights.reduce(0, +) / Float(weights.count)

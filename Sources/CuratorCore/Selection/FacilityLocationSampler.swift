@@ -37,21 +37,42 @@ public struct FacilityLocationSampler: Sampler, Sendable {
     /// Inverted-file lists each list's rows are compared with when the graph
     /// is approximate (beyond `SparseNeighbors.exactLimit` rows), its own
     /// included. Fewer than the neighbour scores' 6: with the cover exact the
-    /// graph only ranks gains, and on the benchmark's 10,000 rows 3 lists
-    /// (half the GEMMs, recall 0.82 against 0.86) moved the objective by
-    /// 0.03 % (7,810.02 against 7,812.18).
+    /// graph only ranks gains. On the benchmark's 10,000 rows, with the
+    /// centres below, 2 lists (a third of the GEMMs of 3) left the objective
+    /// at 7,806.89 (3: 7,811.55; K-Means' own selection: 7,787.80).
     public var searchedLists: Int
+    /// Spherical Lloyd steps that place the inverted file's centres, on
+    /// `samplePerList` random rows per list (`InvertedFile.lloydCentres`;
+    /// nil: the K-Means sampler's representatives of 8 rows per list, as the
+    /// neighbour scores use). On the benchmark's 10,000 rows 3 steps on 16
+    /// rows per list took half the CPU time of the K-Means centres (0.03 s
+    /// against 0.06 s) for the same objective.
+    public var centreSteps: Int?
+    /// Sample rows per list the centres are placed on.
+    public var samplePerList: Int
+
+    /// How the approximate graph is trained and searched. Each list's rows
+    /// are gathered per thread rather than copied into a grouped matrix: at
+    /// 10,000 rows the grouped copy's fresh pages (zeroed, then faulted in)
+    /// cost more than gathering each list's few hundred rows again.
+    var search: SparseNeighbors.ApproximateSearch {
+        SparseNeighbors.ApproximateSearch(samplePerList: samplePerList, lloydSteps: centreSteps, gathersRows: true)
+    }
 
     /// Creates the sampler with `neighbors` nearest neighbours per image.
-    public init(neighbors: Int = 32, exactCover: Bool = true, searchedLists: Int = 3) {
+    public init(neighbors: Int = 32, exactCover: Bool = true, searchedLists: Int = 2, centreSteps: Int? = 3,
+                samplePerList: Int = 16) {
         self.neighbors = neighbors
         self.exactCover = exactCover
         self.searchedLists = searchedLists
+        self.centreSteps = centreSteps
+        self.samplePerList = samplePerList
     }
 
     public func sample(_ task: SamplingTask, progress: SelectionProgress) throws -> SamplerOutput {
         let graph = try ReverseNeighbors(matrix: task.matrix, candidates: task.candidates, include: task.include,
-                                         k: neighbors, searchedLists: searchedLists, progress: progress)
+                                         k: neighbors, searchedLists: searchedLists,
+                                         search: search, progress: progress)
         try progress.check()
         let runs = task.iterations
         let weights = runs == 1 ? [[Float](repeating: 1, count: graph.rows)]
@@ -107,8 +128,8 @@ final class ReverseNeighbors: Sendable {
     /// The working rows' vectors, in working order.
     let vectors: EmbeddingMatrix
 
-    init(matrix: EmbeddingMatrix, candidates: [Int], include: [Int], k: Int, searchedLists: Int = 3,
-         progress: SelectionProgress) throws {
+    init(matrix: EmbeddingMatrix, candidates: [Int], include: [Int], k: Int, searchedLists: Int = 2,
+         search: SparseNeighbors.ApproximateSearch? = FacilityLocationSampler().search, progress: SelectionProgress) throws {
         albumRows = candidates + include
         self.candidates = candidates.count
         rows = albumRows.count
@@ -116,7 +137,7 @@ final class ReverseNeighbors: Sendable {
         for (i, row) in albumRows.enumerated() { local[row] = i }
         self.local = local
         vectors = SparseNeighbors.working(matrix: matrix, rows: albumRows)
-        let graph = try SparseNeighbors.graph(of: vectors, k: k, searchedLists: searchedLists)
+        let graph = try SparseNeighbors.graph(of: vectors, k: k, searchedLists: searchedLists, search: search)
         try progress.check()
         let k = graph.k
         var counts = [Int](repeating: 0, count: rows + 1)

@@ -22,6 +22,9 @@ extension InvertedFile {
     /// around centres trained on `samplePerList` rows each, each row probing
     /// its own and the `probes − 1` lists whose boundary lies nearest, each
     /// list searching its own and the `searchedLists − 1` lists its rows probe most.
+    /// The centres are the K-Means representatives of the sample
+    /// (`trainCentres`), or with `lloydSteps` that many spherical Lloyd steps
+    /// on it (`lloydCentres`: cheaper, for a graph that only ranks).
     ///
     /// With `gathersRows`, no grouped copy of the matrix is made: each list's
     /// rows and those of the lists it searches are gathered into a small
@@ -32,10 +35,11 @@ extension InvertedFile {
     /// scored in float32 (`Int8CandidateScores`).
     public static func neighborGraph(_ matrix: EmbeddingMatrix, k: Int, seed: UInt64, probes: Int = 3,
                                      searchedLists: Int = 6, lists requestedLists: Int? = nil,
-                                     samplePerList: Int = 8, gathersRows: Bool = false,
+                                     samplePerList: Int = 8, lloydSteps: Int? = nil, gathersRows: Bool = false,
                                      scoresInInt8: Bool = false) throws -> NeighborGraph {
         try neighborSearch(matrix, k: k, seed: seed, probes: probes, searchedLists: searchedLists, lists: requestedLists,
-                           samplePerList: samplePerList, gathersRows: gathersRows, scoresInInt8: scoresInInt8).graph
+                           samplePerList: samplePerList, lloydSteps: lloydSteps, gathersRows: gathersRows,
+                           scoresInInt8: scoresInInt8).graph
     }
 
     /// What a neighbour search finds besides the graph: the lists it used,
@@ -58,7 +62,7 @@ extension InvertedFile {
 
     /// `neighborGraph`, with the lists it used.
     static func neighborSearch(_ matrix: EmbeddingMatrix, k: Int, seed: UInt64, probes: Int = 3, searchedLists: Int = 6,
-                               lists requestedLists: Int? = nil, samplePerList: Int = 8,
+                               lists requestedLists: Int? = nil, samplePerList: Int = 8, lloydSteps: Int? = nil,
                                gathersRows: Bool = false, scoresInInt8: Bool = false) throws -> NeighborSearch {
         let n = matrix.rows, d = matrix.dimension
         let k = min(k, n)
@@ -69,7 +73,9 @@ extension InvertedFile {
                                   searched: SearchedListPairs(listOfRow: [Int32](repeating: 0, count: n), listCount: 0))
         }
         let listCount = min(n, max(1, requestedLists ?? neighborListCount(rows: n)))
-        let centres = try trainCentres(matrix: matrix, lists: listCount, samplePerList: samplePerList, seed: seed)
+        let centres = try lloydSteps.map {
+            lloydCentres(matrix: matrix, lists: listCount, samplePerList: samplePerList, steps: $0, seed: seed)
+        } ?? trainCentres(matrix: matrix, lists: listCount, samplePerList: samplePerList, seed: seed)
         let file = try InvertedFile(centres: centres, matrix: matrix, horizon: .infinity, limit: max(0, probes - 1))
         let (graph, order, searched) = file.neighborGraph(matrix, k: k, searchedLists: searchedLists,
                                                           gathersRows: gathersRows, scoresInInt8: scoresInInt8)

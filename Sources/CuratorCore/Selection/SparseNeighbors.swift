@@ -26,11 +26,30 @@ enum SparseNeighbors {
     }
 
     /// The graph of every row of `working`; beyond the exact limit each
-    /// inverted-file list is compared with `searchedLists` lists, its own included.
-    static func graph(of working: EmbeddingMatrix, k: Int, seed: UInt64 = 0, searchedLists: Int = 6) throws -> NeighborGraph {
+    /// inverted-file list is compared with `searchedLists` lists, its own
+    /// included, the file trained and searched as `search` says (nil: the
+    /// K-Means centres of 8 rows per list, from a grouped copy of the rows).
+    static func graph(of working: EmbeddingMatrix, k: Int, seed: UInt64 = 0, searchedLists: Int = 6,
+                      search: ApproximateSearch? = nil) throws -> NeighborGraph {
         if NeighborGraph.usesExactSearch(rows: working.rows, k: k, exactLimit: exactLimit) {
             return ExactNeighbors.search(working, k: k)
         }
-        return try InvertedFile.neighborGraph(working, k: k, seed: seed, searchedLists: searchedLists)
+        guard let search else { return try InvertedFile.neighborGraph(working, k: k, seed: seed, searchedLists: searchedLists) }
+        return try InvertedFile.neighborGraph(working, k: k, seed: seed, searchedLists: searchedLists,
+                                              samplePerList: search.samplePerList, lloydSteps: search.lloydSteps,
+                                              gathersRows: search.gathersRows)
+    }
+
+    /// How the inverted file of an approximate graph is trained and searched
+    /// (`InvertedFile.neighborGraph`'s options of the same names).
+    struct ApproximateSearch: Sendable, Equatable {
+        /// Sample rows per list the centres are placed on.
+        var samplePerList: Int
+        /// Spherical Lloyd steps on the sample (`InvertedFile.lloydCentres`);
+        /// nil for the K-Means representatives (`InvertedFile.trainCentres`).
+        var lloydSteps: Int?
+        /// Whether each list's rows are gathered into a per-thread block
+        /// instead of read from a grouped copy of the whole matrix.
+        var gathersRows: Bool
     }
 }

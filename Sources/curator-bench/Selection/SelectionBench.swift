@@ -26,6 +26,11 @@ struct Select: ParsableCommand {
     @Option(help: "fps only: a JSON array of start rows, one iteration each.") var starts: String?
     @Option(help: "facility only: neighbours per image in the similarity graph.") var neighbors: Int?
     @Flag(help: "facility only: cover known through the graph only (not exact).") var sparseCover = false
+    @Option(help: "facility only: inverted-file lists each list's rows are compared with, its own included.")
+    var searchedLists: Int?
+    @Option(help: "facility only: spherical Lloyd steps placing the inverted file's centres.") var centreSteps: Int?
+    @Flag(help: "facility only: the K-Means sampler's centres instead of Lloyd steps.") var kmeansCentres = false
+    @Option(help: "facility only: sample rows per inverted-file list the centres are placed on.") var listSample: Int?
     @OptionGroup var tuning: KMeansTuning
 
     func run() throws {
@@ -85,6 +90,10 @@ struct Select: ParsableCommand {
                 var sampler = FacilityLocationSampler()
                 if let neighbors { sampler.neighbors = neighbors }
                 if sparseCover { sampler.exactCover = false }
+                if let searchedLists { sampler.searchedLists = searchedLists }
+                if let centreSteps { sampler.centreSteps = centreSteps }
+                if kmeansCentres { sampler.centreSteps = nil }
+                if let listSample { sampler.samplePerList = listSample }
                 run = try MonteCarlo.run(sampler, matrix: matrix, candidates: candidates, count: count,
                                          iterations: iterations, seed: seed)
             }
