@@ -184,6 +184,23 @@ final class ReviewRouteTests: XCTestCase {
         XCTAssertTrue((cachedButGone.json["error"] as? String)?.hasPrefix("missing") == true, cachedButGone.text)
     }
 
+    func testAThumbnailOfAFileNamedInBytesThatAreNotUTF8IsMade() throws {
+        // The missing-file check stats the name's exact bytes: through a
+        // String it would be a different (absent) file, and the tile "missing".
+        let other = ReviewFolder()
+        other.writeJPEG("plain.jpg", seed: 3)
+        let latin1 = FileSystemPath(other.path).appending(Array("caf".utf8) + [0xE9] + Array(".jpg".utf8))
+        XCTAssertEqual(FileSystemPath(other.path + "/plain.jpg").withCPath { from in latin1.withCPath { rename(from, $0) } }, 0)
+        let album = try Album.open(other.path)
+        let image = try XCTUnwrap(album.images.first)
+        XCTAssertEqual(album.absolutePath(of: image), latin1)
+        let server = try ReviewServer.start(album: album)
+        defer { server.close() }
+        let thumb = try server.get("/api/thumb/\(image.id)")
+        XCTAssertEqual(thumb.status, 200, thumb.text)
+        XCTAssertEqual(Array(thumb.body.prefix(3)), [0xFF, 0xD8, 0xFF])
+    }
+
     func testUnknownIdsAre404AndChangeNothing() throws {
         for target in ["/api/image/999999", "/api/thumb/999999", "/api/run/99", "/api/run/99/csv", "/api/image/0", "/api/thumb/-3",
                        "/api/image/1.5", "/api/nothing-here"] {
