@@ -11,8 +11,11 @@
 /// the pending picks computed (a small GEMM over gathered rows), until the
 /// maximum is exact — the same argmax, ties included, as an eager update.
 /// When that would touch too many rows, or too many picks are pending, one
-/// pass applies every run's pending picks at once. Rows a run picks that some
-/// other run picked before come from `SparseColumnCache` instead.
+/// pass applies the pending picks of the runs that need it (of every run
+/// only at the first step): a run whose lazy steps still work keeps its
+/// picks pending, because applying them to every row costs a GEMM column
+/// over the whole matrix each. Rows a run picks that some other run picked
+/// before come from `SparseColumnCache` instead.
 final class FarthestPointBatch {
     let rows: CandidateRows
     let runs: Int
@@ -27,8 +30,15 @@ final class FarthestPointBatch {
     let threads: Int
     /// Picks a run may hold pending before a pass applies them.
     let maxPending: Int
-    /// Rows a lazy step may evaluate before it gives up for a pass.
+    /// Rows a lazy step may evaluate before it gives up for a pass. Each
+    /// evaluated row costs at most one dot product per pending pick, where a
+    /// pass costs one per pending pick for every row: a sixteenth of the
+    /// rows keeps a lazy step under a sixteenth of the pass it saves. (A
+    /// fixed 4,096 made the 1M × 512 benchmark fall back on passes late in
+    /// its runs, each applying 50–1,500 pending columns to every row.)
     let lazyLimit: Int
+    /// Rows a lazy step gathers for one GEMM at most (its scratch per thread).
+    let gatherRows: Int
     var cache: SparseColumnCache
     /// Per run: album rows picked but not yet applied to `distances`.
     var pending: [[Int]]
@@ -51,7 +61,8 @@ final class FarthestPointBatch {
     /// below this (`count="auto"`): everything left is that close to a pick.
     let stopBelow: Float
 
-    init(rows: CandidateRows, runs: Int, count: Int, cacheBudgetBytes: Int, stopBelow: Float = -.infinity) {
+    init(rows: CandidateRows, runs: Int, count: Int, cacheBudgetBytes: Int, stopBelow: Float = -.infinity,
+         lazyLimit limit: Int? = nil) {
         self.rows = rows
         self.stopBelow = stopBelow
         self.runs = runs
@@ -59,7 +70,8 @@ final class FarthestPointBatch {
         n = rows.count
         dimension = rows.dimension
         threads = max(1, min(activeCoreCount, n / 1024))
-        lazyLimit = max(64, min(4096, n / 16))
+        lazyLimit = max(1, limit ?? max(64, n / 16))
+        gatherRows = min(lazyLimit, 1024)
         maxPending = max(1, min(count, 256))
         distances = .allocate(capacity: max(1, runs * n))
         pendingVectors = .allocate(capacity: max(1, runs * maxPending * rows.dimension))
@@ -68,9 +80,9 @@ final class FarthestPointBatch {
         lazyRuns = (0..<runs).map { _ in LazyRun() }
         cache = SparseColumnCache(budgetBytes: runs > 1 ? cacheBudgetBytes : 0)
         pending = [[Int]](repeating: [], count: runs)
-        let (lazyLimit, maxPending, dimension, n) = (lazyLimit, maxPending, dimension, n)
+        let (gatherRows, maxPending, dimension, n) = (gatherRows, maxPending, dimension, n)
         scratch = (0..<max(1, min(activeCoreCount, runs))).map { _ in
-            LazyScratch(rows: lazyLimit, picks: maxPending, dimension: dimension, n: n)
+            LazyScratch(rows: gatherRows, picks: maxPending, dimension: dimension, n: n)
         }
     }
 
@@ -132,8 +144,9 @@ final class FarthestPointBatch {
 
     /// One pass applying `columnsOfRun[r]` (indices into `picks`, album rows) to
     /// each run; returns per run the first working row holding its largest
-    /// distance (nil when all are −∞). With `collect`, keeps the columns of
-    /// `picks` in the cache for runs that pick the same rows later.
+    /// distance (nil when all are −∞, or when the run has no columns: it
+    /// takes no part). With `collect`, keeps the columns of `picks` in the
+    /// cache for runs that pick the same rows later.
     func pass(picks: [Int], columnsOfRun: [[Int]], collect: Bool) -> [Int?] {
         let m = picks.count
         let d = dimension
@@ -159,16 +172,11 @@ final class FarthestPointBatch {
                     BLAS.gemm(transposeB: true, m: m, n: b, k: d, a: pickVectors, lda: d,
                               b: rows.rows(start, b, into: rowScratch), ldb: d, c: products, ldc: blockRows)
                 }
-                for r in 0..<runs {
+                for r in 0..<runs where !columnsOfRun[r].isEmpty {
                     let dist = distances(of: r) + start
                     var blockBest = -Float.infinity
-                    let columns = columnsOfRun[r]
-                    if columns.isEmpty {
-                        blockBest = VectorKernels.maximum(dist, count: b)
-                    } else {
-                        for j in columns {
-                            blockBest = VectorKernels.lowerToCosineDistance(dist, dots: products + j * blockRows, count: b)
-                        }
+                    for j in columnsOfRun[r] {
+                        blockBest = VectorKernels.lowerToCosineDistance(dist, dots: products + j * blockRows, count: b)
                     }
                     if blockBest > part.best[r] {
                         part.best[r] = blockBest
@@ -210,6 +218,7 @@ final class FarthestPointBatch {
             }
         }
         return (0..<runs).map { r in
+            guard !columnsOfRun[r].isEmpty else { return nil }
             var best: Float = -.infinity
             var block = -1
             for part in parts where part.best[r] > best {
@@ -271,7 +280,8 @@ final class FarthestPointBatch {
                 let from = Int(done[scratch.candidates[groupStart]])
                 var groupEnd = groupStart
                 while groupEnd < scratch.candidates.count && Int(done[scratch.candidates[groupEnd]]) == from { groupEnd += 1 }
-                let g = groupEnd - groupStart
+                let g = min(groupEnd - groupStart, gatherRows)
+                groupEnd = groupStart + g
                 let m = Int(total) - from
                 for k in 0..<g {
                     rows.copyWorkingRow(scratch.candidates[groupStart + k], into: scratch.gathered + k * d)
@@ -326,17 +336,6 @@ final class FarthestPointBatch {
         // Too many rows (nearly) tie at the maximum: a pass settles this step.
         state.topRows = []
         return .tooMany
-    }
-
-    /// Whether a row with a value ≥ `floor` still misses pending picks.
-    private func hasStale(atLeast floor: Float, in dist: UnsafeMutablePointer<Float>,
-                          applied done: UnsafeMutablePointer<UInt16>, total: UInt16) -> Bool {
-        var i = 0
-        while let found = VectorKernels.firstIndex(atLeast: floor, in: dist + i, count: n - i) {
-            if done[i + found] < total { return true }
-            i += found + 1
-        }
-        return false
     }
 
     func run(include: [Int], starts: [Int?], onStep: (Int) throws -> Void) throws -> [[Int]] {
@@ -405,25 +404,26 @@ final class FarthestPointBatch {
                     (outcomes.value.baseAddress! + r).initialize(to: outcome)
                 }
             }
-            if (0..<runs).contains(where: { if case .needsPass = outcomes.value[$0] { return true }; return false }) {
-                // One pass applies every run's pending picks (each distinct row once).
+            let needsPass = (0..<runs).filter { if case .needsPass = outcomes.value[$0] { return true }; return false }
+            if needsPass.isEmpty { statistics.stepsWithoutPass += 1 }
+            for r in 0..<runs {
+                if case let .pick(row) = outcomes.value[r] { next[r] = row } else { next[r] = nil }
+            }
+            if !needsPass.isEmpty {
+                // One pass applies the pending picks of the runs that need it (each distinct row once).
                 var columnRows: [Int] = []
                 var columnOf: [Int: Int] = [:]
                 var columnsOfRun = [[Int]](repeating: [], count: runs)
-                for r in 0..<runs {
+                for r in needsPass {
                     for row in pending[r] {
                         if columnOf[row] == nil { columnOf[row] = columnRows.count; columnRows.append(row) }
                         columnsOfRun[r].append(columnOf[row]!)
                     }
                     pending[r].removeAll(keepingCapacity: true)
+                    (applied.baseAddress! + r * n).update(repeating: 0, count: n)
                 }
-                applied.update(repeating: 0)
-                next = pass(picks: columnRows, columnsOfRun: columnsOfRun, collect: runs > 1)
-            } else {
-                statistics.stepsWithoutPass += 1
-                for r in 0..<runs {
-                    if case let .pick(row) = outcomes.value[r] { next[r] = row } else { next[r] = nil }
-                }
+                let passed = pass(picks: columnRows, columnsOfRun: columnsOfRun, collect: runs > 1)
+                for r in needsPass { next[r] = passed[r] }
             }
         }
         return picks.map { $0.map(rows.albumRow) }

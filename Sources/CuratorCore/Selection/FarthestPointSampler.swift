@@ -26,6 +26,9 @@ public struct FarthestPointSampler: Sampler, Sendable {
     /// the matrix should serve as many iterations as it can, and an eighth
     /// keeps the whole run under the 1.5 × the matrix its memory may take).
     public var maxBatchBytes: Int
+    /// Rows a lazy step may evaluate before it gives up for a pass (nil:
+    /// automatic, see `FarthestPointBatch`).
+    public var lazyLimit: Int? = nil
 
     /// Creates the sampler.
     public init(cacheBudgetBytes: Int = 64 << 20, maxBatchBytes: Int = 64 << 20) {
@@ -85,7 +88,7 @@ public struct FarthestPointSampler: Sampler, Sendable {
         while first < starts.count {
             let last = min(starts.count, first + batch)
             let engine = FarthestPointBatch(rows: rows, runs: last - first, count: count,
-                                            cacheBudgetBytes: cacheBudgetBytes, stopBelow: stopBelow)
+                                            cacheBudgetBytes: cacheBudgetBytes, stopBelow: stopBelow, lazyLimit: lazyLimit)
             let done = first
             let part = try BLAS.withSingleThreadedCalls { try engine.run(include: include, starts: Array(starts[first..<last])) { stepsDone in
                 guard let progress else { return }

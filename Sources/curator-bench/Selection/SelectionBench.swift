@@ -31,6 +31,9 @@ struct Select: ParsableCommand {
     @Option(help: "facility only: spherical Lloyd steps placing the inverted file's centres.") var centreSteps: Int?
     @Flag(help: "facility only: the K-Means sampler's centres instead of Lloyd steps.") var kmeansCentres = false
     @Option(help: "facility only: sample rows per inverted-file list the centres are placed on.") var listSample: Int?
+    @Option(help: "fps only: rows a lazy step may evaluate before a pass.") var lazyLimit: Int?
+    @Flag(help: "Skip the objective (a GEMM of every row against the selection, after the clock; for profiles).")
+    var noObjective = false
     @OptionGroup var tuning: KMeansTuning
 
     func run() throws {
@@ -45,32 +48,39 @@ struct Select: ParsableCommand {
         let cpuStart = cpuSeconds()
         switch method {
         case .fps:
+            var sampler = FarthestPointSampler()
+            sampler.lazyLimit = lazyLimit
+            // Without --starts, the starts Monte Carlo draws (as the sampler
+            // does), so the run is the same and its statistics are known.
+            let startRows: [Int]
             if let starts {
                 let data = try Data(contentsOf: URL(fileURLWithPath: starts))
                 guard let starts = try JSONSerialization.jsonObject(with: data) as? [Int] else {
                     throw BenchError("\(self.starts!): not a JSON array of row numbers")
                 }
-                var picks: [[Int]] = []
-                var statistics = FarthestPointStatistics()
-                let elapsed = try clock.measure {
-                    (picks, statistics) = try FarthestPointSampler().farthestPointsWithStatistics(
-                        matrix: matrix, candidates: candidates, count: count, starts: starts.map { Optional($0) })
-                }
-                result["passes"] = statistics.passes
-                result["columns"] = statistics.columns
-                result["cache_hits"] = statistics.cacheHits
-                result["steps_without_pass"] = statistics.stepsWithoutPass
-                result["seconds"] = elapsed.seconds
-                result["picks"] = picks
+                startRows = starts
             } else {
-                var run: SelectionRun?
-                let elapsed = try clock.measure {
-                    run = try MonteCarlo.run(FarthestPointSampler(), matrix: matrix, candidates: candidates,
-                                             count: count, iterations: iterations, seed: seed)
+                startRows = MonteCarlo.iterationSeeds(master: seed, count: iterations).map { seed in
+                    var generator = Xoshiro256StarStar(seed: seed)
+                    return candidates[generator.nextInt(below: candidates.count)]
                 }
-                result["seconds"] = elapsed.seconds
-                result["picks"] = run?.picks
-                result["selection"] = run?.selection
+            }
+            var picks: [[Int]] = []
+            var statistics = FarthestPointStatistics()
+            let elapsed = try clock.measure {
+                (picks, statistics) = try sampler.farthestPointsWithStatistics(
+                    matrix: matrix, candidates: candidates, count: count, starts: startRows.map { Optional($0) })
+            }
+            result["passes"] = statistics.passes
+            result["columns"] = statistics.columns
+            result["cache_hits"] = statistics.cacheHits
+            result["steps_without_pass"] = statistics.stepsWithoutPass
+            result["seconds"] = elapsed.seconds
+            result["picks"] = picks
+            if self.starts == nil {
+                // The selection MonteCarlo.run would report: the most voted rows.
+                result["selection"] = SelectionRun(method: "fps", count: count, seed: seed, candidates: candidates.count,
+                                                   iterationInertia: nil, picks: picks.map { $0.map { Int64($0) } }).selection
             }
         case .kmeans:
             var run: SelectionRun?
@@ -101,7 +111,7 @@ struct Select: ParsableCommand {
             result["selection"] = run?.selection
         }
         result["cpu_seconds"] = cpuSeconds() - cpuStart
-        if let selection = result["selection"] as? [Int64] {
+        if !noObjective, let selection = result["selection"] as? [Int64] {
             result["objective"] = FacilityLocationSampler.objective(matrix: matrix, candidates: candidates,
                                                                     picks: selection.map { Int($0) })
         }
