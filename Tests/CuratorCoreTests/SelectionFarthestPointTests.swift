@@ -33,11 +33,19 @@ final class SelectionFarthestPointTests: XCTestCase {
             matrix: m, candidates: candidates, count: 60, starts: starts)
         let tinyBatches = try FarthestPointSampler(maxBatchBytes: 1).farthestPoints(
             matrix: m, candidates: candidates, count: 60, starts: starts)
+        // Passes for the needing runs alone, and lazy steps that give up early: more passes, the same picks.
+        var selective = FarthestPointSampler()
+        selective.passJoinLimit = 0
+        selective.lazyLimit = 8
+        let (separate, separateStatistics) = try selective.farthestPointsWithStatistics(
+            matrix: m, candidates: candidates, count: 60, starts: starts)
+        XCTAssertGreaterThan(separateStatistics.passes, statistics.passes)
         for (r, start) in starts.enumerated() {
             let single = try FarthestPointSampler().farthestPoints(matrix: m, candidates: candidates, count: 60, starts: [start])
             XCTAssertEqual(batched[r], single[0], "run \(r)")
             XCTAssertEqual(uncached[r], single[0], "run \(r) without cache")
             XCTAssertEqual(tinyBatches[r], single[0], "run \(r) one at a time")
+            XCTAssertEqual(separate[r], single[0], "run \(r) with passes for the needing runs alone")
         }
     }
 

@@ -11,11 +11,9 @@
 /// the pending picks computed (a small GEMM over gathered rows), until the
 /// maximum is exact — the same argmax, ties included, as an eager update.
 /// When that would touch too many rows, or too many picks are pending, one
-/// pass applies the pending picks of the runs that need it (of every run
-/// only at the first step): a run whose lazy steps still work keeps its
-/// picks pending, because applying them to every row costs a GEMM column
-/// over the whole matrix each. Rows a run picks that some other run picked
-/// before come from `SparseColumnCache` instead.
+/// pass applies the pending picks of the runs that need it, and of the runs
+/// holding at most `passJoinLimit` (by default all). Rows a run picks that
+/// some other run picked before come from `SparseColumnCache` instead.
 final class FarthestPointBatch {
     let rows: CandidateRows
     let runs: Int
@@ -35,10 +33,14 @@ final class FarthestPointBatch {
     /// pass costs one per pending pick for every row: a sixteenth of the
     /// rows keeps a lazy step under a sixteenth of the pass it saves. (A
     /// fixed 4,096 made the 1M × 512 benchmark fall back on passes late in
-    /// its runs, each applying 50–1,500 pending columns to every row.)
+    /// its runs, each applying every run's pending picks to every row:
+    /// 308 GEMM columns over the matrix in all, 1,571 with 16,384; 59 now.)
     let lazyLimit: Int
     /// Rows a lazy step gathers for one GEMM at most (its scratch per thread).
     let gatherRows: Int
+    /// A pass another run needs also applies the pending picks of each run
+    /// that has at most this many.
+    let passJoinLimit: Int
     var cache: SparseColumnCache
     /// Per run: album rows picked but not yet applied to `distances`.
     var pending: [[Int]]
@@ -62,7 +64,8 @@ final class FarthestPointBatch {
     let stopBelow: Float
 
     init(rows: CandidateRows, runs: Int, count: Int, cacheBudgetBytes: Int, stopBelow: Float = -.infinity,
-         lazyLimit limit: Int? = nil) {
+         lazyLimit limit: Int? = nil, passJoinLimit: Int = .max) {
+        self.passJoinLimit = passJoinLimit
         self.rows = rows
         self.stopBelow = stopBelow
         self.runs = runs
@@ -415,6 +418,18 @@ final class FarthestPointBatch {
                 var columnOf: [Int: Int] = [:]
                 var columnsOfRun = [[Int]](repeating: [], count: runs)
                 for r in needsPass {
+                    for row in pending[r] {
+                        if columnOf[row] == nil { columnOf[row] = columnRows.count; columnRows.append(row) }
+                        columnsOfRun[r].append(columnOf[row]!)
+                    }
+                    pending[r].removeAll(keepingCapacity: true)
+                    (applied.baseAddress! + r * n).update(repeating: 0, count: n)
+                }
+                // Runs with few pending picks have them applied too, while the
+                // matrix is read anyway: it keeps their lazy steps short. (Their
+                // next pick is already exact; the pass would find the same.)
+                for r in 0..<runs where !pending[r].isEmpty && pending[r].count <= passJoinLimit {
+                    guard case .pick = outcomes.value[r] else { continue }
                     for row in pending[r] {
                         if columnOf[row] == nil { columnOf[row] = columnRows.count; columnRows.append(row) }
                         columnsOfRun[r].append(columnOf[row]!)

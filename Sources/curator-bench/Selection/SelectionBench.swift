@@ -32,6 +32,7 @@ struct Select: ParsableCommand {
     @Flag(help: "facility only: the K-Means sampler's centres instead of Lloyd steps.") var kmeansCentres = false
     @Option(help: "facility only: sample rows per inverted-file list the centres are placed on.") var listSample: Int?
     @Option(help: "fps only: rows a lazy step may evaluate before a pass.") var lazyLimit: Int?
+    @Option(help: "fps only: runs with at most this many pending picks join a pass.") var passJoinLimit: Int?
     @Flag(help: "Skip the objective (a GEMM of every row against the selection, after the clock; for profiles).")
     var noObjective = false
     @OptionGroup var tuning: KMeansTuning
@@ -50,6 +51,7 @@ struct Select: ParsableCommand {
         case .fps:
             var sampler = FarthestPointSampler()
             sampler.lazyLimit = lazyLimit
+            if let passJoinLimit { sampler.passJoinLimit = passJoinLimit }
             // Without --starts, the starts Monte Carlo draws (as the sampler
             // does), so the run is the same and its statistics are known.
             let startRows: [Int]
