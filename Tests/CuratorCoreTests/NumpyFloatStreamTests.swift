@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 @testable import CuratorCore
 
-/// A float `.npy` streamed into a matrix a block at a time (clip-retrieval
+/// A float `.npy` streamed into imported rows a block at a time (clip-retrieval
 /// shards) gives the values reading it whole gives, in every layout.
 final class NumpyFloatStreamTests: XCTestCase {
     private let folder = TemporaryFolder()
@@ -33,15 +33,15 @@ final class NumpyFloatStreamTests: XCTestCase {
                 let url = URL(fileURLWithPath: folder.write(name, npy(descr, rows: rows, columns: columns, fortran: fortran, values: values)))
                 let whole = try NumpyArray(contentsOf: url).floatMatrix()
                 let expected = (0..<rows).flatMap { whole.vector($0) }
-                // 24-byte blocks: many blocks, the last one partial; and one block for everything.
-                for blockBytes in [24, 1 << 20] {
+                // Blocks of one row, of 3 rows (the last one partial), and one block for everything,
+                // stored after 2 rows of another shard.
+                for blockRows in [1, 3, 1000] {
                     let file = try RawFile(url)
                     let header = try NumpyArray.header(of: file)
-                    var streamed = [Float](repeating: .nan, count: rows * columns)
-                    try streamed.withUnsafeMutableBufferPointer {
-                        try NumpyArray.streamFloats(from: file, header: header, into: $0.baseAddress!, blockBytes: blockBytes)
-                    }
-                    XCTAssertEqual(streamed, expected, "\(name), blocks of \(blockBytes) bytes")
+                    let target = try ImportedRows(rows: rows + 2, dimension: columns, normalizing: false, location: name)
+                    try NumpyArray.streamFloats(from: file, header: header, into: target, firstRow: 2, blockRows: blockRows)
+                    let streamed = try target.matrix()
+                    XCTAssertEqual((2..<rows + 2).flatMap { streamed.vector($0) }, expected, "\(name), blocks of \(blockRows) rows")
                 }
                 if descr == "<f4" { XCTAssertEqual(expected, values, name) }
             }
@@ -53,9 +53,9 @@ final class NumpyFloatStreamTests: XCTestCase {
         let url = URL(fileURLWithPath: folder.write("short.npy", Array(full.dropLast(2))))
         let file = try RawFile(url)
         let header = try NumpyArray.header(of: file)
-        var out = [Float](repeating: 0, count: 12)
+        let target = try ImportedRows(rows: 4, dimension: 3, normalizing: false, location: "short.npy")
         XCTAssertFileError(.corrupt, ["short.npy", "data is 22 bytes"]) {
-            try out.withUnsafeMutableBufferPointer { try NumpyArray.streamFloats(from: file, header: header, into: $0.baseAddress!, blockBytes: 8) }
+            try NumpyArray.streamFloats(from: file, header: header, into: target, firstRow: 0, blockRows: 1)
         }
     }
 }

@@ -41,9 +41,12 @@ extension Album {
         let path = url.path
         let databasePath = try IndexDatabase.location(besides: folder, fileName: url.lastPathComponent + ".sqlite")
         let signature = try FileSignature(path: path)
-        if !forceImport, FileManager.default.fileExists(atPath: databasePath) {
+        // The rows are imported at the precision asked for, else the one the index keeps.
+        var precision = options.precision ?? .float32
+        if FileManager.default.fileExists(atPath: databasePath) {
             let database = try IndexDatabase(path: databasePath)
-            if try database.meta("source") == signature.text, let root = try database.meta("root") {
+            if options.precision == nil { precision = try EmbeddingStore(database: database).precision() }
+            if !forceImport, try database.meta("source") == signature.text, let root = try database.meta("root") {
                 let album = try Album(location: path, root: FileSystemPath(root), isIndexOnly: true, database: database)
                 // The vectors' only copy is the matrix file: without a current one, import again.
                 // A float16 file asked back to float32 is imported again too: its exact values are in the embeddings file.
@@ -56,17 +59,17 @@ extension Album {
 
         // Read the file before creating anything beside it: a bad file leaves no index behind.
         progress.update(label: "import", done: 0, total: 1)
-        // The rows are read straight into the file that will keep them (see
-        // `MatrixFile.Writer(filling:…)`), named for its embedder once that is known.
+        // The rows are written block by block, at the album's precision,
+        // straight into the file that will keep them (see `ImportedRows`),
+        // named for its embedder once that is known.
         var filled: MatrixFile.Writer?
         let imported = try EmbeddingImport.load(url) { rows, dimension, location in
             let file = EmbeddingStore.matrixFile(embedder: "import", besides: databasePath)
-            guard filled == nil, let writer = MatrixFile.Writer(filling: file.path, rows: rows, dimension: dimension),
-                  let matrix = writer.matrix else {
-                return try EmbeddingMatrix.allocate(rows: rows, dimension: dimension, location: location)
+            guard filled == nil, let writer = MatrixFile.Writer(streaming: file.path, rows: rows, dimension: dimension, precision: precision) else {
+                return try ImportedRows(rows: rows, dimension: dimension, precision: precision, normalizing: true, location: location)
             }
             filled = writer
-            return matrix
+            return ImportedRows(writer: writer)
         }
         let rootBytes = commonFolder(of: imported.pathBytes) ?? Array(folder.utf8)
         let root = String(decoding: rootBytes, as: UTF8.self)
@@ -141,7 +144,8 @@ extension Album {
                 try db.execute(sql: "DELETE FROM embedder WHERE name <> ?", arguments: [embedder])
                 try store.register(db, embedder: embedder, modelID: imported.modelID, dimension: imported.matrix.dimension, source: path)
                 try store.recordFileHomed(db, embedder: embedder)
-                for (key, value) in [("root", root), ("source", signature.text), ("embedder", embedder)] {
+                for (key, value) in [("root", root), ("source", signature.text), ("embedder", embedder),
+                                     (EmbeddingStore.precisionKey, precision.rawValue)] {
                     try db.execute(sql: "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", arguments: [key, value])
                 }
             }

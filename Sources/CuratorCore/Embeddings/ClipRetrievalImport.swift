@@ -32,11 +32,11 @@ extension EmbeddingImport {
 
     /// Imports a clip-retrieval output folder (or its `img_emb` folder).
     public static func clipRetrieval(_ folder: URL, pathList: URL? = nil) throws -> ImportedEmbeddings {
-        try clipRetrieval(folder, pathList: pathList, allocate: EmbeddingMatrix.allocate)
+        try clipRetrieval(folder, pathList: pathList, into: ImportedRows.inMemory)
     }
 
-    /// `clipRetrieval(_:pathList:)` with the matrix in the memory `allocate` makes.
-    static func clipRetrieval(_ folder: URL, pathList: URL?, allocate: MatrixAllocator) throws -> ImportedEmbeddings {
+    /// `clipRetrieval(_:pathList:)` with the matrix in the rows `make` makes.
+    static func clipRetrieval(_ folder: URL, pathList: URL?, into make: ImportedRows.Maker) throws -> ImportedEmbeddings {
         let fm = FileManager.default
         var embeddingsFolder = folder.appendingPathComponent(clipEmbeddingsFolder)
         var root = folder
@@ -66,9 +66,9 @@ extension EmbeddingImport {
         }
 
         let metadata = try clipMetadata(root: root, shards: shards, rowsPerShard: rowsPerShard, pathList: pathList)
-        let matrix = try allocate(rowsPerShard.reduce(0, +), dimension ?? 0, embeddingsFolder.path)  // every shard fills its rows or throws
-        // Each shard goes from its file into its rows of the matrix a block at
-        // a time, never whole: peak memory stays the matrix plus one block.
+        let matrix = try make(rowsPerShard.reduce(0, +), dimension ?? 0, embeddingsFolder.path)  // every shard fills its rows or throws
+        // Each shard goes from its file into its rows a block at a time, never
+        // whole: peak memory stays the rows plus a block per core.
         var row = 0
         for (shard, rows) in zip(shards, rowsPerShard) {
             let file = try RawFile(shard.url)
@@ -76,12 +76,12 @@ extension EmbeddingImport {
             guard header.shape == [rows, matrix.dimension], header.dtype.isFloat else {
                 throw EmbeddingFileError(.mismatch, shard.url.path, "changed while it was being read")
             }
-            try NumpyArray.streamFloats(from: file, header: header, into: matrix.row(row))
+            try NumpyArray.streamFloats(from: file, header: header, into: matrix, firstRow: row)
             row += rows
         }
         try finish(matrix, paths: metadata.paths, location: embeddingsFolder.path)
         var imported = ImportedEmbeddings(
-            pathBytes: metadata.paths, matrix: matrix, modelID: nil,
+            pathBytes: metadata.paths, matrix: try matrix.matrix(), modelID: nil,
             source: "clip-retrieval shards \(embeddingsFolder.path) (\(shards.count) shard\(shards.count == 1 ? "" : "s")) with paths from \(metadata.source)",
             notes: [])
         imported.captions = metadata.captions

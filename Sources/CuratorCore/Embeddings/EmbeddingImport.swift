@@ -43,19 +43,19 @@ public enum EmbeddingImport {
     /// Imports `url` (an `.npz`, an `.npy` or a clip-retrieval folder), with
     /// paths from `pathList` when given.
     public static func load(_ url: URL, pathList: URL? = nil) throws -> ImportedEmbeddings {
-        try load(url, pathList: pathList, allocate: EmbeddingMatrix.allocate)
+        try load(url, pathList: pathList, into: ImportedRows.inMemory)
     }
 
-    /// `load(_:pathList:)` with the matrix in the memory `allocate` makes.
-    static func load(_ url: URL, pathList: URL? = nil, allocate: MatrixAllocator) throws -> ImportedEmbeddings {
+    /// `load(_:pathList:)` with the matrix in the rows `make` makes.
+    static func load(_ url: URL, pathList: URL? = nil, into make: ImportedRows.Maker) throws -> ImportedEmbeddings {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
             throw EmbeddingFileError(.unreadable, url.path, "no such file or folder")
         }
-        if isDirectory.boolValue { return try clipRetrieval(url, pathList: pathList, allocate: allocate) }
+        if isDirectory.boolValue { return try clipRetrieval(url, pathList: pathList, into: make) }
         switch url.pathExtension.lowercased() {
-        case "npy": return try npy(url, pathList: pathList, allocate: allocate)
-        default: return try npz(url, pathList: pathList, allocate: allocate)
+        case "npy": return try npy(url, pathList: pathList, into: make)
+        default: return try npz(url, pathList: pathList, into: make)
         }
     }
 
@@ -63,14 +63,14 @@ public enum EmbeddingImport {
 
     /// Imports an `.npz` archive.
     public static func npz(_ url: URL, pathList: URL? = nil) throws -> ImportedEmbeddings {
-        try npz(url, pathList: pathList, allocate: EmbeddingMatrix.allocate)
+        try npz(url, pathList: pathList, into: ImportedRows.inMemory)
     }
 
-    /// `npz(_:pathList:)` with the matrix in the memory `allocate` makes.
-    static func npz(_ url: URL, pathList: URL?, allocate: MatrixAllocator) throws -> ImportedEmbeddings {
+    /// `npz(_:pathList:)` with the matrix in the rows `make` makes.
+    static func npz(_ url: URL, pathList: URL?, into make: ImportedRows.Maker) throws -> ImportedEmbeddings {
         let archive = try NumpyArchive(contentsOf: url)
         if pathList == nil, PhotoMapIndex.looksLikeIndex(archive) {
-            let index = try PhotoMapIndex.read(archive, allocate: allocate)
+            let index = try PhotoMapIndex.read(archive, into: make)
             return ImportedEmbeddings(pathBytes: index.filenameBytes, matrix: index.matrix, modelID: index.modelID,
                                       source: "PhotoMapAI index \(url.path)", notes: index.notes)
         }
@@ -99,13 +99,13 @@ public enum EmbeddingImport {
         if matrixHeader.shape.count == 2 {
             try checkCount(paths.count, pathSource: pathSource, rows: matrixHeader.shape[0], matrixSource: "\(url.path): key '\(matrixKey)'")
         }
-        let matrix = try archive.floatMatrix(matrixKey, allocate: allocate)
-        try checkCount(paths.count, pathSource: pathSource, rows: matrix.rows, matrixSource: "\(url.path): key '\(matrixKey)'")
+        let rows = try archive.readRows(matrixKey, into: make)
+        try checkCount(paths.count, pathSource: pathSource, rows: rows.rows, matrixSource: "\(url.path): key '\(matrixKey)'")
 
         var modelID: String?
         if archive.contains("model_id"), let id = try? archive.array("model_id").scalarString(), !id.isEmpty { modelID = id }
-        try finish(matrix, paths: paths, location: archive.location(of: matrixKey))
-        return ImportedEmbeddings(pathBytes: paths, matrix: matrix, modelID: modelID,
+        try finish(rows, paths: paths, location: archive.location(of: matrixKey))
+        return ImportedEmbeddings(pathBytes: paths, matrix: try rows.matrix(), modelID: modelID,
                                   source: "\(url.path) (key '\(matrixKey)', paths from \(pathSource))", notes: notes)
     }
 
@@ -130,19 +130,19 @@ public enum EmbeddingImport {
 
     /// Imports an `.npy` matrix with its path list.
     public static func npy(_ url: URL, pathList: URL? = nil) throws -> ImportedEmbeddings {
-        try npy(url, pathList: pathList, allocate: EmbeddingMatrix.allocate)
+        try npy(url, pathList: pathList, into: ImportedRows.inMemory)
     }
 
-    /// `npy(_:pathList:)` with the matrix in the memory `allocate` makes.
-    static func npy(_ url: URL, pathList: URL?, allocate: MatrixAllocator) throws -> ImportedEmbeddings {
+    /// `npy(_:pathList:)` with the matrix in the rows `make` makes.
+    static func npy(_ url: URL, pathList: URL?, into make: ImportedRows.Maker) throws -> ImportedEmbeddings {
         guard let list = pathList ?? companionPathList(of: url) else {
             throw EmbeddingFileError(.missing, url.path, "no path list: looked for \(companionNames(of: url).joined(separator: ", ")) beside it; give one explicitly (text, one path per line)")
         }
-        let matrix = try NumpyArray.floatMatrix(contentsOf: url, allocate: allocate)
+        let rows = try NumpyArray.readRows(contentsOf: url, into: make)
         let paths = try PathList.readBytes(list)
-        try checkCount(paths.count, pathSource: list.path, rows: matrix.rows, matrixSource: url.path)
-        try finish(matrix, paths: paths, location: url.path)
-        return ImportedEmbeddings(pathBytes: paths, matrix: matrix, modelID: nil,
+        try checkCount(paths.count, pathSource: list.path, rows: rows.rows, matrixSource: url.path)
+        try finish(rows, paths: paths, location: url.path)
+        return ImportedEmbeddings(pathBytes: paths, matrix: try rows.matrix(), modelID: nil,
                                   source: "\(url.path) (paths from \(list.path))", notes: [])
     }
 
@@ -165,9 +165,9 @@ public enum EmbeddingImport {
         throw EmbeddingFileError(.mismatch, pathSource, "has \(count) path\(count == 1 ? "" : "s") but \(matrixSource) has \(rows) row\(rows == 1 ? "" : "s")")
     }
 
-    /// Refuses rows that cannot be compared, then normalises (see `normalizeImportedRows`).
-    static func finish(_ matrix: EmbeddingMatrix, paths: [[UInt8]], location: String) throws {
-        try normalizeImportedRows(matrix, location: location) { display(paths[$0]) }
+    /// Refuses rows that cannot be compared (see `ImportedRows.refuseIncomparable`), naming their paths.
+    static func finish(_ rows: ImportedRows, paths: [[UInt8]], location: String) throws {
+        try rows.refuseIncomparable(location: location) { display(paths[$0]) }
     }
 
     static func display(_ path: [UInt8]) -> String { String(decoding: path, as: UTF8.self) }

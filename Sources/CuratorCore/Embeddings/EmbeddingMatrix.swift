@@ -1,12 +1,6 @@
 import CKernels
 import Foundation
 
-/// Makes the matrix an import fills entirely with `rows` × `dimension`
-/// values read from `location` (named in errors): memory of its own
-/// (`EmbeddingMatrix.allocate`), or the mapped rows of the file that will
-/// keep them (`MatrixFile.Writer(filling:rows:dimension:)`).
-typealias MatrixAllocator = (_ rows: Int, _ dimension: Int, _ location: String) throws -> EmbeddingMatrix
-
 /// One contiguous, row-major block of embedding vectors: row `i` is the
 /// vector of the album's `i`-th embedded image. Matrix work (selection,
 /// duplicates, maps) reads this block in place; nothing copies it per row.
@@ -66,28 +60,22 @@ public final class EmbeddingMatrix: @unchecked Sendable {
         mappedFile = nil
     }
 
-    /// Creates a float32 matrix of a shape a file claims, to be overwritten entirely:
+    /// Creates a matrix of a shape a file claims, to be overwritten entirely:
     /// a shape above `ArrayMemory`'s cap, or one the system cannot allocate,
     /// is an `EmbeddingFileError` naming `location`, never an abort.
-    init(uninitializedRows rows: Int, dimension: Int, location: String) throws {
+    init(uninitializedRows rows: Int, dimension: Int, precision: MatrixPrecision = .float32, location: String) throws {
         precondition(rows >= 0 && dimension >= 0, "EmbeddingMatrix: negative shape")
         let (count, overflow) = rows.multipliedReportingOverflow(by: dimension)
-        let bytes = count.multipliedReportingOverflow(by: MemoryLayout<Float>.stride)
-        let what = "a \(rows) × \(dimension) float32 matrix"
+        let bytes = count.multipliedReportingOverflow(by: precision.bytesPerValue)
+        let what = "a \(rows) × \(dimension) \(precision == .float16 ? "float16" : "float32") matrix"
         guard !overflow, !bytes.overflow else { throw EmbeddingFileError(.tooLarge, location, "\(what) is impossibly large") }
         let base = try ArrayMemory.allocate(max(bytes.partialValue, 4), for: what, location: location)
         self.rows = rows
         self.dimension = dimension
-        precision = .float32
+        self.precision = precision
         values = base
         mapping = nil
         mappedFile = nil
-    }
-
-    /// Memory of its own for a matrix a file claims (`init(uninitializedRows:dimension:location:)`):
-    /// the `MatrixAllocator` imports use unless told otherwise.
-    static func allocate(rows: Int, dimension: Int, location: String) throws -> EmbeddingMatrix {
-        try EmbeddingMatrix(uninitializedRows: rows, dimension: dimension, location: location)
     }
 
     /// Takes over a file mapping of `length` bytes at `base` whose values
@@ -287,19 +275,27 @@ public final class EmbeddingMatrix: @unchecked Sendable {
         let found = SharedBuffer<RowCheck?>(repeating: nil, count: blocks)
         let base = UncheckedSendable(row(0))
         DispatchQueue.concurrentPerform(iterations: blocks) { b in
-            var firstNonFinite: Int?
-            var zeroRows: [Int] = []
-            for i in b * blockRows..<min(rows, (b + 1) * blockRows) {
-                switch Self.normalizeChecking(base.value + i * dimension, count: dimension) {
-                case .normalized: break
-                case .zero: zeroRows.append(i)
-                case .nonFinite: if firstNonFinite == nil { firstNonFinite = i }
-                }
-            }
-            if firstNonFinite != nil || !zeroRows.isEmpty { found[b] = RowCheck(firstNonFinite: firstNonFinite, zeroRows: zeroRows) }
+            let range = b * blockRows..<min(rows, (b + 1) * blockRows)
+            found[b] = Self.normalize(rows: range, at: base.value + range.lowerBound * dimension, dimension: dimension)
         }
-        let parts = found.array.compactMap { $0 }
-        return RowCheck(firstNonFinite: parts.lazy.compactMap(\.firstNonFinite).first, zeroRows: parts.flatMap(\.zeroRows))
+        return RowCheck(combining: found.array.compactMap { $0 })
+    }
+
+    /// Scales the rows at `base` (numbered `range`: row `range.lowerBound`
+    /// first) of `dimension` float32 values each to unit L2 length, as
+    /// `normalizeRows` does, and says what it found, rows numbered as in `range`.
+    static func normalize(rows range: Range<Int>, at base: UnsafeMutablePointer<Float>, dimension: Int) -> RowCheck {
+        var firstNonFinite: Int?
+        var zeroRows: [Int] = []
+        guard dimension > 0 else { return RowCheck(firstNonFinite: nil, zeroRows: []) }
+        for i in range {
+            switch normalizeChecking(base + (i - range.lowerBound) * dimension, count: dimension) {
+            case .normalized: break
+            case .zero: zeroRows.append(i)
+            case .nonFinite: if firstNonFinite == nil { firstNonFinite = i }
+            }
+        }
+        return RowCheck(firstNonFinite: firstNonFinite, zeroRows: zeroRows)
     }
 
     /// What `normalizeRows` found: the first row holding NaN or infinity
@@ -309,6 +305,16 @@ public final class EmbeddingMatrix: @unchecked Sendable {
         public let firstNonFinite: Int?
         /// The rows whose values are all zero.
         public let zeroRows: [Int]
+
+        init(firstNonFinite: Int?, zeroRows: [Int]) {
+            self.firstNonFinite = firstNonFinite
+            self.zeroRows = zeroRows
+        }
+
+        /// The findings of consecutive blocks of rows, given in row order, as one.
+        init(combining parts: [RowCheck]) {
+            self.init(firstNonFinite: parts.lazy.compactMap(\.firstNonFinite).first, zeroRows: parts.flatMap(\.zeroRows))
+        }
     }
 
     /// Scales `count` floats at `v` to unit L2 length (zero vectors stay zero).

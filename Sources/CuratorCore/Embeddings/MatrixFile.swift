@@ -128,12 +128,12 @@ struct MatrixFile {
         /// Where `finish` puts the file.
         var path: String
         private let temporary: String
-        private let rows: Int
-        private let dimension: Int
-        private let precision: MatrixPrecision
+        /// The rows, values per row and precision of the matrix written.
+        let rows: Int, dimension: Int, precision: MatrixPrecision
         private var fd: Int32
-        /// The rows to fill, when made by `init(filling:)`: a shared mapping
-        /// of the temporary file, so what is written to it is the file.
+        /// The rows as a shared mapping of the temporary file (what is
+        /// written to it is the file): made by `init(filling:)` for the caller
+        /// to fill, or by `mapRows()` once they were written.
         private(set) var matrix: EmbeddingMatrix?
 
         /// Writes the rows of `matrix` to a temporary file beside `path`; nil when that fails.
@@ -153,13 +153,12 @@ struct MatrixFile {
         }
 
         /// Makes a temporary file beside `path` for `rows` × `dimension`
-        /// values of `precision` and maps its rows (`matrix`) for the caller to fill
-        /// in place: the rows reach the page cache once, and no copy of them
-        /// is allocated (a first touch of fresh memory is what a large import
-        /// mostly waits for). The file's blocks are reserved first, so a full
-        /// disk is a nil here rather than a fault while filling. Nil when the
-        /// file system cannot do this (the caller allocates instead).
-        init?(filling path: String, rows: Int, dimension: Int, precision: MatrixPrecision = .float32) {
+        /// values of `precision`, for the caller to write the rows into
+        /// (`writeRows`, from any thread, at disjoint offsets) before
+        /// `finish`. The file's blocks are reserved first, so a full disk is
+        /// a nil here rather than a failure halfway. Nil when the file cannot
+        /// be made (the caller keeps the rows in memory instead).
+        init?(streaming path: String, rows: Int, dimension: Int, precision: MatrixPrecision = .float32) {
             self.path = path
             temporary = path + ".tmp-\(getpid())"
             self.rows = rows
@@ -170,11 +169,42 @@ struct MatrixFile {
             guard rows > 0, dimension > 0, !overflow else { return nil }
             fd = open(temporary, O_RDWR | O_CREAT | O_TRUNC, 0o644)
             guard fd >= 0 else { return nil }
-            guard posix_fallocate(fd, 0, off_t(offset + count)) == 0, let base = mmap(nil, count, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off_t(offset)), base != MAP_FAILED else {
+            guard posix_fallocate(fd, 0, off_t(offset + count)) == 0 else {
                 abandon()
                 return nil
             }
+        }
+
+        /// `init(streaming:…)` with the rows mapped (`matrix`) for the caller
+        /// to fill in place, e.g. by converting another matrix into them
+        /// (each page is then zero-filled by the kernel before it is
+        /// written: for rows that arrive as blocks, `writeRows` is cheaper).
+        convenience init?(filling path: String, rows: Int, dimension: Int, precision: MatrixPrecision = .float32) {
+            self.init(streaming: path, rows: rows, dimension: dimension, precision: precision)
+            guard mapRows() != nil else {
+                abandon()
+                return nil
+            }
+        }
+
+        /// Writes `count` bytes of rows at byte `offset` of the values (the
+        /// values' first byte is 0); false when the file could not take them.
+        func writeRows(_ bytes: UnsafeRawPointer, count: Int, at offset: Int) -> Bool {
+            precondition(offset >= 0 && offset + count <= rows * dimension * precision.bytesPerValue, "MatrixFile.Writer: rows written outside the matrix")
+            return fd >= 0 && MatrixFile.writeFully(fd, bytes, count: count, at: MatrixFile.valuesOffset(rows: rows) + offset)
+        }
+
+        /// The rows as a shared mapping of the temporary file (`matrix`,
+        /// made on the first call): pages written already are read from the
+        /// page cache. Nil when the file cannot be mapped.
+        func mapRows() -> EmbeddingMatrix? {
+            if let matrix { return matrix }
+            let count = rows * dimension * precision.bytesPerValue
+            guard fd >= 0, count > 0,
+                  let base = mmap(nil, count, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off_t(MatrixFile.valuesOffset(rows: rows))),
+                  base != MAP_FAILED else { return nil }
             matrix = EmbeddingMatrix(mapping: base, length: count, offset: 0, rows: rows, dimension: dimension, precision: precision)
+            return matrix
         }
 
         /// Writes the header and `imageIDs` (one per row), flushes the file and

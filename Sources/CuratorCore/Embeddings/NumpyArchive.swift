@@ -67,14 +67,18 @@ public final class NumpyArchive: @unchecked Sendable {
     }
 
     /// Array `key` as a float32 matrix, rows as stored (see `NumpyArray.floatMatrix()`).
-    /// A float32 matrix in C order is read from the archive straight into the
-    /// matrix's memory, so no second copy of a large index is ever held.
+    /// A float32 matrix in C order is read from the archive a block at a
+    /// time into the matrix's memory, so no second copy of a large index is ever held.
     public func floatMatrix(_ key: String) throws -> EmbeddingMatrix {
-        try floatMatrix(key, allocate: EmbeddingMatrix.allocate)
+        try readRows(key, into: ImportedRows.asStored).matrix()
     }
 
-    /// `floatMatrix(_:)` into the matrix `allocate` makes.
-    func floatMatrix(_ key: String, allocate: MatrixAllocator) throws -> EmbeddingMatrix {
+    /// Array `key` (a 2-D float matrix) into the rows `make` makes, a block
+    /// at a time. A stored float32 matrix in C order (what `np.savez`
+    /// writes) goes from the archive to the rows in blocks of about a
+    /// megabyte, read, checksummed and stored on all cores; any other is
+    /// read whole (inflated, widened, reordered) first.
+    func readRows(_ key: String, into make: ImportedRows.Maker) throws -> ImportedRows {
         let member = try self.member(key)
         let header = try self.header(key)
         #if _endian(little)
@@ -82,24 +86,28 @@ public final class NumpyArchive: @unchecked Sendable {
         #else
         let direct = false
         #endif
-        guard direct else { return try array(key).floatMatrix(allocate: allocate) }
+        guard direct else { return try array(key).storeRows(into: make) }
         let location = location(of: key)
         try NumpyArray.checkDataLength(member.uncompressedSize - header.dataOffset, header: header, location: location)
-        // Sizes first (the matrix's, then the member's claim and ratio), so
-        // nothing of a size the file merely claims is allocated or inflated.
+        // Sizes first (the matrix's, then the member's claim), so nothing of
+        // a size the file merely claims is allocated or read.
         try ArrayMemory.check(header.dataByteCount ?? 0, for: "a \(header.shape[0]) × \(header.shape[1]) float32 matrix", location: location)
         try directory.checkClaim(member, location: location)
-        let matrix = try allocate(header.shape[0], header.shape[1], location)  // the read fills every byte or throws
+        // A deflated member is inflated whole, then stored block by block.
+        guard member.method == 0 else { return try array(key).storeRows(into: make) }
+        let rows = try make(header.shape[0], header.shape[1], location)  // the read stores every row or throws
+        let rowBytes = rows.dimension * 4
         let head = try ByteBlock(count: header.dataOffset, for: "the .npy header", location: location)
-        try directory.read(member, location: location, into: [
-            UnsafeMutableRawBufferPointer(start: head.base, count: head.count),
-            UnsafeMutableRawBufferPointer(start: matrix.storage.baseAddress!, count: matrix.byteCount),
-        ], wholeMember: true)
+        try directory.readStoredPieces(member, location: location, head: UnsafeMutableRawBufferPointer(start: head.base, count: head.count),
+                                       pieceSize: max(1, ImportedRows.blockRows(dimension: rows.dimension) * rowBytes)) { offset, piece in
+            let first = offset / rowBytes
+            try rows.store(first..<first + piece.count / rowBytes, piece.baseAddress!.assumingMemoryBound(to: Float.self))
+        }
         // The CRC covered this second reading of the header too; it must be the one planned with.
         guard try NumpyArray.header(in: head, location: location) == header else {
             throw EmbeddingFileError(.corrupt, location, "the array header changed while it was being read")
         }
-        return matrix
+        return rows
     }
 
     /// Throws unless array `key` has `rows` entries (its first dimension; a

@@ -66,26 +66,26 @@ public struct NumpyArray: Sendable {
         return try NumpyHeader.parse(file.bytes(count: total, at: 0, what: "the .npy header"), location: file.path)
     }
 
-    /// The `.npy` file at `url` as a float32 matrix (see `floatMatrix()`); a
-    /// float32 matrix in C order is read straight into the matrix's memory.
+    /// The `.npy` file at `url` as a float32 matrix (see `floatMatrix()`),
+    /// read a block at a time.
     public static func floatMatrix(contentsOf url: URL) throws -> EmbeddingMatrix {
-        try floatMatrix(contentsOf: url, allocate: EmbeddingMatrix.allocate)
+        try readRows(contentsOf: url, into: ImportedRows.asStored).matrix()
     }
 
-    /// `floatMatrix(contentsOf:)` into the matrix `allocate` makes.
-    static func floatMatrix(contentsOf url: URL, allocate: MatrixAllocator) throws -> EmbeddingMatrix {
+    /// The `.npy` file at `url` (a 2-D float matrix) into the rows `make`
+    /// makes: a C-order or Fortran-order float16, float32 or float64 matrix
+    /// a block at a time (`streamFloats`), anything else read whole first
+    /// (for its errors).
+    static func readRows(contentsOf url: URL, into make: ImportedRows.Maker) throws -> ImportedRows {
         let file = try RawFile(url)
         let header = try Self.header(of: file)
-        #if _endian(little)
-        let direct = header.dtype == .float32 && !header.isFortranOrder && header.shape.count == 2
-        #else
-        let direct = false
-        #endif
-        guard direct else { return try NumpyArray(contentsOf: url).floatMatrix(allocate: allocate) }
+        guard header.dtype.isFloat, header.shape.count == 2 else {
+            return try NumpyArray(contentsOf: url).storeRows(into: make)
+        }
         try checkDataLength(file.size - header.dataOffset, header: header, location: url.path)
-        let matrix = try allocate(header.shape[0], header.shape[1], url.path)  // the read fills every byte or throws
-        try file.read(into: matrix.storage.baseAddress!, count: matrix.byteCount, at: header.dataOffset, what: "the array data")
-        return matrix
+        let rows = try make(header.shape[0], header.shape[1], url.path)  // every row is stored or the read throws
+        try streamFloats(from: file, header: header, into: rows, firstRow: 0)
+        return rows
     }
 
     /// Parses `.npy` bytes held in memory; `location` names them in errors.
@@ -161,11 +161,12 @@ public struct NumpyArray: Sendable {
     /// The 2-D float array (float16, float32 or float64) as a float32 matrix,
     /// rows as stored (not normalised).
     public func floatMatrix() throws -> EmbeddingMatrix {
-        try floatMatrix(allocate: EmbeddingMatrix.allocate)
+        try storeRows(into: ImportedRows.asStored).matrix()
     }
 
-    /// `floatMatrix()` into the matrix `allocate` makes.
-    func floatMatrix(allocate: MatrixAllocator) throws -> EmbeddingMatrix {
+    /// The 2-D float array's rows into the rows `make` makes, widened to
+    /// float32 a block at a time on all cores.
+    func storeRows(into make: ImportedRows.Maker) throws -> ImportedRows {
         try requireData()
         guard shape.count == 2 else {
             throw wrongType("is \(describeShape); expected a 2-D matrix (rows × dimension)")
@@ -173,15 +174,21 @@ public struct NumpyArray: Sendable {
         guard dtype.isFloat else {
             throw wrongType("has dtype \(dtype); expected a float matrix (float16, float32 or float64)")
         }
-        let matrix = try allocate(shape[0], shape[1], location)  // copyFloats writes every element
-        copyFloats(into: matrix.storage.baseAddress!)
-        return matrix
-    }
-
-    /// Writes all elements of a float array, converted to Float, to `destination`.
-    func copyFloats(into destination: UnsafeMutablePointer<Float>) {
-        guard let block else { return }
-        Self.convertFloats(UnsafeRawPointer(block.base + dataStart), dtype: dtype, count: count, into: destination)
+        let rows = try make(shape[0], shape[1], location)
+        let dimension = shape[1], blockRows = ImportedRows.blockRows(dimension: dimension)
+        guard let block, dimension > 0 else { return rows }
+        let raw = UncheckedSendable(UnsafeRawPointer(block.base + dataStart))
+        let (dtype, size) = (self.dtype, self.dtype.itemSize)
+        let floats = ScratchPool(bytes: blockRows * dimension * 4)
+        try parallelForThrowing((shape[0] + blockRows - 1) / blockRows) { b in
+            let range = b * blockRows..<min(shape[0], (b + 1) * blockRows)
+            try floats.withBuffer { buffer in
+                let values = buffer.assumingMemoryBound(to: Float.self)
+                Self.convertFloats(raw.value + range.lowerBound * dimension * size, dtype: dtype, count: range.count * dimension, into: values)
+                try rows.store(range, values)
+            }
+        }
+        return rows
     }
 
     /// Converts `n` little-endian elements of the float type `dtype` at `raw`

@@ -43,11 +43,11 @@ public enum PhotoMapIndex: PhotoMapAIFile {
 
     /// Reads PhotoMapAI's keys from an open archive.
     public static func read(_ archive: NumpyArchive) throws -> PhotoMapEmbeddings {
-        try read(archive, allocate: EmbeddingMatrix.allocate)
+        try read(archive, into: ImportedRows.inMemory)
     }
 
-    /// `read(_:)` with the matrix in the memory `allocate` makes.
-    static func read(_ archive: NumpyArchive, allocate: MatrixAllocator) throws -> PhotoMapEmbeddings {
+    /// `read(_:)` with the matrix in the rows `make` makes.
+    static func read(_ archive: NumpyArchive, into make: ImportedRows.Maker) throws -> PhotoMapEmbeddings {
         let embeddings = try archive.header("embeddings")
         guard embeddings.dtype.isFloat, embeddings.shape.count == 2 else {
             throw EmbeddingFileError(.wrongType, archive.location(of: "embeddings"),
@@ -57,8 +57,8 @@ public enum PhotoMapIndex: PhotoMapAIFile {
         for key in ["filenames", "modification_times"] where archive.contains(key) {
             try archive.requireEntries(key, rows: embeddings.shape[0], of: "embeddings")
         }
-        let matrix = try archive.floatMatrix("embeddings", allocate: allocate)
-        let rows = matrix.rows
+        let imported = try archive.readRows("embeddings", into: make)
+        let rows = imported.rows
 
         let filenameBytes = try archive.array("filenames").fileSystemPaths()
         // Escaped bytes are never valid UTF-8 (Python would have decoded them), so they show as U+FFFD.
@@ -99,35 +99,16 @@ public enum PhotoMapIndex: PhotoMapAIFile {
 
         if archive.contains("embedding_dim") {
             let declared = try archive.array("embedding_dim").scalarInt()
-            guard declared == matrix.dimension else {
+            guard declared == imported.dimension else {
                 throw EmbeddingFileError(.mismatch, archive.url.path,
-                                         "key 'embedding_dim' says \(declared) but the rows of key 'embeddings' have \(matrix.dimension) values")
+                                         "key 'embedding_dim' says \(declared) but the rows of key 'embeddings' have \(imported.dimension) values")
             }
         }
 
-        try normalizeImportedRows(matrix, location: archive.location(of: "embeddings"), name: filename)
+        try imported.refuseIncomparable(location: archive.location(of: "embeddings"), name: filename)
+        let matrix = try imported.matrix()
         return PhotoMapEmbeddings(filenameBytes: filenameBytes, modificationTimes: modificationTimes, matrix: matrix,
                                   modelID: modelID, dimension: matrix.dimension, notes: notes)
-    }
-}
-
-/// Checks the rows of a matrix read from someone else's file and scales them
-/// to unit length, in one parallel pass. Refused, naming the row and its
-/// image (`name`): rows with no values (0 columns), NaN or infinity, and
-/// all-zero rows (a zero vector has no direction: every distance to it is the
-/// same, and farthest-point sampling would pick it first). Huge or tiny
-/// values are normalised.
-func normalizeImportedRows(_ matrix: EmbeddingMatrix, location: String, name: (Int) -> String) throws {
-    guard matrix.dimension > 0 || matrix.rows == 0 else {
-        throw EmbeddingFileError(.wrongType, location, "the rows have no values (shape (\(matrix.rows), 0)); embeddings need at least one column")
-    }
-    let check = matrix.normalizeRows()
-    if let row = check.firstNonFinite {
-        throw EmbeddingFileError(.corrupt, location, "row \(row) (\(name(row))) holds NaN or infinite values")
-    }
-    let zero = check.zeroRows
-    guard zero.isEmpty else {
-        throw EmbeddingFileError(.corrupt, location, "\(zero.count) of the \(matrix.rows) rows are all zeros (the first is row \(zero[0]), \(name(zero[0]))); a zero vector has no direction to compare, so the file is refused")
     }
 }
 

@@ -189,17 +189,7 @@ final class ZipDirectory: @unchecked Sendable {
     func read(_ member: ZipMember, location: String, into segments: [UnsafeMutableRawBufferPointer], wholeMember: Bool,
               pieceSize: Int = defaultPieceSize) throws {
         func corrupt(_ problem: String) -> EmbeddingFileError { EmbeddingFileError(.corrupt, location, problem) }
-        if member.flags & 1 != 0 {
-            throw EmbeddingFileError(.unsupported, location, "the member is encrypted")
-        }
-        let header = try file.bytes(count: 30, at: min(member.localHeaderOffset, max(file.size - 30, 0)), what: "the member's local header")
-        guard member.localHeaderOffset <= file.size - 30, header.u32(0) == 0x0403_4B50 else {
-            throw corrupt("the member's local header is missing or damaged (the archive is truncated or corrupt)")
-        }
-        let dataOffset = member.localHeaderOffset + 30 + Int(header.u16(26)) + Int(header.u16(28))
-        guard dataOffset <= file.size, member.compressedSize <= file.size - dataOffset else {
-            throw corrupt("truncated: the member's data needs \(member.compressedSize) bytes at offset \(dataOffset) but the file ends at \(file.size)")
-        }
+        let dataOffset = try self.dataOffset(of: member, location: location)
         let wanted = segments.reduce(0) { $0 + $1.count }
         precondition(wholeMember ? wanted == member.uncompressedSize : wanted <= member.uncompressedSize,
                      "ZipDirectory.read: segments do not fit the member")  // a caller bug, never file data
@@ -230,6 +220,71 @@ final class ZipDirectory: @unchecked Sendable {
         if wholeMember {
             let actual = Self.checksum(segments, pieceSize: pieceSize)
             guard actual == member.crc32 else { throw crcMismatch(member.crc32, actual, corrupt) }
+        }
+    }
+
+    /// Where `member`'s (compressed) data starts in the file, after its
+    /// local header; throws when that header is damaged, the data runs past
+    /// the end of the file, or the member is encrypted.
+    private func dataOffset(of member: ZipMember, location: String) throws -> Int {
+        func corrupt(_ problem: String) -> EmbeddingFileError { EmbeddingFileError(.corrupt, location, problem) }
+        if member.flags & 1 != 0 {
+            throw EmbeddingFileError(.unsupported, location, "the member is encrypted")
+        }
+        let header = try file.bytes(count: 30, at: min(member.localHeaderOffset, max(file.size - 30, 0)), what: "the member's local header")
+        guard member.localHeaderOffset <= file.size - 30, header.u32(0) == 0x0403_4B50 else {
+            throw corrupt("the member's local header is missing or damaged (the archive is truncated or corrupt)")
+        }
+        let dataOffset = member.localHeaderOffset + 30 + Int(header.u16(26)) + Int(header.u16(28))
+        guard dataOffset <= file.size, member.compressedSize <= file.size - dataOffset else {
+            throw corrupt("truncated: the member's data needs \(member.compressedSize) bytes at offset \(dataOffset) but the file ends at \(file.size)")
+        }
+        return dataOffset
+    }
+
+    /// Reads all of a stored (uncompressed) `member` and checks its CRC-32:
+    /// its first `head.count` bytes into `head`, the rest in pieces of
+    /// `pieceSize` bytes (the last may be shorter), each read into a buffer
+    /// of the reading worker's (`ScratchPool`), checksummed there and handed
+    /// to `body(offset, piece)` (`offset` counted from the end of the head)
+    /// while still in cache, on all cores. For data that is not kept as read
+    /// (checked, scaled, converted or written elsewhere): no memory of the
+    /// member's size is touched. The CRC is known only at the end: a caller
+    /// must discard what `body` made when this throws.
+    func readStoredPieces(_ member: ZipMember, location: String, head: UnsafeMutableRawBufferPointer, pieceSize: Int,
+                          body: (Int, UnsafeMutableRawBufferPointer) throws -> Void) throws {
+        precondition(member.method == 0 && head.count <= member.uncompressedSize && pieceSize > 0,
+                     "ZipDirectory.readStoredPieces: not a stored member, or a head longer than it")  // a caller bug
+        guard member.compressedSize == member.uncompressedSize else {
+            throw EmbeddingFileError(.corrupt, location, "the stored member's sizes disagree (\(member.compressedSize) vs \(member.uncompressedSize) bytes)")
+        }
+        try checkClaim(member, location: location)
+        let dataOffset = try self.dataOffset(of: member, location: location)
+        if head.count > 0 { try file.read(into: head.baseAddress!, count: head.count, at: dataOffset, what: "the member's data") }
+        let rest = member.uncompressedSize - head.count
+        let pieces = (rest + pieceSize - 1) / pieceSize
+        let results = PieceResults(count: pieces)
+        let buffers = ScratchPool(bytes: pieceSize)
+        let failure = FirstFailure()
+        parallelFor(pieces) { k in
+            guard !failure.happened else { return }
+            let offset = k * pieceSize, count = min(pieceSize, rest - offset)
+            do {
+                try buffers.withBuffer { buffer in
+                    try file.read(into: buffer, count: count, at: dataOffset + head.count + offset, what: "the member's data")
+                    results.set(k, crc: Self.crc(buffer, count))
+                    try body(offset, UnsafeMutableRawBufferPointer(start: buffer, count: count))
+                }
+            } catch {
+                failure.offer(k, error)
+            }
+        }
+        try failure.rethrow()
+        let headCRC = head.count > 0 ? Self.crc(head.baseAddress!, head.count) : 0
+        let piecesCRC = UInt(try results.combined(lengths: (0..<pieces).map { min(pieceSize, rest - $0 * pieceSize) }))
+        let actual = UInt32(truncatingIfNeeded: pieces == 0 ? headCRC : crc32_combine(headCRC, piecesCRC, off_t(rest)))
+        guard actual == member.crc32 else {
+            throw crcMismatch(member.crc32, actual) { EmbeddingFileError(.corrupt, location, $0) }
         }
     }
 

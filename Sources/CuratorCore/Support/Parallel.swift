@@ -64,3 +64,35 @@ final class SharedBuffer<Element>: @unchecked Sendable {
 }
 
 
+
+/// `parallelFor` for a body that can throw: once a task has failed, tasks
+/// not yet begun are skipped, and the error of the lowest-numbered failed
+/// task is rethrown (the same error whichever thread got there first).
+func parallelForThrowing(_ count: Int, _ body: (Int) throws -> Void) throws {
+    let failure = FirstFailure()
+    parallelFor(count) { task in
+        guard !failure.happened else { return }
+        do { try body(task) } catch { failure.offer(task, error) }
+    }
+    try failure.rethrow()
+}
+
+/// The error of the lowest-numbered task that failed, offered from several threads.
+/// `@unchecked Sendable`: every field is read and written under `lock`.
+final class FirstFailure: @unchecked Sendable {
+    private let lock = NSLock()
+    private var first: (task: Int, error: any Error)?
+
+    /// Whether any task has failed yet.
+    var happened: Bool { lock.withLock { first != nil } }
+
+    /// Records `error` of `task` unless a lower-numbered task's is recorded.
+    func offer(_ task: Int, _ error: any Error) {
+        lock.withLock { if first == nil || task < first!.task { first = (task, error) } }
+    }
+
+    /// Throws the recorded error, if any.
+    func rethrow() throws {
+        if let error = lock.withLock({ first?.error }) { throw error }
+    }
+}
