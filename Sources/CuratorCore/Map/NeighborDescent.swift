@@ -73,13 +73,29 @@ struct NeighborDescent {
         buildTree(number: 0xA11, x: UnsafePointer(matrix.storage.baseAddress!), n: matrix.rows, d: matrix.dimension).0
     }
 
-    /// A copy of `matrix` whose row r is row `order[r]`.
+    /// A copy of `matrix` whose row r is row `order[r]`. A file-mapped
+    /// matrix is read in its own order, each block's pages given back
+    /// (`releaseResidentPages`) once its rows are copied: the copy grows as
+    /// the mapping shrinks, and the two together stay near one matrix.
     static func rows(of matrix: EmbeddingMatrix, in order: [Int32]) -> EmbeddingMatrix {
         let d = matrix.dimension
         let x = UnsafePointer(matrix.storage.baseAddress!)
         let sorted = EmbeddingMatrix(uninitializedRows: order.count, dimension: d)
-        parallelChunks(order.count, chunk: 4_096) { _, range in
-            for r in range { sorted.row(r).update(from: x + Int(order[r]) * d, count: d) }
+        guard matrix.isMapped, order.count == matrix.rows else {
+            parallelChunks(order.count, chunk: 4_096) { _, range in
+                for r in range { sorted.row(r).update(from: x + Int(order[r]) * d, count: d) }
+            }
+            return sorted
+        }
+        let position: [Int32] = {
+            var position = [Int32](repeating: 0, count: order.count)
+            for (r, i) in order.enumerated() { position[Int(i)] = Int32(r) }
+            return position
+        }()
+        parallelChunks(matrix.rows, chunk: 4_096) { _, range in
+            for i in range { sorted.row(Int(position[i])).update(from: x + i * d, count: d) }
+            let rowBytes = d * MemoryLayout<Float>.stride
+            matrix.releaseResidentPages(bytes: range.lowerBound * rowBytes, count: range.count * rowBytes)
         }
         return sorted
     }

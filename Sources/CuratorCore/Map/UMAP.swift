@@ -61,11 +61,17 @@ public enum UMAP {
 
         let epochs = parameters.epochs(forCount: n)
         progress.update(label: layoutLabel, done: 0, total: epochs)
-        var fuzzy = FuzzySimplicialSet(graph: graph)
-        fuzzy.pruneWeak(epochs: epochs)
+        // The start first (the principal axes read every row), then the
+        // layout, which reads only the graph and the points: a file-mapped
+        // matrix gives its pages back in between, so they and the fuzzy set
+        // are never resident together, and an album reads them again when it
+        // needs them.
         let cellStart = try startsFromCells ? cells.map { try initialPoints(fromCells: $0, parameters: parameters) } : nil
         cells = nil
         var points = cellStart ?? initialPoints(matrix, order: order, parameters: parameters)
+        matrix.releaseResidentPages()
+        var fuzzy = FuzzySimplicialSet(graph: graph)
+        fuzzy.pruneWeak(epochs: epochs)
         try optimize(&points, count: n, graph: fuzzy, parameters: parameters, epochs: epochs,
                      negativePoolFrom: negativePoolFrom, progress: progress)
         var result = [SIMD2<Float>](repeating: .zero, count: n)
