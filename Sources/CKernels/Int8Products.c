@@ -31,27 +31,41 @@ size_t curator_i8_padded_dimension(size_t d) { return (d + 3) / 4 * 4; }
 
 size_t curator_i8_padded_count(size_t count) { return (count + 31) / 32 * 32; }
 
-static void quantize_queries_portable(const float *x, size_t count, size_t d, int8_t *out, float *scales, int32_t *offsets) {
+/// A row quantiser: quantize_row, or its AVX-512 twin where the processor has it.
+typedef float (*row_quantizer)(const float *row, size_t d, int8_t *out);
+
+/// Queries row-major with zero padding to a multiple of 4, and each one's
+/// 128 × byte sum (what the unsigned candidates add to the VNNI products).
+static void quantize_queries(const float *x, size_t count, size_t d, int8_t *out, float *scales, int32_t *offsets,
+                             row_quantizer quantize) {
     size_t d4 = curator_i8_padded_dimension(d);
     for (size_t r = 0; r < count; r++) {
         int8_t *q = out + r * d4;
-        memset(q, 0, d4);
-        scales[r] = quantize_row(x + r * d, d, q);
+        memset(q + d, 0, d4 - d);
+        scales[r] = quantize(x + r * d, d, q);
         int32_t sum = 0;
         for (size_t j = 0; j < d; j++) sum += q[j];
         offsets[r] = 128 * sum;
     }
 }
 
-static void pack_candidates_portable(const float *x, size_t count, size_t d, uint8_t *panels, float *scales) {
+/// Candidates as unsigned bytes (int8 + 128), 16 rows to a 64-byte step, 4
+/// bytes of each; the rows past `count` up to the padded count are zero with scale 0.
+static void pack_candidates(const float *x, size_t count, size_t d, uint8_t *panels, float *scales,
+                            row_quantizer quantize) {
     size_t d4 = curator_i8_padded_dimension(d), padded = curator_i8_padded_count(count), steps = d4 / 4;
     int8_t row[d4];
     for (size_t r = 0; r < padded; r++) {
         memset(row, 0, d4);
-        scales[r] = r < count ? quantize_row(x + r * d, d, row) : 0;
+        scales[r] = r < count ? quantize(x + r * d, d, row) : 0;
         uint8_t *panel = panels + (r / 16) * steps * 64 + (r % 16) * 4;
-        for (size_t t = 0; t < steps; t++)
-            for (int b = 0; b < 4; b++) panel[t * 64 + b] = (uint8_t)(row[4 * t + b] + 128);
+        // Each 4 bytes, shifted to unsigned (x + 128 is x ^ 0x80 on a byte), go to their step's slot of this row's lane.
+        for (size_t t = 0; t < steps; t++) {
+            uint32_t four;
+            memcpy(&four, row + 4 * t, 4);
+            four ^= 0x80808080u;
+            memcpy(panel + t * 64, &four, 4);
+        }
     }
 }
 
@@ -162,45 +176,12 @@ static float quantize_row_avx512(const float *row, size_t d, int8_t *out) {
     return scale;
 }
 
-__attribute__((target("avx512f,avx512bw")))
-static void quantize_queries_avx512(const float *x, size_t count, size_t d, int8_t *out, float *scales, int32_t *offsets) {
-    size_t d4 = curator_i8_padded_dimension(d);
-    for (size_t r = 0; r < count; r++) {
-        int8_t *q = out + r * d4;
-        memset(q + d, 0, d4 - d);
-        scales[r] = quantize_row_avx512(x + r * d, d, q);
-        int32_t sum = 0;
-        for (size_t j = 0; j < d; j++) sum += q[j];
-        offsets[r] = 128 * sum;
-    }
-}
-
-__attribute__((target("avx512f,avx512bw")))
-static void pack_candidates_avx512(const float *x, size_t count, size_t d, uint8_t *panels, float *scales) {
-    size_t d4 = curator_i8_padded_dimension(d), padded = curator_i8_padded_count(count), steps = d4 / 4;
-    int8_t row[d4];
-    for (size_t r = 0; r < padded; r++) {
-        memset(row, 0, d4);
-        scales[r] = r < count ? quantize_row_avx512(x + r * d, d, row) : 0;
-        uint8_t *panel = panels + (r / 16) * steps * 64 + (r % 16) * 4;
-        // Each 4 bytes, shifted to unsigned, go to their step's slot of this row's lane.
-        for (size_t t = 0; t < steps; t++) {
-            uint32_t four;
-            memcpy(&four, row + 4 * t, 4);
-            four ^= 0x80808080u;
-            memcpy(panel + t * 64, &four, 4);
-        }
-    }
-}
-
 void curator_i8_quantize_queries(const float *x, size_t count, size_t d, int8_t *out, float *scales, int32_t *offsets) {
-    if (curator_i8_has_vnni()) quantize_queries_avx512(x, count, d, out, scales, offsets);
-    else quantize_queries_portable(x, count, d, out, scales, offsets);
+    quantize_queries(x, count, d, out, scales, offsets, curator_i8_has_vnni() ? quantize_row_avx512 : quantize_row);
 }
 
 void curator_i8_pack_candidates(const float *x, size_t count, size_t d, uint8_t *panels, float *scales) {
-    if (curator_i8_has_vnni()) pack_candidates_avx512(x, count, d, panels, scales);
-    else pack_candidates_portable(x, count, d, panels, scales);
+    pack_candidates(x, count, d, panels, scales, curator_i8_has_vnni() ? quantize_row_avx512 : quantize_row);
 }
 
 void curator_i8_products(const int8_t *queries, const float *qscales, const int32_t *qoffsets, size_t m, size_t d,
@@ -212,11 +193,11 @@ void curator_i8_products(const int8_t *queries, const float *qscales, const int3
 int curator_i8_has_vnni(void) { return 0; }
 
 void curator_i8_quantize_queries(const float *x, size_t count, size_t d, int8_t *out, float *scales, int32_t *offsets) {
-    quantize_queries_portable(x, count, d, out, scales, offsets);
+    quantize_queries(x, count, d, out, scales, offsets, quantize_row);
 }
 
 void curator_i8_pack_candidates(const float *x, size_t count, size_t d, uint8_t *panels, float *scales) {
-    pack_candidates_portable(x, count, d, panels, scales);
+    pack_candidates(x, count, d, panels, scales, quantize_row);
 }
 
 void curator_i8_products(const int8_t *queries, const float *qscales, const int32_t *qoffsets, size_t m, size_t d,
