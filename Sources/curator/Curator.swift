@@ -16,13 +16,17 @@ struct Curator: ParsableCommand {
             curator [options] WORKFLOW [args...]   a shipped workflow by name: clean, trainset
             curator [options] - [args...]  run the script on stdin
             curator [options] -e CODE [-e CODE...] [args...]
-            curator review ALBUM [--run ID] [--port N] [--host H]   serve the live review page
+            curator [options] review ALBUM [--run ID] [--port N] [--host H] [--embed]   serve the live review page
             """,
         discussion: """
             Arguments after the script go to it untouched (also ones starting with '-'), \
             as arg[1], arg[2], ... and as the chunk's '...'; arg[0] is the script and arg[-1], \
             arg[-2], ... the options before it, down to the program. With -e, the arguments \
             after the options go to the code the same way (arg[0] is "-e").
+
+            A command (review, or a workflow run by its name) also takes these options after its \
+            name, as git does: 'curator review ALBUM --no-plugins' is 'curator --no-plugins review ALBUM'. \
+            Of them, review accepts only --no-plugins (it runs no Lua) and names any other.
 
             A WORKFLOW is a script shipped with curator, run by its name from anywhere: \
             'curator clean ALBUM' cleans an album round by round, 'curator trainset ALBUM --out DIR' \
@@ -111,7 +115,7 @@ struct Curator: ParsableCommand {
     /// help and completion tables) was about 3 ms of a 20 ms start. Returns
     /// nil for anything else (help, version, errors, unusual spellings),
     /// which ArgumentParser handles as before.
-    static func quickParse(options: [String], rest: [String]) -> Invocation? {
+    static func quickParse(options: [String], rest: [String], arguments: [[UInt8]]) -> Invocation? {
         var execute: [String] = []
         var interactive = false, safe = false, noPlugins = false
         var i = 0
@@ -131,33 +135,28 @@ struct Curator: ParsableCommand {
         }
         // Not a `Curator`: initialising its property wrappers alone costs
         // half a millisecond of ArgumentParser's name tables.
-        return Invocation(execute: execute, interactive: interactive, safe: safe, noPlugins: noPlugins, script: rest)
+        return Invocation(execute: execute, interactive: interactive, safe: safe, noPlugins: noPlugins, script: rest,
+                          arguments: arguments)
     }
 
     static func main() {
         let command: Curator
-        // `curator review ...` is a command of its own (a script called
-        // "review" still runs as ./review or after --).
-        if CommandLine.arguments.count > 1, CommandLine.arguments[1] == "review" {
-            do {
-                var review = try ReviewCommand.parseAsRoot(Array(CommandLine.arguments.dropFirst(2)))
-                try review.run()
-                terminate(0)
-            } catch let failure as ReviewFailure {
-                writeError(failure.description)
-                terminate(1)
-            } catch {
-                if ReviewCommand.exitCode(for: error) == .success {
-                    print(ReviewCommand.fullMessage(for: error))
-                    terminate(0)
-                }
-                writeError(ReviewCommand.fullMessage(for: error))
-                terminate(2)
-            }
+        // A command's global options may follow its name; curator reads them
+        // as if they stood before it (GlobalOptions). `arguments` keeps
+        // argv's exact bytes in that order, for Lua's `arg`.
+        let given = Array(CommandLine.arguments.dropFirst())
+        let order = GlobalOptions.arranged(given)
+        let words = order.map { given[$0] }
+        let raw = rawArguments()
+        let arguments = [raw[0]] + order.map { raw[$0 + 1] }
+        let (options, rest) = split(words)
+        // `curator [options] review ...` is a command of its own (a script
+        // called "review" still runs as ./review or after --).
+        if GlobalOptions.command(in: words) == "review" {
+            ReviewCommand.main(globals: options, arguments: Array(rest.dropFirst()))
         }
         do {
-            let (options, rest) = split(Array(CommandLine.arguments.dropFirst()))
-            if let quick = quickParse(options: options, rest: rest) { terminate(quick.start()) }
+            if let quick = quickParse(options: options, rest: rest, arguments: arguments) { terminate(quick.start()) }
             var parsed = try parseAsRoot(options + (rest.isEmpty ? [] : ["--"] + rest))
             guard let ours = parsed as? Curator else {
                 // `--help` parses as the built-in help command.
@@ -179,7 +178,7 @@ struct Curator: ParsableCommand {
             terminate(2)
         }
         terminate(Invocation(execute: command.execute, interactive: command.interactive, safe: command.safe,
-                             noPlugins: command.noPlugins, script: command.script,
+                             noPlugins: command.noPlugins, script: command.script, arguments: arguments,
                              maxMemory: command.maxMemory, timeout: command.timeout).start())
     }
 
@@ -218,6 +217,8 @@ struct Invocation {
     var safe: Bool
     var noPlugins: Bool
     var script: [String]
+    /// argv's exact bytes, program first, in the order curator read them.
+    var arguments: [[UInt8]]
     var maxMemory: Int? = nil
     var timeout: Double? = nil
 
@@ -249,7 +250,7 @@ struct Invocation {
         }
 
         // Arguments reach Lua as the exact bytes of argv (file names need not be UTF-8).
-        let argv = Curator.rawArguments()
+        let argv = arguments
         let positional = Array(argv.suffix(script.count))
         let options = Array(argv.dropLast(script.count)) // argv[0] and the options, as arg[-n...-1]
         if !execute.isEmpty {

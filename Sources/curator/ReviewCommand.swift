@@ -100,6 +100,60 @@ struct ReviewCommand: ParsableCommand {
 }
 
 extension ReviewCommand {
+    /// Runs `curator [globals] review [arguments]` and ends the process.
+    /// `globals` are curator's options given before `review` or after it
+    /// (GlobalOptions moved them): `--no-plugins` means nothing here and is
+    /// accepted, `-h`/`--help` and `--version` answer, the options for Lua
+    /// code are refused by name, and anything else goes to the parse, which
+    /// names it.
+    static func main(globals: [String], arguments: [String]) -> Never {
+        var unknown: [String] = []
+        var i = 0
+        while i < globals.count {
+            let word = globals[i]
+            let name = word.split(separator: "=", maxSplits: 1).first.map(String.init) ?? word
+            switch name {
+            case "--no-plugins": break
+            case "-h", "--help":
+                print(helpMessage())
+                terminate(0)
+            case "--version":
+                print(Curator.configuration.version)
+                terminate(0)
+            case "--safe":
+                refuse("--safe is for running untrusted Lua code: review runs none, and its page changes the album's exclusions")
+            case "-i":
+                refuse("-i enters the REPL after a script: review has no REPL (a:review() in the REPL serves the page from there)")
+            case "--timeout", "--max-memory":
+                refuse("\(name) limits Lua code: review runs none (Ctrl-C or the page's Done button stops it)")
+            default:
+                unknown.append(word)
+            }
+            i += 1
+        }
+        do {
+            var review = try parseAsRoot(unknown + arguments)
+            try review.run()
+            terminate(0)
+        } catch let failure as ReviewFailure {
+            Curator.writeError(failure.description)
+            terminate(1)
+        } catch {
+            if exitCode(for: error) == .success {
+                print(fullMessage(for: error))
+                terminate(0)
+            }
+            Curator.writeError(fullMessage(for: error))
+            terminate(2)
+        }
+    }
+
+    /// A usage error naming the option, as ArgumentParser's are (status 2).
+    private static func refuse(_ reason: String) -> Never {
+        Curator.writeError("curator review: \(reason)\nUsage: curator [--no-plugins] review <album> [--run <id>] [--port <n>] [--host <address>] [--embed]\n  See 'curator review --help' for more information.")
+        terminate(2)
+    }
+
     /// What to say when images have no vector of the album's embedder (the
     /// map leaves them out), or nil when every image has one or failed it.
     static func missingEmbeddings(_ album: Album, location: String) throws -> String? {

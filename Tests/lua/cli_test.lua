@@ -266,3 +266,68 @@ T.test("the quick command-line parse and ArgumentParser's give the same command"
   T.eq(out1, "2\t-e\tfalse\ta\t-b\n")
   T.eq(out2, out1)
 end)
+
+T.test("curator's options work before and after a command's name (review, a workflow), not after a script's", function()
+  local config = T.tempdir()
+  os.execute("mkdir -p " .. T.quote(config .. "/curator/plugins") .. " " .. T.quote(config .. "/curator/workflows"))
+  write(config .. "/curator/plugins/mine.lua", "return { description = 'mine' }")
+  write(config .. "/curator/workflows/probe.lua",
+    "print(#curator.plugins, io ~= nil, (arg[-1]:match('[^/]*$')), #arg, ...)")
+  local env = "CURATOR_HOME=/nonexistent CURATOR_PLUGIN_PATH= XDG_CONFIG_HOME=" .. T.quote(config)
+  local elsewhere = T.tempdir()
+  local function at(args) return T.sh("cd " .. T.quote(elsewhere) .. " && " .. env .. " " .. T.quote(T.curator) .. " "
+    .. table.concat((function() local q = {} for i, a in ipairs(args) do q[i] = T.quote(a) end return q end)(), " ")) end
+  -- A workflow: before and after its name mean the same; its own words keep their order.
+  local out, err, code = at({ "--no-plugins", "probe", "x", "--own" })
+  T.eq(code, 0, err)
+  T.eq(out, "0\ttrue\t--no-plugins\t2\tx\t--own\n")
+  out, err, code = at({ "probe", "x", "--no-plugins", "--own", "--safe", "--timeout", "30", "--max-memory=1G" })
+  T.eq(code, 0, err)
+  T.eq(out, "0\tfalse\t--max-memory=1G\t2\tx\t--own\n")
+  -- After `--` the words are the workflow's.
+  out, err, code = at({ "probe", "x", "--", "--no-plugins" })
+  T.eq(code, 0, err)
+  T.eq(out, "1\ttrue\tcurator\t3\tx\t--\t--no-plugins\n")
+  -- A script file keeps every word after it, as in lua.
+  write(elsewhere .. "/s.lua", "print(#curator.plugins, ...)")
+  out, err, code = at({ "s.lua", "--no-plugins" })
+  T.eq(code, 0, err)
+  T.eq(out, "1\t--no-plugins\n")
+  -- A wrong option is named, before or after.
+  _, err, code = at({ "probe", "x", "--timeout", "soon" })
+  T.eq(code, 2)
+  T.contains(err, "--timeout")
+  -- review: --no-plugins before or after; the options for Lua code are refused by name.
+  local album = T.tempdir() .. "/nothing-here"
+  for _, args in ipairs({ { "--no-plugins", "review", album }, { "review", album, "--no-plugins" } }) do
+    _, err, code = at(args)
+    T.eq(code, 1, err)
+    T.contains(err, "curator review: cannot open " .. album)
+  end
+  for _, case in ipairs({ { "--safe", "--safe is for running untrusted Lua code" },
+                          { "-i", "-i enters the REPL after a script" },
+                          { "--timeout", "--timeout limits Lua code" },
+                          { "--max-memory=1G", "--max-memory limits Lua code" } }) do
+    local words = { case[1] }
+    if case[1] == "--timeout" then words[2] = "5" end
+    for _, args in ipairs({ { table.unpack(words) }, {} }) do
+      if #args == 0 then args = { "review", album, table.unpack(words) } else args[#args + 1] = "review"; args[#args + 1] = album end
+      _, err, code = at(args)
+      T.eq(code, 2, table.concat(args, " "))
+      T.contains(err, "curator review: " .. case[2])
+    end
+  end
+  _, err, code = at({ "--bogus", "review", album })
+  T.eq(code, 2)
+  T.contains(err, "Unknown option '--bogus'")
+  out, _, code = at({ "--no-plugins", "--help", "review" })
+  T.eq(code, 0)
+  T.contains(out, "USAGE: curator review <album>")
+  -- -e makes "review" an argument of the code; after `--` it is a script's name.
+  out, err, code = at({ "--no-plugins", "-e", "print(...)", "review", "x" })
+  T.eq(code, 0, err)
+  T.eq(out, "review\tx\n")
+  _, err, code = at({ "--no-plugins", "--", "review" })
+  T.eq(code, 1)
+  T.contains(err, "cannot open review")
+end)
