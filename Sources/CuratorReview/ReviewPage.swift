@@ -18,8 +18,10 @@ enum ReviewPage {
     <header>
       <div class="row">
         <b class="brand">curator review</b>
-        <span id="album-name"></span>
-        <label>show <select id="run-select" title="which run (or the whole album)"></select></label>
+        <span id="album-name" class="keep"></span>
+        <label class="keep"><span class="word">show </span><select id="run-select" title="which run (or the whole album)"></select></label>
+        <button id="header-more" class="keep" aria-expanded="false" title="the filters and actions">More ▾</button>
+        <span class="strip keep">
         <span class="views" id="views">
           <button data-view="selection" title="r.selection, numbered as in the REPL">Selection</button>
           <button data-view="voted" title="every image a run picked (r[i])">All voted</button>
@@ -31,6 +33,7 @@ enum ReviewPage {
           <button data-tier="core" title="key 1">core</button>
           <button data-tier="stable" title="key 2">stable</button>
           <button data-tier="variable" title="key 3">variable</button>
+        </span>
         </span>
         <select id="folder-filter" title="filter by folder"><option value="">all folders</option></select>
         <select id="cluster-filter" title="filter by cluster (a:clusters())" hidden><option value="">all clusters</option></select>
@@ -48,8 +51,8 @@ enum ReviewPage {
         <button id="lasso-mode" title="draw on the map to pick a region (or Shift+drag)">Lasso</button>
         <button id="cluster-colour" title="colour the map by cluster (a:clusters())" hidden>Colour by cluster</button>
         <button id="done">Done</button>
-        <span id="counts"></span>
-        <span id="status"></span>
+        <span id="counts" class="keep"></span>
+        <span id="status" class="keep"></span>
       </div>
     </header>
     <div id="banner" hidden></div>
@@ -102,6 +105,8 @@ enum ReviewPage {
     button.danger { border-color: #8a3a36; }
     button.primary { border-color: #4f7cac; }
     .views, .tiers, .group { display: inline-flex; gap: 3px; }
+    .strip { display: inline-flex; flex-wrap: wrap; gap: 6px; }
+    #header-more { display: none; }
     .tiers button[data-tier=core].on { border-color: var(--core); }
     .tiers button[data-tier=stable].on { border-color: var(--stable); }
     .tiers button[data-tier=variable].on { border-color: var(--variable); }
@@ -138,8 +143,25 @@ enum ReviewPage {
     #map-box.empty { flex: 0 0 auto; min-height: 0; }
     #map-box.empty #map { height: 0; }
     #map-box.empty #map-note { position: static; max-width: none; margin: 8px; font-size: 13px; }
-    /* Narrow screens: the side pane goes under the grid instead of squeezing it. */
+    /* Narrow screens: the side pane goes under the grid instead of squeezing it,
+       and the header keeps to the album, the run, the views, the tiers and the
+       counts; "More" unfolds the filters and actions (at 420 px the whole
+       header took about 250 px before the grid). */
     @media (max-width: 760px) {
+      header { display: flex; flex-wrap: wrap; align-items: center; gap: 4px 6px; padding: 4px 6px; }
+      header .row { display: contents; }
+      header .brand, header .word { display: none; }
+      header:not(.open) .row > :not(.keep) { display: none; }
+      header .row > :not(.keep) { order: 8; }
+      header button, header .button, header select, header input { padding: 2px 6px; }
+      #album-name { order: 1; flex: 1 1 0; min-width: 0; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+      header label.keep { order: 2; min-width: 0; }
+      #run-select { max-width: 44vw; }
+      #header-more { display: inline-block; order: 3; }
+      .strip { order: 4; flex: 1 0 100%; gap: 3px 6px; }
+      #counts { order: 5; flex: 1 1 0; min-width: 0; margin-left: 0; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; font-size: 12px; }
+      #status { order: 6; white-space: nowrap; font-size: 12px; }
+      header.open::after { content: ""; order: 7; flex-basis: 100%; }
       main { flex-direction: column; }
       #grid { flex: 1 1 55%; min-height: 240px; }
       aside { width: auto; max-width: none; min-width: 0; flex: 1 1 45%; min-height: 200px; border-left: 0; border-top: 1px solid #333; }

@@ -357,6 +357,13 @@ enum ReviewScript {
     });
 
     // ---- controls ----
+    // Narrow windows fold the filters and actions away (ReviewPage's style).
+    $("header-more").addEventListener("click", () => {
+      const open = document.querySelector("header").classList.toggle("open");
+      $("header-more").setAttribute("aria-expanded", String(open));
+      $("header-more").textContent = open ? "Less ▴" : "More ▾";
+      rebuild(); resizeMap();
+    });
     $("views").addEventListener("click", (e) => { const v = e.target.dataset && e.target.dataset.view; if (v) { S.view = v; grid.scrollTop = 0; rebuild(); } });
     $("tier-filters").addEventListener("click", (e) => { const t = e.target.dataset && e.target.dataset.tier; if (t) toggleTier(t); });
     function toggleTier(t) { if (S.tiers.has(t)) S.tiers.delete(t); else S.tiers.add(t); rebuild(); }

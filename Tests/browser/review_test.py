@@ -8,7 +8,8 @@ side), opens the page of a run, and checks what a user relies on:
   2. an exclusion made in the REPL turns that tile red within 2 s;
   3. "Exclude >= 90 %" excludes exactly r:where(0.9);
   4. the screenshot is not blank;
-  5. on a 420 px window the map and panel stack under the grid;
+  5. on a 420 px window the map and panel stack under the grid, and the header
+     stays compact (its filters and actions fold under "More");
   6. an album without embeddings says once, inside the window, why there is no map.
 With --bench it times, on the album given (e.g. an 85,491-image index-only
 album), the first usable page and the map's drawing, and reports the
@@ -231,8 +232,33 @@ def check_narrow_screen(driver):
         check(bool(layout) and layout["asideTop"] >= layout["gridBottom"] - 1 and layout["gridWidth"] >= 0.9 * layout["width"]
               and layout["asideWidth"] >= 0.9 * layout["width"] and layout["overflow"] <= 0 and layout["sameRow"],
               "at 420 px the map and panel stack under the grid, which keeps two tiles a row (%s)" % layout)
+        check_narrow_header(driver)
     finally:
         driver.set_window_size(size["width"], size["height"])
+
+
+def check_narrow_header(driver):
+    """At 420 px the header keeps to one compact block (it took about 250 px before the grid);
+    "More" unfolds the filters and actions, inside the window, and folds them again."""
+    measure = """
+        const h = document.querySelector('header').getBoundingClientRect(), g = document.getElementById('grid').getBoundingClientRect();
+        const shown = (id) => { const e = document.getElementById(id); if (!e) return false; const r = e.getBoundingClientRect(); return r.width > 0 && r.right <= window.innerWidth + 0.5; };
+        return {header: h.height, gridTop: g.top, overflow: document.documentElement.scrollWidth - window.innerWidth,
+                views: shown('views'), tiers: shown('tier-filters'), run: shown('run-select'), counts: shown('counts'),
+                more: shown('header-more'), done: shown('done'), filter: shown('text-filter'), exclude: shown('exclude-threshold')};"""
+    folded = driver.execute_script(measure)
+    check(folded["header"] <= 120 and folded["gridTop"] <= 121 and folded["overflow"] <= 0
+          and all(folded[k] for k in ("views", "tiers", "run", "counts", "more")) and not folded["done"],
+          "at 420 px the header is at most 120 px tall and keeps the run, views, tiers and counts (%s)" % folded)
+    if not folded["more"]:
+        return
+    driver.find_element(By.ID, "header-more").click()
+    unfolded = wait_for(lambda: (lambda m: m if m["done"] else None)(driver.execute_script(measure)), 2)
+    check(bool(unfolded) and unfolded["filter"] and unfolded["exclude"] and unfolded["overflow"] <= 0,
+          "at 420 px More unfolds the filters and actions inside the window (%s)" % unfolded)
+    driver.find_element(By.ID, "header-more").click()
+    again = driver.execute_script(measure)
+    check(not again["done"] and abs(again["header"] - folded["header"]) < 1, "Less folds them again (%s)" % again)
 
 
 def check_no_map(binary, album):
