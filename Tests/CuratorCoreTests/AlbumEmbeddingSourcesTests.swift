@@ -148,6 +148,27 @@ final class AlbumImportTests: XCTestCase {
         XCTAssertEqual(try Album.open(folder.path, options: .init(embed: false)).embedder, "mine", "the choice persists")
         XCTAssertThrowsError(try album.importEmbeddings(from: fixtures.appendingPathComponent("emb_paths.npz").path, as: "pixels"))
     }
+
+    /// A foreign file's names reach the album as the file system's bytes
+    /// (`FileSystemPath`): a PhotoMapAI index recording `/photos/caf\xE9.jpg`
+    /// (Latin-1, written by Python as a surrogate escape) gives its vector to
+    /// this album's `caf\xE9.jpg`, not to a name decoded with U+FFFD.
+    func testImportedNamesThatAreNotUTF8MatchTheAlbumsFilesByTheirBytes() throws {
+        let folder = TemporaryFolder()
+        let latin1: [UInt8] = Array("caf".utf8) + [0xE9] + Array(".jpg".utf8)
+        let pixels = SyntheticImages.flat(10, 20, 30, width: 4, height: 4).pixels
+        SyntheticImages.write(FileSystemPath(folder.path).appending(latin1), width: 4, height: 4, pixels: pixels)
+        SyntheticImages.write(FileSystemPath(folder.path).appending("caf\u{FFFD}.jpg"), width: 4, height: 4, pixels: pixels)
+        let album = try Album.open(folder.path, options: .init(embed: false))
+        let file = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appendingPathComponent("numpy/npz/photomap_nonutf8.npz")
+        let imported = try EmbeddingImport.load(file)
+        XCTAssertEqual(imported.fileSystemPaths.first, FileSystemPath("/photos").appending(latin1))
+        let report = try album.importEmbeddings(from: file.path, as: "theirs")
+        XCTAssertEqual(report.embedded, 1, "\(report)")
+        XCTAssertEqual(report.failed.map(\.path.bytes), [Array("caf\u{FFFD}.jpg".utf8)], "the look-alike name gets no vector")
+        let embedded = try XCTUnwrap(album.image(path: latin1))
+        XCTAssertEqual(try album.matrix().imageIDs, [embedded.id], "the Latin-1 file has the index's vector")
+    }
 }
 
 /// The native CLIP encoder run through an album.

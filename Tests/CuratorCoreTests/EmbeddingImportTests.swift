@@ -58,9 +58,9 @@ final class EmbeddingImportTests: XCTestCase {
 
     func testPathsThatAreNotUTF8KeepTheirBytes() throws {
         let expected = (NumpyFixtures.section("nonutf8")["bytes"] as! [[Int]]).map { $0.map(UInt8.init) }
-        XCTAssertEqual(try load("nonutf8/m.npy").pathBytes, expected)
-        XCTAssertEqual(try EmbeddingImport.load(NumpyFixtures.url("npz/photomap_nonutf8.npz")).pathBytes, expected)
-        XCTAssertEqual(try load("emb_paths.npz").pathBytes, NumpyFixtures.strings("import3", "paths").map { Array($0.utf8) })
+        XCTAssertEqual(try load("nonutf8/m.npy").fileSystemPaths.map(\.bytes), expected)
+        XCTAssertEqual(try EmbeddingImport.load(NumpyFixtures.url("npz/photomap_nonutf8.npz")).fileSystemPaths.map(\.bytes), expected)
+        XCTAssertEqual(try load("emb_paths.npz").fileSystemPaths.map(\.bytes), NumpyFixtures.strings("import3", "paths").map { Array($0.utf8) })
     }
 
     func testNpyWithoutAPathList() {
@@ -100,7 +100,7 @@ final class EmbeddingImportTests: XCTestCase {
 
     func testPathListFormats() throws {
         XCTAssertEqual(try PathList.csvRows("a,\"b, c\"\r\n\"say \"\"hi\"\"\",d\n", location: "x"), [["a", "b, c"], ["say \"hi\"", "d"]])
-        XCTAssertEqual(PathList.lineBytes(Data("a\r\n\nb\rc\n".utf8)), [Array("a".utf8), Array("b".utf8), Array("c".utf8)])
+        XCTAssertEqual(PathList.lines(Data("a\r\n\nb\rc\n".utf8)).map(\.bytes), [Array("a".utf8), Array("b".utf8), Array("c".utf8)])
         XCTAssertEqual(try PathList.csvPaths("one.jpg\ntwo.jpg\n", location: "x"), ["one.jpg", "two.jpg"])
         XCTAssertFileError(.missing, ["x", "no path column", "columns: a, b"]) { try PathList.csvPaths("a,b\n1,2\n", location: "x") }
         XCTAssertFileError(.corrupt, ["x", "not closed"]) { try PathList.csvRows("\"open", location: "x") }

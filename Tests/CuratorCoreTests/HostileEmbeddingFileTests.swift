@@ -133,7 +133,7 @@ final class HostileEmbeddingFileTests: XCTestCase {
             ("a:import of an .npz", "pipe.npz", { _ = try EmbeddingImport.load(URL(fileURLWithPath: p + "/pipe.npz")) }),
             ("PhotoMapAI index", "photomap_index/embeddings.npz", { _ = try PhotoMapIndex.read(PhotoMapIndex.url(inAlbum: URL(fileURLWithPath: p))) }),
             ("safetensors", "model.safetensors", { _ = try SafeTensorsFile(url: URL(fileURLWithPath: p + "/model.safetensors")) }),
-            ("path list", "paths.txt", { _ = try PathList.readBytes(URL(fileURLWithPath: p + "/paths.txt")) }),
+            ("path list", "paths.txt", { _ = try PathList.readPaths(URL(fileURLWithPath: p + "/paths.txt")) }),
             ("CLIP config", "config.json", { _ = try JSONFile.object(at: URL(fileURLWithPath: p + "/config.json")) }),
         ]
         for (what, fifo, call) in calls {

@@ -158,7 +158,7 @@ final class IndexOnlyAlbumStorageTests: XCTestCase {
 
     func testTheCommonFolderOfPathsIsFoundOnTheirBytes() {
         func folder(_ paths: [String]) -> String? {
-            Album.commonFolder(of: paths.map { Array($0.utf8) }).map { String(decoding: $0, as: UTF8.self) }
+            Album.commonFolder(of: paths.map(FileSystemPath.init)).map(\.string)
         }
         XCTAssertEqual(folder(["/a/b/x.jpg", "/a/bc/y.jpg"]), "/a")
         XCTAssertEqual(folder(["/a/b/x.jpg", "/a/b/c/y.jpg"]), "/a/b")
@@ -167,6 +167,6 @@ final class IndexOnlyAlbumStorageTests: XCTestCase {
         XCTAssertNil(folder(["a/x.jpg", "a/y.jpg"]), "relative paths")
         XCTAssertNil(folder([]))
         // A folder whose name is not UTF-8 could not be recorded as the index's root.
-        XCTAssertNil(Album.commonFolder(of: [[0x2F, 0xFF, 0x2F, 0x78], [0x2F, 0xFF, 0x2F, 0x79]]))
+        XCTAssertNil(Album.commonFolder(of: [FileSystemPath(bytes: [0x2F, 0xFF, 0x2F, 0x78]), FileSystemPath(bytes: [0x2F, 0xFF, 0x2F, 0x79])]))
     }
 }

@@ -49,10 +49,10 @@ final class PhotoMapIndexTests: XCTestCase {
     func testFileNamesThatAreNotUTF8KeepTheirBytes() throws {
         let index = try read("photomap_nonutf8.npz")
         let expected = (NumpyFixtures.section("nonutf8")["bytes"] as! [[Int]]).map { $0.map(UInt8.init) }
-        XCTAssertEqual(index.filenameBytes, expected)
+        XCTAssertEqual(index.filenamePaths.map(\.bytes), expected)
         XCTAssertEqual(index.filenames, ["/photos/caf\u{FFFD}.jpg", "/photos/ok ü.jpg"])
         let utf8 = try read("photomap_f32.npz")
-        XCTAssertEqual(utf8.filenameBytes, utf8.filenames.map { Array($0.utf8) })
+        XCTAssertEqual(utf8.filenamePaths.map(\.bytes), utf8.filenames.map { Array($0.utf8) })
     }
 
     func testNonFiniteRowsAreFoundAcrossParallelBlocks() {

@@ -71,12 +71,13 @@ extension Album {
             filled = writer
             return ImportedRows(writer: writer)
         }
-        let rootBytes = commonFolder(of: imported.pathBytes) ?? Array(folder.utf8)
-        let root = String(decoding: rootBytes, as: UTF8.self)
+        let rootPath = commonFolder(of: imported.fileSystemPaths) ?? FileSystemPath(folder)
+        let root = rootPath.string
         let embedder = imported.source.hasPrefix("PhotoMapAI") ? PhotoMapEmbedder.name : "imported"
-        let prefix = rootBytes + [UInt8(ascii: "/")]
-        let relative: [RelativePath] = imported.pathBytes.map { bytes in
-            bytes.starts(with: prefix) ? RelativePath(bytes: Array(bytes[prefix.count...])) : RelativePath(bytes: bytes)
+        let prefix = rootPath.bytes + [UInt8(ascii: "/")]
+        let relative: [RelativePath] = imported.fileSystemPaths.map { path in
+            let bytes = path.bytes
+            return bytes.starts(with: prefix) ? RelativePath(bytes: Array(bytes[prefix.count...])) : RelativePath(bytes: bytes)
         }
         let ascending = zip(relative, relative.dropFirst()).allSatisfy { RelativePath.compare($0, $1) < 0 }
         if !ascending { try refuseDuplicates(relative, in: path) }
@@ -119,7 +120,7 @@ extension Album {
                     try BulkInsert.run(db, sql: "INSERT INTO image(path, size, mtime) VALUES (?, ?, ?)") { insert in
                         for path in relative {
                             var info = stat()
-                            let present = rootExists && path.absolute(under: FileSystemPath(bytes: rootBytes)).withCPath { stat($0, &info) } == 0
+                            let present = rootExists && path.absolute(under: rootPath).withCPath { stat($0, &info) } == 0
                             let size = present ? Int64(info.st_size) : 0
                             let mtime = present ? FolderWalker.modificationTime(info) : 0
                             sizes.append(size)
@@ -164,7 +165,7 @@ extension Album {
         progress?.finish(label: "import")
 
         // A first import knows its images already (a re-import kept some rows' sizes): no need to read them back.
-        let album = try Album(location: path, root: FileSystemPath(bytes: rootBytes), isIndexOnly: true, database: database, load: reimported)
+        let album = try Album(location: path, root: rootPath, isIndexOnly: true, database: database, load: reimported)
         if !reimported {
             var order = Array(relative.indices)
             if !ascending { order.sort { RelativePath.compare(relative[$0], relative[$1]) < 0 } }
@@ -200,16 +201,16 @@ extension Album {
         throw EmbeddingFileError(.mismatch, file, "\(repeated.count) file name\(repeated.count == 1 ? " is" : "s are") listed more than once: \(listed.joined(separator: "; "))\(more); each row must name a different image")
     }
 
-    /// The deepest folder holding every path, as bytes (nil when the paths
-    /// are relative or share nothing but `/`, or when the folder's name is
-    /// not UTF-8, which the index's `root` could not record exactly).
-    static func commonFolder(of paths: [[UInt8]]) -> [UInt8]? {
+    /// The deepest folder holding every path (nil when the paths are
+    /// relative or share nothing but `/`, or when the folder's name is not
+    /// UTF-8, which the index's `root` could not record exactly).
+    static func commonFolder(of paths: [FileSystemPath]) -> FileSystemPath? {
         let slash = UInt8(ascii: "/")
-        guard let first = paths.first, first.first == slash else { return nil }
+        guard let first = paths.first?.bytes, first.first == slash else { return nil }
         // The folder is first[..<end]; end 0 stands for "/".
         func parent(_ end: Int) -> Int { first[..<end].lastIndex(of: slash) ?? 0 }
         var end = parent(first.count)
-        for path in paths.dropFirst() {
+        for path in paths.dropFirst().lazy.map(\.bytes) {
             while end > 0, !(path.count > end && path[end] == slash && path.withUnsafeBytes({ p in
                 first.withUnsafeBytes { f in memcmp(p.baseAddress!, f.baseAddress!, end) == 0 }
             })) {
@@ -218,7 +219,7 @@ extension Album {
             if end == 0 { return nil }
         }
         let folder = end == 0 ? [slash] : Array(first[..<end])
-        return String(validating: folder, as: UTF8.self) == nil ? nil : folder
+        return String(validating: folder, as: UTF8.self) == nil ? nil : FileSystemPath(bytes: folder)
     }
 }
 
@@ -244,8 +245,8 @@ extension Album {
         let matcher = PathMatcher(album: self)
         var rowIDs: [Int64?] = []
         var covered = Set<Int64>()
-        for path in imported.pathBytes {
-            if let id = matcher.imageID(for: FileSystemPath(bytes: path)), covered.insert(id).inserted {
+        for path in imported.fileSystemPaths {
+            if let id = matcher.imageID(for: path), covered.insert(id).inserted {
                 rowIDs.append(id)
             } else {
                 rowIDs.append(nil)

@@ -197,7 +197,7 @@ extension Album {
         var placed: [SIMD2<Float>] = [], ids: [Int64] = []
         var seen = Set<Int64>()
         for (row, name) in names.enumerated() {
-            guard let id = matcher.imageID(for: FileSystemPath(bytes: name)), seen.insert(id).inserted else { continue }
+            guard let id = matcher.imageID(for: name), seen.insert(id).inserted else { continue }
             ids.append(id)
             placed.append(points[row])
         }

@@ -81,7 +81,7 @@ extension EmbeddingImport {
         }
         try finish(matrix, paths: metadata.paths, location: embeddingsFolder.path)
         var imported = ImportedEmbeddings(
-            pathBytes: metadata.paths, matrix: try matrix.matrix(), modelID: nil,
+            fileSystemPaths: metadata.paths, matrix: try matrix.matrix(), modelID: nil,
             source: "clip-retrieval shards \(embeddingsFolder.path) (\(shards.count) shard\(shards.count == 1 ? "" : "s")) with paths from \(metadata.source)",
             notes: [])
         imported.captions = metadata.captions
@@ -102,12 +102,12 @@ extension EmbeddingImport {
 
     /// The paths (and captions) of every shard's rows, in shard order, and where they came from.
     private static func clipMetadata(root: URL, shards: [(number: Int, url: URL)], rowsPerShard: [Int],
-                                     pathList: URL?) throws -> (paths: [[UInt8]], captions: [String?]?, source: String) {
+                                     pathList: URL?) throws -> (paths: [FileSystemPath], captions: [String?]?, source: String) {
         let fm = FileManager.default
         let total = rowsPerShard.reduce(0, +)
         let shardSource = shards.count == 1 ? shards[0].url.path : "the \(shards.count) shards in \(shards[0].url.deletingLastPathComponent().path)"
         for list in [pathList, root.appendingPathComponent("paths.txt")].compactMap({ $0 }) where fm.fileExists(atPath: list.path) {
-            let paths = try PathList.readBytes(list)
+            let paths = try PathList.readPaths(list)
             try checkCount(paths.count, pathSource: list.path, rows: total, matrixSource: shardSource)
             return (paths, nil, list.path)
         }
@@ -122,7 +122,7 @@ extension EmbeddingImport {
         guard files.contains(where: { $0 != nil }) else {
             throw EmbeddingFileError(.missing, root.path, "no paths for the shards: expected metadata/metadata_N.parquet for each shard (as clip-retrieval writes them), paths.txt here, metadata/metadata_N.txt (.csv, .json), or a path list given explicitly")
         }
-        var paths: [[UInt8]] = []
+        var paths: [FileSystemPath] = []
         paths.reserveCapacity(total)
         var captions: [String?] = []
         var columns: Set<String> = []
@@ -131,7 +131,7 @@ extension EmbeddingImport {
                 throw EmbeddingFileError(.missing, shard.url.path, "has no metadata: expected \(metadata.path)/metadata_\(shard.number).parquet beside the other shards' metadata")
             }
             guard file.pathExtension == "parquet" else {
-                let shardPaths = try PathList.readBytes(file)
+                let shardPaths = try PathList.readPaths(file)
                 try checkCount(shardPaths.count, pathSource: file.path, rows: rows, matrixSource: shard.url.path)
                 paths += shardPaths
                 captions += repeatElement(nil, count: rows)
@@ -150,7 +150,7 @@ extension EmbeddingImport {
                 guard let path = values[row] else {
                     throw EmbeddingFileError(.corrupt, "\(file.path): column '\(pathColumn)'", "row \(row) is null; every row needs the path of its image")
                 }
-                paths.append(Array(path))
+                paths.append(FileSystemPath(bytes: Array(path)))
             }
             if parquet.contains("caption") {
                 let text = try parquet.strings("caption", maximumRows: rows)

@@ -5,9 +5,9 @@ public struct ImportedEmbeddings: Sendable {
     /// One path per row, as the file or path list gives it (absolute or
     /// relative), for display (bytes that are not UTF-8 show as U+FFFD);
     /// made when asked for.
-    public var paths: [String] { pathBytes.map(EmbeddingImport.display) }
-    /// The same paths as exact file-system bytes: match rows to files by these.
-    public let pathBytes: [[UInt8]]
+    public var paths: [String] { fileSystemPaths.map(\.string) }
+    /// The same paths as the file system spells them: match rows to files by these.
+    public let fileSystemPaths: [FileSystemPath]
     /// One L2-normalised float32 row per path.
     public let matrix: EmbeddingMatrix
     /// The model that made the embeddings, when the file says (`model_id`).
@@ -71,7 +71,7 @@ public enum EmbeddingImport {
         let archive = try NumpyArchive(contentsOf: url)
         if pathList == nil, PhotoMapIndex.looksLikeIndex(archive) {
             let index = try PhotoMapIndex.read(archive, into: make)
-            return ImportedEmbeddings(pathBytes: index.filenameBytes, matrix: index.matrix, modelID: index.modelID,
+            return ImportedEmbeddings(fileSystemPaths: index.filenamePaths, matrix: index.matrix, modelID: index.modelID,
                                       source: "PhotoMapAI index \(url.path)", notes: index.notes)
         }
 
@@ -84,15 +84,15 @@ public enum EmbeddingImport {
 
         // Paths first, counted against the matrix's header: a header that
         // contradicts them is refused before the matrix is allocated.
-        let paths: [[UInt8]]
+        let paths: [FileSystemPath]
         let pathSource: String
         if let pathList {
-            (paths, pathSource) = (try PathList.readBytes(pathList), pathList.path)
+            (paths, pathSource) = (try PathList.readPaths(pathList), pathList.path)
         } else if let key = pathKeys.first(where: archive.contains) {
             if matrixHeader.shape.count == 2 { try archive.requireEntries(key, rows: matrixHeader.shape[0], of: matrixKey) }
             (paths, pathSource) = (try archive.array(key).fileSystemPaths(), "key '\(key)'")
         } else if let list = companionPathList(of: url) {
-            (paths, pathSource) = (try PathList.readBytes(list), list.path)
+            (paths, pathSource) = (try PathList.readPaths(list), list.path)
         } else {
             throw EmbeddingFileError(.missing, url.path, "no paths: expected key \(quotedList(pathKeys)) or a path list beside it (\(companionNames(of: url).joined(separator: ", "))); keys: \(archive.keys.joined(separator: ", "))")
         }
@@ -105,7 +105,7 @@ public enum EmbeddingImport {
         var modelID: String?
         if archive.contains("model_id"), let id = try? archive.array("model_id").scalarString(), !id.isEmpty { modelID = id }
         try finish(rows, paths: paths, location: archive.location(of: matrixKey))
-        return ImportedEmbeddings(pathBytes: paths, matrix: try rows.matrix(), modelID: modelID,
+        return ImportedEmbeddings(fileSystemPaths: paths, matrix: try rows.matrix(), modelID: modelID,
                                   source: "\(url.path) (key '\(matrixKey)', paths from \(pathSource))", notes: notes)
     }
 
@@ -139,10 +139,10 @@ public enum EmbeddingImport {
             throw EmbeddingFileError(.missing, url.path, "no path list: looked for \(companionNames(of: url).joined(separator: ", ")) beside it; give one explicitly (text, one path per line)")
         }
         let rows = try NumpyArray.readRows(contentsOf: url, into: make)
-        let paths = try PathList.readBytes(list)
+        let paths = try PathList.readPaths(list)
         try checkCount(paths.count, pathSource: list.path, rows: rows.rows, matrixSource: url.path)
         try finish(rows, paths: paths, location: url.path)
-        return ImportedEmbeddings(pathBytes: paths, matrix: try rows.matrix(), modelID: nil,
+        return ImportedEmbeddings(fileSystemPaths: paths, matrix: try rows.matrix(), modelID: nil,
                                   source: "\(url.path) (paths from \(list.path))", notes: [])
     }
 
@@ -166,11 +166,9 @@ public enum EmbeddingImport {
     }
 
     /// Refuses rows that cannot be compared (see `ImportedRows.refuseIncomparable`), naming their paths.
-    static func finish(_ rows: ImportedRows, paths: [[UInt8]], location: String) throws {
-        try rows.refuseIncomparable(location: location) { display(paths[$0]) }
+    static func finish(_ rows: ImportedRows, paths: [FileSystemPath], location: String) throws {
+        try rows.refuseIncomparable(location: location) { paths[$0].string }
     }
-
-    static func display(_ path: [UInt8]) -> String { String(decoding: path, as: UTF8.self) }
 
     static func quotedList(_ names: [String]) -> String {
         names.dropLast().map { "'\($0)'" }.joined(separator: ", ") + ", or '\(names.last ?? "")'"

@@ -266,12 +266,12 @@ public struct NumpyArray: Sendable {
         return out
     }
 
-    /// The elements of a 1-D or 0-d string array as file-system path bytes:
-    /// UTF-8, except that Python's surrogate escapes (U+DC80–U+DCFF, how
+    /// The elements of a 1-D or 0-d string array as file-system paths, in
+    /// bytes: UTF-8, except that Python's surrogate escapes (U+DC80–U+DCFF, how
     /// `os.fsdecode` spells bytes of a name that are not UTF-8) become the
     /// bytes they stand for, as `os.fsencode` would write them. `S` arrays give
     /// their bytes as stored.
-    public func fileSystemPaths() throws -> [[UInt8]] {
+    public func fileSystemPaths() throws -> [FileSystemPath] {
         try requireData()
         guard dtype.isString else {
             throw wrongType("has dtype \(dtype); expected paths (a numpy unicode array such as <U40)")
@@ -279,22 +279,22 @@ public struct NumpyArray: Sendable {
         guard shape.count <= 1 else {
             throw wrongType("is \(describeShape); expected a 1-D list of paths")
         }
-        var out: [[UInt8]] = []
+        var out: [FileSystemPath] = []
         out.reserveCapacity(count)
         for k in 0..<count {
             switch dtype {
             case .unicode(let n):
                 var invalid: UInt32?
-                out.append(utf8(at: k, characters: n) { code in
+                out.append(FileSystemPath(bytes: utf8(at: k, characters: n) { code in
                     if (0xDC80...0xDCFF).contains(code) { return [UInt8(code - 0xDC00)] }
                     invalid = invalid ?? code
                     return []
-                })
+                }))
                 if let code = invalid {
                     throw EmbeddingFileError(.corrupt, location, "element \(k) holds an invalid code point 0x\(String(code, radix: 16)), which is neither a character nor an escaped file-name byte")
                 }
             case .bytes(let n):
-                out.append(Array(byteString(at: k, length: n)))
+                out.append(FileSystemPath(bytes: Array(byteString(at: k, length: n))))
             default:
                 break
             }

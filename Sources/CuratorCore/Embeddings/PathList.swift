@@ -15,28 +15,28 @@ public enum PathList {
     /// Reads the paths in `url`, choosing the format by its extension (`.csv`,
     /// `.json`, anything else is text), for display (invalid UTF-8 shows as U+FFFD).
     public static func read(_ url: URL) throws -> [String] {
-        try readBytes(url).map { String(decoding: $0, as: UTF8.self) }
+        try readPaths(url).map(\.string)
     }
 
-    /// Reads the paths in `url` as file-system bytes. A text list may hold
-    /// names that are not UTF-8: each line's bytes are kept exactly.
-    public static func readBytes(_ url: URL) throws -> [[UInt8]] {
+    /// Reads the paths in `url` as the file system spells them. A text list
+    /// may hold names that are not UTF-8: each line's bytes are kept exactly.
+    public static func readPaths(_ url: URL) throws -> [FileSystemPath] {
         let data: Data
         do throws(RegularFile.Failure) { data = Data(try RegularFile.read(url.path, limit: maximumBytes)) } catch {
             throw EmbeddingFileError(.unreadable, url.path, "cannot read the path list: it \(error.reason)")
         }
         let format = url.pathExtension.lowercased()
-        if format != "csv" && format != "json" { return lineBytes(data) }
+        if format != "csv" && format != "json" { return lines(data) }
         guard let text = String(data: data, encoding: .utf8) else {
             throw EmbeddingFileError(.corrupt, url.path, "the path list is not UTF-8 text")
         }
         let paths = format == "csv" ? try csvPaths(text, location: url.path) : try jsonPaths(data, location: url.path)
-        return paths.map { Array($0.utf8) }
+        return paths.map(FileSystemPath.init)
     }
 
-    /// Non-empty lines' bytes, split at LF, CRLF or CR.
-    static func lineBytes(_ data: Data) -> [[UInt8]] {
-        data.split(whereSeparator: { $0 == 0x0A || $0 == 0x0D }).map { Array($0) }
+    /// The non-empty lines, split at LF, CRLF or CR, each one path's bytes.
+    static func lines(_ data: Data) -> [FileSystemPath] {
+        data.split(whereSeparator: { $0 == 0x0A || $0 == 0x0D }).map { FileSystemPath(bytes: Array($0)) }
     }
 
     static func csvPaths(_ text: String, location: String) throws -> [String] {

@@ -50,8 +50,8 @@ struct PhotoMapEmbedder {
         rowIDs.reserveCapacity(index.filenames.count)
         var covered = Set<Int64>()
         var unmatched = 0, stale = 0
-        for (row, filename) in index.filenameBytes.enumerated() {
-            guard let id = matcher.imageID(for: FileSystemPath(bytes: filename)), covered.insert(id).inserted else {
+        for (row, filename) in index.filenamePaths.enumerated() {
+            guard let id = matcher.imageID(for: filename), covered.insert(id).inserted else {
                 unmatched += 1
                 rowIDs.append(nil)
                 continue

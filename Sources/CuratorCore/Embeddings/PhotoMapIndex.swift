@@ -5,10 +5,10 @@ public struct PhotoMapEmbeddings: Sendable {
     /// The absolute image paths PhotoMapAI recorded, one per row, in its order,
     /// for display (bytes of names that are not UTF-8 show as U+FFFD); made
     /// when asked for (a million strings are not free).
-    public var filenames: [String] { filenameBytes.map { String(decoding: $0, as: UTF8.self) } }
-    /// The same paths as the file system's exact bytes (Python's surrogate
+    public var filenames: [String] { filenamePaths.map(\.string) }
+    /// The same paths as the file system spells them (Python's surrogate
     /// escapes decoded back to bytes): match rows to files by these.
-    public let filenameBytes: [[UInt8]]
+    public let filenamePaths: [FileSystemPath]
     /// Each file's modification time (seconds since 1970) when it was embedded; nil when the key is absent.
     public let modificationTimes: [Double]?
     /// One L2-normalised float32 row per file (float16 indexes are widened).
@@ -60,12 +60,12 @@ public enum PhotoMapIndex: PhotoMapAIFile {
         let imported = try archive.readRows("embeddings", into: make)
         let rows = imported.rows
 
-        let filenameBytes = try archive.array("filenames").fileSystemPaths()
+        let filenamePaths = try archive.array("filenames").fileSystemPaths()
         // Escaped bytes are never valid UTF-8 (Python would have decoded them), so they show as U+FFFD.
-        func filename(_ row: Int) -> String { String(decoding: filenameBytes[row], as: UTF8.self) }
-        guard filenameBytes.count == rows else {
+        func filename(_ row: Int) -> String { filenamePaths[row].string }
+        guard filenamePaths.count == rows else {
             throw EmbeddingFileError(.mismatch, archive.url.path,
-                                     "key 'filenames' has \(filenameBytes.count) entries but key 'embeddings' has \(rows) rows")
+                                     "key 'filenames' has \(filenamePaths.count) entries but key 'embeddings' has \(rows) rows")
         }
 
         var modificationTimes: [Double]?
@@ -107,7 +107,7 @@ public enum PhotoMapIndex: PhotoMapAIFile {
 
         try imported.refuseIncomparable(location: archive.location(of: "embeddings"), name: filename)
         let matrix = try imported.matrix()
-        return PhotoMapEmbeddings(filenameBytes: filenameBytes, modificationTimes: modificationTimes, matrix: matrix,
+        return PhotoMapEmbeddings(filenamePaths: filenamePaths, modificationTimes: modificationTimes, matrix: matrix,
                                   modelID: modelID, dimension: matrix.dimension, notes: notes)
     }
 }

@@ -2,7 +2,7 @@
 /// one path type for every file it opens, decodes, walks or writes (an
 /// album's root and its images' files, the decoder's and embedders' inputs,
 /// export's sources, destinations and system calls, the files an import
-/// reads). Names that are not valid UTF-8 keep working: the bytes go to the
+/// reads, and the image names an importer reads out of a foreign file). Names that are not valid UTF-8 keep working: the bytes go to the
 /// system calls as they are (`withCPath`), and `string` only shows them.
 /// It encodes as a plain string when the bytes are UTF-8 and as
 /// `{"bytes": [...]}` otherwise, so JSON reports stay readable and nothing is lost.
