@@ -162,7 +162,8 @@ extension Album {
             }
             let balanced = try SelectionBalance.run(sampler, matrix: album.matrix, strata: groups, quotas: quotas,
                                                     iterations: options.iterations, seed: seed, include: include,
-                                                    start: start, imageIDs: album.imageIDs, progress: progress)
+                                                    start: start, imageIDs: album.imageIDs,
+                                                    exactRows: sampler.method == "fps" ? exactRows(of: album) : nil, progress: progress)
             run = balanced.run
             let strata = names.indices.map { s in
                 var note = notes[s]
@@ -177,7 +178,7 @@ extension Album {
             run = try MonteCarlo.run(sampler, matrix: album.matrix, candidates: candidates, count: options.count,
                                      iterations: options.iterations, seed: seed, include: include, start: start,
                                      minimumDistance: options.minimumDistance, imageIDs: album.imageIDs,
-                                     progress: progress)
+                                     exactRows: sampler.method == "fps" ? exactRows(of: album) : nil, progress: progress)
         }
 
         run.embedder = album.embedder

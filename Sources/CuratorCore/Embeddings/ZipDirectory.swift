@@ -226,7 +226,7 @@ final class ZipDirectory: @unchecked Sendable {
     /// Where `member`'s (compressed) data starts in the file, after its
     /// local header; throws when that header is damaged, the data runs past
     /// the end of the file, or the member is encrypted.
-    private func dataOffset(of member: ZipMember, location: String) throws -> Int {
+    func dataOffset(of member: ZipMember, location: String) throws -> Int {
         func corrupt(_ problem: String) -> EmbeddingFileError { EmbeddingFileError(.corrupt, location, problem) }
         if member.flags & 1 != 0 {
             throw EmbeddingFileError(.unsupported, location, "the member is encrypted")

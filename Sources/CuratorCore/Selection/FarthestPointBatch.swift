@@ -14,6 +14,12 @@
 /// pass applies the pending picks of the runs that need it, and of the runs
 /// holding at most `passJoinLimit` (by default all). Rows a run picks that
 /// some other run picked before come from `SparseColumnCache` instead.
+///
+/// With `ties`, every row within its tolerance of a run's maximum is made
+/// exact too, and when another row lies there besides the maximum (seen from
+/// values each step computes anyway: the lazy step's top rows, the pass's
+/// block maxima) those rows are settled on exact values (`TieSettling`).
+/// Without such a near-tie, nothing more is done.
 final class FarthestPointBatch {
     let rows: CandidateRows
     let runs: Int
@@ -62,10 +68,22 @@ final class FarthestPointBatch {
     /// A run stops before a pick whose minimum distance to the picked set is
     /// below this (`count="auto"`): everything left is that close to a pick.
     let stopBelow: Float
+    /// Near-ties are settled on exact values (`TieSettling`), or nil: the
+    /// first row at the float32 maximum wins.
+    let ties: TieSettling?
+    /// `ties`' tolerance (0 without): every row within it of a run's maximum
+    /// is made exact before the run picks.
+    let tieMargin: Float
+    /// Per run, set by the last `pass`: whether a row other than the one it
+    /// returned lies within `tieMargin` of the run's maximum.
+    private var passNearTie: [Bool]
 
     init(rows: CandidateRows, runs: Int, count: Int, cacheBudgetBytes: Int, stopBelow: Float = -.infinity,
-         lazyLimit limit: Int? = nil, passJoinLimit: Int = .max) {
+         lazyLimit limit: Int? = nil, passJoinLimit: Int = .max, ties: TieSettling? = nil) {
         self.passJoinLimit = passJoinLimit
+        self.ties = ties
+        tieMargin = ties?.tolerance ?? 0
+        passNearTie = [Bool](repeating: false, count: runs)
         self.rows = rows
         self.stopBelow = stopBelow
         self.runs = runs
@@ -111,6 +129,11 @@ final class FarthestPointBatch {
     final class LazyRun {
         var topRows: [Int] = []
         var floor: Float = .infinity
+        /// Whether the last pick found without a pass has another row
+        /// within the tie margin of it (then `TieSettling` decides).
+        var nearTie = false
+        /// Rows of this run that were near a tie: how far their exact scores went.
+        var nearest: [Int: TieSettling.Nearest] = [:]
     }
 
     /// Per thread buffers of the lazy steps.
@@ -133,12 +156,15 @@ final class FarthestPointBatch {
     final class ThreadPart {
         var best: [Float]
         var bestBlock: [Int]
+        /// Per run: the largest block maximum of the blocks other than `bestBlock`.
+        var second: [Float]
         var entries: [[Int32]]
         var values: [[Float]]
         var overflow: [Bool]
         init(runs: Int, columns: Int) {
             best = [Float](repeating: -.infinity, count: runs)
             bestBlock = [Int](repeating: -1, count: runs)
+            second = [Float](repeating: -.infinity, count: runs)
             entries = [[Int32]](repeating: [], count: columns)
             values = [[Float]](repeating: [], count: columns)
             overflow = [Bool](repeating: false, count: columns)
@@ -182,8 +208,11 @@ final class FarthestPointBatch {
                         blockBest = VectorKernels.lowerToCosineDistance(dist, dots: products + j * blockRows, count: b)
                     }
                     if blockBest > part.best[r] {
+                        part.second[r] = max(part.second[r], part.best[r])
                         part.best[r] = blockBest
                         part.bestBlock[r] = block
+                    } else if blockBest > part.second[r] {
+                        part.second[r] = blockBest
                     }
                 }
                 guard collect else { continue }
@@ -221,16 +250,32 @@ final class FarthestPointBatch {
             }
         }
         return (0..<runs).map { r in
+            passNearTie[r] = false
             guard !columnsOfRun[r].isEmpty else { return nil }
-            var best: Float = -.infinity
+            var best: Float = -.infinity, second: Float = -.infinity
             var block = -1
-            for part in parts where part.best[r] > best {
-                best = part.best[r]
-                block = part.bestBlock[r]
+            for part in parts {
+                if part.best[r] > best {
+                    second = max(second, best)
+                    best = part.best[r]
+                    block = part.bestBlock[r]
+                } else {
+                    second = max(second, part.best[r])
+                }
+                second = max(second, part.second[r])
             }
             guard block >= 0 else { return nil }
             let start = block * blockRows
-            return VectorKernels.firstIndex(of: best, in: distances(of: r) + start, count: n - start).map { $0 + start }
+            let dist = distances(of: r)
+            if tieMargin > 0 {
+                // Another row near the maximum: in another block (its maximum is
+                // known) or in the maximum's own block (scanned: one block).
+                let low = best - tieMargin
+                var near = 0
+                for i in start..<min(n, start + blockRows) where dist[i] >= low { near += 1 }
+                passNearTie[r] = second >= low || near > 1
+            }
+            return VectorKernels.firstIndex(of: best, in: dist + start, count: n - start).map { $0 + start }
         }
     }
 
@@ -251,10 +296,12 @@ final class FarthestPointBatch {
         var slack: Float = 0
         var rebuilt = false
         let state = lazyRuns[r]
+        // Rows outside the top rows are below the floor: with ties, they must be out of the tie margin too.
+        let margin = tieMargin
         while true {
             var top = -Float.infinity
             for row in state.topRows where dist[row] > top { top = dist[row] }
-            if top < state.floor || state.topRows.isEmpty {
+            if top - margin < state.floor || state.topRows.isEmpty {
                 guard !rebuilt else { return .needsPass }
                 switch rebuildTopRows(run: r) {
                 case .built: rebuilt = true
@@ -264,12 +311,21 @@ final class FarthestPointBatch {
                 continue
             }
             guard top < .infinity else { return .needsPass }   // nothing applied yet: no bounds to use
-            // Done when every row at the maximum is exact (then the first index wins);
-            // else bring the rows within `slack` of it up to date.
-            if !state.topRows.contains(where: { dist[$0] >= top && done[$0] < total }) {
-                return state.topRows.first(where: { dist[$0] == top }).map { .pick($0) } ?? .exhausted
+            // Done when every row at the maximum (within the tie margin) is exact: then
+            // the first index wins, or the exact values settle a near-tie. Else bring
+            // the rows within `slack` of it up to date. (Top rows are ascending.)
+            let low = top - margin
+            var pick = -1, near = 0, stale = false
+            for row in state.topRows where dist[row] >= low {
+                if done[row] < total { stale = true; break }
+                if pick < 0 && dist[row] == top { pick = row }
+                near += 1
             }
-            slack = slack == 0 ? abs(top) * 0.001 : slack * 2
+            if !stale {
+                state.nearTie = near > 1
+                return pick >= 0 ? .pick(pick) : .exhausted
+            }
+            slack = slack == 0 ? max(abs(top) * 0.001, margin) : slack * 2
             let floor = top - slack
             guard floor.isFinite else { return .needsPass }
             scratch.candidates.removeAll(keepingCapacity: true)
@@ -317,7 +373,7 @@ final class FarthestPointBatch {
         let top = VectorKernels.maximum(dist, count: n)
         guard top > -.infinity else { return .exhausted }
         guard top < .infinity else { return .tooMany }
-        var margin = max(abs(top) * 0.05, 1e-6)
+        var margin = max(abs(top) * 0.05, 1e-6, tieMargin)
         var list: [Int] = []
         for _ in 0..<8 {
             let floor = top - margin
@@ -334,7 +390,9 @@ final class FarthestPointBatch {
                 state.floor = floor
                 return .built
             }
-            margin /= 8
+            // Never narrower than the tie margin: the rows within it must all be top rows.
+            guard margin > tieMargin else { break }
+            margin = max(margin / 8, tieMargin)
         }
         // Too many rows (nearly) tie at the maximum: a pass settles this step.
         state.topRows = []
@@ -354,7 +412,11 @@ final class FarthestPointBatch {
         rows.maskNonCandidates(first, with: -.infinity)
         for row in include { if let local = rows.localRow(row) { first[local] = -.infinity } }
         for r in 1..<max(1, runs) { distances(of: r).update(from: first, count: n) }
-        let farthest = VectorKernels.firstArgmax(first, count: n)
+        let (best, second) = VectorKernels.maximumAndRunnerUp(first, count: n)
+        var farthest = best > -.infinity ? VectorKernels.firstIndex(of: best, in: first, count: n) : nil
+        if let row = farthest, !include.isEmpty, tieMargin > 0, second >= best - tieMargin {
+            farthest = settle(run: 0, pick: row, topRows: nil, picked: include)
+        }
         var next = [Int?](repeating: nil, count: runs)
         for r in 0..<runs { next[r] = starts[r].flatMap { rows.localRow($0) } ?? farthest }
 
@@ -398,7 +460,11 @@ final class FarthestPointBatch {
                     if next[r] == nil {
                         outcome = .exhausted
                     } else if self.pending[r].isEmpty {
-                        outcome = VectorKernels.firstArgmax(self.distances(of: r), count: self.n).map { .pick($0) } ?? .exhausted
+                        let dist = self.distances(of: r)
+                        let (best, second) = VectorKernels.maximumAndRunnerUp(dist, count: self.n)
+                        let pick = best > -.infinity ? VectorKernels.firstIndex(of: best, in: dist, count: self.n) : nil
+                        self.lazyRuns[r].nearTie = self.tieMargin > 0 && second >= best - self.tieMargin
+                        outcome = pick.map { .pick($0) } ?? .exhausted
                     } else if self.pending[r].count >= self.maxPending {
                         outcome = .needsPass
                     } else {
@@ -411,6 +477,14 @@ final class FarthestPointBatch {
             if needsPass.isEmpty { statistics.stepsWithoutPass += 1 }
             for r in 0..<runs {
                 if case let .pick(row) = outcomes.value[r] { next[r] = row } else { next[r] = nil }
+            }
+            // Near-ties of the runs that picked without a pass (before a pass they may
+            // join: their top rows hold every row within the margin, all exact).
+            for r in 0..<runs where ties != nil && lazyRuns[r].nearTie {
+                guard let pick = next[r] else { continue }
+                lazyRuns[r].nearTie = false
+                next[r] = settle(run: r, pick: pick, topRows: pending[r].isEmpty ? nil : lazyRuns[r].topRows,
+                                 picked: include + picks[r].map(rows.albumRow))
             }
             if !needsPass.isEmpty {
                 // One pass applies the pending picks of the runs that need it (each distinct row once).
@@ -438,10 +512,24 @@ final class FarthestPointBatch {
                     (applied.baseAddress! + r * n).update(repeating: 0, count: n)
                 }
                 let passed = pass(picks: columnRows, columnsOfRun: columnsOfRun, collect: runs > 1)
-                for r in needsPass { next[r] = passed[r] }
+                for r in needsPass {
+                    next[r] = passed[r]
+                    if let pick = passed[r], passNearTie[r] {
+                        next[r] = settle(run: r, pick: pick, topRows: nil, picked: include + picks[r].map(rows.albumRow))
+                    }
+                }
             }
         }
         return picks.map { $0.map(rows.albumRow) }
+    }
+
+    /// Run `r`'s pick settled on exact values (`TieSettling`), its rows near
+    /// the maximum taken from `topRows`, or from all rows when nil.
+    private func settle(run r: Int, pick: Int, topRows: [Int]?, picked: [Int]) -> Int {
+        guard let ties else { return pick }
+        statistics.tiesSettled += 1
+        return ties.settle(pick: pick, distances: distances(of: r), count: n, topRows: topRows, picked: picked,
+                           albumRow: rows.albumRow, known: &lazyRuns[r].nearest)
     }
 }
 
@@ -456,18 +544,21 @@ public struct FarthestPointStatistics: Sendable, Equatable {
     public var cacheHits = 0
     /// Steps whose next picks were all found lazily.
     public var stepsWithoutPass = 0
+    /// Picks with another row within the tie margin, settled on exact values.
+    public var tiesSettled = 0
 
     /// Zero of everything.
-    public init(passes: Int = 0, columns: Int = 0, cacheHits: Int = 0, stepsWithoutPass: Int = 0) {
+    public init(passes: Int = 0, columns: Int = 0, cacheHits: Int = 0, stepsWithoutPass: Int = 0, tiesSettled: Int = 0) {
         self.passes = passes
         self.columns = columns
         self.cacheHits = cacheHits
         self.stepsWithoutPass = stepsWithoutPass
+        self.tiesSettled = tiesSettled
     }
 
     /// Adds another batch's figures.
     public static func + (a: Self, b: Self) -> Self {
         Self(passes: a.passes + b.passes, columns: a.columns + b.columns, cacheHits: a.cacheHits + b.cacheHits,
-             stepsWithoutPass: a.stepsWithoutPass + b.stepsWithoutPass)
+             stepsWithoutPass: a.stepsWithoutPass + b.stepsWithoutPass, tiesSettled: a.tiesSettled + b.tiesSettled)
     }
 }

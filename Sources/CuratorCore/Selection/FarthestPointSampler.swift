@@ -1,7 +1,10 @@
 /// Farthest point sampling (diversity) (README: Selection): start from a candidate, then
 /// repeatedly pick the candidate whose minimum cosine distance (`1 − dot`, in
 /// float32 as PhotoMapAI computes it) to the picked set is largest, the lowest
-/// row on ties. A picked row is never picked again, even when other rows hold
+/// row on ties. When another row lies within float32's (or float16's)
+/// rounding of the maximum, those rows are scored again exactly
+/// (`TieSettling`), so a float16 album picks what its float32 values would,
+/// and neither depends on how BLAS summed. A picked row is never picked again, even when other rows hold
 /// the same vector. `include` rows form the picked set before the first pick
 /// (they are not picks themselves, get no votes, and with them and no `start`
 /// the first pick is the candidate farthest from them, so every iteration is
@@ -56,7 +59,7 @@ public struct FarthestPointSampler: Sampler, Sendable {
         }
         let picks = try farthestPointsWithStatistics(
             matrix: task.matrix, candidates: task.candidates, count: task.count, include: task.include, starts: starts,
-            stopBelow: task.minimumDistance.map { Float($0) } ?? -.infinity, progress: progress).picks
+            stopBelow: task.minimumDistance.map { Float($0) } ?? -.infinity, exactRows: task.exactRows, progress: progress).picks
         return SamplerOutput(picks: picks)
     }
 
@@ -77,9 +80,11 @@ public struct FarthestPointSampler: Sampler, Sendable {
 
     /// `farthestPoints`, and what the run cost. A run stops early, before
     /// a pick whose minimum distance to the picked set is below `stopBelow`.
+    /// Near-ties are settled on exact values (`TieSettling`): a float32
+    /// matrix's own, or for a float16 one `exactRows` when given.
     public func farthestPointsWithStatistics(
         matrix: EmbeddingMatrix, candidates: [Int], count: Int, include: [Int] = [],
-        starts: [Int?], stopBelow: Float = -.infinity, progress: SelectionProgress? = nil
+        starts: [Int?], stopBelow: Float = -.infinity, exactRows: ExactRows? = nil, progress: SelectionProgress? = nil
     ) throws -> (picks: [[Int]], statistics: FarthestPointStatistics) {
         var statistics = FarthestPointStatistics()
         guard count > 0, !starts.isEmpty else { return (starts.map { _ in [] }, statistics) }
@@ -90,12 +95,13 @@ public struct FarthestPointSampler: Sampler, Sendable {
         let batch = max(1, min(starts.count, budget / bytesPerRun))
         var results: [[Int]] = []
         results.reserveCapacity(starts.count)
+        let ties = TieSettling(matrix: matrix, exactRows: exactRows)
         var first = 0
         while first < starts.count {
             let last = min(starts.count, first + batch)
             let engine = FarthestPointBatch(rows: rows, runs: last - first, count: count,
                                             cacheBudgetBytes: cacheBudgetBytes, stopBelow: stopBelow, lazyLimit: lazyLimit,
-                                            passJoinLimit: passJoinLimit)
+                                            passJoinLimit: passJoinLimit, ties: ties)
             let done = first
             let part = try BLAS.withSingleThreadedCalls { try engine.run(include: include, starts: Array(starts[first..<last])) { stepsDone in
                 guard let progress else { return }

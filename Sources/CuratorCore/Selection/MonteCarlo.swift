@@ -44,7 +44,8 @@ public enum MonteCarlo {
     public static func run(
         _ sampler: any Sampler, matrix: EmbeddingMatrix, candidates: [Int],
         count: Int, iterations: Int = 20, seed: UInt64, include: [Int] = [], start: Int? = nil,
-        minimumDistance: Double? = nil, imageIDs: [Int64]? = nil, progress sink: (any ProgressSink)? = nil
+        minimumDistance: Double? = nil, imageIDs: [Int64]? = nil, exactRows: ExactRows? = nil,
+        progress sink: (any ProgressSink)? = nil
     ) throws -> SelectionRun {
         let method = sampler.method
         guard count >= 1 else {
@@ -105,9 +106,10 @@ public enum MonteCarlo {
             return run(all, inertia: inertia)
         }
 
-        let task = SamplingTask(matrix: matrix, candidates: pool, count: min(count, pool.count), include: included,
+        var task = SamplingTask(matrix: matrix, candidates: pool, count: min(count, pool.count), include: included,
                                 start: start, iterationSeeds: iterationSeeds(master: seed, count: iterations),
                                 minimumDistance: minimumDistance)
+        task.exactRows = exactRows
         let output = try sampler.sample(task, progress: progress)
         if let minimum = minimumDistance, output.picks.contains(where: \.isEmpty) {
             throw SelectionError.invalidParameter(

@@ -17,6 +17,9 @@ public struct SamplingTask: Sendable {
     /// `count="auto"`: an iteration stops before a pick whose minimum cosine
     /// distance to the picked set is below this; `count` is then only a cap.
     public let minimumDistance: Double?
+    /// For a matrix kept at float16: its rows' exact float32 values, when the
+    /// album can read them (FPS settles near-ties with them).
+    public var exactRows: ExactRows? = nil
 
     /// The number of iterations.
     public var iterations: Int { iterationSeeds.count }

@@ -118,7 +118,7 @@ public enum SelectionBalance {
     public static func run(
         _ sampler: any Sampler, matrix: EmbeddingMatrix, strata: [[Int]], quotas: [Int],
         iterations: Int = 20, seed: UInt64, include: [Int] = [], start: Int? = nil,
-        imageIDs: [Int64]? = nil, progress: (any ProgressSink)? = nil
+        imageIDs: [Int64]? = nil, exactRows: ExactRows? = nil, progress: (any ProgressSink)? = nil
     ) throws -> (run: SelectionRun, voted: [[Int64]]) {
         let seeds = MonteCarlo.iterationSeeds(master: seed, count: strata.count)
         var picks = [[Int64]](repeating: [], count: iterations)
@@ -131,7 +131,7 @@ public enum SelectionBalance {
             let result = try MonteCarlo.run(sampler, matrix: matrix, candidates: rows, count: quotas[s],
                                             iterations: iterations, seed: seeds[s], include: include,
                                             start: start.flatMap { rows.contains($0) ? $0 : nil },
-                                            imageIDs: imageIDs, progress: progress)
+                                            imageIDs: imageIDs, exactRows: exactRows, progress: progress)
             for k in 0..<iterations { picks[k] += result.picks[k] }
             if let partInertia = result.iterationInertia {
                 for k in 0..<iterations { inertia?[k] += partInertia[k] }

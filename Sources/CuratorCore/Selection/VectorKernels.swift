@@ -51,6 +51,29 @@ enum VectorKernels {
         return tail
     }
 
+    /// The largest of `n` values and the largest of the others (the largest
+    /// itself once left out: equal to it when it occurs twice); −∞ for none.
+    /// One sweep: each lane keeps its best two.
+    static func maximumAndRunnerUp(_ values: UnsafePointer<Float>, count n: Int) -> (first: Float, second: Float) {
+        var best = SIMD8<Float>(repeating: -.infinity), next = best
+        var i = 0
+        let raw = UnsafeRawPointer(values)
+        while i + 8 <= n {
+            let v = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            next = next.replacing(with: v, where: v .> next)
+            next = next.replacing(with: best, where: v .> best)
+            best = best.replacing(with: v, where: v .> best)
+            i += 8
+        }
+        var first = -Float.infinity, second = -Float.infinity
+        func offer(_ v: Float) {
+            if v > first { second = first; first = v } else if v > second { second = v }
+        }
+        for lane in 0..<8 { offer(best[lane]); second = max(second, next[lane]) }
+        while i < n { offer(values[i]); i += 1 }
+        return (first, second)
+    }
+
     /// The first index holding exactly `value`, or nil.
     static func firstIndex(of value: Float, in values: UnsafePointer<Float>, count n: Int) -> Int? {
         let target = SIMD8<Float>(repeating: value)

@@ -1,0 +1,67 @@
+import Foundation
+import GRDB
+
+extension Album {
+    /// The exact float32 rows of `album` (this album's matrix) when it is
+    /// kept at float16, for FPS to settle near-ties with (`TieSettling`):
+    ///
+    /// - a folder album's come from its index, which keeps every vector as
+    ///   float32 (one indexed lookup per row; only rows near a tie are read);
+    /// - an index-only album's from the embeddings file it was imported from,
+    ///   row for row (the matrix file keeps the file's row order), scaled as
+    ///   the import scaled them.
+    ///
+    /// Nil for a float32 matrix (its rows are exact), an embeddings file
+    /// changed since it was imported, or one whose matrix is not stored as
+    /// float32 in C order (a deflated npz member, a float16 `.npy`, a
+    /// clip-retrieval folder): its rows cannot be read one by one.
+    func exactRows(of album: AlbumMatrix) -> ExactRows? {
+        let matrix = album.matrix
+        guard matrix.precision == .float16 else { return nil }
+        guard isIndexOnly else { return indexedExactRows(of: album) }
+        guard let signature = try? FileSignature(path: location), (try? database.meta("source")) == signature.text,
+              let source = try? Self.storedFloat32Rows(location),
+              source.rows == matrix.rows, source.dimension == matrix.dimension else { return nil }
+        let (file, offset, dimension) = (source.file, source.offset, source.dimension)
+        return ExactRows { row, target in
+            try file.read(into: target, count: dimension * 4, at: offset + row * dimension * 4, what: "row \(row)")
+            _ = EmbeddingMatrix.normalize(rows: row..<row + 1, at: target, dimension: dimension)
+        }
+    }
+
+    /// A folder album's rows from the float32 vectors its index keeps (what
+    /// its float32 matrix is loaded from, unchanged).
+    private func indexedExactRows(of album: AlbumMatrix) -> ExactRows? {
+        let (database, embedder, ids, dimension) = (database, album.embedder, album.imageIDs, album.matrix.dimension)
+        guard (try? store.isFileHomed(embedder: embedder)) == false else { return nil }
+        return ExactRows { row, target in
+            let found = try database.pool.read { db in
+                try Data.fetchOne(db, sql: "SELECT vector FROM embedding WHERE image_id = ? AND embedder = ?",
+                                  arguments: [ids[row], embedder])
+            }
+            guard let found, found.count == dimension * 4 else {
+                throw IndexError.unreadableIndex(path: database.path, reason: "image \(ids[row]) has no '\(embedder)' vector of \(dimension) float32 values")
+            }
+            found.withUnsafeBytes { UnsafeMutableRawPointer(target).copyMemory(from: $0.baseAddress!, byteCount: dimension * 4) }
+        }
+    }
+
+    /// The stored float32 matrix of the embeddings file at `path` (an `.npz`
+    /// as `EmbeddingImport` reads it, or an `.npy`), if it is one.
+    private static func storedFloat32Rows(_ path: String) throws -> (file: RawFile, offset: Int, rows: Int, dimension: Int)? {
+        let url = URL(fileURLWithPath: path)
+        if url.pathExtension.lowercased() == "npy" {
+            let file = try RawFile(url)
+            let header = try NumpyArray.header(of: file)
+            #if _endian(little)
+            guard header.dtype == .float32, !header.isFortranOrder, header.shape.count == 2 else { return nil }
+            return (file, header.dataOffset, header.shape[0], header.shape[1])
+            #else
+            return nil
+            #endif
+        }
+        let archive = try NumpyArchive(contentsOf: url)
+        let key = PhotoMapIndex.looksLikeIndex(archive) ? "embeddings" : try EmbeddingImport.findMatrixKey(archive)
+        return try archive.storedFloat32Rows(key)
+    }
+}
