@@ -77,6 +77,7 @@ struct Select: ParsableCommand {
             result["columns"] = statistics.columns
             result["cache_hits"] = statistics.cacheHits
             result["steps_without_pass"] = statistics.stepsWithoutPass
+            result["ties_settled"] = statistics.tiesSettled
             result["seconds"] = elapsed.seconds
             result["picks"] = picks
             if self.starts == nil {
