@@ -120,7 +120,7 @@ def compare(a, b, dim):
     cos = (x * y).sum(1) / (np.linalg.norm(x, axis=1) * np.linalg.norm(y, axis=1))
     between = x @ x.T
     off = between[~np.eye(len(x), dtype=bool)]
-    print(f"agreement ours vs pytorch: cosine min {cos.min():.5f} mean {cos.mean():.5f} over {len(cos)} images "
+    print(f"agreement ours vs pytorch: cosine min {cos.min():.6f} (1 - min {1 - cos.min():.1e}) mean {cos.mean():.6f} over {len(cos)} images "
           f"(different images, ours: cosine {off.min():.3f}..{off.max():.3f})")
 
 

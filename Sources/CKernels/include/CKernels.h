@@ -66,4 +66,44 @@ void curator_i8_products_portable(const int8_t *queries, const float *qscales, c
 /// products are slower than float32's GEMM, and the search uses that instead.
 int curator_i8_has_vnni(void);
 
+/// bfloat16 products for the image towers' linear layers (BFloat16GEMM.c):
+/// C += bf16(A) · bf16(W)ᵀ, each operand rounded to bfloat16 (nearest, ties
+/// to even), products and sums in float32. W (n × k, a Linear layer's out ×
+/// in) is rounded and packed once by `curator_bf16_pack_weights`; A (m × k)
+/// is rounded before each product by `curator_bf16_round_rows`.
+///
+/// Whether the processor has AVX512_BF16 (with AVX512BW and VL), checked once.
+/// Without it every function below runs a plain C body (exact, but far slower
+/// than float32's BLAS): callers use float32 instead.
+int curator_bf16_supported(void);
+
+/// k padded to an even count: the length of a rounded row of A.
+size_t curator_bf16_padded_depth(size_t k);
+
+/// The uint16 values one panel of 32 packed columns takes (32 × padded k), and
+/// a whole packed n × k matrix (whole panels). Panel p of a packed matrix
+/// starts p × curator_bf16_panel_values(k) values in, so the panels from
+/// column 32q on are themselves the packed matrix of W's rows from 32q.
+size_t curator_bf16_panel_values(size_t k);
+size_t curator_bf16_packed_values(size_t n, size_t k);
+
+/// Rounds W (n rows of k values, row stride ldw) into `packed`
+/// (curator_bf16_packed_values(n, k) values, ideally 64-byte aligned).
+void curator_bf16_pack_weights(const float *w, size_t n, size_t k, size_t ldw, uint16_t *packed);
+
+/// Rounds A (m rows of k values, row stride lda) to m rows of
+/// curator_bf16_padded_depth(k) bfloat16 values (padding zero) in `out`.
+void curator_bf16_round_rows(const float *a, size_t m, size_t k, size_t lda, uint16_t *out);
+
+/// c[i·ldc + j] += Σ_k a[i][k] · w[j][k] for i < m, j < n, from rows rounded by
+/// curator_bf16_round_rows and weights packed by curator_bf16_pack_weights.
+void curator_bf16_gemm(size_t m, size_t n, size_t k, const uint16_t *a, const uint16_t *packed, float *c, size_t ldc);
+
+/// The plain C body of `curator_bf16_gemm`, for tests that compare the two.
+void curator_bf16_gemm_portable(size_t m, size_t n, size_t k, const uint16_t *a, const uint16_t *packed, float *c, size_t ldc);
+
+/// One float32 value rounded to bfloat16 (nearest, ties to even; subnormals
+/// become zero and NaN stays NaN, as the AVX512_BF16 conversion does).
+uint16_t curator_bf16_round(float f);
+
 #endif

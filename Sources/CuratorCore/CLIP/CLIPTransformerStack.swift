@@ -18,6 +18,39 @@ struct CLIPTransformerBlock {
     let norm2Weight, norm2Bias: FloatTensor
     let fc1Weight, fc1Bias: FloatTensor
     let fc2Weight, fc2Bias: FloatTensor
+    /// The block's four linear layers rounded to bfloat16 and packed
+    /// (`roundedToBFloat16()`), when the tower runs them in bfloat16; nil runs float32.
+    var bfloat16: BFloat16Linears? = nil
+
+    /// A block's linear layers packed for bfloat16 products: queries, keys
+    /// and values as one matrix (their outputs side by side, as the QKV
+    /// workspace holds them), the attention's output, and the MLP's two layers.
+    struct BFloat16Linears: Sendable {
+        let qkv, out, fc1, fc2: BFloat16Matrix
+    }
+
+    /// This block with its linear layers also rounded to bfloat16 and packed.
+    func roundedToBFloat16() -> CLIPTransformerBlock {
+        let d = outWeight.shape[1], ff = fc1Weight.shape[0]
+        let qkvParts: [(values: UnsafePointer<Float>, rows: Int)]
+        switch qkv {
+        case let .separate(q, _, k, _, v, _): qkvParts = [(q.pointer, d), (k.pointer, d), (v.pointer, d)]
+        case let .packed(weight, _): qkvParts = [(weight.pointer, 3 * d)]
+        }
+        var block = self
+        block.bfloat16 = BFloat16Linears(qkv: BFloat16Matrix(stacking: qkvParts, inputs: d),
+                                         out: BFloat16Matrix(stacking: [(outWeight.pointer, d)], inputs: d),
+                                         fc1: BFloat16Matrix(stacking: [(fc1Weight.pointer, ff)], inputs: d),
+                                         fc2: BFloat16Matrix(stacking: [(fc2Weight.pointer, d)], inputs: ff))
+        // The float32 copies are no longer read: a ViT-L/14's 1.2 GB of them leave the process's memory.
+        let linears: [FloatTensor]
+        switch qkv {
+        case let .separate(q, _, k, _, v, _): linears = [q, k, v]
+        case let .packed(weight, _): linears = [weight]
+        }
+        for tensor in linears + [outWeight, fc1Weight, fc2Weight] { tensor.releaseMappedPages() }
+        return block
+    }
 
     /// Every tensor of the block.
     var tensors: [FloatTensor] {
@@ -114,6 +147,9 @@ final class CLIPTransformerStack: @unchecked Sendable {
     let mlp: UnsafeMutablePointer<Float>
     private let mlpCount: Int
     private let scores: UnsafeMutablePointer<Float>
+    /// A sub-layer's input rounded to bfloat16 (rows × the widest input), for blocks run in bfloat16; nil otherwise.
+    private let roundedRows: UnsafeMutablePointer<UInt16>?
+    private let roundedCount: Int
 
     /// Attention products up to this many multiply-adds run one per core on
     /// our threads; larger ones run one at a time, threaded by the BLAS.
@@ -126,7 +162,7 @@ final class CLIPTransformerStack: @unchecked Sendable {
 
     init(width: Int, heads: Int, intermediate: Int, activation: CLIPActivation, epsilon: Float,
          maxRows: Int, maxLength: Int, scratchFloats: Int = 0, parallelAttentionLimit: Int = 262_144,
-         workers: Int = CLIPParallel.workers) {
+         workers: Int = CLIPParallel.workers, bfloat16: Bool = false) {
         self.width = width
         self.heads = heads
         self.intermediate = intermediate
@@ -143,15 +179,18 @@ final class CLIPTransformerStack: @unchecked Sendable {
         mlpCount = max(self.maxRows * intermediate, scratchFloats)
         mlp = .allocate(capacity: mlpCount)
         scores = .allocate(capacity: self.workers * self.maxLength * self.maxLength)
+        roundedCount = bfloat16 ? BFloat16Matrix.roundedRowValues(rows: self.maxRows, inputs: max(width, intermediate)) : 0
+        roundedRows = bfloat16 ? .allocate(capacity: roundedCount) : nil
     }
 
     deinit {
         for p in [h, qkv, attention, mlp, scores] { p.deallocate() }
+        roundedRows?.deallocate()
     }
 
     /// The bytes of workspace this instance holds.
     var workspaceBytes: Int {
-        4 * (maxRows * (2 * width + qkvWidth) + mlpCount + workers * maxLength * maxLength)
+        4 * (maxRows * (2 * width + qkvWidth) + mlpCount + workers * maxLength * maxLength) + 2 * roundedCount
     }
 
     /// Runs `blocks` over `sequences` sequences of `length` tokens held in
@@ -165,6 +204,8 @@ final class CLIPTransformerStack: @unchecked Sendable {
                      "CLIPTransformerStack: \(sequences) × \(length) exceeds the workspace (\(maxRows) rows, length \(maxLength))")
         precondition(keyLengths.map { $0.count == sequences && $0.allSatisfy { (1...length).contains($0) } } ?? true,
                      "CLIPTransformerStack: one key length in 1...\(length) per sequence")
+        precondition(roundedRows != nil || blocks.allSatisfy { $0.bfloat16 == nil },
+                     "CLIPTransformerStack: blocks in bfloat16 need a stack made with bfloat16: true")
         for block in blocks { runBlock(block, x: x, sequences: sequences, length: length, causal: causal, keyLengths: keyLengths) }
     }
 
@@ -176,37 +217,52 @@ final class CLIPTransformerStack: @unchecked Sendable {
         // Attention sub-layer: x += out_proj(attention(ln_1(x))).
         CLIPKernels.layerNorm(rows: rows, width: d, input: x, inputStride: d, output: h, outputStride: d,
                               weight: block.norm1Weight.pointer, bias: block.norm1Bias.pointer, epsilon: eps, workers: workers)
+        let low = block.bfloat16
         switch block.qkv {
         case let .packed(weight, bias):
             CLIPKernels.fillRows(qkv, rows: rows, width: qkvWidth, stride: qkvWidth, with: bias.pointer)
-            BLAS.gemm(transposeB: true, m: rows, n: qkvWidth, k: d, a: h, lda: d,
-                      b: weight.pointer, ldb: d, beta: 1, c: qkv, ldc: qkvWidth)
+            if low == nil {
+                BLAS.gemm(transposeB: true, m: rows, n: qkvWidth, k: d, a: h, lda: d,
+                          b: weight.pointer, ldb: d, beta: 1, c: qkv, ldc: qkvWidth)
+            }
         case let .separate(q, qBias, k, kBias, v, vBias):
             for (part, (w, b)) in [(q, qBias), (k, kBias), (v, vBias)].enumerated() {
                 CLIPKernels.fillRows(qkv + part * d, rows: rows, width: d, stride: qkvWidth, with: b.pointer)
-                BLAS.gemm(transposeB: true, m: rows, n: d, k: d, a: h, lda: d,
-                          b: w.pointer, ldb: d, beta: 1, c: qkv + part * d, ldc: qkvWidth)
+                if low == nil {
+                    BLAS.gemm(transposeB: true, m: rows, n: d, k: d, a: h, lda: d,
+                              b: w.pointer, ldb: d, beta: 1, c: qkv + part * d, ldc: qkvWidth)
+                }
             }
         }
+        // In bfloat16 the three projections are one product: their packed outputs lie side by side.
+        low?.qkv.multiplyAdd(rows: rows, a: h, lda: d, roundedRows: roundedRows!, c: qkv, ldc: qkvWidth, workers: workers)
         selfAttention(sequences: sequences, length: length, causal: causal, keyLengths: keyLengths)
         CLIPKernels.addRows(x, rows: rows, width: d, stride: d, bias: block.outBias.pointer)
-        BLAS.gemm(transposeB: true, m: rows, n: d, k: d, a: attention, lda: d,
-                  b: block.outWeight.pointer, ldb: d, beta: 1, c: x, ldc: d)
+        linear(block.outWeight, low?.out, rows: rows, n: d, k: d, a: attention, c: x)
 
         // MLP sub-layer: x += fc2(act(fc1(ln_2(x)))).
         CLIPKernels.layerNorm(rows: rows, width: d, input: x, inputStride: d, output: h, outputStride: d,
                               weight: block.norm2Weight.pointer, bias: block.norm2Bias.pointer, epsilon: eps, workers: workers)
         CLIPKernels.fillRows(mlp, rows: rows, width: ff, stride: ff, with: block.fc1Bias.pointer)
-        BLAS.gemm(transposeB: true, m: rows, n: ff, k: d, a: h, lda: d,
-                  b: block.fc1Weight.pointer, ldb: d, beta: 1, c: mlp, ldc: ff)
+        linear(block.fc1Weight, low?.fc1, rows: rows, n: ff, k: d, a: h, c: mlp)
         let activation = self.activation
         let hidden = UncheckedSendable(mlp)
         CLIPParallel.forEachChunk(rows, minimumChunk: 8, workers: workers) { range in
             CLIPKernels.activate(activation, hidden.value + range.lowerBound * ff, count: range.count * ff)
         }
         CLIPKernels.addRows(x, rows: rows, width: d, stride: d, bias: block.fc2Bias.pointer)
-        BLAS.gemm(transposeB: true, m: rows, n: d, k: ff, a: mlp, lda: ff,
-                  b: block.fc2Weight.pointer, ldb: ff, beta: 1, c: x, ldc: d)
+        linear(block.fc2Weight, low?.fc2, rows: rows, n: d, k: ff, a: mlp, c: x)
+    }
+
+    /// c += a · weightᵀ (a: rows × k, c: rows × n, both dense): in bfloat16
+    /// from `packed` when the block has it, else float32 through the BLAS.
+    private func linear(_ weight: FloatTensor, _ packed: BFloat16Matrix?, rows: Int, n: Int, k: Int,
+                        a: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>) {
+        if let packed {
+            packed.multiplyAdd(rows: rows, a: a, lda: k, roundedRows: roundedRows!, c: c, ldc: n, workers: workers)
+        } else {
+            BLAS.gemm(transposeB: true, m: rows, n: n, k: k, a: a, lda: k, b: weight.pointer, ldb: k, beta: 1, c: c, ldc: n)
+        }
     }
 
     /// softmax(Q Kᵀ / √head [+ causal mask]) V for every sequence and head,

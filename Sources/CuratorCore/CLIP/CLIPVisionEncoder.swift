@@ -7,11 +7,15 @@ public struct CLIPEncoderOptions: Sendable, Equatable {
     public var batchSize: Int?
     /// JPEG shrink-on-load margin (see `CLIPPreprocessor`); 0 turns it off.
     public var shrinkOnLoadMargin: Double
+    /// The transformer blocks' arithmetic (`CLIPPrecision`); nil picks
+    /// bfloat16 where the processor has AVX512_BF16, float32 elsewhere.
+    public var precision: CLIPPrecision?
 
     /// Creates options.
-    public init(batchSize: Int? = nil, shrinkOnLoadMargin: Double = 2) {
+    public init(batchSize: Int? = nil, shrinkOnLoadMargin: Double = 2, precision: CLIPPrecision? = nil) {
         self.batchSize = batchSize
         self.shrinkOnLoadMargin = shrinkOnLoadMargin
+        self.precision = precision
     }
 }
 
@@ -53,6 +57,9 @@ public final class CLIPVisionEncoder: @unchecked Sendable {
     public let mappedTensorCount: Int
     /// How many weight tensors the vision tower has.
     public let weightTensorCount: Int
+    /// The arithmetic the transformer blocks run in: the options' request
+    /// where this processor can (`CLIPPrecision.effective(_:)`).
+    public let precision: CLIPPrecision
 
     private let file: SafeTensorsFile
     private let transformer: any ImageTower
@@ -106,16 +113,23 @@ public final class CLIPVisionEncoder: @unchecked Sendable {
         batchSize = max(1, min(256, options.batchSize ?? max(1, min(32, 4096 / config.tokens))))
         let weightsLayout: CLIPVisionWeights.Layout
         let make: (_ capacity: Int, _ workers: Int) -> any ImageTower
+        precision = CLIPPrecision.effective(options.precision)
+        // Rounded and packed once, here; the float32 weights stay mapped for nothing else.
+        let lower: ([CLIPTransformerBlock]) -> [CLIPTransformerBlock] = { [precision] blocks in
+            precision == .bfloat16 ? blocks.map { $0.roundedToBFloat16() } : blocks
+        }
         if config.family == .siglip {
-            let weights = try SigLIPVisionWeights(file: file, config: config)
+            var weights = try SigLIPVisionWeights(file: file, config: config)
+            weights.blocks = lower(weights.blocks)
             weightsLayout = .siglip
             (mappedTensorCount, weightTensorCount) = weights.tensorCounts
-            make = { SigLIPVisionTransformer(config: config, weights: weights, capacity: $0, workers: $1) }
+            make = { [weights] in SigLIPVisionTransformer(config: config, weights: weights, capacity: $0, workers: $1) }
         } else {
-            let weights = try CLIPVisionWeights(file: file, config: config)
+            var weights = try CLIPVisionWeights(file: file, config: config)
+            weights.blocks = lower(weights.blocks)
             weightsLayout = weights.layout
             (mappedTensorCount, weightTensorCount) = weights.tensorCounts
-            make = { CLIPVisionTransformer(config: config, weights: weights, capacity: $0, workers: $1) }
+            make = { [weights] in CLIPVisionTransformer(config: config, weights: weights, capacity: $0, workers: $1) }
         }
         transformer = Self.tower(batchSize: batchSize, tokens: config.tokens, valuesPerImage: preprocessor.valuesPerImage,
                                  dimension: dimension, make: make)

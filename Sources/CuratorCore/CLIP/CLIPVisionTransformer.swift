@@ -34,7 +34,8 @@ final class CLIPVisionTransformer: @unchecked Sendable {
         stack = CLIPTransformerStack(width: d, heads: config.heads, intermediate: config.intermediateSize,
                                      activation: config.activation, epsilon: config.layerNormEpsilon,
                                      maxRows: rows, maxLength: s, scratchFloats: self.capacity * patches * patchValues,
-                                     parallelAttentionLimit: parallelAttentionLimit, workers: workers)
+                                     parallelAttentionLimit: parallelAttentionLimit, workers: workers,
+                                     bfloat16: weights.blocks.contains { $0.bfloat16 != nil })
         x = .allocate(capacity: rows * d)
         pooled = .allocate(capacity: self.capacity * d)
     }

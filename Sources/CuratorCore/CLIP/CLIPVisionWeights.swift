@@ -26,7 +26,8 @@ struct CLIPVisionWeights: @unchecked Sendable {
     let classEmbedding: FloatTensor
     let positionEmbedding: FloatTensor
     let preNormWeight, preNormBias: FloatTensor
-    let blocks: [CLIPTransformerBlock]
+    /// The transformer blocks (`var`: the encoder adds their bfloat16 packing when it runs them so).
+    var blocks: [CLIPTransformerBlock]
     let postNormWeight, postNormBias: FloatTensor
     /// The visual projection: P×D (Hugging Face) or D×P (open_clip).
     let projection: FloatTensor

@@ -334,4 +334,19 @@ public final class FloatTensor: @unchecked Sendable {
 
     /// A copy of the values, for callers outside hot paths.
     public var values: [Float] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
+
+    /// Gives the memory of a mapped tensor's whole pages back to the system,
+    /// for a caller that has made its own copy (the bfloat16 packing) and no
+    /// longer reads these values: they stay readable, faulted in again from
+    /// the file if anything does. The mapping is private and read-only, so
+    /// nothing is lost. Owned copies are left alone.
+    func releaseMappedPages() {
+        guard isMapped else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = (Int(bitPattern: pointer) + page - 1) / page * page
+        let end = (Int(bitPattern: pointer) + 4 * count) / page * page
+        if end > start, let address = UnsafeMutableRawPointer(bitPattern: start) {
+            madvise(address, end - start, Int32(MADV_DONTNEED))
+        }
+    }
 }

@@ -37,7 +37,8 @@ final class SigLIPVisionTransformer: @unchecked Sendable, ImageTower {
         stack = CLIPTransformerStack(width: d, heads: config.heads, intermediate: config.intermediateSize,
                                      activation: config.activation, epsilon: config.layerNormEpsilon,
                                      maxRows: rows, maxLength: s, scratchFloats: rows * patchValues,
-                                     parallelAttentionLimit: parallelAttentionLimit, workers: workers)
+                                     parallelAttentionLimit: parallelAttentionLimit, workers: workers,
+                                     bfloat16: weights.blocks.contains { $0.bfloat16 != nil })
         x = .allocate(capacity: rows * d)
         query = .allocate(capacity: d)
         pooled = .allocate(capacity: self.capacity * d)

@@ -12,7 +12,8 @@ struct SigLIPVisionWeights: @unchecked Sendable {
     let patchWeight, patchBias: FloatTensor
     /// patches × D position embeddings.
     let positionEmbedding: FloatTensor
-    let blocks: [CLIPTransformerBlock]
+    /// The transformer blocks (`var`: the encoder adds their bfloat16 packing when it runs them so).
+    var blocks: [CLIPTransformerBlock]
     let postNormWeight, postNormBias: FloatTensor
     /// The head's probe (the query), D values.
     let probe: FloatTensor

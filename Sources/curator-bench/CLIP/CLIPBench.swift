@@ -98,9 +98,19 @@ struct EncodePixels: ParsableCommand {
     @Argument(help: "How many images to embed.") var count: Int
     @Option(help: "Images per forward pass (default: the encoder's).") var batch: Int?
     @Option(help: "Write the vectors here, raw float32.") var out: String?
+    @Option(help: "The blocks' arithmetic: float32 or bfloat16 (default: the encoder's, bfloat16 where the processor has AVX512_BF16).")
+    var precision: String?
 
     func run() throws {
-        let encoder = try CLIPVisionEncoder(modelFolder: URL(fileURLWithPath: model), options: CLIPEncoderOptions(batchSize: batch))
+        var requested: CLIPPrecision?
+        if let precision {
+            guard let p = CLIPPrecision(rawValue: precision) else { BenchOutput.fail("--precision: float32 or bfloat16, not '\(precision)'") }
+            requested = p
+        }
+        let loadStart = Date()
+        let encoder = try CLIPVisionEncoder(modelFolder: URL(fileURLWithPath: model),
+                                            options: CLIPEncoderOptions(batchSize: batch, precision: requested))
+        let loadSeconds = Date().timeIntervalSince(loadStart)
         let per = encoder.preprocessor.valuesPerImage
         let data = try Data(contentsOf: URL(fileURLWithPath: pixels), options: .alwaysMapped)
         guard count > 0, data.count >= count * per * 4 else {
@@ -122,6 +132,7 @@ struct EncodePixels: ParsableCommand {
         BenchOutput.emit(["images": count, "seconds": seconds, "images_per_second": Double(count) / seconds,
                           "cpu_seconds_per_image": (cpuSeconds() - cpuStart) / Double(count), "batch": encoder.batchSize,
                           "flops_per_image": Self.flopsPerImage(encoder.configuration),
+                          "precision": encoder.precision.rawValue, "load_seconds": loadSeconds,
                           "peak_rss_bytes": peakResidentBytes()])
     }
 
