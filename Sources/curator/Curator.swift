@@ -24,8 +24,8 @@ struct Curator: ParsableCommand {
             arg[-2], ... the options before it, down to the program. With -e, the arguments \
             after the options go to the code the same way (arg[0] is "-e").
 
-            A command (review, or a workflow run by its name) also takes these options after its \
-            name, as git does: 'curator review ALBUM --no-plugins' is 'curator --no-plugins review ALBUM'. \
+            A command (review, or a workflow run by its name) takes curator's options (below) \
+            before or after its name, as git does: 'curator review ALBUM --no-plugins' is 'curator --no-plugins review ALBUM'. \
             Of them, review accepts only --no-plugins (it runs no Lua) and names any other.
 
             A WORKFLOW is a script shipped with curator, run by its name from anywhere: \
