@@ -41,10 +41,11 @@ final class EmbeddingMatrixReleaseTests: XCTestCase {
         XCTAssertGreaterThan(checksum, 0)
     }
 
-    /// Converting a mapped matrix for storage gives each converted block's
-    /// pages back as it goes (float16 albums' conversion), losing nothing:
-    /// the converted values are those of a copy in memory, and the source
-    /// still reads as the file, with this process's change.
+    /// Converting a mapped matrix for storage (a float32 album made float16,
+    /// `MatrixFile.saveConverted`) writes the converted blocks with `pwrite`
+    /// and gives each source block's pages back as it goes, losing nothing:
+    /// the file's rows are those of a copy converted in memory, and the
+    /// source still reads as the file, with this process's change.
     func testConvertingWhileReleasingTheSourceKeepsEveryValue() throws {
         let rows = 20_011, d = 64  // over a million values: several blocks, the last one short
         let values = (0..<(rows * d)).map { Float($0 % 1013) * 0.001 - 0.5 }
@@ -53,14 +54,40 @@ final class EmbeddingMatrixReleaseTests: XCTestCase {
         var expected = values
         expected[16_400 * d + 5] = 0.75
 
-        let target = EmbeddingMatrix(uninitializedRows: rows, dimension: d, precision: .float16)
-        mapped.convert(into: target, releasingSource: true)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("converted-\(getpid()).bin").path
+        defer { unlink(path) }
+        let ids = (0..<rows).map { Int64($0 * 3 + 1) }
+        let file = MatrixFile(path: path)
+        XCTAssertTrue(file.saveConverted(AlbumMatrix(embedder: "e", matrix: mapped, imageIDs: ids), to: .float16,
+                                         generation: 5, token: 9))
+        let saved = try XCTUnwrap(file.load(embedder: "e", generation: 5, token: 9, dimension: d))
+        XCTAssertEqual(saved.matrix.precision, .float16)
+        XCTAssertEqual(saved.imageIDs, ids)
         let reference = EmbeddingMatrix(rows: rows, dimension: d, values: expected).converted(to: .float16)
         // The widened copies are held while their storage is read (it is memory they own).
-        let (converted, wanted) = (target.float32(), reference.float32())
+        let (converted, wanted) = (saved.matrix.float32(), reference.float32())
         withExtendedLifetime((converted, wanted)) {
             XCTAssertEqual(Array(converted.storage), Array(wanted.storage))
         }
         XCTAssertEqual(Array(mapped.storage), expected)
+        // And back: float16 to float32 by blocks gives the float16 values widened.
+        XCTAssertTrue(file.saveConverted(saved, to: .float32, generation: 6, token: 9))
+        let back = try XCTUnwrap(file.load(embedder: "e", generation: 6, token: 9, dimension: d))
+        XCTAssertEqual(back.matrix.precision, .float32)
+        withExtendedLifetime(wanted) { XCTAssertEqual(Array(back.matrix.storage), Array(wanted.storage)) }
+    }
+
+    /// A converted block the file does not take stops the conversion with
+    /// that block's error, later blocks unwritten.
+    func testAConversionStopsAtTheFirstRefusedBlock() throws {
+        let matrix = EmbeddingMatrix(rows: 40_000, dimension: 64, values: [Float](repeating: 0.125, count: 40_000 * 64))
+        struct Refused: Error {}
+        let written = SharedBuffer(repeating: false, count: 3)
+        XCTAssertThrowsError(try matrix.convert(to: .float16) { _, count, offset in
+            XCTAssertEqual(offset % (1 << 21), 0)
+            written[offset >> 21] = true
+            if offset > 0 { throw Refused() }
+        }) { XCTAssertTrue($0 is Refused) }
+        XCTAssertTrue(written[0])
     }
 }

@@ -217,29 +217,60 @@ public final class EmbeddingMatrix: @unchecked Sendable {
     }
 
     /// Writes these values at `target`'s precision into `target` (same
-    /// shape), in parallel blocks of about 4 MB. With `releasingSource`, each
-    /// block of a mapped source leaves this process's memory once converted
-    /// (`releaseResidentPages(bytes:count:)`): a file converted for storage is then
-    /// never resident whole beside its converted copy (a million 512-d rows
-    /// made float16 peaked at both, 3.4 GB).
-    func convert(into target: EmbeddingMatrix, releasingSource: Bool = false) {
+    /// shape), in parallel blocks of about 4 MB.
+    func convert(into target: EmbeddingMatrix) {
         precondition(target.rows == rows && target.dimension == dimension, "EmbeddingMatrix: converting to another shape")
         let count = rows * dimension
         guard count > 0 else { return }
         let chunk = 1 << 20
         let from = UncheckedSendable(values), to = UncheckedSendable(target.values)
         let (source, destination) = (precision, target.precision)
-        let release = releasingSource && isMapped
         parallelFor((count + chunk - 1) / chunk) { c in
             let start = c * chunk, n = min(chunk, count - start)
+            Self.convert(n, from.value + start * source.bytesPerValue, source,
+                         into: to.value + start * destination.bytesPerValue, destination)
+        }
+    }
+
+    /// Converts `count` values at `from` (of `source` precision) into `to` (of `target` precision).
+    private static func convert(_ count: Int, _ from: UnsafeRawPointer, _ source: MatrixPrecision,
+                                into to: UnsafeMutableRawPointer, _ target: MatrixPrecision) {
+        switch (source, target) {
+        case (.float16, .float32):
+            curator_f16_to_f32(from.assumingMemoryBound(to: UInt16.self), to.assumingMemoryBound(to: Float.self), count)
+        case (.float32, .float16):
+            curator_f32_to_f16(from.assumingMemoryBound(to: Float.self), to.assumingMemoryBound(to: UInt16.self), count)
+        default:
+            to.copyMemory(from: from, byteCount: count * source.bytesPerValue)
+        }
+    }
+
+    /// Converts the values to `target` precision in parallel blocks of about
+    /// 4 MB, each into one of a few reused buffers, and hands each block to
+    /// `write` (its bytes, byte count, and byte offset in the converted
+    /// values); the first error `write` throws stops it and is rethrown.
+    /// For a converted file written with `pwrite`: no mapping of it is
+    /// filled (the kernel would zero-fill every page just before it is
+    /// overwritten). With `releasingSource`, each block of a mapped source
+    /// leaves this process's memory once converted
+    /// (`releaseResidentPages(bytes:count:)`): a file converted for storage
+    /// is then never resident whole (a million 512-d rows made float16
+    /// peaked at source and copy, 3.4 GB, before blocks were given back).
+    func convert(to target: MatrixPrecision, releasingSource: Bool = false,
+                 write: (UnsafeRawPointer, _ count: Int, _ offset: Int) throws -> Void) throws {
+        let count = rows * dimension
+        guard count > 0 else { return }
+        let chunk = 1 << 20
+        let from = UncheckedSendable(values)
+        let source = precision
+        let release = releasingSource && isMapped
+        let buffers = ScratchPool(bytes: chunk * max(source.bytesPerValue, target.bytesPerValue))
+        try parallelForThrowing((count + chunk - 1) / chunk) { c in
+            let start = c * chunk, n = min(chunk, count - start)
             defer { if release { self.releaseResidentPages(bytes: start * source.bytesPerValue, count: n * source.bytesPerValue) } }
-            switch (source, destination) {
-            case (.float16, .float32):
-                curator_f16_to_f32(from.value.assumingMemoryBound(to: UInt16.self) + start, to.value.assumingMemoryBound(to: Float.self) + start, n)
-            case (.float32, .float16):
-                curator_f32_to_f16(from.value.assumingMemoryBound(to: Float.self) + start, to.value.assumingMemoryBound(to: UInt16.self) + start, n)
-            default:
-                (to.value + start * source.bytesPerValue).copyMemory(from: from.value + start * source.bytesPerValue, byteCount: n * source.bytesPerValue)
+            try buffers.withBuffer { buffer in
+                Self.convert(n, from.value + start * source.bytesPerValue, source, into: buffer, target)
+                try write(buffer, n * target.bytesPerValue, start * target.bytesPerValue)
             }
         }
     }

@@ -318,7 +318,7 @@ public struct EmbeddingStore: Sendable {
     /// Starts writing the matrix file of vectors `recordFileHomed` will
     /// record (the rows, while the caller's transaction runs); hand the
     /// writer to `finishFileHomed` after the transaction commits. A writer
-    /// whose mapped rows `matrix` is (`MatrixFile.Writer(filling:…)`) is
+    /// whose mapped rows `matrix` is (`MatrixFile.Writer.mapRows()`) is
     /// taken as it is, renamed for `embedder`.
     func beginFileHomed(embedder: String, matrix: EmbeddingMatrix, filled: MatrixFile.Writer? = nil) throws -> MatrixFile.Writer {
         let file = matrixFile(embedder: embedder)

@@ -92,24 +92,35 @@ struct MatrixFile {
     }
 
     /// Writes `source` at `precision` in place of this file, atomically:
-    /// the converted rows go to a temporary file (filled through a mapping
-    /// in parallel blocks, so no converted copy is allocated when the file
-    /// system allows it), which is flushed and renamed over the old file only
-    /// when whole. Until then, and whenever it fails (false), the old file
-    /// stays as it was and usable.
+    /// the rows are converted in parallel blocks into a few reused buffers
+    /// and written with `pwrite` to a temporary file (no converted copy of
+    /// the matrix, no mapping of the new file whose pages the kernel would
+    /// zero-fill before they are overwritten), which is flushed and renamed
+    /// over the old file only when whole. Until then, and whenever it fails
+    /// (false), the old file stays as it was and usable.
     @discardableResult
     func saveConverted(_ source: AlbumMatrix, to precision: MatrixPrecision, generation: Int64, token: Int64) -> Bool {
         let matrix = source.matrix
         guard matrix.precision != precision else { return save(source, generation: generation, token: token) }
-        if let writer = Writer(filling: path, rows: matrix.rows, dimension: matrix.dimension, precision: precision),
-           let target = writer.matrix {
-            // The source is replaced by the converted file: its pages need not stay resident.
-            matrix.convert(into: target, releasingSource: true)
-            return writer.finish(imageIDs: source.imageIDs, generation: generation, token: token)
+        guard let writer = Writer(streaming: path, rows: matrix.rows, dimension: matrix.dimension, precision: precision) else {
+            // No file to stream into (an empty matrix; a full disk fails in `save` too).
+            let converted = AlbumMatrix(embedder: source.embedder, matrix: matrix.converted(to: precision), imageIDs: source.imageIDs)
+            return save(converted, generation: generation, token: token)
         }
-        let converted = AlbumMatrix(embedder: source.embedder, matrix: matrix.converted(to: precision), imageIDs: source.imageIDs)
-        return save(converted, generation: generation, token: token)
+        do {
+            // The source is replaced by the converted file: its pages need not stay resident.
+            try matrix.convert(to: precision, releasingSource: true) { bytes, count, offset in
+                guard writer.writeRows(bytes, count: count, at: offset) else { throw ShortWrite() }
+            }
+        } catch {
+            writer.abandon()
+            return false
+        }
+        return writer.finish(imageIDs: source.imageIDs, generation: generation, token: token)
     }
+
+    /// A converted block the file did not take (its `errno` says why).
+    private struct ShortWrite: Error {}
 
     /// Saves the matrix atomically (temporary file, flushed, then renamed).
     /// Returns false when it could not (say, a read-only folder or a full disk),
@@ -122,7 +133,7 @@ struct MatrixFile {
 
     /// Writes a matrix file in two steps, so the rows (the bulk) can be
     /// written while the caller is still deciding the header: `init` writes
-    /// the rows to a temporary file (or maps it for the caller to fill);
+    /// the rows to a temporary file (or the caller does, block by block);
     /// `finish` adds the header and the image ids, flushes and renames it into place.
     final class Writer: @unchecked Sendable {  // used by one thread at a time
         /// Where `finish` puts the file.
@@ -132,8 +143,7 @@ struct MatrixFile {
         let rows: Int, dimension: Int, precision: MatrixPrecision
         private var fd: Int32
         /// The rows as a shared mapping of the temporary file (what is
-        /// written to it is the file): made by `init(filling:)` for the caller
-        /// to fill, or by `mapRows()` once they were written.
+        /// written to it is the file), made by `mapRows()` once they were written.
         private(set) var matrix: EmbeddingMatrix?
 
         /// Writes the rows of `matrix` to a temporary file beside `path`; nil when that fails.
@@ -170,18 +180,6 @@ struct MatrixFile {
             fd = open(temporary, O_RDWR | O_CREAT | O_TRUNC, 0o644)
             guard fd >= 0 else { return nil }
             guard posix_fallocate(fd, 0, off_t(offset + count)) == 0 else {
-                abandon()
-                return nil
-            }
-        }
-
-        /// `init(streaming:…)` with the rows mapped (`matrix`) for the caller
-        /// to fill in place, e.g. by converting another matrix into them
-        /// (each page is then zero-filled by the kernel before it is
-        /// written: for rows that arrive as blocks, `writeRows` is cheaper).
-        convenience init?(filling path: String, rows: Int, dimension: Int, precision: MatrixPrecision = .float32) {
-            self.init(streaming: path, rows: rows, dimension: dimension, precision: precision)
-            guard mapRows() != nil else {
                 abandon()
                 return nil
             }
