@@ -49,6 +49,26 @@ final class SelectionFarthestPointTests: XCTestCase {
         }
     }
 
+    func testLongLazyStretchesMatchTheNaiveReference() throws {
+        // Lazy steps allowed to look at every row: dozens of picks pending, applied
+        // newest first a few at a time, each row only until it cannot be the maximum.
+        let m = SelectionTestData.blobs(10, perBlob: 30, dimension: 16, noise: 0.6, seed: 3)
+        var sampler = FarthestPointSampler()
+        sampler.lazyLimit = m.rows
+        let starts: [Int?] = [0, 77, 211]
+        let (picks, statistics) = try sampler.farthestPointsWithStatistics(
+            matrix: m, candidates: Array(0..<m.rows), count: 60, starts: starts)
+        XCTAssertLessThan(statistics.passes, 15)
+        XCTAssertGreaterThan(statistics.stepsWithoutPass, 40)
+        // Fewer products than an eager update (every pick against every row).
+        XCTAssertGreaterThan(statistics.lazyProducts, 0)
+        XCTAssertLessThan(statistics.lazyProducts + statistics.columns * m.rows, 3 * 60 * m.rows / 2)
+        for (r, start) in starts.enumerated() {
+            XCTAssertEqual(picks[r], SelectionTestData.naiveFPS(m, candidates: Array(0..<m.rows), count: 60, start: start),
+                           "start \(start!)")
+        }
+    }
+
     func testTiesGoToTheFirstRow() throws {
         // From e1, rows 1, 2 and 3 are all at distance 1: row 1 wins; then row 2 (row 3 duplicates row 1).
         let m = EmbeddingMatrix(rows: 4, dimension: 3, values: [1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 1, 0])

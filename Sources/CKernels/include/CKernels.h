@@ -77,10 +77,8 @@ int curator_i8_has_vnni(void);
 /// than float32's BLAS): callers use float32 instead.
 int curator_bf16_supported(void);
 
-/// k padded to an even count (the packed weights' depth), and the distance
-/// between rounded rows of A (a little more, so rows do not alias in the cache).
+/// k padded to an even count: the length of a rounded row of A.
 size_t curator_bf16_padded_depth(size_t k);
-size_t curator_bf16_row_stride(size_t k);
 
 /// The uint16 values one panel of 32 packed columns takes (32 × padded k), and
 /// a whole packed n × k matrix (whole panels). Panel p of a packed matrix
@@ -93,8 +91,8 @@ size_t curator_bf16_packed_values(size_t n, size_t k);
 /// (curator_bf16_packed_values(n, k) values, ideally 64-byte aligned).
 void curator_bf16_pack_weights(const float *w, size_t n, size_t k, size_t ldw, uint16_t *packed);
 
-/// Rounds A (m rows of k values, row stride lda) to m rows of bfloat16
-/// values, curator_bf16_row_stride(k) apart, in `out` (k odd: a zero after each).
+/// Rounds A (m rows of k values, row stride lda) to m rows of
+/// curator_bf16_padded_depth(k) bfloat16 values (padding zero) in `out`.
 void curator_bf16_round_rows(const float *a, size_t m, size_t k, size_t lda, uint16_t *out);
 
 /// c[i·ldc + j] += Σ_k a[i][k] · w[j][k] for i < m, j < n, from rows rounded by
@@ -107,5 +105,19 @@ void curator_bf16_gemm_portable(size_t m, size_t n, size_t k, const uint16_t *a,
 /// One float32 value rounded to bfloat16 (nearest, ties to even; subnormals
 /// become zero and NaN stays NaN, as the AVX512_BF16 conversion does).
 uint16_t curator_bf16_round(float f);
+
+/// out[j·ldo + i] = rows[i] · vectors[j] for i < g, j < m (`vectors`
+/// row-major, m × d), every product summed in one fixed order whatever the
+/// shape and wherever the rows lie (DotProducts.c), so the same row and
+/// vector always give the same float: AVX-512 when the processor has it
+/// (checked once), plain C otherwise, with equal results.
+void curator_f32_dots(const float *const *rows, size_t g, const float *vectors, size_t m, size_t d, float *out, size_t ldo);
+
+/// The plain C body of `curator_f32_dots`, for tests that compare the two.
+void curator_f32_dots_portable(const float *const *rows, size_t g, const float *vectors, size_t m, size_t d,
+                               float *out, size_t ldo);
+
+/// Whether `curator_f32_dots` uses AVX-512 here (checked once).
+int curator_f32_dots_has_avx512(void);
 
 #endif

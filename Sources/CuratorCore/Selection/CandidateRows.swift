@@ -78,6 +78,13 @@ final class CandidateRows {
         copyWorkingRow(isAlbumMatrix ? candidates[index] : index, into: target)
     }
 
+    /// Working row `local` in place, when the working block is float32 (nil
+    /// for a float16 album matrix: copy it out with `copyWorkingRow`).
+    @inline(__always)
+    func workingRow(_ local: Int) -> UnsafePointer<Float>? {
+        float32Base.map { $0 + local * dimension }
+    }
+
     /// Copies working row `local` to `target` as float32.
     @inline(__always)
     func copyWorkingRow(_ local: Int, into target: UnsafeMutablePointer<Float>) {

@@ -7,9 +7,12 @@
 ///
 /// Most steps need no pass. A run's new pick is first kept pending; its next
 /// pick is then found lazily: the stored minima are upper bounds, so only the
-/// rows whose bound reaches the current maximum have their exact distance to
-/// the pending picks computed (a small GEMM over gathered rows), until the
-/// maximum is exact — the same argmax, ties included, as an eager update.
+/// rows whose bound reaches the current maximum have their distance to the
+/// pending picks computed, newest picks first, a few at a time, each row only
+/// until it falls below what the maximum can be; until the maximum is exact —
+/// the same argmax, ties included, as an eager update. Every distance, in a
+/// pass or a lazy step, comes from `FixedOrderDots`, so the same row and pick
+/// give the same float either way.
 /// When that would touch too many rows, or too many picks are pending, one
 /// pass applies the pending picks of the runs that need it, and of the runs
 /// holding at most `passJoinLimit` (by default all). Rows a run picks that
@@ -52,9 +55,15 @@ final class FarthestPointBatch {
     var pending: [[Int]]
     /// Per run: the vectors of its pending rows, `maxPending` slots of `dimension`.
     let pendingVectors: UnsafeMutableBufferPointer<Float>
-    /// Per run, per working row: how many of the run's pending picks its stored
-    /// distance already includes (all of them: the distance is exact).
-    let applied: UnsafeMutableBufferPointer<UInt16>
+    /// Per run, per working row: which of the run's pending picks its stored
+    /// distance already includes, an interval of their indices (`Included`);
+    /// the distance is exact when that is all of them.
+    let applied: UnsafeMutableBufferPointer<UInt32>
+    /// Pending picks a lazy step applies at a time at most, newest first (1,
+    /// 1, 2, 4, then 8): a row stops as soon as it falls below what the
+    /// maximum can be, and the newest picks, made in the emptiest places, are
+    /// the likeliest to bring it there, most often the newest alone.
+    let lazyChunk = 8
     /// Per run: the rows that can hold its maximum (see `LazyRun`). One
     /// object per run in an array never mutated after `init`, because the
     /// lazy steps of different runs update them on different threads at
@@ -99,11 +108,12 @@ final class FarthestPointBatch {
         applied = .allocate(capacity: max(1, runs * n))
         applied.initialize(repeating: 0)
         lazyRuns = (0..<runs).map { _ in LazyRun() }
+        let widens = rows.needsScratch
         cache = SparseColumnCache(budgetBytes: runs > 1 ? cacheBudgetBytes : 0)
         pending = [[Int]](repeating: [], count: runs)
-        let (gatherRows, maxPending, dimension, n) = (gatherRows, maxPending, dimension, n)
+        let (gatherRows, lazyChunk, dimension) = (gatherRows, lazyChunk, dimension)
         scratch = (0..<max(1, min(activeCoreCount, runs))).map { _ in
-            LazyScratch(rows: gatherRows, picks: maxPending, dimension: dimension, n: n)
+            LazyScratch(rows: gatherRows, picks: lazyChunk, dimension: dimension, widens: widens)
         }
     }
 
@@ -134,21 +144,56 @@ final class FarthestPointBatch {
         var nearTie = false
         /// Rows of this run that were near a tie: how far their exact scores went.
         var nearest: [Int: TieSettling.Nearest] = [:]
+        /// Dot products its lazy steps computed (statistics).
+        var products = 0
+    }
+
+    /// The pending picks a row's stored distance includes: indices
+    /// `low..<high`, packed in one `UInt32` (`maxPending` ≤ 256 fits 16 bits).
+    struct Included {
+        var low: Int
+        var high: Int
+        @inline(__always) init(low: Int, high: Int) { (self.low, self.high) = (low, high) }
+        @inline(__always) init(_ packed: UInt32) { (low, high) = (Int(packed & 0xFFFF), Int(packed >> 16)) }
+        @inline(__always) var packed: UInt32 { UInt32(low) | UInt32(high) << 16 }
+        /// Whether these are all of `total` pending picks.
+        @inline(__always) func isAll(_ total: Int) -> Bool { low == 0 && high == total }
+        @inline(__always) func covers(_ start: Int, _ end: Int) -> Bool { low <= start && end <= high }
+        /// After a lazy step applied every pick from `start` up to `total`
+        /// (those it had already included, skipped): one interval again, the
+        /// older one dropped when the two do not meet (a row may then get
+        /// some picks applied twice later, which changes nothing).
+        @inline(__always) func extended(down start: Int, total: Int) -> Included {
+            start <= high ? Included(low: min(start, low), high: total) : Included(low: start, high: total)
+        }
     }
 
     /// Per thread buffers of the lazy steps.
     final class LazyScratch {
+        /// Float16 rows widened to float32 (only for a float16 album matrix).
         let gathered: UnsafeMutablePointer<Float>
         let products: UnsafeMutablePointer<Float>
+        let pointers: UnsafeMutablePointer<UnsafePointer<Float>?>
+        let needing: UnsafeMutablePointer<UnsafePointer<Float>?>
+        let needingIndex: UnsafeMutablePointer<Int32>
+        let alive: UnsafeMutablePointer<Int32>
         var candidates: [Int] = []
-        init(rows: Int, picks: Int, dimension: Int, n: Int) {
-            gathered = .allocate(capacity: rows * dimension)
+        init(rows: Int, picks: Int, dimension: Int, widens: Bool) {
+            gathered = .allocate(capacity: widens ? rows * dimension : 1)
             products = .allocate(capacity: rows * picks)
+            pointers = .allocate(capacity: rows)
+            needing = .allocate(capacity: rows)
+            needingIndex = .allocate(capacity: rows)
+            alive = .allocate(capacity: rows)
             candidates.reserveCapacity(rows)
         }
         deinit {
             gathered.deallocate()
             products.deallocate()
+            pointers.deallocate()
+            needing.deallocate()
+            needingIndex.deallocate()
+            alive.deallocate()
         }
     }
 
@@ -192,14 +237,17 @@ final class FarthestPointBatch {
             let firstBlock = blocks * t / threads, endBlock = blocks * (t + 1) / threads
             let products = UnsafeMutablePointer<Float>.allocate(capacity: max(1, m * blockRows))
             let thresholds = UnsafeMutablePointer<Float>.allocate(capacity: blockRows)
+            let pointers = UnsafeMutablePointer<UnsafePointer<Float>?>.allocate(capacity: blockRows)
             let rowScratch = rows.makeScratch(rows: blockRows)
-            defer { products.deallocate(); thresholds.deallocate(); rowScratch.deallocate() }
+            defer { products.deallocate(); thresholds.deallocate(); pointers.deallocate(); rowScratch.deallocate() }
             for block in firstBlock..<endBlock {
                 let start = block * blockRows
                 let b = min(blockRows, n - start)
                 if m > 0 {
-                    BLAS.gemm(transposeB: true, m: m, n: b, k: d, a: pickVectors, lda: d,
-                              b: rows.rows(start, b, into: rowScratch), ldb: d, c: products, ldc: blockRows)
+                    let first = rows.rows(start, b, into: rowScratch)
+                    for i in 0..<b { pointers[i] = first + i * d }
+                    FixedOrderDots.products(rows: pointers, count: b, vectors: pickVectors, m: m, dimension: d,
+                                            into: products, ldo: blockRows)
                 }
                 for r in 0..<runs where !columnsOfRun[r].isEmpty {
                     let dist = distances(of: r) + start
@@ -282,16 +330,14 @@ final class FarthestPointBatch {
     enum LazyOutcome { case pick(Int), exhausted, needsPass }
 
     /// The next pick of run `r` without a pass: rows whose bound reaches the
-    /// current maximum get the pending picks they miss applied (a small GEMM
-    /// over the gathered rows; applying a pick twice changes nothing), until
-    /// the maximum and every row that could tie with it are exact. Only the
-    /// run's top rows are looked at; they are rebuilt when the maximum falls
-    /// below their floor.
+    /// current maximum get the pending picks they miss applied (`evaluate`),
+    /// until the maximum and every row that could tie with it are exact. Only
+    /// the run's top rows are looked at; they are rebuilt when the maximum
+    /// falls below their floor.
     func lazyNext(run r: Int, scratch: LazyScratch) -> LazyOutcome {
-        let d = dimension
         let dist = distances(of: r)
-        let done = applied.baseAddress! + r * n
-        let total = UInt16(pending[r].count)
+        let applied = self.applied.baseAddress! + r * n
+        let total = pending[r].count
         var evaluations = 0
         var slack: Float = 0
         var rebuilt = false
@@ -317,7 +363,7 @@ final class FarthestPointBatch {
             let low = top - margin
             var pick = -1, near = 0, stale = false
             for row in state.topRows where dist[row] >= low {
-                if done[row] < total { stale = true; break }
+                if !Included(applied[row]).isAll(total) { stale = true; break }
                 if pick < 0 && dist[row] == top { pick = row }
                 near += 1
             }
@@ -328,38 +374,94 @@ final class FarthestPointBatch {
             slack = slack == 0 ? max(abs(top) * 0.001, margin) : slack * 2
             let floor = top - slack
             guard floor.isFinite else { return .needsPass }
+            // An exact distance is a lower bound of the maximum: a row more than the
+            // tie margin below it can neither be the pick nor tie with it (at it,
+            // with a lower index, it still can be the pick).
+            var known = -Float.infinity
             scratch.candidates.removeAll(keepingCapacity: true)
-            for row in state.topRows where dist[row] >= floor && done[row] < total { scratch.candidates.append(row) }
+            for row in state.topRows where dist[row] >= floor {
+                if Included(applied[row]).isAll(total) { known = max(known, dist[row]) } else { scratch.candidates.append(row) }
+            }
+            let bar = max(floor, known - margin)
+            if bar > floor { scratch.candidates.removeAll { dist[$0] < bar } }
             evaluations += scratch.candidates.count
             if evaluations > lazyLimit { return .needsPass }
-            // Rows missing the same picks share one GEMM.
-            scratch.candidates.sort { done[$0] != done[$1] ? done[$0] < done[$1] : $0 < $1 }
-            var groupStart = 0
-            while groupStart < scratch.candidates.count {
-                let from = Int(done[scratch.candidates[groupStart]])
-                var groupEnd = groupStart
-                while groupEnd < scratch.candidates.count && Int(done[scratch.candidates[groupEnd]]) == from { groupEnd += 1 }
-                let g = min(groupEnd - groupStart, gatherRows)
-                groupEnd = groupStart + g
-                let m = Int(total) - from
-                for k in 0..<g {
-                    rows.copyWorkingRow(scratch.candidates[groupStart + k], into: scratch.gathered + k * d)
+            evaluate(run: r, bar: bar, total: total, scratch: scratch)
+        }
+    }
+
+    /// Applies to each of `scratch.candidates` the pending picks of run `r`
+    /// it misses, up to `lazyChunk` at a time from the newest, until it falls below
+    /// `bar` (then what is left cannot make it the maximum) or has them all.
+    /// Rows of a chunk share one `FixedOrderDots` call, read in place.
+    private func evaluate(run r: Int, bar: Float, total: Int, scratch: LazyScratch) {
+        let d = dimension
+        let dist = distances(of: r)
+        let applied = self.applied.baseAddress! + r * n
+        let vectors = pendingVectors(of: r)
+        let candidates = scratch.candidates
+        var first = 0
+        while first < candidates.count {
+            let g = min(gatherRows, candidates.count - first)
+            for k in 0..<g {
+                let row = candidates[first + k]
+                if let inPlace = rows.workingRow(row) {
+                    scratch.pointers[k] = inPlace
+                } else {
+                    rows.copyWorkingRow(row, into: scratch.gathered + k * d)
+                    scratch.pointers[k] = UnsafePointer(scratch.gathered + k * d)
                 }
-                // Same routine and operand roles as the pass's GEMM, so the distances are the same floats.
-                BLAS.gemm(transposeB: true, m: m, n: g, k: d, a: pendingVectors(of: r) + from * d, lda: d,
-                          b: scratch.gathered, ldb: d, c: scratch.products, ldc: g)
-                for k in 0..<g {
-                    let row = scratch.candidates[groupStart + k]
+                scratch.alive[k] = Int32(k)
+            }
+            var aliveCount = g
+            var end = total
+            var size = 1
+            var start = end - size
+            while aliveCount > 0 && end > 0 {
+                // The rows whose included picks do not cover this chunk.
+                var needing = 0
+                for t in 0..<aliveCount {
+                    let k = Int(scratch.alive[t])
+                    guard !Included(applied[candidates[first + k]]).covers(start, end) else { continue }
+                    scratch.needing[needing] = scratch.pointers[k]
+                    scratch.needingIndex[needing] = Int32(k)
+                    needing += 1
+                }
+                let m = end - start
+                FixedOrderDots.products(rows: scratch.needing, count: needing, vectors: vectors + start * d, m: m,
+                                        dimension: d, into: scratch.products, ldo: needing)
+                lazyRuns[r].products += needing * m
+                for t in 0..<needing {
+                    let row = candidates[first + Int(scratch.needingIndex[t])]
                     var value = dist[row]
                     for j in 0..<m {
-                        let candidate = 1 - scratch.products[j * g + k]
+                        let candidate = 1 - scratch.products[j * needing + t]
                         if candidate < value { value = candidate }
                     }
                     dist[row] = value
-                    done[row] = total
                 }
-                groupStart = groupEnd
+                // Rows now below the bar stop here, with the picks from `start` on applied.
+                var kept = 0
+                for t in 0..<aliveCount {
+                    let k = scratch.alive[t]
+                    let row = candidates[first + Int(k)]
+                    if dist[row] < bar {
+                        applied[row] = Included(applied[row]).extended(down: start, total: total).packed
+                    } else {
+                        scratch.alive[kept] = k
+                        kept += 1
+                    }
+                }
+                aliveCount = kept
+                end = start
+                if end < total - 1 { size = min(lazyChunk, size * 2) }
+                start = max(0, end - size)
             }
+            for t in 0..<aliveCount {
+                let row = candidates[first + Int(scratch.alive[t])]
+                applied[row] = Included(low: 0, high: total).packed
+            }
+            first += g
         }
     }
 
@@ -520,6 +622,7 @@ final class FarthestPointBatch {
                 }
             }
         }
+        statistics.lazyProducts = lazyRuns.reduce(0) { $0 + $1.products }
         return picks.map { $0.map(rows.albumRow) }
     }
 
@@ -546,19 +649,25 @@ public struct FarthestPointStatistics: Sendable, Equatable {
     public var stepsWithoutPass = 0
     /// Picks with another row within the tie margin, settled on exact values.
     public var tiesSettled = 0
+    /// Row–pick dot products the lazy steps computed (a pass computes one
+    /// per row and column).
+    public var lazyProducts = 0
 
     /// Zero of everything.
-    public init(passes: Int = 0, columns: Int = 0, cacheHits: Int = 0, stepsWithoutPass: Int = 0, tiesSettled: Int = 0) {
+    public init(passes: Int = 0, columns: Int = 0, cacheHits: Int = 0, stepsWithoutPass: Int = 0, tiesSettled: Int = 0,
+                lazyProducts: Int = 0) {
         self.passes = passes
         self.columns = columns
         self.cacheHits = cacheHits
         self.stepsWithoutPass = stepsWithoutPass
         self.tiesSettled = tiesSettled
+        self.lazyProducts = lazyProducts
     }
 
     /// Adds another batch's figures.
     public static func + (a: Self, b: Self) -> Self {
         Self(passes: a.passes + b.passes, columns: a.columns + b.columns, cacheHits: a.cacheHits + b.cacheHits,
-             stepsWithoutPass: a.stepsWithoutPass + b.stepsWithoutPass, tiesSettled: a.tiesSettled + b.tiesSettled)
+             stepsWithoutPass: a.stepsWithoutPass + b.stepsWithoutPass, tiesSettled: a.tiesSettled + b.tiesSettled,
+             lazyProducts: a.lazyProducts + b.lazyProducts)
     }
 }

@@ -78,6 +78,7 @@ struct Select: ParsableCommand {
             result["cache_hits"] = statistics.cacheHits
             result["steps_without_pass"] = statistics.stepsWithoutPass
             result["ties_settled"] = statistics.tiesSettled
+            result["lazy_products"] = statistics.lazyProducts
             result["seconds"] = elapsed.seconds
             result["picks"] = picks
             if self.starts == nil {
