@@ -25,4 +25,30 @@ final class VectorKernelsTests: XCTestCase {
             }
         }
     }
+
+    /// K-Means' lists: the `count` largest of scores − offsets agree with a
+    /// full sort (largest first, the first index first among equal values)
+    /// for every length and count, with the lane threshold (counts up to 16
+    /// of 32 or more values) and without it.
+    func testLargestMatchesASort() {
+        var random = Xoshiro256StarStar(seed: 11)
+        for n in [1, 5, 16, 31, 32, 33, 100, 203] {
+            for count in [1, 2, 9, 16, 17] {
+                for trial in 0..<20 {
+                    // Few distinct values on odd trials, so ties straddle the threshold.
+                    let scores = (0..<n).map { _ in trial % 2 == 0 ? Float(random.nextDouble()) : Float(random.nextInt(below: 4)) }
+                    let offsets = (0..<n).map { _ in trial % 3 == 0 ? 0 : Float(random.nextInt(below: 2)) * 0.5 }
+                    let expected = (0..<n).sorted {
+                        let a = scores[$0] - offsets[$0], b = scores[$1] - offsets[$1]
+                        return a != b ? a > b : $0 < $1
+                    }.prefix(count)
+                    var values = [Float](repeating: 0, count: count), labels = [Int32](repeating: 0, count: count)
+                    let found = VectorKernels.largest(count, of: scores, minus: offsets, count: n, values: &values, labels: &labels)
+                    XCTAssertEqual(found, min(count, n), "n \(n) count \(count) trial \(trial)")
+                    XCTAssertEqual(labels.prefix(found).map(Int.init), Array(expected), "n \(n) count \(count) trial \(trial)")
+                    XCTAssertEqual(Array(values.prefix(found)), expected.map { scores[$0] - offsets[$0] })
+                }
+            }
+        }
+    }
 }

@@ -35,25 +35,43 @@ struct PrincipalSubspace {
     init?(sample: [UnsafePointer<Float>], dimension d: Int, rank p: Int) {
         let s = sample.count
         guard p > 0, p < d, s > p else { return nil }
+        let rows = UnsafeMutablePointer<Float>.allocate(capacity: s * d)
+        defer { rows.deallocate() }
+        for (i, row) in sample.enumerated() { (rows + i * d).update(from: row, count: d) }
+        self.init(centring: rows, count: s, dimension: d, rank: p)
+    }
+
+    /// `init(sample:dimension:rank:)` for a sample already copied into one
+    /// row-major `count × dimension` block, which is centred in place (its
+    /// contents are lost): no second copy of the sample.
+    init?(centring rows: UnsafeMutablePointer<Float>, count s: Int, dimension d: Int, rank p: Int) {
+        guard p > 0, p < d, s > p else { return nil }
+        // The mean: float sums over blocks of rows, added up in doubles
+        // (vectorised; a double per element cost a third of the covariance's time).
         var sum = [Double](repeating: 0, count: d)
-        for row in sample { for t in 0..<d { sum[t] += Double(row[t]) } }
-        let mean = sum.map { Float($0 / Double(s)) }
-        let centred = UnsafeMutablePointer<Float>.allocate(capacity: s * d)
-        defer { centred.deallocate() }
-        var total = 0.0
-        for (i, row) in sample.enumerated() {
-            let out = centred + i * d
-            var rowTotal: Float = 0
-            for t in 0..<d {
-                let v = row[t] - mean[t]
-                out[t] = v
-                rowTotal += v * v
+        var partial = [Float](repeating: 0, count: d)
+        let block = 64
+        partial.withUnsafeMutableBufferPointer { part in
+            for start in stride(from: 0, to: s, by: block) {
+                part.update(repeating: 0)
+                for i in start..<min(s, start + block) {
+                    VectorKernels.accumulate(rows + i * d, into: part.baseAddress!, count: d)
+                }
+                for t in 0..<d { sum[t] += Double(part[t]) }
             }
-            total += Double(rowTotal)
+        }
+        let mean = sum.map { Float($0 / Double(s)) }
+        var total = 0.0
+        mean.withUnsafeBufferPointer { m in
+            for i in 0..<s {
+                let row = rows + i * d
+                VectorKernels.subtract(m.baseAddress!, from: row, count: d)
+                total += Double(MapKernels.dot(row, row, d))
+            }
         }
         var covariance = [Float](repeating: 0, count: d * d)
         covariance.withUnsafeMutableBufferPointer { c in
-            BLAS.gramOnCores(transposed: true, rows: s, depth: d, alpha: 1 / Float(s), a: centred, lda: d,
+            BLAS.gramOnCores(transposed: true, rows: s, depth: d, alpha: 1 / Float(s), a: rows, lda: d,
                              c: c.baseAddress!, ldc: d)
         }
         self.init(covariance: covariance, totalVariance: total / Double(s), mean: mean, dimension: d, rank: p,
@@ -165,13 +183,13 @@ struct PrincipalSubspace {
             guard let rotation = BLAS.leadingEigenvectors(ofSymmetric: gram, n: q, count: q) else { return nil }
             var rotated = [Float](repeating: 0, count: d * q)
             BLAS.gemm(m: d, n: q, k: q, a: current, lda: q, b: rotation, ldb: q, c: &rotated, ldc: q)
-            for j in 0..<q {
-                var norm: Float = 0
-                for i in 0..<d { norm += rotated[i * q + j] * rotated[i * q + j] }
-                guard norm > 1e-30, norm.isFinite else { return nil }
-                let scale = 1 / norm.squareRoot()
-                for i in 0..<d { rotated[i * q + j] *= scale }
-            }
+            // Column lengths row by row (each column's sum in the same order
+            // as a walk down it, without a cache line per element).
+            var norms = [Float](repeating: 0, count: q)
+            for i in 0..<d { for j in 0..<q { norms[j] += rotated[i * q + j] * rotated[i * q + j] } }
+            guard norms.allSatisfy({ $0 > 1e-30 && $0.isFinite }) else { return nil }
+            let scales = norms.map { 1 / $0.squareRoot() }
+            for i in 0..<d { for j in 0..<q { rotated[i * q + j] *= scales[j] } }
             current = rotated
         }
         return current

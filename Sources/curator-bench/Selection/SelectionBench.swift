@@ -141,6 +141,8 @@ struct KMeansTuning: ParsableArguments {
     @Option(help: "kmeans: rows the principal axes' covariance reads.") var principalSample: Int?
     @Option(help: "kmeans: rows sampled for seeding when the refinement covers every row.") var coveredSeedingSample: Int?
     @Option(help: "kmeans: sample Lloyd steps when the refinement covers every row.") var coveredSampleSteps: Int?
+    @Option(help: "kmeans: sample rows per cluster when the refinement covers every row.") var coveredSamplePerCluster: Int?
+    @Option(help: "kmeans: candidates per seeding row below the seeding sample.") var seedingShare: Int?
 
     var sampler: KMeansSampler {
         var sampler = KMeansSampler()
@@ -159,6 +161,8 @@ struct KMeansTuning: ParsableArguments {
         if let v = principalSample { sampler.principalSample = v }
         if let v = coveredSeedingSample { sampler.coveredSeedingSample = v }
         if let v = coveredSampleSteps { sampler.coveredSampleSteps = v }
+        if let v = coveredSamplePerCluster { sampler.coveredSamplePerCluster = v }
+        if let v = seedingShare { sampler.seedingShare = v }
         return sampler
     }
 }

@@ -165,15 +165,15 @@ final class AssignmentState {
 
         @inline(__always) func add(_ x: UnsafePointer<Float>, to centroid: Int, _ d: Int) {
             counts[centroid] += 1
-            sums.withUnsafeMutableBufferPointer { BLAS.axpy(d, alpha: 1, x, $0.baseAddress! + centroid * d) }
+            sums.withUnsafeMutableBufferPointer { VectorKernels.accumulate(x, into: $0.baseAddress! + centroid * d, count: d) }
         }
 
         @inline(__always) func move(_ x: UnsafePointer<Float>, from old: Int, to new: Int, _ d: Int) {
             counts[old] -= 1
             counts[new] += 1
             sums.withUnsafeMutableBufferPointer { s in
-                BLAS.axpy(d, alpha: -1, x, s.baseAddress! + old * d)
-                BLAS.axpy(d, alpha: 1, x, s.baseAddress! + new * d)
+                VectorKernels.subtract(x, from: s.baseAddress! + old * d, count: d)
+                VectorKernels.accumulate(x, into: s.baseAddress! + new * d, count: d)
             }
             changed += 1
         }
@@ -185,19 +185,8 @@ final class AssignmentState {
     @inline(__always)
     func renew(_ index: Int, norm: Float, scores: UnsafePointer<Float>, half: UnsafePointer<Float>,
                worker: Worker) -> Int {
-        let keep = min(listLength + 1, k)
         let values = worker.topValues, labels = worker.topLabels
-        var filled = 0
-        for j in 0..<k {
-            let v = scores[j] - half[j]
-            if filled == keep && !(v > values[keep - 1]) { continue }
-            var p = filled == keep ? keep - 1 : filled
-            if filled < keep { filled += 1 }
-            while p > 0 && values[p - 1] < v {
-                values[p] = values[p - 1]; labels[p] = labels[p - 1]; p -= 1
-            }
-            values[p] = v; labels[p] = Int32(j)
-        }
+        let keep = VectorKernels.largest(listLength + 1, of: scores, minus: half, count: k, values: values, labels: labels)
         let list = lists + index * listLength
         for q in 0..<listLength { list[q] = labels[q] }
         outside[index] = keep > listLength ? max(0, norm - 2 * values[listLength]).squareRoot() : .infinity
@@ -252,7 +241,7 @@ final class AssignmentState {
                            worker: Worker) {
         let d = dimension, wn = rows.count
         let x = rows.rows(start, b, into: worker.rowScratch)
-        for i in 0..<b where isCandidate[start + i] { rowNorms[start + i] = BLAS.dot(d, x + i * d, x + i * d) }
+        for i in 0..<b where isCandidate[start + i] { rowNorms[start + i] = MapKernels.dot(x + i * d, x + i * d, d) }
         // One GEMM per run: its block × k scores stay in the core's cache for
         // the lists (one product against every run's centroids would write
         // and read back megabytes).
@@ -294,18 +283,25 @@ final class AssignmentState {
                 let old = Int(labels[index])
                 let list = lists + index * listLength
                 // Centroids that are not hot moved at most `shift`; a hot one's distance is exact.
-                var others = second[index] - shift
-                var unlisted = outside[index] - shift
+                // Compared squared (a bound at or below 0 cannot be beaten), one root at the end.
+                let othersBound = second[index] - shift, unlistedBound = outside[index] - shift
+                var othersSquared = othersBound > 0 ? othersBound * othersBound : -1
+                var unlistedSquared = unlistedBound > 0 ? unlistedBound * unlistedBound : -1
+                var othersHot = false, unlistedHot = false
                 let hotRow = hotScores + i * hotWidth + r * hotCount
                 for q in 0..<hotCount {
                     let j = hot[r * hotCount + q]
-                    let distance = max(0, norm + 2 * half[base + j] - 2 * hotRow[q]).squareRoot()
-                    if j != old && distance < others { others = distance }
-                    if distance < unlisted && !(0..<listLength).contains(where: { list[$0] == j }) { unlisted = distance }
+                    let squared = max(0, norm + 2 * half[base + j] - 2 * hotRow[q])
+                    if squared < othersSquared && j != old { othersSquared = squared; othersHot = true }
+                    if squared < unlistedSquared && !(0..<listLength).contains(where: { list[$0] == j }) {
+                        unlistedSquared = squared; unlistedHot = true
+                    }
                 }
+                let others = othersHot ? min(othersBound, othersSquared.squareRoot()) : othersBound
+                let unlisted = unlistedHot ? min(unlistedBound, unlistedSquared.squareRoot()) : unlistedBound
                 outside[index] = unlisted
                 // Hamerly's test: the row's own centroid, exactly, against the bound on all others.
-                let own = max(0, norm + 2 * half[base + old] - 2 * BLAS.dot(d, xi, c + (base + old) * d))
+                let own = max(0, norm + 2 * half[base + old] - 2 * MapKernels.dot(xi, c + (base + old) * d, d))
                 if own.squareRoot() <= others {
                     squared[index] = own
                     second[index] = others
@@ -315,7 +311,7 @@ final class AssignmentState {
                 var best = Float.infinity, next = Float.infinity, label = -1
                 for q in 0..<listLength {
                     let j = Int(list[q])
-                    let sq = j == old ? own : max(0, norm + 2 * half[base + j] - 2 * BLAS.dot(d, xi, c + (base + j) * d))
+                    let sq = j == old ? own : max(0, norm + 2 * half[base + j] - 2 * MapKernels.dot(xi, c + (base + j) * d, d))
                     if sq < best || (sq == best && j < label) {
                         next = best; best = sq; label = j
                     } else if sq < next {

@@ -8,16 +8,18 @@ extension KMeansSampler {
     func lloyd(rows: CandidateRows, k: Int, centroids initial: [Float], random: inout Xoshiro256StarStar) -> ([Float], Int) {
         let n = rows.candidates.count
         let d = rows.dimension
-        let s = min(n, max(minimumSample, samplePerCluster * k))
+        let covered = !refinesSample(candidates: n, k: k)
+        let perCluster = covered ? min(samplePerCluster, coveredSamplePerCluster) : samplePerCluster
+        let s = min(n, max(minimumSample, perCluster * k))
         let order = random.sample(s, from: n)
-        let maxIterations = refinesSample(candidates: n, k: k) ? self.maxIterations : min(self.maxIterations, coveredSampleSteps)
+        let maxIterations = covered ? min(self.maxIterations, coveredSampleSteps) : self.maxIterations
         let sample = UnsafeMutablePointer<Float>.allocate(capacity: s * d)
         defer { sample.deallocate() }
         for i in 0..<s {
             rows.copyCandidateRow(order[i], into: sample + i * d)
         }
         var norms = [Float](repeating: 0, count: s)
-        for i in 0..<s { norms[i] = BLAS.dot(d, sample + i * d, sample + i * d) }
+        for i in 0..<s { norms[i] = MapKernels.dot(sample + i * d, sample + i * d, d) }
 
         var centroids = initial
         // Lloyd steps.
@@ -27,25 +29,22 @@ extension KMeansSampler {
         var distances = [Float](repeating: 0, count: s)
         var previous = Double.infinity
         var steps = 0
-        var centroidNorms = [Float](repeating: 0, count: k)
+        var halfNorms = [Float](repeating: 0, count: k)
         while steps < maxIterations {
             steps += 1
             centroids.withUnsafeBufferPointer { c in
-                for j in 0..<k { centroidNorms[j] = BLAS.dot(d, c.baseAddress! + j * d, c.baseAddress! + j * d) }
+                for j in 0..<k { halfNorms[j] = 0.5 * MapKernels.dot(c.baseAddress! + j * d, c.baseAddress! + j * d, d) }
                 BLAS.gemm(transposeB: true, m: s, n: k, k: d, a: sample, lda: d, b: c.baseAddress!, ldb: d,
                           c: scores, ldc: k)
             }
             var inertia = 0.0
-            for i in 0..<s {
-                let row = scores + i * k
-                var best = -Float.infinity, label = 0
-                for j in 0..<k {
-                    let v = row[j] - 0.5 * centroidNorms[j]
-                    if v > best { best = v; label = j }
+            halfNorms.withUnsafeBufferPointer { h in
+                for i in 0..<s {
+                    let best = VectorKernels.topTwo(scores + i * k, minus: h.baseAddress!, count: k)
+                    labels[i] = max(0, best.first)
+                    distances[i] = max(0, norms[i] - 2 * best.firstValue)
+                    inertia += Double(distances[i])
                 }
-                labels[i] = label
-                distances[i] = max(0, norms[i] - 2 * best)
-                inertia += Double(distances[i])
             }
             // New centroids: the means of their members.
             var counts = [Int](repeating: 0, count: k)
@@ -54,7 +53,7 @@ extension KMeansSampler {
                 base.update(repeating: 0, count: k * d)
                 for i in 0..<s {
                     counts[labels[i]] += 1
-                    BLAS.axpy(d, alpha: 1, sample + i * d, base + labels[i] * d)
+                    VectorKernels.accumulate(sample + i * d, into: base + labels[i] * d, count: d)
                 }
                 // Empty clusters take the sample rows farthest from their centroids.
                 let empty = (0..<k).filter { counts[$0] == 0 }

@@ -3,8 +3,9 @@ import Foundation
 /// Seeding: greedy k-means++ for every iteration of a group on one shared sample.
 extension KMeansSampler {
     /// Greedy k-means++ for every run of a group at once, on one shared random
-    /// sample of `seedingSample` rows (`coveredSeedingSample` at most when the
-    /// refinement covers every candidate): each run's first centre is uniform, each
+    /// sample of `seedingSample` rows (fewer below ten times as many
+    /// candidates; `coveredSeedingSample` at most when the refinement covers
+    /// every candidate): each run's first centre is uniform, each
     /// next one the best (lowest potential) of `trials` rows drawn with
     /// probability proportional to their squared distance to the run's nearest
     /// centre. Centres are sample rows, so every distance the seeding needs is
@@ -19,7 +20,9 @@ extension KMeansSampler {
         let runs = generators.count
         let n = rows.candidates.count
         let d = rows.dimension
-        let sampleSize = refinesSample(candidates: n, k: k) ? seedingSample : min(seedingSample, coveredSeedingSample)
+        let sampleSize = refinesSample(candidates: n, k: k)
+            ? min(seedingSample, max(coveredSeedingSample, n / max(1, seedingShare)))
+            : min(seedingSample, coveredSeedingSample)
         let s = min(n, max(sampleSize, k))
         let trials = max(1, seedingTrials ?? (2 + Int(log(Double(k)))))
         var shuffle = Xoshiro256StarStar(seed: sampleSeed ^ 0x5EED_5A3B_1E00_0001)
@@ -29,7 +32,10 @@ extension KMeansSampler {
         defer { sample.deallocate(); gram.deallocate() }
         for i in 0..<s { rows.copyCandidateRow(order[i], into: sample + i * d) }
         BLAS.gramOnCores(rows: s, depth: min(d, leadingAxes ?? d), a: sample, lda: d, c: gram, ldc: s)
-        let norms = (0..<s).map { gram[$0 * s + $0] }
+        let normStorage = UnsafeMutablePointer<Float>.allocate(capacity: s)
+        defer { normStorage.deallocate() }
+        for i in 0..<s { normStorage[i] = gram[i * s + i] }
+        let norms = UncheckedSendable(normStorage)
         // Row p of the (symmetric) Gram matrix gives every squared distance to sample row p.
         let distances = UncheckedSendable(gram)
         let closestStorage = UnsafeMutablePointer<Float>.allocate(capacity: runs * s)
@@ -60,17 +66,13 @@ extension KMeansSampler {
                     var bestPotential = Double.infinity
                     for t in 0..<columns {
                         let p = drawn.value[r * trials + t]
-                        let g = distances.value + p * s
-                        var potential = 0.0
-                        for i in 0..<s {
-                            potential += Double(min(c[i], max(0, norms[i] + norms[p] - 2 * g[i])))
-                        }
+                        let potential = Self.potential(closest: c, gram: distances.value + p * s, norms: norms.value, centre: p,
+                                                       count: s, lower: false)
                         if potential < bestPotential { bestPotential = potential; bestTrial = t }
                     }
                 }
                 let p = drawn.value[r * trials + bestTrial]
-                let g = distances.value + p * s
-                for i in 0..<s { c[i] = min(c[i], max(0, norms[i] + norms[p] - 2 * g[i])) }
+                _ = Self.potential(closest: c, gram: distances.value + p * s, norms: norms.value, centre: p, count: s, lower: true)
                 picked.value[r] = p
             }
             for r in 0..<runs { chosen[r].append(picked.value[r]) }
@@ -82,6 +84,43 @@ extension KMeansSampler {
             }
             return centers
         }
+    }
+
+    /// The seeding's potential were sample row `centre` (whose Gram row is
+    /// `gram`) a centre too: Σ over the sample of the smaller of `closest`
+    /// and the squared distance to it, each clamped at 0. With `lower`,
+    /// `closest` takes those smaller values. Eight lanes at a time, summed
+    /// in doubles every 256 rows (a double per row cost most of the seeding).
+    @inline(__always)
+    private static func potential(closest c: UnsafeMutablePointer<Float>, gram g: UnsafePointer<Float>,
+                                  norms: UnsafePointer<Float>, centre p: Int, count s: Int, lower: Bool) -> Double {
+        let rc = UnsafeMutableRawPointer(c), rg = UnsafeRawPointer(g), rn = UnsafeRawPointer(norms)
+        let own = SIMD8<Float>(repeating: norms[p]), zero = SIMD8<Float>.zero, two = SIMD8<Float>(repeating: 2)
+        var total = 0.0
+        var i = 0
+        while i + 8 <= s {
+            var lanes = SIMD8<Float>.zero
+            let end = min(s, i + 256)
+            while i + 8 <= end {
+                let o = i * 4
+                var distance = rn.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self) + own
+                    - two * rg.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
+                distance = distance.replacing(with: zero, where: distance .< zero)
+                let current = rc.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
+                let smaller = current.replacing(with: distance, where: distance .< current)
+                if lower { rc.storeBytes(of: smaller, toByteOffset: o, as: SIMD8<Float>.self) }
+                lanes += smaller
+                i += 8
+            }
+            total += Double(lanes.sum())
+        }
+        while i < s {
+            let smaller = min(c[i], max(0, norms[i] + norms[p] - 2 * g[i]))
+            if lower { c[i] = smaller }
+            total += Double(smaller)
+            i += 1
+        }
+        return total
     }
 
     /// `count` sample rows drawn with probability proportional to `weights`
