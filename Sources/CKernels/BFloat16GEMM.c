@@ -13,7 +13,7 @@
 // go 32 to a panel, padded with zero rows; a panel holds, for each pair p,
 // the 32 columns' two values (2p, 2p + 1) side by side: 128 bytes, two
 // 16-lane vectors whose one VDPBF16PS with a broadcast pair of A feeds 16
-// outputs. Rounded activations are row-major with the padded row length.
+// outputs. Rounded activations are row-major, curator_bf16_row_stride(k) apart.
 #include "CKernels.h"
 #include <stdatomic.h>
 #include <string.h>
@@ -25,6 +25,11 @@
 #define DEPTH_PAIRS 128
 
 size_t curator_bf16_padded_depth(size_t k) { return (k + 1) & ~(size_t)1; }
+
+/// One 64-byte line more than the padded row: rows of 1,024 or 4,096 values
+/// would otherwise start at multiples of 4 KB, and the 12 rows a tile reads
+/// at once would all fall into the same sets of the 8-way L1 cache.
+size_t curator_bf16_row_stride(size_t k) { return curator_bf16_padded_depth(k) + 32; }
 
 size_t curator_bf16_panel_values(size_t k) { return PANEL * curator_bf16_padded_depth(k); }
 
@@ -62,15 +67,15 @@ void curator_bf16_pack_weights(const float *w, size_t n, size_t k, size_t ldw, u
 }
 
 static void round_rows_portable(const float *a, size_t m, size_t k, size_t lda, uint16_t *out) {
-    size_t kp = curator_bf16_padded_depth(k);
+    size_t stride = curator_bf16_row_stride(k);
     for (size_t i = 0; i < m; i++) {
-        for (size_t j = 0; j < k; j++) out[i * kp + j] = curator_bf16_round(a[i * lda + j]);
-        if (kp > k) out[i * kp + k] = 0;
+        for (size_t j = 0; j < k; j++) out[i * stride + j] = curator_bf16_round(a[i * lda + j]);
+        if (k % 2) out[i * stride + k] = 0;
     }
 }
 
 static void gemm_portable(size_t m, size_t n, size_t k, const uint16_t *a, const uint16_t *packed, float *c, size_t ldc) {
-    size_t kp = curator_bf16_padded_depth(k), pairs = kp / 2;
+    size_t kp = curator_bf16_row_stride(k), pairs = curator_bf16_padded_depth(k) / 2;
     for (size_t i = 0; i < m; i++) {
         for (size_t j = 0; j < n; j++) {
             const uint16_t *panel = packed + (j / PANEL) * pairs * 2 * PANEL + (j % PANEL) * 2;
@@ -105,10 +110,10 @@ int curator_bf16_supported(void) {
 
 BF16_TARGET
 static void round_rows_avx512(const float *a, size_t m, size_t k, size_t lda, uint16_t *out) {
-    size_t kp = curator_bf16_padded_depth(k);
+    size_t kp = curator_bf16_padded_depth(k), stride = curator_bf16_row_stride(k);
     for (size_t i = 0; i < m; i++) {
         const float *row = a + i * lda;
-        uint16_t *dst = out + i * kp;
+        uint16_t *dst = out + i * stride;
         size_t j = 0;
         for (; j + 32 <= k; j += 32) {
             __m512bh v = _mm512_cvtne2ps_pbh(_mm512_loadu_ps(row + j + 16), _mm512_loadu_ps(row + j));
@@ -157,7 +162,7 @@ static inline void tile(int rows, const uint16_t *a, size_t kp, const uint16_t *
 
 BF16_TARGET
 static void gemm_avx512(size_t m, size_t n, size_t k, const uint16_t *a, const uint16_t *packed, float *c, size_t ldc) {
-    size_t kp = curator_bf16_padded_depth(k), pairs = kp / 2, panels = (n + PANEL - 1) / PANEL;
+    size_t kp = curator_bf16_row_stride(k), pairs = curator_bf16_padded_depth(k) / 2, panels = (n + PANEL - 1) / PANEL;
     for (size_t p0 = 0; p0 < pairs; p0 += DEPTH_PAIRS) {
         size_t depth = pairs - p0 < DEPTH_PAIRS ? pairs - p0 : DEPTH_PAIRS;
         for (size_t panel = 0; panel < panels; panel++) {

@@ -166,6 +166,9 @@ enum ReviewPage {
       #grid { flex: 1 1 55%; min-height: 240px; }
       aside { width: auto; max-width: none; min-width: 0; flex: 1 1 45%; min-height: 200px; border-left: 0; border-top: 1px solid #333; }
       #map-box { min-height: 160px; }
+      /* Without a map the pane holds only a note and the focused image: it
+         takes what they need (at most 45 %), and the grid the rest. */
+      aside:has(#map-box.empty) { flex: 0 1 auto; max-height: 45%; min-height: 0; }
     }
     #hover { position: absolute; pointer-events: none; background: #000c; border: 1px solid #555; padding: 4px; border-radius: 4px; max-width: 180px; }
     #hover img { max-width: 170px; max-height: 170px; display: block; }

@@ -296,6 +296,14 @@ def check_no_map(binary, album):
         check(bool(state) and state["said"] == 1 and "no map" in state["note"] and state["canvas"] == 0
               and state["noteRight"] <= state["width"],
               "without embeddings the page says once, within the window, why there is no map (%s)" % state)
+        driver.set_window_size(420, 800)
+        narrow = wait_for(lambda: driver.execute_script("""
+            if (window.innerWidth > 500) return null;
+            const g = document.getElementById('grid').getBoundingClientRect(), a = document.querySelector('aside').getBoundingClientRect();
+            return {grid: g.height, aside: a.height, asideBottom: a.bottom, height: window.innerHeight};"""), 5)
+        check(bool(narrow) and narrow["aside"] <= 0.3 * narrow["height"] and narrow["grid"] >= 2 * narrow["aside"]
+              and narrow["asideBottom"] <= narrow["height"] + 0.5,
+              "without a map, at 420 px the pane under the grid keeps to its note and hint, and the grid gets the rest (%s)" % narrow)
     finally:
         if driver:
             driver.quit()

@@ -77,8 +77,10 @@ int curator_i8_has_vnni(void);
 /// than float32's BLAS): callers use float32 instead.
 int curator_bf16_supported(void);
 
-/// k padded to an even count: the length of a rounded row of A.
+/// k padded to an even count (the packed weights' depth), and the distance
+/// between rounded rows of A (a little more, so rows do not alias in the cache).
 size_t curator_bf16_padded_depth(size_t k);
+size_t curator_bf16_row_stride(size_t k);
 
 /// The uint16 values one panel of 32 packed columns takes (32 × padded k), and
 /// a whole packed n × k matrix (whole panels). Panel p of a packed matrix
@@ -91,8 +93,8 @@ size_t curator_bf16_packed_values(size_t n, size_t k);
 /// (curator_bf16_packed_values(n, k) values, ideally 64-byte aligned).
 void curator_bf16_pack_weights(const float *w, size_t n, size_t k, size_t ldw, uint16_t *packed);
 
-/// Rounds A (m rows of k values, row stride lda) to m rows of
-/// curator_bf16_padded_depth(k) bfloat16 values (padding zero) in `out`.
+/// Rounds A (m rows of k values, row stride lda) to m rows of bfloat16
+/// values, curator_bf16_row_stride(k) apart, in `out` (k odd: a zero after each).
 void curator_bf16_round_rows(const float *a, size_t m, size_t k, size_t lda, uint16_t *out);
 
 /// c[i·ldc + j] += Σ_k a[i][k] · w[j][k] for i < m, j < n, from rows rounded by

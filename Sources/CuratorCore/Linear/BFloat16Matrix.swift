@@ -64,7 +64,7 @@ final class BFloat16Matrix: @unchecked Sendable {
     var bytes: Int { 2 * curator_bf16_packed_values(outputs, inputs) }
 
     /// The UInt16 values `roundedRows` must hold for `rows` rows of input.
-    static func roundedRowValues(rows: Int, inputs: Int) -> Int { rows * curator_bf16_padded_depth(inputs) }
+    static func roundedRowValues(rows: Int, inputs: Int) -> Int { rows * curator_bf16_row_stride(inputs) }
 
     /// c[i·ldc + j] += Σₜ a[i·lda + t] · w[j][t] for `rows` rows of input,
     /// every j < `outputs`, with `a` rounded to bfloat16 into `roundedRows`
@@ -74,7 +74,7 @@ final class BFloat16Matrix: @unchecked Sendable {
                      c: UnsafeMutablePointer<Float>, ldc: Int, workers: Int) {
         guard rows > 0 else { return }
         let inputs = self.inputs, outputs = self.outputs, panelValues = self.panelValues
-        let depth = curator_bf16_padded_depth(inputs)
+        let depth = curator_bf16_row_stride(inputs)
         let input = UncheckedSendable(a), rounded = UncheckedSendable(roundedRows)
         let weights = UncheckedSendable(packed), output = UncheckedSendable(c)
         CLIPParallel.forEachChunk(rows, minimumChunk: 64, workers: workers) { range in
