@@ -15,12 +15,12 @@ final class ImportedRowsTests: XCTestCase {
 
     /// A PhotoMapAI-style index at `name` with random rows (not unit length);
     /// `change` edits the float32 rows before they are written.
-    private func index(_ name: String, change: (inout [[Float]]) -> Void = { _ in }) -> String {
+    private func index(_ name: String, deflated: Bool = false, change: (inout [[Float]]) -> Void = { _ in }) -> String {
         var generator = SplitMix64(seed: 5)
         var vectors = (0..<rows).map { _ in (0..<dimension).map { _ in Float(generator.nextUnit() * 4 - 2) } }
         change(&vectors)
         return folder.write(name, ZipFixture.archive([
-            ZipFixture.stored("embeddings.npy", ZipFixture.npy(rows: vectors)),
+            (deflated ? ZipFixture.deflated : ZipFixture.stored)("embeddings.npy", ZipFixture.npy(rows: vectors)),
             ZipFixture.stored("filenames.npy", ZipFixture.npy(strings: (0..<rows).map { String(format: "/data/img%05d.jpg", $0) })),
         ]))
     }
@@ -99,6 +99,26 @@ final class ImportedRowsTests: XCTestCase {
         for i in 0..<3 {
             XCTAssertEqual(try half.matrix().vector(i), expected.vector(i).map { Float(Float16($0)) })
         }
+    }
+
+    func testADeflatedMatrixIsInflatedBlockByBlockIntoTheSameRows() throws {
+        // np.savez_compressed's members: inflated a block at a time into the matrix file, never whole.
+        let stored = try Album.open(index("f/e.npz"))
+        for precision in [MatrixPrecision.float32, .float16] {
+            let file = index("g\(precision.rawValue)/e.npz", deflated: true)
+            let album = try Album.open(file, options: .init(precision: precision))
+            XCTAssertEqual(try album.matrix().matrix.precision, precision)
+            let expected = try rowsByPath(stored).mapValues { precision == .float16 ? $0.map { Float(Float16($0)) } : $0 }
+            XCTAssertEqual(try rowsByPath(album), expected, "bit for bit, \(precision)")
+        }
+        // A deflated member cut short is refused and leaves nothing behind.
+        let file = index("h/e.npz", deflated: true)
+        var bytes = try XCTUnwrap(FileManager.default.contents(atPath: file)).map { $0 }
+        let start = 30 + "embeddings.npy".utf8.count
+        bytes[start + (bytes.count - start) / 3] ^= 0xFF
+        FileManager.default.createFile(atPath: file, contents: Data(bytes))
+        XCTAssertThrowsError(try Album.open(file)) { XCTAssertTrue($0 is EmbeddingFileError, "\($0)") }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder.path + "/h/.curator"), "\(indexFiles("h"))")
     }
 
     func testADamagedMatrixIsRefusedAndLeavesNothingBehind() throws {

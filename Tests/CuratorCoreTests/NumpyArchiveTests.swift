@@ -121,6 +121,37 @@ final class NumpyArchiveTests: XCTestCase {
         }
     }
 
+    func testADeflatedMemberIsInflatedPieceByPieceIntoOneBuffer() throws {
+        let name = "photomap_deflated.npz"
+        let directory = try ZipDirectory(NumpyFixtures.url("npz/\(name)"))
+        let member = directory.members.first { $0.name == "embeddings.npy" }!
+        XCTAssertEqual(member.method, 8)
+        let whole = try directory.read(member, location: name)
+        for (head, pieceSize) in [(0, 1000), (37, 7), (128, 4096), (5, member.uncompressedSize)] {
+            let headBlock = try ByteBlock(count: max(head, 1), for: "the test", location: name)
+            var joined: [UInt8] = []
+            var buffers = Set<UnsafeMutableRawPointer>()
+            try directory.readDeflatedPieces(member, location: name, head: UnsafeMutableRawBufferPointer(start: headBlock.base, count: head),
+                                             pieceSize: pieceSize) { offset, piece in
+                XCTAssertEqual(offset, joined.count)
+                XCTAssertTrue(piece.count == pieceSize || offset + piece.count == member.uncompressedSize - head)
+                buffers.insert(piece.baseAddress!)
+                joined += piece
+            }
+            XCTAssertEqual(memcmp(headBlock.base, whole.base, head), 0)
+            XCTAssertEqual(joined, Array(UnsafeRawBufferPointer(start: whole.base + head, count: whole.count - head)), "head \(head), pieces of \(pieceSize)")
+            XCTAssertEqual(buffers.count, 1, "every piece in the same buffer: the member is never held whole")
+        }
+        // A member whose data does not match its CRC-32 is refused after the last piece.
+        let damaged = try ZipDirectory(NumpyFixtures.url("npz/bad_corrupt_member.npz"))
+        let bad = damaged.members.first { $0.name == "embeddings.npy" }!
+        if bad.method == 8 {
+            XCTAssertFileError(.corrupt, ["CRC-32 mismatch"]) {
+                try damaged.readDeflatedPieces(bad, location: "x", head: UnsafeMutableRawBufferPointer(start: nil, count: 0), pieceSize: 13) { _, _ in }
+            }
+        }
+    }
+
     func testConcurrentReadsOfOneArchive() throws {
         let a = try archive("photomap_deflated.npz")
         let expected = try a.array("embeddings").doubles()

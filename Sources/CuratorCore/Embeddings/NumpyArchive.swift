@@ -76,8 +76,9 @@ public final class NumpyArchive: @unchecked Sendable {
     /// Array `key` (a 2-D float matrix) into the rows `make` makes, a block
     /// at a time. A stored float32 matrix in C order (what `np.savez`
     /// writes) goes from the archive to the rows in blocks of about a
-    /// megabyte, read, checksummed and stored on all cores; any other is
-    /// read whole (inflated, widened, reordered) first.
+    /// megabyte, read, checksummed and stored on all cores; a deflated one
+    /// (`np.savez_compressed`) is inflated a block at a time into the rows;
+    /// any other is read whole (widened, reordered) first.
     func readRows(_ key: String, into make: ImportedRows.Maker) throws -> ImportedRows {
         let member = try self.member(key)
         let header = try self.header(key)
@@ -93,15 +94,22 @@ public final class NumpyArchive: @unchecked Sendable {
         // a size the file merely claims is allocated or read.
         try ArrayMemory.check(header.dataByteCount ?? 0, for: "a \(header.shape[0]) × \(header.shape[1]) float32 matrix", location: location)
         try directory.checkClaim(member, location: location)
-        // A deflated member is inflated whole, then stored block by block.
-        guard member.method == 0 else { return try array(key).storeRows(into: make) }
+        // Other compression methods get their error from the whole read.
+        guard member.method == 0 || member.method == 8 else { return try array(key).storeRows(into: make) }
         let rows = try make(header.shape[0], header.shape[1], location)  // the read stores every row or throws
         let rowBytes = rows.dimension * 4
         let head = try ByteBlock(count: header.dataOffset, for: "the .npy header", location: location)
-        try directory.readStoredPieces(member, location: location, head: UnsafeMutableRawBufferPointer(start: head.base, count: head.count),
-                                       pieceSize: max(1, ImportedRows.blockRows(dimension: rows.dimension) * rowBytes)) { offset, piece in
+        let headBuffer = UnsafeMutableRawBufferPointer(start: head.base, count: head.count)
+        let pieceSize = max(1, ImportedRows.blockRows(dimension: rows.dimension) * rowBytes)
+        let store: (Int, UnsafeMutableRawBufferPointer) throws -> Void = { offset, piece in
             let first = offset / rowBytes
             try rows.store(first..<first + piece.count / rowBytes, piece.baseAddress!.assumingMemoryBound(to: Float.self))
+        }
+        if member.method == 0 {
+            try directory.readStoredPieces(member, location: location, head: headBuffer, pieceSize: pieceSize, body: store)
+        } else {
+            // Inflated a block at a time (one thread: inflate is sequential), never whole.
+            try directory.readDeflatedPieces(member, location: location, head: headBuffer, pieceSize: pieceSize, body: store)
         }
         // The CRC covered this second reading of the header too; it must be the one planned with.
         guard try NumpyArray.header(in: head, location: location) == header else {

@@ -213,7 +213,8 @@ final class ZipDirectory: @unchecked Sendable {
             }
         case 8:
             if wholeMember { try checkClaim(member, location: location) }
-            try inflateMember(member, from: dataOffset, into: segments, wholeMember: wholeMember, corrupt: corrupt)
+            var next = segments.makeIterator()
+            try inflateMember(member, from: dataOffset, wholeMember: wholeMember, corrupt: corrupt) { next.next() }
         default:
             throw EmbeddingFileError(.unsupported, location, "the member uses zip compression method \(member.method); curator reads stored (0) and deflated (8) members")
         }
@@ -292,8 +293,51 @@ final class ZipDirectory: @unchecked Sendable {
         corrupt("damaged: CRC-32 mismatch (the archive says \(hex(stored)), the data gives \(hex(actual)))")
     }
 
-    private func inflateMember(_ member: ZipMember, from dataOffset: Int, into segments: [UnsafeMutableRawBufferPointer],
-                               wholeMember: Bool, corrupt: (String) -> EmbeddingFileError) throws {
+    /// Reads a deflated `member` whose first `head.count` bytes go to `head`
+    /// and the rest, inflated a piece of `pieceSize` bytes at a time into one
+    /// reused buffer, to `body` (the piece's offset after the head, and the
+    /// piece) as each fills: a large deflated member is never held whole.
+    /// The CRC is known only at the end: a caller must discard what `body`
+    /// made when this throws.
+    func readDeflatedPieces(_ member: ZipMember, location: String, head: UnsafeMutableRawBufferPointer, pieceSize: Int,
+                            body: (Int, UnsafeMutableRawBufferPointer) throws -> Void) throws {
+        precondition(member.method == 8 && head.count <= member.uncompressedSize && pieceSize > 0,
+                     "ZipDirectory.readDeflatedPieces: not a deflated member, or a head longer than it")  // a caller bug
+        func corrupt(_ problem: String) -> EmbeddingFileError { EmbeddingFileError(.corrupt, location, problem) }
+        try checkClaim(member, location: location)
+        let dataOffset = try self.dataOffset(of: member, location: location)
+        let rest = member.uncompressedSize - head.count
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: max(1, min(pieceSize, rest)), alignment: 64)
+        defer { buffer.deallocate() }
+        var headGiven = false, headDone = false
+        var offset = 0, handed = 0  // the next piece's offset; the size of the piece being filled (0: none)
+        var crc: UInt = 0
+        try inflateMember(member, from: dataOffset, wholeMember: true, corrupt: corrupt) {
+            if !headGiven { headGiven = true; return head }
+            if !headDone {
+                headDone = true
+                if head.count > 0 { crc = Self.crc(head.baseAddress!, head.count) }
+            } else if handed > 0 {  // the piece handed out last is full
+                crc = crc32(crc, buffer.assumingMemoryBound(to: UInt8.self), UInt32(handed))
+                try body(offset, UnsafeMutableRawBufferPointer(start: buffer, count: handed))
+                offset += handed
+                handed = 0
+            }
+            guard offset < rest else { return nil }
+            handed = min(pieceSize, rest - offset)
+            return UnsafeMutableRawBufferPointer(start: buffer, count: handed)
+        }
+        let actual = UInt32(truncatingIfNeeded: crc)
+        guard actual == member.crc32 else { throw crcMismatch(member.crc32, actual, corrupt) }
+    }
+
+    /// Inflates `member` into the buffers `nextSegment` hands out, each
+    /// filled before the next is asked for (nil: no more room). With
+    /// `wholeMember`, the stream must fill them exactly: more or fewer bytes
+    /// than the member's size is an error; otherwise it stops when they are full.
+    private func inflateMember(_ member: ZipMember, from dataOffset: Int, wholeMember: Bool,
+                               corrupt: (String) -> EmbeddingFileError,
+                               nextSegment: () throws -> UnsafeMutableRawBufferPointer?) throws {
         var stream = z_stream()
         guard inflateInit2_(&stream, -MAX_WBITS, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
             throw corrupt("cannot start zlib")
@@ -307,11 +351,12 @@ final class ZipDirectory: @unchecked Sendable {
         let spare = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
         defer { spare.deallocate() }
         var consumed = 0  // compressed bytes handed to zlib
-        var segment = 0, filled = 0  // output position: bytes filled in segments[segment]
+        var current = try nextSegment(), filled = 0  // output position: bytes filled in `current`
+        var produced = 0
 
         while true {
-            while segment < segments.count, filled == segments[segment].count { segment += 1; filled = 0 }
-            let outputFull = segment == segments.count
+            while let segment = current, filled == segment.count { current = try nextSegment(); filled = 0 }
+            let outputFull = current == nil
             if outputFull && !wholeMember { return }
             if stream.avail_in == 0 {
                 let n = min(chunk, member.compressedSize - consumed)
@@ -323,8 +368,8 @@ final class ZipDirectory: @unchecked Sendable {
                 stream.next_in = input
                 stream.avail_in = UInt32(n)
             }
-            let room = outputFull ? 1 : min(segments[segment].count - filled, 16 << 20)
-            stream.next_out = outputFull ? spare : (segments[segment].baseAddress! + filled).assumingMemoryBound(to: UInt8.self)
+            let room = current.map { min($0.count - filled, 16 << 20) } ?? 1
+            stream.next_out = current.map { ($0.baseAddress! + filled).assumingMemoryBound(to: UInt8.self) } ?? spare
             stream.avail_out = UInt32(room)
             let availableBefore = stream.avail_in
             let status = inflate(&stream, Z_NO_FLUSH)
@@ -332,12 +377,11 @@ final class ZipDirectory: @unchecked Sendable {
             if outputFull && written > 0 {
                 throw corrupt("damaged: the member inflates to more than the \(member.uncompressedSize) bytes its directory entry says")
             }
-            if !outputFull { filled += written }
+            if !outputFull { filled += written; produced += written }
             switch status {
             case Z_STREAM_END:
-                while segment < segments.count, filled == segments[segment].count { segment += 1; filled = 0 }
-                guard segment == segments.count || !wholeMember else {
-                    let produced = segments[..<segment].reduce(filled) { $0 + $1.count }
+                while let segment = current, filled == segment.count { current = try nextSegment(); filled = 0 }
+                guard current == nil || !wholeMember else {
                     throw corrupt("damaged: the member inflates to \(produced) bytes but its directory entry says \(member.uncompressedSize)")
                 }
                 return
