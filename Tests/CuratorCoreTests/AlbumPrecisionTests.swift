@@ -83,15 +83,11 @@ final class AlbumPrecisionTests: XCTestCase {
         XCTAssertEqual(try vectorsByID(back), exact)
 
         // A folder album's vectors are in its index: float32 is read from there again.
-        let album = folder.path + "/photos"
-        for i in 0..<3 { folder.writePNG("photos/img\(i).png", seed: i) }
-        var opened = try Album.open(album, options: .init(embed: false))
-        let ids = opened.images.map(\.id)
-        let store = opened.embeddingStore
-        try store.register(embedder: "test", modelID: "m", dimension: 3, source: "test")
         let third: [Float] = [0.1, 0.2, (1 - 0.05 as Float).squareRoot()]
-        try store.write(embedder: "test", imageIDs: ids, matrix: EmbeddingMatrix(rows: 3, dimension: 3, values: [1, 0, 0, 0, 1, 0] + third))
-        try opened.activate(embedder: "test")
+        let made = try folder.folderAlbum(vectors: [1, 0, 0, 0, 1, 0] + third, dimension: 3)
+        let album = made.path
+        var opened = made.album
+        let ids = opened.images.map(\.id)
         opened = try Album.open(album, options: .init(embed: false, precision: .float16))
         XCTAssertEqual(try opened.matrix().matrix.precision, .float16)
         XCTAssertNotEqual(try vectorsByID(opened)[ids[2]], third, "0.1 is not a float16 value")

@@ -72,15 +72,10 @@ final class SelectionTieSettlingTests: XCTestCase {
     }
 
     func testAFolderAlbumsExactRowsAreTheFloat32VectorsItsIndexKeeps() throws {
-        let album = folder.path + "/photos"
-        for i in 0..<3 { folder.writePNG("photos/img\(i).png", seed: i) }
-        var opened = try Album.open(album, options: .init(embed: false))
-        let ids = opened.images.map(\.id)
-        let store = opened.embeddingStore
-        try store.register(embedder: "test", modelID: "m", dimension: 3, source: "test")
         let values: [Float] = [1, 0, 0, 0.6, 0.8, 0, 0.1, 0.2, (1 - 0.05 as Float).squareRoot()]
-        try store.write(embedder: "test", imageIDs: ids, matrix: EmbeddingMatrix(rows: 3, dimension: 3, values: values))
-        try opened.activate(embedder: "test")
+        let made = try folder.folderAlbum(vectors: values, dimension: 3)
+        let album = made.path
+        var opened = made.album
         let exact32 = try opened.matrix()
         XCTAssertNil(opened.exactRows(of: exact32))
         opened = try Album.open(album, options: .init(embed: false, precision: .float16))
