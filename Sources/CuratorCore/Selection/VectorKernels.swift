@@ -55,16 +55,9 @@ enum VectorKernels {
     /// itself once left out: equal to it when it occurs twice); −∞ for none.
     /// One sweep: each lane keeps its best two.
     static func maximumAndRunnerUp(_ values: UnsafePointer<Float>, count n: Int) -> (first: Float, second: Float) {
-        var best = SIMD8<Float>(repeating: -.infinity), next = best
-        var i = 0
         let raw = UnsafeRawPointer(values)
-        while i + 8 <= n {
-            let v = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-            next = next.replacing(with: v, where: v .> next)
-            next = next.replacing(with: best, where: v .> best)
-            best = best.replacing(with: v, where: v .> best)
-            i += 8
-        }
+        let (best, next, tail) = laneBestTwo(count: n) { raw.loadUnaligned(fromByteOffset: $0 * 4, as: SIMD8<Float>.self) }
+        var i = tail
         var first = -Float.infinity, second = -Float.infinity
         func offer(_ v: Float) {
             if v > first { second = first; first = v } else if v > second { second = v }
@@ -192,16 +185,9 @@ extension VectorKernels {
         var threshold = -Float.infinity
         if keep <= 16 && n >= 32 {
             let rs = UnsafeRawPointer(scores), ro = UnsafeRawPointer(offsets)
-            var b1 = SIMD8<Float>(repeating: -.infinity), b2 = b1
-            var j = 0
-            while j + 8 <= n {
-                let v = rs.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
-                    - ro.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
-                let beatsFirst = v .> b1, beatsSecond = v .> b2
-                b2 = b2.replacing(with: v, where: beatsSecond)
-                b2 = b2.replacing(with: b1, where: beatsFirst)
-                b1 = b1.replacing(with: v, where: beatsFirst)
-                j += 8
+            let (b1, b2, _) = laneBestTwo(count: n) {
+                rs.loadUnaligned(fromByteOffset: $0 * 4, as: SIMD8<Float>.self)
+                    - ro.loadUnaligned(fromByteOffset: $0 * 4, as: SIMD8<Float>.self)
             }
             _ = insertLargest(keep, values: values, labels: labels, count: 16) { e in
                 (e < 8 ? b1[e] : b2[e - 8], 0)
@@ -211,6 +197,26 @@ extension VectorKernels {
         return insertLargest(keep, values: values, labels: labels, count: n, skipping: threshold) { j in
             (scores[j] - offsets[j], Int32(j))
         }
+    }
+
+    /// Per lane, the largest and second largest of the eight-wide vectors
+    /// `load(0)`, `load(8)`, … that fit in `n` values, without branches, and
+    /// where the values left over for a scalar pass start. A lane's second
+    /// equals its first when that value came twice.
+    @inline(__always)
+    private static func laneBestTwo(count n: Int, _ load: (Int) -> SIMD8<Float>)
+        -> (best: SIMD8<Float>, next: SIMD8<Float>, tail: Int) {
+        var best = SIMD8<Float>(repeating: -.infinity), next = best
+        var i = 0
+        while i + 8 <= n {
+            let v = load(i)
+            let beatsBest = v .> best, beatsNext = v .> next
+            next = next.replacing(with: v, where: beatsNext)
+            next = next.replacing(with: best, where: beatsBest)
+            best = best.replacing(with: v, where: beatsBest)
+            i += 8
+        }
+        return (best, next, i)
     }
 
     /// The `keep` largest of `n` (value, label) pairs offered in label
