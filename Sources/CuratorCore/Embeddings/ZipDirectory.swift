@@ -266,21 +266,14 @@ final class ZipDirectory: @unchecked Sendable {
         let pieces = (rest + pieceSize - 1) / pieceSize
         let results = PieceResults(count: pieces)
         let buffers = ScratchPool(bytes: pieceSize)
-        let failure = FirstFailure()
-        parallelFor(pieces) { k in
-            guard !failure.happened else { return }
+        try parallelForThrowing(pieces) { k in
             let offset = k * pieceSize, count = min(pieceSize, rest - offset)
-            do {
-                try buffers.withBuffer { buffer in
-                    try file.read(into: buffer, count: count, at: dataOffset + head.count + offset, what: "the member's data")
-                    results.set(k, crc: Self.crc(buffer, count))
-                    try body(offset, UnsafeMutableRawBufferPointer(start: buffer, count: count))
-                }
-            } catch {
-                failure.offer(k, error)
+            try buffers.withBuffer { buffer in
+                try file.read(into: buffer, count: count, at: dataOffset + head.count + offset, what: "the member's data")
+                results.set(k, crc: Self.crc(buffer, count))
+                try body(offset, UnsafeMutableRawBufferPointer(start: buffer, count: count))
             }
         }
-        try failure.rethrow()
         let headCRC = head.count > 0 ? Self.crc(head.baseAddress!, head.count) : 0
         let piecesCRC = UInt(try results.combined(lengths: (0..<pieces).map { min(pieceSize, rest - $0 * pieceSize) }))
         let actual = UInt32(truncatingIfNeeded: pieces == 0 ? headCRC : crc32_combine(headCRC, piecesCRC, off_t(rest)))

@@ -79,7 +79,7 @@ func parallelForThrowing(_ count: Int, _ body: (Int) throws -> Void) throws {
 
 /// The error of the lowest-numbered task that failed, offered from several threads.
 /// `@unchecked Sendable`: every field is read and written under `lock`.
-final class FirstFailure: @unchecked Sendable {
+private final class FirstFailure: @unchecked Sendable {
     private let lock = NSLock()
     private var first: (task: Int, error: any Error)?
 
