@@ -11,8 +11,10 @@ enum GlobalOptions {
     /// The options that are flags.
     static let flags: Set<String> = ["-i", "--safe", "--no-plugins"]
 
-    /// The options whose value is the next word (or follows `=`).
-    static let valued: Set<String> = ["--max-memory", "--timeout"]
+    /// The options whose value is the next word (or follows `=`): those of
+    /// the command line's split but `-e`, whose value is code, not a setting
+    /// a command can take.
+    static let valued: Set<String> = Curator.optionsTakingValues.subtracting(["-e"])
 
     /// The command's name, when the words after the options name one: the
     /// `review` command, or a workflow (not a file of that name in the
