@@ -14,17 +14,18 @@ public struct ExactRows: Sendable {
 }
 
 /// Settles FPS's near-ties on exact values, so that the picks depend neither
-/// on how the matrix is kept nor on how BLAS sums.
+/// on how the matrix is kept nor on the order in which a float32 sum is taken.
 ///
 /// FPS picks the row whose minimum distance to the picked set is largest.
 /// Computed in float32 from a float16 matrix, every distance is off by at
 /// most δ (the rounding of both vectors plus the sum's): two rows whose exact
 /// distances differ by less than 2δ can come out in either order, and at a
 /// million rows such near-ties reach the top within the first hundred picks.
-/// Float32 has the same problem on a smaller scale: OpenBLAS sums a product
-/// differently with the shape of the GEMM (a lazy step's few gathered rows,
-/// a pass's blocks), so even float32's own order of two such rows depends
-/// on how the engine stepped.
+/// Float32 has the same problem on a smaller scale: its distances are one
+/// rounding among many (the engine sums in one fixed order, `FixedOrderDots`;
+/// OpenBLAS sums differently with the shape of a GEMM), so float32's own
+/// order of two such rows is an accident of that rounding, which the
+/// float16 copy cannot reproduce.
 ///
 /// So the engine makes every row within `tolerance` (2δ) of a run's maximum
 /// exact in its own arithmetic, and when a row other than the maximum lies
