@@ -49,6 +49,31 @@ final class SelectionFarthestPointTests: XCTestCase {
         }
     }
 
+    func testRunsSideBySidePickWhatRunsInLockstepPick() throws {
+        // Runs split into one lane per core, each lane on one thread, against every run on
+        // every core in lockstep (passes shared, picks reused between runs): the same picks,
+        // with included rows, fixed starts and a stop at a minimum distance.
+        let m = SelectionTestData.blobs(9, perBlob: 50, dimension: 20, noise: 0.5, seed: 11)
+        var lockstep = FarthestPointSampler()
+        lockstep.sideBySideBytes = 0
+        var sideBySide = FarthestPointSampler()
+        sideBySide.sideBySideBytes = .max
+        let rows = CandidateRows(matrix: m, candidates: Array(0..<m.rows))
+        XCTAssertEqual(lockstep.sideBySideLanes(rows: rows, runs: 7), 1)
+        XCTAssertEqual(sideBySide.sideBySideLanes(rows: rows, runs: 7), min(activeCoreCount, 7))
+        let candidates = Array(0..<m.rows).filter { $0 % 7 != 3 }
+        for (include, stopBelow) in [([Int](), -Float.infinity), ([3, 10], -Float.infinity), ([], 0.2)] {
+            let starts: [Int?] = include.isEmpty ? (0..<7).map { Optional(candidates[($0 * 61) % candidates.count]) }
+                                                 : Array(repeating: nil, count: 7)
+            let a = try lockstep.farthestPointsWithStatistics(matrix: m, candidates: candidates, count: 40,
+                                                              include: include, starts: starts, stopBelow: stopBelow)
+            let b = try sideBySide.farthestPointsWithStatistics(matrix: m, candidates: candidates, count: 40,
+                                                                include: include, starts: starts, stopBelow: stopBelow)
+            XCTAssertEqual(a.picks, b.picks, "include \(include), stop below \(stopBelow)")
+            XCTAssertEqual(a.picks.count, 7)
+        }
+    }
+
     func testLongLazyStretchesMatchTheNaiveReference() throws {
         // Lazy steps allowed to look at every row: dozens of picks pending, applied
         // newest first a few at a time, each row only until it cannot be the maximum.

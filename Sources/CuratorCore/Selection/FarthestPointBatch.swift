@@ -34,16 +34,22 @@ final class FarthestPointBatch {
     /// are applied; −∞ for picked, included and non-candidate rows.
     let distances: UnsafeMutableBufferPointer<Float>
     let blockRows = 256
+    /// The cores the engine may use at most.
+    let cores: Int
+    /// The threads a pass is split over.
     let threads: Int
     /// Picks a run may hold pending before a pass applies them.
     let maxPending: Int
     /// Rows a lazy step may evaluate before it gives up for a pass. Each
     /// evaluated row costs at most one dot product per pending pick, where a
-    /// pass costs one per pending pick for every row: a sixteenth of the
-    /// rows keeps a lazy step under a sixteenth of the pass it saves. (A
-    /// fixed 4,096 made the 1M × 512 benchmark fall back on passes late in
-    /// its runs, each applying every run's pending picks to every row:
-    /// 308 GEMM columns over the matrix in all, 1,571 with 16,384; 59 now.)
+    /// pass costs one per pending pick for every row (of every run joining
+    /// it): up to 65,536 rows, every row may be evaluated, so a lazy step
+    /// never costs more than the pass it saves; past that, a sixteenth of
+    /// the rows. (At 10,000 × 768, 5 runs of 200, a sixteenth made 6 passes
+    /// applying 437 columns in all, for 0.118 s of CPU; all rows, 3 passes
+    /// and 15 columns, 0.082 s. 85k and 1M passed the same columns either
+    /// way. A fixed 4,096 made the 1M × 512 benchmark fall back on passes
+    /// late in its runs: 308 columns over the matrix in all; 59 now.)
     let lazyLimit: Int
     /// Rows a lazy step gathers for one GEMM at most (its scratch per thread).
     let gatherRows: Int
@@ -87,8 +93,11 @@ final class FarthestPointBatch {
     /// returned lies within `tieMargin` of the run's maximum.
     private var passNearTie: [Bool]
 
+    /// `threads` bounds the cores its passes and lazy steps use (by default
+    /// all): an engine given one core runs wholly on the calling thread, so
+    /// that several can advance side by side (`FarthestPointSampler`).
     init(rows: CandidateRows, runs: Int, count: Int, cacheBudgetBytes: Int, stopBelow: Float = -.infinity,
-         lazyLimit limit: Int? = nil, passJoinLimit: Int = .max, ties: TieSettling? = nil) {
+         lazyLimit limit: Int? = nil, passJoinLimit: Int = .max, ties: TieSettling? = nil, threads cores: Int? = nil) {
         self.passJoinLimit = passJoinLimit
         self.ties = ties
         tieMargin = ties?.tolerance ?? 0
@@ -99,8 +108,10 @@ final class FarthestPointBatch {
         self.count = count
         n = rows.count
         dimension = rows.dimension
-        threads = max(1, min(activeCoreCount, n / 1024))
-        lazyLimit = max(1, limit ?? max(64, n / 16))
+        let cores = max(1, min(activeCoreCount, cores ?? activeCoreCount))
+        self.cores = cores
+        threads = max(1, min(cores, n / 1024))
+        lazyLimit = max(1, limit ?? max(n / 16, min(n, 65_536)))
         gatherRows = min(lazyLimit, 1024)
         maxPending = max(1, min(count, 256))
         distances = .allocate(capacity: max(1, runs * n))
@@ -112,7 +123,7 @@ final class FarthestPointBatch {
         cache = SparseColumnCache(budgetBytes: runs > 1 ? cacheBudgetBytes : 0)
         pending = [[Int]](repeating: [], count: runs)
         let (gatherRows, lazyChunk, dimension) = (gatherRows, lazyChunk, dimension)
-        scratch = (0..<max(1, min(activeCoreCount, runs))).map { _ in
+        scratch = (0..<max(1, min(cores, runs))).map { _ in
             LazyScratch(rows: gatherRows, picks: lazyChunk, dimension: dimension, widens: widens)
         }
     }
@@ -548,8 +559,10 @@ final class FarthestPointBatch {
             statistics.cacheHits += cached.count
             if !cached.isEmpty {
                 let cacheView = cache
-                parallelFor(cached.count) { k in
-                    cacheView.apply(row: cached[k].row, to: self.distances(of: cached[k].run))
+                parallelFor(cores > 1 ? cached.count : 1) { k in
+                    for entry in self.cores > 1 ? cached[k...k] : cached[...] {
+                        cacheView.apply(row: entry.row, to: self.distances(of: entry.run))
+                    }
                 }
             }
             // Lazy next picks, each thread with its own scratch buffers.

@@ -33,6 +33,8 @@ struct Select: ParsableCommand {
     @Option(help: "facility only: sample rows per inverted-file list the centres are placed on.") var listSample: Int?
     @Option(help: "fps only: rows a lazy step may evaluate before a pass.") var lazyLimit: Int?
     @Option(help: "fps only: runs with at most this many pending picks join a pass.") var passJoinLimit: Int?
+    @Option(help: "fps only: the largest working set in bytes whose runs advance side by side (0: lockstep).")
+    var sideBySideBytes: Int?
     @Flag(help: "Skip the objective (a GEMM of every row against the selection, after the clock; for profiles).")
     var noObjective = false
     @OptionGroup var tuning: KMeansTuning
@@ -52,6 +54,7 @@ struct Select: ParsableCommand {
             var sampler = FarthestPointSampler()
             sampler.lazyLimit = lazyLimit
             if let passJoinLimit { sampler.passJoinLimit = passJoinLimit }
+            if let sideBySideBytes { sampler.sideBySideBytes = sideBySideBytes }
             // Without --starts, the starts Monte Carlo draws (as the sampler
             // does), so the run is the same and its statistics are known.
             let startRows: [Int]

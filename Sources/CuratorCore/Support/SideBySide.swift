@@ -1,0 +1,116 @@
+import Dispatch
+import Foundation
+
+/// Runs `count` independent lanes of work at once, one per core, and
+/// returns their results in lane order. Lane 0 runs on the calling thread,
+/// the others on worker threads.
+///
+/// It is for work that reports progress to, and is cancelled from, something
+/// only the calling thread may touch (a Lua callback, the terminal's bar):
+/// every lane calls the `step` closure it is given with the work it has done
+/// so far; lane 0's call (on the calling thread) hands the sum over all
+/// lanes to `poll`, which reports it and throws to stop; the other lanes'
+/// calls only record their work and throw once a stop was asked (as does
+/// lane 0's once another lane failed). When lane 0
+/// ends first, the calling thread goes on polling every 50 ms until the
+/// others end. Nothing returns before every lane has ended, so lanes may use
+/// memory the caller owns.
+///
+/// The error thrown is `poll`'s when it stopped the lanes, else the error of
+/// the lowest lane that failed.
+func sideBySide<Result>(
+    _ count: Int, poll: (_ workDone: Double) throws -> Void,
+    _ body: (_ lane: Int, _ step: (_ laneWorkDone: Double) throws -> Void) throws -> Result
+) throws -> [Result] {
+    // Escaping only in name: every lane has ended before this returns.
+    try withoutActuallyEscaping(poll) { poll in
+        try withoutActuallyEscaping(body) { body in
+            try runLanes(count, poll: poll, body)
+        }
+    }
+}
+
+private func runLanes<Result>(
+    _ count: Int, poll: @escaping (Double) throws -> Void,
+    _ body: @escaping (Int, (Double) throws -> Void) throws -> Result
+) throws -> [Result] {
+    let board = LaneBoard(count: max(1, count))
+    guard count > 1 else {
+        return [try body(0) { work in board.record(lane: 0, work: work); try poll(board.total) }]
+    }
+    let results = UncheckedSendable(UnsafeMutableBufferPointer<Result?>.allocate(capacity: count))
+    results.value.initialize(repeating: nil)
+    defer {
+        results.value.deinitialize()
+        results.value.deallocate()
+    }
+    let group = DispatchGroup()
+    let shared = UncheckedSendable(body)
+    for lane in 1..<count {
+        DispatchQueue.global(qos: .userInitiated).async(group: group) {
+            do {
+                results.value[lane] = try shared.value(lane) { work in
+                    board.record(lane: lane, work: work)
+                    if board.isStopped { throw LaneBoard.Stopped() }
+                }
+            } catch {
+                board.fail(lane: lane, error)
+            }
+        }
+    }
+    // Lane 0 and then the polling; every path waits for the workers before leaving.
+    var pollError: (any Error)?
+    do {
+        results.value[0] = try body(0) { work in
+            board.record(lane: 0, work: work)
+            do { try poll(board.total) } catch { pollError = error; throw error }
+            if board.isStopped { throw LaneBoard.Stopped() }   // another lane failed
+        }
+        while group.wait(timeout: .now() + .milliseconds(50)) == .timedOut {
+            guard !board.isStopped else { continue }
+            do { try poll(board.total) } catch { pollError = error; board.stop() }
+        }
+    } catch {
+        if pollError == nil { board.fail(lane: 0, error) }
+        board.stop()
+        group.wait()
+    }
+    if let pollError { board.fail(lane: -1, pollError) }
+    if let error = board.firstError { throw error }
+    return (0..<count).map { results.value[$0]! }
+}
+
+/// The lanes' shared state in `sideBySide`: the work each has done, whether
+/// they should stop, and the first failure. `@unchecked Sendable`: every
+/// field is read and written under `lock`.
+private final class LaneBoard: @unchecked Sendable {
+    /// What a lane throws once the others were asked to stop (never surfaces).
+    struct Stopped: Error {}
+
+    private let lock = NSLock()
+    private var work: [Double]
+    private var stopped = false
+    private var failure: (lane: Int, error: any Error)?
+
+    init(count: Int) { work = [Double](repeating: 0, count: count) }
+
+    func record(lane: Int, work done: Double) { lock.withLock { work[lane] = done } }
+
+    /// The work of every lane so far.
+    var total: Double { lock.withLock { work.reduce(0, +) } }
+
+    var isStopped: Bool { lock.withLock { stopped } }
+
+    func stop() { lock.withLock { stopped = true } }
+
+    /// Records `error` of `lane` (−1: the poll's, which wins) and stops the others.
+    func fail(lane: Int, _ error: any Error) {
+        lock.withLock {
+            stopped = true
+            if error is Stopped { return }
+            if failure == nil || lane < failure!.lane { failure = (lane, error) }
+        }
+    }
+
+    var firstError: (any Error)? { lock.withLock { failure?.error } }
+}
