@@ -37,7 +37,8 @@ final class ReviewMapper: @unchecked Sendable {
         }
     }
 
-    /// The points in `order` (the page's album order), or 202 with progress while computing.
+    /// The points in `order` (the page's album order), or 202 with progress
+    /// while computing, or `{"state": "failed", "error": …}` when no map can be made.
     func reply(order: [Int64]) -> ReviewReply {
         lock.lock()
         let current = phase
@@ -55,7 +56,9 @@ final class ReviewMapper: @unchecked Sendable {
             return ReviewReply(contentType: "application/octet-stream", body: bytes,
                                headers: [("X-Curator-Map", map.description.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")])
         case let .failed(message):
-            return .error(409, message)
+            // An answer, not an error: an album without embeddings has no map, and the
+            // page says why; a 4xx would also put an error in the browser's console.
+            return .json(["state": "failed", "error": message])
         default:
             return .json(["state": "computing"], status: 202)
         }

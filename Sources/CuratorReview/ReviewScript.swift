@@ -124,7 +124,8 @@ enum ReviewScript {
     async function loadMap() {
       const response = await api("api/map");
       if (response.status === 202) { S.map = null; setTimeout(loadMap, 700); return; }
-      if (!response.ok) { const body = await response.json().catch(() => ({})); S.mapNote = body.error || "no map"; S.map = false; drawMap(); return; }
+      const json = (response.headers.get("Content-Type") || "").includes("json");
+      if (!response.ok || json) { const body = await response.json().catch(() => ({})); S.mapNote = body.error || "no map"; S.map = false; drawMap(); return; }
       const points = new Float32Array(await response.arrayBuffer());
       S.mapNote = decodeURIComponent(response.headers.get("X-Curator-Map") || "");
       buildMap(points);

@@ -274,7 +274,8 @@ public final class ReviewSession: @unchecked Sendable {
     }
 
     /// `GET /api/map`: the points (little-endian float32 x, y per image, in
-    /// the album's order; NaN for images the map does not place), or its progress (202).
+    /// the album's order; NaN for images the map does not place), or its
+    /// progress (202), or why there is none (JSON, `"state": "failed"`).
     func map() -> ReviewReply {
         if let problem = indexProblem() { return .error(503, problem) }
         let order: [Int64] = locked { album.images.map(\.id) }

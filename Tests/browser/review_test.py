@@ -86,6 +86,7 @@ def browser(width, height):
         options.add_argument(flag)
     # get() returns once the document is parsed; every check then waits for the state it needs.
     options.page_load_strategy = "eager"
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     options.binary_location = os.environ.get("CHROMIUM", "/usr/bin/chromium")
     service = Service(executable_path=os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"))
     return webdriver.Chrome(options=options, service=service)
@@ -296,6 +297,8 @@ def check_no_map(binary, album):
         check(bool(state) and state["said"] == 1 and "no map" in state["note"] and state["canvas"] == 0
               and state["noteRight"] <= state["width"],
               "without embeddings the page says once, within the window, why there is no map (%s)" % state)
+        errors = [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+        check(not errors, "without embeddings the browser's console shows no error (%s)" % errors)
         driver.set_window_size(420, 800)
         narrow = wait_for(lambda: driver.execute_script("""
             if (window.innerWidth > 500) return null;
