@@ -356,8 +356,22 @@ final class FarthestPointBatch {
         // Rows outside the top rows are below the floor: with ties, they must be out of the tie margin too.
         let margin = tieMargin
         while true {
+            // The maximum of the top rows, dropping those now below the floor
+            // (distances only fall: they cannot come back; later scans skip them).
             var top = -Float.infinity
-            for row in state.topRows where dist[row] > top { top = dist[row] }
+            let lowest = state.floor
+            let kept = state.topRows.withUnsafeMutableBufferPointer { rows -> Int in
+                var kept = 0
+                for i in 0..<rows.count {
+                    let row = rows[i], value = dist[row]
+                    guard value >= lowest else { continue }
+                    rows[kept] = row
+                    kept += 1
+                    if value > top { top = value }
+                }
+                return kept
+            }
+            state.topRows.removeLast(state.topRows.count - kept)
             if top - margin < state.floor || state.topRows.isEmpty {
                 guard !rebuilt else { return .needsPass }
                 switch rebuildTopRows(run: r) {

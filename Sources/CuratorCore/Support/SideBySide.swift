@@ -45,20 +45,22 @@ private func runLanes<Result>(
         results.value.deallocate()
     }
     let group = DispatchGroup()
-    let shared = UncheckedSendable(body)
+    // The workers reach `body` through an unretained reference, so that
+    // nothing of theirs holds it once they have left the group: a thread's
+    // closure can outlive its last statement, and `body` must not escape.
+    let box = LaneBody(body)
+    let reference = UncheckedSendable(Unmanaged.passUnretained(box))
     for lane in 1..<count {
-        DispatchQueue.global(qos: .userInitiated).async(group: group) {
-            do {
-                results.value[lane] = try shared.value(lane) { work in
-                    board.record(lane: lane, work: work)
-                    if board.isStopped { throw LaneBoard.Stopped() }
-                }
-            } catch {
-                board.fail(lane: lane, error)
-            }
-        }
+        group.enter()
+        // A thread of its own per lane, not a queue's: the system shares the
+        // cores between more lanes than cores, where a queue runs as many at once as there are cores.
+        Thread {
+            runWorkerLane(lane, reference.value, results: results.value, board: board)
+            group.leave()
+        }.start()
     }
     // Lane 0 and then the polling; every path waits for the workers before leaving.
+    defer { withExtendedLifetime(box) {} }   // until every worker has left the group
     var pollError: (any Error)?
     do {
         results.value[0] = try body(0) { work in
@@ -78,6 +80,25 @@ private func runLanes<Result>(
     if let pollError { board.fail(lane: -1, pollError) }
     if let error = board.firstError { throw error }
     return (0..<count).map { results.value[$0]! }
+}
+
+/// One worker lane of `runLanes`; everything it retains is released when it returns.
+private func runWorkerLane<Result>(_ lane: Int, _ reference: Unmanaged<LaneBody<Result>>,
+                                   results: UnsafeMutableBufferPointer<Result?>, board: LaneBoard) {
+    do {
+        results[lane] = try reference.takeUnretainedValue().body(lane) { work in
+            board.record(lane: lane, work: work)
+            if board.isStopped { throw LaneBoard.Stopped() }
+        }
+    } catch {
+        board.fail(lane: lane, error)
+    }
+}
+
+/// A lane's work, kept alive by `runLanes` alone.
+private final class LaneBody<Result> {
+    let body: (Int, (Double) throws -> Void) throws -> Result
+    init(_ body: @escaping (Int, (Double) throws -> Void) throws -> Result) { self.body = body }
 }
 
 /// The lanes' shared state in `sideBySide`: the work each has done, whether
