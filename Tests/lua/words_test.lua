@@ -64,6 +64,29 @@ T.test("positives average, the negative is subtracted at half weight (PhotoMapAI
   close(fn(img.id), fn(img), "by id")
 end)
 
+T.test("a:embed{arithmetic=} runs the tower in float32 or bfloat16; both give the same embedder and nearly the same vectors", function()
+  local dir = maker.album(T.tempdir() .. "/album", 6)
+  local exact = assert(curator.open(dir, { model = clip .. "/tiny-hf", embed = false }))
+  local report = exact:embed("clip", { arithmetic = "float32" })
+  T.eq(report.embedder, "clip")
+  T.eq(report.embedded, 6)
+  local other = T.tempdir() .. "/album"
+  maker.album(other, 6)
+  local fast = assert(curator.open(other, { model = clip .. "/tiny-hf", embed = false }))
+  T.eq(fast:embed("clip", { arithmetic = "bfloat16" }).embedded, 6)
+  -- The same images (the maker draws them from the same seed): the same scores, within bfloat16's rounding.
+  local a, b = curator.text_score(exact, "a red dress"), curator.text_score(fast, "a red dress")
+  local ia, ib = exact:images(), fast:images()
+  T.eq(#ia, #ib)
+  for i = 1, #ia do
+    T.eq(ia[i].path, ib[i].path)
+    T.ok(math.abs(a(ia[i]) - b(ib[i])) < 2e-3, ia[i].path .. ": " .. a(ia[i]) .. " vs " .. b(ib[i]))
+  end
+  T.contains(T.raises(nil, function() exact:embed("clip", { arithmetic = "f16" }) end),
+    'arithmetic: "f16" is not one of "float32", "bfloat16"')
+  T.contains(T.raises(nil, function() exact:embed("clip", { precision = "float32" }) end), "precision")
+end)
+
 T.test("curator.text_score takes an Image or its id; nil where there is no vector", function()
   local a, dir = clip_album(6)
   local fn = curator.text_score(a, "dog")

@@ -373,9 +373,14 @@ public final class Album: @unchecked Sendable {
     /// lacks. Images that fail are listed in the report and not retried until
     /// their file changes. `name` becomes the active embedder only once its
     /// vectors are in place: when it cannot run, or no image gets a vector,
-    /// this throws and the album keeps the embedder it had.
+    /// this throws and the album keeps the embedder it had. `arithmetic` is
+    /// the CLIP tower's (`CLIPPrecision`; nil: bfloat16 where the processor
+    /// has AVX512_BF16). Both give the same embedder name: their vectors
+    /// differ by a cosine under 0.00002, so images embedded either way
+    /// belong together.
     @discardableResult
-    public func embed(_ name: String? = nil, progress: (any ProgressSink)? = nil) throws -> EmbedReport {
+    public func embed(_ name: String? = nil, arithmetic: CLIPPrecision? = nil,
+                      progress: (any ProgressSink)? = nil) throws -> EmbedReport {
         try database.checkWritable("computing embeddings")
         let target = try name.map(resolveEmbedder) ?? embedder ?? resolveEmbedder("auto")
         let switching = name != nil || target != embedder
@@ -387,7 +392,7 @@ public final class Album: @unchecked Sendable {
             report.alreadyEmbedded = embedded
             report.notes.append("nothing to compute: each of the \(images.count) images has a '\(target)' vector (\(embedded)) or a recorded failure (\(failed))")
         } else {
-            report = try compute(target, progress: progress)
+            report = try compute(target, arithmetic: arithmetic, progress: progress)
         }
         if switching {
             // Leaving one embedder for another that has no vector at all would
@@ -407,11 +412,11 @@ public final class Album: @unchecked Sendable {
     }
 
     /// Runs the embedder `name` over the images that lack its vectors.
-    private func compute(_ name: String, progress: (any ProgressSink)?) throws -> EmbedReport {
+    private func compute(_ name: String, arithmetic: CLIPPrecision?, progress: (any ProgressSink)?) throws -> EmbedReport {
         guard let builtIn = BuiltInEmbedder(rawValue: name) else {
             throw IndexError.embedderUnavailable(name: name, reason: "curator cannot compute it here; import its vectors with a:import(file)")
         }
-        return try builtIn.compute(for: self, progress: progress)
+        return try builtIn.compute(for: self, arithmetic: arithmetic, progress: progress)
     }
 
     /// The active embedder's vectors of every embedded image, as one matrix

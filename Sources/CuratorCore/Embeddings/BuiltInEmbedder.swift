@@ -30,8 +30,9 @@ public enum BuiltInEmbedder: String, CaseIterable, Sendable {
         self == .photomap && PhotoMapEmbedder.isAvailable(for: album)
     }
 
-    /// Computes (or imports) the vectors `album`'s images lack.
-    func compute(for album: Album, progress: (any ProgressSink)?) throws -> EmbedReport {
+    /// Computes (or imports) the vectors `album`'s images lack; `arithmetic`
+    /// is the CLIP tower's (nil: bfloat16 where the processor has it).
+    func compute(for album: Album, arithmetic: CLIPPrecision? = nil, progress: (any ProgressSink)?) throws -> EmbedReport {
         switch self {
         case .photomap:
             return try PhotoMapEmbedder().embed(album: album, progress: progress)
@@ -40,7 +41,8 @@ public enum BuiltInEmbedder: String, CaseIterable, Sendable {
             return try ChunkedEmbedding().run(PixelEmbedder(), over: album, progress: progress)
         case .clip:
             try requireLibraries()
-            let encoder = try CLIPVisionEncoder(modelFolder: CLIPModelLocator.sessionFolder(chosen: album.modelFolder))
+            let encoder = try CLIPVisionEncoder(modelFolder: CLIPModelLocator.sessionFolder(chosen: album.modelFolder),
+                                                options: CLIPEncoderOptions(precision: arithmetic))
             return try ChunkedEmbedding().run(encoder, over: album, progress: progress)
         }
     }

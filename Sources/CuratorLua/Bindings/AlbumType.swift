@@ -134,8 +134,8 @@ enum AlbumType {
             push(report, on: call.lua)
             return 1
         }
-        t.method("embed", signature: "a:embed([name] [, {progress=fn}]) -> {embedder=, embedded=, already_embedded=, failed={...}, notes={...}}",
-                 summary: "Computes the vectors the active embedder (or `name`, which becomes active) lacks") { handle, call in
+        t.method("embed", signature: "a:embed([name] [, {arithmetic=\"float32\"|\"bfloat16\", progress=fn}]) -> {embedder=, embedded=, already_embedded=, failed={...}, notes={...}}",
+                 summary: "Computes the vectors the active embedder (or `name`, which becomes active) lacks; arithmetic=\"float32\" runs the CLIP tower in float32 where it would use bfloat16") { handle, call in
             var optionsArgument = 1
             var name: String?
             if call.type(1) == .string {
@@ -144,8 +144,14 @@ enum AlbumType {
             } else if call.type(1) != .table && !call.isNil(1) {
                 throw call.typeError(1, expected: "string or table")
             }
-            let report = try LuaProgress.withSink(call, options: optionsArgument) { _, sink in
-                try handle.album.embed(name, progress: sink)
+            let report = try LuaProgress.withSink(call, options: optionsArgument, allowed: ["arithmetic", "progress"]) { options, sink in
+                let arithmetic = try options.string("arithmetic").map { value in
+                    guard let precision = CLIPPrecision(rawValue: value) else {
+                        throw call.failure("arithmetic: \"\(value)\" is not one of \(CLIPPrecision.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))")
+                    }
+                    return precision
+                }
+                return try handle.album.embed(name, arithmetic: arithmetic, progress: sink)
             }
             push(report, on: call.lua)
             return 1
