@@ -97,12 +97,9 @@ public final class EmbeddingMatrix: @unchecked Sendable {
     }
 
     /// Storage from the C allocator (`deinit` frees it), 64-byte aligned for SIMD and BLAS.
+    /// (Sizes from files go through the throwing init.)
     private static func allocate(bytes: Int) -> UnsafeMutableRawPointer {
-        var pointer: UnsafeMutableRawPointer?
-        guard posix_memalign(&pointer, 64, max(bytes, 4)) == 0, let pointer else {
-            fatalError("EmbeddingMatrix: cannot allocate \(bytes) bytes")  // sizes from files go through the throwing init
-        }
-        return pointer
+        alignedAllocation(bytes, for: "EmbeddingMatrix")
     }
 
     /// Creates a matrix holding a copy of `values` (row-major, `rows * dimension` long).

@@ -22,11 +22,9 @@ final class ScratchPool: @unchecked Sendable {
         return try body(buffer)
     }
 
+    /// Sizes are a few megabytes chosen by the caller, never read from a file.
     private static func allocate(_ bytes: Int) -> UnsafeMutableRawPointer {
-        var pointer: UnsafeMutableRawPointer?
-        // Sizes are a few megabytes chosen by the caller, never read from a file.
-        guard posix_memalign(&pointer, 64, bytes) == 0, let pointer else { fatalError("ScratchPool: cannot allocate \(bytes) bytes") }
-        return pointer
+        alignedAllocation(bytes, for: "ScratchPool")
     }
 
     deinit { idle.forEach { free($0) } }
