@@ -106,7 +106,7 @@ public final class EmbeddingMatrix: @unchecked Sendable {
     public convenience init(rows: Int, dimension: Int, values: [Float]) {
         precondition(values.count == rows * dimension, "EmbeddingMatrix: \(values.count) values for \(rows)×\(dimension)")
         self.init(rows: rows, dimension: dimension)
-        _ = values.withUnsafeBufferPointer { storage.baseAddress!.update(from: $0.baseAddress!, count: values.count) }
+        values.withUnsafeBufferPointer { storage.baseAddress!.update(from: $0.baseAddress!, count: values.count) }
     }
 
     /// Tells the kernel the rows will not be read for a while. The clean

@@ -81,7 +81,7 @@ final class QuantizedRows: @unchecked Sendable {  // immutable after init
                 let out = approximate.pointer + range.lowerBound
                 curator_scores_i8(q.value, s.value, range.lowerBound, range.upperBound, d, p.value, out)
                 for i in 0..<range.count { out[i] *= query.scale }
-                guard let k else { return }
+                guard k != nil else { return }
                 let lower = UnsafeMutablePointer<Float>.allocate(capacity: range.count)
                 defer { lower.deallocate() }
                 for (i, r) in range.enumerated() {

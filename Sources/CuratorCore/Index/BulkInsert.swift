@@ -21,7 +21,7 @@ struct BulkInsert {
         }
         /// Binds bytes as a BLOB (copied by SQLite).
         func blob(_ bytes: [UInt8], at position: Int32) {
-            bytes.withUnsafeBytes { sqlite3_bind_blob(statement, position, $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32($0.count), Self.transient) }
+            _ = bytes.withUnsafeBytes { sqlite3_bind_blob(statement, position, $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32($0.count), Self.transient) }
         }
 
         /// SQLITE_TRANSIENT: SQLite copies the value before the call returns.

@@ -31,7 +31,7 @@ struct MakeIndex: ParsableCommand {
                     if i % 1000 == 0 {
                         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
                     }
-                    FileManager.default.createFile(atPath: path, contents: Data([0xFF]))
+                    _ = FileManager.default.createFile(atPath: path, contents: Data([0xFF]))
                     var st = stat()
                     stat(path, &st)
                     let exact = Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9
