@@ -71,6 +71,46 @@ final class SelectionTieSettlingTests: XCTestCase {
         XCTAssertEqual(swapped, 2, "too few seeds gave a near-tie that float16 rounding swaps: the test proves nothing")
     }
 
+    func testCountAutoStopsWhereFloat32StopsEvenWhenRoundingStraddlesTheThreshold() throws {
+        // count="auto" stops before a pick closer than the threshold to the picked set. Set at
+        // a pick's exact distance (rounded to float32), the engine's float32 and float16 values
+        // fall on either side of it by rounding alone; the exact scores decide the same way.
+        let sampler = FarthestPointSampler()
+        var unsettledDisagreed = 0, thresholds = 0
+        for seed in UInt64(41)...46 {
+            let album32 = try Album.open(index("a\(seed)/e.npz", seed: seed))
+            let album16 = try Album.open(index("a\(seed)h/e.npz", seed: seed), options: .init(precision: .float16))
+            let m32 = try album32.matrix(), m16 = try album16.matrix()
+            let exact = try XCTUnwrap(album16.exactRows(of: m16))
+            let all = Array(0..<rows)
+            let full = try sampler.farthestPoints(matrix: m32.matrix, candidates: all, count: count, starts: [0])[0]
+            for t in stride(from: 4, to: count, by: 3) {
+                // Pick t's exact distance to the picks before it.
+                let x = m32.matrix.row(full[t])
+                var nearest = -Double.infinity
+                for j in 0..<t {
+                    let y = m32.matrix.row(full[j])
+                    var dot = 0.0
+                    for k in 0..<dimension { dot += Double(x[k]) * Double(y[k]) }
+                    nearest = max(nearest, dot)
+                }
+                let threshold = Float(1 - nearest)
+                thresholds += 1
+                let picks32 = try sampler.farthestPointsWithStatistics(
+                    matrix: m32.matrix, candidates: all, count: count, starts: [0], stopBelow: threshold).picks
+                let picks16 = try sampler.farthestPointsWithStatistics(
+                    matrix: m16.matrix, candidates: all, count: count, starts: [0], stopBelow: threshold, exactRows: exact).picks
+                XCTAssertEqual(picks16, picks32, "seed \(seed), threshold at pick \(t)")
+                XCTAssertTrue(picks32[0].count == t || picks32[0].count == t + 1, "the run stops at pick \(t) or just after it")
+                let unsettled = try sampler.farthestPointsWithStatistics(
+                    matrix: m16.matrix, candidates: all, count: count, starts: [0], stopBelow: threshold).picks
+                if unsettled[0].count != picks32[0].count { unsettledDisagreed += 1 }
+            }
+        }
+        XCTAssertGreaterThan(unsettledDisagreed, 0,
+                             "float16's own values never straddled a threshold in \(thresholds) tries: the test proves nothing")
+    }
+
     func testAFolderAlbumsExactRowsAreTheFloat32VectorsItsIndexKeeps() throws {
         let values: [Float] = [1, 0, 0, 0.6, 0.8, 0, 0.1, 0.2, (1 - 0.05 as Float).squareRoot()]
         let made = try folder.folderAlbum(vectors: values, dimension: 3)

@@ -551,7 +551,15 @@ final class FarthestPointBatch {
         for r in 0..<runs { picks[r].reserveCapacity(count) }
         for step in 0..<count {
             // The next pick's stored distance is exact (lazy steps and passes make the maximum so).
-            for r in 0..<runs where next[r].map({ distances(of: r)[$0] < stopBelow }) == true { next[r] = nil }
+            for r in 0..<runs {
+                guard let pick = next[r], stopBelow > -.infinity else { continue }
+                let distance = distances(of: r)[pick]
+                let below = ties.map {
+                    $0.isBelow(stopBelow, pick: pick, distance: distance, albumRow: rows.albumRow(pick),
+                               picked: include + picks[r].map(rows.albumRow), known: &lazyRuns[r].nearest)
+                } ?? (distance < stopBelow)
+                if below { next[r] = nil }
+            }
             if !next.contains(where: { $0 != nil }) { break }
             try onStep(step)
             var cached: [(run: Int, row: Int)] = []

@@ -137,22 +137,7 @@ final class TieSettling {
         do {
             var best = pick, bestScore = -Double.infinity
             for candidate in near {  // ascending: the lowest row wins an exact tie
-                let x = try row(albumRow(candidate))
-                var nearest = known[candidate] ?? Nearest()
-                // Each new pick's float32 dot; the exact one for those within reach of the best
-                // (a pick left out is below the best by more than both errors: not the nearest).
-                var dots: [(index: Int, dot: Float)] = []
-                for j in nearest.picks..<picked.count {
-                    let dot = BLAS.dot(dimension, x, try row(picked[j]))
-                    nearest.top = max(nearest.top, dot)
-                    dots.append((j, dot))
-                }
-                for (j, dot) in dots where dot >= nearest.top - dotSlack {
-                    nearest.exact = max(nearest.exact, Self.exactDot(x, try row(picked[j]), count: dimension))
-                }
-                nearest.picks = picked.count
-                known[candidate] = nearest
-                let score = 1 - nearest.exact
+                let score = try exactScore(of: candidate, albumRow: albumRow(candidate), picked: picked, known: &known)
                 if score > bestScore { (best, bestScore) = (candidate, score) }
             }
             return best
@@ -160,6 +145,43 @@ final class TieSettling {
             failed = true
             return pick
         }
+    }
+
+    /// Whether working row `pick`, whose engine distance to the picked set is
+    /// `distance`, lies below `threshold` (`count="auto"`'s stop): decided on
+    /// its exact score when the engine's value is within `tolerance` of the
+    /// threshold, so a float16 album stops where its float32 twin does.
+    func isBelow(_ threshold: Float, pick: Int, distance: Float, albumRow: Int, picked: [Int],
+                 known: inout [Int: Nearest]) -> Bool {
+        guard !failed, abs(distance - threshold) <= tolerance, !picked.isEmpty else { return distance < threshold }
+        do {
+            return try exactScore(of: pick, albumRow: albumRow, picked: picked, known: &known) < Double(threshold)
+        } catch {
+            failed = true
+            return distance < threshold
+        }
+    }
+
+    /// The exact score of working row `candidate` (album row `albumRow`):
+    /// its smallest `1 − x·y` over `picked` in float64, from the nearest picks
+    /// only (see `settle`); `known` keeps how far that went.
+    private func exactScore(of candidate: Int, albumRow: Int, picked: [Int], known: inout [Int: Nearest]) throws -> Double {
+        let x = try row(albumRow)
+        var nearest = known[candidate] ?? Nearest()
+        // Each new pick's float32 dot; the exact one for those within reach of the best
+        // (a pick left out is below the best by more than both errors: not the nearest).
+        var dots: [(index: Int, dot: Float)] = []
+        for j in nearest.picks..<picked.count {
+            let dot = BLAS.dot(dimension, x, try row(picked[j]))
+            nearest.top = max(nearest.top, dot)
+            dots.append((j, dot))
+        }
+        for (j, dot) in dots where dot >= nearest.top - dotSlack {
+            nearest.exact = max(nearest.exact, Self.exactDot(x, try row(picked[j]), count: dimension))
+        }
+        nearest.picks = picked.count
+        known[candidate] = nearest
+        return 1 - nearest.exact
     }
 
     /// A row's nearest picks so far: over the first `picks` picked rows, the
