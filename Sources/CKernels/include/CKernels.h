@@ -108,6 +108,33 @@ void curator_bf16_gemm_portable(size_t m, size_t n, size_t k, const uint16_t *a,
 /// become zero and NaN stays NaN, as the AVX512_BF16 conversion does).
 uint16_t curator_bf16_round(float f);
 
+/// The covariance of K-Means' principal-axes sample in bfloat16
+/// (BFloat16Gram.c): XᵀX over s rows of d values, each centred value rounded
+/// to bfloat16, products and sums in float32. The centred rows are packed
+/// once (32 features to a panel, the rows in pairs) and every 32 × 32 block
+/// of the result reads two panels.
+///
+/// The pairs of rows of a packed sample of s rows, and its uint16 values.
+size_t curator_bf16_gram_pairs(size_t s);
+size_t curator_bf16_gram_packed_values(size_t s, size_t d);
+
+/// Packs rows `first` ..< `first + count` of the sample (`count` rows of d
+/// values at x, row stride ldx), less `mean`, rounded to bfloat16; `first`
+/// is even, and an odd count's last row (the sample's last) is paired with
+/// the zero row that pads an odd s.
+void curator_bf16_gram_pack(const float *x, size_t count, size_t d, size_t ldx, const float *mean, size_t first,
+                            size_t s, uint16_t *packed);
+
+/// c[i·ldc + j] = alpha · Σ_r x[r][32·bi + i] · x[r][32·bj + j] for the
+/// block's features below d (at most 32 × 32), from a packed sample.
+void curator_bf16_gram_block(const uint16_t *packed, size_t s, size_t d, size_t bi, size_t bj, float alpha, float *c,
+                             size_t ldc);
+
+/// The plain C body of `curator_bf16_gram_block`, for tests that compare the two.
+void curator_bf16_gram_block_portable(const uint16_t *packed, size_t s, size_t d, size_t bi, size_t bj, float alpha,
+                                      float *c, size_t ldc);
+
+
 /// out[j·ldo + i] = rows[i] · vectors[j] for i < g, j < m (`vectors`
 /// row-major, m × d), every product summed in one fixed order whatever the
 /// shape and wherever the rows lie (DotProducts.c), so the same row and

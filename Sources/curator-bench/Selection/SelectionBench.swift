@@ -146,6 +146,7 @@ struct KMeansTuning: ParsableArguments {
     @Option(help: "kmeans: sample Lloyd steps when the refinement covers every row.") var coveredSampleSteps: Int?
     @Option(help: "kmeans: sample rows per cluster when the refinement covers every row.") var coveredSamplePerCluster: Int?
     @Option(help: "kmeans: candidates per seeding row below the seeding sample.") var seedingShare: Int?
+    @Flag(help: "kmeans: principal axes' covariance in float32 even where bfloat16 products are available.") var float32Axes = false
 
     var sampler: KMeansSampler {
         var sampler = KMeansSampler()
@@ -166,6 +167,7 @@ struct KMeansTuning: ParsableArguments {
         if let v = coveredSampleSteps { sampler.coveredSampleSteps = v }
         if let v = coveredSamplePerCluster { sampler.coveredSamplePerCluster = v }
         if let v = seedingShare { sampler.seedingShare = v }
+        if float32Axes { sampler.roundedAxes = false }
         return sampler
     }
 }

@@ -123,6 +123,9 @@ public struct KMeansSampler: Sampler, Sendable {
     /// leading `finalRank` axes alone, which is all the final pass reads
     /// (at 1,000,000 × 512 that halves the projection's arithmetic).
     public var samplingPool: Int = 131_072
+    /// Whether the principal axes' covariance is taken in bfloat16 where the
+    /// processor has AVX512_BF16 (`PrincipalSubspace(bfloat16Sample:…)`).
+    public var roundedAxes = true
 
     /// Creates the sampler.
     public init(samplePerCluster: Int = 40, minimumSample: Int = 4096, seedingSample: Int = 4096,
@@ -183,8 +186,14 @@ public struct KMeansSampler: Sampler, Sendable {
         let n = rows.candidates.count
         guard let rank = effectiveSubspaceRank(rows: n, dimension: rows.dimension) else { return nil }
         let size = min(n, max(principalSample, 8 * rank))
+        if roundedAxes && PrincipalSubspace.bfloat16CovarianceAvailable,
+           let axes = PrincipalSubspace(bfloat16Sample: size, dimension: rows.dimension, rank: rank, copyRows: { range, target in
+               for (i, r) in range.enumerated() { rows.copyCandidateRow(r * n / size, into: target + i * rows.dimension) }
+           }) {
+            return axes
+        }
         let copies = rows.gatherCandidates((0..<size).map { $0 * n / size })
-        defer { copies.deallocate() }
+        defer { HugePageMemory.deallocate(copies.baseAddress!) }
         return PrincipalSubspace(centring: copies.baseAddress!, count: size, dimension: rows.dimension, rank: rank)
     }
 

@@ -28,8 +28,8 @@ extension KMeansSampler {
         var shuffle = Xoshiro256StarStar(seed: sampleSeed ^ 0x5EED_5A3B_1E00_0001)
         let order = shuffle.sample(s, from: n)
         let sample = UnsafeMutablePointer<Float>.allocate(capacity: s * d)
-        let gram = UnsafeMutablePointer<Float>.allocate(capacity: s * s)
-        defer { sample.deallocate(); gram.deallocate() }
+        let gram = HugePageMemory.allocate(Float.self, count: s * s)
+        defer { sample.deallocate(); HugePageMemory.deallocate(gram) }
         for i in 0..<s { rows.copyCandidateRow(order[i], into: sample + i * d) }
         BLAS.gramOnCores(rows: s, depth: min(d, leadingAxes ?? d), a: sample, lda: d, c: gram, ldc: s)
         let normStorage = UnsafeMutablePointer<Float>.allocate(capacity: s)
