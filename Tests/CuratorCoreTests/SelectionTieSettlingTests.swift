@@ -71,6 +71,35 @@ final class SelectionTieSettlingTests: XCTestCase {
         XCTAssertEqual(swapped, 2, "too few seeds gave a near-tie that float16 rounding swaps: the test proves nothing")
     }
 
+    func testAFloat16EmbeddingsFilesExactRowsAreItsValuesWidened() throws {
+        // clip-retrieval and others save float16: kept as float16, such an album picks what
+        // its float32 import (the same values widened and scaled) picks.
+        var swapped = 0
+        for seed in UInt64(1)...40 where swapped < 1 {
+            var generator = SplitMix64(seed: seed)
+            var bytes = ZipFixture.npyHeader(descr: "<f2", shape: [rows, dimension])
+            for _ in 0..<(rows * dimension) {
+                withUnsafeBytes(of: Float16(Float(generator.nextUnit() * 2 - 1)).bitPattern.littleEndian) { bytes += $0 }
+            }
+            let archive = ZipFixture.archive([
+                ZipFixture.stored("embeddings.npy", bytes),
+                ZipFixture.stored("filenames.npy", ZipFixture.npy(strings: (0..<rows).map { String(format: "/data/img%05d.jpg", $0) })),
+            ])
+            let album32 = try Album.open(folder.write("h\(seed)/e.npz", archive))
+            let album16 = try Album.open(folder.write("h\(seed)h/e.npz", archive), options: .init(precision: .float16))
+            let m32 = try album32.matrix(), m16 = try album16.matrix()
+            let exact = try XCTUnwrap(album16.exactRows(of: m16), "a stored float16 member has exact rows")
+            let all = Array(0..<rows), starts: [Int?] = [0, 1, 2]
+            let picks32 = try FarthestPointSampler().farthestPoints(matrix: m32.matrix, candidates: all, count: count, starts: starts)
+            let unsettled = try FarthestPointSampler().farthestPoints(matrix: m16.matrix, candidates: all, count: count, starts: starts)
+            guard unsettled != picks32 else { continue }
+            swapped += 1
+            XCTAssertEqual(try FarthestPointSampler().farthestPointsWithStatistics(
+                matrix: m16.matrix, candidates: all, count: count, starts: starts, exactRows: exact).picks, picks32, "seed \(seed)")
+        }
+        XCTAssertEqual(swapped, 1, "no seed gave a near-tie that float16 rounding swaps: the test proves nothing")
+    }
+
     func testCountAutoStopsWhereFloat32StopsEvenWhenRoundingStraddlesTheThreshold() throws {
         // count="auto" stops before a pick closer than the threshold to the picked set. Set at
         // a pick's exact distance (rounded to float32), the engine's float32 and float16 values

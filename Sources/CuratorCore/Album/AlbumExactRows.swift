@@ -8,23 +8,35 @@ extension Album {
     /// - a folder album's come from its index, which keeps every vector as
     ///   float32 (one indexed lookup per row; only rows near a tie are read);
     /// - an index-only album's from the embeddings file it was imported from,
-    ///   row for row (the matrix file keeps the file's row order), scaled as
-    ///   the import scaled them.
+    ///   row for row (the matrix file keeps the file's row order), widened
+    ///   to float32 and scaled as the import did (float16, float32 or float64
+    ///   values: a float16 `.npy` gives the float32 rows a float32 album of it holds).
     ///
     /// Nil for a float32 matrix (its rows are exact), an embeddings file
-    /// changed since it was imported, or one whose matrix is not stored as
-    /// float32 in C order (a deflated npz member, a float16 `.npy`, a
-    /// clip-retrieval folder): its rows cannot be read one by one.
+    /// changed since it was imported, or one whose matrix is not stored
+    /// uncompressed in C order (a deflated npz member, a Fortran-order array,
+    /// a clip-retrieval folder of shards): its rows cannot be read one by one.
     func exactRows(of album: AlbumMatrix) -> ExactRows? {
         let matrix = album.matrix
         guard matrix.precision == .float16 else { return nil }
         guard isIndexOnly else { return indexedExactRows(of: album) }
         guard let signature = try? FileSignature(path: location), (try? database.meta("source")) == signature.text,
-              let source = try? Self.storedFloat32Rows(location),
+              let source = try? Self.storedRows(location),
               source.rows == matrix.rows, source.dimension == matrix.dimension else { return nil }
-        let (file, offset, dimension) = (source.file, source.offset, source.dimension)
+        let (file, offset, dimension, dtype) = (source.file, source.offset, source.dimension, source.dtype)
+        let rowBytes = dimension * dtype.itemSize
         return ExactRows { row, target in
-            try file.read(into: target, count: dimension * 4, at: offset + row * dimension * 4, what: "row \(row)")
+            #if _endian(little)
+            if dtype == .float32 {
+                try file.read(into: target, count: rowBytes, at: offset + row * rowBytes, what: "row \(row)")
+                _ = EmbeddingMatrix.normalize(rows: row..<row + 1, at: target, dimension: dimension)
+                return
+            }
+            #endif
+            let raw = UnsafeMutableRawPointer.allocate(byteCount: max(rowBytes, 1), alignment: 8)
+            defer { raw.deallocate() }
+            try file.read(into: raw, count: rowBytes, at: offset + row * rowBytes, what: "row \(row)")
+            NumpyArray.convertFloats(raw, dtype: dtype, count: dimension, into: target)
             _ = EmbeddingMatrix.normalize(rows: row..<row + 1, at: target, dimension: dimension)
         }
     }
@@ -46,22 +58,18 @@ extension Album {
         }
     }
 
-    /// The stored float32 matrix of the embeddings file at `path` (an `.npz`
-    /// as `EmbeddingImport` reads it, or an `.npy`), if it is one.
-    private static func storedFloat32Rows(_ path: String) throws -> (file: RawFile, offset: Int, rows: Int, dimension: Int)? {
+    /// The stored (uncompressed, C-order) float matrix of the embeddings file
+    /// at `path` (an `.npz` as `EmbeddingImport` reads it, or an `.npy`), if it is one.
+    private static func storedRows(_ path: String) throws -> (file: RawFile, offset: Int, rows: Int, dimension: Int, dtype: NumpyDType)? {
         let url = URL(fileURLWithPath: path)
         if url.pathExtension.lowercased() == "npy" {
             let file = try RawFile(url)
             let header = try NumpyArray.header(of: file)
-            #if _endian(little)
-            guard header.dtype == .float32, !header.isFortranOrder, header.shape.count == 2 else { return nil }
-            return (file, header.dataOffset, header.shape[0], header.shape[1])
-            #else
-            return nil
-            #endif
+            guard header.dtype.isFloat, !header.isFortranOrder, header.shape.count == 2 else { return nil }
+            return (file, header.dataOffset, header.shape[0], header.shape[1], header.dtype)
         }
         let archive = try NumpyArchive(contentsOf: url)
         let key = PhotoMapIndex.looksLikeIndex(archive) ? "embeddings" : try EmbeddingImport.findMatrixKey(archive)
-        return try archive.storedFloat32Rows(key)
+        return try archive.storedRows(key)
     }
 }

@@ -121,16 +121,12 @@ public final class NumpyArchive: @unchecked Sendable {
     /// Where the rows of array `key` start in the archive file when it is a
     /// stored (uncompressed) little-endian float32 matrix in C order, so
     /// single rows can be read in place (`ExactRows`); nil for any other array.
-    func storedFloat32Rows(_ key: String) throws -> (file: RawFile, offset: Int, rows: Int, dimension: Int)? {
+    func storedRows(_ key: String) throws -> (file: RawFile, offset: Int, rows: Int, dimension: Int, dtype: NumpyDType)? {
         let member = try self.member(key)
         let header = try self.header(key)
-        #if _endian(little)
-        guard header.dtype == .float32, !header.isFortranOrder, header.shape.count == 2, member.method == 0 else { return nil }
-        #else
-        return nil
-        #endif
+        guard header.dtype.isFloat, !header.isFortranOrder, header.shape.count == 2, member.method == 0 else { return nil }
         let offset = try directory.dataOffset(of: member, location: location(of: key)) + header.dataOffset
-        return (directory.file, offset, header.shape[0], header.shape[1])
+        return (directory.file, offset, header.shape[0], header.shape[1], header.dtype)
     }
 
     /// Throws unless array `key` has `rows` entries (its first dimension; a
