@@ -100,6 +100,43 @@ final class SelectionTieSettlingTests: XCTestCase {
         XCTAssertEqual(swapped, 1, "no seed gave a near-tie that float16 rounding swaps: the test proves nothing")
     }
 
+    func testAClipRetrievalFoldersExactRowsComeFromItsShards() throws {
+        // clip-retrieval writes float16 shards; three of them, kept as float16, pick what the
+        // same folder imported as float32 picks.
+        var swapped = 0
+        for seed in UInt64(1)...40 where swapped < 1 {
+            var generator = SplitMix64(seed: seed)
+            let output = folder.path + "/clip\(seed)", copy = folder.path + "/clip\(seed)h"
+            for shard in 0..<3 {
+                let shardRows = [900, 1300, 800][shard]
+                var bytes = ZipFixture.npyHeader(descr: "<f2", shape: [shardRows, dimension])
+                for _ in 0..<(shardRows * dimension) {
+                    withUnsafeBytes(of: Float16(Float(generator.nextUnit() * 2 - 1)).bitPattern.littleEndian) { bytes += $0 }
+                }
+                for root in [output, copy] {
+                    _ = folder.write(String(root.dropFirst(folder.path.count + 1)) + "/img_emb/img_emb_\(shard).npy", bytes)
+                }
+            }
+            for root in [output, copy] {
+                try ((0..<rows).map { String(format: "/data/img%05d.jpg", $0) }.joined(separator: "\n") + "\n")
+                    .write(toFile: root + "/paths.txt", atomically: true, encoding: .utf8)
+            }
+            let album32 = try Album.open(output)
+            let album16 = try Album.open(copy, options: .init(precision: .float16))
+            let m32 = try album32.matrix(), m16 = try album16.matrix()
+            XCTAssertEqual(m16.matrix.rows, rows)
+            let exact = try XCTUnwrap(album16.exactRows(of: m16), "clip-retrieval shards have exact rows")
+            let all = Array(0..<rows), starts: [Int?] = [0, 1000, 2500]
+            let picks32 = try FarthestPointSampler().farthestPoints(matrix: m32.matrix, candidates: all, count: count, starts: starts)
+            let unsettled = try FarthestPointSampler().farthestPoints(matrix: m16.matrix, candidates: all, count: count, starts: starts)
+            guard unsettled != picks32 else { continue }
+            swapped += 1
+            XCTAssertEqual(try FarthestPointSampler().farthestPointsWithStatistics(
+                matrix: m16.matrix, candidates: all, count: count, starts: starts, exactRows: exact).picks, picks32, "seed \(seed)")
+        }
+        XCTAssertEqual(swapped, 1, "no seed gave a near-tie that float16 rounding swaps: the test proves nothing")
+    }
+
     func testCountAutoStopsWhereFloat32StopsEvenWhenRoundingStraddlesTheThreshold() throws {
         // count="auto" stops before a pick closer than the threshold to the picked set. Set at
         // a pick's exact distance (rounded to float32), the engine's float32 and float16 values
