@@ -1,3 +1,4 @@
+import CKernels
 import XCTest
 @testable import CuratorCore
 
@@ -47,6 +48,11 @@ final class VectorKernelsTests: XCTestCase {
                     XCTAssertEqual(found, min(count, n), "n \(n) count \(count) trial \(trial)")
                     XCTAssertEqual(labels.prefix(found).map(Int.init), Array(expected), "n \(n) count \(count) trial \(trial)")
                     XCTAssertEqual(Array(values.prefix(found)), expected.map { scores[$0] - offsets[$0] })
+                    // The plain C body gives the same list as the AVX-512 one.
+                    var plainValues = [Float](repeating: 0, count: count), plainLabels = [Int32](repeating: 0, count: count)
+                    let plain = curator_largest_portable(count, scores, offsets, n, &plainValues, &plainLabels)
+                    XCTAssertEqual(plain, found)
+                    XCTAssertEqual(plainLabels.prefix(plain), labels.prefix(found), "n \(n) count \(count) trial \(trial)")
                 }
             }
         }

@@ -149,4 +149,16 @@ void curator_f32_dots_portable(const float *const *rows, size_t g, const float *
 /// Whether `curator_f32_dots` uses AVX-512 here (checked once).
 int curator_f32_dots_has_avx512(void);
 
+/// The `keep` largest of scores[j] − offsets[j] over j < n into `values` and
+/// `labels` (room for `keep`): largest first, the lower index first among
+/// equal values; returns how many (min(keep, n)). K-Means' lists of nearest
+/// centroids (Largest.c): AVX-512 where the processor has it, the same lists
+/// either way.
+size_t curator_largest(size_t keep, const float *scores, const float *offsets, size_t n, float *values,
+                       int32_t *labels);
+
+/// The plain C body of `curator_largest`, for tests that compare the two.
+size_t curator_largest_portable(size_t keep, const float *scores, const float *offsets, size_t n, float *values,
+                                int32_t *labels);
+
 #endif
