@@ -7,13 +7,6 @@ import XCTest
 /// the rule itself, products summed in Double. Its blocks are 32 × 32 features
 /// and its rows go in pairs, so the shapes leave every kind of remainder.
 final class BFloat16GramTests: XCTestCase {
-    private func bf16(_ x: Float) -> Float {
-        let bits = x.bitPattern
-        let upper = bits >> 16, rest = bits & 0xffff
-        let up = rest > 0x8000 || (rest == 0x8000 && upper & 1 == 1)
-        return Float(bitPattern: (upper + (up ? 1 : 0)) << 16)
-    }
-
     /// Every block on and below the diagonal, packed in chunks as
     /// `PrincipalSubspace(bfloat16Sample:…)` packs them, with the processor's
     /// kernel and the plain C one.
@@ -44,7 +37,7 @@ final class BFloat16GramTests: XCTestCase {
                             }
                             var sum = 0.0, magnitude = 1e-30
                             for r in 0..<s {
-                                let a = Double(bf16(x[r * d + fi] - mean[fi])), b = Double(bf16(x[r * d + fj] - mean[fj]))
+                                let a = Double(bfloat16Reference(x[r * d + fi] - mean[fi])), b = Double(bfloat16Reference(x[r * d + fj] - mean[fj]))
                                 sum += a * b
                                 magnitude += abs(a * b)
                             }

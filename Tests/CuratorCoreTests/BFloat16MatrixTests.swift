@@ -9,15 +9,6 @@ import XCTest
 /// register tile is 12 rows × 32 outputs and it passes over k 256 values at
 /// a time, so the shapes below leave every kind of remainder.
 final class BFloat16MatrixTests: XCTestCase {
-    /// float32 → bfloat16 → float32, nearest with ties to even, written
-    /// without the C code's help.
-    private func bf16(_ x: Float) -> Float {
-        let bits = x.bitPattern
-        let upper = bits >> 16, rest = bits & 0xffff
-        let up = rest > 0x8000 || (rest == 0x8000 && upper & 1 == 1)
-        return Float(bitPattern: (upper + (up ? 1 : 0)) << 16)
-    }
-
     private struct Generator: RandomNumberGenerator {
         var state: UInt64
         mutating func next() -> UInt64 {
@@ -57,7 +48,7 @@ final class BFloat16MatrixTests: XCTestCase {
                         }
                         var sum = Double(start[i * ldc + j]), exact = sum, magnitude = 1.0
                         for t in 0..<k {
-                            sum += Double(bf16(a[i * k + t])) * Double(bf16(w[j * k + t]))
+                            sum += Double(bfloat16Reference(a[i * k + t])) * Double(bfloat16Reference(w[j * k + t]))
                             exact += Double(a[i * k + t]) * Double(w[j * k + t])
                             magnitude += abs(Double(a[i * k + t]) * Double(w[j * k + t]))
                         }
@@ -107,7 +98,7 @@ final class BFloat16MatrixTests: XCTestCase {
         var rounded = [UInt16](repeating: 0, count: BFloat16Matrix.roundedRowValues(rows: 1, inputs: values.count))
         curator_bf16_round_rows(values, 1, values.count, values.count, &rounded)
         for (i, v) in values.enumerated() {
-            XCTAssertEqual(Float(bitPattern: UInt32(rounded[i]) << 16), bf16(v), "\(v)")
+            XCTAssertEqual(Float(bitPattern: UInt32(rounded[i]) << 16), bfloat16Reference(v), "\(v)")
             XCTAssertEqual(curator_bf16_round(v), rounded[i], "\(v)")
         }
         XCTAssertEqual(Float(bitPattern: UInt32(rounded[0]) << 16), 1)
