@@ -24,6 +24,32 @@ final class SelectionTieSettlingTests: XCTestCase {
         run.picks.map { $0.map { album.image(id: $0)!.path.string } }
     }
 
+    /// `count` float16 values in [−1, 1) as little-endian `.npy` data.
+    private func halfValues(_ count: Int, _ generator: inout SplitMix64) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(2 * count)
+        for _ in 0..<count {
+            withUnsafeBytes(of: Float16(Float(generator.nextUnit() * 2 - 1)).bitPattern.littleEndian) { bytes += $0 }
+        }
+        return bytes
+    }
+
+    /// Whether float16 rounding alone changes `album16`'s FPS picks from its
+    /// float32 twin's; when it does, checks that with its exact rows the
+    /// float16 album picks what float32 picks.
+    private func settlesASwap(_ album32: Album, _ album16: Album, starts: [Int?], _ what: String) throws -> Bool {
+        let m32 = try album32.matrix(), m16 = try album16.matrix()
+        XCTAssertEqual(m16.matrix.precision, .float16)
+        let exact = try XCTUnwrap(album16.exactRows(of: m16), "\(what) has exact rows")
+        let all = Array(0..<m32.matrix.rows)
+        let picks32 = try FarthestPointSampler().farthestPoints(matrix: m32.matrix, candidates: all, count: count, starts: starts)
+        let unsettled = try FarthestPointSampler().farthestPoints(matrix: m16.matrix, candidates: all, count: count, starts: starts)
+        guard unsettled != picks32 else { return false }
+        XCTAssertEqual(try FarthestPointSampler().farthestPointsWithStatistics(
+            matrix: m16.matrix, candidates: all, count: count, starts: starts, exactRows: exact).picks, picks32, what)
+        return true
+    }
+
     func testFloat16PicksWhatFloat32PicksWhereRoundingAloneWouldSwapANearTie() throws {
         let starts: [Int?] = [0, 1, 2]
         // The default engine (mostly lazy steps, near-ties among the top rows), and one
@@ -77,25 +103,14 @@ final class SelectionTieSettlingTests: XCTestCase {
         var swapped = 0
         for seed in UInt64(1)...40 where swapped < 1 {
             var generator = SplitMix64(seed: seed)
-            var bytes = ZipFixture.npyHeader(descr: "<f2", shape: [rows, dimension])
-            for _ in 0..<(rows * dimension) {
-                withUnsafeBytes(of: Float16(Float(generator.nextUnit() * 2 - 1)).bitPattern.littleEndian) { bytes += $0 }
-            }
             let archive = ZipFixture.archive([
-                ZipFixture.stored("embeddings.npy", bytes),
+                ZipFixture.stored("embeddings.npy", ZipFixture.npyHeader(descr: "<f2", shape: [rows, dimension])
+                                  + halfValues(rows * dimension, &generator)),
                 ZipFixture.stored("filenames.npy", ZipFixture.npy(strings: (0..<rows).map { String(format: "/data/img%05d.jpg", $0) })),
             ])
             let album32 = try Album.open(folder.write("h\(seed)/e.npz", archive))
             let album16 = try Album.open(folder.write("h\(seed)h/e.npz", archive), options: .init(precision: .float16))
-            let m32 = try album32.matrix(), m16 = try album16.matrix()
-            let exact = try XCTUnwrap(album16.exactRows(of: m16), "a stored float16 member has exact rows")
-            let all = Array(0..<rows), starts: [Int?] = [0, 1, 2]
-            let picks32 = try FarthestPointSampler().farthestPoints(matrix: m32.matrix, candidates: all, count: count, starts: starts)
-            let unsettled = try FarthestPointSampler().farthestPoints(matrix: m16.matrix, candidates: all, count: count, starts: starts)
-            guard unsettled != picks32 else { continue }
-            swapped += 1
-            XCTAssertEqual(try FarthestPointSampler().farthestPointsWithStatistics(
-                matrix: m16.matrix, candidates: all, count: count, starts: starts, exactRows: exact).picks, picks32, "seed \(seed)")
+            if try settlesASwap(album32, album16, starts: [0, 1, 2], "a stored float16 member, seed \(seed)") { swapped += 1 }
         }
         XCTAssertEqual(swapped, 1, "no seed gave a near-tie that float16 rounding swaps: the test proves nothing")
     }
@@ -106,33 +121,16 @@ final class SelectionTieSettlingTests: XCTestCase {
         var swapped = 0
         for seed in UInt64(1)...40 where swapped < 1 {
             var generator = SplitMix64(seed: seed)
-            let output = folder.path + "/clip\(seed)", copy = folder.path + "/clip\(seed)h"
-            for shard in 0..<3 {
-                let shardRows = [900, 1300, 800][shard]
-                var bytes = ZipFixture.npyHeader(descr: "<f2", shape: [shardRows, dimension])
-                for _ in 0..<(shardRows * dimension) {
-                    withUnsafeBytes(of: Float16(Float(generator.nextUnit() * 2 - 1)).bitPattern.littleEndian) { bytes += $0 }
-                }
-                for root in [output, copy] {
-                    _ = folder.write(String(root.dropFirst(folder.path.count + 1)) + "/img_emb/img_emb_\(shard).npy", bytes)
-                }
+            let output = "clip\(seed)", copy = "clip\(seed)h"
+            for (shard, shardRows) in [900, 1300, 800].enumerated() {
+                let bytes = ZipFixture.npyHeader(descr: "<f2", shape: [shardRows, dimension]) + halfValues(shardRows * dimension, &generator)
+                for root in [output, copy] { _ = folder.write(root + "/img_emb/img_emb_\(shard).npy", bytes) }
             }
-            for root in [output, copy] {
-                try ((0..<rows).map { String(format: "/data/img%05d.jpg", $0) }.joined(separator: "\n") + "\n")
-                    .write(toFile: root + "/paths.txt", atomically: true, encoding: .utf8)
-            }
-            let album32 = try Album.open(output)
-            let album16 = try Album.open(copy, options: .init(precision: .float16))
-            let m32 = try album32.matrix(), m16 = try album16.matrix()
-            XCTAssertEqual(m16.matrix.rows, rows)
-            let exact = try XCTUnwrap(album16.exactRows(of: m16), "clip-retrieval shards have exact rows")
-            let all = Array(0..<rows), starts: [Int?] = [0, 1000, 2500]
-            let picks32 = try FarthestPointSampler().farthestPoints(matrix: m32.matrix, candidates: all, count: count, starts: starts)
-            let unsettled = try FarthestPointSampler().farthestPoints(matrix: m16.matrix, candidates: all, count: count, starts: starts)
-            guard unsettled != picks32 else { continue }
-            swapped += 1
-            XCTAssertEqual(try FarthestPointSampler().farthestPointsWithStatistics(
-                matrix: m16.matrix, candidates: all, count: count, starts: starts, exactRows: exact).picks, picks32, "seed \(seed)")
+            let paths = (0..<rows).map { String(format: "/data/img%05d.jpg", $0) }.joined(separator: "\n") + "\n"
+            for root in [output, copy] { _ = folder.write(root + "/paths.txt", Array(paths.utf8)) }
+            let album32 = try Album.open(folder.path + "/" + output)
+            let album16 = try Album.open(folder.path + "/" + copy, options: .init(precision: .float16))
+            if try settlesASwap(album32, album16, starts: [0, 1000, 2500], "clip-retrieval shards, seed \(seed)") { swapped += 1 }
         }
         XCTAssertEqual(swapped, 1, "no seed gave a near-tie that float16 rounding swaps: the test proves nothing")
     }
