@@ -16,7 +16,6 @@
 // outputs. Rounded activations are row-major, curator_bf16_row_stride(k) apart.
 #include "CKernels.h"
 #include <stdatomic.h>
-#include <stdlib.h>
 #include <string.h>
 
 /// Columns of W per panel, and rows of A per register tile (2 × 12 accumulators).
@@ -52,28 +51,15 @@ static float widen(uint16_t h) {
     return f;
 }
 
-void curator_bf16_pack_weights(const float *w, size_t n, size_t k, size_t ldw, uint16_t *packed) {
+size_t curator_bf16_pack_scratch_values(size_t k) { return PANEL * curator_bf16_row_stride(k); }
+
+void curator_bf16_pack_weights(const float *w, size_t n, size_t k, size_t ldw, uint16_t *packed, uint16_t *rounded) {
     size_t kp = curator_bf16_padded_depth(k), pairs = kp / 2, panels = (n + PANEL - 1) / PANEL;
     size_t stride = curator_bf16_row_stride(k);
     // A panel's rows are rounded as activations are (curator_bf16_round_rows:
     // AVX512_BF16's conversion where there is one, the same values), then
     // each row's pairs, one 32-bit word each, go to their places in the
     // panel: the scalar rounding was most of a ViT-L/14's load.
-    uint16_t *rounded = malloc(PANEL * stride * sizeof(uint16_t));
-    if (!rounded) {
-        for (size_t panel = 0; panel < panels; panel++) {
-            uint16_t *out = packed + panel * pairs * 2 * PANEL;
-            for (size_t c = 0; c < PANEL; c++) {
-                size_t j = panel * PANEL + c;
-                const float *row = w + j * ldw;
-                for (size_t p = 0; p < pairs; p++) {
-                    out[(p * PANEL + c) * 2] = j < n ? curator_bf16_round(row[2 * p]) : 0;
-                    out[(p * PANEL + c) * 2 + 1] = j < n && 2 * p + 1 < k ? curator_bf16_round(row[2 * p + 1]) : 0;
-                }
-            }
-        }
-        return;
-    }
     for (size_t panel = 0; panel < panels; panel++) {
         uint16_t *out = packed + panel * pairs * 2 * PANEL;
         size_t columns = n - panel * PANEL < PANEL ? n - panel * PANEL : PANEL;
@@ -84,7 +70,6 @@ void curator_bf16_pack_weights(const float *w, size_t n, size_t k, size_t ldw, u
             for (size_t c = columns; c < PANEL; c++) line[c] = 0;
         }
     }
-    free(rounded);
 }
 
 static void round_rows_portable(const float *a, size_t m, size_t k, size_t lda, uint16_t *out) {

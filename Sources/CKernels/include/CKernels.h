@@ -90,8 +90,10 @@ size_t curator_bf16_panel_values(size_t k);
 size_t curator_bf16_packed_values(size_t n, size_t k);
 
 /// Rounds W (n rows of k values, row stride ldw) into `packed`
-/// (curator_bf16_packed_values(n, k) values, ideally 64-byte aligned).
-void curator_bf16_pack_weights(const float *w, size_t n, size_t k, size_t ldw, uint16_t *packed);
+/// (curator_bf16_packed_values(n, k) values, ideally 64-byte aligned), with
+/// `scratch` (curator_bf16_pack_scratch_values(k) values) for a panel's rounded rows.
+size_t curator_bf16_pack_scratch_values(size_t k);
+void curator_bf16_pack_weights(const float *w, size_t n, size_t k, size_t ldw, uint16_t *packed, uint16_t *scratch);
 
 /// Rounds A (m rows of k values, row stride lda) to m rows of bfloat16
 /// values, curator_bf16_row_stride(k) apart, in `out` (k odd: a zero after each).

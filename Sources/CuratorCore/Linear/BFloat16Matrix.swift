@@ -53,8 +53,10 @@ final class BFloat16Matrix: @unchecked Sendable {
         let panelValues = self.panelValues
         CLIPParallel.forEachChunk(panels, minimumChunk: 8) { range in
             let first = range.lowerBound * 32, rows = min(outputs, range.upperBound * 32) - first
+            let scratch = UnsafeMutablePointer<UInt16>.allocate(capacity: curator_bf16_pack_scratch_values(inputs))
+            defer { scratch.deallocate() }
             curator_bf16_pack_weights(source.value + first * inputs, rows, inputs, inputs,
-                                      target.value + range.lowerBound * panelValues)
+                                      target.value + range.lowerBound * panelValues, scratch)
         }
     }
 
