@@ -581,10 +581,10 @@ final class FarthestPointBatch {
             statistics.cacheHits += cached.count
             if !cached.isEmpty {
                 let cacheView = cache
-                parallelFor(cores > 1 ? cached.count : 1) { k in
-                    for entry in self.cores > 1 ? cached[k...k] : cached[...] {
-                        cacheView.apply(row: entry.row, to: self.distances(of: entry.run))
-                    }
+                if cores > 1 {
+                    parallelFor(cached.count) { k in cacheView.apply(row: cached[k].row, to: self.distances(of: cached[k].run)) }
+                } else {
+                    for entry in cached { cacheView.apply(row: entry.row, to: distances(of: entry.run)) }
                 }
             }
             // Lazy next picks, each thread with its own scratch buffers.
