@@ -151,9 +151,12 @@ final class TieSettling {
     /// `distance`, lies below `threshold` (`count="auto"`'s stop): decided on
     /// its exact score when the engine's value is within `tolerance` of the
     /// threshold, so a float16 album stops where its float32 twin does.
-    func isBelow(_ threshold: Float, pick: Int, distance: Float, albumRow: Int, picked: [Int],
+    /// `picked` is only gathered then (every step asks).
+    func isBelow(_ threshold: Float, pick: Int, distance: Float, albumRow: Int, picked: @autoclosure () -> [Int],
                  known: inout [Int: Nearest]) -> Bool {
-        guard !failed, abs(distance - threshold) <= tolerance, !picked.isEmpty else { return distance < threshold }
+        guard !failed, abs(distance - threshold) <= tolerance else { return distance < threshold }
+        let picked = picked()
+        guard !picked.isEmpty else { return distance < threshold }
         do {
             return try exactScore(of: pick, albumRow: albumRow, picked: picked, known: &known) < Double(threshold)
         } catch {
