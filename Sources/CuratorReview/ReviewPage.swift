@@ -111,6 +111,9 @@ enum ReviewPage {
     .tiers button[data-tier=stable].on { border-color: var(--stable); }
     .tiers button[data-tier=variable].on { border-color: var(--variable); }
     #threshold { width: 110px; padding: 0; }
+    /* The search box takes what the first row has left (at least 8em), so at
+       1,300 px with a run shown it does not wrap onto a row of its own. */
+    #text-filter { flex: 1 1 8em; min-width: 8em; max-width: 18em; }
     #counts { color: #aeb6bf; margin-left: 6px; }
     #status { color: #8d969f; margin-left: auto; }
     #banner { background: #7a1f1b; color: #fff; padding: 8px 12px; font-weight: 600; }
