@@ -132,9 +132,11 @@ final class SelectionKMeansTests: XCTestCase {
     /// The last step: centroids are the full means of the members their
     /// rows were nearest to, each row takes the nearer of its two nearest by
     /// exact distance to those means, and every distance is exact.
+    /// Three runs over 300 rows take two threads, which share the third
+    /// run's sums by columns (40: 16 and 24).
     func testFinalAssignmentMovesCentroidsToMeansAndKeepsDistancesExact() throws {
-        let m = SelectionTestData.blobs(5, perBlob: 40, dimension: 12, noise: 0.5, seed: 21)
-        let n = m.rows, d = m.dimension, runs = 2, k = 6
+        let m = SelectionTestData.blobs(5, perBlob: 60, dimension: 40, noise: 0.5, seed: 21)
+        let n = m.rows, d = m.dimension, runs = 3, k = 6
         let rows = CandidateRows(matrix: m, candidates: Array(0..<n))
         var random = Xoshiro256StarStar(seed: 5)
         let given = (0..<(runs * k)).flatMap { _ in m.vector(random.nextInt(below: n)) }
@@ -167,6 +169,22 @@ final class SelectionKMeansTests: XCTestCase {
                 XCTAssertEqual(Double(final.rowNorms[i]), 1, accuracy: 1e-5)
             }
         }
+    }
+
+    /// A run's sample steps split over two cores (the run left over when
+    /// five share two) give the same centroids and steps as on one.
+    func testSampleStepsOnTwoCoresMatchOneCore() throws {
+        let m = SelectionTestData.blobs(10, perBlob: 80, dimension: 20, noise: 0.7, seed: 31)
+        let rows = CandidateRows(matrix: m, candidates: Array(0..<m.rows))
+        let sampler = KMeansSampler(samplePerCluster: 60, minimumSample: 600, seedingSample: 64)
+        var random = Xoshiro256StarStar(seed: 9)
+        let start = (0..<10).flatMap { _ in m.vector(random.nextInt(below: m.rows)) }
+        var one = Xoshiro256StarStar(seed: 4), two = Xoshiro256StarStar(seed: 4)
+        let alone = sampler.lloyd(rows: rows, k: 10, centroids: start, random: &one)
+        let split = sampler.lloyd(rows: rows, k: 10, centroids: start, random: &two, threads: 2)
+        XCTAssertEqual(alone.0, split.0)
+        XCTAssertEqual(alone.1, split.1)
+        XCTAssertGreaterThan(alone.1, 1)
     }
 
     /// Long vectors and enough candidates take the principal subspace: the

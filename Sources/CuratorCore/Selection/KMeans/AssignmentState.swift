@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// Lloyd steps on every working row (the candidates, or the refinement
@@ -146,6 +147,9 @@ final class AssignmentState {
         let topLabels: UnsafeMutablePointer<Int32>
         /// A block of rows widened to float32, when the rows are a float16 matrix's.
         let rowScratch: UnsafeMutablePointer<Float>
+        /// Centroids (`listLength` at most) and their products with a row.
+        let vectors: UnsafeMutablePointer<UnsafePointer<Float>?>
+        let products: UnsafeMutablePointer<Float>
 
         init(width: Int, dimension: Int, blockRows: Int, scoreColumns: Int, listLength: Int) {
             sums = [Float](repeating: 0, count: width * dimension)
@@ -156,11 +160,13 @@ final class AssignmentState {
             topValues = .allocate(capacity: listLength + 1)
             topLabels = .allocate(capacity: listLength + 1)
             rowScratch = .allocate(capacity: blockRows * dimension)
+            vectors = .allocate(capacity: max(1, listLength))
+            products = .allocate(capacity: max(1, listLength))
         }
 
         deinit {
             scores.deallocate(); gathered.deallocate(); pending.deallocate(); topValues.deallocate(); topLabels.deallocate()
-            rowScratch.deallocate()
+            rowScratch.deallocate(); vectors.deallocate(); products.deallocate()
         }
 
         @inline(__always) func add(_ x: UnsafePointer<Float>, to centroid: Int, _ d: Int) {
@@ -268,6 +274,7 @@ final class AssignmentState {
         let hotScores = worker.scores + blockRows * k
         // Local copies: every read of a class's `var` would be checked for exclusive access.
         let hot = self.hot, largestShift = self.largestShift
+        let vectors = worker.vectors, products = worker.products
         hotCentroids.withUnsafeBufferPointer { h in
             BLAS.gemm(transposeB: true, m: b, n: hotWidth, k: d, a: x, lda: d, b: h.baseAddress!, ldb: d,
                       c: hotScores, ldc: hotWidth)
@@ -301,17 +308,23 @@ final class AssignmentState {
                 let unlisted = unlistedHot ? min(unlistedBound, unlistedSquared.squareRoot()) : unlistedBound
                 outside[index] = unlisted
                 // Hamerly's test: the row's own centroid, exactly, against the bound on all others.
-                let own = max(0, norm + 2 * half[base + old] - 2 * MapKernels.dot(xi, c + (base + old) * d, d))
+                // Products by `curator_f32_dots` (AVX-512 where there is
+                // one; this pass's main cost was its dot products).
+                vectors[0] = UnsafePointer(c + (base + old) * d)
+                curator_f32_dots(vectors, 1, xi, 1, d, products, 1)
+                let own = max(0, norm + 2 * half[base + old] - 2 * products[0])
                 if own.squareRoot() <= others {
                     squared[index] = own
                     second[index] = others
                     continue
                 }
                 // The listed centroids, exactly, against the bound on the unlisted ones.
+                for q in 0..<listLength { vectors[q] = UnsafePointer(c + (base + Int(list[q])) * d) }
+                curator_f32_dots(vectors, listLength, xi, 1, d, products, 1)
                 var best = Float.infinity, next = Float.infinity, label = -1
                 for q in 0..<listLength {
                     let j = Int(list[q])
-                    let sq = j == old ? own : max(0, norm + 2 * half[base + j] - 2 * MapKernels.dot(xi, c + (base + j) * d, d))
+                    let sq = j == old ? own : max(0, norm + 2 * half[base + j] - 2 * products[q])
                     if sq < best || (sq == best && j < label) {
                         next = best; best = sq; label = j
                     } else if sq < next {

@@ -1,3 +1,5 @@
+import CKernels
+
 /// The last step of the K-Means runs of a group: every candidate, in every
 /// run, is given a cluster and its exact squared distance to that cluster's
 /// centroid in the full vectors, from which come the representatives and
@@ -112,34 +114,57 @@ final class FinalAssignment {
                 }
             }
         }
-        // The sums, each thread its own runs, every run's rows in order. The
-        // rows go by in blocks that stay in the core's cache while each of
-        // the thread's runs adds them into its k sums (which stay there too):
-        // one read of the matrix per thread, not one per run (at 1M rows
-        // the matrix is far larger than any cache).
+        // The sums, each thread its own runs, every run's rows in order (so
+        // each sum is the same whichever thread makes it). The rows go by in
+        // blocks that stay in the core's cache while each of the thread's
+        // runs adds them into its k sums (which stay there too): one read of
+        // the matrix per thread, not one per run (at 1M rows the matrix is
+        // far larger than any cache). The runs left over when the threads
+        // have had as many each (the fifth of five on two) are shared out
+        // by columns, each thread's in a block of its own (columns of one
+        // row share cache lines), so no thread waits a run's length.
         var sums = [Float](repeating: 0, count: width * d)
         var counts = [Int](repeating: 0, count: width)
         let sumRows = max(16, (64 << 10) / max(1, d * 4))
+        let parts = threads, whole = runs / parts * parts
+        func columns(_ part: Int) -> Range<Int> {
+            (part * (d / 16) / parts * 16)..<(part == parts - 1 ? d : (part + 1) * (d / 16) / parts * 16)
+        }
         sums.withUnsafeMutableBufferPointer { s in
             counts.withUnsafeMutableBufferPointer { c in
                 let out = UncheckedSendable((s.baseAddress!, c.baseAddress!))
-                parallelFor(min(threads, runs)) { t in
+                parallelFor(parts) { part in
                     let this = state.value
                     let (sums, counts) = out.value
-                    let stride = min(threads, this.runs)
+                    let slice = columns(part), w = slice.count, k = this.k
+                    let shared = UnsafeMutablePointer<Float>.allocate(capacity: max(1, (this.runs - whole) * k * w))
+                    defer { shared.deallocate() }
+                    shared.initialize(repeating: 0, count: (this.runs - whole) * k * w)
                     let scratch = this.full.makeScratch(rows: sumRows)
                     defer { scratch.deallocate() }
                     for blockStart in Swift.stride(from: 0, to: wn, by: sumRows) {
                         let block = blockStart..<min(wn, blockStart + sumRows)
                         // A float16 block is widened once here, for all of the thread's runs.
                         let x = this.full.rows(blockStart, block.count, into: scratch) - blockStart * d
-                        for r in Swift.stride(from: t, to: this.runs, by: stride) {
+                        for r in Swift.stride(from: part, to: whole, by: parts) {
                             for i in block where this.isCandidate[i] {
-                                let column = r * this.k + Int(this.labels[r * wn + i])
+                                let column = r * k + Int(this.labels[r * wn + i])
                                 counts[column] += 1
                                 VectorKernels.accumulate(x + i * d, into: sums + column * d, count: d)
                             }
                         }
+                        guard w > 0 else { continue }
+                        for r in whole..<this.runs {
+                            for i in block where this.isCandidate[i] {
+                                let label = Int(this.labels[r * wn + i])
+                                if part == parts - 1 { counts[r * k + label] += 1 }   // never an empty slice
+                                VectorKernels.accumulate(x + i * d + slice.lowerBound,
+                                                         into: shared + ((r - whole) * k + label) * w, count: w)
+                            }
+                        }
+                    }
+                    for j in 0..<((this.runs - whole) * k) {
+                        (sums + (whole * k + j) * d + slice.lowerBound).update(from: shared + j * w, count: w)
                     }
                 }
             }
@@ -184,11 +209,19 @@ final class FinalAssignment {
             defer { scratch.deallocate() }
             // The block's rows as float32 (widened once when the matrix is float16), indexed by row.
             let rows = this.full.rows(block.lowerBound, block.count, into: scratch) - block.lowerBound * d
+            // Both products of a row in one call (`curator_f32_dots`: the row
+            // read once, no BLAS call per product; 300,000 `sdot` calls were
+            // most of this pass at 30,000 rows).
+            let vectors = UnsafeMutablePointer<UnsafePointer<Float>?>.allocate(capacity: 2)
+            let products = UnsafeMutablePointer<Float>.allocate(capacity: 2)
+            defer { vectors.deallocate(); products.deallocate() }
             this.centroids.withUnsafeBufferPointer { cb in
                 let c = cb.baseAddress!
                 for i in block where this.isCandidate[i] {
                     let x = rows + i * d
-                    this.rowNorms[i] = BLAS.dot(d, x, x)
+                    vectors[0] = UnsafePointer(x)
+                    curator_f32_dots(vectors, 1, x, 1, d, products, 1)
+                    this.rowNorms[i] = products[0]
                 }
                 // Run by run over the block (which stays in the core's cache):
                 // one run's centroids at a time, not every run's for each row.
@@ -198,12 +231,13 @@ final class FinalAssignment {
                         let norm = this.rowNorms[i]
                         let index = r * wn + i
                         var label = Int(this.labels[index])
-                        var best = max(0, norm + centroidNorms.value[r * this.k + label]
-                                       - 2 * BLAS.dot(d, x, c + (r * this.k + label) * d))
                         let other = Int(this.alternatives[index])
+                        vectors[0] = UnsafePointer(c + (r * this.k + label) * d)
+                        vectors[1] = UnsafePointer(c + (r * this.k + max(0, other)) * d)
+                        curator_f32_dots(vectors, other >= 0 ? 2 : 1, x, 1, d, products, 1)
+                        var best = max(0, norm + centroidNorms.value[r * this.k + label] - 2 * products[0])
                         if other >= 0 {
-                            let distance = max(0, norm + centroidNorms.value[r * this.k + other]
-                                               - 2 * BLAS.dot(d, x, c + (r * this.k + other) * d))
+                            let distance = max(0, norm + centroidNorms.value[r * this.k + other] - 2 * products[1])
                             if distance < best || (distance == best && other < label) { best = distance; label = other }
                         }
                         this.labels[index] = Int32(truncatingIfNeeded: label)

@@ -4,13 +4,16 @@ import Foundation
 /// moves), then on the shared refinement sample through `AssignmentState`'s
 /// bounds, then `FinalAssignment` over every candidate.
 extension KMeansSampler {
-    /// Lloyd steps from `centroids` on a random sample; returns the k × d centroids and the steps run.
-    func lloyd(rows: CandidateRows, k: Int, centroids initial: [Float], random: inout Xoshiro256StarStar) -> ([Float], Int) {
+    /// Lloyd steps from `centroids` on a random sample; returns the k × d
+    /// centroids and the steps run. With `threads` above 1 the scores and
+    /// nearest centroids of each step are split over that many cores (rows
+    /// in halves: each row's values are the same either way).
+    func lloyd(rows: CandidateRows, k: Int, centroids initial: [Float], random: inout Xoshiro256StarStar,
+               threads: Int = 1) -> ([Float], Int) {
         let n = rows.candidates.count
         let d = rows.dimension
         let covered = !refinesSample(candidates: n, k: k)
-        let perCluster = covered ? min(samplePerCluster, coveredSamplePerCluster) : samplePerCluster
-        let s = min(n, max(minimumSample, perCluster * k))
+        let s = lloydSampleSize(candidates: n, k: k)
         let order = random.sample(s, from: n)
         let maxIterations = covered ? min(self.maxIterations, coveredSampleSteps) : self.maxIterations
         // Huge pages: a fresh 2 MiB sample and its scores were 1,400 page faults over five runs.
@@ -35,18 +38,32 @@ extension KMeansSampler {
             steps += 1
             centroids.withUnsafeBufferPointer { c in
                 for j in 0..<k { halfNorms[j] = 0.5 * MapKernels.dot(c.baseAddress! + j * d, c.baseAddress! + j * d, d) }
-                BLAS.gemm(transposeB: true, m: s, n: k, k: d, a: sample, lda: d, b: c.baseAddress!, ldb: d,
-                          c: scores, ldc: k)
-            }
-            var inertia = 0.0
-            halfNorms.withUnsafeBufferPointer { h in
-                for i in 0..<s {
-                    let best = VectorKernels.topTwo(scores + i * k, minus: h.baseAddress!, count: k)
-                    labels[i] = max(0, best.first)
-                    distances[i] = max(0, norms[i] - 2 * best.firstValue)
-                    inertia += Double(distances[i])
+                if threads > 1 {
+                    BLAS.gemmOnCores(transposeB: true, m: s, n: k, k: d, a: sample, lda: d, b: c.baseAddress!, ldb: d,
+                                     c: scores, ldc: k)
+                } else {
+                    BLAS.gemm(transposeB: true, m: s, n: k, k: d, a: sample, lda: d, b: c.baseAddress!, ldb: d,
+                              c: scores, ldc: k)
                 }
             }
+            halfNorms.withUnsafeBufferPointer { h in
+                labels.withUnsafeMutableBufferPointer { l in
+                    distances.withUnsafeMutableBufferPointer { t in
+                        let out = UncheckedSendable((l.baseAddress!, t.baseAddress!, h.baseAddress!))
+                        let parts = max(1, min(threads, s / 256))
+                        parallelFor(parts) { part in
+                            let (labels, distances, half) = out.value
+                            for i in (part * s / parts)..<((part + 1) * s / parts) {
+                                let best = VectorKernels.topTwo(scores + i * k, minus: half, count: k)
+                                labels[i] = max(0, best.first)
+                                distances[i] = max(0, norms[i] - 2 * best.firstValue)
+                            }
+                        }
+                    }
+                }
+            }
+            var inertia = 0.0
+            for i in 0..<s { inertia += Double(distances[i]) }
             // New centroids: the means of their members.
             var counts = [Int](repeating: 0, count: k)
             centroids.withUnsafeMutableBufferPointer { c in
@@ -81,6 +98,12 @@ extension KMeansSampler {
             previous = inertia
         }
         return (centroids, steps)
+    }
+
+    /// Rows of each run's own sample for `candidates` rows and `k` clusters.
+    func lloydSampleSize(candidates n: Int, k: Int) -> Int {
+        let perCluster = refinesSample(candidates: n, k: k) ? samplePerCluster : min(samplePerCluster, coveredSamplePerCluster)
+        return min(n, max(minimumSample, perCluster * k))
     }
 
     // MARK: - Assignment of every candidate

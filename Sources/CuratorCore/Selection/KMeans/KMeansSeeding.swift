@@ -20,10 +20,7 @@ extension KMeansSampler {
         let runs = generators.count
         let n = rows.candidates.count
         let d = rows.dimension
-        let sampleSize = refinesSample(candidates: n, k: k)
-            ? min(seedingSample, max(coveredSeedingSample, n / max(1, seedingShare)))
-            : min(seedingSample, coveredSeedingSample)
-        let s = min(n, max(sampleSize, k))
+        let s = seedingSampleSize(candidates: n, k: k)
         let trials = max(1, seedingTrials ?? (2 + Int(log(Double(k)))))
         var shuffle = Xoshiro256StarStar(seed: sampleSeed ^ 0x5EED_5A3B_1E00_0001)
         let order = shuffle.sample(s, from: n)
@@ -84,6 +81,14 @@ extension KMeansSampler {
             }
             return centers
         }
+    }
+
+    /// Rows the seeding's Gram matrix covers for `candidates` rows and `k` clusters.
+    func seedingSampleSize(candidates n: Int, k: Int) -> Int {
+        let sampleSize = refinesSample(candidates: n, k: k)
+            ? min(seedingSample, max(coveredSeedingSample, n / max(1, seedingShare)))
+            : min(seedingSample, coveredSeedingSample)
+        return min(n, max(sampleSize, k))
     }
 
     /// The seeding's potential were sample row `centre` (whose Gram row is
