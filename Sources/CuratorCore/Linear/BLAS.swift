@@ -138,18 +138,24 @@ public enum BLAS {
     /// n×n matrix (LAPACK's `ssyevr`), as an n×count row-major matrix whose
     /// columns are unit length, largest eigenvalue first; nil when the LAPACK
     /// routine is not available or fails (callers then do without).
+    ///
+    /// Past half of them it asks for all: `ssyevr` finds a subset by
+    /// bisection and inverse iteration, all of them by its faster MRRR
+    /// (128 of 160 took 3.5 ms, all 160 about 1.3).
     public static func leadingEigenvectors(ofSymmetric matrix: [Float], n: Int, count: Int) -> [Float]? {
         let p = min(count, n)
         guard n > 0, p > 0, matrix.count == n * n else { return nil }
+        let all = 2 * p > n
+        let wanted = all ? n : p
         var a = matrix  // overwritten by the routine
-        var jobz = CChar(UInt8(ascii: "V")), range = CChar(UInt8(ascii: "I")), uplo = CChar(UInt8(ascii: "U"))
+        var jobz = CChar(UInt8(ascii: "V")), range = CChar(UInt8(ascii: all ? "A" : "I")), uplo = CChar(UInt8(ascii: "U"))
         var size = Int32(n), lda = Int32(n), ldz = Int32(n)
         var lower: Float = 0, upper: Float = 0, tolerance: Float = 0
         var first = Int32(n - p + 1), last = Int32(n)
         var found: Int32 = 0, info: Int32 = 0
         var values = [Float](repeating: 0, count: n)
-        var vectors = [Float](repeating: 0, count: n * p)
-        var support = [Int32](repeating: 0, count: 2 * p)
+        var vectors = [Float](repeating: 0, count: n * wanted)
+        var support = [Int32](repeating: 0, count: 2 * wanted)
         var workSize: Float = 0, iworkSize: Int32 = 0
         // A first call with sizes −1 only reports the workspace it wants.
         var queryWork: Int32 = -1, queryIntegerWork: Int32 = -1
@@ -170,11 +176,11 @@ public enum BLAS {
         var liwork = max(Int32(10 * n), iworkSize)
         var work = [Float](repeating: 0, count: Int(lwork))
         var iwork = [Int32](repeating: 0, count: Int(liwork))
-        guard call(&work, &lwork, &iwork, &liwork), Int(found) == p else { return nil }
-        // Column-major n×p, ascending eigenvalues → row-major n×p, descending.
+        guard call(&work, &lwork, &iwork, &liwork), Int(found) == wanted else { return nil }
+        // Column-major n×wanted, ascending eigenvalues → row-major n×p, the largest first.
         var basis = [Float](repeating: 0, count: n * p)
         for j in 0..<p {
-            let column = p - 1 - j
+            let column = wanted - 1 - j
             for i in 0..<n { basis[i * p + j] = vectors[column * n + i] }
         }
         return basis

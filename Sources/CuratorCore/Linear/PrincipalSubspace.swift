@@ -124,7 +124,14 @@ struct PrincipalSubspace {
         guard let basis = found else { return nil }
         // Variance along each axis: vᵀCv; the total is the covariance's trace.
         var product = [Float](repeating: 0, count: d * p)
-        BLAS.gemm(m: d, n: p, k: d, a: covariance, lda: d, b: basis, ldb: p, c: &product, ldc: p)
+        covariance.withUnsafeBufferPointer { cb in
+            basis.withUnsafeBufferPointer { b in
+                product.withUnsafeMutableBufferPointer { out in
+                    BLAS.gemmOnCores(m: d, n: p, k: d, a: cb.baseAddress!, lda: d, b: b.baseAddress!, ldb: p,
+                                     c: out.baseAddress!, ldc: p)
+                }
+            }
+        }
         var variances = [Double](repeating: 0, count: p)
         for e in 0..<(d * p) { variances[e % p] += Double(basis[e] * product[e]) }
         let retained = variances.reduce(0, +)
@@ -155,13 +162,27 @@ struct PrincipalSubspace {
     /// products within 0.13 % (−0.03 % on average).
     static func subspaceIteration(_ c: [Float], dimension d: Int, rank p: Int, width q: Int) -> [Float]? {
         var random = Xoshiro256StarStar(seed: 0x5CA_1AB1E, stream: UInt64(d) << 16 | UInt64(q))
-        // Gaussian columns, two values per Box–Muller draw.
+        // Gaussian columns, two values per Box–Muller draw: the uniforms in
+        // order, then their logarithms and angles on every core (2.5 ms on
+        // one core at 768 × 160, while the other waited).
+        let pairs = (d * q + 1) / 2
+        var uniforms = [Double](repeating: 0, count: 2 * pairs)
+        for e in 0..<(2 * pairs) { uniforms[e] = random.nextDouble() }
         var basis = [Float](repeating: 0, count: d * q)
-        for e in stride(from: 0, to: d * q, by: 2) {
-            let radius = (-2 * Foundation.log(max(random.nextDouble(), 0x1.0p-53))).squareRoot()
-            let angle = 2 * Double.pi * random.nextDouble()
-            basis[e] = Float(radius * Foundation.cos(angle))
-            if e + 1 < d * q { basis[e + 1] = Float(radius * Foundation.sin(angle)) }
+        uniforms.withUnsafeBufferPointer { u in
+            basis.withUnsafeMutableBufferPointer { b in
+                let shared = UncheckedSendable((u.baseAddress!, b.baseAddress!))
+                let parts = max(1, min(activeCoreCount, pairs / 4096))
+                parallelFor(parts) { part in
+                    let (u, b) = shared.value
+                    for pair in (part * pairs / parts)..<((part + 1) * pairs / parts) {
+                        let radius = (-2 * Foundation.log(max(u[2 * pair], 0x1.0p-53))).squareRoot()
+                        let angle = 2 * Double.pi * u[2 * pair + 1]
+                        b[2 * pair] = Float(radius * Foundation.cos(angle))
+                        if 2 * pair + 1 < d * q { b[2 * pair + 1] = Float(radius * Foundation.sin(angle)) }
+                    }
+                }
+            }
         }
         var once = [Float](repeating: 0, count: d * q), twice = [Float](repeating: 0, count: d * q)
         func multiply(_ x: [Float], into y: inout [Float]) {
@@ -182,7 +203,7 @@ struct PrincipalSubspace {
         }
         // Rayleigh–Ritz: the eigenvectors of Qᵀ C Q, taken back through Q.
         var cq = [Float](repeating: 0, count: d * q)
-        BLAS.gemm(m: d, n: q, k: d, a: c, lda: d, b: basis, ldb: q, c: &cq, ldc: q)
+        multiply(basis, into: &cq)
         var small = [Float](repeating: 0, count: q * q)
         BLAS.gemm(transposeA: true, m: q, n: q, k: d, a: basis, lda: q, b: cq, ldb: q, c: &small, ldc: q)
         symmetrize(&small, n: q)
