@@ -24,30 +24,15 @@ final class HugePageMemoryTests: XCTestCase {
             let small = HugePageMemory.allocate(Float.self, count: 1000)
             HugePageMemory.deallocate(small)
             XCTAssertEqual(HugePageMemory.keptRegionCount, 2)
+            // releaseKept frees them; the scope stays open and keeps the next.
+            HugePageMemory.releaseKept()
+            XCTAssertEqual(HugePageMemory.keptRegionCount, 0)
+            HugePageMemory.deallocate(HugePageMemory.allocate(Float.self, count: 1 << 20))
+            XCTAssertEqual(HugePageMemory.keptRegionCount, 1)
         }
         XCTAssertEqual(HugePageMemory.keptRegionCount, 0)
-    }
-
-    /// A prefault thread's regions are kept for `allocate` until finished;
-    /// memory handed out meanwhile is whole and writable, and nothing is
-    /// kept after the scope, finished or not.
-    func testPrefaultedRegionsServeAllocationsAndEndWithTheScope() {
-        HugePageMemory.reusingPages {
-            let prefaulting = HugePageMemory.prefault([3 << 20, 1000, 5 << 20])
-            let values = 5 << 18
-            let block = HugePageMemory.allocate(Float.self, count: values)
-            for i in stride(from: 0, to: values, by: 1024) { block[i] = Float(i) }
-            XCTAssertEqual(block[values - 1024], Float(values - 1024))
-            prefaulting.finish()
-            HugePageMemory.deallocate(block)
-            XCTAssertLessThanOrEqual(HugePageMemory.keptRegionCount, 3)
-            XCTAssertGreaterThanOrEqual(HugePageMemory.keptRegionCount, 1)
-        }
-        XCTAssertEqual(HugePageMemory.keptRegionCount, 0)
-        // Outside a scope nothing is kept, and a prefault keeps nothing either.
-        let lone = HugePageMemory.allocate(Float.self, count: 1 << 20)
-        HugePageMemory.deallocate(lone)
-        HugePageMemory.prefault([2 << 20]).finish()
+        // Outside a scope nothing is kept.
+        HugePageMemory.deallocate(HugePageMemory.allocate(Float.self, count: 1 << 20))
         XCTAssertEqual(HugePageMemory.keptRegionCount, 0)
     }
 }

@@ -224,39 +224,15 @@ public struct KMeansSampler: Sampler, Sendable {
             return seeds.map { _ in Clustering(representatives: Array(candidates.prefix(max(0, k))), inertia: 0, lloydSteps: 0, reseeded: 0) }
         }
         try progress?.check()
-        // Pages for the seeding and sample steps are zero-filled on another
-        // thread while the principal axes are found, mostly on one core.
+        // Huge regions given back (the axes' packed sample, the seeding's
+        // Gram matrix, each run's sample) serve the next ones, not fresh pages.
         return try HugePageMemory.reusingPages {
-            let prefaulting = HugePageMemory.prefault(scratchBytes(candidates: n, dimension: full.dimension, k: k,
-                                                                   runs: seeds.count))
-            defer { prefaulting.finish() }
-            return try cluster(full: full, k: k, seeds: seeds, progress: progress, prefaulting: prefaulting)
+            try cluster(full: full, k: k, seeds: seeds, progress: progress)
         }
     }
 
-    /// The large scratch regions a clustering of `candidates` rows allocates
-    /// before its assignment passes, in the order it does, in bytes: the
-    /// projections, the refinement sample, the seeding's Gram matrix, and
-    /// the sample and scores of the sample steps that run at once. None
-    /// when the rows are drawn from a pool (a million rows), or past 192 MiB.
-    func scratchBytes(candidates n: Int, dimension: Int, k: Int, runs: Int) -> [Int] {
-        let rank = effectiveSubspaceRank(rows: n, dimension: dimension)
-        if rank != nil && n > 2 * samplingPool { return [] }
-        let d = rank ?? dimension
-        var sizes: [Int] = []
-        if rank != nil { sizes.append(n * d * 4) }
-        if refinesSample(candidates: n, k: k) { sizes.append((refinementSample ?? max(12_288, 60 * k)) * d * 4) }
-        let seeding = seedingSampleSize(candidates: n, k: k)
-        sizes.append(seeding * seeding * 4)
-        let s = lloydSampleSize(candidates: n, k: k)
-        for _ in 0..<min(max(1, runs), activeCoreCount) { sizes += [s * d * 4, s * k * 4] }
-        var total = 0
-        return sizes.filter { total += $0; return total <= 192 << 20 }
-    }
-
     /// `cluster(matrix:candidates:k:seeds:progress:)` on the candidates' rows.
-    private func cluster(full: CandidateRows, k: Int, seeds: [UInt64], progress: SelectionProgress?,
-                         prefaulting: HugePageMemory.Prefaulting) throws -> [Clustering] {
+    private func cluster(full: CandidateRows, k: Int, seeds: [UInt64], progress: SelectionProgress?) throws -> [Clustering] {
         let n = full.candidates.count
         // Every BLAS call from here on is single-threaded, spread over the
         // cores by this code (see `BLAS.gemmOnCores`).
@@ -328,7 +304,6 @@ public struct KMeansSampler: Sampler, Sendable {
             }
             try report(0.1)
             // The passes allocate no huge regions; the kept ones would only add to their peak.
-            prefaulting.finish()
             HugePageMemory.releaseKept()
             let assigned = try assignAll(rows: finalRows, refinementRows: refinementRows, full: full, subspace: subspace,
                                          centroids: centroids, k: k) { try report(0.1 + 0.9 * $0) }
