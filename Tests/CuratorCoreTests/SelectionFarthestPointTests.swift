@@ -74,12 +74,54 @@ final class SelectionFarthestPointTests: XCTestCase {
         }
     }
 
+    func testSplitRunsPickWhatWholeRunsPick() throws {
+        // Runs left over when they do not divide among the lanes: their first steps on
+        // one lane, the rest on another, against each run on one lane throughout.
+        let m = SelectionTestData.blobs(8, perBlob: 40, dimension: 24, noise: 0.5, seed: 5)
+        var whole = FarthestPointSampler()
+        whole.splitRunsBytes = 0
+        let split = FarthestPointSampler()
+        let candidates = Array(0..<m.rows).filter { $0 % 5 != 2 }
+        for runs in [3, 5] {
+            for (include, stopBelow) in [([Int](), -Float.infinity), ([2, 40], -Float.infinity), ([], 0.25)] {
+                let starts: [Int?] = include.isEmpty ? (0..<runs).map { Optional(candidates[($0 * 37) % candidates.count]) }
+                                                     : Array(repeating: nil, count: runs)
+                let a = try whole.farthestPointsWithStatistics(matrix: m, candidates: candidates, count: 50,
+                                                               include: include, starts: starts, stopBelow: stopBelow)
+                let b = try split.farthestPointsWithStatistics(matrix: m, candidates: candidates, count: 50,
+                                                               include: include, starts: starts, stopBelow: stopBelow)
+                XCTAssertEqual(a.picks, b.picks, "\(runs) runs, include \(include), stop below \(stopBelow)")
+                XCTAssertEqual(b.picks.count, runs)
+                if stopBelow == -.infinity { XCTAssertEqual(b.picks.map(\.count), Array(repeating: 50, count: runs)) }
+            }
+        }
+    }
+
+    func testAStopEndsSplitRunsWithTheStopsError() throws {
+        // A tail waiting for its head must not hang when the head's lane stops.
+        let m = SelectionTestData.blobs(8, perBlob: 40, dimension: 24, noise: 0.5, seed: 5)
+        final class StopAfter: ProgressSink {
+            var updates = 0
+            func update(label: String, done: Int, total: Int) { updates += 1 }
+            func finish(label: String) {}
+            var isCancelled: Bool { updates >= 3 }
+        }
+        let sink = StopAfter()
+        let starts: [Int?] = [0, 50, 100, 150, 200]
+        XCTAssertThrowsError(try FarthestPointSampler().farthestPointsWithStatistics(
+            matrix: m, candidates: Array(0..<m.rows), count: 200, starts: starts,
+            progress: SelectionProgress(sink: sink, label: "fps", total: 1000))) { error in
+            XCTAssertTrue(error is CancelledError, "\(error)")
+        }
+    }
+
     func testLongLazyStretchesMatchTheNaiveReference() throws {
         // Lazy steps allowed to look at every row: dozens of picks pending, applied
         // newest first a few at a time, each row only until it cannot be the maximum.
         let m = SelectionTestData.blobs(10, perBlob: 30, dimension: 16, noise: 0.6, seed: 3)
         var sampler = FarthestPointSampler()
         sampler.lazyLimit = m.rows
+        sampler.splitRunsBytes = 0   // the passes counted are the runs' own, not a split run's second engine's
         let starts: [Int?] = [0, 77, 211]
         let (picks, statistics) = try sampler.farthestPointsWithStatistics(
             matrix: m, candidates: Array(0..<m.rows), count: 60, starts: starts)

@@ -526,7 +526,31 @@ final class FarthestPointBatch {
         return .tooMany
     }
 
+    /// Where the runs are, between `start` and the end of `advance`: the
+    /// included rows, each run's next pick (working row; nil once it has
+    /// stopped), the picks so far (working rows), and the steps taken.
+    private var include: [Int] = []
+    private var next: [Int?] = []
+    private var picks: [[Int]] = []
+    /// Steps taken: every run has made this many picks, unless it stopped.
+    private(set) var stepsTaken = 0
+    /// Whether every run has made its picks or stopped.
+    private(set) var isFinished = false
+
+    /// The runs from `starts` (nil: the row farthest from `include`), all
+    /// the way: per run, the picked album rows in pick order. `onStep`
+    /// gets each step's index before it picks, and may throw to stop.
     func run(include: [Int], starts: [Int?], onStep: (Int) throws -> Void) throws -> [[Int]] {
+        start(include: include, starts: starts)
+        try advance(until: count, onStep: onStep)
+        return result
+    }
+
+    /// Per run, the album rows picked so far, in pick order.
+    var result: [[Int]] { picks.map { $0.map(rows.albumRow) } }
+
+    /// Sets the runs up to start from `starts`; `advance` takes their steps.
+    func start(include: [Int], starts: [Int?]) {
         // Every run starts from the same state: the included rows picked.
         let first = distances(of: 0)
         distances.initialize(repeating: .infinity)
@@ -544,12 +568,23 @@ final class FarthestPointBatch {
         if let row = farthest, !include.isEmpty, tieMargin > 0, second >= best - tieMargin {
             farthest = settle(run: 0, pick: row, topRows: nil, picked: include)
         }
-        var next = [Int?](repeating: nil, count: runs)
+        next = [Int?](repeating: nil, count: runs)
         for r in 0..<runs { next[r] = starts[r].flatMap { rows.localRow($0) } ?? farthest }
-
-        var picks = [[Int]](repeating: [], count: runs)
+        self.include = include
+        picks = [[Int]](repeating: [], count: runs)
         for r in 0..<runs { picks[r].reserveCapacity(count) }
-        for step in 0..<count {
+        stepsTaken = 0
+        isFinished = count == 0
+    }
+
+    /// Takes the runs' steps until `limit` are taken or the runs are
+    /// finished. The engine may be advanced from one thread and then
+    /// another, never from two at once.
+    func advance(until limit: Int, onStep: (Int) throws -> Void) throws {
+        let include = self.include
+        defer { statistics.lazyProducts = lazyRuns.reduce(0) { $0 + $1.products } }
+        while !isFinished && stepsTaken < limit {
+            let step = stepsTaken
             // The next pick's stored distance is exact (lazy steps and passes make the maximum so).
             for r in 0..<runs {
                 guard let pick = next[r], stopBelow > -.infinity else { continue }
@@ -560,7 +595,7 @@ final class FarthestPointBatch {
                 } ?? (distance < stopBelow)
                 if below { next[r] = nil }
             }
-            if !next.contains(where: { $0 != nil }) { break }
+            if !next.contains(where: { $0 != nil }) { isFinished = true; break }
             try onStep(step)
             var cached: [(run: Int, row: Int)] = []
             for r in 0..<runs {
@@ -577,7 +612,8 @@ final class FarthestPointBatch {
                     pending[r].append(row)   // over the limit: the pass below applies it
                 }
             }
-            if step == count - 1 { break }   // the last picks need no distances
+            stepsTaken = step + 1
+            if stepsTaken == count { isFinished = true; break }   // the last picks need no distances
             statistics.cacheHits += cached.count
             if !cached.isEmpty {
                 let cacheView = cache
@@ -657,8 +693,6 @@ final class FarthestPointBatch {
                 }
             }
         }
-        statistics.lazyProducts = lazyRuns.reduce(0) { $0 + $1.products }
-        return picks.map { $0.map(rows.albumRow) }
     }
 
     /// Run `r`'s pick settled on exact values (`TieSettling`), its rows near
