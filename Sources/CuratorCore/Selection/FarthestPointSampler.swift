@@ -146,9 +146,8 @@ public struct FarthestPointSampler: Sampler, Sendable {
         var statistics = FarthestPointStatistics()
         for (j, split) in plan.split.enumerated() where split.headLane == lane {
             // Its own tie settling: the tail goes on with it on another lane.
-            let engine = FarthestPointBatch(rows: rows, runs: 1, count: count, cacheBudgetBytes: cacheBudgetBytes,
-                                            stopBelow: stopBelow, lazyLimit: lazyLimit, passJoinLimit: passJoinLimit,
-                                            ties: TieSettling(matrix: rows.matrix, exactRows: exactRows), threads: cores)
+            let engine = makeEngine(rows: rows, runs: 1, count: count, stopBelow: stopBelow,
+                                    ties: TieSettling(matrix: rows.matrix, exactRows: exactRows), cores: cores)
             engine.start(include: include, starts: [starts[split.run]])
             let base = work
             try engine.advance(until: FarthestPointLanes.headSteps(count: count)) { try onStep(base + Double($0)) }
@@ -174,6 +173,14 @@ public struct FarthestPointSampler: Sampler, Sendable {
             statistics = statistics + engine.statistics
         }
         return (picks, statistics)
+    }
+
+    /// An engine for `runs` runs with this sampler's settings: the one place
+    /// they reach an engine, whole runs and split ones alike.
+    private func makeEngine(rows: CandidateRows, runs: Int, count: Int, stopBelow: Float, ties: TieSettling?,
+                            cores: Int?) -> FarthestPointBatch {
+        FarthestPointBatch(rows: rows, runs: runs, count: count, cacheBudgetBytes: cacheBudgetBytes, stopBelow: stopBelow,
+                           lazyLimit: lazyLimit, passJoinLimit: passJoinLimit, ties: ties, threads: cores)
     }
 
     /// The lanes FPS runs its iterations in: one per core, each lane's runs
@@ -209,9 +216,7 @@ public struct FarthestPointSampler: Sampler, Sendable {
         var first = starts.startIndex
         while first < starts.endIndex {
             let last = min(starts.endIndex, first + batch)
-            let engine = FarthestPointBatch(rows: rows, runs: last - first, count: count,
-                                            cacheBudgetBytes: cacheBudgetBytes, stopBelow: stopBelow, lazyLimit: lazyLimit,
-                                            passJoinLimit: passJoinLimit, ties: ties, threads: cores)
+            let engine = makeEngine(rows: rows, runs: last - first, count: count, stopBelow: stopBelow, ties: ties, cores: cores)
             let done = Double(first - starts.startIndex) * Double(count)
             let part = try engine.run(include: include, starts: Array(starts[first..<last])) { stepsDone in
                 try onStep(done + Double(stepsDone) * Double(last - first))
