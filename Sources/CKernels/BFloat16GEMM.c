@@ -44,7 +44,7 @@ uint16_t curator_bf16_round(float f) {
     return (uint16_t)(bits >> 16);
 }
 
-static float widen(uint16_t h) {
+float curator_bf16_widen(uint16_t h) {
     uint32_t bits = (uint32_t)h << 16;
     float f;
     memcpy(&f, &bits, sizeof f);
@@ -87,7 +87,8 @@ static void gemm_portable(size_t m, size_t n, size_t k, const uint16_t *a, const
             const uint16_t *panel = packed + (j / PANEL) * pairs * 2 * PANEL + (j % PANEL) * 2;
             float sum = 0;
             for (size_t p = 0; p < pairs; p++)
-                sum += widen(a[i * kp + 2 * p]) * widen(panel[p * 2 * PANEL]) + widen(a[i * kp + 2 * p + 1]) * widen(panel[p * 2 * PANEL + 1]);
+                sum += curator_bf16_widen(a[i * kp + 2 * p]) * curator_bf16_widen(panel[p * 2 * PANEL])
+                     + curator_bf16_widen(a[i * kp + 2 * p + 1]) * curator_bf16_widen(panel[p * 2 * PANEL + 1]);
             c[i * ldc + j] += sum;
         }
     }

@@ -51,13 +51,6 @@ static void pack(const float *x, size_t count, size_t d, size_t ldx, const float
     }
 }
 
-static float widen(uint16_t h) {
-    uint32_t bits = (uint32_t)h << 16;
-    float f;
-    memcpy(&f, &bits, sizeof f);
-    return f;
-}
-
 static void block_portable(const uint16_t *packed, size_t s, size_t d, size_t bi, size_t bj, float alpha, float *c,
                            size_t ldc) {
     size_t pairs = curator_bf16_gram_pairs(s);
@@ -67,8 +60,8 @@ static void block_portable(const uint16_t *packed, size_t s, size_t d, size_t bi
             float sum = 0;
             for (size_t p = 0; p < pairs; p++) {
                 const uint16_t *u = a + p * 2 * PANEL + 2 * i, *v = b + p * 2 * PANEL + 2 * j;
-                sum += widen(u[1]) * widen(v[1]);
-                sum += widen(u[0]) * widen(v[0]);
+                sum += curator_bf16_widen(u[1]) * curator_bf16_widen(v[1]);
+                sum += curator_bf16_widen(u[0]) * curator_bf16_widen(v[0]);
             }
             c[i * ldc + j] = alpha * sum;
         }

@@ -110,6 +110,9 @@ void curator_bf16_gemm_portable(size_t m, size_t n, size_t k, const uint16_t *a,
 /// become zero and NaN stays NaN, as the AVX512_BF16 conversion does).
 uint16_t curator_bf16_round(float f);
 
+/// A bfloat16 value as float32 (exact: its bits are a float's top half).
+float curator_bf16_widen(uint16_t h);
+
 /// The covariance of K-Means' principal-axes sample in bfloat16
 /// (BFloat16Gram.c): XᵀX over s rows of d values, each centred value rounded
 /// to bfloat16, products and sums in float32. The centred rows are packed
