@@ -21,7 +21,7 @@ extension KMeansSampler {
         let n = rows.candidates.count
         let d = rows.dimension
         let s = seedingSampleSize(candidates: n, k: k)
-        let trials = max(1, seedingTrials ?? (2 + Int(log(Double(k)))))
+        let trials = seedingTrialCount(candidates: n, k: k)
         var shuffle = Xoshiro256StarStar(seed: sampleSeed ^ 0x5EED_5A3B_1E00_0001)
         let order = shuffle.sample(s, from: n)
         let sample = UnsafeMutablePointer<Float>.allocate(capacity: s * d)
@@ -89,6 +89,13 @@ extension KMeansSampler {
             ? min(seedingSample, max(coveredSeedingSample, n / max(1, seedingShare)))
             : min(seedingSample, coveredSeedingSample)
         return min(n, max(sampleSize, k))
+    }
+
+    /// Candidates tried per new centre for `candidates` rows and `k` clusters.
+    func seedingTrialCount(candidates n: Int, k: Int) -> Int {
+        if let seedingTrials { return max(1, seedingTrials) }
+        let perLog = refinesSample(candidates: n, k: k) ? sampledSeedingTrials : 1
+        return max(1, 2 + Int(perLog * log(Double(k))))
     }
 
     /// The seeding's potential were sample row `centre` (whose Gram row is
