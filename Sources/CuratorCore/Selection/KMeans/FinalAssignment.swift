@@ -11,8 +11,9 @@ import CKernels
 /// 1. Per block of rows, one GEMM against the centroids of every run gives
 ///    each row's two nearest (`VectorKernels.topTwo`), on the leading
 ///    `rankingDimensions` principal axes when the rows are projections; the
-///    row joins the nearest's cluster. Then the full vectors are summed per
-///    cluster, run by run.
+///    row joins the nearest's cluster, and its full vector is added to that
+///    cluster's sum in the same pass (the block is at hand: the full matrix
+///    is read once for the sums, not once more per thread).
 /// 2. Each cluster's centroid becomes the full mean of its members, and each
 ///    row takes whichever of its two is nearer that mean, by exact distance
 ///    on the full vectors.
@@ -79,7 +80,8 @@ final class FinalAssignment {
     /// Pass 1: each row's two nearest centroids per run, on the first
     /// `ranking` coordinates of the rows (the leading principal axes, where
     /// most of the variation is); the member sums (full vectors) and counts
-    /// of the nearest.
+    /// of the nearest, taken in the same pass while the block is at hand,
+    /// so the full matrix is read once here and once by `decide`.
     private func nearestTwo(reduced: [Float], ranking: Int, onChunk: (Double) throws -> Void) throws -> ([Float], [Int]) {
         let p = rows.dimension, q = reducedDimension, d = full.dimension, wn = rows.count, width = runs * k
         var half = [Float](repeating: 0, count: width)
@@ -89,6 +91,13 @@ final class FinalAssignment {
         let threads = max(1, min(activeCoreCount, (wn + blockRows - 1) / blockRows))
         let scores = UncheckedSendable(UnsafeMutablePointer<Float>.allocate(capacity: threads * blockRows * k))
         defer { scores.value.deallocate() }
+        // Each thread sums the members of every run over its own blocks;
+        // the threads' sums are added in thread order afterwards, so a
+        // machine gives the same floats every time.
+        let members = (0..<threads).map { _ in MemberSums(width: width, dimension: d) }
+        // Rows summed at a time into every run's sums: they stay in the
+        // core's first-level cache while each run adds them.
+        let sumRows = max(16, (64 << 10) / max(1, d * 4))
         let state = UncheckedSendable(self)
         let centroids = UncheckedSendable(reduced), offsets = UncheckedSendable(half)
         try forEachRowBlock(count: wn, blockRows: blockRows, threads: threads, onChunk: onChunk) { t, block in
@@ -113,63 +122,50 @@ final class FinalAssignment {
                     }
                 }
             }
-        }
-        // The sums, each thread its own runs, every run's rows in order (so
-        // each sum is the same whichever thread makes it). The rows go by in
-        // blocks that stay in the core's cache while each of the thread's
-        // runs adds them into its k sums (which stay there too): one read of
-        // the matrix per thread, not one per run (at 1M rows the matrix is
-        // far larger than any cache). The runs left over when the threads
-        // have had as many each (the fifth of five on two) are shared out
-        // by columns, each thread's in a block of its own (columns of one
-        // row share cache lines), so no thread waits a run's length.
-        var sums = [Float](repeating: 0, count: width * d)
-        var counts = [Int](repeating: 0, count: width)
-        let sumRows = max(16, (64 << 10) / max(1, d * 4))
-        let parts = threads, whole = runs / parts * parts
-        func columns(_ part: Int) -> Range<Int> {
-            (part * (d / 16) / parts * 16)..<(part == parts - 1 ? d : (part + 1) * (d / 16) / parts * 16)
-        }
-        sums.withUnsafeMutableBufferPointer { s in
-            counts.withUnsafeMutableBufferPointer { c in
-                let out = UncheckedSendable((s.baseAddress!, c.baseAddress!))
-                parallelFor(parts) { part in
-                    let this = state.value
-                    let (sums, counts) = out.value
-                    let slice = columns(part), w = slice.count, k = this.k
-                    let shared = UnsafeMutablePointer<Float>.allocate(capacity: max(1, (this.runs - whole) * k * w))
-                    defer { shared.deallocate() }
-                    shared.initialize(repeating: 0, count: (this.runs - whole) * k * w)
-                    let scratch = this.full.makeScratch(rows: sumRows)
-                    defer { scratch.deallocate() }
-                    for blockStart in Swift.stride(from: 0, to: wn, by: sumRows) {
-                        let block = blockStart..<min(wn, blockStart + sumRows)
-                        // A float16 block is widened once here, for all of the thread's runs.
-                        let x = this.full.rows(blockStart, block.count, into: scratch) - blockStart * d
-                        for r in Swift.stride(from: part, to: whole, by: parts) {
-                            for i in block where this.isCandidate[i] {
-                                let column = r * k + Int(this.labels[r * wn + i])
-                                counts[column] += 1
-                                VectorKernels.accumulate(x + i * d, into: sums + column * d, count: d)
-                            }
-                        }
-                        guard w > 0 else { continue }
-                        for r in whole..<this.runs {
-                            for i in block where this.isCandidate[i] {
-                                let label = Int(this.labels[r * wn + i])
-                                if part == parts - 1 { counts[r * k + label] += 1 }   // never an empty slice
-                                VectorKernels.accumulate(x + i * d + slice.lowerBound,
-                                                         into: shared + ((r - whole) * k + label) * w, count: w)
-                            }
-                        }
-                    }
-                    for j in 0..<((this.runs - whole) * k) {
-                        (sums + (whole * k + j) * d + slice.lowerBound).update(from: shared + j * w, count: w)
+            // The block's full vectors (widened once when the matrix is float16) into every run's sums.
+            let fullScratch = this.full.makeScratch(rows: block.count)
+            defer { fullScratch.deallocate() }
+            let vectors = this.full.rows(block.lowerBound, block.count, into: fullScratch) - block.lowerBound * d
+            let own = members[t]
+            for start in Swift.stride(from: block.lowerBound, to: block.upperBound, by: sumRows) {
+                let part = start..<min(block.upperBound, start + sumRows)
+                for r in 0..<this.runs {
+                    for i in part where this.isCandidate[i] {
+                        own.add(vectors + i * d, to: r * this.k + Int(this.labels[r * wn + i]))
                     }
                 }
             }
         }
+        var sums = [Float](repeating: 0, count: width * d)
+        var counts = [Int](repeating: 0, count: width)
+        sums.withUnsafeMutableBufferPointer { s in
+            for m in members {
+                for j in 0..<width { counts[j] += m.counts[j] }
+                VectorKernels.accumulate(m.sums, into: s.baseAddress!, count: width * d)
+            }
+        }
         return (sums, counts)
+    }
+
+    /// One thread's member sums and counts, every run's clusters.
+    private final class MemberSums {
+        let sums: UnsafeMutablePointer<Float>
+        var counts: [Int]
+        let dimension: Int
+
+        init(width: Int, dimension: Int) {
+            self.dimension = dimension
+            sums = .allocate(capacity: max(1, width * dimension))
+            sums.initialize(repeating: 0, count: width * dimension)
+            counts = [Int](repeating: 0, count: width)
+        }
+
+        deinit { sums.deallocate() }
+
+        @inline(__always) func add(_ x: UnsafePointer<Float>, to column: Int) {
+            counts[column] += 1
+            VectorKernels.accumulate(x, into: sums + column * dimension, count: dimension)
+        }
     }
 
     /// The full mean of each cluster's members; a cluster without members

@@ -270,9 +270,10 @@ public struct KMeansSampler: Sampler, Sendable {
         // under 96 MiB: per run about seven copies of its centroids (seeds,
         // centroids, double sums, each thread's changes) and per refinement
         // row its label, squared distance, two bounds and list; per candidate
-        // its final label, alternative and distance, and the full centroids.
+        // its final label, alternative and distance; and the full centroids
+        // (three copies, and each thread's member sums in the final pass).
         let perRunBytes = 7 * k * d * 4 + refinementRows.count * (16 + 4 * min(listLength, k))
-            + finalRows.count * 12 + 3 * k * full.dimension * 4
+            + finalRows.count * 12 + (3 + activeCoreCount) * k * full.dimension * 4
         let largestGroup = max(1, min(seeds.count, (96 << 20) / max(1, perRunBytes)))
         let groups = (seeds.count + largestGroup - 1) / largestGroup
         let group = (seeds.count + groups - 1) / max(1, groups)
