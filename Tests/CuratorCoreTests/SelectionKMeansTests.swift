@@ -219,10 +219,12 @@ final class SelectionKMeansTests: XCTestCase {
     /// blobs are found as often and the mean inertia (exact, every
     /// candidate) is as good within 2 % as without a pool; candidates that
     /// are not all rows stay the only picks; the same seeds, the same result.
+    /// (The seeding's trials are fixed: by default they follow whether the
+    /// refinement covers the rows drawn from, here the pool but not all.)
     func testSamplingPoolAtScaleKeepsTheClusteringAndItsInertia() throws {
         let m = SelectionTestData.blobs(8, perBlob: 300, dimension: 288, noise: 0.8, seed: 31)
         let candidates = (0..<m.rows).filter { $0 % 11 != 5 }
-        var whole = KMeansSampler(samplePerCluster: 40, minimumSample: 512, seedingSample: 512)
+        var whole = KMeansSampler(samplePerCluster: 40, minimumSample: 512, seedingSample: 512, seedingTrials: 4)
         whole.refinementSample = 1200
         var pooled = whole
         pooled.samplingPool = 800
@@ -250,7 +252,8 @@ final class SelectionKMeansTests: XCTestCase {
     func testRefinementOnEveryCandidateCapsTheSampleStepsAndKeepsTheInertia() throws {
         let m = SelectionTestData.blobs(8, perBlob: 300, dimension: 288, noise: 0.8, seed: 31)
         let candidates = Array(0..<m.rows)
-        var capped = KMeansSampler(samplePerCluster: 40, minimumSample: 512, seedingSample: 1024, tolerance: -1)
+        var capped = KMeansSampler(samplePerCluster: 40, minimumSample: 512, seedingSample: 1024, maxIterations: 5,
+                                   tolerance: -1)
         capped.coveredSeedingSample = 256
         capped.coveredSampleSteps = 2
         var uncapped = capped

@@ -62,7 +62,7 @@ public struct KMeansSampler: Sampler, Sendable {
     /// `seedingSample`.
     public var seedingShare: Int = 15
     /// Rows the seeding looks at, at most, when the refinement runs on every
-    /// candidate (albums of up to about 16,000 images): its Lloyd steps then
+    /// candidate (albums of up to about 13,600 images): its Lloyd steps then
     /// move every centroid on all the rows, which makes up for a coarser
     /// start. On the benchmark's 10,000 rows 2,048 cut a sixth of the CPU
     /// time for +0.2 % inertia at k 100 (+0.7 % at k 200); on 85,491 rows,
@@ -79,15 +79,17 @@ public struct KMeansSampler: Sampler, Sendable {
     public var seedingTrials: Int?
     /// Candidates tried per new centre, as a multiple of ln k added to 2,
     /// when `seedingTrials` is nil and the refinement runs on a sample (more
-    /// than about 16,000 images), whose steps do not move every centroid on
+    /// than about 13,600 images), whose steps do not move every centroid on
     /// all the rows and so keep more of the seeding's start. A trial costs a
     /// pass over the seeding sample's distances, far less than its Gram
     /// matrix: on the benchmark's 30,000 rows 2 + 2 ln k trials (11 at
     /// k 100, 12 at k 200) instead of 2 + ln k paid for the smaller seeding
     /// sample (`seedingShare`), and on its 85,491 rows they took 0.4–0.5 %
-    /// off the inertia over five seeds. Below that the Lloyd steps on every
-    /// candidate make up for the start, and the trials would only cost time.
-    public var sampledSeedingTrials: Double = 2
+    /// off the inertia over five seeds; 2 + 2.5 ln k (13 and 15) pay for
+    /// one sample step fewer (`maxIterations`) and a smaller refinement
+    /// sample too. Below that the Lloyd steps on every candidate make up
+    /// for the start, and the trials would only cost time.
+    public var sampledSeedingTrials: Double = 2.5
     /// Leading principal axes the seeding's distances are taken on when
     /// the clustering runs in a subspace (its Gram matrix costs in
     /// proportion); the whole subspace when larger, as by default: 64 of
@@ -95,7 +97,8 @@ public struct KMeansSampler: Sampler, Sendable {
     /// benchmark's 10,000 and 30,000 rows, k 100.
     public var seedingRank: Int = 128
     /// Lloyd steps on the sample at most (they make the big early moves cheaply;
-    /// the steps on all candidates refine).
+    /// the steps on all candidates refine). 4 rather than 5 took 3–4 % off
+    /// the CPU time on 30,000 rows, k 100, for +0.03 % inertia.
     public var maxIterations: Int
     /// Lloyd steps on the sample at most when the refinement runs on every
     /// candidate, whose steps then do the same work on all rows (3 instead
@@ -116,11 +119,15 @@ public struct KMeansSampler: Sampler, Sendable {
     /// step after the first recomputes (the ones that moved most; nil: a tenth).
     public var hotCount: Int? = nil
     /// Candidates the bounded Lloyd steps run on (nil: 60 per cluster, at
-    /// least 12,288; all candidates when that is three quarters of them or
+    /// least 10,240; all candidates when that is three quarters of them or
     /// more). The final step covers every candidate. Against the earlier
     /// 100 per cluster and 20,480 this took 40 % off the refinement's time
-    /// on 30,000 and 85,491 rows for at most +0.16 % inertia.
+    /// on 30,000 and 85,491 rows for at most +0.16 % inertia; 10,240
+    /// rather than 12,288 another 5 % of the CPU time on 30,000 rows, k 100,
+    /// for +0.06 %.
     public var refinementSample: Int? = nil
+    /// The smallest automatic `refinementSample`.
+    static let minimumRefinementSample = 10_240
     /// Principal axes the clustering runs on before it returns to the full
     /// vectors (nil: automatic — none for vectors of 256 or fewer
     /// dimensions or fewer than 2,048 candidates, else a sixth of the
@@ -144,7 +151,7 @@ public struct KMeansSampler: Sampler, Sendable {
 
     /// Creates the sampler.
     public init(samplePerCluster: Int = 40, minimumSample: Int = 4096, seedingSample: Int = 4096,
-                seedingTrials: Int? = nil, maxIterations: Int = 5, tolerance: Double = 1e-4,
+                seedingTrials: Int? = nil, maxIterations: Int = 4, tolerance: Double = 1e-4,
                 refinementSteps: Int = 4) {
         self.samplePerCluster = samplePerCluster
         self.minimumSample = minimumSample
@@ -214,11 +221,11 @@ public struct KMeansSampler: Sampler, Sendable {
 
     /// The candidates the bounded Lloyd steps run on: a uniform random
     /// sample of `refinementSample` (automatic: 60 per cluster, at least
-    /// 12,288), or all of them when that is most.
+    /// 10,240), or all of them when that is most.
     func refinementSample(of rows: CandidateRows, k: Int, seed: UInt64) -> CandidateRows {
         let n = rows.candidates.count
         guard refinesSample(candidates: n, k: k) else { return rows }
-        let size = refinementSample ?? max(12_288, 60 * k)
+        let size = refinementSample ?? max(Self.minimumRefinementSample, 60 * k)
         var random = Xoshiro256StarStar(seed: seed ^ 0x5A3B_1E00_0002)
         return CandidateRows(sampling: rows, indices: random.sample(size, from: n).sorted())
     }
@@ -226,7 +233,7 @@ public struct KMeansSampler: Sampler, Sendable {
     /// Whether the bounded Lloyd steps run on a sample of `candidates` rows
     /// rather than on all of them.
     func refinesSample(candidates n: Int, k: Int) -> Bool {
-        (refinementSample ?? max(12_288, 60 * k)) < n * 3 / 4
+        (refinementSample ?? max(Self.minimumRefinementSample, 60 * k)) < n * 3 / 4
     }
 
     /// Clusters `candidates` (ascending, distinct, more than `k`) into `k`
