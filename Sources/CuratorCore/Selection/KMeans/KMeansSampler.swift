@@ -62,7 +62,7 @@ public struct KMeansSampler: Sampler, Sendable {
     /// `seedingSample`.
     public var seedingShare: Int = 15
     /// Rows the seeding looks at, at most, when the refinement runs on every
-    /// candidate (albums of up to about 13,600 images): its Lloyd steps then
+    /// candidate (albums of up to about 10,900 images): its Lloyd steps then
     /// move every centroid on all the rows, which makes up for a coarser
     /// start. On the benchmark's 10,000 rows 2,048 cut a sixth of the CPU
     /// time for +0.2 % inertia at k 100 (+0.7 % at k 200); on 85,491 rows,
@@ -79,7 +79,7 @@ public struct KMeansSampler: Sampler, Sendable {
     public var seedingTrials: Int?
     /// Candidates tried per new centre, as a multiple of ln k added to 2,
     /// when `seedingTrials` is nil and the refinement runs on a sample (more
-    /// than about 13,600 images), whose steps do not move every centroid on
+    /// than about 10,900 images), whose steps do not move every centroid on
     /// all the rows and so keep more of the seeding's start. A trial costs a
     /// pass over the seeding sample's distances, far less than its Gram
     /// matrix: on the benchmark's 30,000 rows 2 + 2 ln k trials (11 at
@@ -119,15 +119,15 @@ public struct KMeansSampler: Sampler, Sendable {
     /// step after the first recomputes (the ones that moved most; nil: a tenth).
     public var hotCount: Int? = nil
     /// Candidates the bounded Lloyd steps run on (nil: 60 per cluster, at
-    /// least 10,240; all candidates when that is three quarters of them or
+    /// least 8,192; all candidates when that is three quarters of them or
     /// more). The final step covers every candidate. Against the earlier
     /// 100 per cluster and 20,480 this took 40 % off the refinement's time
-    /// on 30,000 and 85,491 rows for at most +0.16 % inertia; 10,240
-    /// rather than 12,288 another 5 % of the CPU time on 30,000 rows, k 100,
-    /// for +0.06 %.
+    /// on 30,000 and 85,491 rows for at most +0.16 % inertia; 8,192 rather
+    /// than 12,288 (with the seeding trials of `sampledSeedingTrials`)
+    /// another 8 % of the CPU time on 30,000 rows, k 100, for +0.1 %.
     public var refinementSample: Int? = nil
     /// The smallest automatic `refinementSample`.
-    static let minimumRefinementSample = 10_240
+    static let minimumRefinementSample = 8_192
     /// Principal axes the clustering runs on before it returns to the full
     /// vectors (nil: automatic — none for vectors of 256 or fewer
     /// dimensions or fewer than 2,048 candidates, else a sixth of the
@@ -221,7 +221,7 @@ public struct KMeansSampler: Sampler, Sendable {
 
     /// The candidates the bounded Lloyd steps run on: a uniform random
     /// sample of `refinementSample` (automatic: 60 per cluster, at least
-    /// 10,240), or all of them when that is most.
+    /// 8,192), or all of them when that is most.
     func refinementSample(of rows: CandidateRows, k: Int, seed: UInt64) -> CandidateRows {
         let n = rows.candidates.count
         guard refinesSample(candidates: n, k: k) else { return rows }
