@@ -22,11 +22,14 @@ final class FixedOrderDotsTests: XCTestCase {
                 for m in [1, 2, 3, 4, 5, 7, 11] {
                     var fast = [Float](repeating: .nan, count: m * g)
                     var plain = [Float](repeating: .nan, count: m * g)
+                    var far = [Float](repeating: .nan, count: m * g)
                     vectors.withUnsafeBufferPointer { v in
                         curator_f32_dots(&table, g, v.baseAddress!, m, dimension, &fast, g)
                         curator_f32_dots_portable(&table, g, v.baseAddress!, m, dimension, &plain, g)
+                        curator_f32_dots_far(&table, g, v.baseAddress!, m, dimension, &far, g)
                     }
                     XCTAssertEqual(fast, plain, "\(g) rows × \(m) vectors, dimension \(dimension)")
+                    XCTAssertEqual(far, plain, "fetching ahead: \(g) rows × \(m) vectors, dimension \(dimension)")
                     for i in 0..<g {
                         for j in 0..<m {
                             // The same product computed alone, in a 1 × 1 call from another row list.

@@ -147,6 +147,12 @@ void curator_bf16_gram_block_portable(const uint16_t *packed, size_t s, size_t d
 /// (checked once), plain C otherwise, with equal results.
 void curator_f32_dots(const float *const *rows, size_t g, const float *vectors, size_t m, size_t d, float *out, size_t ldo);
 
+/// `curator_f32_dots`, the same floats, for rows far from the core (many,
+/// or scattered over a matrix bigger than the cache): each tile fetches the
+/// next tile's rows into L2 while it sums (FPS's passes and lazy steps).
+void curator_f32_dots_far(const float *const *rows, size_t g, const float *vectors, size_t m, size_t d, float *out,
+                          size_t ldo);
+
 /// The plain C body of `curator_f32_dots`, for tests that compare the two.
 void curator_f32_dots_portable(const float *const *rows, size_t g, const float *vectors, size_t m, size_t d,
                                float *out, size_t ldo);

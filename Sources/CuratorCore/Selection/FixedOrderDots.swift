@@ -14,6 +14,6 @@ enum FixedOrderDots {
     static func products(rows: UnsafePointer<UnsafePointer<Float>?>, count: Int, vectors: UnsafePointer<Float>, m: Int,
                          dimension: Int, into out: UnsafeMutablePointer<Float>, ldo: Int) {
         guard count > 0, m > 0 else { return }
-        curator_f32_dots(rows, count, vectors, m, dimension, out, ldo)
+        curator_f32_dots_far(rows, count, vectors, m, dimension, out, ldo)
     }
 }
