@@ -58,8 +58,8 @@ AVX512_INLINE __m512 reduce16(const __m512 v[16]) {
 
 /// A tile of NR rows × NP vectors (NR · NP ≤ 16), its lane sums in registers
 /// through the whole dimension. Inlined with constant sizes, one copy each.
-/// The `ahead` rows of the next tile are fetched into L2 meanwhile, at the
-/// same pace: the rows are scattered (a lazy step's) or many (a pass's) and
+/// With `fetch`, the `ahead` rows of the next tile are fetched into L2
+/// meanwhile, at the same pace: the rows are scattered (a lazy step's) or many (a pass's) and
 /// come from L3 or memory, where the hardware's prefetcher, seeing only
 /// short runs of lines, fetches them late. (10,000 × 768, random rows from
 /// 512: 2 vectors 69 → 40 ns a product, 4: 40 → 20, 8: 30 → 17; one vector,
@@ -164,23 +164,24 @@ int curator_f32_dots_has_avx512(void) {
 int curator_f32_dots_has_avx512(void) { return 0; }
 #endif
 
-void curator_f32_dots(const float *const *rows, size_t g, const float *vectors, size_t m, size_t d, float *out, size_t ldo) {
+/// The AVX-512 body when the processor has it (fetching ahead or not), else the portable one.
+static void dots(const float *const *rows, size_t g, const float *vectors, size_t m, size_t d, float *out, size_t ldo,
+                 int fetch) {
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
     if (curator_f32_dots_has_avx512()) {
-        dots_avx512_near(rows, g, vectors, m, d, out, ldo);
+        if (fetch) dots_avx512_far(rows, g, vectors, m, d, out, ldo);
+        else dots_avx512_near(rows, g, vectors, m, d, out, ldo);
         return;
     }
 #endif
     curator_f32_dots_portable(rows, g, vectors, m, d, out, ldo);
 }
 
+void curator_f32_dots(const float *const *rows, size_t g, const float *vectors, size_t m, size_t d, float *out, size_t ldo) {
+    dots(rows, g, vectors, m, d, out, ldo, 0);
+}
+
 void curator_f32_dots_far(const float *const *rows, size_t g, const float *vectors, size_t m, size_t d, float *out,
                           size_t ldo) {
-#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
-    if (curator_f32_dots_has_avx512()) {
-        dots_avx512_far(rows, g, vectors, m, d, out, ldo);
-        return;
-    }
-#endif
-    curator_f32_dots_portable(rows, g, vectors, m, d, out, ldo);
+    dots(rows, g, vectors, m, d, out, ldo, 1);
 }

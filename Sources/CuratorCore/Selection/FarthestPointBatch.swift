@@ -74,7 +74,7 @@ final class FarthestPointBatch {
     /// rows fall below the maximum with the newest pick alone, but reading a
     /// row (from L3 or memory: a lazy step's rows are scattered over the
     /// matrix) costs more than its products with a few picks once the next
-    /// rows are fetched ahead (`curator_f32_dots`), and a row that does not
+    /// rows are fetched ahead (`curator_f32_dots_far`), and a row that does not
     /// fall needs the older picks read again. (5 runs, two cores, CPU: at
     /// 10,000 × 768, 1, 1, 2, 4, 8 at a time against 4, 8: 0.033 → 0.028 s
     /// for 100 picks, 0.084 → 0.065 s for 200, with 9 % and 6 % more
