@@ -101,9 +101,9 @@ AVX512_INLINE void tile(const float *const *rows, const float *vectors, size_t d
     case (NR): tile(rows + i, vectors + j * d, d, out + j * ldo + i, ldo, NR, NP, rows + i + (NR), AHEAD(NR), fetch); break;
 
 /// Every tile of the call; `fetch` (a constant in each copy) fetches the
-/// next tile's rows ahead. Without it the code is what it was before, which
-/// K-Means' calls need: their "rows" are a few centroids, already in cache,
-/// and fetching cost them (1,000,000 × 512, 200 × 20: 8.5 → 9.8 s).
+/// next tile's rows ahead. Without it nothing is fetched, which K-Means'
+/// calls need: their "rows" are a few centroids, already in cache, and
+/// fetching cost them (1,000,000 × 512, 200 × 20: 8.5 → 9.8 s).
 AVX512_INLINE void dots_avx512(const float *const *rows, size_t g, const float *vectors, size_t m, size_t d,
                                float *out, size_t ldo, const int fetch) {
     // Four vectors at a time over four rows at a time: the rows stay in L1
