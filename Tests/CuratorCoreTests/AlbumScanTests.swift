@@ -48,6 +48,30 @@ final class AlbumScanTests: XCTestCase {
         XCTAssertTrue(skipped["self.jpg"]?.contains("loop") ?? false, "\(skipped)")
     }
 
+    func testImagesInFormatsNotIndexedAreListedAsSkippedAndOtherFilesIgnored() throws {
+        let folder = TemporaryFolder()
+        folder.writePNG("photo.png")
+        folder.write("art/logo.svg", Array("<svg xmlns='http://www.w3.org/2000/svg'/>".utf8))
+        folder.write("raw/IMG_0001.CR2", [0x49, 0x49, 0x2A, 0x00])
+        folder.write("raw/IMG_0002.CR2", [0x49, 0x49, 0x2A, 0x00])
+        folder.writePNG("raw/img_0002.png")   // the camera's own JPEG (here a PNG) of that raw: the raw is not news
+        folder.write("photo.txt", Array("a caption".utf8))
+        folder.write("clip.mp4", [0, 0, 0, 0x18])
+
+        let album = try open(folder)
+        XCTAssertEqual(album.images.map(\.path.string), ["photo.png", "raw/img_0002.png"])
+        let skipped = Dictionary(uniqueKeysWithValues: try album.skipped().map { ($0.path.string, $0.reason) })
+        XCTAssertEqual(Set(skipped.keys), ["art/logo.svg", "raw/IMG_0001.CR2"], "captions and videos are not images")
+        XCTAssertEqual(skipped["art/logo.svg"], FolderWalker.notIndexedReason(extension: "svg"))
+        XCTAssertTrue(skipped["raw/IMG_0001.CR2"]?.hasSuffix("not .CR2") ?? false, "\(skipped)")
+        XCTAssertTrue(skipped["art/logo.svg"]?.contains("jpg") ?? false, "the reason says what is read: \(skipped)")
+
+        // A fact of each scan: gone once the file is.
+        try FileManager.default.removeItem(atPath: folder.path + "/art/logo.svg")
+        let reopened = try open(folder)
+        XCTAssertEqual(try reopened.skipped().map(\.path.string), ["raw/IMG_0001.CR2"])
+    }
+
     func testNonUTF8FileNamesAreIndexedByTheirBytes() throws {
         let folder = TemporaryFolder()
         let name: [UInt8] = Array("caf".utf8) + [0xE9] + Array(".png".utf8)  // Latin-1 é

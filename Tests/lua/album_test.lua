@@ -122,7 +122,7 @@ T.test("exclusions and favorites are persisted ImageSets", function()
   a:get("sub/deeper/gray.png").favorite = true
   T.eq(#a.favorites, 1)
   T.eq(tostring(ex), '<ImageSet exclusions of "album": 2 images: green.jpg, sub/blue.png>')
-  T.eq(tostring(a), '<Album "album": 4 images, 2 excluded, embedder ' .. tostring(a.embedder) .. '>')
+  T.eq(tostring(a), '<Album "album": 4 images, 2 excluded, 1 skipped, embedder ' .. tostring(a.embedder) .. '>')
   T.eq(curator.json.encode(ex), '["green.jpg","sub/blue.png"]')
 
   -- Reopening (a new session) keeps what the user decided.
@@ -228,7 +228,8 @@ T.test("opening embeds with the built-in pixels embedder; images get statistics"
   local a = assert(curator.open(dir))
   T.eq(a.embedder, "pixels")
   T.ok(a.dim > 0, "vectors have a length")
-  T.eq(tostring(a), '<Album "album": 4 images, 0 excluded, embedder pixels ' .. a.dim .. '-d>')
+  T.eq(tostring(a), '<Album "album": 4 images, 0 excluded, 1 skipped, embedder pixels ' .. a.dim .. '-d>',
+       "the unreadable broken.png is counted where it is seen")
   local stats = a:get("red.png").stats
   T.eq(type(stats), "table")
   T.ok(stats.brightness > 0 and stats.brightness < 1)

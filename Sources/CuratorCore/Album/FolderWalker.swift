@@ -31,8 +31,22 @@ public struct FolderWalker {
         "jpg", "jpeg", "png", "bmp", "gif", "webp", "tiff", "tif", "heif", "heic", "avif",
     ]
 
+    /// Extensions of other image formats, which an album does not index but
+    /// lists among its skipped files (`Album.skipped()`), so that a folder of
+    /// camera raws or vector art is not silently left out — unless an image
+    /// it indexes has the same name in the same folder, as when a camera
+    /// writes a raw and a JPEG of each shot. Every other file (captions,
+    /// notes, videos) is ignored without a word.
+    public static let otherImageExtensions: Set<String> = [
+        "svg", "svgz", "psd", "psb", "xcf", "kra", "ora", "jxl", "jp2", "j2k", "jpx", "exr", "hdr", "ico", "icns",
+        "tga", "pcx", "ppm", "pgm", "pbm", "pnm", "qoi", "dds",
+        "dng", "cr2", "cr3", "crw", "nef", "nrw", "arw", "srf", "sr2", "raf", "orf", "rw2", "pef", "srw", "x3f",
+        "3fr", "erf", "kdc", "mos", "mrw", "iiq", "raw",
+    ]
+
     /// `imageExtensions` packed into integers, so that testing a name allocates nothing.
     private static let packedExtensions: Set<UInt64> = Set(imageExtensions.map { pack(Array($0.utf8)[...])! })
+    private static let packedOtherExtensions: Set<UInt64> = Set(otherImageExtensions.map { pack(Array($0.utf8)[...])! })
 
     /// The album root.
     public let root: FileSystemPath
@@ -47,6 +61,20 @@ public struct FolderWalker {
         return packedExtensions.contains(key)
     }
 
+    /// The extension of a file name in an image format the album does not
+    /// index (`otherImageExtensions`), as written; nil for any other name.
+    static func otherImageExtension<C: BidirectionalCollection>(_ name: C) -> String? where C.Element == UInt8 {
+        guard let dot = name.lastIndex(of: UInt8(ascii: ".")), dot > name.startIndex else { return nil }
+        let tail = name[name.index(after: dot)...]
+        guard let key = pack(tail), packedOtherExtensions.contains(key) else { return nil }
+        return String(decoding: tail, as: UTF8.self)
+    }
+
+    /// The reason an image of another format is listed as skipped.
+    static func notIndexedReason(extension ext: String) -> String {
+        "not indexed: curator reads \(imageExtensions.sorted().joined(separator: " ")), not .\(ext)"
+    }
+
     /// Up to 8 ASCII bytes, lower-cased, in one integer (nil when longer).
     private static func pack<C: Collection>(_ bytes: C) -> UInt64? where C.Element == UInt8 {
         guard bytes.count <= 8, !bytes.isEmpty else { return nil }
@@ -59,7 +87,8 @@ public struct FolderWalker {
     }
 
     /// The image files below the root, sorted by path, and the entries that
-    /// could not be used (unreadable folders, broken links) with a reason.
+    /// could not be used (unreadable folders, broken links, images in a
+    /// format the album does not index) with a reason.
     public func walk() -> (files: [FoundFile], problems: [(RelativePath, String)]) {
         var files: [FoundFile] = []
         var problems: [(RelativePath, String)] = []
@@ -77,6 +106,10 @@ public struct FolderWalker {
             defer { closedir(dir) }
             let fd = dirfd(dir)
             var info = stat()
+            // Images of other formats in this folder, listed once the folder is read
+            // unless an indexed image shares the name (a camera's raw beside its JPEG).
+            var others: [(name: [UInt8], ext: String)] = []
+            var imageStems = Set<[UInt8]>()
             while let entry = readdir(dir) {
                 let outcome: Outcome = withUnsafeBytes(of: &entry.pointee.d_name) { raw in
                     let name = raw.bindMemory(to: UInt8.self)
@@ -104,7 +137,9 @@ public struct FolderWalker {
                         if visited.insert(identity).inserted { return .folder(relative()) }
                         return .problem(relative(), "symbolic link loop: folder already visited")
                     case S_IFREG:
-                        return isImage ? .file(relative()) : .ignore
+                        if isImage { return .file(relative()) }
+                        if let ext = Self.otherImageExtension(bytes) { return .other(Array(bytes), ext) }
+                        return .ignore
                     default:
                         return .ignore
                     }
@@ -115,15 +150,30 @@ public struct FolderWalker {
                 case .problem(let path, let reason): problems.append((RelativePath(bytes: path), reason))
                 case .file(let path):
                     files.append(FoundFile(path: RelativePath(bytes: path), size: Int64(info.st_size), mtime: Self.modificationTime(info)))
+                    imageStems.insert(Self.stem(path[(path.lastIndex(of: slash).map { $0 + 1 } ?? 0)...]))
+                case .other(let name, let ext):
+                    others.append((name, ext))
                 }
+            }
+            for (name, ext) in others where !imageStems.contains(Self.stem(name[...])) {
+                problems.append((RelativePath(bytes: folder.isEmpty ? name : folder + [slash] + name),
+                                 Self.notIndexedReason(extension: ext)))
             }
         }
         files.sort { $0.path < $1.path }
         return (files, problems)
     }
 
+    /// A file name without its extension, lower-cased (ASCII), to pair a raw
+    /// with the JPEG a camera wrote beside it.
+    static func stem(_ name: ArraySlice<UInt8>) -> [UInt8] {
+        let base = name.lastIndex(of: UInt8(ascii: ".")).map { name[..<$0] } ?? name
+        return base.map { ($0 >= 65 && $0 <= 90) ? $0 | 0x20 : $0 }
+    }
+
     private enum Outcome {
         case ignore
+        case other([UInt8], String)
         case folder([UInt8])
         case file([UInt8])
         case problem([UInt8], String)

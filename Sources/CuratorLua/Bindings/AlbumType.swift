@@ -33,6 +33,8 @@ enum AlbumType {
         t.describe { handle in
             let album = handle.album
             var text = "<Album \"\(album.name)\": \(Wording.counted(album.images.count, "image")), \(Wording.grouped(album.exclusions.count)) excluded"
+            // Files the last scan could not use, so that they are seen without asking (a:skipped() lists them).
+            if let skipped = album.lastScan?.skipped.count, skipped > 0 { text += ", \(Wording.grouped(skipped)) skipped" }
             if let embedder = album.embedder {
                 text += ", embedder \(embedder)"
                 if album.dimension > 0 { text += " \(album.dimension)-d" }
