@@ -76,7 +76,7 @@ struct AlbumScanner {
             for path in skippedBefore.keys where !seen.contains(path) && skippedBefore[path]!.size >= 0 {
                 try db.execute(sql: "DELETE FROM skipped WHERE path = ?", arguments: [Data(path.bytes)])
             }
-            // Walk problems (unreadable folders, link loops) are facts of this scan only.
+            // Walk problems (unreadable folders, link loops, images in formats not indexed) are facts of this scan only.
             try db.execute(sql: "DELETE FROM skipped WHERE size = -1")
             for (path, reason) in problems {
                 try db.execute(sql: "INSERT OR REPLACE INTO skipped(path, size, mtime, reason) VALUES (?, -1, 0, ?)",
