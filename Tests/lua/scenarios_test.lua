@@ -31,6 +31,8 @@ T.test("Scenario A lists the unreadable files and excludes the outliers FPS keep
   T.contains(out, "inbox/notes.png: not an image")
   T.contains(out, "round 1:")
   local a = assert(curator.open(dir))
+  T.contains(tostring(a), "3 skipped", "the album counts what a:skipped() lists, the unreadable JPEG's pixels too")
+  T.eq(#a:skipped(), 3)
   T.ok(#a.exclusions > 0, "round 1 excluded its core")
   -- The planted faults FPS finds first: the blank and the near-black frames.
   for _, path in ipairs({ "city/010.jpg", "inbox/IMG_0004.jpg" }) do

@@ -33,8 +33,9 @@ enum AlbumType {
         t.describe { handle in
             let album = handle.album
             var text = "<Album \"\(album.name)\": \(Wording.counted(album.images.count, "image")), \(Wording.grouped(album.exclusions.count)) excluded"
-            // Files the last scan could not use, so that they are seen without asking (a:skipped() lists them).
-            if let skipped = album.lastScan?.skipped.count, skipped > 0 { text += ", \(Wording.grouped(skipped)) skipped" }
+            // What a:skipped() lists (files the scan could not use, images the embedder could not
+            // read), so that they are seen without asking.
+            if let skipped = try? album.skipped().count, skipped > 0 { text += ", \(Wording.grouped(skipped)) skipped" }
             if let embedder = album.embedder {
                 text += ", embedder \(embedder)"
                 if album.dimension > 0 { text += " \(album.dimension)-d" }
