@@ -56,34 +56,42 @@ public struct FolderWalker {
 
     /// Whether a file name ends in an image extension (any case).
     public static func isImageName<C: BidirectionalCollection>(_ name: C) -> Bool where C.Element == UInt8 {
-        guard let dot = name.lastIndex(of: UInt8(ascii: ".")), dot > name.startIndex,
-              let key = pack(name[name.index(after: dot)...]) else { return false }
+        guard let tail = extensionBytes(of: name), let key = pack(tail) else { return false }
         return packedExtensions.contains(key)
     }
 
     /// The extension of a file name in an image format the album does not
     /// index (`otherImageExtensions`), as written; nil for any other name.
     static func otherImageExtension<C: BidirectionalCollection>(_ name: C) -> String? where C.Element == UInt8 {
-        guard let dot = name.lastIndex(of: UInt8(ascii: ".")), dot > name.startIndex else { return nil }
-        let tail = name[name.index(after: dot)...]
-        guard let key = pack(tail), packedOtherExtensions.contains(key) else { return nil }
+        guard let tail = extensionBytes(of: name), let key = pack(tail), packedOtherExtensions.contains(key) else { return nil }
         return String(decoding: tail, as: UTF8.self)
     }
 
+    /// What follows a file name's last dot, when the name does not start there.
+    private static func extensionBytes<C: BidirectionalCollection>(of name: C) -> C.SubSequence? where C.Element == UInt8 {
+        guard let dot = name.lastIndex(of: UInt8(ascii: ".")), dot > name.startIndex else { return nil }
+        return name[name.index(after: dot)...]
+    }
+
+    /// The formats an album indexes, as the reasons for skipping others name them.
+    private static let indexedFormats = imageExtensions.sorted().joined(separator: " ")
+
     /// The reason an image of another format is listed as skipped.
     static func notIndexedReason(extension ext: String) -> String {
-        "not indexed: curator reads \(imageExtensions.sorted().joined(separator: " ")), not .\(ext)"
+        "not indexed: curator reads \(indexedFormats), not .\(ext)"
     }
 
     /// Up to 8 ASCII bytes, lower-cased, in one integer (nil when longer).
     private static func pack<C: Collection>(_ bytes: C) -> UInt64? where C.Element == UInt8 {
         guard bytes.count <= 8, !bytes.isEmpty else { return nil }
         var key: UInt64 = 0
-        for byte in bytes {
-            let lower = (byte >= 65 && byte <= 90) ? byte | 0x20 : byte
-            key = key << 8 | UInt64(lower)
-        }
+        for byte in bytes { key = key << 8 | UInt64(lowercased(byte)) }
         return key
+    }
+
+    /// An ASCII capital as its small letter; any other byte as it is.
+    @inline(__always) private static func lowercased(_ byte: UInt8) -> UInt8 {
+        (byte >= 65 && byte <= 90) ? byte | 0x20 : byte
     }
 
     /// The image files below the root, sorted by path, and the entries that
@@ -109,7 +117,7 @@ public struct FolderWalker {
             // Images of other formats in this folder, listed once the folder is read
             // unless an indexed image shares the name (a camera's raw beside its JPEG).
             var others: [(name: [UInt8], ext: String)] = []
-            var imageStems = Set<[UInt8]>()
+            let firstFile = files.count
             while let entry = readdir(dir) {
                 let outcome: Outcome = withUnsafeBytes(of: &entry.pointee.d_name) { raw in
                     let name = raw.bindMemory(to: UInt8.self)
@@ -150,14 +158,18 @@ public struct FolderWalker {
                 case .problem(let path, let reason): problems.append((RelativePath(bytes: path), reason))
                 case .file(let path):
                     files.append(FoundFile(path: RelativePath(bytes: path), size: Int64(info.st_size), mtime: Self.modificationTime(info)))
-                    imageStems.insert(Self.stem(path[(path.lastIndex(of: slash).map { $0 + 1 } ?? 0)...]))
                 case .other(let name, let ext):
                     others.append((name, ext))
                 }
             }
-            for (name, ext) in others where !imageStems.contains(Self.stem(name[...])) {
-                problems.append((RelativePath(bytes: folder.isEmpty ? name : folder + [slash] + name),
-                                 Self.notIndexedReason(extension: ext)))
+            // Only a folder holding other formats pays for its images' stems.
+            if !others.isEmpty {
+                let nameStart = folder.isEmpty ? 0 : folder.count + 1
+                let imageStems = Set(files[firstFile...].map { Self.stem($0.path.bytes[nameStart...]) })
+                for (name, ext) in others where !imageStems.contains(Self.stem(name[...])) {
+                    problems.append((RelativePath(bytes: folder.isEmpty ? name : folder + [slash] + name),
+                                     Self.notIndexedReason(extension: ext)))
+                }
             }
         }
         files.sort { $0.path < $1.path }
@@ -168,7 +180,7 @@ public struct FolderWalker {
     /// with the JPEG a camera wrote beside it.
     static func stem(_ name: ArraySlice<UInt8>) -> [UInt8] {
         let base = name.lastIndex(of: UInt8(ascii: ".")).map { name[..<$0] } ?? name
-        return base.map { ($0 >= 65 && $0 <= 90) ? $0 | 0x20 : $0 }
+        return base.map(lowercased)
     }
 
     private enum Outcome {
