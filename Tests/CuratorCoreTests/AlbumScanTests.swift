@@ -70,6 +70,14 @@ final class AlbumScanTests: XCTestCase {
         try FileManager.default.removeItem(atPath: folder.path + "/art/logo.svg")
         let reopened = try open(folder)
         XCTAssertEqual(try reopened.skipped().map(\.path.string), ["raw/IMG_0001.CR2"])
+
+        // Kept while nothing changes; new ones come, and a raw whose image arrives goes.
+        XCTAssertEqual(try open(folder).skipped().map(\.path.string), ["raw/IMG_0001.CR2"])
+        folder.writePNG("raw/IMG_0001.png")
+        folder.write("art/layers.psd", Array("8BPS".utf8))
+        let changed = try open(folder)
+        XCTAssertEqual(try changed.skipped().map(\.path.string), ["art/layers.psd"])
+        XCTAssertEqual(try changed.skipped().first?.reason, FolderWalker.notIndexedReason(extension: "psd"))
     }
 
     func testNonUTF8FileNamesAreIndexedByTheirBytes() throws {
