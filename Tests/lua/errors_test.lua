@@ -77,6 +77,18 @@ T.test("fields: typos get a suggestion, read-only and unknown ones are refused",
   T.eq(a[1.5], nil)
 end)
 
+T.test("a field called as a method says it is a field", function()
+  local a = open_fixture()
+  a:embed()
+  local r = a:select{ method = "fps", count = 2 }
+  T.raises("ImageSet is not a function: r.selection is a field, read without ':' or '()'", function() return r:selection() end)
+  T.raises("Album is not a function: r.album is a field, read without ':' or '()'", function() return r:album() end)
+  T.raises("ImageSet is not a function: a.exclusions and a.favorites are fields, read without ':' or '()'",
+           function() return a:exclusions() end)
+  T.raises("ImageSet is not a function (a field is read without '()')", function() return r.selection() end)
+  T.eq(#r.selection, 2, "the field itself reads as before")
+end)
+
 T.test("extension registration validates its arguments", function()
   T.raises("curator.register_sampler: bad argument #1 (string expected, got no value)", curator.register_sampler)
   T.raises("curator.register_sampler: bad argument #2 (function expected, got string)", curator.register_sampler, "x", "y")

@@ -25,9 +25,12 @@ public struct LuaIdentity: Hashable, Sendable {
 protocol AnyHostType: AnyObject {
     var name: String { get }
     var prefix: String { get }
+    var variable: String { get }
     /// Pushes the object's JSON-ready value and returns true; false when the
     /// type has no JSON form.
     func pushJSONValue(at index: Int32, in lua: LuaStack) throws -> Bool
+    /// The fields whose values are of the type named `valueType`, in registration order.
+    func fields(ofType valueType: String) -> [String]
 }
 
 /// Releases the Swift reference a host userdata held (called by `__gc`).
@@ -71,6 +74,7 @@ public final class HostType<Object: AnyObject>: AnyHostType {
 
     private var getters: [String: (Object, LuaStack) throws -> Void] = [:]
     private var propertyNames: [String] = []
+    private var propertyTypes: [String: String] = [:]
     private var writableNames: Set<String> = []
     private var methodNames: [String] = []
     private var identify: ((Object) -> LuaIdentity?)?
@@ -149,6 +153,12 @@ public final class HostType<Object: AnyObject>: AnyHostType {
             if let identify = self.identify, let ia = identify(a), let ib = identify(b) { lua.push(ia == ib); return 1 }
             lua.push(false)
             return 1
+        }
+        // Host objects are values, never functions. Calling one is nearly
+        // always a field read as a method (`r:selection()` for `r.selection`),
+        // where Lua's own "attempt to call a ImageSet value" does not say what to write.
+        setMeta("__call", in: mt, dispatch: dispatch) { [unowned(unsafe) self] lua in
+            throw LuaBindingError(self.callMistake(lua))
         }
         let iterator = state.makeFunction(name: "\(prefix) pairs iterator") { [unowned(unsafe) self] call in
             try self.pairsStep(call.lua)
@@ -271,6 +281,7 @@ public final class HostType<Object: AnyObject>: AnyHostType {
     ) {
         let qualified = "\(prefix).\(member)"
         getters[member] = get
+        propertyTypes[member] = valueType
         if !propertyNames.contains(member) { propertyNames.append(member) }
         let lua = state.stack
         let getterID = state.register(name: qualified) { [unowned(unsafe) self] lua in
@@ -374,6 +385,26 @@ public final class HostType<Object: AnyObject>: AnyHostType {
             lua.pushNil()
             return 1
         }
+    }
+
+    /// What calling an object of this type (at 1, its arguments after it)
+    /// says: the fields it may have been read from, when the first argument
+    /// is a host object with fields of this type (`r:selection()`).
+    private func callMistake(_ lua: LuaStack) -> String {
+        var message = "\(name) is not a function"
+        if lua.top >= 2, let owner = state.hostType(at: 2, in: lua) {
+            let fields = owner.fields(ofType: name)
+            if !fields.isEmpty {
+                let read = fields.map { "\(owner.variable).\($0)" }
+                message += ": \(read.joined(separator: " and ")) \(fields.count == 1 ? "is a field" : "are fields"), read without ':' or '()'"
+                return message
+            }
+        }
+        return message + " (a field is read without '()')"
+    }
+
+    func fields(ofType valueType: String) -> [String] {
+        propertyNames.filter { propertyTypes[$0] == valueType }
     }
 
     private func assignmentFallback(_ lua: LuaStack) throws -> Int32 {
