@@ -125,6 +125,7 @@ final class AlbumPixelsTests: XCTestCase {
 
         let again = try Album.open(folder.path)
         XCTAssertEqual(try again.skipped().map(\.path.string), ["broken.jpg"], "listed in every later session too")
+        XCTAssertEqual(try again.skippedCount(), 1, "the count includes what the embedder could not read")
         XCTAssertEqual(again.lastEmbed?.embedded, 0, "failures are not retried while the file is unchanged")
         XCTAssertEqual(again.lastEmbed?.alreadyEmbedded, 5)
     }

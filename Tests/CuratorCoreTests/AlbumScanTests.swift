@@ -62,6 +62,7 @@ final class AlbumScanTests: XCTestCase {
         XCTAssertEqual(album.images.map(\.path.string), ["photo.png", "raw/img_0002.png"])
         let skipped = Dictionary(uniqueKeysWithValues: try album.skipped().map { ($0.path.string, $0.reason) })
         XCTAssertEqual(Set(skipped.keys), ["art/logo.svg", "raw/IMG_0001.CR2"], "captions and videos are not images")
+        XCTAssertEqual(try album.skippedCount(), 2)
         XCTAssertEqual(skipped["art/logo.svg"], FolderWalker.notIndexedReason(extension: "svg"))
         XCTAssertTrue(skipped["raw/IMG_0001.CR2"]?.hasSuffix("not .CR2") ?? false, "\(skipped)")
         XCTAssertTrue(skipped["art/logo.svg"]?.contains("jpg") ?? false, "the reason says what is read: \(skipped)")

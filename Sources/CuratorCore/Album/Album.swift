@@ -304,19 +304,28 @@ public final class Album: @unchecked Sendable {
     /// not images at all, and images whose pixels the active embedder could
     /// not read (a truncated JPEG's header reads; its pixels do not).
     public func skipped() throws -> [SkippedFile] {
-        let embedder = self.embedder ?? ""
-        return try database.pool.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT path, reason FROM skipped
-                UNION ALL
-                SELECT image.path, embed_failure.reason FROM embed_failure JOIN image ON image.id = embed_failure.image_id
-                WHERE embed_failure.embedder = ?
-                ORDER BY 1
-                """, arguments: [embedder]).map {
+        try database.pool.read { db in
+            try Row.fetchAll(db, sql: "\(Self.skippedFiles) ORDER BY 1", arguments: [embedder ?? ""]).map {
                 SkippedFile(path: RelativePath(bytes: [UInt8]($0[0] as Data)), reason: $0[1])
             }
         }
     }
+
+    /// How many files `skipped()` lists, without reading them (an album's
+    /// one-line description shows it, and a folder of camera raws may list tens of thousands).
+    public func skippedCount() throws -> Int {
+        try database.pool.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM (\(Self.skippedFiles))", arguments: [embedder ?? ""]) ?? 0
+        }
+    }
+
+    /// The files `skipped()` lists, as (path, reason) rows; its one argument is the active embedder.
+    private static let skippedFiles = """
+        SELECT path, reason FROM skipped
+        UNION ALL
+        SELECT image.path, embed_failure.reason FROM embed_failure JOIN image ON image.id = embed_failure.image_id
+        WHERE embed_failure.embedder = ?
+        """
 
     /// Whether the image is excluded.
     public func isExcluded(_ image: ImageRecord) -> Bool { exclusions.contains(image.id) }

@@ -35,7 +35,7 @@ enum AlbumType {
             var text = "<Album \"\(album.name)\": \(Wording.counted(album.images.count, "image")), \(Wording.grouped(album.exclusions.count)) excluded"
             // What a:skipped() lists (files the scan could not use, images the embedder could not
             // read), so that they are seen without asking.
-            if let skipped = try? album.skipped().count, skipped > 0 { text += ", \(Wording.grouped(skipped)) skipped" }
+            if let skipped = try? album.skippedCount(), skipped > 0 { text += ", \(Wording.grouped(skipped)) skipped" }
             if let embedder = album.embedder {
                 text += ", embedder \(embedder)"
                 if album.dimension > 0 { text += " \(album.dimension)-d" }
