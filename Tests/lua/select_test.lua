@@ -14,6 +14,19 @@ local function paths(list)
   return table.concat(out, " ")
 end
 
+T.test("a count past the candidates picks every one, and says so", function()
+  local _, dir = new_album(6)
+  local script = "local a = curator.open(arg[1]); a.exclusions:add(a[1]); for _, m in ipairs{'fps', 'kmeans'} do "
+    .. "local r = a:select{method=m, count=50, iterations=2}; print(m, r.count, #r.selection) end; "
+    .. "print(#a:select{method='fps', count=5, iterations=2}.selection)"
+  local out, err, code = T.run({ "--no-plugins", "-e", script, dir })
+  T.eq(code, 0, err)
+  T.eq(out, "fps\t50\t5\nkmeans\t50\t5\n5\n", "the run keeps the count asked for and picks the 5 candidates")
+  local _, warnings = err:gsub("warning: album:select: count 50 is more than the 5 candidates; every one is picked\n", "")
+  T.eq(warnings, 2, err)
+  T.eq(err:find("count 5 "), nil, "a count equal to the candidates is not warned about")
+end)
+
 T.test("fps and kmeans select count images; the same seed gives the same selection", function()
   local a = new_album(12)
   T.eq(a.embedder, "pixels")

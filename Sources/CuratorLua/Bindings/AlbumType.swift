@@ -318,6 +318,10 @@ enum AlbumType {
                 run = try handle.album.select(select, progress: sink)
                 if let prompt = select.prompt { LuaQueries.noteTruncation(host, call, handle.album, LuaQueries.texts(of: prompt)) }
                 try sink.rethrowCallbackError()
+                // A count past the candidates picks every one (as PhotoMapAI does); said, since the run still records the count asked for.
+                if !automatic, balance == nil, count > run.candidates {
+                    host.warn("\(call.name): count \(Wording.grouped(count)) is more than the \(Wording.counted(run.candidates, "candidate")); every one is picked")
+                }
             } catch {
                 try sink.rethrowCallbackError()
                 if let failure = samplers.pendingError ?? scores.pendingError { throw failure }
