@@ -115,6 +115,10 @@ final class LuaStateTests: XCTestCase {
         XCTAssertEqual(DidYouMean.suggestion(for: "Width", among: ["width"]), "width")
         XCTAssertEqual(DidYouMean.suggestion(for: "excl", among: ["exclusions", "embed"]), "exclusions")
         XCTAssertNil(DidYouMean.suggestion(for: "zzzz", among: ["width", "height"]))
+        // As close to both; a dropped letter is likelier than a changed one, whatever the order.
+        XCTAssertEqual(DidYouMean.suggestion(for: "limt", among: ["list", "limit"]), "limit")
+        XCTAssertEqual(DidYouMean.suggestion(for: "limt", among: ["limit", "list"]), "limit")
+        XCTAssertEqual(DidYouMean.suggestion(for: "lisst", among: ["list", "limit"]), "list")
         XCTAssertEqual(DidYouMean.distance("kitten", "sitting"), 3)
         XCTAssertEqual(DidYouMean.distance("ab", "ba"), 1)
     }

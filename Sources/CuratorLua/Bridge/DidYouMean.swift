@@ -2,22 +2,39 @@
 public enum DidYouMean {
     /// The candidate closest to `name` by edit distance, when it is close
     /// enough to be a typo (at most a third of the name's length, at least 1;
-    /// a case-insensitive match always counts).
+    /// a case-insensitive match always counts). Between equally close ones,
+    /// one that holds every letter typed, in order, wins: a dropped letter is
+    /// the commonest slip ("limt" is `limit`, not `list`).
     public static func suggestion(for name: String, among candidates: [String]) -> String? {
         let lower = name.lowercased()
         if let same = candidates.first(where: { $0.lowercased() == lower }) { return same }
         let limit = max(1, name.count / 3)
-        var best: (String, Int)?
+        var best: (name: String, distance: Int, holdsTyped: Bool)?
         for candidate in candidates {
-            let d = distance(lower, candidate.lowercased())
-            if d <= limit, d < (best?.1 ?? Int.max) { best = (candidate, d) }
+            let other = candidate.lowercased()
+            let d = distance(lower, other)
+            guard d <= limit else { continue }
+            let holdsTyped = isSubsequence(lower, of: other)
+            if best == nil || d < best!.distance || (d == best!.distance && holdsTyped && !best!.holdsTyped) {
+                best = (candidate, d, holdsTyped)
+            }
         }
-        if let best { return best.0 }
+        if let best { return best.name }
         // A prefix of a longer name ("excl" for "exclusions") is a likely slip too.
         if name.count >= 3, let prefixed = candidates.first(where: { $0.lowercased().hasPrefix(lower) }) {
             return prefixed
         }
         return nil
+    }
+
+    /// Whether every character of `short` appears in `long`, in order.
+    static func isSubsequence(_ short: String, of long: String) -> Bool {
+        var rest = long.unicodeScalars[...]
+        for c in short.unicodeScalars {
+            guard let at = rest.firstIndex(of: c) else { return false }
+            rest = rest[rest.index(after: at)...]
+        }
+        return true
     }
 
     /// The Damerau–Levenshtein (optimal string alignment) distance, so a swap
