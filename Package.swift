@@ -103,6 +103,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The libFuzzer harness of scripts/fuzz (not a product). Built as it
+        // is here, it replays the files named on its command line through the
+        // readers, so every build checks that the harness still compiles.
+        .executableTarget(
+            name: "curator-fuzz",
+            dependencies: ["CuratorCore"],
+            path: "Tests/Fuzz",
+            exclude: ["corpus"]
+        ),
         .testTarget(
             name: "CuratorReviewTests",
             dependencies: ["CuratorReview", "CuratorCore", "CVipsShims"]
