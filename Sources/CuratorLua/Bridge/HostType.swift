@@ -404,7 +404,8 @@ public final class HostType<Object: AnyObject>: AnyHostType {
     }
 
     func fields(ofType valueType: String) -> [String] {
-        propertyNames.filter { propertyTypes[$0] == valueType }
+        // A declared type may name alternatives ("ImageSet|nil").
+        propertyNames.filter { propertyTypes[$0]?.split(separator: "|").contains(Substring(valueType)) ?? false }
     }
 
     private func assignmentFallback(_ lua: LuaStack) throws -> Int32 {
