@@ -29,8 +29,6 @@ protocol AnyHostType: AnyObject {
     /// Pushes the object's JSON-ready value and returns true; false when the
     /// type has no JSON form.
     func pushJSONValue(at index: Int32, in lua: LuaStack) throws -> Bool
-    /// The fields whose values are of the type named `valueType`, in registration order.
-    func fields(ofType valueType: String) -> [String]
 }
 
 /// Releases the Swift reference a host userdata held (called by `__gc`).
@@ -74,7 +72,6 @@ public final class HostType<Object: AnyObject>: AnyHostType {
 
     private var getters: [String: (Object, LuaStack) throws -> Void] = [:]
     private var propertyNames: [String] = []
-    private var propertyTypes: [String: String] = [:]
     private var writableNames: Set<String> = []
     private var methodNames: [String] = []
     private var identify: ((Object) -> LuaIdentity?)?
@@ -281,7 +278,6 @@ public final class HostType<Object: AnyObject>: AnyHostType {
     ) {
         let qualified = "\(prefix).\(member)"
         getters[member] = get
-        propertyTypes[member] = valueType
         if !propertyNames.contains(member) { propertyNames.append(member) }
         let lua = state.stack
         let getterID = state.register(name: qualified) { [unowned(unsafe) self] lua in
@@ -389,11 +385,14 @@ public final class HostType<Object: AnyObject>: AnyHostType {
 
     /// What calling an object of this type (at 1, its arguments after it)
     /// says: the fields it may have been read from, when the first argument
-    /// is a host object with fields of this type (`r:selection()`).
+    /// is a host object whose catalogued properties hold this type (`r:selection()`).
     private func callMistake(_ lua: LuaStack) -> String {
         var message = "\(name) is not a function"
         if lua.top >= 2, let owner = state.hostType(at: 2, in: lua) {
-            let fields = owner.fields(ofType: name)
+            // A declared type may name alternatives ("ImageSet|nil").
+            let fields = (state.catalog.type(named: owner.name)?.properties ?? [])
+                .filter { $0.valueType?.split(separator: "|").contains(Substring(name)) ?? false }
+                .map(\.member)
             if !fields.isEmpty {
                 let read = fields.map { "\(owner.variable).\($0)" }
                 message += ": \(read.joined(separator: " and ")) \(fields.count == 1 ? "is a field" : "are fields"), read without ':' or '()'"
@@ -401,11 +400,6 @@ public final class HostType<Object: AnyObject>: AnyHostType {
             }
         }
         return message + " (a field is read without '()')"
-    }
-
-    func fields(ofType valueType: String) -> [String] {
-        // A declared type may name alternatives ("ImageSet|nil").
-        propertyNames.filter { propertyTypes[$0]?.split(separator: "|").contains(Substring(valueType)) ?? false }
     }
 
     private func assignmentFallback(_ lua: LuaStack) throws -> Int32 {
