@@ -116,7 +116,7 @@ public struct FolderWalker {
             var info = stat()
             // Images of other formats in this folder, listed once the folder is read
             // unless an indexed image shares the name (a camera's raw beside its JPEG).
-            var others: [(name: [UInt8], ext: String)] = []
+            var others: [(path: [UInt8], ext: String)] = []
             let firstFile = files.count
             while let entry = readdir(dir) {
                 let outcome: Outcome = withUnsafeBytes(of: &entry.pointee.d_name) { raw in
@@ -146,7 +146,7 @@ public struct FolderWalker {
                         return .problem(relative(), "symbolic link loop: folder already visited")
                     case S_IFREG:
                         if isImage { return .file(relative()) }
-                        if let ext = Self.otherImageExtension(bytes) { return .other(Array(bytes), ext) }
+                        if let ext = Self.otherImageExtension(bytes) { return .other(relative(), ext) }
                         return .ignore
                     default:
                         return .ignore
@@ -158,17 +158,16 @@ public struct FolderWalker {
                 case .problem(let path, let reason): problems.append((RelativePath(bytes: path), reason))
                 case .file(let path):
                     files.append(FoundFile(path: RelativePath(bytes: path), size: Int64(info.st_size), mtime: Self.modificationTime(info)))
-                case .other(let name, let ext):
-                    others.append((name, ext))
+                case .other(let path, let ext):
+                    others.append((path, ext))
                 }
             }
             // Only a folder holding other formats pays for its images' stems.
             if !others.isEmpty {
                 let nameStart = folder.isEmpty ? 0 : folder.count + 1
                 let imageStems = Set(files[firstFile...].map { Self.stem($0.path.bytes[nameStart...]) })
-                for (name, ext) in others where !imageStems.contains(Self.stem(name[...])) {
-                    problems.append((RelativePath(bytes: folder.isEmpty ? name : folder + [slash] + name),
-                                     Self.notIndexedReason(extension: ext)))
+                for (path, ext) in others where !imageStems.contains(Self.stem(path[nameStart...])) {
+                    problems.append((RelativePath(bytes: path), Self.notIndexedReason(extension: ext)))
                 }
             }
         }
