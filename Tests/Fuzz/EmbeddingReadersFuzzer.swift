@@ -18,11 +18,13 @@ import Glibc
 #endif
 
 nonisolated(unsafe) private var format = ProcessInfo.processInfo.environment["CURATOR_FUZZ_FORMAT"] ?? "npz"
-private var scratch: URL {
+/// The file each input is written to. Made once, on the first input (a
+/// global is initialised on first use), so after the replayer has set `format`.
+private let scratch: URL = {
     let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("curator-fuzz-\(getpid())")
     try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     return dir.appendingPathComponent("input.\(format)")
-}
+}()
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
