@@ -1,3 +1,4 @@
+import CuratorCore
 import Dispatch
 import Foundation
 import Hummingbird
@@ -82,7 +83,7 @@ enum ReviewRoutes {
     }
 
     /// Decodes at most one image per core at once; more would only queue inside libvips.
-    private static let decoders = DispatchSemaphore(value: max(1, ProcessInfo.processInfo.activeProcessorCount))
+    private static let decoders = DispatchSemaphore(value: max(1, availableCoreCount))
 
     /// Runs blocking work (SQLite, libvips) on a dispatch thread, never on
     /// the event loop or Swift's cooperative pool, which serve every request.

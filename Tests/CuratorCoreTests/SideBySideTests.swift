@@ -3,6 +3,13 @@ import XCTest
 @testable import CuratorCore
 
 final class SideBySideTests: XCTestCase {
+    /// The cores the loops split over are the ones Foundation says this process may use
+    /// (affinity and cgroup quota), read without Foundation.
+    func testAvailableCoresAgreeWithFoundation() {
+        XCTAssertEqual(availableCoreCount, ProcessInfo.processInfo.activeProcessorCount)
+        XCTAssertEqual(activeCoreCount, min(availableCoreCount, 8))
+    }
+
     /// Lanes run at once and their results come back in lane order, whatever order they end in.
     func testResultsComeBackInLaneOrder() throws {
         let results = try sideBySide(4, poll: { _ in }) { lane, step in

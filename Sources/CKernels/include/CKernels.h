@@ -153,6 +153,12 @@ void curator_f32_dots(const float *const *rows, size_t g, const float *vectors, 
 void curator_f32_dots_far(const float *const *rows, size_t g, const float *vectors, size_t m, size_t d, float *out,
                           size_t ldo);
 
+/// `curator_f32_dots_far` with each vector given by pointer (`vectors[j]`,
+/// anywhere in memory, as the rows are): the same floats as the contiguous
+/// form, without copying vectors that already lie in a matrix.
+void curator_f32_dots_far_pointed(const float *const *rows, size_t g, const float *const *vectors, size_t m, size_t d,
+                                  float *out, size_t ldo);
+
 /// The plain C body of `curator_f32_dots`, for tests that compare the two.
 void curator_f32_dots_portable(const float *const *rows, size_t g, const float *vectors, size_t m, size_t d,
                                float *out, size_t ldo);
@@ -171,5 +177,9 @@ size_t curator_largest(size_t keep, const float *scores, const float *offsets, s
 /// The plain C body of `curator_largest`, for tests that compare the two.
 size_t curator_largest_portable(size_t keep, const float *scores, const float *offsets, size_t n, float *values,
                                 int32_t *labels);
+
+/// The cores this process may use: those its affinity mask allows, at most
+/// its cgroup's CPU quota (rounded up), at least 1.
+int curator_active_cores(void);
 
 #endif

@@ -61,7 +61,7 @@ public struct PixelEmbedder: Sendable {
     /// Creates the embedder. `threads` defaults to the number of active cores.
     public init(thumbnailSize: Int = PixelEmbedder.defaultThumbnailSize,
                 pixelLimit: Int = ImageDecoder.defaultPixelLimit,
-                threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
+                threads: Int = availableCoreCount) {
         decoder = ImageDecoder(thumbnailSize: thumbnailSize, pixelLimit: pixelLimit)
         self.threads = max(1, threads)
     }

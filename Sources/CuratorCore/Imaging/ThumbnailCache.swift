@@ -110,7 +110,7 @@ public struct ThumbnailCache: Sendable {
     /// `vipsthumbnail` runs (the process-wide pool stays at one thread for
     /// the embedding pipeline, which decodes an image per core instead).
     /// Decoding a JPEG is sequential, but resizing and encoding overlap with it.
-    static let threadsPerImage = ProcessInfo.processInfo.activeProcessorCount
+    static let threadsPerImage = availableCoreCount
 
     /// Writes `bytes` at `path` through a temporary file and a rename. A
     /// cache that cannot be written (read-only album, full disk) only costs
