@@ -1,5 +1,5 @@
 // Float32 dot products of rows (given by pointer, anywhere in memory) with a
-// few contiguous vectors, for farthest point sampling: its passes over the
+// few vectors (contiguous, or by pointer too), for farthest point sampling: its passes over the
 // matrix and its lazy steps over scattered rows both compute every distance
 // here, so one row and one pick give the same float whichever way it was
 // reached. (OpenBLAS's sgemm does not: its small-matrix kernel sums in
@@ -30,10 +30,19 @@ static float dot_portable(const float *a, const float *b, size_t d) {
     return u[0] + u[1];
 }
 
+/// The portable body over vectors given by pointer (`vectors[j]`), or
+/// contiguous (`contiguous + j · d`) when `vectors` is NULL.
+static void dots_portable(const float *const *rows, size_t g, const float *const *vectors, const float *contiguous,
+                          size_t m, size_t d, float *out, size_t ldo) {
+    for (size_t j = 0; j < m; j++) {
+        const float *v = vectors ? vectors[j] : contiguous + j * d;
+        for (size_t i = 0; i < g; i++) out[j * ldo + i] = dot_portable(rows[i], v, d);
+    }
+}
+
 void curator_f32_dots_portable(const float *const *rows, size_t g, const float *vectors, size_t m, size_t d,
                                float *out, size_t ldo) {
-    for (size_t j = 0; j < m; j++)
-        for (size_t i = 0; i < g; i++) out[j * ldo + i] = dot_portable(rows[i], vectors + j * d, d);
+    dots_portable(rows, g, NULL, vectors, m, d, out, ldo);
 }
 
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
@@ -64,7 +73,7 @@ AVX512_INLINE __m512 reduce16(const __m512 v[16]) {
 /// short runs of lines, fetches them late. (10,000 × 768, random rows from
 /// 512: 2 vectors 69 → 40 ns a product, 4: 40 → 20, 8: 30 → 17; one vector,
 /// 16 rows a tile already in flight, unchanged.)
-AVX512_INLINE void tile(const float *const *rows, const float *vectors, size_t d, float *out, size_t ldo,
+AVX512_INLINE void tile(const float *const *rows, const float *const *vectors, size_t d, float *out, size_t ldo,
                         const int NR, const int NP, const float *const *ahead, int aheadCount, const int fetch) {
     __m512 acc[16];
     for (int a = 0; a < 16; a++) acc[a] = _mm512_setzero_ps();
@@ -74,7 +83,7 @@ AVX512_INLINE void tile(const float *const *rows, const float *vectors, size_t d
         for (int i = 0; i < NR; i++) r[i] = _mm512_loadu_ps(rows[i] + k);
         if (fetch)
             for (int i = 0; i < aheadCount; i++) _mm_prefetch((const char *)(ahead[i] + k), _MM_HINT_T1);
-        for (int j = 0; j < NP; j++) p[j] = _mm512_loadu_ps(vectors + j * d + k);
+        for (int j = 0; j < NP; j++) p[j] = _mm512_loadu_ps(vectors[j] + k);
         for (int i = 0; i < NR; i++)
             for (int j = 0; j < NP; j++) acc[i * NP + j] = _mm512_fmadd_ps(r[i], p[j], acc[i * NP + j]);
     }
@@ -82,7 +91,7 @@ AVX512_INLINE void tile(const float *const *rows, const float *vectors, size_t d
         __mmask16 mask = (__mmask16)((1u << (d - k)) - 1);
         __m512 r[16], p[4];
         for (int i = 0; i < NR; i++) r[i] = _mm512_maskz_loadu_ps(mask, rows[i] + k);
-        for (int j = 0; j < NP; j++) p[j] = _mm512_maskz_loadu_ps(mask, vectors + j * d + k);
+        for (int j = 0; j < NP; j++) p[j] = _mm512_maskz_loadu_ps(mask, vectors[j] + k);
         for (int i = 0; i < NR; i++)
             for (int j = 0; j < NP; j++) acc[i * NP + j] = _mm512_fmadd_ps(r[i], p[j], acc[i * NP + j]);
     }
@@ -98,19 +107,30 @@ AVX512_INLINE void tile(const float *const *rows, const float *vectors, size_t d
 /// The rows of the tile after the one at `i` (NR rows at most), or none.
 #define AHEAD(NR) (g - i <= (size_t)(NR) ? 0 : (int)(g - i - (NR) < (size_t)(NR) ? g - i - (NR) : (size_t)(NR)))
 #define TILE(NR, NP) \
-    case (NR): tile(rows + i, vectors + j * d, d, out + j * ldo + i, ldo, NR, NP, rows + i + (NR), AHEAD(NR), fetch); break;
+    case (NR): tile(rows + i, v, d, out + j * ldo + i, ldo, NR, NP, rows + i + (NR), AHEAD(NR), fetch); break;
 
 /// Every tile of the call; `fetch` (a constant in each copy) fetches the
 /// next tile's rows ahead. Without it nothing is fetched, which K-Means'
 /// calls need: their "rows" are a few centroids, already in cache, and
 /// fetching cost them (1,000,000 × 512, 200 × 20: 8.5 → 9.8 s).
-AVX512_INLINE void dots_avx512(const float *const *rows, size_t g, const float *vectors, size_t m, size_t d,
-                               float *out, size_t ldo, const int fetch) {
+/// The tiles' vectors j ..< j + 4 (fewer at the end): `vectors + j` when
+/// given by pointer, else pointers into the contiguous block, made in `slots`.
+AVX512_INLINE const float *const *vectors_from(const float *const *vectors, const float *contiguous, size_t j,
+                                               size_t m, size_t d, const float *slots[4]) {
+    if (vectors) return vectors + j;
+    for (size_t a = 0; a < 4 && j + a < m; a++) slots[a] = contiguous + (j + a) * d;
+    return slots;
+}
+
+AVX512_INLINE void dots_avx512(const float *const *rows, size_t g, const float *const *vectors, const float *contiguous,
+                               size_t m, size_t d, float *out, size_t ldo, const int fetch) {
+    const float *slots[4];
     // Four vectors at a time over four rows at a time: the rows stay in L1
     // while the vectors (a few hundred KB at most) stream from L2.
     size_t m4 = m / 4 * 4;
     for (size_t i = 0; i < g; i += 4) {
         for (size_t j = 0; j < m4; j += 4) {
+            const float *const *v = vectors_from(vectors, contiguous, j, m, d, slots);
             switch (g - i < 4 ? g - i : 4) { TILE(1, 4) TILE(2, 4) TILE(3, 4) TILE(4, 4) }
         }
     }
@@ -118,6 +138,7 @@ AVX512_INLINE void dots_avx512(const float *const *rows, size_t g, const float *
     // The last one to three vectors, over more rows at a time so a tile
     // still has (nearly) 16 sums.
     size_t j = m4;
+    const float *const *v = vectors_from(vectors, contiguous, j, m, d, slots);
     switch (m - m4) {
     case 3:
         for (size_t i = 0; i < g; i += 5)
@@ -139,15 +160,15 @@ AVX512_INLINE void dots_avx512(const float *const *rows, size_t g, const float *
 }
 
 __attribute__((target("avx512f")))
-static void dots_avx512_near(const float *const *rows, size_t g, const float *vectors, size_t m, size_t d,
-                             float *out, size_t ldo) {
-    dots_avx512(rows, g, vectors, m, d, out, ldo, 0);
+static void dots_avx512_near(const float *const *rows, size_t g, const float *const *vectors, const float *contiguous,
+                             size_t m, size_t d, float *out, size_t ldo) {
+    dots_avx512(rows, g, vectors, contiguous, m, d, out, ldo, 0);
 }
 
 __attribute__((target("avx512f")))
-static void dots_avx512_far(const float *const *rows, size_t g, const float *vectors, size_t m, size_t d,
-                            float *out, size_t ldo) {
-    dots_avx512(rows, g, vectors, m, d, out, ldo, 1);
+static void dots_avx512_far(const float *const *rows, size_t g, const float *const *vectors, const float *contiguous,
+                            size_t m, size_t d, float *out, size_t ldo) {
+    dots_avx512(rows, g, vectors, contiguous, m, d, out, ldo, 1);
 }
 
 int curator_f32_dots_has_avx512(void) {
@@ -165,23 +186,28 @@ int curator_f32_dots_has_avx512(void) { return 0; }
 #endif
 
 /// The AVX-512 body when the processor has it (fetching ahead or not), else the portable one.
-static void dots(const float *const *rows, size_t g, const float *vectors, size_t m, size_t d, float *out, size_t ldo,
-                 int fetch) {
+static void dots(const float *const *rows, size_t g, const float *const *vectors, const float *contiguous, size_t m,
+                 size_t d, float *out, size_t ldo, int fetch) {
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
     if (curator_f32_dots_has_avx512()) {
-        if (fetch) dots_avx512_far(rows, g, vectors, m, d, out, ldo);
-        else dots_avx512_near(rows, g, vectors, m, d, out, ldo);
+        if (fetch) dots_avx512_far(rows, g, vectors, contiguous, m, d, out, ldo);
+        else dots_avx512_near(rows, g, vectors, contiguous, m, d, out, ldo);
         return;
     }
 #endif
-    curator_f32_dots_portable(rows, g, vectors, m, d, out, ldo);
+    dots_portable(rows, g, vectors, contiguous, m, d, out, ldo);
 }
 
 void curator_f32_dots(const float *const *rows, size_t g, const float *vectors, size_t m, size_t d, float *out, size_t ldo) {
-    dots(rows, g, vectors, m, d, out, ldo, 0);
+    dots(rows, g, NULL, vectors, m, d, out, ldo, 0);
 }
 
 void curator_f32_dots_far(const float *const *rows, size_t g, const float *vectors, size_t m, size_t d, float *out,
                           size_t ldo) {
-    dots(rows, g, vectors, m, d, out, ldo, 1);
+    dots(rows, g, NULL, vectors, m, d, out, ldo, 1);
+}
+
+void curator_f32_dots_far_pointed(const float *const *rows, size_t g, const float *const *vectors, size_t m, size_t d,
+                                  float *out, size_t ldo) {
+    dots(rows, g, vectors, NULL, m, d, out, ldo, 1);
 }

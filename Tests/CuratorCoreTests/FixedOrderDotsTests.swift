@@ -23,13 +23,24 @@ final class FixedOrderDotsTests: XCTestCase {
                     var fast = [Float](repeating: .nan, count: m * g)
                     var plain = [Float](repeating: .nan, count: m * g)
                     var far = [Float](repeating: .nan, count: m * g)
+                    var pointed = [Float](repeating: .nan, count: m * g)
                     vectors.withUnsafeBufferPointer { v in
                         curator_f32_dots(&table, g, v.baseAddress!, m, dimension, &fast, g)
                         curator_f32_dots_portable(&table, g, v.baseAddress!, m, dimension, &plain, g)
                         curator_f32_dots_far(&table, g, v.baseAddress!, m, dimension, &far, g)
+                        // The vectors by pointer, each in a buffer of its own.
+                        let copies = (0..<m).map { j -> UnsafeMutablePointer<Float> in
+                            let p = UnsafeMutablePointer<Float>.allocate(capacity: dimension)
+                            p.initialize(from: v.baseAddress! + j * dimension, count: dimension)
+                            return p
+                        }
+                        defer { copies.forEach { $0.deallocate() } }
+                        var vectorTable = copies.map { Optional(UnsafePointer($0)) }
+                        curator_f32_dots_far_pointed(&table, g, &vectorTable, m, dimension, &pointed, g)
                     }
                     XCTAssertEqual(fast, plain, "\(g) rows × \(m) vectors, dimension \(dimension)")
                     XCTAssertEqual(far, plain, "fetching ahead: \(g) rows × \(m) vectors, dimension \(dimension)")
+                    XCTAssertEqual(pointed, plain, "vectors by pointer: \(g) rows × \(m) vectors, dimension \(dimension)")
                     for i in 0..<g {
                         for j in 0..<m {
                             // The same product computed alone, in a 1 × 1 call from another row list.

@@ -16,4 +16,14 @@ enum FixedOrderDots {
         guard count > 0, m > 0 else { return }
         curator_f32_dots_far(rows, count, vectors, m, dimension, out, ldo)
     }
+
+    /// `products(rows:count:vectors:…)` with vector j at `vectors[j]`,
+    /// anywhere in memory: the same floats.
+    @inline(__always)
+    static func products(rows: UnsafePointer<UnsafePointer<Float>?>, count: Int,
+                         vectors: UnsafePointer<UnsafePointer<Float>?>, m: Int, dimension: Int,
+                         into out: UnsafeMutablePointer<Float>, ldo: Int) {
+        guard count > 0, m > 0 else { return }
+        curator_f32_dots_far_pointed(rows, count, vectors, m, dimension, out, ldo)
+    }
 }
