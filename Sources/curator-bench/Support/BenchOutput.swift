@@ -55,6 +55,17 @@ func peakResidentBytes() -> Int {
     #endif
 }
 
+/// Minor page faults of this process so far (first touches of fresh pages).
+func minorFaults() -> Int {
+    var usage = rusage()
+    #if canImport(Darwin)
+    getrusage(RUSAGE_SELF, &usage)
+    #else
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    #endif
+    return Int(usage.ru_minflt)
+}
+
 /// User + system CPU time of this process (all threads) so far, in seconds.
 func cpuSeconds() -> Double {
     var usage = rusage()
