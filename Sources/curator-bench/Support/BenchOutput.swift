@@ -43,37 +43,32 @@ struct BenchError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// Peak resident memory of this process so far, in bytes.
-func peakResidentBytes() -> Int {
+/// This process's resource usage so far (all threads).
+private func resourceUsage() -> rusage {
     var usage = rusage()
     #if canImport(Darwin)
     getrusage(RUSAGE_SELF, &usage)
-    return Int(usage.ru_maxrss)
     #else
     getrusage(RUSAGE_SELF.rawValue, &usage)
-    return Int(usage.ru_maxrss) * 1024
+    #endif
+    return usage
+}
+
+/// Peak resident memory of this process so far, in bytes.
+func peakResidentBytes() -> Int {
+    #if canImport(Darwin)
+    return Int(resourceUsage().ru_maxrss)   // bytes on Darwin
+    #else
+    return Int(resourceUsage().ru_maxrss) * 1024   // KiB on Linux
     #endif
 }
 
 /// Minor page faults of this process so far (first touches of fresh pages).
-func minorFaults() -> Int {
-    var usage = rusage()
-    #if canImport(Darwin)
-    getrusage(RUSAGE_SELF, &usage)
-    #else
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    #endif
-    return Int(usage.ru_minflt)
-}
+func minorFaults() -> Int { Int(resourceUsage().ru_minflt) }
 
 /// User + system CPU time of this process (all threads) so far, in seconds.
 func cpuSeconds() -> Double {
-    var usage = rusage()
-    #if canImport(Darwin)
-    getrusage(RUSAGE_SELF, &usage)
-    #else
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    #endif
+    let usage = resourceUsage()
     func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
     return seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }
