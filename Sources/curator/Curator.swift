@@ -85,7 +85,8 @@ struct Curator: ParsableCommand {
         let fm = FileManager.default
         for entry in (try? fm.contentsOfDirectory(atPath: folder.isEmpty ? "." : folder)) ?? [] where !entry.hasPrefix(".") {
             var isFolder: ObjCBool = false
-            fm.fileExists(atPath: folder + entry, isDirectory: &isFolder)
+            // An entry gone since the listing is neither.
+            guard fm.fileExists(atPath: folder + entry, isDirectory: &isFolder) else { continue }
             if isFolder.boolValue { words.append(folder + entry + "/") } else if entry.hasSuffix(".lua") { words.append(folder + entry) }
         }
         return words.filter { $0.hasPrefix(prefix) }

@@ -116,7 +116,7 @@ final class ImportedRowsTests: XCTestCase {
         var bytes = try XCTUnwrap(FileManager.default.contents(atPath: file)).map { $0 }
         let start = 30 + "embeddings.npy".utf8.count
         bytes[start + (bytes.count - start) / 3] ^= 0xFF
-        FileManager.default.createFile(atPath: file, contents: Data(bytes))
+        XCTAssertTrue(FileManager.default.createFile(atPath: file, contents: Data(bytes)))
         XCTAssertThrowsError(try Album.open(file)) { XCTAssertTrue($0 is EmbeddingFileError, "\($0)") }
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder.path + "/h/.curator"), "\(indexFiles("h"))")
     }
@@ -127,7 +127,7 @@ final class ImportedRowsTests: XCTestCase {
         var bytes = try XCTUnwrap(FileManager.default.contents(atPath: file)).map { $0 }
         let headerBytes = ZipFixture.npyHeader(descr: "<f4", shape: [rows, dimension]).count
         bytes[30 + "embeddings.npy".utf8.count + headerBytes + (rows - 3) * dimension * 4 + 1] ^= 0x40
-        FileManager.default.createFile(atPath: file, contents: Data(bytes))
+        XCTAssertTrue(FileManager.default.createFile(atPath: file, contents: Data(bytes)))
         XCTAssertFileError(.corrupt, ["e.npz: key 'embeddings'", "CRC-32 mismatch"]) { try Album.open(file) }
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder.path + "/c/.curator"), "\(indexFiles("c"))")
     }

@@ -38,7 +38,8 @@ final class ReviewFolder {
     }
 
     func write(_ relative: String, _ text: String) {
-        FileManager.default.createFile(atPath: path + "/" + relative, contents: Data(text.utf8))
+        precondition(FileManager.default.createFile(atPath: path + "/" + relative, contents: Data(text.utf8)),
+                     "cannot write \(relative)")
     }
 }
 

@@ -11,7 +11,7 @@ extension TemporaryFolder {
         let path = self.path + "/photos"
         let rows = vectors.count / dimension
         for i in 0..<rows { writePNG("photos/img\(i).png", seed: i) }
-        var album = try Album.open(path, options: .init(embed: false))
+        let album = try Album.open(path, options: .init(embed: false))
         let store = album.embeddingStore
         try store.register(embedder: "test", modelID: "m", dimension: dimension, source: "test")
         try store.write(embedder: "test", imageIDs: album.images.map(\.id),

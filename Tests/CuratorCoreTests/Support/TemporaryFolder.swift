@@ -15,7 +15,7 @@ final class TemporaryFolder {
     func write(_ relative: String, _ bytes: [UInt8]) -> String {
         let full = (path as NSString).appendingPathComponent(relative)
         try! FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: full, contents: Data(bytes))
+        precondition(FileManager.default.createFile(atPath: full, contents: Data(bytes)), "cannot write \(full)")
         return full
     }
 
