@@ -158,16 +158,14 @@ final class FarthestPointBatch {
         pendingVectors.baseAddress! + run * maxPending
     }
 
-    /// Makes `row` (an album row) run `r`'s pending pick number `slot`: its
-    /// vector in place when the matrix is float32, else copied.
-    @inline(__always) private func setPendingVector(run r: Int, slot: Int, row: Int) {
-        if rows.matrix.precision == .float32 {
-            pendingVectors(of: r)[slot] = UnsafePointer(rows.matrix.row(row))
-        } else {
-            let copy = pendingCopies.baseAddress! + (r * maxPending + slot) * dimension
-            rows.matrix.copyRow(row, into: copy)
-            pendingVectors(of: r)[slot] = UnsafePointer(copy)
-        }
+    /// Where album row `row`'s vector reads as float32: in place when the
+    /// matrix is float32, else widened into slot `slot` of `copies` (slots
+    /// of `dimension` floats). Passes and lazy steps both reach picks so.
+    @inline(__always) private func pickVector(_ row: Int, copies: UnsafeMutablePointer<Float>, slot: Int) -> UnsafePointer<Float> {
+        guard rows.matrix.precision != .float32 else { return UnsafePointer(rows.matrix.row(row)) }
+        let copy = copies + slot * dimension
+        rows.matrix.copyRow(row, into: copy)
+        return UnsafePointer(copy)
     }
 
     @inline(__always) func distances(of run: Int) -> UnsafeMutablePointer<Float> {
@@ -266,9 +264,10 @@ final class FarthestPointBatch {
     func pass(picks: [Int], columnsOfRun: [[Int]], collect: Bool) -> [Int?] {
         let m = picks.count
         let d = dimension
-        let pickVectors = UnsafeMutablePointer<Float>.allocate(capacity: max(1, m * d))
-        defer { pickVectors.deallocate() }
-        for (j, row) in picks.enumerated() { rows.matrix.copyRow(row, into: pickVectors + j * d) }
+        let pickVectors = UnsafeMutablePointer<UnsafePointer<Float>?>.allocate(capacity: max(1, m))
+        let copies = UnsafeMutablePointer<Float>.allocate(capacity: rows.matrix.precision == .float32 ? 1 : max(1, m * d))
+        defer { pickVectors.deallocate(); copies.deallocate() }
+        for (j, row) in picks.enumerated() { pickVectors[j] = pickVector(row, copies: copies, slot: j) }
         statistics.passes += 1
         statistics.columns += m
         let blocks = (n + blockRows - 1) / blockRows
@@ -637,7 +636,8 @@ final class FarthestPointBatch {
                 if cache.contains(row) {
                     cached.append((r, row))
                 } else if pending[r].count < maxPending {
-                    setPendingVector(run: r, slot: pending[r].count, row: row)
+                    pendingVectors(of: r)[pending[r].count] = pickVector(row, copies: pendingCopies.baseAddress!,
+                                                                          slot: r * maxPending + pending[r].count)
                     pending[r].append(row)
                 } else {
                     pending[r].append(row)   // over the limit: the pass below applies it
