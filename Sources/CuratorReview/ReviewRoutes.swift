@@ -83,7 +83,7 @@ enum ReviewRoutes {
     }
 
     /// Decodes at most one image per core at once; more would only queue inside libvips.
-    private static let decoders = DispatchSemaphore(value: max(1, availableCoreCount))
+    private static let decoders = DispatchSemaphore(value: availableCoreCount)
 
     /// Runs blocking work (SQLite, libvips) on a dispatch thread, never on
     /// the event loop or Swift's cooperative pool, which serve every request.

@@ -9,7 +9,7 @@ import Foundation
 final class ThumbnailWarmer: @unchecked Sendable {
     private let cache: ThumbnailCache
     /// One serial queue per core: as many thumbnails at once as there are cores, never more threads.
-    private let queues = (0..<max(1, availableCoreCount)).map {
+    private let queues = (0..<availableCoreCount).map {
         DispatchQueue(label: "curator.review.thumbnails.\($0)", qos: .utility)
     }
     private let lock = NSLock()

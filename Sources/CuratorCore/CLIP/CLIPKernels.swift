@@ -215,7 +215,7 @@ enum CLIPKernels {
 /// as `UncheckedSendable` pointers.
 enum CLIPParallel {
     /// How many chunks to split work into: the cores this process may use.
-    static let workers = max(1, min(availableCoreCount, 16))
+    static let workers = min(availableCoreCount, 16)
 
     /// Calls `body` on disjoint sub-ranges covering `0..<count`, concurrently
     /// on up to `workers` threads when there is enough work (at least

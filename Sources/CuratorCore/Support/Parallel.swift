@@ -31,17 +31,17 @@ func parallelChunks(_ total: Int, chunk: Int, _ body: (Int, Range<Int>) -> Void)
     }
 }
 
-/// The cores this process may use: its affinity mask, capped by its
-/// cgroup's CPU quota (what Foundation's `activeProcessorCount` says, read
-/// without Foundation, whose first call took 0.25 ms inside the first
+/// The cores this process may use, at least 1: its affinity mask, capped by
+/// its cgroup's CPU quota (what Foundation's `activeProcessorCount` says,
+/// read without Foundation, whose first call took 0.25 ms inside the first
 /// selection of a process).
 public let availableCoreCount = Int(curator_active_cores())
 
 /// The number of cores worth splitting element-wise loops over (at most 8).
-let activeCoreCount = max(1, min(availableCoreCount, 8))
+let activeCoreCount = min(availableCoreCount, 8)
 
 /// The number of worker threads the map's batches use: every core, at most 16.
-let mapThreadCount = max(1, min(availableCoreCount, 16))
+let mapThreadCount = min(availableCoreCount, 16)
 
 /// A fixed-size buffer that several threads write at disjoint positions.
 /// `@unchecked Sendable`: callers guarantee no two threads touch the same
