@@ -105,9 +105,12 @@ private func runFuzzerDriver(
 
 /// One input from libFuzzer's driver.
 private func fuzzInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    fuzz(data ?? UnsafePointer(bitPattern: 1)!, size)
+    fuzz(data ?? emptyInput, size)
 }
 #endif
+
+/// A valid pointer for an input of no bytes.
+private var emptyInput: UnsafePointer<UInt8> { UnsafePointer(bitPattern: 1)! }
 
 @main
 enum FuzzerMain {
@@ -124,9 +127,6 @@ enum FuzzerMain {
         replay()
         #endif
     }
-
-    /// A valid pointer for an input of no bytes.
-    private static var emptyInput: UnsafePointer<UInt8> { UnsafePointer(bitPattern: 1)! }
 
     /// The replayer: each file through the reader of FORMAT, as libFuzzer
     /// would pass it; a crash here is a finding too.
