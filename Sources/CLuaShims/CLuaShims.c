@@ -305,6 +305,19 @@ int curator_pcall_tostring(lua_State *L, int idx) {
     return status;
 }
 
+static int getfield_body(lua_State *L) {
+    lua_gettable(L, 1);
+    return 1;
+}
+
+int curator_pcall_getfield(lua_State *L, int idx, const char *key) {
+    idx = lua_absindex(L, idx);
+    lua_pushcfunction(L, getfield_body);
+    lua_pushvalue(L, idx);
+    lua_pushstring(L, key);
+    return pcall_from_swift(L, 2, 1, 0);
+}
+
 int curator_load_chunk(lua_State *L, const char *buffer, size_t size, const char *name, const char *mode) {
     int saved = in_swift;
     in_swift = 0;  // the parser runs protected

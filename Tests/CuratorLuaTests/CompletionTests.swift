@@ -48,7 +48,7 @@ final class CompletionTests: XCTestCase {
 
     func testHostObjectsAreCompletedFromTheCatalogWithoutRunningGetters() {
         BookHandle.getterRuns = 0
-        XCTAssertEqual(complete("b."), ["b.library", "b.pages", "b.read", "b.sequel", "b.title"])
+        XCTAssertEqual(complete("b."), ["b.library", "b.pages", "b.prequel", "b.read", "b.sequel", "b.title"])
         XCTAssertEqual(complete("b:"), ["b:read"])
         XCTAssertEqual(complete("b.library:ad"), ["b.library:add"], "a property's documented host type is followed")
         XCTAssertEqual(complete("b.library.library"), [], "Library has no property 'library'")
@@ -59,7 +59,7 @@ final class CompletionTests: XCTestCase {
 
     func testIndexExpressionsAreFollowedStatically() {
         BookHandle.getterRuns = 0
-        XCTAssertEqual(complete("lib[1]."), ["lib[1].library", "lib[1].pages", "lib[1].read", "lib[1].sequel", "lib[1].title"],
+        XCTAssertEqual(complete("lib[1]."), ["lib[1].library", "lib[1].pages", "lib[1].prequel", "lib[1].read", "lib[1].sequel", "lib[1].title"],
                        "a Library's elements are Books (from the catalog; lib[1] is not read)")
         XCTAssertEqual(complete("lib[99].ti"), ["lib[99].title"], "past the end: the type is still known")
         XCTAssertEqual(complete("lib[i + 1]:re"), ["lib[i + 1]:read"], "any index expression, never evaluated")

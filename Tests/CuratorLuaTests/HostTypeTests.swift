@@ -88,6 +88,13 @@ struct LibraryBindings {
             }
             books.push(BookHandle(library: handle.library, id: handle.library.order[at + 1]), on: lua)
         }
+        books.property("prequel", type: "Book|nil", summary: "The book before it, if the library has one") { handle, lua in
+            guard let at = handle.library.order.firstIndex(of: handle.id), at > 0 else {
+                lua.pushNil()
+                return
+            }
+            books.push(BookHandle(library: handle.library, id: handle.library.order[at - 1]), on: lua)
+        }
         books.method("read", signature: "b:read(pages) -> integer", summary: "Pages left after reading") { handle, call in
             let pages = try call.positiveInteger(1, "pages")
             call.lua.push(max(0, try handle.book().pages - pages))
@@ -197,7 +204,7 @@ final class HostTypeTests: XCTestCase {
         XCTAssertEqual(try state.evaluate("return tostring(lib)"), "<Library: 2 books>")
         XCTAssertEqual(try state.evaluate("local n = 0 for i, b in ipairs(lib) do n = n + b.pages end return n"), "732")
         XCTAssertEqual(try state.evaluate("local t = {} for k, v in pairs(lib[1]) do t[#t+1] = k end return table.concat(t, ',')"),
-                       "title,pages,library,sequel")
+                       "title,pages,library,sequel,prequel")
         XCTAssertEqual(try state.evaluate("local t = {} for i, b in pairs(lib) do t[#t+1] = b.title end return table.concat(t, ',')"),
                        "Dune,Emma")
         XCTAssertEqual(try state.evaluate("return lib[1].library == lib"), "true")
@@ -230,7 +237,9 @@ final class HostTypeTests: XCTestCase {
     func testCallingAnObjectNamesTheFieldItWasReadFrom() {
         XCTAssertEqual(error("return lib[1]:library()"), "test:1: Library is not a function: book.library is a field, read without ':' or '()'")
         XCTAssertEqual(error("return lib[1]:sequel()"), "test:1: Book is not a function: book.sequel is a field, read without ':' or '()'",
-                       "a field of type Book|nil counts")
+                       "a field of type Book|nil counts; of two such fields, the one holding the object")
+        XCTAssertEqual(error("return lib[2]:prequel()"), "test:1: Book is not a function: book.prequel is a field, read without ':' or '()'")
+        XCTAssertEqual(error("return lib[1]:sequel(1)"), "test:1: Book is not a function: book.sequel is a field, read without ':' or '()'")
         XCTAssertEqual(error("return lib[1]()"), "test:1: Book is not a function (a field is read without '()')")
     }
 

@@ -83,8 +83,10 @@ T.test("a field called as a method says it is a field", function()
   local r = a:select{ method = "fps", count = 2 }
   T.raises("ImageSet is not a function: r.selection is a field, read without ':' or '()'", function() return r:selection() end)
   T.raises("Album is not a function: r.album is a field, read without ':' or '()'", function() return r:album() end)
-  T.raises("ImageSet is not a function: a.exclusions and a.favorites are fields, read without ':' or '()'",
+  T.raises("ImageSet is not a function: a.exclusions is a field, read without ':' or '()'",
            function() return a:exclusions() end)
+  T.raises("ImageSet is not a function: a.favorites is a field, read without ':' or '()'",
+           function() return a:favorites() end)
   T.raises("ImageSet is not a function (a field is read without '()')", function() return r.selection() end)
   T.eq(#r.selection, 2, "the field itself reads as before")
 end)

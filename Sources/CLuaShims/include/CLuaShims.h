@@ -81,6 +81,10 @@ int curator_pcall_traceback(lua_State *L, int nargs, int nresults);
 /// mode; pushes the string (or an error message) and returns the status.
 int curator_pcall_tostring(lua_State *L, int idx);
 
+/// Reads `value[key]` for the value at `idx` in protected mode, metamethods
+/// included; pushes the value (or the error) and returns the status.
+int curator_pcall_getfield(lua_State *L, int idx, const char *key);
+
 /// Why an interrupt was requested: Ctrl-C, or the --timeout deadline.
 #define CURATOR_INTERRUPT_SIGINT 1
 #define CURATOR_INTERRUPT_TIMEOUT 2

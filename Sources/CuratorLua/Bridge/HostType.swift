@@ -384,15 +384,21 @@ public final class HostType<Object: AnyObject>: AnyHostType {
     }
 
     /// What calling an object of this type (at 1, its arguments after it)
-    /// says: the fields it may have been read from, when the first argument
-    /// is a host object whose catalogued properties hold this type (`r:selection()`).
+    /// says: the field it was read from, when the first argument is a host
+    /// object whose catalogued properties hold this type (`r:selection()`).
+    /// When several do (`a.exclusions`, `a.favorites`), the one holding this
+    /// very object is named; all of them when none reads as it.
     private func callMistake(_ lua: LuaStack) -> String {
         var message = "\(name) is not a function"
         if lua.top >= 2, let owner = state.hostType(at: 2, in: lua) {
             // A declared type may name alternatives ("ImageSet|nil").
-            let fields = (state.catalog.type(named: owner.name)?.properties ?? [])
+            var fields = (state.catalog.type(named: owner.name)?.properties ?? [])
                 .filter { $0.valueType?.split(separator: "|").contains(Substring(name)) ?? false }
                 .map(\.member)
+            if fields.count > 1 {
+                let holding = fields.filter { lua.field($0, of: 2, isSameAs: 1) }
+                if !holding.isEmpty { fields = holding }
+            }
             if !fields.isEmpty {
                 let read = fields.map { "\(owner.variable).\($0)" }
                 message += ": \(read.joined(separator: " and ")) \(fields.count == 1 ? "is a field" : "are fields"), read without ':' or '()'"

@@ -266,6 +266,14 @@ public struct LuaStack {
     /// Whether the two values are the same (no `__eq`).
     public func rawEqual(_ a: Int32, _ b: Int32) -> Bool { lua_rawequal(L, a, b) != 0 }
 
+    /// Whether `value[key]` (metamethods included, in protected mode, so an
+    /// error there is only a false) is the value at `other`, raw equality.
+    public func field(_ key: String, of value: Int32, isSameAs other: Int32) -> Bool {
+        let other = absolute(other)
+        defer { pop() }
+        return curator_pcall_getfield(L, value, key) == LUA_OK && rawEqual(-1, other)
+    }
+
     /// Pushes the metatable of the value at `index` and returns true, or pushes
     /// nothing and returns false.
     public func pushMetatable(of index: Int32) -> Bool { lua_getmetatable(L, index) != 0 }
