@@ -106,11 +106,15 @@ public struct ThumbnailCache: Sendable {
         try ImageDecoder(thumbnailSize: size).jpeg(path: source, quality: quality, threads: Self.threadsPerImage)
     }
 
-    /// libvips' thread pool for each thumbnail: one thread per core, as
-    /// `vipsthumbnail` runs (the process-wide pool stays at one thread for
-    /// the embedding pipeline, which decodes an image per core instead).
-    /// Decoding a JPEG is sequential, but resizing and encoding overlap with it.
-    static let threadsPerImage = availableCoreCount
+    /// libvips' thread pool for each thumbnail: one thread. Every caller
+    /// already makes one thumbnail per core at a time (the review server's
+    /// decoders and its warmer, the benchmark), so a pool per image only
+    /// added threads contending for the same cores: 1,000 JPEGs 1600×1200 →
+    /// 256 px on two cores (`curator-bench thumbnails`, alternating), 105–114
+    /// images/s with a pool of two threads per image against 122–128 with
+    /// one; in a slower minute, medians of six 100.4 against 106.0. A lone
+    /// preview loses little: a JPEG decodes on one thread either way.
+    static let threadsPerImage = 1
 
     /// Writes `bytes` at `path` through a temporary file and a rename. A
     /// cache that cannot be written (read-only album, full disk) only costs
