@@ -294,7 +294,7 @@ static curator_thumb_status thumbnail_pipeline(const char *path, int size, int64
     return CURATOR_THUMB_OK;
 }
 
-curator_thumb_status curator_vips_thumbnail_jpeg(const char *path, int size, int64_t max_pixels, int quality, int threads,
+curator_thumb_status curator_vips_thumbnail_jpeg(const char *path, int size, int64_t max_pixels, int quality,
                                                  unsigned char **out, size_t *length,
                                                  curator_thumb_info *info, char **error) {
     *out = NULL;
@@ -304,7 +304,6 @@ curator_thumb_status curator_vips_thumbnail_jpeg(const char *path, int size, int
     if (status != CURATOR_THUMB_OK) return status;
     void *buffer = NULL;
     size_t bytes = 0;
-    if (threads > 0) vips_image_set_int(image, VIPS_META_CONCURRENCY, threads);
     // Decoding happens here: a truncated or corrupt file fails the save.
     if (vips_jpegsave_buffer(image, &buffer, &bytes, "Q", quality, "strip", 1, NULL)) {
         set_error(error);

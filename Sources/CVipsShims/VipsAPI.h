@@ -50,8 +50,7 @@ typedef void (*GLogFunc)(const gchar *log_domain, GLogLevelFlags log_level, cons
     X(G_LOG_LEVEL_WARNING, 1 << 4) X(G_LOG_LEVEL_MESSAGE, 1 << 5) X(G_LOG_LEVEL_INFO, 1 << 6)
 
 /// The metadata names the shims read or set.
-#define CURATOR_VIPS_STRINGS(X) X(VIPS_META_LOADER, "vips-loader") X(VIPS_META_ORIENTATION, "orientation") \
-    X(VIPS_META_CONCURRENCY, "concurrency")
+#define CURATOR_VIPS_STRINGS(X) X(VIPS_META_LOADER, "vips-loader") X(VIPS_META_ORIENTATION, "orientation")
 
 #ifndef CURATOR_VIPS_API_CHECK
 #define CURATOR_VIPS_ENUM(name, value) name = (value),
@@ -59,7 +58,6 @@ enum { CURATOR_VIPS_CONSTANTS(CURATOR_VIPS_ENUM) };
 #undef CURATOR_VIPS_ENUM
 #define VIPS_META_LOADER "vips-loader"
 #define VIPS_META_ORIENTATION "orientation"
-#define VIPS_META_CONCURRENCY "concurrency"
 #endif
 
 // Prototypes as libvips 8.14 and GLib 2.74 declare them.

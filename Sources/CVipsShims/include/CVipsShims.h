@@ -104,10 +104,7 @@ curator_thumb_status curator_vips_thumbnail(const char *path, int size, int64_t 
 /// g_malloc'd buffer the caller frees with `curator_vips_free` — no copy of
 /// the pixels in between. Metadata is not kept. Fills `info` (with the
 /// thumbnail's size) and returns a status as `curator_vips_thumbnail` does.
-/// `threads` > 0 sets libvips' thread pool for this one image (as libvips'
-/// own tools get `vips_concurrency_get()` threads per image); 0 keeps the
-/// process-wide setting.
-curator_thumb_status curator_vips_thumbnail_jpeg(const char *path, int size, int64_t max_pixels, int quality, int threads,
+curator_thumb_status curator_vips_thumbnail_jpeg(const char *path, int size, int64_t max_pixels, int quality,
                                                  unsigned char **out, size_t *length,
                                                  curator_thumb_info *info, char **error);
 

@@ -226,10 +226,9 @@ public struct ImageDecoder: Sendable {
     /// The thumbnail of the image at `path` as the bytes of a JPEG of
     /// `quality` (1–100), made as `decode` makes its pixels and encoded by
     /// libvips straight from its pipeline: for pages and reports, which
-    /// store or send the JPEG and never need the pixels. `threads` > 0 gives
-    /// this one image a libvips thread pool of that size (0: the
-    /// process-wide setting, one thread as `Libvips.start` sets it).
-    public func jpeg(path: FileSystemPath, quality: Int, threads: Int = 0) throws(ImageDecodeError) -> [UInt8] {
+    /// store or send the JPEG and never need the pixels. It runs on
+    /// libvips' process-wide pool (one thread, as `Libvips.start` sets it).
+    public func jpeg(path: FileSystemPath, quality: Int) throws(ImageDecodeError) -> [UInt8] {
         Libvips.start()
         var info = curator_thumb_info()
         var message: UnsafeMutablePointer<CChar>? = nil
@@ -237,7 +236,7 @@ public struct ImageDecoder: Sendable {
         var length = 0
         let status = path.withCPath { cPath in
             curator_vips_thumbnail_jpeg(cPath, Int32(clamping: thumbnailSize), Int64(pixelLimit),
-                                        Int32(clamping: min(100, max(1, quality))), Int32(clamping: max(0, threads)), &out, &length, &info, &message)
+                                        Int32(clamping: min(100, max(1, quality))), &out, &length, &info, &message)
         }
         defer { curator_vips_free(out) }
         try check(status, &info, message, path: path)

@@ -102,19 +102,19 @@ public struct ThumbnailCache: Sendable {
     }
 
     /// Makes a thumbnail without caching it (for images too big to keep, or a page's preview).
+    ///
+    /// On libvips' process-wide pool of one thread (`Libvips.start`): every
+    /// caller already makes one thumbnail per core at a time (the review
+    /// server's decoders and its warmer, the benchmark), and a pool of a
+    /// thread per core for each image only added threads contending for the
+    /// same cores: 1,000 JPEGs 1600×1200 → 256 px on two cores
+    /// (`curator-bench thumbnails`, alternating), 105–114 images/s with such
+    /// a pool against 122–128 without; in a slower minute, medians of six
+    /// 100.4 against 106.0. A lone preview loses little: a JPEG decodes on
+    /// one thread either way.
     public func make(source: FileSystemPath) throws -> [UInt8] {
-        try ImageDecoder(thumbnailSize: size).jpeg(path: source, quality: quality, threads: Self.threadsPerImage)
+        try ImageDecoder(thumbnailSize: size).jpeg(path: source, quality: quality)
     }
-
-    /// libvips' thread pool for each thumbnail: one thread. Every caller
-    /// already makes one thumbnail per core at a time (the review server's
-    /// decoders and its warmer, the benchmark), so a pool per image only
-    /// added threads contending for the same cores: 1,000 JPEGs 1600×1200 →
-    /// 256 px on two cores (`curator-bench thumbnails`, alternating), 105–114
-    /// images/s with a pool of two threads per image against 122–128 with
-    /// one; in a slower minute, medians of six 100.4 against 106.0. A lone
-    /// preview loses little: a JPEG decodes on one thread either way.
-    static let threadsPerImage = 1
 
     /// Writes `bytes` at `path` through a temporary file and a rename. A
     /// cache that cannot be written (read-only album, full disk) only costs
