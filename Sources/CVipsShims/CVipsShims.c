@@ -1,5 +1,6 @@
 #include "CVipsShims.h"
 #include "VipsAPI.h"
+#include "OrcGuard.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -75,7 +76,7 @@ static int unavailable(char **error) {
 void curator_vips_configure(int concurrency, int cache_operations) {
     if (curator_vips_init() != 0) return;
     vips_concurrency_set(concurrency);
-    vips_cache_set_max(cache_operations);
+    curator_orc_set_cache_max(cache_operations);
 }
 
 void curator_vips_thread_done(void) {
@@ -264,8 +265,11 @@ curator_thumb_status curator_vips_probe(const char *path, int64_t max_pixels,
 /// `buffer_size` is the caller's pixel buffer (SIZE_MAX when the pixels go
 /// elsewhere); a size it cannot hold is refused first. With `alpha`, an image
 /// that has an alpha band also gives its opacity there (see `to_srgb8`).
+/// With `vector`, the pipeline is built on libvips' vector paths, and the
+/// caller releases it between `curator_orc_vector_begin` and `_end`
+/// (OrcGuard.h); without, nothing in it compiles Orc code.
 static curator_thumb_status thumbnail_pipeline(const char *path, int size, int64_t max_pixels, size_t buffer_size,
-                                               VipsImage **image, VipsImage **alpha,
+                                               int vector, VipsImage **image, VipsImage **alpha,
                                                curator_thumb_info *info, char **error) {
     *image = NULL;
     if (alpha != NULL) *alpha = NULL;
@@ -276,19 +280,25 @@ static curator_thumb_status thumbnail_pipeline(const char *path, int size, int64
     }
     curator_thumb_status status = curator_vips_probe(path, max_pixels, info, error);
     if (status != CURATOR_THUMB_OK) return status;
-    if (vips_thumbnail(path, image, size, "height", size, "size", VIPS_SIZE_DOWN,
-                       "fail_on", VIPS_FAIL_ON_ERROR, NULL)) {
+    if (vector) curator_orc_vector_begin(); else curator_orc_plain_build_begin();
+    int failed = vips_thumbnail(path, image, size, "height", size, "size", VIPS_SIZE_DOWN,
+                                "fail_on", VIPS_FAIL_ON_ERROR, NULL);
+    if (vector) curator_orc_vector_end(); else curator_orc_plain_build_end();
+    if (failed) {
         set_error(error);
         return CURATOR_THUMB_DECODE_FAILED;
     }
+    // The conversions build no reduce; only a failure's release needs the hold.
     if (to_srgb8(image, alpha) != 0) {
         set_error(error);
+        if (vector) curator_orc_vector_begin();
         g_object_unref(*image);
         *image = NULL;
         if (alpha != NULL && *alpha != NULL) {
             g_object_unref(*alpha);
             *alpha = NULL;
         }
+        if (vector) curator_orc_vector_end();
         return CURATOR_THUMB_DECODE_FAILED;
     }
     return CURATOR_THUMB_OK;
@@ -300,19 +310,27 @@ curator_thumb_status curator_vips_thumbnail_jpeg(const char *path, int size, int
     *out = NULL;
     *length = 0;
     VipsImage *image = NULL;
-    curator_thumb_status status = thumbnail_pipeline(path, size, max_pixels, SIZE_MAX, &image, NULL, info, error);
+    // Only this path runs vectorised: its pipeline ends here, in the save.
+    int vector = curator_orc_vectors_allowed();
+    curator_thumb_status status = thumbnail_pipeline(path, size, max_pixels, SIZE_MAX, vector, &image, NULL,
+                                                     info, error);
     if (status != CURATOR_THUMB_OK) return status;
     void *buffer = NULL;
     size_t bytes = 0;
     // Decoding happens here: a truncated or corrupt file fails the save.
-    if (vips_jpegsave_buffer(image, &buffer, &bytes, "Q", quality, "strip", 1, NULL)) {
+    // The save's worker threads have dropped their references when it
+    // returns, so the release below is the pipeline's last.
+    int failed = vips_jpegsave_buffer(image, &buffer, &bytes, "Q", quality, "strip", 1, NULL);
+    if (failed) {
         set_error(error);
-        g_object_unref(image);
-        return CURATOR_THUMB_DECODE_FAILED;
+    } else {
+        info->width = vips_image_get_width(image);
+        info->height = vips_image_get_height(image);
     }
-    info->width = vips_image_get_width(image);
-    info->height = vips_image_get_height(image);
+    if (vector) curator_orc_vector_begin();
     g_object_unref(image);
+    if (vector) curator_orc_vector_end();
+    if (failed) return CURATOR_THUMB_DECODE_FAILED;
     *out = buffer;
     *length = bytes;
     return CURATOR_THUMB_OK;
@@ -323,7 +341,7 @@ curator_thumb_status curator_vips_thumbnail(const char *path, int size, int64_t 
                                             unsigned char *alpha,
                                             curator_thumb_info *info, char **error) {
     VipsImage *image = NULL, *opacity = NULL;
-    curator_thumb_status status = thumbnail_pipeline(path, size, max_pixels, buffer_size, &image,
+    curator_thumb_status status = thumbnail_pipeline(path, size, max_pixels, buffer_size, 0, &image,
                                                      alpha != NULL ? &opacity : NULL, info, error);
     if (status != CURATOR_THUMB_OK) return status;
     int width = vips_image_get_width(image), height = vips_image_get_height(image);
@@ -476,7 +494,10 @@ static int curator_clip_resize(VipsObject *context, VipsImage *in, VipsImage **o
     if (hscale < 1.0 || vscale < 1.0) {
         // Shrink the shrinking axes only; the others stay (scale 1 is exact).
         double hs = hscale < 1.0 ? hscale : 1.0, vs = vscale < 1.0 ? vscale : 1.0;
-        if (vips_resize(x, &t[0], hs, "vscale", vs, "kernel", curator_clip_kernel(resample), "gap", 0.0, NULL)) return -1;
+        curator_orc_plain_build_begin();
+        int failed = vips_resize(x, &t[0], hs, "vscale", vs, "kernel", curator_clip_kernel(resample), "gap", 0.0, NULL);
+        curator_orc_plain_build_end();
+        if (failed) return -1;
         x = t[0];
         hscale = (double) width / vips_image_get_width(x);
         vscale = (double) height / vips_image_get_height(x);

@@ -1,6 +1,7 @@
 #include "VipsAPI.h"
 #include "CVipsShims.h"
 #include "CLibraryLoader.h"
+#include "OrcGuard.h"
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -52,20 +53,8 @@ static void load(void) {
         curator_vips_api.g_free(message);
         return;
     }
-    // Before libvips 8.15 its vector paths (reduce, convolution) compile
-    // Orc programs for every pipeline and free them with it. Orc up to at
-    // least 0.4.33 (Debian 12's) splits, merges and frees its code-memory
-    // chunks outside its own lock, so two threads building or freeing
-    // pipelines at once can corrupt the heap: our batch embedders and the
-    // thumbnail cache do exactly that, one pipeline per core. CI hit it as
-    // `malloc_consolidate(): unaligned fastbin chunk detected` in the pixel
-    // embedder's batch test. The plain C paths give the same pictures at
-    // about 15 % more CPU where the reduce runs on the whole image, and no
-    // measurable cost where shrink-on-load does most of the work. 8.15+
-    // vectorises with Highway, which has no such allocator: left on there.
-    if (curator_vips_api.vips_version(0) == 8 && curator_vips_api.vips_version(1) < 15) {
-        curator_vips_api.vips_vector_set_enabled(0);
-    }
+    // Vector paths off before 8.15 but for JPEG thumbnails: see OrcGuard.h.
+    curator_orc_guard_start();
     // libvips reports problems that it survives (bad tiles, odd ICC
     // profiles) as GLib warnings on stderr; a command-line tool indexing
     // thousands of files must not spray them. Real failures reach the
@@ -96,7 +85,13 @@ char *curator_vips_copy_load_error(void) {
 
 int curator_vips_vectorised(void) {
     if (curator_vips_init() != 0) return 0;
-    return curator_vips_api.vips_vector_isenabled() != 0;
+    // Under the guard the switch is on only inside a JPEG thumbnail's build.
+    return !curator_orc_guarding() && curator_vips_api.vips_vector_isenabled() != 0;
+}
+
+int curator_vips_jpeg_thumbnails_vectorised(void) {
+    if (curator_vips_init() != 0) return 0;
+    return curator_orc_vectors_allowed() || curator_vips_vectorised();
 }
 
 int curator_vips_version(int flag) {

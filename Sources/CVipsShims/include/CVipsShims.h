@@ -29,8 +29,13 @@ const char *curator_vips_load_error(void);
 void curator_vips_configure(int concurrency, int cache_operations);
 
 /// Whether libvips runs its vectorised (Orc or Highway) paths: off before
-/// libvips 8.15, whose Orc code allocator is not thread-safe (VipsLoader.c).
+/// libvips 8.15, whose Orc code allocator is not thread-safe (OrcGuard.h).
 int curator_vips_vectorised(void);
+
+/// Whether `curator_vips_thumbnail_jpeg` runs on the vector paths: always
+/// where the others do, and before libvips 8.15 too, one build at a time
+/// (OrcGuard.h), unless VIPS_NOVECTOR or a non-empty operation cache says no.
+int curator_vips_jpeg_thumbnails_vectorised(void);
 
 /// libvips' major (`flag` 0), minor (1) or micro (2) version; 0 when it
 /// cannot be loaded.

@@ -354,8 +354,16 @@ public enum Libvips {
 
     /// Whether libvips runs its vectorised paths. Off before libvips 8.15,
     /// whose Orc code allocator corrupts the heap when several threads build
-    /// or free pipelines at once (see VipsLoader.c).
+    /// or free pipelines at once (see CVipsShims/OrcGuard.h).
     public static var isVectorised: Bool { start() && curator_vips_vectorised() != 0 }
+
+    /// Whether JPEG thumbnails (`ImageDecoder.jpeg`: the review page's cache,
+    /// the reports) run on the vector paths. Before libvips 8.15 they do
+    /// too, their builds and releases one at a time, unless VIPS_NOVECTOR
+    /// is set or the operation cache keeps operations.
+    public static var jpegThumbnailsAreVectorised: Bool {
+        start() && curator_vips_jpeg_thumbnails_vectorised() != 0
+    }
 
     /// Overrides the tuning `start` applies: libvips' threads per pipeline
     /// and the number of operations its cache keeps (for measurements).

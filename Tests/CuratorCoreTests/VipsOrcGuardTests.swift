@@ -1,0 +1,92 @@
+import CuratorCore
+import Foundation
+import XCTest
+
+/// Before libvips 8.15, JPEG thumbnails run on libvips' vector (Orc) paths
+/// while every other pipeline runs plain C, and Orc's code allocator is not
+/// thread-safe (CVipsShims/OrcGuard.h). These check that mixing both kinds
+/// of pipeline on several threads gives every caller the pictures it gets
+/// alone, and that the vector path stays where it belongs.
+final class VipsOrcGuardTests: XCTestCase {
+    var directory: URL!
+
+    override func setUpWithError() throws { directory = try SyntheticImages.makeDirectory() }
+    override func tearDown() { SyntheticImages.remove(directory) }
+
+    /// Scenes large enough that every path resizes on the whole image
+    /// (PNG has no shrink-on-load) as well as after JPEG's.
+    func writeScenes() -> [FileSystemPath] {
+        (0..<6).map { index in
+            let name = "scene\(index)." + (index.isMultiple(of: 2) ? "png" : "jpg")
+            let path = directory.appendingPathComponent(name).imagingPath
+            let (width, height) = index < 3 ? (900, 700) : (700, 1100)
+            SyntheticImages.write(path, width: width, height: height,
+                                  pixels: SyntheticImages.scene(index + 1, width: width, height: height).pixels)
+            return path
+        }
+    }
+
+    func testSwitchesOnlyJPEGThumbnailsToTheVectorPathsBefore8_15() throws {
+        let version = try XCTUnwrap(Libvips.version, Libvips.unavailableReason ?? "")
+        guard version.minor < 15 else {
+            XCTAssertEqual(Libvips.jpegThumbnailsAreVectorised, Libvips.isVectorised)
+            return
+        }
+        XCTAssertFalse(Libvips.isVectorised, "plain C for every pipeline built on several threads")
+        if ProcessInfo.processInfo.environment["VIPS_NOVECTOR"] == nil {
+            XCTAssertTrue(Libvips.jpegThumbnailsAreVectorised, "JPEG thumbnails vectorised, one build at a time")
+        }
+    }
+
+    func testMixedPipelinesOnManyThreadsGiveWhatEachGivesAlone() throws {
+        let paths = writeScenes()
+        let thumbnails = ImageDecoder(thumbnailSize: 200)
+        let clip = CLIPPreprocessor(settings: .defaults(imageSize: 224))
+        // Alone, in this thread.
+        let jpegs = try paths.map { try thumbnails.jpeg(path: $0, quality: 80) }
+        let decoded = try paths.map { try thumbnails.decode(path: $0).pixels }
+        let crops = try paths.map { try clip.rgb(path: $0) }
+
+        // Together: every kind of pipeline built, run and freed on four
+        // threads at once, as the review page's cache does beside an index.
+        let rounds = 12
+        let mismatches = Mismatches()
+        DispatchQueue.concurrentPerform(iterations: 4 * rounds) { task in
+            let index = task % paths.count
+            do {
+                switch task % 3 {
+                case 0:
+                    if try thumbnails.jpeg(path: paths[index], quality: 80) != jpegs[index] { mismatches.add("jpeg \(index)") }
+                case 1:
+                    if try thumbnails.decode(path: paths[index]).pixels != decoded[index] { mismatches.add("decode \(index)") }
+                default:
+                    if try clip.rgb(path: paths[index]) != crops[index] { mismatches.add("clip \(index)") }
+                }
+            } catch {
+                mismatches.add("\(task): \(error)")
+            }
+            Libvips.threadDone()
+        }
+        // A plain build that saw the switch on (a thumbnail's build not
+        // holding the guard alone) gives different pixels: this fails then.
+        XCTAssertEqual(mismatches.all, [], "each pipeline's output is the one it gives alone")
+
+        // The vector reduce rounds its weights differently; the picture is the same.
+        for index in paths.indices {
+            let file = directory.appendingPathComponent("thumb\(index).jpg")
+            try Data(jpegs[index]).write(to: file)
+            let again = try ImageDecoder(thumbnailSize: 1024).decode(path: file.imagingPath).pixels
+            XCTAssertEqual(again.count, decoded[index].count)
+            let difference = zip(again, decoded[index]).map { abs(Int($0) - Int($1)) }.reduce(0, +)
+            XCTAssertLessThan(Double(difference) / Double(again.count), 6, "scene \(index)")
+        }
+    }
+}
+
+/// What the worker threads found wrong, collected under a lock.
+private final class Mismatches: @unchecked Sendable {
+    private let lock = NSLock()
+    private var found: [String] = []
+    func add(_ what: String) { lock.withLock { found.append(what) } }
+    var all: [String] { lock.withLock { found } }
+}
