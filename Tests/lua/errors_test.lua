@@ -89,6 +89,21 @@ T.test("a field called as a method says it is a field", function()
            function() return a:favorites() end)
   T.raises("ImageSet is not a function (a field is read without '()')", function() return r.selection() end)
   T.eq(#r.selection, 2, "the field itself reads as before")
+
+  -- Fields holding strings, numbers and booleans: Lua's own words, then the field.
+  local img = a[1]
+  T.raises("attempt to call a string value (method 'path'): img.path is a field, read without ':' or '()'",
+           function() return img:path() end)
+  T.raises("attempt to call a number value (method 'count'): r.count is a field, read without ':' or '()'",
+           function() return r:count() end)
+  T.raises("attempt to call a number value (method 'dim'): a.dim is a field, read without ':' or '()'",
+           function() return a:dim() end)
+  -- Anything else keeps Lua's message exactly.
+  T.raises("attempt to call a string value (field 'path')", function() return img.path() end)
+  T.raises("attempt to call a number value (method 'n')", function() local t = { n = 1 }; return t:n() end)
+  T.raises("attempt to call a boolean value (local 'b')", function() local b = true; return b() end)
+  T.eq(select(2, pcall("text")), "attempt to call a string value")
+  T.eq(("abc"):upper(), "ABC", "strings keep their methods")
 end)
 
 T.test("extension registration validates its arguments", function()

@@ -61,6 +61,7 @@ public final class LuaState {
         curator_install_coroutines(L)
         curator_install_patterns(L)
         curator_set_host(L, Unmanaged.passUnretained(self).toOpaque())
+        installScalarCallMistakes()
     }
 
     deinit {
