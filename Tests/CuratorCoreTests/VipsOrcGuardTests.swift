@@ -38,6 +38,38 @@ final class VipsOrcGuardTests: XCTestCase {
         }
     }
 
+    func testManySmallVectorThumbnailsBuiltAndFreedOnFourThreadsAtOnce() throws {
+        // Small images make builds and releases a large part of each call.
+        // With the guard's lock removed, one thread's build ends with the
+        // switch turned off under another's: that thumbnail comes out of the
+        // plain path and differs here from the first round on. (The heap
+        // corruption itself is rarer through files; `scripts/bench/orc_race`
+        // shows it within seconds on in-memory pipelines.)
+        let paths = (0..<4).map { index -> FileSystemPath in
+            let path = directory.appendingPathComponent("small\(index).\(index.isMultiple(of: 2) ? "jpg" : "png")").imagingPath
+            SyntheticImages.write(path, width: 120, height: 90,
+                                  pixels: SyntheticImages.scene(index + 7, width: 120, height: 90).pixels)
+            return path
+        }
+        let thumbnails = ImageDecoder(thumbnailSize: 40)
+        let expected = try paths.map { try thumbnails.jpeg(path: $0, quality: 80) }
+        let mismatches = Mismatches()
+        DispatchQueue.concurrentPerform(iterations: 4) { lane in
+            for round in 0..<150 {
+                let index = (lane + round) % paths.count
+                do {
+                    if try thumbnails.jpeg(path: paths[index], quality: 80) != expected[index] {
+                        mismatches.add("lane \(lane) round \(round)")
+                    }
+                } catch {
+                    mismatches.add("lane \(lane) round \(round): \(error)")
+                }
+            }
+            Libvips.threadDone()
+        }
+        XCTAssertEqual(mismatches.all, [])
+    }
+
     func testMixedPipelinesOnManyThreadsGiveWhatEachGivesAlone() throws {
         let paths = writeScenes()
         let thumbnails = ImageDecoder(thumbnailSize: 200)
