@@ -53,21 +53,21 @@ final class VipsOrcGuardTests: XCTestCase {
         }
         let thumbnails = ImageDecoder(thumbnailSize: 40)
         let expected = try paths.map { try thumbnails.jpeg(path: $0, quality: 80) }
-        let mismatches = Mismatches()
+        let mismatches = SyntheticImages.Locked([String]())
         DispatchQueue.concurrentPerform(iterations: 4) { lane in
             for round in 0..<150 {
                 let index = (lane + round) % paths.count
                 do {
                     if try thumbnails.jpeg(path: paths[index], quality: 80) != expected[index] {
-                        mismatches.add("lane \(lane) round \(round)")
+                        mismatches.update { $0.append("lane \(lane) round \(round)") }
                     }
                 } catch {
-                    mismatches.add("lane \(lane) round \(round): \(error)")
+                    mismatches.update { $0.append("lane \(lane) round \(round): \(error)") }
                 }
             }
             Libvips.threadDone()
         }
-        XCTAssertEqual(mismatches.all, [])
+        XCTAssertEqual(mismatches.value, [])
     }
 
     func testMixedPipelinesOnManyThreadsGiveWhatEachGivesAlone() throws {
@@ -82,26 +82,26 @@ final class VipsOrcGuardTests: XCTestCase {
         // Together: every kind of pipeline built, run and freed on four
         // threads at once, as the review page's cache does beside an index.
         let rounds = 12
-        let mismatches = Mismatches()
+        let mismatches = SyntheticImages.Locked([String]())
         DispatchQueue.concurrentPerform(iterations: 4 * rounds) { task in
             let index = task % paths.count
             do {
                 switch task % 3 {
                 case 0:
-                    if try thumbnails.jpeg(path: paths[index], quality: 80) != jpegs[index] { mismatches.add("jpeg \(index)") }
+                    if try thumbnails.jpeg(path: paths[index], quality: 80) != jpegs[index] { mismatches.update { $0.append("jpeg \(index)") } }
                 case 1:
-                    if try thumbnails.decode(path: paths[index]).pixels != decoded[index] { mismatches.add("decode \(index)") }
+                    if try thumbnails.decode(path: paths[index]).pixels != decoded[index] { mismatches.update { $0.append("decode \(index)") } }
                 default:
-                    if try clip.rgb(path: paths[index]) != crops[index] { mismatches.add("clip \(index)") }
+                    if try clip.rgb(path: paths[index]) != crops[index] { mismatches.update { $0.append("clip \(index)") } }
                 }
             } catch {
-                mismatches.add("\(task): \(error)")
+                mismatches.update { $0.append("\(task): \(error)") }
             }
             Libvips.threadDone()
         }
         // A plain build that saw the switch on (a thumbnail's build not
         // holding the guard alone) gives different pixels: this fails then.
-        XCTAssertEqual(mismatches.all, [], "each pipeline's output is the one it gives alone")
+        XCTAssertEqual(mismatches.value, [], "each pipeline's output is the one it gives alone")
 
         // The vector reduce rounds its weights differently; the picture is the same.
         for index in paths.indices {
@@ -113,12 +113,4 @@ final class VipsOrcGuardTests: XCTestCase {
             XCTAssertLessThan(Double(difference) / Double(again.count), 6, "scene \(index)")
         }
     }
-}
-
-/// What the worker threads found wrong, collected under a lock.
-private final class Mismatches: @unchecked Sendable {
-    private let lock = NSLock()
-    private var found: [String] = []
-    func add(_ what: String) { lock.withLock { found.append(what) } }
-    var all: [String] { lock.withLock { found } }
 }
