@@ -389,7 +389,7 @@ public final class HostType<Object: AnyObject>: AnyHostType {
     /// When several do (`a.exclusions`, `a.favorites`), the one holding this
     /// very object is named; all of them when none reads as it.
     private func callMistake(_ lua: LuaStack) -> String {
-        var message = "\(name) is not a function"
+        let message = "\(name) is not a function"
         if lua.top >= 2, let owner = state.hostType(at: 2, in: lua) {
             // A declared type may name alternatives ("ImageSet|nil").
             var fields = (state.catalog.type(named: owner.name)?.properties ?? [])
@@ -399,11 +399,7 @@ public final class HostType<Object: AnyObject>: AnyHostType {
                 let holding = fields.filter { lua.field($0, of: 2, isSameAs: 1) }
                 if !holding.isEmpty { fields = holding }
             }
-            if !fields.isEmpty {
-                let read = fields.map { "\(owner.variable).\($0)" }
-                message += ": \(read.joined(separator: " and ")) \(fields.count == 1 ? "is a field" : "are fields"), read without ':' or '()'"
-                return message
-            }
+            if !fields.isEmpty { return message + ": " + fieldsCalledAsMethods(fields, of: owner) }
         }
         return message + " (a field is read without '()')"
     }
@@ -446,4 +442,11 @@ public final class HostType<Object: AnyObject>: AnyHostType {
         if let get = getters[key] { try get(object, lua) } else { lua.pushNil() }
         return 2
     }
+}
+
+/// The hint for fields called as methods (`r:selection()`, `img:path()`):
+/// "r.selection is a field, read without ':' or '()'", every field named.
+func fieldsCalledAsMethods(_ fields: [String], of owner: AnyHostType) -> String {
+    let read = fields.map { "\(owner.variable).\($0)" }
+    return "\(read.joined(separator: " and ")) \(fields.count == 1 ? "is a field" : "are fields"), read without ':' or '()'"
 }

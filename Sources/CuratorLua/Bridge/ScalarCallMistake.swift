@@ -37,7 +37,7 @@ extension LuaState {
         message += " (\(kind) '\(name)')"
         if kind == "method", lua.top >= 2, let owner = hostType(at: 2, in: lua),
            catalog.type(named: owner.name)?.properties.contains(where: { $0.member == name }) == true {
-            message += ": \(owner.variable).\(name) is a field, read without ':' or '()'"
+            message += ": " + fieldsCalledAsMethods([name], of: owner)
         }
         return message
     }
