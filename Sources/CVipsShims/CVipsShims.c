@@ -267,7 +267,9 @@ curator_thumb_status curator_vips_probe(const char *path, int64_t max_pixels,
 /// that has an alpha band also gives its opacity there (see `to_srgb8`).
 /// With `vector`, the pipeline is built on libvips' vector paths, and the
 /// caller releases it between `curator_orc_vector_begin` and `_end`
-/// (OrcGuard.h); without, nothing in it compiles Orc code.
+/// (OrcGuard.h); without, nothing in it compiles Orc code. `vector` goes
+/// without `alpha` only: the alpha branch copies the pixels to memory and
+/// releases the pipeline inside `to_srgb8`, outside the guard.
 static curator_thumb_status thumbnail_pipeline(const char *path, int size, int64_t max_pixels, size_t buffer_size,
                                                int vector, VipsImage **image, VipsImage **alpha,
                                                curator_thumb_info *info, char **error) {
