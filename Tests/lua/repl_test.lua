@@ -23,6 +23,13 @@ T.test("piped: expressions print, statements run, _ holds the last value, no pro
   T.eq(err, "")
 end)
 
+T.test("piped: a long result is printed whole", function()
+  local out, err, code = T.run({ "--no-plugins" }, "t = {} for i = 1, 90 do t[i] = 'entry ' .. i end\nt\n", env)
+  T.eq(code, 0, err)
+  T.contains(out, '"entry 45"')
+  T.ok(not out:find("left out", 1, true), "nothing is left out when the input is piped")
+end)
+
 T.test("piped: an error is reported with a traceback, later lines still run, exit status 1", function()
   local out, err, code = T.run({ "--no-plugins" }, "error('first')\nif then\n3 * 3\n", env)
   T.eq(out, "9\n")
@@ -130,6 +137,26 @@ terminal.test("terminal: banner, prompts, multi-line input, completion, Ctrl-C, 
   f:close()
   T.contains(history, "6 * 7")
   T.contains(history, "twice(50)")
+end)
+
+terminal.test("terminal: a result longer than the window shows its first and last lines",
+  { env = env, rest = " --no-plugins", size = { 150, 30 } }, function(tmux)
+  tmux:wait("curator>")
+  tmux:line("t = {} for i = 1, 90 do t[i] = 'entry ' .. i end")
+  -- 92 lines ({, 90 entries, }) in a 30-line window: 27 shown, the marker one of them.
+  tmux:line("t")
+  local screen = tmux:wait("⋮ 66 lines left out; print(curator.pretty(_)) shows them all")
+  T.contains(screen, '"entry 12"')
+  T.contains(screen, '"entry 79"')
+  T.contains(screen, '"entry 90"')
+  T.ok(not screen:find('"entry 13"', 1, true) and not screen:find('"entry 78"', 1, true),
+    "the middle of the result is left out")
+  -- The hint works, and prints everything.
+  tmux:line("print(curator.pretty(_))")
+  tmux:wait('"entry 45"')
+  -- A short result is untouched.
+  tmux:line("6 * 7")
+  tmux:wait("\n42\n")
 end)
 
 terminal.test("terminal: a selection shows its bar, completes Run methods, and Ctrl-C cancels it", { env = env }, function(tmux)

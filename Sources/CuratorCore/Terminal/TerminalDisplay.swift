@@ -41,6 +41,9 @@ public struct TerminalDisplay: Sendable, Equatable {
     public var isTerminal: Bool
     /// The width in character cells.
     public var columns: Int
+    /// The height in character cells (`LINES`, else 24, when the output is
+    /// not a terminal that says).
+    public var rows: Int
     /// How pictures are drawn.
     public var format: TerminalImageFormat
     /// Which colours symbols and labels use.
@@ -54,10 +57,11 @@ public struct TerminalDisplay: Sendable, Equatable {
     public static let defaultCell = (width: 10, height: 20)
 
     /// Creates a description; the cell size defaults to `defaultCell`.
-    public init(isTerminal: Bool, columns: Int, format: TerminalImageFormat, colors: TerminalColors,
+    public init(isTerminal: Bool, columns: Int, rows: Int = 24, format: TerminalImageFormat, colors: TerminalColors,
                 cellWidth: Int = TerminalDisplay.defaultCell.width, cellHeight: Int = TerminalDisplay.defaultCell.height) {
         self.isTerminal = isTerminal
         self.columns = max(1, columns)
+        self.rows = max(1, rows)
         self.format = format
         self.colors = colors
         self.cellWidth = max(1, cellWidth)
@@ -72,11 +76,13 @@ public struct TerminalDisplay: Sendable, Equatable {
         let measured = terminal && ioctl(fd, UInt(TIOCGWINSZ), &size) == 0 && size.ws_col > 0
         var columns = measured ? Int(size.ws_col) : (environment["COLUMNS"].flatMap { Int($0) } ?? 80)
         if columns <= 0 { columns = 80 }
+        var rows = measured && size.ws_row > 0 ? Int(size.ws_row) : (environment["LINES"].flatMap { Int($0) } ?? 24)
+        if rows <= 0 { rows = 24 }
         var cell = defaultCell
         if measured, size.ws_xpixel > 0, size.ws_ypixel > 0, size.ws_row > 0 {
             cell = (Int(size.ws_xpixel) / Int(size.ws_col), Int(size.ws_ypixel) / Int(size.ws_row))
         }
-        return TerminalDisplay(isTerminal: terminal, columns: columns,
+        return TerminalDisplay(isTerminal: terminal, columns: columns, rows: rows,
                                format: terminal ? format(environment: environment) : .symbols,
                                colors: colors(environment: environment, isTerminal: terminal),
                                cellWidth: cell.width, cellHeight: cell.height)

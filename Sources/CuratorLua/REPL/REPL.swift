@@ -17,9 +17,10 @@ private let completionCallback: @convention(c) (UnsafePointer<CChar>?) -> Void =
 /// The read-eval-print loop, as `lua.c` runs it, and better.
 ///
 /// Each line is first tried as `return <line>` so expressions print their
-/// values (pretty-printed; `_` holds the first one); otherwise it runs as a
-/// statement, and while the chunk is incomplete (`<eof>` in the syntax
-/// error) more lines are read with the `...> ` prompt. On a terminal it uses
+/// values (pretty-printed; `_` holds the first one; on a terminal a result
+/// longer than the window shows its first and last lines, `ScreenfulResult`);
+/// otherwise it runs as a statement, and while the chunk is incomplete
+/// (`<eof>` in the syntax error) more lines are read with the `...> ` prompt. On a terminal it uses
 /// readline with persistent history and tab completion; Ctrl-C at the prompt
 /// clears the line (on an empty line it stops the review pages this session
 /// serves), during execution it interrupts the chunk; Ctrl-D, `exit`
@@ -214,8 +215,21 @@ public final class REPL {
         lua.rawSet(-2, "_")
         lua.pop()
         lua.top = base
-        print(shown.joined(separator: "\t"))
+        let text = shown.joined(separator: "\t")
+        if let screen = screenLimit {
+            print(screen.fitted(text, hint: count == 1 ? "print(curator.pretty(_)) shows them all" : nil))
+        } else {
+            print(text)
+        }
         fflush(nil)
+    }
+
+    /// How long a result may be on this terminal (nil: piped, or output not
+    /// a terminal, where everything is printed). Read for every result, so a
+    /// resized window counts.
+    private var screenLimit: ScreenfulResult? {
+        guard interactive, isatty(1) != 0 else { return nil }
+        return ScreenfulResult(terminalRows: TerminalDisplay.detect(fd: 1, environment: [:]).rows)
     }
 
     private func report(_ message: String) {

@@ -121,8 +121,9 @@ return function(T)
   --- `[opts.env] curator [opts.rest]` started in tmux, HOME and XDG_DATA_HOME
   --- inside the fresh folder `home` (history and settings never touch the
   --- user's); `opts.rest`, the rest of the shell line, may be a function
-  --- returning it (called first, e.g. to make the album it names). When body
-  --- fails, the error carries the screen; tmux is stopped either way.
+  --- returning it (called first, e.g. to make the album it names);
+  --- `opts.size` the window's {columns, lines}. When body fails, the error
+  --- carries the screen; tmux is stopped either way.
   function M.test(name, opts, body)
     T.test(name, function()
       if not M.available() then
@@ -133,7 +134,7 @@ return function(T)
       local rest = opts.rest
       if type(rest) == "function" then rest = rest() end
       local tmux = Tmux.start("env HOME=" .. T.quote(home) .. " XDG_DATA_HOME=" .. T.quote(home .. "/data") .. " "
-        .. (opts.env or "") .. " " .. T.quote(T.curator) .. (rest or ""))
+        .. (opts.env or "") .. " " .. T.quote(T.curator) .. (rest or ""), opts.size)
       local ok, err = pcall(body, tmux, home)
       local screen = ok and "" or tmux:screen()
       tmux:stop()
