@@ -20,11 +20,11 @@ private let completionCallback: @convention(c) (UnsafePointer<CChar>?) -> Void =
 /// values (pretty-printed; `_` holds the first one; on a terminal a result
 /// longer than the window shows its first and last lines, `ScreenfulResult`);
 /// otherwise it runs as a statement, and while the chunk is incomplete
-/// (`<eof>` in the syntax error) more lines are read with the `...> ` prompt. On a terminal it uses
-/// readline with persistent history and tab completion; Ctrl-C at the prompt
-/// clears the line (on an empty line it stops the review pages this session
-/// serves), during execution it interrupts the chunk; Ctrl-D, `exit`
-/// or `quit` leave.
+/// (`<eof>` in the syntax error) more lines are read with the `...> `
+/// prompt. On a terminal it uses readline with persistent history and tab
+/// completion; Ctrl-C at the prompt clears the line (on an empty line it
+/// stops the review pages this session serves), during execution it
+/// interrupts the chunk; Ctrl-D, `exit` or `quit` leave.
 /// When stdin is not a terminal there are no prompts and no colours, and the
 /// exit status is 1 when any chunk failed.
 public final class REPL {
