@@ -7,14 +7,17 @@ final class ScreenfulResultTests: XCTestCase {
     }
 
     func testTextThatFitsIsShownWhole() {
-        let screen = ScreenfulResult(lines: 9)
+        let screen = ScreenfulResult(rows: 9)
         XCTAssertEqual(screen.fitted(numbered(9), hint: "see all"), numbered(9))
         XCTAssertEqual(screen.fitted("42"), "42")
         XCTAssertEqual(screen.fitted(""), "")
+        // Three rows of wrapped text among short lines still fit.
+        let wrapped = String(repeating: "x", count: 200) + "\n" + numbered(6)
+        XCTAssertEqual(screen.fitted(wrapped), wrapped)
     }
 
     func testLongTextKeepsItsFirstAndLastLinesAroundTheCount() {
-        let shown = ScreenfulResult(lines: 9).fitted(numbered(100), hint: "print(curator.pretty(_)) shows them all")
+        let shown = ScreenfulResult(rows: 9).fitted(numbered(100), hint: "print(curator.pretty(_)) shows them all")
         XCTAssertEqual(shown.split(separator: "\n", omittingEmptySubsequences: false), [
             "line 1", "line 2", "line 3", "line 4",
             "⋮ 92 lines left out; print(curator.pretty(_)) shows them all",
@@ -23,17 +26,48 @@ final class ScreenfulResultTests: XCTestCase {
     }
 
     func testOneLineTooManyIsCutAndCounted() {
-        let shown = ScreenfulResult(lines: 10).fitted(numbered(11))
+        let shown = ScreenfulResult(rows: 10).fitted(numbered(11))
         let lines = shown.split(separator: "\n", omittingEmptySubsequences: false)
         XCTAssertEqual(lines.count, 10)
-        XCTAssertEqual(lines[4], "⋮ 2 lines left out")
+        XCTAssertEqual(lines[5], "⋮ 2 lines left out")
         XCTAssertEqual(lines.first, "line 1")
         XCTAssertEqual(lines.last, "line 11")
     }
 
+    func testWrappedLinesCountAsTheRowsTheyTake() {
+        // Each 100-character line takes two rows of 80: 20 rows in all, 9 allowed.
+        let long = (1...10).map { String(format: "%03d", $0) + String(repeating: "-", count: 97) }
+        let screen = ScreenfulResult(rows: 9, columns: 80)
+        let shown = screen.fitted(long.joined(separator: "\n"))
+        let lines = shown.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        XCTAssertLessThanOrEqual(lines.reduce(0) { $0 + screen.rowCount($1) }, 9)
+        XCTAssertEqual(lines.first, long[0])
+        XCTAssertEqual(lines.last, long[9])
+        XCTAssertTrue(lines.contains { $0.hasPrefix("⋮ ") && $0.hasSuffix(" lines left out") })
+    }
+
+    func testALineLongerThanTheScreenIsCutInItsMiddle() {
+        // A file read as one string: a million characters on one line.
+        let text = "\"" + String(repeating: "a", count: 500_000) + String(repeating: "z", count: 500_000) + "\""
+        let screen = ScreenfulResult(rows: 40, columns: 80)
+        let shown = screen.fitted(text, hint: "print(curator.pretty(_)) shows them all")
+        let lines = shown.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        XCTAssertEqual(lines.count, 2)
+        XCTAssertLessThanOrEqual(screen.rowCount(lines[0]), screen.longestLineRows)
+        XCTAssertTrue(lines[0].hasPrefix("\"aaaa"))
+        XCTAssertTrue(lines[0].hasSuffix("zzzz\""))
+        // What is kept and the count left out add up to the line.
+        let parts = lines[0].components(separatedBy: " ⋯ ")
+        XCTAssertEqual(parts.count, 3)
+        XCTAssertEqual(parts[1], "\(text.count - parts[0].count - parts[2].count) characters left out")
+        XCTAssertEqual(lines[1], "⋯ print(curator.pretty(_)) shows them all")
+    }
+
     func testTheTerminalKeepsRoomForTheCommandAndThePrompt() {
-        XCTAssertEqual(ScreenfulResult(terminalRows: 50).lines, 47)
+        XCTAssertEqual(ScreenfulResult(terminalRows: 50, columns: 120).rows, 47)
+        XCTAssertEqual(ScreenfulResult(terminalRows: 50, columns: 120).columns, 120)
         // A tiny window still shows a useful amount.
-        XCTAssertEqual(ScreenfulResult(terminalRows: 5).lines, 10)
+        XCTAssertEqual(ScreenfulResult(terminalRows: 5, columns: 10).rows, 10)
+        XCTAssertEqual(ScreenfulResult(terminalRows: 5, columns: 10).columns, 20)
     }
 }

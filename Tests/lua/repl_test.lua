@@ -154,6 +154,10 @@ terminal.test("terminal: a result longer than the window shows its first and las
   -- The hint works, and prints everything.
   tmux:line("print(curator.pretty(_))")
   tmux:wait('"entry 45"')
+  -- A string as long as a file: one line of 6,002 characters, cut in its middle to 4 rows.
+  tmux:line("string.rep('a', 3000) .. string.rep('z', 3000)")
+  screen = tmux:wait("⋯ print(curator.pretty(_)) shows them all")
+  T.contains(screen, "aaaa ⋯ 5432 charact")  -- (the window wraps the line after "charact")
   -- A short result is untouched.
   tmux:line("6 * 7")
   tmux:wait("\n42\n")

@@ -229,7 +229,8 @@ public final class REPL {
     /// resized window counts.
     private var screenLimit: ScreenfulResult? {
         guard interactive, isatty(1) != 0 else { return nil }
-        return ScreenfulResult(terminalRows: TerminalDisplay.detect(fd: 1, environment: [:]).rows)
+        let terminal = TerminalDisplay.detect(fd: 1, environment: [:])
+        return ScreenfulResult(terminalRows: terminal.rows, columns: terminal.columns)
     }
 
     private func report(_ message: String) {

@@ -1,37 +1,79 @@
 /// How the REPL shows a result longer than the terminal: its first and last
 /// lines around one line saying how many were left out (README: A tour of
-/// the REPL), as Julia's REPL shows a long array.
+/// the REPL), as Julia's REPL shows a long array or string.
 ///
-/// A table such as `r:export(...)`'s lists one entry per image, so without
-/// this one call scrolls the command and the counts that matter off the
-/// screen. Head and tail rather than the head alone, because the pretty
-/// printer sorts keys: an export's `unchanged` and `renamed` come after its
-/// `items`. Only the REPL on a terminal does this; piped input, `print` and
-/// `curator.pretty` give the whole text.
+/// A table such as `r:export(...)`'s lists one entry per image, and
+/// `f:read("a")` is one line as long as the file, so without this one call
+/// scrolls the command and the counts that matter off the screen. Head and
+/// tail rather than the head alone, because the pretty printer sorts keys:
+/// an export's `unchanged` and `renamed` come after its `items`. Only the
+/// REPL on a terminal does this; piped input, `print` and `curator.pretty`
+/// give the whole text.
 struct ScreenfulResult {
-    /// The most lines a result may take, the marker included (at least 3).
-    let lines: Int
+    /// The most terminal rows a result may take, the marker included (at least 3).
+    let rows: Int
+    /// The terminal's width: a line wider than this wraps onto more rows.
+    let columns: Int
 
-    /// A limit that leaves a terminal of `rows` lines room for the command
-    /// above the result and the prompt below it.
-    init(terminalRows rows: Int) {
-        lines = max(10, rows - 3)
+    /// Rows one line of a cut result may take at most; a longer one keeps
+    /// its start and end around `⋯ N characters left out ⋯`.
+    var longestLineRows: Int { max(1, min(4, (rows - 1) / 2)) }
+
+    /// A limit that leaves a terminal of `terminalRows` rows room for the
+    /// command above the result and the prompt below it.
+    init(terminalRows: Int, columns: Int) {
+        rows = max(10, terminalRows - 3)
+        self.columns = max(20, columns)
     }
 
-    /// A limit of exactly `lines` (at least 3).
-    init(lines: Int) {
-        self.lines = max(3, lines)
+    /// A limit of exactly `rows` rows of `columns` (at least 3 and 20).
+    init(rows: Int, columns: Int = 80) {
+        self.rows = max(3, rows)
+        self.columns = max(20, columns)
     }
 
     /// `text` whole when it fits, else its first and last lines around
-    /// `⋮ N lines left out` and, when given, `hint` (how to see them).
+    /// `⋮ N lines left out` and, when given, `hint` (how to see them); a
+    /// line too long to show whole is cut in its middle first.
     func fitted(_ text: String, hint: String? = nil) -> String {
-        let all = text.split(separator: "\n", omittingEmptySubsequences: false)
-        guard all.count > lines else { return text }
-        let head = (lines - 1) / 2
-        let tail = lines - 1 - head
-        let omitted = all.count - head - tail
-        let marker = "⋮ \(omitted) lines left out" + (hint.map { "; \($0)" } ?? "")
-        return (all.prefix(head) + [Substring(marker)] + all.suffix(tail)).joined(separator: "\n")
+        var all = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        guard all.reduce(0, { $0 + rowCount($1) }) > rows else { return text }
+        all = all.map(shortened)
+        // Lines cut in their middle and nothing else: the hint still says how to see them.
+        let note = hint.map { "⋯ \($0)" }
+        if all.reduce(0, { $0 + rowCount($1) }) + (note.map(rowCount) ?? 0) <= rows {
+            return (all + (note.map { [$0] } ?? [])).joined(separator: "\n")
+        }
+        // Whole lines from each end while they fit half the rows left by the marker.
+        let marker = "⋮ \(all.count) lines left out" + (hint.map { "; \($0)" } ?? "")
+        let budget = rows - rowCount(marker)
+        var head = 0, headRows = 0
+        while head < all.count, headRows + rowCount(all[head]) <= (budget + 1) / 2 {
+            headRows += rowCount(all[head])
+            head += 1
+        }
+        var tail = 0, tailRows = 0
+        while tail < all.count - head, tailRows + rowCount(all[all.count - 1 - tail]) <= budget - headRows {
+            tailRows += rowCount(all[all.count - 1 - tail])
+            tail += 1
+        }
+        let line = "⋮ \(all.count - head - tail) lines left out" + (hint.map { "; \($0)" } ?? "")
+        return (all.prefix(head) + [line] + all.suffix(tail)).joined(separator: "\n")
+    }
+
+    /// Terminal rows `line` takes (a character a column; wide characters
+    /// count as one, so a line of them takes more than this says).
+    func rowCount(_ line: String) -> Int {
+        max(1, (line.count + columns - 1) / columns)
+    }
+
+    /// `line` itself when it takes at most `longestLineRows` rows, else its
+    /// start and end around a count of the characters left out.
+    func shortened(_ line: String) -> String {
+        let room = longestLineRows * columns
+        guard line.count > room else { return line }
+        // The marker at its widest: the count it holds is below line.count.
+        let keep = max(2, room - " ⋯ \(line.count) characters left out ⋯ ".count)
+        return line.prefix(keep / 2) + " ⋯ \(line.count - keep) characters left out ⋯ " + line.suffix(keep - keep / 2)
     }
 }
