@@ -228,8 +228,9 @@ public final class REPL {
     /// a terminal, where everything is printed). Read for every result, so a
     /// resized window counts.
     private var screenLimit: ScreenfulResult? {
-        guard interactive, isatty(1) != 0 else { return nil }
+        guard interactive else { return nil }
         let terminal = TerminalDisplay.detect(fd: 1, environment: [:])
+        guard terminal.isTerminal else { return nil }
         return ScreenfulResult(terminalRows: terminal.rows, columns: terminal.columns)
     }
 

@@ -39,26 +39,29 @@ struct ScreenfulResult {
         var all = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         guard all.reduce(0, { $0 + rowCount($1) }) > rows else { return text }
         all = all.map(shortened)
+        let lineRows = all.map(rowCount)
         // Lines cut in their middle and nothing else: the hint still says how to see them.
         let note = hint.map { "⋯ \($0)" }
-        if all.reduce(0, { $0 + rowCount($1) }) + (note.map(rowCount) ?? 0) <= rows {
+        if lineRows.reduce(0, +) + (note.map(rowCount) ?? 0) <= rows {
             return (all + (note.map { [$0] } ?? [])).joined(separator: "\n")
         }
-        // Whole lines from each end while they fit half the rows left by the marker.
-        let marker = "⋮ \(all.count) lines left out" + (hint.map { "; \($0)" } ?? "")
-        let budget = rows - rowCount(marker)
+        func marker(_ omitted: Int) -> String {
+            "⋮ \(omitted) lines left out" + (hint.map { "; \($0)" } ?? "")
+        }
+        // Whole lines from each end while they fit half the rows the marker
+        // leaves (measured at its widest count).
+        let budget = rows - rowCount(marker(all.count))
         var head = 0, headRows = 0
-        while head < all.count, headRows + rowCount(all[head]) <= (budget + 1) / 2 {
-            headRows += rowCount(all[head])
+        while head < all.count, headRows + lineRows[head] <= (budget + 1) / 2 {
+            headRows += lineRows[head]
             head += 1
         }
         var tail = 0, tailRows = 0
-        while tail < all.count - head, tailRows + rowCount(all[all.count - 1 - tail]) <= budget - headRows {
-            tailRows += rowCount(all[all.count - 1 - tail])
+        while tail < all.count - head, tailRows + lineRows[all.count - 1 - tail] <= budget - headRows {
+            tailRows += lineRows[all.count - 1 - tail]
             tail += 1
         }
-        let line = "⋮ \(all.count - head - tail) lines left out" + (hint.map { "; \($0)" } ?? "")
-        return (all.prefix(head) + [line] + all.suffix(tail)).joined(separator: "\n")
+        return (all.prefix(head) + [marker(all.count - head - tail)] + all.suffix(tail)).joined(separator: "\n")
     }
 
     /// Terminal rows `line` takes (a character a column; wide characters
@@ -72,8 +75,9 @@ struct ScreenfulResult {
     func shortened(_ line: String) -> String {
         let room = longestLineRows * columns
         guard line.count > room else { return line }
-        // The marker at its widest: the count it holds is below line.count.
-        let keep = max(2, room - " ⋯ \(line.count) characters left out ⋯ ".count)
-        return line.prefix(keep / 2) + " ⋯ \(line.count - keep) characters left out ⋯ " + line.suffix(keep - keep / 2)
+        func marker(_ omitted: Int) -> String { " ⋯ \(omitted) characters left out ⋯ " }
+        // Room for the marker at its widest: the count it holds is below line.count.
+        let keep = max(2, room - marker(line.count).count)
+        return line.prefix(keep / 2) + marker(line.count - keep) + line.suffix(keep - keep / 2)
     }
 }
