@@ -144,7 +144,10 @@ local function kind_of(path)
   local info = curator.stat(path)
   return info and (info.kind == "folder" and "dir" or "file") or "none"
 end
-local function parent_of(path) return path:match("^(.*)/[^/]*$") or "." end
+local function parent_of(path)
+  local parent = path:match("^(.*)/[^/]*$")
+  return parent == nil and "." or parent == "" and "/" or parent
+end
 for _, name in ipairs({ "csv", "report" }) do
   local file = opts[name]
   if file then
@@ -153,7 +156,10 @@ for _, name in ipairs({ "csv", "report" }) do
     if kind == "file" and not opts.overwrite then
       stop("--" .. name .. " " .. file .. " already exists (add --overwrite to replace it)")
     end
-    if kind_of(parent_of(file)) ~= "dir" then stop("--" .. name .. " " .. file .. ": the folder " .. parent_of(file) .. " does not exist") end
+    -- Missing folders are made when the file is written; one that is a file would stop it then.
+    local folder = parent_of(file)
+    while kind_of(folder) == "none" and folder ~= parent_of(folder) do folder = parent_of(folder) end
+    if kind_of(folder) == "file" then stop("--" .. name .. " " .. file .. ": " .. folder .. " is a file, not a folder") end
   end
 end
 if opts.csv and opts.report and opts.csv == opts.report then stop("--csv and --report name the same file") end

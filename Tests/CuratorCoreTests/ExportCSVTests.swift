@@ -109,14 +109,18 @@ final class ExportCSVTests: XCTestCase {
         XCTAssertEqual(folderNames(s.root), ["curation.csv"], "no temporary file left")
     }
 
-    func testAFolderOrAMissingFolderIsAnErrorNamingThePath() throws {
+    func testAFolderOrAFileInTheWayIsAnErrorNamingThePathAndMissingFoldersAreMade() throws {
         let s = try ExportScratchFolder()
         XCTAssertThrowsError(try CurationCSV.write([], to: s.root, overwrite: true)) {
             XCTAssertEqual($0 as? ExportError, .isADirectory(s.root))
         }
-        XCTAssertThrowsError(try CurationCSV.write([], to: s.path("missing/curation.csv"))) {
-            XCTAssertTrue(String(describing: $0).contains("No such file or directory"), "\($0)")
+        try CurationCSV.write([sample("a.jpg", index: 0, votes: 1)], to: s.path("missing/deeper/curation.csv"))
+        XCTAssertTrue(fileText(s.path("missing/deeper/curation.csv"))?.hasPrefix("Filename,Subfolder") == true)
+        let taken = s.write("taken", "precious")
+        XCTAssertThrowsError(try CurationCSV.write([], to: s.path("taken/sub/curation.csv"))) {
+            XCTAssertEqual($0 as? ExportError, .notADirectory(taken))
         }
+        XCTAssertEqual(fileText(taken), "precious")
     }
 
     func testAFullDiskLeavesNeitherAPartialCSVNorATemporaryFile() throws {

@@ -136,6 +136,21 @@ T.test("csv, report and favorite write what the user asked", function()
   T.ok(a.favorites:contains(r.selection))
 end)
 
+T.test("csv, report and plot make the folders their file needs, and name a file in the way", function()
+  local a, r = selected(6, 2)
+  local dir = T.tempdir()
+  T.eq(r:csv(dir .. "/new/deeper/curation.csv"), dir .. "/new/deeper/curation.csv")
+  T.contains(read(dir .. "/new/deeper/curation.csv"), "Filename,Subfolder")
+  T.eq(r:report(dir .. "/pages/report.html", { map = false }), dir .. "/pages/report.html")
+  T.contains(read(dir .. "/pages/report.html"), "<html")
+  T.eq(a:map { source = "pca" }:plot(dir .. "/maps/map.svg"), dir .. "/maps/map.svg")
+  T.contains(read(dir .. "/maps/map.svg"), "<svg")
+  -- A file where a folder should be: the error names it, and nothing is written.
+  local f = assert(io.open(dir .. "/taken", "w")); f:write("mine"); f:close()
+  T.contains(T.raises(nil, function() r:csv(dir .. "/taken/sub/curation.csv") end), dir .. "/taken: is not a folder")
+  T.eq(read(dir .. "/taken"), "mine")
+end)
+
 T.test("custom exporters get initialize, store per item and finalize", function()
   local a, r = selected(6, 3)
   local calls = {}

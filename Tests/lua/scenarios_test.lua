@@ -141,6 +141,23 @@ T.test("Scenario B with --kohya writes <repeats>_<concept>/ and dataset.toml", f
   T.contains(toml, "/7_scenery\"")
 end)
 
+T.test("Scenario B: --csv and --report into folders not made yet; a file in their way stops it before anything is written", function()
+  local dir = T.sample_album()
+  local work = T.tempdir()
+  local _, err, code = T.run({ trainset, dir, "--count", "6", "--iterations", "3", "--out", work .. "/new/ds",
+    "--csv", work .. "/new/sel.csv", "--report", work .. "/pages/deeper/sel.html" })
+  T.eq(code, 0, err)
+  T.contains(read(work .. "/new/sel.csv") or "", "Filename,Subfolder")
+  T.contains(read(work .. "/pages/deeper/sel.html") or "", "<html")
+  local f = assert(io.open(work .. "/taken", "w")); f:write("mine"); f:close()
+  _, err, code = T.run({ trainset, dir, "--count", "6", "--iterations", "3", "--out", work .. "/other",
+    "--csv", work .. "/taken/sub/sel.csv" })
+  T.eq(code, 1)
+  T.contains(err, "--csv " .. work .. "/taken/sub/sel.csv: " .. work .. "/taken is a file, not a folder")
+  T.eq((curator.stat(work .. "/other")), nil, "nothing was exported")
+  T.eq(read(work .. "/taken"), "mine")
+end)
+
 T.test("Scenario B re-run: a non-empty --out is refused, --update adds and trashes, --replace swaps, files checked first", function()
   local dir = T.sample_album()
   local work = T.tempdir()

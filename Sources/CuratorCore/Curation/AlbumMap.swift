@@ -111,8 +111,8 @@ extension Album {
     /// The map as a picture (PNG, or SVG when `file` ends in `.svg`): every
     /// image grey (or in its cluster's colour, each cluster named by
     /// `clusterNames` or its number), `run`'s selection in tier colours,
-    /// excluded images red, `highlight` ringed. Never replaces an existing
-    /// file unless `overwrite`.
+    /// excluded images red, `highlight` ringed. Creates the file's missing
+    /// folders; never replaces an existing file unless `overwrite`.
     public func plot(_ map: AlbumMap, to file: String, run: SelectionRun? = nil, highlight: Int64? = nil,
                      clusters: AlbumClusters? = nil, clusterNames: [String]? = nil,
                      size: Int = 1100, overwrite: Bool = false) throws {
@@ -132,7 +132,7 @@ extension Album {
             picture.caption = (picture.caption ?? "") + " · \(clusters.clusters.count) clusters (\(clusters.options.method.rawValue))"
         }
         let bytes: [UInt8] = file.lowercased().hasSuffix(".svg") ? Array(picture.svg().utf8) : try picture.png()
-        try AtomicFile.write(bytes, to: FileSystemPath(Self.absolutePath(file)), overwrite: overwrite)
+        try AtomicFile.write(bytes, to: FileSystemPath(Self.absolutePath(file)), overwrite: overwrite, creatingFolders: true)
     }
 
     // MARK: - Sources

@@ -10,15 +10,20 @@ import Darwin
 public enum AtomicFile {
     /// Writes `bytes` to `path`. Without `overwrite`, an existing file is
     /// left alone and `ExportError.fileExists` thrown — also when one appears
-    /// while writing. The folder must exist.
-    public static func write(_ bytes: [UInt8], to path: FileSystemPath, overwrite: Bool = false,
+    /// while writing. With `creatingFolders` the folders missing on the way
+    /// to `path` are created first (`mkdir -p`); otherwise its folder must exist.
+    public static func write(_ bytes: [UInt8], to path: FileSystemPath, overwrite: Bool = false, creatingFolders: Bool = false,
                              fileSystem: any ExportFileSystem = POSIXFileSystem()) throws {
         do {
             if let status = try fileSystem.status(of: path, followingLinks: true) {
                 if status.kind == .directory { throw ExportError.isADirectory(path) }
                 if !overwrite { throw ExportError.fileExists(path) }
+            } else if creatingFolders {
+                try fileSystem.makeFolders(path.parent)
             }
         } catch let error as SystemCallError {
+            // A file where one of the folders should be: name it, not the file asked for.
+            if creatingFolders && error.code == ENOTDIR { try fileSystem.makeFolders(path.parent) }
             throw ExportError.system(error)
         }
 

@@ -46,11 +46,12 @@ public enum CurationCSV {
         return lines.joined(separator: lineEnding) + lineEnding
     }
 
-    /// Writes the CSV for `entries` to `path` atomically. An existing file is
-    /// replaced only with `overwrite`; otherwise `ExportError.fileExists`.
+    /// Writes the CSV for `entries` to `path` atomically, creating its missing
+    /// folders. An existing file is replaced only with `overwrite`; otherwise
+    /// `ExportError.fileExists`.
     public static func write(_ entries: [CurationEntry], to path: FileSystemPath, overwrite: Bool = false, escapeFormulas: Bool = true,
                              fileSystem: any ExportFileSystem = POSIXFileSystem()) throws {
-        try AtomicFile.write(Array(render(entries, escapeFormulas: escapeFormulas).utf8), to: path, overwrite: overwrite, fileSystem: fileSystem)
+        try AtomicFile.write(Array(render(entries, escapeFormulas: escapeFormulas).utf8), to: path, overwrite: overwrite, creatingFolders: true, fileSystem: fileSystem)
     }
 
     /// The characters that make a spreadsheet read a cell as a formula (OWASP).

@@ -106,3 +106,31 @@ public protocol ExportFileSystem: Sendable {
     /// Flushes the directory `path` so finished renames survive a crash (best effort).
     func synchronizeDirectory(_ path: FileSystemPath)
 }
+
+extension ExportFileSystem {
+    /// `mkdir -p`: creates `folder` and any missing parents; throws
+    /// `ExportError.notADirectory` when one of them is something else.
+    public func makeFolders(_ folder: FileSystemPath) throws {
+        let found: FileStatus?
+        do {
+            found = try status(of: folder, followingLinks: true)
+        } catch let error as SystemCallError where error.code == ENOTDIR {
+            // A file on the way: the parents' turn below names it.
+            found = nil
+        }
+        if let status = found {
+            if status.kind == .directory { return }
+            throw ExportError.notADirectory(folder)
+        }
+        let parent = folder.parent
+        if parent != folder, parent.bytes != Array(".".utf8), parent.bytes != [PathBytes.slash] { try makeFolders(parent) }
+        do {
+            try makeDirectory(folder)
+        } catch let error as SystemCallError where error.code == EEXIST {
+            // Created meanwhile by someone else: fine if it is a folder.
+            if try status(of: folder, followingLinks: true)?.kind != .directory {
+                throw ExportError.notADirectory(folder)
+            }
+        }
+    }
+}

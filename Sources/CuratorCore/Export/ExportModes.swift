@@ -40,7 +40,7 @@ extension FolderExporter {
             return report
         }
         do {
-            try makeFolders(trash)
+            try fileSystem.makeFolders(trash)
         } catch {
             report.errors.append(ExportFailure(path: trash, reason: "cannot create the trash folder: \(error)"))
             return report
@@ -78,7 +78,7 @@ extension FolderExporter {
             return report
         }
         let parent = destination.parent
-        try? makeFolders(parent)
+        try? fileSystem.makeFolders(parent)
         let stagingFolder = destination.hiddenSibling(".curator-new-\(getpid())-\(time(nil))")
         staging.destination = stagingFolder
         var report = try staging.exportAdding(entries, progress: progress)
@@ -95,7 +95,7 @@ extension FolderExporter {
                 try Self.exchange(stagingFolder, destination)
                 // The staging name now holds the old folder: off to the trash.
                 let trash = trashFolder()
-                try makeFolders(trash.parent)
+                try fileSystem.makeFolders(trash.parent)
                 try Self.moveAside(stagingFolder, to: trash)
                 report.trash = trash
                 report.trashed = [trash]

@@ -204,7 +204,7 @@ public struct FolderExporter: Sendable {
                 if let status = try fileSystem.status(of: folder, followingLinks: true) {
                     if status.kind != .directory { return ExportFailure(path: folder, reason: "is not a folder") }
                 } else if !options.dryRun {
-                    try makeFolders(folder)
+                    try fileSystem.makeFolders(folder)
                 }
             } catch let error as SystemCallError {
                 return ExportFailure(path: error.path, reason: "\(error.operation): \(error.reason)")
@@ -216,24 +216,6 @@ public struct FolderExporter: Sendable {
             }
         }
         return nil
-    }
-
-    /// `mkdir -p`: creates `folder` and any missing parents.
-    func makeFolders(_ folder: FileSystemPath) throws {
-        if let status = try fileSystem.status(of: folder, followingLinks: true) {
-            if status.kind == .directory { return }
-            throw ExportError.notADirectory(folder)
-        }
-        let parent = folder.parent
-        if parent != folder, parent.bytes != Array(".".utf8), parent.bytes != [PathBytes.slash] { try makeFolders(parent) }
-        do {
-            try fileSystem.makeDirectory(folder)
-        } catch let error as SystemCallError where error.code == EEXIST {
-            // Created meanwhile by someone else: fine if it is a folder.
-            if try fileSystem.status(of: folder, followingLinks: true)?.kind != .directory {
-                throw ExportError.notADirectory(folder)
-            }
-        }
     }
 
     /// Plans one image: checks its source, finds its sidecars and a free name.

@@ -117,12 +117,13 @@ public struct HTMLReport {
         return page
     }
 
-    /// Renders the page and writes it to `path` atomically; an existing file
-    /// is replaced only with `overwrite` (else `ExportError.fileExists`).
+    /// Renders the page and writes it to `path` atomically, creating its
+    /// missing folders; an existing file is replaced only with `overwrite`
+    /// (else `ExportError.fileExists`).
     public func write(to path: FileSystemPath, overwrite: Bool = false, progress: (any ProgressSink)? = nil,
                       fileSystem: any ExportFileSystem = POSIXFileSystem()) throws {
         let page = try render(progress: progress)
-        try AtomicFile.write(Array(page.utf8), to: path, overwrite: overwrite, fileSystem: fileSystem)
+        try AtomicFile.write(Array(page.utf8), to: path, overwrite: overwrite, creatingFolders: true, fileSystem: fileSystem)
     }
 
     // MARK: - Parts

@@ -98,7 +98,7 @@ enum MapType {
             return 1
         }
         t.method("plot", signature: "m:plot(file [, {run=r, highlight=img, clusters=c|true, size=1100, overwrite=false}]) -> path",
-                 summary: "Draws the map (PNG, or SVG for .svg): album grey (or by cluster, each named, with clusters=), the run's selection by tier, excluded red, a legend; returns the file's absolute path") { h, call in
+                 summary: "Draws the map (PNG, or SVG for .svg): album grey (or by cluster, each named, with clusters=), the run's selection by tier, excluded red, a legend; creates the file's folder when missing; returns the file's absolute path") { h, call in
             try host.require(.writingFiles, call)
             let file = try call.string(1)
             let options = try call.options(2, allowed: ["run", "highlight", "clusters", "size", "overwrite"])

@@ -109,7 +109,7 @@ enum RunType {
             return 1
         }
         t.method("csv", signature: "r:csv(file [, {overwrite=false, escape_formulas=true}]) -> path",
-                 summary: "Writes PhotoMapAI's curation CSV (Filename,Subfolder,Count,Frequency(%),Index,Status,Path,Tier); names starting with = + - @ get a leading ' unless escape_formulas=false; returns the file's absolute path") { h, call in
+                 summary: "Writes PhotoMapAI's curation CSV (Filename,Subfolder,Count,Frequency(%),Index,Status,Path,Tier); names starting with = + - @ get a leading ' unless escape_formulas=false; creates the file's folder when missing; returns the file's absolute path") { h, call in
             try host.require(.writingFiles, call)
             let file = try call.string(1)
             let options = try call.options(2, allowed: ["overwrite", "escape_formulas"])
@@ -119,7 +119,7 @@ enum RunType {
             return 1
         }
         t.method("report", signature: "r:report(file [, {overwrite=false, map=\"auto\"|\"umap\"|\"photomap\"|\"pca\"|false|{source=, n_neighbors=, min_dist=, seed=}, clusters=c|true, progress=fn}]) -> path",
-                 summary: "Writes a self-contained HTML page: thumbnails in tier colours, parameters, a map of the album (PhotoMapAI's if present, else the cached UMAP); with clusters=, the map coloured by cluster, a table of clusters (label, size, medoid, picks in each) and each tile's cluster; returns the file's absolute path") { h, call in
+                 summary: "Writes a self-contained HTML page: thumbnails in tier colours, parameters, a map of the album (PhotoMapAI's if present, else the cached UMAP); with clusters=, the map coloured by cluster, a table of clusters (label, size, medoid, picks in each) and each tile's cluster; creates the file's folder when missing; returns the file's absolute path") { h, call in
             try host.require(.writingFiles, call)
             let file = try call.string(1)
             try LuaProgress.withSink(call, options: 2, allowed: ["overwrite", "map", "clusters", "progress"]) { options, sink in
