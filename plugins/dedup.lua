@@ -6,7 +6,8 @@
 --                                          `drop` to a.exclusions
 --
 -- Groups come from a:duplicates{threshold=} (cosine similarity of the
--- album's embeddings, joined transitively). Within a group the keeper is the
+-- album's embeddings): every member is that close to the sharpest one, so
+-- a chain of pairs is never dropped whole. Within a group the keeper is the
 -- sharpest image (img.stats.sharpness from the pixels embedder; within 20%
 -- counts as a tie), then the one with more pixels, then the larger file,
 -- then the first by path: a re-encoded or downscaled copy loses to its

@@ -33,17 +33,78 @@ final class SelectionNearDuplicateTests: XCTestCase {
         return Set(groups.values.filter { $0.count > 1 }.map { $0.sorted() })
     }
 
-    func testGroupsMatchAllPairsWithSmallBlocks() throws {
-        let m = plantedMatrix()
-        for rows in [Array(0..<190), (0..<190).filter { $0 % 4 != 1 }, (0..<190).filter { $0 % 3 == 0 }] {
-            for blockRows in [7, 64, 2048] {
-                let groups = try NearDuplicateFinder(threshold: 0.95, blockRows: blockRows).groups(matrix: m, rows: rows)
-                XCTAssertEqual(Set(groups.map(\.rows)), bruteForceGroups(m, rows: rows, threshold: 0.95),
-                               "block \(blockRows), \(rows.count) rows")
-                XCTAssertTrue(groups.allSatisfy { $0.rows.contains($0.keeper) })
-                XCTAssertEqual(groups.map(\.rows.count), groups.map(\.rows.count).sorted(by: >))
+    func dot(_ m: EmbeddingMatrix, _ a: Int, _ b: Int) -> Float {
+        var dot: Float = 0
+        for k in 0..<m.dimension { dot += m.row(a)[k] * m.row(b)[k] }
+        return dot
+    }
+
+    /// What a user relies on when excluding all but each group's keeper,
+    /// checked against every pair: each member is a near-duplicate of its
+    /// keeper, no two images kept (keepers, and rows left out of groups) are
+    /// near-duplicates of each other, and every group lies within one set
+    /// joined by pairs.
+    func assertKeeperGroups(_ groups: [DuplicateGroup], _ m: EmbeddingMatrix, rows: [Int], threshold: Float,
+                            file: StaticString = #filePath, line: UInt = #line) {
+        let components = bruteForceGroups(m, rows: rows, threshold: threshold)
+        var seen = Set<Int>()
+        for group in groups {
+            XCTAssertTrue(group.rows.contains(group.keeper), file: file, line: line)
+            XCTAssertTrue(components.contains { Set($0).isSuperset(of: group.rows) }, "\(group.rows)", file: file, line: line)
+            var lowest: Float = 1
+            for row in group.rows where row != group.keeper {
+                XCTAssertTrue(seen.insert(row).inserted, "row \(row) in two groups", file: file, line: line)
+                let similarity = dot(m, row, group.keeper)
+                XCTAssertGreaterThanOrEqual(similarity, threshold - 1e-5, "row \(row) to keeper \(group.keeper)", file: file, line: line)
+                lowest = min(lowest, similarity)
+            }
+            XCTAssertEqual(group.similarity, lowest, accuracy: 1e-5, file: file, line: line)
+        }
+        let kept = components.flatMap { $0 }.filter { !seen.contains($0) }
+        for a in kept {
+            for b in kept where b > a {
+                XCTAssertLessThan(dot(m, a, b), threshold + 1e-5, "kept rows \(a) and \(b) are near-duplicates", file: file, line: line)
             }
         }
+    }
+
+    func testGroupsHoldWhatEveryPairSaysWithSmallBlocks() throws {
+        let m = plantedMatrix()
+        for rows in [Array(0..<190), (0..<190).filter { $0 % 4 != 1 }, (0..<190).filter { $0 % 3 == 0 }] {
+            var first: [DuplicateGroup]?
+            for blockRows in [7, 64, 2048] {
+                let groups = try NearDuplicateFinder(threshold: 0.95, blockRows: blockRows).groups(matrix: m, rows: rows)
+                assertKeeperGroups(groups, m, rows: rows, threshold: 0.95)
+                XCTAssertFalse(groups.isEmpty)
+                XCTAssertEqual(groups.map(\.rows.count), groups.map(\.rows.count).sorted(by: >))
+                if let first { XCTAssertEqual(groups, first, "block \(blockRows), \(rows.count) rows") }
+                first = groups
+            }
+        }
+    }
+
+    func testAChainIsSplitAroundKeepersSoNothingFarFromWhatIsKeptGoes() throws {
+        // Seven points 6° apart on a circle: neighbours 0.9945, two apart
+        // 0.978, three apart 0.951. At 0.97 every pair of neighbours joins
+        // them into one chain from 0° to 36° (0.81 end to end).
+        var values: [Float] = []
+        for i in 0..<7 {
+            let angle = Float(i) * 6 * .pi / 180
+            values += [cos(angle), sin(angle)]
+        }
+        let m = EmbeddingMatrix(rows: 7, dimension: 2, values: values)
+        let groups = try NearDuplicateFinder(threshold: 0.97).groups(matrix: m, rows: Array(0..<7))
+        assertKeeperGroups(groups, m, rows: Array(0..<7), threshold: 0.97)
+        // The middle one is the most central: it takes the two on each side.
+        // The ends, 18° from it, are near-duplicates of nothing kept: no group.
+        XCTAssertEqual(groups, [DuplicateGroup(rows: [1, 2, 3, 4, 5], keeper: 3)])
+        XCTAssertEqual(groups.first?.similarity ?? 0, cos(12 * .pi / 180), accuracy: 1e-5)
+        // With a score, the best-scoring end keeps its side and the rest split again.
+        let scored = try NearDuplicateFinder(threshold: 0.97).groups(matrix: m, rows: Array(0..<7), score: { Double(7 - $0) })
+        assertKeeperGroups(scored, m, rows: Array(0..<7), threshold: 0.97)
+        XCTAssertEqual(scored.map(\.rows), [[0, 1, 2], [3, 4, 5]])
+        XCTAssertEqual(scored.map(\.keeper), [0, 3])
+        XCTAssertEqual(scored.map(\.keptBy), [.score, .score])
     }
 
     func testKeeperIsBestScoreElseMostCentral() throws {

@@ -56,9 +56,9 @@ extension Album {
     public static let duplicateIndexRows = 8_000
 
     /// Groups of near-duplicate images among the album minus its exclusions
-    /// (cosine similarity ≥ `threshold`, joined transitively), each with a
-    /// suggested keeper: the sharpest member when the pixels embedder measured
-    /// them all, else the most central one.
+    /// (cosine similarity ≥ `threshold` to the group's suggested keeper: the
+    /// sharpest member when the pixels embedder measured them all, else the
+    /// most central one; see `NearDuplicateFinder`).
     public func duplicates(threshold: Float, progress: (any ProgressSink)? = nil) throws -> [AlbumDuplicates] {
         try duplicateSearch(threshold: threshold, progress: progress).groups
     }

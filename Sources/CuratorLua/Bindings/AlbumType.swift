@@ -369,7 +369,7 @@ enum AlbumType {
         }
 
         t.method("duplicates", signature: "a:duplicates([{threshold=0.96, method=\"auto\"|\"exact\"|\"index\", progress=fn}]) -> {{images={...}, keeper=img, similarity=}, ...}, how",
-                 summary: "Groups of near-duplicate images (cosine similarity >= threshold), each with a suggested keeper; large albums search an index kept in the album's index (how = {method=, index=, lists=})") { handle, call in
+                 summary: "Groups of near-duplicate images (cosine similarity >= threshold), each around a suggested keeper: every member that similar to it (similarity: the lowest), no two keepers so; large albums search an index kept in the album's index (how = {method=, index=, lists=})") { handle, call in
             let search = try LuaProgress.withSink(call, options: 1, allowed: ["threshold", "method", "progress"]) { options, sink in
                 let threshold = try options.number("threshold") ?? 0.96
                 guard threshold >= -1, threshold <= 1 else {
