@@ -105,6 +105,7 @@ final class SelectionNearDuplicateTests: XCTestCase {
         XCTAssertEqual(scored.map(\.rows), [[0, 1, 2], [3, 4, 5]])
         XCTAssertEqual(scored.map(\.keeper), [0, 3])
         XCTAssertEqual(scored.map(\.keptBy), [.score, .score])
+        XCTAssertEqual(scored.map(\.chain), [1, 1], "both split from the one chain")
     }
 
     func testKeeperIsBestScoreElseMostCentral() throws {

@@ -301,6 +301,7 @@ T.test("duplicates groups identical images and suggests a keeper", function()
   T.ok(groups[1].keeper == a:get("copy.png") or groups[1].keeper == a:get("img02.png"))
   T.ok(groups[1].similarity > 0.999)
   T.eq(groups[1].keeper_by, "sharpness")
+  T.eq(groups[1].chain, 1, "split from the first chain of pairs")
   T.eq(#a:duplicates(), 1, "default threshold 0.96")
   T.raises("album:duplicates: threshold must be a number from -1 to 1 (got 2.0)", function() return a:duplicates { threshold = 2 } end)
   -- A small album compares every pair; the index gives the same groups here, and is kept.

@@ -10,6 +10,9 @@ public struct AlbumDuplicates: Sendable, Equatable {
     public let similarity: Double
     /// `.score` when every member has statistics (the sharpest is kept), else `.central`.
     public let keptBy: DuplicateGroup.KeeperRule
+    /// Groups with the same number were one chain of pairs before it was
+    /// split around keepers (`DuplicateGroup.chain`).
+    public var chain: Int = 1
 }
 
 /// How `Album.duplicates` compares images.
@@ -83,7 +86,7 @@ extension Album {
                     lists: Int? = nil) -> DuplicateSearch {
             DuplicateSearch(groups: groups.map { group in
                 AlbumDuplicates(ids: group.rows.map { album.imageIDs[$0] }, keeper: album.imageIDs[group.keeper],
-                                similarity: Double(group.similarity), keptBy: group.keptBy)
+                                similarity: Double(group.similarity), keptBy: group.keptBy, chain: group.chain)
             }, method: method, index: source, lists: lists)
         }
         // Validate before building anything.

@@ -10,6 +10,10 @@ public struct DuplicateGroup: Codable, Sendable, Equatable {
     public let keptBy: KeeperRule
     /// The lowest cosine similarity of a member to the keeper.
     public let similarity: Float
+    /// The set of rows joined by pairs this group was split from, numbered
+    /// from 1 in the order of their lowest rows: groups with the same number
+    /// were one chain of pairs (see `NearDuplicateFinder`).
+    public var chain: Int = 1
 
     /// How a group's keeper was chosen.
     public enum KeeperRule: String, Codable, Sendable {
@@ -169,7 +173,9 @@ public struct NearDuplicateFinder: Sendable {
             if root != i || union.size(root) > 1 { members[root, default: []].append(i) }
         }
         var groups: [DuplicateGroup] = []
-        for (_, locals) in members where locals.count > 1 {
+        // Sets numbered in the order of their lowest rows, whatever the dictionary's order.
+        let sets = members.values.filter { $0.count > 1 }.sorted { $0[0] < $1[0] }
+        for (number, locals) in sets.enumerated() {
             let albumRows = locals.map(rows.albumRow)
             // The keeper rule as an order: the best score (lowest row on ties)
             // when every member has one, else the most central first.
@@ -185,7 +191,10 @@ public struct NearDuplicateFinder: Sendable {
                 }
             }
             let keptBy: DuplicateGroup.KeeperRule = order == nil ? .central : .score
-            groups += split(order ?? centrality(locals, rows: rows).map { albumRows[$0] }, matrix: matrix, keptBy: keptBy)
+            for var group in split(order ?? centrality(locals, rows: rows).map({ albumRows[$0] }), matrix: matrix, keptBy: keptBy) {
+                group.chain = number + 1
+                groups.append(group)
+            }
         }
         return groups.sorted { $0.rows.count != $1.rows.count ? $0.rows.count > $1.rows.count : $0.rows[0] < $1.rows[0] }
     }

@@ -368,8 +368,8 @@ enum AlbumType {
             return 1
         }
 
-        t.method("duplicates", signature: "a:duplicates([{threshold=0.96, method=\"auto\"|\"exact\"|\"index\", progress=fn}]) -> {{images={...}, keeper=img, similarity=}, ...}, how",
-                 summary: "Groups of near-duplicate images (cosine similarity >= threshold), each around a suggested keeper: every member that similar to it (similarity: the lowest), no two keepers so; large albums search an index kept in the album's index (how = {method=, index=, lists=})") { handle, call in
+        t.method("duplicates", signature: "a:duplicates([{threshold=0.96, method=\"auto\"|\"exact\"|\"index\", progress=fn}]) -> {{images={...}, keeper=img, similarity=, chain=}, ...}, how",
+                 summary: "Groups of near-duplicate images (cosine similarity >= threshold), each around a suggested keeper: every member that similar to it (similarity: the lowest), no two keepers so (groups split from one chain of pairs share chain=); large albums search an index kept in the album's index (how = {method=, index=, lists=})") { handle, call in
             let search = try LuaProgress.withSink(call, options: 1, allowed: ["threshold", "method", "progress"]) { options, sink in
                 let threshold = try options.number("threshold") ?? 0.96
                 guard threshold >= -1, threshold <= 1 else {
@@ -389,7 +389,7 @@ enum AlbumType {
             let lua = call.lua
             lua.newTable(array: groups.count)
             for (i, group) in groups.enumerated() {
-                lua.newTable(record: 4)
+                lua.newTable(record: 6)
                 lua.newTable(array: group.ids.count)
                 for (j, id) in group.ids.enumerated() {
                     types.push(image: id, of: handle, on: lua)
@@ -399,6 +399,7 @@ enum AlbumType {
                 types.push(image: group.keeper, of: handle, on: lua); lua.rawSet(-2, "keeper")
                 lua.push(group.similarity); lua.rawSet(-2, "similarity")
                 lua.push(group.keptBy == .score ? "sharpness" : "central"); lua.rawSet(-2, "keeper_by")
+                lua.push(group.chain); lua.rawSet(-2, "chain")
                 lua.rawSet(-2, index: i + 1)
             }
             // How: "exact" or "index", and for the index where it came from.
