@@ -117,12 +117,15 @@ public final class CuratorHost {
 
         state.defineFunction("help", signature: "help([x])",
                              summary: "Explains x (an object, a function or a name like \"album:select\"); help() lists the API") { [unowned self] call in
-            print(self.helpText(for: call.count == 0 ? nil : call.index(1), in: call.lua), terminator: "")
+            // On a terminal the lines wrap between words at its width, not mid-word at its edge.
+            let terminal = TerminalDisplay.detect(environment: ProcessInfo.processInfo.environment)
+            print(self.helpText(for: call.count == 0 ? nil : call.index(1), in: call.lua,
+                                width: terminal.isTerminal ? terminal.columns : nil), terminator: "")
             fflush(nil)
             return 0
         }
         state.defineFunction("curator.doc", signature: "curator.doc([x]) -> string",
-                             summary: "The text help(x) prints") { [unowned self] call in
+                             summary: "The text help(x) prints, one line per entry (help() on a terminal wraps it at the width)") { [unowned self] call in
             call.lua.push(self.helpText(for: call.count == 0 ? nil : call.index(1), in: call.lua))
             return 1
         }
@@ -272,9 +275,10 @@ public final class CuratorHost {
         lua.pop()
     }
 
-    /// The text `help(x)` prints for the value at `index` (nil: the overview).
-    func helpText(for index: Int32?, in lua: LuaStack) -> String {
-        let help = Help(catalog: state.catalog)
+    /// The text `help(x)` prints for the value at `index` (nil: the
+    /// overview), wrapped at `width` columns when given.
+    func helpText(for index: Int32?, in lua: LuaStack, width: Int? = nil) -> String {
+        let help = Help(catalog: state.catalog, width: width)
         guard let index, !lua.isNoneOrNil(index) else { return help.overview() }
         switch lua.type(at: index) {
         case .string:

@@ -4,6 +4,10 @@ import Foundation
 /// The text of `help()`, built from the binding catalog.
 struct Help {
     let catalog: BindingCatalog
+    /// The columns to wrap at (a terminal's width), words kept whole and
+    /// continuation lines indented under their column; nil: no wrapping
+    /// (`help_text`, pipes, the README's reference).
+    var width: Int? = nil
 
     /// `help()`: every function, then the types.
     func overview() -> String {
@@ -23,7 +27,7 @@ struct Help {
 
     /// `help(obj)` or `help("Album")`.
     func type(_ type: TypeDoc) -> String {
-        var out = "\(type.name) — \(type.summary)\n"
+        var out = wrapped("\(type.name) — \(type.summary)", indent: 0, hanging: 2)
         if !type.operators.isEmpty {
             out += "\nOperators:\n"
             out += table(type.operators.map { note in
@@ -48,7 +52,7 @@ struct Help {
 
     /// `help("album:get")` or `help(curator.open)`.
     func binding(_ doc: BindingDoc) -> String {
-        var out = "\(doc.signature)\n  \(doc.summary)\n"
+        var out = wrapped(doc.signature, indent: 0, hanging: 4) + wrapped(doc.summary, indent: 2, hanging: 2)
         if case .property(let writable) = doc.kind {
             out += writable ? "  (read/write property of \(doc.owner ?? "?"))\n" : "  (read-only property of \(doc.owner ?? "?"))\n"
         }
@@ -68,17 +72,46 @@ struct Help {
     }
 
     /// Two aligned columns; after a long first column the second goes on
-    /// the next line, indented.
+    /// the next line, indented. With `width`, each column wraps within it.
     private func table(_ rows: [(String, String)]) -> String {
-        let width = min(30, rows.map(\.0.count).max() ?? 0)
+        let column = min(30, rows.map(\.0.count).max() ?? 0)
         var out = ""
         for (left, right) in rows {
-            if left.count > width {
-                out += "  \(left)\n      \(right)\n"
+            if left.count > column {
+                out += wrapped(left, indent: 2, hanging: 8) + wrapped(right, indent: 6, hanging: 6)
             } else {
-                out += "  \(left)\(String(repeating: " ", count: width - left.count))  \(right)\n"
+                let padded = "\(left)\(String(repeating: " ", count: column - left.count))  \(right)"
+                out += wrapped(padded, indent: 2, hanging: 4 + column)
             }
         }
         return out
+    }
+
+    /// `text` after `indent` spaces, broken between words before `width`
+    /// with `hanging` spaces before each further line; a word longer than
+    /// a line stays whole. One line when there is no width.
+    private func wrapped(_ text: String, indent: Int, hanging: Int) -> String {
+        guard let width, indent + text.count > width, width - hanging >= 20 else {
+            return String(repeating: " ", count: indent) + text + "\n"
+        }
+        var out = String(repeating: " ", count: indent)
+        var used = indent
+        var atLineStart = true, lineHasWord = false
+        // Runs of spaces inside a line (the padding between columns) are kept.
+        for word in text.split(separator: " ", omittingEmptySubsequences: false) {
+            if lineHasWord && used + 1 + word.count > width {
+                out += "\n" + String(repeating: " ", count: hanging)
+                used = hanging
+                atLineStart = true
+                lineHasWord = false
+            }
+            if atLineStart && word.isEmpty && used == hanging { continue }
+            if !atLineStart { out += " "; used += 1 }
+            out += word
+            used += word.count
+            atLineStart = false
+            lineHasWord = lineHasWord || !word.isEmpty
+        }
+        return out + "\n"
     }
 }
