@@ -117,8 +117,11 @@ for round = 1, opts.rounds do
   print(("round %d: %d image(s) picked in >= %d%% of %d runs%s:")
     :format(round, #core, math.floor(opts.threshold * 100 + 0.5), opts.iterations,
       quality and (", %d flagged by the quality plugin (listed first)"):format(nflagged) or ""))
+  -- The path column is as wide as the longest path (up to 80), so the percentages line up.
+  local column = 40
+  for _, img in ipairs(candidates) do column = math.max(column, math.min(80, #img.path)) end
   for n, img in ipairs(candidates) do
-    print(("  %3d  %-40s %5.1f%%%s"):format(n, img.path, 100 * r:frequency(img), why(img)))
+    print(("  %3d  %-" .. column .. "s %5.1f%%%s"):format(n, img.path, 100 * r:frequency(img), why(img)))
   end
   local function flagged_ones()
     local list = {}
