@@ -74,7 +74,7 @@ final class ContactSheetTests: XCTestCase {
         // cells) with a label line under each row: two rows of six images.
         XCTAssertEqual(listStart, 1 + 2 * (6 + 1), "\(lines.map { visible($0) })")
         for line in lines[..<listStart] {
-            XCTAssertLessThanOrEqual(ContactSheet.displayWidth(visible(line)), 40, "\(visible(line))")
+            XCTAssertLessThanOrEqual(TerminalCells.count(visible(line)), 40, "\(visible(line))")
         }
         // Labels are paths cut by their folders first: "…/img0.png".
         XCTAssertEqual(visible(lines[7]), "1 …/img0.png 2 …/img1.png 3 ✗ img2.png")
@@ -124,7 +124,7 @@ final class ContactSheetTests: XCTestCase {
         XCTAssertEqual(ContactSheet.fitPath("a/sunset-over-the-sea.jpg", width: 10), "sunse….jpg")
         XCTAssertEqual(ContactSheet.fit("12 sunset-over-the-sea.jpg", width: 12), "12 sun…a.jpg")
         XCTAssertEqual(ContactSheet.fit("short.jpg", width: 12), "short.jpg")
-        XCTAssertEqual(ContactSheet.displayWidth("写真.jpg"), 8)
-        XCTAssertLessThanOrEqual(ContactSheet.displayWidth(ContactSheet.fit("1 写真写真写真写真.jpg", width: 9)), 9)
+        XCTAssertEqual(TerminalCells.count("写真.jpg"), 8)
+        XCTAssertLessThanOrEqual(TerminalCells.count(ContactSheet.fit("1 写真写真写真写真.jpg", width: 9)), 9)
     }
 }

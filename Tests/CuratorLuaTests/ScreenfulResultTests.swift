@@ -1,5 +1,6 @@
 import XCTest
 @testable import CuratorLua
+import CuratorCore
 
 final class ScreenfulResultTests: XCTestCase {
     private func numbered(_ count: Int) -> String {
@@ -61,6 +62,22 @@ final class ScreenfulResultTests: XCTestCase {
         XCTAssertEqual(parts.count, 3)
         XCTAssertEqual(parts[1], "\(text.count - parts[0].count - parts[2].count) characters left out")
         XCTAssertEqual(lines[1], "⋯ print(curator.pretty(_)) shows them all")
+    }
+
+    func testWideCharactersCountTwoCellsWhenRowsAreCountedAndLinesCut() {
+        // 60 kanji are 120 cells: two rows of 80, so ten such lines take 20 rows, not 10.
+        let wide = String(repeating: "写", count: 60)
+        let screen = ScreenfulResult(rows: 15, columns: 80)
+        XCTAssertEqual(screen.rowCount(wide), 2)
+        let ten = [String](repeating: wide, count: 10).joined(separator: "\n")
+        XCTAssertTrue(screen.fitted(ten).contains("lines left out"), "20 rows do not fit 15")
+        // A line of 1,000 kanji cut to its 4 rows of 80 cells, the count adding up.
+        let line = String(repeating: "真", count: 1000)
+        let cut = screen.shortened(line)
+        XCTAssertLessThanOrEqual(TerminalCells.count(cut), 4 * 80)
+        let omitted = try? XCTUnwrap(cut.firstMatch(of: /⋯ (\d+) characters left out ⋯/)).1
+        let kept = cut.filter { $0 == "真" }.count
+        XCTAssertEqual(kept + (omitted.flatMap { Int($0) } ?? -1), 1000)
     }
 
     func testTheTerminalKeepsRoomForTheCommandAndThePrompt() {

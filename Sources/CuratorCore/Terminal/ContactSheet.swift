@@ -272,9 +272,9 @@ public struct ContactSheet {
             var marks = tile.number.map { "\($0) " } ?? ""
             if tile.excluded { marks += "✗ " }
             if unreadable[i] != nil { marks += "? " }
-            let room = g.tileCells - Self.displayWidth(marks)
+            let room = g.tileCells - TerminalCells.count(marks)
             let cut = room > 0 ? marks + Self.fitPath(tile.label, width: room) : Self.fit(marks, width: g.tileCells)
-            let padding = String(repeating: " ", count: g.tileCells - Self.displayWidth(cut))
+            let padding = String(repeating: " ", count: g.tileCells - TerminalCells.count(cut))
             if k > 0 { line += " " }
             line += style(tile) + cut + (style(tile).isEmpty ? "" : "\u{1B}[0m") + (k == row.count - 1 ? "" : padding)
         }
@@ -302,12 +302,12 @@ public struct ContactSheet {
     /// since the file name tells most; a name too long itself is cut in the
     /// middle.
     static func fitPath(_ path: String, width: Int) -> String {
-        guard displayWidth(path) > width else { return path }
+        guard TerminalCells.count(path) > width else { return path }
         var components = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         while components.count > 1 {
             components.removeFirst()
             let shorter = "…/" + components.joined(separator: "/")
-            if displayWidth(shorter) <= width { return shorter }
+            if TerminalCells.count(shorter) <= width { return shorter }
         }
         return fit(components.last ?? path, width: width)
     }
@@ -315,45 +315,26 @@ public struct ContactSheet {
     /// `text` cut to `width` cells, an ellipsis in the middle so the start
     /// (the number) and the end (the extension) stay.
     static func fit(_ text: String, width: Int) -> String {
-        guard displayWidth(text) > width else { return text }
+        guard TerminalCells.count(text) > width else { return text }
         guard width > 1 else { return String(text.prefix(width)) }
         let characters = Array(text)
         let tail = min(5, (width - 1) / 2)
         var end: [Character] = []
         var used = 1 // the ellipsis
         for c in characters.reversed() {
-            let w = displayWidth(String(c))
+            let w = TerminalCells.count(c)
             guard end.count < tail, used + w <= width else { break }
             end.insert(c, at: 0)
             used += w
         }
         var start = ""
         for c in characters {
-            let w = displayWidth(String(c))
+            let w = TerminalCells.count(c)
             guard used + w <= width else { break }
             start.append(c)
             used += w
         }
         return start + "…" + String(end)
-    }
-
-    /// How many terminal cells `text` takes: East Asian wide characters and
-    /// emoji two, combining marks none, everything else one.
-    static func displayWidth(_ text: String) -> Int {
-        var width = 0
-        for scalar in text.unicodeScalars {
-            let v = scalar.value
-            switch scalar.properties.generalCategory {
-            case .nonspacingMark, .enclosingMark, .format: continue
-            default: break
-            }
-            let wide = (0x1100...0x115F).contains(v) || (0x2E80...0xA4CF).contains(v) || (0xAC00...0xD7A3).contains(v)
-                || (0xF900...0xFAFF).contains(v) || (0xFE30...0xFE4F).contains(v) || (0xFF00...0xFF60).contains(v)
-                || (0xFFE0...0xFFE6).contains(v) || (0x1F300...0x1F64F).contains(v) || (0x1F900...0x1F9FF).contains(v)
-                || (0x20000...0x3FFFD).contains(v)
-            width += wide ? 2 : 1
-        }
-        return width
     }
 
     /// "#ff3b30" → (255, 59, 48).

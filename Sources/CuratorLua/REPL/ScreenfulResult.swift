@@ -1,3 +1,5 @@
+import CuratorCore
+
 /// How the REPL shows a result longer than the terminal: its first and last
 /// lines around one line saying how many were left out (README: A tour of
 /// the REPL), as Julia's REPL shows a long array or string.
@@ -64,20 +66,22 @@ struct ScreenfulResult {
         return (all.prefix(head) + [marker(all.count - head - tail)] + all.suffix(tail)).joined(separator: "\n")
     }
 
-    /// Terminal rows `line` takes (a character a column; wide characters
-    /// count as one, so a line of them takes more than this says).
+    /// Terminal rows `line` takes, by its cells (wide characters two).
     func rowCount(_ line: String) -> Int {
-        max(1, (line.count + columns - 1) / columns)
+        max(1, (TerminalCells.count(line) + columns - 1) / columns)
     }
 
     /// `line` itself when it takes at most `longestLineRows` rows, else its
     /// start and end around a count of the characters left out.
     func shortened(_ line: String) -> String {
         let room = longestLineRows * columns
-        guard line.count > room else { return line }
+        guard TerminalCells.count(line) > room else { return line }
         func marker(_ omitted: Int) -> String { " ⋯ \(omitted) characters left out ⋯ " }
         // Room for the marker at its widest: the count it holds is below line.count.
-        let keep = max(2, room - marker(line.count).count)
-        return line.prefix(keep / 2) + marker(line.count - keep) + line.suffix(keep - keep / 2)
+        let characters = line.count
+        let keep = max(2, room - TerminalCells.count(marker(characters)))
+        let start = TerminalCells.prefix(of: line, fitting: keep / 2)
+        let end = TerminalCells.suffix(of: line, fitting: keep - keep / 2)
+        return start + marker(characters - start.count - end.count) + end
     }
 }
