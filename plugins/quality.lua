@@ -47,6 +47,11 @@
 -- (animals, food, transportation, 5 planted Gaussian blurs) exactly the 5
 -- planted blurs are flagged; the absolute rules alone flag 413, and 358
 -- images measured brighter than 0.8 before statistics were alpha-aware (51 now).
+-- One exception: contrast below thresholds.flat (0.002, half a grey level)
+-- is low information in any album. Such an image is one colour or nothing
+-- drawn: on 600 openclipart PNGs and GNOME's backgrounds, 18 "gradients"
+-- left fully transparent and the two solid-colour vnc backgrounds, which
+-- the relative rule spared because the album's entropies run low.
 local M = {
   name = "quality",
   description = "Scores and flags blurry, dark, overexposed and low-information images from img.stats",
@@ -57,6 +62,7 @@ local M = {
     overexposed = 0.80,      -- brightness above this
     low_entropy = 2.5,       -- entropy (bits) below this
     low_contrast = 0.01,     -- or contrast below this
+    flat = 0.002,            -- contrast below this is low information in any album (one colour, or nothing drawn)
     robust_z = 2,            -- and this far out in the album's own distribution (0: absolute rules only)
     blurry_outlier = 3.5,    -- blurry also when detail is this far below the album's (0: off)
   },
@@ -78,7 +84,7 @@ local function thresholds_of(opts)
   if opts and opts.thresholds then
     for k, v in pairs(opts.thresholds) do
       if M.thresholds[k] == nil then
-        error("quality: unknown threshold '" .. tostring(k) .. "' (known: blurry, blurry_min_contrast, dark, overexposed, low_entropy, low_contrast, robust_z, blurry_outlier)", 3)
+        error("quality: unknown threshold '" .. tostring(k) .. "' (known: blurry, blurry_min_contrast, dark, overexposed, low_entropy, low_contrast, flat, robust_z, blurry_outlier)", 3)
       end
       if type(v) ~= "number" then error("quality: threshold " .. k .. " must be a number", 3) end
       t[k] = v

@@ -43,6 +43,28 @@ final class QualityChecksTests: XCTestCase {
         XCTAssertEqual(QualityChecks(statistics: all, thresholds: absolute).flagged().count, 20, "the absolute rule alone flags them all")
     }
 
+    func testAnImageOfOneColourIsLowInformationEvenInAnAlbumOfFlatDrawings() {
+        // Clip art: entropies from 0.3 to 4 bits, contrast 0.05 to 0.4, so a
+        // drawing of few flat colours does not stand out...
+        var all: [Int64: ImageStatistics] = [:]
+        for i in 0..<40 {
+            let k = Double(i % 8) / 7
+            all[Int64(i + 1)] = stats(brightness: 0.35 + 0.6 * k, contrast: 0.05 + 0.35 * k, sharpness: 3000, entropy: 0.3 + 3.7 * k)
+        }
+        all[100] = stats(brightness: 0.7, contrast: 0.05, sharpness: 3000, entropy: 0.3)   // a flat drawing
+        all[101] = stats(brightness: 1.0, contrast: 0, sharpness: 0, entropy: 0)            // nothing drawn
+        all[102] = stats(brightness: 0.13, contrast: 0.001, sharpness: 0, entropy: 0)       // one colour
+        let checks = QualityChecks(statistics: all)
+        XCTAssertEqual(checks.issues(of: 100), [], "a flat drawing among flat drawings is fine")
+        XCTAssertEqual(checks.issues(of: 101), ["low_information"])
+        XCTAssertEqual(checks.issues(of: 102), ["low_information"])
+        // ...which is the relative rule's doing: without the flat rule neither is flagged.
+        var relativeOnly = QualityChecks.Thresholds()
+        relativeOnly.flat = 0
+        XCTAssertEqual(checks.with(relativeOnly).issues(of: 101), [])
+        XCTAssertEqual(checks.with(relativeOnly).issues(of: 102), [])
+    }
+
     func testBaselinesAndZ() {
         var all = ordinary()
         all[100] = stats(brightness: 0.05, entropy: 6)

@@ -30,6 +30,12 @@ public struct QualityChecks: Sendable {
         public var lowEntropy = 2.5
         /// Or contrast below this.
         public var lowContrast = 0.01
+        /// Contrast below this is low information in any album, however
+        /// flat its other images: one colour, or nothing drawn at all (half
+        /// a grey level of spread; GNOME's solid-colour backgrounds and
+        /// openclipart PNGs left fully transparent measure 0, while clip-art
+        /// albums hold many flat but real drawings the relative rule spares).
+        public var flat = 0.002
         /// How far out of the album's own distribution a failing image must also be (0: absolute rules only).
         public var robustZ = 2.0
         /// Blurry also when relative sharpness is this far below the album's (0: off).
@@ -169,7 +175,8 @@ public struct QualityChecks: Sendable {
         let brightness = baselines[.brightness], entropy = baselines[.entropy], contrast = baselines[.contrast]
         if s.brightness < t.dark && beyond(brightness, s.brightness, -1) { issues.append("dark") }
         if s.brightness > t.overexposed && beyond(brightness, s.brightness, 1) { issues.append("overexposed") }
-        if (s.entropy < t.lowEntropy && beyond(entropy, s.entropy, -1)) || (s.contrast < t.lowContrast && beyond(contrast, s.contrast, -1)) {
+        if (s.entropy < t.lowEntropy && beyond(entropy, s.entropy, -1)) || (s.contrast < t.lowContrast && beyond(contrast, s.contrast, -1))
+            || s.contrast < t.flat {
             issues.append("low_information")
         }
         return issues

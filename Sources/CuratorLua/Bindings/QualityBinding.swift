@@ -8,14 +8,14 @@ import Foundation
 enum QualityBinding {
     /// The threshold keys, as the plugin's `quality.thresholds` names them.
     static let thresholdKeys = ["blurry", "blurry_min_contrast", "dark", "overexposed",
-                                "low_entropy", "low_contrast", "robust_z", "blurry_outlier"]
+                                "low_entropy", "low_contrast", "flat", "robust_z", "blurry_outlier"]
 
     static func install(_ types: CuratorTypes, host: CuratorHost) {
         let cache = QualityCache()
         let names = QualityChecks.Measure.allCases.map(\.rawValue)
         host.state.defineFunction(
             "curator.quality_issues",
-            signature: "curator.quality_issues(img [, {blurry=, blurry_min_contrast=, dark=, overexposed=, low_entropy=, low_contrast=, robust_z=, blurry_outlier=}]) -> {\"blurry\", ...} | nil",
+            signature: "curator.quality_issues(img [, {blurry=, blurry_min_contrast=, dark=, overexposed=, low_entropy=, low_contrast=, flat=, robust_z=, blurry_outlier=}]) -> {\"blurry\", ...} | nil",
             summary: "The quality checks img fails (blurry, dark, overexposed, low_information, in that order; empty when it looks fine; nil without img.stats), relative to its album; thresholds left out keep the defaults (the quality plugin passes quality.thresholds)"
         ) { call in
             let image = try call.object(1, types.image)
@@ -81,6 +81,7 @@ enum QualityBinding {
         if let v = try options.number("overexposed") { t.overexposed = v }
         if let v = try options.number("low_entropy") { t.lowEntropy = v }
         if let v = try options.number("low_contrast") { t.lowContrast = v }
+        if let v = try options.number("flat") { t.flat = v }
         if let v = try options.number("robust_z") { t.robustZ = v }
         if let v = try options.number("blurry_outlier") { t.blurryOutlier = v }
         return t
