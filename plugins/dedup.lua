@@ -5,9 +5,10 @@
 --   dedup.exclude(a, {threshold=0.997}) --> the same plan, after adding every
 --                                          `drop` to a.exclusions
 --
--- Groups come from a:duplicates{threshold=} (cosine similarity of the
--- album's embeddings): every member is that close to the sharpest one, so
--- a chain of pairs is never dropped whole. Within a group the keeper is the
+-- Groups come from a:duplicates{threshold=, keeper=} (cosine similarity of
+-- the album's embeddings), which splits each chain of pairs around the
+-- keepers this plugin picks: every dropped image is at least that similar
+-- to the image kept in its place. The keeper is the
 -- sharpest image (img.stats.sharpness from the pixels embedder; within 20%
 -- counts as a tie), then the one with more pixels, then the larger file,
 -- then the first by path: a re-encoded or downscaled copy loses to its
@@ -73,17 +74,17 @@ function M.plan(a, opts)
   if type(threshold) ~= "number" or threshold < -1 or threshold > 1 then
     error("dedup: threshold must be a number between -1 and 1 (got " .. tostring(threshold) .. ")", 2)
   end
-  local groups = finder(a)(a, { threshold = threshold })
+  -- The finder splits each chain of pairs around the keepers this rule
+  -- picks, so every dropped image is a near-duplicate of the one kept.
+  local groups = finder(a)(a, { threshold = threshold, keeper = keeper })
   local plan = {}
   for _, group in ipairs(groups) do
-    -- A group may be a list/ImageSet of images or a table {images=...}.
-    if type(group) == "table" and group.images then group = group.images end
     local members = {}
-    for _, img in ipairs(group) do
+    for _, img in ipairs(group.images) do
       if not img.excluded then members[#members + 1] = img end
     end
     if #members > 1 then
-      local keep = keeper(members)
+      local keep = group.keeper
       local drop = {}
       for _, img in ipairs(members) do
         if img ~= keep then drop[#drop + 1] = img end

@@ -108,6 +108,28 @@ final class SelectionNearDuplicateTests: XCTestCase {
         XCTAssertEqual(scored.map(\.chain), [1, 1], "both split from the one chain")
     }
 
+    func testAChosenKeeperSplitsTheChainAroundItself() throws {
+        var values: [Float] = []
+        for i in 0..<7 {
+            let angle = Float(i) * 6 * .pi / 180
+            values += [cos(angle), sin(angle)]
+        }
+        let m = EmbeddingMatrix(rows: 7, dimension: 2, values: values)
+        var offered: [[Int]] = []
+        // Keep the last row offered: 6 takes 4 and 5; then 3 takes 1 and 2; 0 is left alone.
+        let groups = try NearDuplicateFinder(threshold: 0.97).groups(matrix: m, rows: Array(0..<7), keeper: { rows in
+            offered.append(rows)
+            return rows.last!
+        })
+        assertKeeperGroups(groups, m, rows: Array(0..<7), threshold: 0.97)
+        XCTAssertEqual(groups, [DuplicateGroup(rows: [1, 2, 3], keeper: 3, keptBy: .chosen),
+                                DuplicateGroup(rows: [4, 5, 6], keeper: 6, keptBy: .chosen)])
+        XCTAssertEqual(offered, [[0, 1, 2, 3, 4, 5, 6], [0, 1, 2, 3]], "only the rows still to place")
+        XCTAssertThrowsError(try NearDuplicateFinder(threshold: 0.97).groups(matrix: m, rows: Array(0..<7), keeper: { _ in 99 })) {
+            XCTAssertEqual("\($0)", "keeper must return one of the images it is given")
+        }
+    }
+
     func testKeeperIsBestScoreElseMostCentral() throws {
         // Three copies around a centre: the middle one is most central.
         let m = EmbeddingMatrix(rows: 4, dimension: 2, values: [1, 0.10, 1, 0.12, 1, 0.14, -1, 0])

@@ -302,6 +302,21 @@ T.test("duplicates groups identical images and suggests a keeper", function()
   T.ok(groups[1].similarity > 0.999)
   T.eq(groups[1].keeper_by, "sharpness")
   T.eq(groups[1].chain, 1, "split from the first chain of pairs")
+  -- keeper= picks the keeper among the images it is given.
+  local offered
+  local chosen = a:duplicates { threshold = 0.999, keeper = function(images)
+    offered = images
+    for _, img in ipairs(images) do if img.name == "copy.png" then return img end end
+  end }
+  T.eq(paths(offered), "copy.png img02.png")
+  T.eq(chosen[1].keeper, a:get("copy.png"))
+  T.eq(chosen[1].keeper_by, "keeper")
+  T.raises("album:duplicates: keeper must return one of the images it is given (got nil)",
+    function() return a:duplicates { threshold = 0.999, keeper = function() end } end)
+  T.raises("album:duplicates: keeper must return one of the images it is given",
+    function() return a:duplicates { threshold = 0.999, keeper = function() return a:get("img01.png") end } end)
+  T.raises("album:duplicates: keeper must be a function (got string)",
+    function() return a:duplicates { keeper = "sharpest" } end)
   T.eq(#a:duplicates(), 1, "default threshold 0.96")
   T.raises("album:duplicates: threshold must be a number from -1 to 1 (got 2.0)", function() return a:duplicates { threshold = 2 } end)
   -- A small album compares every pair; the index gives the same groups here, and is kept.

@@ -8,7 +8,8 @@ public struct AlbumDuplicates: Sendable, Equatable {
     public let keeper: Int64
     /// The lowest cosine similarity of a member to the keeper.
     public let similarity: Double
-    /// `.score` when every member has statistics (the sharpest is kept), else `.central`.
+    /// `.score` when every member has statistics (the sharpest is kept),
+    /// `.chosen` when the caller chose, else `.central`.
     public let keptBy: DuplicateGroup.KeeperRule
     /// Groups with the same number were one chain of pairs before it was
     /// split around keepers (`DuplicateGroup.chain`).
@@ -73,7 +74,12 @@ extension Album {
     /// vectors, updated when images arrived or changed (their vectors are
     /// reassigned, never trusted), built when there is none or it was built
     /// for other vectors; then stored again unless the index is read-only.
+    ///
+    /// `keeper` chooses each group's keeper instead of the built-in rule,
+    /// from the ids of the images of one chain still to place; it must
+    /// return one of them.
     public func duplicateSearch(threshold: Float, method: DuplicateMethod = .auto,
+                                keeper choose: (([Int64]) throws -> Int64)? = nil,
                                 progress: (any ProgressSink)? = nil) throws -> DuplicateSearch {
         let album = try matrix()
         let rows = album.imageIDs.enumerated().filter { !exclusions.contains($0.element) }.map(\.offset)
@@ -89,10 +95,20 @@ extension Album {
                                 similarity: Double(group.similarity), keptBy: group.keptBy, chain: group.chain)
             }, method: method, index: source, lists: lists)
         }
+        let keeper: (([Int]) throws -> Int)? = choose.map { choose in
+            { rows in
+                let ids = rows.map { album.imageIDs[$0] }
+                let id = try choose(ids)
+                guard let at = ids.firstIndex(of: id) else {
+                    throw SelectionError.invalidParameter(name: "keeper", reason: "must return one of the images it is given")
+                }
+                return rows[at]
+            }
+        }
         // Validate before building anything.
         try finder.validate(matrix: album.matrix, candidates: [])
         if method == .exact || (method == .auto && album.matrix.rows < Self.duplicateIndexRows) {
-            return result(try finder.groups(matrix: album.matrix, rows: rows, score: score, progress: progress), .exact)
+            return result(try finder.groups(matrix: album.matrix, rows: rows, score: score, keeper: keeper, progress: progress), .exact)
         }
         let (index, source) = try duplicateIndex(album, threshold: threshold, progress: progress)
         if method == .auto {
@@ -100,10 +116,10 @@ extension Album {
             for row in rows { isCandidate[row] = true }
             let work = index.work(threshold: threshold, isCandidate: isCandidate)
             if work.index * 2 > work.allPairs {
-                return result(try finder.groups(matrix: album.matrix, rows: rows, score: score, progress: progress), .exact)
+                return result(try finder.groups(matrix: album.matrix, rows: rows, score: score, keeper: keeper, progress: progress), .exact)
             }
         }
-        let groups = try finder.groups(matrix: album.matrix, rows: rows, index: index, score: score, progress: progress)
+        let groups = try finder.groups(matrix: album.matrix, rows: rows, index: index, score: score, keeper: keeper, progress: progress)
         return result(groups, .index, source, lists: index.listCount)
     }
 

@@ -21,6 +21,8 @@ public struct DuplicateGroup: Codable, Sendable, Equatable {
         case score
         /// The member nearest the group's centre.
         case central
+        /// The caller's choice (`keeper:`).
+        case chosen
     }
 
     /// Creates a group; `similarity` is the lowest similarity of a member to the keeper.
@@ -62,7 +64,11 @@ public struct NearDuplicateFinder: Sendable {
     ///     that has none; the highest-scoring member (the lowest row on ties) is
     ///     suggested as keeper of a group where every member has a score, the
     ///     most central member elsewhere.
+    ///   - keeper: chooses the keeper instead, among the album rows of one
+    ///     chain still to place (see `groups(union:…)`); it must return one
+    ///     of them.
     public func groups(matrix: EmbeddingMatrix, rows candidates: [Int], score: ((Int) throws -> Double?)? = nil,
+                       keeper: (([Int]) throws -> Int)? = nil,
                        progress sink: (any ProgressSink)? = nil) throws -> [DuplicateGroup] {
         try validate(matrix: matrix, candidates: candidates)
         let pool = Array(Set(candidates)).sorted()
@@ -117,7 +123,7 @@ public struct NearDuplicateFinder: Sendable {
         }
         let union = finders[0]
         for other in finders.dropFirst() { union.merge(other) }
-        return try groups(union: union, isCandidate: isCandidate, rows: rows, matrix: matrix, score: score)
+        return try groups(union: union, isCandidate: isCandidate, rows: rows, matrix: matrix, score: score, keeper: keeper)
     }
 
     /// The groups among `rows` (album rows) found through `index` (which
@@ -126,9 +132,9 @@ public struct NearDuplicateFinder: Sendable {
     /// neighbouring lists are compared, each by its exact dot product, so
     /// a pair across lists is missed only when both rows lie far from the
     /// boundary between them (see `InvertedFile+Duplicates`). Same order and keepers
-    /// as `groups(matrix:rows:score:progress:)`.
+    /// as `groups(matrix:rows:score:keeper:progress:)`.
     public func groups(matrix: EmbeddingMatrix, rows candidates: [Int], index: InvertedFile,
-                       score: ((Int) throws -> Double?)? = nil,
+                       score: ((Int) throws -> Double?)? = nil, keeper: (([Int]) throws -> Int)? = nil,
                        progress sink: (any ProgressSink)? = nil) throws -> [DuplicateGroup] {
         try validate(matrix: matrix, candidates: candidates)
         guard index.rows == matrix.rows, index.dimension == matrix.dimension else {
@@ -140,7 +146,7 @@ public struct NearDuplicateFinder: Sendable {
         guard Set(candidates).count > 1 else { return [] }
         let union = try index.pairs(matrix: matrix, threshold: threshold, isCandidate: isCandidate, progress: sink)
         let rows = CandidateRows(matrix: matrix, candidates: Array(0..<n))
-        return try groups(union: union, isCandidate: isCandidate, rows: rows, matrix: matrix, score: score)
+        return try groups(union: union, isCandidate: isCandidate, rows: rows, matrix: matrix, score: score, keeper: keeper)
     }
 
     func validate(matrix: EmbeddingMatrix, candidates: [Int]) throws {
@@ -163,9 +169,11 @@ public struct NearDuplicateFinder: Sendable {
     /// most central) keeps the members at or above the threshold to it, and
     /// the rest are split again the same way; a member left alone is no
     /// longer a duplicate of anything still to keep. Every member of a group
-    /// is then a near-duplicate of its keeper, and no two keepers are.
+    /// is then a near-duplicate of its keeper, and no two keepers are. With
+    /// `keeper`, the caller picks each keeper among the rows of the chain
+    /// still to place.
     private func groups(union: UnionFind, isCandidate: [Bool], rows: CandidateRows, matrix: EmbeddingMatrix,
-                        score: ((Int) throws -> Double?)?) throws -> [DuplicateGroup] {
+                        score: ((Int) throws -> Double?)?, keeper: (([Int]) throws -> Int)?) throws -> [DuplicateGroup] {
         let wn = rows.count
         var members: [Int: [Int]] = [:]
         for i in 0..<wn where isCandidate[i] {
@@ -177,6 +185,13 @@ public struct NearDuplicateFinder: Sendable {
         let sets = members.values.filter { $0.count > 1 }.sorted { $0[0] < $1[0] }
         for (number, locals) in sets.enumerated() {
             let albumRows = locals.map(rows.albumRow)
+            if let keeper {
+                for var group in try split(albumRows.sorted(), matrix: matrix, choosing: keeper) {
+                    group.chain = number + 1
+                    groups.append(group)
+                }
+                continue
+            }
             // The keeper rule as an order: the best score (lowest row on ties)
             // when every member has one, else the most central first.
             var order: [Int]? = nil
@@ -236,6 +251,41 @@ public struct NearDuplicateFinder: Sendable {
                 }
             }
             pending.removeAll { placed[$0] }
+        }
+        return groups
+    }
+
+    /// Splits one set of joined album rows (ascending) as `split(_:matrix:keptBy:)`
+    /// does, each keeper the one `keeper` chooses among the rows still to place.
+    private func split(_ rows: [Int], matrix: EmbeddingMatrix, choosing keeper: ([Int]) throws -> Int) throws -> [DuplicateGroup] {
+        let d = matrix.dimension
+        let chosenVector = UnsafeMutablePointer<Float>.allocate(capacity: max(1, d))
+        let other = UnsafeMutablePointer<Float>.allocate(capacity: max(1, d))
+        defer { chosenVector.deallocate(); other.deallocate() }
+        var remaining = rows
+        var groups: [DuplicateGroup] = []
+        while remaining.count > 1 {
+            let chosen = try keeper(remaining)
+            guard remaining.contains(chosen) else {
+                throw SelectionError.invalidParameter(name: "keeper", reason: "must return one of the images it is given")
+            }
+            matrix.copyRow(chosen, into: chosenVector)
+            var group = [chosen], rest: [Int] = []
+            var lowest: Float = 1
+            for row in remaining where row != chosen {
+                matrix.copyRow(row, into: other)
+                let similarity = BLAS.dot(d, chosenVector, other)
+                if similarity >= threshold {
+                    group.append(row)
+                    lowest = min(lowest, similarity)
+                } else {
+                    rest.append(row)
+                }
+            }
+            if group.count > 1 {
+                groups.append(DuplicateGroup(rows: group.sorted(), keeper: chosen, keptBy: .chosen, similarity: lowest))
+            }
+            remaining = rest
         }
         return groups
     }

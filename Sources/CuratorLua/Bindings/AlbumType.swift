@@ -368,9 +368,9 @@ enum AlbumType {
             return 1
         }
 
-        t.method("duplicates", signature: "a:duplicates([{threshold=0.96, method=\"auto\"|\"exact\"|\"index\", progress=fn}]) -> {{images={...}, keeper=img, similarity=, chain=}, ...}, how",
-                 summary: "Groups of near-duplicate images (cosine similarity >= threshold), each around a suggested keeper: every member that similar to it (similarity: the lowest), no two keepers so (groups split from one chain of pairs share chain=); large albums search an index kept in the album's index (how = {method=, index=, lists=})") { handle, call in
-            let search = try LuaProgress.withSink(call, options: 1, allowed: ["threshold", "method", "progress"]) { options, sink in
+        t.method("duplicates", signature: "a:duplicates([{threshold=0.96, method=\"auto\"|\"exact\"|\"index\", keeper=fn, progress=fn}]) -> {{images={...}, keeper=img, similarity=, chain=}, ...}, how",
+                 summary: "Groups of near-duplicate images (cosine similarity >= threshold), each around a suggested keeper: every member that similar to it (similarity: the lowest), no two keepers so (groups split from one chain of pairs share chain=); keeper=fn(images) -> image picks each keeper among a chain's images still to place; large albums search an index kept in the album's index (how = {method=, index=, lists=})") { handle, call in
+            let search = try LuaProgress.withSink(call, options: 1, allowed: ["threshold", "method", "keeper", "progress"]) { options, sink in
                 let threshold = try options.number("threshold") ?? 0.96
                 guard threshold >= -1, threshold <= 1 else {
                     throw call.failure("threshold must be a number from -1 to 1 (got \(LuaStack.format(number: threshold)))")
@@ -379,8 +379,40 @@ enum AlbumType {
                 guard let method = DuplicateMethod(rawValue: name) else {
                     throw call.failure("method must be \(DuplicateMethod.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")) (got \"\(name)\")")
                 }
+                // keeper=fn: called with the images of one chain still to place, returns the one to keep.
+                let lua = call.lua
+                var keeper: (([Int64]) throws -> Int64)?
+                switch options.pushValue("keeper") {
+                case .nil: lua.pop()
+                case .function:
+                    let fn = lua.absolute(-1) // stays on the stack for the search
+                    keeper = { ids in
+                        let top = lua.top
+                        defer { lua.top = top }
+                        lua.pushValue(at: fn)
+                        lua.newTable(array: ids.count)
+                        for (i, id) in ids.enumerated() {
+                            types.push(image: id, of: handle, on: lua)
+                            lua.rawSet(-2, index: i + 1)
+                        }
+                        do {
+                            try lua.call(arguments: 1, results: 1, traceback: true)
+                        } catch {
+                            throw call.failure("keeper failed: \(LuaState.describe(error))")
+                        }
+                        guard types.image.object(at: -1, in: lua) != nil else {
+                            throw call.failure("keeper must return one of the images it is given (got \(LuaCall.shown(lua, -1)))")
+                        }
+                        return try types.imageID(call, at: -1, what: "keeper's result", of: handle)
+                    }
+                default:
+                    defer { lua.pop() }
+                    throw call.failure("keeper must be a function (got \(lua.typeName(at: -1)))")
+                }
                 do {
-                    return try handle.album.duplicateSearch(threshold: Float(threshold), method: method, progress: sink)
+                    return try handle.album.duplicateSearch(threshold: Float(threshold), method: method, keeper: keeper, progress: sink)
+                } catch let error as SelectionError {
+                    throw call.failure("\(error)")
                 } catch let error as IndexError {
                     throw call.failure("\(error); embed first with a:embed()")
                 }
@@ -398,7 +430,7 @@ enum AlbumType {
                 lua.rawSet(-2, "images")
                 types.push(image: group.keeper, of: handle, on: lua); lua.rawSet(-2, "keeper")
                 lua.push(group.similarity); lua.rawSet(-2, "similarity")
-                lua.push(group.keptBy == .score ? "sharpness" : "central"); lua.rawSet(-2, "keeper_by")
+                lua.push(group.keptBy == .score ? "sharpness" : group.keptBy == .chosen ? "keeper" : "central"); lua.rawSet(-2, "keeper_by")
                 lua.push(group.chain); lua.rawSet(-2, "chain")
                 lua.rawSet(-2, index: i + 1)
             }
