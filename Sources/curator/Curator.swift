@@ -13,7 +13,7 @@ struct Curator: ParsableCommand {
         usage: """
             curator                        start the REPL
             curator [options] SCRIPT.lua [args...]
-            curator [options] WORKFLOW [args...]   a shipped workflow by name: clean, trainset
+            curator [options] WORKFLOW [args...]   a shipped workflow by name: clean, dedup, trainset
             curator [options] - [args...]  run the script on stdin
             curator [options] -e CODE [-e CODE...] [args...]
             curator [options] review ALBUM [--run ID] [--port N] [--host H] [--embed]   serve the live review page
@@ -29,7 +29,8 @@ struct Curator: ParsableCommand {
             Of them, review accepts only --no-plugins (it runs no Lua) and names any other.
 
             A WORKFLOW is a script shipped with curator, run by its name from anywhere: \
-            'curator clean ALBUM' cleans an album round by round, 'curator trainset ALBUM --out DIR' \
+            'curator clean ALBUM' cleans an album round by round, 'curator dedup ALBUM' excludes \
+            near-duplicate copies group by group, 'curator trainset ALBUM --out DIR' \
             picks and exports a training set ('curator clean --help' for their options). \
             A file of that name in the current folder wins; ~/.config/curator/workflows/NAME.lua \
             adds or replaces one.

@@ -31,6 +31,7 @@ enum ManualPage {
         page += ".TP\n.I ALBUM/.curator/album.sqlite\nan album's index: vectors, exclusions, favorites and runs\n"
         page += ".SH EXAMPLES\n.nf\n"
         page += "curator clean ~/Pictures/album --rounds 3\n"
+        page += "curator dedup ~/Pictures/album\n"
         page += "curator trainset ~/Pictures/album --count 150 --out ~/datasets/mychar --kohya 10_mychar\n"
         page += "curator -e 'print(curator.open(\"album\"))'\n.fi\n"
         return page

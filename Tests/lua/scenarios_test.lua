@@ -5,6 +5,7 @@ dofile(T.dir .. "/sample_support.lua")(T)
 
 local clean = T.repo .. "/workflows/clean.lua"
 local trainset = T.repo .. "/workflows/trainset.lua"
+local dedup = T.repo .. "/workflows/dedup.lua"
 
 local function read(path)
   local f = io.open(path, "rb")
@@ -259,6 +260,62 @@ T.test("Scenario A decides image by image: flagged ones first, all/none/flagged/
     T.eq(#a.exclusions, 2)
     T.ok(a:get(first_four[2]).excluded and a:get(first_four[4]).excluded, "the two chosen")
     T.ok(not a:get(first_four[1]).excluded, "the others stay")
+  end)
+  local screen = ok and "" or tmux:screen()
+  tmux:stop()
+  if not ok then error(tostring(err) .. "\n--- screen ---\n" .. screen, 0) end
+end)
+
+T.test("curator dedup lists each group's keeper and copies; without a terminal it excludes nothing, --yes every copy", function()
+  local dir = T.sample_album()
+  local out, err, code = T.run({ dedup, dir })
+  T.eq(code, 0, err)
+  T.contains(out, "3 group(s) of near-duplicates at similarity >= 0.997 (the default for the pixels embedder): 3 copies to exclude")
+  T.contains(out, "keep city/002.jpg; exclude inbox/IMG_0003.jpg")
+  T.contains(out, "keep forest/004.jpg; exclude forest/004-edit.jpg")
+  T.contains(out, "keep sunset/005.jpg; exclude sunset/005 copy.jpg")
+  T.contains(out, "(not a terminal: run with --yes to exclude the copies of every group)")
+  T.contains(out, "excluded 0 copies from 0 group(s); the album excludes 0 in all")
+  out, err, code = T.run({ dedup, dir, "--yes" })
+  T.eq(code, 0, err)
+  T.contains(out, "excluded 3 copies from 3 group(s); the album excludes 3 in all")
+  local a = assert(curator.open(dir))
+  local excluded = T.paths(a.exclusions:list())
+  for _, path in ipairs({ "forest/004-edit.jpg", "inbox/IMG_0003.jpg", "sunset/005 copy.jpg" }) do T.contains(excluded, path) end
+  T.eq(#a.exclusions, 3)
+  -- Excluded copies are out of the album's groups: nothing is left to do.
+  out, err, code = T.run({ dedup, dir, "--yes" })
+  T.eq(code, 0, err)
+  T.contains(out, "no near-duplicates at similarity >= 0.997")
+  _, err, code = T.run({ "--no-plugins", dedup, dir })
+  T.eq(code, 1)
+  T.contains(err, "the dedup plugin is not loaded")
+end)
+
+T.test("curator dedup asks group by group: view N shows a group keeper first, bad input is asked again", function()
+  local dir = T.sample_album()
+  local terminal = dofile(T.dir .. "/lib/terminal.lua")(T)
+  if not terminal.available() then
+    print("SKIP scenarios_test.lua dedup prompt test: tmux is not installed")
+    return
+  end
+  local tmux = terminal.Tmux.start("NO_COLOR=1 " .. T.quote(T.curator) .. " " .. T.quote(dedup)
+    .. " " .. T.quote(dir) .. "; echo DEDUP-EXIT=$?; sleep 30", { 160, 50 })
+  local ok, err = pcall(function()
+    tmux:wait("exclude the copies of which groups? all, none, numbers like 1,3-5, or view N [none]")
+    tmux:line("view 2")
+    local s = tmux:wait('ImageSet set of "sample-album": 2 images')
+    T.contains(s, "group 2: 1 is kept, 2 would be excluded")
+    tmux:line("view 7")
+    tmux:wait("view which group? view 1 to view 3")
+    tmux:line("2-4")
+    tmux:wait("'2-4' is not a number or range from 1 to 3")
+    tmux:line("1,3")
+    s = tmux:wait("DEDUP-EXIT=0")
+    T.contains(s, "excluded 2 copies from 2 group(s); the album excludes 2 in all")
+    local a = assert(curator.open(dir))
+    T.eq(#a.exclusions, 2)
+    T.ok(a:get("inbox/IMG_0003.jpg").excluded and a:get("sunset/005 copy.jpg").excluded, "the copies of groups 1 and 3")
   end)
   local screen = ok and "" or tmux:screen()
   tmux:stop()

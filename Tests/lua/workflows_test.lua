@@ -7,9 +7,10 @@ dofile(T.dir .. "/sample_support.lua")(T)
 
 local clean = T.repo .. "/workflows/clean.lua"
 local trainset = T.repo .. "/workflows/trainset.lua"
+local dedup = T.repo .. "/workflows/dedup.lua"
 
-T.test("clean.lua and trainset.lua answer --help with their usage and exit 0", function()
-  for _, script in ipairs({ clean, trainset }) do
+T.test("clean.lua, trainset.lua and dedup.lua answer --help with their usage and exit 0", function()
+  for _, script in ipairs({ clean, trainset, dedup }) do
     local out, _, code = T.run({ script, "--help" })
     T.eq(code, 0, script)
     T.contains(out, "usage: curator " .. script:match("([%w]+)%.lua$") .. " ALBUM")
@@ -31,6 +32,11 @@ T.test("unknown or malformed options print the usage and exit 2", function()
     { trainset, { "ALBUM", "--iterations=2.5" }, "--iterations must be a positive integer (got 2.5)" },
     { trainset, { "ALBUM", "--out", "d", "--kohya", "mychar" }, "--kohya must look like 10_mychar" },
     { trainset, { "ALBUM", "--kohya", "10_mychar" }, "--kohya needs --out DIR" },
+    { dedup, { "ALBUM", "--threshold", "2" }, "--threshold must be a number in (0, 1] (got 2)" },
+    { dedup, { "ALBUM", "--threshold" }, "--threshold needs a value" },
+    { dedup, { "ALBUM", "--yes=no" }, "--yes takes no value" },
+    { dedup, { "ALBUM", "--all" }, "unknown option --all" },
+    { dedup, {}, "the album folder is missing" },
   }
   for _, c in ipairs(cases) do
     local args = { c[1] }
@@ -60,7 +66,7 @@ T.test("workflows run by name from any folder: curator clean --help, curator -i 
   -- An unknown name says which workflows there are.
   _, err, code = T.sh("cd " .. T.quote(elsewhere) .. " && " .. T.quote(T.curator) .. " --no-plugins cleen x")
   T.eq(code, 1)
-  T.contains(err, "cannot open cleen (no such file or workflow; workflows: clean, trainset)")
+  T.contains(err, "cannot open cleen (no such file or workflow; workflows: clean, dedup, trainset)")
   -- A file of that name in the current folder wins over the workflow.
   local f = assert(io.open(elsewhere .. "/clean", "w"))
   f:write("print('my own clean', ...)")
@@ -78,6 +84,7 @@ T.test("scripts/install lays out the binary, plugins, workflows, man page and co
   T.contains(out, "installed curator into " .. prefix)
   for _, file in ipairs({ "bin/curator", "share/curator/plugins/quality.lua", "share/curator/plugins/kohya.lua",
                           "share/curator/workflows/clean.lua", "share/curator/workflows/trainset.lua",
+                          "share/curator/workflows/dedup.lua",
                           "share/curator/data/vocabulary.txt" }) do
     T.ok(io.open(prefix .. "/" .. file), file .. " is installed")
   end
