@@ -13,9 +13,9 @@
 -- --yes is given. Exclusions are stored in the album's index, so selections
 -- and exports (curator trainset) leave the copies out.
 --
--- The threshold is cosine similarity: by default the plugin's 0.997 for the
--- built-in pixels embedder (re-encoded and resized copies score 0.999 and up,
--- distinct pictures of one texture 0.994), 0.95 for CLIP-like embeddings.
+-- The threshold is cosine similarity: by default a.duplicate_threshold, 0.997
+-- for the built-in pixels embedder (re-encoded and resized copies score 0.999
+-- and up, distinct pictures of one texture 0.994), 0.96 for CLIP-like vectors.
 --
 -- `curator -i dedup ALBUM` leaves you at the prompt with the album in `a`,
 -- the plan in `plan` and the plugin in `dedup` (dedup.describe(plan)).
@@ -78,7 +78,7 @@ print(tostring(a))
 
 local function copies_of(n) return n .. (n == 1 and " copy" or " copies") end
 
-local threshold = opts.threshold or (a.embedder == "pixels" and dedup.threshold or 0.95)
+local threshold = opts.threshold or a.duplicate_threshold
 plan = dedup.plan(a, { threshold = threshold })
 local copies = 0
 for _, g in ipairs(plan) do copies = copies + #g.drop end

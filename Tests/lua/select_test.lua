@@ -317,7 +317,9 @@ T.test("duplicates groups identical images and suggests a keeper", function()
     function() return a:duplicates { threshold = 0.999, keeper = function() return a:get("img01.png") end } end)
   T.raises("album:duplicates: keeper must be a function (got string)",
     function() return a:duplicates { keeper = "sharpest" } end)
-  T.eq(#a:duplicates(), 1, "default threshold 0.96")
+  T.eq(a.duplicate_threshold, 0.997, "the pixels embedder's")
+  T.eq(#a:duplicates(), 1, "default threshold: a.duplicate_threshold")
+  T.eq(#a:duplicates { threshold = 0.96 }, 1)
   T.raises("album:duplicates: threshold must be a number from -1 to 1 (got 2.0)", function() return a:duplicates { threshold = 2 } end)
   -- A small album compares every pair; the index gives the same groups here, and is kept.
   local _, how = a:duplicates { threshold = 0.999 }

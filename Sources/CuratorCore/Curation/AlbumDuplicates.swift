@@ -59,6 +59,16 @@ extension Album {
     /// by construction, and its result the same as before the index existed.
     public static let duplicateIndexRows = 8_000
 
+    /// The similarity near-duplicates start from with this album's vectors.
+    /// The pixels embedder describes tone and texture, not content, so
+    /// different drawings of one kind come close: 106 clip-art stars joined
+    /// at 0.96, while its re-encoded and resized copies score 0.999 and up
+    /// and distinct pictures of one texture 0.994 (the sample album). CLIP
+    /// and other semantic vectors place copies from 0.95 up.
+    public var defaultDuplicateThreshold: Double {
+        embedder == PixelEmbedder.name ? 0.997 : 0.96
+    }
+
     /// Groups of near-duplicate images among the album minus its exclusions
     /// (cosine similarity ≥ `threshold` to the group's suggested keeper: the
     /// sharpest member when the pixels embedder measured them all, else the

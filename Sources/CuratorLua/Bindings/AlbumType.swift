@@ -71,6 +71,9 @@ enum AlbumType {
         t.property("model", type: "string|nil", summary: "The embedding model, when the embedder names one") { handle, lua in
             lua.push(handle.album.modelID)
         }
+        t.property("duplicate_threshold", type: "number", summary: "The similarity a:duplicates starts from with these vectors: 0.997 with the pixels embedder (its copies score 0.999 and up; different drawings of one kind reach 0.96), else 0.96") { handle, lua in
+            lua.push(handle.album.defaultDuplicateThreshold)
+        }
         t.property("precision", type: "string", summary: "How the album keeps its vectors: \"f32\" (float32) or \"f16\" (float16, half the memory; work reads them as float32 a block at a time); set with curator.open(path, {precision=})") { handle, lua in
             lua.push(handle.album.precision.rawValue)
         }
@@ -368,10 +371,10 @@ enum AlbumType {
             return 1
         }
 
-        t.method("duplicates", signature: "a:duplicates([{threshold=0.96, method=\"auto\"|\"exact\"|\"index\", keeper=fn, progress=fn}]) -> {{images={...}, keeper=img, similarity=, chain=}, ...}, how",
+        t.method("duplicates", signature: "a:duplicates([{threshold=a.duplicate_threshold, method=\"auto\"|\"exact\"|\"index\", keeper=fn, progress=fn}]) -> {{images={...}, keeper=img, similarity=, chain=}, ...}, how",
                  summary: "Groups of near-duplicate images (cosine similarity >= threshold), each around a suggested keeper: every member that similar to it (similarity: the lowest), no two keepers so (groups split from one chain of pairs share chain=); keeper=fn(images) -> image picks each keeper among a chain's images still to place; large albums search an index kept in the album's index (how = {method=, index=, lists=})") { handle, call in
             let search = try LuaProgress.withSink(call, options: 1, allowed: ["threshold", "method", "keeper", "progress"]) { options, sink in
-                let threshold = try options.number("threshold") ?? 0.96
+                let threshold = try options.number("threshold") ?? handle.album.defaultDuplicateThreshold
                 guard threshold >= -1, threshold <= 1 else {
                     throw call.failure("threshold must be a number from -1 to 1 (got \(LuaStack.format(number: threshold)))")
                 }
