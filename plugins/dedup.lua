@@ -5,14 +5,16 @@
 --   dedup.exclude(a, {threshold=0.997}) --> the same plan, after adding every
 --                                          `drop` to a.exclusions
 --
--- Groups come from a:duplicates{threshold=, keeper=} (cosine similarity of
--- the album's embeddings), which splits each chain of pairs around the
--- keepers this plugin picks: every dropped image is at least that similar
--- to the image kept in its place. The keeper is the
+-- Groups and keepers come from a:duplicates{threshold=} (cosine similarity
+-- of the album's embeddings), which splits each chain of pairs around its
+-- keepers: every dropped image is at least that similar to the image kept
+-- in its place. Its keeper rule (DuplicateKeeper in the core) is the
 -- sharpest image (img.stats.sharpness from the pixels embedder; within 20%
--- counts as a tie), then the one with more pixels, then the larger file,
--- then the first by path: a re-encoded or downscaled copy loses to its
--- original. Images already excluded are neither kept nor dropped again.
+-- counts as a tie: JPEG block edges make a re-encoded copy measure 13%
+-- sharper), then the one with more pixels, then the larger file, then the
+-- first by path: a re-encoded or downscaled copy loses to its original.
+-- Pass your own with a:duplicates{keeper=fn}. Images already excluded are
+-- neither kept nor dropped again.
 --
 -- threshold (default 0.997) is cosine similarity. With the built-in `pixels`
 -- embedder, copies score 0.999 and up on the sample album (a copy re-encoded
@@ -36,36 +38,6 @@ local function finder(a)
   return method
 end
 
--- The member to keep: the sharpest, where sharpness within 20% of the best
--- counts as equal, then
--- more pixels (the original beats a downscaled copy), then the larger file
--- (less compressed), then the first path. Why 20%: JPEG block edges add
--- Laplacian energy, so a copy re-encoded at quality 70 measures 13% sharper
--- than its original on the sample album, while real softening (a blur of
--- σ 1 px) halves sharpness, far outside the band.
-local function keeper(members)
-  local best = -1
-  for _, img in ipairs(members) do
-    local s = img.stats and img.stats.sharpness or -1
-    if s > best then best = s end
-  end
-  local chosen
-  for _, img in ipairs(members) do
-    local s = img.stats and img.stats.sharpness or -1
-    if s >= 0.8 * best then
-      if not chosen then
-        chosen = img
-      else
-        local p, q = img.width * img.height, chosen.width * chosen.height
-        if p > q or (p == q and (img.size > chosen.size or (img.size == chosen.size and img.path < chosen.path))) then
-          chosen = img
-        end
-      end
-    end
-  end
-  return chosen
-end
-
 --- The groups of near-duplicates among a's images that are not excluded,
 --- each as {keep=Image, drop={Image, ...}}, largest groups first.
 function M.plan(a, opts)
@@ -74,9 +46,9 @@ function M.plan(a, opts)
   if type(threshold) ~= "number" or threshold < -1 or threshold > 1 then
     error("dedup: threshold must be a number between -1 and 1 (got " .. tostring(threshold) .. ")", 2)
   end
-  -- The finder splits each chain of pairs around the keepers this rule
-  -- picks, so every dropped image is a near-duplicate of the one kept.
-  local groups = finder(a)(a, { threshold = threshold, keeper = keeper })
+  -- The finder splits each chain of pairs around its keepers, so every
+  -- dropped image is a near-duplicate of the one kept.
+  local groups = finder(a)(a, { threshold = threshold })
   local plan = {}
   for _, group in ipairs(groups) do
     local members = {}

@@ -3,8 +3,8 @@
 --   curator dedup ALBUM [--threshold T] [--yes]
 --
 -- Groups the album's near-duplicates with the dedup plugin (a:duplicates
--- with its keeper rule: the sharpest, then more pixels, then the larger
--- file), lists each group's keeper and the copies it would exclude, and asks
+-- and its keeper rule: the sharpest within 20 %, then more pixels, then the
+-- larger file), lists each group's keeper and the copies it would exclude, and asks
 -- which groups to act on: `all`, `none` (the default), numbers such as
 -- `1,3-5`, or `view N` to see group N as a contact sheet in the terminal,
 -- its keeper first. Only the copies are excluded, never a keeper, and every
@@ -34,7 +34,7 @@ while i <= #arg do
   local word = arg[i]
   if word == "--help" or word == "-h" then
     print(usage)
-    print("Excludes near-duplicate copies, keeping the best image of each group (the dedup plugin's rule).")
+    print("Excludes near-duplicate copies, keeping the best image of each group (the sharpest within 20 %, then more pixels, then the larger file).")
     os.exit(0)
   end
   local name, inline = word:match("^%-%-([%w-]+)=(.*)$")

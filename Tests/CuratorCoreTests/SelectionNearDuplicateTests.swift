@@ -99,8 +99,8 @@ final class SelectionNearDuplicateTests: XCTestCase {
         // The ends, 18° from it, are near-duplicates of nothing kept: no group.
         XCTAssertEqual(groups, [DuplicateGroup(rows: [1, 2, 3, 4, 5], keeper: 3)])
         XCTAssertEqual(groups.first?.similarity ?? 0, cos(12 * .pi / 180), accuracy: 1e-5)
-        // With a score, the best-scoring end keeps its side and the rest split again.
-        let scored = try NearDuplicateFinder(threshold: 0.97).groups(matrix: m, rows: Array(0..<7), score: { Double(7 - $0) })
+        // With a chooser preferring the lowest row, that end keeps its side and the rest split again.
+        let scored = try NearDuplicateFinder(threshold: 0.97).groups(matrix: m, rows: Array(0..<7), keeper: { ($0.min()!, .score) })
         assertKeeperGroups(scored, m, rows: Array(0..<7), threshold: 0.97)
         XCTAssertEqual(scored.map(\.rows), [[0, 1, 2], [3, 4, 5]])
         XCTAssertEqual(scored.map(\.keeper), [0, 3])
@@ -119,13 +119,13 @@ final class SelectionNearDuplicateTests: XCTestCase {
         // Keep the last row offered: 6 takes 4 and 5; then 3 takes 1 and 2; 0 is left alone.
         let groups = try NearDuplicateFinder(threshold: 0.97).groups(matrix: m, rows: Array(0..<7), keeper: { rows in
             offered.append(rows)
-            return rows.last!
+            return (rows.last!, .chosen)
         })
         assertKeeperGroups(groups, m, rows: Array(0..<7), threshold: 0.97)
         XCTAssertEqual(groups, [DuplicateGroup(rows: [1, 2, 3], keeper: 3, keptBy: .chosen),
                                 DuplicateGroup(rows: [4, 5, 6], keeper: 6, keptBy: .chosen)])
         XCTAssertEqual(offered, [[0, 1, 2, 3, 4, 5, 6], [0, 1, 2, 3]], "only the rows still to place")
-        XCTAssertThrowsError(try NearDuplicateFinder(threshold: 0.97).groups(matrix: m, rows: Array(0..<7), keeper: { _ in 99 })) {
+        XCTAssertThrowsError(try NearDuplicateFinder(threshold: 0.97).groups(matrix: m, rows: Array(0..<7), keeper: { _ in (99, .chosen) })) {
             XCTAssertEqual("\($0)", "keeper must return one of the images it is given")
         }
     }
@@ -136,8 +136,26 @@ final class SelectionNearDuplicateTests: XCTestCase {
         m.normalizeRows()
         let finder = NearDuplicateFinder(threshold: 0.99)
         XCTAssertEqual(try finder.groups(matrix: m, rows: [0, 1, 2, 3]), [DuplicateGroup(rows: [0, 1, 2], keeper: 1)])
-        let scored = try finder.groups(matrix: m, rows: [0, 1, 2, 3], score: { Double([5, 1, 7, 9][$0]) })
+        let score = [5.0, 1, 7, 9]
+        let scored = try finder.groups(matrix: m, rows: [0, 1, 2, 3], keeper: { rows in (rows.max { score[$0] < score[$1] }!, .score) })
         XCTAssertEqual(scored.first?.keeper, 2)
+        // No choice for the chain: the most central keeps.
+        XCTAssertEqual(try finder.groups(matrix: m, rows: [0, 1, 2, 3], keeper: { _ in nil }), [DuplicateGroup(rows: [0, 1, 2], keeper: 1)])
+    }
+
+    func testTheKeeperRuleTakesTheSharpestWithinABandThenPixelsThenBytesThenPath() {
+        func facts(_ sharpness: Double, _ pixels: Int, _ bytes: Int64, _ path: String) -> DuplicateKeeper.Facts {
+            DuplicateKeeper.Facts(sharpness: sharpness, pixels: pixels, bytes: bytes, path: Array(path.utf8))
+        }
+        // A copy re-encoded at JPEG quality 70 measures 13 % sharper: the band keeps the original, the larger file.
+        XCTAssertEqual(DuplicateKeeper.choose([facts(100, 1000, 90_000, "a.jpg"), facts(113, 1000, 40_000, "a copy.jpg")]), 0)
+        // A copy downscaled to 90 %: fewer pixels, sharper still; the original keeps.
+        XCTAssertEqual(DuplicateKeeper.choose([facts(118, 810, 70_000, "b-edit.jpg"), facts(100, 1000, 90_000, "b.jpg")]), 1)
+        // A real blur halves sharpness: out of the band, whatever its size.
+        XCTAssertEqual(DuplicateKeeper.choose([facts(50, 4000, 900_000, "blur.jpg"), facts(100, 1000, 90_000, "c.jpg")]), 1)
+        // Byte-identical: the first path.
+        XCTAssertEqual(DuplicateKeeper.choose([facts(100, 1000, 90_000, "inbox/IMG_3.jpg"), facts(100, 1000, 90_000, "city/002.jpg")]), 1)
+        XCTAssertNil(DuplicateKeeper.choose([]))
     }
 
     func testThresholdIsInclusiveAndValidated() throws {

@@ -8,7 +8,7 @@ public struct AlbumDuplicates: Sendable, Equatable {
     public let keeper: Int64
     /// The lowest cosine similarity of a member to the keeper.
     public let similarity: Double
-    /// `.score` when every member has statistics (the sharpest is kept),
+    /// `.score` when every member has statistics (`DuplicateKeeper`'s rule),
     /// `.chosen` when the caller chose, else `.central`.
     public let keptBy: DuplicateGroup.KeeperRule
     /// Groups with the same number were one chain of pairs before it was
@@ -70,9 +70,9 @@ extension Album {
     }
 
     /// Groups of near-duplicate images among the album minus its exclusions
-    /// (cosine similarity ≥ `threshold` to the group's suggested keeper: the
-    /// sharpest member when the pixels embedder measured them all, else the
-    /// most central one; see `NearDuplicateFinder`).
+    /// (cosine similarity ≥ `threshold` to the group's suggested keeper:
+    /// `DuplicateKeeper`'s choice when the pixels embedder measured them all,
+    /// else the most central one; see `NearDuplicateFinder`).
     public func duplicates(threshold: Float, progress: (any ProgressSink)? = nil) throws -> [AlbumDuplicates] {
         try duplicateSearch(threshold: threshold, progress: progress).groups
     }
@@ -94,10 +94,6 @@ extension Album {
         let album = try matrix()
         let rows = album.imageIDs.enumerated().filter { !exclusions.contains($0.element) }.map(\.offset)
         let finder = NearDuplicateFinder(threshold: threshold)
-        let score: (Int) throws -> Double? = { row in
-            guard let record = self.image(id: album.imageIDs[row]) else { return nil }
-            return try self.statistics(of: record)?.sharpness
-        }
         func result(_ groups: [DuplicateGroup], _ method: DuplicateMethod, _ source: DuplicateSearch.IndexSource? = nil,
                     lists: Int? = nil) -> DuplicateSearch {
             DuplicateSearch(groups: groups.map { group in
@@ -105,20 +101,35 @@ extension Album {
                                 similarity: Double(group.similarity), keptBy: group.keptBy, chain: group.chain)
             }, method: method, index: source, lists: lists)
         }
-        let keeper: (([Int]) throws -> Int)? = choose.map { choose in
-            { rows in
+        // The caller's choice, else `DuplicateKeeper`'s rule where every
+        // member has statistics (the pixels embedder's), else the finder's
+        // most central member.
+        let keeper: NearDuplicateFinder.Chooser
+        if let choose {
+            keeper = { rows in
                 let ids = rows.map { album.imageIDs[$0] }
                 let id = try choose(ids)
                 guard let at = ids.firstIndex(of: id) else {
                     throw SelectionError.invalidParameter(name: "keeper", reason: "must return one of the images it is given")
                 }
-                return rows[at]
+                return (rows[at], .chosen)
+            }
+        } else {
+            keeper = { rows in
+                var facts: [DuplicateKeeper.Facts] = []
+                for row in rows {
+                    guard let record = self.image(id: album.imageIDs[row]),
+                          let sharpness = try self.statistics(of: record)?.sharpness else { return nil }
+                    facts.append(DuplicateKeeper.Facts(sharpness: sharpness, pixels: record.width * record.height,
+                                                       bytes: record.size, path: record.path.bytes))
+                }
+                return DuplicateKeeper.choose(facts).map { (rows[$0], .score) }
             }
         }
         // Validate before building anything.
         try finder.validate(matrix: album.matrix, candidates: [])
         if method == .exact || (method == .auto && album.matrix.rows < Self.duplicateIndexRows) {
-            return result(try finder.groups(matrix: album.matrix, rows: rows, score: score, keeper: keeper, progress: progress), .exact)
+            return result(try finder.groups(matrix: album.matrix, rows: rows, keeper: keeper, progress: progress), .exact)
         }
         let (index, source) = try duplicateIndex(album, threshold: threshold, progress: progress)
         if method == .auto {
@@ -126,10 +137,10 @@ extension Album {
             for row in rows { isCandidate[row] = true }
             let work = index.work(threshold: threshold, isCandidate: isCandidate)
             if work.index * 2 > work.allPairs {
-                return result(try finder.groups(matrix: album.matrix, rows: rows, score: score, keeper: keeper, progress: progress), .exact)
+                return result(try finder.groups(matrix: album.matrix, rows: rows, keeper: keeper, progress: progress), .exact)
             }
         }
-        let groups = try finder.groups(matrix: album.matrix, rows: rows, index: index, score: score, keeper: keeper, progress: progress)
+        let groups = try finder.groups(matrix: album.matrix, rows: rows, index: index, keeper: keeper, progress: progress)
         return result(groups, .index, source, lists: index.listCount)
     }
 

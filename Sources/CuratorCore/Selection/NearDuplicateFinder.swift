@@ -3,8 +3,9 @@
 public struct DuplicateGroup: Codable, Sendable, Equatable {
     /// The album rows of the group, ascending.
     public let rows: [Int]
-    /// The row suggested to keep: the best-scoring member when every member
-    /// has a score, else the most central one (largest summed similarity to the group).
+    /// The row suggested to keep: the keeper rule's choice (`Album`'s is
+    /// `DuplicateKeeper`), else the most central member (largest summed
+    /// similarity to the group).
     public let keeper: Int
     /// Which rule chose the keeper.
     public let keptBy: KeeperRule
@@ -17,7 +18,7 @@ public struct DuplicateGroup: Codable, Sendable, Equatable {
 
     /// How a group's keeper was chosen.
     public enum KeeperRule: String, Codable, Sendable {
-        /// The best score (e.g. the sharpest image).
+        /// A quality rule (`DuplicateKeeper`: the sharpest, within a band).
         case score
         /// The member nearest the group's centre.
         case central
@@ -45,6 +46,11 @@ public struct DuplicateGroup: Codable, Sendable, Equatable {
 /// (see `groups(union:…)`). Similarities come
 /// from GEMMs over blocks of rows, so memory stays at a few blocks, never N×N.
 public struct NearDuplicateFinder: Sendable {
+    /// A keeper and the rule that chose it.
+    public typealias Choice = (row: Int, rule: DuplicateGroup.KeeperRule)
+    /// Chooses a keeper among album rows (one of them), or nil for none.
+    public typealias Chooser = ([Int]) throws -> Choice?
+
     /// Pairs with cosine similarity ≥ this are duplicates (−1...1).
     public var threshold: Float
     /// Rows per block of the blocked similarity products.
@@ -60,15 +66,11 @@ public struct NearDuplicateFinder: Sendable {
     /// largest first, then by first row.
     ///
     /// - Parameters:
-    ///   - score: a quality score per album row (e.g. sharpness), nil for a row
-    ///     that has none; the highest-scoring member (the lowest row on ties) is
-    ///     suggested as keeper of a group where every member has a score, the
-    ///     most central member elsewhere.
-    ///   - keeper: chooses the keeper instead, among the album rows of one
-    ///     chain still to place (see `groups(union:…)`); it must return one
-    ///     of them.
-    public func groups(matrix: EmbeddingMatrix, rows candidates: [Int], score: ((Int) throws -> Double?)? = nil,
-                       keeper: (([Int]) throws -> Int)? = nil,
+    ///   - keeper: chooses each keeper among the album rows of one chain
+    ///     still to place (see `groups(union:…)`), with the rule to report;
+    ///     it must return one of them. When it has no choice for a chain
+    ///     (nil), or without it, the most central member keeps.
+    public func groups(matrix: EmbeddingMatrix, rows candidates: [Int], keeper: Chooser? = nil,
                        progress sink: (any ProgressSink)? = nil) throws -> [DuplicateGroup] {
         try validate(matrix: matrix, candidates: candidates)
         let pool = Array(Set(candidates)).sorted()
@@ -123,7 +125,7 @@ public struct NearDuplicateFinder: Sendable {
         }
         let union = finders[0]
         for other in finders.dropFirst() { union.merge(other) }
-        return try groups(union: union, isCandidate: isCandidate, rows: rows, matrix: matrix, score: score, keeper: keeper)
+        return try groups(union: union, isCandidate: isCandidate, rows: rows, matrix: matrix, keeper: keeper)
     }
 
     /// The groups among `rows` (album rows) found through `index` (which
@@ -132,9 +134,9 @@ public struct NearDuplicateFinder: Sendable {
     /// neighbouring lists are compared, each by its exact dot product, so
     /// a pair across lists is missed only when both rows lie far from the
     /// boundary between them (see `InvertedFile+Duplicates`). Same order and keepers
-    /// as `groups(matrix:rows:score:keeper:progress:)`.
+    /// as `groups(matrix:rows:keeper:progress:)`.
     public func groups(matrix: EmbeddingMatrix, rows candidates: [Int], index: InvertedFile,
-                       score: ((Int) throws -> Double?)? = nil, keeper: (([Int]) throws -> Int)? = nil,
+                       keeper: Chooser? = nil,
                        progress sink: (any ProgressSink)? = nil) throws -> [DuplicateGroup] {
         try validate(matrix: matrix, candidates: candidates)
         guard index.rows == matrix.rows, index.dimension == matrix.dimension else {
@@ -146,7 +148,7 @@ public struct NearDuplicateFinder: Sendable {
         guard Set(candidates).count > 1 else { return [] }
         let union = try index.pairs(matrix: matrix, threshold: threshold, isCandidate: isCandidate, progress: sink)
         let rows = CandidateRows(matrix: matrix, candidates: Array(0..<n))
-        return try groups(union: union, isCandidate: isCandidate, rows: rows, matrix: matrix, score: score, keeper: keeper)
+        return try groups(union: union, isCandidate: isCandidate, rows: rows, matrix: matrix, keeper: keeper)
     }
 
     func validate(matrix: EmbeddingMatrix, candidates: [Int]) throws {
@@ -165,15 +167,13 @@ public struct NearDuplicateFinder: Sendable {
     /// apart: 106 clip-art stars at 0.96 with the pixels embedder, whose
     /// least similar member was 0.77 from the keeper. Excluding all but the
     /// keeper would then drop pictures that duplicate nothing kept. So a set
-    /// is split: its best member by the keeper rule (the best score, else the
-    /// most central) keeps the members at or above the threshold to it, and
-    /// the rest are split again the same way; a member left alone is no
-    /// longer a duplicate of anything still to keep. Every member of a group
-    /// is then a near-duplicate of its keeper, and no two keepers are. With
-    /// `keeper`, the caller picks each keeper among the rows of the chain
-    /// still to place.
+    /// is split: its keeper (`keeper`'s choice, else the most central
+    /// member) keeps the members at or above the threshold to it, and the
+    /// rest are split again the same way; a member left alone is no longer a
+    /// duplicate of anything still to keep. Every member of a group is then a
+    /// near-duplicate of its keeper, and no two keepers are.
     private func groups(union: UnionFind, isCandidate: [Bool], rows: CandidateRows, matrix: EmbeddingMatrix,
-                        score: ((Int) throws -> Double?)?, keeper: (([Int]) throws -> Int)?) throws -> [DuplicateGroup] {
+                        keeper: Chooser?) throws -> [DuplicateGroup] {
         let wn = rows.count
         var members: [Int: [Int]] = [:]
         for i in 0..<wn where isCandidate[i] {
@@ -185,28 +185,15 @@ public struct NearDuplicateFinder: Sendable {
         let sets = members.values.filter { $0.count > 1 }.sorted { $0[0] < $1[0] }
         for (number, locals) in sets.enumerated() {
             let albumRows = locals.map(rows.albumRow)
-            if let keeper {
-                for var group in try split(albumRows.sorted(), matrix: matrix, choosing: keeper) {
-                    group.chain = number + 1
-                    groups.append(group)
-                }
-                continue
+            let split: [DuplicateGroup]
+            // The chooser decides for the whole chain: a choice for all of it
+            // (then for what is left), or none (a member without statistics).
+            if let keeper, let first = try keeper(albumRows.sorted()) {
+                split = try self.split(albumRows.sorted(), first: first, matrix: matrix, choosing: keeper)
+            } else {
+                split = self.split(centrality(locals, rows: rows).map { albumRows[$0] }, matrix: matrix, keptBy: .central)
             }
-            // The keeper rule as an order: the best score (lowest row on ties)
-            // when every member has one, else the most central first.
-            var order: [Int]? = nil
-            if let score {
-                var scored: [(row: Int, value: Double)] = []
-                for row in albumRows {
-                    guard let value = try score(row) else { break }
-                    scored.append((row, value))
-                }
-                if scored.count == albumRows.count {
-                    order = scored.sorted { $0.value != $1.value ? $0.value > $1.value : $0.row < $1.row }.map(\.row)
-                }
-            }
-            let keptBy: DuplicateGroup.KeeperRule = order == nil ? .central : .score
-            for var group in split(order ?? centrality(locals, rows: rows).map({ albumRows[$0] }), matrix: matrix, keptBy: keptBy) {
+            for var group in split {
                 group.chain = number + 1
                 groups.append(group)
             }
@@ -257,15 +244,20 @@ public struct NearDuplicateFinder: Sendable {
 
     /// Splits one set of joined album rows (ascending) as `split(_:matrix:keptBy:)`
     /// does, each keeper the one `keeper` chooses among the rows still to place.
-    private func split(_ rows: [Int], matrix: EmbeddingMatrix, choosing keeper: ([Int]) throws -> Int) throws -> [DuplicateGroup] {
+    /// `first` is the chooser's answer for all of `rows`.
+    private func split(_ rows: [Int], first: Choice, matrix: EmbeddingMatrix, choosing keeper: Chooser) throws -> [DuplicateGroup] {
         let d = matrix.dimension
         let chosenVector = UnsafeMutablePointer<Float>.allocate(capacity: max(1, d))
         let other = UnsafeMutablePointer<Float>.allocate(capacity: max(1, d))
         defer { chosenVector.deallocate(); other.deallocate() }
         var remaining = rows
         var groups: [DuplicateGroup] = []
+        var next: Choice? = first
         while remaining.count > 1 {
-            let chosen = try keeper(remaining)
+            guard let (chosen, rule) = try next ?? keeper(remaining) else {
+                throw SelectionError.invalidParameter(name: "keeper", reason: "chose for a chain, then not for part of it")
+            }
+            next = nil
             guard remaining.contains(chosen) else {
                 throw SelectionError.invalidParameter(name: "keeper", reason: "must return one of the images it is given")
             }
@@ -283,7 +275,7 @@ public struct NearDuplicateFinder: Sendable {
                 }
             }
             if group.count > 1 {
-                groups.append(DuplicateGroup(rows: group.sorted(), keeper: chosen, keptBy: .chosen, similarity: lowest))
+                groups.append(DuplicateGroup(rows: group.sorted(), keeper: chosen, keptBy: rule, similarity: lowest))
             }
             remaining = rest
         }
