@@ -27,6 +27,7 @@ enum ReviewPage {
           <button data-view="voted" title="every image a run picked (r[i])">All voted</button>
           <button data-view="album" title="every image of the album (a[i])">Album</button>
           <button data-view="exclusions" title="a.exclusions">Exclusions</button>
+          <button data-view="duplicates" title="a:duplicates(): each group's keeper first, then its copies">Duplicates</button>
           <button data-view="lasso" id="lasso-view" hidden>Lasso</button>
         </span>
         <span class="tiers" id="tier-filters">
@@ -63,6 +64,8 @@ enum ReviewPage {
         <div id="panel"><p class="hint">Click a tile to exclude or include it; arrows move, x excludes, f favourites, space previews, 1–3 filter by tier.</p></div>
       </aside>
     </main>
+    <div id="dupes-bar" hidden><span></span>
+      <button id="dupes-exclude" class="danger" title="exclude every copy, keeping each group's keeper">Exclude the copies</button></div>
     <div id="lasso-bar" hidden><span></span>
       <button id="lasso-exclude" class="danger">Exclude these</button>
       <button id="lasso-include">Include these</button>
@@ -182,8 +185,8 @@ enum ReviewPage {
     #panel td { padding: 1px 4px; vertical-align: top; word-break: break-all; }
     #panel td:first-child { color: #8d969f; white-space: nowrap; width: 1%; }
     .hint { color: #8d969f; }
-    #lasso-bar { position: fixed; bottom: 12px; left: 50%; transform: translateX(-50%); background: #262a30; border: 1px solid #555; padding: 6px 10px; border-radius: 6px; display: flex; gap: 6px; align-items: center; }
-    #lasso-bar[hidden], #preview[hidden], #banner[hidden], #hover[hidden], #cluster-filter[hidden], #cluster-colour[hidden] { display: none; }
+    #lasso-bar, #dupes-bar { position: fixed; bottom: 12px; left: 50%; transform: translateX(-50%); background: #262a30; border: 1px solid #555; padding: 6px 10px; border-radius: 6px; display: flex; gap: 6px; align-items: center; }
+    #lasso-bar[hidden], #dupes-bar[hidden], #preview[hidden], #banner[hidden], #hover[hidden], #cluster-filter[hidden], #cluster-colour[hidden] { display: none; }
     .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 4px; vertical-align: -1px; }
     #preview { position: fixed; inset: 0; background: #000d; display: flex; flex-direction: column; align-items: center; justify-content: center; z-index: 10; }
     #preview img { max-width: 92vw; max-height: 86vh; }

@@ -26,6 +26,7 @@ enum ReviewScript {
       list: [], shown: [], focus: -1, lasso: null, ended: false,
       map: null, mapNote: "", flags: new Map(), flagsGeneration: 0,
       clusters: null, clusterOf: new Map(), clustersGeneration: 0, cluster: "", colourClusters: false,
+      dupes: null, dupeOf: new Map(), dupeList: [],
     };
     // Cluster colours come with the clusters (api/clusters: the map plot's and the report's, distinct for any
     // number of clusters); noise stays grey.
@@ -50,7 +51,12 @@ enum ReviewScript {
       return body;
     }
     function banner(text) { const b = $("banner"); if (text) { b.textContent = text; b.hidden = false; } else b.hidden = true; }
-    function status(text) { $("status").textContent = text; }
+    // What an action says stays 6 s; the poll's progress (thumbnails, the
+    // map) fills the status only after that, or it would wipe the message
+    // within half a second.
+    let statusUntil = 0;
+    function status(text) { $("status").textContent = text; statusUntil = Date.now() + 6000; }
+    function progress(text) { if (Date.now() >= statusUntil) $("status").textContent = text; }
 
     // ---- data ----
     // The album's ids and folders come whole (the map and the filters need
@@ -121,6 +127,21 @@ enum ReviewScript {
       S.cluster = select.value;
       if (!S.clusters) S.colourClusters = false;
     }
+    // Near-duplicate groups (api/duplicates), each keeper first: asked again
+    // whenever the view is chosen, kept while it shows (copies excluded
+    // meanwhile stay in place, crossed out).
+    async function loadDuplicates() {
+      status("finding near-duplicates…");
+      const body = await apiJSON("api/duplicates").catch((e) => { status("duplicates: " + (e.message || e)); return null; });
+      if (!body) return;
+      S.dupes = body; S.dupeOf = new Map(); S.dupeList = [];
+      body.groups.forEach((g, n) => g.ids.forEach((id, k) => { S.dupeOf.set(id, { group: n + 1, keeper: k === 0 }); S.dupeList.push(id); }));
+      const copies = S.dupeList.length - body.groups.length;
+      if (!body.groups.length) { status("no near-duplicates at similarity ≥ " + body.threshold); return; }
+      status(body.groups.length + " group" + (body.groups.length === 1 ? "" : "s") + " at similarity ≥ " + body.threshold
+        + ": " + copies + " cop" + (copies === 1 ? "y" : "ies") + " beside " + body.groups.length + " keeper" + (body.groups.length === 1 ? "" : "s"));
+    }
+    function dupesCopies() { return S.dupeList.filter((id) => !S.dupeOf.get(id).keeper); }
     async function loadMap() {
       const response = await api("api/map");
       if (response.status === 202) { S.map = null; setTimeout(loadMap, 700); return; }
@@ -140,6 +161,7 @@ enum ReviewScript {
         case "voted": return run ? run.ids : [];
         case "exclusions": return S.ids.length ? S.exclusionOrder.filter((id) => S.position.has(id)) : S.exclusionOrder;
         case "lasso": return S.lasso || [];
+        case "duplicates": return S.dupeList;
         default: return S.ids;
       }
     }
@@ -174,6 +196,8 @@ enum ReviewScript {
       S.focus = focusId === undefined ? -1 : S.shown.indexOf(focusId);
       $("spacer").style.height = (Math.ceil(S.shown.length / columns()) * TILE_H + 8) + "px";
       $("empty").hidden = S.shown.length > 0;
+      $("empty").textContent = S.view === "duplicates" && S.dupes && !S.list.length
+        ? "No near-duplicates at similarity ≥ " + S.dupes.threshold + " among the images not excluded." : "No image matches.";
       for (const b of document.querySelectorAll("#views button")) b.classList.toggle("on", b.dataset.view === S.view);
       for (const b of document.querySelectorAll("#tier-filters button")) b.classList.toggle("on", S.tiers.has(b.dataset.tier));
       rebuildCounts();
@@ -233,7 +257,9 @@ enum ReviewScript {
       flag.hidden = !issues; flag.title = issues ? "quality: " + issues.join(", ") : "";
       tile.querySelector(".number").textContent = "#" + S.numbers[i];
       const votes = S.run && S.rank.has(id) ? S.run.votes[S.rank.get(id)] : 0;
-      tile.querySelector(".freq").textContent = S.run ? Math.round(100 * votes / S.run.iterations) + " %" : "";
+      const dupe = S.view === "duplicates" ? S.dupeOf.get(id) : undefined;
+      tile.querySelector(".freq").textContent = dupe ? (dupe.keeper ? "keep" : "copy") + " · group " + dupe.group
+        : S.run ? Math.round(100 * votes / S.run.iterations) + " %" : "";
       const path = pathOf(id) || ("image " + id);
       tile.querySelector(".name").textContent = path;
       tile.title = path + (issues ? " [" + issues.join(", ") + "]" : "") + (excluded ? " (excluded: click to include)" : " (click to exclude)");
@@ -321,6 +347,13 @@ enum ReviewScript {
       let text = S.shown.length.toLocaleString() + " shown · " + S.excluded.size.toLocaleString() + " excluded · " + inAlbum.toLocaleString() + " in album";
       if (run) text = "run " + run.id + " (" + run.method + ", " + run.count + " × " + run.iterations + ") · " + text;
       $("counts").textContent = text;
+      // The duplicates view's bar: how many copies are still included.
+      const dupes = S.view === "duplicates" && S.dupes && S.dupes.groups.length;
+      $("dupes-bar").hidden = !dupes;
+      if (dupes) {
+        const left = dupesCopies().filter((id) => !S.excluded.has(id)).length;
+        $("dupes-bar").querySelector("span").textContent = S.dupes.groups.length + " groups · " + left + " copies not excluded";
+      }
     }
     $("threshold").addEventListener("input", () => { $("exclude-threshold").textContent = "Exclude ≥ " + $("threshold").value + " %"; });
     $("exclude-threshold").addEventListener("click", async () => {
@@ -365,7 +398,18 @@ enum ReviewScript {
       $("header-more").textContent = open ? "Less ▴" : "More ▾";
       rebuild(); resizeMap();
     });
-    $("views").addEventListener("click", (e) => { const v = e.target.dataset && e.target.dataset.view; if (v) { S.view = v; grid.scrollTop = 0; rebuild(); } });
+    $("views").addEventListener("click", async (e) => {
+      const v = e.target.dataset && e.target.dataset.view;
+      if (!v) return;
+      if (v === "duplicates") await loadDuplicates();
+      S.view = v; grid.scrollTop = 0; rebuild();
+    });
+    $("dupes-exclude").addEventListener("click", async () => {
+      const copies = dupesCopies().filter((id) => !S.excluded.has(id));
+      await setExcluded(copies, true);
+      status("excluded " + copies.length + " cop" + (copies.length === 1 ? "y" : "ies") + "; every keeper stays");
+      rebuild();
+    });
     $("tier-filters").addEventListener("click", (e) => { const t = e.target.dataset && e.target.dataset.tier; if (t) toggleTier(t); });
     function toggleTier(t) { if (S.tiers.has(t)) S.tiers.delete(t); else S.tiers.add(t); rebuild(); }
     $("folder-filter").addEventListener("change", () => { S.folder = $("folder-filter").value; rebuild(); });
@@ -625,7 +669,7 @@ enum ReviewScript {
       const t = state.thumbnails, m = state.map;
       let text = t.queued && t.made < t.queued ? "thumbnails " + t.made + "/" + t.queued : "";
       if (m.state === "computing") text += (text ? " · " : "") + "map: " + m.label + " " + m.done + "/" + m.total;
-      if (!$("status").dataset.sticky) status(text);
+      progress(text);
     }
     async function start() {
       resizeMap();

@@ -463,6 +463,34 @@ public final class ReviewSession: @unchecked Sendable {
         }
     }
 
+    /// `GET /api/duplicates`: the album's near-duplicate groups at
+    /// `a.duplicate_threshold` (the keeper first in each, every member at
+    /// least that similar to it), the album's exclusions left out. Computed
+    /// under the lock, as `a:duplicates` is in the REPL: on a million images
+    /// the page waits as long (half a minute with the index stored).
+    func duplicateList() -> ReviewReply {
+        if let problem = indexProblem() { return .error(503, problem) }
+        return locked {
+            _ = try? refreshImages()
+            let threshold = album.defaultDuplicateThreshold
+            let search: DuplicateSearch
+            do {
+                search = try album.duplicateSearch(threshold: Float(threshold))
+            } catch {
+                return .error(409, "no near-duplicates to show: \(error)")
+            }
+            var out: [UInt8] = Array("{\"threshold\":\(threshold),\"method\":\"\(search.method.rawValue)\",\"groups\":[".utf8)
+            for (k, group) in search.groups.enumerated() {
+                if k > 0 { out.append(UInt8(ascii: ",")) }
+                out += Array("{\"keeper\":\(group.keeper),\"similarity\":\(group.similarity),\"chain\":\(group.chain),\"ids\":".utf8)
+                ReviewJSON.appendIntegers([group.keeper] + group.ids.filter { $0 != group.keeper }, to: &out)
+                out.append(UInt8(ascii: "}"))
+            }
+            out += Array("]}".utf8)
+            return .json(bytes: out)
+        }
+    }
+
     // MARK: Actions
 
     /// `POST /api/ACTION` with a JSON body: every change goes through the

@@ -458,6 +458,32 @@ def main():
         curator.lua("a.exclusions:clear()")
         check_narrow_screen(driver)
 
+        # 6b. Duplicates: a:duplicates' groups, keeper first; one button excludes every copy, no keeper.
+        check(wait_for(lambda: driver.execute_script("return window.curatorReview.excluded.size") == 0, 3),
+              "the page saw the exclusions cleared before the duplicates view")
+        groups = curator.lua("local t = {} for _, g in ipairs(a:duplicates()) do local ids = {g.keeper.id} "
+                             "for _, x in ipairs(g.images) do if x ~= g.keeper then ids[#ids+1] = x.id end end "
+                             "t[#t+1] = table.concat(ids, ' ') end return table.concat(t, ',')")
+        groups = [[int(x) for x in g.split()] for g in groups.split(",") if g]
+        check(len(groups) > 0, "the album has near-duplicates for the view (%d groups)" % len(groups))
+        driver.find_element(By.CSS_SELECTOR, '#views button[data-view="duplicates"]').click()
+        listed = wait_for(lambda: driver.execute_script(
+            "return window.curatorReview.view === 'duplicates' && window.curatorReview.shown.length ? window.curatorReview.shown : null"), 5)
+        check(listed == [i for g in groups for i in g], "the duplicates view lists a:duplicates' groups, keeper first (%s)" % listed)
+        first_caption = driver.execute_script("return document.querySelector('.tile[data-index=\"0\"] .freq').textContent")
+        check(first_caption == "keep · group 1", "the first tile is group 1's keeper (%s)" % first_caption)
+        driver.find_element(By.ID, "dupes-exclude").click()
+        copies = {i for g in groups for i in g[1:]}
+        check(wait_for(lambda: set(index_exclusions(index)) == copies, 3),
+              "Exclude the copies excluded the %d copies and no keeper" % len(copies))
+        bar = wait_for(lambda: (lambda t: t if "0 copies not excluded" in t else None)(
+            driver.execute_script("return document.getElementById('dupes-bar').textContent")), 3)
+        check(bool(bar), "the bar counts no copy left (%s)" % bar)
+        curator.lua("a.exclusions:clear()")
+        driver.find_element(By.CSS_SELECTOR, '#views button[data-view="selection"]').click()
+        check(wait_for(lambda: driver.execute_script("return window.curatorReview.excluded.size") == 0, 3),
+              "the page saw the exclusions cleared after the duplicates view")
+
         # 7. A file removed from disk after indexing: its tile says missing (nothing crashes).
         # One this page has not shown yet (in neither run's selection, and no thumbnail of
         # it fetched: the lasso above showed images wherever the map put them), whose
