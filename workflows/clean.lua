@@ -146,19 +146,9 @@ for round = 1, opts.rounds do
       elseif answer == "view" then
         a:set(candidates):show()   -- numbered like the list above
       else
-        local picked, bad = {}, nil
-        for part in answer:gmatch("[^,%s]+") do
-          local from, to = part:match("^(%d+)%-(%d+)$")
-          from, to = tonumber(from or part:match("^(%d+)$")), tonumber(to or part:match("^(%d+)$"))
-          if not from or from < 1 or to > #candidates or from > to then bad = part break end
-          for n = from, to do picked[n] = true end
-        end
-        if bad then
-          print(("  '%s' is not a number or range from 1 to %d"):format(bad, #candidates))
-        else
-          chosen = {}
-          for n, img in ipairs(candidates) do if picked[n] then chosen[#chosen + 1] = img end end
-        end
+        local why
+        chosen, why = curator.pick(candidates, answer)
+        if not chosen then print("  " .. why) end
       end
     end
   else

@@ -129,19 +129,9 @@ elseif interactive then
         a:set(plan[n].keep, plan[n].drop):show()
       end
     else
-      local picked, bad = {}, nil
-      for part in answer:gmatch("[^,%s]+") do
-        local from, to = part:match("^(%d+)%-(%d+)$")
-        from, to = tonumber(from or part:match("^(%d+)$")), tonumber(to or part:match("^(%d+)$"))
-        if not from or from < 1 or to > #plan or from > to then bad = part break end
-        for n = from, to do picked[n] = true end
-      end
-      if bad then
-        print(("  '%s' is not a number or range from 1 to %d"):format(bad, #plan))
-      else
-        chosen = {}
-        for n, g in ipairs(plan) do if picked[n] then chosen[#chosen + 1] = g end end
-      end
+      local why
+      chosen, why = curator.pick(plan, answer)
+      if not chosen then print("  " .. why) end
     end
   end
 else

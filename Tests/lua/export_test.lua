@@ -295,6 +295,18 @@ T.test("files= go with the export: never over a file in add mode, replaced in up
   T.contains(T.raises(nil, r.export, r, out, { files = { "y" } }), "files must map file names to their text")
 end)
 
+T.test("curator.pick: the entries an answer such as 1,3-5 names, or why not", function()
+  local list = { "a", "b", "c", "d", "e" }
+  T.eq(table.concat(curator.pick(list, "1,3-4"), " "), "a c d")
+  T.eq(table.concat(curator.pick(list, " 5 1 2-2 "), " "), "a b e", "in the list's order, each once")
+  for _, bad in ipairs({ "2-9", "0", "x", "3-2", "1-", "-1", "1.5" }) do
+    local picked, why = curator.pick(list, "1," .. bad)
+    T.eq(picked, nil, bad)
+    T.eq(why, "'" .. bad .. "' is not a number or range from 1 to 5")
+  end
+  T.raises("curator.pick: bad argument #1 (table expected, got string)", function() return curator.pick("abc", "1") end)
+end)
+
 T.test("curator.stat tells a folder (and how full) from a file, a dangling link and nothing", function()
   local dir = T.tempdir()
   T.eq(curator.stat(dir).kind, "folder")

@@ -152,6 +152,7 @@ public struct CuratorTypes {
         ClustersType.install(types, host: host)
         TokenCountBinding.install(host: host)
         FileStatusBinding.install(host: host)
+        PickBinding.install(host: host)
         QualityBinding.install(types, host: host)
         return types
     }
