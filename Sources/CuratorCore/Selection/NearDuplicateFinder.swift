@@ -214,7 +214,7 @@ public struct NearDuplicateFinder: Sendable {
         var pending = Array(order.indices)
         while pending.count > 1 {
             let n = pending.count
-            // Products of up to 256 candidates with the rows still to place, in at most 64 MiB.
+            // Products of up to 256 candidates with the rows still to place, in about 64 MiB (16 candidates at least).
             let block = min(n, max(16, min(256, (16 << 20) / n)))
             let vectors = UnsafeMutablePointer<Float>.allocate(capacity: n * d)
             let products = UnsafeMutablePointer<Float>.allocate(capacity: block * n)
