@@ -26,7 +26,7 @@ enum ReviewScript {
       list: [], shown: [], focus: -1, lasso: null, ended: false,
       map: null, mapNote: "", flags: new Map(), flagsGeneration: 0,
       clusters: null, clusterOf: new Map(), clustersGeneration: 0, cluster: "", colourClusters: false,
-      dupes: null, dupeOf: new Map(), dupeList: [],
+      dupes: null, dupeOf: new Map(), dupeList: [], dupesNote: "",
     };
     // Cluster colours come with the clusters (api/clusters: the map plot's and the report's, distinct for any
     // number of clusters); noise stays grey.
@@ -132,8 +132,20 @@ enum ReviewScript {
     // meanwhile stay in place, crossed out).
     async function loadDuplicates() {
       status("finding near-duplicates…");
-      const body = await apiJSON("api/duplicates").catch((e) => { status("duplicates: " + (e.message || e)); return null; });
-      if (!body) return;
+      S.dupes = null; S.dupeOf = new Map(); S.dupeList = []; S.dupesNote = "Finding near-duplicates…";
+      rebuild();
+      let body = null;
+      // 202 while the server finds them (on a large album as long as a:duplicates in the REPL).
+      for (;;) {
+        const response = await api("api/duplicates").catch(() => null);
+        if (!response) return;
+        if (response.status !== 202) { body = await response.json().catch(() => null); break; }
+        await new Promise((done) => setTimeout(done, 500));
+        if (S.view !== "duplicates") return;
+      }
+      if (!body || body.state === "failed" || !body.groups) {
+        S.dupesNote = (body && body.error) || "no near-duplicates to show"; status(S.dupesNote); return;
+      }
       S.dupes = body; S.dupeOf = new Map(); S.dupeList = [];
       body.groups.forEach((g, n) => g.ids.forEach((id, k) => { S.dupeOf.set(id, { group: n + 1, keeper: k === 0 }); S.dupeList.push(id); }));
       const copies = S.dupeList.length - body.groups.length;
@@ -196,8 +208,8 @@ enum ReviewScript {
       S.focus = focusId === undefined ? -1 : S.shown.indexOf(focusId);
       $("spacer").style.height = (Math.ceil(S.shown.length / columns()) * TILE_H + 8) + "px";
       $("empty").hidden = S.shown.length > 0;
-      $("empty").textContent = S.view === "duplicates" && S.dupes && !S.list.length
-        ? "No near-duplicates at similarity ≥ " + S.dupes.threshold + " among the images not excluded." : "No image matches.";
+      $("empty").textContent = S.view !== "duplicates" || S.list.length ? "No image matches."
+        : S.dupes ? "No near-duplicates at similarity ≥ " + S.dupes.threshold + " among the images not excluded." : S.dupesNote;
       for (const b of document.querySelectorAll("#views button")) b.classList.toggle("on", b.dataset.view === S.view);
       for (const b of document.querySelectorAll("#tier-filters button")) b.classList.toggle("on", S.tiers.has(b.dataset.tier));
       rebuildCounts();
@@ -401,8 +413,8 @@ enum ReviewScript {
     $("views").addEventListener("click", async (e) => {
       const v = e.target.dataset && e.target.dataset.view;
       if (!v) return;
-      if (v === "duplicates") await loadDuplicates();
       S.view = v; grid.scrollTop = 0; rebuild();
+      if (v === "duplicates") { await loadDuplicates(); if (S.view === "duplicates") rebuild(); }
     });
     $("dupes-exclude").addEventListener("click", async () => {
       const copies = dupesCopies().filter((id) => !S.excluded.has(id));

@@ -25,6 +25,7 @@ public final class ReviewSession: @unchecked Sendable {
     private var imagesJSON: [UInt8]?
     private var captions: [Int64: String]?
     private let mapper: ReviewMapper
+    private let duplicates: ReviewDuplicates
     private let warmer: ThumbnailWarmer
     private let finished = DispatchSemaphore(value: 0)
     private var isFinished = false
@@ -57,6 +58,7 @@ public final class ReviewSession: @unchecked Sendable {
         grid = ThumbnailCache(indexPath: indexPath, size: 256)
         preview = ThumbnailCache(indexPath: indexPath, size: 1024, quality: 85)
         mapper = ReviewMapper(album: try source.reopened())
+        duplicates = ReviewDuplicates(album: try source.reopened())
         warmer = ThumbnailWarmer(cache: grid)
         seen = try album.database.generations()
         // The page asks for the map right after its first page: start reading (or computing) it now.
@@ -464,31 +466,11 @@ public final class ReviewSession: @unchecked Sendable {
     }
 
     /// `GET /api/duplicates`: the album's near-duplicate groups at
-    /// `a.duplicate_threshold` (the keeper first in each, every member at
-    /// least that similar to it), the album's exclusions left out. Computed
-    /// under the lock, as `a:duplicates` is in the REPL: on a million images
-    /// the page waits as long (half a minute with the index stored).
+    /// `a.duplicate_threshold`, each keeper first, the exclusions left out;
+    /// 202 while they are being found (`ReviewDuplicates`).
     func duplicateList() -> ReviewReply {
         if let problem = indexProblem() { return .error(503, problem) }
-        return locked {
-            _ = try? refreshImages()
-            let threshold = album.defaultDuplicateThreshold
-            let search: DuplicateSearch
-            do {
-                search = try album.duplicateSearch(threshold: Float(threshold))
-            } catch {
-                return .error(409, "no near-duplicates to show: \(error)")
-            }
-            var out: [UInt8] = Array("{\"threshold\":\(threshold),\"method\":\"\(search.method.rawValue)\",\"groups\":[".utf8)
-            for (k, group) in search.groups.enumerated() {
-                if k > 0 { out.append(UInt8(ascii: ",")) }
-                out += Array("{\"keeper\":\(group.keeper),\"similarity\":\(group.similarity),\"chain\":\(group.chain),\"ids\":".utf8)
-                ReviewJSON.appendIntegers([group.keeper] + group.ids.filter { $0 != group.keeper }, to: &out)
-                out.append(UInt8(ascii: "}"))
-            }
-            out += Array("]}".utf8)
-            return .json(bytes: out)
-        }
+        return duplicates.reply()
     }
 
     // MARK: Actions
@@ -618,16 +600,18 @@ public final class ReviewSession: @unchecked Sendable {
         return true
     }
 
-    /// Whether the map or the uniqueness scores are still being computed.
-    var hasBackgroundWork: Bool { mapper.isWorking || uniqueness.isWorking }
+    /// Whether the map, the uniqueness scores or the near-duplicates are still being computed.
+    var hasBackgroundWork: Bool { mapper.isWorking || uniqueness.isWorking || duplicates.isWorking }
 
-    /// Ends background work (thumbnails, the map, the scores), and waits for
-    /// the map and the scores: their BLAS calls must not outlive the review.
+    /// Ends background work (thumbnails, the map, the scores, the
+    /// near-duplicates), and waits for the map, the scores and the
+    /// near-duplicates: their BLAS calls must not outlive the review.
     func stop() {
         ReviewSessionRegistry.shared.remove(self)
         warmer.stop()
         mapper.stop()
         uniqueness.stop()
+        duplicates.stop()
         locked {
             if !isFinished { isFinished = true; finished.signal() }
         }

@@ -322,6 +322,42 @@ final class ReviewRouteTests: XCTestCase {
         XCTAssertEqual((state["map"] as? [String: Any])?["state"] as? String, "ready")
     }
 
+    /// GET /api/duplicates until it is no longer computing (202).
+    private func duplicates() throws -> HTTPExchange {
+        var reply = try server.get("/api/duplicates")
+        let deadline = Date().addingTimeInterval(60)
+        while reply.status == 202, Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.1)
+            reply = try server.get("/api/duplicates")
+        }
+        return reply
+    }
+
+    func testDuplicatesAreFoundInTheBackgroundKeeperFirstAndAgainAfterAChange() throws {
+        // Distinct pictures: no group.
+        var reply = try duplicates()
+        XCTAssertEqual(reply.status, 200, reply.text)
+        XCTAssertEqual(reply.json["threshold"] as? Double, 0.997, "the pixels embedder's a.duplicate_threshold")
+        XCTAssertEqual((reply.json["groups"] as? [Any])?.count, 0)
+        // A byte-identical copy arrives (a rescan in the REPL): found again, the original kept (the first path).
+        folder.writeJPEG("inbox/copy.jpg", seed: 1)
+        _ = try album.scan()
+        _ = try album.embed()
+        reply = try duplicates()
+        XCTAssertEqual(reply.status, 200, reply.text)
+        let groups = try XCTUnwrap(reply.json["groups"] as? [[String: Any]])
+        let original = try XCTUnwrap(album.images.first { $0.path.string == "forest/001.jpg" }?.id)
+        let copy = try XCTUnwrap(album.images.first { $0.path.string == "inbox/copy.jpg" }?.id)
+        XCTAssertEqual(groups.count, 1)
+        XCTAssertEqual(groups.first?["ids"] as? [Int], [Int(original), Int(copy)], "the keeper first")
+        XCTAssertEqual(groups.first?["keeper"] as? Int, Int(original))
+        // The copy excluded from the page (whose poll has seen the new image): the groups are found again without it.
+        _ = try server.get("/api/state")
+        XCTAssertEqual(try server.post("exclusions", ["add": [copy]]).status, 200)
+        reply = try duplicates()
+        XCTAssertEqual((reply.json["groups"] as? [Any])?.count, 0, reply.text)
+    }
+
     // MARK: Bad situations
 
     func testATakenPortIsAClearErrorOrTheNextOne() throws {
