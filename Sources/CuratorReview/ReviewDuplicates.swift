@@ -21,10 +21,9 @@ final class ReviewDuplicates: @unchecked Sendable {
     private let album: Album
     private let lock = NSLock()
     private var phase = Phase.idle
-    private var stopped = false
     /// The generations the album's image list was last read at.
     private var listRead: IndexGenerations?
-    private let work = DispatchGroup()
+    private let work = BackgroundWork()
 
     init(album: Album) {
         self.album = album
@@ -57,21 +56,16 @@ final class ReviewDuplicates: @unchecked Sendable {
     }
 
     /// Cancels the search under way and waits (at most `timeout` seconds)
-    /// for it to end: its BLAS calls must not outlive the review.
-    func stop(timeout: Double = 60) {
-        lock.lock()
-        stopped = true
-        lock.unlock()
-        _ = work.wait(timeout: .now() + timeout)
-    }
+    /// for it to end (see `BackgroundWork`).
+    func stop(timeout: Double = 60) { work.stop(timeout: timeout) }
 
     /// Whether a search is under way.
-    var isWorking: Bool { work.wait(timeout: .now()) == .timedOut }
+    var isWorking: Bool { work.isWorking }
 
     private func startLocked() {
         phase = .computing
-        let progress = Progress(owner: self)
-        DispatchQueue.global(qos: .utility).async(group: work) { [album] in
+        let progress = work.progress()
+        work.start { [album] in
             var result: Phase
             let at = try? album.database.generations()
             do {
@@ -106,20 +100,5 @@ final class ReviewDuplicates: @unchecked Sendable {
         }
         out += Array("]}".utf8)
         return out
-    }
-
-    fileprivate var isStopped: Bool {
-        lock.lock(); defer { lock.unlock() }
-        return stopped
-    }
-
-    /// Stops the search when the server closes.
-    /// `@unchecked Sendable`: it only holds a weak reference to its owner, whose state is locked.
-    private final class Progress: ProgressSink, @unchecked Sendable {
-        weak var owner: ReviewDuplicates?
-        init(owner: ReviewDuplicates) { self.owner = owner }
-        func update(label: String, done: Int, total: Int) {}
-        func finish(label: String) {}
-        var isCancelled: Bool { owner?.isStopped ?? true }
     }
 }

@@ -18,11 +18,10 @@ final class ReviewMapper: @unchecked Sendable {
     private let album: Album
     private let lock = NSLock()
     private var phase = Phase.idle
-    private var stopped = false
     /// Whether the image list changed since the album was read (the next map reads it again).
     private var stale = false
-    /// The computation under way, which `stop` waits for (see there).
-    private let work = DispatchGroup()
+    /// The computation under way, which `stop` waits for.
+    private let work = BackgroundWork()
 
     init(album: Album) { self.album = album }
 
@@ -80,26 +79,19 @@ final class ReviewMapper: @unchecked Sendable {
     }
 
     /// Cancels the computation under way and waits (at most `timeout`
-    /// seconds) until it has ended: a map left computing when the process
-    /// exits can hang it, because OpenBLAS's exit handler joins a worker
-    /// thread that misses its wake-up while it still runs a call.
-    func stop(timeout: Double = 60) {
-        lock.lock()
-        stopped = true
-        lock.unlock()
-        _ = work.wait(timeout: .now() + timeout)
-    }
+    /// seconds) until it has ended (see `BackgroundWork`).
+    func stop(timeout: Double = 60) { work.stop(timeout: timeout) }
 
     /// Whether a computation is under way.
-    var isWorking: Bool { work.wait(timeout: .now()) == .timedOut }
+    var isWorking: Bool { work.isWorking }
 
     private func startLocked() {
         phase = .computing(label: "map", done: 0, total: 1)
-        let progress = Progress(mapper: self)
+        let progress = work.progress { [weak self] label, done, total in self?.report(label: label, done: done, total: total) }
         // The album was copied from the caller's when the session started: read it again only after a change.
         let reload = stale
         stale = false
-        DispatchQueue.global(qos: .utility).async(group: work) { [album] in
+        work.start { [album] in
             var result: Phase
             do {
                 if reload { try album.reload() }
@@ -119,23 +111,9 @@ final class ReviewMapper: @unchecked Sendable {
         }
     }
 
-    fileprivate func report(label: String, done: Int, total: Int) {
+    /// Relays the map's progress to the page's status line.
+    private func report(label: String, done: Int, total: Int) {
         lock.lock(); defer { lock.unlock() }
         if case .computing = phase { phase = .computing(label: label, done: done, total: total) }
-    }
-
-    fileprivate var isStopped: Bool {
-        lock.lock(); defer { lock.unlock() }
-        return stopped
-    }
-
-    /// Relays the map's progress to the page, and stops it when the server closes.
-    /// `@unchecked Sendable`: it only holds a weak reference to the mapper, whose state is locked.
-    private final class Progress: ProgressSink, @unchecked Sendable {
-        weak var mapper: ReviewMapper?
-        init(mapper: ReviewMapper) { self.mapper = mapper }
-        func update(label: String, done: Int, total: Int) { mapper?.report(label: label, done: done, total: total) }
-        func finish(label: String) {}
-        var isCancelled: Bool { mapper?.isStopped ?? true }
     }
 }

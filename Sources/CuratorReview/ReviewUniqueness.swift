@@ -13,24 +13,21 @@ final class ReviewUniqueness: @unchecked Sendable {
     static let limit = 10_000
     private let lock = NSLock()
     private var scores: [Int64: Double] = [:]
-    private var stopped = false
     /// The computation under way, which `stop` waits for.
-    private let work = DispatchGroup()
+    private let work = BackgroundWork()
 
     /// Starts computing the scores of `album` (an album of the caller's
     /// own, used only here) when it is small enough and has embeddings.
     func prepare(_ album: Album) {
         guard album.images.count <= Self.limit, album.embedder != nil else { return }
-        DispatchQueue.global(qos: .utility).async(group: work) { [self] in
-            guard !isStopped, let matrix = try? album.matrix(), let all = try? album.neighborScores() else { return }
+        work.start { [self] in
+            guard !work.isStopped, let matrix = try? album.matrix(), let all = try? album.neighborScores() else { return }
             var out: [Int64: Double] = [:]
             out.reserveCapacity(matrix.imageIDs.count)
             for (row, id) in matrix.imageIDs.enumerated() { out[id] = all.uniqueness[row] }
             lock.lock(); scores = out; lock.unlock()
         }
     }
-
-    private var isStopped: Bool { lock.lock(); defer { lock.unlock() }; return stopped }
 
     /// The uniqueness of image `id` (0: a near-duplicate … 1: the most isolated), once computed.
     func value(of id: Int64) -> Double? {
@@ -39,14 +36,10 @@ final class ReviewUniqueness: @unchecked Sendable {
     }
 
     /// Skips the computation if it has not started, or waits (at most
-    /// `timeout` seconds; it is bounded by `limit`) until it has ended, for
-    /// the reason `ReviewMapper.stop` gives: BLAS work left running at exit
-    /// can hang the process.
-    func stop(timeout: Double = 60) {
-        lock.lock(); stopped = true; lock.unlock()
-        _ = work.wait(timeout: .now() + timeout)
-    }
+    /// `timeout` seconds; it is bounded by `limit`) until it has ended (see
+    /// `BackgroundWork`).
+    func stop(timeout: Double = 60) { work.stop(timeout: timeout) }
 
     /// Whether a computation is under way.
-    var isWorking: Bool { work.wait(timeout: .now()) == .timedOut }
+    var isWorking: Bool { work.isWorking }
 }
