@@ -108,6 +108,36 @@ final class SelectionNearDuplicateTests: XCTestCase {
         XCTAssertEqual(scored.map(\.chain), [1, 1], "both split from the one chain")
     }
 
+    func testALongChainSplitsAlikeWhateverTheBlocksOfItsSplit() throws {
+        // A random walk on the sphere: each step about 10° (similarity 0.985),
+        // two steps mostly below 0.975, so one long chain with hundreds of keepers.
+        let n = 600, d = 8
+        var random = Xoshiro256StarStar(seed: 12)
+        var point = (0..<d).map { _ in Float(SelectionTestData.gaussian(&random)) }
+        var values: [Float] = []
+        for _ in 0..<n {
+            let length = point.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            point = point.map { $0 / length }
+            values += point
+            let step = (0..<d).map { _ in Float(SelectionTestData.gaussian(&random)) }
+            let along = zip(step, point).reduce(0) { $0 + $1.0 * $1.1 }
+            let across = zip(step, point).map { $0 - along * $1 }
+            let size = across.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            point = zip(point, across).map { $0 + 0.176 * $1 / size }
+        }
+        let m = EmbeddingMatrix(rows: n, dimension: d, values: values)
+        m.normalizeRows()
+        var finder = NearDuplicateFinder(threshold: 0.975)
+        let whole = try finder.groups(matrix: m, rows: Array(0..<n))
+        XCTAssertGreaterThan(whole.count, 50, "a chain of many keepers")
+        XCTAssertLessThan(Set(whole.map(\.chain)).count, whole.count, "split from fewer chains")
+        assertKeeperGroups(whole, m, rows: Array(0..<n), threshold: 0.975)
+        for rows in [(block: 7, chunk: 50), (block: 1, chunk: 1), (block: 64, chunk: 4096)] {
+            finder.splitRows = rows
+            XCTAssertEqual(try finder.groups(matrix: m, rows: Array(0..<n)), whole, "block \(rows.block), chunk \(rows.chunk)")
+        }
+    }
+
     func testAChosenKeeperSplitsTheChainAroundItself() throws {
         var values: [Float] = []
         for i in 0..<7 {

@@ -55,6 +55,9 @@ public struct NearDuplicateFinder: Sendable {
     public var threshold: Float
     /// Rows per block of the blocked similarity products.
     public var blockRows: Int
+    /// How many next keepers a split tries at once, and how many rows still
+    /// to place each GEMM compares them with (see `split(_:matrix:keptBy:)`).
+    var splitRows = (block: 256, chunk: 4096)
 
     /// Creates a finder for `threshold`.
     public init(threshold: Float, blockRows: Int = 2048) {
@@ -203,35 +206,62 @@ public struct NearDuplicateFinder: Sendable {
 
     /// Splits one set of joined album rows, best keeper first in `order`,
     /// into groups whose members are each at or above the threshold to the
-    /// group's keeper (see `groups(union:…)`). The next keepers to try come
-    /// a block at a time, compared with every row not yet placed in one
-    /// GEMM (a long chain has thousands of keepers: one product each would
-    /// read its rows thousands of times).
+    /// group's keeper (see `groups(union:…)`). The next rows in `order` come
+    /// 256 at a time; their products with each other tell which of them
+    /// keep (no earlier one of them takes them), and only those are compared
+    /// with every row not yet placed, by GEMMs over chunks of those rows,
+    /// keeping the products at or above the threshold. A long chain has
+    /// thousands of keepers (one product each would read its rows thousands
+    /// of times), and a large set of near-copies one keeper with them all.
     private func split(_ order: [Int], matrix: EmbeddingMatrix, keptBy: DuplicateGroup.KeeperRule) -> [DuplicateGroup] {
         let d = matrix.dimension
+        let blockLimit = max(1, splitRows.block), chunkLimit = max(1, splitRows.chunk)
+        let candidates = UnsafeMutablePointer<Float>.allocate(capacity: blockLimit * d)
+        let keepers = UnsafeMutablePointer<Float>.allocate(capacity: blockLimit * d)
+        let chunk = UnsafeMutablePointer<Float>.allocate(capacity: chunkLimit * d)
+        let products = UnsafeMutablePointer<Float>.allocate(capacity: blockLimit * max(blockLimit, chunkLimit))
+        defer { candidates.deallocate(); keepers.deallocate(); chunk.deallocate(); products.deallocate() }
         var placed = [Bool](repeating: false, count: order.count)
         var groups: [DuplicateGroup] = []
         var pending = Array(order.indices)
         while pending.count > 1 {
-            let n = pending.count
-            // Products of up to 256 candidates with the rows still to place, in about 64 MiB (16 candidates at least).
-            let block = min(n, max(16, min(256, (16 << 20) / n)))
-            let vectors = UnsafeMutablePointer<Float>.allocate(capacity: n * d)
-            let products = UnsafeMutablePointer<Float>.allocate(capacity: block * n)
-            defer { vectors.deallocate(); products.deallocate() }
-            for (i, index) in pending.enumerated() { matrix.copyRow(order[index], into: vectors + i * d) }
-            BLAS.gemm(transposeB: true, m: block, n: n, k: d, a: vectors, lda: d, b: vectors, ldb: d, c: products, ldc: n)
-            for c in 0..<block where !placed[pending[c]] {
+            let n = pending.count, block = min(n, blockLimit)
+            for c in 0..<block { matrix.copyRow(order[pending[c]], into: candidates + c * d) }
+            // Which candidates keep: those no earlier keeper among them takes.
+            BLAS.gemm(transposeB: true, m: block, n: block, k: d, a: candidates, lda: d, b: candidates, ldb: d,
+                      c: products, ldc: block)
+            var taken = [Bool](repeating: false, count: block)
+            var keeping: [Int] = []
+            for c in 0..<block where !taken[c] {
+                keeping.append(c)
+                for other in (c + 1)..<block where products[c * block + other] >= threshold { taken[other] = true }
+            }
+            for (k, c) in keeping.enumerated() { (keepers + k * d).update(from: candidates + c * d, count: d) }
+            // Per keeper, the later pending rows at or above the threshold to it, with their similarity.
+            var near = [[(at: Int, similarity: Float)]](repeating: [], count: keeping.count)
+            var from = 0
+            while from < n {
+                let width = min(chunkLimit, n - from)
+                for j in 0..<width { matrix.copyRow(order[pending[from + j]], into: chunk + j * d) }
+                BLAS.gemm(transposeB: true, m: keeping.count, n: width, k: d, a: keepers, lda: d, b: chunk, ldb: d,
+                          c: products, ldc: chunkLimit)
+                for (k, c) in keeping.enumerated() {
+                    let row = products + k * chunkLimit
+                    for j in max(0, c + 1 - from)..<width where row[j] >= threshold { near[k].append((from + j, row[j])) }
+                }
+                from += width
+            }
+            // Rows before a keeper in `pending` are placed: keepers, or members of earlier groups.
+            // (A keeper an earlier one took after all, its product a rounding above the threshold here, is skipped.)
+            for (k, c) in keeping.enumerated() where !placed[pending[c]] {
                 placed[pending[c]] = true
                 let keeper = order[pending[c]]
                 var group = [keeper]
                 var lowest: Float = 1
-                let row = products + c * n
-                // Rows before it in `pending` are placed: keepers, or members of earlier groups.
-                for j in (c + 1)..<n where !placed[pending[j]] && row[j] >= threshold {
-                    placed[pending[j]] = true
-                    group.append(order[pending[j]])
-                    lowest = min(lowest, row[j])
+                for (at, similarity) in near[k] where !placed[pending[at]] {
+                    placed[pending[at]] = true
+                    group.append(order[pending[at]])
+                    lowest = min(lowest, similarity)
                 }
                 if group.count > 1 {
                     groups.append(DuplicateGroup(rows: group.sorted(), keeper: keeper, keptBy: keptBy, similarity: lowest))
