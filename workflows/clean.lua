@@ -185,3 +185,18 @@ if quality then
       .. "a.exclusions:add(q.images(q.flag(a)))' ALBUM, or a.exclusions:add(quality.images(quality.flag(a))) after -i)")
   end
 end
+
+-- Copies of one picture are not outliers (each is close to the other), so
+-- FPS leaves them; say how many there are and where to go through them.
+-- Only up to 100,000 images, where a:duplicates takes seconds (every pair
+-- below 8,000 images, its index beyond); a million takes half a minute.
+if #a <= 100000 then
+  local ok, groups = pcall(a.duplicates, a)
+  if ok and #groups > 0 then
+    local copies = 0
+    for _, g in ipairs(groups) do copies = copies + #g.images - 1 end
+    print(("near-duplicates: %d group(s) at similarity >= %s, %d cop%s beside their keepers "
+      .. "(curator dedup %s goes through them)"):format(#groups, a.duplicate_threshold, copies,
+      copies == 1 and "y" or "ies", album_path:match("^[%w%._/-]+$") and album_path or "'" .. album_path:gsub("'", "'\\''") .. "'"))
+  end
+end

@@ -335,6 +335,7 @@ T.test("Scenario A --yes excludes only what the quality plugin flags; --yes --al
   local core = tonumber(out:match("round 1: (%d+) image%(s%) picked"))
   T.ok(core and core > 4, out)
   T.contains(out, "excluded 4 of the " .. core .. "; the others stay in the album")
+  T.contains(out, "near-duplicates: 3 group(s) at similarity >= 0.997, 3 copies beside their keepers (curator dedup " .. dir .. " goes through them)")
   dir = T.sample_album()
   out, err, code = T.run({ clean, dir, "--rounds", "1", "--yes", "--all" })
   T.eq(code, 0, err)
