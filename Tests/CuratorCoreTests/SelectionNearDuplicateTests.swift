@@ -136,6 +136,10 @@ final class SelectionNearDuplicateTests: XCTestCase {
             finder.splitRows = rows
             XCTAssertEqual(try finder.groups(matrix: m, rows: Array(0..<n)), whole, "block \(rows.block), chunk \(rows.chunk)")
         }
+        // A chooser's split of the same chain (the rows left packed as they go) holds the same promises.
+        let chosen = try finder.groups(matrix: m, rows: Array(0..<n), keeper: { ($0.max()!, .chosen) })
+        XCTAssertGreaterThan(chosen.count, 50)
+        assertKeeperGroups(chosen, m, rows: Array(0..<n), threshold: 0.975)
     }
 
     func testAChosenKeeperSplitsTheChainAroundItself() throws {

@@ -115,15 +115,27 @@ extension Album {
                 return (rows[at], .chosen)
             }
         } else {
-            keeper = { rows in
-                var facts: [DuplicateKeeper.Facts] = []
-                for row in rows {
-                    guard let record = self.image(id: album.imageIDs[row]),
-                          let sharpness = try self.statistics(of: record)?.sharpness else { return nil }
-                    facts.append(DuplicateKeeper.Facts(sharpness: sharpness, pixels: record.width * record.height,
-                                                       bytes: record.size, path: record.path.bytes))
+            // Each row's facts read once (its statistics are a query): the rule
+            // sees a chain's rows again for every keeper it picks there.
+            var known: [Int: DuplicateKeeper.Facts?] = [:]
+            func facts(of row: Int) throws -> DuplicateKeeper.Facts? {
+                if let fact = known[row] { return fact }
+                var fact: DuplicateKeeper.Facts?
+                if let record = self.image(id: album.imageIDs[row]), let sharpness = try self.statistics(of: record)?.sharpness {
+                    fact = DuplicateKeeper.Facts(sharpness: sharpness, pixels: record.width * record.height,
+                                                 bytes: record.size, path: record.path.bytes)
                 }
-                return DuplicateKeeper.choose(facts).map { (rows[$0], .score) }
+                known[row] = fact
+                return fact
+            }
+            keeper = { rows in
+                var chain: [DuplicateKeeper.Facts] = []
+                chain.reserveCapacity(rows.count)
+                for row in rows {
+                    guard let fact = try facts(of: row) else { return nil }
+                    chain.append(fact)
+                }
+                return DuplicateKeeper.choose(chain).map { (rows[$0], .score) }
             }
         }
         // Validate before building anything.

@@ -277,9 +277,12 @@ public struct NearDuplicateFinder: Sendable {
     /// `first` is the chooser's answer for all of `rows`.
     private func split(_ rows: [Int], first: Choice, matrix: EmbeddingMatrix, choosing keeper: Chooser) throws -> [DuplicateGroup] {
         let d = matrix.dimension
-        let chosenVector = UnsafeMutablePointer<Float>.allocate(capacity: max(1, d))
-        let other = UnsafeMutablePointer<Float>.allocate(capacity: max(1, d))
-        defer { chosenVector.deallocate(); other.deallocate() }
+        // The rows still to place, gathered once and kept packed as they leave:
+        // each keeper is one GEMV against them.
+        let vectors = UnsafeMutablePointer<Float>.allocate(capacity: max(1, rows.count * d))
+        let similarities = UnsafeMutablePointer<Float>.allocate(capacity: max(1, rows.count))
+        defer { vectors.deallocate(); similarities.deallocate() }
+        for (i, row) in rows.enumerated() { matrix.copyRow(row, into: vectors + i * d) }
         var remaining = rows
         var groups: [DuplicateGroup] = []
         var next: Choice? = first
@@ -288,26 +291,27 @@ public struct NearDuplicateFinder: Sendable {
                 throw SelectionError.invalidParameter(name: "keeper", reason: "chose for a chain, then not for part of it")
             }
             next = nil
-            guard remaining.contains(chosen) else {
+            guard let at = remaining.firstIndex(of: chosen) else {
                 throw SelectionError.invalidParameter(name: "keeper", reason: "must return one of the images it is given")
             }
-            matrix.copyRow(chosen, into: chosenVector)
-            var group = [chosen], rest: [Int] = []
+            BLAS.gemv(m: remaining.count, n: d, a: vectors, lda: d, x: vectors + at * d, y: similarities)
+            var group = [chosen], kept = 0
             var lowest: Float = 1
-            for row in remaining where row != chosen {
-                matrix.copyRow(row, into: other)
-                let similarity = BLAS.dot(d, chosenVector, other)
-                if similarity >= threshold {
-                    group.append(row)
-                    lowest = min(lowest, similarity)
+            for i in remaining.indices where i != at {
+                if similarities[i] >= threshold {
+                    group.append(remaining[i])
+                    lowest = min(lowest, similarities[i])
                 } else {
-                    rest.append(row)
+                    // Packed forward: `kept` never passes `i`, so rows not read yet stay where they are.
+                    if kept != i { (vectors + kept * d).update(from: vectors + i * d, count: d) }
+                    remaining[kept] = remaining[i]
+                    kept += 1
                 }
             }
+            remaining.removeLast(remaining.count - kept)
             if group.count > 1 {
                 groups.append(DuplicateGroup(rows: group.sorted(), keeper: chosen, keptBy: rule, similarity: lowest))
             }
-            remaining = rest
         }
         return groups
     }
