@@ -39,9 +39,13 @@ struct ScreenfulResult {
     /// line too long to show whole is cut in its middle first.
     func fitted(_ text: String, hint: String? = nil) -> String {
         var all = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        guard all.reduce(0, { $0 + rowCount($1) }) > rows else { return text }
-        all = all.map(shortened)
-        let lineRows = all.map(rowCount)
+        var lineRows = all.map(rowCount)
+        guard lineRows.reduce(0, +) > rows else { return text }
+        // Only the lines over `longestLineRows` change, and only they are measured again.
+        for i in all.indices where lineRows[i] > longestLineRows {
+            all[i] = shortened(all[i])
+            lineRows[i] = rowCount(all[i])
+        }
         // Lines cut in their middle and nothing else: the hint still says how to see them.
         let note = hint.map { "⋯ \($0)" }
         if lineRows.reduce(0, +) + (note.map(rowCount) ?? 0) <= rows {
