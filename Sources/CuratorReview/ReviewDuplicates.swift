@@ -67,17 +67,18 @@ final class ReviewDuplicates: @unchecked Sendable {
         let progress = work.progress()
         work.start { [album] in
             var result: Phase
-            let at = try? album.database.generations()
+            var at: IndexGenerations?
             do {
-                guard let at else { throw CocoaError(.fileReadUnknown) }
-                if let read = self.listRead, at.imagesDiffer(from: read) {
+                let now = try album.database.generations()
+                at = now
+                if let read = self.listRead, now.imagesDiffer(from: read) {
                     try album.reload()
                 }
-                self.listRead = at
+                self.listRead = now
                 try album.exclusions.refresh()
                 let threshold = album.defaultDuplicateThreshold
                 let search = try album.duplicateSearch(threshold: Float(threshold), progress: progress)
-                result = .ready(Self.json(search, threshold: threshold), at)
+                result = .ready(Self.json(search, threshold: threshold), now)
             } catch is CancelledError {
                 result = .idle
             } catch {

@@ -12,11 +12,12 @@ enum PickBinding {
             let answer = try call.string(2)
             let lua = call.lua
             let count = lua.rawLength(at: table)
-            guard let numbers = chosen(answer, count: count) else {
-                let bad = answer.split(whereSeparator: { $0 == "," || $0 == " " || $0 == "\t" })
-                    .first { parse(String($0), count: count) == nil }.map(String.init) ?? answer
+            let numbers: [Int]
+            switch chosen(answer, count: count) {
+            case let .success(picked): numbers = picked
+            case let .failure(bad):
                 lua.pushNil()
-                lua.push("'\(bad)' is not a number or range from 1 to \(count)")
+                lua.push("'\(bad.part)' is not a number or range from 1 to \(count)")
                 return 2
             }
             lua.newTable(array: numbers.count)
@@ -28,17 +29,21 @@ enum PickBinding {
         }
     }
 
-    /// The numbers `answer` names, ascending and distinct; nil when a part
-    /// is not a number or range within `1...count`, or there is no part.
-    static func chosen(_ answer: String, count: Int) -> [Int]? {
+    /// A part of an answer that is not a number or range within the list.
+    struct BadPart: Error { let part: String }
+
+    /// The numbers `answer` names, ascending and distinct; else the first
+    /// part that is not a number or range within `1...count` (the whole
+    /// answer when it has no part).
+    static func chosen(_ answer: String, count: Int) -> Result<[Int], BadPart> {
         let parts = answer.split(whereSeparator: { $0 == "," || $0 == " " || $0 == "\t" })
-        guard !parts.isEmpty else { return nil }
+        guard !parts.isEmpty else { return .failure(BadPart(part: answer)) }
         var picked = Set<Int>()
         for part in parts {
-            guard let range = parse(String(part), count: count) else { return nil }
+            guard let range = parse(String(part), count: count) else { return .failure(BadPart(part: String(part))) }
             picked.formUnion(range)
         }
-        return picked.sorted()
+        return .success(picked.sorted())
     }
 
     /// `n` or `from-to` within `1...count`.
