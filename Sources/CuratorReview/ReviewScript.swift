@@ -142,6 +142,8 @@ enum ReviewScript {
         if (response.status !== 202) { body = await response.json().catch(() => null); break; }
         await new Promise((done) => setTimeout(done, 500));
         if (S.view !== "duplicates") return;
+        // Said again while it lasts: the poll's progress takes the line 6 s after a message.
+        status("finding near-duplicates…");
       }
       if (!body || body.state === "failed" || !body.groups) {
         S.dupesNote = (body && body.error) || "no near-duplicates to show"; status(S.dupesNote); return;
