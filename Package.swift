@@ -40,6 +40,9 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CChafa", pkgConfig: "chafa",
                        providers: [.apt(["libchafa-dev"]), .brew(["chafa"])]),
+        // Only for the check of CurlAPI.h against libcurl's header (curator opens libcurl on first use).
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl",
+                       providers: [.apt(["libcurl4-openssl-dev"]), .brew(["curl"])]),
 
         // Small C layers where Swift cannot go: Lua's longjmp-based errors and
         // libvips' variadic API. CVipsShims opens libvips with dlopen on first
@@ -55,6 +58,9 @@ let package = Package(
         // contact sheet (ChafaAPI.h), and checked the same way.
         .target(name: "CChafaShims", dependencies: ["CLibraryLoader"]),
         .target(name: "CChafaAPICheck", dependencies: ["CChafa"]),
+        // libcurl (model downloads) is opened the same way, on the first download (CurlAPI.h).
+        .target(name: "CCurlShims", dependencies: ["CLibraryLoader"]),
+        .target(name: "CCurlAPICheck", dependencies: ["CCurl"]),
         // C functions over libsentencepiece's C++ SentencePieceProcessor, for
         // SigLIP's tokenizers (Debian: libsentencepiece-dev). Linked, not
         // opened on first use: its API is C++ classes, which dlsym cannot reach.
@@ -65,7 +71,7 @@ let package = Package(
         .target(
             name: "CuratorCore",
             dependencies: [
-                "CVipsShims", "CChafaShims", "CSentencePieceShims", "CKernels",
+                "CVipsShims", "CChafaShims", "CCurlShims", "CSentencePieceShims", "CKernels",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]
@@ -123,9 +129,9 @@ let package = Package(
         .testTarget(
             name: "CuratorCoreTests",
             // CVipsShims: tests write their own images (PNG, JPEG, CMYK, 16-bit) with libvips.
-            // CVipsAPICheck, CChafaAPICheck, CBLAS: the declarations that replace
-            // libvips', libchafa's and OpenBLAS's headers are checked against the installed ones.
-            dependencies: ["CuratorCore", "CVipsShims", "CVipsAPICheck", "CChafaAPICheck",
+            // CVipsAPICheck, CChafaAPICheck, CCurlAPICheck, CBLAS: the declarations that replace
+            // libvips', libchafa's, libcurl's and OpenBLAS's headers are checked against the installed ones.
+            dependencies: ["CuratorCore", "CVipsShims", "CVipsAPICheck", "CChafaAPICheck", "CCurlAPICheck",
                            .target(name: "CBLAS", condition: linuxOnly)],
             resources: [.copy("Fixtures")]
         ),

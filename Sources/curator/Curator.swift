@@ -17,6 +17,7 @@ struct Curator: ParsableCommand {
             curator [options] - [args...]  run the script on stdin
             curator [options] -e CODE [-e CODE...] [args...]
             curator [options] review ALBUM [--run ID] [--port N] [--host H] [--embed]   serve the live review page
+            curator models [get NAME...]   list the CLIP and SigLIP models, download one
             """,
         discussion: """
             Arguments after the script go to it untouched (also ones starting with '-'), \
@@ -152,10 +153,12 @@ struct Curator: ParsableCommand {
         let raw = rawArguments()
         let arguments = [raw[0]] + order.map { raw[$0 + 1] }
         let (options, rest) = split(words)
-        // `curator [options] review ...` is a command of its own (a script
-        // called "review" still runs as ./review or after --).
-        if GlobalOptions.command(in: words) == "review" {
-            ReviewCommand.main(globals: options, arguments: Array(rest.dropFirst()))
+        // `curator [options] review ...` and `models ...` are commands of their
+        // own (a script called "review" still runs as ./review or after --).
+        switch GlobalOptions.command(in: words) {
+        case "review": ReviewCommand.main(globals: options, arguments: Array(rest.dropFirst()))
+        case "models": ModelsCommand.main(globals: options, arguments: Array(rest.dropFirst()))
+        default: break
         }
         do {
             if let quick = quickParse(options: options, rest: rest, arguments: arguments) { terminate(quick.start()) }

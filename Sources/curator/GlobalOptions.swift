@@ -18,14 +18,14 @@ enum GlobalOptions {
 
     /// The command's name, when the words after the options name one: the
     /// `review` command, or a workflow (not a file of that name in the
-    /// current folder, which runs as a script). Nil after `--`, after `-e`
+    /// current folder, which runs as a script), or `models`. Nil after `--`, after `-e`
     /// (the words are then the code's arguments), or for a script.
     /// `hasGlobalsAfter` avoids looking for workflows on disk at every start.
     static func command(in words: [String]) -> String? {
         let (options, rest) = Curator.split(words)
         guard options.count + rest.count == words.count, // no `--` before the name
               let name = rest.first, !options.contains("-e") else { return nil }
-        if name == "review" { return name }
+        if name == "review" || name == "models" { return name }
         guard hasGlobalsAfter(Array(rest.dropFirst())),
               !FileManager.default.fileExists(atPath: name),
               Installation.workflow(named: name) != nil else { return nil }

@@ -9,18 +9,40 @@ public struct CLIPKnownModel: Sendable, Equatable {
     public let folder: String
     /// The Hugging Face repository holding its files.
     public let repository: String
-    /// Which files to download from it.
-    public let files: String
+    /// The files it cannot load without: weights and config.
+    public let requiredFiles: [String]
+    /// The files it uses when the repository has them: preprocessing and the tokenizer.
+    public let optionalFiles: [String]
     /// Ids of vectors this model made: PhotoMapAI's (`openai-clip:ViT-B/32`,
     /// `open-clip:ViT-L-14/dfn2b_s39b`) and curator's own (`hf:openai/…`).
     public let ids: [String]
 
-    static let huggingFaceFiles = "model.safetensors, config.json, preprocessor_config.json and tokenizer.json"
-    /// open_clip reads its vocabulary from its own package, so a hub
-    /// repository need not carry a tokenizer file.
-    static let openCLIPFiles = "open_clip_model.safetensors and open_clip_config.json (and tokenizer.json, or else bpe_simple_vocab_16e6.txt.gz from the open_clip_torch package's open_clip/ folder)"
-    static let siglipFiles = "model.safetensors, config.json, preprocessor_config.json, spiece.model and tokenizer_config.json"
-    static let siglip2Files = "model.safetensors, config.json, preprocessor_config.json, tokenizer.model and tokenizer_config.json"
+    /// Which files to download from it, in words, for messages.
+    public var files: String {
+        let names = requiredFiles + optionalFiles
+        var text = names.dropLast().joined(separator: ", ") + " and " + names.last!
+        if requiredFiles.contains(Self.openCLIPWeights) {
+            // open_clip reads its vocabulary from its own package, so a hub
+            // repository need not carry a tokenizer file.
+            text += " (or else bpe_simple_vocab_16e6.txt.gz from the open_clip_torch package's open_clip/ folder)"
+        }
+        return text
+    }
+
+    static let openCLIPWeights = "open_clip_model.safetensors"
+    static let huggingFaceFiles = (required: ["model.safetensors", "config.json"], optional: ["preprocessor_config.json", "tokenizer.json"])
+    static let openCLIPFiles = (required: [openCLIPWeights, "open_clip_config.json"], optional: ["tokenizer.json"])
+    static let siglipFiles = (required: ["model.safetensors", "config.json"], optional: ["preprocessor_config.json", "spiece.model", "tokenizer_config.json"])
+    static let siglip2Files = (required: ["model.safetensors", "config.json"],
+                          optional: ["preprocessor_config.json", "tokenizer.model", "tokenizer_config.json", "tokenizer.json"])
+
+    init(folder: String, repository: String, files: (required: [String], optional: [String]), ids: [String]) {
+        self.folder = folder
+        self.repository = repository
+        requiredFiles = files.required
+        optionalFiles = files.optional
+        self.ids = ids
+    }
 
     /// A SigLIP model on the Hub under `google/<folder>`, by PhotoMapAI's id and curator's.
     private static func siglip(_ folder: String) -> CLIPKnownModel {

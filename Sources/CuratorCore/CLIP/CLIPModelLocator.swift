@@ -95,7 +95,7 @@ public struct CLIPModelLocator: Sendable {
         let destination = roots.last.map { $0.appendingPathComponent(name).path } ?? name
         var text = "CLIP model '\(name)' not found (looked in \(roots.map { $0.appendingPathComponent(name).path }.joined(separator: ", ")))."
         if let known = CLIPKnownModel.all.first(where: { $0.folder == name }) {
-            text += " Download \(known.files) from the Hugging Face page of \(known.repository) into \(destination)/"
+            text += " `curator models get \(known.folder)` downloads it; or download \(known.files) from the Hugging Face page of \(known.repository) into \(destination)/"
         } else {
             text += " Put a Hugging Face CLIP model's model.safetensors and config.json (and preprocessor_config.json), or open_clip's open_clip_model.safetensors and open_clip_config.json, into \(destination)/"
         }
@@ -157,7 +157,7 @@ public struct CLIPModelLocator: Sendable {
     func downloadHint(_ id: String) -> String {
         let destination = roots.last?.path ?? "~/.cache/curator/models"
         if let known = CLIPKnownModel.matching(id: id) {
-            return "Download \(known.files) from the Hugging Face page of \(known.repository) into \(destination)/\(known.folder)/"
+            return "`curator models get \(known.folder)` downloads it; or download \(known.files) from the Hugging Face page of \(known.repository) into \(destination)/\(known.folder)/"
         }
         // An id that names a Hugging Face repository (hf:org/name, siglip:org/name) is found in a folder of its last name.
         for prefix in ["hf:", "siglip:"] where id.hasPrefix(prefix) {

@@ -1,0 +1,186 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Fetches a known CLIP or SigLIP model's files from the Hugging Face Hub
+/// into its folder under the model folders, where `curator.open` and the
+/// text search look for it (`curator models get clip-vit-base-patch32`).
+///
+/// Nothing already there is replaced: a file present is kept as it is. Each
+/// file arrives as `<name>.partial` and takes its name only once complete
+/// and checked (a weights file must read as safetensors, a `.json` as
+/// JSON), so an interrupted download never leaves a file the loader would
+/// trust; the next run resumes the partial file where it stopped.
+public struct ModelDownload {
+    /// Where the files come from: the Hub (or a mirror) and a token.
+    public struct Source: Sendable {
+        /// The Hub's address; `$HF_ENDPOINT` (as huggingface_hub reads it) or https://huggingface.co.
+        public var endpoint: String
+        /// An access token for private or gated repositories; `$HF_TOKEN`.
+        public var token: String?
+        /// The branch, tag or commit; "main".
+        public var revision: String
+
+        /// The source the environment names.
+        public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+            let endpoint = environment["HF_ENDPOINT"].flatMap { $0.isEmpty ? nil : $0 } ?? "https://huggingface.co"
+            self.endpoint = endpoint.hasSuffix("/") ? String(endpoint.dropLast()) : endpoint
+            token = environment["HF_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+            revision = "main"
+        }
+
+        /// The URL of `file` in `repository`.
+        public func url(repository: String, file: String) -> String {
+            "\(endpoint)/\(repository)/resolve/\(revision)/\(file)"
+        }
+    }
+
+    /// What became of one file.
+    public enum FileResult: Equatable, Sendable {
+        /// Fetched: its size in bytes.
+        case downloaded(Int64)
+        /// Already in the folder, kept as it was.
+        case present
+        /// Not in the repository (an optional file the model can do without).
+        case absent
+    }
+
+    /// The model fetched.
+    public let model: CLIPKnownModel
+    /// The folder its files go to: `<root>/<model.folder>`.
+    public let folder: URL
+    /// Where they come from.
+    public let source: Source
+
+    /// A download of `model` into `root` (by default the first model folder
+    /// curator searches: `$CURATOR_MODELS`, else `~/.cache/curator/models`).
+    public init(model: CLIPKnownModel, root: URL? = nil, source: Source = Source(),
+                environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.model = model
+        let root = root ?? CLIPModelLocator(environment: environment).roots[0]
+        folder = root.appendingPathComponent(model.folder, isDirectory: true)
+        self.source = source
+    }
+
+    /// The known model called `name`: its folder name (`clip-vit-base-patch32`)
+    /// or its repository (`openai/clip-vit-base-patch32`), in any case.
+    public static func model(named name: String) throws(DownloadError) -> CLIPKnownModel {
+        let wanted = name.lowercased()
+        if let model = CLIPKnownModel.all.first(where: { $0.folder.lowercased() == wanted || $0.repository.lowercased() == wanted }) {
+            return model
+        }
+        throw DownloadError(.unknownModel, "'\(name)' is not a model curator knows; known: "
+            + CLIPKnownModel.all.map(\.folder).joined(separator: ", "))
+    }
+
+    /// Told of each file's progress: its name, the bytes it has so far and
+    /// its whole size when known. Returns false to stop the download.
+    public typealias Progress = (_ file: String, _ received: Int64, _ total: Int64?) -> Bool
+
+    /// Fetches every file of the model the folder lacks, the required ones
+    /// first, and returns what became of each, in order. A required file the
+    /// repository lacks, a refusal, a network failure or a damaged file stops
+    /// it with an error naming the file; what was complete stays.
+    @discardableResult
+    public func run(progress: @escaping Progress = { _, _, _ in true }) throws(DownloadError) -> [(file: String, result: FileResult)] {
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        } catch {
+            throw DownloadError(.file, folder.path, "cannot create the folder: \(Self.reason(error))")
+        }
+        var results: [(file: String, result: FileResult)] = []
+        for file in model.requiredFiles {
+            results.append((file, try fetch(file, progress: progress)))
+        }
+        for file in model.optionalFiles {
+            do {
+                results.append((file, try fetch(file, progress: progress)))
+            } catch where error.kind == .notFound {
+                results.append((file, .absent))
+            }
+        }
+        return results
+    }
+
+    /// Fetches one file unless it is there.
+    private func fetch(_ file: String, progress: @escaping Progress) throws(DownloadError) -> FileResult {
+        let final = folder.appendingPathComponent(file)
+        if FileManager.default.fileExists(atPath: final.path) { return .present }
+        let partial = folder.appendingPathComponent(file + ".partial")
+        let url = source.url(repository: model.repository, file: file)
+        let fd = open(partial.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw DownloadError(.file, partial.path, "cannot create: \(String(cString: strerror(errno)))") }
+        var closed = false
+        defer { if !closed { close(fd) } }
+        var headers: [String] = []
+        if let token = source.token { headers.append("Authorization: Bearer \(token)") }
+        let report: HTTPDownload.Progress = { received, total in progress(file, received, total) }
+        var offset = Int64(lseek(fd, 0, SEEK_END))
+        do {
+            if try HTTPDownload.fetch(url, headers: headers, appendingTo: fd, offset: offset, progress: report) == .noRanges {
+                try restart(fd, partial)
+                offset = 0
+                _ = try HTTPDownload.fetch(url, headers: headers, appendingTo: fd, offset: 0, progress: report)
+            }
+        } catch where error.kind == .refused && offset > 0 && error.problem.hasPrefix("HTTP 416") {
+            // The partial file is as long as the file or longer (it changed on the Hub): start again.
+            try restart(fd, partial)
+            _ = try HTTPDownload.fetch(url, headers: headers, appendingTo: fd, offset: 0, progress: report)
+        } catch {
+            // An answer of nothing leaves nothing behind; a cut transfer keeps its bytes to resume.
+            if error.kind == .notFound || error.kind == .refused || (lseek(fd, 0, SEEK_END) == 0) { unlink(partial.path) }
+            throw error
+        }
+        let size = Int64(lseek(fd, 0, SEEK_END))
+        guard fsync(fd) == 0 else { throw DownloadError(.file, partial.path, "cannot write: \(String(cString: strerror(errno)))") }
+        closed = true
+        close(fd)
+        do {
+            try Self.check(partial, as: file)
+        } catch {
+            unlink(partial.path)
+            throw error
+        }
+        // link() never replaces a file that appeared meanwhile; rename() would.
+        if link(partial.path, final.path) != 0 {
+            let failure = errno
+            unlink(partial.path)
+            if failure == EEXIST { return .present }
+            throw DownloadError(.file, final.path, "cannot create: \(String(cString: strerror(failure)))")
+        }
+        unlink(partial.path)
+        return .downloaded(size)
+    }
+
+    /// Empties the partial file, for a download starting again from its first byte.
+    private func restart(_ fd: Int32, _ partial: URL) throws(DownloadError) {
+        guard ftruncate(fd, 0) == 0 else {
+            throw DownloadError(.file, partial.path, "cannot empty: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Checks that a downloaded file is what its name says: a proxy's or
+    /// captive portal's HTML page, or a truncated body, must not take a
+    /// model file's name.
+    static func check(_ downloaded: URL, as name: String) throws(DownloadError) {
+        if name.hasSuffix(".safetensors") {
+            do {
+                _ = try SafeTensorsFile(url: downloaded)
+            } catch {
+                throw DownloadError(.invalid, name, "the download is not a readable safetensors file (\(error)); it was removed, run again to fetch it anew")
+            }
+        } else if name.hasSuffix(".json") {
+            guard let data = FileManager.default.contents(atPath: downloaded.path),
+                  (try? JSONSerialization.jsonObject(with: data)) != nil else {
+                throw DownloadError(.invalid, name, "the download is not JSON; it was removed, run again to fetch it anew")
+            }
+        }
+    }
+
+    private static func reason(_ error: Error) -> String {
+        (error as NSError).localizedFailureReason ?? (error as NSError).localizedDescription
+    }
+}
