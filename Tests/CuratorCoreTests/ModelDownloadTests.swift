@@ -218,6 +218,84 @@ final class ModelDownloadTests: XCTestCase {
     }
 }
 
+extension ModelDownloadTests {
+    func testAnOpenCLIPModelWithoutATokenizerGetsTheVocabularyFromTheOpenCLIPWheel() throws {
+        let dfn = CLIPKnownModel.all.first { $0.folder == "DFN2B-CLIP-ViT-L-14-39B" }!
+        let tiny = CLIPFixture.dfn2bModel
+        let weights = Array(try Data(contentsOf: tiny.appendingPathComponent("open_clip_model.safetensors")))
+        let config = Array(try Data(contentsOf: tiny.appendingPathComponent("open_clip_config.json")))
+        let vocabulary = Array(try Data(contentsOf: tiny.appendingPathComponent("bpe_simple_vocab_16e6.txt.gz")))
+        let wheel = Self.storedZip(["open_clip/__init__.py": Array("".utf8), "open_clip/bpe_simple_vocab_16e6.txt.gz": vocabulary])
+        // PyPI's JSON names the wheel by absolute URL: the server's port, known once it listens.
+        let port = Port()
+        let server = try TestHTTPServer { request in
+            switch request.path {
+            case "/\(dfn.repository)/resolve/main/open_clip_model.safetensors": return TestHTTPServer.file(weights, for: request)
+            case "/\(dfn.repository)/resolve/main/open_clip_config.json": return TestHTTPServer.file(config, for: request)
+            case "/pypi/open_clip_torch/json":
+                let json = #"{"info": {"version": "9.9.9"}, "urls": [{"packagetype": "sdist", "url": "/nothing"}, "#
+                    + #"{"packagetype": "bdist_wheel", "url": "http://127.0.0.1:\#(port.value)/files/open_clip_torch-9.9.9-py3-none-any.whl"}]}"#
+                return TestHTTPServer.reply("200 OK", body: Array(json.utf8))
+            case "/files/open_clip_torch-9.9.9-py3-none-any.whl": return TestHTTPServer.file(wheel, for: request)
+            default: return TestHTTPServer.reply("404 Not Found")
+            }
+        }
+        defer { server.stop() }
+        port.value = server.port
+        var source = ModelDownload.Source(environment: ["HF_ENDPOINT": server.url("")])
+        source.pypi = server.url("")
+        let results = try ModelDownload(model: dfn, root: root, source: source).run()
+        XCTAssertEqual(results.map(\.file), ["open_clip_model.safetensors", "open_clip_config.json", "tokenizer.json",
+                                             "bpe_simple_vocab_16e6.txt.gz (from open_clip_torch 9.9.9 on PyPI)"])
+        XCTAssertEqual(results.last?.result, .downloaded(Int64(vocabulary.count)))
+        let folder = root.appendingPathComponent(dfn.folder)
+        XCTAssertEqual(Array(try Data(contentsOf: folder.appendingPathComponent("bpe_simple_vocab_16e6.txt.gz"))), vocabulary)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted(),
+                       ["bpe_simple_vocab_16e6.txt.gz", "open_clip_config.json", "open_clip_model.safetensors"], "no temporary file stays")
+        // The folder's text side now loads: the tokenizer reads the vocabulary.
+        XCTAssertEqual(try CLIPTokenizer.load(folder: folder).count("a photo of a dog"), try CLIPTokenizer.load(folder: tiny).count("a photo of a dog"))
+        // A second run finds it and asks PyPI nothing.
+        let asked = server.requests.count
+        XCTAssertEqual(try ModelDownload(model: dfn, root: root, source: source).run().last?.result, .present)
+        XCTAssertFalse(server.requests.dropFirst(asked).contains { $0.path.hasPrefix("/pypi") || $0.path.hasPrefix("/files") })
+    }
+
+    /// A zip of stored (uncompressed) members, as a wheel may hold them.
+    static func storedZip(_ members: KeyValuePairs<String, [UInt8]>) -> [UInt8] {
+        func le(_ value: Int, _ bytes: Int) -> [UInt8] { (0..<bytes).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) } }
+        func crc32(_ data: [UInt8]) -> Int {
+            var crc: UInt32 = 0xFFFF_FFFF
+            for byte in data {
+                crc ^= UInt32(byte)
+                for _ in 0..<8 { crc = (crc >> 1) ^ (0xEDB8_8320 & (0 &- (crc & 1))) }
+            }
+            return Int(~crc)
+        }
+        var zip: [UInt8] = [], directory: [UInt8] = []
+        for (name, data) in members {
+            let common = le(20, 2) + le(0, 2) + le(0, 2) + le(0, 2) + le(0, 2) + le(crc32(data), 4)
+                + le(data.count, 4) + le(data.count, 4) + le(name.utf8.count, 2) + le(0, 2)
+            directory += le(0x0201_4B50, 4) + le(20, 2) + common + le(0, 2) + le(0, 2) + le(0, 2) + le(0, 4) + le(zip.count, 4) + Array(name.utf8)
+            zip += le(0x0403_4B50, 4) + common + Array(name.utf8) + data
+        }
+        let start = zip.count
+        zip += directory
+        zip += le(0x0605_4B50, 4) + le(0, 2) + le(0, 2) + le(members.count, 2) + le(members.count, 2)
+            + le(directory.count, 4) + le(start, 4) + le(0, 2)
+        return zip
+    }
+}
+
+/// The test server's port, for answers made before it was known.
+private final class Port: @unchecked Sendable {
+    private let lock = NSLock()
+    private var port = 0
+    var value: Int {
+        get { lock.withLock { port } }
+        set { lock.withLock { port = newValue } }
+    }
+}
+
 /// A flag one request takes.
 private final class Box: @unchecked Sendable {
     private let lock = NSLock()

@@ -23,6 +23,9 @@ public struct ModelDownload {
         public var token: String?
         /// The branch, tag or commit; "main".
         public var revision: String
+        /// The Python package index whose JSON API gives open_clip's wheel
+        /// (for open_clip models' vocabulary); https://pypi.org.
+        public var pypi = "https://pypi.org"
 
         /// The source the environment names.
         public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
@@ -81,7 +84,8 @@ public struct ModelDownload {
     public typealias Progress = (_ file: String, _ received: Int64, _ total: Int64?) -> Bool
 
     /// Fetches every file of the model the folder lacks, the required ones
-    /// first, and returns what became of each, in order. A required file the
+    /// first (and, for an open_clip model without a tokenizer, open_clip's
+    /// vocabulary from PyPI), and returns what became of each, in order. A required file the
     /// repository lacks, a refusal, a network failure or a damaged file stops
     /// it with an error naming the file; what was complete stays.
     @discardableResult
@@ -100,6 +104,16 @@ public struct ModelDownload {
                 results.append((file, try fetch(file, progress: progress)))
             } catch where error.kind == .notFound {
                 results.append((file, .absent))
+            }
+        }
+        if model.requiredFiles.contains(CLIPKnownModel.openCLIPWeights) {
+            let tokenizer = folder.appendingPathComponent("tokenizer.json"), vocabulary = folder.appendingPathComponent(OpenCLIPVocabulary.fileName)
+            let fm = FileManager.default
+            if fm.fileExists(atPath: vocabulary.path) {
+                results.append((OpenCLIPVocabulary.fileName, .present))
+            } else if !fm.fileExists(atPath: tokenizer.path) {
+                let fetched = try OpenCLIPVocabulary.fetch(into: folder, pypi: source.pypi, progress: progress)
+                results.append(("\(OpenCLIPVocabulary.fileName) (from \(OpenCLIPVocabulary.package) \(fetched.version) on PyPI)", .downloaded(fetched.bytes)))
             }
         }
         return results
