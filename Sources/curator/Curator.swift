@@ -25,9 +25,12 @@ struct Curator: ParsableCommand {
             arg[-2], ... the options before it, down to the program. With -e, the arguments \
             after the options go to the code the same way (arg[0] is "-e").
 
-            A command (review, or a workflow run by its name) takes curator's options (below) \
+            A command (review, models, or a workflow run by its name) takes curator's options (below) \
             before or after its name, as git does: 'curator review ALBUM --no-plugins' is 'curator --no-plugins review ALBUM'. \
-            Of them, review accepts only --no-plugins (it runs no Lua) and names any other.
+            Of them, review and models accept only --no-plugins (they run no Lua) and name any other.
+
+            'curator models' lists the CLIP and SigLIP models curator knows and where each is installed; \
+            'curator models get NAME' downloads one from the Hugging Face Hub ('curator models --help').
 
             A WORKFLOW is a script shipped with curator, run by its name from anywhere: \
             'curator clean ALBUM' cleans an album round by round, 'curator dedup ALBUM' excludes \
@@ -79,10 +82,10 @@ struct Curator: ParsableCommand {
               completion: .custom { _, _, prefix in Curator.scriptCompletions(prefix: prefix) })
     var script: [String] = []
 
-    /// Completions for the script word: the workflows' names and the `.lua`
-    /// files and folders of the current folder that start with `prefix`.
+    /// Completions for the script word: the commands, the workflows' names and
+    /// the `.lua` files and folders of the current folder that start with `prefix`.
     static func scriptCompletions(prefix: String) -> [String] {
-        var words = Installation.workflowNames()
+        var words = ["review", "models"] + Installation.workflowNames()
         let folder = prefix.contains("/") ? String(prefix[..<prefix.lastIndex(of: "/")!]) + "/" : ""
         let fm = FileManager.default
         for entry in (try? fm.contentsOfDirectory(atPath: folder.isEmpty ? "." : folder)) ?? [] where !entry.hasPrefix(".") {

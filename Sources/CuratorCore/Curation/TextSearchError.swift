@@ -16,7 +16,7 @@ public enum TextSearchError: Error, CustomStringConvertible, LocalizedError, Equ
     public var description: String {
         switch self {
         case .noTextSide(let embedder):
-            return "the album's vectors come from the '\(embedder)' embedder, a visual descriptor with no text side: words cannot be compared with them. Install a CLIP model (model.safetensors, config.json, preprocessor_config.json and tokenizer.json of openai/clip-vit-base-patch32 from Hugging Face into ~/.cache/curator/models/clip-vit-base-patch32/) and embed with a:embed(\"clip\"), or open an album PhotoMapAI indexed"
+            return "the album's vectors come from the '\(embedder)' embedder, a visual descriptor with no text side: words cannot be compared with them. Install a CLIP model (`curator models get clip-vit-base-patch32` in a shell) and embed with a:embed(\"clip\"), or open an album PhotoMapAI indexed"
         case .noModel(let embedder):
             return "the album's vectors (embedder '\(embedder)') do not say which model made them, so no text tower can be paired with them; import them with their model id, or embed with a:embed(\"clip\")"
         case .dimensionMismatch(let folder, let text, let vectors):

@@ -23,7 +23,7 @@ enum TokenCountBinding {
                 do {
                     url = try CLIPModelLocator().folder()
                 } catch {
-                    throw call.failure("no CLIP vocabulary to count tokens with: pass {vocabulary=PATH} (a CLIP model folder, tokenizer.json or bpe_simple_vocab_16e6.txt.gz) or install a CLIP model — \(error)")
+                    throw call.failure("no CLIP vocabulary to count tokens with: pass {vocabulary=PATH} (a CLIP model folder, tokenizer.json or bpe_simple_vocab_16e6.txt.gz) or install a CLIP model (`curator models get clip-vit-base-patch32`) — \(error)")
                 }
             }
             let tokenizer: CLIPTokenizer
