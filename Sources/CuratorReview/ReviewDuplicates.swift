@@ -6,14 +6,15 @@ import Foundation
 /// found in the background on an album connection of its own: on a million
 /// images `a:duplicates` takes half a minute, and the page (its thumbnails,
 /// its clicks) must stay usable meanwhile. The page asks again until they are
-/// ready; groups found for other exclusions or images are found again.
+/// ready; groups found for other exclusions or images, or at another
+/// threshold (the view's similarity field), are found again.
 /// `@unchecked Sendable`: its phase is read and written only under `lock`; the album it owns is used only by its one background task.
 final class ReviewDuplicates: @unchecked Sendable {
     private enum Phase {
         case idle
         case computing
-        /// The reply, and the index's generations it was found at.
-        case ready([UInt8], IndexGenerations)
+        /// The reply, the index's generations and the threshold it was found at.
+        case ready([UInt8], IndexGenerations, Double)
         /// Why there are none (no embeddings), and the generations then.
         case failed(String, IndexGenerations?)
     }
@@ -30,9 +31,13 @@ final class ReviewDuplicates: @unchecked Sendable {
         listRead = try? album.database.generations()
     }
 
-    /// The groups as JSON, or 202 while they are being found; found again
-    /// when the exclusions, the images or the vectors changed since.
-    func reply() -> ReviewReply {
+    /// The album's default threshold (`a.duplicate_threshold`), for a page that names none.
+    var defaultThreshold: Double { album.defaultDuplicateThreshold }
+
+    /// The groups at `threshold` as JSON, or 202 while they are being found;
+    /// found again when the exclusions, the images or the vectors changed
+    /// since, or when they were found at another threshold.
+    func reply(threshold: Double) -> ReviewReply {
         let now = try? album.database.generations()
         /// Whether what was found at `at` still holds.
         func current(_ at: IndexGenerations?) -> Bool {
@@ -42,7 +47,7 @@ final class ReviewDuplicates: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         switch phase {
-        case let .ready(bytes, at) where current(at):
+        case let .ready(bytes, at, found) where current(at) && found == threshold:
             return .json(bytes: bytes)
         case let .failed(message, at) where current(at):
             // An answer, not an error (as the map's): a 4xx would also put an error in the browser's console.
@@ -50,7 +55,7 @@ final class ReviewDuplicates: @unchecked Sendable {
         case .computing:
             return .json(["state": "computing"], status: 202)
         default:
-            startLocked()
+            startLocked(threshold: threshold)
             return .json(["state": "computing"], status: 202)
         }
     }
@@ -62,7 +67,7 @@ final class ReviewDuplicates: @unchecked Sendable {
     /// Whether a search is under way.
     var isWorking: Bool { work.isWorking }
 
-    private func startLocked() {
+    private func startLocked(threshold: Double) {
         phase = .computing
         let progress = work.progress()
         work.start { [album] in
@@ -76,9 +81,8 @@ final class ReviewDuplicates: @unchecked Sendable {
                 }
                 self.listRead = now
                 try album.exclusions.refresh()
-                let threshold = album.defaultDuplicateThreshold
                 let search = try album.duplicateSearch(threshold: Float(threshold), progress: progress)
-                result = .ready(Self.json(search, threshold: threshold), now)
+                result = .ready(Self.json(search, threshold: threshold), now, threshold)
             } catch is CancelledError {
                 result = .idle
             } catch {

@@ -65,6 +65,8 @@ enum ReviewPage {
       </aside>
     </main>
     <div id="dupes-bar" hidden><span></span>
+      <label title="images at least this similar to a group's keeper are its copies: lower finds more, and less alike">similarity ≥
+        <input id="dupes-threshold" type="number" min="0.5" max="1" step="0.005"></label>
       <button id="dupes-exclude" class="danger" title="exclude every copy, keeping each group's keeper">Exclude the copies</button></div>
     <div id="lasso-bar" hidden><span></span>
       <button id="lasso-exclude" class="danger">Exclude these</button>
@@ -186,6 +188,9 @@ enum ReviewPage {
     #panel td:first-child { color: #8d969f; white-space: nowrap; width: 1%; }
     .hint { color: #8d969f; }
     #lasso-bar, #dupes-bar { position: fixed; bottom: 12px; left: 50%; transform: translateX(-50%); background: #262a30; border: 1px solid #555; padding: 6px 10px; border-radius: 6px; display: flex; gap: 6px; align-items: center; }
+    #dupes-threshold { width: 5.5em; }
+    #dupes-bar label { white-space: nowrap; }
+    button:disabled { opacity: 0.45; cursor: default; }
     #lasso-bar[hidden], #dupes-bar[hidden], #preview[hidden], #banner[hidden], #hover[hidden], #cluster-filter[hidden], #cluster-colour[hidden] { display: none; }
     .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 4px; vertical-align: -1px; }
     #preview { position: fixed; inset: 0; background: #000d; display: flex; flex-direction: column; align-items: center; justify-content: center; z-index: 10; }

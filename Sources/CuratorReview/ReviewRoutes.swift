@@ -30,7 +30,10 @@ enum ReviewRoutes {
         router.get("/api/map") { _, _ in await offload { session.map() } }
         router.get("/api/flags") { _, _ in await offload { session.flagList() } }
         router.get("/api/clusters") { _, _ in await offload { session.clusterList() } }
-        router.get("/api/duplicates") { _, _ in await offload { session.duplicateList() } }
+        router.get("/api/duplicates") { request, _ in
+            let threshold = request.uri.queryParameters.get("threshold")
+            return await offload { session.duplicateList(threshold: threshold) }
+        }
         router.get("/api/paths") { request, _ in
             let from = request.uri.queryParameters.get("from").flatMap { Int($0) }
             let count = request.uri.queryParameters.get("count").flatMap { Int($0) }

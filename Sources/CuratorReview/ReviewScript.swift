@@ -26,7 +26,7 @@ enum ReviewScript {
       list: [], shown: [], focus: -1, lasso: null, ended: false,
       map: null, mapNote: "", flags: new Map(), flagsGeneration: 0,
       clusters: null, clusterOf: new Map(), clustersGeneration: 0, cluster: "", colourClusters: false,
-      dupes: null, dupeOf: new Map(), dupeList: [], dupesNote: "",
+      dupes: null, dupeOf: new Map(), dupeList: [], dupesNote: "", dupesThreshold: "", dupesLoad: 0,
     };
     // Cluster colours come with the clusters (api/clusters: the map plot's and the report's, distinct for any
     // number of clusters); noise stays grey.
@@ -130,18 +130,22 @@ enum ReviewScript {
     // Near-duplicate groups (api/duplicates), each keeper first: asked again
     // whenever the view is chosen, kept while it shows (copies excluded
     // meanwhile stay in place, crossed out).
+    // At the threshold the bar's field holds once the first answer gave the album's own.
     async function loadDuplicates() {
       status("finding near-duplicates…");
+      const threshold = S.dupesThreshold;
+      const load = ++S.dupesLoad;
       S.dupes = null; S.dupeOf = new Map(); S.dupeList = []; S.dupesNote = "Finding near-duplicates…";
       rebuild();
       let body = null;
+      const query = "api/duplicates" + (threshold ? "?threshold=" + encodeURIComponent(threshold) : "");
       // 202 while the server finds them (on a large album as long as a:duplicates in the REPL).
       for (;;) {
-        const response = await api("api/duplicates").catch(() => null);
-        if (!response) return;
+        const response = await api(query).catch(() => null);
+        if (!response || load !== S.dupesLoad) return;
         if (response.status !== 202) { body = await response.json().catch(() => null); break; }
         await new Promise((done) => setTimeout(done, 500));
-        if (S.view !== "duplicates") return;
+        if (S.view !== "duplicates" || load !== S.dupesLoad) return;
         // Said again while it lasts: the poll's progress takes the line 6 s after a message.
         status("finding near-duplicates…");
       }
@@ -149,6 +153,7 @@ enum ReviewScript {
         S.dupesNote = (body && body.error) || "no near-duplicates to show"; status(S.dupesNote); return;
       }
       S.dupes = body; S.dupeOf = new Map(); S.dupeList = [];
+      S.dupesThreshold = String(body.threshold); $("dupes-threshold").value = body.threshold;
       body.groups.forEach((g, n) => g.ids.forEach((id, k) => { S.dupeOf.set(id, { group: n + 1, keeper: k === 0 }); S.dupeList.push(id); }));
       const copies = S.dupeList.length - body.groups.length;
       if (!body.groups.length) { status("no near-duplicates at similarity ≥ " + body.threshold); return; }
@@ -362,11 +367,15 @@ enum ReviewScript {
       if (run) text = "run " + run.id + " (" + run.method + ", " + run.count + " × " + run.iterations + ") · " + text;
       $("counts").textContent = text;
       // The duplicates view's bar: how many copies are still included.
-      const dupes = S.view === "duplicates" && S.dupes && S.dupes.groups.length;
+      // Shown with no group too: its field is how to look again at a lower similarity.
+      // Kept while groups at a new similarity are found, so the field does not jump away.
+      const dupes = S.view === "duplicates" && (S.dupes || S.dupesThreshold);
       $("dupes-bar").hidden = !dupes;
       if (dupes) {
         const left = dupesCopies().filter((id) => !S.excluded.has(id)).length;
-        $("dupes-bar").querySelector("span").textContent = S.dupes.groups.length + " groups · " + left + " copies not excluded";
+        $("dupes-bar").querySelector("span").textContent = S.dupes
+          ? S.dupes.groups.length + " groups · " + left + " copies not excluded" : "finding…";
+        $("dupes-exclude").disabled = left === 0;
       }
     }
     $("threshold").addEventListener("input", () => { $("exclude-threshold").textContent = "Exclude ≥ " + $("threshold").value + " %"; });
@@ -418,7 +427,16 @@ enum ReviewScript {
       S.view = v; grid.scrollTop = 0; rebuild();
       if (v === "duplicates") { await loadDuplicates(); if (S.view === "duplicates") rebuild(); }
     });
-    $("dupes-exclude").addEventListener("click", async () => {
+    $("dupes-threshold").addEventListener("change", async () => {
+      const field = $("dupes-threshold"), value = Number(field.value);
+      if (!field.value || !(value >= 0.5 && value <= 1)) {
+        status("the similarity is a number from 0.5 to 1"); field.value = S.dupesThreshold; return;
+      }
+      S.dupesThreshold = field.value;
+      await loadDuplicates();
+      if (S.view === "duplicates") rebuild();
+    });
+        $("dupes-exclude").addEventListener("click", async () => {
       const copies = dupesCopies().filter((id) => !S.excluded.has(id));
       await setExcluded(copies, true);
       status("excluded " + copies.length + " cop" + (copies.length === 1 ? "y" : "ies") + "; every keeper stays");

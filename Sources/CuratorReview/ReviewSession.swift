@@ -465,13 +465,26 @@ public final class ReviewSession: @unchecked Sendable {
         }
     }
 
-    /// `GET /api/duplicates`: the album's near-duplicate groups at
-    /// `a.duplicate_threshold`, each keeper first, the exclusions left out;
-    /// 202 while they are being found (`ReviewDuplicates`).
-    func duplicateList() -> ReviewReply {
+    /// `GET /api/duplicates[?threshold=0.95]`: the album's near-duplicate
+    /// groups at the threshold (default `a.duplicate_threshold`), each keeper
+    /// first, the exclusions left out; 202 while they are being found
+    /// (`ReviewDuplicates`). A threshold that is not a similarity from 0.5
+    /// to 1 is a 400 naming it.
+    func duplicateList(threshold text: String?) -> ReviewReply {
+        var threshold = duplicates.defaultThreshold
+        if let text {
+            guard let given = Double(text), given >= Self.lowestDuplicateThreshold, given <= 1 else {
+                return .error(400, "threshold must be a similarity from \(Self.lowestDuplicateThreshold) to 1 (got '\(text)')")
+            }
+            threshold = given
+        }
         if let problem = indexProblem() { return .error(503, problem) }
-        return duplicates.reply()
+        return duplicates.reply(threshold: threshold)
     }
+
+    /// Below this, "near-duplicates" are merely alike, and one group can take
+    /// most of an album: the page's field stops here.
+    static let lowestDuplicateThreshold = 0.5
 
     // MARK: Actions
 

@@ -322,13 +322,13 @@ final class ReviewRouteTests: XCTestCase {
         XCTAssertEqual((state["map"] as? [String: Any])?["state"] as? String, "ready")
     }
 
-    /// GET /api/duplicates until it is no longer computing (202).
-    private func duplicates() throws -> HTTPExchange {
-        var reply = try server.get("/api/duplicates")
+    /// GET /api/duplicates (at `query`) until it is no longer computing (202).
+    private func duplicates(_ query: String = "") throws -> HTTPExchange {
+        var reply = try server.get("/api/duplicates" + query)
         let deadline = Date().addingTimeInterval(60)
         while reply.status == 202, Date() < deadline {
             Thread.sleep(forTimeInterval: 0.1)
-            reply = try server.get("/api/duplicates")
+            reply = try server.get("/api/duplicates" + query)
         }
         return reply
     }
@@ -356,6 +356,28 @@ final class ReviewRouteTests: XCTestCase {
         XCTAssertEqual(try server.post("exclusions", ["add": [copy]]).status, 200)
         reply = try duplicates()
         XCTAssertEqual((reply.json["groups"] as? [Any])?.count, 0, reply.text)
+    }
+
+    func testTheDuplicatesViewAsksAtTheSimilarityItsFieldHolds() throws {
+        // The sample's pictures are alike at a low similarity, not at the pixels embedder's 0.997.
+        var reply = try duplicates()
+        XCTAssertEqual((reply.json["groups"] as? [Any])?.count, 0, reply.text)
+        reply = try duplicates("?threshold=0.6")
+        XCTAssertEqual(reply.status, 200, reply.text)
+        XCTAssertEqual(reply.json["threshold"] as? Double, 0.6)
+        let groups = try XCTUnwrap(reply.json["groups"] as? [[String: Any]])
+        let expected = try album.duplicateSearch(threshold: 0.6).groups
+        XCTAssertFalse(expected.isEmpty, "the fixture has images alike at 0.6")
+        XCTAssertEqual(groups.map { $0["keeper"] as? Int }, expected.map { Int($0.keeper) })
+        // Back to the default: found again at it, not the 0.6 answer.
+        reply = try duplicates()
+        XCTAssertEqual(reply.json["threshold"] as? Double, 0.997)
+        XCTAssertEqual((reply.json["groups"] as? [Any])?.count, 0, reply.text)
+        for bad in ["0.2", "1.5", "much", ""] {
+            reply = try server.get("/api/duplicates?threshold=\(bad)")
+            XCTAssertEqual(reply.status, 400, bad)
+            XCTAssertEqual(reply.json["error"] as? String, "threshold must be a similarity from 0.5 to 1 (got '\(bad)')")
+        }
     }
 
     // MARK: Bad situations

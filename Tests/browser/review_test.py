@@ -480,7 +480,25 @@ def main():
         bar = wait_for(lambda: (lambda t: t if "0 copies not excluded" in t else None)(
             driver.execute_script("return document.getElementById('dupes-bar').textContent")), 3)
         check(bool(bar), "the bar counts no copy left (%s)" % bar)
+        check(driver.find_element(By.ID, "dupes-exclude").get_attribute("disabled") is not None,
+              "Exclude the copies is disabled with no copy left")
         curator.lua("a.exclusions:clear()")
+        check(wait_for(lambda: driver.execute_script("return window.curatorReview.excluded.size") == 0, 3),
+              "the page saw the exclusions cleared")
+        # The bar's field asks again at another similarity: a:duplicates{threshold=} groups, keeper first.
+        lower = curator.lua("local t = {} for _, g in ipairs(a:duplicates{threshold=0.95}) do local ids = {g.keeper.id} "
+                            "for _, x in ipairs(g.images) do if x ~= g.keeper then ids[#ids+1] = x.id end end "
+                            "t[#t+1] = table.concat(ids, ' ') end return table.concat(t, ',')")
+        lower = [[int(x) for x in g.split()] for g in lower.split(",") if g]
+        check(len(lower) > len(groups), "more groups at 0.95 than at the default (%d, %d)" % (len(lower), len(groups)))
+        driver.execute_script("const f = document.getElementById('dupes-threshold'); f.value = '0.95'; "
+                              "f.dispatchEvent(new Event('change'))")
+        listed = wait_for(lambda: (lambda shown: shown if shown == [i for g in lower for i in g] else None)(
+            driver.execute_script("return window.curatorReview.shown")), 10)
+        check(bool(listed), "the duplicates view lists a:duplicates{threshold=0.95}'s groups (%s)"
+              % driver.execute_script("return window.curatorReview.shown"))
+        check(driver.find_element(By.ID, "dupes-bar").text.startswith("%d groups" % len(lower)),
+              "the bar counts the groups at 0.95 (%s)" % driver.find_element(By.ID, "dupes-bar").text)
         driver.find_element(By.CSS_SELECTOR, '#views button[data-view="selection"]').click()
         check(wait_for(lambda: driver.execute_script("return window.curatorReview.excluded.size") == 0, 3),
               "the page saw the exclusions cleared after the duplicates view")
