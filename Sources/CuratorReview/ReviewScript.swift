@@ -544,6 +544,7 @@ enum ReviewScript {
       const t0 = performance.now();
       const w = canvas.width, h = canvas.height;
       $("map-note").textContent = S.mapNote + (S.colourClusters && S.clusters ? " · coloured by cluster: " + S.clusters.description : "")
+        + (S.view === "duplicates" && S.dupes && S.dupes.groups.length ? " · near-duplicates: keepers white, copies amber" : "")
         + (M.drawMs ? " · drawn in " + M.drawMs.toFixed(0) + " ms" : "");
       // When there is no map (S.map false) the note is the box's only content, said once and wrapped, and the
       // box shrinks to it so the side panel gets the room; while the map is computing the box keeps its size.
@@ -576,6 +577,14 @@ enum ReviewScript {
       if (S.run) {
         const sel = S.view === "voted" ? S.run.ids.length : S.run.selection;
         for (let k = sel - 1; k >= 0; k--) { const id = S.run.ids[k], i = S.position.get(id); if (i !== undefined && M.x[i] === M.x[i] && !S.excluded.has(id)) stamp(i, byCluster ? clusterAbgr(id) : colours[TIER[S.run.tiers[k]]], big); }
+      }
+      if (S.view === "duplicates" && S.dupes) {
+        // The groups on the map: copies amber, keepers white on top (a keeper and its copies sit together).
+        const amber = abgr("#f0a030"), white = abgr("#ffffff");
+        for (const keepers of [false, true]) for (const [id, d] of S.dupeOf) {
+          const i = S.position.get(id);
+          if (d.keeper === keepers && i !== undefined && M.x[i] === M.x[i]) stamp(i, keepers ? white : amber, big);
+        }
       }
       if (S.lasso) { const white = abgr("#ffffff"); for (const id of S.lasso) { const i = S.position.get(id); if (i !== undefined && !S.excluded.has(id)) stamp(i, white, Math.max(1, big - 1)); } }
       for (const id of S.excluded) { const i = S.position.get(id); if (i !== undefined && M.x[i] === M.x[i]) stamp(i, red, big); }

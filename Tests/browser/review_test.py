@@ -499,6 +499,9 @@ def main():
               % driver.execute_script("return window.curatorReview.shown"))
         check(driver.find_element(By.ID, "dupes-bar").text.startswith("%d groups" % len(lower)),
               "the bar counts the groups at 0.95 (%s)" % driver.find_element(By.ID, "dupes-bar").text)
+        note = wait_for(lambda: (lambda t: t if "keepers white, copies amber" in t else None)(
+            driver.find_element(By.ID, "map-note").text), 3)
+        check(bool(note), "the map's note says how the groups are drawn (%s)" % driver.find_element(By.ID, "map-note").text)
         driver.find_element(By.CSS_SELECTOR, '#views button[data-view="selection"]').click()
         check(wait_for(lambda: driver.execute_script("return window.curatorReview.excluded.size") == 0, 3),
               "the page saw the exclusions cleared after the duplicates view")
