@@ -358,3 +358,25 @@ T.test("curator models lists the known models with where each is installed; get 
   T.eq(code, 2)
   T.contains(err, "curator models: --safe is for Lua code")
 end)
+
+T.test("curator.open says once when pixels made an album's first vectors for want of a CLIP model", function()
+  local home = T.tempdir()
+  local album = T.tempdir() .. "/album"
+  os.execute("cp -r " .. T.quote(T.fixture_album()) .. " " .. T.quote(album) .. " && rm -rf " .. T.quote(album .. "/.curator"))
+  local env = "HOME=" .. T.quote(home) .. " CURATOR_MODELS= CURATOR_CLIP_MODEL="
+  local code = "local a = curator.open(" .. string.format("%q", album) .. ") print(a.embedder)"
+  local out, err, status = run({ "--no-plugins", "-e", code }, nil, env)
+  T.eq(status, 0, err)
+  T.eq(out, "pixels\n")
+  T.contains(err, "warning: curator.open: no CLIP model is installed, so the 'pixels' embedder made the vectors")
+  T.contains(err, "`curator models get clip-vit-base-patch32` in a shell installs CLIP")
+  -- Once: the album's vectors are there on the next open.
+  out, err, status = run({ "--no-plugins", "-e", code }, nil, env)
+  T.eq(status, 0, err)
+  T.eq(err, "")
+  -- Asked for by name, pixels is the user's choice: nothing to say.
+  os.execute("rm -rf " .. T.quote(album .. "/.curator"))
+  out, err, status = run({ "--no-plugins", "-e", "local a = curator.open(" .. string.format("%q", album) .. ", {embedder='pixels'}) print(a.embedder)" }, nil, env)
+  T.eq(status, 0, err)
+  T.eq(err, "")
+end)

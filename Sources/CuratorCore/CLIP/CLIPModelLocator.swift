@@ -67,7 +67,7 @@ public struct CLIPModelLocator: Sendable {
     }
 
     /// Whether a CLIP model is installed (or `chosen` holds one).
-    static func isAvailable(chosen: URL? = nil) -> Bool { (try? sessionFolder(chosen: chosen)) != nil }
+    public static func isAvailable(chosen: URL? = nil) -> Bool { (try? sessionFolder(chosen: chosen)) != nil }
 
     /// The folder of model `name`, or an error saying what to download and where.
     public func folder(named name: String = CLIPModelLocator.defaultModelName) throws -> URL {

@@ -684,7 +684,15 @@ enum AlbumType {
                 if let precision { try handle.album.setPrecision(precision) }
                 if embed {
                     do {
-                        try handle.album.embed(progress: sink)
+                        let report = try handle.album.embed(progress: sink)
+                        // The first vectors of an album, made by pixels for want of a model: say so once, or a
+                        // training set is picked by colour and layout without the user knowing CLIP was an option.
+                        if embedder == "auto", report.embedder == BuiltInEmbedder.pixels.rawValue, report.alreadyEmbedded == 0,
+                           report.embedded > 0, !handle.album.isIndexOnly, !CLIPModelLocator.isAvailable(chosen: model) {
+                            host.warn("curator.open: no CLIP model is installed, so the 'pixels' embedder made the vectors "
+                                + "(colour and layout, not meaning); `curator models get clip-vit-base-patch32` in a shell installs "
+                                + "CLIP, then a:embed(\"clip\") here embeds the album with it")
+                        }
                     } catch let error as IndexError {
                         // The album is still usable (browse, exclude); say why selections cannot run yet.
                         host.warn("curator.open: \(error)")
