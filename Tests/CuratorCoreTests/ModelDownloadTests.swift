@@ -187,6 +187,22 @@ final class ModelDownloadTests: XCTestCase {
         XCTAssertEqual(contents("model.safetensors"), files["model.safetensors"])
     }
 
+    func testARefusalKeepsWhatArrivedBeforeForWhenTheTokenIsRight() throws {
+        let weights = files["model.safetensors"]!
+        let server = try hub { request in
+            request.headers["authorization"] == "Bearer hf_secret" ? nil : TestHTTPServer.reply("403 Forbidden")
+        }
+        defer { server.stop() }
+        let folder = root.appendingPathComponent(model.folder)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try Data(weights.prefix(5_000)).write(to: folder.appendingPathComponent("model.safetensors.partial"))
+        XCTAssertThrowsError(try download(from: server).run())
+        XCTAssertEqual(contents("model.safetensors.partial")?.count, 5_000)
+        try download(from: server, token: "hf_secret").run()
+        XCTAssertEqual(contents("model.safetensors"), weights)
+        XCTAssertEqual(server.requests.last { $0.path.hasSuffix("model.safetensors") }?.headers["range"], "bytes=5000-")
+    }
+
     func testStoppingKeepsWhatArrivedForTheNextRun() throws {
         // Large enough to arrive in several pieces, each reported.
         let big = [UInt8](repeating: 1, count: 8 << 20)

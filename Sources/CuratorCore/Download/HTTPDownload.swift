@@ -12,8 +12,9 @@ enum HTTPDownload {
     enum Outcome: Equatable {
         /// The body (or the rest of it, when resuming) was written.
         case done
-        /// Asked to resume, the server answered with the whole file, of
-        /// which nothing was written: start again from the first byte.
+        /// Asked to resume, the server answered with the whole file (of
+        /// which nothing was written) or said the range lies past the file's
+        /// end (416: it changed since): start again from the first byte.
         case noRanges
     }
 
@@ -55,6 +56,7 @@ enum HTTPDownload {
             throw DownloadError(.file, url, "writing the file failed: \(String(cString: strerror(writeErrno)))")
         case Int32(CURATOR_CURL_HTTP_ERROR):
             switch status {
+            case 416 where offset > 0: return .noRanges
             case 404: throw DownloadError(.notFound, url, "HTTP 404 (not in the repository)")
             case 401, 403:
                 throw DownloadError(.refused, url, "HTTP \(status) (the repository is private or gated: accept its terms on its page, then set HF_TOKEN to an access token)")

@@ -132,20 +132,16 @@ public struct ModelDownload {
         var headers: [String] = []
         if let token = source.token { headers.append("Authorization: Bearer \(token)") }
         let report: HTTPDownload.Progress = { received, total in progress(file, received, total) }
-        var offset = Int64(lseek(fd, 0, SEEK_END))
         do {
+            let offset = Int64(lseek(fd, 0, SEEK_END))
             if try HTTPDownload.fetch(url, headers: headers, appendingTo: fd, offset: offset, progress: report) == .noRanges {
                 try restart(fd, partial)
-                offset = 0
                 _ = try HTTPDownload.fetch(url, headers: headers, appendingTo: fd, offset: 0, progress: report)
             }
-        } catch where error.kind == .refused && offset > 0 && error.problem.hasPrefix("HTTP 416") {
-            // The partial file is as long as the file or longer (it changed on the Hub): start again.
-            try restart(fd, partial)
-            _ = try HTTPDownload.fetch(url, headers: headers, appendingTo: fd, offset: 0, progress: report)
         } catch {
-            // An answer of nothing leaves nothing behind; a cut transfer keeps its bytes to resume.
-            if error.kind == .notFound || error.kind == .refused || (lseek(fd, 0, SEEK_END) == 0) { unlink(partial.path) }
+            // A file gone from the repository, or nothing received, leaves nothing behind; a cut
+            // transfer (or a refusal a token may mend) keeps its bytes to resume from.
+            if error.kind == .notFound || lseek(fd, 0, SEEK_END) == 0 { unlink(partial.path) }
             throw error
         }
         let size = Int64(lseek(fd, 0, SEEK_END))
