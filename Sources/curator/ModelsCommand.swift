@@ -62,7 +62,7 @@ struct ModelsGet: ParsableCommand {
         do {
             models = try names.map { name throws(DownloadError) in try ModelDownload.model(named: name) }
         } catch {
-            throw ModelsFailure("curator models get: \(error)")
+            throw CommandFailure("curator models get: \(error)")
         }
         // Ctrl-C stops the transfer; what arrived stays, to be resumed.
         let interrupted = Interruption()
@@ -93,14 +93,14 @@ struct ModelsGet: ParsableCommand {
                 if CLIPModelLocator.isModelFolder(download.folder) {
                     print("\(model.folder): ready")
                 } else {
-                    throw ModelsFailure("curator models get: \(download.folder.path) still lacks the model's weights or config")
+                    throw CommandFailure("curator models get: \(download.folder.path) still lacks the model's weights or config")
                 }
             } catch let error as DownloadError {
                 meter.clear()
                 if error.kind == .cancelled {
-                    throw ModelsFailure("curator models get: interrupted; 'curator models get \(model.folder)' again resumes where it stopped", status: 130)
+                    throw CommandFailure("curator models get: interrupted; 'curator models get \(model.folder)' again resumes where it stopped", status: 130)
                 }
-                throw ModelsFailure("curator models get: \(model.folder): \(error)")
+                throw CommandFailure("curator models get: \(model.folder): \(error)")
             }
         }
     }
@@ -179,30 +179,6 @@ extension ModelsCommand {
             default: passed.append(word)
             }
         }
-        do {
-            var command = try parseAsRoot(passed + arguments)
-            try command.run()
-            terminate(0)
-        } catch let failure as ModelsFailure {
-            Curator.writeError(failure.description)
-            terminate(failure.status)
-        } catch {
-            if exitCode(for: error) == .success {
-                print(fullMessage(for: error))
-                terminate(0)
-            }
-            Curator.writeError(fullMessage(for: error))
-            terminate(2)
-        }
-    }
-}
-
-/// A failure `curator models` reports as it is (exit status 1, or 130 when interrupted).
-struct ModelsFailure: Error, CustomStringConvertible {
-    let description: String
-    let status: Int32
-    init(_ description: String, status: Int32 = 1) {
-        self.description = description
-        self.status = status
+        runAndExit(passed + arguments)
     }
 }

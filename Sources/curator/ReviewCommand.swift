@@ -46,7 +46,7 @@ struct ReviewCommand: ParsableCommand {
         do {
             opened = try Album.open(album, options: Album.OpenOptions(scan: true, embed: false))
         } catch {
-            throw ReviewFailure("curator review: cannot open \(album): \(error)")
+            throw CommandFailure("curator review: cannot open \(album): \(error)")
         }
         if embed, !opened.isIndexOnly {
             Curator.writeError("curator review: computing the embeddings the album lacks (for the map)…")
@@ -62,21 +62,21 @@ struct ReviewCommand: ParsableCommand {
                     Curator.writeError("curator review: \(report.failed.count) image\(report.failed.count == 1 ? "" : "s") could not be embedded (first: \(report.failed[0].path.string): \(report.failed[0].reason))")
                 }
             } catch {
-                throw ReviewFailure("curator review: cannot embed \(album): \(error)")
+                throw CommandFailure("curator review: cannot embed \(album): \(error)")
             }
         } else if let note = try Self.missingEmbeddings(opened, location: album) {
             Curator.writeError(note)
         }
         if let runID, try opened.run(id: runID) == nil {
             let known = try opened.runIDs()
-            throw ReviewFailure("curator review: no run #\(runID) in album \"\(opened.name)\""
+            throw CommandFailure("curator review: no run #\(runID) in album \"\(opened.name)\""
                 + (known.isEmpty ? " (it has no runs yet)" : " (runs: \(known.map(String.init).joined(separator: ", ")))"))
         }
         let server: ReviewServer
         do {
             server = try ReviewServer.start(album: opened, options: .init(host: host, port: port, run: runID))
         } catch {
-            throw ReviewFailure("curator review: \(error)")
+            throw CommandFailure("curator review: \(error)")
         }
         if server.isExposed {
             Curator.writeError("curator review: warning: serving on \(host), not only this machine: anyone who can reach "
@@ -131,21 +131,7 @@ extension ReviewCommand {
             }
             i += 1
         }
-        do {
-            var review = try parseAsRoot(unknown + arguments)
-            try review.run()
-            terminate(0)
-        } catch let failure as ReviewFailure {
-            Curator.writeError(failure.description)
-            terminate(1)
-        } catch {
-            if exitCode(for: error) == .success {
-                print(fullMessage(for: error))
-                terminate(0)
-            }
-            Curator.writeError(fullMessage(for: error))
-            terminate(2)
-        }
+        runAndExit(unknown + arguments)
     }
 
     /// A usage error naming the option, as ArgumentParser's are (status 2).
@@ -167,10 +153,4 @@ extension ReviewCommand {
         guard missing > 0 else { return nil }
         return "curator review: \(missing) of \(album.images.count) images have no '\(embedder)' embedding yet, so the map leaves them out; \(how)"
     }
-}
-
-/// A failure `curator review` reports as it is (exit status 1).
-struct ReviewFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }

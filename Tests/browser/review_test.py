@@ -461,10 +461,13 @@ def main():
         # 6b. Duplicates: a:duplicates' groups, keeper first; one button excludes every copy, no keeper.
         check(wait_for(lambda: driver.execute_script("return window.curatorReview.excluded.size") == 0, 3),
               "the page saw the exclusions cleared before the duplicates view")
-        groups = curator.lua("local t = {} for _, g in ipairs(a:duplicates()) do local ids = {g.keeper.id} "
-                             "for _, x in ipairs(g.images) do if x ~= g.keeper then ids[#ids+1] = x.id end end "
-                             "t[#t+1] = table.concat(ids, ' ') end return table.concat(t, ',')")
-        groups = [[int(x) for x in g.split()] for g in groups.split(",") if g]
+        def duplicate_groups(options=""):
+            """a:duplicates{options}' groups as id lists, keeper first."""
+            found = curator.lua("local t = {} for _, g in ipairs(a:duplicates{%s}) do local ids = {g.keeper.id} "
+                                "for _, x in ipairs(g.images) do if x ~= g.keeper then ids[#ids+1] = x.id end end "
+                                "t[#t+1] = table.concat(ids, ' ') end return table.concat(t, ',')" % options)
+            return [[int(x) for x in g.split()] for g in found.split(",") if g]
+        groups = duplicate_groups()
         check(len(groups) > 0, "the album has near-duplicates for the view (%d groups)" % len(groups))
         driver.find_element(By.CSS_SELECTOR, '#views button[data-view="duplicates"]').click()
         listed = wait_for(lambda: driver.execute_script(
@@ -486,10 +489,7 @@ def main():
         check(wait_for(lambda: driver.execute_script("return window.curatorReview.excluded.size") == 0, 3),
               "the page saw the exclusions cleared")
         # The bar's field asks again at another similarity: a:duplicates{threshold=} groups, keeper first.
-        lower = curator.lua("local t = {} for _, g in ipairs(a:duplicates{threshold=0.95}) do local ids = {g.keeper.id} "
-                            "for _, x in ipairs(g.images) do if x ~= g.keeper then ids[#ids+1] = x.id end end "
-                            "t[#t+1] = table.concat(ids, ' ') end return table.concat(t, ',')")
-        lower = [[int(x) for x in g.split()] for g in lower.split(",") if g]
+        lower = duplicate_groups("threshold=0.95")
         check(len(lower) > len(groups), "more groups at 0.95 than at the default (%d, %d)" % (len(lower), len(groups)))
         driver.execute_script("const f = document.getElementById('dupes-threshold'); f.value = '0.95'; "
                               "f.dispatchEvent(new Event('change'))")
