@@ -44,6 +44,12 @@ struct ModelsList: ParsableCommand {
         for row in rows { print(line(row.0, row.1, row.2)) }
         let installed = rows.filter { $0.1 != "-" }.count
         print("\(installed) of \(rows.count) installed. 'curator models get NAME' downloads one into \(locator.roots[0].path)/NAME.")
+        if let used = CLIPModelLocator.defaultFolder() {
+            print("Albums without a PhotoMapAI index are embedded with \(used.lastPathComponent) (CURATOR_CLIP_MODEL names another).")
+        } else {
+            print("With none, albums are embedded with 'pixels' (colour and layout, not meaning): "
+                + "'curator models get \(CLIPModelLocator.defaultModelName)' installs OpenAI's ViT-B/32 (about 600 MB).")
+        }
     }
 }
 

@@ -343,6 +343,10 @@ T.test("curator models lists the known models with where each is installed; get 
   T.ok(out:find("\nclip%-vit%-base%-patch32%s+" .. models:gsub("%p", "%%%0") .. "/clip%-vit%-base%-patch32%s+openai/clip%-vit%-base%-patch32\n"), out)
   T.ok(out:find("\nsiglip2%-large%-patch16%-256%s+%-%s+google/siglip2%-large%-patch16%-256\n"), out)
   T.contains(out, "1 of 16 installed. 'curator models get NAME' downloads one into " .. models .. "/NAME.")
+  T.contains(out, "Albums without a PhotoMapAI index are embedded with clip-vit-base-patch32 (CURATOR_CLIP_MODEL names another).")
+  out = run({ "models" }, nil, "CURATOR_MODELS= HOME=" .. T.quote(T.tempdir()))
+  T.contains(out, "0 of 16 installed.")
+  T.contains(out, "With none, albums are embedded with 'pixels' (colour and layout, not meaning): 'curator models get clip-vit-base-patch32' installs")
   -- Files there are kept without asking the server; the first missing one is asked for, and the failure named.
   out, err, code = run({ "models", "get", "clip-vit-base-patch32" }, nil, env)
   T.eq(code, 1, err)

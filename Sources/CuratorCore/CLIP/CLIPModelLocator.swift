@@ -69,6 +69,10 @@ public struct CLIPModelLocator: Sendable {
     /// Whether a CLIP model is installed (or `chosen` holds one).
     public static func isAvailable(chosen: URL? = nil) -> Bool { (try? sessionFolder(chosen: chosen)) != nil }
 
+    /// The folder the `clip` embedder uses when the album names none (see
+    /// `sessionFolder`), or nil when no model is installed.
+    public static func defaultFolder() -> URL? { try? sessionFolder() }
+
     /// The folder of model `name`, or an error saying what to download and where.
     public func folder(named name: String = CLIPModelLocator.defaultModelName) throws -> URL {
         for root in roots {
