@@ -15,7 +15,8 @@ struct ModelsCommand: ParsableCommand {
             and its Hugging Face repository. 'curator models get NAME' downloads one into \
             $CURATOR_MODELS/NAME, else ~/.cache/curator/models/NAME, where curator.open and the text \
             search find it. Files already there are kept; an interrupted download resumes where it stopped. \
-            HF_ENDPOINT names a mirror of the Hub and HF_TOKEN an access token (private or gated repositories).
+            HF_ENDPOINT names a mirror of the Hub and HF_TOKEN an access token (private or gated repositories; else the one \
+            'huggingface-cli login' saved).
             """,
         subcommands: [ModelsList.self, ModelsGet.self],
         defaultSubcommand: ModelsList.self

@@ -28,7 +28,7 @@ final class ModelDownloadTests: XCTestCase {
 
     /// A download from `server` into `root`.
     func download(from server: TestHTTPServer, token: String? = nil) -> ModelDownload {
-        var source = ModelDownload.Source(environment: ["HF_ENDPOINT": server.url("")])
+        var source = ModelDownload.Source(environment: ["HF_ENDPOINT": server.url(""), "HOME": root.path])
         source.token = token
         return ModelDownload(model: model, root: root, source: source)
     }
@@ -226,11 +226,18 @@ final class ModelDownloadTests: XCTestCase {
             XCTAssertEqual((error as? DownloadError)?.kind, .unknownModel)
             XCTAssertTrue("\(error)".hasPrefix("'clip-vit-huge' is not a model curator knows; known: clip-vit-base-patch32, "), "\(error)")
         }
-        let source = ModelDownload.Source(environment: ["HF_ENDPOINT": "https://hf-mirror.com/", "HF_TOKEN": ""])
+        let source = ModelDownload.Source(environment: ["HF_ENDPOINT": "https://hf-mirror.com/", "HF_TOKEN": "", "HOME": root.path])
         XCTAssertEqual(source.url(repository: "openai/clip-vit-base-patch32", file: "config.json"),
                        "https://hf-mirror.com/openai/clip-vit-base-patch32/resolve/main/config.json")
         XCTAssertNil(source.token)
-        XCTAssertEqual(ModelDownload.Source(environment: [:]).endpoint, "https://huggingface.co")
+        XCTAssertEqual(ModelDownload.Source(environment: ["HOME": root.path]).endpoint, "https://huggingface.co")
+        // huggingface-cli login's saved token, when HF_TOKEN is not set.
+        let hfHome = root.appendingPathComponent("hf")
+        try FileManager.default.createDirectory(at: hfHome, withIntermediateDirectories: true)
+        try Data("hf_saved\n".utf8).write(to: hfHome.appendingPathComponent("token"))
+        XCTAssertEqual(ModelDownload.Source(environment: ["HF_HOME": hfHome.path]).token, "hf_saved")
+        XCTAssertEqual(ModelDownload.Source(environment: ["HF_HOME": hfHome.path, "HF_TOKEN": "hf_given"]).token, "hf_given")
+        XCTAssertNil(ModelDownload.Source(environment: ["HOME": root.path]).token)
     }
 }
 
@@ -258,7 +265,7 @@ extension ModelDownloadTests {
         }
         defer { server.stop() }
         port.value = server.port
-        var source = ModelDownload.Source(environment: ["HF_ENDPOINT": server.url("")])
+        var source = ModelDownload.Source(environment: ["HF_ENDPOINT": server.url(""), "HOME": root.path])
         source.pypi = server.url("")
         let results = try ModelDownload(model: dfn, root: root, source: source).run()
         XCTAssertEqual(results.map(\.file), ["open_clip_model.safetensors", "open_clip_config.json", "tokenizer.json",

@@ -19,7 +19,9 @@ public struct ModelDownload {
     public struct Source: Sendable {
         /// The Hub's address; `$HF_ENDPOINT` (as huggingface_hub reads it) or https://huggingface.co.
         public var endpoint: String
-        /// An access token for private or gated repositories; `$HF_TOKEN`.
+        /// An access token for private or gated repositories: `$HF_TOKEN`,
+        /// else the one `huggingface-cli login` stored (`$HF_HOME/token`,
+        /// `~/.cache/huggingface/token`).
         public var token: String?
         /// The branch, tag or commit; "main".
         public var revision: String
@@ -31,8 +33,17 @@ public struct ModelDownload {
         public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
             let endpoint = environment["HF_ENDPOINT"].flatMap { $0.isEmpty ? nil : $0 } ?? "https://huggingface.co"
             self.endpoint = endpoint.hasSuffix("/") ? String(endpoint.dropLast()) : endpoint
-            token = environment["HF_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+            token = environment["HF_TOKEN"].flatMap { $0.isEmpty ? nil : $0 } ?? Self.storedToken(environment)
             revision = "main"
+        }
+
+        /// The token huggingface_hub's login saved, if any.
+        static func storedToken(_ environment: [String: String]) -> String? {
+            let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+            let folder = environment["HF_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? home + "/.cache/huggingface"
+            guard let data = FileManager.default.contents(atPath: folder + "/token") else { return nil }
+            let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            return token.isEmpty ? nil : token
         }
 
         /// The URL of `file` in `repository`.
