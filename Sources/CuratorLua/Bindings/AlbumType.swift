@@ -691,7 +691,7 @@ enum AlbumType {
                            report.embedded > 0, !handle.album.isIndexOnly, !CLIPModelLocator.isAvailable(chosen: model) {
                             host.warn("curator.open: no CLIP model is installed, so the 'pixels' embedder made the vectors "
                                 + "(colour and layout, not meaning); `curator models get clip-vit-base-patch32` in a shell installs "
-                                + "CLIP, then a:embed(\"clip\") here embeds the album with it")
+                                + "CLIP; a:embed(\"clip\") then embeds the album with it")
                         }
                     } catch let error as IndexError {
                         // The album is still usable (browse, exclude); say why selections cannot run yet.
