@@ -33,6 +33,11 @@
 --                   or of the installed CLIP model), a trigger word first.
 --                   The album's own caption files are never changed.
 --   --favorites     makes the selection the album's favorites
+--   --prompt TEXT [--negative TEXT] [--min-score X]
+--                   picks only among images that match TEXT (a CLIP or
+--                   SigLIP album: `curator models get NAME` installs a
+--                   model): scoring at least X (default: the model family's
+--                   floor, 0.2 for OpenAI's CLIP), NEGATIVE's score taken off
 --
 -- Reviewing: `curator -i trainset ALBUM --count 150` leaves you
 -- at the prompt with the album in `a` and the run in `r`. Exclude what you
@@ -44,7 +49,8 @@
 
 local usage = "usage: curator trainset ALBUM --count 150 [--method fps|kmeans] [--iterations 20] "
   .. "[--seed N] [--out DIR [--update|--replace]] [--kohya REPEATS_CONCEPT] [--csv FILE] [--report FILE] [--overwrite] [--favorites] "
-  .. "[--caption-first-line] [--caption-language CODE] [--caption-words N] [--caption-tokens N [--caption-vocabulary PATH]] [--caption-prefix WORD]"
+  .. "[--caption-first-line] [--caption-language CODE] [--caption-words N] [--caption-tokens N [--caption-vocabulary PATH]] [--caption-prefix WORD] "
+  .. "[--prompt TEXT [--negative TEXT] [--min-score X]]"
 
 local function fail(message)
   io.stderr:write("trainset.lua: ", message, "\n", usage, "\n")
@@ -55,7 +61,8 @@ local kinds = { count = "integer", iterations = "integer", seed = "integer", met
                 out = "path", kohya = "kohya", csv = "path", report = "path", favorites = "flag",
                 update = "flag", replace = "flag", overwrite = "flag",
                 ["caption-first-line"] = "flag", ["caption-language"] = "text", ["caption-words"] = "integer",
-                ["caption-tokens"] = "integer", ["caption-vocabulary"] = "path", ["caption-prefix"] = "text" }
+                ["caption-tokens"] = "integer", ["caption-vocabulary"] = "path", ["caption-prefix"] = "text",
+                prompt = "text", negative = "text", ["min-score"] = "number" }
 local opts = { count = 150, iterations = 20, seed = 1, method = "fps", favorites = false,
                update = false, replace = false, overwrite = false }
 local album_path
@@ -84,6 +91,10 @@ while i <= #arg do
           fail("--" .. name .. " must be a positive integer (got " .. value .. ")")
         end
         value = n
+      elseif kind == "number" then
+        local n = tonumber(value)
+        if not n or n ~= n then fail("--" .. name .. " must be a number (got " .. value .. ")") end
+        value = n
       elseif kind == "method" and value ~= "fps" and value ~= "kmeans" then
         -- (a sampler registered by a plugin works too: curator.samplers())
         local known = false
@@ -110,6 +121,7 @@ end
 if not album_path then fail("the album folder is missing") end
 if opts.kohya and not opts.out then fail("--kohya needs --out DIR") end
 if opts.update and opts.replace then fail("--update and --replace exclude each other") end
+if (opts.negative or opts["min-score"]) and not opts.prompt then fail("--negative and --min-score go with --prompt TEXT") end
 local clean_opts
 if opts["caption-vocabulary"] and not opts["caption-tokens"] then fail("--caption-vocabulary needs --caption-tokens N") end
 if opts["caption-first-line"] or opts["caption-language"] or opts["caption-words"] or opts["caption-tokens"] or opts["caption-prefix"] then
@@ -184,7 +196,20 @@ if not a then
 end
 print(tostring(a))
 
-r = a:select { method = opts.method, count = opts.count, iterations = opts.iterations, seed = opts.seed }
+local selected
+selected, r = pcall(a.select, a, { method = opts.method, count = opts.count, iterations = opts.iterations, seed = opts.seed,
+                                   prompt = opts.prompt, negative = opts.negative, min_score = opts["min-score"] })
+if not selected then
+  -- The album's own words (no text side, no model, nothing matching) say what to do; no traceback.
+  io.stderr:write("trainset.lua: ", (tostring(r):gsub("^[^:]*:%d+: ", "")), "\n")
+  r = nil
+  os.exit(1)
+end
+if opts.prompt then
+  print(("prompt %q: %d of the %d images not excluded match it (score at least %s)")
+    :format(opts.prompt, r.candidates, #a - #a.exclusions,
+      opts["min-score"] and tostring(opts["min-score"]) or "the model's floor"))
+end
 local tiers = { core = 0, stable = 0, variable = 0 }
 for _, img in ipairs(r.selection) do
   local t = r:tier(img)

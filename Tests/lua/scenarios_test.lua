@@ -463,3 +463,48 @@ T.test("Scenario B --update refreshes a changed caption; --caption-tokens keeps 
   T.eq(code, 2)
   T.contains(err, "--caption-tokens needs a CLIP vocabulary: give --caption-vocabulary PATH")
 end)
+
+T.test("Scenario B with --prompt picks only among the images that match it; without a text side it says what to install", function()
+  local dir = T.sample_album()
+  local work = T.tempdir()
+  -- The sample album is embedded with pixels here: no words.
+  local _, err, code = T.run({ trainset, dir, "--count", "6", "--iterations", "3", "--prompt", "a red sunset" })
+  T.eq(code, 1)
+  T.contains(err, "trainset.lua: album:select: the album's vectors come from the 'pixels' embedder")
+  T.contains(err, "`curator models get clip-vit-base-patch32`")
+  T.ok(not err:find("stack traceback"), err)
+  -- With the tiny CLIP fixture model: the picks come from the images scoring at least --min-score.
+  -- $CURATOR_CLIP_MODEL takes an absolute path (else a folder name under the model folders).
+  local model = (T.sh("cd " .. T.quote(T.dir .. "/../CuratorCoreTests/Fixtures/clip/tiny-hf") .. " && pwd"))
+    :gsub("\n$", "")
+  local copy = work .. "/album"
+  os.execute("cp -r " .. T.quote(dir) .. " " .. T.quote(copy) .. " && rm -rf " .. T.quote(copy .. "/.curator"))
+  local a = assert(curator.open(copy, { embedder = "clip", model = model }))
+  local score = curator.text_score(a, "a red sunset")
+  local values = {}
+  for _, img in ipairs(a) do if score(img) then values[#values + 1] = score(img) end end
+  table.sort(values, function(x, y) return x > y end)
+  local cut = values[20] -- twenty images score at or above it
+  local matching = {}
+  for _, img in ipairs(a) do if score(img) and score(img) >= cut then matching[img.path] = true end end
+  local out
+  out, err, code = T.run({ trainset, copy, "--count", "6", "--iterations", "3", "--prompt", "a red sunset",
+    "--min-score", string.format("%.17g", cut), "--csv", work .. "/sel.csv" }, nil,
+    "CURATOR_CLIP_MODEL=" .. T.quote(model))
+  T.eq(code, 0, err)
+  T.contains(out, ('prompt "a red sunset": 20 of the %d images not excluded match it (score at least'):format(#a - #a.exclusions))
+  local csv = read(work .. "/sel.csv")
+  local picked = 0
+  for line in csv:gmatch("[^\r\n]+") do
+    -- Filename,Subfolder,Count,Frequency(%),Index,Status,Path,Tier (the sample's paths have no commas)
+    local status, path = line:match("^[^,]*,[^,]*,[^,]*,[^,]*,[^,]*,(%a+),([^,]+),")
+    if status == "Included" then
+      picked = picked + 1
+      T.ok(matching[path], path .. " matches the prompt")
+    end
+  end
+  T.eq(picked, 6)
+  _, err, code = T.run({ trainset, copy, "--count", "6", "--min-score", "0.3" })
+  T.eq(code, 2)
+  T.contains(err, "--negative and --min-score go with --prompt TEXT")
+end)
