@@ -2,6 +2,7 @@
 --
 --   curator clean ALBUM [--count 20] [--iterations 20] [--threshold 0.9]
 --                       [--rounds 3] [--seed 1] [--yes [--all]]
+--                       [--text WORDS [--min-score X] [--text-count 20]]
 --
 -- Farthest-point sampling hunts outliers: the images it picks in nearly
 -- every run (the "core", frequency >= threshold) are the album's oddest,
@@ -14,12 +15,19 @@
 -- you decline, or after --rounds rounds. Exclusions are stored in the
 -- album's index, so Scenario B (curator trainset) leaves them out.
 --
+-- --text "watermark, logo" first lists the images that look like the words
+-- (a CLIP or SigLIP album: `curator models get NAME` installs a model), best
+-- first: the --text-count (20) best scores, only those scoring at least
+-- --min-score when given, excluded images left out, and asks the same
+-- question; --yes excludes all of them, and needs --min-score to say how
+-- alike is enough.
+--
 -- `curator -i clean ALBUM` leaves you at the prompt with the
 -- album in `a`, the last run in `r` and the quality plugin in `quality` to
 -- look further (r:report("r.html"), quality.flag(a)).
 
 local usage = "usage: curator clean ALBUM [--count 20] [--iterations 20] "
-  .. "[--threshold 0.9] [--rounds 3] [--seed 1] [--yes [--all]]"
+  .. "[--threshold 0.9] [--rounds 3] [--seed 1] [--yes [--all]] [--text WORDS [--min-score X] [--text-count 20]]"
 
 local function fail(message)
   io.stderr:write("clean.lua: ", message, "\n", usage, "\n")
@@ -28,7 +36,8 @@ end
 
 -- Options: name -> kind; values start at their defaults.
 local kinds = { count = "integer", iterations = "integer", threshold = "fraction", rounds = "integer",
-                seed = "integer", yes = "flag", all = "flag" }
+                seed = "integer", yes = "flag", all = "flag", text = "text", ["min-score"] = "number",
+                ["text-count"] = "integer" }
 local opts = { count = 20, iterations = 20, threshold = 0.9, rounds = 3, seed = 1, yes = false, all = false }
 local album_path
 local i = 1
@@ -49,14 +58,16 @@ while i <= #arg do
     else
       local value = inline
       if not value then i = i + 1; value = arg[i] end
-      if not value then fail("--" .. name .. " needs a value") end
+      if not value or (kind == "text" and value == "") then fail("--" .. name .. " needs a value") end
       local n = tonumber(value)
       if kind == "integer" and not (math.type(n) == "integer" and n >= (name == "seed" and 0 or 1)) then
         fail("--" .. name .. " must be a positive integer (got " .. value .. ")")
       elseif kind == "fraction" and not (n and n > 0 and n <= 1) then
         fail("--" .. name .. " must be a number in (0, 1] (got " .. value .. ")")
+      elseif kind == "number" and not (n and n == n) then
+        fail("--" .. name .. " must be a number (got " .. value .. ")")
       end
-      opts[name] = n
+      opts[name] = kind == "text" and value or n
     end
   elseif word:sub(1, 1) == "-" then
     fail("unknown option " .. word)
@@ -69,6 +80,10 @@ while i <= #arg do
 end
 if not album_path then fail("the album folder is missing") end
 if opts.all and not opts.yes then fail("--all only goes with --yes (at the prompt, answer all)") end
+if (opts["min-score"] or opts["text-count"]) and not opts.text then fail("--min-score and --text-count go with --text WORDS") end
+if opts.text and opts.yes and not opts["min-score"] then
+  fail("--text with --yes needs --min-score X: without it, the best --text-count matches would be excluded however unlike the words they are")
+end
 
 local err
 a, err = curator.open(album_path)   -- global on purpose: `curator -i` keeps it
@@ -98,7 +113,68 @@ end
 -- stdin is a terminal: ask; otherwise (a pipe, a test) only --yes excludes.
 local interactive = os.execute("test -t 0") == true
 
+-- Which of the numbered `candidates` to exclude: --yes takes `automatic`,
+-- a terminal is asked (`flagged` lists the quality plugin's, when any), and
+-- otherwise nothing is excluded (nil).
+local function ask(candidates, automatic, flagged)
+  if opts.yes then return automatic end
+  if not interactive then
+    print("(not a terminal: run with --yes to exclude them)")
+    return nil
+  end
+  while true do
+    io.write(("exclude which? all, none, %snumbers like 1,3-5, or view [none] ")
+      :format(flagged and #flagged > 0 and "flagged, " or ""))
+    io.flush()
+    local answer = (io.read("l") or "none"):lower():gsub("^%s+", ""):gsub("%s+$", "")
+    if answer == "" or answer == "none" or answer == "n" or answer == "no" then
+      return {}
+    elseif answer == "all" then
+      return candidates
+    elseif answer == "flagged" and flagged then
+      return flagged
+    elseif answer == "view" then
+      a:set(candidates):show()   -- numbered like the list above
+    else
+      local chosen, why = curator.pick(candidates, answer)
+      if chosen then return chosen end
+      print("  " .. why)
+    end
+  end
+end
+
 local excluded_now = 0
+
+-- Asked by meaning: the images that look like --text, best first.
+if opts.text then
+  local ok, hits = pcall(a.search, a, opts.text, { k = opts["text-count"] or 20, min_score = opts["min-score"] })
+  if not ok then
+    io.stderr:write("clean.lua: --text: ", (tostring(hits):gsub("^[^:]*:%d+: ", "")), "\n")
+    os.exit(1)
+  end
+  local matches, scores = {}, {}
+  for _, h in ipairs(hits) do
+    if not h.image.excluded then matches[#matches + 1] = h.image; scores[#matches] = h.score end
+  end
+  if #matches == 0 then
+    print(("text %q: no image left to show%s"):format(opts.text,
+      opts["min-score"] and (" scoring at least %s"):format(opts["min-score"]) or " (every match is excluded)"))
+  else
+    print(("text %q: the %d image(s) most like it%s:"):format(opts.text, #matches,
+      opts["min-score"] and (" scoring at least %s"):format(opts["min-score"]) or ""))
+    local column = 40
+    for _, img in ipairs(matches) do column = math.max(column, math.min(80, #img.path)) end
+    for n, img in ipairs(matches) do
+      print(("  %3d  %-" .. column .. "s %.3f%s"):format(n, img.path, scores[n], why(img)))
+    end
+    local chosen = ask(matches, matches)
+    if chosen and #chosen > 0 then
+      excluded_now = excluded_now + a.exclusions:add(chosen)
+      print(("excluded %d of the %d"):format(#chosen, #matches))
+    end
+  end
+end
+
 for round = 1, opts.rounds do
   r = a:select { method = "fps", count = opts.count, iterations = opts.iterations,
                  seed = opts.seed + round - 1 }
@@ -123,37 +199,12 @@ for round = 1, opts.rounds do
   for n, img in ipairs(candidates) do
     print(("  %3d  %-" .. column .. "s %5.1f%%%s"):format(n, img.path, 100 * r:frequency(img), why(img)))
   end
-  local function flagged_ones()
-    local list = {}
-    for n, img in ipairs(candidates) do if flagged[n] then list[#list + 1] = img end end
-    return list
-  end
-  local chosen
-  if opts.yes then
-    chosen = (opts.all or not quality) and candidates or flagged_ones()
-  elseif interactive then
-    while not chosen do
-      io.write(("exclude which? all, none, %snumbers like 1,3-5, or view [none] ")
-        :format(nflagged > 0 and "flagged, " or ""))
-      io.flush()
-      local answer = (io.read("l") or "none"):lower():gsub("^%s+", ""):gsub("%s+$", "")
-      if answer == "" or answer == "none" or answer == "n" or answer == "no" then
-        chosen = {}
-      elseif answer == "all" then
-        chosen = candidates
-      elseif answer == "flagged" then
-        chosen = flagged_ones()
-      elseif answer == "view" then
-        a:set(candidates):show()   -- numbered like the list above
-      else
-        local why
-        chosen, why = curator.pick(candidates, answer)
-        if not chosen then print("  " .. why) end
-      end
-    end
-  else
+  local flagged_ones = {}
+  for n, img in ipairs(candidates) do if flagged[n] then flagged_ones[#flagged_ones + 1] = img end end
+  if not opts.yes and not interactive then
     print("(not a terminal: run with --yes to exclude the flagged ones, --yes --all for every one)")
   end
+  local chosen = (opts.yes or interactive) and ask(candidates, (opts.all or not quality) and candidates or flagged_ones, flagged_ones)
   if not chosen or #chosen == 0 then break end
   excluded_now = excluded_now + a.exclusions:add(chosen)
   if #chosen < #candidates then

@@ -508,3 +508,39 @@ T.test("Scenario B with --prompt picks only among the images that match it; with
   T.eq(code, 2)
   T.contains(err, "--negative and --min-score go with --prompt TEXT")
 end)
+
+T.test("Scenario A with --text lists the images that look like the words and excludes them with --yes --min-score", function()
+  local dir = T.sample_album()
+  local work = T.tempdir()
+  local _, err, code = T.run({ clean, dir, "--rounds", "1", "--text", "a watermark" })
+  T.eq(code, 1)
+  T.contains(err, "clean.lua: --text: album:search: the album's vectors come from the 'pixels' embedder")
+  _, err, code = T.run({ clean, dir, "--yes", "--text", "a watermark" })
+  T.eq(code, 2)
+  T.contains(err, "--text with --yes needs --min-score X")
+  -- With the tiny CLIP fixture model: exactly the images scoring at least --min-score go.
+  local model = (T.sh("cd " .. T.quote(T.dir .. "/../CuratorCoreTests/Fixtures/clip/tiny-hf") .. " && pwd")):gsub("\n$", "")
+  local copy = work .. "/album"
+  os.execute("cp -r " .. T.quote(dir) .. " " .. T.quote(copy) .. " && rm -rf " .. T.quote(copy .. "/.curator"))
+  local a = assert(curator.open(copy, { embedder = "clip", model = model }))
+  local score = curator.text_score(a, "a watermark")
+  local values = {}
+  for _, img in ipairs(a) do if score(img) then values[#values + 1] = score(img) end end
+  table.sort(values, function(x, y) return x > y end)
+  local cut = values[5]
+  local out
+  out, err, code = T.run({ clean, copy, "--rounds", "1", "--count", "3", "--iterations", "2", "--text", "a watermark",
+    "--min-score", string.format("%.17g", cut), "--yes" }, nil, "CURATOR_CLIP_MODEL=" .. T.quote(model))
+  T.eq(code, 0, err)
+  T.contains(out, 'text "a watermark": the 5 image(s) most like it scoring at least')
+  T.contains(out, "excluded 5 of the 5")
+  local b = assert(curator.open(copy, { model = model, scan = false, embed = false }))
+  local excluded_by_text = 0
+  for _, img in ipairs(b) do
+    if score(a:get(img.path)) and score(a:get(img.path)) >= cut then
+      T.ok(img.excluded, img.path .. " looks like the words and is excluded")
+      excluded_by_text = excluded_by_text + 1
+    end
+  end
+  T.eq(excluded_by_text, 5)
+end)
