@@ -194,6 +194,34 @@ final class AlbumCLIPTests: XCTestCase {
         XCTAssertEqual(run.selection.count, 2)
     }
 
+    func testAClipAlbumGetsThePixelStatisticsTheQualityChecksRead() throws {
+        let models = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appendingPathComponent("clip").path
+        setenv("CURATOR_MODELS", models, 1)
+        setenv("CURATOR_CLIP_MODEL", "tiny-hf", 1)
+        defer { unsetenv("CURATOR_MODELS"); unsetenv("CURATOR_CLIP_MODEL") }
+        let folder = TemporaryFolder()
+        for i in 0..<3 { folder.writePNG("img\(i).jpg", size: 40, seed: i) }
+        folder.write("bad.png", Array("text".utf8))
+        let album = try Album.open(folder.path)
+        XCTAssertEqual(album.embedder, "clip")
+        // The same numbers the pixels embedder records.
+        let pixels = PixelEmbedder()
+        for image in album.images {
+            let statistics = try XCTUnwrap(try album.statistics(of: image), image.path.string)
+            XCTAssertEqual(statistics, try pixels.embed(path: album.absolutePath(of: image)).statistics)
+        }
+        XCTAssertTrue(album.lastEmbed?.notes.contains { $0.contains("statistics") && $0.contains("of 3 images") } == true,
+                      "\(album.lastEmbed?.notes ?? [])")
+        // Measured once: a file that changes is measured again, the others are not.
+        folder.writePNG("img1.jpg", size: 48, seed: 9)
+        _ = try album.scan()
+        let report = try album.embed()
+        XCTAssertTrue(report.notes.contains { $0.contains("of 1 images") }, "\(report.notes)")
+        let changed = try XCTUnwrap(album.images.first { $0.path.string == "img1.jpg" })
+        XCTAssertEqual(try album.statistics(of: changed), try pixels.embed(path: album.absolutePath(of: changed)).statistics)
+        XCTAssertFalse(try album.embed().notes.contains { $0.contains("statistics") }, "nothing left to measure")
+    }
+
     func testClipWithoutAModelSaysWhatToDownloadAndWhere() throws {
         let home = ProcessInfo.processInfo.environment["HOME"]
         setenv("CURATOR_MODELS", "/nonexistent-models", 1)

@@ -403,6 +403,13 @@ public final class Album: @unchecked Sendable {
         } else {
             report = try compute(target, arithmetic: arithmetic, progress: progress)
         }
+        // CLIP reads no pixel statistics: measure them too, for the quality checks and the keeper rule.
+        if target == BuiltInEmbedder.clip.rawValue, !isIndexOnly, !isReadOnly {
+            let measured = try measureMissingStatistics(skipping: target, progress: progress)
+            if measured > 0 {
+                report.notes.append("measured the statistics (sharpness, brightness, contrast, colourfulness, entropy) of \(measured) images for the quality checks")
+            }
+        }
         if switching {
             // Leaving one embedder for another that has no vector at all would
             // make every selection fail; a first embedder is taken as it is.
