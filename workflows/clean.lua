@@ -96,6 +96,11 @@ print(tostring(a))
 -- The quality plugin (when loaded) says why an outlier is odd. Global, like
 -- a and r, so that it is at hand after `curator -i`.
 quality = curator.plugins.quality
+-- Its checks read each image's statistics: a PhotoMapAI or imported album has none until measured.
+if quality and not a.index_only then
+  local measured = a:measure()
+  if measured > 0 then print(("measured %d image(s) for the quality checks"):format(measured)) end
+end
 local function why(img)
   local issues = quality and quality.issues(img)
   return issues and #issues > 0 and ("  [" .. table.concat(issues, ", ") .. "]") or ""

@@ -75,6 +75,11 @@ if not a then
   os.exit(1)
 end
 print(tostring(a))
+-- The keeper rule reads each image's sharpness and size: a PhotoMapAI album has no statistics until measured.
+if not a.index_only then
+  local measured = a:measure()
+  if measured > 0 then print(("measured %d image(s) for the keeper rule (sharpness)"):format(measured)) end
+end
 
 local function copies_of(n) return n .. (n == 1 and " copy" or " copies") end
 

@@ -325,3 +325,18 @@ T.test("a:buckets: kohya's aspect buckets, the images each upscales, small bucke
   T.eq(#only, 1)
   T.eq(only[1].images[1].path, a[1].path)
 end)
+
+T.test("a:measure gives images without statistics the pixels embedder's, once", function()
+  local dir = T.fixture_album()
+  local a = assert(curator.open(dir, { embed = false }))
+  T.eq(a[1].stats, nil, "not embedded: no statistics yet")
+  T.eq(a:measure(), #a)
+  for _, img in ipairs(a) do T.ok(img.stats and img.stats.sharpness, img.path) end
+  T.eq(a:measure(), 0, "nothing left to measure")
+  -- The same numbers the pixels embedder records.
+  local measured = a[1].stats
+  local b = assert(curator.open(T.fixture_album()))
+  T.eq(b.embedder, "pixels")
+  T.eq(b:get(a[1].path).stats.sharpness, measured.sharpness)
+  T.eq(b:get(a[1].path).stats.entropy, measured.entropy)
+end)

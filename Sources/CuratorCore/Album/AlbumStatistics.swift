@@ -9,10 +9,14 @@ extension Album {
     /// The pixels embedder records statistics as it goes; a CLIP album never
     /// ran it, so the quality checks (`curator clean`'s diagnosis) and the
     /// near-duplicate keeper rule (the sharpest copy) had nothing to read.
-    /// Images `skipping` failed to decode for (its recorded failures) are not
-    /// tried. A chunk per transaction, so an interrupted pass keeps its work.
+    /// Images `skipping` (by default the active embedder) failed to decode
+    /// for (its recorded failures) are not tried. A chunk per transaction, so
+    /// an interrupted pass keeps its work. A PhotoMapAI album (`a:measure()`)
+    /// is decoded once for them; a clip album measures them as it embeds.
     @discardableResult
-    func measureMissingStatistics(skipping embedder: String, progress: (any ProgressSink)?) throws -> Int {
+    public func measureMissingStatistics(skipping embedder: String? = nil, progress: (any ProgressSink)? = nil) throws -> Int {
+        try database.checkWritable("measuring image statistics")
+        let embedder = embedder ?? self.embedder ?? ""
         let missing: [Int64] = try database.pool.read { db in
             let images = try Int.fetchOne(db, sql: "SELECT count(*) FROM image") ?? 0
             let measured = try Int.fetchOne(db, sql: "SELECT count(*) FROM stats") ?? 0

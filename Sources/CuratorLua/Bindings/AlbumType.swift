@@ -162,6 +162,12 @@ enum AlbumType {
             push(report, on: call.lua)
             return 1
         }
+        t.method("measure", signature: "a:measure([{progress=fn}]) -> integer",
+                 summary: "Measures the statistics (img.stats: sharpness, brightness, contrast, colourfulness, entropy) of the images that lack them, for the quality checks and the near-duplicate keeper rule: a PhotoMapAI or imported album has none until then (pixels records them, clip measures them as it embeds); returns how many it measured") { handle, call in
+            let measured = try LuaProgress.withSink(call, options: 1) { _, sink in try handle.album.measureMissingStatistics(progress: sink) }
+            call.lua.push(measured)
+            return 1
+        }
         t.method("import", signature: "a:import(file [, {name=\"imported\", paths=list_file, progress=fn}]) -> {embedder=, embedded=, failed={...}, notes={...}} | nil, message",
                  summary: "Imports another tool's vectors (.npz, .npy + path list, clip-retrieval folder), matched by path; they become the active embedder") { handle, call in
             let file = try call.string(1)
