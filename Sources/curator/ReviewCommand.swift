@@ -33,7 +33,7 @@ struct ReviewCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The address to bind (default 127.0.0.1; anything else is reachable from other machines).", valueName: "address"))
     var host: String = "127.0.0.1"
 
-    @Flag(help: "Compute the embeddings images lack before serving (as curator.open does), so the map shows every image.")
+    @Flag(help: "Compute the embeddings images lack before serving (as curator.open does), so the map shows every image, and the statistics the quality flags read (a:measure()).")
     var embed = false
 
     func validate() throws {
@@ -61,6 +61,9 @@ struct ReviewCommand: ParsableCommand {
                 if !report.failed.isEmpty {
                     Curator.writeError("curator review: \(report.failed.count) image\(report.failed.count == 1 ? "" : "s") could not be embedded (first: \(report.failed[0].path.string): \(report.failed[0].reason))")
                 }
+                // The page's quality flags read each image's statistics: a PhotoMapAI album has none until measured.
+                let measured = try opened.measureMissingStatistics(progress: bar)
+                if measured > 0 { Curator.writeError("curator review: measured \(measured) images for the quality flags") }
             } catch {
                 throw CommandFailure("curator review: cannot embed \(album): \(error)")
             }
