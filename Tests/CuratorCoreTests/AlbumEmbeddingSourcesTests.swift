@@ -174,11 +174,16 @@ final class AlbumImportTests: XCTestCase {
 
 /// The native CLIP encoder run through an album.
 final class AlbumCLIPTests: XCTestCase {
-    func testClipEmbedsAnAlbumWithTheInstalledModelAndStoresItsID() throws {
+    /// Installs the tiny CLIP fixture as the session's model until the test ends.
+    private func installTinyModel() {
         let models = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appendingPathComponent("clip").path
         setenv("CURATOR_MODELS", models, 1)
         setenv("CURATOR_CLIP_MODEL", "tiny-hf", 1)
-        defer { unsetenv("CURATOR_MODELS"); unsetenv("CURATOR_CLIP_MODEL") }
+        addTeardownBlock { unsetenv("CURATOR_MODELS"); unsetenv("CURATOR_CLIP_MODEL") }
+    }
+
+    func testClipEmbedsAnAlbumWithTheInstalledModelAndStoresItsID() throws {
+        installTinyModel()
         let folder = TemporaryFolder()
         for i in 0..<4 { folder.writePNG("img\(i).jpg", size: 40, seed: i) }
         folder.write("bad.png", Array("text".utf8))
@@ -195,10 +200,7 @@ final class AlbumCLIPTests: XCTestCase {
     }
 
     func testAClipAlbumGetsThePixelStatisticsTheQualityChecksRead() throws {
-        let models = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appendingPathComponent("clip").path
-        setenv("CURATOR_MODELS", models, 1)
-        setenv("CURATOR_CLIP_MODEL", "tiny-hf", 1)
-        defer { unsetenv("CURATOR_MODELS"); unsetenv("CURATOR_CLIP_MODEL") }
+        installTinyModel()
         let folder = TemporaryFolder()
         for i in 0..<3 { folder.writePNG("img\(i).jpg", size: 40, seed: i) }
         folder.write("bad.png", Array("text".utf8))

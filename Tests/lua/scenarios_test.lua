@@ -464,6 +464,22 @@ T.test("Scenario B --update refreshes a changed caption; --caption-tokens keeps 
   T.contains(err, "--caption-tokens needs a CLIP vocabulary: give --caption-vocabulary PATH")
 end)
 
+-- A copy of the sample album `dir` in `work`, embedded with the tiny CLIP
+-- fixture model; the model folder's absolute path ($CURATOR_CLIP_MODEL takes
+-- one, else a folder name under the model folders); and the score at which
+-- exactly `n` of its images match `words`, for --min-score.
+local function clip_copy(dir, work, words, n)
+  local model = (T.sh("cd " .. T.quote(T.dir .. "/../CuratorCoreTests/Fixtures/clip/tiny-hf") .. " && pwd")):gsub("\n$", "")
+  local copy = work .. "/album"
+  os.execute("cp -r " .. T.quote(dir) .. " " .. T.quote(copy) .. " && rm -rf " .. T.quote(copy .. "/.curator"))
+  local a = assert(curator.open(copy, { embedder = "clip", model = model }))
+  local score = curator.text_score(a, words)
+  local values = {}
+  for _, img in ipairs(a) do if score(img) then values[#values + 1] = score(img) end end
+  table.sort(values, function(x, y) return x > y end)
+  return copy, model, a, score, values[n]
+end
+
 T.test("Scenario B with --prompt picks only among the images that match it; without a text side it says what to install", function()
   local dir = T.sample_album()
   local work = T.tempdir()
@@ -474,17 +490,7 @@ T.test("Scenario B with --prompt picks only among the images that match it; with
   T.contains(err, "`curator models get clip-vit-base-patch32`")
   T.ok(not err:find("stack traceback"), err)
   -- With the tiny CLIP fixture model: the picks come from the images scoring at least --min-score.
-  -- $CURATOR_CLIP_MODEL takes an absolute path (else a folder name under the model folders).
-  local model = (T.sh("cd " .. T.quote(T.dir .. "/../CuratorCoreTests/Fixtures/clip/tiny-hf") .. " && pwd"))
-    :gsub("\n$", "")
-  local copy = work .. "/album"
-  os.execute("cp -r " .. T.quote(dir) .. " " .. T.quote(copy) .. " && rm -rf " .. T.quote(copy .. "/.curator"))
-  local a = assert(curator.open(copy, { embedder = "clip", model = model }))
-  local score = curator.text_score(a, "a red sunset")
-  local values = {}
-  for _, img in ipairs(a) do if score(img) then values[#values + 1] = score(img) end end
-  table.sort(values, function(x, y) return x > y end)
-  local cut = values[20] -- twenty images score at or above it
+  local copy, model, a, score, cut = clip_copy(dir, work, "a red sunset", 20)
   local matching = {}
   for _, img in ipairs(a) do if score(img) and score(img) >= cut then matching[img.path] = true end end
   local out
@@ -519,15 +525,7 @@ T.test("Scenario A with --text lists the images that look like the words and exc
   T.eq(code, 2)
   T.contains(err, "--text with --yes needs --min-score X")
   -- With the tiny CLIP fixture model: exactly the images scoring at least --min-score go.
-  local model = (T.sh("cd " .. T.quote(T.dir .. "/../CuratorCoreTests/Fixtures/clip/tiny-hf") .. " && pwd")):gsub("\n$", "")
-  local copy = work .. "/album"
-  os.execute("cp -r " .. T.quote(dir) .. " " .. T.quote(copy) .. " && rm -rf " .. T.quote(copy .. "/.curator"))
-  local a = assert(curator.open(copy, { embedder = "clip", model = model }))
-  local score = curator.text_score(a, "a watermark")
-  local values = {}
-  for _, img in ipairs(a) do if score(img) then values[#values + 1] = score(img) end end
-  table.sort(values, function(x, y) return x > y end)
-  local cut = values[5]
+  local copy, model, a, score, cut = clip_copy(dir, work, "a watermark", 5)
   local out
   out, err, code = T.run({ clean, copy, "--rounds", "1", "--count", "3", "--iterations", "2", "--text", "a watermark",
     "--min-score", string.format("%.17g", cut), "--yes" }, nil, "CURATOR_CLIP_MODEL=" .. T.quote(model))
