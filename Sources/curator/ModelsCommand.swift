@@ -61,7 +61,14 @@ struct ModelsGet: ParsableCommand {
         abstract: "Download models from the Hugging Face Hub (files already there are kept).")
 
     @Argument(help: ArgumentHelp("A model's name (as 'curator models' lists it) or its repository.", valueName: "name"))
-    var names: [String]
+    var names: [String] = []
+
+    func validate() throws {
+        if names.isEmpty {
+            throw ValidationError("name the model to download, e.g. \(CLIPModelLocator.defaultModelName) (OpenAI's ViT-B/32, about 600 MB); "
+                + "'curator models' lists all \(CLIPKnownModel.all.count)")
+        }
+    }
 
     func run() throws {
         // Every name is checked before anything is fetched.

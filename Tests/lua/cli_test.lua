@@ -357,7 +357,7 @@ T.test("curator models lists the known models with where each is installed; get 
   T.contains(err, "curator models get: 'clip-vit-huge' is not a model curator knows; known: clip-vit-base-patch32, ")
   _, err, code = run({ "models", "get" }, nil, env)
   T.eq(code, 2)
-  T.contains(err, "Missing expected argument '<name> ...'")
+  T.contains(err, "name the model to download, e.g. clip-vit-base-patch32 (OpenAI's ViT-B/32, about 600 MB); 'curator models' lists all 16")
   _, err, code = run({ "--safe", "models" }, nil, env)
   T.eq(code, 2)
   T.contains(err, "curator models: --safe is for Lua code")
