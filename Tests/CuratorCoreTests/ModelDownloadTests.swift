@@ -122,6 +122,59 @@ final class ModelDownloadTests: XCTestCase {
         XCTAssertFalse(listing().contains { $0.hasSuffix(".partial") })
     }
 
+    func testAFileChangedOnTheHubBetweenTheCutAndTheResumeComesWhole() throws {
+        let old = files["model.safetensors"]!
+        // The same length, other bytes within the part that arrived before the cut (after the
+        // safetensors header): only the version tells them apart, and a splice would keep the old ones.
+        var changed = old
+        for i in 50_000..<51_000 { changed[i] ^= 0x5A }
+        let new = changed
+        let cut = 100_000
+        let first = Box(true)
+        let server = try hub { request in
+            guard request.path.hasSuffix("model.safetensors") else { return nil }
+            if first.take() {
+                let whole = TestHTTPServer.file(old, for: request, etag: "\"v1\"")
+                return Array(whole.prefix(whole.count - old.count + cut))
+            }
+            return TestHTTPServer.file(new, for: request, etag: "\"v2\"")
+        }
+        defer { server.stop() }
+        XCTAssertThrowsError(try download(from: server).run())
+        XCTAssertEqual(contents("model.safetensors.partial.etag").map { String(decoding: $0, as: UTF8.self) }, "\"v1\"",
+                       "the cut download keeps the version its bytes came from")
+        try download(from: server).run()
+        // The cut one, the resume naming v1 (answered whole: v2), and the file from its first byte.
+        let asked = server.requests.filter { $0.path.hasSuffix("model.safetensors") }
+        XCTAssertEqual(asked.count, 3)
+        XCTAssertEqual(asked.dropFirst().first?.headers["if-range"], "\"v1\"")
+        XCTAssertEqual(asked.dropFirst().first?.headers["range"], "bytes=\(cut)-")
+        XCTAssertNil(asked.last?.headers["range"])
+        XCTAssertEqual(contents("model.safetensors"), new, "the new version whole, not the old one's start spliced to the new one's end")
+        XCTAssertEqual(listing(), ["config.json", "model.safetensors", "preprocessor_config.json"], "no partial or version file stays")
+    }
+
+    func testAResumeOfTheSameVersionSendsItsETagAndGetsTheRest() throws {
+        let weights = files["model.safetensors"]!
+        let cut = 200_000
+        let first = Box(true)
+        let server = try hub { request in
+            guard request.path.hasSuffix("model.safetensors") else { return nil }
+            let whole = TestHTTPServer.file(weights, for: request, etag: "\"sha-1\"")
+            return first.take() ? Array(whole.prefix(whole.count - weights.count + cut)) : whole
+        }
+        defer { server.stop() }
+        XCTAssertThrowsError(try download(from: server).run())
+        try download(from: server).run()
+        let resumed = server.requests.last { $0.path.hasSuffix("model.safetensors") }
+        XCTAssertEqual(resumed?.headers["if-range"], "\"sha-1\"")
+        XCTAssertEqual(contents("model.safetensors"), weights)
+        // A weak tag cannot go in an If-Range.
+        let tag = root.appendingPathComponent("weak.etag")
+        try Data("W/\"x\"".utf8).write(to: tag)
+        XCTAssertNil(ModelDownload.resumableTag(tag))
+    }
+
     func testAServerIgnoringTheRangeStartsTheFileAgain() throws {
         let weights = files["model.safetensors"]!
         let server = try hub { request in

@@ -102,15 +102,18 @@ final class TestHTTPServer: @unchecked Sendable {
         return Array((head + "\r\n").utf8) + body
     }
 
-    /// The file's bytes from `Range: bytes=N-` on, as 206, or all of them as 200 without a Range.
-    static func file(_ body: [UInt8], for request: Request) -> [UInt8] {
-        if let range = request.headers["range"], range.hasPrefix("bytes="), range.hasSuffix("-"),
+    /// The file's bytes from `Range: bytes=N-` on, as 206, or all of them as 200 without a Range
+    /// (or with an If-Range naming another version than `etag`, sent as the ETag header).
+    static func file(_ body: [UInt8], for request: Request, etag: String? = nil) -> [UInt8] {
+        let tag = etag.map { ["ETag": $0] } ?? [:]
+        let sameVersion = request.headers["if-range"].map { $0 == etag } ?? true
+        if sameVersion, let range = request.headers["range"], range.hasPrefix("bytes="), range.hasSuffix("-"),
            let start = Int(range.dropFirst(6).dropLast()) {
             guard start < body.count else { return reply("416 Range Not Satisfiable", headers: ["Content-Range": "bytes */\(body.count)"]) }
-            return reply("206 Partial Content", headers: ["Content-Range": "bytes \(start)-\(body.count - 1)/\(body.count)"],
+            return reply("206 Partial Content", headers: tag.merging(["Content-Range": "bytes \(start)-\(body.count - 1)/\(body.count)"]) { a, _ in a },
                          body: Array(body[start...]))
         }
-        return reply("200 OK", body: body)
+        return reply("200 OK", headers: tag, body: body)
     }
 }
 

@@ -38,9 +38,13 @@ enum {
 ///
 /// Returns CURATOR_CURL_DONE, CURATOR_CURL_UNAVAILABLE, or libcurl's error
 /// code with `error` (`error_size` bytes) saying what went wrong. `*status`
-/// is the last HTTP status received (0 when none was).
+/// is the last HTTP status received (0 when none was); `etag` (`etag_size`
+/// bytes) the last response's ETag header as sent ("" when it had none),
+/// also when the transfer failed after the headers: a resumed download sends
+/// it back as If-Range, so a file changed meanwhile comes whole.
 int curator_curl_fetch(const char *url, const char *const *headers, size_t count, int fd, long long resume_from,
                        const char *user_agent, curator_curl_progress progress, void *context,
-                       long *status, int *write_errno, char *error, size_t error_size);
+                       long *status, int *write_errno, char *etag, size_t etag_size,
+                       char *error, size_t error_size);
 
 #endif

@@ -30,23 +30,28 @@ enum HTTPDownload {
 
     /// GETs `url`, appending the body to `fd` from byte `offset` of the file
     /// (a Range request when above 0). `headers` are extra request lines.
+    /// `etag` receives the response's ETag (nil without one), also when the
+    /// transfer fails after the headers arrived.
     static func fetch(_ url: String, headers: [String] = [], appendingTo fd: Int32, offset: Int64,
-                      progress: @escaping Progress) throws(DownloadError) -> Outcome {
+                      etag: inout String?, progress: @escaping Progress) throws(DownloadError) -> Outcome {
         let box = ProgressBox(progress)
         let context = Unmanaged.passRetained(box)
         defer { context.release() }
         var status = 0
         var writeErrno: Int32 = 0
         var message = [CChar](repeating: 0, count: 512)
+        var tag = [CChar](repeating: 0, count: 256)
         let code: Int32 = withCStrings(headers) { lines in
             curator_curl_fetch(url, lines, headers.count, fd, offset, "curator/\(CuratorVersion.string)",
                                { context, received, total in
                                    let box = Unmanaged<ProgressBox>.fromOpaque(context!).takeUnretainedValue()
                                    return box.progress(received, total >= 0 ? total : nil) ? 0 : 1
                                },
-                               context.toOpaque(), &status, &writeErrno, &message, message.count)
+                               context.toOpaque(), &status, &writeErrno, &tag, tag.count, &message, message.count)
         }
-        let said = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let said = Self.text(message)
+        let received = Self.text(tag)
+        etag = received.isEmpty ? nil : received
         switch code {
         case Int32(CURATOR_CURL_DONE): return .done
         case Int32(CURATOR_CURL_NO_RANGES): return .noRanges
@@ -65,6 +70,11 @@ enum HTTPDownload {
         default:
             throw DownloadError(.network, url, said.isEmpty ? "libcurl error \(code)" : said)
         }
+    }
+
+    /// The text of a NUL-terminated buffer the shim filled.
+    private static func text(_ buffer: [CChar]) -> String {
+        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// Calls `body` with the strings as a C array of pointers, valid during the call.

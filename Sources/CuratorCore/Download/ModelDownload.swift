@@ -13,7 +13,9 @@ import Darwin
 /// file arrives as `<name>.partial` and takes its name only once complete
 /// and checked (a weights file must read as safetensors, a `.json` as
 /// JSON), so an interrupted download never leaves a file the loader would
-/// trust; the next run resumes the partial file where it stopped.
+/// trust; the next run resumes the partial file where it stopped, sending
+/// the ETag it began with (kept in `<name>.partial.etag`) as If-Range, so a
+/// file changed on the Hub meanwhile comes whole instead of spliced.
 public struct ModelDownload {
     /// Where the files come from: the Hub (or a mirror) and a token.
     public struct Source: Sendable {
@@ -143,18 +145,30 @@ public struct ModelDownload {
         var headers: [String] = []
         if let token = source.token { headers.append("Authorization: Bearer \(token)") }
         let report: HTTPDownload.Progress = { received, total in progress(file, received, total) }
+        let tagFile = folder.appendingPathComponent(file + ".partial.etag")
+        var etag: String?
         do {
             let offset = Int64(lseek(fd, 0, SEEK_END))
-            if try HTTPDownload.fetch(url, headers: headers, appendingTo: fd, offset: offset, progress: report) == .noRanges {
+            // The version the bytes there came from: another version is sent whole (then .noRanges).
+            var resumeHeaders = headers
+            if offset > 0, let kept = Self.resumableTag(tagFile) { resumeHeaders.append("If-Range: \(kept)") }
+            if try HTTPDownload.fetch(url, headers: resumeHeaders, appendingTo: fd, offset: offset, etag: &etag,
+                                      progress: report) == .noRanges {
                 try restart(fd, partial)
-                _ = try HTTPDownload.fetch(url, headers: headers, appendingTo: fd, offset: 0, progress: report)
+                _ = try HTTPDownload.fetch(url, headers: headers, appendingTo: fd, offset: 0, etag: &etag, progress: report)
             }
         } catch {
             // A file gone from the repository, or nothing received, leaves nothing behind; a cut
-            // transfer (or a refusal a token may mend) keeps its bytes to resume from.
-            if error.kind == .notFound || lseek(fd, 0, SEEK_END) == 0 { unlink(partial.path) }
+            // transfer (or a refusal a token may mend) keeps its bytes, and their version, to resume from.
+            if error.kind == .notFound || lseek(fd, 0, SEEK_END) == 0 {
+                unlink(partial.path)
+                unlink(tagFile.path)
+            } else if let etag {
+                try? Data(etag.utf8).write(to: tagFile)
+            }
             throw error
         }
+        unlink(tagFile.path)
         let size = Int64(lseek(fd, 0, SEEK_END))
         guard fsync(fd) == 0 else { throw DownloadError(.file, partial.path, "cannot write: \(String(cString: strerror(errno)))") }
         closed = true
@@ -174,6 +188,14 @@ public struct ModelDownload {
         }
         unlink(partial.path)
         return .downloaded(size)
+    }
+
+    /// The ETag kept beside a partial file, when it can be sent as If-Range
+    /// (a strong one: HTTP does not allow a weak one there).
+    static func resumableTag(_ file: URL) -> String? {
+        guard let data = FileManager.default.contents(atPath: file.path) else { return nil }
+        let tag = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return tag.isEmpty || tag.hasPrefix("W/") || tag.contains("\n") ? nil : tag
     }
 
     /// Empties the partial file, for a download starting again from its first byte.

@@ -70,7 +70,8 @@ enum OpenCLIPVocabulary {
         guard fd >= 0 else { throw DownloadError(.file, path.path, "cannot create: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         do {
-            _ = try HTTPDownload.fetch(url, appendingTo: fd, offset: 0, progress: progress)
+            var etag: String?
+            _ = try HTTPDownload.fetch(url, appendingTo: fd, offset: 0, etag: &etag, progress: progress)
         } catch {
             unlink(path.path)
             throw error
