@@ -129,10 +129,9 @@ public struct CLIPModelLocator: Sendable {
     }
 
     /// The installed model folder whose towers made vectors of model `id`:
-    /// `chosen` when given (it must be that model), else the session's
-    /// model folder (`$CURATOR_CLIP_MODEL` or the default) when it made them,
-    /// else the known model's folder, else the folder the id names, else any
-    /// installed folder with that id. The error says which folder to download and where to put it.
+    /// `chosen` when given (it must be that model), else the known model's
+    /// folder, else the folder the id names, else any installed folder with
+    /// that id. The error says which folder to download and where to put it.
     public func folder(forModelID id: String, chosen: URL? = nil) throws -> URL {
         if let chosen {
             guard Self.isModelFolder(chosen) else {
@@ -143,12 +142,6 @@ public struct CLIPModelLocator: Sendable {
                 throw CLIPError(.unsupported, chosen.path, "holds model \(chosenID), but the album's vectors were made by \(id); a text tower is never paired with another model's vectors. \(downloadHint(id))")
             }
             return chosen
-        }
-        // The folder the image side uses this session ($CURATOR_CLIP_MODEL, which may be a path
-        // outside the model folders) holds the text tower of the vectors it made.
-        if let session = try? Self.sessionFolder(), let sessionID = try? Self.modelID(ofFolder: session),
-           CLIPKnownModel.sameModel(id, sessionID) {
-            return session
         }
         if let known = CLIPKnownModel.matching(id: id) { return try folder(named: known.folder) }
         for prefix in ["hf:", "open-clip:", "siglip:"] where id.hasPrefix(prefix) {
