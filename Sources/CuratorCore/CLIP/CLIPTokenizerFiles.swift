@@ -9,8 +9,11 @@ import zlib  // zlib from the Apple SDKs
 /// present: transformers' `tokenizer.json`, its older `vocab.json` +
 /// `merges.txt`, or open_clip's `bpe_simple_vocab_16e6.txt.gz`.
 extension CLIPTokenizer {
+    /// open_clip's vocabulary file, which its models' folders may hold instead of a `tokenizer.json`.
+    public static let openCLIPVocabularyName = "bpe_simple_vocab_16e6.txt.gz"
+
     /// The vocabulary files a model folder may hold, in the order they are tried.
-    public static let fileNames = ["tokenizer.json", "vocab.json + merges.txt", "bpe_simple_vocab_16e6.txt.gz"]
+    public static let fileNames = ["tokenizer.json", "vocab.json + merges.txt", openCLIPVocabularyName]
 
     /// Whether `folder` holds any form of the vocabulary.
     public static func isPresent(in folder: URL) -> Bool {
@@ -18,7 +21,7 @@ extension CLIPTokenizer {
         return fm.fileExists(atPath: folder.appendingPathComponent("tokenizer.json").path)
             || (fm.fileExists(atPath: folder.appendingPathComponent("vocab.json").path)
                 && fm.fileExists(atPath: folder.appendingPathComponent("merges.txt").path))
-            || fm.fileExists(atPath: folder.appendingPathComponent("bpe_simple_vocab_16e6.txt.gz").path)
+            || fm.fileExists(atPath: folder.appendingPathComponent(openCLIPVocabularyName).path)
     }
 
     /// Loads the tokenizer of the model in `folder`.
@@ -30,7 +33,7 @@ extension CLIPTokenizer {
         if fm.fileExists(atPath: vocab.path) || fm.fileExists(atPath: merges.path) {
             return try load(vocabJSON: vocab, merges: merges)
         }
-        let gz = folder.appendingPathComponent("bpe_simple_vocab_16e6.txt.gz")
+        let gz = folder.appendingPathComponent(openCLIPVocabularyName)
         if fm.fileExists(atPath: gz.path) { return try load(openCLIPVocabulary: gz) }
         throw CLIPError(.modelMissing, folder.path,
                         "no tokenizer: the text tower needs tokenizer.json (or vocab.json and merges.txt) from the model's Hugging Face page, or open_clip's bpe_simple_vocab_16e6.txt.gz (in the open_clip_torch package), in this folder")

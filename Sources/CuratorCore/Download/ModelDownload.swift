@@ -120,11 +120,9 @@ public struct ModelDownload {
             }
         }
         if model.requiredFiles.contains(CLIPKnownModel.openCLIPWeights) {
-            let tokenizer = folder.appendingPathComponent("tokenizer.json"), vocabulary = folder.appendingPathComponent(OpenCLIPVocabulary.fileName)
-            let fm = FileManager.default
-            if fm.fileExists(atPath: vocabulary.path) {
+            if FileManager.default.fileExists(atPath: folder.appendingPathComponent(OpenCLIPVocabulary.fileName).path) {
                 results.append((OpenCLIPVocabulary.fileName, .present))
-            } else if !fm.fileExists(atPath: tokenizer.path) {
+            } else if !CLIPTokenizer.isPresent(in: folder) {
                 let fetched = try OpenCLIPVocabulary.fetch(into: folder, pypi: source.pypi, progress: progress)
                 results.append(("\(OpenCLIPVocabulary.fileName) (from \(OpenCLIPVocabulary.package) \(fetched.version) on PyPI)", .downloaded(fetched.bytes)))
             }

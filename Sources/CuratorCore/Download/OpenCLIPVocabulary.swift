@@ -12,10 +12,10 @@ import Darwin
 /// zip reader, so the text tower of a downloaded open_clip model works
 /// without Python.
 enum OpenCLIPVocabulary {
-    /// The file's name in a model folder, where `CLIPTokenizerFiles` looks.
-    static let fileName = "bpe_simple_vocab_16e6.txt.gz"
+    /// The file's name in a model folder, where the tokenizer looks.
+    static let fileName = CLIPTokenizer.openCLIPVocabularyName
     /// Where the wheel holds it.
-    static let member = "open_clip/bpe_simple_vocab_16e6.txt.gz"
+    static let member = "open_clip/" + fileName
     /// The package on PyPI.
     static let package = "open_clip_torch"
 
