@@ -90,16 +90,14 @@ struct ModelsGet: ParsableCommand {
             let download = ModelDownload(model: model)
             print("\(model.folder): from \(download.source.endpoint)/\(model.repository) into \(download.folder.path)")
             fflush(nil)
-            let meter = ByteMeter()
+            // Bytes so far, the file's size and the rate, erased when the file is done.
+            let bar = TerminalProgressBar(cancelled: { interrupted.isSet })
+            bar.countsBytes = true
             do {
-                let results = try download.run { file, received, total in
-                    meter.show(file, received, total)
-                    return !interrupted.isSet
-                }
-                meter.clear()
+                let results = try download.run(progress: bar)
                 for (file, result) in results {
                     switch result {
-                    case .downloaded(let bytes): print("  \(file)  \(ByteMeter.size(bytes))")
+                    case .downloaded(let bytes): print("  \(file)  \(ByteCount.describe(Int(bytes)))")
                     case .present: print("  \(file)  already there, kept")
                     case .absent: print("  \(file)  not in the repository (optional)")
                     }
@@ -110,7 +108,7 @@ struct ModelsGet: ParsableCommand {
                     throw CommandFailure("curator models get: \(download.folder.path) still lacks the model's weights or config")
                 }
             } catch let error as DownloadError {
-                meter.clear()
+                bar.finish(label: model.folder)  // a bar cut short by the failure is erased before the message
                 if error.kind == .cancelled {
                     throw CommandFailure("curator models get: interrupted; 'curator models get \(model.folder)' again resumes where it stopped", status: 130)
                 }
@@ -126,52 +124,6 @@ private final class Interruption: @unchecked Sendable {
     private var value = false
     func set() { lock.withLock { value = true } }
     var isSet: Bool { lock.withLock { value } }
-}
-
-/// The one-line progress of a file's bytes on a terminal's stderr
-/// (`model.safetensors  [████····]  120.5 / 605.1 MB  8.2 MB/s`), at most
-/// about 15 times a second; nothing elsewhere.
-private final class ByteMeter {
-    private let drawsBar = isatty(2) != 0
-    private var file = ""
-    private var started: UInt64 = 0
-    private var startBytes: Int64 = 0
-    private var lastDraw: UInt64 = 0
-    private var drawn = false
-
-    func show(_ file: String, _ received: Int64, _ total: Int64?) {
-        guard drawsBar else { return }
-        let now = DispatchTime.now().uptimeNanoseconds
-        if file != self.file { self.file = file; started = now; startBytes = received }
-        guard now - lastDraw > 66_000_000 else { return }
-        lastDraw = now
-        var text = "  \(file)  "
-        if let total, total > 0 {
-            let filled = Int(min(1, Double(received) / Double(total)) * 30)
-            text += "[" + String(repeating: "█", count: filled) + String(repeating: "·", count: 30 - filled) + "]  "
-            text += "\(Self.size(received)) / \(Self.size(total))"
-        } else {
-            text += Self.size(received)
-        }
-        let seconds = Double(now - started) / 1e9
-        if seconds > 0.5 { text += "  \(Self.size(Int64(Double(received - startBytes) / seconds)))/s" }
-        FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))
-        drawn = true
-    }
-
-    func clear() {
-        if drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-        drawn = false
-    }
-
-    /// `605.1 MB`, `2.3 kB`, `412 bytes` (decimal units, as the Hub shows sizes).
-    static func size(_ bytes: Int64) -> String {
-        let value = Double(bytes)
-        if value >= 1e9 { return String(format: "%.2f GB", value / 1e9) }
-        if value >= 1e6 { return String(format: "%.1f MB", value / 1e6) }
-        if value >= 1e3 { return String(format: "%.1f kB", value / 1e3) }
-        return "\(bytes) bytes"
-    }
 }
 
 extension ModelsCommand {

@@ -187,12 +187,17 @@ final class ExportFaultyFileSystem: ExportFileSystem, @unchecked Sendable {
     func synchronizeDirectory(_ path: FileSystemPath) { real.synchronizeDirectory(path) }
 }
 
-/// A progress sink that records updates and cancels after `cancelAfter` of them.
+/// A progress sink that records updates and cancels after `cancelAfter` of
+/// them, or once an update satisfies `cancelWhen`.
 final class ExportRecordingProgress: ProgressSink {
     var updates: [(String, Int, Int)] = []
     var finished: [String] = []
     var cancelAfter: Int?
-    var isCancelled: Bool { cancelAfter.map { updates.count >= $0 } ?? false }
+    var cancelWhen: ((_ label: String, _ done: Int, _ total: Int) -> Bool)?
+    var isCancelled: Bool {
+        if let n = cancelAfter, updates.count >= n { return true }
+        return cancelWhen.map { stop in updates.contains { stop($0.0, $0.1, $0.2) } } ?? false
+    }
     func update(label: String, done: Int, total: Int) { updates.append((label, done, total)) }
     func finish(label: String) { finished.append(label) }
 }

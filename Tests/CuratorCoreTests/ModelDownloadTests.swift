@@ -68,18 +68,17 @@ final class ModelDownloadTests: XCTestCase {
             return request.path == "/cdn/abc123" ? TestHTTPServer.file(weights, for: request) : nil
         }
         defer { server.stop() }
-        var seen: [String: Int64] = [:]
-        let results = try download(from: server).run { file, received, _ in
-            seen[file] = received
-            return true
-        }
+        let progress = ExportRecordingProgress()
+        let results = try download(from: server).run(progress: progress)
         XCTAssertEqual(results.map(\.file), ["model.safetensors", "config.json", "preprocessor_config.json", "tokenizer.json"])
         XCTAssertEqual(results.map(\.result), [.downloaded(Int64(weights.count)), .downloaded(Int64(files["config.json"]!.count)),
                                                .downloaded(Int64(files["preprocessor_config.json"]!.count)), .absent])
         XCTAssertEqual(contents("model.safetensors"), weights)
         XCTAssertEqual(contents("config.json"), files["config.json"])
         XCTAssertEqual(listing(), ["config.json", "model.safetensors", "preprocessor_config.json"], "no partial file stays")
-        XCTAssertEqual(seen["model.safetensors"], Int64(weights.count), "progress reaches the whole size")
+        XCTAssertEqual(progress.updates.last { $0.0 == "model.safetensors" }?.1, weights.count, "progress reaches the whole size")
+        XCTAssertEqual(progress.finished, ["model.safetensors", "config.json", "preprocessor_config.json", "tokenizer.json"],
+                       "each file's bar is finished")
         let found = try CLIPModelLocator(roots: [root]).folder(named: model.folder)
         XCTAssertEqual(found.standardizedFileURL.path, root.appendingPathComponent(model.folder).standardizedFileURL.path)
         XCTAssertEqual(server.requests.first?.headers["user-agent"], "curator/\(CuratorVersion.string)")
@@ -263,7 +262,9 @@ final class ModelDownloadTests: XCTestCase {
             request.path.hasSuffix("model.safetensors") ? TestHTTPServer.file(big, for: request) : nil
         }
         defer { server.stop() }
-        XCTAssertThrowsError(try download(from: server).run { _, received, _ in received == 0 }) { error in
+        let progress = ExportRecordingProgress()
+        progress.cancelWhen = { _, received, _ in received > 0 }
+        XCTAssertThrowsError(try download(from: server).run(progress: progress)) { error in
             XCTAssertEqual((error as? DownloadError)?.kind, .cancelled, "\(error)")
         }
         let kept = contents("model.safetensors.partial")?.count ?? 0

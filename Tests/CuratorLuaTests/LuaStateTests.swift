@@ -1,5 +1,6 @@
 import CLuaShims
 import XCTest
+import CuratorCore
 @testable import CuratorLua
 
 final class LuaStateTests: XCTestCase {

@@ -92,17 +92,17 @@ public struct ModelDownload {
             + CLIPKnownModel.all.map(\.folder).joined(separator: ", "))
     }
 
-    /// Told of each file's progress: its name, the bytes it has so far and
-    /// its whole size when known. Returns false to stop the download.
-    public typealias Progress = (_ file: String, _ received: Int64, _ total: Int64?) -> Bool
-
     /// Fetches every file of the model the folder lacks, the required ones
     /// first (and, for an open_clip model without a tokenizer, open_clip's
     /// vocabulary from PyPI), and returns what became of each, in order. A required file the
     /// repository lacks, a refusal, a network failure or a damaged file stops
     /// it with an error naming the file; what was complete stays.
+    ///
+    /// `progress` is told each file's bytes (its label the file's name, the
+    /// total 0 while the size is not known), and stops the download when it
+    /// says `isCancelled`.
     @discardableResult
-    public func run(progress: @escaping Progress = { _, _, _ in true }) throws(DownloadError) -> [(file: String, result: FileResult)] {
+    public func run(progress: (any ProgressSink)? = nil) throws(DownloadError) -> [(file: String, result: FileResult)] {
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         } catch {
@@ -131,7 +131,7 @@ public struct ModelDownload {
     }
 
     /// Fetches one file unless it is there.
-    private func fetch(_ file: String, progress: @escaping Progress) throws(DownloadError) -> FileResult {
+    private func fetch(_ file: String, progress: (any ProgressSink)?) throws(DownloadError) -> FileResult {
         let final = folder.appendingPathComponent(file)
         if FileManager.default.fileExists(atPath: final.path) { return .present }
         let partial = folder.appendingPathComponent(file + ".partial")
@@ -142,7 +142,8 @@ public struct ModelDownload {
         defer { if !closed { close(fd) } }
         var headers: [String] = []
         if let token = source.token { headers.append("Authorization: Bearer \(token)") }
-        let report: HTTPDownload.Progress = { received, total in progress(file, received, total) }
+        let report = Self.reporting(progress, label: file)
+        defer { progress?.finish(label: file) }
         let tagFile = folder.appendingPathComponent(file + ".partial.etag")
         var etag: String?
         do {
@@ -186,6 +187,14 @@ public struct ModelDownload {
         }
         unlink(partial.path)
         return .downloaded(size)
+    }
+
+    /// A transfer's progress as `progress` takes it, under `label`.
+    static func reporting(_ progress: (any ProgressSink)?, label: String) -> HTTPDownload.Progress {
+        { received, total in
+            progress?.update(label: label, done: Int(received), total: Int(total ?? 0))
+            return !(progress?.isCancelled ?? false)
+        }
     }
 
     /// The ETag kept beside a partial file, when it can be sent as If-Range

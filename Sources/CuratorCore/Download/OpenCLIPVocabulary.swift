@@ -22,7 +22,7 @@ enum OpenCLIPVocabulary {
     /// Fetches the vocabulary into `folder` (as `fileName`), the wheel and
     /// PyPI's description of it going to temporary files there. Returns the
     /// file's size and the package's version.
-    static func fetch(into folder: URL, pypi: String, progress: @escaping ModelDownload.Progress) throws(DownloadError) -> (bytes: Int64, version: String) {
+    static func fetch(into folder: URL, pypi: String, progress: (any ProgressSink)?) throws(DownloadError) -> (bytes: Int64, version: String) {
         let listing = "\(pypi)/pypi/\(package)/json"
         let described = try download(listing, to: folder.appendingPathComponent(".\(package).json.partial")) { _, _ in true }
         defer { unlink(described.path) }
@@ -34,9 +34,9 @@ enum OpenCLIPVocabulary {
         }
         let version = ((json["info"] as? [String: Any])?["version"] as? String) ?? "?"
         let label = "\(fileName) (\(package) \(version))"
-        let wheelFile = try download(wheel, to: folder.appendingPathComponent(".\(package).whl.partial")) { received, total in
-            progress(label, received, total)
-        }
+        let wheelFile = try download(wheel, to: folder.appendingPathComponent(".\(package).whl.partial"),
+                                     progress: ModelDownload.reporting(progress, label: label))
+        progress?.finish(label: label)
         defer { unlink(wheelFile.path) }
         let bytes: [UInt8]
         do {
