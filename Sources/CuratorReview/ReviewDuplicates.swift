@@ -31,9 +31,6 @@ final class ReviewDuplicates: @unchecked Sendable {
         listRead = try? album.database.generations()
     }
 
-    /// The album's default threshold (`a.duplicate_threshold`), for a page that names none.
-    var defaultThreshold: Double { album.defaultDuplicateThreshold }
-
     /// The groups at `threshold` as JSON, or 202 while they are being found;
     /// found again when the exclusions, the images or the vectors changed
     /// since, or when they were found at another threshold.

@@ -471,7 +471,8 @@ public final class ReviewSession: @unchecked Sendable {
     /// (`ReviewDuplicates`). A threshold that is not a similarity from 0.5
     /// to 1 is a 400 naming it.
     func duplicateList(threshold text: String?) -> ReviewReply {
-        var threshold = duplicates.defaultThreshold
+        // The session's album, under its lock: the search's own album is its background task's alone.
+        var threshold = locked { album.defaultDuplicateThreshold }
         if let text {
             guard let given = Double(text), given >= Self.lowestDuplicateThreshold, given <= 1 else {
                 return .error(400, "threshold must be a similarity from \(Self.lowestDuplicateThreshold) to 1 (got '\(text)')")
