@@ -189,7 +189,9 @@ enum ReviewPage {
     .hint { color: #8d969f; }
     #lasso-bar, #dupes-bar { position: fixed; bottom: 12px; left: 50%; transform: translateX(-50%); background: #262a30; border: 1px solid #555; padding: 6px 10px; border-radius: 6px; display: flex; gap: 6px; align-items: center; }
     #dupes-threshold { width: 5.5em; }
-    #dupes-bar label { white-space: nowrap; }
+    #dupes-bar label, #dupes-bar span { white-space: nowrap; }
+    /* On a narrow screen the count takes a line of its own, the field and the button the next. */
+    #dupes-bar { flex-wrap: wrap; justify-content: center; max-width: calc(100vw - 24px); box-sizing: border-box; }
     button:disabled { opacity: 0.45; cursor: default; }
     #lasso-bar[hidden], #dupes-bar[hidden], #preview[hidden], #banner[hidden], #hover[hidden], #cluster-filter[hidden], #cluster-colour[hidden] { display: none; }
     .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 4px; vertical-align: -1px; }
