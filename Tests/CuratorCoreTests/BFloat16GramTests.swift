@@ -77,4 +77,39 @@ final class BFloat16GramTests: XCTestCase {
             XCTAssertGreaterThan(abs(agreement), 0.99, "axis \(column)")
         }
     }
+
+    /// The seeding's Gram matrix: every entry on both sides of the diagonal
+    /// is the product of the two rows centred over the rows and rounded, so
+    /// cᵢᵢ + cⱼⱼ − 2cᵢⱼ is their squared distance up to the rounding, however
+    /// large the offset they share; on shapes with every kind of remainder
+    /// and a row stride wider than the matrix.
+    func testCentredRowProductsGiveDistancesOnBothSidesOfTheDiagonal() throws {
+        try XCTSkipUnless(BFloat16Gram.isAvailable, "no AVX512_BF16 here")
+        var random = Xoshiro256StarStar(seed: 31)
+        for (rows, depth) in [(1, 3), (33, 7), (70, 13), (129, 128)] {
+            let lda = depth + 3, ldc = rows + 5
+            // A large common offset, as projections of embeddings have.
+            let a = (0..<(rows * lda)).map { _ in Float(random.nextGaussian()) + 40 }
+            var c = [Float](repeating: .nan, count: rows * ldc)
+            a.withUnsafeBufferPointer { ap in
+                BFloat16Gram.centredRowProducts(rows: rows, depth: depth, a: ap.baseAddress!, lda: lda, c: &c, ldc: ldc)
+            }
+            var mean = [Double](repeating: 0, count: depth)
+            for i in 0..<rows { for t in 0..<depth { mean[t] += Double(a[i * lda + t]) / Double(rows) } }
+            func rounded(_ i: Int, _ t: Int) -> Double { Double(bfloat16Reference(a[i * lda + t] - Float(mean[t]))) }
+            for i in 0..<rows {
+                for j in 0..<rows {
+                    var product = 0.0, magnitude = 1e-30
+                    for t in 0..<depth { product += rounded(i, t) * rounded(j, t); magnitude += abs(rounded(i, t) * rounded(j, t)) }
+                    XCTAssertLessThan(abs(Double(c[i * ldc + j]) - product) / magnitude, 1e-6, "\(rows)×\(depth) [\(i)][\(j)]")
+                    guard i != j else { continue }
+                    var distance = 0.0
+                    for t in 0..<depth { distance += pow(Double(a[i * lda + t]) - Double(a[j * lda + t]), 2) }
+                    let found = Double(c[i * ldc + i] + c[j * ldc + j] - 2 * c[i * ldc + j])
+                    XCTAssertEqual(found, distance, accuracy: 0.02 * distance + 1e-3, "\(rows)×\(depth) distance \(i)–\(j)")
+                }
+                for j in rows..<ldc { XCTAssert(c[i * ldc + j].isNaN, "\(rows)×\(depth) [\(i)][\(j)] past the matrix was written") }
+            }
+        }
+    }
 }

@@ -80,8 +80,20 @@ final class PrincipalSubspaceTests: XCTestCase {
             let value = 1 / Double(i + 1)
             for r in 0..<d { for c in 0..<d { covariance[r * d + c] += Float(value * a[r] * a[c]) } }
         }
-        let found = try XCTUnwrap(PrincipalSubspace.subspaceIteration(covariance, dimension: d, rank: rank, width: width))
         let exact = try XCTUnwrap(BLAS.leadingEigenvectors(ofSymmetric: covariance, n: d, count: rank))
+        // K-Means' single step: orthonormal, and the leading axes (those its
+        // distances mostly come from) still LAPACK's.
+        let single = try XCTUnwrap(PrincipalSubspace.subspaceIteration(covariance, dimension: d, rank: rank, width: width, steps: 1))
+        for column in 0..<rank {
+            var norm: Float = 0, agreement: Float = 0
+            for j in 0..<d {
+                norm += single[j * rank + column] * single[j * rank + column]
+                agreement += single[j * rank + column] * exact[j * rank + column]
+            }
+            XCTAssertEqual(norm, 1, accuracy: 1e-4, "one step: axis \(column) has unit length")
+            if column < rank / 4 { XCTAssertGreaterThan(abs(agreement), 0.99, "one step: axis \(column) is LAPACK's") }
+        }
+        let found = try XCTUnwrap(PrincipalSubspace.subspaceIteration(covariance, dimension: d, rank: rank, width: width))
         for column in 0..<rank {
             var norm: Float = 0, agreement: Float = 0
             for j in 0..<d {

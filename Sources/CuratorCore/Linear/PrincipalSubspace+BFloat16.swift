@@ -4,7 +4,7 @@ extension PrincipalSubspace {
     /// Whether `init(bfloat16Sample:dimension:rank:copyRows:)` can run here
     /// (the processor has AVX512_BF16; without it the plain C body would be
     /// far slower than float32's BLAS).
-    static var bfloat16CovarianceAvailable: Bool { BFloat16Matrix.isSupported }
+    static var bfloat16CovarianceAvailable: Bool { BFloat16Gram.isAvailable }
 
     /// The leading `rank` axes of a `count`-row sample whose rows
     /// `copyRows(range, into)` writes as float32 (row-major, `dimension`
@@ -13,11 +13,12 @@ extension PrincipalSubspace {
     /// each centred value rounded to 8 significant bits, products and sums
     /// in float32, at twice float32's multiply-adds per instruction. Nil when
     /// the processor lacks AVX512_BF16 or the axes cannot be found.
+    /// `powerSteps` is `subspaceIteration`'s.
     ///
     /// The rows are read twice, 64 at a time (once for the mean, once to
     /// centre, round and pack them), and never copied whole: at 4,096 × 768
     /// a float32 copy was 12 MiB of fresh pages, most of the gather's time.
-    init?(bfloat16Sample s: Int, dimension d: Int, rank p: Int,
+    init?(bfloat16Sample s: Int, dimension d: Int, rank p: Int, powerSteps: Int = 2,
           copyRows: (Range<Int>, UnsafeMutablePointer<Float>) -> Void) {
         guard Self.bfloat16CovarianceAvailable, p > 0, p < d, s > p else { return nil }
         let chunk = 64
@@ -61,29 +62,13 @@ extension PrincipalSubspace {
                 }
             }
         }
-        // The blocks on and below the diagonal, spread over the cores, each mirrored above it.
-        let panels = (d + 31) / 32
-        var blocks: [(Int, Int)] = []
-        for i in 0..<panels { for j in 0...i { blocks.append((i, j)) } }
         var covariance = [Float](repeating: 0, count: d * d)
         covariance.withUnsafeMutableBufferPointer { cb in
-            let shared = UncheckedSendable((UnsafePointer(packed), cb.baseAddress!))
-            let list = blocks, workers = max(1, min(activeCoreCount, list.count))
-            parallelFor(workers) { worker in
-                let (packed, c) = shared.value
-                for b in stride(from: worker, to: list.count, by: workers) {
-                    let (i, j) = list[b]
-                    curator_bf16_gram_block(packed, s, d, i, j, 1 / Float(s), c + i * 32 * d + j * 32, d)
-                    guard i != j else { continue }
-                    for r in (i * 32)..<min(d, i * 32 + 32) {
-                        for col in (j * 32)..<min(d, j * 32 + 32) { c[col * d + r] = c[r * d + col] }
-                    }
-                }
-            }
+            BFloat16Gram.fill(packed: packed, samples: s, features: d, alpha: 1 / Float(s), c: cb.baseAddress!, ldc: d)
         }
         // The total variance: the covariance's trace.
         var trace = 0.0
         for t in 0..<d { trace += Double(covariance[t * d + t]) }
-        self.init(covariance: covariance, totalVariance: trace, mean: mean, dimension: d, rank: p, iterative: true)
+        self.init(covariance: covariance, totalVariance: trace, mean: mean, dimension: d, rank: p, powerSteps: powerSteps)
     }
 }

@@ -45,8 +45,10 @@ struct PrincipalSubspace {
 
     /// `init(sample:dimension:rank:)` for a sample already copied into one
     /// row-major `count × dimension` block, which is centred in place (its
-    /// contents are lost): no second copy of the sample.
-    init?(centring rows: UnsafeMutablePointer<Float>, count s: Int, dimension d: Int, rank p: Int) {
+    /// contents are lost): no second copy of the sample. `powerSteps` is
+    /// `subspaceIteration`'s.
+    init?(centring rows: UnsafeMutablePointer<Float>, count s: Int, dimension d: Int, rank p: Int,
+          powerSteps: Int = 2) {
         guard p > 0, p < d, s > p else { return nil }
         // The mean: float sums over blocks of rows, added up in doubles
         // (vectorised; a double per element cost a third of the covariance's time).
@@ -77,7 +79,7 @@ struct PrincipalSubspace {
                              c: c.baseAddress!, ldc: d)
         }
         self.init(covariance: covariance, totalVariance: total / Double(s), mean: mean, dimension: d, rank: p,
-                  iterative: true)
+                  powerSteps: powerSteps)
     }
 
     /// Rows whose covariance `init(rowsOf:rank:)` reads: past twice this
@@ -109,17 +111,19 @@ struct PrincipalSubspace {
             total += Double(covariance[i * d + i])
         }
         self.init(covariance: covariance, totalVariance: total, mean: mean, dimension: d, rank: min(rank, d),
-                  iterative: false)
+                  powerSteps: 0)
     }
 
     /// The leading `p` eigenvectors of the `d × d` covariance and the
     /// variance along each (both ways of computing the covariance end here).
-    /// With `iterative`, by subspace iteration when the rank leaves room for
-    /// its spare columns (LAPACK otherwise, and should the iteration fail).
+    /// With `powerSteps` above 0, by subspace iteration with that many steps
+    /// when the rank leaves room for its spare columns (LAPACK otherwise,
+    /// and should the iteration fail).
     init?(covariance: [Float], totalVariance: Double, mean: [Float], dimension d: Int, rank p: Int,
-          iterative: Bool) {
+          powerSteps: Int) {
         let width = min(d, p + max(16, p / 4))
-        let found = (iterative && 2 * width <= d ? Self.subspaceIteration(covariance, dimension: d, rank: p, width: width) : nil)
+        let found = (powerSteps > 0 && 2 * width <= d
+            ? Self.subspaceIteration(covariance, dimension: d, rank: p, width: width, steps: powerSteps) : nil)
             ?? BLAS.leadingEigenvectors(ofSymmetric: covariance, n: d, count: p)
         guard let basis = found else { return nil }
         // Variance along each axis: vᵀCv; the total is the covariance's trace.
@@ -145,9 +149,9 @@ struct PrincipalSubspace {
 
     /// The leading `rank` eigenvectors of the symmetric `d × d` matrix `c`
     /// (row-major `d × rank`, largest first), from `width` seeded random
-    /// columns multiplied by `c` four times, twice between
-    /// re-orthonormalisations, then the Rayleigh–Ritz vectors of the
-    /// subspace they span. The spare columns make the leading `rank`
+    /// columns multiplied by `c` twice in each of `steps` steps, each step
+    /// ending in a re-orthonormalisation, then the Rayleigh–Ritz vectors of
+    /// the subspace they span. The spare columns make the leading `rank`
     /// converge where eigenvalues decay slowly, as they do for embeddings.
     ///
     /// The Gaussian start is orthogonal within about 1/√d already and needs
@@ -156,11 +160,13 @@ struct PrincipalSubspace {
     /// re-orthonormalisations (C² rather than C) halve the eigensolves of
     /// the Gram matrices (a third of the axes' time on 10,000 × 768): the
     /// rotation keeps the span however unequal the columns' lengths, and the
-    /// last round's second pass makes the basis orthonormal (to 3·10⁻⁵). On
+    /// last step's second round makes the basis orthonormal (to 3·10⁻⁵). On
     /// the benchmark's 85,491 × 768, whose eigenvalues fall 250-fold over the
     /// 160 columns, four seeds at k 100 gave the inertia of four single
-    /// products within 0.13 % (−0.03 % on average).
-    static func subspaceIteration(_ c: [Float], dimension d: Int, rank p: Int, width q: Int) -> [Float]? {
+    /// products within 0.13 % (−0.03 % on average). Two steps find the axes
+    /// of a slowly decaying spectrum to within a few parts in a thousand;
+    /// K-Means takes one (`KMeansSampler.axisPowerSteps`).
+    static func subspaceIteration(_ c: [Float], dimension d: Int, rank p: Int, width q: Int, steps: Int = 2) -> [Float]? {
         var random = Xoshiro256StarStar(seed: 0x5CA_1AB1E, stream: UInt64(d) << 16 | UInt64(q))
         // Gaussian columns, two values per Box–Muller draw: the uniforms in
         // order, then their logarithms and angles on every core (2.5 ms on
@@ -195,10 +201,10 @@ struct PrincipalSubspace {
                 }
             }
         }
-        for step in 0..<2 {
+        for step in 0..<max(1, steps) {
             multiply(basis, into: &once)
             multiply(once, into: &twice)
-            guard let next = orthonormalColumns(twice, rows: d, columns: q, rounds: step == 1 ? 2 : 1) else { return nil }
+            guard let next = orthonormalColumns(twice, rows: d, columns: q, rounds: step == max(1, steps) - 1 ? 2 : 1) else { return nil }
             basis = next
         }
         // Rayleigh–Ritz: the eigenvectors of Qᵀ C Q, taken back through Q.

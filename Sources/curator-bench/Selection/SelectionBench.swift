@@ -173,7 +173,7 @@ struct KMeansTuning: ParsableArguments {
     @Option(help: "kmeans: sample Lloyd steps when the refinement covers every row.") var coveredSampleSteps: Int?
     @Option(help: "kmeans: sample rows per cluster when the refinement covers every row.") var coveredSamplePerCluster: Int?
     @Option(help: "kmeans: candidates per seeding row below the seeding sample.") var seedingShare: Int?
-    @Flag(help: "kmeans: principal axes' covariance in float32 even where bfloat16 products are available.") var float32Axes = false
+    @Flag(help: "kmeans: principal axes' covariance and seeding Gram matrix in float32 even where bfloat16 products are available.") var float32Axes = false
 
     var sampler: KMeansSampler {
         var sampler = KMeansSampler()

@@ -28,7 +28,17 @@ extension KMeansSampler {
         let gram = HugePageMemory.allocate(Float.self, count: s * s)
         defer { sample.deallocate(); HugePageMemory.deallocate(gram) }
         for i in 0..<s { rows.copyCandidateRow(order[i], into: sample + i * d) }
-        BLAS.gramOnCores(rows: s, depth: min(d, leadingAxes ?? d), a: sample, lda: d, c: gram, ldc: s)
+        let depth = min(d, leadingAxes ?? d)
+        // The seeding only draws by these distances: on principal axes of
+        // long vectors bfloat16's rounding moves the inertia less than the
+        // seeds do (see `roundedAxes`). Short vectors keep float32: there
+        // (24 long, in a test) other centres made the duplicate index miss
+        // a pair it had found, and nothing was measured to pay for it.
+        if roundedAxes && leadingAxes != nil && BFloat16Gram.isAvailable {
+            BFloat16Gram.centredRowProducts(rows: s, depth: depth, a: sample, lda: d, c: gram, ldc: s)
+        } else {
+            BLAS.gramOnCores(rows: s, depth: depth, a: sample, lda: d, c: gram, ldc: s)
+        }
         let normStorage = UnsafeMutablePointer<Float>.allocate(capacity: s)
         defer { normStorage.deallocate() }
         for i in 0..<s { normStorage[i] = gram[i * s + i] }
