@@ -81,25 +81,26 @@ final class PrincipalSubspaceTests: XCTestCase {
             for r in 0..<d { for c in 0..<d { covariance[r * d + c] += Float(value * a[r] * a[c]) } }
         }
         let exact = try XCTUnwrap(BLAS.leadingEigenvectors(ofSymmetric: covariance, n: d, count: rank))
+        /// Column `column`'s squared length, and its dot product with LAPACK's.
+        func measure(_ axes: [Float], _ column: Int) -> (norm: Float, agreement: Float) {
+            var norm: Float = 0, agreement: Float = 0
+            for j in 0..<d {
+                norm += axes[j * rank + column] * axes[j * rank + column]
+                agreement += axes[j * rank + column] * exact[j * rank + column]
+            }
+            return (norm, agreement)
+        }
         // K-Means' single step: orthonormal, and the leading axes (those its
         // distances mostly come from) still LAPACK's.
         let single = try XCTUnwrap(PrincipalSubspace.subspaceIteration(covariance, dimension: d, rank: rank, width: width, steps: 1))
         for column in 0..<rank {
-            var norm: Float = 0, agreement: Float = 0
-            for j in 0..<d {
-                norm += single[j * rank + column] * single[j * rank + column]
-                agreement += single[j * rank + column] * exact[j * rank + column]
-            }
+            let (norm, agreement) = measure(single, column)
             XCTAssertEqual(norm, 1, accuracy: 1e-4, "one step: axis \(column) has unit length")
             if column < rank / 4 { XCTAssertGreaterThan(abs(agreement), 0.99, "one step: axis \(column) is LAPACK's") }
         }
         let found = try XCTUnwrap(PrincipalSubspace.subspaceIteration(covariance, dimension: d, rank: rank, width: width))
         for column in 0..<rank {
-            var norm: Float = 0, agreement: Float = 0
-            for j in 0..<d {
-                norm += found[j * rank + column] * found[j * rank + column]
-                agreement += found[j * rank + column] * exact[j * rank + column]
-            }
+            let (norm, agreement) = measure(found, column)
             XCTAssertEqual(norm, 1, accuracy: 1e-4, "axis \(column) has unit length")
             // The last few axes, whose eigenvalues lie within a few % of the next, may mix a little.
             XCTAssertGreaterThan(abs(agreement), column < rank / 2 ? 0.999 : 0.9, "axis \(column) is LAPACK's")
