@@ -136,9 +136,11 @@ function M.flag(source, opts)
     only = {}
     for _, name in ipairs(type(opts.only) == "table" and opts.only or { opts.only }) do only[name] = true end
   end
-  local flagged = {}
+  local flagged, seen, measured = {}, 0, 0
   for _, img in ipairs(source) do
     local issues = M.issues(img, opts)
+    seen = seen + 1
+    if issues ~= nil then measured = measured + 1 end
     if issues == nil then
       if opts and opts.unreadable then flagged[#flagged + 1] = { image = img, issues = { "unreadable" } } end
     else
@@ -149,6 +151,13 @@ function M.flag(source, opts)
       end
       if #issues > 0 then flagged[#flagged + 1] = { image = img, issues = issues } end
     end
+  end
+  -- Not one image measured is an album never measured (PhotoMapAI's,
+  -- imported), not an album of unreadable files: saying "nothing flagged",
+  -- or flagging every image unreadable, would be wrong either way.
+  if seen > 0 and measured == 0 then
+    error("quality.flag: none of the " .. seen .. " images has statistics (img.stats) to check; "
+      .. "a:measure() measures them (a PhotoMapAI or imported album has none until then)", 2)
   end
   return flagged
 end
@@ -204,7 +213,7 @@ end, { description = "How many quality checks the image fails (0 = looks fine)" 
 -- For help(quality.flag) and help("quality"): first line the signature, then the summary.
 M.help = {
   issues = "quality.issues(img [, {thresholds=}]) -> {\"blurry\", ...} or nil\nThe checks img fails, in the order of quality.checks (empty when it looks fine; nil without img.stats)",
-  flag = "quality.flag(source [, {thresholds=, only=, unreadable=}]) -> {{image=, issues=}, ...}\nThe flagged images of an album, ImageSet or list, in source order",
+  flag = "quality.flag(source [, {thresholds=, only=, unreadable=}]) -> {{image=, issues=}, ...}\nThe flagged images of an album, ImageSet or list, in source order (an error when none of them has statistics: a:measure() first)",
   images = "quality.images(flagged) -> {Image, ...}\nThe images of a flag list, for a.exclusions:add(...)",
   describe = "quality.describe(flagged) -> string\nOne line per flagged image: \"sunset/031.jpg: blurry\"",
   summary = "quality.summary(flagged [, total]) -> string\nThe flags counted by check: \"10 of 84 images flagged: 3 blurry, 4 dark, ...\"",

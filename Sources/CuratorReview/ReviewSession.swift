@@ -107,6 +107,10 @@ public final class ReviewSession: @unchecked Sendable {
             if computedFlags != nil { computedFlags = nil; flagsGeneration += 1 }
             mapper.invalidate()
             sweepThumbnails()
+        } else if let seen, now.statisticsDiffer(from: seen), computedFlags != nil {
+            // Measured meanwhile (`a:measure()` in the REPL): the checks' flags anew.
+            computedFlags = nil
+            flagsGeneration += 1
         }
         seen = now
         return now

@@ -13,6 +13,18 @@ local function registered(kind, name)
   end
 end
 
+T.test("quality.flag on an album never measured says so and names a:measure(), then flags", function()
+  local quality = T.plugin("quality")
+  local a = assert(curator.open(T.fixture_album(), { embed = false }))
+  T.eq(a[1].stats, nil)
+  -- Not "nothing flagged", and not every image "unreadable".
+  T.contains(T.raises(nil, quality.flag, a), "quality.flag: none of the " .. #a .. " images has statistics")
+  T.contains(T.raises(nil, quality.flag, a, { unreadable = true }), "a:measure() measures them")
+  T.eq(a:measure(), #a)
+  T.eq(type(quality.flag(a)), "table")
+  T.eq(#quality.flag({}), 0, "an empty list is not an unmeasured album")
+end)
+
 T.test("quality flags exactly the sample album's blurry, dark, overexposed and blank images", function()
   local quality = T.plugin("quality")
   T.eq(quality.name, "quality")

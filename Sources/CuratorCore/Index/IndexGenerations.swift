@@ -14,10 +14,19 @@ public struct IndexGenerations: Sendable, Equatable, Codable {
     public var maximumImageID: Int64
     /// The newest saved run's id (0 when there is none).
     public var latestRun: Int64
+    /// Bumped by every change to the images' statistics (schema v11).
+    public var statistics: Int64 = 0
 
     /// Whether the image list may have changed between `self` and `other`.
     public func imagesDiffer(from other: IndexGenerations) -> Bool {
         embeddings != other.embeddings || imageCount != other.imageCount || maximumImageID != other.maximumImageID
+    }
+
+    /// Whether the images' statistics (what the quality checks read) may
+    /// have changed between `self` and `other`: measured, or their images'
+    /// vectors or list changed.
+    public func statisticsDiffer(from other: IndexGenerations) -> Bool {
+        statistics != other.statistics || imagesDiffer(from: other)
     }
 }
 
@@ -29,10 +38,11 @@ extension IndexDatabase {
                 SELECT (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'image_set_generation'),
                        (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'embedding_generation'),
                        (SELECT COUNT(*) FROM image), (SELECT COALESCE(MAX(id), 0) FROM image),
-                       (SELECT COALESCE(MAX(id), 0) FROM run)
+                       (SELECT COALESCE(MAX(id), 0) FROM run),
+                       (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'statistics_generation')
                 """)
             return IndexGenerations(imageSets: row?[0] ?? 0, embeddings: row?[1] ?? 0, imageCount: row?[2] ?? 0,
-                                    maximumImageID: row?[3] ?? 0, latestRun: row?[4] ?? 0)
+                                    maximumImageID: row?[3] ?? 0, latestRun: row?[4] ?? 0, statistics: row?[5] ?? 0)
         }
     }
 }

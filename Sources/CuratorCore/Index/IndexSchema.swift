@@ -168,6 +168,12 @@ enum IndexSchema {
             // that reads the index's newest clusters names them too.
             try db.execute(sql: "ALTER TABLE cluster_set ADD COLUMN labels TEXT")
         }
+        migrator.registerMigration("v11-statistics-generation") { db in
+            // `a:measure()` writes statistics without touching the vectors:
+            // one counter tells the quality checks' caches (the REPL's, the
+            // review page's) that what they read from is stale.
+            try db.execute(sql: generationCounter("statistics_generation", countingChangesTo: "stats"))
+        }
         return migrator
     }
 

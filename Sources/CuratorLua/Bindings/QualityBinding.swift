@@ -100,7 +100,7 @@ private final class QualityCache {
     func checks(of owner: AlbumHandle, _ thresholds: QualityChecks.Thresholds) throws -> QualityChecks {
         let album = owner.album
         let now = try album.database.generations()
-        if let entry = entries[owner.serial], !entry.generations.imagesDiffer(from: now) {
+        if let entry = entries[owner.serial], !entry.generations.statisticsDiffer(from: now) {
             return entry.checks.thresholds == thresholds ? entry.checks : entry.checks.with(thresholds)
         }
         let checks = try album.qualityChecks(thresholds)
