@@ -223,9 +223,13 @@ print(("excluded %d image(s) now; the album excludes %d in all"):format(excluded
 -- FPS finds what is far from everything else; a blurred or darkened copy of
 -- an ordinary picture can sit close to its neighbours. The quality checks
 -- catch those: list what they flag that is still included.
-if quality then
+-- An album whose images have no statistics (index-only, or none could be
+-- decoded) has nothing for the checks to read: quality.flag says so with an
+-- error, and the section is left out.
+local measured_flags = quality and not a.index_only and select(2, pcall(quality.flag, a))
+if type(measured_flags) == "table" then
   local left = {}
-  for _, f in ipairs(quality.flag(a)) do
+  for _, f in ipairs(measured_flags) do
     if not f.image.excluded then left[#left + 1] = f end
   end
   if #left > 0 then

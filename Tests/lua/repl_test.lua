@@ -255,7 +255,7 @@ T.test("plugins are reachable by name and document their functions for help()", 
   T.eq(code, 0, err)
   T.contains(out, '"quality"\n"captions"\n')
   T.contains(out, "quality.flag(source [, {thresholds=, only=, unreadable=}]) -> {{image=, issues=}, ...}\n"
-    .. "  The flagged images of an album, ImageSet or list, in source order\n")
+    .. "  The flagged images of an album, ImageSet or list, in source order (an error when none of them has statistics: a:measure() first)\n")
   T.contains(out, "quality.images(flagged)")
   T.contains(out, "dedup.plan(a [, {threshold=0.997}])")
   T.ok(not out:find("without documentation", 1, true), out)
