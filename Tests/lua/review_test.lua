@@ -161,6 +161,20 @@ T.test("the page shows the quality plugin's flags without v:flags: the same imag
   v:close()
 end)
 
+T.test("an open page reads statistics measured after it opened: checked images and the flags' generation move", function()
+  local a = assert(curator.open(T.fixture_album(), { embed = false }))
+  local v = a:review()
+  local json = page_json(v)
+  local before = json("/api/flags")
+  T.eq(before.source, "checks")
+  T.eq(before.checked, 0, "nothing measured: nothing checked")
+  T.eq(a:measure(), #a)
+  local after = json("/api/flags")
+  T.eq(after.checked, #a, "measured in the REPL: the page's checks read every image")
+  T.ok(after.generation > before.generation, "the page is told its flags changed")
+  v:close()
+end)
+
 T.test("the page names the index's newest clusters with the labels a:clusters() gave them", function()
   local clip = T.dir .. "/../CuratorCoreTests/Fixtures/clip"
   local dir = maker.album(T.tempdir() .. "/album", 12)
