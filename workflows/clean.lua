@@ -98,7 +98,9 @@ print(tostring(a))
 quality = curator.plugins.quality
 -- Its checks read each image's statistics: a PhotoMapAI or imported album has none until measured.
 if quality and not a.index_only then
-  local measured = a:measure()
+  -- Safe mode may not write them: the checks then skip the unmeasured images.
+  local ok, measured = pcall(a.measure, a)
+  if not ok then print("note: " .. tostring(measured)); measured = 0 end
   if measured > 0 then print(("measured %d image(s) for the quality checks"):format(measured)) end
 end
 local function why(img)

@@ -77,7 +77,9 @@ end
 print(tostring(a))
 -- The keeper rule reads each image's sharpness and size: a PhotoMapAI album has no statistics until measured.
 if not a.index_only then
-  local measured = a:measure()
+  -- Safe mode may not write them: the keeper rule then falls back to the most central copy.
+  local ok, measured = pcall(a.measure, a)
+  if not ok then print("note: " .. tostring(measured)); measured = 0 end
   if measured > 0 then print(("measured %d image(s) for the keeper rule (sharpness)"):format(measured)) end
 end
 

@@ -87,6 +87,25 @@ print("after", #a.exclusions, #a.favorites, img.excluded, img.favorite)
   T.eq(out, "1\t1\t1\n")
 end)
 
+T.test("--safe: a:measure() on a measured album measures nothing and writes nothing; on an unmeasured one it refuses", function()
+  local dir = T.fixture_album()
+  local out, err, status = run({ "-e", "assert(curator.open(arg[1]))", dir })
+  T.eq(status, 0, err)
+  local index = dir .. "/.curator/album.sqlite"
+  local before = T.read(index)
+  out, err, status = run({ "--safe", "-e", "print(assert(curator.open(arg[1])):measure())", dir })
+  T.eq(status, 0, err)
+  T.eq(out, "0\n")
+  T.eq(T.read(index) == before, true, "safe mode wrote nothing")
+  -- Never measured (indexed without embedding): refused, naming the API.
+  local bare = T.fixture_album()
+  out, err, status = run({ "-e", "assert(curator.open(arg[1], {embed = false}))", bare })
+  T.eq(status, 0, err)
+  out, err, status = run({ "--safe", "-e", "print(pcall(assert(curator.open(arg[1])).measure, curator.open(arg[1])))", bare })
+  T.eq(status, 0, err)
+  T.contains(out, "album:measure: measuring image statistics would write to the album's index, " .. REFUSED)
+end)
+
 T.test("--safe refuses an album without an index and creates nothing anywhere", function()
   local root = T.tempdir()
   local dir = root .. "/plain"

@@ -15,7 +15,6 @@ extension Album {
     /// is decoded once for them; a clip album measures them as it embeds.
     @discardableResult
     public func measureMissingStatistics(skipping embedder: String? = nil, progress: (any ProgressSink)? = nil) throws -> Int {
-        try database.checkWritable("measuring image statistics")
         let embedder = embedder ?? self.embedder ?? ""
         let missing: [Int64] = try database.pool.read { db in
             let images = try Int.fetchOne(db, sql: "SELECT count(*) FROM image") ?? 0
@@ -29,7 +28,10 @@ extension Album {
                 """, arguments: [embedder])
         }
         let images = missing.compactMap { image(id: $0) }
+        // Nothing to measure writes nothing: safe mode (`curator --safe
+        // clean`, which measures first) works on an album already measured.
         guard !images.isEmpty else { return 0 }
+        try database.checkWritable("measuring image statistics")
         let label = "statistics"
         let pixels = PixelEmbedder()
         let scratch = EmbeddingMatrix(rows: min(Self.statisticsChunk, images.count), dimension: pixels.dimension)
