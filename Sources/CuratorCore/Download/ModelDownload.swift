@@ -178,15 +178,18 @@ public struct ModelDownload {
             unlink(partial.path)
             throw error
         }
-        // link() never replaces a file that appeared meanwhile; rename() would.
-        if link(partial.path, final.path) != 0 {
-            let failure = errno
-            unlink(partial.path)
-            if failure == EEXIST { return .present }
-            throw DownloadError(.file, final.path, "cannot create: \(String(cString: strerror(failure)))")
-        }
-        unlink(partial.path)
-        return .downloaded(size)
+        return try Self.place(partial, at: final) ? .downloaded(size) : .present
+    }
+
+    /// Gives the complete, checked file `partial` its name `final` and
+    /// removes `partial`; false when a file of that name appeared meanwhile,
+    /// which is kept: link() never replaces one, where rename() would.
+    static func place(_ partial: URL, at final: URL) throws(DownloadError) -> Bool {
+        defer { unlink(partial.path) }
+        guard link(partial.path, final.path) != 0 else { return true }
+        let failure = errno
+        if failure == EEXIST { return false }
+        throw DownloadError(.file, final.path, "cannot create: \(String(cString: strerror(failure)))")
     }
 
     /// A transfer's progress as `progress` takes it, under `label`.

@@ -57,10 +57,7 @@ enum OpenCLIPVocabulary {
         guard FileManager.default.createFile(atPath: partial.path, contents: Data(bytes)) else {
             throw DownloadError(.file, partial.path, "cannot write")
         }
-        defer { unlink(partial.path) }
-        if link(partial.path, final.path) != 0, errno != EEXIST {
-            throw DownloadError(.file, final.path, "cannot create: \(String(cString: strerror(errno)))")
-        }
+        _ = try ModelDownload.place(partial, at: final)
         return (Int64(bytes.count), version)
     }
 
