@@ -104,11 +104,12 @@ public final class ReviewSession: @unchecked Sendable {
             try album.reload()
             imagesJSON = nil
             captions = nil
-            if computedFlags != nil { computedFlags = nil; flagsGeneration += 1 }
             mapper.invalidate()
             sweepThumbnails()
-        } else if let seen, now.statisticsDiffer(from: seen), computedFlags != nil {
-            // Measured meanwhile (`a:measure()` in the REPL): the checks' flags anew.
+        }
+        // The checks' flags read the statistics, which `a:measure()` in the
+        // REPL changes without touching the images (a changed list moves them too).
+        if let seen, now.statisticsDiffer(from: seen), computedFlags != nil {
             computedFlags = nil
             flagsGeneration += 1
         }

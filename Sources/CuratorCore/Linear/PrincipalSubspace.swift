@@ -201,10 +201,11 @@ struct PrincipalSubspace {
                 }
             }
         }
-        for step in 0..<max(1, steps) {
+        let steps = max(1, steps)
+        for step in 0..<steps {
             multiply(basis, into: &once)
             multiply(once, into: &twice)
-            guard let next = orthonormalColumns(twice, rows: d, columns: q, rounds: step == max(1, steps) - 1 ? 2 : 1) else { return nil }
+            guard let next = orthonormalColumns(twice, rows: d, columns: q, rounds: step == steps - 1 ? 2 : 1) else { return nil }
             basis = next
         }
         // Rayleigh–Ritz: the eigenvectors of Qᵀ C Q, taken back through Q.
